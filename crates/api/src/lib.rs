@@ -1,0 +1,16 @@
+//! Wire types of Roster's API dialects: what travels over HTTP, with the exact field names of
+//! the vendor APIs. No I/O and no rules here; the server validates, the client only carries.
+//!
+//! The PDS dialect (`/v2/...`) is snake_case JSON. Every request struct ignores unknown fields
+//! (vendor SDKs send more than we read) and every optional field accepts `null`.
+
+pub mod error;
+pub mod tokens;
+pub mod users;
+
+pub use error::ErrorBody;
+pub use tokens::{Token, TokenRequest};
+pub use users::*;
+
+/// Largest accepted `limit` of a list or search call, and its default.
+pub const MAX_LIMIT: u32 = 100;

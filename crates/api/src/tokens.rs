@@ -1,0 +1,67 @@
+//! `/v2/oauth/token`: the form it takes and the `Token` object it answers.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The form-urlencoded body of `/v2/oauth/token`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// `password` or `refresh_token`.
+    #[serde(default)]
+    pub grant_type: Option<String>,
+    /// Account identity (custom id, email or mobile) for the password grant.
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub assertion: Option<String>,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+}
+
+/// The PDS `Token` object.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Token {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Lifetime of the access token in seconds.
+    pub expires_in: i64,
+    /// When the access token expires, ISO-8601 UTC.
+    pub expire_time: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    pub user_id: String,
+    pub user_name: String,
+    pub nick_name: String,
+    pub avatar: String,
+    pub role: String,
+    pub status: String,
+    pub domain_id: String,
+    pub default_drive_id: String,
+    pub default_sbox_drive_id: String,
+    pub is_first_login: bool,
+    pub need_link: bool,
+    pub need_rp_verify: bool,
+    pub pin_setup: bool,
+    pub state: String,
+    pub exist_link: Vec<ExistLink>,
+    pub user_data: serde_json::Map<String, serde_json::Value>,
+}
+
+/// An account linked to the user a token was issued for.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ExistLink {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub identity: String,
+    pub extra: String,
+}

@@ -1,0 +1,407 @@
+//! `/v2/user/*` and the account objects they return.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+/// A user's role. "Admin permission" means `admin` or `superadmin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Superadmin,
+    Admin,
+    User,
+    SubdomainSuperAdmin,
+    SubdomainAdmin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Superadmin => "superadmin",
+            Role::Admin => "admin",
+            Role::User => "user",
+            Role::SubdomainSuperAdmin => "subdomain_super_admin",
+            Role::SubdomainAdmin => "subdomain_admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        [
+            Role::Superadmin,
+            Role::Admin,
+            Role::User,
+            Role::SubdomainSuperAdmin,
+            Role::SubdomainAdmin,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+}
+
+/// A user's status: `disabled` users cannot log on and their tokens stop working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Enabled,
+    Disabled,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Enabled => "enabled",
+            UserStatus::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<UserStatus> {
+        match s {
+            "enabled" => Some(UserStatus::Enabled),
+            "disabled" => Some(UserStatus::Disabled),
+            _ => None,
+        }
+    }
+}
+
+/// The kind of a logon account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthenticationType {
+    Mobile,
+    Email,
+    Ldap,
+    Custom,
+}
+
+impl AuthenticationType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthenticationType::Mobile => "mobile",
+            AuthenticationType::Email => "email",
+            AuthenticationType::Ldap => "ldap",
+            AuthenticationType::Custom => "custom",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AuthenticationType> {
+        [
+            AuthenticationType::Mobile,
+            AuthenticationType::Email,
+            AuthenticationType::Ldap,
+            AuthenticationType::Custom,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+}
+
+/// What `general_get` / `general_search` add to each user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtraReturnInfo {
+    Account,
+    Drive,
+    Group,
+}
+
+/// A PDS user, as every user call answers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub domain_id: String,
+    pub user_id: String,
+    pub user_name: String,
+    pub nick_name: String,
+    pub avatar: String,
+    pub email: String,
+    pub phone: String,
+    pub role: Role,
+    pub status: UserStatus,
+    pub description: String,
+    pub default_drive_id: String,
+    /// The user id of whoever created this user (`system` for the bootstrap admin).
+    pub creator: String,
+    /// Milliseconds since the UNIX epoch.
+    pub created_at: i64,
+    /// Milliseconds since the UNIX epoch.
+    pub updated_at: i64,
+    #[schema(value_type = Object)]
+    pub user_data: Map<String, Value>,
+    /// Milliseconds since the UNIX epoch; 0 if never.
+    pub last_login_time: i64,
+    /// Milliseconds since the UNIX epoch; 0 if never.
+    pub last_refresh_token_time: i64,
+    pub deny_change_password_by_self: bool,
+    pub need_change_password_next_login: bool,
+    /// Milliseconds since the UNIX epoch; 0 means never expires.
+    pub expired_at: i64,
+    pub phone_region: String,
+    pub punishments: Vec<Punishment>,
+    pub is_sync: bool,
+}
+
+/// A punishment record; Roster never punishes, so users carry the neutral entry PDS shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Punishment {
+    pub punish_flag: i64,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub impermanent: bool,
+}
+
+/// A user plus what `extra_return_info` asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UserExtraItem {
+    #[serde(flatten)]
+    pub user: User,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<Vec<AccountLinkInfo>>,
+}
+
+/// A logon account linked to a user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AccountLinkInfo {
+    pub authentication_type: String,
+    pub identity: String,
+    pub user_id: String,
+    pub domain_id: String,
+    pub display_name: String,
+    pub extra: String,
+    /// Milliseconds since the UNIX epoch.
+    pub created_at: i64,
+    /// Milliseconds since the UNIX epoch; 0 if never.
+    pub last_login_time: i64,
+    pub status: String,
+}
+
+/// `{"group_id": ...}` entries of `group_info_list`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct GroupInfo {
+    pub group_id: String,
+}
+
+/// `/v2/user/create`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct CreateUserRequest {
+    /// ≤64 characters, no `#`.
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nick_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<UserStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub user_data: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_info_list: Option<Vec<GroupInfo>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plain_password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny_change_password_by_self: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub need_change_password_next_login: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subdomain_id: Option<String>,
+}
+
+/// `/v2/user/get`; `user_id` omitted means the caller.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct GetUserRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+
+/// `/v2/user/update`: only the fields given change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct UpdateUserRequest {
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nick_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<UserStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub user_data: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_info_list: Option<Vec<GroupInfo>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plain_password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny_change_password_by_self: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub need_change_password_next_login: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_region: Option<String>,
+}
+
+/// `/v2/user/delete`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct DeleteUserRequest {
+    pub user_id: String,
+}
+
+/// `/v2/user/list`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ListUserRequest {
+    /// 1..100, default 100. A JSON number or a numeric string.
+    #[serde(
+        default,
+        deserialize_with = "int_or_numeric_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<UserStatus>,
+}
+
+/// `/v2/user/search`: every filter given must match.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct SearchUserRequest {
+    #[serde(
+        default,
+        deserialize_with = "int_or_numeric_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    /// Prefix, case-insensitive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// Prefix, case-insensitive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nick_name: Option<String>,
+    /// Substring, case-insensitive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nick_name_for_fuzzy: Option<String>,
+    /// Prefix, case-insensitive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<UserStatus>,
+}
+
+/// `/v2/user/general_search`: `search` plus groups and extra information.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct GeneralSearchUserRequest {
+    #[serde(flatten)]
+    pub search: SearchUserRequest,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_group_id_list: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct_parent_group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_return_info: Option<Vec<ExtraReturnInfo>>,
+}
+
+/// `/v2/user/general_get`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct GeneralGetUserRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_return_info: Option<Vec<ExtraReturnInfo>>,
+}
+
+/// `/v2/user/import`: a user and its logon account in one call.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImportUserRequest {
+    pub authentication_type: AuthenticationType,
+    pub identity: String,
+    pub nick_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication_display_name: Option<String>,
+    /// For `mobile`: the country code, default `86`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_create_drive: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drive_total_size: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plain_password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny_change_password_by_self: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub need_change_password_next_login: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_region: Option<String>,
+}
+
+/// `{items, next_marker}` of user list and search calls; `next_marker` is `""` on the last page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ListUserResponse {
+    pub items: Vec<User>,
+    pub next_marker: String,
+}
+
+/// `{items, next_marker}` of `general_search`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct GeneralSearchUserResponse {
+    pub items: Vec<UserExtraItem>,
+    pub next_marker: String,
+}
+
+/// PDS documents `limit` as a number but its JS SDK types it as a string: take both.
+fn int_or_numeric_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum IntOrString {
+        Int(i64),
+        Str(String),
+    }
+    match Option::<IntOrString>::deserialize(d)? {
+        None => Ok(None),
+        Some(IntOrString::Int(n)) => Ok(Some(n)),
+        Some(IntOrString::Str(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom("invalid type: expected an integer")),
+    }
+}

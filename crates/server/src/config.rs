@@ -1,0 +1,73 @@
+//! Server settings. The binary fills them from flags and `ROSTER_*` variables; tests build
+//! them directly.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::service::tokens::TokenSettings;
+
+#[derive(Clone)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: String,
+    /// Where the SQLite database and the generated admin credentials live.
+    pub data_dir: PathBuf,
+    /// `postgres://...` to use PostgreSQL, `sqlite://path` for another SQLite file; `None`
+    /// for `<data_dir>/roster.db`.
+    pub database_url: Option<String>,
+    /// The domain created on first start and used when `Host` names no other.
+    pub domain_id: String,
+    /// The first superadmin's password; generated (and written to a 0600 file) when unset.
+    pub admin_password: Option<String>,
+    pub tokens: TokenSettings,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            domain_id: "default".into(),
+            admin_password: None,
+            tokens: TokenSettings::default(),
+        }
+    }
+}
+
+/// The password and the database URL (which may hold one) never reach a log.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database_url.as_ref().map(|_| "<set>"))
+            .field("domain_id", &self.domain_id)
+            .field("admin_password", &self.admin_password.as_ref().map(|_| "<set>"))
+            .field("tokens", &self.tokens)
+            .finish()
+    }
+}
+
+/// Which store a configuration selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Config {
+    pub fn store_location(&self) -> StoreLocation {
+        match self.database_url.as_deref() {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                StoreLocation::Postgres(url.to_owned())
+            }
+            Some(url) => {
+                let path = url.strip_prefix("sqlite://").unwrap_or(url);
+                let path = path.split('?').next().unwrap_or(path);
+                StoreLocation::Sqlite(PathBuf::from(path))
+            }
+            None => StoreLocation::Sqlite(self.data_dir.join("roster.db")),
+        }
+    }
+}

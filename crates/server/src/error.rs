@@ -1,0 +1,118 @@
+//! The one error type of Roster's core. Services and stores return it; each HTTP dialect maps
+//! it to its own wire shape in exactly one place (`http::pds::error` for PDS).
+
+use std::fmt;
+
+/// What kind of object an error is about; becomes the `.Resource` suffix of PDS codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    User,
+    Account,
+    Domain,
+    /// An HTTP route: unknown path or method.
+    Route,
+}
+
+impl Resource {
+    pub fn name(self) -> &'static str {
+        match self {
+            Resource::User => "User",
+            Resource::Account => "Account",
+            Resource::Domain => "Domain",
+            Resource::Route => "Route",
+        }
+    }
+}
+
+/// Why a parameter was refused; each maps to one documented PDS code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamProblem {
+    /// Not valid JSON (or not a form) at all.
+    MalformedBody,
+    Missing,
+    Empty,
+    /// Wrong type, unknown enum value, or otherwise not acceptable.
+    Invalid,
+    WrongFormat,
+    /// Too long, too large, or outside its allowed range.
+    OutOfRange,
+    /// Understood, but Roster does not (yet) support it.
+    NotSupported,
+}
+
+/// Why a caller is not authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthProblem {
+    /// No access token, or one that is malformed, expired, revoked, or of a disabled user.
+    AccessTokenInvalid,
+    /// Wrong password, unknown account or disabled user at login: deliberately one answer.
+    InvalidCredentials,
+    /// Refresh token unknown, already used, or expired.
+    RefreshTokenInvalid,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0:?} not found")]
+    NotFound(Resource),
+    #[error("{0:?} already exists")]
+    AlreadyExists(Resource),
+    #[error("parameter {name}: {problem:?}")]
+    InvalidParameter {
+        problem: ParamProblem,
+        name: String,
+    },
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("unauthorized: {0:?}")]
+    Unauthorized(AuthProblem),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The request body is larger than the server accepts.
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// A bug or an infrastructure failure. Its cause is logged, never sent to the client.
+    #[error("internal error: {0:#}")]
+    Internal(anyhow::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn param(problem: ParamProblem, name: impl fmt::Display) -> Self {
+        Error::InvalidParameter {
+            problem,
+            name: name.to_string(),
+        }
+    }
+
+    pub fn missing(name: impl fmt::Display) -> Self {
+        Self::param(ParamProblem::Missing, name)
+    }
+
+    pub fn invalid(name: impl fmt::Display) -> Self {
+        Self::param(ParamProblem::Invalid, name)
+    }
+
+    pub fn out_of_range(name: impl fmt::Display) -> Self {
+        Self::param(ParamProblem::OutOfRange, name)
+    }
+
+    pub fn not_supported(name: impl fmt::Display) -> Self {
+        Self::param(ParamProblem::NotSupported, name)
+    }
+
+    pub fn forbidden(why: impl Into<String>) -> Self {
+        Error::Forbidden(why.into())
+    }
+
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        Error::Internal(cause.into())
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Internal(e.into())
+    }
+}

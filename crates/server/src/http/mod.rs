@@ -1,0 +1,138 @@
+//! HTTP: the router, per-request middleware (request id, access log, body limit), and the
+//! dialects. Handlers parse, call one service function, and shape the answer.
+
+pub mod openapi;
+pub mod pds;
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::service::{random_hex, Services};
+
+/// Largest request body accepted; larger ones are refused with 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub const REQUEST_ID_HEADER: &str = "x-ca-request-id";
+
+tokio::task_local! {
+    /// The id of the request being served, for error bodies and logs.
+    pub static REQUEST_ID: String;
+}
+
+/// The current request's id, or `""` outside a request.
+pub fn current_request_id() -> String {
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    /// The domain of requests whose `Host` names no known domain.
+    pub default_domain: String,
+}
+
+impl AppState {
+    /// The domain a request is for: the first label of `Host` when it names a known domain
+    /// (`acme.api.example.com` → `acme`), else the default domain.
+    pub async fn request_domain(&self, headers: &HeaderMap) -> crate::error::Result<String> {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        let Some(label) = domain_label(host) else {
+            return Ok(self.default_domain.clone());
+        };
+        if label == self.default_domain {
+            return Ok(label.to_owned());
+        }
+        match self.services.store.domain(label).await? {
+            Some(domain) => Ok(domain.domain_id),
+            None => Ok(self.default_domain.clone()),
+        }
+    }
+}
+
+/// The first label of a host name that could name a domain; `None` for IP addresses,
+/// `localhost` and single-label hosts.
+fn domain_label(host: &str) -> Option<&str> {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    if name.parse::<IpAddr>().is_ok() {
+        return None;
+    }
+    let (first, rest) = name.split_once('.')?;
+    (!first.is_empty() && !rest.is_empty() && rest != "localhost").then_some(first)
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/openapi.json", get(openapi::serve))
+        .merge(pds::router())
+        .fallback(pds::not_found)
+        .method_not_allowed_fallback(pds::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(request_context))
+        .with_state(state)
+}
+
+/// Gives each request an id (header `x-ca-request-id`, error bodies, logs) and writes one
+/// access-log line when it is answered.
+async fn request_context(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = random_hex(16).to_uppercase();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let mut response = REQUEST_ID.scope(request_id.clone(), next.run(request)).await;
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    tracing::info!(
+        target: "roster::access",
+        %method,
+        path,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        request_id,
+        "request"
+    );
+    response
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Ready when the store answers.
+async fn readyz(State(app): State<AppState>) -> Response {
+    match app.services.store.domain(&app.default_domain).await {
+        Ok(_) => Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Err(e) => pds::PdsError::from(e).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::domain_label;
+
+    #[test]
+    fn domain_comes_from_the_first_label_of_a_name() {
+        assert_eq!(domain_label("acme.api.example.com"), Some("acme"));
+        assert_eq!(domain_label("acme.api.example.com:8080"), Some("acme"));
+        assert_eq!(domain_label("127.0.0.1:8080"), None);
+        assert_eq!(domain_label("[::1]:8080"), None);
+        assert_eq!(domain_label("localhost:8080"), None);
+        assert_eq!(domain_label("acme.localhost"), None);
+    }
+}

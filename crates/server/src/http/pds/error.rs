@@ -1,0 +1,143 @@
+//! The only place a service `Error` becomes a PDS HTTP answer.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use roster_api::ErrorBody;
+
+use crate::error::{AuthProblem, Error, ParamProblem, Resource};
+use crate::http::current_request_id;
+
+/// A service error on its way to a PDS client.
+#[derive(Debug)]
+pub struct PdsError(pub Error);
+
+impl From<Error> for PdsError {
+    fn from(e: Error) -> Self {
+        PdsError(e)
+    }
+}
+
+/// HTTP status, code and message of an error, as PDS documents them.
+fn describe(e: &Error) -> (StatusCode, String, String) {
+    match e {
+        Error::NotFound(Resource::Route) => (
+            StatusCode::NOT_FOUND,
+            "NotFound".into(),
+            "The requested API cannot be found. Please check the method and path.".into(),
+        ),
+        Error::NotFound(r) => (
+            StatusCode::NOT_FOUND,
+            format!("NotFound.{}", r.name()),
+            format!("The resource {} cannot be found. Please check.", r.name()),
+        ),
+        Error::AlreadyExists(r) => (
+            StatusCode::CONFLICT,
+            format!("AlreadyExist.{}", r.name()),
+            format!("{} has already exists.", r.name()),
+        ),
+        Error::InvalidParameter { problem, name } => {
+            let (code, message) = match problem {
+                ParamProblem::MalformedBody => (
+                    "InvalidRequestJSONFormat",
+                    format!("The input parameter {name} is invalid Json format."),
+                ),
+                ParamProblem::Missing => (
+                    "InvalidParameterMissing",
+                    format!("The input parameter {name} is missing."),
+                ),
+                ParamProblem::Empty => (
+                    "InvalidParameterEmpty",
+                    format!("The input parameter {name} is empty."),
+                ),
+                ParamProblem::Invalid => (
+                    "InvalidParameter",
+                    format!("The input parameter {name} is not valid."),
+                ),
+                ParamProblem::WrongFormat => (
+                    "InvalidParameterWrongFormat",
+                    format!("The input parameter {name} has invalid format."),
+                ),
+                ParamProblem::OutOfRange => (
+                    "InvalidParameterOutOfRange",
+                    format!("The input parameter {name} doesn't match the limitation."),
+                ),
+                ParamProblem::NotSupported => (
+                    "InvalidParameterNotSupported",
+                    format!("The input parameter {name} is not supported."),
+                ),
+            };
+            (StatusCode::BAD_REQUEST, code.into(), message)
+        }
+        Error::Forbidden(why) => (
+            StatusCode::FORBIDDEN,
+            "ForbiddenNoPermission".into(),
+            format!("No Permission to access resource: {why}."),
+        ),
+        Error::Unauthorized(problem) => {
+            let (code, message) = match problem {
+                AuthProblem::AccessTokenInvalid => {
+                    ("AccessTokenInvalid", "AccessToken is invalid.")
+                }
+                AuthProblem::InvalidCredentials => (
+                    "InvalidCredentials",
+                    "The account or password is incorrect, or the user is disabled.",
+                ),
+                AuthProblem::RefreshTokenInvalid => (
+                    "RefreshTokenInvalid",
+                    "The refresh token is invalid, used or expired.",
+                ),
+            };
+            (StatusCode::UNAUTHORIZED, code.into(), message.into())
+        }
+        Error::Conflict(why) => (
+            StatusCode::CONFLICT,
+            "StateConflict".into(),
+            format!("User operation is not valid: {why}."),
+        ),
+        Error::PayloadTooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PayloadTooLarge".into(),
+            format!(
+                "The request body is larger than {} bytes.",
+                crate::http::MAX_BODY_BYTES
+            ),
+        ),
+        Error::Internal(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError".into(),
+            "The request has been failed due to some unknown error.".into(),
+        ),
+    }
+}
+
+impl IntoResponse for PdsError {
+    fn into_response(self) -> Response {
+        let request_id = current_request_id();
+        if let Error::Internal(cause) = &self.0 {
+            tracing::error!(request_id, error = format!("{cause:#}"), "internal error");
+        }
+        let (status, code, message) = describe(&self.0);
+        let mut response = (
+            status,
+            Json(ErrorBody {
+                code,
+                message,
+                request_id,
+            }),
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        match self.0 {
+            Error::Unauthorized(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Error::NotFound(Resource::Route) => {
+                // What the PDS gateway sends for an unknown route or method.
+                headers.insert("x-ca-error-code", HeaderValue::from_static("I404NF"));
+            }
+            _ => {}
+        }
+        response
+    }
+}

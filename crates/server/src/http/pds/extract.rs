@@ -1,0 +1,154 @@
+//! Request extractors of the PDS dialect: the JSON body with PDS error codes for every way it
+//! can be wrong, and the authenticated caller.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use serde::de::DeserializeOwned;
+
+use super::PdsError;
+use crate::error::{AuthProblem, Error, ParamProblem};
+use crate::http::AppState;
+use crate::service::Actor;
+
+/// A JSON request body. An empty body reads as `{}` (PDS SDKs send `{}` for no parameters,
+/// other clients nothing at all); the content type is not checked, as PDS does not.
+pub struct PdsJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for PdsJson<T> {
+    type Rejection = PdsError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = body_bytes(req, state).await?;
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        parse_json(bytes).map(PdsJson).map_err(PdsError)
+    }
+}
+
+pub(super) async fn body_bytes(req: Request, state: &AppState) -> Result<Bytes, PdsError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            PdsError(Error::PayloadTooLarge)
+        } else {
+            PdsError(Error::param(ParamProblem::MalformedBody, "body"))
+        }
+    })
+}
+
+/// Deserialises a JSON body, naming the offending field in the error.
+pub(super) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        classify(e.into_inner(), &path)
+    })?;
+    de.end()
+        .map_err(|_| Error::param(ParamProblem::MalformedBody, "body"))?;
+    Ok(value)
+}
+
+/// Maps a serde_json error to the PDS parameter problem it is.
+fn classify(e: serde_json::Error, path: &str) -> Error {
+    use serde_json::error::Category;
+    if !matches!(e.classify(), Category::Data) {
+        return Error::param(ParamProblem::MalformedBody, "body");
+    }
+    let message = e.to_string();
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        let name = if path.is_empty() || path == "." {
+            field.to_owned()
+        } else {
+            format!("{path}.{field}")
+        };
+        return Error::missing(name);
+    }
+    if path == "." {
+        // The body is JSON but not an object.
+        return Error::param(ParamProblem::MalformedBody, "body");
+    }
+    Error::invalid(path)
+}
+
+/// The authenticated caller: `Authorization: Bearer <access token>` (or the SDK's
+/// `x-acs-bearer-token` header), valid in the request's domain, of an enabled user.
+pub struct Caller(pub Actor);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = PdsError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PdsError> {
+        let token = bearer_token(parts)
+            .ok_or(PdsError(Error::Unauthorized(AuthProblem::AccessTokenInvalid)))?;
+        let domain = state.request_domain(&parts.headers).await?;
+        let actor = state.services.authenticate(&domain, &token).await?;
+        Ok(Caller(actor))
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Option<String> {
+    let from_authorization = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_owned())
+        });
+    from_authorization
+        .or_else(|| {
+            parts
+                .headers
+                .get("x-acs-bearer-token")
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_owned())
+        })
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roster_api::CreateUserRequest;
+
+    fn problem(body: &str) -> (ParamProblem, String) {
+        match parse_json::<CreateUserRequest>(body.as_bytes()) {
+            Err(Error::InvalidParameter { problem, name }) => (problem, name),
+            other => panic!("expected a parameter error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn body_errors_name_their_field() {
+        assert_eq!(
+            problem("{"),
+            (ParamProblem::MalformedBody, "body".into())
+        );
+        assert_eq!(
+            problem("[]"),
+            (ParamProblem::MalformedBody, "body".into())
+        );
+        assert_eq!(problem("{}"), (ParamProblem::Missing, "user_id".into()));
+        assert_eq!(
+            problem(r#"{"user_id": 5}"#),
+            (ParamProblem::Invalid, "user_id".into())
+        );
+        assert_eq!(
+            problem(r#"{"user_id": "a", "role": "king"}"#),
+            (ParamProblem::Invalid, "role".into())
+        );
+        assert_eq!(
+            problem(r#"{"user_id": "a"} x"#),
+            (ParamProblem::MalformedBody, "body".into())
+        );
+    }
+}

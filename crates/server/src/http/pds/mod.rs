@@ -1,0 +1,33 @@
+//! The PDS dialect: `POST /v2/<area>/<verb>`, snake_case JSON, `{code, message}` errors.
+
+mod error;
+mod extract;
+mod oauth;
+mod users;
+
+use axum::http::Uri;
+use axum::Router;
+
+pub use error::PdsError;
+pub use extract::Caller;
+
+use super::AppState;
+use crate::error::{Error, Resource};
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(users::router()).merge(oauth::router())
+}
+
+/// Unknown paths and wrong methods: a JSON 404, as the PDS gateway answers them.
+pub async fn not_found(uri: Uri) -> PdsError {
+    tracing::debug!(path = uri.path(), "no such route");
+    PdsError::from(Error::NotFound(Resource::Route))
+}
+
+/// The OpenAPI paths and schemas of this dialect.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    let mut api = users::Api::openapi();
+    api.merge(oauth::Api::openapi());
+    api
+}

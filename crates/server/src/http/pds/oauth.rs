@@ -1,0 +1,77 @@
+//! `/v2/oauth/token`: the OAuth2 password and refresh-token grants, form-urlencoded as PDS.
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::routing::post;
+use axum::{Json, Router};
+use roster_api::{ErrorBody, Token, TokenRequest};
+use utoipa::OpenApi;
+
+use super::extract::{body_bytes, parse_json};
+use super::PdsError;
+use crate::error::{Error, ParamProblem};
+use crate::http::AppState;
+
+#[derive(OpenApi)]
+#[openapi(paths(token), components(schemas(Token, TokenRequest, ErrorBody)))]
+pub struct Api;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v2/oauth/token", post(token))
+}
+
+/// Log in (`grant_type=password`) or renew tokens (`grant_type=refresh_token`).
+#[utoipa::path(
+    post,
+    path = "/v2/oauth/token",
+    tag = "oauth",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Tokens issued", body = Token),
+        (status = 400, description = "Bad parameters", body = ErrorBody),
+        (status = 401, description = "Wrong credentials or refresh token", body = ErrorBody),
+    )
+)]
+async fn token(State(app): State<AppState>, request: Request) -> Result<Json<Token>, PdsError> {
+    let domain = app.request_domain(request.headers()).await?;
+    let form = token_form(request, &app).await?;
+    let grant = required(form.grant_type.as_deref(), "grant_type")?;
+    let token = match grant {
+        "password" => {
+            let username = required(form.username.as_deref(), "username")?;
+            let password = required(form.password.as_deref(), "password")?;
+            app.services
+                .login_with_password(&domain, username, password)
+                .await?
+        }
+        "refresh_token" => {
+            let refresh = required(form.refresh_token.as_deref(), "refresh_token")?;
+            app.services.refresh(&domain, refresh).await?
+        }
+        _ => return Err(Error::not_supported("grant_type").into()),
+    };
+    Ok(Json(token))
+}
+
+/// The token form, as `application/x-www-form-urlencoded` (PDS) or JSON (for convenience).
+async fn token_form(request: Request, app: &AppState) -> Result<TokenRequest, PdsError> {
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let bytes = body_bytes(request, app).await?;
+    if is_json {
+        return Ok(parse_json(&bytes)?);
+    }
+    serde_urlencoded::from_bytes(&bytes)
+        .map_err(|_| PdsError(Error::param(ParamProblem::WrongFormat, "body")))
+}
+
+fn required<'a>(value: Option<&'a str>, name: &str) -> Result<&'a str, PdsError> {
+    match value {
+        None => Err(Error::missing(name).into()),
+        Some("") => Err(Error::param(ParamProblem::Empty, name).into()),
+        Some(v) => Ok(v),
+    }
+}

@@ -1,0 +1,27 @@
+//! Roster's server: a user and organization directory serving the Alibaba Cloud PDS `/v2`
+//! user API. Data flows one way: `http` (parse, answer) → `service` (rules) → `store` (SQL).
+
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod service;
+pub mod startup;
+pub mod store;
+
+pub use config::Config;
+pub use startup::Application;
+
+/// Installs the global log subscriber: `ROSTER_LOG` filters (default `info`),
+/// `ROSTER_LOG_FORMAT=json` writes JSON lines. Safe to call more than once.
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("ROSTER_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if std::env::var("ROSTER_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

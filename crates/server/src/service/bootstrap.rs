@@ -1,0 +1,98 @@
+//! First start: on an empty store, create the domain and its superadmin `admin`, whose logon
+//! account is the custom identity `admin`. Later starts change nothing.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use roster_api::Role;
+
+use super::users::new_user_row;
+use super::{now_ms, random_hex, Services};
+use crate::store::{AccountRow, DomainRow, NewUser};
+
+pub const ADMIN_USER_ID: &str = "admin";
+pub const ADMIN_IDENTITY: &str = "admin";
+pub const CREDENTIALS_FILE: &str = "admin-credentials";
+
+/// What the bootstrap did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bootstrap {
+    /// The domain already existed: nothing was touched.
+    AlreadyDone,
+    /// Created, with the password given in the environment.
+    Created,
+    /// Created with a generated password, written to this file (mode 0600).
+    CreatedWithGeneratedPassword(PathBuf),
+}
+
+impl Services {
+    pub async fn bootstrap(
+        &self,
+        domain_id: &str,
+        admin_password: Option<&str>,
+        data_dir: &Path,
+    ) -> anyhow::Result<Bootstrap> {
+        if self.store.domain(domain_id).await?.is_some() {
+            return Ok(Bootstrap::AlreadyDone);
+        }
+        let generated = admin_password.is_none().then(|| random_hex(12));
+        let password = admin_password.or(generated.as_deref()).unwrap_or_default();
+        let now = now_ms();
+        let domain = DomainRow {
+            domain_id: domain_id.to_owned(),
+            domain_name: domain_id.to_owned(),
+            description: String::new(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut admin = new_user_row(domain_id, ADMIN_USER_ID.into(), "system");
+        admin.role = Role::Superadmin.as_str().into();
+        admin.nick_name = "admin".into();
+        admin.user_name = "admin".into();
+        let account = AccountRow {
+            domain_id: domain_id.to_owned(),
+            authentication_type: "custom".into(),
+            identity: ADMIN_IDENTITY.into(),
+            user_id: ADMIN_USER_ID.into(),
+            display_name: ADMIN_IDENTITY.into(),
+            extra: String::new(),
+            status: "normal".into(),
+            created_at: now,
+            last_login_time: 0,
+        };
+        let new = NewUser {
+            user: admin,
+            account: Some(account),
+            password_hash: Some(self.passwords.hash(password).await?),
+        };
+        if !self.store.bootstrap_domain(domain, new).await? {
+            // Another process bootstrapped the same store first.
+            return Ok(Bootstrap::AlreadyDone);
+        }
+        match generated {
+            None => Ok(Bootstrap::Created),
+            Some(password) => {
+                let path = data_dir.join(CREDENTIALS_FILE);
+                write_private_file(&path, &format!("user: admin\npassword: {password}\n"))?;
+                Ok(Bootstrap::CreatedWithGeneratedPassword(path))
+            }
+        }
+    }
+}
+
+/// Writes a file only its owner can read: created with mode 0600, never widened.
+fn write_private_file(path: &Path, content: &str) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(content.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
+}

@@ -1,0 +1,61 @@
+//! The core: one module per concept. Each function takes the calling `Actor`, checks
+//! permissions and invariants, and calls the store. Dialects only translate to and from here.
+
+pub mod bootstrap;
+mod pagination;
+pub mod passwords;
+pub mod tokens;
+pub mod users;
+mod validate;
+
+use std::sync::Arc;
+
+use roster_api::Role;
+
+pub use pagination::Page;
+
+use crate::store::Store;
+
+/// Who is calling: the authenticated user, in its domain, with its current role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub domain_id: String,
+    pub user_id: String,
+    pub role: Role,
+}
+
+impl Actor {
+    /// "Admin permission" in PDS terms: role `admin` or `superadmin`.
+    pub fn is_admin(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Superadmin)
+    }
+
+    pub fn is_superadmin(&self) -> bool {
+        self.role == Role::Superadmin
+    }
+}
+
+/// Everything the services share; cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub passwords: passwords::Passwords,
+    pub tokens: Arc<tokens::TokenKeys>,
+    pub token_settings: tokens::TokenSettings,
+}
+
+/// Milliseconds since the UNIX epoch, the time unit of users and accounts.
+pub fn now_ms() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A random lower-case hex string of `bytes * 2` characters, from the OS generator.
+pub fn random_hex(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    hex::encode(buf)
+}

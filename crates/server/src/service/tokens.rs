@@ -1,0 +1,301 @@
+//! Logon and tokens: the password and refresh-token grants, access-token signing (EdDSA JWTs)
+//! and the check every authenticated request goes through.
+//!
+//! Access tokens are stateless JWTs, but `authenticate` still reads the user on every request,
+//! so a disabled or deleted user is refused at once, on every replica, and a role change takes
+//! effect immediately. Refresh tokens are opaque, stored as SHA-256 hashes, and work once.
+
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use roster_api::tokens::ExistLink;
+use roster_api::{Role, Token, UserStatus};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::{now_ms, random_hex, users, Actor, Services};
+use crate::error::{AuthProblem, Error, Result};
+use crate::store::{RefreshTokenRow, SigningKeyRow, Store, UserRow};
+
+/// How long tokens live.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenSettings {
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        TokenSettings {
+            access_ttl: Duration::from_secs(2 * 3600),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
+/// The claims of a Roster access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    /// The user id.
+    pub sub: String,
+    /// The domain id: a token is valid only in its own domain.
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+}
+
+const ISSUER: &str = "roster";
+
+/// PKCS#8 v1 prefix of an Ed25519 private key: the DER header before the 32-byte seed.
+const ED25519_PKCS8_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
+/// The signing key in force, shared by every process over the same store.
+pub struct TokenKeys {
+    kid: String,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl TokenKeys {
+    /// Loads the store's signing key, creating it on first start. Two processes starting at
+    /// once agree: the store keeps whichever was inserted first.
+    pub async fn load_or_create(store: &dyn Store) -> Result<TokenKeys> {
+        let seed: [u8; 32] = rand::random();
+        let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
+        let candidate = SigningKeyRow {
+            kid: random_hex(8),
+            algorithm: "EdDSA".into(),
+            private_key: STANDARD.encode(seed),
+            public_key: STANDARD.encode(public.as_bytes()),
+            created_at: now_ms(),
+        };
+        let row = store.signing_key_or_insert(candidate).await?;
+        TokenKeys::from_row(&row)
+    }
+
+    fn from_row(row: &SigningKeyRow) -> Result<TokenKeys> {
+        let corrupt = |what: &str| Error::internal(anyhow::anyhow!("signing key: {what}"));
+        if row.algorithm != "EdDSA" {
+            return Err(corrupt("unknown algorithm"));
+        }
+        let seed = STANDARD
+            .decode(&row.private_key)
+            .map_err(|_| corrupt("bad private key"))?;
+        let public = STANDARD
+            .decode(&row.public_key)
+            .map_err(|_| corrupt("bad public key"))?;
+        if seed.len() != 32 || public.len() != 32 {
+            return Err(corrupt("wrong key length"));
+        }
+        let pkcs8 = [ED25519_PKCS8_PREFIX.as_slice(), &seed].concat();
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
+        // The audience (domain) is compared by `authenticate` against the request's domain.
+        validation.validate_aud = false;
+        validation.leeway = 5;
+        Ok(TokenKeys {
+            kid: row.kid.clone(),
+            encoding: EncodingKey::from_ed_der(&pkcs8),
+            decoding: DecodingKey::from_ed_der(&public),
+            validation,
+        })
+    }
+
+    fn sign(&self, claims: &AccessClaims) -> Result<String> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.encoding)
+            .map_err(|e| Error::internal(anyhow::anyhow!("signing a token: {e}")))
+    }
+
+    /// The claims of a valid, unexpired token signed by this key.
+    pub fn verify(&self, token: &str) -> Result<AccessClaims> {
+        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|_| Error::Unauthorized(AuthProblem::AccessTokenInvalid))
+    }
+}
+
+fn hash_refresh_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn iso8601(unix_seconds: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+impl Services {
+    /// The OAuth2 password grant: `username` is an account identity (custom id, email, mobile).
+    /// Every failure (unknown account, wrong password, disabled user) is the same answer.
+    pub async fn login_with_password(
+        &self,
+        domain_id: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<Token> {
+        let refused = Error::Unauthorized(AuthProblem::InvalidCredentials);
+        let candidates = self.store.login_candidates(domain_id, username).await?;
+        if candidates.is_empty() {
+            self.passwords.verify(password, None).await?;
+            return Err(refused);
+        }
+        for candidate in candidates {
+            let matches = self
+                .passwords
+                .verify(password, candidate.password_hash.as_deref())
+                .await?;
+            if matches && candidate.user_status == UserStatus::Enabled.as_str() {
+                let first_login = self.store.user(domain_id, &candidate.user_id).await?;
+                let is_first_login = first_login.is_some_and(|u| u.last_login_time == 0);
+                self.store
+                    .record_login(&candidate, domain_id, now_ms())
+                    .await?;
+                let mut token = self.issue_tokens(domain_id, &candidate.user_id).await?;
+                token.is_first_login = is_first_login;
+                return Ok(token);
+            }
+        }
+        Err(refused)
+    }
+
+    /// The refresh-token grant. The old refresh token is consumed: it never works twice.
+    pub async fn refresh(&self, domain_id: &str, refresh_token: &str) -> Result<Token> {
+        let refused = || Error::Unauthorized(AuthProblem::RefreshTokenInvalid);
+        let row = self
+            .store
+            .take_refresh_token(&hash_refresh_token(refresh_token))
+            .await?
+            .ok_or_else(refused)?;
+        if row.domain_id != domain_id || row.expires_at <= now_ms() {
+            return Err(refused());
+        }
+        self.issue_tokens(domain_id, &row.user_id)
+            .await
+            .map_err(|e| match e {
+                Error::NotFound(_) | Error::Unauthorized(_) => refused(),
+                other => other,
+            })
+    }
+
+    /// Who is calling with this access token, as of now.
+    pub async fn authenticate(&self, domain_id: &str, access_token: &str) -> Result<Actor> {
+        let invalid = || Error::Unauthorized(AuthProblem::AccessTokenInvalid);
+        let claims = self.tokens.verify(access_token)?;
+        if claims.aud != domain_id {
+            return Err(invalid());
+        }
+        let user = self
+            .store
+            .user(domain_id, &claims.sub)
+            .await?
+            .ok_or_else(invalid)?;
+        if user.status != UserStatus::Enabled.as_str() {
+            return Err(invalid());
+        }
+        Ok(Actor {
+            domain_id: user.domain_id,
+            user_id: user.user_id,
+            role: Role::parse(&user.role).unwrap_or(Role::User),
+        })
+    }
+
+    /// A fresh access token and refresh token for an enabled user.
+    async fn issue_tokens(&self, domain_id: &str, user_id: &str) -> Result<Token> {
+        let user = self
+            .store
+            .user(domain_id, user_id)
+            .await?
+            .ok_or(Error::Unauthorized(AuthProblem::InvalidCredentials))?;
+        if user.status != UserStatus::Enabled.as_str() {
+            return Err(Error::Unauthorized(AuthProblem::InvalidCredentials));
+        }
+        let now = now_ms();
+        let iat = now / 1000;
+        let access_ttl = self.token_settings.access_ttl.as_secs() as i64;
+        let claims = AccessClaims {
+            iss: ISSUER.into(),
+            sub: user.user_id.clone(),
+            aud: user.domain_id.clone(),
+            iat,
+            exp: iat + access_ttl,
+            jti: random_hex(16),
+        };
+        let access_token = self.tokens.sign(&claims)?;
+        let refresh_token = random_hex(32);
+        self.store
+            .insert_refresh_token(RefreshTokenRow {
+                token_hash: hash_refresh_token(&refresh_token),
+                domain_id: user.domain_id.clone(),
+                user_id: user.user_id.clone(),
+                expires_at: now + self.token_settings.refresh_ttl.as_millis() as i64,
+                created_at: now,
+            })
+            .await?;
+        let links = self
+            .store
+            .accounts_of(domain_id, std::slice::from_ref(&user.user_id))
+            .await?;
+        Ok(token_answer(
+            user,
+            access_token,
+            refresh_token,
+            access_ttl,
+            iso8601(claims.exp),
+            links
+                .into_iter()
+                .map(|a| ExistLink {
+                    kind: a.authentication_type,
+                    identity: a.identity,
+                    extra: a.extra,
+                })
+                .collect(),
+        ))
+    }
+}
+
+fn token_answer(
+    user: UserRow,
+    access_token: String,
+    refresh_token: String,
+    expires_in: i64,
+    expire_time: String,
+    exist_link: Vec<ExistLink>,
+) -> Token {
+    let api = users::to_api(user);
+    Token {
+        access_token,
+        refresh_token,
+        expires_in,
+        expire_time,
+        token_type: "Bearer".into(),
+        user_id: api.user_id,
+        user_name: api.user_name,
+        nick_name: api.nick_name,
+        avatar: api.avatar,
+        role: api.role.as_str().into(),
+        status: api.status.as_str().into(),
+        domain_id: api.domain_id,
+        default_drive_id: api.default_drive_id,
+        default_sbox_drive_id: String::new(),
+        is_first_login: false,
+        need_link: false,
+        need_rp_verify: false,
+        pin_setup: false,
+        state: String::new(),
+        exist_link,
+        user_data: api.user_data,
+    }
+}

@@ -1,0 +1,138 @@
+//! Field rules of the PDS user API: lengths and formats, each refused with its documented code.
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ParamProblem, Result};
+
+pub const MAX_USER_ID: usize = 64;
+pub const MAX_NAME: usize = 128;
+pub const MAX_DESCRIPTION: usize = 1024;
+pub const MAX_USER_DATA: usize = 1024;
+pub const MAX_EMAIL: usize = 256;
+pub const MAX_PHONE: usize = 32;
+pub const MAX_IDENTITY: usize = 256;
+pub const MAX_AVATAR_URL: usize = 4 * 1024;
+pub const MAX_AVATAR_DATA: usize = 300 * 1024;
+pub const MAX_PASSWORD: usize = 256;
+pub const MIN_PASSWORD: usize = 8;
+
+/// A required string: present (serde checked that), not empty, at most `max` characters.
+pub fn required(name: &str, value: &str, max: usize) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::param(ParamProblem::Empty, name));
+    }
+    max_len(name, value, max)
+}
+
+pub fn max_len(name: &str, value: &str, max: usize) -> Result<()> {
+    if value.chars().count() > max {
+        return Err(Error::out_of_range(name));
+    }
+    Ok(())
+}
+
+pub fn optional(name: &str, value: Option<&str>, max: usize) -> Result<()> {
+    value.map_or(Ok(()), |v| max_len(name, v, max))
+}
+
+/// `user_id`: 1..64 characters, no `#`, no control characters.
+pub fn user_id(value: &str) -> Result<()> {
+    required("user_id", value, MAX_USER_ID)?;
+    if value.contains('#') || value.chars().any(char::is_control) {
+        return Err(Error::param(ParamProblem::WrongFormat, "user_id"));
+    }
+    Ok(())
+}
+
+pub fn email(value: Option<&str>) -> Result<()> {
+    let Some(v) = value.filter(|v| !v.is_empty()) else {
+        return Ok(());
+    };
+    max_len("email", v, MAX_EMAIL)?;
+    let well_formed = v.split_once('@').is_some_and(|(local, host)| {
+        !local.is_empty() && !host.is_empty() && !v.chars().any(char::is_whitespace)
+    });
+    if !well_formed {
+        return Err(Error::param(ParamProblem::WrongFormat, "email"));
+    }
+    Ok(())
+}
+
+pub fn phone(value: Option<&str>) -> Result<()> {
+    let Some(v) = value.filter(|v| !v.is_empty()) else {
+        return Ok(());
+    };
+    max_len("phone", v, MAX_PHONE)?;
+    if !v
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '*' | '(' | ')'))
+    {
+        return Err(Error::param(ParamProblem::WrongFormat, "phone"));
+    }
+    Ok(())
+}
+
+/// `avatar`: an `http(s)://` URL up to 4 KB, or a `data:` URI up to 300 KB.
+pub fn avatar(value: Option<&str>) -> Result<()> {
+    let Some(v) = value.filter(|v| !v.is_empty()) else {
+        return Ok(());
+    };
+    let max = if v.starts_with("http://") || v.starts_with("https://") {
+        MAX_AVATAR_URL
+    } else if v.starts_with("data:") {
+        MAX_AVATAR_DATA
+    } else {
+        return Err(Error::param(ParamProblem::WrongFormat, "avatar"));
+    };
+    if v.len() > max {
+        return Err(Error::out_of_range("avatar"));
+    }
+    Ok(())
+}
+
+/// `user_data`: any JSON object of at most 1024 characters once serialised.
+pub fn user_data(value: Option<&Map<String, Value>>) -> Result<Option<String>> {
+    let Some(map) = value else {
+        return Ok(None);
+    };
+    let text = serde_json::to_string(map).map_err(|_| Error::invalid("user_data"))?;
+    max_len("user_data", &text, MAX_USER_DATA)?;
+    Ok(Some(text))
+}
+
+pub fn password(value: &str) -> Result<()> {
+    let n = value.chars().count();
+    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
+        return Err(Error::out_of_range("plain_password"));
+    }
+    Ok(())
+}
+
+pub fn expired_at(value: Option<i64>) -> Result<()> {
+    match value {
+        Some(v) if v < 0 => Err(Error::out_of_range("expired_at")),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_ids() {
+        assert!(user_id("alice").is_ok());
+        assert!(user_id(&"x".repeat(64)).is_ok());
+        assert!(user_id(&"x".repeat(65)).is_err());
+        assert!(user_id("a#b").is_err());
+        assert!(user_id("").is_err());
+    }
+
+    #[test]
+    fn avatars() {
+        assert!(avatar(Some("https://a/b.png")).is_ok());
+        assert!(avatar(Some("data:image/png;base64,AAAA")).is_ok());
+        assert!(avatar(Some("ftp://x")).is_err());
+        assert!(avatar(Some(&format!("http://{}", "a".repeat(5000)))).is_err());
+    }
+}

@@ -1,0 +1,133 @@
+//! Building and running the server: open the store, bootstrap, bind, serve until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::config::{Config, StoreLocation};
+use crate::http::{self, AppState};
+use crate::service::bootstrap::Bootstrap;
+use crate::service::passwords::Passwords;
+use crate::service::tokens::TokenKeys;
+use crate::service::Services;
+use crate::store::{SqlStore, Store};
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    store: Arc<SqlStore>,
+    bootstrap: Bootstrap,
+}
+
+/// Opens the configured store, applying its migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
+    match config.store_location() {
+        StoreLocation::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+            }
+            SqlStore::open_sqlite(&path).await
+        }
+        StoreLocation::Postgres(url) => SqlStore::open_postgres(&url, true).await,
+    }
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating {}", config.data_dir.display()))?;
+        let store = Arc::new(open_store(&config).await?);
+        let tokens = TokenKeys::load_or_create(store.as_ref()).await?;
+        let services = Services {
+            store: store.clone() as Arc<dyn Store>,
+            passwords: Passwords::new()?,
+            tokens: Arc::new(tokens),
+            token_settings: config.tokens,
+        };
+        let bootstrap = services
+            .bootstrap(
+                &config.domain_id,
+                config.admin_password.as_deref(),
+                &config.data_dir,
+            )
+            .await?;
+        match &bootstrap {
+            Bootstrap::AlreadyDone => tracing::info!(domain = config.domain_id, "store ready"),
+            Bootstrap::Created => {
+                tracing::info!(domain = config.domain_id, "created domain and user admin")
+            }
+            Bootstrap::CreatedWithGeneratedPassword(path) => tracing::info!(
+                domain = config.domain_id,
+                credentials = %path.display(),
+                "created domain and user admin; its generated password is in the credentials file"
+            ),
+        }
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        let router = http::router(AppState {
+            services,
+            default_domain: config.domain_id.clone(),
+        });
+        Ok(Application {
+            listener,
+            router,
+            store,
+            bootstrap,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// What the first-start bootstrap did on this start.
+    pub fn bootstrap(&self) -> &Bootstrap {
+        &self.bootstrap
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests and closes the
+    /// store.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        tracing::info!(address = %self.local_addr(), "listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")?;
+        self.store.close().await;
+        Ok(())
+    }
+
+    /// Serves until SIGTERM or Ctrl-C.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,182 @@
+//! Storage: the `Store` trait the services call, and its SQL implementation for SQLite and
+//! PostgreSQL. Every method takes the `domain_id` of its tenant; no query crosses tenants.
+//!
+//! Rows here are already valid: the service layer validates before it calls a store.
+
+mod sql;
+mod user_query;
+
+use async_trait::async_trait;
+
+pub use sql::SqlStore;
+pub use user_query::{UserFilter, UserOrder, UserPage};
+
+use crate::error::Result;
+
+/// The form in which names, emails and phones are compared by prefix and substring search:
+/// lower case, computed once here so that stored columns and search input always agree.
+pub fn normalize(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// A user as stored. Strings are never NULL: absent values are `""`.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct UserRow {
+    pub domain_id: String,
+    pub user_id: String,
+    pub user_name: String,
+    pub nick_name: String,
+    pub avatar: String,
+    pub email: String,
+    pub phone: String,
+    pub role: String,
+    pub status: String,
+    pub description: String,
+    /// JSON object text.
+    pub user_data: String,
+    pub creator: String,
+    pub default_drive_id: String,
+    pub deny_change_password_by_self: bool,
+    pub need_change_password_next_login: bool,
+    pub expired_at: i64,
+    pub phone_region: String,
+    pub last_login_time: i64,
+    pub last_refresh_token_time: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A logon account as stored.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AccountRow {
+    pub domain_id: String,
+    pub authentication_type: String,
+    pub identity: String,
+    pub user_id: String,
+    pub display_name: String,
+    pub extra: String,
+    pub status: String,
+    pub created_at: i64,
+    pub last_login_time: i64,
+}
+
+/// An account that might be logging in, with its user's status and password hash.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoginCandidate {
+    pub authentication_type: String,
+    pub identity: String,
+    pub user_id: String,
+    pub user_status: String,
+    pub password_hash: Option<String>,
+}
+
+/// A domain (tenant) as stored.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DomainRow {
+    pub domain_id: String,
+    pub domain_name: String,
+    pub description: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The key pair that signs access tokens. Key material is base64 text.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SigningKeyRow {
+    pub kid: String,
+    pub algorithm: String,
+    pub private_key: String,
+    pub public_key: String,
+    pub created_at: i64,
+}
+
+/// A refresh token as stored: only its hash.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RefreshTokenRow {
+    pub token_hash: String,
+    pub domain_id: String,
+    pub user_id: String,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+/// Everything needed to write a new user, optionally with its first account and password.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub user: UserRow,
+    pub account: Option<AccountRow>,
+    pub password_hash: Option<String>,
+}
+
+/// The columns of a user that an update may change. `None` leaves a column as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub user_name: Option<String>,
+    pub nick_name: Option<String>,
+    pub avatar: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub role: Option<String>,
+    pub status: Option<String>,
+    pub description: Option<String>,
+    pub user_data: Option<String>,
+    pub deny_change_password_by_self: Option<bool>,
+    pub need_change_password_next_login: Option<bool>,
+    pub expired_at: Option<i64>,
+    pub phone_region: Option<String>,
+    pub password_hash: Option<String>,
+    pub updated_at: i64,
+}
+
+/// The storage port. Implementations must keep each method atomic: a method either does all
+/// it says or nothing.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn domain(&self, domain_id: &str) -> Result<Option<DomainRow>>;
+
+    /// Creates the domain and its first superadmin in one transaction. Returns `false` (and
+    /// changes nothing) when the domain already exists.
+    async fn bootstrap_domain(&self, domain: DomainRow, admin: NewUser) -> Result<bool>;
+
+    /// Stores `candidate` as the signing key unless one exists; returns the one in force.
+    async fn signing_key_or_insert(&self, candidate: SigningKeyRow) -> Result<SigningKeyRow>;
+
+    /// Inserts the user (and account and password). `AlreadyExists(User)` if the `user_id`
+    /// is taken, `AlreadyExists(Account)` if the account identity is.
+    async fn create_user(&self, new: NewUser) -> Result<UserRow>;
+
+    async fn user(&self, domain_id: &str, user_id: &str) -> Result<Option<UserRow>>;
+
+    /// Applies `changes`; `None` if there is no such user. A status change away from
+    /// `enabled` also deletes the user's refresh tokens, in the same transaction.
+    async fn update_user(
+        &self,
+        domain_id: &str,
+        user_id: &str,
+        changes: UserChanges,
+    ) -> Result<Option<UserRow>>;
+
+    /// Deletes the user with its accounts, password and tokens; `false` if there was none.
+    async fn delete_user(&self, domain_id: &str, user_id: &str) -> Result<bool>;
+
+    /// One page of users matching `filter`, in `filter.order`, after the given cursor.
+    async fn find_users(&self, domain_id: &str, page: &UserPage) -> Result<Vec<UserRow>>;
+
+    /// The accounts of the given users.
+    async fn accounts_of(&self, domain_id: &str, user_ids: &[String]) -> Result<Vec<AccountRow>>;
+
+    /// Accounts whose identity is `identity`, whatever their type, with their users.
+    async fn login_candidates(&self, domain_id: &str, identity: &str)
+        -> Result<Vec<LoginCandidate>>;
+
+    /// Records a successful logon on the user and the account used.
+    async fn record_login(&self, account: &LoginCandidate, domain_id: &str, at: i64)
+        -> Result<()>;
+
+    /// Stores a new refresh token and notes the time on its user (`last_refresh_token_time`).
+    async fn insert_refresh_token(&self, token: RefreshTokenRow) -> Result<()>;
+
+    /// Deletes and returns the refresh token with this hash: each token works once, even
+    /// when two requests race with it.
+    async fn take_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRow>>;
+}

@@ -1,0 +1,223 @@
+//! One page of a user list or search, as SQL. Built once for both backends: the statements use
+//! `$n` placeholders, which SQLite and PostgreSQL both accept; only the substring match differs.
+
+use super::sql::{Arg, Dialect};
+
+/// The order a page is read in: by one normalised column then `user_id`, or by `user_id` alone.
+/// Prefix searches read in the order of the searched column, so that an index range scan
+/// yields rows already sorted and the `LIMIT` stops it early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserOrder {
+    UserId,
+    UserName,
+    NickName,
+    Email,
+    Phone,
+}
+
+impl UserOrder {
+    /// The normalised column sorted on before `user_id`, if any.
+    pub fn column(self) -> Option<&'static str> {
+        match self {
+            UserOrder::UserId => None,
+            UserOrder::UserName => Some("user_name_norm"),
+            UserOrder::NickName => Some("nick_name_norm"),
+            UserOrder::Email => Some("email_norm"),
+            UserOrder::Phone => Some("phone_norm"),
+        }
+    }
+
+    /// A short stable name, written into pagination markers.
+    pub fn tag(self) -> &'static str {
+        match self {
+            UserOrder::UserId => "id",
+            UserOrder::UserName => "un",
+            UserOrder::NickName => "nn",
+            UserOrder::Email => "em",
+            UserOrder::Phone => "ph",
+        }
+    }
+
+    pub fn from_tag(tag: &str) -> Option<UserOrder> {
+        [
+            UserOrder::UserId,
+            UserOrder::UserName,
+            UserOrder::NickName,
+            UserOrder::Email,
+            UserOrder::Phone,
+        ]
+        .into_iter()
+        .find(|o| o.tag() == tag)
+    }
+}
+
+/// Filters, all combined with AND. Prefix and substring values are already normalised
+/// (lower-cased) by the service.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    pub user_name_prefix: Option<String>,
+    pub nick_name_prefix: Option<String>,
+    pub email_prefix: Option<String>,
+    pub phone_prefix: Option<String>,
+    pub nick_name_contains: Option<String>,
+    pub role: Option<String>,
+    pub status: Option<String>,
+}
+
+/// A page request: filter, order, the sort key of the last row already seen, and how many.
+#[derive(Debug, Clone)]
+pub struct UserPage {
+    pub filter: UserFilter,
+    pub order: UserOrder,
+    /// `(sort column value, user_id)` of the last row of the previous page. For
+    /// `UserOrder::UserId` the first element is ignored.
+    pub after: Option<(String, String)>,
+    pub limit: u32,
+}
+
+/// The columns of `UserRow`, in a form usable after `SELECT`.
+pub const USER_COLUMNS: &str = "domain_id, user_id, user_name, nick_name, avatar, email, phone, \
+     role, status, description, user_data, creator, default_drive_id, \
+     deny_change_password_by_self, need_change_password_next_login, expired_at, phone_region, \
+     last_login_time, last_refresh_token_time, created_at, updated_at";
+
+/// Accumulates a `WHERE` clause and its arguments, numbering placeholders as it goes.
+struct Conditions {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl Conditions {
+    fn bind(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+
+    fn push(&mut self, condition: &str) {
+        self.sql.push_str(" AND ");
+        self.sql.push_str(condition);
+    }
+
+    fn prefix(&mut self, column: &str, prefix: &str) {
+        // [prefix, prefix + U+10FFFF) is exactly the strings starting with `prefix` in byte
+        // order, and it is a plain index range scan on both backends.
+        let low = self.bind(Arg::Text(prefix.to_owned()));
+        let high = self.bind(Arg::Text(format!("{prefix}\u{10FFFF}")));
+        self.push(&format!("{column} >= {low} AND {column} < {high}"));
+    }
+}
+
+/// `SELECT ... FROM users WHERE ... ORDER BY ... LIMIT ...` for one page.
+pub fn page_sql(dialect: Dialect, domain_id: &str, page: &UserPage) -> (String, Vec<Arg>) {
+    let mut c = Conditions {
+        sql: String::new(),
+        args: Vec::new(),
+    };
+    let domain = c.bind(Arg::Text(domain_id.to_owned()));
+    c.sql = format!("domain_id = {domain}");
+    let f = &page.filter;
+    for (column, value) in [
+        ("user_name_norm", &f.user_name_prefix),
+        ("nick_name_norm", &f.nick_name_prefix),
+        ("email_norm", &f.email_prefix),
+        ("phone_norm", &f.phone_prefix),
+    ] {
+        if let Some(v) = value {
+            c.prefix(column, v);
+        }
+    }
+    if let Some(role) = &f.role {
+        let p = c.bind(Arg::Text(role.clone()));
+        c.push(&format!("role = {p}"));
+    }
+    if let Some(status) = &f.status {
+        let p = c.bind(Arg::Text(status.clone()));
+        c.push(&format!("status = {p}"));
+    }
+    if let Some(needle) = &f.nick_name_contains {
+        substring_condition(&mut c, dialect, needle);
+    }
+    let order = match page.order.column() {
+        Some(column) => {
+            if let Some((value, user_id)) = &page.after {
+                let v = c.bind(Arg::Text(value.clone()));
+                let u = c.bind(Arg::Text(user_id.clone()));
+                c.push(&format!("({column}, user_id) > ({v}, {u})"));
+            }
+            format!("{column}, user_id")
+        }
+        None => {
+            if let Some((_, user_id)) = &page.after {
+                let u = c.bind(Arg::Text(user_id.clone()));
+                c.push(&format!("user_id > {u}"));
+            }
+            "user_id".to_owned()
+        }
+    };
+    let limit = c.bind(Arg::Int(i64::from(page.limit)));
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE {} ORDER BY {order} LIMIT {limit}",
+        c.sql
+    );
+    (sql, c.args)
+}
+
+/// Case-insensitive substring match on the nick name, through each backend's trigram index.
+fn substring_condition(c: &mut Conditions, dialect: Dialect, needle: &str) {
+    // Trigram indexes need three characters; shorter needles fall back to a LIKE scan.
+    let indexable = needle.chars().count() >= 3;
+    match dialect {
+        Dialect::Sqlite if indexable => {
+            let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
+            let p = c.bind(Arg::Text(phrase));
+            c.push(&format!(
+                "seq IN (SELECT rowid FROM users_nick_fts WHERE users_nick_fts MATCH {p})"
+            ));
+        }
+        // pg_trgm's GIN index serves LIKE '%x%' directly.
+        _ => {
+            let p = c.bind(Arg::Text(format!("%{}%", escape_like(needle))));
+            c.push(&format!("nick_name_norm LIKE {p} ESCAPE '\\'"));
+        }
+    }
+}
+
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like("a%b_c\\d"), "a\\%b\\_c\\\\d");
+    }
+
+    #[test]
+    fn placeholders_are_numbered_in_bind_order() {
+        let page = UserPage {
+            filter: UserFilter {
+                nick_name_prefix: Some("al".into()),
+                status: Some("enabled".into()),
+                ..Default::default()
+            },
+            order: UserOrder::NickName,
+            after: Some(("alice".into(), "u1".into())),
+            limit: 11,
+        };
+        let (sql, args) = page_sql(Dialect::Postgres, "d", &page);
+        assert_eq!(args.len(), 7);
+        assert!(sql.contains("nick_name_norm >= $2 AND nick_name_norm < $3"), "{sql}");
+        assert!(sql.contains("(nick_name_norm, user_id) > ($5, $6)"), "{sql}");
+        assert!(sql.ends_with("ORDER BY nick_name_norm, user_id LIMIT $7"), "{sql}");
+    }
+}
