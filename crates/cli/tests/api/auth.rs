@@ -1,0 +1,197 @@
+//! Login, refresh, and what a token is good for.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{assert_error, spawn_app, ADMIN_PASSWORD, USER_PASSWORD};
+
+#[tokio::test]
+async fn password_grant_answers_the_pds_token_object() {
+    let app = spawn_app().await;
+    let (status, token) = app
+        .token_grant(&[
+            ("grant_type", "password"),
+            ("username", "admin"),
+            ("password", ADMIN_PASSWORD),
+        ])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    assert_eq!(token["token_type"], "Bearer");
+    assert_eq!(token["user_id"], "admin");
+    assert_eq!(token["role"], "superadmin");
+    assert_eq!(token["domain_id"], "default");
+    assert_eq!(token["expires_in"], 7200);
+    assert!(token["expire_time"].as_str().unwrap().ends_with('Z'));
+    assert!(token["refresh_token"].as_str().unwrap().len() >= 32);
+    assert_eq!(token["exist_link"][0]["type"], "custom");
+    assert_eq!(token["exist_link"][0]["identity"], "admin");
+    // An EdDSA JWT.
+    let header = token["access_token"].as_str().unwrap().split('.').next().unwrap();
+    let header = String::from_utf8(base64_url_decode(header)).unwrap();
+    assert!(header.contains("\"EdDSA\""), "{header}");
+}
+
+fn base64_url_decode(s: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in s.bytes() {
+        let v = ALPHABET.iter().position(|&a| a == c).unwrap() as u32;
+        bits = (bits << 6) | v;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+            bits &= (1 << n) - 1;
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn wrong_password_unknown_account_and_disabled_user_look_the_same() {
+    let app = spawn_app().await;
+    let (user_id, _) = app.user_with_role("carol", "user").await;
+    let (status, _) = app
+        .admin("/v2/user/update", json!({"user_id": user_id, "status": "disabled"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut bodies = Vec::new();
+    for (username, password) in [
+        ("admin", "wrong-password"),
+        ("nobody", "whatever-pass"),
+        ("carol", USER_PASSWORD),
+    ] {
+        let answer = app
+            .token_grant(&[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+            ])
+            .await;
+        assert_error(&answer, StatusCode::UNAUTHORIZED, "InvalidCredentials");
+        bodies.push(answer.1["message"].clone());
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[tokio::test]
+async fn token_form_errors_have_their_codes() {
+    let app = spawn_app().await;
+    let answer = app.token_grant(&[("username", "admin")]).await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "InvalidParameterMissing");
+    let answer = app
+        .token_grant(&[("grant_type", "password"), ("password", "x")])
+        .await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "InvalidParameterMissing");
+    let answer = app
+        .token_grant(&[("grant_type", "authorization_code"), ("code", "x")])
+        .await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "InvalidParameterNotSupported");
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_work_once() {
+    let app = spawn_app().await;
+    let (_, first) = app
+        .token_grant(&[
+            ("grant_type", "password"),
+            ("username", "admin"),
+            ("password", ADMIN_PASSWORD),
+        ])
+        .await;
+    let refresh = first["refresh_token"].as_str().unwrap().to_owned();
+    let (status, second) = app
+        .token_grant(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_ne!(second["refresh_token"], first["refresh_token"]);
+    let (status, _) = app
+        .call("/v2/user/get", second["access_token"].as_str().unwrap(), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // The used one is gone.
+    let answer = app
+        .token_grant(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .await;
+    assert_error(&answer, StatusCode::UNAUTHORIZED, "RefreshTokenInvalid");
+    let answer = app
+        .token_grant(&[("grant_type", "refresh_token"), ("refresh_token", "made-up")])
+        .await;
+    assert_error(&answer, StatusCode::UNAUTHORIZED, "RefreshTokenInvalid");
+}
+
+#[tokio::test]
+async fn calls_without_a_valid_token_are_401() {
+    let app = spawn_app().await;
+    let answer = crate::helpers::read(app.post("/v2/user/get", None, &json!({})).await).await;
+    assert_error(&answer, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
+    for bad in ["garbage", "a.b.c", &format!("{}x", app.admin_token)] {
+        let answer = app.call("/v2/user/get", bad, json!({})).await;
+        assert_error(&answer, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
+    }
+    // The SDK's bearer header works alone too.
+    let response = app
+        .http
+        .post(app.url("/v2/user/get"))
+        .header("x-acs-bearer-token", &app.admin_token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn disabling_a_user_stops_its_tokens_at_once() {
+    let app = spawn_app().await;
+    let (user_id, token) = app.user_with_role("dave", "user").await;
+    let (_, refresh_answer) = app
+        .token_grant(&[
+            ("grant_type", "password"),
+            ("username", "dave"),
+            ("password", USER_PASSWORD),
+        ])
+        .await;
+    let (status, _) = app.call("/v2/user/get", &token, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    app.admin("/v2/user/update", json!({"user_id": user_id, "status": "disabled"}))
+        .await;
+    let answer = app.call("/v2/user/get", &token, json!({})).await;
+    assert_error(&answer, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
+    let answer = app
+        .token_grant(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_answer["refresh_token"].as_str().unwrap()),
+        ])
+        .await;
+    assert_error(&answer, StatusCode::UNAUTHORIZED, "RefreshTokenInvalid");
+    // Enabled again, the user logs in again; deleted, its token is refused.
+    app.admin("/v2/user/update", json!({"user_id": user_id, "status": "enabled"}))
+        .await;
+    let token = app.login("dave", USER_PASSWORD).await;
+    let (status, _) = app
+        .admin("/v2/user/delete", json!({"user_id": user_id}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let answer = app.call("/v2/user/get", &token, json!({})).await;
+    assert_error(&answer, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
+}
+
+#[tokio::test]
+async fn a_token_of_one_domain_is_refused_in_another() {
+    // The Host header names the domain when it is a known one; `default` is known.
+    let app = spawn_app().await;
+    let port = app.address.rsplit(':').next().unwrap().to_owned();
+    let response = app
+        .http
+        .post(app.url("/v2/user/get"))
+        .header("host", format!("default.api.example.com:{port}"))
+        .bearer_auth(&app.admin_token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}

@@ -1,0 +1,221 @@
+//! The test harness: `spawn_app()` starts the real server on a random port with a fresh store:
+//! a temporary SQLite file, or, when `ROSTER_TEST_DATABASE_URL` is set, a new PostgreSQL
+//! database created for this test alone (so tests run in parallel on either backend).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use reqwest::{Response, StatusCode};
+use roster_server::{Application, Config};
+use serde_json::{json, Value};
+use sqlx::{Connection, Executor, PgConnection};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+pub const USER_PASSWORD: &str = "user-password-1";
+
+/// Where a test's data lives; kept across restarts of its server.
+#[derive(Clone)]
+pub struct TestStore {
+    pub data_dir: Arc<tempfile::TempDir>,
+    pub database_url: Option<String>,
+}
+
+impl TestStore {
+    /// A fresh, empty store on the backend this run tests.
+    pub async fn fresh() -> TestStore {
+        let data_dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        let database_url = match std::env::var("ROSTER_TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => Some(create_database(&url).await),
+            _ => None,
+        };
+        TestStore {
+            data_dir,
+            database_url,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.is_some()
+    }
+
+    pub fn config(&self) -> Config {
+        Config {
+            listen: "127.0.0.1:0".into(),
+            data_dir: self.data_dir.path().to_path_buf(),
+            database_url: self.database_url.clone(),
+            domain_id: "default".into(),
+            admin_password: Some(ADMIN_PASSWORD.into()),
+            ..Config::default()
+        }
+    }
+
+    pub fn data_path(&self) -> PathBuf {
+        self.data_dir.path().to_path_buf()
+    }
+}
+
+/// Creates `roster_t_<random>` next to the database the URL names; returns its URL.
+async fn create_database(admin_url: &str) -> String {
+    let name = format!("roster_t_{}", roster_server::service::random_hex(8));
+    let mut conn = PgConnection::connect(admin_url)
+        .await
+        .expect("ROSTER_TEST_DATABASE_URL must reach PostgreSQL");
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .expect("create test database");
+    conn.close().await.ok();
+    let (base, _) = admin_url
+        .split_once('?')
+        .map_or((admin_url, ""), |(b, q)| (b, q));
+    let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+    format!("{prefix}/{name}")
+}
+
+/// A running server and an HTTP client for it.
+pub struct TestApp {
+    pub address: String,
+    pub http: reqwest::Client,
+    pub store: TestStore,
+    pub admin_token: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_on(TestStore::fresh().await).await
+}
+
+/// Starts a server over an existing store (a restart, or a second replica).
+pub async fn spawn_on(store: TestStore) -> TestApp {
+    spawn_with(store.clone(), store.config(), ADMIN_PASSWORD).await
+}
+
+/// Starts a server with `config` and logs in as `admin` with `admin_password`.
+pub async fn spawn_with(store: TestStore, config: Config, admin_password: &str) -> TestApp {
+    let app = Application::build(config).await.expect("server starts");
+    let address = format!("http://{}", app.local_addr());
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        app.run_until(async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    let mut test_app = TestApp {
+        address,
+        http: reqwest::Client::new(),
+        store,
+        admin_token: String::new(),
+        shutdown: Some(tx),
+        server: Some(server),
+    };
+    test_app.admin_token = test_app.login("admin", admin_password).await;
+    test_app
+}
+
+impl TestApp {
+    /// Stops the server gracefully and waits until it has closed its store.
+    pub async fn stop(mut self) -> TestStore {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task");
+        }
+        self.store.clone()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// `POST path` with a JSON body and an optional bearer token.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        let mut request = self.http.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// `POST path` as the admin; returns status and JSON body (`null` for an empty body).
+    pub async fn admin(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        read(self.post(path, Some(&self.admin_token), &body).await).await
+    }
+
+    /// `POST path` as the holder of `token`.
+    pub async fn call(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        read(self.post(path, Some(token), &body).await).await
+    }
+
+    /// The password grant; panics unless it succeeds.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let (status, body) = self.token_grant(&[
+            ("grant_type", "password"),
+            ("username", username),
+            ("password", password),
+        ]).await;
+        assert_eq!(status, StatusCode::OK, "login of {username}: {body}");
+        body["access_token"].as_str().expect("access_token").to_owned()
+    }
+
+    /// `POST /v2/oauth/token` with a form.
+    pub async fn token_grant(&self, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(self.url("/v2/oauth/token"))
+            .form(form)
+            .send()
+            .await
+            .expect("token request sent");
+        read(response).await
+    }
+
+    /// Imports a user whose custom account identity is `identity` and whose password is
+    /// `USER_PASSWORD`, gives it `role`, logs it in; returns its user id and access token.
+    pub async fn user_with_role(&self, identity: &str, role: &str) -> (String, String) {
+        let (status, user) = self
+            .admin(
+                "/v2/user/import",
+                json!({"authentication_type": "custom", "identity": identity,
+                       "nick_name": identity, "plain_password": USER_PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{user}");
+        let user_id = user["user_id"].as_str().expect("user_id").to_owned();
+        if role != "user" {
+            let (status, body) = self
+                .admin("/v2/user/update", json!({"user_id": user_id, "role": role}))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let token = self.login(identity, USER_PASSWORD).await;
+        (user_id, token)
+    }
+}
+
+/// Status and JSON body of a response (`Value::Null` when the body is empty).
+pub async fn read(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let bytes = response.bytes().await.expect("body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+            panic!("not JSON ({status}): {}", String::from_utf8_lossy(&bytes))
+        })
+    };
+    (status, body)
+}
+
+/// Asserts an error answer: status, exact `code`, and the request id in body and header.
+pub fn assert_error(answer: &(StatusCode, Value), status: StatusCode, code: &str) {
+    let (got_status, body) = answer;
+    assert_eq!(*got_status, status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(body["request_id"].as_str().is_some_and(|r| !r.is_empty()), "{body}");
+}

@@ -1,0 +1,8 @@
+//! Roster's integration tests: the real server on a random port, driven over HTTP.
+//! Runs on SQLite, or on PostgreSQL when `ROSTER_TEST_DATABASE_URL` is set.
+
+mod helpers;
+
+mod auth;
+mod basics;
+mod users;
