@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::service::tokens::TokenSettings;
+use crate::store::Migrations;
 
 #[derive(Clone)]
 pub struct Config {
@@ -20,6 +21,8 @@ pub struct Config {
     /// The first superadmin's password; generated (and written to a 0600 file) when unset.
     pub admin_password: Option<String>,
     pub tokens: TokenSettings,
+    /// What to do with PostgreSQL migrations at start (SQLite always applies its own).
+    pub migrations: Migrations,
 }
 
 impl Default for Config {
@@ -31,6 +34,7 @@ impl Default for Config {
             domain_id: "default".into(),
             admin_password: None,
             tokens: TokenSettings::default(),
+            migrations: Migrations::Apply,
         }
     }
 }
@@ -43,8 +47,12 @@ impl fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("database", &self.database_url.as_ref().map(|_| "<set>"))
             .field("domain_id", &self.domain_id)
-            .field("admin_password", &self.admin_password.as_ref().map(|_| "<set>"))
+            .field(
+                "admin_password",
+                &self.admin_password.as_ref().map(|_| "<set>"),
+            )
             .field("tokens", &self.tokens)
+            .field("migrations", &self.migrations)
             .finish()
     }
 }

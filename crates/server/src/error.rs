@@ -58,10 +58,7 @@ pub enum Error {
     #[error("{0:?} already exists")]
     AlreadyExists(Resource),
     #[error("parameter {name}: {problem:?}")]
-    InvalidParameter {
-        problem: ParamProblem,
-        name: String,
-    },
+    InvalidParameter { problem: ParamProblem, name: String },
     #[error("forbidden: {0}")]
     Forbidden(String),
     #[error("unauthorized: {0:?}")]

@@ -32,7 +32,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
             }
             SqlStore::open_sqlite(&path).await
         }
-        StoreLocation::Postgres(url) => SqlStore::open_postgres(&url, true).await,
+        StoreLocation::Postgres(url) => SqlStore::open_postgres(&url, config.migrations).await,
     }
 }
 
@@ -94,7 +94,10 @@ impl Application {
 
     /// Serves until `shutdown` completes, then finishes in-flight requests and closes the
     /// store.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr(), "listening");
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)

@@ -26,7 +26,12 @@ async fn password_grant_answers_the_pds_token_object() {
     assert_eq!(token["exist_link"][0]["type"], "custom");
     assert_eq!(token["exist_link"][0]["identity"], "admin");
     // An EdDSA JWT.
-    let header = token["access_token"].as_str().unwrap().split('.').next().unwrap();
+    let header = token["access_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap();
     let header = String::from_utf8(base64_url_decode(header)).unwrap();
     assert!(header.contains("\"EdDSA\""), "{header}");
 }
@@ -54,7 +59,10 @@ async fn wrong_password_unknown_account_and_disabled_user_look_the_same() {
     let app = spawn_app().await;
     let (user_id, _) = app.user_with_role("carol", "user").await;
     let (status, _) = app
-        .admin("/v2/user/update", json!({"user_id": user_id, "status": "disabled"}))
+        .admin(
+            "/v2/user/update",
+            json!({"user_id": user_id, "status": "disabled"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let mut bodies = Vec::new();
@@ -88,7 +96,11 @@ async fn token_form_errors_have_their_codes() {
     let answer = app
         .token_grant(&[("grant_type", "authorization_code"), ("code", "x")])
         .await;
-    assert_error(&answer, StatusCode::BAD_REQUEST, "InvalidParameterNotSupported");
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterNotSupported",
+    );
 }
 
 #[tokio::test]
@@ -108,7 +120,11 @@ async fn refresh_tokens_rotate_and_work_once() {
     assert_eq!(status, StatusCode::OK, "{second}");
     assert_ne!(second["refresh_token"], first["refresh_token"]);
     let (status, _) = app
-        .call("/v2/user/get", second["access_token"].as_str().unwrap(), json!({}))
+        .call(
+            "/v2/user/get",
+            second["access_token"].as_str().unwrap(),
+            json!({}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     // The used one is gone.
@@ -117,7 +133,10 @@ async fn refresh_tokens_rotate_and_work_once() {
         .await;
     assert_error(&answer, StatusCode::UNAUTHORIZED, "RefreshTokenInvalid");
     let answer = app
-        .token_grant(&[("grant_type", "refresh_token"), ("refresh_token", "made-up")])
+        .token_grant(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "made-up"),
+        ])
         .await;
     assert_error(&answer, StatusCode::UNAUTHORIZED, "RefreshTokenInvalid");
 }
@@ -156,20 +175,29 @@ async fn disabling_a_user_stops_its_tokens_at_once() {
         .await;
     let (status, _) = app.call("/v2/user/get", &token, json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    app.admin("/v2/user/update", json!({"user_id": user_id, "status": "disabled"}))
-        .await;
+    app.admin(
+        "/v2/user/update",
+        json!({"user_id": user_id, "status": "disabled"}),
+    )
+    .await;
     let answer = app.call("/v2/user/get", &token, json!({})).await;
     assert_error(&answer, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
     let answer = app
         .token_grant(&[
             ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_answer["refresh_token"].as_str().unwrap()),
+            (
+                "refresh_token",
+                refresh_answer["refresh_token"].as_str().unwrap(),
+            ),
         ])
         .await;
     assert_error(&answer, StatusCode::UNAUTHORIZED, "RefreshTokenInvalid");
     // Enabled again, the user logs in again; deleted, its token is refused.
-    app.admin("/v2/user/update", json!({"user_id": user_id, "status": "enabled"}))
-        .await;
+    app.admin(
+        "/v2/user/update",
+        json!({"user_id": user_id, "status": "enabled"}),
+    )
+    .await;
     let token = app.login("dave", USER_PASSWORD).await;
     let (status, _) = app
         .admin("/v2/user/delete", json!({"user_id": user_id}))

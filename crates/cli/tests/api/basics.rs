@@ -53,7 +53,10 @@ async fn bodies_over_one_mebibyte_are_refused_with_413() {
     let app = spawn_app().await;
     let huge = "x".repeat(1024 * 1024 + 1);
     let answer = app
-        .admin("/v2/user/create", json!({"user_id": "big", "description": huge}))
+        .admin(
+            "/v2/user/create",
+            json!({"user_id": "big", "description": huge}),
+        )
         .await;
     assert_error(&answer, StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge");
 }
@@ -62,7 +65,10 @@ async fn bodies_over_one_mebibyte_are_refused_with_413() {
 async fn a_restart_keeps_everything_and_does_not_bootstrap_again() {
     let app = spawn_app().await;
     let (status, _) = app
-        .admin("/v2/user/create", json!({"user_id": "kept", "nick_name": "Kept"}))
+        .admin(
+            "/v2/user/create",
+            json!({"user_id": "kept", "nick_name": "Kept"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let old_token = app.admin_token.clone();
@@ -83,7 +89,11 @@ async fn a_restart_keeps_everything_and_does_not_bootstrap_again() {
             ("password", "another-password"),
         ])
         .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "the admin password was reset");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the admin password was reset"
+    );
     // Tokens of the first run still work: the signing key lives in the store.
     let (status, me) = app.call("/v2/user/get", &old_token, json!({})).await;
     assert_eq!(status, StatusCode::OK);

@@ -153,13 +153,18 @@ impl TestApp {
 
     /// The password grant; panics unless it succeeds.
     pub async fn login(&self, username: &str, password: &str) -> String {
-        let (status, body) = self.token_grant(&[
-            ("grant_type", "password"),
-            ("username", username),
-            ("password", password),
-        ]).await;
+        let (status, body) = self
+            .token_grant(&[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+            ])
+            .await;
         assert_eq!(status, StatusCode::OK, "login of {username}: {body}");
-        body["access_token"].as_str().expect("access_token").to_owned()
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
     }
 
     /// `POST /v2/oauth/token` with a form.
@@ -204,9 +209,8 @@ pub async fn read(response: Response) -> (StatusCode, Value) {
     let body = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-            panic!("not JSON ({status}): {}", String::from_utf8_lossy(&bytes))
-        })
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("not JSON ({status}): {}", String::from_utf8_lossy(&bytes)))
     };
     (status, body)
 }
@@ -216,6 +220,12 @@ pub fn assert_error(answer: &(StatusCode, Value), status: StatusCode, code: &str
     let (got_status, body) = answer;
     assert_eq!(*got_status, status, "{body}");
     assert_eq!(body["code"], code, "{body}");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
-    assert!(body["request_id"].as_str().is_some_and(|r| !r.is_empty()), "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert!(
+        body["request_id"].as_str().is_some_and(|r| !r.is_empty()),
+        "{body}"
+    );
 }

@@ -5,4 +5,5 @@ mod helpers;
 
 mod auth;
 mod basics;
+mod replicas;
 mod users;

@@ -94,7 +94,9 @@ async fn request_context(request: Request, next: Next) -> Response {
     let request_id = random_hex(16).to_uppercase();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let mut response = REQUEST_ID.scope(request_id.clone(), next.run(request)).await;
+    let mut response = REQUEST_ID
+        .scope(request_id.clone(), next.run(request))
+        .await;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }

@@ -63,7 +63,7 @@ impl Services {
         };
         let new = NewUser {
             user: admin,
-            account: Some(account),
+            accounts: vec![account],
             password_hash: Some(self.passwords.hash(password).await?),
         };
         if !self.store.bootstrap_domain(domain, new).await? {

@@ -5,6 +5,7 @@ pub mod bootstrap;
 mod pagination;
 pub mod passwords;
 pub mod tokens;
+pub mod transfer;
 pub mod users;
 mod validate;
 

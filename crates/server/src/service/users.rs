@@ -1,10 +1,10 @@
 //! Users: who may create, read, change and delete whom, and the list and search calls.
 
 use roster_api::{
-    AccountLinkInfo, AuthenticationType, CreateUserRequest, ExtraReturnInfo,
-    GeneralGetUserRequest, GeneralSearchUserRequest, GeneralSearchUserResponse, GroupInfo,
-    ImportUserRequest, ListUserRequest, ListUserResponse, Punishment, Role, SearchUserRequest,
-    UpdateUserRequest, User, UserExtraItem, UserStatus,
+    AccountLinkInfo, AuthenticationType, CreateUserRequest, ExtraReturnInfo, GeneralGetUserRequest,
+    GeneralSearchUserRequest, GeneralSearchUserResponse, GroupInfo, ImportUserRequest,
+    ListUserRequest, ListUserResponse, Punishment, Role, SearchUserRequest, UpdateUserRequest,
+    User, UserExtraItem, UserStatus,
 };
 
 use super::pagination::{encode_marker, Page};
@@ -151,8 +151,7 @@ impl Services {
         user.description = req.description.unwrap_or_default();
         user.user_data = user_data.unwrap_or_else(|| "{}".into());
         user.deny_change_password_by_self = req.deny_change_password_by_self.unwrap_or(false);
-        user.need_change_password_next_login =
-            req.need_change_password_next_login.unwrap_or(false);
+        user.need_change_password_next_login = req.need_change_password_next_login.unwrap_or(false);
         user.expired_at = req.expired_at.unwrap_or(0);
         user.phone_region = req.phone_region.unwrap_or_default();
         let password_hash = match &req.plain_password {
@@ -163,7 +162,7 @@ impl Services {
             .store
             .create_user(NewUser {
                 user,
-                account: None,
+                accounts: Vec::new(),
                 password_hash,
             })
             .await?;
@@ -293,7 +292,11 @@ impl Services {
         }
     }
 
-    pub async fn list_users(&self, actor: &Actor, req: ListUserRequest) -> Result<ListUserResponse> {
+    pub async fn list_users(
+        &self,
+        actor: &Actor,
+        req: ListUserRequest,
+    ) -> Result<ListUserResponse> {
         require_admin(actor)?;
         let filter = UserFilter {
             status: req.status.map(|s| s.as_str().to_owned()),
@@ -328,7 +331,11 @@ impl Services {
         req: GeneralSearchUserRequest,
     ) -> Result<GeneralSearchUserResponse> {
         require_admin(actor)?;
-        if req.parent_group_id_list.as_ref().is_some_and(|l| !l.is_empty()) {
+        if req
+            .parent_group_id_list
+            .as_ref()
+            .is_some_and(|l| !l.is_empty())
+        {
             return Err(Error::not_supported("parent_group_id_list"));
         }
         if req
@@ -363,7 +370,11 @@ impl Services {
         if req.auto_create_drive == Some(true) {
             return Err(Error::not_supported("auto_create_drive"));
         }
-        if req.parent_group_id.as_deref().is_some_and(|g| !g.is_empty()) {
+        if req
+            .parent_group_id
+            .as_deref()
+            .is_some_and(|g| !g.is_empty())
+        {
             return Err(Error::not_supported("parent_group_id"));
         }
         validate::required("identity", &req.identity, validate::MAX_IDENTITY)?;
@@ -406,8 +417,7 @@ impl Services {
             _ => String::new(),
         };
         user.deny_change_password_by_self = req.deny_change_password_by_self.unwrap_or(false);
-        user.need_change_password_next_login =
-            req.need_change_password_next_login.unwrap_or(false);
+        user.need_change_password_next_login = req.need_change_password_next_login.unwrap_or(false);
         user.expired_at = req.expired_at.unwrap_or(0);
         user.phone_region = req.phone_region.unwrap_or_default();
         let extra = match (kind, req.extra) {
@@ -436,7 +446,7 @@ impl Services {
             .store
             .create_user(NewUser {
                 user,
-                account: Some(account),
+                accounts: vec![account],
                 password_hash,
             })
             .await?;

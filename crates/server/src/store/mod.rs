@@ -7,8 +7,9 @@ mod sql;
 mod user_query;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
-pub use sql::SqlStore;
+pub use sql::{Migrations, SqlStore};
 pub use user_query::{UserFilter, UserOrder, UserPage};
 
 use crate::error::Result;
@@ -20,7 +21,7 @@ pub fn normalize(s: &str) -> String {
 }
 
 /// A user as stored. Strings are never NULL: absent values are `""`.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct UserRow {
     pub domain_id: String,
     pub user_id: String,
@@ -47,7 +48,7 @@ pub struct UserRow {
 }
 
 /// A logon account as stored.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct AccountRow {
     pub domain_id: String,
     pub authentication_type: String,
@@ -71,7 +72,7 @@ pub struct LoginCandidate {
 }
 
 /// A domain (tenant) as stored.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct DomainRow {
     pub domain_id: String,
     pub domain_name: String,
@@ -100,11 +101,11 @@ pub struct RefreshTokenRow {
     pub created_at: i64,
 }
 
-/// Everything needed to write a new user, optionally with its first account and password.
-#[derive(Debug, Clone)]
+/// Everything needed to write a user: the row, its accounts and its password hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewUser {
     pub user: UserRow,
-    pub account: Option<AccountRow>,
+    pub accounts: Vec<AccountRow>,
     pub password_hash: Option<String>,
 }
 
@@ -166,12 +167,14 @@ pub trait Store: Send + Sync + 'static {
     async fn accounts_of(&self, domain_id: &str, user_ids: &[String]) -> Result<Vec<AccountRow>>;
 
     /// Accounts whose identity is `identity`, whatever their type, with their users.
-    async fn login_candidates(&self, domain_id: &str, identity: &str)
-        -> Result<Vec<LoginCandidate>>;
+    async fn login_candidates(
+        &self,
+        domain_id: &str,
+        identity: &str,
+    ) -> Result<Vec<LoginCandidate>>;
 
     /// Records a successful logon on the user and the account used.
-    async fn record_login(&self, account: &LoginCandidate, domain_id: &str, at: i64)
-        -> Result<()>;
+    async fn record_login(&self, account: &LoginCandidate, domain_id: &str, at: i64) -> Result<()>;
 
     /// Stores a new refresh token and notes the time on its user (`last_refresh_token_time`).
     async fn insert_refresh_token(&self, token: RefreshTokenRow) -> Result<()>;
@@ -179,4 +182,17 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes and returns the refresh token with this hash: each token works once, even
     /// when two requests race with it.
     async fn take_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRow>>;
+
+    /// `(user_id, password_hash)` of those of the given users that have a password.
+    async fn password_hashes_of(
+        &self,
+        domain_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<(String, String)>>;
+
+    /// Writes a domain copied from another store; `AlreadyExists(Domain)` if it is there.
+    async fn restore_domain(&self, domain: DomainRow) -> Result<()>;
+
+    /// Writes users copied from another store, all or none.
+    async fn restore_users(&self, users: Vec<NewUser>) -> Result<()>;
 }

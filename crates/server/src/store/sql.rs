@@ -20,10 +20,21 @@ use sqlx::AssertSqlSafe;
 
 use super::user_query::{page_sql, USER_COLUMNS};
 use super::{
-    normalize, AccountRow, DomainRow, LoginCandidate, NewUser, RefreshTokenRow, SigningKeyRow, Store,
-    UserChanges, UserPage, UserRow,
+    normalize, AccountRow, DomainRow, LoginCandidate, NewUser, RefreshTokenRow, SigningKeyRow,
+    Store, UserChanges, UserPage, UserRow,
 };
 use crate::error::{Error, Resource, Result};
+
+/// What to do with the PostgreSQL migrations when connecting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migrations {
+    /// Apply pending ones, serialised across processes by a database lock.
+    Apply,
+    /// Apply pending ones without the lock (engines without advisory locks; run once).
+    ApplyWithoutLock,
+    /// Leave the schema alone.
+    Skip,
+}
 
 /// Which SQL dialect a statement is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +78,28 @@ enum Db {
 
 pub struct SqlStore {
     db: Db,
+}
+
+/// Starts a write transaction.
+trait BeginWrite {
+    type Db: sqlx::Database;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, Self::Db>>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    /// Takes SQLite's write lock up front, so that processes sharing the file queue on the
+    /// busy timeout instead of failing when a deferred transaction tries to upgrade.
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.begin().await
+    }
 }
 
 /// Runs `$body` with `$pool` bound to the pool to read from.
@@ -119,27 +152,33 @@ macro_rules! execute {
 macro_rules! fetch_all {
     ($conn:expr, $row:ty, $stmt:expr) => {{
         let stmt: Stmt = $stmt;
-        bind_all!(sqlx::query_as::<_, $row>(AssertSqlSafe(stmt.sql)), stmt.args)
-            .fetch_all($conn)
-            .await
+        bind_all!(
+            sqlx::query_as::<_, $row>(AssertSqlSafe(stmt.sql)),
+            stmt.args
+        )
+        .fetch_all($conn)
+        .await
     }};
 }
 
 macro_rules! fetch_optional {
     ($conn:expr, $row:ty, $stmt:expr) => {{
         let stmt: Stmt = $stmt;
-        bind_all!(sqlx::query_as::<_, $row>(AssertSqlSafe(stmt.sql)), stmt.args)
-            .fetch_optional($conn)
-            .await
+        bind_all!(
+            sqlx::query_as::<_, $row>(AssertSqlSafe(stmt.sql)),
+            stmt.args
+        )
+        .fetch_optional($conn)
+        .await
     }};
 }
 
-/// Writes a `NewUser` (user, then account, then password) inside a transaction.
+/// Writes a `NewUser` (user, then accounts, then password) inside a transaction.
 macro_rules! insert_new_user {
     ($conn:expr, $new:expr) => {{
         let new: &NewUser = $new;
         execute!($conn, insert_user_stmt(&new.user)).map_err(unique_as(Resource::User))?;
-        if let Some(account) = &new.account {
+        for account in &new.accounts {
             execute!($conn, insert_account_stmt(account)).map_err(unique_as(Resource::Account))?;
         }
         if let Some(hash) = &new.password_hash {
@@ -173,10 +212,18 @@ impl SqlStore {
             .connect_with(options.clone())
             .await
             .with_context(|| format!("opening SQLite database {}", path.display()))?;
-        sqlx::migrate!("../../migrations/sqlite")
-            .run(&writer)
-            .await
-            .context("applying SQLite migrations")?;
+        {
+            // Processes sharing one file must not migrate it at the same time: the first
+            // applies the migrations under this lock, the others then find nothing to do.
+            let lock_path = path.with_extension("migrate-lock");
+            let lock = std::fs::File::create(&lock_path)
+                .with_context(|| format!("creating {}", lock_path.display()))?;
+            lock.lock().context("locking the migration lock file")?;
+            sqlx::migrate!("../../migrations/sqlite")
+                .run(&writer)
+                .await
+                .context("applying SQLite migrations")?;
+        }
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options.read_only(true))
@@ -187,9 +234,8 @@ impl SqlStore {
         })
     }
 
-    /// Connects to PostgreSQL. Migrations are applied when `migrate` is true; sqlx serialises
-    /// concurrent migrators with a lock, so replicas starting together apply them once.
-    pub async fn open_postgres(url: &str, migrate: bool) -> anyhow::Result<Self> {
+    /// Connects to PostgreSQL and handles its migrations as `migrations` says.
+    pub async fn open_postgres(url: &str, migrations: Migrations) -> anyhow::Result<Self> {
         let options = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
@@ -197,19 +243,21 @@ impl SqlStore {
             .connect_with(options)
             .await
             .context("connecting to PostgreSQL")?;
-        if migrate {
-            Self::migrate_postgres(&pool).await?;
+        if migrations != Migrations::Skip {
+            let mut migrator = sqlx::migrate!("../../migrations/postgres");
+            // sqlx takes a PostgreSQL advisory lock so that replicas starting together apply
+            // the migrations once while the others wait. CockroachDB has no advisory locks:
+            // there, run `roster migrate --no-lock` once and start replicas with
+            // `--skip-migrations`.
+            migrator.set_locking(migrations == Migrations::Apply);
+            migrator
+                .run(&pool)
+                .await
+                .context("applying PostgreSQL migrations")?;
         }
         Ok(SqlStore {
             db: Db::Postgres(pool),
         })
-    }
-
-    async fn migrate_postgres(pool: &PgPool) -> anyhow::Result<()> {
-        sqlx::migrate!("../../migrations/postgres")
-            .run(pool)
-            .await
-            .context("applying PostgreSQL migrations")
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -404,6 +452,19 @@ fn update_user_stmt(domain_id: &str, user_id: &str, c: &UserChanges) -> Stmt {
     )
 }
 
+/// `$2, $3, ...` for the ids, and the arguments `[domain_id, ids...]` that go with it.
+fn user_id_list(domain_id: &str, user_ids: &[String]) -> (String, Vec<Arg>) {
+    let mut args = vec![Arg::Text(domain_id.to_owned())];
+    let placeholders: Vec<String> = user_ids
+        .iter()
+        .map(|id| {
+            args.push(Arg::Text(id.clone()));
+            format!("${}", args.len())
+        })
+        .collect();
+    (placeholders.join(", "), args)
+}
+
 fn delete_refresh_tokens_stmt(domain_id: &str, user_id: &str) -> Stmt {
     Stmt::new(
         "DELETE FROM refresh_tokens WHERE domain_id = $1 AND user_id = $2",
@@ -422,13 +483,15 @@ impl Store for SqlStore {
              WHERE domain_id = $1",
             vec![Arg::Text(domain_id.to_owned())],
         );
-        Ok(on_reader!(self, |pool| fetch_optional!(pool, DomainRow, stmt))?)
+        Ok(on_reader!(self, |pool| fetch_optional!(
+            pool, DomainRow, stmt
+        ))?)
     }
 
     async fn bootstrap_domain(&self, domain: DomainRow, admin: NewUser) -> Result<bool> {
         with_retries(|| async {
             on_writer!(self, |pool| {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 let inserted = execute!(
                     &mut *tx,
                     Stmt::new(
@@ -490,7 +553,7 @@ impl Store for SqlStore {
     async fn create_user(&self, new: NewUser) -> Result<UserRow> {
         with_retries(|| async {
             on_writer!(self, |pool| {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 insert_new_user!(&mut *tx, &new);
                 tx.commit().await?;
                 Ok(new.user.clone())
@@ -501,7 +564,9 @@ impl Store for SqlStore {
 
     async fn user(&self, domain_id: &str, user_id: &str) -> Result<Option<UserRow>> {
         let stmt = user_stmt(domain_id, user_id);
-        Ok(on_reader!(self, |pool| fetch_optional!(pool, UserRow, stmt))?)
+        Ok(on_reader!(self, |pool| fetch_optional!(
+            pool, UserRow, stmt
+        ))?)
     }
 
     async fn update_user(
@@ -512,7 +577,7 @@ impl Store for SqlStore {
     ) -> Result<Option<UserRow>> {
         with_retries(|| async {
             on_writer!(self, |pool| {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 let updated = fetch_optional!(
                     &mut *tx,
                     UserRow,
@@ -563,21 +628,13 @@ impl Store for SqlStore {
         if user_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut args = vec![Arg::Text(domain_id.to_owned())];
-        let placeholders: Vec<String> = user_ids
-            .iter()
-            .map(|id| {
-                args.push(Arg::Text(id.clone()));
-                format!("${}", args.len())
-            })
-            .collect();
+        let (in_list, args) = user_id_list(domain_id, user_ids);
         let stmt = Stmt::new(
             format!(
                 "SELECT domain_id, authentication_type, identity, user_id, display_name, extra, \
                  status, created_at, last_login_time FROM accounts \
-                 WHERE domain_id = $1 AND user_id IN ({}) \
-                 ORDER BY user_id, authentication_type, identity",
-                placeholders.join(", ")
+                 WHERE domain_id = $1 AND user_id IN ({in_list}) \
+                 ORDER BY user_id, authentication_type, identity"
             ),
             args,
         );
@@ -600,13 +657,17 @@ impl Store for SqlStore {
                 Arg::Text(identity.to_owned()),
             ],
         );
-        Ok(on_reader!(self, |pool| fetch_all!(pool, LoginCandidate, stmt))?)
+        Ok(on_reader!(self, |pool| fetch_all!(
+            pool,
+            LoginCandidate,
+            stmt
+        ))?)
     }
 
     async fn record_login(&self, account: &LoginCandidate, domain_id: &str, at: i64) -> Result<()> {
         with_retries(|| async {
             on_writer!(self, |pool| {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 execute!(
                     &mut *tx,
                     Stmt::new(
@@ -641,7 +702,7 @@ impl Store for SqlStore {
     async fn insert_refresh_token(&self, token: RefreshTokenRow) -> Result<()> {
         with_retries(|| async {
             on_writer!(self, |pool| {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 execute!(
                     &mut *tx,
                     Stmt::new(
@@ -687,6 +748,62 @@ impl Store for SqlStore {
                 RefreshTokenRow,
                 stmt
             ))?)
+        })
+        .await
+    }
+
+    async fn password_hashes_of(
+        &self,
+        domain_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<(String, String)>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (in_list, args) = user_id_list(domain_id, user_ids);
+        let stmt = Stmt::new(
+            format!(
+                "SELECT user_id, password_hash FROM user_passwords \
+                 WHERE domain_id = $1 AND user_id IN ({in_list})"
+            ),
+            args,
+        );
+        Ok(on_reader!(self, |pool| fetch_all!(
+            pool,
+            (String, String),
+            stmt
+        ))?)
+    }
+
+    async fn restore_domain(&self, domain: DomainRow) -> Result<()> {
+        with_retries(|| async {
+            let stmt = Stmt::new(
+                "INSERT INTO domains (domain_id, domain_name, description, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                vec![
+                    Arg::Text(domain.domain_id.clone()),
+                    Arg::Text(domain.domain_name.clone()),
+                    Arg::Text(domain.description.clone()),
+                    Arg::Int(domain.created_at),
+                    Arg::Int(domain.updated_at),
+                ],
+            );
+            on_writer!(self, |pool| execute!(pool, stmt)).map_err(unique_as(Resource::Domain))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn restore_users(&self, users: Vec<NewUser>) -> Result<()> {
+        with_retries(|| async {
+            on_writer!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                for new in &users {
+                    insert_new_user!(&mut *tx, new);
+                }
+                tx.commit().await?;
+                Ok(())
+            })
         })
         .await
     }

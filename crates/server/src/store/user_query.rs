@@ -216,8 +216,17 @@ mod tests {
         };
         let (sql, args) = page_sql(Dialect::Postgres, "d", &page);
         assert_eq!(args.len(), 7);
-        assert!(sql.contains("nick_name_norm >= $2 AND nick_name_norm < $3"), "{sql}");
-        assert!(sql.contains("(nick_name_norm, user_id) > ($5, $6)"), "{sql}");
-        assert!(sql.ends_with("ORDER BY nick_name_norm, user_id LIMIT $7"), "{sql}");
+        assert!(
+            sql.contains("nick_name_norm >= $2 AND nick_name_norm < $3"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("(nick_name_norm, user_id) > ($5, $6)"),
+            "{sql}"
+        );
+        assert!(
+            sql.ends_with("ORDER BY nick_name_norm, user_id LIMIT $7"),
+            "{sql}"
+        );
     }
 }

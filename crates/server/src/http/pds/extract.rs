@@ -85,8 +85,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = PdsError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PdsError> {
-        let token = bearer_token(parts)
-            .ok_or(PdsError(Error::Unauthorized(AuthProblem::AccessTokenInvalid)))?;
+        let token = bearer_token(parts).ok_or(PdsError(Error::Unauthorized(
+            AuthProblem::AccessTokenInvalid,
+        )))?;
         let domain = state.request_domain(&parts.headers).await?;
         let actor = state.services.authenticate(&domain, &token).await?;
         Ok(Caller(actor))
@@ -129,14 +130,8 @@ mod tests {
 
     #[test]
     fn body_errors_name_their_field() {
-        assert_eq!(
-            problem("{"),
-            (ParamProblem::MalformedBody, "body".into())
-        );
-        assert_eq!(
-            problem("[]"),
-            (ParamProblem::MalformedBody, "body".into())
-        );
+        assert_eq!(problem("{"), (ParamProblem::MalformedBody, "body".into()));
+        assert_eq!(problem("[]"), (ParamProblem::MalformedBody, "body".into()));
         assert_eq!(problem("{}"), (ParamProblem::Missing, "user_id".into()));
         assert_eq!(
             problem(r#"{"user_id": 5}"#),

@@ -91,7 +91,9 @@ async fn get_user(
     PdsJson(req): PdsJson<GetUserRequest>,
 ) -> Answer<User> {
     Ok(Json(
-        app.services.get_user(&actor, req.user_id.as_deref()).await?,
+        app.services
+            .get_user(&actor, req.user_id.as_deref())
+            .await?,
     ))
 }
 

@@ -1,0 +1,291 @@
+//! Roster as stateless replicas: several `roster serve` processes over one store share
+//! tokens, see each other's writes at once, and never both win the same id. And a domain moves
+//! between stores with `roster migrate-store`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{read, TestStore, ADMIN_PASSWORD, USER_PASSWORD};
+
+/// A `roster serve` process; killed when dropped.
+struct ServerProcess {
+    child: Child,
+    address: String,
+    http: reqwest::Client,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn roster_command(store: &TestStore) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
+    command
+        .env("ROSTER_DATA_DIR", store.data_path())
+        .env("ROSTER_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("ROSTER_LOG", "info")
+        .env_remove("ROSTER_DATABASE_URL")
+        .env_remove("ROSTER_LOG_FORMAT");
+    if let Some(url) = &store.database_url {
+        command.env("ROSTER_DATABASE_URL", url);
+    }
+    command
+}
+
+/// Starts `roster serve` on a free port and waits until it listens.
+fn start_process(store: &TestStore) -> ServerProcess {
+    let mut child = roster_command(store)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("roster starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("roster exited before listening")
+            .expect("log line");
+        if let Some(rest) = line.split("address=").nth(1) {
+            if line.contains("listening") {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        }
+    };
+    // Keep draining the log so the process never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    ServerProcess {
+        child,
+        address: format!("http://{address}"),
+        http: reqwest::Client::new(),
+    }
+}
+
+impl ServerProcess {
+    async fn token(&self, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}/v2/oauth/token", self.address))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        read(response).await
+    }
+
+    async fn login(&self, username: &str, password: &str) -> String {
+        let (status, body) = self
+            .token(&[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+            ])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    async fn call(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        read(response).await
+    }
+}
+
+#[tokio::test]
+async fn two_replicas_share_tokens_and_see_each_others_changes_at_once() {
+    let store = TestStore::fresh().await;
+    // Both start at once on an empty store: one bootstraps, both agree on the signing key.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| start_process(&store));
+        let b = s.spawn(|| start_process(&store));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let admin_a = a.login("admin", ADMIN_PASSWORD).await;
+    let (status, _) = b.call("/v2/user/get", &admin_a, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "a token of replica A works on B");
+
+    let (status, user) = a
+        .call(
+            "/v2/user/import",
+            &admin_a,
+            json!({"authentication_type": "custom", "identity": "erin", "nick_name": "Erin",
+                   "plain_password": USER_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    let erin_on_b = b.login("erin", USER_PASSWORD).await;
+    let (status, _) = a.call("/v2/user/get", &erin_on_b, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Disabled through B: refused by A on the very next request.
+    let (status, _) = b
+        .call(
+            "/v2/user/update",
+            &admin_a,
+            json!({"user_id": user["user_id"], "status": "disabled"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = a.call("/v2/user/get", &erin_on_b, json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["code"], "AccessTokenInvalid");
+}
+
+#[tokio::test]
+async fn concurrent_creates_of_one_id_on_two_replicas_have_exactly_one_winner() {
+    let store = TestStore::fresh().await;
+    let a = start_process(&store);
+    let b = start_process(&store);
+    let token = a.login("admin", ADMIN_PASSWORD).await;
+    for i in 0..15 {
+        let id = format!("race-{i}");
+        let identity = format!("race-account-{i}");
+        let user = json!({"user_id": id});
+        let account = json!({"authentication_type": "custom", "identity": identity,
+                             "nick_name": "r"});
+        let (ua, ub, ia, ib) = tokio::join!(
+            a.call("/v2/user/create", &token, user.clone()),
+            b.call("/v2/user/create", &token, user),
+            a.call("/v2/user/import", &token, account.clone()),
+            b.call("/v2/user/import", &token, account),
+        );
+        let mut creates = [ua.0, ub.0];
+        creates.sort();
+        assert_eq!(creates, [StatusCode::CREATED, StatusCode::CONFLICT], "{id}");
+        let mut imports = [ia.0, ib.0];
+        imports.sort();
+        assert_eq!(
+            imports,
+            [StatusCode::OK, StatusCode::CONFLICT],
+            "{identity}"
+        );
+        let loser = if ia.0 == StatusCode::CONFLICT {
+            ia.1
+        } else {
+            ib.1
+        };
+        assert_eq!(loser["code"], "AlreadyExist.Account");
+    }
+    let (_, list) = b.call("/v2/user/list", &token, json!({})).await;
+    // admin + 15 created + 15 imported, no half-made extra user from a losing import.
+    assert_eq!(list["items"].as_array().unwrap().len(), 31);
+}
+
+#[tokio::test]
+async fn migrate_store_moves_a_domain_without_loss() {
+    // The source is always the embedded SQLite store; the target is this run's backend.
+    let source = TestStore {
+        database_url: None,
+        ..TestStore::fresh().await
+    };
+    let target = TestStore::fresh().await;
+    let target_url = target.database_url.clone().unwrap_or_else(|| {
+        let path = target.data_path().join("roster.db");
+        format!("sqlite://{}", path.display())
+    });
+    let before = {
+        let app = crate::helpers::spawn_on(source.clone()).await;
+        for i in 0..120 {
+            let (status, body) = app
+                .admin(
+                    "/v2/user/import",
+                    json!({"authentication_type": "email", "identity": format!("u{i}@example.com"),
+                           "nick_name": format!("User {i}"), "plain_password": USER_PASSWORD}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        app.admin(
+            "/v2/user/create",
+            json!({"user_id": "no-account", "user_data": {"k": "v"}, "role": "admin"}),
+        )
+        .await;
+        let everything = all_users_with_accounts(&app).await;
+        app.stop().await;
+        everything
+    };
+    assert_eq!(before.len(), 122);
+
+    let output = roster_command(&source)
+        .args([
+            "migrate-store",
+            "--to",
+            &target_url,
+            "--domain",
+            "default",
+            "--from",
+        ])
+        .arg(format!(
+            "sqlite://{}",
+            source.data_path().join("roster.db").display()
+        ))
+        .output()
+        .expect("migrate-store runs");
+    assert!(output.status.success(), "{output:?}");
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        printed.contains("122 users, 121 accounts, 121 passwords"),
+        "{printed}"
+    );
+
+    let app = crate::helpers::spawn_on(target).await;
+    let after = all_users_with_accounts(&app).await;
+    assert_eq!(after.len(), before.len());
+    for (moved, original) in after.iter().zip(&before) {
+        if original["user_id"] == "admin" {
+            // Logging in on the new store moved the admin's login times; nothing else.
+            let strip = |v: &Value| {
+                let mut v = v.clone();
+                for key in ["last_login_time", "last_refresh_token_time"] {
+                    v[key] = json!(0);
+                    v["account"][0][key] = json!(0);
+                }
+                v
+            };
+            assert_eq!(strip(moved), strip(original));
+        } else {
+            assert!(
+                moved == original,
+                "{} changed in the move",
+                original["user_id"]
+            );
+        }
+    }
+    // Passwords came along: an imported user logs in on the new store.
+    app.login("u7@example.com", USER_PASSWORD).await;
+    app.stop().await;
+}
+
+/// Every user of the domain with its accounts, through `general_search`, in user_id order.
+async fn all_users_with_accounts(app: &crate::helpers::TestApp) -> Vec<Value> {
+    let mut users = Vec::new();
+    let mut marker = String::new();
+    loop {
+        let (status, page) = app
+            .admin(
+                "/v2/user/general_search",
+                json!({"limit": 50, "marker": marker, "extra_return_info": ["account"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        users.extend(page["items"].as_array().unwrap().iter().cloned());
+        marker = page["next_marker"].as_str().unwrap().to_owned();
+        if marker.is_empty() {
+            return users;
+        }
+    }
+}

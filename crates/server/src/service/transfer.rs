@@ -1,0 +1,74 @@
+//! Moving a whole domain from one store to another (SQLite → PostgreSQL, or back), through the
+//! `Store` trait only, so it works between any two backends.
+
+use std::collections::HashMap;
+
+use crate::error::{Error, Resource, Result};
+use crate::store::{NewUser, Store, UserFilter, UserOrder, UserPage};
+
+/// Users copied per transaction on the target.
+const BATCH: u32 = 500;
+
+/// What a copy moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TransferReport {
+    pub users: usize,
+    pub accounts: usize,
+    pub passwords: usize,
+}
+
+/// Copies the domain, its users, their accounts and password hashes from `from` to `to`.
+/// The target must not have the domain yet. Each batch of users is one transaction; a copy
+/// that fails part-way can be resumed by dropping the target domain and starting again.
+pub async fn copy_domain(
+    from: &dyn Store,
+    to: &dyn Store,
+    domain_id: &str,
+) -> Result<TransferReport> {
+    let domain = from
+        .domain(domain_id)
+        .await?
+        .ok_or(Error::NotFound(Resource::Domain))?;
+    to.restore_domain(domain).await?;
+    let mut report = TransferReport::default();
+    let mut after = None;
+    loop {
+        let page = UserPage {
+            filter: UserFilter::default(),
+            order: UserOrder::UserId,
+            after: after.take(),
+            limit: BATCH,
+        };
+        let users = from.find_users(domain_id, &page).await?;
+        let Some(last) = users.last() else {
+            break;
+        };
+        after = Some((String::new(), last.user_id.clone()));
+        let ids: Vec<String> = users.iter().map(|u| u.user_id.clone()).collect();
+        let mut accounts: HashMap<String, Vec<_>> = HashMap::new();
+        for account in from.accounts_of(domain_id, &ids).await? {
+            accounts
+                .entry(account.user_id.clone())
+                .or_default()
+                .push(account);
+        }
+        let mut passwords: HashMap<String, String> = from
+            .password_hashes_of(domain_id, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        let batch: Vec<NewUser> = users
+            .into_iter()
+            .map(|user| NewUser {
+                accounts: accounts.remove(&user.user_id).unwrap_or_default(),
+                password_hash: passwords.remove(&user.user_id),
+                user,
+            })
+            .collect();
+        report.users += batch.len();
+        report.accounts += batch.iter().map(|u| u.accounts.len()).sum::<usize>();
+        report.passwords += batch.iter().filter(|u| u.password_hash.is_some()).count();
+        to.restore_users(batch).await?;
+    }
+    Ok(report)
+}
