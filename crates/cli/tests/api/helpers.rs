@@ -36,10 +36,6 @@ impl TestStore {
         }
     }
 
-    pub fn is_postgres(&self) -> bool {
-        self.database_url.is_some()
-    }
-
     pub fn config(&self) -> Config {
         Config {
             listen: "127.0.0.1:0".into(),

@@ -5,5 +5,6 @@ mod helpers;
 
 mod auth;
 mod basics;
+mod client;
 mod replicas;
 mod users;
