@@ -129,21 +129,44 @@ pub struct UserChanges {
     pub updated_at: i64,
 }
 
-/// The storage port. Implementations must keep each method atomic: a method either does all
-/// it says or nothing.
+/// The storage port: one trait per aggregate, and `Store`, all of them. Implementations keep
+/// each method atomic: a method does all it says or nothing.
+pub trait Store: DomainStore + TokenStore + UserStore {}
+
+impl<T: DomainStore + TokenStore + UserStore> Store for T {}
+
+/// Domains (tenants).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait DomainStore: Send + Sync + 'static {
     async fn domain(&self, domain_id: &str) -> Result<Option<DomainRow>>;
 
     /// Creates the domain and its first superadmin in one transaction. Returns `false` (and
     /// changes nothing) when the domain already exists.
     async fn bootstrap_domain(&self, domain: DomainRow, admin: NewUser) -> Result<bool>;
 
+    /// Writes a domain copied from another store; `AlreadyExists(Domain)` if it is there.
+    async fn restore_domain(&self, domain: DomainRow) -> Result<()>;
+}
+
+/// Signing keys and refresh tokens.
+#[async_trait]
+pub trait TokenStore: Send + Sync + 'static {
     /// Stores `candidate` as the signing key unless one exists; returns the one in force.
     async fn signing_key_or_insert(&self, candidate: SigningKeyRow) -> Result<SigningKeyRow>;
 
-    /// Inserts the user (and account and password). `AlreadyExists(User)` if the `user_id`
-    /// is taken, `AlreadyExists(Account)` if the account identity is.
+    /// Stores a new refresh token and notes the time on its user (`last_refresh_token_time`).
+    async fn insert_refresh_token(&self, token: RefreshTokenRow) -> Result<()>;
+
+    /// Deletes and returns the refresh token with this hash: each token works once, even
+    /// when two requests race with it.
+    async fn take_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRow>>;
+}
+
+/// Users, their logon accounts and password hashes.
+#[async_trait]
+pub trait UserStore: Send + Sync + 'static {
+    /// Inserts the user (and accounts and password). `AlreadyExists(User)` if the `user_id`
+    /// is taken, `AlreadyExists(Account)` if an account identity is.
     async fn create_user(&self, new: NewUser) -> Result<UserRow>;
 
     async fn user(&self, domain_id: &str, user_id: &str) -> Result<Option<UserRow>>;
@@ -160,7 +183,7 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes the user with its accounts, password and tokens; `false` if there was none.
     async fn delete_user(&self, domain_id: &str, user_id: &str) -> Result<bool>;
 
-    /// One page of users matching `filter`, in `filter.order`, after the given cursor.
+    /// One page of users matching `page.filter`, in `page.order`, after the given cursor.
     async fn find_users(&self, domain_id: &str, page: &UserPage) -> Result<Vec<UserRow>>;
 
     /// The accounts of the given users.
@@ -176,22 +199,12 @@ pub trait Store: Send + Sync + 'static {
     /// Records a successful logon on the user and the account used.
     async fn record_login(&self, account: &LoginCandidate, domain_id: &str, at: i64) -> Result<()>;
 
-    /// Stores a new refresh token and notes the time on its user (`last_refresh_token_time`).
-    async fn insert_refresh_token(&self, token: RefreshTokenRow) -> Result<()>;
-
-    /// Deletes and returns the refresh token with this hash: each token works once, even
-    /// when two requests race with it.
-    async fn take_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRow>>;
-
     /// `(user_id, password_hash)` of those of the given users that have a password.
     async fn password_hashes_of(
         &self,
         domain_id: &str,
         user_ids: &[String],
     ) -> Result<Vec<(String, String)>>;
-
-    /// Writes a domain copied from another store; `AlreadyExists(Domain)` if it is there.
-    async fn restore_domain(&self, domain: DomainRow) -> Result<()>;
 
     /// Writes users copied from another store, all or none.
     async fn restore_users(&self, users: Vec<NewUser>) -> Result<()>;

@@ -1,0 +1,318 @@
+//! `SqlStore`: the `Store` on SQLite or PostgreSQL through sqlx. This module holds the
+//! connection handling and the statement machinery; one submodule per aggregate holds its SQL.
+//!
+//! Each statement is written once, with `$n` placeholders that both backends accept, as a
+//! `(sql, args)` pair; the `on_reader!`/`on_writer!` macros run the same code against whichever
+//! pool this store holds. Where the dialects differ (migrations, trigram search) the difference
+//! is named by `Dialect` and kept to the statement text.
+
+use std::future::Future;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::error::{Error, Resource, Result};
+
+/// What to do with the PostgreSQL migrations when connecting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migrations {
+    /// Apply pending ones, serialised across processes by a database lock.
+    Apply,
+    /// Apply pending ones without the lock (engines without advisory locks; run once).
+    ApplyWithoutLock,
+    /// Leave the schema alone.
+    Skip,
+}
+
+/// Which SQL dialect a statement is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// One bound value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+}
+
+/// A statement and its arguments.
+pub struct Stmt {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl Stmt {
+    fn new(sql: impl Into<String>, args: Vec<Arg>) -> Self {
+        Stmt {
+            sql: sql.into(),
+            args,
+        }
+    }
+}
+
+enum Db {
+    /// SQLite allows one writer at a time: writes go through a single-connection pool, so
+    /// they queue in the process instead of failing with SQLITE_BUSY; reads run in parallel.
+    Sqlite {
+        reader: SqlitePool,
+        writer: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+pub struct SqlStore {
+    db: Db,
+}
+
+/// Starts a write transaction.
+trait BeginWrite {
+    type Db: sqlx::Database;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, Self::Db>>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    /// Takes SQLite's write lock up front, so that processes sharing the file queue on the
+    /// busy timeout instead of failing when a deferred transaction tries to upgrade.
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.begin().await
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the pool to read from.
+macro_rules! on_reader {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.db {
+            Db::Sqlite { reader: $pool, .. } => $body,
+            Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$pool` bound to the pool to write through.
+macro_rules! on_writer {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.db {
+            Db::Sqlite { writer: $pool, .. } => $body,
+            Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Binds a statement's arguments onto a sqlx query (of either backend).
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Text(v) => query.bind(v),
+                Arg::Int(v) => query.bind(v),
+                Arg::Bool(v) => query.bind(v),
+            };
+        }
+        query
+    }};
+}
+
+/// Executes a `Stmt`; evaluates to the number of rows affected.
+macro_rules! execute {
+    ($conn:expr, $stmt:expr) => {{
+        let stmt: Stmt = $stmt;
+        bind_all!(sqlx::query(AssertSqlSafe(stmt.sql)), stmt.args)
+            .execute($conn)
+            .await
+            .map(|done| done.rows_affected())
+    }};
+}
+
+/// Runs a `Stmt` and decodes its rows as `$row`.
+macro_rules! fetch_all {
+    ($conn:expr, $row:ty, $stmt:expr) => {{
+        let stmt: Stmt = $stmt;
+        bind_all!(
+            sqlx::query_as::<_, $row>(AssertSqlSafe(stmt.sql)),
+            stmt.args
+        )
+        .fetch_all($conn)
+        .await
+    }};
+}
+
+macro_rules! fetch_optional {
+    ($conn:expr, $row:ty, $stmt:expr) => {{
+        let stmt: Stmt = $stmt;
+        bind_all!(
+            sqlx::query_as::<_, $row>(AssertSqlSafe(stmt.sql)),
+            stmt.args
+        )
+        .fetch_optional($conn)
+        .await
+    }};
+}
+
+/// Writes a `NewUser` (user, then accounts, then password) inside a transaction.
+macro_rules! insert_new_user {
+    ($conn:expr, $new:expr) => {{
+        let new: &NewUser = $new;
+        execute!($conn, insert_user_stmt(&new.user)).map_err(unique_as(Resource::User))?;
+        for account in &new.accounts {
+            execute!($conn, insert_account_stmt(account)).map_err(unique_as(Resource::Account))?;
+        }
+        if let Some(hash) = &new.password_hash {
+            execute!(
+                $conn,
+                upsert_password_stmt(
+                    &new.user.domain_id,
+                    &new.user.user_id,
+                    hash,
+                    new.user.created_at
+                )
+            )?;
+        }
+    }};
+}
+
+impl SqlStore {
+    /// Opens (creating if needed) the SQLite database at `path` and applies its migrations.
+    pub async fn open_sqlite(path: &Path) -> anyhow::Result<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // In WAL mode NORMAL loses nothing when the process dies; only an OS crash can
+            // drop the last commits.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .with_context(|| format!("opening SQLite database {}", path.display()))?;
+        {
+            // Processes sharing one file must not migrate it at the same time: the first
+            // applies the migrations under this lock, the others then find nothing to do.
+            let lock_path = path.with_extension("migrate-lock");
+            let lock = std::fs::File::create(&lock_path)
+                .with_context(|| format!("creating {}", lock_path.display()))?;
+            lock.lock().context("locking the migration lock file")?;
+            sqlx::migrate!("../../migrations/sqlite")
+                .run(&writer)
+                .await
+                .context("applying SQLite migrations")?;
+        }
+        let reader = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await
+            .context("opening SQLite readers")?;
+        Ok(SqlStore {
+            db: Db::Sqlite { reader, writer },
+        })
+    }
+
+    /// Connects to PostgreSQL and handles its migrations as `migrations` says.
+    pub async fn open_postgres(url: &str, migrations: Migrations) -> anyhow::Result<Self> {
+        let options = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .context("connecting to PostgreSQL")?;
+        if migrations != Migrations::Skip {
+            let mut migrator = sqlx::migrate!("../../migrations/postgres");
+            // sqlx takes a PostgreSQL advisory lock so that replicas starting together apply
+            // the migrations once while the others wait. CockroachDB has no advisory locks:
+            // there, run `roster migrate --no-lock` once and start replicas with
+            // `--skip-migrations`.
+            migrator.set_locking(migrations == Migrations::Apply);
+            migrator
+                .run(&pool)
+                .await
+                .context("applying PostgreSQL migrations")?;
+        }
+        Ok(SqlStore {
+            db: Db::Postgres(pool),
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.db {
+            Db::Sqlite { .. } => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Closes every connection (so a SQLite file is released before a restart).
+    pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite { reader, writer } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// Is this a transaction conflict the database asks us to retry (SQLSTATE 40001)?
+fn is_retryable(e: &Error) -> bool {
+    let Error::Internal(cause) = e else {
+        return false;
+    };
+    match cause.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::Database(db)) => db.code().as_deref() == Some("40001"),
+        _ => false,
+    }
+}
+
+/// Runs a whole transaction again when the database reports a serialization failure, as
+/// CockroachDB and YugabyteDB do under contention. Free on plain PostgreSQL and SQLite.
+async fn with_retries<T, F, Fut>(mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    const ATTEMPTS: u32 = 6;
+    let mut delay = Duration::from_millis(5);
+    for _ in 1..ATTEMPTS {
+        match attempt().await {
+            Err(e) if is_retryable(&e) => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            done => return done,
+        }
+    }
+    attempt().await
+}
+
+/// Maps a unique-constraint violation to `AlreadyExists(resource)`; other errors pass.
+fn unique_as(resource: Resource) -> impl FnOnce(sqlx::Error) -> Error {
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => Error::AlreadyExists(resource),
+        _ => Error::from(e),
+    }
+}
+
+mod domains;
+mod tokens;
+mod users;

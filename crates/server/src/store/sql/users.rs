@@ -1,0 +1,357 @@
+//! `UserStore` on SQL.
+
+use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
+
+use super::unique_as;
+use super::{with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use crate::error::{Resource, Result};
+use crate::store::user_query::{page_sql, USER_COLUMNS};
+use crate::store::{
+    normalize, AccountRow, LoginCandidate, NewUser, UserChanges, UserPage, UserRow, UserStore,
+};
+
+pub(super) fn insert_user_stmt(u: &UserRow) -> Stmt {
+    Stmt::new(
+        format!(
+            "INSERT INTO users ({USER_COLUMNS}, user_name_norm, nick_name_norm, email_norm, \
+             phone_norm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
+        ),
+        vec![
+            Arg::Text(u.domain_id.clone()),
+            Arg::Text(u.user_id.clone()),
+            Arg::Text(u.user_name.clone()),
+            Arg::Text(u.nick_name.clone()),
+            Arg::Text(u.avatar.clone()),
+            Arg::Text(u.email.clone()),
+            Arg::Text(u.phone.clone()),
+            Arg::Text(u.role.clone()),
+            Arg::Text(u.status.clone()),
+            Arg::Text(u.description.clone()),
+            Arg::Text(u.user_data.clone()),
+            Arg::Text(u.creator.clone()),
+            Arg::Text(u.default_drive_id.clone()),
+            Arg::Bool(u.deny_change_password_by_self),
+            Arg::Bool(u.need_change_password_next_login),
+            Arg::Int(u.expired_at),
+            Arg::Text(u.phone_region.clone()),
+            Arg::Int(u.last_login_time),
+            Arg::Int(u.last_refresh_token_time),
+            Arg::Int(u.created_at),
+            Arg::Int(u.updated_at),
+            Arg::Text(normalize(&u.user_name)),
+            Arg::Text(normalize(&u.nick_name)),
+            Arg::Text(normalize(&u.email)),
+            Arg::Text(normalize(&u.phone)),
+        ],
+    )
+}
+
+pub(super) fn insert_account_stmt(a: &AccountRow) -> Stmt {
+    Stmt::new(
+        "INSERT INTO accounts (domain_id, authentication_type, identity, user_id, display_name, \
+         extra, status, created_at, last_login_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        vec![
+            Arg::Text(a.domain_id.clone()),
+            Arg::Text(a.authentication_type.clone()),
+            Arg::Text(a.identity.clone()),
+            Arg::Text(a.user_id.clone()),
+            Arg::Text(a.display_name.clone()),
+            Arg::Text(a.extra.clone()),
+            Arg::Text(a.status.clone()),
+            Arg::Int(a.created_at),
+            Arg::Int(a.last_login_time),
+        ],
+    )
+}
+
+pub(super) fn upsert_password_stmt(domain_id: &str, user_id: &str, hash: &str, at: i64) -> Stmt {
+    Stmt::new(
+        "INSERT INTO user_passwords (domain_id, user_id, password_hash, updated_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (domain_id, user_id) \
+         DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
+        vec![
+            Arg::Text(domain_id.to_owned()),
+            Arg::Text(user_id.to_owned()),
+            Arg::Text(hash.to_owned()),
+            Arg::Int(at),
+        ],
+    )
+}
+
+pub(super) fn user_stmt(domain_id: &str, user_id: &str) -> Stmt {
+    Stmt::new(
+        format!("SELECT {USER_COLUMNS} FROM users WHERE domain_id = $1 AND user_id = $2"),
+        vec![
+            Arg::Text(domain_id.to_owned()),
+            Arg::Text(user_id.to_owned()),
+        ],
+    )
+}
+
+/// `UPDATE users SET ... RETURNING ...` for the columns `changes` sets.
+pub(super) fn update_user_stmt(domain_id: &str, user_id: &str, c: &UserChanges) -> Stmt {
+    let mut sets: Vec<(&str, Arg)> = Vec::new();
+    let texts = [
+        ("user_name", &c.user_name, Some("user_name_norm")),
+        ("nick_name", &c.nick_name, Some("nick_name_norm")),
+        ("avatar", &c.avatar, None),
+        ("email", &c.email, Some("email_norm")),
+        ("phone", &c.phone, Some("phone_norm")),
+        ("role", &c.role, None),
+        ("status", &c.status, None),
+        ("description", &c.description, None),
+        ("user_data", &c.user_data, None),
+        ("phone_region", &c.phone_region, None),
+    ];
+    for (column, value, normalized) in texts {
+        if let Some(v) = value {
+            sets.push((column, Arg::Text(v.clone())));
+            if let Some(norm) = normalized {
+                sets.push((norm, Arg::Text(normalize(v))));
+            }
+        }
+    }
+    if let Some(v) = c.deny_change_password_by_self {
+        sets.push(("deny_change_password_by_self", Arg::Bool(v)));
+    }
+    if let Some(v) = c.need_change_password_next_login {
+        sets.push(("need_change_password_next_login", Arg::Bool(v)));
+    }
+    if let Some(v) = c.expired_at {
+        sets.push(("expired_at", Arg::Int(v)));
+    }
+    sets.push(("updated_at", Arg::Int(c.updated_at)));
+    let mut args = Vec::with_capacity(sets.len() + 2);
+    let assignments: Vec<String> = sets
+        .into_iter()
+        .map(|(column, arg)| {
+            args.push(arg);
+            format!("{column} = ${}", args.len())
+        })
+        .collect();
+    args.push(Arg::Text(domain_id.to_owned()));
+    args.push(Arg::Text(user_id.to_owned()));
+    let n = args.len();
+    Stmt::new(
+        format!(
+            "UPDATE users SET {} WHERE domain_id = ${} AND user_id = ${n} RETURNING {USER_COLUMNS}",
+            assignments.join(", "),
+            n - 1
+        ),
+        args,
+    )
+}
+
+/// `$2, $3, ...` for the ids, and the arguments `[domain_id, ids...]` that go with it.
+pub(super) fn user_id_list(domain_id: &str, user_ids: &[String]) -> (String, Vec<Arg>) {
+    let mut args = vec![Arg::Text(domain_id.to_owned())];
+    let placeholders: Vec<String> = user_ids
+        .iter()
+        .map(|id| {
+            args.push(Arg::Text(id.clone()));
+            format!("${}", args.len())
+        })
+        .collect();
+    (placeholders.join(", "), args)
+}
+
+pub(super) fn delete_refresh_tokens_stmt(domain_id: &str, user_id: &str) -> Stmt {
+    Stmt::new(
+        "DELETE FROM refresh_tokens WHERE domain_id = $1 AND user_id = $2",
+        vec![
+            Arg::Text(domain_id.to_owned()),
+            Arg::Text(user_id.to_owned()),
+        ],
+    )
+}
+
+#[async_trait]
+impl UserStore for SqlStore {
+    async fn create_user(&self, new: NewUser) -> Result<UserRow> {
+        with_retries(|| async {
+            on_writer!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                insert_new_user!(&mut *tx, &new);
+                tx.commit().await?;
+                Ok(new.user.clone())
+            })
+        })
+        .await
+    }
+
+    async fn user(&self, domain_id: &str, user_id: &str) -> Result<Option<UserRow>> {
+        let stmt = user_stmt(domain_id, user_id);
+        Ok(on_reader!(self, |pool| fetch_optional!(
+            pool, UserRow, stmt
+        ))?)
+    }
+
+    async fn update_user(
+        &self,
+        domain_id: &str,
+        user_id: &str,
+        changes: UserChanges,
+    ) -> Result<Option<UserRow>> {
+        with_retries(|| async {
+            on_writer!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                let updated = fetch_optional!(
+                    &mut *tx,
+                    UserRow,
+                    update_user_stmt(domain_id, user_id, &changes)
+                )?;
+                let Some(updated) = updated else {
+                    return Ok(None);
+                };
+                if let Some(hash) = &changes.password_hash {
+                    execute!(
+                        &mut *tx,
+                        upsert_password_stmt(domain_id, user_id, hash, changes.updated_at)
+                    )?;
+                }
+                if changes.status.as_deref().is_some_and(|s| s != "enabled") {
+                    execute!(&mut *tx, delete_refresh_tokens_stmt(domain_id, user_id))?;
+                }
+                tx.commit().await?;
+                Ok(Some(updated))
+            })
+        })
+        .await
+    }
+
+    async fn delete_user(&self, domain_id: &str, user_id: &str) -> Result<bool> {
+        with_retries(|| async {
+            let stmt = Stmt::new(
+                "DELETE FROM users WHERE domain_id = $1 AND user_id = $2",
+                vec![
+                    Arg::Text(domain_id.to_owned()),
+                    Arg::Text(user_id.to_owned()),
+                ],
+            );
+            // Accounts, password and refresh tokens go with it through ON DELETE CASCADE.
+            let deleted = on_writer!(self, |pool| execute!(pool, stmt))?;
+            Ok(deleted > 0)
+        })
+        .await
+    }
+
+    async fn find_users(&self, domain_id: &str, page: &UserPage) -> Result<Vec<UserRow>> {
+        let (sql, args) = page_sql(self.dialect(), domain_id, page);
+        let stmt = Stmt::new(sql, args);
+        Ok(on_reader!(self, |pool| fetch_all!(pool, UserRow, stmt))?)
+    }
+
+    async fn accounts_of(&self, domain_id: &str, user_ids: &[String]) -> Result<Vec<AccountRow>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (in_list, args) = user_id_list(domain_id, user_ids);
+        let stmt = Stmt::new(
+            format!(
+                "SELECT domain_id, authentication_type, identity, user_id, display_name, extra, \
+                 status, created_at, last_login_time FROM accounts \
+                 WHERE domain_id = $1 AND user_id IN ({in_list}) \
+                 ORDER BY user_id, authentication_type, identity"
+            ),
+            args,
+        );
+        Ok(on_reader!(self, |pool| fetch_all!(pool, AccountRow, stmt))?)
+    }
+
+    async fn login_candidates(
+        &self,
+        domain_id: &str,
+        identity: &str,
+    ) -> Result<Vec<LoginCandidate>> {
+        let stmt = Stmt::new(
+            "SELECT a.authentication_type, a.identity, a.user_id, u.status AS user_status, \
+             p.password_hash FROM accounts a \
+             JOIN users u ON u.domain_id = a.domain_id AND u.user_id = a.user_id \
+             LEFT JOIN user_passwords p ON p.domain_id = a.domain_id AND p.user_id = a.user_id \
+             WHERE a.domain_id = $1 AND a.identity = $2 ORDER BY a.authentication_type",
+            vec![
+                Arg::Text(domain_id.to_owned()),
+                Arg::Text(identity.to_owned()),
+            ],
+        );
+        Ok(on_reader!(self, |pool| fetch_all!(
+            pool,
+            LoginCandidate,
+            stmt
+        ))?)
+    }
+
+    async fn record_login(&self, account: &LoginCandidate, domain_id: &str, at: i64) -> Result<()> {
+        with_retries(|| async {
+            on_writer!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                execute!(
+                    &mut *tx,
+                    Stmt::new(
+                        "UPDATE users SET last_login_time = $1 WHERE domain_id = $2 AND user_id = $3",
+                        vec![
+                            Arg::Int(at),
+                            Arg::Text(domain_id.to_owned()),
+                            Arg::Text(account.user_id.clone()),
+                        ],
+                    )
+                )?;
+                execute!(
+                    &mut *tx,
+                    Stmt::new(
+                        "UPDATE accounts SET last_login_time = $1 WHERE domain_id = $2 \
+                         AND authentication_type = $3 AND identity = $4",
+                        vec![
+                            Arg::Int(at),
+                            Arg::Text(domain_id.to_owned()),
+                            Arg::Text(account.authentication_type.clone()),
+                            Arg::Text(account.identity.clone()),
+                        ],
+                    )
+                )?;
+                tx.commit().await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn password_hashes_of(
+        &self,
+        domain_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<(String, String)>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (in_list, args) = user_id_list(domain_id, user_ids);
+        let stmt = Stmt::new(
+            format!(
+                "SELECT user_id, password_hash FROM user_passwords \
+                 WHERE domain_id = $1 AND user_id IN ({in_list})"
+            ),
+            args,
+        );
+        Ok(on_reader!(self, |pool| fetch_all!(
+            pool,
+            (String, String),
+            stmt
+        ))?)
+    }
+
+    async fn restore_users(&self, users: Vec<NewUser>) -> Result<()> {
+        with_retries(|| async {
+            on_writer!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                for new in &users {
+                    insert_new_user!(&mut *tx, new);
+                }
+                tx.commit().await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+}
