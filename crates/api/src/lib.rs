@@ -4,7 +4,10 @@
 //! The PDS dialect (`/v2/...`) is snake_case JSON. Every request struct ignores unknown fields
 //! (vendor SDKs send more than we read) and every optional field accepts `null`.
 
+pub mod domains;
+pub mod drives;
 pub mod error;
+pub mod groups;
 pub mod tokens;
 pub mod users;
 

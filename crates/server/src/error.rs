@@ -9,6 +9,10 @@ pub enum Resource {
     User,
     Account,
     Domain,
+    Group,
+    Membership,
+    Drive,
+    Assignment,
     /// An HTTP route: unknown path or method.
     Route,
 }
@@ -19,6 +23,10 @@ impl Resource {
             Resource::User => "User",
             Resource::Account => "Account",
             Resource::Domain => "Domain",
+            Resource::Group => "Group",
+            Resource::Membership => "Membership",
+            Resource::Drive => "Drive",
+            Resource::Assignment => "Assignment",
             Resource::Route => "Route",
         }
     }
@@ -65,6 +73,9 @@ pub enum Error {
     Unauthorized(AuthProblem),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A domain quota (users, storage) would be exceeded; nothing was written.
+    #[error("quota exhausted: {0}")]
+    QuotaExhausted(String),
     /// The request body is larger than the server accepts.
     #[error("request body too large")]
     PayloadTooLarge,

@@ -3,12 +3,16 @@
 //!
 //! Rows here are already valid: the service layer validates before it calls a store.
 
+pub mod drives;
+pub mod groups;
 mod sql;
 mod user_query;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub use drives::DriveStore;
+pub use groups::GroupStore;
 pub use sql::{Migrations, SqlStore};
 pub use user_query::{UserFilter, UserOrder, UserPage};
 
@@ -131,9 +135,9 @@ pub struct UserChanges {
 
 /// The storage port: one trait per aggregate, and `Store`, all of them. Implementations keep
 /// each method atomic: a method does all it says or nothing.
-pub trait Store: DomainStore + TokenStore + UserStore {}
+pub trait Store: DomainStore + TokenStore + UserStore + GroupStore + DriveStore {}
 
-impl<T: DomainStore + TokenStore + UserStore> Store for T {}
+impl<T: DomainStore + TokenStore + UserStore + GroupStore + DriveStore> Store for T {}
 
 /// Domains (tenants).
 #[async_trait]

@@ -95,6 +95,11 @@ fn describe(e: &Error) -> (StatusCode, String, String) {
             "StateConflict".into(),
             format!("User operation is not valid: {why}."),
         ),
+        Error::QuotaExhausted(what) => (
+            StatusCode::FORBIDDEN,
+            "QuotaExhausted".into(),
+            format!("The quota of {what} is exhausted."),
+        ),
         Error::PayloadTooLarge => (
             StatusCode::PAYLOAD_TOO_LARGE,
             "PayloadTooLarge".into(),

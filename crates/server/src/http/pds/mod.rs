@@ -1,7 +1,10 @@
 //! The PDS dialect: `POST /v2/<area>/<verb>`, snake_case JSON, `{code, message}` errors.
 
+mod domains;
+mod drives;
 mod error;
 mod extract;
+mod groups;
 mod oauth;
 mod users;
 
@@ -15,7 +18,12 @@ use super::AppState;
 use crate::error::{Error, Resource};
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(users::router()).merge(oauth::router())
+    Router::new()
+        .merge(users::router())
+        .merge(oauth::router())
+        .merge(groups::router())
+        .merge(drives::router())
+        .merge(domains::router())
 }
 
 /// Unknown paths and wrong methods: a JSON 404, as the PDS gateway answers them.
@@ -29,5 +37,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::OpenApi;
     let mut api = users::Api::openapi();
     api.merge(oauth::Api::openapi());
+    api.merge(groups::Api::openapi());
+    api.merge(drives::Api::openapi());
+    api.merge(domains::Api::openapi());
     api
 }

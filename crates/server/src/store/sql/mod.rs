@@ -314,5 +314,7 @@ fn unique_as(resource: Resource) -> impl FnOnce(sqlx::Error) -> Error {
 }
 
 mod domains;
+mod drives;
+mod groups;
 mod tokens;
 mod users;

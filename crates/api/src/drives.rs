@@ -1,0 +1,1 @@
+//! `/v2/drive/*` wire types.

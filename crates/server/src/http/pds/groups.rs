@@ -1,0 +1,14 @@
+//! `/v2/group/*`.
+
+use axum::Router;
+use utoipa::OpenApi;
+
+use crate::http::AppState;
+
+#[derive(OpenApi)]
+#[openapi()]
+pub struct Api;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+}
