@@ -318,17 +318,54 @@ pub struct SearchUserRequest {
     pub status: Option<UserStatus>,
 }
 
-/// `/v2/user/general_search`: `search` plus groups and extra information.
+/// `/v2/user/general_search`: the filters of `search`, plus groups and extra information.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct GeneralSearchUserRequest {
-    #[serde(flatten)]
-    pub search: SearchUserRequest,
+    #[serde(
+        default,
+        deserialize_with = "int_or_numeric_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nick_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nick_name_for_fuzzy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<UserStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_group_id_list: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direct_parent_group_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra_return_info: Option<Vec<ExtraReturnInfo>>,
+}
+
+impl GeneralSearchUserRequest {
+    /// The plain search this request contains.
+    pub fn search(&self) -> SearchUserRequest {
+        SearchUserRequest {
+            limit: self.limit,
+            marker: self.marker.clone(),
+            user_name: self.user_name.clone(),
+            nick_name: self.nick_name.clone(),
+            nick_name_for_fuzzy: self.nick_name_for_fuzzy.clone(),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            role: self.role,
+            status: self.status,
+        }
+    }
 }
 
 /// `/v2/user/general_get`.

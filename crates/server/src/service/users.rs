@@ -346,8 +346,9 @@ impl Services {
             return Err(Error::not_supported("direct_parent_group_id"));
         }
         let extra = extra_info(req.extra_return_info.as_deref())?;
-        let page = Page::parse(req.search.limit, req.search.marker.as_deref())?;
-        let filter = search_filter(&req.search)?;
+        let search = req.search();
+        let page = Page::parse(search.limit, search.marker.as_deref())?;
+        let filter = search_filter(&search)?;
         let (rows, next_marker) = self.user_page(actor, filter, &page).await?;
         let items = self.with_extra(&actor.domain_id, rows, extra).await?;
         Ok(GeneralSearchUserResponse { items, next_marker })

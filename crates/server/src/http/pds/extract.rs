@@ -42,22 +42,19 @@ pub(super) async fn body_bytes(req: Request, state: &AppState) -> Result<Bytes, 
 
 /// Deserialises a JSON body, naming the offending field in the error.
 pub(super) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    // Syntax first: a body that is not a JSON object is malformed, whatever its fields.
+    let object = match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(v @ serde_json::Value::Object(_)) => v,
+        _ => return Err(Error::param(ParamProblem::MalformedBody, "body")),
+    };
+    serde_path_to_error::deserialize(object).map_err(|e| {
         let path = e.path().to_string();
         classify(e.into_inner(), &path)
-    })?;
-    de.end()
-        .map_err(|_| Error::param(ParamProblem::MalformedBody, "body"))?;
-    Ok(value)
+    })
 }
 
 /// Maps a serde_json error to the PDS parameter problem it is.
 fn classify(e: serde_json::Error, path: &str) -> Error {
-    use serde_json::error::Category;
-    if !matches!(e.classify(), Category::Data) {
-        return Error::param(ParamProblem::MalformedBody, "body");
-    }
     let message = e.to_string();
     if let Some(field) = message
         .strip_prefix("missing field `")
@@ -70,11 +67,7 @@ fn classify(e: serde_json::Error, path: &str) -> Error {
         };
         return Error::missing(name);
     }
-    if path == "." {
-        // The body is JSON but not an object.
-        return Error::param(ParamProblem::MalformedBody, "body");
-    }
-    Error::invalid(path)
+    Error::invalid(if path == "." { "body" } else { path })
 }
 
 /// The authenticated caller: `Authorization: Bearer <access token>` (or the SDK's
