@@ -1,1 +1,101 @@
 //! `/v2/domain/*` wire types.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// Which apps may reach the domain. Roster does not restrict apps: `allow`, no exceptions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AppAccessStrategy {
+    /// `allow` or `deny`.
+    pub effect: String,
+    pub except_app_id_list: Vec<String>,
+}
+
+/// A PDS domain (tenant) with its drive and quota settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Domain {
+    pub domain_id: String,
+    pub domain_name: String,
+    pub description: String,
+    pub parent_domain_id: String,
+    /// 1 normal, 2 creating, 6 expired; Roster's domains are always 1.
+    pub status: i64,
+    /// Create a drive for every user on first logon.
+    pub init_drive_enable: bool,
+    /// Bytes of that drive; -1 unlimited.
+    pub init_drive_size: i64,
+    /// Bytes the domain's drives may total; 0 unlimited.
+    pub size_quota: i64,
+    /// Sum of the `total_size` of the domain's limited drives (with `get_quota_used`).
+    pub size_quota_used: i64,
+    /// Bytes stored in the domain's drives (with `get_quota_used`).
+    pub used_size: i64,
+    /// Users the domain may hold; 0 unlimited.
+    pub user_count_quota: i64,
+    pub data_hash_name: String,
+    pub store_redundancy_type: String,
+    pub sharable: bool,
+    pub published_app_access_strategy: AppAccessStrategy,
+    /// ISO-8601, e.g. `2019-08-20T06:51:27.292Z`.
+    pub created_at: String,
+    /// ISO-8601.
+    pub updated_at: String,
+}
+
+/// `/v2/domain/get`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct GetDomainRequest {
+    /// Must be the caller's domain.
+    pub domain_id: String,
+    /// Fill `size_quota_used` and `used_size`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub get_quota_used: Option<bool>,
+    /// Accepted and ignored: every field is returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<String>,
+}
+
+/// `/v2/domain/update` (superadmin): only the fields given change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct UpdateDomainRequest {
+    /// Must be the caller's domain.
+    pub domain_id: String,
+    /// ≤128 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_name: Option<String>,
+    /// ≤1024 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_drive_enable: Option<bool>,
+    /// Bytes, ≥ -1 (-1 unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_drive_size: Option<i64>,
+    /// Bytes, ≥ 0 (0 unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_quota: Option<i64>,
+    /// ≥ 0 (0 unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_count_quota: Option<i64>,
+    /// Not supported; refused when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub published_app_access_strategy: Option<Value>,
+}
+
+/// `/v2/domain/get_quota`: takes no parameters.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct GetDomainQuotaRequest {}
+
+/// The domain's quotas and what is used of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DomainQuota {
+    /// Bytes; 0 unlimited.
+    pub size_quota: i64,
+    /// Sum of the `total_size` of the domain's limited drives.
+    pub size_used: i64,
+    /// 0 unlimited.
+    pub user_count_quota: i64,
+    pub user_count_used: i64,
+}

@@ -12,6 +12,7 @@ pub mod tokens;
 pub mod users;
 
 pub use error::ErrorBody;
+pub use groups::*;
 pub use tokens::{Token, TokenRequest};
 pub use users::*;
 

@@ -156,6 +156,9 @@ pub struct UserExtraItem {
     pub user: User,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<Vec<AccountLinkInfo>>,
+    /// The groups the user is a direct member of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_group: Option<Vec<crate::groups::Group>>,
 }
 
 /// A logon account linked to a user.
@@ -425,7 +428,9 @@ pub struct GeneralSearchUserResponse {
 }
 
 /// PDS documents `limit` as a number but its JS SDK types it as a string: take both.
-fn int_or_numeric_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(crate) fn int_or_numeric_string<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<i64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum IntOrString {

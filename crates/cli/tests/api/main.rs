@@ -6,5 +6,8 @@ mod helpers;
 mod auth;
 mod basics;
 mod client;
+mod domains;
+mod drives;
+mod groups;
 mod replicas;
 mod users;

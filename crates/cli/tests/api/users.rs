@@ -1623,7 +1623,7 @@ async fn malformed_values_are_wrong_format() {
 }
 
 #[tokio::test]
-async fn features_not_yet_built_are_not_supported() {
+async fn drive_extras_are_not_supported_yet_and_unknown_groups_are_not_found() {
     let app = spawn_app().await;
     create(&app, json!({"user_id": "alice"})).await;
     let import_with = |extra: Value| {
@@ -1635,6 +1635,18 @@ async fn features_not_yet_built_are_not_supported() {
     };
     let cases = [
         (IMPORT, import_with(json!({"auto_create_drive": true}))),
+        (GENERAL_GET, json!({"extra_return_info": ["drive"]})),
+        (GENERAL_SEARCH, json!({"extra_return_info": ["drive"]})),
+    ];
+    expect_errors(
+        &app,
+        &cases,
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterNotSupported",
+    )
+    .await;
+    // Groups that do not exist are named as such, and nothing is written.
+    let unknown_groups = [
         (IMPORT, import_with(json!({"parent_group_id": "g1"}))),
         (
             CREATE,
@@ -1644,21 +1656,12 @@ async fn features_not_yet_built_are_not_supported() {
             UPDATE,
             json!({"user_id": "alice", "group_info_list": [{"group_id": "g1"}]}),
         ),
-        (GENERAL_GET, json!({"extra_return_info": ["drive"]})),
-        (
-            GENERAL_GET,
-            json!({"extra_return_info": ["account", "group"]}),
-        ),
-        (GENERAL_SEARCH, json!({"extra_return_info": ["drive"]})),
-        (GENERAL_SEARCH, json!({"extra_return_info": ["group"]})),
-        (GENERAL_SEARCH, json!({"parent_group_id_list": ["g1"]})),
-        (GENERAL_SEARCH, json!({"direct_parent_group_id": "g1"})),
     ];
     expect_errors(
         &app,
-        &cases,
-        StatusCode::BAD_REQUEST,
-        "InvalidParameterNotSupported",
+        &unknown_groups,
+        StatusCode::NOT_FOUND,
+        "NotFound.Group",
     )
     .await;
     let (_, list) = app.admin(LIST, json!({})).await;

@@ -65,6 +65,7 @@ impl Services {
             user: admin,
             accounts: vec![account],
             password_hash: Some(self.passwords.hash(password).await?),
+            group_ids: Vec::new(),
         };
         if !self.store.bootstrap_domain(domain, new).await? {
             // Another process bootstrapped the same store first.

@@ -2,6 +2,9 @@
 //! permissions and invariants, and calls the store. Dialects only translate to and from here.
 
 pub mod bootstrap;
+pub mod domains;
+pub mod drives;
+pub mod groups;
 mod pagination;
 pub mod passwords;
 pub mod tokens;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::error::{Error, Resource, Result};
+use crate::store::groups::GroupPage;
 use crate::store::{NewUser, Store, UserFilter, UserOrder, UserPage};
 
 /// Users copied per transaction on the target.
@@ -12,6 +13,7 @@ const BATCH: u32 = 500;
 /// What a copy moved.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TransferReport {
+    pub groups: usize,
     pub users: usize,
     pub accounts: usize,
     pub passwords: usize,
@@ -30,7 +32,10 @@ pub async fn copy_domain(
         .await?
         .ok_or(Error::NotFound(Resource::Domain))?;
     to.restore_domain(domain).await?;
-    let mut report = TransferReport::default();
+    let mut report = TransferReport {
+        groups: copy_groups(from, to, domain_id).await?,
+        ..TransferReport::default()
+    };
     let mut after = None;
     loop {
         let page = UserPage {
@@ -52,6 +57,10 @@ pub async fn copy_domain(
                 .or_default()
                 .push(account);
         }
+        let mut memberships: HashMap<String, Vec<String>> = HashMap::new();
+        for (user_id, group) in from.groups_of_users(domain_id, &ids).await? {
+            memberships.entry(user_id).or_default().push(group.group_id);
+        }
         let mut passwords: HashMap<String, String> = from
             .password_hashes_of(domain_id, &ids)
             .await?
@@ -62,6 +71,7 @@ pub async fn copy_domain(
             .map(|user| NewUser {
                 accounts: accounts.remove(&user.user_id).unwrap_or_default(),
                 password_hash: passwords.remove(&user.user_id),
+                group_ids: memberships.remove(&user.user_id).unwrap_or_default(),
                 user,
             })
             .collect();
@@ -71,4 +81,37 @@ pub async fn copy_domain(
         to.restore_users(batch).await?;
     }
     Ok(report)
+}
+
+/// Copies the group tree top down, so every parent exists before its children; the target
+/// rebuilds its closure table as it inserts.
+async fn copy_groups(from: &dyn Store, to: &dyn Store, domain_id: &str) -> Result<usize> {
+    let mut copied = 0;
+    let mut level = vec![String::new()];
+    while !level.is_empty() {
+        let mut next = Vec::new();
+        for parent in level {
+            let mut after = None;
+            loop {
+                let page = GroupPage {
+                    parent: Some(parent.clone()),
+                    after: after.take(),
+                    limit: BATCH,
+                    ..GroupPage::default()
+                };
+                let groups = from.find_groups(domain_id, &page).await?;
+                let Some(last) = groups.last() else {
+                    break;
+                };
+                after = Some((String::new(), last.group_id.clone()));
+                for group in groups {
+                    next.push(group.group_id.clone());
+                    to.create_group(group).await?;
+                    copied += 1;
+                }
+            }
+        }
+        level = next;
+    }
+    Ok(copied)
 }

@@ -7,6 +7,11 @@ use roster_api::{
     User, UserExtraItem, UserStatus,
 };
 
+use std::collections::HashMap;
+
+use roster_api::Group;
+
+use super::groups::group_to_api;
 use super::pagination::{encode_marker, Page};
 use super::{now_ms, random_hex, validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
@@ -71,12 +76,19 @@ fn require_admin(actor: &Actor) -> Result<()> {
     }
 }
 
-/// Groups arrive with the groups issue; until then a non-empty list is refused, not ignored.
-fn refuse_groups(list: Option<&Vec<GroupInfo>>) -> Result<()> {
-    match list {
-        Some(groups) if !groups.is_empty() => Err(Error::not_supported("group_info_list")),
-        _ => Ok(()),
+/// The group ids of a `group_info_list`, each checked to be a plausible id.
+fn group_ids(list: Option<&Vec<GroupInfo>>) -> Result<Option<Vec<String>>> {
+    let Some(list) = list else {
+        return Ok(None);
+    };
+    let mut ids: Vec<String> = Vec::with_capacity(list.len());
+    for info in list {
+        validate::required("group_info_list.group_id", &info.group_id, validate::MAX_ID)?;
+        if !ids.contains(&info.group_id) {
+            ids.push(info.group_id.clone());
+        }
     }
+    Ok(Some(ids))
 }
 
 /// A new enabled user with role `user` and every optional column empty, to be filled in.
@@ -131,7 +143,7 @@ impl Services {
         if let Some(pw) = &req.plain_password {
             validate::password(pw)?;
         }
-        refuse_groups(req.group_info_list.as_ref())?;
+        let group_ids = group_ids(req.group_info_list.as_ref())?.unwrap_or_default();
         if req.subdomain_id.as_deref().is_some_and(|s| !s.is_empty()) {
             return Err(Error::not_supported("subdomain_id"));
         }
@@ -164,6 +176,7 @@ impl Services {
                 user,
                 accounts: Vec::new(),
                 password_hash,
+                group_ids,
             })
             .await?;
         Ok(to_api(row))
@@ -233,7 +246,10 @@ impl Services {
         if let Some(pw) = &req.plain_password {
             validate::password(pw)?;
         }
-        refuse_groups(req.group_info_list.as_ref())?;
+        let group_ids = group_ids(req.group_info_list.as_ref())?;
+        if group_ids.is_some() && !actor.is_admin() {
+            return Err(Error::forbidden("only an admin sets a user's groups"));
+        }
 
         let target = self
             .store
@@ -262,6 +278,7 @@ impl Services {
             expired_at: req.expired_at,
             phone_region: req.phone_region,
             password_hash,
+            group_ids,
             updated_at: now_ms(),
         };
         self.store
@@ -331,24 +348,18 @@ impl Services {
         req: GeneralSearchUserRequest,
     ) -> Result<GeneralSearchUserResponse> {
         require_admin(actor)?;
-        if req
-            .parent_group_id_list
-            .as_ref()
-            .is_some_and(|l| !l.is_empty())
-        {
-            return Err(Error::not_supported("parent_group_id_list"));
-        }
-        if req
-            .direct_parent_group_id
-            .as_deref()
-            .is_some_and(|g| !g.is_empty())
-        {
-            return Err(Error::not_supported("direct_parent_group_id"));
-        }
         let extra = extra_info(req.extra_return_info.as_deref())?;
         let search = req.search();
         let page = Page::parse(search.limit, search.marker.as_deref())?;
-        let filter = search_filter(&search)?;
+        let mut filter = search_filter(&search)?;
+        for group_id in req.parent_group_id_list.iter().flatten() {
+            validate::required("parent_group_id_list", group_id, validate::MAX_ID)?;
+            filter.in_subtrees_of.push(group_id.clone());
+        }
+        if let Some(group_id) = req.direct_parent_group_id.filter(|g| !g.is_empty()) {
+            validate::max_len("direct_parent_group_id", &group_id, validate::MAX_ID)?;
+            filter.direct_member_of = Some(group_id);
+        }
         let (rows, next_marker) = self.user_page(actor, filter, &page).await?;
         let items = self.with_extra(&actor.domain_id, rows, extra).await?;
         Ok(GeneralSearchUserResponse { items, next_marker })
@@ -371,12 +382,9 @@ impl Services {
         if req.auto_create_drive == Some(true) {
             return Err(Error::not_supported("auto_create_drive"));
         }
-        if req
-            .parent_group_id
-            .as_deref()
-            .is_some_and(|g| !g.is_empty())
-        {
-            return Err(Error::not_supported("parent_group_id"));
+        let parent_group = req.parent_group_id.clone().filter(|g| !g.is_empty());
+        if let Some(group_id) = &parent_group {
+            validate::max_len("parent_group_id", group_id, validate::MAX_ID)?;
         }
         validate::required("identity", &req.identity, validate::MAX_IDENTITY)?;
         validate::required("nick_name", &req.nick_name, validate::MAX_NAME)?;
@@ -449,6 +457,7 @@ impl Services {
                 user,
                 accounts: vec![account],
                 password_hash,
+                group_ids: parent_group.into_iter().collect(),
             })
             .await?;
         Ok(to_api(row))
@@ -481,49 +490,57 @@ impl Services {
         Ok((rows, next_marker))
     }
 
-    async fn with_extra(
+    pub(crate) async fn with_extra(
         &self,
         domain_id: &str,
         rows: Vec<UserRow>,
         extra: ExtraInfo,
     ) -> Result<Vec<UserExtraItem>> {
-        let mut accounts = if extra.account {
-            let ids: Vec<String> = rows.iter().map(|r| r.user_id.clone()).collect();
-            self.store.accounts_of(domain_id, &ids).await?
-        } else {
-            Vec::new()
-        };
+        let ids: Vec<String> = rows.iter().map(|r| r.user_id.clone()).collect();
+        let mut accounts: HashMap<String, Vec<AccountLinkInfo>> = HashMap::new();
+        if extra.account {
+            for a in self.store.accounts_of(domain_id, &ids).await? {
+                accounts
+                    .entry(a.user_id.clone())
+                    .or_default()
+                    .push(account_to_api(a));
+            }
+        }
+        let mut groups: HashMap<String, Vec<Group>> = HashMap::new();
+        if extra.group {
+            for (user_id, g) in self.store.groups_of_users(domain_id, &ids).await? {
+                groups.entry(user_id).or_default().push(group_to_api(g));
+            }
+        }
         Ok(rows
             .into_iter()
-            .map(|row| {
-                let account = extra.account.then(|| {
-                    let (mine, rest) = accounts.drain(..).partition(|a| a.user_id == row.user_id);
-                    accounts = rest;
-                    mine.into_iter().map(account_to_api).collect::<Vec<_>>()
-                });
-                UserExtraItem {
-                    user: to_api(row),
-                    account,
-                }
+            .map(|row| UserExtraItem {
+                account: extra
+                    .account
+                    .then(|| accounts.remove(&row.user_id).unwrap_or_default()),
+                parent_group: extra
+                    .group
+                    .then(|| groups.remove(&row.user_id).unwrap_or_default()),
+                user: to_api(row),
             })
             .collect())
     }
 }
 
-/// Which extras were asked for; drives and groups arrive with their own issue.
+/// Which extras were asked for; drives arrive with their own change.
 #[derive(Debug, Clone, Copy, Default)]
-struct ExtraInfo {
-    account: bool,
+pub(crate) struct ExtraInfo {
+    pub account: bool,
+    pub group: bool,
 }
 
-fn extra_info(asked: Option<&[ExtraReturnInfo]>) -> Result<ExtraInfo> {
+pub(crate) fn extra_info(asked: Option<&[ExtraReturnInfo]>) -> Result<ExtraInfo> {
     let mut extra = ExtraInfo::default();
     for item in asked.unwrap_or_default() {
         match item {
             ExtraReturnInfo::Account => extra.account = true,
-            ExtraReturnInfo::Drive | ExtraReturnInfo::Group => {
-                return Err(Error::not_supported("extra_return_info"))
-            }
+            ExtraReturnInfo::Group => extra.group = true,
+            ExtraReturnInfo::Drive => return Err(Error::not_supported("extra_return_info")),
         }
     }
     Ok(extra)
@@ -548,6 +565,7 @@ fn search_filter(req: &SearchUserRequest) -> Result<UserFilter> {
         nick_name_contains: prefix("nick_name_for_fuzzy", &req.nick_name_for_fuzzy)?,
         role: req.role.map(|r| r.as_str().to_owned()),
         status: req.status.map(|s| s.as_str().to_owned()),
+        ..UserFilter::default()
     })
 }
 

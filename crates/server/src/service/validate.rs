@@ -5,6 +5,8 @@ use serde_json::{Map, Value};
 use crate::error::{Error, ParamProblem, Result};
 
 pub const MAX_USER_ID: usize = 64;
+/// Ids Roster makes are 32 characters; ids given by clients are bounded all the same.
+pub const MAX_ID: usize = 128;
 pub const MAX_NAME: usize = 128;
 pub const MAX_DESCRIPTION: usize = 1024;
 pub const MAX_USER_DATA: usize = 1024;

@@ -111,6 +111,9 @@ pub struct NewUser {
     pub user: UserRow,
     pub accounts: Vec<AccountRow>,
     pub password_hash: Option<String>,
+    /// Groups the user is a direct member of; `NotFound(Group)` if one does not exist.
+    #[serde(default)]
+    pub group_ids: Vec<String>,
 }
 
 /// The columns of a user that an update may change. `None` leaves a column as it is.
@@ -130,6 +133,8 @@ pub struct UserChanges {
     pub expired_at: Option<i64>,
     pub phone_region: Option<String>,
     pub password_hash: Option<String>,
+    /// Replaces the user's direct group memberships.
+    pub group_ids: Option<Vec<String>>,
     pub updated_at: i64,
 }
 

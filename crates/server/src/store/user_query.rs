@@ -62,6 +62,10 @@ pub struct UserFilter {
     pub nick_name_contains: Option<String>,
     pub role: Option<String>,
     pub status: Option<String>,
+    /// Members of any of these groups or of any group below them.
+    pub in_subtrees_of: Vec<String>,
+    /// Direct members of this group.
+    pub direct_member_of: Option<String>,
 }
 
 /// A page request: filter, order, the sort key of the last row already seen, and how many.
@@ -137,6 +141,27 @@ pub fn page_sql(dialect: Dialect, domain_id: &str, page: &UserPage) -> (String, 
     if let Some(needle) = &f.nick_name_contains {
         substring_condition(&mut c, dialect, needle);
     }
+    if !f.in_subtrees_of.is_empty() {
+        // The closure table turns "in this subtree" into one indexed join.
+        let roots: Vec<String> = f
+            .in_subtrees_of
+            .iter()
+            .map(|g| c.bind(Arg::Text(g.clone())))
+            .collect();
+        c.push(&format!(
+            "user_id IN (SELECT m.user_id FROM group_members m JOIN group_closure gc \
+             ON gc.domain_id = m.domain_id AND gc.descendant_id = m.group_id \
+             WHERE m.domain_id = {domain} AND gc.ancestor_id IN ({}))",
+            roots.join(", ")
+        ));
+    }
+    if let Some(group) = &f.direct_member_of {
+        let g = c.bind(Arg::Text(group.clone()));
+        c.push(&format!(
+            "user_id IN (SELECT user_id FROM group_members \
+             WHERE domain_id = {domain} AND group_id = {g})"
+        ));
+    }
     let order = match page.order.column() {
         Some(column) => {
             if let Some((value, user_id)) = &page.after {
@@ -182,7 +207,7 @@ fn substring_condition(c: &mut Conditions, dialect: Dialect, needle: &str) {
     }
 }
 
-fn escape_like(s: &str) -> String {
+pub(crate) fn escape_like(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         if matches!(ch, '%' | '_' | '\\') {

@@ -3,8 +3,11 @@
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
+use super::missing_as;
 use super::unique_as;
-use super::users::{insert_account_stmt, insert_user_stmt, upsert_password_stmt};
+use super::users::{
+    insert_account_stmt, insert_membership_stmt, insert_user_stmt, upsert_password_stmt,
+};
 use super::{with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
 use crate::error::{Resource, Result};
 use crate::store::{DomainRow, DomainStore, NewUser};

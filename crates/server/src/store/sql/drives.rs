@@ -1,6 +1,431 @@
 //! `DriveStore` on SQL.
 
-use super::SqlStore;
-use crate::store::DriveStore;
+use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
 
-impl DriveStore for SqlStore {}
+use super::unique_as;
+use super::{with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use crate::error::{Error, Resource, Result};
+use crate::store::drives::{
+    DomainSettingsChanges, DomainSettingsRow, DriveChanges, DrivePage, DriveRow, DriveUsage,
+};
+use crate::store::{normalize, DriveStore};
+
+const DRIVE_COLUMNS: &str = "domain_id, drive_id, owner, owner_type, drive_name, description, \
+     drive_type, status, is_default, total_size, used_size, creator, created_at, updated_at";
+
+const DOMAIN_SETTINGS_COLUMNS: &str = "domain_id, domain_name, description, init_drive_enable, \
+     init_drive_size, size_quota, user_count_quota, created_at, updated_at";
+
+fn text(s: &str) -> Arg {
+    Arg::Text(s.to_owned())
+}
+
+fn insert_drive_stmt(d: &DriveRow) -> Stmt {
+    Stmt::new(
+        format!(
+            "INSERT INTO drives ({DRIVE_COLUMNS}, drive_name_norm) VALUES ($1, $2, $3, $4, $5, \
+             $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        ),
+        vec![
+            text(&d.domain_id),
+            text(&d.drive_id),
+            text(&d.owner),
+            text(&d.owner_type),
+            text(&d.drive_name),
+            text(&d.description),
+            text(&d.drive_type),
+            text(&d.status),
+            Arg::Bool(d.is_default),
+            Arg::Int(d.total_size),
+            Arg::Int(d.used_size),
+            text(&d.creator),
+            Arg::Int(d.created_at),
+            Arg::Int(d.updated_at),
+            Arg::Text(normalize(&d.drive_name)),
+        ],
+    )
+}
+
+fn drive_stmt(domain_id: &str, drive_id: &str) -> Stmt {
+    Stmt::new(
+        format!("SELECT {DRIVE_COLUMNS} FROM drives WHERE domain_id = $1 AND drive_id = $2"),
+        vec![text(domain_id), text(drive_id)],
+    )
+}
+
+/// Locks the domain's row for the rest of the transaction and reads its `size_quota`.
+///
+/// Every drive write that could change the domain's allocated size goes through this first,
+/// so two of them in one domain run one after the other: the second sees the first's drive
+/// when it sums. (On SQLite the write transaction already excludes every other writer.)
+fn lock_domain_stmt(domain_id: &str) -> Stmt {
+    Stmt::new(
+        "UPDATE domains SET updated_at = updated_at WHERE domain_id = $1 RETURNING size_quota",
+        vec![text(domain_id)],
+    )
+}
+
+/// The sum of the limited drives' `total_size`, leaving out `except_drive_id`.
+fn allocated_stmt(domain_id: &str, except_drive_id: &str) -> Stmt {
+    Stmt::new(
+        "SELECT CAST(COALESCE(SUM(total_size), 0) AS BIGINT) FROM drives \
+         WHERE domain_id = $1 AND total_size >= 0 AND drive_id <> $2",
+        vec![text(domain_id), text(except_drive_id)],
+    )
+}
+
+/// Refuses `total_size` if the domain has a finite `size_quota` it would not fit in.
+macro_rules! check_size_quota {
+    ($conn:expr, $domain_id:expr, $drive_id:expr, $total_size:expr) => {{
+        let domain_id: &str = $domain_id;
+        let total_size: i64 = $total_size;
+        let Some((quota,)) = fetch_optional!($conn, (i64,), lock_domain_stmt(domain_id))? else {
+            return Err(Error::NotFound(Resource::Domain));
+        };
+        if quota > 0 {
+            if total_size < 0 {
+                return Err(Error::QuotaExhausted(
+                    "domain size (an unlimited drive)".into(),
+                ));
+            }
+            let (allocated,) =
+                fetch_optional!($conn, (i64,), allocated_stmt(domain_id, $drive_id))?
+                    .unwrap_or((0,));
+            if allocated.saturating_add(total_size) > quota {
+                return Err(Error::QuotaExhausted("domain size".into()));
+            }
+        }
+    }};
+}
+
+fn update_drive_stmt(domain_id: &str, drive_id: &str, c: &DriveChanges) -> Stmt {
+    let mut sets: Vec<(&str, Arg)> = Vec::new();
+    if let Some(name) = &c.drive_name {
+        sets.push(("drive_name", Arg::Text(name.clone())));
+        sets.push(("drive_name_norm", Arg::Text(normalize(name))));
+    }
+    if let Some(v) = &c.description {
+        sets.push(("description", Arg::Text(v.clone())));
+    }
+    if let Some(v) = &c.status {
+        sets.push(("status", Arg::Text(v.clone())));
+    }
+    if let Some(v) = c.total_size {
+        sets.push(("total_size", Arg::Int(v)));
+    }
+    sets.push(("updated_at", Arg::Int(c.updated_at)));
+    assignments_stmt(
+        "drives",
+        sets,
+        "drive_id",
+        domain_id,
+        drive_id,
+        DRIVE_COLUMNS,
+    )
+}
+
+/// `UPDATE table SET ... WHERE domain_id = .. [AND key = ..] RETURNING columns`.
+fn assignments_stmt(
+    table: &str,
+    sets: Vec<(&str, Arg)>,
+    key_column: &str,
+    domain_id: &str,
+    key: &str,
+    returning: &str,
+) -> Stmt {
+    let mut args = Vec::with_capacity(sets.len() + 2);
+    let assignments: Vec<String> = sets
+        .into_iter()
+        .map(|(column, arg)| {
+            args.push(arg);
+            format!("{column} = ${}", args.len())
+        })
+        .collect();
+    args.push(text(domain_id));
+    let mut condition = format!("domain_id = ${}", args.len());
+    if !key_column.is_empty() {
+        args.push(text(key));
+        condition.push_str(&format!(" AND {key_column} = ${}", args.len()));
+    }
+    Stmt::new(
+        format!(
+            "UPDATE {table} SET {} WHERE {condition} RETURNING {returning}",
+            assignments.join(", ")
+        ),
+        args,
+    )
+}
+
+fn find_drives_stmt(domain_id: &str, page: &DrivePage) -> Stmt {
+    let mut args = vec![text(domain_id)];
+    let mut sql = format!("SELECT {DRIVE_COLUMNS} FROM drives WHERE domain_id = $1");
+    let mut bind = |sql: &mut String, condition: &str, arg: Arg| {
+        args.push(arg);
+        sql.push_str(&format!(" AND {condition} ${}", args.len()));
+    };
+    let f = &page.filter;
+    if let Some(v) = &f.owner_type {
+        bind(&mut sql, "owner_type =", text(v));
+    }
+    if let Some(v) = &f.owner {
+        bind(&mut sql, "owner =", text(v));
+    }
+    if let Some(needle) = &f.name_contains {
+        bind(
+            &mut sql,
+            "drive_name_norm LIKE",
+            Arg::Text(format!("%{}%", escape_like(needle))),
+        );
+        sql.push_str(" ESCAPE '\\'");
+    }
+    if let Some(after) = &page.after_drive_id {
+        bind(&mut sql, "drive_id >", text(after));
+    }
+    args.push(Arg::Int(i64::from(page.limit)));
+    sql.push_str(&format!(" ORDER BY drive_id LIMIT ${}", args.len()));
+    Stmt::new(sql, args)
+}
+
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn owner_stmt(select: &str, domain_id: &str, owner_type: &str, owner: &str) -> Stmt {
+    Stmt::new(
+        format!("{select} WHERE domain_id = $1 AND owner_type = $2 AND owner = $3"),
+        vec![text(domain_id), text(owner_type), text(owner)],
+    )
+}
+
+#[async_trait]
+impl DriveStore for SqlStore {
+    async fn create_drive(&self, drive: DriveRow, owner_must_be_user: bool) -> Result<DriveRow> {
+        with_retries(|| async {
+            on_writer!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                check_size_quota!(&mut *tx, &drive.domain_id, "", drive.total_size);
+                if owner_must_be_user {
+                    let user = fetch_optional!(
+                        &mut *tx,
+                        (String,),
+                        Stmt::new(
+                            "SELECT user_id FROM users WHERE domain_id = $1 AND user_id = $2",
+                            vec![text(&drive.domain_id), text(&drive.owner)],
+                        )
+                    )?;
+                    if user.is_none() {
+                        return Err(Error::NotFound(Resource::User));
+                    }
+                }
+                execute!(&mut *tx, insert_drive_stmt(&drive))
+                    .map_err(unique_as(Resource::Drive))?;
+                tx.commit().await?;
+                Ok(drive.clone())
+            })
+        })
+        .await
+    }
+
+    async fn drive(&self, domain_id: &str, drive_id: &str) -> Result<Option<DriveRow>> {
+        let stmt = drive_stmt(domain_id, drive_id);
+        Ok(on_reader!(self, |pool| fetch_optional!(
+            pool, DriveRow, stmt
+        ))?)
+    }
+
+    async fn update_drive(
+        &self,
+        domain_id: &str,
+        drive_id: &str,
+        changes: DriveChanges,
+    ) -> Result<Option<DriveRow>> {
+        with_retries(|| async {
+            on_writer!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                if let Some(total_size) = changes.total_size {
+                    check_size_quota!(&mut *tx, domain_id, drive_id, total_size);
+                }
+                let updated = fetch_optional!(
+                    &mut *tx,
+                    DriveRow,
+                    update_drive_stmt(domain_id, drive_id, &changes)
+                )?;
+                if updated.is_some() {
+                    tx.commit().await?;
+                }
+                Ok(updated)
+            })
+        })
+        .await
+    }
+
+    async fn delete_drive(&self, domain_id: &str, drive_id: &str) -> Result<bool> {
+        with_retries(|| async {
+            let stmt = Stmt::new(
+                "DELETE FROM drives WHERE domain_id = $1 AND drive_id = $2",
+                vec![text(domain_id), text(drive_id)],
+            );
+            Ok(on_writer!(self, |pool| execute!(pool, stmt))? > 0)
+        })
+        .await
+    }
+
+    async fn find_drives(&self, domain_id: &str, page: &DrivePage) -> Result<Vec<DriveRow>> {
+        let stmt = find_drives_stmt(domain_id, page);
+        Ok(on_reader!(self, |pool| fetch_all!(pool, DriveRow, stmt))?)
+    }
+
+    async fn default_drive_of(&self, domain_id: &str, user_id: &str) -> Result<Option<DriveRow>> {
+        let stmt = owner_stmt(
+            &format!("SELECT {DRIVE_COLUMNS} FROM drives"),
+            domain_id,
+            "user",
+            user_id,
+        );
+        let stmt = Stmt::new(format!("{} AND is_default", stmt.sql), stmt.args);
+        Ok(on_reader!(self, |pool| fetch_optional!(
+            pool, DriveRow, stmt
+        ))?)
+    }
+
+    async fn drives_of_owner(
+        &self,
+        domain_id: &str,
+        owner_type: &str,
+        owner: &str,
+    ) -> Result<Vec<DriveRow>> {
+        let stmt = owner_stmt(
+            &format!("SELECT {DRIVE_COLUMNS} FROM drives"),
+            domain_id,
+            owner_type,
+            owner,
+        );
+        let stmt = Stmt::new(format!("{} ORDER BY drive_id", stmt.sql), stmt.args);
+        Ok(on_reader!(self, |pool| fetch_all!(pool, DriveRow, stmt))?)
+    }
+
+    async fn delete_drives_of_owner(
+        &self,
+        domain_id: &str,
+        owner_type: &str,
+        owner: &str,
+    ) -> Result<u64> {
+        with_retries(|| async {
+            let stmt = owner_stmt("DELETE FROM drives", domain_id, owner_type, owner);
+            Ok(on_writer!(self, |pool| execute!(pool, stmt))?)
+        })
+        .await
+    }
+
+    async fn drive_usage(&self, domain_id: &str) -> Result<DriveUsage> {
+        let stmt = Stmt::new(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN total_size >= 0 THEN total_size ELSE 0 END), 0) \
+             AS BIGINT) AS allocated, CAST(COALESCE(SUM(used_size), 0) AS BIGINT) AS used \
+             FROM drives WHERE domain_id = $1",
+            vec![text(domain_id)],
+        );
+        let usage = on_reader!(self, |pool| fetch_optional!(pool, DriveUsage, stmt))?;
+        Ok(usage.unwrap_or_default())
+    }
+
+    async fn domain_settings(&self, domain_id: &str) -> Result<Option<DomainSettingsRow>> {
+        let stmt = Stmt::new(
+            format!("SELECT {DOMAIN_SETTINGS_COLUMNS} FROM domains WHERE domain_id = $1"),
+            vec![text(domain_id)],
+        );
+        Ok(on_reader!(self, |pool| fetch_optional!(
+            pool,
+            DomainSettingsRow,
+            stmt
+        ))?)
+    }
+
+    async fn update_domain_settings(
+        &self,
+        domain_id: &str,
+        changes: DomainSettingsChanges,
+    ) -> Result<Option<DomainSettingsRow>> {
+        let c = &changes;
+        let mut sets: Vec<(&str, Arg)> = Vec::new();
+        if let Some(v) = &c.domain_name {
+            sets.push(("domain_name", Arg::Text(v.clone())));
+        }
+        if let Some(v) = &c.description {
+            sets.push(("description", Arg::Text(v.clone())));
+        }
+        if let Some(v) = c.init_drive_enable {
+            sets.push(("init_drive_enable", Arg::Bool(v)));
+        }
+        for (column, value) in [
+            ("init_drive_size", c.init_drive_size),
+            ("size_quota", c.size_quota),
+            ("user_count_quota", c.user_count_quota),
+        ] {
+            if let Some(v) = value {
+                sets.push((column, Arg::Int(v)));
+            }
+        }
+        sets.push(("updated_at", Arg::Int(c.updated_at)));
+        let stmt = assignments_stmt("domains", sets, "", domain_id, "", DOMAIN_SETTINGS_COLUMNS);
+        with_retries(|| async {
+            let stmt = Stmt::new(stmt.sql.clone(), stmt.args.clone());
+            Ok(on_writer!(self, |pool| fetch_optional!(
+                pool,
+                DomainSettingsRow,
+                stmt
+            ))?)
+        })
+        .await
+    }
+
+    async fn count_users(&self, domain_id: &str) -> Result<i64> {
+        let stmt = Stmt::new(
+            "SELECT COUNT(*) FROM users WHERE domain_id = $1",
+            vec![text(domain_id)],
+        );
+        let count = on_reader!(self, |pool| fetch_optional!(pool, (i64,), stmt))?;
+        Ok(count.map_or(0, |(n,)| n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::drives::DriveFilter;
+
+    #[test]
+    fn drive_page_placeholders_follow_bind_order() {
+        let page = DrivePage {
+            filter: DriveFilter {
+                owner_type: Some("user".into()),
+                owner: None,
+                name_contains: Some("a%b".into()),
+            },
+            after_drive_id: Some("d1".into()),
+            limit: 3,
+        };
+        let stmt = find_drives_stmt("dom", &page);
+        assert_eq!(stmt.args.len(), 5);
+        assert!(
+            stmt.sql.contains(
+                "owner_type = $2 AND drive_name_norm LIKE $3 ESCAPE '\\' AND drive_id > $4"
+            ),
+            "{}",
+            stmt.sql
+        );
+        assert!(
+            stmt.sql.ends_with("ORDER BY drive_id LIMIT $5"),
+            "{}",
+            stmt.sql
+        );
+        assert_eq!(stmt.args[2], Arg::Text("%a\\%b%".into()));
+    }
+}

@@ -175,6 +175,18 @@ macro_rules! insert_new_user {
         for account in &new.accounts {
             execute!($conn, insert_account_stmt(account)).map_err(unique_as(Resource::Account))?;
         }
+        for group_id in &new.group_ids {
+            execute!(
+                $conn,
+                insert_membership_stmt(
+                    &new.user.domain_id,
+                    group_id,
+                    &new.user.user_id,
+                    new.user.created_at
+                )
+            )
+            .map_err(missing_as(Resource::Group))?;
+        }
         if let Some(hash) = &new.password_hash {
             execute!(
                 $conn,
@@ -201,23 +213,23 @@ impl SqlStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // Processes sharing one file must not create or migrate it at the same time (switching
+        // a new file to WAL needs it alone): the first does both under this lock, the others
+        // then find nothing to do.
+        let lock_path = path.with_extension("migrate-lock");
+        let lock = std::fs::File::create(&lock_path)
+            .with_context(|| format!("creating {}", lock_path.display()))?;
+        lock.lock().context("locking the migration lock file")?;
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
             .await
             .with_context(|| format!("opening SQLite database {}", path.display()))?;
-        {
-            // Processes sharing one file must not migrate it at the same time: the first
-            // applies the migrations under this lock, the others then find nothing to do.
-            let lock_path = path.with_extension("migrate-lock");
-            let lock = std::fs::File::create(&lock_path)
-                .with_context(|| format!("creating {}", lock_path.display()))?;
-            lock.lock().context("locking the migration lock file")?;
-            sqlx::migrate!("../../migrations/sqlite")
-                .run(&writer)
-                .await
-                .context("applying SQLite migrations")?;
-        }
+        sqlx::migrate!("../../migrations/sqlite")
+            .run(&writer)
+            .await
+            .context("applying SQLite migrations")?;
+        drop(lock);
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options.read_only(true))
@@ -303,6 +315,14 @@ where
         }
     }
     attempt().await
+}
+
+/// Maps a foreign-key violation (a referenced row is missing) to `NotFound(resource)`.
+fn missing_as(resource: Resource) -> impl FnOnce(sqlx::Error) -> Error {
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => Error::NotFound(resource),
+        _ => Error::from(e),
+    }
 }
 
 /// Maps a unique-constraint violation to `AlreadyExists(resource)`; other errors pass.

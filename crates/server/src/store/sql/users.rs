@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
-use super::unique_as;
+use super::{missing_as, unique_as};
 use super::{with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
 use crate::error::{Resource, Result};
 use crate::store::user_query::{page_sql, USER_COLUMNS};
@@ -157,6 +157,24 @@ pub(super) fn user_id_list(domain_id: &str, user_ids: &[String]) -> (String, Vec
     (placeholders.join(", "), args)
 }
 
+pub(super) fn insert_membership_stmt(
+    domain_id: &str,
+    group_id: &str,
+    user_id: &str,
+    at: i64,
+) -> Stmt {
+    Stmt::new(
+        "INSERT INTO group_members (domain_id, group_id, user_id, created_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (domain_id, group_id, user_id) DO NOTHING",
+        vec![
+            Arg::Text(domain_id.to_owned()),
+            Arg::Text(group_id.to_owned()),
+            Arg::Text(user_id.to_owned()),
+            Arg::Int(at),
+        ],
+    )
+}
+
 pub(super) fn delete_refresh_tokens_stmt(domain_id: &str, user_id: &str) -> Stmt {
     Stmt::new(
         "DELETE FROM refresh_tokens WHERE domain_id = $1 AND user_id = $2",
@@ -210,6 +228,30 @@ impl UserStore for SqlStore {
                         &mut *tx,
                         upsert_password_stmt(domain_id, user_id, hash, changes.updated_at)
                     )?;
+                }
+                if let Some(group_ids) = &changes.group_ids {
+                    execute!(
+                        &mut *tx,
+                        Stmt::new(
+                            "DELETE FROM group_members WHERE domain_id = $1 AND user_id = $2",
+                            vec![
+                                Arg::Text(domain_id.to_owned()),
+                                Arg::Text(user_id.to_owned()),
+                            ],
+                        )
+                    )?;
+                    for group_id in group_ids {
+                        execute!(
+                            &mut *tx,
+                            insert_membership_stmt(
+                                domain_id,
+                                group_id,
+                                user_id,
+                                changes.updated_at
+                            )
+                        )
+                        .map_err(missing_as(Resource::Group))?;
+                    }
                 }
                 if changes.status.as_deref().is_some_and(|s| s != "enabled") {
                     execute!(&mut *tx, delete_refresh_tokens_stmt(domain_id, user_id))?;

@@ -1,0 +1,370 @@
+//! Drives: who may create, read, change and delete them, one default drive per user, and the
+//! domain's size quota, checked by the store in the same transaction as the write.
+
+use roster_api::drives::{
+    CreateDriveRequest, DeleteDriveRequest, Drive, DriveStatus, DriveType, ListDriveRequest,
+    ListDriveResponse, ListMyDrivesRequest, OwnerType, SearchDriveRequest, UpdateDriveRequest,
+};
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+use super::pagination::{encode_marker, Page};
+use super::{now_ms, random_hex, validate, Actor, Services};
+use crate::error::{Error, Resource, Result};
+use crate::store::drives::{DriveChanges, DriveFilter, DrivePage, DriveRow};
+use crate::store::normalize;
+
+/// Longest owner id accepted (user ids are ≤64; group ids are at most as long).
+const MAX_OWNER: usize = 64;
+/// Drive ids are random hex of this many bytes.
+const DRIVE_ID_BYTES: usize = 16;
+/// The order tag of drive markers: pages follow `drive_id`.
+const ORDER_TAG: &str = "drive";
+
+/// UNIX milliseconds as PDS writes drive and domain times: `2019-08-20T06:51:27.292Z`.
+pub fn iso8601_ms(ms: i64) -> String {
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
+/// The answer of a drive call, from its stored row.
+pub fn to_api(row: DriveRow) -> Drive {
+    Drive {
+        domain_id: row.domain_id,
+        drive_id: row.drive_id,
+        drive_name: row.drive_name,
+        drive_type: row.drive_type,
+        description: row.description,
+        owner: row.owner,
+        owner_type: row.owner_type,
+        status: row.status,
+        total_size: row.total_size,
+        used_size: row.used_size,
+        creator: row.creator,
+        created_at: iso8601_ms(row.created_at),
+        updated_at: iso8601_ms(row.updated_at),
+        default: row.is_default,
+    }
+}
+
+fn require_admin(actor: &Actor) -> Result<()> {
+    if actor.is_admin() {
+        Ok(())
+    } else {
+        Err(Error::forbidden("admin permission required"))
+    }
+}
+
+fn total_size(value: Option<i64>) -> Result<()> {
+    match value {
+        Some(v) if v < -1 => Err(Error::out_of_range("total_size")),
+        _ => Ok(()),
+    }
+}
+
+fn drive_id(value: &str) -> Result<()> {
+    validate::required("drive_id", value, validate::MAX_USER_ID)
+}
+
+/// Is this drive its caller's own (a user drive owned by the caller)?
+fn owns(actor: &Actor, row: &DriveRow) -> bool {
+    row.owner_type == OwnerType::User.as_str() && row.owner == actor.user_id
+}
+
+/// A drive about to be created, with defaults filled in.
+struct NewDrive {
+    owner_type: OwnerType,
+    owner: String,
+    drive_name: String,
+    description: String,
+    status: DriveStatus,
+    total_size: i64,
+    is_default: bool,
+}
+
+impl Services {
+    /// Creates a drive (admin). A user owner must exist; a group owner is not checked yet.
+    pub async fn create_drive(&self, actor: &Actor, req: CreateDriveRequest) -> Result<Drive> {
+        require_admin(actor)?;
+        validate::required("drive_name", &req.drive_name, validate::MAX_NAME)?;
+        validate::required("owner", &req.owner, MAX_OWNER)?;
+        validate::optional(
+            "description",
+            req.description.as_deref(),
+            validate::MAX_DESCRIPTION,
+        )?;
+        total_size(req.total_size)?;
+        let is_default = req.default.unwrap_or(false);
+        if is_default && req.owner_type != OwnerType::User {
+            return Err(Error::invalid("default"));
+        }
+        // `drive_type` can only be `normal`: serde refused anything else.
+        self.insert_drive(
+            &actor.domain_id,
+            &actor.user_id,
+            NewDrive {
+                owner_type: req.owner_type,
+                owner: req.owner,
+                drive_name: req.drive_name,
+                description: req.description.unwrap_or_default(),
+                status: req.status.unwrap_or(DriveStatus::Enabled),
+                total_size: req.total_size.unwrap_or(-1),
+                is_default,
+            },
+        )
+        .await
+    }
+
+    /// Creates a user's drive without a permission check, for the users service
+    /// (`auto_create_drive`, the domain's `init_drive_enable`). The user must exist;
+    /// `AlreadyExists(Drive)` if `is_default` and it has a default drive already;
+    /// `QuotaExhausted` if the domain's size quota would be exceeded.
+    pub async fn create_user_drive(
+        &self,
+        domain_id: &str,
+        user_id: &str,
+        creator: &str,
+        total_size: i64,
+        is_default: bool,
+    ) -> Result<Drive> {
+        if total_size < -1 {
+            return Err(Error::out_of_range("total_size"));
+        }
+        self.insert_drive(
+            domain_id,
+            creator,
+            NewDrive {
+                owner_type: OwnerType::User,
+                owner: user_id.to_owned(),
+                drive_name: "Default".into(),
+                description: String::new(),
+                status: DriveStatus::Enabled,
+                total_size,
+                is_default,
+            },
+        )
+        .await
+    }
+
+    async fn insert_drive(&self, domain_id: &str, creator: &str, new: NewDrive) -> Result<Drive> {
+        let now = now_ms();
+        let row = DriveRow {
+            domain_id: domain_id.to_owned(),
+            drive_id: random_hex(DRIVE_ID_BYTES),
+            owner: new.owner,
+            owner_type: new.owner_type.as_str().into(),
+            drive_name: new.drive_name,
+            description: new.description,
+            drive_type: DriveType::Normal.as_str().into(),
+            status: new.status.as_str().into(),
+            is_default: new.is_default,
+            total_size: new.total_size,
+            used_size: 0,
+            creator: creator.to_owned(),
+            created_at: now,
+            updated_at: now,
+        };
+        let must_be_user = new.owner_type == OwnerType::User;
+        let row = self.store.create_drive(row, must_be_user).await?;
+        Ok(to_api(row))
+    }
+
+    /// Reads a drive: admins any, a user its own.
+    pub async fn get_drive(&self, actor: &Actor, id: &str) -> Result<Drive> {
+        drive_id(id)?;
+        let row = self
+            .store
+            .drive(&actor.domain_id, id)
+            .await?
+            .ok_or(Error::NotFound(Resource::Drive))?;
+        if !actor.is_admin() && !owns(actor, &row) {
+            return Err(Error::forbidden("a user may read only its own drives"));
+        }
+        Ok(to_api(row))
+    }
+
+    /// A user's default drive: the caller's (`user_id` omitted or its own), or, for admins,
+    /// anyone's. `NotFound(Drive)` if it has none.
+    pub async fn get_default_drive(&self, actor: &Actor, user_id: Option<&str>) -> Result<Drive> {
+        let user_id = match user_id {
+            None | Some("") => actor.user_id.as_str(),
+            Some(id) => id,
+        };
+        if user_id != actor.user_id {
+            require_admin(actor)?;
+        }
+        validate::max_len("user_id", user_id, validate::MAX_USER_ID)?;
+        self.store
+            .default_drive_of(&actor.domain_id, user_id)
+            .await?
+            .map(to_api)
+            .ok_or(Error::NotFound(Resource::Drive))
+    }
+
+    /// Changes a drive's name, description, status or size (admin).
+    pub async fn update_drive(&self, actor: &Actor, req: UpdateDriveRequest) -> Result<Drive> {
+        require_admin(actor)?;
+        drive_id(&req.drive_id)?;
+        if let Some(name) = &req.drive_name {
+            validate::required("drive_name", name, validate::MAX_NAME)?;
+        }
+        validate::optional(
+            "description",
+            req.description.as_deref(),
+            validate::MAX_DESCRIPTION,
+        )?;
+        total_size(req.total_size)?;
+        if req.owner.as_deref().is_some_and(|o| !o.is_empty()) {
+            return Err(Error::not_supported("owner"));
+        }
+        let current = self
+            .store
+            .drive(&actor.domain_id, &req.drive_id)
+            .await?
+            .ok_or(Error::NotFound(Resource::Drive))?;
+        let changes = DriveChanges {
+            drive_name: req.drive_name,
+            description: req.description,
+            status: req.status.map(|s| s.as_str().to_owned()),
+            // Re-stating the current size checks nothing, even over a lowered quota.
+            total_size: req.total_size.filter(|&t| t != current.total_size),
+            updated_at: now_ms(),
+        };
+        self.store
+            .update_drive(&actor.domain_id, &req.drive_id, changes)
+            .await?
+            .map(to_api)
+            .ok_or(Error::NotFound(Resource::Drive))
+    }
+
+    /// Deletes a drive (admin). `force` is accepted: Roster's drives hold no files.
+    pub async fn delete_drive(&self, actor: &Actor, req: DeleteDriveRequest) -> Result<()> {
+        require_admin(actor)?;
+        drive_id(&req.drive_id)?;
+        if self
+            .store
+            .delete_drive(&actor.domain_id, &req.drive_id)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(Error::NotFound(Resource::Drive))
+        }
+    }
+
+    /// Lists the domain's drives, or one owner's, by `drive_id` (admin).
+    pub async fn list_drives(
+        &self,
+        actor: &Actor,
+        req: ListDriveRequest,
+    ) -> Result<ListDriveResponse> {
+        require_admin(actor)?;
+        let page = Page::parse(req.limit, req.marker.as_deref())?;
+        let filter = DriveFilter {
+            owner_type: req.owner_type.map(|t| t.as_str().to_owned()),
+            owner: non_empty("owner", req.owner)?,
+            name_contains: None,
+        };
+        self.drive_page(actor, filter, &page).await
+    }
+
+    /// The caller's own drives, by `drive_id`.
+    pub async fn list_my_drives(
+        &self,
+        actor: &Actor,
+        req: ListMyDrivesRequest,
+    ) -> Result<ListDriveResponse> {
+        let page = Page::parse(req.limit, req.marker.as_deref())?;
+        let filter = DriveFilter {
+            owner_type: Some(OwnerType::User.as_str().into()),
+            owner: Some(actor.user_id.clone()),
+            name_contains: None,
+        };
+        self.drive_page(actor, filter, &page).await
+    }
+
+    /// Searches drives by name (substring, case-insensitive) and owner (admin).
+    pub async fn search_drives(
+        &self,
+        actor: &Actor,
+        req: SearchDriveRequest,
+    ) -> Result<ListDriveResponse> {
+        require_admin(actor)?;
+        let page = Page::parse(req.limit, req.marker.as_deref())?;
+        let filter = DriveFilter {
+            owner_type: req.owner_type.map(|t| t.as_str().to_owned()),
+            owner: non_empty("owner", req.owner)?,
+            name_contains: non_empty("drive_name", req.drive_name)?.map(|n| normalize(&n)),
+        };
+        self.drive_page(actor, filter, &page).await
+    }
+
+    /// One page of drives, and the marker of the next page (`""` if this is the last).
+    async fn drive_page(
+        &self,
+        actor: &Actor,
+        filter: DriveFilter,
+        page: &Page,
+    ) -> Result<ListDriveResponse> {
+        let query = DrivePage {
+            filter,
+            after_drive_id: page.after_for(ORDER_TAG)?.map(|(_, id)| id),
+            // One more than asked tells whether another page follows.
+            limit: page.limit + 1,
+        };
+        let mut rows = self.store.find_drives(&actor.domain_id, &query).await?;
+        let next_marker = if rows.len() > page.limit as usize {
+            rows.truncate(page.limit as usize);
+            rows.last().map_or_else(String::new, |last| {
+                encode_marker(ORDER_TAG, "", &last.drive_id)
+            })
+        } else {
+            String::new()
+        };
+        Ok(ListDriveResponse {
+            items: rows.into_iter().map(to_api).collect(),
+            next_marker,
+        })
+    }
+}
+
+/// An optional filter string: `""` filters nothing; longer than a name is out of range.
+fn non_empty(name: &str, value: Option<String>) -> Result<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) => {
+            validate::max_len(name, &v, validate::MAX_NAME)?;
+            Ok(Some(v))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ParamProblem;
+
+    #[test]
+    fn times_are_iso8601_with_milliseconds() {
+        assert_eq!(iso8601_ms(1_566_283_887_292), "2019-08-20T06:51:27.292Z");
+        assert_eq!(iso8601_ms(0), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn sizes_below_minus_one_are_out_of_range() {
+        assert!(total_size(Some(-1)).is_ok());
+        assert!(total_size(None).is_ok());
+        assert!(matches!(
+            total_size(Some(-2)),
+            Err(Error::InvalidParameter {
+                problem: ParamProblem::OutOfRange,
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,533 @@
+//! Groups in a tree, memberships and group admins.
+//!
+//! Who may do what: any user of the domain reads groups and their members; admins change
+//! anything; a group admin (PDS role `SystemGroupAdmin` on `RT_Group`) manages the members of
+//! the groups it administers and of every group below them, and the subgroups below them,
+//! nothing else: not the administered group's own place in the tree, not other groups.
+
+use roster_api::{
+    AssignRoleRequest, Assignment, CreateGroupRequest, Group, GroupMemberRequest, Identity,
+    ListAssignmentRequest, ListAssignmentResponse, ListGroupMemberRequest, ListGroupMemberResponse,
+    ListGroupRequest, ListGroupResponse, ListGroupUserRequest, MemberType, SearchGroupRequest,
+    UpdateGroupRequest,
+};
+
+use super::pagination::{encode_marker, Page};
+use super::users::extra_info;
+use super::{now_ms, random_hex, validate, Actor, Services};
+use crate::error::{Error, Resource, Result};
+use crate::store::groups::{AssignmentRow, GroupPage, GroupRow};
+use crate::store::normalize;
+
+pub const GROUP_ADMIN_ROLE: &str = "SystemGroupAdmin";
+pub const GROUP_RESOURCE: &str = "RT_Group";
+pub const IDENTITY_USER: &str = "IT_User";
+pub const IDENTITY_GROUP: &str = "IT_Group";
+/// PDS allows at most 30 records per call when group information is asked for.
+const MAX_LIMIT_WITH_GROUPS: u32 = 30;
+
+pub fn group_to_api(row: GroupRow) -> Group {
+    Group {
+        domain_id: row.domain_id,
+        group_id: row.group_id,
+        group_name: row.group_name,
+        description: row.description,
+        is_root: row.is_root,
+        parent_group_id: row.parent_group_id,
+        creator: row.creator,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
+}
+
+fn assignment_to_api(row: AssignmentRow) -> Assignment {
+    Assignment {
+        domain_id: row.domain_id,
+        identity: Identity {
+            identity_type: row.identity_type,
+            identity_id: row.identity_id,
+        },
+        role_id: GROUP_ADMIN_ROLE.into(),
+        manage_resource_type: GROUP_RESOURCE.into(),
+        manage_resource_id: row.group_id,
+        creator: row.creator,
+        created_at: row.created_at,
+    }
+}
+
+fn group_id_param(name: &str, value: &str) -> Result<()> {
+    validate::required(name, value, validate::MAX_ID)
+}
+
+impl Services {
+    /// Whether the actor may manage `group_id`: as an admin, or as the admin of a group at
+    /// or above it (`inclusive`), or strictly above it (not `inclusive`).
+    async fn may_manage(&self, actor: &Actor, group_id: &str, inclusive: bool) -> Result<bool> {
+        if actor.is_admin() {
+            return Ok(true);
+        }
+        self.store
+            .administers(&actor.domain_id, &actor.user_id, group_id, inclusive)
+            .await
+    }
+
+    async fn require_manage(&self, actor: &Actor, group_id: &str, inclusive: bool) -> Result<()> {
+        if self.may_manage(actor, group_id, inclusive).await? {
+            Ok(())
+        } else {
+            Err(Error::forbidden("admin or group admin permission required"))
+        }
+    }
+
+    async fn existing_group(&self, actor: &Actor, group_id: &str) -> Result<GroupRow> {
+        self.store
+            .group(&actor.domain_id, group_id)
+            .await?
+            .ok_or(Error::NotFound(Resource::Group))
+    }
+
+    pub async fn create_group(&self, actor: &Actor, req: CreateGroupRequest) -> Result<Group> {
+        validate::required("group_name", &req.group_name, validate::MAX_NAME)?;
+        validate::optional(
+            "description",
+            req.description.as_deref(),
+            validate::MAX_DESCRIPTION,
+        )?;
+        let parent = req.parent_group_id.unwrap_or_default();
+        let is_root = req.is_root.unwrap_or(false);
+        if is_root && !parent.is_empty() {
+            return Err(Error::invalid("parent_group_id"));
+        }
+        if parent.is_empty() {
+            if !actor.is_admin() {
+                return Err(Error::forbidden("only an admin creates top-level groups"));
+            }
+        } else {
+            group_id_param("parent_group_id", &parent)?;
+            self.existing_group(actor, &parent).await?;
+            self.require_manage(actor, &parent, true).await?;
+        }
+        let now = now_ms();
+        let row = GroupRow {
+            domain_id: actor.domain_id.clone(),
+            group_id: random_hex(16),
+            group_name: req.group_name,
+            description: req.description.unwrap_or_default(),
+            is_root,
+            parent_group_id: parent,
+            creator: actor.user_id.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        Ok(group_to_api(self.store.create_group(row).await?))
+    }
+
+    pub async fn get_group(&self, actor: &Actor, group_id: &str) -> Result<Group> {
+        group_id_param("group_id", group_id)?;
+        self.existing_group(actor, group_id).await.map(group_to_api)
+    }
+
+    /// Renames, describes, and (with `parent_group_id`) moves a group.
+    pub async fn update_group(&self, actor: &Actor, req: UpdateGroupRequest) -> Result<Group> {
+        group_id_param("group_id", &req.group_id)?;
+        if let Some(name) = &req.group_name {
+            validate::required("group_name", name, validate::MAX_NAME)?;
+        }
+        validate::optional(
+            "description",
+            req.description.as_deref(),
+            validate::MAX_DESCRIPTION,
+        )?;
+        self.existing_group(actor, &req.group_id).await?;
+        self.require_manage(actor, &req.group_id, true).await?;
+        if let Some(parent) = &req.parent_group_id {
+            self.move_group(actor, &req.group_id, parent).await?;
+        }
+        let updated = self
+            .store
+            .update_group(
+                &actor.domain_id,
+                &req.group_id,
+                req.group_name.as_deref(),
+                req.description.as_deref(),
+                now_ms(),
+            )
+            .await?;
+        updated
+            .map(group_to_api)
+            .ok_or(Error::NotFound(Resource::Group))
+    }
+
+    /// Moves a group under `new_parent` (`""`: top level). A group admin moves only groups
+    /// strictly below the ones it administers, and only to places it administers.
+    async fn move_group(&self, actor: &Actor, group_id: &str, new_parent: &str) -> Result<()> {
+        validate::max_len("parent_group_id", new_parent, validate::MAX_ID)?;
+        if !actor.is_admin() {
+            let may = !new_parent.is_empty()
+                && self.may_manage(actor, group_id, false).await?
+                && self.may_manage(actor, new_parent, true).await?;
+            if !may {
+                return Err(Error::forbidden("this move needs admin permission"));
+            }
+        }
+        self.store
+            .move_group(&actor.domain_id, group_id, new_parent, now_ms())
+            .await
+    }
+
+    pub async fn delete_group(&self, actor: &Actor, group_id: &str) -> Result<()> {
+        group_id_param("group_id", group_id)?;
+        self.existing_group(actor, group_id).await?;
+        self.require_manage(actor, group_id, false).await?;
+        self.store.delete_group(&actor.domain_id, group_id).await
+    }
+
+    pub async fn list_groups(
+        &self,
+        actor: &Actor,
+        req: ListGroupRequest,
+    ) -> Result<ListGroupResponse> {
+        let page = Page::parse(req.limit, req.marker.as_deref())?;
+        self.group_page(actor, GroupPage::default(), &page).await
+    }
+
+    pub async fn search_groups(
+        &self,
+        actor: &Actor,
+        req: SearchGroupRequest,
+    ) -> Result<ListGroupResponse> {
+        let page = Page::parse(req.limit, req.marker.as_deref())?;
+        let text = |name: &str, v: Option<String>| -> Result<Option<String>> {
+            match v.filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(v) => {
+                    validate::max_len(name, &v, validate::MAX_NAME)?;
+                    Ok(Some(normalize(&v)))
+                }
+            }
+        };
+        let query = GroupPage {
+            name_prefix: text("group_name", req.group_name)?,
+            name_contains: text("group_name_for_fuzzy", req.group_name_for_fuzzy)?,
+            ..GroupPage::default()
+        };
+        self.group_page(actor, query, &page).await
+    }
+
+    async fn group_page(
+        &self,
+        actor: &Actor,
+        mut query: GroupPage,
+        page: &Page,
+    ) -> Result<ListGroupResponse> {
+        let by_name = query.name_prefix.is_some();
+        let tag = if by_name { "gn" } else { "gi" };
+        query.after = page.after_for(tag)?;
+        query.limit = page.limit + 1;
+        let mut rows = self.store.find_groups(&actor.domain_id, &query).await?;
+        let next_marker = if rows.len() > page.limit as usize {
+            rows.truncate(page.limit as usize);
+            rows.last().map_or_else(String::new, |g| {
+                let value = if by_name {
+                    normalize(&g.group_name)
+                } else {
+                    String::new()
+                };
+                encode_marker(tag, &value, &g.group_id)
+            })
+        } else {
+            String::new()
+        };
+        Ok(ListGroupResponse {
+            items: rows.into_iter().map(group_to_api).collect(),
+            next_marker,
+        })
+    }
+
+    pub async fn add_member(&self, actor: &Actor, req: GroupMemberRequest) -> Result<()> {
+        group_id_param("group_id", &req.group_id)?;
+        validate::required("member_id", &req.member_id, validate::MAX_ID)?;
+        self.existing_group(actor, &req.group_id).await?;
+        match req.member_type {
+            MemberType::User => {
+                self.require_manage(actor, &req.group_id, true).await?;
+                self.store
+                    .user(&actor.domain_id, &req.member_id)
+                    .await?
+                    .ok_or(Error::NotFound(Resource::User))?;
+                self.store
+                    .add_member(&actor.domain_id, &req.group_id, &req.member_id, now_ms())
+                    .await
+            }
+            MemberType::Group => {
+                self.existing_group(actor, &req.member_id).await?;
+                self.move_group(actor, &req.member_id, &req.group_id).await
+            }
+        }
+    }
+
+    pub async fn remove_member(&self, actor: &Actor, req: GroupMemberRequest) -> Result<()> {
+        group_id_param("group_id", &req.group_id)?;
+        validate::required("member_id", &req.member_id, validate::MAX_ID)?;
+        self.existing_group(actor, &req.group_id).await?;
+        self.require_manage(actor, &req.group_id, true).await?;
+        match req.member_type {
+            MemberType::User => {
+                let removed = self
+                    .store
+                    .remove_member(&actor.domain_id, &req.group_id, &req.member_id)
+                    .await?;
+                if removed {
+                    Ok(())
+                } else {
+                    Err(Error::NotFound(Resource::Membership))
+                }
+            }
+            MemberType::Group => {
+                let member = self.existing_group(actor, &req.member_id).await?;
+                if member.parent_group_id != req.group_id {
+                    return Err(Error::NotFound(Resource::Membership));
+                }
+                // Taken out of its parent, a group becomes top-level.
+                self.move_group(actor, &req.member_id, "").await
+            }
+        }
+    }
+
+    pub async fn list_members(
+        &self,
+        actor: &Actor,
+        req: ListGroupMemberRequest,
+    ) -> Result<ListGroupMemberResponse> {
+        group_id_param("group_id", &req.group_id)?;
+        self.existing_group(actor, &req.group_id).await?;
+        let page = Page::parse(req.limit, req.marker.as_deref())?;
+        self.member_page(
+            actor,
+            &req.group_id,
+            req.member_type,
+            &page,
+            Default::default(),
+        )
+        .await
+    }
+
+    /// `/v2/user/list_group_user`: members of a group, or with no group the top of the tree
+    /// (top-level groups and users in no group). Extra information is for admins only.
+    pub async fn list_group_users(
+        &self,
+        actor: &Actor,
+        req: ListGroupUserRequest,
+    ) -> Result<ListGroupMemberResponse> {
+        let extra = extra_info(req.extra_return_info.as_deref())?;
+        if (extra.group || extra.account) && !actor.is_admin() {
+            return Err(Error::forbidden("extra_return_info needs admin permission"));
+        }
+        // With group information PDS serves at most 30 users a call; that is also the default.
+        let default_limit = extra.group.then_some(i64::from(MAX_LIMIT_WITH_GROUPS));
+        let page = Page::parse(req.limit.or(default_limit), req.marker.as_deref())?;
+        if extra.group && page.limit > MAX_LIMIT_WITH_GROUPS {
+            return Err(Error::out_of_range("limit"));
+        }
+        let group_id = req.group_id.unwrap_or_default();
+        if !group_id.is_empty() {
+            group_id_param("group_id", &group_id)?;
+            self.existing_group(actor, &group_id).await?;
+        }
+        self.member_page(actor, &group_id, req.member_type, &page, extra)
+            .await
+    }
+
+    /// One page of members: subgroups first (marker tag `mg`), then users (tag `mu`).
+    async fn member_page(
+        &self,
+        actor: &Actor,
+        group_id: &str,
+        member_type: Option<MemberType>,
+        page: &Page,
+        extra: super::users::ExtraInfo,
+    ) -> Result<ListGroupMemberResponse> {
+        let limit = page.limit as usize;
+        let after_tag = page.after.as_ref().map(|(tag, _, _)| tag.as_str());
+        if !matches!(after_tag, None | Some("mg") | Some("mu")) {
+            return Err(Error::invalid("marker"));
+        }
+        let after_id = page.after.as_ref().map(|(_, _, id)| id.clone());
+        let want_groups = member_type != Some(MemberType::User) && after_tag != Some("mu");
+        let want_users = member_type != Some(MemberType::Group);
+
+        let mut groups = Vec::new();
+        if want_groups {
+            let query = GroupPage {
+                parent: Some(group_id.to_owned()),
+                after: after_id.clone().map(|id| (String::new(), id)),
+                limit: page.limit + 1,
+                ..GroupPage::default()
+            };
+            groups = self.store.find_groups(&actor.domain_id, &query).await?;
+        }
+        let mut next_marker = String::new();
+        let mut users = Vec::new();
+        if groups.len() > limit {
+            groups.truncate(limit);
+            if let Some(last) = groups.last() {
+                next_marker = encode_marker("mg", "", &last.group_id);
+            }
+        } else if want_users {
+            let room = limit - groups.len();
+            let after_user = if after_tag == Some("mu") {
+                after_id
+            } else {
+                None
+            };
+            users = self
+                .store
+                .member_users(
+                    &actor.domain_id,
+                    group_id,
+                    after_user.as_deref(),
+                    room as u32 + 1,
+                )
+                .await?;
+            if users.len() > room {
+                users.truncate(room);
+                next_marker = match (users.last(), groups.last()) {
+                    (Some(user), _) => encode_marker("mu", "", &user.user_id),
+                    // This page is all groups; the users start on the next one.
+                    (None, Some(group)) => encode_marker("mg", "", &group.group_id),
+                    (None, None) => String::new(),
+                };
+            }
+        }
+        Ok(ListGroupMemberResponse {
+            user_items: self.with_extra(&actor.domain_id, users, extra).await?,
+            group_items: groups.into_iter().map(group_to_api).collect(),
+            next_marker,
+        })
+    }
+
+    /// The assignment a role request names, checked against the only role PDS defines.
+    async fn assignment_of(&self, actor: &Actor, req: &AssignRoleRequest) -> Result<AssignmentRow> {
+        if req.role_id != GROUP_ADMIN_ROLE {
+            return Err(Error::invalid("role_id"));
+        }
+        if req.manage_resource_type != GROUP_RESOURCE {
+            return Err(Error::invalid("manage_resource_type"));
+        }
+        group_id_param("manage_resource_id", &req.manage_resource_id)?;
+        validate::required(
+            "identity.identity_id",
+            &req.identity.identity_id,
+            validate::MAX_ID,
+        )?;
+        self.existing_group(actor, &req.manage_resource_id).await?;
+        match req.identity.identity_type.as_str() {
+            IDENTITY_USER => {
+                self.store
+                    .user(&actor.domain_id, &req.identity.identity_id)
+                    .await?
+                    .ok_or(Error::NotFound(Resource::User))?;
+            }
+            IDENTITY_GROUP => {
+                self.existing_group(actor, &req.identity.identity_id)
+                    .await?;
+            }
+            _ => return Err(Error::invalid("identity.identity_type")),
+        }
+        Ok(AssignmentRow {
+            domain_id: actor.domain_id.clone(),
+            group_id: req.manage_resource_id.clone(),
+            identity_type: req.identity.identity_type.clone(),
+            identity_id: req.identity.identity_id.clone(),
+            creator: actor.user_id.clone(),
+            created_at: now_ms(),
+        })
+    }
+
+    pub async fn assign_role(&self, actor: &Actor, req: AssignRoleRequest) -> Result<()> {
+        if !actor.is_admin() {
+            return Err(Error::forbidden("admin permission required"));
+        }
+        let assignment = self.assignment_of(actor, &req).await?;
+        self.store.assign(assignment).await
+    }
+
+    pub async fn cancel_role(&self, actor: &Actor, req: AssignRoleRequest) -> Result<()> {
+        if !actor.is_admin() {
+            return Err(Error::forbidden("admin permission required"));
+        }
+        let assignment = self.assignment_of(actor, &req).await?;
+        if self.store.cancel_assignment(&assignment).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound(Resource::Assignment))
+        }
+    }
+
+    pub async fn list_assignments(
+        &self,
+        actor: &Actor,
+        req: ListAssignmentRequest,
+    ) -> Result<ListAssignmentResponse> {
+        if req.manage_resource_type != GROUP_RESOURCE {
+            return Err(Error::invalid("manage_resource_type"));
+        }
+        group_id_param("manage_resource_id", &req.manage_resource_id)?;
+        self.existing_group(actor, &req.manage_resource_id).await?;
+        self.require_manage(actor, &req.manage_resource_id, true)
+            .await?;
+        let page = Page::parse(req.limit, req.marker.as_deref())?;
+        let after = page.after_for("as")?;
+        let mut rows = self
+            .store
+            .assignments_on(
+                &actor.domain_id,
+                &req.manage_resource_id,
+                after,
+                page.limit + 1,
+            )
+            .await?;
+        let next_marker = if rows.len() > page.limit as usize {
+            rows.truncate(page.limit as usize);
+            rows.last().map_or_else(String::new, |a| {
+                encode_marker("as", &a.identity_type, &a.identity_id)
+            })
+        } else {
+            String::new()
+        };
+        Ok(ListAssignmentResponse {
+            assignment_list: rows.into_iter().map(assignment_to_api).collect(),
+            next_marker,
+        })
+    }
+
+    /// The group-admin roles an identity holds: its own to anyone, anybody's to admins.
+    pub async fn identity_roles(
+        &self,
+        actor: &Actor,
+        identity: Identity,
+    ) -> Result<Vec<Assignment>> {
+        let is_self =
+            identity.identity_type == IDENTITY_USER && identity.identity_id == actor.user_id;
+        if !is_self && !actor.is_admin() {
+            return Err(Error::forbidden("admin permission required"));
+        }
+        if ![IDENTITY_USER, IDENTITY_GROUP].contains(&identity.identity_type.as_str()) {
+            return Err(Error::invalid("identity.identity_type"));
+        }
+        validate::required(
+            "identity.identity_id",
+            &identity.identity_id,
+            validate::MAX_ID,
+        )?;
+        let rows = self
+            .store
+            .assignments_of(
+                &actor.domain_id,
+                &identity.identity_type,
+                &identity.identity_id,
+            )
+            .await?;
+        Ok(rows.into_iter().map(assignment_to_api).collect())
+    }
+}
