@@ -156,6 +156,9 @@ pub struct UserExtraItem {
     pub user: User,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<Vec<AccountLinkInfo>>,
+    /// The user's default drive (`null` if it has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_drive: Option<Option<crate::drives::Drive>>,
     /// The groups the user is a direct member of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_group: Option<Vec<crate::groups::Group>>,

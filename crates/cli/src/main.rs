@@ -132,8 +132,8 @@ async fn main() -> anyhow::Result<()> {
             source.close().await;
             target.close().await;
             println!(
-                "copied domain {domain}: {} groups, {} users, {} accounts, {} passwords",
-                report.groups, report.users, report.accounts, report.passwords
+                "copied domain {domain}: {} groups, {} users, {} accounts, {} passwords, {} drives",
+                report.groups, report.users, report.accounts, report.passwords, report.drives
             );
             Ok(())
         }

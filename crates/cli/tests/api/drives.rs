@@ -36,6 +36,15 @@ async fn create(app: &TestApp, body: Value) -> Value {
     drive
 }
 
+/// Creates a top-level group; returns its id.
+async fn group_named(app: &TestApp, name: &str) -> String {
+    let (status, group) = app
+        .admin("/v2/group/create", json!({"group_name": name}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{group}");
+    group["group_id"].as_str().unwrap().to_owned()
+}
+
 /// Creates a drive named `name` owned by user `owner`.
 async fn create_for(app: &TestApp, owner: &str, name: &str) -> String {
     let drive = create(
@@ -120,10 +129,18 @@ async fn create_answers_201_with_the_pds_drive_object() {
     assert_eq!(status, StatusCode::OK, "{got}");
     assert_eq!(got, drive);
 
-    // Explicit values, and a group owner (not checked until groups exist).
+    // Explicit values, and a group owner, which must exist.
+    let answer = app
+        .admin(
+            CREATE,
+            json!({"drive_name": "Team", "owner": "no-such-group", "owner_type": "group"}),
+        )
+        .await;
+    assert_error(&answer, StatusCode::NOT_FOUND, "NotFound.Group");
+    let team = group_named(&app, "Team").await;
     let drive = create(
         &app,
-        json!({"drive_name": "Team", "owner": "some-group", "owner_type": "group",
+        json!({"drive_name": "Team", "owner": team, "owner_type": "group",
                "drive_type": "normal", "status": "disabled", "total_size": 1024}),
     )
     .await;
@@ -410,9 +427,10 @@ async fn list_pages_show_every_drive_once_in_drive_id_order() {
     for i in 0..4 {
         all.insert(create_for(&app, "admin", &format!("a{i}")).await);
     }
+    let team = group_named(&app, "team").await;
     let group = create(
         &app,
-        json!({"drive_name": "g", "owner": "team", "owner_type": "group"}),
+        json!({"drive_name": "g", "owner": team, "owner_type": "group"}),
     )
     .await;
     all.insert(group["drive_id"].as_str().unwrap().to_owned());

@@ -9,5 +9,6 @@ mod client;
 mod domains;
 mod drives;
 mod groups;
+mod provisioning;
 mod replicas;
 mod users;

@@ -209,16 +209,45 @@ async fn migrate_store_moves_a_domain_without_loss() {
                 .await;
             assert_eq!(status, StatusCode::OK, "{body}");
         }
+        // A group tree with members, drives of users and of a group, domain settings.
+        let (_, top) = app
+            .admin("/v2/group/create", json!({"group_name": "top"}))
+            .await;
+        let (_, sub) = app
+            .admin(
+                "/v2/group/create",
+                json!({"group_name": "sub", "parent_group_id": top["group_id"]}),
+            )
+            .await;
         app.admin(
             "/v2/user/create",
-            json!({"user_id": "no-account", "user_data": {"k": "v"}, "role": "admin"}),
+            json!({"user_id": "no-account", "user_data": {"k": "v"}, "role": "admin",
+                   "group_info_list": [{"group_id": top["group_id"]}, {"group_id": sub["group_id"]}]}),
         )
         .await;
-        let everything = all_users_with_accounts(&app).await;
+        for (owner, owner_type, default) in [
+            ("no-account", "user", true),
+            (sub["group_id"].as_str().unwrap(), "group", false),
+        ] {
+            let (status, drive) = app
+                .admin(
+                    "/v2/drive/create",
+                    json!({"drive_name": "d", "owner": owner, "owner_type": owner_type,
+                           "default": default, "total_size": 100}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{drive}");
+        }
+        app.admin(
+            "/v2/domain/update",
+            json!({"domain_id": "default", "size_quota": 10000, "user_count_quota": 500}),
+        )
+        .await;
+        let everything = snapshot(&app).await;
         app.stop().await;
         everything
     };
-    assert_eq!(before.len(), 122);
+    assert_eq!(before.users.len(), 122);
 
     let output = roster_command(&source)
         .args([
@@ -238,14 +267,17 @@ async fn migrate_store_moves_a_domain_without_loss() {
     assert!(output.status.success(), "{output:?}");
     let printed = String::from_utf8_lossy(&output.stdout);
     assert!(
-        printed.contains("122 users, 121 accounts, 121 passwords"),
+        printed.contains("2 groups, 122 users, 121 accounts, 121 passwords, 2 drives"),
         "{printed}"
     );
 
     let app = crate::helpers::spawn_on(target).await;
-    let after = all_users_with_accounts(&app).await;
-    assert_eq!(after.len(), before.len());
-    for (moved, original) in after.iter().zip(&before) {
+    let after = snapshot(&app).await;
+    assert_eq!(after.groups, before.groups);
+    assert_eq!(after.drives, before.drives);
+    assert_eq!(after.domain, before.domain);
+    assert_eq!(after.users.len(), before.users.len());
+    for (moved, original) in after.users.iter().zip(&before.users) {
         if original["user_id"] == "admin" {
             // Logging in on the new store moved the admin's login times; nothing else.
             let strip = |v: &Value| {
@@ -270,22 +302,45 @@ async fn migrate_store_moves_a_domain_without_loss() {
     app.stop().await;
 }
 
-/// Every user of the domain with its accounts, through `general_search`, in user_id order.
-async fn all_users_with_accounts(app: &crate::helpers::TestApp) -> Vec<Value> {
-    let mut users = Vec::new();
+/// Everything a domain holds, as its API shows it.
+struct Snapshot {
+    users: Vec<Value>,
+    groups: Vec<Value>,
+    drives: Vec<Value>,
+    domain: Value,
+}
+
+async fn snapshot(app: &crate::helpers::TestApp) -> Snapshot {
+    let (_, domain) = app
+        .admin("/v2/domain/get", json!({"domain_id": "default"}))
+        .await;
+    Snapshot {
+        users: all_items(
+            app,
+            "/v2/user/general_search",
+            json!({"extra_return_info": ["account", "group", "drive"]}),
+        )
+        .await,
+        groups: all_items(app, "/v2/group/list", json!({})).await,
+        drives: all_items(app, "/v2/drive/list", json!({})).await,
+        domain,
+    }
+}
+
+/// Every item of a list call, following `next_marker`.
+async fn all_items(app: &crate::helpers::TestApp, path: &str, query: Value) -> Vec<Value> {
+    let mut items = Vec::new();
     let mut marker = String::new();
     loop {
-        let (status, page) = app
-            .admin(
-                "/v2/user/general_search",
-                json!({"limit": 50, "marker": marker, "extra_return_info": ["account"]}),
-            )
-            .await;
+        let mut body = query.clone();
+        body["limit"] = json!(30);
+        body["marker"] = json!(marker);
+        let (status, page) = app.admin(path, body).await;
         assert_eq!(status, StatusCode::OK, "{page}");
-        users.extend(page["items"].as_array().unwrap().iter().cloned());
+        items.extend(page["items"].as_array().unwrap().iter().cloned());
         marker = page["next_marker"].as_str().unwrap().to_owned();
         if marker.is_empty() {
-            return users;
+            return items;
         }
     }
 }

@@ -1623,7 +1623,7 @@ async fn malformed_values_are_wrong_format() {
 }
 
 #[tokio::test]
-async fn drive_extras_are_not_supported_yet_and_unknown_groups_are_not_found() {
+async fn unknown_groups_are_not_found_and_nothing_is_written() {
     let app = spawn_app().await;
     create(&app, json!({"user_id": "alice"})).await;
     let import_with = |extra: Value| {
@@ -1633,18 +1633,6 @@ async fn drive_extras_are_not_supported_yet_and_unknown_groups_are_not_found() {
             .extend(extra.as_object().unwrap().clone());
         body
     };
-    let cases = [
-        (IMPORT, import_with(json!({"auto_create_drive": true}))),
-        (GENERAL_GET, json!({"extra_return_info": ["drive"]})),
-        (GENERAL_SEARCH, json!({"extra_return_info": ["drive"]})),
-    ];
-    expect_errors(
-        &app,
-        &cases,
-        StatusCode::BAD_REQUEST,
-        "InvalidParameterNotSupported",
-    )
-    .await;
     // Groups that do not exist are named as such, and nothing is written.
     let unknown_groups = [
         (IMPORT, import_with(json!({"parent_group_id": "g1"}))),

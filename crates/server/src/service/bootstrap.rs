@@ -66,6 +66,7 @@ impl Services {
             accounts: vec![account],
             password_hash: Some(self.passwords.hash(password).await?),
             group_ids: Vec::new(),
+            drive: None,
         };
         if !self.store.bootstrap_domain(domain, new).await? {
             // Another process bootstrapped the same store first.

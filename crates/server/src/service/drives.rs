@@ -86,6 +86,26 @@ struct NewDrive {
     is_default: bool,
 }
 
+fn new_drive_row(domain_id: &str, creator: &str, new: NewDrive) -> DriveRow {
+    let now = now_ms();
+    DriveRow {
+        domain_id: domain_id.to_owned(),
+        drive_id: random_hex(DRIVE_ID_BYTES),
+        owner: new.owner,
+        owner_type: new.owner_type.as_str().into(),
+        drive_name: new.drive_name,
+        description: new.description,
+        drive_type: DriveType::Normal.as_str().into(),
+        status: new.status.as_str().into(),
+        is_default: new.is_default,
+        total_size: new.total_size,
+        used_size: 0,
+        creator: creator.to_owned(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 impl Services {
     /// Creates a drive (admin). A user owner must exist; a group owner is not checked yet.
     pub async fn create_drive(&self, actor: &Actor, req: CreateDriveRequest) -> Result<Drive> {
@@ -119,22 +139,18 @@ impl Services {
         .await
     }
 
-    /// Creates a user's drive without a permission check, for the users service
-    /// (`auto_create_drive`, the domain's `init_drive_enable`). The user must exist;
-    /// `AlreadyExists(Drive)` if `is_default` and it has a default drive already;
-    /// `QuotaExhausted` if the domain's size quota would be exceeded.
-    pub async fn create_user_drive(
-        &self,
+    /// The default drive a new user gets (`auto_create_drive`, the domain's
+    /// `init_drive_enable`); the users service writes it in the user's own transaction.
+    pub(crate) fn default_drive_row(
         domain_id: &str,
         user_id: &str,
         creator: &str,
         total_size: i64,
-        is_default: bool,
-    ) -> Result<Drive> {
+    ) -> Result<DriveRow> {
         if total_size < -1 {
-            return Err(Error::out_of_range("total_size"));
+            return Err(Error::out_of_range("drive_total_size"));
         }
-        self.insert_drive(
+        Ok(new_drive_row(
             domain_id,
             creator,
             NewDrive {
@@ -144,33 +160,14 @@ impl Services {
                 description: String::new(),
                 status: DriveStatus::Enabled,
                 total_size,
-                is_default,
+                is_default: true,
             },
-        )
-        .await
+        ))
     }
 
     async fn insert_drive(&self, domain_id: &str, creator: &str, new: NewDrive) -> Result<Drive> {
-        let now = now_ms();
-        let row = DriveRow {
-            domain_id: domain_id.to_owned(),
-            drive_id: random_hex(DRIVE_ID_BYTES),
-            owner: new.owner,
-            owner_type: new.owner_type.as_str().into(),
-            drive_name: new.drive_name,
-            description: new.description,
-            drive_type: DriveType::Normal.as_str().into(),
-            status: new.status.as_str().into(),
-            is_default: new.is_default,
-            total_size: new.total_size,
-            used_size: 0,
-            creator: creator.to_owned(),
-            created_at: now,
-            updated_at: now,
-        };
-        let must_be_user = new.owner_type == OwnerType::User;
-        let row = self.store.create_drive(row, must_be_user).await?;
-        Ok(to_api(row))
+        let row = new_drive_row(domain_id, creator, new);
+        Ok(to_api(self.store.create_drive(row).await?))
     }
 
     /// Reads a drive: admins any, a user its own.

@@ -320,7 +320,7 @@ impl Services {
         req: ListGroupUserRequest,
     ) -> Result<ListGroupMemberResponse> {
         let extra = extra_info(req.extra_return_info.as_deref())?;
-        if (extra.group || extra.account) && !actor.is_admin() {
+        if (extra.group || extra.account || extra.drive) && !actor.is_admin() {
             return Err(Error::forbidden("extra_return_info needs admin permission"));
         }
         // With group information PDS serves at most 30 users a call; that is also the default.

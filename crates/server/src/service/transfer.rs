@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::error::{Error, Resource, Result};
+use crate::store::drives::{DomainSettingsChanges, DriveFilter, DrivePage};
 use crate::store::groups::GroupPage;
 use crate::store::{NewUser, Store, UserFilter, UserOrder, UserPage};
 
@@ -14,12 +15,14 @@ const BATCH: u32 = 500;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TransferReport {
     pub groups: usize,
+    pub drives: usize,
     pub users: usize,
     pub accounts: usize,
     pub passwords: usize,
 }
 
-/// Copies the domain, its users, their accounts and password hashes from `from` to `to`.
+/// Copies the domain with its settings, group tree, users (with their accounts, password
+/// hashes and memberships) and drives from `from` to `to`.
 /// The target must not have the domain yet. Each batch of users is one transaction; a copy
 /// that fails part-way can be resumed by dropping the target domain and starting again.
 pub async fn copy_domain(
@@ -72,6 +75,8 @@ pub async fn copy_domain(
                 accounts: accounts.remove(&user.user_id).unwrap_or_default(),
                 password_hash: passwords.remove(&user.user_id),
                 group_ids: memberships.remove(&user.user_id).unwrap_or_default(),
+                // Drives are copied after the users, with their own ids.
+                drive: None,
                 user,
             })
             .collect();
@@ -80,7 +85,43 @@ pub async fn copy_domain(
         report.passwords += batch.iter().filter(|u| u.password_hash.is_some()).count();
         to.restore_users(batch).await?;
     }
+    report.drives = copy_drives(from, to, domain_id).await?;
+    // Settings last: quotas set first could refuse drives that the source holds.
+    if let Some(settings) = from.domain_settings(domain_id).await? {
+        let changes = DomainSettingsChanges {
+            domain_name: Some(settings.domain_name),
+            description: Some(settings.description),
+            init_drive_enable: Some(settings.init_drive_enable),
+            init_drive_size: Some(settings.init_drive_size),
+            size_quota: Some(settings.size_quota),
+            user_count_quota: Some(settings.user_count_quota),
+            updated_at: settings.updated_at,
+        };
+        to.update_domain_settings(domain_id, changes).await?;
+    }
     Ok(report)
+}
+
+/// Copies every drive, keeping its id (so users' `default_drive_id`s stay right).
+async fn copy_drives(from: &dyn Store, to: &dyn Store, domain_id: &str) -> Result<usize> {
+    let mut copied = 0;
+    let mut after = None;
+    loop {
+        let page = DrivePage {
+            filter: DriveFilter::default(),
+            after_drive_id: after.take(),
+            limit: BATCH,
+        };
+        let drives = from.find_drives(domain_id, &page).await?;
+        let Some(last) = drives.last() else {
+            return Ok(copied);
+        };
+        after = Some(last.drive_id.clone());
+        for drive in drives {
+            to.create_drive(drive).await?;
+            copied += 1;
+        }
+    }
 }
 
 /// Copies the group tree top down, so every parent exists before its children; the target

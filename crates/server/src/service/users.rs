@@ -9,15 +9,21 @@ use roster_api::{
 
 use std::collections::HashMap;
 
+use roster_api::drives::Drive;
 use roster_api::Group;
 
+use super::drives::to_api as drive_to_api;
 use super::groups::group_to_api;
 use super::pagination::{encode_marker, Page};
 use super::{now_ms, random_hex, validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::store::drives::DriveRow;
 use crate::store::{
     normalize, AccountRow, NewUser, UserChanges, UserFilter, UserOrder, UserPage, UserRow,
 };
+
+/// `total_size` of a drive without limit.
+const UNLIMITED: i64 = -1;
 
 /// The answer of a user call, from its stored row.
 pub fn to_api(row: UserRow) -> User {
@@ -170,6 +176,7 @@ impl Services {
             Some(pw) => Some(self.passwords.hash(pw).await?),
             None => None,
         };
+        let drive = self.initial_drive(actor, &mut user, None).await?;
         let row = self
             .store
             .create_user(NewUser {
@@ -177,6 +184,7 @@ impl Services {
                 accounts: Vec::new(),
                 password_hash,
                 group_ids,
+                drive,
             })
             .await?;
         Ok(to_api(row))
@@ -379,9 +387,6 @@ impl Services {
     /// Creates a user and its logon account in one transaction.
     pub async fn import_user(&self, actor: &Actor, req: ImportUserRequest) -> Result<User> {
         require_admin(actor)?;
-        if req.auto_create_drive == Some(true) {
-            return Err(Error::not_supported("auto_create_drive"));
-        }
         let parent_group = req.parent_group_id.clone().filter(|g| !g.is_empty());
         if let Some(group_id) = &parent_group {
             validate::max_len("parent_group_id", group_id, validate::MAX_ID)?;
@@ -451,6 +456,9 @@ impl Services {
             Some(pw) => Some(self.passwords.hash(pw).await?),
             None => None,
         };
+        let asked_drive = (req.auto_create_drive == Some(true))
+            .then(|| req.drive_total_size.unwrap_or(UNLIMITED));
+        let drive = self.initial_drive(actor, &mut user, asked_drive).await?;
         let row = self
             .store
             .create_user(NewUser {
@@ -458,9 +466,37 @@ impl Services {
                 accounts: vec![account],
                 password_hash,
                 group_ids: parent_group.into_iter().collect(),
+                drive,
             })
             .await?;
         Ok(to_api(row))
+    }
+
+    /// The default drive a new user gets: the one import asked for (`auto_create_drive`,
+    /// of `asked_size` bytes), else the domain's `init_drive_enable` one, else none. Its id
+    /// becomes the user's `default_drive_id`; the store writes both in one transaction.
+    async fn initial_drive(
+        &self,
+        actor: &Actor,
+        user: &mut UserRow,
+        asked_size: Option<i64>,
+    ) -> Result<Option<DriveRow>> {
+        let size = match asked_size {
+            Some(size) => Some(size),
+            None => {
+                let settings = self.domain_settings(&actor.domain_id).await?;
+                settings
+                    .init_drive_enable
+                    .then_some(settings.init_drive_size)
+            }
+        };
+        let Some(size) = size else {
+            return Ok(None);
+        };
+        let drive =
+            Services::default_drive_row(&actor.domain_id, &user.user_id, &actor.user_id, size)?;
+        user.default_drive_id = drive.drive_id.clone();
+        Ok(Some(drive))
     }
 
     /// One page of users, and the marker of the next page (`""` if this is the last).
@@ -506,6 +542,12 @@ impl Services {
                     .push(account_to_api(a));
             }
         }
+        let mut drives: HashMap<String, Drive> = HashMap::new();
+        if extra.drive {
+            for d in self.store.default_drives_of(domain_id, &ids).await? {
+                drives.insert(d.owner.clone(), drive_to_api(d));
+            }
+        }
         let mut groups: HashMap<String, Vec<Group>> = HashMap::new();
         if extra.group {
             for (user_id, g) in self.store.groups_of_users(domain_id, &ids).await? {
@@ -518,6 +560,7 @@ impl Services {
                 account: extra
                     .account
                     .then(|| accounts.remove(&row.user_id).unwrap_or_default()),
+                default_drive: extra.drive.then(|| drives.remove(&row.user_id)),
                 parent_group: extra
                     .group
                     .then(|| groups.remove(&row.user_id).unwrap_or_default()),
@@ -527,10 +570,11 @@ impl Services {
     }
 }
 
-/// Which extras were asked for; drives arrive with their own change.
+/// Which extras were asked for.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ExtraInfo {
     pub account: bool,
+    pub drive: bool,
     pub group: bool,
 }
 
@@ -540,7 +584,7 @@ pub(crate) fn extra_info(asked: Option<&[ExtraReturnInfo]>) -> Result<ExtraInfo>
         match item {
             ExtraReturnInfo::Account => extra.account = true,
             ExtraReturnInfo::Group => extra.group = true,
-            ExtraReturnInfo::Drive => return Err(Error::not_supported("extra_return_info")),
+            ExtraReturnInfo::Drive => extra.drive = true,
         }
     }
     Ok(extra)

@@ -95,13 +95,14 @@ pub struct DriveUsage {
 #[async_trait]
 pub trait DriveStore: Send + Sync + 'static {
     /// Inserts a drive, in one write transaction that also checks, against committed data:
-    /// - `owner_must_be_user`: the owner is a user of the domain, else `NotFound(User)`;
+    /// - the owner exists: a user (`NotFound(User)`) or a group (`NotFound(Group)`);
     /// - the domain's `size_quota` (when > 0): the limited drives' `total_size`s plus this
     ///   one stay within it, and this one is not unlimited, else `QuotaExhausted`;
     /// - one default drive per owner, else `AlreadyExists(Drive)`.
     ///
     /// Nothing is written when a check fails.
-    async fn create_drive(&self, drive: DriveRow, owner_must_be_user: bool) -> Result<DriveRow>;
+    /// A user's new default drive also becomes its `default_drive_id`.
+    async fn create_drive(&self, drive: DriveRow) -> Result<DriveRow>;
 
     async fn drive(&self, domain_id: &str, drive_id: &str) -> Result<Option<DriveRow>>;
 
@@ -114,7 +115,8 @@ pub trait DriveStore: Send + Sync + 'static {
         changes: DriveChanges,
     ) -> Result<Option<DriveRow>>;
 
-    /// Deletes a drive; `false` if there was none.
+    /// Deletes a drive (clearing its owner's `default_drive_id` if it was the default);
+    /// `false` if there was none.
     async fn delete_drive(&self, domain_id: &str, drive_id: &str) -> Result<bool>;
 
     /// One page of drives matching `page.filter`, by `drive_id`.
@@ -123,6 +125,13 @@ pub trait DriveStore: Send + Sync + 'static {
     /// The default drive of a user, if it has one. For the users service
     /// (`default_drive_id`, `extra_return_info: drive`).
     async fn default_drive_of(&self, domain_id: &str, user_id: &str) -> Result<Option<DriveRow>>;
+
+    /// The default drives of the given users.
+    async fn default_drives_of(
+        &self,
+        domain_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<DriveRow>>;
 
     /// Every drive of one owner (`owner_type` `user` or `group`), by `drive_id`.
     async fn drives_of_owner(

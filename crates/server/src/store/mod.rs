@@ -114,6 +114,10 @@ pub struct NewUser {
     /// Groups the user is a direct member of; `NotFound(Group)` if one does not exist.
     #[serde(default)]
     pub group_ids: Vec<String>,
+    /// A default drive created with the user (`user.default_drive_id` names it), within the
+    /// domain's size quota.
+    #[serde(skip)]
+    pub drive: Option<drives::DriveRow>,
 }
 
 /// The columns of a user that an update may change. `None` leaves a column as it is.

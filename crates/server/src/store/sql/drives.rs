@@ -9,6 +9,7 @@ use crate::error::{Error, Resource, Result};
 use crate::store::drives::{
     DomainSettingsChanges, DomainSettingsRow, DriveChanges, DrivePage, DriveRow, DriveUsage,
 };
+use crate::store::user_query::escape_like;
 use crate::store::{normalize, DriveStore};
 
 const DRIVE_COLUMNS: &str = "domain_id, drive_id, owner, owner_type, drive_name, description, \
@@ -21,7 +22,22 @@ fn text(s: &str) -> Arg {
     Arg::Text(s.to_owned())
 }
 
-fn insert_drive_stmt(d: &DriveRow) -> Stmt {
+pub(super) fn count_users_stmt(domain_id: &str) -> Stmt {
+    Stmt::new(
+        "SELECT COUNT(*) FROM users WHERE domain_id = $1",
+        vec![text(domain_id)],
+    )
+}
+
+/// Points the owner of a default drive at `drive_id` (`""`: at none).
+fn set_default_drive_stmt(drive: &DriveRow, drive_id: &str) -> Stmt {
+    Stmt::new(
+        "UPDATE users SET default_drive_id = $1 WHERE domain_id = $2 AND user_id = $3",
+        vec![text(drive_id), text(&drive.domain_id), text(&drive.owner)],
+    )
+}
+
+pub(super) fn insert_drive_stmt(d: &DriveRow) -> Stmt {
     Stmt::new(
         format!(
             "INSERT INTO drives ({DRIVE_COLUMNS}, drive_name_norm) VALUES ($1, $2, $3, $4, $5, \
@@ -59,7 +75,7 @@ fn drive_stmt(domain_id: &str, drive_id: &str) -> Stmt {
 /// Every drive write that could change the domain's allocated size goes through this first,
 /// so two of them in one domain run one after the other: the second sees the first's drive
 /// when it sums. (On SQLite the write transaction already excludes every other writer.)
-fn lock_domain_stmt(domain_id: &str) -> Stmt {
+pub(super) fn lock_domain_stmt(domain_id: &str) -> Stmt {
     Stmt::new(
         "UPDATE domains SET updated_at = updated_at WHERE domain_id = $1 RETURNING size_quota",
         vec![text(domain_id)],
@@ -67,36 +83,12 @@ fn lock_domain_stmt(domain_id: &str) -> Stmt {
 }
 
 /// The sum of the limited drives' `total_size`, leaving out `except_drive_id`.
-fn allocated_stmt(domain_id: &str, except_drive_id: &str) -> Stmt {
+pub(super) fn allocated_stmt(domain_id: &str, except_drive_id: &str) -> Stmt {
     Stmt::new(
         "SELECT CAST(COALESCE(SUM(total_size), 0) AS BIGINT) FROM drives \
          WHERE domain_id = $1 AND total_size >= 0 AND drive_id <> $2",
         vec![text(domain_id), text(except_drive_id)],
     )
-}
-
-/// Refuses `total_size` if the domain has a finite `size_quota` it would not fit in.
-macro_rules! check_size_quota {
-    ($conn:expr, $domain_id:expr, $drive_id:expr, $total_size:expr) => {{
-        let domain_id: &str = $domain_id;
-        let total_size: i64 = $total_size;
-        let Some((quota,)) = fetch_optional!($conn, (i64,), lock_domain_stmt(domain_id))? else {
-            return Err(Error::NotFound(Resource::Domain));
-        };
-        if quota > 0 {
-            if total_size < 0 {
-                return Err(Error::QuotaExhausted(
-                    "domain size (an unlimited drive)".into(),
-                ));
-            }
-            let (allocated,) =
-                fetch_optional!($conn, (i64,), allocated_stmt(domain_id, $drive_id))?
-                    .unwrap_or((0,));
-            if allocated.saturating_add(total_size) > quota {
-                return Err(Error::QuotaExhausted("domain size".into()));
-            }
-        }
-    }};
 }
 
 fn update_drive_stmt(domain_id: &str, drive_id: &str, c: &DriveChanges) -> Stmt {
@@ -187,17 +179,6 @@ fn find_drives_stmt(domain_id: &str, page: &DrivePage) -> Stmt {
     Stmt::new(sql, args)
 }
 
-fn escape_like(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 fn owner_stmt(select: &str, domain_id: &str, owner_type: &str, owner: &str) -> Stmt {
     Stmt::new(
         format!("{select} WHERE domain_id = $1 AND owner_type = $2 AND owner = $3"),
@@ -207,26 +188,35 @@ fn owner_stmt(select: &str, domain_id: &str, owner_type: &str, owner: &str) -> S
 
 #[async_trait]
 impl DriveStore for SqlStore {
-    async fn create_drive(&self, drive: DriveRow, owner_must_be_user: bool) -> Result<DriveRow> {
+    async fn create_drive(&self, drive: DriveRow) -> Result<DriveRow> {
         with_retries(|| async {
             on_writer!(self, |pool| {
                 let mut tx = pool.begin_write().await?;
                 check_size_quota!(&mut *tx, &drive.domain_id, "", drive.total_size);
-                if owner_must_be_user {
-                    let user = fetch_optional!(
-                        &mut *tx,
-                        (String,),
-                        Stmt::new(
-                            "SELECT user_id FROM users WHERE domain_id = $1 AND user_id = $2",
-                            vec![text(&drive.domain_id), text(&drive.owner)],
-                        )
-                    )?;
-                    if user.is_none() {
-                        return Err(Error::NotFound(Resource::User));
-                    }
+                let (owner_sql, missing) = if drive.owner_type == "group" {
+                    (
+                        "SELECT group_id FROM org_groups WHERE domain_id = $1 AND group_id = $2",
+                        Resource::Group,
+                    )
+                } else {
+                    (
+                        "SELECT user_id FROM users WHERE domain_id = $1 AND user_id = $2",
+                        Resource::User,
+                    )
+                };
+                let owner = fetch_optional!(
+                    &mut *tx,
+                    (String,),
+                    Stmt::new(owner_sql, vec![text(&drive.domain_id), text(&drive.owner)])
+                )?;
+                if owner.is_none() {
+                    return Err(Error::NotFound(missing));
                 }
                 execute!(&mut *tx, insert_drive_stmt(&drive))
                     .map_err(unique_as(Resource::Drive))?;
+                if drive.is_default && drive.owner_type == "user" {
+                    execute!(&mut *tx, set_default_drive_stmt(&drive, &drive.drive_id))?;
+                }
                 tx.commit().await?;
                 Ok(drive.clone())
             })
@@ -269,13 +259,49 @@ impl DriveStore for SqlStore {
 
     async fn delete_drive(&self, domain_id: &str, drive_id: &str) -> Result<bool> {
         with_retries(|| async {
-            let stmt = Stmt::new(
-                "DELETE FROM drives WHERE domain_id = $1 AND drive_id = $2",
-                vec![text(domain_id), text(drive_id)],
-            );
-            Ok(on_writer!(self, |pool| execute!(pool, stmt))? > 0)
+            on_writer!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                let deleted = fetch_optional!(
+                    &mut *tx,
+                    DriveRow,
+                    Stmt::new(
+                        format!(
+                            "DELETE FROM drives WHERE domain_id = $1 AND drive_id = $2 \
+                             RETURNING {DRIVE_COLUMNS}"
+                        ),
+                        vec![text(domain_id), text(drive_id)],
+                    )
+                )?;
+                let Some(deleted) = deleted else {
+                    return Ok(false);
+                };
+                if deleted.is_default && deleted.owner_type == "user" {
+                    execute!(&mut *tx, set_default_drive_stmt(&deleted, ""))?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            })
         })
         .await
+    }
+
+    async fn default_drives_of(
+        &self,
+        domain_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<DriveRow>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (in_list, args) = super::users::user_id_list(domain_id, user_ids);
+        let stmt = Stmt::new(
+            format!(
+                "SELECT {DRIVE_COLUMNS} FROM drives WHERE domain_id = $1 \
+                 AND owner_type = 'user' AND is_default AND owner IN ({in_list})"
+            ),
+            args,
+        );
+        Ok(on_reader!(self, |pool| fetch_all!(pool, DriveRow, stmt))?)
     }
 
     async fn find_drives(&self, domain_id: &str, page: &DrivePage) -> Result<Vec<DriveRow>> {
@@ -387,10 +413,7 @@ impl DriveStore for SqlStore {
     }
 
     async fn count_users(&self, domain_id: &str) -> Result<i64> {
-        let stmt = Stmt::new(
-            "SELECT COUNT(*) FROM users WHERE domain_id = $1",
-            vec![text(domain_id)],
-        );
+        let stmt = count_users_stmt(domain_id);
         let count = on_reader!(self, |pool| fetch_optional!(pool, (i64,), stmt))?;
         Ok(count.map_or(0, |(n,)| n))
     }

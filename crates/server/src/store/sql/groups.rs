@@ -249,7 +249,16 @@ impl GroupStore for SqlStore {
                         "the group still has subgroups; delete or move them first".into(),
                     ));
                 }
-                // Closure rows, memberships and assignments go through ON DELETE CASCADE.
+                // Closure rows, memberships and assignments go through ON DELETE CASCADE;
+                // the group's drives have no foreign key and go here.
+                execute!(
+                    &mut *tx,
+                    Stmt::new(
+                        "DELETE FROM drives WHERE domain_id = $1 AND owner_type = 'group' \
+                         AND owner = $2",
+                        vec![text(domain_id), text(group_id)],
+                    )
+                )?;
                 let deleted = execute!(
                     &mut *tx,
                     Stmt::new(

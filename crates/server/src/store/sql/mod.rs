@@ -201,6 +201,30 @@ macro_rules! insert_new_user {
     }};
 }
 
+/// Refuses `total_size` if the domain has a finite `size_quota` it would not fit in.
+macro_rules! check_size_quota {
+    ($conn:expr, $domain_id:expr, $drive_id:expr, $total_size:expr) => {{
+        let domain_id: &str = $domain_id;
+        let total_size: i64 = $total_size;
+        let Some((quota,)) = fetch_optional!($conn, (i64,), lock_domain_stmt(domain_id))? else {
+            return Err(Error::NotFound(Resource::Domain));
+        };
+        if quota > 0 {
+            if total_size < 0 {
+                return Err(Error::QuotaExhausted(
+                    "domain size (an unlimited drive)".into(),
+                ));
+            }
+            let (allocated,) =
+                fetch_optional!($conn, (i64,), allocated_stmt(domain_id, $drive_id))?
+                    .unwrap_or((0,));
+            if allocated.saturating_add(total_size) > quota {
+                return Err(Error::QuotaExhausted("domain size".into()));
+            }
+        }
+    }};
+}
+
 impl SqlStore {
     /// Opens (creating if needed) the SQLite database at `path` and applies its migrations.
     pub async fn open_sqlite(path: &Path) -> anyhow::Result<Self> {

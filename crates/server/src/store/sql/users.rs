@@ -3,9 +3,10 @@
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
+use super::drives::{allocated_stmt, count_users_stmt, insert_drive_stmt, lock_domain_stmt};
 use super::{missing_as, unique_as};
 use super::{with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
-use crate::error::{Resource, Result};
+use crate::error::{Error, Resource, Result};
 use crate::store::user_query::{page_sql, USER_COLUMNS};
 use crate::store::{
     normalize, AccountRow, LoginCandidate, NewUser, UserChanges, UserPage, UserRow, UserStore,
@@ -188,10 +189,36 @@ pub(super) fn delete_refresh_tokens_stmt(domain_id: &str, user_id: &str) -> Stmt
 #[async_trait]
 impl UserStore for SqlStore {
     async fn create_user(&self, new: NewUser) -> Result<UserRow> {
+        let domain_id = new.user.domain_id.as_str();
         with_retries(|| async {
             on_writer!(self, |pool| {
                 let mut tx = pool.begin_write().await?;
+                let (user_quota,) = fetch_optional!(
+                    &mut *tx,
+                    (i64,),
+                    Stmt::new(
+                        "SELECT user_count_quota FROM domains WHERE domain_id = $1",
+                        vec![Arg::Text(domain_id.to_owned())],
+                    )
+                )?
+                .ok_or(Error::NotFound(Resource::Domain))?;
+                if let Some(drive) = &new.drive {
+                    check_size_quota!(&mut *tx, domain_id, "", drive.total_size);
+                }
+                if user_quota > 0 {
+                    // Counted under the domain-row lock, so concurrent creates queue here.
+                    fetch_optional!(&mut *tx, (i64,), lock_domain_stmt(domain_id))?;
+                    let (users,) = fetch_optional!(&mut *tx, (i64,), count_users_stmt(domain_id))?
+                        .unwrap_or((0,));
+                    if users >= user_quota {
+                        return Err(Error::QuotaExhausted("users".into()));
+                    }
+                }
                 insert_new_user!(&mut *tx, &new);
+                if let Some(drive) = &new.drive {
+                    execute!(&mut *tx, insert_drive_stmt(drive))
+                        .map_err(unique_as(Resource::Drive))?;
+                }
                 tx.commit().await?;
                 Ok(new.user.clone())
             })
@@ -265,16 +292,37 @@ impl UserStore for SqlStore {
 
     async fn delete_user(&self, domain_id: &str, user_id: &str) -> Result<bool> {
         with_retries(|| async {
-            let stmt = Stmt::new(
-                "DELETE FROM users WHERE domain_id = $1 AND user_id = $2",
-                vec![
-                    Arg::Text(domain_id.to_owned()),
-                    Arg::Text(user_id.to_owned()),
-                ],
-            );
-            // Accounts, password and refresh tokens go with it through ON DELETE CASCADE.
-            let deleted = on_writer!(self, |pool| execute!(pool, stmt))?;
-            Ok(deleted > 0)
+            on_writer!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                let key = || {
+                    vec![
+                        Arg::Text(domain_id.to_owned()),
+                        Arg::Text(user_id.to_owned()),
+                    ]
+                };
+                // Accounts, password, memberships and refresh tokens go through ON DELETE
+                // CASCADE; the user's personal drives have no foreign key and go here.
+                let deleted = execute!(
+                    &mut *tx,
+                    Stmt::new(
+                        "DELETE FROM users WHERE domain_id = $1 AND user_id = $2",
+                        key()
+                    )
+                )?;
+                if deleted == 0 {
+                    return Ok(false);
+                }
+                execute!(
+                    &mut *tx,
+                    Stmt::new(
+                        "DELETE FROM drives WHERE domain_id = $1 AND owner_type = 'user' \
+                         AND owner = $2",
+                        key()
+                    )
+                )?;
+                tx.commit().await?;
+                Ok(true)
+            })
         })
         .await
     }
