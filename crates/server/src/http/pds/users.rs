@@ -112,7 +112,8 @@ async fn update_user(
     Ok(Json(app.services.update_user(&actor, req).await?))
 }
 
-/// Delete a user with its accounts (admin).
+/// Delete a user (admin). Its accounts, password, memberships and tokens go with it, and so
+/// do its personal drives (Roster deletes them rather than refusing, as PDS does).
 #[utoipa::path(post, path = "/v2/user/delete", tag = "user", security(("bearer" = [])),
     request_body = DeleteUserRequest,
     responses(
