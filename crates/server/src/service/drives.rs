@@ -8,7 +8,7 @@ use roster_api::drives::{
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-use super::pagination::{encode_marker, Page};
+use super::pagination::{encode_marker, finish_page, Page};
 use super::{now_ms, random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
 use crate::store::drives::{DriveChanges, DriveFilter, DrivePage, DriveRow};
@@ -313,15 +313,10 @@ impl Services {
             // One more than asked tells whether another page follows.
             limit: page.limit + 1,
         };
-        let mut rows = self.store.find_drives(&actor.domain_id, &query).await?;
-        let next_marker = if rows.len() > page.limit as usize {
-            rows.truncate(page.limit as usize);
-            rows.last().map_or_else(String::new, |last| {
-                encode_marker(ORDER_TAG, "", &last.drive_id)
-            })
-        } else {
-            String::new()
-        };
+        let rows = self.store.find_drives(&actor.domain_id, &query).await?;
+        let (rows, next_marker) = finish_page(rows, page.limit, |last| {
+            encode_marker(ORDER_TAG, "", &last.drive_id)
+        });
         Ok(ListDriveResponse {
             items: rows.into_iter().map(to_api).collect(),
             next_marker,

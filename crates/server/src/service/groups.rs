@@ -12,7 +12,7 @@ use roster_api::{
     UpdateGroupRequest,
 };
 
-use super::pagination::{encode_marker, Page};
+use super::pagination::{encode_marker, finish_page, Page};
 use super::users::extra_info;
 use super::{now_ms, random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
@@ -224,20 +224,15 @@ impl Services {
         let tag = if by_name { "gn" } else { "gi" };
         query.after = page.after_for(tag)?;
         query.limit = page.limit + 1;
-        let mut rows = self.store.find_groups(&actor.domain_id, &query).await?;
-        let next_marker = if rows.len() > page.limit as usize {
-            rows.truncate(page.limit as usize);
-            rows.last().map_or_else(String::new, |g| {
-                let value = if by_name {
-                    normalize(&g.group_name)
-                } else {
-                    String::new()
-                };
-                encode_marker(tag, &value, &g.group_id)
-            })
-        } else {
-            String::new()
-        };
+        let rows = self.store.find_groups(&actor.domain_id, &query).await?;
+        let (rows, next_marker) = finish_page(rows, page.limit, |g| {
+            let value = if by_name {
+                normalize(&g.group_name)
+            } else {
+                String::new()
+            };
+            encode_marker(tag, &value, &g.group_id)
+        });
         Ok(ListGroupResponse {
             items: rows.into_iter().map(group_to_api).collect(),
             next_marker,
@@ -478,7 +473,7 @@ impl Services {
             .await?;
         let page = Page::parse(req.limit, req.marker.as_deref())?;
         let after = page.after_for("as")?;
-        let mut rows = self
+        let rows = self
             .store
             .assignments_on(
                 &actor.domain_id,
@@ -487,14 +482,9 @@ impl Services {
                 page.limit + 1,
             )
             .await?;
-        let next_marker = if rows.len() > page.limit as usize {
-            rows.truncate(page.limit as usize);
-            rows.last().map_or_else(String::new, |a| {
-                encode_marker("as", &a.identity_type, &a.identity_id)
-            })
-        } else {
-            String::new()
-        };
+        let (rows, next_marker) = finish_page(rows, page.limit, |a| {
+            encode_marker("as", &a.identity_type, &a.identity_id)
+        });
         Ok(ListAssignmentResponse {
             assignment_list: rows.into_iter().map(assignment_to_api).collect(),
             next_marker,

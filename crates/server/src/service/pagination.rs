@@ -46,6 +46,22 @@ fn invalid_marker() -> Error {
     Error::param(ParamProblem::Invalid, "marker")
 }
 
+/// Finishes a page read as `limit + 1` rows: keeps the first `limit`, and answers the marker
+/// that continues after the last one kept (`marker_of` it), or `""` when nothing followed.
+pub fn finish_page<T>(
+    mut rows: Vec<T>,
+    limit: u32,
+    marker_of: impl FnOnce(&T) -> String,
+) -> (Vec<T>, String) {
+    let limit = limit as usize;
+    if rows.len() <= limit {
+        return (rows, String::new());
+    }
+    rows.truncate(limit);
+    let marker = rows.last().map_or_else(String::new, marker_of);
+    (rows, marker)
+}
+
 /// The marker that continues after a row with this sort key.
 pub fn encode_marker(order_tag: &str, value: &str, id: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{order_tag}\n{value}\n{id}"))

@@ -14,7 +14,7 @@ use roster_api::Group;
 
 use super::drives::to_api as drive_to_api;
 use super::groups::group_to_api;
-use super::pagination::{encode_marker, Page};
+use super::pagination::{encode_marker, finish_page, Page};
 use super::{now_ms, random_hex, validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
 use crate::store::drives::DriveRow;
@@ -129,26 +129,18 @@ impl Services {
     pub async fn create_user(&self, actor: &Actor, req: CreateUserRequest) -> Result<User> {
         require_admin(actor)?;
         validate::user_id(&req.user_id)?;
-        validate::optional("user_name", req.user_name.as_deref(), validate::MAX_NAME)?;
-        validate::optional("nick_name", req.nick_name.as_deref(), validate::MAX_NAME)?;
-        validate::optional(
-            "description",
-            req.description.as_deref(),
-            validate::MAX_DESCRIPTION,
-        )?;
-        validate::optional(
-            "phone_region",
-            req.phone_region.as_deref(),
-            validate::MAX_PHONE,
-        )?;
-        validate::email(req.email.as_deref())?;
-        validate::phone(req.phone.as_deref())?;
-        validate::avatar(req.avatar.as_deref())?;
-        validate::expired_at(req.expired_at)?;
-        let user_data = validate::user_data(req.user_data.as_ref())?;
-        if let Some(pw) = &req.plain_password {
-            validate::password(pw)?;
-        }
+        let user_data = validate::profile(&validate::Profile {
+            user_name: req.user_name.as_deref(),
+            nick_name: req.nick_name.as_deref(),
+            description: req.description.as_deref(),
+            phone_region: req.phone_region.as_deref(),
+            email: req.email.as_deref(),
+            phone: req.phone.as_deref(),
+            avatar: req.avatar.as_deref(),
+            expired_at: req.expired_at,
+            user_data: req.user_data.as_ref(),
+            plain_password: req.plain_password.as_deref(),
+        })?;
         let group_ids = group_ids(req.group_info_list.as_ref())?.unwrap_or_default();
         if req.subdomain_id.as_deref().is_some_and(|s| !s.is_empty()) {
             return Err(Error::not_supported("subdomain_id"));
@@ -234,26 +226,18 @@ impl Services {
                 "a user cannot change its own role or status".into(),
             ));
         }
-        validate::optional("user_name", req.user_name.as_deref(), validate::MAX_NAME)?;
-        validate::optional("nick_name", req.nick_name.as_deref(), validate::MAX_NAME)?;
-        validate::optional(
-            "description",
-            req.description.as_deref(),
-            validate::MAX_DESCRIPTION,
-        )?;
-        validate::optional(
-            "phone_region",
-            req.phone_region.as_deref(),
-            validate::MAX_PHONE,
-        )?;
-        validate::email(req.email.as_deref())?;
-        validate::phone(req.phone.as_deref())?;
-        validate::avatar(req.avatar.as_deref())?;
-        validate::expired_at(req.expired_at)?;
-        let user_data = validate::user_data(req.user_data.as_ref())?;
-        if let Some(pw) = &req.plain_password {
-            validate::password(pw)?;
-        }
+        let user_data = validate::profile(&validate::Profile {
+            user_name: req.user_name.as_deref(),
+            nick_name: req.nick_name.as_deref(),
+            description: req.description.as_deref(),
+            phone_region: req.phone_region.as_deref(),
+            email: req.email.as_deref(),
+            phone: req.phone.as_deref(),
+            avatar: req.avatar.as_deref(),
+            expired_at: req.expired_at,
+            user_data: req.user_data.as_ref(),
+            plain_password: req.plain_password.as_deref(),
+        })?;
         let group_ids = group_ids(req.group_info_list.as_ref())?;
         if group_ids.is_some() && !actor.is_admin() {
             return Err(Error::forbidden("only an admin sets a user's groups"));
@@ -514,16 +498,10 @@ impl Services {
             // One more than asked tells whether another page follows.
             limit: page.limit + 1,
         };
-        let mut rows = self.store.find_users(&actor.domain_id, &query).await?;
-        let next_marker = if rows.len() > page.limit as usize {
-            rows.truncate(page.limit as usize);
-            rows.last().map_or_else(String::new, |last| {
-                encode_marker(order.tag(), &sort_value(order, last), &last.user_id)
-            })
-        } else {
-            String::new()
-        };
-        Ok((rows, next_marker))
+        let rows = self.store.find_users(&actor.domain_id, &query).await?;
+        Ok(finish_page(rows, page.limit, |last| {
+            encode_marker(order.tag(), &sort_value(order, last), &last.user_id)
+        }))
     }
 
     pub(crate) async fn with_extra(

@@ -110,6 +110,36 @@ pub fn password(value: &str) -> Result<()> {
     Ok(())
 }
 
+/// The optional profile fields of a user, as create and update take them.
+pub struct Profile<'a> {
+    pub user_name: Option<&'a str>,
+    pub nick_name: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub phone_region: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub avatar: Option<&'a str>,
+    pub expired_at: Option<i64>,
+    pub user_data: Option<&'a Map<String, Value>>,
+    pub plain_password: Option<&'a str>,
+}
+
+/// Checks every profile field given; answers `user_data` serialised, if given.
+pub fn profile(p: &Profile<'_>) -> Result<Option<String>> {
+    optional("user_name", p.user_name, MAX_NAME)?;
+    optional("nick_name", p.nick_name, MAX_NAME)?;
+    optional("description", p.description, MAX_DESCRIPTION)?;
+    optional("phone_region", p.phone_region, MAX_PHONE)?;
+    email(p.email)?;
+    phone(p.phone)?;
+    avatar(p.avatar)?;
+    expired_at(p.expired_at)?;
+    if let Some(pw) = p.plain_password {
+        password(pw)?;
+    }
+    user_data(p.user_data)
+}
+
 pub fn expired_at(value: Option<i64>) -> Result<()> {
     match value {
         Some(v) if v < 0 => Err(Error::out_of_range("expired_at")),

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
 use super::unique_as;
-use super::{with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use super::{update_stmt, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::store::drives::{
     DomainSettingsChanges, DomainSettingsRow, DriveChanges, DrivePage, DriveRow, DriveUsage,
@@ -107,45 +107,13 @@ fn update_drive_stmt(domain_id: &str, drive_id: &str, c: &DriveChanges) -> Stmt 
         sets.push(("total_size", Arg::Int(v)));
     }
     sets.push(("updated_at", Arg::Int(c.updated_at)));
-    assignments_stmt(
+    update_stmt(
         "drives",
         sets,
         "drive_id",
         domain_id,
         drive_id,
         DRIVE_COLUMNS,
-    )
-}
-
-/// `UPDATE table SET ... WHERE domain_id = .. [AND key = ..] RETURNING columns`.
-fn assignments_stmt(
-    table: &str,
-    sets: Vec<(&str, Arg)>,
-    key_column: &str,
-    domain_id: &str,
-    key: &str,
-    returning: &str,
-) -> Stmt {
-    let mut args = Vec::with_capacity(sets.len() + 2);
-    let assignments: Vec<String> = sets
-        .into_iter()
-        .map(|(column, arg)| {
-            args.push(arg);
-            format!("{column} = ${}", args.len())
-        })
-        .collect();
-    args.push(text(domain_id));
-    let mut condition = format!("domain_id = ${}", args.len());
-    if !key_column.is_empty() {
-        args.push(text(key));
-        condition.push_str(&format!(" AND {key_column} = ${}", args.len()));
-    }
-    Stmt::new(
-        format!(
-            "UPDATE {table} SET {} WHERE {condition} RETURNING {returning}",
-            assignments.join(", ")
-        ),
-        args,
     )
 }
 
@@ -400,7 +368,7 @@ impl DriveStore for SqlStore {
             }
         }
         sets.push(("updated_at", Arg::Int(c.updated_at)));
-        let stmt = assignments_stmt("domains", sets, "", domain_id, "", DOMAIN_SETTINGS_COLUMNS);
+        let stmt = update_stmt("domains", sets, "", domain_id, "", DOMAIN_SETTINGS_COLUMNS);
         with_retries(|| async {
             let stmt = Stmt::new(stmt.sql.clone(), stmt.args.clone());
             Ok(on_writer!(self, |pool| fetch_optional!(

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
-use super::{unique_as, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use super::{unique_as, update_stmt, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::store::groups::{AssignmentRow, GroupPage, GroupRow};
 use crate::store::user_query::{escape_like, USER_COLUMNS};
@@ -148,29 +148,24 @@ impl GroupStore for SqlStore {
         description: Option<&str>,
         at: i64,
     ) -> Result<Option<GroupRow>> {
-        let mut args = vec![Arg::Int(at)];
-        let mut sets = vec!["updated_at = $1".to_owned()];
+        let mut sets = vec![("updated_at", Arg::Int(at))];
         if let Some(name) = name {
-            args.push(text(name));
-            sets.push(format!("group_name = ${}", args.len()));
-            args.push(Arg::Text(normalize(name)));
-            sets.push(format!("group_name_norm = ${}", args.len()));
+            sets.push(("group_name", text(name)));
+            sets.push(("group_name_norm", Arg::Text(normalize(name))));
         }
         if let Some(description) = description {
-            args.push(text(description));
-            sets.push(format!("description = ${}", args.len()));
+            sets.push(("description", text(description)));
         }
-        args.push(text(domain_id));
-        args.push(text(group_id));
-        let n = args.len();
-        let sql = format!(
-            "UPDATE org_groups SET {} WHERE domain_id = ${} AND group_id = ${n} \
-             RETURNING {GROUP_COLUMNS}",
-            sets.join(", "),
-            n - 1
+        let update = update_stmt(
+            "org_groups",
+            sets,
+            "group_id",
+            domain_id,
+            group_id,
+            GROUP_COLUMNS,
         );
         with_retries(|| async {
-            let stmt = Stmt::new(sql.clone(), args.clone());
+            let stmt = update.clone();
             Ok(on_writer!(self, |pool| fetch_optional!(
                 pool, GroupRow, stmt
             ))?)

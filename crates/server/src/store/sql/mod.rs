@@ -46,6 +46,7 @@ pub enum Arg {
 }
 
 /// A statement and its arguments.
+#[derive(Clone)]
 pub struct Stmt {
     sql: String,
     args: Vec<Arg>,
@@ -339,6 +340,38 @@ where
         }
     }
     attempt().await
+}
+
+/// `UPDATE table SET ... WHERE domain_id = .. [AND key = ..] RETURNING columns`.
+pub(super) fn update_stmt(
+    table: &str,
+    sets: Vec<(&str, Arg)>,
+    key_column: &str,
+    domain_id: &str,
+    key: &str,
+    returning: &str,
+) -> Stmt {
+    let mut args = Vec::with_capacity(sets.len() + 2);
+    let assignments: Vec<String> = sets
+        .into_iter()
+        .map(|(column, arg)| {
+            args.push(arg);
+            format!("{column} = ${}", args.len())
+        })
+        .collect();
+    args.push(Arg::Text(domain_id.to_owned()));
+    let mut condition = format!("domain_id = ${}", args.len());
+    if !key_column.is_empty() {
+        args.push(Arg::Text(key.to_owned()));
+        condition.push_str(&format!(" AND {key_column} = ${}", args.len()));
+    }
+    Stmt::new(
+        format!(
+            "UPDATE {table} SET {} WHERE {condition} RETURNING {returning}",
+            assignments.join(", ")
+        ),
+        args,
+    )
 }
 
 /// Maps a foreign-key violation (a referenced row is missing) to `NotFound(resource)`.

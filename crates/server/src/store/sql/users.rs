@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
 use super::drives::{allocated_stmt, count_users_stmt, insert_drive_stmt, lock_domain_stmt};
-use super::{missing_as, unique_as};
+use super::{missing_as, unique_as, update_stmt};
 use super::{with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::store::user_query::{page_sql, USER_COLUMNS};
@@ -124,25 +124,7 @@ pub(super) fn update_user_stmt(domain_id: &str, user_id: &str, c: &UserChanges) 
         sets.push(("expired_at", Arg::Int(v)));
     }
     sets.push(("updated_at", Arg::Int(c.updated_at)));
-    let mut args = Vec::with_capacity(sets.len() + 2);
-    let assignments: Vec<String> = sets
-        .into_iter()
-        .map(|(column, arg)| {
-            args.push(arg);
-            format!("{column} = ${}", args.len())
-        })
-        .collect();
-    args.push(Arg::Text(domain_id.to_owned()));
-    args.push(Arg::Text(user_id.to_owned()));
-    let n = args.len();
-    Stmt::new(
-        format!(
-            "UPDATE users SET {} WHERE domain_id = ${} AND user_id = ${n} RETURNING {USER_COLUMNS}",
-            assignments.join(", "),
-            n - 1
-        ),
-        args,
-    )
+    update_stmt("users", sets, "user_id", domain_id, user_id, USER_COLUMNS)
 }
 
 /// `$2, $3, ...` for the ids, and the arguments `[domain_id, ids...]` that go with it.
