@@ -46,7 +46,7 @@ pub struct Domain {
 /// `/v2/domain/get`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct GetDomainRequest {
-    /// Must be the caller's domain.
+    /// The caller's domain, or one it manages (its subdomains; the operator: top-level ones).
     pub domain_id: String,
     /// Fill `size_quota_used` and `used_size`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -59,7 +59,7 @@ pub struct GetDomainRequest {
 /// `/v2/domain/update` (superadmin): only the fields given change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct UpdateDomainRequest {
-    /// Must be the caller's domain.
+    /// The caller's domain, or one it manages (its subdomains; the operator: top-level ones).
     pub domain_id: String,
     /// ≤128 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,4 +98,75 @@ pub struct DomainQuota {
     /// 0 unlimited.
     pub user_count_quota: i64,
     pub user_count_used: i64,
+}
+
+/// `/v2/domain/create`: a top-level domain (operator) or a subdomain (`parent_domain_id`,
+/// the parent's superadmin), with its first superadmin.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct CreateDomainRequest {
+    /// ≤128 characters.
+    pub domain_name: String,
+    /// Roster extension: the id, which is also the first label of the domain's host name
+    /// (`[a-z0-9-]`, 1..63, not starting or ending with `-`). Generated when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_domain_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_drive_enable: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_drive_size: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_quota: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_count_quota: Option<i64>,
+    /// The first superadmin's user id (and custom account identity); default `admin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_user_id: Option<String>,
+    /// Its password; generated and answered once when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_password: Option<String>,
+}
+
+/// The created domain, and how its first superadmin logs in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CreateDomainResponse {
+    #[serde(flatten)]
+    pub domain: Domain,
+    pub admin_user_id: String,
+    /// Present only when Roster generated it: this is the only time it is shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_password: Option<String>,
+}
+
+/// `/v2/domain/list` and `/v2/domain/search`: the domains the caller manages below it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ListDomainRequest {
+    /// Prefix of the name (search only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_name: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "crate::users::int_or_numeric_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ListDomainResponse {
+    pub items: Vec<Domain>,
+    pub next_marker: String,
+}
+
+/// `/v2/domain/delete`: everything in the domain goes, so `force: true` is required.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct DeleteDomainRequest {
+    pub domain_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force: Option<bool>,
 }

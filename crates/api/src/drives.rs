@@ -116,6 +116,9 @@ pub struct CreateDriveRequest {
     /// Bytes; -1 (the default) means unlimited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_size: Option<i64>,
+    /// Act in this subdomain of the caller's domain (its admins manage their subdomains).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subdomain_id: Option<String>,
 }
 
 /// `/v2/drive/get`.
@@ -174,6 +177,9 @@ pub struct ListDriveRequest {
     pub owner: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_type: Option<OwnerType>,
+    /// Act in this subdomain of the caller's domain (its admins manage their subdomains).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subdomain_id: Option<String>,
 }
 
 /// `/v2/drive/list_my_drives`: the caller's own drives.

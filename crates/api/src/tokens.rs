@@ -26,6 +26,9 @@ pub struct TokenRequest {
     pub code: Option<String>,
     #[serde(default)]
     pub redirect_uri: Option<String>,
+    /// Roster extension: the domain to log in to, when the `Host` header names none.
+    #[serde(default)]
+    pub domain_id: Option<String>,
 }
 
 /// The PDS `Token` object.

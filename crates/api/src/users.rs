@@ -290,6 +290,9 @@ pub struct ListUserRequest {
     pub marker: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<UserStatus>,
+    /// Act in this subdomain of the caller's domain (its admins manage their subdomains).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subdomain_id: Option<String>,
 }
 
 /// `/v2/user/search`: every filter given must match.
@@ -322,6 +325,9 @@ pub struct SearchUserRequest {
     pub role: Option<Role>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<UserStatus>,
+    /// Act in this subdomain of the caller's domain (its admins manage their subdomains).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subdomain_id: Option<String>,
 }
 
 /// `/v2/user/general_search`: the filters of `search`, plus groups and extra information.
@@ -355,6 +361,9 @@ pub struct GeneralSearchUserRequest {
     pub direct_parent_group_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra_return_info: Option<Vec<ExtraReturnInfo>>,
+    /// Act in this subdomain of the caller's domain (its admins manage their subdomains).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subdomain_id: Option<String>,
 }
 
 impl GeneralSearchUserRequest {
@@ -370,6 +379,7 @@ impl GeneralSearchUserRequest {
             phone: self.phone.clone(),
             role: self.role,
             status: self.status,
+            subdomain_id: self.subdomain_id.clone(),
         }
     }
 }

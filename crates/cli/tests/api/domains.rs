@@ -71,10 +71,10 @@ async fn users_read_nothing_admins_read_and_only_superadmins_change() {
     let answer = app.call(UPDATE, &admin, update.clone()).await;
     assert_error(&answer, StatusCode::FORBIDDEN, "ForbiddenNoPermission");
 
-    // Only the caller's own domain.
+    // A domain the caller does not manage is not found, whether or not it exists.
     for path in [GET, UPDATE] {
         let answer = app.admin(path, json!({"domain_id": "elsewhere"})).await;
-        assert_error(&answer, StatusCode::FORBIDDEN, "ForbiddenNoPermission");
+        assert_error(&answer, StatusCode::NOT_FOUND, "NotFound.Domain");
         let answer = app.admin(path, json!({})).await;
         assert_error(&answer, StatusCode::BAD_REQUEST, "InvalidParameterMissing");
         let answer = app.admin(path, json!({"domain_id": 7})).await;

@@ -39,23 +39,26 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The domain a request is for: the first label of `Host` when it names a known domain
-    /// (`acme.api.example.com` → `acme`), else the default domain.
-    pub async fn request_domain(&self, headers: &HeaderMap) -> crate::error::Result<String> {
+    /// The domain a request names: the first label of `Host` when it is a known domain
+    /// (`acme.api.example.com` → `acme`), else none (the caller's token decides, or, to log
+    /// in, the default domain).
+    pub async fn host_domain(&self, headers: &HeaderMap) -> crate::error::Result<Option<String>> {
         let host = headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or_default();
         let Some(label) = domain_label(host) else {
-            return Ok(self.default_domain.clone());
+            return Ok(None);
         };
         if label == self.default_domain {
-            return Ok(label.to_owned());
+            return Ok(Some(label.to_owned()));
         }
-        match self.services.store.domain(label).await? {
-            Some(domain) => Ok(domain.domain_id),
-            None => Ok(self.default_domain.clone()),
-        }
+        Ok(self
+            .services
+            .store
+            .domain(label)
+            .await?
+            .map(|domain| domain.domain_id))
     }
 }
 

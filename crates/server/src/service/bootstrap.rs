@@ -39,13 +39,9 @@ impl Services {
         let generated = admin_password.is_none().then(|| random_hex(12));
         let password = admin_password.or(generated.as_deref()).unwrap_or_default();
         let now = now_ms();
-        let domain = DomainRow {
-            domain_id: domain_id.to_owned(),
-            domain_name: domain_id.to_owned(),
-            description: String::new(),
-            created_at: now,
-            updated_at: now,
-        };
+        let mut domain = DomainRow::new(domain_id, domain_id, "", now);
+        // The first domain of a store is the operator's; the store keeps that true of one.
+        domain.is_operator = true;
         let mut admin = new_user_row(domain_id, ADMIN_USER_ID.into(), "system");
         admin.role = Role::Superadmin.as_str().into();
         admin.nick_name = "admin".into();

@@ -1,34 +1,31 @@
-//! Domain settings: initial drives and quotas. A caller sees and changes only its own domain.
+//! Domains (tenants): their settings, and who manages which.
+//!
+//! The operator domain (the first one, bootstrapped at first start) holds the deployment's
+//! operators: its superadmins create, read, change and delete top-level domains. A domain's
+//! superadmin manages that domain and its subdomains (one level deep), whose own admins hold
+//! the `subdomain_super_admin` / `subdomain_admin` roles and act only inside them. A domain the
+//! caller does not manage answers `NotFound.Domain`, whether or not it exists.
 
 use roster_api::domains::{
-    AppAccessStrategy, Domain, DomainQuota, GetDomainRequest, UpdateDomainRequest,
+    AppAccessStrategy, CreateDomainRequest, CreateDomainResponse, DeleteDomainRequest, Domain,
+    DomainQuota, GetDomainRequest, ListDomainRequest, ListDomainResponse, UpdateDomainRequest,
 };
+use roster_api::Role;
 
 use super::drives::iso8601_ms;
-use super::{now_ms, validate, Actor, Services};
-use crate::error::{Error, Resource, Result};
-use crate::store::drives::{DomainSettingsChanges, DomainSettingsRow, DriveUsage};
+use super::pagination::{encode_marker, finish_page, Page};
+use super::users::new_user_row;
+use super::{now_ms, random_hex, validate, Actor, Services};
+use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::store::drives::DriveUsage;
+use crate::store::{AccountRow, DomainChanges, DomainRow, NewUser};
 
-/// What a domain's settings say about drives and quotas, for the other services
-/// (user creation and import: initial drives, `user_count_quota`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DomainSettings {
-    /// Create a drive for every new user.
-    pub init_drive_enable: bool,
-    /// Bytes of that drive; -1 unlimited.
-    pub init_drive_size: i64,
-    /// Bytes the domain's drives may total; 0 unlimited.
-    pub size_quota: i64,
-    /// Users the domain may hold; 0 unlimited.
-    pub user_count_quota: i64,
-}
-
-fn to_api(row: DomainSettingsRow, usage: DriveUsage) -> Domain {
+fn to_api(row: DomainRow, usage: DriveUsage) -> Domain {
     Domain {
         domain_id: row.domain_id,
         domain_name: row.domain_name,
         description: row.description,
-        parent_domain_id: String::new(),
+        parent_domain_id: row.parent_domain_id,
         status: 1,
         init_drive_enable: row.init_drive_enable,
         init_drive_size: row.init_drive_size,
@@ -48,78 +45,294 @@ fn to_api(row: DomainSettingsRow, usage: DriveUsage) -> Domain {
     }
 }
 
-/// The `domain_id` of a request must be the caller's own domain.
-fn own_domain(actor: &Actor, domain_id: &str) -> Result<()> {
-    validate::required("domain_id", domain_id, validate::MAX_USER_ID)?;
-    if domain_id != actor.domain_id {
-        return Err(Error::forbidden("a caller may reach only its own domain"));
+/// A domain id is the first label of its host name: `[a-z0-9-]`, 1..63, no `-` at either end.
+fn validate_domain_id(id: &str) -> Result<()> {
+    let well_formed = (1..=63).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+        && !id.ends_with('-');
+    if well_formed {
+        Ok(())
+    } else {
+        Err(Error::param(ParamProblem::WrongFormat, "domain_id"))
+    }
+}
+
+/// The settings a create or an update may carry, checked.
+struct Settings<'a> {
+    domain_name: Option<&'a str>,
+    description: Option<&'a str>,
+    init_drive_size: Option<i64>,
+    size_quota: Option<i64>,
+    user_count_quota: Option<i64>,
+}
+
+fn validate_settings(s: &Settings<'_>) -> Result<()> {
+    if let Some(name) = s.domain_name {
+        validate::required("domain_name", name, validate::MAX_NAME)?;
+    }
+    validate::optional("description", s.description, validate::MAX_DESCRIPTION)?;
+    if s.init_drive_size.is_some_and(|v| v < -1) {
+        return Err(Error::out_of_range("init_drive_size"));
+    }
+    if s.size_quota.is_some_and(|v| v < 0) {
+        return Err(Error::out_of_range("size_quota"));
+    }
+    if s.user_count_quota.is_some_and(|v| v < 0) {
+        return Err(Error::out_of_range("user_count_quota"));
     }
     Ok(())
 }
 
 impl Services {
-    /// The drive and quota settings of a domain. For services, not a permission check.
-    pub async fn domain_settings(&self, domain_id: &str) -> Result<DomainSettings> {
-        let row = self
-            .store
-            .domain_settings(domain_id)
+    /// The caller acting in `subdomain_id`: the admins of a top-level domain reach its
+    /// subdomains (`NotFound.Domain` for any other domain). `None` or its own domain: itself.
+    pub async fn in_subdomain(&self, actor: &Actor, subdomain_id: Option<&str>) -> Result<Actor> {
+        let Some(id) = subdomain_id.filter(|s| !s.is_empty() && *s != actor.domain_id) else {
+            return Ok(actor.clone());
+        };
+        if !matches!(actor.role, Role::Admin | Role::Superadmin) {
+            return Err(Error::forbidden("only a parent domain's admins reach subdomains"));
+        }
+        validate::max_len("subdomain_id", id, validate::MAX_USER_ID)?;
+        match self.store.domain(id).await? {
+            Some(sub) if sub.parent_domain_id == actor.domain_id => Ok(Actor {
+                domain_id: sub.domain_id,
+                ..actor.clone()
+            }),
+            _ => Err(Error::NotFound(Resource::Domain)),
+        }
+    }
+
+    /// Subdomain roles belong to subdomains, `admin` and `superadmin` to top-level domains.
+    pub(crate) async fn check_role_fits_domain(&self, actor: &Actor, role: Role) -> Result<()> {
+        let in_subdomain = !self.own_domain(actor).await?.parent_domain_id.is_empty();
+        let subdomain_role = matches!(role, Role::SubdomainAdmin | Role::SubdomainSuperAdmin);
+        if subdomain_role == in_subdomain {
+            Ok(())
+        } else {
+            Err(Error::invalid("role"))
+        }
+    }
+
+    /// The caller's own domain.
+    pub async fn own_domain(&self, actor: &Actor) -> Result<DomainRow> {
+        self.store
+            .domain(&actor.domain_id)
             .await?
-            .ok_or(Error::NotFound(Resource::Domain))?;
-        Ok(DomainSettings {
-            init_drive_enable: row.init_drive_enable,
-            init_drive_size: row.init_drive_size,
-            size_quota: row.size_quota,
-            user_count_quota: row.user_count_quota,
+            .ok_or(Error::NotFound(Resource::Domain))
+    }
+
+    /// The parent under which the caller creates and lists domains: `""` (top level) for the
+    /// operator domain's superadmins, its own domain for a top-level domain's superadmin.
+    async fn managed_parent(&self, actor: &Actor) -> Result<String> {
+        if actor.role != Role::Superadmin {
+            return Err(Error::forbidden("a superadmin manages domains"));
+        }
+        let own = self.own_domain(actor).await?;
+        Ok(if own.is_operator {
+            String::new()
+        } else {
+            own.domain_id
         })
     }
 
-    /// Reads the caller's domain (admin); with `get_quota_used`, what its drives use.
-    pub async fn get_domain(&self, actor: &Actor, req: GetDomainRequest) -> Result<Domain> {
-        own_domain(actor, &req.domain_id)?;
-        if !actor.is_admin() {
+    /// A domain the caller may manage below it: a subdomain of its own domain, or, for the
+    /// operator's superadmins, a top-level domain other than the operator's.
+    async fn domain_below(&self, actor: &Actor, domain_id: &str) -> Result<DomainRow> {
+        let hidden = || Error::NotFound(Resource::Domain);
+        if actor.role != Role::Superadmin {
+            return Err(hidden());
+        }
+        let target = self.store.domain(domain_id).await?.ok_or_else(hidden)?;
+        if target.domain_id == actor.domain_id || target.is_operator {
+            return Err(hidden());
+        }
+        if target.parent_domain_id == actor.domain_id {
+            return Ok(target);
+        }
+        let own = self.own_domain(actor).await?;
+        if own.is_operator && target.parent_domain_id.is_empty() {
+            Ok(target)
+        } else {
+            Err(hidden())
+        }
+    }
+
+    /// The domain a get or update names: the caller's own (as an admin, or a superadmin to
+    /// change it), or one below it.
+    async fn reachable_domain(
+        &self,
+        actor: &Actor,
+        domain_id: &str,
+        to_change: bool,
+    ) -> Result<DomainRow> {
+        validate::required("domain_id", domain_id, validate::MAX_USER_ID)?;
+        if domain_id != actor.domain_id {
+            return self.domain_below(actor, domain_id).await;
+        }
+        let allowed = if to_change {
+            actor.is_superadmin()
+        } else {
+            actor.is_admin()
+        };
+        if !allowed {
             return Err(Error::forbidden("admin permission required"));
         }
-        let row = self
+        self.own_domain(actor).await
+    }
+
+    pub async fn create_domain(
+        &self,
+        actor: &Actor,
+        req: CreateDomainRequest,
+    ) -> Result<CreateDomainResponse> {
+        validate_settings(&Settings {
+            domain_name: Some(&req.domain_name),
+            description: req.description.as_deref(),
+            init_drive_size: req.init_drive_size,
+            size_quota: req.size_quota,
+            user_count_quota: req.user_count_quota,
+        })?;
+        let parent = match req.parent_domain_id.filter(|p| !p.is_empty()) {
+            None => {
+                if !self.managed_parent(actor).await?.is_empty() {
+                    return Err(Error::forbidden("only the operator creates top-level domains"));
+                }
+                String::new()
+            }
+            Some(parent) if parent == actor.domain_id => {
+                let own = self.own_domain(actor).await?;
+                if actor.role != Role::Superadmin || !own.parent_domain_id.is_empty() {
+                    return Err(Error::forbidden("subdomains hang under a top-level domain"));
+                }
+                parent
+            }
+            Some(parent) => {
+                let target = self.domain_below(actor, &parent).await?;
+                if !target.parent_domain_id.is_empty() {
+                    return Err(Error::invalid("parent_domain_id"));
+                }
+                parent
+            }
+        };
+        let domain_id = req.domain_id.unwrap_or_else(|| random_hex(8));
+        validate_domain_id(&domain_id)?;
+        let admin_user_id = req.admin_user_id.unwrap_or_else(|| "admin".into());
+        validate::user_id(&admin_user_id)?;
+        if let Some(pw) = &req.admin_password {
+            validate::password(pw)?;
+        }
+        let generated = req.admin_password.is_none().then(|| random_hex(12));
+        let password = req
+            .admin_password
+            .as_deref()
+            .or(generated.as_deref())
+            .unwrap_or_default();
+
+        let now = now_ms();
+        let mut domain = DomainRow::new(&domain_id, &req.domain_name, &parent, now);
+        domain.description = req.description.unwrap_or_default();
+        domain.init_drive_enable = req.init_drive_enable.unwrap_or(false);
+        domain.init_drive_size = req.init_drive_size.unwrap_or(0);
+        domain.size_quota = req.size_quota.unwrap_or(0);
+        domain.user_count_quota = req.user_count_quota.unwrap_or(0);
+        let mut admin = new_user_row(&domain_id, admin_user_id.clone(), &actor.user_id);
+        admin.role = if parent.is_empty() {
+            Role::Superadmin
+        } else {
+            Role::SubdomainSuperAdmin
+        }
+        .as_str()
+        .into();
+        admin.nick_name = admin_user_id.clone();
+        let account = AccountRow {
+            domain_id: domain_id.clone(),
+            authentication_type: "custom".into(),
+            identity: admin_user_id.clone(),
+            user_id: admin_user_id.clone(),
+            display_name: admin_user_id.clone(),
+            extra: String::new(),
+            status: "normal".into(),
+            created_at: now,
+            last_login_time: 0,
+        };
+        let first_admin = NewUser {
+            user: admin,
+            accounts: vec![account],
+            password_hash: Some(self.passwords.hash(password).await?),
+            group_ids: Vec::new(),
+            drive: None,
+        };
+        let created = self.store.create_domain(domain, first_admin).await?;
+        Ok(CreateDomainResponse {
+            domain: to_api(created, DriveUsage::default()),
+            admin_user_id,
+            admin_password: generated,
+        })
+    }
+
+    /// The domains the caller manages below it: top-level ones for the operator, else its
+    /// subdomains. With `domain_name`, those whose name starts with it.
+    pub async fn list_domains(
+        &self,
+        actor: &Actor,
+        req: ListDomainRequest,
+    ) -> Result<ListDomainResponse> {
+        let parent = self.managed_parent(actor).await?;
+        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
+        let prefix = req.domain_name.filter(|n| !n.is_empty());
+        if let Some(p) = &prefix {
+            validate::max_len("domain_name", p, validate::MAX_NAME)?;
+        }
+        let tag = if prefix.is_some() { "dn" } else { "di" };
+        let rows = self
             .store
-            .domain_settings(&actor.domain_id)
-            .await?
-            .ok_or(Error::NotFound(Resource::Domain))?;
+            .find_domains(&parent, prefix.as_deref(), page.after_for(tag)?, page.limit + 1)
+            .await?;
+        let by_name = prefix.is_some();
+        let (rows, next_marker) = finish_page(rows, page.limit, |d| {
+            let value = if by_name { d.domain_name.as_str() } else { "" };
+            encode_marker(&actor.domain_id, tag, value, &d.domain_id)
+        });
+        Ok(ListDomainResponse {
+            items: rows
+                .into_iter()
+                // The operator's own domain is top-level too, but it is not managed from here.
+                .filter(|d| !d.is_operator)
+                .map(|d| to_api(d, DriveUsage::default()))
+                .collect(),
+            next_marker,
+        })
+    }
+
+    /// Reads a domain; with `get_quota_used`, what its drives use.
+    pub async fn get_domain(&self, actor: &Actor, req: GetDomainRequest) -> Result<Domain> {
+        let row = self.reachable_domain(actor, &req.domain_id, false).await?;
         let usage = if req.get_quota_used == Some(true) {
-            self.store.drive_usage(&actor.domain_id).await?
+            self.store.drive_usage(&row.domain_id).await?
         } else {
             DriveUsage::default()
         };
         Ok(to_api(row, usage))
     }
 
-    /// Changes the caller's domain's name, description, initial drives and quotas
-    /// (superadmin).
+    /// Changes a domain's name, description, initial drives and quotas (superadmin).
     pub async fn update_domain(&self, actor: &Actor, req: UpdateDomainRequest) -> Result<Domain> {
-        own_domain(actor, &req.domain_id)?;
-        if !actor.is_superadmin() {
-            return Err(Error::forbidden("only a superadmin changes the domain"));
-        }
-        if let Some(name) = &req.domain_name {
-            validate::required("domain_name", name, validate::MAX_NAME)?;
-        }
-        validate::optional(
-            "description",
-            req.description.as_deref(),
-            validate::MAX_DESCRIPTION,
-        )?;
-        if req.init_drive_size.is_some_and(|v| v < -1) {
-            return Err(Error::out_of_range("init_drive_size"));
-        }
-        if req.size_quota.is_some_and(|v| v < 0) {
-            return Err(Error::out_of_range("size_quota"));
-        }
-        if req.user_count_quota.is_some_and(|v| v < 0) {
-            return Err(Error::out_of_range("user_count_quota"));
-        }
+        validate_settings(&Settings {
+            domain_name: req.domain_name.as_deref(),
+            description: req.description.as_deref(),
+            init_drive_size: req.init_drive_size,
+            size_quota: req.size_quota,
+            user_count_quota: req.user_count_quota,
+        })?;
         if req.published_app_access_strategy.is_some() {
             return Err(Error::not_supported("published_app_access_strategy"));
         }
-        let changes = DomainSettingsChanges {
+        let row = self.reachable_domain(actor, &req.domain_id, true).await?;
+        let changes = DomainChanges {
             domain_name: req.domain_name,
             description: req.description,
             init_drive_enable: req.init_drive_enable,
@@ -130,25 +343,37 @@ impl Services {
         };
         let row = self
             .store
-            .update_domain_settings(&actor.domain_id, changes)
+            .update_domain(&row.domain_id, changes)
             .await?
             .ok_or(Error::NotFound(Resource::Domain))?;
         Ok(to_api(row, DriveUsage::default()))
     }
 
-    /// The domain's quotas and what is used of them (admin). `size_used` is the sum of the
-    /// limited drives' `total_size`: what `size_quota` bounds.
+    /// Deletes a domain below the caller with everything in it; needs `force: true`.
+    pub async fn delete_domain(&self, actor: &Actor, req: DeleteDomainRequest) -> Result<()> {
+        validate::required("domain_id", &req.domain_id, validate::MAX_USER_ID)?;
+        let target = self.domain_below(actor, &req.domain_id).await?;
+        if req.force != Some(true) {
+            return Err(Error::Conflict(
+                "deleting a domain deletes everything in it: send force=true".into(),
+            ));
+        }
+        self.store.delete_domain(&target.domain_id).await
+    }
+
+    /// The caller's domain's quotas and what is used of them (admin). `size_used` is the sum
+    /// of the limited drives' `total_size`: what `size_quota` bounds.
     pub async fn get_domain_quota(&self, actor: &Actor) -> Result<DomainQuota> {
         if !actor.is_admin() {
             return Err(Error::forbidden("admin permission required"));
         }
-        let settings = self.domain_settings(&actor.domain_id).await?;
+        let domain = self.own_domain(actor).await?;
         let usage = self.store.drive_usage(&actor.domain_id).await?;
         let users = self.store.count_users(&actor.domain_id).await?;
         Ok(DomainQuota {
-            size_quota: settings.size_quota,
+            size_quota: domain.size_quota,
             size_used: usage.allocated,
-            user_count_quota: settings.user_count_quota,
+            user_count_quota: domain.user_count_quota,
             user_count_used: users,
         })
     }

@@ -110,6 +110,8 @@ impl Services {
     /// Creates a drive (admin). A user owner must exist; a group owner is not checked yet.
     pub async fn create_drive(&self, actor: &Actor, req: CreateDriveRequest) -> Result<Drive> {
         require_admin(actor)?;
+        let scoped = self.in_subdomain(actor, req.subdomain_id.as_deref()).await?;
+        let actor = &scoped;
         validate::required("drive_name", &req.drive_name, validate::MAX_NAME)?;
         validate::required("owner", &req.owner, MAX_OWNER)?;
         validate::optional(
@@ -260,7 +262,9 @@ impl Services {
         req: ListDriveRequest,
     ) -> Result<ListDriveResponse> {
         require_admin(actor)?;
-        let page = Page::parse(req.limit, req.marker.as_deref())?;
+        let scoped = self.in_subdomain(actor, req.subdomain_id.as_deref()).await?;
+        let actor = &scoped;
+        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
         let filter = DriveFilter {
             owner_type: req.owner_type.map(|t| t.as_str().to_owned()),
             owner: non_empty("owner", req.owner)?,
@@ -275,7 +279,7 @@ impl Services {
         actor: &Actor,
         req: ListMyDrivesRequest,
     ) -> Result<ListDriveResponse> {
-        let page = Page::parse(req.limit, req.marker.as_deref())?;
+        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
         let filter = DriveFilter {
             owner_type: Some(OwnerType::User.as_str().into()),
             owner: Some(actor.user_id.clone()),
@@ -291,7 +295,7 @@ impl Services {
         req: SearchDriveRequest,
     ) -> Result<ListDriveResponse> {
         require_admin(actor)?;
-        let page = Page::parse(req.limit, req.marker.as_deref())?;
+        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
         let filter = DriveFilter {
             owner_type: req.owner_type.map(|t| t.as_str().to_owned()),
             owner: non_empty("owner", req.owner)?,
@@ -315,7 +319,7 @@ impl Services {
         };
         let rows = self.store.find_drives(&actor.domain_id, &query).await?;
         let (rows, next_marker) = finish_page(rows, page.limit, |last| {
-            encode_marker(ORDER_TAG, "", &last.drive_id)
+            encode_marker(&actor.domain_id, ORDER_TAG, "", &last.drive_id)
         });
         Ok(ListDriveResponse {
             items: rows.into_iter().map(to_api).collect(),

@@ -187,7 +187,7 @@ impl Services {
         actor: &Actor,
         req: ListGroupRequest,
     ) -> Result<ListGroupResponse> {
-        let page = Page::parse(req.limit, req.marker.as_deref())?;
+        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
         self.group_page(actor, GroupPage::default(), &page).await
     }
 
@@ -196,7 +196,7 @@ impl Services {
         actor: &Actor,
         req: SearchGroupRequest,
     ) -> Result<ListGroupResponse> {
-        let page = Page::parse(req.limit, req.marker.as_deref())?;
+        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
         let text = |name: &str, v: Option<String>| -> Result<Option<String>> {
             match v.filter(|v| !v.is_empty()) {
                 None => Ok(None),
@@ -231,7 +231,7 @@ impl Services {
             } else {
                 String::new()
             };
-            encode_marker(tag, &value, &g.group_id)
+            encode_marker(&actor.domain_id, tag, &value, &g.group_id)
         });
         Ok(ListGroupResponse {
             items: rows.into_iter().map(group_to_api).collect(),
@@ -296,7 +296,7 @@ impl Services {
     ) -> Result<ListGroupMemberResponse> {
         group_id_param("group_id", &req.group_id)?;
         self.existing_group(actor, &req.group_id).await?;
-        let page = Page::parse(req.limit, req.marker.as_deref())?;
+        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
         self.member_page(
             actor,
             &req.group_id,
@@ -320,7 +320,7 @@ impl Services {
         }
         // With group information PDS serves at most 30 users a call; that is also the default.
         let default_limit = extra.group.then_some(i64::from(MAX_LIMIT_WITH_GROUPS));
-        let page = Page::parse(req.limit.or(default_limit), req.marker.as_deref())?;
+        let page = Page::parse(&actor.domain_id, req.limit.or(default_limit), req.marker.as_deref())?;
         if extra.group && page.limit > MAX_LIMIT_WITH_GROUPS {
             return Err(Error::out_of_range("limit"));
         }
@@ -366,7 +366,7 @@ impl Services {
         if groups.len() > limit {
             groups.truncate(limit);
             if let Some(last) = groups.last() {
-                next_marker = encode_marker("mg", "", &last.group_id);
+                next_marker = encode_marker(&actor.domain_id, "mg", "", &last.group_id);
             }
         } else if want_users {
             let room = limit - groups.len();
@@ -387,9 +387,9 @@ impl Services {
             if users.len() > room {
                 users.truncate(room);
                 next_marker = match (users.last(), groups.last()) {
-                    (Some(user), _) => encode_marker("mu", "", &user.user_id),
+                    (Some(user), _) => encode_marker(&actor.domain_id, "mu", "", &user.user_id),
                     // This page is all groups; the users start on the next one.
-                    (None, Some(group)) => encode_marker("mg", "", &group.group_id),
+                    (None, Some(group)) => encode_marker(&actor.domain_id, "mg", "", &group.group_id),
                     (None, None) => String::new(),
                 };
             }
@@ -471,7 +471,7 @@ impl Services {
         self.existing_group(actor, &req.manage_resource_id).await?;
         self.require_manage(actor, &req.manage_resource_id, true)
             .await?;
-        let page = Page::parse(req.limit, req.marker.as_deref())?;
+        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
         let after = page.after_for("as")?;
         let rows = self
             .store
@@ -483,7 +483,7 @@ impl Services {
             )
             .await?;
         let (rows, next_marker) = finish_page(rows, page.limit, |a| {
-            encode_marker("as", &a.identity_type, &a.identity_id)
+            encode_marker(&actor.domain_id, "as", &a.identity_type, &a.identity_id)
         });
         Ok(ListAssignmentResponse {
             assignment_list: rows.into_iter().map(assignment_to_api).collect(),

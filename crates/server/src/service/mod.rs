@@ -29,13 +29,17 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// "Admin permission" in PDS terms: role `admin` or `superadmin`.
+    /// "Admin permission" in PDS terms: role `admin` or `superadmin`, or their subdomain
+    /// forms (held by users of a subdomain, so they act only inside it).
     pub fn is_admin(&self) -> bool {
-        matches!(self.role, Role::Admin | Role::Superadmin)
+        matches!(
+            self.role,
+            Role::Admin | Role::Superadmin | Role::SubdomainAdmin | Role::SubdomainSuperAdmin
+        )
     }
 
     pub fn is_superadmin(&self) -> bool {
-        self.role == Role::Superadmin
+        matches!(self.role, Role::Superadmin | Role::SubdomainSuperAdmin)
     }
 }
 

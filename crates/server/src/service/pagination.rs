@@ -1,7 +1,8 @@
 //! Keyset pagination: `limit` checks and opaque markers.
 //!
-//! A marker is base64url of `<order tag>\n<sort value>\n<user_id>`: the sort key of the last row
-//! returned. The next page starts strictly after it, so rows added or removed between pages
+//! A marker is base64url of the JSON array `[domain, order tag, sort value, id]`: the sort key
+//! of the last row returned, and the domain it was made in (a marker of one domain is refused
+//! in another). The next page starts strictly after it, so rows added or removed between pages
 //! never shift what follows. Markers are opaque to clients but not secret.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -18,8 +19,9 @@ pub struct Page {
 }
 
 impl Page {
-    /// Checks `limit` (1..=100, default 100) and decodes `marker` (empty = first page).
-    pub fn parse(limit: Option<i64>, marker: Option<&str>) -> Result<Page> {
+    /// Checks `limit` (1..=100, default 100) and decodes `marker` (empty = first page), which
+    /// must have been made in `domain_id`.
+    pub fn parse(domain_id: &str, limit: Option<i64>, marker: Option<&str>) -> Result<Page> {
         let limit = match limit {
             None => roster_api::MAX_LIMIT,
             Some(n) if (1..=i64::from(roster_api::MAX_LIMIT)).contains(&n) => n as u32,
@@ -27,7 +29,10 @@ impl Page {
         };
         let after = match marker {
             None | Some("") => None,
-            Some(m) => Some(decode_marker(m).ok_or_else(invalid_marker)?),
+            Some(m) => match decode_marker(m) {
+                Some((domain, tag, value, id)) if domain == domain_id => Some((tag, value, id)),
+                _ => return Err(invalid_marker()),
+            },
         };
         Ok(Page { limit, after })
     }
@@ -62,20 +67,17 @@ pub fn finish_page<T>(
     (rows, marker)
 }
 
-/// The marker that continues after a row with this sort key.
-pub fn encode_marker(order_tag: &str, value: &str, id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{order_tag}\n{value}\n{id}"))
+/// The marker that continues after a row with this sort key, in this domain.
+pub fn encode_marker(domain_id: &str, order_tag: &str, value: &str, id: &str) -> String {
+    let key = serde_json::json!([domain_id, order_tag, value, id]);
+    URL_SAFE_NO_PAD.encode(key.to_string())
 }
 
-fn decode_marker(marker: &str) -> Option<(String, String, String)> {
+fn decode_marker(marker: &str) -> Option<(String, String, String, String)> {
     let bytes = URL_SAFE_NO_PAD.decode(marker.trim_end_matches('=')).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let mut parts = text.splitn(3, '\n');
-    let (tag, value, id) = (parts.next()?, parts.next()?, parts.next()?);
-    if id.is_empty() {
-        return None;
-    }
-    Some((tag.to_owned(), value.to_owned(), id.to_owned()))
+    let (domain, tag, value, id): (String, String, String, String) =
+        serde_json::from_slice(&bytes).ok()?;
+    (!id.is_empty()).then_some((domain, tag, value, id))
 }
 
 #[cfg(test)]
@@ -84,27 +86,28 @@ mod tests {
 
     #[test]
     fn markers_round_trip_even_with_newlines_in_the_id() {
-        let m = encode_marker("nn", "alice", "u\n1");
-        let page = Page::parse(Some(5), Some(&m)).unwrap();
+        let m = encode_marker("d", "nn", "alice", "u\n1");
+        let page = Page::parse("d", Some(5), Some(&m)).unwrap();
         assert_eq!(
             page.after_for("nn").unwrap(),
             Some(("alice".into(), "u\n1".into()))
         );
         assert!(page.after_for("id").is_err());
+        assert!(Page::parse("other", Some(5), Some(&m)).is_err(), "domain-bound");
     }
 
     #[test]
     fn limit_outside_1_to_100_is_refused() {
         for bad in [0, -1, 101, i64::MAX] {
-            assert!(Page::parse(Some(bad), None).is_err(), "{bad}");
+            assert!(Page::parse("d", Some(bad), None).is_err(), "{bad}");
         }
-        assert_eq!(Page::parse(None, Some("")).unwrap().limit, 100);
+        assert_eq!(Page::parse("d", None, Some("")).unwrap().limit, 100);
     }
 
     #[test]
     fn garbage_markers_are_refused() {
         for bad in ["!!", "YWJj", "%%%"] {
-            assert!(Page::parse(None, Some(bad)).is_err(), "{bad}");
+            assert!(Page::parse("d", None, Some(bad)).is_err(), "{bad}");
         }
     }
 }

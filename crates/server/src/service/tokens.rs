@@ -172,17 +172,18 @@ impl Services {
     }
 
     /// The refresh-token grant. The old refresh token is consumed: it never works twice.
-    pub async fn refresh(&self, domain_id: &str, refresh_token: &str) -> Result<Token> {
+    /// `domain_id` is the domain the request named, if it named one; the token must be of it.
+    pub async fn refresh(&self, domain_id: Option<&str>, refresh_token: &str) -> Result<Token> {
         let refused = || Error::Unauthorized(AuthProblem::RefreshTokenInvalid);
         let row = self
             .store
             .take_refresh_token(&hash_refresh_token(refresh_token))
             .await?
             .ok_or_else(refused)?;
-        if row.domain_id != domain_id || row.expires_at <= now_ms() {
+        if domain_id.is_some_and(|d| d != row.domain_id) || row.expires_at <= now_ms() {
             return Err(refused());
         }
-        self.issue_tokens(domain_id, &row.user_id)
+        self.issue_tokens(&row.domain_id, &row.user_id)
             .await
             .map_err(|e| match e {
                 Error::NotFound(_) | Error::Unauthorized(_) => refused(),
@@ -191,15 +192,17 @@ impl Services {
     }
 
     /// Who is calling with this access token, as of now.
-    pub async fn authenticate(&self, domain_id: &str, access_token: &str) -> Result<Actor> {
+    /// `domain_id` is the domain the request named, if it named one: a token of another
+    /// domain is refused there. A request that names none acts in the token's own domain.
+    pub async fn authenticate(&self, domain_id: Option<&str>, access_token: &str) -> Result<Actor> {
         let invalid = || Error::Unauthorized(AuthProblem::AccessTokenInvalid);
         let claims = self.tokens.verify(access_token)?;
-        if claims.aud != domain_id {
+        if domain_id.is_some_and(|d| d != claims.aud) {
             return Err(invalid());
         }
         let user = self
             .store
-            .user(domain_id, &claims.sub)
+            .user(&claims.aud, &claims.sub)
             .await?
             .ok_or_else(invalid)?;
         if user.status != UserStatus::Enabled.as_str() {

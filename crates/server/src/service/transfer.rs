@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::error::{Error, Resource, Result};
-use crate::store::drives::{DomainSettingsChanges, DriveFilter, DrivePage};
+use crate::store::drives::{DriveFilter, DrivePage};
 use crate::store::groups::GroupPage;
 use crate::store::{NewUser, Store, UserFilter, UserOrder, UserPage};
 
@@ -21,7 +21,7 @@ pub struct TransferReport {
     pub passwords: usize,
 }
 
-/// Copies the domain with its settings, group tree, users (with their accounts, password
+/// Copies the domain (with its settings), its group tree, users (with their accounts, password
 /// hashes and memberships) and drives from `from` to `to`.
 /// The target must not have the domain yet. Each batch of users is one transaction; a copy
 /// that fails part-way can be resumed by dropping the target domain and starting again.
@@ -86,19 +86,6 @@ pub async fn copy_domain(
         to.restore_users(batch).await?;
     }
     report.drives = copy_drives(from, to, domain_id).await?;
-    // Settings last: quotas set first could refuse drives that the source holds.
-    if let Some(settings) = from.domain_settings(domain_id).await? {
-        let changes = DomainSettingsChanges {
-            domain_name: Some(settings.domain_name),
-            description: Some(settings.description),
-            init_drive_enable: Some(settings.init_drive_enable),
-            init_drive_size: Some(settings.init_drive_size),
-            size_quota: Some(settings.size_quota),
-            user_count_quota: Some(settings.user_count_quota),
-            updated_at: settings.updated_at,
-        };
-        to.update_domain_settings(domain_id, changes).await?;
-    }
     Ok(report)
 }
 

@@ -128,6 +128,8 @@ pub(crate) fn new_user_row(domain_id: &str, user_id: String, creator: &str) -> U
 impl Services {
     pub async fn create_user(&self, actor: &Actor, req: CreateUserRequest) -> Result<User> {
         require_admin(actor)?;
+        let scoped = self.in_subdomain(actor, req.subdomain_id.as_deref()).await?;
+        let actor = &scoped;
         validate::user_id(&req.user_id)?;
         let user_data = validate::profile(&validate::Profile {
             user_name: req.user_name.as_deref(),
@@ -142,12 +144,12 @@ impl Services {
             plain_password: req.plain_password.as_deref(),
         })?;
         let group_ids = group_ids(req.group_info_list.as_ref())?.unwrap_or_default();
-        if req.subdomain_id.as_deref().is_some_and(|s| !s.is_empty()) {
-            return Err(Error::not_supported("subdomain_id"));
-        }
         let role = req.role.unwrap_or(Role::User);
-        if role != Role::User && !actor.is_superadmin() {
-            return Err(Error::forbidden("only a superadmin assigns roles"));
+        if role != Role::User {
+            if !actor.is_superadmin() {
+                return Err(Error::forbidden("only a superadmin assigns roles"));
+            }
+            self.check_role_fits_domain(actor, role).await?;
         }
 
         let mut user = new_user_row(&actor.domain_id, req.user_id, &actor.user_id);
@@ -220,6 +222,9 @@ impl Services {
         }
         if req.role.is_some() && !actor.is_superadmin() {
             return Err(Error::forbidden("only a superadmin changes roles"));
+        }
+        if let Some(role) = req.role.filter(|r| *r != Role::User) {
+            self.check_role_fits_domain(actor, role).await?;
         }
         if is_self && (req.role.is_some_and(|r| r != actor.role) || req.status.is_some()) {
             return Err(Error::Conflict(
@@ -307,11 +312,13 @@ impl Services {
         req: ListUserRequest,
     ) -> Result<ListUserResponse> {
         require_admin(actor)?;
+        let scoped = self.in_subdomain(actor, req.subdomain_id.as_deref()).await?;
+        let actor = &scoped;
         let filter = UserFilter {
             status: req.status.map(|s| s.as_str().to_owned()),
             ..UserFilter::default()
         };
-        let page = Page::parse(req.limit, req.marker.as_deref())?;
+        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
         let (rows, next_marker) = self.user_page(actor, filter, &page).await?;
         Ok(ListUserResponse {
             items: rows.into_iter().map(to_api).collect(),
@@ -325,7 +332,9 @@ impl Services {
         req: SearchUserRequest,
     ) -> Result<ListUserResponse> {
         require_admin(actor)?;
-        let page = Page::parse(req.limit, req.marker.as_deref())?;
+        let scoped = self.in_subdomain(actor, req.subdomain_id.as_deref()).await?;
+        let actor = &scoped;
+        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
         let filter = search_filter(&req)?;
         let (rows, next_marker) = self.user_page(actor, filter, &page).await?;
         Ok(ListUserResponse {
@@ -340,9 +349,11 @@ impl Services {
         req: GeneralSearchUserRequest,
     ) -> Result<GeneralSearchUserResponse> {
         require_admin(actor)?;
+        let scoped = self.in_subdomain(actor, req.subdomain_id.as_deref()).await?;
+        let actor = &scoped;
         let extra = extra_info(req.extra_return_info.as_deref())?;
         let search = req.search();
-        let page = Page::parse(search.limit, search.marker.as_deref())?;
+        let page = Page::parse(&actor.domain_id, search.limit, search.marker.as_deref())?;
         let mut filter = search_filter(&search)?;
         for group_id in req.parent_group_id_list.iter().flatten() {
             validate::required("parent_group_id_list", group_id, validate::MAX_ID)?;
@@ -468,7 +479,7 @@ impl Services {
         let size = match asked_size {
             Some(size) => Some(size),
             None => {
-                let settings = self.domain_settings(&actor.domain_id).await?;
+                let settings = self.own_domain(actor).await?;
                 settings
                     .init_drive_enable
                     .then_some(settings.init_drive_size)
@@ -500,7 +511,7 @@ impl Services {
         };
         let rows = self.store.find_users(&actor.domain_id, &query).await?;
         Ok(finish_page(rows, page.limit, |last| {
-            encode_marker(order.tag(), &sort_value(order, last), &last.user_id)
+            encode_marker(&actor.domain_id, order.tag(), &sort_value(order, last), &last.user_id)
         }))
     }
 

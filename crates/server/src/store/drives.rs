@@ -52,36 +52,6 @@ pub struct DrivePage {
     pub limit: u32,
 }
 
-/// A domain with its drive and quota settings.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct DomainSettingsRow {
-    pub domain_id: String,
-    pub domain_name: String,
-    pub description: String,
-    /// Create a drive for every user on first logon / creation.
-    pub init_drive_enable: bool,
-    /// Bytes of such a drive; -1 unlimited.
-    pub init_drive_size: i64,
-    /// Bytes the `total_size`s of the domain's drives may add up to; 0 unlimited.
-    pub size_quota: i64,
-    /// Users the domain may hold; 0 unlimited.
-    pub user_count_quota: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-/// The settings a domain update may change. `None` leaves a column as it is.
-#[derive(Debug, Clone, Default)]
-pub struct DomainSettingsChanges {
-    pub domain_name: Option<String>,
-    pub description: Option<String>,
-    pub init_drive_enable: Option<bool>,
-    pub init_drive_size: Option<i64>,
-    pub size_quota: Option<i64>,
-    pub user_count_quota: Option<i64>,
-    pub updated_at: i64,
-}
-
 /// What the drives of a domain add up to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct DriveUsage {
@@ -151,16 +121,6 @@ pub trait DriveStore: Send + Sync + 'static {
 
     /// What the domain's drives add up to.
     async fn drive_usage(&self, domain_id: &str) -> Result<DriveUsage>;
-
-    /// The domain with its drive and quota settings.
-    async fn domain_settings(&self, domain_id: &str) -> Result<Option<DomainSettingsRow>>;
-
-    /// Applies `changes` to the domain; `None` if there is no such domain.
-    async fn update_domain_settings(
-        &self,
-        domain_id: &str,
-        changes: DomainSettingsChanges,
-    ) -> Result<Option<DomainSettingsRow>>;
 
     /// How many users the domain holds (for `user_count_quota`).
     async fn count_users(&self, domain_id: &str) -> Result<i64>;

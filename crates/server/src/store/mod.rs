@@ -75,13 +75,55 @@ pub struct LoginCandidate {
     pub password_hash: Option<String>,
 }
 
-/// A domain (tenant) as stored.
+/// A domain (tenant) as stored, with its drive and quota settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct DomainRow {
     pub domain_id: String,
     pub domain_name: String,
     pub description: String,
+    /// `""` for a top-level domain.
+    pub parent_domain_id: String,
+    /// The first domain: its superadmins operate the deployment (manage top-level domains).
+    pub is_operator: bool,
+    /// Give every new user a default drive of `init_drive_size` bytes (-1 unlimited).
+    pub init_drive_enable: bool,
+    pub init_drive_size: i64,
+    /// Bytes the `total_size`s of the domain's drives may add up to; 0 unlimited.
+    pub size_quota: i64,
+    /// Users the domain may hold; 0 unlimited.
+    pub user_count_quota: i64,
     pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl DomainRow {
+    /// A domain with default settings.
+    pub fn new(domain_id: &str, domain_name: &str, parent_domain_id: &str, at: i64) -> Self {
+        DomainRow {
+            domain_id: domain_id.to_owned(),
+            domain_name: domain_name.to_owned(),
+            description: String::new(),
+            parent_domain_id: parent_domain_id.to_owned(),
+            is_operator: false,
+            init_drive_enable: false,
+            init_drive_size: 0,
+            size_quota: 0,
+            user_count_quota: 0,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
+/// The settings of a domain that an update may change. `None` leaves one as it is.
+#[derive(Debug, Clone, Default)]
+pub struct DomainChanges {
+    pub domain_name: Option<String>,
+    pub description: Option<String>,
+    pub init_drive_enable: Option<bool>,
+    pub init_drive_size: Option<i64>,
+    pub size_quota: Option<i64>,
+    pub user_count_quota: Option<i64>,
     pub updated_at: i64,
 }
 
@@ -153,12 +195,35 @@ impl<T: DomainStore + TokenStore + UserStore + GroupStore + DriveStore> Store fo
 pub trait DomainStore: Send + Sync + 'static {
     async fn domain(&self, domain_id: &str) -> Result<Option<DomainRow>>;
 
-    /// Creates the domain and its first superadmin in one transaction. Returns `false` (and
-    /// changes nothing) when the domain already exists.
+    /// Creates the first domain and its superadmin in one transaction; it becomes the
+    /// operator domain unless the store has one. Returns `false` (and changes nothing) when
+    /// the domain already exists.
     async fn bootstrap_domain(&self, domain: DomainRow, admin: NewUser) -> Result<bool>;
+
+    /// Creates a domain and its first superadmin in one transaction; `AlreadyExists(Domain)`
+    /// if the id is taken, `NotFound(Domain)` if the parent is gone.
+    async fn create_domain(&self, domain: DomainRow, admin: NewUser) -> Result<DomainRow>;
 
     /// Writes a domain copied from another store; `AlreadyExists(Domain)` if it is there.
     async fn restore_domain(&self, domain: DomainRow) -> Result<()>;
+
+    /// Changes a domain's settings; `None` if there is none.
+    async fn update_domain(&self, domain_id: &str, changes: DomainChanges)
+        -> Result<Option<DomainRow>>;
+
+    /// Domains directly under `parent` (`""`: top-level ones), by `(domain_name, domain_id)`
+    /// when a name prefix is given, else by `domain_id`, after the given key.
+    async fn find_domains(
+        &self,
+        parent: &str,
+        name_prefix: Option<&str>,
+        after: Option<(String, String)>,
+        limit: u32,
+    ) -> Result<Vec<DomainRow>>;
+
+    /// Deletes a domain and everything in it, in one transaction; `Conflict` while it has
+    /// subdomains, `NotFound(Domain)` if there is none.
+    async fn delete_domain(&self, domain_id: &str) -> Result<()>;
 }
 
 /// Signing keys and refresh tokens.

@@ -1,10 +1,12 @@
 //! `/v2/domain/*`.
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use roster_api::domains::{
-    AppAccessStrategy, Domain, DomainQuota, GetDomainQuotaRequest, GetDomainRequest,
+    AppAccessStrategy, CreateDomainRequest, CreateDomainResponse, DeleteDomainRequest, Domain,
+    DomainQuota, GetDomainQuotaRequest, GetDomainRequest, ListDomainRequest, ListDomainResponse,
     UpdateDomainRequest,
 };
 use roster_api::ErrorBody;
@@ -16,8 +18,21 @@ use crate::http::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(get_domain, update_domain, get_domain_quota),
+    paths(
+        create_domain,
+        list_domains,
+        search_domains,
+        delete_domain,
+        get_domain,
+        update_domain,
+        get_domain_quota
+    ),
     components(schemas(
+        CreateDomainRequest,
+        CreateDomainResponse,
+        ListDomainRequest,
+        ListDomainResponse,
+        DeleteDomainRequest,
         GetDomainRequest,
         UpdateDomainRequest,
         GetDomainQuotaRequest,
@@ -31,12 +46,82 @@ pub struct Api;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/v2/domain/create", post(create_domain))
+        .route("/v2/domain/list", post(list_domains))
+        .route("/v2/domain/search", post(search_domains))
+        .route("/v2/domain/delete", post(delete_domain))
         .route("/v2/domain/get", post(get_domain))
         .route("/v2/domain/update", post(update_domain))
         .route("/v2/domain/get_quota", post(get_domain_quota))
 }
 
 type Answer<T> = Result<Json<T>, PdsError>;
+
+/// Create a domain with its first superadmin: a top-level one (the operator domain's
+/// superadmins) or a subdomain (`parent_domain_id`; the parent's superadmin). The generated
+/// admin password, if any, is answered this once.
+#[utoipa::path(post, path = "/v2/domain/create", tag = "domain", security(("bearer" = [])),
+    request_body = CreateDomainRequest,
+    responses(
+        (status = 201, description = "Created", body = CreateDomainResponse),
+        (status = "4XX", description = "Refused", body = ErrorBody),
+    ))]
+async fn create_domain(
+    State(app): State<AppState>,
+    Caller(actor): Caller,
+    PdsJson(req): PdsJson<CreateDomainRequest>,
+) -> Result<(StatusCode, Json<CreateDomainResponse>), PdsError> {
+    let created = app.services.create_domain(&actor, req).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// The domains you manage: top-level ones for the operator, else your subdomains.
+#[utoipa::path(post, path = "/v2/domain/list", tag = "domain", security(("bearer" = [])),
+    request_body = ListDomainRequest,
+    responses(
+        (status = 200, description = "One page", body = ListDomainResponse),
+        (status = "4XX", description = "Refused", body = ErrorBody),
+    ))]
+async fn list_domains(
+    State(app): State<AppState>,
+    Caller(actor): Caller,
+    PdsJson(mut req): PdsJson<ListDomainRequest>,
+) -> Answer<ListDomainResponse> {
+    req.domain_name = None;
+    Ok(Json(app.services.list_domains(&actor, req).await?))
+}
+
+/// The domains you manage whose name starts with `domain_name`.
+#[utoipa::path(post, path = "/v2/domain/search", tag = "domain", security(("bearer" = [])),
+    request_body = ListDomainRequest,
+    responses(
+        (status = 200, description = "One page", body = ListDomainResponse),
+        (status = "4XX", description = "Refused", body = ErrorBody),
+    ))]
+async fn search_domains(
+    State(app): State<AppState>,
+    Caller(actor): Caller,
+    PdsJson(req): PdsJson<ListDomainRequest>,
+) -> Answer<ListDomainResponse> {
+    Ok(Json(app.services.list_domains(&actor, req).await?))
+}
+
+/// Delete a domain you manage, with everything in it (`force: true`; not while it has
+/// subdomains).
+#[utoipa::path(post, path = "/v2/domain/delete", tag = "domain", security(("bearer" = [])),
+    request_body = DeleteDomainRequest,
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = "4XX", description = "Refused", body = ErrorBody),
+    ))]
+async fn delete_domain(
+    State(app): State<AppState>,
+    Caller(actor): Caller,
+    PdsJson(req): PdsJson<DeleteDomainRequest>,
+) -> Result<StatusCode, PdsError> {
+    app.services.delete_domain(&actor, req).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
 
 /// Read your domain with its drive and quota settings (admin).
 #[utoipa::path(post, path = "/v2/domain/get", tag = "domain", security(("bearer" = [])),

@@ -81,8 +81,11 @@ impl FromRequestParts<AppState> for Caller {
         let token = bearer_token(parts).ok_or(PdsError(Error::Unauthorized(
             AuthProblem::AccessTokenInvalid,
         )))?;
-        let domain = state.request_domain(&parts.headers).await?;
-        let actor = state.services.authenticate(&domain, &token).await?;
+        let domain = state.host_domain(&parts.headers).await?;
+        let actor = state
+            .services
+            .authenticate(domain.as_deref(), &token)
+            .await?;
         Ok(Caller(actor))
     }
 }

@@ -33,20 +33,25 @@ pub fn router() -> Router<AppState> {
     )
 )]
 async fn token(State(app): State<AppState>, request: Request) -> Result<Json<Token>, PdsError> {
-    let domain = app.request_domain(request.headers()).await?;
+    let host_domain = app.host_domain(request.headers()).await?;
     let form = token_form(request, &app).await?;
     let grant = required(form.grant_type.as_deref(), "grant_type")?;
     let token = match grant {
         "password" => {
             let username = required(form.username.as_deref(), "username")?;
             let password = required(form.password.as_deref(), "password")?;
+            // Without a domain in `Host`, a `domain_id` form field (a Roster extension) names
+            // it, else the default domain.
+            let domain = host_domain
+                .or(form.domain_id.clone().filter(|d| !d.is_empty()))
+                .unwrap_or_else(|| app.default_domain.clone());
             app.services
                 .login_with_password(&domain, username, password)
                 .await?
         }
         "refresh_token" => {
             let refresh = required(form.refresh_token.as_deref(), "refresh_token")?;
-            app.services.refresh(&domain, refresh).await?
+            app.services.refresh(host_domain.as_deref(), refresh).await?
         }
         _ => return Err(Error::not_supported("grant_type").into()),
     };

@@ -8,18 +8,59 @@ use super::unique_as;
 use super::users::{
     insert_account_stmt, insert_membership_stmt, insert_user_stmt, upsert_password_stmt,
 };
-use super::{with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
-use crate::error::{Resource, Result};
-use crate::store::{DomainRow, DomainStore, NewUser};
+use super::{update_stmt, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use crate::error::{Error, Resource, Result};
+use crate::store::{DomainChanges, DomainRow, DomainStore, NewUser};
+
+const DOMAIN_COLUMNS: &str = "domain_id, domain_name, description, parent_domain_id, \
+     is_operator, init_drive_enable, init_drive_size, size_quota, user_count_quota, \
+     created_at, updated_at";
+
+fn text(s: &str) -> Arg {
+    Arg::Text(s.to_owned())
+}
+
+/// `INSERT INTO domains`, optionally ignoring an existing id. `is_operator` is kept only if
+/// the store has no operator domain yet, so there is never more than one.
+fn insert_domain_stmt(d: &DomainRow, if_absent: bool) -> Stmt {
+    Stmt::new(
+        format!(
+            "INSERT INTO domains ({DOMAIN_COLUMNS}) SELECT $1, $2, $3, $4, \
+             $5 AND NOT EXISTS (SELECT 1 FROM domains WHERE is_operator), \
+             $6, $7, $8, $9, $10, $11{}",
+            if if_absent {
+                " ON CONFLICT (domain_id) DO NOTHING"
+            } else {
+                ""
+            }
+        ),
+        vec![
+            text(&d.domain_id),
+            text(&d.domain_name),
+            text(&d.description),
+            text(&d.parent_domain_id),
+            Arg::Bool(d.is_operator),
+            Arg::Bool(d.init_drive_enable),
+            Arg::Int(d.init_drive_size),
+            Arg::Int(d.size_quota),
+            Arg::Int(d.user_count_quota),
+            Arg::Int(d.created_at),
+            Arg::Int(d.updated_at),
+        ],
+    )
+}
+
+fn domain_stmt(domain_id: &str) -> Stmt {
+    Stmt::new(
+        format!("SELECT {DOMAIN_COLUMNS} FROM domains WHERE domain_id = $1"),
+        vec![text(domain_id)],
+    )
+}
 
 #[async_trait]
 impl DomainStore for SqlStore {
     async fn domain(&self, domain_id: &str) -> Result<Option<DomainRow>> {
-        let stmt = Stmt::new(
-            "SELECT domain_id, domain_name, description, created_at, updated_at FROM domains \
-             WHERE domain_id = $1",
-            vec![Arg::Text(domain_id.to_owned())],
-        );
+        let stmt = domain_stmt(domain_id);
         Ok(on_reader!(self, |pool| fetch_optional!(
             pool, DomainRow, stmt
         ))?)
@@ -29,20 +70,7 @@ impl DomainStore for SqlStore {
         with_retries(|| async {
             on_writer!(self, |pool| {
                 let mut tx = pool.begin_write().await?;
-                let inserted = execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "INSERT INTO domains (domain_id, domain_name, description, created_at, \
-                         updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (domain_id) DO NOTHING",
-                        vec![
-                            Arg::Text(domain.domain_id.clone()),
-                            Arg::Text(domain.domain_name.clone()),
-                            Arg::Text(domain.description.clone()),
-                            Arg::Int(domain.created_at),
-                            Arg::Int(domain.updated_at),
-                        ],
-                    )
-                )?;
+                let inserted = execute!(&mut *tx, insert_domain_stmt(&domain, true))?;
                 if inserted == 0 {
                     return Ok(false);
                 }
@@ -54,21 +82,138 @@ impl DomainStore for SqlStore {
         .await
     }
 
+    async fn create_domain(&self, domain: DomainRow, admin: NewUser) -> Result<DomainRow> {
+        with_retries(|| async {
+            on_writer!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                if !domain.parent_domain_id.is_empty() {
+                    fetch_optional!(&mut *tx, DomainRow, domain_stmt(&domain.parent_domain_id))?
+                        .ok_or(Error::NotFound(Resource::Domain))?;
+                }
+                execute!(&mut *tx, insert_domain_stmt(&domain, false))
+                    .map_err(unique_as(Resource::Domain))?;
+                insert_new_user!(&mut *tx, &admin);
+                let created = fetch_optional!(&mut *tx, DomainRow, domain_stmt(&domain.domain_id))?
+                    .ok_or(Error::NotFound(Resource::Domain))?;
+                tx.commit().await?;
+                Ok(created)
+            })
+        })
+        .await
+    }
+
     async fn restore_domain(&self, domain: DomainRow) -> Result<()> {
         with_retries(|| async {
-            let stmt = Stmt::new(
-                "INSERT INTO domains (domain_id, domain_name, description, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-                vec![
-                    Arg::Text(domain.domain_id.clone()),
-                    Arg::Text(domain.domain_name.clone()),
-                    Arg::Text(domain.description.clone()),
-                    Arg::Int(domain.created_at),
-                    Arg::Int(domain.updated_at),
-                ],
-            );
+            let stmt = insert_domain_stmt(&domain, false);
             on_writer!(self, |pool| execute!(pool, stmt)).map_err(unique_as(Resource::Domain))?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn update_domain(
+        &self,
+        domain_id: &str,
+        c: DomainChanges,
+    ) -> Result<Option<DomainRow>> {
+        let mut sets: Vec<(&str, Arg)> = Vec::new();
+        if let Some(v) = &c.domain_name {
+            sets.push(("domain_name", text(v)));
+        }
+        if let Some(v) = &c.description {
+            sets.push(("description", text(v)));
+        }
+        if let Some(v) = c.init_drive_enable {
+            sets.push(("init_drive_enable", Arg::Bool(v)));
+        }
+        for (column, value) in [
+            ("init_drive_size", c.init_drive_size),
+            ("size_quota", c.size_quota),
+            ("user_count_quota", c.user_count_quota),
+        ] {
+            if let Some(v) = value {
+                sets.push((column, Arg::Int(v)));
+            }
+        }
+        sets.push(("updated_at", Arg::Int(c.updated_at)));
+        let update = update_stmt("domains", sets, "", domain_id, "", DOMAIN_COLUMNS);
+        with_retries(|| async {
+            let stmt = update.clone();
+            Ok(on_writer!(self, |pool| fetch_optional!(
+                pool, DomainRow, stmt
+            ))?)
+        })
+        .await
+    }
+
+    async fn find_domains(
+        &self,
+        parent: &str,
+        name_prefix: Option<&str>,
+        after: Option<(String, String)>,
+        limit: u32,
+    ) -> Result<Vec<DomainRow>> {
+        let mut args = vec![text(parent)];
+        let mut sql =
+            format!("SELECT {DOMAIN_COLUMNS} FROM domains WHERE parent_domain_id = $1");
+        let order = match name_prefix {
+            Some(prefix) => {
+                args.push(text(prefix));
+                args.push(Arg::Text(format!("{prefix}\u{10FFFF}")));
+                sql.push_str(" AND domain_name >= $2 AND domain_name < $3");
+                if let Some((name, id)) = after {
+                    args.push(Arg::Text(name));
+                    args.push(Arg::Text(id));
+                    sql.push_str(" AND (domain_name, domain_id) > ($4, $5)");
+                }
+                "domain_name, domain_id"
+            }
+            None => {
+                if let Some((_, id)) = after {
+                    args.push(Arg::Text(id));
+                    sql.push_str(" AND domain_id > $2");
+                }
+                "domain_id"
+            }
+        };
+        args.push(Arg::Int(i64::from(limit)));
+        sql.push_str(&format!(" ORDER BY {order} LIMIT ${}", args.len()));
+        let stmt = Stmt::new(sql, args);
+        Ok(on_reader!(self, |pool| fetch_all!(pool, DomainRow, stmt))?)
+    }
+
+    async fn delete_domain(&self, domain_id: &str) -> Result<()> {
+        with_retries(|| async {
+            on_writer!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                let child = fetch_optional!(
+                    &mut *tx,
+                    (String,),
+                    Stmt::new(
+                        "SELECT domain_id FROM domains WHERE parent_domain_id = $1 LIMIT 1",
+                        vec![text(domain_id)],
+                    )
+                )?;
+                if child.is_some() {
+                    return Err(Error::Conflict(
+                        "the domain still has subdomains; delete them first".into(),
+                    ));
+                }
+                // Users, groups, drives and everything hanging from them go through
+                // ON DELETE CASCADE, all in this transaction.
+                let deleted = execute!(
+                    &mut *tx,
+                    Stmt::new(
+                        "DELETE FROM domains WHERE domain_id = $1",
+                        vec![text(domain_id)],
+                    )
+                )?;
+                if deleted == 0 {
+                    return Err(Error::NotFound(Resource::Domain));
+                }
+                tx.commit().await?;
+                Ok(())
+            })
         })
         .await
     }

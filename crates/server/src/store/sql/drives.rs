@@ -4,19 +4,19 @@ use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
 use super::unique_as;
-use super::{update_stmt, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use super::{
+    family_allocated_stmt, family_users_stmt, lock_domain_stmt, quota_stmt, update_stmt,
+    with_retries, Arg, BeginWrite, Db, QuotaRow, SqlStore, Stmt,
+};
 use crate::error::{Error, Resource, Result};
 use crate::store::drives::{
-    DomainSettingsChanges, DomainSettingsRow, DriveChanges, DrivePage, DriveRow, DriveUsage,
+    DriveChanges, DrivePage, DriveRow, DriveUsage,
 };
 use crate::store::user_query::escape_like;
 use crate::store::{normalize, DriveStore};
 
 const DRIVE_COLUMNS: &str = "domain_id, drive_id, owner, owner_type, drive_name, description, \
      drive_type, status, is_default, total_size, used_size, creator, created_at, updated_at";
-
-const DOMAIN_SETTINGS_COLUMNS: &str = "domain_id, domain_name, description, init_drive_enable, \
-     init_drive_size, size_quota, user_count_quota, created_at, updated_at";
 
 fn text(s: &str) -> Arg {
     Arg::Text(s.to_owned())
@@ -67,27 +67,6 @@ fn drive_stmt(domain_id: &str, drive_id: &str) -> Stmt {
     Stmt::new(
         format!("SELECT {DRIVE_COLUMNS} FROM drives WHERE domain_id = $1 AND drive_id = $2"),
         vec![text(domain_id), text(drive_id)],
-    )
-}
-
-/// Locks the domain's row for the rest of the transaction and reads its `size_quota`.
-///
-/// Every drive write that could change the domain's allocated size goes through this first,
-/// so two of them in one domain run one after the other: the second sees the first's drive
-/// when it sums. (On SQLite the write transaction already excludes every other writer.)
-pub(super) fn lock_domain_stmt(domain_id: &str) -> Stmt {
-    Stmt::new(
-        "UPDATE domains SET updated_at = updated_at WHERE domain_id = $1 RETURNING size_quota",
-        vec![text(domain_id)],
-    )
-}
-
-/// The sum of the limited drives' `total_size`, leaving out `except_drive_id`.
-pub(super) fn allocated_stmt(domain_id: &str, except_drive_id: &str) -> Stmt {
-    Stmt::new(
-        "SELECT CAST(COALESCE(SUM(total_size), 0) AS BIGINT) FROM drives \
-         WHERE domain_id = $1 AND total_size >= 0 AND drive_id <> $2",
-        vec![text(domain_id), text(except_drive_id)],
     )
 }
 
@@ -160,7 +139,7 @@ impl DriveStore for SqlStore {
         with_retries(|| async {
             on_writer!(self, |pool| {
                 let mut tx = pool.begin_write().await?;
-                check_size_quota!(&mut *tx, &drive.domain_id, "", drive.total_size);
+                check_quotas!(&mut *tx, &drive.domain_id, 0, "", Some(drive.total_size));
                 let (owner_sql, missing) = if drive.owner_type == "group" {
                     (
                         "SELECT group_id FROM org_groups WHERE domain_id = $1 AND group_id = $2",
@@ -209,7 +188,7 @@ impl DriveStore for SqlStore {
             on_writer!(self, |pool| {
                 let mut tx = pool.begin_write().await?;
                 if let Some(total_size) = changes.total_size {
-                    check_size_quota!(&mut *tx, domain_id, drive_id, total_size);
+                    check_quotas!(&mut *tx, domain_id, 0, drive_id, Some(total_size));
                 }
                 let updated = fetch_optional!(
                     &mut *tx,
@@ -328,56 +307,6 @@ impl DriveStore for SqlStore {
         );
         let usage = on_reader!(self, |pool| fetch_optional!(pool, DriveUsage, stmt))?;
         Ok(usage.unwrap_or_default())
-    }
-
-    async fn domain_settings(&self, domain_id: &str) -> Result<Option<DomainSettingsRow>> {
-        let stmt = Stmt::new(
-            format!("SELECT {DOMAIN_SETTINGS_COLUMNS} FROM domains WHERE domain_id = $1"),
-            vec![text(domain_id)],
-        );
-        Ok(on_reader!(self, |pool| fetch_optional!(
-            pool,
-            DomainSettingsRow,
-            stmt
-        ))?)
-    }
-
-    async fn update_domain_settings(
-        &self,
-        domain_id: &str,
-        changes: DomainSettingsChanges,
-    ) -> Result<Option<DomainSettingsRow>> {
-        let c = &changes;
-        let mut sets: Vec<(&str, Arg)> = Vec::new();
-        if let Some(v) = &c.domain_name {
-            sets.push(("domain_name", Arg::Text(v.clone())));
-        }
-        if let Some(v) = &c.description {
-            sets.push(("description", Arg::Text(v.clone())));
-        }
-        if let Some(v) = c.init_drive_enable {
-            sets.push(("init_drive_enable", Arg::Bool(v)));
-        }
-        for (column, value) in [
-            ("init_drive_size", c.init_drive_size),
-            ("size_quota", c.size_quota),
-            ("user_count_quota", c.user_count_quota),
-        ] {
-            if let Some(v) = value {
-                sets.push((column, Arg::Int(v)));
-            }
-        }
-        sets.push(("updated_at", Arg::Int(c.updated_at)));
-        let stmt = update_stmt("domains", sets, "", domain_id, "", DOMAIN_SETTINGS_COLUMNS);
-        with_retries(|| async {
-            let stmt = Stmt::new(stmt.sql.clone(), stmt.args.clone());
-            Ok(on_writer!(self, |pool| fetch_optional!(
-                pool,
-                DomainSettingsRow,
-                stmt
-            ))?)
-        })
-        .await
     }
 
     async fn count_users(&self, domain_id: &str) -> Result<i64> {

@@ -202,28 +202,97 @@ macro_rules! insert_new_user {
     }};
 }
 
-/// Refuses `total_size` if the domain has a finite `size_quota` it would not fit in.
-macro_rules! check_size_quota {
-    ($conn:expr, $domain_id:expr, $drive_id:expr, $total_size:expr) => {{
-        let domain_id: &str = $domain_id;
-        let total_size: i64 = $total_size;
-        let Some((quota,)) = fetch_optional!($conn, (i64,), lock_domain_stmt(domain_id))? else {
-            return Err(Error::NotFound(Resource::Domain));
-        };
-        if quota > 0 {
-            if total_size < 0 {
-                return Err(Error::QuotaExhausted(
-                    "domain size (an unlimited drive)".into(),
-                ));
+/// Refuses what would exceed a quota of the domain or of its parent (whose quotas count
+/// its subdomains too): `$new_users` more users, and a drive (`$drive_id`, `""` for a new one)
+/// of `$total_size` bytes (`None`: no drive). Each limited domain's row is locked first, so
+/// concurrent writers in one domain queue and each sees the others' rows when it counts.
+macro_rules! check_quotas {
+    ($conn:expr, $domain_id:expr, $new_users:expr, $drive_id:expr, $total_size:expr) => {{
+        let new_users: i64 = $new_users;
+        let total_size: Option<i64> = $total_size;
+        let mut level: String = ($domain_id).to_owned();
+        loop {
+            let Some(quota) = fetch_optional!($conn, QuotaRow, quota_stmt(&level))? else {
+                return Err(Error::NotFound(Resource::Domain));
+            };
+            let users_limited = new_users > 0 && quota.user_count_quota > 0;
+            let size_limited = total_size.is_some() && quota.size_quota > 0;
+            if users_limited || size_limited {
+                execute!($conn, lock_domain_stmt(&level))?;
             }
-            let (allocated,) =
-                fetch_optional!($conn, (i64,), allocated_stmt(domain_id, $drive_id))?
-                    .unwrap_or((0,));
-            if allocated.saturating_add(total_size) > quota {
-                return Err(Error::QuotaExhausted("domain size".into()));
+            if users_limited {
+                let (users,) =
+                    fetch_optional!($conn, (i64,), family_users_stmt(&level))?.unwrap_or((0,));
+                if users + new_users > quota.user_count_quota {
+                    return Err(Error::QuotaExhausted("users".into()));
+                }
             }
+            if let (true, Some(size)) = (size_limited, total_size) {
+                if size < 0 {
+                    return Err(Error::QuotaExhausted("domain size (an unlimited drive)".into()));
+                }
+                let (allocated,) =
+                    fetch_optional!($conn, (i64,), family_allocated_stmt(&level, $drive_id))?
+                        .unwrap_or((0,));
+                if allocated.saturating_add(size) > quota.size_quota {
+                    return Err(Error::QuotaExhausted("domain size".into()));
+                }
+            }
+            if quota.parent_domain_id.is_empty() {
+                break;
+            }
+            level = quota.parent_domain_id;
         }
     }};
+}
+
+/// A domain's quotas and where they roll up to.
+#[derive(sqlx::FromRow)]
+struct QuotaRow {
+    user_count_quota: i64,
+    size_quota: i64,
+    parent_domain_id: String,
+}
+
+fn quota_stmt(domain_id: &str) -> Stmt {
+    Stmt::new(
+        "SELECT user_count_quota, size_quota, parent_domain_id FROM domains WHERE domain_id = $1",
+        vec![Arg::Text(domain_id.to_owned())],
+    )
+}
+
+/// Locks a domain's row until the transaction ends.
+fn lock_domain_stmt(domain_id: &str) -> Stmt {
+    Stmt::new(
+        "UPDATE domains SET updated_at = updated_at WHERE domain_id = $1",
+        vec![Arg::Text(domain_id.to_owned())],
+    )
+}
+
+/// `domain_id IN (the domain and its subdomains)`, with the domain as `$1`.
+const FAMILY: &str =
+    "domain_id IN (SELECT domain_id FROM domains WHERE domain_id = $1 OR parent_domain_id = $1)";
+
+fn family_users_stmt(domain_id: &str) -> Stmt {
+    Stmt::new(
+        format!("SELECT COUNT(*) FROM users WHERE {FAMILY}"),
+        vec![Arg::Text(domain_id.to_owned())],
+    )
+}
+
+/// The sum of the limited drives' `total_size` in the domain and its subdomains, leaving
+/// out `except_drive_id`.
+fn family_allocated_stmt(domain_id: &str, except_drive_id: &str) -> Stmt {
+    Stmt::new(
+        format!(
+            "SELECT CAST(COALESCE(SUM(total_size), 0) AS BIGINT) FROM drives \
+             WHERE {FAMILY} AND total_size >= 0 AND drive_id <> $2"
+        ),
+        vec![
+            Arg::Text(domain_id.to_owned()),
+            Arg::Text(except_drive_id.to_owned()),
+        ],
+    )
 }
 
 impl SqlStore {

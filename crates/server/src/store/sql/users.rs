@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
-use super::drives::{allocated_stmt, count_users_stmt, insert_drive_stmt, lock_domain_stmt};
+use super::drives::insert_drive_stmt;
+use super::{family_allocated_stmt, family_users_stmt, lock_domain_stmt, quota_stmt, QuotaRow};
 use super::{missing_as, unique_as, update_stmt};
 use super::{with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
@@ -175,27 +176,13 @@ impl UserStore for SqlStore {
         with_retries(|| async {
             on_writer!(self, |pool| {
                 let mut tx = pool.begin_write().await?;
-                let (user_quota,) = fetch_optional!(
+                check_quotas!(
                     &mut *tx,
-                    (i64,),
-                    Stmt::new(
-                        "SELECT user_count_quota FROM domains WHERE domain_id = $1",
-                        vec![Arg::Text(domain_id.to_owned())],
-                    )
-                )?
-                .ok_or(Error::NotFound(Resource::Domain))?;
-                if let Some(drive) = &new.drive {
-                    check_size_quota!(&mut *tx, domain_id, "", drive.total_size);
-                }
-                if user_quota > 0 {
-                    // Counted under the domain-row lock, so concurrent creates queue here.
-                    fetch_optional!(&mut *tx, (i64,), lock_domain_stmt(domain_id))?;
-                    let (users,) = fetch_optional!(&mut *tx, (i64,), count_users_stmt(domain_id))?
-                        .unwrap_or((0,));
-                    if users >= user_quota {
-                        return Err(Error::QuotaExhausted("users".into()));
-                    }
-                }
+                    domain_id,
+                    1,
+                    "",
+                    new.drive.as_ref().map(|d| d.total_size)
+                );
                 insert_new_user!(&mut *tx, &new);
                 if let Some(drive) = &new.drive {
                     execute!(&mut *tx, insert_drive_stmt(drive))
