@@ -11,4 +11,5 @@ mod drives;
 mod groups;
 mod provisioning;
 mod replicas;
+mod tenancy;
 mod users;

@@ -94,7 +94,9 @@ impl Services {
             return Ok(actor.clone());
         };
         if !matches!(actor.role, Role::Admin | Role::Superadmin) {
-            return Err(Error::forbidden("only a parent domain's admins reach subdomains"));
+            return Err(Error::forbidden(
+                "only a parent domain's admins reach subdomains",
+            ));
         }
         validate::max_len("subdomain_id", id, validate::MAX_USER_ID)?;
         match self.store.domain(id).await? {
@@ -199,7 +201,9 @@ impl Services {
         let parent = match req.parent_domain_id.filter(|p| !p.is_empty()) {
             None => {
                 if !self.managed_parent(actor).await?.is_empty() {
-                    return Err(Error::forbidden("only the operator creates top-level domains"));
+                    return Err(Error::forbidden(
+                        "only the operator creates top-level domains",
+                    ));
                 }
                 String::new()
             }
@@ -290,7 +294,12 @@ impl Services {
         let tag = if prefix.is_some() { "dn" } else { "di" };
         let rows = self
             .store
-            .find_domains(&parent, prefix.as_deref(), page.after_for(tag)?, page.limit + 1)
+            .find_domains(
+                &parent,
+                prefix.as_deref(),
+                page.after_for(tag)?,
+                page.limit + 1,
+            )
             .await?;
         let by_name = prefix.is_some();
         let (rows, next_marker) = finish_page(rows, page.limit, |d| {

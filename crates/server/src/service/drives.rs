@@ -110,7 +110,9 @@ impl Services {
     /// Creates a drive (admin). A user owner must exist; a group owner is not checked yet.
     pub async fn create_drive(&self, actor: &Actor, req: CreateDriveRequest) -> Result<Drive> {
         require_admin(actor)?;
-        let scoped = self.in_subdomain(actor, req.subdomain_id.as_deref()).await?;
+        let scoped = self
+            .in_subdomain(actor, req.subdomain_id.as_deref())
+            .await?;
         let actor = &scoped;
         validate::required("drive_name", &req.drive_name, validate::MAX_NAME)?;
         validate::required("owner", &req.owner, MAX_OWNER)?;
@@ -262,7 +264,9 @@ impl Services {
         req: ListDriveRequest,
     ) -> Result<ListDriveResponse> {
         require_admin(actor)?;
-        let scoped = self.in_subdomain(actor, req.subdomain_id.as_deref()).await?;
+        let scoped = self
+            .in_subdomain(actor, req.subdomain_id.as_deref())
+            .await?;
         let actor = &scoped;
         let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
         let filter = DriveFilter {

@@ -320,7 +320,11 @@ impl Services {
         }
         // With group information PDS serves at most 30 users a call; that is also the default.
         let default_limit = extra.group.then_some(i64::from(MAX_LIMIT_WITH_GROUPS));
-        let page = Page::parse(&actor.domain_id, req.limit.or(default_limit), req.marker.as_deref())?;
+        let page = Page::parse(
+            &actor.domain_id,
+            req.limit.or(default_limit),
+            req.marker.as_deref(),
+        )?;
         if extra.group && page.limit > MAX_LIMIT_WITH_GROUPS {
             return Err(Error::out_of_range("limit"));
         }
@@ -389,7 +393,9 @@ impl Services {
                 next_marker = match (users.last(), groups.last()) {
                     (Some(user), _) => encode_marker(&actor.domain_id, "mu", "", &user.user_id),
                     // This page is all groups; the users start on the next one.
-                    (None, Some(group)) => encode_marker(&actor.domain_id, "mg", "", &group.group_id),
+                    (None, Some(group)) => {
+                        encode_marker(&actor.domain_id, "mg", "", &group.group_id)
+                    }
                     (None, None) => String::new(),
                 };
             }

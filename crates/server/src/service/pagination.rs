@@ -93,7 +93,10 @@ mod tests {
             Some(("alice".into(), "u\n1".into()))
         );
         assert!(page.after_for("id").is_err());
-        assert!(Page::parse("other", Some(5), Some(&m)).is_err(), "domain-bound");
+        assert!(
+            Page::parse("other", Some(5), Some(&m)).is_err(),
+            "domain-bound"
+        );
     }
 
     #[test]

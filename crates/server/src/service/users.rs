@@ -128,7 +128,9 @@ pub(crate) fn new_user_row(domain_id: &str, user_id: String, creator: &str) -> U
 impl Services {
     pub async fn create_user(&self, actor: &Actor, req: CreateUserRequest) -> Result<User> {
         require_admin(actor)?;
-        let scoped = self.in_subdomain(actor, req.subdomain_id.as_deref()).await?;
+        let scoped = self
+            .in_subdomain(actor, req.subdomain_id.as_deref())
+            .await?;
         let actor = &scoped;
         validate::user_id(&req.user_id)?;
         let user_data = validate::profile(&validate::Profile {
@@ -312,7 +314,9 @@ impl Services {
         req: ListUserRequest,
     ) -> Result<ListUserResponse> {
         require_admin(actor)?;
-        let scoped = self.in_subdomain(actor, req.subdomain_id.as_deref()).await?;
+        let scoped = self
+            .in_subdomain(actor, req.subdomain_id.as_deref())
+            .await?;
         let actor = &scoped;
         let filter = UserFilter {
             status: req.status.map(|s| s.as_str().to_owned()),
@@ -332,7 +336,9 @@ impl Services {
         req: SearchUserRequest,
     ) -> Result<ListUserResponse> {
         require_admin(actor)?;
-        let scoped = self.in_subdomain(actor, req.subdomain_id.as_deref()).await?;
+        let scoped = self
+            .in_subdomain(actor, req.subdomain_id.as_deref())
+            .await?;
         let actor = &scoped;
         let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
         let filter = search_filter(&req)?;
@@ -349,7 +355,9 @@ impl Services {
         req: GeneralSearchUserRequest,
     ) -> Result<GeneralSearchUserResponse> {
         require_admin(actor)?;
-        let scoped = self.in_subdomain(actor, req.subdomain_id.as_deref()).await?;
+        let scoped = self
+            .in_subdomain(actor, req.subdomain_id.as_deref())
+            .await?;
         let actor = &scoped;
         let extra = extra_info(req.extra_return_info.as_deref())?;
         let search = req.search();
@@ -511,7 +519,12 @@ impl Services {
         };
         let rows = self.store.find_users(&actor.domain_id, &query).await?;
         Ok(finish_page(rows, page.limit, |last| {
-            encode_marker(&actor.domain_id, order.tag(), &sort_value(order, last), &last.user_id)
+            encode_marker(
+                &actor.domain_id,
+                order.tag(),
+                &sort_value(order, last),
+                &last.user_id,
+            )
         }))
     }
 

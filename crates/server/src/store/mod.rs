@@ -208,8 +208,11 @@ pub trait DomainStore: Send + Sync + 'static {
     async fn restore_domain(&self, domain: DomainRow) -> Result<()>;
 
     /// Changes a domain's settings; `None` if there is none.
-    async fn update_domain(&self, domain_id: &str, changes: DomainChanges)
-        -> Result<Option<DomainRow>>;
+    async fn update_domain(
+        &self,
+        domain_id: &str,
+        changes: DomainChanges,
+    ) -> Result<Option<DomainRow>>;
 
     /// Domains directly under `parent` (`""`: top-level ones), by `(domain_name, domain_id)`
     /// when a name prefix is given, else by `domain_id`, after the given key.

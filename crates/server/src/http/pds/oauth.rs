@@ -51,7 +51,9 @@ async fn token(State(app): State<AppState>, request: Request) -> Result<Json<Tok
         }
         "refresh_token" => {
             let refresh = required(form.refresh_token.as_deref(), "refresh_token")?;
-            app.services.refresh(host_domain.as_deref(), refresh).await?
+            app.services
+                .refresh(host_domain.as_deref(), refresh)
+                .await?
         }
         _ => return Err(Error::not_supported("grant_type").into()),
     };

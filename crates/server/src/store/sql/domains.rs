@@ -111,11 +111,7 @@ impl DomainStore for SqlStore {
         .await
     }
 
-    async fn update_domain(
-        &self,
-        domain_id: &str,
-        c: DomainChanges,
-    ) -> Result<Option<DomainRow>> {
+    async fn update_domain(&self, domain_id: &str, c: DomainChanges) -> Result<Option<DomainRow>> {
         let mut sets: Vec<(&str, Arg)> = Vec::new();
         if let Some(v) = &c.domain_name {
             sets.push(("domain_name", text(v)));
@@ -154,8 +150,7 @@ impl DomainStore for SqlStore {
         limit: u32,
     ) -> Result<Vec<DomainRow>> {
         let mut args = vec![text(parent)];
-        let mut sql =
-            format!("SELECT {DOMAIN_COLUMNS} FROM domains WHERE parent_domain_id = $1");
+        let mut sql = format!("SELECT {DOMAIN_COLUMNS} FROM domains WHERE parent_domain_id = $1");
         let order = match name_prefix {
             Some(prefix) => {
                 args.push(text(prefix));

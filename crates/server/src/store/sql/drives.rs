@@ -9,9 +9,7 @@ use super::{
     with_retries, Arg, BeginWrite, Db, QuotaRow, SqlStore, Stmt,
 };
 use crate::error::{Error, Resource, Result};
-use crate::store::drives::{
-    DriveChanges, DrivePage, DriveRow, DriveUsage,
-};
+use crate::store::drives::{DriveChanges, DrivePage, DriveRow, DriveUsage};
 use crate::store::user_query::escape_like;
 use crate::store::{normalize, DriveStore};
 

@@ -229,7 +229,9 @@ macro_rules! check_quotas {
             }
             if let (true, Some(size)) = (size_limited, total_size) {
                 if size < 0 {
-                    return Err(Error::QuotaExhausted("domain size (an unlimited drive)".into()));
+                    return Err(Error::QuotaExhausted(
+                        "domain size (an unlimited drive)".into(),
+                    ));
                 }
                 let (allocated,) =
                     fetch_optional!($conn, (i64,), family_allocated_stmt(&level, $drive_id))?
