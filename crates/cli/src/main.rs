@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use roster_api::domains::{CreateDomainRequest, DeleteDomainRequest, ListDomainRequest};
+use roster_api::Role;
 use roster_server::service::transfer::copy_domain;
+use roster_server::service::Actor;
 use roster_server::store::Migrations;
 use roster_server::{Application, Config};
 
@@ -41,6 +44,13 @@ enum Command {
         #[arg(long)]
         no_lock: bool,
     },
+    /// Manage domains (tenants) on the store directly, as the deployment's operator.
+    Domain {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        command: DomainCommand,
+    },
     /// Copy a whole domain (users, accounts, passwords) from one store to another, e.g.
     /// from the embedded SQLite file to PostgreSQL. The target must not have the domain yet.
     MigrateStore {
@@ -53,6 +63,38 @@ enum Command {
         /// The domain to copy.
         #[arg(long, default_value = "default")]
         domain: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DomainCommand {
+    /// Create a domain and its first superadmin. Its password comes from
+    /// `ROSTER_NEW_ADMIN_PASSWORD`, or is generated and printed once.
+    Create {
+        /// The domain's name.
+        #[arg(long)]
+        name: String,
+        /// Its id (the first label of its host name); generated when omitted.
+        #[arg(long)]
+        id: Option<String>,
+        /// Make it a subdomain of this top-level domain.
+        #[arg(long)]
+        parent: Option<String>,
+        /// The first superadmin's user id.
+        #[arg(long, default_value = "admin")]
+        admin_user_id: String,
+    },
+    /// List the top-level domains, or the subdomains of `--parent`.
+    List {
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// Delete a domain with everything in it.
+    Delete {
+        id: String,
+        /// Required: everything in the domain is deleted.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -119,6 +161,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Command::Domain { store, command } => domain_command(store.into_config(), command).await,
         Command::MigrateStore { from, to, domain } => {
             let source = roster_server::startup::open_store(&store_config(&from))
                 .await
@@ -138,4 +181,96 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Runs a `roster domain` command as the operator: a superadmin of the operator domain (the
+/// one named by `--domain-id`, created on first start), on the store directly.
+async fn domain_command(config: Config, command: DomainCommand) -> anyhow::Result<()> {
+    let (services, store) = roster_server::startup::open_services(&config).await?;
+    // On a new store, the operator domain comes first, as at the server's first start.
+    services
+        .bootstrap(
+            &config.domain_id,
+            config.admin_password.as_deref(),
+            &config.data_dir,
+        )
+        .await?;
+    let operator = Actor {
+        domain_id: config.domain_id.clone(),
+        user_id: "roster-cli".into(),
+        role: Role::Superadmin,
+    };
+    let acting = |parent: &Option<String>| Actor {
+        domain_id: parent.clone().unwrap_or_else(|| operator.domain_id.clone()),
+        ..operator.clone()
+    };
+    let outcome = match command {
+        DomainCommand::Create {
+            name,
+            id,
+            parent,
+            admin_user_id,
+        } => {
+            let request = CreateDomainRequest {
+                domain_name: name,
+                domain_id: id,
+                parent_domain_id: parent.clone(),
+                admin_user_id: Some(admin_user_id),
+                admin_password: std::env::var("ROSTER_NEW_ADMIN_PASSWORD")
+                    .ok()
+                    .filter(|p| !p.is_empty()),
+                ..CreateDomainRequest::default()
+            };
+            // A subdomain is created by its parent's superadmin.
+            let creator = if parent.is_some() {
+                acting(&parent)
+            } else {
+                operator.clone()
+            };
+            services
+                .create_domain(&creator, request)
+                .await
+                .map(|created| println!("{}", serde_json::json!(created)))
+        }
+        DomainCommand::List { parent } => {
+            let mut request = ListDomainRequest::default();
+            loop {
+                let page = match services
+                    .list_domains(&acting(&parent), request.clone())
+                    .await
+                {
+                    Ok(page) => page,
+                    Err(e) => break Err(e),
+                };
+                for domain in &page.items {
+                    println!(
+                        "{}\t{}\t{}",
+                        domain.domain_id, domain.domain_name, domain.parent_domain_id
+                    );
+                }
+                if page.next_marker.is_empty() {
+                    break Ok(());
+                }
+                request.marker = Some(page.next_marker);
+            }
+        }
+        DomainCommand::Delete { id, force } => {
+            let parent = services
+                .store
+                .domain(&id)
+                .await?
+                .map(|d| d.parent_domain_id);
+            let parent = parent.filter(|p| !p.is_empty());
+            let request = DeleteDomainRequest {
+                domain_id: id.clone(),
+                force: Some(force),
+            };
+            services
+                .delete_domain(&acting(&parent), request)
+                .await
+                .map(|()| println!("deleted domain {id}"))
+        }
+    };
+    store.close().await;
+    outcome.map_err(|e| anyhow::anyhow!("{e}"))
 }

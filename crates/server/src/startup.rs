@@ -36,18 +36,25 @@ pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
     }
 }
 
+/// Opens the store and builds the services over it, as the server and the admin commands
+/// of the CLI both need them.
+pub async fn open_services(config: &Config) -> anyhow::Result<(Services, Arc<SqlStore>)> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let store = Arc::new(open_store(config).await?);
+    let tokens = TokenKeys::load_or_create(store.as_ref()).await?;
+    let services = Services {
+        store: store.clone() as Arc<dyn Store>,
+        passwords: Passwords::new()?,
+        tokens: Arc::new(tokens),
+        token_settings: config.tokens,
+    };
+    Ok((services, store))
+}
+
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating {}", config.data_dir.display()))?;
-        let store = Arc::new(open_store(&config).await?);
-        let tokens = TokenKeys::load_or_create(store.as_ref()).await?;
-        let services = Services {
-            store: store.clone() as Arc<dyn Store>,
-            passwords: Passwords::new()?,
-            tokens: Arc::new(tokens),
-            token_settings: config.tokens,
-        };
+        let (services, store) = open_services(&config).await?;
         let bootstrap = services
             .bootstrap(
                 &config.domain_id,

@@ -3,6 +3,7 @@
 //! database created for this test alone (so tests run in parallel on either backend).
 
 use std::path::PathBuf;
+use std::process::Command;
 use std::sync::Arc;
 
 use reqwest::{Response, StatusCode};
@@ -196,6 +197,21 @@ impl TestApp {
         let token = self.login(identity, USER_PASSWORD).await;
         (user_id, token)
     }
+}
+
+/// The `roster` binary, set up to use this test's store.
+pub fn roster_command(store: &TestStore) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
+    command
+        .env("ROSTER_DATA_DIR", store.data_path())
+        .env("ROSTER_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("ROSTER_LOG", "info")
+        .env_remove("ROSTER_DATABASE_URL")
+        .env_remove("ROSTER_LOG_FORMAT");
+    if let Some(url) = &store.database_url {
+        command.env("ROSTER_DATABASE_URL", url);
+    }
+    command
 }
 
 /// Status and JSON body of a response (`Value::Null` when the body is empty).

@@ -3,12 +3,12 @@
 //! between stores with `roster migrate-store`.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{read, TestStore, ADMIN_PASSWORD, USER_PASSWORD};
+use crate::helpers::{read, roster_command, TestStore, ADMIN_PASSWORD, USER_PASSWORD};
 
 /// A `roster serve` process; killed when dropped.
 struct ServerProcess {
@@ -22,20 +22,6 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn roster_command(store: &TestStore) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
-    command
-        .env("ROSTER_DATA_DIR", store.data_path())
-        .env("ROSTER_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("ROSTER_LOG", "info")
-        .env_remove("ROSTER_DATABASE_URL")
-        .env_remove("ROSTER_LOG_FORMAT");
-    if let Some(url) = &store.database_url {
-        command.env("ROSTER_DATABASE_URL", url);
-    }
-    command
 }
 
 /// Starts `roster serve` on a free port and waits until it listens.
