@@ -4,6 +4,8 @@
 //! The PDS dialect (`/v2/...`) is snake_case JSON. Every request struct ignores unknown fields
 //! (vendor SDKs send more than we read) and every optional field accepts `null`.
 
+pub mod access_keys;
+pub mod accounts;
 pub mod domains;
 pub mod drives;
 pub mod error;

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use roster_api::access_keys::{
+    AccessKeyStatus, CreateAccessKeyRequest, ListAccessKeyRequest, UpdateAccessKeyRequest,
+};
 use roster_api::domains::{CreateDomainRequest, DeleteDomainRequest, ListDomainRequest};
 use roster_api::Role;
 use roster_server::service::transfer::copy_domain;
@@ -51,6 +54,13 @@ enum Command {
         #[command(subcommand)]
         command: DomainCommand,
     },
+    /// Manage access keys on the store directly, as the domain's superadmin.
+    AccessKey {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        command: AccessKeyCommand,
+    },
     /// Copy a whole domain (users, accounts, passwords) from one store to another, e.g.
     /// from the embedded SQLite file to PostgreSQL. The target must not have the domain yet.
     MigrateStore {
@@ -96,6 +106,27 @@ enum DomainCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum AccessKeyCommand {
+    /// Issue a key pair for a user of `--domain-id`; prints it as JSON, secret included (the
+    /// only time it is shown).
+    Create {
+        /// The user whose rights the key carries.
+        #[arg(long, default_value = "admin")]
+        user: String,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// List the domain's keys (without secrets), one JSON document a line.
+    List,
+    /// Disable a key: requests signed with it are refused.
+    Disable { access_key_id: String },
+    /// Enable a disabled key again.
+    Enable { access_key_id: String },
+    /// Delete a key.
+    Delete { access_key_id: String },
 }
 
 #[derive(Args)]
@@ -162,6 +193,9 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Domain { store, command } => domain_command(store.into_config(), command).await,
+        Command::AccessKey { store, command } => {
+            access_key_command(store.into_config(), command).await
+        }
         Command::MigrateStore { from, to, domain } => {
             let source = roster_server::startup::open_store(&store_config(&from))
                 .await
@@ -183,11 +217,15 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-/// Runs a `roster domain` command as the operator: a superadmin of the operator domain (the
-/// one named by `--domain-id`, created on first start), on the store directly.
-async fn domain_command(config: Config, command: DomainCommand) -> anyhow::Result<()> {
-    let (services, store) = roster_server::startup::open_services(&config).await?;
-    // On a new store, the operator domain comes first, as at the server's first start.
+/// The services over the configured store, bootstrapped as at the server's first start, so
+/// that admin commands work on a new store too.
+async fn bootstrapped_services(
+    config: &Config,
+) -> anyhow::Result<(
+    roster_server::service::Services,
+    std::sync::Arc<roster_server::store::SqlStore>,
+)> {
+    let (services, store) = roster_server::startup::open_services(config).await?;
     services
         .bootstrap(
             &config.domain_id,
@@ -195,6 +233,13 @@ async fn domain_command(config: Config, command: DomainCommand) -> anyhow::Resul
             &config.data_dir,
         )
         .await?;
+    Ok((services, store))
+}
+
+/// Runs a `roster domain` command as the operator: a superadmin of the operator domain (the
+/// one named by `--domain-id`, created on first start), on the store directly.
+async fn domain_command(config: Config, command: DomainCommand) -> anyhow::Result<()> {
+    let (services, store) = bootstrapped_services(&config).await?;
     let operator = Actor {
         domain_id: config.domain_id.clone(),
         user_id: "roster-cli".into(),
@@ -270,6 +315,69 @@ async fn domain_command(config: Config, command: DomainCommand) -> anyhow::Resul
                 .await
                 .map(|()| println!("deleted domain {id}"))
         }
+    };
+    store.close().await;
+    outcome.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Runs a `roster access-key` command as a superadmin of `--domain-id`, on the store directly.
+async fn access_key_command(config: Config, command: AccessKeyCommand) -> anyhow::Result<()> {
+    let (services, store) = bootstrapped_services(&config).await?;
+    let superadmin = Actor {
+        domain_id: config.domain_id.clone(),
+        user_id: "roster-cli".into(),
+        role: Role::Superadmin,
+    };
+    let status = |access_key_id: String, status: AccessKeyStatus| UpdateAccessKeyRequest {
+        access_key_id,
+        status,
+    };
+    let outcome = match command {
+        AccessKeyCommand::Create { user, description } => services
+            .create_access_key(
+                &superadmin,
+                CreateAccessKeyRequest {
+                    user_id: Some(user),
+                    description,
+                },
+            )
+            .await
+            .map(|key| println!("{}", serde_json::json!(key))),
+        AccessKeyCommand::List => {
+            let mut request = ListAccessKeyRequest::default();
+            loop {
+                match services
+                    .list_access_keys(&superadmin, request.clone())
+                    .await
+                {
+                    Ok(page) => {
+                        for key in &page.items {
+                            println!("{}", serde_json::json!(key));
+                        }
+                        if page.next_marker.is_empty() {
+                            break Ok(());
+                        }
+                        request.marker = Some(page.next_marker);
+                    }
+                    Err(e) => break Err(e),
+                }
+            }
+        }
+        AccessKeyCommand::Disable { access_key_id } => services
+            .update_access_key(
+                &superadmin,
+                status(access_key_id, AccessKeyStatus::Disabled),
+            )
+            .await
+            .map(|key| println!("{}", serde_json::json!(key))),
+        AccessKeyCommand::Enable { access_key_id } => services
+            .update_access_key(&superadmin, status(access_key_id, AccessKeyStatus::Enabled))
+            .await
+            .map(|key| println!("{}", serde_json::json!(key))),
+        AccessKeyCommand::Delete { access_key_id } => services
+            .delete_access_key(&superadmin, &access_key_id)
+            .await
+            .map(|()| println!("deleted access key {access_key_id}")),
     };
     store.close().await;
     outcome.map_err(|e| anyhow::anyhow!("{e}"))

@@ -13,6 +13,7 @@ pub enum Resource {
     Membership,
     Drive,
     Assignment,
+    AccessKey,
     /// An HTTP route: unknown path or method.
     Route,
 }
@@ -27,6 +28,7 @@ impl Resource {
             Resource::Membership => "Membership",
             Resource::Drive => "Drive",
             Resource::Assignment => "Assignment",
+            Resource::AccessKey => "AccessKey",
             Resource::Route => "Route",
         }
     }
@@ -44,6 +46,8 @@ pub enum ParamProblem {
     WrongFormat,
     /// Too long, too large, or outside its allowed range.
     OutOfRange,
+    /// Does not match what it must (a current password).
+    NotMatch,
     /// Understood, but Roster does not (yet) support it.
     NotSupported,
 }
@@ -57,6 +61,14 @@ pub enum AuthProblem {
     InvalidCredentials,
     /// Refresh token unknown, already used, or expired.
     RefreshTokenInvalid,
+    /// A signed request names no enabled access key (of this domain, of an enabled user).
+    AccessKeyInvalid,
+    /// The request's signature is not the one its access key makes.
+    SignatureMismatch,
+    /// The signed request's time is too far from the server's.
+    RequestExpired,
+    /// The signature nonce was used already.
+    NonceUsed,
 }
 
 #[derive(Debug, thiserror::Error)]

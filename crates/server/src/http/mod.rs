@@ -86,6 +86,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(pds::not_found)
         .method_not_allowed_fallback(pds::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            pds::auth::signed_requests,
+        ))
         .layer(middleware::from_fn(request_context))
         .with_state(state)
 }

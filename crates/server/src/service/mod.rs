@@ -1,6 +1,8 @@
 //! The core: one module per concept. Each function takes the calling `Actor`, checks
 //! permissions and invariants, and calls the store. Dialects only translate to and from here.
 
+pub mod access_keys;
+pub mod accounts;
 pub mod bootstrap;
 pub mod domains;
 pub mod drives;

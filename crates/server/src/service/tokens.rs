@@ -216,7 +216,7 @@ impl Services {
     }
 
     /// A fresh access token and refresh token for an enabled user.
-    async fn issue_tokens(&self, domain_id: &str, user_id: &str) -> Result<Token> {
+    pub(crate) async fn issue_tokens(&self, domain_id: &str, user_id: &str) -> Result<Token> {
         let user = self
             .store
             .user(domain_id, user_id)

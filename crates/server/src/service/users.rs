@@ -60,7 +60,7 @@ pub fn to_api(row: UserRow) -> User {
     }
 }
 
-fn account_to_api(row: AccountRow) -> AccountLinkInfo {
+pub(crate) fn account_to_api(row: AccountRow) -> AccountLinkInfo {
     AccountLinkInfo {
         authentication_type: row.authentication_type,
         identity: row.identity,

@@ -3,6 +3,7 @@
 //!
 //! Rows here are already valid: the service layer validates before it calls a store.
 
+pub mod access_keys;
 pub mod drives;
 pub mod groups;
 mod sql;
@@ -11,6 +12,7 @@ mod user_query;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub use access_keys::KeyStore;
 pub use drives::DriveStore;
 pub use groups::GroupStore;
 pub use sql::{Migrations, SqlStore};
@@ -186,9 +188,12 @@ pub struct UserChanges {
 
 /// The storage port: one trait per aggregate, and `Store`, all of them. Implementations keep
 /// each method atomic: a method does all it says or nothing.
-pub trait Store: DomainStore + TokenStore + UserStore + GroupStore + DriveStore {}
+pub trait Store: DomainStore + TokenStore + UserStore + GroupStore + DriveStore + KeyStore {}
 
-impl<T: DomainStore + TokenStore + UserStore + GroupStore + DriveStore> Store for T {}
+impl<T> Store for T where
+    T: DomainStore + TokenStore + UserStore + GroupStore + DriveStore + KeyStore
+{
+}
 
 /// Domains (tenants).
 #[async_trait]
@@ -289,4 +294,19 @@ pub trait UserStore: Send + Sync + 'static {
 
     /// Writes users copied from another store, all or none.
     async fn restore_users(&self, users: Vec<NewUser>) -> Result<()>;
+
+    /// Links an account to its user: `AlreadyExists(Account)` if the identity of that type is
+    /// taken in the domain, `NotFound(User)` if the user is gone.
+    async fn link_account(&self, account: AccountRow) -> Result<()>;
+
+    /// Unlinks an account from a user; `false` if that user has no such account.
+    async fn unlink_account(&self, account: &AccountRow) -> Result<bool>;
+
+    /// The account of this type and identity in the domain.
+    async fn account(
+        &self,
+        domain_id: &str,
+        authentication_type: &str,
+        identity: &str,
+    ) -> Result<Option<AccountRow>>;
 }

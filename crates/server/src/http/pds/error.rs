@@ -62,6 +62,10 @@ fn describe(e: &Error) -> (StatusCode, String, String) {
                     "InvalidParameterOutOfRange",
                     format!("The input parameter {name} doesn't match the limitation."),
                 ),
+                ParamProblem::NotMatch => (
+                    "InvalidParameterNotMatch",
+                    format!("The input parameter {name} doesn't match."),
+                ),
                 ParamProblem::NotSupported => (
                     "InvalidParameterNotSupported",
                     format!("The input parameter {name} is not supported."),
@@ -87,6 +91,21 @@ fn describe(e: &Error) -> (StatusCode, String, String) {
                     "RefreshTokenInvalid",
                     "The refresh token is invalid, used or expired.",
                 ),
+                AuthProblem::AccessKeyInvalid => (
+                    "InvalidAccessKeyId.NotFound",
+                    "The access key does not exist or is disabled.",
+                ),
+                AuthProblem::SignatureMismatch => (
+                    "SignatureDoesNotMatch",
+                    "The request signature does not match.",
+                ),
+                AuthProblem::RequestExpired => (
+                    "InvalidTimeStamp.Expired",
+                    "The request time is more than 15 minutes from the server's.",
+                ),
+                AuthProblem::NonceUsed => {
+                    ("SignatureNonceUsed", "The signature nonce has been used.")
+                }
             };
             (StatusCode::UNAUTHORIZED, code.into(), message.into())
         }

@@ -78,6 +78,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = PdsError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PdsError> {
+        if let Some(super::auth::SignedActor(actor)) = parts.extensions.get() {
+            return Ok(Caller(actor.clone()));
+        }
         let token = bearer_token(parts).ok_or(PdsError(Error::Unauthorized(
             AuthProblem::AccessTokenInvalid,
         )))?;

@@ -1,11 +1,15 @@
 //! The PDS dialect: `POST /v2/<area>/<verb>`, snake_case JSON, `{code, message}` errors.
 
+mod access_keys;
+mod accounts;
+pub mod auth;
 mod domains;
 mod drives;
 mod error;
 mod extract;
 mod groups;
 mod oauth;
+pub mod signature;
 mod users;
 
 use axum::http::Uri;
@@ -24,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .merge(groups::router())
         .merge(drives::router())
         .merge(domains::router())
+        .merge(access_keys::router())
+        .merge(accounts::router())
 }
 
 /// Unknown paths and wrong methods: a JSON 404, as the PDS gateway answers them.
@@ -40,5 +46,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api.merge(groups::Api::openapi());
     api.merge(drives::Api::openapi());
     api.merge(domains::Api::openapi());
+    api.merge(access_keys::Api::openapi());
+    api.merge(accounts::Api::openapi());
     api
 }

@@ -461,6 +461,7 @@ fn unique_as(resource: Resource) -> impl FnOnce(sqlx::Error) -> Error {
     }
 }
 
+mod access_keys;
 mod domains;
 mod drives;
 mod groups;

@@ -413,4 +413,56 @@ impl UserStore for SqlStore {
         })
         .await
     }
+
+    async fn link_account(&self, account: AccountRow) -> Result<()> {
+        with_retries(|| async {
+            let stmt = insert_account_stmt(&account);
+            on_writer!(self, |pool| execute!(pool, stmt)).map_err(|e| match &e {
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                    Error::NotFound(Resource::User)
+                }
+                _ => unique_as(Resource::Account)(e),
+            })?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn unlink_account(&self, a: &AccountRow) -> Result<bool> {
+        with_retries(|| async {
+            let stmt = Stmt::new(
+                "DELETE FROM accounts WHERE domain_id = $1 AND authentication_type = $2 \
+                 AND identity = $3 AND user_id = $4",
+                vec![
+                    Arg::Text(a.domain_id.clone()),
+                    Arg::Text(a.authentication_type.clone()),
+                    Arg::Text(a.identity.clone()),
+                    Arg::Text(a.user_id.clone()),
+                ],
+            );
+            Ok(on_writer!(self, |pool| execute!(pool, stmt))? > 0)
+        })
+        .await
+    }
+
+    async fn account(
+        &self,
+        domain_id: &str,
+        authentication_type: &str,
+        identity: &str,
+    ) -> Result<Option<AccountRow>> {
+        let stmt = Stmt::new(
+            "SELECT domain_id, authentication_type, identity, user_id, display_name, extra, \
+             status, created_at, last_login_time FROM accounts \
+             WHERE domain_id = $1 AND authentication_type = $2 AND identity = $3",
+            vec![
+                Arg::Text(domain_id.to_owned()),
+                Arg::Text(authentication_type.to_owned()),
+                Arg::Text(identity.to_owned()),
+            ],
+        );
+        Ok(on_reader!(self, |pool| fetch_optional!(
+            pool, AccountRow, stmt
+        ))?)
+    }
 }

@@ -1,0 +1,49 @@
+//! `/v2/account/*`: logon accounts linked to users, and passwords.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::users::{AccountLinkInfo, AuthenticationType};
+
+/// `/v2/account/link` and `/v2/account/unlink` (admin).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LinkAccountRequest {
+    #[serde(rename = "type")]
+    pub kind: AuthenticationType,
+    pub identity: String,
+    pub user_id: String,
+    /// For `mobile`: the country code, default `86`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<String>,
+}
+
+/// `/v2/account/get_link_info` and `/v2/account/get_access_token_by_link_info` (admin).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LinkInfoRequest {
+    #[serde(rename = "type")]
+    pub kind: AuthenticationType,
+    pub identity: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<String>,
+}
+
+/// `/v2/account/get_link_info_by_user_id` (admin, or the user itself).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct LinkInfoByUserIdRequest {
+    pub user_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LinkInfoListResponse {
+    pub items: Vec<AccountLinkInfo>,
+}
+
+/// `/v2/account/change_password`: a user changes its own password with its current one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    /// Required when the user has a password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_password: Option<String>,
+    /// 8..256 characters.
+    pub new_password: String,
+}

@@ -1,0 +1,154 @@
+//! `/v2/account/*`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use roster_api::accounts::{
+    ChangePasswordRequest, LinkAccountRequest, LinkInfoByUserIdRequest, LinkInfoListResponse,
+    LinkInfoRequest,
+};
+use roster_api::{AccountLinkInfo, ErrorBody, Token};
+use utoipa::OpenApi;
+
+use super::extract::{Caller, PdsJson};
+use super::PdsError;
+use crate::http::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        link_account,
+        unlink_account,
+        get_link_info,
+        get_link_info_by_user_id,
+        get_access_token_by_link_info,
+        change_password
+    ),
+    components(schemas(
+        LinkAccountRequest,
+        LinkInfoRequest,
+        LinkInfoByUserIdRequest,
+        LinkInfoListResponse,
+        ChangePasswordRequest,
+        AccountLinkInfo,
+        ErrorBody
+    ))
+)]
+pub struct Api;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v2/account/link", post(link_account))
+        .route("/v2/account/unlink", post(unlink_account))
+        .route("/v2/account/get_link_info", post(get_link_info))
+        .route(
+            "/v2/account/get_link_info_by_user_id",
+            post(get_link_info_by_user_id),
+        )
+        .route(
+            "/v2/account/get_access_token_by_link_info",
+            post(get_access_token_by_link_info),
+        )
+        .route("/v2/account/change_password", post(change_password))
+}
+
+type Answer<T> = Result<Json<T>, PdsError>;
+
+/// Link a logon account to a user (admin); answers a token for that user, as PDS does.
+#[utoipa::path(post, path = "/v2/account/link", tag = "account", security(("bearer" = [])),
+    request_body = LinkAccountRequest,
+    responses(
+        (status = 200, description = "Linked", body = Token),
+        (status = "4XX", description = "Refused; AlreadyExist.Account if taken", body = ErrorBody),
+    ))]
+async fn link_account(
+    State(app): State<AppState>,
+    Caller(actor): Caller,
+    PdsJson(req): PdsJson<LinkAccountRequest>,
+) -> Answer<Token> {
+    Ok(Json(app.services.link_account(&actor, req).await?))
+}
+
+/// Unlink a logon account from its user (admin).
+#[utoipa::path(post, path = "/v2/account/unlink", tag = "account", security(("bearer" = [])),
+    request_body = LinkAccountRequest,
+    responses(
+        (status = 204, description = "Unlinked"),
+        (status = "4XX", description = "Refused", body = ErrorBody),
+    ))]
+async fn unlink_account(
+    State(app): State<AppState>,
+    Caller(actor): Caller,
+    PdsJson(req): PdsJson<LinkAccountRequest>,
+) -> Result<StatusCode, PdsError> {
+    app.services.unlink_account(&actor, req).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The account of a type and identity (admin).
+#[utoipa::path(post, path = "/v2/account/get_link_info", tag = "account", security(("bearer" = [])),
+    request_body = LinkInfoRequest,
+    responses(
+        (status = 200, description = "The account", body = AccountLinkInfo),
+        (status = "4XX", description = "Refused", body = ErrorBody),
+    ))]
+async fn get_link_info(
+    State(app): State<AppState>,
+    Caller(actor): Caller,
+    PdsJson(req): PdsJson<LinkInfoRequest>,
+) -> Answer<AccountLinkInfo> {
+    Ok(Json(app.services.link_info(&actor, &req).await?))
+}
+
+/// A user's accounts (admin, or the user itself).
+#[utoipa::path(post, path = "/v2/account/get_link_info_by_user_id", tag = "account",
+    security(("bearer" = [])),
+    request_body = LinkInfoByUserIdRequest,
+    responses(
+        (status = 200, description = "Its accounts", body = LinkInfoListResponse),
+        (status = "4XX", description = "Refused", body = ErrorBody),
+    ))]
+async fn get_link_info_by_user_id(
+    State(app): State<AppState>,
+    Caller(actor): Caller,
+    PdsJson(req): PdsJson<LinkInfoByUserIdRequest>,
+) -> Answer<LinkInfoListResponse> {
+    let items = app.services.link_info_of_user(&actor, &req.user_id).await?;
+    Ok(Json(LinkInfoListResponse { items }))
+}
+
+/// A token for the user of an account (admin).
+#[utoipa::path(post, path = "/v2/account/get_access_token_by_link_info", tag = "account",
+    security(("bearer" = [])),
+    request_body = LinkInfoRequest,
+    responses(
+        (status = 200, description = "Tokens for that user", body = Token),
+        (status = "4XX", description = "Refused", body = ErrorBody),
+    ))]
+async fn get_access_token_by_link_info(
+    State(app): State<AppState>,
+    Caller(actor): Caller,
+    PdsJson(req): PdsJson<LinkInfoRequest>,
+) -> Answer<Token> {
+    Ok(Json(
+        app.services.access_token_by_link_info(&actor, &req).await?,
+    ))
+}
+
+/// Change your own password, giving the current one.
+#[utoipa::path(post, path = "/v2/account/change_password", tag = "account",
+    security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = "4XX", description = "Refused; InvalidParameterNotMatch for a wrong current password", body = ErrorBody),
+    ))]
+async fn change_password(
+    State(app): State<AppState>,
+    Caller(actor): Caller,
+    PdsJson(req): PdsJson<ChangePasswordRequest>,
+) -> Result<StatusCode, PdsError> {
+    app.services.change_password(&actor, req).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,208 @@
+//! Access keys: admins issue key pairs bound to a user; requests signed with one act as that
+//! user. The secret is answered once, at creation.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use roster_api::access_keys::{
+    AccessKey, CreateAccessKeyRequest, CreateAccessKeyResponse, ListAccessKeyRequest,
+    ListAccessKeyResponse, UpdateAccessKeyRequest,
+};
+use roster_api::{Role, UserStatus};
+
+use super::pagination::{encode_marker, finish_page, Page};
+use super::{now_ms, random_hex, validate, Actor, Services};
+use crate::error::{AuthProblem, Error, Resource, Result};
+use crate::store::access_keys::AccessKeyRow;
+
+/// How far a signed request's `date` may be from the server's clock, and so how long its
+/// nonce is remembered.
+pub const MAX_CLOCK_SKEW_MS: i64 = 15 * 60 * 1000;
+
+fn to_api(row: AccessKeyRow) -> AccessKey {
+    AccessKey {
+        access_key_id: row.access_key_id,
+        domain_id: row.domain_id,
+        user_id: row.user_id,
+        status: row.status,
+        description: row.description,
+        creator: row.creator,
+        created_at: row.created_at,
+    }
+}
+
+fn require_admin(actor: &Actor) -> Result<()> {
+    if actor.is_admin() {
+        Ok(())
+    } else {
+        Err(Error::forbidden("admin permission required"))
+    }
+}
+
+fn key_id_param(id: &str) -> Result<()> {
+    validate::required("access_key_id", id, validate::MAX_ID)
+}
+
+impl Services {
+    /// Issues a key pair for a user of the caller's domain (default: the caller). Keys of a
+    /// superadmin are issued by superadmins only.
+    pub async fn create_access_key(
+        &self,
+        actor: &Actor,
+        req: CreateAccessKeyRequest,
+    ) -> Result<CreateAccessKeyResponse> {
+        require_admin(actor)?;
+        let user_id = req.user_id.unwrap_or_else(|| actor.user_id.clone());
+        validate::required("user_id", &user_id, validate::MAX_USER_ID)?;
+        validate::optional(
+            "description",
+            req.description.as_deref(),
+            validate::MAX_DESCRIPTION,
+        )?;
+        let user = self
+            .store
+            .user(&actor.domain_id, &user_id)
+            .await?
+            .ok_or(Error::NotFound(Resource::User))?;
+        let role = Role::parse(&user.role).unwrap_or(Role::User);
+        let owner = Actor {
+            domain_id: actor.domain_id.clone(),
+            user_id: user_id.clone(),
+            role,
+        };
+        if owner.is_superadmin() && !actor.is_superadmin() {
+            return Err(Error::forbidden(
+                "only a superadmin issues a superadmin's keys",
+            ));
+        }
+        let secret: [u8; 24] = rand::random();
+        let row = AccessKeyRow {
+            access_key_id: format!("RK{}", random_hex(11).to_uppercase()),
+            domain_id: actor.domain_id.clone(),
+            user_id,
+            secret: URL_SAFE_NO_PAD.encode(secret),
+            status: "enabled".into(),
+            description: req.description.unwrap_or_default(),
+            creator: actor.user_id.clone(),
+            created_at: now_ms(),
+        };
+        self.store.create_access_key(row.clone()).await?;
+        let access_key_secret = row.secret.clone();
+        Ok(CreateAccessKeyResponse {
+            key: to_api(row),
+            access_key_secret,
+        })
+    }
+
+    pub async fn get_access_key(&self, actor: &Actor, id: &str) -> Result<AccessKey> {
+        require_admin(actor)?;
+        key_id_param(id)?;
+        match self.store.access_key(id).await? {
+            Some(key) if key.domain_id == actor.domain_id => Ok(to_api(key)),
+            _ => Err(Error::NotFound(Resource::AccessKey)),
+        }
+    }
+
+    pub async fn list_access_keys(
+        &self,
+        actor: &Actor,
+        req: ListAccessKeyRequest,
+    ) -> Result<ListAccessKeyResponse> {
+        require_admin(actor)?;
+        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
+        let user = req.user_id.filter(|u| !u.is_empty());
+        let after = page.after_for("ak")?.map(|(_, id)| id);
+        let rows = self
+            .store
+            .access_keys(
+                &actor.domain_id,
+                user.as_deref(),
+                after.as_deref(),
+                page.limit + 1,
+            )
+            .await?;
+        let (rows, next_marker) = finish_page(rows, page.limit, |k| {
+            encode_marker(&actor.domain_id, "ak", "", &k.access_key_id)
+        });
+        Ok(ListAccessKeyResponse {
+            items: rows.into_iter().map(to_api).collect(),
+            next_marker,
+        })
+    }
+
+    pub async fn update_access_key(
+        &self,
+        actor: &Actor,
+        req: UpdateAccessKeyRequest,
+    ) -> Result<AccessKey> {
+        require_admin(actor)?;
+        key_id_param(&req.access_key_id)?;
+        self.store
+            .set_access_key_status(&actor.domain_id, &req.access_key_id, req.status.as_str())
+            .await?
+            .map(to_api)
+            .ok_or(Error::NotFound(Resource::AccessKey))
+    }
+
+    pub async fn delete_access_key(&self, actor: &Actor, id: &str) -> Result<()> {
+        require_admin(actor)?;
+        key_id_param(id)?;
+        if self.store.delete_access_key(&actor.domain_id, id).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound(Resource::AccessKey))
+        }
+    }
+
+    /// The enabled key a signed request names, with the actor it signs for (its enabled
+    /// user), if it is of the domain the request names (when it names one). The caller checks
+    /// the signature with the returned secret.
+    pub async fn access_key_signer(
+        &self,
+        host_domain: Option<&str>,
+        access_key_id: &str,
+    ) -> Result<(Actor, String)> {
+        let unknown = || Error::Unauthorized(AuthProblem::AccessKeyInvalid);
+        let key = self
+            .store
+            .access_key(access_key_id)
+            .await?
+            .filter(|k| k.status == "enabled")
+            .ok_or_else(unknown)?;
+        if host_domain.is_some_and(|d| d != key.domain_id) {
+            return Err(unknown());
+        }
+        let user = self
+            .store
+            .user(&key.domain_id, &key.user_id)
+            .await?
+            .filter(|u| u.status == UserStatus::Enabled.as_str())
+            .ok_or_else(unknown)?;
+        let actor = Actor {
+            domain_id: user.domain_id,
+            user_id: user.user_id,
+            role: Role::parse(&user.role).unwrap_or(Role::User),
+        };
+        Ok((actor, key.secret))
+    }
+
+    /// Accepts a signed request's time and nonce once: the time within the allowed skew of
+    /// now, the nonce never seen within that window.
+    pub async fn accept_signature_freshness(&self, signed_at_ms: i64, nonce: &str) -> Result<()> {
+        let now = now_ms();
+        if (now - signed_at_ms).abs() > MAX_CLOCK_SKEW_MS {
+            return Err(Error::Unauthorized(AuthProblem::RequestExpired));
+        }
+        if nonce.is_empty() || nonce.len() > 128 {
+            return Err(Error::Unauthorized(AuthProblem::NonceUsed));
+        }
+        let fresh = self
+            .store
+            .use_nonce(nonce, signed_at_ms + 2 * MAX_CLOCK_SKEW_MS, now)
+            .await?;
+        if fresh {
+            Ok(())
+        } else {
+            Err(Error::Unauthorized(AuthProblem::NonceUsed))
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Logon accounts and passwords: admins link and unlink accounts and look them up; a user
+//! changes its own password with its current one.
+
+use roster_api::accounts::{ChangePasswordRequest, LinkAccountRequest, LinkInfoRequest};
+use roster_api::{AccountLinkInfo, AuthenticationType, Role, Token};
+
+use super::users::account_to_api;
+use super::{now_ms, validate, Actor, Services};
+use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::store::{AccountRow, UserChanges};
+
+fn require_admin(actor: &Actor) -> Result<()> {
+    if actor.is_admin() {
+        Ok(())
+    } else {
+        Err(Error::forbidden("admin permission required"))
+    }
+}
+
+/// Checks an identity for its account type; answers the `extra` to store (`86` by default
+/// for mobile numbers).
+fn checked_identity(
+    kind: AuthenticationType,
+    identity: &str,
+    extra: Option<&str>,
+) -> Result<String> {
+    validate::required("identity", identity, validate::MAX_IDENTITY)?;
+    validate::optional("extra", extra, validate::MAX_PHONE)?;
+    let format = match kind {
+        AuthenticationType::Email => validate::email(Some(identity)),
+        AuthenticationType::Mobile => validate::phone(Some(identity)),
+        AuthenticationType::Ldap | AuthenticationType::Custom => Ok(()),
+    };
+    format.map_err(|_| Error::param(ParamProblem::WrongFormat, "identity"))?;
+    Ok(match (kind, extra) {
+        (_, Some(extra)) if !extra.is_empty() => extra.to_owned(),
+        (AuthenticationType::Mobile, _) => "86".into(),
+        _ => String::new(),
+    })
+}
+
+impl Services {
+    /// Links an account to a user and answers a token for that user, as PDS does.
+    pub async fn link_account(&self, actor: &Actor, req: LinkAccountRequest) -> Result<Token> {
+        require_admin(actor)?;
+        validate::required("user_id", &req.user_id, validate::MAX_USER_ID)?;
+        let extra = checked_identity(req.kind, &req.identity, req.extra.as_deref())?;
+        self.require_reach_user(actor, &req.user_id).await?;
+        let account = AccountRow {
+            domain_id: actor.domain_id.clone(),
+            authentication_type: req.kind.as_str().into(),
+            identity: req.identity.clone(),
+            user_id: req.user_id.clone(),
+            display_name: req.identity,
+            extra,
+            status: "normal".into(),
+            created_at: now_ms(),
+            last_login_time: 0,
+        };
+        self.store.link_account(account).await?;
+        self.issue_tokens(&actor.domain_id, &req.user_id).await
+    }
+
+    pub async fn unlink_account(&self, actor: &Actor, req: LinkAccountRequest) -> Result<()> {
+        require_admin(actor)?;
+        validate::required("user_id", &req.user_id, validate::MAX_USER_ID)?;
+        validate::required("identity", &req.identity, validate::MAX_IDENTITY)?;
+        let account = AccountRow {
+            domain_id: actor.domain_id.clone(),
+            authentication_type: req.kind.as_str().into(),
+            identity: req.identity,
+            user_id: req.user_id,
+            display_name: String::new(),
+            extra: String::new(),
+            status: String::new(),
+            created_at: 0,
+            last_login_time: 0,
+        };
+        if self.store.unlink_account(&account).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound(Resource::Account))
+        }
+    }
+
+    pub async fn link_info(&self, actor: &Actor, req: &LinkInfoRequest) -> Result<AccountLinkInfo> {
+        require_admin(actor)?;
+        validate::required("identity", &req.identity, validate::MAX_IDENTITY)?;
+        self.store
+            .account(&actor.domain_id, req.kind.as_str(), &req.identity)
+            .await?
+            .map(account_to_api)
+            .ok_or(Error::NotFound(Resource::Account))
+    }
+
+    /// A user's accounts: its own to anyone, anybody's to admins.
+    pub async fn link_info_of_user(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+    ) -> Result<Vec<AccountLinkInfo>> {
+        validate::required("user_id", user_id, validate::MAX_USER_ID)?;
+        if user_id != actor.user_id {
+            require_admin(actor)?;
+        }
+        self.store
+            .user(&actor.domain_id, user_id)
+            .await?
+            .ok_or(Error::NotFound(Resource::User))?;
+        let accounts = self
+            .store
+            .accounts_of(&actor.domain_id, &[user_id.to_owned()])
+            .await?;
+        Ok(accounts.into_iter().map(account_to_api).collect())
+    }
+
+    /// A token for the user of an account (admin; a superadmin's only to a superadmin).
+    pub async fn access_token_by_link_info(
+        &self,
+        actor: &Actor,
+        req: &LinkInfoRequest,
+    ) -> Result<Token> {
+        let account = self.link_info(actor, req).await?;
+        self.require_reach_user(actor, &account.user_id).await?;
+        self.issue_tokens(&actor.domain_id, &account.user_id).await
+    }
+
+    /// Refuses an admin acting on a superadmin; `NotFound(User)` for no such user.
+    async fn require_reach_user(&self, actor: &Actor, user_id: &str) -> Result<()> {
+        let user = self
+            .store
+            .user(&actor.domain_id, user_id)
+            .await?
+            .ok_or(Error::NotFound(Resource::User))?;
+        let target_is_super = matches!(
+            Role::parse(&user.role),
+            Some(Role::Superadmin | Role::SubdomainSuperAdmin)
+        );
+        if target_is_super && !actor.is_superadmin() && user_id != actor.user_id {
+            return Err(Error::forbidden("only a superadmin acts for a superadmin"));
+        }
+        Ok(())
+    }
+
+    /// The caller changes its own password, proving the current one. Refused when an admin
+    /// set `deny_change_password_by_self`; clears `need_change_password_next_login`.
+    pub async fn change_password(&self, actor: &Actor, req: ChangePasswordRequest) -> Result<()> {
+        validate::password(&req.new_password).map_err(|_| Error::out_of_range("new_password"))?;
+        let user = self
+            .store
+            .user(&actor.domain_id, &actor.user_id)
+            .await?
+            .ok_or(Error::NotFound(Resource::User))?;
+        if user.deny_change_password_by_self {
+            return Err(Error::forbidden(
+                "this user may not change its own password",
+            ));
+        }
+        let current = self
+            .store
+            .password_hashes_of(&actor.domain_id, std::slice::from_ref(&actor.user_id))
+            .await?
+            .pop()
+            .map(|(_, hash)| hash);
+        if let Some(hash) = current {
+            let old = req
+                .old_password
+                .as_deref()
+                .ok_or_else(|| Error::missing("old_password"))?;
+            if !self.passwords.verify(old, Some(&hash)).await? {
+                return Err(Error::param(ParamProblem::NotMatch, "old_password"));
+            }
+        }
+        let changes = UserChanges {
+            password_hash: Some(self.passwords.hash(&req.new_password).await?),
+            need_change_password_next_login: Some(false),
+            updated_at: now_ms(),
+            ..UserChanges::default()
+        };
+        self.store
+            .update_user(&actor.domain_id, &actor.user_id, changes)
+            .await?
+            .map(|_| ())
+            .ok_or(Error::NotFound(Resource::User))
+    }
+}
