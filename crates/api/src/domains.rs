@@ -147,6 +147,9 @@ pub struct ListDomainRequest {
     /// Prefix of the name (search only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain_name: Option<String>,
+    /// What the 2022-03-01 SDK's SearchDomains sends for `domain_name`; the same prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     #[serde(
         default,
         deserialize_with = "crate::users::int_or_numeric_string",

@@ -220,7 +220,12 @@ pub struct ListIdentityRoleRequest {
     pub identity: Identity,
 }
 
+/// What the SDK reads as `BaseRoleMemberResponse`: the identity and its assignments.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ListIdentityRoleResponse {
-    pub role_list: Vec<Assignment>,
+    pub domain_id: String,
+    pub identity: Identity,
+    /// Whether the identity is a domain admin (a user with an admin role).
+    pub is_admin: bool,
+    pub assignment_list: Vec<Assignment>,
 }

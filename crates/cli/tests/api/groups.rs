@@ -576,7 +576,8 @@ async fn group_admins_manage_their_subtree_and_nothing_else() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(roles["role_list"][0]["manage_resource_id"], json!(b));
+    assert_eq!(roles["assignment_list"][0]["manage_resource_id"], json!(b));
+    assert_eq!(roles["is_admin"], false);
 
     let (status, _) = app
         .admin("/v2/role/cancel_assign", assignment.clone())

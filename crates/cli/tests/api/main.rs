@@ -12,5 +12,6 @@ mod drives;
 mod groups;
 mod provisioning;
 mod replicas;
+mod signed;
 mod tenancy;
 mod users;

@@ -8,8 +8,8 @@
 use roster_api::{
     AssignRoleRequest, Assignment, CreateGroupRequest, Group, GroupMemberRequest, Identity,
     ListAssignmentRequest, ListAssignmentResponse, ListGroupMemberRequest, ListGroupMemberResponse,
-    ListGroupRequest, ListGroupResponse, ListGroupUserRequest, MemberType, SearchGroupRequest,
-    UpdateGroupRequest,
+    ListGroupRequest, ListGroupResponse, ListGroupUserRequest, ListIdentityRoleResponse,
+    MemberType, Role, SearchGroupRequest, UpdateGroupRequest,
 };
 
 use super::pagination::{encode_marker, finish_page, Page};
@@ -502,7 +502,7 @@ impl Services {
         &self,
         actor: &Actor,
         identity: Identity,
-    ) -> Result<Vec<Assignment>> {
+    ) -> Result<ListIdentityRoleResponse> {
         let is_self =
             identity.identity_type == IDENTITY_USER && identity.identity_id == actor.user_id;
         if !is_self && !actor.is_admin() {
@@ -524,6 +524,28 @@ impl Services {
                 &identity.identity_id,
             )
             .await?;
-        Ok(rows.into_iter().map(assignment_to_api).collect())
+        let is_admin = if identity.identity_type == IDENTITY_USER {
+            self.store
+                .user(&actor.domain_id, &identity.identity_id)
+                .await?
+                .and_then(|u| Role::parse(&u.role))
+                .is_some_and(|role| {
+                    matches!(
+                        role,
+                        Role::Admin
+                            | Role::Superadmin
+                            | Role::SubdomainAdmin
+                            | Role::SubdomainSuperAdmin
+                    )
+                })
+        } else {
+            false
+        };
+        Ok(ListIdentityRoleResponse {
+            domain_id: actor.domain_id.clone(),
+            identity,
+            is_admin,
+            assignment_list: rows.into_iter().map(assignment_to_api).collect(),
+        })
     }
 }

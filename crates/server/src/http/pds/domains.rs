@@ -88,6 +88,7 @@ async fn list_domains(
     PdsJson(mut req): PdsJson<ListDomainRequest>,
 ) -> Answer<ListDomainResponse> {
     req.domain_name = None;
+    req.name = None;
     Ok(Json(app.services.list_domains(&actor, req).await?))
 }
 
@@ -101,8 +102,9 @@ async fn list_domains(
 async fn search_domains(
     State(app): State<AppState>,
     Caller(actor): Caller,
-    PdsJson(req): PdsJson<ListDomainRequest>,
+    PdsJson(mut req): PdsJson<ListDomainRequest>,
 ) -> Answer<ListDomainResponse> {
+    req.domain_name = req.domain_name.or(req.name.take());
     Ok(Json(app.services.list_domains(&actor, req).await?))
 }
 

@@ -317,6 +317,7 @@ async fn list_identity_roles(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListIdentityRoleRequest>,
 ) -> Answer<ListIdentityRoleResponse> {
-    let role_list = app.services.identity_roles(&actor, req.identity).await?;
-    Ok(Json(ListIdentityRoleResponse { role_list }))
+    Ok(Json(
+        app.services.identity_roles(&actor, req.identity).await?,
+    ))
 }
