@@ -15,7 +15,7 @@ pub mod users;
 
 pub use error::ErrorBody;
 pub use groups::*;
-pub use tokens::{Token, TokenRequest};
+pub use tokens::{AccountTokenRequest, RevokeRequest, Token, TokenRequest};
 pub use users::*;
 
 /// Largest accepted `limit` of a list or search call, and its default.

@@ -68,3 +68,21 @@ pub struct ExistLink {
     pub identity: String,
     pub extra: String,
 }
+
+/// `/v2/account/token` (legacy PDS refresh, JSON).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct AccountTokenRequest {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    /// `refresh_token`.
+    pub grant_type: String,
+    pub refresh_token: String,
+}
+
+/// `/v2/account/revoke` (legacy PDS logout): the refresh token stops working.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct RevokeRequest {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    pub refresh_token: String,
+}

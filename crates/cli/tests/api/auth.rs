@@ -223,3 +223,78 @@ async fn a_token_of_one_domain_is_refused_in_another() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn jwks_publishes_the_key_that_signs_access_tokens() {
+    let app = spawn_app().await;
+    let (status, jwks) = crate::helpers::read(
+        app.http
+            .get(app.url("/.well-known/jwks.json"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let key = &jwks["keys"][0];
+    assert_eq!(key["kty"], "OKP");
+    assert_eq!(key["crv"], "Ed25519");
+    assert_eq!(base64_url_decode(key["x"].as_str().unwrap()).len(), 32);
+    let header = app.admin_token.split('.').next().unwrap();
+    let header: serde_json::Value = serde_json::from_slice(&base64_url_decode(header)).unwrap();
+    assert_eq!(header["kid"], key["kid"]);
+}
+
+#[tokio::test]
+async fn legacy_account_token_refreshes_and_revoke_logs_out() {
+    let app = spawn_app().await;
+    let (_, first) = app
+        .token_grant(&[
+            ("grant_type", "password"),
+            ("username", "admin"),
+            ("password", ADMIN_PASSWORD),
+        ])
+        .await;
+    let (status, second) = crate::helpers::read(
+        app.post(
+            "/v2/account/token",
+            None,
+            &json!({"app_id": "x", "grant_type": "refresh_token",
+                    "refresh_token": first["refresh_token"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    let (status, _) = crate::helpers::read(
+        app.post(
+            "/v2/account/revoke",
+            None,
+            &json!({"app_id": "x", "refresh_token": second["refresh_token"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let answer = app
+        .token_grant(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", second["refresh_token"].as_str().unwrap()),
+        ])
+        .await;
+    assert_error(&answer, StatusCode::UNAUTHORIZED, "RefreshTokenInvalid");
+    let answer = crate::helpers::read(
+        app.post(
+            "/v2/account/token",
+            None,
+            &json!({"grant_type": "password", "refresh_token": "x"}),
+        )
+        .await,
+    )
+    .await;
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterNotSupported",
+    );
+}

@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/openapi.json", get(openapi::serve))
+        .route("/.well-known/jwks.json", get(jwks))
         .merge(pds::router())
         .fallback(pds::not_found)
         .method_not_allowed_fallback(pds::not_found)
@@ -117,6 +118,11 @@ async fn request_context(request: Request, next: Next) -> Response {
         "request"
     );
     response
+}
+
+/// The public keys of Roster's token signing key, for services that verify its tokens.
+async fn jwks(State(app): State<AppState>) -> impl IntoResponse {
+    Json(app.services.tokens.jwks())
 }
 
 async fn healthz() -> impl IntoResponse {

@@ -60,6 +60,8 @@ const ED25519_PKCS8_PREFIX: [u8; 16] = [
 /// The signing key in force, shared by every process over the same store.
 pub struct TokenKeys {
     kid: String,
+    /// The raw Ed25519 public key, published at `/.well-known/jwks.json`.
+    public_key: Vec<u8>,
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -105,9 +107,24 @@ impl TokenKeys {
         validation.leeway = 5;
         Ok(TokenKeys {
             kid: row.kid.clone(),
+            public_key: public.clone(),
             encoding: EncodingKey::from_ed_der(&pkcs8),
             decoding: DecodingKey::from_ed_der(&public),
             validation,
+        })
+    }
+
+    /// The public keys that verify Roster's access tokens, as a JWK set (RFC 7517, OKP).
+    pub fn jwks(&self) -> serde_json::Value {
+        serde_json::json!({
+            "keys": [{
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "alg": "EdDSA",
+                "use": "sig",
+                "kid": self.kid,
+                "x": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&self.public_key),
+            }]
         })
     }
 
@@ -189,6 +206,15 @@ impl Services {
                 Error::NotFound(_) | Error::Unauthorized(_) => refused(),
                 other => other,
             })
+    }
+
+    /// Logs out: the refresh token stops working. Unknown tokens are accepted silently, so the
+    /// answer tells nothing about which tokens exist.
+    pub async fn revoke_refresh_token(&self, refresh_token: &str) -> Result<()> {
+        self.store
+            .take_refresh_token(&hash_refresh_token(refresh_token))
+            .await?;
+        Ok(())
     }
 
     /// Who is calling with this access token, as of now.

@@ -2,9 +2,10 @@
 
 use axum::extract::{Request, State};
 use axum::http::header;
+use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use roster_api::{ErrorBody, Token, TokenRequest};
+use roster_api::{AccountTokenRequest, ErrorBody, RevokeRequest, Token, TokenRequest};
 use utoipa::OpenApi;
 
 use super::extract::{body_bytes, parse_json};
@@ -13,11 +14,17 @@ use crate::error::{Error, ParamProblem};
 use crate::http::AppState;
 
 #[derive(OpenApi)]
-#[openapi(paths(token), components(schemas(Token, TokenRequest, ErrorBody)))]
+#[openapi(
+    paths(token, account_token, revoke),
+    components(schemas(Token, TokenRequest, AccountTokenRequest, RevokeRequest, ErrorBody))
+)]
 pub struct Api;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v2/oauth/token", post(token))
+    Router::new()
+        .route("/v2/oauth/token", post(token))
+        .route("/v2/account/token", post(account_token))
+        .route("/v2/account/revoke", post(revoke))
 }
 
 /// Log in (`grant_type=password`) or renew tokens (`grant_type=refresh_token`).
@@ -58,6 +65,54 @@ async fn token(State(app): State<AppState>, request: Request) -> Result<Json<Tok
         _ => return Err(Error::not_supported("grant_type").into()),
     };
     Ok(Json(token))
+}
+
+/// Renew tokens with a refresh token (the legacy JSON form of the refresh grant).
+#[utoipa::path(
+    post,
+    path = "/v2/account/token",
+    tag = "oauth",
+    request_body = AccountTokenRequest,
+    responses(
+        (status = 200, description = "Tokens issued", body = Token),
+        (status = "4XX", description = "Refused", body = ErrorBody),
+    )
+)]
+async fn account_token(
+    State(app): State<AppState>,
+    request: Request,
+) -> Result<Json<Token>, PdsError> {
+    let host_domain = app.host_domain(request.headers()).await?;
+    let bytes = body_bytes(request, &app).await?;
+    let req: AccountTokenRequest = parse_json(&bytes)?;
+    if req.grant_type != "refresh_token" {
+        return Err(Error::not_supported("grant_type").into());
+    }
+    let refresh = required(Some(req.refresh_token.as_str()), "refresh_token")?;
+    Ok(Json(
+        app.services
+            .refresh(host_domain.as_deref(), refresh)
+            .await?,
+    ))
+}
+
+/// Log out: the refresh token stops working (legacy PDS).
+#[utoipa::path(
+    post,
+    path = "/v2/account/revoke",
+    tag = "oauth",
+    request_body = RevokeRequest,
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = "4XX", description = "Refused", body = ErrorBody),
+    )
+)]
+async fn revoke(State(app): State<AppState>, request: Request) -> Result<StatusCode, PdsError> {
+    let bytes = body_bytes(request, &app).await?;
+    let req: RevokeRequest = parse_json(&bytes)?;
+    let refresh = required(Some(req.refresh_token.as_str()), "refresh_token")?;
+    app.services.revoke_refresh_token(refresh).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The token form, as `application/x-www-form-urlencoded` (PDS) or JSON (for convenience).
