@@ -6,6 +6,7 @@
 
 pub mod access_keys;
 pub mod accounts;
+pub mod apps;
 pub mod domains;
 pub mod drives;
 pub mod error;

@@ -14,6 +14,7 @@ pub enum Resource {
     Drive,
     Assignment,
     AccessKey,
+    App,
     /// An HTTP route: unknown path or method.
     Route,
 }
@@ -29,6 +30,7 @@ impl Resource {
             Resource::Drive => "Drive",
             Resource::Assignment => "Assignment",
             Resource::AccessKey => "AccessKey",
+            Resource::App => "App",
             Resource::Route => "Route",
         }
     }
@@ -69,6 +71,15 @@ pub enum AuthProblem {
     RequestExpired,
     /// The signature nonce was used already.
     NonceUsed,
+    /// A JWT assertion names no enabled app of the domain.
+    AppUnknown,
+    /// A JWT assertion is malformed, badly signed, or its claims are not acceptable.
+    AssertionInvalid,
+    AssertionExpired,
+    /// A JWT assertion's `jti` was used already.
+    AssertionReplayed,
+    /// A JWT assertion is for another domain (`aud`).
+    AssertionAudience,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod apps;
 mod auth;
 mod basics;
 mod client;

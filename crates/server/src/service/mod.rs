@@ -3,6 +3,7 @@
 
 pub mod access_keys;
 pub mod accounts;
+pub mod apps;
 pub mod bootstrap;
 pub mod domains;
 pub mod drives;

@@ -48,6 +48,9 @@ pub struct AccessClaims {
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
+    /// Set on a domain service token: the `client_id` of the JWT app it was issued to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub svc: Option<String>,
 }
 
 const ISSUER: &str = "roster";
@@ -226,6 +229,9 @@ impl Services {
         if domain_id.is_some_and(|d| d != claims.aud) {
             return Err(invalid());
         }
+        if let Some(client_id) = &claims.svc {
+            return self.service_actor(&claims.aud, client_id).await;
+        }
         let user = self
             .store
             .user(&claims.aud, &claims.sub)
@@ -261,6 +267,7 @@ impl Services {
             iat,
             exp: iat + access_ttl,
             jti: random_hex(16),
+            svc: None,
         };
         let access_token = self.tokens.sign(&claims)?;
         let refresh_token = random_hex(32);
@@ -292,6 +299,60 @@ impl Services {
                 })
                 .collect(),
         ))
+    }
+}
+
+impl Services {
+    /// A domain service token for a JWT app: superadmin rights in the domain, no user, no
+    /// refresh token (the app asserts again). It stops working when the app is disabled.
+    pub(crate) fn issue_service_token(&self, domain_id: &str, client_id: &str) -> Result<Token> {
+        let iat = now_ms() / 1000;
+        let access_ttl = self.token_settings.access_ttl.as_secs() as i64;
+        let claims = AccessClaims {
+            iss: ISSUER.into(),
+            sub: domain_id.to_owned(),
+            aud: domain_id.to_owned(),
+            iat,
+            exp: iat + access_ttl,
+            jti: random_hex(16),
+            svc: Some(client_id.to_owned()),
+        };
+        Ok(Token {
+            access_token: self.tokens.sign(&claims)?,
+            refresh_token: String::new(),
+            expires_in: access_ttl,
+            expire_time: iso8601(claims.exp),
+            token_type: "Bearer".into(),
+            user_id: String::new(),
+            user_name: String::new(),
+            nick_name: String::new(),
+            avatar: String::new(),
+            role: Role::Superadmin.as_str().into(),
+            status: UserStatus::Enabled.as_str().into(),
+            domain_id: domain_id.to_owned(),
+            default_drive_id: String::new(),
+            default_sbox_drive_id: String::new(),
+            is_first_login: false,
+            need_link: false,
+            need_rp_verify: false,
+            pin_setup: false,
+            state: String::new(),
+            exist_link: Vec::new(),
+            user_data: serde_json::Map::new(),
+        })
+    }
+
+    /// The actor of a service token, while its app is registered and enabled.
+    async fn service_actor(&self, domain_id: &str, client_id: &str) -> Result<Actor> {
+        let app = self.store.app(domain_id, client_id).await?;
+        if app.is_none_or(|a| a.status != "enabled") {
+            return Err(Error::Unauthorized(AuthProblem::AccessTokenInvalid));
+        }
+        Ok(Actor {
+            domain_id: domain_id.to_owned(),
+            user_id: format!("app:{client_id}"),
+            role: Role::Superadmin,
+        })
     }
 }
 

@@ -4,6 +4,7 @@
 //! Rows here are already valid: the service layer validates before it calls a store.
 
 pub mod access_keys;
+pub mod apps;
 pub mod drives;
 pub mod groups;
 mod sql;
@@ -13,6 +14,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use access_keys::KeyStore;
+pub use apps::AppStore;
 pub use drives::DriveStore;
 pub use groups::GroupStore;
 pub use sql::{Migrations, SqlStore};
@@ -188,10 +190,13 @@ pub struct UserChanges {
 
 /// The storage port: one trait per aggregate, and `Store`, all of them. Implementations keep
 /// each method atomic: a method does all it says or nothing.
-pub trait Store: DomainStore + TokenStore + UserStore + GroupStore + DriveStore + KeyStore {}
+pub trait Store:
+    DomainStore + TokenStore + UserStore + GroupStore + DriveStore + KeyStore + AppStore
+{
+}
 
 impl<T> Store for T where
-    T: DomainStore + TokenStore + UserStore + GroupStore + DriveStore + KeyStore
+    T: DomainStore + TokenStore + UserStore + GroupStore + DriveStore + KeyStore + AppStore
 {
 }
 

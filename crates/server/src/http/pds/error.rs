@@ -106,6 +106,22 @@ fn describe(e: &Error) -> (StatusCode, String, String) {
                 AuthProblem::NonceUsed => {
                     ("SignatureNonceUsed", "The signature nonce has been used.")
                 }
+                AuthProblem::AppUnknown => (
+                    "InvalidClient",
+                    "The client_id names no enabled JWT app of this domain.",
+                ),
+                AuthProblem::AssertionInvalid => (
+                    "InvalidAssertion",
+                    "The assertion is malformed, badly signed, or its claims are not valid.",
+                ),
+                AuthProblem::AssertionExpired => ("AssertionExpired", "The assertion has expired."),
+                AuthProblem::AssertionReplayed => (
+                    "AssertionReplayed",
+                    "The assertion's jti has been used already.",
+                ),
+                AuthProblem::AssertionAudience => {
+                    ("InvalidAudience", "The assertion is for another domain.")
+                }
             };
             (StatusCode::UNAUTHORIZED, code.into(), message.into())
         }

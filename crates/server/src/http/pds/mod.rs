@@ -2,6 +2,7 @@
 
 mod access_keys;
 mod accounts;
+mod apps;
 pub mod auth;
 mod domains;
 mod drives;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(domains::router())
         .merge(access_keys::router())
         .merge(accounts::router())
+        .merge(apps::router())
 }
 
 /// Unknown paths and wrong methods: a JSON 404, as the PDS gateway answers them.
@@ -48,5 +50,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api.merge(domains::Api::openapi());
     api.merge(access_keys::Api::openapi());
     api.merge(accounts::Api::openapi());
+    api.merge(apps::Api::openapi());
     api
 }

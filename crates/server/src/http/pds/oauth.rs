@@ -20,6 +20,9 @@ use crate::http::AppState;
 )]
 pub struct Api;
 
+/// The grant of JWT apps (RFC 7523), as PDS names it.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v2/oauth/token", post(token))
@@ -27,7 +30,9 @@ pub fn router() -> Router<AppState> {
         .route("/v2/account/revoke", post(revoke))
 }
 
-/// Log in (`grant_type=password`) or renew tokens (`grant_type=refresh_token`).
+/// Log in (`grant_type=password`), renew tokens (`grant_type=refresh_token`), or exchange a JWT
+/// app's signed assertion (`grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`, with
+/// `client_id` and `assertion`).
 #[utoipa::path(
     post,
     path = "/v2/oauth/token",
@@ -54,6 +59,13 @@ async fn token(State(app): State<AppState>, request: Request) -> Result<Json<Tok
                 .unwrap_or_else(|| app.default_domain.clone());
             app.services
                 .login_with_password(&domain, username, password)
+                .await?
+        }
+        JWT_BEARER => {
+            let client_id = required(form.client_id.as_deref(), "client_id")?;
+            let assertion = required(form.assertion.as_deref(), "assertion")?;
+            app.services
+                .login_with_assertion(host_domain.as_deref(), client_id, assertion)
                 .await?
         }
         "refresh_token" => {

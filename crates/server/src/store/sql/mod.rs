@@ -462,6 +462,7 @@ fn unique_as(resource: Resource) -> impl FnOnce(sqlx::Error) -> Error {
 }
 
 mod access_keys;
+mod apps;
 mod domains;
 mod drives;
 mod groups;

@@ -1,0 +1,46 @@
+//! JWT apps: rows and the storage port for them.
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AppRow {
+    pub domain_id: String,
+    pub client_id: String,
+    pub app_name: String,
+    /// `RS256` or `ES256`.
+    pub algorithm: String,
+    /// PEM.
+    pub public_key: String,
+    /// `enabled` or `disabled`.
+    pub status: String,
+    pub creator: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What an app update may change; `None` leaves it.
+#[derive(Debug, Clone, Default)]
+pub struct AppChanges {
+    pub app_name: Option<String>,
+    pub algorithm: Option<String>,
+    pub public_key: Option<String>,
+    pub status: Option<String>,
+    pub updated_at: i64,
+}
+
+#[async_trait]
+pub trait AppStore: Send + Sync + 'static {
+    /// `AlreadyExists(App)` if the client id is taken in the domain.
+    async fn create_app(&self, app: AppRow) -> Result<()>;
+    async fn app(&self, domain_id: &str, client_id: &str) -> Result<Option<AppRow>>;
+    async fn apps(&self, domain_id: &str, after: Option<&str>, limit: u32) -> Result<Vec<AppRow>>;
+    async fn update_app(
+        &self,
+        domain_id: &str,
+        client_id: &str,
+        changes: AppChanges,
+    ) -> Result<Option<AppRow>>;
+    async fn delete_app(&self, domain_id: &str, client_id: &str) -> Result<bool>;
+}

@@ -1,0 +1,103 @@
+//! `AppStore` on SQL.
+
+use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
+
+use super::{unique_as, update_stmt, with_retries, Arg, Db, SqlStore, Stmt};
+use crate::error::{Resource, Result};
+use crate::store::apps::{AppChanges, AppRow, AppStore};
+
+const APP_COLUMNS: &str = "domain_id, client_id, app_name, algorithm, public_key, status, \
+     creator, created_at, updated_at";
+
+fn text(s: &str) -> Arg {
+    Arg::Text(s.to_owned())
+}
+
+#[async_trait]
+impl AppStore for SqlStore {
+    async fn create_app(&self, a: AppRow) -> Result<()> {
+        with_retries(|| async {
+            let stmt = Stmt::new(
+                format!(
+                    "INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                ),
+                vec![
+                    text(&a.domain_id),
+                    text(&a.client_id),
+                    text(&a.app_name),
+                    text(&a.algorithm),
+                    text(&a.public_key),
+                    text(&a.status),
+                    text(&a.creator),
+                    Arg::Int(a.created_at),
+                    Arg::Int(a.updated_at),
+                ],
+            );
+            on_writer!(self, |pool| execute!(pool, stmt)).map_err(unique_as(Resource::App))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn app(&self, domain_id: &str, client_id: &str) -> Result<Option<AppRow>> {
+        let stmt = Stmt::new(
+            format!("SELECT {APP_COLUMNS} FROM apps WHERE domain_id = $1 AND client_id = $2"),
+            vec![text(domain_id), text(client_id)],
+        );
+        Ok(on_reader!(self, |pool| fetch_optional!(
+            pool, AppRow, stmt
+        ))?)
+    }
+
+    async fn apps(&self, domain_id: &str, after: Option<&str>, limit: u32) -> Result<Vec<AppRow>> {
+        let mut args = vec![text(domain_id)];
+        let mut sql = format!("SELECT {APP_COLUMNS} FROM apps WHERE domain_id = $1");
+        if let Some(after) = after {
+            args.push(text(after));
+            sql.push_str(" AND client_id > $2");
+        }
+        args.push(Arg::Int(i64::from(limit)));
+        sql.push_str(&format!(" ORDER BY client_id LIMIT ${}", args.len()));
+        let stmt = Stmt::new(sql, args);
+        Ok(on_reader!(self, |pool| fetch_all!(pool, AppRow, stmt))?)
+    }
+
+    async fn update_app(
+        &self,
+        domain_id: &str,
+        client_id: &str,
+        c: AppChanges,
+    ) -> Result<Option<AppRow>> {
+        let mut sets = vec![("updated_at", Arg::Int(c.updated_at))];
+        for (column, value) in [
+            ("app_name", &c.app_name),
+            ("algorithm", &c.algorithm),
+            ("public_key", &c.public_key),
+            ("status", &c.status),
+        ] {
+            if let Some(v) = value {
+                sets.push((column, text(v)));
+            }
+        }
+        let update = update_stmt("apps", sets, "client_id", domain_id, client_id, APP_COLUMNS);
+        with_retries(|| async {
+            let stmt = update.clone();
+            Ok(on_writer!(self, |pool| fetch_optional!(
+                pool, AppRow, stmt
+            ))?)
+        })
+        .await
+    }
+
+    async fn delete_app(&self, domain_id: &str, client_id: &str) -> Result<bool> {
+        with_retries(|| async {
+            let stmt = Stmt::new(
+                "DELETE FROM apps WHERE domain_id = $1 AND client_id = $2",
+                vec![text(domain_id), text(client_id)],
+            );
+            Ok(on_writer!(self, |pool| execute!(pool, stmt))? > 0)
+        })
+        .await
+    }
+}
