@@ -10,6 +10,7 @@ use roster_api::access_keys::{
 };
 use roster_api::domains::{CreateDomainRequest, DeleteDomainRequest, ListDomainRequest};
 use roster_api::Role;
+use roster_server::service::tokens::LockoutSettings;
 use roster_server::service::transfer::copy_domain;
 use roster_server::service::Actor;
 use roster_server::store::Migrations;
@@ -38,6 +39,12 @@ enum Command {
         /// Do not touch the PostgreSQL schema at start (it was migrated with `roster migrate`).
         #[arg(long, env = "ROSTER_SKIP_MIGRATIONS")]
         skip_migrations: bool,
+        /// Failed password logins in a row that lock an account identity (0: never).
+        #[arg(long, env = "ROSTER_LOGIN_MAX_FAILURES", default_value_t = 5)]
+        login_max_failures: u32,
+        /// Seconds a locked identity waits (and a failure counts).
+        #[arg(long, env = "ROSTER_LOGIN_LOCK_SECONDS", default_value_t = 300)]
+        login_lock_seconds: u64,
     },
     /// Apply the store's migrations, then exit.
     Migrate {
@@ -173,9 +180,15 @@ async fn main() -> anyhow::Result<()> {
             store,
             listen,
             skip_migrations,
+            login_max_failures,
+            login_lock_seconds,
         } => {
             let mut config = store.into_config();
             config.listen = listen;
+            config.tokens.lockout = LockoutSettings {
+                max_failures: login_max_failures,
+                lock_for: std::time::Duration::from_secs(login_lock_seconds),
+            };
             if skip_migrations {
                 config.migrations = Migrations::Skip;
             }

@@ -96,6 +96,9 @@ pub enum Error {
     Unauthorized(AuthProblem),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Too many failed attempts: try again after this many seconds.
+    #[error("too many requests; retry after {0} s")]
+    TooManyRequests(u64),
     /// A domain quota (users, storage) would be exceeded; nothing was written.
     #[error("quota exhausted: {0}")]
     QuotaExhausted(String),

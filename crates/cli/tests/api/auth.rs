@@ -298,3 +298,71 @@ async fn legacy_account_token_refreshes_and_revoke_logs_out() {
         "InvalidParameterNotSupported",
     );
 }
+
+#[tokio::test]
+async fn repeated_failed_logins_lock_the_identity_for_a_while() {
+    let store = crate::helpers::TestStore::fresh().await;
+    let mut config = store.config();
+    config.tokens.lockout = roster_server::service::tokens::LockoutSettings {
+        max_failures: 3,
+        lock_for: std::time::Duration::from_secs(60),
+    };
+    let app = crate::helpers::spawn_with(store, config, ADMIN_PASSWORD).await;
+    app.user_with_role("victim", "user").await;
+    let attempt = |password: &'static str| {
+        let app = &app;
+        async move {
+            app.token_grant(&[
+                ("grant_type", "password"),
+                ("username", "victim"),
+                ("password", password),
+            ])
+            .await
+        }
+    };
+    for _ in 0..3 {
+        let answer = attempt("wrong-password").await;
+        assert_error(&answer, StatusCode::UNAUTHORIZED, "InvalidCredentials");
+    }
+    // Locked: even the right password is refused, with the time to wait.
+    let response = app
+        .http
+        .post(app.url("/v2/oauth/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "victim"),
+            ("password", USER_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_error(
+        &crate::helpers::read(response).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "TooManyRequests",
+    );
+    // Unknown identities lock the same way, and other identities are not affected.
+    for _ in 0..3 {
+        app.token_grant(&[
+            ("grant_type", "password"),
+            ("username", "ghost"),
+            ("password", "whatever-pass"),
+        ])
+        .await;
+    }
+    let answer = app
+        .token_grant(&[
+            ("grant_type", "password"),
+            ("username", "ghost"),
+            ("password", "whatever-pass"),
+        ])
+        .await;
+    assert_error(&answer, StatusCode::TOO_MANY_REQUESTS, "TooManyRequests");
+    app.login("admin", ADMIN_PASSWORD).await;
+}

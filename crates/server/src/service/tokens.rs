@@ -26,6 +26,25 @@ use crate::store::{RefreshTokenRow, SigningKeyRow, Store, UserRow};
 pub struct TokenSettings {
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
+    pub lockout: LockoutSettings,
+}
+
+/// When failed password logins lock an account identity out.
+#[derive(Debug, Clone, Copy)]
+pub struct LockoutSettings {
+    /// Failed logins in a row that lock the identity; 0 turns lockout off.
+    pub max_failures: u32,
+    /// How long a lock lasts (and how long a failure counts).
+    pub lock_for: Duration,
+}
+
+impl Default for LockoutSettings {
+    fn default() -> Self {
+        LockoutSettings {
+            max_failures: 5,
+            lock_for: Duration::from_secs(300),
+        }
+    }
 }
 
 impl Default for TokenSettings {
@@ -33,6 +52,7 @@ impl Default for TokenSettings {
         TokenSettings {
             access_ttl: Duration::from_secs(2 * 3600),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            lockout: LockoutSettings::default(),
         }
     }
 }
@@ -161,6 +181,78 @@ impl Services {
     /// The OAuth2 password grant: `username` is an account identity (custom id, email, mobile).
     /// Every failure (unknown account, wrong password, disabled user) is the same answer.
     pub async fn login_with_password(
+        &self,
+        domain_id: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<Token> {
+        let prior_failures = self.check_lockout(domain_id, username).await?;
+        match self
+            .verify_password_login(domain_id, username, password)
+            .await
+        {
+            Ok(token) => {
+                if prior_failures > 0 {
+                    self.store.clear_login_failures(domain_id, username).await?;
+                }
+                Ok(token)
+            }
+            Err(Error::Unauthorized(problem)) => {
+                self.count_login_failure(domain_id, username).await?;
+                Err(Error::Unauthorized(problem))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Refuses a locked identity (429 with the seconds left), and slows down attempts after
+    /// failures. Answers the failures counted so far.
+    async fn check_lockout(&self, domain_id: &str, identity: &str) -> Result<i64> {
+        let lockout = self.token_settings.lockout;
+        if lockout.max_failures == 0 {
+            return Ok(0);
+        }
+        let (failures, locked_until) = self.store.login_failures(domain_id, identity).await?;
+        let now = now_ms();
+        if locked_until > now {
+            let seconds = (locked_until - now + 999) / 1000;
+            return Err(Error::TooManyRequests(seconds.max(1) as u64));
+        }
+        if failures >= 2 {
+            // Each failure beyond the first costs the next attempt a little more time.
+            let delay =
+                Duration::from_millis(200 * (failures as u64 - 1)).min(Duration::from_secs(2));
+            tokio::time::sleep(delay).await;
+        }
+        Ok(failures)
+    }
+
+    async fn count_login_failure(&self, domain_id: &str, identity: &str) -> Result<()> {
+        let lockout = self.token_settings.lockout;
+        if lockout.max_failures == 0 {
+            return Ok(());
+        }
+        let (_, locked_until) = self
+            .store
+            .record_login_failure(
+                domain_id,
+                identity,
+                now_ms(),
+                i64::from(lockout.max_failures),
+                lockout.lock_for.as_millis() as i64,
+            )
+            .await?;
+        if locked_until > now_ms() {
+            tracing::warn!(
+                domain_id,
+                "an account identity is locked after failed logins"
+            );
+        }
+        Ok(())
+    }
+
+    /// The password check itself; every failure is the same `InvalidCredentials`.
+    async fn verify_password_login(
         &self,
         domain_id: &str,
         username: &str,

@@ -251,6 +251,24 @@ pub trait TokenStore: Send + Sync + 'static {
     /// Deletes and returns the refresh token with this hash: each token works once, even
     /// when two requests race with it.
     async fn take_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRow>>;
+
+    /// `(failures, locked_until)` of recent failed logins with an identity.
+    async fn login_failures(&self, domain_id: &str, identity: &str) -> Result<(i64, i64)>;
+
+    /// Counts one more failed login (failures older than `lock_ms` no longer count); at
+    /// `max_failures` the identity is locked until `now + lock_ms` and the count restarts.
+    /// Answers the new `(failures, locked_until)`.
+    async fn record_login_failure(
+        &self,
+        domain_id: &str,
+        identity: &str,
+        now: i64,
+        max_failures: i64,
+        lock_ms: i64,
+    ) -> Result<(i64, i64)>;
+
+    /// Forgets the failed logins of an identity (after a successful one).
+    async fn clear_login_failures(&self, domain_id: &str, identity: &str) -> Result<()>;
 }
 
 /// Users, their logon accounts and password hashes.

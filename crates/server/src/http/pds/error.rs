@@ -130,6 +130,11 @@ fn describe(e: &Error) -> (StatusCode, String, String) {
             "StateConflict".into(),
             format!("User operation is not valid: {why}."),
         ),
+        Error::TooManyRequests(_) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests".into(),
+            "Too many failed logins; try again later.".into(),
+        ),
         Error::QuotaExhausted(what) => (
             StatusCode::FORBIDDEN,
             "QuotaExhausted".into(),
@@ -171,6 +176,9 @@ impl IntoResponse for PdsError {
         match self.0 {
             Error::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Error::TooManyRequests(seconds) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             }
             Error::NotFound(Resource::Route) => {
                 // What the PDS gateway sends for an unknown route or method.

@@ -94,4 +94,69 @@ impl TokenStore for SqlStore {
         })
         .await
     }
+
+    async fn login_failures(&self, domain_id: &str, identity: &str) -> Result<(i64, i64)> {
+        let stmt = Stmt::new(
+            "SELECT failures, locked_until FROM login_failures \
+             WHERE domain_id = $1 AND identity = $2",
+            vec![
+                Arg::Text(domain_id.to_owned()),
+                Arg::Text(identity.to_owned()),
+            ],
+        );
+        let row = on_reader!(self, |pool| fetch_optional!(pool, (i64, i64), stmt))?;
+        Ok(row.unwrap_or((0, 0)))
+    }
+
+    async fn record_login_failure(
+        &self,
+        domain_id: &str,
+        identity: &str,
+        now: i64,
+        max_failures: i64,
+        lock_ms: i64,
+    ) -> Result<(i64, i64)> {
+        with_retries(|| async {
+            // One statement: concurrent failures each count, on every backend.
+            let stmt = Stmt::new(
+                format!(
+                    "INSERT INTO login_failures (domain_id, identity, failures, last_failed_at, \
+                     locked_until) VALUES ($1, $2, 1, $3, CASE WHEN $4 <= 1 THEN $3 + $5 ELSE 0 END) \
+                     ON CONFLICT (domain_id, identity) DO UPDATE SET \
+                     failures = CASE WHEN {counted} + 1 >= $4 THEN 0 ELSE {counted} + 1 END, \
+                     locked_until = CASE WHEN {counted} + 1 >= $4 THEN $3 + $5 \
+                                    ELSE login_failures.locked_until END, \
+                     last_failed_at = $3 \
+                     RETURNING failures, locked_until",
+                    counted = "(CASE WHEN login_failures.last_failed_at < $3 - $5 THEN 0 \
+                               ELSE login_failures.failures END)"
+                ),
+                vec![
+                    Arg::Text(domain_id.to_owned()),
+                    Arg::Text(identity.to_owned()),
+                    Arg::Int(now),
+                    Arg::Int(max_failures),
+                    Arg::Int(lock_ms),
+                ],
+            );
+            let row = on_writer!(self, |pool| fetch_optional!(pool, (i64, i64), stmt))?;
+            Ok(row.unwrap_or((0, 0)))
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, domain_id: &str, identity: &str) -> Result<()> {
+        with_retries(|| async {
+            let stmt = Stmt::new(
+                "DELETE FROM login_failures WHERE domain_id = $1 AND identity = $2",
+                vec![
+                    Arg::Text(domain_id.to_owned()),
+                    Arg::Text(identity.to_owned()),
+                ],
+            );
+            on_writer!(self, |pool| execute!(pool, stmt))?;
+            Ok(())
+        })
+        .await
+    }
 }
