@@ -268,6 +268,18 @@ pub struct UpdateUserRequest {
     pub expired_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_region: Option<String>,
+    /// Replaces the user's punishments (admin); `[]` clears them. One in force (a non-zero
+    /// `punish_flag` between `starts_at` and `ends_at`, ISO-8601, empty meaning open-ended)
+    /// blocks the user's logins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub punishments: Option<Vec<Punishment>>,
+}
+
+impl UpdateUserRequest {
+    /// Whether the request sets a punishment list (admin only).
+    pub fn sets_punishments(&self) -> bool {
+        self.punishments.is_some()
+    }
 }
 
 /// `/v2/user/delete`.

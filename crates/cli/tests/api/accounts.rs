@@ -205,3 +205,60 @@ async fn access_keys_are_issued_listed_disabled_and_deleted() {
     let answer = read(app.post("/v2/access_key/list", None, &json!({})).await).await;
     assert_error(&answer, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
 }
+
+#[tokio::test]
+async fn a_punishment_in_force_blocks_logins_until_it_ends_or_is_cleared() {
+    let app = spawn_app().await;
+    let (user_id, token) = app.user_with_role("rascal", "user").await;
+    let set =
+        |punishments: serde_json::Value| json!({"user_id": user_id, "punishments": punishments});
+    let answer = app.call("/v2/user/update", &token, set(json!([]))).await;
+    assert_error(&answer, StatusCode::FORBIDDEN, "ForbiddenNoPermission");
+    let answer = app
+        .admin(
+            "/v2/user/update",
+            set(
+                json!([{"punish_flag": 1, "starts_at": "yesterday", "ends_at": "",
+                        "impermanent": false}]),
+            ),
+        )
+        .await;
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterWrongFormat",
+    );
+
+    let (status, user) = app
+        .admin(
+            "/v2/user/update",
+            set(
+                json!([{"punish_flag": 1, "starts_at": "2020-01-01T00:00:00Z",
+                        "ends_at": "2999-01-01T00:00:00Z", "impermanent": true}]),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["punishments"][0]["punish_flag"], 1);
+    let login = [
+        ("grant_type", "password"),
+        ("username", "rascal"),
+        ("password", USER_PASSWORD),
+    ];
+    let answer = app.token_grant(&login).await;
+    assert_error(&answer, StatusCode::UNAUTHORIZED, "InvalidCredentials");
+
+    // One that has ended no longer blocks; clearing leaves the neutral entry.
+    app.admin(
+        "/v2/user/update",
+        set(
+            json!([{"punish_flag": 1, "starts_at": "2020-01-01T00:00:00Z",
+                    "ends_at": "2021-01-01T00:00:00Z", "impermanent": true}]),
+        ),
+    )
+    .await;
+    let (status, _) = app.token_grant(&login).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, user) = app.admin("/v2/user/update", set(json!([]))).await;
+    assert_eq!(user["punishments"][0]["punish_flag"], 0);
+}

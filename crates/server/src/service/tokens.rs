@@ -346,10 +346,11 @@ impl Services {
             .user(domain_id, user_id)
             .await?
             .ok_or(Error::Unauthorized(AuthProblem::InvalidCredentials))?;
-        if user.status != UserStatus::Enabled.as_str() {
+        let now = now_ms();
+        if user.status != UserStatus::Enabled.as_str() || users::punished_at(&user.punishments, now)
+        {
             return Err(Error::Unauthorized(AuthProblem::InvalidCredentials));
         }
-        let now = now_ms();
         let iat = now / 1000;
         let access_ttl = self.token_settings.access_ttl.as_secs() as i64;
         let claims = AccessClaims {

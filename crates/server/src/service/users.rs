@@ -25,6 +25,57 @@ use crate::store::{
 /// `total_size` of a drive without limit.
 const UNLIMITED: i64 = -1;
 
+/// The stored punishments; none shows as the neutral entry of PDS's samples.
+fn punishments_of(stored: &str) -> Vec<Punishment> {
+    let list: Vec<Punishment> = serde_json::from_str(stored).unwrap_or_default();
+    if list.is_empty() {
+        vec![Punishment {
+            punish_flag: 0,
+            starts_at: String::new(),
+            ends_at: String::new(),
+            impermanent: true,
+        }]
+    } else {
+        list
+    }
+}
+
+fn iso_ms(value: &str) -> Option<i64> {
+    let at =
+        time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+/// Whether any stored punishment is in force at `now` (ms).
+pub(crate) fn punished_at(stored: &str, now: i64) -> bool {
+    let list: Vec<Punishment> = serde_json::from_str(stored).unwrap_or_default();
+    list.iter().any(|p| {
+        let started = p.starts_at.is_empty() || iso_ms(&p.starts_at).is_some_and(|t| t <= now);
+        let not_ended = p.ends_at.is_empty() || iso_ms(&p.ends_at).is_some_and(|t| now < t);
+        p.punish_flag != 0 && started && not_ended
+    })
+}
+
+/// Checks punishments given to an update; answers them as stored.
+fn punishments_text(list: Option<&Vec<Punishment>>) -> Result<Option<String>> {
+    let Some(list) = list else {
+        return Ok(None);
+    };
+    if list.len() > 16 {
+        return Err(Error::out_of_range("punishments"));
+    }
+    for p in list {
+        for time in [&p.starts_at, &p.ends_at] {
+            if !time.is_empty() && iso_ms(time).is_none() {
+                return Err(Error::param(ParamProblem::WrongFormat, "punishments"));
+            }
+        }
+    }
+    serde_json::to_string(list)
+        .map(Some)
+        .map_err(|_| Error::invalid("punishments"))
+}
+
 /// The answer of a user call, from its stored row.
 pub fn to_api(row: UserRow) -> User {
     let user_data = serde_json::from_str(&row.user_data).unwrap_or_default();
@@ -50,12 +101,7 @@ pub fn to_api(row: UserRow) -> User {
         need_change_password_next_login: row.need_change_password_next_login,
         expired_at: row.expired_at,
         phone_region: row.phone_region,
-        punishments: vec![Punishment {
-            punish_flag: 0,
-            starts_at: String::new(),
-            ends_at: String::new(),
-            impermanent: true,
-        }],
+        punishments: punishments_of(&row.punishments),
         is_sync: false,
     }
 }
@@ -122,6 +168,7 @@ pub(crate) fn new_user_row(domain_id: &str, user_id: String, creator: &str) -> U
         last_refresh_token_time: 0,
         created_at: now,
         updated_at: now,
+        punishments: "[]".into(),
     }
 }
 
@@ -218,7 +265,8 @@ impl Services {
             || req.deny_change_password_by_self.is_some()
             || req.need_change_password_next_login.is_some()
             || req.expired_at.is_some()
-            || req.phone_region.is_some();
+            || req.phone_region.is_some()
+            || req.sets_punishments();
         if !actor.is_admin() && (!is_self || touches_admin_fields || req.role.is_some()) {
             return Err(Error::forbidden("a user may change only its own profile"));
         }
@@ -278,6 +326,7 @@ impl Services {
             phone_region: req.phone_region,
             password_hash,
             group_ids,
+            punishments: punishments_text(req.punishments.as_ref())?,
             updated_at: now_ms(),
         };
         self.store

@@ -53,6 +53,8 @@ pub struct UserRow {
     pub last_refresh_token_time: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// JSON array of PDS punishments (`[]`: none).
+    pub punishments: String,
 }
 
 /// A logon account as stored.
@@ -185,6 +187,8 @@ pub struct UserChanges {
     pub password_hash: Option<String>,
     /// Replaces the user's direct group memberships.
     pub group_ids: Option<Vec<String>>,
+    /// JSON array replacing the user's punishments.
+    pub punishments: Option<String>,
     pub updated_at: i64,
 }
 

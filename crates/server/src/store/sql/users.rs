@@ -18,7 +18,7 @@ pub(super) fn insert_user_stmt(u: &UserRow) -> Stmt {
         format!(
             "INSERT INTO users ({USER_COLUMNS}, user_name_norm, nick_name_norm, email_norm, \
              phone_norm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
+             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"
         ),
         vec![
             Arg::Text(u.domain_id.clone()),
@@ -42,6 +42,7 @@ pub(super) fn insert_user_stmt(u: &UserRow) -> Stmt {
             Arg::Int(u.last_refresh_token_time),
             Arg::Int(u.created_at),
             Arg::Int(u.updated_at),
+            Arg::Text(u.punishments.clone()),
             Arg::Text(normalize(&u.user_name)),
             Arg::Text(normalize(&u.nick_name)),
             Arg::Text(normalize(&u.email)),
@@ -106,6 +107,7 @@ pub(super) fn update_user_stmt(domain_id: &str, user_id: &str, c: &UserChanges) 
         ("description", &c.description, None),
         ("user_data", &c.user_data, None),
         ("phone_region", &c.phone_region, None),
+        ("punishments", &c.punishments, None),
     ];
     for (column, value, normalized) in texts {
         if let Some(v) = value {
