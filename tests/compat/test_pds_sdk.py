@@ -194,6 +194,8 @@ def test_drives(pds):
     assert (updated.drive_name, updated.total_size) == ("Pictures", 4096)
     listed = pds.list_drive(m.ListDriveRequest(owner=user_id, owner_type="user")).body
     assert [d.drive_id for d in listed.items] == [drive.drive_id]
+    mine = pds.list_my_drives(m.ListMyDrivesRequest(limit=10)).body
+    assert drive.drive_id not in [d.drive_id for d in mine.items]
     found = pds.search_drive(m.SearchDriveRequest(drive_name="pict", owner=user_id)).body
     assert [d.drive_id for d in found.items] == [drive.drive_id]
     assert pds.delete_drive(m.DeleteDriveRequest(drive_id=drive.drive_id)).status_code == 204
