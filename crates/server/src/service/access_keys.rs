@@ -30,14 +30,6 @@ fn to_api(row: AccessKeyRow) -> AccessKey {
     }
 }
 
-fn require_admin(actor: &Actor) -> Result<()> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(Error::forbidden("admin permission required"))
-    }
-}
-
 fn key_id_param(id: &str) -> Result<()> {
     validate::required("access_key_id", id, validate::MAX_ID)
 }
@@ -50,7 +42,7 @@ impl Services {
         actor: &Actor,
         req: CreateAccessKeyRequest,
     ) -> Result<CreateAccessKeyResponse> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         let user_id = req.user_id.unwrap_or_else(|| actor.user_id.clone());
         validate::required("user_id", &user_id, validate::MAX_USER_ID)?;
         validate::optional(
@@ -94,7 +86,7 @@ impl Services {
     }
 
     pub async fn get_access_key(&self, actor: &Actor, id: &str) -> Result<AccessKey> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         key_id_param(id)?;
         match self.store.access_key(id).await? {
             Some(key) if key.domain_id == actor.domain_id => Ok(to_api(key)),
@@ -107,7 +99,7 @@ impl Services {
         actor: &Actor,
         req: ListAccessKeyRequest,
     ) -> Result<ListAccessKeyResponse> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
         let user = req.user_id.filter(|u| !u.is_empty());
         let after = page.after_for("ak")?.map(|(_, id)| id);
@@ -134,7 +126,7 @@ impl Services {
         actor: &Actor,
         req: UpdateAccessKeyRequest,
     ) -> Result<AccessKey> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         key_id_param(&req.access_key_id)?;
         self.store
             .set_access_key_status(&actor.domain_id, &req.access_key_id, req.status.as_str())
@@ -144,7 +136,7 @@ impl Services {
     }
 
     pub async fn delete_access_key(&self, actor: &Actor, id: &str) -> Result<()> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         key_id_param(id)?;
         if self.store.delete_access_key(&actor.domain_id, id).await? {
             Ok(())

@@ -9,14 +9,6 @@ use super::{now_ms, validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
 use crate::store::{AccountRow, UserChanges};
 
-fn require_admin(actor: &Actor) -> Result<()> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(Error::forbidden("admin permission required"))
-    }
-}
-
 /// Checks an identity for its account type; answers the `extra` to store (`86` by default
 /// for mobile numbers).
 fn checked_identity(
@@ -42,7 +34,7 @@ fn checked_identity(
 impl Services {
     /// Links an account to a user and answers a token for that user, as PDS does.
     pub async fn link_account(&self, actor: &Actor, req: LinkAccountRequest) -> Result<Token> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         validate::required("user_id", &req.user_id, validate::MAX_USER_ID)?;
         let extra = checked_identity(req.kind, &req.identity, req.extra.as_deref())?;
         self.require_reach_user(actor, &req.user_id).await?;
@@ -62,7 +54,7 @@ impl Services {
     }
 
     pub async fn unlink_account(&self, actor: &Actor, req: LinkAccountRequest) -> Result<()> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         validate::required("user_id", &req.user_id, validate::MAX_USER_ID)?;
         validate::required("identity", &req.identity, validate::MAX_IDENTITY)?;
         let account = AccountRow {
@@ -84,7 +76,7 @@ impl Services {
     }
 
     pub async fn link_info(&self, actor: &Actor, req: &LinkInfoRequest) -> Result<AccountLinkInfo> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         validate::required("identity", &req.identity, validate::MAX_IDENTITY)?;
         self.store
             .account(&actor.domain_id, req.kind.as_str(), &req.identity)
@@ -101,7 +93,7 @@ impl Services {
     ) -> Result<Vec<AccountLinkInfo>> {
         validate::required("user_id", user_id, validate::MAX_USER_ID)?;
         if user_id != actor.user_id {
-            require_admin(actor)?;
+            actor.require_admin()?;
         }
         self.store
             .user(&actor.domain_id, user_id)

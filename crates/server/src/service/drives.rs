@@ -51,14 +51,6 @@ pub fn to_api(row: DriveRow) -> Drive {
     }
 }
 
-fn require_admin(actor: &Actor) -> Result<()> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(Error::forbidden("admin permission required"))
-    }
-}
-
 fn total_size(value: Option<i64>) -> Result<()> {
     match value {
         Some(v) if v < -1 => Err(Error::out_of_range("total_size")),
@@ -109,7 +101,7 @@ fn new_drive_row(domain_id: &str, creator: &str, new: NewDrive) -> DriveRow {
 impl Services {
     /// Creates a drive (admin). A user owner must exist; a group owner is not checked yet.
     pub async fn create_drive(&self, actor: &Actor, req: CreateDriveRequest) -> Result<Drive> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         let scoped = self
             .in_subdomain(actor, req.subdomain_id.as_deref())
             .await?;
@@ -196,7 +188,7 @@ impl Services {
             Some(id) => id,
         };
         if user_id != actor.user_id {
-            require_admin(actor)?;
+            actor.require_admin()?;
         }
         validate::max_len("user_id", user_id, validate::MAX_USER_ID)?;
         self.store
@@ -208,7 +200,7 @@ impl Services {
 
     /// Changes a drive's name, description, status or size (admin).
     pub async fn update_drive(&self, actor: &Actor, req: UpdateDriveRequest) -> Result<Drive> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         drive_id(&req.drive_id)?;
         if let Some(name) = &req.drive_name {
             validate::required("drive_name", name, validate::MAX_NAME)?;
@@ -244,7 +236,7 @@ impl Services {
 
     /// Deletes a drive (admin). `force` is accepted: Roster's drives hold no files.
     pub async fn delete_drive(&self, actor: &Actor, req: DeleteDriveRequest) -> Result<()> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         drive_id(&req.drive_id)?;
         if self
             .store
@@ -263,7 +255,7 @@ impl Services {
         actor: &Actor,
         req: ListDriveRequest,
     ) -> Result<ListDriveResponse> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         let scoped = self
             .in_subdomain(actor, req.subdomain_id.as_deref())
             .await?;
@@ -298,7 +290,7 @@ impl Services {
         actor: &Actor,
         req: SearchDriveRequest,
     ) -> Result<ListDriveResponse> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
         let filter = DriveFilter {
             owner_type: req.owner_type.map(|t| t.as_str().to_owned()),

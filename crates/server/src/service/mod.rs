@@ -44,6 +44,15 @@ impl Actor {
     pub fn is_superadmin(&self) -> bool {
         matches!(self.role, Role::Superadmin | Role::SubdomainSuperAdmin)
     }
+
+    /// `Forbidden` unless the caller has admin permission.
+    pub fn require_admin(&self) -> crate::error::Result<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(crate::error::Error::forbidden("admin permission required"))
+        }
+    }
 }
 
 /// Everything the services share; cheap to clone.

@@ -120,14 +120,6 @@ pub(crate) fn account_to_api(row: AccountRow) -> AccountLinkInfo {
     }
 }
 
-fn require_admin(actor: &Actor) -> Result<()> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(Error::forbidden("admin permission required"))
-    }
-}
-
 /// The group ids of a `group_info_list`, each checked to be a plausible id.
 fn group_ids(list: Option<&Vec<GroupInfo>>) -> Result<Option<Vec<String>>> {
     let Some(list) = list else {
@@ -174,7 +166,7 @@ pub(crate) fn new_user_row(domain_id: &str, user_id: String, creator: &str) -> U
 
 impl Services {
     pub async fn create_user(&self, actor: &Actor, req: CreateUserRequest) -> Result<User> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         let scoped = self
             .in_subdomain(actor, req.subdomain_id.as_deref())
             .await?;
@@ -244,7 +236,7 @@ impl Services {
             Some(id) => id,
         };
         if user_id != actor.user_id {
-            require_admin(actor)?;
+            actor.require_admin()?;
         }
         validate::max_len("user_id", user_id, validate::MAX_USER_ID)?;
         self.store
@@ -337,7 +329,7 @@ impl Services {
     }
 
     pub async fn delete_user(&self, actor: &Actor, user_id: &str) -> Result<()> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         validate::required("user_id", user_id, validate::MAX_USER_ID)?;
         if user_id == actor.user_id {
             return Err(Error::Conflict("a user cannot delete itself".into()));
@@ -362,7 +354,7 @@ impl Services {
         actor: &Actor,
         req: ListUserRequest,
     ) -> Result<ListUserResponse> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         let scoped = self
             .in_subdomain(actor, req.subdomain_id.as_deref())
             .await?;
@@ -384,7 +376,7 @@ impl Services {
         actor: &Actor,
         req: SearchUserRequest,
     ) -> Result<ListUserResponse> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         let scoped = self
             .in_subdomain(actor, req.subdomain_id.as_deref())
             .await?;
@@ -403,7 +395,7 @@ impl Services {
         actor: &Actor,
         req: GeneralSearchUserRequest,
     ) -> Result<GeneralSearchUserResponse> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         let scoped = self
             .in_subdomain(actor, req.subdomain_id.as_deref())
             .await?;
@@ -438,7 +430,7 @@ impl Services {
 
     /// Creates a user and its logon account in one transaction.
     pub async fn import_user(&self, actor: &Actor, req: ImportUserRequest) -> Result<User> {
-        require_admin(actor)?;
+        actor.require_admin()?;
         let parent_group = req.parent_group_id.clone().filter(|g| !g.is_empty());
         if let Some(group_id) = &parent_group {
             validate::max_len("parent_group_id", group_id, validate::MAX_ID)?;
