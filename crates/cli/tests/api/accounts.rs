@@ -262,3 +262,42 @@ async fn a_punishment_in_force_blocks_logins_until_it_ends_or_is_cleared() {
     let (_, user) = app.admin("/v2/user/update", set(json!([]))).await;
     assert_eq!(user["punishments"][0]["punish_flag"], 0);
 }
+
+#[tokio::test]
+async fn a_user_who_must_change_its_password_can_do_only_that_first() {
+    let app = spawn_app().await;
+    let (user_id, _) = app.user_with_role("newbie", "user").await;
+    app.admin(
+        "/v2/user/update",
+        json!({"user_id": user_id, "need_change_password_next_login": true}),
+    )
+    .await;
+    let token = app.login("newbie", USER_PASSWORD).await;
+    let (status, me) = app.call("/v2/user/get", &token, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["need_change_password_next_login"], true);
+    let answer = app
+        .call(
+            "/v2/user/update",
+            &token,
+            json!({"user_id": user_id, "nick_name": "x"}),
+        )
+        .await;
+    assert_error(&answer, StatusCode::FORBIDDEN, "ForbiddenNoPermission");
+    let (status, _) = app
+        .call(
+            "/v2/account/change_password",
+            &token,
+            json!({"old_password": USER_PASSWORD, "new_password": "my-own-password"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app
+        .call(
+            "/v2/user/update",
+            &token,
+            json!({"user_id": user_id, "nick_name": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -312,17 +312,23 @@ impl Services {
         Ok(())
     }
 
-    /// Who is calling with this access token, as of now.
+    /// Who is calling with this access token, as of now, and whether an admin requires it to
+    /// change its password before anything else (`need_change_password_next_login`).
     /// `domain_id` is the domain the request named, if it named one: a token of another
     /// domain is refused there. A request that names none acts in the token's own domain.
-    pub async fn authenticate(&self, domain_id: Option<&str>, access_token: &str) -> Result<Actor> {
+    pub async fn authenticate(
+        &self,
+        domain_id: Option<&str>,
+        access_token: &str,
+    ) -> Result<(Actor, bool)> {
         let invalid = || Error::Unauthorized(AuthProblem::AccessTokenInvalid);
         let claims = self.tokens.verify(access_token)?;
         if domain_id.is_some_and(|d| d != claims.aud) {
             return Err(invalid());
         }
         if let Some(client_id) = &claims.svc {
-            return self.service_actor(&claims.aud, client_id).await;
+            let actor = self.service_actor(&claims.aud, client_id).await?;
+            return Ok((actor, false));
         }
         let user = self
             .store
@@ -332,11 +338,13 @@ impl Services {
         if user.status != UserStatus::Enabled.as_str() {
             return Err(invalid());
         }
-        Ok(Actor {
+        let must_change_password = user.need_change_password_next_login;
+        let actor = Actor {
             domain_id: user.domain_id,
             user_id: user.user_id,
             role: Role::parse(&user.role).unwrap_or(Role::User),
-        })
+        };
+        Ok((actor, must_change_password))
     }
 
     /// A fresh access token and refresh token for an enabled user.

@@ -85,13 +85,22 @@ impl FromRequestParts<AppState> for Caller {
             AuthProblem::AccessTokenInvalid,
         )))?;
         let domain = state.host_domain(&parts.headers).await?;
-        let actor = state
+        let (actor, must_change_password) = state
             .services
             .authenticate(domain.as_deref(), &token)
             .await?;
+        if must_change_password && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&parts.uri.path()) {
+            return Err(PdsError(Error::forbidden(
+                "the password must be changed first (/v2/account/change_password)",
+            )));
+        }
         Ok(Caller(actor))
     }
 }
+
+/// What a user whose admin set `need_change_password_next_login` may call with its token
+/// until it has changed its password.
+const ALLOWED_BEFORE_PASSWORD_CHANGE: [&str; 2] = ["/v2/account/change_password", "/v2/user/get"];
 
 fn bearer_token(parts: &Parts) -> Option<String> {
     let from_authorization = parts
