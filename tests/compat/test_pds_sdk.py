@@ -284,3 +284,51 @@ def test_plain_users_and_strangers_are_refused(anonymous):
     assert wrong.code == "InvalidParameterWrongFormat"
     limit = error_of(lambda: admin.list_user(m.ListUserRequest(limit=101)))
     assert limit.code == "InvalidParameterOutOfRange"
+
+
+def test_jwt_app_assertion_through_the_sdk_token_call(anonymous):
+    """A JWT app's assertion, signed RS256, exchanged with the SDK's Token call."""
+    import base64
+    import json
+    import time
+    import urllib.request
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    admin_token = password_login("admin", ADMIN_PASSWORD)["access_token"]
+    request = urllib.request.Request(
+        f"http://{__import__('conftest').ENDPOINT}/v2/app/create",
+        data=json.dumps({"app_name": "compat", "public_key": public_pem}).encode(),
+        headers={"Authorization": f"Bearer {admin_token}", "content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as response:
+        client_id = json.load(response)["client_id"]
+
+    def b64(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    def assertion(claims):
+        head = b64(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
+        body = b64(json.dumps(claims).encode())
+        signature = key.sign(f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+        return f"{head}.{body}.{b64(signature)}"
+
+    now = int(time.time())
+    claims = {"iss": client_id, "sub": unique("jwt"), "sub_type": "user", "aud": "default",
+              "jti": uuid.uuid4().hex, "exp": now + 60, "iat": now, "auto_create": True}
+    grant = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    token = anonymous.token(
+        m.TokenRequest(grant_type=grant, client_id=client_id, assertion=assertion(claims))
+    ).body
+    assert token.user_id == claims["sub"] and token.access_token
+    replayed = error_of(
+        lambda: anonymous.token(
+            m.TokenRequest(grant_type=grant, client_id=client_id, assertion=assertion(claims))
+        )
+    )
+    assert replayed.code == "AssertionReplayed"
