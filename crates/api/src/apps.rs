@@ -14,7 +14,7 @@ pub struct App {
     pub app_name: String,
     /// `RS256` or `ES256`.
     pub algorithm: String,
-    /// The PEM public key that verifies its assertions.
+    /// The public key (PEM or JWK) that verifies its assertions.
     pub public_key: String,
     /// `enabled` or `disabled`.
     pub status: String,
@@ -29,7 +29,7 @@ pub struct App {
 pub struct CreateAppRequest {
     /// ≤128 characters.
     pub app_name: String,
-    /// PEM (`-----BEGIN PUBLIC KEY-----`).
+    /// PEM (`-----BEGIN PUBLIC KEY-----`) or a JWK (JSON object, `kty` RSA or EC).
     pub public_key: String,
     /// `RS256` (default) or `ES256`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -11,6 +11,7 @@ const RSA_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B
 const RSA_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA6MarZUknX6wMJ2BWA4tn\nVOJ9rJ8VtnygZYyUIWB+ulcCdJCoBMoGU1AhZcx6hIsur6C15pLGRNhfrtGq5Qsa\n/Zfhcy5c0MW+yo29TqF12FB3zDMIn/EtLadxbe2oRRJsHBjMVwomwCzS9I67LxhZ\ngWhK6KEupyOe1I0IRTIh6jB+f4WBU7novl/NExXWymVbhxFoeWtcWT0Gt6AvQSTF\n6sGnu23tm5UdylIblkENgocU6Cdc5Rac7z1cB53kZAwiXAo5DpCFpzTR/1TF6PMk\noyZ14FUVRHLjSdG4eOI1tIMgs74jDNaAhHQFjvlEYAdzcJjJfrL0njkng1HDh5oQ\n6wIDAQAB\n-----END PUBLIC KEY-----";
 const EC_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgYWZ/l+hrWEnn9sBN\n//yjnF4n3EbDxhm9FW9X4mGSEvahRANCAASrYJs63sTySVKBnp4usT1tl/BsSilN\nwCg1h3NF861abikhtG++BQro9YDumr8EL6rCBoXHLECBEUe2SbwVFY7z\n-----END PRIVATE KEY-----";
 const EC_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEq2CbOt7E8klSgZ6eLrE9bZfwbEop\nTcAoNYdzRfOtWm4pIbRvvgUK6PWA7pq/BC+qwgaFxyxAgRFHtkm8FRWO8w==\n-----END PUBLIC KEY-----";
+const EC_PUBLIC_JWK: &str = r#"{"kty": "EC", "crv": "P-256", "x": "q2CbOt7E8klSgZ6eLrE9bZfwbEopTcAoNYdzRfOtWm4", "y": "KSG0b74FCuj1gO6avwQvqsIGhccsQIERR7ZJvBUVjvM"}"#;
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 fn now() -> i64 {
@@ -282,5 +283,31 @@ async fn service_assertions_yield_superadmin_tokens_until_the_app_is_disabled() 
         &exchange(&app, &client_id, &again).await,
         StatusCode::UNAUTHORIZED,
         "InvalidClient",
+    );
+}
+
+#[tokio::test]
+async fn apps_may_register_a_jwk_instead_of_a_pem() {
+    let app = spawn_app().await;
+    let client_id = register(&app, EC_PUBLIC_JWK, "ES256").await;
+    let service = assertion(
+        &client_id,
+        json!({"sub": "default", "sub_type": "service"}),
+        Algorithm::ES256,
+        EC_PRIVATE,
+    );
+    let (status, token) = exchange(&app, &client_id, &service).await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    // A JWK of another kind than the algorithm is refused.
+    let answer = app
+        .admin(
+            "/v2/app/create",
+            json!({"app_name": "x", "public_key": EC_PUBLIC_JWK, "algorithm": "RS256"}),
+        )
+        .await;
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterWrongFormat",
     );
 }

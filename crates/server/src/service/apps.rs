@@ -3,6 +3,7 @@
 //! `sub_type: service`, for a domain service token with superadmin rights.
 
 use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use roster_api::apps::{App, CreateAppRequest, ListAppRequest, ListAppResponse, UpdateAppRequest};
 use roster_api::Token;
@@ -40,11 +41,21 @@ fn algorithm(name: &str) -> Result<Algorithm> {
     }
 }
 
-/// The key that verifies an app's assertions, from its PEM.
-fn decoding_key(algorithm: Algorithm, pem: &str) -> Option<DecodingKey> {
+/// The key that verifies an app's assertions, from its PEM or its JWK (a JSON object), of
+/// the kind its algorithm needs.
+fn decoding_key(algorithm: Algorithm, key: &str) -> Option<DecodingKey> {
+    if key.trim_start().starts_with('{') {
+        let jwk: Jwk = serde_json::from_str(key).ok()?;
+        let fits = matches!(
+            (algorithm, &jwk.algorithm),
+            (Algorithm::RS256, AlgorithmParameters::RSA(_))
+                | (Algorithm::ES256, AlgorithmParameters::EllipticCurve(_))
+        );
+        return fits.then(|| DecodingKey::from_jwk(&jwk).ok()).flatten();
+    }
     match algorithm {
-        Algorithm::RS256 => DecodingKey::from_rsa_pem(pem.as_bytes()).ok(),
-        Algorithm::ES256 => DecodingKey::from_ec_pem(pem.as_bytes()).ok(),
+        Algorithm::RS256 => DecodingKey::from_rsa_pem(key.as_bytes()).ok(),
+        Algorithm::ES256 => DecodingKey::from_ec_pem(key.as_bytes()).ok(),
         _ => None,
     }
 }
