@@ -24,10 +24,17 @@ port="$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.
 "$roster" serve --listen "127.0.0.1:$port" >"$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$data"' EXIT
-for _ in $(seq 1 100); do
-  if curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then break; fi
-  sleep 0.1
-done
+"$venv/bin/python" - "$port" <<'PY'
+import sys, time, urllib.request
+for _ in range(200):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=1)
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit("roster did not start")
+PY
 
 key="$("$roster" access-key create --user admin --description compat)"
 export ROSTER_COMPAT_ENDPOINT="127.0.0.1:$port"

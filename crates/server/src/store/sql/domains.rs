@@ -194,8 +194,16 @@ impl DomainStore for SqlStore {
                         "the domain still has subdomains; delete them first".into(),
                     ));
                 }
-                // Users, groups, drives and everything hanging from them go through
-                // ON DELETE CASCADE, all in this transaction.
+                // Users, groups, drives, keys, apps and everything hanging from them go
+                // through ON DELETE CASCADE, all in this transaction; failed-login counts
+                // have no foreign key (they count unknown identities too) and go here.
+                execute!(
+                    &mut *tx,
+                    Stmt::new(
+                        "DELETE FROM login_failures WHERE domain_id = $1",
+                        vec![text(domain_id)],
+                    )
+                )?;
                 let deleted = execute!(
                     &mut *tx,
                     Stmt::new(
