@@ -1,6 +1,8 @@
 //! `roster`: the one binary. `roster serve` runs the server; the other commands operate on a
 //! store directly (migrations, moving a domain between stores).
 
+mod remote;
+
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -67,6 +69,24 @@ enum Command {
         store: StoreArgs,
         #[command(subcommand)]
         command: AccessKeyCommand,
+    },
+    /// Log in to a server and keep the session (password from `ROSTER_PASSWORD` or asked).
+    Login {
+        /// The server, e.g. `http://127.0.0.1:8080`.
+        #[arg(long, env = "ROSTER_SERVER")]
+        server: String,
+        #[arg(long, default_value = "admin")]
+        username: String,
+    },
+    /// Revoke the saved session and forget it.
+    Logout,
+    /// Users of the server you are logged in to.
+    User {
+        #[command(subcommand)]
+        command: remote::UserCommand,
+        /// JSON instead of a table (one document a line).
+        #[arg(long, global = true)]
+        json: bool,
     },
     /// Copy a whole domain (users, accounts, passwords) from one store to another, e.g.
     /// from the embedded SQLite file to PostgreSQL. The target must not have the domain yet.
@@ -205,6 +225,9 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Command::Login { server, username } => remote::login(server, username).await,
+        Command::Logout => remote::logout().await,
+        Command::User { command, json } => remote::user(command, json).await,
         Command::Domain { store, command } => domain_command(store.into_config(), command).await,
         Command::AccessKey { store, command } => {
             access_key_command(store.into_config(), command).await

@@ -7,6 +7,7 @@ mod accounts;
 mod apps;
 mod auth;
 mod basics;
+mod cli;
 mod client;
 mod domains;
 mod drives;
