@@ -3,16 +3,12 @@
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
-use super::{missing_as, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use super::{missing_as, text, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
 use crate::error::{Resource, Result};
 use crate::store::access_keys::{AccessKeyRow, KeyStore};
 
 const KEY_COLUMNS: &str =
     "access_key_id, domain_id, user_id, secret, status, description, creator, created_at";
-
-fn text(s: &str) -> Arg {
-    Arg::Text(s.to_owned())
-}
 
 #[async_trait]
 impl KeyStore for SqlStore {

@@ -3,16 +3,12 @@
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
-use super::{unique_as, update_stmt, with_retries, Arg, Db, SqlStore, Stmt};
+use super::{text, unique_as, update_stmt, with_retries, Arg, Db, SqlStore, Stmt};
 use crate::error::{Resource, Result};
 use crate::store::apps::{AppChanges, AppRow, AppStore};
 
 const APP_COLUMNS: &str = "domain_id, client_id, app_name, algorithm, public_key, status, \
      creator, created_at, updated_at";
-
-fn text(s: &str) -> Arg {
-    Arg::Text(s.to_owned())
-}
 
 #[async_trait]
 impl AppStore for SqlStore {

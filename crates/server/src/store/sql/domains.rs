@@ -8,17 +8,13 @@ use super::unique_as;
 use super::users::{
     insert_account_stmt, insert_membership_stmt, insert_user_stmt, upsert_password_stmt,
 };
-use super::{update_stmt, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use super::{text, update_stmt, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::store::{DomainChanges, DomainRow, DomainStore, NewUser};
 
 const DOMAIN_COLUMNS: &str = "domain_id, domain_name, description, parent_domain_id, \
      is_operator, init_drive_enable, init_drive_size, size_quota, user_count_quota, \
      created_at, updated_at";
-
-fn text(s: &str) -> Arg {
-    Arg::Text(s.to_owned())
-}
 
 /// `INSERT INTO domains`, optionally ignoring an existing id. `is_operator` is kept only if
 /// the store has no operator domain yet, so there is never more than one.

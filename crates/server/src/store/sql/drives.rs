@@ -5,7 +5,7 @@ use sqlx::AssertSqlSafe;
 
 use super::unique_as;
 use super::{
-    family_allocated_stmt, family_users_stmt, lock_domain_stmt, quota_stmt, update_stmt,
+    family_allocated_stmt, family_users_stmt, lock_domain_stmt, quota_stmt, text, update_stmt,
     with_retries, Arg, BeginWrite, Db, QuotaRow, SqlStore, Stmt,
 };
 use crate::error::{Error, Resource, Result};
@@ -15,10 +15,6 @@ use crate::store::{normalize, DriveStore};
 
 const DRIVE_COLUMNS: &str = "domain_id, drive_id, owner, owner_type, drive_name, description, \
      drive_type, status, is_default, total_size, used_size, creator, created_at, updated_at";
-
-fn text(s: &str) -> Arg {
-    Arg::Text(s.to_owned())
-}
 
 pub(super) fn count_users_stmt(domain_id: &str) -> Stmt {
     Stmt::new(

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
-use super::{unique_as, update_stmt, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use super::{text, unique_as, update_stmt, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::store::groups::{AssignmentRow, GroupPage, GroupRow};
 use crate::store::user_query::{escape_like, USER_COLUMNS};
@@ -15,10 +15,6 @@ const GROUP_COLUMNS: &str = "domain_id, group_id, group_name, description, is_ro
 
 const ASSIGNMENT_COLUMNS: &str =
     "domain_id, group_id, identity_type, identity_id, creator, created_at";
-
-fn text(s: &str) -> Arg {
-    Arg::Text(s.to_owned())
-}
 
 fn group_stmt(domain_id: &str, group_id: &str) -> Stmt {
     Stmt::new(

@@ -45,6 +45,11 @@ pub enum Arg {
     Bool(bool),
 }
 
+/// A text argument.
+fn text(s: &str) -> Arg {
+    Arg::Text(s.to_owned())
+}
+
 /// A statement and its arguments.
 #[derive(Clone)]
 pub struct Stmt {
