@@ -7,6 +7,7 @@
 pub mod access_keys;
 pub mod accounts;
 pub mod apps;
+pub mod batch;
 pub mod domains;
 pub mod drives;
 pub mod error;

@@ -408,6 +408,9 @@ pub struct GeneralGetUserRequest {
 /// `/v2/user/import`: a user and its logon account in one call.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ImportUserRequest {
+    /// Roster extension: the new user's id (≤64 characters, no `#`); generated when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
     pub authentication_type: AuthenticationType,
     pub identity: String,
     pub nick_name: String,

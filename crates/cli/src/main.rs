@@ -1,7 +1,12 @@
-//! `roster`: the one binary. `roster serve` runs the server; the other commands operate on a
-//! store directly (migrations, moving a domain between stores).
+//! `roster`: the one binary. `roster serve` runs the server; `migrate`, `domain`,
+//! `access-key` and `migrate-store` operate on a store directly; `login`, `user`, `group`,
+//! `member`, `drive` and `import` talk to a running server through `roster-client`.
 
+mod drives;
+mod groups;
+mod import;
 mod remote;
+mod users;
 
 use std::path::PathBuf;
 
@@ -27,6 +32,9 @@ use roster_server::{Application, Config};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// JSON instead of a table: one document, or one a line for lists.
+    #[arg(long, global = true)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -81,12 +89,63 @@ enum Command {
     /// Revoke the saved session and forget it.
     Logout,
     /// Users of the server you are logged in to.
+    #[command(
+        after_help = "Examples:\n  roster user list\n  roster user create bob --email bob@example.com"
+    )]
     User {
         #[command(subcommand)]
-        command: remote::UserCommand,
-        /// JSON instead of a table (one document a line).
-        #[arg(long, global = true)]
-        json: bool,
+        command: users::UserCommand,
+    },
+    /// Groups (departments) of the server you are logged in to.
+    #[command(after_help = "Examples:\n  roster group create Engineering\n  roster group list")]
+    Group {
+        #[command(subcommand)]
+        command: groups::GroupCommand,
+    },
+    /// Members of a group.
+    #[command(
+        after_help = "Examples:\n  roster member add <group_id> bob\n  roster member list <group_id>"
+    )]
+    Member {
+        #[command(subcommand)]
+        command: groups::MemberCommand,
+    },
+    /// Drives and their quotas.
+    #[command(
+        after_help = "Examples:\n  roster drive list --owner bob\n  roster drive update <drive_id> --size 20G"
+    )]
+    Drive {
+        #[command(subcommand)]
+        command: drives::DriveCommand,
+    },
+    /// Import users with their logon accounts from a CSV file (UTF-8, a header row, quoted
+    /// fields allowed). Columns, in any order: user_id, nick_name, authentication_type
+    /// (email, mobile, ldap, custom; default email), identity (required), email, phone,
+    /// password, group_id, drive_size (bytes, or 10G; gives the user a default drive).
+    /// Rows whose user exists already are skipped, so an interrupted import is resumed by
+    /// running it again. Rows that fail go to a reject file with their line and error code.
+    /// Exits with status 3 when some rows failed.
+    #[command(after_help = IMPORT_EXAMPLES)]
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// Batches of rows in flight at once.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// Rows per `/v2/batch` request (1..100).
+        #[arg(long, default_value_t = 100)]
+        batch_size: usize,
+        /// Where failed rows go; default `<file stem>.rejects.csv` beside the file.
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+    },
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  roster completions bash > ~/.local/share/bash-completion/completions/roster\n  roster completions zsh > ~/.zfunc/_roster\n  roster completions fish > ~/.config/fish/completions/roster.fish"
+    )]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
     },
     /// Copy a whole domain (users, accounts, passwords) from one store to another, e.g.
     /// from the embedded SQLite file to PostgreSQL. The target must not have the domain yet.
@@ -195,7 +254,9 @@ fn store_config(url: &str) -> Config {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     roster_server::init_tracing();
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match cli.command {
         Command::Serve {
             store,
             listen,
@@ -227,7 +288,29 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Login { server, username } => remote::login(server, username).await,
         Command::Logout => remote::logout().await,
-        Command::User { command, json } => remote::user(command, json).await,
+        Command::User { command } => users::user(command, json).await,
+        Command::Group { command } => groups::group(command, json).await,
+        Command::Member { command } => groups::member(command, json).await,
+        Command::Drive { command } => drives::drive(command, json).await,
+        Command::Import {
+            file,
+            concurrency,
+            batch_size,
+            rejects,
+        } => {
+            let options = import::Options {
+                file,
+                concurrency,
+                batch_size,
+                rejects,
+            };
+            run_import(&options).await
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "roster", &mut std::io::stdout());
+            Ok(())
+        }
         Command::Domain { store, command } => domain_command(store.into_config(), command).await,
         Command::AccessKey { store, command } => {
             access_key_command(store.into_config(), command).await
@@ -251,6 +334,32 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+const IMPORT_EXAMPLES: &str = "Example file:
+  user_id,nick_name,identity,password,group_id,drive_size
+  ann,Ann Lee,ann@example.com,,,10G
+  bob,\"Tables, Bobby\",bob@example.com,S3cret-pass,<group_id>,
+
+Examples:
+  roster import users.csv
+  roster import users.csv --concurrency 8 --rejects failed.csv";
+
+/// Runs `roster import` with the saved session and prints its summary.
+async fn run_import(options: &import::Options) -> anyhow::Result<()> {
+    let (client, session) = remote::client()?;
+    let summary = import::import(&client, options).await;
+    remote::keep_renewed(&client, session)?;
+    let summary = summary?;
+    println!(
+        "created {}, skipped as existing {}, failed {}",
+        summary.created, summary.existing, summary.failed
+    );
+    if let Some(path) = &summary.rejects {
+        println!("failed rows written to {}", path.display());
+        std::process::exit(3);
+    }
+    Ok(())
 }
 
 /// The services over the configured store, bootstrapped as at the server's first start, so

@@ -1,19 +1,19 @@
-//! Commands that talk to a running server through `roster-client`: `login`, `logout` and the
-//! `user` commands. The session (server, tokens) is kept in `<config dir>/credentials.json`,
-//! readable by its owner only.
+//! The session of the commands that talk to a running server through `roster-client`
+//! (`login`, `logout`, and what `user`, `group`, `member`, `drive` and `import` share). The
+//! session (server, tokens) is kept in `<config dir>/credentials.json`, readable by its owner
+//! only.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{anyhow, Context};
-use clap::Subcommand;
-use roster_client::api::{self, Role};
+use roster_client::api;
 use roster_client::Client;
 use serde::{Deserialize, Serialize};
 
 /// What `roster login` stores.
 #[derive(Serialize, Deserialize)]
-struct Session {
+pub struct Session {
     server: String,
     access_token: String,
     refresh_token: String,
@@ -55,7 +55,7 @@ fn save(session: &Session) -> anyhow::Result<()> {
 }
 
 /// The client of the saved session.
-fn client() -> anyhow::Result<(Client, Session)> {
+pub fn client() -> anyhow::Result<(Client, Session)> {
     let path = session_path()?;
     let text = std::fs::read_to_string(&path)
         .map_err(|_| anyhow!("not logged in: run `roster login --server URL` first"))?;
@@ -67,7 +67,7 @@ fn client() -> anyhow::Result<(Client, Session)> {
 }
 
 /// Saves tokens the client renewed on its own during a command.
-fn keep_renewed(client: &Client, mut session: Session) -> anyhow::Result<()> {
+pub fn keep_renewed(client: &Client, mut session: Session) -> anyhow::Result<()> {
     if let (Some(access), Some(refresh)) = (client.access_token(), client.refresh_token()) {
         if access != session.access_token {
             session.access_token = access;
@@ -125,105 +125,25 @@ pub async fn logout() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[derive(Subcommand)]
-pub enum UserCommand {
-    /// Show a user (yourself without an id).
-    Get { user_id: Option<String> },
-    /// List every user, in user_id order.
-    List,
-    /// Search users: prefix of nick name, or a piece of it with `--fuzzy`.
-    Search {
-        text: String,
-        #[arg(long)]
-        fuzzy: bool,
-    },
-    /// Create a user.
-    Create {
-        user_id: String,
-        #[arg(long)]
-        nick_name: Option<String>,
-        #[arg(long)]
-        email: Option<String>,
-        /// user, admin or superadmin.
-        #[arg(long)]
-        role: Option<String>,
-    },
-    /// Delete a user.
-    Delete { user_id: String },
-}
-
-/// Runs a `roster user` command; prints a table, or JSON (`--json`: one document, or one a
-/// line for lists).
-pub async fn user(command: UserCommand, json: bool) -> anyhow::Result<()> {
-    let (client, session) = client()?;
-    let users = match command {
-        UserCommand::Get { user_id } => {
-            vec![client.get_user(&api::GetUserRequest { user_id }).await?]
-        }
-        UserCommand::List => client.list_all_users().await?,
-        UserCommand::Search { text, fuzzy } => {
-            let mut request = api::SearchUserRequest::default();
-            if fuzzy {
-                request.nick_name_for_fuzzy = Some(text);
-            } else {
-                request.nick_name = Some(text);
-            }
-            client.search_all_users(&request).await?
-        }
-        UserCommand::Create {
-            user_id,
-            nick_name,
-            email,
-            role,
-        } => {
-            let role = match role.as_deref() {
-                None => None,
-                Some(r) => Some(Role::parse(r).ok_or_else(|| anyhow!("unknown role {r}"))?),
-            };
-            let request = api::CreateUserRequest {
-                user_id,
-                nick_name,
-                email,
-                role,
-                ..Default::default()
-            };
-            vec![client.create_user(&request).await?]
-        }
-        UserCommand::Delete { user_id } => {
-            client
-                .delete_user(&api::DeleteUserRequest {
-                    user_id: user_id.clone(),
-                })
-                .await?;
-            keep_renewed(&client, session)?;
-            println!("deleted user {user_id}");
-            return Ok(());
-        }
-    };
-    keep_renewed(&client, session)?;
+/// Prints items as an aligned table, or with `--json` as JSON (one document a line).
+pub fn print_items<T: Serialize>(
+    items: &[T],
+    json: bool,
+    header: &[&str],
+    row: impl Fn(&T) -> Vec<String>,
+) -> anyhow::Result<()> {
     if json {
-        for user in &users {
-            println!("{}", serde_json::to_string(user)?);
+        for item in items {
+            println!("{}", serde_json::to_string(item)?);
         }
     } else {
-        print_table(
-            &["USER_ID", "NICK_NAME", "ROLE", "STATUS", "EMAIL"],
-            users.iter().map(|u| {
-                vec![
-                    u.user_id.clone(),
-                    u.nick_name.clone(),
-                    u.role.as_str().to_owned(),
-                    u.status.as_str().to_owned(),
-                    u.email.clone(),
-                ]
-            }),
-        );
+        print_table(header, items.iter().map(row));
     }
     Ok(())
 }
 
 /// Prints rows under a header, each column as wide as its widest cell.
-fn print_table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) {
+pub fn print_table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) {
     let rows: Vec<Vec<String>> = rows.collect();
     let widths: Vec<usize> = (0..header.len())
         .map(|i| {
@@ -245,5 +165,51 @@ fn print_table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) {
     line(header.iter().map(|h| h.to_string()).collect());
     for row in rows {
         line(row);
+    }
+}
+
+/// An enum argument by its wire name (`enabled`, `group`, ...).
+pub fn wire_enum<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> anyhow::Result<T> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| anyhow!("{text:?} is not a valid {what}"))
+}
+
+/// A drive size: bytes, or a number with `K`, `M`, `G` or `T` (powers of 1024, an optional
+/// `B` or `iB` after), or `-1` for unlimited.
+pub fn parse_size(text: &str) -> Result<i64, String> {
+    let upper = text.trim().to_ascii_uppercase();
+    let digits = upper.trim_end_matches(['B', 'I']);
+    let (number, shift) = match digits.chars().last() {
+        Some('K') => (&digits[..digits.len() - 1], 10),
+        Some('M') => (&digits[..digits.len() - 1], 20),
+        Some('G') => (&digits[..digits.len() - 1], 30),
+        Some('T') => (&digits[..digits.len() - 1], 40),
+        _ => (digits, 0),
+    };
+    let bad = || format!("drive_size {text:?} is not a size such as 1073741824, 10G or -1");
+    let number: i64 = number.trim().parse().map_err(|_| bad())?;
+    if number == -1 && shift == 0 {
+        return Ok(-1);
+    }
+    if number < 0 {
+        return Err(bad());
+    }
+    number.checked_mul(1i64 << shift).ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_read_with_binary_units() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("10G"), Ok(10 << 30));
+        assert_eq!(parse_size("10GiB"), Ok(10 << 30));
+        assert_eq!(parse_size("5 MB"), Ok(5 << 20));
+        assert_eq!(parse_size("-1"), Ok(-1));
+        assert!(parse_size("-2").is_err());
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("9999999999T").is_err());
     }
 }

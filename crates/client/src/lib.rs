@@ -46,6 +46,7 @@ use api::accounts::{
 use api::apps::{
     App, AppIdRequest, CreateAppRequest, ListAppRequest, ListAppResponse, UpdateAppRequest,
 };
+use api::batch::{BatchRequest, BatchResponse};
 use api::domains::{
     CreateDomainRequest, CreateDomainResponse, DeleteDomainRequest, Domain, DomainQuota,
     GetDomainQuotaRequest, GetDomainRequest, ListDomainRequest, ListDomainResponse,
@@ -358,6 +359,36 @@ impl Client {
     /// Creates a user with a logon account (`/v2/user/import`).
     pub async fn import_user(&self, request: &ImportUserRequest) -> Result<User> {
         self.call("/v2/user/import", request).await
+    }
+
+    /// Runs up to 100 user or group calls in one request (`/v2/batch`); each answer carries
+    /// its call's `id`, HTTP status and body. Consecutive creations are written together,
+    /// which makes this the fast path for bulk import.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &roster_client::Client) -> roster_client::Result<()> {
+    /// use roster_client::api::batch::{BatchRequest, BatchSubRequest};
+    /// let answers = client
+    ///     .batch(&BatchRequest {
+    ///         resource: "user".into(),
+    ///         requests: vec![BatchSubRequest {
+    ///             id: "1".into(),
+    ///             method: "POST".into(),
+    ///             url: "/user/import".into(),
+    ///             body: Some(serde_json::json!({
+    ///                 "authentication_type": "email",
+    ///                 "identity": "ann@example.com",
+    ///                 "nick_name": "Ann",
+    ///             })),
+    ///         }],
+    ///     })
+    ///     .await?;
+    /// assert_eq!(answers.responses[0].id, "1");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn batch(&self, request: &BatchRequest) -> Result<BatchResponse> {
+        self.call("/v2/batch", request).await
     }
 
     /// Gets a user with extra information (`/v2/user/general_get`).

@@ -112,3 +112,350 @@ async fn login_user_commands_and_logout() {
         "logout revoked the refresh token"
     );
 }
+
+/// Logs a fresh config dir in to `app` and answers it.
+fn logged_in(app: &crate::helpers::TestApp) -> tempfile::TempDir {
+    let config = tempfile::tempdir().unwrap();
+    let (ok, _, err) = roster(config.path(), &["login", "--server", &app.address]);
+    assert!(ok, "{err}");
+    config
+}
+
+fn json_lines(out: &str) -> Vec<Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_member_and_drive_commands() {
+    let app = spawn_app().await;
+    let config = logged_in(&app);
+    let dir = config.path();
+    let run = |args: &[&str]| {
+        let (ok, out, err) = roster(dir, args);
+        assert!(ok, "{args:?}: {err}");
+        out
+    };
+
+    let eng = &json_lines(&run(&["group", "create", "Engineering", "--json"]))[0];
+    let eng_id = eng["group_id"].as_str().unwrap().to_owned();
+    let backend = &json_lines(&run(&[
+        "group",
+        "create",
+        "Backend",
+        "--parent",
+        &eng_id,
+        "--description",
+        "API team",
+        "--json",
+    ]))[0];
+    let backend_id = backend["group_id"].as_str().unwrap().to_owned();
+    assert_eq!(backend["parent_group_id"], eng_id.as_str());
+
+    let table = run(&["group", "list"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(lines[0].starts_with("GROUP_ID"), "{table}");
+    let name_column = lines[0].find("NAME").unwrap();
+    let names: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l[name_column..].split_whitespace().next().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"Engineering") && names.contains(&"Backend"),
+        "{table}"
+    );
+    let found = json_lines(&run(&["group", "search", "acke", "--fuzzy", "--json"]));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["group_name"], "Backend");
+    let renamed = &json_lines(&run(&[
+        "group",
+        "update",
+        &backend_id,
+        "--name",
+        "Platform",
+        "--json",
+    ]))[0];
+    assert_eq!(renamed["group_name"], "Platform");
+    let got = &json_lines(&run(&["group", "get", &backend_id, "--json"]))[0];
+    assert_eq!(got["description"], "API team");
+
+    run(&["user", "create", "bob", "--nick-name", "Bob"]);
+    assert_eq!(
+        run(&["member", "add", &backend_id, "bob"]).trim(),
+        format!("added bob to {backend_id}")
+    );
+    let members = run(&["member", "list", &eng_id]);
+    let lines: Vec<&str> = members.lines().collect();
+    assert!(lines[0].starts_with("TYPE"), "{members}");
+    assert!(
+        lines[1].starts_with("group") && lines[1].contains("Platform"),
+        "{members}"
+    );
+    let members = json_lines(&run(&["member", "list", &backend_id, "--json"]));
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0]["member_type"], "user");
+    assert_eq!(members[0]["user"]["user_id"], "bob");
+    run(&["member", "remove", &backend_id, "bob"]);
+    assert!(json_lines(&run(&["member", "list", &backend_id, "--json"])).is_empty());
+    let (ok, _, err) = roster(dir, &["member", "remove", &backend_id, "bob"]);
+    assert!(!ok && err.contains("NotFound.Membership"), "{err}");
+
+    let drive = &json_lines(&run(&[
+        "drive",
+        "create",
+        "--owner",
+        "bob",
+        "--name",
+        "Bob drive",
+        "--size",
+        "10G",
+        "--default",
+        "--json",
+    ]))[0];
+    let drive_id = drive["drive_id"].as_str().unwrap().to_owned();
+    assert_eq!(drive["total_size"], 10i64 << 30);
+    let default = &json_lines(&run(&["drive", "default", "bob", "--json"]))[0];
+    assert_eq!(default["drive_id"], drive_id.as_str());
+    let updated = &json_lines(&run(&[
+        "drive", "update", &drive_id, "--size", "-1", "--json",
+    ]))[0];
+    assert_eq!(updated["total_size"], -1);
+    let table = run(&["drive", "list", "--owner", "bob", "--owner-type", "user"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2, "{table}");
+    assert!(lines[0].starts_with("DRIVE_ID"), "{table}");
+    let size_column = lines[0].find("TOTAL_SIZE").unwrap();
+    assert!(lines[1][size_column..].starts_with("-1"), "{table}");
+    let (ok, _, err) = roster(
+        dir,
+        &[
+            "drive", "create", "--owner", "bob", "--name", "x", "--size", "lots",
+        ],
+    );
+    assert!(
+        !ok && err.contains("drive_size") || err.contains("not a size"),
+        "{err}"
+    );
+    assert_eq!(
+        run(&["drive", "delete", &drive_id]).trim(),
+        format!("deleted drive {drive_id}")
+    );
+    let (ok, _, err) = roster(dir, &["drive", "get", &drive_id]);
+    assert!(!ok && err.contains("NotFound.Drive"), "{err}");
+
+    assert_eq!(
+        run(&["group", "delete", &backend_id]).trim(),
+        format!("deleted group {backend_id}")
+    );
+    let (ok, _, err) = roster(dir, &["group", "get", &backend_id]);
+    assert!(!ok && err.contains("NotFound.Group"), "{err}");
+}
+
+#[test]
+fn completions_and_help_examples() {
+    let config = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let (ok, out, err) = roster(config.path(), &["completions", shell]);
+        assert!(ok, "{err}");
+        assert!(
+            out.contains("roster") && out.contains("import"),
+            "{shell}: {out}"
+        );
+    }
+    let (ok, _, _) = roster(config.path(), &["completions", "tcsh"]);
+    assert!(!ok, "an unknown shell is refused");
+    for command in [
+        vec!["import"],
+        vec!["user", "create"],
+        vec!["group", "create"],
+        vec!["member", "add"],
+        vec!["drive", "update"],
+        vec!["completions"],
+    ] {
+        let mut args = command.clone();
+        args.push("--help");
+        let (ok, out, err) = roster(config.path(), &args);
+        assert!(ok, "{err}");
+        assert!(out.contains("Example"), "{command:?}: {out}");
+    }
+}
+
+const IMPORT_CSV: &[u8] = b"user_id,nick_name,identity,group_id,drive_size
+ann,Ann Lee,ann@example.com,GROUP,1G
+bob,\"Tables, Bobby\",bob@example.com,,
+ann,Ann again,ann2@example.com,,
+carl,Carl,carl@example.com,,lots
+dee,Dee,bob@example.com,,
+eve,Eve
+,Fay,fay@example.com,,
+gus,Gus,gus@example.com,nogroup,
+h\xc3\xa9,H\xc3\xa9l\xc3\xa8ne \xc3\x9cnal,helene@example.com,,
+ivy,I\xffvy,ivy@example.com,,
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_reports_created_existing_and_failed_rows_exactly() {
+    let app = spawn_app().await;
+    let (_, group) = app
+        .admin(
+            "/v2/group/create",
+            serde_json::json!({"group_name": "Sales"}),
+        )
+        .await;
+    let group_id = group["group_id"].as_str().unwrap();
+    let config = logged_in(&app);
+    let dir = config.path();
+    let file = dir.join("users.csv");
+    let csv = String::from_utf8_lossy(IMPORT_CSV).replace("GROUP", group_id);
+    // Put the invalid byte back: the lossy conversion above replaced it.
+    let csv = csv.replace("I\u{fffd}vy", "I@@vy");
+    let mut bytes = csv.into_bytes();
+    let at = bytes.windows(4).position(|w| w == b"I@@v").unwrap();
+    bytes.splice(at + 1..at + 3, [0xff]);
+    std::fs::write(&file, &bytes).unwrap();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_roster"))
+        .env("ROSTER_CONFIG_DIR", dir)
+        .args(["import", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(3), "{out}");
+    let rejects = dir.join("users.rejects.csv");
+    assert_eq!(
+        out,
+        format!(
+            "created 4, skipped as existing 1, failed 5\nfailed rows written to {}\n",
+            rejects.display()
+        )
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("progress: 10/10 rows"),
+        "plain progress lines when not on a terminal"
+    );
+    let expected = "user_id,nick_name,identity,group_id,drive_size,error_line,error_code,error_message
+carl,Carl,carl@example.com,,lots,5,MalformedRow,\"drive_size \"\"lots\"\" is not a size such as 1073741824, 10G or -1\"
+dee,Dee,bob@example.com,,,6,AlreadyExist.Account,Account has already exists.
+eve,Eve,,,,7,MalformedRow,\"2 fields, the header has 5\"
+gus,Gus,gus@example.com,nogroup,,9,NotFound.Group,The resource Group cannot be found. Please check.
+ivy,I\u{fffd}vy,ivy@example.com,,,11,MalformedRow,not valid UTF-8
+";
+    assert_eq!(std::fs::read_to_string(&rejects).unwrap(), expected);
+
+    // Imported as written: quoted comma, UTF-8, group, drive; the generated id for Fay.
+    let (_, ann) = app
+        .admin(
+            "/v2/user/general_get",
+            serde_json::json!({"user_id": "ann",
+                "extra_return_info": ["account", "drive", "group"]}),
+        )
+        .await;
+    assert_eq!(ann["nick_name"], "Ann Lee");
+    assert_eq!(ann["account"][0]["identity"], "ann@example.com");
+    assert_eq!(ann["default_drive"]["total_size"], 1i64 << 30);
+    assert_eq!(ann["parent_group"][0]["group_id"], group_id);
+    let (_, bob) = app
+        .admin("/v2/user/get", serde_json::json!({"user_id": "bob"}))
+        .await;
+    assert_eq!(bob["nick_name"], "Tables, Bobby");
+    let (_, helene) = app
+        .admin("/v2/user/get", serde_json::json!({"user_id": "hé"}))
+        .await;
+    assert_eq!(helene["nick_name"], "Hélène Ünal");
+    let (status, fay) = app
+        .admin(
+            "/v2/account/get_link_info",
+            serde_json::json!({"type": "email", "identity": "fay@example.com"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{fay}");
+
+    // Again: nothing is created twice; the same rows fail.
+    let (ok, out, _) = roster(dir, &["import", file.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        out.starts_with("created 0, skipped as existing 5, failed 5\n"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_to_string(&rejects).unwrap(), expected);
+
+    // A file with an unknown column is refused before anything is sent.
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "user_id,identity,nickname\nzed,zed@example.com,Zed\n").unwrap();
+    let (ok, _, err) = roster(dir, &["import", bad.to_str().unwrap()]);
+    assert!(!ok && err.contains("unknown column \"nickname\""), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_import_is_finished_by_running_it_again() {
+    const ROWS: usize = 2000;
+    let app = spawn_app().await;
+    let config = logged_in(&app);
+    let dir = config.path();
+    let file = dir.join("many.csv");
+    // No user_id column: the account identity is what makes a row already imported.
+    let mut csv = String::from("nick_name,identity\n");
+    for i in 0..ROWS {
+        csv.push_str(&format!("Person {i},p{i:05}@example.com\n"));
+    }
+    std::fs::write(&file, csv).unwrap();
+
+    let mut first = Command::new(env!("CARGO_BIN_EXE_roster"))
+        .env("ROSTER_CONFIG_DIR", dir)
+        .args([
+            "import",
+            file.to_str().unwrap(),
+            "--batch-size",
+            "5",
+            "--concurrency",
+            "2",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once some rows are in.
+    let probe = serde_json::json!({"type": "email", "identity": "p00200@example.com"});
+    loop {
+        let (status, _) = app.admin("/v2/account/get_link_info", probe.clone()).await;
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the import ended too soon"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the import was still running"
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    let (ok, out, err) = roster(dir, &["import", file.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+    let counts: Vec<usize> = out
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let [created, existing, failed] = counts[..] else {
+        panic!("{out}")
+    };
+    assert_eq!(failed, 0, "{out}");
+    assert_eq!(created + existing, ROWS, "{out}");
+    assert!(existing >= 200 && created > 0, "{out}");
+
+    // Every row exactly once: one user per identity, and no other user.
+    let client = roster_client::Client::with_token(&app.address, &app.admin_token);
+    let users = client.list_all_users().await.unwrap();
+    assert_eq!(users.len(), ROWS + 1, "the admin and one user a row");
+    let mut emails: Vec<&str> = users.iter().map(|u| u.email.as_str()).collect();
+    emails.sort_unstable();
+    emails.dedup();
+    assert_eq!(emails.len(), ROWS + 1);
+}

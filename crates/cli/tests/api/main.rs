@@ -7,6 +7,7 @@ mod accounts;
 mod apps;
 mod auth;
 mod basics;
+mod batch;
 mod cli;
 mod client;
 mod domains;

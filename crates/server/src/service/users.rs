@@ -164,8 +164,53 @@ pub(crate) fn new_user_row(domain_id: &str, user_id: String, creator: &str) -> U
     }
 }
 
+/// One user to create in a batch, as `/v2/user/create` or `/v2/user/import` asks.
+#[derive(Debug, Clone)]
+pub enum UserCreation {
+    Create(CreateUserRequest),
+    Import(ImportUserRequest),
+}
+
 impl Services {
     pub async fn create_user(&self, actor: &Actor, req: CreateUserRequest) -> Result<User> {
+        let new = self.user_to_create(actor, req).await?;
+        Ok(to_api(self.store.create_user(new).await?))
+    }
+
+    /// Creates many users, each as `create_user` or `import_user` would, in one store
+    /// transaction (what makes bulk import fast); each item succeeds or fails on its own.
+    pub async fn create_users(
+        &self,
+        actor: &Actor,
+        items: Vec<UserCreation>,
+    ) -> Result<Vec<Result<User>>> {
+        actor.require_admin()?;
+        let mut prepared = Vec::with_capacity(items.len());
+        for item in items {
+            prepared.push(match item {
+                UserCreation::Create(req) => self.user_to_create(actor, req).await,
+                UserCreation::Import(req) => self.user_to_import(actor, req).await,
+            });
+        }
+        let valid: Vec<NewUser> = prepared
+            .iter()
+            .filter_map(|p| p.as_ref().ok().cloned())
+            .collect();
+        let mut written = self.store.create_users(valid).await?.into_iter();
+        Ok(prepared
+            .into_iter()
+            .map(|p| match p {
+                Ok(_) => written
+                    .next()
+                    .unwrap_or_else(|| Err(Error::internal(anyhow::anyhow!("batch lost an item"))))
+                    .map(to_api),
+                Err(e) => Err(e),
+            })
+            .collect())
+    }
+
+    /// Checks a `/v2/user/create` request and makes the records it asks for.
+    async fn user_to_create(&self, actor: &Actor, req: CreateUserRequest) -> Result<NewUser> {
         actor.require_admin()?;
         let scoped = self
             .in_subdomain(actor, req.subdomain_id.as_deref())
@@ -212,17 +257,13 @@ impl Services {
             None => None,
         };
         let drive = self.initial_drive(actor, &mut user, None).await?;
-        let row = self
-            .store
-            .create_user(NewUser {
-                user,
-                accounts: Vec::new(),
-                password_hash,
-                group_ids,
-                drive,
-            })
-            .await?;
-        Ok(to_api(row))
+        Ok(NewUser {
+            user,
+            accounts: Vec::new(),
+            password_hash,
+            group_ids,
+            drive,
+        })
     }
 
     /// Reads a user: anyone reads itself (`user_id` omitted or its own), admins read anyone.
@@ -430,7 +471,20 @@ impl Services {
 
     /// Creates a user and its logon account in one transaction.
     pub async fn import_user(&self, actor: &Actor, req: ImportUserRequest) -> Result<User> {
+        let new = self.user_to_import(actor, req).await?;
+        Ok(to_api(self.store.create_user(new).await?))
+    }
+
+    /// Checks a `/v2/user/import` request and makes the records it asks for.
+    async fn user_to_import(&self, actor: &Actor, req: ImportUserRequest) -> Result<NewUser> {
         actor.require_admin()?;
+        let user_id = match req.user_id {
+            Some(user_id) => {
+                validate::user_id(&user_id)?;
+                user_id
+            }
+            None => random_hex(16),
+        };
         let parent_group = req.parent_group_id.clone().filter(|g| !g.is_empty());
         if let Some(group_id) = &parent_group {
             validate::max_len("parent_group_id", group_id, validate::MAX_ID)?;
@@ -462,7 +516,7 @@ impl Services {
         };
         identity_check.map_err(|_| Error::param(ParamProblem::WrongFormat, "identity"))?;
 
-        let mut user = new_user_row(&actor.domain_id, random_hex(16), &actor.user_id);
+        let mut user = new_user_row(&actor.domain_id, user_id, &actor.user_id);
         user.nick_name = req.nick_name;
         user.email = match (kind, req.email) {
             (_, Some(email)) => email,
@@ -503,17 +557,13 @@ impl Services {
         let asked_drive = (req.auto_create_drive == Some(true))
             .then(|| req.drive_total_size.unwrap_or(UNLIMITED));
         let drive = self.initial_drive(actor, &mut user, asked_drive).await?;
-        let row = self
-            .store
-            .create_user(NewUser {
-                user,
-                accounts: vec![account],
-                password_hash,
-                group_ids: parent_group.into_iter().collect(),
-                drive,
-            })
-            .await?;
-        Ok(to_api(row))
+        Ok(NewUser {
+            user,
+            accounts: vec![account],
+            password_hash,
+            group_ids: parent_group.into_iter().collect(),
+            drive,
+        })
     }
 
     /// The default drive a new user gets: the one import asked for (`auto_create_drive`,

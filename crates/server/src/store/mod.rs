@@ -282,6 +282,11 @@ pub trait UserStore: Send + Sync + 'static {
     /// is taken, `AlreadyExists(Account)` if an account identity is.
     async fn create_user(&self, new: NewUser) -> Result<UserRow>;
 
+    /// Creates many users in one transaction, each as if by `create_user`: an item that breaks
+    /// a rule (taken id or identity, unknown group, quota) fails alone and writes nothing,
+    /// the others are written. A database failure fails the whole batch.
+    async fn create_users(&self, batch: Vec<NewUser>) -> Result<Vec<Result<UserRow>>>;
+
     async fn user(&self, domain_id: &str, user_id: &str) -> Result<Option<UserRow>>;
 
     /// Applies `changes`; `None` if there is no such user. A status change away from

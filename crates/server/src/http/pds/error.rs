@@ -156,22 +156,25 @@ fn describe(e: &Error) -> (StatusCode, String, String) {
     }
 }
 
+/// The status and body a PDS client gets for `e` (a failed call, or one call of a batch).
+pub(super) fn error_answer(e: &Error) -> (StatusCode, ErrorBody) {
+    let request_id = current_request_id();
+    if let Error::Internal(cause) = e {
+        tracing::error!(request_id, error = format!("{cause:#}"), "internal error");
+    }
+    let (status, code, message) = describe(e);
+    let body = ErrorBody {
+        code,
+        message,
+        request_id,
+    };
+    (status, body)
+}
+
 impl IntoResponse for PdsError {
     fn into_response(self) -> Response {
-        let request_id = current_request_id();
-        if let Error::Internal(cause) = &self.0 {
-            tracing::error!(request_id, error = format!("{cause:#}"), "internal error");
-        }
-        let (status, code, message) = describe(&self.0);
-        let mut response = (
-            status,
-            Json(ErrorBody {
-                code,
-                message,
-                request_id,
-            }),
-        )
-            .into_response();
+        let (status, body) = error_answer(&self.0);
+        let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         match self.0 {
             Error::Unauthorized(_) => {

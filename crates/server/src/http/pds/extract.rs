@@ -43,10 +43,17 @@ pub(super) async fn body_bytes(req: Request, state: &AppState) -> Result<Bytes, 
 /// Deserialises a JSON body, naming the offending field in the error.
 pub(super) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     // Syntax first: a body that is not a JSON object is malformed, whatever its fields.
-    let object = match serde_json::from_slice::<serde_json::Value>(bytes) {
-        Ok(v @ serde_json::Value::Object(_)) => v,
-        _ => return Err(Error::param(ParamProblem::MalformedBody, "body")),
-    };
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(object) => from_json_object(object),
+        _ => Err(Error::param(ParamProblem::MalformedBody, "body")),
+    }
+}
+
+/// Deserialises a JSON object already parsed (a body, or the body of a batch's call).
+pub(super) fn from_json_object<T: DeserializeOwned>(object: serde_json::Value) -> Result<T, Error> {
+    if !object.is_object() {
+        return Err(Error::param(ParamProblem::MalformedBody, "body"));
+    }
     serde_path_to_error::deserialize(object).map_err(|e| {
         let path = e.path().to_string();
         classify(e.into_inner(), &path)

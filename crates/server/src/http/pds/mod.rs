@@ -4,6 +4,7 @@ mod access_keys;
 mod accounts;
 mod apps;
 pub mod auth;
+mod batch;
 mod domains;
 mod drives;
 mod error;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(access_keys::router())
         .merge(accounts::router())
         .merge(apps::router())
+        .merge(batch::router())
 }
 
 /// Unknown paths and wrong methods: a JSON 404, as the PDS gateway answers them.
@@ -51,5 +53,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api.merge(access_keys::Api::openapi());
     api.merge(accounts::Api::openapi());
     api.merge(apps::Api::openapi());
+    api.merge(batch::Api::openapi());
     api
 }

@@ -171,27 +171,70 @@ pub(super) fn delete_refresh_tokens_stmt(domain_id: &str, user_id: &str) -> Stmt
     )
 }
 
+/// Writes a new user inside a transaction: quotas checked first, then the user with its
+/// accounts, password, memberships and default drive.
+macro_rules! create_new_user {
+    ($conn:expr, $new:expr) => {{
+        let new: &NewUser = $new;
+        check_quotas!(
+            $conn,
+            new.user.domain_id.as_str(),
+            1,
+            "",
+            new.drive.as_ref().map(|d| d.total_size)
+        );
+        insert_new_user!($conn, new);
+        if let Some(drive) = &new.drive {
+            execute!($conn, insert_drive_stmt(drive)).map_err(unique_as(Resource::Drive))?;
+        }
+    }};
+}
+
 #[async_trait]
 impl UserStore for SqlStore {
     async fn create_user(&self, new: NewUser) -> Result<UserRow> {
-        let domain_id = new.user.domain_id.as_str();
         with_retries(|| async {
             on_writer!(self, |pool| {
                 let mut tx = pool.begin_write().await?;
-                check_quotas!(
-                    &mut *tx,
-                    domain_id,
-                    1,
-                    "",
-                    new.drive.as_ref().map(|d| d.total_size)
-                );
-                insert_new_user!(&mut *tx, &new);
-                if let Some(drive) = &new.drive {
-                    execute!(&mut *tx, insert_drive_stmt(drive))
-                        .map_err(unique_as(Resource::Drive))?;
-                }
+                create_new_user!(&mut *tx, &new);
                 tx.commit().await?;
                 Ok(new.user.clone())
+            })
+        })
+        .await
+    }
+
+    async fn create_users(&self, batch: Vec<NewUser>) -> Result<Vec<Result<UserRow>>> {
+        with_retries(|| async {
+            on_writer!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                let mut outcomes = Vec::with_capacity(batch.len());
+                for new in &batch {
+                    execute!(&mut *tx, Stmt::new("SAVEPOINT batch_item", vec![]))?;
+                    let created: Result<()> = async {
+                        create_new_user!(&mut *tx, new);
+                        Ok(())
+                    }
+                    .await;
+                    match created {
+                        Ok(()) => {
+                            execute!(&mut *tx, Stmt::new("RELEASE SAVEPOINT batch_item", vec![]))?;
+                            outcomes.push(Ok(new.user.clone()));
+                        }
+                        // A broken rule fails its item alone; anything else fails the batch.
+                        Err(e @ Error::Internal(_)) => return Err(e),
+                        Err(e) => {
+                            execute!(
+                                &mut *tx,
+                                Stmt::new("ROLLBACK TO SAVEPOINT batch_item", vec![])
+                            )?;
+                            execute!(&mut *tx, Stmt::new("RELEASE SAVEPOINT batch_item", vec![]))?;
+                            outcomes.push(Err(e));
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok(outcomes)
             })
         })
         .await
