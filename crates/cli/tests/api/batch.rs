@@ -261,3 +261,43 @@ async fn only_admins_create_and_each_in_its_own_domain() {
     let (_, answer) = batch(&app, other, cross).await;
     assert_eq!(outcomes(&answer)[0].1, 404, "{answer}");
 }
+
+#[tokio::test]
+async fn a_batch_without_failures_writes_everything_each_call_asked_for() {
+    let app = spawn_app().await;
+    let (_, group) = app
+        .admin("/v2/group/create", json!({"group_name": "Ops"}))
+        .await;
+    let group_id = group["group_id"].as_str().unwrap();
+    let requests: Vec<Value> = (0..3)
+        .map(|i| {
+            json!({"id": i.to_string(), "method": "POST", "url": "/user/import",
+                   "body": {"user_id": format!("u{i}"), "authentication_type": "custom",
+                            "identity": format!("login{i}"), "nick_name": format!("U {i}"),
+                            "parent_group_id": group_id, "plain_password": "batch-password-1",
+                            "auto_create_drive": true, "drive_total_size": 1000 + i}})
+        })
+        .collect();
+    let (status, answer) = batch(
+        &app,
+        &app.admin_token,
+        json!({"resource": "user", "requests": requests}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(outcomes(&answer).iter().all(|(_, s, _)| *s == 200), "{answer}");
+    for i in 0..3 {
+        let (status, user) = app
+            .admin(
+                "/v2/user/general_get",
+                json!({"user_id": format!("u{i}"),
+                       "extra_return_info": ["account", "drive", "group"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{user}");
+        assert_eq!(user["account"][0]["identity"], format!("login{i}"));
+        assert_eq!(user["default_drive"]["total_size"], 1000 + i);
+        assert_eq!(user["parent_group"][0]["group_id"], group_id);
+        app.login(&format!("login{i}"), "batch-password-1").await;
+    }
+}

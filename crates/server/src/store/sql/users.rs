@@ -5,7 +5,7 @@ use sqlx::AssertSqlSafe;
 
 use super::drives::insert_drive_stmt;
 use super::{family_allocated_stmt, family_users_stmt, lock_domain_stmt, quota_stmt, QuotaRow};
-use super::{missing_as, unique_as, update_stmt};
+use super::{merge_inserts, missing_as, unique_as, update_stmt};
 use super::{with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::store::user_query::{page_sql, USER_COLUMNS};
@@ -190,6 +190,81 @@ macro_rules! create_new_user {
     }};
 }
 
+/// Writes new users of one domain with one statement per table, quotas checked for all of
+/// them together. Any broken rule fails the lot (the caller then writes them one by one).
+macro_rules! create_new_users_at_once {
+    ($conn:expr, $batch:expr) => {{
+        let batch: &[NewUser] = $batch;
+        let domain_id = batch[0].user.domain_id.as_str();
+        if batch.iter().any(|new| new.user.domain_id != domain_id) {
+            return Err(Error::Conflict("users of several domains".into()));
+        }
+        let drives: Vec<&crate::store::drives::DriveRow> =
+            batch.iter().filter_map(|new| new.drive.as_ref()).collect();
+        // An unlimited drive counts as one over any size quota, as it does alone.
+        let total_size = (!drives.is_empty()).then(|| {
+            drives
+                .iter()
+                .try_fold(0i64, |sum, d| {
+                    (d.total_size >= 0).then(|| sum.saturating_add(d.total_size))
+                })
+                .unwrap_or(-1)
+        });
+        check_quotas!($conn, domain_id, batch.len() as i64, "", total_size);
+        let users = batch
+            .iter()
+            .map(|new| insert_user_stmt(&new.user))
+            .collect();
+        let accounts = batch
+            .iter()
+            .flat_map(|new| new.accounts.iter().map(insert_account_stmt))
+            .collect();
+        let memberships = batch
+            .iter()
+            .flat_map(|new| {
+                let user = &new.user;
+                new.group_ids.iter().map(move |group_id| {
+                    insert_membership_stmt(
+                        &user.domain_id,
+                        group_id,
+                        &user.user_id,
+                        user.created_at,
+                    )
+                })
+            })
+            .collect();
+        let passwords = batch
+            .iter()
+            .filter_map(|new| {
+                let user = &new.user;
+                let hash = new.password_hash.as_ref()?;
+                Some(upsert_password_stmt(
+                    &user.domain_id,
+                    &user.user_id,
+                    hash,
+                    user.created_at,
+                ))
+            })
+            .collect();
+        let drives = drives.into_iter().map(insert_drive_stmt).collect();
+        if let Some(stmt) = merge_inserts(users) {
+            execute!($conn, stmt).map_err(unique_as(Resource::User))?;
+        }
+        if let Some(stmt) = merge_inserts(accounts) {
+            execute!($conn, stmt).map_err(unique_as(Resource::Account))?;
+        }
+        if let Some(stmt) = merge_inserts(memberships) {
+            execute!($conn, stmt).map_err(missing_as(Resource::Group))?;
+        }
+        if let Some(stmt) = merge_inserts(passwords) {
+            execute!($conn, stmt)?;
+        }
+        if let Some(stmt) = merge_inserts(drives) {
+            execute!($conn, stmt).map_err(unique_as(Resource::Drive))?;
+        }
+    }};
+}
+
 #[async_trait]
 impl UserStore for SqlStore {
     async fn create_user(&self, new: NewUser) -> Result<UserRow> {
@@ -208,6 +283,31 @@ impl UserStore for SqlStore {
         with_retries(|| async {
             on_writer!(self, |pool| {
                 let mut tx = pool.begin_write().await?;
+                // First all at once, with a few multi-row statements; if any row breaks a
+                // rule, that is undone and each row is written on its own to see which.
+                if batch.len() > 1 {
+                    execute!(&mut *tx, Stmt::new("SAVEPOINT batch_all", vec![]))?;
+                    let written: Result<()> = async {
+                        create_new_users_at_once!(&mut *tx, &batch);
+                        Ok(())
+                    }
+                    .await;
+                    match written {
+                        Ok(()) => {
+                            execute!(&mut *tx, Stmt::new("RELEASE SAVEPOINT batch_all", vec![]))?;
+                            tx.commit().await?;
+                            return Ok(batch.iter().map(|new| Ok(new.user.clone())).collect());
+                        }
+                        Err(e @ Error::Internal(_)) => return Err(e),
+                        Err(_) => {
+                            execute!(
+                                &mut *tx,
+                                Stmt::new("ROLLBACK TO SAVEPOINT batch_all", vec![])
+                            )?;
+                            execute!(&mut *tx, Stmt::new("RELEASE SAVEPOINT batch_all", vec![]))?;
+                        }
+                    }
+                }
                 let mut outcomes = Vec::with_capacity(batch.len());
                 for new in &batch {
                     execute!(&mut *tx, Stmt::new("SAVEPOINT batch_item", vec![]))?;
