@@ -285,7 +285,10 @@ async fn a_batch_without_failures_writes_everything_each_call_asked_for() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    assert!(outcomes(&answer).iter().all(|(_, s, _)| *s == 200), "{answer}");
+    assert!(
+        outcomes(&answer).iter().all(|(_, s, _)| *s == 200),
+        "{answer}"
+    );
     for i in 0..3 {
         let (status, user) = app
             .admin(

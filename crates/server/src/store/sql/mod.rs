@@ -458,30 +458,51 @@ fn missing_as(resource: Resource) -> impl FnOnce(sqlx::Error) -> Error {
     }
 }
 
-/// One multi-row `INSERT` from single-row ones of the same statement (`INSERT ... VALUES
-/// ($1, .., $n) [tail]`): the rows' tuples, renumbered, under one head and tail. Fewer round
-/// trips are what makes a batch fast. `None` for no statements.
-fn merge_inserts(stmts: Vec<Stmt>) -> Option<Stmt> {
-    let first = stmts.first()?;
-    let values = first.sql.find("VALUES")?;
-    let open = values + first.sql[values..].find('(')?;
-    let close = open + first.sql[open..].find(')')?;
-    let (head, tail) = (
-        first.sql[..open].to_owned(),
-        first.sql[close + 1..].to_owned(),
-    );
-    let tuple = first.sql[open..=close].to_owned();
-    let mut sql = head;
-    let mut args = Vec::new();
-    for (i, stmt) in stmts.into_iter().enumerate() {
-        if i > 0 {
+/// Most arguments in one merged statement. SQLite looks a parameter's name up by a linear
+/// scan, so binding costs grow with the square of a statement's arguments: beyond a few
+/// hundred, a bigger statement is slower than two.
+const MAX_MERGED_ARGS: usize = 256;
+
+/// Multi-row `INSERT`s from single-row ones of the same statement (`INSERT ... VALUES
+/// ($1, .., $n) [tail]`): the rows' tuples, renumbered, under one head and tail, at most
+/// `MAX_MERGED_ARGS` arguments each. Fewer round trips are what makes a batch fast.
+fn merge_inserts(stmts: Vec<Stmt>) -> Vec<Stmt> {
+    let Some(first) = stmts.first() else {
+        return Vec::new();
+    };
+    let Some((head, tuple, tail)) = split_insert(&first.sql) else {
+        return stmts;
+    };
+    let mut merged = Vec::new();
+    let mut sql = head.clone();
+    let mut args: Vec<Arg> = Vec::new();
+    for stmt in stmts {
+        if !args.is_empty() && args.len() + stmt.args.len() > MAX_MERGED_ARGS {
+            sql.push_str(&tail);
+            merged.push(Stmt::new(std::mem::replace(&mut sql, head.clone()), args));
+            args = Vec::new();
+        }
+        if !args.is_empty() {
             sql.push_str(", ");
         }
         sql.push_str(&renumber(&tuple, args.len()));
         args.extend(stmt.args);
     }
     sql.push_str(&tail);
-    Some(Stmt::new(sql, args))
+    merged.push(Stmt::new(sql, args));
+    merged
+}
+
+/// `INSERT ... VALUES ($1, $2) ON ...` → (`INSERT ... VALUES `, `($1, $2)`, ` ON ...`).
+fn split_insert(sql: &str) -> Option<(String, String, String)> {
+    let values = sql.find("VALUES")?;
+    let open = values + sql[values..].find('(')?;
+    let close = open + sql[open..].find(')')?;
+    Some((
+        sql[..open].to_owned(),
+        sql[open..=close].to_owned(),
+        sql[close + 1..].to_owned(),
+    ))
 }
 
 /// `($1, $2)` with `offset` 2 → `($3, $4)`.
@@ -516,21 +537,32 @@ mod tests {
     use super::{merge_inserts, Arg, Stmt};
 
     #[test]
-    fn inserts_merge_into_one_with_renumbered_placeholders() {
+    fn inserts_merge_with_renumbered_placeholders_in_bounded_statements() {
         let row = |a: &str, b: i64| {
             Stmt::new(
                 "INSERT INTO t (a, b) VALUES ($1, $2) ON CONFLICT (a) DO NOTHING",
                 vec![Arg::Text(a.into()), Arg::Int(b)],
             )
         };
-        let merged = merge_inserts(vec![row("x", 1), row("y", 2), row("z", 3)]).unwrap();
+        let merged = merge_inserts(vec![row("x", 1), row("y", 2), row("z", 3)]);
+        assert_eq!(merged.len(), 1);
         assert_eq!(
-            merged.sql,
+            merged[0].sql,
             "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4), ($5, $6) ON CONFLICT (a) DO NOTHING"
         );
-        assert_eq!(merged.args.len(), 6);
-        assert_eq!(merged.args[4], Arg::Text("z".into()));
-        assert!(merge_inserts(Vec::new()).is_none());
+        assert_eq!(merged[0].args.len(), 6);
+        assert_eq!(merged[0].args[4], Arg::Text("z".into()));
+        assert!(merge_inserts(Vec::new()).is_empty());
+
+        let many: Vec<Stmt> = (0..200).map(|i| row("r", i)).collect();
+        let merged = merge_inserts(many);
+        assert_eq!(merged.len(), 2, "400 arguments, at most 256 a statement");
+        assert_eq!(merged[0].args.len(), 256);
+        assert!(merged[0]
+            .sql
+            .ends_with("($255, $256) ON CONFLICT (a) DO NOTHING"));
+        assert!(merged[1].sql.contains("VALUES ($1, $2), ($3, $4)"));
+        assert_eq!(merged[1].args[143], Arg::Int(199));
     }
 }
 

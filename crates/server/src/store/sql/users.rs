@@ -247,19 +247,19 @@ macro_rules! create_new_users_at_once {
             })
             .collect();
         let drives = drives.into_iter().map(insert_drive_stmt).collect();
-        if let Some(stmt) = merge_inserts(users) {
+        for stmt in merge_inserts(users) {
             execute!($conn, stmt).map_err(unique_as(Resource::User))?;
         }
-        if let Some(stmt) = merge_inserts(accounts) {
+        for stmt in merge_inserts(accounts) {
             execute!($conn, stmt).map_err(unique_as(Resource::Account))?;
         }
-        if let Some(stmt) = merge_inserts(memberships) {
+        for stmt in merge_inserts(memberships) {
             execute!($conn, stmt).map_err(missing_as(Resource::Group))?;
         }
-        if let Some(stmt) = merge_inserts(passwords) {
+        for stmt in merge_inserts(passwords) {
             execute!($conn, stmt)?;
         }
-        if let Some(stmt) = merge_inserts(drives) {
+        for stmt in merge_inserts(drives) {
             execute!($conn, stmt).map_err(unique_as(Resource::Drive))?;
         }
     }};
