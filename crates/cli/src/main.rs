@@ -40,6 +40,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
+    #[command(
+        after_help = "Examples:\n  roster serve\n  ROSTER_DATABASE_URL=postgres://roster@db/roster roster serve --listen 0.0.0.0:8080"
+    )]
     Serve {
         #[command(flatten)]
         store: StoreArgs,
@@ -57,6 +60,9 @@ enum Command {
         login_lock_seconds: u64,
     },
     /// Apply the store's migrations, then exit.
+    #[command(
+        after_help = "Examples:\n  roster migrate\n  roster migrate --database-url postgres://roster@db/roster --no-lock"
+    )]
     Migrate {
         #[command(flatten)]
         store: StoreArgs,
@@ -65,6 +71,9 @@ enum Command {
         no_lock: bool,
     },
     /// Manage domains (tenants) on the store directly, as the deployment's operator.
+    #[command(
+        after_help = "Examples:\n  roster domain create --name Acme --id acme\n  roster domain list"
+    )]
     Domain {
         #[command(flatten)]
         store: StoreArgs,
@@ -72,6 +81,9 @@ enum Command {
         command: DomainCommand,
     },
     /// Manage access keys on the store directly, as the domain's superadmin.
+    #[command(
+        after_help = "Examples:\n  roster access-key create --user admin --description ci\n  roster access-key list"
+    )]
     AccessKey {
         #[command(flatten)]
         store: StoreArgs,
@@ -79,6 +91,9 @@ enum Command {
         command: AccessKeyCommand,
     },
     /// Log in to a server and keep the session (password from `ROSTER_PASSWORD` or asked).
+    #[command(
+        after_help = "Examples:\n  roster login --server http://127.0.0.1:8080\n  ROSTER_PASSWORD=... roster login --server https://roster.example.com --username ops@example.com"
+    )]
     Login {
         /// The server, e.g. `http://127.0.0.1:8080`.
         #[arg(long, env = "ROSTER_SERVER")]
@@ -87,6 +102,7 @@ enum Command {
         username: String,
     },
     /// Revoke the saved session and forget it.
+    #[command(after_help = "Example:\n  roster logout")]
     Logout,
     /// Users of the server you are logged in to.
     #[command(
@@ -149,6 +165,9 @@ enum Command {
     },
     /// Copy a whole domain (users, accounts, passwords) from one store to another, e.g.
     /// from the embedded SQLite file to PostgreSQL. The target must not have the domain yet.
+    #[command(
+        after_help = "Example:\n  roster migrate-store --from sqlite://data/roster.db --to postgres://roster@db/roster --domain default"
+    )]
     MigrateStore {
         /// Source: `sqlite://path/to/roster.db` or `postgres://...`.
         #[arg(long)]
@@ -166,6 +185,9 @@ enum Command {
 enum DomainCommand {
     /// Create a domain and its first superadmin. Its password comes from
     /// `ROSTER_NEW_ADMIN_PASSWORD`, or is generated and printed once.
+    #[command(
+        after_help = "Examples:\n  roster domain create --name Acme --id acme\n  ROSTER_NEW_ADMIN_PASSWORD=... roster domain create --name Sales --parent acme"
+    )]
     Create {
         /// The domain's name.
         #[arg(long)]
@@ -181,11 +203,13 @@ enum DomainCommand {
         admin_user_id: String,
     },
     /// List the top-level domains, or the subdomains of `--parent`.
+    #[command(after_help = "Examples:\n  roster domain list\n  roster domain list --parent acme")]
     List {
         #[arg(long)]
         parent: Option<String>,
     },
     /// Delete a domain with everything in it.
+    #[command(after_help = "Example:\n  roster domain delete acme --force")]
     Delete {
         id: String,
         /// Required: everything in the domain is deleted.
@@ -198,6 +222,7 @@ enum DomainCommand {
 enum AccessKeyCommand {
     /// Issue a key pair for a user of `--domain-id`; prints it as JSON, secret included (the
     /// only time it is shown).
+    #[command(after_help = "Example:\n  roster access-key create --user admin --description ci")]
     Create {
         /// The user whose rights the key carries.
         #[arg(long, default_value = "admin")]
@@ -206,12 +231,16 @@ enum AccessKeyCommand {
         description: Option<String>,
     },
     /// List the domain's keys (without secrets), one JSON document a line.
+    #[command(after_help = "Example:\n  roster access-key list")]
     List,
     /// Disable a key: requests signed with it are refused.
+    #[command(after_help = "Example:\n  roster access-key disable <access_key_id>")]
     Disable { access_key_id: String },
     /// Enable a disabled key again.
+    #[command(after_help = "Example:\n  roster access-key enable <access_key_id>")]
     Enable { access_key_id: String },
     /// Delete a key.
+    #[command(after_help = "Example:\n  roster access-key delete <access_key_id>")]
     Delete { access_key_id: String },
 }
 

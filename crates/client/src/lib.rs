@@ -35,6 +35,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use futures_util::stream::{self, Stream, TryStreamExt};
+
 use api::access_keys::{
     AccessKey, AccessKeyIdRequest, CreateAccessKeyRequest, CreateAccessKeyResponse,
     ListAccessKeyRequest, ListAccessKeyResponse, UpdateAccessKeyRequest,
@@ -419,40 +421,52 @@ impl Client {
     /// # }
     /// ```
     pub async fn all_users(&self, request: &ListUserRequest) -> Result<Vec<User>> {
-        collect_pages(
+        self.users_stream(request).try_collect().await
+    }
+
+    /// The stream form of [`Client::all_users`]: items as their pages arrive, the next page
+    /// fetched only when the stream is read that far.
+    pub fn users_stream<'a>(
+        &'a self,
+        request: &ListUserRequest,
+    ) -> impl Stream<Item = Result<User>> + 'a {
+        let request = request.clone();
+        item_stream(
             request.marker.clone(),
-            |marker| {
+            move |marker| {
                 let page = ListUserRequest {
                     marker,
                     ..request.clone()
                 };
                 async move { self.list_users(&page).await }
             },
-            |all: &mut Vec<User>, page| {
-                all.extend(page.items);
-                page.next_marker
-            },
+            |page| (page.items, page.next_marker),
         )
-        .await
     }
 
     /// Every user a `/v2/user/search` matches, following `next_marker` to the last page.
     pub async fn search_all_users(&self, request: &SearchUserRequest) -> Result<Vec<User>> {
-        collect_pages(
+        self.search_users_stream(request).try_collect().await
+    }
+
+    /// The stream form of [`Client::search_all_users`]: items as their pages arrive, the next page
+    /// fetched only when the stream is read that far.
+    pub fn search_users_stream<'a>(
+        &'a self,
+        request: &SearchUserRequest,
+    ) -> impl Stream<Item = Result<User>> + 'a {
+        let request = request.clone();
+        item_stream(
             request.marker.clone(),
-            |marker| {
+            move |marker| {
                 let page = SearchUserRequest {
                     marker,
                     ..request.clone()
                 };
                 async move { self.search_users(&page).await }
             },
-            |all: &mut Vec<User>, page| {
-                all.extend(page.items);
-                page.next_marker
-            },
+            |page| (page.items, page.next_marker),
         )
-        .await
     }
 
     // ---- Groups and roles ----------------------------------------------------------------
@@ -601,40 +615,52 @@ impl Client {
     /// # }
     /// ```
     pub async fn all_groups(&self, request: &ListGroupRequest) -> Result<Vec<Group>> {
-        collect_pages(
+        self.groups_stream(request).try_collect().await
+    }
+
+    /// The stream form of [`Client::all_groups`]: items as their pages arrive, the next page
+    /// fetched only when the stream is read that far.
+    pub fn groups_stream<'a>(
+        &'a self,
+        request: &ListGroupRequest,
+    ) -> impl Stream<Item = Result<Group>> + 'a {
+        let request = request.clone();
+        item_stream(
             request.marker.clone(),
-            |marker| {
+            move |marker| {
                 let page = ListGroupRequest {
                     marker,
                     ..request.clone()
                 };
                 async move { self.list_groups(&page).await }
             },
-            |all: &mut Vec<Group>, page| {
-                all.extend(page.items);
-                page.next_marker
-            },
+            |page| (page.items, page.next_marker),
         )
-        .await
     }
 
     /// Every group a `/v2/group/search` matches, following `next_marker` to the last page.
     pub async fn search_all_groups(&self, request: &SearchGroupRequest) -> Result<Vec<Group>> {
-        collect_pages(
+        self.search_groups_stream(request).try_collect().await
+    }
+
+    /// The stream form of [`Client::search_all_groups`]: items as their pages arrive, the next page
+    /// fetched only when the stream is read that far.
+    pub fn search_groups_stream<'a>(
+        &'a self,
+        request: &SearchGroupRequest,
+    ) -> impl Stream<Item = Result<Group>> + 'a {
+        let request = request.clone();
+        item_stream(
             request.marker.clone(),
-            |marker| {
+            move |marker| {
                 let page = SearchGroupRequest {
                     marker,
                     ..request.clone()
                 };
                 async move { self.search_groups(&page).await }
             },
-            |all: &mut Vec<Group>, page| {
-                all.extend(page.items);
-                page.next_marker
-            },
+            |page| (page.items, page.next_marker),
         )
-        .await
     }
 
     /// Every member of a group (`/v2/group/list_member`), following `next_marker` to the last
@@ -679,21 +705,27 @@ impl Client {
         &self,
         request: &ListAssignmentRequest,
     ) -> Result<Vec<Assignment>> {
-        collect_pages(
+        self.assignments_stream(request).try_collect().await
+    }
+
+    /// The stream form of [`Client::all_assignments`]: items as their pages arrive, the next page
+    /// fetched only when the stream is read that far.
+    pub fn assignments_stream<'a>(
+        &'a self,
+        request: &ListAssignmentRequest,
+    ) -> impl Stream<Item = Result<Assignment>> + 'a {
+        let request = request.clone();
+        item_stream(
             request.marker.clone(),
-            |marker| {
+            move |marker| {
                 let page = ListAssignmentRequest {
                     marker,
                     ..request.clone()
                 };
                 async move { self.list_assignments(&page).await }
             },
-            |all: &mut Vec<Assignment>, page| {
-                all.extend(page.assignment_list);
-                page.next_marker
-            },
+            |page| (page.assignment_list, page.next_marker),
         )
-        .await
     }
 
     // ---- Drives --------------------------------------------------------------------------
@@ -785,59 +817,77 @@ impl Client {
     /// # }
     /// ```
     pub async fn all_drives(&self, request: &ListDriveRequest) -> Result<Vec<Drive>> {
-        collect_pages(
+        self.drives_stream(request).try_collect().await
+    }
+
+    /// The stream form of [`Client::all_drives`]: items as their pages arrive, the next page
+    /// fetched only when the stream is read that far.
+    pub fn drives_stream<'a>(
+        &'a self,
+        request: &ListDriveRequest,
+    ) -> impl Stream<Item = Result<Drive>> + 'a {
+        let request = request.clone();
+        item_stream(
             request.marker.clone(),
-            |marker| {
+            move |marker| {
                 let page = ListDriveRequest {
                     marker,
                     ..request.clone()
                 };
                 async move { self.list_drives(&page).await }
             },
-            |all: &mut Vec<Drive>, page| {
-                all.extend(page.items);
-                page.next_marker
-            },
+            |page| (page.items, page.next_marker),
         )
-        .await
     }
 
     /// Every drive of the caller, following `next_marker` to the last page.
     pub async fn all_my_drives(&self, request: &ListMyDrivesRequest) -> Result<Vec<Drive>> {
-        collect_pages(
+        self.my_drives_stream(request).try_collect().await
+    }
+
+    /// The stream form of [`Client::all_my_drives`]: items as their pages arrive, the next page
+    /// fetched only when the stream is read that far.
+    pub fn my_drives_stream<'a>(
+        &'a self,
+        request: &ListMyDrivesRequest,
+    ) -> impl Stream<Item = Result<Drive>> + 'a {
+        let request = request.clone();
+        item_stream(
             request.marker.clone(),
-            |marker| {
+            move |marker| {
                 let page = ListMyDrivesRequest {
                     marker,
                     ..request.clone()
                 };
                 async move { self.list_my_drives(&page).await }
             },
-            |all: &mut Vec<Drive>, page| {
-                all.extend(page.items);
-                page.next_marker
-            },
+            |page| (page.items, page.next_marker),
         )
-        .await
     }
 
     /// Every drive a `/v2/drive/search` matches, following `next_marker` to the last page.
     pub async fn search_all_drives(&self, request: &SearchDriveRequest) -> Result<Vec<Drive>> {
-        collect_pages(
+        self.search_drives_stream(request).try_collect().await
+    }
+
+    /// The stream form of [`Client::search_all_drives`]: items as their pages arrive, the next page
+    /// fetched only when the stream is read that far.
+    pub fn search_drives_stream<'a>(
+        &'a self,
+        request: &SearchDriveRequest,
+    ) -> impl Stream<Item = Result<Drive>> + 'a {
+        let request = request.clone();
+        item_stream(
             request.marker.clone(),
-            |marker| {
+            move |marker| {
                 let page = SearchDriveRequest {
                     marker,
                     ..request.clone()
                 };
                 async move { self.search_drives(&page).await }
             },
-            |all: &mut Vec<Drive>, page| {
-                all.extend(page.items);
-                page.next_marker
-            },
+            |page| (page.items, page.next_marker),
         )
-        .await
     }
 
     // ---- Domains -------------------------------------------------------------------------
@@ -895,21 +945,27 @@ impl Client {
 
     /// Every domain `/v2/domain/list` answers, following `next_marker` to the last page.
     pub async fn all_domains(&self, request: &ListDomainRequest) -> Result<Vec<Domain>> {
-        collect_pages(
+        self.domains_stream(request).try_collect().await
+    }
+
+    /// The stream form of [`Client::all_domains`]: items as their pages arrive, the next page
+    /// fetched only when the stream is read that far.
+    pub fn domains_stream<'a>(
+        &'a self,
+        request: &ListDomainRequest,
+    ) -> impl Stream<Item = Result<Domain>> + 'a {
+        let request = request.clone();
+        item_stream(
             request.marker.clone(),
-            |marker| {
+            move |marker| {
                 let page = ListDomainRequest {
                     marker,
                     ..request.clone()
                 };
                 async move { self.list_domains(&page).await }
             },
-            |all: &mut Vec<Domain>, page| {
-                all.extend(page.items);
-                page.next_marker
-            },
+            |page| (page.items, page.next_marker),
         )
-        .await
     }
 
     // ---- Accounts ------------------------------------------------------------------------
@@ -1005,21 +1061,27 @@ impl Client {
     /// Every access key `/v2/access_key/list` answers, following `next_marker` to the last
     /// page.
     pub async fn all_access_keys(&self, request: &ListAccessKeyRequest) -> Result<Vec<AccessKey>> {
-        collect_pages(
+        self.access_keys_stream(request).try_collect().await
+    }
+
+    /// The stream form of [`Client::all_access_keys`]: items as their pages arrive, the next page
+    /// fetched only when the stream is read that far.
+    pub fn access_keys_stream<'a>(
+        &'a self,
+        request: &ListAccessKeyRequest,
+    ) -> impl Stream<Item = Result<AccessKey>> + 'a {
+        let request = request.clone();
+        item_stream(
             request.marker.clone(),
-            |marker| {
+            move |marker| {
                 let page = ListAccessKeyRequest {
                     marker,
                     ..request.clone()
                 };
                 async move { self.list_access_keys(&page).await }
             },
-            |all: &mut Vec<AccessKey>, page| {
-                all.extend(page.items);
-                page.next_marker
-            },
+            |page| (page.items, page.next_marker),
         )
-        .await
     }
 
     // ---- JWT apps ------------------------------------------------------------------------
@@ -1051,21 +1113,27 @@ impl Client {
 
     /// Every JWT app, following `next_marker` to the last page.
     pub async fn all_apps(&self, request: &ListAppRequest) -> Result<Vec<App>> {
-        collect_pages(
+        self.apps_stream(request).try_collect().await
+    }
+
+    /// The stream form of [`Client::all_apps`]: items as their pages arrive, the next page
+    /// fetched only when the stream is read that far.
+    pub fn apps_stream<'a>(
+        &'a self,
+        request: &ListAppRequest,
+    ) -> impl Stream<Item = Result<App>> + 'a {
+        let request = request.clone();
+        item_stream(
             request.marker.clone(),
-            |marker| {
+            move |marker| {
                 let page = ListAppRequest {
                     marker,
                     ..request.clone()
                 };
                 async move { self.list_apps(&page).await }
             },
-            |all: &mut Vec<App>, page| {
-                all.extend(page.items);
-                page.next_marker
-            },
+            |page| (page.items, page.next_marker),
         )
-        .await
     }
 
     // ---- Plumbing ------------------------------------------------------------------------
@@ -1159,6 +1227,33 @@ fn retry_delay(headers: &reqwest::header::HeaderMap, attempt: u32) -> Duration {
     retry_after
         .unwrap_or_else(|| BASE_DELAY.saturating_mul(1 << (attempt - 1).min(16)))
         .min(MAX_DELAY)
+}
+
+/// The items of every page from `start` on, as a stream: `fetch` gets a page by its marker,
+/// `split` takes its items and `next_marker` apart; an empty marker ends it.
+fn item_stream<'a, P, T, F, Fut>(
+    start: Option<String>,
+    fetch: F,
+    split: fn(P) -> (Vec<T>, String),
+) -> impl Stream<Item = Result<T>> + 'a
+where
+    P: 'a,
+    T: 'a,
+    F: FnMut(Option<String>) -> Fut + 'a,
+    Fut: Future<Output = Result<P>> + 'a,
+{
+    // The state: the fetcher, and the marker of the next page (`None` once there is none).
+    let pages = stream::try_unfold((fetch, Some(start)), move |(mut fetch, next)| async move {
+        let Some(marker) = next else {
+            return Ok::<_, Error>(None);
+        };
+        let (items, next_marker) = split(fetch(marker).await?);
+        let next = (!next_marker.is_empty()).then_some(Some(next_marker));
+        Ok(Some((items, (fetch, next))))
+    });
+    pages
+        .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
+        .try_flatten()
 }
 
 /// Fetches pages from `start` on, folding each into the accumulator with `absorb` (which

@@ -266,14 +266,16 @@ fn completions_and_help_examples() {
     }
     let (ok, _, _) = roster(config.path(), &["completions", "tcsh"]);
     assert!(!ok, "an unknown shell is refused");
-    for command in [
-        vec!["import"],
-        vec!["user", "create"],
-        vec!["group", "create"],
-        vec!["member", "add"],
-        vec!["drive", "update"],
-        vec!["completions"],
-    ] {
+    // Every command and subcommand.
+    let commands = "serve|migrate|migrate-store|login|logout|import|completions|\
+        domain|domain create|domain list|domain delete|\
+        access-key|access-key create|access-key list|access-key disable|access-key enable|\
+        access-key delete|user|user get|user list|user search|user create|user update|\
+        user delete|group|group create|group get|group update|group delete|group list|\
+        group search|member|member add|member remove|member list|drive|drive create|\
+        drive get|drive default|drive update|drive delete|drive list";
+    for command in commands.split('|') {
+        let command: Vec<&str> = command.split_whitespace().collect();
         let mut args = command.clone();
         args.push("--help");
         let (ok, out, err) = roster(config.path(), &args);

@@ -450,3 +450,79 @@ async fn the_client_refreshes_a_refused_access_token_by_itself() {
     assert_eq!(err.status(), Some(401));
     assert_eq!(err.code(), Some("RefreshTokenInvalid"));
 }
+
+#[tokio::test]
+async fn streams_fetch_pages_as_they_are_read_and_batches_answer_each_call() {
+    use futures_util::{StreamExt, TryStreamExt};
+    use roster_client::api::batch::{BatchRequest, BatchSubRequest};
+
+    let app = spawn_app().await;
+    let client = admin_client(&app).await;
+    let requests = (0..7)
+        .map(|i| BatchSubRequest {
+            id: format!("row{i}"),
+            method: "POST".into(),
+            url: "/user/create".into(),
+            body: Some(serde_json::json!({"user_id": format!("s{i}"), "nick_name": format!("Streamed {i}")})),
+        })
+        .chain([BatchSubRequest {
+            id: "dup".into(),
+            method: "POST".into(),
+            url: "/user/create".into(),
+            body: Some(serde_json::json!({"user_id": "s0"})),
+        }])
+        .collect();
+    let answer = client
+        .batch(&BatchRequest {
+            resource: "user".into(),
+            requests,
+        })
+        .await
+        .unwrap();
+    let statuses: Vec<(String, u16)> = answer
+        .responses
+        .iter()
+        .map(|r| (r.id.clone(), r.status))
+        .collect();
+    let mut expected: Vec<(String, u16)> = (0..7).map(|i| (format!("row{i}"), 201)).collect();
+    expected.push(("dup".into(), 409));
+    assert_eq!(statuses, expected);
+
+    // Two users a page: the stream follows next_marker through every page, in order.
+    let by_two = api::ListUserRequest {
+        limit: Some(2),
+        ..Default::default()
+    };
+    let ids: Vec<String> = client
+        .users_stream(&by_two)
+        .map_ok(|u| u.user_id)
+        .try_collect()
+        .await
+        .unwrap();
+    let mut expected: Vec<String> = (0..7).map(|i| format!("s{i}")).collect();
+    expected.insert(0, "admin".into());
+    assert_eq!(ids, expected);
+    // Read lazily: the first three need only two pages.
+    let first: Vec<_> = client.users_stream(&by_two).take(3).collect().await;
+    assert_eq!(first.len(), 3);
+    let found: Vec<api::User> = client
+        .search_users_stream(&api::SearchUserRequest {
+            nick_name: Some("Streamed".into()),
+            limit: Some(3),
+            ..Default::default()
+        })
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 7);
+    // An error ends the stream with that error.
+    let refused: Vec<_> = Client::new(&app.address)
+        .users_stream(&by_two)
+        .collect()
+        .await;
+    assert_eq!(refused.len(), 1);
+    assert_eq!(
+        refused[0].as_ref().unwrap_err().code(),
+        Some("AccessTokenInvalid")
+    );
+}
