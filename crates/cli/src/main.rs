@@ -58,6 +58,10 @@ enum Command {
         /// Seconds a locked identity waits (and a failure counts).
         #[arg(long, env = "ROSTER_LOGIN_LOCK_SECONDS", default_value_t = 300)]
         login_lock_seconds: u64,
+        /// Browser origins allowed cross-origin calls, comma-separated (default: none, CORS
+        /// off).
+        #[arg(long, env = "ROSTER_CORS_ORIGINS", value_delimiter = ',')]
+        cors_origins: Vec<String>,
     },
     /// Apply the store's migrations, then exit.
     #[command(
@@ -292,9 +296,11 @@ async fn main() -> anyhow::Result<()> {
             skip_migrations,
             login_max_failures,
             login_lock_seconds,
+            cors_origins,
         } => {
             let mut config = store.into_config();
             config.listen = listen;
+            config.cors_origins = cors_origins;
             config.tokens.lockout = LockoutSettings {
                 max_failures: login_max_failures,
                 lock_for: std::time::Duration::from_secs(login_lock_seconds),

@@ -23,6 +23,8 @@ pub struct Config {
     pub tokens: TokenSettings,
     /// What to do with PostgreSQL migrations at start (SQLite always applies its own).
     pub migrations: Migrations,
+    /// Browser origins allowed cross-origin calls (`https://app.example.com`); none: CORS off.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -35,6 +37,7 @@ impl Default for Config {
             admin_password: None,
             tokens: TokenSettings::default(),
             migrations: Migrations::Apply,
+            cors_origins: Vec::new(),
         }
     }
 }

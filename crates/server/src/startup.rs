@@ -76,10 +76,13 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
-        let router = http::router(AppState {
+        let mut router = http::router(AppState {
             services,
             default_domain: config.domain_id.clone(),
         });
+        if let Some(cors) = http::cors(&config.cors_origins) {
+            router = router.layer(cors);
+        }
         Ok(Application {
             listener,
             router,

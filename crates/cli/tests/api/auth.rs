@@ -227,14 +227,7 @@ async fn a_token_of_one_domain_is_refused_in_another() {
 #[tokio::test]
 async fn jwks_publishes_the_key_that_signs_access_tokens() {
     let app = spawn_app().await;
-    let (status, jwks) = crate::helpers::read(
-        app.http
-            .get(app.url("/.well-known/jwks.json"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, jwks) = app.get("/.well-known/jwks.json").await;
     assert_eq!(status, StatusCode::OK);
     let key = &jwks["keys"][0];
     assert_eq!(key["kty"], "OKP");

@@ -138,6 +138,18 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
+    /// `GET path`; returns status and JSON body.
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        read(
+            self.http
+                .get(self.url(path))
+                .send()
+                .await
+                .expect("request sent"),
+        )
+        .await
+    }
+
     /// `POST path` as the admin; returns status and JSON body (`null` for an empty body).
     pub async fn admin(&self, path: &str, body: Value) -> (StatusCode, Value) {
         read(self.post(path, Some(&self.admin_token), &body).await).await

@@ -2,6 +2,7 @@
 //! Runs on SQLite, or on PostgreSQL when `ROSTER_TEST_DATABASE_URL` is set.
 
 mod helpers;
+mod server_process;
 
 mod accounts;
 mod apps;
@@ -13,8 +14,11 @@ mod client;
 mod domains;
 mod drives;
 mod groups;
+mod hardening;
 mod provisioning;
+mod races;
 mod replicas;
+mod resilience;
 mod signed;
 mod tenancy;
 mod users;

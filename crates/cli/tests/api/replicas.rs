@@ -2,94 +2,11 @@
 //! tokens, see each other's writes at once, and never both win the same id. And a domain moves
 //! between stores with `roster migrate-store`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{read, roster_command, TestStore, ADMIN_PASSWORD, USER_PASSWORD};
-
-/// A `roster serve` process; killed when dropped.
-struct ServerProcess {
-    child: Child,
-    address: String,
-    http: reqwest::Client,
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `roster serve` on a free port and waits until it listens.
-fn start_process(store: &TestStore) -> ServerProcess {
-    let mut child = roster_command(store)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("roster starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let address = loop {
-        let line = lines
-            .next()
-            .expect("roster exited before listening")
-            .expect("log line");
-        if let Some(rest) = line.split("address=").nth(1) {
-            if line.contains("listening") {
-                break rest.split_whitespace().next().unwrap().to_owned();
-            }
-        }
-    };
-    // Keep draining the log so the process never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    ServerProcess {
-        child,
-        address: format!("http://{address}"),
-        http: reqwest::Client::new(),
-    }
-}
-
-impl ServerProcess {
-    async fn token(&self, form: &[(&str, &str)]) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .post(format!("{}/v2/oauth/token", self.address))
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        read(response).await
-    }
-
-    async fn login(&self, username: &str, password: &str) -> String {
-        let (status, body) = self
-            .token(&[
-                ("grant_type", "password"),
-                ("username", username),
-                ("password", password),
-            ])
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body["access_token"].as_str().unwrap().to_owned()
-    }
-
-    async fn call(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.address))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        read(response).await
-    }
-}
+use crate::helpers::{roster_command, TestStore, ADMIN_PASSWORD, USER_PASSWORD};
+use crate::server_process::start_process;
 
 #[tokio::test]
 async fn two_replicas_share_tokens_and_see_each_others_changes_at_once() {

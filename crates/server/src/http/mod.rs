@@ -108,6 +108,7 @@ async fn request_context(request: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
+    add_security_headers(response.headers_mut());
     tracing::info!(
         target: "roster::access",
         %method,
@@ -118,6 +119,51 @@ async fn request_context(request: Request, next: Next) -> Response {
         "request"
     );
     response
+}
+
+/// Headers every answer carries: an API answer is never sniffed, framed, cached or given a
+/// referrer, whatever a browser makes of it. (HSTS belongs to the TLS terminator in front.)
+fn add_security_headers(headers: &mut HeaderMap) {
+    const SECURITY_HEADERS: [(&str, &str); 5] = [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        (
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        ("cache-control", "no-store"),
+    ];
+    for (name, value) in SECURITY_HEADERS {
+        headers
+            .entry(name)
+            .or_insert_with(|| HeaderValue::from_static(value));
+    }
+}
+
+/// Cross-origin access for browsers: off unless origins are configured, then allowed only
+/// for those origins, with the headers PDS clients send.
+pub fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::Method;
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim()).ok())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::HeaderName::from_static("x-acs-bearer-token"),
+            ])
+            .expose_headers([header::HeaderName::from_static(REQUEST_ID_HEADER)]),
+    )
 }
 
 /// The public keys of Roster's token signing key, for services that verify its tokens.

@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
-use super::{text, unique_as, update_stmt, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use super::{lock_domain_stmt, text, unique_as, update_stmt, with_retries};
+use super::{Arg, BeginWrite, Db, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::store::groups::{AssignmentRow, GroupPage, GroupRow};
 use crate::store::user_query::{escape_like, USER_COLUMNS};
@@ -179,6 +180,9 @@ impl GroupStore for SqlStore {
         with_retries(|| async {
             on_writer!(self, |pool| {
                 let mut tx = pool.begin_write().await?;
+                // Moves in one domain queue on its row: two moves each checked alone (A under
+                // B, B under A) would together close a cycle.
+                execute!(&mut *tx, lock_domain_stmt(domain_id))?;
                 let group = fetch_optional!(&mut *tx, GroupRow, group_stmt(domain_id, group_id))?
                     .ok_or(Error::NotFound(Resource::Group))?;
                 if group.parent_group_id == new_parent {
