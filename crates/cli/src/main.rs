@@ -167,6 +167,19 @@ enum Command {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
+    /// Write a consistent copy of the SQLite store to a new file while the server runs (to
+    /// restore: stop the server and put the copy in place of `<data-dir>/roster.db`). For
+    /// PostgreSQL use pg_dump; see docs/operations.md.
+    #[command(
+        after_help = "Examples:\n  roster backup --to /backups/roster-$(date +%F).db\n  roster backup --data-dir /var/lib/roster --to /backups/roster.db"
+    )]
+    Backup {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The new backup file (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Copy a whole domain (users, accounts, passwords) from one store to another, e.g.
     /// from the embedded SQLite file to PostgreSQL. The target must not have the domain yet.
     #[command(
@@ -349,6 +362,14 @@ async fn main() -> anyhow::Result<()> {
         Command::Domain { store, command } => domain_command(store.into_config(), command).await,
         Command::AccessKey { store, command } => {
             access_key_command(store.into_config(), command).await
+        }
+        Command::Backup { store, to } => {
+            let store = roster_server::startup::open_store(&store.into_config()).await?;
+            let done = store.backup_sqlite(&to).await;
+            store.close().await;
+            done?;
+            println!("backed up to {}", to.display());
+            Ok(())
         }
         Command::MigrateStore { from, to, domain } => {
             let source = roster_server::startup::open_store(&store_config(&from))

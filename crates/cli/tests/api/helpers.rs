@@ -54,7 +54,7 @@ impl TestStore {
 }
 
 /// Creates `roster_t_<random>` next to the database the URL names; returns its URL.
-async fn create_database(admin_url: &str) -> String {
+pub async fn create_database(admin_url: &str) -> String {
     let name = format!("roster_t_{}", roster_server::service::random_hex(8));
     let mut conn = PgConnection::connect(admin_url)
         .await

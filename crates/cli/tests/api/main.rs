@@ -7,6 +7,7 @@ mod server_process;
 mod accounts;
 mod apps;
 mod auth;
+mod backups;
 mod basics;
 mod batch;
 mod cli;

@@ -375,6 +375,25 @@ impl SqlStore {
     }
 
     /// Closes every connection (so a SQLite file is released before a restart).
+    /// Writes a consistent copy of a SQLite store to `target` (a new file), while it serves:
+    /// `VACUUM INTO` reads one snapshot, so writers are not held up. PostgreSQL stores are
+    /// backed up with `pg_dump` instead (docs/operations.md).
+    pub async fn backup_sqlite(&self, target: &Path) -> anyhow::Result<()> {
+        let Db::Sqlite { reader, .. } = &self.db else {
+            anyhow::bail!("this store is PostgreSQL: back it up with pg_dump (docs/operations.md)");
+        };
+        anyhow::ensure!(!target.exists(), "{} exists already", target.display());
+        let target = target
+            .to_str()
+            .context("the backup path is not valid UTF-8")?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(reader)
+            .await
+            .context("writing the backup")?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         match &self.db {
             Db::Sqlite { reader, writer } => {
