@@ -16,7 +16,7 @@ use super::pagination::{encode_marker, finish_page, Page};
 use super::users::extra_info;
 use super::{now_ms, random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
-use crate::store::groups::{AssignmentRow, GroupPage, GroupRow};
+use crate::store::groups::{AssignmentRow, GroupPage, GroupRow, KIND_ORG};
 use crate::store::normalize;
 
 pub const GROUP_ADMIN_ROLE: &str = "SystemGroupAdmin";
@@ -118,6 +118,7 @@ impl Services {
             creator: actor.user_id.clone(),
             created_at: now,
             updated_at: now,
+            kind: KIND_ORG.into(),
         };
         Ok(group_to_api(self.store.create_group(row).await?))
     }

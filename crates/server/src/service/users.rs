@@ -161,6 +161,7 @@ pub(crate) fn new_user_row(domain_id: &str, user_id: String, creator: &str) -> U
         created_at: now,
         updated_at: now,
         punishments: "[]".into(),
+        owner_type: String::new(),
     }
 }
 
@@ -319,6 +320,7 @@ impl Services {
             password_hash,
             group_ids,
             punishments: punishments_text(req.punishments.as_ref())?,
+            owner_type: None,
             updated_at: now_ms(),
         };
         self.store
@@ -557,6 +559,7 @@ impl Services {
             order,
             // One more than asked tells whether another page follows.
             limit: page.limit + 1,
+            descending: false,
         };
         let rows = self.store.find_users(&actor.domain_id, &query).await?;
         Ok(finish_page(rows, page.limit, |last| {

@@ -11,7 +11,7 @@ use crate::store::user_query::{escape_like, USER_COLUMNS};
 use crate::store::{normalize, GroupStore, UserRow};
 
 const GROUP_COLUMNS: &str = "domain_id, group_id, group_name, description, is_root, \
-     parent_group_id, creator, created_at, updated_at";
+     parent_group_id, creator, created_at, updated_at, kind";
 
 const ASSIGNMENT_COLUMNS: &str =
     "domain_id, group_id, identity_type, identity_id, creator, created_at";
@@ -102,7 +102,7 @@ impl GroupStore for SqlStore {
                     Stmt::new(
                         format!(
                             "INSERT INTO org_groups ({GROUP_COLUMNS}, group_name_norm) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
                         ),
                         vec![
                             text(&group.domain_id),
@@ -114,6 +114,7 @@ impl GroupStore for SqlStore {
                             text(&group.creator),
                             Arg::Int(group.created_at),
                             Arg::Int(group.updated_at),
+                            text(&group.kind),
                             Arg::Text(normalize(&group.group_name)),
                         ],
                     )
@@ -278,6 +279,10 @@ impl GroupStore for SqlStore {
             let p = bind(&mut args, text(parent));
             sql.push_str(&format!(" AND parent_group_id = {p}"));
         }
+        if let Some(kind) = &page.kind {
+            let k = bind(&mut args, text(kind));
+            sql.push_str(&format!(" AND kind = {k}"));
+        }
         if let Some(prefix) = &page.name_prefix {
             let low = bind(&mut args, text(prefix));
             let high = bind(&mut args, Arg::Text(format!("{prefix}\u{10FFFF}")));
@@ -386,7 +391,7 @@ impl GroupStore for SqlStore {
             format!(
                 "SELECT m.user_id AS member_user_id, g.domain_id, g.group_id, g.group_name, \
                  g.description, g.is_root, g.parent_group_id, g.creator, g.created_at, \
-                 g.updated_at FROM group_members m JOIN org_groups g \
+                 g.updated_at, g.kind FROM group_members m JOIN org_groups g \
                  ON g.domain_id = m.domain_id AND g.group_id = m.group_id \
                  WHERE m.domain_id = $1 AND m.user_id IN ({in_list}) \
                  ORDER BY m.user_id, g.group_id"

@@ -468,8 +468,12 @@ fn unique_as(resource: Resource) -> impl FnOnce(sqlx::Error) -> Error {
 
 mod access_keys;
 mod apps;
+mod directory;
 mod domains;
 mod drives;
 mod groups;
+mod mail;
+mod properties;
+mod resource_groups;
 mod tokens;
 mod users;

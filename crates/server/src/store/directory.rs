@@ -1,0 +1,45 @@
+//! What the directory dialects (eds-user, later KooDrive) ask of users and the organization
+//! tree beyond the PDS needs: user numbers, name paths, member counts, moving users.
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+
+#[async_trait]
+pub trait DirectoryStore: Send + Sync + 'static {
+    /// `(user_id, number)` of the given users: the stable integer the database gave each.
+    async fn user_numbers(
+        &self,
+        domain_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<(String, i64)>>;
+
+    /// The user with this number.
+    async fn user_id_by_number(&self, domain_id: &str, number: i64) -> Result<Option<String>>;
+
+    /// `(group_id, ancestor name)` for every ancestor of the given groups, themselves
+    /// included, from the top of the tree down.
+    async fn group_name_paths(
+        &self,
+        domain_id: &str,
+        group_ids: &[String],
+    ) -> Result<Vec<(String, String)>>;
+
+    /// `(group_id, direct user members)` of the given groups.
+    async fn member_counts(
+        &self,
+        domain_id: &str,
+        group_ids: &[String],
+    ) -> Result<Vec<(String, i64)>>;
+
+    /// Makes `group_id` (or none, for `""`) the only group of `kind` the user is a direct
+    /// member of; `NotFound(User)` if the user is gone, `NotFound(Group)` if the group is.
+    async fn replace_membership_of_kind(
+        &self,
+        domain_id: &str,
+        user_id: &str,
+        kind: &str,
+        group_id: &str,
+        at: i64,
+    ) -> Result<()>;
+}
