@@ -8,8 +8,11 @@ pub mod bootstrap;
 pub mod domains;
 pub mod drives;
 pub mod groups;
+pub mod orgs;
 mod pagination;
 pub mod passwords;
+pub mod properties;
+pub mod resource_groups;
 pub mod tokens;
 pub mod transfer;
 pub mod users;
@@ -20,6 +23,7 @@ use std::sync::Arc;
 use roster_api::Role;
 
 pub use pagination::Page;
+pub use users::directory;
 
 use crate::store::Store;
 

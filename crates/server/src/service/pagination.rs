@@ -22,10 +22,22 @@ impl Page {
     /// Checks `limit` (1..=100, default 100) and decodes `marker` (empty = first page), which
     /// must have been made in `domain_id`.
     pub fn parse(domain_id: &str, limit: Option<i64>, marker: Option<&str>) -> Result<Page> {
+        let max = roster_api::MAX_LIMIT;
+        Page::parse_limited(domain_id, limit, marker, ("limit", max, max))
+    }
+
+    /// As [`Page::parse`], for dialects with their own limits: `(parameter name, largest,
+    /// default)`.
+    pub fn parse_limited(
+        domain_id: &str,
+        limit: Option<i64>,
+        marker: Option<&str>,
+        (name, max, default): (&str, u32, u32),
+    ) -> Result<Page> {
         let limit = match limit {
-            None => roster_api::MAX_LIMIT,
-            Some(n) if (1..=i64::from(roster_api::MAX_LIMIT)).contains(&n) => n as u32,
-            Some(_) => return Err(Error::out_of_range("limit")),
+            None => default,
+            Some(n) if (1..=i64::from(max)).contains(&n) => n as u32,
+            Some(_) => return Err(Error::out_of_range(name)),
         };
         let after = match marker {
             None | Some("") => None,
@@ -45,6 +57,18 @@ impl Page {
             Some(_) => Err(invalid_marker()),
         }
     }
+}
+
+/// The offset of page `number` (from 1) of `size` (1..=100) rows, for the few APIs that page
+/// by number over small sets (eds-user user groups and resource groups).
+pub fn numbered_page_offset(number: i64, size: i64) -> Result<i64> {
+    if number < 1 {
+        return Err(Error::out_of_range("PageNumber"));
+    }
+    if !(1..=i64::from(roster_api::MAX_LIMIT)).contains(&size) {
+        return Err(Error::out_of_range("PageSize"));
+    }
+    Ok((number - 1).saturating_mul(size))
 }
 
 fn invalid_marker() -> Error {

@@ -335,7 +335,7 @@ impl Services {
             .user(&claims.aud, &claims.sub)
             .await?
             .ok_or_else(invalid)?;
-        if user.status != UserStatus::Enabled.as_str() {
+        if users::locked_at(&user, now_ms()) {
             return Err(invalid());
         }
         let must_change_password = user.need_change_password_next_login;
@@ -355,8 +355,7 @@ impl Services {
             .await?
             .ok_or(Error::Unauthorized(AuthProblem::InvalidCredentials))?;
         let now = now_ms();
-        if user.status != UserStatus::Enabled.as_str() || users::punished_at(&user.punishments, now)
-        {
+        if users::locked_at(&user, now) || users::punished_at(&user.punishments, now) {
             return Err(Error::Unauthorized(AuthProblem::InvalidCredentials));
         }
         let iat = now / 1000;

@@ -9,6 +9,8 @@ use roster_api::{
 
 use std::collections::HashMap;
 
+pub mod directory;
+
 use roster_api::drives::Drive;
 use roster_api::Group;
 
@@ -47,6 +49,12 @@ fn iso_ms(value: &str) -> Option<i64> {
 }
 
 /// Whether any stored punishment is in force at `now` (ms).
+/// Whether a user is locked out now: disabled, or past its `expired_at` (the time an admin
+/// set for it to lock automatically, eds-user `AutoLockTime`).
+pub(crate) fn locked_at(user: &UserRow, now: i64) -> bool {
+    user.status != UserStatus::Enabled.as_str() || (user.expired_at > 0 && user.expired_at <= now)
+}
+
 pub(crate) fn punished_at(stored: &str, now: i64) -> bool {
     let list: Vec<Punishment> = serde_json::from_str(stored).unwrap_or_default();
     list.iter().any(|p| {
@@ -167,6 +175,16 @@ pub(crate) fn new_user_row(domain_id: &str, user_id: String, creator: &str) -> U
 
 impl Services {
     pub async fn create_user(&self, actor: &Actor, req: CreateUserRequest) -> Result<User> {
+        self.create_user_owned(actor, req, "").await
+    }
+
+    /// Creates a user, noting how it was activated (`owner_type`, `""` when not said).
+    async fn create_user_owned(
+        &self,
+        actor: &Actor,
+        req: CreateUserRequest,
+        owner_type: &str,
+    ) -> Result<User> {
         actor.require_admin()?;
         let scoped = self
             .in_subdomain(actor, req.subdomain_id.as_deref())
@@ -208,6 +226,7 @@ impl Services {
         user.need_change_password_next_login = req.need_change_password_next_login.unwrap_or(false);
         user.expired_at = req.expired_at.unwrap_or(0);
         user.phone_region = req.phone_region.unwrap_or_default();
+        user.owner_type = owner_type.to_owned();
         let password_hash = match &req.plain_password {
             Some(pw) => Some(self.passwords.hash(pw).await?),
             None => None,

@@ -3,7 +3,17 @@
 
 use async_trait::async_trait;
 
+use super::groups::GroupRow;
 use crate::error::Result;
+
+/// Which groups of one kind a numbered page reads, by creation time then id.
+#[derive(Debug, Clone, Default)]
+pub struct GroupNumberedQuery {
+    pub kind: String,
+    pub group_id: Option<String>,
+    /// Lower-case substring of the name.
+    pub name_contains: Option<String>,
+}
 
 #[async_trait]
 pub trait DirectoryStore: Send + Sync + 'static {
@@ -24,6 +34,16 @@ pub trait DirectoryStore: Send + Sync + 'static {
         domain_id: &str,
         group_ids: &[String],
     ) -> Result<Vec<(String, String)>>;
+
+    /// `(total, page)` of the groups matching `query`, the page at `offset`. For APIs that
+    /// page by number (eds-user DescribeGroups); user groups are few per tenant.
+    async fn groups_by_number(
+        &self,
+        domain_id: &str,
+        query: &GroupNumberedQuery,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<GroupRow>)>;
 
     /// `(group_id, direct user members)` of the given groups.
     async fn member_counts(

@@ -3,9 +3,13 @@
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
+use super::groups::GROUP_COLUMNS;
 use super::users::{insert_membership_stmt, user_id_list};
 use super::{missing_as, text, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
+use crate::store::directory::GroupNumberedQuery;
+use crate::store::groups::GroupRow;
+use crate::store::user_query::escape_like;
 use crate::store::DirectoryStore;
 
 #[async_trait]
@@ -66,6 +70,47 @@ impl DirectoryStore for SqlStore {
             (String, String),
             stmt
         ))?)
+    }
+
+    async fn groups_by_number(
+        &self,
+        domain_id: &str,
+        query: &GroupNumberedQuery,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<GroupRow>)> {
+        let mut args = vec![text(domain_id), text(&query.kind)];
+        let mut conditions = "domain_id = $1 AND kind = $2".to_owned();
+        if let Some(id) = &query.group_id {
+            args.push(text(id));
+            conditions.push_str(&format!(" AND group_id = ${}", args.len()));
+        }
+        if let Some(name) = &query.name_contains {
+            args.push(Arg::Text(format!("%{}%", escape_like(name))));
+            conditions.push_str(&format!(
+                " AND group_name_norm LIKE ${} ESCAPE '\\'",
+                args.len()
+            ));
+        }
+        let count = Stmt::new(
+            format!("SELECT COUNT(*) FROM org_groups WHERE {conditions}"),
+            args.clone(),
+        );
+        let (total,) =
+            on_reader!(self, |pool| fetch_optional!(pool, (i64,), count))?.unwrap_or((0,));
+        args.push(Arg::Int(limit));
+        args.push(Arg::Int(offset));
+        let n = args.len();
+        let page = Stmt::new(
+            format!(
+                "SELECT {GROUP_COLUMNS} FROM org_groups WHERE {conditions} \
+                 ORDER BY created_at, group_id LIMIT ${} OFFSET ${n}",
+                n - 1
+            ),
+            args,
+        );
+        let rows = on_reader!(self, |pool| fetch_all!(pool, GroupRow, page))?;
+        Ok((total, rows))
     }
 
     async fn member_counts(

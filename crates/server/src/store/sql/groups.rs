@@ -10,7 +10,7 @@ use crate::store::groups::{AssignmentRow, GroupPage, GroupRow};
 use crate::store::user_query::{escape_like, USER_COLUMNS};
 use crate::store::{normalize, GroupStore, UserRow};
 
-const GROUP_COLUMNS: &str = "domain_id, group_id, group_name, description, is_root, \
+pub(super) const GROUP_COLUMNS: &str = "domain_id, group_id, group_name, description, is_root, \
      parent_group_id, creator, created_at, updated_at, kind";
 
 const ASSIGNMENT_COLUMNS: &str =
