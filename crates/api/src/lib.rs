@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod apps;
 pub mod domains;
 pub mod drives;
+pub mod eds;
 pub mod error;
 pub mod groups;
 pub mod tokens;

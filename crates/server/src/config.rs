@@ -23,6 +23,11 @@ pub struct Config {
     pub tokens: TokenSettings,
     /// What to do with PostgreSQL migrations at start (SQLite always applies its own).
     pub migrations: Migrations,
+    /// `smtp://[user:password@]host[:port]` to send mail (password resets); without it mail
+    /// goes to the outbox table.
+    pub smtp_url: Option<String>,
+    /// The sender of that mail.
+    pub smtp_from: Option<String>,
 }
 
 impl Default for Config {
@@ -35,6 +40,8 @@ impl Default for Config {
             admin_password: None,
             tokens: TokenSettings::default(),
             migrations: Migrations::Apply,
+            smtp_url: None,
+            smtp_from: None,
         }
     }
 }
@@ -53,6 +60,8 @@ impl fmt::Debug for Config {
             )
             .field("tokens", &self.tokens)
             .field("migrations", &self.migrations)
+            .field("smtp", &self.smtp_url.as_ref().map(|_| "<set>"))
+            .field("smtp_from", &self.smtp_from)
             .finish()
     }
 }

@@ -1,6 +1,7 @@
 //! HTTP: the router, per-request middleware (request id, access log, body limit), and the
 //! dialects. Handlers parse, call one service function, and shape the answer.
 
+pub mod eds;
 pub mod openapi;
 pub mod pds;
 
@@ -84,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::serve))
         .route("/.well-known/jwks.json", get(jwks))
         .merge(pds::router())
+        .merge(eds::router())
         .fallback(pds::not_found)
         .method_not_allowed_fallback(pds::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -8,8 +8,10 @@ pub mod bootstrap;
 pub mod domains;
 pub mod drives;
 pub mod groups;
+pub mod mail;
 pub mod orgs;
 mod pagination;
+pub mod password_resets;
 pub mod passwords;
 pub mod properties;
 pub mod resource_groups;
@@ -66,6 +68,7 @@ pub struct Services {
     pub passwords: passwords::Passwords,
     pub tokens: Arc<tokens::TokenKeys>,
     pub token_settings: tokens::TokenSettings,
+    pub mailer: mail::Mailer,
 }
 
 /// Milliseconds since the UNIX epoch, the time unit of users and accounts.

@@ -347,6 +347,21 @@ impl Services {
         Ok((actor, must_change_password))
     }
 
+    /// The administrator whose authorization code this is (eds-user
+    /// GetManagerInfoByAuthCode). Roster's authorization codes are its access tokens: the
+    /// code must be a valid token of the caller's domain, of an admin.
+    pub async fn manager_by_auth_code(&self, actor: &Actor, auth_code: &str) -> Result<UserRow> {
+        let (manager, _) = self
+            .authenticate(Some(&actor.domain_id), auth_code)
+            .await
+            .map_err(|_| Error::invalid("AuthCode"))?;
+        manager.require_admin()?;
+        self.store
+            .user(&manager.domain_id, &manager.user_id)
+            .await?
+            .ok_or(Error::invalid("AuthCode"))
+    }
+
     /// A fresh access token and refresh token for an enabled user.
     pub(crate) async fn issue_tokens(&self, domain_id: &str, user_id: &str) -> Result<Token> {
         let user = self

@@ -12,7 +12,7 @@ pub mod mail;
 pub mod properties;
 pub mod resource_groups;
 mod sql;
-mod user_query;
+pub(crate) mod user_query;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

@@ -66,6 +66,8 @@ pub struct UserFilter {
     pub in_subtrees_of: Vec<String>,
     /// Direct members of this group.
     pub direct_member_of: Option<String>,
+    /// Direct members of every one of these groups.
+    pub direct_member_of_each: Vec<String>,
     /// Not direct members of this group.
     pub not_direct_member_of: Option<String>,
     /// Members of no group of this kind (users outside every organization).
@@ -220,6 +222,13 @@ pub fn page_sql(dialect: Dialect, domain_id: &str, page: &UserPage) -> (String, 
 /// The filters the directory dialects (eds-user) add: id lists, exclusions, organizations,
 /// owner type and property values.
 fn directory_conditions(c: &mut Conditions, domain: &str, f: &UserFilter) {
+    for group in &f.direct_member_of_each {
+        let g = c.bind(Arg::Text(group.clone()));
+        c.push(&format!(
+            "user_id IN (SELECT user_id FROM group_members \
+             WHERE domain_id = {domain} AND group_id = {g})"
+        ));
+    }
     if let Some(group) = &f.not_direct_member_of {
         let g = c.bind(Arg::Text(group.clone()));
         c.push(&format!(

@@ -80,11 +80,25 @@ pub fn check_strong_password(password: &str) -> Result<()> {
     Ok(())
 }
 
+/// The `LIKE` pattern of a directory search: `*` is any run of characters (`a*m`), and a
+/// search without `*` matches anywhere. Case-insensitive.
+pub fn wildcard_pattern(search: &str) -> String {
+    let escaped = crate::store::user_query::escape_like(&search.to_lowercase());
+    if escaped.contains('*') {
+        escaped.replace('*', "%")
+    } else {
+        format!("%{escaped}%")
+    }
+}
+
 impl Services {
     /// Creates one directory user, in its organization and user groups.
     pub async fn create_directory_user(&self, actor: &Actor, user: DirectoryUser) -> Result<()> {
         actor.require_admin()?;
         check_directory_user_id(&user.user_id)?;
+        if user.email.is_none() && user.phone.is_none() {
+            return Err(Error::missing("Email"));
+        }
         if let Some(password) = &user.password {
             check_strong_password(password)?;
         }
