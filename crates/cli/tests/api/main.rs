@@ -11,6 +11,8 @@ mod cli;
 mod client;
 mod domains;
 mod drives;
+mod eds;
+mod eds_directory;
 mod groups;
 mod provisioning;
 mod replicas;
