@@ -44,7 +44,7 @@ async fn organizations_are_one_tree_with_the_pds_groups() {
     expected.sort();
     assert_eq!(top_ids, expected);
     let named = ok(&app, "DescribeOrgs", &[("OrgName", "back")]).await;
-    assert_eq!(ids(&named["Orgs"], "OrgId"), [backend.clone()]);
+    assert_eq!(ids(&named["Orgs"], "OrgId"), std::slice::from_ref(&backend));
     let first = ok(&app, "DescribeOrgs", &[("MaxResults", "2")]).await;
     let token = first["NextToken"].as_str().unwrap().to_owned();
     assert!(!token.is_empty());

@@ -63,6 +63,20 @@ impl AppState {
     }
 }
 
+/// Every header whose value is text, names lower-cased, for the signature verifiers (which
+/// compare names case-insensitively anyway and need the exact values).
+pub(crate) fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((
+                name.as_str().to_ascii_lowercase(),
+                value.to_str().ok()?.to_owned(),
+            ))
+        })
+        .collect()
+}
+
 /// The first label of a host name that could name a domain; `None` for IP addresses,
 /// `localhost` and single-label hosts.
 fn domain_label(host: &str) -> Option<&str> {

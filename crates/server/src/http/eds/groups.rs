@@ -4,10 +4,9 @@ use roster_api::eds::{GroupMember, UserGroup};
 use serde_json::Value;
 
 use super::params::Params;
-use super::{answer, format_time, json, Answer, Ctx};
+use super::{answer, format_time, json, token_page, Answer, Ctx};
 use crate::error::Error;
 use crate::service::directory::wildcard_pattern;
-use crate::service::Page;
 use crate::store::UserFilter;
 
 pub async fn create(ctx: &Ctx<'_>, p: &Params) -> Answer {
@@ -85,12 +84,7 @@ pub async fn join(ctx: &Ctx<'_>, p: &Params, join: bool) -> Answer {
 
 pub async fn describe_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
     let group_id = p.required("GroupId")?;
-    let page = Page::parse_limited(
-        &ctx.actor.domain_id,
-        p.int("MaxResults")?,
-        p.get("NextToken"),
-        ("MaxResults", 100, 100),
-    )?;
+    let page = token_page(ctx, p, 100, 100)?;
     ctx.services
         .existing_user_group(&ctx.actor, group_id)
         .await?;

@@ -29,7 +29,7 @@ use params::Params;
 
 use super::{current_request_id, AppState, MAX_BODY_BYTES};
 use crate::error::{Error, ParamProblem, Result};
-use crate::service::{Actor, Services};
+use crate::service::{Actor, Page, Services};
 
 /// Every action of eds-user 2021-03-08, as Roster serves it.
 pub const ACTIONS: [&str; 36] = [
@@ -109,16 +109,7 @@ impl Call {
         } else {
             Vec::new()
         };
-        let headers = parts
-            .headers
-            .iter()
-            .filter_map(|(name, value)| {
-                Some((
-                    name.as_str().to_ascii_lowercase(),
-                    value.to_str().ok()?.to_owned(),
-                ))
-            })
-            .collect();
+        let headers = super::header_pairs(&parts.headers);
         Ok(Call {
             method: parts.method.as_str().to_owned(),
             path: parts.uri.path().to_owned(),
@@ -244,6 +235,17 @@ async fn dispatch(ctx: &Ctx<'_>, action: &str, p: &Params) -> Answer {
         "DescribeResourceGroups" => resource_groups::describe(ctx, p).await,
         other => Err(EdsError::UnknownAction(other.to_owned())),
     }
+}
+
+/// The `NextToken`/`MaxResults` page a listing asks for: at most `max` rows, `default` when
+/// `MaxResults` is not given.
+fn token_page(ctx: &Ctx<'_>, p: &Params, max: u32, default: u32) -> Result<Page> {
+    Page::parse_limited(
+        &ctx.actor.domain_id,
+        p.int("MaxResults")?,
+        p.get("NextToken"),
+        ("MaxResults", max, default),
+    )
 }
 
 /// An answer of these fields (each a serialisable value).

@@ -5,10 +5,9 @@ use roster_api::eds::{Org as WireOrg, ROOT_ORG_ID};
 use serde_json::Value;
 
 use super::params::Params;
-use super::{answer, json, Answer, Ctx};
+use super::{answer, json, token_page, Answer, Ctx};
 use crate::error::Result;
 use crate::service::orgs::{Org, OrgQuery};
-use crate::service::Page;
 
 /// The core's parent id of an eds-user org id: the root is the top (`""`).
 fn parent_id(org_id: &str) -> &str {
@@ -45,12 +44,7 @@ pub async fn create(ctx: &Ctx<'_>, p: &Params) -> Answer {
 }
 
 pub async fn describe(ctx: &Ctx<'_>, p: &Params) -> Answer {
-    let page = Page::parse_limited(
-        &ctx.actor.domain_id,
-        p.int("MaxResults")?,
-        p.get("NextToken"),
-        ("MaxResults", 100, 100),
-    )?;
+    let page = token_page(ctx, p, 100, 100)?;
     let _: Option<Value> = p.json("ShowExtras")?;
     let query = OrgQuery {
         parent: p.get("ParentOrgId").map(|o| parent_id(o).to_owned()),

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::error::item_failure;
 use super::params::Params;
-use super::{answer, format_time, json, parse_time, Answer, Ctx};
+use super::{answer, format_time, json, parse_time, token_page, Answer, Ctx};
 use crate::error::{Error, Result};
 use crate::service::directory::{wildcard_pattern, DirectoryUser, UserDetails};
 use crate::service::orgs::Org;
@@ -321,12 +321,7 @@ fn eds_user(user: UserRow, details: &UserDetails, with_properties: bool) -> EdsU
 }
 
 pub async fn describe_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
-    let page = Page::parse_limited(
-        &ctx.actor.domain_id,
-        p.int("MaxResults")?,
-        p.get("NextToken"),
-        ("MaxResults", 500, 200),
-    )?;
+    let page = token_page(ctx, p, 500, 200)?;
     let mut filter = UserFilter {
         user_ids: p.list("EndUserIds", 200)?,
         excluded_user_ids: p.list("ExcludeEndUserIds", 200)?,
