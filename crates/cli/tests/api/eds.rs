@@ -728,6 +728,29 @@ async fn locking_ends_sessions_and_auto_lock_time_locks_when_due() {
     .await;
     let hal = ok(&app, "DescribeUsers", &[("EndUserIds.1", "hal")]).await;
     assert_eq!(hal["Users"][0]["Status"], 9);
+    let locked = ok(&app, "DescribeUsers", &[("Status", "9")]).await;
+    let locked: Vec<&str> = locked["Users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["EndUserId"].as_str().unwrap())
+        .collect();
+    assert_eq!(locked, ["hal"]);
+    let normal = ok(
+        &app,
+        "FilterUsers",
+        &[("Status", "0"), ("OrderParam", r#"{"OrderType":"ASC"}"#)],
+    )
+    .await;
+    let normal: Vec<&str> = normal["Users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["EndUserId"].as_str().unwrap())
+        .collect();
+    let mut expected = ["admin", user_id.as_str()];
+    expected.sort_unstable();
+    assert_eq!(normal, expected, "ascending by EndUserId, without hal");
 }
 
 #[tokio::test]

@@ -76,7 +76,15 @@ async fn organizations_are_one_tree_with_the_pds_groups() {
         &[("OrgId", &rd), ("NewParentOrgId", &backend)],
     )
     .await;
-    assert_eq!(cycle.0, StatusCode::BAD_REQUEST, "{}", cycle.1);
+    assert_eds_error(&cycle, StatusCode::BAD_REQUEST, "InvalidParameter");
+    assert!(
+        cycle.1["Message"]
+            .as_str()
+            .unwrap()
+            .contains("NewParentOrgId"),
+        "{}",
+        cycle.1
+    );
     ok(
         &app,
         "MoveOrg",

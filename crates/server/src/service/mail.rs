@@ -33,16 +33,6 @@ impl Mailer {
         Ok(Mailer { smtp, from })
     }
 
-    /// Mail kept in the outbox only.
-    pub fn outbox_only() -> Mailer {
-        Mailer {
-            smtp: None,
-            from: "Roster <roster@localhost>"
-                .parse()
-                .expect("a constant mailbox parses"),
-        }
-    }
-
     /// Sends a message, or keeps it in the domain's outbox without SMTP or when the SMTP
     /// server refuses it (so that an admin can still pass it on).
     pub async fn send(

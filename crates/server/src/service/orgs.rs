@@ -86,16 +86,23 @@ impl Services {
         if !new_parent.is_empty() {
             self.existing_org(actor, new_parent).await?;
         }
-        self.update_group(
-            actor,
-            UpdateGroupRequest {
-                group_id: org_id.to_owned(),
-                parent_group_id: Some(new_parent.to_owned()),
-                ..UpdateGroupRequest::default()
-            },
-        )
-        .await?;
-        Ok(())
+        let moved = self
+            .update_group(
+                actor,
+                UpdateGroupRequest {
+                    group_id: org_id.to_owned(),
+                    parent_group_id: Some(new_parent.to_owned()),
+                    ..UpdateGroupRequest::default()
+                },
+            )
+            .await;
+        match moved {
+            // Into its own subtree: name the parameter as the directory dialects do.
+            Err(Error::InvalidParameter { problem, .. }) => {
+                Err(Error::param(problem, "NewParentOrgId"))
+            }
+            other => other.map(|_| ()),
+        }
     }
 
     /// Removes an organization that has neither users nor child organizations.

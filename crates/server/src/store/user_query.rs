@@ -81,6 +81,9 @@ pub struct UserFilter {
     pub owner_type: Option<String>,
     /// For each entry, the user holds one of these property values.
     pub property_values: Vec<Vec<i64>>,
+    /// `(locked, now)`: only users locked at `now` (disabled, or past `expired_at`), or only
+    /// users not locked then.
+    pub locked_at: Option<(bool, i64)>,
 }
 
 /// A page request: filter, order, the sort key of the last row already seen, and how many.
@@ -261,6 +264,15 @@ fn directory_conditions(c: &mut Conditions, domain: &str, f: &UserFilter) {
     if let Some(owner_type) = &f.owner_type {
         let o = c.bind(Arg::Text(owner_type.clone()));
         c.push(&format!("owner_type = {o}"));
+    }
+    if let Some((locked, now)) = f.locked_at {
+        let n = c.bind(Arg::Int(now));
+        let locked_sql = format!("(status <> 'enabled' OR (expired_at > 0 AND expired_at <= {n}))");
+        c.push(&if locked {
+            locked_sql
+        } else {
+            format!("NOT {locked_sql}")
+        });
     }
     for value_ids in &f.property_values {
         let values: Vec<String> = value_ids.iter().map(|v| c.bind(Arg::Int(*v))).collect();

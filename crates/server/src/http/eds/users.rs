@@ -211,12 +211,13 @@ fn status_of(user: &UserRow) -> i64 {
     }
 }
 
-/// The status filter: 0 normal, 9 locked.
-fn status_filter(p: &Params) -> Result<Option<String>> {
+/// The status filter: 0 normal, 9 locked (disabled, or past the auto-lock time).
+fn status_filter(p: &Params) -> Result<Option<(bool, i64)>> {
+    let now = crate::service::now_ms();
     match p.int("Status")? {
         None => Ok(None),
-        Some(STATUS_NORMAL) => Ok(Some("enabled".into())),
-        Some(STATUS_LOCKED) => Ok(Some("disabled".into())),
+        Some(STATUS_NORMAL) => Ok(Some((false, now))),
+        Some(STATUS_LOCKED) => Ok(Some((true, now))),
         Some(_) => Err(Error::invalid("Status")),
     }
 }
@@ -326,7 +327,7 @@ pub async fn describe_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
         user_ids: p.list("EndUserIds", 200)?,
         excluded_user_ids: p.list("ExcludeEndUserIds", 200)?,
         id_or_email_like: p.get("Filter").map(wildcard_pattern),
-        status: status_filter(p)?,
+        locked_at: status_filter(p)?,
         not_direct_member_of: p.string("ExcludeGroupId"),
         ..UserFilter::default()
     };
@@ -491,7 +492,7 @@ pub async fn filter_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
         user_ids: p.list("IncludeEndUserIds", 2000)?,
         excluded_user_ids: p.list("ExcludeEndUserIds", 2000)?,
         id_or_email_like: p.get("Filter").map(wildcard_pattern),
-        status: status_filter(p)?,
+        locked_at: status_filter(p)?,
         owner_type,
         property_values,
         ..UserFilter::default()
