@@ -301,6 +301,10 @@ async fn bad_parameters_get_documented_codes() {
             vec![("OrderParam", r#"{"OrderType":"SIDEWAYS"}"#)],
         ),
         ("DescribeGroups", vec![("PageSize", "101")]),
+        (
+            "CreateUsers",
+            vec![("Users.1.EndUserId", "abc"), ("PasswordExpireDays", "10")],
+        ),
     ] {
         let answer = admin(&app, action, &form).await;
         assert_eds_error(&answer, StatusCode::BAD_REQUEST, "InvalidParameter");
@@ -806,6 +810,20 @@ async fn a_password_reset_token_goes_to_the_outbox_and_works_once() {
         String::from_utf8_lossy(&printed.stderr)
     );
     assert!(String::from_utf8_lossy(&printed.stdout).contains("ida@example.com"));
+
+    // A user created without a password is mailed a reset.
+    ok(
+        &app,
+        "CreateUsers",
+        &[
+            ("Users.1.EndUserId", "uma"),
+            ("Users.1.Email", "uma@example.com"),
+        ],
+    )
+    .await;
+    let (_, outbox) = app.admin("/v2/outbox/list", json!({"limit": 1})).await;
+    assert_eq!(outbox["items"][0]["recipient"], "uma@example.com");
+    assert!(!outbox["next_marker"].as_str().unwrap().is_empty());
 
     let new_password = "brand-new-password-1";
     let (status, body) = read(

@@ -91,6 +91,11 @@ pub async fn create_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
     let default_password = p.string("Password");
     let auto_lock_at = parse_time(p, "AutoLockTime")?;
     p.bool("IsLocalAdmin")?;
+    if p.int("PasswordExpireDays")?
+        .is_some_and(|days| !(30..=365).contains(&days))
+    {
+        return Err(Error::out_of_range("PasswordExpireDays").into());
+    }
     let mut created = Vec::new();
     let mut failed = Vec::new();
     for user in users {

@@ -29,6 +29,7 @@ pub struct DirectoryUser {
     pub nick_name: Option<String>,
     pub description: Option<String>,
     /// At least 10 characters with three kinds of upper, lower, digit, other; no spaces.
+    /// Without one, a password reset is mailed to the user's email address.
     pub password: Option<String>,
     pub owner_type: Option<String>,
     /// The organization to place the user in (none: the top).
@@ -119,6 +120,9 @@ impl Services {
                 group_id: group_id.clone(),
             });
         }
+        // Without a password the user sets its own, through a reset mailed to it.
+        let mail_a_reset = user.password.is_none() && user.email.is_some();
+        let user_id = user.user_id.clone();
         let req = CreateUserRequest {
             user_id: user.user_id,
             email: user.email,
@@ -131,6 +135,9 @@ impl Services {
             ..CreateUserRequest::default()
         };
         self.create_user_owned(actor, req, owner_type).await?;
+        if mail_a_reset {
+            self.request_password_reset(actor, &user_id).await?;
+        }
         Ok(())
     }
 
