@@ -70,16 +70,23 @@ def eds_ak_client(signature_algorithm=None, secret=ACCESS_KEY_SECRET, key_id=ACC
     return EdsClient(config)
 
 
-def eds_bearer_client(token):
-    return EdsClient(Config(endpoint=ENDPOINT, protocol="http", bearer_token=token))
+def eds_bearer_client(token, signature_algorithm=None):
+    config = Config(endpoint=ENDPOINT, protocol="http", bearer_token=token)
+    if signature_algorithm:
+        config.signature_algorithm = signature_algorithm
+    return EdsClient(config)
 
 
-@pytest.fixture(params=["acs3", "rpc-v2", "bearer"])
+@pytest.fixture(params=["acs3", "rpc-v2", "bearer", "bearer-v2"])
 def eds(request):
     """An eds-user client of the official SDK, acting as the superadmin: ACS3-HMAC-SHA256
-    (the default), the legacy RPC HMAC-SHA1 signature, and a bearer token."""
+    (the default), the legacy RPC HMAC-SHA1 signature, and a bearer token (sent as the
+    x-acs-bearer-token header, or with v2 as the BearerToken query parameter)."""
     if request.param == "acs3":
         return eds_ak_client()
     if request.param == "rpc-v2":
         return eds_ak_client("v2")
-    return eds_bearer_client(password_login("admin", ADMIN_PASSWORD)["access_token"])
+    token = password_login("admin", ADMIN_PASSWORD)["access_token"]
+    if request.param == "bearer-v2":
+        return eds_bearer_client(token, "v2")
+    return eds_bearer_client(token)

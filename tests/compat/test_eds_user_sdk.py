@@ -62,6 +62,7 @@ def test_create_describe_modify_remove_users(eds):
     assert users[alice].email == f"{alice}@example.com"
     assert isinstance(users[alice].id, int) and users[alice].id > 0
     assert found.next_token == ""
+    assert found.count == 2
 
     wildcard = eds.describe_users(m.DescribeUsersRequest(filter=alice[:3] + "*" + alice[-3:])).body
     assert alice in [u.end_user_id for u in wildcard.users]
@@ -167,6 +168,7 @@ def test_user_groups(eds):
     eds.user_batch_join_group(m.UserBatchJoinGroupRequest(group_id=group, end_user_ids=[frank, gina]))
     members = eds.describe_group_user(m.DescribeGroupUserRequest(group_id=group, max_results=10)).body
     assert sorted(u.end_user_id for u in members.users) == sorted([frank, gina])
+    assert [(g.group_id, g.user_count) for g in members.groups] == [(group, 2)]
     groups = eds.describe_groups(m.DescribeGroupsRequest(group_name=name, page_number=1, page_size=10)).body
     assert groups.count == 1
     assert (groups.groups[0].group_name, groups.groups[0].user_count) == (name, 2)

@@ -159,6 +159,15 @@ pub struct UserGroup {
     pub user_count: i64,
 }
 
+/// The group DescribeGroupUser lists, with its number of members.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GroupSummary {
+    pub group_id: String,
+    pub group_name: String,
+    pub user_count: i64,
+}
+
 /// A member of a user group, as DescribeGroupUser answers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

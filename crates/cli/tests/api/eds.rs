@@ -572,6 +572,7 @@ async fn describe_users_filters_and_pages() {
         .collect();
     // `*` anchors nothing else: the pattern matches the whole id or email.
     assert_eq!(ids, ["abe_m", "amy", "ann"]);
+    assert_eq!(page["Count"], 3);
     let user = &page["Users"][1];
     assert_eq!(user["Email"], "amy@example.com");
     assert_eq!(user["NickName"], "amy");

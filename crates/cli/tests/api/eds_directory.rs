@@ -248,6 +248,10 @@ async fn user_groups_hold_members_apart_from_the_tree() {
     )
     .await;
     assert_eq!(ids(&members["Users"], "EndUserId"), ["oli"]);
+    assert_eq!(
+        members["Groups"],
+        json!([{"GroupId": eng, "GroupName": "eng", "UserCount": 2}])
+    );
     let token = members["NextToken"].as_str().unwrap().to_owned();
     let rest = ok(
         &app,

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use super::groups::GroupRow;
+use super::UserFilter;
 use crate::error::Result;
 
 /// Which groups of one kind a numbered page reads, by creation time then id.
@@ -23,6 +24,9 @@ pub trait DirectoryStore: Send + Sync + 'static {
         domain_id: &str,
         user_ids: &[String],
     ) -> Result<Vec<(String, i64)>>;
+
+    /// How many users of the domain match `filter`.
+    async fn count_matching_users(&self, domain_id: &str, filter: &UserFilter) -> Result<i64>;
 
     /// The user with this number.
     async fn user_id_by_number(&self, domain_id: &str, number: i64) -> Result<Option<String>>;

@@ -142,13 +142,55 @@ impl Conditions {
 
 /// `SELECT ... FROM users WHERE ... ORDER BY ... LIMIT ...` for one page.
 pub fn page_sql(dialect: Dialect, domain_id: &str, page: &UserPage) -> (String, Vec<Arg>) {
+    let mut c = filter_conditions(dialect, domain_id, &page.filter);
+    let order = match page.order.column() {
+        Some(column) => {
+            if let Some((value, user_id)) = &page.after {
+                let v = c.bind(Arg::Text(value.clone()));
+                let u = c.bind(Arg::Text(user_id.clone()));
+                c.push(&format!("({column}, user_id) > ({v}, {u})"));
+            }
+            format!("{column}, user_id")
+        }
+        None => {
+            let (compare, direction) = if page.descending {
+                ("<", " DESC")
+            } else {
+                (">", "")
+            };
+            if let Some((_, user_id)) = &page.after {
+                let u = c.bind(Arg::Text(user_id.clone()));
+                c.push(&format!("user_id {compare} {u}"));
+            }
+            format!("user_id{direction}")
+        }
+    };
+    let limit = c.bind(Arg::Int(i64::from(page.limit)));
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE {} ORDER BY {order} LIMIT {limit}",
+        c.sql
+    );
+    (sql, c.args)
+}
+
+/// `SELECT COUNT(*) FROM users WHERE ...`: how many users match a filter.
+pub fn count_sql(dialect: Dialect, domain_id: &str, filter: &UserFilter) -> (String, Vec<Arg>) {
+    let c = filter_conditions(dialect, domain_id, filter);
+    (
+        format!("SELECT COUNT(*) FROM users WHERE {}", c.sql),
+        c.args,
+    )
+}
+
+/// The `WHERE` conditions of a filter, the domain's first.
+fn filter_conditions(dialect: Dialect, domain_id: &str, f: &UserFilter) -> Conditions {
     let mut c = Conditions {
         sql: String::new(),
         args: Vec::new(),
     };
     let domain = c.bind(Arg::Text(domain_id.to_owned()));
     c.sql = format!("domain_id = {domain}");
-    let f = &page.filter;
+
     for (column, value) in [
         ("user_name_norm", &f.user_name_prefix),
         ("nick_name_norm", &f.nick_name_prefix),
@@ -192,34 +234,7 @@ pub fn page_sql(dialect: Dialect, domain_id: &str, page: &UserPage) -> (String, 
         ));
     }
     directory_conditions(&mut c, &domain, f);
-    let order = match page.order.column() {
-        Some(column) => {
-            if let Some((value, user_id)) = &page.after {
-                let v = c.bind(Arg::Text(value.clone()));
-                let u = c.bind(Arg::Text(user_id.clone()));
-                c.push(&format!("({column}, user_id) > ({v}, {u})"));
-            }
-            format!("{column}, user_id")
-        }
-        None => {
-            let (compare, direction) = if page.descending {
-                ("<", " DESC")
-            } else {
-                (">", "")
-            };
-            if let Some((_, user_id)) = &page.after {
-                let u = c.bind(Arg::Text(user_id.clone()));
-                c.push(&format!("user_id {compare} {u}"));
-            }
-            format!("user_id{direction}")
-        }
-    };
-    let limit = c.bind(Arg::Int(i64::from(page.limit)));
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE {} ORDER BY {order} LIMIT {limit}",
-        c.sql
-    );
-    (sql, c.args)
+    c
 }
 
 /// The filters the directory dialects (eds-user) add: id lists, exclusions, organizations,

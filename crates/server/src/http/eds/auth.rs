@@ -23,11 +23,9 @@ enum Credentials {
 
 fn credentials(call: &Call) -> Result<Credentials, EdsError> {
     let header_value = |name: &str| header(&call.headers, name).ok().flatten();
-    if let Some(authorization) = header_value("authorization") {
-        if authorization
-            .trim_start()
-            .starts_with(signature::ACS3_ALGORITHM)
-        {
+    let authorization = header_value("authorization").map(str::trim);
+    if let Some(authorization) = authorization {
+        if authorization.starts_with(signature::ACS3_ALGORITHM) {
             return signature::parse_acs3(authorization)
                 .map(Credentials::Acs3)
                 .ok_or(EdsError::Core(Error::Unauthorized(
@@ -44,7 +42,15 @@ fn credentials(call: &Call) -> Result<Credentials, EdsError> {
             signature: signature.to_owned(),
         });
     }
-    let bearer = header_value("x-acs-bearer-token").or_else(|| call.query_value("BearerToken"));
+    // The SDK sends its token in x-acs-bearer-token (ACS3) or BearerToken (v2); other
+    // clients may use the standard header.
+    let standard_bearer = authorization.and_then(|a| {
+        let (scheme, token) = a.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then_some(token)
+    });
+    let bearer = header_value("x-acs-bearer-token")
+        .or_else(|| call.query_value("BearerToken"))
+        .or(standard_bearer);
     match bearer.map(str::trim).filter(|t| !t.is_empty()) {
         Some(token) => Ok(Credentials::Bearer(token.to_owned())),
         None => Err(EdsError::MissingCredentials),

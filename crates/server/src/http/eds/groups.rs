@@ -1,6 +1,6 @@
 //! eds-user's user-group actions, over the core's user groups.
 
-use roster_api::eds::{GroupMember, UserGroup};
+use roster_api::eds::{GroupMember, GroupSummary, UserGroup};
 use serde_json::Value;
 
 use super::params::Params;
@@ -85,7 +85,8 @@ pub async fn join(ctx: &Ctx<'_>, p: &Params, join: bool) -> Answer {
 pub async fn describe_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
     let group_id = p.required("GroupId")?;
     let page = token_page(ctx, p, 100, 100)?;
-    ctx.services
+    let group = ctx
+        .services
         .existing_user_group(&ctx.actor, group_id)
         .await?;
     let filter = UserFilter {
@@ -108,8 +109,26 @@ pub async fn describe_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
             end_user_id: u.user_id,
         })
         .collect();
+    let user_count = ctx
+        .services
+        .count_directory_users(
+            &ctx.actor,
+            &UserFilter {
+                direct_member_of_each: vec![group.group_id.clone()],
+                ..UserFilter::default()
+            },
+        )
+        .await?;
     answer(vec![
         ("NextToken", Value::String(next_token)),
         ("Users", json(users)),
+        (
+            "Groups",
+            json(vec![GroupSummary {
+                group_id: group.group_id,
+                group_name: group.group_name,
+                user_count,
+            }]),
+        ),
     ])
 }

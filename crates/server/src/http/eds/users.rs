@@ -346,6 +346,10 @@ pub async fn describe_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
     let extras: BTreeMap<String, Value> = p.json("ShowExtras")?.unwrap_or_default();
     let _: Option<Value> = p.json("FilterMap")?;
     let with_properties = extras.get("Properties").is_some_and(truthy);
+    let count = ctx
+        .services
+        .count_directory_users(&ctx.actor, &filter)
+        .await?;
     let (rows, next_token) = ctx
         .services
         .directory_users(&ctx.actor, filter, &page, false)
@@ -356,6 +360,7 @@ pub async fn describe_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
         .map(|u| eds_user(u, &details, with_properties))
         .collect();
     answer(vec![
+        ("Count", json(count)),
         ("NextToken", Value::String(next_token)),
         ("Users", json(users)),
     ])

@@ -244,6 +244,14 @@ impl Services {
         }))
     }
 
+    /// How many users match a directory filter (admins only).
+    pub async fn count_directory_users(&self, actor: &Actor, filter: &UserFilter) -> Result<i64> {
+        actor.require_admin()?;
+        self.store
+            .count_matching_users(&actor.domain_id, filter)
+            .await
+    }
+
     /// Numbers, organizations (with name paths), user groups and property values of users.
     pub async fn user_details(&self, actor: &Actor, users: &[UserRow]) -> Result<UserDetails> {
         let domain_id = &actor.domain_id;

@@ -9,8 +9,8 @@ use super::{missing_as, text, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt}
 use crate::error::{Error, Resource, Result};
 use crate::store::directory::GroupNumberedQuery;
 use crate::store::groups::GroupRow;
-use crate::store::user_query::escape_like;
-use crate::store::DirectoryStore;
+use crate::store::user_query::{count_sql, escape_like};
+use crate::store::{DirectoryStore, UserFilter};
 
 #[async_trait]
 impl DirectoryStore for SqlStore {
@@ -35,6 +35,13 @@ impl DirectoryStore for SqlStore {
             (String, i64),
             stmt
         ))?)
+    }
+
+    async fn count_matching_users(&self, domain_id: &str, filter: &UserFilter) -> Result<i64> {
+        let (sql, args) = count_sql(self.dialect(), domain_id, filter);
+        let stmt = Stmt::new(sql, args);
+        let row = on_reader!(self, |pool| fetch_optional!(pool, (i64,), stmt))?;
+        Ok(row.map_or(0, |(n,)| n))
     }
 
     async fn user_id_by_number(&self, domain_id: &str, number: i64) -> Result<Option<String>> {
