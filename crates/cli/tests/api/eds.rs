@@ -459,6 +459,32 @@ async fn plain_users_and_other_domains_are_refused() {
         assert_eds_error(&answer, StatusCode::FORBIDDEN, "Forbidden");
     }
     // An admin may do it all; its token is refused where the request names another domain.
+    // Organizations and property definitions are directory structure: any user reads them.
+    for action in ["DescribeOrgs", "DescribeOrgByLayer", "ListProperty"] {
+        let (status, body) = call(&app, &user_token, action, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{action}: {body}");
+    }
+    // Per user, what may not be done to that user fails alone.
+    let (superadmin_id, _) = app.user_with_role("boss", "superadmin").await;
+    let (admin_id, admin_token) = app.user_with_role("second", "admin").await;
+    let locked = call(
+        &app,
+        &admin_token,
+        "LockUsers",
+        &[("Users.1", &superadmin_id), ("Users.2", &admin_id)],
+    )
+    .await;
+    assert_eq!(locked.0, StatusCode::OK, "{}", locked.1);
+    let failed = &locked.1["LockUsersResult"]["FailedUsers"];
+    assert_eq!(
+        (
+            failed[0]["ErrorCode"].as_str(),
+            failed[1]["ErrorCode"].as_str()
+        ),
+        (Some("Forbidden"), Some("OperationDenied")),
+        "{failed}"
+    );
+
     let (status, _) = app
         .call(
             "/v2/domain/create",
@@ -479,6 +505,27 @@ async fn plain_users_and_other_domains_are_refused() {
     )
     .await;
     assert_eds_error(&elsewhere, StatusCode::UNAUTHORIZED, "InvalidBearerToken");
+    // Acme's admin sees only Acme's directory.
+    ok(
+        &app,
+        "CreateOrg",
+        &[("OrgName", "Default R&D"), ("ParentOrgId", ROOT)],
+    )
+    .await;
+    let (status, acme) = app
+        .token_grant(&[
+            ("grant_type", "password"),
+            ("username", "admin"),
+            ("password", "acme-password-1"),
+            ("domain_id", "acme"),
+        ])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{acme}");
+    let acme_token = acme["access_token"].as_str().unwrap();
+    let orgs = call(&app, acme_token, "DescribeOrgs", &[]).await;
+    assert_eq!(orgs.1["Orgs"], json!([]), "{}", orgs.1);
+    let alias = call(&app, acme_token, "InitTenantAlias", &[]).await;
+    assert_eq!(alias.1["Data"], "acme");
 }
 
 #[tokio::test]

@@ -30,11 +30,11 @@ struct Batch {
 }
 
 impl Batch {
+    /// Notes how one user went; a failure of the server itself ends the batch.
     fn record(&mut self, user_id: &str, outcome: Result<()>) -> Result<()> {
         match outcome {
             Ok(()) => self.done.push(user_id.to_owned()),
-            // A caller who may not do this at all gets one error, not one per user.
-            Err(e @ (Error::Forbidden(_) | Error::Internal(_))) => return Err(e),
+            Err(e @ Error::Internal(_)) => return Err(e),
             Err(e) => {
                 let (error_code, error_message) = item_failure(&e, user_id);
                 self.failed.push(FailedUser {
@@ -58,8 +58,11 @@ impl Batch {
     }
 }
 
-/// The `Users.N` list of end-user ids of a batch action: 1..=100.
-fn batch_users(p: &Params) -> Result<Vec<String>> {
+/// The `Users.N` list of end-user ids of a batch action: 1..=100. A caller who may not run
+/// batches at all gets one `Forbidden`, not one per user; what is refused for one user (a
+/// superadmin, the caller itself) is that user's failure.
+fn batch_users(ctx: &Ctx<'_>, p: &Params) -> Result<Vec<String>> {
+    ctx.actor.require_admin()?;
     let users = p.list("Users", MAX_BATCH)?;
     if users.is_empty() {
         return Err(Error::missing("Users"));
@@ -148,7 +151,7 @@ pub async fn create_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
 
 pub async fn remove_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
     let mut batch = Batch::default();
-    for user_id in batch_users(p)? {
+    for user_id in batch_users(ctx, p)? {
         let outcome = ctx.services.delete_user(&ctx.actor, &user_id).await;
         batch.record(&user_id, outcome)?;
     }
@@ -164,7 +167,7 @@ pub async fn modify_user(ctx: &Ctx<'_>, p: &Params) -> Answer {
 }
 
 pub async fn reset_user_password(ctx: &Ctx<'_>, p: &Params) -> Answer {
-    let users = batch_users(p)?;
+    let users = batch_users(ctx, p)?;
     match p.int("NotifyType")? {
         None | Some(1) | Some(3) => {}
         Some(2) => return Err(Error::not_supported("NotifyType").into()),
@@ -182,7 +185,7 @@ pub async fn reset_user_password(ctx: &Ctx<'_>, p: &Params) -> Answer {
 }
 
 pub async fn lock_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
-    let users = batch_users(p)?;
+    let users = batch_users(ctx, p)?;
     // Locking always ends the user's sessions: a locked user's tokens stop working.
     p.bool("LogoutSession")?;
     let mut batch = Batch::default();
@@ -194,7 +197,7 @@ pub async fn lock_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
 }
 
 pub async fn unlock_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
-    let users = batch_users(p)?;
+    let users = batch_users(ctx, p)?;
     let auto_lock_at = parse_time(p, "AutoLockTime")?;
     let mut batch = Batch::default();
     for user_id in users {
