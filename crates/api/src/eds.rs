@@ -177,7 +177,10 @@ pub struct GroupMember {
     pub phone: String,
     pub nick_name: String,
     pub remark: String,
+    /// `yyyy-MM-dd HH:mm:ss` UTC.
     pub gmt_created: String,
+    /// When the user joined the group, `yyyy-MM-dd HH:mm:ss` UTC.
+    pub gmt_join_group: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -252,6 +252,8 @@ async fn user_groups_hold_members_apart_from_the_tree() {
         members["Groups"],
         json!([{"GroupId": eng, "GroupName": "eng", "UserCount": 2}])
     );
+    let joined = members["Users"][0]["GmtJoinGroup"].as_str().unwrap();
+    assert!(joined.len() == 19 && joined.starts_with("20"), "{joined}");
     let token = members["NextToken"].as_str().unwrap().to_owned();
     let rest = ok(
         &app,

@@ -664,6 +664,22 @@ impl Services {
         Ok(())
     }
 
+    /// When each of the given users joined a user group, by user id.
+    pub async fn joined_user_group_at(
+        &self,
+        actor: &Actor,
+        group_id: &str,
+        user_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, i64>> {
+        actor.require_admin()?;
+        Ok(self
+            .store
+            .joined_at(&actor.domain_id, group_id, user_ids)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
     /// `(total, page)` of user groups, page `number` (from 1) of `size`.
     pub async fn user_groups(
         &self,

@@ -49,6 +49,14 @@ pub trait DirectoryStore: Send + Sync + 'static {
         limit: i64,
     ) -> Result<(i64, Vec<GroupRow>)>;
 
+    /// `(user_id, joined at)` of the given users' direct memberships of a group.
+    async fn joined_at(
+        &self,
+        domain_id: &str,
+        group_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<(String, i64)>>;
+
     /// `(group_id, direct user members)` of the given groups.
     async fn member_counts(
         &self,

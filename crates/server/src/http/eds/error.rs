@@ -229,3 +229,80 @@ impl IntoResponse for EdsError {
         (status, Json(body)).into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(e: Error) -> (StatusCode, String) {
+        let (status, code, message) = describe(&e);
+        assert!(!message.is_empty());
+        (status, code)
+    }
+
+    #[test]
+    fn gateway_codes_of_authentication_problems() {
+        let cases = [
+            (
+                AuthProblem::AccessKeyInvalid,
+                404,
+                "InvalidAccessKeyId.NotFound",
+            ),
+            (AuthProblem::SignatureMismatch, 400, "SignatureDoesNotMatch"),
+            (AuthProblem::RequestExpired, 400, "InvalidTimeStamp.Expired"),
+            (AuthProblem::NonceUsed, 400, "SignatureNonceUsed"),
+            (AuthProblem::AccessTokenInvalid, 401, "InvalidBearerToken"),
+        ];
+        for (problem, status, expected) in cases {
+            let (got_status, got) = code(Error::Unauthorized(problem));
+            assert_eq!((got_status.as_u16(), got.as_str()), (status, expected));
+        }
+    }
+
+    #[test]
+    fn parameter_and_resource_codes() {
+        assert_eq!(code(Error::missing("OrgId")).1, "MissingParameter");
+        assert_eq!(
+            code(Error::out_of_range("MaxResults")).1,
+            "InvalidParameter"
+        );
+        assert_eq!(
+            code(Error::NotFound(Resource::Org)),
+            (StatusCode::NOT_FOUND, "EntityNotExist.Org".into())
+        );
+        assert_eq!(
+            code(Error::Internal(anyhow::anyhow!("db password is hunter2"))).1,
+            "InternalError"
+        );
+        let (_, _, message) = describe(&Error::Internal(anyhow::anyhow!("hunter2")));
+        assert!(!message.contains("hunter2"), "causes are never sent");
+    }
+
+    #[test]
+    fn batch_items_use_the_documented_codes() {
+        let item = |e: Error| item_failure(&e, "alice").0;
+        assert_eq!(
+            item(Error::AlreadyExists(Resource::User)),
+            "ExistedEndUserId"
+        );
+        assert_eq!(
+            item(Error::param(ParamProblem::WrongFormat, "EndUserId")),
+            "InvalidUsername"
+        );
+        assert_eq!(
+            item(Error::NotFound(Resource::User)),
+            "InvalidEndUserId.NotFound"
+        );
+        assert_eq!(
+            item(Error::AlreadyExists(Resource::PropertyValue)),
+            "ExistedPropertyValue"
+        );
+        assert_eq!(item(Error::forbidden("superadmin")), "Forbidden");
+    }
+
+    #[test]
+    fn unknown_actions_are_named_safely() {
+        let (_, _, message) = EdsError::UnknownAction("<script>Drop\nTable".into()).describe();
+        assert!(message.contains("scriptDropTable"), "{message}");
+    }
+}

@@ -98,9 +98,15 @@ pub async fn describe_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
         .services
         .directory_users(&ctx.actor, filter, &page, false)
         .await?;
+    let ids: Vec<String> = rows.iter().map(|u| u.user_id.clone()).collect();
+    let joined = ctx
+        .services
+        .joined_user_group_at(&ctx.actor, group_id, &ids)
+        .await?;
     let users: Vec<GroupMember> = rows
         .into_iter()
         .map(|u| GroupMember {
+            gmt_join_group: format_time(joined.get(&u.user_id).copied().unwrap_or(0)),
             nick_name: super::users::display_name(&u),
             email: u.email,
             phone: u.phone,

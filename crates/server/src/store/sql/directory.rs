@@ -120,6 +120,32 @@ impl DirectoryStore for SqlStore {
         Ok((total, rows))
     }
 
+    async fn joined_at(
+        &self,
+        domain_id: &str,
+        group_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<(String, i64)>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (list, mut args) = user_id_list(domain_id, user_ids);
+        args.push(text(group_id));
+        let stmt = Stmt::new(
+            format!(
+                "SELECT user_id, created_at FROM group_members \
+                 WHERE domain_id = $1 AND user_id IN ({list}) AND group_id = ${}",
+                args.len()
+            ),
+            args,
+        );
+        Ok(on_reader!(self, |pool| fetch_all!(
+            pool,
+            (String, i64),
+            stmt
+        ))?)
+    }
+
     async fn member_counts(
         &self,
         domain_id: &str,
