@@ -1,5 +1,7 @@
 //! Users: who may create, read, change and delete whom, and the list and search calls.
 
+pub mod directory;
+
 use roster_api::{
     AccountLinkInfo, AuthenticationType, CreateUserRequest, ExtraReturnInfo, GeneralGetUserRequest,
     GeneralSearchUserRequest, GeneralSearchUserResponse, GroupInfo, ImportUserRequest,
@@ -8,8 +10,6 @@ use roster_api::{
 };
 
 use std::collections::HashMap;
-
-pub mod directory;
 
 use roster_api::drives::Drive;
 use roster_api::Group;
