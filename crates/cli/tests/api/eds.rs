@@ -926,3 +926,72 @@ async fn tenant_alias_and_manager_info() {
     let bad = admin(&app, "GetManagerInfoByAuthCode", &[("AuthCode", "nope")]).await;
     assert_eds_error(&bad, StatusCode::BAD_REQUEST, "InvalidParameter");
 }
+
+/// A one-message SMTP server on a random port: answers the dialogue, hands over the DATA.
+async fn fake_smtp() -> (u16, tokio::sync::oneshot::Receiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let (read, mut write) = socket.into_split();
+        let mut lines = BufReader::new(read).lines();
+        write.write_all(b"220 fake ESMTP\r\n").await.unwrap();
+        let mut data = String::new();
+        let mut in_data = false;
+        while let Ok(Some(line)) = lines.next_line().await {
+            if in_data {
+                if line == "." {
+                    in_data = false;
+                    write.write_all(b"250 queued\r\n").await.unwrap();
+                } else {
+                    data.push_str(&line);
+                    data.push('\n');
+                }
+                continue;
+            }
+            let verb = line
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_uppercase();
+            let reply: &[u8] = match verb.as_str() {
+                "EHLO" | "HELO" => b"250 fake\r\n",
+                "DATA" => {
+                    in_data = true;
+                    b"354 go on\r\n"
+                }
+                "QUIT" => {
+                    write.write_all(b"221 bye\r\n").await.unwrap();
+                    break;
+                }
+                _ => b"250 ok\r\n",
+            };
+            write.write_all(reply).await.unwrap();
+        }
+        let _ = tx.send(data);
+    });
+    (port, rx)
+}
+
+#[tokio::test]
+async fn with_smtp_configured_resets_are_mailed_not_kept() {
+    let (port, mail) = fake_smtp().await;
+    let store = crate::helpers::TestStore::fresh().await;
+    let mut config = store.config();
+    config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+    config.smtp_from = Some("Roster <roster@example.com>".into());
+    let app = crate::helpers::spawn_with(store, config, crate::helpers::ADMIN_PASSWORD).await;
+    create_users(&app, &["lou"]).await;
+    let reset = ok(&app, "ResetUserPassword", &[("Users.1", "lou")]).await;
+    assert_eq!(reset["ResetUsersResult"]["ResetUsers"], json!(["lou"]));
+    let message = tokio::time::timeout(std::time::Duration::from_secs(10), mail)
+        .await
+        .expect("mail within 10 s")
+        .unwrap();
+    assert!(message.contains("lou@example.com"), "{message}");
+    assert!(message.contains("reset_password"), "{message}");
+    let (_, outbox) = app.admin("/v2/outbox/list", json!({})).await;
+    assert_eq!(outbox["items"], json!([]), "nothing kept when SMTP took it");
+}
