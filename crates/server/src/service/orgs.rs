@@ -133,7 +133,14 @@ impl Services {
                 "the organization still has child organizations: remove or move them first".into(),
             ));
         }
-        self.delete_group(actor, org_id).await
+        // Checked again as it is deleted: a user may have joined since.
+        self.store
+            .delete_empty_group(&actor.domain_id, org_id)
+            .await
+            .map_err(|e| match e {
+                Error::NotFound(Resource::Group) => Error::NotFound(Resource::Org),
+                other => other,
+            })
     }
 
     /// Makes `org_id` (`""`: none, the top) the organization of each user.
@@ -147,8 +154,13 @@ impl Services {
         if !org_id.is_empty() {
             self.existing_org(actor, org_id).await?;
         }
+        // Every user must exist, so that nothing moves when one does not.
         for user_id in user_ids {
             validate::required("EndUserIds", user_id, validate::MAX_USER_ID)?;
+            self.store
+                .user(&actor.domain_id, user_id)
+                .await?
+                .ok_or(Error::NotFound(Resource::User))?;
         }
         for user_id in user_ids {
             self.store

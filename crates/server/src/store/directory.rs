@@ -57,6 +57,10 @@ pub trait DirectoryStore: Send + Sync + 'static {
         user_ids: &[String],
     ) -> Result<Vec<(String, i64)>>;
 
+    /// Deletes a group that has neither subgroups nor members (`Conflict` otherwise),
+    /// checked in the deleting transaction; `NotFound(Group)` if there is none.
+    async fn delete_empty_group(&self, domain_id: &str, group_id: &str) -> Result<()>;
+
     /// `(group_id, direct user members)` of the given groups.
     async fn member_counts(
         &self,

@@ -146,6 +146,10 @@ impl DirectoryStore for SqlStore {
         ))?)
     }
 
+    async fn delete_empty_group(&self, domain_id: &str, group_id: &str) -> Result<()> {
+        self.delete_group_checked(domain_id, group_id, true).await
+    }
+
     async fn member_counts(
         &self,
         domain_id: &str,

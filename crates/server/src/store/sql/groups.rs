@@ -83,6 +83,78 @@ struct MemberGroup {
     group: GroupRow,
 }
 
+impl SqlStore {
+    /// Deletes a group that has no subgroups and, when `without_members`, no direct
+    /// members, checked in the deleting transaction.
+    pub(super) async fn delete_group_checked(
+        &self,
+        domain_id: &str,
+        group_id: &str,
+        without_members: bool,
+    ) -> Result<()> {
+        with_retries(|| async {
+            on_writer!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                let member = if without_members {
+                    fetch_optional!(
+                        &mut *tx,
+                        (String,),
+                        Stmt::new(
+                            "SELECT user_id FROM group_members \
+                             WHERE domain_id = $1 AND group_id = $2 LIMIT 1",
+                            vec![text(domain_id), text(group_id)],
+                        )
+                    )?
+                } else {
+                    None
+                };
+                if member.is_some() {
+                    return Err(Error::Conflict(
+                        "the group still has users: move them out first".into(),
+                    ));
+                }
+                let child = fetch_optional!(
+                    &mut *tx,
+                    (String,),
+                    Stmt::new(
+                        "SELECT group_id FROM org_groups \
+                         WHERE domain_id = $1 AND parent_group_id = $2 LIMIT 1",
+                        vec![text(domain_id), text(group_id)],
+                    )
+                )?;
+                if child.is_some() {
+                    return Err(Error::Conflict(
+                        "the group still has subgroups; delete or move them first".into(),
+                    ));
+                }
+                // Closure rows, memberships and assignments go through ON DELETE CASCADE;
+                // the group's drives have no foreign key and go here.
+                execute!(
+                    &mut *tx,
+                    Stmt::new(
+                        "DELETE FROM drives WHERE domain_id = $1 AND owner_type = 'group' \
+                         AND owner = $2",
+                        vec![text(domain_id), text(group_id)],
+                    )
+                )?;
+                let deleted = execute!(
+                    &mut *tx,
+                    Stmt::new(
+                        "DELETE FROM org_groups WHERE domain_id = $1 AND group_id = $2",
+                        vec![text(domain_id), text(group_id)],
+                    )
+                )?;
+                if deleted == 0 {
+                    return Err(Error::NotFound(Resource::Group));
+                }
+                tx.commit().await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+}
+
 #[async_trait]
 impl GroupStore for SqlStore {
     async fn create_group(&self, group: GroupRow) -> Result<GroupRow> {
@@ -224,48 +296,7 @@ impl GroupStore for SqlStore {
     }
 
     async fn delete_group(&self, domain_id: &str, group_id: &str) -> Result<()> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
-                let child = fetch_optional!(
-                    &mut *tx,
-                    (String,),
-                    Stmt::new(
-                        "SELECT group_id FROM org_groups \
-                         WHERE domain_id = $1 AND parent_group_id = $2 LIMIT 1",
-                        vec![text(domain_id), text(group_id)],
-                    )
-                )?;
-                if child.is_some() {
-                    return Err(Error::Conflict(
-                        "the group still has subgroups; delete or move them first".into(),
-                    ));
-                }
-                // Closure rows, memberships and assignments go through ON DELETE CASCADE;
-                // the group's drives have no foreign key and go here.
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "DELETE FROM drives WHERE domain_id = $1 AND owner_type = 'group' \
-                         AND owner = $2",
-                        vec![text(domain_id), text(group_id)],
-                    )
-                )?;
-                let deleted = execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "DELETE FROM org_groups WHERE domain_id = $1 AND group_id = $2",
-                        vec![text(domain_id), text(group_id)],
-                    )
-                )?;
-                if deleted == 0 {
-                    return Err(Error::NotFound(Resource::Group));
-                }
-                tx.commit().await?;
-                Ok(())
-            })
-        })
-        .await
+        self.delete_group_checked(domain_id, group_id, false).await
     }
 
     async fn find_groups(&self, domain_id: &str, page: &GroupPage) -> Result<Vec<GroupRow>> {
