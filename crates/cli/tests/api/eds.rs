@@ -995,3 +995,184 @@ async fn with_smtp_configured_resets_are_mailed_not_kept() {
     let (_, outbox) = app.admin("/v2/outbox/list", json!({})).await;
     assert_eq!(outbox["items"], json!([]), "nothing kept when SMTP took it");
 }
+
+/// Every action of eds-user 2021-03-08.
+const ACTIONS: [&str; 36] = [
+    "InitTenantAlias",
+    "CreateUsers",
+    "RemoveUsers",
+    "ModifyUser",
+    "ResetUserPassword",
+    "LockUsers",
+    "UnlockUsers",
+    "DescribeUsers",
+    "FilterUsers",
+    "GetManagerInfoByAuthCode",
+    "CreateProperty",
+    "RemoveProperty",
+    "DeleteUserPropertyValue",
+    "UpdateProperty",
+    "SetUserPropertyValue",
+    "ListProperty",
+    "ListPropertyValue",
+    "CheckUsedProperty",
+    "CheckUsedPropertyValue",
+    "CreateOrg",
+    "DescribeOrgs",
+    "DescribeOrgByLayer",
+    "RemoveOrg",
+    "MoveOrg",
+    "ModifyOrg",
+    "MoveUserOrg",
+    "CreateGroup",
+    "DescribeGroups",
+    "UserBatchQuitGroup",
+    "UserBatchJoinGroup",
+    "RemoveGroup",
+    "ModifyGroup",
+    "DescribeGroupUser",
+    "CreateResourceGroup",
+    "DeleteResourceGroup",
+    "DescribeResourceGroups",
+];
+
+#[tokio::test]
+async fn every_action_needs_credentials_and_all_but_directory_reads_an_admin() {
+    let app = spawn_app().await;
+    for action in ACTIONS {
+        let anonymous = read(
+            app.http
+                .post(app.url(&format!("/?Action={action}&Version={VERSION}")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eds_error(&anonymous, StatusCode::BAD_REQUEST, "MissingParameter");
+    }
+    // Real objects, so that each call gets as far as its permission check.
+    create_users(&app, &["vic"]).await;
+    let number = ok(&app, "DescribeUsers", &[("EndUserIds.1", "vic")]).await["Users"][0]["Id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let org = ok(
+        &app,
+        "CreateOrg",
+        &[("OrgName", "o"), ("ParentOrgId", ROOT)],
+    )
+    .await["OrgId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let group = ok(&app, "CreateGroup", &[("GroupName", "g")]).await["GroupId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let property = ok(
+        &app,
+        "CreateProperty",
+        &[("PropertyKey", "k"), ("PropertyValues.1", "v")],
+    )
+    .await;
+    let pid = property["CreateResult"]["PropertyId"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let vid = property["CreateResult"]["SavePropertyValueModel"]["SavePropertyValues"][0]
+        ["PropertyValueId"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let rg = ok(&app, "CreateResourceGroup", &[("ResourceGroupName", "r")]).await
+        ["ResourceGroupId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, user_token) = app.user_with_role("wes", "user").await;
+    let admin_only: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("InitTenantAlias", vec![]),
+        (
+            "CreateUsers",
+            vec![("Users.1.EndUserId", "xyz"), ("Users.1.Email", "x@y.z")],
+        ),
+        ("RemoveUsers", vec![("Users.1", "vic")]),
+        ("ModifyUser", vec![("EndUserId", "vic"), ("Email", "v@x.y")]),
+        ("ResetUserPassword", vec![("Users.1", "vic")]),
+        ("LockUsers", vec![("Users.1", "vic")]),
+        ("UnlockUsers", vec![("Users.1", "vic")]),
+        ("DescribeUsers", vec![]),
+        ("FilterUsers", vec![]),
+        ("GetManagerInfoByAuthCode", vec![("AuthCode", &user_token)]),
+        ("CreateProperty", vec![("PropertyKey", "k2")]),
+        ("RemoveProperty", vec![("PropertyId", &pid)]),
+        (
+            "UpdateProperty",
+            vec![("PropertyId", &pid), ("PropertyKey", "k3")],
+        ),
+        (
+            "SetUserPropertyValue",
+            vec![
+                ("UserId", &number),
+                ("UserName", "vic"),
+                ("PropertyId", &pid),
+                ("PropertyValueId", &vid),
+            ],
+        ),
+        (
+            "DeleteUserPropertyValue",
+            vec![
+                ("UserId", &number),
+                ("PropertyId", &pid),
+                ("PropertyValueId", &vid),
+            ],
+        ),
+        ("CreateOrg", vec![("OrgName", "x"), ("ParentOrgId", ROOT)]),
+        ("RemoveOrg", vec![("OrgId", &org)]),
+        ("MoveOrg", vec![("OrgId", &org), ("NewParentOrgId", ROOT)]),
+        ("ModifyOrg", vec![("OrgId", &org), ("OrgName", "y")]),
+        (
+            "MoveUserOrg",
+            vec![("EndUserIds.1", "vic"), ("OrgId", &org)],
+        ),
+        ("CreateGroup", vec![("GroupName", "x")]),
+        ("DescribeGroups", vec![]),
+        (
+            "UserBatchJoinGroup",
+            vec![("GroupId", &group), ("EndUserIds.1", "vic")],
+        ),
+        (
+            "UserBatchQuitGroup",
+            vec![("GroupId", &group), ("EndUserIds.1", "vic")],
+        ),
+        ("RemoveGroup", vec![("GroupId", &group)]),
+        (
+            "ModifyGroup",
+            vec![("GroupId", &group), ("NewGroupName", "x")],
+        ),
+        ("DescribeGroupUser", vec![("GroupId", &group)]),
+        ("CreateResourceGroup", vec![("ResourceGroupName", "x")]),
+        ("DeleteResourceGroup", vec![("ResourceGroupId", &rg)]),
+        ("DescribeResourceGroups", vec![]),
+    ];
+    for (action, form) in &admin_only {
+        let answer = call(&app, &user_token, action, form).await;
+        assert_eds_error(&answer, StatusCode::FORBIDDEN, "Forbidden");
+    }
+    let reads: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("ListProperty", vec![]),
+        ("ListPropertyValue", vec![("PropertyId", &pid)]),
+        ("CheckUsedProperty", vec![("PropertyId", &pid)]),
+        (
+            "CheckUsedPropertyValue",
+            vec![("PropertyId", &pid), ("PropertyValueId", &vid)],
+        ),
+        ("DescribeOrgs", vec![]),
+        ("DescribeOrgByLayer", vec![("ParentOrgId", &org)]),
+    ];
+    assert_eq!(admin_only.len() + reads.len(), ACTIONS.len());
+    for (action, form) in &reads {
+        let (status, body) = call(&app, &user_token, action, form).await;
+        assert_eq!(status, StatusCode::OK, "{action}: {body}");
+    }
+}
