@@ -63,9 +63,15 @@ pub async fn authenticate(app: &AppState, call: &Call) -> Result<Actor, EdsError
     let services = &app.services;
     match credentials(call)? {
         Credentials::Bearer(token) => {
-            let (actor, _) = services
+            let (actor, must_change_password) = services
                 .authenticate(host_domain.as_deref(), &token)
                 .await?;
+            if must_change_password {
+                return Err(Error::forbidden(
+                    "the password must be changed first (/v2/account/change_password)",
+                )
+                .into());
+            }
             Ok(actor)
         }
         Credentials::Acs3(auth) => {
