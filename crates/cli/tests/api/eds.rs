@@ -305,6 +305,12 @@ async fn bad_parameters_get_documented_codes() {
             "CreateUsers",
             vec![("Users.1.EndUserId", "abc"), ("PasswordExpireDays", "10")],
         ),
+        // PostgreSQL cannot store a NUL: refused before it gets there.
+        (
+            "CreateOrg",
+            vec![("OrgName", "a\0b"), ("ParentOrgId", ROOT)],
+        ),
+        ("DescribeUsers", vec![("Filter", "\0")]),
     ] {
         let answer = admin(&app, action, &form).await;
         assert_eds_error(&answer, StatusCode::BAD_REQUEST, "InvalidParameter");

@@ -160,7 +160,7 @@ impl Call {
         }
     }
 
-    fn params(&self) -> Params {
+    fn params(&self) -> Result<Params> {
         Params::from_pairs(self.query.iter().chain(&self.form))
     }
 }
@@ -181,7 +181,7 @@ async fn serve(app: &AppState, request: Request) -> Result<Map<String, Value>, E
         services: &app.services,
         actor,
     };
-    let mut answer = dispatch(&ctx, action, &call.params()).await?;
+    let mut answer = dispatch(&ctx, action, &call.params()?).await?;
     answer.insert("RequestId".into(), Value::String(current_request_id()));
     Ok(answer)
 }
@@ -291,17 +291,17 @@ mod tests {
     #[test]
     fn times_round_trip() {
         let owned = vec![("T".to_owned(), "2030-01-02 03:04:05".to_owned())];
-        let p = Params::from_pairs(&owned);
+        let p = Params::from_pairs(&owned).unwrap();
         let ms = parse_time(&p, "T").unwrap().unwrap();
         assert_eq!(format_time(ms), "2030-01-02 03:04:05");
         let owned = vec![("T".to_owned(), "2030-01-02".to_owned())];
-        let p = Params::from_pairs(&owned);
+        let p = Params::from_pairs(&owned).unwrap();
         assert_eq!(
             format_time(parse_time(&p, "T").unwrap().unwrap()),
             "2030-01-02 00:00:00"
         );
         let owned = vec![("T".to_owned(), "soon".to_owned())];
-        assert!(parse_time(&Params::from_pairs(&owned), "T").is_err());
+        assert!(parse_time(&Params::from_pairs(&owned).unwrap(), "T").is_err());
     }
 
     #[test]

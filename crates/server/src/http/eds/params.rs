@@ -32,15 +32,19 @@ pub struct Params(BTreeMap<String, String>);
 
 impl Params {
     /// Merges query and body pairs (a body value wins over a query value of the same name),
-    /// leaving out the protocol's own parameters.
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = &'a (String, String)>) -> Params {
-        Params(
-            pairs
-                .into_iter()
-                .filter(|(k, _)| !PROTOCOL_PARAMS.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        )
+    /// leaving out the protocol's own parameters. A NUL character is refused: no parameter
+    /// can hold one, and PostgreSQL cannot store one.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = &'a (String, String)>) -> Result<Params> {
+        let mut params = BTreeMap::new();
+        for (k, v) in pairs {
+            if k.contains('\0') || v.contains('\0') {
+                return Err(Error::invalid(k.replace('\0', "")));
+            }
+            if !PROTOCOL_PARAMS.contains(&k.as_str()) {
+                params.insert(k.clone(), v.clone());
+            }
+        }
+        Ok(Params(params))
     }
 
     /// A value as sent; empty values read as absent.
@@ -146,7 +150,16 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        Params::from_pairs(&owned)
+        Params::from_pairs(&owned).unwrap()
+    }
+
+    #[test]
+    fn nul_characters_are_refused() {
+        let owned = vec![("OrgName".to_owned(), "a\0b".to_owned())];
+        assert!(matches!(
+            Params::from_pairs(&owned),
+            Err(Error::InvalidParameter { problem: ParamProblem::Invalid, name }) if name == "OrgName"
+        ));
     }
 
     #[test]
