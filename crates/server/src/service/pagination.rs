@@ -101,7 +101,11 @@ fn decode_marker(marker: &str) -> Option<(String, String, String, String)> {
     let bytes = URL_SAFE_NO_PAD.decode(marker.trim_end_matches('=')).ok()?;
     let (domain, tag, value, id): (String, String, String, String) =
         serde_json::from_slice(&bytes).ok()?;
-    (!id.is_empty()).then_some((domain, tag, value, id))
+    // A NUL cannot be a sort key (PostgreSQL refuses it): such a marker was never made here.
+    let has_nul = [&domain, &tag, &value, &id]
+        .iter()
+        .any(|s| s.contains('\0'));
+    (!id.is_empty() && !has_nul).then_some((domain, tag, value, id))
 }
 
 #[cfg(test)]
@@ -129,6 +133,22 @@ mod tests {
             assert!(Page::parse("d", Some(bad), None).is_err(), "{bad}");
         }
         assert_eq!(Page::parse("d", None, Some("")).unwrap().limit, 100);
+    }
+
+    #[test]
+    fn markers_with_a_nul_are_refused() {
+        let m = encode_marker("d", "id", "", "u\u{0}1");
+        assert!(Page::parse("d", None, Some(&m)).is_err());
+    }
+
+    #[test]
+    fn dialects_set_their_own_limits() {
+        let page = Page::parse_limited("d", None, None, ("MaxResults", 500, 200)).unwrap();
+        assert_eq!(page.limit, 200);
+        assert!(Page::parse_limited("d", Some(501), None, ("MaxResults", 500, 200)).is_err());
+        assert_eq!(numbered_page_offset(3, 10).unwrap(), 20);
+        assert!(numbered_page_offset(0, 10).is_err());
+        assert!(numbered_page_offset(1, 101).is_err());
     }
 
     #[test]
