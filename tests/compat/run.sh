@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The PDS SDK compatibility suite: a venv with the official SDK, a fresh Roster, an access key
+# The SDK compatibility suites (PDS and eds-user): a venv with the official SDKs, a fresh Roster, an access key
 # made with the CLI, then pytest. Usage: tests/compat/run.sh [path/to/roster]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"

@@ -47,3 +47,37 @@ pub struct ChangePasswordRequest {
     /// 8..256 characters.
     pub new_password: String,
 }
+
+/// `/v2/account/reset_password`: sets a new password with the single-use token an admin's
+/// password reset mailed to the user; no other credentials.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ResetPasswordRequest {
+    pub token: String,
+    /// 8..256 characters.
+    pub new_password: String,
+}
+
+/// `/v2/outbox/list` (admin): mail kept because no SMTP server is configured.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ListOutboxRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OutboxMessage {
+    pub message_id: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    /// Milliseconds since the UNIX epoch.
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ListOutboxResponse {
+    pub items: Vec<OutboxMessage>,
+    pub next_marker: String,
+}

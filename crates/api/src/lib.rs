@@ -10,6 +10,7 @@ pub mod apps;
 pub mod batch;
 pub mod domains;
 pub mod drives;
+pub mod eds;
 pub mod error;
 pub mod groups;
 pub mod tokens;

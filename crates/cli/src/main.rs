@@ -62,6 +62,13 @@ enum Command {
         /// off).
         #[arg(long, env = "ROSTER_CORS_ORIGINS", value_delimiter = ',')]
         cors_origins: Vec<String>,
+        /// `smtp://[user:password@]host[:port]` (or `smtps://`) for mail such as password
+        /// resets; without it mail goes to the outbox (`roster outbox`).
+        #[arg(long, env = "ROSTER_SMTP_URL", hide_env_values = true)]
+        smtp_url: Option<String>,
+        /// The sender of that mail, e.g. `Roster <roster@example.com>`.
+        #[arg(long, env = "ROSTER_SMTP_FROM")]
+        smtp_from: Option<String>,
     },
     /// Apply the store's migrations, then exit.
     #[command(
@@ -93,6 +100,16 @@ enum Command {
         store: StoreArgs,
         #[command(subcommand)]
         command: AccessKeyCommand,
+    },
+    /// Show the domain's outbox: mail kept because no SMTP server is configured (password
+    /// reset tokens among it), newest first, one JSON document a line.
+    #[command(after_help = "Examples:\n  roster outbox\n  roster outbox --limit 10 | jq .subject")]
+    Outbox {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// How many messages at most.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
     },
     /// Log in to a server and keep the session (password from `ROSTER_PASSWORD` or asked).
     #[command(
@@ -310,10 +327,14 @@ async fn main() -> anyhow::Result<()> {
             login_max_failures,
             login_lock_seconds,
             cors_origins,
+            smtp_url,
+            smtp_from,
         } => {
             let mut config = store.into_config();
             config.listen = listen;
             config.cors_origins = cors_origins;
+            config.smtp_url = smtp_url;
+            config.smtp_from = smtp_from;
             config.tokens.lockout = LockoutSettings {
                 max_failures: login_max_failures,
                 lock_for: std::time::Duration::from_secs(login_lock_seconds),
@@ -334,6 +355,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Command::Outbox { store, limit } => outbox_command(store.into_config(), limit).await,
         Command::Login { server, username } => remote::login(server, username).await,
         Command::Logout => remote::logout().await,
         Command::User { command } => users::user(command, json).await,
@@ -579,6 +601,50 @@ async fn access_key_command(config: Config, command: AccessKeyCommand) -> anyhow
             .delete_access_key(&superadmin, &access_key_id)
             .await
             .map(|()| println!("deleted access key {access_key_id}")),
+    };
+    store.close().await;
+    outcome.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Prints the newest `limit` messages of the outbox of `--domain-id`, as its superadmin.
+async fn outbox_command(config: Config, limit: i64) -> anyhow::Result<()> {
+    let (services, store) = bootstrapped_services(&config).await?;
+    let superadmin = Actor {
+        domain_id: config.domain_id.clone(),
+        user_id: "roster-cli".into(),
+        role: Role::Superadmin,
+    };
+    let mut remaining = limit.max(0);
+    let mut marker = String::new();
+    let outcome = loop {
+        if remaining == 0 {
+            break Ok(());
+        }
+        let page = services
+            .outbox(&superadmin, Some(remaining.min(100)), Some(&marker))
+            .await;
+        match page {
+            Ok((messages, next)) => {
+                for m in &messages {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "message_id": m.message_id,
+                            "recipient": m.recipient,
+                            "subject": m.subject,
+                            "body": m.body,
+                            "created_at": m.created_at,
+                        })
+                    );
+                }
+                remaining -= messages.len() as i64;
+                if next.is_empty() {
+                    break Ok(());
+                }
+                marker = next;
+            }
+            Err(e) => break Err(e),
+        }
     };
     store.close().await;
     outcome.map_err(|e| anyhow::anyhow!("{e}"))

@@ -25,6 +25,11 @@ pub struct Config {
     pub migrations: Migrations,
     /// Browser origins allowed cross-origin calls (`https://app.example.com`); none: CORS off.
     pub cors_origins: Vec<String>,
+    /// `smtp://[user:password@]host[:port]` to send mail (password resets); without it mail
+    /// goes to the outbox table.
+    pub smtp_url: Option<String>,
+    /// The sender of that mail.
+    pub smtp_from: Option<String>,
 }
 
 impl Default for Config {
@@ -38,6 +43,8 @@ impl Default for Config {
             tokens: TokenSettings::default(),
             migrations: Migrations::Apply,
             cors_origins: Vec::new(),
+            smtp_url: None,
+            smtp_from: None,
         }
     }
 }
@@ -56,6 +63,8 @@ impl fmt::Debug for Config {
             )
             .field("tokens", &self.tokens)
             .field("migrations", &self.migrations)
+            .field("smtp", &self.smtp_url.as_ref().map(|_| "<set>"))
+            .field("smtp_from", &self.smtp_from)
             .finish()
     }
 }

@@ -15,6 +15,13 @@ pub enum Resource {
     Assignment,
     AccessKey,
     App,
+    /// A department of the organization tree, as the directory dialects name it.
+    Org,
+    Property,
+    PropertyValue,
+    ResourceGroup,
+    /// A password reset token.
+    ResetToken,
     /// An HTTP route: unknown path or method.
     Route,
 }
@@ -31,6 +38,11 @@ impl Resource {
             Resource::Assignment => "Assignment",
             Resource::AccessKey => "AccessKey",
             Resource::App => "App",
+            Resource::Org => "Org",
+            Resource::Property => "Property",
+            Resource::PropertyValue => "PropertyValue",
+            Resource::ResourceGroup => "ResourceGroup",
+            Resource::ResetToken => "ResetToken",
             Resource::Route => "Route",
         }
     }

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::config::{Config, StoreLocation};
 use crate::http::{self, AppState};
 use crate::service::bootstrap::Bootstrap;
+use crate::service::mail::Mailer;
 use crate::service::passwords::Passwords;
 use crate::service::tokens::TokenKeys;
 use crate::service::Services;
@@ -48,6 +49,7 @@ pub async fn open_services(config: &Config) -> anyhow::Result<(Services, Arc<Sql
         passwords: Passwords::new()?,
         tokens: Arc::new(tokens),
         token_settings: config.tokens,
+        mailer: Mailer::new(config.smtp_url.as_deref(), config.smtp_from.as_deref())?,
     };
     Ok((services, store))
 }

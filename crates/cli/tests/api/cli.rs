@@ -267,7 +267,7 @@ fn completions_and_help_examples() {
     let (ok, _, _) = roster(config.path(), &["completions", "tcsh"]);
     assert!(!ok, "an unknown shell is refused");
     // Every command and subcommand.
-    let commands = "serve|migrate|migrate-store|login|logout|import|completions|\
+    let commands = "serve|migrate|migrate-store|backup|outbox|login|logout|import|completions|\
         domain|domain create|domain list|domain delete|\
         access-key|access-key create|access-key list|access-key disable|access-key enable|\
         access-key delete|user|user get|user list|user search|user create|user update|\

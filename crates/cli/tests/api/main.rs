@@ -14,6 +14,8 @@ mod cli;
 mod client;
 mod domains;
 mod drives;
+mod eds;
+mod eds_directory;
 mod groups;
 mod hardening;
 mod provisioning;

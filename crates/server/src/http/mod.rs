@@ -1,6 +1,7 @@
 //! HTTP: the router, per-request middleware (request id, access log, body limit), and the
 //! dialects. Handlers parse, call one service function, and shape the answer.
 
+pub mod eds;
 pub mod openapi;
 pub mod pds;
 
@@ -62,6 +63,20 @@ impl AppState {
     }
 }
 
+/// Every header whose value is text, names lower-cased, for the signature verifiers (which
+/// compare names case-insensitively anyway and need the exact values).
+pub(crate) fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((
+                name.as_str().to_ascii_lowercase(),
+                value.to_str().ok()?.to_owned(),
+            ))
+        })
+        .collect()
+}
+
 /// The first label of a host name that could name a domain; `None` for IP addresses,
 /// `localhost` and single-label hosts.
 fn domain_label(host: &str) -> Option<&str> {
@@ -84,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::serve))
         .route("/.well-known/jwks.json", get(jwks))
         .merge(pds::router())
+        .merge(eds::router())
         .fallback(pds::not_found)
         .method_not_allowed_fallback(pds::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

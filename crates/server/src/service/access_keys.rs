@@ -7,7 +7,7 @@ use roster_api::access_keys::{
     AccessKey, CreateAccessKeyRequest, CreateAccessKeyResponse, ListAccessKeyRequest,
     ListAccessKeyResponse, UpdateAccessKeyRequest,
 };
-use roster_api::{Role, UserStatus};
+use roster_api::Role;
 
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{now_ms, random_hex, validate, Actor, Services};
@@ -167,7 +167,7 @@ impl Services {
             .store
             .user(&key.domain_id, &key.user_id)
             .await?
-            .filter(|u| u.status == UserStatus::Enabled.as_str())
+            .filter(|u| !super::users::locked_at(u, now_ms()))
             .ok_or_else(unknown)?;
         let actor = Actor {
             domain_id: user.domain_id,

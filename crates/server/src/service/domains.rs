@@ -120,6 +120,13 @@ impl Services {
     }
 
     /// The caller's own domain.
+    /// The tenant as the directory dialects name it (eds-user InitTenantAlias): its domain,
+    /// whose id is its alias, generated once and never changed. Admins only.
+    pub async fn tenant_alias(&self, actor: &Actor) -> Result<DomainRow> {
+        actor.require_admin()?;
+        self.own_domain(actor).await
+    }
+
     pub async fn own_domain(&self, actor: &Actor) -> Result<DomainRow> {
         self.store
             .domain(&actor.domain_id)

@@ -16,7 +16,8 @@ use super::pagination::{encode_marker, finish_page, Page};
 use super::users::extra_info;
 use super::{now_ms, random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
-use crate::store::groups::{AssignmentRow, GroupPage, GroupRow};
+use crate::store::directory::GroupNumberedQuery;
+use crate::store::groups::{AssignmentRow, GroupPage, GroupRow, KIND_ORG, KIND_USER_GROUP};
 use crate::store::normalize;
 
 pub const GROUP_ADMIN_ROLE: &str = "SystemGroupAdmin";
@@ -87,6 +88,15 @@ impl Services {
     }
 
     pub async fn create_group(&self, actor: &Actor, req: CreateGroupRequest) -> Result<Group> {
+        self.create_group_of_kind(actor, req, KIND_ORG).await
+    }
+
+    async fn create_group_of_kind(
+        &self,
+        actor: &Actor,
+        req: CreateGroupRequest,
+        kind: &str,
+    ) -> Result<Group> {
         validate::required("group_name", &req.group_name, validate::MAX_NAME)?;
         validate::optional(
             "description",
@@ -118,6 +128,7 @@ impl Services {
             creator: actor.user_id.clone(),
             created_at: now,
             updated_at: now,
+            kind: kind.into(),
         };
         Ok(group_to_api(self.store.create_group(row).await?))
     }
@@ -547,5 +558,162 @@ impl Services {
             is_admin,
             assignment_list: rows.into_iter().map(assignment_to_api).collect(),
         })
+    }
+}
+
+/// A user group (kind `user_group`) with its number of direct members.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserGroup {
+    pub group: GroupRow,
+    pub user_count: i64,
+}
+
+/// User groups: flat groups outside the organization tree (eds-user and KooDrive user
+/// groups). They are groups of kind `user_group`, so memberships and deletion are the
+/// groups' own; only admins manage them.
+impl Services {
+    /// A user group of the caller's domain: `NotFound(Group)` when there is none, or when the
+    /// id names an organization.
+    pub async fn existing_user_group(&self, actor: &Actor, group_id: &str) -> Result<GroupRow> {
+        group_id_param("GroupId", group_id)?;
+        self.store
+            .group(&actor.domain_id, group_id)
+            .await?
+            .filter(|g| g.kind == KIND_USER_GROUP)
+            .ok_or(Error::NotFound(Resource::Group))
+    }
+
+    pub async fn create_user_group(
+        &self,
+        actor: &Actor,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<String> {
+        actor.require_admin()?;
+        let req = CreateGroupRequest {
+            group_name: name.to_owned(),
+            description: description.map(str::to_owned),
+            ..CreateGroupRequest::default()
+        };
+        let group = self
+            .create_group_of_kind(actor, req, KIND_USER_GROUP)
+            .await?;
+        Ok(group.group_id)
+    }
+
+    pub async fn modify_user_group(
+        &self,
+        actor: &Actor,
+        group_id: &str,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<()> {
+        actor.require_admin()?;
+        self.existing_user_group(actor, group_id).await?;
+        let req = UpdateGroupRequest {
+            group_id: group_id.to_owned(),
+            group_name: Some(name.to_owned()),
+            description: description.map(str::to_owned),
+            ..UpdateGroupRequest::default()
+        };
+        self.update_group(actor, req).await.map(|_| ())
+    }
+
+    /// Removes every named user group, or none when one of them does not exist.
+    pub async fn remove_user_groups(&self, actor: &Actor, group_ids: &[String]) -> Result<()> {
+        actor.require_admin()?;
+        for group_id in group_ids {
+            self.existing_user_group(actor, group_id).await?;
+        }
+        for group_id in group_ids {
+            self.store.delete_group(&actor.domain_id, group_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Adds users to a user group (or takes them out, `join == false`); every user must
+    /// exist, and nothing changes when one does not.
+    pub async fn set_user_group_membership(
+        &self,
+        actor: &Actor,
+        group_id: &str,
+        user_ids: &[String],
+        join: bool,
+    ) -> Result<()> {
+        actor.require_admin()?;
+        self.existing_user_group(actor, group_id).await?;
+        for user_id in user_ids {
+            validate::required("EndUserIds", user_id, validate::MAX_USER_ID)?;
+            self.store
+                .user(&actor.domain_id, user_id)
+                .await?
+                .ok_or(Error::NotFound(Resource::User))?;
+        }
+        let now = now_ms();
+        for user_id in user_ids {
+            if join {
+                self.store
+                    .add_member(&actor.domain_id, group_id, user_id, now)
+                    .await?;
+            } else {
+                self.store
+                    .remove_member(&actor.domain_id, group_id, user_id)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// When each of the given users joined a user group, by user id.
+    pub async fn joined_user_group_at(
+        &self,
+        actor: &Actor,
+        group_id: &str,
+        user_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, i64>> {
+        actor.require_admin()?;
+        Ok(self
+            .store
+            .joined_at(&actor.domain_id, group_id, user_ids)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    /// `(total, page)` of user groups, page `number` (from 1) of `size`.
+    pub async fn user_groups(
+        &self,
+        actor: &Actor,
+        group_id: Option<&str>,
+        name_contains: Option<&str>,
+        number: i64,
+        size: i64,
+    ) -> Result<(i64, Vec<UserGroup>)> {
+        actor.require_admin()?;
+        let offset = super::pagination::numbered_page_offset(number, size)?;
+        let query = GroupNumberedQuery {
+            kind: KIND_USER_GROUP.into(),
+            group_id: group_id.map(str::to_owned),
+            name_contains: name_contains.map(normalize),
+        };
+        let (total, rows) = self
+            .store
+            .groups_by_number(&actor.domain_id, &query, offset, size)
+            .await?;
+        let ids: Vec<String> = rows.iter().map(|g| g.group_id.clone()).collect();
+        let counts: std::collections::HashMap<String, i64> = self
+            .store
+            .member_counts(&actor.domain_id, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        let groups = rows
+            .into_iter()
+            .map(|group| UserGroup {
+                user_count: counts.get(&group.group_id).copied().unwrap_or(0),
+                group,
+            })
+            .collect();
+        Ok((total, groups))
     }
 }

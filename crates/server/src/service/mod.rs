@@ -8,8 +8,13 @@ pub mod bootstrap;
 pub mod domains;
 pub mod drives;
 pub mod groups;
+pub mod mail;
+pub mod orgs;
 mod pagination;
+pub mod password_resets;
 pub mod passwords;
+pub mod properties;
+pub mod resource_groups;
 pub mod tokens;
 pub mod transfer;
 pub mod users;
@@ -20,6 +25,7 @@ use std::sync::Arc;
 use roster_api::Role;
 
 pub use pagination::Page;
+pub use users::directory;
 
 use crate::store::Store;
 
@@ -62,6 +68,7 @@ pub struct Services {
     pub passwords: passwords::Passwords,
     pub tokens: Arc<tokens::TokenKeys>,
     pub token_settings: tokens::TokenSettings,
+    pub mailer: mail::Mailer,
 }
 
 /// Milliseconds since the UNIX epoch, the time unit of users and accounts.

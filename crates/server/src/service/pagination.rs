@@ -22,10 +22,22 @@ impl Page {
     /// Checks `limit` (1..=100, default 100) and decodes `marker` (empty = first page), which
     /// must have been made in `domain_id`.
     pub fn parse(domain_id: &str, limit: Option<i64>, marker: Option<&str>) -> Result<Page> {
+        let max = roster_api::MAX_LIMIT;
+        Page::parse_limited(domain_id, limit, marker, ("limit", max, max))
+    }
+
+    /// As [`Page::parse`], for dialects with their own limits: `(parameter name, largest,
+    /// default)`.
+    pub fn parse_limited(
+        domain_id: &str,
+        limit: Option<i64>,
+        marker: Option<&str>,
+        (name, max, default): (&str, u32, u32),
+    ) -> Result<Page> {
         let limit = match limit {
-            None => roster_api::MAX_LIMIT,
-            Some(n) if (1..=i64::from(roster_api::MAX_LIMIT)).contains(&n) => n as u32,
-            Some(_) => return Err(Error::out_of_range("limit")),
+            None => default,
+            Some(n) if (1..=i64::from(max)).contains(&n) => n as u32,
+            Some(_) => return Err(Error::out_of_range(name)),
         };
         let after = match marker {
             None | Some("") => None,
@@ -45,6 +57,18 @@ impl Page {
             Some(_) => Err(invalid_marker()),
         }
     }
+}
+
+/// The offset of page `number` (from 1) of `size` (1..=100) rows, for the few APIs that page
+/// by number over small sets (eds-user user groups and resource groups).
+pub fn numbered_page_offset(number: i64, size: i64) -> Result<i64> {
+    if number < 1 {
+        return Err(Error::out_of_range("PageNumber"));
+    }
+    if !(1..=i64::from(roster_api::MAX_LIMIT)).contains(&size) {
+        return Err(Error::out_of_range("PageSize"));
+    }
+    Ok((number - 1).saturating_mul(size))
 }
 
 fn invalid_marker() -> Error {
@@ -77,7 +101,11 @@ fn decode_marker(marker: &str) -> Option<(String, String, String, String)> {
     let bytes = URL_SAFE_NO_PAD.decode(marker.trim_end_matches('=')).ok()?;
     let (domain, tag, value, id): (String, String, String, String) =
         serde_json::from_slice(&bytes).ok()?;
-    (!id.is_empty()).then_some((domain, tag, value, id))
+    // A NUL cannot be a sort key (PostgreSQL refuses it): such a marker was never made here.
+    let has_nul = [&domain, &tag, &value, &id]
+        .iter()
+        .any(|s| s.contains('\0'));
+    (!id.is_empty() && !has_nul).then_some((domain, tag, value, id))
 }
 
 #[cfg(test)]
@@ -105,6 +133,22 @@ mod tests {
             assert!(Page::parse("d", Some(bad), None).is_err(), "{bad}");
         }
         assert_eq!(Page::parse("d", None, Some("")).unwrap().limit, 100);
+    }
+
+    #[test]
+    fn markers_with_a_nul_are_refused() {
+        let m = encode_marker("d", "id", "", "u\u{0}1");
+        assert!(Page::parse("d", None, Some(&m)).is_err());
+    }
+
+    #[test]
+    fn dialects_set_their_own_limits() {
+        let page = Page::parse_limited("d", None, None, ("MaxResults", 500, 200)).unwrap();
+        assert_eq!(page.limit, 200);
+        assert!(Page::parse_limited("d", Some(501), None, ("MaxResults", 500, 200)).is_err());
+        assert_eq!(numbered_page_offset(3, 10).unwrap(), 20);
+        assert!(numbered_page_offset(0, 10).is_err());
+        assert!(numbered_page_offset(1, 101).is_err());
     }
 
     #[test]

@@ -335,7 +335,7 @@ impl Services {
             .user(&claims.aud, &claims.sub)
             .await?
             .ok_or_else(invalid)?;
-        if user.status != UserStatus::Enabled.as_str() {
+        if users::locked_at(&user, now_ms()) {
             return Err(invalid());
         }
         let must_change_password = user.need_change_password_next_login;
@@ -347,6 +347,21 @@ impl Services {
         Ok((actor, must_change_password))
     }
 
+    /// The administrator whose authorization code this is (eds-user
+    /// GetManagerInfoByAuthCode). Roster's authorization codes are its access tokens: the
+    /// code must be a valid token of the caller's domain, of an admin.
+    pub async fn manager_by_auth_code(&self, actor: &Actor, auth_code: &str) -> Result<UserRow> {
+        let (manager, _) = self
+            .authenticate(Some(&actor.domain_id), auth_code)
+            .await
+            .map_err(|_| Error::invalid("AuthCode"))?;
+        manager.require_admin()?;
+        self.store
+            .user(&manager.domain_id, &manager.user_id)
+            .await?
+            .ok_or(Error::invalid("AuthCode"))
+    }
+
     /// A fresh access token and refresh token for an enabled user.
     pub(crate) async fn issue_tokens(&self, domain_id: &str, user_id: &str) -> Result<Token> {
         let user = self
@@ -355,8 +370,7 @@ impl Services {
             .await?
             .ok_or(Error::Unauthorized(AuthProblem::InvalidCredentials))?;
         let now = now_ms();
-        if user.status != UserStatus::Enabled.as_str() || users::punished_at(&user.punishments, now)
-        {
+        if users::locked_at(&user, now) || users::punished_at(&user.punishments, now) {
             return Err(Error::Unauthorized(AuthProblem::InvalidCredentials));
         }
         let iat = now / 1000;

@@ -46,6 +46,7 @@ pub async fn copy_domain(
             order: UserOrder::UserId,
             after: after.take(),
             limit: BATCH,
+            descending: false,
         };
         let users = from.find_users(domain_id, &page).await?;
         let Some(last) = users.last() else {

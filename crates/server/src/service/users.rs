@@ -1,5 +1,7 @@
 //! Users: who may create, read, change and delete whom, and the list and search calls.
 
+pub mod directory;
+
 use roster_api::{
     AccountLinkInfo, AuthenticationType, CreateUserRequest, ExtraReturnInfo, GeneralGetUserRequest,
     GeneralSearchUserRequest, GeneralSearchUserResponse, GroupInfo, ImportUserRequest,
@@ -47,6 +49,12 @@ fn iso_ms(value: &str) -> Option<i64> {
 }
 
 /// Whether any stored punishment is in force at `now` (ms).
+/// Whether a user is locked out now: disabled, or past its `expired_at` (the time an admin
+/// set for it to lock automatically, eds-user `AutoLockTime`).
+pub(crate) fn locked_at(user: &UserRow, now: i64) -> bool {
+    user.status != UserStatus::Enabled.as_str() || (user.expired_at > 0 && user.expired_at <= now)
+}
+
 pub(crate) fn punished_at(stored: &str, now: i64) -> bool {
     let list: Vec<Punishment> = serde_json::from_str(stored).unwrap_or_default();
     list.iter().any(|p| {
@@ -161,6 +169,7 @@ pub(crate) fn new_user_row(domain_id: &str, user_id: String, creator: &str) -> U
         created_at: now,
         updated_at: now,
         punishments: "[]".into(),
+        owner_type: String::new(),
     }
 }
 
@@ -173,7 +182,17 @@ pub enum UserCreation {
 
 impl Services {
     pub async fn create_user(&self, actor: &Actor, req: CreateUserRequest) -> Result<User> {
-        let new = self.user_to_create(actor, req).await?;
+        self.create_user_owned(actor, req, "").await
+    }
+
+    /// Creates a user, noting how it was activated (`owner_type`, `""` when not said).
+    pub(crate) async fn create_user_owned(
+        &self,
+        actor: &Actor,
+        req: CreateUserRequest,
+        owner_type: &str,
+    ) -> Result<User> {
+        let new = self.user_to_create(actor, req, owner_type).await?;
         Ok(to_api(self.store.create_user(new).await?))
     }
 
@@ -188,7 +207,7 @@ impl Services {
         let mut prepared = Vec::with_capacity(items.len());
         for item in items {
             prepared.push(match item {
-                UserCreation::Create(req) => self.user_to_create(actor, req).await,
+                UserCreation::Create(req) => self.user_to_create(actor, req, "").await,
                 UserCreation::Import(req) => self.user_to_import(actor, req).await,
             });
         }
@@ -210,7 +229,12 @@ impl Services {
     }
 
     /// Checks a `/v2/user/create` request and makes the records it asks for.
-    async fn user_to_create(&self, actor: &Actor, req: CreateUserRequest) -> Result<NewUser> {
+    async fn user_to_create(
+        &self,
+        actor: &Actor,
+        req: CreateUserRequest,
+        owner_type: &str,
+    ) -> Result<NewUser> {
         actor.require_admin()?;
         let scoped = self
             .in_subdomain(actor, req.subdomain_id.as_deref())
@@ -252,6 +276,7 @@ impl Services {
         user.need_change_password_next_login = req.need_change_password_next_login.unwrap_or(false);
         user.expired_at = req.expired_at.unwrap_or(0);
         user.phone_region = req.phone_region.unwrap_or_default();
+        user.owner_type = owner_type.to_owned();
         let password_hash = match &req.plain_password {
             Some(pw) => Some(self.passwords.hash(pw).await?),
             None => None,
@@ -360,6 +385,7 @@ impl Services {
             password_hash,
             group_ids,
             punishments: punishments_text(req.punishments.as_ref())?,
+            owner_type: None,
             updated_at: now_ms(),
         };
         self.store
@@ -607,6 +633,7 @@ impl Services {
             order,
             // One more than asked tells whether another page follows.
             limit: page.limit + 1,
+            descending: false,
         };
         let rows = self.store.find_users(&actor.domain_id, &query).await?;
         Ok(finish_page(rows, page.limit, |last| {

@@ -17,7 +17,14 @@ pub struct GroupRow {
     pub creator: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// [`KIND_ORG`] or [`KIND_USER_GROUP`].
+    pub kind: String,
 }
+
+/// A department of the organization tree: a PDS group, an eds-user organization.
+pub const KIND_ORG: &str = "org";
+/// A flat group of users outside the tree: an eds-user (or KooDrive) user group.
+pub const KIND_USER_GROUP: &str = "user_group";
 
 /// A group-admin assignment: `identity_type` `IT_User` or `IT_Group`.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -40,6 +47,8 @@ pub struct GroupPage {
     pub name_contains: Option<String>,
     /// Only the direct children of this group (`""`: top-level groups).
     pub parent: Option<String>,
+    /// Only groups of this kind.
+    pub kind: Option<String>,
     /// `(sort value, group_id)` of the last group already seen.
     pub after: Option<(String, String)>,
     pub limit: u32,

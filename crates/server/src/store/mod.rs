@@ -5,18 +5,26 @@
 
 pub mod access_keys;
 pub mod apps;
+pub mod directory;
 pub mod drives;
 pub mod groups;
+pub mod mail;
+pub mod properties;
+pub mod resource_groups;
 mod sql;
-mod user_query;
+pub(crate) mod user_query;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use access_keys::KeyStore;
 pub use apps::AppStore;
+pub use directory::DirectoryStore;
 pub use drives::DriveStore;
 pub use groups::GroupStore;
+pub use mail::MailStore;
+pub use properties::PropertyStore;
+pub use resource_groups::ResourceGroupStore;
 pub use sql::{Migrations, SqlStore};
 pub use user_query::{UserFilter, UserOrder, UserPage};
 
@@ -55,6 +63,9 @@ pub struct UserRow {
     pub updated_at: i64,
     /// JSON array of PDS punishments (`[]`: none).
     pub punishments: String,
+    /// How the user was activated (eds-user `OwnerType`); `""` when not said.
+    #[serde(default)]
+    pub owner_type: String,
 }
 
 /// A logon account as stored.
@@ -189,18 +200,39 @@ pub struct UserChanges {
     pub group_ids: Option<Vec<String>>,
     /// JSON array replacing the user's punishments.
     pub punishments: Option<String>,
+    pub owner_type: Option<String>,
     pub updated_at: i64,
 }
 
 /// The storage port: one trait per aggregate, and `Store`, all of them. Implementations keep
 /// each method atomic: a method does all it says or nothing.
 pub trait Store:
-    DomainStore + TokenStore + UserStore + GroupStore + DriveStore + KeyStore + AppStore
+    DomainStore
+    + TokenStore
+    + UserStore
+    + GroupStore
+    + DriveStore
+    + KeyStore
+    + AppStore
+    + DirectoryStore
+    + PropertyStore
+    + ResourceGroupStore
+    + MailStore
 {
 }
 
 impl<T> Store for T where
-    T: DomainStore + TokenStore + UserStore + GroupStore + DriveStore + KeyStore + AppStore
+    T: DomainStore
+        + TokenStore
+        + UserStore
+        + GroupStore
+        + DriveStore
+        + KeyStore
+        + AppStore
+        + DirectoryStore
+        + PropertyStore
+        + ResourceGroupStore
+        + MailStore
 {
 }
 

@@ -66,6 +66,24 @@ pub struct UserFilter {
     pub in_subtrees_of: Vec<String>,
     /// Direct members of this group.
     pub direct_member_of: Option<String>,
+    /// Direct members of every one of these groups.
+    pub direct_member_of_each: Vec<String>,
+    /// Not direct members of this group.
+    pub not_direct_member_of: Option<String>,
+    /// Members of no group of this kind (users outside every organization).
+    pub in_no_group_of_kind: Option<String>,
+    /// Only these users (none when empty).
+    pub user_ids: Vec<String>,
+    /// Never these users.
+    pub excluded_user_ids: Vec<String>,
+    /// A `LIKE` pattern (already escaped, lower-case) matched on the user id or the email.
+    pub id_or_email_like: Option<String>,
+    pub owner_type: Option<String>,
+    /// For each entry, the user holds one of these property values.
+    pub property_values: Vec<Vec<i64>>,
+    /// `(locked, now)`: only users locked at `now` (disabled, or past `expired_at`), or only
+    /// users not locked then.
+    pub locked_at: Option<(bool, i64)>,
 }
 
 /// A page request: filter, order, the sort key of the last row already seen, and how many.
@@ -77,13 +95,15 @@ pub struct UserPage {
     /// `UserOrder::UserId` the first element is ignored.
     pub after: Option<(String, String)>,
     pub limit: u32,
+    /// Read backwards (only with `UserOrder::UserId`).
+    pub descending: bool,
 }
 
 /// The columns of `UserRow`, in a form usable after `SELECT`.
 pub const USER_COLUMNS: &str = "domain_id, user_id, user_name, nick_name, avatar, email, phone, \
      role, status, description, user_data, creator, default_drive_id, \
      deny_change_password_by_self, need_change_password_next_login, expired_at, phone_region, \
-     last_login_time, last_refresh_token_time, created_at, updated_at, punishments";
+     last_login_time, last_refresh_token_time, created_at, updated_at, punishments, owner_type";
 
 /// Accumulates a `WHERE` clause and its arguments, numbering placeholders as it goes.
 struct Conditions {
@@ -95,6 +115,15 @@ impl Conditions {
     fn bind(&mut self, arg: Arg) -> String {
         self.args.push(arg);
         format!("${}", self.args.len())
+    }
+
+    /// Binds each value; answers the placeholders, comma-separated.
+    fn bind_list(&mut self, values: &[String]) -> String {
+        let placeholders: Vec<String> = values
+            .iter()
+            .map(|v| self.bind(Arg::Text(v.clone())))
+            .collect();
+        placeholders.join(", ")
     }
 
     fn push(&mut self, condition: &str) {
@@ -113,13 +142,55 @@ impl Conditions {
 
 /// `SELECT ... FROM users WHERE ... ORDER BY ... LIMIT ...` for one page.
 pub fn page_sql(dialect: Dialect, domain_id: &str, page: &UserPage) -> (String, Vec<Arg>) {
+    let mut c = filter_conditions(dialect, domain_id, &page.filter);
+    let order = match page.order.column() {
+        Some(column) => {
+            if let Some((value, user_id)) = &page.after {
+                let v = c.bind(Arg::Text(value.clone()));
+                let u = c.bind(Arg::Text(user_id.clone()));
+                c.push(&format!("({column}, user_id) > ({v}, {u})"));
+            }
+            format!("{column}, user_id")
+        }
+        None => {
+            let (compare, direction) = if page.descending {
+                ("<", " DESC")
+            } else {
+                (">", "")
+            };
+            if let Some((_, user_id)) = &page.after {
+                let u = c.bind(Arg::Text(user_id.clone()));
+                c.push(&format!("user_id {compare} {u}"));
+            }
+            format!("user_id{direction}")
+        }
+    };
+    let limit = c.bind(Arg::Int(i64::from(page.limit)));
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE {} ORDER BY {order} LIMIT {limit}",
+        c.sql
+    );
+    (sql, c.args)
+}
+
+/// `SELECT COUNT(*) FROM users WHERE ...`: how many users match a filter.
+pub fn count_sql(dialect: Dialect, domain_id: &str, filter: &UserFilter) -> (String, Vec<Arg>) {
+    let c = filter_conditions(dialect, domain_id, filter);
+    (
+        format!("SELECT COUNT(*) FROM users WHERE {}", c.sql),
+        c.args,
+    )
+}
+
+/// The `WHERE` conditions of a filter, the domain's first.
+fn filter_conditions(dialect: Dialect, domain_id: &str, f: &UserFilter) -> Conditions {
     let mut c = Conditions {
         sql: String::new(),
         args: Vec::new(),
     };
     let domain = c.bind(Arg::Text(domain_id.to_owned()));
     c.sql = format!("domain_id = {domain}");
-    let f = &page.filter;
+
     for (column, value) in [
         ("user_name_norm", &f.user_name_prefix),
         ("nick_name_norm", &f.nick_name_prefix),
@@ -162,29 +233,70 @@ pub fn page_sql(dialect: Dialect, domain_id: &str, page: &UserPage) -> (String, 
              WHERE domain_id = {domain} AND group_id = {g})"
         ));
     }
-    let order = match page.order.column() {
-        Some(column) => {
-            if let Some((value, user_id)) = &page.after {
-                let v = c.bind(Arg::Text(value.clone()));
-                let u = c.bind(Arg::Text(user_id.clone()));
-                c.push(&format!("({column}, user_id) > ({v}, {u})"));
-            }
-            format!("{column}, user_id")
-        }
-        None => {
-            if let Some((_, user_id)) = &page.after {
-                let u = c.bind(Arg::Text(user_id.clone()));
-                c.push(&format!("user_id > {u}"));
-            }
-            "user_id".to_owned()
-        }
-    };
-    let limit = c.bind(Arg::Int(i64::from(page.limit)));
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE {} ORDER BY {order} LIMIT {limit}",
-        c.sql
-    );
-    (sql, c.args)
+    directory_conditions(&mut c, &domain, f);
+    c
+}
+
+/// The filters the directory dialects (eds-user) add: id lists, exclusions, organizations,
+/// owner type and property values.
+fn directory_conditions(c: &mut Conditions, domain: &str, f: &UserFilter) {
+    for group in &f.direct_member_of_each {
+        let g = c.bind(Arg::Text(group.clone()));
+        c.push(&format!(
+            "user_id IN (SELECT user_id FROM group_members \
+             WHERE domain_id = {domain} AND group_id = {g})"
+        ));
+    }
+    if let Some(group) = &f.not_direct_member_of {
+        let g = c.bind(Arg::Text(group.clone()));
+        c.push(&format!(
+            "user_id NOT IN (SELECT user_id FROM group_members \
+             WHERE domain_id = {domain} AND group_id = {g})"
+        ));
+    }
+    if let Some(kind) = &f.in_no_group_of_kind {
+        let k = c.bind(Arg::Text(kind.clone()));
+        c.push(&format!(
+            "user_id NOT IN (SELECT m.user_id FROM group_members m JOIN org_groups g \
+             ON g.domain_id = m.domain_id AND g.group_id = m.group_id \
+             WHERE m.domain_id = {domain} AND g.kind = {k})"
+        ));
+    }
+    if !f.user_ids.is_empty() {
+        let ids = c.bind_list(&f.user_ids);
+        c.push(&format!("user_id IN ({ids})"));
+    }
+    if !f.excluded_user_ids.is_empty() {
+        let ids = c.bind_list(&f.excluded_user_ids);
+        c.push(&format!("user_id NOT IN ({ids})"));
+    }
+    if let Some(pattern) = &f.id_or_email_like {
+        let p = c.bind(Arg::Text(pattern.clone()));
+        c.push(&format!(
+            "(LOWER(user_id) LIKE {p} ESCAPE '\\' OR email_norm LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    if let Some(owner_type) = &f.owner_type {
+        let o = c.bind(Arg::Text(owner_type.clone()));
+        c.push(&format!("owner_type = {o}"));
+    }
+    if let Some((locked, now)) = f.locked_at {
+        let n = c.bind(Arg::Int(now));
+        let locked_sql = format!("(status <> 'enabled' OR (expired_at > 0 AND expired_at <= {n}))");
+        c.push(&if locked {
+            locked_sql
+        } else {
+            format!("NOT {locked_sql}")
+        });
+    }
+    for value_ids in &f.property_values {
+        let values: Vec<String> = value_ids.iter().map(|v| c.bind(Arg::Int(*v))).collect();
+        c.push(&format!(
+            "user_id IN (SELECT user_id FROM user_property_assignments \
+             WHERE domain_id = {domain} AND value_id IN ({}))",
+            values.join(", ")
+        ));
+    }
 }
 
 /// Case-insensitive substring match on the nick name, through each backend's trigram index.
@@ -238,6 +350,7 @@ mod tests {
             order: UserOrder::NickName,
             after: Some(("alice".into(), "u1".into())),
             limit: 11,
+            descending: false,
         };
         let (sql, args) = page_sql(Dialect::Postgres, "d", &page);
         assert_eq!(args.len(), 7);

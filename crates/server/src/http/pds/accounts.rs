@@ -1,12 +1,12 @@
 //! `/v2/account/*`.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use roster_api::accounts::{
     ChangePasswordRequest, LinkAccountRequest, LinkInfoByUserIdRequest, LinkInfoListResponse,
-    LinkInfoRequest,
+    LinkInfoRequest, ListOutboxRequest, ListOutboxResponse, OutboxMessage, ResetPasswordRequest,
 };
 use roster_api::{AccountLinkInfo, ErrorBody, Token};
 use utoipa::OpenApi;
@@ -23,7 +23,9 @@ use crate::http::AppState;
         get_link_info,
         get_link_info_by_user_id,
         get_access_token_by_link_info,
-        change_password
+        change_password,
+        reset_password,
+        list_outbox
     ),
     components(schemas(
         LinkAccountRequest,
@@ -31,6 +33,10 @@ use crate::http::AppState;
         LinkInfoByUserIdRequest,
         LinkInfoListResponse,
         ChangePasswordRequest,
+        ResetPasswordRequest,
+        ListOutboxRequest,
+        ListOutboxResponse,
+        OutboxMessage,
         AccountLinkInfo,
         ErrorBody
     ))
@@ -51,6 +57,8 @@ pub fn router() -> Router<AppState> {
             post(get_access_token_by_link_info),
         )
         .route("/v2/account/change_password", post(change_password))
+        .route("/v2/account/reset_password", post(reset_password))
+        .route("/v2/outbox/list", post(list_outbox))
 }
 
 type Answer<T> = Result<Json<T>, PdsError>;
@@ -151,4 +159,54 @@ async fn change_password(
 ) -> Result<StatusCode, PdsError> {
     app.services.change_password(&actor, req).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Set a new password with the token of a password reset (eds-user ResetUserPassword mails
+/// it); the token works once, for 24 hours. No other credentials.
+#[utoipa::path(post, path = "/v2/account/reset_password", tag = "account",
+    request_body = ResetPasswordRequest,
+    responses(
+        (status = 204, description = "The password is set"),
+        (status = "4XX", description = "Refused; NotFound.ResetToken for an unknown, used or expired token", body = ErrorBody),
+    ))]
+async fn reset_password(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    PdsJson(req): PdsJson<ResetPasswordRequest>,
+) -> Result<StatusCode, PdsError> {
+    let domain = app.host_domain(&headers).await?;
+    app.services
+        .reset_password_with_token(domain.as_deref(), &req.token, &req.new_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The domain's outbox (admin): mail kept because no SMTP server is configured, newest
+/// first. It holds password reset tokens.
+#[utoipa::path(post, path = "/v2/outbox/list", tag = "account", security(("bearer" = [])),
+    request_body = ListOutboxRequest,
+    responses(
+        (status = 200, description = "A page of messages", body = ListOutboxResponse),
+        (status = "4XX", description = "Refused", body = ErrorBody),
+    ))]
+async fn list_outbox(
+    State(app): State<AppState>,
+    Caller(actor): Caller,
+    PdsJson(req): PdsJson<ListOutboxRequest>,
+) -> Answer<ListOutboxResponse> {
+    let (rows, next_marker) = app
+        .services
+        .outbox(&actor, req.limit, req.marker.as_deref())
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(|m| OutboxMessage {
+            message_id: m.message_id,
+            recipient: m.recipient,
+            subject: m.subject,
+            body: m.body,
+            created_at: m.created_at,
+        })
+        .collect();
+    Ok(Json(ListOutboxResponse { items, next_marker }))
 }

@@ -48,16 +48,7 @@ async fn verified(
     let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| Error::PayloadTooLarge)?;
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .filter_map(|(name, value)| {
-            Some((
-                name.as_str().to_ascii_lowercase(),
-                value.to_str().ok()?.to_owned(),
-            ))
-        })
-        .collect();
+    let headers = crate::http::header_pairs(&parts.headers);
     let query: Vec<(String, String)> = parts
         .uri
         .query()

@@ -167,7 +167,7 @@ fn parse_v4(rest: &str) -> Option<V4Authorization> {
     })
 }
 
-fn is_access_key_id(s: &str) -> bool {
+pub(crate) fn is_access_key_id(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_graphic() && b != b':' && b != b'/' && b != b',')
@@ -178,7 +178,7 @@ fn is_base64_byte(b: u8) -> bool {
 }
 
 /// An HTTP header name (RFC 9110 token).
-fn is_header_name(s: &str) -> bool {
+pub(crate) fn is_header_name(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
@@ -354,17 +354,20 @@ fn hmac_sha256(key: &[u8], msg: &[u8]) -> Option<Vec<u8>> {
 // ---------------------------------------------------------------------------------
 // Shared canonicalisation
 
-fn is_acs_header(name: &str) -> bool {
+pub(crate) fn is_acs_header(name: &str) -> bool {
     name.get(..6)
         .is_some_and(|prefix| prefix.eq_ignore_ascii_case("x-acs-"))
 }
 
 /// A header that may appear only once appeared more than once.
 #[derive(Debug)]
-struct Repeated;
+pub(crate) struct Repeated;
 
 /// The single value of header `name`: `Ok(None)` if absent, `Err` if repeated.
-fn header<'h>(headers: &'h [(String, String)], name: &str) -> Result<Option<&'h str>, Repeated> {
+pub(crate) fn header<'h>(
+    headers: &'h [(String, String)],
+    name: &str,
+) -> Result<Option<&'h str>, Repeated> {
     let mut found = None;
     for (n, v) in headers {
         if n.eq_ignore_ascii_case(name) {

@@ -11,8 +11,8 @@ use crate::store::groups::{AssignmentRow, GroupPage, GroupRow};
 use crate::store::user_query::{escape_like, USER_COLUMNS};
 use crate::store::{normalize, GroupStore, UserRow};
 
-const GROUP_COLUMNS: &str = "domain_id, group_id, group_name, description, is_root, \
-     parent_group_id, creator, created_at, updated_at";
+pub(super) const GROUP_COLUMNS: &str = "domain_id, group_id, group_name, description, is_root, \
+     parent_group_id, creator, created_at, updated_at, kind";
 
 const ASSIGNMENT_COLUMNS: &str =
     "domain_id, group_id, identity_type, identity_id, creator, created_at";
@@ -84,6 +84,78 @@ struct MemberGroup {
     group: GroupRow,
 }
 
+impl SqlStore {
+    /// Deletes a group that has no subgroups and, when `without_members`, no direct
+    /// members, checked in the deleting transaction.
+    pub(super) async fn delete_group_checked(
+        &self,
+        domain_id: &str,
+        group_id: &str,
+        without_members: bool,
+    ) -> Result<()> {
+        with_retries(|| async {
+            on_writer!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                let member = if without_members {
+                    fetch_optional!(
+                        &mut *tx,
+                        (String,),
+                        Stmt::new(
+                            "SELECT user_id FROM group_members \
+                             WHERE domain_id = $1 AND group_id = $2 LIMIT 1",
+                            vec![text(domain_id), text(group_id)],
+                        )
+                    )?
+                } else {
+                    None
+                };
+                if member.is_some() {
+                    return Err(Error::Conflict(
+                        "the group still has users: move them out first".into(),
+                    ));
+                }
+                let child = fetch_optional!(
+                    &mut *tx,
+                    (String,),
+                    Stmt::new(
+                        "SELECT group_id FROM org_groups \
+                         WHERE domain_id = $1 AND parent_group_id = $2 LIMIT 1",
+                        vec![text(domain_id), text(group_id)],
+                    )
+                )?;
+                if child.is_some() {
+                    return Err(Error::Conflict(
+                        "the group still has subgroups; delete or move them first".into(),
+                    ));
+                }
+                // Closure rows, memberships and assignments go through ON DELETE CASCADE;
+                // the group's drives have no foreign key and go here.
+                execute!(
+                    &mut *tx,
+                    Stmt::new(
+                        "DELETE FROM drives WHERE domain_id = $1 AND owner_type = 'group' \
+                         AND owner = $2",
+                        vec![text(domain_id), text(group_id)],
+                    )
+                )?;
+                let deleted = execute!(
+                    &mut *tx,
+                    Stmt::new(
+                        "DELETE FROM org_groups WHERE domain_id = $1 AND group_id = $2",
+                        vec![text(domain_id), text(group_id)],
+                    )
+                )?;
+                if deleted == 0 {
+                    return Err(Error::NotFound(Resource::Group));
+                }
+                tx.commit().await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+}
+
 #[async_trait]
 impl GroupStore for SqlStore {
     async fn create_group(&self, group: GroupRow) -> Result<GroupRow> {
@@ -103,7 +175,7 @@ impl GroupStore for SqlStore {
                     Stmt::new(
                         format!(
                             "INSERT INTO org_groups ({GROUP_COLUMNS}, group_name_norm) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
                         ),
                         vec![
                             text(&group.domain_id),
@@ -115,6 +187,7 @@ impl GroupStore for SqlStore {
                             text(&group.creator),
                             Arg::Int(group.created_at),
                             Arg::Int(group.updated_at),
+                            text(&group.kind),
                             Arg::Text(normalize(&group.group_name)),
                         ],
                     )
@@ -227,48 +300,7 @@ impl GroupStore for SqlStore {
     }
 
     async fn delete_group(&self, domain_id: &str, group_id: &str) -> Result<()> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
-                let child = fetch_optional!(
-                    &mut *tx,
-                    (String,),
-                    Stmt::new(
-                        "SELECT group_id FROM org_groups \
-                         WHERE domain_id = $1 AND parent_group_id = $2 LIMIT 1",
-                        vec![text(domain_id), text(group_id)],
-                    )
-                )?;
-                if child.is_some() {
-                    return Err(Error::Conflict(
-                        "the group still has subgroups; delete or move them first".into(),
-                    ));
-                }
-                // Closure rows, memberships and assignments go through ON DELETE CASCADE;
-                // the group's drives have no foreign key and go here.
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "DELETE FROM drives WHERE domain_id = $1 AND owner_type = 'group' \
-                         AND owner = $2",
-                        vec![text(domain_id), text(group_id)],
-                    )
-                )?;
-                let deleted = execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "DELETE FROM org_groups WHERE domain_id = $1 AND group_id = $2",
-                        vec![text(domain_id), text(group_id)],
-                    )
-                )?;
-                if deleted == 0 {
-                    return Err(Error::NotFound(Resource::Group));
-                }
-                tx.commit().await?;
-                Ok(())
-            })
-        })
-        .await
+        self.delete_group_checked(domain_id, group_id, false).await
     }
 
     async fn find_groups(&self, domain_id: &str, page: &GroupPage) -> Result<Vec<GroupRow>> {
@@ -281,6 +313,10 @@ impl GroupStore for SqlStore {
         if let Some(parent) = &page.parent {
             let p = bind(&mut args, text(parent));
             sql.push_str(&format!(" AND parent_group_id = {p}"));
+        }
+        if let Some(kind) = &page.kind {
+            let k = bind(&mut args, text(kind));
+            sql.push_str(&format!(" AND kind = {k}"));
         }
         if let Some(prefix) = &page.name_prefix {
             let low = bind(&mut args, text(prefix));
@@ -390,7 +426,7 @@ impl GroupStore for SqlStore {
             format!(
                 "SELECT m.user_id AS member_user_id, g.domain_id, g.group_id, g.group_name, \
                  g.description, g.is_root, g.parent_group_id, g.creator, g.created_at, \
-                 g.updated_at FROM group_members m JOIN org_groups g \
+                 g.updated_at, g.kind FROM group_members m JOIN org_groups g \
                  ON g.domain_id = m.domain_id AND g.group_id = m.group_id \
                  WHERE m.domain_id = $1 AND m.user_id IN ({in_list}) \
                  ORDER BY m.user_id, g.group_id"

@@ -587,8 +587,12 @@ mod tests {
 
 mod access_keys;
 mod apps;
+mod directory;
 mod domains;
 mod drives;
 mod groups;
+mod mail;
+mod properties;
+mod resource_groups;
 mod tokens;
 mod users;

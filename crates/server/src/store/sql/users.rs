@@ -18,7 +18,7 @@ pub(super) fn insert_user_stmt(u: &UserRow) -> Stmt {
         format!(
             "INSERT INTO users ({USER_COLUMNS}, user_name_norm, nick_name_norm, email_norm, \
              phone_norm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"
+             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
         ),
         vec![
             Arg::Text(u.domain_id.clone()),
@@ -43,6 +43,7 @@ pub(super) fn insert_user_stmt(u: &UserRow) -> Stmt {
             Arg::Int(u.created_at),
             Arg::Int(u.updated_at),
             Arg::Text(u.punishments.clone()),
+            Arg::Text(u.owner_type.clone()),
             Arg::Text(normalize(&u.user_name)),
             Arg::Text(normalize(&u.nick_name)),
             Arg::Text(normalize(&u.email)),
@@ -125,6 +126,9 @@ pub(super) fn update_user_stmt(domain_id: &str, user_id: &str, c: &UserChanges) 
     }
     if let Some(v) = c.expired_at {
         sets.push(("expired_at", Arg::Int(v)));
+    }
+    if let Some(v) = &c.owner_type {
+        sets.push(("owner_type", Arg::Text(v.clone())));
     }
     sets.push(("updated_at", Arg::Int(c.updated_at)));
     update_stmt("users", sets, "user_id", domain_id, user_id, USER_COLUMNS)

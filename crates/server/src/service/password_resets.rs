@@ -1,0 +1,115 @@
+//! Password resets: an admin asks for one (eds-user ResetUserPassword); the user gets a
+//! single-use token by mail, valid for [`RESET_TOKEN_TTL_MS`], and sets a new password with
+//! it (`/v2/account/reset_password`). Only the token's hash is stored.
+
+use sha2::{Digest, Sha256};
+
+use super::pagination::{encode_marker, finish_page, Page};
+use super::{now_ms, random_hex, validate, Actor, Services};
+use crate::error::{Error, Resource, Result};
+use crate::store::mail::{OutboxRow, ResetTokenRow};
+use crate::store::UserChanges;
+
+pub const RESET_TOKEN_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+impl Services {
+    /// Makes a reset token for a user with an email address and mails it to that address.
+    pub async fn request_password_reset(&self, actor: &Actor, user_id: &str) -> Result<()> {
+        actor.require_admin()?;
+        validate::required("EndUserId", user_id, validate::MAX_USER_ID)?;
+        let user = self
+            .store
+            .user(&actor.domain_id, user_id)
+            .await?
+            .ok_or(Error::NotFound(Resource::User))?;
+        if user.email.is_empty() {
+            return Err(Error::missing("Email"));
+        }
+        let token = random_hex(24);
+        let now = now_ms();
+        self.store
+            .insert_reset_token(ResetTokenRow {
+                token_hash: token_hash(&token),
+                domain_id: actor.domain_id.clone(),
+                user_id: user.user_id.clone(),
+                expires_at: now + RESET_TOKEN_TTL_MS,
+                created_at: now,
+            })
+            .await?;
+        let body = format!(
+            "Hello {},\n\nan administrator has reset your password. Set a new one within 24 \
+             hours with this token:\n\n    {token}\n\nfor example with\n\n    POST \
+             /v2/account/reset_password {{\"token\": \"{token}\", \"new_password\": \"...\"}}\n",
+            user.user_id
+        );
+        self.mailer
+            .send(
+                self.store.as_ref(),
+                &actor.domain_id,
+                &user.email,
+                "Reset your Roster password",
+                &body,
+            )
+            .await
+    }
+
+    /// Sets a new password with a reset token, which then no longer works; `domain_id` is
+    /// the domain the request named, if any (a token of another domain is refused there).
+    pub async fn reset_password_with_token(
+        &self,
+        domain_id: Option<&str>,
+        token: &str,
+        new_password: &str,
+    ) -> Result<()> {
+        validate::required("token", token, 128)?;
+        validate::password(new_password).map_err(|_| Error::out_of_range("new_password"))?;
+        let row = self
+            .store
+            .take_reset_token(&token_hash(token))
+            .await?
+            .filter(|t| t.expires_at > now_ms() && domain_id.is_none_or(|d| d == t.domain_id))
+            .ok_or(Error::NotFound(Resource::ResetToken))?;
+        let changes = UserChanges {
+            password_hash: Some(self.passwords.hash(new_password).await?),
+            need_change_password_next_login: Some(false),
+            updated_at: now_ms(),
+            ..UserChanges::default()
+        };
+        self.store
+            .update_user(&row.domain_id, &row.user_id, changes)
+            .await?
+            .map(|_| ())
+            .ok_or(Error::NotFound(Resource::User))
+    }
+
+    /// The domain's outbox, newest first (admins only: it holds reset tokens).
+    pub async fn outbox(
+        &self,
+        actor: &Actor,
+        limit: Option<i64>,
+        marker: Option<&str>,
+    ) -> Result<(Vec<OutboxRow>, String)> {
+        actor.require_admin()?;
+        let page = Page::parse(&actor.domain_id, limit, marker)?;
+        let before = match page.after_for("ob")? {
+            None => None,
+            Some((at, id)) => Some((at.parse().map_err(|_| Error::invalid("marker"))?, id)),
+        };
+        let rows = self
+            .store
+            .outbox(&actor.domain_id, before, page.limit + 1)
+            .await?;
+        Ok(finish_page(rows, page.limit, |last| {
+            encode_marker(
+                &actor.domain_id,
+                "ob",
+                &last.created_at.to_string(),
+                &last.message_id,
+            )
+        }))
+    }
+}

@@ -1,0 +1,62 @@
+//! Resource groups (eds-user): Roster runs no desktops; it keeps the groups, named and
+//! authorized, so the tenant's console and tools find what they made. Admins only.
+
+use super::{now_ms, random_hex, validate, Actor, Services};
+use crate::error::{Error, Result};
+use crate::store::resource_groups::{ResourceGroupQuery, ResourceGroupRow};
+
+impl Services {
+    /// Creates a resource group; answers its id (`rg-` and 16 hex digits).
+    pub async fn create_resource_group(
+        &self,
+        actor: &Actor,
+        name: &str,
+        platform: Option<&str>,
+    ) -> Result<String> {
+        actor.require_admin()?;
+        validate::required("ResourceGroupName", name, validate::MAX_NAME)?;
+        validate::optional("Platform", platform, validate::MAX_NAME)?;
+        let row = ResourceGroupRow {
+            domain_id: actor.domain_id.clone(),
+            resource_group_id: format!("rg-{}", random_hex(8)),
+            resource_group_name: name.to_owned(),
+            platform: platform.unwrap_or_default().to_owned(),
+            creator: actor.user_id.clone(),
+            created_at: now_ms(),
+            auth_count: 0,
+        };
+        self.store.create_resource_group(row.clone()).await?;
+        Ok(row.resource_group_id)
+    }
+
+    /// Deletes the named resource groups; ids that name none are ignored, as a delete of
+    /// something already gone.
+    pub async fn delete_resource_groups(&self, actor: &Actor, ids: &[String]) -> Result<()> {
+        actor.require_admin()?;
+        if ids.is_empty() {
+            return Err(Error::missing("ResourceGroupId"));
+        }
+        for id in ids {
+            validate::required("ResourceGroupId", id, validate::MAX_ID)?;
+        }
+        self.store
+            .delete_resource_groups(&actor.domain_id, ids)
+            .await?;
+        Ok(())
+    }
+
+    /// `(total, page)`: page `number` (from 1) of `size` resource groups, newest first.
+    pub async fn resource_groups(
+        &self,
+        actor: &Actor,
+        query: ResourceGroupQuery,
+        number: i64,
+        size: i64,
+    ) -> Result<(i64, Vec<ResourceGroupRow>)> {
+        actor.require_admin()?;
+        let offset = super::pagination::numbered_page_offset(number, size)?;
+        self.store
+            .find_resource_groups(&actor.domain_id, &query, offset, size)
+            .await
+    }
+}

@@ -1,0 +1,296 @@
+//! What the directory dialects (eds-user, later KooDrive) add to users: their own user-id
+//! and password rules, how a user was activated, organizations and user groups at creation,
+//! lock and unlock (with a time to lock again), pages with id lists and exclusions, and the
+//! details they answer with (numbers, organizations with paths, groups, property values).
+
+use std::collections::HashMap;
+
+use roster_api::{CreateUserRequest, GroupInfo, UpdateUserRequest, UserStatus};
+
+use super::super::orgs::Org;
+use super::super::pagination::{encode_marker, finish_page, Page};
+use super::super::{now_ms, validate, Actor, Services};
+use super::order_for;
+use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::store::groups::{GroupRow, KIND_ORG, KIND_USER_GROUP};
+use crate::store::properties::UserPropertyValue;
+use crate::store::{UserFilter, UserOrder, UserPage, UserRow};
+
+/// How a directory user is activated (eds-user `OwnerType`).
+pub const OWNER_TYPES: [&str; 2] = ["Normal", "CreateFromManager"];
+
+/// A user to create through a directory dialect.
+#[derive(Debug, Clone, Default)]
+pub struct DirectoryUser {
+    /// 3..24 characters of `a-z`, `0-9`, `_`.
+    pub user_id: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub nick_name: Option<String>,
+    pub description: Option<String>,
+    /// At least 10 characters with three kinds of upper, lower, digit, other; no spaces.
+    /// Without one, a password reset is mailed to the user's email address.
+    pub password: Option<String>,
+    pub owner_type: Option<String>,
+    /// The organization to place the user in (none: the top).
+    pub org_id: Option<String>,
+    pub user_group_ids: Vec<String>,
+    /// When the user locks automatically (milliseconds; none: never).
+    pub auto_lock_at: Option<i64>,
+}
+
+/// What a directory answers about each of a page of users, by `user_id`.
+#[derive(Debug, Clone, Default)]
+pub struct UserDetails {
+    pub numbers: HashMap<String, i64>,
+    pub orgs: HashMap<String, Vec<Org>>,
+    pub user_groups: HashMap<String, Vec<GroupRow>>,
+    pub properties: HashMap<String, Vec<UserPropertyValue>>,
+}
+
+/// The directory's user-id rule: 3..24 characters of `a-z`, `0-9`, `_`.
+pub fn check_directory_user_id(user_id: &str) -> Result<()> {
+    let valid_chars = user_id
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if (3..=24).contains(&user_id.len()) && valid_chars {
+        Ok(())
+    } else {
+        Err(Error::param(ParamProblem::WrongFormat, "EndUserId"))
+    }
+}
+
+/// The directory's password rule: 10..256 characters, no whitespace, and at least three of
+/// upper case, lower case, digits and other characters.
+pub fn check_strong_password(password: &str) -> Result<()> {
+    let weak = || Error::param(ParamProblem::WrongFormat, "Password");
+    let length = password.chars().count();
+    if !(10..=validate::MAX_PASSWORD).contains(&length) || password.chars().any(char::is_whitespace)
+    {
+        return Err(weak());
+    }
+    let kinds = [
+        password.chars().any(|c| c.is_uppercase()),
+        password.chars().any(|c| c.is_lowercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_alphanumeric()),
+    ];
+    if kinds.iter().filter(|k| **k).count() < 3 {
+        return Err(weak());
+    }
+    Ok(())
+}
+
+/// The `LIKE` pattern of a directory search: `*` is any run of characters (`a*m`), and a
+/// search without `*` matches anywhere. Case-insensitive.
+pub fn wildcard_pattern(search: &str) -> String {
+    let escaped = crate::store::user_query::escape_like(&search.to_lowercase());
+    if escaped.contains('*') {
+        escaped.replace('*', "%")
+    } else {
+        format!("%{escaped}%")
+    }
+}
+
+impl Services {
+    /// Creates one directory user, in its organization and user groups.
+    pub async fn create_directory_user(&self, actor: &Actor, user: DirectoryUser) -> Result<()> {
+        actor.require_admin()?;
+        check_directory_user_id(&user.user_id)?;
+        if user.email.is_none() && user.phone.is_none() {
+            return Err(Error::missing("Email"));
+        }
+        if let Some(password) = &user.password {
+            check_strong_password(password)?;
+        }
+        let owner_type = user.owner_type.as_deref().unwrap_or("");
+        if !owner_type.is_empty() && !OWNER_TYPES.contains(&owner_type) {
+            return Err(Error::invalid("OwnerType"));
+        }
+        let mut group_ids = Vec::new();
+        if let Some(org_id) = user.org_id.as_deref().filter(|o| !o.is_empty()) {
+            self.existing_org(actor, org_id).await?;
+            group_ids.push(GroupInfo {
+                group_id: org_id.to_owned(),
+            });
+        }
+        for group_id in &user.user_group_ids {
+            self.existing_user_group(actor, group_id).await?;
+            group_ids.push(GroupInfo {
+                group_id: group_id.clone(),
+            });
+        }
+        // Without a password the user sets its own, through a reset mailed to it.
+        let mail_a_reset = user.password.is_none() && user.email.is_some();
+        let user_id = user.user_id.clone();
+        let req = CreateUserRequest {
+            user_id: user.user_id,
+            email: user.email,
+            phone: user.phone,
+            nick_name: user.nick_name,
+            description: user.description,
+            plain_password: user.password,
+            group_info_list: Some(group_ids),
+            expired_at: user.auto_lock_at,
+            ..CreateUserRequest::default()
+        };
+        self.create_user_owned(actor, req, owner_type).await?;
+        if mail_a_reset {
+            self.request_password_reset(actor, &user_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Changes a user's contact details.
+    pub async fn modify_user_contact(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        email: Option<String>,
+        phone: Option<String>,
+    ) -> Result<()> {
+        actor.require_admin()?;
+        let req = UpdateUserRequest {
+            user_id: user_id.to_owned(),
+            email,
+            phone,
+            ..UpdateUserRequest::default()
+        };
+        self.update_user(actor, req).await.map(|_| ())
+    }
+
+    /// Locks a user: it can no longer log in, and its tokens and sessions end (a disabled
+    /// user's refresh tokens are deleted and its access tokens refused).
+    pub async fn lock_user(&self, actor: &Actor, user_id: &str) -> Result<()> {
+        self.set_user_status(actor, user_id, UserStatus::Disabled, None)
+            .await
+    }
+
+    /// Unlocks a user, to lock again automatically at `auto_lock_at` (none: never).
+    pub async fn unlock_user(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        auto_lock_at: Option<i64>,
+    ) -> Result<()> {
+        if auto_lock_at.is_some_and(|t| t <= now_ms()) {
+            return Err(Error::out_of_range("AutoLockTime"));
+        }
+        self.set_user_status(
+            actor,
+            user_id,
+            UserStatus::Enabled,
+            Some(auto_lock_at.unwrap_or(0)),
+        )
+        .await
+    }
+
+    async fn set_user_status(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        status: UserStatus,
+        expired_at: Option<i64>,
+    ) -> Result<()> {
+        actor.require_admin()?;
+        let req = UpdateUserRequest {
+            user_id: user_id.to_owned(),
+            status: Some(status),
+            expired_at,
+            ..UpdateUserRequest::default()
+        };
+        self.update_user(actor, req).await.map(|_| ())
+    }
+
+    /// The user a directory names by number.
+    pub async fn user_by_number(&self, actor: &Actor, number: i64) -> Result<UserRow> {
+        let user_id = self
+            .store
+            .user_id_by_number(&actor.domain_id, number)
+            .await?
+            .ok_or(Error::NotFound(Resource::User))?;
+        self.store
+            .user(&actor.domain_id, &user_id)
+            .await?
+            .ok_or(Error::NotFound(Resource::User))
+    }
+
+    /// One page of users for a directory (admins only), by user id, and the marker of the
+    /// next page (`""` if this is the last).
+    pub async fn directory_users(
+        &self,
+        actor: &Actor,
+        filter: UserFilter,
+        page: &Page,
+        descending: bool,
+    ) -> Result<(Vec<UserRow>, String)> {
+        actor.require_admin()?;
+        let order = order_for(&filter);
+        if order != UserOrder::UserId {
+            return Err(Error::invalid("Filter"));
+        }
+        // Markers of the two directions must not be mixed.
+        let tag = if descending { "idd" } else { "id" };
+        let query = UserPage {
+            after: page.after_for(tag)?,
+            filter,
+            order,
+            limit: page.limit + 1,
+            descending,
+        };
+        let rows = self.store.find_users(&actor.domain_id, &query).await?;
+        Ok(finish_page(rows, page.limit, |last| {
+            encode_marker(&actor.domain_id, tag, "", &last.user_id)
+        }))
+    }
+
+    /// How many users match a directory filter (admins only).
+    pub async fn count_directory_users(&self, actor: &Actor, filter: &UserFilter) -> Result<i64> {
+        actor.require_admin()?;
+        self.store
+            .count_matching_users(&actor.domain_id, filter)
+            .await
+    }
+
+    /// Numbers, organizations (with name paths), user groups and property values of users.
+    pub async fn user_details(&self, actor: &Actor, users: &[UserRow]) -> Result<UserDetails> {
+        let domain_id = &actor.domain_id;
+        let ids: Vec<String> = users.iter().map(|u| u.user_id.clone()).collect();
+        let mut details = UserDetails {
+            numbers: self
+                .store
+                .user_numbers(domain_id, &ids)
+                .await?
+                .into_iter()
+                .collect(),
+            ..UserDetails::default()
+        };
+        let memberships = self.store.groups_of_users(domain_id, &ids).await?;
+        let org_ids: Vec<String> = memberships
+            .iter()
+            .filter(|(_, g)| g.kind == KIND_ORG)
+            .map(|(_, g)| g.group_id.clone())
+            .collect();
+        let paths = self.org_name_paths(domain_id, &org_ids).await?;
+        for (user_id, group) in memberships {
+            if group.kind == KIND_USER_GROUP {
+                details.user_groups.entry(user_id).or_default().push(group);
+            } else {
+                let name_path = paths.get(&group.group_id).cloned().unwrap_or_default();
+                details
+                    .orgs
+                    .entry(user_id)
+                    .or_default()
+                    .push(Org { group, name_path });
+            }
+        }
+        for value in self.store.user_property_values(domain_id, &ids).await? {
+            details
+                .properties
+                .entry(value.user_id.clone())
+                .or_default()
+                .push(value);
+        }
+        Ok(details)
+    }
+}

@@ -1,0 +1,43 @@
+//! Password reset tokens and the outbox of mail that no SMTP server took.
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ResetTokenRow {
+    pub token_hash: String,
+    pub domain_id: String,
+    pub user_id: String,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub domain_id: String,
+    pub message_id: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+#[async_trait]
+pub trait MailStore: Send + Sync + 'static {
+    /// Stores a reset token, replacing the user's earlier ones (only the newest works).
+    async fn insert_reset_token(&self, token: ResetTokenRow) -> Result<()>;
+
+    /// Deletes and returns the token with this hash: it works once.
+    async fn take_reset_token(&self, token_hash: &str) -> Result<Option<ResetTokenRow>>;
+
+    async fn push_outbox(&self, message: OutboxRow) -> Result<()>;
+
+    /// The domain's outbox, newest first, after the given `(created_at, message_id)`.
+    async fn outbox(
+        &self,
+        domain_id: &str,
+        before: Option<(i64, String)>,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>>;
+}

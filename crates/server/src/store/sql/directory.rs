@@ -1,0 +1,220 @@
+//! `DirectoryStore` on SQL.
+
+use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
+
+use super::groups::GROUP_COLUMNS;
+use super::users::{insert_membership_stmt, user_id_list};
+use super::{missing_as, text, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use crate::error::{Error, Resource, Result};
+use crate::store::directory::GroupNumberedQuery;
+use crate::store::groups::GroupRow;
+use crate::store::user_query::{count_sql, escape_like};
+use crate::store::{DirectoryStore, UserFilter};
+
+#[async_trait]
+impl DirectoryStore for SqlStore {
+    async fn user_numbers(
+        &self,
+        domain_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<(String, i64)>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (list, args) = user_id_list(domain_id, user_ids);
+        let stmt = Stmt::new(
+            format!(
+                "SELECT user_id, CAST(number AS BIGINT) FROM users \
+                 WHERE domain_id = $1 AND user_id IN ({list})"
+            ),
+            args,
+        );
+        Ok(on_reader!(self, |pool| fetch_all!(
+            pool,
+            (String, i64),
+            stmt
+        ))?)
+    }
+
+    async fn count_matching_users(&self, domain_id: &str, filter: &UserFilter) -> Result<i64> {
+        let (sql, args) = count_sql(self.dialect(), domain_id, filter);
+        let stmt = Stmt::new(sql, args);
+        let row = on_reader!(self, |pool| fetch_optional!(pool, (i64,), stmt))?;
+        Ok(row.map_or(0, |(n,)| n))
+    }
+
+    async fn user_id_by_number(&self, domain_id: &str, number: i64) -> Result<Option<String>> {
+        let stmt = Stmt::new(
+            "SELECT user_id FROM users WHERE domain_id = $1 AND number = $2",
+            vec![text(domain_id), Arg::Int(number)],
+        );
+        let row = on_reader!(self, |pool| fetch_optional!(pool, (String,), stmt))?;
+        Ok(row.map(|(id,)| id))
+    }
+
+    async fn group_name_paths(
+        &self,
+        domain_id: &str,
+        group_ids: &[String],
+    ) -> Result<Vec<(String, String)>> {
+        if group_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (list, args) = user_id_list(domain_id, group_ids);
+        // The deepest ancestor first in the closure is the top; order by depth descending.
+        let stmt = Stmt::new(
+            format!(
+                "SELECT c.descendant_id, g.group_name FROM group_closure c JOIN org_groups g \
+                 ON g.domain_id = c.domain_id AND g.group_id = c.ancestor_id \
+                 WHERE c.domain_id = $1 AND c.descendant_id IN ({list}) \
+                 ORDER BY c.descendant_id, c.depth DESC"
+            ),
+            args,
+        );
+        Ok(on_reader!(self, |pool| fetch_all!(
+            pool,
+            (String, String),
+            stmt
+        ))?)
+    }
+
+    async fn groups_by_number(
+        &self,
+        domain_id: &str,
+        query: &GroupNumberedQuery,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<GroupRow>)> {
+        let mut args = vec![text(domain_id), text(&query.kind)];
+        let mut conditions = "domain_id = $1 AND kind = $2".to_owned();
+        if let Some(id) = &query.group_id {
+            args.push(text(id));
+            conditions.push_str(&format!(" AND group_id = ${}", args.len()));
+        }
+        if let Some(name) = &query.name_contains {
+            args.push(Arg::Text(format!("%{}%", escape_like(name))));
+            conditions.push_str(&format!(
+                " AND group_name_norm LIKE ${} ESCAPE '\\'",
+                args.len()
+            ));
+        }
+        let count = Stmt::new(
+            format!("SELECT COUNT(*) FROM org_groups WHERE {conditions}"),
+            args.clone(),
+        );
+        let (total,) =
+            on_reader!(self, |pool| fetch_optional!(pool, (i64,), count))?.unwrap_or((0,));
+        args.push(Arg::Int(limit));
+        args.push(Arg::Int(offset));
+        let n = args.len();
+        let page = Stmt::new(
+            format!(
+                "SELECT {GROUP_COLUMNS} FROM org_groups WHERE {conditions} \
+                 ORDER BY created_at, group_id LIMIT ${} OFFSET ${n}",
+                n - 1
+            ),
+            args,
+        );
+        let rows = on_reader!(self, |pool| fetch_all!(pool, GroupRow, page))?;
+        Ok((total, rows))
+    }
+
+    async fn joined_at(
+        &self,
+        domain_id: &str,
+        group_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<(String, i64)>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (list, mut args) = user_id_list(domain_id, user_ids);
+        args.push(text(group_id));
+        let stmt = Stmt::new(
+            format!(
+                "SELECT user_id, created_at FROM group_members \
+                 WHERE domain_id = $1 AND user_id IN ({list}) AND group_id = ${}",
+                args.len()
+            ),
+            args,
+        );
+        Ok(on_reader!(self, |pool| fetch_all!(
+            pool,
+            (String, i64),
+            stmt
+        ))?)
+    }
+
+    async fn delete_empty_group(&self, domain_id: &str, group_id: &str) -> Result<()> {
+        self.delete_group_checked(domain_id, group_id, true).await
+    }
+
+    async fn member_counts(
+        &self,
+        domain_id: &str,
+        group_ids: &[String],
+    ) -> Result<Vec<(String, i64)>> {
+        if group_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (list, args) = user_id_list(domain_id, group_ids);
+        let stmt = Stmt::new(
+            format!(
+                "SELECT group_id, COUNT(*) FROM group_members \
+                 WHERE domain_id = $1 AND group_id IN ({list}) GROUP BY group_id"
+            ),
+            args,
+        );
+        Ok(on_reader!(self, |pool| fetch_all!(
+            pool,
+            (String, i64),
+            stmt
+        ))?)
+    }
+
+    async fn replace_membership_of_kind(
+        &self,
+        domain_id: &str,
+        user_id: &str,
+        kind: &str,
+        group_id: &str,
+        at: i64,
+    ) -> Result<()> {
+        with_retries(|| async {
+            on_writer!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                let user = fetch_optional!(
+                    &mut *tx,
+                    (String,),
+                    Stmt::new(
+                        "SELECT user_id FROM users WHERE domain_id = $1 AND user_id = $2",
+                        vec![text(domain_id), text(user_id)],
+                    )
+                )?;
+                if user.is_none() {
+                    return Err(Error::NotFound(Resource::User));
+                }
+                execute!(
+                    &mut *tx,
+                    Stmt::new(
+                        "DELETE FROM group_members WHERE domain_id = $1 AND user_id = $2 \
+                         AND group_id IN (SELECT group_id FROM org_groups \
+                                          WHERE domain_id = $1 AND kind = $3)",
+                        vec![text(domain_id), text(user_id), text(kind)],
+                    )
+                )?;
+                if !group_id.is_empty() {
+                    execute!(
+                        &mut *tx,
+                        insert_membership_stmt(domain_id, group_id, user_id, at)
+                    )
+                    .map_err(missing_as(Resource::Group))?;
+                }
+                tx.commit().await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,108 @@
+//! `MailStore` on SQL.
+
+use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
+
+use super::{missing_as, text, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use crate::error::{Resource, Result};
+use crate::store::mail::{MailStore, OutboxRow, ResetTokenRow};
+
+const RESET_COLUMNS: &str = "token_hash, domain_id, user_id, expires_at, created_at";
+const OUTBOX_COLUMNS: &str = "domain_id, message_id, recipient, subject, body, created_at";
+
+#[async_trait]
+impl MailStore for SqlStore {
+    async fn insert_reset_token(&self, t: ResetTokenRow) -> Result<()> {
+        with_retries(|| async {
+            on_writer!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                execute!(
+                    &mut *tx,
+                    Stmt::new(
+                        "DELETE FROM password_reset_tokens WHERE domain_id = $1 AND user_id = $2",
+                        vec![text(&t.domain_id), text(&t.user_id)],
+                    )
+                )?;
+                execute!(
+                    &mut *tx,
+                    Stmt::new(
+                        format!(
+                            "INSERT INTO password_reset_tokens ({RESET_COLUMNS}) \
+                             VALUES ($1, $2, $3, $4, $5)"
+                        ),
+                        vec![
+                            text(&t.token_hash),
+                            text(&t.domain_id),
+                            text(&t.user_id),
+                            Arg::Int(t.expires_at),
+                            Arg::Int(t.created_at),
+                        ],
+                    )
+                )
+                .map_err(missing_as(Resource::User))?;
+                tx.commit().await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn take_reset_token(&self, token_hash: &str) -> Result<Option<ResetTokenRow>> {
+        with_retries(|| async {
+            let stmt = Stmt::new(
+                format!(
+                    "DELETE FROM password_reset_tokens WHERE token_hash = $1 \
+                     RETURNING {RESET_COLUMNS}"
+                ),
+                vec![text(token_hash)],
+            );
+            Ok(on_writer!(self, |pool| fetch_optional!(
+                pool,
+                ResetTokenRow,
+                stmt
+            ))?)
+        })
+        .await
+    }
+
+    async fn push_outbox(&self, m: OutboxRow) -> Result<()> {
+        with_retries(|| async {
+            let stmt = Stmt::new(
+                format!("INSERT INTO outbox ({OUTBOX_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"),
+                vec![
+                    text(&m.domain_id),
+                    text(&m.message_id),
+                    text(&m.recipient),
+                    text(&m.subject),
+                    text(&m.body),
+                    Arg::Int(m.created_at),
+                ],
+            );
+            on_writer!(self, |pool| execute!(pool, stmt)).map_err(missing_as(Resource::Domain))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn outbox(
+        &self,
+        domain_id: &str,
+        before: Option<(i64, String)>,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>> {
+        let mut args = vec![text(domain_id)];
+        let mut sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE domain_id = $1");
+        if let Some((at, id)) = before {
+            args.push(Arg::Int(at));
+            args.push(Arg::Text(id));
+            sql.push_str(" AND (created_at, message_id) < ($2, $3)");
+        }
+        args.push(Arg::Int(i64::from(limit)));
+        sql.push_str(&format!(
+            " ORDER BY created_at DESC, message_id DESC LIMIT ${}",
+            args.len()
+        ));
+        let stmt = Stmt::new(sql, args);
+        Ok(on_reader!(self, |pool| fetch_all!(pool, OutboxRow, stmt))?)
+    }
+}
