@@ -158,3 +158,16 @@ async fn forged_access_tokens_are_refused() {
     let answer = app.call("/v2/user/list", &plain, json!({})).await;
     assert_error(&answer, StatusCode::FORBIDDEN, "ForbiddenNoPermission");
 }
+
+#[tokio::test]
+async fn a_nul_character_in_a_body_is_a_bad_parameter_on_every_backend() {
+    let app = spawn_app().await;
+    let answer = app
+        .admin("/v2/group/create", json!({"group_name": "a\u{0}b"}))
+        .await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "InvalidParameter");
+    let answer = app
+        .admin("/v2/user/search", json!({"nick_name_for_fuzzy": "\u{0}"}))
+        .await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "InvalidParameter");
+}

@@ -54,10 +54,45 @@ pub(super) fn from_json_object<T: DeserializeOwned>(object: serde_json::Value) -
     if !object.is_object() {
         return Err(Error::param(ParamProblem::MalformedBody, "body"));
     }
+    // PostgreSQL text cannot hold NUL, and no field of this API needs one.
+    if let Some(path) = nul_at(&object, "") {
+        return Err(Error::invalid(path));
+    }
     serde_path_to_error::deserialize(object).map_err(|e| {
         let path = e.path().to_string();
         classify(e.into_inner(), &path)
     })
+}
+
+/// Where a JSON value holds a NUL character (in a string or a key), as a field path.
+fn nul_at(value: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    let here = || {
+        if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path.to_owned()
+        }
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => Some(here()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_at(v, &format!("{path}[{i}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(key, v)| {
+            let path = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if key.contains('\0') {
+                return Some(here());
+            }
+            nul_at(v, &path)
+        }),
+        _ => None,
+    }
 }
 
 /// Maps a serde_json error to the PDS parameter problem it is.
@@ -141,6 +176,21 @@ mod tests {
             Err(Error::InvalidParameter { problem, name }) => (problem, name),
             other => panic!("expected a parameter error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_nul_anywhere_in_a_body_is_refused_by_its_path() {
+        let refused = |body: &str| match super::parse_json::<serde_json::Value>(body.as_bytes()) {
+            Err(crate::error::Error::InvalidParameter { name, .. }) => name,
+            other => panic!("{body}: {other:?}"),
+        };
+        assert_eq!(refused(r#"{"group_name": "a\u0000b"}"#), "group_name");
+        assert_eq!(
+            refused(r#"{"list": [{"id": "x"}, {"id": "\u0000"}]}"#),
+            "list[1].id"
+        );
+        assert_eq!(refused(r#"{"a\u0000": 1}"#), "body");
+        assert!(super::parse_json::<serde_json::Value>(br#"{"ok": "fine"}"#).is_ok());
     }
 
     #[test]
