@@ -3,6 +3,8 @@
 
 pub mod config;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod http;
 pub mod service;
 pub mod startup;

@@ -70,7 +70,7 @@ fn require_superadmin(actor: &Actor) -> Result<()> {
 
 /// The claims of an app's assertion, as the PDS JWT-app flow defines them.
 #[derive(Debug, Deserialize)]
-struct AssertionClaims {
+pub(crate) struct AssertionClaims {
     sub: String,
     #[serde(default)]
     sub_type: String,
@@ -79,6 +79,15 @@ struct AssertionClaims {
     exp: i64,
     #[serde(default)]
     auto_create: bool,
+}
+
+/// An assertion's header and claims before its signature is checked: only to find the app
+/// (and domain) whose key then checks it.
+pub(crate) fn read_assertion(assertion: &str) -> Result<(jsonwebtoken::Header, AssertionClaims)> {
+    let invalid = || Error::Unauthorized(AuthProblem::AssertionInvalid);
+    let header = jsonwebtoken::decode_header(assertion).map_err(|_| invalid())?;
+    let claims = jsonwebtoken::dangerous::insecure_decode_claims(assertion).map_err(|_| invalid())?;
+    Ok((header, claims))
 }
 
 impl Services {
@@ -191,11 +200,7 @@ impl Services {
         assertion: &str,
     ) -> Result<Token> {
         let fail = |p: AuthProblem| Error::Unauthorized(p);
-        let header = jsonwebtoken::decode_header(assertion)
-            .map_err(|_| fail(AuthProblem::AssertionInvalid))?;
-        let unverified: AssertionClaims =
-            jsonwebtoken::dangerous::insecure_decode_claims(assertion)
-                .map_err(|_| fail(AuthProblem::AssertionInvalid))?;
+        let (header, unverified) = read_assertion(assertion)?;
         let domain = host_domain.map_or_else(|| unverified.aud.clone(), str::to_owned);
         let app = self
             .store

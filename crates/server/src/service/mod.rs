@@ -10,7 +10,7 @@ pub mod drives;
 pub mod groups;
 pub mod mail;
 pub mod orgs;
-mod pagination;
+pub(crate) mod pagination;
 pub mod password_resets;
 pub mod passwords;
 pub mod properties;

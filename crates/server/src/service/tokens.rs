@@ -107,6 +107,21 @@ impl TokenKeys {
         TokenKeys::from_row(&row)
     }
 
+    /// Keys from a fixed seed, for the fuzz targets.
+    #[cfg(feature = "fuzzing")]
+    pub fn fixed_for_fuzzing() -> TokenKeys {
+        let seed = [7u8; 32];
+        let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
+        let row = SigningKeyRow {
+            kid: "fuzz".into(),
+            algorithm: "EdDSA".into(),
+            private_key: STANDARD.encode(seed),
+            public_key: STANDARD.encode(public.as_bytes()),
+            created_at: 0,
+        };
+        TokenKeys::from_row(&row).expect("a well-formed key")
+    }
+
     fn from_row(row: &SigningKeyRow) -> Result<TokenKeys> {
         let corrupt = |what: &str| Error::internal(anyhow::anyhow!("signing key: {what}"));
         if row.algorithm != "EdDSA" {

@@ -7,7 +7,7 @@ mod auth;
 mod error;
 mod groups;
 mod orgs;
-mod params;
+pub(crate) mod params;
 mod properties;
 mod resource_groups;
 pub mod signature;

@@ -41,7 +41,7 @@ pub(super) async fn body_bytes(req: Request, state: &AppState) -> Result<Bytes, 
 }
 
 /// Deserialises a JSON body, naming the offending field in the error.
-pub(super) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     // Syntax first: a body that is not a JSON object is malformed, whatever its fields.
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(object) => from_json_object(object),

@@ -8,7 +8,7 @@ mod batch;
 mod domains;
 mod drives;
 mod error;
-mod extract;
+pub(crate) mod extract;
 mod groups;
 mod oauth;
 pub mod signature;
