@@ -14,6 +14,8 @@ mod drives;
 mod eds;
 mod eds_directory;
 mod groups;
+mod koodrive;
+mod koodrive_spaces;
 mod provisioning;
 mod replicas;
 mod signed;

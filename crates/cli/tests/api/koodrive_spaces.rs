@@ -1,0 +1,481 @@
+//! KooDrive spaces (drives by owner, under the domain's size quota) and the app-signature
+//! mode (`HMAC-SHA256 AppId=...`, `X-Date`, `X-User-Id`).
+
+use hmac::{Hmac, Mac};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::koodrive::{assert_kd_error, create_department, create_user, kd, ok, V1};
+
+const BAD: StatusCode = StatusCode::BAD_REQUEST;
+
+#[tokio::test]
+async fn department_and_personal_spaces_are_drives_under_the_quota() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .admin(
+            "/v2/domain/update",
+            json!({"domain_id": "default", "size_quota": 1000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let sales = create_department(&app, "Sales", "0").await;
+    create_user(&app, "u1", &sales, 1).await;
+
+    let created = ok(
+        &app,
+        Method::POST,
+        &format!("/space/{sales}"),
+        Some(json!({"capacity": "600", "type": 0, "capabilities": {"uploadPermission": true}})),
+    )
+    .await;
+    let space = &created["data"];
+    assert_eq!(space["type"], 0);
+    assert_eq!(space["status"], 0);
+    assert_eq!(space["ownerId"], sales.as_str());
+    assert_eq!(space["capacity"], 600);
+    assert_eq!(space["spaceUsed"], 0);
+    let container = space["containerId"].as_str().unwrap().to_owned();
+
+    // The department space is a group drive, counted against size_quota.
+    let (_, drive) = app
+        .admin("/v2/drive/get", json!({"drive_id": container}))
+        .await;
+    assert_eq!(drive["owner_type"], "group");
+    assert_eq!(drive["owner"], sales.as_str());
+    let (_, quota) = app.admin("/v2/domain/get_quota", json!({})).await;
+    assert_eq!(quota["size_used"], 600, "{quota}");
+    let admin = app.admin_token.clone();
+    let answer = kd(
+        &app,
+        Method::POST,
+        "/space/u1",
+        &admin,
+        Some(json!({"capacity": 401, "type": 1})),
+    )
+    .await;
+    assert_kd_error(&answer, BAD, 13_000_311);
+    let personal = ok(
+        &app,
+        Method::POST,
+        "/space/u1",
+        Some(json!({"capacity": 400, "type": 1})),
+    )
+    .await;
+    assert_eq!(personal["data"]["type"], 1);
+    // Growing the department space no longer fits.
+    let answer = kd(
+        &app,
+        Method::PUT,
+        &format!("/space/{sales}"),
+        &admin,
+        Some(json!({"capacity": "601", "type": 0})),
+    )
+    .await;
+    assert_kd_error(&answer, BAD, 13_000_311);
+
+    let got = ok(&app, Method::GET, &format!("/space/{sales}?type=0"), None).await;
+    assert_eq!(got["data"]["containerId"], container.as_str());
+    ok(
+        &app,
+        Method::PUT,
+        &format!("/space/{sales}"),
+        Some(json!({"capacity": "500", "status": "1", "type": 0})),
+    )
+    .await;
+    let got = ok(&app, Method::GET, &format!("/space/{sales}?type=0"), None).await;
+    assert_eq!(
+        (
+            got["data"]["capacity"].clone(),
+            got["data"]["status"].clone()
+        ),
+        (json!(500), json!(1))
+    );
+    let listed: Value = app
+        .http
+        .get(app.url("/koodrive/ose/v2/space/u1?type=1"))
+        .header("Authorization", format!("Bearer+{admin}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1, "{listed}");
+
+    // Bad input and unknown spaces.
+    for (body, code) in [
+        (json!({"capacity": 1, "type": 7}), 13_000_102),
+        (json!({"capacity": 1}), 13_000_102),
+        (json!({"type": 0}), 13_000_102),
+        (json!({"capacity": -5, "type": 0}), 13_000_102),
+        (json!({"capacity": 1, "type": 0}), 13_904_001),
+    ] {
+        let answer = kd(
+            &app,
+            Method::POST,
+            &format!("/space/{sales}"),
+            &admin,
+            Some(body),
+        )
+        .await;
+        assert_kd_error(&answer, BAD, code);
+    }
+    let answer = kd(
+        &app,
+        Method::POST,
+        "/space/ghost",
+        &admin,
+        Some(json!({"capacity": 1, "type": 1})),
+    )
+    .await;
+    assert_kd_error(&answer, BAD, 13_000_309);
+    let answer = kd(&app, Method::GET, "/space/u1?type=0", &admin, None).await;
+    assert_kd_error(&answer, BAD, 13_000_309);
+
+    // A common user reads its own personal space only, and changes none.
+    let (carol, token) = app.user_with_role("carol", "user").await;
+    ok(
+        &app,
+        Method::POST,
+        &format!("/space/{carol}"),
+        Some(json!({"capacity": 0, "type": 1})),
+    )
+    .await;
+    let (status, own) = kd(
+        &app,
+        Method::GET,
+        &format!("/space/{carol}?type=1"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    let answer = kd(
+        &app,
+        Method::GET,
+        &format!("/space/{sales}?type=0"),
+        &token,
+        None,
+    )
+    .await;
+    assert_kd_error(&answer, BAD, 13_000_410);
+    let answer = kd(
+        &app,
+        Method::DELETE,
+        &format!("/space/{carol}?type=1"),
+        &token,
+        None,
+    )
+    .await;
+    assert_kd_error(&answer, BAD, 13_000_410);
+
+    ok(
+        &app,
+        Method::DELETE,
+        &format!("/space/{sales}?type=0"),
+        None,
+    )
+    .await;
+    let answer = kd(
+        &app,
+        Method::GET,
+        &format!("/space/{sales}?type=0"),
+        &admin,
+        None,
+    )
+    .await;
+    assert_kd_error(&answer, BAD, 13_000_301);
+    let (_, quota) = app.admin("/v2/domain/get_quota", json!({})).await;
+    assert_eq!(quota["size_used"], 400, "{quota}");
+}
+
+fn x_date(offset_seconds: i64) -> String {
+    let t = OffsetDateTime::now_utc() + time::Duration::seconds(offset_seconds);
+    t.format(format_description!(
+        "[year][month][day]T[hour][minute][second]Z"
+    ))
+    .unwrap()
+}
+
+/// RFC 3986 encoding of one path segment or query part.
+fn pct(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Signs as the vendor's app-signature pages describe; answers the Authorization value.
+fn sign(
+    method: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    headers: &[(&str, &str)],
+    body: &[u8],
+    app_id: &str,
+    secret: &str,
+) -> String {
+    let uri = path.split('/').map(pct).collect::<Vec<_>>().join("/") + "/";
+    let mut q: Vec<String> = query
+        .iter()
+        .map(|(k, v)| format!("{}={}", pct(k), pct(v)))
+        .collect();
+    q.sort();
+    let mut canonical = format!("{method}\n{uri}\n{}\n", q.join("&"));
+    for (name, value) in headers {
+        canonical.push_str(&format!("{name}:{}\n", value.trim()));
+    }
+    let names: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
+    canonical.push_str(&format!(
+        "\n{}\n{}",
+        names.join(";"),
+        hex::encode(Sha256::digest(body))
+    ));
+    let to_sign = format!(
+        "HMAC-SHA256\n{}",
+        hex::encode(Sha256::digest(canonical.as_bytes()))
+    );
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(to_sign.as_bytes());
+    format!(
+        "HMAC-SHA256 AppId={app_id},SignedHeaders={},Signature={}",
+        names.join(";"),
+        hex::encode(mac.finalize().into_bytes())
+    )
+}
+
+struct AppKey {
+    id: String,
+    secret: String,
+}
+
+async fn app_key(app: &TestApp, token: &str) -> AppKey {
+    let (status, key) = app.call("/v2/access_key/create", token, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{key}");
+    AppKey {
+        id: key["access_key_id"].as_str().unwrap().to_owned(),
+        secret: key["access_key_secret"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// A signed POST of `body` to `path` acting as `user`; `tamper` changes the body sent.
+async fn signed_post(
+    app: &TestApp,
+    key: &AppKey,
+    user: &str,
+    date: &str,
+    path: &str,
+    body: &Value,
+    tamper: bool,
+) -> (StatusCode, Value) {
+    let host = app.address.trim_start_matches("http://").to_owned();
+    let full = format!("{V1}{path}");
+    let bytes = serde_json::to_vec(body).unwrap();
+    let headers = [
+        ("host", host.as_str()),
+        ("x-date", date),
+        ("x-user-id", user),
+    ];
+    let authorization = sign("POST", &full, &[], &headers, &bytes, &key.id, &key.secret);
+    let sent = if tamper {
+        let mut changed = body.clone();
+        changed["name"] = json!("Mallory");
+        serde_json::to_vec(&changed).unwrap()
+    } else {
+        bytes
+    };
+    let response = app
+        .http
+        .post(app.url(&full))
+        .header("Authorization", authorization)
+        .header("X-Date", date)
+        .header("X-User-Id", user)
+        .header("Content-Type", "application/json")
+        .body(sent)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn app_signatures_are_verified_with_their_date_and_acting_user() {
+    let app = spawn_app().await;
+    let key = app_key(&app, &app.admin_token).await;
+    let dept = |name: &str| json!({"name": name, "parentId": "0"});
+
+    // Valid, acting as the admin itself; then a GET with a query.
+    let (status, body) = signed_post(
+        &app,
+        &key,
+        "admin",
+        &x_date(0),
+        "/departments",
+        &dept("Signed"),
+        false,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::OK, json!(0)),
+        "{body}"
+    );
+    let host = app.address.trim_start_matches("http://").to_owned();
+    let date = x_date(-60);
+    let full = format!("{V1}/userList");
+    let query = [("offset", "0"), ("limit", "5"), ("keyWord", "a b")];
+    let headers = [
+        ("host", host.as_str()),
+        ("x-date", date.as_str()),
+        ("x-user-id", "admin"),
+    ];
+    let authorization = sign("GET", &full, &query, &headers, b"", &key.id, &key.secret);
+    let response = app
+        .http
+        .get(app.url(&format!("{full}?offset=0&limit=5&keyWord=a%20b")))
+        .header("Authorization", authorization)
+        .header("X-Date", &date)
+        .header("X-User-Id", "admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // Tampered body, stale and future dates, unknown app.
+    let answer = signed_post(
+        &app,
+        &key,
+        "admin",
+        &x_date(0),
+        "/departments",
+        &dept("T"),
+        true,
+    )
+    .await;
+    assert_kd_error(&answer, StatusCode::UNAUTHORIZED, 13_900_002);
+    let answer = signed_post(
+        &app,
+        &key,
+        "admin",
+        &x_date(-16 * 60),
+        "/departments",
+        &dept("S"),
+        false,
+    )
+    .await;
+    assert_kd_error(&answer, StatusCode::UNAUTHORIZED, 13_900_003);
+    let answer = signed_post(
+        &app,
+        &key,
+        "admin",
+        &x_date(10 * 60),
+        "/departments",
+        &dept("F"),
+        false,
+    )
+    .await;
+    assert_kd_error(&answer, StatusCode::UNAUTHORIZED, 13_900_003);
+    let answer = signed_post(
+        &app,
+        &key,
+        "admin",
+        "2024-08-31",
+        "/departments",
+        &dept("F"),
+        false,
+    )
+    .await;
+    assert_kd_error(&answer, StatusCode::UNAUTHORIZED, 13_900_003);
+    let unknown = AppKey {
+        id: "nobody".into(),
+        secret: key.secret.clone(),
+    };
+    let answer = signed_post(
+        &app,
+        &unknown,
+        "admin",
+        &x_date(0),
+        "/departments",
+        &dept("U"),
+        false,
+    )
+    .await;
+    assert_kd_error(&answer, StatusCode::UNAUTHORIZED, 13_900_001);
+
+    // X-User-Id picks the acting user: the admin's app acts for a common user, whose role
+    // then decides; a common user's app acts only as itself.
+    let (carol, carol_token) = app.user_with_role("carol", "user").await;
+    let answer = signed_post(
+        &app,
+        &key,
+        &carol,
+        &x_date(0),
+        "/departments",
+        &dept("C"),
+        false,
+    )
+    .await;
+    assert_kd_error(&answer, BAD, 13_000_410);
+    let answer = signed_post(
+        &app,
+        &key,
+        "ghost",
+        &x_date(0),
+        "/departments",
+        &dept("G"),
+        false,
+    )
+    .await;
+    assert_kd_error(&answer, StatusCode::UNAUTHORIZED, 13_900_001);
+    let carol_key = app_key(&app, &carol_token).await;
+    let answer = signed_post(
+        &app,
+        &carol_key,
+        "admin",
+        &x_date(0),
+        "/departments",
+        &dept("E"),
+        false,
+    )
+    .await;
+    assert_kd_error(&answer, BAD, 13_000_410);
+    let (dave, _) = app.user_with_role("dave", "admin").await;
+    let dave_key = {
+        let token = app.login("dave", crate::helpers::USER_PASSWORD).await;
+        app_key(&app, &token).await
+    };
+    let (status, body) = signed_post(
+        &app,
+        &dave_key,
+        &dave,
+        &x_date(0),
+        "/departments",
+        &dept("D"),
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // An admin's app does not act for the superadmin.
+    let answer = signed_post(
+        &app,
+        &dave_key,
+        "admin",
+        &x_date(0),
+        "/departments",
+        &dept("X"),
+        false,
+    )
+    .await;
+    assert_kd_error(&answer, BAD, 13_000_410);
+}

@@ -1,0 +1,138 @@
+//! Spaces: `/space/{ownerId}` (create, get, update, delete) and `/ose/v2/space/{owner_id}`.
+//! A space is a drive: `containerId` is its drive id, `capacity` its `total_size` and
+//! `spaceUsed` its `used_size`, both in bytes.
+
+use axum::extract::{Path, State};
+use roster_api::drives::Drive;
+use roster_api::koodrive::{SpaceBody, SpaceInfo};
+
+use super::{done, with_data, Answer, Call, KdError};
+use crate::error::Error;
+use crate::http::AppState;
+use crate::service::spaces::{SpaceChanges, SpaceKind};
+
+/// KooDrive's space (and owner) types.
+const TYPE_DEPARTMENT: i64 = 0;
+const TYPE_PERSONAL: i64 = 1;
+const TYPE_GROUP: i64 = 2;
+
+fn kind(space_type: Option<i64>) -> Result<SpaceKind, KdError> {
+    match space_type {
+        Some(TYPE_DEPARTMENT) => Ok(SpaceKind::Department),
+        Some(TYPE_PERSONAL) => Ok(SpaceKind::Personal),
+        Some(TYPE_GROUP) => Ok(SpaceKind::Group),
+        Some(_) => Err(Error::invalid("type").into()),
+        None => Err(Error::missing("type").into()),
+    }
+}
+
+fn type_of(kind: SpaceKind) -> i64 {
+    match kind {
+        SpaceKind::Department => TYPE_DEPARTMENT,
+        SpaceKind::Personal => TYPE_PERSONAL,
+        SpaceKind::Group => TYPE_GROUP,
+    }
+}
+
+fn info(kind: SpaceKind, drive: Drive) -> SpaceInfo {
+    SpaceInfo {
+        space_type: type_of(kind),
+        status: i64::from(drive.status != "enabled"),
+        owner_id: drive.owner,
+        biz_root_file_id: String::new(),
+        biz_sbox_file_id: String::new(),
+        capacity: drive.total_size,
+        space_used: drive.used_size,
+        tenant_id: drive.domain_id,
+        modifier: drive.creator.clone(),
+        operator_id: drive.creator.clone(),
+        creator: drive.creator,
+        root_file_id: String::new(),
+        container_id: drive.drive_id,
+    }
+}
+
+/// A capacity in bytes: at least 0, or -1 for unlimited.
+fn capacity(value: Option<i64>) -> Result<Option<i64>, KdError> {
+    match value {
+        Some(c) if c < -1 => Err(Error::out_of_range("capacity").into()),
+        other => Ok(other),
+    }
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    Path(owner_id): Path<String>,
+    call: Call,
+) -> Answer {
+    let body: SpaceBody = call.body()?;
+    let kind = kind(body.space_type)?;
+    let capacity = capacity(body.capacity)?.ok_or(Error::missing("capacity"))?;
+    let drive = app
+        .services
+        .create_space(&call.actor, &owner_id, kind, capacity)
+        .await?;
+    with_data(info(kind, drive))
+}
+
+pub async fn get(State(app): State<AppState>, Path(owner_id): Path<String>, call: Call) -> Answer {
+    let kind = kind(call.int_param("type")?)?;
+    let drive = app
+        .services
+        .space(&call.actor, &owner_id, kind, call.param("containerId"))
+        .await?;
+    with_data(info(kind, drive))
+}
+
+pub async fn update(
+    State(app): State<AppState>,
+    Path(owner_id): Path<String>,
+    call: Call,
+) -> Answer {
+    let body: SpaceBody = call.body()?;
+    let kind = kind(body.space_type)?;
+    let enabled = match body.status {
+        None => None,
+        Some(0) => Some(true),
+        Some(1) => Some(false),
+        Some(_) => return Err(Error::invalid("status").into()),
+    };
+    let changes = SpaceChanges {
+        capacity: capacity(body.capacity)?,
+        enabled,
+    };
+    app.services
+        .update_space(
+            &call.actor,
+            &owner_id,
+            kind,
+            body.container_id.as_deref(),
+            changes,
+        )
+        .await?;
+    done()
+}
+
+pub async fn delete(
+    State(app): State<AppState>,
+    Path(owner_id): Path<String>,
+    call: Call,
+) -> Answer {
+    let kind = kind(call.int_param("type")?)?;
+    app.services
+        .delete_space(&call.actor, &owner_id, kind, call.param("containerId"))
+        .await?;
+    done()
+}
+
+/// Every space of an owner (`type` defaults to personal).
+pub async fn list_v2(
+    State(app): State<AppState>,
+    Path(owner_id): Path<String>,
+    call: Call,
+) -> Answer {
+    let kind = kind(Some(call.int_param("type")?.unwrap_or(TYPE_PERSONAL)))?;
+    let drives = app.services.spaces_of(&call.actor, &owner_id, kind).await?;
+    let spaces: Vec<SpaceInfo> = drives.into_iter().map(|d| info(kind, d)).collect();
+    with_data(spaces)
+}

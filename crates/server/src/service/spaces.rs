@@ -1,0 +1,193 @@
+//! Spaces (KooDrive): drives seen by what owns them. A department space is a drive owned by
+//! a group of kind `org`, a group space one owned by a group of kind `user_group`, a personal
+//! space one owned by a user. Being drives, they count against the domain's `size_quota`
+//! like any other, whichever dialect made them.
+
+use roster_api::drives::{
+    CreateDriveRequest, DeleteDriveRequest, Drive, DriveStatus, OwnerType, UpdateDriveRequest,
+};
+
+use super::{validate, Actor, Services};
+use crate::error::{Error, Resource, Result};
+use crate::store::groups::{KIND_ORG, KIND_USER_GROUP};
+
+/// What owns a space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpaceKind {
+    Department,
+    Personal,
+    Group,
+}
+
+impl SpaceKind {
+    fn owner_type(self) -> OwnerType {
+        match self {
+            SpaceKind::Personal => OwnerType::User,
+            SpaceKind::Department | SpaceKind::Group => OwnerType::Group,
+        }
+    }
+}
+
+/// A change to a space: its capacity (bytes, -1 unlimited) and whether it is enabled.
+#[derive(Debug, Clone, Default)]
+pub struct SpaceChanges {
+    pub capacity: Option<i64>,
+    pub enabled: Option<bool>,
+}
+
+impl Services {
+    /// Checks that the owner exists and is of the kind the space needs; answers its name.
+    async fn space_owner(&self, actor: &Actor, owner_id: &str, kind: SpaceKind) -> Result<String> {
+        validate::required("ownerId", owner_id, validate::MAX_ID)?;
+        match kind {
+            SpaceKind::Personal => {
+                let user = self
+                    .store
+                    .user(&actor.domain_id, owner_id)
+                    .await?
+                    .ok_or(Error::NotFound(Resource::User))?;
+                Ok(user.user_id)
+            }
+            SpaceKind::Department => Ok(self.existing_org(actor, owner_id).await?.group_name),
+            SpaceKind::Group => {
+                let group = self.store.group(&actor.domain_id, owner_id).await?;
+                group
+                    .filter(|g| g.kind == KIND_USER_GROUP)
+                    .map(|g| g.group_name)
+                    .ok_or(Error::NotFound(Resource::Group))
+            }
+        }
+    }
+
+    /// Creates a space of `capacity` bytes for its owner (admin). A department or group has
+    /// one space at most; a user may have several.
+    pub async fn create_space(
+        &self,
+        actor: &Actor,
+        owner_id: &str,
+        kind: SpaceKind,
+        capacity: i64,
+    ) -> Result<Drive> {
+        actor.require_admin()?;
+        let name = self.space_owner(actor, owner_id, kind).await?;
+        if kind != SpaceKind::Personal && !self.spaces_of(actor, owner_id, kind).await?.is_empty() {
+            return Err(Error::AlreadyExists(Resource::Drive));
+        }
+        self.create_drive(
+            actor,
+            CreateDriveRequest {
+                drive_name: name,
+                owner: owner_id.to_owned(),
+                owner_type: kind.owner_type(),
+                total_size: Some(capacity),
+                default: None,
+                description: None,
+                drive_type: None,
+                status: None,
+                subdomain_id: None,
+            },
+        )
+        .await
+    }
+
+    /// The spaces of one owner: admins read anyone's, a user its own personal ones.
+    pub async fn spaces_of(
+        &self,
+        actor: &Actor,
+        owner_id: &str,
+        kind: SpaceKind,
+    ) -> Result<Vec<Drive>> {
+        let own = kind == SpaceKind::Personal && owner_id == actor.user_id;
+        if !own {
+            actor.require_admin()?;
+        }
+        validate::required("ownerId", owner_id, validate::MAX_ID)?;
+        let rows = self
+            .store
+            .drives_of_owner(&actor.domain_id, kind.owner_type().as_str(), owner_id)
+            .await?;
+        let mut spaces = Vec::with_capacity(rows.len());
+        for row in rows {
+            spaces.push(super::drives::to_api(row));
+        }
+        // A group-owned drive is a department or a group space by its owner's kind.
+        if kind != SpaceKind::Personal && !spaces.is_empty() {
+            let wanted = if kind == SpaceKind::Department {
+                KIND_ORG
+            } else {
+                KIND_USER_GROUP
+            };
+            let group = self.store.group(&actor.domain_id, owner_id).await?;
+            if group.is_none_or(|g| g.kind != wanted) {
+                spaces.clear();
+            }
+        }
+        Ok(spaces)
+    }
+
+    /// One space of an owner: the one `container_id` names, else its first.
+    /// `NotFound(Drive)` when there is none.
+    pub async fn space(
+        &self,
+        actor: &Actor,
+        owner_id: &str,
+        kind: SpaceKind,
+        container_id: Option<&str>,
+    ) -> Result<Drive> {
+        self.spaces_of(actor, owner_id, kind)
+            .await?
+            .into_iter()
+            .find(|d| container_id.is_none_or(|c| c.is_empty() || d.drive_id == c))
+            .ok_or(Error::NotFound(Resource::Drive))
+    }
+
+    /// Changes a space's capacity or status (admin).
+    pub async fn update_space(
+        &self,
+        actor: &Actor,
+        owner_id: &str,
+        kind: SpaceKind,
+        container_id: Option<&str>,
+        changes: SpaceChanges,
+    ) -> Result<Drive> {
+        actor.require_admin()?;
+        let space = self.space(actor, owner_id, kind, container_id).await?;
+        let status = changes.enabled.map(|enabled| {
+            if enabled {
+                DriveStatus::Enabled
+            } else {
+                DriveStatus::Disabled
+            }
+        });
+        self.update_drive(
+            actor,
+            UpdateDriveRequest {
+                drive_id: space.drive_id,
+                total_size: changes.capacity,
+                status,
+                ..UpdateDriveRequest::default()
+            },
+        )
+        .await
+    }
+
+    /// Deletes a space (admin).
+    pub async fn delete_space(
+        &self,
+        actor: &Actor,
+        owner_id: &str,
+        kind: SpaceKind,
+        container_id: Option<&str>,
+    ) -> Result<()> {
+        actor.require_admin()?;
+        let space = self.space(actor, owner_id, kind, container_id).await?;
+        self.delete_drive(
+            actor,
+            DeleteDriveRequest {
+                drive_id: space.drive_id,
+                force: None,
+            },
+        )
+        .await
+    }
+}
