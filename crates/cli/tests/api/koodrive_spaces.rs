@@ -135,7 +135,7 @@ async fn department_and_personal_spaces_are_drives_under_the_quota() {
     .await;
     assert_kd_error(&answer, BAD, 13_000_309);
     let answer = kd(&app, Method::GET, "/space/u1?type=0", &admin, None).await;
-    assert_kd_error(&answer, BAD, 13_000_309);
+    assert_kd_error(&answer, BAD, 13_000_301);
 
     // A common user reads its own personal space only, and changes none.
     let (carol, token) = app.user_with_role("carol", "user").await;
@@ -259,9 +259,12 @@ struct AppKey {
     secret: String,
 }
 
-async fn app_key(app: &TestApp, token: &str) -> AppKey {
-    let (status, key) = app.call("/v2/access_key/create", token, json!({})).await;
-    assert_eq!(status, StatusCode::OK, "{key}");
+/// An app id/secret pair: an access key of `user_id`, issued by the admin.
+async fn app_key(app: &TestApp, user_id: &str) -> AppKey {
+    let (status, key) = app
+        .admin("/v2/access_key/create", json!({"user_id": user_id}))
+        .await;
+    assert!(status.is_success(), "{key}");
     AppKey {
         id: key["access_key_id"].as_str().unwrap().to_owned(),
         secret: key["access_key_secret"].as_str().unwrap().to_owned(),
@@ -312,7 +315,7 @@ async fn signed_post(
 #[tokio::test]
 async fn app_signatures_are_verified_with_their_date_and_acting_user() {
     let app = spawn_app().await;
-    let key = app_key(&app, &app.admin_token).await;
+    let key = app_key(&app, "admin").await;
     let dept = |name: &str| json!({"name": name, "parentId": "0"});
 
     // Valid, acting as the admin itself; then a GET with a query.
@@ -415,7 +418,7 @@ async fn app_signatures_are_verified_with_their_date_and_acting_user() {
 
     // X-User-Id picks the acting user: the admin's app acts for a common user, whose role
     // then decides; a common user's app acts only as itself.
-    let (carol, carol_token) = app.user_with_role("carol", "user").await;
+    let (carol, _) = app.user_with_role("carol", "user").await;
     let answer = signed_post(
         &app,
         &key,
@@ -438,7 +441,7 @@ async fn app_signatures_are_verified_with_their_date_and_acting_user() {
     )
     .await;
     assert_kd_error(&answer, StatusCode::UNAUTHORIZED, 13_900_001);
-    let carol_key = app_key(&app, &carol_token).await;
+    let carol_key = app_key(&app, &carol).await;
     let answer = signed_post(
         &app,
         &carol_key,
@@ -451,10 +454,7 @@ async fn app_signatures_are_verified_with_their_date_and_acting_user() {
     .await;
     assert_kd_error(&answer, BAD, 13_000_410);
     let (dave, _) = app.user_with_role("dave", "admin").await;
-    let dave_key = {
-        let token = app.login("dave", crate::helpers::USER_PASSWORD).await;
-        app_key(&app, &token).await
-    };
+    let dave_key = app_key(&app, &dave).await;
     let (status, body) = signed_post(
         &app,
         &dave_key,

@@ -60,53 +60,58 @@ fn language_of(headers: &HeaderMap) -> Language {
 
 const V1: &str = "/koodrive/ose/v1";
 
+/// A path under `/koodrive/ose/v1`.
+fn v1(path: &str) -> String {
+    format!("{V1}{path}")
+}
+
 pub fn router() -> Router<AppState> {
-    let v1 = Router::new()
-        .route("/users", post(users::create))
-        .route("/users/count", get(users::count))
+    // Full paths rather than `nest`: a nested router sees the path without its prefix, and
+    // the app signature covers the full one.
+    Router::new()
+        .route(&v1("/users"), post(users::create))
+        .route(&v1("/users/count"), get(users::count))
         .route(
-            "/users/{user_id}",
+            &v1("/users/{user_id}"),
             get(users::get).put(users::update).delete(users::delete),
         )
-        .route("/userList", get(users::list))
-        .route("/departments", post(departments::create))
+        .route(&v1("/userList"), get(users::list))
+        .route(&v1("/departments"), post(departments::create))
         .route(
-            "/departments/{id}",
+            &v1("/departments/{id}"),
             get(departments::get)
                 .put(departments::update)
                 .delete(departments::delete),
         )
-        .route("/departmentList", get(departments::list))
+        .route(&v1("/departmentList"), get(departments::list))
         .route(
-            "/usergroups",
+            &v1("/usergroups"),
             post(user_groups::create).get(user_groups::list),
         )
         .route(
-            "/usergroups/{id}",
+            &v1("/usergroups/{id}"),
             get(user_groups::get)
                 .put(user_groups::update)
                 .delete(user_groups::delete),
         )
         // The vendor's DeleteUserGroup example has this typo; clients copy examples.
-        .route("/usergroup/{id}", delete(user_groups::delete))
-        .route("/usergroups/{id}/members", get(user_groups::members))
+        .route(&v1("/usergroup/{id}"), delete(user_groups::delete))
+        .route(&v1("/usergroups/{id}/members"), get(user_groups::members))
         .route(
-            "/usergroups/{id}/members/batchAdd",
+            &v1("/usergroups/{id}/members/batchAdd"),
             post(user_groups::batch_add),
         )
         .route(
-            "/usergroups/{id}/members/batchDelete",
+            &v1("/usergroups/{id}/members/batchDelete"),
             post(user_groups::batch_delete),
         )
         .route(
-            "/space/{owner_id}",
+            &v1("/space/{owner_id}"),
             post(spaces::create)
                 .get(spaces::get)
                 .put(spaces::update)
                 .delete(spaces::delete),
-        );
-    Router::new()
-        .nest(V1, v1)
+        )
         .route("/koodrive/ose/v2/space/{owner_id}", get(spaces::list_v2))
         .layer(middleware::from_fn(context))
 }
