@@ -5,15 +5,12 @@
 
 use super::{validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
-use crate::store::groups::{GroupPage, KIND_ORG};
 use crate::store::{normalize, UserFilter, UserOrder, UserPage, UserRow};
 
 /// Deepest level a department may sit at (a top-level department is level 1).
 pub const MAX_DEPARTMENT_DEPTH: usize = 5;
 /// Longest department name, in characters.
 pub const MAX_DEPARTMENT_NAME: usize = 20;
-/// Most siblings compared when checking a name (siblings with a similar name only).
-const MAX_SIMILAR_SIBLINGS: u32 = 1000;
 
 /// A name KooDrive accepts: not blank, at most 20 characters.
 fn check_department_name(name: &str) -> Result<()> {
@@ -93,22 +90,11 @@ impl Services {
             return Err(Error::param(ParamProblem::OutOfRange, "parentId"));
         }
         let wanted = normalize(name);
-        let similar = self
-            .store
-            .find_groups(
-                &actor.domain_id,
-                &GroupPage {
-                    parent: Some(parent.to_owned()),
-                    kind: Some(KIND_ORG.into()),
-                    name_contains: Some(wanted.clone()),
-                    limit: MAX_SIMILAR_SIBLINGS,
-                    ..GroupPage::default()
-                },
-            )
-            .await?;
-        let taken = similar
-            .iter()
-            .any(|g| normalize(&g.group_name) == wanted && Some(g.group_id.as_str()) != moving);
+        let similar = self.org_children(actor, parent, Some(name)).await?;
+        let taken = similar.iter().any(|org| {
+            normalize(&org.group.group_name) == wanted
+                && Some(org.group.group_id.as_str()) != moving
+        });
         if taken {
             return Err(Error::AlreadyExists(Resource::Org));
         }

@@ -100,15 +100,25 @@ pub fn canonical_request(req: &RequestParts<'_>, signed_headers: &[String]) -> O
     Some(s)
 }
 
-/// The signature a secret makes over a request (lower-case hex).
-pub fn sign(req: &RequestParts<'_>, signed_headers: &[String], secret: &str) -> Option<String> {
+/// `"HMAC-SHA256\n" + hex(sha256(CanonicalRequest))`.
+fn string_to_sign(req: &RequestParts<'_>, signed_headers: &[String]) -> Option<String> {
     let canonical = canonical_request(req, signed_headers)?;
-    let string_to_sign = format!(
+    Some(format!(
         "{ALGORITHM}\n{}",
         hex::encode(Sha256::digest(canonical.as_bytes()))
-    );
+    ))
+}
+
+fn mac_of(secret: &str, string_to_sign: &str) -> Option<Hmac<Sha256>> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).ok()?;
     mac.update(string_to_sign.as_bytes());
+    Some(mac)
+}
+
+/// The signature a secret makes over a request (lower-case hex).
+#[cfg(test)]
+pub fn sign(req: &RequestParts<'_>, signed_headers: &[String], secret: &str) -> Option<String> {
+    let mac = mac_of(secret, &string_to_sign(req, signed_headers)?)?;
     Some(hex::encode(mac.finalize().into_bytes()))
 }
 
@@ -119,21 +129,13 @@ pub fn verify(req: &RequestParts<'_>, auth: &AppAuthorization, secret: &str) -> 
     if !signed("x-date") || !signed("x-user-id") {
         return false;
     }
-    let Some(canonical) = canonical_request(req, &auth.signed_headers) else {
+    let (Some(string_to_sign), Ok(expected)) = (
+        string_to_sign(req, &auth.signed_headers),
+        hex::decode(&auth.signature_hex),
+    ) else {
         return false;
     };
-    let string_to_sign = format!(
-        "{ALGORITHM}\n{}",
-        hex::encode(Sha256::digest(canonical.as_bytes()))
-    );
-    let Ok(expected) = hex::decode(&auth.signature_hex) else {
-        return false;
-    };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
-        return false;
-    };
-    mac.update(string_to_sign.as_bytes());
-    mac.verify_slice(&expected).is_ok()
+    mac_of(secret, &string_to_sign).is_some_and(|mac| mac.verify_slice(&expected).is_ok())
 }
 
 /// `X-Date` (`yyyyMMdd'T'HHmmss'Z'`, UTC) in UNIX milliseconds.
