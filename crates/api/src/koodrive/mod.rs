@@ -202,3 +202,19 @@ pub struct SpaceInfo {
     pub root_file_id: String,
     pub operator_id: String,
 }
+
+/// A user with its personal space, as `/space/userList` answers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSpaceInfo {
+    #[serde(flatten)]
+    pub user: UserInfo,
+    pub container_id: String,
+    /// Bytes.
+    pub capacity: i64,
+    /// Bytes.
+    pub space_used: i64,
+    pub tenant_id: String,
+    /// 0 enabled, 1 disabled or no space.
+    pub space_status: i64,
+}

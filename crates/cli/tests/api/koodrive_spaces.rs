@@ -67,6 +67,60 @@ async fn department_and_personal_spaces_are_drives_under_the_quota() {
     )
     .await;
     assert_eq!(personal["data"]["type"], 1);
+    // /space/userList: users with their personal space, by offset pages.
+    create_user(&app, "u2", &sales, 1).await;
+    let mut seen = Vec::new();
+    for offset in [0, 1] {
+        let page = ok(
+            &app,
+            Method::GET,
+            &format!("/space/userList?deptId={sales}&offset={offset}&limit=1"),
+            None,
+        )
+        .await;
+        assert_eq!(page["total"], "2", "{page}");
+        seen.push(page["users"][0].clone());
+    }
+    assert_eq!(seen[0]["userId"], "u1");
+    assert_eq!(seen[0]["capacity"], 400);
+    assert_eq!(seen[0]["spaceStatus"], 0);
+    assert_eq!(seen[0]["containerId"], personal["data"]["containerId"]);
+    assert_eq!(seen[1]["userId"], "u2");
+    assert_eq!(seen[1]["containerId"], "");
+    let answer = kd(&app, Method::GET, "/space/userList?offset=0", &admin, None).await;
+    assert_kd_error(&answer, BAD, 13_000_102);
+
+    // /space/departmentList: departments with their space, by offset pages.
+    create_department(&app, "Support", "0").await;
+    let first = ok(
+        &app,
+        Method::GET,
+        "/space/departmentList?offset=0&limit=1&keyWord=s",
+        None,
+    )
+    .await;
+    let second = ok(
+        &app,
+        Method::GET,
+        "/space/departmentList?offset=1&limit=1&keyWord=s",
+        None,
+    )
+    .await;
+    assert_eq!(first["total"], "2", "{first}");
+    let mut names = vec![
+        first["departments"][0]["name"].clone(),
+        second["departments"][0]["name"].clone(),
+    ];
+    names.sort_by_key(|n| n.to_string());
+    assert_eq!(names, [json!("Sales"), json!("Support")]);
+    let sales_row = [&first, &second]
+        .into_iter()
+        .map(|p| p["departments"][0].clone())
+        .find(|d| d["name"] == "Sales")
+        .unwrap();
+    assert_eq!(sales_row["containerId"], container.as_str());
+    assert_eq!(sales_row["capacity"], 600);
+
     // Growing the department space no longer fits.
     let answer = kd(
         &app,

@@ -5,6 +5,8 @@
 
 use super::{validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::store::directory::GroupNumberedQuery;
+use crate::store::groups::{GroupRow, KIND_ORG};
 use crate::store::{normalize, UserFilter, UserOrder, UserPage, UserRow};
 
 /// Deepest level a department may sit at (a top-level department is level 1).
@@ -134,5 +136,27 @@ impl Services {
         };
         let rows = self.store.find_users(&actor.domain_id, &query).await?;
         Ok((total, rows.into_iter().skip(skip as usize).collect()))
+    }
+}
+
+impl Services {
+    /// `(total, page)` of every department of the domain (admins only), `limit` from
+    /// `offset`, with a name substring.
+    pub async fn departments_at_offset(
+        &self,
+        actor: &Actor,
+        name_contains: Option<&str>,
+        offset: i64,
+        limit: u32,
+    ) -> Result<(i64, Vec<GroupRow>)> {
+        actor.require_admin()?;
+        let query = GroupNumberedQuery {
+            kind: KIND_ORG.into(),
+            group_id: None,
+            name_contains: name_contains.map(normalize),
+        };
+        self.store
+            .groups_by_number(&actor.domain_id, &query, offset, i64::from(limit))
+            .await
     }
 }

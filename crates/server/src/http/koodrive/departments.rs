@@ -26,7 +26,7 @@ fn root(actor: &Actor) -> DepartmentInfo {
     }
 }
 
-fn info(actor: &Actor, group: GroupRow) -> DepartmentInfo {
+pub fn info(actor: &Actor, group: GroupRow) -> DepartmentInfo {
     let parent_id = if group.parent_group_id.is_empty() {
         ROOT_ID.to_owned()
     } else {

@@ -105,6 +105,8 @@ pub fn router() -> Router<AppState> {
             &v1("/usergroups/{id}/members/batchDelete"),
             post(user_groups::batch_delete),
         )
+        .route(&v1("/space/userList"), get(spaces::user_list))
+        .route(&v1("/space/departmentList"), get(spaces::department_list))
         .route(
             &v1("/space/{owner_id}"),
             post(spaces::create)

@@ -4,9 +4,10 @@
 
 use axum::extract::{Path, State};
 use roster_api::drives::Drive;
-use roster_api::koodrive::{SpaceBody, SpaceInfo};
+use roster_api::koodrive::{SpaceBody, SpaceInfo, UserSpaceInfo};
+use serde_json::json;
 
-use super::{done, with_data, Answer, Call, KdError};
+use super::{done, flat, with_data, Answer, Call, KdError};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::service::spaces::{SpaceChanges, SpaceKind};
@@ -135,4 +136,66 @@ pub async fn list_v2(
     let drives = app.services.spaces_of(&call.actor, &owner_id, kind).await?;
     let spaces: Vec<SpaceInfo> = drives.into_iter().map(|d| info(kind, d)).collect();
     with_data(spaces)
+}
+
+/// `/space/userList`: a page of users (as `/userList` filters them) with their first
+/// personal space; `total` is a String there.
+pub async fn user_list(State(app): State<AppState>, call: Call) -> Answer {
+    let (offset, limit) = call.offset_limit()?;
+    let filter = super::users::user_filter(&call)?;
+    let services = &app.services;
+    let actor = &call.actor;
+    let (total, rows) = services
+        .users_at_offset(actor, filter, offset, limit)
+        .await?;
+    let mut users = Vec::with_capacity(rows.len());
+    for user in super::users::user_infos(services, actor, rows).await? {
+        let space = services
+            .spaces_of(actor, &user.user_id, SpaceKind::Personal)
+            .await?
+            .into_iter()
+            .next();
+        users.push(UserSpaceInfo {
+            container_id: space
+                .as_ref()
+                .map(|s| s.drive_id.clone())
+                .unwrap_or_default(),
+            capacity: space.as_ref().map_or(0, |s| s.total_size),
+            space_used: space.as_ref().map_or(0, |s| s.used_size),
+            space_status: space.map_or(1, |s| i64::from(s.status != "enabled")),
+            tenant_id: actor.domain_id.clone(),
+            user,
+        });
+    }
+    flat(json!({ "total": total.to_string(), "users": users }))
+}
+
+/// `/space/departmentList`: a page of departments with their department space; `total` is
+/// a String there.
+pub async fn department_list(State(app): State<AppState>, call: Call) -> Answer {
+    let (offset, limit) = call.offset_limit()?;
+    let services = &app.services;
+    let actor = &call.actor;
+    let (total, groups) = services
+        .departments_at_offset(actor, call.param("keyWord"), offset, limit)
+        .await?;
+    let mut departments = Vec::with_capacity(groups.len());
+    for group in groups {
+        let space = services
+            .spaces_of(actor, &group.group_id, SpaceKind::Department)
+            .await?
+            .into_iter()
+            .next();
+        let department = super::departments::info(actor, group);
+        departments.push(json!({
+            "id": department.id,
+            "parentId": department.parent_id,
+            "name": department.name,
+            "tenantId": department.tenant_id,
+            "containerId": space.as_ref().map(|s| s.drive_id.clone()).unwrap_or_default(),
+            "capacity": space.as_ref().map_or(0, |s| s.total_size),
+            "spaceUsed": space.as_ref().map_or(0, |s| s.used_size),
+        }));
+    }
+    flat(json!({ "total": total.to_string(), "departments": departments }))
 }

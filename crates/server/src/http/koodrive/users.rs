@@ -84,7 +84,7 @@ async fn set_department_admin(
 }
 
 /// The KooDrive view of users: department, role (with department admins) and number.
-async fn user_infos(
+pub async fn user_infos(
     services: &Services,
     actor: &Actor,
     rows: Vec<UserRow>,
@@ -261,7 +261,7 @@ pub async fn delete(
 
 /// The users of a department (`deptId`; its subtree unless `isDirect`), or of the whole
 /// domain, with a name substring.
-fn user_filter(call: &Call) -> Result<UserFilter, KdError> {
+pub fn user_filter(call: &Call) -> Result<UserFilter, KdError> {
     let department = department_param(call.param("deptId").or(call.param("departmentId")));
     let direct = call.bool_param("isDirect")?.unwrap_or(false);
     let mut filter = UserFilter {
