@@ -218,3 +218,17 @@ pub struct UserSpaceInfo {
     /// 0 enabled, 1 disabled or no space.
     pub space_status: i64,
 }
+
+/// `POST /space/group`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateGroupSpaceBody {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub icon_url: Option<String>,
+    #[serde(default, deserialize_with = "int_or_numeric_string")]
+    pub capacity: Option<i64>,
+    #[serde(default)]
+    pub add_group_users: Option<Vec<AmendModRole>>,
+}

@@ -13,16 +13,20 @@ use crate::koodrive::{assert_kd_error, create_department, create_user, kd, ok, V
 
 const BAD: StatusCode = StatusCode::BAD_REQUEST;
 
-#[tokio::test]
-async fn department_and_personal_spaces_are_drives_under_the_quota() {
-    let app = spawn_app().await;
+async fn set_size_quota(app: &TestApp, bytes: i64) {
     let (status, body) = app
         .admin(
             "/v2/domain/update",
-            json!({"domain_id": "default", "size_quota": 1000}),
+            json!({"domain_id": "default", "size_quota": bytes}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn department_and_personal_spaces_are_drives_under_the_quota() {
+    let app = spawn_app().await;
+    set_size_quota(&app, 1000).await;
     let sales = create_department(&app, "Sales", "0").await;
     create_user(&app, "u1", &sales, 1).await;
 
@@ -477,4 +481,111 @@ async fn app_signatures_are_verified_with_their_date_and_acting_user() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn group_spaces_are_user_groups_with_a_space() {
+    let app = spawn_app().await;
+    for i in 0..3 {
+        create_user(&app, &format!("g{i}"), "0", 1).await;
+    }
+    let mut ids = Vec::new();
+    for (name, capacity) in [("Alpha", 100), ("Beta", 200), ("Gamma", 300)] {
+        let made = ok(
+            &app,
+            Method::POST,
+            "/space/group",
+            Some(json!({"name": name, "capacity": capacity,
+                        "addGroupUsers": [{"userId": "g0", "template": -1}, {"userId": "g1", "template": -1}]})),
+        )
+        .await;
+        assert_eq!(made["data"]["space"]["type"], 2);
+        assert_eq!(made["data"]["space"]["capacity"], capacity);
+        ids.push(made["data"]["id"].as_str().unwrap().to_owned());
+    }
+    // The group is a user group with the members; its space answers to type 2.
+    let members = ok(
+        &app,
+        Method::GET,
+        &format!("/usergroups/{}/members?offset=0&limit=10", ids[0]),
+        None,
+    )
+    .await;
+    assert_eq!(members["total"], 2);
+    let space = ok(
+        &app,
+        Method::GET,
+        &format!("/space/{}?type=2", ids[1]),
+        None,
+    )
+    .await;
+    assert_eq!(space["data"]["capacity"], 200);
+
+    let mut seen = Vec::new();
+    for offset in [0, 2] {
+        let page = ok(
+            &app,
+            Method::GET,
+            &format!("/space/groupList?offset={offset}&limit=2"),
+            None,
+        )
+        .await;
+        assert_eq!(page["total"], 3, "{page}");
+        for g in page["groups"].as_array().unwrap() {
+            seen.push((
+                g["name"].as_str().unwrap().to_owned(),
+                g["capacity"].clone(),
+            ));
+        }
+    }
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        seen,
+        [
+            ("Alpha".to_owned(), json!(100)),
+            ("Beta".to_owned(), json!(200)),
+            ("Gamma".to_owned(), json!(300))
+        ]
+    );
+
+    // An unknown member or a space over the quota leaves nothing behind.
+    let admin = app.admin_token.clone();
+    let answer = kd(
+        &app,
+        Method::POST,
+        "/space/group",
+        &admin,
+        Some(json!({"name": "Ghosts", "capacity": 1, "addGroupUsers": [{"userId": "ghost"}]})),
+    )
+    .await;
+    assert_kd_error(&answer, BAD, 13_000_309);
+    set_size_quota(&app, 1000).await;
+    let answer = kd(
+        &app,
+        Method::POST,
+        "/space/group",
+        &admin,
+        Some(json!({"name": "Huge", "capacity": 5000, "addGroupUsers": [{"userId": "g2"}]})),
+    )
+    .await;
+    assert_kd_error(&answer, BAD, 13_000_311);
+    let groups = ok(&app, Method::GET, "/usergroups", None).await;
+    assert_eq!(groups["total"], 3, "{groups}");
+    for body in [
+        json!({"capacity": 1, "addGroupUsers": []}),
+        json!({"name": "NoUsers"}),
+    ] {
+        let answer = kd(&app, Method::POST, "/space/group", &admin, Some(body)).await;
+        assert_kd_error(&answer, BAD, 13_000_102);
+    }
+    let (_, token) = app.user_with_role("carol", "user").await;
+    let answer = kd(
+        &app,
+        Method::GET,
+        "/space/groupList?offset=0&limit=10",
+        &token,
+        None,
+    )
+    .await;
+    assert_kd_error(&answer, BAD, 13_000_410);
 }

@@ -6,7 +6,7 @@
 use super::{validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
 use crate::store::directory::GroupNumberedQuery;
-use crate::store::groups::{GroupRow, KIND_ORG};
+use crate::store::groups::GroupRow;
 use crate::store::{normalize, UserFilter, UserOrder, UserPage, UserRow};
 
 /// Deepest level a department may sit at (a top-level department is level 1).
@@ -140,18 +140,19 @@ impl Services {
 }
 
 impl Services {
-    /// `(total, page)` of every department of the domain (admins only), `limit` from
-    /// `offset`, with a name substring.
-    pub async fn departments_at_offset(
+    /// `(total, page)` of every group of a kind (departments, user groups) of the domain
+    /// (admins only), `limit` from `offset`, with a name substring.
+    pub async fn groups_at_offset(
         &self,
         actor: &Actor,
+        kind: &str,
         name_contains: Option<&str>,
         offset: i64,
         limit: u32,
     ) -> Result<(i64, Vec<GroupRow>)> {
         actor.require_admin()?;
         let query = GroupNumberedQuery {
-            kind: KIND_ORG.into(),
+            kind: kind.into(),
             group_id: None,
             name_contains: name_contains.map(normalize),
         };

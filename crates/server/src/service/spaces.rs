@@ -191,3 +191,42 @@ impl Services {
         .await
     }
 }
+
+impl Services {
+    /// Creates a group space: a user group of these members with a space of `capacity`
+    /// bytes (admin). Nothing is left behind when a member is unknown or the space does not
+    /// fit the quota. Answers the group's id and its space.
+    pub async fn create_group_space(
+        &self,
+        actor: &Actor,
+        name: &str,
+        capacity: i64,
+        member_ids: &[String],
+    ) -> Result<(String, Drive)> {
+        actor.require_admin()?;
+        for user_id in member_ids {
+            validate::required("userId", user_id, validate::MAX_USER_ID)?;
+            self.store
+                .user(&actor.domain_id, user_id)
+                .await?
+                .ok_or(Error::NotFound(Resource::User))?;
+        }
+        let group_id = self.create_user_group(actor, name, None).await?;
+        let made = async {
+            self.set_user_group_membership(actor, &group_id, member_ids, true)
+                .await?;
+            self.create_space(actor, &group_id, SpaceKind::Group, capacity)
+                .await
+        }
+        .await;
+        match made {
+            Ok(space) => Ok((group_id, space)),
+            Err(e) => {
+                // Undo the group (its memberships go with it) rather than leave half a space.
+                self.remove_user_groups(actor, std::slice::from_ref(&group_id))
+                    .await?;
+                Err(e)
+            }
+        }
+    }
+}

@@ -107,6 +107,8 @@ pub fn router() -> Router<AppState> {
         )
         .route(&v1("/space/userList"), get(spaces::user_list))
         .route(&v1("/space/departmentList"), get(spaces::department_list))
+        .route(&v1("/space/group"), post(spaces::create_group))
+        .route(&v1("/space/groupList"), get(spaces::group_list))
         .route(
             &v1("/space/{owner_id}"),
             post(spaces::create)

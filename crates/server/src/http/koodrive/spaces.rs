@@ -4,13 +4,15 @@
 
 use axum::extract::{Path, State};
 use roster_api::drives::Drive;
-use roster_api::koodrive::{SpaceBody, SpaceInfo, UserSpaceInfo};
+use roster_api::koodrive::{CreateGroupSpaceBody, SpaceBody, SpaceInfo, UserSpaceInfo};
 use serde_json::json;
 
-use super::{done, flat, with_data, Answer, Call, KdError};
+use super::{done, flat, required, with_data, Answer, Call, KdError};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::service::spaces::{SpaceChanges, SpaceKind};
+use crate::service::{Actor, Services};
+use crate::store::groups::{KIND_ORG, KIND_USER_GROUP};
 
 /// KooDrive's space (and owner) types.
 const TYPE_DEPARTMENT: i64 = 0;
@@ -138,6 +140,27 @@ pub async fn list_v2(
     with_data(spaces)
 }
 
+/// The first space of an owner, if any.
+async fn first_space(
+    services: &Services,
+    actor: &Actor,
+    owner_id: &str,
+    kind: SpaceKind,
+) -> Result<Option<Drive>, KdError> {
+    Ok(services
+        .spaces_of(actor, owner_id, kind)
+        .await?
+        .into_iter()
+        .next())
+}
+
+/// `containerId`, `capacity` and `spaceUsed` of a listed owner (`""`, 0, 0 without a space).
+fn space_fields(space: Option<&Drive>) -> (String, i64, i64) {
+    space.map_or((String::new(), 0, 0), |s| {
+        (s.drive_id.clone(), s.total_size, s.used_size)
+    })
+}
+
 /// `/space/userList`: a page of users (as `/userList` filters them) with their first
 /// personal space; `total` is a String there.
 pub async fn user_list(State(app): State<AppState>, call: Call) -> Answer {
@@ -177,25 +200,66 @@ pub async fn department_list(State(app): State<AppState>, call: Call) -> Answer 
     let services = &app.services;
     let actor = &call.actor;
     let (total, groups) = services
-        .departments_at_offset(actor, call.param("keyWord"), offset, limit)
+        .groups_at_offset(actor, KIND_ORG, call.param("keyWord"), offset, limit)
         .await?;
     let mut departments = Vec::with_capacity(groups.len());
     for group in groups {
-        let space = services
-            .spaces_of(actor, &group.group_id, SpaceKind::Department)
-            .await?
-            .into_iter()
-            .next();
+        let space = first_space(services, actor, &group.group_id, SpaceKind::Department).await?;
+        let (container_id, capacity, space_used) = space_fields(space.as_ref());
         let department = super::departments::info(actor, group);
         departments.push(json!({
             "id": department.id,
             "parentId": department.parent_id,
             "name": department.name,
             "tenantId": department.tenant_id,
-            "containerId": space.as_ref().map(|s| s.drive_id.clone()).unwrap_or_default(),
-            "capacity": space.as_ref().map_or(0, |s| s.total_size),
-            "spaceUsed": space.as_ref().map_or(0, |s| s.used_size),
+            "containerId": container_id,
+            "capacity": capacity,
+            "spaceUsed": space_used,
         }));
     }
     flat(json!({ "total": total.to_string(), "departments": departments }))
+}
+
+/// `POST /space/group`: a user group of `addGroupUsers` with a space (`capacity` bytes,
+/// -1 unlimited when absent).
+pub async fn create_group(State(app): State<AppState>, call: Call) -> Answer {
+    let body: CreateGroupSpaceBody = call.body()?;
+    let name = required("name", &body.name)?;
+    let capacity = capacity(body.capacity)?.unwrap_or(-1);
+    let members: Vec<String> = body
+        .add_group_users
+        .ok_or(Error::missing("addGroupUsers"))?
+        .into_iter()
+        .map(|u| u.user_id.unwrap_or_default())
+        .collect();
+    let (group_id, space) = app
+        .services
+        .create_group_space(&call.actor, name, capacity, &members)
+        .await?;
+    with_data(json!({ "id": group_id, "space": info(SpaceKind::Group, space) }))
+}
+
+/// `/space/groupList`: a page of user groups with their group space.
+pub async fn group_list(State(app): State<AppState>, call: Call) -> Answer {
+    let (offset, limit) = call.offset_limit()?;
+    let services = &app.services;
+    let actor = &call.actor;
+    let (total, groups) = services
+        .groups_at_offset(actor, KIND_USER_GROUP, call.param("keyWord"), offset, limit)
+        .await?;
+    let mut answered = Vec::with_capacity(groups.len());
+    for group in groups {
+        let space = first_space(services, actor, &group.group_id, SpaceKind::Group).await?;
+        let (container_id, capacity, space_used) = space_fields(space.as_ref());
+        answered.push(json!({
+            "id": group.group_id,
+            "name": group.group_name,
+            "ownerId": group.creator,
+            "tenantId": actor.domain_id,
+            "containerId": container_id,
+            "capacity": capacity,
+            "spaceUsed": space_used,
+        }));
+    }
+    flat(json!({ "total": total, "groupsTotal": total, "groups": answered }))
 }
