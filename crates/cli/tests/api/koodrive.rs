@@ -133,6 +133,34 @@ async fn users_are_created_read_changed_and_deleted() {
         "{groups}"
     );
 
+    // A department admin moved to another department administers that one.
+    let west = create_department(&app, "West", "0").await;
+    ok(
+        &app,
+        Method::PUT,
+        "/users/1008600000029937613",
+        Some(json!({"deptId": west})),
+    )
+    .await;
+    let got = ok(&app, Method::GET, "/users/1008600000029937613", None).await;
+    assert_eq!(
+        (got["data"]["deptName"].clone(), got["data"]["role"].clone()),
+        (json!("West"), json!(0))
+    );
+    let (_, roles) = app
+        .admin(
+            "/v2/role/list_identity_role",
+            json!({"identity": {"identity_type": "IT_User", "identity_id": "1008600000029937613"}}),
+        )
+        .await;
+    let administered: Vec<&Value> = roles["assignment_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["manage_resource_id"])
+        .collect();
+    assert_eq!(administered, [&json!(west)], "{roles}");
+
     // Role 3 (drive admin) is Roster's admin; status 1 disables.
     ok(
         &app,

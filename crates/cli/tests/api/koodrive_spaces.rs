@@ -578,6 +578,23 @@ async fn group_spaces_are_user_groups_with_a_space() {
         let answer = kd(&app, Method::POST, "/space/group", &admin, Some(body)).await;
         assert_kd_error(&answer, BAD, 13_000_102);
     }
+    // Deleting a department deletes its department space.
+    let dept = create_department(&app, "Temp", "0").await;
+    ok(
+        &app,
+        Method::POST,
+        &format!("/space/{dept}"),
+        Some(json!({"capacity": 50, "type": 0})),
+    )
+    .await;
+    let (_, before) = app.admin("/v2/domain/get_quota", json!({})).await;
+    ok(&app, Method::DELETE, &format!("/departments/{dept}"), None).await;
+    let (_, after) = app.admin("/v2/domain/get_quota", json!({})).await;
+    assert_eq!(
+        before["size_used"].as_i64().unwrap() - after["size_used"].as_i64().unwrap(),
+        50
+    );
+
     let (_, token) = app.user_with_role("carol", "user").await;
     let answer = kd(
         &app,

@@ -230,15 +230,17 @@ pub async fn update(
         ..UpdateUserRequest::default()
     };
     services.update_user(actor, changes).await?;
-    if let Some((_, admin)) = role {
-        // A department admin administers its current department only.
-        let old_department = department_param(Some(&current.dept_id));
-        if current.role == ROLE_DEPT_ADMIN && (!admin || old_department != department) {
-            set_department_admin(services, actor, &user_id, &old_department, false).await?;
-        }
-        if admin {
-            set_department_admin(services, actor, &user_id, &department, true).await?;
-        }
+    // A department admin administers its current department only: a move takes the role
+    // along, a new role drops it.
+    let was_admin = current.role == ROLE_DEPT_ADMIN;
+    let admin = role.map_or(was_admin, |(_, admin)| admin);
+    let old_department = department_param(Some(&current.dept_id));
+    let moved = old_department != department;
+    if was_admin && (!admin || moved) {
+        set_department_admin(services, actor, &user_id, &old_department, false).await?;
+    }
+    if admin && (!was_admin || moved) {
+        set_department_admin(services, actor, &user_id, &department, true).await?;
     }
     done()
 }
