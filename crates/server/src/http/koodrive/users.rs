@@ -223,9 +223,10 @@ pub async fn update(
         user_id: user_id.clone(),
         nick_name: body.name,
         phone: body.mobile,
+        // Restating the current role is no role change (which only a superadmin makes).
         role: role
             .map(|(r, _)| r)
-            .filter(|r| Role::parse(&roster_role_of(current.role)) != Some(*r)),
+            .filter(|r| roster_role(current.role).ok().map(|(now, _)| now) != Some(*r)),
         status,
         ..UpdateUserRequest::default()
     };
@@ -233,7 +234,8 @@ pub async fn update(
     // A department admin administers its current department only: a move takes the role
     // along, a new role drops it.
     let was_admin = current.role == ROLE_DEPT_ADMIN;
-    let admin = role.map_or(was_admin, |(_, admin)| admin);
+    // Moved to the top without a new role, it has no department left to administer.
+    let admin = role.map_or(was_admin, |(_, admin)| admin) && !department.is_empty();
     let old_department = department_param(Some(&current.dept_id));
     let moved = old_department != department;
     if was_admin && (!admin || moved) {
@@ -243,13 +245,6 @@ pub async fn update(
         set_department_admin(services, actor, &user_id, &department, true).await?;
     }
     done()
-}
-
-/// The Roster role name a read-back KooDrive role stands for.
-fn roster_role_of(role: i64) -> String {
-    roster_role(role)
-        .map(|(r, _)| r.as_str().to_owned())
-        .unwrap_or_default()
 }
 
 pub async fn delete(
