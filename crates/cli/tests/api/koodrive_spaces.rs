@@ -587,6 +587,78 @@ async fn group_spaces_are_user_groups_with_a_space() {
         Some(json!({"capacity": 50, "type": 0})),
     )
     .await;
+    // /space/teamList: department spaces (admins), groups made by or joined by the caller.
+    let teams = ok(&app, Method::GET, "/space/teamList?offset=0&limit=10", None).await;
+    assert_eq!(teams["total"], "1", "{teams}");
+    assert_eq!(teams["teams"][0]["ownerName"], "Temp");
+    assert_eq!(teams["teams"][0]["capacity"], 50);
+    let mut owned = Vec::new();
+    for offset in [0, 2] {
+        let page = ok(
+            &app,
+            Method::GET,
+            &format!("/space/teamList?teamType=1&offset={offset}&limit=2"),
+            None,
+        )
+        .await;
+        assert_eq!(page["total"], "3", "{page}");
+        for team in page["teams"].as_array().unwrap() {
+            assert_eq!(team["userNum"], 2);
+            owned.push(team["ownerId"].as_str().unwrap().to_owned());
+        }
+    }
+    owned.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(owned, expected);
+    let named = ok(
+        &app,
+        Method::GET,
+        "/space/teamList?teamType=1&offset=0&limit=10&keyWord=BET",
+        None,
+    )
+    .await;
+    assert_eq!(named["teams"][0]["ownerName"], "Beta", "{named}");
+    let (carol, carol_token) = app.user_with_role("carol", "user").await;
+    ok(
+        &app,
+        Method::POST,
+        &format!("/usergroups/{}/members/batchAdd", ids[2]),
+        Some(json!({"userIds": [carol]})),
+    )
+    .await;
+    let (status, joined) = kd(
+        &app,
+        Method::GET,
+        "/space/teamList?teamType=2&offset=0&limit=10",
+        &carol_token,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{joined}");
+    assert_eq!(joined["total"], "1");
+    assert_eq!(joined["teams"][0]["ownerName"], "Gamma");
+    assert_eq!(joined["teams"][0]["userNum"], 3);
+    for (query, token) in [
+        ("teamType=0&offset=0&limit=10", carol_token.as_str()),
+        ("teamType=9&offset=0&limit=10", admin.as_str()),
+    ] {
+        let answer = kd(
+            &app,
+            Method::GET,
+            &format!("/space/teamList?{query}"),
+            token,
+            None,
+        )
+        .await;
+        let code = if token == admin {
+            13_000_102
+        } else {
+            13_000_410
+        };
+        assert_kd_error(&answer, BAD, code);
+    }
+
     let (_, before) = app.admin("/v2/domain/get_quota", json!({})).await;
     ok(&app, Method::DELETE, &format!("/departments/{dept}"), None).await;
     let (_, after) = app.admin("/v2/domain/get_quota", json!({})).await;
@@ -595,12 +667,11 @@ async fn group_spaces_are_user_groups_with_a_space() {
         50
     );
 
-    let (_, token) = app.user_with_role("carol", "user").await;
     let answer = kd(
         &app,
         Method::GET,
         "/space/groupList?offset=0&limit=10",
-        &token,
+        &carol_token,
         None,
     )
     .await;

@@ -7,9 +7,13 @@ use roster_api::drives::{
     CreateDriveRequest, DeleteDriveRequest, Drive, DriveStatus, OwnerType, UpdateDriveRequest,
 };
 
+use std::collections::{HashMap, HashSet};
+
 use super::{validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
-use crate::store::groups::{KIND_ORG, KIND_USER_GROUP};
+use crate::store::drives::{DriveFilter, DrivePage, DriveRow};
+use crate::store::groups::{GroupRow, KIND_ORG, KIND_USER_GROUP};
+use crate::store::normalize;
 
 /// What owns a space.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,6 +230,128 @@ impl Services {
                 self.remove_user_groups(actor, std::slice::from_ref(&group_id))
                     .await?;
                 Err(e)
+            }
+        }
+    }
+}
+
+/// Which team spaces (department and group spaces) a listing reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TeamFilter {
+    /// Every department space (admins).
+    Departments,
+    /// The group spaces of groups the caller made.
+    OwnedByMe,
+    /// The group spaces of groups the caller is a member of.
+    Joined,
+}
+
+/// A team space with its owning group and the group's number of direct members.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamSpace {
+    pub space: Drive,
+    pub group: GroupRow,
+    pub members: i64,
+}
+
+/// Group-owned drives read per batch when scanning for team spaces.
+const TEAM_SCAN_BATCH: u32 = 500;
+
+impl Services {
+    /// `(total, page)` of team spaces, `limit` from `offset`, in drive-id order, with a
+    /// substring of the group's name. Reads every group-owned drive of the domain to count them: fine for a
+    /// directory's departments and groups, not for millions.
+    pub async fn team_spaces(
+        &self,
+        actor: &Actor,
+        filter: TeamFilter,
+        name_contains: Option<&str>,
+        offset: i64,
+        limit: u32,
+    ) -> Result<(i64, Vec<TeamSpace>)> {
+        if filter == TeamFilter::Departments {
+            actor.require_admin()?;
+        }
+        if !(0..=super::departments::MAX_OFFSET).contains(&offset) {
+            return Err(Error::out_of_range("offset"));
+        }
+        let drives = self.group_drives(&actor.domain_id).await?;
+        let needle = name_contains.map(normalize);
+        let joined: HashSet<String> = if filter == TeamFilter::Joined {
+            self.store
+                .groups_of_users(&actor.domain_id, std::slice::from_ref(&actor.user_id))
+                .await?
+                .into_iter()
+                .map(|(_, g)| g.group_id)
+                .collect()
+        } else {
+            HashSet::new()
+        };
+        let mut matching = Vec::new();
+        for drive in drives {
+            let Some(group) = self.store.group(&actor.domain_id, &drive.owner).await? else {
+                continue;
+            };
+            let wanted = match filter {
+                TeamFilter::Departments => group.kind == KIND_ORG,
+                TeamFilter::OwnedByMe => {
+                    group.kind == KIND_USER_GROUP && group.creator == actor.user_id
+                }
+                TeamFilter::Joined => {
+                    group.kind == KIND_USER_GROUP && joined.contains(&group.group_id)
+                }
+            };
+            // The group's name, not the drive's: a renamed group keeps its drive's old name.
+            let named = needle
+                .as_ref()
+                .is_none_or(|n| normalize(&group.group_name).contains(n));
+            if wanted && named {
+                matching.push((drive, group));
+            }
+        }
+        let total = i64::try_from(matching.len()).unwrap_or(i64::MAX);
+        let skip = usize::try_from(offset).map_err(|_| Error::out_of_range("offset"))?;
+        let page: Vec<(DriveRow, GroupRow)> = matching
+            .into_iter()
+            .skip(skip)
+            .take(limit as usize)
+            .collect();
+        let ids: Vec<String> = page.iter().map(|(_, g)| g.group_id.clone()).collect();
+        let counts: HashMap<String, i64> = self
+            .store
+            .member_counts(&actor.domain_id, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        let spaces = page
+            .into_iter()
+            .map(|(drive, group)| TeamSpace {
+                members: counts.get(&group.group_id).copied().unwrap_or(0),
+                space: super::drives::to_api(drive),
+                group,
+            })
+            .collect();
+        Ok((total, spaces))
+    }
+
+    /// Every group-owned drive of a domain, by drive id.
+    async fn group_drives(&self, domain_id: &str) -> Result<Vec<DriveRow>> {
+        let mut drives: Vec<DriveRow> = Vec::new();
+        loop {
+            let page = DrivePage {
+                filter: DriveFilter {
+                    owner_type: Some(OwnerType::Group.as_str().into()),
+                    owner: None,
+                    name_contains: None,
+                },
+                after_drive_id: drives.last().map(|d| d.drive_id.clone()),
+                limit: TEAM_SCAN_BATCH,
+            };
+            let batch = self.store.find_drives(domain_id, &page).await?;
+            let done = batch.len() < TEAM_SCAN_BATCH as usize;
+            drives.extend(batch);
+            if done {
+                return Ok(drives);
             }
         }
     }

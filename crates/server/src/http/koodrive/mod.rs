@@ -107,6 +107,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(&v1("/space/userList"), get(spaces::user_list))
         .route(&v1("/space/departmentList"), get(spaces::department_list))
+        .route(&v1("/space/teamList"), get(spaces::team_list))
         .route(&v1("/space/group"), post(spaces::create_group))
         .route(&v1("/space/groupList"), get(spaces::group_list))
         .route(

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::{done, flat, required, with_data, Answer, Call, KdError};
 use crate::error::Error;
 use crate::http::AppState;
-use crate::service::spaces::{SpaceChanges, SpaceKind};
+use crate::service::spaces::{SpaceChanges, SpaceKind, TeamFilter};
 use crate::service::{Actor, Services};
 use crate::store::groups::{KIND_ORG, KIND_USER_GROUP};
 
@@ -262,4 +262,37 @@ pub async fn group_list(State(app): State<AppState>, call: Call) -> Answer {
         }));
     }
     flat(json!({ "total": total, "groupsTotal": total, "groups": answered }))
+}
+
+/// `/space/teamList`: department spaces (`teamType` 0, the default, admins), group spaces
+/// of groups the caller made (1) or joined (2); `total` is a String there.
+pub async fn team_list(State(app): State<AppState>, call: Call) -> Answer {
+    let (offset, limit) = call.offset_limit()?;
+    let filter = match call.int_param("teamType")? {
+        None | Some(0) => TeamFilter::Departments,
+        Some(1) => TeamFilter::OwnedByMe,
+        Some(2) => TeamFilter::Joined,
+        Some(_) => return Err(Error::invalid("teamType").into()),
+    };
+    let (total, spaces) = app
+        .services
+        .team_spaces(&call.actor, filter, call.param("keyWord"), offset, limit)
+        .await?;
+    let teams: Vec<_> = spaces
+        .into_iter()
+        .map(|team| {
+            json!({
+                "id": team.space.drive_id,
+                "containerId": team.space.drive_id,
+                "status": i64::from(team.space.status != "enabled"),
+                "capacity": team.space.total_size,
+                "spaceUsed": team.space.used_size,
+                "userNum": team.members,
+                "ownerId": team.group.group_id,
+                "ownerName": team.group.group_name,
+                "tenantId": team.space.domain_id,
+            })
+        })
+        .collect();
+    flat(json!({ "total": total.to_string(), "teams": teams }))
 }
