@@ -459,6 +459,18 @@ async fn departments_are_a_tree_of_five_levels_with_unique_sibling_names() {
         (got["name"].clone(), got["parentId"].clone()),
         (json!("Moved"), json!(chain[0]))
     );
+    // A move is refused when the subtree would end deeper than level 5.
+    let deep = create_department(&app, "Deep", &chain[2]).await;
+    create_department(&app, "Deeper", &deep).await;
+    let answer = kd(
+        &app,
+        Method::PUT,
+        &format!("/departments/{deep}"),
+        &admin,
+        Some(json!({"name": "Deep", "parentId": chain[3]})),
+    )
+    .await;
+    assert_kd_error(&answer, BAD, 13_000_102);
     // The same department through PDS.
     let (_, pds) = app.admin("/v2/group/get", json!({"group_id": other})).await;
     assert_eq!(pds["group_name"], "Moved");

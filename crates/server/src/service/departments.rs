@@ -69,9 +69,9 @@ impl Services {
         self.remove_org(actor, department_id).await
     }
 
-    /// Refuses a place too deep or a name a sibling already has. `moving` is the department
-    /// being moved or renamed (not its own sibling). A moved department's subtree is not
-    /// measured: only its own level is checked (see `docs/koodrive.md`).
+    /// Refuses a place too deep (for a moved department, with its subtree) or a name a
+    /// sibling already has. `moving` is the department being moved or renamed (not its own
+    /// sibling).
     async fn check_department_place(
         &self,
         actor: &Actor,
@@ -88,7 +88,13 @@ impl Services {
                 .await?
                 .len()
         };
-        if parent_depth + 1 > MAX_DEPARTMENT_DEPTH {
+        // A moved department takes its subtree along: its deepest level must fit too.
+        let height = match moving {
+            Some(id) => self.store.subtree_height(&actor.domain_id, id).await?,
+            None => 0,
+        };
+        let height = usize::try_from(height).unwrap_or(usize::MAX);
+        if parent_depth.saturating_add(1).saturating_add(height) > MAX_DEPARTMENT_DEPTH {
             return Err(Error::param(ParamProblem::OutOfRange, "parentId"));
         }
         let wanted = normalize(name);
