@@ -13,6 +13,7 @@ pub mod drives;
 pub mod eds;
 pub mod error;
 pub mod groups;
+pub mod koodrive;
 pub mod tokens;
 pub mod users;
 

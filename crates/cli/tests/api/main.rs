@@ -18,6 +18,8 @@ mod eds;
 mod eds_directory;
 mod groups;
 mod hardening;
+mod koodrive;
+mod koodrive_spaces;
 mod provisioning;
 mod races;
 mod replicas;

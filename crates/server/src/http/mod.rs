@@ -2,6 +2,7 @@
 //! dialects. Handlers parse, call one service function, and shape the answer.
 
 pub mod eds;
+pub mod koodrive;
 pub mod openapi;
 pub mod pds;
 
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(jwks))
         .merge(pds::router())
         .merge(eds::router())
+        .merge(koodrive::router())
         .fallback(pds::not_found)
         .method_not_allowed_fallback(pds::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

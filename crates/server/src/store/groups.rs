@@ -148,4 +148,7 @@ pub trait GroupStore: Send + Sync + 'static {
         identity_type: &str,
         identity_id: &str,
     ) -> Result<Vec<AssignmentRow>>;
+
+    /// How many levels hang below a group: 0 for a leaf (or an unknown group).
+    async fn subtree_height(&self, domain_id: &str, group_id: &str) -> Result<i64>;
 }

@@ -558,4 +558,14 @@ impl GroupStore for SqlStore {
             stmt
         ))?)
     }
+
+    async fn subtree_height(&self, domain_id: &str, group_id: &str) -> Result<i64> {
+        let stmt = Stmt::new(
+            "SELECT COALESCE(MAX(depth), 0) FROM group_closure \
+             WHERE domain_id = $1 AND ancestor_id = $2",
+            vec![text(domain_id), text(group_id)],
+        );
+        let row = on_reader!(self, |pool| fetch_optional!(pool, (i64,), stmt))?;
+        Ok(row.map_or(0, |(height,)| height))
+    }
 }

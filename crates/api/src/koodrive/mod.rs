@@ -1,0 +1,234 @@
+//! KooDrive OSE (`/koodrive/ose/v1/...`) wire types: camelCase JSON in a `{code, msg, data}`
+//! envelope. The vendor's pages disagree on whether ids and numbers are strings or integers,
+//! so every such request field accepts both (see `docs/koodrive.md`).
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::users::int_or_numeric_string;
+
+/// The path every KooDrive call lives under.
+pub const KOODRIVE_PREFIX: &str = "/koodrive/ose/v1";
+
+/// `code` of a successful answer.
+pub const CODE_OK: i64 = 0;
+
+/// An id sent as a JSON string or a number (`deptId` is a Long on UpdateUser, a String
+/// elsewhere); answered as its decimal text.
+fn id_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum IdValue {
+        Int(i64),
+        Str(String),
+    }
+    Ok(match Option::<IdValue>::deserialize(d)? {
+        None => None,
+        Some(IdValue::Int(n)) => Some(n.to_string()),
+        Some(IdValue::Str(s)) => Some(s),
+    })
+}
+
+/// `modifyUserInfoReq` of CreateUser.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModifyUserInfo {
+    #[serde(default, deserialize_with = "id_text")]
+    pub dept_id: Option<String>,
+    #[serde(default, deserialize_with = "int_or_numeric_string")]
+    pub role: Option<i64>,
+}
+
+/// `POST /users`. `name` and `mobile` are Roster extensions: KooDrive reads them from its
+/// identity provider, Roster has none to read them from.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateUserBody {
+    #[serde(default, deserialize_with = "id_text")]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub modify_user_info_req: Option<ModifyUserInfo>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub mobile: Option<String>,
+}
+
+/// `PUT /users/{userId}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateUserBody {
+    #[serde(default, deserialize_with = "id_text")]
+    pub dept_id: Option<String>,
+    #[serde(default, deserialize_with = "int_or_numeric_string")]
+    pub role: Option<i64>,
+    #[serde(default, deserialize_with = "int_or_numeric_string")]
+    pub status: Option<i64>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub mobile: Option<String>,
+}
+
+/// A user as GetUser and GetUserList answer it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserInfo {
+    /// Roster's stable user number, as text (KooDrive's "third-party id").
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub dept_id: String,
+    pub dept_name: String,
+    pub mobile: String,
+    pub role: i64,
+    pub status: i64,
+    pub org_id: String,
+}
+
+/// `POST /departments` and `PUT /departments/{id}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DepartmentBody {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "id_text")]
+    pub parent_id: Option<String>,
+}
+
+/// A department as GetDepartment (flat, at the top level) and GetDepartmentList answer it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DepartmentInfo {
+    pub id: String,
+    pub org_id: String,
+    pub dept_id: String,
+    pub parent_id: String,
+    pub name: String,
+    pub tenant_id: String,
+}
+
+/// `POST /usergroups` and `PUT /usergroups/{groupId}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserGroupBody {
+    #[serde(default)]
+    pub group_name: Option<String>,
+    #[serde(default, deserialize_with = "int_or_numeric_string")]
+    pub source_type: Option<i64>,
+}
+
+/// A user group as the user-group calls answer it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserGroupInfo {
+    pub id: String,
+    pub group_name: String,
+    pub owner_id: String,
+    pub tenant_id: String,
+    pub source_type: i64,
+    pub icon_url: String,
+    pub created_time: i64,
+    pub updated_time: i64,
+}
+
+/// A member of a user group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberInfo {
+    pub user_id: String,
+    pub user_name: String,
+    pub dept_id: String,
+    pub dept_name: String,
+    pub mobile: String,
+    pub role: i64,
+    pub top: i64,
+    pub created_time: i64,
+    pub updated_time: i64,
+}
+
+/// One entry of `amendModRoles`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AmendModRole {
+    #[serde(default, deserialize_with = "id_text")]
+    pub user_id: Option<String>,
+    #[serde(default, deserialize_with = "int_or_numeric_string")]
+    pub template: Option<i64>,
+}
+
+/// `members/batchAdd` and `members/batchDelete`: `amendModRoles` as documented, or the
+/// `userIds` the examples (and an older page) send.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchMembersBody {
+    #[serde(default)]
+    pub amend_mod_roles: Option<Vec<AmendModRole>>,
+    #[serde(default)]
+    pub user_ids: Option<Vec<serde_json::Value>>,
+}
+
+/// `POST /space/{ownerId}` and `PUT /space/{ownerId}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpaceBody {
+    #[serde(default, deserialize_with = "int_or_numeric_string")]
+    pub capacity: Option<i64>,
+    #[serde(default, rename = "type", deserialize_with = "int_or_numeric_string")]
+    pub space_type: Option<i64>,
+    #[serde(default, deserialize_with = "int_or_numeric_string")]
+    pub status: Option<i64>,
+    #[serde(default)]
+    pub container_id: Option<String>,
+}
+
+/// A space (`SpaceInfo`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpaceInfo {
+    #[serde(rename = "type")]
+    pub space_type: i64,
+    pub status: i64,
+    pub owner_id: String,
+    pub container_id: String,
+    pub biz_root_file_id: String,
+    pub biz_sbox_file_id: String,
+    /// Bytes.
+    pub capacity: i64,
+    /// Bytes.
+    pub space_used: i64,
+    pub tenant_id: String,
+    pub creator: String,
+    pub modifier: String,
+    pub root_file_id: String,
+    pub operator_id: String,
+}
+
+/// A user with its personal space, as `/space/userList` answers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSpaceInfo {
+    #[serde(flatten)]
+    pub user: UserInfo,
+    pub container_id: String,
+    /// Bytes.
+    pub capacity: i64,
+    /// Bytes.
+    pub space_used: i64,
+    pub tenant_id: String,
+    /// 0 enabled, 1 disabled or no space.
+    pub space_status: i64,
+}
+
+/// `POST /space/group`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateGroupSpaceBody {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub icon_url: Option<String>,
+    #[serde(default, deserialize_with = "int_or_numeric_string")]
+    pub capacity: Option<i64>,
+    #[serde(default)]
+    pub add_group_users: Option<Vec<AmendModRole>>,
+}

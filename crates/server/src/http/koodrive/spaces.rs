@@ -1,0 +1,298 @@
+//! Spaces: `/space/{ownerId}` (create, get, update, delete) and `/ose/v2/space/{owner_id}`.
+//! A space is a drive: `containerId` is its drive id, `capacity` its `total_size` and
+//! `spaceUsed` its `used_size`, both in bytes.
+
+use axum::extract::{Path, State};
+use roster_api::drives::Drive;
+use roster_api::koodrive::{CreateGroupSpaceBody, SpaceBody, SpaceInfo, UserSpaceInfo};
+use serde_json::json;
+
+use super::{done, flat, required, with_data, Answer, Call, KdError};
+use crate::error::Error;
+use crate::http::AppState;
+use crate::service::spaces::{SpaceChanges, SpaceKind, TeamFilter};
+use crate::service::{Actor, Services};
+use crate::store::groups::{KIND_ORG, KIND_USER_GROUP};
+
+/// KooDrive's space (and owner) types.
+const TYPE_DEPARTMENT: i64 = 0;
+const TYPE_PERSONAL: i64 = 1;
+const TYPE_GROUP: i64 = 2;
+
+fn kind(space_type: Option<i64>) -> Result<SpaceKind, KdError> {
+    match space_type {
+        Some(TYPE_DEPARTMENT) => Ok(SpaceKind::Department),
+        Some(TYPE_PERSONAL) => Ok(SpaceKind::Personal),
+        Some(TYPE_GROUP) => Ok(SpaceKind::Group),
+        Some(_) => Err(Error::invalid("type").into()),
+        None => Err(Error::missing("type").into()),
+    }
+}
+
+fn type_of(kind: SpaceKind) -> i64 {
+    match kind {
+        SpaceKind::Department => TYPE_DEPARTMENT,
+        SpaceKind::Personal => TYPE_PERSONAL,
+        SpaceKind::Group => TYPE_GROUP,
+    }
+}
+
+fn info(kind: SpaceKind, drive: Drive) -> SpaceInfo {
+    SpaceInfo {
+        space_type: type_of(kind),
+        status: i64::from(drive.status != "enabled"),
+        owner_id: drive.owner,
+        biz_root_file_id: String::new(),
+        biz_sbox_file_id: String::new(),
+        capacity: drive.total_size,
+        space_used: drive.used_size,
+        tenant_id: drive.domain_id,
+        modifier: drive.creator.clone(),
+        operator_id: drive.creator.clone(),
+        creator: drive.creator,
+        root_file_id: String::new(),
+        container_id: drive.drive_id,
+    }
+}
+
+/// A capacity in bytes: at least 0, or -1 for unlimited.
+fn capacity(value: Option<i64>) -> Result<Option<i64>, KdError> {
+    match value {
+        Some(c) if c < -1 => Err(Error::out_of_range("capacity").into()),
+        other => Ok(other),
+    }
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    Path(owner_id): Path<String>,
+    call: Call,
+) -> Answer {
+    let body: SpaceBody = call.body()?;
+    let kind = kind(body.space_type)?;
+    let capacity = capacity(body.capacity)?.ok_or(Error::missing("capacity"))?;
+    let drive = app
+        .services
+        .create_space(&call.actor, &owner_id, kind, capacity)
+        .await?;
+    with_data(info(kind, drive))
+}
+
+pub async fn get(State(app): State<AppState>, Path(owner_id): Path<String>, call: Call) -> Answer {
+    let kind = kind(call.int_param("type")?)?;
+    let drive = app
+        .services
+        .space(&call.actor, &owner_id, kind, call.param("containerId"))
+        .await?;
+    with_data(info(kind, drive))
+}
+
+pub async fn update(
+    State(app): State<AppState>,
+    Path(owner_id): Path<String>,
+    call: Call,
+) -> Answer {
+    let body: SpaceBody = call.body()?;
+    let kind = kind(body.space_type)?;
+    let enabled = match body.status {
+        None => None,
+        Some(0) => Some(true),
+        Some(1) => Some(false),
+        Some(_) => return Err(Error::invalid("status").into()),
+    };
+    let changes = SpaceChanges {
+        capacity: capacity(body.capacity)?,
+        enabled,
+    };
+    app.services
+        .update_space(
+            &call.actor,
+            &owner_id,
+            kind,
+            body.container_id.as_deref(),
+            changes,
+        )
+        .await?;
+    done()
+}
+
+pub async fn delete(
+    State(app): State<AppState>,
+    Path(owner_id): Path<String>,
+    call: Call,
+) -> Answer {
+    let kind = kind(call.int_param("type")?)?;
+    app.services
+        .delete_space(&call.actor, &owner_id, kind, call.param("containerId"))
+        .await?;
+    done()
+}
+
+/// Every space of an owner (`type` defaults to personal).
+pub async fn list_v2(
+    State(app): State<AppState>,
+    Path(owner_id): Path<String>,
+    call: Call,
+) -> Answer {
+    let kind = kind(Some(call.int_param("type")?.unwrap_or(TYPE_PERSONAL)))?;
+    let drives = app.services.spaces_of(&call.actor, &owner_id, kind).await?;
+    let spaces: Vec<SpaceInfo> = drives.into_iter().map(|d| info(kind, d)).collect();
+    with_data(spaces)
+}
+
+/// The first space of an owner, if any.
+async fn first_space(
+    services: &Services,
+    actor: &Actor,
+    owner_id: &str,
+    kind: SpaceKind,
+) -> Result<Option<Drive>, KdError> {
+    Ok(services
+        .spaces_of(actor, owner_id, kind)
+        .await?
+        .into_iter()
+        .next())
+}
+
+/// `containerId`, `capacity` and `spaceUsed` of a listed owner (`""`, 0, 0 without a space).
+fn space_fields(space: Option<&Drive>) -> (String, i64, i64) {
+    space.map_or((String::new(), 0, 0), |s| {
+        (s.drive_id.clone(), s.total_size, s.used_size)
+    })
+}
+
+/// `/space/userList`: a page of users (as `/userList` filters them) with their first
+/// personal space; `total` is a String there.
+pub async fn user_list(State(app): State<AppState>, call: Call) -> Answer {
+    let (offset, limit) = call.offset_limit()?;
+    let filter = super::users::user_filter(&call)?;
+    let services = &app.services;
+    let actor = &call.actor;
+    let (total, rows) = services
+        .users_at_offset(actor, filter, offset, limit)
+        .await?;
+    let mut users = Vec::with_capacity(rows.len());
+    for user in super::users::user_infos(services, actor, rows).await? {
+        let space = services
+            .spaces_of(actor, &user.user_id, SpaceKind::Personal)
+            .await?
+            .into_iter()
+            .next();
+        users.push(UserSpaceInfo {
+            container_id: space
+                .as_ref()
+                .map(|s| s.drive_id.clone())
+                .unwrap_or_default(),
+            capacity: space.as_ref().map_or(0, |s| s.total_size),
+            space_used: space.as_ref().map_or(0, |s| s.used_size),
+            space_status: space.map_or(1, |s| i64::from(s.status != "enabled")),
+            tenant_id: actor.domain_id.clone(),
+            user,
+        });
+    }
+    flat(json!({ "total": total.to_string(), "users": users }))
+}
+
+/// `/space/departmentList`: a page of departments with their department space; `total` is
+/// a String there.
+pub async fn department_list(State(app): State<AppState>, call: Call) -> Answer {
+    let (offset, limit) = call.offset_limit()?;
+    let services = &app.services;
+    let actor = &call.actor;
+    let (total, groups) = services
+        .groups_at_offset(actor, KIND_ORG, call.param("keyWord"), offset, limit)
+        .await?;
+    let mut departments = Vec::with_capacity(groups.len());
+    for group in groups {
+        let space = first_space(services, actor, &group.group_id, SpaceKind::Department).await?;
+        let (container_id, capacity, space_used) = space_fields(space.as_ref());
+        let department = super::departments::info(actor, group);
+        departments.push(json!({
+            "id": department.id,
+            "parentId": department.parent_id,
+            "name": department.name,
+            "tenantId": department.tenant_id,
+            "containerId": container_id,
+            "capacity": capacity,
+            "spaceUsed": space_used,
+        }));
+    }
+    flat(json!({ "total": total.to_string(), "departments": departments }))
+}
+
+/// `POST /space/group`: a user group of `addGroupUsers` with a space (`capacity` bytes,
+/// -1 unlimited when absent).
+pub async fn create_group(State(app): State<AppState>, call: Call) -> Answer {
+    let body: CreateGroupSpaceBody = call.body()?;
+    let name = required("name", &body.name)?;
+    let capacity = capacity(body.capacity)?.unwrap_or(-1);
+    let members: Vec<String> = body
+        .add_group_users
+        .ok_or(Error::missing("addGroupUsers"))?
+        .into_iter()
+        .map(|u| u.user_id.unwrap_or_default())
+        .collect();
+    let (group_id, space) = app
+        .services
+        .create_group_space(&call.actor, name, capacity, &members)
+        .await?;
+    with_data(json!({ "id": group_id, "space": info(SpaceKind::Group, space) }))
+}
+
+/// `/space/groupList`: a page of user groups with their group space.
+pub async fn group_list(State(app): State<AppState>, call: Call) -> Answer {
+    let (offset, limit) = call.offset_limit()?;
+    let services = &app.services;
+    let actor = &call.actor;
+    let (total, groups) = services
+        .groups_at_offset(actor, KIND_USER_GROUP, call.param("keyWord"), offset, limit)
+        .await?;
+    let mut answered = Vec::with_capacity(groups.len());
+    for group in groups {
+        let space = first_space(services, actor, &group.group_id, SpaceKind::Group).await?;
+        let (container_id, capacity, space_used) = space_fields(space.as_ref());
+        answered.push(json!({
+            "id": group.group_id,
+            "name": group.group_name,
+            "ownerId": group.creator,
+            "tenantId": actor.domain_id,
+            "containerId": container_id,
+            "capacity": capacity,
+            "spaceUsed": space_used,
+        }));
+    }
+    flat(json!({ "total": total, "groupsTotal": total, "groups": answered }))
+}
+
+/// `/space/teamList`: department spaces (`teamType` 0, the default, admins), group spaces
+/// of groups the caller made (1) or joined (2); `total` is a String there.
+pub async fn team_list(State(app): State<AppState>, call: Call) -> Answer {
+    let (offset, limit) = call.offset_limit()?;
+    let filter = match call.int_param("teamType")? {
+        None | Some(0) => TeamFilter::Departments,
+        Some(1) => TeamFilter::OwnedByMe,
+        Some(2) => TeamFilter::Joined,
+        Some(_) => return Err(Error::invalid("teamType").into()),
+    };
+    let (total, spaces) = app
+        .services
+        .team_spaces(&call.actor, filter, call.param("keyWord"), offset, limit)
+        .await?;
+    let teams: Vec<_> = spaces
+        .into_iter()
+        .map(|team| {
+            json!({
+                "id": team.space.drive_id,
+                "containerId": team.space.drive_id,
+                "status": i64::from(team.space.status != "enabled"),
+                "capacity": team.space.total_size,
+                "spaceUsed": team.space.used_size,
+                "userNum": team.members,
+                "ownerId": team.group.group_id,
+                "ownerName": team.group.group_name,
+                "tenantId": team.space.domain_id,
+            })
+        })
+        .collect();
+    flat(json!({ "total": total.to_string(), "teams": teams }))
+}

@@ -1,0 +1,42 @@
+//! Acting for another user: KooDrive's app signature names the acting user in `X-User-Id`.
+//! An app key of an admin may act as any enabled user of its domain; any other key only as
+//! its own user; nobody's key acts for someone of a higher role.
+
+use roster_api::Role;
+
+use super::{now_ms, users, validate, Actor, Services};
+use crate::error::{AuthProblem, Error, Result};
+
+impl Services {
+    /// The actor a signed call acts as: `signer` (the key's user) itself, or, when the signer
+    /// is an admin, the enabled user `user_id` of its domain.
+    pub async fn act_as(&self, signer: Actor, user_id: &str) -> Result<Actor> {
+        validate::required("X-User-Id", user_id, validate::MAX_USER_ID)?;
+        if user_id == signer.user_id {
+            return Ok(signer);
+        }
+        if !signer.is_admin() {
+            return Err(Error::forbidden(
+                "only an admin's app key acts for other users",
+            ));
+        }
+        let user = self
+            .store
+            .user(&signer.domain_id, user_id)
+            .await?
+            .filter(|u| !users::locked_at(u, now_ms()))
+            .ok_or(Error::Unauthorized(AuthProblem::AccessTokenInvalid))?;
+        let actor = Actor {
+            domain_id: user.domain_id,
+            user_id: user.user_id,
+            role: Role::parse(&user.role).unwrap_or(Role::User),
+        };
+        // Acting as someone must never raise the signer's own permissions.
+        if actor.is_superadmin() && !signer.is_superadmin() {
+            return Err(Error::forbidden(
+                "only a superadmin's app key acts for a superadmin",
+            ));
+        }
+        Ok(actor)
+    }
+}

@@ -1,0 +1,169 @@
+//! Departments: organizations (groups of kind `org`) with the limits KooDrive's console
+//! enforces and its API inherits: names of at most 20 characters, unique among siblings
+//! (case-insensitively), and at most five levels. The eds-user and PDS dialects keep their
+//! own, looser rules; KooDrive calls go through here.
+
+use super::{validate, Actor, Services};
+use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::store::directory::GroupNumberedQuery;
+use crate::store::groups::GroupRow;
+use crate::store::{normalize, UserFilter, UserOrder, UserPage, UserRow};
+
+/// Deepest level a department may sit at (a top-level department is level 1).
+pub const MAX_DEPARTMENT_DEPTH: usize = 5;
+/// Longest department name, in characters.
+pub const MAX_DEPARTMENT_NAME: usize = 20;
+
+/// A name KooDrive accepts: not blank, at most 20 characters.
+fn check_department_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Error::missing("name"));
+    }
+    if name.chars().count() > MAX_DEPARTMENT_NAME {
+        return Err(Error::out_of_range("name"));
+    }
+    Ok(())
+}
+
+impl Services {
+    /// Creates a department under `parent` (`""`: at the top); answers its id.
+    pub async fn create_department(
+        &self,
+        actor: &Actor,
+        name: &str,
+        parent: &str,
+    ) -> Result<String> {
+        actor.require_admin()?;
+        check_department_name(name)?;
+        self.check_department_place(actor, name, parent, None)
+            .await?;
+        self.create_org(actor, name, parent).await
+    }
+
+    /// Renames a department and moves it under `parent` (`""`: to the top), with the
+    /// same limits as at creation.
+    pub async fn update_department(
+        &self,
+        actor: &Actor,
+        department_id: &str,
+        name: &str,
+        parent: &str,
+    ) -> Result<()> {
+        actor.require_admin()?;
+        check_department_name(name)?;
+        let current = self.existing_org(actor, department_id).await?;
+        self.check_department_place(actor, name, parent, Some(department_id))
+            .await?;
+        if current.parent_group_id != parent {
+            self.move_org(actor, department_id, parent).await?;
+        }
+        if current.group_name != name {
+            self.rename_org(actor, department_id, name).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes an empty department with its department spaces (group-owned drives).
+    pub async fn remove_department(&self, actor: &Actor, department_id: &str) -> Result<()> {
+        // `remove_org` checks the rest; its group deletion takes the group's drives along.
+        self.remove_org(actor, department_id).await
+    }
+
+    /// Refuses a place too deep (for a moved department, with its subtree) or a name a
+    /// sibling already has. `moving` is the department being moved or renamed (not its own
+    /// sibling).
+    async fn check_department_place(
+        &self,
+        actor: &Actor,
+        name: &str,
+        parent: &str,
+        moving: Option<&str>,
+    ) -> Result<()> {
+        let parent_depth = if parent.is_empty() {
+            0
+        } else {
+            self.existing_org(actor, parent).await?;
+            self.store
+                .group_name_paths(&actor.domain_id, &[parent.to_owned()])
+                .await?
+                .len()
+        };
+        // A moved department takes its subtree along: its deepest level must fit too.
+        let height = match moving {
+            Some(id) => self.store.subtree_height(&actor.domain_id, id).await?,
+            None => 0,
+        };
+        let height = usize::try_from(height).unwrap_or(usize::MAX);
+        if parent_depth.saturating_add(1).saturating_add(height) > MAX_DEPARTMENT_DEPTH {
+            return Err(Error::param(ParamProblem::OutOfRange, "parentId"));
+        }
+        let wanted = normalize(name);
+        let similar = self.org_children(actor, parent, Some(name)).await?;
+        let taken = similar.iter().any(|org| {
+            normalize(&org.group.group_name) == wanted
+                && Some(org.group.group_id.as_str()) != moving
+        });
+        if taken {
+            return Err(Error::AlreadyExists(Resource::Org));
+        }
+        validate::max_len("name", name, validate::MAX_NAME)
+    }
+}
+
+/// Deepest offset an offset-paged listing reads: rows before it are read and skipped, so
+/// the cost of a page grows with its offset.
+pub const MAX_OFFSET: i64 = 10_000;
+
+impl Services {
+    /// `(total, page)` of the users a filter matches (admins only), in `user_id` order,
+    /// `limit` rows from `offset`: for the listings that page by offset.
+    pub async fn users_at_offset(
+        &self,
+        actor: &Actor,
+        filter: UserFilter,
+        offset: i64,
+        limit: u32,
+    ) -> Result<(i64, Vec<UserRow>)> {
+        actor.require_admin()?;
+        if !(0..=MAX_OFFSET).contains(&offset) {
+            return Err(Error::out_of_range("offset"));
+        }
+        let total = self
+            .store
+            .count_matching_users(&actor.domain_id, &filter)
+            .await?;
+        let skip = u32::try_from(offset).map_err(|_| Error::out_of_range("offset"))?;
+        let query = UserPage {
+            filter,
+            order: UserOrder::UserId,
+            after: None,
+            limit: skip + limit,
+            descending: false,
+        };
+        let rows = self.store.find_users(&actor.domain_id, &query).await?;
+        Ok((total, rows.into_iter().skip(skip as usize).collect()))
+    }
+}
+
+impl Services {
+    /// `(total, page)` of every group of a kind (departments, user groups) of the domain
+    /// (admins only), `limit` from `offset`, with a name substring.
+    pub async fn groups_at_offset(
+        &self,
+        actor: &Actor,
+        kind: &str,
+        name_contains: Option<&str>,
+        offset: i64,
+        limit: u32,
+    ) -> Result<(i64, Vec<GroupRow>)> {
+        actor.require_admin()?;
+        let query = GroupNumberedQuery {
+            kind: kind.into(),
+            group_id: None,
+            name_contains: name_contains.map(normalize),
+        };
+        self.store
+            .groups_by_number(&actor.domain_id, &query, offset, i64::from(limit))
+            .await
+    }
+}
