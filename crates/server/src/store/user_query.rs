@@ -118,8 +118,15 @@ pub fn page_sql(dialect: Dialect, domain_id: &str, page: &UserPage) -> (String, 
         args: Vec::new(),
     };
     let domain = c.bind(Arg::Text(domain_id.to_owned()));
-    c.sql = format!("domain_id = {domain}");
     let f = &page.filter;
+    c.sql = if drives_from_trigram_index(dialect, f) {
+        // `+` keeps SQLite from reading the users index in `ORDER BY` order and probing each
+        // row against the match list, which reads most of the domain when the needle matches
+        // a few rows; it reads the matches by rowid and sorts them instead.
+        format!("+domain_id = {domain}")
+    } else {
+        format!("domain_id = {domain}")
+    };
     for (column, value) in [
         ("user_name_norm", &f.user_name_prefix),
         ("nick_name_norm", &f.nick_name_prefix),
@@ -142,16 +149,18 @@ pub fn page_sql(dialect: Dialect, domain_id: &str, page: &UserPage) -> (String, 
         substring_condition(&mut c, dialect, needle);
     }
     if !f.in_subtrees_of.is_empty() {
-        // The closure table turns "in this subtree" into one indexed join.
+        // The closure table turns "in this subtree" into index lookups: the subtree's groups,
+        // then their members by the membership key. Nested `IN`s, not a join, so that no
+        // planner starts from every membership of the domain.
         let roots: Vec<String> = f
             .in_subtrees_of
             .iter()
             .map(|g| c.bind(Arg::Text(g.clone())))
             .collect();
         c.push(&format!(
-            "user_id IN (SELECT m.user_id FROM group_members m JOIN group_closure gc \
-             ON gc.domain_id = m.domain_id AND gc.descendant_id = m.group_id \
-             WHERE m.domain_id = {domain} AND gc.ancestor_id IN ({}))",
+            "user_id IN (SELECT m.user_id FROM group_members m \
+             WHERE m.domain_id = {domain} AND m.group_id IN (SELECT gc.descendant_id \
+             FROM group_closure gc WHERE gc.domain_id = {domain} AND gc.ancestor_id IN ({})))",
             roots.join(", ")
         ));
     }
@@ -187,12 +196,24 @@ pub fn page_sql(dialect: Dialect, domain_id: &str, page: &UserPage) -> (String, 
     (sql, c.args)
 }
 
+/// Trigram indexes need three characters; shorter needles fall back to a LIKE scan.
+fn trigram_indexable(needle: &str) -> bool {
+    needle.chars().count() >= 3
+}
+
+/// Whether the page is read from SQLite's FTS trigram index.
+fn drives_from_trigram_index(dialect: Dialect, filter: &UserFilter) -> bool {
+    dialect == Dialect::Sqlite
+        && filter
+            .nick_name_contains
+            .as_deref()
+            .is_some_and(trigram_indexable)
+}
+
 /// Case-insensitive substring match on the nick name, through each backend's trigram index.
 fn substring_condition(c: &mut Conditions, dialect: Dialect, needle: &str) {
-    // Trigram indexes need three characters; shorter needles fall back to a LIKE scan.
-    let indexable = needle.chars().count() >= 3;
     match dialect {
-        Dialect::Sqlite if indexable => {
+        Dialect::Sqlite if trigram_indexable(needle) => {
             let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
             let p = c.bind(Arg::Text(phrase));
             c.push(&format!(

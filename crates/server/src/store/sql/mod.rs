@@ -468,6 +468,7 @@ fn unique_as(resource: Resource) -> impl FnOnce(sqlx::Error) -> Error {
 
 mod access_keys;
 mod apps;
+mod bulk;
 mod domains;
 mod drives;
 mod groups;

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
+use super::bulk::UserBatch;
 use super::drives::insert_drive_stmt;
 use super::{family_allocated_stmt, family_users_stmt, lock_domain_stmt, quota_stmt, QuotaRow};
 use super::{missing_as, unique_as, update_stmt};
@@ -402,12 +403,24 @@ impl UserStore for SqlStore {
         ))?)
     }
 
+    /// Many rows per statement (see `bulk`): a batch of users costs a few statements, not
+    /// four per user.
     async fn restore_users(&self, users: Vec<NewUser>) -> Result<()> {
+        let batch = UserBatch::new(&users);
         with_retries(|| async {
             on_writer!(self, |pool| {
                 let mut tx = pool.begin_write().await?;
-                for new in &users {
-                    insert_new_user!(&mut *tx, new);
+                for stmt in batch.users.iter().cloned() {
+                    execute!(&mut *tx, stmt).map_err(unique_as(Resource::User))?;
+                }
+                for stmt in batch.accounts.iter().cloned() {
+                    execute!(&mut *tx, stmt).map_err(unique_as(Resource::Account))?;
+                }
+                for stmt in batch.memberships.iter().cloned() {
+                    execute!(&mut *tx, stmt).map_err(missing_as(Resource::Group))?;
+                }
+                for stmt in batch.passwords.iter().cloned() {
+                    execute!(&mut *tx, stmt)?;
                 }
                 tx.commit().await?;
                 Ok(())
