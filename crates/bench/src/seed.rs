@@ -20,7 +20,7 @@ pub const DOMAIN: &str = "default";
 /// The one password of every seeded user (see `password_hash`).
 pub const USER_PASSWORD: &str = "bench-Passw0rd";
 /// Users written per transaction.
-const USERS_PER_BATCH: usize = 5_000;
+const USERS_PER_BATCH: usize = 10_000;
 
 /// How big the data set is.
 #[derive(Debug, Clone, Copy)]
