@@ -161,6 +161,7 @@ async fn seed_store(
     let started = Instant::now();
     seed::seed_users(store.clone(), shape, hash, progress).await?;
     let users_seconds = started.elapsed().as_secs_f64();
+    store.analyze().await?;
     close(services, store).await;
     Ok(SeedReport {
         users: shape.users,

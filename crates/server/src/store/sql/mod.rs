@@ -374,6 +374,20 @@ impl SqlStore {
         }
     }
 
+    /// Refreshes the planner's statistics after a bulk load. PostgreSQL plans from them: until
+    /// autovacuum gets round to a freshly imported million users, it estimates a dozen rows
+    /// for every filter (measured: a substring search 229 ms before `VACUUM ANALYZE`, 7 ms
+    /// after). SQLite's statements are shaped to need no statistics, so it does nothing there.
+    pub async fn analyze(&self) -> anyhow::Result<()> {
+        if let Db::Postgres(pool) = &self.db {
+            sqlx::query("VACUUM ANALYZE")
+                .execute(pool)
+                .await
+                .context("VACUUM ANALYZE")?;
+        }
+        Ok(())
+    }
+
     /// Closes every connection (so a SQLite file is released before a restart).
     pub async fn close(&self) {
         match &self.db {
