@@ -104,14 +104,14 @@ async fn benchmark(args: &Args) -> anyhow::Result<Report> {
         .unwrap_or_else(|| format!("sqlite://{}", temp.path().join("roster.db").display()));
     let shape = Shape::for_users(args.users);
     let seeded = seed_store(&database_url, temp.path(), shape, !args.json).await?;
-    note(args, &format!("seeded: {seeded:?}"));
+    note(&format!("seeded: {seeded:?}"));
 
     let server = ServerProcess::start(&database_url, temp.path(), ADMIN_PASSWORD)?;
     let target = Arc::new(connect(&server.base_url, shape).await?);
     scenarios::check_deep_page(&target).await?;
     let mut results = Vec::new();
     for scenario in chosen(args) {
-        note(args, &format!("running {}", scenario.label()));
+        note(&format!("running {}", scenario.label()));
         results.push(measure(args, &target, scenario, &server).await?);
     }
     let memory = server.memory();
@@ -132,11 +132,9 @@ fn chosen(args: &Args) -> Vec<Scenario> {
         .collect()
 }
 
-/// Progress on stderr, unless the output is JSON (then stdout stays clean anyway).
-fn note(args: &Args, message: &str) {
-    if !args.smoke || !args.json {
-        eprintln!("{message}");
-    }
+/// Progress goes to stderr, so that stdout holds only the table or the JSON.
+fn note(message: &str) {
+    eprintln!("{message}");
 }
 
 /// Creates the store (bootstrapping the admin, as `roster serve` would), then writes the
