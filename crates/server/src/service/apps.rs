@@ -86,7 +86,8 @@ pub(crate) struct AssertionClaims {
 pub(crate) fn read_assertion(assertion: &str) -> Result<(jsonwebtoken::Header, AssertionClaims)> {
     let invalid = || Error::Unauthorized(AuthProblem::AssertionInvalid);
     let header = jsonwebtoken::decode_header(assertion).map_err(|_| invalid())?;
-    let claims = jsonwebtoken::dangerous::insecure_decode_claims(assertion).map_err(|_| invalid())?;
+    let claims =
+        jsonwebtoken::dangerous::insecure_decode_claims(assertion).map_err(|_| invalid())?;
     Ok((header, claims))
 }
 

@@ -144,7 +144,7 @@ fn group_ids(list: Option<&Vec<GroupInfo>>) -> Result<Option<Vec<String>>> {
 }
 
 /// A new enabled user with role `user` and every optional column empty, to be filled in.
-pub(crate) fn new_user_row(domain_id: &str, user_id: String, creator: &str) -> UserRow {
+pub fn new_user_row(domain_id: &str, user_id: String, creator: &str) -> UserRow {
     let now = now_ms();
     UserRow {
         domain_id: domain_id.to_owned(),

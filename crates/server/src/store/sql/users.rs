@@ -3,12 +3,16 @@
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
+use super::bulk::fold;
+use super::bulk::UserBatch;
 use super::drives::insert_drive_stmt;
 use super::{family_allocated_stmt, family_users_stmt, lock_domain_stmt, quota_stmt, QuotaRow};
-use super::{merge_inserts, missing_as, unique_as, update_stmt};
-use super::{with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use super::{missing_as, unique_as, update_stmt};
+use super::{with_retries, Arg, BeginWrite, Db, Dialect, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
-use crate::store::user_query::{page_sql, USER_COLUMNS};
+use crate::store::user_query::{
+    page_sql, subtree_count_sql, SubtreePlan, SUBTREE_WALK_THRESHOLD, USER_COLUMNS,
+};
 use crate::store::{
     normalize, AccountRow, LoginCandidate, NewUser, UserChanges, UserPage, UserRow, UserStore,
 };
@@ -197,7 +201,7 @@ macro_rules! create_new_user {
 /// Writes new users of one domain with one statement per table, quotas checked for all of
 /// them together. Any broken rule fails the lot (the caller then writes them one by one).
 macro_rules! create_new_users_at_once {
-    ($conn:expr, $batch:expr) => {{
+    ($conn:expr, $batch:expr, $dialect:expr) => {{
         let batch: &[NewUser] = $batch;
         let domain_id = batch[0].user.domain_id.as_str();
         if batch.iter().any(|new| new.user.domain_id != domain_id) {
@@ -215,59 +219,55 @@ macro_rules! create_new_users_at_once {
                 .unwrap_or(-1)
         });
         check_quotas!($conn, domain_id, batch.len() as i64, "", total_size);
-        let users = batch
-            .iter()
-            .map(|new| insert_user_stmt(&new.user))
-            .collect();
-        let accounts = batch
-            .iter()
-            .flat_map(|new| new.accounts.iter().map(insert_account_stmt))
-            .collect();
-        let memberships = batch
-            .iter()
-            .flat_map(|new| {
-                let user = &new.user;
-                new.group_ids.iter().map(move |group_id| {
-                    insert_membership_stmt(
-                        &user.domain_id,
-                        group_id,
-                        &user.user_id,
-                        user.created_at,
-                    )
-                })
-            })
-            .collect();
-        let passwords = batch
-            .iter()
-            .filter_map(|new| {
-                let user = &new.user;
-                let hash = new.password_hash.as_ref()?;
-                Some(upsert_password_stmt(
-                    &user.domain_id,
-                    &user.user_id,
-                    hash,
-                    user.created_at,
-                ))
-            })
-            .collect();
-        let drives = drives.into_iter().map(insert_drive_stmt).collect();
-        for stmt in merge_inserts(users) {
+        let rows = UserBatch::new(batch, $dialect);
+        for stmt in rows.users {
             execute!($conn, stmt).map_err(unique_as(Resource::User))?;
         }
-        for stmt in merge_inserts(accounts) {
+        for stmt in rows.accounts {
             execute!($conn, stmt).map_err(unique_as(Resource::Account))?;
         }
-        for stmt in merge_inserts(memberships) {
+        for stmt in rows.memberships {
             execute!($conn, stmt).map_err(missing_as(Resource::Group))?;
         }
-        for stmt in merge_inserts(passwords) {
+        for stmt in rows.passwords {
             execute!($conn, stmt)?;
         }
-        for stmt in merge_inserts(drives) {
+        for stmt in fold(drives.into_iter().map(insert_drive_stmt), $dialect) {
             execute!($conn, stmt).map_err(unique_as(Resource::Drive))?;
         }
     }};
 }
+impl SqlStore {
+    async fn find_users_with(
+        &self,
+        domain_id: &str,
+        page: &UserPage,
+        plan: SubtreePlan,
+    ) -> Result<Vec<UserRow>> {
+        let (sql, args) = page_sql(self.dialect(), domain_id, page, plan);
+        let stmt = Stmt::new(sql, args);
+        Ok(on_reader!(self, |pool| fetch_all!(pool, UserRow, stmt))?)
+    }
+
+    /// How a page restricted to subtrees finds their members (see `SubtreePlan`): from a
+    /// count of their memberships that stops at the threshold.
+    async fn subtree_plan(&self, domain_id: &str, page: &UserPage) -> Result<SubtreePlan> {
+        let Some((sql, args)) = subtree_count_sql(domain_id, page) else {
+            return Ok(SubtreePlan::CollectMembers);
+        };
+        let stmt = Stmt::new(sql, args);
+        let (count,) =
+            on_reader!(self, |pool| fetch_optional!(pool, (i64,), stmt))?.unwrap_or((0,));
+        Ok(if count >= SUBTREE_WALK_THRESHOLD {
+            SubtreePlan::WalkUsers
+        } else {
+            SubtreePlan::CollectMembers
+        })
+    }
+}
+
+/// The SQLite page cache of a connection that restores users: 128 MiB.
+const RESTORE_CACHE_PRAGMA: &str = "PRAGMA cache_size = -131072";
 
 #[async_trait]
 impl UserStore for SqlStore {
@@ -284,6 +284,7 @@ impl UserStore for SqlStore {
     }
 
     async fn create_users(&self, batch: Vec<NewUser>) -> Result<Vec<Result<UserRow>>> {
+        let dialect = self.dialect();
         with_retries(|| async {
             on_writer!(self, |pool| {
                 let mut tx = pool.begin_write().await?;
@@ -292,7 +293,7 @@ impl UserStore for SqlStore {
                 if batch.len() > 1 {
                     execute!(&mut *tx, Stmt::new("SAVEPOINT batch_all", vec![]))?;
                     let written: Result<()> = async {
-                        create_new_users_at_once!(&mut *tx, &batch);
+                        create_new_users_at_once!(&mut *tx, &batch, dialect);
                         Ok(())
                     }
                     .await;
@@ -446,9 +447,8 @@ impl UserStore for SqlStore {
     }
 
     async fn find_users(&self, domain_id: &str, page: &UserPage) -> Result<Vec<UserRow>> {
-        let (sql, args) = page_sql(self.dialect(), domain_id, page);
-        let stmt = Stmt::new(sql, args);
-        Ok(on_reader!(self, |pool| fetch_all!(pool, UserRow, stmt))?)
+        let plan = self.subtree_plan(domain_id, page).await?;
+        self.find_users_with(domain_id, page, plan).await
     }
 
     async fn accounts_of(&self, domain_id: &str, user_ids: &[String]) -> Result<Vec<AccountRow>> {
@@ -549,12 +549,31 @@ impl UserStore for SqlStore {
         ))?)
     }
 
+    /// Many rows per statement (see `bulk`): a batch of users costs a few statements, not
+    /// four per user.
     async fn restore_users(&self, users: Vec<NewUser>) -> Result<()> {
+        let batch = UserBatch::new(&users, self.dialect());
         with_retries(|| async {
             on_writer!(self, |pool| {
                 let mut tx = pool.begin_write().await?;
-                for new in &users {
-                    insert_new_user!(&mut *tx, new);
+                if self.dialect() == Dialect::Sqlite {
+                    // Random keys (nick names, trigrams) touch pages all over the indexes;
+                    // with the default 2 MiB cache SQLite spills and re-reads them per batch.
+                    // Restoring is the work of an import process, so it keeps the larger
+                    // cache on its writer connection.
+                    execute!(&mut *tx, Stmt::new(RESTORE_CACHE_PRAGMA, Vec::new()))?;
+                }
+                for stmt in batch.users.iter().cloned() {
+                    execute!(&mut *tx, stmt).map_err(unique_as(Resource::User))?;
+                }
+                for stmt in batch.accounts.iter().cloned() {
+                    execute!(&mut *tx, stmt).map_err(unique_as(Resource::Account))?;
+                }
+                for stmt in batch.memberships.iter().cloned() {
+                    execute!(&mut *tx, stmt).map_err(missing_as(Resource::Group))?;
+                }
+                for stmt in batch.passwords.iter().cloned() {
+                    execute!(&mut *tx, stmt)?;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -613,5 +632,78 @@ impl UserStore for SqlStore {
         Ok(on_reader!(self, |pool| fetch_optional!(
             pool, AccountRow, stmt
         ))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::users::new_user_row;
+    use crate::store::groups::GroupRow;
+    use crate::store::{DomainRow, DomainStore, GroupStore, UserFilter, UserOrder};
+
+    fn group(id: &str, parent: &str) -> GroupRow {
+        GroupRow {
+            domain_id: "d".into(),
+            group_id: id.into(),
+            group_name: id.into(),
+            description: String::new(),
+            is_root: false,
+            parent_group_id: parent.into(),
+            creator: String::new(),
+            created_at: 0,
+            updated_at: 0,
+            kind: "org".into(),
+        }
+    }
+
+    /// Both subtree plans answer the same pages: users u00..u29, user i in group g{i % 3};
+    /// g1 and g2 hang under g0, g3 apart.
+    #[tokio::test]
+    async fn both_subtree_plans_read_the_same_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open_sqlite(&dir.path().join("t.db"))
+            .await
+            .unwrap();
+        store
+            .restore_domain(DomainRow::new("d", "d", "", 0))
+            .await
+            .unwrap();
+        for (id, parent) in [("g0", ""), ("g1", "g0"), ("g2", "g1"), ("g3", "")] {
+            store.create_group(group(id, parent)).await.unwrap();
+        }
+        let users = (0..30)
+            .map(|i| NewUser {
+                user: new_user_row("d", format!("u{i:02}"), "t"),
+                accounts: Vec::new(),
+                password_hash: None,
+                group_ids: vec![format!("g{}", if i % 4 == 3 { 3 } else { i % 3 })],
+                drive: None,
+            })
+            .collect();
+        store.restore_users(users).await.unwrap();
+        for (root, after) in [("g1", None), ("g0", Some("u05")), ("g3", None)] {
+            let page = UserPage {
+                filter: UserFilter {
+                    in_subtrees_of: vec![root.into()],
+                    ..UserFilter::default()
+                },
+                order: UserOrder::UserId,
+                after: after.map(|a| (String::new(), a.to_owned())),
+                limit: 5,
+                descending: false,
+            };
+            let ids = |rows: Vec<UserRow>| rows.into_iter().map(|u| u.user_id).collect::<Vec<_>>();
+            let collected = store
+                .find_users_with("d", &page, SubtreePlan::CollectMembers)
+                .await
+                .unwrap();
+            let walked = store
+                .find_users_with("d", &page, SubtreePlan::WalkUsers)
+                .await
+                .unwrap();
+            assert!(!collected.is_empty(), "{root}");
+            assert_eq!(ids(collected), ids(walked), "{root} after {after:?}");
+        }
     }
 }

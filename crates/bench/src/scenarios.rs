@@ -1,0 +1,296 @@
+//! The requests the benchmark measures, each as PDS clients send it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::load::Worker;
+use crate::seed::{self, Shape, DOMAIN, USER_PASSWORD};
+
+/// Rows asked per page when browsing (`user/list`, `general_search`): PDS's default.
+pub const PAGE_LIMIT: u64 = 100;
+/// Rows asked per search: a type-ahead box shows a few matches, not a page.
+pub const SEARCH_LIMIT: u64 = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scenario {
+    /// `GET /healthz`: HTTP alone, the baseline.
+    Healthz,
+    /// `user/get` of a random user, as the admin.
+    UserGet,
+    /// `user/search` by nick-name prefix (given name and two letters of the family name).
+    SearchPrefix,
+    /// `user/search` by a five-letter substring of a family name (`nick_name_for_fuzzy`).
+    SearchFuzzy,
+    /// `user/list`, first page.
+    ListFirst,
+    /// `user/list`, page 10,000 (or the last full page of a smaller set), by its marker.
+    ListDeep,
+    /// `user/general_search` of the members of one division's subtree (1,000 groups).
+    GeneralSearch,
+    /// `oauth/token` password grant of a random user (one argon2id verification each).
+    PasswordGrant,
+    /// `oauth/token` refresh grant; each worker follows its own chain of refresh tokens.
+    RefreshGrant,
+    /// `user/create` of a new user without a password.
+    UserCreate,
+}
+
+impl Scenario {
+    /// In the order they run: `user/create` last, since the users it adds sort before the
+    /// seeded ones and would shift the list pages.
+    pub const ALL: [Scenario; 10] = [
+        Scenario::Healthz,
+        Scenario::UserGet,
+        Scenario::SearchPrefix,
+        Scenario::SearchFuzzy,
+        Scenario::ListFirst,
+        Scenario::ListDeep,
+        Scenario::GeneralSearch,
+        Scenario::PasswordGrant,
+        Scenario::RefreshGrant,
+        Scenario::UserCreate,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Scenario::Healthz => "/healthz",
+            Scenario::UserGet => "user/get",
+            Scenario::SearchPrefix => "user/search prefix",
+            Scenario::SearchFuzzy => "user/search fuzzy",
+            Scenario::ListFirst => "user/list first page",
+            Scenario::ListDeep => "user/list deep page",
+            Scenario::GeneralSearch => "general_search subtree",
+            Scenario::PasswordGrant => "oauth/token password",
+            Scenario::RefreshGrant => "oauth/token refresh",
+            Scenario::UserCreate => "user/create",
+        }
+    }
+}
+
+/// The server under test and what every worker needs to address it.
+pub struct Target {
+    pub client: reqwest::Client,
+    pub base_url: String,
+    /// `Bearer <admin access token>`.
+    pub admin_authorization: String,
+    pub shape: Shape,
+    /// The 1-based number of the deep `user/list` page, and its marker.
+    pub deep_page: u64,
+    pub deep_marker: String,
+    /// Numbers the users `user/create` adds, across every run.
+    pub created: AtomicU64,
+}
+
+impl Target {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// `POST` a JSON body as the admin; the answer's body when it is a success.
+    pub async fn post_admin(&self, path: &str, body: &Value) -> Result<Vec<u8>, String> {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("authorization", &self.admin_authorization)
+            .json(body)
+            .send()
+            .await;
+        answer(response).await
+    }
+
+    /// `POST /v2/oauth/token` with a form.
+    pub async fn token(&self, form: &[(&str, &str)]) -> Result<Vec<u8>, String> {
+        let response = self
+            .client
+            .post(self.url("/v2/oauth/token"))
+            .form(form)
+            .send()
+            .await;
+        answer(response).await
+    }
+
+    /// A password login; answers the token JSON.
+    pub async fn login(&self, username: &str, password: &str) -> Result<Value, String> {
+        let body = self
+            .token(&[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+            ])
+            .await?;
+        serde_json::from_slice(&body).map_err(|e| format!("token answer: {e}"))
+    }
+}
+
+async fn answer(response: reqwest::Result<reqwest::Response>) -> Result<Vec<u8>, String> {
+    let response = response.map_err(|e| format!("transport: {e}"))?;
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| format!("reading the body: {e}"))?;
+    if status.is_success() {
+        Ok(body.to_vec())
+    } else {
+        let text = String::from_utf8_lossy(&body);
+        Err(format!(
+            "{status}: {}",
+            text.chars().take(200).collect::<String>()
+        ))
+    }
+}
+
+/// The marker that continues after user list row `row` (0-based, by `user_id`): row 0 is the
+/// bootstrapped `admin`, row `r > 0` is seeded user `r - 1`. It is built as Roster builds
+/// markers (base64url of `[domain, order, sort value, id]`); `check_deep_page` verifies it
+/// against the server before anything is timed.
+pub fn marker_after_row(row: u64) -> String {
+    let last_id = if row == 0 {
+        "admin".to_owned()
+    } else {
+        seed::user_id(row - 1)
+    };
+    URL_SAFE_NO_PAD.encode(json!([DOMAIN, "id", "", last_id]).to_string())
+}
+
+/// The deep page to read: page 10,000, or the last full page of a smaller set.
+pub fn deep_page(users: u64) -> u64 {
+    ((users + 1) / PAGE_LIMIT).clamp(2, 10_000)
+}
+
+/// Fails unless the deep page's marker leads to the users expected there.
+pub async fn check_deep_page(target: &Target) -> anyhow::Result<()> {
+    let body = json!({"limit": PAGE_LIMIT, "marker": target.deep_marker});
+    let page = target
+        .post_admin("/v2/user/list", &body)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let page: Value = serde_json::from_slice(&page)?;
+    let first_row = (target.deep_page - 1) * PAGE_LIMIT;
+    let expected = seed::user_id(first_row - 1);
+    let got = page["items"][0]["user_id"].as_str().unwrap_or_default();
+    anyhow::ensure!(
+        got == expected,
+        "page {} starts at {got:?}, expected {expected:?}",
+        target.deep_page
+    );
+    Ok(())
+}
+
+/// One worker of a scenario.
+pub struct ApiWorker {
+    pub target: Arc<Target>,
+    pub scenario: Scenario,
+    /// Position in this worker's random sequence.
+    rng: u64,
+    /// The worker's refresh-token chain (refresh grant only).
+    pub refresh_token: Option<String>,
+}
+
+impl ApiWorker {
+    pub fn new(target: Arc<Target>, scenario: Scenario, seed: u64) -> Self {
+        ApiWorker {
+            target,
+            scenario,
+            rng: seed::mix(seed),
+            refresh_token: None,
+        }
+    }
+
+    fn random(&mut self, below: u64) -> u64 {
+        self.rng = self.rng.wrapping_add(1);
+        seed::mix(self.rng) % below.max(1)
+    }
+
+    fn random_user(&mut self) -> u64 {
+        self.random(self.target.shape.users)
+    }
+
+    async fn refresh(&mut self) -> Result<(), String> {
+        let token = self
+            .refresh_token
+            .take()
+            .ok_or("this worker has no refresh token")?;
+        let body = self
+            .target
+            .token(&[("grant_type", "refresh_token"), ("refresh_token", &token)])
+            .await?;
+        let answer: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+        let next = answer["refresh_token"]
+            .as_str()
+            .ok_or("no refresh_token in the answer")?;
+        self.refresh_token = Some(next.to_owned());
+        Ok(())
+    }
+}
+
+impl Worker for ApiWorker {
+    async fn call(&mut self) -> Result<(), String> {
+        let target = self.target.clone();
+        match self.scenario {
+            Scenario::Healthz => answer(target.client.get(target.url("/healthz")).send().await)
+                .await
+                .map(drop),
+            Scenario::UserGet => {
+                let body = json!({"user_id": seed::user_id(self.random_user())});
+                target.post_admin("/v2/user/get", &body).await.map(drop)
+            }
+            Scenario::SearchPrefix => {
+                let (given, family) = seed::names(self.random_user());
+                let prefix = format!("{given} {}", &family[..2]);
+                let body = json!({"nick_name": prefix, "limit": SEARCH_LIMIT});
+                target.post_admin("/v2/user/search", &body).await.map(drop)
+            }
+            Scenario::SearchFuzzy => {
+                let (_, family) = seed::names(self.random_user());
+                let needle: String = family.chars().skip(1).take(5).collect();
+                let body = json!({"nick_name_for_fuzzy": needle, "limit": SEARCH_LIMIT});
+                target.post_admin("/v2/user/search", &body).await.map(drop)
+            }
+            Scenario::ListFirst => {
+                let body = json!({"limit": PAGE_LIMIT});
+                target.post_admin("/v2/user/list", &body).await.map(drop)
+            }
+            Scenario::ListDeep => {
+                let body = json!({"limit": PAGE_LIMIT, "marker": target.deep_marker});
+                target.post_admin("/v2/user/list", &body).await.map(drop)
+            }
+            Scenario::GeneralSearch => {
+                let division = self.random(target.shape.divisions);
+                let body = json!({
+                    "parent_group_id_list": [seed::group_id(division, 0)],
+                    "limit": PAGE_LIMIT,
+                });
+                target
+                    .post_admin("/v2/user/general_search", &body)
+                    .await
+                    .map(drop)
+            }
+            Scenario::PasswordGrant => {
+                let username = seed::user_name(self.random_user());
+                target
+                    .token(&[
+                        ("grant_type", "password"),
+                        ("username", &username),
+                        ("password", USER_PASSWORD),
+                    ])
+                    .await
+                    .map(drop)
+            }
+            Scenario::RefreshGrant => self.refresh().await,
+            Scenario::UserCreate => {
+                let n = target.created.fetch_add(1, Ordering::Relaxed);
+                let body = json!({
+                    "user_id": format!("bench{n:09}"),
+                    "nick_name": format!("Bench user {n}"),
+                });
+                target.post_admin("/v2/user/create", &body).await.map(drop)
+            }
+        }
+    }
+}
