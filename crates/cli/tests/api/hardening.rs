@@ -171,3 +171,35 @@ async fn a_nul_character_in_a_body_is_a_bad_parameter_on_every_backend() {
         .await;
     assert_error(&answer, StatusCode::BAD_REQUEST, "InvalidParameter");
 }
+
+/// Operations any caller may use without a token: logins, token refresh and revocation, and
+/// consuming a password-reset token.
+const PUBLIC_OPERATIONS: [&str; 4] = [
+    "/v2/oauth/token",
+    "/v2/account/token",
+    "/v2/account/revoke",
+    "/v2/account/reset_password",
+];
+
+#[tokio::test]
+async fn every_other_operation_in_the_spec_refuses_anonymous_callers() {
+    let app = spawn_app().await;
+    let (_, spec) = app.get("/openapi.json").await;
+    let paths: Vec<String> = spec["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .cloned()
+        .collect();
+    assert!(paths.len() > 50, "{paths:?}");
+    for path in paths
+        .iter()
+        .filter(|p| !PUBLIC_OPERATIONS.contains(&p.as_str()))
+    {
+        let answer = crate::helpers::read(app.post(path, None, &json!({})).await).await;
+        assert_error(&answer, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
+        // A token of no known key, or of another shape, is no better than none.
+        let answer = app.call(path, "not-a-token", json!({})).await;
+        assert_error(&answer, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
+    }
+}
