@@ -121,11 +121,11 @@ pub async fn import(client: &Client, options: &Options) -> anyhow::Result<Summar
                 tally(join_next(&mut in_flight).await?, &mut summary, &mut rejects);
             }
             let rows = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
-            in_flight.spawn(send_batch_owned(client.clone(), rows, progress.clone()));
+            in_flight.spawn(send_batch(client.clone(), rows, progress.clone()));
         }
     }
     if !batch.is_empty() {
-        in_flight.spawn(send_batch_owned(client.clone(), batch, progress.clone()));
+        in_flight.spawn(send_batch(client.clone(), batch, progress.clone()));
     }
     while !in_flight.is_empty() {
         tally(join_next(&mut in_flight).await?, &mut summary, &mut rejects);
@@ -148,10 +148,6 @@ pub async fn import(client: &Client, options: &Options) -> anyhow::Result<Summar
     Ok(summary)
 }
 
-async fn send_batch_owned(client: Client, rows: Vec<Row>, progress: Progress) -> Vec<Outcome> {
-    send_batch(&client, rows, &progress).await
-}
-
 async fn join_next(set: &mut JoinSet<Vec<Outcome>>) -> anyhow::Result<Vec<Outcome>> {
     match set.join_next().await {
         Some(done) => done.map_err(|e| anyhow!("an import task failed: {e}")),
@@ -171,7 +167,7 @@ fn tally(outcomes: Vec<Outcome>, summary: &mut Summary, rejects: &mut Vec<Reject
 
 /// Sends one batch of rows; a batch the server could not take fails all its rows (a later
 /// run retries them).
-async fn send_batch(client: &Client, rows: Vec<Row>, progress: &Progress) -> Vec<Outcome> {
+async fn send_batch(client: Client, rows: Vec<Row>, progress: Progress) -> Vec<Outcome> {
     let request = BatchRequest {
         resource: "user".into(),
         requests: rows

@@ -204,26 +204,31 @@ impl Services {
         items: Vec<UserCreation>,
     ) -> Result<Vec<Result<User>>> {
         actor.require_admin()?;
-        let mut prepared = Vec::with_capacity(items.len());
+        // Each item's refusal, if any; the records of those not refused go to the store.
+        let mut refusals = Vec::with_capacity(items.len());
+        let mut valid = Vec::with_capacity(items.len());
         for item in items {
-            prepared.push(match item {
+            let prepared = match item {
                 UserCreation::Create(req) => self.user_to_create(actor, req, "").await,
                 UserCreation::Import(req) => self.user_to_import(actor, req).await,
-            });
+            };
+            match prepared {
+                Ok(new) => {
+                    valid.push(new);
+                    refusals.push(None);
+                }
+                Err(e) => refusals.push(Some(e)),
+            }
         }
-        let valid: Vec<NewUser> = prepared
-            .iter()
-            .filter_map(|p| p.as_ref().ok().cloned())
-            .collect();
         let mut written = self.store.create_users(valid).await?.into_iter();
-        Ok(prepared
+        Ok(refusals
             .into_iter()
-            .map(|p| match p {
-                Ok(_) => written
+            .map(|refusal| match refusal {
+                None => written
                     .next()
                     .unwrap_or_else(|| Err(Error::internal(anyhow::anyhow!("batch lost an item"))))
                     .map(to_api),
-                Err(e) => Err(e),
+                Some(e) => Err(e),
             })
             .collect())
     }
