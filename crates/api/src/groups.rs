@@ -30,6 +30,15 @@ pub enum MemberType {
     Group,
 }
 
+impl MemberType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberType::User => "user",
+            MemberType::Group => "group",
+        }
+    }
+}
+
 /// `/v2/group/create`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct CreateGroupRequest {

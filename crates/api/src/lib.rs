@@ -7,6 +7,7 @@
 pub mod access_keys;
 pub mod accounts;
 pub mod apps;
+pub mod audit_log;
 pub mod batch;
 pub mod domains;
 pub mod drives;

@@ -30,7 +30,16 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The sender of that mail.
     pub smtp_from: Option<String>,
+    /// How long audit records are kept; `None` keeps them for ever.
+    pub audit_retention: Option<std::time::Duration>,
+    /// Take the client address of audit records from `X-Forwarded-For` (set when a trusted
+    /// proxy stands in front); otherwise it is the peer address of the connection.
+    pub trust_forwarded_for: bool,
 }
+
+/// Audit records are kept for a year unless configured otherwise.
+pub const DEFAULT_AUDIT_RETENTION: std::time::Duration =
+    std::time::Duration::from_secs(365 * 24 * 3600);
 
 impl Default for Config {
     fn default() -> Self {
@@ -45,6 +54,8 @@ impl Default for Config {
             cors_origins: Vec::new(),
             smtp_url: None,
             smtp_from: None,
+            audit_retention: Some(DEFAULT_AUDIT_RETENTION),
+            trust_forwarded_for: false,
         }
     }
 }
@@ -65,6 +76,8 @@ impl fmt::Debug for Config {
             .field("migrations", &self.migrations)
             .field("smtp", &self.smtp_url.as_ref().map(|_| "<set>"))
             .field("smtp_from", &self.smtp_from)
+            .field("audit_retention", &self.audit_retention)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
             .finish()
     }
 }

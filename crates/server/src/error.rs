@@ -22,6 +22,8 @@ pub enum Resource {
     ResourceGroup,
     /// A password reset token.
     ResetToken,
+    /// An asynchronous task (an audit log export).
+    AsyncTask,
     /// An HTTP route: unknown path or method.
     Route,
 }
@@ -43,6 +45,7 @@ impl Resource {
             Resource::PropertyValue => "PropertyValue",
             Resource::ResourceGroup => "ResourceGroup",
             Resource::ResetToken => "ResetToken",
+            Resource::AsyncTask => "AsyncTask",
             Resource::Route => "Route",
         }
     }
@@ -154,6 +157,23 @@ impl Error {
 
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Error::Internal(cause.into())
+    }
+
+    /// A short, dialect-neutral name of the error for the audit log (`NotFound.User`,
+    /// `InvalidParameter.limit`); never carries a value the caller sent.
+    pub fn audit_code(&self) -> String {
+        match self {
+            Error::NotFound(resource) => format!("NotFound.{}", resource.name()),
+            Error::AlreadyExists(resource) => format!("AlreadyExists.{}", resource.name()),
+            Error::InvalidParameter { name, .. } => format!("InvalidParameter.{name}"),
+            Error::Forbidden(_) => "Forbidden".into(),
+            Error::Unauthorized(problem) => format!("Unauthorized.{problem:?}"),
+            Error::Conflict(_) => "Conflict".into(),
+            Error::TooManyRequests(_) => "TooManyRequests".into(),
+            Error::QuotaExhausted(_) => "QuotaExhausted".into(),
+            Error::PayloadTooLarge => "PayloadTooLarge".into(),
+            Error::Internal(_) => "Internal".into(),
+        }
     }
 }
 

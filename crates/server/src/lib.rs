@@ -1,6 +1,7 @@
 //! Roster's server: a user and organization directory serving the Alibaba Cloud PDS `/v2`
 //! user API. Data flows one way: `http` (parse, answer) → `service` (rules) → `store` (SQL).
 
+pub mod audit;
 pub mod config;
 pub mod error;
 #[cfg(feature = "fuzzing")]

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -21,6 +22,7 @@ pub struct Application {
     router: axum::Router,
     store: Arc<SqlStore>,
     bootstrap: Bootstrap,
+    audit_retention: Option<Duration>,
 }
 
 /// Opens the configured store, applying its migrations.
@@ -81,6 +83,7 @@ impl Application {
         let mut router = http::router(AppState {
             services,
             default_domain: config.domain_id.clone(),
+            trust_forwarded_for: config.trust_forwarded_for,
         });
         if let Some(cors) = http::cors(&config.cors_origins) {
             router = router.layer(cors);
@@ -90,6 +93,7 @@ impl Application {
             router,
             store,
             bootstrap,
+            audit_retention: config.audit_retention,
         })
     }
 
@@ -111,17 +115,44 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr(), "listening");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP")?;
+        let sweeper = self
+            .audit_retention
+            .map(|keep| tokio::spawn(sweep_audit_log(self.store.clone(), keep)));
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP");
+        if let Some(sweeper) = sweeper {
+            sweeper.abort();
+        }
         self.store.close().await;
-        Ok(())
+        served
     }
 
     /// Serves until SIGTERM or Ctrl-C.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.run_until(shutdown_signal()).await
+    }
+}
+
+/// Deletes audit records older than `keep`, now and then: four times per retention period,
+/// at most hourly.
+async fn sweep_audit_log(store: Arc<SqlStore>, keep: Duration) {
+    use crate::store::AuditStore;
+    let every = (keep / 4).clamp(Duration::from_millis(250), Duration::from_secs(3600));
+    let keep_ms = i64::try_from(keep.as_millis()).unwrap_or(i64::MAX);
+    loop {
+        let before = crate::service::now_ms().saturating_sub(keep_ms);
+        match store.purge_audit(before).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "audit records past retention deleted"),
+            Err(e) => tracing::warn!(error = %e, "audit retention sweep failed"),
+        }
+        tokio::time::sleep(every).await;
     }
 }
 

@@ -185,21 +185,24 @@ const PUBLIC_OPERATIONS: [&str; 4] = [
 async fn every_other_operation_in_the_spec_refuses_anonymous_callers() {
     let app = spawn_app().await;
     let (_, spec) = app.get("/openapi.json").await;
-    let paths: Vec<String> = spec["paths"]
+    let operations: Vec<(String, String)> = spec["paths"]
         .as_object()
         .expect("paths")
-        .keys()
-        .cloned()
-        .collect();
-    assert!(paths.len() > 50, "{paths:?}");
-    for path in paths
         .iter()
-        .filter(|p| !PUBLIC_OPERATIONS.contains(&p.as_str()))
+        .flat_map(|(path, item)| {
+            let methods = item.as_object().expect("path item").keys();
+            methods.map(move |method| (method.clone(), path.clone()))
+        })
+        .collect();
+    assert!(operations.len() > 50, "{operations:?}");
+    for (method, path) in operations
+        .iter()
+        .filter(|(_, p)| !PUBLIC_OPERATIONS.contains(&p.as_str()))
     {
-        let answer = crate::helpers::read(app.post(path, None, &json!({})).await).await;
+        let answer = app.send(method, path, None, &json!({})).await;
         assert_error(&answer, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
         // A token of no known key, or of another shape, is no better than none.
-        let answer = app.call(path, "not-a-token", json!({})).await;
+        let answer = app.send(method, path, Some("not-a-token"), &json!({})).await;
         assert_error(&answer, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
     }
 }

@@ -138,6 +138,25 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
+    /// `method path` (as the spec names it: `get`, `post`) with an optional bearer token and,
+    /// for a POST, a JSON body; returns status and JSON body.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        let mut request = match method {
+            "get" => self.http.get(self.url(path)),
+            _ => self.http.post(self.url(path)).json(body),
+        };
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        read(request.send().await.expect("request sent")).await
+    }
+
     /// `GET path`; returns status and JSON body.
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         read(

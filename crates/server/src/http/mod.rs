@@ -38,6 +38,8 @@ pub struct AppState {
     pub services: Services,
     /// The domain of requests whose `Host` names no known domain.
     pub default_domain: String,
+    /// Whether audit records take the client address from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
 }
 
 impl AppState {
@@ -109,20 +111,37 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             pds::auth::signed_requests,
         ))
-        .layer(middleware::from_fn(request_context))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_context,
+        ))
         .with_state(state)
 }
 
-/// Gives each request an id (header `x-ca-request-id`, error bodies, logs) and writes one
-/// access-log line when it is answered.
-async fn request_context(request: Request, next: Next) -> Response {
+/// Gives each request an id (header `x-ca-request-id`, error bodies, logs) and an audit
+/// trail, writes the audit records its changes did not write, and writes one access-log line
+/// when it is answered.
+async fn request_context(State(app): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = random_hex(16).to_uppercase();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let mut response = REQUEST_ID
-        .scope(request_id.clone(), next.run(request))
-        .await;
+    let client_ip = client_address(&request, app.trust_forwarded_for);
+    let (mut response, mut unwritten) = crate::audit::scope(
+        request_id.clone(),
+        client_ip,
+        REQUEST_ID.scope(request_id.clone(), next.run(request)),
+    )
+    .await;
+    if !unwritten.is_empty() {
+        let status = response.status();
+        if status.is_client_error() || status.is_server_error() {
+            crate::audit::fail_unexplained(&mut unwritten, status.as_u16());
+        }
+        if let Err(e) = app.services.store.append_audit(unwritten).await {
+            tracing::error!(error = %e, request_id, "could not write audit records");
+        }
+    }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
@@ -137,6 +156,28 @@ async fn request_context(request: Request, next: Next) -> Response {
         "request"
     );
     response
+}
+
+/// The address a request came from: the connection's peer, or the first `X-Forwarded-For`
+/// entry when a trusted proxy sets it. `""` when unknown.
+fn client_address(request: &Request, trust_forwarded_for: bool) -> String {
+    if trust_forwarded_for {
+        let forwarded = request
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .and_then(|v| v.parse::<IpAddr>().ok());
+        if let Some(ip) = forwarded {
+            return ip.to_string();
+        }
+    }
+    request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_default()
 }
 
 /// Headers every answer carries: an API answer is never sniffed, framed, cached or given a

@@ -42,6 +42,7 @@ impl Services {
         actor: &Actor,
         req: CreateAccessKeyRequest,
     ) -> Result<CreateAccessKeyResponse> {
+        actor.audit("access_key.create", "access_key", "");
         actor.require_admin()?;
         let user_id = req.user_id.unwrap_or_else(|| actor.user_id.clone());
         validate::required("user_id", &user_id, validate::MAX_USER_ID)?;
@@ -77,6 +78,7 @@ impl Services {
             creator: actor.user_id.clone(),
             created_at: now_ms(),
         };
+        crate::audit::name_target(&row.access_key_id);
         self.store.create_access_key(row.clone()).await?;
         let access_key_secret = row.secret.clone();
         Ok(CreateAccessKeyResponse {
@@ -126,6 +128,8 @@ impl Services {
         actor: &Actor,
         req: UpdateAccessKeyRequest,
     ) -> Result<AccessKey> {
+        let detail = serde_json::json!({ "status": req.status.as_str() });
+        actor.audit_with("access_key.update", "access_key", &req.access_key_id, detail);
         actor.require_admin()?;
         key_id_param(&req.access_key_id)?;
         self.store
@@ -136,6 +140,7 @@ impl Services {
     }
 
     pub async fn delete_access_key(&self, actor: &Actor, id: &str) -> Result<()> {
+        actor.audit("access_key.delete", "access_key", id);
         actor.require_admin()?;
         key_id_param(id)?;
         if self.store.delete_access_key(&actor.domain_id, id).await? {

@@ -31,9 +31,17 @@ fn checked_identity(
     })
 }
 
+/// Notes a link or unlink: the account is named `<type>:<identity>`, its user in the detail.
+fn audit_account(actor: &Actor, action: &'static str, req: &LinkAccountRequest) {
+    let account = format!("{}:{}", req.kind.as_str(), req.identity);
+    let detail = serde_json::json!({ "user_id": &req.user_id });
+    actor.audit_with(action, "account", &account, detail);
+}
+
 impl Services {
     /// Links an account to a user and answers a token for that user, as PDS does.
     pub async fn link_account(&self, actor: &Actor, req: LinkAccountRequest) -> Result<Token> {
+        audit_account(actor, "account.link", &req);
         actor.require_admin()?;
         validate::required("user_id", &req.user_id, validate::MAX_USER_ID)?;
         let extra = checked_identity(req.kind, &req.identity, req.extra.as_deref())?;
@@ -54,6 +62,7 @@ impl Services {
     }
 
     pub async fn unlink_account(&self, actor: &Actor, req: LinkAccountRequest) -> Result<()> {
+        audit_account(actor, "account.unlink", &req);
         actor.require_admin()?;
         validate::required("user_id", &req.user_id, validate::MAX_USER_ID)?;
         validate::required("identity", &req.identity, validate::MAX_IDENTITY)?;
@@ -137,6 +146,7 @@ impl Services {
     /// The caller changes its own password, proving the current one. Refused when an admin
     /// set `deny_change_password_by_self`; clears `need_change_password_next_login`.
     pub async fn change_password(&self, actor: &Actor, req: ChangePasswordRequest) -> Result<()> {
+        actor.audit("password.change", "user", &actor.user_id);
         validate::password(&req.new_password).map_err(|_| Error::out_of_range("new_password"))?;
         let user = self
             .store

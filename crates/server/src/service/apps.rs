@@ -93,6 +93,7 @@ pub(crate) fn read_assertion(assertion: &str) -> Result<(jsonwebtoken::Header, A
 
 impl Services {
     pub async fn create_app(&self, actor: &Actor, req: CreateAppRequest) -> Result<App> {
+        actor.audit("app.create", "app", "");
         require_superadmin(actor)?;
         validate::required("app_name", &req.app_name, validate::MAX_NAME)?;
         let algorithm_name = req.algorithm.unwrap_or_else(|| "RS256".into());
@@ -115,6 +116,7 @@ impl Services {
             created_at: now,
             updated_at: now,
         };
+        crate::audit::name_target(&row.client_id);
         self.store.create_app(row.clone()).await?;
         Ok(to_api(row))
     }
@@ -147,6 +149,7 @@ impl Services {
     }
 
     pub async fn update_app(&self, actor: &Actor, req: UpdateAppRequest) -> Result<App> {
+        actor.audit("app.update", "app", &req.client_id);
         require_superadmin(actor)?;
         validate::required("client_id", &req.client_id, validate::MAX_ID)?;
         if let Some(name) = &req.app_name {
@@ -182,6 +185,7 @@ impl Services {
     }
 
     pub async fn delete_app(&self, actor: &Actor, client_id: &str) -> Result<()> {
+        actor.audit("app.delete", "app", client_id);
         require_superadmin(actor)?;
         validate::required("client_id", client_id, validate::MAX_ID)?;
         if self.store.delete_app(&actor.domain_id, client_id).await? {

@@ -198,6 +198,7 @@ impl Services {
         actor: &Actor,
         req: CreateDomainRequest,
     ) -> Result<CreateDomainResponse> {
+        actor.audit("domain.create", "domain", "");
         validate_settings(&Settings {
             domain_name: Some(&req.domain_name),
             description: req.description.as_deref(),
@@ -230,6 +231,7 @@ impl Services {
             }
         };
         let domain_id = req.domain_id.unwrap_or_else(|| random_hex(8));
+        crate::audit::name_target(&domain_id);
         validate_domain_id(&domain_id)?;
         let admin_user_id = req.admin_user_id.unwrap_or_else(|| "admin".into());
         validate::user_id(&admin_user_id)?;
@@ -337,6 +339,9 @@ impl Services {
 
     /// Changes a domain's name, description, initial drives and quotas (superadmin).
     pub async fn update_domain(&self, actor: &Actor, req: UpdateDomainRequest) -> Result<Domain> {
+        let fields = super::audit_log::field_names(&req, &["domain_id"]);
+        let detail = serde_json::json!({ "fields": fields });
+        actor.audit_with("domain.update", "domain", &req.domain_id, detail);
         validate_settings(&Settings {
             domain_name: req.domain_name.as_deref(),
             description: req.description.as_deref(),
@@ -367,6 +372,7 @@ impl Services {
 
     /// Deletes a domain below the caller with everything in it; needs `force: true`.
     pub async fn delete_domain(&self, actor: &Actor, req: DeleteDomainRequest) -> Result<()> {
+        actor.audit("domain.delete", "domain", &req.domain_id);
         validate::required("domain_id", &req.domain_id, validate::MAX_USER_ID)?;
         let target = self.domain_below(actor, &req.domain_id).await?;
         if req.force != Some(true) {

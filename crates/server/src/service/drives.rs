@@ -101,6 +101,7 @@ fn new_drive_row(domain_id: &str, creator: &str, new: NewDrive) -> DriveRow {
 impl Services {
     /// Creates a drive (admin). A user owner must exist; a group owner is not checked yet.
     pub async fn create_drive(&self, actor: &Actor, req: CreateDriveRequest) -> Result<Drive> {
+        actor.audit("drive.create", "drive", "");
         actor.require_admin()?;
         let scoped = self
             .in_subdomain(actor, req.subdomain_id.as_deref())
@@ -163,6 +164,7 @@ impl Services {
 
     async fn insert_drive(&self, domain_id: &str, creator: &str, new: NewDrive) -> Result<Drive> {
         let row = new_drive_row(domain_id, creator, new);
+        crate::audit::name_target(&row.drive_id);
         Ok(to_api(self.store.create_drive(row).await?))
     }
 
@@ -200,6 +202,9 @@ impl Services {
 
     /// Changes a drive's name, description, status or size (admin).
     pub async fn update_drive(&self, actor: &Actor, req: UpdateDriveRequest) -> Result<Drive> {
+        let fields = super::audit_log::field_names(&req, &["drive_id"]);
+        let detail = serde_json::json!({ "fields": fields });
+        actor.audit_with("drive.update", "drive", &req.drive_id, detail);
         actor.require_admin()?;
         drive_id(&req.drive_id)?;
         if let Some(name) = &req.drive_name {
@@ -236,6 +241,7 @@ impl Services {
 
     /// Deletes a drive (admin). `force` is accepted: Roster's drives hold no files.
     pub async fn delete_drive(&self, actor: &Actor, req: DeleteDriveRequest) -> Result<()> {
+        actor.audit("drive.delete", "drive", &req.drive_id);
         actor.require_admin()?;
         drive_id(&req.drive_id)?;
         if self

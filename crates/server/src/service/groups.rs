@@ -97,6 +97,8 @@ impl Services {
         req: CreateGroupRequest,
         kind: &str,
     ) -> Result<Group> {
+        let group_id = random_hex(16);
+        actor.audit_with("group.create", "group", &group_id, serde_json::json!({ "kind": kind }));
         validate::required("group_name", &req.group_name, validate::MAX_NAME)?;
         validate::optional(
             "description",
@@ -120,7 +122,7 @@ impl Services {
         let now = now_ms();
         let row = GroupRow {
             domain_id: actor.domain_id.clone(),
-            group_id: random_hex(16),
+            group_id,
             group_name: req.group_name,
             description: req.description.unwrap_or_default(),
             is_root,
@@ -140,6 +142,9 @@ impl Services {
 
     /// Renames, describes, and (with `parent_group_id`) moves a group.
     pub async fn update_group(&self, actor: &Actor, req: UpdateGroupRequest) -> Result<Group> {
+        let fields = super::audit_log::field_names(&req, &["group_id"]);
+        let detail = serde_json::json!({ "fields": fields });
+        actor.audit_with("group.update", "group", &req.group_id, detail);
         group_id_param("group_id", &req.group_id)?;
         if let Some(name) = &req.group_name {
             validate::required("group_name", name, validate::MAX_NAME)?;
@@ -187,6 +192,7 @@ impl Services {
     }
 
     pub async fn delete_group(&self, actor: &Actor, group_id: &str) -> Result<()> {
+        actor.audit("group.delete", "group", group_id);
         group_id_param("group_id", group_id)?;
         self.existing_group(actor, group_id).await?;
         self.require_manage(actor, group_id, false).await?;
@@ -251,6 +257,7 @@ impl Services {
     }
 
     pub async fn add_member(&self, actor: &Actor, req: GroupMemberRequest) -> Result<()> {
+        audit_membership(actor, "membership.add", &req.group_id, req.member_type.as_str(), &req.member_id);
         group_id_param("group_id", &req.group_id)?;
         validate::required("member_id", &req.member_id, validate::MAX_ID)?;
         self.existing_group(actor, &req.group_id).await?;
@@ -273,6 +280,7 @@ impl Services {
     }
 
     pub async fn remove_member(&self, actor: &Actor, req: GroupMemberRequest) -> Result<()> {
+        audit_membership(actor, "membership.remove", &req.group_id, req.member_type.as_str(), &req.member_id);
         group_id_param("group_id", &req.group_id)?;
         validate::required("member_id", &req.member_id, validate::MAX_ID)?;
         self.existing_group(actor, &req.group_id).await?;
@@ -457,6 +465,7 @@ impl Services {
     }
 
     pub async fn assign_role(&self, actor: &Actor, req: AssignRoleRequest) -> Result<()> {
+        audit_assignment(actor, "role.assign", &req);
         if !actor.is_admin() {
             return Err(Error::forbidden("admin permission required"));
         }
@@ -465,6 +474,7 @@ impl Services {
     }
 
     pub async fn cancel_role(&self, actor: &Actor, req: AssignRoleRequest) -> Result<()> {
+        audit_assignment(actor, "role.cancel", &req);
         if !actor.is_admin() {
             return Err(Error::forbidden("admin permission required"));
         }
@@ -626,6 +636,7 @@ impl Services {
             self.existing_user_group(actor, group_id).await?;
         }
         for group_id in group_ids {
+            actor.audit("group.delete", "group", group_id);
             self.store.delete_group(&actor.domain_id, group_id).await?;
         }
         Ok(())
@@ -650,7 +661,9 @@ impl Services {
                 .ok_or(Error::NotFound(Resource::User))?;
         }
         let now = now_ms();
+        let action = if join { "membership.add" } else { "membership.remove" };
         for user_id in user_ids {
+            audit_membership(actor, action, group_id, "user", user_id);
             if join {
                 self.store
                     .add_member(&actor.domain_id, group_id, user_id, now)
@@ -716,4 +729,26 @@ impl Services {
             .collect();
         Ok((total, groups))
     }
+}
+
+/// Notes a membership change: the group is the target, the member in the detail.
+pub(super) fn audit_membership(
+    actor: &Actor,
+    action: &'static str,
+    group_id: &str,
+    member_type: &str,
+    member_id: &str,
+) {
+    let detail = serde_json::json!({ "member_type": member_type, "member_id": member_id });
+    actor.audit_with(action, "group", group_id, detail);
+}
+
+/// Notes a role given or taken on a group: who, which role.
+fn audit_assignment(actor: &Actor, action: &'static str, req: &AssignRoleRequest) {
+    let detail = serde_json::json!({
+        "identity_type": &req.identity.identity_type,
+        "identity_id": &req.identity.identity_id,
+        "role_id": &req.role_id,
+    });
+    actor.audit_with(action, "group", &req.manage_resource_id, detail);
 }

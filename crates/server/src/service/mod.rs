@@ -4,6 +4,7 @@
 pub mod access_keys;
 pub mod accounts;
 pub mod apps;
+pub mod audit_log;
 pub mod bootstrap;
 pub mod delegation;
 pub mod departments;
@@ -52,6 +53,30 @@ impl Actor {
 
     pub fn is_superadmin(&self) -> bool {
         matches!(self.role, Role::Superadmin | Role::SubdomainSuperAdmin)
+    }
+
+    /// Notes for the audit log that this caller is about to do `action` (`<object>.<verb>`)
+    /// to the `target_type` object `target_id`; the store writes it with the change.
+    pub(crate) fn audit(&self, action: &'static str, target_type: &'static str, target_id: &str) {
+        self.audit_with(action, target_type, target_id, serde_json::Value::Null);
+    }
+
+    /// `audit` with a detail object (names of changed fields, a new role; never a secret).
+    pub(crate) fn audit_with(
+        &self,
+        action: &'static str,
+        target_type: &'static str,
+        target_id: &str,
+        detail: serde_json::Value,
+    ) {
+        crate::audit::record(crate::audit::Event {
+            domain_id: &self.domain_id,
+            actor_id: &self.user_id,
+            action,
+            target_type,
+            target_id,
+            detail,
+        });
     }
 
     /// `Forbidden` unless the caller has admin permission.

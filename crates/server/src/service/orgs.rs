@@ -107,6 +107,7 @@ impl Services {
 
     /// Removes an organization that has neither users nor child organizations.
     pub async fn remove_org(&self, actor: &Actor, org_id: &str) -> Result<()> {
+        actor.audit("group.delete", "group", org_id);
         actor.require_admin()?;
         self.existing_org(actor, org_id).await?;
         let members = self
@@ -163,6 +164,7 @@ impl Services {
                 .ok_or(Error::NotFound(Resource::User))?;
         }
         for user_id in user_ids {
+            super::groups::audit_membership(actor, "membership.move", org_id, "user", user_id);
             self.store
                 .replace_membership_of_kind(&actor.domain_id, user_id, KIND_ORG, org_id, now_ms())
                 .await?;

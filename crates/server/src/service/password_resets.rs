@@ -19,6 +19,7 @@ fn token_hash(token: &str) -> String {
 impl Services {
     /// Makes a reset token for a user with an email address and mails it to that address.
     pub async fn request_password_reset(&self, actor: &Actor, user_id: &str) -> Result<()> {
+        actor.audit("password.reset_request", "user", user_id);
         actor.require_admin()?;
         validate::required("EndUserId", user_id, validate::MAX_USER_ID)?;
         let user = self
@@ -73,6 +74,15 @@ impl Services {
             .await?
             .filter(|t| t.expires_at > now_ms() && domain_id.is_none_or(|d| d == t.domain_id))
             .ok_or(Error::NotFound(Resource::ResetToken))?;
+        // The token's holder acts on itself; the record lands with the new password.
+        crate::audit::record(crate::audit::Event {
+            domain_id: &row.domain_id,
+            actor_id: &row.user_id,
+            action: "password.reset",
+            target_type: "user",
+            target_id: &row.user_id,
+            detail: serde_json::Value::Null,
+        });
         let changes = UserChanges {
             password_hash: Some(self.passwords.hash(new_password).await?),
             need_change_password_next_login: Some(false),

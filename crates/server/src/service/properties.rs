@@ -64,6 +64,7 @@ impl Services {
         key: &str,
         values: &[String],
     ) -> Result<(PropertyRow, SavedValues)> {
+        actor.audit("property.create", "property", "");
         actor.require_admin()?;
         validate::required("PropertyKey", key, MAX_KEY)?;
         let row = PropertyRow {
@@ -72,6 +73,7 @@ impl Services {
             property_key: key.to_owned(),
             created_at: now_ms(),
         };
+        crate::audit::name_target(&row.property_id.to_string());
         self.store
             .create_property(row.clone(), MAX_PROPERTIES)
             .await?;
@@ -124,6 +126,7 @@ impl Services {
         key: &str,
         values: &[(Option<i64>, String)],
     ) -> Result<(PropertyRow, SavedValues)> {
+        actor.audit("property.update", "property", &property_id.to_string());
         actor.require_admin()?;
         validate::required("PropertyKey", key, MAX_KEY)?;
         let mut row = self.existing_property(actor, property_id).await?;
@@ -143,6 +146,7 @@ impl Services {
 
     /// Removes a property, its values, and every user's hold of them.
     pub async fn remove_property(&self, actor: &Actor, property_id: i64) -> Result<()> {
+        actor.audit("property.delete", "property", &property_id.to_string());
         actor.require_admin()?;
         if self
             .store
@@ -200,6 +204,8 @@ impl Services {
         let value = self
             .existing_property_value(actor, property_id, value_id)
             .await?;
+        let detail = serde_json::json!({ "property_id": property_id, "value_id": value_id });
+        actor.audit_with("property.assign", "user", &user.user_id, detail);
         self.store
             .assign_property_value(&actor.domain_id, &user.user_id, &value, now_ms())
             .await
@@ -216,6 +222,8 @@ impl Services {
         let user = self.user_by_number(actor, user_number).await?;
         self.existing_property_value(actor, property_id, value_id)
             .await?;
+        let detail = serde_json::json!({ "property_id": property_id, "value_id": value_id });
+        actor.audit_with("property.unassign", "user", &user.user_id, detail);
         self.store
             .unassign_property_value(&actor.domain_id, &user.user_id, value_id)
             .await?;

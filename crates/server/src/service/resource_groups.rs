@@ -25,6 +25,7 @@ impl Services {
             created_at: now_ms(),
             auth_count: 0,
         };
+        actor.audit("resource_group.create", "resource_group", &row.resource_group_id);
         self.store.create_resource_group(row.clone()).await?;
         Ok(row.resource_group_id)
     }
@@ -38,6 +39,9 @@ impl Services {
         }
         for id in ids {
             validate::required("ResourceGroupId", id, validate::MAX_ID)?;
+        }
+        for id in ids {
+            actor.audit("resource_group.delete", "resource_group", id);
         }
         self.store
             .delete_resource_groups(&actor.domain_id, ids)

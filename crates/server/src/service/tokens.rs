@@ -201,6 +201,14 @@ impl Services {
         username: &str,
         password: &str,
     ) -> Result<Token> {
+        crate::audit::record(crate::audit::Event {
+            domain_id,
+            actor_id: "",
+            action: "account.login",
+            target_type: "account",
+            target_id: username,
+            detail: serde_json::Value::Null,
+        });
         let prior_failures = self.check_lockout(domain_id, username).await?;
         match self
             .verify_password_login(domain_id, username, password)
@@ -213,6 +221,8 @@ impl Services {
                 Ok(token)
             }
             Err(Error::Unauthorized(problem)) => {
+                // The failure is recorded with the failure count it adds.
+                crate::audit::fail_pending(&Error::Unauthorized(problem));
                 self.count_login_failure(domain_id, username).await?;
                 Err(Error::Unauthorized(problem))
             }
@@ -321,9 +331,22 @@ impl Services {
     /// Logs out: the refresh token stops working. Unknown tokens are accepted silently, so the
     /// answer tells nothing about which tokens exist.
     pub async fn revoke_refresh_token(&self, refresh_token: &str) -> Result<()> {
-        self.store
+        let revoked = self
+            .store
             .take_refresh_token(&hash_refresh_token(refresh_token))
             .await?;
+        // Only the token names its domain and user, so its record follows the deletion
+        // (written when the request ends) instead of sharing its transaction.
+        if let Some(row) = revoked {
+            crate::audit::record(crate::audit::Event {
+                domain_id: &row.domain_id,
+                actor_id: &row.user_id,
+                action: "token.revoke",
+                target_type: "user",
+                target_id: &row.user_id,
+                detail: serde_json::Value::Null,
+            });
+        }
         Ok(())
     }
 
@@ -401,6 +424,14 @@ impl Services {
         };
         let access_token = self.tokens.sign(&claims)?;
         let refresh_token = random_hex(32);
+        crate::audit::record(crate::audit::Event {
+            domain_id: &user.domain_id,
+            actor_id: &user.user_id,
+            action: "token.issue",
+            target_type: "user",
+            target_id: &user.user_id,
+            detail: serde_json::Value::Null,
+        });
         self.store
             .insert_refresh_token(RefreshTokenRow {
                 token_hash: hash_refresh_token(&refresh_token),

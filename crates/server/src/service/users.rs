@@ -24,6 +24,25 @@ use crate::store::{
     normalize, AccountRow, NewUser, UserChanges, UserFilter, UserOrder, UserPage, UserRow,
 };
 
+/// Notes an update for the audit log: which fields it sets, and separately the changes the
+/// log singles out (a role, a lock or unlock, a password set by someone else).
+fn audit_update(actor: &Actor, req: &UpdateUserRequest) {
+    let fields = super::audit_log::field_names(req, &["user_id"]);
+    actor.audit_with("user.update", "user", &req.user_id, serde_json::json!({ "fields": fields }));
+    if let Some(role) = req.role {
+        let detail = serde_json::json!({ "role": role.as_str() });
+        actor.audit_with("user.role", "user", &req.user_id, detail);
+    }
+    match req.status {
+        Some(UserStatus::Disabled) => actor.audit("user.lock", "user", &req.user_id),
+        Some(UserStatus::Enabled) => actor.audit("user.unlock", "user", &req.user_id),
+        None => {}
+    }
+    if req.plain_password.is_some() && req.user_id != actor.user_id {
+        actor.audit("password.reset", "user", &req.user_id);
+    }
+}
+
 /// `total_size` of a drive without limit.
 const UNLIMITED: i64 = -1;
 
@@ -217,7 +236,10 @@ impl Services {
                     valid.push(new);
                     refusals.push(None);
                 }
-                Err(e) => refusals.push(Some(e)),
+                Err(e) => {
+                    crate::audit::fail_last(&e);
+                    refusals.push(Some(e));
+                }
             }
         }
         let mut written = self.store.create_users(valid).await?.into_iter();
@@ -240,6 +262,7 @@ impl Services {
         req: CreateUserRequest,
         owner_type: &str,
     ) -> Result<NewUser> {
+        actor.audit("user.create", "user", &req.user_id);
         actor.require_admin()?;
         let scoped = self
             .in_subdomain(actor, req.subdomain_id.as_deref())
@@ -317,6 +340,7 @@ impl Services {
     }
 
     pub async fn update_user(&self, actor: &Actor, req: UpdateUserRequest) -> Result<User> {
+        audit_update(actor, &req);
         validate::required("user_id", &req.user_id, validate::MAX_USER_ID)?;
         let is_self = req.user_id == actor.user_id;
         let touches_admin_fields = req.status.is_some()
@@ -401,6 +425,7 @@ impl Services {
     }
 
     pub async fn delete_user(&self, actor: &Actor, user_id: &str) -> Result<()> {
+        actor.audit("user.delete", "user", user_id);
         actor.require_admin()?;
         validate::required("user_id", user_id, validate::MAX_USER_ID)?;
         if user_id == actor.user_id {
@@ -508,14 +533,21 @@ impl Services {
 
     /// Checks a `/v2/user/import` request and makes the records it asks for.
     async fn user_to_import(&self, actor: &Actor, req: ImportUserRequest) -> Result<NewUser> {
+        let chosen_id = req.user_id.is_some();
+        let user_id = req.user_id.unwrap_or_else(|| random_hex(16));
+        actor.audit_with(
+            "user.import",
+            "user",
+            &user_id,
+            serde_json::json!({
+                "authentication_type": req.authentication_type.as_str(),
+                "identity": &req.identity,
+            }),
+        );
         actor.require_admin()?;
-        let user_id = match req.user_id {
-            Some(user_id) => {
-                validate::user_id(&user_id)?;
-                user_id
-            }
-            None => random_hex(16),
-        };
+        if chosen_id {
+            validate::user_id(&user_id)?;
+        }
         let parent_group = req.parent_group_id.clone().filter(|g| !g.is_empty());
         if let Some(group_id) = &parent_group {
             validate::max_len("parent_group_id", group_id, validate::MAX_ID)?;

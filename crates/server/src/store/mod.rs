@@ -5,6 +5,7 @@
 
 pub mod access_keys;
 pub mod apps;
+pub mod audit_log;
 pub mod directory;
 pub mod drives;
 pub mod groups;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use access_keys::KeyStore;
 pub use apps::AppStore;
+pub use audit_log::AuditStore;
 pub use directory::DirectoryStore;
 pub use drives::DriveStore;
 pub use groups::GroupStore;
@@ -218,6 +220,7 @@ pub trait Store:
     + PropertyStore
     + ResourceGroupStore
     + MailStore
+    + AuditStore
 {
 }
 
@@ -233,6 +236,7 @@ impl<T> Store for T where
         + PropertyStore
         + ResourceGroupStore
         + MailStore
+        + AuditStore
 {
 }
 

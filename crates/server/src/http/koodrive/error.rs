@@ -41,6 +41,8 @@ pub enum KdError {
 
 impl From<Error> for KdError {
     fn from(e: Error) -> Self {
+        // The request is answering this error: what it noted for the audit log failed.
+        crate::audit::fail_pending(&e);
         KdError::Core(e)
     }
 }

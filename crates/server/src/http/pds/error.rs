@@ -159,6 +159,8 @@ fn describe(e: &Error) -> (StatusCode, String, String) {
 /// The status and body a PDS client gets for `e` (a failed call, or one call of a batch).
 pub(super) fn error_answer(e: &Error) -> (StatusCode, ErrorBody) {
     let request_id = current_request_id();
+    // The call is answering this error: what it noted for the audit log failed.
+    crate::audit::fail_pending(e);
     if let Error::Internal(cause) = e {
         tracing::error!(request_id, error = format!("{cause:#}"), "internal error");
     }

@@ -3,6 +3,7 @@
 mod access_keys;
 mod accounts;
 mod apps;
+mod audit_log;
 pub mod auth;
 mod batch;
 mod domains;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(access_keys::router())
         .merge(accounts::router())
         .merge(apps::router())
+        .merge(audit_log::router())
         .merge(batch::router())
 }
 
@@ -53,6 +55,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api.merge(access_keys::Api::openapi());
     api.merge(accounts::Api::openapi());
     api.merge(apps::Api::openapi());
+    api.merge(audit_log::Api::openapi());
     api.merge(batch::Api::openapi());
     api
 }

@@ -29,7 +29,7 @@ impl KeyStore for SqlStore {
                     Arg::Int(k.created_at),
                 ],
             );
-            on_writer!(self, |pool| execute!(pool, stmt)).map_err(missing_as(Resource::User))?;
+            on_writer!(self, |pool| execute_audited!(pool, stmt)).map_err(missing_as(Resource::User))?;
             Ok(())
         })
         .await
@@ -88,7 +88,7 @@ impl KeyStore for SqlStore {
                 ),
                 vec![text(status), text(domain_id), text(access_key_id)],
             );
-            Ok(on_writer!(self, |pool| fetch_optional!(
+            Ok(on_writer!(self, |pool| fetch_optional_audited!(
                 pool,
                 AccessKeyRow,
                 stmt
@@ -103,7 +103,7 @@ impl KeyStore for SqlStore {
                 "DELETE FROM access_keys WHERE domain_id = $1 AND access_key_id = $2",
                 vec![text(domain_id), text(access_key_id)],
             );
-            Ok(on_writer!(self, |pool| execute!(pool, stmt))? > 0)
+            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))? > 0)
         })
         .await
     }
@@ -127,7 +127,7 @@ impl KeyStore for SqlStore {
                         vec![text(nonce), Arg::Int(expires_at)],
                     )
                 )?;
-                tx.commit().await?;
+                commit!(tx);
                 Ok(inserted == 1)
             })
         })

@@ -30,7 +30,7 @@ impl AppStore for SqlStore {
                     Arg::Int(a.updated_at),
                 ],
             );
-            on_writer!(self, |pool| execute!(pool, stmt)).map_err(unique_as(Resource::App))?;
+            on_writer!(self, |pool| execute_audited!(pool, stmt)).map_err(unique_as(Resource::App))?;
             Ok(())
         })
         .await
@@ -79,7 +79,7 @@ impl AppStore for SqlStore {
         let update = update_stmt("apps", sets, "client_id", domain_id, client_id, APP_COLUMNS);
         with_retries(|| async {
             let stmt = update.clone();
-            Ok(on_writer!(self, |pool| fetch_optional!(
+            Ok(on_writer!(self, |pool| fetch_optional_audited!(
                 pool, AppRow, stmt
             ))?)
         })
@@ -92,7 +92,7 @@ impl AppStore for SqlStore {
                 "DELETE FROM apps WHERE domain_id = $1 AND client_id = $2",
                 vec![text(domain_id), text(client_id)],
             );
-            Ok(on_writer!(self, |pool| execute!(pool, stmt))? > 0)
+            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))? > 0)
         })
         .await
     }

@@ -211,7 +211,7 @@ impl DirectoryStore for SqlStore {
                     )
                     .map_err(missing_as(Resource::Group))?;
                 }
-                tx.commit().await?;
+                commit!(tx);
                 Ok(())
             })
         })

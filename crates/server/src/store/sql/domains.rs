@@ -71,7 +71,7 @@ impl DomainStore for SqlStore {
                     return Ok(false);
                 }
                 insert_new_user!(&mut *tx, &admin);
-                tx.commit().await?;
+                commit!(tx);
                 Ok(true)
             })
         })
@@ -91,7 +91,7 @@ impl DomainStore for SqlStore {
                 insert_new_user!(&mut *tx, &admin);
                 let created = fetch_optional!(&mut *tx, DomainRow, domain_stmt(&domain.domain_id))?
                     .ok_or(Error::NotFound(Resource::Domain))?;
-                tx.commit().await?;
+                commit!(tx);
                 Ok(created)
             })
         })
@@ -101,7 +101,7 @@ impl DomainStore for SqlStore {
     async fn restore_domain(&self, domain: DomainRow) -> Result<()> {
         with_retries(|| async {
             let stmt = insert_domain_stmt(&domain, false);
-            on_writer!(self, |pool| execute!(pool, stmt)).map_err(unique_as(Resource::Domain))?;
+            on_writer!(self, |pool| execute_audited!(pool, stmt)).map_err(unique_as(Resource::Domain))?;
             Ok(())
         })
         .await
@@ -131,7 +131,7 @@ impl DomainStore for SqlStore {
         let update = update_stmt("domains", sets, "", domain_id, "", DOMAIN_COLUMNS);
         with_retries(|| async {
             let stmt = update.clone();
-            Ok(on_writer!(self, |pool| fetch_optional!(
+            Ok(on_writer!(self, |pool| fetch_optional_audited!(
                 pool, DomainRow, stmt
             ))?)
         })
@@ -210,7 +210,7 @@ impl DomainStore for SqlStore {
                 if deleted == 0 {
                     return Err(Error::NotFound(Resource::Domain));
                 }
-                tx.commit().await?;
+                commit!(tx);
                 Ok(())
             })
         })

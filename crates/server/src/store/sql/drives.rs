@@ -158,7 +158,7 @@ impl DriveStore for SqlStore {
                 if drive.is_default && drive.owner_type == "user" {
                     execute!(&mut *tx, set_default_drive_stmt(&drive, &drive.drive_id))?;
                 }
-                tx.commit().await?;
+                commit!(tx);
                 Ok(drive.clone())
             })
         })
@@ -190,7 +190,7 @@ impl DriveStore for SqlStore {
                     update_drive_stmt(domain_id, drive_id, &changes)
                 )?;
                 if updated.is_some() {
-                    tx.commit().await?;
+                    commit!(tx);
                 }
                 Ok(updated)
             })
@@ -219,7 +219,7 @@ impl DriveStore for SqlStore {
                 if deleted.is_default && deleted.owner_type == "user" {
                     execute!(&mut *tx, set_default_drive_stmt(&deleted, ""))?;
                 }
-                tx.commit().await?;
+                commit!(tx);
                 Ok(true)
             })
         })
@@ -287,7 +287,7 @@ impl DriveStore for SqlStore {
     ) -> Result<u64> {
         with_retries(|| async {
             let stmt = owner_stmt("DELETE FROM drives", domain_id, owner_type, owner);
-            Ok(on_writer!(self, |pool| execute!(pool, stmt))?)
+            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))?)
         })
         .await
     }

@@ -148,7 +148,7 @@ impl SqlStore {
                 if deleted == 0 {
                     return Err(Error::NotFound(Resource::Group));
                 }
-                tx.commit().await?;
+                commit!(tx);
                 Ok(())
             })
         })
@@ -196,7 +196,7 @@ impl GroupStore for SqlStore {
                 for stmt in closure_rows_stmts(&group.domain_id, &group.group_id, parent) {
                     execute!(&mut *tx, stmt)?;
                 }
-                tx.commit().await?;
+                commit!(tx);
                 Ok(group.clone())
             })
         })
@@ -236,7 +236,7 @@ impl GroupStore for SqlStore {
         );
         with_retries(|| async {
             let stmt = update.clone();
-            Ok(on_writer!(self, |pool| fetch_optional!(
+            Ok(on_writer!(self, |pool| fetch_optional_audited!(
                 pool, GroupRow, stmt
             ))?)
         })
@@ -292,7 +292,7 @@ impl GroupStore for SqlStore {
                         ],
                     )
                 )?;
-                tx.commit().await?;
+                commit!(tx);
                 Ok(())
             })
         })
@@ -362,7 +362,7 @@ impl GroupStore for SqlStore {
                  VALUES ($1, $2, $3, $4) ON CONFLICT (domain_id, group_id, user_id) DO NOTHING",
                 vec![text(domain_id), text(group_id), text(user_id), Arg::Int(at)],
             );
-            on_writer!(self, |pool| execute!(pool, stmt)).map_err(|e| match &e {
+            on_writer!(self, |pool| execute_audited!(pool, stmt)).map_err(|e| match &e {
                 // The service checked both; one vanished in between.
                 sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
                     Error::NotFound(Resource::Group)
@@ -380,7 +380,7 @@ impl GroupStore for SqlStore {
                 "DELETE FROM group_members WHERE domain_id = $1 AND group_id = $2 AND user_id = $3",
                 vec![text(domain_id), text(group_id), text(user_id)],
             );
-            Ok(on_writer!(self, |pool| execute!(pool, stmt))? > 0)
+            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))? > 0)
         })
         .await
     }
@@ -482,7 +482,7 @@ impl GroupStore for SqlStore {
                     Arg::Int(a.created_at),
                 ],
             );
-            on_writer!(self, |pool| execute!(pool, stmt)).map_err(|e| match &e {
+            on_writer!(self, |pool| execute_audited!(pool, stmt)).map_err(|e| match &e {
                 sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
                     Error::NotFound(Resource::Group)
                 }
@@ -505,7 +505,7 @@ impl GroupStore for SqlStore {
                     text(&a.identity_id),
                 ],
             );
-            Ok(on_writer!(self, |pool| execute!(pool, stmt))? > 0)
+            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))? > 0)
         })
         .await
     }

@@ -40,7 +40,7 @@ impl MailStore for SqlStore {
                     )
                 )
                 .map_err(missing_as(Resource::User))?;
-                tx.commit().await?;
+                commit!(tx);
                 Ok(())
             })
         })
@@ -56,7 +56,7 @@ impl MailStore for SqlStore {
                 ),
                 vec![text(token_hash)],
             );
-            Ok(on_writer!(self, |pool| fetch_optional!(
+            Ok(on_writer!(self, |pool| fetch_optional_audited!(
                 pool,
                 ResetTokenRow,
                 stmt
@@ -78,7 +78,7 @@ impl MailStore for SqlStore {
                     Arg::Int(m.created_at),
                 ],
             );
-            on_writer!(self, |pool| execute!(pool, stmt)).map_err(missing_as(Resource::Domain))?;
+            on_writer!(self, |pool| execute_audited!(pool, stmt)).map_err(missing_as(Resource::Domain))?;
             Ok(())
         })
         .await

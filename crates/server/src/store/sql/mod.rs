@@ -173,6 +173,60 @@ macro_rules! fetch_optional {
     }};
 }
 
+/// Commits a write transaction, writing the current request's pending audit records in it
+/// first, so that a change and its record land together. Records of a transaction that does
+/// not commit stay pending (for a retry, or to be written as failures).
+macro_rules! commit {
+    ($tx:ident) => {{
+        let records = crate::audit::take_pending();
+        let mut written: sqlx::Result<()> = Ok(());
+        for record in &records {
+            if let Err(e) = execute!(&mut *$tx, crate::store::sql::audit_log::insert_stmt(record)) {
+                written = Err(e);
+                break;
+            }
+        }
+        let committed = match written {
+            Ok(()) => $tx.commit().await,
+            Err(e) => Err(e),
+        };
+        if committed.is_err() {
+            crate::audit::restore(records);
+        }
+        committed?
+    }};
+}
+
+/// Executes one statement in a write transaction of its own (with the request's audit
+/// records); evaluates to the number of rows affected.
+macro_rules! execute_audited {
+    ($pool:expr, $stmt:expr) => {{
+        let mut tx = crate::store::sql::BeginWrite::begin_write($pool).await?;
+        match execute!(&mut *tx, $stmt) {
+            Ok(affected) => {
+                commit!(tx);
+                Ok(affected)
+            }
+            Err(e) => Err(e),
+        }
+    }};
+}
+
+/// `fetch_optional!` for a writing statement (`UPDATE ... RETURNING`), in a write
+/// transaction of its own with the request's audit records.
+macro_rules! fetch_optional_audited {
+    ($pool:expr, $row:ty, $stmt:expr) => {{
+        let mut tx = crate::store::sql::BeginWrite::begin_write($pool).await?;
+        match fetch_optional!(&mut *tx, $row, $stmt) {
+            Ok(row) => {
+                commit!(tx);
+                Ok(row)
+            }
+            Err(e) => Err(e),
+        }
+    }};
+}
+
 /// Writes a `NewUser` (user, then accounts, then password) inside a transaction.
 macro_rules! insert_new_user {
     ($conn:expr, $new:expr) => {{
@@ -501,6 +555,7 @@ fn unique_as(resource: Resource) -> impl FnOnce(sqlx::Error) -> Error {
 
 mod access_keys;
 mod apps;
+mod audit_log;
 mod bulk;
 mod directory;
 mod domains;

@@ -62,7 +62,7 @@ impl PropertyStore for SqlStore {
                     )
                 )
                 .map_err(unique_as(Resource::Property))?;
-                tx.commit().await?;
+                commit!(tx);
                 Ok(())
             })
         })
@@ -106,7 +106,7 @@ impl PropertyStore for SqlStore {
                  WHERE domain_id = $2 AND property_id = $3",
                 vec![text(key), text(domain_id), Arg::Int(property_id)],
             );
-            let changed = on_writer!(self, |pool| execute!(pool, stmt))
+            let changed = on_writer!(self, |pool| execute_audited!(pool, stmt))
                 .map_err(unique_as(Resource::Property))?;
             if changed == 0 {
                 return Err(Error::NotFound(Resource::Property));
@@ -122,7 +122,7 @@ impl PropertyStore for SqlStore {
                 "DELETE FROM user_properties WHERE domain_id = $1 AND property_id = $2",
                 vec![text(domain_id), Arg::Int(property_id)],
             );
-            Ok(on_writer!(self, |pool| execute!(pool, stmt))? > 0)
+            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))? > 0)
         })
         .await
     }
@@ -171,7 +171,7 @@ impl PropertyStore for SqlStore {
                     }
                     _ => unique_as(Resource::PropertyValue)(e),
                 })?;
-                tx.commit().await?;
+                commit!(tx);
                 Ok(())
             })
         })
@@ -190,7 +190,7 @@ impl PropertyStore for SqlStore {
                     Arg::Int(v.value_id),
                 ],
             );
-            let changed = on_writer!(self, |pool| execute!(pool, stmt))
+            let changed = on_writer!(self, |pool| execute_audited!(pool, stmt))
                 .map_err(unique_as(Resource::PropertyValue))?;
             if changed == 0 {
                 return Err(Error::NotFound(Resource::PropertyValue));
@@ -243,7 +243,7 @@ impl PropertyStore for SqlStore {
                     Arg::Int(at),
                 ],
             );
-            on_writer!(self, |pool| execute!(pool, stmt)).map_err(missing_as(Resource::User))?;
+            on_writer!(self, |pool| execute_audited!(pool, stmt)).map_err(missing_as(Resource::User))?;
             Ok(())
         })
         .await
@@ -261,7 +261,7 @@ impl PropertyStore for SqlStore {
                  WHERE domain_id = $1 AND user_id = $2 AND value_id = $3",
                 vec![text(domain_id), text(user_id), Arg::Int(value_id)],
             );
-            Ok(on_writer!(self, |pool| execute!(pool, stmt))? > 0)
+            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))? > 0)
         })
         .await
     }

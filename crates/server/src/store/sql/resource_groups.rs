@@ -47,7 +47,7 @@ impl ResourceGroupStore for SqlStore {
                     Arg::Int(g.created_at),
                 ],
             );
-            on_writer!(self, |pool| execute!(pool, stmt))
+            on_writer!(self, |pool| execute_audited!(pool, stmt))
                 .map_err(unique_as(Resource::ResourceGroup))?;
             Ok(())
         })
@@ -67,7 +67,7 @@ impl ResourceGroupStore for SqlStore {
                 ),
                 args,
             );
-            Ok(on_writer!(self, |pool| execute!(pool, stmt))?)
+            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))?)
         })
         .await
     }

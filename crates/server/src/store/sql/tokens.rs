@@ -72,7 +72,7 @@ impl TokenStore for SqlStore {
                         ],
                     )
                 )?;
-                tx.commit().await?;
+                commit!(tx);
                 Ok(())
             })
         })
@@ -86,7 +86,7 @@ impl TokenStore for SqlStore {
                  RETURNING token_hash, domain_id, user_id, expires_at, created_at",
                 vec![Arg::Text(token_hash.to_owned())],
             );
-            Ok(on_writer!(self, |pool| fetch_optional!(
+            Ok(on_writer!(self, |pool| fetch_optional_audited!(
                 pool,
                 RefreshTokenRow,
                 stmt
@@ -139,7 +139,7 @@ impl TokenStore for SqlStore {
                     Arg::Int(lock_ms),
                 ],
             );
-            let row = on_writer!(self, |pool| fetch_optional!(pool, (i64, i64), stmt))?;
+            let row = on_writer!(self, |pool| fetch_optional_audited!(pool, (i64, i64), stmt))?;
             Ok(row.unwrap_or((0, 0)))
         })
         .await
@@ -154,7 +154,7 @@ impl TokenStore for SqlStore {
                     Arg::Text(identity.to_owned()),
                 ],
             );
-            on_writer!(self, |pool| execute!(pool, stmt))?;
+            on_writer!(self, |pool| execute_audited!(pool, stmt))?;
             Ok(())
         })
         .await

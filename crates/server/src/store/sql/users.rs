@@ -276,7 +276,7 @@ impl UserStore for SqlStore {
             on_writer!(self, |pool| {
                 let mut tx = pool.begin_write().await?;
                 create_new_user!(&mut *tx, &new);
-                tx.commit().await?;
+                commit!(tx);
                 Ok(new.user.clone())
             })
         })
@@ -300,7 +300,7 @@ impl UserStore for SqlStore {
                     match written {
                         Ok(()) => {
                             execute!(&mut *tx, Stmt::new("RELEASE SAVEPOINT batch_all", vec![]))?;
-                            tx.commit().await?;
+                            commit!(tx);
                             return Ok(batch.iter().map(|new| Ok(new.user.clone())).collect());
                         }
                         Err(e @ Error::Internal(_)) => return Err(e),
@@ -334,11 +334,12 @@ impl UserStore for SqlStore {
                                 Stmt::new("ROLLBACK TO SAVEPOINT batch_item", vec![])
                             )?;
                             execute!(&mut *tx, Stmt::new("RELEASE SAVEPOINT batch_item", vec![]))?;
+                            crate::audit::fail_target(&new.user.user_id, &e);
                             outcomes.push(Err(e));
                         }
                     }
                 }
-                tx.commit().await?;
+                commit!(tx);
                 Ok(outcomes)
             })
         })
@@ -402,7 +403,7 @@ impl UserStore for SqlStore {
                 if changes.status.as_deref().is_some_and(|s| s != "enabled") {
                     execute!(&mut *tx, delete_refresh_tokens_stmt(domain_id, user_id))?;
                 }
-                tx.commit().await?;
+                commit!(tx);
                 Ok(Some(updated))
             })
         })
@@ -439,7 +440,7 @@ impl UserStore for SqlStore {
                         key()
                     )
                 )?;
-                tx.commit().await?;
+                commit!(tx);
                 Ok(true)
             })
         })
@@ -519,7 +520,7 @@ impl UserStore for SqlStore {
                         ],
                     )
                 )?;
-                tx.commit().await?;
+                commit!(tx);
                 Ok(())
             })
         })
@@ -575,7 +576,7 @@ impl UserStore for SqlStore {
                 for stmt in batch.passwords.iter().cloned() {
                     execute!(&mut *tx, stmt)?;
                 }
-                tx.commit().await?;
+                commit!(tx);
                 Ok(())
             })
         })
@@ -585,7 +586,7 @@ impl UserStore for SqlStore {
     async fn link_account(&self, account: AccountRow) -> Result<()> {
         with_retries(|| async {
             let stmt = insert_account_stmt(&account);
-            on_writer!(self, |pool| execute!(pool, stmt)).map_err(|e| match &e {
+            on_writer!(self, |pool| execute_audited!(pool, stmt)).map_err(|e| match &e {
                 sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
                     Error::NotFound(Resource::User)
                 }
@@ -608,7 +609,7 @@ impl UserStore for SqlStore {
                     Arg::Text(a.user_id.clone()),
                 ],
             );
-            Ok(on_writer!(self, |pool| execute!(pool, stmt))? > 0)
+            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))? > 0)
         })
         .await
     }

@@ -1,0 +1,156 @@
+//! `/v2/audit_log/*` and `/v2/async_task/get`: reading and exporting the audit log (admin).
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use roster_api::audit_log::{
+    AsyncTask, AuditLog, AuditLogExportRequest, AuditLogExportResponse, GetAsyncTaskRequest,
+    ListAuditLogRequest, ListAuditLogResponse,
+};
+use roster_api::ErrorBody;
+use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi};
+
+use super::extract::{Caller, PdsJson};
+use super::PdsError;
+use crate::http::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(list_audit_log, export_audit_log, get_async_task, download_audit_log),
+    components(schemas(
+        AuditLog,
+        ListAuditLogRequest,
+        ListAuditLogResponse,
+        AuditLogExportRequest,
+        AuditLogExportResponse,
+        GetAsyncTaskRequest,
+        AsyncTask,
+        ErrorBody
+    ))
+)]
+pub struct Api;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v2/audit_log/list", post(list_audit_log))
+        .route("/v2/audit_log/export", post(export_audit_log))
+        .route("/v2/audit_log/download", get(download_audit_log))
+        .route("/v2/async_task/get", post(get_async_task))
+}
+
+type Answer<T> = Result<Json<T>, PdsError>;
+
+/// One page of the domain's audit log, newest first unless `order_by` says otherwise (admin).
+#[utoipa::path(post, path = "/v2/audit_log/list", tag = "audit_log", security(("bearer" = [])),
+    request_body = ListAuditLogRequest,
+    responses(
+        (status = 200, description = "One page", body = ListAuditLogResponse),
+        (status = "4XX", description = "Refused", body = ErrorBody),
+    ))]
+async fn list_audit_log(
+    State(app): State<AppState>,
+    Caller(actor): Caller,
+    PdsJson(req): PdsJson<ListAuditLogRequest>,
+) -> Answer<ListAuditLogResponse> {
+    Ok(Json(app.services.list_audit_log(&actor, req).await?))
+}
+
+/// Export the matching audit log as CSV: answers a task, whose `url` (from
+/// `/v2/async_task/get`) downloads the file (admin).
+#[utoipa::path(post, path = "/v2/audit_log/export", tag = "audit_log", security(("bearer" = [])),
+    request_body = AuditLogExportRequest,
+    responses(
+        (status = 200, description = "The export task", body = AuditLogExportResponse),
+        (status = "4XX", description = "Refused", body = ErrorBody),
+    ))]
+async fn export_audit_log(
+    State(app): State<AppState>,
+    Caller(actor): Caller,
+    PdsJson(req): PdsJson<AuditLogExportRequest>,
+) -> Answer<AuditLogExportResponse> {
+    Ok(Json(app.services.export_audit_log(&actor, req).await?))
+}
+
+/// The state of an asynchronous task: an audit log export, ready at once (admin).
+#[utoipa::path(post, path = "/v2/async_task/get", tag = "audit_log", security(("bearer" = [])),
+    request_body = GetAsyncTaskRequest,
+    responses(
+        (status = 200, description = "The task", body = AsyncTask),
+        (status = "4XX", description = "Refused", body = ErrorBody),
+    ))]
+async fn get_async_task(
+    State(app): State<AppState>,
+    Caller(actor): Caller,
+    headers: HeaderMap,
+    PdsJson(req): PdsJson<GetAsyncTaskRequest>,
+) -> Answer<AsyncTask> {
+    let mut task = app.services.async_task(&actor, &req.async_task_id).await?;
+    task.url = format!("{}{}", origin(&headers), task.url);
+    Ok(Json(task))
+}
+
+#[derive(Deserialize, IntoParams)]
+struct DownloadParams {
+    /// From `/v2/audit_log/export`.
+    async_task_id: String,
+}
+
+/// Download an audit log export as CSV (admin of the domain that made it).
+#[utoipa::path(get, path = "/v2/audit_log/download", tag = "audit_log", security(("bearer" = [])),
+    params(DownloadParams),
+    responses(
+        (status = 200, description = "The CSV file", content_type = "text/csv", body = String),
+        (status = "4XX", description = "Refused", body = ErrorBody),
+    ))]
+async fn download_audit_log(
+    State(app): State<AppState>,
+    Caller(actor): Caller,
+    Query(params): Query<DownloadParams>,
+) -> Result<Response, PdsError> {
+    let (file_name, export) = app
+        .services
+        .open_audit_export(&actor, &params.async_task_id)
+        .await?;
+    // Pages are read as the client takes them, so an export of any size holds one page.
+    let chunks = futures_util::stream::try_unfold(export, |mut export| async move {
+        match export.next_chunk().await {
+            Ok(Some(chunk)) => Ok(Some((chunk, export))),
+            Ok(None) => Ok(None),
+            Err(e) => {
+                tracing::error!(error = %e, "audit export failed while streaming");
+                Err(std::io::Error::other("audit export failed"))
+            }
+        }
+    });
+    let disposition = format!("attachment; filename=\"{file_name}\"");
+    let mut response = Body::from_stream(chunks).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+/// `scheme://host` the client called, for absolute URLs in answers (`X-Forwarded-Proto`
+/// when a proxy terminates TLS).
+fn origin(headers: &HeaderMap) -> String {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let scheme = match text("x-forwarded-proto") {
+        Some("https") => "https",
+        _ => "http",
+    };
+    match text(header::HOST.as_str()) {
+        Some(host) if !host.is_empty() && !host.contains(['/', ' ']) => {
+            format!("{scheme}://{host}")
+        }
+        _ => String::new(),
+    }
+}

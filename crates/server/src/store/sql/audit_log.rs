@@ -1,0 +1,134 @@
+//! `AuditStore` on SQL. Records of changes are written by `commit!`, inside the change's own
+//! transaction; this module holds that statement and the queries over the log.
+
+use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
+
+use super::{text, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use crate::error::Result;
+use crate::store::audit_log::{AuditQuery, AuditRow, AuditStore};
+
+const COLUMNS: &str = "log_id, domain_id, acted_at, actor_id, actor_type, action, target_type, \
+                       target_id, request_id, client_ip, outcome, error_code, detail";
+
+pub(crate) fn insert_stmt(r: &AuditRow) -> Stmt {
+    Stmt::new(
+        format!(
+            "INSERT INTO audit_log ({COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        ),
+        vec![
+            text(&r.log_id),
+            text(&r.domain_id),
+            Arg::Int(r.acted_at),
+            text(&r.actor_id),
+            text(&r.actor_type),
+            text(&r.action),
+            text(&r.target_type),
+            text(&r.target_id),
+            text(&r.request_id),
+            text(&r.client_ip),
+            text(&r.outcome),
+            text(&r.error_code),
+            text(&r.detail),
+        ],
+    )
+}
+
+/// `SELECT ... WHERE ... ORDER BY ... LIMIT` for one page of a domain's log.
+fn page_stmt(domain_id: &str, q: &AuditQuery, limit: u32) -> Stmt {
+    let mut args = vec![text(domain_id)];
+    let mut sql = format!("SELECT {COLUMNS} FROM audit_log WHERE domain_id = $1");
+    let equal_to = [
+        ("actor_id", &q.actor_id),
+        ("action", &q.action),
+        ("target_type", &q.target_type),
+        ("target_id", &q.target_id),
+        ("outcome", &q.outcome),
+    ];
+    for (column, value) in equal_to {
+        if let Some(value) = value {
+            args.push(text(value));
+            sql.push_str(&format!(" AND {column} = ${}", args.len()));
+        }
+    }
+    if let Some(from) = q.acted_from {
+        args.push(Arg::Int(from));
+        sql.push_str(&format!(" AND acted_at >= ${}", args.len()));
+    }
+    if let Some(to) = q.acted_to {
+        args.push(Arg::Int(to));
+        sql.push_str(&format!(" AND acted_at <= ${}", args.len()));
+    }
+    let (direction, beyond) = if q.ascending {
+        ("ASC", ">")
+    } else {
+        ("DESC", "<")
+    };
+    if let Some((at, log_id)) = &q.after {
+        args.push(Arg::Int(*at));
+        let at_p = args.len();
+        args.push(text(log_id));
+        let id_p = args.len();
+        sql.push_str(&format!(
+            " AND (acted_at {beyond} ${at_p} OR (acted_at = ${at_p} AND log_id {beyond} ${id_p}))"
+        ));
+    }
+    args.push(Arg::Int(i64::from(limit)));
+    sql.push_str(&format!(
+        " ORDER BY acted_at {direction}, log_id {direction} LIMIT ${}",
+        args.len()
+    ));
+    Stmt::new(sql, args)
+}
+
+#[async_trait]
+impl AuditStore for SqlStore {
+    async fn append_audit(&self, records: Vec<AuditRow>) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        with_retries(|| async {
+            on_writer!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                for record in &records {
+                    execute!(&mut *tx, insert_stmt(record))?;
+                }
+                tx.commit().await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn audit_log(
+        &self,
+        domain_id: &str,
+        query: &AuditQuery,
+        limit: u32,
+    ) -> Result<Vec<AuditRow>> {
+        let stmt = page_stmt(domain_id, query, limit);
+        Ok(on_reader!(self, |pool| fetch_all!(pool, AuditRow, stmt))?)
+    }
+
+    async fn purge_audit(&self, before: i64) -> Result<u64> {
+        // In slices, so that a large backlog never holds the (SQLite) writer for long.
+        const SLICE: i64 = 5_000;
+        let mut purged = 0;
+        loop {
+            let deleted = with_retries(|| async {
+                let stmt = Stmt::new(
+                    "DELETE FROM audit_log WHERE log_id IN \
+                     (SELECT log_id FROM audit_log WHERE acted_at < $1 LIMIT $2)",
+                    vec![Arg::Int(before), Arg::Int(SLICE)],
+                );
+                Ok(on_writer!(self, |pool| execute!(pool, stmt))?)
+            })
+            .await?;
+            purged += deleted;
+            if deleted < SLICE as u64 {
+                return Ok(purged);
+            }
+        }
+    }
+}
