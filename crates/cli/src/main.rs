@@ -2,6 +2,7 @@
 //! `access-key` and `migrate-store` operate on a store directly; `login`, `user`, `group`,
 //! `member`, `drive` and `import` talk to a running server through `roster-client`.
 
+mod audit;
 mod drives;
 mod groups;
 mod import;
@@ -69,6 +70,13 @@ enum Command {
         /// The sender of that mail, e.g. `Roster <roster@example.com>`.
         #[arg(long, env = "ROSTER_SMTP_FROM")]
         smtp_from: Option<String>,
+        /// Days audit records are kept (0: for ever).
+        #[arg(long, env = "ROSTER_AUDIT_RETENTION_DAYS", default_value_t = 365)]
+        audit_retention_days: u64,
+        /// Take audit records' client address from `X-Forwarded-For` (only behind a proxy
+        /// that sets it).
+        #[arg(long, env = "ROSTER_TRUST_FORWARDED_FOR")]
+        trust_forwarded_for: bool,
     },
     /// Apply the store's migrations, then exit.
     #[command(
@@ -147,6 +155,11 @@ enum Command {
         #[command(subcommand)]
         command: groups::MemberCommand,
     },
+    /// The audit log of your domain (admin): who changed what, from where, and how it went.
+    #[command(
+        after_help = "Examples:\n  roster audit\n  roster audit --actor bob --since 2026-11-01T00:00:00\n  roster audit --action account.login --outcome failure --json\n  roster audit --export audit.csv"
+    )]
+    Audit(audit::AuditArgs),
     /// Drives and their quotas.
     #[command(
         after_help = "Examples:\n  roster drive list --owner bob\n  roster drive update <drive_id> --size 20G"
@@ -329,12 +342,17 @@ async fn main() -> anyhow::Result<()> {
             cors_origins,
             smtp_url,
             smtp_from,
+            audit_retention_days,
+            trust_forwarded_for,
         } => {
             let mut config = store.into_config();
             config.listen = listen;
             config.cors_origins = cors_origins;
             config.smtp_url = smtp_url;
             config.smtp_from = smtp_from;
+            config.audit_retention = (audit_retention_days > 0)
+                .then(|| std::time::Duration::from_secs(audit_retention_days * 24 * 3600));
+            config.trust_forwarded_for = trust_forwarded_for;
             config.tokens.lockout = LockoutSettings {
                 max_failures: login_max_failures,
                 lock_for: std::time::Duration::from_secs(login_lock_seconds),
@@ -362,6 +380,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Group { command } => groups::group(command, json).await,
         Command::Member { command } => groups::member(command, json).await,
         Command::Drive { command } => drives::drive(command, json).await,
+        Command::Audit(args) => audit::audit(args, json).await,
         Command::Import {
             file,
             concurrency,

@@ -32,7 +32,9 @@ tokio::task_local! {
 fn with_trail<T>(f: impl FnOnce(&mut Trail) -> T) -> Option<T> {
     TRAIL
         .try_with(|trail| {
-            let mut trail = trail.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut trail = trail
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             f(&mut trail)
         })
         .ok()
@@ -71,6 +73,15 @@ pub struct Event<'a> {
     pub detail: serde_json::Value,
 }
 
+/// A unique id that sorts records of one process made in the same millisecond in the order
+/// they were noted: a sequence number, then randomness against other processes.
+fn next_log_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    let n = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+    format!("{n:016x}{}", crate::service::random_hex(6))
+}
+
 /// Notes an event of the current request, as a success until something says otherwise.
 pub fn record(event: Event<'_>) {
     with_trail(|trail| {
@@ -79,11 +90,16 @@ pub fn record(event: Event<'_>) {
             value => value.to_string(),
         };
         let row = AuditRow {
-            log_id: crate::service::random_hex(12),
+            log_id: next_log_id(),
             domain_id: event.domain_id.to_owned(),
             acted_at: crate::service::now_ms(),
             actor_id: event.actor_id.to_owned(),
-            actor_type: if event.actor_id.is_empty() { "anonymous" } else { "user" }.to_owned(),
+            actor_type: if event.actor_id.is_empty() {
+                "anonymous"
+            } else {
+                "user"
+            }
+            .to_owned(),
             action: event.action.to_owned(),
             target_type: event.target_type.to_owned(),
             target_id: event.target_id.to_owned(),
@@ -126,7 +142,11 @@ pub fn restore(mut records: Vec<AuditRow>) {
 /// whose own change was undone while the others commit).
 pub fn fail_target(target_id: &str, error: &Error) {
     with_trail(|trail| {
-        for row in trail.pending.iter_mut().filter(|r| r.target_id == target_id) {
+        for row in trail
+            .pending
+            .iter_mut()
+            .filter(|r| r.target_id == target_id)
+        {
             mark_failed(row, error.audit_code());
         }
     });

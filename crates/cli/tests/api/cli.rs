@@ -273,7 +273,7 @@ fn completions_and_help_examples() {
         access-key delete|user|user get|user list|user search|user create|user update|\
         user delete|group|group create|group get|group update|group delete|group list|\
         group search|member|member add|member remove|member list|drive|drive create|\
-        drive get|drive default|drive update|drive delete|drive list";
+        drive get|drive default|drive update|drive delete|drive list|audit";
     for command in commands.split('|') {
         let command: Vec<&str> = command.split_whitespace().collect();
         let mut args = command.clone();

@@ -202,7 +202,9 @@ async fn every_other_operation_in_the_spec_refuses_anonymous_callers() {
         let answer = app.send(method, path, None, &json!({})).await;
         assert_error(&answer, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
         // A token of no known key, or of another shape, is no better than none.
-        let answer = app.send(method, path, Some("not-a-token"), &json!({})).await;
+        let answer = app
+            .send(method, path, Some("not-a-token"), &json!({}))
+            .await;
         assert_error(&answer, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
     }
 }

@@ -6,6 +6,7 @@ mod server_process;
 
 mod accounts;
 mod apps;
+mod audit;
 mod auth;
 mod backups;
 mod basics;

@@ -129,7 +129,12 @@ impl Services {
         req: UpdateAccessKeyRequest,
     ) -> Result<AccessKey> {
         let detail = serde_json::json!({ "status": req.status.as_str() });
-        actor.audit_with("access_key.update", "access_key", &req.access_key_id, detail);
+        actor.audit_with(
+            "access_key.update",
+            "access_key",
+            &req.access_key_id,
+            detail,
+        );
         actor.require_admin()?;
         key_id_param(&req.access_key_id)?;
         self.store

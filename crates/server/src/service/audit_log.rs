@@ -63,7 +63,12 @@ impl Services {
             .await?;
         let (rows, next_marker) = finish_page(rows, page.limit, |last| {
             let tag = order_tag(query.ascending);
-            encode_marker(&actor.domain_id, tag, &last.acted_at.to_string(), &last.log_id)
+            encode_marker(
+                &actor.domain_id,
+                tag,
+                &last.acted_at.to_string(),
+                &last.log_id,
+            )
         });
         Ok(ListAuditLogResponse {
             items: rows.into_iter().map(to_api).collect(),

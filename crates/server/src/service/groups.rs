@@ -98,7 +98,12 @@ impl Services {
         kind: &str,
     ) -> Result<Group> {
         let group_id = random_hex(16);
-        actor.audit_with("group.create", "group", &group_id, serde_json::json!({ "kind": kind }));
+        actor.audit_with(
+            "group.create",
+            "group",
+            &group_id,
+            serde_json::json!({ "kind": kind }),
+        );
         validate::required("group_name", &req.group_name, validate::MAX_NAME)?;
         validate::optional(
             "description",
@@ -257,7 +262,13 @@ impl Services {
     }
 
     pub async fn add_member(&self, actor: &Actor, req: GroupMemberRequest) -> Result<()> {
-        audit_membership(actor, "membership.add", &req.group_id, req.member_type.as_str(), &req.member_id);
+        audit_membership(
+            actor,
+            "membership.add",
+            &req.group_id,
+            req.member_type.as_str(),
+            &req.member_id,
+        );
         group_id_param("group_id", &req.group_id)?;
         validate::required("member_id", &req.member_id, validate::MAX_ID)?;
         self.existing_group(actor, &req.group_id).await?;
@@ -280,7 +291,13 @@ impl Services {
     }
 
     pub async fn remove_member(&self, actor: &Actor, req: GroupMemberRequest) -> Result<()> {
-        audit_membership(actor, "membership.remove", &req.group_id, req.member_type.as_str(), &req.member_id);
+        audit_membership(
+            actor,
+            "membership.remove",
+            &req.group_id,
+            req.member_type.as_str(),
+            &req.member_id,
+        );
         group_id_param("group_id", &req.group_id)?;
         validate::required("member_id", &req.member_id, validate::MAX_ID)?;
         self.existing_group(actor, &req.group_id).await?;
@@ -661,7 +678,11 @@ impl Services {
                 .ok_or(Error::NotFound(Resource::User))?;
         }
         let now = now_ms();
-        let action = if join { "membership.add" } else { "membership.remove" };
+        let action = if join {
+            "membership.add"
+        } else {
+            "membership.remove"
+        };
         for user_id in user_ids {
             audit_membership(actor, action, group_id, "user", user_id);
             if join {

@@ -25,7 +25,11 @@ impl Services {
             created_at: now_ms(),
             auth_count: 0,
         };
-        actor.audit("resource_group.create", "resource_group", &row.resource_group_id);
+        actor.audit(
+            "resource_group.create",
+            "resource_group",
+            &row.resource_group_id,
+        );
         self.store.create_resource_group(row.clone()).await?;
         Ok(row.resource_group_id)
     }

@@ -28,7 +28,12 @@ use crate::store::{
 /// log singles out (a role, a lock or unlock, a password set by someone else).
 fn audit_update(actor: &Actor, req: &UpdateUserRequest) {
     let fields = super::audit_log::field_names(req, &["user_id"]);
-    actor.audit_with("user.update", "user", &req.user_id, serde_json::json!({ "fields": fields }));
+    actor.audit_with(
+        "user.update",
+        "user",
+        &req.user_id,
+        serde_json::json!({ "fields": fields }),
+    );
     if let Some(role) = req.role {
         let detail = serde_json::json!({ "role": role.as_str() });
         actor.audit_with("user.role", "user", &req.user_id, detail);

@@ -54,8 +54,12 @@ pub trait AuditStore: Send + Sync + 'static {
     async fn append_audit(&self, records: Vec<AuditRow>) -> Result<()>;
 
     /// One page of a domain's records.
-    async fn audit_log(&self, domain_id: &str, query: &AuditQuery, limit: u32)
-        -> Result<Vec<AuditRow>>;
+    async fn audit_log(
+        &self,
+        domain_id: &str,
+        query: &AuditQuery,
+        limit: u32,
+    ) -> Result<Vec<AuditRow>>;
 
     /// Deletes the records older than `before` (ms), across domains; answers how many.
     async fn purge_audit(&self, before: i64) -> Result<u64>;

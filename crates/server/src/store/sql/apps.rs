@@ -30,7 +30,8 @@ impl AppStore for SqlStore {
                     Arg::Int(a.updated_at),
                 ],
             );
-            on_writer!(self, |pool| execute_audited!(pool, stmt)).map_err(unique_as(Resource::App))?;
+            on_writer!(self, |pool| execute_audited!(pool, stmt))
+                .map_err(unique_as(Resource::App))?;
             Ok(())
         })
         .await

@@ -101,7 +101,8 @@ impl DomainStore for SqlStore {
     async fn restore_domain(&self, domain: DomainRow) -> Result<()> {
         with_retries(|| async {
             let stmt = insert_domain_stmt(&domain, false);
-            on_writer!(self, |pool| execute_audited!(pool, stmt)).map_err(unique_as(Resource::Domain))?;
+            on_writer!(self, |pool| execute_audited!(pool, stmt))
+                .map_err(unique_as(Resource::Domain))?;
             Ok(())
         })
         .await

@@ -78,7 +78,8 @@ impl MailStore for SqlStore {
                     Arg::Int(m.created_at),
                 ],
             );
-            on_writer!(self, |pool| execute_audited!(pool, stmt)).map_err(missing_as(Resource::Domain))?;
+            on_writer!(self, |pool| execute_audited!(pool, stmt))
+                .map_err(missing_as(Resource::Domain))?;
             Ok(())
         })
         .await
