@@ -461,3 +461,48 @@ async fn an_interrupted_import_is_finished_by_running_it_again() {
     emails.dedup();
     assert_eq!(emails.len(), ROWS + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_shows_filters_and_exports_the_log() {
+    let app = spawn_app().await;
+    let config = tempfile::tempdir().unwrap();
+    let dir = config.path();
+    let (ok, _, err) = roster(dir, &["login", "--server", &app.address]);
+    assert!(ok, "{err}");
+    for name in ["Audited A", "Audited B"] {
+        let (ok, _, err) = roster(dir, &["group", "create", name]);
+        assert!(ok, "{err}");
+    }
+    let (ok, out, err) = roster(dir, &["audit", "--action", "group.create", "--json"]);
+    assert!(ok, "{err}");
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines
+        .iter()
+        .all(|r| r["action_type"] == "group.create" && r["actor_id"] == "admin"));
+    let (ok, out, err) = roster(dir, &["audit", "--outcome", "success", "--limit", "3"]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("ACTED_AT"), "{out}");
+    assert_eq!(out.lines().count(), 4, "header and 3 rows: {out}");
+    let file = dir.join("audit.csv");
+    let (ok, _, err) = roster(
+        dir,
+        &[
+            "audit",
+            "--action",
+            "group.create",
+            "--oldest-first",
+            "--export",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert!(csv.starts_with("log_id,acted_at,"), "{csv}");
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    let (ok, _, err) = roster(dir, &["audit", "--since", "yesterday"]);
+    assert!(!ok && err.contains("InvalidParameter"), "{err}");
+}

@@ -93,6 +93,25 @@ async fn a_crash_during_bulk_import_loses_nothing_acknowledged_and_leaves_nothin
         );
         assert_eq!(user["default_drive"]["total_size"], 1024, "{user}");
     }
+    // The audit log commits with the changes: a user exists exactly when the record of its
+    // creation does, crash or not.
+    let recorded = audit_records(
+        &server,
+        &token,
+        "action_type = 'user.import' and outcome = 'success'",
+    )
+    .await;
+    let recorded_ids: BTreeSet<String> = recorded
+        .iter()
+        .map(|r| r["object_id"].as_str().unwrap().to_owned())
+        .collect();
+    let imported: BTreeSet<String> = stored_ids
+        .iter()
+        .filter(|id| id.as_str() != "admin")
+        .cloned()
+        .collect();
+    assert_eq!(recorded.len(), recorded_ids.len(), "one record per user");
+    assert_eq!(recorded_ids, imported);
     drop(server);
     if store.database_url.is_none() {
         let url = format!("sqlite://{}", store.data_path().join("roster.db").display());
@@ -104,6 +123,22 @@ async fn a_crash_during_bulk_import_loses_nothing_acknowledged_and_leaves_nothin
             .await
             .unwrap();
         assert_eq!(check, "ok");
+    }
+}
+
+/// Every audit record matching `query`, page by page.
+async fn audit_records(server: &ServerProcess, token: &str, query: &str) -> Vec<Value> {
+    let mut records = Vec::new();
+    let mut marker = String::new();
+    loop {
+        let body = json!({"query": query, "marker": marker, "limit": 100});
+        let (status, page) = server.call("/v2/audit_log/list", token, body).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        records.extend(page["items"].as_array().unwrap().iter().cloned());
+        marker = page["next_marker"].as_str().unwrap().to_owned();
+        if marker.is_empty() {
+            return records;
+        }
     }
 }
 
