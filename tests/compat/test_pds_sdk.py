@@ -1,6 +1,7 @@
 """Alibaba's official PDS SDK (alibabacloud-pds20220301), unmodified, against Roster: every
 call Roster serves, in access-key (signature v1 and v4) and bearer-token modes."""
 
+import urllib.request
 import uuid
 
 import pytest
@@ -332,3 +333,30 @@ def test_jwt_app_assertion_through_the_sdk_token_call(anonymous):
         )
     )
     assert replayed.code == "AssertionReplayed"
+
+
+def test_audit_log_export(pds):
+    """PDS's AuditLogExport and GetAsyncTask through the SDK; the file downloads from the
+    task's url with a bearer token."""
+    group = pds.create_group(m.CreateGroupRequest(group_name=unique("Audited"))).body
+    exported = pds.audit_log_export(
+        m.AuditLogExportRequest(
+            query=f"action_type = 'group.create' and object_id = '{group.group_id}'",
+            order_by="acted_at DESC",
+            file_name="audit.csv",
+        )
+    ).body
+    assert exported.async_task_id
+    task = pds.get_async_task(m.GetAsyncTaskRequest(async_task_id=exported.async_task_id)).body
+    assert task.state == "Succeed"
+    token = password_login("admin", ADMIN_PASSWORD)["access_token"]
+    request = urllib.request.Request(task.url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request) as response:
+        csv = response.read().decode()
+    lines = csv.splitlines()
+    assert lines[0].startswith("log_id,acted_at,")
+    assert len(lines) == 2 and f",group.create,group,{group.group_id}," in lines[1]
+    refused = error_of(
+        lambda: pds.audit_log_export(m.AuditLogExportRequest(query="nonsense"))
+    )
+    assert refused.code == "InvalidParameter"
