@@ -359,3 +359,51 @@ async fn repeated_failed_logins_lock_the_identity_for_a_while() {
     assert_error(&answer, StatusCode::TOO_MANY_REQUESTS, "TooManyRequests");
     app.login("admin", ADMIN_PASSWORD).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_failed_logins_check_no_more_passwords_than_the_lockout_allows() {
+    let store = crate::helpers::TestStore::fresh().await;
+    let mut config = store.config();
+    config.tokens.lockout = roster_server::service::tokens::LockoutSettings {
+        max_failures: 5,
+        lock_for: std::time::Duration::from_secs(60),
+    };
+    let app = crate::helpers::spawn_with(store, config, ADMIN_PASSWORD).await;
+    app.user_with_role("target", "user").await;
+    let attempts = (0..30).map(|i| {
+        let app = &app;
+        async move {
+            let password = format!("guess-number-{i}");
+            let form = [
+                ("grant_type", "password"),
+                ("username", "target"),
+                ("password", password.as_str()),
+            ];
+            app.token_grant(&form).await
+        }
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    let checked = answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, throttled), (5, 25), "{answers:?}");
+    // Locked now, even for the right password.
+    let answer = app
+        .token_grant(&[
+            ("grant_type", "password"),
+            ("username", "target"),
+            ("password", USER_PASSWORD),
+        ])
+        .await;
+    assert_error(&answer, StatusCode::TOO_MANY_REQUESTS, "TooManyRequests");
+    // Every attempt is in the audit log as a failed login.
+    let query = json!({"query": "action_type = 'account.login' and object_id = 'target' and outcome = 'failure'"});
+    let (status, page) = app.admin("/v2/audit_log/list", query).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"].as_array().unwrap().len(), 31, "{page}");
+}

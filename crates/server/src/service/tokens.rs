@@ -192,6 +192,12 @@ fn iso8601(unix_seconds: i64) -> String {
         .unwrap_or_default()
 }
 
+/// 429 for an identity locked until `locked_until`, with the whole seconds left.
+fn too_many(locked_until: i64, now: i64) -> Error {
+    let seconds = (locked_until - now + 999) / 1000;
+    Error::TooManyRequests(seconds.max(1) as u64)
+}
+
 impl Services {
     /// The OAuth2 password grant: `username` is an account identity (custom id, email, mobile).
     /// Every failure (unknown account, wrong password, disabled user) is the same answer.
@@ -201,47 +207,45 @@ impl Services {
         username: &str,
         password: &str,
     ) -> Result<Token> {
-        crate::audit::record(crate::audit::Event {
-            domain_id,
-            actor_id: "",
-            action: "account.login",
-            target_type: "account",
-            target_id: username,
-            detail: serde_json::Value::Null,
-        });
-        let prior_failures = self.check_lockout(domain_id, username).await?;
-        match self
-            .verify_password_login(domain_id, username, password)
-            .await
-        {
-            Ok(token) => {
-                if prior_failures > 0 {
-                    self.store.clear_login_failures(domain_id, username).await?;
-                }
-                Ok(token)
-            }
-            Err(Error::Unauthorized(problem)) => {
-                // The failure is recorded with the failure count it adds.
-                crate::audit::fail_pending(&Error::Unauthorized(problem));
-                self.count_login_failure(domain_id, username).await?;
-                Err(Error::Unauthorized(problem))
-            }
-            Err(other) => Err(other),
+        let note_attempt = || {
+            crate::audit::record(crate::audit::Event {
+                domain_id,
+                actor_id: "",
+                action: "account.login",
+                target_type: "account",
+                target_id: username,
+                detail: serde_json::Value::Null,
+            })
+        };
+        if let Err(locked) = self.check_lockout(domain_id, username).await {
+            note_attempt();
+            return Err(locked);
         }
+        let claimed = self.claim_login_attempt(domain_id, username).await;
+        // Noted after the claim, so that the claim's transaction does not take the record:
+        // it lands with the login, or on its own as a failure.
+        note_attempt();
+        claimed?;
+        let verified = self
+            .verify_password_login(domain_id, username, password)
+            .await;
+        if verified.is_ok() && self.token_settings.lockout.max_failures > 0 {
+            self.store.clear_login_failures(domain_id, username).await?;
+        }
+        verified
     }
 
     /// Refuses a locked identity (429 with the seconds left), and slows down attempts after
-    /// failures. Answers the failures counted so far.
-    async fn check_lockout(&self, domain_id: &str, identity: &str) -> Result<i64> {
+    /// failures.
+    async fn check_lockout(&self, domain_id: &str, identity: &str) -> Result<()> {
         let lockout = self.token_settings.lockout;
         if lockout.max_failures == 0 {
-            return Ok(0);
+            return Ok(());
         }
         let (failures, locked_until) = self.store.login_failures(domain_id, identity).await?;
         let now = now_ms();
         if locked_until > now {
-            let seconds = (locked_until - now + 999) / 1000;
-            return Err(Error::TooManyRequests(seconds.max(1) as u64));
+            return Err(too_many(locked_until, now));
         }
         if failures >= 2 {
             // Each failure beyond the first costs the next attempt a little more time.
@@ -249,25 +253,34 @@ impl Services {
                 Duration::from_millis(200 * (failures as u64 - 1)).min(Duration::from_secs(2));
             tokio::time::sleep(delay).await;
         }
-        Ok(failures)
+        Ok(())
     }
 
-    async fn count_login_failure(&self, domain_id: &str, identity: &str) -> Result<()> {
+    /// Counts the attempt as a failure before the password is checked (a success clears the
+    /// count): parallel attempts that all passed `check_lockout` still cannot check more
+    /// than `max_failures` passwords before the identity locks. An attempt counted while a
+    /// lock holds is refused unchecked.
+    async fn claim_login_attempt(&self, domain_id: &str, identity: &str) -> Result<()> {
         let lockout = self.token_settings.lockout;
         if lockout.max_failures == 0 {
             return Ok(());
         }
-        let (_, locked_until) = self
+        let now = now_ms();
+        let (failures, locked_until) = self
             .store
             .record_login_failure(
                 domain_id,
                 identity,
-                now_ms(),
+                now,
                 i64::from(lockout.max_failures),
                 lockout.lock_for.as_millis() as i64,
             )
             .await?;
-        if locked_until > now_ms() {
+        // `failures == 0` with a lock: this attempt is the one that locked it, and is checked.
+        if locked_until > now && failures > 0 {
+            return Err(too_many(locked_until, now));
+        }
+        if locked_until > now {
             tracing::warn!(
                 domain_id,
                 "an account identity is locked after failed logins"
