@@ -20,11 +20,14 @@ pub fn signature_header(value: &str) {
     let _ = pds::signature::nonce(&headers);
 }
 
-/// A list marker, as any caller may send one back.
+/// A list marker, as any caller may send one back, and an audit-log query (PDS's query
+/// language) and sort order, which admins send as text.
 pub fn marker(marker: &str) {
     if let Ok(page) = Page::parse("default", Some(100), Some(marker)) {
         let _ = page.after_for("user_id");
     }
+    let _ = crate::service::audit_log::parse_query(marker);
+    let _ = crate::service::audit_log::parse_order(Some(marker));
 }
 
 /// A PDS JSON body, as the request types that take the most fields read it.

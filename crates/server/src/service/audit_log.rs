@@ -250,7 +250,7 @@ fn bad_marker() -> Error {
 }
 
 /// `acted_at DESC` (also the default) or `acted_at ASC`, in any case and spacing.
-fn parse_order(order_by: Option<&str>) -> Result<bool> {
+pub(crate) fn parse_order(order_by: Option<&str>) -> Result<bool> {
     let words: Vec<String> = order_by
         .unwrap_or("")
         .split_whitespace()
