@@ -11,7 +11,9 @@ pub const MAX_BATCH_REQUESTS: usize = 100;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct BatchRequest {
     /// `user` or `group`: the area every sub-request's `url` is in.
+    #[schema(schema_with = crate::schema::batch_resource)]
     pub resource: String,
+    #[schema(min_items = 1, max_items = 100)]
     pub requests: Vec<BatchSubRequest>,
 }
 

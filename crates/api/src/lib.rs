@@ -15,6 +15,7 @@ pub mod error;
 pub mod groups;
 pub mod koodrive;
 pub mod tokens;
+pub mod schema;
 pub mod users;
 
 pub use error::ErrorBody;

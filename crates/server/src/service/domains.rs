@@ -286,18 +286,23 @@ impl Services {
     }
 
     /// The domains the caller manages below it: top-level ones for the operator, else its
-    /// subdomains. With `domain_name`, those whose name starts with it.
+    /// subdomains. A search keeps those whose name starts with `domain_name` (or `name`, as
+    /// the 2022-03-01 SDK sends it); a list ignores both, but they are checked alike.
     pub async fn list_domains(
         &self,
         actor: &Actor,
         req: ListDomainRequest,
+        search: bool,
     ) -> Result<ListDomainResponse> {
+        validate::optional("domain_name", req.domain_name.as_deref(), validate::MAX_NAME)?;
+        validate::optional("name", req.name.as_deref(), validate::MAX_NAME)?;
         let parent = self.managed_parent(actor).await?;
         let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
-        let prefix = req.domain_name.filter(|n| !n.is_empty());
-        if let Some(p) = &prefix {
-            validate::max_len("domain_name", p, validate::MAX_NAME)?;
-        }
+        let prefix = if search {
+            req.domain_name.or(req.name).filter(|n| !n.is_empty())
+        } else {
+            None
+        };
         let tag = if prefix.is_some() { "dn" } else { "di" };
         let rows = self
             .store
