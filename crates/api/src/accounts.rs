@@ -69,7 +69,11 @@ pub struct ResetPasswordRequest {
 /// `/v2/outbox/list` (admin): mail kept because no SMTP server is configured.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct ListOutboxRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::users::int_or_numeric_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schema(schema_with = crate::schema::limit)]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

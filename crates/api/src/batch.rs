@@ -24,8 +24,10 @@ pub struct BatchSubRequest {
     pub id: String,
     pub method: String,
     pub url: String,
+    /// The call's JSON object; anything else is refused as that call's own answer
+    /// (`InvalidRequestJSONFormat`), not as the batch's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Value>)]
     pub body: Option<Value>,
 }
 

@@ -109,13 +109,23 @@ impl Services {
     }
 
     /// Subdomain roles belong to subdomains, `admin` and `superadmin` to top-level domains.
+    /// Every role is a valid value; whether it fits depends on the domain, so a misfit is a
+    /// conflict with the domain's state (409), not a malformed request.
     pub(crate) async fn check_role_fits_domain(&self, actor: &Actor, role: Role) -> Result<()> {
         let in_subdomain = !self.own_domain(actor).await?.parent_domain_id.is_empty();
         let subdomain_role = matches!(role, Role::SubdomainAdmin | Role::SubdomainSuperAdmin);
         if subdomain_role == in_subdomain {
             Ok(())
+        } else if in_subdomain {
+            Err(Error::Conflict(format!(
+                "role {} belongs to top-level domains; a subdomain has subdomain roles",
+                role.as_str()
+            )))
         } else {
-            Err(Error::invalid("role"))
+            Err(Error::Conflict(format!(
+                "role {} belongs to subdomains, and this is a top-level domain",
+                role.as_str()
+            )))
         }
     }
 

@@ -83,8 +83,10 @@ fn integral_numbers_as_integers(value: &mut serde_json::Value) {
     match value {
         Value::Number(n) if !n.is_i64() && !n.is_u64() => {
             if let Some(f) = n.as_f64() {
-                // -2^63 ..= 2^63 - 1: every f64 in [-2^63, 2^63) converts exactly.
-                if f.fract() == 0.0 && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
+                // Strictly inside ±2^63: -2^63 itself is also what integers below i64::MIN
+                // round to, so it stays a float (and out of range).
+                const BOUND: f64 = 9_223_372_036_854_775_808.0;
+                if f.fract() == 0.0 && f > -BOUND && f < BOUND {
                     *value = Value::from(f as i64);
                 }
             }
