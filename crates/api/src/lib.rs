@@ -14,8 +14,8 @@ pub mod eds;
 pub mod error;
 pub mod groups;
 pub mod koodrive;
-pub mod tokens;
 pub mod schema;
+pub mod tokens;
 pub mod users;
 
 pub use error::ErrorBody;

@@ -44,7 +44,12 @@ async fn unknown_paths_are_json_404s() {
     let response = app.post("/v2/nothing/here", None, &json!({})).await;
     assert_eq!(response.headers()["x-ca-error-code"], "I404NF");
     assert_error(&read(response).await, StatusCode::NOT_FOUND, "NotFound");
-    let response = app.http.get(app.url("/v2/nothing/here")).send().await.unwrap();
+    let response = app
+        .http
+        .get(app.url("/v2/nothing/here"))
+        .send()
+        .await
+        .unwrap();
     assert_error(&read(response).await, StatusCode::NOT_FOUND, "NotFound");
 }
 

@@ -25,7 +25,9 @@ async fn a_pds_path_called_with_another_method_is_a_json_405_naming_post() {
             assert!(response.headers().contains_key("x-ca-request-id"));
             let answer = read(response).await;
             assert_error(&answer, StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed");
-            assert!(answer.1["request_id"].as_str().is_some_and(|id| !id.is_empty()));
+            assert!(answer.1["request_id"]
+                .as_str()
+                .is_some_and(|id| !id.is_empty()));
         }
     }
     // HEAD gets the status and headers, without a body.
