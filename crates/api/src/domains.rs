@@ -12,6 +12,9 @@ pub struct AppAccessStrategy {
     pub except_app_id_list: Vec<String>,
 }
 
+/// Default `limit` of `/v2/domain/list` and `/v2/domain/search`, as PDS documents it.
+pub const DEFAULT_DOMAIN_LIMIT: u32 = 50;
+
 /// A PDS domain (tenant) with its drive and quota settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Domain {
@@ -138,7 +141,11 @@ pub struct CreateDomainRequest {
     pub user_count_quota: Option<i64>,
     /// The first superadmin's user id (and custom account identity); default `admin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 1, max_length = 64, pattern = r"^[^#\u0000-\u001F\u007F-\u009F]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^#\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub admin_user_id: Option<String>,
     /// Its password; generated and answered once when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -173,7 +180,7 @@ pub struct ListDomainRequest {
         deserialize_with = "crate::users::int_or_numeric_string",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(schema_with = crate::schema::limit)]
+    #[schema(schema_with = crate::schema::domain_limit)]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(schema_with = crate::schema::marker)]

@@ -1,6 +1,8 @@
 //! `/v2/drive/*` wire types.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
+
+use crate::users::int_or_numeric_string;
 use utoipa::ToSchema;
 
 /// Who owns a drive: a user or a group.
@@ -243,23 +245,4 @@ pub struct SearchDriveRequest {
 pub struct ListDriveResponse {
     pub items: Vec<Drive>,
     pub next_marker: String,
-}
-
-/// PDS documents `limit` as a number but its JS SDK types it as a string: take both.
-fn int_or_numeric_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum IntOrString {
-        Int(i64),
-        Str(String),
-    }
-    match Option::<IntOrString>::deserialize(d)? {
-        None => Ok(None),
-        Some(IntOrString::Int(n)) => Ok(Some(n)),
-        Some(IntOrString::Str(s)) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom("invalid type: expected an integer")),
-    }
 }

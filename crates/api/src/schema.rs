@@ -61,6 +61,18 @@ pub fn limit() -> Schema {
     }))
 }
 
+/// `limit` of domain list and search calls: 1..100, default 50.
+pub fn domain_limit() -> Schema {
+    schema(json!({
+        "description": "Page size: 1..100, default 50. A JSON number, or a decimal string.",
+        "anyOf": [
+            { "type": "integer", "minimum": 1, "maximum": crate::MAX_LIMIT },
+            { "type": "string", "pattern": "^(100|[1-9][0-9]?)$" },
+            { "type": "null" }
+        ]
+    }))
+}
+
 /// `marker`: `""` or omitted for the first page, else a `next_marker` answered before.
 pub fn marker() -> Schema {
     schema(json!({

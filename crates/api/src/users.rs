@@ -193,7 +193,11 @@ pub struct GroupInfo {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct CreateUserRequest {
     /// ≤64 characters, no `#`.
-    #[schema(min_length = 1, max_length = 64, pattern = r"^[^#\u0000-\u001F\u007F-\u009F]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^#\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub user_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 128)]
@@ -459,7 +463,11 @@ pub struct GeneralGetUserRequest {
 pub struct ImportUserRequest {
     /// Roster extension: the new user's id (≤64 characters, no `#`); generated when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 1, max_length = 64, pattern = r"^[^#\u0000-\u001F\u007F-\u009F]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^#\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub user_id: Option<String>,
     pub authentication_type: AuthenticationType,
     #[schema(min_length = 1, max_length = 256)]
@@ -515,7 +523,9 @@ pub struct GeneralSearchUserResponse {
     pub next_marker: String,
 }
 
-/// PDS documents `limit` as a number but its JS SDK types it as a string: take both.
+/// PDS documents `limit` as a number but its JS SDK types it as a string: take both. A string
+/// is a plain decimal (digits, no sign, no leading zero, no spaces), as the OpenAPI schema
+/// says; anything else is refused.
 pub(crate) fn int_or_numeric_string<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<i64>, D::Error> {
@@ -528,10 +538,15 @@ pub(crate) fn int_or_numeric_string<'de, D: Deserializer<'de>>(
     match Option::<IntOrString>::deserialize(d)? {
         None => Ok(None),
         Some(IntOrString::Int(n)) => Ok(Some(n)),
-        Some(IntOrString::Str(s)) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom("invalid type: expected an integer")),
+        Some(IntOrString::Str(s)) => {
+            let plain = !s.is_empty()
+                && s.bytes().all(|b| b.is_ascii_digit())
+                && (s == "0" || !s.starts_with('0'));
+            plain
+                .then(|| s.parse().ok())
+                .flatten()
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom("invalid type: expected an integer"))
+        }
     }
 }

@@ -304,10 +304,24 @@ impl Services {
         req: ListDomainRequest,
         search: bool,
     ) -> Result<ListDomainResponse> {
-        validate::optional("domain_name", req.domain_name.as_deref(), validate::MAX_NAME)?;
+        validate::optional(
+            "domain_name",
+            req.domain_name.as_deref(),
+            validate::MAX_NAME,
+        )?;
         validate::optional("name", req.name.as_deref(), validate::MAX_NAME)?;
         let parent = self.managed_parent(actor).await?;
-        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
+        // PDS lists domains 50 at a time unless asked otherwise (100 at most, as elsewhere).
+        let page = Page::parse_limited(
+            &actor.domain_id,
+            req.limit,
+            req.marker.as_deref(),
+            (
+                "limit",
+                roster_api::MAX_LIMIT,
+                roster_api::domains::DEFAULT_DOMAIN_LIMIT,
+            ),
+        )?;
         let prefix = if search {
             req.domain_name.or(req.name).filter(|n| !n.is_empty())
         } else {
