@@ -209,6 +209,16 @@ async fn a_nul_character_in_a_body_is_a_bad_parameter_on_every_backend() {
         .admin("/v2/user/search", json!({"nick_name_for_fuzzy": "\u{0}"}))
         .await;
     assert_error(&answer, StatusCode::BAD_REQUEST, "InvalidParameter");
+    // Only what is read counts: fields the operation ignores may hold anything, and
+    // `user_data` is free-form JSON, stored as JSON text (where NUL is escaped).
+    let (status, user) = app
+        .admin(
+            "/v2/user/create",
+            json!({"user_id": "nul", "x\u{0}": ["\u{0}"], "user_data": {"k\u{0}": "v\u{0}"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{user}");
+    assert_eq!(user["user_data"]["k\u{0}"], "v\u{0}");
 }
 
 /// Operations any caller may use without a token: logins, token refresh and revocation, and

@@ -234,6 +234,31 @@ mod tests {
     }
 
     #[test]
+    fn numbers_without_a_fraction_are_integers() {
+        let list = |body: &str| parse_json::<roster_api::ListUserRequest>(body.as_bytes());
+        assert_eq!(list(r#"{"limit": 5.0}"#).unwrap().limit, Some(5));
+        assert_eq!(list(r#"{"limit": 5e1}"#).unwrap().limit, Some(50));
+        assert!(list(r#"{"limit": 5.5}"#).is_err());
+        // Below i64::MIN rounds to -2^63 as a float: still out of range, not i64::MIN.
+        assert!(list(r#"{"limit": -9223372036854775809}"#).is_err());
+        assert!(list(r#"{"limit": 1e300}"#).is_err());
+    }
+
+    #[test]
+    fn a_limit_string_is_a_plain_decimal() {
+        let list = |body: &str| parse_json::<roster_api::ListUserRequest>(body.as_bytes());
+        assert_eq!(list(r#"{"limit": "7"}"#).unwrap().limit, Some(7));
+        for refused in [
+            r#""07""#, r#"" 7""#, r#""+7""#, r#""-7""#, r#""""#, r#""7.0""#,
+        ] {
+            assert!(
+                list(&format!(r#"{{"limit": {refused}}}"#)).is_err(),
+                "{refused}"
+            );
+        }
+    }
+
+    #[test]
     fn body_errors_name_their_field() {
         assert_eq!(problem("{"), (ParamProblem::MalformedBody, "body".into()));
         assert_eq!(problem("[]"), (ParamProblem::MalformedBody, "body".into()));
