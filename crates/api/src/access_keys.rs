@@ -25,9 +25,11 @@ pub struct AccessKey {
 pub struct CreateAccessKeyRequest {
     /// Default: the caller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 64)]
     pub user_id: Option<String>,
     /// ≤1024 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1024)]
     pub description: Option<String>,
 }
 
@@ -43,14 +45,17 @@ pub struct CreateAccessKeyResponse {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct ListAccessKeyRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64)]
     pub user_id: Option<String>,
     #[serde(
         default,
         deserialize_with = "int_or_numeric_string",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(schema_with = crate::schema::limit)]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::marker)]
     pub marker: Option<String>,
 }
 
@@ -63,12 +68,14 @@ pub struct ListAccessKeyResponse {
 /// `/v2/access_key/get` and `/v2/access_key/delete`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct AccessKeyIdRequest {
+    #[schema(min_length = 1, max_length = 128)]
     pub access_key_id: String,
 }
 
 /// `/v2/access_key/update`: enable or disable a key.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct UpdateAccessKeyRequest {
+    #[schema(min_length = 1, max_length = 128)]
     pub access_key_id: String,
     pub status: AccessKeyStatus,
 }

@@ -10,10 +10,13 @@ use crate::users::{AccountLinkInfo, AuthenticationType};
 pub struct LinkAccountRequest {
     #[serde(rename = "type")]
     pub kind: AuthenticationType,
+    #[schema(min_length = 1, max_length = 256)]
     pub identity: String,
+    #[schema(min_length = 1, max_length = 64)]
     pub user_id: String,
     /// For `mobile`: the country code, default `86`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 32)]
     pub extra: Option<String>,
 }
 
@@ -22,14 +25,17 @@ pub struct LinkAccountRequest {
 pub struct LinkInfoRequest {
     #[serde(rename = "type")]
     pub kind: AuthenticationType,
+    #[schema(min_length = 1, max_length = 256)]
     pub identity: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 32)]
     pub extra: Option<String>,
 }
 
 /// `/v2/account/get_link_info_by_user_id` (admin, or the user itself).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct LinkInfoByUserIdRequest {
+    #[schema(min_length = 1, max_length = 64)]
     pub user_id: String,
 }
 
@@ -45,6 +51,7 @@ pub struct ChangePasswordRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old_password: Option<String>,
     /// 8..256 characters.
+    #[schema(schema_with = crate::schema::required_password)]
     pub new_password: String,
 }
 
@@ -52,17 +59,25 @@ pub struct ChangePasswordRequest {
 /// password reset mailed to the user; no other credentials.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct ResetPasswordRequest {
+    #[schema(min_length = 1, max_length = 128)]
     pub token: String,
     /// 8..256 characters.
+    #[schema(schema_with = crate::schema::required_password)]
     pub new_password: String,
 }
 
 /// `/v2/outbox/list` (admin): mail kept because no SMTP server is configured.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct ListOutboxRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::users::int_or_numeric_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(schema_with = crate::schema::limit)]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::marker)]
     pub marker: Option<String>,
 }
 

@@ -11,7 +11,9 @@ pub const MAX_BATCH_REQUESTS: usize = 100;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct BatchRequest {
     /// `user` or `group`: the area every sub-request's `url` is in.
+    #[schema(schema_with = crate::schema::batch_resource)]
     pub resource: String,
+    #[schema(min_items = 1, max_items = 100)]
     pub requests: Vec<BatchSubRequest>,
 }
 
@@ -22,8 +24,10 @@ pub struct BatchSubRequest {
     pub id: String,
     pub method: String,
     pub url: String,
+    /// The call's JSON object; anything else is refused as that call's own answer
+    /// (`InvalidRequestJSONFormat`), not as the batch's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Value>)]
     pub body: Option<Value>,
 }
 

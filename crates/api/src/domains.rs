@@ -12,6 +12,9 @@ pub struct AppAccessStrategy {
     pub except_app_id_list: Vec<String>,
 }
 
+/// Default `limit` of `/v2/domain/list` and `/v2/domain/search`, as PDS documents it.
+pub const DEFAULT_DOMAIN_LIMIT: u32 = 50;
+
 /// A PDS domain (tenant) with its drive and quota settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Domain {
@@ -47,6 +50,7 @@ pub struct Domain {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct GetDomainRequest {
     /// The caller's domain, or one it manages (its subdomains; the operator: top-level ones).
+    #[schema(min_length = 1, max_length = 64)]
     pub domain_id: String,
     /// Fill `size_quota_used` and `used_size`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,27 +64,33 @@ pub struct GetDomainRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct UpdateDomainRequest {
     /// The caller's domain, or one it manages (its subdomains; the operator: top-level ones).
+    #[schema(min_length = 1, max_length = 64)]
     pub domain_id: String,
     /// ≤128 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128)]
     pub domain_name: Option<String>,
     /// ≤1024 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1024)]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_drive_enable: Option<bool>,
     /// Bytes, ≥ -1 (-1 unlimited).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -1)]
     pub init_drive_size: Option<i64>,
     /// Bytes, ≥ 0 (0 unlimited).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub size_quota: Option<i64>,
     /// ≥ 0 (0 unlimited).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub user_count_quota: Option<i64>,
     /// Not supported; refused when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::not_supported)]
     pub published_app_access_strategy: Option<Value>,
 }
 
@@ -105,28 +115,41 @@ pub struct DomainQuota {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct CreateDomainRequest {
     /// ≤128 characters.
+    #[schema(min_length = 1, max_length = 128)]
     pub domain_name: String,
     /// Roster extension: the id, which is also the first label of the domain's host name
     /// (`[a-z0-9-]`, 1..63, not starting or ending with `-`). Generated when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     pub domain_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1024)]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64)]
     pub parent_domain_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_drive_enable: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -1)]
     pub init_drive_size: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub size_quota: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub user_count_quota: Option<i64>,
     /// The first superadmin's user id (and custom account identity); default `admin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^#\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub admin_user_id: Option<String>,
     /// Its password; generated and answered once when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::password)]
     pub admin_password: Option<String>,
 }
 
@@ -146,17 +169,21 @@ pub struct CreateDomainResponse {
 pub struct ListDomainRequest {
     /// Prefix of the name (search only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub domain_name: Option<String>,
     /// What the 2022-03-01 SDK's SearchDomains sends for `domain_name`; the same prefix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub name: Option<String>,
     #[serde(
         default,
         deserialize_with = "crate::users::int_or_numeric_string",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(schema_with = crate::schema::domain_limit)]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::marker)]
     pub marker: Option<String>,
 }
 
@@ -169,6 +196,7 @@ pub struct ListDomainResponse {
 /// `/v2/domain/delete`: everything in the domain goes, so `force: true` is required.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct DeleteDomainRequest {
+    #[schema(min_length = 1, max_length = 64)]
     pub domain_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub force: Option<bool>,

@@ -1,6 +1,8 @@
 //! `/v2/drive/*` wire types.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
+
+use crate::users::int_or_numeric_string;
 use utoipa::ToSchema;
 
 /// Who owns a drive: a user or a group.
@@ -99,8 +101,10 @@ pub struct Drive {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CreateDriveRequest {
     /// ≤128 characters.
+    #[schema(min_length = 1, max_length = 128)]
     pub drive_name: String,
     /// A `user_id` or a `group_id`.
+    #[schema(min_length = 1, max_length = 64)]
     pub owner: String,
     pub owner_type: OwnerType,
     /// Make this the owner's default drive (user-owned drives only; one per user).
@@ -108,6 +112,7 @@ pub struct CreateDriveRequest {
     pub default: Option<bool>,
     /// ≤1024 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1024)]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drive_type: Option<DriveType>,
@@ -115,15 +120,18 @@ pub struct CreateDriveRequest {
     pub status: Option<DriveStatus>,
     /// Bytes; -1 (the default) means unlimited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -1)]
     pub total_size: Option<i64>,
     /// Act in this subdomain of the caller's domain (its admins manage their subdomains).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64)]
     pub subdomain_id: Option<String>,
 }
 
 /// `/v2/drive/get`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct GetDriveRequest {
+    #[schema(min_length = 1, max_length = 64)]
     pub drive_id: String,
 }
 
@@ -131,30 +139,37 @@ pub struct GetDriveRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct GetDefaultDriveRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64)]
     pub user_id: Option<String>,
 }
 
 /// `/v2/drive/update`: only the fields given change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct UpdateDriveRequest {
+    #[schema(min_length = 1, max_length = 64)]
     pub drive_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128)]
     pub drive_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1024)]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<DriveStatus>,
     /// Bytes; -1 means unlimited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -1)]
     pub total_size: Option<i64>,
     /// Changing a drive's owner is not supported; a non-empty value is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 0)]
     pub owner: Option<String>,
 }
 
 /// `/v2/drive/delete`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct DeleteDriveRequest {
+    #[schema(min_length = 1, max_length = 64)]
     pub drive_id: String,
     /// Accepted for compatibility; a drive is always deleted at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -170,15 +185,19 @@ pub struct ListDriveRequest {
         deserialize_with = "int_or_numeric_string",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(schema_with = crate::schema::limit)]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::marker)]
     pub marker: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub owner: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_type: Option<OwnerType>,
     /// Act in this subdomain of the caller's domain (its admins manage their subdomains).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64)]
     pub subdomain_id: Option<String>,
 }
 
@@ -190,8 +209,10 @@ pub struct ListMyDrivesRequest {
         deserialize_with = "int_or_numeric_string",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(schema_with = crate::schema::limit)]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::marker)]
     pub marker: Option<String>,
 }
 
@@ -203,13 +224,17 @@ pub struct SearchDriveRequest {
         deserialize_with = "int_or_numeric_string",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(schema_with = crate::schema::limit)]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::marker)]
     pub marker: Option<String>,
     /// Substring, case-insensitive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub drive_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub owner: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_type: Option<OwnerType>,
@@ -220,23 +245,4 @@ pub struct SearchDriveRequest {
 pub struct ListDriveResponse {
     pub items: Vec<Drive>,
     pub next_marker: String,
-}
-
-/// PDS documents `limit` as a number but its JS SDK types it as a string: take both.
-fn int_or_numeric_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum IntOrString {
-        Int(i64),
-        Str(String),
-    }
-    match Option::<IntOrString>::deserialize(d)? {
-        None => Ok(None),
-        Some(IntOrString::Int(n)) => Ok(Some(n)),
-        Some(IntOrString::Str(s)) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom("invalid type: expected an integer")),
-    }
 }

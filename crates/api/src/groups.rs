@@ -43,19 +43,23 @@ impl MemberType {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct CreateGroupRequest {
     /// 1..128 characters.
+    #[schema(min_length = 1, max_length = 128)]
     pub group_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1024)]
     pub description: Option<String>,
     /// A root group can never be placed under another group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_root: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub parent_group_id: Option<String>,
 }
 
 /// `/v2/group/get` and `/v2/group/delete`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct GroupIdRequest {
+    #[schema(min_length = 1, max_length = 128)]
     pub group_id: String,
 }
 
@@ -63,19 +67,25 @@ pub struct GroupIdRequest {
 /// (`""`: to the top level); a move that would make a cycle is refused.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct UpdateGroupRequest {
+    #[schema(min_length = 1, max_length = 128)]
     pub group_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128)]
     pub group_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1024)]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub parent_group_id: Option<String>,
 }
 
 /// `/v2/group/update_name` (deprecated in PDS).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct UpdateGroupNameRequest {
+    #[schema(min_length = 1, max_length = 128)]
     pub group_id: String,
+    #[schema(min_length = 1, max_length = 128)]
     pub name: String,
 }
 
@@ -87,8 +97,10 @@ pub struct ListGroupRequest {
         deserialize_with = "int_or_numeric_string",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(schema_with = crate::schema::limit)]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::marker)]
     pub marker: Option<String>,
 }
 
@@ -97,17 +109,21 @@ pub struct ListGroupRequest {
 pub struct SearchGroupRequest {
     /// Prefix, case-insensitive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub group_name: Option<String>,
     /// Substring, case-insensitive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub group_name_for_fuzzy: Option<String>,
     #[serde(
         default,
         deserialize_with = "int_or_numeric_string",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(schema_with = crate::schema::limit)]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::marker)]
     pub marker: Option<String>,
 }
 
@@ -121,14 +137,17 @@ pub struct ListGroupResponse {
 /// adding one moves it under this group.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct GroupMemberRequest {
+    #[schema(min_length = 1, max_length = 128)]
     pub group_id: String,
     pub member_type: MemberType,
+    #[schema(min_length = 1, max_length = 128)]
     pub member_id: String,
 }
 
 /// `/v2/group/list_member`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct ListGroupMemberRequest {
+    #[schema(min_length = 1, max_length = 128)]
     pub group_id: String,
     /// Omitted: subgroups first, then users.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,8 +157,10 @@ pub struct ListGroupMemberRequest {
         deserialize_with = "int_or_numeric_string",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(schema_with = crate::schema::limit)]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::marker)]
     pub marker: Option<String>,
 }
 
@@ -148,6 +169,7 @@ pub struct ListGroupMemberRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct ListGroupUserRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub group_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_type: Option<MemberType>,
@@ -158,8 +180,10 @@ pub struct ListGroupUserRequest {
         deserialize_with = "int_or_numeric_string",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(schema_with = crate::schema::limit)]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::marker)]
     pub marker: Option<String>,
 }
 
@@ -174,7 +198,9 @@ pub struct ListGroupMemberResponse {
 /// Who holds a role: `IT_User` (a user id) or `IT_Group` (every member of a group).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Identity {
+    #[schema(schema_with = crate::schema::identity_type)]
     pub identity_type: String,
+    #[schema(min_length = 1, max_length = 128)]
     pub identity_id: String,
 }
 
@@ -183,25 +209,32 @@ pub struct Identity {
 pub struct AssignRoleRequest {
     pub identity: Identity,
     /// `SystemGroupAdmin`.
+    #[schema(schema_with = crate::schema::group_admin_role)]
     pub role_id: String,
     /// `RT_Group`.
+    #[schema(schema_with = crate::schema::group_resource)]
     pub manage_resource_type: String,
     /// The group id.
+    #[schema(min_length = 1, max_length = 128)]
     pub manage_resource_id: String,
 }
 
 /// `/v2/role/list_assignment`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ListAssignmentRequest {
+    #[schema(schema_with = crate::schema::group_resource)]
     pub manage_resource_type: String,
+    #[schema(min_length = 1, max_length = 128)]
     pub manage_resource_id: String,
     #[serde(
         default,
         deserialize_with = "int_or_numeric_string",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(schema_with = crate::schema::limit)]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::marker)]
     pub marker: Option<String>,
 }
 

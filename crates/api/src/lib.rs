@@ -15,6 +15,7 @@ pub mod eds;
 pub mod error;
 pub mod groups;
 pub mod koodrive;
+pub mod schema;
 pub mod tokens;
 pub mod users;
 

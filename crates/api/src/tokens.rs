@@ -75,7 +75,9 @@ pub struct AccountTokenRequest {
     #[serde(default)]
     pub app_id: Option<String>,
     /// `refresh_token`.
+    #[schema(schema_with = crate::schema::refresh_grant)]
     pub grant_type: String,
+    #[schema(min_length = 1)]
     pub refresh_token: String,
 }
 
@@ -84,5 +86,6 @@ pub struct AccountTokenRequest {
 pub struct RevokeRequest {
     #[serde(default)]
     pub app_id: Option<String>,
+    #[schema(min_length = 1)]
     pub refresh_token: String,
 }

@@ -144,7 +144,9 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Punishment {
     pub punish_flag: i64,
+    #[schema(schema_with = crate::schema::time_or_empty)]
     pub starts_at: String,
+    #[schema(schema_with = crate::schema::time_or_empty)]
     pub ends_at: String,
     pub impermanent: bool,
 }
@@ -183,6 +185,7 @@ pub struct AccountLinkInfo {
 /// `{"group_id": ...}` entries of `group_info_list`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct GroupInfo {
+    #[schema(min_length = 1, max_length = 128)]
     pub group_id: String,
 }
 
@@ -190,39 +193,54 @@ pub struct GroupInfo {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct CreateUserRequest {
     /// ≤64 characters, no `#`.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^#\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub user_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub user_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub nick_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::avatar)]
     pub avatar: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::email)]
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::phone)]
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<UserStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1024)]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::user_data)]
     pub user_data: Option<Map<String, Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_info_list: Option<Vec<GroupInfo>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::password)]
     pub plain_password: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deny_change_password_by_self: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub need_change_password_next_login: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub expired_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 32)]
     pub phone_region: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64)]
     pub subdomain_id: Option<String>,
 }
 
@@ -230,48 +248,60 @@ pub struct CreateUserRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct GetUserRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64)]
     pub user_id: Option<String>,
 }
 
 /// `/v2/user/update`: only the fields given change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct UpdateUserRequest {
+    #[schema(min_length = 1, max_length = 64)]
     pub user_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub user_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub nick_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::avatar)]
     pub avatar: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::email)]
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::phone)]
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<UserStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1024)]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::user_data)]
     pub user_data: Option<Map<String, Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_info_list: Option<Vec<GroupInfo>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::password)]
     pub plain_password: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deny_change_password_by_self: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub need_change_password_next_login: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub expired_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 32)]
     pub phone_region: Option<String>,
     /// Replaces the user's punishments (admin); `[]` clears them. One in force (a non-zero
     /// `punish_flag` between `starts_at` and `ends_at`, ISO-8601, empty meaning open-ended)
     /// blocks the user's logins.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 16)]
     pub punishments: Option<Vec<Punishment>>,
 }
 
@@ -285,6 +315,7 @@ impl UpdateUserRequest {
 /// `/v2/user/delete`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct DeleteUserRequest {
+    #[schema(min_length = 1, max_length = 64)]
     pub user_id: String,
 }
 
@@ -297,13 +328,16 @@ pub struct ListUserRequest {
         deserialize_with = "int_or_numeric_string",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(schema_with = crate::schema::limit)]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::marker)]
     pub marker: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<UserStatus>,
     /// Act in this subdomain of the caller's domain (its admins manage their subdomains).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64)]
     pub subdomain_id: Option<String>,
 }
 
@@ -315,23 +349,30 @@ pub struct SearchUserRequest {
         deserialize_with = "int_or_numeric_string",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(schema_with = crate::schema::limit)]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::marker)]
     pub marker: Option<String>,
     /// Prefix, case-insensitive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub user_name: Option<String>,
     /// Prefix, case-insensitive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub nick_name: Option<String>,
     /// Substring, case-insensitive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub nick_name_for_fuzzy: Option<String>,
     /// Prefix, case-insensitive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub email: Option<String>,
     /// Prefix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
@@ -339,6 +380,7 @@ pub struct SearchUserRequest {
     pub status: Option<UserStatus>,
     /// Act in this subdomain of the caller's domain (its admins manage their subdomains).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64)]
     pub subdomain_id: Option<String>,
 }
 
@@ -350,31 +392,41 @@ pub struct GeneralSearchUserRequest {
         deserialize_with = "int_or_numeric_string",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(schema_with = crate::schema::limit)]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::marker)]
     pub marker: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub user_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub nick_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub nick_name_for_fuzzy: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<UserStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::id_list)]
     pub parent_group_id_list: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub direct_parent_group_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra_return_info: Option<Vec<ExtraReturnInfo>>,
     /// Act in this subdomain of the caller's domain (its admins manage their subdomains).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64)]
     pub subdomain_id: Option<String>,
 }
 
@@ -400,6 +452,7 @@ impl GeneralSearchUserRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct GeneralGetUserRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64)]
     pub user_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra_return_info: Option<Vec<ExtraReturnInfo>>,
@@ -410,32 +463,47 @@ pub struct GeneralGetUserRequest {
 pub struct ImportUserRequest {
     /// Roster extension: the new user's id (≤64 characters, no `#`); generated when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^#\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub user_id: Option<String>,
     pub authentication_type: AuthenticationType,
+    #[schema(min_length = 1, max_length = 256)]
     pub identity: String,
+    #[schema(min_length = 1, max_length = 128)]
     pub nick_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub authentication_display_name: Option<String>,
     /// For `mobile`: the country code, default `86`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 32)]
     pub extra: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_create_drive: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -1)]
     pub drive_total_size: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub parent_group_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::password)]
     pub plain_password: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::email)]
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::phone)]
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deny_change_password_by_self: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub need_change_password_next_login: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub expired_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_region: Option<String>,
@@ -455,7 +523,9 @@ pub struct GeneralSearchUserResponse {
     pub next_marker: String,
 }
 
-/// PDS documents `limit` as a number but its JS SDK types it as a string: take both.
+/// PDS documents `limit` as a number but its JS SDK types it as a string: take both. A string
+/// is a plain decimal (digits, no sign, no leading zero, no spaces), as the OpenAPI schema
+/// says; anything else is refused.
 pub(crate) fn int_or_numeric_string<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<i64>, D::Error> {
@@ -468,10 +538,15 @@ pub(crate) fn int_or_numeric_string<'de, D: Deserializer<'de>>(
     match Option::<IntOrString>::deserialize(d)? {
         None => Ok(None),
         Some(IntOrString::Int(n)) => Ok(Some(n)),
-        Some(IntOrString::Str(s)) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom("invalid type: expected an integer")),
+        Some(IntOrString::Str(s)) => {
+            let plain = !s.is_empty()
+                && s.bytes().all(|b| b.is_ascii_digit())
+                && (s == "0" || !s.starts_with('0'));
+            plain
+                .then(|| s.parse().ok())
+                .flatten()
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom("invalid type: expected an integer"))
+        }
     }
 }

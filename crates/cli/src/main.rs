@@ -523,7 +523,7 @@ async fn domain_command(config: Config, command: DomainCommand) -> anyhow::Resul
             let mut request = ListDomainRequest::default();
             loop {
                 let page = match services
-                    .list_domains(&acting(&parent), request.clone())
+                    .list_domains(&acting(&parent), request.clone(), false)
                     .await
                 {
                     Ok(page) => page,

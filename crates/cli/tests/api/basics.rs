@@ -36,15 +36,40 @@ async fn openapi_lists_every_user_endpoint() {
         assert!(doc["paths"][path]["post"].is_object(), "{path} missing");
     }
     assert!(doc["components"]["schemas"]["User"]["properties"]["punishments"].is_object());
+
+    // The limits the server enforces are in the schemas.
+    let schemas = &doc["components"]["schemas"];
+    let user_id = &schemas["CreateUserRequest"]["properties"]["user_id"];
+    assert_eq!(user_id["minLength"], 1);
+    assert_eq!(user_id["maxLength"], 64);
+    assert!(user_id["pattern"].as_str().unwrap().contains('#'));
+    let limit = &schemas["ListUserRequest"]["properties"]["limit"]["anyOf"][0];
+    assert_eq!(
+        (limit["minimum"].clone(), limit["maximum"].clone()),
+        (json!(1), json!(100))
+    );
+    assert_eq!(
+        schemas["GroupIdRequest"]["properties"]["group_id"]["pattern"],
+        "^[^\\u0000]*$"
+    );
+    // A body with nothing required may be left out; one with required fields may not.
+    let body_required = |path: &str| doc["paths"][path]["post"]["requestBody"]["required"].clone();
+    assert_eq!(body_required("/v2/user/list"), json!(false));
+    assert_eq!(body_required("/v2/user/create"), json!(true));
 }
 
 #[tokio::test]
-async fn unknown_paths_and_methods_are_json_404s() {
+async fn unknown_paths_are_json_404s() {
     let app = spawn_app().await;
-    let answer = read(app.post("/v2/nothing/here", None, &json!({})).await).await;
-    assert_error(&answer, StatusCode::NOT_FOUND, "NotFound");
-    let response = app.http.get(app.url("/v2/user/get")).send().await.unwrap();
+    let response = app.post("/v2/nothing/here", None, &json!({})).await;
     assert_eq!(response.headers()["x-ca-error-code"], "I404NF");
+    assert_error(&read(response).await, StatusCode::NOT_FOUND, "NotFound");
+    let response = app
+        .http
+        .get(app.url("/v2/nothing/here"))
+        .send()
+        .await
+        .unwrap();
     assert_error(&read(response).await, StatusCode::NOT_FOUND, "NotFound");
 }
 

@@ -7,7 +7,46 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, spawn_with, TestStore, ADMIN_PASSWORD};
+use crate::helpers::{assert_error, read, spawn_app, spawn_with, TestStore, ADMIN_PASSWORD};
+
+#[tokio::test]
+async fn a_pds_path_called_with_another_method_is_a_json_405_naming_post() {
+    let app = spawn_app().await;
+    for method in ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        // With or without a token: the method is wrong before anything else is.
+        for token in [None, Some(app.admin_token.as_str())] {
+            let mut request = app.http.request(method.clone(), app.url("/v2/user/get"));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.headers()["allow"], "POST", "{method}");
+            assert!(response.headers().contains_key("x-ca-request-id"));
+            let answer = read(response).await;
+            assert_error(&answer, StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed");
+            assert!(answer.1["request_id"]
+                .as_str()
+                .is_some_and(|id| !id.is_empty()));
+        }
+    }
+    // HEAD gets the status and headers, without a body.
+    let response = app.http.head(app.url("/v2/user/get")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()["allow"], "POST");
+
+    // The other dialects keep their own answers: KooDrive's known paths with another method
+    // and the eds-user RPC front are not PDS operations.
+    let response = app
+        .http
+        .patch(app.url("/koodrive/ose/v1/users/count"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = app.http.delete(app.url("/")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
 
 /// A key made for this test only: not the server's.
 const OTHER_ED25519: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINhoYWGizmr2mqdYdVLPZSe7Nbuefr3nSPPVMoQHaUB0\n-----END PRIVATE KEY-----";
@@ -170,6 +209,16 @@ async fn a_nul_character_in_a_body_is_a_bad_parameter_on_every_backend() {
         .admin("/v2/user/search", json!({"nick_name_for_fuzzy": "\u{0}"}))
         .await;
     assert_error(&answer, StatusCode::BAD_REQUEST, "InvalidParameter");
+    // Only what is read counts: fields the operation ignores may hold anything, and
+    // `user_data` is free-form JSON, stored as JSON text (where NUL is escaped).
+    let (status, user) = app
+        .admin(
+            "/v2/user/create",
+            json!({"user_id": "nul", "x\u{0}": ["\u{0}"], "user_data": {"k\u{0}": "v\u{0}"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{user}");
+    assert_eq!(user["user_data"]["k\u{0}"], "v\u{0}");
 }
 
 /// Operations any caller may use without a token: logins, token refresh and revocation, and

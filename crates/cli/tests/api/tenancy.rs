@@ -420,7 +420,7 @@ async fn subdomains_are_managed_from_their_parent_and_their_admins_stay_inside()
             json!({"user_id": "x", "role": "superadmin"}),
         )
         .await;
-    assert_error(&answer, StatusCode::BAD_REQUEST, "InvalidParameter");
+    assert_error(&answer, StatusCode::CONFLICT, "StateConflict");
     let (status, _) = app
         .call(
             "/v2/user/create",
@@ -436,7 +436,7 @@ async fn subdomains_are_managed_from_their_parent_and_their_admins_stay_inside()
             json!({"user_id": "x", "role": "subdomain_admin"}),
         )
         .await;
-    assert_error(&answer, StatusCode::BAD_REQUEST, "InvalidParameter");
+    assert_error(&answer, StatusCode::CONFLICT, "StateConflict");
 }
 
 #[tokio::test]

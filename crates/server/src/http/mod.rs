@@ -105,7 +105,7 @@ pub fn router(state: AppState) -> Router {
         .merge(eds::router())
         .merge(koodrive::router())
         .fallback(pds::not_found)
-        .method_not_allowed_fallback(pds::not_found)
+        .method_not_allowed_fallback(pds::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
             state.clone(),

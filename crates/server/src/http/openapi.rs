@@ -1,15 +1,17 @@
-//! `/openapi.json`, generated from the handlers' annotations.
+//! `/openapi.json`, generated from the handlers' annotations and the wire types' schemas, then
+//! completed with what applies to every request alike (see [`tighten`]).
 
 use std::sync::OnceLock;
 
 use axum::response::IntoResponse;
 use axum::Json;
+use serde_json::{json, Map, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{InfoBuilder, OpenApi};
+use utoipa::openapi::InfoBuilder;
 
 /// The whole API description (built once).
-pub fn document() -> &'static OpenApi {
-    static DOC: OnceLock<OpenApi> = OnceLock::new();
+pub fn document() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
         let mut doc = super::pds::openapi();
         doc.info = InfoBuilder::new()
@@ -29,10 +31,169 @@ pub fn document() -> &'static OpenApi {
                     .build(),
             ),
         );
+        let mut doc = serde_json::to_value(doc).expect("the OpenAPI document serialises");
+        tighten(&mut doc);
         doc
     })
 }
 
 pub async fn serve() -> impl IntoResponse {
     Json(document())
+}
+
+/// Schemas of JSON request bodies, whose strings the server checks for NUL.
+fn is_json_request_schema(name: &str) -> bool {
+    (name.ends_with("Request") && name != "TokenRequest")
+        || matches!(name, "GroupInfo" | "Identity" | "Punishment")
+}
+
+/// What the server enforces on every request, added to the generated schemas:
+/// - no string of a JSON body may hold NUL (`InvalidParameter`), so every request string
+///   without a pattern of its own gets one that says so;
+/// - integers are 64-bit, so unbounded integer fields get the bounds of `i64`;
+/// - the rules between fields ([`roster_api::schema::cross_field_rules`]);
+/// - a body whose fields are all optional may be left out (it reads as `{}`);
+/// - `/v2/oauth/token` is a form, whose fields are strings (a form has no null), and it is
+///   the token URL of the OAuth2 password flow.
+fn tighten(doc: &mut Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (name, schema) in schemas.iter_mut() {
+        if is_json_request_schema(name) {
+            forbid_nul(schema);
+            bound_integers(schema);
+        }
+    }
+    if let Some(token) = schemas
+        .get_mut("TokenRequest")
+        .and_then(Value::as_object_mut)
+    {
+        if let Some(fields) = token.get_mut("properties").and_then(Value::as_object_mut) {
+            for field in fields.values_mut() {
+                field["type"] = json!("string");
+            }
+            fields["grant_type"]["enum"] = json!([
+                "password",
+                "refresh_token",
+                "urn:ietf:params:oauth:grant-type:jwt-bearer"
+            ]);
+        }
+        token.insert("required".into(), json!(["grant_type"]));
+    }
+    for (name, rule) in roster_api::schema::cross_field_rules() {
+        if let Some(schema) = schemas.get_mut(name).and_then(Value::as_object_mut) {
+            let all_of = schema.entry("allOf").or_insert_with(|| json!([]));
+            if let Some(list) = all_of.as_array_mut() {
+                list.push(rule);
+            }
+        }
+    }
+    let schemas = schemas.clone();
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for operation in paths.values_mut().filter_map(|p| p.get_mut("post")) {
+            optional_body_if_nothing_required(operation, &schemas);
+        }
+    }
+    if let Some(schemes) = doc
+        .pointer_mut("/components/securitySchemes")
+        .and_then(Value::as_object_mut)
+    {
+        schemes.insert(
+            "password".into(),
+            json!({
+                "type": "oauth2",
+                "description": "Log in at `/v2/oauth/token`; send the access token as a bearer token.",
+                "flows": { "password": { "tokenUrl": "/v2/oauth/token", "scopes": {} } }
+            }),
+        );
+    }
+}
+
+fn types_of(schema: &Map<String, Value>) -> Vec<&str> {
+    match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Adds the no-NUL pattern to every string schema in `schema` that has no pattern, enum,
+/// const or format of its own (those exclude NUL already).
+fn forbid_nul(schema: &mut Value) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    let open_string = types_of(object).contains(&"string")
+        && !["pattern", "enum", "const", "format"]
+            .iter()
+            .any(|k| object.contains_key(*k));
+    if open_string {
+        object.insert("pattern".into(), json!(roster_api::schema::NO_NUL));
+    }
+    for key in ["properties"] {
+        if let Some(fields) = object.get_mut(key).and_then(Value::as_object_mut) {
+            fields.values_mut().for_each(forbid_nul);
+        }
+    }
+    for key in ["items"] {
+        if let Some(items) = object.get_mut(key) {
+            forbid_nul(items);
+        }
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(list) = object.get_mut(key).and_then(Value::as_array_mut) {
+            list.iter_mut().for_each(forbid_nul);
+        }
+    }
+}
+
+/// Gives every integer schema without bounds those of `i64`.
+fn bound_integers(schema: &mut Value) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    if types_of(object).contains(&"integer") {
+        object.entry("minimum").or_insert(json!(i64::MIN));
+        object.entry("maximum").or_insert(json!(i64::MAX));
+    }
+    if let Some(fields) = object.get_mut("properties").and_then(Value::as_object_mut) {
+        fields.values_mut().for_each(bound_integers);
+    }
+    if let Some(items) = object.get_mut("items") {
+        bound_integers(items);
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(list) = object.get_mut(key).and_then(Value::as_array_mut) {
+            list.iter_mut().for_each(bound_integers);
+        }
+    }
+}
+
+/// The server reads a missing JSON body as `{}`: where that is a valid request, the body is
+/// optional.
+fn optional_body_if_nothing_required(operation: &mut Value, schemas: &Map<String, Value>) {
+    let Some(name) = operation
+        .pointer("/requestBody/content/application~1json/schema/$ref")
+        .and_then(Value::as_str)
+        .and_then(|reference| reference.rsplit('/').next())
+        .map(str::to_owned)
+    else {
+        return;
+    };
+    let Some(body) = operation
+        .get_mut("requestBody")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let nothing_required = schemas
+        .get(&name)
+        .and_then(|s| s.get("required"))
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty);
+    body.insert("required".into(), json!(!nothing_required));
 }

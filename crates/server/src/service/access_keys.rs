@@ -104,6 +104,7 @@ impl Services {
         actor.require_admin()?;
         let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
         let user = req.user_id.filter(|u| !u.is_empty());
+        validate::optional("user_id", user.as_deref(), validate::MAX_USER_ID)?;
         let after = page.after_for("ak")?.map(|(_, id)| id);
         let rows = self
             .store

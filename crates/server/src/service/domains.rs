@@ -109,13 +109,23 @@ impl Services {
     }
 
     /// Subdomain roles belong to subdomains, `admin` and `superadmin` to top-level domains.
+    /// Every role is a valid value; whether it fits depends on the domain, so a misfit is a
+    /// conflict with the domain's state (409), not a malformed request.
     pub(crate) async fn check_role_fits_domain(&self, actor: &Actor, role: Role) -> Result<()> {
         let in_subdomain = !self.own_domain(actor).await?.parent_domain_id.is_empty();
         let subdomain_role = matches!(role, Role::SubdomainAdmin | Role::SubdomainSuperAdmin);
         if subdomain_role == in_subdomain {
             Ok(())
+        } else if in_subdomain {
+            Err(Error::Conflict(format!(
+                "role {} belongs to top-level domains; a subdomain has subdomain roles",
+                role.as_str()
+            )))
         } else {
-            Err(Error::invalid("role"))
+            Err(Error::Conflict(format!(
+                "role {} belongs to subdomains, and this is a top-level domain",
+                role.as_str()
+            )))
         }
     }
 
@@ -288,18 +298,37 @@ impl Services {
     }
 
     /// The domains the caller manages below it: top-level ones for the operator, else its
-    /// subdomains. With `domain_name`, those whose name starts with it.
+    /// subdomains. A search keeps those whose name starts with `domain_name` (or `name`, as
+    /// the 2022-03-01 SDK sends it); a list ignores both, but they are checked alike.
     pub async fn list_domains(
         &self,
         actor: &Actor,
         req: ListDomainRequest,
+        search: bool,
     ) -> Result<ListDomainResponse> {
+        validate::optional(
+            "domain_name",
+            req.domain_name.as_deref(),
+            validate::MAX_NAME,
+        )?;
+        validate::optional("name", req.name.as_deref(), validate::MAX_NAME)?;
         let parent = self.managed_parent(actor).await?;
-        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
-        let prefix = req.domain_name.filter(|n| !n.is_empty());
-        if let Some(p) = &prefix {
-            validate::max_len("domain_name", p, validate::MAX_NAME)?;
-        }
+        // PDS lists domains 50 at a time unless asked otherwise (100 at most, as elsewhere).
+        let page = Page::parse_limited(
+            &actor.domain_id,
+            req.limit,
+            req.marker.as_deref(),
+            (
+                "limit",
+                roster_api::MAX_LIMIT,
+                roster_api::domains::DEFAULT_DOMAIN_LIMIT,
+            ),
+        )?;
+        let prefix = if search {
+            req.domain_name.or(req.name).filter(|n| !n.is_empty())
+        } else {
+            None
+        };
         let tag = if prefix.is_some() { "dn" } else { "di" };
         let rows = self
             .store

@@ -4,19 +4,11 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, ParamProblem, Result};
 
-pub const MAX_USER_ID: usize = 64;
-/// Ids Roster makes are 32 characters; ids given by clients are bounded all the same.
-pub const MAX_ID: usize = 128;
-pub const MAX_NAME: usize = 128;
-pub const MAX_DESCRIPTION: usize = 1024;
-pub const MAX_USER_DATA: usize = 1024;
-pub const MAX_EMAIL: usize = 256;
-pub const MAX_PHONE: usize = 32;
-pub const MAX_IDENTITY: usize = 256;
-pub const MAX_AVATAR_URL: usize = 4 * 1024;
-pub const MAX_AVATAR_DATA: usize = 300 * 1024;
-pub const MAX_PASSWORD: usize = 256;
-pub const MIN_PASSWORD: usize = 8;
+// The limits are those `/openapi.json` states: one definition for both.
+pub use roster_api::schema::{
+    MAX_AVATAR_DATA, MAX_AVATAR_URL, MAX_DESCRIPTION, MAX_EMAIL, MAX_ID, MAX_IDENTITY, MAX_NAME,
+    MAX_PASSWORD, MAX_PHONE, MAX_USER_DATA, MAX_USER_ID, MIN_PASSWORD,
+};
 
 /// A required string: present (serde checked that), not empty, at most `max` characters.
 pub fn required(name: &str, value: &str, max: usize) -> Result<()> {
@@ -74,7 +66,8 @@ pub fn phone(value: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// `avatar`: an `http(s)://` URL up to 4 KB, or a `data:` URI up to 300 KB.
+/// `avatar`: an `http(s)://` URL up to 4 Ki characters, or a `data:` URI up to 300 Ki
+/// characters (characters, as every other limit here and in the OpenAPI schema).
 pub fn avatar(value: Option<&str>) -> Result<()> {
     let Some(v) = value.filter(|v| !v.is_empty()) else {
         return Ok(());
@@ -86,7 +79,7 @@ pub fn avatar(value: Option<&str>) -> Result<()> {
     } else {
         return Err(Error::param(ParamProblem::WrongFormat, "avatar"));
     };
-    if v.len() > max {
+    if v.chars().count() > max {
         return Err(Error::out_of_range("avatar"));
     }
     Ok(())

@@ -85,11 +85,9 @@ async fn create_domain(
 async fn list_domains(
     State(app): State<AppState>,
     Caller(actor): Caller,
-    PdsJson(mut req): PdsJson<ListDomainRequest>,
+    PdsJson(req): PdsJson<ListDomainRequest>,
 ) -> Answer<ListDomainResponse> {
-    req.domain_name = None;
-    req.name = None;
-    Ok(Json(app.services.list_domains(&actor, req).await?))
+    Ok(Json(app.services.list_domains(&actor, req, false).await?))
 }
 
 /// The domains you manage whose name starts with `domain_name`.
@@ -102,10 +100,9 @@ async fn list_domains(
 async fn search_domains(
     State(app): State<AppState>,
     Caller(actor): Caller,
-    PdsJson(mut req): PdsJson<ListDomainRequest>,
+    PdsJson(req): PdsJson<ListDomainRequest>,
 ) -> Answer<ListDomainResponse> {
-    req.domain_name = req.domain_name.or(req.name.take());
-    Ok(Json(app.services.list_domains(&actor, req).await?))
+    Ok(Json(app.services.list_domains(&actor, req, true).await?))
 }
 
 /// Delete a domain you manage, with everything in it (`force: true`; not while it has

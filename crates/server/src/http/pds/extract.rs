@@ -6,6 +6,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use super::PdsError;
 use crate::error::{AuthProblem, Error, ParamProblem};
@@ -16,7 +17,7 @@ use crate::service::Actor;
 /// other clients nothing at all); the content type is not checked, as PDS does not.
 pub struct PdsJson<T>(pub T);
 
-impl<T: DeserializeOwned> FromRequest<AppState> for PdsJson<T> {
+impl<T: DeserializeOwned + Serialize> FromRequest<AppState> for PdsJson<T> {
     type Rejection = PdsError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
@@ -41,7 +42,7 @@ pub(super) async fn body_bytes(req: Request, state: &AppState) -> Result<Bytes, 
 }
 
 /// Deserialises a JSON body, naming the offending field in the error.
-pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+pub(crate) fn parse_json<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, Error> {
     // Syntax first: a body that is not a JSON object is malformed, whatever its fields.
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(object) => from_json_object(object),
@@ -50,19 +51,55 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> 
 }
 
 /// Deserialises a JSON object already parsed (a body, or the body of a batch's call).
-pub(super) fn from_json_object<T: DeserializeOwned>(object: serde_json::Value) -> Result<T, Error> {
+///
+/// Fields the type does not know are ignored, whatever they hold (SDKs send extras). A number
+/// with no fraction is an integer, whatever its notation (`5.0` is `5`): JSON does not tell
+/// them apart, and JavaScript clients cannot.
+pub(super) fn from_json_object<T: DeserializeOwned + Serialize>(
+    mut object: serde_json::Value,
+) -> Result<T, Error> {
     if !object.is_object() {
         return Err(Error::param(ParamProblem::MalformedBody, "body"));
     }
-    // PostgreSQL text cannot hold NUL, and no field of this API needs one.
-    if let Some(path) = nul_at(&object, "") {
-        return Err(Error::invalid(path));
-    }
-    serde_path_to_error::deserialize(object).map_err(|e| {
+    integral_numbers_as_integers(&mut object);
+    let request: T = serde_path_to_error::deserialize(object).map_err(|e| {
         let path = e.path().to_string();
         classify(e.into_inner(), &path)
-    })
+    })?;
+    // PostgreSQL text cannot hold NUL, and no field of this API needs one. Only what was read
+    // is checked: ignored extras may hold anything.
+    if let Some(path) = serde_json::to_value(&request)
+        .ok()
+        .and_then(|read| nul_at(&read, ""))
+    {
+        return Err(Error::invalid(path));
+    }
+    Ok(request)
 }
+
+/// Rewrites every number that has no fraction and fits an `i64` as that integer.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64() {
+                // Strictly inside ±2^63: -2^63 itself is also what integers below i64::MIN
+                // round to, so it stays a float (and out of range).
+                const BOUND: f64 = 9_223_372_036_854_775_808.0;
+                if f.fract() == 0.0 && f > -BOUND && f < BOUND {
+                    *value = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
+    }
+}
+
+/// Fields holding free-form JSON that is stored as JSON text (where a NUL is escaped), or
+/// checked again on its own (the body of a batch's call).
+const FREE_FORM: [&str; 2] = ["user_data", "body"];
 
 /// Where a JSON value holds a NUL character (in a string or a key), as a field path.
 fn nul_at(value: &serde_json::Value, path: &str) -> Option<String> {
@@ -88,6 +125,9 @@ fn nul_at(value: &serde_json::Value, path: &str) -> Option<String> {
             };
             if key.contains('\0') {
                 return Some(here());
+            }
+            if FREE_FORM.contains(&key.as_str()) {
+                return None;
             }
             nul_at(v, &path)
         }),
@@ -191,6 +231,31 @@ mod tests {
         );
         assert_eq!(refused(r#"{"a\u0000": 1}"#), "body");
         assert!(super::parse_json::<serde_json::Value>(br#"{"ok": "fine"}"#).is_ok());
+    }
+
+    #[test]
+    fn numbers_without_a_fraction_are_integers() {
+        let list = |body: &str| parse_json::<roster_api::ListUserRequest>(body.as_bytes());
+        assert_eq!(list(r#"{"limit": 5.0}"#).unwrap().limit, Some(5));
+        assert_eq!(list(r#"{"limit": 5e1}"#).unwrap().limit, Some(50));
+        assert!(list(r#"{"limit": 5.5}"#).is_err());
+        // Below i64::MIN rounds to -2^63 as a float: still out of range, not i64::MIN.
+        assert!(list(r#"{"limit": -9223372036854775809}"#).is_err());
+        assert!(list(r#"{"limit": 1e300}"#).is_err());
+    }
+
+    #[test]
+    fn a_limit_string_is_a_plain_decimal() {
+        let list = |body: &str| parse_json::<roster_api::ListUserRequest>(body.as_bytes());
+        assert_eq!(list(r#"{"limit": "7"}"#).unwrap().limit, Some(7));
+        for refused in [
+            r#""07""#, r#"" 7""#, r#""+7""#, r#""-7""#, r#""""#, r#""7.0""#,
+        ] {
+            assert!(
+                list(&format!(r#"{{"limit": {refused}}}"#)).is_err(),
+                "{refused}"
+            );
+        }
     }
 
     #[test]

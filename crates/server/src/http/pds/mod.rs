@@ -15,13 +15,15 @@ mod oauth;
 pub mod signature;
 mod users;
 
-use axum::http::Uri;
-use axum::Router;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use roster_api::ErrorBody;
 
 pub use error::PdsError;
 pub use extract::Caller;
 
-use super::AppState;
+use super::{current_request_id, AppState};
 use crate::error::{Error, Resource};
 
 pub fn router() -> Router<AppState> {
@@ -42,6 +44,24 @@ pub fn router() -> Router<AppState> {
 pub async fn not_found(uri: Uri) -> PdsError {
     tracing::debug!(path = uri.path(), "no such route");
     PdsError::from(Error::NotFound(Resource::Route))
+}
+
+/// A known path called with a method it does not serve. A PDS path (`/v2/...`, all `POST`)
+/// answers 405 with a PDS error body; axum adds the `Allow` header from the route's methods.
+/// Other dialects' paths keep the JSON 404 they always had.
+pub async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    if !uri.path().starts_with("/v2/") {
+        return not_found(uri).await.into_response();
+    }
+    let body = ErrorBody {
+        code: "MethodNotAllowed".into(),
+        message: format!(
+            "The method {method} is not allowed for {}; PDS operations take POST.",
+            uri.path()
+        ),
+        request_id: current_request_id(),
+    };
+    (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
 }
 
 /// The OpenAPI paths and schemas of this dialect.

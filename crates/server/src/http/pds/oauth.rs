@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         (status = 200, description = "Tokens issued", body = Token),
         (status = 400, description = "Bad parameters", body = ErrorBody),
         (status = 401, description = "Wrong credentials or refresh token", body = ErrorBody),
+        (status = 429, description = "Too many failed logins of this account; `Retry-After` says when to try again", body = ErrorBody),
     )
 )]
 async fn token(State(app): State<AppState>, request: Request) -> Result<Json<Token>, PdsError> {
