@@ -38,6 +38,12 @@ def before_call(context, case, **kwargs):
     # InvalidParameter), so a positive case starts at the first page.
     if isinstance(body.get("marker"), str):
         body["marker"] = ""
+    # An audit-log query is PDS's query language, which no schema pattern states (its times
+    # must be real dates): a positive case asks a valid one.
+    if case.path in ("/v2/audit_log/list", "/v2/audit_log/export") and isinstance(
+        body.get("query"), str
+    ):
+        body["query"] = "action_type = 'user.create' and acted_at >= '2026-01-01T00:00:00'"
     # A JWT app's key must be a real public key of its algorithm's kind, and an update that
     # changes either must leave the app with a matching pair (the stored one is unknown here).
     if case.path == "/v2/app/create" or (

@@ -43,9 +43,11 @@ pub struct ListAuditLogRequest {
     /// Fields: `actor_id`, `action_type`, `action_category`, `object_id`, `drive_id`,
     /// `outcome`, `acted_at` (which also takes `>`, `>=`, `<`, `<=`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 4096)]
     pub query: Option<String>,
     /// `acted_at DESC` (default) or `acted_at ASC`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::audit_order)]
     pub order_by: Option<String>,
     /// 1..100, default 100.
     #[serde(
@@ -53,8 +55,10 @@ pub struct ListAuditLogRequest {
         deserialize_with = "int_or_numeric_string",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(schema_with = crate::schema::limit)]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::marker)]
     pub marker: Option<String>,
 }
 
@@ -70,11 +74,15 @@ pub struct ListAuditLogResponse {
 pub struct AuditLogExportRequest {
     /// As in `/v2/audit_log/list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 4096)]
     pub query: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::audit_order)]
     pub order_by: Option<String>,
-    /// The name of the file (default `audit_log.csv`), up to 1,024 characters.
+    /// The name of the file (default `audit_log.csv`), 1..1,024 characters, one line, without
+    /// `"`, `\` or `/`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::file_name)]
     pub file_name: Option<String>,
     /// Accepted for PDS compatibility; the file's header is always in English.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -303,3 +303,23 @@ pub fn cross_field_rules() -> Vec<(&'static str, Value)> {
         ),
     ]
 }
+
+/// `order_by` of the audit log: PDS's two values, or `""`/omitted for the default (newest
+/// first).
+pub fn audit_order() -> Schema {
+    schema(json!({
+        "type": ["string", "null"],
+        "enum": ["acted_at DESC", "acted_at ASC", "", null]
+    }))
+}
+
+/// The name of an exported file: one line, 1..1024 characters, no `"`, `\\` or `/` (it goes
+/// into a `Content-Disposition` header).
+pub fn file_name() -> Schema {
+    schema(json!({
+        "type": ["string", "null"],
+        "minLength": 1,
+        "maxLength": 1024,
+        "pattern": r#"^[^"\\/\u0000\u000A\u000D]*$"#
+    }))
+}

@@ -249,16 +249,11 @@ fn bad_marker() -> Error {
     Error::param(ParamProblem::Invalid, "marker")
 }
 
-/// `acted_at DESC` (also the default) or `acted_at ASC`, in any case and spacing.
+/// `acted_at DESC` (also the default, as `""`) or `acted_at ASC`: exactly PDS's values.
 pub(crate) fn parse_order(order_by: Option<&str>) -> Result<bool> {
-    let words: Vec<String> = order_by
-        .unwrap_or("")
-        .split_whitespace()
-        .map(str::to_ascii_lowercase)
-        .collect();
-    match words.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        [] | ["acted_at"] | ["acted_at", "desc"] => Ok(false),
-        ["acted_at", "asc"] => Ok(true),
+    match order_by.unwrap_or("") {
+        "" | "acted_at DESC" => Ok(false),
+        "acted_at ASC" => Ok(true),
         _ => Err(Error::param(ParamProblem::Invalid, "order_by")),
     }
 }
@@ -445,9 +440,12 @@ mod tests {
     #[test]
     fn order_is_acted_at_either_way() {
         assert!(!parse_order(None).unwrap());
-        assert!(parse_order(Some("acted_at  asc")).unwrap());
-        assert!(!parse_order(Some("ACTED_AT DESC")).unwrap());
-        assert!(parse_order(Some("log_id")).is_err());
+        assert!(!parse_order(Some("")).unwrap());
+        assert!(parse_order(Some("acted_at ASC")).unwrap());
+        assert!(!parse_order(Some("acted_at DESC")).unwrap());
+        for bad in ["log_id", "acted_at  asc", "ACTED_AT DESC"] {
+            assert!(parse_order(Some(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]

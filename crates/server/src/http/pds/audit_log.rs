@@ -1,7 +1,7 @@
 //! `/v2/audit_log/*` and `/v2/async_task/get`: reading and exporting the audit log (admin).
 
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,6 +16,7 @@ use utoipa::{IntoParams, OpenApi};
 
 use super::extract::{Caller, PdsJson};
 use super::PdsError;
+use crate::error::Error;
 use crate::http::AppState;
 
 #[derive(OpenApi)]
@@ -93,10 +94,25 @@ async fn get_async_task(
     Ok(Json(task))
 }
 
+/// The query of a download (documentation only: it is read by `task_id_of`, so that a bad
+/// query answers a PDS error).
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
 struct DownloadParams {
     /// From `/v2/audit_log/export`.
     async_task_id: String,
+}
+
+/// `async_task_id` of a download's query string.
+fn task_id_of(query: Option<&str>) -> Result<String, PdsError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.unwrap_or("")).map_err(|_| Error::invalid("query"))?;
+    pairs
+        .into_iter()
+        .find(|(name, _)| name == "async_task_id")
+        .map(|(_, value)| value)
+        .ok_or_else(|| Error::missing("async_task_id").into())
 }
 
 /// Download an audit log export as CSV (admin of the domain that made it).
@@ -109,12 +125,10 @@ struct DownloadParams {
 async fn download_audit_log(
     State(app): State<AppState>,
     Caller(actor): Caller,
-    Query(params): Query<DownloadParams>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, PdsError> {
-    let (file_name, export) = app
-        .services
-        .open_audit_export(&actor, &params.async_task_id)
-        .await?;
+    let task_id = task_id_of(query.as_deref())?;
+    let (file_name, export) = app.services.open_audit_export(&actor, &task_id).await?;
     // Pages are read as the client takes them, so an export of any size holds one page.
     let chunks = futures_util::stream::try_unfold(export, |mut export| async move {
         match export.next_chunk().await {
