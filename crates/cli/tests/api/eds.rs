@@ -1182,3 +1182,51 @@ async fn every_action_needs_credentials_and_all_but_directory_reads_an_admin() {
         assert_eq!(status, StatusCode::OK, "{action}: {body}");
     }
 }
+
+#[tokio::test]
+async fn an_admin_cannot_reset_a_superadmins_password() {
+    let app = spawn_app().await;
+    let (admin_id, admin_token) = app.user_with_role("ada", "admin").await;
+    let (boss_id, _) = app.user_with_role("boss", "superadmin").await;
+    for user in [&admin_id, &boss_id] {
+        ok(
+            &app,
+            "ModifyUser",
+            &[
+                ("EndUserId", user),
+                ("Email", &format!("{user}@example.com")),
+            ],
+        )
+        .await;
+    }
+    // The token would land in the outbox, which admins read: refused for a superadmin.
+    let (status, refused) = call(
+        &app,
+        &admin_token,
+        "ResetUserPassword",
+        &[("Users.1", &boss_id)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{refused}");
+    assert_eq!(
+        refused["ResetUsersResult"]["FailedUsers"][0]["ErrorCode"], "Forbidden",
+        "{refused}"
+    );
+    let (_, outbox) = app.call("/v2/outbox/list", &admin_token, json!({})).await;
+    assert_eq!(outbox["items"], json!([]));
+    // An admin still resets itself and other users; a superadmin resets a superadmin.
+    let (_, mine) = call(
+        &app,
+        &admin_token,
+        "ResetUserPassword",
+        &[("Users.1", &admin_id)],
+    )
+    .await;
+    assert_eq!(
+        mine["ResetUsersResult"]["ResetUsers"],
+        json!([admin_id]),
+        "{mine}"
+    );
+    let reset = ok(&app, "ResetUserPassword", &[("Users.1", &boss_id)]).await;
+    assert_eq!(reset["ResetUsersResult"]["ResetUsers"], json!([boss_id]));
+}

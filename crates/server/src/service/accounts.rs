@@ -2,7 +2,7 @@
 //! changes its own password with its current one.
 
 use roster_api::accounts::{ChangePasswordRequest, LinkAccountRequest, LinkInfoRequest};
-use roster_api::{AccountLinkInfo, AuthenticationType, Role, Token};
+use roster_api::{AccountLinkInfo, AuthenticationType, Token};
 
 use super::users::account_to_api;
 use super::{now_ms, validate, Actor, Services};
@@ -124,14 +124,7 @@ impl Services {
             .user(&actor.domain_id, user_id)
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
-        let target_is_super = matches!(
-            Role::parse(&user.role),
-            Some(Role::Superadmin | Role::SubdomainSuperAdmin)
-        );
-        if target_is_super && !actor.is_superadmin() && user_id != actor.user_id {
-            return Err(Error::forbidden("only a superadmin acts for a superadmin"));
-        }
-        Ok(())
+        super::users::require_reach(actor, &user)
     }
 
     /// The caller changes its own password, proving the current one. Refused when an admin

@@ -26,6 +26,9 @@ impl Services {
             .user(&actor.domain_id, user_id)
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
+        // The token lands in an outbox admins read: an admin must not reset its way into a
+        // superadmin's account.
+        super::users::require_reach(actor, &user)?;
         if user.email.is_empty() {
             return Err(Error::missing("Email"));
         }
