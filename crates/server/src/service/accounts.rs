@@ -57,6 +57,11 @@ impl Services {
         actor.require_admin()?;
         validate::required("user_id", &req.user_id, validate::MAX_USER_ID)?;
         validate::required("identity", &req.identity, validate::MAX_IDENTITY)?;
+        // Taking a superadmin's logon away is a superadmin's call; an unknown user has no
+        // such account, answered below.
+        if let Some(user) = self.store.user(&actor.domain_id, &req.user_id).await? {
+            super::users::require_reach(actor, &user)?;
+        }
         let account = AccountRow {
             domain_id: actor.domain_id.clone(),
             authentication_type: req.kind.as_str().into(),
