@@ -151,6 +151,16 @@ async fn nothing_of_one_domain_is_reachable_from_another() {
             "NotFound.User",
         ),
         (
+            "/v2/role/list_identity_role",
+            json!({"identity": {"identity_type": "IT_User", "identity_id": "secret-user"}}),
+            "NotFound.User",
+        ),
+        (
+            "/v2/role/list_identity_role",
+            json!({"identity": {"identity_type": "IT_Group", "identity_id": group_id}}),
+            "NotFound.Group",
+        ),
+        (
             "/v2/drive/get",
             json!({"drive_id": drive_id}),
             "NotFound.Drive",
