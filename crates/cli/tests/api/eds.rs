@@ -929,6 +929,15 @@ async fn tenant_alias_and_manager_info() {
     )
     .await;
     assert_eds_error(&not_manager, StatusCode::FORBIDDEN, "Forbidden");
+    // The caller must be an admin too, even with an admin's code in hand.
+    let not_admin = call(
+        &app,
+        &user_token,
+        "GetManagerInfoByAuthCode",
+        &[("AuthCode", &app.admin_token)],
+    )
+    .await;
+    assert_eds_error(&not_admin, StatusCode::FORBIDDEN, "Forbidden");
     let bad = admin(&app, "GetManagerInfoByAuthCode", &[("AuthCode", "nope")]).await;
     assert_eds_error(&bad, StatusCode::BAD_REQUEST, "InvalidParameter");
 }
