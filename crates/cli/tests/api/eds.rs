@@ -1238,4 +1238,33 @@ async fn an_admin_cannot_reset_a_superadmins_password() {
     );
     let reset = ok(&app, "ResetUserPassword", &[("Users.1", &boss_id)]).await;
     assert_eq!(reset["ResetUsersResult"]["ResetUsers"], json!([boss_id]));
+    // That token is in the outbox too: its body is for superadmins' eyes only.
+    let token_in = |outbox: &Value, recipient: &str| {
+        outbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["recipient"] == recipient)
+            .map(|m| {
+                m["body"]
+                    .as_str()
+                    .unwrap()
+                    .contains("/v2/account/reset_password")
+            })
+    };
+    let boss_mail = format!("{boss_id}@example.com");
+    let admin_mail = format!("{admin_id}@example.com");
+    let (_, seen_by_admin) = app.call("/v2/outbox/list", &admin_token, json!({})).await;
+    assert_eq!(
+        token_in(&seen_by_admin, &boss_mail),
+        Some(false),
+        "{seen_by_admin}"
+    );
+    assert_eq!(
+        token_in(&seen_by_admin, &admin_mail),
+        Some(true),
+        "{seen_by_admin}"
+    );
+    let (_, seen_by_superadmin) = app.admin("/v2/outbox/list", json!({})).await;
+    assert_eq!(token_in(&seen_by_superadmin, &boss_mail), Some(true));
 }
