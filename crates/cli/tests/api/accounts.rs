@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{assert_error, read, spawn_app, USER_PASSWORD};
+use crate::helpers::{assert_error, read, spawn_app, ADMIN_PASSWORD, USER_PASSWORD};
 
 #[tokio::test]
 async fn accounts_are_linked_found_and_unlinked() {
@@ -300,4 +300,56 @@ async fn a_user_who_must_change_its_password_can_do_only_that_first() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_admin_cannot_take_a_superadmins_logon_or_keys_away() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_role("ada", "admin").await;
+    // The superadmin's own key, issued by itself.
+    let (status, key) = app.admin("/v2/access_key/create", json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{key}");
+    let key_id = key["access_key_id"].as_str().unwrap().to_owned();
+    for (path, body) in [
+        (
+            "/v2/account/unlink",
+            json!({"type": "custom", "identity": "admin", "user_id": "admin"}),
+        ),
+        (
+            "/v2/access_key/update",
+            json!({"access_key_id": key_id, "status": "disabled"}),
+        ),
+        ("/v2/access_key/delete", json!({"access_key_id": key_id})),
+    ] {
+        let answer = app.call(path, &admin, body.clone()).await;
+        assert_error(&answer, StatusCode::FORBIDDEN, "ForbiddenNoPermission");
+    }
+    // All still there: the superadmin logs in, its key is enabled.
+    app.login("admin", ADMIN_PASSWORD).await;
+    let (_, got) = app
+        .admin("/v2/access_key/get", json!({"access_key_id": key_id}))
+        .await;
+    assert_eq!(got["status"], "enabled", "{got}");
+    // Unknown users and keys still answer NotFound.
+    let answer = app
+        .call(
+            "/v2/account/unlink",
+            &admin,
+            json!({"type": "custom", "identity": "nobody", "user_id": "nobody"}),
+        )
+        .await;
+    assert_error(&answer, StatusCode::NOT_FOUND, "NotFound.Account");
+    let answer = app
+        .call(
+            "/v2/access_key/delete",
+            &admin,
+            json!({"access_key_id": "RKNONE"}),
+        )
+        .await;
+    assert_error(&answer, StatusCode::NOT_FOUND, "NotFound.AccessKey");
+    // The superadmin itself does both.
+    let (status, _) = app
+        .admin("/v2/access_key/delete", json!({"access_key_id": key_id}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
 }

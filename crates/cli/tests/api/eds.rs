@@ -929,6 +929,15 @@ async fn tenant_alias_and_manager_info() {
     )
     .await;
     assert_eds_error(&not_manager, StatusCode::FORBIDDEN, "Forbidden");
+    // The caller must be an admin too, even with an admin's code in hand.
+    let not_admin = call(
+        &app,
+        &user_token,
+        "GetManagerInfoByAuthCode",
+        &[("AuthCode", &app.admin_token)],
+    )
+    .await;
+    assert_eds_error(&not_admin, StatusCode::FORBIDDEN, "Forbidden");
     let bad = admin(&app, "GetManagerInfoByAuthCode", &[("AuthCode", "nope")]).await;
     assert_eds_error(&bad, StatusCode::BAD_REQUEST, "InvalidParameter");
 }
@@ -1181,4 +1190,81 @@ async fn every_action_needs_credentials_and_all_but_directory_reads_an_admin() {
         let (status, body) = call(&app, &user_token, action, form).await;
         assert_eq!(status, StatusCode::OK, "{action}: {body}");
     }
+}
+
+#[tokio::test]
+async fn an_admin_cannot_reset_a_superadmins_password() {
+    let app = spawn_app().await;
+    let (admin_id, admin_token) = app.user_with_role("ada", "admin").await;
+    let (boss_id, _) = app.user_with_role("boss", "superadmin").await;
+    for user in [&admin_id, &boss_id] {
+        ok(
+            &app,
+            "ModifyUser",
+            &[
+                ("EndUserId", user),
+                ("Email", &format!("{user}@example.com")),
+            ],
+        )
+        .await;
+    }
+    // The token would land in the outbox, which admins read: refused for a superadmin.
+    let (status, refused) = call(
+        &app,
+        &admin_token,
+        "ResetUserPassword",
+        &[("Users.1", &boss_id)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{refused}");
+    assert_eq!(
+        refused["ResetUsersResult"]["FailedUsers"][0]["ErrorCode"], "Forbidden",
+        "{refused}"
+    );
+    let (_, outbox) = app.call("/v2/outbox/list", &admin_token, json!({})).await;
+    assert_eq!(outbox["items"], json!([]));
+    // An admin still resets itself and other users; a superadmin resets a superadmin.
+    let (_, mine) = call(
+        &app,
+        &admin_token,
+        "ResetUserPassword",
+        &[("Users.1", &admin_id)],
+    )
+    .await;
+    assert_eq!(
+        mine["ResetUsersResult"]["ResetUsers"],
+        json!([admin_id]),
+        "{mine}"
+    );
+    let reset = ok(&app, "ResetUserPassword", &[("Users.1", &boss_id)]).await;
+    assert_eq!(reset["ResetUsersResult"]["ResetUsers"], json!([boss_id]));
+    // That token is in the outbox too: its body is for superadmins' eyes only.
+    let token_in = |outbox: &Value, recipient: &str| {
+        outbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["recipient"] == recipient)
+            .map(|m| {
+                m["body"]
+                    .as_str()
+                    .unwrap()
+                    .contains("/v2/account/reset_password")
+            })
+    };
+    let boss_mail = format!("{boss_id}@example.com");
+    let admin_mail = format!("{admin_id}@example.com");
+    let (_, seen_by_admin) = app.call("/v2/outbox/list", &admin_token, json!({})).await;
+    assert_eq!(
+        token_in(&seen_by_admin, &boss_mail),
+        Some(false),
+        "{seen_by_admin}"
+    );
+    assert_eq!(
+        token_in(&seen_by_admin, &admin_mail),
+        Some(true),
+        "{seen_by_admin}"
+    );
+    let (_, seen_by_superadmin) = app.admin("/v2/outbox/list", json!({})).await;
+    assert_eq!(token_in(&seen_by_superadmin, &boss_mail), Some(true));
 }

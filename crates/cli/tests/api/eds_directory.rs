@@ -552,6 +552,19 @@ async fn resource_groups_are_kept_and_paged_by_number() {
     .await;
     let left = ok(&app, "DescribeResourceGroups", &[]).await;
     assert_eq!(ids(&left["ResourceGroup"], "ResourceGroupName"), ["lab"]);
+    // An id that names nothing (gone, or another domain's) deletes nothing at all.
+    let gone = admin(
+        &app,
+        "DeleteResourceGroup",
+        &[
+            ("ResourceGroupIds.1", &made[2]),
+            ("ResourceGroupIds.2", &made[0]),
+        ],
+    )
+    .await;
+    assert_eds_error(&gone, StatusCode::NOT_FOUND, "EntityNotExist.ResourceGroup");
+    let left = ok(&app, "DescribeResourceGroups", &[]).await;
+    assert_eq!(ids(&left["ResourceGroup"], "ResourceGroupName"), ["lab"]);
     let nothing = admin(&app, "DeleteResourceGroup", &[]).await;
     assert_eds_error(&nothing, StatusCode::BAD_REQUEST, "MissingParameter");
     let unnamed = admin(&app, "CreateResourceGroup", &[]).await;

@@ -164,6 +164,33 @@ async fn department_and_personal_spaces_are_drives_under_the_quota() {
         .await
         .unwrap();
     assert_eq!(listed["data"].as_array().unwrap().len(), 1, "{listed}");
+    // An owner with no space lists none; an owner that does not exist is not found.
+    kd(
+        &app,
+        Method::POST,
+        "/users",
+        &admin,
+        Some(json!({"userId": "u9"})),
+    )
+    .await;
+    for (owner, status, code) in [
+        ("u9", StatusCode::OK, 0),
+        ("nobody", StatusCode::BAD_REQUEST, 13_000_309),
+    ] {
+        let response = app
+            .http
+            .get(app.url(&format!("/koodrive/ose/v2/space/{owner}?type=1")))
+            .header("Authorization", format!("Bearer+{admin}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status);
+        let listed: Value = response.json().await.unwrap();
+        assert_eq!(listed["code"], code, "{listed}");
+        if code == 0 {
+            assert_eq!(listed["data"], json!([]));
+        }
+    }
 
     // Bad input and unknown spaces.
     for (body, code) in [

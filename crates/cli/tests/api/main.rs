@@ -21,6 +21,7 @@ mod groups;
 mod hardening;
 mod koodrive;
 mod koodrive_spaces;
+mod permissions;
 mod provisioning;
 mod races;
 mod replicas;

@@ -151,6 +151,16 @@ async fn nothing_of_one_domain_is_reachable_from_another() {
             "NotFound.User",
         ),
         (
+            "/v2/role/list_identity_role",
+            json!({"identity": {"identity_type": "IT_User", "identity_id": "secret-user"}}),
+            "NotFound.User",
+        ),
+        (
+            "/v2/role/list_identity_role",
+            json!({"identity": {"identity_type": "IT_Group", "identity_id": group_id}}),
+            "NotFound.Group",
+        ),
+        (
             "/v2/drive/get",
             json!({"drive_id": drive_id}),
             "NotFound.Drive",
@@ -590,4 +600,47 @@ async fn the_cli_creates_lists_and_deletes_domains() {
     assert!(ok, "{printed}");
     let answer = app.call("/v2/user/get", &token, json!({})).await;
     assert_error(&answer, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
+}
+
+#[tokio::test]
+async fn a_subdomain_admin_cannot_change_its_subdomain_superadmin() {
+    let app = spawn_app().await;
+    let alpha = domain(&app, &app.admin_token, "alpha", None).await;
+    let sub = domain(&app, &alpha, "alpha-sub", Some("alpha")).await;
+    let (status, body) = app
+        .call(
+            "/v2/user/import",
+            &sub,
+            json!({"user_id": "helper", "authentication_type": "custom", "identity": "helper",
+                   "nick_name": "helper", "plain_password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
+        .call(
+            "/v2/user/update",
+            &sub,
+            json!({"user_id": "helper", "role": "subdomain_admin"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let helper = login_in(&app, "alpha-sub", "helper").await;
+    for (path, body) in [
+        (
+            "/v2/user/update",
+            json!({"user_id": "admin", "nick_name": "x"}),
+        ),
+        (
+            "/v2/user/update",
+            json!({"user_id": "admin", "plain_password": "taken-over-1"}),
+        ),
+        ("/v2/user/delete", json!({"user_id": "admin"})),
+    ] {
+        let answer = app.call(path, &helper, body.clone()).await;
+        assert_error(&answer, StatusCode::FORBIDDEN, "ForbiddenNoPermission");
+    }
+    // The subdomain's superadmin is untouched and still logs in.
+    login_in(&app, "alpha-sub", "admin").await;
+    let (_, me) = app.call("/v2/user/get", &sub, json!({})).await;
+    assert_eq!(me["nick_name"], "admin");
 }

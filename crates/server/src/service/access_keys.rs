@@ -124,6 +124,23 @@ impl Services {
         })
     }
 
+    /// Refuses an admin changing or deleting a superadmin's key, as it may not issue one.
+    /// Keys of other domains, and unknown ones, are left to the store's `NotFound`.
+    async fn require_reach_key(&self, actor: &Actor, id: &str) -> Result<()> {
+        let Some(key) = self
+            .store
+            .access_key(id)
+            .await?
+            .filter(|k| k.domain_id == actor.domain_id)
+        else {
+            return Ok(());
+        };
+        match self.store.user(&actor.domain_id, &key.user_id).await? {
+            Some(owner) => super::users::require_reach(actor, &owner),
+            None => Ok(()),
+        }
+    }
+
     pub async fn update_access_key(
         &self,
         actor: &Actor,
@@ -138,6 +155,7 @@ impl Services {
         );
         actor.require_admin()?;
         key_id_param(&req.access_key_id)?;
+        self.require_reach_key(actor, &req.access_key_id).await?;
         self.store
             .set_access_key_status(&actor.domain_id, &req.access_key_id, req.status.as_str())
             .await?
@@ -149,6 +167,7 @@ impl Services {
         actor.audit("access_key.delete", "access_key", id);
         actor.require_admin()?;
         key_id_param(id)?;
+        self.require_reach_key(actor, id).await?;
         if self.store.delete_access_key(&actor.domain_id, id).await? {
             Ok(())
         } else {

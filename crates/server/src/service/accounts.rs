@@ -2,7 +2,7 @@
 //! changes its own password with its current one.
 
 use roster_api::accounts::{ChangePasswordRequest, LinkAccountRequest, LinkInfoRequest};
-use roster_api::{AccountLinkInfo, AuthenticationType, Role, Token};
+use roster_api::{AccountLinkInfo, AuthenticationType, Token};
 
 use super::users::account_to_api;
 use super::{now_ms, validate, Actor, Services};
@@ -66,6 +66,11 @@ impl Services {
         actor.require_admin()?;
         validate::required("user_id", &req.user_id, validate::MAX_USER_ID)?;
         validate::required("identity", &req.identity, validate::MAX_IDENTITY)?;
+        // Taking a superadmin's logon away is a superadmin's call; an unknown user has no
+        // such account, answered below.
+        if let Some(user) = self.store.user(&actor.domain_id, &req.user_id).await? {
+            super::users::require_reach(actor, &user)?;
+        }
         let account = AccountRow {
             domain_id: actor.domain_id.clone(),
             authentication_type: req.kind.as_str().into(),
@@ -133,14 +138,7 @@ impl Services {
             .user(&actor.domain_id, user_id)
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
-        let target_is_super = matches!(
-            Role::parse(&user.role),
-            Some(Role::Superadmin | Role::SubdomainSuperAdmin)
-        );
-        if target_is_super && !actor.is_superadmin() && user_id != actor.user_id {
-            return Err(Error::forbidden("only a superadmin acts for a superadmin"));
-        }
-        Ok(())
+        super::users::require_reach(actor, &user)
     }
 
     /// The caller changes its own password, proving the current one. Refused when an admin

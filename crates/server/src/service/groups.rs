@@ -554,6 +554,27 @@ impl Services {
             &identity.identity_id,
             validate::MAX_ID,
         )?;
+        // The identity must be of this domain, as every object a call names: another
+        // domain's user or group answers as one that does not exist.
+        let is_admin = if identity.identity_type == IDENTITY_USER {
+            let user = self
+                .store
+                .user(&actor.domain_id, &identity.identity_id)
+                .await?
+                .ok_or(Error::NotFound(Resource::User))?;
+            Role::parse(&user.role).is_some_and(|role| {
+                matches!(
+                    role,
+                    Role::Admin
+                        | Role::Superadmin
+                        | Role::SubdomainAdmin
+                        | Role::SubdomainSuperAdmin
+                )
+            })
+        } else {
+            self.existing_group(actor, &identity.identity_id).await?;
+            false
+        };
         let rows = self
             .store
             .assignments_of(
@@ -562,23 +583,6 @@ impl Services {
                 &identity.identity_id,
             )
             .await?;
-        let is_admin = if identity.identity_type == IDENTITY_USER {
-            self.store
-                .user(&actor.domain_id, &identity.identity_id)
-                .await?
-                .and_then(|u| Role::parse(&u.role))
-                .is_some_and(|role| {
-                    matches!(
-                        role,
-                        Role::Admin
-                            | Role::Superadmin
-                            | Role::SubdomainAdmin
-                            | Role::SubdomainSuperAdmin
-                    )
-                })
-        } else {
-            false
-        };
         Ok(ListIdentityRoleResponse {
             domain_id: actor.domain_id.clone(),
             identity,

@@ -2,15 +2,20 @@
 //! single-use token by mail, valid for [`RESET_TOKEN_TTL_MS`], and sets a new password with
 //! it (`/v2/account/reset_password`). Only the token's hash is stored.
 
+use roster_api::Role;
 use sha2::{Digest, Sha256};
 
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{now_ms, random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
 use crate::store::mail::{OutboxRow, ResetTokenRow};
-use crate::store::UserChanges;
+use crate::store::{UserChanges, UserFilter, UserOrder, UserPage};
 
 pub const RESET_TOKEN_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+/// The body of mail to a superadmin, as an admin who is not one reads the outbox.
+pub const WITHHELD: &str = "(withheld: mail to a superadmin is shown to superadmins only)";
+/// Superadmins of one role a domain is read for (there are a handful).
+const MAX_SUPERADMINS_READ: u32 = 1000;
 
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -27,6 +32,9 @@ impl Services {
             .user(&actor.domain_id, user_id)
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
+        // The token lands in an outbox admins read: an admin must not reset its way into a
+        // superadmin's account.
+        super::users::require_reach(actor, &user)?;
         if user.email.is_empty() {
             return Err(Error::missing("Email"));
         }
@@ -96,7 +104,41 @@ impl Services {
             .ok_or(Error::NotFound(Resource::User))
     }
 
-    /// The domain's outbox, newest first (admins only: it holds reset tokens).
+    /// Blanks the body of mail to a superadmin: it may hold the token of a password reset a
+    /// superadmin asked for, which would let the admin reading it take the account over.
+    async fn withhold_superadmin_mail(
+        &self,
+        domain_id: &str,
+        rows: &mut [OutboxRow],
+    ) -> Result<()> {
+        let mut superadmin_mail = Vec::new();
+        for role in [Role::Superadmin, Role::SubdomainSuperAdmin] {
+            let query = UserPage {
+                filter: UserFilter {
+                    role: Some(role.as_str().to_owned()),
+                    ..UserFilter::default()
+                },
+                order: UserOrder::UserId,
+                after: None,
+                limit: MAX_SUPERADMINS_READ,
+                descending: false,
+            };
+            for user in self.store.find_users(domain_id, &query).await? {
+                if !user.email.is_empty() {
+                    superadmin_mail.push(user.email.to_lowercase());
+                }
+            }
+        }
+        for row in rows.iter_mut() {
+            if superadmin_mail.contains(&row.recipient.to_lowercase()) {
+                row.body = WITHHELD.to_owned();
+            }
+        }
+        Ok(())
+    }
+
+    /// The domain's outbox, newest first (admins only: it holds reset tokens; mail to a
+    /// superadmin shows its body to superadmins only).
     pub async fn outbox(
         &self,
         actor: &Actor,
@@ -109,10 +151,14 @@ impl Services {
             None => None,
             Some((at, id)) => Some((at.parse().map_err(|_| Error::invalid("marker"))?, id)),
         };
-        let rows = self
+        let mut rows = self
             .store
             .outbox(&actor.domain_id, before, page.limit + 1)
             .await?;
+        if !actor.is_superadmin() {
+            self.withhold_superadmin_mail(&actor.domain_id, &mut rows)
+                .await?;
+        }
         Ok(finish_page(rows, page.limit, |last| {
             encode_marker(
                 &actor.domain_id,

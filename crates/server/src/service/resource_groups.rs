@@ -2,7 +2,7 @@
 //! authorized, so the tenant's console and tools find what they made. Admins only.
 
 use super::{now_ms, random_hex, validate, Actor, Services};
-use crate::error::{Error, Result};
+use crate::error::{Error, Resource, Result};
 use crate::store::resource_groups::{ResourceGroupQuery, ResourceGroupRow};
 
 impl Services {
@@ -34,8 +34,9 @@ impl Services {
         Ok(row.resource_group_id)
     }
 
-    /// Deletes the named resource groups; ids that name none are ignored, as a delete of
-    /// something already gone.
+    /// Deletes the named resource groups, or none when one of them names no resource group
+    /// of the caller's domain (`NotFound`, as for user groups: another domain's id answers
+    /// as one that does not exist, not as a success).
     pub async fn delete_resource_groups(&self, actor: &Actor, ids: &[String]) -> Result<()> {
         actor.require_admin()?;
         if ids.is_empty() {
@@ -44,11 +45,25 @@ impl Services {
         for id in ids {
             validate::required("ResourceGroupId", id, validate::MAX_ID)?;
         }
-        for id in ids {
+        let mut distinct = ids.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for id in &distinct {
             actor.audit("resource_group.delete", "resource_group", id);
         }
+        let query = ResourceGroupQuery {
+            ids: distinct.clone(),
+            ..ResourceGroupQuery::default()
+        };
+        let (found, _) = self
+            .store
+            .find_resource_groups(&actor.domain_id, &query, 0, 1)
+            .await?;
+        if usize::try_from(found).ok() != Some(distinct.len()) {
+            return Err(Error::NotFound(Resource::ResourceGroup));
+        }
         self.store
-            .delete_resource_groups(&actor.domain_id, ids)
+            .delete_resource_groups(&actor.domain_id, &distinct)
             .await?;
         Ok(())
     }

@@ -129,6 +129,22 @@ impl Services {
         Ok(spaces)
     }
 
+    /// Every space of an owner that exists (KooDrive's v2 listing): an owner unknown in the
+    /// caller's domain, another domain's among them, answers `NotFound` rather than an
+    /// empty list.
+    pub async fn owner_spaces(
+        &self,
+        actor: &Actor,
+        owner_id: &str,
+        kind: SpaceKind,
+    ) -> Result<Vec<Drive>> {
+        let spaces = self.spaces_of(actor, owner_id, kind).await?;
+        if spaces.is_empty() {
+            self.space_owner(actor, owner_id, kind).await?;
+        }
+        Ok(spaces)
+    }
+
     /// One space of an owner: the one `container_id` names, else its first.
     /// `NotFound(Drive)` when there is none.
     pub async fn space(

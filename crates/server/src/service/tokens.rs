@@ -399,9 +399,11 @@ impl Services {
     }
 
     /// The administrator whose authorization code this is (eds-user
-    /// GetManagerInfoByAuthCode). Roster's authorization codes are its access tokens: the
-    /// code must be a valid token of the caller's domain, of an admin.
+    /// GetManagerInfoByAuthCode), for an admin caller, as every eds-user action but the
+    /// directory reads. Roster's authorization codes are its access tokens: the code must
+    /// be a valid token of the caller's domain, of an admin.
     pub async fn manager_by_auth_code(&self, actor: &Actor, auth_code: &str) -> Result<UserRow> {
+        actor.require_admin()?;
         let (manager, _) = self
             .authenticate(Some(&actor.domain_id), auth_code)
             .await

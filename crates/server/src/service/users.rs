@@ -72,7 +72,20 @@ fn iso_ms(value: &str) -> Option<i64> {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
-/// Whether any stored punishment is in force at `now` (ms).
+/// Refuses an actor without superadmin rights acting on a superadmin (of a top-level
+/// domain or of a subdomain) other than itself: its password, status, profile, accounts,
+/// keys and its deletion are for superadmins only.
+pub(crate) fn require_reach(actor: &Actor, target: &UserRow) -> Result<()> {
+    let target_is_super = matches!(
+        Role::parse(&target.role),
+        Some(Role::Superadmin | Role::SubdomainSuperAdmin)
+    );
+    if target_is_super && !actor.is_superadmin() && target.user_id != actor.user_id {
+        return Err(Error::forbidden("only a superadmin acts on a superadmin"));
+    }
+    Ok(())
+}
+
 /// Whether a user is locked out now: disabled, or past its `expired_at` (the time an admin
 /// set for it to lock automatically, eds-user `AutoLockTime`).
 pub(crate) fn locked_at(user: &UserRow, now: i64) -> bool {
@@ -395,9 +408,7 @@ impl Services {
             .user(&actor.domain_id, &req.user_id)
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
-        if !is_self && target.role == Role::Superadmin.as_str() && !actor.is_superadmin() {
-            return Err(Error::forbidden("only a superadmin changes a superadmin"));
-        }
+        require_reach(actor, &target)?;
         let password_hash = match &req.plain_password {
             Some(pw) => Some(self.passwords.hash(pw).await?),
             None => None,
@@ -441,9 +452,7 @@ impl Services {
             .user(&actor.domain_id, user_id)
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
-        if target.role == Role::Superadmin.as_str() && !actor.is_superadmin() {
-            return Err(Error::forbidden("only a superadmin deletes a superadmin"));
-        }
+        require_reach(actor, &target)?;
         if self.store.delete_user(&actor.domain_id, user_id).await? {
             Ok(())
         } else {

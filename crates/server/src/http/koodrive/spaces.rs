@@ -135,7 +135,10 @@ pub async fn list_v2(
     call: Call,
 ) -> Answer {
     let kind = kind(Some(call.int_param("type")?.unwrap_or(TYPE_PERSONAL)))?;
-    let drives = app.services.spaces_of(&call.actor, &owner_id, kind).await?;
+    let drives = app
+        .services
+        .owner_spaces(&call.actor, &owner_id, kind)
+        .await?;
     let spaces: Vec<SpaceInfo> = drives.into_iter().map(|d| info(kind, d)).collect();
     with_data(spaces)
 }

@@ -182,7 +182,8 @@ async fn reset_password(
 }
 
 /// The domain's outbox (admin): mail kept because no SMTP server is configured, newest
-/// first. It holds password reset tokens.
+/// first. It holds password reset tokens; the body of mail to a superadmin is shown to
+/// superadmins only.
 #[utoipa::path(post, path = "/v2/outbox/list", tag = "account", security(("bearer" = [])),
     request_body = ListOutboxRequest,
     responses(
