@@ -51,6 +51,7 @@ pub async fn open_services(config: &Config) -> anyhow::Result<(Services, Arc<Sql
         passwords: Passwords::new()?,
         tokens: Arc::new(tokens),
         token_settings: config.tokens,
+        login_gates: Arc::default(),
         mailer: Mailer::new(config.smtp_url.as_deref(), config.smtp_from.as_deref())?,
     };
     Ok((services, store))

@@ -370,6 +370,17 @@ async fn parallel_failed_logins_check_no_more_passwords_than_the_lockout_allows(
     };
     let app = crate::helpers::spawn_with(store, config, ADMIN_PASSWORD).await;
     app.user_with_role("target", "user").await;
+    // Parallel logins with the right password all succeed: turns, not refusals.
+    let logins = (0..8).map(|_| {
+        app.token_grant(&[
+            ("grant_type", "password"),
+            ("username", "target"),
+            ("password", USER_PASSWORD),
+        ])
+    });
+    for (status, body) in futures_util::future::join_all(logins).await {
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
     let attempts = (0..30).map(|i| {
         let app = &app;
         async move {

@@ -96,6 +96,9 @@ pub struct Services {
     pub passwords: passwords::Passwords,
     pub tokens: Arc<tokens::TokenKeys>,
     pub token_settings: tokens::TokenSettings,
+    /// Turns of password logins per account identity (login throttling under parallel
+    /// attempts).
+    pub login_gates: Arc<tokens::LoginGates>,
     pub mailer: mail::Mailer,
 }
 

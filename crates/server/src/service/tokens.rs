@@ -5,6 +5,8 @@
 //! so a disabled or deleted user is refused at once, on every replica, and a role change takes
 //! effect immediately. Refresh tokens are opaque, stored as SHA-256 hashes, and work once.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
@@ -198,6 +200,54 @@ fn too_many(locked_until: i64, now: i64) -> Error {
     Error::TooManyRequests(seconds.max(1) as u64)
 }
 
+/// Password logins of one account identity take turns within this process (an entry lives
+/// only while someone waits or checks). Across replicas, each may check one at a time.
+#[derive(Default)]
+pub struct LoginGates {
+    gates: std::sync::Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A login's turn at its identity's gate; leaving it lets the next attempt in.
+struct LoginTurn {
+    gates: Arc<LoginGates>,
+    key: (String, String),
+    gate: Arc<tokio::sync::Mutex<()>>,
+    turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl LoginGates {
+    async fn enter(gates: &Arc<LoginGates>, domain_id: &str, identity: &str) -> LoginTurn {
+        let key = (domain_id.to_owned(), identity.to_owned());
+        let gate = gates.map().entry(key.clone()).or_default().clone();
+        let turn = gate.clone().lock_owned().await;
+        LoginTurn {
+            gates: gates.clone(),
+            key,
+            gate,
+            turn: Some(turn),
+        }
+    }
+
+    fn map(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>> {
+        self.gates
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Drop for LoginTurn {
+    fn drop(&mut self) {
+        drop(self.turn.take());
+        let mut map = self.gates.map();
+        // Nobody else holds the gate (only the map and this turn do): forget it.
+        if Arc::strong_count(&self.gate) == 2 {
+            map.remove(&self.key);
+        }
+    }
+}
+
 impl Services {
     /// The OAuth2 password grant: `username` is an account identity (custom id, email, mobile).
     /// Every failure (unknown account, wrong password, disabled user) is the same answer.
@@ -207,41 +257,46 @@ impl Services {
         username: &str,
         password: &str,
     ) -> Result<Token> {
-        let note_attempt = || {
-            crate::audit::record(crate::audit::Event {
-                domain_id,
-                actor_id: "",
-                action: "account.login",
-                target_type: "account",
-                target_id: username,
-                detail: serde_json::Value::Null,
-            })
-        };
-        if let Err(locked) = self.check_lockout(domain_id, username).await {
-            note_attempt();
-            return Err(locked);
+        crate::audit::record(crate::audit::Event {
+            domain_id,
+            actor_id: "",
+            action: "account.login",
+            target_type: "account",
+            target_id: username,
+            detail: serde_json::Value::Null,
+        });
+        if self.token_settings.lockout.max_failures == 0 {
+            return self
+                .verify_password_login(domain_id, username, password)
+                .await;
         }
-        let claimed = self.claim_login_attempt(domain_id, username).await;
-        // Noted after the claim, so that the claim's transaction does not take the record:
-        // it lands with the login, or on its own as a failure.
-        note_attempt();
-        claimed?;
-        let verified = self
+        // One attempt at a time per identity, so each sees the failures before it: parallel
+        // guesses cannot all pass the lockout check before the first of them has failed.
+        let _turn = LoginGates::enter(&self.login_gates, domain_id, username).await;
+        let prior_failures = self.check_lockout(domain_id, username).await?;
+        match self
             .verify_password_login(domain_id, username, password)
-            .await;
-        if verified.is_ok() && self.token_settings.lockout.max_failures > 0 {
-            self.store.clear_login_failures(domain_id, username).await?;
+            .await
+        {
+            Ok(token) => {
+                if prior_failures > 0 {
+                    self.store.clear_login_failures(domain_id, username).await?;
+                }
+                Ok(token)
+            }
+            Err(Error::Unauthorized(problem)) => {
+                // The failure is recorded with the failure count it adds.
+                crate::audit::fail_pending(&Error::Unauthorized(problem));
+                self.count_login_failure(domain_id, username).await?;
+                Err(Error::Unauthorized(problem))
+            }
+            Err(other) => Err(other),
         }
-        verified
     }
 
     /// Refuses a locked identity (429 with the seconds left), and slows down attempts after
-    /// failures.
-    async fn check_lockout(&self, domain_id: &str, identity: &str) -> Result<()> {
-        let lockout = self.token_settings.lockout;
-        if lockout.max_failures == 0 {
-            return Ok(());
-        }
+    /// failures. Answers the failures counted so far.
+    async fn check_lockout(&self, domain_id: &str, identity: &str) -> Result<i64> {
         let (failures, locked_until) = self.store.login_failures(domain_id, identity).await?;
         let now = now_ms();
         if locked_until > now {
@@ -253,34 +308,22 @@ impl Services {
                 Duration::from_millis(200 * (failures as u64 - 1)).min(Duration::from_secs(2));
             tokio::time::sleep(delay).await;
         }
-        Ok(())
+        Ok(failures)
     }
 
-    /// Counts the attempt as a failure before the password is checked (a success clears the
-    /// count): parallel attempts that all passed `check_lockout` still cannot check more
-    /// than `max_failures` passwords before the identity locks. An attempt counted while a
-    /// lock holds is refused unchecked.
-    async fn claim_login_attempt(&self, domain_id: &str, identity: &str) -> Result<()> {
+    async fn count_login_failure(&self, domain_id: &str, identity: &str) -> Result<()> {
         let lockout = self.token_settings.lockout;
-        if lockout.max_failures == 0 {
-            return Ok(());
-        }
-        let now = now_ms();
-        let (failures, locked_until) = self
+        let (_, locked_until) = self
             .store
             .record_login_failure(
                 domain_id,
                 identity,
-                now,
+                now_ms(),
                 i64::from(lockout.max_failures),
                 lockout.lock_for.as_millis() as i64,
             )
             .await?;
-        // `failures == 0` with a lock: this attempt is the one that locked it, and is checked.
-        if locked_until > now && failures > 0 {
-            return Err(too_many(locked_until, now));
-        }
-        if locked_until > now {
+        if locked_until > now_ms() {
             tracing::warn!(
                 domain_id,
                 "an account identity is locked after failed logins"

@@ -297,8 +297,7 @@ pub trait TokenStore: Send + Sync + 'static {
 
     /// Counts one more failed login (failures older than `lock_ms` no longer count); at
     /// `max_failures` the identity is locked until `now + lock_ms` and the count restarts.
-    /// While a lock holds, failures count without moving it. Answers the new
-    /// `(failures, locked_until)`: `(0, locked_until)` only to the failure that locked it.
+    /// Answers the new `(failures, locked_until)`.
     async fn record_login_failure(
         &self,
         domain_id: &str,

@@ -117,23 +117,17 @@ impl TokenStore for SqlStore {
         lock_ms: i64,
     ) -> Result<(i64, i64)> {
         with_retries(|| async {
-            // One statement: concurrent failures each count, on every backend. While a lock
-            // holds, failures only count (the lock neither moves nor restarts the count), so
-            // the attempt that locks is the only one answered `(0, locked_until)`.
+            // One statement: concurrent failures each count, on every backend.
             let stmt = Stmt::new(
                 format!(
                     "INSERT INTO login_failures (domain_id, identity, failures, last_failed_at, \
-                     locked_until) VALUES ($1, $2, CASE WHEN $4 <= 1 THEN 0 ELSE 1 END, $3, \
-                     CASE WHEN $4 <= 1 THEN $3 + $5 ELSE 0 END) \
+                     locked_until) VALUES ($1, $2, 1, $3, CASE WHEN $4 <= 1 THEN $3 + $5 ELSE 0 END) \
                      ON CONFLICT (domain_id, identity) DO UPDATE SET \
-                     failures = CASE WHEN {locked} THEN {counted} + 1 \
-                                WHEN {counted} + 1 >= $4 THEN 0 ELSE {counted} + 1 END, \
-                     locked_until = CASE WHEN {locked} THEN login_failures.locked_until \
-                                    WHEN {counted} + 1 >= $4 THEN $3 + $5 \
+                     failures = CASE WHEN {counted} + 1 >= $4 THEN 0 ELSE {counted} + 1 END, \
+                     locked_until = CASE WHEN {counted} + 1 >= $4 THEN $3 + $5 \
                                     ELSE login_failures.locked_until END, \
                      last_failed_at = $3 \
                      RETURNING failures, locked_until",
-                    locked = "login_failures.locked_until > $3",
                     counted = "(CASE WHEN login_failures.last_failed_at < $3 - $5 THEN 0 \
                                ELSE login_failures.failures END)"
                 ),
