@@ -204,8 +204,11 @@ fn too_many(locked_until: i64, now: i64) -> Error {
 /// only while someone waits or checks). Across replicas, each may check one at a time.
 #[derive(Default)]
 pub struct LoginGates {
-    gates: std::sync::Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
+    gates: std::sync::Mutex<GateMap>,
 }
+
+/// One gate per `(domain_id, identity)` with a login in progress.
+type GateMap = HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>;
 
 /// A login's turn at its identity's gate; leaving it lets the next attempt in.
 struct LoginTurn {
@@ -228,9 +231,7 @@ impl LoginGates {
         }
     }
 
-    fn map(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, GateMap> {
         self.gates
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
