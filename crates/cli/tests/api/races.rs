@@ -121,3 +121,57 @@ async fn concurrent_moves_never_make_a_cycle() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_of_one_user_id_or_identity_let_exactly_one_through() {
+    let app = spawn_app().await;
+    for round in 0..3 {
+        let user_id = format!("contested{round}");
+        let creates = (0..20).map(|i| {
+            app.admin(
+                "/v2/user/create",
+                json!({"user_id": user_id, "nick_name": format!("try {i}")}),
+            )
+        });
+        let answers = join_all(creates).await;
+        let created = answers
+            .iter()
+            .filter(|(s, _)| *s == StatusCode::CREATED)
+            .count();
+        assert_eq!(created, 1, "{answers:?}");
+        for (status, body) in answers.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+            assert_eq!(*status, StatusCode::CONFLICT, "{body}");
+            assert_eq!(body["code"], "AlreadyExist.User", "{body}");
+        }
+
+        // Different users, one logon identity.
+        let identity = format!("shared{round}@example.com");
+        let imports = (0..20).map(|i| {
+            app.admin(
+                "/v2/user/import",
+                json!({"user_id": format!("claimant{round}x{i}"), "authentication_type": "email",
+                       "identity": identity, "nick_name": "Claimant"}),
+            )
+        });
+        let answers = join_all(imports).await;
+        let winners: Vec<&Value> = answers
+            .iter()
+            .filter(|(s, _)| s.is_success())
+            .map(|(_, body)| body)
+            .collect();
+        assert_eq!(winners.len(), 1, "{answers:?}");
+        for (status, body) in answers.iter().filter(|(s, _)| !s.is_success()) {
+            assert_eq!(*status, StatusCode::CONFLICT, "{body}");
+            assert_eq!(body["code"], "AlreadyExist.Account", "{body}");
+        }
+        // Only the winner exists: no user of a losing import was left behind without its account.
+        let (_, found) = app
+            .admin(
+                "/v2/user/search",
+                json!({"nick_name": "Claimant", "limit": 100}),
+            )
+            .await;
+        let claimants = found["items"].as_array().unwrap().len();
+        assert_eq!(claimants, round + 1, "{found}");
+    }
+}
