@@ -572,3 +572,19 @@ async fn the_client_address_comes_from_x_forwarded_for_only_when_trusted() {
         assert_eq!(created[0]["client_ip"], expected, "trusted: {trusted}");
     }
 }
+
+#[tokio::test]
+async fn an_admin_taking_a_users_token_is_recorded_as_the_admins_act() {
+    let app = spawn_app().await;
+    let (user_id, _) = app.user_with_role("fay", "user").await;
+    let body = json!({"type": "custom", "identity": "fay"});
+    let (status, token) = app
+        .admin("/v2/account/get_access_token_by_link_info", body)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    let query = format!("object_id = '{user_id}' and action_type = 'token.issue_for'");
+    let taken = records(&app, &query).await;
+    assert_eq!(actions(&taken), [pair("token.issue_for", "success")]);
+    assert_eq!(taken[0]["actor_id"], "admin");
+    assert_eq!(taken[0]["detail"]["identity"], "fay");
+}

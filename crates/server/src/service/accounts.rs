@@ -127,6 +127,10 @@ impl Services {
         req: &LinkInfoRequest,
     ) -> Result<Token> {
         let account = self.link_info(actor, req).await?;
+        // An admin taking a token of another user: recorded as the admin's act (the issue
+        // itself is recorded as the user's).
+        let detail = serde_json::json!({ "identity": &req.identity });
+        actor.audit_with("token.issue_for", "user", &account.user_id, detail);
         self.require_reach_user(actor, &account.user_id).await?;
         self.issue_tokens(&actor.domain_id, &account.user_id).await
     }
