@@ -752,3 +752,21 @@ async fn envelope_language_trace_id_and_bearer_forms() {
     let answer = kd(&app, Method::GET, "/users/count", "not-a-token", None).await;
     assert_kd_error(&answer, StatusCode::UNAUTHORIZED, 13_900_001);
 }
+
+#[tokio::test]
+async fn unknown_paths_and_methods_answer_in_the_koodrive_envelope() {
+    let app = spawn_app().await;
+    for (method, path) in [
+        (Method::GET, "/no/such/api"),
+        (Method::POST, "/users/batchAdd/extra"),
+        (Method::PATCH, "/usergroups/x/members/batchAdd"),
+    ] {
+        let (status, body) = kd(&app, method.clone(), path, &app.admin_token, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {body}");
+        assert_eq!(body["code"], 13000309, "{method} {path}: {body}");
+        assert!(
+            body["msg"].as_str().is_some_and(|m| !m.is_empty()),
+            "{body}"
+        );
+    }
+}

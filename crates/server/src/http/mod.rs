@@ -104,7 +104,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pds::router())
         .merge(eds::router())
         .merge(koodrive::router())
-        .fallback(pds::not_found)
+        .fallback(fallback)
         .method_not_allowed_fallback(pds::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
@@ -116,6 +116,15 @@ pub fn router(state: AppState) -> Router {
             request_context,
         ))
         .with_state(state)
+}
+
+/// Unknown paths: in KooDrive's envelope under `/koodrive/`, else PDS's JSON 404.
+async fn fallback(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/koodrive/") {
+        koodrive::not_found().await
+    } else {
+        pds::not_found(uri).await.into_response()
+    }
 }
 
 /// Gives each request an id (header `x-ca-request-id`, error bodies, logs) and an audit

@@ -80,6 +80,12 @@ fn describe_core(e: &Error) -> Described {
             format!("Verify parameters failed: {}.", printable(name)),
             "参数校验失败",
         ),
+        Error::NotFound(Resource::Route) => Described {
+            status: StatusCode::NOT_FOUND,
+            code: RESOURCE_NOT_FOUND,
+            en: "No such API: check the method and path.".into(),
+            zh: "接口不存在",
+        },
         Error::NotFound(Resource::Drive) => {
             business(SPACE_NOT_FOUND, "Space not found.", "空间不存在或状态异常")
         }

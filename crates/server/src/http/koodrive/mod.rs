@@ -65,6 +65,12 @@ fn v1(path: &str) -> String {
     format!("{V1}{path}")
 }
 
+/// Unknown KooDrive paths, and known ones called with another method: KooDrive's envelope.
+pub async fn not_found() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    KdError::from(crate::error::Error::NotFound(crate::error::Resource::Route)).into_response()
+}
+
 pub fn router() -> Router<AppState> {
     // Full paths rather than `nest`: a nested router sees the path without its prefix, and
     // the app signature covers the full one.

@@ -51,7 +51,7 @@ pub async fn not_found(uri: Uri) -> PdsError {
 /// Other dialects' paths keep the JSON 404 they always had.
 pub async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     if !uri.path().starts_with("/v2/") {
-        return not_found(uri).await.into_response();
+        return super::fallback(uri).await;
     }
     let body = ErrorBody {
         code: "MethodNotAllowed".into(),
