@@ -21,3 +21,6 @@ CREATE TABLE audit_log (
 -- Pages of a domain's log in time order (both directions), and retention's sweep.
 CREATE INDEX audit_log_by_time ON audit_log (domain_id, acted_at, log_id);
 CREATE INDEX audit_log_by_age ON audit_log (acted_at);
+-- What happened to one object, and what one actor did: the usual questions of an audit.
+CREATE INDEX audit_log_by_target ON audit_log (domain_id, target_id, acted_at, log_id);
+CREATE INDEX audit_log_by_actor ON audit_log (domain_id, actor_id, acted_at, log_id);

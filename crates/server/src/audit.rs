@@ -122,6 +122,11 @@ pub fn name_target(target_id: &str) {
     });
 }
 
+/// Whether the current request has records waiting for a transaction.
+pub fn has_pending() -> bool {
+    with_trail(|trail| !trail.pending.is_empty()).unwrap_or(false)
+}
+
 /// Takes the pending records, for the transaction about to commit.
 pub fn take_pending() -> Vec<AuditRow> {
     with_trail(|trail| std::mem::take(&mut trail.pending)).unwrap_or_default()

@@ -197,32 +197,41 @@ macro_rules! commit {
     }};
 }
 
-/// Executes one statement in a write transaction of its own (with the request's audit
-/// records); evaluates to the number of rows affected.
+/// Executes one statement in a write transaction of its own with the request's audit
+/// records, or on its own when there are none (a transaction costs two more round trips);
+/// evaluates to the number of rows affected.
 macro_rules! execute_audited {
     ($pool:expr, $stmt:expr) => {{
-        let mut tx = crate::store::sql::BeginWrite::begin_write($pool).await?;
-        match execute!(&mut *tx, $stmt) {
-            Ok(affected) => {
-                commit!(tx);
-                Ok(affected)
+        if crate::audit::has_pending() {
+            let mut tx = crate::store::sql::BeginWrite::begin_write($pool).await?;
+            match execute!(&mut *tx, $stmt) {
+                Ok(affected) => {
+                    commit!(tx);
+                    Ok(affected)
+                }
+                Err(e) => Err(e),
             }
-            Err(e) => Err(e),
+        } else {
+            execute!($pool, $stmt)
         }
     }};
 }
 
-/// `fetch_optional!` for a writing statement (`UPDATE ... RETURNING`), in a write
-/// transaction of its own with the request's audit records.
+/// `fetch_optional!` for a writing statement (`UPDATE ... RETURNING`), as `execute_audited!`
+/// runs one.
 macro_rules! fetch_optional_audited {
     ($pool:expr, $row:ty, $stmt:expr) => {{
-        let mut tx = crate::store::sql::BeginWrite::begin_write($pool).await?;
-        match fetch_optional!(&mut *tx, $row, $stmt) {
-            Ok(row) => {
-                commit!(tx);
-                Ok(row)
+        if crate::audit::has_pending() {
+            let mut tx = crate::store::sql::BeginWrite::begin_write($pool).await?;
+            match fetch_optional!(&mut *tx, $row, $stmt) {
+                Ok(row) => {
+                    commit!(tx);
+                    Ok(row)
+                }
+                Err(e) => Err(e),
             }
-            Err(e) => Err(e),
+        } else {
+            fetch_optional!($pool, $row, $stmt)
         }
     }};
 }
