@@ -126,41 +126,33 @@ async fn a_crash_during_bulk_import_loses_nothing_acknowledged_and_leaves_nothin
     }
 }
 
-/// Every audit record matching `query`, page by page.
-async fn audit_records(server: &ServerProcess, token: &str, query: &str) -> Vec<Value> {
-    let mut records = Vec::new();
+/// Every item of a list call, page by page: `body` with each page's marker.
+async fn all_pages(server: &ServerProcess, token: &str, path: &str, body: Value) -> Vec<Value> {
+    let mut items = Vec::new();
     let mut marker = String::new();
     loop {
-        let body = json!({"query": query, "marker": marker, "limit": 100});
-        let (status, page) = server.call("/v2/audit_log/list", token, body).await;
+        let mut page_body = body.clone();
+        page_body["marker"] = json!(marker);
+        page_body["limit"] = json!(100);
+        let (status, page) = server.call(path, token, page_body).await;
         assert_eq!(status, StatusCode::OK, "{page}");
-        records.extend(page["items"].as_array().unwrap().iter().cloned());
+        items.extend(page["items"].as_array().unwrap().iter().cloned());
         marker = page["next_marker"].as_str().unwrap().to_owned();
         if marker.is_empty() {
-            return records;
+            return items;
         }
     }
 }
 
-/// Every user with its accounts and default drive, page by page.
+/// Every user with its accounts and default drive.
 async fn all_users(server: &ServerProcess, token: &str) -> Vec<Value> {
-    let mut users = Vec::new();
-    let mut marker = String::new();
-    loop {
-        let (status, page) = server
-            .call(
-                "/v2/user/general_search",
-                token,
-                json!({"marker": marker, "limit": 100, "extra_return_info": ["account", "drive"]}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{page}");
-        users.extend(page["items"].as_array().unwrap().iter().cloned());
-        marker = page["next_marker"].as_str().unwrap().to_owned();
-        if marker.is_empty() {
-            return users;
-        }
-    }
+    let body = json!({"extra_return_info": ["account", "drive"]});
+    all_pages(server, token, "/v2/user/general_search", body).await
+}
+
+/// Every audit record matching `query`.
+async fn audit_records(server: &ServerProcess, token: &str, query: &str) -> Vec<Value> {
+    all_pages(server, token, "/v2/audit_log/list", json!({"query": query})).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -50,13 +50,11 @@ impl Services {
         req: ListAuditLogRequest,
     ) -> Result<ListAuditLogResponse> {
         actor.require_admin()?;
-        let mut query = parse_query(req.query.as_deref().unwrap_or(""))?;
-        query.ascending = parse_order(req.order_by.as_deref())?;
+        let mut query = filter_of(req.query.as_deref().unwrap_or(""), req.order_by.as_deref())?;
         let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
-        query.after = page
-            .after_for(order_tag(query.ascending))?
-            .map(|(at, id)| Ok::<_, Error>((at.parse().map_err(|_| bad_marker())?, id)))
-            .transpose()?;
+        if let Some((at, id)) = page.after_for(order_tag(query.ascending))? {
+            query.after = Some((at.parse().map_err(|_| bad_marker())?, id));
+        }
         let rows = self
             .store
             .audit_log(&actor.domain_id, &query, page.limit + 1)
@@ -90,7 +88,7 @@ impl Services {
             order_by: req.order_by.unwrap_or_default(),
             file_name: req.file_name.unwrap_or_else(|| "audit_log.csv".into()),
         };
-        task.check()?;
+        task.filter()?;
         Ok(AuditLogExportResponse {
             async_task_id: task.encode(),
         })
@@ -116,9 +114,7 @@ impl Services {
         async_task_id: &str,
     ) -> Result<(String, AuditExport)> {
         actor.require_admin()?;
-        let task = ExportTask::decode(&actor.domain_id, async_task_id)?;
-        let mut query = parse_query(&task.query)?;
-        query.ascending = parse_order(Some(&task.order_by))?;
+        let (task, query) = ExportTask::decode(&actor.domain_id, async_task_id)?;
         let export = AuditExport {
             services: self.clone(),
             domain_id: actor.domain_id.clone(),
@@ -210,15 +206,15 @@ struct ExportTask {
 }
 
 impl ExportTask {
-    fn check(&self) -> Result<()> {
-        parse_query(&self.query)?;
-        parse_order(Some(&self.order_by))?;
+    /// Checks the task and answers the records it exports.
+    fn filter(&self) -> Result<AuditQuery> {
+        let query = filter_of(&self.query, Some(&self.order_by))?;
         validate::required("file_name", &self.file_name, MAX_FILE_NAME)?;
         // The name goes into a Content-Disposition header: keep it to one plain line.
         if self.file_name.contains(['"', '\\', '\r', '\n', '/']) || self.file_name.contains('\0') {
             return Err(Error::param(ParamProblem::Invalid, "file_name"));
         }
-        Ok(())
+        Ok(query)
     }
 
     fn encode(&self) -> String {
@@ -226,15 +222,27 @@ impl ExportTask {
         format!("{ASYNC_TASK_PREFIX}{}", URL_SAFE_NO_PAD.encode(json))
     }
 
-    /// The task of this id, if it was made in `domain_id` (others are not found).
-    fn decode(domain_id: &str, id: &str) -> Result<ExportTask> {
+    /// The task of this id and the records it exports, if it was made in `domain_id`
+    /// (others are not found).
+    fn decode(domain_id: &str, id: &str) -> Result<(ExportTask, AuditQuery)> {
         let task = id
             .strip_prefix(ASYNC_TASK_PREFIX)
             .and_then(|b64| URL_SAFE_NO_PAD.decode(b64).ok())
             .and_then(|json| serde_json::from_slice::<ExportTask>(&json).ok())
-            .filter(|task| task.domain_id == domain_id && task.check().is_ok());
-        task.ok_or(Error::NotFound(Resource::AsyncTask))
+            .filter(|task| task.domain_id == domain_id);
+        let task = task.ok_or(Error::NotFound(Resource::AsyncTask))?;
+        let query = task
+            .filter()
+            .map_err(|_| Error::NotFound(Resource::AsyncTask))?;
+        Ok((task, query))
     }
+}
+
+/// The records a query and sort order select.
+fn filter_of(query: &str, order_by: Option<&str>) -> Result<AuditQuery> {
+    let mut filter = parse_query(query)?;
+    filter.ascending = parse_order(order_by)?;
+    Ok(filter)
 }
 
 fn order_tag(ascending: bool) -> &'static str {

@@ -197,43 +197,41 @@ macro_rules! commit {
     }};
 }
 
-/// Executes one statement in a write transaction of its own with the request's audit
-/// records, or on its own when there are none (a transaction costs two more round trips);
-/// evaluates to the number of rows affected.
-macro_rules! execute_audited {
-    ($pool:expr, $stmt:expr) => {{
+/// Runs one writing statement (`$body`, on the connection `$conn`) in a write transaction of
+/// its own with the request's audit records, or on the pool when there are none (a
+/// transaction costs two more round trips); evaluates to `$body`'s result.
+macro_rules! write_audited {
+    ($pool:expr, |$conn:ident| $body:expr) => {{
         if crate::audit::has_pending() {
             let mut tx = crate::store::sql::BeginWrite::begin_write($pool).await?;
-            match execute!(&mut *tx, $stmt) {
-                Ok(affected) => {
-                    commit!(tx);
-                    Ok(affected)
-                }
-                Err(e) => Err(e),
+            let done = {
+                let $conn = &mut *tx;
+                $body
+            };
+            if done.is_ok() {
+                commit!(tx);
             }
+            done
         } else {
-            execute!($pool, $stmt)
+            let $conn = $pool;
+            $body
         }
     }};
 }
 
-/// `fetch_optional!` for a writing statement (`UPDATE ... RETURNING`), as `execute_audited!`
-/// runs one.
+/// `execute!` of a writing statement, as `write_audited!` runs it.
+macro_rules! execute_audited {
+    ($pool:expr, $stmt:expr) => {
+        write_audited!($pool, |conn| execute!(conn, $stmt))
+    };
+}
+
+/// `fetch_optional!` of a writing statement (`UPDATE ... RETURNING`), as `write_audited!`
+/// runs it.
 macro_rules! fetch_optional_audited {
-    ($pool:expr, $row:ty, $stmt:expr) => {{
-        if crate::audit::has_pending() {
-            let mut tx = crate::store::sql::BeginWrite::begin_write($pool).await?;
-            match fetch_optional!(&mut *tx, $row, $stmt) {
-                Ok(row) => {
-                    commit!(tx);
-                    Ok(row)
-                }
-                Err(e) => Err(e),
-            }
-        } else {
-            fetch_optional!($pool, $row, $stmt)
-        }
-    }};
+    ($pool:expr, $row:ty, $stmt:expr) => {
+        write_audited!($pool, |conn| fetch_optional!(conn, $row, $stmt))
+    };
 }
 
 /// Writes a `NewUser` (user, then accounts, then password) inside a transaction.
