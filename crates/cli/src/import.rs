@@ -35,6 +35,9 @@ pub const COLUMNS: [&str; 9] = [
 
 /// The code a reject file gives rows that could not be read.
 const MALFORMED: &str = "MalformedRow";
+/// The code a reject file gives a row that names a user or identity an earlier row of the same
+/// file named already (not "skipped as existing": the file contradicts itself).
+const DUPLICATE: &str = "DuplicateRow";
 
 pub struct Options {
     pub file: PathBuf,
@@ -92,6 +95,7 @@ pub async fn import(client: &Client, options: &Options) -> anyhow::Result<Summar
     let mut rejects = Vec::new();
     let mut summary = Summary::default();
     let mut in_flight = JoinSet::new();
+    let mut first_rows = FirstRows::default();
     let mut batch = Vec::with_capacity(batch_size);
     let mut record = csv::ByteRecord::new();
     loop {
@@ -109,7 +113,8 @@ pub async fn import(client: &Client, options: &Options) -> anyhow::Result<Summar
             break;
         }
         let line = record.position().map_or(line, |p| p.line());
-        match read_row(line, &record, header.len(), &columns) {
+        match read_row(line, &record, header.len(), &columns).and_then(|row| first_rows.check(row))
+        {
             Ok(row) => batch.push(row),
             Err(reject) => {
                 rejects.push(reject);
@@ -243,6 +248,56 @@ fn malformed(line: u64, fields: Vec<String>, why: &str) -> Reject {
         code: MALFORMED.into(),
         message: why.to_owned(),
     }
+}
+
+/// The first line of the file that named each user id and each logon identity, so that a
+/// later row naming one again is refused with the line it repeats. Keys are 64-bit hashes:
+/// a million rows cost 32 MiB, not the strings.
+#[derive(Default)]
+struct FirstRows {
+    lines: HashMap<u64, u64>,
+}
+
+impl FirstRows {
+    fn check(&mut self, row: Row) -> Result<Row, Reject> {
+        let identity = format!(
+            "{:?}:{}",
+            row.request.authentication_type,
+            row.request.identity.to_lowercase()
+        );
+        let user_id = row.request.user_id.clone();
+        if let Some(user_id) = &user_id {
+            if let Some(first) = self.first_line(&("user_id", user_id), row.line) {
+                let why = format!("user_id {user_id} is on line {first} of this file already");
+                return Err(duplicate(row, &why));
+            }
+        }
+        if let Some(first) = self.first_line(&("identity", &identity), row.line) {
+            let why = format!(
+                "identity {} is on line {first} of this file already",
+                row.request.identity
+            );
+            return Err(duplicate(row, &why));
+        }
+        Ok(row)
+    }
+
+    /// The line that named `key` before `line`, or none (and `line` becomes its first).
+    fn first_line(&mut self, key: &impl std::hash::Hash, line: u64) -> Option<u64> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
+        match self.lines.entry(hash) {
+            std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(line);
+                None
+            }
+        }
+    }
+}
+
+fn duplicate(row: Row, why: &str) -> Reject {
+    reject(row, DUPLICATE, why)
 }
 
 /// Where each known column is; an unknown column is an error (a typo would lose data).
@@ -413,9 +468,16 @@ impl Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total);
             let style = ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:40}] {pos}/{len} rows  {per_sec}  ETA {eta}",
+                "{elapsed_precise} [{bar:40}] {pos}/{len} rows  {rate}  ETA {eta}",
             )
-            .map(|s| s.progress_chars("=> "));
+            .map(|s| {
+                s.progress_chars("=> ").with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0} rows/s", state.per_sec());
+                    },
+                )
+            });
             if let Ok(style) = style {
                 bar.set_style(style);
             }

@@ -109,6 +109,18 @@ enum Command {
         #[command(subcommand)]
         command: AccessKeyCommand,
     },
+    /// Recover an account on the store directly, as the deployment's operator: when the
+    /// admin's password is lost, or an identity is locked after failed logins. Works with the
+    /// server stopped or running.
+    #[command(
+        after_help = "Examples:\n  roster admin reset-password\n  ROSTER_NEW_PASSWORD=... roster admin reset-password --user alice\n  roster admin unlock --user admin"
+    )]
+    Admin {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Show the domain's outbox: mail kept because no SMTP server is configured (password
     /// reset tokens among it), newest first, one JSON document a line.
     #[command(after_help = "Examples:\n  roster outbox\n  roster outbox --limit 10 | jq .subject")]
@@ -266,6 +278,25 @@ enum DomainCommand {
 }
 
 #[derive(Subcommand)]
+enum AdminCommand {
+    /// Set a new password for a user of `--domain-id` (from `ROSTER_NEW_PASSWORD`, or
+    /// generated and printed once) and lift the lock of its logon identities.
+    #[command(
+        after_help = "Examples:\n  roster admin reset-password\n  ROSTER_NEW_PASSWORD=... roster admin reset-password --user alice"
+    )]
+    ResetPassword {
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
+    /// Lift the failed-login lock of every logon identity of a user of `--domain-id`.
+    #[command(after_help = "Examples:\n  roster admin unlock\n  roster admin unlock --user alice")]
+    Unlock {
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum AccessKeyCommand {
     /// Issue a key pair for a user of `--domain-id`; prints it as JSON, secret included (the
     /// only time it is shown).
@@ -327,10 +358,44 @@ fn store_config(url: &str) -> Config {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    roster_server::init_tracing();
+/// Parses the command line and runs the command. An ordinary error is one line on stderr
+/// (its causes after colons, never a backtrace) and exit status 1.
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve { .. }) {
+        die_quietly_on_closed_pipe();
+    }
+    roster_server::init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&anyhow::Error::new(e).context("starting the async runtime")),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(error: &anyhow::Error) -> std::process::ExitCode {
+    eprintln!("error: {error:#}");
+    std::process::ExitCode::FAILURE
+}
+
+/// `roster user list | head` must end like any Unix filter when `head` stops reading: by
+/// SIGPIPE, silently, instead of a panic in the middle of a `println!`. (Rust ignores SIGPIPE
+/// by default; the server keeps that, so a closed log pipe never kills it.)
+fn die_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called before any other thread exists; restores the default disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let json = cli.json;
     match cli.command {
         Command::Serve {
@@ -367,13 +432,14 @@ async fn main() -> anyhow::Result<()> {
             if no_lock {
                 config.migrations = Migrations::ApplyWithoutLock;
             }
-            std::fs::create_dir_all(&config.data_dir)?;
+            roster_server::startup::ensure_data_dir(&config.data_dir)?;
             let store = roster_server::startup::open_store(&config).await?;
             store.close().await;
             tracing::info!("migrations applied");
             Ok(())
         }
         Command::Outbox { store, limit } => outbox_command(store.into_config(), limit).await,
+        Command::Admin { store, command } => admin_command(store.into_config(), command).await,
         Command::Login { server, username } => remote::login(server, username).await,
         Command::Logout => remote::logout().await,
         Command::User { command } => users::user(command, json).await,
@@ -557,6 +623,43 @@ async fn domain_command(config: Config, command: DomainCommand) -> anyhow::Resul
                 .await
                 .map(|()| println!("deleted domain {id}"))
         }
+    };
+    store.close().await;
+    outcome.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Runs a `roster admin` command on the store directly.
+async fn admin_command(config: Config, command: AdminCommand) -> anyhow::Result<()> {
+    let (services, store) = bootstrapped_services(&config).await?;
+    let domain_id = config.domain_id.as_str();
+    let outcome = match command {
+        AdminCommand::ResetPassword { user } => {
+            let given = std::env::var("ROSTER_NEW_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty());
+            let generated = given
+                .is_none()
+                .then(|| roster_server::service::random_hex(12));
+            let password = given.or_else(|| generated.clone());
+            services
+                .recover_account(domain_id, &user, password)
+                .await
+                .map(|_| match generated {
+                    Some(password) => {
+                        println!("new password of {user} in domain {domain_id}: {password}")
+                    }
+                    None => println!("password of {user} in domain {domain_id} replaced"),
+                })
+        }
+        AdminCommand::Unlock { user } => services
+            .recover_account(domain_id, &user, None)
+            .await
+            .map(|done| {
+                println!(
+                    "unlocked {user} in domain {domain_id} ({} logon identities)",
+                    done.identities.len()
+                )
+            }),
     };
     store.close().await;
     outcome.map_err(|e| anyhow::anyhow!("{e}"))

@@ -81,6 +81,9 @@ pub fn keep_renewed(client: &Client, mut session: Session) -> anyhow::Result<()>
 /// Logs in (password from `ROSTER_PASSWORD`, else read from standard input) and saves the
 /// session.
 pub async fn login(server: String, username: String) -> anyhow::Result<()> {
+    if !(server.starts_with("http://") || server.starts_with("https://")) {
+        anyhow::bail!("the server URL needs http:// or https:// (got {server})");
+    }
     let password = match std::env::var("ROSTER_PASSWORD") {
         Ok(p) if !p.is_empty() => p,
         _ => {

@@ -98,7 +98,7 @@ pub enum Error {
         request_id: String,
     },
     /// The request could not be sent or the answer could not be read.
-    #[error("transport: {0}")]
+    #[error("{}", describe_transport(.0))]
     Transport(#[from] reqwest::Error),
     /// The answer was not the JSON expected.
     #[error("unexpected answer ({status}): {body}")]
@@ -1262,7 +1262,10 @@ impl Client {
         loop {
             let response = build().send().await?;
             let status = response.status().as_u16();
-            if (status == 429 || status == 503) && attempt < MAX_ATTEMPTS {
+            if (status == 429 || status == 503)
+                && attempt < MAX_ATTEMPTS
+                && !waits_too_long(response.headers())
+            {
                 tokio::time::sleep(retry_delay(response.headers(), attempt)).await;
                 attempt += 1;
                 continue;
@@ -1288,15 +1291,81 @@ impl Client {
     }
 }
 
-/// How long to wait before attempt `attempt + 1`: `Retry-After` seconds when the server sent
-/// them, else `BASE_DELAY` doubled per attempt made; never more than `MAX_DELAY`.
-fn retry_delay(headers: &reqwest::header::HeaderMap, attempt: u32) -> Duration {
-    let retry_after = headers
+/// Whether the server asks for a longer wait than a retry would make (a locked-out login
+/// says minutes): then the refusal is the answer.
+fn waits_too_long(headers: &reqwest::header::HeaderMap) -> bool {
+    retry_after(headers).is_some_and(|wait| wait > MAX_DELAY)
+}
+
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    retry_after
+        .map(Duration::from_secs)
+}
+
+/// Why a request got no answer, said so that a person knows what to fix: the server URL
+/// without a scheme, the address that refused the connection, the name that did not resolve.
+fn describe_transport(error: &reqwest::Error) -> String {
+    if error.is_builder() {
+        return match error.url() {
+            Some(url) if !matches!(url.scheme(), "http" | "https") => {
+                format!("the server URL needs http:// or https:// (got {url})")
+            }
+            _ => format!(
+                "the server URL is not valid ({}); it looks like http://host:port",
+                innermost_cause(error)
+            ),
+        };
+    }
+    let target = error
+        .url()
+        .map(|url| {
+            let host = url.host_str().unwrap_or_default();
+            match url.port_or_known_default() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_owned(),
+            }
+        })
+        .unwrap_or_else(|| "the server".to_owned());
+    if error.is_connect() {
+        if io_error_kind(error) == Some(std::io::ErrorKind::ConnectionRefused) {
+            return format!("connection refused by {target}: is the server running there?");
+        }
+        return format!("cannot connect to {target}: {}", innermost_cause(error));
+    }
+    if error.is_timeout() {
+        return format!("{target} did not answer in time");
+    }
+    format!("talking to {target}: {}", innermost_cause(error))
+}
+
+/// The kind of the I/O error somewhere in `error`'s chain of causes.
+fn io_error_kind(error: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = cause {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        cause = e.source();
+    }
+    None
+}
+
+/// The message of the deepest cause: the one that says what actually went wrong.
+fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut deepest = error;
+    while let Some(next) = deepest.source() {
+        deepest = next;
+    }
+    deepest.to_string()
+}
+
+/// How long to wait before attempt `attempt + 1`: `Retry-After` seconds when the server sent
+/// them, else `BASE_DELAY` doubled per attempt made; never more than `MAX_DELAY`.
+fn retry_delay(headers: &reqwest::header::HeaderMap, attempt: u32) -> Duration {
+    retry_after(headers)
         .unwrap_or_else(|| BASE_DELAY.saturating_mul(1 << (attempt - 1).min(16)))
         .min(MAX_DELAY)
 }

@@ -104,7 +104,13 @@ pub enum Error {
     #[error("{0:?} already exists")]
     AlreadyExists(Resource),
     #[error("parameter {name}: {problem:?}")]
-    InvalidParameter { problem: ParamProblem, name: String },
+    InvalidParameter {
+        problem: ParamProblem,
+        name: String,
+        /// The rule the value broke, said to a person (`limit must be between 1 and 100`);
+        /// dialects add it to their message, never to their code.
+        rule: Option<String>,
+    },
     #[error("forbidden: {0}")]
     Forbidden(String),
     #[error("unauthorized: {0:?}")]
@@ -132,6 +138,26 @@ impl Error {
         Error::InvalidParameter {
             problem,
             name: name.to_string(),
+            rule: None,
+        }
+    }
+
+    /// This parameter error, saying which rule the value broke.
+    pub fn with_rule(mut self, why: impl Into<String>) -> Self {
+        if let Error::InvalidParameter { rule, .. } = &mut self {
+            *rule = Some(why.into());
+        }
+        self
+    }
+
+    /// The rule a parameter error names, as a sentence's ending (`": limit must be ..."`), or
+    /// nothing.
+    pub fn rule_suffix(&self) -> String {
+        match self {
+            Error::InvalidParameter {
+                rule: Some(rule), ..
+            } => format!(": {rule}"),
+            _ => String::new(),
         }
     }
 
@@ -180,5 +206,17 @@ impl Error {
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         Error::Internal(e.into())
+    }
+}
+
+/// How long a wait of `seconds` is, said to a person: "45 seconds", "5 minutes" (rounded up).
+pub fn wait_phrase(seconds: u64) -> String {
+    match seconds {
+        0..=1 => "1 second".to_owned(),
+        2..=59 => format!("{seconds} seconds"),
+        _ => match seconds.div_ceil(60) {
+            1 => "1 minute".to_owned(),
+            minutes => format!("{minutes} minutes"),
+        },
     }
 }

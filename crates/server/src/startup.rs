@@ -42,8 +42,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
 /// Opens the store and builds the services over it, as the server and the admin commands
 /// of the CLI both need them.
 pub async fn open_services(config: &Config) -> anyhow::Result<(Services, Arc<SqlStore>)> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    ensure_data_dir(&config.data_dir)?;
     let store = Arc::new(open_store(config).await?);
     let tokens = TokenKeys::load_or_create(store.as_ref()).await?;
     let services = Services {
@@ -57,8 +56,25 @@ pub async fn open_services(config: &Config) -> anyhow::Result<(Services, Arc<Sql
     Ok((services, store))
 }
 
+/// Creates the data directory if it is missing; a path that names something else is an
+/// error that says so.
+pub fn ensure_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!(
+            "the data directory {} is not a directory (--data-dir, ROSTER_DATA_DIR)",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+}
+
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        // Bind first: a server that cannot listen must leave nothing behind (no data
+        // directory, no database, no generated credentials).
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
         let (services, store) = open_services(&config).await?;
         let bootstrap = services
             .bootstrap(
@@ -68,6 +84,11 @@ impl Application {
             )
             .await?;
         match &bootstrap {
+            Bootstrap::AlreadyDone if config.admin_password.is_some() => tracing::warn!(
+                domain = config.domain_id,
+                "ROSTER_ADMIN_PASSWORD is ignored: it sets the first superadmin's password on \
+                 the first start only; to reset a password use `roster admin reset-password`"
+            ),
             Bootstrap::AlreadyDone => tracing::info!(domain = config.domain_id, "store ready"),
             Bootstrap::Created => {
                 tracing::info!(domain = config.domain_id, "created domain and user admin")
@@ -78,9 +99,6 @@ impl Application {
                 "created domain and user admin; its generated password is in the credentials file"
             ),
         }
-        let listener = TcpListener::bind(&config.listen)
-            .await
-            .with_context(|| format!("listening on {}", config.listen))?;
         let mut router = http::router(AppState {
             services,
             default_domain: config.domain_id.clone(),

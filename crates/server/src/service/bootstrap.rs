@@ -94,3 +94,57 @@ fn write_private_file(path: &Path, content: &str) -> anyhow::Result<()> {
     file.write_all(content.as_bytes())
         .with_context(|| format!("writing {}", path.display()))
 }
+
+/// What an operator's account recovery did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// The logon identities whose failed-login lock was lifted.
+    pub identities: Vec<String>,
+    /// Whether the password was replaced.
+    pub password_set: bool,
+}
+
+impl Services {
+    /// The operator's way back into an account, on the store directly (`roster admin
+    /// reset-password`, `roster admin unlock`): lifts the failed-login lock of every logon
+    /// identity of the user and, given one, sets a new password through the same rule as an
+    /// administrator's reset (so the user's sessions end as they would then).
+    pub async fn recover_account(
+        &self,
+        domain_id: &str,
+        user_id: &str,
+        new_password: Option<String>,
+    ) -> crate::error::Result<Recovery> {
+        let operator = super::Actor {
+            domain_id: domain_id.to_owned(),
+            user_id: "roster-cli".into(),
+            role: Role::Superadmin,
+        };
+        let password_set = new_password.is_some();
+        if let Some(password) = new_password {
+            let request = roster_api::UpdateUserRequest {
+                user_id: user_id.to_owned(),
+                plain_password: Some(password),
+                ..Default::default()
+            };
+            self.update_user(&operator, request).await?;
+        } else if self.store.user(domain_id, user_id).await?.is_none() {
+            return Err(crate::error::Error::NotFound(crate::error::Resource::User));
+        }
+        let accounts = self
+            .store
+            .accounts_of(domain_id, &[user_id.to_owned()])
+            .await?;
+        let mut identities = Vec::with_capacity(accounts.len());
+        for account in accounts {
+            self.store
+                .clear_login_failures(domain_id, &account.identity)
+                .await?;
+            identities.push(account.identity);
+        }
+        Ok(Recovery {
+            identities,
+            password_set,
+        })
+    }
+}

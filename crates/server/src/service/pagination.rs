@@ -37,7 +37,10 @@ impl Page {
         let limit = match limit {
             None => default,
             Some(n) if (1..=i64::from(max)).contains(&n) => n as u32,
-            Some(_) => return Err(Error::out_of_range(name)),
+            Some(_) => {
+                return Err(Error::out_of_range(name)
+                    .with_rule(format!("{name} must be between 1 and {max}")))
+            }
         };
         let after = match marker {
             None | Some("") => None,

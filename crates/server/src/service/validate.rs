@@ -13,14 +13,18 @@ pub use roster_api::schema::{
 /// A required string: present (serde checked that), not empty, at most `max` characters.
 pub fn required(name: &str, value: &str, max: usize) -> Result<()> {
     if value.is_empty() {
-        return Err(Error::param(ParamProblem::Empty, name));
+        return Err(
+            Error::param(ParamProblem::Empty, name).with_rule(format!("{name} is required"))
+        );
     }
     max_len(name, value, max)
 }
 
 pub fn max_len(name: &str, value: &str, max: usize) -> Result<()> {
     if value.chars().count() > max {
-        return Err(Error::out_of_range(name));
+        return Err(
+            Error::out_of_range(name).with_rule(format!("{name} is at most {max} characters"))
+        );
     }
     Ok(())
 }
@@ -33,7 +37,8 @@ pub fn optional(name: &str, value: Option<&str>, max: usize) -> Result<()> {
 pub fn user_id(value: &str) -> Result<()> {
     required("user_id", value, MAX_USER_ID)?;
     if value.contains('#') || value.chars().any(char::is_control) {
-        return Err(Error::param(ParamProblem::WrongFormat, "user_id"));
+        return Err(Error::param(ParamProblem::WrongFormat, "user_id")
+            .with_rule("user_id may not contain '#' or control characters"));
     }
     Ok(())
 }
@@ -47,7 +52,8 @@ pub fn email(value: Option<&str>) -> Result<()> {
         !local.is_empty() && !host.is_empty() && !v.chars().any(char::is_whitespace)
     });
     if !well_formed {
-        return Err(Error::param(ParamProblem::WrongFormat, "email"));
+        return Err(Error::param(ParamProblem::WrongFormat, "email")
+            .with_rule("an email address is name@host, without spaces"));
     }
     Ok(())
 }
@@ -61,7 +67,8 @@ pub fn phone(value: Option<&str>) -> Result<()> {
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '*' | '(' | ')'))
     {
-        return Err(Error::param(ParamProblem::WrongFormat, "phone"));
+        return Err(Error::param(ParamProblem::WrongFormat, "phone")
+            .with_rule("a phone number holds digits and + - ( ) * or spaces"));
     }
     Ok(())
 }
@@ -77,11 +84,10 @@ pub fn avatar(value: Option<&str>) -> Result<()> {
     } else if v.starts_with("data:") {
         MAX_AVATAR_DATA
     } else {
-        return Err(Error::param(ParamProblem::WrongFormat, "avatar"));
+        return Err(Error::param(ParamProblem::WrongFormat, "avatar")
+            .with_rule("avatar is an http(s):// URL or a data: URI"));
     };
-    if v.chars().count() > max {
-        return Err(Error::out_of_range("avatar"));
-    }
+    max_len("avatar", v, max)?;
     Ok(())
 }
 
@@ -98,7 +104,9 @@ pub fn user_data(value: Option<&Map<String, Value>>) -> Result<Option<String>> {
 pub fn password(value: &str) -> Result<()> {
     let n = value.chars().count();
     if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
-        return Err(Error::out_of_range("plain_password"));
+        return Err(Error::out_of_range("plain_password").with_rule(format!(
+            "a password is {MIN_PASSWORD} to {MAX_PASSWORD} characters"
+        )));
     }
     Ok(())
 }

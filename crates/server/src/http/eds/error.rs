@@ -49,7 +49,7 @@ fn describe(e: &Error) -> (StatusCode, String, String) {
             format!("EntityAlreadyExist.{}", r.name()),
             format!("The specified {} already exists.", r.name()),
         ),
-        Error::InvalidParameter { problem, name } => {
+        Error::InvalidParameter { problem, name, .. } => {
             let (code, message) = match problem {
                 ParamProblem::Missing => (
                     "MissingParameter",
@@ -70,6 +70,12 @@ fn describe(e: &Error) -> (StatusCode, String, String) {
                     "InvalidParameter",
                     format!("The input parameter {name} is not valid."),
                 ),
+            };
+            let rule = e.rule_suffix();
+            let message = if rule.is_empty() {
+                message
+            } else {
+                format!("{}{rule}.", message.trim_end_matches('.'))
             };
             (StatusCode::BAD_REQUEST, code.into(), message)
         }
@@ -227,10 +233,12 @@ impl IntoResponse for EdsError {
         let body = EdsErrorBody {
             request_id,
             host_id: HOST_ID.into(),
-            code,
+            code: code.clone(),
             message,
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        crate::http::note_error_code(&mut response, code);
+        response
     }
 }
 

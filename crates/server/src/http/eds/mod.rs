@@ -177,6 +177,7 @@ async fn serve(app: &AppState, request: Request) -> Result<Map<String, Value>, E
     let action = call.action()?;
     call.check_version()?;
     let actor = auth::authenticate(app, &call).await?;
+    crate::http::note_caller(&actor);
     let ctx = Ctx {
         services: &app.services,
         actor,

@@ -179,11 +179,13 @@ impl IntoResponse for KdError {
             Language::Chinese => described.zh.to_owned(),
             Language::English => described.en,
         };
-        (
+        let mut response = (
             described.status,
             Json(json!({ "code": described.code, "msg": msg })),
         )
-            .into_response()
+            .into_response();
+        crate::http::note_error_code(&mut response, described.code.to_string());
+        response
     }
 }
 

@@ -166,6 +166,7 @@ impl Call {
             None => Vec::new(),
         };
         let actor = auth::authenticate(app, &parts, &query, &body).await?;
+        crate::http::note_caller(&actor);
         Ok(Call { actor, query, body })
     }
 

@@ -76,6 +76,7 @@ async fn verified(
     app.services
         .accept_signature_freshness(signed_at_ms, nonce)
         .await?;
+    crate::http::note_caller(&actor);
     parts.extensions.insert(SignedActor(actor));
     Ok(Request::from_parts(parts, Body::from(body)))
 }

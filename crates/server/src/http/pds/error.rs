@@ -18,6 +18,17 @@ impl From<Error> for PdsError {
     }
 }
 
+/// PDS's sentence for a parameter, with the broken rule after a colon when the service named
+/// it: "The input parameter limit doesn't match the limitation: limit must be between 1 and
+/// 100."
+fn with_rule(message: String, e: &Error) -> String {
+    let rule = e.rule_suffix();
+    if rule.is_empty() {
+        return message;
+    }
+    format!("{}{rule}.", message.trim_end_matches('.'))
+}
+
 /// HTTP status, code and message of an error, as PDS documents them.
 fn describe(e: &Error) -> (StatusCode, String, String) {
     match e {
@@ -36,7 +47,7 @@ fn describe(e: &Error) -> (StatusCode, String, String) {
             format!("AlreadyExist.{}", r.name()),
             format!("{} has already exists.", r.name()),
         ),
-        Error::InvalidParameter { problem, name } => {
+        Error::InvalidParameter { problem, name, .. } => {
             let (code, message) = match problem {
                 ParamProblem::MalformedBody => (
                     "InvalidRequestJSONFormat",
@@ -71,6 +82,7 @@ fn describe(e: &Error) -> (StatusCode, String, String) {
                     format!("The input parameter {name} is not supported."),
                 ),
             };
+            let message = with_rule(message, e);
             (StatusCode::BAD_REQUEST, code.into(), message)
         }
         Error::Forbidden(why) => (
@@ -130,10 +142,13 @@ fn describe(e: &Error) -> (StatusCode, String, String) {
             "StateConflict".into(),
             format!("User operation is not valid: {why}."),
         ),
-        Error::TooManyRequests(_) => (
+        Error::TooManyRequests(seconds) => (
             StatusCode::TOO_MANY_REQUESTS,
             "TooManyRequests".into(),
-            "Too many failed logins; try again later.".into(),
+            format!(
+                "Too many failed logins; try again in {}.",
+                crate::error::wait_phrase(*seconds)
+            ),
         ),
         Error::QuotaExhausted(what) => (
             StatusCode::FORBIDDEN,
@@ -176,7 +191,9 @@ pub(super) fn error_answer(e: &Error) -> (StatusCode, ErrorBody) {
 impl IntoResponse for PdsError {
     fn into_response(self) -> Response {
         let (status, body) = error_answer(&self.0);
+        let code = body.code.clone();
         let mut response = (status, Json(body)).into_response();
+        crate::http::note_error_code(&mut response, code);
         let headers = response.headers_mut();
         match self.0 {
             Error::Unauthorized(_) => {

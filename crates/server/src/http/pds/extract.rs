@@ -176,6 +176,7 @@ impl FromRequestParts<AppState> for Caller {
                 "the password must be changed first (/v2/account/change_password)",
             )));
         }
+        crate::http::note_caller(&actor);
         Ok(Caller(actor))
     }
 }
@@ -213,7 +214,7 @@ mod tests {
 
     fn problem(body: &str) -> (ParamProblem, String) {
         match parse_json::<CreateUserRequest>(body.as_bytes()) {
-            Err(Error::InvalidParameter { problem, name }) => (problem, name),
+            Err(Error::InvalidParameter { problem, name, .. }) => (problem, name),
             other => panic!("expected a parameter error, got {other:?}"),
         }
     }

@@ -363,6 +363,51 @@ fn family_allocated_stmt(domain_id: &str, except_drive_id: &str) -> Stmt {
     )
 }
 
+/// How long a start waits for PostgreSQL to answer before it says why it cannot.
+const POSTGRES_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Connects once, quickly, so that a server that cannot use its database says why within
+/// seconds, naming the address and the cause, instead of a pool's timeout after ten.
+async fn probe_postgres(options: &PgConnectOptions) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let host = options.get_host();
+    let port = options.get_port();
+    let attempt = tokio::time::timeout(
+        POSTGRES_PROBE_TIMEOUT,
+        sqlx::PgConnection::connect_with(options),
+    )
+    .await;
+    let error = match attempt {
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            return Ok(());
+        }
+        Ok(Err(error)) => error,
+        Err(_) => anyhow::bail!(
+            "PostgreSQL at {host}:{port} did not answer within {} s",
+            POSTGRES_PROBE_TIMEOUT.as_secs()
+        ),
+    };
+    if let sqlx::Error::Database(db) = &error {
+        if db.code().as_deref() == Some("3D000") {
+            let database = options.get_database().unwrap_or_default();
+            anyhow::bail!(
+                "the PostgreSQL database \"{database}\" does not exist on {host}:{port}; \
+                 create it with: createdb -h {host} -p {port} -U {} {database}",
+                options.get_username()
+            );
+        }
+    }
+    if let sqlx::Error::Io(io) = &error {
+        if io.kind() == std::io::ErrorKind::ConnectionRefused {
+            anyhow::bail!(
+                "cannot reach PostgreSQL at {host}:{port}: connection refused (is it running?)"
+            );
+        }
+    }
+    Err(anyhow::Error::new(error).context(format!("connecting to PostgreSQL at {host}:{port}")))
+}
+
 impl SqlStore {
     /// Opens (creating if needed) the SQLite database at `path` and applies its migrations.
     pub async fn open_sqlite(path: &Path) -> anyhow::Result<Self> {
@@ -405,6 +450,7 @@ impl SqlStore {
     /// Connects to PostgreSQL and handles its migrations as `migrations` says.
     pub async fn open_postgres(url: &str, migrations: Migrations) -> anyhow::Result<Self> {
         let options = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
+        probe_postgres(&options).await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
