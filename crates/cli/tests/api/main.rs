@@ -17,6 +17,7 @@ mod domains;
 mod drives;
 mod eds;
 mod eds_directory;
+mod first_hour;
 mod groups;
 mod hardening;
 mod koodrive;
