@@ -4,7 +4,8 @@
 //! Idempotent and resumable: a row whose user (by `user_id`, or by account identity when the
 //! row names no `user_id`) exists already is counted as skipped, so running the same file again
 //! after an interruption creates only what is missing. A malformed row never stops the import:
-//! it goes to the reject file with its line number, as do rows the server refused.
+//! it goes to the reject file with its line number, as do rows the server refused and rows
+//! that repeat the `user_id` or identity of an earlier row of the same file (`DuplicateRow`).
 
 use std::collections::HashMap;
 use std::io::IsTerminal;

@@ -185,7 +185,8 @@ enum Command {
     /// (email, mobile, ldap, custom; default email), identity (required), email, phone,
     /// password, group_id, drive_size (bytes, or 10G; gives the user a default drive).
     /// Rows whose user exists already are skipped, so an interrupted import is resumed by
-    /// running it again. Rows that fail go to a reject file with their line and error code.
+    /// running it again. Rows that fail go to a reject file with their line and error code,
+    /// as do rows repeating the user_id or identity of an earlier row of the file.
     /// Exits with status 3 when some rows failed.
     #[command(after_help = IMPORT_EXAMPLES)]
     Import {

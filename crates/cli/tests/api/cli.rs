@@ -329,7 +329,7 @@ async fn import_reports_created_existing_and_failed_rows_exactly() {
     assert_eq!(
         out,
         format!(
-            "created 4, skipped as existing 1, failed 5\nfailed rows written to {}\n",
+            "created 4, skipped as existing 0, failed 6\nfailed rows written to {}\n",
             rejects.display()
         )
     );
@@ -338,8 +338,9 @@ async fn import_reports_created_existing_and_failed_rows_exactly() {
         "plain progress lines when not on a terminal"
     );
     let expected = "user_id,nick_name,identity,group_id,drive_size,error_line,error_code,error_message
+ann,Ann again,ann2@example.com,,,4,DuplicateRow,user_id ann is on line 2 of this file already
 carl,Carl,carl@example.com,,lots,5,MalformedRow,\"drive_size \"\"lots\"\" is not a size such as 1073741824, 10G or -1\"
-dee,Dee,bob@example.com,,,6,AlreadyExist.Account,Account has already exists.
+dee,Dee,bob@example.com,,,6,DuplicateRow,identity bob@example.com is on line 3 of this file already
 eve,Eve,,,,7,MalformedRow,\"2 fields, the header has 5\"
 gus,Gus,gus@example.com,nogroup,,9,NotFound.Group,The resource Group cannot be found. Please check.
 ivy,I\u{fffd}vy,ivy@example.com,,,11,MalformedRow,not valid UTF-8
@@ -378,7 +379,7 @@ ivy,I\u{fffd}vy,ivy@example.com,,,11,MalformedRow,not valid UTF-8
     let (ok, out, _) = roster(dir, &["import", file.to_str().unwrap()]);
     assert!(!ok);
     assert!(
-        out.starts_with("created 0, skipped as existing 5, failed 5\n"),
+        out.starts_with("created 0, skipped as existing 4, failed 6\n"),
         "{out}"
     );
     assert_eq!(std::fs::read_to_string(&rejects).unwrap(), expected);
