@@ -212,6 +212,14 @@ async fn modify_user_moves_the_email_and_phone_logons() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_refused(&app, "pat@example.com", USER_PASSWORD).await;
     assert_signs_in(&app, "pat", USER_PASSWORD, &pds_user).await;
+    // eds-user's ModifyUser restating the address unchanged gives it its account.
+    eds_ok(
+        &app,
+        "ModifyUser",
+        &[("EndUserId", &pds_user), ("Email", "pat@example.com")],
+    )
+    .await;
+    assert_signs_in(&app, "pat@example.com", USER_PASSWORD, &pds_user).await;
 }
 
 #[tokio::test]

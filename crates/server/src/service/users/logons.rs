@@ -71,8 +71,10 @@ pub fn implied_accounts(user: &UserRow) -> Vec<AccountRow> {
     accounts
 }
 
-/// What changing `user`'s e-mail and/or phone (`None`: unchanged; `""`: cleared) does to its
-/// accounts (`held`), under `mode`. A new mobile account takes the user's current region.
+/// What changing `user`'s e-mail and/or phone (`None`: not given; `""`: cleared) does to its
+/// accounts (`held`), under `mode`. Under `Imply` a value restated unchanged still gets its
+/// account if missing (how users made before this rule get theirs). A new mobile account
+/// takes the user's current region.
 pub fn contact_account_changes(
     user: &UserRow,
     held: &[AccountRow],
@@ -87,14 +89,18 @@ pub fn contact_account_changes(
         (AuthenticationType::Mobile, user.phone.as_str(), phone),
     ];
     for (kind, old, new) in contacts {
-        let Some(new) = new.filter(|new| *new != old) else {
+        let Some(new) = new else {
             continue;
         };
+        let changed = new != old;
+        if !changed && mode == ContactLogons::Follow {
+            continue;
+        }
         let holds = |identity: &str| {
             held.iter()
                 .find(|a| a.authentication_type == kind.as_str() && a.identity == identity)
         };
-        let mirror = (!old.is_empty()).then(|| holds(old)).flatten();
+        let mirror = (changed && !old.is_empty()).then(|| holds(old)).flatten();
         let wanted = match mode {
             ContactLogons::Follow => mirror.is_some(),
             ContactLogons::Imply => true,
@@ -192,11 +198,33 @@ mod tests {
     }
 
     #[test]
-    fn an_unchanged_value_changes_nothing() {
+    fn an_unchanged_value_changes_nothing_unless_its_account_is_missing() {
         let before = user("a@x.y", "139");
         let held = implied_accounts(&before);
         let same =
             contact_account_changes(&before, &held, Some("a@x.y"), None, ContactLogons::Imply, 5);
         assert_eq!(same, AccountChanges::default());
+        let restated = contact_account_changes(
+            &before,
+            &held[..1],
+            Some("a@x.y"),
+            Some("139"),
+            ContactLogons::Imply,
+            5,
+        );
+        assert!(restated.removed.is_empty());
+        assert_eq!(
+            identities(&restated.added),
+            [("email", "a@x.y"), ("mobile", "139")]
+        );
+        let followed = contact_account_changes(
+            &before,
+            &held[..1],
+            Some("a@x.y"),
+            Some("139"),
+            ContactLogons::Follow,
+            5,
+        );
+        assert_eq!(followed, AccountChanges::default());
     }
 }
