@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The SDK compatibility suites (PDS and eds-user): a venv with the official SDKs, a fresh Roster, an access key
-# made with the CLI, then pytest. Usage: tests/compat/run.sh [path/to/roster]
+# made with the CLI, then pytest, then the quickstart script of docs/sdk.md.
+# Usage: tests/compat/run.sh [path/to/roster]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 roster="${1:-$root/target/debug/roster}"
@@ -44,6 +45,22 @@ export ROSTER_COMPAT_ADMIN_PASSWORD="$ROSTER_ADMIN_PASSWORD"
 
 cd "$root/tests/compat"
 if ! "$venv/bin/python" -m pytest -q -p no:cacheprovider .; then
+  echo "--- server log (last 40 lines)"; tail -n 40 "$log"
+  exit 1
+fi
+
+# The quickstart of docs/sdk.md, exactly as the page shows it: the python block after its
+# marker, taken out of the page and run against this server.
+"$venv/bin/python" - "$root/docs/sdk.md" >"$data/quickstart.py" <<'PY'
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+start = next(i for i, line in enumerate(lines) if line.startswith("<!-- quickstart:"))
+assert lines[start + 1] == "```python", "the quickstart marker must precede a python block"
+end = lines.index("```", start + 2)
+print("\n".join(lines[start + 2:end]))
+PY
+echo "--- docs/sdk.md quickstart"
+if ! ROSTER_ENDPOINT="127.0.0.1:$port" "$venv/bin/python" "$data/quickstart.py"; then
   echo "--- server log (last 40 lines)"; tail -n 40 "$log"
   exit 1
 fi

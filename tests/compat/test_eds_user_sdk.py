@@ -2,6 +2,7 @@
 Roster: every action of eds-user 2021-03-08, in ACS3, legacy RPC (v2) and bearer modes."""
 
 import json
+import urllib.error
 import urllib.request
 import uuid
 
@@ -22,6 +23,19 @@ PASSWORD = "Str0ng!Passw0rd"
 
 def unique(prefix):
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+def unique_phone():
+    return "139" + str(uuid.uuid4().int)[:8]
+
+
+def sign_in(username, password):
+    """The user id a password grant at /v2/oauth/token signs in as, or None if refused."""
+    try:
+        return password_login(username, password)["user_id"]
+    except urllib.error.HTTPError as refused:
+        assert refused.code in (400, 401), refused.code
+        return None
 
 
 def error_of(call):
@@ -67,13 +81,40 @@ def test_create_describe_modify_remove_users(eds):
     wildcard = eds.describe_users(m.DescribeUsersRequest(filter=alice[:3] + "*" + alice[-3:])).body
     assert alice in [u.end_user_id for u in wildcard.users]
 
-    eds.modify_user(m.ModifyUserRequest(end_user_id=alice, email="new@example.com", phone="123"))
+    # An e-mail and a phone are logon accounts, so each user needs its own.
+    new_email, phone = f"{alice}@new.example", unique_phone()
+    eds.modify_user(m.ModifyUserRequest(end_user_id=alice, email=new_email, phone=phone))
     user = eds.describe_users(m.DescribeUsersRequest(end_user_ids=[alice])).body.users[0]
-    assert (user.email, user.phone) == ("new@example.com", "123")
+    assert (user.email, user.phone) == (new_email, phone)
 
     removed = eds.remove_users(m.RemoveUsersRequest(users=[bob, unique("ghost")])).body
     assert removed.remove_users_result.removed_users == [bob]
     assert removed.remove_users_result.failed_users[0].error_code == "InvalidEndUserId.NotFound"
+
+
+def test_created_users_sign_in_with_end_user_id_and_email(eds):
+    """A user made by CreateUsers with a password signs in at /v2/oauth/token with its
+    EndUserId and with its e-mail; after ModifyUser, with the new e-mail and not the old."""
+    ann, phone = unique("ann"), unique_phone()
+    users = [m.CreateUsersRequestUsers(end_user_id=ann, email=f"{ann}@example.com",
+                                       phone=phone, password=PASSWORD)]
+    created = eds.create_users(m.CreateUsersRequest(users=users)).body
+    assert created.all_succeed is True, created
+
+    assert sign_in(ann, PASSWORD) == ann
+    assert sign_in(f"{ann}@example.com", PASSWORD) == ann
+    assert sign_in(phone, PASSWORD) == ann
+    assert sign_in(ann, "Wr0ng!Passw0rd") is None
+
+    eds.modify_user(m.ModifyUserRequest(end_user_id=ann, email=f"{ann}@new.example"))
+    assert sign_in(f"{ann}@new.example", PASSWORD) == ann
+    assert sign_in(f"{ann}@example.com", PASSWORD) is None
+
+    # Another user may not take that e-mail: the user is not created.
+    taken = [m.CreateUsersRequestUsers(end_user_id=unique("bea"), email=f"{ann}@new.example")]
+    refused = eds.create_users(m.CreateUsersRequest(users=taken, password=PASSWORD)).body
+    assert refused.all_succeed is False
+    assert refused.create_result.failed_users[0].error_code == "EntityAlreadyExist.Account"
 
 
 def test_describe_users_pages(eds):

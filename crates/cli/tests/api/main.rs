@@ -13,6 +13,7 @@ mod basics;
 mod batch;
 mod cli;
 mod client;
+mod directory_logons;
 mod domains;
 mod drives;
 mod eds;

@@ -1046,7 +1046,8 @@ async fn eds_request(w: &World, action: &str, _who: Who, on: On) -> Option<Req> 
                 action,
                 &[
                     ("Users.1.EndUserId", &format!("new_{n}")),
-                    ("Users.1.Phone", "13900001111"),
+                    // A phone is a logon account: each user its own.
+                    ("Users.1.Phone", &format!("1390000{n:04}")),
                     ("Users.1.Password", "Str0ng!Passw0rd"),
                     ("Users.1.OrgId", &org),
                 ],
@@ -1058,7 +1059,10 @@ async fn eds_request(w: &World, action: &str, _who: Who, on: On) -> Option<Req> 
             .reading(Reading::EdsBatch("RemoveUsersResult")),
         "ModifyUser" => Req::eds(
             action,
-            &[("EndUserId", &w.user().await), ("Phone", "13900002222")],
+            &[
+                ("EndUserId", &w.user().await),
+                ("Phone", &format!("1390001{n:04}")),
+            ],
         ),
         "ResetUserPassword" => Req::eds(action, &[("Users.1", &w.user().await)])
             .reading(Reading::EdsBatch("ResetUsersResult")),

@@ -1,6 +1,9 @@
 //! Users: who may create, read, change and delete whom, and the list and search calls.
 
 pub mod directory;
+pub mod logons;
+
+use logons::{AccountChanges, ContactLogons};
 
 use roster_api::{
     AccountLinkInfo, AuthenticationType, CreateUserRequest, ExtraReturnInfo, GeneralGetUserRequest,
@@ -219,17 +222,21 @@ pub enum UserCreation {
 
 impl Services {
     pub async fn create_user(&self, actor: &Actor, req: CreateUserRequest) -> Result<User> {
-        self.create_user_owned(actor, req, "").await
+        let new = self.user_to_create(actor, req, "").await?;
+        Ok(to_api(self.store.create_user(new).await?))
     }
 
-    /// Creates a user, noting how it was activated (`owner_type`, `""` when not said).
-    pub(crate) async fn create_user_owned(
+    /// Creates a user of a directory dialect (eds-user, KooDrive), noting how it was
+    /// activated (`owner_type`, `""` when not said), with the logon accounts its id, e-mail
+    /// and phone imply, all in one write: an identity another user holds creates nothing.
+    pub async fn create_user_with_logons(
         &self,
         actor: &Actor,
         req: CreateUserRequest,
         owner_type: &str,
     ) -> Result<User> {
-        let new = self.user_to_create(actor, req, owner_type).await?;
+        let mut new = self.user_to_create(actor, req, owner_type).await?;
+        new.accounts = logons::implied_accounts(&new.user);
         Ok(to_api(self.store.create_user(new).await?))
     }
 
@@ -358,6 +365,18 @@ impl Services {
     }
 
     pub async fn update_user(&self, actor: &Actor, req: UpdateUserRequest) -> Result<User> {
+        self.update_user_with(actor, req, ContactLogons::Follow)
+            .await
+    }
+
+    /// Updates a user; an e-mail or phone change moves the user's logon accounts as `logons`
+    /// says, in the same write (a new identity another user holds changes nothing).
+    pub(crate) async fn update_user_with(
+        &self,
+        actor: &Actor,
+        req: UpdateUserRequest,
+        logons: ContactLogons,
+    ) -> Result<User> {
         audit_update(actor, &req);
         validate::required("user_id", &req.user_id, validate::MAX_USER_ID)?;
         let is_self = req.user_id == actor.user_id;
@@ -413,6 +432,7 @@ impl Services {
             Some(pw) => Some(self.passwords.hash(pw).await?),
             None => None,
         };
+        let accounts = self.contact_account_changes(&target, &req, logons).await?;
         let changes = UserChanges {
             user_name: req.user_name,
             nick_name: req.nick_name,
@@ -431,6 +451,8 @@ impl Services {
             group_ids,
             punishments: punishments_text(req.punishments.as_ref())?,
             owner_type: None,
+            accounts_removed: accounts.removed,
+            accounts_added: accounts.added,
             updated_at: now_ms(),
         };
         self.store
@@ -438,6 +460,30 @@ impl Services {
             .await?
             .map(to_api)
             .ok_or(Error::NotFound(Resource::User))
+    }
+
+    /// The account changes an update's e-mail and phone imply (none without either).
+    async fn contact_account_changes(
+        &self,
+        target: &UserRow,
+        req: &UpdateUserRequest,
+        logons: ContactLogons,
+    ) -> Result<AccountChanges> {
+        if req.email.is_none() && req.phone.is_none() {
+            return Ok(AccountChanges::default());
+        }
+        let held = self
+            .store
+            .accounts_of(&target.domain_id, std::slice::from_ref(&target.user_id))
+            .await?;
+        Ok(logons::contact_account_changes(
+            target,
+            &held,
+            req.email.as_deref(),
+            req.phone.as_deref(),
+            logons,
+            now_ms(),
+        ))
     }
 
     pub async fn delete_user(&self, actor: &Actor, user_id: &str) -> Result<()> {

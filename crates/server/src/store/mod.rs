@@ -203,6 +203,11 @@ pub struct UserChanges {
     /// JSON array replacing the user's punishments.
     pub punishments: Option<String>,
     pub owner_type: Option<String>,
+    /// Accounts of the user to remove, then accounts to add, in the same transaction (an
+    /// e-mail or phone change moving the logon that mirrors it). An added identity another
+    /// user holds fails the whole update with `AlreadyExists(Account)`.
+    pub accounts_removed: Vec<AccountRow>,
+    pub accounts_added: Vec<AccountRow>,
     pub updated_at: i64,
 }
 

@@ -44,6 +44,12 @@ fn describe(e: &Error) -> (StatusCode, String, String) {
             format!("EntityNotExist.{}", r.name()),
             format!("The specified {} does not exist.", r.name()),
         ),
+        Error::AlreadyExists(Resource::Account) => (
+            StatusCode::BAD_REQUEST,
+            "EntityAlreadyExist.Account".into(),
+            "The specified Email, Phone or EndUserId is already another user's logon account."
+                .into(),
+        ),
         Error::AlreadyExists(r) => (
             StatusCode::BAD_REQUEST,
             format!("EntityAlreadyExist.{}", r.name()),

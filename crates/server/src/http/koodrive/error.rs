@@ -24,6 +24,8 @@ pub const AUTHENTICATION_FAILED: i64 = 13_900_001;
 pub const SIGNATURE_MISMATCH: i64 = 13_900_002;
 pub const REQUEST_EXPIRED: i64 = 13_900_003;
 pub const USER_EXISTS: i64 = 13_901_001;
+/// The user id or mobile is already another user's logon account.
+pub const ACCOUNT_EXISTS: i64 = 13_901_002;
 pub const DEPARTMENT_EXISTS: i64 = 13_902_001;
 pub const GROUP_EXISTS: i64 = 13_903_001;
 pub const SPACE_EXISTS: i64 = 13_904_001;
@@ -90,6 +92,11 @@ fn describe_core(e: &Error) -> Described {
             business(SPACE_NOT_FOUND, "Space not found.", "空间不存在或状态异常")
         }
         Error::NotFound(_) => business(RESOURCE_NOT_FOUND, "Resource not found.", "资源不存在"),
+        Error::AlreadyExists(Resource::Account) => business(
+            ACCOUNT_EXISTS,
+            "The user id or mobile is already another user's logon account.",
+            "用户ID或手机号已被其他用户用作登录帐号",
+        ),
         Error::AlreadyExists(resource) => {
             let code = match resource {
                 Resource::User => USER_EXISTS,

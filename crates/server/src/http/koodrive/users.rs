@@ -184,7 +184,7 @@ pub async fn create(State(app): State<AppState>, call: Call) -> Answer {
         }),
         ..CreateUserRequest::default()
     };
-    services.create_user(actor, request).await?;
+    services.create_user_with_logons(actor, request, "").await?;
     if department_admin {
         set_department_admin(services, actor, &user_id, &department, true).await?;
     }
@@ -230,7 +230,7 @@ pub async fn update(
         status,
         ..UpdateUserRequest::default()
     };
-    services.update_user(actor, changes).await?;
+    services.update_directory_user(actor, changes).await?;
     // A department admin administers its current department only: a move takes the role
     // along, a new role drops it.
     let was_admin = current.role == ROLE_DEPT_ADMIN;

@@ -5,11 +5,12 @@
 
 use std::collections::HashMap;
 
-use roster_api::{CreateUserRequest, GroupInfo, UpdateUserRequest, UserStatus};
+use roster_api::{CreateUserRequest, GroupInfo, UpdateUserRequest, User, UserStatus};
 
 use super::super::orgs::Org;
 use super::super::pagination::{encode_marker, finish_page, Page};
 use super::super::{now_ms, validate, Actor, Services};
+use super::logons::ContactLogons;
 use super::order_for;
 use crate::error::{Error, ParamProblem, Resource, Result};
 use crate::store::groups::{GroupRow, KIND_ORG, KIND_USER_GROUP};
@@ -134,7 +135,7 @@ impl Services {
             expired_at: user.auto_lock_at,
             ..CreateUserRequest::default()
         };
-        self.create_user_owned(actor, req, owner_type).await?;
+        self.create_user_with_logons(actor, req, owner_type).await?;
         if mail_a_reset {
             self.request_password_reset(actor, &user_id).await?;
         }
@@ -156,7 +157,18 @@ impl Services {
             phone,
             ..UpdateUserRequest::default()
         };
-        self.update_user(actor, req).await.map(|_| ())
+        self.update_directory_user(actor, req).await.map(|_| ())
+    }
+
+    /// Updates a user of a directory dialect: a new e-mail or phone becomes a logon account
+    /// (the old one's account goes), as at creation.
+    pub async fn update_directory_user(
+        &self,
+        actor: &Actor,
+        req: UpdateUserRequest,
+    ) -> Result<User> {
+        self.update_user_with(actor, req, ContactLogons::Imply)
+            .await
     }
 
     /// Locks a user: it can no longer log in, and its tokens and sessions end (a disabled

@@ -74,6 +74,20 @@ pub(super) fn insert_account_stmt(a: &AccountRow) -> Stmt {
     )
 }
 
+/// Deletes one account of one user (none if the identity is another user's).
+fn delete_account_stmt(a: &AccountRow) -> Stmt {
+    Stmt::new(
+        "DELETE FROM accounts WHERE domain_id = $1 AND authentication_type = $2 \
+         AND identity = $3 AND user_id = $4",
+        vec![
+            Arg::Text(a.domain_id.clone()),
+            Arg::Text(a.authentication_type.clone()),
+            Arg::Text(a.identity.clone()),
+            Arg::Text(a.user_id.clone()),
+        ],
+    )
+}
+
 pub(super) fn upsert_password_stmt(domain_id: &str, user_id: &str, hash: &str, at: i64) -> Stmt {
     Stmt::new(
         "INSERT INTO user_passwords (domain_id, user_id, password_hash, updated_at) \
@@ -400,6 +414,13 @@ impl UserStore for SqlStore {
                         .map_err(missing_as(Resource::Group))?;
                     }
                 }
+                for account in &changes.accounts_removed {
+                    execute!(&mut *tx, delete_account_stmt(account))?;
+                }
+                for account in &changes.accounts_added {
+                    execute!(&mut *tx, insert_account_stmt(account))
+                        .map_err(unique_as(Resource::Account))?;
+                }
                 if changes.status.as_deref().is_some_and(|s| s != "enabled") {
                     execute!(&mut *tx, delete_refresh_tokens_stmt(domain_id, user_id))?;
                 }
@@ -599,16 +620,7 @@ impl UserStore for SqlStore {
 
     async fn unlink_account(&self, a: &AccountRow) -> Result<bool> {
         with_retries(|| async {
-            let stmt = Stmt::new(
-                "DELETE FROM accounts WHERE domain_id = $1 AND authentication_type = $2 \
-                 AND identity = $3 AND user_id = $4",
-                vec![
-                    Arg::Text(a.domain_id.clone()),
-                    Arg::Text(a.authentication_type.clone()),
-                    Arg::Text(a.identity.clone()),
-                    Arg::Text(a.user_id.clone()),
-                ],
-            );
+            let stmt = delete_account_stmt(a);
             Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))? > 0)
         })
         .await
