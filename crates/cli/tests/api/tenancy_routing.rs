@@ -313,7 +313,7 @@ async fn audit_targets(app: &TestApp, token: &str) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn group_admin_assignments_go_with_their_user() {
+async fn group_admin_assignments_go_with_their_user_or_group() {
     let app = spawn_app().await;
     let (status, group) = app
         .admin("/v2/group/create", json!({"group_name": "Finance"}))
@@ -349,6 +349,28 @@ async fn group_admin_assignments_go_with_their_user() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["assignment_list"], json!([]), "{list}");
+
+    // What a group administers as an identity goes with the group.
+    let (_, auditors) = app
+        .admin("/v2/group/create", json!({"group_name": "Auditors"}))
+        .await;
+    let auditors = auditors["group_id"].as_str().unwrap().to_owned();
+    let assignment = json!({"identity": {"identity_type": "IT_Group", "identity_id": auditors},
+                            "role_id": "SystemGroupAdmin", "manage_resource_type": "RT_Group",
+                            "manage_resource_id": group_id});
+    let (status, body) = app.admin("/v2/role/assign", assignment).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, _) = app
+        .admin("/v2/group/delete", json!({"group_id": auditors}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, list) = app
+        .admin(
+            "/v2/role/list_assignment",
+            json!({"manage_resource_type": "RT_Group", "manage_resource_id": group_id}),
+        )
+        .await;
     assert_eq!(list["assignment_list"], json!([]), "{list}");
 }
 
