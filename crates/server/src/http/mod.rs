@@ -36,7 +36,7 @@ pub fn current_request_id() -> String {
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services,
-    /// The domain of requests whose `Host` names no known domain.
+    /// The operator domain (readiness reads it; routing is `services.routing`).
     pub default_domain: String,
     /// How many of the operator's proxies append to `X-Forwarded-For` (0: the header is not
     /// trusted, and audit records take the connection's peer address).
