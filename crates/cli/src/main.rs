@@ -77,6 +77,15 @@ enum Command {
         /// that sets it).
         #[arg(long, env = "ROSTER_TRUST_FORWARDED_FOR")]
         trust_forwarded_for: bool,
+        /// With --trust-forwarded-for: how many proxies of yours append to `X-Forwarded-For`;
+        /// the client address is the entry this many places from the right.
+        #[arg(long, env = "ROSTER_TRUSTED_PROXY_HOPS", default_value_t = 1,
+              value_parser = clap::value_parser!(u16).range(1..))]
+        trusted_proxy_hops: u16,
+        /// The base domain under which `<domain_id>.<base-domain>` names a domain in `Host`
+        /// (e.g. `api.example.com`); without it, `Host` never selects a domain.
+        #[arg(long, env = "ROSTER_BASE_DOMAIN")]
+        base_domain: Option<String>,
     },
     /// Apply the store's migrations, then exit.
     #[command(
@@ -410,6 +419,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             smtp_from,
             audit_retention_days,
             trust_forwarded_for,
+            trusted_proxy_hops,
+            base_domain,
         } => {
             let mut config = store.into_config();
             config.listen = listen;
@@ -419,6 +430,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config.audit_retention = (audit_retention_days > 0)
                 .then(|| std::time::Duration::from_secs(audit_retention_days * 24 * 3600));
             config.trust_forwarded_for = trust_forwarded_for;
+            config.trusted_proxy_hops = usize::from(trusted_proxy_hops);
+            config.base_domain = base_domain.filter(|b| !b.trim().is_empty());
             config.tokens.lockout = LockoutSettings {
                 max_failures: login_max_failures,
                 lock_for: std::time::Duration::from_secs(login_lock_seconds),

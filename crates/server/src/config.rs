@@ -35,6 +35,13 @@ pub struct Config {
     /// Take the client address of audit records from `X-Forwarded-For` (set when a trusted
     /// proxy stands in front); otherwise it is the peer address of the connection.
     pub trust_forwarded_for: bool,
+    /// With `trust_forwarded_for`: how many proxies of the operator's stand in front, each
+    /// appending the address it saw to `X-Forwarded-For`. The client address is the entry this
+    /// many places from the right; entries further left are the client's own words.
+    pub trusted_proxy_hops: usize,
+    /// The operator's base domain (`api.example.com`): only `<label>.api.example.com` routes a
+    /// request to domain `<label>`. `None`: `Host` never selects a domain.
+    pub base_domain: Option<String>,
 }
 
 /// Audit records are kept for a year unless configured otherwise.
@@ -56,6 +63,8 @@ impl Default for Config {
             smtp_from: None,
             audit_retention: Some(DEFAULT_AUDIT_RETENTION),
             trust_forwarded_for: false,
+            trusted_proxy_hops: 1,
+            base_domain: None,
         }
     }
 }
@@ -78,6 +87,8 @@ impl fmt::Debug for Config {
             .field("smtp_from", &self.smtp_from)
             .field("audit_retention", &self.audit_retention)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("trusted_proxy_hops", &self.trusted_proxy_hops)
+            .field("base_domain", &self.base_domain)
             .finish()
     }
 }

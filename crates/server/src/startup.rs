@@ -13,6 +13,7 @@ use crate::http::{self, AppState};
 use crate::service::bootstrap::Bootstrap;
 use crate::service::mail::Mailer;
 use crate::service::passwords::Passwords;
+use crate::service::tenancy::{self, Routing};
 use crate::service::tokens::TokenKeys;
 use crate::service::Services;
 use crate::store::{SqlStore, Store};
@@ -43,6 +44,12 @@ pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
 /// of the CLI both need them.
 pub async fn open_services(config: &Config) -> anyhow::Result<(Services, Arc<SqlStore>)> {
     ensure_data_dir(&config.data_dir)?;
+    if let Some(base) = config.base_domain.as_deref() {
+        anyhow::ensure!(
+            tenancy::is_base_domain(base),
+            "ROSTER_BASE_DOMAIN must be a host name such as api.example.com"
+        );
+    }
     let store = Arc::new(open_store(config).await?);
     let tokens = TokenKeys::load_or_create(store.as_ref()).await?;
     let services = Services {
@@ -52,6 +59,7 @@ pub async fn open_services(config: &Config) -> anyhow::Result<(Services, Arc<Sql
         token_settings: config.tokens,
         login_gates: Arc::default(),
         mailer: Mailer::new(config.smtp_url.as_deref(), config.smtp_from.as_deref())?,
+        routing: Routing::new(config.base_domain.as_deref(), &config.domain_id),
     };
     Ok((services, store))
 }
@@ -102,7 +110,11 @@ impl Application {
         let mut router = http::router(AppState {
             services,
             default_domain: config.domain_id.clone(),
-            trust_forwarded_for: config.trust_forwarded_for,
+            trusted_proxy_hops: if config.trust_forwarded_for {
+                config.trusted_proxy_hops
+            } else {
+                0
+            },
         });
         if let Some(cors) = http::cors(&config.cors_origins) {
             router = router.layer(cors);

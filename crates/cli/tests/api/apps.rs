@@ -118,7 +118,8 @@ async fn apps_are_registered_by_superadmins_only() {
 
 #[tokio::test]
 async fn user_assertions_are_exchanged_once_for_the_users_token() {
-    let app = spawn_app().await;
+    // `default.roster.test` names the default domain under the operator's base domain.
+    let app = crate::helpers::spawn_with_base_domain("roster.test").await;
     let client_id = register(&app, RSA_PUBLIC, "RS256").await;
     app.admin("/v2/user/create", json!({"user_id": "jwt-user"}))
         .await;

@@ -568,7 +568,8 @@ async fn the_client_address_comes_from_x_forwarded_for_only_when_trusted() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::CREATED);
         let created = records(&app, "action_type = 'group.create'").await;
-        let expected = if trusted { "203.0.113.9" } else { "127.0.0.1" };
+        // One trusted proxy: its entry, the rightmost, is the client's address.
+        let expected = if trusted { "10.0.0.1" } else { "127.0.0.1" };
         assert_eq!(created[0]["client_ip"], expected, "trusted: {trusted}");
     }
 }

@@ -209,8 +209,8 @@ async fn disabling_a_user_stops_its_tokens_at_once() {
 
 #[tokio::test]
 async fn a_token_of_one_domain_is_refused_in_another() {
-    // The Host header names the domain when it is a known one; `default` is known.
-    let app = spawn_app().await;
+    // Under the operator's base domain, `default.<base>` names the domain `default`.
+    let app = crate::helpers::spawn_with_base_domain("api.example.com").await;
     let port = app.address.rsplit(':').next().unwrap().to_owned();
     let response = app
         .http

@@ -446,7 +446,8 @@ async fn rpc_hmac_sha1_signatures_cover_query_and_body() {
 
 #[tokio::test]
 async fn plain_users_and_other_domains_are_refused() {
-    let app = spawn_app().await;
+    // `acme.roster.test` names Acme under the operator's base domain.
+    let app = crate::helpers::spawn_with_base_domain("roster.test").await;
     let (_, user_token) = app.user_with_role("plain", "user").await;
     for (action, form) in [
         (

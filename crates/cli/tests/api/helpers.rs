@@ -84,6 +84,14 @@ pub async fn spawn_app() -> TestApp {
     spawn_on(TestStore::fresh().await).await
 }
 
+/// Starts a server whose `Host` routing runs under `base_domain` (`<domain_id>.<base>`).
+pub async fn spawn_with_base_domain(base_domain: &str) -> TestApp {
+    let store = TestStore::fresh().await;
+    let mut config = store.config();
+    config.base_domain = Some(base_domain.into());
+    spawn_with(store, config, ADMIN_PASSWORD).await
+}
+
 /// Starts a server over an existing store (a restart, or a second replica).
 pub async fn spawn_on(store: TestStore) -> TestApp {
     spawn_with(store.clone(), store.config(), ADMIN_PASSWORD).await

@@ -30,4 +30,5 @@ mod replicas;
 mod resilience;
 mod signed;
 mod tenancy;
+mod tenancy_routing;
 mod users;

@@ -951,7 +951,7 @@ async fn pds_request(w: &World, op: &str, who: Who, on: On) -> Option<Req> {
         "/v2/drive/search" => Req::pds(op, json!({"drive_name": "drive"})),
         "/v2/domain/create" => Req::pds(
             op,
-            json!({"domain_id": format!("new-{n}"), "domain_name": "new",
+            json!({"domain_id": format!("{MARK}-new-{n}"), "domain_name": "new",
                    "parent_domain_id": MARK, "admin_password": PASSWORD}),
         ),
         "/v2/domain/get" => Req::pds(op, json!({"domain_id": MARK, "get_quota_used": true})),

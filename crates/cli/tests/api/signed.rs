@@ -11,9 +11,9 @@ use time::OffsetDateTime;
 
 use crate::helpers::{assert_error, read, spawn_app, TestApp};
 
-struct Key {
-    id: String,
-    secret: String,
+pub(crate) struct Key {
+    pub(crate) id: String,
+    pub(crate) secret: String,
 }
 
 async fn key(app: &TestApp) -> Key {
@@ -25,7 +25,7 @@ async fn key(app: &TestApp) -> Key {
     }
 }
 
-fn http_date(at: OffsetDateTime) -> String {
+pub(crate) fn http_date(at: OffsetDateTime) -> String {
     let format = format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
@@ -33,7 +33,7 @@ fn http_date(at: OffsetDateTime) -> String {
 }
 
 /// Sends `POST /v2/user/get {}` signed with v1 as the SDK does.
-async fn signed_get(
+pub(crate) async fn signed_get(
     app: &TestApp,
     key: &Key,
     secret: &str,

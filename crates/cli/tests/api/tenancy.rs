@@ -4,7 +4,9 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, read, roster_command, spawn_app, TestApp};
+use crate::helpers::{
+    assert_error, read, roster_command, spawn_app, spawn_with_base_domain, TestApp,
+};
 
 const PASSWORD: &str = "tenant-password-1";
 
@@ -83,7 +85,7 @@ async fn two_domains_hold_the_same_user_id_and_see_only_their_own() {
 
 #[tokio::test]
 async fn nothing_of_one_domain_is_reachable_from_another() {
-    let app = spawn_app().await;
+    let app = spawn_with_base_domain("roster.test").await;
     let alpha = domain(&app, &app.admin_token, "alpha", None).await;
     let beta = domain(&app, &app.admin_token, "beta", None).await;
     app.call("/v2/user/create", &beta, json!({"user_id": "secret-user"}))
@@ -221,7 +223,7 @@ async fn nothing_of_one_domain_is_reachable_from_another() {
         .await;
     assert_eq!(everyone["items"], json!([]));
 
-    // A token is refused in a domain its request names through Host.
+    // A token is refused in a domain its request names through Host (under the base domain).
     let port = app.address.rsplit(':').next().unwrap().to_owned();
     let response = app
         .http

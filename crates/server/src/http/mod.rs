@@ -58,33 +58,25 @@ pub(crate) fn note_error_code(response: &mut Response, code: impl Into<String>) 
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services,
-    /// The domain of requests whose `Host` names no known domain.
+    /// The operator domain (readiness reads it; routing is `services.routing`).
     pub default_domain: String,
-    /// Whether audit records take the client address from `X-Forwarded-For`.
-    pub trust_forwarded_for: bool,
+    /// How many of the operator's proxies append to `X-Forwarded-For` (0: the header is not
+    /// trusted, and audit records take the connection's peer address).
+    pub trusted_proxy_hops: usize,
 }
 
 impl AppState {
-    /// The domain a request names: the first label of `Host` when it is a known domain
-    /// (`acme.api.example.com` → `acme`), else none (the caller's token decides, or, to log
-    /// in, the default domain).
+    /// The domain a request names through `Host`, by the operator's routing
+    /// ([`crate::service::tenancy`]): `<label>.<base-domain>` names `<label>`, known or not;
+    /// anything else names none (the caller's credential decides, or, to log in, the
+    /// `domain_id` field or the operator domain). Asks no store, so it tells nothing about
+    /// which domains exist.
     pub async fn host_domain(&self, headers: &HeaderMap) -> crate::error::Result<Option<String>> {
         let host = headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or_default();
-        let Some(label) = domain_label(host) else {
-            return Ok(None);
-        };
-        if label == self.default_domain {
-            return Ok(Some(label.to_owned()));
-        }
-        Ok(self
-            .services
-            .store
-            .domain(label)
-            .await?
-            .map(|domain| domain.domain_id))
+        Ok(self.services.routing.domain_of_host(host))
     }
 }
 
@@ -100,21 +92,6 @@ pub(crate) fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
             ))
         })
         .collect()
-}
-
-/// The first label of a host name that could name a domain; `None` for IP addresses,
-/// `localhost` and single-label hosts.
-fn domain_label(host: &str) -> Option<&str> {
-    let name = match host.rsplit_once(':') {
-        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
-        _ => host,
-    };
-    let name = name.trim_start_matches('[').trim_end_matches(']');
-    if name.parse::<IpAddr>().is_ok() {
-        return None;
-    }
-    let (first, rest) = name.split_once('.')?;
-    (!first.is_empty() && !rest.is_empty() && rest != "localhost").then_some(first)
 }
 
 pub fn router(state: AppState) -> Router {
@@ -157,7 +134,7 @@ async fn request_context(State(app): State<AppState>, request: Request, next: Ne
     let request_id = random_hex(16).to_uppercase();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let client_ip = client_address(&request, app.trust_forwarded_for);
+    let client_ip = client_address(&request, app.trusted_proxy_hops);
     let serve = CALLER.scope(
         std::sync::OnceLock::new(),
         REQUEST_ID.scope(request_id.clone(), async move {
@@ -205,26 +182,37 @@ fn rounded_ms(elapsed: std::time::Duration) -> f64 {
     (elapsed.as_secs_f64() * 100_000.0).round() / 100.0
 }
 
-/// The address a request came from: the connection's peer, or the first `X-Forwarded-For`
-/// entry when a trusted proxy sets it. `""` when unknown.
-fn client_address(request: &Request, trust_forwarded_for: bool) -> String {
-    if trust_forwarded_for {
-        let forwarded = request
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .and_then(|v| v.parse::<IpAddr>().ok());
-        if let Some(ip) = forwarded {
-            return ip.to_string();
-        }
+/// The address a request came from: the connection's peer, or, behind `hops` trusted
+/// proxies, the `X-Forwarded-For` entry `hops` places from the right (the address the
+/// outermost trusted proxy saw; entries left of it are whatever the client sent). `""` when
+/// unknown.
+fn client_address(request: &Request, hops: usize) -> String {
+    let forwarded = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    if let Some(ip) = forwarded_client(&forwarded, hops) {
+        return ip.to_string();
     }
     request
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip().to_string())
         .unwrap_or_default()
+}
+
+/// The entry `hops` places from the right of an `X-Forwarded-For` list, if there is one and
+/// it is an address (none when `hops` is 0: the header is not trusted).
+fn forwarded_client(forwarded: &str, hops: usize) -> Option<IpAddr> {
+    if hops == 0 {
+        return None;
+    }
+    let entries: Vec<&str> = forwarded.split(',').map(str::trim).collect();
+    let index = entries.len().checked_sub(hops)?;
+    entries[index].parse().ok()
 }
 
 /// Headers every answer carries: an API answer is never sniffed, framed, cached or given a
@@ -291,15 +279,22 @@ async fn readyz(State(app): State<AppState>) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::domain_label;
+    use super::forwarded_client;
 
     #[test]
-    fn domain_comes_from_the_first_label_of_a_name() {
-        assert_eq!(domain_label("acme.api.example.com"), Some("acme"));
-        assert_eq!(domain_label("acme.api.example.com:8080"), Some("acme"));
-        assert_eq!(domain_label("127.0.0.1:8080"), None);
-        assert_eq!(domain_label("[::1]:8080"), None);
-        assert_eq!(domain_label("localhost:8080"), None);
-        assert_eq!(domain_label("acme.localhost"), None);
+    fn the_client_address_is_counted_from_the_right() {
+        let ip = |s: &str| Some(s.parse().unwrap());
+        // The client wrote the first entry; the one trusted proxy appended the second.
+        assert_eq!(forwarded_client("6.6.6.6, 1.2.3.4", 1), ip("1.2.3.4"));
+        assert_eq!(
+            forwarded_client("6.6.6.6, 1.2.3.4, 10.0.0.1", 2),
+            ip("1.2.3.4")
+        );
+        assert_eq!(forwarded_client("1.2.3.4", 1), ip("1.2.3.4"));
+        // Fewer entries than proxies, an empty header, no trust, or garbage: no address.
+        assert_eq!(forwarded_client("1.2.3.4", 2), None);
+        assert_eq!(forwarded_client("", 1), None);
+        assert_eq!(forwarded_client("1.2.3.4", 0), None);
+        assert_eq!(forwarded_client("1.2.3.4, nonsense", 1), None);
     }
 }

@@ -190,7 +190,7 @@ impl Services {
             .await?
             .filter(|k| k.status == "enabled")
             .ok_or_else(unknown)?;
-        if host_domain.is_some_and(|d| d != key.domain_id) {
+        if !super::tenancy::admits(host_domain, &key.domain_id) {
             return Err(unknown());
         }
         let user = self
@@ -208,8 +208,14 @@ impl Services {
     }
 
     /// Accepts a signed request's time and nonce once: the time within the allowed skew of
-    /// now, the nonce never seen within that window.
-    pub async fn accept_signature_freshness(&self, signed_at_ms: i64, nonce: &str) -> Result<()> {
+    /// now, the nonce never seen with this access key within that window. Nonces are kept
+    /// per access key, so no other tenant's key can use up (or learn of) this key's nonces.
+    pub async fn accept_signature_freshness(
+        &self,
+        access_key_id: &str,
+        signed_at_ms: i64,
+        nonce: &str,
+    ) -> Result<()> {
         let now = now_ms();
         if (now - signed_at_ms).abs() > MAX_CLOCK_SKEW_MS {
             return Err(Error::Unauthorized(AuthProblem::RequestExpired));
@@ -219,7 +225,11 @@ impl Services {
         }
         let fresh = self
             .store
-            .use_nonce(nonce, signed_at_ms + 2 * MAX_CLOCK_SKEW_MS, now)
+            .use_nonce(
+                &format!("sig:{access_key_id}:{nonce}"),
+                signed_at_ms + 2 * MAX_CLOCK_SKEW_MS,
+                now,
+            )
             .await?;
         if fresh {
             Ok(())

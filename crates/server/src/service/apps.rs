@@ -206,7 +206,11 @@ impl Services {
     ) -> Result<Token> {
         let fail = |p: AuthProblem| Error::Unauthorized(p);
         let (header, unverified) = read_assertion(assertion)?;
-        let domain = host_domain.map_or_else(|| unverified.aud.clone(), str::to_owned);
+        // The assertion names its domain; a request naming another refuses it.
+        let domain = unverified.aud.clone();
+        if !super::tenancy::admits(host_domain, &domain) {
+            return Err(fail(AuthProblem::AssertionAudience));
+        }
         let app = self
             .store
             .app(&domain, client_id)

@@ -60,6 +60,15 @@ fn validate_domain_id(id: &str) -> Result<()> {
     }
 }
 
+/// A fresh id: random at the top level, `<parent>-<random>` for a subdomain.
+fn generated_domain_id(parent: &str) -> String {
+    if parent.is_empty() {
+        random_hex(8)
+    } else {
+        format!("{parent}-{}", random_hex(4))
+    }
+}
+
 /// The settings a create or an update may carry, checked.
 struct Settings<'a> {
     domain_name: Option<&'a str>,
@@ -127,6 +136,24 @@ impl Services {
                 role.as_str()
             )))
         }
+    }
+
+    /// Keeps tenants out of each other's names and the deployment's: no domain takes a
+    /// reserved label or one of the base domain's own, and a subdomain's id is its parent's
+    /// followed by `-` and more (`acme-labs` under `acme`), so a tenant names subdomains only
+    /// inside its own id and never takes an id the operator may give another tenant.
+    fn check_domain_id_is_claimable(&self, domain_id: &str, parent: &str) -> Result<()> {
+        if self.routing.is_reserved(domain_id) {
+            return Err(Error::param(ParamProblem::Invalid, "domain_id"));
+        }
+        let in_parents_name = domain_id
+            .strip_prefix(parent)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|label| !label.is_empty());
+        if !parent.is_empty() && !in_parents_name {
+            return Err(Error::param(ParamProblem::Invalid, "domain_id"));
+        }
+        Ok(())
     }
 
     /// The caller's own domain.
@@ -240,9 +267,12 @@ impl Services {
                 parent
             }
         };
-        let domain_id = req.domain_id.unwrap_or_else(|| random_hex(8));
+        let domain_id = req
+            .domain_id
+            .unwrap_or_else(|| generated_domain_id(&parent));
         crate::audit::name_target(&domain_id);
         validate_domain_id(&domain_id)?;
+        self.check_domain_id_is_claimable(&domain_id, &parent)?;
         let admin_user_id = req.admin_user_id.unwrap_or_else(|| "admin".into());
         validate::user_id(&admin_user_id)?;
         if let Some(pw) = &req.admin_password {

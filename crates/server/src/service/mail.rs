@@ -34,7 +34,8 @@ impl Mailer {
     }
 
     /// Sends a message, or keeps it in the domain's outbox without SMTP or when the SMTP
-    /// server refuses it (so that an admin can still pass it on).
+    /// server refuses it (so that an admin can still pass it on). `superadmins_only` mail
+    /// (to a superadmin) shows its body in the outbox to superadmins only.
     pub async fn send(
         &self,
         store: &dyn Store,
@@ -42,6 +43,7 @@ impl Mailer {
         to: &str,
         subject: &str,
         body: &str,
+        superadmins_only: bool,
     ) -> Result<()> {
         if let Some(smtp) = &self.smtp {
             let recipient: Mailbox = to.parse().map_err(|_| Error::invalid("Email"))?;
@@ -66,6 +68,7 @@ impl Mailer {
                 subject: subject.to_owned(),
                 body: body.to_owned(),
                 created_at: now_ms(),
+                superadmins_only,
             })
             .await
     }

@@ -19,6 +19,7 @@ pub mod passwords;
 pub mod properties;
 pub mod resource_groups;
 pub mod spaces;
+pub mod tenancy;
 pub mod tokens;
 pub mod transfer;
 pub mod users;
@@ -100,6 +101,8 @@ pub struct Services {
     /// attempts).
     pub login_gates: Arc<tokens::LoginGates>,
     pub mailer: mail::Mailer,
+    /// Which domain a request's `Host` names, and where logins go without one.
+    pub routing: tenancy::Routing,
 }
 
 /// Milliseconds since the UNIX epoch, the time unit of users and accounts.

@@ -9,13 +9,20 @@ use super::pagination::{encode_marker, finish_page, Page};
 use super::{now_ms, random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
 use crate::store::mail::{OutboxRow, ResetTokenRow};
-use crate::store::{UserChanges, UserFilter, UserOrder, UserPage};
+use crate::store::UserChanges;
 
 pub const RESET_TOKEN_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 /// The body of mail to a superadmin, as an admin who is not one reads the outbox.
 pub const WITHHELD: &str = "(withheld: mail to a superadmin is shown to superadmins only)";
-/// Superadmins of one role a domain is read for (there are a handful).
-const MAX_SUPERADMINS_READ: u32 = 1000;
+
+/// Mail to a superadmin (of a domain or a subdomain) may carry what takes the account over:
+/// admins who are not superadmins never read its body.
+fn is_superadmin_role(role: &str) -> bool {
+    matches!(
+        Role::parse(role),
+        Some(Role::Superadmin | Role::SubdomainSuperAdmin)
+    )
+}
 
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -47,6 +54,8 @@ impl Services {
                 user_id: user.user_id.clone(),
                 expires_at: now + RESET_TOKEN_TTL_MS,
                 created_at: now,
+                role: user.role.clone(),
+                email: user.email.clone(),
             })
             .await?;
         let body = format!(
@@ -62,6 +71,7 @@ impl Services {
                 &user.email,
                 "Reset your Roster password",
                 &body,
+                is_superadmin_role(&user.role),
             )
             .await
     }
@@ -76,12 +86,23 @@ impl Services {
     ) -> Result<()> {
         validate::required("token", token, 128)?;
         validate::password(new_password).map_err(|_| Error::out_of_range("new_password"))?;
+        let unusable = || Error::NotFound(Resource::ResetToken);
         let row = self
             .store
             .take_reset_token(&token_hash(token))
             .await?
-            .filter(|t| t.expires_at > now_ms() && domain_id.is_none_or(|d| d == t.domain_id))
-            .ok_or(Error::NotFound(Resource::ResetToken))?;
+            .filter(|t| t.expires_at > now_ms() && super::tenancy::admits(domain_id, &t.domain_id))
+            .ok_or_else(unusable)?;
+        // Issued for the user as it was: a promotion or a new address since then voids it
+        // (the store deletes such tokens when either changes; this holds even if one slips by).
+        let user = self
+            .store
+            .user(&row.domain_id, &row.user_id)
+            .await?
+            .ok_or_else(unusable)?;
+        if user.role != row.role || user.email != row.email {
+            return Err(unusable());
+        }
         // The token's holder acts on itself; the record lands with the new password.
         crate::audit::record(crate::audit::Event {
             domain_id: &row.domain_id,
@@ -104,39 +125,6 @@ impl Services {
             .ok_or(Error::NotFound(Resource::User))
     }
 
-    /// Blanks the body of mail to a superadmin: it may hold the token of a password reset a
-    /// superadmin asked for, which would let the admin reading it take the account over.
-    async fn withhold_superadmin_mail(
-        &self,
-        domain_id: &str,
-        rows: &mut [OutboxRow],
-    ) -> Result<()> {
-        let mut superadmin_mail = Vec::new();
-        for role in [Role::Superadmin, Role::SubdomainSuperAdmin] {
-            let query = UserPage {
-                filter: UserFilter {
-                    role: Some(role.as_str().to_owned()),
-                    ..UserFilter::default()
-                },
-                order: UserOrder::UserId,
-                after: None,
-                limit: MAX_SUPERADMINS_READ,
-                descending: false,
-            };
-            for user in self.store.find_users(domain_id, &query).await? {
-                if !user.email.is_empty() {
-                    superadmin_mail.push(user.email.to_lowercase());
-                }
-            }
-        }
-        for row in rows.iter_mut() {
-            if superadmin_mail.contains(&row.recipient.to_lowercase()) {
-                row.body = WITHHELD.to_owned();
-            }
-        }
-        Ok(())
-    }
-
     /// The domain's outbox, newest first (admins only: it holds reset tokens; mail to a
     /// superadmin shows its body to superadmins only).
     pub async fn outbox(
@@ -156,8 +144,9 @@ impl Services {
             .outbox(&actor.domain_id, before, page.limit + 1)
             .await?;
         if !actor.is_superadmin() {
-            self.withhold_superadmin_mail(&actor.domain_id, &mut rows)
-                .await?;
+            for row in rows.iter_mut().filter(|r| r.superadmins_only) {
+                row.body = WITHHELD.to_owned();
+            }
         }
         Ok(finish_page(rows, page.limit, |last| {
             encode_marker(

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{now_ms, random_hex, users, Actor, Services};
+use super::{now_ms, random_hex, tenancy, users, Actor, Services};
 use crate::error::{AuthProblem, Error, Result};
 use crate::store::{RefreshTokenRow, SigningKeyRow, Store, UserRow};
 
@@ -366,15 +366,17 @@ impl Services {
     }
 
     /// The refresh-token grant. The old refresh token is consumed: it never works twice.
-    /// `domain_id` is the domain the request named, if it named one; the token must be of it.
+    /// `domain_id` is the domain the request named, if it named one; a token of another
+    /// domain is refused there and left as it was ([`tenancy::admits`], checked in the
+    /// consuming statement).
     pub async fn refresh(&self, domain_id: Option<&str>, refresh_token: &str) -> Result<Token> {
         let refused = || Error::Unauthorized(AuthProblem::RefreshTokenInvalid);
         let row = self
             .store
-            .take_refresh_token(&hash_refresh_token(refresh_token))
+            .take_refresh_token(&hash_refresh_token(refresh_token), domain_id)
             .await?
             .ok_or_else(refused)?;
-        if domain_id.is_some_and(|d| d != row.domain_id) || row.expires_at <= now_ms() {
+        if !tenancy::admits(domain_id, &row.domain_id) || row.expires_at <= now_ms() {
             return Err(refused());
         }
         self.issue_tokens(&row.domain_id, &row.user_id)
@@ -385,12 +387,17 @@ impl Services {
             })
     }
 
-    /// Logs out: the refresh token stops working. Unknown tokens are accepted silently, so the
-    /// answer tells nothing about which tokens exist.
-    pub async fn revoke_refresh_token(&self, refresh_token: &str) -> Result<()> {
+    /// Logs out: the refresh token stops working. Unknown tokens, and tokens of another
+    /// domain than the one the request names, are accepted silently (the latter left as they
+    /// were), so the answer tells nothing about which tokens exist.
+    pub async fn revoke_refresh_token(
+        &self,
+        domain_id: Option<&str>,
+        refresh_token: &str,
+    ) -> Result<()> {
         let revoked = self
             .store
-            .take_refresh_token(&hash_refresh_token(refresh_token))
+            .take_refresh_token(&hash_refresh_token(refresh_token), domain_id)
             .await?;
         // Only the token names its domain and user, so its record follows the deletion
         // (written when the request ends) instead of sharing its transaction.
@@ -418,7 +425,7 @@ impl Services {
     ) -> Result<(Actor, bool)> {
         let invalid = || Error::Unauthorized(AuthProblem::AccessTokenInvalid);
         let claims = self.tokens.verify(access_token)?;
-        if domain_id.is_some_and(|d| d != claims.aud) {
+        if !tenancy::admits(domain_id, &claims.aud) {
             return Err(invalid());
         }
         if let Some(client_id) = &claims.svc {

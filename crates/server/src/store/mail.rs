@@ -11,6 +11,10 @@ pub struct ResetTokenRow {
     pub user_id: String,
     pub expires_at: i64,
     pub created_at: i64,
+    /// The user's role when the token was issued: it works only while the role is the same.
+    pub role: String,
+    /// The address it was mailed to: it works only while that is still the user's address.
+    pub email: String,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -21,6 +25,9 @@ pub struct OutboxRow {
     pub subject: String,
     pub body: String,
     pub created_at: i64,
+    /// Decided when the mail is written (mail to a superadmin): its body is shown to
+    /// superadmins only, whatever happens to the recipient afterwards.
+    pub superadmins_only: bool,
 }
 
 #[async_trait]

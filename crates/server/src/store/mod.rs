@@ -294,8 +294,13 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn insert_refresh_token(&self, token: RefreshTokenRow) -> Result<()>;
 
     /// Deletes and returns the refresh token with this hash: each token works once, even
-    /// when two requests race with it.
-    async fn take_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRow>>;
+    /// when two requests race with it. With `in_domain`, only a token of that domain is taken;
+    /// one of another domain is left as it was.
+    async fn take_refresh_token(
+        &self,
+        token_hash: &str,
+        in_domain: Option<&str>,
+    ) -> Result<Option<RefreshTokenRow>>;
 
     /// `(failures, locked_until)` of recent failed logins with an identity.
     async fn login_failures(&self, domain_id: &str, identity: &str) -> Result<(i64, i64)>;

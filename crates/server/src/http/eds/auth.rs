@@ -90,7 +90,7 @@ pub async fn authenticate(app: &AppState, call: &Call) -> Result<Actor, EdsError
             }
             let date = header(&call.headers, "x-acs-date").ok().flatten();
             let nonce = header(&call.headers, NONCE_HEADER).ok().flatten();
-            accept_once(app, date, nonce).await?;
+            accept_once(app, &auth.access_key_id, date, nonce).await?;
             Ok(actor)
         }
         Credentials::Rpc {
@@ -116,7 +116,7 @@ pub async fn authenticate(app: &AppState, call: &Call) -> Result<Actor, EdsError
             if !signature::verify_rpc(&call.method, &all, &sig, &secret) {
                 return Err(Error::Unauthorized(AuthProblem::SignatureMismatch).into());
             }
-            accept_once(app, Some(timestamp), Some(nonce)).await?;
+            accept_once(app, &access_key_id, Some(timestamp), Some(nonce)).await?;
             Ok(actor)
         }
     }
@@ -126,6 +126,7 @@ pub async fn authenticate(app: &AppState, call: &Call) -> Result<Actor, EdsError
 /// nonce was seen before.
 async fn accept_once(
     app: &AppState,
+    access_key_id: &str,
     time: Option<&str>,
     nonce: Option<&str>,
 ) -> Result<(), EdsError> {
@@ -136,7 +137,7 @@ async fn accept_once(
         .map(str::trim)
         .ok_or(Error::Unauthorized(AuthProblem::NonceUsed))?;
     app.services
-        .accept_signature_freshness(signed_at, nonce)
+        .accept_signature_freshness(access_key_id, signed_at, nonce)
         .await?;
     Ok(())
 }

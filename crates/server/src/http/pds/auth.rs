@@ -74,7 +74,7 @@ async fn verified(
     let nonce = signature::nonce(&headers).ok_or(Error::Unauthorized(AuthProblem::NonceUsed))?;
     let signed_at_ms = i64::try_from(signed_at.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
     app.services
-        .accept_signature_freshness(signed_at_ms, nonce)
+        .accept_signature_freshness(signed.access_key_id(), signed_at_ms, nonce)
         .await?;
     crate::http::note_caller(&actor);
     parts.extensions.insert(SignedActor(actor));

@@ -54,10 +54,11 @@ async fn token(State(app): State<AppState>, request: Request) -> Result<Json<Tok
             let username = required(form.username.as_deref(), "username")?;
             let password = required(form.password.as_deref(), "password")?;
             // Without a domain in `Host`, a `domain_id` form field (a Roster extension) names
-            // it, else the default domain.
-            let domain = host_domain
-                .or(form.domain_id.clone().filter(|d| !d.is_empty()))
-                .unwrap_or_else(|| app.default_domain.clone());
+            // it, else the operator domain; a field naming another domain is refused.
+            let domain = app
+                .services
+                .routing
+                .login_domain(host_domain.as_deref(), form.domain_id.as_deref())?;
             app.services
                 .login_with_password(&domain, username, password)
                 .await?
@@ -121,10 +122,13 @@ async fn account_token(
     )
 )]
 async fn revoke(State(app): State<AppState>, request: Request) -> Result<StatusCode, PdsError> {
+    let host_domain = app.host_domain(request.headers()).await?;
     let bytes = body_bytes(request, &app).await?;
     let req: RevokeRequest = parse_json(&bytes)?;
     let refresh = required(Some(req.refresh_token.as_str()), "refresh_token")?;
-    app.services.revoke_refresh_token(refresh).await?;
+    app.services
+        .revoke_refresh_token(host_domain.as_deref(), refresh)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

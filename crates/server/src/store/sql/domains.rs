@@ -53,6 +53,22 @@ fn domain_stmt(domain_id: &str) -> Stmt {
     )
 }
 
+/// Deletes what a domain id collected without a foreign key to the domain: failed-login
+/// counts and audit records.
+macro_rules! forget_domain_history {
+    ($conn:expr, $domain_id:expr) => {{
+        for table in ["login_failures", "audit_log"] {
+            execute!(
+                $conn,
+                Stmt::new(
+                    format!("DELETE FROM {table} WHERE domain_id = $1"),
+                    vec![text($domain_id)],
+                )
+            )?;
+        }
+    }};
+}
+
 #[async_trait]
 impl DomainStore for SqlStore {
     async fn domain(&self, domain_id: &str) -> Result<Option<DomainRow>> {
@@ -82,6 +98,9 @@ impl DomainStore for SqlStore {
         with_retries(|| async {
             on_writer!(self, |pool| {
                 let mut tx = pool.begin_write().await?;
+                // Rows left under this id (attempts against it before it existed) are not the
+                // new domain's history.
+                forget_domain_history!(&mut *tx, &domain.domain_id);
                 if !domain.parent_domain_id.is_empty() {
                     fetch_optional!(&mut *tx, DomainRow, domain_stmt(&domain.parent_domain_id))?
                         .ok_or(Error::NotFound(Resource::Domain))?;
@@ -192,15 +211,10 @@ impl DomainStore for SqlStore {
                     ));
                 }
                 // Users, groups, drives, keys, apps and everything hanging from them go
-                // through ON DELETE CASCADE, all in this transaction; failed-login counts
-                // have no foreign key (they count unknown identities too) and go here.
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "DELETE FROM login_failures WHERE domain_id = $1",
-                        vec![text(domain_id)],
-                    )
-                )?;
+                // through ON DELETE CASCADE, all in this transaction; failed-login counts and
+                // the audit log have no foreign key and go here, so that whoever claims the
+                // id next inherits none of it.
+                forget_domain_history!(&mut *tx, domain_id);
                 let deleted = execute!(
                     &mut *tx,
                     Stmt::new(

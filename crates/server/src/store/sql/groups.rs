@@ -128,8 +128,9 @@ impl SqlStore {
                         "the group still has subgroups; delete or move them first".into(),
                     ));
                 }
-                // Closure rows, memberships and assignments go through ON DELETE CASCADE;
-                // the group's drives have no foreign key and go here.
+                // Closure rows, memberships and assignments of the group go through ON
+                // DELETE CASCADE; the group's drives, and what it administers as an
+                // identity (`IT_Group`), name it without a foreign key and go here.
                 execute!(
                     &mut *tx,
                     Stmt::new(
@@ -137,6 +138,10 @@ impl SqlStore {
                          AND owner = $2",
                         vec![text(domain_id), text(group_id)],
                     )
+                )?;
+                execute!(
+                    &mut *tx,
+                    delete_assignments_of_stmt(domain_id, IDENTITY_GROUP, group_id)
                 )?;
                 let deleted = execute!(
                     &mut *tx,
@@ -155,6 +160,23 @@ impl SqlStore {
         .await
     }
 }
+
+/// Deletes what an identity administers: run in the transaction deleting the identity, so
+/// that no later namesake inherits it.
+pub(super) fn delete_assignments_of_stmt(
+    domain_id: &str,
+    identity_type: &str,
+    identity_id: &str,
+) -> Stmt {
+    Stmt::new(
+        "DELETE FROM group_admins WHERE domain_id = $1 AND identity_type = $2 \
+         AND identity_id = $3",
+        vec![text(domain_id), text(identity_type), text(identity_id)],
+    )
+}
+
+pub(super) const IDENTITY_USER: &str = "IT_User";
+pub(super) const IDENTITY_GROUP: &str = "IT_Group";
 
 #[async_trait]
 impl GroupStore for SqlStore {

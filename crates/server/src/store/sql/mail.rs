@@ -7,8 +7,9 @@ use super::{missing_as, text, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt}
 use crate::error::{Resource, Result};
 use crate::store::mail::{MailStore, OutboxRow, ResetTokenRow};
 
-const RESET_COLUMNS: &str = "token_hash, domain_id, user_id, expires_at, created_at";
-const OUTBOX_COLUMNS: &str = "domain_id, message_id, recipient, subject, body, created_at";
+const RESET_COLUMNS: &str = "token_hash, domain_id, user_id, expires_at, created_at, role, email";
+const OUTBOX_COLUMNS: &str =
+    "domain_id, message_id, recipient, subject, body, created_at, superadmins_only";
 
 #[async_trait]
 impl MailStore for SqlStore {
@@ -28,7 +29,7 @@ impl MailStore for SqlStore {
                     Stmt::new(
                         format!(
                             "INSERT INTO password_reset_tokens ({RESET_COLUMNS}) \
-                             VALUES ($1, $2, $3, $4, $5)"
+                             VALUES ($1, $2, $3, $4, $5, $6, $7)"
                         ),
                         vec![
                             text(&t.token_hash),
@@ -36,6 +37,8 @@ impl MailStore for SqlStore {
                             text(&t.user_id),
                             Arg::Int(t.expires_at),
                             Arg::Int(t.created_at),
+                            text(&t.role),
+                            text(&t.email),
                         ],
                     )
                 )
@@ -68,7 +71,9 @@ impl MailStore for SqlStore {
     async fn push_outbox(&self, m: OutboxRow) -> Result<()> {
         with_retries(|| async {
             let stmt = Stmt::new(
-                format!("INSERT INTO outbox ({OUTBOX_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"),
+                format!(
+                    "INSERT INTO outbox ({OUTBOX_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                ),
                 vec![
                     text(&m.domain_id),
                     text(&m.message_id),
@@ -76,6 +81,7 @@ impl MailStore for SqlStore {
                     text(&m.subject),
                     text(&m.body),
                     Arg::Int(m.created_at),
+                    Arg::Bool(m.superadmins_only),
                 ],
             );
             on_writer!(self, |pool| execute_audited!(pool, stmt))

@@ -79,13 +79,20 @@ impl TokenStore for SqlStore {
         .await
     }
 
-    async fn take_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRow>> {
+    async fn take_refresh_token(
+        &self,
+        token_hash: &str,
+        in_domain: Option<&str>,
+    ) -> Result<Option<RefreshTokenRow>> {
+        let mut sql = String::from("DELETE FROM refresh_tokens WHERE token_hash = $1");
+        let mut args = vec![Arg::Text(token_hash.to_owned())];
+        if let Some(domain_id) = in_domain {
+            sql.push_str(" AND domain_id = $2");
+            args.push(Arg::Text(domain_id.to_owned()));
+        }
+        sql.push_str(" RETURNING token_hash, domain_id, user_id, expires_at, created_at");
         with_retries(|| async {
-            let stmt = Stmt::new(
-                "DELETE FROM refresh_tokens WHERE token_hash = $1 \
-                 RETURNING token_hash, domain_id, user_id, expires_at, created_at",
-                vec![Arg::Text(token_hash.to_owned())],
-            );
+            let stmt = Stmt::new(sql.clone(), args.clone());
             Ok(on_writer!(self, |pool| fetch_optional_audited!(
                 pool,
                 RefreshTokenRow,

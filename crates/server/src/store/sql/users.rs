@@ -193,6 +193,22 @@ pub(super) fn delete_refresh_tokens_stmt(domain_id: &str, user_id: &str) -> Stmt
     )
 }
 
+/// Deletes the user's pending password resets issued for another role or address than it
+/// has now: a reset mailed before a promotion or to a former address must not take over
+/// the account as it is now.
+fn delete_outdated_reset_tokens_stmt(user: &UserRow) -> Stmt {
+    Stmt::new(
+        "DELETE FROM password_reset_tokens WHERE domain_id = $1 AND user_id = $2 \
+         AND (role <> $3 OR email <> $4)",
+        vec![
+            Arg::Text(user.domain_id.clone()),
+            Arg::Text(user.user_id.clone()),
+            Arg::Text(user.role.clone()),
+            Arg::Text(user.email.clone()),
+        ],
+    )
+}
+
 /// Writes a new user inside a transaction: quotas checked first, then the user with its
 /// accounts, password, memberships and default drive.
 macro_rules! create_new_user {
@@ -424,6 +440,9 @@ impl UserStore for SqlStore {
                 if changes.status.as_deref().is_some_and(|s| s != "enabled") {
                     execute!(&mut *tx, delete_refresh_tokens_stmt(domain_id, user_id))?;
                 }
+                if changes.role.is_some() || changes.email.is_some() {
+                    execute!(&mut *tx, delete_outdated_reset_tokens_stmt(&updated))?;
+                }
                 commit!(tx);
                 Ok(Some(updated))
             })
@@ -442,7 +461,8 @@ impl UserStore for SqlStore {
                     ]
                 };
                 // Accounts, password, memberships and refresh tokens go through ON DELETE
-                // CASCADE; the user's personal drives have no foreign key and go here.
+                // CASCADE; the user's personal drives and what it administers name it
+                // without a foreign key and go here.
                 let deleted = execute!(
                     &mut *tx,
                     Stmt::new(
@@ -459,6 +479,14 @@ impl UserStore for SqlStore {
                         "DELETE FROM drives WHERE domain_id = $1 AND owner_type = 'user' \
                          AND owner = $2",
                         key()
+                    )
+                )?;
+                execute!(
+                    &mut *tx,
+                    super::groups::delete_assignments_of_stmt(
+                        domain_id,
+                        super::groups::IDENTITY_USER,
+                        user_id
                     )
                 )?;
                 commit!(tx);
