@@ -107,13 +107,18 @@ fn swagger_config(reference: Reference) -> Arc<Config<'static>> {
                 Url::with_primary("PDS and KooDrive", "/openapi.json", !eds_first),
                 Url::with_primary("eds-user", EDS_USER_OPENAPI, eds_first),
             ];
-            Arc::new(
-                Config::new(urls)
-                    .validator_url("none")
-                    .filter(true)
-                    .display_request_duration(true)
-                    .persist_authorization(false),
-            )
+            let config = Config::new(urls)
+                .validator_url("none")
+                .filter(true)
+                .display_request_duration(true)
+                .persist_authorization(false);
+            // eds-user's page is a reference: its calls need the SDK (see eds::openapi).
+            let config = if eds_first {
+                config.supported_submit_methods(Vec::<String>::new())
+            } else {
+                config
+            };
+            Arc::new(config)
         };
         [make(false), make(true)]
     });
