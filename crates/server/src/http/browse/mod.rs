@@ -27,10 +27,12 @@ pub const EDS_USER_OPENAPI: &str = "/openapi/eds-user.json";
 const HOME_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
      frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-/// Swagger UI: its scripts and styles from this server; `data:` images (the icons its
+/// Swagger UI: its scripts and styles from this server, plus the one `<style>` element it
+/// writes (the colours of its logo, allowed by hash); `data:` images (the icons its
 /// stylesheet inlines); requests to this server only (the documents, "Try it out"). No
 /// `unsafe-eval` and no `unsafe-inline`: the bundle runs without them.
-const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; \
      img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
      form-action 'none'";
 
