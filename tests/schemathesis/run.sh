@@ -55,6 +55,11 @@ plain="$(token_of fuzz-user fuzz-user-password)"
 # The checks (and the narrow exceptions, with their reasons) are in schemathesis.toml; the
 # hooks put in the values only the server can make (markers) or that must be real (keys).
 export PYTHONPATH="$root/tests/schemathesis${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=roster_hooks
+# The KooDrive routes (`/koodrive/...`) are left out: their schemas are those of KooDrive's
+# own wire (ids and numbers as strings or integers, a `{code, msg}` envelope whose errors are
+# HTTP 400 for any refusal, 404-in-envelope for wrong methods), so the PDS-shaped checks
+# (negative data rejection, unsupported method) do not apply; the permission matrix and the
+# KooDrive suites (crates/cli/tests/api/koodrive*.rs, permissions.rs) cover them.
 status=0
 for who in admin plain; do
   token="$admin"; [ "$who" = plain ] && token="$plain"
@@ -62,6 +67,7 @@ for who in admin plain; do
   "$venv/bin/schemathesis" --config-file "$root/tests/schemathesis/schemathesis.toml" \
     run "$base/openapi.json" \
     --header "Authorization: Bearer $token" \
+    --exclude-path-regex '^/koodrive/' \
     --max-examples "$examples" --seed 1 \
     --phases coverage,fuzzing --no-color || status=1
 done

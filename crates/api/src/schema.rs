@@ -323,3 +323,31 @@ pub fn file_name() -> Schema {
         "pattern": r#"^[^"\\/\u0000\u000A\u000D]*$"#
     }))
 }
+
+/// A KooDrive id: its pages send ids as strings or as numbers alike.
+pub fn koodrive_id() -> Schema {
+    schema(json!({
+        "description": "An id, as a string or a number.",
+        "anyOf": [ { "type": "string" }, { "type": "integer" }, { "type": "null" } ]
+    }))
+}
+
+/// A KooDrive number: an integer or a decimal string.
+pub fn koodrive_integer() -> Schema {
+    schema(json!({
+        "description": "An integer, or a decimal string (digits, no sign, no leading zero).",
+        "anyOf": [
+            { "type": "integer" },
+            { "type": "string", "pattern": "^(0|[1-9][0-9]*)$" },
+            { "type": "null" }
+        ]
+    }))
+}
+
+/// `userIds` of the batch calls: ids as strings or numbers.
+pub fn koodrive_ids() -> Schema {
+    schema(json!({
+        "type": ["array", "null"],
+        "items": { "anyOf": [ { "type": "string" }, { "type": "integer" } ] }
+    }))
+}

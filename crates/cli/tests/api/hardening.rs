@@ -234,10 +234,13 @@ const PUBLIC_OPERATIONS: [&str; 4] = [
 async fn every_other_operation_in_the_spec_refuses_anonymous_callers() {
     let app = spawn_app().await;
     let (_, spec) = app.get("/openapi.json").await;
+    // The PDS operations (KooDrive answers in its own envelope: the permission matrix checks
+    // its anonymous column; the operational endpoints are public).
     let operations: Vec<(String, String)> = spec["paths"]
         .as_object()
         .expect("paths")
         .iter()
+        .filter(|(path, _)| path.starts_with("/v2/"))
         .flat_map(|(path, item)| {
             let methods = item.as_object().expect("path item").keys();
             methods.map(move |method| (method.clone(), path.clone()))

@@ -11,6 +11,7 @@ mod auth;
 mod backups;
 mod basics;
 mod batch;
+mod browse;
 mod cli;
 mod client;
 mod directory_logons;

@@ -1,6 +1,7 @@
 //! HTTP: the router, per-request middleware (request id, access log, body limit), and the
 //! dialects. Handlers parse, call one service function, and shape the answer.
 
+pub mod browse;
 pub mod eds;
 pub mod koodrive;
 pub mod openapi;
@@ -103,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pds::router())
         .merge(eds::router())
         .merge(koodrive::router())
+        .merge(browse::router())
         .fallback(fallback)
         .method_not_allowed_fallback(pds::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -8,17 +8,22 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::InfoBuilder;
+use utoipa::OpenApi;
 
-/// The whole API description (built once).
+/// The whole API description (built once): the PDS dialect, the KooDrive routes, the
+/// operational endpoints, and how each is authenticated. eds-user's RPC actions share one
+/// path, so they have a document of their own ([`super::eds::openapi`]).
 pub fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
         let mut doc = super::pds::openapi();
+        doc.merge(super::koodrive::openapi::Schemas::openapi());
         doc.info = InfoBuilder::new()
             .title("Roster")
             .version(env!("CARGO_PKG_VERSION"))
             .description(Some(
-                "User and organization directory with the Alibaba Cloud PDS /v2 API.",
+                "User and organization directory with the Alibaba Cloud PDS /v2 API and the \
+                 KooDrive OSE API. eds-user's actions: `/openapi/eds-user.json`.",
             ))
             .build();
         let components = doc.components.get_or_insert_with(Default::default);
@@ -28,13 +33,164 @@ pub fn document() -> &'static Value {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .description(Some(
+                        "A Roster access token (`/v2/oauth/token`). KooDrive also takes the \
+                         vendor's `Bearer+<token>`.",
+                    ))
                     .build(),
             ),
         );
         let mut doc = serde_json::to_value(doc).expect("the OpenAPI document serialises");
         tighten(&mut doc);
+        add_signature_schemes(&mut doc);
+        add_paths(&mut doc, super::koodrive::openapi::paths());
+        add_paths(&mut doc, operational_paths());
+        add_tags(&mut doc, super::koodrive::openapi::tags());
         doc
     })
+}
+
+/// Merges `paths` into the document's.
+fn add_paths(doc: &mut Value, paths: Map<String, Value>) {
+    if let Some(all) = doc["paths"].as_object_mut() {
+        all.extend(paths);
+    }
+}
+
+fn add_tags(doc: &mut Value, tags: Value) {
+    let list = doc
+        .as_object_mut()
+        .map(|d| d.entry("tags").or_insert_with(|| json!([])));
+    if let (Some(Value::Array(list)), Value::Array(tags)) = (list, tags) {
+        list.extend(tags);
+    }
+}
+
+/// The access-key signatures, as `apiKey` schemes (OpenAPI has no HMAC scheme), and the PDS
+/// one offered beside the bearer token on every PDS operation that takes a caller: the
+/// signature middleware accepts it wherever a token is accepted.
+fn add_signature_schemes(doc: &mut Value) {
+    if let Some(schemes) = doc
+        .pointer_mut("/components/securitySchemes")
+        .and_then(Value::as_object_mut)
+    {
+        schemes.insert(
+            "pds_signature".into(),
+            json!({
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "A request signed with an access key (`/v2/access_key/create`), \
+                    as Alibaba's PDS SDK signs it, acting as the key's user: \
+                    `acs <AccessKeyId>:<base64 HMAC-SHA1>` over the method, `content-md5`, \
+                    `content-type`, `date`, the `x-acs-*` headers and the path (the SDK's \
+                    default), or `ACS4-HMAC-SHA256 Credential=...,SignedHeaders=...,\
+                    Signature=...` (`signature_version='v4'`, which covers the body through \
+                    `x-acs-content-sha256`). `date` within 15 minutes; each \
+                    `x-acs-signature-nonce` works once. See docs/auth.md."
+            }),
+        );
+        schemes.insert(
+            "koodrive_app".into(),
+            json!({
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "KooDrive's app signature: `HMAC-SHA256 AppId=<access key id>,\
+                    SignedHeaders=host;x-date;x-user-id,Signature=<hex>`, an HMAC-SHA256 with \
+                    the access key's secret of `HMAC-SHA256\\n` + hex(SHA-256(canonical \
+                    request: method, path with a trailing `/`, sorted query, the signed headers, \
+                    SHA-256 of the body)). `X-Date` (`yyyyMMddTHHmmssZ`) at most 15 minutes old; \
+                    `X-User-Id` names the acting user. See docs/koodrive.md."
+            }),
+        );
+    }
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (_, item) in paths.iter_mut().filter(|(p, _)| p.starts_with("/v2/")) {
+        let operations = item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|i| i.values_mut());
+        for security in operations.filter_map(|op| op.get_mut("security")?.as_array_mut()) {
+            if security.contains(&json!({ "bearer": [] })) {
+                security.push(json!({ "pds_signature": [] }));
+            }
+        }
+    }
+}
+
+/// The public `GET` endpoints every server has, beside the dialects.
+pub const OPERATIONAL_PATHS: [&str; 4] = [
+    "/healthz",
+    "/readyz",
+    "/.well-known/jwks.json",
+    "/openapi.json",
+];
+
+/// `/healthz`, `/readyz`, `/.well-known/jwks.json`, `/openapi.json`: public, no caller.
+fn operational_paths() -> Map<String, Value> {
+    let status = json!({
+        "type": "object",
+        "required": ["status"],
+        "properties": { "status": { "type": "string", "enum": ["ok"] } }
+    });
+    let json_answer = |description: &str, schema: &Value| {
+        json!({ "description": description,
+                "content": { "application/json": { "schema": schema } } })
+    };
+    let public_get = |summary: &str, responses: Value| {
+        json!({ "get": { "tags": ["server"], "summary": summary, "security": [],
+                         "responses": responses } })
+    };
+    let jwks = json!({
+        "type": "object",
+        "required": ["keys"],
+        "properties": { "keys": { "type": "array", "items": {
+            "type": "object",
+            "required": ["kty", "kid"],
+            "properties": {
+                "kty": { "type": "string" }, "crv": { "type": "string" },
+                "alg": { "type": "string" }, "use": { "type": "string" },
+                "kid": { "type": "string" }, "x": { "type": "string" }
+            }
+        } } }
+    });
+    let error = json!({ "$ref": "#/components/schemas/ErrorBody" });
+    let mut paths = Map::new();
+    paths.insert(
+        "/healthz".into(),
+        public_get(
+            "Liveness: the process answers.",
+            json!({ "200": json_answer("Alive", &status) }),
+        ),
+    );
+    paths.insert(
+        "/readyz".into(),
+        public_get(
+            "Readiness: the store answers.",
+            json!({
+                "200": json_answer("Ready", &status),
+                "503": json_answer("Not ready: the store is unreachable", &error),
+            }),
+        ),
+    );
+    paths.insert(
+        "/.well-known/jwks.json".into(),
+        public_get(
+            "The public keys that verify Roster's access tokens (JWK Set).",
+            json!({ "200": json_answer("The key set", &jwks) }),
+        ),
+    );
+    paths.insert(
+        "/openapi.json".into(),
+        public_get(
+            "This document.",
+            json!({ "200": json_answer("OpenAPI 3.1", &json!({ "type": "object" })) }),
+        ),
+    );
+    paths
 }
 
 pub async fn serve() -> impl IntoResponse {

@@ -6,6 +6,7 @@
 mod auth;
 mod error;
 mod groups;
+pub mod openapi;
 mod orgs;
 pub(crate) mod params;
 mod properties;
@@ -71,8 +72,21 @@ pub const ACTIONS: [&str; 36] = [
     "DescribeResourceGroups",
 ];
 
+/// `POST /`. eds-user takes `GET /` too: [`names_action`] tells such a call from a person's
+/// browser asking for the home page, which shares the path.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", post(rpc).get(rpc))
+    Router::new().route("/", post(rpc))
+}
+
+/// Whether a request names an eds-user action (`Action=` in the query, even empty, or the
+/// `x-acs-action` header): then it is an eds-user call, whatever its method.
+pub(crate) fn names_action(request: &Request) -> bool {
+    let in_query = request
+        .uri()
+        .query()
+        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+        .is_some_and(|pairs| pairs.iter().any(|(k, _)| k == "Action"));
+    in_query || request.headers().contains_key("x-acs-action")
 }
 
 /// What one RPC call brought, read once.
@@ -165,7 +179,7 @@ impl Call {
     }
 }
 
-async fn rpc(State(app): State<AppState>, request: Request) -> Response {
+pub(crate) async fn rpc(State(app): State<AppState>, request: Request) -> Response {
     match serve(&app, request).await {
         Ok(answer) => Json(Value::Object(answer)).into_response(),
         Err(e) => e.into_response(),

@@ -2,8 +2,7 @@
 //! organization (a group of kind `org`); the root, id `"0"`, is the domain itself.
 
 use axum::extract::{Path, State};
-use roster_api::koodrive::{DepartmentBody, DepartmentInfo};
-use serde_json::json;
+use roster_api::koodrive::{Created, DepartmentBody, DepartmentInfo, DepartmentList};
 
 use super::users::department_param;
 use super::{done, flat, required, with_data, Answer, Call};
@@ -58,7 +57,7 @@ pub async fn create(State(app): State<AppState>, call: Call) -> Answer {
         .services
         .create_department(&call.actor, &name, &parent)
         .await?;
-    with_data(json!({ "id": id }))
+    with_data(Created { id })
 }
 
 pub async fn get(State(app): State<AppState>, Path(id): Path<String>, call: Call) -> Answer {
@@ -91,7 +90,9 @@ pub async fn delete(State(app): State<AppState>, Path(id): Path<String>, call: C
 /// The root alone without `departmentId`, else the direct children of that department.
 pub async fn list(State(app): State<AppState>, call: Call) -> Answer {
     let Some(parent) = call.param("departmentId") else {
-        return flat(json!({ "list": [root(&call.actor)] }));
+        return flat(DepartmentList {
+            list: vec![root(&call.actor)],
+        });
     };
     let children = app
         .services
@@ -105,5 +106,5 @@ pub async fn list(State(app): State<AppState>, call: Call) -> Answer {
         .into_iter()
         .map(|org| info(&call.actor, org.group))
         .collect();
-    flat(json!({ "list": list }))
+    flat(DepartmentList { list })
 }

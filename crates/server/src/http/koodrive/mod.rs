@@ -8,6 +8,7 @@
 mod auth;
 mod departments;
 mod error;
+pub mod openapi;
 pub mod signature;
 mod spaces;
 mod user_groups;

@@ -4,8 +4,10 @@
 
 use axum::extract::{Path, State};
 use roster_api::drives::Drive;
-use roster_api::koodrive::{CreateGroupSpaceBody, SpaceBody, SpaceInfo, UserSpaceInfo};
-use serde_json::json;
+use roster_api::koodrive::{
+    CreateGroupSpaceBody, DepartmentSpace, DepartmentSpaceList, GroupSpace, GroupSpaceCreated,
+    GroupSpaceList, SpaceBody, SpaceInfo, TeamSpace, TeamSpaceList, UserSpaceInfo, UserSpaceList,
+};
 
 use super::{done, flat, required, with_data, Answer, Call, KdError};
 use crate::error::Error;
@@ -193,7 +195,10 @@ pub async fn user_list(State(app): State<AppState>, call: Call) -> Answer {
             user,
         });
     }
-    flat(json!({ "total": total.to_string(), "users": users }))
+    flat(UserSpaceList {
+        total: total.to_string(),
+        users,
+    })
 }
 
 /// `/space/departmentList`: a page of departments with their department space; `total` is
@@ -210,17 +215,20 @@ pub async fn department_list(State(app): State<AppState>, call: Call) -> Answer 
         let space = first_space(services, actor, &group.group_id, SpaceKind::Department).await?;
         let (container_id, capacity, space_used) = space_fields(space.as_ref());
         let department = super::departments::info(actor, group);
-        departments.push(json!({
-            "id": department.id,
-            "parentId": department.parent_id,
-            "name": department.name,
-            "tenantId": department.tenant_id,
-            "containerId": container_id,
-            "capacity": capacity,
-            "spaceUsed": space_used,
-        }));
+        departments.push(DepartmentSpace {
+            id: department.id,
+            parent_id: department.parent_id,
+            name: department.name,
+            tenant_id: department.tenant_id,
+            container_id,
+            capacity,
+            space_used,
+        });
     }
-    flat(json!({ "total": total.to_string(), "departments": departments }))
+    flat(DepartmentSpaceList {
+        total: total.to_string(),
+        departments,
+    })
 }
 
 /// `POST /space/group`: a user group of `addGroupUsers` with a space (`capacity` bytes,
@@ -239,7 +247,10 @@ pub async fn create_group(State(app): State<AppState>, call: Call) -> Answer {
         .services
         .create_group_space(&call.actor, name, capacity, &members)
         .await?;
-    with_data(json!({ "id": group_id, "space": info(SpaceKind::Group, space) }))
+    with_data(GroupSpaceCreated {
+        id: group_id,
+        space: info(SpaceKind::Group, space),
+    })
 }
 
 /// `/space/groupList`: a page of user groups with their group space.
@@ -254,17 +265,21 @@ pub async fn group_list(State(app): State<AppState>, call: Call) -> Answer {
     for group in groups {
         let space = first_space(services, actor, &group.group_id, SpaceKind::Group).await?;
         let (container_id, capacity, space_used) = space_fields(space.as_ref());
-        answered.push(json!({
-            "id": group.group_id,
-            "name": group.group_name,
-            "ownerId": group.creator,
-            "tenantId": actor.domain_id,
-            "containerId": container_id,
-            "capacity": capacity,
-            "spaceUsed": space_used,
-        }));
+        answered.push(GroupSpace {
+            id: group.group_id,
+            name: group.group_name,
+            owner_id: group.creator,
+            tenant_id: actor.domain_id.clone(),
+            container_id,
+            capacity,
+            space_used,
+        });
     }
-    flat(json!({ "total": total, "groupsTotal": total, "groups": answered }))
+    flat(GroupSpaceList {
+        total,
+        groups_total: total,
+        groups: answered,
+    })
 }
 
 /// `/space/teamList`: department spaces (`teamType` 0, the default, admins), group spaces
@@ -283,19 +298,20 @@ pub async fn team_list(State(app): State<AppState>, call: Call) -> Answer {
         .await?;
     let teams: Vec<_> = spaces
         .into_iter()
-        .map(|team| {
-            json!({
-                "id": team.space.drive_id,
-                "containerId": team.space.drive_id,
-                "status": i64::from(team.space.status != "enabled"),
-                "capacity": team.space.total_size,
-                "spaceUsed": team.space.used_size,
-                "userNum": team.members,
-                "ownerId": team.group.group_id,
-                "ownerName": team.group.group_name,
-                "tenantId": team.space.domain_id,
-            })
+        .map(|team| TeamSpace {
+            id: team.space.drive_id.clone(),
+            container_id: team.space.drive_id,
+            status: i64::from(team.space.status != "enabled"),
+            capacity: team.space.total_size,
+            space_used: team.space.used_size,
+            user_num: team.members,
+            owner_id: team.group.group_id,
+            owner_name: team.group.group_name,
+            tenant_id: team.space.domain_id,
         })
         .collect();
-    flat(json!({ "total": total.to_string(), "teams": teams }))
+    flat(TeamSpaceList {
+        total: total.to_string(),
+        teams,
+    })
 }

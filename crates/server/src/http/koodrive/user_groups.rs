@@ -3,8 +3,11 @@
 //! `sourceType` 0 (a collaboration "group") is not served.
 
 use axum::extract::{Path, State};
-use roster_api::koodrive::{BatchMembersBody, MemberInfo, UserGroupBody, UserGroupInfo};
-use serde_json::{json, Value};
+use roster_api::koodrive::{
+    BatchMembersBody, BatchOutcome, Created, FailedMember, MemberInfo, MemberPage, UserGroupAnswer,
+    UserGroupBody, UserGroupInfo, UserGroupPage,
+};
+use serde_json::Value;
 
 use super::{done, flat, required, Answer, Call, KdError};
 use crate::error::Error;
@@ -63,7 +66,7 @@ pub async fn create(State(app): State<AppState>, call: Call) -> Answer {
         .services
         .create_user_group(&call.actor, &name, None)
         .await?;
-    flat(json!({ "id": id }))
+    flat(Created { id })
 }
 
 /// Pages by `pageSize` and the opaque `pageCursor` a previous page answered as `nextCursor`
@@ -90,18 +93,21 @@ pub async fn list(State(app): State<AppState>, call: Call) -> Answer {
         .into_iter()
         .map(|g| info(&call.actor, g.group))
         .collect();
-    let mut answer = json!({ "userGroupList": list, "total": total });
-    if number.saturating_mul(size) < total {
-        answer["nextCursor"] = json!((number + 1).to_string());
-    }
-    flat(answer)
+    let next_cursor = (number.saturating_mul(size) < total).then(|| (number + 1).to_string());
+    flat(UserGroupPage {
+        user_group_list: list,
+        total,
+        next_cursor,
+    })
 }
 
 pub async fn get(State(app): State<AppState>, Path(id): Path<String>, call: Call) -> Answer {
     check_source_type(call.int_param("sourceType")?)?;
     call.actor.require_admin()?;
     let group = app.services.existing_user_group(&call.actor, &id).await?;
-    flat(json!({ "userGroup": info(&call.actor, group) }))
+    flat(UserGroupAnswer {
+        user_group: info(&call.actor, group),
+    })
 }
 
 pub async fn update(State(app): State<AppState>, Path(id): Path<String>, call: Call) -> Answer {
@@ -165,7 +171,10 @@ pub async fn members(State(app): State<AppState>, Path(id): Path<String>, call: 
             }
         })
         .collect();
-    flat(json!({ "total": total, "userGroupMemberInfos": infos }))
+    flat(MemberPage {
+        total,
+        user_group_member_infos: infos,
+    })
 }
 
 /// The user ids of a batch: `amendModRoles[].userId`, else `userIds[]`.
@@ -200,7 +209,10 @@ async fn batch(app: &AppState, call: &Call, id: &str, join: bool) -> Answer {
             .set_user_group_membership(&call.actor, id, std::slice::from_ref(user_id), join)
             .await;
         if let Err(e) = outcome {
-            failed.push(json!({ "userId": user_id, "code": KdError::from(e).code() }));
+            failed.push(FailedMember {
+                user_id: user_id.clone(),
+                code: KdError::from(e).code(),
+            });
         }
     }
     let status = match failed.len() {
@@ -208,7 +220,10 @@ async fn batch(app: &AppState, call: &Call, id: &str, join: bool) -> Answer {
         n if n == user_ids.len() => 2,
         _ => 1,
     };
-    flat(json!({ "status": status, "failedList": failed }))
+    flat(BatchOutcome {
+        status,
+        failed_list: failed,
+    })
 }
 
 pub async fn batch_add(State(app): State<AppState>, Path(id): Path<String>, call: Call) -> Answer {

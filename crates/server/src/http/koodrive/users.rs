@@ -6,11 +6,12 @@
 //! frozen) ↔ `disabled`.
 
 use axum::extract::{Path, State};
-use roster_api::koodrive::{CreateUserBody, UpdateUserBody, UserInfo};
+use roster_api::koodrive::{
+    CreateUserBody, Created, UpdateUserBody, UserCount, UserInfo, UserList,
+};
 use roster_api::{
     AssignRoleRequest, CreateUserRequest, GroupInfo, Identity, Role, UpdateUserRequest, UserStatus,
 };
-use serde_json::json;
 
 use super::{done, flat, required, with_data, Answer, Call, KdError};
 use crate::error::{Error, Resource};
@@ -189,7 +190,7 @@ pub async fn create(State(app): State<AppState>, call: Call) -> Answer {
         set_department_admin(services, actor, &user_id, &department, true).await?;
     }
     let info = user_info(services, actor, &user_id).await?;
-    with_data(json!({ "id": info.id }))
+    with_data(Created { id: info.id })
 }
 
 pub async fn get(State(app): State<AppState>, Path(user_id): Path<String>, call: Call) -> Answer {
@@ -292,7 +293,7 @@ pub async fn list(State(app): State<AppState>, call: Call) -> Answer {
         .users_at_offset(&call.actor, filter, offset, limit)
         .await?;
     let list = user_infos(&app.services, &call.actor, rows).await?;
-    flat(json!({ "list": list, "total": total }))
+    flat(UserList { list, total })
 }
 
 pub async fn count(State(app): State<AppState>, call: Call) -> Answer {
@@ -304,5 +305,5 @@ pub async fn count(State(app): State<AppState>, call: Call) -> Answer {
         .services
         .count_directory_users(&call.actor, &filter)
         .await?;
-    flat(json!({ "total": total }))
+    flat(UserCount { total })
 }

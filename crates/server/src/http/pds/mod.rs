@@ -47,18 +47,21 @@ pub async fn not_found(uri: Uri) -> PdsError {
 }
 
 /// A known path called with a method it does not serve. A PDS path (`/v2/...`, all `POST`)
-/// answers 405 with a PDS error body; axum adds the `Allow` header from the route's methods.
-/// Other dialects' paths keep the JSON 404 they always had.
+/// and the operational endpoints of `/openapi.json` (all `GET`) answer 405 with a PDS error
+/// body; axum adds the `Allow` header from the route's methods. Other dialects' paths keep
+/// the JSON 404 they always had.
 pub async fn method_not_allowed(method: Method, uri: Uri) -> Response {
-    if !uri.path().starts_with("/v2/") {
+    let path = uri.path();
+    let takes = if path.starts_with("/v2/") {
+        "PDS operations take POST"
+    } else if super::openapi::OPERATIONAL_PATHS.contains(&path) {
+        "it takes GET"
+    } else {
         return super::fallback(uri).await;
-    }
+    };
     let body = ErrorBody {
         code: "MethodNotAllowed".into(),
-        message: format!(
-            "The method {method} is not allowed for {}; PDS operations take POST.",
-            uri.path()
-        ),
+        message: format!("The method {method} is not allowed for {path}; {takes}."),
         request_id: current_request_id(),
     };
     (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
