@@ -28,4 +28,5 @@ mod replicas;
 mod resilience;
 mod signed;
 mod tenancy;
+mod token_lifetime;
 mod users;
