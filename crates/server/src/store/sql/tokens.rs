@@ -200,18 +200,24 @@ impl TokenStore for SqlStore {
 struct FailureTable {
     table: &'static str,
     key: &'static str,
+    /// Whether its writes carry the request's pending audit records. The per-identity count
+    /// does (a failed login is recorded with the failure it counts); the per-user count is
+    /// bookkeeping inside a check whose outcome is not decided yet, so it leaves them.
+    writes_audit_records: bool,
 }
 
 /// Failures per account identity (known or not).
 const IDENTITY_FAILURES: FailureTable = FailureTable {
     table: "login_failures",
     key: "identity",
+    writes_audit_records: true,
 };
 
 /// Failures per user, whichever identity or path they came through.
 const USER_FAILURES: FailureTable = FailureTable {
     table: "user_login_failures",
     key: "user_id",
+    writes_audit_records: false,
 };
 
 /// One failure to count: when, and the lockout settings it counts under.
@@ -275,7 +281,11 @@ impl SqlStore {
                     Arg::Int(count.lock_ms),
                 ],
             );
-            let row = on_writer!(self, |pool| fetch_optional_audited!(pool, (i64, i64), stmt))?;
+            let row = if t.writes_audit_records {
+                on_writer!(self, |pool| fetch_optional_audited!(pool, (i64, i64), stmt))?
+            } else {
+                on_writer!(self, |pool| fetch_optional!(pool, (i64, i64), stmt))?
+            };
             Ok(row.unwrap_or((0, 0)))
         })
         .await
@@ -290,7 +300,11 @@ impl SqlStore {
                 ),
                 vec![Arg::Text(domain_id.to_owned()), Arg::Text(key.to_owned())],
             );
-            on_writer!(self, |pool| execute_audited!(pool, stmt))?;
+            if t.writes_audit_records {
+                on_writer!(self, |pool| execute_audited!(pool, stmt))?;
+            } else {
+                on_writer!(self, |pool| execute!(pool, stmt))?;
+            }
             Ok(())
         })
         .await
