@@ -454,3 +454,67 @@ pub trait UserStore: Send + Sync + 'static {
         identity: &str,
     ) -> Result<Option<AccountRow>>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::users::new_user_row;
+
+    #[test]
+    fn which_changes_end_a_users_sessions() {
+        let user = new_user_row("d", "u".into(), "t");
+        let ends = |changes: UserChanges| changes.ends_sessions_of(&user);
+        let text = |v: &str| Some(v.to_owned());
+        // Ended: a password (even the same), log out everywhere, a real change of role,
+        // status, lock time or punishments.
+        assert!(ends(UserChanges {
+            password_hash: text("h"),
+            ..UserChanges::default()
+        }));
+        assert!(ends(UserChanges {
+            end_sessions: true,
+            ..UserChanges::default()
+        }));
+        assert!(ends(UserChanges {
+            role: text("admin"),
+            ..UserChanges::default()
+        }));
+        assert!(ends(UserChanges {
+            status: text("disabled"),
+            ..UserChanges::default()
+        }));
+        assert!(ends(UserChanges {
+            expired_at: Some(1),
+            ..UserChanges::default()
+        }));
+        assert!(ends(UserChanges {
+            punishments: text(r#"[{"punish_flag":1}]"#),
+            ..UserChanges::default()
+        }));
+        // Not ended: the same values again, or a profile change.
+        assert!(!ends(UserChanges {
+            role: text(&user.role),
+            status: text(&user.status),
+            expired_at: Some(user.expired_at),
+            punishments: text(&user.punishments),
+            ..UserChanges::default()
+        }));
+        assert!(!ends(UserChanges {
+            nick_name: text("n"),
+            email: text("e@x"),
+            need_change_password_next_login: Some(true),
+            ..UserChanges::default()
+        }));
+    }
+
+    #[test]
+    fn token_stamps_are_fresh_for_each_user() {
+        let a = new_user_row("d", "u".into(), "t");
+        let b = new_user_row("d", "u".into(), "t");
+        assert_eq!(a.token_stamp.len(), 16);
+        assert_ne!(
+            a.token_stamp, b.token_stamp,
+            "a namesake gets another generation"
+        );
+    }
+}
