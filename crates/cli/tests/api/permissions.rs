@@ -1594,22 +1594,18 @@ async fn observe(w: &World, dialect: Dialect, op: &str, who: Who, public: bool) 
 const ENDS_CALLERS_SESSIONS: [&str; 1] = ["/v2/account/change_password"];
 
 async fn check(w: &World, dialect: Dialect, rows: Vec<Row>) {
-    let failures = Mutex::new(Vec::new());
-    let observed_rows = Mutex::new(BTreeMap::new());
-    let marked = AtomicUsize::new(0);
+    let found = Findings::default();
     let (last, first): (Vec<Row>, Vec<Row>) = rows
         .into_iter()
         .partition(|row| ENDS_CALLERS_SESSIONS.contains(&row.op.as_str()));
     for (rows, at_once) in [(first, ROWS_AT_ONCE), (last, 1)] {
-        check_rows(
-            w,
-            dialect,
-            rows,
-            at_once,
-            (&failures, &observed_rows, &marked),
-        )
-        .await;
+        check_rows(w, dialect, rows, at_once, &found).await;
     }
+    let Findings {
+        failures,
+        observed_rows,
+        marked,
+    } = found;
     let failures = failures.into_inner().unwrap();
     let observed: Vec<String> = observed_rows.into_inner().unwrap().into_values().collect();
     assert!(
@@ -1627,19 +1623,18 @@ async fn check(w: &World, dialect: Dialect, rows: Vec<Row>) {
     );
 }
 
+/// What `check` found: cells the table gets wrong, each row as observed, and how many
+/// answers showed the home marker.
+#[derive(Default)]
+struct Findings {
+    failures: Mutex<Vec<String>>,
+    observed_rows: Mutex<BTreeMap<String, String>>,
+    marked: AtomicUsize,
+}
+
 /// Observes `rows`, `at_once` of them at a time, adding to the findings of `check`.
-async fn check_rows(
-    w: &World,
-    dialect: Dialect,
-    rows: Vec<Row>,
-    at_once: usize,
-    found: (
-        &Mutex<Vec<String>>,
-        &Mutex<BTreeMap<String, String>>,
-        &AtomicUsize,
-    ),
-) {
-    let (failures, observed_rows, marked) = found;
+async fn check_rows(w: &World, dialect: Dialect, rows: Vec<Row>, at_once: usize, found: &Findings) {
+    let (failures, observed_rows, marked) = (&found.failures, &found.observed_rows, &found.marked);
     stream::iter(rows)
         .for_each_concurrent(at_once, |row| async move {
             let public = row.cells.iter().any(|(_, c)| c == "any");
