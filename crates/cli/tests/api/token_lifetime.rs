@@ -453,3 +453,46 @@ async fn failed_logins_count_per_user_across_its_identities() {
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{username}: {body}");
     }
 }
+
+#[tokio::test]
+async fn a_deleted_domains_token_does_not_work_for_a_domain_created_again_under_its_id() {
+    let app = spawn_app().await;
+    let create = || async {
+        let (status, body) = app
+            .admin(
+                "/v2/domain/create",
+                json!({"domain_id": "phoenix", "domain_name": "Phoenix",
+                       "admin_user_id": "boss", "admin_password": USER_PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    };
+    let login = || async {
+        let (status, body) = app
+            .token_grant(&[
+                ("grant_type", "password"),
+                ("username", "boss"),
+                ("password", USER_PASSWORD),
+                ("domain_id", "phoenix"),
+            ])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    };
+    create().await;
+    let old = login().await;
+    assert!(works(&app, &old).await);
+    let (status, body) = app
+        .admin(
+            "/v2/domain/delete",
+            json!({"domain_id": "phoenix", "force": true}),
+        )
+        .await;
+    assert!(status.is_success(), "{status}: {body}");
+    create().await;
+    assert!(
+        !works(&app, &old).await,
+        "the new domain's superadmin inherits it"
+    );
+    assert!(works(&app, &login().await).await);
+}
