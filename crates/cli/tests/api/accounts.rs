@@ -123,7 +123,10 @@ async fn users_change_their_own_password_with_the_current_one() {
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    app.login("changer", "brand-new-pass").await;
+    // The change ended the session it was made with.
+    let answer = app.call("/v2/user/get", &token, json!({})).await;
+    assert_error(&answer, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
+    let token = app.login("changer", "brand-new-pass").await;
     let (status, _) = app
         .token_grant(&[
             ("grant_type", "password"),
@@ -292,6 +295,8 @@ async fn a_user_who_must_change_its_password_can_do_only_that_first() {
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    // A new session, with the new password, may do everything again.
+    let token = app.login("newbie", "my-own-password").await;
     let (status, _) = app
         .call(
             "/v2/user/update",

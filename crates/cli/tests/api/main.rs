@@ -32,4 +32,5 @@ mod resilience;
 mod signed;
 mod tenancy;
 mod tenancy_routing;
+mod token_lifetime;
 mod users;

@@ -10,6 +10,7 @@ use roster_api::access_keys::{
 use roster_api::Role;
 
 use super::pagination::{encode_marker, finish_page, Page};
+use super::tokens::{admit, CallKind};
 use super::{now_ms, random_hex, validate, Actor, Services};
 use crate::error::{AuthProblem, Error, Resource, Result};
 use crate::store::access_keys::AccessKeyRow;
@@ -175,13 +176,15 @@ impl Services {
         }
     }
 
-    /// The enabled key a signed request names, with the actor it signs for (its enabled
-    /// user), if it is of the domain the request names (when it names one). The caller checks
-    /// the signature with the returned secret.
+    /// The enabled key a signed request names, with the actor it signs for (its user, as
+    /// `tokens::admit` admits it for a call of `kind`: in good standing, and past a required
+    /// password change unless the call is one), if it is of the domain the request names
+    /// (when it names one). The caller checks the signature with the returned secret.
     pub async fn access_key_signer(
         &self,
         host_domain: Option<&str>,
         access_key_id: &str,
+        kind: CallKind,
     ) -> Result<(Actor, String)> {
         let unknown = || Error::Unauthorized(AuthProblem::AccessKeyInvalid);
         let key = self
@@ -197,13 +200,8 @@ impl Services {
             .store
             .user(&key.domain_id, &key.user_id)
             .await?
-            .filter(|u| !super::users::locked_at(u, now_ms()))
             .ok_or_else(unknown)?;
-        let actor = Actor {
-            domain_id: user.domain_id,
-            user_id: user.user_id,
-            role: Role::parse(&user.role).unwrap_or(Role::User),
-        };
+        let actor = admit(user, kind, unknown())?;
         Ok((actor, key.secret))
     }
 

@@ -58,7 +58,7 @@ impl Services {
             last_login_time: 0,
         };
         self.store.link_account(account).await?;
-        self.issue_tokens(&actor.domain_id, &req.user_id).await
+        self.issue_delegated_token(actor, &req.user_id).await
     }
 
     pub async fn unlink_account(&self, actor: &Actor, req: LinkAccountRequest) -> Result<()> {
@@ -132,7 +132,7 @@ impl Services {
         let detail = serde_json::json!({ "identity": &req.identity });
         actor.audit_with("token.issue_for", "user", &account.user_id, detail);
         self.require_reach_user(actor, &account.user_id).await?;
-        self.issue_tokens(&actor.domain_id, &account.user_id).await
+        self.issue_delegated_token(actor, &account.user_id).await
     }
 
     /// Refuses an admin acting on a superadmin; `NotFound(User)` for no such user.
@@ -146,7 +146,9 @@ impl Services {
     }
 
     /// The caller changes its own password, proving the current one. Refused when an admin
-    /// set `deny_change_password_by_self`; clears `need_change_password_next_login`.
+    /// set `deny_change_password_by_self`; clears `need_change_password_next_login`. Wrong
+    /// old passwords count against the user's lockout, as failed logins do; the change ends
+    /// every session of the user (this one too: it logs in again with the new password).
     pub async fn change_password(&self, actor: &Actor, req: ChangePasswordRequest) -> Result<()> {
         actor.audit("password.change", "user", &actor.user_id);
         validate::password(&req.new_password).map_err(|_| Error::out_of_range("new_password"))?;
@@ -171,7 +173,10 @@ impl Services {
                 .old_password
                 .as_deref()
                 .ok_or_else(|| Error::missing("old_password"))?;
-            if !self.passwords.verify(old, Some(&hash)).await? {
+            if !self
+                .check_user_password(&actor.domain_id, &actor.user_id, old, Some(&hash))
+                .await?
+            {
                 return Err(Error::param(ParamProblem::NotMatch, "old_password"));
             }
         }

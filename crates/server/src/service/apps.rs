@@ -81,6 +81,21 @@ pub(crate) struct AssertionClaims {
     auto_create: bool,
 }
 
+/// The key under which an assertion's `jti` is used once: its own namespace per app
+/// instance (domain, client id, instance stamp), apart from every other tenant's and app's,
+/// and from the nonces of signed requests. Hashed, so no choice of ids can make two apps'
+/// keys meet.
+fn jti_key(app: &AppRow, jti: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for part in [&app.domain_id, &app.client_id, &app.instance_stamp] {
+        hash.update(part.len().to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    hash.update(jti.as_bytes());
+    format!("jti:{}", hex::encode(hash.finalize()))
+}
+
 /// An assertion's header and claims before its signature is checked: only to find the app
 /// (and domain) whose key then checks it.
 pub(crate) fn read_assertion(assertion: &str) -> Result<(jsonwebtoken::Header, AssertionClaims)> {
@@ -115,6 +130,7 @@ impl Services {
             creator: actor.user_id.clone(),
             created_at: now,
             updated_at: now,
+            instance_stamp: random_hex(8),
         };
         crate::audit::name_target(&row.client_id);
         self.store.create_app(row.clone()).await?;
@@ -239,13 +255,13 @@ impl Services {
         if !jti_ok || claims.exp - now_s > MAX_ASSERTION_LIFETIME_S {
             return Err(fail(AuthProblem::AssertionInvalid));
         }
-        let once = format!("jti:{domain}:{client_id}:{}", claims.jti);
+        let once = jti_key(&app, &claims.jti);
         let until = (claims.exp + 120) * 1000;
         if !self.store.use_nonce(&once, until, now_ms()).await? {
             return Err(fail(AuthProblem::AssertionReplayed));
         }
         match claims.sub_type.as_str() {
-            "service" if claims.sub == domain => self.issue_service_token(&domain, client_id),
+            "service" if claims.sub == domain => self.issue_service_token(&app),
             "user" => {
                 self.ensure_assertion_user(&domain, client_id, &claims)
                     .await?;

@@ -4,7 +4,8 @@
 
 use roster_api::Role;
 
-use super::{now_ms, users, validate, Actor, Services};
+use super::tokens::require_good_standing;
+use super::{now_ms, validate, Actor, Services};
 use crate::error::{AuthProblem, Error, Result};
 
 impl Services {
@@ -24,8 +25,13 @@ impl Services {
             .store
             .user(&signer.domain_id, user_id)
             .await?
-            .filter(|u| !users::locked_at(u, now_ms()))
             .ok_or(Error::Unauthorized(AuthProblem::AccessTokenInvalid))?;
+        // The user acted for must be in good standing, as for any credential of its own.
+        require_good_standing(
+            &user,
+            now_ms(),
+            Error::Unauthorized(AuthProblem::AccessTokenInvalid),
+        )?;
         let actor = Actor {
             domain_id: user.domain_id,
             user_id: user.user_id,

@@ -3,7 +3,16 @@
 //!
 //! Access tokens are stateless JWTs, but `authenticate` still reads the user on every request,
 //! so a disabled or deleted user is refused at once, on every replica, and a role change takes
-//! effect immediately. Refresh tokens are opaque, stored as SHA-256 hashes, and work once.
+//! effect immediately. Each token carries its user's token generation (`gen`, the user's
+//! `token_stamp`) and works only while it is current: every event that ends a user's sessions
+//! replaces it (see `UserChanges::ends_sessions_of`), and a later user of the same id has
+//! another. Refresh tokens are opaque, stored as SHA-256 hashes, work once, and descend from
+//! one login (a family): reusing a used one revokes the family.
+//!
+//! The rules every caller meets, whatever the dialect or credential (`authenticate` for
+//! tokens, `access_key_signer` for signed requests): a locked or punished user is refused,
+//! and a user whose admin requires a new password reaches only `CallKind::PasswordChange`
+//! calls.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,7 +30,8 @@ use time::OffsetDateTime;
 
 use super::{now_ms, random_hex, tenancy, users, Actor, Services};
 use crate::error::{AuthProblem, Error, Result};
-use crate::store::{RefreshTokenRow, SigningKeyRow, Store, UserRow};
+use crate::store::apps::AppRow;
+use crate::store::{RefreshTokenRow, SigningKeyRow, Store, UserChanges, UserRow};
 
 /// How long tokens live.
 #[derive(Debug, Clone, Copy)]
@@ -73,7 +83,39 @@ pub struct AccessClaims {
     /// Set on a domain service token: the `client_id` of the JWT app it was issued to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub svc: Option<String>,
+    /// The generation the token is bound to: its user's `token_stamp` (of a service token,
+    /// its app's `instance_stamp`). A token issued before generations existed has none,
+    /// read as `""`, the stamp of users and apps created before them.
+    #[serde(default)]
+    pub gen: String,
+    /// Set on a token issued to someone other than its user (an admin taking a user's
+    /// token): who issued it (RFC 8693's actor claim).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<IssuerClaim>,
 }
+
+/// Who issued a delegated token, and its own generation then: the token ends with the
+/// issuer's sessions too.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IssuerClaim {
+    /// A user id of the token's domain, or `app:<client_id>` for a JWT app's service actor.
+    pub sub: String,
+    #[serde(default)]
+    pub gen: String,
+}
+
+/// What a call needs of its caller: every face says it, and `authenticate` decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    /// Anything but the calls below: refused while the caller must change its password.
+    Ordinary,
+    /// Changing one's own password or reading oneself: open to a caller whose admin requires
+    /// a new password first.
+    PasswordChange,
+}
+
+/// How long a token issued to someone other than its user lives at most.
+const MAX_DELEGATED_TTL: Duration = Duration::from_secs(15 * 60);
 
 const ISSUER: &str = "roster";
 
@@ -348,8 +390,12 @@ impl Services {
         }
         for candidate in candidates {
             let matches = self
-                .passwords
-                .verify(password, candidate.password_hash.as_deref())
+                .check_user_password(
+                    domain_id,
+                    &candidate.user_id,
+                    password,
+                    candidate.password_hash.as_deref(),
+                )
                 .await?;
             if matches && candidate.user_status == UserStatus::Enabled.as_str() {
                 let first_login = self.store.user(domain_id, &candidate.user_id).await?;
@@ -365,21 +411,81 @@ impl Services {
         Err(refused)
     }
 
-    /// The refresh-token grant. The old refresh token is consumed: it never works twice.
-    /// `domain_id` is the domain the request named, if it named one; a token of another
-    /// domain is refused there and left as it was ([`tenancy::admits`], checked in the
-    /// consuming statement).
+    /// Checks a password of a user, on any path (login with any of its identities,
+    /// `change_password`): refused with 429 while the user is locked out, and each mismatch
+    /// counts against the user's lockout, so its identities and paths share one budget of
+    /// guesses. A match clears the count.
+    pub(crate) async fn check_user_password(
+        &self,
+        domain_id: &str,
+        user_id: &str,
+        password: &str,
+        hash: Option<&str>,
+    ) -> Result<bool> {
+        let lockout = self.token_settings.lockout;
+        if lockout.max_failures == 0 {
+            return self.passwords.verify(password, hash).await;
+        }
+        // Checks of one user take turns, so parallel guesses each see the failures before
+        // them. The NULs keep the key apart from real identities (a login name spelled the
+        // same would only share the turns, nothing else).
+        let gate = format!("\0user\0{user_id}");
+        let _turn = LoginGates::enter(&self.login_gates, domain_id, &gate).await;
+        let (failures, locked_until) = self.store.user_login_failures(domain_id, user_id).await?;
+        let now = now_ms();
+        if locked_until > now {
+            return Err(too_many(locked_until, now));
+        }
+        let matches = self.passwords.verify(password, hash).await?;
+        if matches {
+            if failures > 0 {
+                self.store
+                    .clear_user_login_failures(domain_id, user_id)
+                    .await?;
+            }
+            return Ok(true);
+        }
+        let (_, locked_until) = self
+            .store
+            .record_user_login_failure(
+                domain_id,
+                user_id,
+                now_ms(),
+                i64::from(lockout.max_failures),
+                lockout.lock_for.as_millis() as i64,
+            )
+            .await?;
+        if locked_until > now_ms() {
+            tracing::warn!(domain_id, "a user is locked after failed password checks");
+        }
+        Ok(false)
+    }
+
+    /// The refresh-token grant. The refresh token is consumed: it never works twice, and its
+    /// reuse revokes every refresh token of its login (family). `domain_id` is the domain the
+    /// request named, if it named one: a token of another domain is refused there before
+    /// anything is consumed ([`tenancy::admits`]).
     pub async fn refresh(&self, domain_id: Option<&str>, refresh_token: &str) -> Result<Token> {
         let refused = || Error::Unauthorized(AuthProblem::RefreshTokenInvalid);
-        let row = self
-            .store
-            .take_refresh_token(&hash_refresh_token(refresh_token), domain_id)
-            .await?
-            .ok_or_else(refused)?;
-        if !tenancy::admits(domain_id, &row.domain_id) || row.expires_at <= now_ms() {
+        let hash = hash_refresh_token(refresh_token);
+        let row = self.store.refresh_token(&hash).await?.ok_or_else(refused)?;
+        let now = now_ms();
+        if !tenancy::admits(domain_id, &row.domain_id) || row.expires_at <= now {
             return Err(refused());
         }
-        self.issue_tokens(&row.domain_id, &row.user_id)
+        if row.consumed_at > 0 || !self.store.consume_refresh_token(&hash, now).await? {
+            self.revoke_family(&row).await?;
+            return Err(refused());
+        }
+        let user = self
+            .store
+            .user(&row.domain_id, &row.user_id)
+            .await?
+            .filter(|u| u.token_stamp == row.token_stamp)
+            .ok_or_else(refused)?;
+        // A token from before families existed starts one.
+        let family_id = Some(row.family_id).filter(|f| !f.is_empty());
+        self.issue_session(user, family_id)
             .await
             .map_err(|e| match e {
                 Error::NotFound(_) | Error::Unauthorized(_) => refused(),
@@ -387,21 +493,40 @@ impl Services {
             })
     }
 
-    /// Logs out: the refresh token stops working. Unknown tokens, and tokens of another
-    /// domain than the one the request names, are accepted silently (the latter left as they
-    /// were), so the answer tells nothing about which tokens exist.
+    /// A used refresh token came back: someone holds a copy. Every refresh token of its
+    /// login goes (the thief's and the user's alike; the user logs in again).
+    async fn revoke_family(&self, reused: &RefreshTokenRow) -> Result<()> {
+        crate::audit::record(crate::audit::Event {
+            domain_id: &reused.domain_id,
+            actor_id: &reused.user_id,
+            action: "token.revoke",
+            target_type: "user",
+            target_id: &reused.user_id,
+            detail: serde_json::json!({ "reason": "refresh token reused" }),
+        });
+        if reused.family_id.is_empty() {
+            return Ok(());
+        }
+        self.store
+            .revoke_refresh_family(&reused.domain_id, &reused.family_id)
+            .await
+    }
+
+    /// Logs out (`/v2/account/revoke`): every session of the refresh token's user ends, its
+    /// access tokens with its refresh tokens (log out everywhere). Unknown tokens, and tokens
+    /// of another domain than the one the request names, are accepted silently (the latter
+    /// left as they were), so the answer tells nothing about which tokens exist.
     pub async fn revoke_refresh_token(
         &self,
         domain_id: Option<&str>,
         refresh_token: &str,
     ) -> Result<()> {
-        let revoked = self
+        let known = self
             .store
-            .take_refresh_token(&hash_refresh_token(refresh_token), domain_id)
-            .await?;
-        // Only the token names its domain and user, so its record follows the deletion
-        // (written when the request ends) instead of sharing its transaction.
-        if let Some(row) = revoked {
+            .refresh_token(&hash_refresh_token(refresh_token))
+            .await?
+            .filter(|row| tenancy::admits(domain_id, &row.domain_id));
+        if let Some(row) = known {
             crate::audit::record(crate::audit::Event {
                 domain_id: &row.domain_id,
                 actor_id: &row.user_id,
@@ -410,43 +535,89 @@ impl Services {
                 target_id: &row.user_id,
                 detail: serde_json::Value::Null,
             });
+            self.end_sessions(&row.domain_id, &row.user_id).await?;
         }
         Ok(())
     }
 
-    /// Who is calling with this access token, as of now, and whether an admin requires it to
-    /// change its password before anything else (`need_change_password_next_login`).
-    /// `domain_id` is the domain the request named, if it named one: a token of another
-    /// domain is refused there. A request that names none acts in the token's own domain.
+    /// Ends every session of a user: a new token generation (its access tokens stop
+    /// working) and no refresh tokens.
+    pub(crate) async fn end_sessions(&self, domain_id: &str, user_id: &str) -> Result<()> {
+        let changes = UserChanges {
+            end_sessions: true,
+            updated_at: now_ms(),
+            ..UserChanges::default()
+        };
+        self.store.update_user(domain_id, user_id, changes).await?;
+        Ok(())
+    }
+
+    /// Who is calling with this access token, as of now: the one check of a bearer token,
+    /// for every face. `domain_id` is the domain the request named, if it named one: a token
+    /// of another domain is refused there. A request that names none acts in the token's own
+    /// domain. Refused: a token whose generation is no longer its user's (or app's), of a
+    /// locked or punished user, a delegated token whose user now outranks its issuer (or
+    /// whose issuer's sessions ended), and, for an `Ordinary` call, the token of a user who
+    /// must change its password first (`403`).
+    ///
+    /// One read of the caller's row per request, as before generations: the generation rides
+    /// on it. Only delegated tokens read their issuer too.
     pub async fn authenticate(
         &self,
         domain_id: Option<&str>,
         access_token: &str,
-    ) -> Result<(Actor, bool)> {
+        kind: CallKind,
+    ) -> Result<Actor> {
         let invalid = || Error::Unauthorized(AuthProblem::AccessTokenInvalid);
         let claims = self.tokens.verify(access_token)?;
         if !tenancy::admits(domain_id, &claims.aud) {
             return Err(invalid());
         }
         if let Some(client_id) = &claims.svc {
-            let actor = self.service_actor(&claims.aud, client_id).await?;
-            return Ok((actor, false));
+            let app = self
+                .current_app(&claims.aud, client_id, &claims.gen)
+                .await?;
+            return Ok(service_actor(&app));
         }
         let user = self
             .store
             .user(&claims.aud, &claims.sub)
             .await?
+            .filter(|u| u.token_stamp == claims.gen)
             .ok_or_else(invalid)?;
-        if users::locked_at(&user, now_ms()) {
+        if let Some(issuer) = &claims.act {
+            self.require_issuer_outranks(&user, issuer).await?;
+        }
+        admit(user, kind, invalid())
+    }
+
+    /// A delegated token works while its issuer's sessions last and its user does not
+    /// outrank its issuer: an admin's token for a user stops when that user is promoted
+    /// above the admin.
+    async fn require_issuer_outranks(&self, subject: &UserRow, issuer: &IssuerClaim) -> Result<()> {
+        let invalid = || Error::Unauthorized(AuthProblem::AccessTokenInvalid);
+        let issuer_role = match issuer.sub.strip_prefix("app:") {
+            Some(client_id) => {
+                let app = self
+                    .current_app(&subject.domain_id, client_id, &issuer.gen)
+                    .await?;
+                service_actor(&app).role
+            }
+            None => {
+                let row = self
+                    .store
+                    .user(&subject.domain_id, &issuer.sub)
+                    .await?
+                    .filter(|u| u.token_stamp == issuer.gen)
+                    .ok_or_else(invalid)?;
+                admit(row, CallKind::Ordinary, invalid())?.role
+            }
+        };
+        let subject_role = Role::parse(&subject.role).unwrap_or(Role::User);
+        if rank(issuer_role) == 0 || rank(subject_role) > rank(issuer_role) {
             return Err(invalid());
         }
-        let must_change_password = user.need_change_password_next_login;
-        let actor = Actor {
-            domain_id: user.domain_id,
-            user_id: user.user_id,
-            role: Role::parse(&user.role).unwrap_or(Role::User),
-        };
-        Ok((actor, must_change_password))
+        Ok(())
     }
 
     /// The administrator whose authorization code this is (eds-user
@@ -455,8 +626,8 @@ impl Services {
     /// be a valid token of the caller's domain, of an admin.
     pub async fn manager_by_auth_code(&self, actor: &Actor, auth_code: &str) -> Result<UserRow> {
         actor.require_admin()?;
-        let (manager, _) = self
-            .authenticate(Some(&actor.domain_id), auth_code)
+        let manager = self
+            .authenticate(Some(&actor.domain_id), auth_code, CallKind::Ordinary)
             .await
             .map_err(|_| Error::invalid("AuthCode"))?;
         manager.require_admin()?;
@@ -466,29 +637,28 @@ impl Services {
             .ok_or(Error::invalid("AuthCode"))
     }
 
-    /// A fresh access token and refresh token for an enabled user.
+    /// A fresh access token and refresh token for an enabled user, starting a session (a new
+    /// refresh-token family).
     pub(crate) async fn issue_tokens(&self, domain_id: &str, user_id: &str) -> Result<Token> {
         let user = self
             .store
             .user(domain_id, user_id)
             .await?
             .ok_or(Error::Unauthorized(AuthProblem::InvalidCredentials))?;
+        self.issue_session(user, None).await
+    }
+
+    /// Tokens for `user` in the refresh-token family `family_id` (none: a new one), bound to
+    /// the user's current token generation.
+    async fn issue_session(&self, user: UserRow, family_id: Option<String>) -> Result<Token> {
         let now = now_ms();
-        if users::locked_at(&user, now) || users::punished_at(&user.punishments, now) {
-            return Err(Error::Unauthorized(AuthProblem::InvalidCredentials));
-        }
-        let iat = now / 1000;
-        let access_ttl = self.token_settings.access_ttl.as_secs() as i64;
-        let claims = AccessClaims {
-            iss: ISSUER.into(),
-            sub: user.user_id.clone(),
-            aud: user.domain_id.clone(),
-            iat,
-            exp: iat + access_ttl,
-            jti: random_hex(16),
-            svc: None,
-        };
-        let access_token = self.tokens.sign(&claims)?;
+        require_good_standing(
+            &user,
+            now,
+            Error::Unauthorized(AuthProblem::InvalidCredentials),
+        )?;
+        let access_ttl = self.token_settings.access_ttl;
+        let (access_token, claims) = self.sign_for(&user, access_ttl, None)?;
         let refresh_token = random_hex(32);
         crate::audit::record(crate::audit::Event {
             domain_id: &user.domain_id,
@@ -505,17 +675,109 @@ impl Services {
                 user_id: user.user_id.clone(),
                 expires_at: now + self.token_settings.refresh_ttl.as_millis() as i64,
                 created_at: now,
+                family_id: family_id.unwrap_or_else(|| random_hex(16)),
+                token_stamp: user.token_stamp.clone(),
+                consumed_at: 0,
             })
             .await?;
+        self.token_answer(user, access_token, refresh_token, &claims)
+            .await
+    }
+
+    /// A token for `user_id` taken by `issuer`, someone else (an admin answering
+    /// `get_access_token_by_link_info` or `account/link`): it names its issuer (`act`), lives
+    /// at most 15 minutes, has no refresh token, and stops working when the user comes to
+    /// outrank the issuer or the issuer's sessions end. The caller has checked the issuer may
+    /// reach the user. A caller taking its own token gets an ordinary session.
+    pub(crate) async fn issue_delegated_token(
+        &self,
+        issuer: &Actor,
+        user_id: &str,
+    ) -> Result<Token> {
+        if issuer.user_id == user_id {
+            return self.issue_tokens(&issuer.domain_id, user_id).await;
+        }
+        let refused = || Error::Unauthorized(AuthProblem::InvalidCredentials);
+        let user = self
+            .store
+            .user(&issuer.domain_id, user_id)
+            .await?
+            .ok_or_else(refused)?;
+        require_good_standing(&user, now_ms(), refused())?;
+        let issuer_claim = self.issuer_claim(issuer).await?;
+        let ttl = self.token_settings.access_ttl.min(MAX_DELEGATED_TTL);
+        let (access_token, claims) = self.sign_for(&user, ttl, Some(issuer_claim))?;
+        crate::audit::record(crate::audit::Event {
+            domain_id: &user.domain_id,
+            actor_id: &issuer.user_id,
+            action: "token.issue",
+            target_type: "user",
+            target_id: &user.user_id,
+            detail: serde_json::json!({ "delegated": true }),
+        });
+        self.token_answer(user, access_token, String::new(), &claims)
+            .await
+    }
+
+    /// The `act` claim naming `issuer` with its current generation.
+    async fn issuer_claim(&self, issuer: &Actor) -> Result<IssuerClaim> {
+        let gen = match issuer.user_id.strip_prefix("app:") {
+            Some(client_id) => self
+                .store
+                .app(&issuer.domain_id, client_id)
+                .await?
+                .map(|a| a.instance_stamp),
+            None => self
+                .store
+                .user(&issuer.domain_id, &issuer.user_id)
+                .await?
+                .map(|u| u.token_stamp),
+        };
+        Ok(IssuerClaim {
+            sub: issuer.user_id.clone(),
+            gen: gen.ok_or(Error::Unauthorized(AuthProblem::AccessTokenInvalid))?,
+        })
+    }
+
+    /// A signed access token for `user`, living `ttl`, bound to its current generation.
+    fn sign_for(
+        &self,
+        user: &UserRow,
+        ttl: Duration,
+        act: Option<IssuerClaim>,
+    ) -> Result<(String, AccessClaims)> {
+        let iat = now_ms() / 1000;
+        let claims = AccessClaims {
+            iss: ISSUER.into(),
+            sub: user.user_id.clone(),
+            aud: user.domain_id.clone(),
+            iat,
+            exp: iat + ttl.as_secs() as i64,
+            jti: random_hex(16),
+            svc: None,
+            gen: user.token_stamp.clone(),
+            act,
+        };
+        Ok((self.tokens.sign(&claims)?, claims))
+    }
+
+    /// The PDS `Token` answer for `user`, with its linked accounts.
+    async fn token_answer(
+        &self,
+        user: UserRow,
+        access_token: String,
+        refresh_token: String,
+        claims: &AccessClaims,
+    ) -> Result<Token> {
         let links = self
             .store
-            .accounts_of(domain_id, std::slice::from_ref(&user.user_id))
+            .accounts_of(&user.domain_id, std::slice::from_ref(&user.user_id))
             .await?;
         Ok(token_answer(
             user,
             access_token,
             refresh_token,
-            access_ttl,
+            claims.exp - claims.iat,
             iso8601(claims.exp),
             links
                 .into_iter()
@@ -531,8 +793,10 @@ impl Services {
 
 impl Services {
     /// A domain service token for a JWT app: superadmin rights in the domain, no user, no
-    /// refresh token (the app asserts again). It stops working when the app is disabled.
-    pub(crate) fn issue_service_token(&self, domain_id: &str, client_id: &str) -> Result<Token> {
+    /// refresh token (the app asserts again). It stops working when the app is disabled or
+    /// deleted, and never works for an app re-created under the same `client_id`.
+    pub(crate) fn issue_service_token(&self, app: &AppRow) -> Result<Token> {
+        let domain_id = &app.domain_id;
         let iat = now_ms() / 1000;
         let access_ttl = self.token_settings.access_ttl.as_secs() as i64;
         let claims = AccessClaims {
@@ -542,7 +806,9 @@ impl Services {
             iat,
             exp: iat + access_ttl,
             jti: random_hex(16),
-            svc: Some(client_id.to_owned()),
+            svc: Some(app.client_id.clone()),
+            gen: app.instance_stamp.clone(),
+            act: None,
         };
         Ok(Token {
             access_token: self.tokens.sign(&claims)?,
@@ -569,18 +835,60 @@ impl Services {
         })
     }
 
-    /// The actor of a service token, while its app is registered and enabled.
-    async fn service_actor(&self, domain_id: &str, client_id: &str) -> Result<Actor> {
-        let app = self.store.app(domain_id, client_id).await?;
-        if app.is_none_or(|a| a.status != "enabled") {
-            return Err(Error::Unauthorized(AuthProblem::AccessTokenInvalid));
-        }
-        Ok(Actor {
-            domain_id: domain_id.to_owned(),
-            user_id: format!("app:{client_id}"),
-            role: Role::Superadmin,
-        })
+    /// The app a token names, while it is registered, enabled, and the same instance
+    /// (`instance_stamp` = `gen`).
+    async fn current_app(&self, domain_id: &str, client_id: &str, gen: &str) -> Result<AppRow> {
+        self.store
+            .app(domain_id, client_id)
+            .await?
+            .filter(|a| a.status == "enabled" && a.instance_stamp == gen)
+            .ok_or(Error::Unauthorized(AuthProblem::AccessTokenInvalid))
     }
+}
+
+/// The actor of an app's service token: superadmin rights in its domain.
+fn service_actor(app: &AppRow) -> Actor {
+    Actor {
+        domain_id: app.domain_id.clone(),
+        user_id: format!("app:{}", app.client_id),
+        role: Role::Superadmin,
+    }
+}
+
+/// How far a role reaches, to compare an issuer's with its token's user's.
+fn rank(role: Role) -> u8 {
+    match role {
+        Role::Superadmin | Role::SubdomainSuperAdmin => 2,
+        Role::Admin | Role::SubdomainAdmin => 1,
+        Role::User => 0,
+    }
+}
+
+/// Refuses (with `refused`) a user who is locked (disabled, or past its lock time) or under
+/// a punishment in force: no credential acts for it.
+pub(crate) fn require_good_standing(user: &UserRow, now: i64, refused: Error) -> Result<()> {
+    if users::locked_at(user, now) || users::punished_at(&user.punishments, now) {
+        return Err(refused);
+    }
+    Ok(())
+}
+
+/// The actor a credential of `user` acts as, for a call of `kind`: refused (with `refused`)
+/// for a user not in good standing, `403` for an `Ordinary` call of a user who must change
+/// its password first. Every credential goes through here: bearer tokens of every dialect
+/// and signed requests alike.
+pub(crate) fn admit(user: UserRow, kind: CallKind, refused: Error) -> Result<Actor> {
+    require_good_standing(&user, now_ms(), refused)?;
+    if user.need_change_password_next_login && kind == CallKind::Ordinary {
+        return Err(Error::forbidden(
+            "the password must be changed first (/v2/account/change_password)",
+        ));
+    }
+    Ok(Actor {
+        role: Role::parse(&user.role).unwrap_or(Role::User),
+        domain_id: user.domain_id,
+        user_id: user.user_id,
+    })
 }
 
 fn token_answer(

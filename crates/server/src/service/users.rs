@@ -96,6 +96,10 @@ pub(crate) fn locked_at(user: &UserRow, now: i64) -> bool {
 }
 
 pub(crate) fn punished_at(stored: &str, now: i64) -> bool {
+    // Read on every request: skip parsing the common "none".
+    if stored == "[]" {
+        return false;
+    }
     let list: Vec<Punishment> = serde_json::from_str(stored).unwrap_or_default();
     list.iter().any(|p| {
         let started = p.starts_at.is_empty() || iso_ms(&p.starts_at).is_some_and(|t| t <= now);
@@ -210,6 +214,7 @@ pub fn new_user_row(domain_id: &str, user_id: String, creator: &str) -> UserRow 
         updated_at: now,
         punishments: "[]".into(),
         owner_type: String::new(),
+        token_stamp: crate::store::new_token_stamp(),
     }
 }
 
@@ -453,6 +458,7 @@ impl Services {
             owner_type: None,
             accounts_removed: accounts.removed,
             accounts_added: accounts.added,
+            end_sessions: false,
             updated_at: now_ms(),
         };
         self.store

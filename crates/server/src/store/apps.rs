@@ -18,6 +18,9 @@ pub struct AppRow {
     pub creator: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Random at creation: service tokens carry it, so an app re-created under the same
+    /// `client_id` never honours the old one's tokens (`""` for apps created before).
+    pub instance_stamp: String,
 }
 
 /// What an app update may change; `None` leaves it.

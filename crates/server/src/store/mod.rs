@@ -68,6 +68,12 @@ pub struct UserRow {
     /// How the user was activated (eds-user `OwnerType`); `""` when not said.
     #[serde(default)]
     pub owner_type: String,
+    /// The user's token generation: access and refresh tokens carry it and work only while
+    /// it is current. Random at creation (a later namesake never matches an old token) and
+    /// replaced by every change that ends the user's sessions (`UserChanges::ends_sessions`).
+    /// `""` for users created before it existed.
+    #[serde(default)]
+    pub token_stamp: String,
 }
 
 /// A logon account as stored.
@@ -164,6 +170,14 @@ pub struct RefreshTokenRow {
     pub user_id: String,
     pub expires_at: i64,
     pub created_at: i64,
+    /// The login this token descends from: every refresh token rotated out of one login
+    /// shares it, so a stolen one's reuse revokes them all.
+    pub family_id: String,
+    /// The user's token generation when the token was issued; it works only while current.
+    pub token_stamp: String,
+    /// When it was used (0: not yet). A used token is kept until it expires, to recognise
+    /// its reuse.
+    pub consumed_at: i64,
 }
 
 /// Everything needed to write a user: the row, its accounts and its password hash.
@@ -208,7 +222,45 @@ pub struct UserChanges {
     /// user holds fails the whole update with `AlreadyExists(Account)`.
     pub accounts_removed: Vec<AccountRow>,
     pub accounts_added: Vec<AccountRow>,
+    /// End every session of the user even if nothing else here would ("log out
+    /// everywhere").
+    pub end_sessions: bool,
     pub updated_at: i64,
+}
+
+impl UserChanges {
+    /// Whether these changes might end the user's sessions (see `ends_sessions_of`); when
+    /// not, the store need not read the user first.
+    pub fn may_end_sessions(&self) -> bool {
+        self.end_sessions
+            || self.password_hash.is_some()
+            || self.role.is_some()
+            || self.status.is_some()
+            || self.expired_at.is_some()
+            || self.punishments.is_some()
+    }
+
+    /// Whether these changes end the sessions of `current`: a new password (even the same
+    /// one), `end_sessions` ("log out everywhere"), or a role, status, lock time or
+    /// punishment list different from the stored one (lock, unlock, punishment, role change).
+    /// The store then replaces the user's token generation, so every access token it issued
+    /// stops working, and deletes its refresh tokens, in the change's own transaction.
+    pub fn ends_sessions_of(&self, current: &UserRow) -> bool {
+        let differs =
+            |new: &Option<String>, stored: &str| new.as_deref().is_some_and(|n| n != stored);
+        self.end_sessions
+            || self.password_hash.is_some()
+            || differs(&self.role, &current.role)
+            || differs(&self.status, &current.status)
+            || differs(&self.punishments, &current.punishments)
+            || self.expired_at.is_some_and(|at| at != current.expired_at)
+    }
+}
+
+/// A fresh token generation for a user (`UserRow::token_stamp`): 16 random hex characters.
+pub fn new_token_stamp() -> String {
+    let stamp: [u8; 8] = rand::random();
+    hex::encode(stamp)
 }
 
 /// The storage port: one trait per aggregate, and `Store`, all of them. Implementations keep
@@ -290,17 +342,19 @@ pub trait TokenStore: Send + Sync + 'static {
     /// Stores `candidate` as the signing key unless one exists; returns the one in force.
     async fn signing_key_or_insert(&self, candidate: SigningKeyRow) -> Result<SigningKeyRow>;
 
-    /// Stores a new refresh token and notes the time on its user (`last_refresh_token_time`).
+    /// Stores a new refresh token and notes the time on its user (`last_refresh_token_time`);
+    /// forgets the user's expired ones.
     async fn insert_refresh_token(&self, token: RefreshTokenRow) -> Result<()>;
 
-    /// Deletes and returns the refresh token with this hash: each token works once, even
-    /// when two requests race with it. With `in_domain`, only a token of that domain is taken;
-    /// one of another domain is left as it was.
-    async fn take_refresh_token(
-        &self,
-        token_hash: &str,
-        in_domain: Option<&str>,
-    ) -> Result<Option<RefreshTokenRow>>;
+    /// The refresh token with this hash, used or not, without changing it.
+    async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRow>>;
+
+    /// Marks the refresh token with this hash used at `now`, if it is not yet: `true` for the
+    /// one caller that did, so each token works once even when two requests race with it.
+    async fn consume_refresh_token(&self, token_hash: &str, now: i64) -> Result<bool>;
+
+    /// Deletes every refresh token of a family (after one of them was reused).
+    async fn revoke_refresh_family(&self, domain_id: &str, family_id: &str) -> Result<()>;
 
     /// `(failures, locked_until)` of recent failed logins with an identity.
     async fn login_failures(&self, domain_id: &str, identity: &str) -> Result<(i64, i64)>;
@@ -319,6 +373,23 @@ pub trait TokenStore: Send + Sync + 'static {
 
     /// Forgets the failed logins of an identity (after a successful one).
     async fn clear_login_failures(&self, domain_id: &str, identity: &str) -> Result<()>;
+
+    /// `(failures, locked_until)` of recent failed password checks of a user, whichever
+    /// identity or path they came through.
+    async fn user_login_failures(&self, domain_id: &str, user_id: &str) -> Result<(i64, i64)>;
+
+    /// `record_login_failure` for a user (of an existing user only; none for a missing one).
+    async fn record_user_login_failure(
+        &self,
+        domain_id: &str,
+        user_id: &str,
+        now: i64,
+        max_failures: i64,
+        lock_ms: i64,
+    ) -> Result<(i64, i64)>;
+
+    /// Forgets the failed password checks of a user (after a successful one).
+    async fn clear_user_login_failures(&self, domain_id: &str, user_id: &str) -> Result<()>;
 }
 
 /// Users, their logon accounts and password hashes.
@@ -387,4 +458,68 @@ pub trait UserStore: Send + Sync + 'static {
         authentication_type: &str,
         identity: &str,
     ) -> Result<Option<AccountRow>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::users::new_user_row;
+
+    #[test]
+    fn which_changes_end_a_users_sessions() {
+        let user = new_user_row("d", "u".into(), "t");
+        let ends = |changes: UserChanges| changes.ends_sessions_of(&user);
+        let text = |v: &str| Some(v.to_owned());
+        // Ended: a password (even the same), log out everywhere, a real change of role,
+        // status, lock time or punishments.
+        assert!(ends(UserChanges {
+            password_hash: text("h"),
+            ..UserChanges::default()
+        }));
+        assert!(ends(UserChanges {
+            end_sessions: true,
+            ..UserChanges::default()
+        }));
+        assert!(ends(UserChanges {
+            role: text("admin"),
+            ..UserChanges::default()
+        }));
+        assert!(ends(UserChanges {
+            status: text("disabled"),
+            ..UserChanges::default()
+        }));
+        assert!(ends(UserChanges {
+            expired_at: Some(1),
+            ..UserChanges::default()
+        }));
+        assert!(ends(UserChanges {
+            punishments: text(r#"[{"punish_flag":1}]"#),
+            ..UserChanges::default()
+        }));
+        // Not ended: the same values again, or a profile change.
+        assert!(!ends(UserChanges {
+            role: text(&user.role),
+            status: text(&user.status),
+            expired_at: Some(user.expired_at),
+            punishments: text(&user.punishments),
+            ..UserChanges::default()
+        }));
+        assert!(!ends(UserChanges {
+            nick_name: text("n"),
+            email: text("e@x"),
+            need_change_password_next_login: Some(true),
+            ..UserChanges::default()
+        }));
+    }
+
+    #[test]
+    fn token_stamps_are_fresh_for_each_user() {
+        let a = new_user_row("d", "u".into(), "t");
+        let b = new_user_row("d", "u".into(), "t");
+        assert_eq!(a.token_stamp.len(), 16);
+        assert_ne!(
+            a.token_stamp, b.token_stamp,
+            "a namesake gets another generation"
+        );
+    }
 }

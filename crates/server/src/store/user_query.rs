@@ -103,7 +103,7 @@ pub struct UserPage {
 pub const USER_COLUMNS: &str = "domain_id, user_id, user_name, nick_name, avatar, email, phone, \
      role, status, description, user_data, creator, default_drive_id, \
      deny_change_password_by_self, need_change_password_next_login, expired_at, phone_region, \
-     last_login_time, last_refresh_token_time, created_at, updated_at, punishments, owner_type";
+     last_login_time, last_refresh_token_time, created_at, updated_at, punishments, owner_type, token_stamp";
 
 /// Accumulates a `WHERE` clause and its arguments, numbering placeholders as it goes.
 struct Conditions {

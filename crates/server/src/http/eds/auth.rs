@@ -9,6 +9,7 @@ use super::Call;
 use crate::error::{AuthProblem, Error};
 use crate::http::pds::signature::{header, RequestParts, NONCE_HEADER};
 use crate::http::AppState;
+use crate::service::tokens::CallKind;
 use crate::service::Actor;
 
 /// How a call proves who it is.
@@ -63,20 +64,18 @@ pub async fn authenticate(app: &AppState, call: &Call) -> Result<Actor, EdsError
     let services = &app.services;
     match credentials(call)? {
         Credentials::Bearer(token) => {
-            let (actor, must_change_password) = services
-                .authenticate(host_domain.as_deref(), &token)
-                .await?;
-            if must_change_password {
-                return Err(Error::forbidden(
-                    "the password must be changed first (/v2/account/change_password)",
-                )
-                .into());
-            }
-            Ok(actor)
+            // eds-user has no call that changes a password: all are ordinary.
+            Ok(services
+                .authenticate(host_domain.as_deref(), &token, CallKind::Ordinary)
+                .await?)
         }
         Credentials::Acs3(auth) => {
             let (actor, secret) = services
-                .access_key_signer(host_domain.as_deref(), &auth.access_key_id)
+                .access_key_signer(
+                    host_domain.as_deref(),
+                    &auth.access_key_id,
+                    CallKind::Ordinary,
+                )
                 .await?;
             let parts = RequestParts {
                 method: &call.method,
@@ -110,7 +109,7 @@ pub async fn authenticate(app: &AppState, call: &Call) -> Result<Actor, EdsError
                 .query_value("SignatureNonce")
                 .ok_or(Error::missing("SignatureNonce"))?;
             let (actor, secret) = services
-                .access_key_signer(host_domain.as_deref(), &access_key_id)
+                .access_key_signer(host_domain.as_deref(), &access_key_id, CallKind::Ordinary)
                 .await?;
             let all: Vec<(String, String)> = call.query.iter().chain(&call.form).cloned().collect();
             if !signature::verify_rpc(&call.method, &all, &sig, &secret) {

@@ -9,6 +9,7 @@ use super::signature;
 use crate::error::{AuthProblem, Error};
 use crate::http::pds::signature::RequestParts;
 use crate::http::{header_pairs, AppState};
+use crate::service::tokens::CallKind;
 use crate::service::{now_ms, Actor};
 
 /// How old an `X-Date` may be.
@@ -66,7 +67,7 @@ pub async fn authenticate(
         };
         let (signer, secret) = app
             .services
-            .access_key_signer(host_domain.as_deref(), &auth.app_id)
+            .access_key_signer(host_domain.as_deref(), &auth.app_id, CallKind::Ordinary)
             .await?;
         if !signature::verify(&request, &auth, &secret) {
             return Err(Error::Unauthorized(AuthProblem::SignatureMismatch).into());
@@ -83,11 +84,12 @@ pub async fn authenticate(
         return Ok(app.services.act_as(signer, user_id).await?);
     }
     let token = bearer_token(authorization).ok_or(KdError::MissingCredentials)?;
-    let (actor, _) = app
+    // KooDrive has no call that changes a password: all are ordinary, so a user who must
+    // change its password first is refused here as in every dialect.
+    Ok(app
         .services
-        .authenticate(host_domain.as_deref(), token)
-        .await?;
-    Ok(actor)
+        .authenticate(host_domain.as_deref(), token, CallKind::Ordinary)
+        .await?)
 }
 
 #[cfg(test)]

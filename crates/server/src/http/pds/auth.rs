@@ -57,7 +57,11 @@ async fn verified(
     let host_domain = app.host_domain(&parts.headers).await?;
     let (actor, secret) = app
         .services
-        .access_key_signer(host_domain.as_deref(), signed.access_key_id())
+        .access_key_signer(
+            host_domain.as_deref(),
+            signed.access_key_id(),
+            super::extract::call_kind(parts.uri.path()),
+        )
         .await?;
     let request_parts = RequestParts {
         method: parts.method.as_str(),

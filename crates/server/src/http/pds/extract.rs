@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::PdsError;
 use crate::error::{AuthProblem, Error, ParamProblem};
 use crate::http::AppState;
+use crate::service::tokens::CallKind;
 use crate::service::Actor;
 
 /// A JSON request body. An empty body reads as `{}` (PDS SDKs send `{}` for no parameters,
@@ -167,23 +168,23 @@ impl FromRequestParts<AppState> for Caller {
             AuthProblem::AccessTokenInvalid,
         )))?;
         let domain = state.host_domain(&parts.headers).await?;
-        let (actor, must_change_password) = state
+        let actor = state
             .services
-            .authenticate(domain.as_deref(), &token)
+            .authenticate(domain.as_deref(), &token, call_kind(parts.uri.path()))
             .await?;
-        if must_change_password && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&parts.uri.path()) {
-            return Err(PdsError(Error::forbidden(
-                "the password must be changed first (/v2/account/change_password)",
-            )));
-        }
         crate::http::note_caller(&actor);
         Ok(Caller(actor))
     }
 }
 
-/// What a user whose admin set `need_change_password_next_login` may call with its token
-/// until it has changed its password.
-const ALLOWED_BEFORE_PASSWORD_CHANGE: [&str; 2] = ["/v2/account/change_password", "/v2/user/get"];
+/// The PDS calls a user whose admin set `need_change_password_next_login` may still make
+/// (`CallKind::PasswordChange`) until it has changed its password; every other is `Ordinary`.
+pub(super) fn call_kind(path: &str) -> CallKind {
+    match path {
+        "/v2/account/change_password" | "/v2/user/get" => CallKind::PasswordChange,
+        _ => CallKind::Ordinary,
+    }
+}
 
 fn bearer_token(parts: &Parts) -> Option<String> {
     let from_authorization = parts

@@ -8,7 +8,7 @@ use crate::error::{Resource, Result};
 use crate::store::apps::{AppChanges, AppRow, AppStore};
 
 const APP_COLUMNS: &str = "domain_id, client_id, app_name, algorithm, public_key, status, \
-     creator, created_at, updated_at";
+     creator, created_at, updated_at, instance_stamp";
 
 #[async_trait]
 impl AppStore for SqlStore {
@@ -16,7 +16,7 @@ impl AppStore for SqlStore {
         with_retries(|| async {
             let stmt = Stmt::new(
                 format!(
-                    "INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                    "INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
                 ),
                 vec![
                     text(&a.domain_id),
@@ -28,6 +28,7 @@ impl AppStore for SqlStore {
                     text(&a.creator),
                     Arg::Int(a.created_at),
                     Arg::Int(a.updated_at),
+                    text(&a.instance_stamp),
                 ],
             );
             on_writer!(self, |pool| execute_audited!(pool, stmt))

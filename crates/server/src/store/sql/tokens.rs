@@ -50,12 +50,29 @@ impl TokenStore for SqlStore {
                     &mut *tx,
                     Stmt::new(
                         "INSERT INTO refresh_tokens (token_hash, domain_id, user_id, expires_at, \
-                         created_at) VALUES ($1, $2, $3, $4, $5)",
+                         created_at, family_id, token_stamp, consumed_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
                         vec![
                             Arg::Text(token.token_hash.clone()),
                             Arg::Text(token.domain_id.clone()),
                             Arg::Text(token.user_id.clone()),
                             Arg::Int(token.expires_at),
+                            Arg::Int(token.created_at),
+                            Arg::Text(token.family_id.clone()),
+                            Arg::Text(token.token_stamp.clone()),
+                        ],
+                    )
+                )?;
+                // Used tokens are kept until they expire (to recognise reuse): the user's
+                // expired ones go when it gets a new one.
+                execute!(
+                    &mut *tx,
+                    Stmt::new(
+                        "DELETE FROM refresh_tokens \
+                         WHERE domain_id = $1 AND user_id = $2 AND expires_at <= $3",
+                        vec![
+                            Arg::Text(token.domain_id.clone()),
+                            Arg::Text(token.user_id.clone()),
                             Arg::Int(token.created_at),
                         ],
                     )
@@ -79,40 +96,49 @@ impl TokenStore for SqlStore {
         .await
     }
 
-    async fn take_refresh_token(
-        &self,
-        token_hash: &str,
-        in_domain: Option<&str>,
-    ) -> Result<Option<RefreshTokenRow>> {
-        let mut sql = String::from("DELETE FROM refresh_tokens WHERE token_hash = $1");
-        let mut args = vec![Arg::Text(token_hash.to_owned())];
-        if let Some(domain_id) = in_domain {
-            sql.push_str(" AND domain_id = $2");
-            args.push(Arg::Text(domain_id.to_owned()));
-        }
-        sql.push_str(" RETURNING token_hash, domain_id, user_id, expires_at, created_at");
+    async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRow>> {
+        let stmt = Stmt::new(
+            "SELECT token_hash, domain_id, user_id, expires_at, created_at, family_id, \
+             token_stamp, consumed_at FROM refresh_tokens WHERE token_hash = $1",
+            vec![Arg::Text(token_hash.to_owned())],
+        );
+        Ok(on_writer!(self, |pool| fetch_optional!(
+            pool,
+            RefreshTokenRow,
+            stmt
+        ))?)
+    }
+
+    async fn consume_refresh_token(&self, token_hash: &str, now: i64) -> Result<bool> {
         with_retries(|| async {
-            let stmt = Stmt::new(sql.clone(), args.clone());
-            Ok(on_writer!(self, |pool| fetch_optional_audited!(
-                pool,
-                RefreshTokenRow,
-                stmt
-            ))?)
+            let stmt = Stmt::new(
+                "UPDATE refresh_tokens SET consumed_at = $2 \
+                 WHERE token_hash = $1 AND consumed_at = 0",
+                vec![Arg::Text(token_hash.to_owned()), Arg::Int(now)],
+            );
+            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))? == 1)
+        })
+        .await
+    }
+
+    async fn revoke_refresh_family(&self, domain_id: &str, family_id: &str) -> Result<()> {
+        with_retries(|| async {
+            let stmt = Stmt::new(
+                "DELETE FROM refresh_tokens WHERE domain_id = $1 AND family_id = $2",
+                vec![
+                    Arg::Text(domain_id.to_owned()),
+                    Arg::Text(family_id.to_owned()),
+                ],
+            );
+            on_writer!(self, |pool| execute_audited!(pool, stmt))?;
+            Ok(())
         })
         .await
     }
 
     async fn login_failures(&self, domain_id: &str, identity: &str) -> Result<(i64, i64)> {
-        let stmt = Stmt::new(
-            "SELECT failures, locked_until FROM login_failures \
-             WHERE domain_id = $1 AND identity = $2",
-            vec![
-                Arg::Text(domain_id.to_owned()),
-                Arg::Text(identity.to_owned()),
-            ],
-        );
-        let row = on_reader!(self, |pool| fetch_optional!(pool, (i64, i64), stmt))?;
-        Ok(row.unwrap_or((0, 0)))
+        self.failures_of(&IDENTITY_FAILURES, domain_id, identity)
+            .await
     }
 
     async fn record_login_failure(
@@ -123,47 +149,169 @@ impl TokenStore for SqlStore {
         max_failures: i64,
         lock_ms: i64,
     ) -> Result<(i64, i64)> {
+        let count = Count {
+            now,
+            max_failures,
+            lock_ms,
+        };
+        self.count_failure(&IDENTITY_FAILURES, domain_id, identity, count)
+            .await
+    }
+
+    async fn clear_login_failures(&self, domain_id: &str, identity: &str) -> Result<()> {
+        self.clear_failures(&IDENTITY_FAILURES, domain_id, identity)
+            .await
+    }
+
+    async fn user_login_failures(&self, domain_id: &str, user_id: &str) -> Result<(i64, i64)> {
+        self.failures_of(&USER_FAILURES, domain_id, user_id).await
+    }
+
+    async fn record_user_login_failure(
+        &self,
+        domain_id: &str,
+        user_id: &str,
+        now: i64,
+        max_failures: i64,
+        lock_ms: i64,
+    ) -> Result<(i64, i64)> {
+        let count = Count {
+            now,
+            max_failures,
+            lock_ms,
+        };
+        match self
+            .count_failure(&USER_FAILURES, domain_id, user_id, count)
+            .await
+        {
+            // The user was deleted meanwhile: nothing left to lock.
+            Err(Error::Internal(_)) if self.user_is_gone(domain_id, user_id).await => Ok((0, 0)),
+            other => other,
+        }
+    }
+
+    async fn clear_user_login_failures(&self, domain_id: &str, user_id: &str) -> Result<()> {
+        self.clear_failures(&USER_FAILURES, domain_id, user_id)
+            .await
+    }
+}
+
+/// A table of failed password checks and the column its subject is named by.
+struct FailureTable {
+    table: &'static str,
+    key: &'static str,
+    /// Whether its writes carry the request's pending audit records. The per-identity count
+    /// does (a failed login is recorded with the failure it counts); the per-user count is
+    /// bookkeeping inside a check whose outcome is not decided yet, so it leaves them.
+    writes_audit_records: bool,
+}
+
+/// Failures per account identity (known or not).
+const IDENTITY_FAILURES: FailureTable = FailureTable {
+    table: "login_failures",
+    key: "identity",
+    writes_audit_records: true,
+};
+
+/// Failures per user, whichever identity or path they came through.
+const USER_FAILURES: FailureTable = FailureTable {
+    table: "user_login_failures",
+    key: "user_id",
+    writes_audit_records: false,
+};
+
+/// One failure to count: when, and the lockout settings it counts under.
+#[derive(Clone, Copy)]
+struct Count {
+    now: i64,
+    max_failures: i64,
+    lock_ms: i64,
+}
+
+impl SqlStore {
+    async fn failures_of(
+        &self,
+        t: &FailureTable,
+        domain_id: &str,
+        key: &str,
+    ) -> Result<(i64, i64)> {
+        let stmt = Stmt::new(
+            format!(
+                "SELECT failures, locked_until FROM {} WHERE domain_id = $1 AND {} = $2",
+                t.table, t.key
+            ),
+            vec![Arg::Text(domain_id.to_owned()), Arg::Text(key.to_owned())],
+        );
+        let row = on_reader!(self, |pool| fetch_optional!(pool, (i64, i64), stmt))?;
+        Ok(row.unwrap_or((0, 0)))
+    }
+
+    async fn count_failure(
+        &self,
+        t: &FailureTable,
+        domain_id: &str,
+        key: &str,
+        count: Count,
+    ) -> Result<(i64, i64)> {
         with_retries(|| async {
             // One statement: concurrent failures each count, on every backend.
             let stmt = Stmt::new(
                 format!(
-                    "INSERT INTO login_failures (domain_id, identity, failures, last_failed_at, \
+                    "INSERT INTO {table} (domain_id, {key}, failures, last_failed_at, \
                      locked_until) VALUES ($1, $2, 1, $3, CASE WHEN $4 <= 1 THEN $3 + $5 ELSE 0 END) \
-                     ON CONFLICT (domain_id, identity) DO UPDATE SET \
+                     ON CONFLICT (domain_id, {key}) DO UPDATE SET \
                      failures = CASE WHEN {counted} + 1 >= $4 THEN 0 ELSE {counted} + 1 END, \
                      locked_until = CASE WHEN {counted} + 1 >= $4 THEN $3 + $5 \
-                                    ELSE login_failures.locked_until END, \
+                                    ELSE {table}.locked_until END, \
                      last_failed_at = $3 \
                      RETURNING failures, locked_until",
-                    counted = "(CASE WHEN login_failures.last_failed_at < $3 - $5 THEN 0 \
-                               ELSE login_failures.failures END)"
+                    table = t.table,
+                    key = t.key,
+                    counted = format!(
+                        "(CASE WHEN {table}.last_failed_at < $3 - $5 THEN 0 \
+                         ELSE {table}.failures END)",
+                        table = t.table
+                    )
                 ),
                 vec![
                     Arg::Text(domain_id.to_owned()),
-                    Arg::Text(identity.to_owned()),
-                    Arg::Int(now),
-                    Arg::Int(max_failures),
-                    Arg::Int(lock_ms),
+                    Arg::Text(key.to_owned()),
+                    Arg::Int(count.now),
+                    Arg::Int(count.max_failures),
+                    Arg::Int(count.lock_ms),
                 ],
             );
-            let row = on_writer!(self, |pool| fetch_optional_audited!(pool, (i64, i64), stmt))?;
+            let row = if t.writes_audit_records {
+                on_writer!(self, |pool| fetch_optional_audited!(pool, (i64, i64), stmt))?
+            } else {
+                on_writer!(self, |pool| fetch_optional!(pool, (i64, i64), stmt))?
+            };
             Ok(row.unwrap_or((0, 0)))
         })
         .await
     }
 
-    async fn clear_login_failures(&self, domain_id: &str, identity: &str) -> Result<()> {
+    async fn clear_failures(&self, t: &FailureTable, domain_id: &str, key: &str) -> Result<()> {
         with_retries(|| async {
             let stmt = Stmt::new(
-                "DELETE FROM login_failures WHERE domain_id = $1 AND identity = $2",
-                vec![
-                    Arg::Text(domain_id.to_owned()),
-                    Arg::Text(identity.to_owned()),
-                ],
+                format!(
+                    "DELETE FROM {} WHERE domain_id = $1 AND {} = $2",
+                    t.table, t.key
+                ),
+                vec![Arg::Text(domain_id.to_owned()), Arg::Text(key.to_owned())],
             );
-            on_writer!(self, |pool| execute_audited!(pool, stmt))?;
+            if t.writes_audit_records {
+                on_writer!(self, |pool| execute_audited!(pool, stmt))?;
+            } else {
+                on_writer!(self, |pool| execute!(pool, stmt))?;
+            }
             Ok(())
         })
         .await
+    }
+
+    async fn user_is_gone(&self, domain_id: &str, user_id: &str) -> bool {
+        use crate::store::UserStore;
+        matches!(self.user(domain_id, user_id).await, Ok(None))
     }
 }

@@ -14,7 +14,8 @@ use crate::store::user_query::{
     page_sql, subtree_count_sql, SubtreePlan, SUBTREE_WALK_THRESHOLD, USER_COLUMNS,
 };
 use crate::store::{
-    normalize, AccountRow, LoginCandidate, NewUser, UserChanges, UserPage, UserRow, UserStore,
+    new_token_stamp, normalize, AccountRow, LoginCandidate, NewUser, UserChanges, UserPage,
+    UserRow, UserStore,
 };
 
 pub(super) fn insert_user_stmt(u: &UserRow) -> Stmt {
@@ -22,7 +23,7 @@ pub(super) fn insert_user_stmt(u: &UserRow) -> Stmt {
         format!(
             "INSERT INTO users ({USER_COLUMNS}, user_name_norm, nick_name_norm, email_norm, \
              phone_norm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
+             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
         ),
         vec![
             Arg::Text(u.domain_id.clone()),
@@ -48,6 +49,7 @@ pub(super) fn insert_user_stmt(u: &UserRow) -> Stmt {
             Arg::Int(u.updated_at),
             Arg::Text(u.punishments.clone()),
             Arg::Text(u.owner_type.clone()),
+            Arg::Text(u.token_stamp.clone()),
             Arg::Text(normalize(&u.user_name)),
             Arg::Text(normalize(&u.nick_name)),
             Arg::Text(normalize(&u.email)),
@@ -112,9 +114,18 @@ pub(super) fn user_stmt(domain_id: &str, user_id: &str) -> Stmt {
     )
 }
 
-/// `UPDATE users SET ... RETURNING ...` for the columns `changes` sets.
-pub(super) fn update_user_stmt(domain_id: &str, user_id: &str, c: &UserChanges) -> Stmt {
+/// `UPDATE users SET ... RETURNING ...` for the columns `changes` sets, and a new token
+/// generation when `new_token_stamp` is given.
+pub(super) fn update_user_stmt(
+    domain_id: &str,
+    user_id: &str,
+    c: &UserChanges,
+    new_token_stamp: Option<String>,
+) -> Stmt {
     let mut sets: Vec<(&str, Arg)> = Vec::new();
+    if let Some(stamp) = new_token_stamp {
+        sets.push(("token_stamp", Arg::Text(stamp)));
+    }
     let texts = [
         ("user_name", &c.user_name, Some("user_name_norm")),
         ("nick_name", &c.nick_name, Some("nick_name_norm")),
@@ -392,10 +403,21 @@ impl UserStore for SqlStore {
         with_retries(|| async {
             on_writer!(self, |pool| {
                 let mut tx = pool.begin_write().await?;
+                let ends_sessions = if changes.may_end_sessions() {
+                    let current =
+                        fetch_optional!(&mut *tx, UserRow, user_stmt(domain_id, user_id))?;
+                    let Some(current) = current else {
+                        return Ok(None);
+                    };
+                    changes.ends_sessions_of(&current)
+                } else {
+                    false
+                };
+                let new_stamp = ends_sessions.then(new_token_stamp);
                 let updated = fetch_optional!(
                     &mut *tx,
                     UserRow,
-                    update_user_stmt(domain_id, user_id, &changes)
+                    update_user_stmt(domain_id, user_id, &changes, new_stamp)
                 )?;
                 let Some(updated) = updated else {
                     return Ok(None);
@@ -437,7 +459,7 @@ impl UserStore for SqlStore {
                     execute!(&mut *tx, insert_account_stmt(account))
                         .map_err(unique_as(Resource::Account))?;
                 }
-                if changes.status.as_deref().is_some_and(|s| s != "enabled") {
+                if ends_sessions {
                     execute!(&mut *tx, delete_refresh_tokens_stmt(domain_id, user_id))?;
                 }
                 if changes.role.is_some() || changes.email.is_some() {
