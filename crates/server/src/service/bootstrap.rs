@@ -106,8 +106,8 @@ pub struct Recovery {
 
 impl Services {
     /// The operator's way back into an account, on the store directly (`roster admin
-    /// reset-password`, `roster admin unlock`): lifts the failed-login lock of every logon
-    /// identity of the user and, given one, sets a new password through the same rule as an
+    /// reset-password`, `roster admin unlock`): lifts the failed-login lock of the user and of
+    /// every logon identity of it and, given one, sets a new password through the same rule as an
     /// administrator's reset (so the user's sessions end as they would then).
     pub async fn recover_account(
         &self,
@@ -134,6 +134,9 @@ impl Services {
         let accounts = self
             .store
             .accounts_of(domain_id, &[user_id.to_owned()])
+            .await?;
+        self.store
+            .clear_user_login_failures(domain_id, user_id)
             .await?;
         let mut identities = Vec::with_capacity(accounts.len());
         for account in accounts {
