@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{now_ms, random_hex, users, Actor, Services};
+use super::{now_ms, random_hex, users, validate, Actor, Services};
 use crate::error::{AuthProblem, Error, Result};
 use crate::store::{RefreshTokenRow, SigningKeyRow, Store, UserRow};
 
@@ -258,6 +258,14 @@ impl Services {
         username: &str,
         password: &str,
     ) -> Result<Token> {
+        // Nothing of an anonymous attempt is kept before its fields are bounded, and nothing
+        // at all for a domain that does not exist (after the work a wrong password costs, so
+        // timing does not tell which domains exist).
+        validate::login(username, password)?;
+        if self.store.domain(domain_id).await?.is_none() {
+            self.passwords.verify(password, None).await?;
+            return Err(Error::Unauthorized(AuthProblem::InvalidCredentials));
+        }
         crate::audit::record(crate::audit::Event {
             domain_id,
             actor_id: "",
@@ -369,6 +377,7 @@ impl Services {
     /// `domain_id` is the domain the request named, if it named one; the token must be of it.
     pub async fn refresh(&self, domain_id: Option<&str>, refresh_token: &str) -> Result<Token> {
         let refused = || Error::Unauthorized(AuthProblem::RefreshTokenInvalid);
+        validate::token("refresh_token", refresh_token)?;
         let row = self
             .store
             .take_refresh_token(&hash_refresh_token(refresh_token))
@@ -388,6 +397,7 @@ impl Services {
     /// Logs out: the refresh token stops working. Unknown tokens are accepted silently, so the
     /// answer tells nothing about which tokens exist.
     pub async fn revoke_refresh_token(&self, refresh_token: &str) -> Result<()> {
+        validate::token("refresh_token", refresh_token)?;
         let revoked = self
             .store
             .take_refresh_token(&hash_refresh_token(refresh_token))

@@ -580,11 +580,7 @@ impl Services {
         if let Some(pw) = &req.plain_password {
             validate::password(pw)?;
         }
-        if let Some(size) = req.drive_total_size {
-            if size < -1 {
-                return Err(Error::out_of_range("drive_total_size"));
-            }
-        }
+        validate::size("drive_total_size", req.drive_total_size, UNLIMITED)?;
         let kind = req.authentication_type;
         let identity_check = match kind {
             AuthenticationType::Email => validate::email(Some(&req.identity)),

@@ -309,6 +309,10 @@ pub trait TokenStore: Send + Sync + 'static {
 
     /// Forgets the failed logins of an identity (after a successful one).
     async fn clear_login_failures(&self, domain_id: &str, identity: &str) -> Result<()>;
+
+    /// Deletes the failed-login rows that no longer count or lock anything: last failure
+    /// before `stale_before` and no lock after `now`. Answers how many went.
+    async fn purge_login_failures(&self, stale_before: i64, now: i64) -> Result<u64>;
 }
 
 /// Users, their logon accounts and password hashes.

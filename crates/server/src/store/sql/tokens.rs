@@ -145,6 +145,17 @@ impl TokenStore for SqlStore {
         .await
     }
 
+    async fn purge_login_failures(&self, stale_before: i64, now: i64) -> Result<u64> {
+        with_retries(|| async {
+            let stmt = Stmt::new(
+                "DELETE FROM login_failures WHERE last_failed_at < $1 AND locked_until <= $2",
+                vec![Arg::Int(stale_before), Arg::Int(now)],
+            );
+            Ok(on_writer!(self, |pool| execute!(pool, stmt))?)
+        })
+        .await
+    }
+
     async fn clear_login_failures(&self, domain_id: &str, identity: &str) -> Result<()> {
         with_retries(|| async {
             let stmt = Stmt::new(

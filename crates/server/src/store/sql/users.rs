@@ -6,7 +6,9 @@ use sqlx::AssertSqlSafe;
 use super::bulk::fold;
 use super::bulk::UserBatch;
 use super::drives::insert_drive_stmt;
-use super::{family_allocated_stmt, family_users_stmt, lock_domain_stmt, quota_stmt, QuotaRow};
+use super::{
+    family_allocated_stmt, family_users_stmt, lock_domain_stmt, quota_stmt, QuotaRow, SplitSum,
+};
 use super::{missing_as, unique_as, update_stmt};
 use super::{with_retries, Arg, BeginWrite, Db, Dialect, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
