@@ -347,7 +347,8 @@ pub trait UserStore: Send + Sync + 'static {
     /// The accounts of the given users.
     async fn accounts_of(&self, domain_id: &str, user_ids: &[String]) -> Result<Vec<AccountRow>>;
 
-    /// Accounts whose identity is `identity`, whatever their type, with their users.
+    /// Accounts whose identity is `identity`, whatever their type (e-mail ones in any ASCII
+    /// case: they are stored in lower case), with their users.
     async fn login_candidates(
         &self,
         domain_id: &str,

@@ -23,8 +23,8 @@ pub(super) fn insert_user_stmt(u: &UserRow) -> Stmt {
     Stmt::new(
         format!(
             "INSERT INTO users ({USER_COLUMNS}, user_name_norm, nick_name_norm, email_norm, \
-             phone_norm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
+             phone_norm, user_id_norm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
         ),
         vec![
             Arg::Text(u.domain_id.clone()),
@@ -54,6 +54,8 @@ pub(super) fn insert_user_stmt(u: &UserRow) -> Stmt {
             Arg::Text(normalize(&u.nick_name)),
             Arg::Text(normalize(&u.email)),
             Arg::Text(normalize(&u.phone)),
+            // Unique per domain: ids differing only in case are one id.
+            Arg::Text(normalize(&u.user_id)),
         ],
     )
 }
@@ -481,10 +483,14 @@ impl UserStore for SqlStore {
              p.password_hash FROM accounts a \
              JOIN users u ON u.domain_id = a.domain_id AND u.user_id = a.user_id \
              LEFT JOIN user_passwords p ON p.domain_id = a.domain_id AND p.user_id = a.user_id \
-             WHERE a.domain_id = $1 AND a.identity = $2 ORDER BY a.authentication_type",
+             WHERE a.domain_id = $1 AND (a.identity = $2 \
+               OR (a.authentication_type = 'email' AND a.identity = $3)) \
+             ORDER BY a.authentication_type",
             vec![
                 Arg::Text(domain_id.to_owned()),
                 Arg::Text(identity.to_owned()),
+                // E-mail identities are stored in lower case and match in any case.
+                Arg::Text(identity.to_ascii_lowercase()),
             ],
         );
         Ok(on_reader!(self, |pool| fetch_all!(
