@@ -19,6 +19,7 @@ mod eds;
 mod eds_directory;
 mod groups;
 mod hardening;
+mod input_bounds;
 mod koodrive;
 mod koodrive_spaces;
 mod permissions;
