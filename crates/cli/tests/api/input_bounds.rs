@@ -83,7 +83,8 @@ async fn the_password_grant_bounds_its_fields_before_storing_anything() {
         "InvalidParameterOutOfRange",
     );
     assert_eq!(count(&app, "SELECT COUNT(*) FROM login_failures").await, 0);
-    let longest = "SELECT COALESCE(MAX(LENGTH(target_id) + LENGTH(detail)), 0) FROM audit_log";
+    let longest =
+        "SELECT CAST(COALESCE(MAX(LENGTH(target_id) + LENGTH(detail)), 0) AS BIGINT) FROM audit_log";
     assert!(count(&app, longest).await < 1024);
     assert!(audit_records(&app, "account.login").await.len() <= 1);
 }
