@@ -450,3 +450,28 @@ impl Services {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::own_quota_only_lowered;
+
+    #[test]
+    fn a_domain_only_lowers_its_own_quota() {
+        // (current, asked, allowed); 0 is unlimited.
+        for (current, asked, allowed) in [
+            (100, None, true),
+            (100, Some(100), true),
+            (100, Some(50), true),
+            (0, Some(50), true),
+            (100, Some(101), false),
+            (100, Some(0), false),
+            (0, Some(0), true),
+        ] {
+            assert_eq!(
+                own_quota_only_lowered("size_quota", current, asked).is_ok(),
+                allowed,
+                "{current} -> {asked:?}"
+            );
+        }
+    }
+}
