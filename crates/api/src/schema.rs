@@ -58,6 +58,22 @@ pub const USER_ID_PATTERN: &str = concat!(
     r"\uFFF9-\uFFFB",
     r"])?)?$"
 );
+/// A logon identity as it is created (`account/link`, `user/import`): nothing invisible, as
+/// [`USER_ID_PATTERN`], but `#` is allowed.
+pub const IDENTITY_PATTERN: &str = concat!(
+    r"^([^",
+    r"\u0000-\u0020\u007F-\u00A0\u00AD\u0600-\u0605\u061C\u06DD\u070F\u0890-\u0891\u08E2",
+    r"\u1680\u180E\u2000-\u200F\u2028-\u202F\u205F-\u2064\u2066-\u206F\u3000\uFEFF",
+    r"\uFFF9-\uFFFB",
+    r"]([^",
+    r"\u0000-\u001F\u007F-\u009F\u00AD\u0600-\u0605\u061C\u06DD\u070F\u0890-\u0891\u08E2",
+    r"\u180E\u200B-\u200F\u2028-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB",
+    r"]*[^",
+    r"\u0000-\u0020\u007F-\u00A0\u00AD\u0600-\u0605\u061C\u06DD\u070F\u0890-\u0891\u08E2",
+    r"\u1680\u180E\u2000-\u200F\u2028-\u202F\u205F-\u2064\u2066-\u206F\u3000\uFEFF",
+    r"\uFFF9-\uFFFB",
+    r"])?)?$"
+);
 /// A phone number: digits, `+`, `-`, `*`, `(`, `)` and spaces.
 pub const PHONE_PATTERN: &str = r"^[0-9+*() \-]*$";
 
@@ -89,6 +105,19 @@ pub fn optional_user_id() -> Schema {
         "minLength": 1,
         "maxLength": MAX_USER_ID,
         "pattern": USER_ID_PATTERN
+    }))
+}
+
+/// A logon identity being created: 1..256 visible characters (its format by type is a
+/// cross-field rule, [`cross_field_rules`]).
+pub fn new_identity() -> Schema {
+    schema(json!({
+        "type": "string",
+        "description": "1..256 characters; no invisible character, no space at either end. \
+                        E-mail identities are stored and compared in lower case.",
+        "minLength": 1,
+        "maxLength": MAX_IDENTITY,
+        "pattern": IDENTITY_PATTERN
     }))
 }
 

@@ -462,7 +462,7 @@ pub struct ImportUserRequest {
     #[schema(schema_with = crate::schema::optional_user_id)]
     pub user_id: Option<String>,
     pub authentication_type: AuthenticationType,
-    #[schema(min_length = 1, max_length = 256)]
+    #[schema(schema_with = crate::schema::new_identity)]
     pub identity: String,
     #[schema(min_length = 1, max_length = 128)]
     pub nick_name: String,

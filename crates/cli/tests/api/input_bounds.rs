@@ -634,3 +634,23 @@ async fn a_refused_koodrive_user_change_moves_nobody() {
     let got = ok(&app, Method::GET, "/users/1008600000000000001", None).await;
     assert_eq!(got["data"]["deptId"], sales.as_str(), "{got}");
 }
+
+#[tokio::test]
+async fn a_body_of_only_whitespace_is_not_an_empty_body() {
+    let app = spawn_app().await;
+    for body in ["\t", " \n"] {
+        let response = app
+            .http
+            .post(app.url("/v2/outbox/list"))
+            .bearer_auth(&app.admin_token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let answer = crate::helpers::read(response).await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, "InvalidRequestJSONFormat");
+    }
+    let (status, body) = app.admin("/v2/outbox/list", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
