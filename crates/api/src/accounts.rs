@@ -10,7 +10,7 @@ use crate::users::{AccountLinkInfo, AuthenticationType};
 pub struct LinkAccountRequest {
     #[serde(rename = "type")]
     pub kind: AuthenticationType,
-    #[schema(min_length = 1, max_length = 256)]
+    #[schema(schema_with = crate::schema::new_identity)]
     pub identity: String,
     #[schema(min_length = 1, max_length = 64)]
     pub user_id: String,

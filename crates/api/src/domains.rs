@@ -78,11 +78,11 @@ pub struct UpdateDomainRequest {
     pub init_drive_enable: Option<bool>,
     /// Bytes, ≥ -1 (-1 unlimited).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = -1)]
+    #[schema(minimum = -1.0, maximum = 9007199254740991.0)]
     pub init_drive_size: Option<i64>,
     /// Bytes, ≥ 0 (0 unlimited).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0.0, maximum = 9007199254740991.0)]
     pub size_quota: Option<i64>,
     /// ≥ 0 (0 unlimited).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,21 +131,17 @@ pub struct CreateDomainRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_drive_enable: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = -1)]
+    #[schema(minimum = -1.0, maximum = 9007199254740991.0)]
     pub init_drive_size: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0.0, maximum = 9007199254740991.0)]
     pub size_quota: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0)]
     pub user_count_quota: Option<i64>,
     /// The first superadmin's user id (and custom account identity); default `admin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = r"^[^#\u0000-\u001F\u007F-\u009F]*$"
-    )]
+    #[schema(schema_with = crate::schema::optional_user_id)]
     pub admin_user_id: Option<String>,
     /// Its password; generated and answered once when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]

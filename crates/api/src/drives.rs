@@ -120,7 +120,7 @@ pub struct CreateDriveRequest {
     pub status: Option<DriveStatus>,
     /// Bytes; -1 (the default) means unlimited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = -1)]
+    #[schema(minimum = -1.0, maximum = 9007199254740991.0)]
     pub total_size: Option<i64>,
     /// Act in this subdomain of the caller's domain (its admins manage their subdomains).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,7 +158,7 @@ pub struct UpdateDriveRequest {
     pub status: Option<DriveStatus>,
     /// Bytes; -1 means unlimited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = -1)]
+    #[schema(minimum = -1.0, maximum = 9007199254740991.0)]
     pub total_size: Option<i64>,
     /// Changing a drive's owner is not supported; a non-empty value is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]

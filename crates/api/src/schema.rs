@@ -28,14 +28,52 @@ pub const MAX_AVATAR_URL: usize = 4 * 1024;
 pub const MAX_AVATAR_DATA: usize = 300 * 1024;
 pub const MIN_PASSWORD: usize = 8;
 pub const MAX_PASSWORD: usize = 256;
+/// Largest size in bytes (a drive's `total_size`, a domain's `size_quota`): 2^53 - 1, the
+/// largest integer every JSON reader holds exactly (8 PiB). The request types state it as
+/// the literal `maximum = 9007199254740991`.
+pub const MAX_SIZE: i64 = (1 << 53) - 1;
+/// Largest opaque token a client hands back (refresh token, reset token): Roster makes
+/// 64- and 48-character ones.
+pub const MAX_TOKEN: usize = 128;
 
 /// What `char::is_whitespace` calls whitespace, as a character-class body.
 pub const WHITESPACE: &str =
     r"\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
 /// Any text without NUL (no string of the PDS dialect may hold one).
 pub const NO_NUL: &str = r"^[^\u0000]*$";
-/// A `user_id` (or any id Roster lets a client choose): no `#`, no control character.
-pub const USER_ID_PATTERN: &str = r"^[^#\u0000-\u001F\u007F-\u009F]*$";
+/// A `user_id`: no `#`; nothing invisible: no control (Cc) or format (Cf) character, no line
+/// or paragraph separator (Zl, Zp), no whitespace at either end. (The server also refuses the
+/// few format characters outside the BMP, which `\uHHHH` patterns cannot name.)
+pub const USER_ID_PATTERN: &str = concat!(
+    r"^([^#",
+    r"\u0000-\u0020\u007F-\u00A0\u00AD\u0600-\u0605\u061C\u06DD\u070F\u0890-\u0891\u08E2",
+    r"\u1680\u180E\u2000-\u200F\u2028-\u202F\u205F-\u2064\u2066-\u206F\u3000\uFEFF",
+    r"\uFFF9-\uFFFB",
+    r"]([^#",
+    r"\u0000-\u001F\u007F-\u009F\u00AD\u0600-\u0605\u061C\u06DD\u070F\u0890-\u0891\u08E2",
+    r"\u180E\u200B-\u200F\u2028-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB",
+    r"]*[^#",
+    r"\u0000-\u0020\u007F-\u00A0\u00AD\u0600-\u0605\u061C\u06DD\u070F\u0890-\u0891\u08E2",
+    r"\u1680\u180E\u2000-\u200F\u2028-\u202F\u205F-\u2064\u2066-\u206F\u3000\uFEFF",
+    r"\uFFF9-\uFFFB",
+    r"])?)?$"
+);
+/// A logon identity as it is created (`account/link`, `user/import`): nothing invisible, as
+/// [`USER_ID_PATTERN`], but `#` is allowed.
+pub const IDENTITY_PATTERN: &str = concat!(
+    r"^([^",
+    r"\u0000-\u0020\u007F-\u00A0\u00AD\u0600-\u0605\u061C\u06DD\u070F\u0890-\u0891\u08E2",
+    r"\u1680\u180E\u2000-\u200F\u2028-\u202F\u205F-\u2064\u2066-\u206F\u3000\uFEFF",
+    r"\uFFF9-\uFFFB",
+    r"]([^",
+    r"\u0000-\u001F\u007F-\u009F\u00AD\u0600-\u0605\u061C\u06DD\u070F\u0890-\u0891\u08E2",
+    r"\u180E\u200B-\u200F\u2028-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB",
+    r"]*[^",
+    r"\u0000-\u0020\u007F-\u00A0\u00AD\u0600-\u0605\u061C\u06DD\u070F\u0890-\u0891\u08E2",
+    r"\u1680\u180E\u2000-\u200F\u2028-\u202F\u205F-\u2064\u2066-\u206F\u3000\uFEFF",
+    r"\uFFF9-\uFFFB",
+    r"])?)?$"
+);
 /// A phone number: digits, `+`, `-`, `*`, `(`, `)` and spaces.
 pub const PHONE_PATTERN: &str = r"^[0-9+*() \-]*$";
 
@@ -46,6 +84,41 @@ fn schema(value: Value) -> Schema {
 /// An e-mail address: something, `@`, something; no whitespace. `""` is none.
 pub fn email_pattern() -> String {
     format!(r"^([^@{WHITESPACE}\u0000]+@[^{WHITESPACE}\u0000]+)?$")
+}
+
+/// A chosen `user_id` (create).
+pub fn user_id() -> Schema {
+    schema(json!({
+        "type": "string",
+        "description": "1..64 characters; no `#`, no invisible character, no space at either end.",
+        "minLength": 1,
+        "maxLength": MAX_USER_ID,
+        "pattern": USER_ID_PATTERN
+    }))
+}
+
+/// A chosen `user_id` that may be omitted (import, the first admin of a domain).
+pub fn optional_user_id() -> Schema {
+    schema(json!({
+        "type": ["string", "null"],
+        "description": "1..64 characters; no `#`, no invisible character, no space at either end.",
+        "minLength": 1,
+        "maxLength": MAX_USER_ID,
+        "pattern": USER_ID_PATTERN
+    }))
+}
+
+/// A logon identity being created: 1..256 visible characters (its format by type is a
+/// cross-field rule, [`cross_field_rules`]).
+pub fn new_identity() -> Schema {
+    schema(json!({
+        "type": "string",
+        "description": "1..256 characters; no invisible character, no space at either end. \
+                        E-mail identities are stored and compared in lower case.",
+        "minLength": 1,
+        "maxLength": MAX_IDENTITY,
+        "pattern": IDENTITY_PATTERN
+    }))
 }
 
 /// `limit` of list and search calls: 1..100, default 100, as a JSON number or (as PDS's JS SDK

@@ -11,16 +11,21 @@ pub struct TokenRequest {
     pub grant_type: Option<String>,
     /// Account identity (custom id, email or mobile) for the password grant.
     #[serde(default)]
+    #[schema(max_length = 256)]
     pub username: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 256)]
     pub password: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 128)]
     pub refresh_token: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 128)]
     pub client_id: Option<String>,
     #[serde(default)]
     pub client_secret: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 16384)]
     pub assertion: Option<String>,
     #[serde(default)]
     pub code: Option<String>,
@@ -77,7 +82,7 @@ pub struct AccountTokenRequest {
     /// `refresh_token`.
     #[schema(schema_with = crate::schema::refresh_grant)]
     pub grant_type: String,
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, max_length = 128)]
     pub refresh_token: String,
 }
 
@@ -86,6 +91,6 @@ pub struct AccountTokenRequest {
 pub struct RevokeRequest {
     #[serde(default)]
     pub app_id: Option<String>,
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, max_length = 128)]
     pub refresh_token: String,
 }

@@ -193,11 +193,7 @@ pub struct GroupInfo {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct CreateUserRequest {
     /// ≤64 characters, no `#`.
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = r"^[^#\u0000-\u001F\u007F-\u009F]*$"
-    )]
+    #[schema(schema_with = crate::schema::user_id)]
     pub user_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 128)]
@@ -463,14 +459,10 @@ pub struct GeneralGetUserRequest {
 pub struct ImportUserRequest {
     /// Roster extension: the new user's id (≤64 characters, no `#`); generated when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = r"^[^#\u0000-\u001F\u007F-\u009F]*$"
-    )]
+    #[schema(schema_with = crate::schema::optional_user_id)]
     pub user_id: Option<String>,
     pub authentication_type: AuthenticationType,
-    #[schema(min_length = 1, max_length = 256)]
+    #[schema(schema_with = crate::schema::new_identity)]
     pub identity: String,
     #[schema(min_length = 1, max_length = 128)]
     pub nick_name: String,
@@ -484,7 +476,7 @@ pub struct ImportUserRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_create_drive: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = -1)]
+    #[schema(minimum = -1.0, maximum = 9007199254740991.0)]
     pub drive_total_size: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 128)]

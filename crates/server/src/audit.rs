@@ -82,18 +82,65 @@ fn next_log_id() -> String {
     format!("{n:016x}{}", crate::service::random_hex(6))
 }
 
+/// Most characters a record keeps of one string a client chose (a target id, a value in the
+/// detail): every face's records pass through [`record`], so none can fill the log.
+pub const MAX_KEPT_CHARS: usize = 256;
+/// Most items a record keeps of one list in its detail.
+const MAX_KEPT_ITEMS: usize = 64;
+/// Most characters of a record's serialised detail; a longer one is replaced by a marker.
+const MAX_DETAIL_CHARS: usize = 8 * 1024;
+
+/// `text` cut to [`MAX_KEPT_CHARS`], with `…` where it was cut.
+pub fn clipped(text: &str) -> String {
+    match text.char_indices().nth(MAX_KEPT_CHARS - 1) {
+        Some((end, _)) if text[end..].chars().nth(1).is_some() => format!("{}…", &text[..end]),
+        _ => text.to_owned(),
+    }
+}
+
+/// A detail with every string clipped and every list shortened.
+fn clipped_detail(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(clipped(&s)),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .take(MAX_KEPT_ITEMS)
+                .map(clipped_detail)
+                .collect(),
+        ),
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .take(MAX_KEPT_ITEMS)
+                .map(|(k, v)| (clipped(&k), clipped_detail(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn detail_text(detail: serde_json::Value) -> String {
+    if detail.is_null() {
+        return "{}".to_owned();
+    }
+    let text = clipped_detail(detail).to_string();
+    if text.chars().count() > MAX_DETAIL_CHARS {
+        return r#"{"truncated":true}"#.to_owned();
+    }
+    text
+}
+
 /// Notes an event of the current request, as a success until something says otherwise.
 pub fn record(event: Event<'_>) {
     with_trail(|trail| {
-        let detail = match event.detail {
-            serde_json::Value::Null => "{}".to_owned(),
-            value => value.to_string(),
-        };
+        let detail = detail_text(event.detail);
         let row = AuditRow {
             log_id: next_log_id(),
             domain_id: event.domain_id.to_owned(),
             acted_at: crate::service::now_ms(),
-            actor_id: event.actor_id.to_owned(),
+            actor_id: clipped(event.actor_id),
             actor_type: if event.actor_id.is_empty() {
                 "anonymous"
             } else {
@@ -102,7 +149,7 @@ pub fn record(event: Event<'_>) {
             .to_owned(),
             action: event.action.to_owned(),
             target_type: event.target_type.to_owned(),
-            target_id: event.target_id.to_owned(),
+            target_id: clipped(event.target_id),
             request_id: trail.request_id.clone(),
             client_ip: trail.client_ip.clone(),
             outcome: SUCCESS.to_owned(),
@@ -117,7 +164,7 @@ pub fn record(event: Event<'_>) {
 pub fn name_target(target_id: &str) {
     with_trail(|trail| {
         for row in trail.pending.iter_mut().filter(|r| r.target_id.is_empty()) {
-            row.target_id = target_id.to_owned();
+            row.target_id = clipped(target_id);
         }
     });
 }
@@ -150,7 +197,7 @@ pub fn fail_target(target_id: &str, error: &Error) {
         for row in trail
             .pending
             .iter_mut()
-            .filter(|r| r.target_id == target_id)
+            .filter(|r| r.target_id == clipped(target_id))
         {
             mark_failed(row, error.audit_code());
         }
@@ -188,5 +235,23 @@ fn mark_failed(row: &mut AuditRow, code: String) {
 pub fn fail_unexplained(records: &mut [AuditRow], status: u16) {
     for row in records {
         mark_failed(row, format!("HTTP{status}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_client_strings_are_clipped() {
+        assert_eq!(clipped("alice"), "alice");
+        let exact = "x".repeat(MAX_KEPT_CHARS);
+        assert_eq!(clipped(&exact), exact);
+        let long = "é".repeat(MAX_KEPT_CHARS * 10);
+        let kept = clipped(&long);
+        assert_eq!(kept.chars().count(), MAX_KEPT_CHARS);
+        assert!(kept.ends_with('…'));
+        let detail = detail_text(serde_json::json!({ "identity": long, "list": vec![1; 1000] }));
+        assert!(detail.chars().count() < 2 * MAX_KEPT_CHARS + 4 * MAX_KEPT_ITEMS);
     }
 }

@@ -14,7 +14,7 @@ use crate::service::bootstrap::Bootstrap;
 use crate::service::mail::Mailer;
 use crate::service::passwords::Passwords;
 use crate::service::tenancy::{self, Routing};
-use crate::service::tokens::TokenKeys;
+use crate::service::tokens::{LockoutSettings, TokenKeys};
 use crate::service::Services;
 use crate::store::{SqlStore, Store};
 
@@ -24,6 +24,7 @@ pub struct Application {
     store: Arc<SqlStore>,
     bootstrap: Bootstrap,
     audit_retention: Option<Duration>,
+    lockout: LockoutSettings,
 }
 
 /// Opens the configured store, applying its migrations.
@@ -125,6 +126,7 @@ impl Application {
             store,
             bootstrap,
             audit_retention: config.audit_retention,
+            lockout: config.tokens.lockout,
         })
     }
 
@@ -149,6 +151,7 @@ impl Application {
         let sweeper = self
             .audit_retention
             .map(|keep| tokio::spawn(sweep_audit_log(self.store.clone(), keep)));
+        let login_sweeper = tokio::spawn(sweep_login_failures(self.store.clone(), self.lockout));
         let served = axum::serve(
             self.listener,
             self.router
@@ -160,6 +163,7 @@ impl Application {
         if let Some(sweeper) = sweeper {
             sweeper.abort();
         }
+        login_sweeper.abort();
         self.store.close().await;
         served
     }
@@ -184,6 +188,29 @@ async fn sweep_audit_log(store: Arc<SqlStore>, keep: Duration) {
             Err(e) => tracing::warn!(error = %e, "audit retention sweep failed"),
         }
         tokio::time::sleep(every).await;
+    }
+}
+
+/// Deletes failed-login rows once they neither count nor lock (a lock window after their
+/// last failure), so that guessed names, known or not, do not pile up: every lock window, at
+/// least every second and at most every ten minutes.
+async fn sweep_login_failures(store: Arc<SqlStore>, lockout: LockoutSettings) {
+    use crate::store::TokenStore;
+    let every = lockout
+        .lock_for
+        .clamp(Duration::from_secs(1), Duration::from_secs(600));
+    let window_ms = i64::try_from(lockout.lock_for.as_millis()).unwrap_or(i64::MAX);
+    loop {
+        tokio::time::sleep(every).await;
+        let now = crate::service::now_ms();
+        match store
+            .purge_login_failures(now.saturating_sub(window_ms), now)
+            .await
+        {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "expired failed-login rows deleted"),
+            Err(e) => tracing::warn!(error = %e, "failed-login sweep failed"),
+        }
     }
 }
 

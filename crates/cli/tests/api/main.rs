@@ -22,6 +22,7 @@ mod eds_directory;
 mod first_hour;
 mod groups;
 mod hardening;
+mod input_bounds;
 mod koodrive;
 mod koodrive_spaces;
 mod permissions;

@@ -315,15 +315,18 @@ async fn duplicate_user_ids_and_account_identities_conflict() {
     import(&app, body.clone()).await;
     let answer = app.admin(IMPORT, body).await;
     assert_error(&answer, StatusCode::CONFLICT, "AlreadyExist.Account");
-    // The same identity under another authentication type is another account.
-    import(
-        &app,
-        json!({"authentication_type": "ldap", "identity": "dup", "nick_name": "Dup"}),
-    )
-    .await;
-    // The refused import left no user behind: admin, alice and two imported users.
+    // Nor for another user under another authentication type: a password login matches the
+    // identity whatever its type, so it would name two people (issue 17).
+    let answer = app
+        .admin(
+            IMPORT,
+            json!({"authentication_type": "ldap", "identity": "dup", "nick_name": "Dup"}),
+        )
+        .await;
+    assert_error(&answer, StatusCode::CONFLICT, "AlreadyExist.Account");
+    // The refused imports left no user behind: admin, alice and one imported user.
     let (_, list) = app.admin(LIST, json!({})).await;
-    assert_eq!(list["items"].as_array().unwrap().len(), 4, "{list}");
+    assert_eq!(list["items"].as_array().unwrap().len(), 3, "{list}");
 }
 
 // ---------------------------------------------------------------------------------------------

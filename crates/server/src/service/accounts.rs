@@ -9,26 +9,21 @@ use super::{now_ms, validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
 use crate::store::{AccountRow, UserChanges};
 
-/// Checks an identity for its account type; answers the `extra` to store (`86` by default
-/// for mobile numbers).
+/// Checks an identity for its account type; answers the identity as stored (see
+/// [`validate::identity`]) and the `extra` to store (`86` by default for mobile numbers).
 fn checked_identity(
     kind: AuthenticationType,
     identity: &str,
     extra: Option<&str>,
-) -> Result<String> {
-    validate::required("identity", identity, validate::MAX_IDENTITY)?;
+) -> Result<(String, String)> {
+    let identity = validate::identity(kind.as_str(), identity)?;
     validate::optional("extra", extra, validate::MAX_PHONE)?;
-    let format = match kind {
-        AuthenticationType::Email => validate::email(Some(identity)),
-        AuthenticationType::Mobile => validate::phone(Some(identity)),
-        AuthenticationType::Ldap | AuthenticationType::Custom => Ok(()),
-    };
-    format.map_err(|_| Error::param(ParamProblem::WrongFormat, "identity"))?;
-    Ok(match (kind, extra) {
+    let extra = match (kind, extra) {
         (_, Some(extra)) if !extra.is_empty() => extra.to_owned(),
         (AuthenticationType::Mobile, _) => "86".into(),
         _ => String::new(),
-    })
+    };
+    Ok((identity, extra))
 }
 
 /// Notes a link or unlink: the account is named `<type>:<identity>`, its user in the detail.
@@ -39,17 +34,39 @@ fn audit_account(actor: &Actor, action: &'static str, req: &LinkAccountRequest) 
 }
 
 impl Services {
+    /// Refuses an identity another user already logs on with, under any account type: a
+    /// password login matches the identity string whatever its type, so `ADAM@x` as one
+    /// user's e-mail and another's custom id would be one name for two people. E-mail
+    /// identities compare case-insensitively (they are stored in lower case).
+    pub(crate) async fn require_identity_free(
+        &self,
+        domain_id: &str,
+        identity: &str,
+        user_id: &str,
+    ) -> Result<()> {
+        let folded = identity.to_ascii_lowercase();
+        for spelling in [identity, folded.as_str()] {
+            let holders = self.store.login_candidates(domain_id, spelling).await?;
+            if holders.iter().any(|h| h.user_id != user_id) {
+                return Err(Error::AlreadyExists(Resource::Account));
+            }
+        }
+        Ok(())
+    }
+
     /// Links an account to a user and answers a token for that user, as PDS does.
     pub async fn link_account(&self, actor: &Actor, req: LinkAccountRequest) -> Result<Token> {
         audit_account(actor, "account.link", &req);
         actor.require_admin()?;
         validate::required("user_id", &req.user_id, validate::MAX_USER_ID)?;
-        let extra = checked_identity(req.kind, &req.identity, req.extra.as_deref())?;
+        let (identity, extra) = checked_identity(req.kind, &req.identity, req.extra.as_deref())?;
         self.require_reach_user(actor, &req.user_id).await?;
+        self.require_identity_free(&actor.domain_id, &req.identity, &req.user_id)
+            .await?;
         let account = AccountRow {
             domain_id: actor.domain_id.clone(),
             authentication_type: req.kind.as_str().into(),
-            identity: req.identity.clone(),
+            identity,
             user_id: req.user_id.clone(),
             display_name: req.identity,
             extra,
@@ -74,7 +91,7 @@ impl Services {
         let account = AccountRow {
             domain_id: actor.domain_id.clone(),
             authentication_type: req.kind.as_str().into(),
-            identity: req.identity,
+            identity: validate::normal_identity(req.kind.as_str(), &req.identity),
             user_id: req.user_id,
             display_name: String::new(),
             extra: String::new(),
@@ -92,8 +109,9 @@ impl Services {
     pub async fn link_info(&self, actor: &Actor, req: &LinkInfoRequest) -> Result<AccountLinkInfo> {
         actor.require_admin()?;
         validate::required("identity", &req.identity, validate::MAX_IDENTITY)?;
+        let identity = validate::normal_identity(req.kind.as_str(), &req.identity);
         self.store
-            .account(&actor.domain_id, req.kind.as_str(), &req.identity)
+            .account(&actor.domain_id, req.kind.as_str(), &identity)
             .await?
             .map(account_to_api)
             .ok_or(Error::NotFound(Resource::Account))

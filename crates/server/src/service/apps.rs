@@ -18,6 +18,8 @@ use crate::store::NewUser;
 
 /// Longest lifetime an assertion may claim: PDS wants them short.
 const MAX_ASSERTION_LIFETIME_S: i64 = 3600;
+/// Longest assertion read (characters), as `/openapi.json` states it.
+const MAX_ASSERTION: usize = 16 * 1024;
 
 fn to_api(row: AppRow) -> App {
     App {
@@ -221,6 +223,8 @@ impl Services {
         assertion: &str,
     ) -> Result<Token> {
         let fail = |p: AuthProblem| Error::Unauthorized(p);
+        validate::required("client_id", client_id, validate::MAX_ID)?;
+        validate::required("assertion", assertion, MAX_ASSERTION)?;
         let (header, unverified) = read_assertion(assertion)?;
         // The assertion names its domain; a request naming another refuses it.
         let domain = unverified.aud.clone();

@@ -185,15 +185,27 @@ fn push_csv_line(out: &mut String, row: &AuditRow) {
         if i > 0 {
             out.push(',');
         }
+        let field = inert_in_spreadsheets(field);
         if field.contains([',', '"', '\n', '\r']) {
             out.push('"');
             out.push_str(&field.replace('"', "\"\""));
             out.push('"');
         } else {
-            out.push_str(field);
+            out.push_str(&field);
         }
     }
     out.push('\n');
+}
+
+/// A cell a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or
+/// a carriage return) gets a leading `'`, which spreadsheets take as "this is text" (the
+/// OWASP advice against CSV injection). Ids, names and details are chosen by clients.
+fn inert_in_spreadsheets(field: &str) -> std::borrow::Cow<'_, str> {
+    if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{field}"))
+    } else {
+        std::borrow::Cow::Borrowed(field)
+    }
 }
 
 /// What an export asked for, carried in its task id.
@@ -476,5 +488,13 @@ mod tests {
         };
         push_csv_line(&mut out, &row);
         assert!(out.contains(",\"a,b\",") && out.contains("\"say \"\"hi\"\"\""));
+    }
+
+    #[test]
+    fn csv_cells_that_look_like_formulas_are_text() {
+        for formula in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(inert_in_spreadsheets(formula), format!("'{formula}"));
+        }
+        assert_eq!(inert_in_spreadsheets("alice"), "alice");
     }
 }

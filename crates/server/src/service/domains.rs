@@ -83,16 +83,29 @@ fn validate_settings(s: &Settings<'_>) -> Result<()> {
         validate::required("domain_name", name, validate::MAX_NAME)?;
     }
     validate::optional("description", s.description, validate::MAX_DESCRIPTION)?;
-    if s.init_drive_size.is_some_and(|v| v < -1) {
-        return Err(Error::out_of_range("init_drive_size"));
-    }
-    if s.size_quota.is_some_and(|v| v < 0) {
-        return Err(Error::out_of_range("size_quota"));
-    }
+    validate::size("init_drive_size", s.init_drive_size, -1)?;
+    validate::size("size_quota", s.size_quota, 0)?;
     if s.user_count_quota.is_some_and(|v| v < 0) {
         return Err(Error::out_of_range("user_count_quota"));
     }
     Ok(())
+}
+
+/// A quota limits the domain it is set on, so the level above sets it: the operator for a
+/// top-level domain, the parent's superadmin for a subdomain. A domain's own superadmin may
+/// only lower it: never raise it, nor lift it (0 is unlimited). Restating it is no change.
+fn own_quota_only_lowered(name: &str, current: i64, asked: Option<i64>) -> Result<()> {
+    let Some(asked) = asked.filter(|&a| a != current) else {
+        return Ok(());
+    };
+    let lowers = asked > 0 && (current == 0 || asked < current);
+    if lowers {
+        Ok(())
+    } else {
+        Err(Error::forbidden(format!(
+            "only the level above raises or lifts {name}; a domain may lower its own"
+        )))
+    }
 }
 
 impl Services {
@@ -412,6 +425,14 @@ impl Services {
             return Err(Error::not_supported("published_app_access_strategy"));
         }
         let row = self.reachable_domain(actor, &req.domain_id, true).await?;
+        if row.domain_id == actor.domain_id && !row.is_operator {
+            own_quota_only_lowered("size_quota", row.size_quota, req.size_quota)?;
+            own_quota_only_lowered(
+                "user_count_quota",
+                row.user_count_quota,
+                req.user_count_quota,
+            )?;
+        }
         let changes = DomainChanges {
             domain_name: req.domain_name,
             description: req.description,
@@ -457,5 +478,30 @@ impl Services {
             user_count_quota: domain.user_count_quota,
             user_count_used: users,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::own_quota_only_lowered;
+
+    #[test]
+    fn a_domain_only_lowers_its_own_quota() {
+        // (current, asked, allowed); 0 is unlimited.
+        for (current, asked, allowed) in [
+            (100, None, true),
+            (100, Some(100), true),
+            (100, Some(50), true),
+            (0, Some(50), true),
+            (100, Some(101), false),
+            (100, Some(0), false),
+            (0, Some(0), true),
+        ] {
+            assert_eq!(
+                own_quota_only_lowered("size_quota", current, asked).is_ok(),
+                allowed,
+                "{current} -> {asked:?}"
+            );
+        }
     }
 }

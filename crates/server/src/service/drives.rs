@@ -52,11 +52,11 @@ pub fn to_api(row: DriveRow) -> Drive {
 }
 
 fn total_size(value: Option<i64>) -> Result<()> {
-    match value {
-        Some(v) if v < -1 => Err(Error::out_of_range("total_size")),
-        _ => Ok(()),
-    }
+    validate::size("total_size", value, UNLIMITED_SIZE)
 }
+
+/// `total_size` of a drive without limit.
+const UNLIMITED_SIZE: i64 = -1;
 
 fn drive_id(value: &str) -> Result<()> {
     validate::required("drive_id", value, validate::MAX_USER_ID)
@@ -144,9 +144,7 @@ impl Services {
         creator: &str,
         total_size: i64,
     ) -> Result<DriveRow> {
-        if total_size < -1 {
-            return Err(Error::out_of_range("drive_total_size"));
-        }
+        validate::size("drive_total_size", Some(total_size), UNLIMITED_SIZE)?;
         Ok(new_drive_row(
             domain_id,
             creator,

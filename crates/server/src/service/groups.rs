@@ -80,6 +80,29 @@ impl Services {
         }
     }
 
+    /// Whether the actor may change who is in `group_id`: it manages the group and, unless an
+    /// admin, everything the group administers (`IT_Group` assignments), since a member of the
+    /// group administers those too. A group admin cannot reach outside its subtree by joining
+    /// a group in it that administers another part of the tree.
+    async fn require_membership_change(&self, actor: &Actor, group_id: &str) -> Result<()> {
+        self.require_manage(actor, group_id, true).await?;
+        if actor.is_admin() {
+            return Ok(());
+        }
+        let grants = self
+            .store
+            .assignments_of(&actor.domain_id, IDENTITY_GROUP, group_id)
+            .await?;
+        for grant in grants {
+            if !self.may_manage(actor, &grant.group_id, true).await? {
+                return Err(Error::forbidden(
+                    "this group administers groups outside the caller's subtree",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     async fn existing_group(&self, actor: &Actor, group_id: &str) -> Result<GroupRow> {
         self.store
             .group(&actor.domain_id, group_id)
@@ -274,7 +297,7 @@ impl Services {
         self.existing_group(actor, &req.group_id).await?;
         match req.member_type {
             MemberType::User => {
-                self.require_manage(actor, &req.group_id, true).await?;
+                self.require_membership_change(actor, &req.group_id).await?;
                 self.store
                     .user(&actor.domain_id, &req.member_id)
                     .await?
@@ -301,9 +324,9 @@ impl Services {
         group_id_param("group_id", &req.group_id)?;
         validate::required("member_id", &req.member_id, validate::MAX_ID)?;
         self.existing_group(actor, &req.group_id).await?;
-        self.require_manage(actor, &req.group_id, true).await?;
         match req.member_type {
             MemberType::User => {
+                self.require_membership_change(actor, &req.group_id).await?;
                 let removed = self
                     .store
                     .remove_member(&actor.domain_id, &req.group_id, &req.member_id)
@@ -315,6 +338,7 @@ impl Services {
                 }
             }
             MemberType::Group => {
+                self.require_manage(actor, &req.group_id, true).await?;
                 let member = self.existing_group(actor, &req.member_id).await?;
                 if member.parent_group_id != req.group_id {
                     return Err(Error::NotFound(Resource::Membership));

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use roster_api::{CreateGroupRequest, UpdateGroupRequest};
+use roster_api::{CreateGroupRequest, UpdateGroupRequest, UpdateUserRequest};
 
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{now_ms, validate, Actor, Services};
@@ -145,6 +145,31 @@ impl Services {
     }
 
     /// Makes `org_id` (`""`: none, the top) the organization of each user.
+    /// Changes a user and, given `org_id`, moves it to that organization (`""`: to none).
+    /// Everything is checked before anything is written: a refused change moves nobody.
+    pub async fn update_user_and_move(
+        &self,
+        actor: &Actor,
+        changes: UpdateUserRequest,
+        org_id: Option<&str>,
+    ) -> Result<()> {
+        if let Some(org_id) = org_id {
+            actor.require_admin()?;
+            if !org_id.is_empty() {
+                self.existing_org(actor, org_id).await?;
+            }
+        }
+        let user_id = changes.user_id.clone();
+        // The user change checks all of its own rules before it writes; a directory user's
+        // contact details are logons too.
+        self.update_directory_user(actor, changes).await?;
+        if let Some(org_id) = org_id {
+            self.move_users_to_org(actor, std::slice::from_ref(&user_id), org_id)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn move_users_to_org(
         &self,
         actor: &Actor,

@@ -84,7 +84,7 @@ impl Services {
         token: &str,
         new_password: &str,
     ) -> Result<()> {
-        validate::required("token", token, 128)?;
+        validate::token("token", token)?;
         validate::password(new_password).map_err(|_| Error::out_of_range("new_password"))?;
         let unusable = || Error::NotFound(Resource::ResetToken);
         let row = self

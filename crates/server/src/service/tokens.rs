@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{now_ms, random_hex, tenancy, users, Actor, Services};
+use super::{now_ms, random_hex, tenancy, users, validate, Actor, Services};
 use crate::error::{AuthProblem, Error, Result};
 use crate::store::apps::AppRow;
 use crate::store::{RefreshTokenRow, SigningKeyRow, Store, UserChanges, UserRow};
@@ -300,6 +300,14 @@ impl Services {
         username: &str,
         password: &str,
     ) -> Result<Token> {
+        // Nothing of an anonymous attempt is kept before its fields are bounded, and nothing
+        // at all for a domain that does not exist (after the work a wrong password costs, so
+        // timing does not tell which domains exist).
+        validate::login(username, password)?;
+        if self.store.domain(domain_id).await?.is_none() {
+            self.passwords.verify(password, None).await?;
+            return Err(Error::Unauthorized(AuthProblem::InvalidCredentials));
+        }
         crate::audit::record(crate::audit::Event {
             domain_id,
             actor_id: "",
@@ -467,6 +475,7 @@ impl Services {
     /// anything is consumed ([`tenancy::admits`]).
     pub async fn refresh(&self, domain_id: Option<&str>, refresh_token: &str) -> Result<Token> {
         let refused = || Error::Unauthorized(AuthProblem::RefreshTokenInvalid);
+        validate::token("refresh_token", refresh_token)?;
         let hash = hash_refresh_token(refresh_token);
         let row = self.store.refresh_token(&hash).await?.ok_or_else(refused)?;
         let now = now_ms();
@@ -521,6 +530,7 @@ impl Services {
         domain_id: Option<&str>,
         refresh_token: &str,
     ) -> Result<()> {
+        validate::token("refresh_token", refresh_token)?;
         let known = self
             .store
             .refresh_token(&hash_refresh_token(refresh_token))

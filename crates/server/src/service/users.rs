@@ -618,7 +618,7 @@ impl Services {
         if let Some(group_id) = &parent_group {
             validate::max_len("parent_group_id", group_id, validate::MAX_ID)?;
         }
-        validate::required("identity", &req.identity, validate::MAX_IDENTITY)?;
+        let identity = validate::identity(req.authentication_type.as_str(), &req.identity)?;
         validate::required("nick_name", &req.nick_name, validate::MAX_NAME)?;
         validate::optional(
             "authentication_display_name",
@@ -632,18 +632,10 @@ impl Services {
         if let Some(pw) = &req.plain_password {
             validate::password(pw)?;
         }
-        if let Some(size) = req.drive_total_size {
-            if size < -1 {
-                return Err(Error::out_of_range("drive_total_size"));
-            }
-        }
+        validate::size("drive_total_size", req.drive_total_size, UNLIMITED)?;
         let kind = req.authentication_type;
-        let identity_check = match kind {
-            AuthenticationType::Email => validate::email(Some(&req.identity)),
-            AuthenticationType::Mobile => validate::phone(Some(&req.identity)),
-            AuthenticationType::Ldap | AuthenticationType::Custom => Ok(()),
-        };
-        identity_check.map_err(|_| Error::param(ParamProblem::WrongFormat, "identity"))?;
+        self.require_identity_free(&actor.domain_id, &req.identity, &user_id)
+            .await?;
 
         let mut user = new_user_row(&actor.domain_id, user_id, &actor.user_id);
         user.nick_name = req.nick_name;
@@ -672,7 +664,7 @@ impl Services {
             display_name: req
                 .authentication_display_name
                 .unwrap_or_else(|| req.identity.clone()),
-            identity: req.identity,
+            identity,
             user_id: user.user_id.clone(),
             extra,
             status: "normal".into(),

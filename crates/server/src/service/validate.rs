@@ -7,7 +7,7 @@ use crate::error::{Error, ParamProblem, Result};
 // The limits are those `/openapi.json` states: one definition for both.
 pub use roster_api::schema::{
     MAX_AVATAR_DATA, MAX_AVATAR_URL, MAX_DESCRIPTION, MAX_EMAIL, MAX_ID, MAX_IDENTITY, MAX_NAME,
-    MAX_PASSWORD, MAX_PHONE, MAX_USER_DATA, MAX_USER_ID, MIN_PASSWORD,
+    MAX_PASSWORD, MAX_PHONE, MAX_SIZE, MAX_TOKEN, MAX_USER_DATA, MAX_USER_ID, MIN_PASSWORD,
 };
 
 /// A required string: present (serde checked that), not empty, at most `max` characters.
@@ -33,14 +33,87 @@ pub fn optional(name: &str, value: Option<&str>, max: usize) -> Result<()> {
     value.map_or(Ok(()), |v| max_len(name, v, max))
 }
 
-/// `user_id`: 1..64 characters, no `#`, no control characters.
+/// `user_id`: 1..64 characters, no `#`, nothing invisible (see [`visible_text`]).
 pub fn user_id(value: &str) -> Result<()> {
     required("user_id", value, MAX_USER_ID)?;
-    if value.contains('#') || value.chars().any(char::is_control) {
-        return Err(Error::param(ParamProblem::WrongFormat, "user_id")
-            .with_rule("user_id may not contain '#' or control characters"));
+    if value.contains('#') || !visible_text(value) {
+        return Err(Error::param(ParamProblem::WrongFormat, "user_id").with_rule(
+            "user_id may not contain '#', invisible characters or spaces at either end",
+        ));
     }
     Ok(())
+}
+
+/// Whether a name people read and compare (a user id, a logon identity) shows everything it
+/// holds: no control characters (Unicode Cc), no format characters (Cf: zero-width spaces and
+/// joiners, bidirectional overrides, the BOM...), no line or paragraph separators (Zl, Zp),
+/// and no whitespace at either end. Two such names that look different are different.
+pub fn visible_text(value: &str) -> bool {
+    let edges_visible = value
+        .chars()
+        .next()
+        .into_iter()
+        .chain(value.chars().next_back())
+        .all(|c| !c.is_whitespace());
+    edges_visible && !value.chars().any(is_invisible)
+}
+
+/// Unicode general categories Cc, Cf, Zl and Zp (Unicode 15.1).
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00AD}' | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}'
+            | '\u{0890}'..='\u{0891}' | '\u{08E2}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{110BD}' | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}' | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}' | '\u{E0001}' | '\u{E0020}'..='\u{E007F}')
+}
+
+/// A logon identity of `kind` (`email`, `mobile`, `ldap`, `custom`): 1..256 visible
+/// characters, in the format of its kind. Answers it as stored and compared: e-mail
+/// addresses in lower case (ASCII, as the store's `lower()` folds), so `ADAM@x` and
+/// `adam@x` are one identity.
+pub fn identity(kind: &str, value: &str) -> Result<String> {
+    required("identity", value, MAX_IDENTITY)?;
+    let format = match kind {
+        "email" => email(Some(value)),
+        "mobile" => phone(Some(value)),
+        _ => Ok(()),
+    };
+    if format.is_err() || !visible_text(value) {
+        return Err(Error::param(ParamProblem::WrongFormat, "identity"));
+    }
+    Ok(normal_identity(kind, value))
+}
+
+/// An identity as the store keeps it: e-mail addresses lower-cased, others as given.
+pub fn normal_identity(kind: &str, value: &str) -> String {
+    if kind == "email" {
+        value.to_ascii_lowercase()
+    } else {
+        value.to_owned()
+    }
+}
+
+/// A size in bytes: `min` (-1 for "unlimited", or 0) up to [`MAX_SIZE`].
+pub fn size(name: &str, value: Option<i64>, min: i64) -> Result<()> {
+    match value {
+        Some(v) if v < min || v > MAX_SIZE => Err(Error::out_of_range(name)),
+        _ => Ok(()),
+    }
+}
+
+/// The fields of a password login, checked before anything about the attempt is stored or
+/// recorded: nothing an anonymous caller sends is kept beyond these bounds.
+pub fn login(username: &str, password: &str) -> Result<()> {
+    required("username", username, MAX_IDENTITY)?;
+    required("password", password, MAX_PASSWORD)
+}
+
+/// An opaque token a client hands back (refresh token, reset token).
+pub fn token(name: &str, value: &str) -> Result<()> {
+    required(name, value, MAX_TOKEN)
 }
 
 pub fn email(value: Option<&str>) -> Result<()> {
@@ -159,6 +232,38 @@ mod tests {
         assert!(user_id(&"x".repeat(65)).is_err());
         assert!(user_id("a#b").is_err());
         assert!(user_id("").is_err());
+    }
+
+    #[test]
+    fn invisible_characters_and_edge_spaces_are_refused_in_ids() {
+        for bad in [
+            "ali\u{200B}ce",
+            "\u{202E}ecila",
+            "\u{FEFF}alice",
+            "ali\u{2028}ce",
+            " alice",
+            "alice ",
+            "ali\u{00AD}ce",
+        ] {
+            assert!(user_id(bad).is_err(), "{bad:?}");
+        }
+        assert!(user_id("Alice Liddell").is_ok());
+        assert!(user_id("爱丽丝").is_ok());
+    }
+
+    #[test]
+    fn email_identities_are_kept_in_lower_case() {
+        assert_eq!(identity("email", "ADAM@X.org").unwrap(), "adam@x.org");
+        assert_eq!(identity("custom", "ADAM@X.org").unwrap(), "ADAM@X.org");
+        assert!(identity("custom", "adam\u{200D}").is_err());
+    }
+
+    #[test]
+    fn sizes_are_bounded() {
+        assert!(size("total_size", Some(-1), -1).is_ok());
+        assert!(size("total_size", Some(MAX_SIZE), -1).is_ok());
+        assert!(size("total_size", Some(MAX_SIZE + 1), -1).is_err());
+        assert!(size("size_quota", Some(-1), 0).is_err());
     }
 
     #[test]

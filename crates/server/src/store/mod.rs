@@ -390,6 +390,10 @@ pub trait TokenStore: Send + Sync + 'static {
 
     /// Forgets the failed password checks of a user (after a successful one).
     async fn clear_user_login_failures(&self, domain_id: &str, user_id: &str) -> Result<()>;
+
+    /// Deletes the failed-login rows that no longer count or lock anything: last failure
+    /// before `stale_before` and no lock after `now`. Answers how many went.
+    async fn purge_login_failures(&self, stale_before: i64, now: i64) -> Result<u64>;
 }
 
 /// Users, their logon accounts and password hashes.
@@ -424,7 +428,8 @@ pub trait UserStore: Send + Sync + 'static {
     /// The accounts of the given users.
     async fn accounts_of(&self, domain_id: &str, user_ids: &[String]) -> Result<Vec<AccountRow>>;
 
-    /// Accounts whose identity is `identity`, whatever their type, with their users.
+    /// Accounts whose identity is `identity`, whatever their type (e-mail ones in any ASCII
+    /// case: they are stored in lower case), with their users.
     async fn login_candidates(
         &self,
         domain_id: &str,

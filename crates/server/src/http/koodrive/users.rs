@@ -215,11 +215,9 @@ pub async fn update(
     if role.is_some_and(|(_, admin)| admin) && department.is_empty() {
         return Err(Error::missing("deptId").into());
     }
-    if body.dept_id.is_some() && department != department_param(Some(&current.dept_id)) {
-        services
-            .move_users_to_org(actor, std::slice::from_ref(&user_id), &department)
-            .await?;
-    }
+    let new_department = (body.dept_id.is_some()
+        && department != department_param(Some(&current.dept_id)))
+    .then_some(department.as_str());
     let changes = UpdateUserRequest {
         user_id: user_id.clone(),
         nick_name: body.name,
@@ -231,7 +229,9 @@ pub async fn update(
         status,
         ..UpdateUserRequest::default()
     };
-    services.update_directory_user(actor, changes).await?;
+    services
+        .update_user_and_move(actor, changes, new_department)
+        .await?;
     // A department admin administers its current department only: a move takes the role
     // along, a new role drops it.
     let was_admin = current.role == ROLE_DEPT_ADMIN;

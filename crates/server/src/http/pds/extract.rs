@@ -15,7 +15,8 @@ use crate::service::tokens::CallKind;
 use crate::service::Actor;
 
 /// A JSON request body. An empty body reads as `{}` (PDS SDKs send `{}` for no parameters,
-/// other clients nothing at all); the content type is not checked, as PDS does not.
+/// other clients nothing at all); anything else must be JSON (a body of only whitespace is
+/// not). The content type is not checked, as PDS does not.
 pub struct PdsJson<T>(pub T);
 
 impl<T: DeserializeOwned + Serialize> FromRequest<AppState> for PdsJson<T> {
@@ -23,11 +24,7 @@ impl<T: DeserializeOwned + Serialize> FromRequest<AppState> for PdsJson<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let bytes = body_bytes(req, state).await?;
-        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &bytes
-        };
+        let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { &bytes };
         parse_json(bytes).map(PdsJson).map_err(PdsError)
     }
 }

@@ -5,8 +5,9 @@ use sqlx::AssertSqlSafe;
 
 use super::unique_as;
 use super::{
-    family_allocated_stmt, family_users_stmt, lock_domain_stmt, quota_stmt, text, update_stmt,
-    with_retries, Arg, BeginWrite, Db, QuotaRow, SqlStore, Stmt,
+    combine_split_sum, family_allocated_stmt, family_users_stmt, lock_domain_stmt, quota_stmt,
+    split_sum, text, update_stmt, with_retries, Arg, BeginWrite, Db, QuotaRow, SplitSum, SqlStore,
+    Stmt,
 };
 use crate::error::{Error, Resource, Result};
 use crate::store::drives::{DriveChanges, DrivePage, DriveRow, DriveUsage};
@@ -293,14 +294,27 @@ impl DriveStore for SqlStore {
     }
 
     async fn drive_usage(&self, domain_id: &str) -> Result<DriveUsage> {
+        // Sums that cannot overflow, however large the drives (see `split_sum`).
         let stmt = Stmt::new(
-            "SELECT CAST(COALESCE(SUM(CASE WHEN total_size >= 0 THEN total_size ELSE 0 END), 0) \
-             AS BIGINT) AS allocated, CAST(COALESCE(SUM(used_size), 0) AS BIGINT) AS used \
-             FROM drives WHERE domain_id = $1",
+            format!(
+                "SELECT {}, {} FROM (SELECT CASE WHEN total_size >= 0 THEN total_size ELSE 0 END \
+                 AS total_size, used_size FROM drives WHERE domain_id = $1) AS d",
+                split_sum("total_size"),
+                split_sum("used_size")
+            ),
             vec![text(domain_id)],
         );
-        let usage = on_reader!(self, |pool| fetch_optional!(pool, DriveUsage, stmt))?;
-        Ok(usage.unwrap_or_default())
+        let halves = on_reader!(self, |pool| fetch_optional!(
+            pool,
+            (i64, i64, i64, i64),
+            stmt
+        ))?;
+        Ok(
+            halves.map_or_else(DriveUsage::default, |(ah, al, uh, ul)| DriveUsage {
+                allocated: combine_split_sum(ah, al),
+                used: combine_split_sum(uh, ul),
+            }),
+        )
     }
 
     async fn count_users(&self, domain_id: &str) -> Result<i64> {

@@ -299,9 +299,9 @@ macro_rules! check_quotas {
                         "domain size (an unlimited drive)".into(),
                     ));
                 }
-                let (allocated,) =
-                    fetch_optional!($conn, (i64,), family_allocated_stmt(&level, $drive_id))?
-                        .unwrap_or((0,));
+                let allocated =
+                    fetch_optional!($conn, SplitSum, family_allocated_stmt(&level, $drive_id))?
+                        .map_or(0, SplitSum::total);
                 if allocated.saturating_add(size) > quota.size_quota {
                     return Err(Error::QuotaExhausted("domain size".into()));
                 }
@@ -348,13 +348,46 @@ fn family_users_stmt(domain_id: &str) -> Stmt {
     )
 }
 
+/// A sum that cannot overflow on either backend (SQLite fails with "integer overflow",
+/// PostgreSQL's `SUM(bigint)` is a `numeric` that no longer fits a `BIGINT`): each value is
+/// split at 2^31 and the two halves summed apart, which would take 2^31 rows to overflow.
+/// `split_sum("x")` selects the halves of `SUM(x)` as `hi` and `lo`; [`SplitSum::total`]
+/// puts them together, saturating at `i64::MAX`.
+pub(crate) fn split_sum(column: &str) -> String {
+    format!(
+        "CAST(COALESCE(SUM({column} / 2147483648), 0) AS BIGINT) AS {column}_hi, \
+         CAST(COALESCE(SUM({column} % 2147483648), 0) AS BIGINT) AS {column}_lo"
+    )
+}
+
+/// The halves of a [`split_sum`] of one column, in the order it selects them.
+#[derive(sqlx::FromRow)]
+pub(crate) struct SplitSum {
+    #[sqlx(rename = "total_size_hi")]
+    hi: i64,
+    #[sqlx(rename = "total_size_lo")]
+    lo: i64,
+}
+
+impl SplitSum {
+    pub(crate) fn total(self) -> i64 {
+        combine_split_sum(self.hi, self.lo)
+    }
+}
+
+/// `hi * 2^31 + lo`, saturating at the ends of `i64`.
+pub(crate) fn combine_split_sum(hi: i64, lo: i64) -> i64 {
+    let total = i128::from(hi) * 2_147_483_648 + i128::from(lo);
+    i64::try_from(total).unwrap_or(if total < 0 { i64::MIN } else { i64::MAX })
+}
+
 /// The sum of the limited drives' `total_size` in the domain and its subdomains, leaving
 /// out `except_drive_id`.
 fn family_allocated_stmt(domain_id: &str, except_drive_id: &str) -> Stmt {
     Stmt::new(
         format!(
-            "SELECT CAST(COALESCE(SUM(total_size), 0) AS BIGINT) FROM drives \
-             WHERE {FAMILY} AND total_size >= 0 AND drive_id <> $2"
+            "SELECT {} FROM drives WHERE {FAMILY} AND total_size >= 0 AND drive_id <> $2",
+            split_sum("total_size")
         ),
         vec![
             Arg::Text(domain_id.to_owned()),

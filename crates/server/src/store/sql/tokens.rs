@@ -194,6 +194,24 @@ impl TokenStore for SqlStore {
         self.clear_failures(&USER_FAILURES, domain_id, user_id)
             .await
     }
+
+    async fn purge_login_failures(&self, stale_before: i64, now: i64) -> Result<u64> {
+        let mut purged = 0;
+        for t in [&IDENTITY_FAILURES, &USER_FAILURES] {
+            purged += with_retries(|| async {
+                let stmt = Stmt::new(
+                    format!(
+                        "DELETE FROM {} WHERE last_failed_at < $1 AND locked_until <= $2",
+                        t.table
+                    ),
+                    vec![Arg::Int(stale_before), Arg::Int(now)],
+                );
+                Ok(on_writer!(self, |pool| execute!(pool, stmt))?)
+            })
+            .await?;
+        }
+        Ok(purged)
+    }
 }
 
 /// A table of failed password checks and the column its subject is named by.

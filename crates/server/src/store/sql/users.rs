@@ -6,7 +6,9 @@ use sqlx::AssertSqlSafe;
 use super::bulk::fold;
 use super::bulk::UserBatch;
 use super::drives::insert_drive_stmt;
-use super::{family_allocated_stmt, family_users_stmt, lock_domain_stmt, quota_stmt, QuotaRow};
+use super::{
+    family_allocated_stmt, family_users_stmt, lock_domain_stmt, quota_stmt, QuotaRow, SplitSum,
+};
 use super::{missing_as, unique_as, update_stmt};
 use super::{with_retries, Arg, BeginWrite, Db, Dialect, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
@@ -19,42 +21,49 @@ use crate::store::{
 };
 
 pub(super) fn insert_user_stmt(u: &UserRow) -> Stmt {
+    let args = vec![
+        Arg::Text(u.domain_id.clone()),
+        Arg::Text(u.user_id.clone()),
+        Arg::Text(u.user_name.clone()),
+        Arg::Text(u.nick_name.clone()),
+        Arg::Text(u.avatar.clone()),
+        Arg::Text(u.email.clone()),
+        Arg::Text(u.phone.clone()),
+        Arg::Text(u.role.clone()),
+        Arg::Text(u.status.clone()),
+        Arg::Text(u.description.clone()),
+        Arg::Text(u.user_data.clone()),
+        Arg::Text(u.creator.clone()),
+        Arg::Text(u.default_drive_id.clone()),
+        Arg::Bool(u.deny_change_password_by_self),
+        Arg::Bool(u.need_change_password_next_login),
+        Arg::Int(u.expired_at),
+        Arg::Text(u.phone_region.clone()),
+        Arg::Int(u.last_login_time),
+        Arg::Int(u.last_refresh_token_time),
+        Arg::Int(u.created_at),
+        Arg::Int(u.updated_at),
+        Arg::Text(u.punishments.clone()),
+        Arg::Text(u.owner_type.clone()),
+        Arg::Text(u.token_stamp.clone()),
+        Arg::Text(normalize(&u.user_name)),
+        Arg::Text(normalize(&u.nick_name)),
+        Arg::Text(normalize(&u.email)),
+        Arg::Text(normalize(&u.phone)),
+        // Unique per domain: ids differing only in case are one id.
+        Arg::Text(normalize(&u.user_id)),
+    ];
+    // One placeholder per value, so the list cannot fall out of step with the columns.
+    let placeholders = (1..=args.len())
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     Stmt::new(
         format!(
             "INSERT INTO users ({USER_COLUMNS}, user_name_norm, nick_name_norm, email_norm, \
-             phone_norm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
+             phone_norm, user_id_norm) VALUES ({placeholders})"
         ),
-        vec![
-            Arg::Text(u.domain_id.clone()),
-            Arg::Text(u.user_id.clone()),
-            Arg::Text(u.user_name.clone()),
-            Arg::Text(u.nick_name.clone()),
-            Arg::Text(u.avatar.clone()),
-            Arg::Text(u.email.clone()),
-            Arg::Text(u.phone.clone()),
-            Arg::Text(u.role.clone()),
-            Arg::Text(u.status.clone()),
-            Arg::Text(u.description.clone()),
-            Arg::Text(u.user_data.clone()),
-            Arg::Text(u.creator.clone()),
-            Arg::Text(u.default_drive_id.clone()),
-            Arg::Bool(u.deny_change_password_by_self),
-            Arg::Bool(u.need_change_password_next_login),
-            Arg::Int(u.expired_at),
-            Arg::Text(u.phone_region.clone()),
-            Arg::Int(u.last_login_time),
-            Arg::Int(u.last_refresh_token_time),
-            Arg::Int(u.created_at),
-            Arg::Int(u.updated_at),
-            Arg::Text(u.punishments.clone()),
-            Arg::Text(u.owner_type.clone()),
-            Arg::Text(u.token_stamp.clone()),
-            Arg::Text(normalize(&u.user_name)),
-            Arg::Text(normalize(&u.nick_name)),
-            Arg::Text(normalize(&u.email)),
-            Arg::Text(normalize(&u.phone)),
-        ],
+        args,
     )
 }
 
@@ -550,10 +559,14 @@ impl UserStore for SqlStore {
              p.password_hash FROM accounts a \
              JOIN users u ON u.domain_id = a.domain_id AND u.user_id = a.user_id \
              LEFT JOIN user_passwords p ON p.domain_id = a.domain_id AND p.user_id = a.user_id \
-             WHERE a.domain_id = $1 AND a.identity = $2 ORDER BY a.authentication_type",
+             WHERE a.domain_id = $1 AND (a.identity = $2 \
+               OR (a.authentication_type = 'email' AND a.identity = $3)) \
+             ORDER BY a.authentication_type",
             vec![
                 Arg::Text(domain_id.to_owned()),
                 Arg::Text(identity.to_owned()),
+                // E-mail identities are stored in lower case and match in any case.
+                Arg::Text(identity.to_ascii_lowercase()),
             ],
         );
         Ok(on_reader!(self, |pool| fetch_all!(
