@@ -37,9 +37,11 @@ pub fn optional(name: &str, value: Option<&str>, max: usize) -> Result<()> {
 pub fn user_id(value: &str) -> Result<()> {
     required("user_id", value, MAX_USER_ID)?;
     if value.contains('#') || !visible_text(value) {
-        return Err(Error::param(ParamProblem::WrongFormat, "user_id").with_rule(
-            "user_id may not contain '#', invisible characters or spaces at either end",
-        ));
+        return Err(
+            Error::param(ParamProblem::WrongFormat, "user_id").with_rule(
+                "user_id may not contain '#', invisible characters or spaces at either end",
+            ),
+        );
     }
     Ok(())
 }

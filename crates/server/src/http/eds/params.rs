@@ -158,7 +158,7 @@ mod tests {
         let owned = vec![("OrgName".to_owned(), "a\0b".to_owned())];
         assert!(matches!(
             Params::from_pairs(&owned),
-            Err(Error::InvalidParameter { problem: ParamProblem::Invalid, name }) if name == "OrgName"
+            Err(Error::InvalidParameter { problem: ParamProblem::Invalid, name, .. }) if name == "OrgName"
         ));
     }
 
