@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use roster_server::service::now_ms;
+use roster_server::clock::Clock;
 use roster_server::service::users::new_user_row;
 use roster_server::store::groups::GroupRow;
 use roster_server::store::{AccountRow, GroupStore, NewUser, SqlStore, UserStore};
@@ -127,7 +127,7 @@ pub fn group_of(shape: &Shape, i: u64) -> String {
 /// Writes the group tree: per division a complete binary tree (group `k`'s parent is
 /// `(k - 1) / 2`), parents before children.
 pub async fn seed_groups(store: &SqlStore, shape: &Shape) -> anyhow::Result<()> {
-    let now = now_ms();
+    let now = Clock::system().now_ms();
     for division in 0..shape.divisions {
         for k in 0..shape.groups_per_division {
             let parent = if k == 0 {
@@ -159,12 +159,10 @@ pub async fn seed_groups(store: &SqlStore, shape: &Shape) -> anyhow::Result<()> 
 /// User `i` with its custom account (identity = user name), the shared password hash and
 /// its group.
 fn new_user(shape: &Shape, i: u64, password_hash: &str, now: i64) -> NewUser {
-    let mut user = new_user_row(DOMAIN, user_id(i), "bench");
+    let mut user = new_user_row(DOMAIN, user_id(i), "bench", now);
     user.user_name = user_name(i);
     user.nick_name = nick_name(i);
     user.email = format!("{}@example.com", user_name(i));
-    user.created_at = now;
-    user.updated_at = now;
     let account = AccountRow {
         domain_id: DOMAIN.into(),
         authentication_type: "custom".into(),
@@ -193,7 +191,7 @@ pub async fn seed_users(
     password_hash: String,
     progress: bool,
 ) -> anyhow::Result<()> {
-    let now = now_ms();
+    let now = Clock::system().now_ms();
     let hash = Arc::new(password_hash);
     let build = move |start: u64| {
         let hash = hash.clone();

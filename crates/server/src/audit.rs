@@ -11,6 +11,7 @@
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use crate::clock::Clock;
 use crate::error::Error;
 use crate::store::audit_log::AuditRow;
 
@@ -22,6 +23,8 @@ pub const FAILURE: &str = "failure";
 struct Trail {
     request_id: String,
     client_ip: String,
+    /// The services' clock, which dates the records.
+    clock: Clock,
     pending: Vec<AuditRow>,
 }
 
@@ -44,11 +47,13 @@ fn with_trail<T>(f: impl FnOnce(&mut Trail) -> T) -> Option<T> {
 pub async fn scope<F: Future>(
     request_id: String,
     client_ip: String,
+    clock: Clock,
     request: F,
 ) -> (F::Output, Vec<AuditRow>) {
     let trail = Arc::new(Mutex::new(Trail {
         request_id,
         client_ip,
+        clock,
         pending: Vec::new(),
     }));
     let output = TRAIL.scope(trail.clone(), request).await;
@@ -139,7 +144,7 @@ pub fn record(event: Event<'_>) {
         let row = AuditRow {
             log_id: next_log_id(),
             domain_id: event.domain_id.to_owned(),
-            acted_at: crate::service::now_ms(),
+            acted_at: trail.clock.now_ms(),
             actor_id: clipped(event.actor_id),
             actor_type: if event.actor_id.is_empty() {
                 "anonymous"

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::clock::Clock;
 use crate::service::tokens::TokenSettings;
 use crate::store::Migrations;
 
@@ -42,6 +43,8 @@ pub struct Config {
     /// The operator's base domain (`api.example.com`): only `<label>.api.example.com` routes a
     /// request to domain `<label>`. `None`: `Host` never selects a domain.
     pub base_domain: Option<String>,
+    /// The time the server reads: the system clock, or a manual one tests move.
+    pub clock: Clock,
 }
 
 /// Audit records are kept for a year unless configured otherwise.
@@ -65,6 +68,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             trusted_proxy_hops: 1,
             base_domain: None,
+            clock: Clock::system(),
         }
     }
 }
@@ -89,6 +93,7 @@ impl fmt::Debug for Config {
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("trusted_proxy_hops", &self.trusted_proxy_hops)
             .field("base_domain", &self.base_domain)
+            .field("clock", &self.clock)
             .finish()
     }
 }

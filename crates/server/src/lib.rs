@@ -2,6 +2,7 @@
 //! user API. Data flows one way: `http` (parse, answer) → `service` (rules) → `store` (SQL).
 
 pub mod audit;
+pub mod clock;
 pub mod config;
 pub mod error;
 #[cfg(feature = "fuzzing")]
@@ -10,6 +11,7 @@ pub mod http;
 pub mod service;
 pub mod startup;
 pub mod store;
+pub mod time_format;
 
 pub use config::Config;
 pub use startup::Application;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::clock::Clock;
 use crate::config::{Config, StoreLocation};
 use crate::http::{self, AppState};
 use crate::service::bootstrap::Bootstrap;
@@ -25,6 +26,7 @@ pub struct Application {
     bootstrap: Bootstrap,
     audit_retention: Option<Duration>,
     lockout: LockoutSettings,
+    clock: Clock,
 }
 
 /// Opens the configured store, applying its migrations.
@@ -52,7 +54,7 @@ pub async fn open_services(config: &Config) -> anyhow::Result<(Services, Arc<Sql
         );
     }
     let store = Arc::new(open_store(config).await?);
-    let tokens = TokenKeys::load_or_create(store.as_ref()).await?;
+    let tokens = TokenKeys::load_or_create(store.as_ref(), &config.clock).await?;
     let services = Services {
         store: store.clone() as Arc<dyn Store>,
         passwords: Passwords::new()?,
@@ -61,6 +63,7 @@ pub async fn open_services(config: &Config) -> anyhow::Result<(Services, Arc<Sql
         login_gates: Arc::default(),
         mailer: Mailer::new(config.smtp_url.as_deref(), config.smtp_from.as_deref())?,
         routing: Routing::new(config.base_domain.as_deref(), &config.domain_id),
+        clock: config.clock.clone(),
     };
     Ok((services, store))
 }
@@ -127,6 +130,7 @@ impl Application {
             bootstrap,
             audit_retention: config.audit_retention,
             lockout: config.tokens.lockout,
+            clock: config.clock,
         })
     }
 
@@ -150,8 +154,12 @@ impl Application {
         tracing::info!(address = %self.local_addr(), "listening");
         let sweeper = self
             .audit_retention
-            .map(|keep| tokio::spawn(sweep_audit_log(self.store.clone(), keep)));
-        let login_sweeper = tokio::spawn(sweep_login_failures(self.store.clone(), self.lockout));
+            .map(|keep| tokio::spawn(sweep_audit_log(self.store.clone(), keep, self.clock.clone())));
+        let login_sweeper = tokio::spawn(sweep_login_failures(
+            self.store.clone(),
+            self.lockout,
+            self.clock.clone(),
+        ));
         let served = axum::serve(
             self.listener,
             self.router
@@ -176,33 +184,33 @@ impl Application {
 
 /// Deletes audit records older than `keep`, now and then: four times per retention period,
 /// at most hourly.
-async fn sweep_audit_log(store: Arc<SqlStore>, keep: Duration) {
+async fn sweep_audit_log(store: Arc<SqlStore>, keep: Duration, clock: Clock) {
     use crate::store::AuditStore;
     let every = (keep / 4).clamp(Duration::from_millis(250), Duration::from_secs(3600));
     let keep_ms = i64::try_from(keep.as_millis()).unwrap_or(i64::MAX);
     loop {
-        let before = crate::service::now_ms().saturating_sub(keep_ms);
+        let before = clock.now_ms().saturating_sub(keep_ms);
         match store.purge_audit(before).await {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "audit records past retention deleted"),
             Err(e) => tracing::warn!(error = %e, "audit retention sweep failed"),
         }
-        tokio::time::sleep(every).await;
+        clock.sleep(every).await;
     }
 }
 
 /// Deletes failed-login rows once they neither count nor lock (a lock window after their
 /// last failure), so that guessed names, known or not, do not pile up: every lock window, at
 /// least every second and at most every ten minutes.
-async fn sweep_login_failures(store: Arc<SqlStore>, lockout: LockoutSettings) {
+async fn sweep_login_failures(store: Arc<SqlStore>, lockout: LockoutSettings, clock: Clock) {
     use crate::store::TokenStore;
     let every = lockout
         .lock_for
         .clamp(Duration::from_secs(1), Duration::from_secs(600));
     let window_ms = i64::try_from(lockout.lock_for.as_millis()).unwrap_or(i64::MAX);
     loop {
-        tokio::time::sleep(every).await;
-        let now = crate::service::now_ms();
+        clock.sleep(every).await;
+        let now = clock.now_ms();
         match store
             .purge_login_failures(now.saturating_sub(window_ms), now)
             .await

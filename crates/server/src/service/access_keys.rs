@@ -11,7 +11,7 @@ use roster_api::Role;
 
 use super::pagination::{encode_marker, finish_page, Page};
 use super::tokens::{admit, CallKind};
-use super::{now_ms, random_hex, validate, Actor, Services};
+use super::{random_hex, validate, Actor, Services};
 use crate::error::{AuthProblem, Error, Resource, Result};
 use crate::store::access_keys::AccessKeyRow;
 
@@ -77,7 +77,7 @@ impl Services {
             status: "enabled".into(),
             description: req.description.unwrap_or_default(),
             creator: actor.user_id.clone(),
-            created_at: now_ms(),
+            created_at: self.clock.now_ms(),
         };
         crate::audit::name_target(&row.access_key_id);
         self.store.create_access_key(row.clone()).await?;
@@ -201,7 +201,7 @@ impl Services {
             .user(&key.domain_id, &key.user_id)
             .await?
             .ok_or_else(unknown)?;
-        let actor = admit(user, kind, unknown())?;
+        let actor = admit(user, kind, unknown(), self.clock.now_ms())?;
         Ok((actor, key.secret))
     }
 
@@ -214,7 +214,7 @@ impl Services {
         signed_at_ms: i64,
         nonce: &str,
     ) -> Result<()> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         if (now - signed_at_ms).abs() > MAX_CLOCK_SKEW_MS {
             return Err(Error::Unauthorized(AuthProblem::RequestExpired));
         }

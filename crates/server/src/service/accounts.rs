@@ -5,7 +5,7 @@ use roster_api::accounts::{ChangePasswordRequest, LinkAccountRequest, LinkInfoRe
 use roster_api::{AccountLinkInfo, AuthenticationType, Token};
 
 use super::users::account_to_api;
-use super::{now_ms, validate, Actor, Services};
+use super::{validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
 use crate::store::{AccountRow, UserChanges};
 
@@ -71,7 +71,7 @@ impl Services {
             display_name: req.identity,
             extra,
             status: "normal".into(),
-            created_at: now_ms(),
+            created_at: self.clock.now_ms(),
             last_login_time: 0,
         };
         self.store.link_account(account).await?;
@@ -201,7 +201,7 @@ impl Services {
         let changes = UserChanges {
             password_hash: Some(self.passwords.hash(&req.new_password).await?),
             need_change_password_next_login: Some(false),
-            updated_at: now_ms(),
+            updated_at: self.clock.now_ms(),
             ..UserChanges::default()
         };
         self.store

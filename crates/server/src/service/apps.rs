@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::pagination::{encode_marker, finish_page, Page};
 use super::users::new_user_row;
-use super::{now_ms, random_hex, validate, Actor, Services};
+use super::{random_hex, validate, Actor, Services};
 use crate::error::{AuthProblem, Error, ParamProblem, Resource, Result};
 use crate::store::apps::{AppChanges, AppRow};
 use crate::store::NewUser;
@@ -121,7 +121,7 @@ impl Services {
         }
         let client_id = req.client_id.unwrap_or_else(|| random_hex(16));
         validate::required("client_id", &client_id, validate::MAX_ID)?;
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let row = AppRow {
             domain_id: actor.domain_id.clone(),
             client_id,
@@ -193,7 +193,7 @@ impl Services {
             algorithm: req.algorithm,
             public_key: req.public_key,
             status: req.status,
-            updated_at: now_ms(),
+            updated_at: self.clock.now_ms(),
         };
         self.store
             .update_app(&actor.domain_id, &req.client_id, changes)
@@ -254,14 +254,14 @@ impl Services {
                 _ => fail(AuthProblem::AssertionInvalid),
             })?
             .claims;
-        let now_s = now_ms() / 1000;
+        let now_s = self.clock.now_ms() / 1000;
         let jti_ok = (16..=128).contains(&claims.jti.len());
         if !jti_ok || claims.exp - now_s > MAX_ASSERTION_LIFETIME_S {
             return Err(fail(AuthProblem::AssertionInvalid));
         }
         let once = jti_key(&app, &claims.jti);
         let until = (claims.exp + 120) * 1000;
-        if !self.store.use_nonce(&once, until, now_ms()).await? {
+        if !self.store.use_nonce(&once, until, self.clock.now_ms()).await? {
             return Err(fail(AuthProblem::AssertionReplayed));
         }
         match claims.sub_type.as_str() {
@@ -288,7 +288,12 @@ impl Services {
         if !claims.auto_create || validate::user_id(&claims.sub).is_err() {
             return Err(Error::Unauthorized(AuthProblem::InvalidCredentials));
         }
-        let user = new_user_row(domain, claims.sub.clone(), &format!("app:{client_id}"));
+        let user = new_user_row(
+            domain,
+            claims.sub.clone(),
+            &format!("app:{client_id}"),
+            self.clock.now_ms(),
+        );
         let created = self
             .store
             .create_user(NewUser {

@@ -9,14 +9,12 @@ use roster_api::audit_log::{
     ListAuditLogResponse,
 };
 use serde::Serialize;
-use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime};
 
-use super::drives::iso8601_ms;
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
 use crate::store::audit_log::{AuditQuery, AuditRow};
+use crate::time_format::{iso8601_ms, parse_utc_ms};
 
 const MAX_QUERY: usize = 4096;
 const MAX_FILE_NAME: usize = 1024;
@@ -348,7 +346,7 @@ fn take_quoted(s: &str) -> Option<(String, &str)> {
 
 fn apply_condition(query: &mut AuditQuery, field: &str, op: &str, value: String) -> Option<()> {
     if field == "acted_at" {
-        let at = parse_time(&value)?;
+        let at = parse_utc_ms(&value)?;
         let (from, to) = match op {
             "=" => (Some(at), Some(at)),
             ">" => (Some(at.checked_add(1)?), None),
@@ -382,20 +380,6 @@ fn apply_condition(query: &mut AuditQuery, field: &str, op: &str, value: String)
     };
     *slot = Some(value);
     Some(())
-}
-
-/// `2026-11-24T03:15:00` (UTC, as PDS writes it), with optional fraction and `Z` or offset.
-fn parse_time(value: &str) -> Option<i64> {
-    use time::format_description::well_known::Rfc3339;
-    let at = OffsetDateTime::parse(value, &Rfc3339).ok().or_else(|| {
-        let format = format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
-        );
-        PrimitiveDateTime::parse(value.trim_end_matches('Z'), &format)
-            .ok()
-            .map(PrimitiveDateTime::assume_utc)
-    })?;
-    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
 fn to_api(row: AuditRow) -> AuditLog {

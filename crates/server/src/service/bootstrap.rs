@@ -8,7 +8,7 @@ use anyhow::Context;
 use roster_api::Role;
 
 use super::users::new_user_row;
-use super::{now_ms, random_hex, Services};
+use super::{random_hex, Services};
 use crate::store::{AccountRow, DomainRow, NewUser};
 
 pub const ADMIN_USER_ID: &str = "admin";
@@ -38,11 +38,11 @@ impl Services {
         }
         let generated = admin_password.is_none().then(|| random_hex(12));
         let password = admin_password.or(generated.as_deref()).unwrap_or_default();
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut domain = DomainRow::new(domain_id, domain_id, "", now);
         // The first domain of a store is the operator's; the store keeps that true of one.
         domain.is_operator = true;
-        let mut admin = new_user_row(domain_id, ADMIN_USER_ID.into(), "system");
+        let mut admin = new_user_row(domain_id, ADMIN_USER_ID.into(), "system", now);
         admin.role = Role::Superadmin.as_str().into();
         admin.nick_name = "admin".into();
         admin.user_name = "admin".into();

@@ -5,7 +5,7 @@
 use roster_api::Role;
 
 use super::tokens::require_good_standing;
-use super::{now_ms, validate, Actor, Services};
+use super::{validate, Actor, Services};
 use crate::error::{AuthProblem, Error, Result};
 
 impl Services {
@@ -29,7 +29,7 @@ impl Services {
         // The user acted for must be in good standing, as for any credential of its own.
         require_good_standing(
             &user,
-            now_ms(),
+            self.clock.now_ms(),
             Error::Unauthorized(AuthProblem::AccessTokenInvalid),
         )?;
         let actor = Actor {

@@ -12,13 +12,13 @@ use roster_api::domains::{
 };
 use roster_api::Role;
 
-use super::drives::iso8601_ms;
 use super::pagination::{encode_marker, finish_page, Page};
 use super::users::new_user_row;
-use super::{now_ms, random_hex, validate, Actor, Services};
+use super::{random_hex, validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
 use crate::store::drives::DriveUsage;
 use crate::store::{AccountRow, DomainChanges, DomainRow, NewUser};
+use crate::time_format::iso8601_ms;
 
 fn to_api(row: DomainRow, usage: DriveUsage) -> Domain {
     Domain {
@@ -298,14 +298,14 @@ impl Services {
             .or(generated.as_deref())
             .unwrap_or_default();
 
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut domain = DomainRow::new(&domain_id, &req.domain_name, &parent, now);
         domain.description = req.description.unwrap_or_default();
         domain.init_drive_enable = req.init_drive_enable.unwrap_or(false);
         domain.init_drive_size = req.init_drive_size.unwrap_or(0);
         domain.size_quota = req.size_quota.unwrap_or(0);
         domain.user_count_quota = req.user_count_quota.unwrap_or(0);
-        let mut admin = new_user_row(&domain_id, admin_user_id.clone(), &actor.user_id);
+        let mut admin = new_user_row(&domain_id, admin_user_id.clone(), &actor.user_id, now);
         admin.role = if parent.is_empty() {
             Role::Superadmin
         } else {
@@ -440,7 +440,7 @@ impl Services {
             init_drive_size: req.init_drive_size,
             size_quota: req.size_quota,
             user_count_quota: req.user_count_quota,
-            updated_at: now_ms(),
+            updated_at: self.clock.now_ms(),
         };
         let row = self
             .store

@@ -5,14 +5,13 @@ use roster_api::drives::{
     CreateDriveRequest, DeleteDriveRequest, Drive, DriveStatus, DriveType, ListDriveRequest,
     ListDriveResponse, ListMyDrivesRequest, OwnerType, SearchDriveRequest, UpdateDriveRequest,
 };
-use time::macros::format_description;
-use time::OffsetDateTime;
 
 use super::pagination::{encode_marker, finish_page, Page};
-use super::{now_ms, random_hex, validate, Actor, Services};
+use super::{random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
 use crate::store::drives::{DriveChanges, DriveFilter, DrivePage, DriveRow};
 use crate::store::normalize;
+use crate::time_format::iso8601_ms;
 
 /// Longest owner id accepted (user ids are ≤64; group ids are at most as long).
 const MAX_OWNER: usize = 64;
@@ -20,16 +19,6 @@ const MAX_OWNER: usize = 64;
 const DRIVE_ID_BYTES: usize = 16;
 /// The order tag of drive markers: pages follow `drive_id`.
 const ORDER_TAG: &str = "drive";
-
-/// UNIX milliseconds as PDS writes drive and domain times: `2019-08-20T06:51:27.292Z`.
-pub fn iso8601_ms(ms: i64) -> String {
-    let format =
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
-}
 
 /// The answer of a drive call, from its stored row.
 pub fn to_api(row: DriveRow) -> Drive {
@@ -78,8 +67,7 @@ struct NewDrive {
     is_default: bool,
 }
 
-fn new_drive_row(domain_id: &str, creator: &str, new: NewDrive) -> DriveRow {
-    let now = now_ms();
+fn new_drive_row(domain_id: &str, creator: &str, new: NewDrive, now: i64) -> DriveRow {
     DriveRow {
         domain_id: domain_id.to_owned(),
         drive_id: random_hex(DRIVE_ID_BYTES),
@@ -143,6 +131,7 @@ impl Services {
         user_id: &str,
         creator: &str,
         total_size: i64,
+        now: i64,
     ) -> Result<DriveRow> {
         validate::size("drive_total_size", Some(total_size), UNLIMITED_SIZE)?;
         Ok(new_drive_row(
@@ -157,11 +146,12 @@ impl Services {
                 total_size,
                 is_default: true,
             },
+            now,
         ))
     }
 
     async fn insert_drive(&self, domain_id: &str, creator: &str, new: NewDrive) -> Result<Drive> {
-        let row = new_drive_row(domain_id, creator, new);
+        let row = new_drive_row(domain_id, creator, new, self.clock.now_ms());
         crate::audit::name_target(&row.drive_id);
         Ok(to_api(self.store.create_drive(row).await?))
     }
@@ -228,7 +218,7 @@ impl Services {
             status: req.status.map(|s| s.as_str().to_owned()),
             // Re-stating the current size checks nothing, even over a lowered quota.
             total_size: req.total_size.filter(|&t| t != current.total_size),
-            updated_at: now_ms(),
+            updated_at: self.clock.now_ms(),
         };
         self.store
             .update_drive(&actor.domain_id, &req.drive_id, changes)

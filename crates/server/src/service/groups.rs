@@ -14,7 +14,7 @@ use roster_api::{
 
 use super::pagination::{encode_marker, finish_page, Page};
 use super::users::extra_info;
-use super::{now_ms, random_hex, validate, Actor, Services};
+use super::{random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
 use crate::store::directory::GroupNumberedQuery;
 use crate::store::groups::{AssignmentRow, GroupPage, GroupRow, KIND_ORG, KIND_USER_GROUP};
@@ -147,7 +147,7 @@ impl Services {
             self.existing_group(actor, &parent).await?;
             self.require_manage(actor, &parent, true).await?;
         }
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let row = GroupRow {
             domain_id: actor.domain_id.clone(),
             group_id,
@@ -194,7 +194,7 @@ impl Services {
                 &req.group_id,
                 req.group_name.as_deref(),
                 req.description.as_deref(),
-                now_ms(),
+                self.clock.now_ms(),
             )
             .await?;
         updated
@@ -215,7 +215,7 @@ impl Services {
             }
         }
         self.store
-            .move_group(&actor.domain_id, group_id, new_parent, now_ms())
+            .move_group(&actor.domain_id, group_id, new_parent, self.clock.now_ms())
             .await
     }
 
@@ -303,7 +303,7 @@ impl Services {
                     .await?
                     .ok_or(Error::NotFound(Resource::User))?;
                 self.store
-                    .add_member(&actor.domain_id, &req.group_id, &req.member_id, now_ms())
+                    .add_member(&actor.domain_id, &req.group_id, &req.member_id, self.clock.now_ms())
                     .await
             }
             MemberType::Group => {
@@ -501,7 +501,7 @@ impl Services {
             identity_type: req.identity.identity_type.clone(),
             identity_id: req.identity.identity_id.clone(),
             creator: actor.user_id.clone(),
-            created_at: now_ms(),
+            created_at: self.clock.now_ms(),
         })
     }
 
@@ -705,7 +705,7 @@ impl Services {
                 .await?
                 .ok_or(Error::NotFound(Resource::User))?;
         }
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let action = if join {
             "membership.add"
         } else {

@@ -5,7 +5,7 @@
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::{now_ms, random_hex};
+use super::{random_hex};
 use crate::error::{Error, Result};
 use crate::store::mail::OutboxRow;
 use crate::store::Store;
@@ -44,6 +44,7 @@ impl Mailer {
         subject: &str,
         body: &str,
         superadmins_only: bool,
+        now: i64,
     ) -> Result<()> {
         if let Some(smtp) = &self.smtp {
             let recipient: Mailbox = to.parse().map_err(|_| Error::invalid("Email"))?;
@@ -67,7 +68,7 @@ impl Mailer {
                 recipient: to.to_owned(),
                 subject: subject.to_owned(),
                 body: body.to_owned(),
-                created_at: now_ms(),
+                created_at: now,
                 superadmins_only,
             })
             .await

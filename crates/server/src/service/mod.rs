@@ -32,6 +32,7 @@ use roster_api::Role;
 pub use pagination::Page;
 pub use users::directory;
 
+use crate::clock::Clock;
 use crate::store::Store;
 
 /// Who is calling: the authenticated user, in its domain, with its current role.
@@ -103,14 +104,8 @@ pub struct Services {
     pub mailer: mail::Mailer,
     /// Which domain a request's `Host` names, and where logins go without one.
     pub routing: tenancy::Routing,
-}
-
-/// Milliseconds since the UNIX epoch, the time unit of users and accounts.
-pub fn now_ms() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+    /// The time every rule reads: the system clock, or a manual one in tests.
+    pub clock: Clock,
 }
 
 /// A random lower-case hex string of `bytes * 2` characters, from the OS generator.

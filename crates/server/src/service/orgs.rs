@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use roster_api::{CreateGroupRequest, UpdateGroupRequest, UpdateUserRequest};
 
 use super::pagination::{encode_marker, finish_page, Page};
-use super::{now_ms, validate, Actor, Services};
+use super::{validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
 use crate::store::groups::{GroupPage, GroupRow, KIND_ORG};
 use crate::store::normalize;
@@ -191,7 +191,7 @@ impl Services {
         for user_id in user_ids {
             super::groups::audit_membership(actor, "membership.move", org_id, "user", user_id);
             self.store
-                .replace_membership_of_kind(&actor.domain_id, user_id, KIND_ORG, org_id, now_ms())
+                .replace_membership_of_kind(&actor.domain_id, user_id, KIND_ORG, org_id, self.clock.now_ms())
                 .await?;
         }
         Ok(())

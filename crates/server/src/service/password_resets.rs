@@ -6,7 +6,7 @@ use roster_api::Role;
 use sha2::{Digest, Sha256};
 
 use super::pagination::{encode_marker, finish_page, Page};
-use super::{now_ms, random_hex, validate, Actor, Services};
+use super::{random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
 use crate::store::mail::{OutboxRow, ResetTokenRow};
 use crate::store::UserChanges;
@@ -46,7 +46,7 @@ impl Services {
             return Err(Error::missing("Email"));
         }
         let token = random_hex(24);
-        let now = now_ms();
+        let now = self.clock.now_ms();
         self.store
             .insert_reset_token(ResetTokenRow {
                 token_hash: token_hash(&token),
@@ -72,6 +72,7 @@ impl Services {
                 "Reset your Roster password",
                 &body,
                 is_superadmin_role(&user.role),
+                self.clock.now_ms(),
             )
             .await
     }
@@ -91,7 +92,7 @@ impl Services {
             .store
             .take_reset_token(&token_hash(token))
             .await?
-            .filter(|t| t.expires_at > now_ms() && super::tenancy::admits(domain_id, &t.domain_id))
+            .filter(|t| t.expires_at > self.clock.now_ms() && super::tenancy::admits(domain_id, &t.domain_id))
             .ok_or_else(unusable)?;
         // Issued for the user as it was: a promotion or a new address since then voids it
         // (the store deletes such tokens when either changes; this holds even if one slips by).
@@ -115,7 +116,7 @@ impl Services {
         let changes = UserChanges {
             password_hash: Some(self.passwords.hash(new_password).await?),
             need_change_password_next_login: Some(false),
-            updated_at: now_ms(),
+            updated_at: self.clock.now_ms(),
             ..UserChanges::default()
         };
         self.store

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::{now_ms, validate, Actor, Services};
+use super::{validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
 use crate::store::properties::{PropertyRow, PropertyValueRow};
 
@@ -71,7 +71,7 @@ impl Services {
             domain_id: actor.domain_id.clone(),
             property_id: new_id(),
             property_key: key.to_owned(),
-            created_at: now_ms(),
+            created_at: self.clock.now_ms(),
         };
         crate::audit::name_target(&row.property_id.to_string());
         self.store
@@ -207,7 +207,7 @@ impl Services {
         let detail = serde_json::json!({ "property_id": property_id, "value_id": value_id });
         actor.audit_with("property.assign", "user", &user.user_id, detail);
         self.store
-            .assign_property_value(&actor.domain_id, &user.user_id, &value, now_ms())
+            .assign_property_value(&actor.domain_id, &user.user_id, &value, self.clock.now_ms())
             .await
     }
 

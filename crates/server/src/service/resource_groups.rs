@@ -1,7 +1,7 @@
 //! Resource groups (eds-user): Roster runs no desktops; it keeps the groups, named and
 //! authorized, so the tenant's console and tools find what they made. Admins only.
 
-use super::{now_ms, random_hex, validate, Actor, Services};
+use super::{random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
 use crate::store::resource_groups::{ResourceGroupQuery, ResourceGroupRow};
 
@@ -22,7 +22,7 @@ impl Services {
             resource_group_name: name.to_owned(),
             platform: platform.unwrap_or_default().to_owned(),
             creator: actor.user_id.clone(),
-            created_at: now_ms(),
+            created_at: self.clock.now_ms(),
             auth_count: 0,
         };
         actor.audit(

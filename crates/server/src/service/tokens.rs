@@ -25,11 +25,11 @@ use roster_api::tokens::ExistLink;
 use roster_api::{Role, Token, UserStatus};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
-use super::{now_ms, random_hex, tenancy, users, validate, Actor, Services};
+use super::{random_hex, tenancy, users, validate, Actor, Services};
+use crate::clock::Clock;
 use crate::error::{AuthProblem, Error, Result};
+use crate::time_format::rfc3339_s;
 use crate::store::apps::AppRow;
 use crate::store::{RefreshTokenRow, SigningKeyRow, Store, UserChanges, UserRow};
 
@@ -137,7 +137,7 @@ pub struct TokenKeys {
 impl TokenKeys {
     /// Loads the store's signing key, creating it on first start. Two processes starting at
     /// once agree: the store keeps whichever was inserted first.
-    pub async fn load_or_create(store: &dyn Store) -> Result<TokenKeys> {
+    pub async fn load_or_create(store: &dyn Store, clock: &Clock) -> Result<TokenKeys> {
         let seed: [u8; 32] = rand::random();
         let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
         let candidate = SigningKeyRow {
@@ -145,7 +145,7 @@ impl TokenKeys {
             algorithm: "EdDSA".into(),
             private_key: STANDARD.encode(seed),
             public_key: STANDARD.encode(public.as_bytes()),
-            created_at: now_ms(),
+            created_at: clock.now_ms(),
         };
         let row = store.signing_key_or_insert(candidate).await?;
         TokenKeys::from_row(&row)
@@ -227,13 +227,6 @@ impl TokenKeys {
 
 fn hash_refresh_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-fn iso8601(unix_seconds: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix_seconds)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
 }
 
 /// 429 for an identity locked until `locked_until`, with the whole seconds left.
@@ -349,7 +342,7 @@ impl Services {
     /// failures. Answers the failures counted so far.
     async fn check_lockout(&self, domain_id: &str, identity: &str) -> Result<i64> {
         let (failures, locked_until) = self.store.login_failures(domain_id, identity).await?;
-        let now = now_ms();
+        let now = self.clock.now_ms();
         if locked_until > now {
             return Err(too_many(locked_until, now));
         }
@@ -369,12 +362,12 @@ impl Services {
             .record_login_failure(
                 domain_id,
                 identity,
-                now_ms(),
+                self.clock.now_ms(),
                 i64::from(lockout.max_failures),
                 lockout.lock_for.as_millis() as i64,
             )
             .await?;
-        if locked_until > now_ms() {
+        if locked_until > self.clock.now_ms() {
             tracing::warn!(
                 domain_id,
                 "an account identity is locked after failed logins"
@@ -409,7 +402,7 @@ impl Services {
                 let first_login = self.store.user(domain_id, &candidate.user_id).await?;
                 let is_first_login = first_login.is_some_and(|u| u.last_login_time == 0);
                 self.store
-                    .record_login(&candidate, domain_id, now_ms())
+                    .record_login(&candidate, domain_id, self.clock.now_ms())
                     .await?;
                 let mut token = self.issue_tokens(domain_id, &candidate.user_id).await?;
                 token.is_first_login = is_first_login;
@@ -440,7 +433,7 @@ impl Services {
         let gate = format!("\0user\0{user_id}");
         let _turn = LoginGates::enter(&self.login_gates, domain_id, &gate).await;
         let (failures, locked_until) = self.store.user_login_failures(domain_id, user_id).await?;
-        let now = now_ms();
+        let now = self.clock.now_ms();
         if locked_until > now {
             return Err(too_many(locked_until, now));
         }
@@ -458,12 +451,12 @@ impl Services {
             .record_user_login_failure(
                 domain_id,
                 user_id,
-                now_ms(),
+                self.clock.now_ms(),
                 i64::from(lockout.max_failures),
                 lockout.lock_for.as_millis() as i64,
             )
             .await?;
-        if locked_until > now_ms() {
+        if locked_until > self.clock.now_ms() {
             tracing::warn!(domain_id, "a user is locked after failed password checks");
         }
         Ok(false)
@@ -478,7 +471,7 @@ impl Services {
         validate::token("refresh_token", refresh_token)?;
         let hash = hash_refresh_token(refresh_token);
         let row = self.store.refresh_token(&hash).await?.ok_or_else(refused)?;
-        let now = now_ms();
+        let now = self.clock.now_ms();
         if !tenancy::admits(domain_id, &row.domain_id) || row.expires_at <= now {
             return Err(refused());
         }
@@ -555,7 +548,7 @@ impl Services {
     pub(crate) async fn end_sessions(&self, domain_id: &str, user_id: &str) -> Result<()> {
         let changes = UserChanges {
             end_sessions: true,
-            updated_at: now_ms(),
+            updated_at: self.clock.now_ms(),
             ..UserChanges::default()
         };
         self.store.update_user(domain_id, user_id, changes).await?;
@@ -598,7 +591,7 @@ impl Services {
         if let Some(issuer) = &claims.act {
             self.require_issuer_outranks(&user, issuer).await?;
         }
-        admit(user, kind, invalid())
+        admit(user, kind, invalid(), self.clock.now_ms())
     }
 
     /// A delegated token works while its issuer's sessions last and its user does not
@@ -620,7 +613,7 @@ impl Services {
                     .await?
                     .filter(|u| u.token_stamp == issuer.gen)
                     .ok_or_else(invalid)?;
-                admit(row, CallKind::Ordinary, invalid())?.role
+                admit(row, CallKind::Ordinary, invalid(), self.clock.now_ms())?.role
             }
         };
         let subject_role = Role::parse(&subject.role).unwrap_or(Role::User);
@@ -661,7 +654,7 @@ impl Services {
     /// Tokens for `user` in the refresh-token family `family_id` (none: a new one), bound to
     /// the user's current token generation.
     async fn issue_session(&self, user: UserRow, family_id: Option<String>) -> Result<Token> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         require_good_standing(
             &user,
             now,
@@ -713,7 +706,7 @@ impl Services {
             .user(&issuer.domain_id, user_id)
             .await?
             .ok_or_else(refused)?;
-        require_good_standing(&user, now_ms(), refused())?;
+        require_good_standing(&user, self.clock.now_ms(), refused())?;
         let issuer_claim = self.issuer_claim(issuer).await?;
         let ttl = self.token_settings.access_ttl.min(MAX_DELEGATED_TTL);
         let (access_token, claims) = self.sign_for(&user, ttl, Some(issuer_claim))?;
@@ -756,7 +749,7 @@ impl Services {
         ttl: Duration,
         act: Option<IssuerClaim>,
     ) -> Result<(String, AccessClaims)> {
-        let iat = now_ms() / 1000;
+        let iat = self.clock.now_ms() / 1000;
         let claims = AccessClaims {
             iss: ISSUER.into(),
             sub: user.user_id.clone(),
@@ -788,7 +781,7 @@ impl Services {
             access_token,
             refresh_token,
             claims.exp - claims.iat,
-            iso8601(claims.exp),
+            rfc3339_s(claims.exp),
             links
                 .into_iter()
                 .map(|a| ExistLink {
@@ -807,7 +800,7 @@ impl Services {
     /// deleted, and never works for an app re-created under the same `client_id`.
     pub(crate) fn issue_service_token(&self, app: &AppRow) -> Result<Token> {
         let domain_id = &app.domain_id;
-        let iat = now_ms() / 1000;
+        let iat = self.clock.now_ms() / 1000;
         let access_ttl = self.token_settings.access_ttl.as_secs() as i64;
         let claims = AccessClaims {
             iss: ISSUER.into(),
@@ -824,7 +817,7 @@ impl Services {
             access_token: self.tokens.sign(&claims)?,
             refresh_token: String::new(),
             expires_in: access_ttl,
-            expire_time: iso8601(claims.exp),
+            expire_time: rfc3339_s(claims.exp),
             token_type: "Bearer".into(),
             user_id: String::new(),
             user_name: String::new(),
@@ -887,8 +880,8 @@ pub(crate) fn require_good_standing(user: &UserRow, now: i64, refused: Error) ->
 /// for a user not in good standing, `403` for an `Ordinary` call of a user who must change
 /// its password first. Every credential goes through here: bearer tokens of every dialect
 /// and signed requests alike.
-pub(crate) fn admit(user: UserRow, kind: CallKind, refused: Error) -> Result<Actor> {
-    require_good_standing(&user, now_ms(), refused)?;
+pub(crate) fn admit(user: UserRow, kind: CallKind, refused: Error, now: i64) -> Result<Actor> {
+    require_good_standing(&user, now, refused)?;
     if user.need_change_password_next_login && kind == CallKind::Ordinary {
         return Err(Error::forbidden(
             "the password must be changed first (/v2/account/change_password)",

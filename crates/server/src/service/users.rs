@@ -20,7 +20,8 @@ use roster_api::Group;
 use super::drives::to_api as drive_to_api;
 use super::groups::group_to_api;
 use super::pagination::{encode_marker, finish_page, Page};
-use super::{now_ms, random_hex, validate, Actor, Services};
+use super::{random_hex, validate, Actor, Services};
+use crate::time_format::parse_rfc3339_ms;
 use crate::error::{Error, ParamProblem, Resource, Result};
 use crate::store::drives::DriveRow;
 use crate::store::{
@@ -69,12 +70,6 @@ fn punishments_of(stored: &str) -> Vec<Punishment> {
     }
 }
 
-fn iso_ms(value: &str) -> Option<i64> {
-    let at =
-        time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).ok()?;
-    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
-}
-
 /// Refuses an actor without superadmin rights acting on a superadmin (of a top-level
 /// domain or of a subdomain) other than itself: its password, status, profile, accounts,
 /// keys and its deletion are for superadmins only.
@@ -102,8 +97,8 @@ pub(crate) fn punished_at(stored: &str, now: i64) -> bool {
     }
     let list: Vec<Punishment> = serde_json::from_str(stored).unwrap_or_default();
     list.iter().any(|p| {
-        let started = p.starts_at.is_empty() || iso_ms(&p.starts_at).is_some_and(|t| t <= now);
-        let not_ended = p.ends_at.is_empty() || iso_ms(&p.ends_at).is_some_and(|t| now < t);
+        let started = p.starts_at.is_empty() || parse_rfc3339_ms(&p.starts_at).is_some_and(|t| t <= now);
+        let not_ended = p.ends_at.is_empty() || parse_rfc3339_ms(&p.ends_at).is_some_and(|t| now < t);
         p.punish_flag != 0 && started && not_ended
     })
 }
@@ -118,7 +113,7 @@ fn punishments_text(list: Option<&Vec<Punishment>>) -> Result<Option<String>> {
     }
     for p in list {
         for time in [&p.starts_at, &p.ends_at] {
-            if !time.is_empty() && iso_ms(time).is_none() {
+            if !time.is_empty() && parse_rfc3339_ms(time).is_none() {
                 return Err(Error::param(ParamProblem::WrongFormat, "punishments"));
             }
         }
@@ -188,8 +183,7 @@ fn group_ids(list: Option<&Vec<GroupInfo>>) -> Result<Option<Vec<String>>> {
 }
 
 /// A new enabled user with role `user` and every optional column empty, to be filled in.
-pub fn new_user_row(domain_id: &str, user_id: String, creator: &str) -> UserRow {
-    let now = now_ms();
+pub fn new_user_row(domain_id: &str, user_id: String, creator: &str, now: i64) -> UserRow {
     UserRow {
         domain_id: domain_id.to_owned(),
         user_id,
@@ -320,7 +314,12 @@ impl Services {
             self.check_role_fits_domain(actor, role).await?;
         }
 
-        let mut user = new_user_row(&actor.domain_id, req.user_id, &actor.user_id);
+        let mut user = new_user_row(
+            &actor.domain_id,
+            req.user_id,
+            &actor.user_id,
+            self.clock.now_ms(),
+        );
         user.user_name = req.user_name.unwrap_or_default();
         user.nick_name = req.nick_name.unwrap_or_default();
         user.avatar = req.avatar.unwrap_or_default();
@@ -459,7 +458,7 @@ impl Services {
             accounts_removed: accounts.removed,
             accounts_added: accounts.added,
             end_sessions: false,
-            updated_at: now_ms(),
+            updated_at: self.clock.now_ms(),
         };
         self.store
             .update_user(&actor.domain_id, &req.user_id, changes)
@@ -488,7 +487,7 @@ impl Services {
             req.email.as_deref(),
             req.phone.as_deref(),
             logons,
-            now_ms(),
+            self.clock.now_ms(),
         ))
     }
 
@@ -637,7 +636,7 @@ impl Services {
         self.require_identity_free(&actor.domain_id, &req.identity, &user_id)
             .await?;
 
-        let mut user = new_user_row(&actor.domain_id, user_id, &actor.user_id);
+        let mut user = new_user_row(&actor.domain_id, user_id, &actor.user_id, self.clock.now_ms());
         user.nick_name = req.nick_name;
         user.email = match (kind, req.email) {
             (_, Some(email)) => email,
@@ -709,7 +708,13 @@ impl Services {
             return Ok(None);
         };
         let drive =
-            Services::default_drive_row(&actor.domain_id, &user.user_id, &actor.user_id, size)?;
+            Services::default_drive_row(
+                &actor.domain_id,
+                &user.user_id,
+                &actor.user_id,
+                size,
+                self.clock.now_ms(),
+            )?;
         user.default_drive_id = drive.drive_id.clone();
         Ok(Some(drive))
     }

@@ -472,7 +472,7 @@ mod tests {
 
     #[test]
     fn which_changes_end_a_users_sessions() {
-        let user = new_user_row("d", "u".into(), "t");
+        let user = new_user_row("d", "u".into(), "t", 0);
         let ends = |changes: UserChanges| changes.ends_sessions_of(&user);
         let text = |v: &str| Some(v.to_owned());
         // Ended: a password (even the same), log out everywhere, a real change of role,
@@ -519,8 +519,8 @@ mod tests {
 
     #[test]
     fn token_stamps_are_fresh_for_each_user() {
-        let a = new_user_row("d", "u".into(), "t");
-        let b = new_user_row("d", "u".into(), "t");
+        let a = new_user_row("d", "u".into(), "t", 0);
+        let b = new_user_row("d", "u".into(), "t", 0);
         assert_eq!(a.token_stamp.len(), 16);
         assert_ne!(
             a.token_stamp, b.token_stamp,

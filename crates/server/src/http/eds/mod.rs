@@ -22,8 +22,6 @@ use axum::routing::post;
 use axum::{Json, Router};
 use roster_api::eds::EDS_USER_VERSION;
 use serde_json::{Map, Value};
-use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime};
 
 pub use error::EdsError;
 use params::Params;
@@ -275,11 +273,7 @@ fn json<T: serde::Serialize>(value: T) -> Value {
 
 /// `yyyy-MM-dd HH:mm:ss` UTC, as eds-user writes times.
 fn format_time(ms: i64) -> String {
-    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(format).ok())
-        .unwrap_or_default()
+    crate::time_format::eds_datetime(ms)
 }
 
 /// A time parameter, `yyyy-MM-dd HH:mm:ss` or `yyyy-MM-dd` (UTC), as milliseconds.
@@ -287,16 +281,9 @@ fn parse_time(p: &Params, name: &str) -> Result<Option<i64>> {
     let Some(value) = p.get(name) else {
         return Ok(None);
     };
-    let full = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    let day = format_description!("[year]-[month]-[day]");
-    let parsed = PrimitiveDateTime::parse(value.trim(), full).or_else(|_| {
-        time::Date::parse(value.trim(), day).map(|d| d.with_time(time::Time::MIDNIGHT))
-    });
-    let at = parsed.map_err(|_| Error::param(ParamProblem::WrongFormat, name))?;
-    let ms = at.assume_utc().unix_timestamp_nanos() / 1_000_000;
-    Ok(Some(
-        i64::try_from(ms).map_err(|_| Error::out_of_range(name))?,
-    ))
+    let ms = crate::time_format::parse_eds_datetime(value)
+        .map_err(|_| Error::param(ParamProblem::WrongFormat, name))?;
+    Ok(Some(ms.ok_or_else(|| Error::out_of_range(name))?))
 }
 
 #[cfg(test)]

@@ -15,8 +15,6 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use crate::http::pds::signature::{
     header, is_access_key_id, is_acs_header, is_header_name, RequestParts, CONTENT_SHA256_HEADER,
@@ -180,8 +178,7 @@ pub fn verify_rpc(
 
 /// `2026-11-23T19:27:46Z` (`x-acs-date`, RPC `Timestamp`), as milliseconds since the epoch.
 pub fn parse_acs_time(s: &str) -> Option<i64> {
-    let t = OffsetDateTime::parse(s.trim(), &Rfc3339).ok()?;
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+    crate::time_format::parse_rfc3339_ms(s.trim())
 }
 
 #[cfg(test)]

@@ -211,8 +211,8 @@ pub async fn unlock_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
 }
 
 /// eds-user status of a user: locked when disabled or past its auto-lock time.
-fn status_of(user: &UserRow) -> i64 {
-    if crate::service::users::locked_at(user, crate::service::now_ms()) {
+fn status_of(user: &UserRow, now: i64) -> i64 {
+    if crate::service::users::locked_at(user, now) {
         STATUS_LOCKED
     } else {
         STATUS_NORMAL
@@ -220,8 +220,7 @@ fn status_of(user: &UserRow) -> i64 {
 }
 
 /// The status filter: 0 normal, 9 locked (disabled, or past the auto-lock time).
-fn status_filter(p: &Params) -> Result<Option<(bool, i64)>> {
-    let now = crate::service::now_ms();
+fn status_filter(p: &Params, now: i64) -> Result<Option<(bool, i64)>> {
     match p.int("Status")? {
         None => Ok(None),
         Some(STATUS_NORMAL) => Ok(Some((false, now))),
@@ -292,7 +291,7 @@ pub(super) fn display_name(user: &UserRow) -> String {
         .unwrap_or_default()
 }
 
-fn eds_user(user: UserRow, details: &UserDetails, with_properties: bool) -> EdsUser {
+fn eds_user(user: UserRow, details: &UserDetails, with_properties: bool, now: i64) -> EdsUser {
     let orgs = org_refs(details.orgs.get(&user.user_id));
     let nick_name = display_name(&user);
     let properties = if with_properties {
@@ -311,7 +310,7 @@ fn eds_user(user: UserRow, details: &UserDetails, with_properties: bool) -> EdsU
     };
     EdsUser {
         id: details.numbers.get(&user.user_id).copied().unwrap_or(0),
-        status: status_of(&user),
+        status: status_of(&user, now),
         email: non_empty(&user.email),
         phone: non_empty(&user.phone),
         owner_type: user.owner_type.clone(),
@@ -335,7 +334,7 @@ pub async fn describe_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
         user_ids: p.list("EndUserIds", 200)?,
         excluded_user_ids: p.list("ExcludeEndUserIds", 200)?,
         id_or_email_like: p.get("Filter").map(wildcard_pattern),
-        locked_at: status_filter(p)?,
+        locked_at: status_filter(p, ctx.services.clock.now_ms())?,
         not_direct_member_of: p.string("ExcludeGroupId"),
         ..UserFilter::default()
     };
@@ -358,9 +357,10 @@ pub async fn describe_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
         .directory_users(&ctx.actor, filter, &page, false)
         .await?;
     let details = ctx.services.user_details(&ctx.actor, &rows).await?;
+    let now = ctx.services.clock.now_ms();
     let users: Vec<EdsUser> = rows
         .into_iter()
-        .map(|u| eds_user(u, &details, with_properties))
+        .map(|u| eds_user(u, &details, with_properties, now))
         .collect();
     answer(vec![
         ("Count", json(count)),
@@ -442,7 +442,7 @@ fn descending(p: &Params) -> Result<bool> {
     }
 }
 
-fn filtered_user(user: UserRow, details: &UserDetails) -> FilteredUser {
+fn filtered_user(user: UserRow, details: &UserDetails, now: i64) -> FilteredUser {
     let id = details.numbers.get(&user.user_id).copied().unwrap_or(0);
     let mut by_property: BTreeMap<i64, UserSetProperty> = BTreeMap::new();
     for v in details.properties.get(&user.user_id).into_iter().flatten() {
@@ -464,7 +464,7 @@ fn filtered_user(user: UserRow, details: &UserDetails) -> FilteredUser {
     }
     FilteredUser {
         id,
-        status: status_of(&user),
+        status: status_of(&user, now),
         email: user.email.clone(),
         phone: user.phone.clone(),
         owner_type: user.owner_type.clone(),
@@ -505,7 +505,7 @@ pub async fn filter_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
         user_ids: p.list("IncludeEndUserIds", 2000)?,
         excluded_user_ids: p.list("ExcludeEndUserIds", 2000)?,
         id_or_email_like: p.get("Filter").map(wildcard_pattern),
-        locked_at: status_filter(p)?,
+        locked_at: status_filter(p, ctx.services.clock.now_ms())?,
         owner_type,
         property_values,
         ..UserFilter::default()
@@ -517,9 +517,10 @@ pub async fn filter_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
         .directory_users(&ctx.actor, filter, &page, descending)
         .await?;
     let details = ctx.services.user_details(&ctx.actor, &rows).await?;
+    let now = ctx.services.clock.now_ms();
     let users: Vec<FilteredUser> = rows
         .into_iter()
-        .map(|u| filtered_user(u, &details))
+        .map(|u| filtered_user(u, &details, now))
         .collect();
     answer(vec![
         ("NextToken", Value::String(next_token)),

@@ -10,7 +10,7 @@ use crate::error::{AuthProblem, Error};
 use crate::http::pds::signature::RequestParts;
 use crate::http::{header_pairs, AppState};
 use crate::service::tokens::CallKind;
-use crate::service::{now_ms, Actor};
+use crate::service::Actor;
 
 /// How old an `X-Date` may be.
 const MAX_AGE_MS: i64 = 15 * 60 * 1000;
@@ -79,7 +79,7 @@ pub async fn authenticate(
                 .and_then(|v| v.to_str().ok())
                 .map(str::trim)
         };
-        check_x_date(header_value("x-date"), now_ms())?;
+        check_x_date(header_value("x-date"), app.services.clock.now_ms())?;
         let user_id = header_value("x-user-id").unwrap_or_default();
         return Ok(app.services.act_as(signer, user_id).await?);
     }

@@ -14,8 +14,6 @@
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use time::macros::format_description;
-use time::PrimitiveDateTime;
 
 use crate::http::eds::signature::pct;
 use crate::http::pds::signature::{header, is_access_key_id, is_header_name, RequestParts};
@@ -140,11 +138,7 @@ pub fn verify(req: &RequestParts<'_>, auth: &AppAuthorization, secret: &str) -> 
 
 /// `X-Date` (`yyyyMMdd'T'HHmmss'Z'`, UTC) in UNIX milliseconds.
 pub fn parse_x_date(s: &str) -> Option<i64> {
-    let format = format_description!("[year][month][day]T[hour][minute][second]Z");
-    let t = PrimitiveDateTime::parse(s.trim(), &format)
-        .ok()?
-        .assume_utc();
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+    crate::time_format::parse_compact_utc(s)
 }
 
 #[cfg(test)]

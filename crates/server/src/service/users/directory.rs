@@ -9,7 +9,7 @@ use roster_api::{CreateUserRequest, GroupInfo, UpdateUserRequest, User, UserStat
 
 use super::super::orgs::Org;
 use super::super::pagination::{encode_marker, finish_page, Page};
-use super::super::{now_ms, validate, Actor, Services};
+use super::super::{validate, Actor, Services};
 use super::logons::ContactLogons;
 use super::order_for;
 use crate::error::{Error, ParamProblem, Resource, Result};
@@ -185,7 +185,7 @@ impl Services {
         user_id: &str,
         auto_lock_at: Option<i64>,
     ) -> Result<()> {
-        if auto_lock_at.is_some_and(|t| t <= now_ms()) {
+        if auto_lock_at.is_some_and(|t| t <= self.clock.now_ms()) {
             return Err(Error::out_of_range("AutoLockTime"));
         }
         self.set_user_status(

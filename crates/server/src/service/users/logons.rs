@@ -121,7 +121,7 @@ mod tests {
     use crate::service::users::new_user_row;
 
     fn user(email: &str, phone: &str) -> UserRow {
-        let mut user = new_user_row("d", "ann".into(), "admin");
+        let mut user = new_user_row("d", "ann".into(), "admin", 0);
         user.email = email.into();
         user.phone = phone.into();
         user

@@ -750,7 +750,7 @@ mod tests {
         }
         let users = (0..30)
             .map(|i| NewUser {
-                user: new_user_row("d", format!("u{i:02}"), "t"),
+                user: new_user_row("d", format!("u{i:02}"), "t", 0),
                 accounts: Vec::new(),
                 password_hash: None,
                 group_ids: vec![format!("g{}", if i % 4 == 3 { 3 } else { i % 3 })],
