@@ -152,9 +152,13 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr(), "listening");
-        let sweeper = self
-            .audit_retention
-            .map(|keep| tokio::spawn(sweep_audit_log(self.store.clone(), keep, self.clock.clone())));
+        let sweeper = self.audit_retention.map(|keep| {
+            tokio::spawn(sweep_audit_log(
+                self.store.clone(),
+                keep,
+                self.clock.clone(),
+            ))
+        });
         let login_sweeper = tokio::spawn(sweep_login_failures(
             self.store.clone(),
             self.lockout,

@@ -72,7 +72,11 @@ pub fn parse_eds_datetime(value: &str) -> Result<Option<i64>, ()> {
 /// `yyyyMMdd'T'HHmmss'Z'` (UTC, KooDrive's `X-Date`) in milliseconds.
 pub fn parse_compact_utc(value: &str) -> Option<i64> {
     let format = format_description!("[year][month][day]T[hour][minute][second]Z");
-    to_ms(PrimitiveDateTime::parse(value.trim(), &format).ok()?.assume_utc())
+    to_ms(
+        PrimitiveDateTime::parse(value.trim(), &format)
+            .ok()?
+            .assume_utc(),
+    )
 }
 
 #[cfg(test)]

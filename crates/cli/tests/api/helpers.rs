@@ -7,6 +7,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use reqwest::{Response, StatusCode};
+use roster_server::clock::Clock;
 use roster_server::{Application, Config};
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, PgConnection};
@@ -90,6 +91,17 @@ pub async fn spawn_with_base_domain(base_domain: &str) -> TestApp {
     let mut config = store.config();
     config.base_domain = Some(base_domain.into());
     spawn_with(store, config, ADMIN_PASSWORD).await
+}
+
+/// Starts a server whose clock stands still at the present until the test moves it, with
+/// `configure` applied to its settings; answers the server and its clock.
+pub async fn spawn_with_manual_clock(configure: impl FnOnce(&mut Config)) -> (TestApp, Clock) {
+    let store = TestStore::fresh().await;
+    let clock = Clock::manual_from_now();
+    let mut config = store.config();
+    config.clock = clock.clone();
+    configure(&mut config);
+    (spawn_with(store, config, ADMIN_PASSWORD).await, clock)
 }
 
 /// Starts a server over an existing store (a restart, or a second replica).

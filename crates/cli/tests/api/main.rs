@@ -1,6 +1,10 @@
 //! Roster's integration tests: the real server on a random port, driven over HTTP.
 //! Runs on SQLite, or on PostgreSQL when `ROSTER_TEST_DATABASE_URL` is set.
 
+// The servers of most tests run on the system clock, which the tests then read too; tests
+// that move time use a manual clock instead (`helpers::spawn_with_manual_clock`).
+#![allow(clippy::disallowed_methods)]
+
 mod helpers;
 mod server_process;
 
@@ -14,6 +18,7 @@ mod batch;
 mod browse;
 mod cli;
 mod client;
+mod clock;
 mod directory_logons;
 mod domains;
 mod drives;

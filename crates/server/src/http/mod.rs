@@ -145,14 +145,13 @@ async fn request_context(State(app): State<AppState>, request: Request, next: Ne
             (response, caller)
         }),
     );
-    let ((mut response, caller), mut unwritten) =
-        crate::audit::scope(
-            request_id.clone(),
-            client_ip,
-            app.services.clock.clone(),
-            serve,
-        )
-        .await;
+    let ((mut response, caller), mut unwritten) = crate::audit::scope(
+        request_id.clone(),
+        client_ip,
+        app.services.clock.clone(),
+        serve,
+    )
+    .await;
     if !unwritten.is_empty() {
         let status = response.status();
         if status.is_client_error() || status.is_server_error() {

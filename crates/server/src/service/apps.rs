@@ -18,6 +18,8 @@ use crate::store::NewUser;
 
 /// Longest lifetime an assertion may claim: PDS wants them short.
 const MAX_ASSERTION_LIFETIME_S: i64 = 3600;
+/// Seconds an assertion is still taken after its `exp`, for clocks a little apart.
+const ASSERTION_LEEWAY_S: i64 = 60;
 /// Longest assertion read (characters), as `/openapi.json` states it.
 const MAX_ASSERTION: usize = 16 * 1024;
 
@@ -246,7 +248,8 @@ impl Services {
         validation.set_issuer(&[client_id]);
         validation.set_audience(&[&domain]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 60;
+        // Expiry is checked below against the services' clock, not the library's.
+        validation.validate_exp = false;
         let claims = jsonwebtoken::decode::<AssertionClaims>(assertion, &key, &validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => fail(AuthProblem::AssertionExpired),
@@ -254,14 +257,21 @@ impl Services {
                 _ => fail(AuthProblem::AssertionInvalid),
             })?
             .claims;
-        let now_s = self.clock.now_ms() / 1000;
+        let now_s = self.clock.now_s();
+        if claims.exp < now_s.saturating_sub(ASSERTION_LEEWAY_S) {
+            return Err(fail(AuthProblem::AssertionExpired));
+        }
         let jti_ok = (16..=128).contains(&claims.jti.len());
         if !jti_ok || claims.exp - now_s > MAX_ASSERTION_LIFETIME_S {
             return Err(fail(AuthProblem::AssertionInvalid));
         }
         let once = jti_key(&app, &claims.jti);
         let until = (claims.exp + 120) * 1000;
-        if !self.store.use_nonce(&once, until, self.clock.now_ms()).await? {
+        if !self
+            .store
+            .use_nonce(&once, until, self.clock.now_ms())
+            .await?
+        {
             return Err(fail(AuthProblem::AssertionReplayed));
         }
         match claims.sub_type.as_str() {

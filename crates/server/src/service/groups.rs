@@ -303,7 +303,12 @@ impl Services {
                     .await?
                     .ok_or(Error::NotFound(Resource::User))?;
                 self.store
-                    .add_member(&actor.domain_id, &req.group_id, &req.member_id, self.clock.now_ms())
+                    .add_member(
+                        &actor.domain_id,
+                        &req.group_id,
+                        &req.member_id,
+                        self.clock.now_ms(),
+                    )
                     .await
             }
             MemberType::Group => {

@@ -5,7 +5,7 @@
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::{random_hex};
+use super::random_hex;
 use crate::error::{Error, Result};
 use crate::store::mail::OutboxRow;
 use crate::store::Store;

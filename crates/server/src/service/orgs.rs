@@ -191,7 +191,13 @@ impl Services {
         for user_id in user_ids {
             super::groups::audit_membership(actor, "membership.move", org_id, "user", user_id);
             self.store
-                .replace_membership_of_kind(&actor.domain_id, user_id, KIND_ORG, org_id, self.clock.now_ms())
+                .replace_membership_of_kind(
+                    &actor.domain_id,
+                    user_id,
+                    KIND_ORG,
+                    org_id,
+                    self.clock.now_ms(),
+                )
                 .await?;
         }
         Ok(())

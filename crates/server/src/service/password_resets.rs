@@ -92,7 +92,10 @@ impl Services {
             .store
             .take_reset_token(&token_hash(token))
             .await?
-            .filter(|t| t.expires_at > self.clock.now_ms() && super::tenancy::admits(domain_id, &t.domain_id))
+            .filter(|t| {
+                t.expires_at > self.clock.now_ms()
+                    && super::tenancy::admits(domain_id, &t.domain_id)
+            })
             .ok_or_else(unusable)?;
         // Issued for the user as it was: a promotion or a new address since then voids it
         // (the store deletes such tokens when either changes; this holds even if one slips by).

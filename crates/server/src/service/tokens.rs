@@ -29,9 +29,9 @@ use sha2::{Digest, Sha256};
 use super::{random_hex, tenancy, users, validate, Actor, Services};
 use crate::clock::Clock;
 use crate::error::{AuthProblem, Error, Result};
-use crate::time_format::rfc3339_s;
 use crate::store::apps::AppRow;
 use crate::store::{RefreshTokenRow, SigningKeyRow, Store, UserChanges, UserRow};
+use crate::time_format::rfc3339_s;
 
 /// How long tokens live.
 #[derive(Debug, Clone, Copy)]
@@ -186,7 +186,8 @@ impl TokenKeys {
         validation.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
         // The audience (domain) is compared by `authenticate` against the request's domain.
         validation.validate_aud = false;
-        validation.leeway = 5;
+        // Expiry is checked against the services' clock in `verify`, not the library's.
+        validation.validate_exp = false;
         Ok(TokenKeys {
             kid: row.kid.clone(),
             public_key: public.clone(),
@@ -218,12 +219,22 @@ impl TokenKeys {
     }
 
     /// The claims of a valid, unexpired token signed by this key.
-    pub fn verify(&self, token: &str) -> Result<AccessClaims> {
-        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+    /// The claims of a token this server signed that has not expired at `now_s` (UNIX
+    /// seconds), allowing [`ACCESS_TOKEN_LEEWAY_S`] of clock skew.
+    pub fn verify(&self, token: &str, now_s: i64) -> Result<AccessClaims> {
+        let invalid = || Error::Unauthorized(AuthProblem::AccessTokenInvalid);
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
-            .map_err(|_| Error::Unauthorized(AuthProblem::AccessTokenInvalid))
+            .map_err(|_| invalid())?;
+        if claims.exp < now_s.saturating_sub(ACCESS_TOKEN_LEEWAY_S) {
+            return Err(invalid());
+        }
+        Ok(claims)
     }
 }
+
+/// Seconds an access token is still taken after its `exp`, for clocks a little apart.
+const ACCESS_TOKEN_LEEWAY_S: i64 = 5;
 
 fn hash_refresh_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -572,7 +583,7 @@ impl Services {
         kind: CallKind,
     ) -> Result<Actor> {
         let invalid = || Error::Unauthorized(AuthProblem::AccessTokenInvalid);
-        let claims = self.tokens.verify(access_token)?;
+        let claims = self.tokens.verify(access_token, self.clock.now_s())?;
         if !tenancy::admits(domain_id, &claims.aud) {
             return Err(invalid());
         }

@@ -21,12 +21,12 @@ use super::drives::to_api as drive_to_api;
 use super::groups::group_to_api;
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{random_hex, validate, Actor, Services};
-use crate::time_format::parse_rfc3339_ms;
 use crate::error::{Error, ParamProblem, Resource, Result};
 use crate::store::drives::DriveRow;
 use crate::store::{
     normalize, AccountRow, NewUser, UserChanges, UserFilter, UserOrder, UserPage, UserRow,
 };
+use crate::time_format::parse_rfc3339_ms;
 
 /// Notes an update for the audit log: which fields it sets, and separately the changes the
 /// log singles out (a role, a lock or unlock, a password set by someone else).
@@ -97,8 +97,10 @@ pub(crate) fn punished_at(stored: &str, now: i64) -> bool {
     }
     let list: Vec<Punishment> = serde_json::from_str(stored).unwrap_or_default();
     list.iter().any(|p| {
-        let started = p.starts_at.is_empty() || parse_rfc3339_ms(&p.starts_at).is_some_and(|t| t <= now);
-        let not_ended = p.ends_at.is_empty() || parse_rfc3339_ms(&p.ends_at).is_some_and(|t| now < t);
+        let started =
+            p.starts_at.is_empty() || parse_rfc3339_ms(&p.starts_at).is_some_and(|t| t <= now);
+        let not_ended =
+            p.ends_at.is_empty() || parse_rfc3339_ms(&p.ends_at).is_some_and(|t| now < t);
         p.punish_flag != 0 && started && not_ended
     })
 }
@@ -636,7 +638,12 @@ impl Services {
         self.require_identity_free(&actor.domain_id, &req.identity, &user_id)
             .await?;
 
-        let mut user = new_user_row(&actor.domain_id, user_id, &actor.user_id, self.clock.now_ms());
+        let mut user = new_user_row(
+            &actor.domain_id,
+            user_id,
+            &actor.user_id,
+            self.clock.now_ms(),
+        );
         user.nick_name = req.nick_name;
         user.email = match (kind, req.email) {
             (_, Some(email)) => email,
@@ -707,14 +714,13 @@ impl Services {
         let Some(size) = size else {
             return Ok(None);
         };
-        let drive =
-            Services::default_drive_row(
-                &actor.domain_id,
-                &user.user_id,
-                &actor.user_id,
-                size,
-                self.clock.now_ms(),
-            )?;
+        let drive = Services::default_drive_row(
+            &actor.domain_id,
+            &user.user_id,
+            &actor.user_id,
+            size,
+            self.clock.now_ms(),
+        )?;
         user.default_drive_id = drive.drive_id.clone();
         Ok(Some(drive))
     }
