@@ -61,7 +61,11 @@ pub async fn open_services(config: &Config) -> anyhow::Result<(Services, Arc<Sql
         tokens: Arc::new(tokens),
         token_settings: config.tokens,
         login_gates: Arc::default(),
-        mailer: Mailer::new(config.smtp_url.as_deref(), config.smtp_from.as_deref())?,
+        mailer: Mailer::new(
+            config.smtp_url.as_deref(),
+            config.smtp_from.as_deref(),
+            config.clock.clone(),
+        )?,
         routing: Routing::new(config.base_domain.as_deref(), &config.domain_id),
         clock: config.clock.clone(),
     };

@@ -57,16 +57,25 @@ pub fn eds_datetime(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// Why a time parameter was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadTime {
+    /// Not written in the expected form.
+    WrongFormat,
+    /// A well-formed time too far from the epoch for milliseconds in an `i64`.
+    OutOfRange,
+}
+
 /// `yyyy-MM-dd HH:mm:ss` or `yyyy-MM-dd` (UTC), as eds-user parameters write times, in
-/// milliseconds; `Err(())` when the text is neither, `Ok(None)` when it is out of range.
-pub fn parse_eds_datetime(value: &str) -> Result<Option<i64>, ()> {
+/// milliseconds.
+pub fn parse_eds_datetime(value: &str) -> Result<i64, BadTime> {
     let full = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     let day = format_description!("[year]-[month]-[day]");
     let parsed = PrimitiveDateTime::parse(value.trim(), full).or_else(|_| {
         time::Date::parse(value.trim(), day).map(|d| d.with_time(time::Time::MIDNIGHT))
     });
-    let at = parsed.map_err(|_| ())?;
-    Ok(to_ms(at.assume_utc()))
+    let at = parsed.map_err(|_| BadTime::WrongFormat)?;
+    to_ms(at.assume_utc()).ok_or(BadTime::OutOfRange)
 }
 
 /// `yyyyMMdd'T'HHmmss'Z'` (UTC, KooDrive's `X-Date`) in milliseconds.
@@ -105,11 +114,11 @@ mod tests {
 
     #[test]
     fn eds_times_round_trip() {
-        let ms = parse_eds_datetime("2030-01-02 03:04:05").unwrap().unwrap();
+        let ms = parse_eds_datetime("2030-01-02 03:04:05").unwrap();
         assert_eq!(eds_datetime(ms), "2030-01-02 03:04:05");
-        let day = parse_eds_datetime("2030-01-02").unwrap().unwrap();
+        let day = parse_eds_datetime("2030-01-02").unwrap();
         assert_eq!(eds_datetime(day), "2030-01-02 00:00:00");
-        assert!(parse_eds_datetime("tomorrow").is_err());
+        assert_eq!(parse_eds_datetime("tomorrow"), Err(BadTime::WrongFormat));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 // The servers of most tests run on the system clock, which the tests then read too; tests
 // that move time use a manual clock instead (`helpers::spawn_with_manual_clock`).
 #![allow(clippy::disallowed_methods)]
+// Panicking on the unexpected is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
 mod server_process;

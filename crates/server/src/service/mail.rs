@@ -6,6 +6,7 @@ use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::random_hex;
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::store::mail::OutboxRow;
 use crate::store::Store;
@@ -15,13 +16,15 @@ use crate::store::Store;
 pub struct Mailer {
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
     from: Mailbox,
+    /// Dates the messages kept in the outbox.
+    clock: Clock,
 }
 
 impl Mailer {
     /// A mailer for `smtp_url` (`smtp://`, `smtps://` or `smtp://...?tls=required`, with
     /// optional `user:password@`), or the outbox when there is none. `from` defaults to
     /// `roster@localhost`.
-    pub fn new(smtp_url: Option<&str>, from: Option<&str>) -> anyhow::Result<Mailer> {
+    pub fn new(smtp_url: Option<&str>, from: Option<&str>, clock: Clock) -> anyhow::Result<Mailer> {
         let smtp = smtp_url
             .map(|url| AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map(|b| b.build()))
             .transpose()
@@ -30,7 +33,7 @@ impl Mailer {
             .unwrap_or("Roster <roster@localhost>")
             .parse()
             .map_err(|e| anyhow::anyhow!("ROSTER_SMTP_FROM is not a mailbox: {e}"))?;
-        Ok(Mailer { smtp, from })
+        Ok(Mailer { smtp, from, clock })
     }
 
     /// Sends a message, or keeps it in the domain's outbox without SMTP or when the SMTP
@@ -44,7 +47,6 @@ impl Mailer {
         subject: &str,
         body: &str,
         superadmins_only: bool,
-        now: i64,
     ) -> Result<()> {
         if let Some(smtp) = &self.smtp {
             let recipient: Mailbox = to.parse().map_err(|_| Error::invalid("Email"))?;
@@ -68,7 +70,7 @@ impl Mailer {
                 recipient: to.to_owned(),
                 subject: subject.to_owned(),
                 body: body.to_owned(),
-                created_at: now,
+                created_at: self.clock.now_ms(),
                 superadmins_only,
             })
             .await

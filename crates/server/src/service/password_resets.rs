@@ -72,7 +72,6 @@ impl Services {
                 "Reset your Roster password",
                 &body,
                 is_superadmin_role(&user.role),
-                self.clock.now_ms(),
             )
             .await
     }

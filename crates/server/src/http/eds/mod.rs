@@ -29,6 +29,7 @@ use params::Params;
 use super::{current_request_id, AppState, MAX_BODY_BYTES};
 use crate::error::{Error, ParamProblem, Result};
 use crate::service::{Actor, Page, Services};
+use crate::time_format::BadTime;
 
 /// Every action of eds-user 2021-03-08, as Roster serves it.
 pub const ACTIONS: [&str; 36] = [
@@ -281,9 +282,11 @@ fn parse_time(p: &Params, name: &str) -> Result<Option<i64>> {
     let Some(value) = p.get(name) else {
         return Ok(None);
     };
-    let ms = crate::time_format::parse_eds_datetime(value)
-        .map_err(|_| Error::param(ParamProblem::WrongFormat, name))?;
-    Ok(Some(ms.ok_or_else(|| Error::out_of_range(name))?))
+    match crate::time_format::parse_eds_datetime(value) {
+        Ok(ms) => Ok(Some(ms)),
+        Err(BadTime::WrongFormat) => Err(Error::param(ParamProblem::WrongFormat, name)),
+        Err(BadTime::OutOfRange) => Err(Error::out_of_range(name)),
+    }
 }
 
 #[cfg(test)]
