@@ -122,6 +122,8 @@ mod tests {
             let clock = clock.clone();
             async move { clock.sleep(Duration::from_secs(60)).await }
         });
+        // Let the sleeper start (and read the time it sleeps from) before moving the clock.
+        tokio::task::yield_now().await;
         clock.advance(Duration::from_secs(30));
         tokio::task::yield_now().await;
         assert!(!sleeper.is_finished());
