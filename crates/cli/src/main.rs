@@ -12,13 +12,13 @@ mod users;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use roster_api::access_keys::{
     AccessKeyStatus, CreateAccessKeyRequest, ListAccessKeyRequest, UpdateAccessKeyRequest,
 };
 use roster_api::domains::{CreateDomainRequest, DeleteDomainRequest, ListDomainRequest};
 use roster_api::Role;
-use roster_server::service::tokens::LockoutSettings;
+use roster_server::config::{ServeSettings, StoreSettings};
 use roster_server::service::transfer::copy_domain;
 use roster_server::service::Actor;
 use roster_server::store::Migrations;
@@ -46,46 +46,7 @@ enum Command {
     )]
     Serve {
         #[command(flatten)]
-        store: StoreArgs,
-        /// Address to listen on.
-        #[arg(long, env = "ROSTER_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: String,
-        /// Do not touch the PostgreSQL schema at start (it was migrated with `roster migrate`).
-        #[arg(long, env = "ROSTER_SKIP_MIGRATIONS")]
-        skip_migrations: bool,
-        /// Failed password logins in a row that lock an account identity (0: never).
-        #[arg(long, env = "ROSTER_LOGIN_MAX_FAILURES", default_value_t = 5)]
-        login_max_failures: u32,
-        /// Seconds a locked identity waits (and a failure counts).
-        #[arg(long, env = "ROSTER_LOGIN_LOCK_SECONDS", default_value_t = 300)]
-        login_lock_seconds: u64,
-        /// Browser origins allowed cross-origin calls, comma-separated (default: none, CORS
-        /// off).
-        #[arg(long, env = "ROSTER_CORS_ORIGINS", value_delimiter = ',')]
-        cors_origins: Vec<String>,
-        /// `smtp://[user:password@]host[:port]` (or `smtps://`) for mail such as password
-        /// resets; without it mail goes to the outbox (`roster outbox`).
-        #[arg(long, env = "ROSTER_SMTP_URL", hide_env_values = true)]
-        smtp_url: Option<String>,
-        /// The sender of that mail, e.g. `Roster <roster@example.com>`.
-        #[arg(long, env = "ROSTER_SMTP_FROM")]
-        smtp_from: Option<String>,
-        /// Days audit records are kept (0: for ever).
-        #[arg(long, env = "ROSTER_AUDIT_RETENTION_DAYS", default_value_t = 365)]
-        audit_retention_days: u64,
-        /// Take audit records' client address from `X-Forwarded-For` (only behind a proxy
-        /// that sets it).
-        #[arg(long, env = "ROSTER_TRUST_FORWARDED_FOR")]
-        trust_forwarded_for: bool,
-        /// With --trust-forwarded-for: how many proxies of yours append to `X-Forwarded-For`;
-        /// the client address is the entry this many places from the right.
-        #[arg(long, env = "ROSTER_TRUSTED_PROXY_HOPS", default_value_t = 1,
-              value_parser = clap::value_parser!(u16).range(1..))]
-        trusted_proxy_hops: u16,
-        /// The base domain under which `<domain_id>.<base-domain>` names a domain in `Host`
-        /// (e.g. `api.example.com`); without it, `Host` never selects a domain.
-        #[arg(long, env = "ROSTER_BASE_DOMAIN")]
-        base_domain: Option<String>,
+        settings: ServeSettings,
     },
     /// Apply the store's migrations, then exit.
     #[command(
@@ -93,7 +54,7 @@ enum Command {
     )]
     Migrate {
         #[command(flatten)]
-        store: StoreArgs,
+        store: StoreSettings,
         /// Do not take PostgreSQL's advisory lock (CockroachDB has none; run this once).
         #[arg(long)]
         no_lock: bool,
@@ -104,7 +65,7 @@ enum Command {
     )]
     Domain {
         #[command(flatten)]
-        store: StoreArgs,
+        store: StoreSettings,
         #[command(subcommand)]
         command: DomainCommand,
     },
@@ -114,7 +75,7 @@ enum Command {
     )]
     AccessKey {
         #[command(flatten)]
-        store: StoreArgs,
+        store: StoreSettings,
         #[command(subcommand)]
         command: AccessKeyCommand,
     },
@@ -126,7 +87,7 @@ enum Command {
     )]
     Admin {
         #[command(flatten)]
-        store: StoreArgs,
+        store: StoreSettings,
         #[command(subcommand)]
         command: AdminCommand,
     },
@@ -135,7 +96,7 @@ enum Command {
     #[command(after_help = "Examples:\n  roster outbox\n  roster outbox --limit 10 | jq .subject")]
     Outbox {
         #[command(flatten)]
-        store: StoreArgs,
+        store: StoreSettings,
         /// How many messages at most.
         #[arg(long, default_value_t = 100)]
         limit: i64,
@@ -227,7 +188,7 @@ enum Command {
     )]
     Backup {
         #[command(flatten)]
-        store: StoreArgs,
+        store: StoreSettings,
         /// The new backup file (must not exist).
         #[arg(long)]
         to: PathBuf,
@@ -332,32 +293,13 @@ enum AccessKeyCommand {
     Delete { access_key_id: String },
 }
 
-#[derive(Args)]
-struct StoreArgs {
-    /// Directory of the SQLite database and the generated admin credentials.
-    #[arg(long, env = "ROSTER_DATA_DIR", default_value = "./data")]
-    data_dir: PathBuf,
-    /// `postgres://...` for PostgreSQL; default: SQLite at `<data-dir>/roster.db`.
-    #[arg(long, env = "ROSTER_DATABASE_URL", hide_env_values = true)]
-    database_url: Option<String>,
-    /// The domain created on first start.
-    #[arg(long, env = "ROSTER_DOMAIN_ID", default_value = "default")]
-    domain_id: String,
-}
-
-impl StoreArgs {
-    fn into_config(self) -> Config {
-        Config {
-            data_dir: self.data_dir,
-            database_url: self.database_url,
-            domain_id: self.domain_id,
-            // Only from the environment: a flag would show the password in `ps`.
-            admin_password: std::env::var("ROSTER_ADMIN_PASSWORD")
-                .ok()
-                .filter(|p| !p.is_empty()),
-            ..Config::default()
-        }
-    }
+/// The server's configuration for these settings, with the first superadmin's password
+/// from the environment only: a flag would show the password in `ps`.
+fn with_admin_password(mut config: Config) -> Config {
+    config.admin_password = std::env::var("ROSTER_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
+    config
 }
 
 /// A configuration that opens the store at `url` and nothing else.
@@ -408,41 +350,12 @@ fn die_quietly_on_closed_pipe() {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let json = cli.json;
     match cli.command {
-        Command::Serve {
-            store,
-            listen,
-            skip_migrations,
-            login_max_failures,
-            login_lock_seconds,
-            cors_origins,
-            smtp_url,
-            smtp_from,
-            audit_retention_days,
-            trust_forwarded_for,
-            trusted_proxy_hops,
-            base_domain,
-        } => {
-            let mut config = store.into_config();
-            config.listen = listen;
-            config.cors_origins = cors_origins;
-            config.smtp_url = smtp_url;
-            config.smtp_from = smtp_from;
-            config.audit_retention = (audit_retention_days > 0)
-                .then(|| std::time::Duration::from_secs(audit_retention_days * 24 * 3600));
-            config.trust_forwarded_for = trust_forwarded_for;
-            config.trusted_proxy_hops = usize::from(trusted_proxy_hops);
-            config.base_domain = base_domain.filter(|b| !b.trim().is_empty());
-            config.tokens.lockout = LockoutSettings {
-                max_failures: login_max_failures,
-                lock_for: std::time::Duration::from_secs(login_lock_seconds),
-            };
-            if skip_migrations {
-                config.migrations = Migrations::Skip;
-            }
+        Command::Serve { settings } => {
+            let config = with_admin_password(settings.into_config());
             Application::build(config).await?.run_until_stopped().await
         }
         Command::Migrate { store, no_lock } => {
-            let mut config = store.into_config();
+            let mut config = with_admin_password(store.into_config());
             if no_lock {
                 config.migrations = Migrations::ApplyWithoutLock;
             }
@@ -452,8 +365,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Command::Outbox { store, limit } => outbox_command(store.into_config(), limit).await,
-        Command::Admin { store, command } => admin_command(store.into_config(), command).await,
+        Command::Outbox { store, limit } => {
+            outbox_command(with_admin_password(store.into_config()), limit).await
+        }
+        Command::Admin { store, command } => {
+            admin_command(with_admin_password(store.into_config()), command).await
+        }
         Command::Login { server, username } => remote::login(server, username).await,
         Command::Logout => remote::logout().await,
         Command::User { command } => users::user(command, json).await,
@@ -480,12 +397,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             clap_complete::generate(shell, &mut command, "roster", &mut std::io::stdout());
             Ok(())
         }
-        Command::Domain { store, command } => domain_command(store.into_config(), command).await,
+        Command::Domain { store, command } => {
+            domain_command(with_admin_password(store.into_config()), command).await
+        }
         Command::AccessKey { store, command } => {
-            access_key_command(store.into_config(), command).await
+            access_key_command(with_admin_password(store.into_config()), command).await
         }
         Command::Backup { store, to } => {
-            let store = roster_server::startup::open_store(&store.into_config()).await?;
+            let store =
+                roster_server::startup::open_store(&with_admin_password(store.into_config()))
+                    .await?;
             let done = store.backup_sqlite(&to).await;
             store.close().await;
             done?;

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::clock::Clock;
-use crate::service::tokens::TokenSettings;
+use crate::service::tokens::{LockoutSettings, TokenSettings};
 use crate::store::Migrations;
 
 #[derive(Clone)]
@@ -49,27 +49,158 @@ pub struct Config {
 
 /// Audit records are kept for a year unless configured otherwise.
 pub const DEFAULT_AUDIT_RETENTION: std::time::Duration =
-    std::time::Duration::from_secs(365 * 24 * 3600);
+    std::time::Duration::from_secs(DEFAULT_AUDIT_RETENTION_DAYS * 24 * 3600);
 
-impl Default for Config {
+// Each default is defined once, here: the flags of `roster serve` name them, and
+// `Config::default()` is what no flags give.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./data";
+pub const DEFAULT_DOMAIN_ID: &str = "default";
+pub const DEFAULT_AUDIT_RETENTION_DAYS: u64 = 365;
+pub const DEFAULT_TRUSTED_PROXY_HOPS: u16 = 1;
+pub const DEFAULT_LOGIN_MAX_FAILURES: u32 = 5;
+pub const DEFAULT_LOGIN_LOCK_SECONDS: u64 = 300;
+
+/// Where the store is: the flags of `roster serve` and of every command that opens the
+/// store itself.
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
+pub struct StoreSettings {
+    /// Directory of the SQLite database and the generated admin credentials.
+    #[arg(long, env = "ROSTER_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+    /// `postgres://...` for PostgreSQL; default: SQLite at `<data-dir>/roster.db`.
+    #[arg(long, env = "ROSTER_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// The domain created on first start.
+    #[arg(long, env = "ROSTER_DOMAIN_ID", default_value = DEFAULT_DOMAIN_ID)]
+    pub domain_id: String,
+}
+
+impl Default for StoreSettings {
     fn default() -> Self {
-        Config {
-            listen: "127.0.0.1:8080".into(),
-            data_dir: PathBuf::from("./data"),
+        StoreSettings {
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             database_url: None,
-            domain_id: "default".into(),
-            admin_password: None,
-            tokens: TokenSettings::default(),
-            migrations: Migrations::Apply,
+            domain_id: DEFAULT_DOMAIN_ID.into(),
+        }
+    }
+}
+
+impl StoreSettings {
+    /// A configuration with these store settings and every other default.
+    pub fn into_config(self) -> Config {
+        ServeSettings {
+            store: self,
+            ..ServeSettings::default()
+        }
+        .into_config()
+    }
+}
+
+/// The flags (and `ROSTER_*` variables) of `roster serve`.
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
+pub struct ServeSettings {
+    #[command(flatten)]
+    pub store: StoreSettings,
+    /// Address to listen on.
+    #[arg(long, env = "ROSTER_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: String,
+    /// Do not touch the PostgreSQL schema at start (it was migrated with `roster migrate`).
+    #[arg(long, env = "ROSTER_SKIP_MIGRATIONS")]
+    pub skip_migrations: bool,
+    /// Failed password logins in a row that lock an account identity (0: never).
+    #[arg(long, env = "ROSTER_LOGIN_MAX_FAILURES", default_value_t = DEFAULT_LOGIN_MAX_FAILURES)]
+    pub login_max_failures: u32,
+    /// Seconds a locked identity waits (and a failure counts).
+    #[arg(long, env = "ROSTER_LOGIN_LOCK_SECONDS", default_value_t = DEFAULT_LOGIN_LOCK_SECONDS)]
+    pub login_lock_seconds: u64,
+    /// Browser origins allowed cross-origin calls, comma-separated (default: none, CORS
+    /// off).
+    #[arg(long, env = "ROSTER_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// `smtp://[user:password@]host[:port]` (or `smtps://`) for mail such as password
+    /// resets; without it mail goes to the outbox (`roster outbox`).
+    #[arg(long, env = "ROSTER_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of that mail, e.g. `Roster <roster@example.com>`.
+    #[arg(long, env = "ROSTER_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// Days audit records are kept (0: for ever).
+    #[arg(long, env = "ROSTER_AUDIT_RETENTION_DAYS", default_value_t = DEFAULT_AUDIT_RETENTION_DAYS)]
+    pub audit_retention_days: u64,
+    /// Take audit records' client address from `X-Forwarded-For` (only behind a proxy
+    /// that sets it).
+    #[arg(long, env = "ROSTER_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+    /// With --trust-forwarded-for: how many proxies of yours append to `X-Forwarded-For`;
+    /// the client address is the entry this many places from the right.
+    #[arg(long, env = "ROSTER_TRUSTED_PROXY_HOPS", default_value_t = DEFAULT_TRUSTED_PROXY_HOPS,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub trusted_proxy_hops: u16,
+    /// The base domain under which `<domain_id>.<base-domain>` names a domain in `Host`
+    /// (e.g. `api.example.com`); without it, `Host` never selects a domain.
+    #[arg(long, env = "ROSTER_BASE_DOMAIN")]
+    pub base_domain: Option<String>,
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        ServeSettings {
+            store: StoreSettings::default(),
+            listen: DEFAULT_LISTEN.into(),
+            skip_migrations: false,
+            login_max_failures: DEFAULT_LOGIN_MAX_FAILURES,
+            login_lock_seconds: DEFAULT_LOGIN_LOCK_SECONDS,
             cors_origins: Vec::new(),
             smtp_url: None,
             smtp_from: None,
-            audit_retention: Some(DEFAULT_AUDIT_RETENTION),
+            audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
             trust_forwarded_for: false,
-            trusted_proxy_hops: 1,
+            trusted_proxy_hops: DEFAULT_TRUSTED_PROXY_HOPS,
             base_domain: None,
+        }
+    }
+}
+
+impl ServeSettings {
+    /// The server's configuration these settings describe (the first superadmin's password
+    /// is not among them: it comes from the environment only).
+    pub fn into_config(self) -> Config {
+        let audit_retention = (self.audit_retention_days > 0)
+            .then(|| std::time::Duration::from_secs(self.audit_retention_days * 24 * 3600));
+        Config {
+            listen: self.listen,
+            data_dir: self.store.data_dir,
+            database_url: self.store.database_url,
+            domain_id: self.store.domain_id,
+            admin_password: None,
+            tokens: TokenSettings {
+                lockout: LockoutSettings {
+                    max_failures: self.login_max_failures,
+                    lock_for: std::time::Duration::from_secs(self.login_lock_seconds),
+                },
+                ..TokenSettings::default()
+            },
+            migrations: if self.skip_migrations {
+                Migrations::Skip
+            } else {
+                Migrations::Apply
+            },
+            cors_origins: self.cors_origins,
+            smtp_url: self.smtp_url,
+            smtp_from: self.smtp_from,
+            audit_retention,
+            trust_forwarded_for: self.trust_forwarded_for,
+            trusted_proxy_hops: usize::from(self.trusted_proxy_hops),
+            base_domain: self.base_domain.filter(|b| !b.trim().is_empty()),
             clock: Clock::system(),
         }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        ServeSettings::default().into_config()
     }
 }
 
@@ -118,5 +249,35 @@ impl Config {
             }
             None => StoreLocation::Sqlite(self.data_dir.join("roster.db")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{Args, FromArgMatches};
+
+    use super::*;
+
+    /// What `roster serve` with no flags and no `ROSTER_*` variables gives.
+    fn parsed_from_no_arguments() -> ServeSettings {
+        let command =
+            ServeSettings::augment_args(clap::Command::new("roster")).mut_args(|arg| arg.env(None));
+        let matches = command.try_get_matches_from(["roster"]).unwrap();
+        ServeSettings::from_arg_matches(&matches).unwrap()
+    }
+
+    #[test]
+    fn the_defaults_are_what_no_flags_give() {
+        assert_eq!(parsed_from_no_arguments(), ServeSettings::default());
+    }
+
+    #[test]
+    fn the_default_config_keeps_audit_records_a_year_and_locks_after_five_failures() {
+        let config = Config::default();
+        assert_eq!(config.audit_retention, Some(DEFAULT_AUDIT_RETENTION));
+        assert_eq!(config.tokens.lockout.max_failures, 5);
+        assert_eq!(config.listen, "127.0.0.1:8080");
+        assert_eq!(config.migrations, Migrations::Apply);
+        assert_eq!(config.trusted_proxy_hops, 1);
     }
 }

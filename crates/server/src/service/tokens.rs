@@ -53,8 +53,8 @@ pub struct LockoutSettings {
 impl Default for LockoutSettings {
     fn default() -> Self {
         LockoutSettings {
-            max_failures: 5,
-            lock_for: Duration::from_secs(300),
+            max_failures: crate::config::DEFAULT_LOGIN_MAX_FAILURES,
+            lock_for: Duration::from_secs(crate::config::DEFAULT_LOGIN_LOCK_SECONDS),
         }
     }
 }
