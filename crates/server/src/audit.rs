@@ -84,7 +84,7 @@ fn next_log_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static SEQUENCE: AtomicU64 = AtomicU64::new(0);
     let n = SEQUENCE.fetch_add(1, Ordering::Relaxed);
-    format!("{n:016x}{}", crate::service::random_hex(6))
+    format!("{n:016x}{}", crate::ids::random_hex(6))
 }
 
 /// Most characters a record keeps of one string a client chose (a target id, a value in the

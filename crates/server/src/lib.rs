@@ -8,7 +8,9 @@ pub mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod http;
+pub mod ids;
 pub mod service;
+pub mod signing;
 pub mod startup;
 pub mod store;
 pub mod time_format;

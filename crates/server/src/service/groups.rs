@@ -12,6 +12,7 @@ use roster_api::{
     MemberType, Role, SearchGroupRequest, UpdateGroupRequest,
 };
 
+pub use super::group_answer::group_to_api;
 use super::pagination::{encode_marker, finish_page, Page};
 use super::users::extra_info;
 use super::{random_hex, validate, Actor, Services};
@@ -26,20 +27,6 @@ pub const IDENTITY_USER: &str = "IT_User";
 pub const IDENTITY_GROUP: &str = "IT_Group";
 /// PDS allows at most 30 records per call when group information is asked for.
 const MAX_LIMIT_WITH_GROUPS: u32 = 30;
-
-pub fn group_to_api(row: GroupRow) -> Group {
-    Group {
-        domain_id: row.domain_id,
-        group_id: row.group_id,
-        group_name: row.group_name,
-        description: row.description,
-        is_root: row.is_root,
-        parent_group_id: row.parent_group_id,
-        creator: row.creator,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-    }
-}
 
 fn assignment_to_api(row: AssignmentRow) -> Assignment {
     Assignment {

@@ -10,6 +10,7 @@ pub mod delegation;
 pub mod departments;
 pub mod domains;
 pub mod drives;
+mod group_answer;
 pub mod groups;
 pub mod mail;
 pub mod orgs;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 
 use roster_api::Role;
 
+pub use crate::ids::random_hex;
 pub use pagination::Page;
 pub use users::directory;
 
@@ -106,12 +108,4 @@ pub struct Services {
     pub routing: tenancy::Routing,
     /// The time every rule reads: the system clock, or a manual one in tests.
     pub clock: Clock,
-}
-
-/// A random lower-case hex string of `bytes * 2` characters, from the OS generator.
-pub fn random_hex(bytes: usize) -> String {
-    use rand::RngCore;
-    let mut buf = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut buf);
-    hex::encode(buf)
 }

@@ -18,7 +18,7 @@ use roster_api::drives::Drive;
 use roster_api::Group;
 
 use super::drives::to_api as drive_to_api;
-use super::groups::group_to_api;
+use super::group_answer::group_to_api;
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{random_hex, validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};

@@ -7,10 +7,10 @@ use super::error::EdsError;
 use super::signature::{self, Acs3Authorization};
 use super::Call;
 use crate::error::{AuthProblem, Error};
-use crate::http::pds::signature::{header, RequestParts, NONCE_HEADER};
 use crate::http::AppState;
 use crate::service::tokens::CallKind;
 use crate::service::Actor;
+use crate::signing::{header, RequestParts, NONCE_HEADER};
 
 /// How a call proves who it is.
 enum Credentials {

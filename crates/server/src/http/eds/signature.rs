@@ -16,8 +16,9 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use crate::http::pds::signature::{
-    header, is_access_key_id, is_acs_header, is_header_name, RequestParts, CONTENT_SHA256_HEADER,
+use crate::signing::{
+    header, is_access_key_id, is_acs_header, is_header_name, pct, RequestParts,
+    CONTENT_SHA256_HEADER,
 };
 
 pub const ACS3_ALGORITHM: &str = "ACS3-HMAC-SHA256";
@@ -47,19 +48,6 @@ pub fn parse_acs3(value: &str) -> Option<Acs3Authorization> {
         signed_headers,
         signature_hex: signature.to_owned(),
     })
-}
-
-/// RFC 3986 percent-encoding: unreserved bytes kept, everything else `%XX` upper case.
-pub fn pct(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// `k=pct(v)` joined by `&`, sorted by key then value (keys as the SDK sent them).

@@ -7,10 +7,10 @@ use axum::http::{header, request::Parts};
 use super::error::KdError;
 use super::signature;
 use crate::error::{AuthProblem, Error};
-use crate::http::pds::signature::RequestParts;
 use crate::http::{header_pairs, AppState};
 use crate::service::tokens::CallKind;
 use crate::service::Actor;
+use crate::signing::RequestParts;
 
 /// How old an `X-Date` may be.
 const MAX_AGE_MS: i64 = 15 * 60 * 1000;

@@ -15,8 +15,7 @@
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::http::eds::signature::pct;
-use crate::http::pds::signature::{header, is_access_key_id, is_header_name, RequestParts};
+use crate::signing::{header, is_access_key_id, is_header_name, pct, RequestParts};
 
 pub const ALGORITHM: &str = "HMAC-SHA256";
 

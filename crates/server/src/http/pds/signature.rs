@@ -30,6 +30,9 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, Weekday};
 
+pub(crate) use crate::signing::{header, is_access_key_id, is_acs_header, is_header_name};
+pub use crate::signing::{RequestParts, CONTENT_SHA256_HEADER, NONCE_HEADER};
+
 type HmacSha1 = Hmac<Sha1>;
 type HmacSha256 = Hmac<Sha256>;
 
@@ -37,10 +40,6 @@ type HmacSha256 = Hmac<Sha256>;
 pub const V4_ALGORITHM: &str = "ACS4-HMAC-SHA256";
 /// The v4 credential scope's product and terminator: `.../<region>/pds/aliyun_v4_request`.
 const V4_SCOPE_SUFFIX: &str = "/pds/aliyun_v4_request";
-/// The header carrying the hex SHA-256 of the body (v4 only).
-pub const CONTENT_SHA256_HEADER: &str = "x-acs-content-sha256";
-/// The per-request random nonce (32 lowercase hex characters from the Python SDK).
-pub const NONCE_HEADER: &str = "x-acs-signature-nonce";
 /// Longest nonce [`nonce`] accepts, to bound what a replay cache has to store.
 pub const MAX_NONCE_LEN: usize = 128;
 
@@ -86,23 +85,6 @@ pub struct V4Authorization {
     pub signed_headers: Vec<String>,
     /// Lowercase hex of the 32-byte HMAC-SHA256 (uppercase is accepted too).
     pub signature_hex: String,
-}
-
-/// The parts of a request that a signature covers.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestParts<'a> {
-    /// `POST`, `GET`, ... as sent (the SDK signs the uppercase method).
-    pub method: &'a str,
-    /// The path as sent, without the query string (PDS paths are plain ASCII).
-    pub path: &'a str,
-    /// The query parameters, percent-decoded, in any order (empty for every PDS
-    /// operation the SDK signs).
-    pub query: &'a [(String, String)],
-    /// Every request header. Names should be lowercased, but are compared
-    /// case-insensitively anyway. Values must be the exact (UTF-8) values received.
-    pub headers: &'a [(String, String)],
-    /// The raw body bytes.
-    pub body: &'a [u8],
 }
 
 /// Parses an `Authorization` header value into what it claims.
@@ -167,21 +149,8 @@ fn parse_v4(rest: &str) -> Option<V4Authorization> {
     })
 }
 
-pub(crate) fn is_access_key_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_graphic() && b != b':' && b != b'/' && b != b',')
-}
-
 fn is_base64_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='
-}
-
-/// An HTTP header name (RFC 9110 token).
-pub(crate) fn is_header_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// Verifies whichever signature `auth` claims, with the claimed key's `secret`.
@@ -353,32 +322,6 @@ fn hmac_sha256(key: &[u8], msg: &[u8]) -> Option<Vec<u8>> {
 
 // ---------------------------------------------------------------------------------
 // Shared canonicalisation
-
-pub(crate) fn is_acs_header(name: &str) -> bool {
-    name.get(..6)
-        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("x-acs-"))
-}
-
-/// A header that may appear only once appeared more than once.
-#[derive(Debug)]
-pub(crate) struct Repeated;
-
-/// The single value of header `name`: `Ok(None)` if absent, `Err` if repeated.
-pub(crate) fn header<'h>(
-    headers: &'h [(String, String)],
-    name: &str,
-) -> Result<Option<&'h str>, Repeated> {
-    let mut found = None;
-    for (n, v) in headers {
-        if n.eq_ignore_ascii_case(name) {
-            if found.is_some() {
-                return Err(Repeated);
-            }
-            found = Some(v.as_str());
-        }
-    }
-    Ok(found)
-}
 
 /// `accept \n content-md5 \n content-type \n date \n`, missing ones empty.
 fn canonical_fixed_headers(req: &RequestParts<'_>) -> Option<String> {
