@@ -77,8 +77,8 @@ pub const IDENTITY_PATTERN: &str = concat!(
 /// A phone number: digits, `+`, `-`, `*`, `(`, `)` and spaces.
 pub const PHONE_PATTERN: &str = r"^[0-9+*() \-]*$";
 
-/// The schema a JSON literal of this file spells; the unit tests read every one, so a
-/// malformed literal fails them rather than leaving an empty schema unnoticed.
+/// The schema a JSON literal of this file spells; the unit test below reads every one, so a
+/// malformed literal fails it rather than leaving an empty schema unnoticed.
 fn schema(value: Value) -> Schema {
     serde_json::from_value(value).unwrap_or_default()
 }
@@ -425,4 +425,45 @@ pub fn koodrive_ids() -> Schema {
         "type": ["array", "null"],
         "items": { "anyOf": [ { "type": "string" }, { "type": "integer" } ] }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_schema_literal_is_a_schema() {
+        let all = [
+            ("user_id", user_id()),
+            ("optional_user_id", optional_user_id()),
+            ("new_identity", new_identity()),
+            ("limit", limit()),
+            ("domain_limit", domain_limit()),
+            ("marker", marker()),
+            ("email", email()),
+            ("phone", phone()),
+            ("avatar", avatar()),
+            ("password", password()),
+            ("required_password", required_password()),
+            ("user_data", user_data()),
+            ("time_or_empty", time_or_empty()),
+            ("id_list", id_list()),
+            ("identity_type", identity_type()),
+            ("group_admin_role", group_admin_role()),
+            ("group_resource", group_resource()),
+            ("not_supported", not_supported()),
+            ("algorithm", algorithm()),
+            ("enabled_or_disabled", enabled_or_disabled()),
+            ("batch_resource", batch_resource()),
+            ("refresh_grant", refresh_grant()),
+            ("audit_order", audit_order()),
+            ("file_name", file_name()),
+            ("koodrive_id", koodrive_id()),
+            ("koodrive_integer", koodrive_integer()),
+            ("koodrive_ids", koodrive_ids()),
+        ];
+        for (name, schema) in all {
+            assert!(schema != Schema::default(), "{name} is not a valid schema");
+        }
+    }
 }
