@@ -193,6 +193,9 @@ fn answer<T: Serialize>(id: String, status: StatusCode, outcome: Result<T>) -> B
 }
 
 fn failed(id: String, e: &Error) -> BatchSubResponse {
+    // The item failed, the batch goes on: what the item noted for the audit log failed with
+    // it (the request's own answer does not say so: it succeeds).
+    crate::audit::fail_pending(e);
     let (status, body) = error_answer(e);
     BatchSubResponse {
         id,

@@ -11,6 +11,7 @@ const KEY_COLUMNS: &str =
 
 #[async_trait]
 impl KeyStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_access_key(&self, k: AccessKeyRow) -> Result<()> {
         let stmt = Stmt::new(
             format!(
@@ -33,6 +34,7 @@ impl KeyStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRow>> {
         let stmt = Stmt::new(
             format!("SELECT {KEY_COLUMNS} FROM access_keys WHERE access_key_id = $1"),
@@ -41,6 +43,7 @@ impl KeyStore for SqlStore {
         Ok(self.reader().fetch_optional::<AccessKeyRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn access_keys(
         &self,
         domain_id: &str,
@@ -64,6 +67,7 @@ impl KeyStore for SqlStore {
         Ok(self.reader().fetch_all::<AccessKeyRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn set_access_key_status(
         &self,
         domain_id: &str,
@@ -80,6 +84,7 @@ impl KeyStore for SqlStore {
         Ok(self.write_returning::<AccessKeyRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_access_key(&self, domain_id: &str, access_key_id: &str) -> Result<bool> {
         let stmt = Stmt::new(
             "DELETE FROM access_keys WHERE domain_id = $1 AND access_key_id = $2",
@@ -88,6 +93,7 @@ impl KeyStore for SqlStore {
         Ok(self.write_statement(stmt).await? > 0)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn use_nonce(&self, nonce: &str, expires_at: i64, now: i64) -> Result<bool> {
         self.write(|tx| {
             Box::pin(async move {

@@ -11,6 +11,7 @@ const APP_COLUMNS: &str = "domain_id, client_id, app_name, algorithm, public_key
 
 #[async_trait]
 impl AppStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_app(&self, a: AppRow) -> Result<()> {
         let stmt = Stmt::new(
             format!(
@@ -35,6 +36,7 @@ impl AppStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn app(&self, domain_id: &str, client_id: &str) -> Result<Option<AppRow>> {
         let stmt = Stmt::new(
             format!("SELECT {APP_COLUMNS} FROM apps WHERE domain_id = $1 AND client_id = $2"),
@@ -43,6 +45,7 @@ impl AppStore for SqlStore {
         Ok(self.reader().fetch_optional::<AppRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn apps(&self, domain_id: &str, after: Option<&str>, limit: u32) -> Result<Vec<AppRow>> {
         let mut args = vec![text(domain_id)];
         let mut sql = format!("SELECT {APP_COLUMNS} FROM apps WHERE domain_id = $1");
@@ -56,6 +59,7 @@ impl AppStore for SqlStore {
         Ok(self.reader().fetch_all::<AppRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn update_app(
         &self,
         domain_id: &str,
@@ -77,6 +81,7 @@ impl AppStore for SqlStore {
         Ok(self.write_returning::<AppRow>(update).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_app(&self, domain_id: &str, client_id: &str) -> Result<bool> {
         let stmt = Stmt::new(
             "DELETE FROM apps WHERE domain_id = $1 AND client_id = $2",

@@ -83,6 +83,7 @@ fn page_stmt(domain_id: &str, q: &AuditQuery, limit: u32) -> Stmt {
 
 #[async_trait]
 impl AuditStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn append_audit(&self, records: Vec<AuditRow>) -> Result<()> {
         if records.is_empty() {
             return Ok(());
@@ -101,6 +102,7 @@ impl AuditStore for SqlStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn audit_log(
         &self,
         domain_id: &str,
@@ -111,6 +113,7 @@ impl AuditStore for SqlStore {
         Ok(self.reader().fetch_all::<AuditRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn purge_audit(&self, before: i64) -> Result<u64> {
         // In slices, so that a large backlog never holds the (SQLite) writer for long.
         const SLICE: i64 = 5_000;

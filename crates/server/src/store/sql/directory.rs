@@ -13,6 +13,7 @@ use crate::store::{DirectoryStore, UserFilter};
 
 #[async_trait]
 impl DirectoryStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn user_numbers(
         &self,
         domain_id: &str,
@@ -32,6 +33,7 @@ impl DirectoryStore for SqlStore {
         Ok(self.reader().fetch_all::<(String, i64)>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn count_matching_users(&self, domain_id: &str, filter: &UserFilter) -> Result<i64> {
         let (sql, args) = count_sql(self.dialect(), domain_id, filter);
         let stmt = Stmt::new(sql, args);
@@ -39,6 +41,7 @@ impl DirectoryStore for SqlStore {
         Ok(row.map_or(0, |(n,)| n))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn user_id_by_number(&self, domain_id: &str, number: i64) -> Result<Option<String>> {
         let stmt = Stmt::new(
             "SELECT user_id FROM users WHERE domain_id = $1 AND number = $2",
@@ -48,6 +51,7 @@ impl DirectoryStore for SqlStore {
         Ok(row.map(|(id,)| id))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn group_name_paths(
         &self,
         domain_id: &str,
@@ -70,6 +74,7 @@ impl DirectoryStore for SqlStore {
         Ok(self.reader().fetch_all::<(String, String)>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn groups_by_number(
         &self,
         domain_id: &str,
@@ -114,6 +119,7 @@ impl DirectoryStore for SqlStore {
         Ok((total, rows))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn joined_at(
         &self,
         domain_id: &str,
@@ -136,10 +142,12 @@ impl DirectoryStore for SqlStore {
         Ok(self.reader().fetch_all::<(String, i64)>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_empty_group(&self, domain_id: &str, group_id: &str) -> Result<()> {
         self.delete_group_checked(domain_id, group_id, true).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn member_counts(
         &self,
         domain_id: &str,
@@ -159,6 +167,7 @@ impl DirectoryStore for SqlStore {
         Ok(self.reader().fetch_all::<(String, i64)>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn replace_membership_of_kind(
         &self,
         domain_id: &str,

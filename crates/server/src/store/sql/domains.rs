@@ -64,28 +64,31 @@ async fn forget_domain_history(tx: &mut Tx<'_>, domain_id: &str) -> Result<()> {
 
 #[async_trait]
 impl DomainStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn domain(&self, domain_id: &str) -> Result<Option<DomainRow>> {
         let stmt = domain_stmt(domain_id);
         Ok(self.reader().fetch_optional::<DomainRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn bootstrap_domain(&self, domain: DomainRow, admin: NewUser) -> Result<bool> {
         let domain = &domain;
         let admin = &admin;
         self.write(|tx| {
             Box::pin(async move {
-                let inserted = tx.execute(insert_domain_stmt(&domain, true)).await?;
+                let inserted = tx.execute(insert_domain_stmt(domain, true)).await?;
                 if inserted == 0 {
                     tx.discard();
                     return Ok(false);
                 }
-                insert_new_user(tx, &admin).await?;
+                insert_new_user(tx, admin).await?;
                 Ok(true)
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_domain(&self, domain: DomainRow, admin: NewUser) -> Result<DomainRow> {
         let domain = &domain;
         let admin = &admin;
@@ -99,10 +102,10 @@ impl DomainStore for SqlStore {
                         .await?
                         .ok_or(Error::NotFound(Resource::Domain))?;
                 }
-                tx.execute(insert_domain_stmt(&domain, false))
+                tx.execute(insert_domain_stmt(domain, false))
                     .await
                     .map_err(unique_as(Resource::Domain))?;
-                insert_new_user(tx, &admin).await?;
+                insert_new_user(tx, admin).await?;
                 let created = tx
                     .fetch_optional::<DomainRow>(domain_stmt(&domain.domain_id))
                     .await?
@@ -113,6 +116,7 @@ impl DomainStore for SqlStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn restore_domain(&self, domain: DomainRow) -> Result<()> {
         let stmt = insert_domain_stmt(&domain, false);
         self.write_statement(stmt)
@@ -121,6 +125,7 @@ impl DomainStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn update_domain(&self, domain_id: &str, c: DomainChanges) -> Result<Option<DomainRow>> {
         let mut sets: Vec<(&str, Arg)> = Vec::new();
         if let Some(v) = &c.domain_name {
@@ -146,6 +151,7 @@ impl DomainStore for SqlStore {
         Ok(self.write_returning::<DomainRow>(update).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find_domains(
         &self,
         parent: &str,
@@ -181,6 +187,7 @@ impl DomainStore for SqlStore {
         Ok(self.reader().fetch_all::<DomainRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_domain(&self, domain_id: &str) -> Result<()> {
         self.write(|tx| {
             Box::pin(async move {

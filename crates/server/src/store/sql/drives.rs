@@ -126,6 +126,7 @@ fn owner_stmt(select: &str, domain_id: &str, owner_type: &str, owner: &str) -> S
 
 #[async_trait]
 impl DriveStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_drive(&self, drive: DriveRow) -> Result<DriveRow> {
         let drive = &drive;
         self.write(|tx| {
@@ -156,11 +157,11 @@ impl DriveStore for SqlStore {
                 if owner.is_none() {
                     return Err(Error::NotFound(missing));
                 }
-                tx.execute(insert_drive_stmt(&drive))
+                tx.execute(insert_drive_stmt(drive))
                     .await
                     .map_err(unique_as(Resource::Drive))?;
                 if drive.is_default && drive.owner_type == "user" {
-                    tx.execute(set_default_drive_stmt(&drive, &drive.drive_id))
+                    tx.execute(set_default_drive_stmt(drive, &drive.drive_id))
                         .await?;
                 }
                 Ok(drive.clone())
@@ -169,11 +170,13 @@ impl DriveStore for SqlStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn drive(&self, domain_id: &str, drive_id: &str) -> Result<Option<DriveRow>> {
         let stmt = drive_stmt(domain_id, drive_id);
         Ok(self.reader().fetch_optional::<DriveRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn update_drive(
         &self,
         domain_id: &str,
@@ -192,7 +195,7 @@ impl DriveStore for SqlStore {
                     check_quotas(tx, domain_id, addition).await?;
                 }
                 let updated = tx
-                    .fetch_optional::<DriveRow>(update_drive_stmt(domain_id, drive_id, &changes))
+                    .fetch_optional::<DriveRow>(update_drive_stmt(domain_id, drive_id, changes))
                     .await?;
                 if updated.is_none() {
                     tx.discard();
@@ -203,6 +206,7 @@ impl DriveStore for SqlStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_drive(&self, domain_id: &str, drive_id: &str) -> Result<bool> {
         self.write(|tx| {
             Box::pin(async move {
@@ -228,6 +232,7 @@ impl DriveStore for SqlStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn default_drives_of(
         &self,
         domain_id: &str,
@@ -247,11 +252,13 @@ impl DriveStore for SqlStore {
         Ok(self.reader().fetch_all::<DriveRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find_drives(&self, domain_id: &str, page: &DrivePage) -> Result<Vec<DriveRow>> {
         let stmt = find_drives_stmt(domain_id, page);
         Ok(self.reader().fetch_all::<DriveRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn default_drive_of(&self, domain_id: &str, user_id: &str) -> Result<Option<DriveRow>> {
         let stmt = owner_stmt(
             &format!("SELECT {DRIVE_COLUMNS} FROM drives"),
@@ -263,6 +270,7 @@ impl DriveStore for SqlStore {
         Ok(self.reader().fetch_optional::<DriveRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn drives_of_owner(
         &self,
         domain_id: &str,
@@ -279,6 +287,7 @@ impl DriveStore for SqlStore {
         Ok(self.reader().fetch_all::<DriveRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_drives_of_owner(
         &self,
         domain_id: &str,
@@ -289,6 +298,7 @@ impl DriveStore for SqlStore {
         Ok(self.write_statement(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn drive_usage(&self, domain_id: &str) -> Result<DriveUsage> {
         // Sums that cannot overflow, however large the drives (see `split_sum`).
         let stmt = Stmt::new(
@@ -312,6 +322,7 @@ impl DriveStore for SqlStore {
         )
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn count_users(&self, domain_id: &str) -> Result<i64> {
         let stmt = count_users_stmt(domain_id);
         let count = self.reader().fetch_optional::<(i64,)>(stmt).await?;

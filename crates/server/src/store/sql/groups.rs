@@ -87,6 +87,7 @@ struct MemberGroup {
 impl SqlStore {
     /// Deletes a group that has no subgroups and, when `without_members`, no direct
     /// members, checked in the deleting transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub(super) async fn delete_group_checked(
         &self,
         domain_id: &str,
@@ -172,6 +173,7 @@ pub(super) const IDENTITY_GROUP: &str = "IT_Group";
 
 #[async_trait]
 impl GroupStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_group(&self, group: GroupRow) -> Result<GroupRow> {
         let group = &group;
         self.write(|tx| {
@@ -215,11 +217,13 @@ impl GroupStore for SqlStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn group(&self, domain_id: &str, group_id: &str) -> Result<Option<GroupRow>> {
         let stmt = group_stmt(domain_id, group_id);
         Ok(self.reader().fetch_optional::<GroupRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn update_group(
         &self,
         domain_id: &str,
@@ -247,6 +251,7 @@ impl GroupStore for SqlStore {
         Ok(self.write_returning::<GroupRow>(update).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn move_group(
         &self,
         domain_id: &str,
@@ -301,10 +306,12 @@ impl GroupStore for SqlStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_group(&self, domain_id: &str, group_id: &str) -> Result<()> {
         self.delete_group_checked(domain_id, group_id, false).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find_groups(&self, domain_id: &str, page: &GroupPage) -> Result<Vec<GroupRow>> {
         let mut args = vec![text(domain_id)];
         let mut sql = format!("SELECT {GROUP_COLUMNS} FROM org_groups WHERE domain_id = $1");
@@ -351,6 +358,7 @@ impl GroupStore for SqlStore {
         Ok(self.reader().fetch_all::<GroupRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn add_member(
         &self,
         domain_id: &str,
@@ -373,6 +381,7 @@ impl GroupStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn remove_member(&self, domain_id: &str, group_id: &str, user_id: &str) -> Result<bool> {
         let stmt = Stmt::new(
             "DELETE FROM group_members WHERE domain_id = $1 AND group_id = $2 AND user_id = $3",
@@ -381,6 +390,7 @@ impl GroupStore for SqlStore {
         Ok(self.write_statement(stmt).await? > 0)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn member_users(
         &self,
         domain_id: &str,
@@ -409,6 +419,7 @@ impl GroupStore for SqlStore {
         Ok(self.reader().fetch_all::<UserRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn groups_of_users(
         &self,
         domain_id: &str,
@@ -436,6 +447,7 @@ impl GroupStore for SqlStore {
             .collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn administers(
         &self,
         domain_id: &str,
@@ -462,6 +474,7 @@ impl GroupStore for SqlStore {
         Ok(found.is_some())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn assign(&self, a: AssignmentRow) -> Result<()> {
         let stmt = Stmt::new(
             format!(
@@ -486,6 +499,7 @@ impl GroupStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn cancel_assignment(&self, a: &AssignmentRow) -> Result<bool> {
         let stmt = Stmt::new(
             "DELETE FROM group_admins WHERE domain_id = $1 AND group_id = $2 \
@@ -500,6 +514,7 @@ impl GroupStore for SqlStore {
         Ok(self.write_statement(stmt).await? > 0)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn assignments_on(
         &self,
         domain_id: &str,
@@ -525,6 +540,7 @@ impl GroupStore for SqlStore {
         Ok(self.reader().fetch_all::<AssignmentRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn assignments_of(
         &self,
         domain_id: &str,
@@ -541,6 +557,7 @@ impl GroupStore for SqlStore {
         Ok(self.reader().fetch_all::<AssignmentRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn subtree_height(&self, domain_id: &str, group_id: &str) -> Result<i64> {
         let stmt = Stmt::new(
             "SELECT COALESCE(MAX(depth), 0) FROM group_closure \

@@ -12,6 +12,7 @@ const OUTBOX_COLUMNS: &str =
 
 #[async_trait]
 impl MailStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn insert_reset_token(&self, t: ResetTokenRow) -> Result<()> {
         let t = &t;
         self.write(|tx| {
@@ -44,6 +45,7 @@ impl MailStore for SqlStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn take_reset_token(&self, token_hash: &str) -> Result<Option<ResetTokenRow>> {
         let stmt = Stmt::new(
             format!(
@@ -55,6 +57,7 @@ impl MailStore for SqlStore {
         Ok(self.write_returning::<ResetTokenRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn push_outbox(&self, m: OutboxRow) -> Result<()> {
         let stmt = Stmt::new(
             format!("INSERT INTO outbox ({OUTBOX_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
@@ -74,6 +77,7 @@ impl MailStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn outbox(
         &self,
         domain_id: &str,

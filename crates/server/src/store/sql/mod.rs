@@ -148,6 +148,7 @@ async fn probe_postgres(options: &PgConnectOptions) -> anyhow::Result<()> {
 
 impl SqlStore {
     /// Opens (creating if needed) the SQLite database at `path` and applies its migrations.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn open_sqlite(path: &Path) -> anyhow::Result<Self> {
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -186,6 +187,7 @@ impl SqlStore {
     }
 
     /// Connects to PostgreSQL and handles its migrations as `migrations` says.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn open_postgres(url: &str, migrations: Migrations) -> anyhow::Result<Self> {
         let options = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
         probe_postgres(&options).await?;
@@ -220,6 +222,7 @@ impl SqlStore {
     /// autovacuum gets round to a freshly imported million users, it estimates a dozen rows
     /// for every filter (measured: a substring search 229 ms before `VACUUM ANALYZE`, 7 ms
     /// after). SQLite's statements are shaped to need no statistics, so it does nothing there.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn analyze(&self) -> anyhow::Result<()> {
         if let Pools::Postgres(pool) = &self.pools {
             sqlx::query("VACUUM ANALYZE")
@@ -233,6 +236,7 @@ impl SqlStore {
     /// Writes a consistent copy of a SQLite store to `target` (a new file), while it serves:
     /// `VACUUM INTO` reads one snapshot, so writers are not held up. PostgreSQL stores are
     /// backed up with `pg_dump` instead (docs/operations.md).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn backup_sqlite(&self, target: &Path) -> anyhow::Result<()> {
         let Pools::Sqlite { reader, .. } = &self.pools else {
             anyhow::bail!("this store is PostgreSQL: back it up with pg_dump (docs/operations.md)");
@@ -250,6 +254,7 @@ impl SqlStore {
     }
 
     /// Closes every connection (so a SQLite file is released before a restart).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn close(&self) {
         self.pools.close().await
     }
@@ -358,3 +363,17 @@ mod users;
 
 use tx::Pools;
 pub(crate) use tx::Tx;
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::SqlStore;
+
+    /// A store of its own in a temporary directory, kept while the directory lives.
+    pub(crate) async fn scratch_store() -> (tempfile::TempDir, SqlStore) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = SqlStore::open_sqlite(&dir.path().join("t.db"))
+            .await
+            .expect("a SQLite store");
+        (dir, store)
+    }
+}

@@ -28,6 +28,7 @@ fn count_stmt(sql: &str, domain_id: &str, id: i64) -> Stmt {
 
 #[async_trait]
 impl PropertyStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_property(&self, p: PropertyRow, max_properties: i64) -> Result<()> {
         let p = &p;
         self.write(|tx| {
@@ -63,6 +64,7 @@ impl PropertyStore for SqlStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn property(&self, domain_id: &str, property_id: i64) -> Result<Option<PropertyRow>> {
         let stmt = Stmt::new(
             format!(
@@ -74,6 +76,7 @@ impl PropertyStore for SqlStore {
         Ok(self.reader().fetch_optional::<PropertyRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn properties(&self, domain_id: &str) -> Result<Vec<PropertyRow>> {
         let stmt = Stmt::new(
             format!(
@@ -85,6 +88,7 @@ impl PropertyStore for SqlStore {
         Ok(self.reader().fetch_all::<PropertyRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn rename_property(&self, domain_id: &str, property_id: i64, key: &str) -> Result<()> {
         let stmt = Stmt::new(
             "UPDATE user_properties SET property_key = $1 \
@@ -101,6 +105,7 @@ impl PropertyStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_property(&self, domain_id: &str, property_id: i64) -> Result<bool> {
         let stmt = Stmt::new(
             "DELETE FROM user_properties WHERE domain_id = $1 AND property_id = $2",
@@ -109,6 +114,7 @@ impl PropertyStore for SqlStore {
         Ok(self.write_statement(stmt).await? > 0)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn add_property_value(
         &self,
         domain_id: &str,
@@ -155,6 +161,7 @@ impl PropertyStore for SqlStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn set_property_value_text(&self, domain_id: &str, v: PropertyValueRow) -> Result<()> {
         let stmt = Stmt::new(
             "UPDATE user_property_values SET value = $1 \
@@ -176,6 +183,7 @@ impl PropertyStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn property_values(
         &self,
         domain_id: &str,
@@ -195,6 +203,7 @@ impl PropertyStore for SqlStore {
         Ok(self.reader().fetch_all::<PropertyValueRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn assign_property_value(
         &self,
         domain_id: &str,
@@ -220,6 +229,7 @@ impl PropertyStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn unassign_property_value(
         &self,
         domain_id: &str,
@@ -234,6 +244,7 @@ impl PropertyStore for SqlStore {
         Ok(self.write_statement(stmt).await? > 0)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn property_use_count(
         &self,
         domain_id: &str,
@@ -257,6 +268,7 @@ impl PropertyStore for SqlStore {
         Ok(row.map_or(0, |(n,)| n))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn user_property_values(
         &self,
         domain_id: &str,

@@ -125,3 +125,116 @@ pub(super) fn family_allocated_stmt(domain_id: &str, except_drive_id: &str) -> S
         ],
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::users::new_user_row;
+    use crate::store::drives::DriveRow;
+    use crate::store::sql::tests::scratch_store;
+    use crate::store::SqlStore;
+    use crate::store::{DomainRow, DomainStore, NewUser, UserStore};
+
+    fn user(domain_id: &str, user_id: &str) -> NewUser {
+        NewUser {
+            user: new_user_row(domain_id, user_id.to_owned(), "t"),
+            accounts: Vec::new(),
+            password_hash: None,
+            group_ids: Vec::new(),
+            drive: None,
+        }
+    }
+
+    fn drive(domain_id: &str, drive_id: &str, total_size: i64) -> DriveRow {
+        DriveRow {
+            domain_id: domain_id.into(),
+            drive_id: drive_id.into(),
+            owner: "u".into(),
+            owner_type: "user".into(),
+            drive_name: drive_id.into(),
+            description: String::new(),
+            drive_type: "normal".into(),
+            status: "enabled".into(),
+            is_default: false,
+            total_size,
+            used_size: 0,
+            creator: String::new(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    /// `parent` (quotas as given) with the subdomain `child`, both empty.
+    async fn family(store: &SqlStore, user_count_quota: i64, size_quota: i64) {
+        let mut parent = DomainRow::new("parent", "parent", "", 0);
+        parent.user_count_quota = user_count_quota;
+        parent.size_quota = size_quota;
+        store.restore_domain(parent).await.unwrap();
+        let child = DomainRow::new("child", "child", "parent", 0);
+        store.restore_domain(child).await.unwrap();
+    }
+
+    async fn check(store: &SqlStore, domain_id: &str, add: Addition<'_>) -> Result<()> {
+        store
+            .write(|tx| Box::pin(check_quotas(tx, domain_id, add)))
+            .await
+    }
+
+    fn users(n: i64) -> Addition<'static> {
+        Addition {
+            new_users: n,
+            drive_id: "",
+            total_size: None,
+        }
+    }
+
+    fn sized(drive_id: &str, total_size: i64) -> Addition<'_> {
+        Addition {
+            new_users: 0,
+            drive_id,
+            total_size: Some(total_size),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_parents_user_quota_counts_its_subdomains_users() {
+        let (_dir, store) = scratch_store().await;
+        family(&store, 3, 0).await;
+        store.create_user(user("parent", "p1")).await.unwrap();
+        store.create_user(user("child", "c1")).await.unwrap();
+        check(&store, "child", users(1)).await.unwrap();
+        let refused = check(&store, "child", users(2)).await;
+        assert!(matches!(refused, Err(Error::QuotaExhausted(what)) if what == "users"));
+        let refused = check(&store, "parent", users(2)).await;
+        assert!(matches!(refused, Err(Error::QuotaExhausted(_))));
+    }
+
+    #[tokio::test]
+    async fn a_size_quota_counts_limited_drives_but_the_one_being_resized() {
+        let (_dir, store) = scratch_store().await;
+        family(&store, 0, 100).await;
+        store.create_user(user("child", "u")).await.unwrap();
+        let mut with_drive = user("parent", "v");
+        with_drive.drive = Some(drive("parent", "d1", 60));
+        store.create_user(with_drive).await.unwrap();
+        check(&store, "child", sized("", 40)).await.unwrap();
+        assert!(check(&store, "child", sized("", 41)).await.is_err());
+        // Resizing d1 itself: its 60 bytes are replaced, not added to.
+        check(&store, "parent", sized("d1", 100)).await.unwrap();
+        assert!(check(&store, "parent", sized("d1", 101)).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn an_unlimited_drive_exceeds_any_size_quota_and_no_quota_limits_nothing() {
+        let (_dir, store) = scratch_store().await;
+        family(&store, 0, 100).await;
+        let refused = check(&store, "child", sized("", -1)).await;
+        assert!(matches!(refused, Err(Error::QuotaExhausted(what)) if what.contains("unlimited")));
+        check(&store, "child", users(1_000_000)).await.unwrap();
+        let unknown = check(&store, "nowhere", users(1)).await;
+        assert!(matches!(
+            unknown,
+            Err(Error::NotFound(crate::error::Resource::Domain))
+        ));
+    }
+}

@@ -31,6 +31,7 @@ fn conditions(domain_id: &str, q: &ResourceGroupQuery) -> (String, Vec<Arg>) {
 
 #[async_trait]
 impl ResourceGroupStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_resource_group(&self, g: ResourceGroupRow) -> Result<()> {
         let stmt = Stmt::new(
             "INSERT INTO resource_groups (domain_id, resource_group_id, resource_group_name, \
@@ -51,6 +52,7 @@ impl ResourceGroupStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_resource_groups(&self, domain_id: &str, ids: &[String]) -> Result<u64> {
         if ids.is_empty() {
             return Ok(0);
@@ -66,6 +68,7 @@ impl ResourceGroupStore for SqlStore {
         Ok(self.write_statement(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find_resource_groups(
         &self,
         domain_id: &str,

@@ -8,6 +8,7 @@ use crate::store::{RefreshTokenRow, SigningKeyRow, TokenStore};
 
 #[async_trait]
 impl TokenStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn signing_key_or_insert(&self, candidate: SigningKeyRow) -> Result<SigningKeyRow> {
         // Two statements on their own (not one transaction): a concurrent start inserts its
         // own candidate or not, and both then read the one that won.
@@ -34,6 +35,7 @@ impl TokenStore for SqlStore {
         active.ok_or_else(|| Error::internal(anyhow::anyhow!("no active signing key")))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn insert_refresh_token(&self, token: RefreshTokenRow) -> Result<()> {
         let token = &token;
         self.write(|tx| {
@@ -81,6 +83,7 @@ impl TokenStore for SqlStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRow>> {
         let stmt = Stmt::new(
             "SELECT token_hash, domain_id, user_id, expires_at, created_at, family_id, \
@@ -90,6 +93,7 @@ impl TokenStore for SqlStore {
         Ok(self.upkeep_returning::<RefreshTokenRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn consume_refresh_token(&self, token_hash: &str, now: i64) -> Result<bool> {
         let stmt = Stmt::new(
             "UPDATE refresh_tokens SET consumed_at = $2 \
@@ -99,6 +103,7 @@ impl TokenStore for SqlStore {
         Ok(self.write_statement(stmt).await? == 1)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn revoke_refresh_family(&self, domain_id: &str, family_id: &str) -> Result<()> {
         let stmt = Stmt::new(
             "DELETE FROM refresh_tokens WHERE domain_id = $1 AND family_id = $2",
@@ -111,11 +116,13 @@ impl TokenStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn login_failures(&self, domain_id: &str, identity: &str) -> Result<(i64, i64)> {
         self.failures_of(&IDENTITY_FAILURES, domain_id, identity)
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn record_login_failure(
         &self,
         domain_id: &str,
@@ -133,15 +140,18 @@ impl TokenStore for SqlStore {
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn clear_login_failures(&self, domain_id: &str, identity: &str) -> Result<()> {
         self.clear_failures(&IDENTITY_FAILURES, domain_id, identity)
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn user_login_failures(&self, domain_id: &str, user_id: &str) -> Result<(i64, i64)> {
         self.failures_of(&USER_FAILURES, domain_id, user_id).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn record_user_login_failure(
         &self,
         domain_id: &str,
@@ -165,11 +175,13 @@ impl TokenStore for SqlStore {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn clear_user_login_failures(&self, domain_id: &str, user_id: &str) -> Result<()> {
         self.clear_failures(&USER_FAILURES, domain_id, user_id)
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn purge_login_failures(&self, stale_before: i64, now: i64) -> Result<u64> {
         let mut purged = 0;
         for t in [&IDENTITY_FAILURES, &USER_FAILURES] {
@@ -219,6 +231,7 @@ struct Count {
 }
 
 impl SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn failures_of(
         &self,
         t: &FailureTable,
@@ -236,6 +249,7 @@ impl SqlStore {
         Ok(row.unwrap_or((0, 0)))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn count_failure(
         &self,
         t: &FailureTable,
@@ -278,6 +292,7 @@ impl SqlStore {
         Ok(row.unwrap_or((0, 0)))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn clear_failures(&self, t: &FailureTable, domain_id: &str, key: &str) -> Result<()> {
         let stmt = Stmt::new(
             format!(
@@ -294,6 +309,7 @@ impl SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn user_is_gone(&self, domain_id: &str, user_id: &str) -> bool {
         use crate::store::UserStore;
         matches!(self.user(domain_id, user_id).await, Ok(None))

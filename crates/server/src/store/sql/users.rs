@@ -319,6 +319,7 @@ async fn create_new_users_at_once(tx: &mut Tx<'_>, batch: &[NewUser]) -> Result<
 }
 
 impl SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find_users_with(
         &self,
         domain_id: &str,
@@ -332,6 +333,7 @@ impl SqlStore {
 
     /// How a page restricted to subtrees finds their members (see `SubtreePlan`): from a
     /// count of their memberships that stops at the threshold.
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn subtree_plan(&self, domain_id: &str, page: &UserPage) -> Result<SubtreePlan> {
         let Some((sql, args)) = subtree_count_sql(domain_id, page) else {
             return Ok(SubtreePlan::CollectMembers);
@@ -355,17 +357,19 @@ const RESTORE_CACHE_PRAGMA: &str = "PRAGMA cache_size = -131072";
 
 #[async_trait]
 impl UserStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_user(&self, new: NewUser) -> Result<UserRow> {
         let new = &new;
         self.write(|tx| {
             Box::pin(async move {
-                create_new_user(tx, &new).await?;
+                create_new_user(tx, new).await?;
                 Ok(new.user.clone())
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_users(&self, batch: Vec<NewUser>) -> Result<Vec<Result<UserRow>>> {
         let batch = &batch;
         self.write(|tx| {
@@ -399,11 +403,13 @@ impl UserStore for SqlStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn user(&self, domain_id: &str, user_id: &str) -> Result<Option<UserRow>> {
         let stmt = user_stmt(domain_id, user_id);
         Ok(self.reader().fetch_optional::<UserRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn update_user(
         &self,
         domain_id: &str,
@@ -428,7 +434,7 @@ impl UserStore for SqlStore {
                 let new_stamp = ends_sessions.then(new_token_stamp);
                 let updated = tx
                     .fetch_optional::<UserRow>(update_user_stmt(
-                        domain_id, user_id, &changes, new_stamp,
+                        domain_id, user_id, changes, new_stamp,
                     ))
                     .await?;
                 let Some(updated) = updated else {
@@ -486,6 +492,7 @@ impl UserStore for SqlStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_user(&self, domain_id: &str, user_id: &str) -> Result<bool> {
         self.write(|tx| {
             Box::pin(async move {
@@ -526,11 +533,13 @@ impl UserStore for SqlStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find_users(&self, domain_id: &str, page: &UserPage) -> Result<Vec<UserRow>> {
         let plan = self.subtree_plan(domain_id, page).await?;
         self.find_users_with(domain_id, page, plan).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn accounts_of(&self, domain_id: &str, user_ids: &[String]) -> Result<Vec<AccountRow>> {
         if user_ids.is_empty() {
             return Ok(Vec::new());
@@ -548,6 +557,7 @@ impl UserStore for SqlStore {
         Ok(self.reader().fetch_all::<AccountRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn login_candidates(
         &self,
         domain_id: &str,
@@ -571,6 +581,7 @@ impl UserStore for SqlStore {
         Ok(self.reader().fetch_all::<LoginCandidate>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn record_login(&self, account: &LoginCandidate, domain_id: &str, at: i64) -> Result<()> {
         self.write(|tx| {
             Box::pin(async move {
@@ -600,6 +611,7 @@ impl UserStore for SqlStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn password_hashes_of(
         &self,
         domain_id: &str,
@@ -621,6 +633,7 @@ impl UserStore for SqlStore {
 
     /// Many rows per statement (see `bulk`): a batch of users costs a few statements, not
     /// four per user.
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn restore_users(&self, users: Vec<NewUser>) -> Result<()> {
         let batch = UserBatch::new(&users, self.dialect());
         let batch = &batch;
@@ -656,6 +669,7 @@ impl UserStore for SqlStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn link_account(&self, account: AccountRow) -> Result<()> {
         let stmt = insert_account_stmt(&account);
         self.write_statement(stmt).await.map_err(|e| match &e {
@@ -667,11 +681,13 @@ impl UserStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn unlink_account(&self, a: &AccountRow) -> Result<bool> {
         let stmt = delete_account_stmt(a);
         Ok(self.write_statement(stmt).await? > 0)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn account(
         &self,
         domain_id: &str,
@@ -761,6 +777,107 @@ mod tests {
                 .unwrap();
             assert!(!collected.is_empty(), "{root}");
             assert_eq!(ids(collected), ids(walked), "{root} after {after:?}");
+        }
+    }
+
+    fn account(user_id: &str, identity: &str) -> AccountRow {
+        AccountRow {
+            domain_id: "d".into(),
+            authentication_type: "email".into(),
+            identity: identity.into(),
+            user_id: user_id.into(),
+            display_name: String::new(),
+            extra: String::new(),
+            status: "enabled".into(),
+            created_at: 0,
+            last_login_time: 0,
+        }
+    }
+
+    fn new_user(user_id: &str) -> NewUser {
+        NewUser {
+            user: new_user_row("d", user_id.to_owned(), "t"),
+            accounts: vec![account(user_id, &format!("{user_id}@example.com"))],
+            password_hash: Some(format!("hash-of-{user_id}")),
+            group_ids: Vec::new(),
+            drive: None,
+        }
+    }
+
+    async fn store_with_domain() -> (tempfile::TempDir, SqlStore) {
+        let (dir, store) = super::super::tests::scratch_store().await;
+        store
+            .restore_domain(DomainRow::new("d", "d", "", 0))
+            .await
+            .unwrap();
+        (dir, store)
+    }
+
+    async fn insert(store: &SqlStore, new: &NewUser) -> Result<()> {
+        store.write(|tx| Box::pin(insert_new_user(tx, new))).await
+    }
+
+    #[tokio::test]
+    async fn a_new_user_is_written_with_its_accounts_memberships_and_password() {
+        let (_dir, store) = store_with_domain().await;
+        store.create_group(group("g", "")).await.unwrap();
+        let mut alice = new_user("alice");
+        alice.group_ids = vec!["g".into()];
+        insert(&store, &alice).await.unwrap();
+        let ids = ["alice".to_owned()];
+        let accounts = store.accounts_of("d", &ids).await.unwrap();
+        assert_eq!(accounts, alice.accounts);
+        let hashes = store.password_hashes_of("d", &ids).await.unwrap();
+        assert_eq!(hashes, vec![("alice".into(), "hash-of-alice".into())]);
+        let page = UserPage {
+            filter: UserFilter {
+                in_subtrees_of: vec!["g".into()],
+                ..UserFilter::default()
+            },
+            order: UserOrder::UserId,
+            after: None,
+            limit: 10,
+            descending: false,
+        };
+        let members = store.find_users("d", &page).await.unwrap();
+        assert_eq!(members, vec![alice.user]);
+    }
+
+    #[tokio::test]
+    async fn a_user_whose_identity_or_group_fails_writes_nothing() {
+        let (_dir, store) = store_with_domain().await;
+        insert(&store, &new_user("alice")).await.unwrap();
+        let mut bob = new_user("bob");
+        bob.accounts = vec![account("bob", "alice@example.com")];
+        let taken = insert(&store, &bob).await;
+        assert!(matches!(
+            taken,
+            Err(Error::AlreadyExists(Resource::Account))
+        ));
+        let mut carol = new_user("carol");
+        carol.group_ids = vec!["no-such-group".into()];
+        let missing = insert(&store, &carol).await;
+        assert!(matches!(missing, Err(Error::NotFound(Resource::Group))));
+        for user_id in ["bob", "carol"] {
+            assert_eq!(store.user("d", user_id).await.unwrap(), None);
+        }
+        let again = insert(&store, &new_user("alice")).await;
+        assert!(matches!(again, Err(Error::AlreadyExists(Resource::User))));
+    }
+
+    #[tokio::test]
+    async fn a_batch_item_that_breaks_a_rule_fails_alone() {
+        let (_dir, store) = store_with_domain().await;
+        insert(&store, &new_user("taken")).await.unwrap();
+        let batch = vec![new_user("a"), new_user("taken"), new_user("b")];
+        let outcomes = store.create_users(batch).await.unwrap();
+        assert!(outcomes[0].is_ok() && outcomes[2].is_ok());
+        assert!(matches!(
+            outcomes[1],
+            Err(Error::AlreadyExists(Resource::User))
+        ));
+        for user_id in ["a", "b"] {
+            assert!(store.user("d", user_id).await.unwrap().is_some());
         }
     }
 }
