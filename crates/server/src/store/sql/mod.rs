@@ -64,10 +64,6 @@ impl Stmt {
     }
 }
 
-pub struct SqlStore {
-    pools: Pools,
-}
-
 /// A sum that cannot overflow on either backend (SQLite fails with "integer overflow",
 /// PostgreSQL's `SUM(bigint)` is a `numeric` that no longer fits a `BIGINT`): each value is
 /// split at 2^31 and the two halves summed apart, which would take 2^31 rows to overflow.
@@ -181,9 +177,7 @@ impl SqlStore {
             .connect_with(options.read_only(true))
             .await
             .context("opening SQLite readers")?;
-        Ok(SqlStore {
-            pools: Pools::Sqlite { reader, writer },
-        })
+        Ok(SqlStore::from_pools(Pools::Sqlite { reader, writer }))
     }
 
     /// Connects to PostgreSQL and handles its migrations as `migrations` says.
@@ -209,13 +203,7 @@ impl SqlStore {
                 .await
                 .context("applying PostgreSQL migrations")?;
         }
-        Ok(SqlStore {
-            pools: Pools::Postgres(pool),
-        })
-    }
-
-    pub fn dialect(&self) -> Dialect {
-        self.pools.dialect()
+        Ok(SqlStore::from_pools(Pools::Postgres(pool)))
     }
 
     /// Refreshes the planner's statistics after a bulk load. PostgreSQL plans from them: until
@@ -224,9 +212,9 @@ impl SqlStore {
     /// after). SQLite's statements are shaped to need no statistics, so it does nothing there.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn analyze(&self) -> anyhow::Result<()> {
-        if let Pools::Postgres(pool) = &self.pools {
-            sqlx::query("VACUUM ANALYZE")
-                .execute(pool)
+        if self.dialect() == Dialect::Postgres {
+            self.reader()
+                .execute(Stmt::new("VACUUM ANALYZE", vec![]))
                 .await
                 .context("VACUUM ANALYZE")?;
         }
@@ -238,25 +226,18 @@ impl SqlStore {
     /// backed up with `pg_dump` instead (docs/operations.md).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn backup_sqlite(&self, target: &Path) -> anyhow::Result<()> {
-        let Pools::Sqlite { reader, .. } = &self.pools else {
+        if self.dialect() != Dialect::Sqlite {
             anyhow::bail!("this store is PostgreSQL: back it up with pg_dump (docs/operations.md)");
-        };
+        }
         anyhow::ensure!(!target.exists(), "{} exists already", target.display());
         let target = target
             .to_str()
             .context("the backup path is not valid UTF-8")?;
-        sqlx::query("VACUUM INTO $1")
-            .bind(target)
-            .execute(reader)
+        self.reader()
+            .execute(Stmt::new("VACUUM INTO $1", vec![text(target)]))
             .await
             .context("writing the backup")?;
         Ok(())
-    }
-
-    /// Closes every connection (so a SQLite file is released before a restart).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn close(&self) {
-        self.pools.close().await
     }
 }
 
@@ -362,6 +343,7 @@ mod tx;
 mod users;
 
 use tx::Pools;
+pub use tx::SqlStore;
 pub(crate) use tx::Tx;
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use sqlx::postgres::{PgPool, PgRow, Postgres};
 use sqlx::sqlite::{Sqlite, SqlitePool, SqliteRow};
 use sqlx::AssertSqlSafe;
 
-use super::{Arg, Dialect, SqlStore, Stmt};
+use super::{Arg, Dialect, Stmt};
 use crate::error::{Error, Result};
 use crate::store::audit_log::AuditRow;
 
@@ -149,6 +149,28 @@ impl Pools {
     }
 }
 
+/// The store on SQLite or PostgreSQL. Its pools are private to this module: the other
+/// modules read through [`SqlStore::reader`] and write through [`SqlStore::write`] and its
+/// one-statement forms, so none can reach the writer any other way.
+pub struct SqlStore {
+    pools: Pools,
+}
+
+impl SqlStore {
+    pub(super) fn from_pools(pools: Pools) -> Self {
+        SqlStore { pools }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.pools.dialect()
+    }
+
+    /// Closes every connection (so a SQLite file is released before a restart).
+    pub async fn close(&self) {
+        self.pools.close().await
+    }
+}
+
 /// Reads through the read pool.
 pub(super) enum Reader<'a> {
     Sqlite(&'a SqlitePool),
@@ -156,6 +178,14 @@ pub(super) enum Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// Runs a statement that changes no rows (`VACUUM INTO`, `VACUUM ANALYZE`).
+    pub(super) async fn execute(&self, stmt: Stmt) -> sqlx::Result<u64> {
+        match self {
+            Reader::Sqlite(pool) => run_on!(execute, *pool, stmt),
+            Reader::Postgres(pool) => run_on!(execute, *pool, stmt),
+        }
+    }
+
     pub(super) async fn fetch_all<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Vec<R>> {
         match self {
             Reader::Sqlite(pool) => run_on!(fetch_all, *pool, stmt),
@@ -380,34 +410,33 @@ impl SqlStore {
     /// Runs one statement of the store's own upkeep (purges, counters that are not the
     /// request's change): alone, never with the request's journal, retried on conflicts.
     pub(super) async fn upkeep(&self, stmt: Stmt) -> sqlx::Result<u64> {
-        let mut delay = FIRST_RETRY_DELAY;
-        for _ in 1..ATTEMPTS {
-            match self.pools.execute_alone(stmt.clone()).await {
-                Err(e) if is_retryable_sqlx(&e) => {
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
-                }
-                done => return done,
-            }
-        }
-        self.pools.execute_alone(stmt).await
+        retrying(|| self.pools.execute_alone(stmt.clone())).await
     }
 
     /// [`SqlStore::upkeep`] of an `... RETURNING` statement; also reads what the writer has
     /// just written where a read replica could lag.
     pub(super) async fn upkeep_returning<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Option<R>> {
-        let mut delay = FIRST_RETRY_DELAY;
-        for _ in 1..ATTEMPTS {
-            match self.pools.fetch_alone(stmt.clone()).await {
-                Err(e) if is_retryable_sqlx(&e) => {
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
-                }
-                done => return done,
-            }
-        }
-        self.pools.fetch_alone(stmt).await
+        retrying(|| self.pools.fetch_alone(stmt.clone())).await
     }
+}
+
+/// Runs `attempt` again while the database reports a serialization failure.
+async fn retrying<T, F, Fut>(mut attempt: F) -> sqlx::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = sqlx::Result<T>>,
+{
+    let mut delay = FIRST_RETRY_DELAY;
+    for _ in 1..ATTEMPTS {
+        match attempt().await {
+            Err(e) if is_retryable_sqlx(&e) => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            done => return done,
+        }
+    }
+    attempt().await
 }
 
 /// An error of the write machinery back as the sqlx error it came from.
