@@ -16,8 +16,9 @@ use roster_api::{
 use super::{done, flat, required, with_data, Answer, Call, KdError};
 use crate::error::{Error, Resource};
 use crate::http::AppState;
+use crate::model::User;
+use crate::service::directory::DirectoryQuery;
 use crate::service::{Actor, Services};
-use crate::store::{normalize, UserFilter, UserRow};
 
 pub const ROLE_DEPT_ADMIN: i64 = 0;
 pub const ROLE_COMMON: i64 = 1;
@@ -88,7 +89,7 @@ async fn set_department_admin(
 pub async fn user_infos(
     services: &Services,
     actor: &Actor,
-    rows: Vec<UserRow>,
+    rows: Vec<User>,
 ) -> Result<Vec<UserInfo>, KdError> {
     let details = services.user_details(actor, &rows).await?;
     let mut infos = Vec::with_capacity(rows.len());
@@ -148,11 +149,11 @@ pub async fn user_infos(
 
 /// One user, as an admin reads it.
 async fn user_info(services: &Services, actor: &Actor, user_id: &str) -> Result<UserInfo, KdError> {
-    let filter = UserFilter {
+    let query = DirectoryQuery {
         user_ids: vec![user_id.to_owned()],
-        ..UserFilter::default()
+        ..DirectoryQuery::default()
     };
-    let (_, rows) = services.users_at_offset(actor, filter, 0, 1).await?;
+    let (_, rows) = services.users_at_offset(actor, query, 0, 1).await?;
     user_infos(services, actor, rows)
         .await?
         .pop()
@@ -259,12 +260,12 @@ pub async fn delete(
 
 /// The users of a department (`deptId`; its subtree unless `isDirect`), or of the whole
 /// domain, with a name substring.
-pub fn user_filter(call: &Call) -> Result<UserFilter, KdError> {
+pub fn user_filter(call: &Call) -> Result<DirectoryQuery, KdError> {
     let department = department_param(call.param("deptId").or(call.param("departmentId")));
     let direct = call.bool_param("isDirect")?.unwrap_or(false);
-    let mut filter = UserFilter {
-        nick_name_contains: call.param("keyWord").map(normalize),
-        ..UserFilter::default()
+    let mut filter = DirectoryQuery {
+        nick_name_contains: call.param("keyWord").map(str::to_owned),
+        ..DirectoryQuery::default()
     };
     if !department.is_empty() {
         if direct {
@@ -273,7 +274,7 @@ pub fn user_filter(call: &Call) -> Result<UserFilter, KdError> {
             filter.in_subtrees_of = vec![department];
         }
     } else if direct {
-        filter.in_no_group_of_kind = Some(crate::store::groups::KIND_ORG.into());
+        filter.outside_every_org = true;
     }
     Ok(filter)
 }
@@ -303,7 +304,7 @@ pub async fn count(State(app): State<AppState>, call: Call) -> Answer {
     }
     let total = app
         .services
-        .count_directory_users(&call.actor, &filter)
+        .count_directory_users(&call.actor, filter)
         .await?;
     flat(UserCount { total })
 }
