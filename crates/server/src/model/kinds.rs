@@ -31,3 +31,19 @@ impl GroupKind {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_kinds_round_trip_and_unknown_ones_are_internal() {
+        for kind in [GroupKind::Org, GroupKind::UserGroup] {
+            assert_eq!(GroupKind::from_stored(kind.as_str()).ok(), Some(kind));
+        }
+        assert!(matches!(
+            GroupKind::from_stored("team"),
+            Err(Error::Internal(_))
+        ));
+    }
+}

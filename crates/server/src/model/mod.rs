@@ -7,8 +7,12 @@
 //! know is an internal error, never a silent default.
 
 mod kinds;
+mod user;
 
 pub use kinds::GroupKind;
+/// Roles and user statuses: closed sets, parsed strictly from what is stored.
+pub use roster_api::{Role, UserStatus};
+pub use user::{stored_role, stored_status};
 
 /// A user as Roster keeps it.
 pub use crate::store::UserRow as User;

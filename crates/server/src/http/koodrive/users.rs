@@ -9,9 +9,7 @@ use axum::extract::{Path, State};
 use roster_api::koodrive::{
     CreateUserBody, Created, UpdateUserBody, UserCount, UserInfo, UserList,
 };
-use roster_api::{
-    AssignRoleRequest, CreateUserRequest, GroupInfo, Identity, Role, UpdateUserRequest, UserStatus,
-};
+use roster_api::{CreateUserRequest, GroupInfo, Role, UpdateUserRequest, UserStatus};
 
 use super::{done, flat, required, with_data, Answer, Call, KdError};
 use crate::error::{Error, Resource};
@@ -53,18 +51,6 @@ pub fn department_param(id: Option<&str>) -> String {
     }
 }
 
-fn group_admin(user_id: &str, department_id: &str) -> AssignRoleRequest {
-    AssignRoleRequest {
-        identity: Identity {
-            identity_type: "IT_User".into(),
-            identity_id: user_id.to_owned(),
-        },
-        role_id: "SystemGroupAdmin".into(),
-        manage_resource_type: "RT_Group".into(),
-        manage_resource_id: department_id.to_owned(),
-    }
-}
-
 /// Makes (or unmakes) a user the admin of its department.
 async fn set_department_admin(
     services: &Services,
@@ -73,11 +59,14 @@ async fn set_department_admin(
     department_id: &str,
     admin: bool,
 ) -> Result<(), KdError> {
-    let request = group_admin(user_id, department_id);
     let result = if admin {
-        services.assign_role(actor, request).await
+        services
+            .add_group_admin(actor, user_id, department_id)
+            .await
     } else {
-        services.cancel_role(actor, request).await
+        services
+            .remove_group_admin(actor, user_id, department_id)
+            .await
     };
     match result {
         Ok(()) | Err(Error::NotFound(Resource::Assignment)) => Ok(()),
@@ -99,25 +88,14 @@ pub async fn user_infos(
             .get(&row.user_id)
             .and_then(|orgs| orgs.first())
             .map(|org| org.group.clone());
-        let role = match Role::parse(&row.role) {
-            Some(Role::Superadmin | Role::SubdomainSuperAdmin) => ROLE_SUPER_ADMIN,
-            Some(Role::Admin | Role::SubdomainAdmin) => ROLE_DRIVE_ADMIN,
-            _ => {
-                let roles = services
-                    .identity_roles(
-                        actor,
-                        Identity {
-                            identity_type: "IT_User".into(),
-                            identity_id: row.user_id.clone(),
-                        },
-                    )
-                    .await?;
-                let administers = department.as_ref().is_some_and(|d| {
-                    roles
-                        .assignment_list
-                        .iter()
-                        .any(|a| a.manage_resource_id == d.group_id)
-                });
+        let role = match row.role()? {
+            Role::Superadmin | Role::SubdomainSuperAdmin => ROLE_SUPER_ADMIN,
+            Role::Admin | Role::SubdomainAdmin => ROLE_DRIVE_ADMIN,
+            Role::User => {
+                let administered = services.groups_administered_by(actor, &row.user_id).await?;
+                let administers = department
+                    .as_ref()
+                    .is_some_and(|d| administered.contains(&d.group_id));
                 if administers {
                     ROLE_DEPT_ADMIN
                 } else {
