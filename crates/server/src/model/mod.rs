@@ -12,7 +12,7 @@ mod user;
 pub use kinds::GroupKind;
 /// Roles and user statuses: closed sets, parsed strictly from what is stored.
 pub use roster_api::{Role, UserStatus};
-pub use user::{stored_role, stored_status};
+pub use user::{stored_role, stored_status, NewUserSpec};
 
 /// A user as Roster keeps it.
 pub use crate::store::UserRow as User;

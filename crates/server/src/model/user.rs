@@ -17,6 +17,33 @@ pub fn stored_status(stored: &str) -> Result<UserStatus> {
         .ok_or_else(|| Error::internal(anyhow::anyhow!("unknown stored user status {stored:?}")))
 }
 
+/// A user to create: what the caller says; everything left out takes Roster's default
+/// (role `user`, enabled, no groups, no password).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewUserSpec {
+    pub user_id: String,
+    pub user_name: Option<String>,
+    pub nick_name: Option<String>,
+    pub avatar: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub phone_region: Option<String>,
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
+    pub description: Option<String>,
+    /// Free-form data the caller keeps on the user.
+    pub user_data: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The groups to place the user in.
+    pub group_ids: Option<Vec<String>>,
+    pub plain_password: Option<String>,
+    pub deny_change_password_by_self: Option<bool>,
+    pub need_change_password_next_login: Option<bool>,
+    /// When the user locks by itself (milliseconds; none or 0: never).
+    pub expired_at: Option<i64>,
+    /// The subdomain to create the user in (none: the caller's domain).
+    pub subdomain_id: Option<String>,
+}
+
 impl User {
     /// The user's role.
     pub fn role(&self) -> Result<Role> {

@@ -6,7 +6,7 @@ pub mod logons;
 use logons::{AccountChanges, ContactLogons};
 
 use roster_api::{
-    AccountLinkInfo, AuthenticationType, CreateUserRequest, ExtraReturnInfo, GeneralGetUserRequest,
+    AccountLinkInfo, AuthenticationType, ExtraReturnInfo, GeneralGetUserRequest,
     GeneralSearchUserRequest, GeneralSearchUserResponse, GroupInfo, ImportUserRequest,
     ListUserRequest, ListUserResponse, Punishment, Role, SearchUserRequest, UpdateUserRequest,
     User, UserExtraItem, UserStatus,
@@ -22,6 +22,7 @@ use super::groups::group_to_api;
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{now_ms, random_hex, validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::model::NewUserSpec;
 use crate::store::drives::DriveRow;
 use crate::store::{
     normalize, AccountRow, NewUser, UserChanges, UserFilter, UserOrder, UserPage, UserRow,
@@ -171,14 +172,21 @@ pub(crate) fn account_to_api(row: AccountRow) -> AccountLinkInfo {
 
 /// The group ids of a `group_info_list`, each checked to be a plausible id.
 fn group_ids(list: Option<&Vec<GroupInfo>>) -> Result<Option<Vec<String>>> {
+    let ids = list.map(|list| list.iter().map(|info| info.group_id.clone()).collect());
+    checked_group_ids(ids.as_ref())
+}
+
+/// Group ids to place a user in, each checked to be a plausible id, without repeats.
+fn checked_group_ids(list: Option<&Vec<String>>) -> Result<Option<Vec<String>>> {
     let Some(list) = list else {
         return Ok(None);
     };
     let mut ids: Vec<String> = Vec::with_capacity(list.len());
-    for info in list {
-        validate::required("group_info_list.group_id", &info.group_id, validate::MAX_ID)?;
-        if !ids.contains(&info.group_id) {
-            ids.push(info.group_id.clone());
+    for group_id in list {
+        // Named as PDS names it: the only dialect that passes a list of groups.
+        validate::required("group_info_list.group_id", group_id, validate::MAX_ID)?;
+        if !ids.contains(group_id) {
+            ids.push(group_id.clone());
         }
     }
     Ok(Some(ids))
@@ -218,12 +226,12 @@ pub fn new_user_row(domain_id: &str, user_id: String, creator: &str) -> UserRow 
 /// One user to create in a batch, as `/v2/user/create` or `/v2/user/import` asks.
 #[derive(Debug, Clone)]
 pub enum UserCreation {
-    Create(CreateUserRequest),
+    Create(NewUserSpec),
     Import(ImportUserRequest),
 }
 
 impl Services {
-    pub async fn create_user(&self, actor: &Actor, req: CreateUserRequest) -> Result<User> {
+    pub async fn create_user(&self, actor: &Actor, req: NewUserSpec) -> Result<User> {
         let new = self.user_to_create(actor, req, "").await?;
         to_api(self.store.create_user(new).await?)
     }
@@ -234,7 +242,7 @@ impl Services {
     pub async fn create_user_with_logons(
         &self,
         actor: &Actor,
-        req: CreateUserRequest,
+        req: NewUserSpec,
         owner_type: &str,
     ) -> Result<User> {
         let mut new = self.user_to_create(actor, req, owner_type).await?;
@@ -282,11 +290,11 @@ impl Services {
             .collect())
     }
 
-    /// Checks a `/v2/user/create` request and makes the records it asks for.
+    /// Checks a user to create and makes the records it asks for.
     async fn user_to_create(
         &self,
         actor: &Actor,
-        req: CreateUserRequest,
+        req: NewUserSpec,
         owner_type: &str,
     ) -> Result<NewUser> {
         actor.audit("user.create", "user", &req.user_id);
@@ -308,7 +316,7 @@ impl Services {
             user_data: req.user_data.as_ref(),
             plain_password: req.plain_password.as_deref(),
         })?;
-        let group_ids = group_ids(req.group_info_list.as_ref())?.unwrap_or_default();
+        let group_ids = checked_group_ids(req.group_ids.as_ref())?.unwrap_or_default();
         let role = req.role.unwrap_or(Role::User);
         if role != Role::User {
             if !actor.is_superadmin() {

@@ -9,12 +9,12 @@ use axum::extract::{Path, State};
 use roster_api::koodrive::{
     CreateUserBody, Created, UpdateUserBody, UserCount, UserInfo, UserList,
 };
-use roster_api::{CreateUserRequest, GroupInfo, Role, UpdateUserRequest, UserStatus};
+use roster_api::{Role, UpdateUserRequest, UserStatus};
 
 use super::{done, flat, required, with_data, Answer, Call, KdError};
 use crate::error::{Error, Resource};
 use crate::http::AppState;
-use crate::model::User;
+use crate::model::{NewUserSpec, User};
 use crate::service::directory::DirectoryQuery;
 use crate::service::{Actor, Services};
 
@@ -152,17 +152,13 @@ pub async fn create(State(app): State<AppState>, call: Call) -> Answer {
     if !department.is_empty() {
         services.existing_org(actor, &department).await?;
     }
-    let request = CreateUserRequest {
+    let request = NewUserSpec {
         user_id: user_id.clone(),
         nick_name: body.name,
         phone: body.mobile,
         role: Some(role),
-        group_info_list: (!department.is_empty()).then(|| {
-            vec![GroupInfo {
-                group_id: department.clone(),
-            }]
-        }),
-        ..CreateUserRequest::default()
+        group_ids: (!department.is_empty()).then(|| vec![department.clone()]),
+        ..NewUserSpec::default()
     };
     services.create_user_with_logons(actor, request, "").await?;
     if department_admin {

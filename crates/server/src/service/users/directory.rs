@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use roster_api::{CreateUserRequest, GroupInfo, UpdateUserRequest, User, UserStatus};
+use roster_api::{UpdateUserRequest, User, UserStatus};
 
 use super::super::orgs::Org;
 use super::super::pagination::{encode_marker, finish_page, Page};
@@ -13,7 +13,7 @@ use super::super::{now_ms, validate, Actor, Services};
 use super::logons::ContactLogons;
 use super::order_for;
 use crate::error::{Error, ParamProblem, Resource, Result};
-use crate::model::GroupKind;
+use crate::model::{GroupKind, NewUserSpec};
 use crate::store::groups::{GroupRow, KIND_ORG, KIND_USER_GROUP};
 use crate::store::properties::UserPropertyValue;
 use crate::store::{normalize, UserFilter, UserOrder, UserPage, UserRow};
@@ -177,29 +177,25 @@ impl Services {
         let mut group_ids = Vec::new();
         if let Some(org_id) = user.org_id.as_deref().filter(|o| !o.is_empty()) {
             self.existing_org(actor, org_id).await?;
-            group_ids.push(GroupInfo {
-                group_id: org_id.to_owned(),
-            });
+            group_ids.push(org_id.to_owned());
         }
         for group_id in &user.user_group_ids {
             self.existing_user_group(actor, group_id).await?;
-            group_ids.push(GroupInfo {
-                group_id: group_id.clone(),
-            });
+            group_ids.push(group_id.clone());
         }
         // Without a password the user sets its own, through a reset mailed to it.
         let mail_a_reset = user.password.is_none() && user.email.is_some();
         let user_id = user.user_id.clone();
-        let req = CreateUserRequest {
+        let req = NewUserSpec {
             user_id: user.user_id,
             email: user.email,
             phone: user.phone,
             nick_name: user.nick_name,
             description: user.description,
             plain_password: user.password,
-            group_info_list: Some(group_ids),
+            group_ids: Some(group_ids),
             expired_at: user.auto_lock_at,
-            ..CreateUserRequest::default()
+            ..NewUserSpec::default()
         };
         self.create_user_with_logons(actor, req, owner_type).await?;
         if mail_a_reset {
