@@ -7,6 +7,7 @@ pub mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod http;
+pub mod model;
 pub mod service;
 pub mod startup;
 pub mod store;

@@ -623,7 +623,7 @@ impl Services {
                 admit(row, CallKind::Ordinary, invalid())?.role
             }
         };
-        let subject_role = Role::parse(&subject.role).unwrap_or(Role::User);
+        let subject_role = subject.role()?;
         if rank(issuer_role) == 0 || rank(subject_role) > rank(issuer_role) {
             return Err(invalid());
         }
@@ -783,7 +783,7 @@ impl Services {
             .store
             .accounts_of(&user.domain_id, std::slice::from_ref(&user.user_id))
             .await?;
-        Ok(token_answer(
+        token_answer(
             user,
             access_token,
             refresh_token,
@@ -797,7 +797,7 @@ impl Services {
                     extra: a.extra,
                 })
                 .collect(),
-        ))
+        )
     }
 }
 
@@ -895,7 +895,7 @@ pub(crate) fn admit(user: UserRow, kind: CallKind, refused: Error) -> Result<Act
         ));
     }
     Ok(Actor {
-        role: Role::parse(&user.role).unwrap_or(Role::User),
+        role: user.role()?,
         domain_id: user.domain_id,
         user_id: user.user_id,
     })
@@ -908,9 +908,9 @@ fn token_answer(
     expires_in: i64,
     expire_time: String,
     exist_link: Vec<ExistLink>,
-) -> Token {
-    let api = users::to_api(user);
-    Token {
+) -> Result<Token> {
+    let api = users::to_api(user)?;
+    Ok(Token {
         access_token,
         refresh_token,
         expires_in,
@@ -932,5 +932,5 @@ fn token_answer(
         state: String::new(),
         exist_link,
         user_data: api.user_data,
-    }
+    })
 }

@@ -107,7 +107,9 @@ fn parse_call(resource: &str, sub: BatchSubRequest) -> Result<Call> {
         .body
         .unwrap_or_else(|| Value::Object(Default::default()));
     Ok(match path {
-        "/user/create" => Call::Create(UserCreation::Create(from_json_object(body)?)),
+        "/user/create" => Call::Create(UserCreation::Create(super::users::new_user_spec(
+            from_json_object(body)?,
+        ))),
         "/user/import" => Call::Create(UserCreation::Import(from_json_object(body)?)),
         "/user/update" => Call::Alone(SingleCall::UpdateUser(from_json_object(body)?)),
         "/user/delete" => Call::Alone(SingleCall::DeleteUser(from_json_object(body)?)),
