@@ -1,0 +1,153 @@
+//! The load generator's HTTP/1.1 client: one keep-alive connection per worker, driven by
+//! hyper's connection-level API. No pool, no URL parsing, no redirect or cookie logic per
+//! request (what reqwest does, and what made the generator, not the server, the limit): a
+//! request is a method, a pre-parsed path, a few pre-built headers and a body.
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
+use hyper::{Method, Request, Uri};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+/// Where requests go, and the headers every request carries.
+#[derive(Clone)]
+pub struct Endpoint {
+    pub address: SocketAddr,
+    host: HeaderValue,
+}
+
+impl Endpoint {
+    /// `base_url` is what the server child printed: `http://127.0.0.1:PORT`.
+    pub fn parse(base_url: &str) -> anyhow::Result<Endpoint> {
+        let authority = base_url.strip_prefix("http://").unwrap_or(base_url);
+        Ok(Endpoint {
+            address: authority.parse()?,
+            host: HeaderValue::from_str(authority)?,
+        })
+    }
+
+    pub fn get(&self, path: &Uri) -> Request<Full<Bytes>> {
+        self.request(Method::GET, path, Bytes::new())
+    }
+
+    /// A JSON `POST`, with `authorization` when given.
+    pub fn post_json(
+        &self,
+        path: &Uri,
+        authorization: Option<&HeaderValue>,
+        body: Vec<u8>,
+    ) -> Request<Full<Bytes>> {
+        let mut request = self.request(Method::POST, path, body.into());
+        let headers = request.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(value) = authorization {
+            headers.insert(AUTHORIZATION, value.clone());
+        }
+        request
+    }
+
+    /// A form `POST` (`oauth/token`).
+    pub fn post_form(&self, path: &Uri, form: &[(&str, &str)]) -> Request<Full<Bytes>> {
+        let body = serde_urlencoded::to_string(form).unwrap_or_default();
+        let mut request = self.request(Method::POST, path, body.into());
+        request.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        request
+    }
+
+    fn request(&self, method: Method, path: &Uri, body: Bytes) -> Request<Full<Bytes>> {
+        let mut request = Request::new(Full::new(body));
+        *request.method_mut() = method;
+        // Uri is reference-counted inside: a clone copies no text.
+        *request.uri_mut() = path.clone();
+        request.headers_mut().insert(HOST, self.host.clone());
+        request
+    }
+}
+
+/// One keep-alive connection. A transport error drops it; the next request opens a new one,
+/// so one reset does not end a worker's run.
+pub struct Connection {
+    address: SocketAddr,
+    sender: Option<SendRequest<Full<Bytes>>>,
+}
+
+impl Connection {
+    pub async fn open(address: SocketAddr) -> Result<Connection, String> {
+        let mut connection = Connection {
+            address,
+            sender: None,
+        };
+        connection.sender = Some(connection.handshake().await?);
+        Ok(connection)
+    }
+
+    async fn handshake(&self) -> Result<SendRequest<Full<Bytes>>, String> {
+        let stream = TcpStream::connect(self.address)
+            .await
+            .map_err(|e| format!("connecting: {e}"))?;
+        // Requests are one small write each; Nagle would hold the next one back.
+        stream
+            .set_nodelay(true)
+            .map_err(|e| format!("TCP_NODELAY: {e}"))?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("handshake: {e}"))?;
+        tokio::spawn(connection);
+        Ok(sender)
+    }
+
+    /// Sends `request` and reads the whole answer; `Err` for a transport error or a non-2xx
+    /// status (with the start of its body, to say why).
+    pub async fn send(&mut self, request: Request<Full<Bytes>>) -> Result<Bytes, String> {
+        let result = self.exchange(request).await;
+        if result.as_ref().is_err_and(|e| e.starts_with("transport")) {
+            self.sender = None;
+        }
+        result
+    }
+
+    async fn exchange(&mut self, request: Request<Full<Bytes>>) -> Result<Bytes, String> {
+        if self.sender.is_none() {
+            let sender = self
+                .handshake()
+                .await
+                .map_err(|e| format!("transport: {e}"))?;
+            self.sender = Some(sender);
+        }
+        let Some(sender) = self.sender.as_mut() else {
+            unreachable!("the connection was just opened");
+        };
+        // The previous answer is read, but the connection task may not have gone idle yet.
+        sender
+            .ready()
+            .await
+            .map_err(|e| format!("transport: {e}"))?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| format!("transport: {e}"))?;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("transport: reading the body: {e}"))?
+            .to_bytes();
+        if status.is_success() {
+            Ok(body)
+        } else {
+            let text = String::from_utf8_lossy(&body);
+            Err(format!(
+                "{status}: {}",
+                text.chars().take(200).collect::<String>()
+            ))
+        }
+    }
+}
