@@ -68,6 +68,10 @@ struct Args {
     /// Internal: run the server (the benchmark starts itself with this).
     #[arg(long, hide = true)]
     serve_child: bool,
+    /// Internal: seed the store at --database-url and --data-dir, then exit (`--against`
+    /// asks the other build to seed its own store when it cannot open this build's).
+    #[arg(long, hide = true)]
+    seed_child: bool,
     /// Internal: the server's data directory.
     #[arg(long, hide = true)]
     data_dir: Option<PathBuf>,
@@ -94,6 +98,14 @@ fn main() -> anyhow::Result<()> {
         let url = args.database_url.context("--database-url")?;
         let dir = args.data_dir.context("--data-dir")?;
         return runtime.block_on(server::serve_child(&url, &dir));
+    }
+    if args.seed_child {
+        let url = args.database_url.context("--database-url")?;
+        let dir = args.data_dir.context("--data-dir")?;
+        let shape = Shape::for_users(args.users);
+        let seeded = runtime.block_on(seed_store(&url, &dir, shape, false))?;
+        note(&format!("seeded: {seeded:?}"));
+        return Ok(());
     }
     let errors = if args.against.is_some() {
         let comparison = runtime.block_on(compare(&args))?;
@@ -188,14 +200,19 @@ async fn compare(args: &Args) -> anyhow::Result<Comparison> {
     note(&format!("seeded: {seeded:?}"));
 
     let binaries = [other, server::this_binary()?];
-    let mut sides = Vec::new();
-    for (name, exe) in ["a", "b"].into_iter().zip(&binaries) {
-        let dir = temp.path().join(name);
-        copy_dir(&seed_dir, &dir)?;
-        note(&format!("{}: {}", name.to_uppercase(), exe.display()));
-        sides.push(Side::start(exe, &sqlite_url(&dir), &dir, shape).await?);
-    }
-    let [a, b]: [Side; 2] = sides.try_into().map_err(|_| anyhow::anyhow!("two sides"))?;
+    note(&format!("A: {}", binaries[0].display()));
+    let a = start_on_copy(
+        &binaries[0],
+        &seed_dir,
+        &temp.path().join("a"),
+        args.users,
+        shape,
+    )
+    .await?;
+    note(&format!("B: {}", binaries[1].display()));
+    let b_dir = temp.path().join("b");
+    copy_dir(&seed_dir, &b_dir)?;
+    let b = Side::start(&binaries[1], &sqlite_url(&b_dir), &b_dir, shape).await?;
     let sides = [a, b];
     let (mut a_results, mut b_results) = (Vec::new(), Vec::new());
     for scenario in chosen(args) {
@@ -215,6 +232,46 @@ async fn compare(args: &Args) -> anyhow::Result<Comparison> {
         .try_into()
         .map_err(|_| anyhow::anyhow!("two reports"))?;
     Ok(Comparison::new(binaries, args.rounds, a, b))
+}
+
+/// Starts `exe` on a copy of the store this build seeded; if it cannot open it (a build whose
+/// migrations differ refuses a store migrated by another), it seeds a store of its own with
+/// the same data (`--seed-child`) and starts on that.
+async fn start_on_copy(
+    exe: &Path,
+    seed_dir: &Path,
+    dir: &Path,
+    users: u64,
+    shape: Shape,
+) -> anyhow::Result<Side> {
+    copy_dir(seed_dir, dir)?;
+    let refused = match Side::start(exe, &sqlite_url(dir), dir, shape).await {
+        Ok(side) => return Ok(side),
+        Err(e) => e,
+    };
+    note(&format!(
+        "{} cannot serve the store this build seeded ({refused:#}); it seeds its own",
+        exe.display()
+    ));
+    std::fs::remove_dir_all(dir)?;
+    std::fs::create_dir_all(dir)?;
+    let status = std::process::Command::new(exe)
+        .arg("--seed-child")
+        .arg("--users")
+        .arg(users.to_string())
+        .arg("--database-url")
+        .arg(sqlite_url(dir))
+        .arg("--data-dir")
+        .arg(dir)
+        .status()
+        .with_context(|| format!("running {} --seed-child", exe.display()))?;
+    anyhow::ensure!(
+        status.success(),
+        "{} could not seed its own store (a build older than `--seed-child`?); \
+         compare builds with the same migrations, or rebuild it from a newer commit",
+        exe.display()
+    );
+    Side::start(exe, &sqlite_url(dir), dir, shape).await
 }
 
 fn sqlite_url(dir: &Path) -> String {
