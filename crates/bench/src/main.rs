@@ -91,14 +91,24 @@ impl Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse().effective();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     if args.serve_child {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
         let url = args.database_url.context("--database-url")?;
         let dir = args.data_dir.context("--data-dir")?;
         return runtime.block_on(server::serve_child(&url, &dir));
     }
+    // The generator runs on one thread, like one `wrk` thread: its tasks never wake one
+    // another across threads (each such wake-up is a futex call and a context switch), and
+    // on a machine shared with the server one busy thread is what it can have anyway.
+    let runtime = if std::env::var_os("ROSTER_BENCH_MULTI_THREAD").is_some() {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    }
+    .enable_all()
+    .build()?;
     if args.seed_child {
         let url = args.database_url.context("--database-url")?;
         let dir = args.data_dir.context("--data-dir")?;
