@@ -242,19 +242,24 @@ def test_accounts_and_tokens(pds, anonymous):
     )
     assert taken.code == "AlreadyExist.Account"
 
-    # The token a link answers works as a bearer token, and refreshes through the SDK.
+    # The token a link answers works as a bearer token; taken by an admin for someone else,
+    # it is short-lived and carries no refresh token.
     as_user = bearer_client(link.access_token)
     assert as_user.get_user(m.GetUserRequest()).body.user_id == user_id
+    assert not link.refresh_token and link.expires_in <= 900
+
+    # A refresh token of a password login refreshes through the SDK, once.
+    login = password_login("admin", ADMIN_PASSWORD)
     refreshed = anonymous.token(
         m.TokenRequest(
-            client_id="roster", grant_type="refresh_token", refresh_token=link.refresh_token
+            client_id="roster", grant_type="refresh_token", refresh_token=login["refresh_token"]
         )
     ).body
-    assert refreshed.user_id == user_id and refreshed.access_token != link.access_token
+    assert refreshed.user_id == "admin" and refreshed.access_token != login["access_token"]
     reused = error_of(
         lambda: anonymous.token(
             m.TokenRequest(
-                client_id="roster", grant_type="refresh_token", refresh_token=link.refresh_token
+                client_id="roster", grant_type="refresh_token", refresh_token=login["refresh_token"]
             )
         )
     )
