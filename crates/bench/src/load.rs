@@ -1,5 +1,5 @@
 //! The load generator: `concurrency` tasks in a closed loop (each sends its next request when
-//! the previous one is answered) for a fixed time, over one keep-alive connection pool.
+//! the previous one is answered) for a fixed time, each over its own keep-alive connection.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -21,9 +21,34 @@ pub struct Measurement {
     pub requests_per_second: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// The server process's CPU time (user + system, all threads) over the run, and divided
+    /// by the requests completed: unlike req/s, it does not move with the CPU the generator
+    /// takes from a shared machine.
+    pub server_cpu_seconds: f64,
+    pub server_cpu_us_per_request: f64,
+    /// The same for this process (the generator), to show what it costs next to the server.
+    pub generator_cpu_us_per_request: f64,
     /// The first failure seen, to say why `errors` is not zero.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_error: Option<String>,
+}
+
+impl Measurement {
+    /// Records the CPU time the server and the generator used during the run.
+    pub fn with_cpu(mut self, server: Duration, generator: Duration) -> Measurement {
+        self.server_cpu_seconds = server.as_secs_f64();
+        self.server_cpu_us_per_request = micros_per_request(server, self.requests);
+        self.generator_cpu_us_per_request = micros_per_request(generator, self.requests);
+        self
+    }
+}
+
+/// CPU time per request, in microseconds; zero when no request completed.
+pub fn micros_per_request(cpu: Duration, requests: u64) -> f64 {
+    if requests == 0 {
+        return 0.0;
+    }
+    cpu.as_secs_f64() * 1e6 / requests as f64
 }
 
 struct WorkerTally<W> {
@@ -64,6 +89,9 @@ pub async fn run<W: Worker>(workers: Vec<W>, duration: Duration) -> (Measurement
         requests_per_second: requests as f64 / seconds.max(f64::EPSILON),
         p50_ms: percentile_ms(&latencies, 0.50),
         p99_ms: percentile_ms(&latencies, 0.99),
+        server_cpu_seconds: 0.0,
+        server_cpu_us_per_request: 0.0,
+        generator_cpu_us_per_request: 0.0,
         first_error: tallies.iter().find_map(|t| t.first_error.clone()),
     };
     (measurement, tallies.into_iter().map(|t| t.worker).collect())
@@ -102,7 +130,9 @@ fn percentile_ms(sorted_us: &[u32], q: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::percentile_ms;
+    use std::time::Duration;
+
+    use super::{micros_per_request, percentile_ms};
 
     #[test]
     fn percentiles_are_nearest_rank() {
@@ -110,5 +140,11 @@ mod tests {
         assert_eq!(percentile_ms(&samples, 0.50), 50.0);
         assert_eq!(percentile_ms(&samples, 0.99), 99.0);
         assert_eq!(percentile_ms(&[], 0.99), 0.0);
+    }
+
+    #[test]
+    fn cpu_per_request_is_in_microseconds() {
+        assert_eq!(micros_per_request(Duration::from_millis(170), 10_000), 17.0);
+        assert_eq!(micros_per_request(Duration::from_secs(1), 0), 0.0);
     }
 }

@@ -5,8 +5,12 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use bytes::Bytes;
+use hyper::header::HeaderValue;
+use hyper::Uri;
 use serde_json::{json, Value};
 
+use crate::http::{Connection, Endpoint};
 use crate::load::Worker;
 use crate::seed::{self, Shape, DOMAIN, USER_PASSWORD};
 
@@ -72,12 +76,37 @@ impl Scenario {
     }
 }
 
+/// The paths the scenarios ask, parsed once.
+pub struct Paths {
+    healthz: Uri,
+    token: Uri,
+    user_get: Uri,
+    user_search: Uri,
+    user_list: Uri,
+    general_search: Uri,
+    user_create: Uri,
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Paths {
+            healthz: Uri::from_static("/healthz"),
+            token: Uri::from_static("/v2/oauth/token"),
+            user_get: Uri::from_static("/v2/user/get"),
+            user_search: Uri::from_static("/v2/user/search"),
+            user_list: Uri::from_static("/v2/user/list"),
+            general_search: Uri::from_static("/v2/user/general_search"),
+            user_create: Uri::from_static("/v2/user/create"),
+        }
+    }
+}
+
 /// The server under test and what every worker needs to address it.
 pub struct Target {
-    pub client: reqwest::Client,
-    pub base_url: String,
+    pub endpoint: Endpoint,
+    pub paths: Paths,
     /// `Bearer <admin access token>`.
-    pub admin_authorization: String,
+    pub admin_authorization: HeaderValue,
     pub shape: Shape,
     /// The 1-based number of the deep `user/list` page, and its marker.
     pub deep_page: u64,
@@ -87,61 +116,53 @@ pub struct Target {
 }
 
 impl Target {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base_url)
+    /// A new connection to the server (each worker has its own).
+    pub async fn connect(&self) -> Result<Connection, String> {
+        Connection::open(self.endpoint.address).await
     }
 
     /// `POST` a JSON body as the admin; the answer's body when it is a success.
-    pub async fn post_admin(&self, path: &str, body: &Value) -> Result<Vec<u8>, String> {
-        let response = self
-            .client
-            .post(self.url(path))
-            .header("authorization", &self.admin_authorization)
-            .json(body)
-            .send()
-            .await;
-        answer(response).await
+    pub async fn post_admin(
+        &self,
+        connection: &mut Connection,
+        path: &Uri,
+        body: &Value,
+    ) -> Result<Bytes, String> {
+        let body = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+        let request = self
+            .endpoint
+            .post_json(path, Some(&self.admin_authorization), body);
+        connection.send(request).await
     }
 
     /// `POST /v2/oauth/token` with a form.
-    pub async fn token(&self, form: &[(&str, &str)]) -> Result<Vec<u8>, String> {
-        let response = self
-            .client
-            .post(self.url("/v2/oauth/token"))
-            .form(form)
-            .send()
-            .await;
-        answer(response).await
+    pub async fn token(
+        &self,
+        connection: &mut Connection,
+        form: &[(&str, &str)],
+    ) -> Result<Bytes, String> {
+        let request = self.endpoint.post_form(&self.paths.token, form);
+        connection.send(request).await
     }
 
     /// A password login; answers the token JSON.
-    pub async fn login(&self, username: &str, password: &str) -> Result<Value, String> {
+    pub async fn login(
+        &self,
+        connection: &mut Connection,
+        username: &str,
+        password: &str,
+    ) -> Result<Value, String> {
         let body = self
-            .token(&[
-                ("grant_type", "password"),
-                ("username", username),
-                ("password", password),
-            ])
+            .token(
+                connection,
+                &[
+                    ("grant_type", "password"),
+                    ("username", username),
+                    ("password", password),
+                ],
+            )
             .await?;
         serde_json::from_slice(&body).map_err(|e| format!("token answer: {e}"))
-    }
-}
-
-async fn answer(response: reqwest::Result<reqwest::Response>) -> Result<Vec<u8>, String> {
-    let response = response.map_err(|e| format!("transport: {e}"))?;
-    let status = response.status();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| format!("reading the body: {e}"))?;
-    if status.is_success() {
-        Ok(body.to_vec())
-    } else {
-        let text = String::from_utf8_lossy(&body);
-        Err(format!(
-            "{status}: {}",
-            text.chars().take(200).collect::<String>()
-        ))
     }
 }
 
@@ -166,8 +187,9 @@ pub fn deep_page(users: u64) -> u64 {
 /// Fails unless the deep page's marker leads to the users expected there.
 pub async fn check_deep_page(target: &Target) -> anyhow::Result<()> {
     let body = json!({"limit": PAGE_LIMIT, "marker": target.deep_marker});
+    let mut connection = target.connect().await.map_err(anyhow::Error::msg)?;
     let page = target
-        .post_admin("/v2/user/list", &body)
+        .post_admin(&mut connection, &target.paths.user_list, &body)
         .await
         .map_err(anyhow::Error::msg)?;
     let page: Value = serde_json::from_slice(&page)?;
@@ -182,10 +204,11 @@ pub async fn check_deep_page(target: &Target) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One worker of a scenario.
+/// One worker of a scenario, with its own connection.
 pub struct ApiWorker {
     pub target: Arc<Target>,
     pub scenario: Scenario,
+    pub connection: Connection,
     /// Position in this worker's random sequence.
     rng: u64,
     /// The worker's refresh-token chain (refresh grant only).
@@ -193,10 +216,11 @@ pub struct ApiWorker {
 }
 
 impl ApiWorker {
-    pub fn new(target: Arc<Target>, scenario: Scenario, seed: u64) -> Self {
+    pub fn new(target: Arc<Target>, scenario: Scenario, connection: Connection, seed: u64) -> Self {
         ApiWorker {
             target,
             scenario,
+            connection,
             rng: seed::mix(seed),
             refresh_token: None,
         }
@@ -218,7 +242,10 @@ impl ApiWorker {
             .ok_or("this worker has no refresh token")?;
         let body = self
             .target
-            .token(&[("grant_type", "refresh_token"), ("refresh_token", &token)])
+            .token(
+                &mut self.connection,
+                &[("grant_type", "refresh_token"), ("refresh_token", &token)],
+            )
             .await?;
         let answer: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
         let next = answer["refresh_token"]
@@ -232,65 +259,71 @@ impl ApiWorker {
 impl Worker for ApiWorker {
     async fn call(&mut self) -> Result<(), String> {
         let target = self.target.clone();
-        match self.scenario {
-            Scenario::Healthz => answer(target.client.get(target.url("/healthz")).send().await)
-                .await
-                .map(drop),
-            Scenario::UserGet => {
-                let body = json!({"user_id": seed::user_id(self.random_user())});
-                target.post_admin("/v2/user/get", &body).await.map(drop)
+        let paths = &target.paths;
+        let (path, body) = match self.scenario {
+            Scenario::Healthz => {
+                let request = target.endpoint.get(&paths.healthz);
+                return self.connection.send(request).await.map(drop);
             }
+            Scenario::RefreshGrant => return self.refresh().await,
+            Scenario::PasswordGrant => {
+                let username = seed::user_name(self.random_user());
+                let form = [
+                    ("grant_type", "password"),
+                    ("username", username.as_str()),
+                    ("password", USER_PASSWORD),
+                ];
+                return target.token(&mut self.connection, &form).await.map(drop);
+            }
+            Scenario::UserGet => (
+                &paths.user_get,
+                json!({"user_id": seed::user_id(self.random_user())}),
+            ),
             Scenario::SearchPrefix => {
                 let (given, family) = seed::names(self.random_user());
                 let prefix = format!("{given} {}", &family[..2]);
-                let body = json!({"nick_name": prefix, "limit": SEARCH_LIMIT});
-                target.post_admin("/v2/user/search", &body).await.map(drop)
+                (
+                    &paths.user_search,
+                    json!({"nick_name": prefix, "limit": SEARCH_LIMIT}),
+                )
             }
             Scenario::SearchFuzzy => {
                 let (_, family) = seed::names(self.random_user());
                 let needle: String = family.chars().skip(1).take(5).collect();
-                let body = json!({"nick_name_for_fuzzy": needle, "limit": SEARCH_LIMIT});
-                target.post_admin("/v2/user/search", &body).await.map(drop)
+                (
+                    &paths.user_search,
+                    json!({"nick_name_for_fuzzy": needle, "limit": SEARCH_LIMIT}),
+                )
             }
-            Scenario::ListFirst => {
-                let body = json!({"limit": PAGE_LIMIT});
-                target.post_admin("/v2/user/list", &body).await.map(drop)
-            }
-            Scenario::ListDeep => {
-                let body = json!({"limit": PAGE_LIMIT, "marker": target.deep_marker});
-                target.post_admin("/v2/user/list", &body).await.map(drop)
-            }
+            Scenario::ListFirst => (&paths.user_list, json!({"limit": PAGE_LIMIT})),
+            Scenario::ListDeep => (
+                &paths.user_list,
+                json!({"limit": PAGE_LIMIT, "marker": target.deep_marker}),
+            ),
             Scenario::GeneralSearch => {
                 let division = self.random(target.shape.divisions);
-                let body = json!({
-                    "parent_group_id_list": [seed::group_id(division, 0)],
-                    "limit": PAGE_LIMIT,
-                });
-                target
-                    .post_admin("/v2/user/general_search", &body)
-                    .await
-                    .map(drop)
+                (
+                    &paths.general_search,
+                    json!({
+                        "parent_group_id_list": [seed::group_id(division, 0)],
+                        "limit": PAGE_LIMIT,
+                    }),
+                )
             }
-            Scenario::PasswordGrant => {
-                let username = seed::user_name(self.random_user());
-                target
-                    .token(&[
-                        ("grant_type", "password"),
-                        ("username", &username),
-                        ("password", USER_PASSWORD),
-                    ])
-                    .await
-                    .map(drop)
-            }
-            Scenario::RefreshGrant => self.refresh().await,
             Scenario::UserCreate => {
                 let n = target.created.fetch_add(1, Ordering::Relaxed);
-                let body = json!({
-                    "user_id": format!("bench{n:09}"),
-                    "nick_name": format!("Bench user {n}"),
-                });
-                target.post_admin("/v2/user/create", &body).await.map(drop)
+                (
+                    &paths.user_create,
+                    json!({
+                        "user_id": format!("bench{n:09}"),
+                        "nick_name": format!("Bench user {n}"),
+                    }),
+                )
             }
-        }
+        };
+        target
+            .post_admin(&mut self.connection, path, &body)
+            .await
+            .map(drop)
     }
 }

@@ -236,6 +236,13 @@ fn mark_failed(row: &mut AuditRow, code: String) {
     }
 }
 
+/// Marks records that reach the end of a request answering an error with `code`.
+pub fn fail_all(records: &mut [AuditRow], code: &str) {
+    for row in records {
+        mark_failed(row, code.to_owned());
+    }
+}
+
 /// Marks records that reach the end of a failed request without a reason of their own.
 pub fn fail_unexplained(records: &mut [AuditRow], status: u16) {
     for row in records {

@@ -56,6 +56,18 @@ pub(crate) fn note_error_code(response: &mut Response, code: impl Into<String>) 
     response.extensions_mut().insert(AnsweredCode(code.into()));
 }
 
+/// The failure a response answers, in the audit log's dialect-neutral words
+/// (`NotFound.User`): the request's records still unwritten when it ends failed with it.
+#[derive(Debug, Clone)]
+pub(crate) struct AnsweredFailure(pub String);
+
+/// Marks `response` as answering `e`, for the audit records the request leaves unwritten.
+pub(crate) fn note_failure(response: &mut Response, e: &crate::error::Error) {
+    response
+        .extensions_mut()
+        .insert(AnsweredFailure(e.audit_code()));
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services,
@@ -153,8 +165,12 @@ async fn request_context(State(app): State<AppState>, request: Request, next: Ne
     )
     .await;
     if !unwritten.is_empty() {
+        // The one place a failed request's records are marked: with the error the response
+        // answers, or, for a failure no service error explains, its HTTP status.
         let status = response.status();
-        if status.is_client_error() || status.is_server_error() {
+        if let Some(AnsweredFailure(code)) = response.extensions().get::<AnsweredFailure>() {
+            crate::audit::fail_all(&mut unwritten, code);
+        } else if status.is_client_error() || status.is_server_error() {
             crate::audit::fail_unexplained(&mut unwritten, status.as_u16());
         }
         if let Err(e) = app.services.store.append_audit(unwritten).await {

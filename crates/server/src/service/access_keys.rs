@@ -7,7 +7,6 @@ use roster_api::access_keys::{
     AccessKey, CreateAccessKeyRequest, CreateAccessKeyResponse, ListAccessKeyRequest,
     ListAccessKeyResponse, UpdateAccessKeyRequest,
 };
-use roster_api::Role;
 
 use super::pagination::{encode_marker, finish_page, Page};
 use super::tokens::{admit, CallKind};
@@ -57,7 +56,7 @@ impl Services {
             .user(&actor.domain_id, &user_id)
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
-        let role = Role::parse(&user.role).unwrap_or(Role::User);
+        let role = user.role()?;
         let owner = Actor {
             domain_id: actor.domain_id.clone(),
             user_id: user_id.clone(),

@@ -2,8 +2,6 @@
 //! An app key of an admin may act as any enabled user of its domain; any other key only as
 //! its own user; nobody's key acts for someone of a higher role.
 
-use roster_api::Role;
-
 use super::tokens::require_good_standing;
 use super::{validate, Actor, Services};
 use crate::error::{AuthProblem, Error, Result};
@@ -33,9 +31,9 @@ impl Services {
             Error::Unauthorized(AuthProblem::AccessTokenInvalid),
         )?;
         let actor = Actor {
+            role: user.role()?,
             domain_id: user.domain_id,
             user_id: user.user_id,
-            role: Role::parse(&user.role).unwrap_or(Role::User),
         };
         // Acting as someone must never raise the signer's own permissions.
         if actor.is_superadmin() && !signer.is_superadmin() {

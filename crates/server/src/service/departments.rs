@@ -3,11 +3,13 @@
 //! (case-insensitively), and at most five levels. The eds-user and PDS dialects keep their
 //! own, looser rules; KooDrive calls go through here.
 
+use super::directory::DirectoryQuery;
 use super::{validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::model::GroupKind;
 use crate::store::directory::GroupNumberedQuery;
 use crate::store::groups::GroupRow;
-use crate::store::{normalize, UserFilter, UserOrder, UserPage, UserRow};
+use crate::store::{normalize, UserOrder, UserPage, UserRow};
 
 /// Deepest level a department may sit at (a top-level department is level 1).
 pub const MAX_DEPARTMENT_DEPTH: usize = 5;
@@ -120,11 +122,12 @@ impl Services {
     pub async fn users_at_offset(
         &self,
         actor: &Actor,
-        filter: UserFilter,
+        query: DirectoryQuery,
         offset: i64,
         limit: u32,
     ) -> Result<(i64, Vec<UserRow>)> {
         actor.require_admin()?;
+        let filter = query.into_filter(self.clock.now_ms());
         if !(0..=MAX_OFFSET).contains(&offset) {
             return Err(Error::out_of_range("offset"));
         }
@@ -151,14 +154,14 @@ impl Services {
     pub async fn groups_at_offset(
         &self,
         actor: &Actor,
-        kind: &str,
+        kind: GroupKind,
         name_contains: Option<&str>,
         offset: i64,
         limit: u32,
     ) -> Result<(i64, Vec<GroupRow>)> {
         actor.require_admin()?;
         let query = GroupNumberedQuery {
-            kind: kind.into(),
+            kind: kind.as_str().into(),
             group_id: None,
             name_contains: name_contains.map(normalize),
         };

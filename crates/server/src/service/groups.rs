@@ -9,7 +9,7 @@ use roster_api::{
     AssignRoleRequest, Assignment, CreateGroupRequest, Group, GroupMemberRequest, Identity,
     ListAssignmentRequest, ListAssignmentResponse, ListGroupMemberRequest, ListGroupMemberResponse,
     ListGroupRequest, ListGroupResponse, ListGroupUserRequest, ListIdentityRoleResponse,
-    MemberType, Role, SearchGroupRequest, UpdateGroupRequest,
+    MemberType, SearchGroupRequest, UpdateGroupRequest,
 };
 
 pub use super::group_answer::group_to_api;
@@ -578,15 +578,7 @@ impl Services {
                 .user(&actor.domain_id, &identity.identity_id)
                 .await?
                 .ok_or(Error::NotFound(Resource::User))?;
-            Role::parse(&user.role).is_some_and(|role| {
-                matches!(
-                    role,
-                    Role::Admin
-                        | Role::Superadmin
-                        | Role::SubdomainAdmin
-                        | Role::SubdomainSuperAdmin
-                )
-            })
+            user.is_admin()?
         } else {
             self.existing_group(actor, &identity.identity_id).await?;
             false
@@ -605,6 +597,63 @@ impl Services {
             is_admin,
             assignment_list: rows.into_iter().map(assignment_to_api).collect(),
         })
+    }
+}
+
+/// Group admins in Roster's terms: a user administering a group, for the faces that do not
+/// speak PDS's role assignments.
+impl Services {
+    /// The assignment making `user_id` an admin of `group_id`, as PDS would send it.
+    fn group_admin_assignment(user_id: &str, group_id: &str) -> AssignRoleRequest {
+        AssignRoleRequest {
+            identity: user_identity(user_id),
+            role_id: GROUP_ADMIN_ROLE.into(),
+            manage_resource_type: GROUP_RESOURCE.into(),
+            manage_resource_id: group_id.to_owned(),
+        }
+    }
+
+    /// Makes a user an admin of a group (admins only).
+    pub async fn add_group_admin(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        group_id: &str,
+    ) -> Result<()> {
+        self.assign_role(actor, Self::group_admin_assignment(user_id, group_id))
+            .await
+    }
+
+    /// Ends a user's admin role on a group (admins only); `NotFound(Assignment)` if it had none.
+    pub async fn remove_group_admin(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        group_id: &str,
+    ) -> Result<()> {
+        self.cancel_role(actor, Self::group_admin_assignment(user_id, group_id))
+            .await
+    }
+
+    /// The ids of the groups a user administers: its own to anyone, anybody's to admins.
+    pub async fn groups_administered_by(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+    ) -> Result<Vec<String>> {
+        let roles = self.identity_roles(actor, user_identity(user_id)).await?;
+        Ok(roles
+            .assignment_list
+            .into_iter()
+            .map(|a| a.manage_resource_id)
+            .collect())
+    }
+}
+
+fn user_identity(user_id: &str) -> Identity {
+    Identity {
+        identity_type: IDENTITY_USER.into(),
+        identity_id: user_id.to_owned(),
     }
 }
 

@@ -2,7 +2,6 @@
 //! single-use token by mail, valid for [`RESET_TOKEN_TTL_MS`], and sets a new password with
 //! it (`/v2/account/reset_password`). Only the token's hash is stored.
 
-use roster_api::Role;
 use sha2::{Digest, Sha256};
 
 use super::pagination::{encode_marker, finish_page, Page};
@@ -14,15 +13,6 @@ use crate::store::UserChanges;
 pub const RESET_TOKEN_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 /// The body of mail to a superadmin, as an admin who is not one reads the outbox.
 pub const WITHHELD: &str = "(withheld: mail to a superadmin is shown to superadmins only)";
-
-/// Mail to a superadmin (of a domain or a subdomain) may carry what takes the account over:
-/// admins who are not superadmins never read its body.
-fn is_superadmin_role(role: &str) -> bool {
-    matches!(
-        Role::parse(role),
-        Some(Role::Superadmin | Role::SubdomainSuperAdmin)
-    )
-}
 
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -71,7 +61,9 @@ impl Services {
                 &user.email,
                 "Reset your Roster password",
                 &body,
-                is_superadmin_role(&user.role),
+                // Mail to a superadmin may carry what takes the account over: admins who are
+                // not superadmins never read its body.
+                user.is_superadmin()?,
             )
             .await
     }

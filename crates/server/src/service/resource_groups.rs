@@ -3,7 +3,9 @@
 
 use super::{random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
-use crate::store::resource_groups::{ResourceGroupQuery, ResourceGroupRow};
+/// Which resource groups a page reads: the faces fill it in.
+pub use crate::store::resource_groups::ResourceGroupQuery;
+use crate::store::resource_groups::ResourceGroupRow;
 
 impl Services {
     /// Creates a resource group; answers its id (`rg-` and 16 hex digits).

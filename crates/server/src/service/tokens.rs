@@ -627,7 +627,7 @@ impl Services {
                 admit(row, CallKind::Ordinary, invalid(), self.clock.now_ms())?.role
             }
         };
-        let subject_role = Role::parse(&subject.role).unwrap_or(Role::User);
+        let subject_role = subject.role()?;
         if rank(issuer_role) == 0 || rank(subject_role) > rank(issuer_role) {
             return Err(invalid());
         }
@@ -787,7 +787,7 @@ impl Services {
             .store
             .accounts_of(&user.domain_id, std::slice::from_ref(&user.user_id))
             .await?;
-        Ok(token_answer(
+        token_answer(
             user,
             access_token,
             refresh_token,
@@ -801,7 +801,7 @@ impl Services {
                     extra: a.extra,
                 })
                 .collect(),
-        ))
+        )
     }
 }
 
@@ -899,7 +899,7 @@ pub(crate) fn admit(user: UserRow, kind: CallKind, refused: Error, now: i64) -> 
         ));
     }
     Ok(Actor {
-        role: Role::parse(&user.role).unwrap_or(Role::User),
+        role: user.role()?,
         domain_id: user.domain_id,
         user_id: user.user_id,
     })
@@ -912,9 +912,9 @@ fn token_answer(
     expires_in: i64,
     expire_time: String,
     exist_link: Vec<ExistLink>,
-) -> Token {
-    let api = users::to_api(user);
-    Token {
+) -> Result<Token> {
+    let api = users::to_api(user)?;
+    Ok(Token {
         access_token,
         refresh_token,
         expires_in,
@@ -936,5 +936,5 @@ fn token_answer(
         state: String::new(),
         exist_link,
         user_data: api.user_data,
-    }
+    })
 }

@@ -6,7 +6,7 @@ pub mod logons;
 use logons::{AccountChanges, ContactLogons};
 
 use roster_api::{
-    AccountLinkInfo, AuthenticationType, CreateUserRequest, ExtraReturnInfo, GeneralGetUserRequest,
+    AccountLinkInfo, AuthenticationType, ExtraReturnInfo, GeneralGetUserRequest,
     GeneralSearchUserRequest, GeneralSearchUserResponse, GroupInfo, ImportUserRequest,
     ListUserRequest, ListUserResponse, Punishment, Role, SearchUserRequest, UpdateUserRequest,
     User, UserExtraItem, UserStatus,
@@ -22,6 +22,7 @@ use super::group_answer::group_to_api;
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{random_hex, validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::model::NewUserSpec;
 use crate::store::drives::DriveRow;
 use crate::store::{
     normalize, AccountRow, NewUser, UserChanges, UserFilter, UserOrder, UserPage, UserRow,
@@ -74,10 +75,7 @@ fn punishments_of(stored: &str) -> Vec<Punishment> {
 /// domain or of a subdomain) other than itself: its password, status, profile, accounts,
 /// keys and its deletion are for superadmins only.
 pub(crate) fn require_reach(actor: &Actor, target: &UserRow) -> Result<()> {
-    let target_is_super = matches!(
-        Role::parse(&target.role),
-        Some(Role::Superadmin | Role::SubdomainSuperAdmin)
-    );
+    let target_is_super = target.is_superadmin()?;
     if target_is_super && !actor.is_superadmin() && target.user_id != actor.user_id {
         return Err(Error::forbidden("only a superadmin acts on a superadmin"));
     }
@@ -126,11 +124,11 @@ fn punishments_text(list: Option<&Vec<Punishment>>) -> Result<Option<String>> {
 }
 
 /// The answer of a user call, from its stored row.
-pub fn to_api(row: UserRow) -> User {
+pub fn to_api(row: UserRow) -> Result<User> {
     let user_data = serde_json::from_str(&row.user_data).unwrap_or_default();
-    User {
-        role: Role::parse(&row.role).unwrap_or(Role::User),
-        status: UserStatus::parse(&row.status).unwrap_or(UserStatus::Disabled),
+    Ok(User {
+        role: row.role()?,
+        status: row.status()?,
         domain_id: row.domain_id,
         user_id: row.user_id,
         user_name: row.user_name,
@@ -152,7 +150,7 @@ pub fn to_api(row: UserRow) -> User {
         phone_region: row.phone_region,
         punishments: punishments_of(&row.punishments),
         is_sync: false,
-    }
+    })
 }
 
 pub(crate) fn account_to_api(row: AccountRow) -> AccountLinkInfo {
@@ -171,14 +169,21 @@ pub(crate) fn account_to_api(row: AccountRow) -> AccountLinkInfo {
 
 /// The group ids of a `group_info_list`, each checked to be a plausible id.
 fn group_ids(list: Option<&Vec<GroupInfo>>) -> Result<Option<Vec<String>>> {
+    let ids = list.map(|list| list.iter().map(|info| info.group_id.clone()).collect());
+    checked_group_ids(ids.as_ref())
+}
+
+/// Group ids to place a user in, each checked to be a plausible id, without repeats.
+fn checked_group_ids(list: Option<&Vec<String>>) -> Result<Option<Vec<String>>> {
     let Some(list) = list else {
         return Ok(None);
     };
     let mut ids: Vec<String> = Vec::with_capacity(list.len());
-    for info in list {
-        validate::required("group_info_list.group_id", &info.group_id, validate::MAX_ID)?;
-        if !ids.contains(&info.group_id) {
-            ids.push(info.group_id.clone());
+    for group_id in list {
+        // Named as PDS names it: the only dialect that passes a list of groups.
+        validate::required("group_info_list.group_id", group_id, validate::MAX_ID)?;
+        if !ids.contains(group_id) {
+            ids.push(group_id.clone());
         }
     }
     Ok(Some(ids))
@@ -217,14 +222,14 @@ pub fn new_user_row(domain_id: &str, user_id: String, creator: &str, now: i64) -
 /// One user to create in a batch, as `/v2/user/create` or `/v2/user/import` asks.
 #[derive(Debug, Clone)]
 pub enum UserCreation {
-    Create(CreateUserRequest),
+    Create(NewUserSpec),
     Import(ImportUserRequest),
 }
 
 impl Services {
-    pub async fn create_user(&self, actor: &Actor, req: CreateUserRequest) -> Result<User> {
+    pub async fn create_user(&self, actor: &Actor, req: NewUserSpec) -> Result<User> {
         let new = self.user_to_create(actor, req, "").await?;
-        Ok(to_api(self.store.create_user(new).await?))
+        to_api(self.store.create_user(new).await?)
     }
 
     /// Creates a user of a directory dialect (eds-user, KooDrive), noting how it was
@@ -233,12 +238,12 @@ impl Services {
     pub async fn create_user_with_logons(
         &self,
         actor: &Actor,
-        req: CreateUserRequest,
+        req: NewUserSpec,
         owner_type: &str,
     ) -> Result<User> {
         let mut new = self.user_to_create(actor, req, owner_type).await?;
         new.accounts = logons::implied_accounts(&new.user);
-        Ok(to_api(self.store.create_user(new).await?))
+        to_api(self.store.create_user(new).await?)
     }
 
     /// Creates many users, each as `create_user` or `import_user` would, in one store
@@ -275,17 +280,17 @@ impl Services {
                 None => written
                     .next()
                     .unwrap_or_else(|| Err(Error::internal(anyhow::anyhow!("batch lost an item"))))
-                    .map(to_api),
+                    .and_then(to_api),
                 Some(e) => Err(e),
             })
             .collect())
     }
 
-    /// Checks a `/v2/user/create` request and makes the records it asks for.
+    /// Checks a user to create and makes the records it asks for.
     async fn user_to_create(
         &self,
         actor: &Actor,
-        req: CreateUserRequest,
+        req: NewUserSpec,
         owner_type: &str,
     ) -> Result<NewUser> {
         actor.audit("user.create", "user", &req.user_id);
@@ -307,7 +312,7 @@ impl Services {
             user_data: req.user_data.as_ref(),
             plain_password: req.plain_password.as_deref(),
         })?;
-        let group_ids = group_ids(req.group_info_list.as_ref())?.unwrap_or_default();
+        let group_ids = checked_group_ids(req.group_ids.as_ref())?.unwrap_or_default();
         let role = req.role.unwrap_or(Role::User);
         if role != Role::User {
             if !actor.is_superadmin() {
@@ -352,7 +357,7 @@ impl Services {
 
     /// Reads a user: anyone reads itself (`user_id` omitted or its own), admins read anyone.
     pub async fn get_user(&self, actor: &Actor, user_id: Option<&str>) -> Result<User> {
-        self.readable_user(actor, user_id).await.map(to_api)
+        self.readable_user(actor, user_id).await.and_then(to_api)
     }
 
     async fn readable_user(&self, actor: &Actor, user_id: Option<&str>) -> Result<UserRow> {
@@ -465,8 +470,8 @@ impl Services {
         self.store
             .update_user(&actor.domain_id, &req.user_id, changes)
             .await?
-            .map(to_api)
             .ok_or(Error::NotFound(Resource::User))
+            .and_then(to_api)
     }
 
     /// The account changes an update's e-mail and phone imply (none without either).
@@ -530,7 +535,7 @@ impl Services {
         let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
         let (rows, next_marker) = self.user_page(actor, filter, &page).await?;
         Ok(ListUserResponse {
-            items: rows.into_iter().map(to_api).collect(),
+            items: rows.into_iter().map(to_api).collect::<Result<_>>()?,
             next_marker,
         })
     }
@@ -549,7 +554,7 @@ impl Services {
         let filter = search_filter(&req)?;
         let (rows, next_marker) = self.user_page(actor, filter, &page).await?;
         Ok(ListUserResponse {
-            items: rows.into_iter().map(to_api).collect(),
+            items: rows.into_iter().map(to_api).collect::<Result<_>>()?,
             next_marker,
         })
     }
@@ -595,7 +600,7 @@ impl Services {
     /// Creates a user and its logon account in one transaction.
     pub async fn import_user(&self, actor: &Actor, req: ImportUserRequest) -> Result<User> {
         let new = self.user_to_import(actor, req).await?;
-        Ok(to_api(self.store.create_user(new).await?))
+        to_api(self.store.create_user(new).await?)
     }
 
     /// Checks a `/v2/user/import` request and makes the records it asks for.
@@ -780,19 +785,20 @@ impl Services {
                 groups.entry(user_id).or_default().push(group_to_api(g));
             }
         }
-        Ok(rows
-            .into_iter()
-            .map(|row| UserExtraItem {
-                account: extra
-                    .account
-                    .then(|| accounts.remove(&row.user_id).unwrap_or_default()),
-                default_drive: extra.drive.then(|| drives.remove(&row.user_id)),
-                parent_group: extra
-                    .group
-                    .then(|| groups.remove(&row.user_id).unwrap_or_default()),
-                user: to_api(row),
+        rows.into_iter()
+            .map(|row| {
+                Ok(UserExtraItem {
+                    account: extra
+                        .account
+                        .then(|| accounts.remove(&row.user_id).unwrap_or_default()),
+                    default_drive: extra.drive.then(|| drives.remove(&row.user_id)),
+                    parent_group: extra
+                        .group
+                        .then(|| groups.remove(&row.user_id).unwrap_or_default()),
+                    user: to_api(row)?,
+                })
             })
-            .collect())
+            .collect()
     }
 }
 

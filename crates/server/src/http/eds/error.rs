@@ -30,8 +30,6 @@ pub enum EdsError {
 
 impl From<Error> for EdsError {
     fn from(e: Error) -> Self {
-        // The request is answering this error: what it noted for the audit log failed.
-        crate::audit::fail_pending(&e);
         EdsError::Core(e)
     }
 }
@@ -244,6 +242,9 @@ impl IntoResponse for EdsError {
         };
         let mut response = (status, Json(body)).into_response();
         crate::http::note_error_code(&mut response, code);
+        if let EdsError::Core(e) = &self {
+            crate::http::note_failure(&mut response, e);
+        }
         response
     }
 }

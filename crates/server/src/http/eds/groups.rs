@@ -7,7 +7,7 @@ use super::params::Params;
 use super::{answer, format_time, json, token_page, Answer, Ctx};
 use crate::error::Error;
 use crate::service::directory::wildcard_pattern;
-use crate::store::UserFilter;
+use crate::service::directory::DirectoryQuery;
 
 pub async fn create(ctx: &Ctx<'_>, p: &Params) -> Answer {
     // The SDK marks nothing required, but a group needs a name.
@@ -89,10 +89,10 @@ pub async fn describe_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
         .services
         .existing_user_group(&ctx.actor, group_id)
         .await?;
-    let filter = UserFilter {
+    let filter = DirectoryQuery {
         direct_member_of_each: vec![group_id.to_owned()],
         id_or_email_like: p.get("Filter").map(wildcard_pattern),
-        ..UserFilter::default()
+        ..DirectoryQuery::default()
     };
     let (rows, next_token) = ctx
         .services
@@ -119,9 +119,9 @@ pub async fn describe_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
         .services
         .count_directory_users(
             &ctx.actor,
-            &UserFilter {
+            DirectoryQuery {
                 direct_member_of_each: vec![group.group_id.clone()],
-                ..UserFilter::default()
+                ..DirectoryQuery::default()
             },
         )
         .await?;

@@ -8,17 +8,17 @@ use serde_json::Value;
 use super::error::item_failure;
 use super::params::Params;
 use super::{answer, json, Answer, Ctx};
+use crate::model;
 use crate::service::properties::SavedValues;
-use crate::store::properties::{PropertyRow, PropertyValueRow};
 
-fn value(v: PropertyValueRow) -> PropertyValue {
+fn value(v: model::PropertyValue) -> PropertyValue {
     PropertyValue {
         property_value_id: v.value_id,
         property_value: v.value,
     }
 }
 
-fn result(row: PropertyRow, saved: SavedValues) -> Value {
+fn result(row: model::Property, saved: SavedValues) -> Value {
     let failed = saved
         .failed
         .into_iter()

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::params::Params;
 use super::{answer, format_time, json, Answer, Ctx};
-use crate::store::resource_groups::ResourceGroupQuery;
+use crate::service::resource_groups::ResourceGroupQuery;
 
 pub async fn create(ctx: &Ctx<'_>, p: &Params) -> Answer {
     let name = p.required("ResourceGroupName")?;

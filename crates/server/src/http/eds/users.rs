@@ -13,11 +13,11 @@ use super::error::item_failure;
 use super::params::Params;
 use super::{answer, format_time, json, parse_time, token_page, Answer, Ctx};
 use crate::error::{Error, Result};
+use crate::model::User as UserRow;
+use crate::service::directory::DirectoryQuery;
 use crate::service::directory::{wildcard_pattern, DirectoryUser, UserDetails};
 use crate::service::orgs::Org;
 use crate::service::Page;
-use crate::store::groups::KIND_ORG;
-use crate::store::{UserFilter, UserRow};
 
 /// Most users one batch names.
 const MAX_BATCH: usize = 100;
@@ -211,8 +211,8 @@ pub async fn unlock_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
 }
 
 /// eds-user status of a user: locked when disabled or past its auto-lock time.
-fn status_of(user: &UserRow, now: i64) -> i64 {
-    if crate::service::users::locked_at(user, now) {
+fn status_of(user: &UserRow, details: &UserDetails) -> i64 {
+    if details.locked.contains(&user.user_id) {
         STATUS_LOCKED
     } else {
         STATUS_NORMAL
@@ -220,24 +220,24 @@ fn status_of(user: &UserRow, now: i64) -> i64 {
 }
 
 /// The status filter: 0 normal, 9 locked (disabled, or past the auto-lock time).
-fn status_filter(p: &Params, now: i64) -> Result<Option<(bool, i64)>> {
+fn status_filter(p: &Params) -> Result<Option<bool>> {
     match p.int("Status")? {
         None => Ok(None),
-        Some(STATUS_NORMAL) => Ok(Some((false, now))),
-        Some(STATUS_LOCKED) => Ok(Some((true, now))),
+        Some(STATUS_NORMAL) => Ok(Some(false)),
+        Some(STATUS_LOCKED) => Ok(Some(true)),
         Some(_) => Err(Error::invalid("Status")),
     }
 }
 
 /// Adds the organization filter: `OrgId` with or without its sub-organizations.
-async fn org_filter(ctx: &Ctx<'_>, p: &Params, filter: &mut UserFilter) -> Result<()> {
+async fn org_filter(ctx: &Ctx<'_>, p: &Params, filter: &mut DirectoryQuery) -> Result<()> {
     let Some(org_id) = p.get("OrgId") else {
         return Ok(());
     };
     let with_subs = p.bool("IsQueryAllSubOrgs")?.unwrap_or(false);
     if org_id == ROOT_ORG_ID {
         if !with_subs {
-            filter.in_no_group_of_kind = Some(KIND_ORG.into());
+            filter.outside_every_org = true;
         }
         return Ok(());
     }
@@ -291,7 +291,7 @@ pub(super) fn display_name(user: &UserRow) -> String {
         .unwrap_or_default()
 }
 
-fn eds_user(user: UserRow, details: &UserDetails, with_properties: bool, now: i64) -> EdsUser {
+fn eds_user(user: UserRow, details: &UserDetails, with_properties: bool) -> EdsUser {
     let orgs = org_refs(details.orgs.get(&user.user_id));
     let nick_name = display_name(&user);
     let properties = if with_properties {
@@ -310,7 +310,7 @@ fn eds_user(user: UserRow, details: &UserDetails, with_properties: bool, now: i6
     };
     EdsUser {
         id: details.numbers.get(&user.user_id).copied().unwrap_or(0),
-        status: status_of(&user, now),
+        status: status_of(&user, details),
         email: non_empty(&user.email),
         phone: non_empty(&user.phone),
         owner_type: user.owner_type.clone(),
@@ -330,13 +330,13 @@ fn eds_user(user: UserRow, details: &UserDetails, with_properties: bool, now: i6
 
 pub async fn describe_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
     let page = token_page(ctx, p, 500, 200)?;
-    let mut filter = UserFilter {
+    let mut filter = DirectoryQuery {
         user_ids: p.list("EndUserIds", 200)?,
         excluded_user_ids: p.list("ExcludeEndUserIds", 200)?,
         id_or_email_like: p.get("Filter").map(wildcard_pattern),
-        locked_at: status_filter(p, ctx.services.clock.now_ms())?,
+        locked: status_filter(p)?,
         not_direct_member_of: p.string("ExcludeGroupId"),
-        ..UserFilter::default()
+        ..DirectoryQuery::default()
     };
     if let Some(group_id) = p.get("GroupId") {
         ctx.services
@@ -350,17 +350,16 @@ pub async fn describe_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
     let with_properties = extras.get("Properties").is_some_and(truthy);
     let count = ctx
         .services
-        .count_directory_users(&ctx.actor, &filter)
+        .count_directory_users(&ctx.actor, filter.clone())
         .await?;
     let (rows, next_token) = ctx
         .services
         .directory_users(&ctx.actor, filter, &page, false)
         .await?;
     let details = ctx.services.user_details(&ctx.actor, &rows).await?;
-    let now = ctx.services.clock.now_ms();
     let users: Vec<EdsUser> = rows
         .into_iter()
-        .map(|u| eds_user(u, &details, with_properties, now))
+        .map(|u| eds_user(u, &details, with_properties))
         .collect();
     answer(vec![
         ("Count", json(count)),
@@ -442,7 +441,7 @@ fn descending(p: &Params) -> Result<bool> {
     }
 }
 
-fn filtered_user(user: UserRow, details: &UserDetails, now: i64) -> FilteredUser {
+fn filtered_user(user: UserRow, details: &UserDetails) -> FilteredUser {
     let id = details.numbers.get(&user.user_id).copied().unwrap_or(0);
     let mut by_property: BTreeMap<i64, UserSetProperty> = BTreeMap::new();
     for v in details.properties.get(&user.user_id).into_iter().flatten() {
@@ -464,7 +463,7 @@ fn filtered_user(user: UserRow, details: &UserDetails, now: i64) -> FilteredUser
     }
     FilteredUser {
         id,
-        status: status_of(&user, now),
+        status: status_of(&user, details),
         email: user.email.clone(),
         phone: user.phone.clone(),
         owner_type: user.owner_type.clone(),
@@ -501,14 +500,14 @@ pub async fn filter_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
             ("Users", json(Vec::<FilteredUser>::new())),
         ]);
     };
-    let mut filter = UserFilter {
+    let mut filter = DirectoryQuery {
         user_ids: p.list("IncludeEndUserIds", 2000)?,
         excluded_user_ids: p.list("ExcludeEndUserIds", 2000)?,
         id_or_email_like: p.get("Filter").map(wildcard_pattern),
-        locked_at: status_filter(p, ctx.services.clock.now_ms())?,
+        locked: status_filter(p)?,
         owner_type,
         property_values,
-        ..UserFilter::default()
+        ..DirectoryQuery::default()
     };
     org_filter(ctx, p, &mut filter).await?;
     let descending = descending(p)?;
@@ -517,10 +516,9 @@ pub async fn filter_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
         .directory_users(&ctx.actor, filter, &page, descending)
         .await?;
     let details = ctx.services.user_details(&ctx.actor, &rows).await?;
-    let now = ctx.services.clock.now_ms();
     let users: Vec<FilteredUser> = rows
         .into_iter()
-        .map(|u| filtered_user(u, &details, now))
+        .map(|u| filtered_user(u, &details))
         .collect();
     answer(vec![
         ("NextToken", Value::String(next_token)),

@@ -8,8 +8,8 @@ use super::users::department_param;
 use super::{done, flat, required, with_data, Answer, Call};
 use crate::error::Error;
 use crate::http::AppState;
+use crate::model::Group;
 use crate::service::Actor;
-use crate::store::groups::GroupRow;
 
 /// The id of the root department: the domain's top level.
 pub const ROOT_ID: &str = "0";
@@ -25,7 +25,7 @@ fn root(actor: &Actor) -> DepartmentInfo {
     }
 }
 
-pub fn info(actor: &Actor, group: GroupRow) -> DepartmentInfo {
+pub fn info(actor: &Actor, group: Group) -> DepartmentInfo {
     let parent_id = if group.parent_group_id.is_empty() {
         ROOT_ID.to_owned()
     } else {

@@ -43,8 +43,6 @@ pub enum KdError {
 
 impl From<Error> for KdError {
     fn from(e: Error) -> Self {
-        // The request is answering this error: what it noted for the audit log failed.
-        crate::audit::fail_pending(&e);
         KdError::Core(e)
     }
 }
@@ -192,6 +190,9 @@ impl IntoResponse for KdError {
         )
             .into_response();
         crate::http::note_error_code(&mut response, described.code.to_string());
+        if let KdError::Core(e) = &self {
+            crate::http::note_failure(&mut response, e);
+        }
         response
     }
 }

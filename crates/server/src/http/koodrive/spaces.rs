@@ -12,9 +12,9 @@ use roster_api::koodrive::{
 use super::{done, flat, required, with_data, Answer, Call, KdError};
 use crate::error::Error;
 use crate::http::AppState;
+use crate::model::GroupKind;
 use crate::service::spaces::{SpaceChanges, SpaceKind, TeamFilter};
 use crate::service::{Actor, Services};
-use crate::store::groups::{KIND_ORG, KIND_USER_GROUP};
 
 /// KooDrive's space (and owner) types.
 const TYPE_DEPARTMENT: i64 = 0;
@@ -208,7 +208,7 @@ pub async fn department_list(State(app): State<AppState>, call: Call) -> Answer 
     let services = &app.services;
     let actor = &call.actor;
     let (total, groups) = services
-        .groups_at_offset(actor, KIND_ORG, call.param("keyWord"), offset, limit)
+        .groups_at_offset(actor, GroupKind::Org, call.param("keyWord"), offset, limit)
         .await?;
     let mut departments = Vec::with_capacity(groups.len());
     for group in groups {
@@ -259,7 +259,13 @@ pub async fn group_list(State(app): State<AppState>, call: Call) -> Answer {
     let services = &app.services;
     let actor = &call.actor;
     let (total, groups) = services
-        .groups_at_offset(actor, KIND_USER_GROUP, call.param("keyWord"), offset, limit)
+        .groups_at_offset(
+            actor,
+            GroupKind::UserGroup,
+            call.param("keyWord"),
+            offset,
+            limit,
+        )
         .await?;
     let mut answered = Vec::with_capacity(groups.len());
     for group in groups {

@@ -12,9 +12,9 @@ use serde_json::Value;
 use super::{done, flat, required, Answer, Call, KdError};
 use crate::error::Error;
 use crate::http::AppState;
+use crate::model::Group;
+use crate::service::directory::DirectoryQuery;
 use crate::service::Actor;
-use crate::store::groups::GroupRow;
-use crate::store::{normalize, UserFilter};
 
 /// The one `sourceType` Roster serves: a user group (用户组).
 const SOURCE_USER_GROUP: i64 = 1;
@@ -42,7 +42,7 @@ fn group_name(body: &UserGroupBody) -> Result<String, KdError> {
     Ok(name.to_owned())
 }
 
-fn info(actor: &Actor, group: GroupRow) -> UserGroupInfo {
+fn info(actor: &Actor, group: Group) -> UserGroupInfo {
     UserGroupInfo {
         id: group.group_id,
         group_name: group.group_name,
@@ -131,13 +131,13 @@ pub async fn members(State(app): State<AppState>, Path(id): Path<String>, call: 
     let services = &app.services;
     let actor = &call.actor;
     let group = services.existing_user_group(actor, &id).await?;
-    let filter = UserFilter {
+    let query = DirectoryQuery {
         direct_member_of: Some(id.clone()),
-        nick_name_contains: call.param("keyWord").map(normalize),
-        ..UserFilter::default()
+        nick_name_contains: call.param("keyWord").map(str::to_owned),
+        ..DirectoryQuery::default()
     };
     let (total, rows) = services
-        .users_at_offset(actor, filter, offset, limit)
+        .users_at_offset(actor, query, offset, limit)
         .await?;
     let ids: Vec<String> = rows.iter().map(|u| u.user_id.clone()).collect();
     let joined = services.joined_user_group_at(actor, &id, &ids).await?;

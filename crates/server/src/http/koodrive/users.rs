@@ -9,15 +9,14 @@ use axum::extract::{Path, State};
 use roster_api::koodrive::{
     CreateUserBody, Created, UpdateUserBody, UserCount, UserInfo, UserList,
 };
-use roster_api::{
-    AssignRoleRequest, CreateUserRequest, GroupInfo, Identity, Role, UpdateUserRequest, UserStatus,
-};
+use roster_api::{Role, UpdateUserRequest, UserStatus};
 
 use super::{done, flat, required, with_data, Answer, Call, KdError};
 use crate::error::{Error, Resource};
 use crate::http::AppState;
+use crate::model::{NewUserSpec, User};
+use crate::service::directory::DirectoryQuery;
 use crate::service::{Actor, Services};
-use crate::store::{normalize, UserFilter, UserRow};
 
 pub const ROLE_DEPT_ADMIN: i64 = 0;
 pub const ROLE_COMMON: i64 = 1;
@@ -52,18 +51,6 @@ pub fn department_param(id: Option<&str>) -> String {
     }
 }
 
-fn group_admin(user_id: &str, department_id: &str) -> AssignRoleRequest {
-    AssignRoleRequest {
-        identity: Identity {
-            identity_type: "IT_User".into(),
-            identity_id: user_id.to_owned(),
-        },
-        role_id: "SystemGroupAdmin".into(),
-        manage_resource_type: "RT_Group".into(),
-        manage_resource_id: department_id.to_owned(),
-    }
-}
-
 /// Makes (or unmakes) a user the admin of its department.
 async fn set_department_admin(
     services: &Services,
@@ -72,11 +59,14 @@ async fn set_department_admin(
     department_id: &str,
     admin: bool,
 ) -> Result<(), KdError> {
-    let request = group_admin(user_id, department_id);
     let result = if admin {
-        services.assign_role(actor, request).await
+        services
+            .add_group_admin(actor, user_id, department_id)
+            .await
     } else {
-        services.cancel_role(actor, request).await
+        services
+            .remove_group_admin(actor, user_id, department_id)
+            .await
     };
     match result {
         Ok(()) | Err(Error::NotFound(Resource::Assignment)) => Ok(()),
@@ -88,7 +78,7 @@ async fn set_department_admin(
 pub async fn user_infos(
     services: &Services,
     actor: &Actor,
-    rows: Vec<UserRow>,
+    rows: Vec<User>,
 ) -> Result<Vec<UserInfo>, KdError> {
     let details = services.user_details(actor, &rows).await?;
     let mut infos = Vec::with_capacity(rows.len());
@@ -98,25 +88,14 @@ pub async fn user_infos(
             .get(&row.user_id)
             .and_then(|orgs| orgs.first())
             .map(|org| org.group.clone());
-        let role = match Role::parse(&row.role) {
-            Some(Role::Superadmin | Role::SubdomainSuperAdmin) => ROLE_SUPER_ADMIN,
-            Some(Role::Admin | Role::SubdomainAdmin) => ROLE_DRIVE_ADMIN,
-            _ => {
-                let roles = services
-                    .identity_roles(
-                        actor,
-                        Identity {
-                            identity_type: "IT_User".into(),
-                            identity_id: row.user_id.clone(),
-                        },
-                    )
-                    .await?;
-                let administers = department.as_ref().is_some_and(|d| {
-                    roles
-                        .assignment_list
-                        .iter()
-                        .any(|a| a.manage_resource_id == d.group_id)
-                });
+        let role = match row.role()? {
+            Role::Superadmin | Role::SubdomainSuperAdmin => ROLE_SUPER_ADMIN,
+            Role::Admin | Role::SubdomainAdmin => ROLE_DRIVE_ADMIN,
+            Role::User => {
+                let administered = services.groups_administered_by(actor, &row.user_id).await?;
+                let administers = department
+                    .as_ref()
+                    .is_some_and(|d| administered.contains(&d.group_id));
                 if administers {
                     ROLE_DEPT_ADMIN
                 } else {
@@ -148,11 +127,11 @@ pub async fn user_infos(
 
 /// One user, as an admin reads it.
 async fn user_info(services: &Services, actor: &Actor, user_id: &str) -> Result<UserInfo, KdError> {
-    let filter = UserFilter {
+    let query = DirectoryQuery {
         user_ids: vec![user_id.to_owned()],
-        ..UserFilter::default()
+        ..DirectoryQuery::default()
     };
-    let (_, rows) = services.users_at_offset(actor, filter, 0, 1).await?;
+    let (_, rows) = services.users_at_offset(actor, query, 0, 1).await?;
     user_infos(services, actor, rows)
         .await?
         .pop()
@@ -173,17 +152,13 @@ pub async fn create(State(app): State<AppState>, call: Call) -> Answer {
     if !department.is_empty() {
         services.existing_org(actor, &department).await?;
     }
-    let request = CreateUserRequest {
+    let request = NewUserSpec {
         user_id: user_id.clone(),
         nick_name: body.name,
         phone: body.mobile,
         role: Some(role),
-        group_info_list: (!department.is_empty()).then(|| {
-            vec![GroupInfo {
-                group_id: department.clone(),
-            }]
-        }),
-        ..CreateUserRequest::default()
+        group_ids: (!department.is_empty()).then(|| vec![department.clone()]),
+        ..NewUserSpec::default()
     };
     services.create_user_with_logons(actor, request, "").await?;
     if department_admin {
@@ -259,12 +234,12 @@ pub async fn delete(
 
 /// The users of a department (`deptId`; its subtree unless `isDirect`), or of the whole
 /// domain, with a name substring.
-pub fn user_filter(call: &Call) -> Result<UserFilter, KdError> {
+pub fn user_filter(call: &Call) -> Result<DirectoryQuery, KdError> {
     let department = department_param(call.param("deptId").or(call.param("departmentId")));
     let direct = call.bool_param("isDirect")?.unwrap_or(false);
-    let mut filter = UserFilter {
-        nick_name_contains: call.param("keyWord").map(normalize),
-        ..UserFilter::default()
+    let mut filter = DirectoryQuery {
+        nick_name_contains: call.param("keyWord").map(str::to_owned),
+        ..DirectoryQuery::default()
     };
     if !department.is_empty() {
         if direct {
@@ -273,7 +248,7 @@ pub fn user_filter(call: &Call) -> Result<UserFilter, KdError> {
             filter.in_subtrees_of = vec![department];
         }
     } else if direct {
-        filter.in_no_group_of_kind = Some(crate::store::groups::KIND_ORG.into());
+        filter.outside_every_org = true;
     }
     Ok(filter)
 }
@@ -303,7 +278,7 @@ pub async fn count(State(app): State<AppState>, call: Call) -> Answer {
     }
     let total = app
         .services
-        .count_directory_users(&call.actor, &filter)
+        .count_directory_users(&call.actor, filter)
         .await?;
     flat(UserCount { total })
 }

@@ -107,7 +107,9 @@ fn parse_call(resource: &str, sub: BatchSubRequest) -> Result<Call> {
         .body
         .unwrap_or_else(|| Value::Object(Default::default()));
     Ok(match path {
-        "/user/create" => Call::Create(UserCreation::Create(from_json_object(body)?)),
+        "/user/create" => Call::Create(UserCreation::Create(super::users::new_user_spec(
+            from_json_object(body)?,
+        ))),
         "/user/import" => Call::Create(UserCreation::Import(from_json_object(body)?)),
         "/user/update" => Call::Alone(SingleCall::UpdateUser(from_json_object(body)?)),
         "/user/delete" => Call::Alone(SingleCall::DeleteUser(from_json_object(body)?)),
@@ -193,6 +195,9 @@ fn answer<T: Serialize>(id: String, status: StatusCode, outcome: Result<T>) -> B
 }
 
 fn failed(id: String, e: &Error) -> BatchSubResponse {
+    // The item failed, the batch goes on: what the item noted for the audit log failed with
+    // it (the request's own answer does not say so: it succeeds).
+    crate::audit::fail_pending(e);
     let (status, body) = error_answer(e);
     BatchSubResponse {
         id,

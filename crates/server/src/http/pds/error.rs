@@ -174,8 +174,6 @@ fn describe(e: &Error) -> (StatusCode, String, String) {
 /// The status and body a PDS client gets for `e` (a failed call, or one call of a batch).
 pub(super) fn error_answer(e: &Error) -> (StatusCode, ErrorBody) {
     let request_id = current_request_id();
-    // The call is answering this error: what it noted for the audit log failed.
-    crate::audit::fail_pending(e);
     if let Error::Internal(cause) = e {
         tracing::error!(request_id, error = format!("{cause:#}"), "internal error");
     }
@@ -194,6 +192,7 @@ impl IntoResponse for PdsError {
         let code = body.code.clone();
         let mut response = (status, Json(body)).into_response();
         crate::http::note_error_code(&mut response, code);
+        crate::http::note_failure(&mut response, &self.0);
         let headers = response.headers_mut();
         match self.0 {
             Error::Unauthorized(_) => {

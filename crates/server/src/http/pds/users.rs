@@ -14,6 +14,7 @@ use utoipa::OpenApi;
 use super::extract::{Caller, PdsJson};
 use super::PdsError;
 use crate::http::AppState;
+use crate::model::NewUserSpec;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -62,6 +63,31 @@ pub fn router() -> Router<AppState> {
 
 type Answer<T> = Result<Json<T>, PdsError>;
 
+/// The user a `/v2/user/create` request asks for, in Roster's terms.
+pub(super) fn new_user_spec(req: CreateUserRequest) -> NewUserSpec {
+    NewUserSpec {
+        user_id: req.user_id,
+        user_name: req.user_name,
+        nick_name: req.nick_name,
+        avatar: req.avatar,
+        email: req.email,
+        phone: req.phone,
+        phone_region: req.phone_region,
+        role: req.role,
+        status: req.status,
+        description: req.description,
+        user_data: req.user_data,
+        group_ids: req
+            .group_info_list
+            .map(|list| list.into_iter().map(|info| info.group_id).collect()),
+        plain_password: req.plain_password,
+        deny_change_password_by_self: req.deny_change_password_by_self,
+        need_change_password_next_login: req.need_change_password_next_login,
+        expired_at: req.expired_at,
+        subdomain_id: req.subdomain_id,
+    }
+}
+
 /// Create a user (admin; roles other than `user` need a superadmin).
 #[utoipa::path(post, path = "/v2/user/create", tag = "user", security(("bearer" = [])),
     request_body = CreateUserRequest,
@@ -74,7 +100,7 @@ async fn create_user(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<CreateUserRequest>,
 ) -> Result<(StatusCode, Json<User>), PdsError> {
-    let user = app.services.create_user(&actor, req).await?;
+    let user = app.services.create_user(&actor, new_user_spec(req)).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 

@@ -3,9 +3,9 @@
 //! lock and unlock (with a time to lock again), pages with id lists and exclusions, and the
 //! details they answer with (numbers, organizations with paths, groups, property values).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use roster_api::{CreateUserRequest, GroupInfo, UpdateUserRequest, User, UserStatus};
+use roster_api::{UpdateUserRequest, User, UserStatus};
 
 use super::super::orgs::Org;
 use super::super::pagination::{encode_marker, finish_page, Page};
@@ -13,9 +13,10 @@ use super::super::{validate, Actor, Services};
 use super::logons::ContactLogons;
 use super::order_for;
 use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::model::{GroupKind, NewUserSpec};
 use crate::store::groups::{GroupRow, KIND_ORG, KIND_USER_GROUP};
 use crate::store::properties::UserPropertyValue;
-use crate::store::{UserFilter, UserOrder, UserPage, UserRow};
+use crate::store::{normalize, UserFilter, UserOrder, UserPage, UserRow};
 
 /// How a directory user is activated (eds-user `OwnerType`).
 pub const OWNER_TYPES: [&str; 2] = ["Normal", "CreateFromManager"];
@@ -47,6 +48,8 @@ pub struct UserDetails {
     pub orgs: HashMap<String, Vec<Org>>,
     pub user_groups: HashMap<String, Vec<GroupRow>>,
     pub properties: HashMap<String, Vec<UserPropertyValue>>,
+    /// The users locked out now: disabled, or past their auto-lock time.
+    pub locked: HashSet<String>,
 }
 
 /// The directory's user-id rule: 3..24 characters of `a-z`, `0-9`, `_`.
@@ -93,6 +96,68 @@ pub fn wildcard_pattern(search: &str) -> String {
     }
 }
 
+/// Which users a directory listing reads, in Roster's terms; all conditions combine with AND.
+/// The faces build it from their parameters; the service turns it into the store's filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirectoryQuery {
+    /// A substring of the display name, any case.
+    pub nick_name_contains: Option<String>,
+    /// Members of any of these groups or of any group below them.
+    pub in_subtrees_of: Vec<String>,
+    /// Direct members of this group.
+    pub direct_member_of: Option<String>,
+    /// Direct members of every one of these groups.
+    pub direct_member_of_each: Vec<String>,
+    /// Not direct members of this group.
+    pub not_direct_member_of: Option<String>,
+    /// Only users in no organization (at the top of the tree).
+    pub outside_every_org: bool,
+    /// Only these users (none when empty).
+    pub user_ids: Vec<String>,
+    /// Never these users.
+    pub excluded_user_ids: Vec<String>,
+    /// A pattern from [`wildcard_pattern`], matched on the user id or the email.
+    pub id_or_email_like: Option<String>,
+    pub owner_type: Option<String>,
+    /// For each entry, the user holds one of these property values.
+    pub property_values: Vec<Vec<i64>>,
+    /// Only users locked now (`true`: disabled or past their auto-lock time), or only users
+    /// not locked now (`false`).
+    pub locked: Option<bool>,
+}
+
+impl DirectoryQuery {
+    /// The store's filter for this query, reading locks at `now`.
+    pub(crate) fn into_filter(self, now: i64) -> UserFilter {
+        UserFilter {
+            nick_name_contains: self.nick_name_contains.as_deref().map(normalize),
+            in_subtrees_of: self.in_subtrees_of,
+            direct_member_of: self.direct_member_of,
+            direct_member_of_each: self.direct_member_of_each,
+            not_direct_member_of: self.not_direct_member_of,
+            in_no_group_of_kind: self
+                .outside_every_org
+                .then(|| GroupKind::Org.as_str().to_owned()),
+            user_ids: self.user_ids,
+            excluded_user_ids: self.excluded_user_ids,
+            id_or_email_like: self.id_or_email_like,
+            owner_type: self.owner_type,
+            property_values: self.property_values,
+            locked_at: self.locked.map(|locked| (locked, now)),
+            ..UserFilter::default()
+        }
+    }
+}
+
+/// The ids of the users locked out at `now`.
+fn locked_among(users: &[UserRow], now: i64) -> HashSet<String> {
+    users
+        .iter()
+        .filter(|user| super::locked_at(user, now))
+        .map(|user| user.user_id.clone())
+        .collect()
+}
+
 impl Services {
     /// Creates one directory user, in its organization and user groups.
     pub async fn create_directory_user(&self, actor: &Actor, user: DirectoryUser) -> Result<()> {
@@ -111,29 +176,25 @@ impl Services {
         let mut group_ids = Vec::new();
         if let Some(org_id) = user.org_id.as_deref().filter(|o| !o.is_empty()) {
             self.existing_org(actor, org_id).await?;
-            group_ids.push(GroupInfo {
-                group_id: org_id.to_owned(),
-            });
+            group_ids.push(org_id.to_owned());
         }
         for group_id in &user.user_group_ids {
             self.existing_user_group(actor, group_id).await?;
-            group_ids.push(GroupInfo {
-                group_id: group_id.clone(),
-            });
+            group_ids.push(group_id.clone());
         }
         // Without a password the user sets its own, through a reset mailed to it.
         let mail_a_reset = user.password.is_none() && user.email.is_some();
         let user_id = user.user_id.clone();
-        let req = CreateUserRequest {
+        let req = NewUserSpec {
             user_id: user.user_id,
             email: user.email,
             phone: user.phone,
             nick_name: user.nick_name,
             description: user.description,
             plain_password: user.password,
-            group_info_list: Some(group_ids),
+            group_ids: Some(group_ids),
             expired_at: user.auto_lock_at,
-            ..CreateUserRequest::default()
+            ..NewUserSpec::default()
         };
         self.create_user_with_logons(actor, req, owner_type).await?;
         if mail_a_reset {
@@ -232,11 +293,12 @@ impl Services {
     pub async fn directory_users(
         &self,
         actor: &Actor,
-        filter: UserFilter,
+        query: DirectoryQuery,
         page: &Page,
         descending: bool,
     ) -> Result<(Vec<UserRow>, String)> {
         actor.require_admin()?;
+        let filter = query.into_filter(self.clock.now_ms());
         let order = order_for(&filter);
         if order != UserOrder::UserId {
             return Err(Error::invalid("Filter"));
@@ -257,10 +319,11 @@ impl Services {
     }
 
     /// How many users match a directory filter (admins only).
-    pub async fn count_directory_users(&self, actor: &Actor, filter: &UserFilter) -> Result<i64> {
+    pub async fn count_directory_users(&self, actor: &Actor, query: DirectoryQuery) -> Result<i64> {
         actor.require_admin()?;
+        let filter = query.into_filter(self.clock.now_ms());
         self.store
-            .count_matching_users(&actor.domain_id, filter)
+            .count_matching_users(&actor.domain_id, &filter)
             .await
     }
 
@@ -275,6 +338,7 @@ impl Services {
                 .await?
                 .into_iter()
                 .collect(),
+            locked: locked_among(users, self.clock.now_ms()),
             ..UserDetails::default()
         };
         let memberships = self.store.groups_of_users(domain_id, &ids).await?;

@@ -1,9 +1,8 @@
 //! `KeyStore` on SQL.
 
 use async_trait::async_trait;
-use sqlx::AssertSqlSafe;
 
-use super::{missing_as, text, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use super::{missing_as, text, Arg, SqlStore, Stmt};
 use crate::error::{Resource, Result};
 use crate::store::access_keys::{AccessKeyRow, KeyStore};
 
@@ -12,41 +11,39 @@ const KEY_COLUMNS: &str =
 
 #[async_trait]
 impl KeyStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_access_key(&self, k: AccessKeyRow) -> Result<()> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                format!(
-                    "INSERT INTO access_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-                ),
-                vec![
-                    text(&k.access_key_id),
-                    text(&k.domain_id),
-                    text(&k.user_id),
-                    text(&k.secret),
-                    text(&k.status),
-                    text(&k.description),
-                    text(&k.creator),
-                    Arg::Int(k.created_at),
-                ],
-            );
-            on_writer!(self, |pool| execute_audited!(pool, stmt)).map_err(missing_as(Resource::User))?;
-            Ok(())
-        })
-        .await
+        let stmt = Stmt::new(
+            format!(
+                "INSERT INTO access_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            ),
+            vec![
+                text(&k.access_key_id),
+                text(&k.domain_id),
+                text(&k.user_id),
+                text(&k.secret),
+                text(&k.status),
+                text(&k.description),
+                text(&k.creator),
+                Arg::Int(k.created_at),
+            ],
+        );
+        self.write_statement(stmt)
+            .await
+            .map_err(missing_as(Resource::User))?;
+        Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRow>> {
         let stmt = Stmt::new(
             format!("SELECT {KEY_COLUMNS} FROM access_keys WHERE access_key_id = $1"),
             vec![text(access_key_id)],
         );
-        Ok(on_reader!(self, |pool| fetch_optional!(
-            pool,
-            AccessKeyRow,
-            stmt
-        ))?)
+        Ok(self.reader().fetch_optional::<AccessKeyRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn access_keys(
         &self,
         domain_id: &str,
@@ -67,67 +64,51 @@ impl KeyStore for SqlStore {
         args.push(Arg::Int(i64::from(limit)));
         sql.push_str(&format!(" ORDER BY access_key_id LIMIT ${}", args.len()));
         let stmt = Stmt::new(sql, args);
-        Ok(on_reader!(self, |pool| fetch_all!(
-            pool,
-            AccessKeyRow,
-            stmt
-        ))?)
+        Ok(self.reader().fetch_all::<AccessKeyRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn set_access_key_status(
         &self,
         domain_id: &str,
         access_key_id: &str,
         status: &str,
     ) -> Result<Option<AccessKeyRow>> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                format!(
-                    "UPDATE access_keys SET status = $1 WHERE domain_id = $2 \
-                     AND access_key_id = $3 RETURNING {KEY_COLUMNS}"
-                ),
-                vec![text(status), text(domain_id), text(access_key_id)],
-            );
-            Ok(on_writer!(self, |pool| fetch_optional_audited!(
-                pool,
-                AccessKeyRow,
-                stmt
-            ))?)
-        })
-        .await
+        let stmt = Stmt::new(
+            format!(
+                "UPDATE access_keys SET status = $1 WHERE domain_id = $2 \
+                 AND access_key_id = $3 RETURNING {KEY_COLUMNS}"
+            ),
+            vec![text(status), text(domain_id), text(access_key_id)],
+        );
+        Ok(self.write_returning::<AccessKeyRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_access_key(&self, domain_id: &str, access_key_id: &str) -> Result<bool> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                "DELETE FROM access_keys WHERE domain_id = $1 AND access_key_id = $2",
-                vec![text(domain_id), text(access_key_id)],
-            );
-            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))? > 0)
-        })
-        .await
+        let stmt = Stmt::new(
+            "DELETE FROM access_keys WHERE domain_id = $1 AND access_key_id = $2",
+            vec![text(domain_id), text(access_key_id)],
+        );
+        Ok(self.write_statement(stmt).await? > 0)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn use_nonce(&self, nonce: &str, expires_at: i64, now: i64) -> Result<bool> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "DELETE FROM used_nonces WHERE expires_at < $1",
-                        vec![Arg::Int(now)],
-                    )
-                )?;
-                let inserted = execute!(
-                    &mut *tx,
-                    Stmt::new(
+        self.write(|tx| {
+            Box::pin(async move {
+                tx.execute(Stmt::new(
+                    "DELETE FROM used_nonces WHERE expires_at < $1",
+                    vec![Arg::Int(now)],
+                ))
+                .await?;
+                let inserted = tx
+                    .execute(Stmt::new(
                         "INSERT INTO used_nonces (nonce, expires_at) VALUES ($1, $2) \
                          ON CONFLICT (nonce) DO NOTHING",
                         vec![text(nonce), Arg::Int(expires_at)],
-                    )
-                )?;
-                commit!(tx);
+                    ))
+                    .await?;
                 Ok(inserted == 1)
             })
         })

@@ -1,9 +1,8 @@
 //! `AppStore` on SQL.
 
 use async_trait::async_trait;
-use sqlx::AssertSqlSafe;
 
-use super::{text, unique_as, update_stmt, with_retries, Arg, Db, SqlStore, Stmt};
+use super::{text, unique_as, update_stmt, Arg, SqlStore, Stmt};
 use crate::error::{Resource, Result};
 use crate::store::apps::{AppChanges, AppRow, AppStore};
 
@@ -12,42 +11,41 @@ const APP_COLUMNS: &str = "domain_id, client_id, app_name, algorithm, public_key
 
 #[async_trait]
 impl AppStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_app(&self, a: AppRow) -> Result<()> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                format!(
-                    "INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-                ),
-                vec![
-                    text(&a.domain_id),
-                    text(&a.client_id),
-                    text(&a.app_name),
-                    text(&a.algorithm),
-                    text(&a.public_key),
-                    text(&a.status),
-                    text(&a.creator),
-                    Arg::Int(a.created_at),
-                    Arg::Int(a.updated_at),
-                    text(&a.instance_stamp),
-                ],
-            );
-            on_writer!(self, |pool| execute_audited!(pool, stmt))
-                .map_err(unique_as(Resource::App))?;
-            Ok(())
-        })
-        .await
+        let stmt = Stmt::new(
+            format!(
+                "INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            ),
+            vec![
+                text(&a.domain_id),
+                text(&a.client_id),
+                text(&a.app_name),
+                text(&a.algorithm),
+                text(&a.public_key),
+                text(&a.status),
+                text(&a.creator),
+                Arg::Int(a.created_at),
+                Arg::Int(a.updated_at),
+                text(&a.instance_stamp),
+            ],
+        );
+        self.write_statement(stmt)
+            .await
+            .map_err(unique_as(Resource::App))?;
+        Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn app(&self, domain_id: &str, client_id: &str) -> Result<Option<AppRow>> {
         let stmt = Stmt::new(
             format!("SELECT {APP_COLUMNS} FROM apps WHERE domain_id = $1 AND client_id = $2"),
             vec![text(domain_id), text(client_id)],
         );
-        Ok(on_reader!(self, |pool| fetch_optional!(
-            pool, AppRow, stmt
-        ))?)
+        Ok(self.reader().fetch_optional::<AppRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn apps(&self, domain_id: &str, after: Option<&str>, limit: u32) -> Result<Vec<AppRow>> {
         let mut args = vec![text(domain_id)];
         let mut sql = format!("SELECT {APP_COLUMNS} FROM apps WHERE domain_id = $1");
@@ -58,9 +56,10 @@ impl AppStore for SqlStore {
         args.push(Arg::Int(i64::from(limit)));
         sql.push_str(&format!(" ORDER BY client_id LIMIT ${}", args.len()));
         let stmt = Stmt::new(sql, args);
-        Ok(on_reader!(self, |pool| fetch_all!(pool, AppRow, stmt))?)
+        Ok(self.reader().fetch_all::<AppRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn update_app(
         &self,
         domain_id: &str,
@@ -79,23 +78,15 @@ impl AppStore for SqlStore {
             }
         }
         let update = update_stmt("apps", sets, "client_id", domain_id, client_id, APP_COLUMNS);
-        with_retries(|| async {
-            let stmt = update.clone();
-            Ok(on_writer!(self, |pool| fetch_optional_audited!(
-                pool, AppRow, stmt
-            ))?)
-        })
-        .await
+        Ok(self.write_returning::<AppRow>(update).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_app(&self, domain_id: &str, client_id: &str) -> Result<bool> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                "DELETE FROM apps WHERE domain_id = $1 AND client_id = $2",
-                vec![text(domain_id), text(client_id)],
-            );
-            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))? > 0)
-        })
-        .await
+        let stmt = Stmt::new(
+            "DELETE FROM apps WHERE domain_id = $1 AND client_id = $2",
+            vec![text(domain_id), text(client_id)],
+        );
+        Ok(self.write_statement(stmt).await? > 0)
     }
 }

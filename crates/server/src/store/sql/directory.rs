@@ -1,11 +1,10 @@
 //! `DirectoryStore` on SQL.
 
 use async_trait::async_trait;
-use sqlx::AssertSqlSafe;
 
 use super::groups::GROUP_COLUMNS;
 use super::users::{insert_membership_stmt, user_id_list};
-use super::{missing_as, text, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use super::{missing_as, text, Arg, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::store::directory::GroupNumberedQuery;
 use crate::store::groups::GroupRow;
@@ -14,6 +13,7 @@ use crate::store::{DirectoryStore, UserFilter};
 
 #[async_trait]
 impl DirectoryStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn user_numbers(
         &self,
         domain_id: &str,
@@ -30,29 +30,28 @@ impl DirectoryStore for SqlStore {
             ),
             args,
         );
-        Ok(on_reader!(self, |pool| fetch_all!(
-            pool,
-            (String, i64),
-            stmt
-        ))?)
+        Ok(self.reader().fetch_all::<(String, i64)>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn count_matching_users(&self, domain_id: &str, filter: &UserFilter) -> Result<i64> {
         let (sql, args) = count_sql(self.dialect(), domain_id, filter);
         let stmt = Stmt::new(sql, args);
-        let row = on_reader!(self, |pool| fetch_optional!(pool, (i64,), stmt))?;
+        let row = self.reader().fetch_optional::<(i64,)>(stmt).await?;
         Ok(row.map_or(0, |(n,)| n))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn user_id_by_number(&self, domain_id: &str, number: i64) -> Result<Option<String>> {
         let stmt = Stmt::new(
             "SELECT user_id FROM users WHERE domain_id = $1 AND number = $2",
             vec![text(domain_id), Arg::Int(number)],
         );
-        let row = on_reader!(self, |pool| fetch_optional!(pool, (String,), stmt))?;
+        let row = self.reader().fetch_optional::<(String,)>(stmt).await?;
         Ok(row.map(|(id,)| id))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn group_name_paths(
         &self,
         domain_id: &str,
@@ -72,13 +71,10 @@ impl DirectoryStore for SqlStore {
             ),
             args,
         );
-        Ok(on_reader!(self, |pool| fetch_all!(
-            pool,
-            (String, String),
-            stmt
-        ))?)
+        Ok(self.reader().fetch_all::<(String, String)>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn groups_by_number(
         &self,
         domain_id: &str,
@@ -103,8 +99,11 @@ impl DirectoryStore for SqlStore {
             format!("SELECT COUNT(*) FROM org_groups WHERE {conditions}"),
             args.clone(),
         );
-        let (total,) =
-            on_reader!(self, |pool| fetch_optional!(pool, (i64,), count))?.unwrap_or((0,));
+        let (total,) = self
+            .reader()
+            .fetch_optional::<(i64,)>(count)
+            .await?
+            .unwrap_or((0,));
         args.push(Arg::Int(limit));
         args.push(Arg::Int(offset));
         let n = args.len();
@@ -116,10 +115,11 @@ impl DirectoryStore for SqlStore {
             ),
             args,
         );
-        let rows = on_reader!(self, |pool| fetch_all!(pool, GroupRow, page))?;
+        let rows = self.reader().fetch_all::<GroupRow>(page).await?;
         Ok((total, rows))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn joined_at(
         &self,
         domain_id: &str,
@@ -139,17 +139,15 @@ impl DirectoryStore for SqlStore {
             ),
             args,
         );
-        Ok(on_reader!(self, |pool| fetch_all!(
-            pool,
-            (String, i64),
-            stmt
-        ))?)
+        Ok(self.reader().fetch_all::<(String, i64)>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_empty_group(&self, domain_id: &str, group_id: &str) -> Result<()> {
         self.delete_group_checked(domain_id, group_id, true).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn member_counts(
         &self,
         domain_id: &str,
@@ -166,13 +164,10 @@ impl DirectoryStore for SqlStore {
             ),
             args,
         );
-        Ok(on_reader!(self, |pool| fetch_all!(
-            pool,
-            (String, i64),
-            stmt
-        ))?)
+        Ok(self.reader().fetch_all::<(String, i64)>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn replace_membership_of_kind(
         &self,
         domain_id: &str,
@@ -181,37 +176,29 @@ impl DirectoryStore for SqlStore {
         group_id: &str,
         at: i64,
     ) -> Result<()> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
-                let user = fetch_optional!(
-                    &mut *tx,
-                    (String,),
-                    Stmt::new(
+        self.write(|tx| {
+            Box::pin(async move {
+                let user = tx
+                    .fetch_optional::<(String,)>(Stmt::new(
                         "SELECT user_id FROM users WHERE domain_id = $1 AND user_id = $2",
                         vec![text(domain_id), text(user_id)],
-                    )
-                )?;
+                    ))
+                    .await?;
                 if user.is_none() {
                     return Err(Error::NotFound(Resource::User));
                 }
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "DELETE FROM group_members WHERE domain_id = $1 AND user_id = $2 \
+                tx.execute(Stmt::new(
+                    "DELETE FROM group_members WHERE domain_id = $1 AND user_id = $2 \
                          AND group_id IN (SELECT group_id FROM org_groups \
                                           WHERE domain_id = $1 AND kind = $3)",
-                        vec![text(domain_id), text(user_id), text(kind)],
-                    )
-                )?;
+                    vec![text(domain_id), text(user_id), text(kind)],
+                ))
+                .await?;
                 if !group_id.is_empty() {
-                    execute!(
-                        &mut *tx,
-                        insert_membership_stmt(domain_id, group_id, user_id, at)
-                    )
-                    .map_err(missing_as(Resource::Group))?;
+                    tx.execute(insert_membership_stmt(domain_id, group_id, user_id, at))
+                        .await
+                        .map_err(missing_as(Resource::Group))?;
                 }
-                commit!(tx);
                 Ok(())
             })
         })

@@ -1,14 +1,10 @@
 //! `DomainStore` on SQL.
 
 use async_trait::async_trait;
-use sqlx::AssertSqlSafe;
 
-use super::missing_as;
 use super::unique_as;
-use super::users::{
-    insert_account_stmt, insert_membership_stmt, insert_user_stmt, upsert_password_stmt,
-};
-use super::{text, update_stmt, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use super::users::insert_new_user;
+use super::{text, update_stmt, Arg, SqlStore, Stmt, Tx};
 use crate::error::{Error, Resource, Result};
 use crate::store::{DomainChanges, DomainRow, DomainStore, NewUser};
 
@@ -55,78 +51,81 @@ fn domain_stmt(domain_id: &str) -> Stmt {
 
 /// Deletes what a domain id collected without a foreign key to the domain: failed-login
 /// counts and audit records.
-macro_rules! forget_domain_history {
-    ($conn:expr, $domain_id:expr) => {{
-        for table in ["login_failures", "audit_log"] {
-            execute!(
-                $conn,
-                Stmt::new(
-                    format!("DELETE FROM {table} WHERE domain_id = $1"),
-                    vec![text($domain_id)],
-                )
-            )?;
-        }
-    }};
+async fn forget_domain_history(tx: &mut Tx<'_>, domain_id: &str) -> Result<()> {
+    for table in ["login_failures", "audit_log"] {
+        tx.execute(Stmt::new(
+            format!("DELETE FROM {table} WHERE domain_id = $1"),
+            vec![text(domain_id)],
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 #[async_trait]
 impl DomainStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn domain(&self, domain_id: &str) -> Result<Option<DomainRow>> {
         let stmt = domain_stmt(domain_id);
-        Ok(on_reader!(self, |pool| fetch_optional!(
-            pool, DomainRow, stmt
-        ))?)
+        Ok(self.reader().fetch_optional::<DomainRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn bootstrap_domain(&self, domain: DomainRow, admin: NewUser) -> Result<bool> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
-                let inserted = execute!(&mut *tx, insert_domain_stmt(&domain, true))?;
+        let domain = &domain;
+        let admin = &admin;
+        self.write(|tx| {
+            Box::pin(async move {
+                let inserted = tx.execute(insert_domain_stmt(domain, true)).await?;
                 if inserted == 0 {
+                    tx.discard();
                     return Ok(false);
                 }
-                insert_new_user!(&mut *tx, &admin);
-                commit!(tx);
+                insert_new_user(tx, admin).await?;
                 Ok(true)
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_domain(&self, domain: DomainRow, admin: NewUser) -> Result<DomainRow> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
+        let domain = &domain;
+        let admin = &admin;
+        self.write(|tx| {
+            Box::pin(async move {
                 // Rows left under this id (attempts against it before it existed) are not the
                 // new domain's history.
-                forget_domain_history!(&mut *tx, &domain.domain_id);
+                forget_domain_history(tx, &domain.domain_id).await?;
                 if !domain.parent_domain_id.is_empty() {
-                    fetch_optional!(&mut *tx, DomainRow, domain_stmt(&domain.parent_domain_id))?
+                    tx.fetch_optional::<DomainRow>(domain_stmt(&domain.parent_domain_id))
+                        .await?
                         .ok_or(Error::NotFound(Resource::Domain))?;
                 }
-                execute!(&mut *tx, insert_domain_stmt(&domain, false))
+                tx.execute(insert_domain_stmt(domain, false))
+                    .await
                     .map_err(unique_as(Resource::Domain))?;
-                insert_new_user!(&mut *tx, &admin);
-                let created = fetch_optional!(&mut *tx, DomainRow, domain_stmt(&domain.domain_id))?
+                insert_new_user(tx, admin).await?;
+                let created = tx
+                    .fetch_optional::<DomainRow>(domain_stmt(&domain.domain_id))
+                    .await?
                     .ok_or(Error::NotFound(Resource::Domain))?;
-                commit!(tx);
                 Ok(created)
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn restore_domain(&self, domain: DomainRow) -> Result<()> {
-        with_retries(|| async {
-            let stmt = insert_domain_stmt(&domain, false);
-            on_writer!(self, |pool| execute_audited!(pool, stmt))
-                .map_err(unique_as(Resource::Domain))?;
-            Ok(())
-        })
-        .await
+        let stmt = insert_domain_stmt(&domain, false);
+        self.write_statement(stmt)
+            .await
+            .map_err(unique_as(Resource::Domain))?;
+        Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn update_domain(&self, domain_id: &str, c: DomainChanges) -> Result<Option<DomainRow>> {
         let mut sets: Vec<(&str, Arg)> = Vec::new();
         if let Some(v) = &c.domain_name {
@@ -149,15 +148,10 @@ impl DomainStore for SqlStore {
         }
         sets.push(("updated_at", Arg::Int(c.updated_at)));
         let update = update_stmt("domains", sets, "", domain_id, "", DOMAIN_COLUMNS);
-        with_retries(|| async {
-            let stmt = update.clone();
-            Ok(on_writer!(self, |pool| fetch_optional_audited!(
-                pool, DomainRow, stmt
-            ))?)
-        })
-        .await
+        Ok(self.write_returning::<DomainRow>(update).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find_domains(
         &self,
         parent: &str,
@@ -190,21 +184,19 @@ impl DomainStore for SqlStore {
         args.push(Arg::Int(i64::from(limit)));
         sql.push_str(&format!(" ORDER BY {order} LIMIT ${}", args.len()));
         let stmt = Stmt::new(sql, args);
-        Ok(on_reader!(self, |pool| fetch_all!(pool, DomainRow, stmt))?)
+        Ok(self.reader().fetch_all::<DomainRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_domain(&self, domain_id: &str) -> Result<()> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
-                let child = fetch_optional!(
-                    &mut *tx,
-                    (String,),
-                    Stmt::new(
+        self.write(|tx| {
+            Box::pin(async move {
+                let child = tx
+                    .fetch_optional::<(String,)>(Stmt::new(
                         "SELECT domain_id FROM domains WHERE parent_domain_id = $1 LIMIT 1",
                         vec![text(domain_id)],
-                    )
-                )?;
+                    ))
+                    .await?;
                 if child.is_some() {
                     return Err(Error::Conflict(
                         "the domain still has subdomains; delete them first".into(),
@@ -214,18 +206,16 @@ impl DomainStore for SqlStore {
                 // through ON DELETE CASCADE, all in this transaction; failed-login counts and
                 // the audit log have no foreign key and go here, so that whoever claims the
                 // id next inherits none of it.
-                forget_domain_history!(&mut *tx, domain_id);
-                let deleted = execute!(
-                    &mut *tx,
-                    Stmt::new(
+                forget_domain_history(tx, domain_id).await?;
+                let deleted = tx
+                    .execute(Stmt::new(
                         "DELETE FROM domains WHERE domain_id = $1",
                         vec![text(domain_id)],
-                    )
-                )?;
+                    ))
+                    .await?;
                 if deleted == 0 {
                     return Err(Error::NotFound(Resource::Domain));
                 }
-                commit!(tx);
                 Ok(())
             })
         })

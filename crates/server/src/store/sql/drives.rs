@@ -1,14 +1,10 @@
 //! `DriveStore` on SQL.
 
 use async_trait::async_trait;
-use sqlx::AssertSqlSafe;
 
+use super::quotas::{check_quotas, Addition};
 use super::unique_as;
-use super::{
-    combine_split_sum, family_allocated_stmt, family_users_stmt, lock_domain_stmt, quota_stmt,
-    split_sum, text, update_stmt, with_retries, Arg, BeginWrite, Db, QuotaRow, SplitSum, SqlStore,
-    Stmt,
-};
+use super::{combine_split_sum, split_sum, text, update_stmt, Arg, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::store::drives::{DriveChanges, DrivePage, DriveRow, DriveUsage};
 use crate::store::user_query::escape_like;
@@ -130,11 +126,17 @@ fn owner_stmt(select: &str, domain_id: &str, owner_type: &str, owner: &str) -> S
 
 #[async_trait]
 impl DriveStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_drive(&self, drive: DriveRow) -> Result<DriveRow> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
-                check_quotas!(&mut *tx, &drive.domain_id, 0, "", Some(drive.total_size));
+        let drive = &drive;
+        self.write(|tx| {
+            Box::pin(async move {
+                let addition = Addition {
+                    new_users: 0,
+                    drive_id: "",
+                    total_size: Some(drive.total_size),
+                };
+                check_quotas(tx, &drive.domain_id, addition).await?;
                 let (owner_sql, missing) = if drive.owner_type == "group" {
                     (
                         "SELECT group_id FROM org_groups WHERE domain_id = $1 AND group_id = $2",
@@ -146,52 +148,57 @@ impl DriveStore for SqlStore {
                         Resource::User,
                     )
                 };
-                let owner = fetch_optional!(
-                    &mut *tx,
-                    (String,),
-                    Stmt::new(owner_sql, vec![text(&drive.domain_id), text(&drive.owner)])
-                )?;
+                let owner = tx
+                    .fetch_optional::<(String,)>(Stmt::new(
+                        owner_sql,
+                        vec![text(&drive.domain_id), text(&drive.owner)],
+                    ))
+                    .await?;
                 if owner.is_none() {
                     return Err(Error::NotFound(missing));
                 }
-                execute!(&mut *tx, insert_drive_stmt(&drive))
+                tx.execute(insert_drive_stmt(drive))
+                    .await
                     .map_err(unique_as(Resource::Drive))?;
                 if drive.is_default && drive.owner_type == "user" {
-                    execute!(&mut *tx, set_default_drive_stmt(&drive, &drive.drive_id))?;
+                    tx.execute(set_default_drive_stmt(drive, &drive.drive_id))
+                        .await?;
                 }
-                commit!(tx);
                 Ok(drive.clone())
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn drive(&self, domain_id: &str, drive_id: &str) -> Result<Option<DriveRow>> {
         let stmt = drive_stmt(domain_id, drive_id);
-        Ok(on_reader!(self, |pool| fetch_optional!(
-            pool, DriveRow, stmt
-        ))?)
+        Ok(self.reader().fetch_optional::<DriveRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn update_drive(
         &self,
         domain_id: &str,
         drive_id: &str,
         changes: DriveChanges,
     ) -> Result<Option<DriveRow>> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
+        let changes = &changes;
+        self.write(|tx| {
+            Box::pin(async move {
                 if let Some(total_size) = changes.total_size {
-                    check_quotas!(&mut *tx, domain_id, 0, drive_id, Some(total_size));
+                    let addition = Addition {
+                        new_users: 0,
+                        drive_id,
+                        total_size: Some(total_size),
+                    };
+                    check_quotas(tx, domain_id, addition).await?;
                 }
-                let updated = fetch_optional!(
-                    &mut *tx,
-                    DriveRow,
-                    update_drive_stmt(domain_id, drive_id, &changes)
-                )?;
-                if updated.is_some() {
-                    commit!(tx);
+                let updated = tx
+                    .fetch_optional::<DriveRow>(update_drive_stmt(domain_id, drive_id, changes))
+                    .await?;
+                if updated.is_none() {
+                    tx.discard();
                 }
                 Ok(updated)
             })
@@ -199,34 +206,33 @@ impl DriveStore for SqlStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_drive(&self, domain_id: &str, drive_id: &str) -> Result<bool> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
-                let deleted = fetch_optional!(
-                    &mut *tx,
-                    DriveRow,
-                    Stmt::new(
+        self.write(|tx| {
+            Box::pin(async move {
+                let deleted = tx
+                    .fetch_optional::<DriveRow>(Stmt::new(
                         format!(
                             "DELETE FROM drives WHERE domain_id = $1 AND drive_id = $2 \
                              RETURNING {DRIVE_COLUMNS}"
                         ),
                         vec![text(domain_id), text(drive_id)],
-                    )
-                )?;
+                    ))
+                    .await?;
                 let Some(deleted) = deleted else {
+                    tx.discard();
                     return Ok(false);
                 };
                 if deleted.is_default && deleted.owner_type == "user" {
-                    execute!(&mut *tx, set_default_drive_stmt(&deleted, ""))?;
+                    tx.execute(set_default_drive_stmt(&deleted, "")).await?;
                 }
-                commit!(tx);
                 Ok(true)
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn default_drives_of(
         &self,
         domain_id: &str,
@@ -243,14 +249,16 @@ impl DriveStore for SqlStore {
             ),
             args,
         );
-        Ok(on_reader!(self, |pool| fetch_all!(pool, DriveRow, stmt))?)
+        Ok(self.reader().fetch_all::<DriveRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find_drives(&self, domain_id: &str, page: &DrivePage) -> Result<Vec<DriveRow>> {
         let stmt = find_drives_stmt(domain_id, page);
-        Ok(on_reader!(self, |pool| fetch_all!(pool, DriveRow, stmt))?)
+        Ok(self.reader().fetch_all::<DriveRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn default_drive_of(&self, domain_id: &str, user_id: &str) -> Result<Option<DriveRow>> {
         let stmt = owner_stmt(
             &format!("SELECT {DRIVE_COLUMNS} FROM drives"),
@@ -259,11 +267,10 @@ impl DriveStore for SqlStore {
             user_id,
         );
         let stmt = Stmt::new(format!("{} AND is_default", stmt.sql), stmt.args);
-        Ok(on_reader!(self, |pool| fetch_optional!(
-            pool, DriveRow, stmt
-        ))?)
+        Ok(self.reader().fetch_optional::<DriveRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn drives_of_owner(
         &self,
         domain_id: &str,
@@ -277,22 +284,21 @@ impl DriveStore for SqlStore {
             owner,
         );
         let stmt = Stmt::new(format!("{} ORDER BY drive_id", stmt.sql), stmt.args);
-        Ok(on_reader!(self, |pool| fetch_all!(pool, DriveRow, stmt))?)
+        Ok(self.reader().fetch_all::<DriveRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_drives_of_owner(
         &self,
         domain_id: &str,
         owner_type: &str,
         owner: &str,
     ) -> Result<u64> {
-        with_retries(|| async {
-            let stmt = owner_stmt("DELETE FROM drives", domain_id, owner_type, owner);
-            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))?)
-        })
-        .await
+        let stmt = owner_stmt("DELETE FROM drives", domain_id, owner_type, owner);
+        Ok(self.write_statement(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn drive_usage(&self, domain_id: &str) -> Result<DriveUsage> {
         // Sums that cannot overflow, however large the drives (see `split_sum`).
         let stmt = Stmt::new(
@@ -304,11 +310,10 @@ impl DriveStore for SqlStore {
             ),
             vec![text(domain_id)],
         );
-        let halves = on_reader!(self, |pool| fetch_optional!(
-            pool,
-            (i64, i64, i64, i64),
-            stmt
-        ))?;
+        let halves = self
+            .reader()
+            .fetch_optional::<(i64, i64, i64, i64)>(stmt)
+            .await?;
         Ok(
             halves.map_or_else(DriveUsage::default, |(ah, al, uh, ul)| DriveUsage {
                 allocated: combine_split_sum(ah, al),
@@ -317,9 +322,10 @@ impl DriveStore for SqlStore {
         )
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn count_users(&self, domain_id: &str) -> Result<i64> {
         let stmt = count_users_stmt(domain_id);
-        let count = on_reader!(self, |pool| fetch_optional!(pool, (i64,), stmt))?;
+        let count = self.reader().fetch_optional::<(i64,)>(stmt).await?;
         Ok(count.map_or(0, |(n,)| n))
     }
 }

@@ -2,10 +2,10 @@
 //! subtree questions are single indexed joins.
 
 use async_trait::async_trait;
-use sqlx::AssertSqlSafe;
 
-use super::{lock_domain_stmt, text, unique_as, update_stmt, with_retries};
-use super::{Arg, BeginWrite, Db, SqlStore, Stmt};
+use super::quotas::lock_domain_stmt;
+use super::{text, unique_as, update_stmt};
+use super::{Arg, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::store::groups::{AssignmentRow, GroupPage, GroupRow};
 use crate::store::user_query::{escape_like, USER_COLUMNS};
@@ -87,25 +87,22 @@ struct MemberGroup {
 impl SqlStore {
     /// Deletes a group that has no subgroups and, when `without_members`, no direct
     /// members, checked in the deleting transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub(super) async fn delete_group_checked(
         &self,
         domain_id: &str,
         group_id: &str,
         without_members: bool,
     ) -> Result<()> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
+        self.write(|tx| {
+            Box::pin(async move {
                 let member = if without_members {
-                    fetch_optional!(
-                        &mut *tx,
-                        (String,),
-                        Stmt::new(
-                            "SELECT user_id FROM group_members \
+                    tx.fetch_optional::<(String,)>(Stmt::new(
+                        "SELECT user_id FROM group_members \
                              WHERE domain_id = $1 AND group_id = $2 LIMIT 1",
-                            vec![text(domain_id), text(group_id)],
-                        )
-                    )?
+                        vec![text(domain_id), text(group_id)],
+                    ))
+                    .await?
                 } else {
                     None
                 };
@@ -114,15 +111,13 @@ impl SqlStore {
                         "the group still has users: move them out first".into(),
                     ));
                 }
-                let child = fetch_optional!(
-                    &mut *tx,
-                    (String,),
-                    Stmt::new(
+                let child = tx
+                    .fetch_optional::<(String,)>(Stmt::new(
                         "SELECT group_id FROM org_groups \
                          WHERE domain_id = $1 AND parent_group_id = $2 LIMIT 1",
                         vec![text(domain_id), text(group_id)],
-                    )
-                )?;
+                    ))
+                    .await?;
                 if child.is_some() {
                     return Err(Error::Conflict(
                         "the group still has subgroups; delete or move them first".into(),
@@ -131,29 +126,27 @@ impl SqlStore {
                 // Closure rows, memberships and assignments of the group go through ON
                 // DELETE CASCADE; the group's drives, and what it administers as an
                 // identity (`IT_Group`), name it without a foreign key and go here.
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "DELETE FROM drives WHERE domain_id = $1 AND owner_type = 'group' \
+                tx.execute(Stmt::new(
+                    "DELETE FROM drives WHERE domain_id = $1 AND owner_type = 'group' \
                          AND owner = $2",
-                        vec![text(domain_id), text(group_id)],
-                    )
-                )?;
-                execute!(
-                    &mut *tx,
-                    delete_assignments_of_stmt(domain_id, IDENTITY_GROUP, group_id)
-                )?;
-                let deleted = execute!(
-                    &mut *tx,
-                    Stmt::new(
+                    vec![text(domain_id), text(group_id)],
+                ))
+                .await?;
+                tx.execute(delete_assignments_of_stmt(
+                    domain_id,
+                    IDENTITY_GROUP,
+                    group_id,
+                ))
+                .await?;
+                let deleted = tx
+                    .execute(Stmt::new(
                         "DELETE FROM org_groups WHERE domain_id = $1 AND group_id = $2",
                         vec![text(domain_id), text(group_id)],
-                    )
-                )?;
+                    ))
+                    .await?;
                 if deleted == 0 {
                     return Err(Error::NotFound(Resource::Group));
                 }
-                commit!(tx);
                 Ok(())
             })
         })
@@ -180,58 +173,57 @@ pub(super) const IDENTITY_GROUP: &str = "IT_Group";
 
 #[async_trait]
 impl GroupStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_group(&self, group: GroupRow) -> Result<GroupRow> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
+        let group = &group;
+        self.write(|tx| {
+            Box::pin(async move {
                 let parent = &group.parent_group_id;
                 if !parent.is_empty() {
                     if group.is_root {
                         return Err(Error::invalid("parent_group_id"));
                     }
-                    fetch_optional!(&mut *tx, GroupRow, group_stmt(&group.domain_id, parent))?
+                    tx.fetch_optional::<GroupRow>(group_stmt(&group.domain_id, parent))
+                        .await?
                         .ok_or(Error::NotFound(Resource::Group))?;
                 }
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        format!(
-                            "INSERT INTO org_groups ({GROUP_COLUMNS}, group_name_norm) \
+                tx.execute(Stmt::new(
+                    format!(
+                        "INSERT INTO org_groups ({GROUP_COLUMNS}, group_name_norm) \
                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-                        ),
-                        vec![
-                            text(&group.domain_id),
-                            text(&group.group_id),
-                            text(&group.group_name),
-                            text(&group.description),
-                            Arg::Bool(group.is_root),
-                            text(parent),
-                            text(&group.creator),
-                            Arg::Int(group.created_at),
-                            Arg::Int(group.updated_at),
-                            text(&group.kind),
-                            Arg::Text(normalize(&group.group_name)),
-                        ],
-                    )
-                )
+                    ),
+                    vec![
+                        text(&group.domain_id),
+                        text(&group.group_id),
+                        text(&group.group_name),
+                        text(&group.description),
+                        Arg::Bool(group.is_root),
+                        text(parent),
+                        text(&group.creator),
+                        Arg::Int(group.created_at),
+                        Arg::Int(group.updated_at),
+                        text(&group.kind),
+                        Arg::Text(normalize(&group.group_name)),
+                    ],
+                ))
+                .await
                 .map_err(unique_as(Resource::Group))?;
                 for stmt in closure_rows_stmts(&group.domain_id, &group.group_id, parent) {
-                    execute!(&mut *tx, stmt)?;
+                    tx.execute(stmt).await?;
                 }
-                commit!(tx);
                 Ok(group.clone())
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn group(&self, domain_id: &str, group_id: &str) -> Result<Option<GroupRow>> {
         let stmt = group_stmt(domain_id, group_id);
-        Ok(on_reader!(self, |pool| fetch_optional!(
-            pool, GroupRow, stmt
-        ))?)
+        Ok(self.reader().fetch_optional::<GroupRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn update_group(
         &self,
         domain_id: &str,
@@ -256,15 +248,10 @@ impl GroupStore for SqlStore {
             group_id,
             GROUP_COLUMNS,
         );
-        with_retries(|| async {
-            let stmt = update.clone();
-            Ok(on_writer!(self, |pool| fetch_optional_audited!(
-                pool, GroupRow, stmt
-            ))?)
-        })
-        .await
+        Ok(self.write_returning::<GroupRow>(update).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn move_group(
         &self,
         domain_id: &str,
@@ -272,59 +259,59 @@ impl GroupStore for SqlStore {
         new_parent: &str,
         at: i64,
     ) -> Result<()> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
+        self.write(|tx| {
+            Box::pin(async move {
                 // Moves in one domain queue on its row: two moves each checked alone (A under
                 // B, B under A) would together close a cycle.
-                execute!(&mut *tx, lock_domain_stmt(domain_id))?;
-                let group = fetch_optional!(&mut *tx, GroupRow, group_stmt(domain_id, group_id))?
+                tx.execute(lock_domain_stmt(domain_id)).await?;
+                let group = tx
+                    .fetch_optional::<GroupRow>(group_stmt(domain_id, group_id))
+                    .await?
                     .ok_or(Error::NotFound(Resource::Group))?;
                 if group.parent_group_id == new_parent {
+                    tx.discard();
                     return Ok(());
                 }
                 if !new_parent.is_empty() {
                     if group.is_root {
                         return Err(Error::invalid("parent_group_id"));
                     }
-                    fetch_optional!(&mut *tx, GroupRow, group_stmt(domain_id, new_parent))?
+                    tx.fetch_optional::<GroupRow>(group_stmt(domain_id, new_parent))
+                        .await?
                         .ok_or(Error::NotFound(Resource::Group))?;
-                    let cycle = fetch_optional!(
-                        &mut *tx,
-                        (i64,),
-                        in_subtree_stmt(domain_id, group_id, new_parent)
-                    )?;
+                    let cycle = tx
+                        .fetch_optional::<(i64,)>(in_subtree_stmt(domain_id, group_id, new_parent))
+                        .await?;
                     if cycle.is_some() {
                         return Err(Error::invalid("parent_group_id"));
                     }
                 }
                 for stmt in move_closure_stmts(domain_id, group_id, new_parent) {
-                    execute!(&mut *tx, stmt)?;
+                    tx.execute(stmt).await?;
                 }
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "UPDATE org_groups SET parent_group_id = $1, updated_at = $2 \
+                tx.execute(Stmt::new(
+                    "UPDATE org_groups SET parent_group_id = $1, updated_at = $2 \
                          WHERE domain_id = $3 AND group_id = $4",
-                        vec![
-                            text(new_parent),
-                            Arg::Int(at),
-                            text(domain_id),
-                            text(group_id)
-                        ],
-                    )
-                )?;
-                commit!(tx);
+                    vec![
+                        text(new_parent),
+                        Arg::Int(at),
+                        text(domain_id),
+                        text(group_id),
+                    ],
+                ))
+                .await?;
                 Ok(())
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_group(&self, domain_id: &str, group_id: &str) -> Result<()> {
         self.delete_group_checked(domain_id, group_id, false).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find_groups(&self, domain_id: &str, page: &GroupPage) -> Result<Vec<GroupRow>> {
         let mut args = vec![text(domain_id)];
         let mut sql = format!("SELECT {GROUP_COLUMNS} FROM org_groups WHERE domain_id = $1");
@@ -368,9 +355,10 @@ impl GroupStore for SqlStore {
         let limit = bind(&mut args, Arg::Int(i64::from(page.limit)));
         sql.push_str(&format!(" ORDER BY {order} LIMIT {limit}"));
         let stmt = Stmt::new(sql, args);
-        Ok(on_reader!(self, |pool| fetch_all!(pool, GroupRow, stmt))?)
+        Ok(self.reader().fetch_all::<GroupRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn add_member(
         &self,
         domain_id: &str,
@@ -378,35 +366,31 @@ impl GroupStore for SqlStore {
         user_id: &str,
         at: i64,
     ) -> Result<()> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                "INSERT INTO group_members (domain_id, group_id, user_id, created_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (domain_id, group_id, user_id) DO NOTHING",
-                vec![text(domain_id), text(group_id), text(user_id), Arg::Int(at)],
-            );
-            on_writer!(self, |pool| execute_audited!(pool, stmt)).map_err(|e| match &e {
-                // The service checked both; one vanished in between.
-                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                    Error::NotFound(Resource::Group)
-                }
-                _ => Error::from(e),
-            })?;
-            Ok(())
-        })
-        .await
+        let stmt = Stmt::new(
+            "INSERT INTO group_members (domain_id, group_id, user_id, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (domain_id, group_id, user_id) DO NOTHING",
+            vec![text(domain_id), text(group_id), text(user_id), Arg::Int(at)],
+        );
+        self.write_statement(stmt).await.map_err(|e| match &e {
+            // The service checked both; one vanished in between.
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                Error::NotFound(Resource::Group)
+            }
+            _ => Error::from(e),
+        })?;
+        Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn remove_member(&self, domain_id: &str, group_id: &str, user_id: &str) -> Result<bool> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                "DELETE FROM group_members WHERE domain_id = $1 AND group_id = $2 AND user_id = $3",
-                vec![text(domain_id), text(group_id), text(user_id)],
-            );
-            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))? > 0)
-        })
-        .await
+        let stmt = Stmt::new(
+            "DELETE FROM group_members WHERE domain_id = $1 AND group_id = $2 AND user_id = $3",
+            vec![text(domain_id), text(group_id), text(user_id)],
+        );
+        Ok(self.write_statement(stmt).await? > 0)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn member_users(
         &self,
         domain_id: &str,
@@ -432,9 +416,10 @@ impl GroupStore for SqlStore {
         args.push(Arg::Int(i64::from(limit)));
         sql.push_str(&format!(" ORDER BY user_id LIMIT ${}", args.len()));
         let stmt = Stmt::new(sql, args);
-        Ok(on_reader!(self, |pool| fetch_all!(pool, UserRow, stmt))?)
+        Ok(self.reader().fetch_all::<UserRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn groups_of_users(
         &self,
         domain_id: &str,
@@ -455,13 +440,14 @@ impl GroupStore for SqlStore {
             ),
             args,
         );
-        let rows = on_reader!(self, |pool| fetch_all!(pool, MemberGroup, stmt))?;
+        let rows = self.reader().fetch_all::<MemberGroup>(stmt).await?;
         Ok(rows
             .into_iter()
             .map(|r| (r.member_user_id, r.group))
             .collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn administers(
         &self,
         domain_id: &str,
@@ -484,54 +470,51 @@ impl GroupStore for SqlStore {
                 text(user_id),
             ],
         );
-        let found = on_reader!(self, |pool| fetch_optional!(pool, (i64,), stmt))?;
+        let found = self.reader().fetch_optional::<(i64,)>(stmt).await?;
         Ok(found.is_some())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn assign(&self, a: AssignmentRow) -> Result<()> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                format!(
-                    "INSERT INTO group_admins ({ASSIGNMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
-                     ON CONFLICT (domain_id, group_id, identity_type, identity_id) DO NOTHING"
-                ),
-                vec![
-                    text(&a.domain_id),
-                    text(&a.group_id),
-                    text(&a.identity_type),
-                    text(&a.identity_id),
-                    text(&a.creator),
-                    Arg::Int(a.created_at),
-                ],
-            );
-            on_writer!(self, |pool| execute_audited!(pool, stmt)).map_err(|e| match &e {
-                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                    Error::NotFound(Resource::Group)
-                }
-                _ => Error::from(e),
-            })?;
-            Ok(())
-        })
-        .await
+        let stmt = Stmt::new(
+            format!(
+                "INSERT INTO group_admins ({ASSIGNMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (domain_id, group_id, identity_type, identity_id) DO NOTHING"
+            ),
+            vec![
+                text(&a.domain_id),
+                text(&a.group_id),
+                text(&a.identity_type),
+                text(&a.identity_id),
+                text(&a.creator),
+                Arg::Int(a.created_at),
+            ],
+        );
+        self.write_statement(stmt).await.map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                Error::NotFound(Resource::Group)
+            }
+            _ => Error::from(e),
+        })?;
+        Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn cancel_assignment(&self, a: &AssignmentRow) -> Result<bool> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                "DELETE FROM group_admins WHERE domain_id = $1 AND group_id = $2 \
-                 AND identity_type = $3 AND identity_id = $4",
-                vec![
-                    text(&a.domain_id),
-                    text(&a.group_id),
-                    text(&a.identity_type),
-                    text(&a.identity_id),
-                ],
-            );
-            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))? > 0)
-        })
-        .await
+        let stmt = Stmt::new(
+            "DELETE FROM group_admins WHERE domain_id = $1 AND group_id = $2 \
+             AND identity_type = $3 AND identity_id = $4",
+            vec![
+                text(&a.domain_id),
+                text(&a.group_id),
+                text(&a.identity_type),
+                text(&a.identity_id),
+            ],
+        );
+        Ok(self.write_statement(stmt).await? > 0)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn assignments_on(
         &self,
         domain_id: &str,
@@ -554,13 +537,10 @@ impl GroupStore for SqlStore {
             args.len()
         ));
         let stmt = Stmt::new(sql, args);
-        Ok(on_reader!(self, |pool| fetch_all!(
-            pool,
-            AssignmentRow,
-            stmt
-        ))?)
+        Ok(self.reader().fetch_all::<AssignmentRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn assignments_of(
         &self,
         domain_id: &str,
@@ -574,20 +554,17 @@ impl GroupStore for SqlStore {
             ),
             vec![text(domain_id), text(identity_type), text(identity_id)],
         );
-        Ok(on_reader!(self, |pool| fetch_all!(
-            pool,
-            AssignmentRow,
-            stmt
-        ))?)
+        Ok(self.reader().fetch_all::<AssignmentRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn subtree_height(&self, domain_id: &str, group_id: &str) -> Result<i64> {
         let stmt = Stmt::new(
             "SELECT COALESCE(MAX(depth), 0) FROM group_closure \
              WHERE domain_id = $1 AND ancestor_id = $2",
             vec![text(domain_id), text(group_id)],
         );
-        let row = on_reader!(self, |pool| fetch_optional!(pool, (i64,), stmt))?;
+        let row = self.reader().fetch_optional::<(i64,)>(stmt).await?;
         Ok(row.map_or(0, |(height,)| height))
     }
 }

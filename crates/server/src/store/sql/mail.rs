@@ -1,9 +1,8 @@
 //! `MailStore` on SQL.
 
 use async_trait::async_trait;
-use sqlx::AssertSqlSafe;
 
-use super::{missing_as, text, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use super::{missing_as, text, Arg, SqlStore, Stmt};
 use crate::error::{Resource, Result};
 use crate::store::mail::{MailStore, OutboxRow, ResetTokenRow};
 
@@ -13,84 +12,72 @@ const OUTBOX_COLUMNS: &str =
 
 #[async_trait]
 impl MailStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn insert_reset_token(&self, t: ResetTokenRow) -> Result<()> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "DELETE FROM password_reset_tokens WHERE domain_id = $1 AND user_id = $2",
-                        vec![text(&t.domain_id), text(&t.user_id)],
-                    )
-                )?;
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        format!(
-                            "INSERT INTO password_reset_tokens ({RESET_COLUMNS}) \
+        let t = &t;
+        self.write(|tx| {
+            Box::pin(async move {
+                tx.execute(Stmt::new(
+                    "DELETE FROM password_reset_tokens WHERE domain_id = $1 AND user_id = $2",
+                    vec![text(&t.domain_id), text(&t.user_id)],
+                ))
+                .await?;
+                tx.execute(Stmt::new(
+                    format!(
+                        "INSERT INTO password_reset_tokens ({RESET_COLUMNS}) \
                              VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                        ),
-                        vec![
-                            text(&t.token_hash),
-                            text(&t.domain_id),
-                            text(&t.user_id),
-                            Arg::Int(t.expires_at),
-                            Arg::Int(t.created_at),
-                            text(&t.role),
-                            text(&t.email),
-                        ],
-                    )
-                )
+                    ),
+                    vec![
+                        text(&t.token_hash),
+                        text(&t.domain_id),
+                        text(&t.user_id),
+                        Arg::Int(t.expires_at),
+                        Arg::Int(t.created_at),
+                        text(&t.role),
+                        text(&t.email),
+                    ],
+                ))
+                .await
                 .map_err(missing_as(Resource::User))?;
-                commit!(tx);
                 Ok(())
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn take_reset_token(&self, token_hash: &str) -> Result<Option<ResetTokenRow>> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                format!(
-                    "DELETE FROM password_reset_tokens WHERE token_hash = $1 \
-                     RETURNING {RESET_COLUMNS}"
-                ),
-                vec![text(token_hash)],
-            );
-            Ok(on_writer!(self, |pool| fetch_optional_audited!(
-                pool,
-                ResetTokenRow,
-                stmt
-            ))?)
-        })
-        .await
+        let stmt = Stmt::new(
+            format!(
+                "DELETE FROM password_reset_tokens WHERE token_hash = $1 \
+                 RETURNING {RESET_COLUMNS}"
+            ),
+            vec![text(token_hash)],
+        );
+        Ok(self.write_returning::<ResetTokenRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn push_outbox(&self, m: OutboxRow) -> Result<()> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                format!(
-                    "INSERT INTO outbox ({OUTBOX_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                ),
-                vec![
-                    text(&m.domain_id),
-                    text(&m.message_id),
-                    text(&m.recipient),
-                    text(&m.subject),
-                    text(&m.body),
-                    Arg::Int(m.created_at),
-                    Arg::Bool(m.superadmins_only),
-                ],
-            );
-            on_writer!(self, |pool| execute_audited!(pool, stmt))
-                .map_err(missing_as(Resource::Domain))?;
-            Ok(())
-        })
-        .await
+        let stmt = Stmt::new(
+            format!("INSERT INTO outbox ({OUTBOX_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
+            vec![
+                text(&m.domain_id),
+                text(&m.message_id),
+                text(&m.recipient),
+                text(&m.subject),
+                text(&m.body),
+                Arg::Int(m.created_at),
+                Arg::Bool(m.superadmins_only),
+            ],
+        );
+        self.write_statement(stmt)
+            .await
+            .map_err(missing_as(Resource::Domain))?;
+        Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn outbox(
         &self,
         domain_id: &str,
@@ -110,6 +97,6 @@ impl MailStore for SqlStore {
             args.len()
         ));
         let stmt = Stmt::new(sql, args);
-        Ok(on_reader!(self, |pool| fetch_all!(pool, OutboxRow, stmt))?)
+        Ok(self.reader().fetch_all::<OutboxRow>(stmt).await?)
     }
 }

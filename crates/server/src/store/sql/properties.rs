@@ -1,10 +1,9 @@
 //! `PropertyStore` on SQL.
 
 use async_trait::async_trait;
-use sqlx::AssertSqlSafe;
 
 use super::users::user_id_list;
-use super::{missing_as, text, unique_as, with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use super::{missing_as, text, unique_as, Arg, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::store::properties::{PropertyRow, PropertyStore, PropertyValueRow, UserPropertyValue};
 
@@ -29,46 +28,43 @@ fn count_stmt(sql: &str, domain_id: &str, id: i64) -> Stmt {
 
 #[async_trait]
 impl PropertyStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_property(&self, p: PropertyRow, max_properties: i64) -> Result<()> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
-                let (count,) = fetch_optional!(
-                    &mut *tx,
-                    (i64,),
-                    Stmt::new(
+        let p = &p;
+        self.write(|tx| {
+            Box::pin(async move {
+                let (count,) = tx
+                    .fetch_optional::<(i64,)>(Stmt::new(
                         "SELECT COUNT(*) FROM user_properties WHERE domain_id = $1",
                         vec![text(&p.domain_id)],
-                    )
-                )?
-                .unwrap_or((0,));
+                    ))
+                    .await?
+                    .unwrap_or((0,));
                 if count >= max_properties {
                     return Err(Error::QuotaExhausted(format!(
                         "at most {max_properties} properties"
                     )));
                 }
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        format!(
-                            "INSERT INTO user_properties ({PROPERTY_COLUMNS}) VALUES ($1, $2, $3, $4)"
-                        ),
-                        vec![
-                            text(&p.domain_id),
-                            Arg::Int(p.property_id),
-                            text(&p.property_key),
-                            Arg::Int(p.created_at),
-                        ],
-                    )
-                )
+                tx.execute(Stmt::new(
+                    format!(
+                        "INSERT INTO user_properties ({PROPERTY_COLUMNS}) VALUES ($1, $2, $3, $4)"
+                    ),
+                    vec![
+                        text(&p.domain_id),
+                        Arg::Int(p.property_id),
+                        text(&p.property_key),
+                        Arg::Int(p.created_at),
+                    ],
+                ))
+                .await
                 .map_err(unique_as(Resource::Property))?;
-                commit!(tx);
                 Ok(())
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn property(&self, domain_id: &str, property_id: i64) -> Result<Option<PropertyRow>> {
         let stmt = Stmt::new(
             format!(
@@ -77,13 +73,10 @@ impl PropertyStore for SqlStore {
             ),
             vec![text(domain_id), Arg::Int(property_id)],
         );
-        Ok(on_reader!(self, |pool| fetch_optional!(
-            pool,
-            PropertyRow,
-            stmt
-        ))?)
+        Ok(self.reader().fetch_optional::<PropertyRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn properties(&self, domain_id: &str) -> Result<Vec<PropertyRow>> {
         let stmt = Stmt::new(
             format!(
@@ -92,114 +85,105 @@ impl PropertyStore for SqlStore {
             ),
             vec![text(domain_id)],
         );
-        Ok(on_reader!(self, |pool| fetch_all!(
-            pool,
-            PropertyRow,
-            stmt
-        ))?)
+        Ok(self.reader().fetch_all::<PropertyRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn rename_property(&self, domain_id: &str, property_id: i64, key: &str) -> Result<()> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                "UPDATE user_properties SET property_key = $1 \
-                 WHERE domain_id = $2 AND property_id = $3",
-                vec![text(key), text(domain_id), Arg::Int(property_id)],
-            );
-            let changed = on_writer!(self, |pool| execute_audited!(pool, stmt))
-                .map_err(unique_as(Resource::Property))?;
-            if changed == 0 {
-                return Err(Error::NotFound(Resource::Property));
-            }
-            Ok(())
-        })
-        .await
+        let stmt = Stmt::new(
+            "UPDATE user_properties SET property_key = $1 \
+             WHERE domain_id = $2 AND property_id = $3",
+            vec![text(key), text(domain_id), Arg::Int(property_id)],
+        );
+        let changed = self
+            .write_statement(stmt)
+            .await
+            .map_err(unique_as(Resource::Property))?;
+        if changed == 0 {
+            return Err(Error::NotFound(Resource::Property));
+        }
+        Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_property(&self, domain_id: &str, property_id: i64) -> Result<bool> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                "DELETE FROM user_properties WHERE domain_id = $1 AND property_id = $2",
-                vec![text(domain_id), Arg::Int(property_id)],
-            );
-            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))? > 0)
-        })
-        .await
+        let stmt = Stmt::new(
+            "DELETE FROM user_properties WHERE domain_id = $1 AND property_id = $2",
+            vec![text(domain_id), Arg::Int(property_id)],
+        );
+        Ok(self.write_statement(stmt).await? > 0)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn add_property_value(
         &self,
         domain_id: &str,
         v: PropertyValueRow,
         max_values: i64,
     ) -> Result<()> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
-                let (count,) = fetch_optional!(
-                    &mut *tx,
-                    (i64,),
-                    count_stmt(
+        let v = &v;
+        self.write(|tx| {
+            Box::pin(async move {
+                let (count,) = tx
+                    .fetch_optional::<(i64,)>(count_stmt(
                         "SELECT COUNT(*) FROM user_property_values \
                          WHERE domain_id = $1 AND property_id = $2",
                         domain_id,
-                        v.property_id
-                    )
-                )?
-                .unwrap_or((0,));
+                        v.property_id,
+                    ))
+                    .await?
+                    .unwrap_or((0,));
                 if count >= max_values {
                     return Err(Error::QuotaExhausted(format!(
                         "at most {max_values} values per property"
                     )));
                 }
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "INSERT INTO user_property_values (domain_id, property_id, value_id, value) \
+                tx.execute(Stmt::new(
+                    "INSERT INTO user_property_values (domain_id, property_id, value_id, value) \
                          VALUES ($1, $2, $3, $4)",
-                        vec![
-                            text(domain_id),
-                            Arg::Int(v.property_id),
-                            Arg::Int(v.value_id),
-                            text(&v.value),
-                        ],
-                    )
-                )
+                    vec![
+                        text(domain_id),
+                        Arg::Int(v.property_id),
+                        Arg::Int(v.value_id),
+                        text(&v.value),
+                    ],
+                ))
+                .await
                 .map_err(|e| match &e {
                     sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
                         Error::NotFound(Resource::Property)
                     }
                     _ => unique_as(Resource::PropertyValue)(e),
                 })?;
-                commit!(tx);
                 Ok(())
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn set_property_value_text(&self, domain_id: &str, v: PropertyValueRow) -> Result<()> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                "UPDATE user_property_values SET value = $1 \
-                 WHERE domain_id = $2 AND property_id = $3 AND value_id = $4",
-                vec![
-                    text(&v.value),
-                    text(domain_id),
-                    Arg::Int(v.property_id),
-                    Arg::Int(v.value_id),
-                ],
-            );
-            let changed = on_writer!(self, |pool| execute_audited!(pool, stmt))
-                .map_err(unique_as(Resource::PropertyValue))?;
-            if changed == 0 {
-                return Err(Error::NotFound(Resource::PropertyValue));
-            }
-            Ok(())
-        })
-        .await
+        let stmt = Stmt::new(
+            "UPDATE user_property_values SET value = $1 \
+             WHERE domain_id = $2 AND property_id = $3 AND value_id = $4",
+            vec![
+                text(&v.value),
+                text(domain_id),
+                Arg::Int(v.property_id),
+                Arg::Int(v.value_id),
+            ],
+        );
+        let changed = self
+            .write_statement(stmt)
+            .await
+            .map_err(unique_as(Resource::PropertyValue))?;
+        if changed == 0 {
+            return Err(Error::NotFound(Resource::PropertyValue));
+        }
+        Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn property_values(
         &self,
         domain_id: &str,
@@ -216,13 +200,10 @@ impl PropertyStore for SqlStore {
             ),
             args,
         );
-        Ok(on_reader!(self, |pool| fetch_all!(
-            pool,
-            PropertyValueRow,
-            stmt
-        ))?)
+        Ok(self.reader().fetch_all::<PropertyValueRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn assign_property_value(
         &self,
         domain_id: &str,
@@ -230,42 +211,40 @@ impl PropertyStore for SqlStore {
         v: &PropertyValueRow,
         at: i64,
     ) -> Result<()> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                "INSERT INTO user_property_assignments \
-                 (domain_id, user_id, property_id, value_id, created_at) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (domain_id, user_id, property_id, value_id) DO NOTHING",
-                vec![
-                    text(domain_id),
-                    text(user_id),
-                    Arg::Int(v.property_id),
-                    Arg::Int(v.value_id),
-                    Arg::Int(at),
-                ],
-            );
-            on_writer!(self, |pool| execute_audited!(pool, stmt)).map_err(missing_as(Resource::User))?;
-            Ok(())
-        })
-        .await
+        let stmt = Stmt::new(
+            "INSERT INTO user_property_assignments \
+             (domain_id, user_id, property_id, value_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (domain_id, user_id, property_id, value_id) DO NOTHING",
+            vec![
+                text(domain_id),
+                text(user_id),
+                Arg::Int(v.property_id),
+                Arg::Int(v.value_id),
+                Arg::Int(at),
+            ],
+        );
+        self.write_statement(stmt)
+            .await
+            .map_err(missing_as(Resource::User))?;
+        Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn unassign_property_value(
         &self,
         domain_id: &str,
         user_id: &str,
         value_id: i64,
     ) -> Result<bool> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                "DELETE FROM user_property_assignments \
-                 WHERE domain_id = $1 AND user_id = $2 AND value_id = $3",
-                vec![text(domain_id), text(user_id), Arg::Int(value_id)],
-            );
-            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))? > 0)
-        })
-        .await
+        let stmt = Stmt::new(
+            "DELETE FROM user_property_assignments \
+             WHERE domain_id = $1 AND user_id = $2 AND value_id = $3",
+            vec![text(domain_id), text(user_id), Arg::Int(value_id)],
+        );
+        Ok(self.write_statement(stmt).await? > 0)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn property_use_count(
         &self,
         domain_id: &str,
@@ -285,10 +264,11 @@ impl PropertyStore for SqlStore {
                 vec![text(domain_id), Arg::Int(property_id), Arg::Int(value_id)],
             ),
         };
-        let row = on_reader!(self, |pool| fetch_optional!(pool, (i64,), stmt))?;
+        let row = self.reader().fetch_optional::<(i64,)>(stmt).await?;
         Ok(row.map_or(0, |(n,)| n))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn user_property_values(
         &self,
         domain_id: &str,
@@ -309,10 +289,6 @@ impl PropertyStore for SqlStore {
             ),
             args,
         );
-        Ok(on_reader!(self, |pool| fetch_all!(
-            pool,
-            UserPropertyValue,
-            stmt
-        ))?)
+        Ok(self.reader().fetch_all::<UserPropertyValue>(stmt).await?)
     }
 }

@@ -1,10 +1,9 @@
 //! `ResourceGroupStore` on SQL.
 
 use async_trait::async_trait;
-use sqlx::AssertSqlSafe;
 
 use super::users::user_id_list;
-use super::{text, unique_as, with_retries, Arg, Db, SqlStore, Stmt};
+use super::{text, unique_as, Arg, SqlStore, Stmt};
 use crate::error::{Resource, Result};
 use crate::store::resource_groups::{ResourceGroupQuery, ResourceGroupRow, ResourceGroupStore};
 use crate::store::user_query::escape_like;
@@ -32,46 +31,44 @@ fn conditions(domain_id: &str, q: &ResourceGroupQuery) -> (String, Vec<Arg>) {
 
 #[async_trait]
 impl ResourceGroupStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_resource_group(&self, g: ResourceGroupRow) -> Result<()> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                "INSERT INTO resource_groups (domain_id, resource_group_id, resource_group_name, \
-                 name_norm, platform, creator, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                vec![
-                    text(&g.domain_id),
-                    text(&g.resource_group_id),
-                    text(&g.resource_group_name),
-                    Arg::Text(g.resource_group_name.to_lowercase()),
-                    text(&g.platform),
-                    text(&g.creator),
-                    Arg::Int(g.created_at),
-                ],
-            );
-            on_writer!(self, |pool| execute_audited!(pool, stmt))
-                .map_err(unique_as(Resource::ResourceGroup))?;
-            Ok(())
-        })
-        .await
+        let stmt = Stmt::new(
+            "INSERT INTO resource_groups (domain_id, resource_group_id, resource_group_name, \
+             name_norm, platform, creator, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            vec![
+                text(&g.domain_id),
+                text(&g.resource_group_id),
+                text(&g.resource_group_name),
+                Arg::Text(g.resource_group_name.to_lowercase()),
+                text(&g.platform),
+                text(&g.creator),
+                Arg::Int(g.created_at),
+            ],
+        );
+        self.write_statement(stmt)
+            .await
+            .map_err(unique_as(Resource::ResourceGroup))?;
+        Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_resource_groups(&self, domain_id: &str, ids: &[String]) -> Result<u64> {
         if ids.is_empty() {
             return Ok(0);
         }
-        with_retries(|| async {
-            let (list, args) = user_id_list(domain_id, ids);
-            let stmt = Stmt::new(
-                format!(
-                    "DELETE FROM resource_groups WHERE domain_id = $1 \
-                     AND resource_group_id IN ({list})"
-                ),
-                args,
-            );
-            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))?)
-        })
-        .await
+        let (list, args) = user_id_list(domain_id, ids);
+        let stmt = Stmt::new(
+            format!(
+                "DELETE FROM resource_groups WHERE domain_id = $1 \
+                 AND resource_group_id IN ({list})"
+            ),
+            args,
+        );
+        Ok(self.write_statement(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find_resource_groups(
         &self,
         domain_id: &str,
@@ -84,8 +81,11 @@ impl ResourceGroupStore for SqlStore {
             format!("SELECT COUNT(*) FROM resource_groups r WHERE {where_sql}"),
             args.clone(),
         );
-        let (total,) =
-            on_reader!(self, |pool| fetch_optional!(pool, (i64,), count))?.unwrap_or((0,));
+        let (total,) = self
+            .reader()
+            .fetch_optional::<(i64,)>(count)
+            .await?
+            .unwrap_or((0,));
         let mut args = args;
         args.push(Arg::Int(limit));
         let limit_p = args.len();
@@ -101,7 +101,7 @@ impl ResourceGroupStore for SqlStore {
             ),
             args,
         );
-        let rows = on_reader!(self, |pool| fetch_all!(pool, ResourceGroupRow, page))?;
+        let rows = self.reader().fetch_all::<ResourceGroupRow>(page).await?;
         Ok((total, rows))
     }
 }

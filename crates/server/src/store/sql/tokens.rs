@@ -1,146 +1,128 @@
 //! `TokenStore` on SQL.
 
 use async_trait::async_trait;
-use sqlx::AssertSqlSafe;
 
-use super::{with_retries, Arg, BeginWrite, Db, SqlStore, Stmt};
+use super::{Arg, SqlStore, Stmt};
 use crate::error::{Error, Result};
 use crate::store::{RefreshTokenRow, SigningKeyRow, TokenStore};
 
 #[async_trait]
 impl TokenStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn signing_key_or_insert(&self, candidate: SigningKeyRow) -> Result<SigningKeyRow> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                execute!(
-                    pool,
-                    Stmt::new(
-                        "INSERT INTO signing_keys (slot, kid, algorithm, private_key, public_key, \
-                         created_at) VALUES ('active', $1, $2, $3, $4, $5) \
-                         ON CONFLICT (slot) DO NOTHING",
-                        vec![
-                            Arg::Text(candidate.kid.clone()),
-                            Arg::Text(candidate.algorithm.clone()),
-                            Arg::Text(candidate.private_key.clone()),
-                            Arg::Text(candidate.public_key.clone()),
-                            Arg::Int(candidate.created_at),
-                        ],
-                    )
-                )?;
-                let active = fetch_optional!(
-                    pool,
-                    SigningKeyRow,
-                    Stmt::new(
-                        "SELECT kid, algorithm, private_key, public_key, created_at \
-                         FROM signing_keys WHERE slot = 'active'",
-                        vec![],
-                    )
-                )?;
-                active.ok_or_else(|| Error::internal(anyhow::anyhow!("no active signing key")))
-            })
-        })
-        .await
+        // Two statements on their own (not one transaction): a concurrent start inserts its
+        // own candidate or not, and both then read the one that won.
+        self.upkeep(Stmt::new(
+            "INSERT INTO signing_keys (slot, kid, algorithm, private_key, public_key, \
+             created_at) VALUES ('active', $1, $2, $3, $4, $5) \
+             ON CONFLICT (slot) DO NOTHING",
+            vec![
+                Arg::Text(candidate.kid.clone()),
+                Arg::Text(candidate.algorithm.clone()),
+                Arg::Text(candidate.private_key.clone()),
+                Arg::Text(candidate.public_key.clone()),
+                Arg::Int(candidate.created_at),
+            ],
+        ))
+        .await?;
+        let active = self
+            .upkeep_returning::<SigningKeyRow>(Stmt::new(
+                "SELECT kid, algorithm, private_key, public_key, created_at \
+                 FROM signing_keys WHERE slot = 'active'",
+                vec![],
+            ))
+            .await?;
+        active.ok_or_else(|| Error::internal(anyhow::anyhow!("no active signing key")))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn insert_refresh_token(&self, token: RefreshTokenRow) -> Result<()> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "INSERT INTO refresh_tokens (token_hash, domain_id, user_id, expires_at, \
+        let token = &token;
+        self.write(|tx| {
+            Box::pin(async move {
+                tx.execute(Stmt::new(
+                    "INSERT INTO refresh_tokens (token_hash, domain_id, user_id, expires_at, \
                          created_at, family_id, token_stamp, consumed_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
-                        vec![
-                            Arg::Text(token.token_hash.clone()),
-                            Arg::Text(token.domain_id.clone()),
-                            Arg::Text(token.user_id.clone()),
-                            Arg::Int(token.expires_at),
-                            Arg::Int(token.created_at),
-                            Arg::Text(token.family_id.clone()),
-                            Arg::Text(token.token_stamp.clone()),
-                        ],
-                    )
-                )?;
+                    vec![
+                        Arg::Text(token.token_hash.clone()),
+                        Arg::Text(token.domain_id.clone()),
+                        Arg::Text(token.user_id.clone()),
+                        Arg::Int(token.expires_at),
+                        Arg::Int(token.created_at),
+                        Arg::Text(token.family_id.clone()),
+                        Arg::Text(token.token_stamp.clone()),
+                    ],
+                ))
+                .await?;
                 // Used tokens are kept until they expire (to recognise reuse): the user's
                 // expired ones go when it gets a new one.
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "DELETE FROM refresh_tokens \
+                tx.execute(Stmt::new(
+                    "DELETE FROM refresh_tokens \
                          WHERE domain_id = $1 AND user_id = $2 AND expires_at <= $3",
-                        vec![
-                            Arg::Text(token.domain_id.clone()),
-                            Arg::Text(token.user_id.clone()),
-                            Arg::Int(token.created_at),
-                        ],
-                    )
-                )?;
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "UPDATE users SET last_refresh_token_time = $1 \
+                    vec![
+                        Arg::Text(token.domain_id.clone()),
+                        Arg::Text(token.user_id.clone()),
+                        Arg::Int(token.created_at),
+                    ],
+                ))
+                .await?;
+                tx.execute(Stmt::new(
+                    "UPDATE users SET last_refresh_token_time = $1 \
                          WHERE domain_id = $2 AND user_id = $3",
-                        vec![
-                            Arg::Int(token.created_at),
-                            Arg::Text(token.domain_id.clone()),
-                            Arg::Text(token.user_id.clone()),
-                        ],
-                    )
-                )?;
-                commit!(tx);
+                    vec![
+                        Arg::Int(token.created_at),
+                        Arg::Text(token.domain_id.clone()),
+                        Arg::Text(token.user_id.clone()),
+                    ],
+                ))
+                .await?;
                 Ok(())
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRow>> {
         let stmt = Stmt::new(
             "SELECT token_hash, domain_id, user_id, expires_at, created_at, family_id, \
              token_stamp, consumed_at FROM refresh_tokens WHERE token_hash = $1",
             vec![Arg::Text(token_hash.to_owned())],
         );
-        Ok(on_writer!(self, |pool| fetch_optional!(
-            pool,
-            RefreshTokenRow,
-            stmt
-        ))?)
+        Ok(self.upkeep_returning::<RefreshTokenRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn consume_refresh_token(&self, token_hash: &str, now: i64) -> Result<bool> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                "UPDATE refresh_tokens SET consumed_at = $2 \
-                 WHERE token_hash = $1 AND consumed_at = 0",
-                vec![Arg::Text(token_hash.to_owned()), Arg::Int(now)],
-            );
-            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))? == 1)
-        })
-        .await
+        let stmt = Stmt::new(
+            "UPDATE refresh_tokens SET consumed_at = $2 \
+             WHERE token_hash = $1 AND consumed_at = 0",
+            vec![Arg::Text(token_hash.to_owned()), Arg::Int(now)],
+        );
+        Ok(self.write_statement(stmt).await? == 1)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn revoke_refresh_family(&self, domain_id: &str, family_id: &str) -> Result<()> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                "DELETE FROM refresh_tokens WHERE domain_id = $1 AND family_id = $2",
-                vec![
-                    Arg::Text(domain_id.to_owned()),
-                    Arg::Text(family_id.to_owned()),
-                ],
-            );
-            on_writer!(self, |pool| execute_audited!(pool, stmt))?;
-            Ok(())
-        })
-        .await
+        let stmt = Stmt::new(
+            "DELETE FROM refresh_tokens WHERE domain_id = $1 AND family_id = $2",
+            vec![
+                Arg::Text(domain_id.to_owned()),
+                Arg::Text(family_id.to_owned()),
+            ],
+        );
+        self.write_statement(stmt).await?;
+        Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn login_failures(&self, domain_id: &str, identity: &str) -> Result<(i64, i64)> {
         self.failures_of(&IDENTITY_FAILURES, domain_id, identity)
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn record_login_failure(
         &self,
         domain_id: &str,
@@ -158,15 +140,18 @@ impl TokenStore for SqlStore {
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn clear_login_failures(&self, domain_id: &str, identity: &str) -> Result<()> {
         self.clear_failures(&IDENTITY_FAILURES, domain_id, identity)
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn user_login_failures(&self, domain_id: &str, user_id: &str) -> Result<(i64, i64)> {
         self.failures_of(&USER_FAILURES, domain_id, user_id).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn record_user_login_failure(
         &self,
         domain_id: &str,
@@ -190,25 +175,24 @@ impl TokenStore for SqlStore {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn clear_user_login_failures(&self, domain_id: &str, user_id: &str) -> Result<()> {
         self.clear_failures(&USER_FAILURES, domain_id, user_id)
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn purge_login_failures(&self, stale_before: i64, now: i64) -> Result<u64> {
         let mut purged = 0;
         for t in [&IDENTITY_FAILURES, &USER_FAILURES] {
-            purged += with_retries(|| async {
-                let stmt = Stmt::new(
-                    format!(
-                        "DELETE FROM {} WHERE last_failed_at < $1 AND locked_until <= $2",
-                        t.table
-                    ),
-                    vec![Arg::Int(stale_before), Arg::Int(now)],
-                );
-                Ok(on_writer!(self, |pool| execute!(pool, stmt))?)
-            })
-            .await?;
+            let stmt = Stmt::new(
+                format!(
+                    "DELETE FROM {} WHERE last_failed_at < $1 AND locked_until <= $2",
+                    t.table
+                ),
+                vec![Arg::Int(stale_before), Arg::Int(now)],
+            );
+            purged += self.upkeep(stmt).await?;
         }
         Ok(purged)
     }
@@ -247,6 +231,7 @@ struct Count {
 }
 
 impl SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn failures_of(
         &self,
         t: &FailureTable,
@@ -260,10 +245,11 @@ impl SqlStore {
             ),
             vec![Arg::Text(domain_id.to_owned()), Arg::Text(key.to_owned())],
         );
-        let row = on_reader!(self, |pool| fetch_optional!(pool, (i64, i64), stmt))?;
+        let row = self.reader().fetch_optional::<(i64, i64)>(stmt).await?;
         Ok(row.unwrap_or((0, 0)))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn count_failure(
         &self,
         t: &FailureTable,
@@ -271,63 +257,59 @@ impl SqlStore {
         key: &str,
         count: Count,
     ) -> Result<(i64, i64)> {
-        with_retries(|| async {
-            // One statement: concurrent failures each count, on every backend.
-            let stmt = Stmt::new(
-                format!(
-                    "INSERT INTO {table} (domain_id, {key}, failures, last_failed_at, \
-                     locked_until) VALUES ($1, $2, 1, $3, CASE WHEN $4 <= 1 THEN $3 + $5 ELSE 0 END) \
-                     ON CONFLICT (domain_id, {key}) DO UPDATE SET \
-                     failures = CASE WHEN {counted} + 1 >= $4 THEN 0 ELSE {counted} + 1 END, \
-                     locked_until = CASE WHEN {counted} + 1 >= $4 THEN $3 + $5 \
-                                    ELSE {table}.locked_until END, \
-                     last_failed_at = $3 \
-                     RETURNING failures, locked_until",
-                    table = t.table,
-                    key = t.key,
-                    counted = format!(
-                        "(CASE WHEN {table}.last_failed_at < $3 - $5 THEN 0 \
-                         ELSE {table}.failures END)",
-                        table = t.table
-                    )
-                ),
-                vec![
-                    Arg::Text(domain_id.to_owned()),
-                    Arg::Text(key.to_owned()),
-                    Arg::Int(count.now),
-                    Arg::Int(count.max_failures),
-                    Arg::Int(count.lock_ms),
-                ],
-            );
-            let row = if t.writes_audit_records {
-                on_writer!(self, |pool| fetch_optional_audited!(pool, (i64, i64), stmt))?
-            } else {
-                on_writer!(self, |pool| fetch_optional!(pool, (i64, i64), stmt))?
-            };
-            Ok(row.unwrap_or((0, 0)))
-        })
-        .await
+        // One statement: concurrent failures each count, on every backend.
+        let stmt = Stmt::new(
+            format!(
+                "INSERT INTO {table} (domain_id, {key}, failures, last_failed_at, \
+                 locked_until) VALUES ($1, $2, 1, $3, CASE WHEN $4 <= 1 THEN $3 + $5 ELSE 0 END) \
+                 ON CONFLICT (domain_id, {key}) DO UPDATE SET \
+                 failures = CASE WHEN {counted} + 1 >= $4 THEN 0 ELSE {counted} + 1 END, \
+                 locked_until = CASE WHEN {counted} + 1 >= $4 THEN $3 + $5 \
+                                ELSE {table}.locked_until END, \
+                 last_failed_at = $3 \
+                 RETURNING failures, locked_until",
+                table = t.table,
+                key = t.key,
+                counted = format!(
+                    "(CASE WHEN {table}.last_failed_at < $3 - $5 THEN 0 \
+                     ELSE {table}.failures END)",
+                    table = t.table
+                )
+            ),
+            vec![
+                Arg::Text(domain_id.to_owned()),
+                Arg::Text(key.to_owned()),
+                Arg::Int(count.now),
+                Arg::Int(count.max_failures),
+                Arg::Int(count.lock_ms),
+            ],
+        );
+        let row = if t.writes_audit_records {
+            self.write_returning::<(i64, i64)>(stmt).await?
+        } else {
+            self.upkeep_returning::<(i64, i64)>(stmt).await?
+        };
+        Ok(row.unwrap_or((0, 0)))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn clear_failures(&self, t: &FailureTable, domain_id: &str, key: &str) -> Result<()> {
-        with_retries(|| async {
-            let stmt = Stmt::new(
-                format!(
-                    "DELETE FROM {} WHERE domain_id = $1 AND {} = $2",
-                    t.table, t.key
-                ),
-                vec![Arg::Text(domain_id.to_owned()), Arg::Text(key.to_owned())],
-            );
-            if t.writes_audit_records {
-                on_writer!(self, |pool| execute_audited!(pool, stmt))?;
-            } else {
-                on_writer!(self, |pool| execute!(pool, stmt))?;
-            }
-            Ok(())
-        })
-        .await
+        let stmt = Stmt::new(
+            format!(
+                "DELETE FROM {} WHERE domain_id = $1 AND {} = $2",
+                t.table, t.key
+            ),
+            vec![Arg::Text(domain_id.to_owned()), Arg::Text(key.to_owned())],
+        );
+        if t.writes_audit_records {
+            self.write_statement(stmt).await?;
+        } else {
+            self.upkeep(stmt).await?;
+        }
+        Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn user_is_gone(&self, domain_id: &str, user_id: &str) -> bool {
         use crate::store::UserStore;
         matches!(self.user(domain_id, user_id).await, Ok(None))

@@ -1,16 +1,13 @@
 //! `UserStore` on SQL.
 
 use async_trait::async_trait;
-use sqlx::AssertSqlSafe;
 
 use super::bulk::fold;
 use super::bulk::UserBatch;
 use super::drives::insert_drive_stmt;
-use super::{
-    family_allocated_stmt, family_users_stmt, lock_domain_stmt, quota_stmt, QuotaRow, SplitSum,
-};
-use super::{missing_as, unique_as, update_stmt};
-use super::{with_retries, Arg, BeginWrite, Db, Dialect, SqlStore, Stmt};
+use super::quotas::{check_quotas, Addition};
+use super::{missing_as, text, unique_as, update_stmt, Insert, Tx};
+use super::{Arg, Dialect, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::store::user_query::{
     page_sql, subtree_count_sql, SubtreePlan, SUBTREE_WALK_THRESHOLD, USER_COLUMNS,
@@ -21,50 +18,47 @@ use crate::store::{
 };
 
 pub(super) fn insert_user_stmt(u: &UserRow) -> Stmt {
-    let args = vec![
-        Arg::Text(u.domain_id.clone()),
-        Arg::Text(u.user_id.clone()),
-        Arg::Text(u.user_name.clone()),
-        Arg::Text(u.nick_name.clone()),
-        Arg::Text(u.avatar.clone()),
-        Arg::Text(u.email.clone()),
-        Arg::Text(u.phone.clone()),
-        Arg::Text(u.role.clone()),
-        Arg::Text(u.status.clone()),
-        Arg::Text(u.description.clone()),
-        Arg::Text(u.user_data.clone()),
-        Arg::Text(u.creator.clone()),
-        Arg::Text(u.default_drive_id.clone()),
-        Arg::Bool(u.deny_change_password_by_self),
-        Arg::Bool(u.need_change_password_next_login),
-        Arg::Int(u.expired_at),
-        Arg::Text(u.phone_region.clone()),
-        Arg::Int(u.last_login_time),
-        Arg::Int(u.last_refresh_token_time),
-        Arg::Int(u.created_at),
-        Arg::Int(u.updated_at),
-        Arg::Text(u.punishments.clone()),
-        Arg::Text(u.owner_type.clone()),
-        Arg::Text(u.token_stamp.clone()),
-        Arg::Text(normalize(&u.user_name)),
-        Arg::Text(normalize(&u.nick_name)),
-        Arg::Text(normalize(&u.email)),
-        Arg::Text(normalize(&u.phone)),
+    Insert::into("users")
+        .value("domain_id", text(&u.domain_id))
+        .value("user_id", text(&u.user_id))
+        .value("user_name", text(&u.user_name))
+        .value("nick_name", text(&u.nick_name))
+        .value("avatar", text(&u.avatar))
+        .value("email", text(&u.email))
+        .value("phone", text(&u.phone))
+        .value("role", text(&u.role))
+        .value("status", text(&u.status))
+        .value("description", text(&u.description))
+        .value("user_data", text(&u.user_data))
+        .value("creator", text(&u.creator))
+        .value("default_drive_id", text(&u.default_drive_id))
+        .value(
+            "deny_change_password_by_self",
+            Arg::Bool(u.deny_change_password_by_self),
+        )
+        .value(
+            "need_change_password_next_login",
+            Arg::Bool(u.need_change_password_next_login),
+        )
+        .value("expired_at", Arg::Int(u.expired_at))
+        .value("phone_region", text(&u.phone_region))
+        .value("last_login_time", Arg::Int(u.last_login_time))
+        .value(
+            "last_refresh_token_time",
+            Arg::Int(u.last_refresh_token_time),
+        )
+        .value("created_at", Arg::Int(u.created_at))
+        .value("updated_at", Arg::Int(u.updated_at))
+        .value("punishments", text(&u.punishments))
+        .value("owner_type", text(&u.owner_type))
+        .value("token_stamp", text(&u.token_stamp))
+        .value("user_name_norm", Arg::Text(normalize(&u.user_name)))
+        .value("nick_name_norm", Arg::Text(normalize(&u.nick_name)))
+        .value("email_norm", Arg::Text(normalize(&u.email)))
+        .value("phone_norm", Arg::Text(normalize(&u.phone)))
         // Unique per domain: ids differing only in case are one id.
-        Arg::Text(normalize(&u.user_id)),
-    ];
-    // One placeholder per value, so the list cannot fall out of step with the columns.
-    let placeholders = (1..=args.len())
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    Stmt::new(
-        format!(
-            "INSERT INTO users ({USER_COLUMNS}, user_name_norm, nick_name_norm, email_norm, \
-             phone_norm, user_id_norm) VALUES ({placeholders})"
-        ),
-        args,
-    )
+        .value("user_id_norm", Arg::Text(normalize(&u.user_id)))
+        .stmt()
 }
 
 pub(super) fn insert_account_stmt(a: &AccountRow) -> Stmt {
@@ -229,65 +223,103 @@ fn delete_outdated_reset_tokens_stmt(user: &UserRow) -> Stmt {
     )
 }
 
-/// Writes a new user inside a transaction: quotas checked first, then the user with its
-/// accounts, password, memberships and default drive.
-macro_rules! create_new_user {
-    ($conn:expr, $new:expr) => {{
-        let new: &NewUser = $new;
-        check_quotas!(
-            $conn,
-            new.user.domain_id.as_str(),
-            1,
-            "",
-            new.drive.as_ref().map(|d| d.total_size)
-        );
-        insert_new_user!($conn, new);
-        if let Some(drive) = &new.drive {
-            execute!($conn, insert_drive_stmt(drive)).map_err(unique_as(Resource::Drive))?;
-        }
-    }};
+/// Writes a `NewUser` (user, then accounts, memberships, password): what every path that
+/// makes a user writes, quotas aside.
+pub(super) async fn insert_new_user(tx: &mut Tx<'_>, new: &NewUser) -> Result<()> {
+    let user = &new.user;
+    tx.execute(insert_user_stmt(user))
+        .await
+        .map_err(unique_as(Resource::User))?;
+    for account in &new.accounts {
+        tx.execute(insert_account_stmt(account))
+            .await
+            .map_err(unique_as(Resource::Account))?;
+    }
+    for group_id in &new.group_ids {
+        let membership =
+            insert_membership_stmt(&user.domain_id, group_id, &user.user_id, user.created_at);
+        tx.execute(membership)
+            .await
+            .map_err(missing_as(Resource::Group))?;
+    }
+    if let Some(hash) = &new.password_hash {
+        let password = upsert_password_stmt(&user.domain_id, &user.user_id, hash, user.created_at);
+        tx.execute(password).await?;
+    }
+    Ok(())
+}
+
+/// Writes a new user: quotas checked first, then the user with its accounts, password,
+/// memberships and default drive.
+pub(super) async fn create_new_user(tx: &mut Tx<'_>, new: &NewUser) -> Result<()> {
+    let addition = Addition {
+        new_users: 1,
+        drive_id: "",
+        total_size: new.drive.as_ref().map(|d| d.total_size),
+    };
+    check_quotas(tx, &new.user.domain_id, addition).await?;
+    insert_new_user(tx, new).await?;
+    if let Some(drive) = &new.drive {
+        tx.execute(insert_drive_stmt(drive))
+            .await
+            .map_err(unique_as(Resource::Drive))?;
+    }
+    Ok(())
 }
 
 /// Writes new users of one domain with one statement per table, quotas checked for all of
 /// them together. Any broken rule fails the lot (the caller then writes them one by one).
-macro_rules! create_new_users_at_once {
-    ($conn:expr, $batch:expr, $dialect:expr) => {{
-        let batch: &[NewUser] = $batch;
-        let domain_id = batch[0].user.domain_id.as_str();
-        if batch.iter().any(|new| new.user.domain_id != domain_id) {
-            return Err(Error::Conflict("users of several domains".into()));
-        }
-        let drives: Vec<&crate::store::drives::DriveRow> =
-            batch.iter().filter_map(|new| new.drive.as_ref()).collect();
-        // An unlimited drive counts as one over any size quota, as it does alone.
-        let total_size = (!drives.is_empty()).then(|| {
-            drives
-                .iter()
-                .try_fold(0i64, |sum, d| {
-                    (d.total_size >= 0).then(|| sum.saturating_add(d.total_size))
-                })
-                .unwrap_or(-1)
-        });
-        check_quotas!($conn, domain_id, batch.len() as i64, "", total_size);
-        let rows = UserBatch::new(batch, $dialect);
-        for stmt in rows.users {
-            execute!($conn, stmt).map_err(unique_as(Resource::User))?;
-        }
-        for stmt in rows.accounts {
-            execute!($conn, stmt).map_err(unique_as(Resource::Account))?;
-        }
-        for stmt in rows.memberships {
-            execute!($conn, stmt).map_err(missing_as(Resource::Group))?;
-        }
-        for stmt in rows.passwords {
-            execute!($conn, stmt)?;
-        }
-        for stmt in fold(drives.into_iter().map(insert_drive_stmt), $dialect) {
-            execute!($conn, stmt).map_err(unique_as(Resource::Drive))?;
-        }
-    }};
+async fn create_new_users_at_once(tx: &mut Tx<'_>, batch: &[NewUser]) -> Result<()> {
+    let Some(first) = batch.first() else {
+        return Ok(());
+    };
+    let domain_id = first.user.domain_id.as_str();
+    if batch.iter().any(|new| new.user.domain_id != domain_id) {
+        return Err(Error::Conflict("users of several domains".into()));
+    }
+    let drives: Vec<&crate::store::drives::DriveRow> =
+        batch.iter().filter_map(|new| new.drive.as_ref()).collect();
+    // An unlimited drive counts as one over any size quota, as it does alone.
+    let total_size = (!drives.is_empty()).then(|| {
+        drives
+            .iter()
+            .try_fold(0i64, |sum, d| {
+                (d.total_size >= 0).then(|| sum.saturating_add(d.total_size))
+            })
+            .unwrap_or(-1)
+    });
+    let addition = Addition {
+        new_users: i64::try_from(batch.len()).unwrap_or(i64::MAX),
+        drive_id: "",
+        total_size,
+    };
+    check_quotas(tx, domain_id, addition).await?;
+    let dialect = tx.dialect();
+    let rows = UserBatch::new(batch, dialect);
+    for stmt in rows.users {
+        tx.execute(stmt).await.map_err(unique_as(Resource::User))?;
+    }
+    for stmt in rows.accounts {
+        tx.execute(stmt)
+            .await
+            .map_err(unique_as(Resource::Account))?;
+    }
+    for stmt in rows.memberships {
+        tx.execute(stmt)
+            .await
+            .map_err(missing_as(Resource::Group))?;
+    }
+    for stmt in rows.passwords {
+        tx.execute(stmt).await?;
+    }
+    for stmt in fold(drives.into_iter().map(insert_drive_stmt), dialect) {
+        tx.execute(stmt).await.map_err(unique_as(Resource::Drive))?;
+    }
+    Ok(())
 }
+
 impl SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find_users_with(
         &self,
         domain_id: &str,
@@ -296,18 +328,22 @@ impl SqlStore {
     ) -> Result<Vec<UserRow>> {
         let (sql, args) = page_sql(self.dialect(), domain_id, page, plan);
         let stmt = Stmt::new(sql, args);
-        Ok(on_reader!(self, |pool| fetch_all!(pool, UserRow, stmt))?)
+        Ok(self.reader().fetch_all::<UserRow>(stmt).await?)
     }
 
     /// How a page restricted to subtrees finds their members (see `SubtreePlan`): from a
     /// count of their memberships that stops at the threshold.
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn subtree_plan(&self, domain_id: &str, page: &UserPage) -> Result<SubtreePlan> {
         let Some((sql, args)) = subtree_count_sql(domain_id, page) else {
             return Ok(SubtreePlan::CollectMembers);
         };
         let stmt = Stmt::new(sql, args);
-        let (count,) =
-            on_reader!(self, |pool| fetch_optional!(pool, (i64,), stmt))?.unwrap_or((0,));
+        let (count,) = self
+            .reader()
+            .fetch_optional::<(i64,)>(stmt)
+            .await?
+            .unwrap_or((0,));
         Ok(if count >= SUBTREE_WALK_THRESHOLD {
             SubtreePlan::WalkUsers
         } else {
@@ -321,101 +357,74 @@ const RESTORE_CACHE_PRAGMA: &str = "PRAGMA cache_size = -131072";
 
 #[async_trait]
 impl UserStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_user(&self, new: NewUser) -> Result<UserRow> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
-                create_new_user!(&mut *tx, &new);
-                commit!(tx);
+        let new = &new;
+        self.write(|tx| {
+            Box::pin(async move {
+                create_new_user(tx, new).await?;
                 Ok(new.user.clone())
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_users(&self, batch: Vec<NewUser>) -> Result<Vec<Result<UserRow>>> {
-        let dialect = self.dialect();
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
-                // First all at once, with a few multi-row statements; if any row breaks a
-                // rule, that is undone and each row is written on its own to see which.
+        let batch = &batch;
+        self.write(|tx| {
+            Box::pin(async move {
+                // First all at once, with a few multi-row statements; if any row breaks a rule,
+                // that is undone and each row is written on its own to see which.
                 if batch.len() > 1 {
-                    execute!(&mut *tx, Stmt::new("SAVEPOINT batch_all", vec![]))?;
-                    let written: Result<()> = async {
-                        create_new_users_at_once!(&mut *tx, &batch, dialect);
-                        Ok(())
-                    }
-                    .await;
-                    match written {
-                        Ok(()) => {
-                            execute!(&mut *tx, Stmt::new("RELEASE SAVEPOINT batch_all", vec![]))?;
-                            commit!(tx);
-                            return Ok(batch.iter().map(|new| Ok(new.user.clone())).collect());
-                        }
-                        Err(e @ Error::Internal(_)) => return Err(e),
-                        Err(_) => {
-                            execute!(
-                                &mut *tx,
-                                Stmt::new("ROLLBACK TO SAVEPOINT batch_all", vec![])
-                            )?;
-                            execute!(&mut *tx, Stmt::new("RELEASE SAVEPOINT batch_all", vec![]))?;
-                        }
+                    let at_once = tx
+                        .attempt("batch_all", |tx| {
+                            Box::pin(create_new_users_at_once(tx, batch))
+                        })
+                        .await?;
+                    if at_once.is_ok() {
+                        return Ok(batch.iter().map(|new| Ok(new.user.clone())).collect());
                     }
                 }
                 let mut outcomes = Vec::with_capacity(batch.len());
-                for new in &batch {
-                    execute!(&mut *tx, Stmt::new("SAVEPOINT batch_item", vec![]))?;
-                    let created: Result<()> = async {
-                        create_new_user!(&mut *tx, new);
-                        Ok(())
+                for new in batch {
+                    // A broken rule fails its item alone; anything else fails the batch.
+                    let created = tx
+                        .attempt("batch_item", |tx| Box::pin(create_new_user(tx, new)))
+                        .await?;
+                    if let Err(e) = &created {
+                        crate::audit::fail_target(&new.user.user_id, e);
                     }
-                    .await;
-                    match created {
-                        Ok(()) => {
-                            execute!(&mut *tx, Stmt::new("RELEASE SAVEPOINT batch_item", vec![]))?;
-                            outcomes.push(Ok(new.user.clone()));
-                        }
-                        // A broken rule fails its item alone; anything else fails the batch.
-                        Err(e @ Error::Internal(_)) => return Err(e),
-                        Err(e) => {
-                            execute!(
-                                &mut *tx,
-                                Stmt::new("ROLLBACK TO SAVEPOINT batch_item", vec![])
-                            )?;
-                            execute!(&mut *tx, Stmt::new("RELEASE SAVEPOINT batch_item", vec![]))?;
-                            crate::audit::fail_target(&new.user.user_id, &e);
-                            outcomes.push(Err(e));
-                        }
-                    }
+                    outcomes.push(created.map(|()| new.user.clone()));
                 }
-                commit!(tx);
                 Ok(outcomes)
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn user(&self, domain_id: &str, user_id: &str) -> Result<Option<UserRow>> {
         let stmt = user_stmt(domain_id, user_id);
-        Ok(on_reader!(self, |pool| fetch_optional!(
-            pool, UserRow, stmt
-        ))?)
+        Ok(self.reader().fetch_optional::<UserRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn update_user(
         &self,
         domain_id: &str,
         user_id: &str,
         changes: UserChanges,
     ) -> Result<Option<UserRow>> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
+        let changes = &changes;
+        self.write(|tx| {
+            Box::pin(async move {
                 let ends_sessions = if changes.may_end_sessions() {
-                    let current =
-                        fetch_optional!(&mut *tx, UserRow, user_stmt(domain_id, user_id))?;
+                    let current = tx
+                        .fetch_optional::<UserRow>(user_stmt(domain_id, user_id))
+                        .await?;
                     let Some(current) = current else {
+                        tx.discard();
                         return Ok(None);
                     };
                     changes.ends_sessions_of(&current)
@@ -423,68 +432,70 @@ impl UserStore for SqlStore {
                     false
                 };
                 let new_stamp = ends_sessions.then(new_token_stamp);
-                let updated = fetch_optional!(
-                    &mut *tx,
-                    UserRow,
-                    update_user_stmt(domain_id, user_id, &changes, new_stamp)
-                )?;
+                let updated = tx
+                    .fetch_optional::<UserRow>(update_user_stmt(
+                        domain_id, user_id, changes, new_stamp,
+                    ))
+                    .await?;
                 let Some(updated) = updated else {
+                    tx.discard();
                     return Ok(None);
                 };
                 if let Some(hash) = &changes.password_hash {
-                    execute!(
-                        &mut *tx,
-                        upsert_password_stmt(domain_id, user_id, hash, changes.updated_at)
-                    )?;
+                    tx.execute(upsert_password_stmt(
+                        domain_id,
+                        user_id,
+                        hash,
+                        changes.updated_at,
+                    ))
+                    .await?;
                 }
                 if let Some(group_ids) = &changes.group_ids {
-                    execute!(
-                        &mut *tx,
-                        Stmt::new(
-                            "DELETE FROM group_members WHERE domain_id = $1 AND user_id = $2",
-                            vec![
-                                Arg::Text(domain_id.to_owned()),
-                                Arg::Text(user_id.to_owned()),
-                            ],
-                        )
-                    )?;
+                    tx.execute(Stmt::new(
+                        "DELETE FROM group_members WHERE domain_id = $1 AND user_id = $2",
+                        vec![
+                            Arg::Text(domain_id.to_owned()),
+                            Arg::Text(user_id.to_owned()),
+                        ],
+                    ))
+                    .await?;
                     for group_id in group_ids {
-                        execute!(
-                            &mut *tx,
-                            insert_membership_stmt(
-                                domain_id,
-                                group_id,
-                                user_id,
-                                changes.updated_at
-                            )
-                        )
+                        tx.execute(insert_membership_stmt(
+                            domain_id,
+                            group_id,
+                            user_id,
+                            changes.updated_at,
+                        ))
+                        .await
                         .map_err(missing_as(Resource::Group))?;
                     }
                 }
                 for account in &changes.accounts_removed {
-                    execute!(&mut *tx, delete_account_stmt(account))?;
+                    tx.execute(delete_account_stmt(account)).await?;
                 }
                 for account in &changes.accounts_added {
-                    execute!(&mut *tx, insert_account_stmt(account))
+                    tx.execute(insert_account_stmt(account))
+                        .await
                         .map_err(unique_as(Resource::Account))?;
                 }
                 if ends_sessions {
-                    execute!(&mut *tx, delete_refresh_tokens_stmt(domain_id, user_id))?;
+                    tx.execute(delete_refresh_tokens_stmt(domain_id, user_id))
+                        .await?;
                 }
                 if changes.role.is_some() || changes.email.is_some() {
-                    execute!(&mut *tx, delete_outdated_reset_tokens_stmt(&updated))?;
+                    tx.execute(delete_outdated_reset_tokens_stmt(&updated))
+                        .await?;
                 }
-                commit!(tx);
                 Ok(Some(updated))
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_user(&self, domain_id: &str, user_id: &str) -> Result<bool> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
+        self.write(|tx| {
+            Box::pin(async move {
                 let key = || {
                     vec![
                         Arg::Text(domain_id.to_owned()),
@@ -494,44 +505,41 @@ impl UserStore for SqlStore {
                 // Accounts, password, memberships and refresh tokens go through ON DELETE
                 // CASCADE; the user's personal drives and what it administers name it
                 // without a foreign key and go here.
-                let deleted = execute!(
-                    &mut *tx,
-                    Stmt::new(
+                let deleted = tx
+                    .execute(Stmt::new(
                         "DELETE FROM users WHERE domain_id = $1 AND user_id = $2",
-                        key()
-                    )
-                )?;
+                        key(),
+                    ))
+                    .await?;
                 if deleted == 0 {
+                    tx.discard();
                     return Ok(false);
                 }
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "DELETE FROM drives WHERE domain_id = $1 AND owner_type = 'user' \
+                tx.execute(Stmt::new(
+                    "DELETE FROM drives WHERE domain_id = $1 AND owner_type = 'user' \
                          AND owner = $2",
-                        key()
-                    )
-                )?;
-                execute!(
-                    &mut *tx,
-                    super::groups::delete_assignments_of_stmt(
-                        domain_id,
-                        super::groups::IDENTITY_USER,
-                        user_id
-                    )
-                )?;
-                commit!(tx);
+                    key(),
+                ))
+                .await?;
+                tx.execute(super::groups::delete_assignments_of_stmt(
+                    domain_id,
+                    super::groups::IDENTITY_USER,
+                    user_id,
+                ))
+                .await?;
                 Ok(true)
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find_users(&self, domain_id: &str, page: &UserPage) -> Result<Vec<UserRow>> {
         let plan = self.subtree_plan(domain_id, page).await?;
         self.find_users_with(domain_id, page, plan).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn accounts_of(&self, domain_id: &str, user_ids: &[String]) -> Result<Vec<AccountRow>> {
         if user_ids.is_empty() {
             return Ok(Vec::new());
@@ -546,9 +554,10 @@ impl UserStore for SqlStore {
             ),
             args,
         );
-        Ok(on_reader!(self, |pool| fetch_all!(pool, AccountRow, stmt))?)
+        Ok(self.reader().fetch_all::<AccountRow>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn login_candidates(
         &self,
         domain_id: &str,
@@ -569,48 +578,40 @@ impl UserStore for SqlStore {
                 Arg::Text(identity.to_ascii_lowercase()),
             ],
         );
-        Ok(on_reader!(self, |pool| fetch_all!(
-            pool,
-            LoginCandidate,
-            stmt
-        ))?)
+        Ok(self.reader().fetch_all::<LoginCandidate>(stmt).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn record_login(&self, account: &LoginCandidate, domain_id: &str, at: i64) -> Result<()> {
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "UPDATE users SET last_login_time = $1 WHERE domain_id = $2 AND user_id = $3",
-                        vec![
-                            Arg::Int(at),
-                            Arg::Text(domain_id.to_owned()),
-                            Arg::Text(account.user_id.clone()),
-                        ],
-                    )
-                )?;
-                execute!(
-                    &mut *tx,
-                    Stmt::new(
-                        "UPDATE accounts SET last_login_time = $1 WHERE domain_id = $2 \
+        self.write(|tx| {
+            Box::pin(async move {
+                tx.execute(Stmt::new(
+                    "UPDATE users SET last_login_time = $1 WHERE domain_id = $2 AND user_id = $3",
+                    vec![
+                        Arg::Int(at),
+                        Arg::Text(domain_id.to_owned()),
+                        Arg::Text(account.user_id.clone()),
+                    ],
+                ))
+                .await?;
+                tx.execute(Stmt::new(
+                    "UPDATE accounts SET last_login_time = $1 WHERE domain_id = $2 \
                          AND authentication_type = $3 AND identity = $4",
-                        vec![
-                            Arg::Int(at),
-                            Arg::Text(domain_id.to_owned()),
-                            Arg::Text(account.authentication_type.clone()),
-                            Arg::Text(account.identity.clone()),
-                        ],
-                    )
-                )?;
-                commit!(tx);
+                    vec![
+                        Arg::Int(at),
+                        Arg::Text(domain_id.to_owned()),
+                        Arg::Text(account.authentication_type.clone()),
+                        Arg::Text(account.identity.clone()),
+                    ],
+                ))
+                .await?;
                 Ok(())
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn password_hashes_of(
         &self,
         domain_id: &str,
@@ -627,68 +628,66 @@ impl UserStore for SqlStore {
             ),
             args,
         );
-        Ok(on_reader!(self, |pool| fetch_all!(
-            pool,
-            (String, String),
-            stmt
-        ))?)
+        Ok(self.reader().fetch_all::<(String, String)>(stmt).await?)
     }
 
     /// Many rows per statement (see `bulk`): a batch of users costs a few statements, not
     /// four per user.
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn restore_users(&self, users: Vec<NewUser>) -> Result<()> {
         let batch = UserBatch::new(&users, self.dialect());
-        with_retries(|| async {
-            on_writer!(self, |pool| {
-                let mut tx = pool.begin_write().await?;
+        let batch = &batch;
+        self.write(|tx| {
+            Box::pin(async move {
                 if self.dialect() == Dialect::Sqlite {
                     // Random keys (nick names, trigrams) touch pages all over the indexes;
                     // with the default 2 MiB cache SQLite spills and re-reads them per batch.
                     // Restoring is the work of an import process, so it keeps the larger
                     // cache on its writer connection.
-                    execute!(&mut *tx, Stmt::new(RESTORE_CACHE_PRAGMA, Vec::new()))?;
+                    tx.execute(Stmt::new(RESTORE_CACHE_PRAGMA, Vec::new()))
+                        .await?;
                 }
                 for stmt in batch.users.iter().cloned() {
-                    execute!(&mut *tx, stmt).map_err(unique_as(Resource::User))?;
+                    tx.execute(stmt).await.map_err(unique_as(Resource::User))?;
                 }
                 for stmt in batch.accounts.iter().cloned() {
-                    execute!(&mut *tx, stmt).map_err(unique_as(Resource::Account))?;
+                    tx.execute(stmt)
+                        .await
+                        .map_err(unique_as(Resource::Account))?;
                 }
                 for stmt in batch.memberships.iter().cloned() {
-                    execute!(&mut *tx, stmt).map_err(missing_as(Resource::Group))?;
+                    tx.execute(stmt)
+                        .await
+                        .map_err(missing_as(Resource::Group))?;
                 }
                 for stmt in batch.passwords.iter().cloned() {
-                    execute!(&mut *tx, stmt)?;
+                    tx.execute(stmt).await?;
                 }
-                commit!(tx);
                 Ok(())
             })
         })
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn link_account(&self, account: AccountRow) -> Result<()> {
-        with_retries(|| async {
-            let stmt = insert_account_stmt(&account);
-            on_writer!(self, |pool| execute_audited!(pool, stmt)).map_err(|e| match &e {
-                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                    Error::NotFound(Resource::User)
-                }
-                _ => unique_as(Resource::Account)(e),
-            })?;
-            Ok(())
-        })
-        .await
+        let stmt = insert_account_stmt(&account);
+        self.write_statement(stmt).await.map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                Error::NotFound(Resource::User)
+            }
+            _ => unique_as(Resource::Account)(e),
+        })?;
+        Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn unlink_account(&self, a: &AccountRow) -> Result<bool> {
-        with_retries(|| async {
-            let stmt = delete_account_stmt(a);
-            Ok(on_writer!(self, |pool| execute_audited!(pool, stmt))? > 0)
-        })
-        .await
+        let stmt = delete_account_stmt(a);
+        Ok(self.write_statement(stmt).await? > 0)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn account(
         &self,
         domain_id: &str,
@@ -705,9 +704,7 @@ impl UserStore for SqlStore {
                 Arg::Text(identity.to_owned()),
             ],
         );
-        Ok(on_reader!(self, |pool| fetch_optional!(
-            pool, AccountRow, stmt
-        ))?)
+        Ok(self.reader().fetch_optional::<AccountRow>(stmt).await?)
     }
 }
 
@@ -780,6 +777,107 @@ mod tests {
                 .unwrap();
             assert!(!collected.is_empty(), "{root}");
             assert_eq!(ids(collected), ids(walked), "{root} after {after:?}");
+        }
+    }
+
+    fn account(user_id: &str, identity: &str) -> AccountRow {
+        AccountRow {
+            domain_id: "d".into(),
+            authentication_type: "email".into(),
+            identity: identity.into(),
+            user_id: user_id.into(),
+            display_name: String::new(),
+            extra: String::new(),
+            status: "enabled".into(),
+            created_at: 0,
+            last_login_time: 0,
+        }
+    }
+
+    fn new_user(user_id: &str) -> NewUser {
+        NewUser {
+            user: new_user_row("d", user_id.to_owned(), "t", 0),
+            accounts: vec![account(user_id, &format!("{user_id}@example.com"))],
+            password_hash: Some(format!("hash-of-{user_id}")),
+            group_ids: Vec::new(),
+            drive: None,
+        }
+    }
+
+    async fn store_with_domain() -> (tempfile::TempDir, SqlStore) {
+        let (dir, store) = super::super::tests::scratch_store().await;
+        store
+            .restore_domain(DomainRow::new("d", "d", "", 0))
+            .await
+            .unwrap();
+        (dir, store)
+    }
+
+    async fn insert(store: &SqlStore, new: &NewUser) -> Result<()> {
+        store.write(|tx| Box::pin(insert_new_user(tx, new))).await
+    }
+
+    #[tokio::test]
+    async fn a_new_user_is_written_with_its_accounts_memberships_and_password() {
+        let (_dir, store) = store_with_domain().await;
+        store.create_group(group("g", "")).await.unwrap();
+        let mut alice = new_user("alice");
+        alice.group_ids = vec!["g".into()];
+        insert(&store, &alice).await.unwrap();
+        let ids = ["alice".to_owned()];
+        let accounts = store.accounts_of("d", &ids).await.unwrap();
+        assert_eq!(accounts, alice.accounts);
+        let hashes = store.password_hashes_of("d", &ids).await.unwrap();
+        assert_eq!(hashes, vec![("alice".into(), "hash-of-alice".into())]);
+        let page = UserPage {
+            filter: UserFilter {
+                in_subtrees_of: vec!["g".into()],
+                ..UserFilter::default()
+            },
+            order: UserOrder::UserId,
+            after: None,
+            limit: 10,
+            descending: false,
+        };
+        let members = store.find_users("d", &page).await.unwrap();
+        assert_eq!(members, vec![alice.user]);
+    }
+
+    #[tokio::test]
+    async fn a_user_whose_identity_or_group_fails_writes_nothing() {
+        let (_dir, store) = store_with_domain().await;
+        insert(&store, &new_user("alice")).await.unwrap();
+        let mut bob = new_user("bob");
+        bob.accounts = vec![account("bob", "alice@example.com")];
+        let taken = insert(&store, &bob).await;
+        assert!(matches!(
+            taken,
+            Err(Error::AlreadyExists(Resource::Account))
+        ));
+        let mut carol = new_user("carol");
+        carol.group_ids = vec!["no-such-group".into()];
+        let missing = insert(&store, &carol).await;
+        assert!(matches!(missing, Err(Error::NotFound(Resource::Group))));
+        for user_id in ["bob", "carol"] {
+            assert_eq!(store.user("d", user_id).await.unwrap(), None);
+        }
+        let again = insert(&store, &new_user("alice")).await;
+        assert!(matches!(again, Err(Error::AlreadyExists(Resource::User))));
+    }
+
+    #[tokio::test]
+    async fn a_batch_item_that_breaks_a_rule_fails_alone() {
+        let (_dir, store) = store_with_domain().await;
+        insert(&store, &new_user("taken")).await.unwrap();
+        let batch = vec![new_user("a"), new_user("taken"), new_user("b")];
+        let outcomes = store.create_users(batch).await.unwrap();
+        assert!(outcomes[0].is_ok() && outcomes[2].is_ok());
+        assert!(matches!(
+            outcomes[1],
+            Err(Error::AlreadyExists(Resource::User))
+        ));
+        for user_id in ["a", "b"] {
+            assert!(store.user("d", user_id).await.unwrap().is_some());
         }
     }
 }

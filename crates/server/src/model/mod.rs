@@ -1,0 +1,24 @@
+//! Roster's own domain types: what the services take and answer, whichever face calls them.
+//! A face (`http/<dialect>`) translates between its wire types and these; it never reaches
+//! the store's types itself.
+//!
+//! Users, groups and property values are decoded by the store straight into the types named
+//! here; the enums are stored as text and decoded strictly: a stored value Roster does not
+//! know is an internal error, never a silent default.
+
+mod kinds;
+mod user;
+
+pub use kinds::GroupKind;
+/// Roles and user statuses: closed sets, parsed strictly from what is stored.
+pub use roster_api::{Role, UserStatus};
+pub use user::{stored_role, stored_status, NewUserSpec};
+
+/// A user as Roster keeps it.
+pub use crate::store::UserRow as User;
+
+/// A group: a department of the tree ([`GroupKind::Org`]) or a flat user group.
+pub use crate::store::groups::GroupRow as Group;
+
+/// A custom user property (a key) and one of the values it allows.
+pub use crate::store::properties::{PropertyRow as Property, PropertyValueRow as PropertyValue};

@@ -1,0 +1,451 @@
+//! The one way this store reads and writes: a [`Reader`] over the read pool, and a typed
+//! write transaction ([`Tx`]) that only [`SqlStore::write`] hands out. These types are the
+//! only place that branches on the backend; the writer pool is reachable from nowhere else,
+//! so a store method cannot write without going through the machinery here, which commits
+//! every change together with its [`Journal`] (the change's audit records, and the event
+//! rows once the event feed exists).
+
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use sqlx::postgres::{PgPool, PgRow, Postgres};
+use sqlx::sqlite::{Sqlite, SqlitePool, SqliteRow};
+use sqlx::AssertSqlSafe;
+
+use super::{Arg, Dialect, Stmt};
+use crate::error::{Error, Result};
+use crate::store::audit_log::AuditRow;
+
+/// A unit of work inside a write transaction: a closure `|tx| Box::pin(async move { .. })`.
+/// (Boxed, rather than an `async` closure, so that the futures of the store's methods can be
+/// proven `Send` for every lifetime of the transaction they borrow.)
+/// `'a` is how long what the closure borrows lives; the transaction's type carries it so that
+/// the closure's futures may hold those borrows.
+pub(crate) trait Work<'a, T>:
+    for<'t> FnMut(&'t mut Tx<'a>) -> BoxFuture<'t, Result<T>> + Send
+{
+}
+
+impl<'a, T, F> Work<'a, T> for F where
+    F: for<'t> FnMut(&'t mut Tx<'a>) -> BoxFuture<'t, Result<T>> + Send
+{
+}
+
+/// A row type both backends can decode.
+pub(crate) trait Row:
+    for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+impl<T> Row for T where
+    T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+/// Binds a statement's arguments onto a sqlx query of either backend (pure boilerplate: the
+/// two backends' query types share no trait that `bind` is reachable through).
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Text(v) => query.bind(v),
+                Arg::Int(v) => query.bind(v),
+                Arg::Bool(v) => query.bind(v),
+            };
+        }
+        query
+    }};
+}
+
+/// Runs `Stmt`s on one executor of either backend: the three ways to run a statement,
+/// written once for the connection types below.
+macro_rules! run_on {
+    (execute, $conn:expr, $stmt:expr) => {
+        bind_all!(sqlx::query(AssertSqlSafe($stmt.sql)), $stmt.args)
+            .execute($conn)
+            .await
+            .map(|done| done.rows_affected())
+    };
+    (fetch_all, $conn:expr, $stmt:expr) => {
+        bind_all!(sqlx::query_as(AssertSqlSafe($stmt.sql)), $stmt.args)
+            .fetch_all($conn)
+            .await
+    };
+    (fetch_optional, $conn:expr, $stmt:expr) => {
+        bind_all!(sqlx::query_as(AssertSqlSafe($stmt.sql)), $stmt.args)
+            .fetch_optional($conn)
+            .await
+    };
+}
+
+/// The pools of a store. SQLite allows one writer at a time: writes go through a
+/// single-connection pool, so they queue in the process instead of failing with
+/// SQLITE_BUSY; reads run in parallel.
+pub(super) enum Pools {
+    Sqlite {
+        reader: SqlitePool,
+        writer: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+impl Pools {
+    pub(super) fn dialect(&self) -> Dialect {
+        match self {
+            Pools::Sqlite { .. } => Dialect::Sqlite,
+            Pools::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    pub(super) fn reader(&self) -> Reader<'_> {
+        match self {
+            Pools::Sqlite { reader, .. } => Reader::Sqlite(reader),
+            Pools::Postgres(pool) => Reader::Postgres(pool),
+        }
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock up front, so that
+    /// processes sharing the file queue on the busy timeout instead of failing when a
+    /// deferred transaction tries to upgrade.
+    async fn begin<'a>(&self) -> sqlx::Result<Tx<'a>> {
+        let conn = match self {
+            Pools::Sqlite { writer, .. } => {
+                TxConn::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            Pools::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            conn,
+            discarded: false,
+            borrows: PhantomData,
+        })
+    }
+
+    /// Runs one statement on the writer outside any explicit transaction.
+    async fn execute_alone(&self, stmt: Stmt) -> sqlx::Result<u64> {
+        match self {
+            Pools::Sqlite { writer, .. } => run_on!(execute, writer, stmt),
+            Pools::Postgres(pool) => run_on!(execute, pool, stmt),
+        }
+    }
+
+    async fn fetch_alone<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Option<R>> {
+        match self {
+            Pools::Sqlite { writer, .. } => run_on!(fetch_optional, writer, stmt),
+            Pools::Postgres(pool) => run_on!(fetch_optional, pool, stmt),
+        }
+    }
+
+    pub(super) async fn close(&self) {
+        match self {
+            Pools::Sqlite { reader, writer } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// The store on SQLite or PostgreSQL. Its pools are private to this module: the other
+/// modules read through [`SqlStore::reader`] and write through [`SqlStore::write`] and its
+/// one-statement forms, so none can reach the writer any other way.
+pub struct SqlStore {
+    pools: Pools,
+}
+
+impl SqlStore {
+    pub(super) fn from_pools(pools: Pools) -> Self {
+        SqlStore { pools }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.pools.dialect()
+    }
+
+    /// Closes every connection (so a SQLite file is released before a restart).
+    pub async fn close(&self) {
+        self.pools.close().await
+    }
+}
+
+/// Reads through the read pool.
+pub(super) enum Reader<'a> {
+    Sqlite(&'a SqlitePool),
+    Postgres(&'a PgPool),
+}
+
+impl Reader<'_> {
+    /// Runs a statement that changes no rows (`VACUUM INTO`, `VACUUM ANALYZE`).
+    pub(super) async fn execute(&self, stmt: Stmt) -> sqlx::Result<u64> {
+        match self {
+            Reader::Sqlite(pool) => run_on!(execute, *pool, stmt),
+            Reader::Postgres(pool) => run_on!(execute, *pool, stmt),
+        }
+    }
+
+    pub(super) async fn fetch_all<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Vec<R>> {
+        match self {
+            Reader::Sqlite(pool) => run_on!(fetch_all, *pool, stmt),
+            Reader::Postgres(pool) => run_on!(fetch_all, *pool, stmt),
+        }
+    }
+
+    pub(super) async fn fetch_optional<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Option<R>> {
+        match self {
+            Reader::Sqlite(pool) => run_on!(fetch_optional, *pool, stmt),
+            Reader::Postgres(pool) => run_on!(fetch_optional, *pool, stmt),
+        }
+    }
+}
+
+enum TxConn {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+/// A write transaction of either backend. Only [`SqlStore::write`] makes one, and it commits
+/// the change's [`Journal`] with it.
+pub(crate) struct Tx<'a> {
+    conn: TxConn,
+    /// Set by [`Tx::discard`]: the work found nothing to change.
+    discarded: bool,
+    /// The lifetime of what the work borrows (see [`Work`]).
+    borrows: PhantomData<&'a ()>,
+}
+
+impl<'a> Tx<'a> {
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self.conn {
+            TxConn::Sqlite(_) => Dialect::Sqlite,
+            TxConn::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Runs a statement; answers the number of rows it affected.
+    pub(crate) async fn execute(&mut self, stmt: Stmt) -> sqlx::Result<u64> {
+        match &mut self.conn {
+            TxConn::Sqlite(tx) => run_on!(execute, &mut **tx, stmt),
+            TxConn::Postgres(tx) => run_on!(execute, &mut **tx, stmt),
+        }
+    }
+
+    pub(crate) async fn fetch_optional<R: Row>(&mut self, stmt: Stmt) -> sqlx::Result<Option<R>> {
+        match &mut self.conn {
+            TxConn::Sqlite(tx) => run_on!(fetch_optional, &mut **tx, stmt),
+            TxConn::Postgres(tx) => run_on!(fetch_optional, &mut **tx, stmt),
+        }
+    }
+
+    /// Runs `work` so that a rule it breaks (an `Err` other than `Internal`) undoes only
+    /// what `work` wrote, and the transaction goes on; an `Internal` error fails it whole.
+    /// `name` names the savepoint (one per nesting level).
+    pub(crate) async fn attempt<T>(
+        &mut self,
+        name: &str,
+        work: impl for<'t> FnOnce(&'t mut Tx<'a>) -> BoxFuture<'t, Result<T>>,
+    ) -> Result<Result<T>> {
+        self.execute(Stmt::new(format!("SAVEPOINT {name}"), vec![]))
+            .await?;
+        match work(self).await {
+            Ok(done) => {
+                self.execute(Stmt::new(format!("RELEASE SAVEPOINT {name}"), vec![]))
+                    .await?;
+                Ok(Ok(done))
+            }
+            Err(e @ Error::Internal(_)) => Err(e),
+            Err(broken) => {
+                self.execute(Stmt::new(format!("ROLLBACK TO SAVEPOINT {name}"), vec![]))
+                    .await?;
+                self.execute(Stmt::new(format!("RELEASE SAVEPOINT {name}"), vec![]))
+                    .await?;
+                Ok(Err(broken))
+            }
+        }
+    }
+
+    /// Ends the work without committing: it found nothing to change (the row was gone), so
+    /// its journal stays pending, and the request that noted it answers it as a failure.
+    pub(crate) fn discard(&mut self) {
+        self.discarded = true;
+    }
+
+    async fn commit(self) -> sqlx::Result<()> {
+        match self.conn {
+            TxConn::Sqlite(tx) => tx.commit().await,
+            TxConn::Postgres(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// What a change writes besides its own rows, in its own transaction: the audit records the
+/// request noted (and, with the event feed, its event rows).
+pub(crate) struct Journal {
+    audit: Vec<AuditRow>,
+}
+
+impl Journal {
+    /// The records the current request has noted and not yet written.
+    fn pending() -> Self {
+        Journal {
+            audit: crate::audit::take_pending(),
+        }
+    }
+
+    fn has_pending() -> bool {
+        crate::audit::has_pending()
+    }
+
+    async fn write(&self, tx: &mut Tx<'_>) -> sqlx::Result<()> {
+        for record in &self.audit {
+            tx.execute(super::audit_log::insert_stmt(record)).await?;
+        }
+        Ok(())
+    }
+
+    /// Puts back the records of a transaction that did not commit (for a retry, or to be
+    /// written as failures).
+    fn restore(self) {
+        crate::audit::restore(self.audit);
+    }
+}
+
+/// How many times a write is tried when the database reports a serialization failure.
+const ATTEMPTS: u32 = 6;
+/// The first pause between attempts; it doubles after each.
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(5);
+
+/// Is this a transaction conflict the database asks us to retry (SQLSTATE 40001)?
+fn is_retryable_sqlx(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("40001"))
+}
+
+fn is_retryable(e: &Error) -> bool {
+    let Error::Internal(cause) = e else {
+        return false;
+    };
+    cause
+        .downcast_ref::<sqlx::Error>()
+        .is_some_and(is_retryable_sqlx)
+}
+
+impl SqlStore {
+    pub(super) fn reader(&self) -> Reader<'_> {
+        self.pools.reader()
+    }
+
+    /// Runs `work` in a write transaction and commits it with the request's [`Journal`], so
+    /// a change and its records land together or not at all. `work` is run again from the
+    /// start when the database reports a serialization failure, as CockroachDB and
+    /// YugabyteDB do under contention (free on plain PostgreSQL and SQLite). An `Err` from
+    /// `work` rolls everything back.
+    pub(super) async fn write<'a, T: Send>(&'a self, mut work: impl Work<'a, T>) -> Result<T> {
+        let mut delay = FIRST_RETRY_DELAY;
+        for _ in 1..ATTEMPTS {
+            match self.write_once(&mut work).await {
+                Err(e) if is_retryable(&e) => {
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                done => return done,
+            }
+        }
+        self.write_once(&mut work).await
+    }
+
+    async fn write_once<'a, T: Send>(&'a self, work: &mut impl Work<'a, T>) -> Result<T> {
+        let mut tx = self.pools.begin().await?;
+        let done = work(&mut tx).await?;
+        if tx.discarded {
+            return Ok(done);
+        }
+        let journal = Journal::pending();
+        let committed = match journal.write(&mut tx).await {
+            Ok(()) => tx.commit().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = committed {
+            journal.restore();
+            return Err(e.into());
+        }
+        Ok(done)
+    }
+
+    /// Runs one writing statement with the request's journal; answers the rows it affected.
+    /// With no records pending it runs alone, without an explicit transaction (which would
+    /// cost two more round trips).
+    pub(super) async fn write_statement(&self, stmt: Stmt) -> sqlx::Result<u64> {
+        if !Journal::has_pending() {
+            return self.upkeep(stmt).await;
+        }
+        self.write_sqlx(|tx| Box::pin(tx.execute(stmt.clone())))
+            .await
+    }
+
+    /// [`SqlStore::write_statement`] of an `... RETURNING` statement.
+    pub(super) async fn write_returning<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Option<R>> {
+        if !Journal::has_pending() {
+            return self.upkeep_returning(stmt).await;
+        }
+        self.write_sqlx(|tx| Box::pin(tx.fetch_optional(stmt.clone())))
+            .await
+    }
+
+    /// [`SqlStore::write`] of work whose errors are sqlx's, answered as they came, for the
+    /// caller to map (a unique violation to `AlreadyExists`, ...).
+    async fn write_sqlx<'a, T: Send + 'a>(
+        &'a self,
+        mut work: impl for<'t> FnMut(&'t mut Tx<'a>) -> BoxFuture<'t, sqlx::Result<T>> + Send,
+    ) -> sqlx::Result<T> {
+        self.write(|tx| {
+            let done = work(tx);
+            Box::pin(async move { Ok(done.await?) })
+        })
+        .await
+        .map_err(into_sqlx)
+    }
+
+    /// Runs one statement of the store's own upkeep (purges, counters that are not the
+    /// request's change): alone, never with the request's journal, retried on conflicts.
+    pub(super) async fn upkeep(&self, stmt: Stmt) -> sqlx::Result<u64> {
+        retrying(|| self.pools.execute_alone(stmt.clone())).await
+    }
+
+    /// [`SqlStore::upkeep`] of an `... RETURNING` statement; also reads what the writer has
+    /// just written where a read replica could lag.
+    pub(super) async fn upkeep_returning<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Option<R>> {
+        retrying(|| self.pools.fetch_alone(stmt.clone())).await
+    }
+}
+
+/// Runs `attempt` again while the database reports a serialization failure.
+async fn retrying<T, F, Fut>(mut attempt: F) -> sqlx::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = sqlx::Result<T>>,
+{
+    let mut delay = FIRST_RETRY_DELAY;
+    for _ in 1..ATTEMPTS {
+        match attempt().await {
+            Err(e) if is_retryable_sqlx(&e) => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            done => return done,
+        }
+    }
+    attempt().await
+}
+
+/// An error of the write machinery back as the sqlx error it came from.
+fn into_sqlx(e: Error) -> sqlx::Error {
+    match e {
+        Error::Internal(cause) => match cause.downcast::<sqlx::Error>() {
+            Ok(e) => e,
+            Err(other) => sqlx::Error::Protocol(other.to_string()),
+        },
+        other => sqlx::Error::Protocol(other.to_string()),
+    }
+}
