@@ -46,26 +46,28 @@ pub(crate) fn note_caller(actor: &crate::service::Actor) {
     let _ = CALLER.try_with(|caller| caller.set(format!("{}@{}", actor.user_id, actor.domain_id)));
 }
 
-/// The error code a dialect answered with (PDS `NotFound.User`, eds `EntityNotExist.User`,
-/// KooDrive `13000309`), carried on the response to the access log; never sent to the client.
+/// The error a response answers, carried on it to the request middleware; never sent.
 #[derive(Debug, Clone)]
-pub(crate) struct AnsweredCode(pub String);
-
-/// Marks `response` with the error code it carries, for the access log.
-pub(crate) fn note_error_code(response: &mut Response, code: impl Into<String>) {
-    response.extensions_mut().insert(AnsweredCode(code.into()));
+pub(crate) struct AnsweredError {
+    /// The code in the dialect's words (PDS `NotFound.User`, eds `EntityNotExist.User`,
+    /// KooDrive `13000309`), for the access log.
+    code: String,
+    /// The failure in the audit log's dialect-neutral words (`NotFound.User`), when a core
+    /// error is answered: the request's records still unwritten when it ends failed with it.
+    audit_code: Option<String>,
 }
 
-/// The failure a response answers, in the audit log's dialect-neutral words
-/// (`NotFound.User`): the request's records still unwritten when it ends failed with it.
-#[derive(Debug, Clone)]
-pub(crate) struct AnsweredFailure(pub String);
-
-/// Marks `response` as answering `e`, for the audit records the request leaves unwritten.
-pub(crate) fn note_failure(response: &mut Response, e: &crate::error::Error) {
-    response
-        .extensions_mut()
-        .insert(AnsweredFailure(e.audit_code()));
+/// Marks `response` as answering the dialect's error `code`, and the core error `e` behind
+/// it if there is one. Every dialect's error answer calls this once.
+pub(crate) fn note_error(
+    response: &mut Response,
+    code: impl Into<String>,
+    e: Option<&crate::error::Error>,
+) {
+    response.extensions_mut().insert(AnsweredError {
+        code: code.into(),
+        audit_code: e.map(crate::error::Error::audit_code),
+    });
 }
 
 #[derive(Clone)]
@@ -168,7 +170,11 @@ async fn request_context(State(app): State<AppState>, request: Request, next: Ne
         // The one place a failed request's records are marked: with the error the response
         // answers, or, for a failure no service error explains, its HTTP status.
         let status = response.status();
-        if let Some(AnsweredFailure(code)) = response.extensions().get::<AnsweredFailure>() {
+        let audit_code = response
+            .extensions()
+            .get::<AnsweredError>()
+            .and_then(|answered| answered.audit_code.as_deref());
+        if let Some(code) = audit_code {
             crate::audit::fail_all(&mut unwritten, code);
         } else if status.is_client_error() || status.is_server_error() {
             crate::audit::fail_unexplained(&mut unwritten, status.as_u16());
@@ -183,8 +189,8 @@ async fn request_context(State(app): State<AppState>, request: Request, next: Ne
     add_security_headers(response.headers_mut());
     let error_code = response
         .extensions()
-        .get::<AnsweredCode>()
-        .map(|code| code.0.as_str())
+        .get::<AnsweredError>()
+        .map(|answered| answered.code.as_str())
         .filter(|_| response.status().is_client_error() || response.status().is_server_error());
     tracing::info!(
         target: "roster::access",

@@ -241,10 +241,11 @@ impl IntoResponse for EdsError {
             message,
         };
         let mut response = (status, Json(body)).into_response();
-        crate::http::note_error_code(&mut response, code);
-        if let EdsError::Core(e) = &self {
-            crate::http::note_failure(&mut response, e);
-        }
+        let core = match &self {
+            EdsError::Core(e) => Some(e),
+            _ => None,
+        };
+        crate::http::note_error(&mut response, code, core);
         response
     }
 }

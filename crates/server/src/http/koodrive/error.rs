@@ -189,10 +189,11 @@ impl IntoResponse for KdError {
             Json(json!({ "code": described.code, "msg": msg })),
         )
             .into_response();
-        crate::http::note_error_code(&mut response, described.code.to_string());
-        if let KdError::Core(e) = &self {
-            crate::http::note_failure(&mut response, e);
-        }
+        let core = match &self {
+            KdError::Core(e) => Some(e),
+            _ => None,
+        };
+        crate::http::note_error(&mut response, described.code.to_string(), core);
         response
     }
 }

@@ -191,8 +191,7 @@ impl IntoResponse for PdsError {
         let (status, body) = error_answer(&self.0);
         let code = body.code.clone();
         let mut response = (status, Json(body)).into_response();
-        crate::http::note_error_code(&mut response, code);
-        crate::http::note_failure(&mut response, &self.0);
+        crate::http::note_error(&mut response, code, Some(&self.0));
         let headers = response.headers_mut();
         match self.0 {
             Error::Unauthorized(_) => {
