@@ -59,7 +59,7 @@ export PYTHONPATH="$root/tests/schemathesis${PYTHONPATH:+:$PYTHONPATH}" SCHEMATH
 # own wire (ids and numbers as strings or integers, a `{code, msg}` envelope whose errors are
 # HTTP 400 for any refusal, 404-in-envelope for wrong methods), so the PDS-shaped checks
 # (negative data rejection, unsupported method) do not apply; the permission matrix and the
-# KooDrive suites (crates/cli/tests/api/koodrive*.rs, permissions.rs) cover them.
+# KooDrive suites (crates/server/tests/api/koodrive*.rs, permissions.rs) cover them.
 status=0
 for who in admin plain; do
   token="$admin"; [ "$who" = plain ] && token="$plain"

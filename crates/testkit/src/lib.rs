@@ -1,9 +1,13 @@
-//! The test harness: `spawn_app()` starts the real server on a random port with a fresh store:
-//! a temporary SQLite file, or, when `ROSTER_TEST_DATABASE_URL` is set, a new PostgreSQL
-//! database created for this test alone (so tests run in parallel on either backend).
+//! Roster's test harness, shared by the server's integration suite (`crates/server/tests/api`)
+//! and the binary's process tests (`crates/cli/tests/cli`): `spawn_app()` starts the real
+//! server on a random port with a fresh store: a temporary SQLite file, or, when
+//! `ROSTER_TEST_DATABASE_URL` is set, a new PostgreSQL database created for this test alone
+//! (so tests run in parallel on either backend).
+
+// Panicking on the unexpected is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 
 use reqwest::{Response, StatusCode};
@@ -215,6 +219,23 @@ impl TestApp {
             .to_owned()
     }
 
+    /// The password grant in domain `domain_id`; panics unless it succeeds.
+    pub async fn login_in(&self, domain_id: &str, username: &str, password: &str) -> String {
+        let (status, body) = self
+            .token_grant(&[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+                ("domain_id", domain_id),
+            ])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{domain_id}/{username}: {body}");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
     /// `POST /v2/oauth/token` with a form.
     pub async fn token_grant(&self, form: &[(&str, &str)]) -> (StatusCode, Value) {
         let response = self
@@ -248,21 +269,6 @@ impl TestApp {
         let token = self.login(identity, USER_PASSWORD).await;
         (user_id, token)
     }
-}
-
-/// The `roster` binary, set up to use this test's store.
-pub fn roster_command(store: &TestStore) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
-    command
-        .env("ROSTER_DATA_DIR", store.data_path())
-        .env("ROSTER_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("ROSTER_LOG", "info")
-        .env_remove("ROSTER_DATABASE_URL")
-        .env_remove("ROSTER_LOG_FORMAT");
-    if let Some(url) = &store.database_url {
-        command.env("ROSTER_DATABASE_URL", url);
-    }
-    command
 }
 
 /// Status and JSON body of a response (`Value::Null` when the body is empty).

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_error, read, roster_command, spawn_app, spawn_with_base_domain, TestApp,
+    assert_error, read, spawn_app, spawn_with_base_domain, TestApp,
 };
 
 const PASSWORD: &str = "tenant-password-1";
@@ -559,49 +559,6 @@ async fn deleting_a_domain_needs_force_and_no_subdomains_and_takes_everything() 
         .admin("/v2/domain/get", json!({"domain_id": "alpha"}))
         .await;
     assert_error(&answer, StatusCode::NOT_FOUND, "NotFound.Domain");
-}
-
-#[tokio::test]
-async fn the_cli_creates_lists_and_deletes_domains() {
-    let app = spawn_app().await;
-    let run = |args: &[&str]| {
-        let output = roster_command(&app.store)
-            .env("ROSTER_NEW_ADMIN_PASSWORD", PASSWORD)
-            .arg("domain")
-            .args(args)
-            .output()
-            .expect("roster runs");
-        (
-            output.status.success(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-        )
-    };
-    let (ok, printed) = run(&["create", "--name", "From the CLI", "--id", "cli-made"]);
-    assert!(ok, "{printed}");
-    assert!(printed.contains("\"domain_id\":\"cli-made\""), "{printed}");
-    assert!(
-        !printed.contains(PASSWORD),
-        "a given password is not printed"
-    );
-    let token = login_in(&app, "cli-made", "admin").await;
-    let (_, me) = app.call("/v2/user/get", &token, json!({})).await;
-    assert_eq!(me["role"], "superadmin");
-
-    let (ok, listed) = run(&["list"]);
-    assert!(ok);
-    assert!(
-        listed
-            .lines()
-            .any(|l| l.starts_with("cli-made\tFrom the CLI")),
-        "{listed}"
-    );
-
-    let (ok, _) = run(&["delete", "cli-made"]);
-    assert!(!ok, "deleting without --force is refused");
-    let (ok, printed) = run(&["delete", "cli-made", "--force"]);
-    assert!(ok, "{printed}");
-    let answer = app.call("/v2/user/get", &token, json!({})).await;
-    assert_error(&answer, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
 }
 
 #[tokio::test]

@@ -1,5 +1,7 @@
-//! Roster's integration tests: the real server on a random port, driven over HTTP.
-//! Runs on SQLite, or on PostgreSQL when `ROSTER_TEST_DATABASE_URL` is set.
+//! Roster's integration tests: the real server on a random port, driven over HTTP (the harness
+//! is `roster-testkit`; tests that run the `roster` binary as a process live in the binary's
+//! crate, `crates/cli/tests/cli`). Runs on SQLite, or on PostgreSQL when
+//! `ROSTER_TEST_DATABASE_URL` is set.
 
 // The servers of most tests run on the system clock, which the tests then read too; tests
 // that move time use a manual clock instead (`helpers::spawn_with_manual_clock`).
@@ -8,17 +10,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
-mod server_process;
 
 mod accounts;
 mod apps;
 mod audit;
 mod auth;
-mod backups;
 mod basics;
 mod batch;
 mod browse;
-mod cli;
 mod client;
 mod clock;
 mod directory_logons;
@@ -26,7 +25,6 @@ mod domains;
 mod drives;
 mod eds;
 mod eds_directory;
-mod first_hour;
 mod groups;
 mod hardening;
 mod input_bounds;
@@ -35,8 +33,6 @@ mod koodrive_spaces;
 mod permissions;
 mod provisioning;
 mod races;
-mod replicas;
-mod resilience;
 mod signed;
 mod tenancy;
 mod tenancy_routing;

@@ -4,9 +4,9 @@
 use std::process::Command;
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, ADMIN_PASSWORD};
+use crate::helpers::{assert_error, roster_command, spawn_app, ADMIN_PASSWORD};
 
 /// Runs `roster <args>` with a private config dir; answers (success, stdout, stderr).
 fn roster(config: &std::path::Path, args: &[&str]) -> (bool, String, String) {
@@ -506,4 +506,78 @@ async fn audit_shows_filters_and_exports_the_log() {
     assert_eq!(csv.lines().count(), 3, "{csv}");
     let (ok, _, err) = roster(dir, &["audit", "--since", "yesterday"]);
     assert!(!ok && err.contains("InvalidParameter"), "{err}");
+}
+
+/// The password `roster domain create` gives a new domain's first superadmin.
+const PASSWORD: &str = "tenant-password-1";
+
+#[tokio::test]
+async fn the_cli_creates_lists_and_deletes_domains() {
+    let app = spawn_app().await;
+    let run = |args: &[&str]| {
+        let output = roster_command(&app.store)
+            .env("ROSTER_NEW_ADMIN_PASSWORD", PASSWORD)
+            .arg("domain")
+            .args(args)
+            .output()
+            .expect("roster runs");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (ok, printed) = run(&["create", "--name", "From the CLI", "--id", "cli-made"]);
+    assert!(ok, "{printed}");
+    assert!(printed.contains("\"domain_id\":\"cli-made\""), "{printed}");
+    assert!(
+        !printed.contains(PASSWORD),
+        "a given password is not printed"
+    );
+    let token = app.login_in("cli-made", "admin", PASSWORD).await;
+    let (_, me) = app.call("/v2/user/get", &token, json!({})).await;
+    assert_eq!(me["role"], "superadmin");
+
+    let (ok, listed) = run(&["list"]);
+    assert!(ok);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("cli-made\tFrom the CLI")),
+        "{listed}"
+    );
+
+    let (ok, _) = run(&["delete", "cli-made"]);
+    assert!(!ok, "deleting without --force is refused");
+    let (ok, printed) = run(&["delete", "cli-made", "--force"]);
+    assert!(ok, "{printed}");
+    let answer = app.call("/v2/user/get", &token, json!({})).await;
+    assert_error(&answer, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
+}
+
+#[tokio::test]
+async fn the_outbox_command_prints_the_kept_mail() {
+    let app = spawn_app().await;
+    // An eds-user user created with an e-mail and no password is mailed a reset.
+    let response = app
+        .http
+        .post(app.url("/?SignatureType=BEARERTOKEN"))
+        .header("x-acs-action", "CreateUsers")
+        .header("x-acs-version", "2021-03-08")
+        .header("x-acs-bearer-token", &app.admin_token)
+        .form(&[("Users.1.EndUserId", "ida"), ("Users.1.Email", "ida@example.com")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let printed = roster_command(&app.store)
+        .args(["outbox", "--limit", "5"])
+        .output()
+        .unwrap();
+    assert!(
+        printed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    assert!(String::from_utf8_lossy(&printed.stdout).contains("ida@example.com"));
 }

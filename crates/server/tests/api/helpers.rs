@@ -1,0 +1,3 @@
+//! The shared harness (`roster-testkit`), under the name every test module imports.
+
+pub use roster_testkit::*;
