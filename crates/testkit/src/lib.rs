@@ -248,6 +248,29 @@ impl TestApp {
         read(response).await
     }
 
+    /// Creates a group as the admin (at the top, or under `parent`); returns its id.
+    pub async fn create_group(&self, name: &str, parent: Option<&str>) -> String {
+        let mut body = json!({"group_name": name});
+        if let Some(parent) = parent {
+            body["parent_group_id"] = json!(parent);
+        }
+        let (status, group) = self.admin("/v2/group/create", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{group}");
+        group["group_id"].as_str().expect("group_id").to_owned()
+    }
+
+    /// Creates a user (no password, no logon) as the admin; returns its body.
+    pub async fn create_user(&self, user_id: &str, nick_name: &str) -> Value {
+        let (status, user) = self
+            .admin(
+                "/v2/user/create",
+                json!({"user_id": user_id, "nick_name": nick_name}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{user}");
+        user
+    }
+
     /// Imports a user whose custom account identity is `identity` and whose password is
     /// `USER_PASSWORD`, gives it `role`, logs it in; returns its user id and access token.
     pub async fn user_with_role(&self, identity: &str, role: &str) -> (String, String) {

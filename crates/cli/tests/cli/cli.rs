@@ -564,7 +564,10 @@ async fn the_outbox_command_prints_the_kept_mail() {
         .header("x-acs-action", "CreateUsers")
         .header("x-acs-version", "2021-03-08")
         .header("x-acs-bearer-token", &app.admin_token)
-        .form(&[("Users.1.EndUserId", "ida"), ("Users.1.Email", "ida@example.com")])
+        .form(&[
+            ("Users.1.EndUserId", "ida"),
+            ("Users.1.Email", "ida@example.com"),
+        ])
         .send()
         .await
         .unwrap();

@@ -36,15 +36,6 @@ async fn create(app: &TestApp, body: Value) -> Value {
     drive
 }
 
-/// Creates a top-level group; returns its id.
-async fn group_named(app: &TestApp, name: &str) -> String {
-    let (status, group) = app
-        .admin("/v2/group/create", json!({"group_name": name}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{group}");
-    group["group_id"].as_str().unwrap().to_owned()
-}
-
 /// Creates a drive named `name` owned by user `owner`.
 async fn create_for(app: &TestApp, owner: &str, name: &str) -> String {
     let drive = create(
@@ -137,7 +128,7 @@ async fn create_answers_201_with_the_pds_drive_object() {
         )
         .await;
     assert_error(&answer, StatusCode::NOT_FOUND, "NotFound.Group");
-    let team = group_named(&app, "Team").await;
+    let team = app.create_group("Team", None).await;
     let drive = create(
         &app,
         json!({"drive_name": "Team", "owner": team, "owner_type": "group",
@@ -427,7 +418,7 @@ async fn list_pages_show_every_drive_once_in_drive_id_order() {
     for i in 0..4 {
         all.insert(create_for(&app, "admin", &format!("a{i}")).await);
     }
-    let team = group_named(&app, "team").await;
+    let team = app.create_group("team", None).await;
     let group = create(
         &app,
         json!({"drive_name": "g", "owner": team, "owner_type": "group"}),

@@ -7,26 +7,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, read, spawn_app, TestApp};
 
-async fn group(app: &TestApp, name: &str, parent: Option<&str>) -> String {
-    let mut body = json!({"group_name": name});
-    if let Some(parent) = parent {
-        body["parent_group_id"] = json!(parent);
-    }
-    let (status, group) = app.admin("/v2/group/create", body).await;
-    assert_eq!(status, StatusCode::CREATED, "{group}");
-    group["group_id"].as_str().unwrap().to_owned()
-}
-
-async fn user(app: &TestApp, user_id: &str, nick: &str) {
-    let (status, body) = app
-        .admin(
-            "/v2/user/create",
-            json!({"user_id": user_id, "nick_name": nick}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-}
-
 async fn add(app: &TestApp, token: &str, group_id: &str, user_id: &str) -> (StatusCode, Value) {
     app.call(
         "/v2/group/add_member",
@@ -119,7 +99,7 @@ async fn groups_are_created_read_changed_and_deleted() {
 #[tokio::test]
 async fn group_calls_check_tokens_roles_and_inputs() {
     let app = spawn_app().await;
-    let id = group(&app, "g", None).await;
+    let id = app.create_group("g", None).await;
     let (_, plain) = app.user_with_role("pat", "user").await;
     for (path, body) in [
         ("/v2/group/create", json!({"group_name": "x"})),
@@ -212,9 +192,9 @@ async fn group_calls_check_tokens_roles_and_inputs() {
 #[tokio::test]
 async fn the_tree_never_gets_a_cycle_and_root_groups_stay_on_top() {
     let app = spawn_app().await;
-    let a = group(&app, "a", None).await;
-    let b = group(&app, "b", Some(&a)).await;
-    let c = group(&app, "c", Some(&b)).await;
+    let a = app.create_group("a", None).await;
+    let b = app.create_group("b", Some(&a)).await;
+    let c = app.create_group("c", Some(&b)).await;
     for (moved, under) in [(&a, &c), (&a, &a), (&b, &c)] {
         let answer = app
             .admin(
@@ -250,8 +230,8 @@ async fn the_tree_never_gets_a_cycle_and_root_groups_stay_on_top() {
     assert_error(&answer, StatusCode::BAD_REQUEST, "InvalidParameter");
 
     // A legal move carries the subtree: users under c are then found under the new parent.
-    let x = group(&app, "x", None).await;
-    user(&app, "u-c", "under c").await;
+    let x = app.create_group("x", None).await;
+    app.create_user("u-c", "under c").await;
     add(&app, &app.admin_token, &c, "u-c").await;
     let (status, _) = app
         .admin(
@@ -283,9 +263,9 @@ async fn the_tree_never_gets_a_cycle_and_root_groups_stay_on_top() {
 #[tokio::test]
 async fn a_group_with_subgroups_is_not_deleted_and_deleting_removes_memberships() {
     let app = spawn_app().await;
-    let a = group(&app, "a", None).await;
-    let b = group(&app, "b", Some(&a)).await;
-    user(&app, "u1", "one").await;
+    let a = app.create_group("a", None).await;
+    let b = app.create_group("b", Some(&a)).await;
+    app.create_user("u1", "one").await;
     add(&app, &app.admin_token, &b, "u1").await;
     let answer = app.admin("/v2/group/delete", json!({"group_id": a})).await;
     assert_error(&answer, StatusCode::CONFLICT, "StateConflict");
@@ -305,15 +285,15 @@ async fn a_group_with_subgroups_is_not_deleted_and_deleting_removes_memberships(
 #[tokio::test]
 async fn memberships_are_idempotent_and_listed_by_marker() {
     let app = spawn_app().await;
-    let g = group(&app, "team", None).await;
+    let g = app.create_group("team", None).await;
     let mut subgroups = BTreeSet::new();
     for i in 0..4 {
-        subgroups.insert(group(&app, &format!("sub{i}"), Some(&g)).await);
+        subgroups.insert(app.create_group(&format!("sub{i}"), Some(&g)).await);
     }
     let mut users = BTreeSet::new();
     for i in 0..5 {
         let id = format!("m{i}");
-        user(&app, &id, &id).await;
+        app.create_user(&id, &id).await;
         assert_eq!(
             add(&app, &app.admin_token, &g, &id).await.0,
             StatusCode::NO_CONTENT
@@ -383,8 +363,8 @@ async fn memberships_are_idempotent_and_listed_by_marker() {
 #[tokio::test]
 async fn user_groups_are_set_on_create_and_update_and_shown_as_extras() {
     let app = spawn_app().await;
-    let a = group(&app, "a", None).await;
-    let b = group(&app, "b", None).await;
+    let a = app.create_group("a", None).await;
+    let b = app.create_group("b", None).await;
     let (status, body) = app
         .admin(
             "/v2/user/create",
@@ -436,10 +416,10 @@ async fn user_groups_are_set_on_create_and_update_and_shown_as_extras() {
 #[tokio::test]
 async fn list_group_user_shows_the_top_of_the_tree_and_extras_only_to_admins() {
     let app = spawn_app().await;
-    let top = group(&app, "top", None).await;
-    group(&app, "inner", Some(&top)).await;
-    user(&app, "loner", "no group").await;
-    user(&app, "member", "in top").await;
+    let top = app.create_group("top", None).await;
+    app.create_group("inner", Some(&top)).await;
+    app.create_user("loner", "no group").await;
+    app.create_user("member", "in top").await;
     add(&app, &app.admin_token, &top, "member").await;
     let (status, page) = app.admin("/v2/user/list_group_user", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{page}");
@@ -495,11 +475,11 @@ async fn list_group_user_shows_the_top_of_the_tree_and_extras_only_to_admins() {
 #[tokio::test]
 async fn group_admins_manage_their_subtree_and_nothing_else() {
     let app = spawn_app().await;
-    let a = group(&app, "a", None).await;
-    let b = group(&app, "b", Some(&a)).await;
-    let c = group(&app, "c", Some(&b)).await;
-    let other = group(&app, "other", None).await;
-    user(&app, "someone", "someone").await;
+    let a = app.create_group("a", None).await;
+    let b = app.create_group("b", Some(&a)).await;
+    let c = app.create_group("c", Some(&b)).await;
+    let other = app.create_group("other", None).await;
+    app.create_user("someone", "someone").await;
     let (gadmin_id, gadmin) = app.user_with_role("gadmin", "user").await;
     let assignment = json!({"identity": {"identity_type": "IT_User", "identity_id": gadmin_id},
                             "role_id": "SystemGroupAdmin", "manage_resource_type": "RT_Group",
@@ -596,7 +576,10 @@ async fn subtree_search_on_a_tree_10_deep_with_10000_groups() {
     let mut spine = Vec::new();
     for level in 0..10 {
         let parent = spine.last().cloned();
-        spine.push(group(&app, &format!("level{level}"), parent.as_deref()).await);
+        spine.push(
+            app.create_group(&format!("level{level}"), parent.as_deref())
+                .await,
+        );
     }
     let mut leaves_of_level = Vec::new();
     for (level, parent) in spine.iter().enumerate() {
@@ -635,8 +618,8 @@ async fn subtree_search_on_a_tree_10_deep_with_10000_groups() {
     for level in 0..10 {
         let leaf_user = format!("leaf-user-{level}");
         let spine_user = format!("spine-user-{level}");
-        user(&app, &leaf_user, "deep").await;
-        user(&app, &spine_user, "spine").await;
+        app.create_user(&leaf_user, "deep").await;
+        app.create_user(&spine_user, "spine").await;
         add(&app, &app.admin_token, &leaves_of_level[level], &leaf_user).await;
         add(&app, &app.admin_token, &spine[level], &spine_user).await;
     }

@@ -7,14 +7,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
 
-async fn group(app: &TestApp, name: &str) -> String {
-    let (status, group) = app
-        .admin("/v2/group/create", json!({"group_name": name}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{group}");
-    group["group_id"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adding_members_while_the_group_is_deleted_leaves_no_orphan_membership() {
     let app = spawn_app().await;
@@ -25,7 +17,7 @@ async fn adding_members_while_the_group_is_deleted_leaves_no_orphan_membership()
         assert_eq!(status, StatusCode::CREATED);
     }
     for round in 0..5 {
-        let group_id = group(&app, &format!("doomed {round}")).await;
+        let group_id = app.create_group(&format!("doomed {round}"), None).await;
         let adds = (0..10).map(|i| {
             app.admin(
                 "/v2/group/add_member",
@@ -98,7 +90,7 @@ async fn concurrent_moves_never_make_a_cycle() {
         // Three top-level groups, each moved under the next at the same moment.
         let mut ids = Vec::new();
         for name in ["a", "b", "c"] {
-            ids.push(group(&app, &format!("{name}{round}")).await);
+            ids.push(app.create_group(&format!("{name}{round}"), None).await);
         }
         let moves = (0..3).map(|i| {
             app.admin(

@@ -4,25 +4,9 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{
-    assert_error, read, spawn_app, spawn_with_base_domain, TestApp,
-};
+use crate::helpers::{assert_error, read, spawn_app, spawn_with_base_domain, TestApp};
 
 const PASSWORD: &str = "tenant-password-1";
-
-/// Logs `user` in to `domain` (the `domain_id` form field names it when `Host` does not).
-async fn login_in(app: &TestApp, domain: &str, user: &str) -> String {
-    let (status, body) = app
-        .token_grant(&[
-            ("grant_type", "password"),
-            ("username", user),
-            ("password", PASSWORD),
-            ("domain_id", domain),
-        ])
-        .await;
-    assert_eq!(status, StatusCode::OK, "{domain}/{user}: {body}");
-    body["access_token"].as_str().unwrap().to_owned()
-}
 
 /// Creates a domain as `token`'s holder; returns its first superadmin's token.
 async fn domain(app: &TestApp, token: &str, id: &str, parent: Option<&str>) -> String {
@@ -38,7 +22,7 @@ async fn domain(app: &TestApp, token: &str, id: &str, parent: Option<&str>) -> S
         created.get("admin_password").is_none(),
         "a given password is not echoed"
     );
-    login_in(app, id, "admin").await
+    app.login_in(id, "admin", PASSWORD).await
 }
 
 async fn user_ids(app: &TestApp, token: &str, body: Value) -> Vec<String> {
@@ -583,7 +567,7 @@ async fn a_subdomain_admin_cannot_change_its_subdomain_superadmin() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let helper = login_in(&app, "alpha-sub", "helper").await;
+    let helper = app.login_in("alpha-sub", "helper", PASSWORD).await;
     for (path, body) in [
         (
             "/v2/user/update",
@@ -599,7 +583,7 @@ async fn a_subdomain_admin_cannot_change_its_subdomain_superadmin() {
         assert_error(&answer, StatusCode::FORBIDDEN, "ForbiddenNoPermission");
     }
     // The subdomain's superadmin is untouched and still logs in.
-    login_in(&app, "alpha-sub", "admin").await;
+    app.login_in("alpha-sub", "admin", PASSWORD).await;
     let (_, me) = app.call("/v2/user/get", &sub, json!({})).await;
     assert_eq!(me["nick_name"], "admin");
 }
