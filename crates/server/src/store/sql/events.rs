@@ -254,7 +254,12 @@ fn specs_of(record: &AuditRow) -> Vec<Spec> {
             }
             vec![spec("user.updated", row(&USERS), fields, false)]
         }
-        "user.lock" => vec![spec("user.locked", row(&USERS), strings(&["status"]), false)],
+        "user.lock" => vec![spec(
+            "user.locked",
+            row(&USERS),
+            strings(&["status"]),
+            false,
+        )],
         "user.unlock" => vec![spec(
             "user.unlocked",
             row(&USERS),
@@ -622,9 +627,18 @@ mod tests {
     #[test]
     fn records_stand_for_the_agreed_events() {
         let none = Value::Null;
-        assert_eq!(types(&record("user.create", "u", none.clone())), ["user.created"]);
-        assert_eq!(types(&record("user.import", "u", none.clone())), ["user.created"]);
-        assert_eq!(types(&record("user.lock", "u", none.clone())), ["user.locked"]);
+        assert_eq!(
+            types(&record("user.create", "u", none.clone())),
+            ["user.created"]
+        );
+        assert_eq!(
+            types(&record("user.import", "u", none.clone())),
+            ["user.created"]
+        );
+        assert_eq!(
+            types(&record("user.lock", "u", none.clone())),
+            ["user.locked"]
+        );
         assert_eq!(
             types(&record("password.reset", "u", none.clone())),
             ["user.password_changed"]
@@ -641,15 +655,26 @@ mod tests {
             types(&record("group.update", "g", moved)),
             ["group.updated", "group.moved"]
         );
-        assert_eq!(types(&record("drive.delete", "1", none.clone())), ["drive.deleted"]);
+        assert_eq!(
+            types(&record("drive.delete", "1", none.clone())),
+            ["drive.deleted"]
+        );
         assert!(specs_of(&record("drive.delete", "1", none.clone()))[0].deletion);
         assert_eq!(
             types(&record("resource_group.create", "r", none.clone())),
             ["resource_group.created"]
         );
         // Sign-ins, tokens and keys change no directory object.
-        for action in ["account.login", "token.issue", "access_key.create", "user.role"] {
-            assert!(types(&record(action, "x", none.clone())).is_empty(), "{action}");
+        for action in [
+            "account.login",
+            "token.issue",
+            "access_key.create",
+            "user.role",
+        ] {
+            assert!(
+                types(&record(action, "x", none.clone())).is_empty(),
+                "{action}"
+            );
         }
         // A failed attempt is no event.
         let mut failed = record("user.create", "u", none);
@@ -657,12 +682,32 @@ mod tests {
         assert!(types(&failed).is_empty());
         // Every type written is a listed one.
         for action in [
-            "user.create", "user.lock", "user.unlock", "user.delete", "password.change",
-            "account.link", "account.unlink", "group.create", "group.delete", "membership.add",
-            "membership.remove", "membership.move", "role.assign", "role.cancel",
-            "drive.create", "drive.update", "domain.create", "domain.update", "domain.delete",
-            "property.create", "property.update", "property.delete", "resource_group.delete",
-            "app.create", "app.update", "app.delete",
+            "user.create",
+            "user.lock",
+            "user.unlock",
+            "user.delete",
+            "password.change",
+            "account.link",
+            "account.unlink",
+            "group.create",
+            "group.delete",
+            "membership.add",
+            "membership.remove",
+            "membership.move",
+            "role.assign",
+            "role.cancel",
+            "drive.create",
+            "drive.update",
+            "domain.create",
+            "domain.update",
+            "domain.delete",
+            "property.create",
+            "property.update",
+            "property.delete",
+            "resource_group.delete",
+            "app.create",
+            "app.update",
+            "app.delete",
         ] {
             for t in types(&record(action, "x", json!({ "fields": ["a"] }))) {
                 assert!(crate::store::events::EVENT_TYPES.contains(&t), "{t}");
