@@ -483,3 +483,31 @@ async fn concurrent_writers_never_make_the_feed_skip_or_repeat() {
         .collect();
     assert_eq!(after.iter().collect::<Vec<_>>(), live);
 }
+
+#[tokio::test]
+async fn the_client_follows_the_feed() {
+    use roster_client::api::events::ListEventsRequest;
+    let app = spawn_app().await;
+    app.admin("/v2/user/create", json!({"user_id": "cli"}))
+        .await;
+    let client = roster_client::Client::with_token(&app.address, &app.admin_token);
+    let first = client
+        .list_events(&ListEventsRequest {
+            event_types: Some(vec!["user.created".into()]),
+            ..ListEventsRequest::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), 1);
+    assert_eq!(first.items[0].event_type, "user.created");
+    assert_eq!(first.items[0].data["user_id"], "cli");
+    let next = client
+        .list_events(&ListEventsRequest {
+            marker: Some(first.next_marker.clone()),
+            ..ListEventsRequest::default()
+        })
+        .await
+        .unwrap();
+    assert!(next.items.is_empty());
+    assert_eq!(next.next_marker, first.next_marker);
+}
