@@ -41,6 +41,7 @@ mod apps;
 mod audit_log;
 mod domains;
 mod drives;
+mod events;
 mod groups;
 mod oauth;
 mod users;
@@ -77,6 +78,7 @@ use api::drives::{
     ListDriveRequest, ListDriveResponse, ListMyDrivesRequest, SearchDriveRequest,
     UpdateDriveRequest,
 };
+use api::events::{ListEventsRequest, ListEventsResponse};
 use api::{
     AccountLinkInfo, AccountTokenRequest, AssignRoleRequest, Assignment, CreateGroupRequest,
     CreateUserRequest, DeleteUserRequest, ErrorBody, GeneralGetUserRequest,

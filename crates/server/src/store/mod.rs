@@ -8,6 +8,7 @@ pub mod apps;
 pub mod audit_log;
 pub mod directory;
 pub mod drives;
+pub mod events;
 pub mod groups;
 pub mod mail;
 pub mod properties;
@@ -23,6 +24,7 @@ pub use apps::AppStore;
 pub use audit_log::AuditStore;
 pub use directory::DirectoryStore;
 pub use drives::DriveStore;
+pub use events::EventStore;
 pub use groups::GroupStore;
 pub use mail::MailStore;
 pub use properties::PropertyStore;
@@ -278,6 +280,7 @@ pub trait Store:
     + ResourceGroupStore
     + MailStore
     + AuditStore
+    + EventStore
 {
 }
 
@@ -294,6 +297,7 @@ impl<T> Store for T where
         + ResourceGroupStore
         + MailStore
         + AuditStore
+        + EventStore
 {
 }
 

@@ -25,6 +25,7 @@ mod domains;
 mod drives;
 mod eds;
 mod eds_directory;
+mod events;
 mod groups;
 mod hardening;
 mod input_bounds;

@@ -2,9 +2,9 @@
 //! write transaction ([`Tx`]) that only [`SqlStore::write`] hands out. These types are the
 //! only place that branches on the backend; the writer pool is reachable from nowhere else,
 //! so a store method cannot write without going through the machinery here, which commits
-//! every change together with its [`Journal`] (the change's audit records, and the event
-//! rows once the event feed exists).
+//! every change together with its [`Journal`] (the change's audit records and event rows).
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::time::Duration;
 
@@ -281,16 +281,29 @@ impl<'a> Tx<'a> {
 }
 
 /// What a change writes besides its own rows, in its own transaction: the audit records the
-/// request noted (and, with the event feed, its event rows).
+/// request noted, and the events they stand for (`events.rs`).
 pub(crate) struct Journal {
     audit: Vec<AuditRow>,
+    /// The objects the change deletes, as they were when the transaction began (by the log id
+    /// of the record naming each), for the deletion events.
+    deleted: HashMap<String, serde_json::Value>,
 }
 
 impl Journal {
+    /// Reads, at the start of a transaction, the objects the noted deletions will remove.
+    async fn before(tx: &mut Tx<'_>) -> sqlx::Result<HashMap<String, serde_json::Value>> {
+        let deletions = crate::audit::pending_where(super::events::is_deletion);
+        if deletions.is_empty() {
+            return Ok(HashMap::new());
+        }
+        super::events::snapshot_deletions(tx, &deletions).await
+    }
+
     /// The records the current request has noted and not yet written.
-    fn pending() -> Self {
+    fn pending(deleted: HashMap<String, serde_json::Value>) -> Self {
         Journal {
             audit: crate::audit::take_pending(),
+            deleted,
         }
     }
 
@@ -302,7 +315,8 @@ impl Journal {
         for record in &self.audit {
             tx.execute(super::audit_log::insert_stmt(record)).await?;
         }
-        Ok(())
+        // Last before COMMIT: the events take their domain's sequence row, held till then.
+        super::events::write_events(tx, &self.audit, &self.deleted).await
     }
 
     /// Puts back the records of a transaction that did not commit (for a retry, or to be
@@ -357,11 +371,12 @@ impl SqlStore {
 
     async fn write_once<'a, T: Send>(&'a self, work: &mut impl Work<'a, T>) -> Result<T> {
         let mut tx = self.pools.begin().await?;
+        let deleted = Journal::before(&mut tx).await?;
         let done = work(&mut tx).await?;
         if tx.discarded {
             return Ok(done);
         }
-        let journal = Journal::pending();
+        let journal = Journal::pending(deleted);
         let committed = match journal.write(&mut tx).await {
             Ok(()) => tx.commit().await,
             Err(e) => Err(e),
@@ -374,14 +389,25 @@ impl SqlStore {
     }
 
     /// Runs one writing statement with the request's journal; answers the rows it affected.
-    /// With no records pending it runs alone, without an explicit transaction (which would
-    /// cost two more round trips).
+    /// A statement that changed nothing (no row matched) commits no journal: the records stay
+    /// pending, for the request to answer (as a failure, if it fails). With no records
+    /// pending it runs alone, without an explicit transaction (which would cost two more
+    /// round trips).
     pub(super) async fn write_statement(&self, stmt: Stmt) -> sqlx::Result<u64> {
         if !Journal::has_pending() {
             return self.upkeep(stmt).await;
         }
-        self.write_sqlx(|tx| Box::pin(tx.execute(stmt.clone())))
-            .await
+        self.write_sqlx(|tx| {
+            let stmt = stmt.clone();
+            Box::pin(async move {
+                let changed = tx.execute(stmt).await?;
+                if changed == 0 {
+                    tx.discard();
+                }
+                Ok(changed)
+            })
+        })
+        .await
     }
 
     /// [`SqlStore::write_statement`] of an `... RETURNING` statement.
@@ -389,8 +415,17 @@ impl SqlStore {
         if !Journal::has_pending() {
             return self.upkeep_returning(stmt).await;
         }
-        self.write_sqlx(|tx| Box::pin(tx.fetch_optional(stmt.clone())))
-            .await
+        self.write_sqlx(|tx| {
+            let stmt = stmt.clone();
+            Box::pin(async move {
+                let row = tx.fetch_optional(stmt).await?;
+                if row.is_none() {
+                    tx.discard();
+                }
+                Ok(row)
+            })
+        })
+        .await
     }
 
     /// [`SqlStore::write`] of work whose errors are sqlx's, answered as they came, for the
