@@ -13,6 +13,7 @@ pub mod drives;
 mod group_answer;
 pub mod groups;
 pub mod mail;
+pub mod operations;
 pub mod orgs;
 pub(crate) mod pagination;
 pub mod password_resets;
@@ -108,4 +109,8 @@ pub struct Services {
     pub routing: tenancy::Routing,
     /// The time every rule reads: the system clock, or a manual one in tests.
     pub clock: Clock,
+    /// This server's metrics (one registry per server).
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Set when the server starts to drain (SIGTERM): readiness answers 503 from then on.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }

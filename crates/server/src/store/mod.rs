@@ -9,6 +9,7 @@ pub mod audit_log;
 pub mod directory;
 pub mod drives;
 pub mod groups;
+pub mod health;
 pub mod mail;
 pub mod properties;
 pub mod resource_groups;
@@ -24,6 +25,7 @@ pub use audit_log::AuditStore;
 pub use directory::DirectoryStore;
 pub use drives::DriveStore;
 pub use groups::GroupStore;
+pub use health::{HealthStore, StoreHealth};
 pub use mail::MailStore;
 pub use properties::PropertyStore;
 pub use resource_groups::ResourceGroupStore;
@@ -278,6 +280,7 @@ pub trait Store:
     + ResourceGroupStore
     + MailStore
     + AuditStore
+    + HealthStore
 {
 }
 
@@ -294,6 +297,7 @@ impl<T> Store for T where
         + ResourceGroupStore
         + MailStore
         + AuditStore
+        + HealthStore
 {
 }
 

@@ -334,6 +334,7 @@ mod directory;
 mod domains;
 mod drives;
 mod groups;
+mod health;
 mod mail;
 mod properties;
 mod quotas;

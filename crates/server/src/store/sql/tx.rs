@@ -138,6 +138,26 @@ impl Pools {
         }
     }
 
+    /// Each pool's open and idle connections, for the metrics.
+    pub(super) fn states(&self) -> Vec<crate::metrics::PoolState> {
+        fn state<DB: sqlx::Database>(
+            pool: &'static str,
+            of: &sqlx::Pool<DB>,
+        ) -> crate::metrics::PoolState {
+            crate::metrics::PoolState {
+                pool,
+                connections: of.size(),
+                idle: u32::try_from(of.num_idle()).unwrap_or(u32::MAX),
+            }
+        }
+        match self {
+            Pools::Sqlite { reader, writer } => {
+                vec![state("reader", reader), state("writer", writer)]
+            }
+            Pools::Postgres(pool) => vec![state("main", pool)],
+        }
+    }
+
     pub(super) async fn close(&self) {
         match self {
             Pools::Sqlite { reader, writer } => {
@@ -163,6 +183,11 @@ impl SqlStore {
 
     pub fn dialect(&self) -> Dialect {
         self.pools.dialect()
+    }
+
+    /// Each pool's open and idle connections.
+    pub(super) fn pool_states(&self) -> Vec<crate::metrics::PoolState> {
+        self.pools.states()
     }
 
     /// Closes every connection (so a SQLite file is released before a restart).
