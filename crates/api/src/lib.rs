@@ -13,6 +13,7 @@ pub mod domains;
 pub mod drives;
 pub mod eds;
 pub mod error;
+pub mod events;
 pub mod groups;
 pub mod koodrive;
 pub mod schema;

@@ -179,6 +179,13 @@ pub fn has_pending() -> bool {
     with_trail(|trail| !trail.pending.is_empty()).unwrap_or(false)
 }
 
+/// Copies of the pending records that `keep` selects (the deletions a transaction about to
+/// begin must read objects of before it changes them).
+pub fn pending_where(keep: impl Fn(&AuditRow) -> bool) -> Vec<AuditRow> {
+    with_trail(|trail| trail.pending.iter().filter(|r| keep(r)).cloned().collect())
+        .unwrap_or_default()
+}
+
 /// Takes the pending records, for the transaction about to commit.
 pub fn take_pending() -> Vec<AuditRow> {
     with_trail(|trail| std::mem::take(&mut trail.pending)).unwrap_or_default()

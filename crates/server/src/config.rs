@@ -33,6 +33,8 @@ pub struct Config {
     pub smtp_from: Option<String>,
     /// How long audit records are kept; `None` keeps them for ever.
     pub audit_retention: Option<std::time::Duration>,
+    /// How long change events (the `/v2/event/list` feed) are kept; `None` keeps them for ever.
+    pub event_retention: Option<std::time::Duration>,
     /// Take the client address of audit records from `X-Forwarded-For` (set when a trusted
     /// proxy stands in front); otherwise it is the peer address of the connection.
     pub trust_forwarded_for: bool,
@@ -62,6 +64,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./data";
 pub const DEFAULT_DOMAIN_ID: &str = "default";
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u64 = 365;
+pub const DEFAULT_EVENT_RETENTION_DAYS: u64 = 30;
 pub const DEFAULT_TRUSTED_PROXY_HOPS: u16 = 1;
 pub const DEFAULT_LOGIN_MAX_FAILURES: u32 = 5;
 pub const DEFAULT_LOGIN_LOCK_SECONDS: u64 = 300;
@@ -134,6 +137,9 @@ pub struct ServeSettings {
     /// Days audit records are kept (0: for ever).
     #[arg(long, env = "ROSTER_AUDIT_RETENTION_DAYS", default_value_t = DEFAULT_AUDIT_RETENTION_DAYS)]
     pub audit_retention_days: u64,
+    /// Days change events are kept for the event feed (0: for ever).
+    #[arg(long, env = "ROSTER_EVENT_RETENTION_DAYS", default_value_t = DEFAULT_EVENT_RETENTION_DAYS)]
+    pub event_retention_days: u64,
     /// Take audit records' client address from `X-Forwarded-For` (only behind a proxy
     /// that sets it).
     #[arg(long, env = "ROSTER_TRUST_FORWARDED_FOR")]
@@ -168,6 +174,7 @@ impl Default for ServeSettings {
             smtp_url: None,
             smtp_from: None,
             audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
+            event_retention_days: DEFAULT_EVENT_RETENTION_DAYS,
             trust_forwarded_for: false,
             trusted_proxy_hops: DEFAULT_TRUSTED_PROXY_HOPS,
             base_domain: None,
@@ -181,8 +188,8 @@ impl ServeSettings {
     /// The server's configuration these settings describe (the first superadmin's password
     /// is not among them: it comes from the environment only).
     pub fn into_config(self) -> Config {
-        let audit_retention = (self.audit_retention_days > 0)
-            .then(|| std::time::Duration::from_secs(self.audit_retention_days * 24 * 3600));
+        let days = |n: u64| (n > 0).then(|| std::time::Duration::from_secs(n * 24 * 3600));
+        let audit_retention = days(self.audit_retention_days);
         Config {
             listen: self.listen,
             data_dir: self.store.data_dir,
@@ -205,6 +212,7 @@ impl ServeSettings {
             smtp_url: self.smtp_url,
             smtp_from: self.smtp_from,
             audit_retention,
+            event_retention: days(self.event_retention_days),
             trust_forwarded_for: self.trust_forwarded_for,
             trusted_proxy_hops: usize::from(self.trusted_proxy_hops),
             base_domain: self.base_domain.filter(|b| !b.trim().is_empty()),
@@ -238,6 +246,7 @@ impl fmt::Debug for Config {
             .field("smtp", &self.smtp_url.as_ref().map(|_| "<set>"))
             .field("smtp_from", &self.smtp_from)
             .field("audit_retention", &self.audit_retention)
+            .field("event_retention", &self.event_retention)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("trusted_proxy_hops", &self.trusted_proxy_hops)
             .field("base_domain", &self.base_domain)

@@ -29,6 +29,7 @@ pub struct Application {
     store: Arc<SqlStore>,
     bootstrap: Bootstrap,
     audit_retention: Option<Duration>,
+    event_retention: Option<Duration>,
     lockout: LockoutSettings,
     clock: Clock,
 }
@@ -153,6 +154,7 @@ impl Application {
             store,
             bootstrap,
             audit_retention: config.audit_retention,
+            event_retention: config.event_retention,
             lockout: config.tokens.lockout,
             clock: config.clock,
         })
@@ -183,11 +185,30 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr(), "listening");
+        let audit_store = self.store.clone();
         let sweeper = self.audit_retention.map(|keep| {
-            tokio::spawn(sweep_audit_log(
-                self.store.clone(),
+            tokio::spawn(sweep_past_retention(
+                "audit records",
                 keep,
                 self.clock.clone(),
+                move |before| {
+                    use crate::store::AuditStore;
+                    let store = audit_store.clone();
+                    async move { store.purge_audit(before).await }
+                },
+            ))
+        });
+        let event_store = self.store.clone();
+        let event_sweeper = self.event_retention.map(|keep| {
+            tokio::spawn(sweep_past_retention(
+                "events",
+                keep,
+                self.clock.clone(),
+                move |before| {
+                    use crate::store::EventStore;
+                    let store = event_store.clone();
+                    async move { store.purge_events(before).await }
+                },
             ))
         });
         let login_sweeper = tokio::spawn(sweep_login_failures(
@@ -226,7 +247,7 @@ impl Application {
         if let Some(metrics_server) = metrics_server {
             metrics_server.abort();
         }
-        if let Some(sweeper) = sweeper {
+        for sweeper in [sweeper, event_sweeper].into_iter().flatten() {
             sweeper.abort();
         }
         login_sweeper.abort();
@@ -240,18 +261,21 @@ impl Application {
     }
 }
 
-/// Deletes audit records older than `keep`, now and then: four times per retention period,
-/// at most hourly.
-async fn sweep_audit_log(store: Arc<SqlStore>, keep: Duration, clock: Clock) {
-    use crate::store::AuditStore;
+/// Deletes rows older than `keep` (audit records, events) with `purge`, now and then: four
+/// times per retention period, at most hourly.
+async fn sweep_past_retention<F, Fut>(what: &'static str, keep: Duration, clock: Clock, purge: F)
+where
+    F: Fn(i64) -> Fut,
+    Fut: Future<Output = crate::error::Result<u64>>,
+{
     let every = (keep / 4).clamp(Duration::from_millis(250), Duration::from_secs(3600));
     let keep_ms = i64::try_from(keep.as_millis()).unwrap_or(i64::MAX);
     loop {
         let before = clock.now_ms().saturating_sub(keep_ms);
-        match store.purge_audit(before).await {
+        match purge(before).await {
             Ok(0) => {}
-            Ok(purged) => tracing::info!(purged, "audit records past retention deleted"),
-            Err(e) => tracing::warn!(error = %e, "audit retention sweep failed"),
+            Ok(purged) => tracing::info!(purged, what, "rows past retention deleted"),
+            Err(e) => tracing::warn!(error = %e, what, "retention sweep failed"),
         }
         clock.sleep(every).await;
     }

@@ -26,6 +26,7 @@ mod domains;
 mod drives;
 mod eds;
 mod eds_directory;
+mod events;
 mod first_hour;
 mod groups;
 mod hardening;

@@ -1023,6 +1023,7 @@ async fn pds_request(w: &World, op: &str, who: Who, on: On) -> Option<Req> {
         // own log, and would show home ids it sent itself.
         "/v2/audit_log/list" => Req::pds(op, json!({"query": "actor_id = 'no-such-actor'"})),
         "/v2/audit_log/export" => Req::pds(op, json!({"query": "actor_id = 'no-such-actor'"})),
+        "/v2/event/list" => Req::pds(op, json!({"limit": 100})),
         "/v2/async_task/get" => Req::pds(op, json!({"async_task_id": w.export_task().await})),
         "/v2/audit_log/download" => Req {
             call: Call::PdsGet {

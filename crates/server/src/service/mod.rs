@@ -10,6 +10,7 @@ pub mod delegation;
 pub mod departments;
 pub mod domains;
 pub mod drives;
+pub mod events;
 mod group_answer;
 pub mod groups;
 pub mod mail;

@@ -8,6 +8,7 @@ pub mod apps;
 pub mod audit_log;
 pub mod directory;
 pub mod drives;
+pub mod events;
 pub mod groups;
 pub mod health;
 pub mod mail;
@@ -24,6 +25,7 @@ pub use apps::AppStore;
 pub use audit_log::AuditStore;
 pub use directory::DirectoryStore;
 pub use drives::DriveStore;
+pub use events::EventStore;
 pub use groups::GroupStore;
 pub use health::{HealthStore, StoreHealth};
 pub use mail::MailStore;
@@ -281,6 +283,7 @@ pub trait Store:
     + MailStore
     + AuditStore
     + HealthStore
+    + EventStore
 {
 }
 
@@ -298,6 +301,7 @@ impl<T> Store for T where
         + MailStore
         + AuditStore
         + HealthStore
+        + EventStore
 {
 }
 

@@ -9,6 +9,7 @@ mod batch;
 mod domains;
 mod drives;
 mod error;
+mod events;
 pub(crate) mod extract;
 mod groups;
 mod oauth;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(accounts::router())
         .merge(apps::router())
         .merge(audit_log::router())
+        .merge(events::router())
         .merge(batch::router())
 }
 
@@ -79,6 +81,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api.merge(accounts::Api::openapi());
     api.merge(apps::Api::openapi());
     api.merge(audit_log::Api::openapi());
+    api.merge(events::Api::openapi());
     api.merge(batch::Api::openapi());
     api
 }

@@ -333,6 +333,7 @@ mod bulk;
 mod directory;
 mod domains;
 mod drives;
+mod events;
 mod groups;
 mod health;
 mod mail;

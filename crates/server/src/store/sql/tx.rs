@@ -2,9 +2,9 @@
 //! write transaction ([`Tx`]) that only [`SqlStore::write`] hands out. These types are the
 //! only place that branches on the backend; the writer pool is reachable from nowhere else,
 //! so a store method cannot write without going through the machinery here, which commits
-//! every change together with its [`Journal`] (the change's audit records, and the event
-//! rows once the event feed exists).
+//! every change together with its [`Journal`] (the change's audit records and event rows).
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::time::Duration;
 
@@ -306,16 +306,29 @@ impl<'a> Tx<'a> {
 }
 
 /// What a change writes besides its own rows, in its own transaction: the audit records the
-/// request noted (and, with the event feed, its event rows).
+/// request noted, and the events they stand for (`events.rs`).
 pub(crate) struct Journal {
     audit: Vec<AuditRow>,
+    /// The objects the change deletes, as they were when the transaction began (by the log id
+    /// of the record naming each), for the deletion events.
+    deleted: HashMap<String, serde_json::Value>,
 }
 
 impl Journal {
+    /// Reads, at the start of a transaction, the objects the noted deletions will remove.
+    async fn before(tx: &mut Tx<'_>) -> sqlx::Result<HashMap<String, serde_json::Value>> {
+        let deletions = crate::audit::pending_where(super::events::is_deletion);
+        if deletions.is_empty() {
+            return Ok(HashMap::new());
+        }
+        super::events::snapshot_deletions(tx, &deletions).await
+    }
+
     /// The records the current request has noted and not yet written.
-    fn pending() -> Self {
+    fn pending(deleted: HashMap<String, serde_json::Value>) -> Self {
         Journal {
             audit: crate::audit::take_pending(),
+            deleted,
         }
     }
 
@@ -327,7 +340,8 @@ impl Journal {
         for record in &self.audit {
             tx.execute(super::audit_log::insert_stmt(record)).await?;
         }
-        Ok(())
+        // Last before COMMIT: the events take their domain's sequence row, held till then.
+        super::events::write_events(tx, &self.audit, &self.deleted).await
     }
 
     /// Puts back the records of a transaction that did not commit (for a retry, or to be
@@ -382,11 +396,12 @@ impl SqlStore {
 
     async fn write_once<'a, T: Send>(&'a self, work: &mut impl Work<'a, T>) -> Result<T> {
         let mut tx = self.pools.begin().await?;
+        let deleted = Journal::before(&mut tx).await?;
         let done = work(&mut tx).await?;
         if tx.discarded {
             return Ok(done);
         }
-        let journal = Journal::pending();
+        let journal = Journal::pending(deleted);
         let committed = match journal.write(&mut tx).await {
             Ok(()) => tx.commit().await,
             Err(e) => Err(e),

@@ -1,0 +1,733 @@
+//! Change events on SQL. A change's events are derived from its audit records, in the
+//! change's own transaction, by [`write_events`] (called by the write machinery of `tx.rs`
+//! just before COMMIT): one place turns every face's changes into the same events. The object
+//! an event carries is read in that transaction: after the change, or, for a deletion, before
+//! it ([`snapshot_deletions`], run when the transaction begins).
+//!
+//! Order: a domain's events are numbered from its row of `event_sequences`, updated inside
+//! the writing transaction just before COMMIT. The update holds the row until COMMIT, so two
+//! writers of one domain commit in the order of their numbers, and a reader that follows
+//! `seq` never passes a number whose event could still appear.
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use serde_json::{json, Map, Value};
+
+use super::{text, Arg, Dialect, SqlStore, Stmt, Tx};
+use crate::audit::SUCCESS;
+use crate::error::Result;
+use crate::store::audit_log::AuditRow;
+use crate::store::events::{EventRow, EventStore};
+
+const COLUMNS: &str =
+    "domain_id, seq, event_id, event_type, object_id, created_at, actor, data, changed_fields";
+
+/// A table an event's object is read from, and which of its columns the event shows (never a
+/// secret, a hash or an internal column).
+struct Table {
+    name: &'static str,
+    key: &'static str,
+    /// The key is a number (`user_properties.property_id`).
+    numeric_key: bool,
+    /// Rows are found by `domain_id` and key; `false` for `domains`, found by key alone.
+    in_domain: bool,
+    columns: &'static [&'static str],
+    /// Columns SQLite answers as 0/1 that the event shows as booleans.
+    booleans: &'static [&'static str],
+}
+
+const USERS: Table = Table {
+    name: "users",
+    key: "user_id",
+    numeric_key: false,
+    in_domain: true,
+    columns: &[
+        "domain_id",
+        "user_id",
+        "user_name",
+        "nick_name",
+        "avatar",
+        "email",
+        "phone",
+        "phone_region",
+        "role",
+        "status",
+        "description",
+        "user_data",
+        "creator",
+        "default_drive_id",
+        "owner_type",
+        "deny_change_password_by_self",
+        "need_change_password_next_login",
+        "expired_at",
+        "created_at",
+        "updated_at",
+    ],
+    booleans: &[
+        "deny_change_password_by_self",
+        "need_change_password_next_login",
+    ],
+};
+
+const GROUPS: Table = Table {
+    name: "org_groups",
+    key: "group_id",
+    numeric_key: false,
+    in_domain: true,
+    columns: &[
+        "domain_id",
+        "group_id",
+        "group_name",
+        "description",
+        "kind",
+        "is_root",
+        "parent_group_id",
+        "creator",
+        "created_at",
+        "updated_at",
+    ],
+    booleans: &["is_root"],
+};
+
+const DRIVES: Table = Table {
+    name: "drives",
+    key: "drive_id",
+    numeric_key: false,
+    in_domain: true,
+    columns: &[
+        "domain_id",
+        "drive_id",
+        "drive_name",
+        "description",
+        "owner",
+        "owner_type",
+        "drive_type",
+        "status",
+        "is_default",
+        "total_size",
+        "used_size",
+        "creator",
+        "created_at",
+        "updated_at",
+    ],
+    booleans: &["is_default"],
+};
+
+const DOMAINS: Table = Table {
+    name: "domains",
+    key: "domain_id",
+    numeric_key: false,
+    in_domain: false,
+    columns: &[
+        "domain_id",
+        "domain_name",
+        "description",
+        "parent_domain_id",
+        "init_drive_enable",
+        "init_drive_size",
+        "size_quota",
+        "user_count_quota",
+        "created_at",
+        "updated_at",
+    ],
+    booleans: &["init_drive_enable"],
+};
+
+const PROPERTIES: Table = Table {
+    name: "user_properties",
+    key: "property_id",
+    numeric_key: true,
+    in_domain: true,
+    columns: &["domain_id", "property_id", "property_key", "created_at"],
+    booleans: &[],
+};
+
+const RESOURCE_GROUPS: Table = Table {
+    name: "resource_groups",
+    key: "resource_group_id",
+    numeric_key: false,
+    in_domain: true,
+    columns: &[
+        "domain_id",
+        "resource_group_id",
+        "resource_group_name",
+        "platform",
+        "creator",
+        "created_at",
+    ],
+    booleans: &[],
+};
+
+const APPS: Table = Table {
+    name: "apps",
+    key: "client_id",
+    numeric_key: false,
+    in_domain: true,
+    columns: &[
+        "domain_id",
+        "client_id",
+        "app_name",
+        "algorithm",
+        "status",
+        "creator",
+        "created_at",
+        "updated_at",
+    ],
+    booleans: &[],
+};
+
+/// What an event carries as its object.
+#[derive(Debug)]
+enum Object {
+    /// A row of a table, read in the writing transaction.
+    Row(&'static Table),
+    /// Made from the audit record itself (a link or a membership has no row of its own
+    /// worth showing).
+    Inline(Value),
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// One event an audit record stands for.
+#[derive(Debug)]
+struct Spec {
+    event_type: &'static str,
+    object: Object,
+    object_id: String,
+    changed_fields: Vec<String>,
+    /// The object is gone after the change: it is read before.
+    deletion: bool,
+}
+
+fn detail_of(record: &AuditRow) -> Value {
+    serde_json::from_str(&record.detail).unwrap_or(Value::Null)
+}
+
+/// The `fields` list of an update's detail.
+fn fields_of(detail: &Value) -> Vec<String> {
+    detail["fields"]
+        .as_array()
+        .map(|fields| {
+            fields
+                .iter()
+                .filter_map(|f| f.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn strings(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+/// The events a successful audit record stands for (none for records of things that change
+/// no directory object: logins, tokens, access keys, reset requests).
+fn specs_of(record: &AuditRow) -> Vec<Spec> {
+    if record.outcome != SUCCESS {
+        return Vec::new();
+    }
+    let target = record.target_id.clone();
+    let spec = |event_type, object, changed_fields: Vec<String>, deletion| Spec {
+        event_type,
+        object,
+        object_id: target.clone(),
+        changed_fields,
+        deletion,
+    };
+    let row = Object::Row;
+    let detail = detail_of(record);
+    match record.action.as_str() {
+        "user.create" | "user.import" => vec![spec("user.created", row(&USERS), vec![], false)],
+        "user.update" => {
+            // A lock, an unlock and a password set are events of their own.
+            let fields: Vec<String> = fields_of(&detail)
+                .into_iter()
+                .filter(|f| f != "status" && f != "password")
+                .collect();
+            if fields.is_empty() {
+                return Vec::new();
+            }
+            vec![spec("user.updated", row(&USERS), fields, false)]
+        }
+        "user.lock" => vec![spec(
+            "user.locked",
+            row(&USERS),
+            strings(&["status"]),
+            false,
+        )],
+        "user.unlock" => vec![spec(
+            "user.unlocked",
+            row(&USERS),
+            strings(&["status"]),
+            false,
+        )],
+        "user.delete" => vec![spec("user.deleted", row(&USERS), vec![], true)],
+        "password.change" | "password.reset" => vec![spec(
+            "user.password_changed",
+            row(&USERS),
+            strings(&["password"]),
+            false,
+        )],
+        "property.assign" | "property.unassign" => vec![spec(
+            "user.updated",
+            row(&USERS),
+            strings(&["properties"]),
+            false,
+        )],
+        "account.link" | "account.unlink" => {
+            let (kind, identity) = target.split_once(':').unwrap_or(("", target.as_str()));
+            let data = json!({
+                "authentication_type": kind,
+                "identity": identity,
+                "user_id": detail["user_id"].as_str().unwrap_or_default(),
+            });
+            let event_type = if record.action == "account.link" {
+                "account.linked"
+            } else {
+                "account.unlinked"
+            };
+            vec![spec(event_type, Object::Inline(data), vec![], false)]
+        }
+        "group.create" => vec![spec("group.created", row(&GROUPS), vec![], false)],
+        "group.update" => {
+            let (moved, fields): (Vec<String>, Vec<String>) = fields_of(&detail)
+                .into_iter()
+                .partition(|f| f == "parent_group_id");
+            let mut specs = Vec::new();
+            if !fields.is_empty() {
+                specs.push(spec("group.updated", row(&GROUPS), fields, false));
+            }
+            if !moved.is_empty() {
+                specs.push(spec("group.moved", row(&GROUPS), moved, false));
+            }
+            specs
+        }
+        "group.delete" => vec![spec("group.deleted", row(&GROUPS), vec![], true)],
+        action @ ("membership.add" | "membership.remove" | "membership.move") => {
+            let data = json!({
+                "group_id": &target,
+                "member_type": detail["member_type"].as_str().unwrap_or_default(),
+                "member_id": detail["member_id"].as_str().unwrap_or_default(),
+            });
+            let event_type = match action {
+                "membership.add" => "membership.added",
+                "membership.remove" => "membership.removed",
+                _ => "membership.moved",
+            };
+            vec![spec(event_type, Object::Inline(data), vec![], false)]
+        }
+        action @ ("role.assign" | "role.cancel") => {
+            let data = json!({
+                "group_id": &target,
+                "identity_type": detail["identity_type"].as_str().unwrap_or_default(),
+                "identity_id": detail["identity_id"].as_str().unwrap_or_default(),
+                "role_id": detail["role_id"].as_str().unwrap_or_default(),
+            });
+            let event_type = if action == "role.assign" {
+                "role.assigned"
+            } else {
+                "role.removed"
+            };
+            vec![spec(event_type, Object::Inline(data), vec![], false)]
+        }
+        action => {
+            let Some((kind, verb)) = action.split_once('.') else {
+                return Vec::new();
+            };
+            let (table, types): (&'static Table, [&'static str; 3]) = match kind {
+                "drive" => (&DRIVES, ["drive.created", "drive.updated", "drive.deleted"]),
+                "domain" => (
+                    &DOMAINS,
+                    ["domain.created", "domain.updated", "domain.deleted"],
+                ),
+                "property" => (
+                    &PROPERTIES,
+                    ["property.created", "property.updated", "property.deleted"],
+                ),
+                "resource_group" => (
+                    &RESOURCE_GROUPS,
+                    ["resource_group.created", "", "resource_group.deleted"],
+                ),
+                "app" => (&APPS, ["app.created", "app.updated", "app.deleted"]),
+                _ => return Vec::new(),
+            };
+            let (event_type, fields, deletion) = match verb {
+                "create" => (types[0], vec![], false),
+                "update" => (types[1], fields_of(&detail), false),
+                "delete" => (types[2], vec![], true),
+                _ => return Vec::new(),
+            };
+            if event_type.is_empty() {
+                return Vec::new();
+            }
+            vec![spec(event_type, row(table), fields, deletion)]
+        }
+    }
+}
+
+/// `SELECT` of one row of `table` as a JSON object text.
+fn object_stmt(dialect: Dialect, table: &Table, domain_id: &str, key: &str) -> Stmt {
+    let pairs: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| format!("'{c}', {c}"))
+        .collect();
+    let object = match dialect {
+        Dialect::Sqlite => format!("json_object({})", pairs.join(", ")),
+        Dialect::Postgres => format!("json_build_object({})::text", pairs.join(", ")),
+    };
+    let key_arg = if table.numeric_key {
+        Arg::Int(key.parse().unwrap_or(-1))
+    } else {
+        text(key)
+    };
+    let (condition, args) = if table.in_domain {
+        (
+            format!("domain_id = $1 AND {} = $2", table.key),
+            vec![text(domain_id), key_arg],
+        )
+    } else {
+        (format!("{} = $1", table.key), vec![key_arg])
+    };
+    Stmt::new(
+        format!(
+            "SELECT {object} AS data FROM {} WHERE {condition}",
+            table.name
+        ),
+        args,
+    )
+}
+
+#[derive(sqlx::FromRow)]
+struct ObjectText {
+    data: String,
+}
+
+/// The object as the transaction sees it now; `None` when the row is not there.
+async fn read_object(
+    tx: &mut Tx<'_>,
+    table: &Table,
+    domain_id: &str,
+    key: &str,
+) -> sqlx::Result<Option<Value>> {
+    let stmt = object_stmt(tx.dialect(), table, domain_id, key);
+    let Some(row) = tx.fetch_optional::<ObjectText>(stmt).await? else {
+        return Ok(None);
+    };
+    let mut object: Map<String, Value> = serde_json::from_str(&row.data).unwrap_or_default();
+    for column in table.booleans {
+        if let Some(Value::Number(n)) = object.get(*column) {
+            let truth = n.as_i64().unwrap_or(0) != 0;
+            object.insert((*column).to_owned(), Value::Bool(truth));
+        }
+    }
+    Ok(Some(Value::Object(object)))
+}
+
+/// The objects `records` delete, read before the change deletes them: by the log id of the
+/// record that names each.
+pub(super) async fn snapshot_deletions(
+    tx: &mut Tx<'_>,
+    records: &[AuditRow],
+) -> sqlx::Result<HashMap<String, Value>> {
+    let mut before = HashMap::new();
+    for record in records {
+        for spec in specs_of(record) {
+            if let (true, Object::Row(table)) = (spec.deletion, &spec.object) {
+                let domain_id = record.domain_id.as_str();
+                if let Some(object) = read_object(tx, table, domain_id, &spec.object_id).await? {
+                    before.insert(record.log_id.clone(), object);
+                }
+            }
+        }
+    }
+    Ok(before)
+}
+
+/// Whether a record names a deletion, whose object an event must read before the change.
+pub(crate) fn is_deletion(record: &AuditRow) -> bool {
+    record.outcome == SUCCESS && record.action.ends_with(".delete")
+}
+
+/// Writes the events of `records` (the change's audit records) in the change's transaction,
+/// numbering them from each domain's sequence.
+pub(super) async fn write_events(
+    tx: &mut Tx<'_>,
+    records: &[AuditRow],
+    before: &HashMap<String, Value>,
+) -> sqlx::Result<()> {
+    let mut by_domain: BTreeMap<&str, Vec<(&AuditRow, Spec)>> = BTreeMap::new();
+    for record in records {
+        for spec in specs_of(record) {
+            by_domain
+                .entry(record.domain_id.as_str())
+                .or_default()
+                .push((record, spec));
+        }
+    }
+    // Domains in a fixed order, so two writers never wait on each other's sequence rows.
+    for (domain_id, events) in by_domain {
+        let mut rows = Vec::with_capacity(events.len());
+        for (record, spec) in events {
+            let data = match &spec.object {
+                Object::Inline(data) => data.clone(),
+                Object::Row(table) => {
+                    let read = if spec.deletion {
+                        before.get(&record.log_id).cloned()
+                    } else {
+                        read_object(tx, table, domain_id, &spec.object_id).await?
+                    };
+                    read.unwrap_or_else(|| json!({ table.key: &spec.object_id }))
+                }
+            };
+            let actor = if record.actor_id.is_empty() {
+                json!({ "type": &record.actor_type, "id": null })
+            } else {
+                json!({ "type": &record.actor_type, "id": &record.actor_id })
+            };
+            rows.push(EventRow {
+                domain_id: domain_id.to_owned(),
+                seq: 0,
+                event_id: format!("evt_{}", crate::ids::random_hex(12)),
+                event_type: spec.event_type.to_owned(),
+                object_id: spec.object_id,
+                created_at: record.acted_at,
+                actor: actor.to_string(),
+                data: data.to_string(),
+                changed_fields: json!(spec.changed_fields).to_string(),
+            });
+        }
+        let count = rows.len() as i64;
+        let last: Option<(i64,)> = tx
+            .fetch_optional(Stmt::new(
+                "INSERT INTO event_sequences (domain_id, last_seq) VALUES ($1, $2) \
+                 ON CONFLICT (domain_id) \
+                 DO UPDATE SET last_seq = event_sequences.last_seq + excluded.last_seq \
+                 RETURNING last_seq",
+                vec![text(domain_id), Arg::Int(count)],
+            ))
+            .await?;
+        let last = last.map(|(seq,)| seq).unwrap_or(count);
+        for (i, mut row) in rows.into_iter().enumerate() {
+            row.seq = last - count + 1 + i as i64;
+            tx.execute(insert_stmt(&row)).await?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_stmt(r: &EventRow) -> Stmt {
+    Stmt::new(
+        format!("INSERT INTO events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+        vec![
+            text(&r.domain_id),
+            Arg::Int(r.seq),
+            text(&r.event_id),
+            text(&r.event_type),
+            text(&r.object_id),
+            Arg::Int(r.created_at),
+            text(&r.actor),
+            text(&r.data),
+            text(&r.changed_fields),
+        ],
+    )
+}
+
+#[async_trait]
+impl EventStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn events(
+        &self,
+        domain_id: &str,
+        after: i64,
+        types: &[String],
+        limit: u32,
+    ) -> Result<Vec<EventRow>> {
+        let mut args = vec![text(domain_id), Arg::Int(after)];
+        let mut sql = format!("SELECT {COLUMNS} FROM events WHERE domain_id = $1 AND seq > $2");
+        if !types.is_empty() {
+            let mut places = Vec::with_capacity(types.len());
+            for t in types {
+                args.push(text(t));
+                places.push(format!("${}", args.len()));
+            }
+            sql.push_str(&format!(" AND event_type IN ({})", places.join(", ")));
+        }
+        args.push(Arg::Int(i64::from(limit)));
+        sql.push_str(&format!(" ORDER BY seq LIMIT ${}", args.len()));
+        Ok(self
+            .reader()
+            .fetch_all::<EventRow>(Stmt::new(sql, args))
+            .await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn purge_events(&self, before: i64) -> Result<u64> {
+        // In slices, so that a large backlog never holds the (SQLite) writer for long.
+        const SLICE: i64 = 5_000;
+        let mut purged = 0;
+        loop {
+            let stmt = Stmt::new(
+                "DELETE FROM events WHERE event_id IN \
+                 (SELECT event_id FROM events WHERE created_at < $1 LIMIT $2)",
+                vec![Arg::Int(before), Arg::Int(SLICE)],
+            );
+            let deleted = self.upkeep(stmt).await?;
+            purged += deleted;
+            if deleted < SLICE as u64 {
+                return Ok(purged);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blank_record() -> AuditRow {
+        AuditRow {
+            log_id: String::new(),
+            domain_id: String::new(),
+            acted_at: 0,
+            actor_id: String::new(),
+            actor_type: String::new(),
+            action: String::new(),
+            target_type: String::new(),
+            target_id: String::new(),
+            request_id: String::new(),
+            client_ip: String::new(),
+            outcome: String::new(),
+            error_code: String::new(),
+            detail: String::new(),
+        }
+    }
+
+    fn record(action: &str, target: &str, detail: Value) -> AuditRow {
+        AuditRow {
+            log_id: "l1".into(),
+            domain_id: "d".into(),
+            action: action.into(),
+            target_id: target.into(),
+            outcome: SUCCESS.into(),
+            detail: detail.to_string(),
+            ..blank_record()
+        }
+    }
+
+    fn types(r: &AuditRow) -> Vec<&'static str> {
+        specs_of(r).iter().map(|s| s.event_type).collect()
+    }
+
+    #[test]
+    fn records_stand_for_the_agreed_events() {
+        let none = Value::Null;
+        assert_eq!(
+            types(&record("user.create", "u", none.clone())),
+            ["user.created"]
+        );
+        assert_eq!(
+            types(&record("user.import", "u", none.clone())),
+            ["user.created"]
+        );
+        assert_eq!(
+            types(&record("user.lock", "u", none.clone())),
+            ["user.locked"]
+        );
+        assert_eq!(
+            types(&record("password.reset", "u", none.clone())),
+            ["user.password_changed"]
+        );
+        // A status or password change is its own event, not an update.
+        let only_status = json!({ "fields": ["status"] });
+        assert!(types(&record("user.update", "u", only_status)).is_empty());
+        let both = json!({ "fields": ["nick_name", "status"] });
+        let specs = specs_of(&record("user.update", "u", both));
+        assert_eq!(specs[0].event_type, "user.updated");
+        assert_eq!(specs[0].changed_fields, ["nick_name"]);
+        let moved = json!({ "fields": ["parent_group_id", "group_name"] });
+        assert_eq!(
+            types(&record("group.update", "g", moved)),
+            ["group.updated", "group.moved"]
+        );
+        assert_eq!(
+            types(&record("drive.delete", "1", none.clone())),
+            ["drive.deleted"]
+        );
+        assert!(specs_of(&record("drive.delete", "1", none.clone()))[0].deletion);
+        assert_eq!(
+            types(&record("resource_group.create", "r", none.clone())),
+            ["resource_group.created"]
+        );
+        // Sign-ins, tokens and keys change no directory object.
+        for action in [
+            "account.login",
+            "token.issue",
+            "access_key.create",
+            "user.role",
+        ] {
+            assert!(
+                types(&record(action, "x", none.clone())).is_empty(),
+                "{action}"
+            );
+        }
+        // A failed attempt is no event.
+        let mut failed = record("user.create", "u", none);
+        failed.outcome = crate::audit::FAILURE.into();
+        assert!(types(&failed).is_empty());
+        // Every type written is a listed one.
+        for action in [
+            "user.create",
+            "user.lock",
+            "user.unlock",
+            "user.delete",
+            "password.change",
+            "account.link",
+            "account.unlink",
+            "group.create",
+            "group.delete",
+            "membership.add",
+            "membership.remove",
+            "membership.move",
+            "role.assign",
+            "role.cancel",
+            "drive.create",
+            "drive.update",
+            "domain.create",
+            "domain.update",
+            "domain.delete",
+            "property.create",
+            "property.update",
+            "property.delete",
+            "resource_group.delete",
+            "app.create",
+            "app.update",
+            "app.delete",
+        ] {
+            for t in types(&record(action, "x", json!({ "fields": ["a"] }))) {
+                assert!(crate::store::events::EVENT_TYPES.contains(&t), "{t}");
+            }
+            assert!(!types(&record(action, "x", json!({ "fields": ["a"] }))).is_empty());
+        }
+    }
+
+    #[test]
+    fn a_link_names_its_account_and_user() {
+        let specs = specs_of(&record(
+            "account.link",
+            "email:a@b.c",
+            json!({ "user_id": "u1" }),
+        ));
+        let Object::Inline(data) = &specs[0].object else {
+            panic!("inline data expected");
+        };
+        assert_eq!(data["authentication_type"], "email");
+        assert_eq!(data["identity"], "a@b.c");
+        assert_eq!(data["user_id"], "u1");
+    }
+}
