@@ -230,6 +230,13 @@ async fn a_refused_or_failed_change_leaves_no_event() {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = app
+        .admin("/v2/app/delete", json!({"client_id": "no-such-app"}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let unlink = json!({"type": "custom", "identity": "nobody", "user_id": plain});
+    let (status, _) = app.admin("/v2/account/unlink", unlink).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     let events = all_events(&app).await;
     assert_eq!(events.len(), before, "{events:?}");
     // Reads and sign-ins are no changes either.

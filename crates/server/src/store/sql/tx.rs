@@ -414,14 +414,25 @@ impl SqlStore {
     }
 
     /// Runs one writing statement with the request's journal; answers the rows it affected.
-    /// With no records pending it runs alone, without an explicit transaction (which would
-    /// cost two more round trips).
+    /// A statement that changed nothing (no row matched) commits no journal: the records stay
+    /// pending, for the request to answer (as a failure, if it fails). With no records
+    /// pending it runs alone, without an explicit transaction (which would cost two more
+    /// round trips).
     pub(super) async fn write_statement(&self, stmt: Stmt) -> sqlx::Result<u64> {
         if !Journal::has_pending() {
             return self.upkeep(stmt).await;
         }
-        self.write_sqlx(|tx| Box::pin(tx.execute(stmt.clone())))
-            .await
+        self.write_sqlx(|tx| {
+            let stmt = stmt.clone();
+            Box::pin(async move {
+                let changed = tx.execute(stmt).await?;
+                if changed == 0 {
+                    tx.discard();
+                }
+                Ok(changed)
+            })
+        })
+        .await
     }
 
     /// [`SqlStore::write_statement`] of an `... RETURNING` statement.
@@ -429,8 +440,17 @@ impl SqlStore {
         if !Journal::has_pending() {
             return self.upkeep_returning(stmt).await;
         }
-        self.write_sqlx(|tx| Box::pin(tx.fetch_optional(stmt.clone())))
-            .await
+        self.write_sqlx(|tx| {
+            let stmt = stmt.clone();
+            Box::pin(async move {
+                let row = tx.fetch_optional(stmt).await?;
+                if row.is_none() {
+                    tx.discard();
+                }
+                Ok(row)
+            })
+        })
+        .await
     }
 
     /// [`SqlStore::write`] of work whose errors are sqlx's, answered as they came, for the
