@@ -14,6 +14,7 @@ pub mod drives;
 pub mod eds;
 pub mod error;
 pub mod events;
+pub mod webhooks;
 pub mod groups;
 pub mod koodrive;
 pub mod schema;

@@ -52,6 +52,8 @@ pub struct Config {
     /// How long, after SIGTERM, the server keeps serving while `/readyz` answers 503 (so a
     /// load balancer stops sending traffic) before it stops accepting connections.
     pub drain_grace: std::time::Duration,
+    /// Webhook delivery: the SSRF guard's exception, timeouts, retry window.
+    pub webhooks: crate::service::webhooks::WebhookSettings,
 }
 
 /// Audit records are kept for a year unless configured otherwise.
@@ -160,6 +162,10 @@ pub struct ServeSettings {
     /// connections are refused (give the load balancer time to notice).
     #[arg(long, env = "ROSTER_DRAIN_SECONDS", default_value_t = DEFAULT_DRAIN_SECONDS)]
     pub drain_seconds: u64,
+    /// Let webhooks call loopback, private, link-local and metadata addresses (tests, or a
+    /// receiver inside your own network). Off: such URLs are refused.
+    #[arg(long, env = "ROSTER_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
 }
 
 impl Default for ServeSettings {
@@ -180,6 +186,7 @@ impl Default for ServeSettings {
             base_domain: None,
             metrics_listen: None,
             drain_seconds: DEFAULT_DRAIN_SECONDS,
+            webhook_allow_private: false,
         }
     }
 }
@@ -219,6 +226,10 @@ impl ServeSettings {
             clock: Clock::system(),
             metrics_listen: self.metrics_listen.filter(|m| !m.trim().is_empty()),
             drain_grace: std::time::Duration::from_secs(self.drain_seconds),
+            webhooks: crate::service::webhooks::WebhookSettings {
+                allow_private: self.webhook_allow_private,
+                ..Default::default()
+            },
         }
     }
 }
@@ -253,6 +264,7 @@ impl fmt::Debug for Config {
             .field("clock", &self.clock)
             .field("metrics_listen", &self.metrics_listen)
             .field("drain_grace", &self.drain_grace)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }

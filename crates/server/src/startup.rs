@@ -75,6 +75,7 @@ pub async fn open_services(config: &Config) -> anyhow::Result<(Services, Arc<Sql
         clock: config.clock.clone(),
         metrics: Arc::default(),
         draining: Arc::default(),
+        webhooks: config.webhooks,
     };
     Ok((services, store))
 }
@@ -216,6 +217,8 @@ impl Application {
             self.lockout,
             self.clock.clone(),
         ));
+        let (stop_worker, worker_stop) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(self.services.clone().run_webhook_worker(worker_stop));
         let metrics_server = self.metrics.map(|(listener, router)| {
             tokio::spawn(async move {
                 if let Err(e) = axum::serve(listener, router).await {
@@ -247,6 +250,10 @@ impl Application {
         if let Some(metrics_server) = metrics_server {
             metrics_server.abort();
         }
+        // The worker finishes the deliveries in hand (each bounded by the webhook timeout);
+        // whatever it had not marked delivered is sent again by the next worker.
+        let _ = stop_worker.send(true);
+        let _ = tokio::time::timeout(self.services.webhooks.timeout + Duration::from_secs(2), worker).await;
         for sweeper in [sweeper, event_sweeper].into_iter().flatten() {
             sweeper.abort();
         }

@@ -44,3 +44,4 @@ mod tenancy;
 mod tenancy_routing;
 mod token_lifetime;
 mod users;
+mod webhooks;

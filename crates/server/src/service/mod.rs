@@ -27,6 +27,7 @@ pub mod tokens;
 pub mod transfer;
 pub mod users;
 mod validate;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -114,4 +115,6 @@ pub struct Services {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Set when the server starts to drain (SIGTERM): readiness answers 503 from then on.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// Webhook delivery settings (the SSRF guard's exception, timeouts, retry window).
+    pub webhooks: webhooks::WebhookSettings,
 }

@@ -50,7 +50,7 @@ impl Services {
     /// The metrics in Prometheus's text format, with the pools and queues as they are now.
     pub async fn metrics_text(&self) -> String {
         let pools = self.store.pool_states();
-        let queue = crate::metrics::WebhookQueueState::default();
+        let queue = self.webhook_queue_state().await;
         self.metrics.encode(&pools, queue)
     }
 }

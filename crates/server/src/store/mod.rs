@@ -14,6 +14,7 @@ pub mod health;
 pub mod mail;
 pub mod properties;
 pub mod resource_groups;
+pub mod webhooks;
 mod sql;
 pub(crate) mod user_query;
 
@@ -31,6 +32,7 @@ pub use health::{HealthStore, StoreHealth};
 pub use mail::MailStore;
 pub use properties::PropertyStore;
 pub use resource_groups::ResourceGroupStore;
+pub use webhooks::WebhookStore;
 pub use sql::{Migrations, SqlStore};
 pub use user_query::{UserFilter, UserOrder, UserPage};
 
@@ -284,6 +286,7 @@ pub trait Store:
     + AuditStore
     + HealthStore
     + EventStore
+    + WebhookStore
 {
 }
 
@@ -302,6 +305,7 @@ impl<T> Store for T where
         + AuditStore
         + HealthStore
         + EventStore
+        + WebhookStore
 {
 }
 

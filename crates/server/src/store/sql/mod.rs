@@ -343,6 +343,7 @@ mod resource_groups;
 mod tokens;
 mod tx;
 mod users;
+mod webhooks;
 
 use tx::Pools;
 pub use tx::SqlStore;

@@ -138,6 +138,13 @@ impl Pools {
         }
     }
 
+    async fn fetch_all_alone<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Vec<R>> {
+        match self {
+            Pools::Sqlite { writer, .. } => run_on!(fetch_all, writer, stmt),
+            Pools::Postgres(pool) => run_on!(fetch_all, pool, stmt),
+        }
+    }
+
     /// Each pool's open and idle connections, for the metrics.
     pub(super) fn states(&self) -> Vec<crate::metrics::PoolState> {
         fn state<DB: sqlx::Database>(
@@ -477,6 +484,11 @@ impl SqlStore {
     /// just written where a read replica could lag.
     pub(super) async fn upkeep_returning<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Option<R>> {
         retrying(|| self.pools.fetch_alone(stmt.clone())).await
+    }
+
+    /// [`SqlStore::upkeep_returning`] of a statement returning many rows.
+    pub(super) async fn upkeep_returning_all<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Vec<R>> {
+        retrying(|| self.pools.fetch_all_alone(stmt.clone())).await
     }
 }
 
