@@ -14,12 +14,12 @@ pub mod drives;
 pub mod eds;
 pub mod error;
 pub mod events;
-pub mod webhooks;
 pub mod groups;
 pub mod koodrive;
 pub mod schema;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 pub use error::ErrorBody;
 pub use groups::*;

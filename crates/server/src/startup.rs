@@ -253,7 +253,11 @@ impl Application {
         // The worker finishes the deliveries in hand (each bounded by the webhook timeout);
         // whatever it had not marked delivered is sent again by the next worker.
         let _ = stop_worker.send(true);
-        let _ = tokio::time::timeout(self.services.webhooks.timeout + Duration::from_secs(2), worker).await;
+        let _ = tokio::time::timeout(
+            self.services.webhooks.timeout + Duration::from_secs(2),
+            worker,
+        )
+        .await;
         for sweeper in [sweeper, event_sweeper].into_iter().flatten() {
             sweeper.abort();
         }

@@ -157,14 +157,18 @@ impl Services {
     ) -> Result<(Webhook, String)> {
         actor.audit("webhook.create", "webhook", "");
         actor.require_admin()?;
-        let url = self.checked_url(spec.url.as_deref().unwrap_or_default()).await?;
+        let url = self
+            .checked_url(spec.url.as_deref().unwrap_or_default())
+            .await?;
         let event_types = checked_types(spec.event_types)?;
         let description = spec.description.unwrap_or_default();
         validate::max_len("description", &description, MAX_DESCRIPTION)?;
         if self.store.webhooks(&actor.domain_id).await?.len() >= MAX_WEBHOOKS_PER_DOMAIN {
-            return Err(Error::param(ParamProblem::Invalid, "url").with_rule(format!(
-                "a domain has at most {MAX_WEBHOOKS_PER_DOMAIN} webhooks"
-            )));
+            return Err(
+                Error::param(ParamProblem::Invalid, "url").with_rule(format!(
+                    "a domain has at most {MAX_WEBHOOKS_PER_DOMAIN} webhooks"
+                )),
+            );
         }
         let webhook_id = format!("wh_{}", crate::ids::random_hex(12));
         crate::audit::name_target(&webhook_id);

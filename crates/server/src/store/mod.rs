@@ -14,9 +14,9 @@ pub mod health;
 pub mod mail;
 pub mod properties;
 pub mod resource_groups;
-pub mod webhooks;
 mod sql;
 pub(crate) mod user_query;
+pub mod webhooks;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -32,9 +32,9 @@ pub use health::{HealthStore, StoreHealth};
 pub use mail::MailStore;
 pub use properties::PropertyStore;
 pub use resource_groups::ResourceGroupStore;
-pub use webhooks::WebhookStore;
 pub use sql::{Migrations, SqlStore};
 pub use user_query::{UserFilter, UserOrder, UserPage};
+pub use webhooks::WebhookStore;
 
 use crate::error::Result;
 

@@ -89,8 +89,7 @@ pub trait WebhookStore: Send + Sync + 'static {
     /// Queues up to `limit` of the domain's events after the webhook's cursor (those of its
     /// types) and moves the cursor past them; answers how many events it read. Safe to run
     /// on several servers at once.
-    async fn enqueue_deliveries(&self, hook: &WebhookRow, limit: u32, now: i64)
-        -> Result<usize>;
+    async fn enqueue_deliveries(&self, hook: &WebhookRow, limit: u32, now: i64) -> Result<usize>;
     /// Claims up to `limit` due deliveries of enabled webhooks until `claim_until`: none of an
     /// object while an earlier event of it for the same webhook still pends, none another
     /// server holds. Counts the attempt.

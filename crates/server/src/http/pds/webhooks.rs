@@ -20,7 +20,17 @@ use crate::time_format::iso8601_ms;
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(create, get, list, update, delete, test, list_dead_letters, redeliver, list_deliveries),
+    paths(
+        create,
+        get,
+        list,
+        update,
+        delete,
+        test,
+        list_dead_letters,
+        redeliver,
+        list_deliveries
+    ),
     components(schemas(
         Webhook,
         CreateWebhookRequest,

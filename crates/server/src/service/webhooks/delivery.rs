@@ -233,12 +233,6 @@ impl Services {
             let delay = i64::try_from(backoff(delivery.attempts).as_millis()).unwrap_or(0);
             AttemptEnd::RetryAt(now + delay)
         };
-        self.metrics.webhook_delivery(match (&end, outcome.refused) {
-            (AttemptEnd::Delivered, _) => Delivery::Delivered,
-            (AttemptEnd::Dead, _) => Delivery::DeadLettered,
-            (_, true) => Delivery::Refused,
-            _ => Delivery::Failed,
-        });
         let attempt = AttemptRow {
             domain_id: delivery.domain_id.clone(),
             webhook_id: delivery.webhook_id.clone(),
@@ -250,7 +244,14 @@ impl Services {
             at: now,
         };
         let dead = end == AttemptEnd::Dead;
+        let counted = match (&end, outcome.refused) {
+            (AttemptEnd::Delivered, _) => Delivery::Delivered,
+            (AttemptEnd::Dead, _) => Delivery::DeadLettered,
+            (_, true) => Delivery::Refused,
+            _ => Delivery::Failed,
+        };
         self.store.finish_attempt(&delivery, &attempt, end).await?;
+        self.metrics.webhook_delivery(counted);
         if dead {
             self.disable_failing_webhook(&hook, now).await?;
         }

@@ -22,7 +22,8 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || (first & 0xfe00) == 0xfc00 // unique local (fd00:ec2::254 is AWS metadata)
                 || (first & 0xffc0) == 0xfe80 // link-local
                 || (first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
-                || v6 == Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0xa9fe, 0xa9fe) // NAT64 metadata
+                || v6 == Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0xa9fe, 0xa9fe)
+            // NAT64 metadata
         }
     }
 }
@@ -101,7 +102,9 @@ impl reqwest::dns::Resolve for GuardedResolver {
         let allow_private = self.allow_private;
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let found = resolve(&host, 0).await.map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { e.into() })?;
+            let found = resolve(&host, 0)
+                .await
+                .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { e.into() })?;
             let allowed: Vec<SocketAddr> = found
                 .into_iter()
                 .filter(|a| allow_private || !is_internal(a.ip()))
@@ -154,7 +157,11 @@ mod tests {
             assert!(check_url(url, false).await.is_err(), "{url}");
             assert!(check_url(url, true).await.is_ok(), "{url}");
         }
-        for url in ["ftp://example.com/", "http://user:pw@93.184.216.34/", "not a url"] {
+        for url in [
+            "ftp://example.com/",
+            "http://user:pw@93.184.216.34/",
+            "not a url",
+        ] {
             assert!(check_url(url, true).await.is_err(), "{url}");
         }
         assert!(check_url("https://93.184.216.34/hook", false).await.is_ok());

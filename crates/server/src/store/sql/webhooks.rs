@@ -59,9 +59,7 @@ impl WebhookStore for SqlStore {
 
     async fn webhooks(&self, domain_id: &str) -> Result<Vec<WebhookRow>> {
         let stmt = Stmt::new(
-            format!(
-                "SELECT {HOOK_COLUMNS} FROM webhooks WHERE domain_id = $1 ORDER BY webhook_id"
-            ),
+            format!("SELECT {HOOK_COLUMNS} FROM webhooks WHERE domain_id = $1 ORDER BY webhook_id"),
             vec![text(domain_id)],
         );
         Ok(self.reader().fetch_all(stmt).await?)
@@ -187,12 +185,7 @@ impl WebhookStore for SqlStore {
         Ok(self.upkeep_returning_all(stmt).await?)
     }
 
-    async fn finish_attempt(
-        &self,
-        d: &DeliveryRow,
-        a: &AttemptRow,
-        end: AttemptEnd,
-    ) -> Result<()> {
+    async fn finish_attempt(&self, d: &DeliveryRow, a: &AttemptRow, end: AttemptEnd) -> Result<()> {
         let (state, next) = match end {
             AttemptEnd::Delivered => ("delivered", d.next_attempt_at),
             AttemptEnd::RetryAt(at) => ("pending", at),
@@ -328,6 +321,10 @@ impl WebhookStore for SqlStore {
              FROM webhook_deliveries WHERE state <> 'delivered'",
             vec![],
         );
-        Ok(self.reader().fetch_optional(stmt).await?.unwrap_or_default())
+        Ok(self
+            .reader()
+            .fetch_optional(stmt)
+            .await?
+            .unwrap_or_default())
     }
 }
