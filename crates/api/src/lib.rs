@@ -19,6 +19,7 @@ pub mod koodrive;
 pub mod schema;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 pub use error::ErrorBody;
 pub use groups::*;

@@ -80,7 +80,7 @@ pub struct Event<'a> {
 
 /// A unique id that sorts records of one process made in the same millisecond in the order
 /// they were noted: a sequence number, then randomness against other processes.
-fn next_log_id() -> String {
+pub(crate) fn next_log_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static SEQUENCE: AtomicU64 = AtomicU64::new(0);
     let n = SEQUENCE.fetch_add(1, Ordering::Relaxed);

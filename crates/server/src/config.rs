@@ -47,6 +47,13 @@ pub struct Config {
     pub base_domain: Option<String>,
     /// The time the server reads: the system clock, or a manual one tests move.
     pub clock: Clock,
+    /// A separate address for `/metrics` (then not served on `listen`); `None`: on `listen`.
+    pub metrics_listen: Option<String>,
+    /// How long, after SIGTERM, the server keeps serving while `/readyz` answers 503 (so a
+    /// load balancer stops sending traffic) before it stops accepting connections.
+    pub drain_grace: std::time::Duration,
+    /// Webhook delivery: the SSRF guard's exception, timeouts, retry window.
+    pub webhooks: crate::service::webhooks::WebhookSettings,
 }
 
 /// Audit records are kept for a year unless configured otherwise.
@@ -63,6 +70,7 @@ pub const DEFAULT_EVENT_RETENTION_DAYS: u64 = 30;
 pub const DEFAULT_TRUSTED_PROXY_HOPS: u16 = 1;
 pub const DEFAULT_LOGIN_MAX_FAILURES: u32 = 5;
 pub const DEFAULT_LOGIN_LOCK_SECONDS: u64 = 300;
+pub const DEFAULT_DRAIN_SECONDS: u64 = 0;
 
 /// Where the store is: the flags of `roster serve` and of every command that opens the
 /// store itself.
@@ -147,6 +155,17 @@ pub struct ServeSettings {
     /// (e.g. `api.example.com`); without it, `Host` never selects a domain.
     #[arg(long, env = "ROSTER_BASE_DOMAIN")]
     pub base_domain: Option<String>,
+    /// Serve Prometheus metrics (`/metrics`) on this address instead of the main one.
+    #[arg(long, env = "ROSTER_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+    /// Seconds to keep serving after SIGTERM with `/readyz` answering 503, before new
+    /// connections are refused (give the load balancer time to notice).
+    #[arg(long, env = "ROSTER_DRAIN_SECONDS", default_value_t = DEFAULT_DRAIN_SECONDS)]
+    pub drain_seconds: u64,
+    /// Let webhooks call loopback, private, link-local and metadata addresses (tests, or a
+    /// receiver inside your own network). Off: such URLs are refused.
+    #[arg(long, env = "ROSTER_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
 }
 
 impl Default for ServeSettings {
@@ -165,6 +184,9 @@ impl Default for ServeSettings {
             trust_forwarded_for: false,
             trusted_proxy_hops: DEFAULT_TRUSTED_PROXY_HOPS,
             base_domain: None,
+            metrics_listen: None,
+            drain_seconds: DEFAULT_DRAIN_SECONDS,
+            webhook_allow_private: false,
         }
     }
 }
@@ -202,6 +224,12 @@ impl ServeSettings {
             trusted_proxy_hops: usize::from(self.trusted_proxy_hops),
             base_domain: self.base_domain.filter(|b| !b.trim().is_empty()),
             clock: Clock::system(),
+            metrics_listen: self.metrics_listen.filter(|m| !m.trim().is_empty()),
+            drain_grace: std::time::Duration::from_secs(self.drain_seconds),
+            webhooks: crate::service::webhooks::WebhookSettings {
+                allow_private: self.webhook_allow_private,
+                ..Default::default()
+            },
         }
     }
 }
@@ -234,6 +262,9 @@ impl fmt::Debug for Config {
             .field("trusted_proxy_hops", &self.trusted_proxy_hops)
             .field("base_domain", &self.base_domain)
             .field("clock", &self.clock)
+            .field("metrics_listen", &self.metrics_listen)
+            .field("drain_grace", &self.drain_grace)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }

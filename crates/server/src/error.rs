@@ -20,6 +20,7 @@ pub enum Resource {
     Property,
     PropertyValue,
     ResourceGroup,
+    Webhook,
     /// A password reset token.
     ResetToken,
     /// An asynchronous task (an audit log export).
@@ -44,6 +45,7 @@ impl Resource {
             Resource::Property => "Property",
             Resource::PropertyValue => "PropertyValue",
             Resource::ResourceGroup => "ResourceGroup",
+            Resource::Webhook => "Webhook",
             Resource::ResetToken => "ResetToken",
             Resource::AsyncTask => "AsyncTask",
             Resource::Route => "Route",

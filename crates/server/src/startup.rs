@@ -22,6 +22,10 @@ use crate::store::{SqlStore, Store};
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    /// `--metrics-listen`: its own listener and router.
+    metrics: Option<(TcpListener, axum::Router)>,
+    services: Services,
+    drain_grace: Duration,
     store: Arc<SqlStore>,
     bootstrap: Bootstrap,
     audit_retention: Option<Duration>,
@@ -69,6 +73,9 @@ pub async fn open_services(config: &Config) -> anyhow::Result<(Services, Arc<Sql
         )?,
         routing: Routing::new(config.base_domain.as_deref(), &config.domain_id),
         clock: config.clock.clone(),
+        metrics: Arc::default(),
+        draining: Arc::default(),
+        webhooks: config.webhooks,
     };
     Ok((services, store))
 }
@@ -92,6 +99,14 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
+        let metrics_listener = match config.metrics_listen.as_deref() {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("listening for metrics on {address}"))?,
+            ),
+            None => None,
+        };
         let (services, store) = open_services(&config).await?;
         let bootstrap = services
             .bootstrap(
@@ -116,8 +131,11 @@ impl Application {
                 "created domain and user admin; its generated password is in the credentials file"
             ),
         }
+        let metrics =
+            metrics_listener.map(|listener| (listener, http::metrics_router(services.clone())));
         let mut router = http::router(AppState {
-            services,
+            services: services.clone(),
+            metrics_here: metrics.is_none(),
             default_domain: config.domain_id.clone(),
             trusted_proxy_hops: if config.trust_forwarded_for {
                 config.trusted_proxy_hops
@@ -131,6 +149,9 @@ impl Application {
         Ok(Application {
             listener,
             router,
+            metrics,
+            services,
+            drain_grace: config.drain_grace,
             store,
             bootstrap,
             audit_retention: config.audit_retention,
@@ -144,6 +165,13 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The address of `--metrics-listen`, when configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     /// What the first-start bootstrap did on this start.
@@ -189,14 +217,47 @@ impl Application {
             self.lockout,
             self.clock.clone(),
         ));
+        let (stop_worker, worker_stop) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(self.services.clone().run_webhook_worker(worker_stop));
+        let metrics_server = self.metrics.map(|(listener, router)| {
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::warn!(error = %e, "the metrics listener stopped");
+                }
+            })
+        });
+        // From the shutdown signal on, readiness answers 503; the server keeps serving for
+        // the drain grace (so a load balancer notices), then finishes in-flight requests.
+        let services = self.services.clone();
+        let drain_grace = self.drain_grace;
+        let drain = async move {
+            shutdown.await;
+            services.start_draining();
+            tracing::info!(
+                grace_s = drain_grace.as_secs(),
+                "draining: readiness answers 503"
+            );
+            tokio::time::sleep(drain_grace).await;
+        };
         let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(drain)
         .await
         .context("serving HTTP");
+        if let Some(metrics_server) = metrics_server {
+            metrics_server.abort();
+        }
+        // The worker finishes the deliveries in hand (each bounded by the webhook timeout);
+        // whatever it had not marked delivered is sent again by the next worker.
+        let _ = stop_worker.send(true);
+        let _ = tokio::time::timeout(
+            self.services.webhooks.timeout + Duration::from_secs(2),
+            worker,
+        )
+        .await;
         for sweeper in [sweeper, event_sweeper].into_iter().flatten() {
             sweeper.abort();
         }

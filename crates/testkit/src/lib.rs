@@ -78,6 +78,8 @@ pub async fn create_database(admin_url: &str) -> String {
 /// A running server and an HTTP client for it.
 pub struct TestApp {
     pub address: String,
+    /// `http://host:port` of `--metrics-listen`, when the config set one.
+    pub metrics_address: Option<String>,
     pub http: reqwest::Client,
     pub store: TestStore,
     pub admin_token: String,
@@ -117,6 +119,7 @@ pub async fn spawn_on(store: TestStore) -> TestApp {
 pub async fn spawn_with(store: TestStore, config: Config, admin_password: &str) -> TestApp {
     let app = Application::build(config).await.expect("server starts");
     let address = format!("http://{}", app.local_addr());
+    let metrics_address = app.metrics_addr().map(|a| format!("http://{a}"));
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         app.run_until(async {
@@ -127,6 +130,7 @@ pub async fn spawn_with(store: TestStore, config: Config, admin_password: &str) 
     });
     let mut test_app = TestApp {
         address,
+        metrics_address,
         http: reqwest::Client::new(),
         store,
         admin_token: String::new(),
@@ -147,6 +151,13 @@ impl TestApp {
             server.await.expect("server task");
         }
         self.store.clone()
+    }
+
+    /// Signals the server to stop (its drain starts) without waiting for it.
+    pub fn begin_stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -78,6 +78,8 @@ pub struct AppState {
     /// How many of the operator's proxies append to `X-Forwarded-For` (0: the header is not
     /// trusted, and audit records take the connection's peer address).
     pub trusted_proxy_hops: usize,
+    /// Serve `/metrics` on the main address (off when `--metrics-listen` names another).
+    pub metrics_here: bool,
 }
 
 impl AppState {
@@ -113,6 +115,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi::serve))
         .route("/.well-known/jwks.json", get(jwks))
         .merge(pds::router())
@@ -150,6 +153,11 @@ async fn request_context(State(app): State<AppState>, request: Request, next: Ne
     let request_id = random_hex(16).to_uppercase();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    // The route template, never the path itself: a metric label takes a bounded set of values.
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let client_ip = client_address(&request, app.trusted_proxy_hops);
     let serve = CALLER.scope(
         std::sync::OnceLock::new(),
@@ -192,6 +200,12 @@ async fn request_context(State(app): State<AppState>, request: Request, next: Ne
         .get::<AnsweredError>()
         .map(|answered| answered.code.as_str())
         .filter(|_| response.status().is_client_error() || response.status().is_server_error());
+    app.services.metrics.observe_request(
+        crate::metrics::dialect_of(method == axum::http::Method::POST, &route),
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     tracing::info!(
         target: "roster::access",
         %method,
@@ -298,12 +312,48 @@ async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Ready when the store answers.
+/// Ready when the store answers with a current schema and the server is not draining;
+/// otherwise 503 with the reason (`draining`, `store_unreachable`, `migrations_pending`).
 async fn readyz(State(app): State<AppState>) -> Response {
-    match app.services.store.domain(&app.default_domain).await {
-        Ok(_) => Json(serde_json::json!({ "status": "ok" })).into_response(),
-        Err(e) => pds::PdsError::from(e).into_response(),
+    let readiness = app.services.readiness().await;
+    if readiness == crate::service::operations::Readiness::Ready {
+        return Json(serde_json::json!({ "status": "ok" })).into_response();
     }
+    let body = roster_api::ErrorBody {
+        code: "ServiceUnavailable".into(),
+        message: format!("not ready: {}", readiness.reason()),
+        request_id: current_request_id(),
+    };
+    (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+}
+
+/// The metrics in Prometheus's text format (on the main address unless `--metrics-listen`
+/// names another).
+async fn metrics(State(app): State<AppState>) -> Response {
+    if !app.metrics_here {
+        return pds::not_found(axum::http::Uri::from_static("/metrics"))
+            .await
+            .into_response();
+    }
+    metrics_answer(&app.services).await
+}
+
+async fn metrics_answer(services: &Services) -> Response {
+    (
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
+        services.metrics_text().await,
+    )
+        .into_response()
+}
+
+/// The router of the `--metrics-listen` address: `/metrics` alone.
+pub fn metrics_router(services: Services) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(|State(services): State<Services>| async move { metrics_answer(&services).await }),
+        )
+        .with_state(services)
 }
 
 #[cfg(test)]

@@ -123,9 +123,10 @@ fn add_signature_schemes(doc: &mut Value) {
 }
 
 /// The public `GET` endpoints every server has, beside the dialects.
-pub const OPERATIONAL_PATHS: [&str; 4] = [
+pub const OPERATIONAL_PATHS: [&str; 5] = [
     "/healthz",
     "/readyz",
+    "/metrics",
     "/.well-known/jwks.json",
     "/openapi.json",
 ];
@@ -170,10 +171,26 @@ fn operational_paths() -> Map<String, Value> {
     paths.insert(
         "/readyz".into(),
         public_get(
-            "Readiness: the store answers.",
+            "Readiness: the store answers, its schema is current, the server is not draining.",
             json!({
                 "200": json_answer("Ready", &status),
-                "503": json_answer("Not ready: the store is unreachable", &error),
+                "503": json_answer(
+                    "Not ready: the message names why (`draining` after SIGTERM, \
+                     `store_unreachable`, `migrations_pending`)",
+                    &error
+                ),
+            }),
+        ),
+    );
+    paths.insert(
+        "/metrics".into(),
+        public_get(
+            "Prometheus metrics (text exposition format); 404 when `--metrics-listen` \
+             serves them on another address.",
+            json!({
+                "200": { "description": "The metrics",
+                         "content": { "text/plain": { "schema": { "type": "string" } } } },
+                "404": json_answer("Served on the metrics address instead", &error),
             }),
         ),
     );

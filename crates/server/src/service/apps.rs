@@ -274,15 +274,17 @@ impl Services {
         {
             return Err(fail(AuthProblem::AssertionReplayed));
         }
-        match claims.sub_type.as_str() {
-            "service" if claims.sub == domain => self.issue_service_token(&app),
+        let token = match claims.sub_type.as_str() {
+            "service" if claims.sub == domain => self.issue_service_token(&app)?,
             "user" => {
                 self.ensure_assertion_user(&domain, client_id, &claims)
                     .await?;
-                self.issue_tokens(&domain, &claims.sub).await
+                self.issue_tokens(&domain, &claims.sub).await?
             }
-            _ => Err(fail(AuthProblem::AssertionInvalid)),
-        }
+            _ => return Err(fail(AuthProblem::AssertionInvalid)),
+        };
+        self.metrics.token_issued("jwt_bearer");
+        Ok(token)
     }
 
     /// The assertion's user: it must exist, unless the app asked to create it (`auto_create`).

@@ -14,6 +14,7 @@ pub mod events;
 mod group_answer;
 pub mod groups;
 pub mod mail;
+pub mod operations;
 pub mod orgs;
 pub(crate) mod pagination;
 pub mod password_resets;
@@ -26,6 +27,7 @@ pub mod tokens;
 pub mod transfer;
 pub mod users;
 mod validate;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -109,4 +111,10 @@ pub struct Services {
     pub routing: tenancy::Routing,
     /// The time every rule reads: the system clock, or a manual one in tests.
     pub clock: Clock,
+    /// This server's metrics (one registry per server).
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Set when the server starts to drain (SIGTERM): readiness answers 503 from then on.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// Webhook delivery settings (the SSRF guard's exception, timeouts, retry window).
+    pub webhooks: webhooks::WebhookSettings,
 }

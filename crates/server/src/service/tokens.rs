@@ -304,6 +304,26 @@ impl Services {
         username: &str,
         password: &str,
     ) -> Result<Token> {
+        use crate::metrics::SignIn;
+        let answer = self.password_login(domain_id, username, password).await;
+        self.metrics.sign_in(match &answer {
+            Ok(_) => SignIn::Success,
+            Err(Error::Unauthorized(_)) => SignIn::InvalidCredentials,
+            Err(Error::TooManyRequests(_)) => SignIn::LockedOut,
+            Err(_) => SignIn::Error,
+        });
+        if answer.is_ok() {
+            self.metrics.token_issued("password");
+        }
+        answer
+    }
+
+    async fn password_login(
+        &self,
+        domain_id: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<Token> {
         // Nothing of an anonymous attempt is kept before its fields are bounded, and nothing
         // at all for a domain that does not exist (after the work a wrong password costs, so
         // timing does not tell which domains exist).
@@ -379,6 +399,7 @@ impl Services {
             )
             .await?;
         if locked_until > self.clock.now_ms() {
+            self.metrics.lockout();
             tracing::warn!(
                 domain_id,
                 "an account identity is locked after failed logins"
@@ -468,6 +489,7 @@ impl Services {
             )
             .await?;
         if locked_until > self.clock.now_ms() {
+            self.metrics.lockout();
             tracing::warn!(domain_id, "a user is locked after failed password checks");
         }
         Ok(false)
@@ -498,12 +520,15 @@ impl Services {
             .ok_or_else(refused)?;
         // A token from before families existed starts one.
         let family_id = Some(row.family_id).filter(|f| !f.is_empty());
-        self.issue_session(user, family_id)
+        let token = self
+            .issue_session(user, family_id)
             .await
             .map_err(|e| match e {
                 Error::NotFound(_) | Error::Unauthorized(_) => refused(),
                 other => other,
-            })
+            })?;
+        self.metrics.token_issued("refresh_token");
+        Ok(token)
     }
 
     /// A used refresh token came back: someone holds a copy. Every refresh token of its
@@ -729,6 +754,7 @@ impl Services {
             target_id: &user.user_id,
             detail: serde_json::json!({ "delegated": true }),
         });
+        self.metrics.token_issued("delegated");
         self.token_answer(user, access_token, String::new(), &claims)
             .await
     }

@@ -10,11 +10,13 @@ pub mod directory;
 pub mod drives;
 pub mod events;
 pub mod groups;
+pub mod health;
 pub mod mail;
 pub mod properties;
 pub mod resource_groups;
 mod sql;
 pub(crate) mod user_query;
+pub mod webhooks;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -26,11 +28,13 @@ pub use directory::DirectoryStore;
 pub use drives::DriveStore;
 pub use events::EventStore;
 pub use groups::GroupStore;
+pub use health::{HealthStore, StoreHealth};
 pub use mail::MailStore;
 pub use properties::PropertyStore;
 pub use resource_groups::ResourceGroupStore;
 pub use sql::{Migrations, SqlStore};
 pub use user_query::{UserFilter, UserOrder, UserPage};
+pub use webhooks::WebhookStore;
 
 use crate::error::Result;
 
@@ -280,7 +284,9 @@ pub trait Store:
     + ResourceGroupStore
     + MailStore
     + AuditStore
+    + HealthStore
     + EventStore
+    + WebhookStore
 {
 }
 
@@ -297,7 +303,9 @@ impl<T> Store for T where
         + ResourceGroupStore
         + MailStore
         + AuditStore
+        + HealthStore
         + EventStore
+        + WebhookStore
 {
 }
 

@@ -288,6 +288,10 @@ impl Req {
     }
 }
 
+/// Where the matrix's webhooks point: a public address (the SSRF guard lets it through)
+/// on the discard port.
+const WEBHOOK_URL: &str = "http://93.184.216.34:9/hook";
+
 struct World {
     app: TestApp,
     tokens: HashMap<Who, String>,
@@ -300,6 +304,8 @@ struct World {
     /// A property rows rename.
     renamed_property: String,
     counter: AtomicUsize,
+    /// A home webhook the rows that do not delete it share (a domain has at most 32).
+    webhook: tokio::sync::OnceCell<String>,
 }
 
 async fn login(app: &TestApp, domain: &str, user: &str, password: &str) -> String {
@@ -348,6 +354,7 @@ impl World {
             property: (String::new(), String::new()),
             renamed_property: String::new(),
             counter: AtomicUsize::new(0),
+            webhook: tokio::sync::OnceCell::new(),
         };
         for (who, id) in [
             (Who::User, "qzhome_pu"),
@@ -547,6 +554,22 @@ impl World {
 
     /// A fresh subdomain of the home domain.
     /// A home audit-log export (of no records).
+    /// A new home webhook (to a public address nothing answers on).
+    async fn new_webhook(&self) -> String {
+        let body = json!({"url": WEBHOOK_URL});
+        self.su("/v2/webhook/create", body).await["webhook_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn webhook(&self) -> String {
+        self.webhook
+            .get_or_init(|| self.new_webhook())
+            .await
+            .clone()
+    }
+
     async fn export_task(&self) -> String {
         let body = json!({"query": "actor_id = 'no-such-actor'"});
         self.su("/v2/audit_log/export", body).await["async_task_id"]
@@ -1024,6 +1047,18 @@ async fn pds_request(w: &World, op: &str, who: Who, on: On) -> Option<Req> {
         "/v2/audit_log/list" => Req::pds(op, json!({"query": "actor_id = 'no-such-actor'"})),
         "/v2/audit_log/export" => Req::pds(op, json!({"query": "actor_id = 'no-such-actor'"})),
         "/v2/event/list" => Req::pds(op, json!({"limit": 100})),
+        "/v2/webhook/create" => Req::pds(op, json!({"url": WEBHOOK_URL})),
+        "/v2/webhook/list" => Req::pds(op, json!({})),
+        "/v2/webhook/delete" => Req::pds(op, json!({"webhook_id": w.new_webhook().await})),
+        "/v2/webhook/update" => Req::pds(
+            op,
+            json!({"webhook_id": w.webhook().await, "description": "changed"}),
+        ),
+        "/v2/webhook/get"
+        | "/v2/webhook/test"
+        | "/v2/webhook/list_dead_letters"
+        | "/v2/webhook/redeliver"
+        | "/v2/webhook/list_deliveries" => Req::pds(op, json!({"webhook_id": w.webhook().await})),
         "/v2/async_task/get" => Req::pds(op, json!({"async_task_id": w.export_task().await})),
         "/v2/audit_log/download" => Req {
             call: Call::PdsGet {

@@ -15,6 +15,7 @@ mod groups;
 mod oauth;
 pub mod signature;
 mod users;
+mod webhooks;
 
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(apps::router())
         .merge(audit_log::router())
         .merge(events::router())
+        .merge(webhooks::router())
         .merge(batch::router())
 }
 
@@ -82,6 +84,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api.merge(apps::Api::openapi());
     api.merge(audit_log::Api::openapi());
     api.merge(events::Api::openapi());
+    api.merge(webhooks::Api::openapi());
     api.merge(batch::Api::openapi());
     api
 }

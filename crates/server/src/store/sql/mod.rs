@@ -335,6 +335,7 @@ mod domains;
 mod drives;
 mod events;
 mod groups;
+mod health;
 mod mail;
 mod properties;
 mod quotas;
@@ -342,6 +343,7 @@ mod resource_groups;
 mod tokens;
 mod tx;
 mod users;
+mod webhooks;
 
 use tx::Pools;
 pub use tx::SqlStore;

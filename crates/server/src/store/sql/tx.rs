@@ -138,6 +138,33 @@ impl Pools {
         }
     }
 
+    async fn fetch_all_alone<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Vec<R>> {
+        match self {
+            Pools::Sqlite { writer, .. } => run_on!(fetch_all, writer, stmt),
+            Pools::Postgres(pool) => run_on!(fetch_all, pool, stmt),
+        }
+    }
+
+    /// Each pool's open and idle connections, for the metrics.
+    pub(super) fn states(&self) -> Vec<crate::metrics::PoolState> {
+        fn state<DB: sqlx::Database>(
+            pool: &'static str,
+            of: &sqlx::Pool<DB>,
+        ) -> crate::metrics::PoolState {
+            crate::metrics::PoolState {
+                pool,
+                connections: of.size(),
+                idle: u32::try_from(of.num_idle()).unwrap_or(u32::MAX),
+            }
+        }
+        match self {
+            Pools::Sqlite { reader, writer } => {
+                vec![state("reader", reader), state("writer", writer)]
+            }
+            Pools::Postgres(pool) => vec![state("main", pool)],
+        }
+    }
+
     pub(super) async fn close(&self) {
         match self {
             Pools::Sqlite { reader, writer } => {
@@ -163,6 +190,11 @@ impl SqlStore {
 
     pub fn dialect(&self) -> Dialect {
         self.pools.dialect()
+    }
+
+    /// Each pool's open and idle connections.
+    pub(super) fn pool_states(&self) -> Vec<crate::metrics::PoolState> {
+        self.pools.states()
     }
 
     /// Closes every connection (so a SQLite file is released before a restart).
@@ -452,6 +484,11 @@ impl SqlStore {
     /// just written where a read replica could lag.
     pub(super) async fn upkeep_returning<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Option<R>> {
         retrying(|| self.pools.fetch_alone(stmt.clone())).await
+    }
+
+    /// [`SqlStore::upkeep_returning`] of a statement returning many rows.
+    pub(super) async fn upkeep_returning_all<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Vec<R>> {
+        retrying(|| self.pools.fetch_all_alone(stmt.clone())).await
     }
 }
 

@@ -1,0 +1,346 @@
+//! Prometheus metrics: one registry per server (tests start many servers in one process),
+//! served as text at `/metrics` (and, with `--metrics-listen`, on an address of its own).
+//!
+//! Every label takes values from a closed set (a dialect, a route template of the router, a
+//! status code, an outcome, a grant): no user ids, paths or other unbounded values.
+
+use std::sync::atomic::AtomicI64;
+use std::sync::Arc;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+/// The content type of the text exposition format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    /// `pds`, `eds`, `koodrive`, `browse` or `roster` (health, metrics, OpenAPI).
+    pub dialect: &'static str,
+    /// The route template that matched (`/v2/user/create`), or `unmatched`.
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub dialect: &'static str,
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct GrantLabels {
+    pub grant: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PoolLabels {
+    /// `reader`, `writer` (SQLite) or `main` (PostgreSQL).
+    pub pool: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.5 ms to ~16 s.
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+/// How a sign-in ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignIn {
+    Success,
+    /// Unknown identity, wrong password, disabled user: one answer to the caller.
+    InvalidCredentials,
+    /// Refused because the identity or user is locked out.
+    LockedOut,
+    /// Refused for another reason (bad input, store failure).
+    Error,
+}
+
+impl SignIn {
+    fn label(self) -> &'static str {
+        match self {
+            SignIn::Success => "success",
+            SignIn::InvalidCredentials => "invalid_credentials",
+            SignIn::LockedOut => "locked_out",
+            SignIn::Error => "error",
+        }
+    }
+}
+
+/// How one webhook delivery attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Delivered,
+    /// A non-2xx answer, a timeout or a connection failure; it will be retried.
+    Failed,
+    /// Given up: moved to the dead-letter list.
+    DeadLettered,
+    /// The URL resolved to an address the SSRF guard refuses.
+    Refused,
+}
+
+impl Delivery {
+    fn label(self) -> &'static str {
+        match self {
+            Delivery::Delivered => "delivered",
+            Delivery::Failed => "failed",
+            Delivery::DeadLettered => "dead_lettered",
+            Delivery::Refused => "refused",
+        }
+    }
+}
+
+/// The server's metrics and the registry that serves them.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    request_seconds: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    sign_ins: Family<OutcomeLabels, Counter>,
+    lockouts: Counter,
+    tokens_issued: Family<GrantLabels, Counter>,
+    pool_connections: Family<PoolLabels, Gauge<i64, AtomicI64>>,
+    pool_in_use: Family<PoolLabels, Gauge<i64, AtomicI64>>,
+    webhook_deliveries: Family<OutcomeLabels, Counter>,
+    webhook_backlog: Gauge<i64, AtomicI64>,
+    webhook_oldest_age: Gauge<i64, AtomicI64>,
+    webhook_dead_letters: Gauge<i64, AtomicI64>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+/// A snapshot of a connection pool, read when metrics are scraped.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolState {
+    pub pool: &'static str,
+    pub connections: u32,
+    pub idle: u32,
+}
+
+/// The webhook queue, read when metrics are scraped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WebhookQueueState {
+    /// Deliveries waiting (first attempt or retry).
+    pub backlog: i64,
+    /// Seconds since the oldest waiting delivery's event happened (0: none waits).
+    pub oldest_age_s: i64,
+    pub dead_letters: i64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("roster");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by dialect, route template and status",
+            requests.clone(),
+        );
+        let request_seconds =
+            Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                latency_histogram,
+            );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request, by dialect and route template",
+            request_seconds.clone(),
+        );
+        let sign_ins = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "sign_ins",
+            "Password sign-ins, by outcome",
+            sign_ins.clone(),
+        );
+        let lockouts = Counter::default();
+        registry.register(
+            "lockouts",
+            "Account identities or users locked out after failed password checks",
+            lockouts.clone(),
+        );
+        let tokens_issued = Family::<GrantLabels, Counter>::default();
+        registry.register(
+            "tokens_issued",
+            "Access tokens issued, by grant",
+            tokens_issued.clone(),
+        );
+        let pool_connections = Family::<PoolLabels, Gauge<i64, AtomicI64>>::default();
+        registry.register(
+            "store_pool_connections",
+            "Open connections of a store pool",
+            pool_connections.clone(),
+        );
+        let pool_in_use = Family::<PoolLabels, Gauge<i64, AtomicI64>>::default();
+        registry.register(
+            "store_pool_connections_in_use",
+            "Connections of a store pool currently lent out",
+            pool_in_use.clone(),
+        );
+        let webhook_deliveries = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Webhook delivery attempts, by outcome",
+            webhook_deliveries.clone(),
+        );
+        let webhook_backlog = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "webhook_backlog",
+            "Webhook deliveries waiting to be made or retried",
+            webhook_backlog.clone(),
+        );
+        let webhook_oldest_age = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "webhook_oldest_undelivered_age_seconds",
+            "Age of the oldest event still waiting for delivery",
+            webhook_oldest_age.clone(),
+        );
+        let webhook_dead_letters = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "webhook_dead_letters",
+            "Webhook deliveries given up and kept in the dead-letter list",
+            webhook_dead_letters.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            request_seconds,
+            sign_ins,
+            lockouts,
+            tokens_issued,
+            pool_connections,
+            pool_in_use,
+            webhook_deliveries,
+            webhook_backlog,
+            webhook_oldest_age,
+            webhook_dead_letters,
+        }
+    }
+
+    /// Counts one answered request.
+    pub fn observe_request(&self, dialect: &'static str, route: &str, status: u16, seconds: f64) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                dialect,
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+        self.request_seconds
+            .get_or_create(&RouteLabels {
+                dialect,
+                route: route.to_owned(),
+            })
+            .observe(seconds);
+    }
+
+    pub fn sign_in(&self, outcome: SignIn) {
+        self.sign_ins
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.label(),
+            })
+            .inc();
+    }
+
+    pub fn lockout(&self) {
+        self.lockouts.inc();
+    }
+
+    /// Counts an issued token; `grant` is one of a fixed set named in the code.
+    pub fn token_issued(&self, grant: &'static str) {
+        self.tokens_issued
+            .get_or_create(&GrantLabels { grant })
+            .inc();
+    }
+
+    pub fn webhook_delivery(&self, outcome: Delivery) {
+        self.webhook_deliveries
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.label(),
+            })
+            .inc();
+    }
+
+    /// The text exposition of every metric, with the pools and the webhook queue as they
+    /// are now.
+    pub fn encode(&self, pools: &[PoolState], queue: WebhookQueueState) -> String {
+        for pool in pools {
+            let labels = PoolLabels { pool: pool.pool };
+            self.pool_connections
+                .get_or_create(&labels)
+                .set(i64::from(pool.connections));
+            self.pool_in_use
+                .get_or_create(&labels)
+                .set(i64::from(pool.connections.saturating_sub(pool.idle)));
+        }
+        self.webhook_backlog.set(queue.backlog);
+        self.webhook_oldest_age.set(queue.oldest_age_s);
+        self.webhook_dead_letters.set(queue.dead_letters);
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// The dialect a request belongs to, for the `dialect` label: eds-user is the RPC at
+/// `POST /`; the browsable pages are the other requests that `browse` routes.
+pub fn dialect_of(is_post: bool, route: &str) -> &'static str {
+    if route.starts_with("/v2/") {
+        "pds"
+    } else if route.starts_with("/koodrive/") {
+        "koodrive"
+    } else if route == "/" && is_post {
+        "eds"
+    } else if route == "/" || route.starts_with("/docs") || route.starts_with("/assets/") {
+        "browse"
+    } else {
+        "roster"
+    }
+}
+
+/// Shared handle.
+pub type SharedMetrics = Arc<Metrics>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_format_names_every_family_and_moves() {
+        let metrics = Metrics::new();
+        metrics.observe_request("pds", "/v2/user/get", 200, 0.01);
+        metrics.sign_in(SignIn::Success);
+        metrics.token_issued("password");
+        let text = metrics.encode(
+            &[PoolState {
+                pool: "main",
+                connections: 3,
+                idle: 1,
+            }],
+            WebhookQueueState::default(),
+        );
+        assert!(text.contains(
+            "roster_http_requests_total{dialect=\"pds\",route=\"/v2/user/get\",status=\"200\"} 1"
+        ));
+        assert!(text.contains("roster_sign_ins_total{outcome=\"success\"} 1"));
+        assert!(text.contains("roster_store_pool_connections_in_use{pool=\"main\"} 2"));
+        assert!(text.ends_with("# EOF\n"));
+    }
+}

@@ -1,0 +1,28 @@
+//! What readiness and the metrics read of the store itself: whether it answers, whether its
+//! schema is current, and how its connection pools stand.
+
+use async_trait::async_trait;
+
+pub use crate::metrics::PoolState;
+
+/// The store's answer to a readiness probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreHealth {
+    Ready,
+    /// The database does not answer (or answers with an error).
+    Unreachable,
+    /// This many of the migrations this binary carries are not applied.
+    MigrationsPending(usize),
+}
+
+#[async_trait]
+pub trait HealthStore: Send + Sync {
+    /// Asks the database; never waits longer than `crate::store::HEALTH_TIMEOUT`.
+    async fn health(&self) -> StoreHealth;
+
+    /// The connection pools, as they are now.
+    fn pool_states(&self) -> Vec<PoolState>;
+}
+
+/// How long a readiness probe waits for the database before calling it unreachable.
+pub const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);

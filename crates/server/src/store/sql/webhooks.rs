@@ -1,0 +1,330 @@
+//! `WebhookStore` on SQL. The worker's statements are upkeep (no audit journal); claims take
+//! `FOR UPDATE SKIP LOCKED` on PostgreSQL so that replicas never hold the same delivery, and
+//! run under SQLite's single writer there.
+
+use async_trait::async_trait;
+
+use super::{text, Arg, Dialect, SqlStore, Stmt};
+use crate::error::Result;
+use crate::store::events::EventRow;
+use crate::store::webhooks::{
+    AttemptEnd, AttemptRow, DeliveryRow, QueueState, WebhookRow, WebhookStore,
+};
+
+const HOOK_COLUMNS: &str = "domain_id, webhook_id, url, description, event_types, secret, \
+                            enabled, disabled_reason, cursor_seq, created_at, updated_at";
+const DELIVERY_COLUMNS: &str = "domain_id, webhook_id, event_seq, event_id, object_id, state, \
+                                attempts, next_attempt_at, last_status, last_error, event_at, \
+                                queued_at";
+const ATTEMPT_COLUMNS: &str =
+    "domain_id, webhook_id, event_id, attempt, status_code, latency_ms, error, at";
+
+fn int(v: i64) -> Arg {
+    Arg::Int(v)
+}
+
+#[async_trait]
+impl WebhookStore for SqlStore {
+    async fn create_webhook(&self, r: &WebhookRow) -> Result<()> {
+        let stmt = Stmt::new(
+            format!(
+                "INSERT INTO webhooks ({HOOK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+                 COALESCE((SELECT last_seq FROM event_sequences WHERE domain_id = $1), 0), \
+                 $9, $10)"
+            ),
+            vec![
+                text(&r.domain_id),
+                text(&r.webhook_id),
+                text(&r.url),
+                text(&r.description),
+                text(&r.event_types),
+                text(&r.secret),
+                Arg::Bool(r.enabled),
+                text(&r.disabled_reason),
+                int(r.created_at),
+                int(r.updated_at),
+            ],
+        );
+        self.write_statement(stmt).await?;
+        Ok(())
+    }
+
+    async fn webhook(&self, domain_id: &str, webhook_id: &str) -> Result<Option<WebhookRow>> {
+        let stmt = Stmt::new(
+            format!("SELECT {HOOK_COLUMNS} FROM webhooks WHERE domain_id = $1 AND webhook_id = $2"),
+            vec![text(domain_id), text(webhook_id)],
+        );
+        Ok(self.reader().fetch_optional(stmt).await?)
+    }
+
+    async fn webhooks(&self, domain_id: &str) -> Result<Vec<WebhookRow>> {
+        let stmt = Stmt::new(
+            format!("SELECT {HOOK_COLUMNS} FROM webhooks WHERE domain_id = $1 ORDER BY webhook_id"),
+            vec![text(domain_id)],
+        );
+        Ok(self.reader().fetch_all(stmt).await?)
+    }
+
+    async fn update_webhook(&self, r: &WebhookRow) -> Result<bool> {
+        let stmt = Stmt::new(
+            "UPDATE webhooks SET url = $1, description = $2, event_types = $3, enabled = $4, \
+             disabled_reason = $5, updated_at = $6 WHERE domain_id = $7 AND webhook_id = $8",
+            vec![
+                text(&r.url),
+                text(&r.description),
+                text(&r.event_types),
+                Arg::Bool(r.enabled),
+                text(&r.disabled_reason),
+                int(r.updated_at),
+                text(&r.domain_id),
+                text(&r.webhook_id),
+            ],
+        );
+        Ok(self.write_statement(stmt).await? > 0)
+    }
+
+    async fn delete_webhook(&self, domain_id: &str, webhook_id: &str) -> Result<bool> {
+        for table in ["webhook_deliveries", "webhook_attempts"] {
+            self.upkeep(Stmt::new(
+                format!("DELETE FROM {table} WHERE domain_id = $1 AND webhook_id = $2"),
+                vec![text(domain_id), text(webhook_id)],
+            ))
+            .await?;
+        }
+        let stmt = Stmt::new(
+            "DELETE FROM webhooks WHERE domain_id = $1 AND webhook_id = $2",
+            vec![text(domain_id), text(webhook_id)],
+        );
+        Ok(self.write_statement(stmt).await? > 0)
+    }
+
+    async fn enabled_webhooks(&self) -> Result<Vec<WebhookRow>> {
+        let stmt = Stmt::new(
+            format!(
+                "SELECT {HOOK_COLUMNS} FROM webhooks WHERE enabled = TRUE \
+                 ORDER BY domain_id, webhook_id"
+            ),
+            vec![],
+        );
+        Ok(self.reader().fetch_all(stmt).await?)
+    }
+
+    async fn enqueue_deliveries(&self, hook: &WebhookRow, limit: u32, now: i64) -> Result<usize> {
+        let stmt = Stmt::new(
+            "SELECT domain_id, seq, event_id, event_type, object_id, created_at, actor, data, \
+             changed_fields FROM events WHERE domain_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            vec![
+                text(&hook.domain_id),
+                int(hook.cursor_seq),
+                int(i64::from(limit)),
+            ],
+        );
+        let events: Vec<EventRow> = self.reader().fetch_all(stmt).await?;
+        let Some(last) = events.last().map(|e| e.seq) else {
+            return Ok(0);
+        };
+        let types: Vec<String> = serde_json::from_str(&hook.event_types).unwrap_or_default();
+        for event in events
+            .iter()
+            .filter(|e| types.is_empty() || types.contains(&e.event_type))
+        {
+            self.upkeep(Stmt::new(
+                format!(
+                    "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS}, claimed_until) \
+                     VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, 0, '', $6, $7, 0) \
+                     ON CONFLICT DO NOTHING"
+                ),
+                vec![
+                    text(&hook.domain_id),
+                    text(&hook.webhook_id),
+                    int(event.seq),
+                    text(&event.event_id),
+                    text(&event.object_id),
+                    int(event.created_at),
+                    int(now),
+                ],
+            ))
+            .await?;
+        }
+        self.upkeep(Stmt::new(
+            "UPDATE webhooks SET cursor_seq = $1 \
+             WHERE domain_id = $2 AND webhook_id = $3 AND cursor_seq < $1",
+            vec![int(last), text(&hook.domain_id), text(&hook.webhook_id)],
+        ))
+        .await?;
+        Ok(events.len())
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: i64,
+        claim_until: i64,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRow>> {
+        let lock = match self.dialect() {
+            Dialect::Postgres => " FOR UPDATE OF d SKIP LOCKED",
+            Dialect::Sqlite => "",
+        };
+        let stmt = Stmt::new(
+            format!(
+                "UPDATE webhook_deliveries SET claimed_until = $1, attempts = attempts + 1 \
+                 WHERE (domain_id, webhook_id, event_seq) IN ( \
+                   SELECT d.domain_id, d.webhook_id, d.event_seq FROM webhook_deliveries d \
+                   JOIN webhooks w ON w.domain_id = d.domain_id AND w.webhook_id = d.webhook_id \
+                   WHERE d.state = 'pending' AND d.next_attempt_at <= $2 \
+                     AND d.claimed_until <= $2 AND w.enabled = TRUE \
+                     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e \
+                       WHERE e.domain_id = d.domain_id AND e.webhook_id = d.webhook_id \
+                         AND e.object_id = d.object_id AND e.state = 'pending' \
+                         AND e.event_seq < d.event_seq) \
+                   ORDER BY d.next_attempt_at, d.event_seq LIMIT $3{lock}) \
+                 RETURNING {DELIVERY_COLUMNS}"
+            ),
+            vec![int(claim_until), int(now), int(i64::from(limit))],
+        );
+        Ok(self.upkeep_returning_all(stmt).await?)
+    }
+
+    async fn finish_attempt(&self, d: &DeliveryRow, a: &AttemptRow, end: AttemptEnd) -> Result<()> {
+        let (state, next) = match end {
+            AttemptEnd::Delivered => ("delivered", d.next_attempt_at),
+            AttemptEnd::RetryAt(at) => ("pending", at),
+            AttemptEnd::Dead => ("dead", d.next_attempt_at),
+        };
+        self.upkeep(Stmt::new(
+            "UPDATE webhook_deliveries SET state = $1, next_attempt_at = $2, claimed_until = 0, \
+             last_status = $3, last_error = $4 \
+             WHERE domain_id = $5 AND webhook_id = $6 AND event_seq = $7",
+            vec![
+                text(state),
+                int(next),
+                int(a.status_code),
+                text(&a.error),
+                text(&d.domain_id),
+                text(&d.webhook_id),
+                int(d.event_seq),
+            ],
+        ))
+        .await?;
+        self.upkeep(Stmt::new(
+            format!(
+                "INSERT INTO webhook_attempts ({ATTEMPT_COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            ),
+            vec![
+                text(&a.domain_id),
+                text(&a.webhook_id),
+                text(&a.event_id),
+                int(a.attempt),
+                int(a.status_code),
+                int(a.latency_ms),
+                text(&a.error),
+                int(a.at),
+            ],
+        ))
+        .await?;
+        Ok(())
+    }
+
+    async fn disable_webhook(
+        &self,
+        domain_id: &str,
+        webhook_id: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let changed = self
+            .upkeep(Stmt::new(
+                "UPDATE webhooks SET enabled = FALSE, disabled_reason = $1, updated_at = $2 \
+                 WHERE domain_id = $3 AND webhook_id = $4 AND enabled = TRUE",
+                vec![text(reason), int(now), text(domain_id), text(webhook_id)],
+            ))
+            .await?;
+        Ok(changed > 0)
+    }
+
+    async fn dead_letters(
+        &self,
+        domain_id: &str,
+        webhook_id: &str,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRow>> {
+        let stmt = Stmt::new(
+            format!(
+                "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE domain_id = $1 \
+                 AND webhook_id = $2 AND state = 'dead' ORDER BY event_seq LIMIT $3"
+            ),
+            vec![text(domain_id), text(webhook_id), int(i64::from(limit))],
+        );
+        Ok(self.reader().fetch_all(stmt).await?)
+    }
+
+    async fn redeliver(
+        &self,
+        domain_id: &str,
+        webhook_id: &str,
+        event_ids: &[String],
+        now: i64,
+    ) -> Result<u64> {
+        let base = "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, \
+                    claimed_until = 0, attempts = 0, queued_at = $1 \
+                    WHERE domain_id = $2 AND webhook_id = $3 AND state = 'dead'";
+        let common = vec![int(now), text(domain_id), text(webhook_id)];
+        if event_ids.is_empty() {
+            return Ok(self.upkeep(Stmt::new(base, common)).await?);
+        }
+        let mut total = 0;
+        for event_id in event_ids {
+            let mut args = common.clone();
+            args.push(text(event_id));
+            total += self
+                .upkeep(Stmt::new(format!("{base} AND event_id = $4"), args))
+                .await?;
+        }
+        Ok(total)
+    }
+
+    async fn delivery_log(
+        &self,
+        domain_id: &str,
+        webhook_id: &str,
+        limit: u32,
+    ) -> Result<Vec<AttemptRow>> {
+        let stmt = Stmt::new(
+            format!(
+                "SELECT {ATTEMPT_COLUMNS} FROM webhook_attempts WHERE domain_id = $1 \
+                 AND webhook_id = $2 ORDER BY at DESC, attempt DESC LIMIT $3"
+            ),
+            vec![text(domain_id), text(webhook_id), int(i64::from(limit))],
+        );
+        Ok(self.reader().fetch_all(stmt).await?)
+    }
+
+    async fn event_by_seq(&self, domain_id: &str, seq: i64) -> Result<Option<EventRow>> {
+        let stmt = Stmt::new(
+            "SELECT domain_id, seq, event_id, event_type, object_id, created_at, actor, data, \
+             changed_fields FROM events WHERE domain_id = $1 AND seq = $2",
+            vec![text(domain_id), int(seq)],
+        );
+        Ok(self.reader().fetch_optional(stmt).await?)
+    }
+
+    async fn queue_state(&self) -> Result<QueueState> {
+        let stmt = Stmt::new(
+            "SELECT \
+               CAST(COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+                 AS backlog, \
+               CAST(COALESCE(MIN(CASE WHEN state = 'pending' THEN event_at END), 0) AS BIGINT) \
+                 AS oldest_event_at, \
+               CAST(COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+                 AS dead \
+             FROM webhook_deliveries WHERE state <> 'delivered'",
+            vec![],
+        );
+        Ok(self
+            .reader()
+            .fetch_optional(stmt)
+            .await?
+            .unwrap_or_default())
+    }
+}

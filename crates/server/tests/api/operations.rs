@@ -1,0 +1,329 @@
+//! Operations: Prometheus metrics at `/metrics` (parsed with a text-format parser) and honest
+//! readiness at `/readyz` (draining, store unreachable, migrations pending).
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{read, spawn_app, spawn_with, TestApp, TestStore, ADMIN_PASSWORD};
+
+/// The samples of a scrape of `base/metrics`.
+async fn scrape(http: &reqwest::Client, base: &str) -> Vec<prometheus_parse::Sample> {
+    let response = http.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    let text = response.text().await.unwrap();
+    let lines = text.lines().map(|l| Ok(l.to_owned()));
+    prometheus_parse::Scrape::parse(lines).unwrap().samples
+}
+
+/// The value of the sample `metric` whose labels include `labels` (summed over the others);
+/// 0 when there is none yet.
+fn value(samples: &[prometheus_parse::Sample], metric: &str, labels: &[(&str, &str)]) -> f64 {
+    samples
+        .iter()
+        .filter(|s| s.metric == metric)
+        .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            _ => 0.0,
+        })
+        .sum()
+}
+
+/// The number of observations of the histogram `metric` with `labels`.
+fn observations(
+    samples: &[prometheus_parse::Sample],
+    metric: &str,
+    labels: &[(&str, &str)],
+) -> f64 {
+    samples
+        .iter()
+        .filter(|s| s.metric == metric)
+        .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match &s.value {
+            prometheus_parse::Value::Histogram(buckets) => {
+                buckets.iter().map(|b| b.count).fold(0.0, f64::max)
+            }
+            _ => 0.0,
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn metrics_count_requests_sign_ins_and_tokens_as_they_happen() {
+    let app = spawn_app().await;
+    let before = scrape(&app.http, &app.address).await;
+    let get_user = [
+        ("dialect", "pds"),
+        ("route", "/v2/user/get"),
+        ("status", "200"),
+    ];
+    let requests = "roster_http_requests_total";
+    let (status, _) = app.admin("/v2/user/get", json!({"user_id": "admin"})).await;
+    assert_eq!(status, StatusCode::OK);
+    app.admin("/v2/user/get", json!({"user_id": "admin"})).await;
+    let (status, _) = app
+        .admin("/v2/user/get", json!({"user_id": "no-such-user-4711"}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .token_grant(&[
+            ("grant_type", "password"),
+            ("username", "admin"),
+            ("password", "wrong-password"),
+        ])
+        .await;
+    assert!(status.is_client_error(), "{status}");
+    app.login("admin", ADMIN_PASSWORD).await;
+    let after = scrape(&app.http, &app.address).await;
+
+    assert_eq!(
+        value(&after, requests, &get_user) - value(&before, requests, &get_user),
+        2.0
+    );
+    let not_found = [("route", "/v2/user/get"), ("status", "404")];
+    assert_eq!(value(&after, requests, &not_found), 1.0);
+    assert_eq!(
+        observations(
+            &after,
+            "roster_http_request_duration_seconds",
+            &[("dialect", "pds"), ("route", "/v2/user/get")]
+        ),
+        3.0
+    );
+    let sign_ins = "roster_sign_ins_total";
+    assert_eq!(
+        value(&after, sign_ins, &[("outcome", "success")])
+            - value(&before, sign_ins, &[("outcome", "success")]),
+        1.0
+    );
+    assert_eq!(
+        value(&after, sign_ins, &[("outcome", "invalid_credentials")]),
+        1.0
+    );
+    let tokens = "roster_tokens_issued_total";
+    assert_eq!(
+        value(&after, tokens, &[("grant", "password")])
+            - value(&before, tokens, &[("grant", "password")]),
+        1.0
+    );
+    // The pools are there, and some connection was opened.
+    assert!(value(&after, "roster_store_pool_connections", &[]) >= 1.0);
+    assert!(after
+        .iter()
+        .any(|s| s.metric == "roster_store_pool_connections_in_use"));
+    assert!(after.iter().any(|s| s.metric == "roster_webhook_backlog"));
+}
+
+#[tokio::test]
+async fn metric_labels_never_carry_paths_or_ids() {
+    let app = spawn_app().await;
+    // Unknown paths, with ids in them, fold into one `unmatched` route.
+    for n in 0..3 {
+        let response = app
+            .http
+            .get(app.url(&format!("/nowhere/secret-id-{n}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
+    let (status, _) = app
+        .admin("/v2/user/get", json!({"user_id": "label-probe-user"}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains("secret-id"), "{text}");
+    assert!(!text.contains("label-probe-user"), "{text}");
+    let samples = scrape(&app.http, &app.address).await;
+    assert_eq!(
+        value(
+            &samples,
+            "roster_http_requests_total",
+            &[("route", "unmatched"), ("status", "404")]
+        ),
+        3.0
+    );
+}
+
+#[tokio::test]
+async fn lockouts_and_locked_sign_ins_are_counted() {
+    let store = TestStore::fresh().await;
+    let mut config = store.config();
+    config.tokens.lockout.max_failures = 2;
+    let app = spawn_with(store, config, ADMIN_PASSWORD).await;
+    app.user_with_role("lockme", "user").await;
+    for _ in 0..3 {
+        app.token_grant(&[
+            ("grant_type", "password"),
+            ("username", "lockme"),
+            ("password", "wrong-password"),
+        ])
+        .await;
+    }
+    let samples = scrape(&app.http, &app.address).await;
+    assert!(value(&samples, "roster_lockouts_total", &[]) >= 1.0);
+    assert_eq!(
+        value(
+            &samples,
+            "roster_sign_ins_total",
+            &[("outcome", "locked_out")]
+        ),
+        1.0
+    );
+}
+
+#[tokio::test]
+async fn metrics_listen_serves_metrics_on_its_own_address_only() {
+    let store = TestStore::fresh().await;
+    let mut config = store.config();
+    config.metrics_listen = Some("127.0.0.1:0".into());
+    let app = spawn_with(store, config, ADMIN_PASSWORD).await;
+    let metrics = app.metrics_address.clone().expect("metrics address");
+    assert_ne!(metrics, app.address);
+    let samples = scrape(&app.http, &metrics).await;
+    // The admin's login went through the main address and is counted here.
+    assert!(value(&samples, "roster_sign_ins_total", &[("outcome", "success")]) >= 1.0);
+    let response = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+async fn readiness(app: &TestApp) -> (StatusCode, serde_json::Value) {
+    read(app.http.get(app.url("/readyz")).send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn readiness_answers_503_from_the_start_of_the_drain_while_requests_are_still_served() {
+    let store = TestStore::fresh().await;
+    let mut config = store.config();
+    config.drain_grace = Duration::from_secs(3);
+    let mut app = spawn_with(store, config, ADMIN_PASSWORD).await;
+    assert_eq!(readiness(&app).await.0, StatusCode::OK);
+    app.begin_stop();
+    let mut answer = readiness(&app).await;
+    for _ in 0..50 {
+        if answer.0 != StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        answer = readiness(&app).await;
+    }
+    assert_eq!(answer.0, StatusCode::SERVICE_UNAVAILABLE, "{}", answer.1);
+    assert_eq!(answer.1["code"], "ServiceUnavailable");
+    assert!(answer.1["message"].as_str().unwrap().contains("draining"));
+    // Liveness and the API still answer during the grace.
+    let (status, _) = app.get("/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app.admin("/v2/user/get", json!({"user_id": "admin"})).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// Runs `sql` on the test's database directly (SQLite file or PostgreSQL database).
+async fn run_sql(store: &TestStore, sql: &str) {
+    use sqlx::{Connection, Executor};
+    match &store.database_url {
+        Some(url) => {
+            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+            conn.execute(sqlx::AssertSqlSafe(sql.to_owned()))
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+        }
+        None => {
+            let path = store.data_path().join("roster.db");
+            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap();
+            conn.execute(sqlx::AssertSqlSafe(sql.to_owned()))
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn readiness_answers_503_while_a_migration_is_pending() {
+    let app = spawn_app().await;
+    assert_eq!(readiness(&app).await.0, StatusCode::OK);
+    // As if this binary carried a migration the database has not had.
+    run_sql(
+        &app.store,
+        "UPDATE _sqlx_migrations SET success = FALSE \
+         WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
+    )
+    .await;
+    let (status, body) = readiness(&app).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("migrations_pending"));
+    let (status, _) = app.get("/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    run_sql(&app.store, "UPDATE _sqlx_migrations SET success = TRUE").await;
+    assert_eq!(readiness(&app).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn readiness_answers_503_while_the_store_is_unreachable() {
+    let Ok(admin_url) = std::env::var("ROSTER_TEST_DATABASE_URL") else {
+        // Only a server database can be taken away from a running server.
+        return;
+    };
+    if admin_url.is_empty() {
+        return;
+    }
+    let app = spawn_app().await;
+    assert_eq!(readiness(&app).await.0, StatusCode::OK);
+    let url = app.store.database_url.clone().unwrap();
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let admin = |sql: String| {
+        let admin_url = admin_url.clone();
+        async move {
+            use sqlx::{Connection, Executor};
+            let mut conn = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+            conn.execute(sqlx::AssertSqlSafe(sql)).await.unwrap();
+            conn.close().await.unwrap();
+        }
+    };
+    admin(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).await;
+    admin(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .await;
+    let (status, body) = readiness(&app).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("store_unreachable"));
+    let (status, _) = app.get("/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    admin(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
+    let mut status = readiness(&app).await.0;
+    for _ in 0..50 {
+        if status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        status = readiness(&app).await.0;
+    }
+    assert_eq!(status, StatusCode::OK);
+}
