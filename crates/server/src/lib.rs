@@ -9,6 +9,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod http;
 pub mod ids;
+pub mod ldap;
 pub mod model;
 pub mod service;
 pub mod signing;

@@ -27,6 +27,8 @@ pub struct Application {
     audit_retention: Option<Duration>,
     lockout: LockoutSettings,
     clock: Clock,
+    /// The LDAP gateway, when `--ldap-listen` or `--ldaps-listen` is given.
+    ldap: Option<crate::ldap::LdapServer>,
 }
 
 /// Opens the configured store, applying its migrations.
@@ -115,6 +117,9 @@ impl Application {
                 "created domain and user admin; its generated password is in the credentials file"
             ),
         }
+        let ldap =
+            crate::ldap::LdapServer::bind(&config.ldap, services.clone(), &config.domain_id)
+                .await?;
         let mut router = http::router(AppState {
             services,
             default_domain: config.domain_id.clone(),
@@ -135,6 +140,7 @@ impl Application {
             audit_retention: config.audit_retention,
             lockout: config.tokens.lockout,
             clock: config.clock,
+            ldap,
         })
     }
 
@@ -142,6 +148,16 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The LDAP gateway's plain address, when it serves.
+    pub fn ldap_addr(&self) -> Option<SocketAddr> {
+        self.ldap.as_ref().and_then(|l| l.local_addr())
+    }
+
+    /// The LDAP gateway's LDAPS address, when it serves.
+    pub fn ldaps_addr(&self) -> Option<SocketAddr> {
+        self.ldap.as_ref().and_then(|l| l.ldaps_addr())
     }
 
     /// What the first-start bootstrap did on this start.
@@ -163,6 +179,7 @@ impl Application {
                 self.clock.clone(),
             ))
         });
+        let ldap = self.ldap.map(|server| tokio::spawn(server.run()));
         let login_sweeper = tokio::spawn(sweep_login_failures(
             self.store.clone(),
             self.lockout,
@@ -180,6 +197,9 @@ impl Application {
             sweeper.abort();
         }
         login_sweeper.abort();
+        if let Some(ldap) = ldap {
+            ldap.abort();
+        }
         self.store.close().await;
         served
     }

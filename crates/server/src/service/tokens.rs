@@ -246,6 +246,13 @@ fn too_many(locked_until: i64, now: i64) -> Error {
     Error::TooManyRequests(seconds.max(1) as u64)
 }
 
+/// Who a password login let in.
+struct PasswordLogin {
+    user_id: String,
+    /// The user had never logged in before.
+    is_first_login: bool,
+}
+
 /// Password logins of one account identity take turns within this process (an entry lives
 /// only while someone waits or checks). Across replicas, each may check one at a time.
 #[derive(Default)]
@@ -304,6 +311,40 @@ impl Services {
         username: &str,
         password: &str,
     ) -> Result<Token> {
+        let login = self.password_login(domain_id, username, password).await?;
+        let mut token = self.issue_tokens(domain_id, &login.user_id).await?;
+        token.is_first_login = login.is_first_login;
+        Ok(token)
+    }
+
+    /// A caller who proves an account identity's password without taking tokens (an LDAP
+    /// simple bind): the same check, lockout and audit records as the password grant, then
+    /// the admission of a token's caller (standing, must-change-password for `kind`).
+    pub async fn authenticate_with_password(
+        &self,
+        domain_id: &str,
+        identity: &str,
+        password: &str,
+        kind: CallKind,
+    ) -> Result<Actor> {
+        let login = self.password_login(domain_id, identity, password).await?;
+        let refused = || Error::Unauthorized(AuthProblem::InvalidCredentials);
+        let user = self
+            .store
+            .user(domain_id, &login.user_id)
+            .await?
+            .ok_or_else(refused)?;
+        admit(user, kind, refused(), self.clock.now_ms())
+    }
+
+    /// The password check of every password login: bounded fields, the identity's lockout
+    /// and turns, the audit record `account.login`; answers who logged in.
+    async fn password_login(
+        &self,
+        domain_id: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<PasswordLogin> {
         // Nothing of an anonymous attempt is kept before its fields are bounded, and nothing
         // at all for a domain that does not exist (after the work a wrong password costs, so
         // timing does not tell which domains exist).
@@ -333,11 +374,11 @@ impl Services {
             .verify_password_login(domain_id, username, password)
             .await
         {
-            Ok(token) => {
+            Ok(login) => {
                 if prior_failures > 0 {
                     self.store.clear_login_failures(domain_id, username).await?;
                 }
-                Ok(token)
+                Ok(login)
             }
             Err(Error::Unauthorized(problem)) => {
                 // The failure is recorded with the failure count it adds.
@@ -393,7 +434,7 @@ impl Services {
         domain_id: &str,
         username: &str,
         password: &str,
-    ) -> Result<Token> {
+    ) -> Result<PasswordLogin> {
         let refused = Error::Unauthorized(AuthProblem::InvalidCredentials);
         let candidates = self.store.login_candidates(domain_id, username).await?;
         if candidates.is_empty() {
@@ -415,9 +456,10 @@ impl Services {
                 self.store
                     .record_login(&candidate, domain_id, self.clock.now_ms())
                     .await?;
-                let mut token = self.issue_tokens(domain_id, &candidate.user_id).await?;
-                token.is_first_login = is_first_login;
-                return Ok(token);
+                return Ok(PasswordLogin {
+                    user_id: candidate.user_id,
+                    is_first_login,
+                });
             }
         }
         Err(refused)
