@@ -117,9 +117,8 @@ impl Application {
                 "created domain and user admin; its generated password is in the credentials file"
             ),
         }
-        let ldap =
-            crate::ldap::LdapServer::bind(&config.ldap, services.clone(), &config.domain_id)
-                .await?;
+        let ldap = crate::ldap::LdapServer::bind(&config.ldap, services.clone(), &config.domain_id)
+            .await?;
         let mut router = http::router(AppState {
             services,
             default_domain: config.domain_id.clone(),

@@ -32,6 +32,7 @@ mod hardening;
 mod input_bounds;
 mod koodrive;
 mod koodrive_spaces;
+mod ldap;
 mod permissions;
 mod provisioning;
 mod races;

@@ -338,9 +338,7 @@ pub fn entry_uuid(domain_id: &str, kind: &str, id: &str) -> String {
 
 /// LDAP's GeneralizedTime (`20260102030405Z`) of milliseconds since the epoch.
 pub fn generalized_time(ms: i64) -> String {
-    let format = time::macros::format_description!(
-        "[year][month][day][hour][minute][second]Z"
-    );
+    let format = time::macros::format_description!("[year][month][day][hour][minute][second]Z");
     time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
         .ok()
         .and_then(|t| t.format(&format).ok())

@@ -95,7 +95,11 @@ fn equal(attr: &str, value: &str, asserted: &str) -> bool {
 /// `20260101000000Z` compare), everything else by its lower-case text.
 fn ordered(attr: &str, value: &str) -> String {
     if attr.to_ascii_lowercase().ends_with("timestamp") {
-        let digits: String = value.chars().filter(char::is_ascii_digit).take(14).collect();
+        let digits: String = value
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(14)
+            .collect();
         format!("{digits:0<14}")
     } else {
         value.to_lowercase()
@@ -201,7 +205,9 @@ pub fn user_hints(filter: &LdapFilter) -> UserHints {
                         .as_deref()
                         .is_some_and(|t| t.eq_ignore_ascii_case("memberOf")) =>
             {
-                hints.member_of_chain.get_or_insert(rule.match_value.clone());
+                hints
+                    .member_of_chain
+                    .get_or_insert(rule.match_value.clone());
             }
             LdapFilter::And(_) => {
                 let inner = user_hints(term);
@@ -288,7 +294,11 @@ mod tests {
         let chain: HashSet<String> = ["cn=top,ou=groups,dc=d".to_owned()].into();
         assert!(matches(&eq("UID", "ALICE"), &e, &chain));
         assert!(!matches(&eq("uid", "bob"), &e, &chain));
-        assert!(matches(&eq("memberOf", "CN=g1, ou=groups,dc=d"), &e, &chain));
+        assert!(matches(
+            &eq("memberOf", "CN=g1, ou=groups,dc=d"),
+            &e,
+            &chain
+        ));
         assert!(matches(&LdapFilter::Present("mail".into()), &e, &chain));
         assert!(!matches(&LdapFilter::Present("mobile".into()), &e, &chain));
         let sub = LdapSubstringFilter {
@@ -296,7 +306,11 @@ mod tests {
             any: vec!["@ex".into()],
             final_: Some(".COM".into()),
         };
-        assert!(matches(&LdapFilter::Substring("mail".into(), sub), &e, &chain));
+        assert!(matches(
+            &LdapFilter::Substring("mail".into(), sub),
+            &e,
+            &chain
+        ));
         let not = LdapFilter::Not(Box::new(eq("uid", "alice")));
         assert!(!matches(&not, &e, &chain));
         let or = LdapFilter::Or(vec![eq("uid", "x"), eq("mail", "alice@example.com")]);

@@ -133,8 +133,13 @@ where
         }
         let entry = tree.root_dse(session.actor.as_ref().map(|a| a.domain_id.as_str()));
         if filter::matches(&request.filter, &entry, &HashSet::new()) {
-            out.send(entry_message(msgid, &entry, &request.attrs, request.typesonly))
-                .await?;
+            out.send(entry_message(
+                msgid,
+                &entry,
+                &request.attrs,
+                request.typesonly,
+            ))
+            .await?;
         }
         return out.send(fail(LdapResultCode::Success, "")).await;
     }
@@ -176,7 +181,9 @@ where
     let time_limit = u64::try_from(request.timelimit)
         .ok()
         .filter(|t| *t > 0)
-        .map_or(MAX_SEARCH_TIME, |t| Duration::from_secs(t).min(MAX_SEARCH_TIME));
+        .map_or(MAX_SEARCH_TIME, |t| {
+            Duration::from_secs(t).min(MAX_SEARCH_TIME)
+        });
     let mut run = Run {
         session,
         actor,
@@ -295,7 +302,12 @@ where
         if size_limit > 0 && self.sent >= size_limit {
             return Err(Stop::SizeLimit);
         }
-        let message = entry_message(self.msgid, entry, &self.request.attrs, self.request.typesonly);
+        let message = entry_message(
+            self.msgid,
+            entry,
+            &self.request.attrs,
+            self.request.typesonly,
+        );
         self.out.send(message).await.map_err(Stop::Io)?;
         self.sent += 1;
         Ok(true)

@@ -6,11 +6,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use futures_util::{Sink, SinkExt, StreamExt};
+use ldap3_proto::control::LdapControl;
 use ldap3_proto::proto::{
     LdapBindCred, LdapBindResponse, LdapExtendedRequest, LdapExtendedResponse, LdapMsg, LdapOp,
     LdapPasswordModifyRequest, LdapResult, LdapResultCode,
 };
-use ldap3_proto::control::LdapControl;
 use ldap3_proto::simple::DisconnectionNotice;
 use ldap3_proto::LdapCodec;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -183,7 +183,10 @@ fn extended_answer(
 /// The one mapping of Roster's errors to LDAP result codes; never an internal detail.
 pub(crate) fn result_of(error: &Error) -> (LdapResultCode, String) {
     match error {
-        Error::Unauthorized(_) => (LdapResultCode::InvalidCredentials, "invalid credentials".into()),
+        Error::Unauthorized(_) => (
+            LdapResultCode::InvalidCredentials,
+            "invalid credentials".into(),
+        ),
         Error::TooManyRequests(seconds) => (
             LdapResultCode::InvalidCredentials,
             format!("too many failed attempts: locked for {seconds} s"),
@@ -199,9 +202,7 @@ pub(crate) fn result_of(error: &Error) -> (LdapResultCode, String) {
 /// Whether a message carries a control marked critical that the operation does not serve.
 fn unserved_critical_control(message: &LdapMsg) -> bool {
     message.ctrl.iter().any(|control| match control {
-        LdapControl::SimplePagedResults { .. } => {
-            !matches!(message.op, LdapOp::SearchRequest(_))
-        }
+        LdapControl::SimplePagedResults { .. } => !matches!(message.op, LdapOp::SearchRequest(_)),
         LdapControl::Unknown { criticality, .. }
         | LdapControl::ManageDsaIT { criticality }
         | LdapControl::PasswordPolicyRequest { criticality }
@@ -290,8 +291,7 @@ impl Session {
         let services = &self.shared.services;
         let request_id = crate::ids::random_hex(16).to_uppercase();
         let (output, mut unwritten) =
-            crate::audit::scope(request_id, self.peer.clone(), services.clock.clone(), call)
-                .await;
+            crate::audit::scope(request_id, self.peer.clone(), services.clock.clone(), call).await;
         if !unwritten.is_empty() {
             if let Err(e) = &output {
                 crate::audit::fail_all(&mut unwritten, &e.audit_code());
@@ -318,20 +318,27 @@ impl Session {
             );
         }
         let tree = &self.shared.tree;
-        let (domain_id, identity) = match tree.parse(dn) {
-            Some(Node::User(domain, user)) => (domain, user),
-            Some(_) => return (LdapResultCode::InvalidCredentials, "invalid credentials".into()),
-            None => (tree.default_domain().to_owned(), dn.to_owned()),
-        };
         let services = self.shared.services.clone();
-        let outcome = self
-            .traced(services.authenticate_with_password(
-                &domain_id,
-                &identity,
-                password,
-                CallKind::PasswordChange,
-            ))
-            .await;
+        let kind = CallKind::PasswordChange;
+        let (domain_id, outcome) = match tree.parse(dn) {
+            Some(Node::User(domain, user)) => {
+                let call = services.authenticate_user_with_password(&domain, &user, password, kind);
+                let outcome = self.traced(call).await;
+                (domain, outcome)
+            }
+            Some(_) => {
+                return (
+                    LdapResultCode::InvalidCredentials,
+                    "invalid credentials".into(),
+                )
+            }
+            None => {
+                let domain = tree.default_domain().to_owned();
+                let call = services.authenticate_with_password(&domain, dn, password, kind);
+                let outcome = self.traced(call).await;
+                (domain, outcome)
+            }
+        };
         match outcome {
             Ok(actor) => {
                 tracing::info!(target: "roster::access", domain_id, user_id = actor.user_id, "LDAP bind");
@@ -377,10 +384,7 @@ impl Session {
     /// RFC 3062 for the bound user's own password, through the API's change-password rule.
     async fn password_modify(&mut self, request: &LdapExtendedRequest) -> (LdapResultCode, String) {
         let Some(actor) = self.actor.clone() else {
-            return (
-                LdapResultCode::InsufficentAccessRights,
-                "bind first".into(),
-            );
+            return (LdapResultCode::InsufficentAccessRights, "bind first".into());
         };
         let Ok(modify) = LdapPasswordModifyRequest::try_from(request) else {
             return (LdapResultCode::ProtocolError, "malformed request".into());
@@ -412,12 +416,12 @@ impl Session {
             Ok(()) => (LdapResultCode::Success, String::new()),
             Err(Error::InvalidParameter { .. }) => (
                 LdapResultCode::ConstraintViolation,
-                "the old password does not match, or the new one breaks the password rules"
-                    .into(),
+                "the old password does not match, or the new one breaks the password rules".into(),
             ),
-            Err(Error::Unauthorized(AuthProblem::InvalidCredentials)) => {
-                (LdapResultCode::InvalidCredentials, "invalid credentials".into())
-            }
+            Err(Error::Unauthorized(AuthProblem::InvalidCredentials)) => (
+                LdapResultCode::InvalidCredentials,
+                "invalid credentials".into(),
+            ),
             Err(e) => result_of(&e),
         }
     }

@@ -11,13 +11,16 @@ use tokio_rustls::TlsAcceptor;
 
 /// A TLS acceptor for the certificate chain and key in these PEM files.
 pub fn acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {
-    let cert_pem =
-        std::fs::read(cert).with_context(|| format!("reading {}", cert.display()))?;
+    let cert_pem = std::fs::read(cert).with_context(|| format!("reading {}", cert.display()))?;
     let key_pem = std::fs::read(key).with_context(|| format!("reading {}", key.display()))?;
     let chain = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<Vec<_>, _>>()
         .with_context(|| format!("no PEM certificate in {}", cert.display()))?;
-    anyhow::ensure!(!chain.is_empty(), "no PEM certificate in {}", cert.display());
+    anyhow::ensure!(
+        !chain.is_empty(),
+        "no PEM certificate in {}",
+        cert.display()
+    );
     let key = PrivateKeyDer::from_pem_slice(&key_pem)
         .with_context(|| format!("no PEM private key in {}", key.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());

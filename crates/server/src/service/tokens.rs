@@ -337,6 +337,49 @@ impl Services {
         admit(user, kind, refused(), self.clock.now_ms())
     }
 
+    /// A caller who names its user by id (an LDAP bind DN) and proves its password: the
+    /// user's lockout (as `change_password` counts it), an `account.login` audit record, and
+    /// the admission of a token's caller. Every failure is the same `InvalidCredentials`.
+    pub async fn authenticate_user_with_password(
+        &self,
+        domain_id: &str,
+        user_id: &str,
+        password: &str,
+        kind: CallKind,
+    ) -> Result<Actor> {
+        let refused = || Error::Unauthorized(AuthProblem::InvalidCredentials);
+        validate::login(user_id, password)?;
+        let user = match self.store.domain(domain_id).await? {
+            Some(_) => self.store.user(domain_id, user_id).await?,
+            None => None,
+        };
+        let Some(user) = user else {
+            self.passwords.verify(password, None).await?;
+            return Err(refused());
+        };
+        crate::audit::record(crate::audit::Event {
+            domain_id,
+            actor_id: "",
+            action: "account.login",
+            target_type: "user",
+            target_id: user_id,
+            detail: serde_json::Value::Null,
+        });
+        let hash = self
+            .store
+            .password_hashes_of(domain_id, std::slice::from_ref(&user.user_id))
+            .await?
+            .pop()
+            .map(|(_, hash)| hash);
+        let matches = self
+            .check_user_password(domain_id, user_id, password, hash.as_deref())
+            .await?;
+        if !matches || user.status != UserStatus::Enabled.as_str() {
+            return Err(refused());
+        }
+        admit(user, kind, refused(), self.clock.now_ms())
+    }
+
     /// The password check of every password login: bounded fields, the identity's lockout
     /// and turns, the audit record `account.login`; answers who logged in.
     async fn password_login(
