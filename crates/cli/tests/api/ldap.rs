@@ -456,3 +456,57 @@ async fn ldap_refuses_bad_input_without_falling_over() {
     let (dns, rc) = search(&mut again, PEOPLE, Scope::OneLevel, "(uid=admin)").await;
     assert_eq!((rc, dns.len()), (0, 1));
 }
+
+#[tokio::test]
+async fn ldap_keeps_domains_apart() {
+    let app = spawn_ldap().await;
+    let alice = user_id_of(&app, "alice").await;
+    let body = json!({"domain_id": "elsewhere", "domain_name": "Elsewhere",
+                      "admin_password": ADMIN_PASSWORD});
+    assert_eq!(
+        app.admin("/v2/domain/create", body).await.0,
+        StatusCode::CREATED
+    );
+    // The other domain's superadmin binds in its own tree only.
+    let mut other = bound(&app, "uid=admin,ou=people,dc=elsewhere", ADMIN_PASSWORD).await;
+    let (exop, _) = other.extended(WhoAmI).await.unwrap().success().unwrap();
+    let who: WhoAmIResp = exop.parse();
+    assert_eq!(who.authzid, "dn:uid=admin,ou=people,dc=elsewhere");
+    let (_, rc) = search(&mut other, BASE, Scope::Subtree, "(objectClass=*)").await;
+    assert_eq!(rc, 32, "the home domain's tree does not exist for it");
+    let (_, rc) = search(&mut other, &user_dn(&alice), Scope::Base, "(objectClass=*)").await;
+    assert_eq!(rc, 32);
+    let (dns, rc) = search(
+        &mut other,
+        "dc=elsewhere",
+        Scope::Subtree,
+        "(objectClass=inetOrgPerson)",
+    )
+    .await;
+    assert_eq!(rc, 0);
+    assert_eq!(
+        dns,
+        BTreeSet::from(["uid=admin,ou=people,dc=elsewhere".to_owned()])
+    );
+    // A home user cannot bind in the other domain, by DN or by a DN naming its own user there.
+    let mut ldap = connect(&app).await;
+    let res = ldap
+        .simple_bind(
+            &format!("uid={alice},ou=people,dc=elsewhere"),
+            USER_PASSWORD,
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.rc, 49);
+    let res = ldap
+        .simple_bind("uid=admin,ou=people,dc=nowhere", ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(res.rc, 49);
+    // The home superadmin reads its own domain, not the other.
+    let mut home = bound(&app, "admin", ADMIN_PASSWORD).await;
+    let (_, rc) = search(&mut home, "dc=elsewhere", Scope::Subtree, "(objectClass=*)").await;
+    assert_eq!(rc, 32);
+    let (dns, _) = search(&mut home, PEOPLE, Scope::OneLevel, "(objectClass=*)").await;
+    assert!(dns.contains(&user_dn(&alice)) && dns.len() == 2, "{dns:?}");
+}
