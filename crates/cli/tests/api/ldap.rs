@@ -117,6 +117,27 @@ async fn ldap_binds_refuse_wrong_passwords_and_anonymous_searches() {
     .await;
     assert_eq!(rc, 0);
     assert_eq!(dns, BTreeSet::from([user_dn(&alice)]));
+    let bob = user_id_of(&app, "bob").await;
+    let (dns, rc) = search(
+        &mut by_identity,
+        &user_dn(&bob),
+        Scope::Base,
+        "(objectClass=*)",
+    )
+    .await;
+    assert_eq!(
+        (rc, dns.len()),
+        (0, 0),
+        "another user's entry is not shown: {dns:?}"
+    );
+    let (dns, _) = search(
+        &mut by_identity,
+        &format!("ou=groups,{BASE}"),
+        Scope::Subtree,
+        "(objectClass=*)",
+    )
+    .await;
+    assert_eq!(dns, BTreeSet::from([format!("ou=groups,{BASE}")]));
     // Another domain's tree does not exist for it.
     let (_, rc) = search(
         &mut by_identity,
@@ -349,45 +370,44 @@ async fn ldap_paged_search_answers_every_user_once() {
     assert_eq!(result.1.rc, 53);
 }
 
+/// The result code of a password modify.
+async fn passwd(ldap: &mut Ldap, user: Option<&str>, old: &str, new: &str) -> u32 {
+    let request = PasswordModify {
+        user_id: user,
+        old_pass: Some(old),
+        new_pass: Some(new),
+    };
+    ldap.extended(request).await.unwrap().1.rc
+}
+
 #[tokio::test]
 async fn ldap_password_modify_changes_ones_own_password() {
     let app = spawn_ldap().await;
     let carol = user_id_of(&app, "carol").await;
     let mut ldap = bound(&app, &user_dn(&carol), USER_PASSWORD).await;
-    let wrong_old = PasswordModify {
-        user_id: None,
-        old_pass: Some("not-it-1234"),
-        new_pass: Some("a-new-password-1"),
-    };
-    assert_eq!(ldap.extended(wrong_old).await.unwrap().1.rc, 19);
-    let too_short = PasswordModify {
-        user_id: None,
-        old_pass: Some(USER_PASSWORD),
-        new_pass: Some("x"),
-    };
-    assert_eq!(ldap.extended(too_short).await.unwrap().1.rc, 19);
-    let others = PasswordModify {
-        user_id: Some("uid=admin,ou=people,dc=default"),
-        old_pass: Some(USER_PASSWORD),
-        new_pass: Some("a-new-password-1"),
-    };
-    assert_eq!(ldap.extended(others).await.unwrap().1.rc, 50);
-    let right = PasswordModify {
-        user_id: None,
-        old_pass: Some(USER_PASSWORD),
-        new_pass: Some("a-new-password-1"),
-    };
-    assert_eq!(ldap.extended(right).await.unwrap().1.rc, 0);
-    bound(&app, &user_dn(&carol), "a-new-password-1").await;
-    app.login("carol", "a-new-password-1").await;
+    let new = "a-new-password-1";
+    let admin_dn = "uid=admin,ou=people,dc=default";
+    assert_eq!(
+        passwd(&mut ldap, None, "not-it-1234", new).await,
+        19,
+        "wrong old password"
+    );
+    assert_eq!(
+        passwd(&mut ldap, None, USER_PASSWORD, "x").await,
+        19,
+        "too short"
+    );
+    assert_eq!(
+        passwd(&mut ldap, Some(admin_dn), USER_PASSWORD, new).await,
+        50,
+        "another user"
+    );
+    assert_eq!(passwd(&mut ldap, None, USER_PASSWORD, new).await, 0);
+    bound(&app, &user_dn(&carol), new).await;
+    app.login("carol", new).await;
     // Anonymous callers change nothing.
     let mut anon = connect(&app).await;
-    let right = PasswordModify {
-        user_id: None,
-        old_pass: Some("a"),
-        new_pass: Some("a-new-password-2"),
-    };
-    assert_eq!(anon.extended(right).await.unwrap().1.rc, 50);
+    assert_eq!(passwd(&mut anon, None, "a", "a-new-password-2").await, 50);
 }
 
 #[tokio::test]

@@ -395,6 +395,9 @@ where
         let services = self.services().clone();
         if !self.actor.is_admin() {
             // An ordinary user reads its own entry only.
+            if only.is_some_and(|user| user != self.actor.user_id) {
+                return Ok(());
+            }
             let row = services
                 .own_directory_entry(self.actor)
                 .await
