@@ -36,6 +36,12 @@ enum Ending {
     StartTls(i32),
 }
 
+/// How long a connection may stay silent.
+const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// How long a TLS handshake may take.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn codec() -> LdapCodec {
     LdapCodec::new(Some(super::MAX_MESSAGE_BYTES), Some(super::MAX_BER_DEPTH))
 }
@@ -54,7 +60,9 @@ pub(crate) async fn serve_connection(
     let acceptor = shared.tls.clone();
     if ldaps {
         let Some(acceptor) = acceptor else { return };
-        if let Ok(stream) = acceptor.accept(socket).await {
+        if let Ok(Ok(stream)) =
+            tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await
+        {
             let mut framed = Framed::new(stream, codec());
             serve_messages(&mut framed, &mut session, false).await;
         }
@@ -74,7 +82,8 @@ pub(crate) async fn serve_connection(
     if !parts.read_buf.is_empty() {
         return;
     }
-    if let Ok(stream) = acceptor.accept(parts.io).await {
+    if let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(parts.io)).await
+    {
         let mut framed = Framed::new(stream, codec());
         serve_messages(&mut framed, &mut session, false).await;
     }
@@ -88,7 +97,11 @@ async fn serve_messages<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    while let Some(message) = framed.next().await {
+    loop {
+        // An idle connection is closed; a client reconnects when it needs to.
+        let Ok(Some(message)) = tokio::time::timeout(IDLE_TIMEOUT, framed.next()).await else {
+            return Ending::Closed;
+        };
         let message = match message {
             Ok(m) => m,
             Err(_) => {
@@ -122,7 +135,6 @@ where
             Ok(false) | Err(_) => return Ending::Closed,
         }
     }
-    Ending::Closed
 }
 
 /// The answer to an operation in its own response type.
