@@ -61,6 +61,8 @@ pub struct LdapSettings {
     /// PEM certificate chain and private key for LDAPS and StartTLS.
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// Users are also `posixAccount`s (uidNumber from the user's number).
+    pub posix: bool,
 }
 
 /// Audit records are kept for a year unless configured otherwise.
@@ -172,6 +174,10 @@ pub struct ServeSettings {
     /// PEM private key of that certificate.
     #[arg(long, env = "ROSTER_LDAP_TLS_KEY")]
     pub ldap_tls_key: Option<PathBuf>,
+    /// LDAP users are also `posixAccount`s: `uidNumber`/`gidNumber` 10000 + the user's
+    /// number, `homeDirectory` `/home/<uid>`, `loginShell` `/bin/sh`.
+    #[arg(long, env = "ROSTER_LDAP_POSIX")]
+    pub ldap_posix: bool,
 }
 
 impl Default for ServeSettings {
@@ -194,6 +200,7 @@ impl Default for ServeSettings {
             ldap_base_dn: None,
             ldap_tls_cert: None,
             ldap_tls_key: None,
+            ldap_posix: false,
         }
     }
 }
@@ -235,6 +242,7 @@ impl ServeSettings {
                 base_dn: self.ldap_base_dn.filter(|b| !b.trim().is_empty()),
                 tls_cert: self.ldap_tls_cert,
                 tls_key: self.ldap_tls_key,
+                posix: self.ldap_posix,
             },
             clock: Clock::system(),
         }

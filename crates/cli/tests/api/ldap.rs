@@ -15,9 +15,14 @@ const BASE: &str = "dc=default";
 const PEOPLE: &str = "ou=people,dc=default";
 
 async fn spawn_ldap() -> TestApp {
+    spawn_ldap_with(false).await
+}
+
+async fn spawn_ldap_with(posix: bool) -> TestApp {
     let store = TestStore::fresh().await;
     let mut config = store.config();
     config.ldap.listen = Some("127.0.0.1:0".into());
+    config.ldap.posix = posix;
     spawn_with(store, config, ADMIN_PASSWORD).await
 }
 
@@ -529,4 +534,48 @@ async fn ldap_keeps_domains_apart() {
     assert_eq!(rc, 32);
     let (dns, _) = search(&mut home, PEOPLE, Scope::OneLevel, "(objectClass=*)").await;
     assert!(dns.contains(&user_dn(&alice)) && dns.len() == 2, "{dns:?}");
+}
+
+#[tokio::test]
+async fn ldap_posix_attributes_only_when_turned_on() {
+    for posix in [false, true] {
+        let app = spawn_ldap_with(posix).await;
+        let dave = user_id_of(&app, "dave").await;
+        let erin = user_id_of(&app, "erin").await;
+        let mut admin = bound(&app, "admin", ADMIN_PASSWORD).await;
+        let mut numbers = BTreeSet::new();
+        for user in [&dave, &erin] {
+            let result = admin
+                .search(&user_dn(user), Scope::Base, "(objectClass=*)", vec!["*"])
+                .await
+                .unwrap()
+                .success()
+                .unwrap();
+            let entry = SearchEntry::construct(result.0.into_iter().next().unwrap());
+            let classes = &entry.attrs["objectClass"];
+            assert_eq!(
+                classes.iter().any(|c| c == "posixAccount"),
+                posix,
+                "{classes:?}"
+            );
+            assert_eq!(entry.attrs.contains_key("uidNumber"), posix);
+            if posix {
+                numbers.insert(entry.attrs["uidNumber"][0].clone());
+                assert_eq!(entry.attrs["homeDirectory"], vec![format!("/home/{user}")]);
+            }
+        }
+        assert_eq!(
+            numbers.len(),
+            if posix { 2 } else { 0 },
+            "distinct uidNumbers"
+        );
+        let (dns, _) = search(
+            &mut admin,
+            PEOPLE,
+            Scope::OneLevel,
+            "(objectClass=posixAccount)",
+        )
+        .await;
+        assert_eq!(dns.len(), if posix { 3 } else { 0 });
+    }
 }

@@ -11,6 +11,11 @@ pub const GROUPS: &str = "groups";
 
 /// Object classes of a user entry.
 pub const USER_CLASSES: [&str; 4] = ["top", "person", "organizationalPerson", "inetOrgPerson"];
+/// The object class POSIX attributes add to users (`--ldap-posix`).
+pub const POSIX_CLASS: &str = "posixAccount";
+/// Where POSIX ids start: `uidNumber` is this plus the user's number.
+pub const POSIX_ID_BASE: i64 = 10_000;
+
 /// Object classes of a group entry.
 pub const GROUP_CLASSES: [&str; 3] = ["top", "groupOfUniqueNames", "groupOfNames"];
 
@@ -61,17 +66,29 @@ pub struct Tree {
     default_domain: String,
     /// The default domain's base, normalised (see [`normalize_dn`]).
     default_base: String,
+    /// Users carry POSIX attributes.
+    posix: bool,
 }
 
 impl Tree {
-    pub fn new(default_domain: &str, base_dn: Option<&str>) -> Tree {
+    pub fn new(default_domain: &str, base_dn: Option<&str>, posix: bool) -> Tree {
         let base = base_dn
             .map(normalize_dn)
             .unwrap_or_else(|| format!("dc={}", default_domain.to_lowercase()));
         Tree {
             default_domain: default_domain.to_owned(),
             default_base: base,
+            posix,
         }
+    }
+
+    /// The object classes of a user entry.
+    pub fn user_classes(&self) -> Vec<&'static str> {
+        let mut classes = USER_CLASSES.to_vec();
+        if self.posix {
+            classes.push(POSIX_CLASS);
+        }
+        classes
     }
 
     pub fn default_domain(&self) -> &str {
@@ -217,7 +234,7 @@ impl Tree {
         }
         let locked = details.locked.contains(&user.user_id);
         let mut attrs = vec![
-            ("objectClass", strings(&USER_CLASSES)),
+            ("objectClass", strings(&self.user_classes())),
             ("uid", vec![user.user_id.clone()]),
             ("cn", vec![display.clone()]),
             ("sn", vec![display.clone()]),
@@ -240,6 +257,14 @@ impl Tree {
             ("createTimestamp", vec![generalized_time(user.created_at)]),
             ("modifyTimestamp", vec![generalized_time(user.updated_at)]),
         ];
+        if let Some(number) = details.numbers.get(&user.user_id).filter(|_| self.posix) {
+            let id = (POSIX_ID_BASE + number).to_string();
+            attrs.push(("uidNumber", vec![id.clone()]));
+            attrs.push(("gidNumber", vec![id]));
+            attrs.push(("homeDirectory", vec![format!("/home/{}", user.user_id)]));
+            attrs.push(("loginShell", strings(&["/bin/sh"])));
+            attrs.push(("gecos", vec![user.nick_name.clone()]));
+        }
         attrs.retain(|(_, values)| !values.is_empty());
         Entry {
             dn: self.user_dn(&user.domain_id, &user.user_id),
@@ -433,7 +458,7 @@ mod tests {
 
     #[test]
     fn dns_name_the_tree() {
-        let tree = Tree::new("default", Some("DC=Example, dc=com"));
+        let tree = Tree::new("default", Some("DC=Example, dc=com"), false);
         assert_eq!(tree.base("default"), "dc=example,dc=com");
         assert_eq!(tree.base("acme"), "dc=acme");
         assert_eq!(

@@ -84,7 +84,7 @@ impl LdapServer {
             ldaps: listen(&settings.ldaps_listen).await?,
             shared: Arc::new(Shared {
                 services,
-                tree: Tree::new(default_domain, settings.base_dn.as_deref()),
+                tree: Tree::new(default_domain, settings.base_dn.as_deref(), settings.posix),
                 tls,
             }),
         }))

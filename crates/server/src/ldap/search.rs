@@ -334,7 +334,8 @@ where
                 self.offer(&entry, &none).await?;
             }
             Phase::Users(only) => {
-                if filter::may_match_class(&self.request.filter, &super::entries::USER_CLASSES) {
+                let classes = self.tree().user_classes();
+                if filter::may_match_class(&self.request.filter, &classes) {
                     return self.users(index, only.as_deref(), marker).await;
                 }
             }
