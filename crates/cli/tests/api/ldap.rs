@@ -152,6 +152,19 @@ async fn ldap_binds_refuse_wrong_passwords_and_anonymous_searches() {
     )
     .await;
     assert_eq!(rc, 32);
+    // A user who must change its password first is refused, as by the API.
+    let (status, body) = app
+        .admin(
+            "/v2/user/update",
+            json!({"user_id": alice, "need_change_password_next_login": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let res = anon
+        .simple_bind(&user_dn(&alice), USER_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(res.rc, 50, "{res:?}");
 }
 
 #[tokio::test]

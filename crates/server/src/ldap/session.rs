@@ -331,7 +331,8 @@ impl Session {
         }
         let tree = &self.shared.tree;
         let services = self.shared.services.clone();
-        let kind = CallKind::PasswordChange;
+        // As every API call but the password change: refused while the password must change.
+        let kind = CallKind::Ordinary;
         let (domain_id, outcome) = match tree.parse(dn) {
             Some(Node::User(domain, user)) => {
                 let call = services.authenticate_user_with_password(&domain, &user, password, kind);
