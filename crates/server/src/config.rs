@@ -45,6 +45,8 @@ pub struct Config {
     /// The operator's base domain (`api.example.com`): only `<label>.api.example.com` routes a
     /// request to domain `<label>`. `None`: `Host` never selects a domain.
     pub base_domain: Option<String>,
+    /// The LDAP gateway (`ldap/`): off unless a listen address is set.
+    pub ldap: LdapSettings,
     /// The time the server reads: the system clock, or a manual one tests move.
     pub clock: Clock,
     /// A separate address for `/metrics` (then not served on `listen`); `None`: on `listen`.
@@ -54,6 +56,22 @@ pub struct Config {
     pub drain_grace: std::time::Duration,
     /// Webhook delivery: the SSRF guard's exception, timeouts, retry window.
     pub webhooks: crate::service::webhooks::WebhookSettings,
+}
+
+/// Where and how the LDAP gateway serves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LdapSettings {
+    /// Plain LDAP (with StartTLS when a certificate is set); `None`: no LDAP.
+    pub listen: Option<String>,
+    /// LDAPS (TLS from the first byte); needs the certificate.
+    pub ldaps_listen: Option<String>,
+    /// The base DN of the default domain; other domains are `dc=<domain_id>`.
+    pub base_dn: Option<String>,
+    /// PEM certificate chain and private key for LDAPS and StartTLS.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Users are also `posixAccount`s (uidNumber from the user's number).
+    pub posix: bool,
 }
 
 /// Audit records are kept for a year unless configured otherwise.
@@ -166,6 +184,25 @@ pub struct ServeSettings {
     /// receiver inside your own network). Off: such URLs are refused.
     #[arg(long, env = "ROSTER_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: bool,
+    /// Serve LDAP on this address (e.g. `127.0.0.1:3890`); off without it.
+    #[arg(long, env = "ROSTER_LDAP_LISTEN")]
+    pub ldap_listen: Option<String>,
+    /// Serve LDAPS on this address (e.g. `127.0.0.1:6360`); needs --ldap-tls-cert/-key.
+    #[arg(long, env = "ROSTER_LDAPS_LISTEN")]
+    pub ldaps_listen: Option<String>,
+    /// The default domain's LDAP base DN (default: `dc=<domain_id>`).
+    #[arg(long, env = "ROSTER_LDAP_BASE_DN")]
+    pub ldap_base_dn: Option<String>,
+    /// PEM certificate chain for LDAPS and StartTLS.
+    #[arg(long, env = "ROSTER_LDAP_TLS_CERT")]
+    pub ldap_tls_cert: Option<PathBuf>,
+    /// PEM private key of that certificate.
+    #[arg(long, env = "ROSTER_LDAP_TLS_KEY")]
+    pub ldap_tls_key: Option<PathBuf>,
+    /// LDAP users are also `posixAccount`s: `uidNumber`/`gidNumber` 10000 + the user's
+    /// number, `homeDirectory` `/home/<uid>`, `loginShell` `/bin/sh`.
+    #[arg(long, env = "ROSTER_LDAP_POSIX")]
+    pub ldap_posix: bool,
 }
 
 impl Default for ServeSettings {
@@ -187,6 +224,12 @@ impl Default for ServeSettings {
             metrics_listen: None,
             drain_seconds: DEFAULT_DRAIN_SECONDS,
             webhook_allow_private: false,
+            ldap_listen: None,
+            ldaps_listen: None,
+            ldap_base_dn: None,
+            ldap_tls_cert: None,
+            ldap_tls_key: None,
+            ldap_posix: false,
         }
     }
 }
@@ -223,6 +266,14 @@ impl ServeSettings {
             trust_forwarded_for: self.trust_forwarded_for,
             trusted_proxy_hops: usize::from(self.trusted_proxy_hops),
             base_domain: self.base_domain.filter(|b| !b.trim().is_empty()),
+            ldap: LdapSettings {
+                listen: self.ldap_listen.filter(|l| !l.trim().is_empty()),
+                ldaps_listen: self.ldaps_listen.filter(|l| !l.trim().is_empty()),
+                base_dn: self.ldap_base_dn.filter(|b| !b.trim().is_empty()),
+                tls_cert: self.ldap_tls_cert,
+                tls_key: self.ldap_tls_key,
+                posix: self.ldap_posix,
+            },
             clock: Clock::system(),
             metrics_listen: self.metrics_listen.filter(|m| !m.trim().is_empty()),
             drain_grace: std::time::Duration::from_secs(self.drain_seconds),
@@ -261,6 +312,7 @@ impl fmt::Debug for Config {
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("trusted_proxy_hops", &self.trusted_proxy_hops)
             .field("base_domain", &self.base_domain)
+            .field("ldap", &self.ldap)
             .field("clock", &self.clock)
             .field("metrics_listen", &self.metrics_listen)
             .field("drain_grace", &self.drain_grace)

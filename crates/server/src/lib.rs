@@ -10,6 +10,7 @@ pub mod fuzzing;
 pub mod http;
 pub mod ids;
 pub mod metrics;
+pub mod ldap;
 pub mod model;
 pub mod service;
 pub mod signing;

@@ -32,6 +32,8 @@ pub struct Application {
     event_retention: Option<Duration>,
     lockout: LockoutSettings,
     clock: Clock,
+    /// The LDAP gateway, when `--ldap-listen` or `--ldaps-listen` is given.
+    ldap: Option<crate::ldap::LdapServer>,
 }
 
 /// Opens the configured store, applying its migrations.
@@ -133,6 +135,8 @@ impl Application {
         }
         let metrics =
             metrics_listener.map(|listener| (listener, http::metrics_router(services.clone())));
+        let ldap = crate::ldap::LdapServer::bind(&config.ldap, services.clone(), &config.domain_id)
+            .await?;
         let mut router = http::router(AppState {
             services: services.clone(),
             metrics_here: metrics.is_none(),
@@ -158,6 +162,7 @@ impl Application {
             event_retention: config.event_retention,
             lockout: config.tokens.lockout,
             clock: config.clock,
+            ldap,
         })
     }
 
@@ -172,6 +177,16 @@ impl Application {
         self.metrics
             .as_ref()
             .and_then(|(listener, _)| listener.local_addr().ok())
+    }
+
+    /// The LDAP gateway's plain address, when it serves.
+    pub fn ldap_addr(&self) -> Option<SocketAddr> {
+        self.ldap.as_ref().and_then(|l| l.local_addr())
+    }
+
+    /// The LDAP gateway's LDAPS address, when it serves.
+    pub fn ldaps_addr(&self) -> Option<SocketAddr> {
+        self.ldap.as_ref().and_then(|l| l.ldaps_addr())
     }
 
     /// What the first-start bootstrap did on this start.
@@ -212,6 +227,7 @@ impl Application {
                 },
             ))
         });
+        let ldap = self.ldap.map(|server| tokio::spawn(server.run()));
         let login_sweeper = tokio::spawn(sweep_login_failures(
             self.store.clone(),
             self.lockout,
@@ -262,6 +278,9 @@ impl Application {
             sweeper.abort();
         }
         login_sweeper.abort();
+        if let Some(ldap) = ldap {
+            ldap.abort();
+        }
         self.store.close().await;
         served
     }

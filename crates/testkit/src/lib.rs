@@ -83,6 +83,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub store: TestStore,
     pub admin_token: String,
+    /// `ldap://host:port` of the LDAP gateway, when the test turned it on.
+    pub ldap_url: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
 }
@@ -120,6 +122,7 @@ pub async fn spawn_with(store: TestStore, config: Config, admin_password: &str) 
     let app = Application::build(config).await.expect("server starts");
     let address = format!("http://{}", app.local_addr());
     let metrics_address = app.metrics_addr().map(|a| format!("http://{a}"));
+    let ldap_url = app.ldap_addr().map(|a| format!("ldap://{a}"));
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         app.run_until(async {
@@ -134,6 +137,7 @@ pub async fn spawn_with(store: TestStore, config: Config, admin_password: &str) 
         http: reqwest::Client::new(),
         store,
         admin_token: String::new(),
+        ldap_url,
         shutdown: Some(tx),
         server: Some(server),
     };

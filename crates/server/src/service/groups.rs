@@ -821,6 +821,12 @@ impl Services {
     }
 }
 
+/// The marker that continues `list_groups` after `group_id`: a face that stops inside a page
+/// (LDAP paged results) resumes after the last group it answered.
+pub fn group_marker_after(domain_id: &str, group_id: &str) -> String {
+    encode_marker(domain_id, "gi", "", group_id)
+}
+
 /// Notes a membership change: the group is the target, the member in the detail.
 pub(super) fn audit_membership(
     actor: &Actor,

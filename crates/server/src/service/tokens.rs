@@ -246,6 +246,13 @@ fn too_many(locked_until: i64, now: i64) -> Error {
     Error::TooManyRequests(seconds.max(1) as u64)
 }
 
+/// Who a password login let in.
+struct PasswordLogin {
+    user_id: String,
+    /// The user had never logged in before.
+    is_first_login: bool,
+}
+
 /// Password logins of one account identity take turns within this process (an entry lives
 /// only while someone waits or checks). Across replicas, each may check one at a time.
 #[derive(Default)]
@@ -305,7 +312,13 @@ impl Services {
         password: &str,
     ) -> Result<Token> {
         use crate::metrics::SignIn;
-        let answer = self.password_login(domain_id, username, password).await;
+        let answer = async {
+            let login = self.password_login(domain_id, username, password).await?;
+            let mut token = self.issue_tokens(domain_id, &login.user_id).await?;
+            token.is_first_login = login.is_first_login;
+            Ok(token)
+        }
+        .await;
         self.metrics.sign_in(match &answer {
             Ok(_) => SignIn::Success,
             Err(Error::Unauthorized(_)) => SignIn::InvalidCredentials,
@@ -318,12 +331,77 @@ impl Services {
         answer
     }
 
+    /// A caller who proves an account identity's password without taking tokens (an LDAP
+    /// simple bind): the same check, lockout and audit records as the password grant, then
+    /// the admission of a token's caller (standing, must-change-password for `kind`).
+    pub async fn authenticate_with_password(
+        &self,
+        domain_id: &str,
+        identity: &str,
+        password: &str,
+        kind: CallKind,
+    ) -> Result<Actor> {
+        let login = self.password_login(domain_id, identity, password).await?;
+        let refused = || Error::Unauthorized(AuthProblem::InvalidCredentials);
+        let user = self
+            .store
+            .user(domain_id, &login.user_id)
+            .await?
+            .ok_or_else(refused)?;
+        admit(user, kind, refused(), self.clock.now_ms())
+    }
+
+    /// A caller who names its user by id (an LDAP bind DN) and proves its password: the
+    /// user's lockout (as `change_password` counts it), an `account.login` audit record, and
+    /// the admission of a token's caller. Every failure is the same `InvalidCredentials`.
+    pub async fn authenticate_user_with_password(
+        &self,
+        domain_id: &str,
+        user_id: &str,
+        password: &str,
+        kind: CallKind,
+    ) -> Result<Actor> {
+        let refused = || Error::Unauthorized(AuthProblem::InvalidCredentials);
+        validate::login(user_id, password)?;
+        let user = match self.store.domain(domain_id).await? {
+            Some(_) => self.store.user(domain_id, user_id).await?,
+            None => None,
+        };
+        let Some(user) = user else {
+            self.passwords.verify(password, None).await?;
+            return Err(refused());
+        };
+        crate::audit::record(crate::audit::Event {
+            domain_id,
+            actor_id: "",
+            action: "account.login",
+            target_type: "user",
+            target_id: user_id,
+            detail: serde_json::Value::Null,
+        });
+        let hash = self
+            .store
+            .password_hashes_of(domain_id, std::slice::from_ref(&user.user_id))
+            .await?
+            .pop()
+            .map(|(_, hash)| hash);
+        let matches = self
+            .check_user_password(domain_id, user_id, password, hash.as_deref())
+            .await?;
+        if !matches || user.status != UserStatus::Enabled.as_str() {
+            return Err(refused());
+        }
+        admit(user, kind, refused(), self.clock.now_ms())
+    }
+
+    /// The password check of every password login: bounded fields, the identity's lockout
+    /// and turns, the audit record `account.login`; answers who logged in.
     async fn password_login(
         &self,
         domain_id: &str,
         username: &str,
         password: &str,
-    ) -> Result<Token> {
+    ) -> Result<PasswordLogin> {
         // Nothing of an anonymous attempt is kept before its fields are bounded, and nothing
         // at all for a domain that does not exist (after the work a wrong password costs, so
         // timing does not tell which domains exist).
@@ -353,11 +431,11 @@ impl Services {
             .verify_password_login(domain_id, username, password)
             .await
         {
-            Ok(token) => {
+            Ok(login) => {
                 if prior_failures > 0 {
                     self.store.clear_login_failures(domain_id, username).await?;
                 }
-                Ok(token)
+                Ok(login)
             }
             Err(Error::Unauthorized(problem)) => {
                 // The failure is recorded with the failure count it adds.
@@ -414,7 +492,7 @@ impl Services {
         domain_id: &str,
         username: &str,
         password: &str,
-    ) -> Result<Token> {
+    ) -> Result<PasswordLogin> {
         let refused = Error::Unauthorized(AuthProblem::InvalidCredentials);
         let candidates = self.store.login_candidates(domain_id, username).await?;
         if candidates.is_empty() {
@@ -436,9 +514,10 @@ impl Services {
                 self.store
                     .record_login(&candidate, domain_id, self.clock.now_ms())
                     .await?;
-                let mut token = self.issue_tokens(domain_id, &candidate.user_id).await?;
-                token.is_first_login = is_first_login;
-                return Ok(token);
+                return Ok(PasswordLogin {
+                    user_id: candidate.user_id,
+                    is_first_login,
+                });
             }
         }
         Err(refused)

@@ -32,6 +32,7 @@ mod input_bounds;
 mod koodrive;
 mod koodrive_spaces;
 mod operations;
+mod ldap;
 mod permissions;
 mod provisioning;
 mod races;

@@ -149,6 +149,12 @@ impl DirectoryQuery {
     }
 }
 
+/// The marker that continues an ascending directory listing after `user_id`: a face that
+/// stops inside a page (LDAP paged results) resumes after the last user it answered.
+pub fn directory_marker_after(domain_id: &str, user_id: &str) -> String {
+    encode_marker(domain_id, "id", "", user_id)
+}
+
 /// The ids of the users locked out at `now`.
 fn locked_among(users: &[UserRow], now: i64) -> HashSet<String> {
     users
@@ -316,6 +322,14 @@ impl Services {
         Ok(finish_page(rows, page.limit, |last| {
             encode_marker(&actor.domain_id, tag, "", &last.user_id)
         }))
+    }
+
+    /// The caller's own user, as a directory shows it (any signed-in user).
+    pub async fn own_directory_entry(&self, actor: &Actor) -> Result<UserRow> {
+        self.store
+            .user(&actor.domain_id, &actor.user_id)
+            .await?
+            .ok_or(Error::NotFound(Resource::User))
     }
 
     /// How many users match a directory filter (admins only).

@@ -1,0 +1,594 @@
+//! The LDAP gateway (`roster serve --ldap-listen`), driven by an independent client (`ldap3`).
+
+use std::collections::BTreeSet;
+
+use ldap3::controls::{Control, PagedResults, RawControl};
+use ldap3::exop::{PasswordModify, WhoAmI, WhoAmIResp};
+use ldap3::{Ldap, LdapConnAsync, Scope, SearchEntry};
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::{spawn_with, TestApp, TestStore, ADMIN_PASSWORD, USER_PASSWORD};
+
+const BASE: &str = "dc=default";
+const PEOPLE: &str = "ou=people,dc=default";
+
+async fn spawn_ldap() -> TestApp {
+    spawn_ldap_with(false).await
+}
+
+async fn spawn_ldap_with(posix: bool) -> TestApp {
+    let store = TestStore::fresh().await;
+    let mut config = store.config();
+    config.ldap.listen = Some("127.0.0.1:0".into());
+    config.ldap.posix = posix;
+    spawn_with(store, config, ADMIN_PASSWORD).await
+}
+
+async fn connect(app: &TestApp) -> Ldap {
+    let url = app.ldap_url.as_deref().expect("LDAP is on");
+    let (conn, ldap) = LdapConnAsync::new(url).await.expect("LDAP connects");
+    ldap3::drive!(conn);
+    ldap
+}
+
+async fn bound(app: &TestApp, dn: &str, password: &str) -> Ldap {
+    let mut ldap = connect(app).await;
+    let res = ldap.simple_bind(dn, password).await.unwrap();
+    assert_eq!(res.rc, 0, "bind as {dn}: {res:?}");
+    ldap
+}
+
+/// The DNs a search answers, and its result code.
+async fn search(
+    ldap: &mut Ldap,
+    base: &str,
+    scope: Scope,
+    filter: &str,
+) -> (BTreeSet<String>, u32) {
+    let result = ldap.search(base, scope, filter, vec!["*"]).await.unwrap();
+    let dns = result
+        .0
+        .into_iter()
+        .map(|e| SearchEntry::construct(e).dn)
+        .collect();
+    (dns, result.1.rc)
+}
+
+async fn user_id_of(app: &TestApp, identity: &str) -> String {
+    let (status, body) = app
+        .admin(
+            "/v2/user/import",
+            json!({"authentication_type": "custom", "identity": identity,
+                   "nick_name": format!("Nick {identity}"), "plain_password": USER_PASSWORD,
+                   "email": format!("{identity}@example.com")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["user_id"].as_str().unwrap().to_owned()
+}
+
+async fn group(app: &TestApp, name: &str, parent: Option<&str>) -> String {
+    let mut body = json!({"group_name": name});
+    if let Some(parent) = parent {
+        body["parent_group_id"] = json!(parent);
+    }
+    let (status, group) = app.admin("/v2/group/create", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{group}");
+    group["group_id"].as_str().unwrap().to_owned()
+}
+
+fn user_dn(user_id: &str) -> String {
+    format!("uid={user_id},{PEOPLE}")
+}
+
+#[tokio::test]
+async fn ldap_binds_refuse_wrong_passwords_and_anonymous_searches() {
+    let app = spawn_ldap().await;
+    let alice = user_id_of(&app, "alice").await;
+    // Anonymous: the root DSE only.
+    let mut anon = connect(&app).await;
+    let (dns, rc) = search(&mut anon, "", Scope::Base, "(objectClass=*)").await;
+    assert_eq!((rc, dns.len()), (0, 1));
+    let (_, rc) = search(&mut anon, BASE, Scope::Subtree, "(objectClass=*)").await;
+    assert_eq!(rc, 50, "anonymous searches are refused");
+    // Wrong password, unknown user, by DN and by identity.
+    let res = anon
+        .simple_bind(&user_dn(&alice), "wrong-password")
+        .await
+        .unwrap();
+    assert_eq!(res.rc, 49);
+    let res = anon
+        .simple_bind("uid=nobody,ou=people,dc=default", "x-password-1")
+        .await
+        .unwrap();
+    assert_eq!(res.rc, 49);
+    let res = anon.simple_bind("alice", "wrong-password").await.unwrap();
+    assert_eq!(res.rc, 49);
+    // By DN and by logon identity; WhoAmI names the DN.
+    let mut by_dn = bound(&app, &user_dn(&alice), USER_PASSWORD).await;
+    let (exop, _) = by_dn.extended(WhoAmI).await.unwrap().success().unwrap();
+    let who: WhoAmIResp = exop.parse();
+    assert_eq!(who.authzid, format!("dn:{}", user_dn(&alice)));
+    let mut by_identity = bound(&app, "alice", USER_PASSWORD).await;
+    // An ordinary user reads its own entry only; no groups.
+    let (dns, rc) = search(
+        &mut by_identity,
+        BASE,
+        Scope::Subtree,
+        "(objectClass=inetOrgPerson)",
+    )
+    .await;
+    assert_eq!(rc, 0);
+    assert_eq!(dns, BTreeSet::from([user_dn(&alice)]));
+    let bob = user_id_of(&app, "bob").await;
+    let (dns, rc) = search(
+        &mut by_identity,
+        &user_dn(&bob),
+        Scope::Base,
+        "(objectClass=*)",
+    )
+    .await;
+    assert_eq!(
+        (rc, dns.len()),
+        (0, 0),
+        "another user's entry is not shown: {dns:?}"
+    );
+    let (dns, _) = search(
+        &mut by_identity,
+        &format!("ou=groups,{BASE}"),
+        Scope::Subtree,
+        "(objectClass=*)",
+    )
+    .await;
+    assert_eq!(dns, BTreeSet::from([format!("ou=groups,{BASE}")]));
+    // Another domain's tree does not exist for it.
+    let (_, rc) = search(
+        &mut by_identity,
+        "dc=other",
+        Scope::Subtree,
+        "(objectClass=*)",
+    )
+    .await;
+    assert_eq!(rc, 32);
+    // A user who must change its password first is refused, as by the API.
+    let (status, body) = app
+        .admin(
+            "/v2/user/update",
+            json!({"user_id": alice, "need_change_password_next_login": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let res = anon
+        .simple_bind(&user_dn(&alice), USER_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(res.rc, 50, "{res:?}");
+}
+
+#[tokio::test]
+async fn ldap_lockout_follows_the_password_grant() {
+    let app = spawn_ldap().await;
+    let bob = user_id_of(&app, "bob").await;
+    let mut ldap = connect(&app).await;
+    for _ in 0..5 {
+        let res = ldap
+            .simple_bind(&user_dn(&bob), "wrong-password")
+            .await
+            .unwrap();
+        assert_eq!(res.rc, 49);
+    }
+    // Locked now: the right password is refused too, over LDAP and over HTTP.
+    let res = ldap
+        .simple_bind(&user_dn(&bob), USER_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(res.rc, 49);
+    assert!(res.text.contains("locked"), "{res:?}");
+    let (status, _) = app
+        .token_grant(&[
+            ("grant_type", "password"),
+            ("username", "bob"),
+            ("password", USER_PASSWORD),
+        ])
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // The attempts are in the audit log.
+    let (status, body) = app.admin("/v2/audit_log/list", json!({"limit": 100})).await;
+    if status == StatusCode::OK {
+        assert!(body.to_string().contains("account.login"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn ldap_filters_scopes_and_memberships() {
+    let app = spawn_ldap().await;
+    let alice = user_id_of(&app, "alice").await;
+    let bob = user_id_of(&app, "bob").await;
+    let top = group(&app, "top", None).await;
+    let sub = group(&app, "sub", Some(&top)).await;
+    let (status, body) = app
+        .admin(
+            "/v2/group/add_member",
+            json!({"group_id": sub, "member_type": "user", "member_id": alice}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let mut admin = bound(&app, "admin", ADMIN_PASSWORD).await;
+    let people = |f: &str| f.to_owned();
+    let cases: Vec<(String, BTreeSet<String>)> = vec![
+        (people("(uid=ALICE_ID)"), BTreeSet::from([user_dn(&alice)])),
+        (
+            people("(mail=bob@example.com)"),
+            BTreeSet::from([user_dn(&bob)]),
+        ),
+        (
+            people("(&(objectClass=person)(mail=*@example.com))"),
+            BTreeSet::from([user_dn(&alice), user_dn(&bob)]),
+        ),
+        (
+            people("(|(uid=ALICE_ID)(uid=BOB_ID))"),
+            BTreeSet::from([user_dn(&alice), user_dn(&bob)]),
+        ),
+        (
+            people("(&(mail=*)(!(uid=ALICE_ID)))"),
+            BTreeSet::from([user_dn(&bob)]),
+        ),
+        (
+            people("(displayName=Nick al*)"),
+            BTreeSet::from([user_dn(&alice)]),
+        ),
+        (
+            people("(memberOf=cn=SUB_ID,ou=groups,dc=default)"),
+            BTreeSet::from([user_dn(&alice)]),
+        ),
+        (
+            people("(memberOf=cn=TOP_ID,ou=groups,dc=default)"),
+            BTreeSet::new(),
+        ),
+        (
+            people("(memberOf:1.2.840.113556.1.4.1941:=cn=TOP_ID,ou=groups,dc=default)"),
+            BTreeSet::from([user_dn(&alice)]),
+        ),
+        (
+            people("(&(mail=*)(createTimestamp>=20000101000000Z))"),
+            BTreeSet::from([user_dn(&alice), user_dn(&bob)]),
+        ),
+        (
+            people("(&(mail=*)(createTimestamp<=20000101000000Z))"),
+            BTreeSet::new(),
+        ),
+    ];
+    for (filter, expected) in cases {
+        let filter = filter
+            .replace("ALICE_ID", &alice)
+            .replace("BOB_ID", &bob)
+            .replace("SUB_ID", &sub)
+            .replace("TOP_ID", &top);
+        let (dns, rc) = search(&mut admin, PEOPLE, Scope::OneLevel, &filter).await;
+        assert_eq!((rc, &dns), (0, &expected), "{filter}");
+    }
+    // Groups: members (users and subgroups) and their place in the tree.
+    let result = admin
+        .search(
+            &format!("cn={top},ou=groups,{BASE}"),
+            Scope::Base,
+            "(objectClass=groupOfNames)",
+            vec!["member", "memberOf"],
+        )
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+    let entry = SearchEntry::construct(result.0.into_iter().next().unwrap());
+    assert_eq!(
+        entry.attrs["member"],
+        vec![format!("cn={sub},ou=groups,{BASE}")]
+    );
+    assert!(!entry.attrs.contains_key("memberOf"));
+    // Scopes: base, one level, subtree.
+    let (dns, _) = search(&mut admin, BASE, Scope::Base, "(objectClass=*)").await;
+    assert_eq!(dns, BTreeSet::from([BASE.to_owned()]));
+    let (dns, _) = search(&mut admin, BASE, Scope::OneLevel, "(objectClass=*)").await;
+    assert_eq!(
+        dns,
+        BTreeSet::from([PEOPLE.to_owned(), format!("ou=groups,{BASE}")])
+    );
+    let (dns, _) = search(&mut admin, BASE, Scope::Subtree, "(objectClass=*)").await;
+    assert_eq!(dns.len(), 3 + 3 + 2, "{dns:?}");
+    let (dns, _) = search(
+        &mut admin,
+        BASE,
+        Scope::Subtree,
+        "(objectClass=groupOfNames)",
+    )
+    .await;
+    assert_eq!(dns.len(), 2);
+    // Unknown base, size limit.
+    let (_, rc) = search(
+        &mut admin,
+        "ou=nothing,dc=default",
+        Scope::Subtree,
+        "(objectClass=*)",
+    )
+    .await;
+    assert_eq!(rc, 32);
+    let result = admin
+        .with_search_options(ldap3::SearchOptions::new().sizelimit(1))
+        .search(PEOPLE, Scope::OneLevel, "(objectClass=*)", vec!["uid"])
+        .await
+        .unwrap();
+    assert_eq!((result.0.len(), result.1.rc), (1, 4));
+}
+
+#[tokio::test]
+async fn ldap_paged_search_answers_every_user_once() {
+    let app = spawn_ldap().await;
+    let mut expected = BTreeSet::from([user_dn("admin")]);
+    for i in 0..23 {
+        expected.insert(user_dn(&user_id_of(&app, &format!("user{i:02}")).await));
+    }
+    let mut admin = bound(&app, "admin", ADMIN_PASSWORD).await;
+    let (all, _) = search(&mut admin, PEOPLE, Scope::OneLevel, "(objectClass=*)").await;
+    assert_eq!(all.len(), 24, "{all:?}");
+    let expected = all;
+    let mut seen = Vec::new();
+    let mut cookie = Vec::new();
+    let mut pages = 0;
+    loop {
+        let control: RawControl = PagedResults {
+            size: 5,
+            cookie: cookie.clone(),
+        }
+        .into();
+        let result = admin
+            .with_controls(vec![control])
+            .search(
+                PEOPLE,
+                Scope::OneLevel,
+                "(objectClass=inetOrgPerson)",
+                vec!["uid"],
+            )
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
+        pages += 1;
+        assert!(result.0.len() <= 5);
+        seen.extend(result.0.into_iter().map(|e| SearchEntry::construct(e).dn));
+        let paged = result
+            .1
+            .ctrls
+            .iter()
+            .find_map(|Control(_, raw)| {
+                (raw.ctype == "1.2.840.113556.1.4.319").then(|| raw.parse::<PagedResults>())
+            })
+            .expect("a paged results control in the answer");
+        if paged.cookie.is_empty() {
+            break;
+        }
+        cookie = paged.cookie;
+        assert!(pages < 20);
+    }
+    assert_eq!(seen.len(), expected.len(), "every user exactly once");
+    assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), expected);
+    assert_eq!(pages, 5);
+    // A forged cookie is refused.
+    let control: RawControl = PagedResults {
+        size: 5,
+        cookie: b"garbage".to_vec(),
+    }
+    .into();
+    let result = admin
+        .with_controls(vec![control])
+        .search(PEOPLE, Scope::OneLevel, "(objectClass=*)", vec!["uid"])
+        .await
+        .unwrap();
+    assert_eq!(result.1.rc, 53);
+}
+
+/// The result code of a password modify.
+async fn passwd(ldap: &mut Ldap, user: Option<&str>, old: &str, new: &str) -> u32 {
+    let request = PasswordModify {
+        user_id: user,
+        old_pass: Some(old),
+        new_pass: Some(new),
+    };
+    ldap.extended(request).await.unwrap().1.rc
+}
+
+#[tokio::test]
+async fn ldap_password_modify_changes_ones_own_password() {
+    let app = spawn_ldap().await;
+    let carol = user_id_of(&app, "carol").await;
+    let mut ldap = bound(&app, &user_dn(&carol), USER_PASSWORD).await;
+    let new = "a-new-password-1";
+    let admin_dn = "uid=admin,ou=people,dc=default";
+    assert_eq!(
+        passwd(&mut ldap, None, "not-it-1234", new).await,
+        19,
+        "wrong old password"
+    );
+    assert_eq!(
+        passwd(&mut ldap, None, USER_PASSWORD, "x").await,
+        19,
+        "too short"
+    );
+    assert_eq!(
+        passwd(&mut ldap, Some(admin_dn), USER_PASSWORD, new).await,
+        50,
+        "another user"
+    );
+    assert_eq!(passwd(&mut ldap, None, USER_PASSWORD, new).await, 0);
+    bound(&app, &user_dn(&carol), new).await;
+    app.login("carol", new).await;
+    // Anonymous callers change nothing.
+    let mut anon = connect(&app).await;
+    assert_eq!(passwd(&mut anon, None, "a", "a-new-password-2").await, 50);
+}
+
+#[tokio::test]
+async fn ldap_refuses_bad_input_without_falling_over() {
+    let app = spawn_ldap().await;
+    let address = app
+        .ldap_url
+        .as_deref()
+        .unwrap()
+        .trim_start_matches("ldap://")
+        .to_owned();
+    // Malformed BER: a notice of disconnection (or a plain close), never a crash.
+    for garbage in [
+        &b"\x30\x84\xff\xff\xff\xff\x02\x01"[..],
+        b"hello world\r\n",
+        b"\x30\x03\x02\x01\x01",
+    ] {
+        let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+        socket.write_all(garbage).await.unwrap();
+        socket.shutdown().await.ok();
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            socket.read_to_end(&mut answer),
+        )
+        .await;
+    }
+    // Nesting deeper than the decoder reads: the connection ends with a protocol error.
+    let mut admin = bound(&app, "admin", ADMIN_PASSWORD).await;
+    let deep = format!("{}(uid=x){}", "(!".repeat(100), ")".repeat(100));
+    let result = admin
+        .search(PEOPLE, Scope::Subtree, &deep, vec!["uid"])
+        .await;
+    assert!(result.map(|r| r.1.rc != 0).unwrap_or(true));
+    // Nesting the decoder reads but the gateway does not serve, and huge filters: refused.
+    let mut admin = bound(&app, "admin", ADMIN_PASSWORD).await;
+    let deep = format!("{}(uid=x){}", "(!".repeat(40), ")".repeat(40));
+    let result = admin
+        .search(PEOPLE, Scope::Subtree, &deep, vec!["uid"])
+        .await;
+    assert!(result.map(|r| r.1.rc != 0).unwrap_or(true));
+    let mut admin = bound(&app, "admin", ADMIN_PASSWORD).await;
+    let huge = format!(
+        "(|{})",
+        (0..600).map(|i| format!("(uid=u{i})")).collect::<String>()
+    );
+    let result = admin
+        .search(PEOPLE, Scope::Subtree, &huge, vec!["uid"])
+        .await
+        .unwrap();
+    assert_eq!(result.1.rc, 11);
+    // An unknown control marked critical.
+    let critical = RawControl {
+        ctype: "1.2.3.4.5.6".into(),
+        crit: true,
+        val: None,
+    };
+    let result = admin
+        .with_controls(vec![critical])
+        .search(PEOPLE, Scope::Subtree, "(uid=admin)", vec!["uid"])
+        .await
+        .unwrap();
+    assert_eq!(result.1.rc, 12);
+    // The server still answers.
+    let mut again = bound(&app, "admin", ADMIN_PASSWORD).await;
+    let (dns, rc) = search(&mut again, PEOPLE, Scope::OneLevel, "(uid=admin)").await;
+    assert_eq!((rc, dns.len()), (0, 1));
+}
+
+#[tokio::test]
+async fn ldap_keeps_domains_apart() {
+    let app = spawn_ldap().await;
+    let alice = user_id_of(&app, "alice").await;
+    let body = json!({"domain_id": "elsewhere", "domain_name": "Elsewhere",
+                      "admin_password": ADMIN_PASSWORD});
+    assert_eq!(
+        app.admin("/v2/domain/create", body).await.0,
+        StatusCode::CREATED
+    );
+    // The other domain's superadmin binds in its own tree only.
+    let mut other = bound(&app, "uid=admin,ou=people,dc=elsewhere", ADMIN_PASSWORD).await;
+    let (exop, _) = other.extended(WhoAmI).await.unwrap().success().unwrap();
+    let who: WhoAmIResp = exop.parse();
+    assert_eq!(who.authzid, "dn:uid=admin,ou=people,dc=elsewhere");
+    let (_, rc) = search(&mut other, BASE, Scope::Subtree, "(objectClass=*)").await;
+    assert_eq!(rc, 32, "the home domain's tree does not exist for it");
+    let (_, rc) = search(&mut other, &user_dn(&alice), Scope::Base, "(objectClass=*)").await;
+    assert_eq!(rc, 32);
+    let (dns, rc) = search(
+        &mut other,
+        "dc=elsewhere",
+        Scope::Subtree,
+        "(objectClass=inetOrgPerson)",
+    )
+    .await;
+    assert_eq!(rc, 0);
+    assert_eq!(
+        dns,
+        BTreeSet::from(["uid=admin,ou=people,dc=elsewhere".to_owned()])
+    );
+    // A home user cannot bind in the other domain, by DN or by a DN naming its own user there.
+    let mut ldap = connect(&app).await;
+    let res = ldap
+        .simple_bind(
+            &format!("uid={alice},ou=people,dc=elsewhere"),
+            USER_PASSWORD,
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.rc, 49);
+    let res = ldap
+        .simple_bind("uid=admin,ou=people,dc=nowhere", ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(res.rc, 49);
+    // The home superadmin reads its own domain, not the other.
+    let mut home = bound(&app, "admin", ADMIN_PASSWORD).await;
+    let (_, rc) = search(&mut home, "dc=elsewhere", Scope::Subtree, "(objectClass=*)").await;
+    assert_eq!(rc, 32);
+    let (dns, _) = search(&mut home, PEOPLE, Scope::OneLevel, "(objectClass=*)").await;
+    assert!(dns.contains(&user_dn(&alice)) && dns.len() == 2, "{dns:?}");
+}
+
+#[tokio::test]
+async fn ldap_posix_attributes_only_when_turned_on() {
+    for posix in [false, true] {
+        let app = spawn_ldap_with(posix).await;
+        let dave = user_id_of(&app, "dave").await;
+        let erin = user_id_of(&app, "erin").await;
+        let mut admin = bound(&app, "admin", ADMIN_PASSWORD).await;
+        let mut numbers = BTreeSet::new();
+        for user in [&dave, &erin] {
+            let result = admin
+                .search(&user_dn(user), Scope::Base, "(objectClass=*)", vec!["*"])
+                .await
+                .unwrap()
+                .success()
+                .unwrap();
+            let entry = SearchEntry::construct(result.0.into_iter().next().unwrap());
+            let classes = &entry.attrs["objectClass"];
+            assert_eq!(
+                classes.iter().any(|c| c == "posixAccount"),
+                posix,
+                "{classes:?}"
+            );
+            assert_eq!(entry.attrs.contains_key("uidNumber"), posix);
+            if posix {
+                numbers.insert(entry.attrs["uidNumber"][0].clone());
+                assert_eq!(entry.attrs["homeDirectory"], vec![format!("/home/{user}")]);
+            }
+        }
+        assert_eq!(
+            numbers.len(),
+            if posix { 2 } else { 0 },
+            "distinct uidNumbers"
+        );
+        let (dns, _) = search(
+            &mut admin,
+            PEOPLE,
+            Scope::OneLevel,
+            "(objectClass=posixAccount)",
+        )
+        .await;
+        assert_eq!(dns.len(), if posix { 3 } else { 0 });
+    }
+}
