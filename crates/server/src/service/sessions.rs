@@ -5,8 +5,8 @@
 
 use sha2::{Digest, Sha256};
 
-use super::tokens::require_good_standing;
-use super::{random_hex, Services};
+use super::tokens::{admit, require_good_standing, CallKind};
+use super::{random_hex, Actor, Services};
 use crate::error::{AuthProblem, Error, Result};
 use crate::store::signin::SigninSessionRow;
 
@@ -145,6 +145,29 @@ impl Services {
         self.store
             .delete_signin_sessions_of(&session.domain_id, &session.user_id)
             .await
+    }
+
+    /// Who a session acts as, for what its pages show and change (one's own profile and
+    /// password: open even when the password must be changed first).
+    pub async fn session_actor(&self, session: &SigninSession) -> Result<Actor> {
+        let invalid = || Error::Unauthorized(AuthProblem::AccessTokenInvalid);
+        let user = self
+            .store
+            .user(&session.domain_id, &session.user_id)
+            .await?
+            .ok_or_else(invalid)?;
+        admit(user, CallKind::PasswordChange, invalid(), self.clock.now_ms())
+    }
+
+    /// The name a domain's pages show: its `domain_name`, else its id.
+    pub async fn domain_display_name(&self, domain_id: &str) -> Result<String> {
+        Ok(self
+            .store
+            .domain(domain_id)
+            .await?
+            .map(|d| d.domain_name)
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| domain_id.to_owned()))
     }
 
     /// The user's sign-in sessions, newest first.
