@@ -38,6 +38,7 @@ mod races;
 mod replicas;
 mod resilience;
 mod signed;
+mod signin;
 mod tenancy;
 mod tenancy_routing;
 mod token_lifetime;

@@ -71,7 +71,7 @@ async fn checked(
     match checked {
         Ok(Ok(auth)) => Ok(auth),
         Ok(Err(AuthorizeRefusal::Page(problem))) => Err(problem_page(page, problem)),
-        Ok(Err(AuthorizeRefusal::Redirect(to))) => Err(Redirect::to(&to).into_response()),
+        Ok(Err(AuthorizeRefusal::Redirect(to))) => Err(found(&to)),
         Err(e) => Err(failed(page, &e)),
     }
 }
