@@ -76,7 +76,7 @@ impl FromRequestParts<AppState> for PageContext {
             .routing
             .login_domain(host_domain.as_deref(), None)
             .map_err(failed)?;
-        let issuer = issuer(app, &parts.headers);
+        let issuer = app.public_base(&parts.headers);
         let session = match cookie(&parts.headers, SESSION_COOKIE) {
             Some(id) => app
                 .services
@@ -150,18 +150,6 @@ impl PageContext {
         let value = format!("{FORM_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}");
         (token, HeaderValue::from_str(&value).ok())
     }
-}
-
-/// The issuer and origin of the pages: `--public-url`, else `http://<Host>`.
-fn issuer(app: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &app.services.public_url {
-        return url.clone();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("http://{host}")
 }
 
 /// A form post from this site: `Sec-Fetch-Site` (when the browser sends it) is
