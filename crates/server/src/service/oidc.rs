@@ -123,11 +123,11 @@ impl Services {
                 .find(|n| !n.is_empty())
                 .cloned()
                 .unwrap_or_default();
-            let username = if user.user_name.is_empty() {
-                &user.user_id
-            } else {
-                &user.user_name
-            };
+            let username = [&user.user_name, &user.nick_name, &user.user_id]
+                .into_iter()
+                .find(|n| !n.is_empty())
+                .cloned()
+                .unwrap_or_default();
             claims.insert("name".into(), json!(name));
             claims.insert("preferred_username".into(), json!(username));
             if !user.avatar.is_empty() {
