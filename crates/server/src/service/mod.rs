@@ -4,8 +4,8 @@
 pub mod access_keys;
 pub mod accounts;
 pub mod apps;
-pub mod authorization;
 pub mod audit_log;
+pub mod authorization;
 pub mod bootstrap;
 pub mod delegation;
 pub mod departments;

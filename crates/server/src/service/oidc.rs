@@ -113,7 +113,11 @@ impl Services {
     }
 
     /// The claims of `user` the scopes allow (`sub` always).
-    pub(crate) async fn user_claims(&self, user: &UserRow, scopes: &[&str]) -> Result<Map<String, Value>> {
+    pub(crate) async fn user_claims(
+        &self,
+        user: &UserRow,
+        scopes: &[&str],
+    ) -> Result<Map<String, Value>> {
         let mut claims = Map::new();
         claims.insert("sub".into(), json!(user.user_id));
         let has = |s: &str| scopes.contains(&s);
@@ -216,7 +220,9 @@ impl Services {
             .store
             .user(&actor.domain_id, &actor.user_id)
             .await?
-            .ok_or(Error::Unauthorized(crate::error::AuthProblem::AccessTokenInvalid))?;
+            .ok_or(Error::Unauthorized(
+                crate::error::AuthProblem::AccessTokenInvalid,
+            ))?;
         self.user_claims(&user, &["profile", "email", "groups", "quota"])
             .await
     }

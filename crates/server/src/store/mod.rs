@@ -301,7 +301,7 @@ impl<T> Store for T where
         + ResourceGroupStore
         + MailStore
         + AuditStore
-    + signin::SigninStore
+        + signin::SigninStore
 {
 }
 

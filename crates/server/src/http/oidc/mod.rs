@@ -61,10 +61,9 @@ async fn discovery(State(app): State<AppState>, request: Request) -> Response {
 /// An OAuth bearer-token error (RFC 6750 §3).
 fn bearer_error(e: &Error) -> Response {
     let (status, value) = match e {
-        Error::Unauthorized(_) | Error::Forbidden(_) => (
-            StatusCode::UNAUTHORIZED,
-            "Bearer error=\"invalid_token\"",
-        ),
+        Error::Unauthorized(_) | Error::Forbidden(_) => {
+            (StatusCode::UNAUTHORIZED, "Bearer error=\"invalid_token\"")
+        }
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "Bearer"),
     };
     let code = if status == StatusCode::UNAUTHORIZED {

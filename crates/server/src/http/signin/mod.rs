@@ -105,9 +105,9 @@ impl FromRequestParts<AppState> for PageContext {
 }
 
 impl PageContext {
-    /// Refuses a form post that is not from this site, or whose form token is not the
-    /// session's (or, before sign-in, the browser's form cookie).
-    pub fn check_form(&self, token: &str) -> Result<(), Response> {
+    /// The refusal of a form post that is not from this site, or whose form token is not
+    /// the session's (or, before sign-in, the browser's form cookie); `None`: accepted.
+    pub fn check_form(&self, token: &str) -> Option<Response> {
         let expected = match &self.session {
             Some(s) => Some(s.form_token.as_str()),
             None => self.form_cookie.as_deref(),
@@ -117,10 +117,10 @@ impl PageContext {
                 && crate::service::authorization::same_bytes(e.as_bytes(), token.as_bytes())
         });
         if self.same_origin && token_ok {
-            Ok(())
+            None
         } else {
             let e = Error::forbidden("cross-site form or missing form token");
-            Err(message_page(
+            Some(message_page(
                 self.t,
                 &self.domain_name,
                 StatusCode::FORBIDDEN,
@@ -155,9 +155,7 @@ impl PageContext {
 /// A form post from this site: `Sec-Fetch-Site` (when the browser sends it) is
 /// `same-origin` or `none`, and `Origin` (when sent) is the pages' own origin.
 pub fn same_origin(headers: &HeaderMap, issuer: &str) -> bool {
-    let site = headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok());
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     if site.is_some_and(|s| s != "same-origin" && s != "none") {
         return false;
     }
@@ -285,9 +283,7 @@ pub(super) fn signin_form(
         },
     );
     if let Some(cookie) = set_cookie {
-        response
-            .headers_mut()
-            .append(header::SET_COOKIE, cookie);
+        response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
 }
@@ -349,7 +345,12 @@ async fn account_page(State(app): State<AppState>, page: PageContext) -> Respons
             csrf: &session.form_token,
             sessions: sessions
                 .into_iter()
-                .map(|s| (crate::time_format::rfc3339_s(s.created_at / 1000), s.current))
+                .map(|s| {
+                    (
+                        crate::time_format::rfc3339_s(s.created_at / 1000),
+                        s.current,
+                    )
+                })
                 .collect(),
         },
     )
@@ -373,7 +374,7 @@ async fn sign_out(
     let Some(session) = &page.session else {
         return Redirect::to("/signin").into_response();
     };
-    if let Err(refused) = page.check_form(&form.csrf) {
+    if let Some(refused) = page.check_form(&form.csrf) {
         return refused;
     }
     let ended = if form.everywhere.as_deref() == Some("true") {
