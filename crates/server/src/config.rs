@@ -47,6 +47,9 @@ pub struct Config {
     pub base_domain: Option<String>,
     /// The LDAP gateway (`ldap/`): off unless a listen address is set.
     pub ldap: LdapSettings,
+    /// The public base URL people reach Roster at (`https://roster.example.com`): the
+    /// OpenID issuer and the origin of mailed links. `None`: taken from each request's `Host`.
+    pub public_url: Option<String>,
     /// The time the server reads: the system clock, or a manual one tests move.
     pub clock: Clock,
     /// A separate address for `/metrics` (then not served on `listen`); `None`: on `listen`.
@@ -89,6 +92,8 @@ pub const DEFAULT_TRUSTED_PROXY_HOPS: u16 = 1;
 pub const DEFAULT_LOGIN_MAX_FAILURES: u32 = 5;
 pub const DEFAULT_LOGIN_LOCK_SECONDS: u64 = 300;
 pub const DEFAULT_DRAIN_SECONDS: u64 = 0;
+pub const DEFAULT_SESSION_IDLE_MINUTES: u64 = 60;
+pub const DEFAULT_SESSION_MAX_HOURS: u64 = 12;
 
 /// Where the store is: the flags of `roster serve` and of every command that opens the
 /// store itself.
@@ -203,6 +208,18 @@ pub struct ServeSettings {
     /// number, `homeDirectory` `/home/<uid>`, `loginShell` `/bin/sh`.
     #[arg(long, env = "ROSTER_LDAP_POSIX")]
     pub ldap_posix: bool,
+    /// The public base URL people reach Roster at (`https://roster.example.com`): the
+    /// OpenID Connect issuer, and the origin of links in mail. Default: each request's `Host`.
+    #[arg(long, env = "ROSTER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Minutes a browser sign-in session lasts unused.
+    #[arg(long, env = "ROSTER_SESSION_IDLE_MINUTES", default_value_t = DEFAULT_SESSION_IDLE_MINUTES,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_idle_minutes: u64,
+    /// Hours a browser sign-in session lasts at most.
+    #[arg(long, env = "ROSTER_SESSION_MAX_HOURS", default_value_t = DEFAULT_SESSION_MAX_HOURS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_max_hours: u64,
 }
 
 impl Default for ServeSettings {
@@ -230,6 +247,9 @@ impl Default for ServeSettings {
             ldap_tls_cert: None,
             ldap_tls_key: None,
             ldap_posix: false,
+            public_url: None,
+            session_idle_minutes: DEFAULT_SESSION_IDLE_MINUTES,
+            session_max_hours: DEFAULT_SESSION_MAX_HOURS,
         }
     }
 }
@@ -251,6 +271,8 @@ impl ServeSettings {
                     max_failures: self.login_max_failures,
                     lock_for: std::time::Duration::from_secs(self.login_lock_seconds),
                 },
+                session_idle: std::time::Duration::from_secs(self.session_idle_minutes * 60),
+                session_max: std::time::Duration::from_secs(self.session_max_hours * 3600),
                 ..TokenSettings::default()
             },
             migrations: if self.skip_migrations {
@@ -274,6 +296,10 @@ impl ServeSettings {
                 tls_key: self.ldap_tls_key,
                 posix: self.ldap_posix,
             },
+            public_url: self
+                .public_url
+                .map(|u| u.trim().trim_end_matches('/').to_owned())
+                .filter(|u| !u.is_empty()),
             clock: Clock::system(),
             metrics_listen: self.metrics_listen.filter(|m| !m.trim().is_empty()),
             drain_grace: std::time::Duration::from_secs(self.drain_seconds),
@@ -313,6 +339,7 @@ impl fmt::Debug for Config {
             .field("trusted_proxy_hops", &self.trusted_proxy_hops)
             .field("base_domain", &self.base_domain)
             .field("ldap", &self.ldap)
+            .field("public_url", &self.public_url)
             .field("clock", &self.clock)
             .field("metrics_listen", &self.metrics_listen)
             .field("drain_grace", &self.drain_grace)

@@ -74,6 +74,8 @@ pub async fn open_services(config: &Config) -> anyhow::Result<(Services, Arc<Sql
             config.clock.clone(),
         )?,
         routing: Routing::new(config.base_domain.as_deref(), &config.domain_id),
+        public_url: config.public_url.clone(),
+        id_token_key: Arc::default(),
         clock: config.clock.clone(),
         metrics: Arc::default(),
         draining: Arc::default(),

@@ -5,6 +5,7 @@ pub mod access_keys;
 pub mod accounts;
 pub mod apps;
 pub mod audit_log;
+pub mod authorization;
 pub mod bootstrap;
 pub mod delegation;
 pub mod departments;
@@ -15,12 +16,14 @@ mod group_answer;
 pub mod groups;
 pub mod mail;
 pub mod operations;
+pub mod oidc;
 pub mod orgs;
 pub(crate) mod pagination;
 pub mod password_resets;
 pub mod passwords;
 pub mod properties;
 pub mod resource_groups;
+pub mod sessions;
 pub mod spaces;
 pub mod tenancy;
 pub mod tokens;
@@ -109,6 +112,10 @@ pub struct Services {
     pub mailer: mail::Mailer,
     /// Which domain a request's `Host` names, and where logins go without one.
     pub routing: tenancy::Routing,
+    /// The RS256 key of ID tokens, made or loaded on first use.
+    pub id_token_key: Arc<tokio::sync::OnceCell<oidc::IdTokenKey>>,
+    /// The public base URL (`--public-url`): the OpenID issuer, the origin of mailed links.
+    pub public_url: Option<String>,
     /// The time every rule reads: the system clock, or a manual one in tests.
     pub clock: Clock,
     /// This server's metrics (one registry per server).
