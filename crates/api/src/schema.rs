@@ -277,6 +277,15 @@ pub fn algorithm() -> Schema {
     }))
 }
 
+/// An optional app type.
+pub fn app_type() -> Schema {
+    schema(json!({
+        "type": ["string", "null"],
+        "enum": ["ServerSide", "WebServer", "SinglePageApp", "NativeApp", null],
+        "description": "`ServerSide` (default: a JWT app), `WebServer`, `SinglePageApp` or `NativeApp`."
+    }))
+}
+
 /// An optional `enabled` / `disabled`.
 pub fn enabled_or_disabled() -> Schema {
     schema(json!({ "type": ["string", "null"], "enum": ["enabled", "disabled", null] }))

@@ -6,7 +6,8 @@ use utoipa::ToSchema;
 /// The form-urlencoded body of `/v2/oauth/token`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct TokenRequest {
-    /// `password` or `refresh_token`.
+    /// `password`, `refresh_token`, `authorization_code` or
+    /// `urn:ietf:params:oauth:grant-type:jwt-bearer`.
     #[serde(default)]
     pub grant_type: Option<String>,
     /// Account identity (custom id, email or mobile) for the password grant.
@@ -31,6 +32,10 @@ pub struct TokenRequest {
     pub code: Option<String>,
     #[serde(default)]
     pub redirect_uri: Option<String>,
+    /// PKCE (RFC 7636): the verifier of the `code_challenge` the authorization named.
+    #[serde(default)]
+    #[schema(max_length = 128)]
+    pub code_verifier: Option<String>,
     /// Roster extension: the domain to log in to, when the `Host` header names none.
     #[serde(default)]
     pub domain_id: Option<String>,
@@ -63,6 +68,12 @@ pub struct Token {
     pub state: String,
     pub exist_link: Vec<ExistLink>,
     pub user_data: serde_json::Map<String, serde_json::Value>,
+    /// OpenID Connect: the ID token, when the authorization's scope had `openid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// The scope granted (authorization-code grant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// An account linked to the user a token was issued for.

@@ -43,6 +43,9 @@ pub struct Config {
     /// The operator's base domain (`api.example.com`): only `<label>.api.example.com` routes a
     /// request to domain `<label>`. `None`: `Host` never selects a domain.
     pub base_domain: Option<String>,
+    /// The public base URL people reach Roster at (`https://roster.example.com`): the
+    /// OpenID issuer and the origin of mailed links. `None`: taken from each request's `Host`.
+    pub public_url: Option<String>,
     /// The time the server reads: the system clock, or a manual one tests move.
     pub clock: Clock,
 }
@@ -60,6 +63,8 @@ pub const DEFAULT_AUDIT_RETENTION_DAYS: u64 = 365;
 pub const DEFAULT_TRUSTED_PROXY_HOPS: u16 = 1;
 pub const DEFAULT_LOGIN_MAX_FAILURES: u32 = 5;
 pub const DEFAULT_LOGIN_LOCK_SECONDS: u64 = 300;
+pub const DEFAULT_SESSION_IDLE_MINUTES: u64 = 60;
+pub const DEFAULT_SESSION_MAX_HOURS: u64 = 12;
 
 /// Where the store is: the flags of `roster serve` and of every command that opens the
 /// store itself.
@@ -141,6 +146,18 @@ pub struct ServeSettings {
     /// (e.g. `api.example.com`); without it, `Host` never selects a domain.
     #[arg(long, env = "ROSTER_BASE_DOMAIN")]
     pub base_domain: Option<String>,
+    /// The public base URL people reach Roster at (`https://roster.example.com`): the
+    /// OpenID Connect issuer, and the origin of links in mail. Default: each request's `Host`.
+    #[arg(long, env = "ROSTER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Minutes a browser sign-in session lasts unused.
+    #[arg(long, env = "ROSTER_SESSION_IDLE_MINUTES", default_value_t = DEFAULT_SESSION_IDLE_MINUTES,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_idle_minutes: u64,
+    /// Hours a browser sign-in session lasts at most.
+    #[arg(long, env = "ROSTER_SESSION_MAX_HOURS", default_value_t = DEFAULT_SESSION_MAX_HOURS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_max_hours: u64,
 }
 
 impl Default for ServeSettings {
@@ -158,6 +175,9 @@ impl Default for ServeSettings {
             trust_forwarded_for: false,
             trusted_proxy_hops: DEFAULT_TRUSTED_PROXY_HOPS,
             base_domain: None,
+            public_url: None,
+            session_idle_minutes: DEFAULT_SESSION_IDLE_MINUTES,
+            session_max_hours: DEFAULT_SESSION_MAX_HOURS,
         }
     }
 }
@@ -179,6 +199,8 @@ impl ServeSettings {
                     max_failures: self.login_max_failures,
                     lock_for: std::time::Duration::from_secs(self.login_lock_seconds),
                 },
+                session_idle: std::time::Duration::from_secs(self.session_idle_minutes * 60),
+                session_max: std::time::Duration::from_secs(self.session_max_hours * 3600),
                 ..TokenSettings::default()
             },
             migrations: if self.skip_migrations {
@@ -193,6 +215,10 @@ impl ServeSettings {
             trust_forwarded_for: self.trust_forwarded_for,
             trusted_proxy_hops: usize::from(self.trusted_proxy_hops),
             base_domain: self.base_domain.filter(|b| !b.trim().is_empty()),
+            public_url: self
+                .public_url
+                .map(|u| u.trim().trim_end_matches('/').to_owned())
+                .filter(|u| !u.is_empty()),
             clock: Clock::system(),
         }
     }
@@ -224,6 +250,7 @@ impl fmt::Debug for Config {
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("trusted_proxy_hops", &self.trusted_proxy_hops)
             .field("base_domain", &self.base_domain)
+            .field("public_url", &self.public_url)
             .field("clock", &self.clock)
             .finish()
     }

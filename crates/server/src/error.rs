@@ -95,6 +95,12 @@ pub enum AuthProblem {
     AssertionReplayed,
     /// A JWT assertion is for another domain (`aud`).
     AssertionAudience,
+    /// The code-flow app did not authenticate: unknown or disabled, wrong or missing client
+    /// secret (OAuth `invalid_client`).
+    ClientInvalid,
+    /// An authorization code that is unknown, used, expired, of another app or redirect URI,
+    /// or whose PKCE verifier does not match (OAuth `invalid_grant`: one answer for all).
+    GrantInvalid,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -67,6 +67,7 @@ pub async fn open_services(config: &Config) -> anyhow::Result<(Services, Arc<Sql
             config.clock.clone(),
         )?,
         routing: Routing::new(config.base_domain.as_deref(), &config.domain_id),
+        public_url: config.public_url.clone(),
         clock: config.clock.clone(),
     };
     Ok((services, store))

@@ -6,6 +6,7 @@ pub mod eds;
 pub mod koodrive;
 pub mod openapi;
 pub mod pds;
+pub mod signin;
 
 use std::net::IpAddr;
 use std::time::Instant;
@@ -119,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .merge(eds::router())
         .merge(koodrive::router())
         .merge(browse::router())
+        .merge(signin::router())
         .fallback(fallback)
         .method_not_allowed_fallback(pds::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

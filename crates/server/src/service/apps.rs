@@ -1,6 +1,8 @@
-//! JWT apps: a superadmin registers an app's public key; the app then exchanges assertions it
-//! signs (grant `urn:ietf:params:oauth:grant-type:jwt-bearer`) for a user's token, or, with
-//! `sub_type: service`, for a domain service token with superadmin rights.
+//! Apps. JWT apps (`ServerSide`): a superadmin registers an app's public key; the app then
+//! exchanges assertions it signs (grant `urn:ietf:params:oauth:grant-type:jwt-bearer`) for a
+//! user's token, or, with `sub_type: service`, for a domain service token with superadmin
+//! rights. Apps of the authorization-code flow (`WebServer`, `SinglePageApp`, `NativeApp`)
+//! send people to `/v2/oauth/authorize` (rules in `authorization.rs`).
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
@@ -23,8 +25,77 @@ const ASSERTION_LEEWAY_S: i64 = 60;
 /// Longest assertion read (characters), as `/openapi.json` states it.
 const MAX_ASSERTION: usize = 16 * 1024;
 
-fn to_api(row: AppRow) -> App {
+/// Longest redirect URI accepted.
+const MAX_REDIRECT_URI: usize = 2048;
+/// Most redirect URIs (and scopes) an app may register.
+const MAX_LIST: usize = 20;
+
+/// What kind of app, and so how it authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppType {
+    /// A JWT app: signed assertions (jwt-bearer grant).
+    ServerSide,
+    /// Code flow, confidential: authenticates with its client secret.
+    WebServer,
+    /// Code flow, public: PKCE required.
+    SinglePageApp,
+    /// Code flow, public: PKCE required; loopback redirects on any port (RFC 8252).
+    NativeApp,
+}
+
+impl AppType {
+    pub fn parse(s: &str) -> Option<AppType> {
+        Some(match s {
+            "ServerSide" => AppType::ServerSide,
+            "WebServer" => AppType::WebServer,
+            "SinglePageApp" => AppType::SinglePageApp,
+            "NativeApp" => AppType::NativeApp,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppType::ServerSide => "ServerSide",
+            AppType::WebServer => "WebServer",
+            AppType::SinglePageApp => "SinglePageApp",
+            AppType::NativeApp => "NativeApp",
+        }
+    }
+
+    /// Sends people through `/v2/oauth/authorize`.
+    pub fn is_code_flow(self) -> bool {
+        self != AppType::ServerSide
+    }
+}
+
+/// The kind of a stored app (`ServerSide` for anything unknown: it then takes no code flow).
+pub(crate) fn app_type(row: &AppRow) -> AppType {
+    AppType::parse(&row.app_type).unwrap_or(AppType::ServerSide)
+}
+
+/// The scopes an app of the code flow may ask for.
+pub const KNOWN_SCOPES: [&str; 6] = [
+    "openid",
+    "profile",
+    "email",
+    "groups",
+    "quota",
+    "offline_access",
+];
+
+/// A stored JSON list of strings (`[]` if unreadable).
+pub(crate) fn string_list(json: &str) -> Vec<String> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+fn to_api(row: AppRow, client_secret: Option<String>) -> App {
     App {
+        app_type: app_type(&row).as_str().into(),
+        redirect_uris: string_list(&row.redirect_uris),
+        scopes: string_list(&row.scopes),
+        trusted: row.trusted,
+        client_secret,
         domain_id: row.domain_id,
         client_id: row.client_id,
         app_name: row.app_name,
@@ -35,6 +106,75 @@ fn to_api(row: AppRow) -> App {
         created_at: row.created_at,
         updated_at: row.updated_at,
     }
+}
+
+/// SHA-256 (hex) of a client secret, as stored.
+pub(crate) fn hash_client_secret(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// A redirect URI an app of `kind` may register: absolute, no fragment, `https`, or `http`
+/// on a loopback host, or (a `NativeApp`) a private-use scheme with a dot (RFC 8252 §7.1).
+fn check_redirect_uri(kind: AppType, uri: &str) -> Result<()> {
+    let bad = || Error::param(ParamProblem::WrongFormat, "redirect_uris");
+    if uri.is_empty() || uri.len() > MAX_REDIRECT_URI {
+        return Err(bad());
+    }
+    let parsed = url::Url::parse(uri).map_err(|_| bad())?;
+    if parsed.fragment().is_some() || parsed.cannot_be_a_base() && parsed.scheme() == "http" {
+        return Err(bad());
+    }
+    match parsed.scheme() {
+        "https" if parsed.host().is_some() => Ok(()),
+        "http" if is_loopback(&parsed) => Ok(()),
+        scheme if kind == AppType::NativeApp && scheme.contains('.') => Ok(()),
+        _ => Err(bad().with_rule("redirect URIs are https, http on loopback, or an app's own scheme")),
+    }
+}
+
+/// `http://127.0.0.1`, `http://[::1]` or `http://localhost`.
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// The checked, stored (JSON) forms of an app's redirect URIs and scopes.
+fn code_flow_lists(
+    kind: AppType,
+    redirect_uris: Option<&[String]>,
+    scopes: Option<&[String]>,
+) -> Result<(Option<String>, Option<String>)> {
+    let uris = match redirect_uris {
+        Some(uris) => {
+            if uris.is_empty() || uris.len() > MAX_LIST {
+                return Err(Error::invalid("redirect_uris")
+                    .with_rule("a code-flow app has 1 to 20 redirect URIs"));
+            }
+            for uri in uris {
+                check_redirect_uri(kind, uri)?;
+            }
+            Some(serde_json::to_string(uris).map_err(|e| Error::internal(anyhow::Error::from(e)))?)
+        }
+        None => None,
+    };
+    let scopes = match scopes {
+        Some(scopes) => {
+            if scopes.len() > MAX_LIST || scopes.iter().any(|s| !KNOWN_SCOPES.contains(&s.as_str())) {
+                return Err(Error::invalid("scopes").with_rule(format!(
+                    "scopes are among {}",
+                    KNOWN_SCOPES.join(", ")
+                )));
+            }
+            Some(serde_json::to_string(scopes).map_err(|e| Error::internal(anyhow::Error::from(e)))?)
+        }
+        None => None,
+    };
+    Ok((uris, scopes))
 }
 
 fn algorithm(name: &str) -> Result<Algorithm> {
@@ -115,12 +255,37 @@ impl Services {
         actor.audit("app.create", "app", "");
         require_superadmin(actor)?;
         validate::required("app_name", &req.app_name, validate::MAX_NAME)?;
+        let kind = match req.app_type.as_deref() {
+            None => AppType::ServerSide,
+            Some(t) => AppType::parse(t).ok_or_else(|| Error::invalid("app_type"))?,
+        };
         let algorithm_name = req.algorithm.unwrap_or_else(|| "RS256".into());
-        let alg = algorithm(&algorithm_name)?;
-        validate::required("public_key", &req.public_key, 16 * 1024)?;
-        if decoding_key(alg, &req.public_key).is_none() {
-            return Err(Error::param(ParamProblem::WrongFormat, "public_key"));
-        }
+        let mut client_secret = None;
+        let (redirect_uris, scopes) = if kind.is_code_flow() {
+            if !req.public_key.is_empty() {
+                return Err(Error::invalid("public_key")
+                    .with_rule("only a ServerSide (JWT) app has a public key"));
+            }
+            let uris = req.redirect_uris.as_deref();
+            if uris.is_none() {
+                return Err(Error::missing("redirect_uris"));
+            }
+            if kind == AppType::WebServer {
+                client_secret = Some(random_hex(32));
+            }
+            code_flow_lists(kind, uris, req.scopes.as_deref())?
+        } else {
+            let alg = algorithm(&algorithm_name)?;
+            validate::required("public_key", &req.public_key, 16 * 1024)?;
+            if decoding_key(alg, &req.public_key).is_none() {
+                return Err(Error::param(ParamProblem::WrongFormat, "public_key"));
+            }
+            if req.redirect_uris.is_some() {
+                return Err(Error::invalid("redirect_uris")
+                    .with_rule("a ServerSide (JWT) app takes no redirect URIs"));
+            }
+            (None, None)
+        };
         let client_id = req.client_id.unwrap_or_else(|| random_hex(16));
         validate::required("client_id", &client_id, validate::MAX_ID)?;
         let now = self.clock.now_ms();
@@ -135,10 +300,18 @@ impl Services {
             created_at: now,
             updated_at: now,
             instance_stamp: random_hex(8),
+            app_type: kind.as_str().into(),
+            redirect_uris: redirect_uris.unwrap_or_else(|| "[]".into()),
+            scopes: scopes.unwrap_or_else(|| "[]".into()),
+            trusted: req.trusted.unwrap_or(false),
+            client_secret_hash: client_secret
+                .as_deref()
+                .map(hash_client_secret)
+                .unwrap_or_default(),
         };
         crate::audit::name_target(&row.client_id);
         self.store.create_app(row.clone()).await?;
-        Ok(to_api(row))
+        Ok(to_api(row, client_secret))
     }
 
     pub async fn get_app(&self, actor: &Actor, client_id: &str) -> Result<App> {
@@ -147,7 +320,7 @@ impl Services {
         self.store
             .app(&actor.domain_id, client_id)
             .await?
-            .map(to_api)
+            .map(|row| to_api(row, None))
             .ok_or(Error::NotFound(Resource::App))
     }
 
@@ -163,7 +336,7 @@ impl Services {
             encode_marker(&actor.domain_id, "app", "", &a.client_id)
         });
         Ok(ListAppResponse {
-            items: rows.into_iter().map(to_api).collect(),
+            items: rows.into_iter().map(|row| to_api(row, None)).collect(),
             next_marker,
         })
     }
@@ -185,22 +358,49 @@ impl Services {
             .app(&actor.domain_id, &req.client_id)
             .await?
             .ok_or(Error::NotFound(Resource::App))?;
-        let alg = algorithm(req.algorithm.as_deref().unwrap_or(&current.algorithm))?;
-        let pem = req.public_key.as_deref().unwrap_or(&current.public_key);
-        if decoding_key(alg, pem).is_none() {
-            return Err(Error::param(ParamProblem::WrongFormat, "public_key"));
-        }
+        let kind = app_type(&current);
+        let mut client_secret = None;
+        let (redirect_uris, scopes) = if kind.is_code_flow() {
+            if req.public_key.is_some() || req.algorithm.is_some() {
+                return Err(Error::invalid("public_key")
+                    .with_rule("only a ServerSide (JWT) app has a public key"));
+            }
+            if req.rotate_secret == Some(true) {
+                if kind != AppType::WebServer {
+                    return Err(Error::invalid("rotate_secret")
+                        .with_rule("only a WebServer app has a client secret"));
+                }
+                client_secret = Some(random_hex(32));
+            }
+            code_flow_lists(kind, req.redirect_uris.as_deref(), req.scopes.as_deref())?
+        } else {
+            let alg = algorithm(req.algorithm.as_deref().unwrap_or(&current.algorithm))?;
+            let pem = req.public_key.as_deref().unwrap_or(&current.public_key);
+            if decoding_key(alg, pem).is_none() {
+                return Err(Error::param(ParamProblem::WrongFormat, "public_key"));
+            }
+            if req.redirect_uris.is_some() || req.scopes.is_some() || req.rotate_secret.is_some()
+            {
+                return Err(Error::invalid("redirect_uris")
+                    .with_rule("a ServerSide (JWT) app takes no code-flow settings"));
+            }
+            (None, None)
+        };
         let changes = AppChanges {
             app_name: req.app_name,
             algorithm: req.algorithm,
             public_key: req.public_key,
             status: req.status,
+            redirect_uris,
+            scopes,
+            trusted: req.trusted,
+            client_secret_hash: client_secret.as_deref().map(hash_client_secret),
             updated_at: self.clock.now_ms(),
         };
         self.store
             .update_app(&actor.domain_id, &req.client_id, changes)
             .await?
-            .map(to_api)
+            .map(|row| to_api(row, client_secret))
             .ok_or(Error::NotFound(Resource::App))
     }
 
@@ -237,7 +437,7 @@ impl Services {
             .store
             .app(&domain, client_id)
             .await?
-            .filter(|a| a.status == "enabled")
+            .filter(|a| a.status == "enabled" && app_type(a) == AppType::ServerSide)
             .ok_or(fail(AuthProblem::AppUnknown))?;
         let alg = algorithm(&app.algorithm).map_err(|_| fail(AuthProblem::AppUnknown))?;
         if header.alg != alg {

@@ -4,6 +4,7 @@
 pub mod access_keys;
 pub mod accounts;
 pub mod apps;
+pub mod authorization;
 pub mod audit_log;
 pub mod bootstrap;
 pub mod delegation;
@@ -19,6 +20,7 @@ pub mod password_resets;
 pub mod passwords;
 pub mod properties;
 pub mod resource_groups;
+pub mod sessions;
 pub mod spaces;
 pub mod tenancy;
 pub mod tokens;
@@ -106,6 +108,8 @@ pub struct Services {
     pub mailer: mail::Mailer,
     /// Which domain a request's `Host` names, and where logins go without one.
     pub routing: tenancy::Routing,
+    /// The public base URL (`--public-url`): the OpenID issuer, the origin of mailed links.
+    pub public_url: Option<String>,
     /// The time every rule reads: the system clock, or a manual one in tests.
     pub clock: Clock,
 }

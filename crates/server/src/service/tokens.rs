@@ -39,6 +39,10 @@ pub struct TokenSettings {
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
     pub lockout: LockoutSettings,
+    /// A browser sign-in session ends after this long unused...
+    pub session_idle: Duration,
+    /// ...and this long after it began, used or not.
+    pub session_max: Duration,
 }
 
 /// When failed password logins lock an account identity out.
@@ -65,6 +69,8 @@ impl Default for TokenSettings {
             access_ttl: Duration::from_secs(2 * 3600),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             lockout: LockoutSettings::default(),
+            session_idle: Duration::from_secs(crate::config::DEFAULT_SESSION_IDLE_MINUTES * 60),
+            session_max: Duration::from_secs(crate::config::DEFAULT_SESSION_MAX_HOURS * 3600),
         }
     }
 }
@@ -304,6 +310,26 @@ impl Services {
         username: &str,
         password: &str,
     ) -> Result<Token> {
+        let (user, is_first_login) = self
+            .check_password_login(domain_id, username, password, "account.login")
+            .await?;
+        let mut token = self.issue_session(user, None).await?;
+        token.is_first_login = is_first_login;
+        Ok(token)
+    }
+
+    /// The one password check of a person signing in, for the password grant and the
+    /// sign-in page alike: the identity's and the user's lockout (429 with the wait), the
+    /// password, the user's standing; records the login. Answers the user and whether this
+    /// was its first login. Every failure is the same `InvalidCredentials`; `action` names
+    /// the attempt in the audit log.
+    pub(crate) async fn check_password_login(
+        &self,
+        domain_id: &str,
+        username: &str,
+        password: &str,
+        action: &'static str,
+    ) -> Result<(UserRow, bool)> {
         // Nothing of an anonymous attempt is kept before its fields are bounded, and nothing
         // at all for a domain that does not exist (after the work a wrong password costs, so
         // timing does not tell which domains exist).
@@ -315,7 +341,7 @@ impl Services {
         crate::audit::record(crate::audit::Event {
             domain_id,
             actor_id: "",
-            action: "account.login",
+            action,
             target_type: "account",
             target_id: username,
             detail: serde_json::Value::Null,
@@ -333,11 +359,11 @@ impl Services {
             .verify_password_login(domain_id, username, password)
             .await
         {
-            Ok(token) => {
+            Ok(found) => {
                 if prior_failures > 0 {
                     self.store.clear_login_failures(domain_id, username).await?;
                 }
-                Ok(token)
+                Ok(found)
             }
             Err(Error::Unauthorized(problem)) => {
                 // The failure is recorded with the failure count it adds.
@@ -393,7 +419,7 @@ impl Services {
         domain_id: &str,
         username: &str,
         password: &str,
-    ) -> Result<Token> {
+    ) -> Result<(UserRow, bool)> {
         let refused = Error::Unauthorized(AuthProblem::InvalidCredentials);
         let candidates = self.store.login_candidates(domain_id, username).await?;
         if candidates.is_empty() {
@@ -410,14 +436,15 @@ impl Services {
                 )
                 .await?;
             if matches && candidate.user_status == UserStatus::Enabled.as_str() {
-                let first_login = self.store.user(domain_id, &candidate.user_id).await?;
-                let is_first_login = first_login.is_some_and(|u| u.last_login_time == 0);
+                let Some(user) = self.store.user(domain_id, &candidate.user_id).await? else {
+                    return Err(refused);
+                };
+                require_good_standing(&user, self.clock.now_ms(), refused)?;
+                let is_first_login = user.last_login_time == 0;
                 self.store
                     .record_login(&candidate, domain_id, self.clock.now_ms())
                     .await?;
-                let mut token = self.issue_tokens(domain_id, &candidate.user_id).await?;
-                token.is_first_login = is_first_login;
-                return Ok(token);
+                return Ok((user, is_first_login));
             }
         }
         Err(refused)
@@ -664,7 +691,11 @@ impl Services {
 
     /// Tokens for `user` in the refresh-token family `family_id` (none: a new one), bound to
     /// the user's current token generation.
-    async fn issue_session(&self, user: UserRow, family_id: Option<String>) -> Result<Token> {
+    pub(crate) async fn issue_session(
+        &self,
+        user: UserRow,
+        family_id: Option<String>,
+    ) -> Result<Token> {
         let now = self.clock.now_ms();
         require_good_standing(
             &user,
@@ -846,6 +877,8 @@ impl Services {
             state: String::new(),
             exist_link: Vec::new(),
             user_data: serde_json::Map::new(),
+            id_token: None,
+            scope: None,
         })
     }
 
@@ -936,5 +969,7 @@ fn token_answer(
         state: String::new(),
         exist_link,
         user_data: api.user_data,
+        id_token: None,
+        scope: None,
     })
 }

@@ -21,6 +21,15 @@ pub struct AppRow {
     /// Random at creation: service tokens carry it, so an app re-created under the same
     /// `client_id` never honours the old one's tokens (`""` for apps created before).
     pub instance_stamp: String,
+    /// `ServerSide` (JWT), `WebServer`, `SinglePageApp` or `NativeApp`.
+    pub app_type: String,
+    /// JSON array of strings.
+    pub redirect_uris: String,
+    /// JSON array of strings.
+    pub scopes: String,
+    pub trusted: bool,
+    /// SHA-256 (hex) of a `WebServer` app's client secret; `""` otherwise.
+    pub client_secret_hash: String,
 }
 
 /// What an app update may change; `None` leaves it.
@@ -30,6 +39,10 @@ pub struct AppChanges {
     pub algorithm: Option<String>,
     pub public_key: Option<String>,
     pub status: Option<String>,
+    pub redirect_uris: Option<String>,
+    pub scopes: Option<String>,
+    pub trusted: Option<bool>,
+    pub client_secret_hash: Option<String>,
     pub updated_at: i64,
 }
 

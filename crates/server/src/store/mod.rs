@@ -12,6 +12,7 @@ pub mod groups;
 pub mod mail;
 pub mod properties;
 pub mod resource_groups;
+pub mod signin;
 mod sql;
 pub(crate) mod user_query;
 
@@ -278,6 +279,7 @@ pub trait Store:
     + ResourceGroupStore
     + MailStore
     + AuditStore
+    + signin::SigninStore
 {
 }
 
@@ -294,6 +296,7 @@ impl<T> Store for T where
         + ResourceGroupStore
         + MailStore
         + AuditStore
+    + signin::SigninStore
 {
 }
 

@@ -34,6 +34,7 @@ mod permissions;
 mod provisioning;
 mod races;
 mod signed;
+mod signin;
 mod tenancy;
 mod tenancy_routing;
 mod token_lifetime;

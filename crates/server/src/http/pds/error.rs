@@ -134,6 +134,16 @@ fn describe(e: &Error) -> (StatusCode, String, String) {
                 AuthProblem::AssertionAudience => {
                     ("InvalidAudience", "The assertion is for another domain.")
                 }
+                AuthProblem::ClientInvalid => (
+                    "InvalidClient",
+                    "The client_id names no enabled app of this domain, or its client \
+                     authentication failed.",
+                ),
+                AuthProblem::GrantInvalid => (
+                    "InvalidGrant",
+                    "The authorization code is invalid, used or expired, was issued to \
+                     another client or redirect URI, or the code_verifier does not match.",
+                ),
             };
             (StatusCode::UNAUTHORIZED, code.into(), message.into())
         }

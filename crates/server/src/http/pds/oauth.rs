@@ -9,6 +9,7 @@ use roster_api::{AccountTokenRequest, ErrorBody, RevokeRequest, Token, TokenRequ
 use utoipa::OpenApi;
 
 use super::extract::{body_bytes, parse_json};
+use crate::service::authorization::CodeExchange;
 use super::PdsError;
 use crate::error::{Error, ParamProblem};
 use crate::http::AppState;
@@ -30,9 +31,12 @@ pub fn router() -> Router<AppState> {
         .route("/v2/account/revoke", post(revoke))
 }
 
-/// Log in (`grant_type=password`), renew tokens (`grant_type=refresh_token`), or exchange a JWT
+/// Log in (`grant_type=password`), renew tokens (`grant_type=refresh_token`), exchange a JWT
 /// app's signed assertion (`grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`, with
-/// `client_id` and `assertion`).
+/// `client_id` and `assertion`), or exchange an authorization code of `/v2/oauth/authorize`
+/// (`grant_type=authorization_code` with `code`, `redirect_uri`, `code_verifier`; a
+/// `WebServer` app authenticates with `client_secret` or HTTP Basic). A code works once;
+/// a second use revokes the tokens of the first.
 #[utoipa::path(
     post,
     path = "/v2/oauth/token",
@@ -47,6 +51,7 @@ pub fn router() -> Router<AppState> {
 )]
 async fn token(State(app): State<AppState>, request: Request) -> Result<Json<Token>, PdsError> {
     let host_domain = app.host_domain(request.headers()).await?;
+    let basic = basic_credentials(request.headers());
     let form = token_form(request, &app).await?;
     let grant = required(form.grant_type.as_deref(), "grant_type")?;
     let token = match grant {
@@ -75,6 +80,28 @@ async fn token(State(app): State<AppState>, request: Request) -> Result<Json<Tok
             app.services
                 .refresh(host_domain.as_deref(), refresh)
                 .await?
+        }
+        "authorization_code" => {
+            // client_secret_basic, else client_secret_post (and client_id in the form).
+            let (client_id, client_secret) = match &basic {
+                Some((id, secret)) => (id.as_str(), Some(secret.as_str())),
+                None => (
+                    required(form.client_id.as_deref(), "client_id")?,
+                    form.client_secret.as_deref(),
+                ),
+            };
+            let domain = app
+                .services
+                .routing
+                .login_domain(host_domain.as_deref(), form.domain_id.as_deref())?;
+            let exchange = CodeExchange {
+                client_id,
+                client_secret,
+                code: required(form.code.as_deref(), "code")?,
+                redirect_uri: form.redirect_uri.as_deref(),
+                code_verifier: form.code_verifier.as_deref(),
+            };
+            app.services.exchange_code(&domain, exchange).await?
         }
         _ => return Err(Error::not_supported("grant_type").into()),
     };
@@ -130,6 +157,27 @@ async fn revoke(State(app): State<AppState>, request: Request) -> Result<StatusC
         .revoke_refresh_token(host_domain.as_deref(), refresh)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `Authorization: Basic` client credentials (RFC 6749 §2.3.1: each part form-urlencoded).
+fn basic_credentials(headers: &axum::http::HeaderMap) -> Option<(String, String)> {
+    use base64::Engine;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Some((unescape(id)?, unescape(secret)?))
 }
 
 /// The token form, as `application/x-www-form-urlencoded` (PDS) or JSON (for convenience).

@@ -7,7 +7,8 @@ use crate::error::{Resource, Result};
 use crate::store::apps::{AppChanges, AppRow, AppStore};
 
 const APP_COLUMNS: &str = "domain_id, client_id, app_name, algorithm, public_key, status, \
-     creator, created_at, updated_at, instance_stamp";
+     creator, created_at, updated_at, instance_stamp, app_type, redirect_uris, scopes, trusted, \
+     client_secret_hash";
 
 #[async_trait]
 impl AppStore for SqlStore {
@@ -15,7 +16,8 @@ impl AppStore for SqlStore {
     async fn create_app(&self, a: AppRow) -> Result<()> {
         let stmt = Stmt::new(
             format!(
-                "INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                "INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+                 $14, $15)"
             ),
             vec![
                 text(&a.domain_id),
@@ -28,6 +30,11 @@ impl AppStore for SqlStore {
                 Arg::Int(a.created_at),
                 Arg::Int(a.updated_at),
                 text(&a.instance_stamp),
+                text(&a.app_type),
+                text(&a.redirect_uris),
+                text(&a.scopes),
+                Arg::Bool(a.trusted),
+                text(&a.client_secret_hash),
             ],
         );
         self.write_statement(stmt)
@@ -72,10 +79,16 @@ impl AppStore for SqlStore {
             ("algorithm", &c.algorithm),
             ("public_key", &c.public_key),
             ("status", &c.status),
+            ("redirect_uris", &c.redirect_uris),
+            ("scopes", &c.scopes),
+            ("client_secret_hash", &c.client_secret_hash),
         ] {
             if let Some(v) = value {
                 sets.push((column, text(v)));
             }
+        }
+        if let Some(trusted) = c.trusted {
+            sets.push(("trusted", Arg::Bool(trusted)));
         }
         let update = update_stmt("apps", sets, "client_id", domain_id, client_id, APP_COLUMNS);
         Ok(self.write_returning::<AppRow>(update).await?)

@@ -338,6 +338,7 @@ mod mail;
 mod properties;
 mod quotas;
 mod resource_groups;
+mod signin;
 mod tokens;
 mod tx;
 mod users;

@@ -1,0 +1,188 @@
+//! Browser sign-in sessions: a random id in a cookie, its SHA-256 in the store (so every
+//! replica sees it), ended by an idle and an absolute timeout, by sign-out, and at once when
+//! the user's token generation changes (password change or reset, lock, disable, punishment,
+//! role change, "sign out everywhere") or the user is deleted.
+
+use sha2::{Digest, Sha256};
+
+use super::tokens::{admit, require_good_standing, CallKind};
+use super::{random_hex, Actor, Services};
+use crate::error::{AuthProblem, Error, Result};
+use crate::store::signin::SigninSessionRow;
+
+/// A session's last use is written at most this often (ms).
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// A live sign-in session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigninSession {
+    pub domain_id: String,
+    pub user_id: String,
+    /// The token its forms carry (CSRF).
+    pub form_token: String,
+    /// When the person signed in (ms since the epoch).
+    pub created_at: i64,
+    session_hash: String,
+}
+
+/// The outcome of a successful sign-in.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The cookie's value: the session's id, never stored.
+    pub cookie: String,
+    pub session: SigninSession,
+    /// The user's admin requires a new password before anything else.
+    pub must_change_password: bool,
+}
+
+/// One of a user's sessions, for its profile page.
+#[derive(Debug, Clone)]
+pub struct SessionSummary {
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    /// The session the list is shown in.
+    pub current: bool,
+}
+
+fn hash_session(id: &str) -> String {
+    hex::encode(Sha256::digest(id.as_bytes()))
+}
+
+fn from_row(row: SigninSessionRow) -> SigninSession {
+    SigninSession {
+        domain_id: row.domain_id,
+        user_id: row.user_id,
+        form_token: row.form_token,
+        created_at: row.created_at,
+        session_hash: row.session_hash,
+    }
+}
+
+impl Services {
+    /// Signs a person in with an account identity and password: the same check, lockout
+    /// and audit as the password grant. Starts a session.
+    pub async fn sign_in(&self, domain_id: &str, username: &str, password: &str) -> Result<SignedIn> {
+        let (user, _) = self
+            .check_password_login(domain_id, username, password, "signin.login")
+            .await?;
+        let now = self.clock.now_ms();
+        let cookie = random_hex(32);
+        let row = SigninSessionRow {
+            session_hash: hash_session(&cookie),
+            domain_id: user.domain_id.clone(),
+            user_id: user.user_id.clone(),
+            token_stamp: user.token_stamp.clone(),
+            form_token: random_hex(16),
+            created_at: now,
+            last_seen_at: now,
+        };
+        let stale_before = now - self.token_settings.session_idle.as_millis() as i64;
+        self.store
+            .insert_signin_session(row.clone(), stale_before)
+            .await?;
+        Ok(SignedIn {
+            cookie,
+            session: from_row(row),
+            must_change_password: user.need_change_password_next_login,
+        })
+    }
+
+    /// The live session a cookie names, if any: not idle or old past its timeouts, its user
+    /// still of the same token generation and in good standing.
+    pub async fn signin_session(&self, cookie: &str) -> Result<Option<SigninSession>> {
+        if cookie.len() != 64 || !cookie.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let hash = hash_session(cookie);
+        let Some(row) = self.store.signin_session(&hash).await? else {
+            return Ok(None);
+        };
+        let now = self.clock.now_ms();
+        let settings = &self.token_settings;
+        let fresh = now - row.last_seen_at < settings.session_idle.as_millis() as i64
+            && now - row.created_at < settings.session_max.as_millis() as i64;
+        let user = self.store.user(&row.domain_id, &row.user_id).await?;
+        let live = fresh
+            && user.is_some_and(|u| {
+                u.token_stamp == row.token_stamp
+                    && require_good_standing(&u, now, Error::Unauthorized(AuthProblem::InvalidCredentials))
+                        .is_ok()
+            });
+        if !live {
+            self.store.delete_signin_session(&hash).await?;
+            return Ok(None);
+        }
+        if now - row.last_seen_at >= TOUCH_EVERY_MS {
+            self.store.touch_signin_session(&hash, now).await?;
+        }
+        Ok(Some(from_row(row)))
+    }
+
+    /// Signs out of this browser.
+    pub async fn sign_out(&self, session: &SigninSession) -> Result<()> {
+        crate::audit::record(crate::audit::Event {
+            domain_id: &session.domain_id,
+            actor_id: &session.user_id,
+            action: "signin.logout",
+            target_type: "user",
+            target_id: &session.user_id,
+            detail: serde_json::Value::Null,
+        });
+        self.store.delete_signin_session(&session.session_hash).await
+    }
+
+    /// Signs out everywhere: every sign-in session of the user and every token ends.
+    pub async fn sign_out_everywhere(&self, session: &SigninSession) -> Result<()> {
+        crate::audit::record(crate::audit::Event {
+            domain_id: &session.domain_id,
+            actor_id: &session.user_id,
+            action: "signin.logout",
+            target_type: "user",
+            target_id: &session.user_id,
+            detail: serde_json::json!({ "everywhere": true }),
+        });
+        self.end_sessions(&session.domain_id, &session.user_id).await?;
+        self.store
+            .delete_signin_sessions_of(&session.domain_id, &session.user_id)
+            .await
+    }
+
+    /// Who a session acts as, for what its pages show and change (one's own profile and
+    /// password: open even when the password must be changed first).
+    pub async fn session_actor(&self, session: &SigninSession) -> Result<Actor> {
+        let invalid = || Error::Unauthorized(AuthProblem::AccessTokenInvalid);
+        let user = self
+            .store
+            .user(&session.domain_id, &session.user_id)
+            .await?
+            .ok_or_else(invalid)?;
+        admit(user, CallKind::PasswordChange, invalid(), self.clock.now_ms())
+    }
+
+    /// The name a domain's pages show: its `domain_name`, else its id.
+    pub async fn domain_display_name(&self, domain_id: &str) -> Result<String> {
+        Ok(self
+            .store
+            .domain(domain_id)
+            .await?
+            .map(|d| d.domain_name)
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| domain_id.to_owned()))
+    }
+
+    /// The user's sign-in sessions, newest first.
+    pub async fn signin_sessions(&self, session: &SigninSession) -> Result<Vec<SessionSummary>> {
+        let rows = self
+            .store
+            .signin_sessions_of(&session.domain_id, &session.user_id)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SessionSummary {
+                current: r.session_hash == session.session_hash,
+                created_at: r.created_at,
+                last_seen_at: r.last_seen_at,
+            })
+            .collect())
+    }
+}

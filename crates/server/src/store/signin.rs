@@ -1,0 +1,68 @@
+//! Sign-in for people: authorization codes and browser sign-in sessions.
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+
+/// An authorization code, by the SHA-256 of its value.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AuthorizationCodeRow {
+    pub code_hash: String,
+    pub domain_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    /// Space-separated, as granted.
+    pub scope: String,
+    /// The S256 PKCE challenge; `""` when the app sent none (a `WebServer` app may omit it).
+    pub code_challenge: String,
+    pub nonce: String,
+    /// When the user signed in (ms since the epoch), for the ID token's `auth_time`.
+    pub auth_time: i64,
+    /// The refresh-token family the code's use issues: revoked when the code comes back.
+    pub family_id: String,
+    pub expires_at: i64,
+    /// 0 until used.
+    pub consumed_at: i64,
+}
+
+/// A browser's sign-in session, by the SHA-256 of the cookie's id.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SigninSessionRow {
+    pub session_hash: String,
+    pub domain_id: String,
+    pub user_id: String,
+    /// The user's token generation when the session began: it ends when that changes.
+    pub token_stamp: String,
+    /// The form token (CSRF) of the session's pages.
+    pub form_token: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+#[async_trait]
+pub trait SigninStore: Send + Sync + 'static {
+    /// Stores a new code; expired codes go at the same time.
+    async fn insert_authorization_code(&self, code: AuthorizationCodeRow) -> Result<()>;
+    async fn authorization_code(&self, code_hash: &str) -> Result<Option<AuthorizationCodeRow>>;
+    /// Marks the code used; false if it was used already (by a concurrent exchange too).
+    async fn consume_authorization_code(&self, code_hash: &str, now: i64) -> Result<bool>;
+
+    /// Stores a new session; the sessions that were idle or old past `stale_before` go.
+    async fn insert_signin_session(
+        &self,
+        session: SigninSessionRow,
+        stale_before: i64,
+    ) -> Result<()>;
+    async fn signin_session(&self, session_hash: &str) -> Result<Option<SigninSessionRow>>;
+    async fn touch_signin_session(&self, session_hash: &str, now: i64) -> Result<()>;
+    async fn delete_signin_session(&self, session_hash: &str) -> Result<()>;
+    /// Ends every sign-in session of a user ("sign out everywhere").
+    async fn delete_signin_sessions_of(&self, domain_id: &str, user_id: &str) -> Result<()>;
+    /// The user's sessions, newest first.
+    async fn signin_sessions_of(
+        &self,
+        domain_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<SigninSessionRow>>;
+}

@@ -1,0 +1,160 @@
+//! `SigninStore` on SQL.
+
+use async_trait::async_trait;
+
+use super::{text, Arg, SqlStore, Stmt};
+use crate::error::Result;
+use crate::store::signin::{AuthorizationCodeRow, SigninSessionRow, SigninStore};
+
+const CODE_COLUMNS: &str = "code_hash, domain_id, client_id, user_id, redirect_uri, scope, \
+     code_challenge, nonce, auth_time, family_id, expires_at, consumed_at";
+
+const SESSION_COLUMNS: &str =
+    "session_hash, domain_id, user_id, token_stamp, form_token, created_at, last_seen_at";
+
+#[async_trait]
+impl SigninStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn insert_authorization_code(&self, c: AuthorizationCodeRow) -> Result<()> {
+        let c = &c;
+        self.write(|tx| {
+            Box::pin(async move {
+                // A used code stays until it expires, so that its reuse is recognised.
+                tx.execute(Stmt::new(
+                    "DELETE FROM authorization_codes WHERE expires_at <= $1",
+                    vec![Arg::Int(c.expires_at - 3_600_000)],
+                ))
+                .await?;
+                tx.execute(Stmt::new(
+                    format!(
+                        "INSERT INTO authorization_codes ({CODE_COLUMNS}) VALUES \
+                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0)"
+                    ),
+                    vec![
+                        text(&c.code_hash),
+                        text(&c.domain_id),
+                        text(&c.client_id),
+                        text(&c.user_id),
+                        text(&c.redirect_uri),
+                        text(&c.scope),
+                        text(&c.code_challenge),
+                        text(&c.nonce),
+                        Arg::Int(c.auth_time),
+                        text(&c.family_id),
+                        Arg::Int(c.expires_at),
+                    ],
+                ))
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn authorization_code(&self, code_hash: &str) -> Result<Option<AuthorizationCodeRow>> {
+        let stmt = Stmt::new(
+            format!("SELECT {CODE_COLUMNS} FROM authorization_codes WHERE code_hash = $1"),
+            vec![text(code_hash)],
+        );
+        Ok(self.reader().fetch_optional(stmt).await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn consume_authorization_code(&self, code_hash: &str, now: i64) -> Result<bool> {
+        let stmt = Stmt::new(
+            "UPDATE authorization_codes SET consumed_at = $2 \
+             WHERE code_hash = $1 AND consumed_at = 0",
+            vec![text(code_hash), Arg::Int(now)],
+        );
+        Ok(self.write_statement(stmt).await? == 1)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn insert_signin_session(&self, s: SigninSessionRow, stale_before: i64) -> Result<()> {
+        let s = &s;
+        self.write(|tx| {
+            Box::pin(async move {
+                tx.execute(Stmt::new(
+                    "DELETE FROM signin_sessions WHERE domain_id = $1 AND user_id = $2 \
+                     AND last_seen_at < $3",
+                    vec![text(&s.domain_id), text(&s.user_id), Arg::Int(stale_before)],
+                ))
+                .await?;
+                tx.execute(Stmt::new(
+                    format!(
+                        "INSERT INTO signin_sessions ({SESSION_COLUMNS}) VALUES \
+                         ($1, $2, $3, $4, $5, $6, $7)"
+                    ),
+                    vec![
+                        text(&s.session_hash),
+                        text(&s.domain_id),
+                        text(&s.user_id),
+                        text(&s.token_stamp),
+                        text(&s.form_token),
+                        Arg::Int(s.created_at),
+                        Arg::Int(s.last_seen_at),
+                    ],
+                ))
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn signin_session(&self, session_hash: &str) -> Result<Option<SigninSessionRow>> {
+        let stmt = Stmt::new(
+            format!("SELECT {SESSION_COLUMNS} FROM signin_sessions WHERE session_hash = $1"),
+            vec![text(session_hash)],
+        );
+        Ok(self.reader().fetch_optional(stmt).await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn touch_signin_session(&self, session_hash: &str, now: i64) -> Result<()> {
+        let stmt = Stmt::new(
+            "UPDATE signin_sessions SET last_seen_at = $2 WHERE session_hash = $1",
+            vec![text(session_hash), Arg::Int(now)],
+        );
+        self.upkeep(stmt).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn delete_signin_session(&self, session_hash: &str) -> Result<()> {
+        let stmt = Stmt::new(
+            "DELETE FROM signin_sessions WHERE session_hash = $1",
+            vec![text(session_hash)],
+        );
+        self.write_statement(stmt).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn delete_signin_sessions_of(&self, domain_id: &str, user_id: &str) -> Result<()> {
+        let stmt = Stmt::new(
+            "DELETE FROM signin_sessions WHERE domain_id = $1 AND user_id = $2",
+            vec![text(domain_id), text(user_id)],
+        );
+        self.write_statement(stmt).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn signin_sessions_of(
+        &self,
+        domain_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<SigninSessionRow>> {
+        let stmt = Stmt::new(
+            format!(
+                "SELECT {SESSION_COLUMNS} FROM signin_sessions \
+                 WHERE domain_id = $1 AND user_id = $2 ORDER BY created_at DESC LIMIT 100"
+            ),
+            vec![text(domain_id), text(user_id)],
+        );
+        Ok(self.reader().fetch_all(stmt).await?)
+    }
+}

@@ -1,0 +1,741 @@
+//! Sign-in for people (issue 19): code-flow apps, `/v2/oauth/authorize` through the sign-in
+//! and consent pages (driven like a browser: cookies kept, forms parsed), the
+//! `authorization_code` grant with PKCE and client authentication, and the refusals.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{
+    assert_error, spawn_app, spawn_with_manual_clock, TestApp, ADMIN_PASSWORD, USER_PASSWORD,
+};
+
+const REDIRECT: &str = "http://127.0.0.1:9/cb";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// A browser: keeps cookies, follows no redirects.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: HashMap<String, String>,
+    language: &'static str,
+}
+
+/// A page or redirect as the browser got it.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn location(&self) -> String {
+        self.headers
+            .get(LOCATION)
+            .unwrap_or_else(|| panic!("no redirect ({}): {}", self.status, self.body))
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The value of the form field `name` (first one), HTML entities decoded.
+    fn field(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no field {name} in {}", self.body))
+            + marker.len();
+        let end = start + self.body[start..].find('"').unwrap();
+        unescape(&self.body[start..end])
+    }
+
+    /// The query parameter `name` of the redirect.
+    fn redirect_param(&self, name: &str) -> Option<String> {
+        let url = reqwest::Url::parse(&self.location()).unwrap();
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find(';').map(|e| i + e).unwrap();
+        let entity = &rest[i + 1..end];
+        let c = match entity {
+            "amp" => '&',
+            "quot" => '"',
+            "lt" => '<',
+            "gt" => '>',
+            "apos" => '\'',
+            n if n.starts_with("#x") => char::from_u32(u32::from_str_radix(&n[2..], 16).unwrap()).unwrap(),
+            n if n.starts_with('#') => char::from_u32(n[1..].parse().unwrap()).unwrap(),
+            other => panic!("entity {other}"),
+        };
+        out.push(c);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: app.address.clone(),
+            cookies: HashMap::new(),
+            language: "en",
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn keep(&mut self, response: reqwest::Response) -> Answer {
+        for value in response.headers().get_all(SET_COOKIE) {
+            let pair = value.to_str().unwrap().split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        Answer {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path_and_query: &str) -> Answer {
+        let response = self
+            .http
+            .get(format!("{}{path_and_query}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("accept-language", self.language)
+            .header("sec-fetch-site", "none")
+            .send()
+            .await
+            .unwrap();
+        self.keep(response).await
+    }
+
+    /// A form post from this site (the browser's `Origin` and `Sec-Fetch-Site`).
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        self.post_from(path, form, &self.base.clone(), "same-origin")
+            .await
+    }
+
+    async fn post_from(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+        origin: &str,
+        site: &str,
+    ) -> Answer {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("accept-language", self.language)
+            .header("origin", origin)
+            .header("sec-fetch-site", site)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(response).await
+    }
+
+    /// Fills in and sends the sign-in form of `page`.
+    async fn sign_in(&mut self, page: &Answer, username: &str, password: &str) -> Answer {
+        let (csrf, q) = (page.field("csrf"), page.field("q"));
+        self.post(
+            "/signin",
+            &[
+                ("csrf", &csrf),
+                ("q", &q),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// Answers the consent page `page` with `decision`.
+    async fn consent(&mut self, page: &Answer, decision: &str) -> Answer {
+        let (csrf, q) = (page.field("csrf"), page.field("q"));
+        self.post(
+            "/v2/oauth/authorize",
+            &[("csrf", &csrf), ("q", &q), ("decision", decision)],
+        )
+        .await
+    }
+}
+
+/// Registers a code-flow app; answers its client id and secret (WebServer only).
+async fn register(app: &TestApp, body: Value) -> (String, Option<String>) {
+    let (status, created) = app.admin("/v2/app/create", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    (
+        created["client_id"].as_str().unwrap().to_owned(),
+        created["client_secret"].as_str().map(str::to_owned),
+    )
+}
+
+async fn spa(app: &TestApp) -> String {
+    register(
+        app,
+        json!({"app_name": "Photos", "app_type": "SinglePageApp",
+               "redirect_uris": [REDIRECT], "scopes": ["openid", "profile"]}),
+    )
+    .await
+    .0
+}
+
+fn authorize_path(client_id: &str, extra: &str) -> String {
+    format!(
+        "/v2/oauth/authorize?client_id={client_id}&redirect_uri={}&response_type=code\
+         &login_type=default&scope=openid&state=s-1&code_challenge={}\
+         &code_challenge_method=S256{extra}",
+        urlencode(REDIRECT),
+        challenge(VERIFIER)
+    )
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn exchange(app: &TestApp, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    let mut all = vec![("grant_type", "authorization_code")];
+    all.extend_from_slice(form);
+    app.token_grant(&all).await
+}
+
+/// Through sign-in and consent to the redirect with a code; answers the code.
+async fn code_for(app: &TestApp, browser: &mut Browser, client_id: &str, user: &str) -> String {
+    let page = browser.get(&authorize_path(client_id, "")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let consent = if page.body.contains("name=\"password\"") {
+        browser.sign_in(&page, user, USER_PASSWORD).await
+    } else {
+        page
+    };
+    assert_eq!(consent.status, StatusCode::OK, "{}", consent.body);
+    let done = browser.consent(&consent, "allow").await;
+    assert_eq!(done.status, StatusCode::FOUND, "{}", done.body);
+    let _ = app;
+    done.redirect_param("code").expect("a code")
+}
+
+#[tokio::test]
+async fn a_person_signs_in_consents_and_the_app_exchanges_the_code_once() {
+    let app = spawn_app().await;
+    let (user_id, _) = app.user_with_role("alice", "user").await;
+    let client_id = spa(&app).await;
+    let mut browser = Browser::new(&app);
+
+    let page = browser.get(&authorize_path(&client_id, "")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("autocomplete=\"username\""));
+    assert!(page.body.contains("autocomplete=\"current-password\""));
+    assert!(page.body.contains("Photos"), "the app's name is shown");
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("script-src"));
+
+    let consent = browser.sign_in(&page, "alice", USER_PASSWORD).await;
+    assert_eq!(consent.status, StatusCode::OK, "{}", consent.body);
+    assert!(browser.cookies.contains_key("roster_session"));
+    let done = browser.consent(&consent, "allow").await;
+    assert_eq!(done.status, StatusCode::FOUND);
+    assert!(done.location().starts_with(REDIRECT));
+    assert_eq!(done.redirect_param("state").as_deref(), Some("s-1"));
+    assert_eq!(
+        done.redirect_param("iss").as_deref(),
+        Some(app.address.as_str())
+    );
+    let code = done.redirect_param("code").unwrap();
+
+    let form = [
+        ("client_id", client_id.as_str()),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let (status, token) = exchange(&app, &form).await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    assert_eq!(token["user_id"], user_id.as_str());
+    assert_eq!(token["scope"], "openid");
+    let access = token["access_token"].as_str().unwrap();
+    let (status, me) = app.call("/v2/user/get", access, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["user_id"], user_id.as_str());
+
+    // The second use is refused and revokes what the first issued.
+    assert_error(
+        &exchange(&app, &form).await,
+        StatusCode::UNAUTHORIZED,
+        "InvalidGrant",
+    );
+    let refresh = token["refresh_token"].as_str().unwrap();
+    let answer = app
+        .token_grant(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
+        .await;
+    assert_error(&answer, StatusCode::UNAUTHORIZED, "RefreshTokenInvalid");
+
+    // The browser's session stands: the next authorization asks only for consent.
+    let again = browser.get(&authorize_path(&client_id, "")).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(!again.body.contains("name=\"password\""), "{}", again.body);
+    assert!(again.body.contains("decision"));
+    // Denied: the app hears access_denied with its state.
+    let denied = browser.consent(&again, "deny").await;
+    assert_eq!(denied.status, StatusCode::FOUND);
+    assert_eq!(
+        denied.redirect_param("error").as_deref(),
+        Some("access_denied")
+    );
+    assert_eq!(denied.redirect_param("state").as_deref(), Some("s-1"));
+}
+
+#[tokio::test]
+async fn a_web_server_app_authenticates_with_its_secret_and_a_trusted_one_skips_consent() {
+    let app = spawn_app().await;
+    app.user_with_role("bob", "user").await;
+    let (client_id, secret) = register(
+        &app,
+        json!({"app_name": "Drive", "app_type": "WebServer", "redirect_uris": [REDIRECT],
+               "trusted": true}),
+    )
+    .await;
+    let secret = secret.expect("a WebServer app gets a secret");
+    let (_, listed) = app
+        .admin("/v2/app/get", json!({"client_id": client_id}))
+        .await;
+    assert!(listed.get("client_secret").is_none(), "shown once: {listed}");
+    assert_eq!(listed["app_type"], "WebServer");
+    assert_eq!(listed["trusted"], true);
+
+    let mut browser = Browser::new(&app);
+    let path = format!(
+        "/v2/oauth/authorize?client_id={client_id}&redirect_uri={}&response_type=code\
+         &hide_consent=true&state=xyz",
+        urlencode(REDIRECT)
+    );
+    let page = browser.get(&path).await;
+    let done = browser.sign_in(&page, "bob", USER_PASSWORD).await;
+    assert_eq!(done.status, StatusCode::FOUND, "no consent: {}", done.body);
+    let code = done.redirect_param("code").unwrap();
+    let base = [
+        ("client_id", client_id.as_str()),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+    ];
+    assert_error(
+        &exchange(&app, &base).await,
+        StatusCode::UNAUTHORIZED,
+        "InvalidClient",
+    );
+    let mut wrong = base.to_vec();
+    wrong.push(("client_secret", "0123456789abcdef0123456789abcdef"));
+    assert_error(
+        &exchange(&app, &wrong).await,
+        StatusCode::UNAUTHORIZED,
+        "InvalidClient",
+    );
+    // client_secret_basic.
+    let basic = STANDARD.encode(format!("{client_id}:{secret}"));
+    let response = app
+        .http
+        .post(app.url("/v2/oauth/token"))
+        .header("authorization", format!("Basic {basic}"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let (status, token) = crate::helpers::read(response).await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+
+    // A rotated secret replaces the old one (client_secret_post).
+    let (status, rotated) = app
+        .admin(
+            "/v2/app/update",
+            json!({"client_id": client_id, "rotate_secret": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let new_secret = rotated["client_secret"].as_str().unwrap();
+    assert_ne!(new_secret, secret);
+    let page = browser.get(&path).await;
+    let code = page.redirect_param("code").expect("signed in, trusted: a code");
+    let mut old = vec![
+        ("client_id", client_id.as_str()),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("client_secret", secret.as_str()),
+    ];
+    assert_error(
+        &exchange(&app, &old).await,
+        StatusCode::UNAUTHORIZED,
+        "InvalidClient",
+    );
+    old[3] = ("client_secret", new_secret);
+    assert_eq!(exchange(&app, &old).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_apps_and_unregistered_redirects_get_a_page_never_a_redirect() {
+    let app = spawn_app().await;
+    let client_id = spa(&app).await;
+    let mut browser = Browser::new(&app);
+    for path in [
+        authorize_path("no-such-app", ""),
+        authorize_path(&client_id, "").replace("127.0.0.1%3A9", "evil.example"),
+        format!("/v2/oauth/authorize?client_id={client_id}&response_type=code"),
+        "/v2/oauth/authorize".to_owned(),
+    ] {
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(page.headers.get(LOCATION).is_none(), "{path}");
+        assert!(page.body.contains("<html"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn bad_authorization_requests_go_back_to_the_app_with_an_error() {
+    let app = spawn_app().await;
+    let client_id = spa(&app).await;
+    let mut browser = Browser::new(&app);
+    let base = format!(
+        "/v2/oauth/authorize?client_id={client_id}&redirect_uri={}&state=st",
+        urlencode(REDIRECT)
+    );
+    let pkce = format!(
+        "&code_challenge={}&code_challenge_method=S256",
+        challenge(VERIFIER)
+    );
+    for (query, error) in [
+        (format!("&response_type=token{pkce}"), "unsupported_response_type"),
+        // A public app without PKCE, or with `plain`.
+        ("&response_type=code".to_owned(), "invalid_request"),
+        (
+            format!("&response_type=code&code_challenge={VERIFIER}&code_challenge_method=plain"),
+            "invalid_request",
+        ),
+        (format!("&response_type=code&scope=email{pkce}"), "invalid_scope"),
+        (format!("&response_type=code&scope=root{pkce}"), "invalid_scope"),
+        (format!("&response_type=code&prompt=none%20login{pkce}"), "invalid_request"),
+        (format!("&response_type=code&max_age=-1{pkce}"), "invalid_request"),
+        (format!("&response_type=code&login_type=ding{pkce}"), "invalid_request"),
+        // No sign-in session: prompt=none answers login_required.
+        (format!("&response_type=code&prompt=none{pkce}"), "login_required"),
+    ] {
+        let answer = browser.get(&format!("{base}{query}")).await;
+        assert_eq!(answer.status, StatusCode::FOUND, "{query}: {}", answer.body);
+        assert!(answer.location().starts_with(REDIRECT), "{query}");
+        assert_eq!(answer.redirect_param("error").as_deref(), Some(error), "{query}");
+        assert_eq!(answer.redirect_param("state").as_deref(), Some("st"), "{query}");
+        assert!(answer.redirect_param("code").is_none());
+    }
+}
+
+#[tokio::test]
+async fn codes_are_refused_with_a_wrong_verifier_client_or_redirect() {
+    let app = spawn_app().await;
+    app.user_with_role("carol", "user").await;
+    let client_id = spa(&app).await;
+    let other = spa(&app).await;
+    let mut browser = Browser::new(&app);
+    let code = code_for(&app, &mut browser, &client_id, "carol").await;
+    let other_verifier = "x".repeat(43);
+    for form in [
+        // Missing or wrong verifier.
+        vec![("client_id", client_id.as_str()), ("redirect_uri", REDIRECT)],
+        vec![
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", other_verifier.as_str()),
+        ],
+        // Another client's code.
+        vec![
+            ("client_id", other.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+        // Another redirect URI.
+        vec![
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", "http://127.0.0.1:9/other"),
+            ("code_verifier", VERIFIER),
+        ],
+    ] {
+        let mut form = form;
+        form.push(("code", code.as_str()));
+        assert_error(
+            &exchange(&app, &form).await,
+            StatusCode::UNAUTHORIZED,
+            "InvalidGrant",
+        );
+    }
+    // None of those used the code up.
+    let (status, token) = exchange(
+        &app,
+        &[
+            ("client_id", client_id.as_str()),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    // Missing fields and unknown codes.
+    assert_error(
+        &exchange(&app, &[("client_id", client_id.as_str())]).await,
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterMissing",
+    );
+    assert_error(
+        &exchange(&app, &[("client_id", "nope"), ("code", "abc")]).await,
+        StatusCode::UNAUTHORIZED,
+        "InvalidClient",
+    );
+    assert_error(
+        &exchange(&app, &[("client_id", client_id.as_str()), ("code", "abc")]).await,
+        StatusCode::UNAUTHORIZED,
+        "InvalidGrant",
+    );
+}
+
+#[tokio::test]
+async fn a_code_expires_after_a_minute() {
+    let (app, clock) = spawn_with_manual_clock(|_| {}).await;
+    app.user_with_role("dave", "user").await;
+    let client_id = spa(&app).await;
+    let mut browser = Browser::new(&app);
+    let code = code_for(&app, &mut browser, &client_id, "dave").await;
+    clock.advance(Duration::from_secs(61));
+    let form = [
+        ("client_id", client_id.as_str()),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    assert_error(
+        &exchange(&app, &form).await,
+        StatusCode::UNAUTHORIZED,
+        "InvalidGrant",
+    );
+}
+
+#[tokio::test]
+async fn forms_without_their_token_or_from_another_site_are_refused() {
+    let app = spawn_app().await;
+    app.user_with_role("erin", "user").await;
+    let client_id = spa(&app).await;
+    let mut browser = Browser::new(&app);
+    let page = browser.get(&authorize_path(&client_id, "")).await;
+    let q = page.field("q");
+    let csrf = page.field("csrf");
+    let missing = [
+        ("csrf", ""),
+        ("q", q.as_str()),
+        ("username", "erin"),
+        ("password", USER_PASSWORD),
+    ];
+    let answer = browser.post("/signin", &missing).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    let mut good: Vec<(&str, &str)> = vec![
+        ("csrf", &csrf),
+        ("q", &q),
+        ("username", "erin"),
+        ("password", USER_PASSWORD),
+    ];
+    let answer = browser
+        .post_from("/signin", &good, "https://evil.example", "cross-site")
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    let answer = browser
+        .post_from("/signin", &good, "https://evil.example", "same-origin")
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "a foreign Origin");
+    assert!(!browser.cookies.contains_key("roster_session"));
+
+    // Signed in; the consent form's token is the session's.
+    good[0] = ("csrf", &csrf);
+    let consent = browser.post("/signin", &good).await;
+    assert_eq!(consent.status, StatusCode::OK);
+    let q = consent.field("q");
+    let answer = browser
+        .post(
+            "/v2/oauth/authorize",
+            &[("csrf", csrf.as_str()), ("q", &q), ("decision", "allow")],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "the pre-sign-in token");
+    let token = consent.field("csrf");
+    let answer = browser
+        .post_from(
+            "/v2/oauth/authorize",
+            &[("csrf", token.as_str()), ("q", &q), ("decision", "allow")],
+            "https://evil.example",
+            "cross-site",
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_told_and_lock_out_like_the_api() {
+    let app = spawn_app().await;
+    app.user_with_role("frank", "user").await;
+    let client_id = spa(&app).await;
+    let mut browser = Browser::new(&app);
+    let page = browser.get(&authorize_path(&client_id, "")).await;
+    let mut last = browser.sign_in(&page, "frank", "wrong-password-1").await;
+    assert_eq!(last.status, StatusCode::UNAUTHORIZED);
+    assert!(last.body.contains("incorrect"), "{}", last.body);
+    assert!(last.body.contains("value=\"frank\""), "the identity stays filled in");
+    for _ in 0..5 {
+        last = browser.sign_in(&last, "frank", "wrong-password-1").await;
+    }
+    assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(last.body.contains("seconds"), "{}", last.body);
+    // The API shares the lock.
+    let answer = app
+        .token_grant(&[
+            ("grant_type", "password"),
+            ("username", "frank"),
+            ("password", USER_PASSWORD),
+        ])
+        .await;
+    assert_eq!(answer.0, StatusCode::TOO_MANY_REQUESTS);
+    // Chinese pages by Accept-Language.
+    browser.language = "zh-CN,zh;q=0.9,en;q=0.5";
+    let page = browser.get(&authorize_path(&client_id, "")).await;
+    assert!(page.body.contains("lang=\"zh-CN\""));
+    assert!(page.body.contains("登录"));
+}
+
+#[tokio::test]
+async fn a_session_ends_when_its_user_is_disabled_and_on_sign_out() {
+    let app = spawn_app().await;
+    let (user_id, _) = app.user_with_role("gina", "user").await;
+    let client_id = spa(&app).await;
+    let mut browser = Browser::new(&app);
+    code_for(&app, &mut browser, &client_id, "gina").await;
+    let account = browser.get("/account").await;
+    assert_eq!(account.status, StatusCode::OK);
+    assert!(account.body.contains("gina"));
+
+    // prompt=none with a session and consent still needed: consent_required.
+    let answer = browser.get(&authorize_path(&client_id, "&prompt=none")).await;
+    assert_eq!(
+        answer.redirect_param("error").as_deref(),
+        Some("consent_required")
+    );
+
+    let (status, body) = app
+        .admin(
+            "/v2/user/update",
+            json!({"user_id": user_id, "status": "disabled"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let answer = browser.get(&authorize_path(&client_id, "&prompt=none")).await;
+    assert_eq!(
+        answer.redirect_param("error").as_deref(),
+        Some("login_required")
+    );
+    let (status, _) = app
+        .admin(
+            "/v2/user/update",
+            json!({"user_id": user_id, "status": "enabled"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Sign in again, then sign out.
+    code_for(&app, &mut browser, &client_id, "gina").await;
+    let account = browser.get("/account").await;
+    let csrf = account.field("csrf");
+    let out = browser.post("/signout", &[("csrf", csrf.as_str())]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(!browser.cookies.contains_key("roster_session"));
+    assert_eq!(
+        browser.get("/account").await.location(),
+        "/signin",
+        "signed out"
+    );
+}
+
+#[tokio::test]
+async fn code_flow_apps_are_checked_when_registered() {
+    let app = spawn_app().await;
+    let (_, user) = app.user_with_role("hank", "user").await;
+    let (_, admin) = app.user_with_role("ivy", "admin").await;
+    let good = json!({"app_name": "x", "app_type": "NativeApp",
+                      "redirect_uris": ["com.example.app:/cb", "http://127.0.0.1/cb"]});
+    for token in [&user, &admin] {
+        let answer = app.call("/v2/app/create", token, good.clone()).await;
+        assert_eq!(answer.0, StatusCode::FORBIDDEN, "{}", answer.1);
+    }
+    let answer = crate::helpers::read(app.post("/v2/app/create", None, &good).await).await;
+    assert_eq!(answer.0, StatusCode::UNAUTHORIZED);
+    let (status, created) = app.admin("/v2/app/create", good).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert!(created.get("client_secret").is_none(), "a public app has none");
+    for bad in [
+        json!({"app_name": "x", "app_type": "WebServer"}),
+        json!({"app_name": "x", "app_type": "WebServer", "redirect_uris": []}),
+        json!({"app_name": "x", "app_type": "WebServer", "redirect_uris": ["http://a.example/cb"]}),
+        json!({"app_name": "x", "app_type": "WebServer", "redirect_uris": ["https://a.example/cb#f"]}),
+        json!({"app_name": "x", "app_type": "WebServer", "redirect_uris": ["com.example.app:/cb"]}),
+        json!({"app_name": "x", "app_type": "WebServer", "redirect_uris": ["not a uri"]}),
+        json!({"app_name": "x", "app_type": "SinglePageApp", "redirect_uris": [REDIRECT],
+               "scopes": ["admin"]}),
+        json!({"app_name": "x", "app_type": "WebServer", "redirect_uris": [REDIRECT],
+               "public_key": "-----BEGIN PUBLIC KEY-----"}),
+        json!({"app_name": "x", "app_type": "Mainframe", "redirect_uris": [REDIRECT]}),
+    ] {
+        let (status, body) = app.admin("/v2/app/create", bad.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+    let _ = ADMIN_PASSWORD;
+}
