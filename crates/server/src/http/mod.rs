@@ -2,6 +2,7 @@
 //! dialects. Handlers parse, call one service function, and shape the answer.
 
 pub mod browse;
+pub mod console;
 pub mod eds;
 pub mod koodrive;
 pub mod openapi;
@@ -121,6 +122,7 @@ pub fn router(state: AppState) -> Router {
         .merge(koodrive::router())
         .merge(browse::router())
         .merge(signin::router())
+        .merge(console::router())
         .fallback(fallback)
         .method_not_allowed_fallback(pds::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

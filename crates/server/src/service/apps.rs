@@ -129,7 +129,10 @@ fn check_redirect_uri(kind: AppType, uri: &str) -> Result<()> {
         "https" if parsed.host().is_some() => Ok(()),
         "http" if is_loopback(&parsed) => Ok(()),
         scheme if kind == AppType::NativeApp && scheme.contains('.') => Ok(()),
-        _ => Err(bad().with_rule("redirect URIs are https, http on loopback, or an app's own scheme")),
+        _ => {
+            Err(bad()
+                .with_rule("redirect URIs are https, http on loopback, or an app's own scheme"))
+        }
     }
 }
 
@@ -164,13 +167,15 @@ fn code_flow_lists(
     };
     let scopes = match scopes {
         Some(scopes) => {
-            if scopes.len() > MAX_LIST || scopes.iter().any(|s| !KNOWN_SCOPES.contains(&s.as_str())) {
-                return Err(Error::invalid("scopes").with_rule(format!(
-                    "scopes are among {}",
-                    KNOWN_SCOPES.join(", ")
-                )));
+            if scopes.len() > MAX_LIST || scopes.iter().any(|s| !KNOWN_SCOPES.contains(&s.as_str()))
+            {
+                return Err(Error::invalid("scopes")
+                    .with_rule(format!("scopes are among {}", KNOWN_SCOPES.join(", "))));
             }
-            Some(serde_json::to_string(scopes).map_err(|e| Error::internal(anyhow::Error::from(e)))?)
+            Some(
+                serde_json::to_string(scopes)
+                    .map_err(|e| Error::internal(anyhow::Error::from(e)))?,
+            )
         }
         None => None,
     };
@@ -379,8 +384,7 @@ impl Services {
             if decoding_key(alg, pem).is_none() {
                 return Err(Error::param(ParamProblem::WrongFormat, "public_key"));
             }
-            if req.redirect_uris.is_some() || req.scopes.is_some() || req.rotate_secret.is_some()
-            {
+            if req.redirect_uris.is_some() || req.scopes.is_some() || req.rotate_secret.is_some() {
                 return Err(Error::invalid("redirect_uris")
                     .with_rule("a ServerSide (JWT) app takes no code-flow settings"));
             }

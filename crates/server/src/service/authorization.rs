@@ -116,8 +116,7 @@ fn s256(verifier: &str) -> String {
 /// A PKCE verifier or challenge: 43 to 128 unreserved characters (RFC 7636 §4.1).
 fn is_pkce_value(v: &str) -> bool {
     (43..=128).contains(&v.len())
-        && v
-            .bytes()
+        && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
@@ -368,7 +367,10 @@ impl Services {
             .filter(|a| a.status == "enabled" && app_type(a).is_code_flow())
             .ok_or_else(client)?;
         if app_type(&app) == AppType::WebServer {
-            let secret = x.client_secret.filter(|s| !s.is_empty()).ok_or_else(client)?;
+            let secret = x
+                .client_secret
+                .filter(|s| !s.is_empty())
+                .ok_or_else(client)?;
             let given = hash_client_secret(secret);
             if !same_bytes(given.as_bytes(), app.client_secret_hash.as_bytes()) {
                 return Err(client());
@@ -485,14 +487,20 @@ mod tests {
 
     #[test]
     fn redirect_uris_match_exactly_except_native_loopback_ports() {
-        let web = app("WebServer", &["https://a.example/cb", "http://127.0.0.1:8000/cb"]);
+        let web = app(
+            "WebServer",
+            &["https://a.example/cb", "http://127.0.0.1:8000/cb"],
+        );
         assert!(redirect_registered(&web, "https://a.example/cb"));
         assert!(!redirect_registered(&web, "https://a.example/cb/"));
         assert!(!redirect_registered(&web, "https://a.example/cb?x=1"));
         assert!(!redirect_registered(&web, "http://127.0.0.1:9000/cb"));
         let native = app("NativeApp", &["http://127.0.0.1/cb", "com.example.app:/cb"]);
         assert!(redirect_registered(&native, "http://127.0.0.1:53123/cb"));
-        assert!(!redirect_registered(&native, "http://127.0.0.1:53123/other"));
+        assert!(!redirect_registered(
+            &native,
+            "http://127.0.0.1:53123/other"
+        ));
         assert!(!redirect_registered(&native, "https://127.0.0.1:53123/cb"));
         assert!(redirect_registered(&native, "com.example.app:/cb"));
         assert!(!redirect_registered(&native, ""));
@@ -509,7 +517,10 @@ mod tests {
         assert_eq!(requested_scopes(&a, None), Some(vec![]));
         let mut any = a.clone();
         any.scopes = "[]".into();
-        assert_eq!(requested_scopes(&any, Some("openid,email")).unwrap().len(), 2);
+        assert_eq!(
+            requested_scopes(&any, Some("openid,email")).unwrap().len(),
+            2
+        );
         assert_eq!(requested_scopes(&any, Some("admin")), None);
     }
 
@@ -517,7 +528,10 @@ mod tests {
     fn pkce_s256_is_rfc_7636_appendix_b() {
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
         assert!(is_pkce_value(verifier));
-        assert_eq!(s256(verifier), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(
+            s256(verifier),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
         assert!(!is_pkce_value("short"));
         assert!(!is_pkce_value(&"a".repeat(129)));
         assert!(!is_pkce_value(&format!("{}+", "a".repeat(43))));

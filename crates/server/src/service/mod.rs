@@ -4,9 +4,10 @@
 pub mod access_keys;
 pub mod accounts;
 pub mod apps;
-pub mod authorization;
 pub mod audit_log;
+pub mod authorization;
 pub mod bootstrap;
+pub mod console;
 pub mod delegation;
 pub mod departments;
 pub mod domains;

@@ -61,7 +61,12 @@ fn from_row(row: SigninSessionRow) -> SigninSession {
 impl Services {
     /// Signs a person in with an account identity and password: the same check, lockout
     /// and audit as the password grant. Starts a session.
-    pub async fn sign_in(&self, domain_id: &str, username: &str, password: &str) -> Result<SignedIn> {
+    pub async fn sign_in(
+        &self,
+        domain_id: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<SignedIn> {
         let (user, _) = self
             .check_password_login(domain_id, username, password, "signin.login")
             .await?;
@@ -105,8 +110,12 @@ impl Services {
         let live = fresh
             && user.is_some_and(|u| {
                 u.token_stamp == row.token_stamp
-                    && require_good_standing(&u, now, Error::Unauthorized(AuthProblem::InvalidCredentials))
-                        .is_ok()
+                    && require_good_standing(
+                        &u,
+                        now,
+                        Error::Unauthorized(AuthProblem::InvalidCredentials),
+                    )
+                    .is_ok()
             });
         if !live {
             self.store.delete_signin_session(&hash).await?;
@@ -128,7 +137,9 @@ impl Services {
             target_id: &session.user_id,
             detail: serde_json::Value::Null,
         });
-        self.store.delete_signin_session(&session.session_hash).await
+        self.store
+            .delete_signin_session(&session.session_hash)
+            .await
     }
 
     /// Signs out everywhere: every sign-in session of the user and every token ends.
@@ -141,7 +152,8 @@ impl Services {
             target_id: &session.user_id,
             detail: serde_json::json!({ "everywhere": true }),
         });
-        self.end_sessions(&session.domain_id, &session.user_id).await?;
+        self.end_sessions(&session.domain_id, &session.user_id)
+            .await?;
         self.store
             .delete_signin_sessions_of(&session.domain_id, &session.user_id)
             .await
@@ -156,7 +168,12 @@ impl Services {
             .user(&session.domain_id, &session.user_id)
             .await?
             .ok_or_else(invalid)?;
-        admit(user, CallKind::PasswordChange, invalid(), self.clock.now_ms())
+        admit(
+            user,
+            CallKind::PasswordChange,
+            invalid(),
+            self.clock.now_ms(),
+        )
     }
 
     /// The name a domain's pages show: its `domain_name`, else its id.

@@ -296,7 +296,7 @@ impl<T> Store for T where
         + ResourceGroupStore
         + MailStore
         + AuditStore
-    + signin::SigninStore
+        + signin::SigninStore
 {
 }
 

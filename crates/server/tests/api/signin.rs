@@ -82,7 +82,9 @@ fn unescape(s: &str) -> String {
             "lt" => '<',
             "gt" => '>',
             "apos" => '\'',
-            n if n.starts_with("#x") => char::from_u32(u32::from_str_radix(&n[2..], 16).unwrap()).unwrap(),
+            n if n.starts_with("#x") => {
+                char::from_u32(u32::from_str_radix(&n[2..], 16).unwrap()).unwrap()
+            }
             n if n.starts_with('#') => char::from_u32(n[1..].parse().unwrap()).unwrap(),
             other => panic!("entity {other}"),
         };
@@ -344,7 +346,10 @@ async fn a_web_server_app_authenticates_with_its_secret_and_a_trusted_one_skips_
     let (_, listed) = app
         .admin("/v2/app/get", json!({"client_id": client_id}))
         .await;
-    assert!(listed.get("client_secret").is_none(), "shown once: {listed}");
+    assert!(
+        listed.get("client_secret").is_none(),
+        "shown once: {listed}"
+    );
     assert_eq!(listed["app_type"], "WebServer");
     assert_eq!(listed["trusted"], true);
 
@@ -403,7 +408,9 @@ async fn a_web_server_app_authenticates_with_its_secret_and_a_trusted_one_skips_
     let new_secret = rotated["client_secret"].as_str().unwrap();
     assert_ne!(new_secret, secret);
     let page = browser.get(&path).await;
-    let code = page.redirect_param("code").expect("signed in, trusted: a code");
+    let code = page
+        .redirect_param("code")
+        .expect("signed in, trusted: a code");
     let mut old = vec![
         ("client_id", client_id.as_str()),
         ("code", code.as_str()),
@@ -451,26 +458,55 @@ async fn bad_authorization_requests_go_back_to_the_app_with_an_error() {
         challenge(VERIFIER)
     );
     for (query, error) in [
-        (format!("&response_type=token{pkce}"), "unsupported_response_type"),
+        (
+            format!("&response_type=token{pkce}"),
+            "unsupported_response_type",
+        ),
         // A public app without PKCE, or with `plain`.
         ("&response_type=code".to_owned(), "invalid_request"),
         (
             format!("&response_type=code&code_challenge={VERIFIER}&code_challenge_method=plain"),
             "invalid_request",
         ),
-        (format!("&response_type=code&scope=email{pkce}"), "invalid_scope"),
-        (format!("&response_type=code&scope=root{pkce}"), "invalid_scope"),
-        (format!("&response_type=code&prompt=none%20login{pkce}"), "invalid_request"),
-        (format!("&response_type=code&max_age=-1{pkce}"), "invalid_request"),
-        (format!("&response_type=code&login_type=ding{pkce}"), "invalid_request"),
+        (
+            format!("&response_type=code&scope=email{pkce}"),
+            "invalid_scope",
+        ),
+        (
+            format!("&response_type=code&scope=root{pkce}"),
+            "invalid_scope",
+        ),
+        (
+            format!("&response_type=code&prompt=none%20login{pkce}"),
+            "invalid_request",
+        ),
+        (
+            format!("&response_type=code&max_age=-1{pkce}"),
+            "invalid_request",
+        ),
+        (
+            format!("&response_type=code&login_type=ding{pkce}"),
+            "invalid_request",
+        ),
         // No sign-in session: prompt=none answers login_required.
-        (format!("&response_type=code&prompt=none{pkce}"), "login_required"),
+        (
+            format!("&response_type=code&prompt=none{pkce}"),
+            "login_required",
+        ),
     ] {
         let answer = browser.get(&format!("{base}{query}")).await;
         assert_eq!(answer.status, StatusCode::FOUND, "{query}: {}", answer.body);
         assert!(answer.location().starts_with(REDIRECT), "{query}");
-        assert_eq!(answer.redirect_param("error").as_deref(), Some(error), "{query}");
-        assert_eq!(answer.redirect_param("state").as_deref(), Some("st"), "{query}");
+        assert_eq!(
+            answer.redirect_param("error").as_deref(),
+            Some(error),
+            "{query}"
+        );
+        assert_eq!(
+            answer.redirect_param("state").as_deref(),
+            Some("st"),
+            "{query}"
+        );
         assert!(answer.redirect_param("code").is_none());
     }
 }
@@ -486,7 +522,10 @@ async fn codes_are_refused_with_a_wrong_verifier_client_or_redirect() {
     let other_verifier = "x".repeat(43);
     for form in [
         // Missing or wrong verifier.
-        vec![("client_id", client_id.as_str()), ("redirect_uri", REDIRECT)],
+        vec![
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", REDIRECT),
+        ],
         vec![
             ("client_id", client_id.as_str()),
             ("redirect_uri", REDIRECT),
@@ -608,7 +647,11 @@ async fn forms_without_their_token_or_from_another_site_are_refused() {
             &[("csrf", csrf.as_str()), ("q", &q), ("decision", "allow")],
         )
         .await;
-    assert_eq!(answer.status, StatusCode::FORBIDDEN, "the pre-sign-in token");
+    assert_eq!(
+        answer.status,
+        StatusCode::FORBIDDEN,
+        "the pre-sign-in token"
+    );
     let token = consent.field("csrf");
     let answer = browser
         .post_from(
@@ -631,7 +674,10 @@ async fn wrong_passwords_are_told_and_lock_out_like_the_api() {
     let mut last = browser.sign_in(&page, "frank", "wrong-password-1").await;
     assert_eq!(last.status, StatusCode::UNAUTHORIZED);
     assert!(last.body.contains("incorrect"), "{}", last.body);
-    assert!(last.body.contains("value=\"frank\""), "the identity stays filled in");
+    assert!(
+        last.body.contains("value=\"frank\""),
+        "the identity stays filled in"
+    );
     for _ in 0..5 {
         last = browser.sign_in(&last, "frank", "wrong-password-1").await;
     }
@@ -665,7 +711,9 @@ async fn a_session_ends_when_its_user_is_disabled_and_on_sign_out() {
     assert!(account.body.contains("gina"));
 
     // prompt=none with a session and consent still needed: consent_required.
-    let answer = browser.get(&authorize_path(&client_id, "&prompt=none")).await;
+    let answer = browser
+        .get(&authorize_path(&client_id, "&prompt=none"))
+        .await;
     assert_eq!(
         answer.redirect_param("error").as_deref(),
         Some("consent_required")
@@ -678,7 +726,9 @@ async fn a_session_ends_when_its_user_is_disabled_and_on_sign_out() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let answer = browser.get(&authorize_path(&client_id, "&prompt=none")).await;
+    let answer = browser
+        .get(&authorize_path(&client_id, "&prompt=none"))
+        .await;
     assert_eq!(
         answer.redirect_param("error").as_deref(),
         Some("login_required")
@@ -720,7 +770,10 @@ async fn code_flow_apps_are_checked_when_registered() {
     assert_eq!(answer.0, StatusCode::UNAUTHORIZED);
     let (status, created) = app.admin("/v2/app/create", good).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    assert!(created.get("client_secret").is_none(), "a public app has none");
+    assert!(
+        created.get("client_secret").is_none(),
+        "a public app has none"
+    );
     for bad in [
         json!({"app_name": "x", "app_type": "WebServer"}),
         json!({"app_name": "x", "app_type": "WebServer", "redirect_uris": []}),

@@ -9,10 +9,10 @@ use roster_api::{AccountTokenRequest, ErrorBody, RevokeRequest, Token, TokenRequ
 use utoipa::OpenApi;
 
 use super::extract::{body_bytes, parse_json};
-use crate::service::authorization::CodeExchange;
 use super::PdsError;
 use crate::error::{Error, ParamProblem};
 use crate::http::AppState;
+use crate::service::authorization::CodeExchange;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -14,7 +14,7 @@ use super::{html, message_page, signin_form, PageContext, Texts};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::service::authorization::{
-    AuthorizeParams, AuthorizeRefusal, AuthorizeStep, Authorization, PageProblem,
+    Authorization, AuthorizeParams, AuthorizeRefusal, AuthorizeStep, PageProblem,
 };
 use crate::service::sessions::SigninSession;
 
@@ -47,7 +47,11 @@ fn params(query: &str) -> AuthorizeParams {
             _ => continue,
         };
         // A parameter given twice is refused as OAuth says: here, by making it invalid.
-        *slot = Some(if slot.is_some() { "\u{0}".into() } else { value });
+        *slot = Some(if slot.is_some() {
+            "\u{0}".into()
+        } else {
+            value
+        });
     }
     if !scopes.is_empty() {
         p.scope = Some(scopes.join(" "));
@@ -176,7 +180,16 @@ pub(super) async fn authorize(
         Ok(auth) => auth,
         Err(answer) => return answer,
     };
-    next_step(&app, &page, &auth, &query, page.session.as_ref(), false, false).await
+    next_step(
+        &app,
+        &page,
+        &auth,
+        &query,
+        page.session.as_ref(),
+        false,
+        false,
+    )
+    .await
 }
 
 #[derive(Deserialize)]

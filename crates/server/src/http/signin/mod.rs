@@ -167,9 +167,7 @@ fn issuer(app: &AppState, headers: &HeaderMap) -> String {
 /// A form post from this site: `Sec-Fetch-Site` (when the browser sends it) is
 /// `same-origin` or `none`, and `Origin` (when sent) is the pages' own origin.
 pub fn same_origin(headers: &HeaderMap, issuer: &str) -> bool {
-    let site = headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok());
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     if site.is_some_and(|s| s != "same-origin" && s != "none") {
         return false;
     }
@@ -297,9 +295,7 @@ pub(super) fn signin_form(
         },
     );
     if let Some(cookie) = set_cookie {
-        response
-            .headers_mut()
-            .append(header::SET_COOKIE, cookie);
+        response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
 }
@@ -361,7 +357,12 @@ async fn account_page(State(app): State<AppState>, page: PageContext) -> Respons
             csrf: &session.form_token,
             sessions: sessions
                 .into_iter()
-                .map(|s| (crate::time_format::rfc3339_s(s.created_at / 1000), s.current))
+                .map(|s| {
+                    (
+                        crate::time_format::rfc3339_s(s.created_at / 1000),
+                        s.current,
+                    )
+                })
                 .collect(),
         },
     )

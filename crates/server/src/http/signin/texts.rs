@@ -58,7 +58,8 @@ pub static EN: Texts = Texts {
     bad_redirect_uri: "The application asked to return to an address it has not registered.",
     bad_credentials: "The account or password is incorrect.",
     locked: "Too many failed attempts. Try again in {} seconds.",
-    forbidden: "This form came from another site or has expired. Go back, reload the page and try again.",
+    forbidden:
+        "This form came from another site or has expired. Go back, reload the page and try again.",
     bad_input: "The request is not valid.",
     failed: "The server could not complete the request. Try again later.",
 };
@@ -125,7 +126,11 @@ pub fn for_request(headers: &HeaderMap) -> &'static Texts {
         let mut parts = entry.split(';');
         let tag = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
         let q = parts
-            .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+            })
             .unwrap_or(1.0);
         let texts: &'static Texts = if tag == "zh" || tag.starts_with("zh-") {
             &ZH
@@ -149,7 +154,10 @@ mod tests {
 
     fn lang(accept: &str) -> &'static str {
         let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_str(accept).unwrap());
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_str(accept).unwrap(),
+        );
         for_request(&headers).lang
     }
 
