@@ -362,3 +362,211 @@ async fn another_domains_users_are_out_of_reach() {
     let page = browser.get("/console/users/someone-elsewhere").await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
 }
+
+/// The group ids of a groups page's subgroup rows.
+fn subgroups(page: &Answer) -> Vec<String> {
+    page.body
+        .split("data-group-id=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn groups_open_level_by_level_and_change_through_the_services() {
+    let app = spawn_app().await;
+    app.create_user("gus", "Gus").await;
+    let mut browser = signed_in(&app, "admin", ADMIN_PASSWORD).await;
+    let top = browser.get("/console/groups").await;
+    assert_eq!(top.status, StatusCode::OK, "{}", top.body);
+    let csrf = top.field("csrf");
+    let act = |fields: Vec<(&'static str, String)>| {
+        let mut form = vec![("csrf", csrf.clone())];
+        form.extend(fields);
+        form
+    };
+    let post = |browser: &mut Browser, form: Vec<(&'static str, String)>| {
+        let form: Vec<(&str, String)> = form;
+        let pairs: Vec<(String, String)> =
+            form.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let base = browser.base.clone();
+        let http = browser.http.clone();
+        let cookie = browser.cookie_header();
+        async move {
+            http.post(format!("{base}/console/groups/action"))
+                .header("cookie", cookie)
+                .header("origin", base.clone())
+                .header("sec-fetch-site", "same-origin")
+                .form(&pairs)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    // Create "eng" at the top, "web" under it.
+    let made = post(
+        &mut browser,
+        act(vec![
+            ("action", "create".into()),
+            ("group_name", "eng".into()),
+        ]),
+    )
+    .await;
+    assert!(made.status().is_redirection(), "{}", made.status());
+    let top = browser.get("/console/groups").await;
+    let eng = subgroups(&top)[0].clone();
+    let made = post(
+        &mut browser,
+        act(vec![
+            ("action", "create".into()),
+            ("group_id", eng.clone()),
+            ("group_name", "web".into()),
+        ]),
+    )
+    .await;
+    assert!(made.status().is_redirection());
+    let level = browser
+        .get(&format!("/console/groups?group_id={eng}"))
+        .await;
+    let web = subgroups(&level);
+    assert_eq!(web.len(), 1, "{}", level.body);
+    let web = web[0].clone();
+    // The top level shows only "eng", not its child.
+    assert_eq!(
+        subgroups(&browser.get("/console/groups").await),
+        [eng.clone()]
+    );
+
+    // Never into its own subtree: a sentence on the page, nothing moved.
+    let refused = post(
+        &mut browser,
+        act(vec![
+            ("action", "move".into()),
+            ("group_id", eng.clone()),
+            ("parent_group_id", web.clone()),
+        ]),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("id=\"action-error\""), "{body}");
+    // Move "web" to the top, rename it, add a member, see it in general_search.
+    let moved = post(
+        &mut browser,
+        act(vec![
+            ("action", "move".into()),
+            ("group_id", web.clone()),
+            ("parent_group_id", String::new()),
+        ]),
+    )
+    .await;
+    assert!(moved.status().is_redirection());
+    let mut top_ids = subgroups(&browser.get("/console/groups").await);
+    top_ids.sort();
+    let mut want = vec![eng.clone(), web.clone()];
+    want.sort();
+    assert_eq!(top_ids, want);
+    post(
+        &mut browser,
+        act(vec![
+            ("action", "rename".into()),
+            ("group_id", web.clone()),
+            ("group_name", "www".into()),
+        ]),
+    )
+    .await;
+    let (_, group) = app.admin("/v2/group/get", json!({"group_id": web})).await;
+    assert_eq!(group["group_name"], "www");
+    let added = post(
+        &mut browser,
+        act(vec![
+            ("action", "add_user".into()),
+            ("group_id", web.clone()),
+            ("user_id", "gus".into()),
+        ]),
+    )
+    .await;
+    assert!(added.status().is_redirection());
+    let (_, found) = app
+        .admin(
+            "/v2/user/general_search",
+            json!({"parent_group_id_list": [web]}),
+        )
+        .await;
+    assert_eq!(found["items"][0]["user_id"], "gus", "{found}");
+    let level = browser
+        .get(&format!("/console/groups?group_id={web}"))
+        .await;
+    assert!(level.body.contains("data-user-id=\"gus\""));
+    post(
+        &mut browser,
+        act(vec![
+            ("action", "remove_user".into()),
+            ("group_id", web.clone()),
+            ("user_id", "gus".into()),
+        ]),
+    )
+    .await;
+    let (_, found) = app
+        .admin(
+            "/v2/user/general_search",
+            json!({"parent_group_id_list": [web]}),
+        )
+        .await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 0);
+
+    // Delete asks to confirm.
+    let unconfirmed = post(
+        &mut browser,
+        act(vec![("action", "delete".into()), ("group_id", web.clone())]),
+    )
+    .await;
+    assert_eq!(unconfirmed.status(), StatusCode::BAD_REQUEST);
+    let deleted = post(
+        &mut browser,
+        act(vec![
+            ("action", "delete".into()),
+            ("group_id", web.clone()),
+            ("confirm", "yes".into()),
+        ]),
+    )
+    .await;
+    assert!(deleted.status().is_redirection());
+    let (status, _) = app.admin("/v2/group/get", json!({"group_id": web})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Bad inputs and CSRF.
+    let empty = post(
+        &mut browser,
+        act(vec![
+            ("action", "create".into()),
+            ("group_name", String::new()),
+        ]),
+    )
+    .await;
+    assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
+    let missing = browser.get("/console/groups?group_id=nope").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let forged = browser
+        .post_from(
+            "/console/groups/action",
+            &[
+                ("csrf", "forged"),
+                ("action", "create"),
+                ("group_name", "x"),
+            ],
+            &browser.base.clone(),
+            "same-origin",
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    // A plain user is refused here too.
+    app.user_with_role("pia", "user").await;
+    let mut plain = signed_in(&app, "pia", USER_PASSWORD).await;
+    assert_eq!(
+        plain.get("/console/groups").await.status,
+        StatusCode::FORBIDDEN
+    );
+}

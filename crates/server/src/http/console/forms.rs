@@ -1,6 +1,7 @@
 //! The console's wire ↔ service translation: form and query fields to the services' requests,
 //! and the paging links of a marker-paged list. Nothing here decides a rule.
 
+use roster_api::groups::{CreateGroupRequest, GroupMemberRequest, MemberType, UpdateGroupRequest};
 use roster_api::users::{Role, SearchUserRequest, UpdateUserRequest, UserStatus};
 use serde::Deserialize;
 
@@ -209,6 +210,100 @@ pub struct ActionForm {
 impl ActionForm {
     pub fn role(&self) -> Result<Role, Error> {
         Role::parse(&self.role).ok_or_else(|| Error::param(ParamProblem::Invalid, "role"))
+    }
+}
+
+/// A level of the groups tree.
+#[derive(Debug, Default, Deserialize)]
+pub struct GroupsQuery {
+    #[serde(default)]
+    pub group_id: String,
+    #[serde(default)]
+    pub marker: String,
+}
+
+impl GroupsQuery {
+    pub fn group(&self) -> Option<&str> {
+        (!self.group_id.is_empty()).then_some(self.group_id.as_str())
+    }
+
+    pub fn marker(&self) -> Option<String> {
+        non_empty(&self.marker)
+    }
+
+    /// The link to this level's next page (`""`: none).
+    pub fn next_link(&self, next_marker: &str) -> Option<String> {
+        if next_marker.is_empty() {
+            return None;
+        }
+        let pairs = [
+            ("group_id", self.group_id.as_str()),
+            ("marker", next_marker),
+        ];
+        let kept: Vec<_> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        Some(serde_urlencoded::to_string(kept).unwrap_or_default())
+    }
+}
+
+/// The groups page at a group (`""`: the top).
+pub fn group_url(group_id: &str) -> String {
+    if group_id.is_empty() {
+        "/console/groups".into()
+    } else {
+        let q = serde_urlencoded::to_string([("group_id", group_id)]).unwrap_or_default();
+        format!("/console/groups?{q}")
+    }
+}
+
+/// One of the groups page's forms.
+#[derive(Debug, Default, Deserialize)]
+pub struct GroupAction {
+    #[serde(default)]
+    pub csrf: String,
+    /// `create`, `rename`, `move`, `delete`, `add_user`, `remove_user`.
+    #[serde(default)]
+    pub action: String,
+    /// The group acted on (for `create`: the parent, `""` for the top).
+    #[serde(default)]
+    pub group_id: String,
+    #[serde(default)]
+    pub group_name: String,
+    /// For `move`: the new parent (`""`: the top).
+    #[serde(default)]
+    pub parent_group_id: String,
+    #[serde(default)]
+    pub user_id: String,
+    #[serde(default)]
+    pub confirm: String,
+}
+
+impl GroupAction {
+    pub fn create(&self) -> CreateGroupRequest {
+        CreateGroupRequest {
+            group_name: self.group_name.trim().to_owned(),
+            parent_group_id: non_empty(&self.group_id),
+            ..CreateGroupRequest::default()
+        }
+    }
+
+    pub fn update(&self) -> Result<UpdateGroupRequest, Error> {
+        let mut req = UpdateGroupRequest {
+            group_id: self.group_id.clone(),
+            ..UpdateGroupRequest::default()
+        };
+        match self.action.as_str() {
+            "rename" => req.group_name = Some(self.group_name.trim().to_owned()),
+            _ => req.parent_group_id = Some(self.parent_group_id.trim().to_owned()),
+        }
+        Ok(req)
+    }
+
+    pub fn member(&self) -> GroupMemberRequest {
+        GroupMemberRequest {
+            group_id: self.group_id.clone(),
+            member_type: MemberType::User,
+            member_id: self.user_id.trim().to_owned(),
+        }
     }
 }
 

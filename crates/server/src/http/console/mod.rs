@@ -9,6 +9,7 @@
 //! Wire ↔ service translation (form fields to service requests) lives in [`forms`].
 
 mod forms;
+mod groups;
 mod texts;
 mod users;
 
@@ -39,6 +40,8 @@ pub fn router() -> Router<AppState> {
             get(users::show).post(users::edit),
         )
         .route("/console/users/{user_id}/action", post(users::action))
+        .route("/console/groups", get(groups::level))
+        .route("/console/groups/action", post(groups::action))
         .route("/console/assets/console.css", get(stylesheet))
 }
 

@@ -46,6 +46,19 @@ pub struct ConsoleTexts {
     pub admins_only: &'static str,
     pub enabled: &'static str,
     pub disabled: &'static str,
+    pub top: &'static str,
+    pub new_group: &'static str,
+    pub group_name: &'static str,
+    pub rename: &'static str,
+    pub move_to: &'static str,
+    pub move_: &'static str,
+    pub delete: &'static str,
+    pub confirm_delete: &'static str,
+    pub add_user: &'static str,
+    pub add: &'static str,
+    pub remove: &'static str,
+    pub subgroups: &'static str,
+    pub members: &'static str,
 }
 
 pub static EN: ConsoleTexts = ConsoleTexts {
@@ -90,6 +103,19 @@ pub static EN: ConsoleTexts = ConsoleTexts {
     admins_only: "The console is for administrators. Ask an administrator of your directory if you need something changed.",
     enabled: "enabled",
     disabled: "locked",
+    top: "Top of the tree",
+    new_group: "New group here",
+    group_name: "Group name",
+    rename: "Rename",
+    move_to: "Move under (group id, empty: top)",
+    move_: "Move",
+    delete: "Delete",
+    confirm_delete: "Yes, delete this group",
+    add_user: "Add user (user id)",
+    add: "Add",
+    remove: "Remove",
+    subgroups: "Subgroups",
+    members: "Members",
 };
 
 pub static ZH: ConsoleTexts = ConsoleTexts {
@@ -134,6 +160,19 @@ pub static ZH: ConsoleTexts = ConsoleTexts {
     admins_only: "管理控制台仅供管理员使用。如需修改，请联系目录管理员。",
     enabled: "正常",
     disabled: "已锁定",
+    top: "顶层",
+    new_group: "在此新建用户组",
+    group_name: "用户组名称",
+    rename: "重命名",
+    move_to: "移动到（用户组 ID，留空为顶层）",
+    move_: "移动",
+    delete: "删除",
+    confirm_delete: "确认删除该用户组",
+    add_user: "添加用户（用户 ID）",
+    add: "添加",
+    remove: "移除",
+    subgroups: "子用户组",
+    members: "成员",
 };
 
 impl ConsoleTexts {
