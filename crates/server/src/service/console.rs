@@ -3,19 +3,13 @@
 //! or is locked, is refused like any API caller).
 
 use super::sessions::SigninSession;
-use super::tokens::{admit, CallKind};
+use super::tokens::CallKind;
 use super::{Actor, Services};
-use crate::error::{AuthProblem, Error, Result};
+use crate::error::Result;
 
 impl Services {
     /// The caller a console page acts as: the session's user, admitted as any API call is.
     pub async fn session_operator(&self, session: &SigninSession) -> Result<Actor> {
-        let invalid = || Error::Unauthorized(AuthProblem::AccessTokenInvalid);
-        let user = self
-            .store
-            .user(&session.domain_id, &session.user_id)
-            .await?
-            .ok_or_else(invalid)?;
-        admit(user, CallKind::Ordinary, invalid(), self.clock.now_ms())
+        self.session_caller(session, CallKind::Ordinary).await
     }
 }

@@ -43,6 +43,12 @@ pub fn guessed_field(q: &str) -> &'static str {
     }
 }
 
+/// A query string of the pairs with a value.
+fn query_string(pairs: &[(&str, &str)]) -> String {
+    let kept: Vec<_> = pairs.iter().filter(|(_, v)| !v.is_empty()).collect();
+    serde_urlencoded::to_string(kept).unwrap_or_default()
+}
+
 fn non_empty(v: &str) -> Option<String> {
     let v = v.trim();
     (!v.is_empty()).then(|| v.to_owned())
@@ -96,8 +102,7 @@ impl UsersQuery {
             ("marker", marker),
             ("back", back),
         ];
-        let kept: Vec<_> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
-        serde_urlencoded::to_string(kept).unwrap_or_default()
+        query_string(&pairs)
     }
 
     /// The link to the next page, given the marker the search answered (`""`: none).

@@ -107,6 +107,7 @@ impl FromRequestParts<AppState> for PageContext {
 impl PageContext {
     /// Refuses a form post that is not from this site, or whose form token is not the
     /// session's (or, before sign-in, the browser's form cookie).
+    #[allow(clippy::result_large_err)] // the refusal is the page itself
     pub fn check_form(&self, token: &str) -> Result<(), Response> {
         let expected = match &self.session {
             Some(s) => Some(s.form_token.as_str()),
