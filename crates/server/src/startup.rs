@@ -68,6 +68,7 @@ pub async fn open_services(config: &Config) -> anyhow::Result<(Services, Arc<Sql
         )?,
         routing: Routing::new(config.base_domain.as_deref(), &config.domain_id),
         public_url: config.public_url.clone(),
+        id_token_key: Arc::default(),
         clock: config.clock.clone(),
     };
     Ok((services, store))

@@ -5,6 +5,7 @@ pub mod browse;
 pub mod console;
 pub mod eds;
 pub mod koodrive;
+pub mod oidc;
 pub mod openapi;
 pub mod pds;
 pub mod signin;
@@ -97,6 +98,21 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// The public base URL of this server for a request: `--public-url`, else `http://<Host>`.
+    /// The OpenID Connect issuer and the origin of the pages.
+    pub fn public_base(&self, headers: &HeaderMap) -> String {
+        if let Some(url) = &self.services.public_url {
+            return url.clone();
+        }
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        format!("http://{host}")
+    }
+}
+
 /// Every header whose value is text, names lower-cased, for the signature verifiers (which
 /// compare names case-insensitively anyway and need the exact values).
 pub(crate) fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
@@ -123,6 +139,7 @@ pub fn router(state: AppState) -> Router {
         .merge(browse::router())
         .merge(signin::router())
         .merge(console::router())
+        .merge(oidc::router())
         .fallback(fallback)
         .method_not_allowed_fallback(pds::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -294,8 +311,11 @@ pub fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
 }
 
 /// The public keys of Roster's token signing key, for services that verify its tokens.
-async fn jwks(State(app): State<AppState>) -> impl IntoResponse {
-    Json(app.services.tokens.jwks())
+async fn jwks(State(app): State<AppState>) -> Response {
+    match app.services.jwks().await {
+        Ok(set) => Json(set).into_response(),
+        Err(e) => pds::PdsError(e).into_response(),
+    }
 }
 
 async fn healthz() -> impl IntoResponse {

@@ -13,6 +13,7 @@ use roster_api::Token;
 use sha2::{Digest, Sha256};
 
 use super::apps::{app_type, hash_client_secret, is_loopback, string_list, AppType, KNOWN_SCOPES};
+use super::oidc::IdTokenFacts;
 use super::sessions::SigninSession;
 use super::{random_hex, Services};
 use crate::error::{AuthProblem, Error, Result};
@@ -101,6 +102,8 @@ pub struct CodeExchange<'a> {
     pub code: &'a str,
     pub redirect_uri: Option<&'a str>,
     pub code_verifier: Option<&'a str>,
+    /// The issuer (public base URL), for the ID token.
+    pub issuer: &'a str,
 }
 
 /// `a == b` in time that depends only on the lengths.
@@ -340,6 +343,22 @@ impl Services {
         )))
     }
 
+    /// Whether `uri` is one of the enabled code-flow app's redirect URIs (a
+    /// `post_logout_redirect_uri`).
+    pub async fn is_registered_redirect(
+        &self,
+        domain_id: &str,
+        client_id: &str,
+        uri: &str,
+    ) -> Result<bool> {
+        Ok(self
+            .store
+            .app(domain_id, client_id)
+            .await?
+            .filter(|a| a.status == "enabled" && app_type(a).is_code_flow())
+            .is_some_and(|a| redirect_registered(&a, uri)))
+    }
+
     /// Notes that the person refused the app (the consent page's "deny").
     pub fn authorization_denied(&self, auth: &Authorization, session: &SigninSession) {
         crate::audit::record(crate::audit::Event {
@@ -413,6 +432,19 @@ impl Services {
             .user(domain_id, &row.user_id)
             .await?
             .ok_or_else(grant)?;
+        let scopes: Vec<&str> = row.scope.split(' ').filter(|s| !s.is_empty()).collect();
+        let id_token = if scopes.contains(&"openid") {
+            let facts = IdTokenFacts {
+                issuer: x.issuer,
+                client_id: &row.client_id,
+                nonce: &row.nonce,
+                auth_time_ms: row.auth_time,
+                scopes: &scopes,
+            };
+            Some(self.id_token(&user, facts).await?)
+        } else {
+            None
+        };
         let mut token = self
             .issue_session(user, Some(row.family_id.clone()))
             .await
@@ -421,6 +453,7 @@ impl Services {
                 other => other,
             })?;
         token.scope = Some(row.scope.clone());
+        token.id_token = id_token;
         Ok(token)
     }
 

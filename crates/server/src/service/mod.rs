@@ -15,6 +15,7 @@ pub mod drives;
 mod group_answer;
 pub mod groups;
 pub mod mail;
+pub mod oidc;
 pub mod orgs;
 pub(crate) mod pagination;
 pub mod password_resets;
@@ -109,6 +110,8 @@ pub struct Services {
     pub mailer: mail::Mailer,
     /// Which domain a request's `Host` names, and where logins go without one.
     pub routing: tenancy::Routing,
+    /// The RS256 key of ID tokens, made or loaded on first use.
+    pub id_token_key: Arc<tokio::sync::OnceCell<oidc::IdTokenKey>>,
     /// The public base URL (`--public-url`): the OpenID issuer, the origin of mailed links.
     pub public_url: Option<String>,
     /// The time every rule reads: the system clock, or a manual one in tests.

@@ -58,6 +58,18 @@ fn from_row(row: SigninSessionRow) -> SigninSession {
     }
 }
 
+/// The audit record of a sign-out.
+fn note_logout(session: &SigninSession, detail: serde_json::Value) {
+    crate::audit::record(crate::audit::Event {
+        domain_id: &session.domain_id,
+        actor_id: &session.user_id,
+        action: "signin.logout",
+        target_type: "user",
+        target_id: &session.user_id,
+        detail,
+    });
+}
+
 impl Services {
     /// Signs a person in with an account identity and password: the same check, lockout
     /// and audit as the password grant. Starts a session.
@@ -129,14 +141,7 @@ impl Services {
 
     /// Signs out of this browser.
     pub async fn sign_out(&self, session: &SigninSession) -> Result<()> {
-        crate::audit::record(crate::audit::Event {
-            domain_id: &session.domain_id,
-            actor_id: &session.user_id,
-            action: "signin.logout",
-            target_type: "user",
-            target_id: &session.user_id,
-            detail: serde_json::Value::Null,
-        });
+        note_logout(session, serde_json::Value::Null);
         self.store
             .delete_signin_session(&session.session_hash)
             .await
@@ -144,14 +149,7 @@ impl Services {
 
     /// Signs out everywhere: every sign-in session of the user and every token ends.
     pub async fn sign_out_everywhere(&self, session: &SigninSession) -> Result<()> {
-        crate::audit::record(crate::audit::Event {
-            domain_id: &session.domain_id,
-            actor_id: &session.user_id,
-            action: "signin.logout",
-            target_type: "user",
-            target_id: &session.user_id,
-            detail: serde_json::json!({ "everywhere": true }),
-        });
+        note_logout(session, serde_json::json!({ "everywhere": true }));
         self.end_sessions(&session.domain_id, &session.user_id)
             .await?;
         self.store

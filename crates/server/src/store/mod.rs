@@ -153,6 +153,11 @@ pub struct DomainChanges {
     pub updated_at: i64,
 }
 
+/// The slot of the key that signs access tokens (EdDSA).
+pub const ACCESS_TOKEN_KEY_SLOT: &str = "active";
+/// The slot of the key that signs OpenID Connect ID tokens (RS256).
+pub const ID_TOKEN_KEY_SLOT: &str = "oidc-rs256";
+
 /// The key pair that signs access tokens. Key material is base64 text.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SigningKeyRow {
@@ -343,7 +348,16 @@ pub trait DomainStore: Send + Sync + 'static {
 #[async_trait]
 pub trait TokenStore: Send + Sync + 'static {
     /// Stores `candidate` as the signing key unless one exists; returns the one in force.
-    async fn signing_key_or_insert(&self, candidate: SigningKeyRow) -> Result<SigningKeyRow>;
+    async fn signing_key_or_insert(&self, candidate: SigningKeyRow) -> Result<SigningKeyRow> {
+        self.signing_key_in_slot(ACCESS_TOKEN_KEY_SLOT, candidate)
+            .await
+    }
+    /// The key in `slot`, inserting `candidate` there first if the slot is empty.
+    async fn signing_key_in_slot(
+        &self,
+        slot: &str,
+        candidate: SigningKeyRow,
+    ) -> Result<SigningKeyRow>;
 
     /// Stores a new refresh token and notes the time on its user (`last_refresh_token_time`);
     /// forgets the user's expired ones.

@@ -93,8 +93,13 @@ async fn token_form_errors_have_their_codes() {
         .token_grant(&[("grant_type", "password"), ("password", "x")])
         .await;
     assert_error(&answer, StatusCode::BAD_REQUEST, "InvalidParameterMissing");
+    // The code grant (issue 19) names its client.
     let answer = app
         .token_grant(&[("grant_type", "authorization_code"), ("code", "x")])
+        .await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "InvalidParameterMissing");
+    let answer = app
+        .token_grant(&[("grant_type", "implicit"), ("code", "x")])
         .await;
     assert_error(
         &answer,

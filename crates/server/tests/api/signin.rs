@@ -534,29 +534,25 @@ async fn a_session_ends_when_its_user_is_disabled_and_on_sign_out() {
     assert_eq!(account.status, StatusCode::OK);
     assert!(account.body.contains("gina"));
 
-    // prompt=none with a session and consent still needed: consent_required.
-    let answer = browser
-        .get(&authorize_path(&client_id, "&prompt=none"))
-        .await;
-    assert_eq!(
-        answer.redirect_param("error").as_deref(),
-        Some("consent_required")
-    );
-
-    let (status, body) = app
-        .admin(
-            "/v2/user/update",
-            json!({"user_id": user_id, "status": "disabled"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let answer = browser
-        .get(&authorize_path(&client_id, "&prompt=none"))
-        .await;
-    assert_eq!(
-        answer.redirect_param("error").as_deref(),
-        Some("login_required")
-    );
+    // prompt=none with a session and consent still needed: consent_required; once the
+    // user is disabled, its session is gone: login_required.
+    let prompt_none = authorize_path(&client_id, "&prompt=none");
+    for (status, error) in [
+        (None, "consent_required"),
+        (Some("disabled"), "login_required"),
+    ] {
+        if let Some(status) = status {
+            let (code, body) = app
+                .admin(
+                    "/v2/user/update",
+                    json!({"user_id": user_id, "status": status}),
+                )
+                .await;
+            assert_eq!(code, StatusCode::OK, "{body}");
+        }
+        let answer = browser.get(&prompt_none).await;
+        assert_eq!(answer.redirect_param("error").as_deref(), Some(error));
+    }
     let (status, _) = app
         .admin(
             "/v2/user/update",
@@ -615,4 +611,152 @@ async fn code_flow_apps_are_checked_when_registered() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
     }
     let _ = ADMIN_PASSWORD;
+}
+
+#[tokio::test]
+async fn an_openid_provider_discovers_signs_id_tokens_and_answers_userinfo() {
+    use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+
+    let app = spawn_app().await;
+    let (user_id, _) = app.user_with_role("olga", "user").await;
+    let (status, group) = app
+        .admin("/v2/group/create", json!({"group_name": "eng"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{group}");
+    let group_id = group["group_id"].as_str().unwrap();
+    let (status, body) = app
+        .admin(
+            "/v2/group/add_member",
+            json!({"group_id": group_id, "member_id": user_id, "member_type": "user"}),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+
+    let (status, config) = app.get("/.well-known/openid-configuration").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(config["issuer"], app.address.as_str());
+    assert_eq!(
+        config["authorization_endpoint"],
+        format!("{}/v2/oauth/authorize", app.address)
+    );
+    assert_eq!(
+        config["id_token_signing_alg_values_supported"],
+        json!(["RS256"])
+    );
+    assert_eq!(config["code_challenge_methods_supported"], json!(["S256"]));
+
+    let (_, jwks) = app.get("/.well-known/jwks.json").await;
+    let keys = jwks["keys"].as_array().unwrap();
+    assert!(keys.iter().any(|k| k["alg"] == "EdDSA"), "{jwks}");
+    let rsa = keys
+        .iter()
+        .find(|k| k["alg"] == "RS256")
+        .expect("an RS256 key");
+
+    let (client_id, _) = register(
+        &app,
+        json!({"app_name": "Cloud", "app_type": "SinglePageApp", "redirect_uris": [REDIRECT]}),
+    )
+    .await;
+    let mut browser = Browser::new(&app);
+    let path = format!(
+        "/v2/oauth/authorize?client_id={client_id}&redirect_uri={}&response_type=code\
+         &scope=openid%20profile%20email%20groups%20quota&nonce=n-0S6&state=s\
+         &code_challenge={}&code_challenge_method=S256",
+        urlencode(REDIRECT),
+        challenge(VERIFIER)
+    );
+    let page = browser.get(&path).await;
+    let consent = browser.sign_in(&page, "olga", USER_PASSWORD).await;
+    let done = browser.consent(&consent, "allow").await;
+    let code = done.redirect_param("code").unwrap();
+    let (status, token) = exchange(
+        &app,
+        &[
+            ("client_id", client_id.as_str()),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    let id_token = token["id_token"].as_str().expect("an id_token");
+    let header = decode_header(id_token).unwrap();
+    assert_eq!(header.alg, Algorithm::RS256);
+    assert_eq!(header.kid.as_deref(), rsa["kid"].as_str());
+    let key =
+        DecodingKey::from_rsa_components(rsa["n"].as_str().unwrap(), rsa["e"].as_str().unwrap())
+            .unwrap();
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&[&client_id]);
+    validation.set_issuer(&[&app.address]);
+    let claims = decode::<Value>(id_token, &key, &validation).unwrap().claims;
+    assert_eq!(claims["sub"], user_id.as_str());
+    assert_eq!(claims["nonce"], "n-0S6");
+    assert_eq!(claims["name"], "olga");
+    assert_eq!(claims["groups"], json!([group_id]));
+    assert!(claims["auth_time"].as_i64().unwrap() > 0);
+    assert!(claims["quota"].is_string());
+
+    // userinfo, GET and POST; refused without a valid token.
+    let access = token["access_token"].as_str().unwrap();
+    for post in [false, true] {
+        let url = app.url("/oidc/userinfo");
+        let request = if post {
+            app.http.post(url)
+        } else {
+            app.http.get(url)
+        };
+        let (status, info) =
+            crate::helpers::read(request.bearer_auth(access).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{info}");
+        assert_eq!(info["sub"], user_id.as_str());
+        assert_eq!(info["preferred_username"], "olga");
+    }
+    let response = app
+        .http
+        .get(app.url("/oidc/userinfo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+    let response = app
+        .http
+        .get(app.url("/oidc/userinfo"))
+        .bearer_auth(id_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::UNAUTHORIZED,
+        "an ID token is no access token"
+    );
+
+    // RP-initiated logout ends the sign-in session and returns to a registered URI.
+    let logout = browser
+        .get(&format!(
+            "/oidc/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=bye",
+            urlencode(REDIRECT)
+        ))
+        .await;
+    assert!(
+        logout.location().starts_with(REDIRECT),
+        "{}",
+        logout.location()
+    );
+    assert_eq!(logout.redirect_param("state").as_deref(), Some("bye"));
+    assert_eq!(browser.get("/account").await.location(), "/signin");
+    // An unregistered return address is not followed.
+    let logout = browser
+        .get(&format!(
+            "/oidc/logout?id_token_hint={id_token}&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F"
+        ))
+        .await;
+    assert_eq!(logout.location(), "/signin");
 }

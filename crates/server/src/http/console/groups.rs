@@ -85,7 +85,7 @@ pub async fn action(
     op: Operator,
     Form(form): Form<GroupAction>,
 ) -> Response {
-    if let Err(refused) = op.page.check_form(&form.csrf) {
+    if let Some(refused) = op.page.check_form(&form.csrf) {
         return refused;
     }
     let s = &app.services;

@@ -113,7 +113,7 @@ pub async fn create(
     op: Operator,
     Form(form): Form<NewUserForm>,
 ) -> Response {
-    if let Err(refused) = op.page.check_form(&form.csrf) {
+    if let Some(refused) = op.page.check_form(&form.csrf) {
         return refused;
     }
     match app.services.create_user(&op.actor, form.spec()).await {
@@ -269,7 +269,7 @@ pub async fn edit(
     Path(user_id): Path<String>,
     Form(form): Form<EditUserForm>,
 ) -> Response {
-    if let Err(refused) = op.page.check_form(&form.csrf) {
+    if let Some(refused) = op.page.check_form(&form.csrf) {
         return refused;
     }
     let done = app
@@ -288,7 +288,7 @@ pub async fn action(
     Path(user_id): Path<String>,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    if let Err(refused) = op.page.check_form(&form.csrf) {
+    if let Some(refused) = op.page.check_form(&form.csrf) {
         return refused;
     }
     let s = &app.services;

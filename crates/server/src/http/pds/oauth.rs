@@ -52,6 +52,7 @@ pub fn router() -> Router<AppState> {
 async fn token(State(app): State<AppState>, request: Request) -> Result<Json<Token>, PdsError> {
     let host_domain = app.host_domain(request.headers()).await?;
     let basic = basic_credentials(request.headers());
+    let issuer = app.public_base(request.headers());
     let form = token_form(request, &app).await?;
     let grant = required(form.grant_type.as_deref(), "grant_type")?;
     let token = match grant {
@@ -100,6 +101,7 @@ async fn token(State(app): State<AppState>, request: Request) -> Result<Json<Tok
                 code: required(form.code.as_deref(), "code")?,
                 redirect_uri: form.redirect_uri.as_deref(),
                 code_verifier: form.code_verifier.as_deref(),
+                issuer: &issuer,
             };
             app.services.exchange_code(&domain, exchange).await?
         }

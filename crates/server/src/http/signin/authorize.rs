@@ -213,7 +213,7 @@ pub(super) async fn sign_in(
 ) -> Response {
     // The form was shown before sign-in: its token is the browser's form cookie.
     page.session = None;
-    if let Err(refused) = page.check_form(&form.csrf) {
+    if let Some(refused) = page.check_form(&form.csrf) {
         return refused;
     }
     let auth = if form.q.is_empty() {
@@ -287,7 +287,7 @@ pub(super) async fn consent(
     let Some(session) = page.session.as_ref() else {
         return signin_form(&page, StatusCode::OK, &auth.app_name, &form.q, "", "");
     };
-    if let Err(refused) = page.check_form(&form.csrf) {
+    if let Some(refused) = page.check_form(&form.csrf) {
         return refused;
     }
     match form.decision.as_str() {

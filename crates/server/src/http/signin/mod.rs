@@ -76,7 +76,7 @@ impl FromRequestParts<AppState> for PageContext {
             .routing
             .login_domain(host_domain.as_deref(), None)
             .map_err(failed)?;
-        let issuer = issuer(app, &parts.headers);
+        let issuer = app.public_base(&parts.headers);
         let session = match cookie(&parts.headers, SESSION_COOKIE) {
             Some(id) => app
                 .services
@@ -105,10 +105,9 @@ impl FromRequestParts<AppState> for PageContext {
 }
 
 impl PageContext {
-    /// Refuses a form post that is not from this site, or whose form token is not the
-    /// session's (or, before sign-in, the browser's form cookie).
-    #[allow(clippy::result_large_err)] // the refusal is the page itself
-    pub fn check_form(&self, token: &str) -> Result<(), Response> {
+    /// The refusal of a form post that is not from this site, or whose form token is not
+    /// the session's (or, before sign-in, the browser's form cookie); `None`: accepted.
+    pub fn check_form(&self, token: &str) -> Option<Response> {
         let expected = match &self.session {
             Some(s) => Some(s.form_token.as_str()),
             None => self.form_cookie.as_deref(),
@@ -118,10 +117,10 @@ impl PageContext {
                 && crate::service::authorization::same_bytes(e.as_bytes(), token.as_bytes())
         });
         if self.same_origin && token_ok {
-            Ok(())
+            None
         } else {
             let e = Error::forbidden("cross-site form or missing form token");
-            Err(message_page(
+            Some(message_page(
                 self.t,
                 &self.domain_name,
                 StatusCode::FORBIDDEN,
@@ -151,18 +150,6 @@ impl PageContext {
         let value = format!("{FORM_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}");
         (token, HeaderValue::from_str(&value).ok())
     }
-}
-
-/// The issuer and origin of the pages: `--public-url`, else `http://<Host>`.
-fn issuer(app: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &app.services.public_url {
-        return url.clone();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("http://{host}")
 }
 
 /// A form post from this site: `Sec-Fetch-Site` (when the browser sends it) is
@@ -387,7 +374,7 @@ async fn sign_out(
     let Some(session) = &page.session else {
         return Redirect::to("/signin").into_response();
     };
-    if let Err(refused) = page.check_form(&form.csrf) {
+    if let Some(refused) = page.check_form(&form.csrf) {
         return refused;
     }
     let ended = if form.everywhere.as_deref() == Some("true") {

@@ -9,14 +9,19 @@ use crate::store::{RefreshTokenRow, SigningKeyRow, TokenStore};
 #[async_trait]
 impl TokenStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn signing_key_or_insert(&self, candidate: SigningKeyRow) -> Result<SigningKeyRow> {
+    async fn signing_key_in_slot(
+        &self,
+        slot: &str,
+        candidate: SigningKeyRow,
+    ) -> Result<SigningKeyRow> {
         // Two statements on their own (not one transaction): a concurrent start inserts its
         // own candidate or not, and both then read the one that won.
         self.upkeep(Stmt::new(
             "INSERT INTO signing_keys (slot, kid, algorithm, private_key, public_key, \
-             created_at) VALUES ('active', $1, $2, $3, $4, $5) \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (slot) DO NOTHING",
             vec![
+                Arg::Text(slot.to_owned()),
                 Arg::Text(candidate.kid.clone()),
                 Arg::Text(candidate.algorithm.clone()),
                 Arg::Text(candidate.private_key.clone()),
@@ -28,8 +33,8 @@ impl TokenStore for SqlStore {
         let active = self
             .upkeep_returning::<SigningKeyRow>(Stmt::new(
                 "SELECT kid, algorithm, private_key, public_key, created_at \
-                 FROM signing_keys WHERE slot = 'active'",
-                vec![],
+                 FROM signing_keys WHERE slot = $1",
+                vec![Arg::Text(slot.to_owned())],
             ))
             .await?;
         active.ok_or_else(|| Error::internal(anyhow::anyhow!("no active signing key")))

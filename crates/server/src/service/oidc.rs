@@ -1,0 +1,229 @@
+//! The OpenID Connect provider: the RS256 key that signs ID tokens (next to the EdDSA key of
+//! access tokens, both in `/.well-known/jwks.json`), ID tokens, the claims of a user, and
+//! `userinfo`.
+//!
+//! The RS256 key is made on first use (2048-bit RSA takes a moment) and kept in the store's
+//! `signing_keys` table (slot `oidc-rs256`), so every replica signs with the same key.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
+use rsa::traits::PublicKeyParts;
+use serde_json::{json, Map, Value};
+
+use super::tokens::CallKind;
+use super::{random_hex, Services};
+use crate::error::{Error, Result};
+use crate::store::{SigningKeyRow, UserRow, ID_TOKEN_KEY_SLOT};
+
+/// How long an ID token lives (seconds).
+const ID_TOKEN_TTL_S: i64 = 3600;
+/// The authentication context of a password sign-in.
+pub const ACR_PASSWORD: &str = "urn:roster:acr:password";
+
+/// The key that signs ID tokens.
+pub struct IdTokenKey {
+    kid: String,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    /// Its public JWK.
+    jwk: Value,
+}
+
+fn corrupt(what: &str) -> Error {
+    Error::internal(anyhow::anyhow!("ID token key: {what}"))
+}
+
+impl IdTokenKey {
+    fn from_row(row: &SigningKeyRow) -> Result<IdTokenKey> {
+        if row.algorithm != "RS256" {
+            return Err(corrupt("unknown algorithm"));
+        }
+        let der = STANDARD
+            .decode(&row.private_key)
+            .map_err(|_| corrupt("bad private key"))?;
+        let private =
+            rsa::RsaPrivateKey::from_pkcs1_der(&der).map_err(|_| corrupt("bad private key"))?;
+        let n = URL_SAFE_NO_PAD.encode(private.n().to_bytes_be());
+        let e = URL_SAFE_NO_PAD.encode(private.e().to_bytes_be());
+        Ok(IdTokenKey {
+            kid: row.kid.clone(),
+            encoding: EncodingKey::from_rsa_der(&der),
+            decoding: DecodingKey::from_rsa_components(&n, &e)
+                .map_err(|_| corrupt("bad public key"))?,
+            jwk: json!({"kty": "RSA", "alg": "RS256", "use": "sig", "kid": row.kid, "n": n, "e": e}),
+        })
+    }
+
+    /// A new candidate key row.
+    fn generate(now_ms: i64) -> Result<SigningKeyRow> {
+        let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048)
+            .map_err(|e| Error::internal(anyhow::anyhow!("generating an RSA key: {e}")))?;
+        let der = private
+            .to_pkcs1_der()
+            .map_err(|e| Error::internal(anyhow::anyhow!("encoding an RSA key: {e}")))?;
+        Ok(SigningKeyRow {
+            kid: format!("rs-{}", random_hex(8)),
+            algorithm: "RS256".into(),
+            private_key: STANDARD.encode(der.as_bytes()),
+            public_key: String::new(),
+            created_at: now_ms,
+        })
+    }
+}
+
+/// What an ID token says, beyond the user's claims.
+pub struct IdTokenFacts<'a> {
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub nonce: &'a str,
+    /// When the person signed in (ms).
+    pub auth_time_ms: i64,
+    pub scopes: &'a [&'a str],
+}
+
+impl Services {
+    /// The ID-token key, loaded or made on first use.
+    pub(crate) async fn id_token_key(&self) -> Result<&IdTokenKey> {
+        self.id_token_key
+            .get_or_try_init(|| async {
+                let now = self.clock.now_ms();
+                let candidate = tokio::task::spawn_blocking(move || IdTokenKey::generate(now))
+                    .await
+                    .map_err(|e| Error::internal(anyhow::anyhow!("key generation: {e}")))??;
+                let row = self
+                    .store
+                    .signing_key_in_slot(ID_TOKEN_KEY_SLOT, candidate)
+                    .await?;
+                IdTokenKey::from_row(&row)
+            })
+            .await
+    }
+
+    /// Every public key of this server: the access tokens' EdDSA key and the ID tokens'
+    /// RS256 key.
+    pub async fn jwks(&self) -> Result<Value> {
+        let mut set = self.tokens.jwks();
+        let rsa = self.id_token_key().await?.jwk.clone();
+        if let Some(keys) = set.get_mut("keys").and_then(Value::as_array_mut) {
+            keys.push(rsa);
+        }
+        Ok(set)
+    }
+
+    /// The claims of `user` the scopes allow (`sub` always).
+    pub(crate) async fn user_claims(
+        &self,
+        user: &UserRow,
+        scopes: &[&str],
+    ) -> Result<Map<String, Value>> {
+        let mut claims = Map::new();
+        claims.insert("sub".into(), json!(user.user_id));
+        let has = |s: &str| scopes.contains(&s);
+        if has("profile") {
+            let name = [&user.nick_name, &user.user_name, &user.user_id]
+                .into_iter()
+                .find(|n| !n.is_empty())
+                .cloned()
+                .unwrap_or_default();
+            let username = [&user.user_name, &user.nick_name, &user.user_id]
+                .into_iter()
+                .find(|n| !n.is_empty())
+                .cloned()
+                .unwrap_or_default();
+            claims.insert("name".into(), json!(name));
+            claims.insert("preferred_username".into(), json!(username));
+            if !user.avatar.is_empty() {
+                claims.insert("picture".into(), json!(user.avatar));
+            }
+            claims.insert("updated_at".into(), json!(user.updated_at / 1000));
+        }
+        if has("email") && !user.email.is_empty() {
+            claims.insert("email".into(), json!(user.email));
+            // Roster does not verify addresses: an administrator sets them.
+            claims.insert("email_verified".into(), json!(false));
+        }
+        if has("groups") {
+            let groups = self
+                .store
+                .groups_of_users(&user.domain_id, std::slice::from_ref(&user.user_id))
+                .await?;
+            let ids: Vec<String> = groups.into_iter().map(|(_, g)| g.group_id).collect();
+            claims.insert("groups".into(), json!(ids));
+        }
+        if has("quota") {
+            let drive = self
+                .store
+                .default_drive_of(&user.domain_id, &user.user_id)
+                .await?;
+            // Bytes, as Nextcloud's user_oidc maps it; "none" for unlimited or no drive.
+            let quota = match drive {
+                Some(d) if d.total_size >= 0 => d.total_size.to_string(),
+                _ => "none".to_owned(),
+            };
+            claims.insert("quota".into(), json!(quota));
+        }
+        Ok(claims)
+    }
+
+    /// An ID token for `user` (RS256).
+    pub(crate) async fn id_token(&self, user: &UserRow, facts: IdTokenFacts<'_>) -> Result<String> {
+        let mut claims = self.user_claims(user, facts.scopes).await?;
+        let now = self.clock.now_s();
+        claims.insert("iss".into(), json!(facts.issuer));
+        claims.insert("aud".into(), json!(facts.client_id));
+        claims.insert("azp".into(), json!(facts.client_id));
+        claims.insert("iat".into(), json!(now));
+        claims.insert("exp".into(), json!(now + ID_TOKEN_TTL_S));
+        claims.insert("auth_time".into(), json!(facts.auth_time_ms / 1000));
+        claims.insert("acr".into(), json!(ACR_PASSWORD));
+        claims.insert("amr".into(), json!(["pwd"]));
+        if !facts.nonce.is_empty() {
+            claims.insert("nonce".into(), json!(facts.nonce));
+        }
+        let key = self.id_token_key().await?;
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(key.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &key.encoding)
+            .map_err(|e| Error::internal(anyhow::anyhow!("signing an ID token: {e}")))
+    }
+
+    /// The subject and audience of an ID token this server signed (expired or not): an
+    /// `id_token_hint`.
+    pub async fn id_token_hint(&self, token: &str) -> Option<(String, String)> {
+        let key = self.id_token_key().await.ok()?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["sub", "aud"]);
+        let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &key.decoding, &validation)
+            .ok()?
+            .claims;
+        Some((
+            claims.get("sub")?.as_str()?.to_owned(),
+            claims.get("aud")?.as_str()?.to_owned(),
+        ))
+    }
+
+    /// OpenID Connect `userinfo`: the claims of the access token's user (every scope's:
+    /// access tokens carry no scope).
+    pub async fn userinfo(
+        &self,
+        domain_id: Option<&str>,
+        access_token: &str,
+    ) -> Result<Map<String, Value>> {
+        let actor = self
+            .authenticate(domain_id, access_token, CallKind::PasswordChange)
+            .await?;
+        let user = self
+            .store
+            .user(&actor.domain_id, &actor.user_id)
+            .await?
+            .ok_or(Error::Unauthorized(
+                crate::error::AuthProblem::AccessTokenInvalid,
+            ))?;
+        self.user_claims(&user, &["profile", "email", "groups", "quota"])
+            .await
+    }
+}
