@@ -2,6 +2,7 @@
 //! dialects. Handlers parse, call one service function, and shape the answer.
 
 pub mod browse;
+pub mod console;
 pub mod eds;
 pub mod koodrive;
 pub mod oidc;
@@ -140,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .merge(koodrive::router())
         .merge(browse::router())
         .merge(signin::router())
+        .merge(console::router())
         .merge(oidc::router())
         .fallback(fallback)
         .method_not_allowed_fallback(pds::method_not_allowed)

@@ -7,6 +7,7 @@ pub mod apps;
 pub mod audit_log;
 pub mod authorization;
 pub mod bootstrap;
+pub mod console;
 pub mod delegation;
 pub mod departments;
 pub mod domains;

@@ -160,18 +160,22 @@ impl Services {
     /// Who a session acts as, for what its pages show and change (one's own profile and
     /// password: open even when the password must be changed first).
     pub async fn session_actor(&self, session: &SigninSession) -> Result<Actor> {
+        self.session_caller(session, CallKind::PasswordChange).await
+    }
+
+    /// Who a session acts as, admitted for calls of `kind`.
+    pub(crate) async fn session_caller(
+        &self,
+        session: &SigninSession,
+        kind: CallKind,
+    ) -> Result<Actor> {
         let invalid = || Error::Unauthorized(AuthProblem::AccessTokenInvalid);
         let user = self
             .store
             .user(&session.domain_id, &session.user_id)
             .await?
             .ok_or_else(invalid)?;
-        admit(
-            user,
-            CallKind::PasswordChange,
-            invalid(),
-            self.clock.now_ms(),
-        )
+        admit(user, kind, invalid(), self.clock.now_ms())
     }
 
     /// The name a domain's pages show: its `domain_name`, else its id.

@@ -2,16 +2,16 @@
 //! and consent pages (driven like a browser: cookies kept, forms parsed), the
 //! `authorization_code` grant with PKCE and client authentication, and the refusals.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::header::LOCATION;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::browser::Browser;
 use crate::helpers::{
     assert_error, spawn_app, spawn_with_manual_clock, TestApp, ADMIN_PASSWORD, USER_PASSWORD,
 };
@@ -21,182 +21,6 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
-
-/// A browser: keeps cookies, follows no redirects.
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-    cookies: HashMap<String, String>,
-    language: &'static str,
-}
-
-/// A page or redirect as the browser got it.
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn location(&self) -> String {
-        self.headers
-            .get(LOCATION)
-            .unwrap_or_else(|| panic!("no redirect ({}): {}", self.status, self.body))
-            .to_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    /// The value of the form field `name` (first one), HTML entities decoded.
-    fn field(&self, name: &str) -> String {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = self
-            .body
-            .find(&marker)
-            .unwrap_or_else(|| panic!("no field {name} in {}", self.body))
-            + marker.len();
-        let end = start + self.body[start..].find('"').unwrap();
-        unescape(&self.body[start..end])
-    }
-
-    /// The query parameter `name` of the redirect.
-    fn redirect_param(&self, name: &str) -> Option<String> {
-        let url = reqwest::Url::parse(&self.location()).unwrap();
-        url.query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    }
-}
-
-fn unescape(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        let end = rest[i..].find(';').map(|e| i + e).unwrap();
-        let entity = &rest[i + 1..end];
-        let c = match entity {
-            "amp" => '&',
-            "quot" => '"',
-            "lt" => '<',
-            "gt" => '>',
-            "apos" => '\'',
-            n if n.starts_with("#x") => {
-                char::from_u32(u32::from_str_radix(&n[2..], 16).unwrap()).unwrap()
-            }
-            n if n.starts_with('#') => char::from_u32(n[1..].parse().unwrap()).unwrap(),
-            other => panic!("entity {other}"),
-        };
-        out.push(c);
-        rest = &rest[end + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Browser {
-        Browser {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            base: app.address.clone(),
-            cookies: HashMap::new(),
-            language: "en",
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn keep(&mut self, response: reqwest::Response) -> Answer {
-        for value in response.headers().get_all(SET_COOKIE) {
-            let pair = value.to_str().unwrap().split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            if value.is_empty() {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        Answer {
-            status: response.status(),
-            headers: response.headers().clone(),
-            body: response.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path_and_query: &str) -> Answer {
-        let response = self
-            .http
-            .get(format!("{}{path_and_query}", self.base))
-            .header("cookie", self.cookie_header())
-            .header("accept-language", self.language)
-            .header("sec-fetch-site", "none")
-            .send()
-            .await
-            .unwrap();
-        self.keep(response).await
-    }
-
-    /// A form post from this site (the browser's `Origin` and `Sec-Fetch-Site`).
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
-        self.post_from(path, form, &self.base.clone(), "same-origin")
-            .await
-    }
-
-    async fn post_from(
-        &mut self,
-        path: &str,
-        form: &[(&str, &str)],
-        origin: &str,
-        site: &str,
-    ) -> Answer {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("cookie", self.cookie_header())
-            .header("accept-language", self.language)
-            .header("origin", origin)
-            .header("sec-fetch-site", site)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.keep(response).await
-    }
-
-    /// Fills in and sends the sign-in form of `page`.
-    async fn sign_in(&mut self, page: &Answer, username: &str, password: &str) -> Answer {
-        let (csrf, q) = (page.field("csrf"), page.field("q"));
-        self.post(
-            "/signin",
-            &[
-                ("csrf", &csrf),
-                ("q", &q),
-                ("username", username),
-                ("password", password),
-            ],
-        )
-        .await
-    }
-
-    /// Answers the consent page `page` with `decision`.
-    async fn consent(&mut self, page: &Answer, decision: &str) -> Answer {
-        let (csrf, q) = (page.field("csrf"), page.field("q"));
-        self.post(
-            "/v2/oauth/authorize",
-            &[("csrf", &csrf), ("q", &q), ("decision", decision)],
-        )
-        .await
-    }
 }
 
 /// Registers a code-flow app; answers its client id and secret (WebServer only).

@@ -1,0 +1,367 @@
+//! The console's wire ↔ service translation: form and query fields to the services' requests,
+//! and the paging links of a marker-paged list. Nothing here decides a rule.
+
+use roster_api::groups::{CreateGroupRequest, GroupMemberRequest, MemberType, UpdateGroupRequest};
+use roster_api::users::{Role, SearchUserRequest, UpdateUserRequest, UserStatus};
+use serde::Deserialize;
+
+use crate::error::{Error, ParamProblem};
+use crate::model::NewUserSpec;
+
+/// Users shown on one page of the list.
+pub const PAGE_SIZE: i64 = 50;
+
+/// The users list's query: one search box, what it matches, filters, the page.
+#[derive(Debug, Default, Deserialize)]
+pub struct UsersQuery {
+    #[serde(default)]
+    pub q: String,
+    /// `name`, `nick`, `email`, `phone`; empty: guessed from `q`.
+    #[serde(default)]
+    pub field: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub marker: String,
+    /// The markers of the pages before this one, oldest first, space-separated (`-`: the
+    /// first page), so "previous" needs no count and no offset.
+    #[serde(default)]
+    pub back: String,
+}
+
+/// What the box matches when the operator does not say: an e-mail prefix for a value with
+/// `@`, a phone prefix for digits, else a name prefix.
+pub fn guessed_field(q: &str) -> &'static str {
+    if q.contains('@') {
+        "email"
+    } else if !q.is_empty() && q.chars().all(|c| c.is_ascii_digit() || c == '+') {
+        "phone"
+    } else {
+        "name"
+    }
+}
+
+/// A query string of the pairs with a value.
+fn query_string(pairs: &[(&str, &str)]) -> String {
+    let kept: Vec<_> = pairs.iter().filter(|(_, v)| !v.is_empty()).collect();
+    serde_urlencoded::to_string(kept).unwrap_or_default()
+}
+
+fn non_empty(v: &str) -> Option<String> {
+    let v = v.trim();
+    (!v.is_empty()).then(|| v.to_owned())
+}
+
+impl UsersQuery {
+    /// The `user/search` request this query is (prefix on name, e-mail, phone; substring on
+    /// nick name; role and status filters).
+    pub fn search(&self) -> Result<SearchUserRequest, Error> {
+        let q = non_empty(&self.q);
+        let field = if self.field.is_empty() {
+            guessed_field(self.q.trim())
+        } else {
+            self.field.as_str()
+        };
+        let mut req = SearchUserRequest {
+            limit: Some(PAGE_SIZE),
+            marker: non_empty(&self.marker),
+            role: match self.role.as_str() {
+                "" => None,
+                r => Some(
+                    Role::parse(r).ok_or_else(|| Error::param(ParamProblem::Invalid, "role"))?,
+                ),
+            },
+            status: match self.status.as_str() {
+                "" => None,
+                s => Some(
+                    UserStatus::parse(s)
+                        .ok_or_else(|| Error::param(ParamProblem::Invalid, "status"))?,
+                ),
+            },
+            ..SearchUserRequest::default()
+        };
+        match field {
+            "name" => req.user_name = q,
+            "nick" => req.nick_name_for_fuzzy = q,
+            "email" => req.email = q,
+            "phone" => req.phone = q,
+            _ => return Err(Error::param(ParamProblem::Invalid, "field")),
+        }
+        Ok(req)
+    }
+
+    /// The query string of this search at another page.
+    fn at(&self, marker: &str, back: &str) -> String {
+        let pairs = [
+            ("q", self.q.as_str()),
+            ("field", self.field.as_str()),
+            ("role", self.role.as_str()),
+            ("status", self.status.as_str()),
+            ("marker", marker),
+            ("back", back),
+        ];
+        query_string(&pairs)
+    }
+
+    /// The link to the next page, given the marker the search answered (`""`: none).
+    pub fn next_link(&self, next_marker: &str) -> Option<String> {
+        if next_marker.is_empty() {
+            return None;
+        }
+        let here = if self.marker.is_empty() {
+            "-"
+        } else {
+            &self.marker
+        };
+        let back = if self.back.is_empty() {
+            here.to_owned()
+        } else {
+            format!("{} {here}", self.back)
+        };
+        Some(self.at(next_marker, &back))
+    }
+
+    /// The link to the previous page (none on the first).
+    pub fn previous_link(&self) -> Option<String> {
+        let back = self.back.trim();
+        if back.is_empty() {
+            return None;
+        }
+        let (rest, last) = match back.rsplit_once(' ') {
+            Some((rest, last)) => (rest, last),
+            None => ("", back),
+        };
+        let marker = if last == "-" { "" } else { last };
+        Some(self.at(marker, rest))
+    }
+}
+
+/// The new-user form.
+#[derive(Debug, Default, Deserialize)]
+pub struct NewUserForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub user_id: String,
+    #[serde(default)]
+    pub nick_name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub password: String,
+}
+
+impl NewUserForm {
+    pub fn spec(&self) -> NewUserSpec {
+        NewUserSpec {
+            user_id: self.user_id.trim().to_owned(),
+            user_name: non_empty(&self.user_id),
+            nick_name: non_empty(&self.nick_name),
+            email: non_empty(&self.email),
+            phone: non_empty(&self.phone),
+            plain_password: (!self.password.is_empty()).then(|| self.password.clone()),
+            ..NewUserSpec::default()
+        }
+    }
+}
+
+/// The user page's profile form.
+#[derive(Debug, Default, Deserialize)]
+pub struct EditUserForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub nick_name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+impl EditUserForm {
+    pub fn update(&self, user_id: &str) -> UpdateUserRequest {
+        UpdateUserRequest {
+            user_id: user_id.to_owned(),
+            nick_name: Some(self.nick_name.trim().to_owned()),
+            email: Some(self.email.trim().to_owned()),
+            phone: Some(self.phone.trim().to_owned()),
+            description: Some(self.description.clone()),
+            ..UpdateUserRequest::default()
+        }
+    }
+}
+
+/// One of the user page's action buttons.
+#[derive(Debug, Default, Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    pub csrf: String,
+    /// `lock`, `unlock`, `role`, `reset`, `require_new_password`.
+    #[serde(default)]
+    pub action: String,
+    /// For `lock`: the operator ticked the confirmation.
+    #[serde(default)]
+    pub confirm: String,
+    #[serde(default)]
+    pub role: String,
+}
+
+impl ActionForm {
+    pub fn role(&self) -> Result<Role, Error> {
+        Role::parse(&self.role).ok_or_else(|| Error::param(ParamProblem::Invalid, "role"))
+    }
+}
+
+/// A level of the groups tree.
+#[derive(Debug, Default, Deserialize)]
+pub struct GroupsQuery {
+    #[serde(default)]
+    pub group_id: String,
+    #[serde(default)]
+    pub marker: String,
+}
+
+impl GroupsQuery {
+    pub fn group(&self) -> Option<&str> {
+        (!self.group_id.is_empty()).then_some(self.group_id.as_str())
+    }
+
+    pub fn marker(&self) -> Option<String> {
+        non_empty(&self.marker)
+    }
+
+    /// The link to this level's next page (`""`: none).
+    pub fn next_link(&self, next_marker: &str) -> Option<String> {
+        if next_marker.is_empty() {
+            return None;
+        }
+        let pairs = [
+            ("group_id", self.group_id.as_str()),
+            ("marker", next_marker),
+        ];
+        let kept: Vec<_> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        Some(serde_urlencoded::to_string(kept).unwrap_or_default())
+    }
+}
+
+/// The groups page at a group (`""`: the top).
+pub fn group_url(group_id: &str) -> String {
+    if group_id.is_empty() {
+        "/console/groups".into()
+    } else {
+        let q = serde_urlencoded::to_string([("group_id", group_id)]).unwrap_or_default();
+        format!("/console/groups?{q}")
+    }
+}
+
+/// One of the groups page's forms.
+#[derive(Debug, Default, Deserialize)]
+pub struct GroupAction {
+    #[serde(default)]
+    pub csrf: String,
+    /// `create`, `rename`, `move`, `delete`, `add_user`, `remove_user`.
+    #[serde(default)]
+    pub action: String,
+    /// The group acted on (for `create`: the parent, `""` for the top).
+    #[serde(default)]
+    pub group_id: String,
+    #[serde(default)]
+    pub group_name: String,
+    /// For `move`: the new parent (`""`: the top).
+    #[serde(default)]
+    pub parent_group_id: String,
+    #[serde(default)]
+    pub user_id: String,
+    #[serde(default)]
+    pub confirm: String,
+}
+
+impl GroupAction {
+    pub fn create(&self) -> CreateGroupRequest {
+        CreateGroupRequest {
+            group_name: self.group_name.trim().to_owned(),
+            parent_group_id: non_empty(&self.group_id),
+            ..CreateGroupRequest::default()
+        }
+    }
+
+    pub fn update(&self) -> Result<UpdateGroupRequest, Error> {
+        let mut req = UpdateGroupRequest {
+            group_id: self.group_id.clone(),
+            ..UpdateGroupRequest::default()
+        };
+        match self.action.as_str() {
+            "rename" => req.group_name = Some(self.group_name.trim().to_owned()),
+            _ => req.parent_group_id = Some(self.parent_group_id.trim().to_owned()),
+        }
+        Ok(req)
+    }
+
+    pub fn member(&self) -> GroupMemberRequest {
+        GroupMemberRequest {
+            group_id: self.group_id.clone(),
+            member_type: MemberType::User,
+            member_id: self.user_id.trim().to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_box_guesses_what_it_matches() {
+        assert_eq!(guessed_field("ann@example.com"), "email");
+        assert_eq!(guessed_field("+86138"), "phone");
+        assert_eq!(guessed_field("ann"), "name");
+        let q = UsersQuery {
+            q: "a@b".into(),
+            ..UsersQuery::default()
+        };
+        assert_eq!(q.search().unwrap().email.as_deref(), Some("a@b"));
+        let q = UsersQuery {
+            q: "nn".into(),
+            field: "nick".into(),
+            ..UsersQuery::default()
+        };
+        assert_eq!(
+            q.search().unwrap().nick_name_for_fuzzy.as_deref(),
+            Some("nn")
+        );
+    }
+
+    #[test]
+    fn bad_filters_name_their_field() {
+        let q = UsersQuery {
+            role: "king".into(),
+            ..UsersQuery::default()
+        };
+        assert!(matches!(q.search(), Err(Error::InvalidParameter { name, .. }) if name == "role"));
+    }
+
+    #[test]
+    fn pages_go_forward_and_back_without_offsets() {
+        let first = UsersQuery {
+            q: "u".into(),
+            ..UsersQuery::default()
+        };
+        assert_eq!(first.previous_link(), None);
+        let second = first.next_link("M2").unwrap();
+        assert_eq!(second, "q=u&marker=M2&back=-");
+        let second: UsersQuery = serde_urlencoded::from_str(&second).unwrap();
+        let third: UsersQuery =
+            serde_urlencoded::from_str(&second.next_link("M3").unwrap()).unwrap();
+        assert_eq!(third.back, "- M2");
+        let back: UsersQuery = serde_urlencoded::from_str(&third.previous_link().unwrap()).unwrap();
+        assert_eq!((back.marker.as_str(), back.back.as_str()), ("M2", "-"));
+        assert_eq!(back.previous_link().unwrap(), "q=u");
+        assert_eq!(first.next_link(""), None);
+    }
+}

@@ -1,0 +1,140 @@
+//! The admin console at `/console` (issue 20): server-rendered pages (askama templates in
+//! `templates/console/`, extending the sign-in pages' look), one embedded stylesheet, no
+//! script. Operators sign in through the hosted sign-in (`/signin`); the console reads the
+//! browser's sign-in session through the sign-in pages' [`PageContext`], and every action
+//! calls the same service function as the API, with the same caller, so permission rules and
+//! audit records are the API's. Forms are checked against cross-site posts by
+//! [`PageContext::check_form`] (`Sec-Fetch-Site`/`Origin` and the session's form token).
+//!
+//! Wire ↔ service translation (form fields to service requests) lives in [`forms`].
+
+mod forms;
+mod groups;
+mod texts;
+mod users;
+
+use askama::Template;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::signin::{html, message_page, PageContext};
+use super::AppState;
+use crate::error::Error;
+use crate::service::Actor;
+use texts::ConsoleTexts;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(home))
+        .route("/console/users", get(users::list))
+        .route(
+            "/console/users/new",
+            get(users::new_form).post(users::create),
+        )
+        .route(
+            "/console/users/{user_id}",
+            get(users::show).post(users::edit),
+        )
+        .route("/console/users/{user_id}/action", post(users::action))
+        .route("/console/groups", get(groups::level))
+        .route("/console/groups/action", post(groups::action))
+        .route("/console/assets/console.css", get(stylesheet))
+}
+
+/// A signed-in administrator on a console page: the page's context, the caller the services
+/// see, and the console's texts. Anonymous browsers are sent to the sign-in page; signed-in
+/// users without admin permission get a page saying the console is for administrators.
+pub struct Operator {
+    pub page: PageContext,
+    pub actor: Actor,
+    pub ct: &'static ConsoleTexts,
+    /// The session's form token, for every form.
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Response> {
+        let page = PageContext::from_request_parts(parts, app).await?;
+        let ct = ConsoleTexts::for_lang(page.t.lang);
+        let Some(session) = &page.session else {
+            return Err(Redirect::to("/signin").into_response());
+        };
+        let actor = match app.services.session_operator(session).await {
+            Ok(actor) => actor,
+            Err(_) => return Err(Redirect::to("/signin").into_response()),
+        };
+        if !actor.is_admin() {
+            let e = Error::forbidden("the console is for administrators");
+            let mut refused = html(
+                StatusCode::FORBIDDEN,
+                MessagePage {
+                    ct,
+                    lang: page.t.lang,
+                    domain_name: &page.domain_name,
+                    title: ct.admins_only_title,
+                    message: ct.admins_only,
+                },
+            );
+            super::note_error(&mut refused, e.audit_code(), Some(&e));
+            return Err(refused);
+        }
+        let csrf = session.form_token.clone();
+        Ok(Operator {
+            page,
+            actor,
+            ct,
+            csrf,
+        })
+    }
+}
+
+impl Operator {
+    /// The page for an error no form field explains.
+    pub fn failed(&self, e: &Error) -> Response {
+        let status = match e {
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::InvalidParameter { .. } | Error::Conflict(_) => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        message_page(
+            self.page.t,
+            &self.page.domain_name,
+            status,
+            self.page.t.error_title,
+            e,
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/message.html")]
+struct MessagePage<'a> {
+    ct: &'static ConsoleTexts,
+    lang: &'a str,
+    domain_name: &'a str,
+    title: &'a str,
+    message: &'a str,
+}
+
+/// `GET /console`: the users page (the overview is still to come).
+async fn home(_op: Operator) -> Response {
+    Redirect::to("/console/users").into_response()
+}
+
+async fn stylesheet(State(_): State<AppState>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("console.css"),
+    )
+        .into_response()
+}

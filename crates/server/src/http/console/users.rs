@@ -1,0 +1,322 @@
+//! The users pages: the list (one search box, filters, marker paging both ways, no count), a
+//! user (profile, lock and unlock, role, password reset, groups, drives), a new user.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use roster_api::drives::{Drive, ListDriveRequest};
+use roster_api::users::{
+    ExtraReturnInfo, GeneralGetUserRequest, UpdateUserRequest, User, UserExtraItem,
+};
+
+use super::forms::{ActionForm, EditUserForm, NewUserForm, UsersQuery};
+use super::texts::ConsoleTexts;
+use super::Operator;
+use crate::error::Error;
+use crate::http::signin::html;
+use crate::http::AppState;
+
+#[derive(Template)]
+#[template(path = "console/users.html")]
+struct UsersPage<'a> {
+    op: &'a Operator,
+    ct: &'static ConsoleTexts,
+    query: &'a UsersQuery,
+    field: &'a str,
+    /// Each user and its page.
+    users: Vec<(User, String)>,
+    next: Option<String>,
+    previous: Option<String>,
+    error: String,
+}
+
+/// `GET /console/users`: one page of the search.
+pub async fn list(
+    State(app): State<AppState>,
+    op: Operator,
+    Query(query): Query<UsersQuery>,
+) -> Response {
+    let found = match query.search() {
+        Ok(req) => app.services.search_users(&op.actor, req).await,
+        Err(e) => Err(e),
+    };
+    let (users, next, error, status) = match found {
+        Ok(page) => (
+            page.items
+                .into_iter()
+                .map(|u| {
+                    let href = user_url(&u.user_id);
+                    (u, href)
+                })
+                .collect(),
+            query.next_link(&page.next_marker),
+            String::new(),
+            StatusCode::OK,
+        ),
+        Err(e @ Error::InvalidParameter { .. }) => (
+            Vec::new(),
+            None,
+            op.ct.sentence(&e),
+            StatusCode::BAD_REQUEST,
+        ),
+        Err(e) => return op.failed(&e),
+    };
+    let field = if query.field.is_empty() {
+        super::forms::guessed_field(query.q.trim())
+    } else {
+        query.field.as_str()
+    };
+    html(
+        status,
+        UsersPage {
+            op: &op,
+            ct: op.ct,
+            query: &query,
+            field,
+            users,
+            previous: query.previous_link(),
+            next,
+            error,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "console/new_user.html")]
+struct NewUserPage<'a> {
+    op: &'a Operator,
+    ct: &'static ConsoleTexts,
+    fields: Vec<Field<'a>>,
+    error: String,
+    error_field: String,
+}
+
+/// `GET /console/users/new`.
+pub async fn new_form(op: Operator) -> Response {
+    html(
+        StatusCode::OK,
+        NewUserPage {
+            op: &op,
+            ct: op.ct,
+            fields: new_user_fields(op.ct, &NewUserForm::default()),
+            error: String::new(),
+            error_field: String::new(),
+        },
+    )
+}
+
+/// `POST /console/users/new`: `user/create`; a refusal is shown next to its field.
+pub async fn create(
+    State(app): State<AppState>,
+    op: Operator,
+    Form(form): Form<NewUserForm>,
+) -> Response {
+    if let Some(refused) = op.page.check_form(&form.csrf) {
+        return refused;
+    }
+    match app.services.create_user(&op.actor, form.spec()).await {
+        Ok(user) => Redirect::to(&user_url(&user.user_id)).into_response(),
+        Err(
+            e @ (Error::InvalidParameter { .. } | Error::AlreadyExists(_) | Error::Conflict(_)),
+        ) => html(
+            StatusCode::BAD_REQUEST,
+            NewUserPage {
+                op: &op,
+                ct: op.ct,
+                fields: new_user_fields(op.ct, &form),
+                error: op.ct.sentence(&e),
+                error_field: ConsoleTexts::field_of(&e).unwrap_or("user_id").to_owned(),
+            },
+        ),
+        Err(e) => op.failed(&e),
+    }
+}
+
+/// A labelled input of a form.
+struct Field<'a> {
+    name: &'static str,
+    label: &'static str,
+    value: &'a str,
+    kind: &'static str,
+}
+
+impl<'a> Field<'a> {
+    fn new(name: &'static str, label: &'static str, value: &'a str, kind: &'static str) -> Self {
+        Field {
+            name,
+            label,
+            value,
+            kind,
+        }
+    }
+}
+
+fn new_user_fields<'a>(ct: &'static ConsoleTexts, form: &'a NewUserForm) -> Vec<Field<'a>> {
+    vec![
+        Field::new("user_id", ct.user_id, &form.user_id, "text"),
+        Field::new("nick_name", ct.nick_name, &form.nick_name, "text"),
+        Field::new("email", ct.email, &form.email, "email"),
+        Field::new("phone", ct.phone, &form.phone, "text"),
+        Field::new("password", ct.password, "", "password"),
+    ]
+}
+
+fn user_url(user_id: &str) -> String {
+    let id: String = url::form_urlencoded::byte_serialize(user_id.as_bytes()).collect();
+    format!("/console/users/{id}")
+}
+
+#[derive(Template)]
+#[template(path = "console/user.html")]
+struct UserPage<'a> {
+    op: &'a Operator,
+    ct: &'static ConsoleTexts,
+    item: &'a UserExtraItem,
+    u: &'a User,
+    fields: Vec<Field<'a>>,
+    drives: Vec<Drive>,
+    url: String,
+    error: String,
+    error_field: String,
+    notice: &'a str,
+}
+
+async fn user_page(
+    app: &AppState,
+    op: &Operator,
+    user_id: &str,
+    status: StatusCode,
+    error: Option<&Error>,
+    notice: &str,
+) -> Response {
+    let req = GeneralGetUserRequest {
+        user_id: Some(user_id.to_owned()),
+        extra_return_info: Some(vec![ExtraReturnInfo::Group]),
+    };
+    let item = match app.services.general_get_user(&op.actor, req).await {
+        Ok(item) => item,
+        Err(e) => return op.failed(&e),
+    };
+    let drives = ListDriveRequest {
+        owner: Some(user_id.to_owned()),
+        ..ListDriveRequest::default()
+    };
+    let drives = match app.services.list_drives(&op.actor, drives).await {
+        Ok(page) => page.items,
+        Err(e) => return op.failed(&e),
+    };
+    html(
+        status,
+        UserPage {
+            op,
+            ct: op.ct,
+            item: &item,
+            u: &item.user,
+            fields: vec![
+                Field::new("nick_name", op.ct.nick_name, &item.user.nick_name, "text"),
+                Field::new("email", op.ct.email, &item.user.email, "email"),
+                Field::new("phone", op.ct.phone, &item.user.phone, "text"),
+                Field::new(
+                    "description",
+                    op.ct.description,
+                    &item.user.description,
+                    "text",
+                ),
+            ],
+            drives,
+            url: user_url(user_id),
+            error: error.map(|e| op.ct.sentence(e)).unwrap_or_default(),
+            error_field: error
+                .and_then(ConsoleTexts::field_of)
+                .unwrap_or("")
+                .to_owned(),
+            notice,
+        },
+    )
+}
+
+/// `GET /console/users/{user_id}`.
+pub async fn show(
+    State(app): State<AppState>,
+    op: Operator,
+    Path(user_id): Path<String>,
+) -> Response {
+    user_page(&app, &op, &user_id, StatusCode::OK, None, "").await
+}
+
+/// The page after a change: the user again, with the refusal next to its field, or "done".
+async fn after(
+    app: &AppState,
+    op: &Operator,
+    user_id: &str,
+    done: crate::error::Result<()>,
+) -> Response {
+    match done {
+        Ok(()) => user_page(app, op, user_id, StatusCode::OK, None, op.ct.done).await,
+        Err(
+            e @ (Error::InvalidParameter { .. } | Error::AlreadyExists(_) | Error::Conflict(_)),
+        ) => user_page(app, op, user_id, StatusCode::BAD_REQUEST, Some(&e), "").await,
+        Err(e) => op.failed(&e),
+    }
+}
+
+/// `POST /console/users/{user_id}`: the profile form (`user/update`).
+pub async fn edit(
+    State(app): State<AppState>,
+    op: Operator,
+    Path(user_id): Path<String>,
+    Form(form): Form<EditUserForm>,
+) -> Response {
+    if let Some(refused) = op.page.check_form(&form.csrf) {
+        return refused;
+    }
+    let done = app
+        .services
+        .update_user(&op.actor, form.update(&user_id))
+        .await
+        .map(|_| ());
+    after(&app, &op, &user_id, done).await
+}
+
+/// `POST /console/users/{user_id}/action`: lock (confirmed), unlock, role, password reset,
+/// a new password at next sign-in.
+pub async fn action(
+    State(app): State<AppState>,
+    op: Operator,
+    Path(user_id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    if let Some(refused) = op.page.check_form(&form.csrf) {
+        return refused;
+    }
+    let s = &app.services;
+    let done = match form.action.as_str() {
+        "lock" if form.confirm != "yes" => Err(Error::missing("confirm")),
+        "lock" => s.lock_user(&op.actor, &user_id).await,
+        "unlock" => s.unlock_user(&op.actor, &user_id, None).await,
+        "reset" => s.request_password_reset(&op.actor, &user_id).await,
+        "require_new_password" => {
+            let req = UpdateUserRequest {
+                user_id: user_id.clone(),
+                need_change_password_next_login: Some(true),
+                ..UpdateUserRequest::default()
+            };
+            s.update_user(&op.actor, req).await.map(|_| ())
+        }
+        "role" => match form.role() {
+            Ok(role) => {
+                let req = UpdateUserRequest {
+                    user_id: user_id.clone(),
+                    role: Some(role),
+                    ..UpdateUserRequest::default()
+                };
+                s.update_user(&op.actor, req).await.map(|_| ())
+            }
+            Err(e) => Err(e),
+        },
+        _ => Err(Error::param(crate::error::ParamProblem::Invalid, "action")),
+    };
+    after(&app, &op, &user_id, done).await
+}

@@ -1,0 +1,572 @@
+//! The admin console (issue 20), driven like a browser: signed in through the hosted sign-in,
+//! pages parsed, outcomes checked through the API.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::browser::{Answer, Browser};
+use crate::helpers::{spawn_app, TestApp, ADMIN_PASSWORD, USER_PASSWORD};
+
+/// A browser signed in as `username` through `/signin`.
+async fn signed_in(app: &TestApp, username: &str, password: &str) -> Browser {
+    let mut browser = Browser::new(app);
+    let page = browser.get("/signin").await;
+    let done = browser.sign_in(&page, username, password).await;
+    assert!(
+        done.status.is_redirection(),
+        "{}: {}",
+        done.status,
+        done.body
+    );
+    assert!(browser.cookies.contains_key("roster_session"));
+    browser
+}
+
+/// The user ids of a users page's rows, in order.
+fn rows(page: &Answer) -> Vec<String> {
+    page.body
+        .split("data-user-id=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+/// The `href` of the link with `rel` (entities decoded), if any.
+fn link(page: &Answer, rel: &str) -> Option<String> {
+    let marker = format!("rel=\"{rel}\" href=\"");
+    let start = page.body.find(&marker)? + marker.len();
+    let end = start + page.body[start..].find('"').unwrap();
+    Some(crate::browser::unescape(&page.body[start..end]))
+}
+
+#[tokio::test]
+async fn anonymous_browsers_are_sent_to_sign_in() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new(&app);
+    for path in [
+        "/console",
+        "/console/users",
+        "/console/users/new",
+        "/console/users/admin",
+    ] {
+        let page = browser.get(path).await;
+        assert!(page.status.is_redirection(), "{path}: {}", page.status);
+        assert_eq!(page.location(), "/signin", "{path}");
+    }
+    let posted = browser
+        .post("/console/users/new", &[("csrf", "x"), ("user_id", "eve")])
+        .await;
+    assert!(posted.status.is_redirection());
+    let (status, _) = app.admin("/v2/user/get", json!({"user_id": "eve"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_plain_user_is_told_the_console_is_for_administrators() {
+    let app = spawn_app().await;
+    app.user_with_role("pat", "user").await;
+    let mut browser = signed_in(&app, "pat", USER_PASSWORD).await;
+    let page = browser.get("/console/users").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("for administrators"), "{}", page.body);
+    assert!(!page.body.contains("data-user-id"));
+    browser.language = "zh-CN";
+    let page = browser.get("/console/users").await;
+    assert!(page.body.contains("仅限管理员"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn the_search_box_finds_by_prefix_and_substring_with_filters() {
+    let app = spawn_app().await;
+    for (id, nick) in [
+        ("ann1", "Annie Ray"),
+        ("ann2", "Zed"),
+        ("bob", "Bobby Rayner"),
+    ] {
+        let body = json!({"user_id": id, "user_name": id, "nick_name": nick});
+        let (status, body) = app.admin("/v2/user/create", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    app.admin(
+        "/v2/user/update",
+        json!({"user_id": "bob", "email": "bob@example.com"}),
+    )
+    .await;
+    let mut browser = signed_in(&app, "admin", ADMIN_PASSWORD).await;
+
+    let page = browser.get("/console/users?q=ann").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(rows(&page), ["ann1", "ann2"]);
+    let page = browser.get("/console/users?q=ray&field=nick").await;
+    let mut found = rows(&page);
+    found.sort();
+    assert_eq!(found, ["ann1", "bob"]);
+    let page = browser.get("/console/users?q=bob%40ex").await;
+    assert_eq!(rows(&page), ["bob"]);
+    let page = browser.get("/console/users?role=superadmin").await;
+    assert!(rows(&page).contains(&"admin".to_owned()), "{}", page.body);
+    assert!(!rows(&page).contains(&"ann1".to_owned()));
+    app.admin(
+        "/v2/user/update",
+        json!({"user_id": "ann2", "status": "disabled"}),
+    )
+    .await;
+    let page = browser.get("/console/users?q=ann&status=disabled").await;
+    assert_eq!(rows(&page), ["ann2"]);
+    // No count of all rows anywhere.
+    assert!(!page.body.contains("total"), "{}", page.body);
+
+    // Bad inputs: a sentence on the page, never JSON.
+    let page = browser.get("/console/users?role=king").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains("role is not valid"), "{}", page.body);
+    assert!(!page.body.contains("\"code\""));
+    let long = "x".repeat(300);
+    let page = browser.get(&format!("/console/users?q={long}")).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.body.contains("user_name is not valid"),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn pages_go_forward_and_back_by_marker() {
+    let app = spawn_app().await;
+    for i in 0..120 {
+        let (status, body) = app
+            .admin(
+                "/v2/user/create",
+                json!({"user_id": format!("p{i:03}"), "user_name": format!("p{i:03}")}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let mut browser = signed_in(&app, "admin", ADMIN_PASSWORD).await;
+    let first = browser.get("/console/users?q=p").await;
+    assert!(link(&first, "prev").is_none());
+    let first_rows = rows(&first);
+    assert_eq!(first_rows.len(), 50);
+    let second = browser.get(&link(&first, "next").unwrap()).await;
+    let second_rows = rows(&second);
+    assert_eq!(second_rows.len(), 50);
+    assert!(second_rows[0] > first_rows[49]);
+    let third = browser.get(&link(&second, "next").unwrap()).await;
+    assert_eq!(rows(&third).len(), 20);
+    assert!(link(&third, "next").is_none());
+    let back = browser.get(&link(&third, "prev").unwrap()).await;
+    assert_eq!(rows(&back), second_rows);
+    let back = browser.get(&link(&back, "prev").unwrap()).await;
+    assert_eq!(rows(&back), first_rows);
+    assert!(link(&back, "prev").is_none());
+    let page = browser.get("/console/users?marker=not-a-marker").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_user_and_refusals_sit_next_to_their_field() {
+    let app = spawn_app().await;
+    let mut browser = signed_in(&app, "admin", ADMIN_PASSWORD).await;
+    let form = browser.get("/console/users/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = form.field("csrf");
+    let made = browser
+        .post(
+            "/console/users/new",
+            &[
+                ("csrf", &csrf),
+                ("user_id", "carol"),
+                ("nick_name", "Carol"),
+                ("email", "carol@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(made.location(), "/console/users/carol");
+    let (status, user) = app.admin("/v2/user/get", json!({"user_id": "carol"})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(user["nick_name"], "Carol");
+
+    let again = browser
+        .post(
+            "/console/users/new",
+            &[("csrf", &csrf), ("user_id", "carol")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(again.body.contains("already exists"), "{}", again.body);
+    let bad = browser
+        .post(
+            "/console/users/new",
+            &[("csrf", &csrf), ("user_id", "dave"), ("email", "not-mail")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("id=\"email-error\""), "{}", bad.body);
+    assert!(
+        bad.body.contains("value=\"dave\""),
+        "the form keeps what was typed"
+    );
+
+    // CSRF: no token, a wrong token, another site.
+    for (token, origin, site) in [
+        ("", browser.base.clone(), "same-origin"),
+        ("wrong", browser.base.clone(), "same-origin"),
+        (
+            csrf.as_str(),
+            "http://evil.example".to_owned(),
+            "cross-site",
+        ),
+    ] {
+        let refused = browser
+            .post_from(
+                "/console/users/new",
+                &[("csrf", token), ("user_id", "mallory")],
+                &origin,
+                site,
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    }
+    let (status, _) = app
+        .admin("/v2/user/get", json!({"user_id": "mallory"}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn locking_a_user_asks_to_confirm_and_its_token_is_refused() {
+    let app = spawn_app().await;
+    let (user_id, token) = app.user_with_role("lou", "user").await;
+    let mut browser = signed_in(&app, "admin", ADMIN_PASSWORD).await;
+    let page = browser.get(&format!("/console/users/{user_id}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let csrf = page.field("csrf");
+    let action = format!("/console/users/{user_id}/action");
+
+    let unconfirmed = browser
+        .post(&action, &[("csrf", &csrf), ("action", "lock")])
+        .await;
+    assert_eq!(unconfirmed.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unconfirmed.body.contains("confirm is required"),
+        "{}",
+        unconfirmed.body
+    );
+    let (status, _) = app.call("/v2/user/get", &token, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let locked = browser
+        .post(
+            &action,
+            &[("csrf", &csrf), ("action", "lock"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(locked.status, StatusCode::OK, "{}", locked.body);
+    assert!(locked.body.contains("<span id=\"status\">locked</span>"));
+    let (status, _) = app.call("/v2/user/get", &token, json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let unlocked = browser
+        .post(&action, &[("csrf", &csrf), ("action", "unlock")])
+        .await;
+    assert!(unlocked.body.contains("<span id=\"status\">enabled</span>"));
+    app.login("lou", USER_PASSWORD).await;
+
+    let edited = browser
+        .post(
+            &format!("/console/users/{user_id}"),
+            &[
+                ("csrf", &csrf),
+                ("nick_name", "Louise"),
+                ("email", ""),
+                ("phone", ""),
+                ("description", "ops"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+    let (_, user) = app.admin("/v2/user/get", json!({"user_id": user_id})).await;
+    assert_eq!(
+        (user["nick_name"].as_str(), user["description"].as_str()),
+        (Some("Louise"), Some("ops"))
+    );
+
+    let bad = browser
+        .post(&action, &[("csrf", &csrf), ("action", "explode")])
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let missing = browser.get("/console/users/nobody").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn only_superadmins_change_roles() {
+    let app = spawn_app().await;
+    let (user_id, _) = app.user_with_role("rita", "user").await;
+    app.user_with_role("adam", "admin").await;
+
+    let mut admin = signed_in(&app, "adam", USER_PASSWORD).await;
+    let page = admin.get(&format!("/console/users/{user_id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        !page.body.contains("name=\"role\""),
+        "no role form for an admin"
+    );
+    let csrf = page.field("csrf");
+    let action = format!("/console/users/{user_id}/action");
+    let refused = admin
+        .post(
+            &action,
+            &[("csrf", &csrf), ("action", "role"), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let mut superadmin = signed_in(&app, "admin", ADMIN_PASSWORD).await;
+    let page = superadmin.get(&format!("/console/users/{user_id}")).await;
+    assert!(page.body.contains("name=\"role\""));
+    let csrf = page.field("csrf");
+    let changed = superadmin
+        .post(
+            &action,
+            &[("csrf", &csrf), ("action", "role"), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    let (_, user) = app.admin("/v2/user/get", json!({"user_id": user_id})).await;
+    assert_eq!(user["role"], "admin");
+    let bad = superadmin
+        .post(
+            &action,
+            &[("csrf", &csrf), ("action", "role"), ("role", "king")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn another_domains_users_are_out_of_reach() {
+    let app = spawn_app().await;
+    let (status, domain) = app
+        .admin("/v2/domain/create", json!({"domain_name": "other"}))
+        .await;
+    assert!(status.is_success(), "{domain}");
+    let domain_id = domain["domain_id"].as_str().unwrap().to_owned();
+    let (_, other_admin) = app
+        .admin("/v2/domain/get", json!({"domain_id": domain_id}))
+        .await;
+    let _ = other_admin;
+    let mut browser = signed_in(&app, "admin", ADMIN_PASSWORD).await;
+    // The console only reads the session's own domain: an id from elsewhere is not found.
+    let page = browser.get("/console/users/someone-elsewhere").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+}
+
+/// The group ids of a groups page's subgroup rows.
+fn subgroups(page: &Answer) -> Vec<String> {
+    page.body
+        .split("data-group-id=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn groups_open_level_by_level_and_change_through_the_services() {
+    let app = spawn_app().await;
+    app.create_user("gus", "Gus").await;
+    let mut browser = signed_in(&app, "admin", ADMIN_PASSWORD).await;
+    let top = browser.get("/console/groups").await;
+    assert_eq!(top.status, StatusCode::OK, "{}", top.body);
+    let csrf = top.field("csrf");
+    let act = |fields: Vec<(&'static str, String)>| {
+        let mut form = vec![("csrf", csrf.clone())];
+        form.extend(fields);
+        form
+    };
+    let post = |browser: &mut Browser, form: Vec<(&'static str, String)>| {
+        let form: Vec<(&str, String)> = form;
+        let pairs: Vec<(String, String)> =
+            form.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let base = browser.base.clone();
+        let http = browser.http.clone();
+        let cookie = browser.cookie_header();
+        async move {
+            http.post(format!("{base}/console/groups/action"))
+                .header("cookie", cookie)
+                .header("origin", base.clone())
+                .header("sec-fetch-site", "same-origin")
+                .form(&pairs)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    // Create "eng" at the top, "web" under it.
+    let made = post(
+        &mut browser,
+        act(vec![
+            ("action", "create".into()),
+            ("group_name", "eng".into()),
+        ]),
+    )
+    .await;
+    assert!(made.status().is_redirection(), "{}", made.status());
+    let top = browser.get("/console/groups").await;
+    let eng = subgroups(&top)[0].clone();
+    let made = post(
+        &mut browser,
+        act(vec![
+            ("action", "create".into()),
+            ("group_id", eng.clone()),
+            ("group_name", "web".into()),
+        ]),
+    )
+    .await;
+    assert!(made.status().is_redirection());
+    let level = browser
+        .get(&format!("/console/groups?group_id={eng}"))
+        .await;
+    let web = subgroups(&level);
+    assert_eq!(web.len(), 1, "{}", level.body);
+    let web = web[0].clone();
+    // The top level shows only "eng", not its child.
+    assert_eq!(
+        subgroups(&browser.get("/console/groups").await),
+        [eng.as_str()]
+    );
+
+    // Never into its own subtree: a sentence on the page, nothing moved.
+    let refused = post(
+        &mut browser,
+        act(vec![
+            ("action", "move".into()),
+            ("group_id", eng.clone()),
+            ("parent_group_id", web.clone()),
+        ]),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("id=\"action-error\""), "{body}");
+    // Move "web" to the top, rename it, add a member, see it in general_search.
+    let moved = post(
+        &mut browser,
+        act(vec![
+            ("action", "move".into()),
+            ("group_id", web.clone()),
+            ("parent_group_id", String::new()),
+        ]),
+    )
+    .await;
+    assert!(moved.status().is_redirection());
+    let mut top_ids = subgroups(&browser.get("/console/groups").await);
+    top_ids.sort();
+    let mut want = vec![eng.clone(), web.clone()];
+    want.sort();
+    assert_eq!(top_ids, want);
+    post(
+        &mut browser,
+        act(vec![
+            ("action", "rename".into()),
+            ("group_id", web.clone()),
+            ("group_name", "www".into()),
+        ]),
+    )
+    .await;
+    let (_, group) = app.admin("/v2/group/get", json!({"group_id": web})).await;
+    assert_eq!(group["group_name"], "www");
+    let added = post(
+        &mut browser,
+        act(vec![
+            ("action", "add_user".into()),
+            ("group_id", web.clone()),
+            ("user_id", "gus".into()),
+        ]),
+    )
+    .await;
+    assert!(added.status().is_redirection());
+    let (_, found) = app
+        .admin(
+            "/v2/user/general_search",
+            json!({"parent_group_id_list": [web]}),
+        )
+        .await;
+    assert_eq!(found["items"][0]["user_id"], "gus", "{found}");
+    let level = browser
+        .get(&format!("/console/groups?group_id={web}"))
+        .await;
+    assert!(level.body.contains("data-user-id=\"gus\""));
+    post(
+        &mut browser,
+        act(vec![
+            ("action", "remove_user".into()),
+            ("group_id", web.clone()),
+            ("user_id", "gus".into()),
+        ]),
+    )
+    .await;
+    let (_, found) = app
+        .admin(
+            "/v2/user/general_search",
+            json!({"parent_group_id_list": [web]}),
+        )
+        .await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 0);
+
+    // Delete asks to confirm.
+    let unconfirmed = post(
+        &mut browser,
+        act(vec![("action", "delete".into()), ("group_id", web.clone())]),
+    )
+    .await;
+    assert_eq!(unconfirmed.status(), StatusCode::BAD_REQUEST);
+    let deleted = post(
+        &mut browser,
+        act(vec![
+            ("action", "delete".into()),
+            ("group_id", web.clone()),
+            ("confirm", "yes".into()),
+        ]),
+    )
+    .await;
+    assert!(deleted.status().is_redirection());
+    let (status, _) = app.admin("/v2/group/get", json!({"group_id": web})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Bad inputs and CSRF.
+    let empty = post(
+        &mut browser,
+        act(vec![
+            ("action", "create".into()),
+            ("group_name", String::new()),
+        ]),
+    )
+    .await;
+    assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
+    let missing = browser.get("/console/groups?group_id=nope").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let forged = browser
+        .post_from(
+            "/console/groups/action",
+            &[
+                ("csrf", "forged"),
+                ("action", "create"),
+                ("group_name", "x"),
+            ],
+            &browser.base.clone(),
+            "same-origin",
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    // A plain user is refused here too.
+    app.user_with_role("pia", "user").await;
+    let mut plain = signed_in(&app, "pia", USER_PASSWORD).await;
+    assert_eq!(
+        plain.get("/console/groups").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
