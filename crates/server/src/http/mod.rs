@@ -6,6 +6,7 @@ pub mod eds;
 pub mod koodrive;
 pub mod openapi;
 pub mod pds;
+pub mod scim;
 
 use std::net::IpAddr;
 use std::time::Instant;
@@ -119,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .merge(eds::router())
         .merge(koodrive::router())
         .merge(browse::router())
+        .merge(scim::router())
         .fallback(fallback)
         .method_not_allowed_fallback(pds::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -137,6 +139,8 @@ pub fn router(state: AppState) -> Router {
 async fn fallback(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/koodrive/") {
         koodrive::not_found().await
+    } else if uri.path().starts_with("/scim/") {
+        scim::not_found().await
     } else {
         pds::not_found(uri).await.into_response()
     }
