@@ -37,6 +37,7 @@ mod provisioning;
 mod races;
 mod replicas;
 mod resilience;
+mod scim;
 mod signed;
 mod tenancy;
 mod tenancy_routing;
