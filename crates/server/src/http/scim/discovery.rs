@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::error::ScimError;
 use super::filter::ENTERPRISE_URN;
 use super::translate::{GROUP_URN, LIST_URN, USER_URN};
-use super::{base_url, scim_json, MAX_COUNT, MAX_OPERATIONS};
+use super::{base_url, scim_json, MAX_COUNT};
 
 const SPC_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 const RESOURCE_TYPE_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
@@ -37,7 +37,6 @@ pub async fn service_provider_config(headers: HeaderMap) -> Response {
             "defaultPageSize": MAX_COUNT,
             "maxPageSize": MAX_COUNT,
         },
-        "maxOperations": MAX_OPERATIONS,
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",

@@ -85,6 +85,16 @@ pub async fn not_found() -> Response {
     ScimError::Core(Error::NotFound(Resource::Route)).into_response()
 }
 
+/// A known SCIM path called with a method it does not take.
+async fn method_not_allowed() -> Response {
+    ScimError::Scim(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        "this endpoint does not take this method".into(),
+    )
+    .into_response()
+}
+
 /// `/Bulk` is declared unsupported in `ServiceProviderConfig`.
 async fn bulk() -> Response {
     ScimError::Scim(

@@ -516,10 +516,8 @@ pub fn group_from_json(body: &Value, path_id: Option<&str>) -> Result<ScimGroup,
             "displayname" => group.display_name = text_of(value, "displayName")?,
             "members" => group.members = Some(member_ids(value)?),
             "id" => {
-                if path_id.is_some_and(|id| Some(id) != value.as_str()) || path_id.is_none() {
-                    if path_id.is_some() {
-                        return Err(ScimError::mutability("id cannot change"));
-                    }
+                if path_id.is_some_and(|id| Some(id) != value.as_str()) {
+                    return Err(ScimError::mutability("id cannot change"));
                 }
             }
             "schemas" | "meta" | "externalid" => {}
