@@ -135,6 +135,23 @@ async fn entra_id_provisioning_sequence() {
     let (_, list) = admin(
         &app,
         "GET",
+        "/Users?filter=externalId%20eq%20%220a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef%22",
+        None,
+    )
+    .await;
+    assert_eq!(list["totalResults"], 1, "{list}");
+    assert_eq!(list["Resources"][0]["id"], id.as_str());
+    let (_, none) = admin(
+        &app,
+        "GET",
+        "/Users?filter=externalId%20eq%20%22other%22",
+        None,
+    )
+    .await;
+    assert_eq!(none["totalResults"], 0, "{none}");
+    let (_, list) = admin(
+        &app,
+        "GET",
         "/Users?filter=emails%5Btype%20eq%20%22work%22%5D",
         None,
     )

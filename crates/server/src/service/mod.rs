@@ -18,6 +18,7 @@ pub(crate) mod pagination;
 pub mod password_resets;
 pub mod passwords;
 pub mod properties;
+pub mod provisioning;
 pub mod resource_groups;
 pub mod spaces;
 pub mod tenancy;

@@ -11,6 +11,7 @@ pub mod drives;
 pub mod groups;
 pub mod mail;
 pub mod properties;
+pub mod provisioning;
 pub mod resource_groups;
 mod sql;
 pub(crate) mod user_query;
@@ -278,6 +279,7 @@ pub trait Store:
     + ResourceGroupStore
     + MailStore
     + AuditStore
+    + provisioning::ProvisioningStore
 {
 }
 
@@ -294,6 +296,7 @@ impl<T> Store for T where
         + ResourceGroupStore
         + MailStore
         + AuditStore
+        + provisioning::ProvisioningStore
 {
 }
 

@@ -28,6 +28,7 @@ use translate::{lower_keys, LIST_URN};
 use super::AppState;
 use crate::error::{Error, Resource};
 use crate::service::directory::DirectoryQuery;
+use crate::service::provisioning::{Provisioned, ProvisionedKind};
 use crate::service::tokens::CallKind;
 use crate::service::{Actor, Page};
 
@@ -52,32 +53,50 @@ pub(crate) fn scim_json(body: Value) -> impl IntoResponse {
 
 pub fn router() -> Router<AppState> {
     let at = |p: &str| format!("{SCIM_PREFIX}{p}");
+    use axum::routing::post;
+    let no = method_not_allowed;
     Router::new()
         .route(
             &at("/ServiceProviderConfig"),
-            get(discovery::service_provider_config),
+            get(discovery::service_provider_config).fallback(no),
         )
-        .route(&at("/ResourceTypes"), get(discovery::resource_types))
-        .route(&at("/ResourceTypes/{name}"), get(discovery::resource_type))
-        .route(&at("/Schemas"), get(discovery::schemas))
-        .route(&at("/Schemas/{urn}"), get(discovery::schema))
-        .route(&at("/Users"), get(list_users).post(create_user))
+        .route(
+            &at("/ResourceTypes"),
+            get(discovery::resource_types).fallback(no),
+        )
+        .route(
+            &at("/ResourceTypes/{name}"),
+            get(discovery::resource_type).fallback(no),
+        )
+        .route(&at("/Schemas"), get(discovery::schemas).fallback(no))
+        .route(&at("/Schemas/{urn}"), get(discovery::schema).fallback(no))
+        .route(
+            &at("/Users"),
+            get(list_users).post(create_user).fallback(no),
+        )
+        .route(&at("/Users/.search"), post(search_users).fallback(no))
         .route(
             &at("/Users/{id}"),
             get(get_user)
                 .put(replace_user)
                 .patch(patch_user)
-                .delete(delete_user),
+                .delete(delete_user)
+                .fallback(no),
         )
-        .route(&at("/Groups"), get(list_groups).post(create_group))
+        .route(
+            &at("/Groups"),
+            get(list_groups).post(create_group).fallback(no),
+        )
+        .route(&at("/Groups/.search"), post(search_groups).fallback(no))
         .route(
             &at("/Groups/{id}"),
             get(get_group)
                 .put(replace_group)
                 .patch(patch_group)
-                .delete(delete_group),
+                .delete(delete_group)
+                .fallback(no),
         )
-        .route(&at("/Bulk"), axum::routing::post(bulk))
+        .route(&at("/Bulk"), post(bulk).fallback(no))
 }
 
 /// Unknown paths under `/scim/`: a SCIM 404.
@@ -308,29 +327,43 @@ fn list_response(
     (StatusCode::OK, scim_json(body)).into_response()
 }
 
-/// A page of users answered, each shown as SCIM shows it.
+/// A user with its user groups `(id, name)` and what the provisioning service keeps on it.
+type ShownUser = (roster_api::User, Vec<(String, String)>, Option<Provisioned>);
+
+/// A page of users answered, each with what SCIM shows of it.
 async fn user_page(
     app: &AppState,
     actor: &Actor,
     query: DirectoryQuery,
     marker: &str,
     limit: i64,
-) -> Result<(Vec<(roster_api::User, Vec<(String, String)>)>, String), ScimError> {
+) -> Result<(Vec<ShownUser>, String), ScimError> {
     let page = Page::parse(&actor.domain_id, Some(limit.max(1)), Some(marker))?;
     let (rows, next) = app
         .services
         .search_directory_users(actor, query, &page)
         .await?;
     let users = app.services.users_with_groups(actor, rows, true).await?;
+    let objects: Vec<(String, i64)> = users
+        .iter()
+        .map(|(u, _)| (u.user_id.clone(), u.created_at))
+        .collect();
+    let mut kept = app
+        .services
+        .provisioned(actor, ProvisionedKind::User, &objects)
+        .await?;
+    let users = users
+        .into_iter()
+        .map(|(user, groups)| {
+            let extras = kept.remove(&user.user_id);
+            (user, groups, extras)
+        })
+        .collect();
     Ok((users, next))
 }
 
 /// The current state of one user, or SCIM's 404.
-async fn one_user(
-    app: &AppState,
-    actor: &Actor,
-    id: &str,
-) -> Result<(roster_api::User, Vec<(String, String)>), ScimError> {
+async fn one_user(app: &AppState, actor: &Actor, id: &str) -> Result<ShownUser, ScimError> {
     let query = DirectoryQuery {
         user_ids: vec![id.to_owned()],
         ..DirectoryQuery::default()
@@ -346,6 +379,63 @@ async fn list_users(
     headers: HeaderMap,
     Query(params): Query<ListParams>,
 ) -> Result<Response, ScimError> {
+    users_listing(&app, &headers, params).await
+}
+
+async fn search_users(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ScimError> {
+    let params = search_params(body)?;
+    users_listing(&app, &headers, params).await
+}
+
+async fn search_groups(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ScimError> {
+    let params = search_params(body)?;
+    groups_listing(&app, &headers, params).await
+}
+
+/// The parameters of a `POST .search` (RFC 7644 §3.4.3), as the query would carry them.
+fn search_params(body: Result<Bytes, BytesRejection>) -> Result<ListParams, ScimError> {
+    let body = json_body(body)?;
+    let text = |key: &str| -> Result<Option<String>, ScimError> {
+        match body.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(Value::Array(items)) => Ok(Some(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            )),
+            Some(_) => Err(ScimError::invalid_value(format!(
+                "{key} has the wrong type"
+            ))),
+        }
+    };
+    Ok(ListParams {
+        filter: text("filter")?,
+        start_index: text("startindex")?,
+        count: text("count")?,
+        cursor: text("cursor")?,
+        attributes: text("attributes")?,
+        excluded_attributes: text("excludedattributes")?,
+    })
+}
+
+async fn users_listing(
+    app: &AppState,
+    headers: &HeaderMap,
+    params: ListParams,
+) -> Result<Response, ScimError> {
+    let (app, headers) = (app.clone(), headers.clone());
     let actor = caller(&app, &headers).await?;
     let base = base_url(&headers);
     let projection = Projection::read(
@@ -357,7 +447,24 @@ async fn list_users(
         None => DirectoryQuery::default(),
         Some(text) => {
             let filter = parse_filter(text).map_err(ScimError::invalid_filter)?;
-            translate::user_listing(&filter)?.query
+            let listing = translate::user_listing(&filter)?;
+            let mut query = listing.query;
+            if let Some(external_id) = listing.external_id {
+                let ids = app
+                    .services
+                    .provisioned_ids(&actor, ProvisionedKind::User, &external_id)
+                    .await?;
+                if !query.user_ids.is_empty() {
+                    query.user_ids.retain(|id| ids.contains(id));
+                } else {
+                    query.user_ids = ids;
+                }
+                if query.user_ids.is_empty() {
+                    // No user holds it: an id no user can have ('#' is refused in ids).
+                    query.user_ids.push("#".into());
+                }
+            }
+            query
         }
     };
     let now = app.services.clock.now_ms();
@@ -393,7 +500,15 @@ async fn list_users(
     };
     let resources = users
         .iter()
-        .map(|(user, groups)| projection.apply(translate::user_json(user, groups, &base, now)))
+        .map(|(user, groups, kept)| {
+            projection.apply(translate::user_json(
+                user,
+                groups,
+                kept.as_ref(),
+                &base,
+                now,
+            ))
+        })
         .collect();
     let next_cursor = (!next.is_empty() && count > 0).then_some(next);
     Ok(list_response(
@@ -443,14 +558,14 @@ async fn get_user(
         params.attributes.as_deref(),
         params.excluded_attributes.as_deref(),
     )?;
-    let (user, groups) = one_user(&app, &actor, &id).await?;
+    let (user, groups, kept) = one_user(&app, &actor, &id).await?;
     let groups = if projection.shows("groups") {
         groups
     } else {
         Vec::new()
     };
     let now = app.services.clock.now_ms();
-    let body = translate::user_json(&user, &groups, &base_url(&headers), now);
+    let body = translate::user_json(&user, &groups, kept.as_ref(), &base_url(&headers), now);
     Ok(with_version(StatusCode::OK, projection.apply(body), false))
 }
 
@@ -462,13 +577,21 @@ async fn create_user(
     let actor = caller(&app, &headers).await?;
     let body = json_body(body)?;
     let user = translate::user_from_json(&body)?;
+    let kept = user.provisioned();
+    translate::check_provisioned(&kept)?;
     let spec = translate::new_user(user);
     let created = app
         .services
         .create_user_with_logons(&actor, spec, "")
         .await?;
+    if kept != Provisioned::default() {
+        let object = (created.user_id.as_str(), created.created_at);
+        app.services
+            .set_provisioned(&actor, ProvisionedKind::User, object, kept.clone())
+            .await?;
+    }
     let now = app.services.clock.now_ms();
-    let body = translate::user_json(&created, &[], &base_url(&headers), now);
+    let body = translate::user_json(&created, &[], Some(&kept), &base_url(&headers), now);
     Ok(with_version(StatusCode::CREATED, body, true))
 }
 
@@ -477,9 +600,11 @@ async fn update_to(
     app: &AppState,
     actor: &Actor,
     headers: &HeaderMap,
-    current: &roster_api::User,
+    (current, kept): (&roster_api::User, Option<&Provisioned>),
     wanted: translate::ScimUser,
 ) -> Result<Response, ScimError> {
+    let wanted_kept = wanted.provisioned();
+    translate::check_provisioned(&wanted_kept)?;
     let update = translate::user_update(current, wanted)?;
     // Every field but the id is skipped when unset: one key means nothing changes.
     let changes_something = serde_json::to_value(&update)
@@ -489,9 +614,15 @@ async fn update_to(
     if changes_something {
         app.services.update_directory_user(actor, update).await?;
     }
-    let (user, groups) = one_user(app, actor, &current.user_id).await?;
+    if Some(&wanted_kept) != kept && !(kept.is_none() && wanted_kept == Provisioned::default()) {
+        let object = (current.user_id.as_str(), current.created_at);
+        app.services
+            .set_provisioned(actor, ProvisionedKind::User, object, wanted_kept)
+            .await?;
+    }
+    let (user, groups, kept) = one_user(app, actor, &current.user_id).await?;
     let now = app.services.clock.now_ms();
-    let body = translate::user_json(&user, &groups, &base_url(headers), now);
+    let body = translate::user_json(&user, &groups, kept.as_ref(), &base_url(headers), now);
     Ok(with_version(StatusCode::OK, body, false))
 }
 
@@ -503,7 +634,7 @@ async fn replace_user(
 ) -> Result<Response, ScimError> {
     let actor = caller(&app, &headers).await?;
     let body = json_body(body)?;
-    let (current, _) = one_user(&app, &actor, &id).await?;
+    let (current, _, kept) = one_user(&app, &actor, &id).await?;
     check_if_match(&headers, &translate::version(current.updated_at))?;
     if body
         .get("id")
@@ -512,7 +643,7 @@ async fn replace_user(
         return Err(ScimError::mutability("id cannot change"));
     }
     let wanted = translate::user_from_json(&body)?;
-    update_to(&app, &actor, &headers, &current, wanted).await
+    update_to(&app, &actor, &headers, (&current, kept.as_ref()), wanted).await
 }
 
 async fn patch_user(
@@ -524,16 +655,16 @@ async fn patch_user(
     let actor = caller(&app, &headers).await?;
     let body = json_body(body)?;
     let operations = translate::patch_operations(&body)?;
-    let (current, _) = one_user(&app, &actor, &id).await?;
+    let (current, _, kept) = one_user(&app, &actor, &id).await?;
     check_if_match(&headers, &translate::version(current.updated_at))?;
     let now = app.services.clock.now_ms();
-    let shown = translate::user_json(&current, &[], "", now);
+    let shown = translate::user_json(&current, &[], kept.as_ref(), "", now);
     let mut wanted = translate::patched_user(shown, &operations)?;
     // `active` as shown folds in an automatic lock; unchanged by the PATCH, keep the status.
     if !operations.iter().any(touches_active) {
         wanted.active = current.status == roster_api::UserStatus::Enabled;
     }
-    update_to(&app, &actor, &headers, &current, wanted).await
+    update_to(&app, &actor, &headers, (&current, kept.as_ref()), wanted).await
 }
 
 fn touches_active(op: &translate::PatchOperation) -> bool {
@@ -550,7 +681,7 @@ async fn delete_user(
 ) -> Result<Response, ScimError> {
     let actor = caller(&app, &headers).await?;
     if headers.contains_key(header::IF_MATCH) {
-        let (current, _) = one_user(&app, &actor, &id).await?;
+        let (current, _, _) = one_user(&app, &actor, &id).await?;
         check_if_match(&headers, &translate::version(current.updated_at))?;
     }
     app.services.delete_user(&actor, &id).await?;
@@ -609,12 +740,20 @@ async fn one_group(
     } else {
         None
     };
+    let object = [(group.group_id.clone(), group.created_at)];
+    let kept = app
+        .services
+        .provisioned(actor, ProvisionedKind::Group, &object)
+        .await?
+        .remove(&group.group_id)
+        .unwrap_or_default();
     let view = translate::ScimGroupView {
         id: &group.group_id,
         name: &group.group_name,
         created_at: group.created_at,
         updated_at: group.updated_at,
         members,
+        external_id: &kept.external_id,
     };
     Ok(translate::group_json(&view, &base_url(headers)))
 }
@@ -642,6 +781,15 @@ async fn list_groups(
     headers: HeaderMap,
     Query(params): Query<ListParams>,
 ) -> Result<Response, ScimError> {
+    groups_listing(&app, &headers, params).await
+}
+
+async fn groups_listing(
+    app: &AppState,
+    headers: &HeaderMap,
+    params: ListParams,
+) -> Result<Response, ScimError> {
+    let (app, headers) = (app.clone(), headers.clone());
     let actor = caller(&app, &headers).await?;
     let base = base_url(&headers);
     let projection = Projection::read(
@@ -686,6 +834,14 @@ async fn list_groups(
         total = groups.len() as i64;
     }
     let with_members = projection.shows("members");
+    let objects: Vec<(String, i64)> = groups
+        .iter()
+        .map(|g| (g.group.group_id.clone(), g.group.created_at))
+        .collect();
+    let kept = app
+        .services
+        .provisioned(&actor, ProvisionedKind::Group, &objects)
+        .await?;
     let mut resources = Vec::with_capacity(groups.len());
     for g in &groups {
         let members = if with_members {
@@ -699,6 +855,9 @@ async fn list_groups(
             created_at: g.group.created_at,
             updated_at: g.group.updated_at,
             members,
+            external_id: kept
+                .get(&g.group.group_id)
+                .map_or("", |k| k.external_id.as_str()),
         };
         resources.push(projection.apply(translate::group_json(&view, &base)));
     }
@@ -726,6 +885,25 @@ async fn get_group(
     )?;
     let body = one_group(&app, &actor, &headers, &id, projection.shows("members")).await?;
     Ok(with_version(StatusCode::OK, projection.apply(body), false))
+}
+
+/// Keeps a group's external id (`""`: none).
+async fn keep_group_external_id(
+    app: &AppState,
+    actor: &Actor,
+    group_id: &str,
+    external_id: String,
+) -> Result<(), ScimError> {
+    let group = app.services.existing_user_group(actor, group_id).await?;
+    let kept = Provisioned {
+        external_id,
+        data: Default::default(),
+    };
+    let object = (group_id, group.created_at);
+    app.services
+        .set_provisioned(actor, ProvisionedKind::Group, object, kept)
+        .await?;
+    Ok(())
 }
 
 /// Adds and removes members (each list checked whole before it changes anything).
@@ -777,7 +955,11 @@ async fn create_group(
         .create_user_group(&actor, &group.display_name, None)
         .await?;
     let members = group.members.unwrap_or_default();
-    if let Err(e) = change_members(&app, &actor, &group_id, &members, &[]).await {
+    let mut made = change_members(&app, &actor, &group_id, &members, &[]).await;
+    if made.is_ok() && !group.external_id.is_empty() {
+        made = keep_group_external_id(&app, &actor, &group_id, group.external_id).await;
+    }
+    if let Err(e) = made {
         // Nothing half-made: a group whose members were refused goes again.
         app.services
             .remove_user_groups(&actor, std::slice::from_ref(&group_id))
@@ -810,6 +992,9 @@ async fn replace_group(
             .await?;
     }
     change_members(&app, &actor, &id, &added, &removed).await?;
+    if current["externalId"].as_str().unwrap_or_default() != group.external_id {
+        keep_group_external_id(&app, &actor, &id, group.external_id).await?;
+    }
     let body = one_group(&app, &actor, &headers, &id, true).await?;
     Ok(with_version(StatusCode::OK, body, false))
 }
@@ -861,6 +1046,9 @@ async fn patch_group(
         }
     }
     change_members(&app, &actor, &id, &added, &removed).await?;
+    if let Some(external_id) = changes.external_id {
+        keep_group_external_id(&app, &actor, &id, external_id).await?;
+    }
     let body = one_group(&app, &actor, &headers, &id, true).await?;
     Ok(with_version(StatusCode::OK, body, false))
 }

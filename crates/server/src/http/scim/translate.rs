@@ -6,8 +6,9 @@
 //! PDS `user_name`); `displayName` = `nick_name`; the primary e-mail and phone = `email` and
 //! `phone` (each also a logon identity, as in the directory dialects); `active` = not locked;
 //! everything else SCIM keeps (`externalId`, `name`, `nickName`, `title`, the Enterprise
-//! extension...) lives in the user's `user_data` under [`EXTRAS`]. Groups are Roster user
-//! groups (flat, members are users).
+//! extension...) is what the provisioning service keeps on the user ([`Provisioned`]).
+//! Groups are Roster user groups (flat, members are users), with their `externalId` kept
+//! the same way.
 
 use roster_api::{UpdateUserRequest, User, UserStatus};
 use serde_json::{json, Map, Value};
@@ -19,6 +20,7 @@ use super::filter::{
 };
 use crate::model::NewUserSpec;
 use crate::service::directory::{DirectoryQuery, EqualField};
+use crate::service::provisioning::{Provisioned, MAX_DATA, MAX_EXTERNAL_ID};
 use crate::time_format::iso8601_ms;
 
 pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -26,10 +28,7 @@ pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 pub const LIST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 pub const PATCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-/// The `user_data` key of what SCIM keeps that Roster has no column for.
-pub const EXTRAS: &str = "scim";
-
-/// Core User attributes Roster keeps in [`EXTRAS`], as lower-cased names.
+/// Core User attributes Roster keeps as provisioned attributes, as lower-cased names.
 const KEPT_USER_ATTRS: [&str; 10] = [
     "externalid",
     "name",
@@ -110,9 +109,36 @@ pub struct ScimUser {
     pub phone_type: String,
     pub active: bool,
     pub password: Option<String>,
-    /// What goes into `user_data[EXTRAS]` (lower-cased core names, and the extension's
-    /// attributes under `enterprise`).
+    /// What Roster keeps as provisioned attributes (lower-cased core names, and the
+    /// extension's attributes under `enterprise`), `externalid` among them.
     pub extras: Map<String, Value>,
+}
+
+impl ScimUser {
+    /// What the provisioning service keeps of this user.
+    pub fn provisioned(&self) -> Provisioned {
+        let mut data = self.extras.clone();
+        let external_id = match data.remove("externalid") {
+            Some(Value::String(id)) => id,
+            _ => String::new(),
+        };
+        Provisioned { external_id, data }
+    }
+}
+
+/// Refuses provisioned attributes Roster would not store, before anything is written.
+pub fn check_provisioned(provisioned: &Provisioned) -> Result<(), ScimError> {
+    if provisioned.external_id.len() > MAX_EXTERNAL_ID {
+        return Err(ScimError::invalid_value(format!(
+            "externalId is at most {MAX_EXTERNAL_ID} bytes"
+        )));
+    }
+    if Value::Object(provisioned.data.clone()).to_string().len() > MAX_DATA {
+        return Err(ScimError::invalid_value(format!(
+            "the attributes Roster keeps take at most {MAX_DATA} bytes"
+        )));
+    }
+    Ok(())
 }
 
 fn text_of(value: &Value, name: &str) -> Result<String, ScimError> {
@@ -190,6 +216,9 @@ pub fn user_from_json(body: &Value) -> Result<ScimUser, ScimError> {
             "phonenumbers" => {
                 (user.phone, user.phone_type) = primary_of(Some(value), "phoneNumbers")?;
             }
+            "externalid" if !value.is_string() && !value.is_null() => {
+                return Err(ScimError::invalid_value("externalId must be a string"))
+            }
             k if KEPT_USER_ATTRS.contains(&k) => {
                 if !value.is_null() {
                     user.extras.insert(k.to_owned(), value.clone());
@@ -245,19 +274,6 @@ pub fn user_from_json(body: &Value) -> Result<ScimUser, ScimError> {
     Ok(user)
 }
 
-/// The user's `user_data` with SCIM's extras replaced.
-fn user_data_with(
-    mut user_data: Map<String, Value>,
-    extras: &Map<String, Value>,
-) -> Map<String, Value> {
-    if extras.is_empty() {
-        user_data.remove(EXTRAS);
-    } else {
-        user_data.insert(EXTRAS.into(), Value::Object(extras.clone()));
-    }
-    user_data
-}
-
 fn status_of(active: bool) -> UserStatus {
     if active {
         UserStatus::Enabled
@@ -276,7 +292,6 @@ pub fn new_user(user: ScimUser) -> NewUserSpec {
         email: non_empty(user.email),
         phone: non_empty(user.phone),
         status: Some(status_of(user.active)),
-        user_data: Some(user_data_with(Map::new(), &user.extras)),
         plain_password: user.password,
         ..NewUserSpec::default()
     }
@@ -292,28 +307,30 @@ pub fn user_update(current: &User, wanted: ScimUser) -> Result<UpdateUserRequest
     }
     let changed = |old: &str, new: String| (old != new).then_some(new);
     let now_active = current.status == UserStatus::Enabled;
-    let user_data = user_data_with(current.user_data.clone(), &wanted.extras);
     Ok(UpdateUserRequest {
         user_id: current.user_id.clone(),
         nick_name: changed(&current.nick_name, wanted.display_name),
         email: changed(&current.email, wanted.email),
         phone: changed(&current.phone, wanted.phone),
         status: (now_active != wanted.active).then_some(status_of(wanted.active)),
-        user_data: (user_data != current.user_data).then_some(user_data),
         plain_password: wanted.password,
         ..UpdateUserRequest::default()
     })
 }
 
-/// A user as SCIM answers it; `groups` are `(id, name)` of its user groups, `now` tells
-/// whether an automatic lock has struck.
-pub fn user_json(user: &User, groups: &[(String, String)], base: &str, now: i64) -> Value {
-    let extras = user
-        .user_data
-        .get(EXTRAS)
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+/// A user as SCIM answers it; `groups` are `(id, name)` of its user groups, `kept` what the
+/// provisioning service keeps on it, `now` tells whether an automatic lock has struck.
+pub fn user_json(
+    user: &User,
+    groups: &[(String, String)],
+    kept: Option<&Provisioned>,
+    base: &str,
+    now: i64,
+) -> Value {
+    let mut extras = kept.map(|k| k.data.clone()).unwrap_or_default();
+    if let Some(kept) = kept.filter(|k| !k.external_id.is_empty()) {
+        extras.insert("externalid".into(), json!(kept.external_id));
+    }
     let locked =
         user.status != UserStatus::Enabled || (user.expired_at > 0 && user.expired_at <= now);
     let mut out = Map::new();
@@ -442,6 +459,7 @@ pub struct ScimGroupView<'a> {
     pub updated_at: i64,
     /// `(user id, display name)` of its members, when asked for.
     pub members: Option<Vec<(String, String)>>,
+    pub external_id: &'a str,
 }
 
 pub fn group_json(group: &ScimGroupView<'_>, base: &str) -> Value {
@@ -456,12 +474,19 @@ pub fn group_json(group: &ScimGroupView<'_>, base: &str) -> Value {
             group.updated_at,
         ),
     });
+    if !group.external_id.is_empty() {
+        out["externalId"] = json!(group.external_id);
+    }
     if let Some(members) = &group.members {
         out["members"] = members
             .iter()
             .map(|(id, name)| {
-                json!({"value": id, "display": name, "type": "User",
-                       "$ref": format!("{base}/Users/{id}")})
+                let mut member = json!({"value": id, "type": "User",
+                                        "$ref": format!("{base}/Users/{id}")});
+                if !name.is_empty() {
+                    member["display"] = json!(name);
+                }
+                member
             })
             .collect();
     }
@@ -473,6 +498,7 @@ pub fn group_json(group: &ScimGroupView<'_>, base: &str) -> Value {
 pub struct ScimGroup {
     pub display_name: String,
     pub members: Option<Vec<String>>,
+    pub external_id: String,
 }
 
 fn member_ids(value: &Value) -> Result<Vec<String>, ScimError> {
@@ -520,7 +546,8 @@ pub fn group_from_json(body: &Value, path_id: Option<&str>) -> Result<ScimGroup,
                     return Err(ScimError::mutability("id cannot change"));
                 }
             }
-            "schemas" | "meta" | "externalid" => {}
+            "externalid" => group.external_id = text_of(value, "externalId")?,
+            "schemas" | "meta" => {}
             k => {
                 return Err(ScimError::invalid_value(format!(
                     "the Group schema has no attribute {k:?}"
@@ -531,6 +558,11 @@ pub fn group_from_json(body: &Value, path_id: Option<&str>) -> Result<ScimGroup,
     if group.display_name.is_empty() {
         return Err(ScimError::invalid_value("displayName is required"));
     }
+    if group.external_id.len() > MAX_EXTERNAL_ID {
+        return Err(ScimError::invalid_value(format!(
+            "externalId is at most {MAX_EXTERNAL_ID} bytes"
+        )));
+    }
     Ok(group)
 }
 
@@ -538,6 +570,8 @@ pub fn group_from_json(body: &Value, path_id: Option<&str>) -> Result<ScimGroup,
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserListing {
     pub query: DirectoryQuery,
+    /// `externalId eq`: the face narrows `query.user_ids` to the users holding it.
+    pub external_id: Option<String>,
 }
 
 fn unindexed(what: &str) -> ScimError {
@@ -634,6 +668,9 @@ fn add_condition(listing: &mut UserListing, filter: &Filter) -> Result<(), ScimE
                     } else {
                         set_once(&mut q.email_prefix, v)?;
                     }
+                }
+                ("externalid", CompareOp::Eq) => {
+                    set_once(&mut listing.external_id, string_value(value, path)?)?;
                 }
                 ("active", CompareOp::Eq) => {
                     let active = value
@@ -744,15 +781,22 @@ pub fn patch_operations(body: &Value) -> Result<Vec<PatchOperation>, ScimError> 
                     )))
                 }
             };
+            let mut value = op.get("value").cloned().unwrap_or(Value::Null);
             let path = match op.get("path") {
                 None | Some(Value::Null) => None,
                 Some(Value::String(p)) if p.is_empty() => None,
+                // The extension's whole object: as an operation without a path.
+                Some(Value::String(p)) if p.eq_ignore_ascii_case(ENTERPRISE_URN) => {
+                    let mut object = Map::new();
+                    object.insert(enterprise_key(), value);
+                    value = Value::Object(object);
+                    None
+                }
                 Some(Value::String(p)) => {
                     Some(parse_patch_path(p).map_err(ScimError::invalid_path)?)
                 }
                 Some(_) => return Err(ScimError::invalid_path("path must be a string")),
             };
-            let value = op.get("value").cloned().unwrap_or(Value::Null);
             if path.is_none() && kind == PatchOp::Remove {
                 return Err(ScimError::bad("noTarget", "remove needs a path"));
             }
@@ -1031,6 +1075,8 @@ pub struct GroupChanges {
     pub replaced: Option<Vec<String>>,
     /// `remove members` without a filter or a value: every member goes.
     pub remove_all: bool,
+    /// A new external id (`""`: removed).
+    pub external_id: Option<String>,
 }
 
 fn member_value_eq(filter: &Filter) -> Result<String, ScimError> {
@@ -1074,7 +1120,10 @@ pub fn group_changes(operations: &[PatchOperation]) -> Result<GroupChanges, Scim
                 changes.display_name = Some(name);
             }
             ("displayname", _, _) => return Err(ScimError::mutability("displayName is required")),
-            ("externalid", None, _) => {}
+            ("externalid", None, PatchOp::Remove) => changes.external_id = Some(String::new()),
+            ("externalid", None, _) => {
+                changes.external_id = Some(text_of(&operation.value, "externalId")?);
+            }
             ("members", None, PatchOp::Add) => {
                 changes.added.extend(member_ids(&operation.value)?);
             }
@@ -1123,6 +1172,9 @@ fn merge_group_changes(into: &mut GroupChanges, more: GroupChanges) {
     into.added.extend(more.added);
     into.removed.extend(more.removed);
     into.remove_all |= more.remove_all;
+    if more.external_id.is_some() {
+        into.external_id = more.external_id;
+    }
 }
 
 /// Keeps only the attributes asked for (`attributes`), or drops those not wanted

@@ -336,6 +336,7 @@ mod drives;
 mod groups;
 mod mail;
 mod properties;
+mod provisioning;
 mod quotas;
 mod resource_groups;
 mod tokens;
