@@ -232,6 +232,9 @@ pub fn user_from_json(body: &Value) -> Result<ScimUser, ScimError> {
                 };
                 let mut kept = Map::new();
                 for (name, v) in ext {
+                    if name == "schemas" {
+                        continue;
+                    }
                     if !ENTERPRISE_ATTRS.contains(&name.as_str()) {
                         return Err(ScimError::invalid_value(format!(
                             "the Enterprise User extension has no attribute {name:?}"
@@ -261,6 +264,20 @@ pub fn user_from_json(body: &Value) -> Result<ScimUser, ScimError> {
             return Err(ScimError::mutability(
                 "id is the userName in Roster and cannot be chosen",
             ));
+        }
+    }
+    for (key, flag) in [
+        ("emails", "emailnotprimary"),
+        ("phonenumbers", "phonenotprimary"),
+    ] {
+        let not_primary = map.get(key).and_then(Value::as_array).is_some_and(|items| {
+            !items.is_empty()
+                && items
+                    .iter()
+                    .all(|i| i.get("primary") == Some(&Value::Bool(false)))
+        });
+        if not_primary {
+            user.extras.insert(flag.into(), Value::Bool(true));
         }
     }
     if !user.email_type.is_empty() && user.email_type != "work" {
@@ -350,13 +367,15 @@ pub fn user_json(
     if !user.email.is_empty() {
         out.insert(
             "emails".into(),
-            json!([{"value": user.email, "type": kind_of("emailtype"), "primary": true}]),
+            json!([{"value": user.email, "type": kind_of("emailtype"),
+                    "primary": !extras.contains_key("emailnotprimary")}]),
         );
     }
     if !user.phone.is_empty() {
         out.insert(
             "phoneNumbers".into(),
-            json!([{"value": user.phone, "type": kind_of("phonetype"), "primary": true}]),
+            json!([{"value": user.phone, "type": kind_of("phonetype"),
+                    "primary": !extras.contains_key("phonenotprimary")}]),
         );
     }
     out.insert("active".into(), json!(!locked));
@@ -786,6 +805,19 @@ pub fn patch_operations(body: &Value) -> Result<Vec<PatchOperation>, ScimError> 
                 None | Some(Value::Null) => None,
                 Some(Value::String(p)) if p.is_empty() => None,
                 // The extension's whole object: as an operation without a path.
+                Some(Value::String(p))
+                    if p.eq_ignore_ascii_case(ENTERPRISE_URN) && kind == PatchOp::Remove =>
+                {
+                    Some(PatchPath {
+                        attr: AttrPath {
+                            enterprise: false,
+                            name: enterprise_key(),
+                            sub: None,
+                        },
+                        filter: None,
+                        sub: None,
+                    })
+                }
                 Some(Value::String(p)) if p.eq_ignore_ascii_case(ENTERPRISE_URN) => {
                     let mut object = Map::new();
                     object.insert(enterprise_key(), value);
@@ -911,7 +943,7 @@ pub fn apply_patch(
                 let Value::Object(ext) = value else {
                     return Err(ScimError::invalid_value("the extension must be an object"));
                 };
-                for (name, v) in ext {
+                for (name, v) in ext.iter().filter(|(name, _)| *name != "schemas") {
                     let sub = PatchOperation {
                         op: operation.op,
                         path: Some(PatchPath {
@@ -936,6 +968,10 @@ pub fn apply_patch(
         return Ok(());
     };
     let attr = &path.attr;
+    if operation.op == PatchOp::Remove && attr.name == enterprise_key() {
+        resource.remove(&attr.name);
+        return Ok(());
+    }
     if !known(attr) {
         return Err(ScimError::invalid_path(format!(
             "no attribute {}",
