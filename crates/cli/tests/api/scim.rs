@@ -71,6 +71,15 @@ fn entra_user(user_name: &str) -> Value {
     })
 }
 
+/// `GET /Users?filter=...` as the admin.
+async fn filtered(app: &TestApp, filter: &str) -> Value {
+    let url = app.url("/scim/v2/Users");
+    let request = app.http.get(url).query(&[("filter", filter)]);
+    read(request.bearer_auth(&app.admin_token).send().await.unwrap())
+        .await
+        .1
+}
+
 async fn count_users(app: &TestApp) -> Value {
     admin(app, "GET", "/Users?count=0", None).await.1["totalResults"].clone()
 }
@@ -122,40 +131,18 @@ async fn entra_id_provisioning_sequence() {
     assert_eq!(user["email"], "bjensen@example.com");
     assert_eq!(user["status"], "enabled");
 
-    // Found by the filter now, by userName and by e-mail.
-    let (_, list) = admin(
-        &app,
-        "GET",
-        &format!("/Users?filter=userName%20eq%20%22{name}%22"),
-        None,
-    )
-    .await;
-    assert_eq!(list["totalResults"], 1, "{list}");
-    assert_eq!(list["Resources"][0]["id"], id.as_str());
-    let (_, list) = admin(
-        &app,
-        "GET",
-        "/Users?filter=externalId%20eq%20%220a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef%22",
-        None,
-    )
-    .await;
-    assert_eq!(list["totalResults"], 1, "{list}");
-    assert_eq!(list["Resources"][0]["id"], id.as_str());
-    let (_, none) = admin(
-        &app,
-        "GET",
-        "/Users?filter=externalId%20eq%20%22other%22",
-        None,
-    )
-    .await;
+    // Found by the filter now, by userName and by externalId; a filter on type is refused.
+    for filter in [
+        format!("userName eq \"{name}\""),
+        "externalId eq \"0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef\"".to_owned(),
+    ] {
+        let list = filtered(&app, &filter).await;
+        assert_eq!(list["totalResults"], 1, "{filter}: {list}");
+        assert_eq!(list["Resources"][0]["id"], id.as_str());
+    }
+    let none = filtered(&app, "externalId eq \"other\"").await;
     assert_eq!(none["totalResults"], 0, "{none}");
-    let (_, list) = admin(
-        &app,
-        "GET",
-        "/Users?filter=emails%5Btype%20eq%20%22work%22%5D",
-        None,
-    )
-    .await;
+    let list = filtered(&app, "emails[type eq \"work\"]").await;
     assert_eq!(
         list["schemas"][0],
         "urn:ietf:params:scim:api:messages:2.0:Error"

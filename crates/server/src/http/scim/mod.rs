@@ -430,19 +430,28 @@ fn search_params(body: Result<Bytes, BytesRejection>) -> Result<ListParams, Scim
     })
 }
 
+/// What every list starts from: the caller, the base URL, the projection and the paging.
+async fn listing_context(
+    app: &AppState,
+    headers: &HeaderMap,
+    params: &ListParams,
+) -> Result<(Actor, String, Projection, (Paging, i64)), ScimError> {
+    let actor = caller(app, headers).await?;
+    let projection = Projection::read(
+        params.attributes.as_deref(),
+        params.excluded_attributes.as_deref(),
+    )?;
+    Ok((actor, base_url(headers), projection, paging(params)?))
+}
+
 async fn users_listing(
     app: &AppState,
     headers: &HeaderMap,
     params: ListParams,
 ) -> Result<Response, ScimError> {
     let (app, headers) = (app.clone(), headers.clone());
-    let actor = caller(&app, &headers).await?;
-    let base = base_url(&headers);
-    let projection = Projection::read(
-        params.attributes.as_deref(),
-        params.excluded_attributes.as_deref(),
-    )?;
-    let (paging, count) = paging(&params)?;
+    let (actor, base, projection, (paging, count)) =
+        listing_context(&app, &headers, &params).await?;
     let query = match params.filter.as_deref().filter(|f| !f.trim().is_empty()) {
         None => DirectoryQuery::default(),
         Some(text) => {
@@ -790,13 +799,8 @@ async fn groups_listing(
     params: ListParams,
 ) -> Result<Response, ScimError> {
     let (app, headers) = (app.clone(), headers.clone());
-    let actor = caller(&app, &headers).await?;
-    let base = base_url(&headers);
-    let projection = Projection::read(
-        params.attributes.as_deref(),
-        params.excluded_attributes.as_deref(),
-    )?;
-    let (paging, count) = paging(&params)?;
+    let (actor, base, projection, (paging, count)) =
+        listing_context(&app, &headers, &params).await?;
     let name = match params.filter.as_deref().filter(|f| !f.trim().is_empty()) {
         None => None,
         Some(text) => {
