@@ -73,11 +73,10 @@ fn entra_user(user_name: &str) -> Value {
 
 /// `GET /Users?filter=...` as the admin.
 async fn filtered(app: &TestApp, filter: &str) -> Value {
-    let url = app.url("/scim/v2/Users");
-    let request = app.http.get(url).query(&[("filter", filter)]);
-    read(request.bearer_auth(&app.admin_token).send().await.unwrap())
-        .await
-        .1
+    let mut url = reqwest::Url::parse(&app.url("/scim/v2/Users")).unwrap();
+    url.query_pairs_mut().append_pair("filter", filter);
+    let request = app.http.get(url).bearer_auth(&app.admin_token);
+    read(request.send().await.unwrap()).await.1
 }
 
 async fn count_users(app: &TestApp) -> Value {
