@@ -9,6 +9,7 @@ pub mod oidc;
 pub mod openapi;
 pub mod pds;
 pub mod signin;
+pub mod scim;
 
 use std::net::IpAddr;
 use std::time::Instant;
@@ -143,6 +144,7 @@ pub fn router(state: AppState) -> Router {
         .merge(signin::router())
         .merge(console::router())
         .merge(oidc::router())
+        .merge(scim::router())
         .fallback(fallback)
         .method_not_allowed_fallback(pds::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -161,6 +163,8 @@ pub fn router(state: AppState) -> Router {
 async fn fallback(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/koodrive/") {
         koodrive::not_found().await
+    } else if uri.path().starts_with("/scim/") {
+        scim::not_found().await
     } else {
         pds::not_found(uri).await.into_response()
     }

@@ -23,6 +23,7 @@ pub(crate) mod pagination;
 pub mod password_resets;
 pub mod passwords;
 pub mod properties;
+pub mod provisioning;
 pub mod resource_groups;
 pub mod sessions;
 pub mod spaces;

@@ -13,6 +13,7 @@ pub mod groups;
 pub mod health;
 pub mod mail;
 pub mod properties;
+pub mod provisioning;
 pub mod resource_groups;
 pub mod signin;
 mod sql;
@@ -294,6 +295,7 @@ pub trait Store:
     + EventStore
     + WebhookStore
     + signin::SigninStore
+    + provisioning::ProvisioningStore
 {
 }
 
@@ -314,6 +316,7 @@ impl<T> Store for T where
         + EventStore
         + WebhookStore
         + signin::SigninStore
+        + provisioning::ProvisioningStore
 {
 }
 

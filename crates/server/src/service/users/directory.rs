@@ -124,6 +124,23 @@ pub struct DirectoryQuery {
     /// Only users locked now (`true`: disabled or past their auto-lock time), or only users
     /// not locked now (`false`).
     pub locked: Option<bool>,
+    /// Prefixes of the user name, the display name and the e-mail, any case; each is an
+    /// index range scan, and the first given (display name, user name, e-mail) orders the
+    /// page (see [`Services::search_directory_users`]).
+    pub user_name_prefix: Option<String>,
+    pub nick_name_prefix: Option<String>,
+    pub email_prefix: Option<String>,
+    /// The display name, or the e-mail, equals this (any case); served by the prefix scan
+    /// of the same column, whose leading rows are the equal ones. At most one of the two,
+    /// and no other prefix with it.
+    pub equals: Option<(EqualField, String)>,
+}
+
+/// A column [`DirectoryQuery::equals`] can match exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EqualField {
+    NickName,
+    Email,
 }
 
 impl DirectoryQuery {
@@ -144,6 +161,9 @@ impl DirectoryQuery {
             owner_type: self.owner_type,
             property_values: self.property_values,
             locked_at: self.locked.map(|locked| (locked, now)),
+            user_name_prefix: self.user_name_prefix.as_deref().map(normalize),
+            nick_name_prefix: self.nick_name_prefix.as_deref().map(normalize),
+            email_prefix: self.email_prefix.as_deref().map(normalize),
             ..UserFilter::default()
         }
     }
@@ -330,6 +350,88 @@ impl Services {
             .user(&actor.domain_id, &actor.user_id)
             .await?
             .ok_or(Error::NotFound(Resource::User))
+    }
+
+    /// One page of users for a directory search (admins only): in the order of the prefix
+    /// searched (display name, user name, e-mail, so the index serves order and limit), else
+    /// by user id; and the marker of the next page (`""` if this is the last).
+    pub async fn search_directory_users(
+        &self,
+        actor: &Actor,
+        query: DirectoryQuery,
+        page: &Page,
+    ) -> Result<(Vec<UserRow>, String)> {
+        actor.require_admin()?;
+        for prefix in [
+            &query.user_name_prefix,
+            &query.nick_name_prefix,
+            &query.email_prefix,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            validate::max_len("prefix", prefix, validate::MAX_NAME)?;
+        }
+        let mut query = query;
+        let equals = query.equals.take();
+        let value_of = |field: EqualField, row: &UserRow| match field {
+            EqualField::NickName => normalize(&row.nick_name),
+            EqualField::Email => normalize(&row.email),
+        };
+        if let Some((field, value)) = &equals {
+            let other_prefixes = [
+                &query.user_name_prefix,
+                &query.nick_name_prefix,
+                &query.email_prefix,
+            ];
+            if other_prefixes.iter().any(|p| p.is_some()) {
+                return Err(Error::invalid("Filter"));
+            }
+            validate::max_len("equals", value, validate::MAX_NAME)?;
+            match field {
+                EqualField::NickName => query.nick_name_prefix = Some(value.clone()),
+                EqualField::Email => query.email_prefix = Some(value.clone()),
+            }
+        }
+        let filter = query.into_filter(self.clock.now_ms());
+        let (mut rows, mut next) = self.user_page(actor, filter, page).await?;
+        if let Some((field, value)) = equals {
+            let value = normalize(&value);
+            let equal = rows
+                .iter()
+                .take_while(|row| value_of(field, row) == value)
+                .count();
+            if equal < rows.len() {
+                rows.truncate(equal);
+                next = String::new();
+            }
+        }
+        Ok((rows, next))
+    }
+
+    /// Users as the API answers them, each with its user groups `(id, name)` when asked.
+    pub async fn users_with_groups(
+        &self,
+        actor: &Actor,
+        rows: Vec<UserRow>,
+        with_groups: bool,
+    ) -> Result<Vec<(User, Vec<(String, String)>)>> {
+        let mut groups = if with_groups {
+            self.user_details(actor, &rows).await?.user_groups
+        } else {
+            HashMap::new()
+        };
+        rows.into_iter()
+            .map(|row| {
+                let of_user = groups
+                    .remove(&row.user_id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|g| (g.group_id, g.group_name))
+                    .collect();
+                Ok((super::to_api(row)?, of_user))
+            })
+            .collect()
     }
 
     /// How many users match a directory filter (admins only).

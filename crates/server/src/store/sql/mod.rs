@@ -338,6 +338,7 @@ mod groups;
 mod health;
 mod mail;
 mod properties;
+mod provisioning;
 mod quotas;
 mod resource_groups;
 mod signin;

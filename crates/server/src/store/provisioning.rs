@@ -1,0 +1,42 @@
+//! What identity providers keep on users and groups (SCIM's `externalId` and attributes
+//! Roster has no column for), by object.
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ProvisionedRow {
+    pub domain_id: String,
+    /// `user` or `group`.
+    pub object_kind: String,
+    pub object_id: String,
+    /// The object's `created_at`: the row belongs to that object only.
+    pub object_created_at: i64,
+    pub external_id: String,
+    /// A JSON object.
+    pub data: String,
+}
+
+#[async_trait]
+pub trait ProvisioningStore: Send + Sync + 'static {
+    /// The rows of these objects (those that have one).
+    async fn provisioned(
+        &self,
+        domain_id: &str,
+        object_kind: &str,
+        object_ids: &[String],
+    ) -> Result<Vec<ProvisionedRow>>;
+
+    /// The ids of the objects holding this external id (rows of deleted objects included:
+    /// the caller checks `object_created_at`).
+    async fn provisioned_by_external_id(
+        &self,
+        domain_id: &str,
+        object_kind: &str,
+        external_id: &str,
+    ) -> Result<Vec<ProvisionedRow>>;
+
+    /// Stores an object's row, replacing the one it had.
+    async fn put_provisioned(&self, row: ProvisionedRow) -> Result<()>;
+}

@@ -1,0 +1,87 @@
+//! `ProvisioningStore` on SQL.
+
+use async_trait::async_trait;
+
+use super::{text, Arg, SqlStore, Stmt};
+use crate::error::Result;
+use crate::store::provisioning::{ProvisionedRow, ProvisioningStore};
+
+const COLUMNS: &str = "domain_id, object_kind, object_id, object_created_at, external_id, data";
+
+#[async_trait]
+impl ProvisioningStore for SqlStore {
+    async fn provisioned(
+        &self,
+        domain_id: &str,
+        object_kind: &str,
+        object_ids: &[String],
+    ) -> Result<Vec<ProvisionedRow>> {
+        if object_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut args = vec![text(domain_id), text(object_kind)];
+        let placeholders: Vec<String> = object_ids
+            .iter()
+            .map(|id| {
+                args.push(text(id));
+                format!("${}", args.len())
+            })
+            .collect();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM provisioned_attributes \
+             WHERE domain_id = $1 AND object_kind = $2 AND object_id IN ({})",
+            placeholders.join(", ")
+        );
+        Ok(self.reader().fetch_all(Stmt::new(sql, args)).await?)
+    }
+
+    async fn provisioned_by_external_id(
+        &self,
+        domain_id: &str,
+        object_kind: &str,
+        external_id: &str,
+    ) -> Result<Vec<ProvisionedRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM provisioned_attributes \
+             WHERE domain_id = $1 AND object_kind = $2 AND external_id = $3 \
+             ORDER BY object_id LIMIT 100"
+        );
+        let args = vec![text(domain_id), text(object_kind), text(external_id)];
+        Ok(self.reader().fetch_all(Stmt::new(sql, args)).await?)
+    }
+
+    async fn put_provisioned(&self, row: ProvisionedRow) -> Result<()> {
+        let row = &row;
+        self.write(|tx| {
+            Box::pin(async move {
+                tx.execute(Stmt::new(
+                    "DELETE FROM provisioned_attributes \
+                     WHERE domain_id = $1 AND object_kind = $2 AND object_id = $3",
+                    vec![
+                        text(&row.domain_id),
+                        text(&row.object_kind),
+                        text(&row.object_id),
+                    ],
+                ))
+                .await?;
+                tx.execute(Stmt::new(
+                    format!(
+                        "INSERT INTO provisioned_attributes ({COLUMNS}) \
+                         VALUES ($1, $2, $3, $4, $5, $6)"
+                    ),
+                    vec![
+                        text(&row.domain_id),
+                        text(&row.object_kind),
+                        text(&row.object_id),
+                        Arg::Int(row.object_created_at),
+                        text(&row.external_id),
+                        text(&row.data),
+                    ],
+                ))
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,526 @@
+//! SCIM 2.0 at `/scim/v2`: the request sequences Entra ID and Okta send, checked through
+//! the PDS API; each caller; bad input answered as SCIM errors with nothing half-written.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{read, spawn_app, spawn_with_base_domain, TestApp};
+
+const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+async fn scim(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let url = app.url(&format!("/scim/v2{path}"));
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = app.http.request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/scim+json")
+            .body(body.to_string());
+    }
+    read(request.send().await.unwrap()).await
+}
+
+async fn admin(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    scim(app, method, path, Some(&app.admin_token), body).await
+}
+
+fn assert_scim_error(answer: &(StatusCode, Value), status: StatusCode, scim_type: Option<&str>) {
+    let (got, body) = answer;
+    assert_eq!(*got, status, "{body}");
+    assert_eq!(
+        body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
+        "{body}"
+    );
+    assert_eq!(body["status"], status.as_u16().to_string(), "{body}");
+    if let Some(scim_type) = scim_type {
+        assert_eq!(body["scimType"], scim_type, "{body}");
+    }
+    assert!(body.get("code").is_none(), "a PDS body: {body}");
+}
+
+fn entra_user(user_name: &str) -> Value {
+    json!({
+        "schemas": [USER, ENTERPRISE],
+        "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
+        "userName": user_name,
+        "active": true,
+        "displayName": "Barbara Jensen",
+        "emails": [{"primary": true, "type": "work", "value": "bjensen@example.com"}],
+        "meta": {"resourceType": "User"},
+        "name": {"formatted": "Barbara Jensen", "familyName": "Jensen", "givenName": "Barbara"},
+        "title": "Tour Guide",
+        ENTERPRISE: {"department": "Tour Operations", "employeeNumber": "701984",
+                     "manager": {"value": "boss"}}
+    })
+}
+
+/// `GET /Users?filter=...` as the admin.
+async fn filtered(app: &TestApp, filter: &str) -> Value {
+    let mut url = reqwest::Url::parse(&app.url("/scim/v2/Users")).unwrap();
+    url.query_pairs_mut().append_pair("filter", filter);
+    let request = app.http.get(url).bearer_auth(&app.admin_token);
+    read(request.send().await.unwrap()).await.1
+}
+
+async fn count_users(app: &TestApp) -> Value {
+    admin(app, "GET", "/Users?count=0", None).await.1["totalResults"].clone()
+}
+
+async fn pds_user(app: &TestApp, user_id: &str) -> (StatusCode, Value) {
+    app.admin("/v2/user/get", json!({"user_id": user_id})).await
+}
+
+#[tokio::test]
+async fn entra_id_provisioning_sequence() {
+    let app = spawn_app().await;
+    let name = "bjensen@example.com";
+    // Entra ID first asks whether the user exists.
+    let (status, list) = admin(
+        &app,
+        "GET",
+        &format!("/Users?filter=userName+eq+%22{name}%22"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["totalResults"], 0);
+    assert_eq!(list["Resources"], json!([]));
+
+    let (status, created) = admin(&app, "POST", "/Users", Some(entra_user(name))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["userName"], name);
+    assert_eq!(
+        created["externalId"],
+        "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"
+    );
+    assert_eq!(created[ENTERPRISE]["department"], "Tour Operations");
+    assert_eq!(created["name"]["givenName"], "Barbara");
+    assert!(created["meta"]["version"]
+        .as_str()
+        .unwrap()
+        .starts_with("W/"));
+    assert!(created["meta"]["location"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/scim/v2/Users/{id}")));
+    assert!(created.get("password").is_none());
+
+    // Visible at once through PDS.
+    let (status, user) = pds_user(&app, &id).await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["nick_name"], "Barbara Jensen");
+    assert_eq!(user["email"], "bjensen@example.com");
+    assert_eq!(user["status"], "enabled");
+
+    // Found by the filter now, by userName and by externalId; a filter on type is refused.
+    for filter in [
+        format!("userName eq \"{name}\""),
+        "externalId eq \"0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef\"".to_owned(),
+    ] {
+        let list = filtered(&app, &filter).await;
+        assert_eq!(list["totalResults"], 1, "{filter}: {list}");
+        assert_eq!(list["Resources"][0]["id"], id.as_str());
+    }
+    let none = filtered(&app, "externalId eq \"other\"").await;
+    assert_eq!(none["totalResults"], 0, "{none}");
+    let list = filtered(&app, "emails[type eq \"work\"]").await;
+    assert_eq!(
+        list["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
+
+    // Attribute update, as Entra ID sends it (capitalised ops, "False" as a string).
+    let patch = json!({"schemas": [PATCH], "Operations": [
+        {"op": "Replace", "path": "displayName", "value": "Babs Jensen"},
+        {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "babs@example.com"},
+        {"op": "Add", "path": format!("{ENTERPRISE}:department"), "value": "Sales"},
+    ]});
+    let (status, patched) = admin(&app, "PATCH", &format!("/Users/{id}"), Some(patch)).await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(patched["displayName"], "Babs Jensen");
+    assert_eq!(patched[ENTERPRISE]["department"], "Sales");
+    let (_, user) = pds_user(&app, &id).await;
+    assert_eq!(user["nick_name"], "Babs Jensen");
+    assert_eq!(user["email"], "babs@example.com");
+
+    // Group push: create, add the member, remove it.
+    let (status, group) = admin(
+        &app,
+        "POST",
+        "/Groups",
+        Some(json!({"schemas": [GROUP], "displayName": "Tour Guides", "members": []})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{group}");
+    let gid = group["id"].as_str().unwrap().to_owned();
+    let (_, found) = admin(
+        &app,
+        "GET",
+        "/Groups?filter=displayName%20eq%20%22Tour%20Guides%22&excludedAttributes=members",
+        None,
+    )
+    .await;
+    assert_eq!(found["totalResults"], 1, "{found}");
+    assert!(found["Resources"][0].get("members").is_none());
+    let add = json!({"schemas": [PATCH], "Operations": [
+        {"op": "Add", "path": "members", "value": [{"value": id}]}]});
+    let (status, group) = admin(&app, "PATCH", &format!("/Groups/{gid}"), Some(add)).await;
+    assert_eq!(status, StatusCode::OK, "{group}");
+    assert_eq!(group["members"][0]["value"], id.as_str());
+    let (_, members) = app
+        .admin(
+            "/v2/group/list_member",
+            json!({"group_id": gid, "member_type": "user"}),
+        )
+        .await;
+    assert_eq!(
+        members["user_items"][0]["user_id"],
+        id.as_str(),
+        "{members}"
+    );
+    let (_, shown) = admin(&app, "GET", &format!("/Users/{id}"), None).await;
+    assert_eq!(shown["groups"][0]["value"], gid.as_str(), "{shown}");
+    let remove = json!({"schemas": [PATCH], "Operations": [
+        {"op": "Remove", "path": format!("members[value eq \"{id}\"]")}]});
+    let (status, group) = admin(
+        &app,
+        "PATCH",
+        &format!("/Groups/{gid}"),
+        Some(remove.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{group}");
+    assert_eq!(group["members"], json!([]));
+    // Removing a member already gone is no error (Entra ID retries).
+    let (status, _) = admin(&app, "PATCH", &format!("/Groups/{gid}"), Some(remove)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Deprovisioning: active false locks, then delete.
+    let lock = json!({"schemas": [PATCH], "Operations": [
+        {"op": "Replace", "path": "active", "value": "False"}]});
+    let (status, locked) = admin(&app, "PATCH", &format!("/Users/{id}"), Some(lock)).await;
+    assert_eq!(status, StatusCode::OK, "{locked}");
+    assert_eq!(locked["active"], false);
+    let (_, user) = pds_user(&app, &id).await;
+    assert_eq!(user["status"], "disabled");
+    let (_, inactive) = admin(&app, "GET", "/Users?filter=active%20eq%20false", None).await;
+    assert_eq!(inactive["totalResults"], 1, "{inactive}");
+    let (status, _) = admin(&app, "DELETE", &format!("/Users/{id}"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = pds_user(&app, &id).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let gone = admin(&app, "GET", &format!("/Users/{id}"), None).await;
+    assert_scim_error(&gone, StatusCode::NOT_FOUND, None);
+    let (status, _) = admin(&app, "DELETE", &format!("/Groups/{gid}"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn okta_provisioning_sequence() {
+    let app = spawn_app().await;
+    // Okta creates with a password, reads back, replaces with PUT, deactivates with PUT.
+    let body = json!({"schemas": [USER], "userName": "okta.user@example.com",
+        "name": {"givenName": "Okta", "familyName": "User"},
+        "emails": [{"primary": true, "value": "okta.user@example.com", "type": "work"}],
+        "displayName": "Okta User", "password": "Strong-Passw0rd!", "active": true});
+    let (status, created) = admin(&app, "POST", "/Users", Some(body.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    // The user signs in with its userName and password.
+    app.login("okta.user@example.com", "Strong-Passw0rd!").await;
+
+    let mut replaced = body.clone();
+    replaced["id"] = json!(id);
+    replaced["displayName"] = json!("Renamed");
+    replaced.as_object_mut().unwrap().remove("password");
+    let (status, put) = admin(&app, "PUT", &format!("/Users/{id}"), Some(replaced.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{put}");
+    assert_eq!(put["displayName"], "Renamed");
+    replaced["active"] = json!(false);
+    let (status, put) = admin(&app, "PUT", &format!("/Users/{id}"), Some(replaced)).await;
+    assert_eq!(status, StatusCode::OK, "{put}");
+    assert_eq!(put["active"], false);
+    let (_, user) = pds_user(&app, &id).await;
+    assert_eq!(user["status"], "disabled");
+    assert_eq!(user["nick_name"], "Renamed");
+}
+
+#[tokio::test]
+async fn callers_other_than_admins_are_refused() {
+    let app = spawn_with_base_domain("roster.test").await;
+    let anonymous = scim(&app, "GET", "/Users", None, None).await;
+    assert_scim_error(&anonymous, StatusCode::UNAUTHORIZED, None);
+    let garbage = scim(&app, "GET", "/Users", Some("not-a-token"), None).await;
+    assert_scim_error(&garbage, StatusCode::UNAUTHORIZED, None);
+    let (_, user) = app.user_with_role("plain", "user").await;
+    assert_scim_error(
+        &scim(&app, "GET", "/Users", Some(&user), None).await,
+        StatusCode::FORBIDDEN,
+        None,
+    );
+    // A group admin administers members through PDS, not SCIM: still a user.
+    let (gadmin_id, gadmin) = app.user_with_role("gadmin", "user").await;
+    let (_, group) = app
+        .admin("/v2/group/create", json!({"group_name": "team"}))
+        .await;
+    let (status, body) = app
+        .admin(
+            "/v2/role/assign",
+            json!({"identity": {"identity_type": "IT_User", "identity_id": gadmin_id},
+                   "role_id": "SystemGroupAdmin", "manage_resource_type": "RT_Group",
+                   "manage_resource_id": group["group_id"]}),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    assert_scim_error(
+        &scim(
+            &app,
+            "POST",
+            "/Groups",
+            Some(&gadmin),
+            Some(json!({"displayName": "x"})),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        None,
+    );
+    let (_, admin_token) = app.user_with_role("second-admin", "admin").await;
+    let (status, list) = scim(&app, "GET", "/Users", Some(&admin_token), None).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert!(list["totalResults"].as_i64().unwrap() >= 3);
+    // The superadmin's token named in another tenant's host is refused there.
+    let port = app.address.rsplit(':').next().unwrap();
+    let response = app
+        .http
+        .get(app.url("/scim/v2/Users"))
+        .header("host", format!("beta.roster.test:{port}"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_scim_error(&read(response).await, StatusCode::UNAUTHORIZED, None);
+    // Discovery is public.
+    let (status, config) = scim(&app, "GET", "/ServiceProviderConfig", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(config["patch"]["supported"], true);
+    assert_eq!(config["bulk"]["supported"], false);
+    let (_, types) = scim(&app, "GET", "/ResourceTypes", None, None).await;
+    assert_eq!(types["totalResults"], 2);
+    let (_, schemas) = scim(&app, "GET", "/Schemas", None, None).await;
+    assert_eq!(schemas["totalResults"], 3);
+}
+
+#[tokio::test]
+async fn bad_input_answers_scim_errors_and_writes_nothing() {
+    let app = spawn_app().await;
+    let (status, created) = admin(&app, "POST", "/Users", Some(entra_user("alice"))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let version = created["meta"]["version"].as_str().unwrap().to_owned();
+    let before = count_users(&app).await;
+
+    for filter in [
+        "userName%20eq",
+        "userName%20zz%20%22a%22",
+        "(userName%20eq%20%22a%22",
+        "userName%20eq%20%22a%22%20or%20userName%20eq%20%22b%22",
+        "meta.lastModified%20gt%20%222020-01-01T00:00:00Z%22",
+        "shoeSize%20eq%20%229%22",
+    ] {
+        let answer = admin(&app, "GET", &format!("/Users?filter={filter}"), None).await;
+        assert_scim_error(&answer, StatusCode::BAD_REQUEST, Some("invalidFilter"));
+    }
+    let unknown = json!({"schemas": [USER], "userName": "bob", "shoeSize": 9});
+    assert_scim_error(
+        &admin(&app, "POST", "/Users", Some(unknown)).await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+    );
+    assert_scim_error(
+        &admin(&app, "POST", "/Users", Some(entra_user("alice"))).await,
+        StatusCode::CONFLICT,
+        Some("uniqueness"),
+    );
+    // A second user claiming alice's e-mail as its logon: refused whole.
+    let mut taken = entra_user("carol");
+    taken["emails"] = created["emails"].clone();
+    let answer = admin(&app, "POST", "/Users", Some(taken)).await;
+    assert_scim_error(&answer, StatusCode::CONFLICT, Some("uniqueness"));
+    let read_only = json!({"schemas": [PATCH], "Operations": [
+        {"op": "replace", "path": "id", "value": "other"}]});
+    assert_scim_error(
+        &admin(&app, "PATCH", "/Users/alice", Some(read_only)).await,
+        StatusCode::BAD_REQUEST,
+        Some("mutability"),
+    );
+    let bad_path = json!({"schemas": [PATCH], "Operations": [
+        {"op": "replace", "path": "emails[type eq", "value": "x"}]});
+    assert_scim_error(
+        &admin(&app, "PATCH", "/Users/alice", Some(bad_path)).await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidPath"),
+    );
+    let mut moved = entra_user("alice");
+    moved["id"] = json!("someone-else");
+    assert_scim_error(
+        &admin(&app, "PUT", "/Users/alice", Some(moved)).await,
+        StatusCode::BAD_REQUEST,
+        Some("mutability"),
+    );
+    let renamed = entra_user("alice2");
+    assert_scim_error(
+        &admin(&app, "PUT", "/Users/alice", Some(renamed)).await,
+        StatusCode::BAD_REQUEST,
+        Some("mutability"),
+    );
+    // If-Match: a stale version is refused, the current one accepted.
+    let stale = app
+        .http
+        .patch(app.url("/scim/v2/Users/alice"))
+        .bearer_auth(&app.admin_token)
+        .header("if-match", "W/\"1\"")
+        .body(
+            json!({"schemas": [PATCH], "Operations": [
+            {"op": "replace", "path": "displayName", "value": "x"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_scim_error(&read(stale).await, StatusCode::PRECONDITION_FAILED, None);
+    let fresh = app
+        .http
+        .patch(app.url("/scim/v2/Users/alice"))
+        .bearer_auth(&app.admin_token)
+        .header("if-match", &version)
+        .body(
+            json!({"schemas": [PATCH], "Operations": [
+            {"op": "replace", "path": "displayName", "value": "x"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fresh.status(), StatusCode::OK);
+    let (_, user) = pds_user(&app, "alice").await;
+    assert_eq!(user["nick_name"], "x");
+    // Oversized and malformed bodies.
+    let huge = json!({"schemas": [USER], "userName": "big", "title": "x".repeat(2 * 1024 * 1024)});
+    assert_scim_error(
+        &admin(&app, "POST", "/Users", Some(huge)).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        None,
+    );
+    let response = app
+        .http
+        .post(app.url("/scim/v2/Users"))
+        .bearer_auth(&app.admin_token)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_scim_error(
+        &read(response).await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidSyntax"),
+    );
+    // A group with an unknown member is not created.
+    let group =
+        json!({"schemas": [GROUP], "displayName": "ghosts", "members": [{"value": "nobody"}]});
+    assert_scim_error(
+        &admin(&app, "POST", "/Groups", Some(group)).await,
+        StatusCode::NOT_FOUND,
+        None,
+    );
+    let (_, groups) = admin(&app, "GET", "/Groups", None).await;
+    assert_eq!(groups["totalResults"], 0, "{groups}");
+    assert_eq!(count_users(&app).await, before);
+    assert_scim_error(
+        &admin(&app, "GET", "/Nope", None).await,
+        StatusCode::NOT_FOUND,
+        None,
+    );
+}
+
+#[tokio::test]
+async fn lists_page_by_index_and_by_cursor() {
+    let app = spawn_app().await;
+    for i in 0..5 {
+        let body = json!({"schemas": [USER], "userName": format!("pager{i}"),
+                          "displayName": format!("Pager {i}")});
+        let (status, created) = admin(&app, "POST", "/Users", Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+    }
+    let filter = "filter=userName%20sw%20%22pager%22";
+    let (_, page) = admin(
+        &app,
+        "GET",
+        &format!("/Users?{filter}&startIndex=3&count=2"),
+        None,
+    )
+    .await;
+    assert_eq!(page["totalResults"], 5, "{page}");
+    assert_eq!(page["startIndex"], 3);
+    assert_eq!(page["Resources"][0]["userName"], "pager2");
+    assert_eq!(page["Resources"][1]["userName"], "pager3");
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = admin(
+            &app,
+            "GET",
+            &format!("/Users?{filter}&count=2&cursor={cursor}&attributes=userName"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for r in page["Resources"].as_array().unwrap() {
+            assert!(r.get("displayName").is_none(), "{r}");
+            seen.push(r["userName"].as_str().unwrap().to_owned());
+        }
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        (0..5).map(|i| format!("pager{i}")).collect::<Vec<_>>()
+    );
+    let (_, found) = admin(
+        &app,
+        "GET",
+        "/Users?filter=displayName%20co%20%22ger%203%22",
+        None,
+    )
+    .await;
+    assert_eq!(found["totalResults"], 1, "{found}");
+    let (_, exact) = admin(
+        &app,
+        "GET",
+        "/Users?filter=displayName%20eq%20%22pager%201%22",
+        None,
+    )
+    .await;
+    assert_eq!(exact["totalResults"], 1, "{exact}");
+    assert_eq!(exact["Resources"][0]["userName"], "pager1");
+    let bad = admin(&app, "GET", "/Users?cursor=garbage", None).await;
+    assert_scim_error(&bad, StatusCode::BAD_REQUEST, None);
+}
