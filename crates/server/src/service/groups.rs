@@ -7,16 +7,16 @@
 
 use roster_api::{
     AssignRoleRequest, Assignment, CreateGroupRequest, Group, GroupMemberRequest, Identity,
-    ListAssignmentRequest, ListAssignmentResponse, ListGroupMemberRequest, ListGroupMemberResponse,
-    ListGroupRequest, ListGroupResponse, ListGroupUserRequest, ListIdentityRoleResponse,
-    MemberType, SearchGroupRequest, UpdateGroupRequest,
+    ListAssignmentRequest, ListAssignmentResponse, ListGroupMemberRequest, ListGroupRequest,
+    ListGroupResponse, ListGroupUserRequest, ListIdentityRoleResponse, MemberType,
+    SearchGroupRequest, UpdateGroupRequest,
 };
 
 pub use super::group_answer::group_to_api;
 use super::pagination::{encode_marker, finish_page, Page};
-use super::users::extra_info;
 use super::{random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
+use crate::model::{GroupMembers, UserExtras};
 use crate::store::directory::GroupNumberedQuery;
 use crate::store::groups::{AssignmentRow, GroupPage, GroupRow, KIND_ORG, KIND_USER_GROUP};
 use crate::store::normalize;
@@ -345,7 +345,7 @@ impl Services {
         &self,
         actor: &Actor,
         req: ListGroupMemberRequest,
-    ) -> Result<ListGroupMemberResponse> {
+    ) -> Result<GroupMembers> {
         group_id_param("group_id", &req.group_id)?;
         self.existing_group(actor, &req.group_id).await?;
         let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
@@ -360,24 +360,25 @@ impl Services {
     }
 
     /// `/v2/user/list_group_user`: members of a group, or with no group the top of the tree
-    /// (top-level groups and users in no group). Extra information is for admins only.
+    /// (top-level groups and users in no group), the users with the `extra` asked for
+    /// (admins only; `req.extra_return_info` is the dialect's to translate).
     pub async fn list_group_users(
         &self,
         actor: &Actor,
         req: ListGroupUserRequest,
-    ) -> Result<ListGroupMemberResponse> {
-        let extra = extra_info(req.extra_return_info.as_deref())?;
-        if (extra.group || extra.account || extra.drive) && !actor.is_admin() {
+        extra: UserExtras,
+    ) -> Result<GroupMembers> {
+        if extra.any() && !actor.is_admin() {
             return Err(Error::forbidden("extra_return_info needs admin permission"));
         }
         // With group information PDS serves at most 30 users a call; that is also the default.
-        let default_limit = extra.group.then_some(i64::from(MAX_LIMIT_WITH_GROUPS));
+        let default_limit = extra.groups.then_some(i64::from(MAX_LIMIT_WITH_GROUPS));
         let page = Page::parse(
             &actor.domain_id,
             req.limit.or(default_limit),
             req.marker.as_deref(),
         )?;
-        if extra.group && page.limit > MAX_LIMIT_WITH_GROUPS {
+        if extra.groups && page.limit > MAX_LIMIT_WITH_GROUPS {
             return Err(Error::out_of_range("limit"));
         }
         let group_id = req.group_id.unwrap_or_default();
@@ -396,8 +397,8 @@ impl Services {
         group_id: &str,
         member_type: Option<MemberType>,
         page: &Page,
-        extra: super::users::ExtraInfo,
-    ) -> Result<ListGroupMemberResponse> {
+        extra: UserExtras,
+    ) -> Result<GroupMembers> {
         let limit = page.limit as usize;
         let after_tag = page.after.as_ref().map(|(tag, _, _)| tag.as_str());
         if !matches!(after_tag, None | Some("mg") | Some("mu")) {
@@ -452,9 +453,9 @@ impl Services {
                 };
             }
         }
-        Ok(ListGroupMemberResponse {
-            user_items: self.with_extra(&actor.domain_id, users, extra).await?,
-            group_items: groups.into_iter().map(group_to_api).collect(),
+        Ok(GroupMembers {
+            users: self.with_extras(&actor.domain_id, users, extra).await?,
+            groups,
             next_marker,
         })
     }

@@ -10,7 +10,7 @@ pub mod delegation;
 pub mod departments;
 pub mod domains;
 pub mod drives;
-mod group_answer;
+pub mod group_answer;
 pub mod groups;
 pub mod mail;
 pub mod orgs;
@@ -28,13 +28,12 @@ mod validate;
 
 use std::sync::Arc;
 
-use roster_api::Role;
-
 pub use crate::ids::random_hex;
 pub use pagination::Page;
 pub use users::directory;
 
 use crate::clock::Clock;
+use crate::model::Role;
 use crate::store::Store;
 
 /// Who is calling: the authenticated user, in its domain, with its current role.
@@ -49,14 +48,11 @@ impl Actor {
     /// "Admin permission" in PDS terms: role `admin` or `superadmin`, or their subdomain
     /// forms (held by users of a subdomain, so they act only inside it).
     pub fn is_admin(&self) -> bool {
-        matches!(
-            self.role,
-            Role::Admin | Role::Superadmin | Role::SubdomainAdmin | Role::SubdomainSuperAdmin
-        )
+        self.role.is_admin()
     }
 
     pub fn is_superadmin(&self) -> bool {
-        matches!(self.role, Role::Superadmin | Role::SubdomainSuperAdmin)
+        self.role.is_superadmin()
     }
 
     /// Notes for the audit log that this caller is about to do `action` (`<object>.<verb>`)

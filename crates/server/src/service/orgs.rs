@@ -5,11 +5,12 @@
 
 use std::collections::HashMap;
 
-use roster_api::{CreateGroupRequest, UpdateGroupRequest, UpdateUserRequest};
+use roster_api::{CreateGroupRequest, UpdateGroupRequest};
 
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
+use crate::model::UserChanges;
 use crate::store::groups::{GroupPage, GroupRow, KIND_ORG};
 use crate::store::normalize;
 
@@ -150,7 +151,8 @@ impl Services {
     pub async fn update_user_and_move(
         &self,
         actor: &Actor,
-        changes: UpdateUserRequest,
+        user_id: &str,
+        changes: UserChanges,
         org_id: Option<&str>,
     ) -> Result<()> {
         if let Some(org_id) = org_id {
@@ -159,12 +161,11 @@ impl Services {
                 self.existing_org(actor, org_id).await?;
             }
         }
-        let user_id = changes.user_id.clone();
         // The user change checks all of its own rules before it writes; a directory user's
         // contact details are logons too.
-        self.update_directory_user(actor, changes).await?;
+        self.update_directory_user(actor, user_id, changes).await?;
         if let Some(org_id) = org_id {
-            self.move_users_to_org(actor, std::slice::from_ref(&user_id), org_id)
+            self.move_users_to_org(actor, &[user_id.to_owned()], org_id)
                 .await?;
         }
         Ok(())

@@ -14,7 +14,7 @@ use roster_api::{
 use utoipa::OpenApi;
 
 use super::extract::{Caller, PdsJson};
-use super::PdsError;
+use super::{translate, PdsError};
 use crate::http::AppState;
 
 #[derive(OpenApi)]
@@ -240,7 +240,8 @@ async fn list_members(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListGroupMemberRequest>,
 ) -> Answer<ListGroupMemberResponse> {
-    Ok(Json(app.services.list_members(&actor, req).await?))
+    let members = app.services.list_members(&actor, req).await?;
+    Ok(Json(translate::group_members(members)?))
 }
 
 /// Direct members of a group (or of the top of the tree), with extras for admins.
@@ -255,7 +256,9 @@ async fn list_group_users(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListGroupUserRequest>,
 ) -> Answer<ListGroupMemberResponse> {
-    Ok(Json(app.services.list_group_users(&actor, req).await?))
+    let extras = translate::extras(req.extra_return_info.as_deref());
+    let members = app.services.list_group_users(&actor, req, extras).await?;
+    Ok(Json(translate::group_members(members)?))
 }
 
 /// Make a user (or a group's members) admin of a group and its subtree (admin).
