@@ -843,3 +843,70 @@ fn audit_assignment(actor: &Actor, action: &'static str, req: &AssignRoleRequest
     });
     actor.audit_with(action, "group", &req.manage_resource_id, detail);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Role;
+    use crate::service::testing::{scratch_services, superadmin, user_with_role, DOMAIN};
+
+    async fn group(services: &Services, name: &str, parent: &str) -> String {
+        let req = CreateGroupRequest {
+            group_name: name.into(),
+            parent_group_id: Some(parent.to_owned()).filter(|p| !p.is_empty()),
+            ..CreateGroupRequest::default()
+        };
+        services
+            .create_group(&superadmin(), req)
+            .await
+            .expect("a new group")
+            .group_id
+    }
+
+    fn move_to(group_id: &str, parent: &str) -> UpdateGroupRequest {
+        UpdateGroupRequest {
+            group_id: group_id.into(),
+            parent_group_id: Some(parent.into()),
+            ..UpdateGroupRequest::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_group_never_moves_into_its_own_subtree() {
+        let (_dir, services) = scratch_services().await;
+        let top = group(&services, "top", "").await;
+        let middle = group(&services, "middle", &top).await;
+        let bottom = group(&services, "bottom", &middle).await;
+
+        for target in [&middle, &bottom, &top] {
+            let refused = services
+                .update_group(&superadmin(), move_to(&top, target))
+                .await;
+            assert!(
+                matches!(refused, Err(Error::InvalidParameter { .. })),
+                "{refused:?}"
+            );
+        }
+        let stored = services.store.group(DOMAIN, &top).await.unwrap().unwrap();
+        assert_eq!(stored.parent_group_id, "");
+
+        // Out of the subtree is a move like any other.
+        let moved = services
+            .update_group(&superadmin(), move_to(&bottom, ""))
+            .await
+            .unwrap();
+        assert_eq!(moved.parent_group_id, "");
+    }
+
+    #[tokio::test]
+    async fn a_plain_user_moves_no_group() {
+        let (_dir, services) = scratch_services().await;
+        let plain = user_with_role(&services, "plain", Role::User).await;
+        let a = group(&services, "a", "").await;
+        let b = group(&services, "b", "").await;
+        let refused = services.update_group(&plain, move_to(&b, &a)).await;
+        assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+        let stored = services.store.group(DOMAIN, &b).await.unwrap().unwrap();
+        assert_eq!(stored.parent_group_id, "");
+    }
+}

@@ -21,6 +21,8 @@ pub mod properties;
 pub mod resource_groups;
 pub mod spaces;
 pub mod tenancy;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod tokens;
 pub mod transfer;
 pub mod users;

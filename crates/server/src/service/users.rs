@@ -741,3 +741,117 @@ fn sort_value(order: UserOrder, row: &UserRow) -> String {
         UserOrder::Phone => normalize(&row.phone),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::testing::{scratch_services, superadmin, user_with_role, DOMAIN};
+
+    fn spec(user_id: &str) -> NewUserSpec {
+        NewUserSpec {
+            user_id: user_id.into(),
+            ..NewUserSpec::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn only_admins_create_users_and_only_superadmins_give_roles() {
+        let (_dir, services) = scratch_services().await;
+        let plain = user_with_role(&services, "plain", Role::User).await;
+        let admin = user_with_role(&services, "boss", Role::Admin).await;
+
+        let refused = services.create_user(&plain, spec("by_plain")).await;
+        assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+        assert!(services
+            .store
+            .user(DOMAIN, "by_plain")
+            .await
+            .unwrap()
+            .is_none());
+
+        let with_role = NewUserSpec {
+            role: Some(Role::Admin),
+            ..spec("by_admin")
+        };
+        let refused = services.create_user(&admin, with_role.clone()).await;
+        assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+
+        let created = services
+            .create_user(&admin, spec("by_admin"))
+            .await
+            .unwrap();
+        assert_eq!(created.role().unwrap(), Role::User);
+        assert_eq!(created.status().unwrap(), UserStatus::Enabled);
+        assert_eq!(created.creator, "boss");
+    }
+
+    #[tokio::test]
+    async fn roles_change_only_by_a_superadmin_and_never_ones_own() {
+        let (_dir, services) = scratch_services().await;
+        let admin = user_with_role(&services, "boss", Role::Admin).await;
+        user_with_role(&services, "alice", Role::User).await;
+        let promote = UserChanges {
+            role: Some(Role::Admin),
+            ..UserChanges::default()
+        };
+
+        let refused = services.update_user(&admin, "alice", promote.clone()).await;
+        assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+        let alice = services.store.user(DOMAIN, "alice").await.unwrap().unwrap();
+        assert_eq!(alice.role().unwrap(), Role::User);
+
+        let own = services
+            .update_user(&superadmin(), "admin", promote.clone())
+            .await;
+        assert!(matches!(own, Err(Error::Conflict(_))), "{own:?}");
+
+        let promoted = services
+            .update_user(&superadmin(), "alice", promote)
+            .await
+            .unwrap();
+        assert_eq!(promoted.role().unwrap(), Role::Admin);
+    }
+
+    #[tokio::test]
+    async fn a_user_changes_its_own_profile_only() {
+        let (_dir, services) = scratch_services().await;
+        let alice = user_with_role(&services, "alice", Role::User).await;
+        user_with_role(&services, "bob", Role::User).await;
+        let nick = UserChanges {
+            nick_name: Some("Al".into()),
+            ..UserChanges::default()
+        };
+        let changed = services
+            .update_user(&alice, "alice", nick.clone())
+            .await
+            .unwrap();
+        assert_eq!(changed.nick_name, "Al");
+
+        let other = services.update_user(&alice, "bob", nick).await;
+        assert!(matches!(other, Err(Error::Forbidden(_))), "{other:?}");
+        let lock_self = UserChanges {
+            email: Some("a@example.com".into()),
+            ..UserChanges::default()
+        };
+        let refused = services.update_user(&alice, "alice", lock_self).await;
+        assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn a_user_past_its_expiry_is_locked_out_by_the_clock() {
+        let (_dir, services) = scratch_services().await;
+        user_with_role(&services, "temp", Role::User).await;
+        let soon = services.clock.now_ms() + 60_000;
+        let expiring = UserChanges {
+            expired_at: Some(soon),
+            ..UserChanges::default()
+        };
+        let user = services
+            .update_user(&superadmin(), "temp", expiring)
+            .await
+            .unwrap();
+        assert!(!user.locked_at(services.clock.now_ms()));
+        services.clock.advance(std::time::Duration::from_secs(60));
+        assert!(user.locked_at(services.clock.now_ms()));
+    }
+}
