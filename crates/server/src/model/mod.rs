@@ -6,9 +6,11 @@
 //! here; the enums are stored as text and decoded strictly: a stored value Roster does not
 //! know is an internal error, never a silent default.
 
+mod group;
 mod kinds;
 mod user;
 
+pub use group::{GroupChanges, GroupSearch, NewGroupSpec};
 pub use kinds::{GroupKind, Role, UserStatus};
 pub use user::{
     stored_role, stored_status, GroupMembers, Listed, NewUserSpec, Punishment, UserChanges,

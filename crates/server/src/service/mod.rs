@@ -7,24 +7,23 @@ pub mod apps;
 pub mod audit_log;
 pub mod bootstrap;
 pub mod delegation;
-pub mod departments;
 pub mod domains;
 pub mod drives;
-pub mod group_answer;
 pub mod groups;
 pub mod mail;
-pub mod orgs;
+pub mod org_tree;
+pub mod owned_drives;
 pub(crate) mod pagination;
 pub mod password_resets;
 pub mod passwords;
 pub mod properties;
 pub mod resource_groups;
-pub mod spaces;
 pub mod tenancy;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod tokens;
 pub mod transfer;
+pub mod tree_rules;
 pub mod users;
 mod validate;
 

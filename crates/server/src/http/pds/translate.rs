@@ -3,18 +3,18 @@
 //! back here.
 
 use roster_api::{
-    CreateUserRequest, ExtraReturnInfo, GeneralSearchUserRequest, ListGroupMemberResponse,
-    ListUserRequest, SearchUserRequest, UpdateUserRequest, UserExtraItem,
+    CreateGroupRequest, CreateUserRequest, ExtraReturnInfo, GeneralSearchUserRequest,
+    ListGroupMemberResponse, ListGroupResponse, ListUserRequest, SearchGroupRequest,
+    SearchUserRequest, UpdateGroupRequest, UpdateUserRequest, UserExtraItem,
 };
 
 use crate::error::Result;
 use crate::model::{
-    GroupMembers, Listed, NewUserSpec, Punishment, Role, User, UserChanges, UserExtras, UserSearch,
-    UserStatus, UserWithExtras,
+    Group, GroupChanges, GroupMembers, GroupSearch, Listed, NewGroupSpec, NewUserSpec, Punishment,
+    Role, User, UserChanges, UserExtras, UserSearch, UserStatus, UserWithExtras,
 };
 use crate::service::accounts::account_to_api;
 use crate::service::drives::to_api as drive_to_api;
-use crate::service::group_answer::group_to_api;
 
 pub(crate) fn role(wire: roster_api::Role) -> Role {
     match wire {
@@ -232,7 +232,7 @@ pub(crate) fn group_members(members: GroupMembers) -> Result<ListGroupMemberResp
             .into_iter()
             .map(user_with_extras)
             .collect::<Result<_>>()?,
-        group_items: members.groups.into_iter().map(group_to_api).collect(),
+        group_items: members.groups.into_iter().map(group).collect(),
         next_marker: members.next_marker,
     })
 }
@@ -246,9 +246,59 @@ pub(crate) fn user_with_extras(item: UserWithExtras) -> Result<UserExtraItem> {
         default_drive: item.default_drive.map(|drive| drive.map(drive_to_api)),
         parent_group: item
             .groups
-            .map(|list| list.into_iter().map(group_to_api).collect()),
+            .map(|list| list.into_iter().map(group).collect()),
         user: user(item.user)?,
     })
+}
+
+/// A group as PDS answers it.
+pub(crate) fn group(group: Group) -> roster_api::Group {
+    roster_api::Group {
+        domain_id: group.domain_id,
+        group_id: group.group_id,
+        group_name: group.group_name,
+        description: group.description,
+        is_root: group.is_root,
+        parent_group_id: group.parent_group_id,
+        creator: group.creator,
+        created_at: group.created_at,
+        updated_at: group.updated_at,
+    }
+}
+
+pub(crate) fn group_list(listed: Listed<Group>) -> ListGroupResponse {
+    ListGroupResponse {
+        items: listed.items.into_iter().map(group).collect(),
+        next_marker: listed.next_marker,
+    }
+}
+
+pub(crate) fn new_group_spec(req: CreateGroupRequest) -> NewGroupSpec {
+    NewGroupSpec {
+        name: req.group_name,
+        description: req.description,
+        parent_group_id: req.parent_group_id,
+        is_root: req.is_root,
+    }
+}
+
+/// The group a `/v2/group/update` request names, and the change it asks for.
+pub(crate) fn group_changes(req: UpdateGroupRequest) -> (String, GroupChanges) {
+    let changes = GroupChanges {
+        name: req.group_name,
+        description: req.description,
+        parent_group_id: req.parent_group_id,
+    };
+    (req.group_id, changes)
+}
+
+pub(crate) fn group_search(req: SearchGroupRequest) -> GroupSearch {
+    GroupSearch {
+        name: req.group_name,
+        name_contains: req.group_name_for_fuzzy,
+        limit: req.limit,
+        marker: req.marker,
+    }
 }
 
 #[cfg(test)]

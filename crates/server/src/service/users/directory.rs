@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::super::orgs::Org;
+use super::super::org_tree::Org;
 use super::super::pagination::{encode_marker, finish_page, Page};
 use super::super::{validate, Actor, Services};
 use super::logons::ContactLogons;
