@@ -7,35 +7,35 @@ pub mod apps;
 pub mod audit_log;
 pub mod bootstrap;
 pub mod delegation;
-pub mod departments;
 pub mod domains;
 pub mod drives;
 pub mod events;
-mod group_answer;
 pub mod groups;
 pub mod mail;
-pub mod orgs;
+pub mod org_tree;
+pub mod owned_drives;
 pub(crate) mod pagination;
 pub mod password_resets;
 pub mod passwords;
 pub mod properties;
 pub mod resource_groups;
-pub mod spaces;
 pub mod tenancy;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod tokens;
 pub mod transfer;
+pub mod tree_rules;
 pub mod users;
 mod validate;
 
 use std::sync::Arc;
-
-use roster_api::Role;
 
 pub use crate::ids::random_hex;
 pub use pagination::Page;
 pub use users::directory;
 
 use crate::clock::Clock;
+use crate::model::Role;
 use crate::store::Store;
 
 /// Who is calling: the authenticated user, in its domain, with its current role.
@@ -50,14 +50,11 @@ impl Actor {
     /// "Admin permission" in PDS terms: role `admin` or `superadmin`, or their subdomain
     /// forms (held by users of a subdomain, so they act only inside it).
     pub fn is_admin(&self) -> bool {
-        matches!(
-            self.role,
-            Role::Admin | Role::Superadmin | Role::SubdomainAdmin | Role::SubdomainSuperAdmin
-        )
+        self.role.is_admin()
     }
 
     pub fn is_superadmin(&self) -> bool {
-        matches!(self.role, Role::Superadmin | Role::SubdomainSuperAdmin)
+        self.role.is_superadmin()
     }
 
     /// Notes for the audit log that this caller is about to do `action` (`<object>.<verb>`)

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::model::User as UserRow;
 use crate::service::directory::DirectoryQuery;
 use crate::service::directory::{wildcard_pattern, DirectoryUser, UserDetails};
-use crate::service::orgs::Org;
+use crate::service::org_tree::Org;
 use crate::service::Page;
 
 /// Most users one batch names.

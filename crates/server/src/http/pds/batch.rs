@@ -16,7 +16,7 @@ use utoipa::OpenApi;
 
 use super::error::error_answer;
 use super::extract::{from_json_object, Caller, PdsJson};
-use super::PdsError;
+use super::{translate, PdsError};
 use crate::error::{Error, Resource, Result};
 use crate::http::AppState;
 use crate::service::users::UserCreation;
@@ -107,7 +107,7 @@ fn parse_call(resource: &str, sub: BatchSubRequest) -> Result<Call> {
         .body
         .unwrap_or_else(|| Value::Object(Default::default()));
     Ok(match path {
-        "/user/create" => Call::Create(UserCreation::Create(super::users::new_user_spec(
+        "/user/create" => Call::Create(UserCreation::Create(translate::new_user_spec(
             from_json_object(body)?,
         ))),
         "/user/import" => Call::Create(UserCreation::Import(from_json_object(body)?)),
@@ -147,7 +147,7 @@ async fn create_users(
         .into_iter()
         .zip(outcomes)
         .zip(statuses)
-        .map(|((id, outcome), status)| answer(id, status, outcome))
+        .map(|((id, outcome), status)| answer(id, status, outcome.and_then(translate::user)))
         .collect())
 }
 
@@ -162,7 +162,9 @@ async fn run_alone(
     let done = |outcome: Result<()>| outcome.map(|()| None::<User>);
     match call {
         SingleCall::UpdateUser(req) => {
-            answer(id, StatusCode::OK, services.update_user(actor, req).await)
+            let (user_id, changes) = translate::user_changes(req);
+            let updated = services.update_user(actor, &user_id, changes).await;
+            answer(id, StatusCode::OK, updated.and_then(translate::user))
         }
         SingleCall::DeleteUser(req) => answer(
             id,
