@@ -30,6 +30,20 @@ mod validate;
 
 use std::sync::Arc;
 
+/// Runs one operation — one item of a batch whose other items go on, or a step whose failure
+/// is itself recorded — and, if it fails, marks the audit records it noted and left unwritten
+/// as failed with the error's audit code. The one way a service error marks records before
+/// the request ends; error conversions and answers never touch the records.
+pub async fn attempt<T>(
+    operation: impl std::future::Future<Output = crate::error::Result<T>>,
+) -> crate::error::Result<T> {
+    let outcome = operation.await;
+    if let Err(e) = &outcome {
+        crate::audit::fail_pending(e);
+    }
+    outcome
+}
+
 pub use crate::ids::random_hex;
 pub use pagination::Page;
 pub use users::directory;

@@ -330,10 +330,8 @@ impl Services {
         // guesses cannot all pass the lockout check before the first of them has failed.
         let _turn = LoginGates::enter(&self.login_gates, domain_id, username).await;
         let prior_failures = self.check_lockout(domain_id, username).await?;
-        match self
-            .verify_password_login(domain_id, username, password)
-            .await
-        {
+        // A failed attempt's record is marked failed before the failure count writes it.
+        match super::attempt(self.verify_password_login(domain_id, username, password)).await {
             Ok(token) => {
                 if prior_failures > 0 {
                     self.store.clear_login_failures(domain_id, username).await?;
@@ -342,7 +340,6 @@ impl Services {
             }
             Err(Error::Unauthorized(problem)) => {
                 // The failure is recorded with the failure count it adds.
-                crate::audit::fail_pending(&Error::Unauthorized(problem));
                 self.count_login_failure(domain_id, username).await?;
                 Err(Error::Unauthorized(problem))
             }
