@@ -121,3 +121,57 @@ pub struct Services {
     /// The time every rule reads: the system clock, or a manual one in tests.
     pub clock: Clock,
 }
+
+#[cfg(test)]
+mod attempt_tests {
+    use super::attempt;
+    use crate::audit::{self, Event, FAILURE, SUCCESS};
+    use crate::error::{Error, Resource};
+
+    fn note(target_id: &str) {
+        audit::record(Event {
+            domain_id: "d",
+            actor_id: "u",
+            action: "user.delete",
+            target_type: "user",
+            target_id,
+            detail: serde_json::Value::Null,
+        });
+    }
+
+    #[tokio::test]
+    async fn a_failed_operation_marks_its_records_failed_and_a_successful_one_does_not() {
+        let ((), pending) = audit::scope("r".into(), "ip".into(), Default::default(), async {
+            let done: crate::error::Result<()> = attempt(async {
+                note("kept");
+                Ok(())
+            })
+            .await;
+            assert!(done.is_ok());
+            let failed: crate::error::Result<()> = attempt(async {
+                note("gone");
+                Err(Error::NotFound(Resource::User))
+            })
+            .await;
+            assert!(failed.is_err());
+        })
+        .await;
+        assert_eq!(pending.len(), 2);
+        // The error marks every record still unwritten: the first one too.
+        for row in &pending {
+            assert_eq!(row.outcome, FAILURE);
+            assert_eq!(row.error_code, "NotFound.User");
+        }
+        let ((), untouched) = audit::scope("r".into(), "ip".into(), Default::default(), async {
+            let done: crate::error::Result<()> = attempt(async {
+                note("kept");
+                Ok(())
+            })
+            .await;
+            assert!(done.is_ok());
+        })
+        .await;
+        assert_eq!(untouched[0].outcome, SUCCESS);
+        assert!(untouched[0].error_code.is_empty());
+    }
+}
