@@ -126,9 +126,10 @@ pub struct Services {
 mod attempt_tests {
     use super::attempt;
     use crate::audit::{self, Event, FAILURE, SUCCESS};
-    use crate::error::{Error, Resource};
+    use crate::error::{Error, Resource, Result};
 
-    fn note(target_id: &str) {
+    /// Notes a record about `target_id`, then answers `outcome`.
+    async fn item(target_id: &str, outcome: Result<()>) -> Result<()> {
         audit::record(Event {
             domain_id: "d",
             actor_id: "u",
@@ -137,41 +138,30 @@ mod attempt_tests {
             target_id,
             detail: serde_json::Value::Null,
         });
+        outcome
     }
 
     #[tokio::test]
     async fn a_failed_operation_marks_its_records_failed_and_a_successful_one_does_not() {
-        let ((), pending) = audit::scope("r".into(), "ip".into(), Default::default(), async {
-            let done: crate::error::Result<()> = attempt(async {
-                note("kept");
-                Ok(())
+        let scope = |fail: bool| {
+            audit::scope("r".into(), "ip".into(), Default::default(), async move {
+                assert!(attempt(item("kept", Ok(()))).await.is_ok());
+                if fail {
+                    let refused = Err(Error::NotFound(Resource::User));
+                    assert!(attempt(item("gone", refused)).await.is_err());
+                }
             })
-            .await;
-            assert!(done.is_ok());
-            let failed: crate::error::Result<()> = attempt(async {
-                note("gone");
-                Err(Error::NotFound(Resource::User))
-            })
-            .await;
-            assert!(failed.is_err());
-        })
-        .await;
+        };
+        let ((), untouched) = scope(false).await;
+        assert_eq!(untouched.len(), 1);
+        assert_eq!(untouched[0].outcome, SUCCESS);
+        assert!(untouched[0].error_code.is_empty());
+        let ((), pending) = scope(true).await;
         assert_eq!(pending.len(), 2);
-        // The error marks every record still unwritten: the first one too.
+        // The error marks every record still unwritten: the one noted before it too.
         for row in &pending {
             assert_eq!(row.outcome, FAILURE);
             assert_eq!(row.error_code, "NotFound.User");
         }
-        let ((), untouched) = audit::scope("r".into(), "ip".into(), Default::default(), async {
-            let done: crate::error::Result<()> = attempt(async {
-                note("kept");
-                Ok(())
-            })
-            .await;
-            assert!(done.is_ok());
-        })
-        .await;
-        assert_eq!(untouched[0].outcome, SUCCESS);
-        assert!(untouched[0].error_code.is_empty());
     }
 }
