@@ -17,8 +17,8 @@ use roster_api::access_keys::{
     AccessKeyStatus, CreateAccessKeyRequest, ListAccessKeyRequest, UpdateAccessKeyRequest,
 };
 use roster_api::domains::{CreateDomainRequest, DeleteDomainRequest, ListDomainRequest};
-use roster_api::Role;
 use roster_server::config::{ServeSettings, StoreSettings};
+use roster_server::model::Role;
 use roster_server::service::transfer::copy_domain;
 use roster_server::service::Actor;
 use roster_server::store::Migrations;

@@ -2,6 +2,91 @@
 
 use crate::error::{Error, Result};
 
+/// What a user may do in its domain. A subdomain's users hold the subdomain forms, which act
+/// only inside that subdomain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    User,
+    Admin,
+    Superadmin,
+    SubdomainAdmin,
+    SubdomainSuperAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::User,
+        Role::Admin,
+        Role::Superadmin,
+        Role::SubdomainAdmin,
+        Role::SubdomainSuperAdmin,
+    ];
+
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+            Role::Superadmin => "superadmin",
+            Role::SubdomainAdmin => "subdomain_admin",
+            Role::SubdomainSuperAdmin => "subdomain_super_admin",
+        }
+    }
+
+    /// The role of a stored value; a value Roster never writes is an internal error, never
+    /// a silent default.
+    pub fn from_stored(stored: &str) -> Result<Role> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == stored)
+            .ok_or_else(|| Error::internal(anyhow::anyhow!("unknown stored role {stored:?}")))
+    }
+
+    /// Admin permission: any admin or superadmin role.
+    pub fn is_admin(self) -> bool {
+        self != Role::User
+    }
+
+    /// A superadmin, of a domain or of a subdomain.
+    pub fn is_superadmin(self) -> bool {
+        matches!(self, Role::Superadmin | Role::SubdomainSuperAdmin)
+    }
+
+    /// A role only a subdomain's users hold.
+    pub fn is_subdomain_role(self) -> bool {
+        matches!(self, Role::SubdomainAdmin | Role::SubdomainSuperAdmin)
+    }
+}
+
+/// Whether a user may log in: a disabled user cannot, and its tokens stop working. (A lock
+/// by time, `expired_at`, is not a status.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserStatus {
+    Enabled,
+    Disabled,
+}
+
+impl UserStatus {
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Enabled => "enabled",
+            UserStatus::Disabled => "disabled",
+        }
+    }
+
+    /// The status of a stored value, as strictly as [`Role::from_stored`].
+    pub fn from_stored(stored: &str) -> Result<UserStatus> {
+        match stored {
+            "enabled" => Ok(UserStatus::Enabled),
+            "disabled" => Ok(UserStatus::Disabled),
+            other => Err(Error::internal(anyhow::anyhow!(
+                "unknown stored user status {other:?}"
+            ))),
+        }
+    }
+}
+
 /// What a group is: a department of the organization tree, or a flat group of users outside
 /// it (an eds-user or KooDrive user group).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,6 +120,31 @@ impl GroupKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_and_statuses_round_trip_and_unknown_ones_are_internal() {
+        for role in Role::ALL {
+            assert_eq!(Role::from_stored(role.as_str()).ok(), Some(role));
+        }
+        assert!(matches!(
+            Role::from_stored("owner"),
+            Err(Error::Internal(_))
+        ));
+        assert!(matches!(
+            Role::from_stored("Admin"),
+            Err(Error::Internal(_))
+        ));
+        assert!(matches!(Role::from_stored(""), Err(Error::Internal(_))));
+        for status in [UserStatus::Enabled, UserStatus::Disabled] {
+            assert_eq!(UserStatus::from_stored(status.as_str()).ok(), Some(status));
+        }
+        assert!(matches!(
+            UserStatus::from_stored("locked"),
+            Err(Error::Internal(_))
+        ));
+        assert!(Role::Admin.is_admin() && !Role::User.is_admin());
+        assert!(Role::SubdomainSuperAdmin.is_superadmin() && !Role::Admin.is_superadmin());
+    }
 
     #[test]
     fn group_kinds_round_trip_and_unknown_ones_are_internal() {

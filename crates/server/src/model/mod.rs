@@ -6,16 +6,25 @@
 //! here; the enums are stored as text and decoded strictly: a stored value Roster does not
 //! know is an internal error, never a silent default.
 
+mod group;
 mod kinds;
 mod user;
 
-pub use kinds::GroupKind;
-/// Roles and user statuses: closed sets, parsed strictly from what is stored.
-pub use roster_api::{Role, UserStatus};
-pub use user::{stored_role, stored_status, NewUserSpec};
+pub use group::{GroupChanges, GroupSearch, NewGroupSpec};
+pub use kinds::{GroupKind, Role, UserStatus};
+pub use user::{
+    stored_role, stored_status, GroupMembers, Listed, NewUserSpec, Punishment, UserChanges,
+    UserExtras, UserSearch, UserWithExtras,
+};
 
 /// A user as Roster keeps it.
 pub use crate::store::UserRow as User;
+
+/// A logon account of a user (an identity it logs in with).
+pub use crate::store::AccountRow as Account;
+
+/// A drive: storage owned by a user or a group.
+pub use crate::store::drives::DriveRow as Drive;
 
 /// A group: a department of the tree ([`GroupKind::Org`]) or a flat user group.
 pub use crate::store::groups::GroupRow as Group;

@@ -1,20 +1,18 @@
 //! What a user's stored role and status mean.
 
-use roster_api::{Role, UserStatus};
+use serde::{Deserialize, Serialize};
 
-use super::User;
-use crate::error::{Error, Result};
+use super::{Role, User, UserStatus};
+use crate::error::Result;
 
 /// A stored role; a value Roster never writes is an internal error, never a silent default.
 pub fn stored_role(stored: &str) -> Result<Role> {
-    Role::parse(stored)
-        .ok_or_else(|| Error::internal(anyhow::anyhow!("unknown stored role {stored:?}")))
+    Role::from_stored(stored)
 }
 
 /// A stored user status, as strictly as [`stored_role`].
 pub fn stored_status(stored: &str) -> Result<UserStatus> {
-    UserStatus::parse(stored)
-        .ok_or_else(|| Error::internal(anyhow::anyhow!("unknown stored user status {stored:?}")))
+    UserStatus::from_stored(stored)
 }
 
 /// A user to create: what the caller says; everything left out takes Roster's default
@@ -44,6 +42,158 @@ pub struct NewUserSpec {
     pub subdomain_id: Option<String>,
 }
 
+/// A change to a user: each field set is changed, each left out kept. Who may set what is
+/// the users service's rule (a user its own profile; admins more; superadmins roles).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserChanges {
+    pub user_name: Option<String>,
+    pub nick_name: Option<String>,
+    pub avatar: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub phone_region: Option<String>,
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
+    pub description: Option<String>,
+    pub user_data: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The groups the user is in from now on (replacing its memberships).
+    pub group_ids: Option<Vec<String>>,
+    pub plain_password: Option<String>,
+    pub deny_change_password_by_self: Option<bool>,
+    pub need_change_password_next_login: Option<bool>,
+    /// When the user locks by itself (milliseconds; 0: never).
+    pub expired_at: Option<i64>,
+    pub punishments: Option<Vec<Punishment>>,
+}
+
+impl UserChanges {
+    /// The names of the fields this change sets, sorted, as the audit log lists them (a
+    /// password as `password`, the groups as `group_info_list`, the names the log has
+    /// always used).
+    pub fn field_names(&self) -> Vec<String> {
+        let set = [
+            ("avatar", self.avatar.is_some()),
+            (
+                "deny_change_password_by_self",
+                self.deny_change_password_by_self.is_some(),
+            ),
+            ("description", self.description.is_some()),
+            ("email", self.email.is_some()),
+            ("expired_at", self.expired_at.is_some()),
+            ("group_info_list", self.group_ids.is_some()),
+            (
+                "need_change_password_next_login",
+                self.need_change_password_next_login.is_some(),
+            ),
+            ("nick_name", self.nick_name.is_some()),
+            ("password", self.plain_password.is_some()),
+            ("phone", self.phone.is_some()),
+            ("phone_region", self.phone_region.is_some()),
+            ("punishments", self.punishments.is_some()),
+            ("role", self.role.is_some()),
+            ("status", self.status.is_some()),
+            ("user_data", self.user_data.is_some()),
+            ("user_name", self.user_name.is_some()),
+        ];
+        let mut names: Vec<String> = set
+            .into_iter()
+            .filter(|(_, is_set)| *is_set)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Whether the change touches more than the profile a user keeps itself (nick name,
+    /// avatar, description) and its role.
+    pub fn touches_admin_fields(&self) -> bool {
+        self.status.is_some()
+            || self.email.is_some()
+            || self.phone.is_some()
+            || self.user_data.is_some()
+            || self.user_name.is_some()
+            || self.plain_password.is_some()
+            || self.deny_change_password_by_self.is_some()
+            || self.need_change_password_next_login.is_some()
+            || self.expired_at.is_some()
+            || self.phone_region.is_some()
+            || self.punishments.is_some()
+    }
+}
+
+/// A punishment on a user (PDS keeps them; Roster never punishes by itself). Stored as a JSON
+/// list of these, with these field names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Punishment {
+    pub punish_flag: i64,
+    /// RFC 3339, or `""`: from always.
+    pub starts_at: String,
+    /// RFC 3339, or `""`: for ever.
+    pub ends_at: String,
+    pub impermanent: bool,
+}
+
+/// Which users a page of users holds: every condition set must hold. Text conditions are
+/// prefixes, compared case-insensitively; empty ones filter nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserSearch {
+    pub user_name: Option<String>,
+    pub nick_name: Option<String>,
+    /// A substring of the nick name.
+    pub nick_name_contains: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
+    /// Search a subdomain of the caller's domain instead of its own.
+    pub subdomain_id: Option<String>,
+    /// Page size (none: the default).
+    pub limit: Option<i64>,
+    /// Where the page starts: the `next_marker` of the page before.
+    pub marker: Option<String>,
+}
+
+/// What to read along with each user of an answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UserExtras {
+    pub accounts: bool,
+    pub default_drive: bool,
+    pub groups: bool,
+}
+
+impl UserExtras {
+    pub fn any(self) -> bool {
+        self.accounts || self.default_drive || self.groups
+    }
+}
+
+/// A user with the extras asked for (`None`: not asked for).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserWithExtras {
+    pub user: User,
+    pub accounts: Option<Vec<super::Account>>,
+    /// Asked for: the user's default drive, if it has one.
+    pub default_drive: Option<Option<super::Drive>>,
+    /// The groups the user is a direct member of.
+    pub groups: Option<Vec<super::Group>>,
+}
+
+/// One page of a group's members: its subgroups first, then its users.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupMembers {
+    pub groups: Vec<super::Group>,
+    pub users: Vec<UserWithExtras>,
+    /// `""` when this is the last page.
+    pub next_marker: String,
+}
+
+/// One page of a listing, and the marker of the next (`""` when this is the last).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub next_marker: String,
+}
+
 impl User {
     /// The user's role.
     pub fn role(&self) -> Result<Role> {
@@ -57,24 +207,36 @@ impl User {
 
     /// Whether the user holds a superadmin role (of a domain or of a subdomain).
     pub fn is_superadmin(&self) -> Result<bool> {
-        Ok(matches!(
-            self.role()?,
-            Role::Superadmin | Role::SubdomainSuperAdmin
-        ))
+        Ok(self.role()?.is_superadmin())
     }
 
     /// Whether the user has admin permission (any admin or superadmin role).
     pub fn is_admin(&self) -> Result<bool> {
-        Ok(matches!(
-            self.role()?,
-            Role::Admin | Role::Superadmin | Role::SubdomainAdmin | Role::SubdomainSuperAdmin
-        ))
+        Ok(self.role()?.is_admin())
+    }
+
+    /// Whether the user is locked out at `now`: disabled, or past its `expired_at` (the time
+    /// an admin set for it to lock by itself, eds-user `AutoLockTime`).
+    pub fn locked_at(&self, now: i64) -> bool {
+        self.status != UserStatus::Enabled.as_str()
+            || (self.expired_at > 0 && self.expired_at <= now)
+    }
+
+    /// The user's free-form data (an empty object when none is stored).
+    pub fn user_data_object(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::from_str(&self.user_data).unwrap_or_default()
+    }
+
+    /// The user's punishments, as stored.
+    pub fn punishment_list(&self) -> Vec<Punishment> {
+        serde_json::from_str(&self.punishments).unwrap_or_default()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     #[test]
     fn a_stored_role_or_status_roster_never_writes_is_internal() {
@@ -83,5 +245,28 @@ mod tests {
         assert!(matches!(stored_role(""), Err(Error::Internal(_))));
         assert_eq!(stored_status("disabled").ok(), Some(UserStatus::Disabled));
         assert!(matches!(stored_status("locked"), Err(Error::Internal(_))));
+    }
+
+    #[test]
+    fn a_change_names_the_fields_it_sets_sorted() {
+        let changes = UserChanges {
+            status: Some(UserStatus::Disabled),
+            nick_name: Some("n".into()),
+            plain_password: Some("p".into()),
+            group_ids: Some(Vec::new()),
+            ..UserChanges::default()
+        };
+        assert_eq!(
+            changes.field_names(),
+            ["group_info_list", "nick_name", "password", "status"]
+        );
+        assert!(changes.touches_admin_fields());
+        let own = UserChanges {
+            nick_name: Some("n".into()),
+            avatar: Some("a".into()),
+            description: Some("d".into()),
+            ..UserChanges::default()
+        };
+        assert!(!own.touches_admin_fields());
     }
 }

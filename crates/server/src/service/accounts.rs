@@ -4,7 +4,6 @@
 use roster_api::accounts::{ChangePasswordRequest, LinkAccountRequest, LinkInfoRequest};
 use roster_api::{AccountLinkInfo, AuthenticationType, Token};
 
-use super::users::account_to_api;
 use super::{validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
 use crate::store::{AccountRow, UserChanges};
@@ -209,5 +208,20 @@ impl Services {
             .await?
             .map(|_| ())
             .ok_or(Error::NotFound(Resource::User))
+    }
+}
+
+/// A logon account as PDS answers it.
+pub fn account_to_api(row: AccountRow) -> AccountLinkInfo {
+    AccountLinkInfo {
+        authentication_type: row.authentication_type,
+        identity: row.identity,
+        user_id: row.user_id,
+        domain_id: row.domain_id,
+        display_name: row.display_name,
+        extra: row.extra,
+        created_at: row.created_at,
+        last_login_time: row.last_login_time,
+        status: row.status,
     }
 }

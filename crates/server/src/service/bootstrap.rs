@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::model::Role;
 use anyhow::Context;
-use roster_api::Role;
 
 use super::users::new_user_row;
 use super::{random_hex, Services};
@@ -122,12 +122,11 @@ impl Services {
         };
         let password_set = new_password.is_some();
         if let Some(password) = new_password {
-            let request = roster_api::UpdateUserRequest {
-                user_id: user_id.to_owned(),
+            let request = crate::model::UserChanges {
                 plain_password: Some(password),
                 ..Default::default()
             };
-            self.update_user(&operator, request).await?;
+            self.update_user(&operator, user_id, request).await?;
         } else if self.store.user(domain_id, user_id).await?.is_none() {
             return Err(crate::error::Error::NotFound(crate::error::Resource::User));
         }

@@ -6,11 +6,11 @@
 //! the `subdomain_super_admin` / `subdomain_admin` roles and act only inside them. A domain the
 //! caller does not manage answers `NotFound.Domain`, whether or not it exists.
 
+use crate::model::Role;
 use roster_api::domains::{
     AppAccessStrategy, CreateDomainRequest, CreateDomainResponse, DeleteDomainRequest, Domain,
     DomainQuota, GetDomainRequest, ListDomainRequest, ListDomainResponse, UpdateDomainRequest,
 };
-use roster_api::Role;
 
 use super::pagination::{encode_marker, finish_page, Page};
 use super::users::new_user_row;

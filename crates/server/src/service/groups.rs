@@ -6,17 +6,17 @@
 //! nothing else: not the administered group's own place in the tree, not other groups.
 
 use roster_api::{
-    AssignRoleRequest, Assignment, CreateGroupRequest, Group, GroupMemberRequest, Identity,
-    ListAssignmentRequest, ListAssignmentResponse, ListGroupMemberRequest, ListGroupMemberResponse,
-    ListGroupRequest, ListGroupResponse, ListGroupUserRequest, ListIdentityRoleResponse,
-    MemberType, SearchGroupRequest, UpdateGroupRequest,
+    AssignRoleRequest, Assignment, GroupMemberRequest, Identity, ListAssignmentRequest,
+    ListAssignmentResponse, ListGroupMemberRequest, ListGroupUserRequest, ListIdentityRoleResponse,
+    MemberType,
 };
 
-pub use super::group_answer::group_to_api;
 use super::pagination::{encode_marker, finish_page, Page};
-use super::users::extra_info;
 use super::{random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
+use crate::model::{
+    Group, GroupChanges, GroupMembers, GroupSearch, Listed, NewGroupSpec, UserExtras,
+};
 use crate::store::directory::GroupNumberedQuery;
 use crate::store::groups::{AssignmentRow, GroupPage, GroupRow, KIND_ORG, KIND_USER_GROUP};
 use crate::store::normalize;
@@ -97,14 +97,14 @@ impl Services {
             .ok_or(Error::NotFound(Resource::Group))
     }
 
-    pub async fn create_group(&self, actor: &Actor, req: CreateGroupRequest) -> Result<Group> {
+    pub async fn create_group(&self, actor: &Actor, req: NewGroupSpec) -> Result<Group> {
         self.create_group_of_kind(actor, req, KIND_ORG).await
     }
 
     async fn create_group_of_kind(
         &self,
         actor: &Actor,
-        req: CreateGroupRequest,
+        req: NewGroupSpec,
         kind: &str,
     ) -> Result<Group> {
         let group_id = random_hex(16);
@@ -114,7 +114,7 @@ impl Services {
             &group_id,
             serde_json::json!({ "kind": kind }),
         );
-        validate::required("group_name", &req.group_name, validate::MAX_NAME)?;
+        validate::required("group_name", &req.name, validate::MAX_NAME)?;
         validate::optional(
             "description",
             req.description.as_deref(),
@@ -138,7 +138,7 @@ impl Services {
         let row = GroupRow {
             domain_id: actor.domain_id.clone(),
             group_id,
-            group_name: req.group_name,
+            group_name: req.name,
             description: req.description.unwrap_or_default(),
             is_root,
             parent_group_id: parent,
@@ -147,21 +147,25 @@ impl Services {
             updated_at: now,
             kind: kind.into(),
         };
-        Ok(group_to_api(self.store.create_group(row).await?))
+        self.store.create_group(row).await
     }
 
     pub async fn get_group(&self, actor: &Actor, group_id: &str) -> Result<Group> {
         group_id_param("group_id", group_id)?;
-        self.existing_group(actor, group_id).await.map(group_to_api)
+        self.existing_group(actor, group_id).await
     }
 
     /// Renames, describes, and (with `parent_group_id`) moves a group.
-    pub async fn update_group(&self, actor: &Actor, req: UpdateGroupRequest) -> Result<Group> {
-        let fields = super::audit_log::field_names(&req, &["group_id"]);
-        let detail = serde_json::json!({ "fields": fields });
-        actor.audit_with("group.update", "group", &req.group_id, detail);
-        group_id_param("group_id", &req.group_id)?;
-        if let Some(name) = &req.group_name {
+    pub async fn update_group(
+        &self,
+        actor: &Actor,
+        group_id: &str,
+        req: GroupChanges,
+    ) -> Result<Group> {
+        let detail = serde_json::json!({ "fields": req.field_names() });
+        actor.audit_with("group.update", "group", group_id, detail);
+        group_id_param("group_id", group_id)?;
+        if let Some(name) = &req.name {
             validate::required("group_name", name, validate::MAX_NAME)?;
         }
         validate::optional(
@@ -169,24 +173,22 @@ impl Services {
             req.description.as_deref(),
             validate::MAX_DESCRIPTION,
         )?;
-        self.existing_group(actor, &req.group_id).await?;
-        self.require_manage(actor, &req.group_id, true).await?;
+        self.existing_group(actor, group_id).await?;
+        self.require_manage(actor, group_id, true).await?;
         if let Some(parent) = &req.parent_group_id {
-            self.move_group(actor, &req.group_id, parent).await?;
+            self.move_group(actor, group_id, parent).await?;
         }
         let updated = self
             .store
             .update_group(
                 &actor.domain_id,
-                &req.group_id,
-                req.group_name.as_deref(),
+                group_id,
+                req.name.as_deref(),
                 req.description.as_deref(),
                 self.clock.now_ms(),
             )
             .await?;
-        updated
-            .map(group_to_api)
-            .ok_or(Error::NotFound(Resource::Group))
+        updated.ok_or(Error::NotFound(Resource::Group))
     }
 
     /// Moves a group under `new_parent` (`""`: top level). A group admin moves only groups
@@ -214,20 +216,8 @@ impl Services {
         self.store.delete_group(&actor.domain_id, group_id).await
     }
 
-    pub async fn list_groups(
-        &self,
-        actor: &Actor,
-        req: ListGroupRequest,
-    ) -> Result<ListGroupResponse> {
-        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
-        self.group_page(actor, GroupPage::default(), &page).await
-    }
-
-    pub async fn search_groups(
-        &self,
-        actor: &Actor,
-        req: SearchGroupRequest,
-    ) -> Result<ListGroupResponse> {
+    /// One page of the groups a search finds (any user of the domain).
+    pub async fn search_groups(&self, actor: &Actor, req: GroupSearch) -> Result<Listed<Group>> {
         let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
         let text = |name: &str, v: Option<String>| -> Result<Option<String>> {
             match v.filter(|v| !v.is_empty()) {
@@ -239,8 +229,8 @@ impl Services {
             }
         };
         let query = GroupPage {
-            name_prefix: text("group_name", req.group_name)?,
-            name_contains: text("group_name_for_fuzzy", req.group_name_for_fuzzy)?,
+            name_prefix: text("group_name", req.name)?,
+            name_contains: text("group_name_for_fuzzy", req.name_contains)?,
             ..GroupPage::default()
         };
         self.group_page(actor, query, &page).await
@@ -251,7 +241,7 @@ impl Services {
         actor: &Actor,
         mut query: GroupPage,
         page: &Page,
-    ) -> Result<ListGroupResponse> {
+    ) -> Result<Listed<Group>> {
         let by_name = query.name_prefix.is_some();
         let tag = if by_name { "gn" } else { "gi" };
         query.after = page.after_for(tag)?;
@@ -265,8 +255,8 @@ impl Services {
             };
             encode_marker(&actor.domain_id, tag, &value, &g.group_id)
         });
-        Ok(ListGroupResponse {
-            items: rows.into_iter().map(group_to_api).collect(),
+        Ok(Listed {
+            items: rows,
             next_marker,
         })
     }
@@ -345,7 +335,7 @@ impl Services {
         &self,
         actor: &Actor,
         req: ListGroupMemberRequest,
-    ) -> Result<ListGroupMemberResponse> {
+    ) -> Result<GroupMembers> {
         group_id_param("group_id", &req.group_id)?;
         self.existing_group(actor, &req.group_id).await?;
         let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
@@ -360,24 +350,25 @@ impl Services {
     }
 
     /// `/v2/user/list_group_user`: members of a group, or with no group the top of the tree
-    /// (top-level groups and users in no group). Extra information is for admins only.
+    /// (top-level groups and users in no group), the users with the `extra` asked for
+    /// (admins only; `req.extra_return_info` is the dialect's to translate).
     pub async fn list_group_users(
         &self,
         actor: &Actor,
         req: ListGroupUserRequest,
-    ) -> Result<ListGroupMemberResponse> {
-        let extra = extra_info(req.extra_return_info.as_deref())?;
-        if (extra.group || extra.account || extra.drive) && !actor.is_admin() {
+        extra: UserExtras,
+    ) -> Result<GroupMembers> {
+        if extra.any() && !actor.is_admin() {
             return Err(Error::forbidden("extra_return_info needs admin permission"));
         }
         // With group information PDS serves at most 30 users a call; that is also the default.
-        let default_limit = extra.group.then_some(i64::from(MAX_LIMIT_WITH_GROUPS));
+        let default_limit = extra.groups.then_some(i64::from(MAX_LIMIT_WITH_GROUPS));
         let page = Page::parse(
             &actor.domain_id,
             req.limit.or(default_limit),
             req.marker.as_deref(),
         )?;
-        if extra.group && page.limit > MAX_LIMIT_WITH_GROUPS {
+        if extra.groups && page.limit > MAX_LIMIT_WITH_GROUPS {
             return Err(Error::out_of_range("limit"));
         }
         let group_id = req.group_id.unwrap_or_default();
@@ -396,8 +387,8 @@ impl Services {
         group_id: &str,
         member_type: Option<MemberType>,
         page: &Page,
-        extra: super::users::ExtraInfo,
-    ) -> Result<ListGroupMemberResponse> {
+        extra: UserExtras,
+    ) -> Result<GroupMembers> {
         let limit = page.limit as usize;
         let after_tag = page.after.as_ref().map(|(tag, _, _)| tag.as_str());
         if !matches!(after_tag, None | Some("mg") | Some("mu")) {
@@ -452,9 +443,9 @@ impl Services {
                 };
             }
         }
-        Ok(ListGroupMemberResponse {
-            user_items: self.with_extra(&actor.domain_id, users, extra).await?,
-            group_items: groups.into_iter().map(group_to_api).collect(),
+        Ok(GroupMembers {
+            users: self.with_extras(&actor.domain_id, users, extra).await?,
+            groups,
             next_marker,
         })
     }
@@ -686,10 +677,10 @@ impl Services {
         description: Option<&str>,
     ) -> Result<String> {
         actor.require_admin()?;
-        let req = CreateGroupRequest {
-            group_name: name.to_owned(),
+        let req = NewGroupSpec {
+            name: name.to_owned(),
             description: description.map(str::to_owned),
-            ..CreateGroupRequest::default()
+            ..NewGroupSpec::default()
         };
         let group = self
             .create_group_of_kind(actor, req, KIND_USER_GROUP)
@@ -706,13 +697,12 @@ impl Services {
     ) -> Result<()> {
         actor.require_admin()?;
         self.existing_user_group(actor, group_id).await?;
-        let req = UpdateGroupRequest {
-            group_id: group_id.to_owned(),
-            group_name: Some(name.to_owned()),
+        let req = GroupChanges {
+            name: Some(name.to_owned()),
             description: description.map(str::to_owned),
-            ..UpdateGroupRequest::default()
+            ..GroupChanges::default()
         };
-        self.update_group(actor, req).await.map(|_| ())
+        self.update_group(actor, group_id, req).await.map(|_| ())
     }
 
     /// Removes every named user group, or none when one of them does not exist.
@@ -847,4 +837,70 @@ fn audit_assignment(actor: &Actor, action: &'static str, req: &AssignRoleRequest
         "role_id": &req.role_id,
     });
     actor.audit_with(action, "group", &req.manage_resource_id, detail);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Role;
+    use crate::service::testing::{scratch_services, superadmin, user_with_role, DOMAIN};
+
+    async fn group(services: &Services, name: &str, parent: &str) -> String {
+        let req = NewGroupSpec {
+            name: name.into(),
+            parent_group_id: Some(parent.to_owned()).filter(|p| !p.is_empty()),
+            ..NewGroupSpec::default()
+        };
+        services
+            .create_group(&superadmin(), req)
+            .await
+            .expect("a new group")
+            .group_id
+    }
+
+    fn move_to(parent: &str) -> GroupChanges {
+        GroupChanges {
+            parent_group_id: Some(parent.into()),
+            ..GroupChanges::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_group_never_moves_into_its_own_subtree() {
+        let (_dir, services) = scratch_services().await;
+        let top = group(&services, "top", "").await;
+        let middle = group(&services, "middle", &top).await;
+        let bottom = group(&services, "bottom", &middle).await;
+
+        for target in [&middle, &bottom, &top] {
+            let refused = services
+                .update_group(&superadmin(), &top, move_to(target))
+                .await;
+            assert!(
+                matches!(refused, Err(Error::InvalidParameter { .. })),
+                "{refused:?}"
+            );
+        }
+        let stored = services.store.group(DOMAIN, &top).await.unwrap().unwrap();
+        assert_eq!(stored.parent_group_id, "");
+
+        // Out of the subtree is a move like any other.
+        let moved = services
+            .update_group(&superadmin(), &bottom, move_to(""))
+            .await
+            .unwrap();
+        assert_eq!(moved.parent_group_id, "");
+    }
+
+    #[tokio::test]
+    async fn a_plain_user_moves_no_group() {
+        let (_dir, services) = scratch_services().await;
+        let plain = user_with_role(&services, "plain", Role::User).await;
+        let a = group(&services, "a", "").await;
+        let b = group(&services, "b", "").await;
+        let refused = services.update_group(&plain, &b, move_to(&a)).await;
+        assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+        let stored = services.store.group(DOMAIN, &b).await.unwrap().unwrap();
+        assert_eq!(stored.parent_group_id, "");
+    }
 }

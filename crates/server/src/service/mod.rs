@@ -9,16 +9,15 @@ pub mod authorization;
 pub mod bootstrap;
 pub mod console;
 pub mod delegation;
-pub mod departments;
 pub mod domains;
 pub mod drives;
 pub mod events;
-mod group_answer;
 pub mod groups;
 pub mod mail;
-pub mod operations;
 pub mod oidc;
-pub mod orgs;
+pub mod operations;
+pub mod org_tree;
+pub mod owned_drives;
 pub(crate) mod pagination;
 pub mod password_resets;
 pub mod passwords;
@@ -26,23 +25,38 @@ pub mod properties;
 pub mod provisioning;
 pub mod resource_groups;
 pub mod sessions;
-pub mod spaces;
 pub mod tenancy;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod tokens;
 pub mod transfer;
+pub mod tree_rules;
 pub mod users;
 mod validate;
 pub mod webhooks;
 
 use std::sync::Arc;
 
-use roster_api::Role;
+/// Runs one operation — one item of a batch whose other items go on, or a step whose failure
+/// is itself recorded — and, if it fails, marks the audit records it noted and left unwritten
+/// as failed with the error's audit code. The one way a service error marks records before
+/// the request ends; error conversions and answers never touch the records.
+pub async fn attempt<T>(
+    operation: impl std::future::Future<Output = crate::error::Result<T>>,
+) -> crate::error::Result<T> {
+    let outcome = operation.await;
+    if let Err(e) = &outcome {
+        crate::audit::fail_pending(e);
+    }
+    outcome
+}
 
 pub use crate::ids::random_hex;
 pub use pagination::Page;
 pub use users::directory;
 
 use crate::clock::Clock;
+use crate::model::Role;
 use crate::store::Store;
 
 /// Who is calling: the authenticated user, in its domain, with its current role.
@@ -57,14 +71,11 @@ impl Actor {
     /// "Admin permission" in PDS terms: role `admin` or `superadmin`, or their subdomain
     /// forms (held by users of a subdomain, so they act only inside it).
     pub fn is_admin(&self) -> bool {
-        matches!(
-            self.role,
-            Role::Admin | Role::Superadmin | Role::SubdomainAdmin | Role::SubdomainSuperAdmin
-        )
+        self.role.is_admin()
     }
 
     pub fn is_superadmin(&self) -> bool {
-        matches!(self.role, Role::Superadmin | Role::SubdomainSuperAdmin)
+        self.role.is_superadmin()
     }
 
     /// Notes for the audit log that this caller is about to do `action` (`<object>.<verb>`)
@@ -126,4 +137,48 @@ pub struct Services {
     pub draining: Arc<std::sync::atomic::AtomicBool>,
     /// Webhook delivery settings (the SSRF guard's exception, timeouts, retry window).
     pub webhooks: webhooks::WebhookSettings,
+}
+
+#[cfg(test)]
+mod attempt_tests {
+    use super::attempt;
+    use crate::audit::{self, Event, FAILURE, SUCCESS};
+    use crate::error::{Error, Resource, Result};
+
+    /// Notes a record about `target_id`, then answers `outcome`.
+    async fn item(target_id: &str, outcome: Result<()>) -> Result<()> {
+        audit::record(Event {
+            domain_id: "d",
+            actor_id: "u",
+            action: "user.delete",
+            target_type: "user",
+            target_id,
+            detail: serde_json::Value::Null,
+        });
+        outcome
+    }
+
+    #[tokio::test]
+    async fn a_failed_operation_marks_its_records_failed_and_a_successful_one_does_not() {
+        let scope = |fail: bool| {
+            audit::scope("r".into(), "ip".into(), Default::default(), async move {
+                assert!(attempt(item("kept", Ok(()))).await.is_ok());
+                if fail {
+                    let refused = Err(Error::NotFound(Resource::User));
+                    assert!(attempt(item("gone", refused)).await.is_err());
+                }
+            })
+        };
+        let ((), untouched) = scope(false).await;
+        assert_eq!(untouched.len(), 1);
+        assert_eq!(untouched[0].outcome, SUCCESS);
+        assert!(untouched[0].error_code.is_empty());
+        let ((), pending) = scope(true).await;
+        assert_eq!(pending.len(), 2);
+        // The error marks every record still unwritten: the one noted before it too.
+        for row in &pending {
+            assert_eq!(row.outcome, FAILURE);
+            assert_eq!(row.error_code, "NotFound.User");
+        }
+    }
 }

@@ -99,19 +99,22 @@ impl Services {
             value_id: value_id.unwrap_or_else(new_id),
             value: value.to_owned(),
         };
-        let done = match validate::required("PropertyValue", value, MAX_VALUE) {
-            Err(e) => Err(e),
-            Ok(()) if value_id.is_some() => {
-                self.store
-                    .set_property_value_text(&actor.domain_id, row.clone())
-                    .await
+        let done = super::attempt(async {
+            match validate::required("PropertyValue", value, MAX_VALUE) {
+                Err(e) => Err(e),
+                Ok(()) if value_id.is_some() => {
+                    self.store
+                        .set_property_value_text(&actor.domain_id, row.clone())
+                        .await
+                }
+                Ok(()) => {
+                    self.store
+                        .add_property_value(&actor.domain_id, row.clone(), MAX_VALUES)
+                        .await
+                }
             }
-            Ok(()) => {
-                self.store
-                    .add_property_value(&actor.domain_id, row.clone(), MAX_VALUES)
-                    .await
-            }
-        };
+        })
+        .await;
         match done {
             Ok(()) => saved.saved.push(row),
             Err(e) => saved.failed.push((value.to_owned(), e)),

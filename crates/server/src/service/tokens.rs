@@ -22,13 +22,14 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use roster_api::tokens::ExistLink;
-use roster_api::{Role, Token, UserStatus};
+use roster_api::Token;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{random_hex, tenancy, users, validate, Actor, Services};
 use crate::clock::Clock;
 use crate::error::{AuthProblem, Error, Result};
+use crate::model::{Role, UserStatus};
 use crate::store::apps::AppRow;
 use crate::store::{RefreshTokenRow, SigningKeyRow, Store, UserChanges, UserRow};
 use crate::time_format::rfc3339_s;
@@ -429,10 +430,8 @@ impl Services {
         // guesses cannot all pass the lockout check before the first of them has failed.
         let _turn = LoginGates::enter(&self.login_gates, domain_id, username).await;
         let prior_failures = self.check_lockout(domain_id, username).await?;
-        match self
-            .verify_password_login(domain_id, username, password)
-            .await
-        {
+        // A failed attempt's record is marked failed before the failure count writes it.
+        match super::attempt(self.verify_password_login(domain_id, username, password)).await {
             Ok(found) => {
                 if prior_failures > 0 {
                     self.store.clear_login_failures(domain_id, username).await?;
@@ -441,7 +440,6 @@ impl Services {
             }
             Err(Error::Unauthorized(problem)) => {
                 // The failure is recorded with the failure count it adds.
-                crate::audit::fail_pending(&Error::Unauthorized(problem));
                 self.count_login_failure(domain_id, username).await?;
                 Err(Error::Unauthorized(problem))
             }
@@ -994,7 +992,7 @@ fn rank(role: Role) -> u8 {
 /// Refuses (with `refused`) a user who is locked (disabled, or past its lock time) or under
 /// a punishment in force: no credential acts for it.
 pub(crate) fn require_good_standing(user: &UserRow, now: i64, refused: Error) -> Result<()> {
-    if users::locked_at(user, now) || users::punished_at(&user.punishments, now) {
+    if user.locked_at(now) || users::punished_at(&user.punishments, now) {
         return Err(refused);
     }
     Ok(())
@@ -1026,21 +1024,23 @@ fn token_answer(
     expire_time: String,
     exist_link: Vec<ExistLink>,
 ) -> Result<Token> {
-    let api = users::to_api(user)?;
+    let role = user.role()?;
+    let status = user.status()?;
+    let user_data = user.user_data_object();
     Ok(Token {
         access_token,
         refresh_token,
         expires_in,
         expire_time,
         token_type: "Bearer".into(),
-        user_id: api.user_id,
-        user_name: api.user_name,
-        nick_name: api.nick_name,
-        avatar: api.avatar,
-        role: api.role.as_str().into(),
-        status: api.status.as_str().into(),
-        domain_id: api.domain_id,
-        default_drive_id: api.default_drive_id,
+        user_id: user.user_id,
+        user_name: user.user_name,
+        nick_name: user.nick_name,
+        avatar: user.avatar,
+        role: role.as_str().into(),
+        status: status.as_str().into(),
+        domain_id: user.domain_id,
+        default_drive_id: user.default_drive_id,
         default_sbox_drive_id: String::new(),
         is_first_login: false,
         need_link: false,
@@ -1048,7 +1048,7 @@ fn token_answer(
         pin_setup: false,
         state: String::new(),
         exist_link,
-        user_data: api.user_data,
+        user_data,
         id_token: None,
         scope: None,
     })

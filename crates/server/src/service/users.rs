@@ -5,71 +5,50 @@ pub mod logons;
 
 use logons::{AccountChanges, ContactLogons};
 
-use roster_api::{
-    AccountLinkInfo, AuthenticationType, ExtraReturnInfo, GeneralGetUserRequest,
-    GeneralSearchUserRequest, GeneralSearchUserResponse, GroupInfo, ImportUserRequest,
-    ListUserRequest, ListUserResponse, Punishment, Role, SearchUserRequest, UpdateUserRequest,
-    User, UserExtraItem, UserStatus,
-};
+use roster_api::{AuthenticationType, ImportUserRequest};
 
 use std::collections::HashMap;
 
-use roster_api::drives::Drive;
-use roster_api::Group;
-
-use super::drives::to_api as drive_to_api;
-use super::group_answer::group_to_api;
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{random_hex, validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
-use crate::model::NewUserSpec;
+use crate::model::{
+    Account, Drive, Group, Listed, NewUserSpec, Punishment, Role, User, UserChanges, UserExtras,
+    UserSearch, UserStatus, UserWithExtras,
+};
 use crate::store::drives::DriveRow;
 use crate::store::{
-    normalize, AccountRow, NewUser, UserChanges, UserFilter, UserOrder, UserPage, UserRow,
+    normalize, AccountRow, NewUser, UserChanges as StoredUserChanges, UserFilter, UserOrder,
+    UserPage, UserRow,
 };
 use crate::time_format::parse_rfc3339_ms;
 
 /// Notes an update for the audit log: which fields it sets, and separately the changes the
 /// log singles out (a role, a lock or unlock, a password set by someone else).
-fn audit_update(actor: &Actor, req: &UpdateUserRequest) {
-    let fields = super::audit_log::field_names(req, &["user_id"]);
+fn audit_update(actor: &Actor, user_id: &str, req: &UserChanges) {
+    let fields = req.field_names();
     actor.audit_with(
         "user.update",
         "user",
-        &req.user_id,
+        user_id,
         serde_json::json!({ "fields": fields }),
     );
     if let Some(role) = req.role {
         let detail = serde_json::json!({ "role": role.as_str() });
-        actor.audit_with("user.role", "user", &req.user_id, detail);
+        actor.audit_with("user.role", "user", user_id, detail);
     }
     match req.status {
-        Some(UserStatus::Disabled) => actor.audit("user.lock", "user", &req.user_id),
-        Some(UserStatus::Enabled) => actor.audit("user.unlock", "user", &req.user_id),
+        Some(UserStatus::Disabled) => actor.audit("user.lock", "user", user_id),
+        Some(UserStatus::Enabled) => actor.audit("user.unlock", "user", user_id),
         None => {}
     }
-    if req.plain_password.is_some() && req.user_id != actor.user_id {
-        actor.audit("password.reset", "user", &req.user_id);
+    if req.plain_password.is_some() && user_id != actor.user_id {
+        actor.audit("password.reset", "user", user_id);
     }
 }
 
 /// `total_size` of a drive without limit.
 const UNLIMITED: i64 = -1;
-
-/// The stored punishments; none shows as the neutral entry of PDS's samples.
-fn punishments_of(stored: &str) -> Vec<Punishment> {
-    let list: Vec<Punishment> = serde_json::from_str(stored).unwrap_or_default();
-    if list.is_empty() {
-        vec![Punishment {
-            punish_flag: 0,
-            starts_at: String::new(),
-            ends_at: String::new(),
-            impermanent: true,
-        }]
-    } else {
-        list
-    }
-}
 
 /// Refuses an actor without superadmin rights acting on a superadmin (of a top-level
 /// domain or of a subdomain) other than itself: its password, status, profile, accounts,
@@ -80,12 +59,6 @@ pub(crate) fn require_reach(actor: &Actor, target: &UserRow) -> Result<()> {
         return Err(Error::forbidden("only a superadmin acts on a superadmin"));
     }
     Ok(())
-}
-
-/// Whether a user is locked out now: disabled, or past its `expired_at` (the time an admin
-/// set for it to lock automatically, eds-user `AutoLockTime`).
-pub(crate) fn locked_at(user: &UserRow, now: i64) -> bool {
-    user.status != UserStatus::Enabled.as_str() || (user.expired_at > 0 && user.expired_at <= now)
 }
 
 pub(crate) fn punished_at(stored: &str, now: i64) -> bool {
@@ -121,56 +94,6 @@ fn punishments_text(list: Option<&Vec<Punishment>>) -> Result<Option<String>> {
     serde_json::to_string(list)
         .map(Some)
         .map_err(|_| Error::invalid("punishments"))
-}
-
-/// The answer of a user call, from its stored row.
-pub fn to_api(row: UserRow) -> Result<User> {
-    let user_data = serde_json::from_str(&row.user_data).unwrap_or_default();
-    Ok(User {
-        role: row.role()?,
-        status: row.status()?,
-        domain_id: row.domain_id,
-        user_id: row.user_id,
-        user_name: row.user_name,
-        nick_name: row.nick_name,
-        avatar: row.avatar,
-        email: row.email,
-        phone: row.phone,
-        description: row.description,
-        default_drive_id: row.default_drive_id,
-        creator: row.creator,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-        user_data,
-        last_login_time: row.last_login_time,
-        last_refresh_token_time: row.last_refresh_token_time,
-        deny_change_password_by_self: row.deny_change_password_by_self,
-        need_change_password_next_login: row.need_change_password_next_login,
-        expired_at: row.expired_at,
-        phone_region: row.phone_region,
-        punishments: punishments_of(&row.punishments),
-        is_sync: false,
-    })
-}
-
-pub(crate) fn account_to_api(row: AccountRow) -> AccountLinkInfo {
-    AccountLinkInfo {
-        authentication_type: row.authentication_type,
-        identity: row.identity,
-        user_id: row.user_id,
-        domain_id: row.domain_id,
-        display_name: row.display_name,
-        extra: row.extra,
-        created_at: row.created_at,
-        last_login_time: row.last_login_time,
-        status: row.status,
-    }
-}
-
-/// The group ids of a `group_info_list`, each checked to be a plausible id.
-fn group_ids(list: Option<&Vec<GroupInfo>>) -> Result<Option<Vec<String>>> {
-    let ids = list.map(|list| list.iter().map(|info| info.group_id.clone()).collect());
-    checked_group_ids(ids.as_ref())
 }
 
 /// Group ids to place a user in, each checked to be a plausible id, without repeats.
@@ -229,7 +152,7 @@ pub enum UserCreation {
 impl Services {
     pub async fn create_user(&self, actor: &Actor, req: NewUserSpec) -> Result<User> {
         let new = self.user_to_create(actor, req, "").await?;
-        to_api(self.store.create_user(new).await?)
+        self.store.create_user(new).await
     }
 
     /// Creates a user of a directory dialect (eds-user, KooDrive), noting how it was
@@ -243,7 +166,7 @@ impl Services {
     ) -> Result<User> {
         let mut new = self.user_to_create(actor, req, owner_type).await?;
         new.accounts = logons::implied_accounts(&new.user);
-        to_api(self.store.create_user(new).await?)
+        self.store.create_user(new).await
     }
 
     /// Creates many users, each as `create_user` or `import_user` would, in one store
@@ -279,8 +202,7 @@ impl Services {
             .map(|refusal| match refusal {
                 None => written
                     .next()
-                    .unwrap_or_else(|| Err(Error::internal(anyhow::anyhow!("batch lost an item"))))
-                    .and_then(to_api),
+                    .unwrap_or_else(|| Err(Error::internal(anyhow::anyhow!("batch lost an item")))),
                 Some(e) => Err(e),
             })
             .collect())
@@ -357,7 +279,7 @@ impl Services {
 
     /// Reads a user: anyone reads itself (`user_id` omitted or its own), admins read anyone.
     pub async fn get_user(&self, actor: &Actor, user_id: Option<&str>) -> Result<User> {
-        self.readable_user(actor, user_id).await.and_then(to_api)
+        self.readable_user(actor, user_id).await
     }
 
     async fn readable_user(&self, actor: &Actor, user_id: Option<&str>) -> Result<UserRow> {
@@ -375,8 +297,15 @@ impl Services {
             .ok_or(Error::NotFound(Resource::User))
     }
 
-    pub async fn update_user(&self, actor: &Actor, req: UpdateUserRequest) -> Result<User> {
-        self.update_user_with(actor, req, ContactLogons::Follow)
+    /// Changes a user: anyone its own nick name, avatar and description; admins more of
+    /// anyone (a superadmin only by a superadmin); only superadmins roles.
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        req: UserChanges,
+    ) -> Result<User> {
+        self.update_user_with(actor, user_id, req, ContactLogons::Follow)
             .await
     }
 
@@ -385,23 +314,14 @@ impl Services {
     pub(crate) async fn update_user_with(
         &self,
         actor: &Actor,
-        req: UpdateUserRequest,
+        user_id: &str,
+        req: UserChanges,
         logons: ContactLogons,
     ) -> Result<User> {
-        audit_update(actor, &req);
-        validate::required("user_id", &req.user_id, validate::MAX_USER_ID)?;
-        let is_self = req.user_id == actor.user_id;
-        let touches_admin_fields = req.status.is_some()
-            || req.email.is_some()
-            || req.phone.is_some()
-            || req.user_data.is_some()
-            || req.user_name.is_some()
-            || req.plain_password.is_some()
-            || req.deny_change_password_by_self.is_some()
-            || req.need_change_password_next_login.is_some()
-            || req.expired_at.is_some()
-            || req.phone_region.is_some()
-            || req.sets_punishments();
+        audit_update(actor, user_id, &req);
+        validate::required("user_id", user_id, validate::MAX_USER_ID)?;
+        let is_self = user_id == actor.user_id;
+        let touches_admin_fields = req.touches_admin_fields();
         if !actor.is_admin() && (!is_self || touches_admin_fields || req.role.is_some()) {
             return Err(Error::forbidden("a user may change only its own profile"));
         }
@@ -428,14 +348,14 @@ impl Services {
             user_data: req.user_data.as_ref(),
             plain_password: req.plain_password.as_deref(),
         })?;
-        let group_ids = group_ids(req.group_info_list.as_ref())?;
+        let group_ids = checked_group_ids(req.group_ids.as_ref())?;
         if group_ids.is_some() && !actor.is_admin() {
             return Err(Error::forbidden("only an admin sets a user's groups"));
         }
 
         let target = self
             .store
-            .user(&actor.domain_id, &req.user_id)
+            .user(&actor.domain_id, user_id)
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         require_reach(actor, &target)?;
@@ -444,7 +364,7 @@ impl Services {
             None => None,
         };
         let accounts = self.contact_account_changes(&target, &req, logons).await?;
-        let changes = UserChanges {
+        let changes = StoredUserChanges {
             user_name: req.user_name,
             nick_name: req.nick_name,
             avatar: req.avatar,
@@ -468,17 +388,16 @@ impl Services {
             updated_at: self.clock.now_ms(),
         };
         self.store
-            .update_user(&actor.domain_id, &req.user_id, changes)
+            .update_user(&actor.domain_id, user_id, changes)
             .await?
             .ok_or(Error::NotFound(Resource::User))
-            .and_then(to_api)
     }
 
     /// The account changes an update's e-mail and phone imply (none without either).
     async fn contact_account_changes(
         &self,
         target: &UserRow,
-        req: &UpdateUserRequest,
+        req: &UserChanges,
         logons: ContactLogons,
     ) -> Result<AccountChanges> {
         if req.email.is_none() && req.phone.is_none() {
@@ -518,89 +437,65 @@ impl Services {
         }
     }
 
-    pub async fn list_users(
-        &self,
-        actor: &Actor,
-        req: ListUserRequest,
-    ) -> Result<ListUserResponse> {
-        actor.require_admin()?;
-        let scoped = self
-            .in_subdomain(actor, req.subdomain_id.as_deref())
-            .await?;
-        let actor = &scoped;
-        let filter = UserFilter {
-            status: req.status.map(|s| s.as_str().to_owned()),
-            ..UserFilter::default()
-        };
-        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
-        let (rows, next_marker) = self.user_page(actor, filter, &page).await?;
-        Ok(ListUserResponse {
-            items: rows.into_iter().map(to_api).collect::<Result<_>>()?,
-            next_marker,
-        })
+    /// One page of the users a search finds (admins; in a subdomain if it names one), in
+    /// user-id order, or in the order of the one prefix it searches by.
+    pub async fn search_users(&self, actor: &Actor, search: UserSearch) -> Result<Listed<User>> {
+        self.search_users_with(actor, search, &[], None, UserExtras::default())
+            .await
+            .map(|listed| Listed {
+                items: listed.items.into_iter().map(|item| item.user).collect(),
+                next_marker: listed.next_marker,
+            })
     }
 
-    pub async fn search_users(
+    /// `search_users`, narrowed to the users in the subtrees of `in_subtrees_of` and to the
+    /// direct members of `direct_member_of`, each with the `extras` asked for.
+    pub async fn search_users_with(
         &self,
         actor: &Actor,
-        req: SearchUserRequest,
-    ) -> Result<ListUserResponse> {
+        search: UserSearch,
+        in_subtrees_of: &[String],
+        direct_member_of: Option<&str>,
+        extras: UserExtras,
+    ) -> Result<Listed<UserWithExtras>> {
         actor.require_admin()?;
         let scoped = self
-            .in_subdomain(actor, req.subdomain_id.as_deref())
+            .in_subdomain(actor, search.subdomain_id.as_deref())
             .await?;
         let actor = &scoped;
-        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
-        let filter = search_filter(&req)?;
-        let (rows, next_marker) = self.user_page(actor, filter, &page).await?;
-        Ok(ListUserResponse {
-            items: rows.into_iter().map(to_api).collect::<Result<_>>()?,
-            next_marker,
-        })
-    }
-
-    pub async fn general_search_users(
-        &self,
-        actor: &Actor,
-        req: GeneralSearchUserRequest,
-    ) -> Result<GeneralSearchUserResponse> {
-        actor.require_admin()?;
-        let scoped = self
-            .in_subdomain(actor, req.subdomain_id.as_deref())
-            .await?;
-        let actor = &scoped;
-        let extra = extra_info(req.extra_return_info.as_deref())?;
-        let search = req.search();
         let page = Page::parse(&actor.domain_id, search.limit, search.marker.as_deref())?;
         let mut filter = search_filter(&search)?;
-        for group_id in req.parent_group_id_list.iter().flatten() {
+        for group_id in in_subtrees_of {
             validate::required("parent_group_id_list", group_id, validate::MAX_ID)?;
             filter.in_subtrees_of.push(group_id.clone());
         }
-        if let Some(group_id) = req.direct_parent_group_id.filter(|g| !g.is_empty()) {
-            validate::max_len("direct_parent_group_id", &group_id, validate::MAX_ID)?;
-            filter.direct_member_of = Some(group_id);
+        if let Some(group_id) = direct_member_of.filter(|g| !g.is_empty()) {
+            validate::max_len("direct_parent_group_id", group_id, validate::MAX_ID)?;
+            filter.direct_member_of = Some(group_id.to_owned());
         }
         let (rows, next_marker) = self.user_page(actor, filter, &page).await?;
-        let items = self.with_extra(&actor.domain_id, rows, extra).await?;
-        Ok(GeneralSearchUserResponse { items, next_marker })
+        let items = self.with_extras(&actor.domain_id, rows, extras).await?;
+        Ok(Listed { items, next_marker })
     }
 
-    pub async fn general_get_user(
+    /// Reads a user (as `get_user`) with the `extras` asked for.
+    pub async fn get_user_with(
         &self,
         actor: &Actor,
-        req: GeneralGetUserRequest,
-    ) -> Result<UserExtraItem> {
-        let extra = extra_info(req.extra_return_info.as_deref())?;
-        let row = self.readable_user(actor, req.user_id.as_deref()).await?;
-        let mut items = self.with_extra(&actor.domain_id, vec![row], extra).await?;
+        user_id: Option<&str>,
+        extras: UserExtras,
+    ) -> Result<UserWithExtras> {
+        let row = self.readable_user(actor, user_id).await?;
+        let mut items = self
+            .with_extras(&actor.domain_id, vec![row], extras)
+            .await?;
         items.pop().ok_or(Error::NotFound(Resource::User))
     }
 
     /// Creates a user and its logon account in one transaction.
     pub async fn import_user(&self, actor: &Actor, req: ImportUserRequest) -> Result<User> {
         let new = self.user_to_import(actor, req).await?;
-        to_api(self.store.create_user(new).await?)
+        self.store.create_user(new).await
     }
 
     /// Checks a `/v2/user/import` request and makes the records it asks for.
@@ -757,73 +652,50 @@ impl Services {
         }))
     }
 
-    pub(crate) async fn with_extra(
+    /// Users with the extras asked for: their accounts, default drives and groups.
+    pub(crate) async fn with_extras(
         &self,
         domain_id: &str,
         rows: Vec<UserRow>,
-        extra: ExtraInfo,
-    ) -> Result<Vec<UserExtraItem>> {
+        extras: UserExtras,
+    ) -> Result<Vec<UserWithExtras>> {
         let ids: Vec<String> = rows.iter().map(|r| r.user_id.clone()).collect();
-        let mut accounts: HashMap<String, Vec<AccountLinkInfo>> = HashMap::new();
-        if extra.account {
+        let mut accounts: HashMap<String, Vec<Account>> = HashMap::new();
+        if extras.accounts {
             for a in self.store.accounts_of(domain_id, &ids).await? {
-                accounts
-                    .entry(a.user_id.clone())
-                    .or_default()
-                    .push(account_to_api(a));
+                accounts.entry(a.user_id.clone()).or_default().push(a);
             }
         }
         let mut drives: HashMap<String, Drive> = HashMap::new();
-        if extra.drive {
+        if extras.default_drive {
             for d in self.store.default_drives_of(domain_id, &ids).await? {
-                drives.insert(d.owner.clone(), drive_to_api(d));
+                drives.insert(d.owner.clone(), d);
             }
         }
         let mut groups: HashMap<String, Vec<Group>> = HashMap::new();
-        if extra.group {
+        if extras.groups {
             for (user_id, g) in self.store.groups_of_users(domain_id, &ids).await? {
-                groups.entry(user_id).or_default().push(group_to_api(g));
+                groups.entry(user_id).or_default().push(g);
             }
         }
-        rows.into_iter()
-            .map(|row| {
-                Ok(UserExtraItem {
-                    account: extra
-                        .account
-                        .then(|| accounts.remove(&row.user_id).unwrap_or_default()),
-                    default_drive: extra.drive.then(|| drives.remove(&row.user_id)),
-                    parent_group: extra
-                        .group
-                        .then(|| groups.remove(&row.user_id).unwrap_or_default()),
-                    user: to_api(row)?,
-                })
+        Ok(rows
+            .into_iter()
+            .map(|user| UserWithExtras {
+                accounts: extras
+                    .accounts
+                    .then(|| accounts.remove(&user.user_id).unwrap_or_default()),
+                default_drive: extras.default_drive.then(|| drives.remove(&user.user_id)),
+                groups: extras
+                    .groups
+                    .then(|| groups.remove(&user.user_id).unwrap_or_default()),
+                user,
             })
-            .collect()
+            .collect())
     }
-}
-
-/// Which extras were asked for.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct ExtraInfo {
-    pub account: bool,
-    pub drive: bool,
-    pub group: bool,
-}
-
-pub(crate) fn extra_info(asked: Option<&[ExtraReturnInfo]>) -> Result<ExtraInfo> {
-    let mut extra = ExtraInfo::default();
-    for item in asked.unwrap_or_default() {
-        match item {
-            ExtraReturnInfo::Account => extra.account = true,
-            ExtraReturnInfo::Group => extra.group = true,
-            ExtraReturnInfo::Drive => extra.drive = true,
-        }
-    }
-    Ok(extra)
 }
 
 /// The store filter of a search request; empty strings filter nothing.
-fn search_filter(req: &SearchUserRequest) -> Result<UserFilter> {
+fn search_filter(req: &UserSearch) -> Result<UserFilter> {
     let prefix = |name: &str, v: &Option<String>| -> Result<Option<String>> {
         match v.as_deref() {
             None | Some("") => Ok(None),
@@ -838,7 +710,7 @@ fn search_filter(req: &SearchUserRequest) -> Result<UserFilter> {
         nick_name_prefix: prefix("nick_name", &req.nick_name)?,
         email_prefix: prefix("email", &req.email)?,
         phone_prefix: prefix("phone", &req.phone)?,
-        nick_name_contains: prefix("nick_name_for_fuzzy", &req.nick_name_for_fuzzy)?,
+        nick_name_contains: prefix("nick_name_for_fuzzy", &req.nick_name_contains)?,
         role: req.role.map(|r| r.as_str().to_owned()),
         status: req.status.map(|s| s.as_str().to_owned()),
         ..UserFilter::default()
@@ -867,5 +739,119 @@ fn sort_value(order: UserOrder, row: &UserRow) -> String {
         UserOrder::NickName => normalize(&row.nick_name),
         UserOrder::Email => normalize(&row.email),
         UserOrder::Phone => normalize(&row.phone),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::testing::{scratch_services, superadmin, user_with_role, DOMAIN};
+
+    fn spec(user_id: &str) -> NewUserSpec {
+        NewUserSpec {
+            user_id: user_id.into(),
+            ..NewUserSpec::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn only_admins_create_users_and_only_superadmins_give_roles() {
+        let (_dir, services) = scratch_services().await;
+        let plain = user_with_role(&services, "plain", Role::User).await;
+        let admin = user_with_role(&services, "boss", Role::Admin).await;
+
+        let refused = services.create_user(&plain, spec("by_plain")).await;
+        assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+        assert!(services
+            .store
+            .user(DOMAIN, "by_plain")
+            .await
+            .unwrap()
+            .is_none());
+
+        let with_role = NewUserSpec {
+            role: Some(Role::Admin),
+            ..spec("by_admin")
+        };
+        let refused = services.create_user(&admin, with_role.clone()).await;
+        assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+
+        let created = services
+            .create_user(&admin, spec("by_admin"))
+            .await
+            .unwrap();
+        assert_eq!(created.role().unwrap(), Role::User);
+        assert_eq!(created.status().unwrap(), UserStatus::Enabled);
+        assert_eq!(created.creator, "boss");
+    }
+
+    #[tokio::test]
+    async fn roles_change_only_by_a_superadmin_and_never_ones_own() {
+        let (_dir, services) = scratch_services().await;
+        let admin = user_with_role(&services, "boss", Role::Admin).await;
+        user_with_role(&services, "alice", Role::User).await;
+        let promote = UserChanges {
+            role: Some(Role::Admin),
+            ..UserChanges::default()
+        };
+
+        let refused = services.update_user(&admin, "alice", promote.clone()).await;
+        assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+        let alice = services.store.user(DOMAIN, "alice").await.unwrap().unwrap();
+        assert_eq!(alice.role().unwrap(), Role::User);
+
+        let own = services
+            .update_user(&superadmin(), "admin", promote.clone())
+            .await;
+        assert!(matches!(own, Err(Error::Conflict(_))), "{own:?}");
+
+        let promoted = services
+            .update_user(&superadmin(), "alice", promote)
+            .await
+            .unwrap();
+        assert_eq!(promoted.role().unwrap(), Role::Admin);
+    }
+
+    #[tokio::test]
+    async fn a_user_changes_its_own_profile_only() {
+        let (_dir, services) = scratch_services().await;
+        let alice = user_with_role(&services, "alice", Role::User).await;
+        user_with_role(&services, "bob", Role::User).await;
+        let nick = UserChanges {
+            nick_name: Some("Al".into()),
+            ..UserChanges::default()
+        };
+        let changed = services
+            .update_user(&alice, "alice", nick.clone())
+            .await
+            .unwrap();
+        assert_eq!(changed.nick_name, "Al");
+
+        let other = services.update_user(&alice, "bob", nick).await;
+        assert!(matches!(other, Err(Error::Forbidden(_))), "{other:?}");
+        let lock_self = UserChanges {
+            email: Some("a@example.com".into()),
+            ..UserChanges::default()
+        };
+        let refused = services.update_user(&alice, "alice", lock_self).await;
+        assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn a_user_past_its_expiry_is_locked_out_by_the_clock() {
+        let (_dir, services) = scratch_services().await;
+        user_with_role(&services, "temp", Role::User).await;
+        let soon = services.clock.now_ms() + 60_000;
+        let expiring = UserChanges {
+            expired_at: Some(soon),
+            ..UserChanges::default()
+        };
+        let user = services
+            .update_user(&superadmin(), "temp", expiring)
+            .await
+            .unwrap();
+        assert!(!user.locked_at(services.clock.now_ms()));
+        services.clock.advance(std::time::Duration::from_secs(60));
+        assert!(user.locked_at(services.clock.now_ms()));
     }
 }

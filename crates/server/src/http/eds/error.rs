@@ -153,8 +153,6 @@ fn describe(e: &Error) -> (StatusCode, String, String) {
 /// The code and message of one failed item of a batch (`FailedUsers[]`), as the vendor
 /// names them where it documents them.
 pub fn item_failure(e: &Error, end_user_id: &str) -> (String, String) {
-    // The item failed: so did what it noted for the audit log.
-    crate::audit::fail_pending(e);
     match e {
         Error::AlreadyExists(Resource::User) => (
             "ExistedEndUserId".into(),

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::params::Params;
 use super::{answer, json, token_page, Answer, Ctx};
 use crate::error::Result;
-use crate::service::orgs::{Org, OrgQuery};
+use crate::service::org_tree::{Org, OrgQuery};
 
 /// The core's parent id of an eds-user org id: the root is the top (`""`).
 fn parent_id(org_id: &str) -> &str {

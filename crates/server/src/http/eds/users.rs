@@ -16,8 +16,8 @@ use crate::error::{Error, Result};
 use crate::model::User as UserRow;
 use crate::service::directory::DirectoryQuery;
 use crate::service::directory::{wildcard_pattern, DirectoryUser, UserDetails};
-use crate::service::orgs::Org;
-use crate::service::Page;
+use crate::service::org_tree::Org;
+use crate::service::{attempt, Page};
 
 /// Most users one batch names.
 const MAX_BATCH: usize = 100;
@@ -114,10 +114,11 @@ pub async fn create_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
             user_group_ids: user.list("GroupIdList", MAX_BATCH)?,
             auto_lock_at,
         };
-        let done = ctx
-            .services
-            .create_directory_user(&ctx.actor, wanted.clone())
-            .await;
+        let done = attempt(
+            ctx.services
+                .create_directory_user(&ctx.actor, wanted.clone()),
+        )
+        .await;
         match done {
             Ok(()) => created.push(CreatedUser {
                 end_user_id: wanted.user_id,
@@ -152,7 +153,7 @@ pub async fn create_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
 pub async fn remove_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
     let mut batch = Batch::default();
     for user_id in batch_users(ctx, p)? {
-        let outcome = ctx.services.delete_user(&ctx.actor, &user_id).await;
+        let outcome = attempt(ctx.services.delete_user(&ctx.actor, &user_id)).await;
         batch.record(&user_id, outcome)?;
     }
     batch.answer("RemoveUsersResult", "RemovedUsers")
@@ -175,10 +176,7 @@ pub async fn reset_user_password(ctx: &Ctx<'_>, p: &Params) -> Answer {
     }
     let mut batch = Batch::default();
     for user_id in users {
-        let outcome = ctx
-            .services
-            .request_password_reset(&ctx.actor, &user_id)
-            .await;
+        let outcome = attempt(ctx.services.request_password_reset(&ctx.actor, &user_id)).await;
         batch.record(&user_id, outcome)?;
     }
     batch.answer("ResetUsersResult", "ResetUsers")
@@ -190,7 +188,7 @@ pub async fn lock_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
     p.bool("LogoutSession")?;
     let mut batch = Batch::default();
     for user_id in users {
-        let outcome = ctx.services.lock_user(&ctx.actor, &user_id).await;
+        let outcome = attempt(ctx.services.lock_user(&ctx.actor, &user_id)).await;
         batch.record(&user_id, outcome)?;
     }
     batch.answer("LockUsersResult", "LockedUsers")
@@ -201,10 +199,7 @@ pub async fn unlock_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
     let auto_lock_at = parse_time(p, "AutoLockTime")?;
     let mut batch = Batch::default();
     for user_id in users {
-        let outcome = ctx
-            .services
-            .unlock_user(&ctx.actor, &user_id, auto_lock_at)
-            .await;
+        let outcome = attempt(ctx.services.unlock_user(&ctx.actor, &user_id, auto_lock_at)).await;
         batch.record(&user_id, outcome)?;
     }
     batch.answer("UnlockUsersResult", "UnlockedUsers")

@@ -13,7 +13,7 @@ use super::{done, flat, required, with_data, Answer, Call, KdError};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::model::GroupKind;
-use crate::service::spaces::{SpaceChanges, SpaceKind, TeamFilter};
+use crate::service::owned_drives::{DriveOwnerKind, OwnedDriveChanges, SharedDriveFilter};
 use crate::service::{Actor, Services};
 
 /// KooDrive's space (and owner) types.
@@ -21,25 +21,25 @@ const TYPE_DEPARTMENT: i64 = 0;
 const TYPE_PERSONAL: i64 = 1;
 const TYPE_GROUP: i64 = 2;
 
-fn kind(space_type: Option<i64>) -> Result<SpaceKind, KdError> {
+fn kind(space_type: Option<i64>) -> Result<DriveOwnerKind, KdError> {
     match space_type {
-        Some(TYPE_DEPARTMENT) => Ok(SpaceKind::Department),
-        Some(TYPE_PERSONAL) => Ok(SpaceKind::Personal),
-        Some(TYPE_GROUP) => Ok(SpaceKind::Group),
+        Some(TYPE_DEPARTMENT) => Ok(DriveOwnerKind::Org),
+        Some(TYPE_PERSONAL) => Ok(DriveOwnerKind::User),
+        Some(TYPE_GROUP) => Ok(DriveOwnerKind::UserGroup),
         Some(_) => Err(Error::invalid("type").into()),
         None => Err(Error::missing("type").into()),
     }
 }
 
-fn type_of(kind: SpaceKind) -> i64 {
+fn type_of(kind: DriveOwnerKind) -> i64 {
     match kind {
-        SpaceKind::Department => TYPE_DEPARTMENT,
-        SpaceKind::Personal => TYPE_PERSONAL,
-        SpaceKind::Group => TYPE_GROUP,
+        DriveOwnerKind::Org => TYPE_DEPARTMENT,
+        DriveOwnerKind::User => TYPE_PERSONAL,
+        DriveOwnerKind::UserGroup => TYPE_GROUP,
     }
 }
 
-fn info(kind: SpaceKind, drive: Drive) -> SpaceInfo {
+fn info(kind: DriveOwnerKind, drive: Drive) -> SpaceInfo {
     SpaceInfo {
         space_type: type_of(kind),
         status: i64::from(drive.status != "enabled"),
@@ -102,7 +102,7 @@ pub async fn update(
         Some(1) => Some(false),
         Some(_) => return Err(Error::invalid("status").into()),
     };
-    let changes = SpaceChanges {
+    let changes = OwnedDriveChanges {
         capacity: capacity(body.capacity)?,
         enabled,
     };
@@ -150,7 +150,7 @@ async fn first_space(
     services: &Services,
     actor: &Actor,
     owner_id: &str,
-    kind: SpaceKind,
+    kind: DriveOwnerKind,
 ) -> Result<Option<Drive>, KdError> {
     Ok(services
         .spaces_of(actor, owner_id, kind)
@@ -179,7 +179,7 @@ pub async fn user_list(State(app): State<AppState>, call: Call) -> Answer {
     let mut users = Vec::with_capacity(rows.len());
     for user in super::users::user_infos(services, actor, rows).await? {
         let space = services
-            .spaces_of(actor, &user.user_id, SpaceKind::Personal)
+            .spaces_of(actor, &user.user_id, DriveOwnerKind::User)
             .await?
             .into_iter()
             .next();
@@ -212,7 +212,7 @@ pub async fn department_list(State(app): State<AppState>, call: Call) -> Answer 
         .await?;
     let mut departments = Vec::with_capacity(groups.len());
     for group in groups {
-        let space = first_space(services, actor, &group.group_id, SpaceKind::Department).await?;
+        let space = first_space(services, actor, &group.group_id, DriveOwnerKind::Org).await?;
         let (container_id, capacity, space_used) = space_fields(space.as_ref());
         let department = super::departments::info(actor, group);
         departments.push(DepartmentSpace {
@@ -249,7 +249,7 @@ pub async fn create_group(State(app): State<AppState>, call: Call) -> Answer {
         .await?;
     with_data(GroupSpaceCreated {
         id: group_id,
-        space: info(SpaceKind::Group, space),
+        space: info(DriveOwnerKind::UserGroup, space),
     })
 }
 
@@ -269,7 +269,8 @@ pub async fn group_list(State(app): State<AppState>, call: Call) -> Answer {
         .await?;
     let mut answered = Vec::with_capacity(groups.len());
     for group in groups {
-        let space = first_space(services, actor, &group.group_id, SpaceKind::Group).await?;
+        let space =
+            first_space(services, actor, &group.group_id, DriveOwnerKind::UserGroup).await?;
         let (container_id, capacity, space_used) = space_fields(space.as_ref());
         answered.push(GroupSpace {
             id: group.group_id,
@@ -293,9 +294,9 @@ pub async fn group_list(State(app): State<AppState>, call: Call) -> Answer {
 pub async fn team_list(State(app): State<AppState>, call: Call) -> Answer {
     let (offset, limit) = call.offset_limit()?;
     let filter = match call.int_param("teamType")? {
-        None | Some(0) => TeamFilter::Departments,
-        Some(1) => TeamFilter::OwnedByMe,
-        Some(2) => TeamFilter::Joined,
+        None | Some(0) => SharedDriveFilter::Departments,
+        Some(1) => SharedDriveFilter::OwnedByMe,
+        Some(2) => SharedDriveFilter::Joined,
         Some(_) => return Err(Error::invalid("teamType").into()),
     };
     let (total, spaces) = app

@@ -9,12 +9,11 @@ use axum::extract::{Path, State};
 use roster_api::koodrive::{
     CreateUserBody, Created, UpdateUserBody, UserCount, UserInfo, UserList,
 };
-use roster_api::{Role, UpdateUserRequest, UserStatus};
 
 use super::{done, flat, required, with_data, Answer, Call, KdError};
 use crate::error::{Error, Resource};
 use crate::http::AppState;
-use crate::model::{NewUserSpec, User};
+use crate::model::{NewUserSpec, Role, User, UserChanges, UserStatus};
 use crate::service::directory::DirectoryQuery;
 use crate::service::{Actor, Services};
 
@@ -103,6 +102,7 @@ pub async fn user_infos(
                 }
             }
         };
+        let status = i64::from(row.status()? != UserStatus::Enabled);
         infos.push(UserInfo {
             id: details
                 .numbers
@@ -117,7 +117,7 @@ pub async fn user_infos(
             dept_name: department.map(|d| d.group_name).unwrap_or_default(),
             mobile: row.phone,
             role,
-            status: i64::from(row.status != UserStatus::Enabled.as_str()),
+            status,
             org_id: row.domain_id,
             user_id: row.user_id,
         });
@@ -193,8 +193,7 @@ pub async fn update(
     let new_department = (body.dept_id.is_some()
         && department != department_param(Some(&current.dept_id)))
     .then_some(department.as_str());
-    let changes = UpdateUserRequest {
-        user_id: user_id.clone(),
+    let changes = UserChanges {
         nick_name: body.name,
         phone: body.mobile,
         // Restating the current role is no role change (which only a superadmin makes).
@@ -202,10 +201,10 @@ pub async fn update(
             .map(|(r, _)| r)
             .filter(|r| roster_role(current.role).ok().map(|(now, _)| now) != Some(*r)),
         status,
-        ..UpdateUserRequest::default()
+        ..UserChanges::default()
     };
     services
-        .update_user_and_move(actor, changes, new_department)
+        .update_user_and_move(actor, &user_id, changes, new_department)
         .await?;
     // A department admin administers its current department only: a move takes the role
     // along, a new role drops it.

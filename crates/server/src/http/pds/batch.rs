@@ -16,11 +16,11 @@ use utoipa::OpenApi;
 
 use super::error::error_answer;
 use super::extract::{from_json_object, Caller, PdsJson};
-use super::PdsError;
+use super::{translate, PdsError};
 use crate::error::{Error, Resource, Result};
 use crate::http::AppState;
 use crate::service::users::UserCreation;
-use crate::service::Actor;
+use crate::service::{attempt, Actor};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -107,7 +107,7 @@ fn parse_call(resource: &str, sub: BatchSubRequest) -> Result<Call> {
         .body
         .unwrap_or_else(|| Value::Object(Default::default()));
     Ok(match path {
-        "/user/create" => Call::Create(UserCreation::Create(super::users::new_user_spec(
+        "/user/create" => Call::Create(UserCreation::Create(translate::new_user_spec(
             from_json_object(body)?,
         ))),
         "/user/import" => Call::Create(UserCreation::Import(from_json_object(body)?)),
@@ -138,7 +138,7 @@ async fn create_users(
         })
         .collect();
     let (ids, creations): (Vec<String>, Vec<UserCreation>) = run.into_iter().unzip();
-    let outcomes = match app.services.create_users(actor, creations).await {
+    let outcomes = match attempt(app.services.create_users(actor, creations)).await {
         Ok(outcomes) => outcomes,
         Err(e @ Error::Internal(_)) => return Err(e),
         Err(e) => return Ok(ids.into_iter().map(|id| failed(id, &e)).collect()),
@@ -147,7 +147,7 @@ async fn create_users(
         .into_iter()
         .zip(outcomes)
         .zip(statuses)
-        .map(|((id, outcome), status)| answer(id, status, outcome))
+        .map(|((id, outcome), status)| answer(id, status, outcome.and_then(translate::user)))
         .collect())
 }
 
@@ -162,22 +162,24 @@ async fn run_alone(
     let done = |outcome: Result<()>| outcome.map(|()| None::<User>);
     match call {
         SingleCall::UpdateUser(req) => {
-            answer(id, StatusCode::OK, services.update_user(actor, req).await)
+            let (user_id, changes) = translate::user_changes(req);
+            let updated = attempt(services.update_user(actor, &user_id, changes)).await;
+            answer(id, StatusCode::OK, updated.and_then(translate::user))
         }
         SingleCall::DeleteUser(req) => answer(
             id,
             StatusCode::NO_CONTENT,
-            done(services.delete_user(actor, &req.user_id).await),
+            done(attempt(services.delete_user(actor, &req.user_id)).await),
         ),
         SingleCall::AddMember(req) => answer(
             id,
             StatusCode::NO_CONTENT,
-            done(services.add_member(actor, req).await),
+            done(attempt(services.add_member(actor, req)).await),
         ),
         SingleCall::RemoveMember(req) => answer(
             id,
             StatusCode::NO_CONTENT,
-            done(services.remove_member(actor, req).await),
+            done(attempt(services.remove_member(actor, req)).await),
         ),
     }
 }
@@ -195,9 +197,6 @@ fn answer<T: Serialize>(id: String, status: StatusCode, outcome: Result<T>) -> B
 }
 
 fn failed(id: String, e: &Error) -> BatchSubResponse {
-    // The item failed, the batch goes on: what the item noted for the audit log failed with
-    // it (the request's own answer does not say so: it succeeds).
-    crate::audit::fail_pending(e);
     let (status, body) = error_answer(e);
     BatchSubResponse {
         id,

@@ -14,8 +14,9 @@ use roster_api::{
 use utoipa::OpenApi;
 
 use super::extract::{Caller, PdsJson};
-use super::PdsError;
+use super::{translate, PdsError};
 use crate::http::AppState;
+use crate::model::{GroupChanges, GroupSearch};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -95,8 +96,11 @@ async fn create_group(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<CreateGroupRequest>,
 ) -> Result<(StatusCode, Json<Group>), PdsError> {
-    let group = app.services.create_group(&actor, req).await?;
-    Ok((StatusCode::CREATED, Json(group)))
+    let group = app
+        .services
+        .create_group(&actor, translate::new_group_spec(req))
+        .await?;
+    Ok((StatusCode::CREATED, Json(translate::group(group))))
 }
 
 /// Read a group (any user of the domain).
@@ -111,7 +115,8 @@ async fn get_group(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<GroupIdRequest>,
 ) -> Answer<Group> {
-    Ok(Json(app.services.get_group(&actor, &req.group_id).await?))
+    let group = app.services.get_group(&actor, &req.group_id).await?;
+    Ok(Json(translate::group(group)))
 }
 
 /// Rename, describe or move a group (`parent_group_id`; never into its own subtree).
@@ -126,7 +131,12 @@ async fn update_group(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<UpdateGroupRequest>,
 ) -> Answer<Group> {
-    Ok(Json(app.services.update_group(&actor, req).await?))
+    let (group_id, changes) = translate::group_changes(req);
+    let group = app
+        .services
+        .update_group(&actor, &group_id, changes)
+        .await?;
+    Ok(Json(translate::group(group)))
 }
 
 /// Rename a group (deprecated PDS form of `update`).
@@ -141,12 +151,13 @@ async fn update_group_name(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<UpdateGroupNameRequest>,
 ) -> Result<StatusCode, PdsError> {
-    let update = UpdateGroupRequest {
-        group_id: req.group_id,
-        group_name: Some(req.name),
-        ..UpdateGroupRequest::default()
+    let rename = GroupChanges {
+        name: Some(req.name),
+        ..GroupChanges::default()
     };
-    app.services.update_group(&actor, update).await?;
+    app.services
+        .update_group(&actor, &req.group_id, rename)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -178,7 +189,13 @@ async fn list_groups(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListGroupRequest>,
 ) -> Answer<ListGroupResponse> {
-    Ok(Json(app.services.list_groups(&actor, req).await?))
+    let search = GroupSearch {
+        limit: req.limit,
+        marker: req.marker,
+        ..GroupSearch::default()
+    };
+    let listed = app.services.search_groups(&actor, search).await?;
+    Ok(Json(translate::group_list(listed)))
 }
 
 /// Search groups by name prefix (`group_name`) or substring (`group_name_for_fuzzy`).
@@ -193,7 +210,11 @@ async fn search_groups(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<SearchGroupRequest>,
 ) -> Answer<ListGroupResponse> {
-    Ok(Json(app.services.search_groups(&actor, req).await?))
+    let listed = app
+        .services
+        .search_groups(&actor, translate::group_search(req))
+        .await?;
+    Ok(Json(translate::group_list(listed)))
 }
 
 /// Add a user to a group (idempotent), or move a group (`member_type: group`) under it.
@@ -240,7 +261,8 @@ async fn list_members(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListGroupMemberRequest>,
 ) -> Answer<ListGroupMemberResponse> {
-    Ok(Json(app.services.list_members(&actor, req).await?))
+    let members = app.services.list_members(&actor, req).await?;
+    Ok(Json(translate::group_members(members)?))
 }
 
 /// Direct members of a group (or of the top of the tree), with extras for admins.
@@ -255,7 +277,9 @@ async fn list_group_users(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListGroupUserRequest>,
 ) -> Answer<ListGroupMemberResponse> {
-    Ok(Json(app.services.list_group_users(&actor, req).await?))
+    let extras = translate::extras(req.extra_return_info.as_deref());
+    let members = app.services.list_group_users(&actor, req, extras).await?;
+    Ok(Json(translate::group_members(members)?))
 }
 
 /// Make a user (or a group's members) admin of a group and its subtree (admin).

@@ -14,6 +14,7 @@ pub(crate) mod extract;
 mod groups;
 mod oauth;
 pub mod signature;
+mod translate;
 mod users;
 mod webhooks;
 

@@ -12,9 +12,9 @@ use roster_api::{
 use utoipa::OpenApi;
 
 use super::extract::{Caller, PdsJson};
+use super::translate;
 use super::PdsError;
 use crate::http::AppState;
-use crate::model::NewUserSpec;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -63,31 +63,6 @@ pub fn router() -> Router<AppState> {
 
 type Answer<T> = Result<Json<T>, PdsError>;
 
-/// The user a `/v2/user/create` request asks for, in Roster's terms.
-pub(super) fn new_user_spec(req: CreateUserRequest) -> NewUserSpec {
-    NewUserSpec {
-        user_id: req.user_id,
-        user_name: req.user_name,
-        nick_name: req.nick_name,
-        avatar: req.avatar,
-        email: req.email,
-        phone: req.phone,
-        phone_region: req.phone_region,
-        role: req.role,
-        status: req.status,
-        description: req.description,
-        user_data: req.user_data,
-        group_ids: req
-            .group_info_list
-            .map(|list| list.into_iter().map(|info| info.group_id).collect()),
-        plain_password: req.plain_password,
-        deny_change_password_by_self: req.deny_change_password_by_self,
-        need_change_password_next_login: req.need_change_password_next_login,
-        expired_at: req.expired_at,
-        subdomain_id: req.subdomain_id,
-    }
-}
-
 /// Create a user (admin; roles other than `user` need a superadmin).
 #[utoipa::path(post, path = "/v2/user/create", tag = "user", security(("bearer" = [])),
     request_body = CreateUserRequest,
@@ -100,8 +75,9 @@ async fn create_user(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<CreateUserRequest>,
 ) -> Result<(StatusCode, Json<User>), PdsError> {
-    let user = app.services.create_user(&actor, new_user_spec(req)).await?;
-    Ok((StatusCode::CREATED, Json(user)))
+    let spec = translate::new_user_spec(req);
+    let user = app.services.create_user(&actor, spec).await?;
+    Ok((StatusCode::CREATED, Json(translate::user(user)?)))
 }
 
 /// Read a user: yourself (omit `user_id`), or anyone as an admin.
@@ -116,11 +92,11 @@ async fn get_user(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<GetUserRequest>,
 ) -> Answer<User> {
-    Ok(Json(
-        app.services
-            .get_user(&actor, req.user_id.as_deref())
-            .await?,
-    ))
+    let user = app
+        .services
+        .get_user(&actor, req.user_id.as_deref())
+        .await?;
+    Ok(Json(translate::user(user)?))
 }
 
 /// Change a user: your own `nick_name`, `avatar`, `description`; admins more; superadmins roles.
@@ -135,7 +111,9 @@ async fn update_user(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<UpdateUserRequest>,
 ) -> Answer<User> {
-    Ok(Json(app.services.update_user(&actor, req).await?))
+    let (user_id, changes) = translate::user_changes(req);
+    let user = app.services.update_user(&actor, &user_id, changes).await?;
+    Ok(Json(translate::user(user)?))
 }
 
 /// Delete a user (admin). Its accounts, password, memberships and tokens go with it, and so
@@ -167,7 +145,11 @@ async fn list_users(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListUserRequest>,
 ) -> Answer<ListUserResponse> {
-    Ok(Json(app.services.list_users(&actor, req).await?))
+    let listed = app
+        .services
+        .search_users(&actor, translate::user_listing(req))
+        .await?;
+    Ok(Json(translate::user_list(listed)?))
 }
 
 /// Search users by prefix, substring, role and status, all combined (admin).
@@ -182,7 +164,11 @@ async fn search_users(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<SearchUserRequest>,
 ) -> Answer<ListUserResponse> {
-    Ok(Json(app.services.search_users(&actor, req).await?))
+    let listed = app
+        .services
+        .search_users(&actor, translate::user_search(req))
+        .await?;
+    Ok(Json(translate::user_list(listed)?))
 }
 
 /// Create a user and its logon account in one step (admin).
@@ -197,7 +183,9 @@ async fn import_user(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ImportUserRequest>,
 ) -> Answer<User> {
-    Ok(Json(app.services.import_user(&actor, req).await?))
+    Ok(Json(translate::user(
+        app.services.import_user(&actor, req).await?,
+    )?))
 }
 
 /// Read a user with extra information (`extra_return_info`).
@@ -212,7 +200,12 @@ async fn general_get_user(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<GeneralGetUserRequest>,
 ) -> Answer<UserExtraItem> {
-    Ok(Json(app.services.general_get_user(&actor, req).await?))
+    let extras = translate::extras(req.extra_return_info.as_deref());
+    let item = app
+        .services
+        .get_user_with(&actor, req.user_id.as_deref(), extras)
+        .await?;
+    Ok(Json(translate::user_with_extras(item)?))
 }
 
 /// Search users with extra information (admin).
@@ -227,5 +220,23 @@ async fn general_search_users(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<GeneralSearchUserRequest>,
 ) -> Answer<GeneralSearchUserResponse> {
-    Ok(Json(app.services.general_search_users(&actor, req).await?))
+    let (search, in_subtrees_of, direct_member_of, extras) = translate::general_search(req);
+    let listed = app
+        .services
+        .search_users_with(
+            &actor,
+            search,
+            &in_subtrees_of,
+            direct_member_of.as_deref(),
+            extras,
+        )
+        .await?;
+    Ok(Json(GeneralSearchUserResponse {
+        items: listed
+            .items
+            .into_iter()
+            .map(translate::user_with_extras)
+            .collect::<crate::error::Result<_>>()?,
+        next_marker: listed.next_marker,
+    }))
 }

@@ -5,15 +5,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use roster_api::{UpdateUserRequest, User, UserStatus};
-
-use super::super::orgs::Org;
+use super::super::org_tree::Org;
 use super::super::pagination::{encode_marker, finish_page, Page};
 use super::super::{validate, Actor, Services};
 use super::logons::ContactLogons;
 use super::order_for;
 use crate::error::{Error, ParamProblem, Resource, Result};
-use crate::model::{GroupKind, NewUserSpec};
+use crate::model::{GroupKind, NewUserSpec, User, UserChanges, UserStatus};
 use crate::store::groups::{GroupRow, KIND_ORG, KIND_USER_GROUP};
 use crate::store::properties::UserPropertyValue;
 use crate::store::{normalize, UserFilter, UserOrder, UserPage, UserRow};
@@ -179,7 +177,7 @@ pub fn directory_marker_after(domain_id: &str, user_id: &str) -> String {
 fn locked_among(users: &[UserRow], now: i64) -> HashSet<String> {
     users
         .iter()
-        .filter(|user| super::locked_at(user, now))
+        .filter(|user| user.locked_at(now))
         .map(|user| user.user_id.clone())
         .collect()
 }
@@ -238,13 +236,14 @@ impl Services {
         phone: Option<String>,
     ) -> Result<()> {
         actor.require_admin()?;
-        let req = UpdateUserRequest {
-            user_id: user_id.to_owned(),
+        let req = UserChanges {
             email,
             phone,
-            ..UpdateUserRequest::default()
+            ..UserChanges::default()
         };
-        self.update_directory_user(actor, req).await.map(|_| ())
+        self.update_directory_user(actor, user_id, req)
+            .await
+            .map(|_| ())
     }
 
     /// Updates a user of a directory dialect: a new e-mail or phone becomes a logon account
@@ -252,9 +251,10 @@ impl Services {
     pub async fn update_directory_user(
         &self,
         actor: &Actor,
-        req: UpdateUserRequest,
+        user_id: &str,
+        req: UserChanges,
     ) -> Result<User> {
-        self.update_user_with(actor, req, ContactLogons::Imply)
+        self.update_user_with(actor, user_id, req, ContactLogons::Imply)
             .await
     }
 
@@ -292,13 +292,12 @@ impl Services {
         expired_at: Option<i64>,
     ) -> Result<()> {
         actor.require_admin()?;
-        let req = UpdateUserRequest {
-            user_id: user_id.to_owned(),
+        let req = UserChanges {
             status: Some(status),
             expired_at,
-            ..UpdateUserRequest::default()
+            ..UserChanges::default()
         };
-        self.update_user(actor, req).await.map(|_| ())
+        self.update_user(actor, user_id, req).await.map(|_| ())
     }
 
     /// The user a directory names by number.

@@ -1,7 +1,6 @@
-//! Spaces (KooDrive): drives seen by what owns them. A department space is a drive owned by
-//! a group of kind `org`, a group space one owned by a group of kind `user_group`, a personal
-//! space one owned by a user. Being drives, they count against the domain's `size_quota`
-//! like any other, whichever dialect made them.
+//! Drives by what owns them: an organization, a user or a user group (KooDrive calls them
+//! department, personal and group spaces; the face keeps those names). Being drives, they
+//! count against the domain's `size_quota` like any other, whichever face made them.
 
 use roster_api::drives::{
     CreateDriveRequest, DeleteDriveRequest, Drive, DriveStatus, OwnerType, UpdateDriveRequest,
@@ -15,36 +14,42 @@ use crate::store::drives::{DriveFilter, DrivePage, DriveRow};
 use crate::store::groups::{GroupRow, KIND_ORG, KIND_USER_GROUP};
 use crate::store::normalize;
 
-/// What owns a space.
+/// What owns a drive: an organization (KooDrive's department space), a user (a personal
+/// space) or a user group (a group space).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SpaceKind {
-    Department,
-    Personal,
-    Group,
+pub enum DriveOwnerKind {
+    Org,
+    User,
+    UserGroup,
 }
 
-impl SpaceKind {
+impl DriveOwnerKind {
     fn owner_type(self) -> OwnerType {
         match self {
-            SpaceKind::Personal => OwnerType::User,
-            SpaceKind::Department | SpaceKind::Group => OwnerType::Group,
+            DriveOwnerKind::User => OwnerType::User,
+            DriveOwnerKind::Org | DriveOwnerKind::UserGroup => OwnerType::Group,
         }
     }
 }
 
 /// A change to a space: its capacity (bytes, -1 unlimited) and whether it is enabled.
 #[derive(Debug, Clone, Default)]
-pub struct SpaceChanges {
+pub struct OwnedDriveChanges {
     pub capacity: Option<i64>,
     pub enabled: Option<bool>,
 }
 
 impl Services {
     /// Checks that the owner exists and is of the kind the space needs; answers its name.
-    async fn space_owner(&self, actor: &Actor, owner_id: &str, kind: SpaceKind) -> Result<String> {
+    async fn space_owner(
+        &self,
+        actor: &Actor,
+        owner_id: &str,
+        kind: DriveOwnerKind,
+    ) -> Result<String> {
         validate::required("ownerId", owner_id, validate::MAX_ID)?;
         match kind {
-            SpaceKind::Personal => {
+            DriveOwnerKind::User => {
                 let user = self
                     .store
                     .user(&actor.domain_id, owner_id)
@@ -52,8 +57,8 @@ impl Services {
                     .ok_or(Error::NotFound(Resource::User))?;
                 Ok(user.user_id)
             }
-            SpaceKind::Department => Ok(self.existing_org(actor, owner_id).await?.group_name),
-            SpaceKind::Group => {
+            DriveOwnerKind::Org => Ok(self.existing_org(actor, owner_id).await?.group_name),
+            DriveOwnerKind::UserGroup => {
                 let group = self.store.group(&actor.domain_id, owner_id).await?;
                 group
                     .filter(|g| g.kind == KIND_USER_GROUP)
@@ -69,12 +74,13 @@ impl Services {
         &self,
         actor: &Actor,
         owner_id: &str,
-        kind: SpaceKind,
+        kind: DriveOwnerKind,
         capacity: i64,
     ) -> Result<Drive> {
         actor.require_admin()?;
         let name = self.space_owner(actor, owner_id, kind).await?;
-        if kind != SpaceKind::Personal && !self.spaces_of(actor, owner_id, kind).await?.is_empty() {
+        if kind != DriveOwnerKind::User && !self.spaces_of(actor, owner_id, kind).await?.is_empty()
+        {
             return Err(Error::AlreadyExists(Resource::Drive));
         }
         self.create_drive(
@@ -99,9 +105,9 @@ impl Services {
         &self,
         actor: &Actor,
         owner_id: &str,
-        kind: SpaceKind,
+        kind: DriveOwnerKind,
     ) -> Result<Vec<Drive>> {
-        let own = kind == SpaceKind::Personal && owner_id == actor.user_id;
+        let own = kind == DriveOwnerKind::User && owner_id == actor.user_id;
         if !own {
             actor.require_admin()?;
         }
@@ -115,8 +121,8 @@ impl Services {
             spaces.push(super::drives::to_api(row));
         }
         // A group-owned drive is a department or a group space by its owner's kind.
-        if kind != SpaceKind::Personal && !spaces.is_empty() {
-            let wanted = if kind == SpaceKind::Department {
+        if kind != DriveOwnerKind::User && !spaces.is_empty() {
+            let wanted = if kind == DriveOwnerKind::Org {
                 KIND_ORG
             } else {
                 KIND_USER_GROUP
@@ -136,7 +142,7 @@ impl Services {
         &self,
         actor: &Actor,
         owner_id: &str,
-        kind: SpaceKind,
+        kind: DriveOwnerKind,
     ) -> Result<Vec<Drive>> {
         let spaces = self.spaces_of(actor, owner_id, kind).await?;
         if spaces.is_empty() {
@@ -151,7 +157,7 @@ impl Services {
         &self,
         actor: &Actor,
         owner_id: &str,
-        kind: SpaceKind,
+        kind: DriveOwnerKind,
         container_id: Option<&str>,
     ) -> Result<Drive> {
         self.spaces_of(actor, owner_id, kind)
@@ -166,9 +172,9 @@ impl Services {
         &self,
         actor: &Actor,
         owner_id: &str,
-        kind: SpaceKind,
+        kind: DriveOwnerKind,
         container_id: Option<&str>,
-        changes: SpaceChanges,
+        changes: OwnedDriveChanges,
     ) -> Result<Drive> {
         actor.require_admin()?;
         let space = self.space(actor, owner_id, kind, container_id).await?;
@@ -196,7 +202,7 @@ impl Services {
         &self,
         actor: &Actor,
         owner_id: &str,
-        kind: SpaceKind,
+        kind: DriveOwnerKind,
         container_id: Option<&str>,
     ) -> Result<()> {
         actor.require_admin()?;
@@ -235,7 +241,7 @@ impl Services {
         let made = async {
             self.set_user_group_membership(actor, &group_id, member_ids, true)
                 .await?;
-            self.create_space(actor, &group_id, SpaceKind::Group, capacity)
+            self.create_space(actor, &group_id, DriveOwnerKind::UserGroup, capacity)
                 .await
         }
         .await;
@@ -253,7 +259,7 @@ impl Services {
 
 /// Which team spaces (department and group spaces) a listing reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TeamFilter {
+pub enum SharedDriveFilter {
     /// Every department space (admins).
     Departments,
     /// The group spaces of groups the caller made.
@@ -264,7 +270,7 @@ pub enum TeamFilter {
 
 /// A team space with its owning group and the group's number of direct members.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TeamSpace {
+pub struct SharedDrive {
     pub space: Drive,
     pub group: GroupRow,
     pub members: i64,
@@ -280,20 +286,20 @@ impl Services {
     pub async fn team_spaces(
         &self,
         actor: &Actor,
-        filter: TeamFilter,
+        filter: SharedDriveFilter,
         name_contains: Option<&str>,
         offset: i64,
         limit: u32,
-    ) -> Result<(i64, Vec<TeamSpace>)> {
-        if filter == TeamFilter::Departments {
+    ) -> Result<(i64, Vec<SharedDrive>)> {
+        if filter == SharedDriveFilter::Departments {
             actor.require_admin()?;
         }
-        if !(0..=super::departments::MAX_OFFSET).contains(&offset) {
+        if !(0..=super::tree_rules::MAX_OFFSET).contains(&offset) {
             return Err(Error::out_of_range("offset"));
         }
         let drives = self.group_drives(&actor.domain_id).await?;
         let needle = name_contains.map(normalize);
-        let joined: HashSet<String> = if filter == TeamFilter::Joined {
+        let joined: HashSet<String> = if filter == SharedDriveFilter::Joined {
             self.store
                 .groups_of_users(&actor.domain_id, std::slice::from_ref(&actor.user_id))
                 .await?
@@ -309,11 +315,11 @@ impl Services {
                 continue;
             };
             let wanted = match filter {
-                TeamFilter::Departments => group.kind == KIND_ORG,
-                TeamFilter::OwnedByMe => {
+                SharedDriveFilter::Departments => group.kind == KIND_ORG,
+                SharedDriveFilter::OwnedByMe => {
                     group.kind == KIND_USER_GROUP && group.creator == actor.user_id
                 }
-                TeamFilter::Joined => {
+                SharedDriveFilter::Joined => {
                     group.kind == KIND_USER_GROUP && joined.contains(&group.group_id)
                 }
             };
@@ -341,7 +347,7 @@ impl Services {
             .collect();
         let spaces = page
             .into_iter()
-            .map(|(drive, group)| TeamSpace {
+            .map(|(drive, group)| SharedDrive {
                 members: counts.get(&group.group_id).copied().unwrap_or(0),
                 space: super::drives::to_api(drive),
                 group,

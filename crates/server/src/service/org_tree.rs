@@ -1,15 +1,14 @@
-//! Organizations: the departments of a domain. They are the PDS group tree (groups of kind
-//! `org`), so a department made through one dialect is the same object in the others; this
-//! module adds what the directory dialects ask of it: name paths, direct children, moving
-//! users between departments, and refusing to remove a department still in use.
+//! The organization tree: groups of kind `org` (eds-user's organizations, KooDrive's
+//! departments, PDS's groups), so an organization made through one face is the same object
+//! in the others. This module adds what the directory faces ask of it: name paths, direct
+//! children, moving users between organizations, and refusing to remove one still in use.
 
 use std::collections::HashMap;
-
-use roster_api::{CreateGroupRequest, UpdateGroupRequest, UpdateUserRequest};
 
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
+use crate::model::{GroupChanges, NewGroupSpec, UserChanges};
 use crate::store::groups::{GroupPage, GroupRow, KIND_ORG};
 use crate::store::normalize;
 
@@ -54,10 +53,10 @@ impl Services {
         let group = self
             .create_group(
                 actor,
-                CreateGroupRequest {
-                    group_name: name.to_owned(),
+                NewGroupSpec {
+                    name: name.to_owned(),
                     parent_group_id: Some(parent.to_owned()).filter(|p| !p.is_empty()),
-                    ..CreateGroupRequest::default()
+                    ..NewGroupSpec::default()
                 },
             )
             .await?;
@@ -68,10 +67,10 @@ impl Services {
         self.existing_org(actor, org_id).await?;
         self.update_group(
             actor,
-            UpdateGroupRequest {
-                group_id: org_id.to_owned(),
-                group_name: Some(name.to_owned()),
-                ..UpdateGroupRequest::default()
+            org_id,
+            GroupChanges {
+                name: Some(name.to_owned()),
+                ..GroupChanges::default()
             },
         )
         .await?;
@@ -89,10 +88,10 @@ impl Services {
         let moved = self
             .update_group(
                 actor,
-                UpdateGroupRequest {
-                    group_id: org_id.to_owned(),
+                org_id,
+                GroupChanges {
                     parent_group_id: Some(new_parent.to_owned()),
-                    ..UpdateGroupRequest::default()
+                    ..GroupChanges::default()
                 },
             )
             .await;
@@ -150,7 +149,8 @@ impl Services {
     pub async fn update_user_and_move(
         &self,
         actor: &Actor,
-        changes: UpdateUserRequest,
+        user_id: &str,
+        changes: UserChanges,
         org_id: Option<&str>,
     ) -> Result<()> {
         if let Some(org_id) = org_id {
@@ -159,12 +159,11 @@ impl Services {
                 self.existing_org(actor, org_id).await?;
             }
         }
-        let user_id = changes.user_id.clone();
         // The user change checks all of its own rules before it writes; a directory user's
         // contact details are logons too.
-        self.update_directory_user(actor, changes).await?;
+        self.update_directory_user(actor, user_id, changes).await?;
         if let Some(org_id) = org_id {
-            self.move_users_to_org(actor, std::slice::from_ref(&user_id), org_id)
+            self.move_users_to_org(actor, &[user_id.to_owned()], org_id)
                 .await?;
         }
         Ok(())

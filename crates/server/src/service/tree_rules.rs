@@ -1,7 +1,7 @@
-//! Departments: organizations (groups of kind `org`) with the limits KooDrive's console
-//! enforces and its API inherits: names of at most 20 characters, unique among siblings
-//! (case-insensitively), and at most five levels. The eds-user and PDS dialects keep their
-//! own, looser rules; KooDrive calls go through here.
+//! The organization tree under stricter rules: names of at most 20 characters, unique among
+//! siblings (case-insensitively), at most five levels, and pages by offset. KooDrive's console
+//! enforces them and its API inherits them, so the KooDrive face calls these; eds-user and
+//! PDS keep their own, looser rules.
 
 use super::directory::DirectoryQuery;
 use super::{validate, Actor, Services};

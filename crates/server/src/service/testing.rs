@@ -1,0 +1,68 @@
+//! Services over a scratch SQLite store, for fast tests of service rules without HTTP.
+
+use std::sync::Arc;
+
+use super::{mail, passwords, tenancy, tokens, Actor, Services};
+use crate::clock::Clock;
+use crate::model::{NewUserSpec, Role};
+use crate::store::{SqlStore, Store};
+
+/// The domain every scratch store is bootstrapped with; its superadmin is `admin`.
+pub const DOMAIN: &str = "test";
+
+/// Services over a fresh store holding the domain [`DOMAIN`] and its superadmin, on a
+/// manual clock; keep the directory while the services are used.
+pub async fn scratch_services() -> (tempfile::TempDir, Services) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = SqlStore::open_sqlite(&dir.path().join("t.db"))
+        .await
+        .expect("a SQLite store");
+    let clock = Clock::manual(1_800_000_000_000);
+    let store: Arc<dyn Store> = Arc::new(store);
+    let keys = tokens::TokenKeys::load_or_create(store.as_ref(), &clock)
+        .await
+        .expect("token keys");
+    let services = Services {
+        store,
+        passwords: passwords::Passwords::new().expect("password hashing"),
+        tokens: Arc::new(keys),
+        token_settings: tokens::TokenSettings::default(),
+        login_gates: Arc::default(),
+        mailer: mail::Mailer::new(None, None, clock.clone()).expect("a mailer without SMTP"),
+        routing: tenancy::Routing::new(None, DOMAIN),
+        clock,
+    };
+    services
+        .bootstrap(DOMAIN, Some("Admin-Password-1"), dir.path())
+        .await
+        .expect("a bootstrapped domain");
+    (dir, services)
+}
+
+/// The caller `user_id` of [`DOMAIN`] with `role`.
+pub fn actor(user_id: &str, role: Role) -> Actor {
+    Actor {
+        domain_id: DOMAIN.into(),
+        user_id: user_id.into(),
+        role,
+    }
+}
+
+/// The bootstrapped superadmin.
+pub fn superadmin() -> Actor {
+    actor("admin", Role::Superadmin)
+}
+
+/// Creates `user_id` with `role` (as the superadmin) and answers it as a caller.
+pub async fn user_with_role(services: &Services, user_id: &str, role: Role) -> Actor {
+    let spec = NewUserSpec {
+        user_id: user_id.into(),
+        role: Some(role),
+        ..NewUserSpec::default()
+    };
+    services
+        .create_user(&superadmin(), spec)
+        .await
+        .expect("a new user");
+    actor(user_id, role)
+}
