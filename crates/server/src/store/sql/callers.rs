@@ -39,7 +39,7 @@ const PROBE_BUSY_TIMEOUT_MS: i32 = 20;
 
 /// What a look-up found.
 pub(super) enum Lookup {
-    Hit(UserRow),
+    Hit(Box<UserRow>),
     /// Not cached: read the row, then offer it with [`CallerCache::offer`] and this version
     /// (none: the probe failed, do not cache).
     Miss(Option<i64>),
@@ -90,7 +90,7 @@ impl CallerCache {
         // The key is owned; a look-up by two borrowed strings would need a key type of its
         // own, for a few hundred nanoseconds.
         match inner.rows.get(&(domain_id.to_owned(), user_id.to_owned())) {
-            Some(row) => Lookup::Hit(row.clone()),
+            Some(row) => Lookup::Hit(Box::new(row.clone())),
             None => Lookup::Miss(Some(version)),
         }
     }

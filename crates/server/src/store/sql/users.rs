@@ -415,7 +415,7 @@ impl UserStore for SqlStore {
             return self.user(domain_id, user_id).await;
         };
         let version = match cache.lookup(domain_id, user_id) {
-            super::callers::Lookup::Hit(row) => return Ok(Some(row)),
+            super::callers::Lookup::Hit(row) => return Ok(Some(*row)),
             super::callers::Lookup::Miss(version) => version,
         };
         let row = self.user(domain_id, user_id).await?;
