@@ -226,6 +226,14 @@ pub fn fail_last(error: &Error) {
     });
 }
 
+/// Forgets the record noted last: the change it announced was found, in its transaction,
+/// not to happen (a refresh token consumed by a concurrent request).
+pub fn forget_last() {
+    with_trail(|trail| {
+        trail.pending.pop();
+    });
+}
+
 /// Marks every pending record as failed with `error`: the request (or batch item) they
 /// belong to is answering it.
 pub fn fail_pending(error: &Error) {

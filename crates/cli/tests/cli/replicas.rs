@@ -49,6 +49,95 @@ async fn two_replicas_share_tokens_and_see_each_others_changes_at_once() {
 }
 
 #[tokio::test]
+async fn an_admin_demoted_through_one_replica_is_refused_by_the_other_at_once() {
+    let store = TestStore::fresh().await;
+    let a = start_process(&store);
+    let b = start_process(&store);
+    let admin = a.login("admin", ADMIN_PASSWORD).await;
+    let (status, dora) = a
+        .call(
+            "/v2/user/import",
+            &admin,
+            json!({"authentication_type": "custom", "identity": "dora", "nick_name": "Dora",
+                   "plain_password": USER_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{dora}");
+    let (status, body) = b
+        .call(
+            "/v2/user/update",
+            &admin,
+            json!({"user_id": dora["user_id"], "role": "admin"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let dora_token = a.login("dora", USER_PASSWORD).await;
+    // Dora acts as an admin on A, several times (the second and later requests may be
+    // answered from A's caches of verified tokens and callers).
+    for i in 0..3 {
+        let (status, body) = a
+            .call(
+                "/v2/user/create",
+                &dora_token,
+                json!({"user_id": format!("made-by-dora-{i}")}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, _) = a.call("/v2/user/get", &dora_token, json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
+    // Demoted through B: A refuses her token on the very next request.
+    let (status, body) = b
+        .call(
+            "/v2/user/update",
+            &admin,
+            json!({"user_id": dora["user_id"], "role": "user"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = a
+        .call(
+            "/v2/user/create",
+            &dora_token,
+            json!({"user_id": "made-after-demotion"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["code"], "AccessTokenInvalid");
+
+    // Logged in again, she is a user on both replicas: reads herself, creates no one.
+    let dora_token = b.login("dora", USER_PASSWORD).await;
+    for replica in [&a, &b] {
+        let (status, me) = replica.call("/v2/user/get", &dora_token, json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(me["role"], "user");
+        let (status, _) = replica
+            .call(
+                "/v2/user/create",
+                &dora_token,
+                json!({"user_id": "made-by-a-user"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+
+    // Deleted through A: B refuses her on the next request.
+    let (status, _) = b.call("/v2/user/get", &dora_token, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = a
+        .call(
+            "/v2/user/delete",
+            &admin,
+            json!({"user_id": dora["user_id"]}),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let (status, body) = b.call("/v2/user/get", &dora_token, json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+}
+
+#[tokio::test]
 async fn concurrent_creates_of_one_id_on_two_replicas_have_exactly_one_winner() {
     let store = TestStore::fresh().await;
     let a = start_process(&store);

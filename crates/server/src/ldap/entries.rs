@@ -317,8 +317,8 @@ pub struct GroupFacts {
     pub updated_at: i64,
 }
 
-impl From<roster_api::Group> for GroupFacts {
-    fn from(g: roster_api::Group) -> Self {
+impl From<crate::model::Group> for GroupFacts {
+    fn from(g: crate::model::Group) -> Self {
         GroupFacts {
             domain_id: g.domain_id,
             group_id: g.group_id,

@@ -505,12 +505,13 @@ where
         }
         let mut marker = marker.to_owned();
         loop {
-            let request = roster_api::ListGroupRequest {
-                limit: Some(GROUP_CHUNK),
+            let request = crate::model::GroupSearch {
+                limit: Some(GROUP_CHUNK.into()),
                 marker: Some(marker.clone()),
+                ..Default::default()
             };
             let answer = services
-                .list_groups(self.actor, request)
+                .search_groups(self.actor, request)
                 .await
                 .map_err(Stop::Failed)?;
             for group in answer.items {
@@ -568,10 +569,10 @@ where
                 .list_members(self.actor, request)
                 .await
                 .map_err(Stop::Failed)?;
-            for sub in &answer.group_items {
+            for sub in &answer.groups {
                 members.push(self.tree().group_dn(&domain_id, &sub.group_id));
             }
-            for user in &answer.user_items {
+            for user in &answer.users {
                 members.push(self.tree().user_dn(&domain_id, &user.user.user_id));
             }
             if answer.next_marker.is_empty() {

@@ -121,6 +121,14 @@ pub enum CallKind {
     PasswordChange,
 }
 
+/// A session's tokens before its refresh token is stored.
+struct NewSession {
+    access_token: String,
+    refresh_token: String,
+    claims: AccessClaims,
+    refresh_row: RefreshTokenRow,
+}
+
 /// How long a token issued to someone other than its user lives at most.
 const MAX_DELEGATED_TTL: Duration = Duration::from_secs(15 * 60);
 
@@ -139,7 +147,12 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// Tokens whose signature has been verified, with their claims ([`TokenKeys::verify`]).
+    verified: std::sync::Mutex<HashMap<String, AccessClaims>>,
 }
+
+/// How many verified tokens [`TokenKeys`] remembers; when full it starts over.
+const MAX_VERIFIED_TOKENS: usize = 4096;
 
 impl TokenKeys {
     /// Loads the store's signing key, creating it on first start. Two processes starting at
@@ -201,6 +214,7 @@ impl TokenKeys {
             encoding: EncodingKey::from_ed_der(&pkcs8),
             decoding: DecodingKey::from_ed_der(&public),
             validation,
+            verified: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -225,18 +239,41 @@ impl TokenKeys {
             .map_err(|e| Error::internal(anyhow::anyhow!("signing a token: {e}")))
     }
 
-    /// The claims of a valid, unexpired token signed by this key.
     /// The claims of a token this server signed that has not expired at `now_s` (UNIX
     /// seconds), allowing [`ACCESS_TOKEN_LEEWAY_S`] of clock skew.
+    ///
+    /// A token's signature and claims never change, so each token is verified once (an
+    /// Ed25519 verification is most of a cheap request's CPU time): the claims of up to
+    /// [`MAX_VERIFIED_TOKENS`] verified tokens are kept, by their exact text, and only the
+    /// expiry is checked again. Only tokens that verified are kept.
     pub fn verify(&self, token: &str, now_s: i64) -> Result<AccessClaims> {
         let invalid = || Error::Unauthorized(AuthProblem::AccessTokenInvalid);
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|_| invalid())?;
+        let known = self.verified_tokens().get(token).cloned();
+        let claims = match known {
+            Some(claims) => claims,
+            None => {
+                let claims =
+                    jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+                        .map(|data| data.claims)
+                        .map_err(|_| invalid())?;
+                let mut verified = self.verified_tokens();
+                if verified.len() >= MAX_VERIFIED_TOKENS {
+                    verified.clear();
+                }
+                verified.insert(token.to_owned(), claims.clone());
+                claims
+            }
+        };
         if claims.exp < now_s.saturating_sub(ACCESS_TOKEN_LEEWAY_S) {
             return Err(invalid());
         }
         Ok(claims)
+    }
+
+    fn verified_tokens(&self) -> std::sync::MutexGuard<'_, HashMap<String, AccessClaims>> {
+        self.verified
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -587,7 +624,7 @@ impl Services {
         if !tenancy::admits(domain_id, &row.domain_id) || row.expires_at <= now {
             return Err(refused());
         }
-        if row.consumed_at > 0 || !self.store.consume_refresh_token(&hash, now).await? {
+        if row.consumed_at > 0 {
             self.revoke_family(&row).await?;
             return Err(refused());
         }
@@ -596,11 +633,30 @@ impl Services {
             .user(&row.domain_id, &row.user_id)
             .await?
             .filter(|u| u.token_stamp == row.token_stamp)
-            .ok_or_else(refused)?;
+            .filter(|u| require_good_standing(u, now, refused()).is_ok());
+        let Some(user) = user else {
+            // Refused, and used up all the same, as a grant that issued nothing.
+            if !self.store.consume_refresh_token(&hash, now).await? {
+                self.revoke_family(&row).await?;
+            }
+            return Err(refused());
+        };
         // A token from before families existed starts one.
-        let family_id = Some(row.family_id).filter(|f| !f.is_empty());
+        let family_id = Some(row.family_id.clone()).filter(|f| !f.is_empty());
+        let session = self.new_session(&user, family_id)?;
+        // Consuming the old token and storing the new one is one write transaction.
+        if !self
+            .store
+            .rotate_refresh_token(&hash, now, session.refresh_row.clone())
+            .await?
+        {
+            // A concurrent grant consumed it first: this is a reuse.
+            crate::audit::forget_last();
+            self.revoke_family(&row).await?;
+            return Err(refused());
+        }
         let token = self
-            .issue_session(user, family_id)
+            .session_answer(user, session)
             .await
             .map_err(|e| match e {
                 Error::NotFound(_) | Error::Unauthorized(_) => refused(),
@@ -678,8 +734,10 @@ impl Services {
     /// whose issuer's sessions ended), and, for an `Ordinary` call, the token of a user who
     /// must change its password first (`403`).
     ///
-    /// One read of the caller's row per request, as before generations: the generation rides
-    /// on it. Only delegated tokens read their issuer too.
+    /// The caller's row is read as of now on every request (`Store::caller`: on SQLite from
+    /// a cache that any commit to the file, by any process, empties first); the generation
+    /// rides on it. Only delegated tokens read their issuer too. The token's signature is
+    /// verified once per token ([`TokenKeys::verify`]).
     pub async fn authenticate(
         &self,
         domain_id: Option<&str>,
@@ -699,7 +757,7 @@ impl Services {
         }
         let user = self
             .store
-            .user(&claims.aud, &claims.sub)
+            .caller(&claims.aud, &claims.sub)
             .await?
             .filter(|u| u.token_stamp == claims.gen)
             .ok_or_else(invalid)?;
@@ -724,7 +782,7 @@ impl Services {
             None => {
                 let row = self
                     .store
-                    .user(&subject.domain_id, &issuer.sub)
+                    .caller(&subject.domain_id, &issuer.sub)
                     .await?
                     .filter(|u| u.token_stamp == issuer.gen)
                     .ok_or_else(invalid)?;
@@ -768,19 +826,25 @@ impl Services {
 
     /// Tokens for `user` in the refresh-token family `family_id` (none: a new one), bound to
     /// the user's current token generation.
-    pub(crate) async fn issue_session(
-        &self,
-        user: UserRow,
-        family_id: Option<String>,
-    ) -> Result<Token> {
+    pub(crate) async fn issue_session(&self, user: UserRow, family_id: Option<String>) -> Result<Token> {
+        let session = self.new_session(&user, family_id)?;
+        self.store
+            .insert_refresh_token(session.refresh_row.clone())
+            .await?;
+        self.session_answer(user, session).await
+    }
+
+    /// The tokens of a new session of `user` (refused if it is not in good standing), its
+    /// refresh token's row to store, and its audit record noted.
+    fn new_session(&self, user: &UserRow, family_id: Option<String>) -> Result<NewSession> {
         let now = self.clock.now_ms();
         require_good_standing(
-            &user,
+            user,
             now,
             Error::Unauthorized(AuthProblem::InvalidCredentials),
         )?;
         let access_ttl = self.token_settings.access_ttl;
-        let (access_token, claims) = self.sign_for(&user, access_ttl, None)?;
+        let (access_token, claims) = self.sign_for(user, access_ttl, None)?;
         let refresh_token = random_hex(32);
         crate::audit::record(crate::audit::Event {
             domain_id: &user.domain_id,
@@ -790,20 +854,33 @@ impl Services {
             target_id: &user.user_id,
             detail: serde_json::Value::Null,
         });
-        self.store
-            .insert_refresh_token(RefreshTokenRow {
-                token_hash: hash_refresh_token(&refresh_token),
-                domain_id: user.domain_id.clone(),
-                user_id: user.user_id.clone(),
-                expires_at: now + self.token_settings.refresh_ttl.as_millis() as i64,
-                created_at: now,
-                family_id: family_id.unwrap_or_else(|| random_hex(16)),
-                token_stamp: user.token_stamp.clone(),
-                consumed_at: 0,
-            })
-            .await?;
-        self.token_answer(user, access_token, refresh_token, &claims)
-            .await
+        let refresh_row = RefreshTokenRow {
+            token_hash: hash_refresh_token(&refresh_token),
+            domain_id: user.domain_id.clone(),
+            user_id: user.user_id.clone(),
+            expires_at: now + self.token_settings.refresh_ttl.as_millis() as i64,
+            created_at: now,
+            family_id: family_id.unwrap_or_else(|| random_hex(16)),
+            token_stamp: user.token_stamp.clone(),
+            consumed_at: 0,
+        };
+        Ok(NewSession {
+            access_token,
+            refresh_token,
+            claims,
+            refresh_row,
+        })
+    }
+
+    /// The answer to a session stored.
+    async fn session_answer(&self, user: UserRow, session: NewSession) -> Result<Token> {
+        self.token_answer(
+            user,
+            session.access_token,
+            session.refresh_token,
+            &session.claims,
+        )
+        .await
     }
 
     /// A token for `user_id` taken by `issuer`, someone else (an admin answering

@@ -378,6 +378,16 @@ pub trait TokenStore: Send + Sync + 'static {
     /// forgets the user's expired ones.
     async fn insert_refresh_token(&self, token: RefreshTokenRow) -> Result<()>;
 
+    /// Consumes the refresh token `used_hash` and stores `next` in its place (as
+    /// `insert_refresh_token`), in one transaction: `false`, and nothing written, if
+    /// `used_hash` was consumed already or is gone.
+    async fn rotate_refresh_token(
+        &self,
+        used_hash: &str,
+        now: i64,
+        next: RefreshTokenRow,
+    ) -> Result<bool>;
+
     /// The refresh token with this hash, used or not, without changing it.
     async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRow>>;
 
@@ -441,6 +451,13 @@ pub trait UserStore: Send + Sync + 'static {
     async fn create_users(&self, batch: Vec<NewUser>) -> Result<Vec<Result<UserRow>>>;
 
     async fn user(&self, domain_id: &str, user_id: &str) -> Result<Option<UserRow>>;
+
+    /// The user as of now, for authenticating its request: what [`UserStore::user`] would
+    /// answer, possibly from a cache that every change to the store, by any process,
+    /// invalidates before the next call (SQLite; `store/sql/callers.rs`).
+    async fn caller(&self, domain_id: &str, user_id: &str) -> Result<Option<UserRow>> {
+        self.user(domain_id, user_id).await
+    }
 
     /// Applies `changes`; `None` if there is no such user. A status change away from
     /// `enabled` also deletes the user's refresh tokens, in the same transaction.

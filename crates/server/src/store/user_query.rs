@@ -261,13 +261,22 @@ fn filter_conditions(
         args: Vec::new(),
     };
     let domain = c.bind(Arg::Text(domain_id.to_owned()));
-    c.sql = if drives_from_trigram_index(dialect, f) {
+    let substring = f
+        .nick_name_contains
+        .as_deref()
+        .is_some_and(trigram_indexable);
+    c.sql = match dialect {
         // `+` keeps SQLite from reading the users index in `ORDER BY` order and probing each
         // row against the match list, which reads most of the domain when the needle matches
         // a few rows; it reads the matches by rowid and sorts them instead.
-        format!("+domain_id = {domain}")
-    } else {
-        format!("domain_id = {domain}")
+        Dialect::Sqlite if substring => format!("+domain_id = {domain}"),
+        // The same on PostgreSQL, where the plan otherwise depends on fresh statistics: on
+        // a table filled through the API and not analyzed yet, the planner takes the domain
+        // to be a few hundred rows and reads all of it through a domain index (200,000
+        // users: 350 ms, `EXPLAIN ANALYZE`); written so, no index serves the domain and the
+        // trigram index reads the matches (3 ms), analyzed or not.
+        Dialect::Postgres if substring => format!("domain_id || '' = {domain}"),
+        _ => format!("domain_id = {domain}"),
     };
 
     for (column, value) in [
@@ -387,15 +396,6 @@ fn directory_conditions(c: &mut Conditions, domain: &str, f: &UserFilter) {
 /// Trigram indexes need three characters; shorter needles fall back to a LIKE scan.
 fn trigram_indexable(needle: &str) -> bool {
     needle.chars().count() >= 3
-}
-
-/// Whether the page is read from SQLite's FTS trigram index.
-fn drives_from_trigram_index(dialect: Dialect, filter: &UserFilter) -> bool {
-    dialect == Dialect::Sqlite
-        && filter
-            .nick_name_contains
-            .as_deref()
-            .is_some_and(trigram_indexable)
 }
 
 /// Case-insensitive substring match on the nick name, through each backend's trigram index.

@@ -408,7 +408,7 @@ impl Services {
         Ok((rows, next))
     }
 
-    /// Users as the API answers them, each with its user groups `(id, name)` when asked.
+    /// Users, each with its user groups `(id, name)` when asked.
     pub async fn users_with_groups(
         &self,
         actor: &Actor,
@@ -420,7 +420,8 @@ impl Services {
         } else {
             HashMap::new()
         };
-        rows.into_iter()
+        Ok(rows
+            .into_iter()
             .map(|row| {
                 let of_user = groups
                     .remove(&row.user_id)
@@ -428,9 +429,9 @@ impl Services {
                     .into_iter()
                     .map(|g| (g.group_id, g.group_name))
                     .collect();
-                Ok((super::to_api(row)?, of_user))
+                (row, of_user)
             })
-            .collect()
+            .collect())
     }
 
     /// How many users match a directory filter (admins only).

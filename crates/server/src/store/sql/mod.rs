@@ -177,7 +177,11 @@ impl SqlStore {
             .connect_with(options.read_only(true))
             .await
             .context("opening SQLite readers")?;
-        Ok(SqlStore::from_pools(Pools::Sqlite { reader, writer }))
+        let callers = callers::CallerCache::open(path);
+        Ok(SqlStore::from_pools(
+            Pools::Sqlite { reader, writer },
+            callers,
+        ))
     }
 
     /// Connects to PostgreSQL and handles its migrations as `migrations` says.
@@ -203,7 +207,7 @@ impl SqlStore {
                 .await
                 .context("applying PostgreSQL migrations")?;
         }
-        Ok(SqlStore::from_pools(Pools::Postgres(pool)))
+        Ok(SqlStore::from_pools(Pools::Postgres(pool), None))
     }
 
     /// Refreshes the planner's statistics after a bulk load. PostgreSQL plans from them: until
@@ -330,6 +334,7 @@ mod access_keys;
 mod apps;
 mod audit_log;
 mod bulk;
+mod callers;
 mod directory;
 mod domains;
 mod drives;

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{Arg, SqlStore, Stmt};
+use super::{Arg, SqlStore, Stmt, Tx};
 use crate::error::{Error, Result};
 use crate::store::{RefreshTokenRow, SigningKeyRow, TokenStore};
 
@@ -43,46 +43,26 @@ impl TokenStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn insert_refresh_token(&self, token: RefreshTokenRow) -> Result<()> {
         let token = &token;
+        self.write(|tx| Box::pin(insert_refresh_token(tx, token)))
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn rotate_refresh_token(
+        &self,
+        used_hash: &str,
+        now: i64,
+        next: RefreshTokenRow,
+    ) -> Result<bool> {
+        let next = &next;
         self.write(|tx| {
             Box::pin(async move {
-                tx.execute(Stmt::new(
-                    "INSERT INTO refresh_tokens (token_hash, domain_id, user_id, expires_at, \
-                         created_at, family_id, token_stamp, consumed_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
-                    vec![
-                        Arg::Text(token.token_hash.clone()),
-                        Arg::Text(token.domain_id.clone()),
-                        Arg::Text(token.user_id.clone()),
-                        Arg::Int(token.expires_at),
-                        Arg::Int(token.created_at),
-                        Arg::Text(token.family_id.clone()),
-                        Arg::Text(token.token_stamp.clone()),
-                    ],
-                ))
-                .await?;
-                // Used tokens are kept until they expire (to recognise reuse): the user's
-                // expired ones go when it gets a new one.
-                tx.execute(Stmt::new(
-                    "DELETE FROM refresh_tokens \
-                         WHERE domain_id = $1 AND user_id = $2 AND expires_at <= $3",
-                    vec![
-                        Arg::Text(token.domain_id.clone()),
-                        Arg::Text(token.user_id.clone()),
-                        Arg::Int(token.created_at),
-                    ],
-                ))
-                .await?;
-                tx.execute(Stmt::new(
-                    "UPDATE users SET last_refresh_token_time = $1 \
-                         WHERE domain_id = $2 AND user_id = $3",
-                    vec![
-                        Arg::Int(token.created_at),
-                        Arg::Text(token.domain_id.clone()),
-                        Arg::Text(token.user_id.clone()),
-                    ],
-                ))
-                .await?;
-                Ok(())
+                if tx.execute(consume_stmt(used_hash, now)).await? != 1 {
+                    tx.discard();
+                    return Ok(false);
+                }
+                insert_refresh_token(tx, next).await?;
+                Ok(true)
             })
         })
         .await
@@ -100,12 +80,7 @@ impl TokenStore for SqlStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn consume_refresh_token(&self, token_hash: &str, now: i64) -> Result<bool> {
-        let stmt = Stmt::new(
-            "UPDATE refresh_tokens SET consumed_at = $2 \
-             WHERE token_hash = $1 AND consumed_at = 0",
-            vec![Arg::Text(token_hash.to_owned()), Arg::Int(now)],
-        );
-        Ok(self.write_statement(stmt).await? == 1)
+        Ok(self.write_statement(consume_stmt(token_hash, now)).await? == 1)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -319,4 +294,54 @@ impl SqlStore {
         use crate::store::UserStore;
         matches!(self.user(domain_id, user_id).await, Ok(None))
     }
+}
+
+/// Marks a refresh token used, if it was not: one row changed, or none.
+fn consume_stmt(token_hash: &str, now: i64) -> Stmt {
+    Stmt::new(
+        "UPDATE refresh_tokens SET consumed_at = $2 WHERE token_hash = $1 AND consumed_at = 0",
+        vec![Arg::Text(token_hash.to_owned()), Arg::Int(now)],
+    )
+}
+
+/// Stores a new refresh token, drops its user's expired ones and stamps the user's
+/// `last_refresh_token_time`.
+async fn insert_refresh_token(tx: &mut Tx<'_>, token: &RefreshTokenRow) -> Result<()> {
+    tx.execute(Stmt::new(
+        "INSERT INTO refresh_tokens (token_hash, domain_id, user_id, expires_at, \
+         created_at, family_id, token_stamp, consumed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
+        vec![
+            Arg::Text(token.token_hash.clone()),
+            Arg::Text(token.domain_id.clone()),
+            Arg::Text(token.user_id.clone()),
+            Arg::Int(token.expires_at),
+            Arg::Int(token.created_at),
+            Arg::Text(token.family_id.clone()),
+            Arg::Text(token.token_stamp.clone()),
+        ],
+    ))
+    .await?;
+    // Used tokens are kept until they expire (to recognise reuse): the user's expired ones
+    // go when it gets a new one.
+    tx.execute(Stmt::new(
+        "DELETE FROM refresh_tokens \
+         WHERE domain_id = $1 AND user_id = $2 AND expires_at <= $3",
+        vec![
+            Arg::Text(token.domain_id.clone()),
+            Arg::Text(token.user_id.clone()),
+            Arg::Int(token.created_at),
+        ],
+    ))
+    .await?;
+    tx.execute(Stmt::new(
+        "UPDATE users SET last_refresh_token_time = $1 WHERE domain_id = $2 AND user_id = $3",
+        vec![
+            Arg::Int(token.created_at),
+            Arg::Text(token.domain_id.clone()),
+            Arg::Text(token.user_id.clone()),
+        ],
+    ))
+    .await?;
+    Ok(())
 }

@@ -181,11 +181,13 @@ impl Pools {
 /// one-statement forms, so none can reach the writer any other way.
 pub struct SqlStore {
     pools: Pools,
+    /// The callers' rows (SQLite only; `callers.rs`).
+    pub(super) callers: Option<super::callers::CallerCache>,
 }
 
 impl SqlStore {
-    pub(super) fn from_pools(pools: Pools) -> Self {
-        SqlStore { pools }
+    pub(super) fn from_pools(pools: Pools, callers: Option<super::callers::CallerCache>) -> Self {
+        SqlStore { pools, callers }
     }
 
     pub fn dialect(&self) -> Dialect {

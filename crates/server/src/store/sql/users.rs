@@ -410,6 +410,22 @@ impl UserStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn caller(&self, domain_id: &str, user_id: &str) -> Result<Option<UserRow>> {
+        let Some(cache) = &self.callers else {
+            return self.user(domain_id, user_id).await;
+        };
+        let version = match cache.lookup(domain_id, user_id) {
+            super::callers::Lookup::Hit(row) => return Ok(Some(*row)),
+            super::callers::Lookup::Miss(version) => version,
+        };
+        let row = self.user(domain_id, user_id).await?;
+        if let (Some(version), Some(row)) = (version, &row) {
+            cache.offer(version, row);
+        }
+        Ok(row)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn update_user(
         &self,
         domain_id: &str,
