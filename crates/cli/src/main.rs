@@ -45,8 +45,9 @@ enum Command {
         after_help = "Examples:\n  roster serve\n  ROSTER_DATABASE_URL=postgres://roster@db/roster roster serve --listen 0.0.0.0:8080"
     )]
     Serve {
+        // Boxed: the server's settings dwarf every other command's arguments.
         #[command(flatten)]
-        settings: ServeSettings,
+        settings: Box<ServeSettings>,
     },
     /// Apply the store's migrations, then exit.
     #[command(
@@ -351,7 +352,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let json = cli.json;
     match cli.command {
         Command::Serve { settings } => {
-            let config = with_admin_password(settings.into_config());
+            let config = with_admin_password((*settings).into_config());
             Application::build(config).await?.run_until_stopped().await
         }
         Command::Migrate { store, no_lock } => {

@@ -8,8 +8,8 @@ pub mod koodrive;
 pub mod oidc;
 pub mod openapi;
 pub mod pds;
-pub mod signin;
 pub mod scim;
+pub mod signin;
 
 use std::net::IpAddr;
 use std::time::Instant;

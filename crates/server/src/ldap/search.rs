@@ -506,7 +506,7 @@ where
         let mut marker = marker.to_owned();
         loop {
             let request = crate::model::GroupSearch {
-                limit: Some(GROUP_CHUNK.into()),
+                limit: Some(GROUP_CHUNK),
                 marker: Some(marker.clone()),
                 ..Default::default()
             };

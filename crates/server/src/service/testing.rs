@@ -30,7 +30,12 @@ pub async fn scratch_services() -> (tempfile::TempDir, Services) {
         login_gates: Arc::default(),
         mailer: mail::Mailer::new(None, None, clock.clone()).expect("a mailer without SMTP"),
         routing: tenancy::Routing::new(None, DOMAIN),
+        public_url: None,
+        id_token_key: Arc::default(),
         clock,
+        metrics: Arc::default(),
+        draining: Arc::default(),
+        webhooks: Default::default(),
     };
     services
         .bootstrap(DOMAIN, Some("Admin-Password-1"), dir.path())

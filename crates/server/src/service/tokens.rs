@@ -826,7 +826,11 @@ impl Services {
 
     /// Tokens for `user` in the refresh-token family `family_id` (none: a new one), bound to
     /// the user's current token generation.
-    pub(crate) async fn issue_session(&self, user: UserRow, family_id: Option<String>) -> Result<Token> {
+    pub(crate) async fn issue_session(
+        &self,
+        user: UserRow,
+        family_id: Option<String>,
+    ) -> Result<Token> {
         let session = self.new_session(&user, family_id)?;
         self.store
             .insert_refresh_token(session.refresh_row.clone())

@@ -1,12 +1,13 @@
 //! The console's wire ↔ service translation: form and query fields to the services' requests,
 //! and the paging links of a marker-paged list. Nothing here decides a rule.
 
-use roster_api::groups::{CreateGroupRequest, GroupMemberRequest, MemberType, UpdateGroupRequest};
-use roster_api::users::{Role, SearchUserRequest, UpdateUserRequest, UserStatus};
+use roster_api::groups::{GroupMemberRequest, MemberType};
 use serde::Deserialize;
 
 use crate::error::{Error, ParamProblem};
-use crate::model::NewUserSpec;
+use crate::model::{
+    GroupChanges, NewGroupSpec, NewUserSpec, Role, UserChanges, UserSearch, UserStatus,
+};
 
 /// Users shown on one page of the list.
 pub const PAGE_SIZE: i64 = 50;
@@ -57,34 +58,32 @@ fn non_empty(v: &str) -> Option<String> {
 impl UsersQuery {
     /// The `user/search` request this query is (prefix on name, e-mail, phone; substring on
     /// nick name; role and status filters).
-    pub fn search(&self) -> Result<SearchUserRequest, Error> {
+    pub fn search(&self) -> Result<UserSearch, Error> {
         let q = non_empty(&self.q);
         let field = if self.field.is_empty() {
             guessed_field(self.q.trim())
         } else {
             self.field.as_str()
         };
-        let mut req = SearchUserRequest {
+        let mut req = UserSearch {
             limit: Some(PAGE_SIZE),
             marker: non_empty(&self.marker),
             role: match self.role.as_str() {
                 "" => None,
-                r => Some(
-                    Role::parse(r).ok_or_else(|| Error::param(ParamProblem::Invalid, "role"))?,
-                ),
+                r => Some(parse_role(r)?),
             },
             status: match self.status.as_str() {
                 "" => None,
                 s => Some(
-                    UserStatus::parse(s)
-                        .ok_or_else(|| Error::param(ParamProblem::Invalid, "status"))?,
+                    UserStatus::from_stored(s)
+                        .map_err(|_| Error::param(ParamProblem::Invalid, "status"))?,
                 ),
             },
-            ..SearchUserRequest::default()
+            ..UserSearch::default()
         };
         match field {
             "name" => req.user_name = q,
-            "nick" => req.nick_name_for_fuzzy = q,
+            "nick" => req.nick_name_contains = q,
             "email" => req.email = q,
             "phone" => req.phone = q,
             _ => return Err(Error::param(ParamProblem::Invalid, "field")),
@@ -185,14 +184,13 @@ pub struct EditUserForm {
 }
 
 impl EditUserForm {
-    pub fn update(&self, user_id: &str) -> UpdateUserRequest {
-        UpdateUserRequest {
-            user_id: user_id.to_owned(),
+    pub fn update(&self) -> UserChanges {
+        UserChanges {
             nick_name: Some(self.nick_name.trim().to_owned()),
             email: Some(self.email.trim().to_owned()),
             phone: Some(self.phone.trim().to_owned()),
             description: Some(self.description.clone()),
-            ..UpdateUserRequest::default()
+            ..UserChanges::default()
         }
     }
 }
@@ -214,8 +212,13 @@ pub struct ActionForm {
 
 impl ActionForm {
     pub fn role(&self) -> Result<Role, Error> {
-        Role::parse(&self.role).ok_or_else(|| Error::param(ParamProblem::Invalid, "role"))
+        parse_role(&self.role)
     }
+}
+
+/// A role the operator chose (an unknown one is refused as the `role` parameter).
+fn parse_role(role: &str) -> Result<Role, Error> {
+    Role::from_stored(role).map_err(|_| Error::param(ParamProblem::Invalid, "role"))
 }
 
 /// A level of the groups tree.
@@ -283,21 +286,19 @@ pub struct GroupAction {
 }
 
 impl GroupAction {
-    pub fn create(&self) -> CreateGroupRequest {
-        CreateGroupRequest {
-            group_name: self.group_name.trim().to_owned(),
+    pub fn create(&self) -> NewGroupSpec {
+        NewGroupSpec {
+            name: self.group_name.trim().to_owned(),
             parent_group_id: non_empty(&self.group_id),
-            ..CreateGroupRequest::default()
+            ..NewGroupSpec::default()
         }
     }
 
-    pub fn update(&self) -> Result<UpdateGroupRequest, Error> {
-        let mut req = UpdateGroupRequest {
-            group_id: self.group_id.clone(),
-            ..UpdateGroupRequest::default()
-        };
+    /// The change a `rename` or `move` asks for (of the group `group_id`).
+    pub fn update(&self) -> Result<GroupChanges, Error> {
+        let mut req = GroupChanges::default();
         match self.action.as_str() {
-            "rename" => req.group_name = Some(self.group_name.trim().to_owned()),
+            "rename" => req.name = Some(self.group_name.trim().to_owned()),
             _ => req.parent_group_id = Some(self.parent_group_id.trim().to_owned()),
         }
         Ok(req)
@@ -332,7 +333,7 @@ mod tests {
             ..UsersQuery::default()
         };
         assert_eq!(
-            q.search().unwrap().nick_name_for_fuzzy.as_deref(),
+            q.search().unwrap().nick_name_contains.as_deref(),
             Some("nn")
         );
     }

@@ -8,8 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use roster_api::groups::{Group, ListGroupUserRequest};
-use roster_api::users::UserExtraItem;
+use roster_api::groups::ListGroupUserRequest;
 
 use super::forms::{GroupAction, GroupsQuery, PAGE_SIZE};
 use super::texts::ConsoleTexts;
@@ -17,6 +16,7 @@ use super::Operator;
 use crate::error::{Error, Result};
 use crate::http::signin::html;
 use crate::http::AppState;
+use crate::model::{Group, UserExtras, UserWithExtras};
 
 #[derive(Template)]
 #[template(path = "console/groups.html")]
@@ -26,7 +26,7 @@ struct GroupsPage<'a> {
     /// The opened group (none: the top of the tree).
     group: Option<Group>,
     groups: Vec<Group>,
-    users: Vec<UserExtraItem>,
+    users: Vec<UserWithExtras>,
     next: Option<String>,
     error: String,
 }
@@ -58,7 +58,10 @@ async fn show(
             marker: query.marker(),
             ..ListGroupUserRequest::default()
         };
-        let members = app.services.list_group_users(&op.actor, req).await?;
+        let members = app
+            .services
+            .list_group_users(&op.actor, req, UserExtras::default())
+            .await?;
         Ok::<_, Error>((group, members))
     };
     let (group, members) = match opened.await {
@@ -71,8 +74,8 @@ async fn show(
             op,
             ct: op.ct,
             group,
-            groups: members.group_items,
-            users: members.user_items,
+            groups: members.groups,
+            users: members.users,
             next: query.next_link(&members.next_marker),
             error: error.map(|e| op.ct.sentence(e)).unwrap_or_default(),
         },
@@ -92,7 +95,11 @@ pub async fn action(
     let done: Result<Option<String>> = async {
         Ok(match form.action.as_str() {
             "create" => Some(s.create_group(&op.actor, form.create()).await?.group_id),
-            "rename" | "move" => Some(s.update_group(&op.actor, form.update()?).await?.group_id),
+            "rename" | "move" => Some(
+                s.update_group(&op.actor, &form.group_id, form.update()?)
+                    .await?
+                    .group_id,
+            ),
             "delete" if form.confirm != "yes" => return Err(Error::missing("confirm")),
             "delete" => {
                 let parent = s

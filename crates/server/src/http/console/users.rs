@@ -7,9 +7,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use roster_api::drives::{Drive, ListDriveRequest};
-use roster_api::users::{
-    ExtraReturnInfo, GeneralGetUserRequest, UpdateUserRequest, User, UserExtraItem,
-};
 
 use super::forms::{ActionForm, EditUserForm, NewUserForm, UsersQuery};
 use super::texts::ConsoleTexts;
@@ -17,6 +14,7 @@ use super::Operator;
 use crate::error::Error;
 use crate::http::signin::html;
 use crate::http::AppState;
+use crate::model::{User, UserChanges, UserExtras, UserWithExtras};
 
 #[derive(Template)]
 #[template(path = "console/users.html")]
@@ -173,7 +171,7 @@ fn user_url(user_id: &str) -> String {
 struct UserPage<'a> {
     op: &'a Operator,
     ct: &'static ConsoleTexts,
-    item: &'a UserExtraItem,
+    item: &'a UserWithExtras,
     u: &'a User,
     fields: Vec<Field<'a>>,
     drives: Vec<Drive>,
@@ -191,11 +189,15 @@ async fn user_page(
     error: Option<&Error>,
     notice: &str,
 ) -> Response {
-    let req = GeneralGetUserRequest {
-        user_id: Some(user_id.to_owned()),
-        extra_return_info: Some(vec![ExtraReturnInfo::Group]),
+    let extras = UserExtras {
+        groups: true,
+        ..UserExtras::default()
     };
-    let item = match app.services.general_get_user(&op.actor, req).await {
+    let item = match app
+        .services
+        .get_user_with(&op.actor, Some(user_id), extras)
+        .await
+    {
         Ok(item) => item,
         Err(e) => return op.failed(&e),
     };
@@ -274,7 +276,7 @@ pub async fn edit(
     }
     let done = app
         .services
-        .update_user(&op.actor, form.update(&user_id))
+        .update_user(&op.actor, &user_id, form.update())
         .await
         .map(|_| ());
     after(&app, &op, &user_id, done).await
@@ -298,21 +300,19 @@ pub async fn action(
         "unlock" => s.unlock_user(&op.actor, &user_id, None).await,
         "reset" => s.request_password_reset(&op.actor, &user_id).await,
         "require_new_password" => {
-            let req = UpdateUserRequest {
-                user_id: user_id.clone(),
+            let req = UserChanges {
                 need_change_password_next_login: Some(true),
-                ..UpdateUserRequest::default()
+                ..UserChanges::default()
             };
-            s.update_user(&op.actor, req).await.map(|_| ())
+            s.update_user(&op.actor, &user_id, req).await.map(|_| ())
         }
         "role" => match form.role() {
             Ok(role) => {
-                let req = UpdateUserRequest {
-                    user_id: user_id.clone(),
+                let req = UserChanges {
                     role: Some(role),
-                    ..UpdateUserRequest::default()
+                    ..UserChanges::default()
                 };
-                s.update_user(&op.actor, req).await.map(|_| ())
+                s.update_user(&op.actor, &user_id, req).await.map(|_| ())
             }
             Err(e) => Err(e),
         },

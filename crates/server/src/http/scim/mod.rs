@@ -27,6 +27,7 @@ use translate::{lower_keys, LIST_URN};
 
 use super::AppState;
 use crate::error::{Error, Resource};
+use crate::model::{User, UserChanges, UserStatus};
 use crate::service::directory::DirectoryQuery;
 use crate::service::provisioning::{Provisioned, ProvisionedKind};
 use crate::service::tokens::CallKind;
@@ -328,7 +329,7 @@ fn list_response(
 }
 
 /// A user with its user groups `(id, name)` and what the provisioning service keeps on it.
-type ShownUser = (roster_api::User, Vec<(String, String)>, Option<Provisioned>);
+type ShownUser = (User, Vec<(String, String)>, Option<Provisioned>);
 
 /// A page of users answered, each with what SCIM shows of it.
 async fn user_page(
@@ -609,19 +610,17 @@ async fn update_to(
     app: &AppState,
     actor: &Actor,
     headers: &HeaderMap,
-    (current, kept): (&roster_api::User, Option<&Provisioned>),
+    (current, kept): (&User, Option<&Provisioned>),
     wanted: translate::ScimUser,
 ) -> Result<Response, ScimError> {
     let wanted_kept = wanted.provisioned();
     translate::check_provisioned(&wanted_kept)?;
     let update = translate::user_update(current, wanted)?;
-    // Every field but the id is skipped when unset: one key means nothing changes.
-    let changes_something = serde_json::to_value(&update)
-        .ok()
-        .and_then(|v| v.as_object().map(|o| o.len() > 1))
-        .unwrap_or(true);
-    if changes_something {
-        app.services.update_directory_user(actor, update).await?;
+    // A change that sets nothing changes nothing: no update is asked for.
+    if update != UserChanges::default() {
+        app.services
+            .update_directory_user(actor, &current.user_id, update)
+            .await?;
     }
     if Some(&wanted_kept) != kept && !(kept.is_none() && wanted_kept == Provisioned::default()) {
         let object = (current.user_id.as_str(), current.created_at);
@@ -671,7 +670,7 @@ async fn patch_user(
     let mut wanted = translate::patched_user(shown, &operations)?;
     // `active` as shown folds in an automatic lock; unchanged by the PATCH, keep the status.
     if !operations.iter().any(touches_active) {
-        wanted.active = current.status == roster_api::UserStatus::Enabled;
+        wanted.active = current.status == UserStatus::Enabled.as_str();
     }
     update_to(&app, &actor, &headers, (&current, kept.as_ref()), wanted).await
 }
@@ -719,7 +718,7 @@ async fn members_of(
             )
             .await?;
         members.extend(
-            page.user_items
+            page.users
                 .into_iter()
                 .map(|item| (item.user.user_id, item.user.nick_name)),
         );

@@ -10,7 +10,6 @@
 //! Groups are Roster user groups (flat, members are users), with their `externalId` kept
 //! the same way.
 
-use roster_api::{UpdateUserRequest, User, UserStatus};
 use serde_json::{json, Map, Value};
 
 use super::error::ScimError;
@@ -18,7 +17,7 @@ use super::filter::{
     attr_path, element_matches, parse_patch_path, AttrPath, CompareOp, Filter, PatchPath,
     ENTERPRISE_URN,
 };
-use crate::model::NewUserSpec;
+use crate::model::{NewUserSpec, User, UserChanges, UserStatus};
 use crate::service::directory::{DirectoryQuery, EqualField};
 use crate::service::provisioning::{Provisioned, MAX_DATA, MAX_EXTERNAL_ID};
 use crate::time_format::iso8601_ms;
@@ -314,24 +313,23 @@ pub fn new_user(user: ScimUser) -> NewUserSpec {
     }
 }
 
-/// The update that makes `current` what `wanted` says (a PUT, or a PATCH's result): only
+/// The change that makes `current` what `wanted` says (a PUT, or a PATCH's result): only
 /// the fields that differ, so a lock is asked for only when `active` changes.
-pub fn user_update(current: &User, wanted: ScimUser) -> Result<UpdateUserRequest, ScimError> {
+pub fn user_update(current: &User, wanted: ScimUser) -> Result<UserChanges, ScimError> {
     if wanted.user_id != current.user_id {
         return Err(ScimError::mutability(
             "userName is the user's id in Roster and cannot change",
         ));
     }
     let changed = |old: &str, new: String| (old != new).then_some(new);
-    let now_active = current.status == UserStatus::Enabled;
-    Ok(UpdateUserRequest {
-        user_id: current.user_id.clone(),
+    let now_active = current.status == UserStatus::Enabled.as_str();
+    Ok(UserChanges {
         nick_name: changed(&current.nick_name, wanted.display_name),
         email: changed(&current.email, wanted.email),
         phone: changed(&current.phone, wanted.phone),
         status: (now_active != wanted.active).then_some(status_of(wanted.active)),
         plain_password: wanted.password,
-        ..UpdateUserRequest::default()
+        ..UserChanges::default()
     })
 }
 
@@ -348,8 +346,7 @@ pub fn user_json(
     if let Some(kept) = kept.filter(|k| !k.external_id.is_empty()) {
         extras.insert("externalid".into(), json!(kept.external_id));
     }
-    let locked =
-        user.status != UserStatus::Enabled || (user.expired_at > 0 && user.expired_at <= now);
+    let locked = user.locked_at(now);
     let mut out = Map::new();
     let mut schemas = vec![json!(USER_URN)];
     out.insert("id".into(), json!(user.user_id));
