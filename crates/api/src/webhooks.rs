@@ -58,7 +58,7 @@ pub struct CreateWebhookResponse {
 /// `/v2/webhook/get`, `/delete`, `/test`, `/list_dead_letters`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct WebhookIdRequest {
-    #[schema(max_length = 64)]
+    #[schema(min_length = 1, max_length = 64)]
     pub webhook_id: String,
 }
 
@@ -74,7 +74,7 @@ pub struct ListWebhooksResponse {
 /// `/v2/webhook/update`: the fields given change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct UpdateWebhookRequest {
-    #[schema(max_length = 64)]
+    #[schema(min_length = 1, max_length = 64)]
     pub webhook_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 2048)]
@@ -120,7 +120,7 @@ pub struct ListDeadLettersResponse {
 /// `/v2/webhook/redeliver`: puts dead letters back in the queue.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct RedeliverRequest {
-    #[schema(max_length = 64)]
+    #[schema(min_length = 1, max_length = 64)]
     pub webhook_id: String,
     /// Omitted or empty: every dead letter of the webhook. At most 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -136,7 +136,7 @@ pub struct RedeliverResponse {
 /// `/v2/webhook/list_deliveries`: the delivery log, newest first.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct ListDeliveriesRequest {
-    #[schema(max_length = 64)]
+    #[schema(min_length = 1, max_length = 64)]
     pub webhook_id: String,
     /// 1..100, default 100.
     #[serde(
