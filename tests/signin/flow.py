@@ -618,6 +618,38 @@ def screenshots():
 
 screenshots()
 
+# --- 6. a wrong password, and a disabled user's session ----------------------------------------
+
+@section("6. a wrong password is told on the page; disabling the user ends the browser's session")
+def wrong_password_and_disabled():
+    context, page = new_page()
+    url, _ = authorize_url(SPA_ID, code_challenge=pkce()[1], code_challenge_method="S256")
+    page.goto(url)
+    page.get_by_label("Account", exact=True).fill(IDENTITY)
+    page.get_by_label("Password", exact=True).fill("not-the-password")
+    with page.expect_navigation() as nav:
+        page.get_by_role("button", name="Sign in").click()
+    check(nav.value.status == 401, "a wrong password: 401", str(nav.value.status))
+    check("The account or password is incorrect." in page.locator("p.error").inner_text(),
+          "the page says the account or password is incorrect", page.content()[:400])
+    check(page.locator("#username").input_value() == IDENTITY, "the account is kept in the form")
+    query = walk(page, url)
+    check("code" in query, "then the right password goes on", str(query))
+    api("/v2/user/update", admin, {"user_id": USER_ID, "status": "disabled"})
+    try:
+        url, state = authorize_url(SPA_ID, prompt="none", code_challenge=pkce()[1],
+                                   code_challenge_method="S256")
+        page.goto(url)
+        back = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(page.url).query))
+        check(back.get("error") == "login_required",
+              "a disabled user's session is over: prompt=none answers login_required", page.url)
+    finally:
+        api("/v2/user/update", admin, {"user_id": USER_ID, "status": "enabled"})
+    context.close()
+
+
+wrong_password_and_disabled()
+
 browser.close()
 pw.stop()
 receiver.shutdown()
