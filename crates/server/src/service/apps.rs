@@ -285,7 +285,7 @@ impl Services {
             if decoding_key(alg, &req.public_key).is_none() {
                 return Err(Error::param(ParamProblem::WrongFormat, "public_key"));
             }
-            if req.redirect_uris.as_ref().is_some_and(|uris| !uris.is_empty()) {
+            if req.redirect_uris.is_some() {
                 return Err(Error::invalid("redirect_uris")
                     .with_rule("a ServerSide (JWT) app takes no redirect URIs"));
             }
