@@ -187,6 +187,21 @@ fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ScimError> {
     Ok(lower_keys(value))
 }
 
+/// The group as SCIM shows it, refused unless `If-Match` (when sent) names its version.
+async fn group_matching_if_match(
+    app: &AppState,
+    actor: &Actor,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<Value, ScimError> {
+    let current = one_group(app, actor, headers, id, false).await?;
+    check_if_match(
+        headers,
+        current["meta"]["version"].as_str().unwrap_or_default(),
+    )?;
+    Ok(current)
+}
+
 /// Refuses a change when `If-Match` names another version (`*` matches any).
 fn check_if_match(headers: &HeaderMap, current: &str) -> Result<(), ScimError> {
     let Some(wanted) = headers.get(header::IF_MATCH) else {
@@ -981,11 +996,7 @@ async fn replace_group(
 ) -> Result<Response, ScimError> {
     let actor = caller(&app, &headers).await?;
     let body = json_body(body)?;
-    let current = one_group(&app, &actor, &headers, &id, false).await?;
-    check_if_match(
-        &headers,
-        current["meta"]["version"].as_str().unwrap_or_default(),
-    )?;
+    let current = group_matching_if_match(&app, &actor, &headers, &id).await?;
     let group = translate::group_from_json(&body, Some(&id))?;
     let members = members_of(&app, &actor, &id).await?;
     let (added, removed) = member_diff(&members, &group.members.unwrap_or_default());
@@ -1012,11 +1023,7 @@ async fn patch_group(
     let body = json_body(body)?;
     let operations = translate::patch_operations(&body)?;
     let changes = translate::group_changes(&operations)?;
-    let current = one_group(&app, &actor, &headers, &id, false).await?;
-    check_if_match(
-        &headers,
-        current["meta"]["version"].as_str().unwrap_or_default(),
-    )?;
+    let current = group_matching_if_match(&app, &actor, &headers, &id).await?;
     let (added, removed) = if changes.replaced.is_some() || changes.remove_all {
         let members = members_of(&app, &actor, &id).await?;
         let mut wanted = changes.replaced.clone().unwrap_or_default();
@@ -1062,11 +1069,7 @@ async fn delete_group(
     Path(id): Path<String>,
 ) -> Result<Response, ScimError> {
     let actor = caller(&app, &headers).await?;
-    let current = one_group(&app, &actor, &headers, &id, false).await?;
-    check_if_match(
-        &headers,
-        current["meta"]["version"].as_str().unwrap_or_default(),
-    )?;
+    group_matching_if_match(&app, &actor, &headers, &id).await?;
     app.services
         .remove_user_groups(&actor, std::slice::from_ref(&id))
         .await?;
