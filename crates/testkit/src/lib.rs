@@ -7,6 +7,10 @@
 // Panicking on the unexpected is how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod setup;
+
+pub use setup::{AccessKey, Member, NewDomain, NewDrive, NewUser, Quotas, Role, SetUp};
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -265,13 +269,7 @@ impl TestApp {
 
     /// Creates a group as the admin (at the top, or under `parent`); returns its id.
     pub async fn create_group(&self, name: &str, parent: Option<&str>) -> String {
-        let mut body = json!({"group_name": name});
-        if let Some(parent) = parent {
-            body["parent_group_id"] = json!(parent);
-        }
-        let (status, group) = self.admin("/v2/group/create", body).await;
-        assert_eq!(status, StatusCode::CREATED, "{group}");
-        group["group_id"].as_str().expect("group_id").to_owned()
+        self.by_admin().group(name, parent).await
     }
 
     /// Creates a user (no password, no logon) as the admin; returns its body.
@@ -289,20 +287,13 @@ impl TestApp {
     /// Imports a user whose custom account identity is `identity` and whose password is
     /// `USER_PASSWORD`, gives it `role`, logs it in; returns its user id and access token.
     pub async fn user_with_role(&self, identity: &str, role: &str) -> (String, String) {
-        let (status, user) = self
-            .admin(
-                "/v2/user/import",
-                json!({"authentication_type": "custom", "identity": identity,
-                       "nick_name": identity, "plain_password": USER_PASSWORD}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{user}");
-        let user_id = user["user_id"].as_str().expect("user_id").to_owned();
-        if role != "user" {
-            let (status, body) = self
-                .admin("/v2/user/update", json!({"user_id": user_id, "role": role}))
-                .await;
-            assert_eq!(status, StatusCode::OK, "{body}");
+        let admin = self.by_admin();
+        let user_id = admin.imported_user(identity, USER_PASSWORD).await;
+        match role {
+            "user" => {}
+            "admin" => admin.set_role(&user_id, Role::Admin).await,
+            "superadmin" => admin.set_role(&user_id, Role::Superadmin).await,
+            other => panic!("no role {other}"),
         }
         let token = self.login(identity, USER_PASSWORD).await;
         (user_id, token)

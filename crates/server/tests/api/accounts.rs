@@ -3,16 +3,14 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{assert_error, read, spawn_app, ADMIN_PASSWORD, USER_PASSWORD};
+use crate::helpers::{assert_error, read, spawn_app, NewUser, ADMIN_PASSWORD, USER_PASSWORD};
 
 #[tokio::test]
 async fn accounts_are_linked_found_and_unlinked() {
     let app = spawn_app().await;
-    app.admin(
-        "/v2/user/create",
-        json!({"user_id": "linda", "plain_password": USER_PASSWORD}),
-    )
-    .await;
+    app.by_admin()
+        .user(NewUser::new("linda").password(USER_PASSWORD))
+        .await;
     let link = json!({"type": "mobile", "identity": "13900001111", "user_id": "linda"});
     let (status, token) = app.admin("/v2/account/link", link.clone()).await;
     assert_eq!(status, StatusCode::OK, "{token}");

@@ -8,7 +8,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_error, read, spawn_app, spawn_with, TestApp, TestStore, ADMIN_PASSWORD, USER_PASSWORD,
+    assert_error, read, spawn_app, spawn_with, NewUser, TestApp, TestStore, ADMIN_PASSWORD,
+    USER_PASSWORD,
 };
 
 /// `/v2/audit_log/list` as the holder of `token`.
@@ -306,11 +307,9 @@ async fn only_admins_read_the_log_and_only_their_own_domain() {
     assert_error(&answer, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
 
     // An admin of another domain sees its own records only, never this domain's.
-    app.admin(
-        "/v2/user/create",
-        json!({"user_id": "home-marker-user", "nick_name": "M"}),
-    )
-    .await;
+    app.by_admin()
+        .user(NewUser::new("home-marker-user").nick("M"))
+        .await;
     let body = json!({"domain_id": "elsewhere", "domain_name": "Elsewhere",
                       "admin_password": ADMIN_PASSWORD});
     assert_eq!(

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
-use crate::helpers::{assert_error, spawn_app, TestApp};
+use crate::helpers::{assert_error, spawn_app, NewDrive, Quotas, TestApp};
 
 const CREATE: &str = "/v2/drive/create";
 const GET: &str = "/v2/drive/get";
@@ -38,12 +38,16 @@ async fn create(app: &TestApp, body: Value) -> Value {
 
 /// Creates a drive named `name` owned by user `owner`.
 async fn create_for(app: &TestApp, owner: &str, name: &str) -> String {
-    let drive = create(
-        app,
-        json!({"drive_name": name, "owner": owner, "owner_type": "user"}),
-    )
-    .await;
-    drive["drive_id"].as_str().unwrap().to_owned()
+    app.by_admin().drive(NewDrive::of_user(owner, name)).await
+}
+
+/// Sets the default domain's size quota.
+async fn size_quota(app: &TestApp, size: i64) {
+    let quotas = Quotas {
+        size: Some(size),
+        users: None,
+    };
+    app.by_admin().set_quotas(Some("default"), quotas).await;
 }
 
 /// Every page of `path` for `query` as `token`, following `next_marker`.
@@ -541,13 +545,7 @@ async fn search_matches_names_by_substring_whatever_their_case() {
 #[tokio::test]
 async fn size_quota_refuses_what_does_not_fit_and_writes_nothing() {
     let app = spawn_app().await;
-    let (status, body) = app
-        .admin(
-            "/v2/domain/update",
-            json!({"domain_id": "default", "size_quota": 1000}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    size_quota(&app, 1000).await;
     let drive = |name: &str, size: Option<i64>| {
         let mut body = json!({"drive_name": name, "owner": "admin", "owner_type": "user"});
         if let Some(size) = size {
@@ -608,26 +606,14 @@ async fn size_quota_refuses_what_does_not_fit_and_writes_nothing() {
     create(&app, drive("third", Some(500))).await;
 
     // With the quota lifted, unlimited drives are allowed again.
-    let (status, _) = app
-        .admin(
-            "/v2/domain/update",
-            json!({"domain_id": "default", "size_quota": 0}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    size_quota(&app, 0).await;
     create(&app, drive("unlimited", None)).await;
 }
 
 #[tokio::test]
 async fn concurrent_creates_cannot_overrun_the_quota_together() {
     let app = spawn_app().await;
-    let (status, _) = app
-        .admin(
-            "/v2/domain/update",
-            json!({"domain_id": "default", "size_quota": 1000}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    size_quota(&app, 1000).await;
     let mut tasks = JoinSet::new();
     for i in 0..10 {
         let http = app.http.clone();

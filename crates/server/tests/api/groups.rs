@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, read, spawn_app, TestApp};
+use crate::helpers::{assert_error, read, spawn_app, Member, TestApp};
 
 async fn add(app: &TestApp, token: &str, group_id: &str, user_id: &str) -> (StatusCode, Value) {
     app.call(
@@ -192,9 +192,7 @@ async fn group_calls_check_tokens_roles_and_inputs() {
 #[tokio::test]
 async fn the_tree_never_gets_a_cycle_and_root_groups_stay_on_top() {
     let app = spawn_app().await;
-    let a = app.create_group("a", None).await;
-    let b = app.create_group("b", Some(&a)).await;
-    let c = app.create_group("c", Some(&b)).await;
+    let [a, b, c] = app.by_admin().group_path(["a", "b", "c"]).await;
     for (moved, under) in [(&a, &c), (&a, &a), (&b, &c)] {
         let answer = app
             .admin(
@@ -232,7 +230,7 @@ async fn the_tree_never_gets_a_cycle_and_root_groups_stay_on_top() {
     // A legal move carries the subtree: users under c are then found under the new parent.
     let x = app.create_group("x", None).await;
     app.create_user("u-c", "under c").await;
-    add(&app, &app.admin_token, &c, "u-c").await;
+    app.by_admin().add_member(&c, Member::User("u-c")).await;
     let (status, _) = app
         .admin(
             "/v2/group/add_member",
@@ -266,7 +264,7 @@ async fn a_group_with_subgroups_is_not_deleted_and_deleting_removes_memberships(
     let a = app.create_group("a", None).await;
     let b = app.create_group("b", Some(&a)).await;
     app.create_user("u1", "one").await;
-    add(&app, &app.admin_token, &b, "u1").await;
+    app.by_admin().add_member(&b, Member::User("u1")).await;
     let answer = app.admin("/v2/group/delete", json!({"group_id": a})).await;
     assert_error(&answer, StatusCode::CONFLICT, "StateConflict");
     let (status, _) = app.admin("/v2/group/delete", json!({"group_id": b})).await;
@@ -382,11 +380,13 @@ async fn user_groups_are_set_on_create_and_update_and_shown_as_extras() {
         ids(&got["parent_group"], "group_id"),
         BTreeSet::from([a.clone(), b.clone()])
     );
-    app.admin(
-        "/v2/user/update",
-        json!({"user_id": "g-user", "group_info_list": [{"group_id": b}]}),
-    )
-    .await;
+    let (status, body) = app
+        .admin(
+            "/v2/user/update",
+            json!({"user_id": "g-user", "group_info_list": [{"group_id": b}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let (_, got) = app
         .admin(
             "/v2/user/general_get",
@@ -420,7 +420,9 @@ async fn list_group_user_shows_the_top_of_the_tree_and_extras_only_to_admins() {
     app.create_group("inner", Some(&top)).await;
     app.create_user("loner", "no group").await;
     app.create_user("member", "in top").await;
-    add(&app, &app.admin_token, &top, "member").await;
+    app.by_admin()
+        .add_member(&top, Member::User("member"))
+        .await;
     let (status, page) = app.admin("/v2/user/list_group_user", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(
@@ -475,9 +477,7 @@ async fn list_group_user_shows_the_top_of_the_tree_and_extras_only_to_admins() {
 #[tokio::test]
 async fn group_admins_manage_their_subtree_and_nothing_else() {
     let app = spawn_app().await;
-    let a = app.create_group("a", None).await;
-    let b = app.create_group("b", Some(&a)).await;
-    let c = app.create_group("c", Some(&b)).await;
+    let [a, b, c] = app.by_admin().group_path(["a", "b", "c"]).await;
     let other = app.create_group("other", None).await;
     app.create_user("someone", "someone").await;
     let (gadmin_id, gadmin) = app.user_with_role("gadmin", "user").await;

@@ -4,7 +4,9 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, read, spawn_app, spawn_with_base_domain, TestApp};
+use crate::helpers::{
+    assert_error, read, spawn_app, spawn_with_base_domain, NewDrive, NewUser, Quotas, Role, TestApp,
+};
 
 const PASSWORD: &str = "tenant-password-1";
 
@@ -15,6 +17,7 @@ async fn domain(app: &TestApp, token: &str, id: &str, parent: Option<&str>) -> S
     if let Some(parent) = parent {
         body["parent_domain_id"] = json!(parent);
     }
+    // The answer's shape is checked here, so this set-up sends its body itself.
     let (status, created) = app.call("/v2/domain/create", token, body).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["admin_user_id"], "admin");
@@ -42,17 +45,9 @@ async fn two_domains_hold_the_same_user_id_and_see_only_their_own() {
     let alpha = domain(&app, &app.admin_token, "alpha", None).await;
     let beta = domain(&app, &app.admin_token, "beta", None).await;
     for (token, nick) in [(&alpha, "Sam of alpha"), (&beta, "Sam of beta")] {
-        let (status, body) = app
-            .call(
-                "/v2/user/create",
-                token,
-                json!({"user_id": "sam", "nick_name": nick}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
+        app.by(token).user(NewUser::new("sam").nick(nick)).await;
     }
-    app.call("/v2/user/create", &beta, json!({"user_id": "only-beta"}))
-        .await;
+    app.by(&beta).user(NewUser::new("only-beta")).await;
     assert_eq!(user_ids(&app, &alpha, json!({})).await, ["admin", "sam"]);
     assert_eq!(
         user_ids(&app, &beta, json!({})).await,
@@ -72,27 +67,13 @@ async fn nothing_of_one_domain_is_reachable_from_another() {
     let app = spawn_with_base_domain("roster.test").await;
     let alpha = domain(&app, &app.admin_token, "alpha", None).await;
     let beta = domain(&app, &app.admin_token, "beta", None).await;
-    app.call("/v2/user/create", &beta, json!({"user_id": "secret-user"}))
+    let in_beta = app.by(&beta);
+    in_beta.user(NewUser::new("secret-user")).await;
+    let group_id = in_beta.group("secret-group", None).await;
+    let drive_id = in_beta
+        .drive(NewDrive::of_user("secret-user", "secret-drive"))
         .await;
-    let (_, group) = app
-        .call(
-            "/v2/group/create",
-            &beta,
-            json!({"group_name": "secret-group"}),
-        )
-        .await;
-    let group_id = group["group_id"].as_str().unwrap().to_owned();
-    let (_, drive) = app
-        .call(
-            "/v2/drive/create",
-            &beta,
-            json!({"drive_name": "secret-drive", "owner": "secret-user", "owner_type": "user"}),
-        )
-        .await;
-    let drive_id = drive["drive_id"].as_str().unwrap().to_owned();
-    let (_, own_group) = app
-        .call("/v2/group/create", &alpha, json!({"group_name": "mine"}))
-        .await;
+    let own_group = app.by(&alpha).group("mine", None).await;
 
     let cases = [
         (
@@ -132,7 +113,7 @@ async fn nothing_of_one_domain_is_reachable_from_another() {
         ),
         (
             "/v2/group/add_member",
-            json!({"group_id": own_group["group_id"], "member_type": "user",
+            json!({"group_id": own_group, "member_type": "user",
                    "member_id": "secret-user"}),
             "NotFound.User",
         ),
@@ -243,8 +224,7 @@ async fn markers_do_not_cross_domains() {
     let beta = domain(&app, &app.admin_token, "beta", None).await;
     for token in [&alpha, &beta] {
         for id in ["a1", "a2"] {
-            app.call("/v2/user/create", token, json!({"user_id": id}))
-                .await;
+            app.by(token).user(NewUser::new(id)).await;
         }
     }
     let (_, page) = app.call("/v2/user/list", &alpha, json!({"limit": 1})).await;
@@ -388,10 +368,7 @@ async fn subdomains_are_managed_from_their_parent_and_their_admins_stay_inside()
 
     // The subdomain's own admin manages it, and nothing above or beside it.
     assert_eq!(user_ids(&app, &sub, json!({})).await, ["admin", "sub-user"]);
-    let (status, _) = app
-        .call("/v2/user/create", &sub, json!({"user_id": "made-inside"}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    app.by(&sub).user(NewUser::new("made-inside")).await;
     let answer = app
         .call("/v2/user/list", &sub, json!({"subdomain_id": "alpha"}))
         .await;
@@ -417,14 +394,9 @@ async fn subdomains_are_managed_from_their_parent_and_their_admins_stay_inside()
         )
         .await;
     assert_error(&answer, StatusCode::CONFLICT, "StateConflict");
-    let (status, _) = app
-        .call(
-            "/v2/user/create",
-            &sub,
-            json!({"user_id": "helper", "role": "subdomain_admin"}),
-        )
+    app.by(&sub)
+        .user(NewUser::new("helper").role(Role::SubdomainAdmin))
         .await;
-    assert_eq!(status, StatusCode::CREATED);
     let answer = app
         .call(
             "/v2/user/create",
@@ -441,17 +413,15 @@ async fn a_subdomain_counts_toward_its_parents_quotas() {
     let alpha = domain(&app, &app.admin_token, "alpha", None).await;
     domain(&app, &alpha, "alpha-sub", Some("alpha")).await;
     // alpha holds its admin, the subdomain its admin: 2 of 3.
-    let (status, body) = app
-        .call(
-            "/v2/domain/update",
-            &alpha,
-            json!({"domain_id": "alpha", "user_count_quota": 3, "size_quota": 100}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let quotas = Quotas {
+        size: Some(100),
+        users: Some(3),
+    };
+    app.by(&alpha).set_quotas(Some("alpha"), quotas).await;
     let in_sub = |id: &str| json!({"user_id": id, "subdomain_id": "alpha-sub"});
-    let (status, _) = app.call("/v2/user/create", &alpha, in_sub("third")).await;
-    assert_eq!(status, StatusCode::CREATED);
+    app.by(&alpha)
+        .user(NewUser::new("third").subdomain("alpha-sub"))
+        .await;
     let answer = app.call("/v2/user/create", &alpha, in_sub("fourth")).await;
     assert_error(&answer, StatusCode::FORBIDDEN, "QuotaExhausted");
     let answer = app
@@ -463,8 +433,13 @@ async fn a_subdomain_counts_toward_its_parents_quotas() {
         json!({"drive_name": "d", "owner": "third", "owner_type": "user", "total_size": size,
                "subdomain_id": "alpha-sub"})
     };
-    let (status, _) = app.call("/v2/drive/create", &alpha, drive(60)).await;
-    assert_eq!(status, StatusCode::CREATED);
+    app.by(&alpha)
+        .drive(
+            NewDrive::of_user("third", "d")
+                .size(60)
+                .subdomain("alpha-sub"),
+        )
+        .await;
     let answer = app.call("/v2/drive/create", &alpha, drive(60)).await;
     assert_error(&answer, StatusCode::FORBIDDEN, "QuotaExhausted");
     let (_, drives) = app
@@ -486,12 +461,9 @@ async fn deleting_a_domain_needs_force_and_no_subdomains_and_takes_everything() 
     let app = spawn_app().await;
     let alpha = domain(&app, &app.admin_token, "alpha", None).await;
     domain(&app, &alpha, "alpha-sub", Some("alpha")).await;
-    app.call(
-        "/v2/user/create",
-        &alpha,
-        json!({"user_id": "gone", "plain_password": PASSWORD}),
-    )
-    .await;
+    app.by(&alpha)
+        .user(NewUser::new("gone").password(PASSWORD))
+        .await;
     let answer = app
         .admin("/v2/domain/delete", json!({"domain_id": "alpha"}))
         .await;
@@ -550,23 +522,9 @@ async fn a_subdomain_admin_cannot_change_its_subdomain_superadmin() {
     let app = spawn_app().await;
     let alpha = domain(&app, &app.admin_token, "alpha", None).await;
     let sub = domain(&app, &alpha, "alpha-sub", Some("alpha")).await;
-    let (status, body) = app
-        .call(
-            "/v2/user/import",
-            &sub,
-            json!({"user_id": "helper", "authentication_type": "custom", "identity": "helper",
-                   "nick_name": "helper", "plain_password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = app
-        .call(
-            "/v2/user/update",
-            &sub,
-            json!({"user_id": "helper", "role": "subdomain_admin"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let in_sub = app.by(&sub);
+    let helper = in_sub.imported_user("helper", PASSWORD).await;
+    in_sub.set_role(&helper, Role::SubdomainAdmin).await;
     let helper = app.login_in("alpha-sub", "helper", PASSWORD).await;
     for (path, body) in [
         (

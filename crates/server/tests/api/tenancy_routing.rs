@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::eds;
 use crate::helpers::{
-    assert_error, read, spawn_app, spawn_with, spawn_with_base_domain, TestApp, TestStore,
+    assert_error, read, spawn_app, spawn_with, spawn_with_base_domain, NewUser, TestApp, TestStore,
     ADMIN_PASSWORD, USER_PASSWORD,
 };
 use crate::signed::{http_date, signed_get, Key};
@@ -274,14 +274,7 @@ async fn a_deleted_domains_history_does_not_pass_to_the_next_owner_of_its_id() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     let first = access(&tenant(&app, "gone").await);
-    let (status, _) = app
-        .call(
-            "/v2/user/create",
-            &first,
-            json!({"user_id": "first-owners-user"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    app.by(&first).user(NewUser::new("first-owners-user")).await;
     assert!(!audit_targets(&app, &first).await.is_empty());
     let (status, body) = app
         .admin(
@@ -320,10 +313,7 @@ async fn group_admin_assignments_go_with_their_user_or_group() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{group}");
     let group_id = group["group_id"].as_str().unwrap().to_owned();
-    let (status, _) = app
-        .admin("/v2/user/create", json!({"user_id": "gina"}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    app.by_admin().user(NewUser::new("gina")).await;
     let assignment = json!({"identity": {"identity_type": "IT_User", "identity_id": "gina"},
                             "role_id": "SystemGroupAdmin", "manage_resource_type": "RT_Group",
                             "manage_resource_id": group_id});
@@ -335,13 +325,9 @@ async fn group_admin_assignments_go_with_their_user_or_group() {
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     // A new user of the same id administers nothing.
-    let (status, _) = app
-        .admin(
-            "/v2/user/create",
-            json!({"user_id": "gina", "plain_password": USER_PASSWORD}),
-        )
+    app.by_admin()
+        .user(NewUser::new("gina").password(USER_PASSWORD))
         .await;
-    assert_eq!(status, StatusCode::CREATED);
     let (status, list) = app
         .admin(
             "/v2/role/list_assignment",

@@ -8,7 +8,9 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
-use crate::helpers::{assert_error, read, spawn_app, spawn_on, TestApp, USER_PASSWORD};
+use crate::helpers::{
+    assert_error, read, spawn_app, spawn_on, NewUser, Role, TestApp, USER_PASSWORD,
+};
 
 const CREATE: &str = "/v2/user/create";
 const GET: &str = "/v2/user/get";
@@ -303,7 +305,7 @@ async fn create_is_for_admins_and_other_roles_for_superadmins() {
 #[tokio::test]
 async fn duplicate_user_ids_and_account_identities_conflict() {
     let app = spawn_app().await;
-    create(&app, json!({"user_id": "alice"})).await;
+    app.by_admin().user(NewUser::new("alice")).await;
     let answer = app
         .admin(CREATE, json!({"user_id": "alice", "nick_name": "Second"}))
         .await;
@@ -613,7 +615,9 @@ async fn delete_answers_204_and_takes_the_accounts_along() {
     let answer = app.admin(DELETE, json!({"user_id": "admin"})).await;
     assert_error(&answer, StatusCode::CONFLICT, "StateConflict");
     // An admin does not delete a superadmin; the superadmin deletes anyone else.
-    create(&app, json!({"user_id": "root2", "role": "superadmin"})).await;
+    app.by_admin()
+        .user(NewUser::new("root2").role(Role::Superadmin))
+        .await;
     let answer = app.call(DELETE, &ops, json!({"user_id": "root2"})).await;
     assert_error(&answer, StatusCode::FORBIDDEN, "ForbiddenNoPermission");
     assert!(exists(&app, "root2").await);
@@ -636,7 +640,7 @@ async fn list_is_for_admins_and_ordered_by_user_id() {
     let (plain_id, plain) = app.user_with_role("plain", "user").await;
     let (ops_id, ops) = app.user_with_role("ops", "admin").await;
     for id in ["m", "b", "zz", "a1", "B2"] {
-        create(&app, json!({ "user_id": id })).await;
+        app.by_admin().user(NewUser::new(&id)).await;
     }
     let answer = app.call(LIST, &plain, json!({})).await;
     assert_error(&answer, StatusCode::FORBIDDEN, "ForbiddenNoPermission");
@@ -719,11 +723,11 @@ async fn list_pages_survive_creates_and_deletes_between_pages() {
     // Between pages: one seen user and one unseen user go; two users after the marker come.
     delete("v-03").await;
     delete("v-20").await;
-    create(&app, json!({"user_id": "v-085"})).await;
-    create(&app, json!({"user_id": "v-99"})).await;
+    app.by_admin().user(NewUser::new("v-085")).await;
+    app.by_admin().user(NewUser::new("v-99")).await;
     let (second, mut marker) = page_of(marker).await;
     // Then a user before the marker comes, and another seen one goes.
-    create(&app, json!({"user_id": "v-00a"})).await;
+    app.by_admin().user(NewUser::new("v-00a")).await;
     delete("v-10").await;
     let mut seen: Vec<String> = first.into_iter().chain(second).collect();
     while !marker.is_empty() {
@@ -759,8 +763,10 @@ async fn search_is_for_admins() {
     assert_needs_a_token(&app, SEARCH, json!({"nick_name": "find"})).await;
     let (_, plain) = app.user_with_role("plain", "user").await;
     let (_, ops) = app.user_with_role("ops", "admin").await;
-    create(&app, json!({"user_id": "f1", "nick_name": "Find me"})).await;
-    create(&app, json!({"user_id": "f2", "nick_name": "Lost"})).await;
+    app.by_admin()
+        .user(NewUser::new("f1").nick("Find me"))
+        .await;
+    app.by_admin().user(NewUser::new("f2").nick("Lost")).await;
     let answer = app.call(SEARCH, &plain, json!({"nick_name": "find"})).await;
     assert_error(&answer, StatusCode::FORBIDDEN, "ForbiddenNoPermission");
     for token in [&app.admin_token, &ops] {
@@ -951,7 +957,7 @@ async fn fuzzy_search_takes_needles_literally_and_follows_changes() {
         ("w4", "Éclair"),
         ("w5", "plain"),
     ] {
-        create(&app, json!({"user_id": id, "nick_name": nick})).await;
+        app.by_admin().user(NewUser::new(&id).nick(&nick)).await;
     }
     for (needle, expected) in [
         // LIKE wildcards are characters like any other.
@@ -1229,7 +1235,7 @@ async fn general_get_adds_the_accounts_when_asked() {
     assert_eq!(account["display_name"], "Mo's phone");
     assert_eq!(account["last_login_time"], 0);
     // A created user has no account.
-    create(&app, json!({"user_id": "bare"})).await;
+    app.by_admin().user(NewUser::new("bare")).await;
     let (_, item) = app
         .admin(
             GENERAL_GET,
@@ -1261,8 +1267,12 @@ async fn general_search_pages_users_with_their_accounts() {
             format!("gs-{i}"),
         );
     }
-    create(&app, json!({"user_id": "gs-bare", "nick_name": "gs bare"})).await;
-    create(&app, json!({"user_id": "other", "nick_name": "Other"})).await;
+    app.by_admin()
+        .user(NewUser::new("gs-bare").nick("gs bare"))
+        .await;
+    app.by_admin()
+        .user(NewUser::new("other").nick("Other"))
+        .await;
 
     for token in [&app.admin_token, &ops] {
         let query = json!({"nick_name": "gs", "extra_return_info": ["account"], "limit": 2});
@@ -1410,7 +1420,7 @@ async fn empty_required_strings_are_refused() {
 #[tokio::test]
 async fn wrong_types_and_unknown_enum_values_are_invalid() {
     let app = spawn_app().await;
-    create(&app, json!({"user_id": "alice"})).await;
+    app.by_admin().user(NewUser::new("alice")).await;
     let cases = [
         (CREATE, json!({"user_id": 5})),
         (CREATE, json!({"user_id": "b", "role": 5})),
@@ -1460,7 +1470,7 @@ async fn wrong_types_and_unknown_enum_values_are_invalid() {
 #[tokio::test]
 async fn values_over_their_limits_are_out_of_range() {
     let app = spawn_app().await;
-    create(&app, json!({"user_id": "alice"})).await;
+    app.by_admin().user(NewUser::new("alice")).await;
     let long = |n: usize| "x".repeat(n);
     // {"k":"…"} is 8 characters around the value.
     let user_data = |n: usize| json!({ "k": "x".repeat(n - 8) });
@@ -1531,7 +1541,7 @@ async fn values_over_their_limits_are_out_of_range() {
 #[tokio::test]
 async fn limits_outside_1_to_100_are_out_of_range() {
     let app = spawn_app().await;
-    create(&app, json!({"user_id": "alice"})).await;
+    app.by_admin().user(NewUser::new("alice")).await;
     let mut cases = Vec::new();
     for path in [LIST, SEARCH, GENERAL_SEARCH] {
         for limit in [json!(0), json!(101), json!(-1), json!(i64::MAX), json!("0")] {
@@ -1570,7 +1580,7 @@ async fn garbage_markers_are_invalid() {
 #[tokio::test]
 async fn malformed_values_are_wrong_format() {
     let app = spawn_app().await;
-    create(&app, json!({"user_id": "alice"})).await;
+    app.by_admin().user(NewUser::new("alice")).await;
     let cases = [
         (CREATE, json!({"user_id": "a#b"})),
         (CREATE, json!({"user_id": "b", "email": "not-an-email"})),
@@ -1628,7 +1638,7 @@ async fn malformed_values_are_wrong_format() {
 #[tokio::test]
 async fn unknown_groups_are_not_found_and_nothing_is_written() {
     let app = spawn_app().await;
-    create(&app, json!({"user_id": "alice"})).await;
+    app.by_admin().user(NewUser::new("alice")).await;
     let import_with = |extra: Value| {
         let mut body = json!({"authentication_type": "custom", "identity": "x", "nick_name": "X"});
         body.as_object_mut()
