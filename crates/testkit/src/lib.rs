@@ -9,7 +9,7 @@
 
 mod setup;
 
-pub use setup::{AccessKey, Member, NewDomain, NewDrive, NewUser, Quotas, Role, SetUp};
+pub use setup::{AccessKey, Member, NewDomain, NewDrive, NewUser, Quotas, Role, SetUp, UserChange};
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -94,6 +94,66 @@ impl NewUser {
     }
 }
 
+/// Changes to a user for `/v2/user/update`; only the fields set are sent.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    fields: serde_json::Map<String, Value>,
+}
+
+impl UserChange {
+    pub fn new() -> UserChange {
+        UserChange::default()
+    }
+
+    fn with(mut self, key: &str, value: Value) -> UserChange {
+        self.fields.insert(key.to_owned(), value);
+        self
+    }
+
+    pub fn role(self, role: Role) -> UserChange {
+        self.with("role", json!(role.as_str()))
+    }
+
+    pub fn password(self, password: &str) -> UserChange {
+        self.with("plain_password", json!(password))
+    }
+
+    /// Locks the user (status `disabled`): it can no longer log in.
+    pub fn locked(self) -> UserChange {
+        self.with("status", json!("disabled"))
+    }
+
+    /// Unlocks the user (status `enabled`).
+    pub fn unlocked(self) -> UserChange {
+        self.with("status", json!("enabled"))
+    }
+
+    pub fn email(self, email: &str) -> UserChange {
+        self.with("email", json!(email))
+    }
+
+    /// Its account expires at `at_ms` (milliseconds since the epoch).
+    pub fn expires_at(self, at_ms: i64) -> UserChange {
+        self.with("expired_at", json!(at_ms))
+    }
+
+    /// The user may no longer change its own password.
+    pub fn deny_password_change(self) -> UserChange {
+        self.with("deny_change_password_by_self", json!(true))
+    }
+
+    /// The user must change its password at its next login.
+    pub fn must_change_password(self) -> UserChange {
+        self.with("need_change_password_next_login", json!(true))
+    }
+
+    fn body(&self, user_id: &str) -> Value {
+        let mut body = Value::Object(self.fields.clone());
+        body["user_id"] = json!(user_id);
+        body
+    }
+}
+
 /// A domain to create with `/v2/domain/create`.
 #[derive(Debug, Clone)]
 pub struct NewDomain {
@@ -101,6 +161,7 @@ pub struct NewDomain {
     parent: Option<String>,
     admin_user_id: Option<String>,
     admin_password: Option<String>,
+    quotas: Quotas,
 }
 
 impl NewDomain {
@@ -111,6 +172,7 @@ impl NewDomain {
             parent: None,
             admin_user_id: None,
             admin_password: None,
+            quotas: Quotas::default(),
         }
     }
 
@@ -138,9 +200,15 @@ impl NewDomain {
         }
     }
 
+    /// Its quotas from the start.
+    pub fn quotas(self, quotas: Quotas) -> NewDomain {
+        NewDomain { quotas, ..self }
+    }
+
     fn body(&self) -> Value {
         let mut body = json!({"domain_id": self.domain_id,
                               "domain_name": format!("Domain {}", self.domain_id)});
+        self.quotas.write_to(&mut body);
         if let Some(parent) = &self.parent {
             body["parent_domain_id"] = json!(parent);
         }
@@ -168,6 +236,15 @@ impl Member<'_> {
             Member::Group(id) => ("group", id),
         };
         json!({"group_id": group_id, "member_type": kind, "member_id": id})
+    }
+
+    /// The PDS identity (`IT_User`/`IT_Group`) of the member.
+    fn identity(self) -> Value {
+        let (kind, id) = match self {
+            Member::User(id) => ("IT_User", id),
+            Member::Group(id) => ("IT_Group", id),
+        };
+        json!({"identity_type": kind, "identity_id": id})
     }
 }
 
@@ -238,6 +315,17 @@ pub struct Quotas {
     pub users: Option<i64>,
 }
 
+impl Quotas {
+    fn write_to(self, body: &mut Value) {
+        if let Some(size) = self.size {
+            body["size_quota"] = json!(size);
+        }
+        if let Some(users) = self.users {
+            body["user_count_quota"] = json!(users);
+        }
+    }
+}
+
 /// An access key: its id and its secret (shown once, at creation).
 #[derive(Debug, Clone)]
 pub struct AccessKey {
@@ -295,22 +383,27 @@ impl SetUp<'_> {
         Self::id(&imported, "user_id")
     }
 
+    /// Changes `user_id` as `change` says.
+    pub async fn update_user(&self, user_id: &str, change: UserChange) {
+        let body = change.body(user_id);
+        self.expect("/v2/user/update", body, StatusCode::OK).await;
+    }
+
     /// Gives `user_id` `role`.
     pub async fn set_role(&self, user_id: &str, role: Role) {
-        let body = json!({"user_id": user_id, "role": role.as_str()});
-        self.expect("/v2/user/update", body, StatusCode::OK).await;
+        self.update_user(user_id, UserChange::new().role(role))
+            .await;
     }
 
     /// Sets `user_id`'s password.
     pub async fn set_password(&self, user_id: &str, password: &str) {
-        let body = json!({"user_id": user_id, "plain_password": password});
-        self.expect("/v2/user/update", body, StatusCode::OK).await;
+        self.update_user(user_id, UserChange::new().password(password))
+            .await;
     }
 
     /// Locks `user_id` (status `disabled`): it can no longer log in.
     pub async fn lock(&self, user_id: &str) {
-        let body = json!({"user_id": user_id, "status": "disabled"});
-        self.expect("/v2/user/update", body, StatusCode::OK).await;
+        self.update_user(user_id, UserChange::new().locked()).await;
     }
 
     /// Deletes `user_id`.
@@ -366,9 +459,20 @@ impl SetUp<'_> {
         .await;
     }
 
-    /// Makes `user_id` an admin of `group_id` and its subtree (role `SystemGroupAdmin`).
-    pub async fn make_group_admin(&self, group_id: &str, user_id: &str) {
-        let body = json!({"identity": {"identity_type": "IT_User", "identity_id": user_id},
+    /// Removes `member` from `group_id`.
+    pub async fn remove_member(&self, group_id: &str, member: Member<'_>) {
+        self.expect(
+            "/v2/group/remove_member",
+            member.body(group_id),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+    }
+
+    /// Makes `admin` (a user, or a group whose members then are) an admin of `group_id` and
+    /// its subtree (role `SystemGroupAdmin`).
+    pub async fn make_group_admin(&self, group_id: &str, admin: Member<'_>) {
+        let body = json!({"identity": admin.identity(),
                           "role_id": "SystemGroupAdmin", "manage_resource_type": "RT_Group",
                           "manage_resource_id": group_id});
         self.expect("/v2/role/assign", body, StatusCode::NO_CONTENT)
@@ -391,29 +495,31 @@ impl SetUp<'_> {
         Self::id(&created, "domain_id")
     }
 
+    /// Deletes `domain_id` with everything in it.
+    pub async fn delete_domain(&self, domain_id: &str) {
+        let body = json!({"domain_id": domain_id, "force": true});
+        self.expect("/v2/domain/delete", body, StatusCode::NO_CONTENT)
+            .await;
+    }
+
     /// Sets the quotas of `domain_id` (the caller's own domain when `None`).
     pub async fn set_quotas(&self, domain_id: Option<&str>, quotas: Quotas) {
         let mut body = json!({});
         if let Some(domain_id) = domain_id {
             body["domain_id"] = json!(domain_id);
         }
-        if let Some(size) = quotas.size {
-            body["size_quota"] = json!(size);
-        }
-        if let Some(users) = quotas.users {
-            body["user_count_quota"] = json!(users);
-        }
+        quotas.write_to(&mut body);
         self.expect("/v2/domain/update", body, StatusCode::OK).await;
     }
 
-    /// Creates an access key of `user_id`.
-    pub async fn access_key(&self, user_id: &str) -> AccessKey {
+    /// Creates an access key of `user_id`, or of the caller when `None`.
+    pub async fn access_key(&self, user_id: Option<&str>) -> AccessKey {
+        let body = match user_id {
+            Some(user_id) => json!({ "user_id": user_id }),
+            None => json!({}),
+        };
         let created = self
-            .expect(
-                "/v2/access_key/create",
-                json!({ "user_id": user_id }),
-                StatusCode::CREATED,
-            )
+            .expect("/v2/access_key/create", body, StatusCode::CREATED)
             .await;
         AccessKey {
             id: Self::id(&created, "access_key_id"),

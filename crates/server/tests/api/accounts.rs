@@ -3,7 +3,9 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{assert_error, read, spawn_app, NewUser, ADMIN_PASSWORD, USER_PASSWORD};
+use crate::helpers::{
+    assert_error, read, spawn_app, NewUser, UserChange, ADMIN_PASSWORD, USER_PASSWORD,
+};
 
 #[tokio::test]
 async fn accounts_are_linked_found_and_unlinked() {
@@ -135,11 +137,9 @@ async fn users_change_their_own_password_with_the_current_one() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // An admin may forbid it.
-    app.admin(
-        "/v2/user/update",
-        json!({"user_id": user_id, "deny_change_password_by_self": true}),
-    )
-    .await;
+    app.by_admin()
+        .update_user(&user_id, UserChange::new().deny_password_change())
+        .await;
     let answer = app
         .call(
             "/v2/account/change_password",
@@ -268,11 +268,9 @@ async fn a_punishment_in_force_blocks_logins_until_it_ends_or_is_cleared() {
 async fn a_user_who_must_change_its_password_can_do_only_that_first() {
     let app = spawn_app().await;
     let (user_id, _) = app.user_with_role("newbie", "user").await;
-    app.admin(
-        "/v2/user/update",
-        json!({"user_id": user_id, "need_change_password_next_login": true}),
-    )
-    .await;
+    app.by_admin()
+        .update_user(&user_id, UserChange::new().must_change_password())
+        .await;
     let token = app.login("newbie", USER_PASSWORD).await;
     let (status, me) = app.call("/v2/user/get", &token, json!({})).await;
     assert_eq!(status, StatusCode::OK);
@@ -310,9 +308,7 @@ async fn an_admin_cannot_take_a_superadmins_logon_or_keys_away() {
     let app = spawn_app().await;
     let (_, admin) = app.user_with_role("ada", "admin").await;
     // The superadmin's own key, issued by itself.
-    let (status, key) = app.admin("/v2/access_key/create", json!({})).await;
-    assert_eq!(status, StatusCode::CREATED, "{key}");
-    let key_id = key["access_key_id"].as_str().unwrap().to_owned();
+    let key_id = app.by_admin().access_key(None).await.id;
     for (path, body) in [
         (
             "/v2/account/unlink",

@@ -8,8 +8,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_error, read, spawn_app, spawn_with, NewUser, TestApp, TestStore, ADMIN_PASSWORD,
-    USER_PASSWORD,
+    assert_error, read, spawn_app, spawn_with, Member, NewDomain, NewDrive, NewUser, TestApp,
+    TestStore, ADMIN_PASSWORD, USER_PASSWORD,
 };
 
 /// `/v2/audit_log/list` as the holder of `token`.
@@ -242,41 +242,17 @@ async fn refused_and_failed_attempts_are_recorded_as_failures() {
 async fn memberships_roles_groups_and_drives_are_recorded() {
     let app = spawn_app().await;
     let (user_id, _) = app.user_with_role("dan", "user").await;
-    let (status, group) = app
-        .admin("/v2/group/create", json!({"group_name": "Audited"}))
+    let admin = app.by_admin();
+    let group_id = admin.group("Audited", None).await;
+    admin.add_member(&group_id, Member::User(&user_id)).await;
+    admin.remove_member(&group_id, Member::User(&user_id)).await;
+    admin
+        .make_group_admin(&group_id, Member::User(&user_id))
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{group}");
-    let group_id = group["group_id"].as_str().unwrap();
-    let member = json!({"group_id": group_id, "member_type": "user", "member_id": user_id});
-    assert!(app
-        .admin("/v2/group/add_member", member.clone())
-        .await
-        .0
-        .is_success());
-    assert!(app
-        .admin("/v2/group/remove_member", member)
-        .await
-        .0
-        .is_success());
-    let assign = json!({"identity": {"identity_type": "IT_User", "identity_id": user_id},
-                        "role_id": "SystemGroupAdmin", "manage_resource_type": "RT_Group",
-                        "manage_resource_id": group_id});
-    let (status, body) = app.admin("/v2/role/assign", assign).await;
-    assert!(status.is_success(), "{body}");
-    let (status, drive) = app
-        .admin(
-            "/v2/drive/create",
-            json!({"owner": user_id, "owner_type": "user", "drive_name": "D", "total_size": 1024}),
-        )
+    let drive_id = admin
+        .drive(NewDrive::of_user(&user_id, "D").size(1024))
         .await;
-    assert!(status.is_success(), "{drive}");
-    let drive_id = drive["drive_id"].as_str().unwrap();
-    assert_eq!(
-        app.admin("/v2/group/delete", json!({"group_id": group_id}))
-            .await
-            .0,
-        StatusCode::NO_CONTENT
-    );
+    admin.delete_group(&group_id, false).await;
 
     let about_group = records(&app, &format!("object_id = '{group_id}'")).await;
     assert_eq!(
@@ -310,28 +286,10 @@ async fn only_admins_read_the_log_and_only_their_own_domain() {
     app.by_admin()
         .user(NewUser::new("home-marker-user").nick("M"))
         .await;
-    let body = json!({"domain_id": "elsewhere", "domain_name": "Elsewhere",
-                      "admin_password": ADMIN_PASSWORD});
-    assert_eq!(
-        app.admin("/v2/domain/create", body).await.0,
-        StatusCode::CREATED
-    );
-    let (status, login) = app
-        .token_grant(&[
-            ("grant_type", "password"),
-            ("username", "admin"),
-            ("password", ADMIN_PASSWORD),
-            ("domain_id", "elsewhere"),
-        ])
-        .await;
-    assert_eq!(status, StatusCode::OK, "{login}");
-    let other_admin = login["access_token"].as_str().unwrap().to_owned();
-    app.call(
-        "/v2/group/create",
-        &other_admin,
-        json!({"group_name": "Theirs"}),
-    )
-    .await;
+    let elsewhere = NewDomain::new("elsewhere").password(ADMIN_PASSWORD);
+    app.by_admin().domain(elsewhere).await;
+    let other_admin = app.login_in("elsewhere", "admin", ADMIN_PASSWORD).await;
+    app.by(&other_admin).group("Theirs", None).await;
     let (status, page) = audit_page(&app, &other_admin, json!({"limit": 100})).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     let items = page["items"].as_array().unwrap();
@@ -411,11 +369,7 @@ async fn bad_list_and_export_requests_are_refused_with_their_codes() {
 async fn pages_follow_markers_in_either_order_and_filters_narrow_them() {
     let app = spawn_app().await;
     for i in 0..7 {
-        let body = json!({"group_name": format!("Paged {i}")});
-        assert_eq!(
-            app.admin("/v2/group/create", body).await.0,
-            StatusCode::CREATED
-        );
+        app.by_admin().group(&format!("Paged {i}"), None).await;
     }
     let query = "action_type = 'group.create'";
     let mut seen = Vec::new();
@@ -464,11 +418,8 @@ async fn pages_follow_markers_in_either_order_and_filters_narrow_them() {
 async fn the_export_downloads_every_matching_record_as_csv() {
     let app = spawn_app().await;
     for i in 0..3 {
-        let body = json!({"group_name": format!("Exported, \"{i}\"")});
-        assert_eq!(
-            app.admin("/v2/group/create", body).await.0,
-            StatusCode::CREATED
-        );
+        let name = format!("Exported, \"{i}\"");
+        app.by_admin().group(&name, None).await;
     }
     let body = json!({"query": "action_type = 'group.create'", "order_by": "acted_at ASC",
                       "file_name": "groups.csv", "language": "en_US"});
@@ -527,11 +478,7 @@ async fn records_older_than_the_retention_period_are_deleted() {
     let mut config = store.config();
     config.audit_retention = Some(Duration::from_millis(1500));
     let app = spawn_with(store, config, ADMIN_PASSWORD).await;
-    let body = json!({"group_name": "Short-lived"});
-    assert_eq!(
-        app.admin("/v2/group/create", body).await.0,
-        StatusCode::CREATED
-    );
+    app.by_admin().group("Short-lived", None).await;
     let query = "action_type = 'group.create'";
     assert_eq!(records(&app, query).await.len(), 1);
     let mut waited = Duration::ZERO;

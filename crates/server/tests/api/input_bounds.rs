@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 use sqlx::{AssertSqlSafe, Connection};
 
 use crate::helpers::{
-    assert_error, spawn_app, spawn_with, TestApp, TestStore, ADMIN_PASSWORD, USER_PASSWORD,
+    assert_error, spawn_app, spawn_with, Member, NewDomain, NewDrive, NewUser, Quotas, TestApp,
+    TestStore, ADMIN_PASSWORD, USER_PASSWORD,
 };
 use crate::koodrive::{create_department, create_user, kd, ok};
 
@@ -171,29 +172,23 @@ async fn audit_records_keep_a_bounded_part_of_client_chosen_strings() {
     assert!(kept.starts_with("xxxx"));
 }
 
+/// The domain `acme` with a size quota of 10¹² bytes.
+async fn acme_with_a_terabyte(app: &TestApp) {
+    let quotas = Quotas {
+        size: Some(1_000_000_000_000),
+        users: None,
+    };
+    let acme = NewDomain::new("acme")
+        .password(ADMIN_PASSWORD)
+        .quotas(quotas);
+    app.by_admin().domain(acme).await;
+}
+
 #[tokio::test]
 async fn sizes_are_bounded() {
     let app = spawn_app().await;
-    let (status, body) = app
-        .admin(
-            "/v2/domain/create",
-            json!({"domain_name": "Acme", "domain_id": "acme", "admin_password": ADMIN_PASSWORD,
-                   "size_quota": 1_000_000_000_000_i64}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let acme = app
-        .token_grant(&[
-            ("grant_type", "password"),
-            ("username", "admin"),
-            ("password", ADMIN_PASSWORD),
-            ("domain_id", "acme"),
-        ])
-        .await
-        .1["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    acme_with_a_terabyte(&app).await;
+    let acme = domain_admin_token(&app, "acme").await;
     let drive = |size: i64| {
         json!({"drive_name": "D", "owner": "admin", "owner_type": "user",
                                     "total_size": size})
@@ -223,14 +218,7 @@ async fn sizes_are_bounded() {
 #[tokio::test]
 async fn quota_sums_of_huge_drives_do_not_overflow() {
     let app = spawn_app().await;
-    let (status, body) = app
-        .admin(
-            "/v2/domain/create",
-            json!({"domain_name": "Acme", "domain_id": "acme", "admin_password": ADMIN_PASSWORD,
-                   "size_quota": 1_000_000_000_000_i64}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    acme_with_a_terabyte(&app).await;
     let acme = domain_admin_token(&app, "acme").await;
     let drive = |size: i64| {
         json!({"drive_name": "D", "owner": "admin", "owner_type": "user",
@@ -239,8 +227,9 @@ async fn quota_sums_of_huge_drives_do_not_overflow() {
     // Drives written before sizes were bounded may hold anything: their sum must not
     // overflow the quota check, on either backend.
     for _ in 0..2 {
-        let (status, body) = app.call("/v2/drive/create", &acme, drive(1)).await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
+        app.by(&acme)
+            .drive(NewDrive::of_user("admin", "D").size(1))
+            .await;
     }
     on_database(
         &app.store,
@@ -264,28 +253,20 @@ async fn quota_sums_of_huge_drives_do_not_overflow() {
 
 /// Logs in to `domain_id` as its `admin`.
 async fn domain_admin_token(app: &TestApp, domain_id: &str) -> String {
-    let (status, body) = app
-        .token_grant(&[
-            ("grant_type", "password"),
-            ("username", "admin"),
-            ("password", ADMIN_PASSWORD),
-            ("domain_id", domain_id),
-        ])
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["access_token"].as_str().unwrap().to_owned()
+    app.login_in(domain_id, "admin", ADMIN_PASSWORD).await
 }
 
 #[tokio::test]
 async fn a_domain_lowers_its_own_quotas_and_only_the_level_above_raises_them() {
     let app = spawn_app().await;
-    let create = json!({"domain_name": "Acme", "domain_id": "acme",
-                        "admin_password": ADMIN_PASSWORD,
-                        "size_quota": 1000, "user_count_quota": 10});
-    assert_eq!(
-        app.admin("/v2/domain/create", create).await.0,
-        StatusCode::CREATED
-    );
+    let quotas = Quotas {
+        size: Some(1000),
+        users: Some(10),
+    };
+    let acme = NewDomain::new("acme")
+        .password(ADMIN_PASSWORD)
+        .quotas(quotas);
+    app.by_admin().domain(acme).await;
     let acme = domain_admin_token(&app, "acme").await;
     let update = |fields: Value| {
         let mut body = fields;
@@ -318,11 +299,14 @@ async fn a_domain_lowers_its_own_quotas_and_only_the_level_above_raises_them() {
     assert_eq!(status, StatusCode::OK, "{body}");
 
     // A subdomain: its parent's superadmin sets its quota, its own superadmin only lowers it.
-    let sub = json!({"domain_name": "Labs", "domain_id": "acme-labs",
-                     "parent_domain_id": "acme", "admin_password": ADMIN_PASSWORD,
-                     "user_count_quota": 5});
-    let (status, body) = app.call("/v2/domain/create", &acme, sub).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let labs = NewDomain::new("acme-labs")
+        .under("acme")
+        .password(ADMIN_PASSWORD)
+        .quotas(Quotas {
+            size: None,
+            users: Some(5),
+        });
+    app.by(&acme).domain(labs).await;
     let labs = domain_admin_token(&app, "acme-labs").await;
     let labs_update = |fields: Value| {
         let mut body = fields;
@@ -355,41 +339,19 @@ async fn a_domain_lowers_its_own_quotas_and_only_the_level_above_raises_them() {
     assert_eq!(answer.0, StatusCode::OK, "{}", answer.1);
 }
 
-async fn create_group(app: &TestApp, name: &str, parent: &str) -> String {
-    let (status, body) = app
-        .admin(
-            "/v2/group/create",
-            json!({"group_name": name, "parent_group_id": parent}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["group_id"].as_str().unwrap().to_owned()
-}
-
-async fn assign_group_admin(app: &TestApp, identity_type: &str, identity: &str, group: &str) {
-    let (status, body) = app
-        .admin(
-            "/v2/role/assign",
-            json!({"identity": {"identity_type": identity_type, "identity_id": identity},
-                   "role_id": "SystemGroupAdmin", "manage_resource_type": "RT_Group",
-                   "manage_resource_id": group}),
-        )
-        .await;
-    assert!(status.is_success(), "{status} {body}");
-}
-
 #[tokio::test]
 async fn a_group_admin_cannot_join_a_group_that_administers_outside_its_subtree() {
     let app = spawn_app().await;
-    let sales = create_group(&app, "Sales", "").await;
-    let finance = create_group(&app, "Finance", "").await;
+    let admin = app.by_admin();
+    let sales = admin.group("Sales", None).await;
+    let finance = admin.group("Finance", None).await;
     // Inside Sales, a group whose members administer Finance.
-    let keys = create_group(&app, "Finance keys", &sales).await;
-    assign_group_admin(&app, "IT_Group", &keys, &finance).await;
-    let plain = create_group(&app, "Sales team", &sales).await;
+    let keys = admin.group("Finance keys", Some(&sales)).await;
+    admin.make_group_admin(&finance, Member::Group(&keys)).await;
+    let plain = admin.group("Sales team", Some(&sales)).await;
     let (mallory, token) = app.user_with_role("mallory", "user").await;
     let (bob, _) = app.user_with_role("bob", "user").await;
-    assign_group_admin(&app, "IT_User", &mallory, &sales).await;
+    admin.make_group_admin(&sales, Member::User(&mallory)).await;
 
     for member in [&mallory, &bob] {
         let answer = app
@@ -420,13 +382,7 @@ async fn a_group_admin_cannot_join_a_group_that_administers_outside_its_subtree(
         .await;
     assert!(status.is_success(), "{status} {body}");
     // An admin may put someone in the key group; then the group admin may not take them out.
-    let (status, body) = app
-        .admin(
-            "/v2/group/add_member",
-            json!({"group_id": keys, "member_type": "user", "member_id": bob}),
-        )
-        .await;
-    assert!(status.is_success(), "{status} {body}");
+    admin.add_member(&keys, Member::User(&bob)).await;
     let answer = app
         .call(
             "/v2/group/remove_member",
@@ -552,10 +508,7 @@ async fn an_identity_names_one_user_whatever_its_case_or_account_type() {
         let answer = import(&app, "eve", kind, identity).await;
         assert_error(&answer, StatusCode::CONFLICT, "AlreadyExist.Account");
     }
-    let (status, body) = app
-        .admin("/v2/user/create", json!({"user_id": "eve"}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    app.by_admin().user(NewUser::new("eve")).await;
     let answer = app
         .admin(
             "/v2/account/link",

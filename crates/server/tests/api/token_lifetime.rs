@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 
 use crate::apps::{assertion, exchange, EC_PRIVATE, EC_PUBLIC};
 use crate::eds::assert_eds_error;
-use crate::helpers::{assert_error, read, spawn_app, TestApp, USER_PASSWORD};
+use crate::helpers::{
+    assert_error, read, spawn_app, NewDomain, NewUser, Role, TestApp, UserChange, USER_PASSWORD,
+};
 use crate::koodrive::{assert_kd_error, kd};
 
 /// KooDrive's "no permission" code.
@@ -91,20 +93,16 @@ async fn a_password_change_by_the_user_an_admin_or_a_reset_token_ends_every_sess
 
     // An admin setting the password (`plain_password`).
     let tablet = session(&app, "pat", "pat-new-password").await;
-    update_user(
-        &app,
-        json!({"user_id": user_id, "plain_password": "set-by-admin-1"}),
-    )
-    .await;
+    app.by_admin()
+        .set_password(&user_id, "set-by-admin-1")
+        .await;
     assert_ended(&app, &[tablet]).await;
 
     // A reset token (mailed by eds-user's ResetUserPassword).
     let desk = session(&app, "pat", "set-by-admin-1").await;
-    update_user(
-        &app,
-        json!({"user_id": user_id, "email": "pat@example.com"}),
-    )
-    .await;
+    app.by_admin()
+        .update_user(&user_id, UserChange::new().email("pat@example.com"))
+        .await;
     assert!(works(&app, &desk.0).await, "a profile change ends nothing");
     crate::eds::ok(
         &app,
@@ -143,8 +141,10 @@ async fn lock_unlock_punishment_and_role_change_end_sessions_for_good() {
 
     // Unlocking does not revive the tokens from before the lock.
     let before_lock = session(&app, "lee", USER_PASSWORD).await;
-    update_user(&app, json!({"user_id": user_id, "status": "disabled"})).await;
-    update_user(&app, json!({"user_id": user_id, "status": "enabled"})).await;
+    app.by_admin().lock(&user_id).await;
+    app.by_admin()
+        .update_user(&user_id, UserChange::new().unlocked())
+        .await;
     assert_ended(&app, &[before_lock]).await;
 
     // A punishment ends them, and lifting it does not bring them back.
@@ -161,9 +161,9 @@ async fn lock_unlock_punishment_and_role_change_end_sessions_for_good() {
 
     // A role change ends them; naming the role the user already has does not.
     let before_role = session(&app, "lee", USER_PASSWORD).await;
-    update_user(&app, json!({"user_id": user_id, "role": "user"})).await;
+    app.by_admin().set_role(&user_id, Role::User).await;
     assert!(works(&app, &before_role.0).await);
-    update_user(&app, json!({"user_id": user_id, "role": "admin"})).await;
+    app.by_admin().set_role(&user_id, Role::Admin).await;
     assert_ended(&app, &[before_role]).await;
 }
 
@@ -255,7 +255,7 @@ async fn a_token_taken_for_someone_else_names_its_issuer_is_short_and_ends_on_pr
     assert!(works(&app, &access).await);
 
     // The user is promoted above the admin who took the token: it stops working.
-    update_user(&app, json!({"user_id": uma_id, "role": "superadmin"})).await;
+    app.by_admin().set_role(&uma_id, Role::Superadmin).await;
     assert!(!works(&app, &access).await);
 
     // `account/link` answers the same kind of token.
@@ -273,7 +273,7 @@ async fn a_token_taken_for_someone_else_names_its_issuer_is_short_and_ends_on_pr
     assert_eq!(claims(&linked)["act"]["sub"], ada_id.as_str());
     assert!(works(&app, &linked).await);
     // It also ends with its issuer's sessions (here: the admin is demoted).
-    update_user(&app, json!({"user_id": ada_id, "role": "user"})).await;
+    app.by_admin().set_role(&ada_id, Role::User).await;
     assert!(!works(&app, &linked).await);
 }
 
@@ -281,27 +281,15 @@ async fn a_token_taken_for_someone_else_names_its_issuer_is_short_and_ends_on_pr
 async fn a_deleted_users_token_does_not_work_for_a_later_namesake() {
     let app = spawn_app().await;
     let create_sam = || async {
-        let (status, body) = app
-            .admin(
-                "/v2/user/create",
-                json!({"user_id": "sam", "plain_password": USER_PASSWORD}),
-            )
+        let admin = app.by_admin();
+        admin
+            .user(NewUser::new("sam").password(USER_PASSWORD))
             .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        let (status, body) = app
-            .admin(
-                "/v2/account/link",
-                json!({"type": "custom", "identity": "sam", "user_id": "sam"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        admin.link_account("sam", "custom", "sam").await;
     };
     create_sam().await;
     let (old_access, _) = session(&app, "sam", USER_PASSWORD).await;
-    let (status, _) = app
-        .admin("/v2/user/delete", json!({"user_id": "sam"}))
-        .await;
-    assert!(status.is_success(), "{status}");
+    app.by_admin().delete_user("sam").await;
     create_sam().await;
     assert!(!works(&app, &old_access).await, "the namesake inherits it");
     let (new_access, _) = session(&app, "sam", USER_PASSWORD).await;
@@ -352,11 +340,9 @@ async fn a_service_token_does_not_work_for_an_app_recreated_with_the_same_client
 async fn must_change_password_holds_back_every_dialect() {
     let app = spawn_app().await;
     let (user_id, _) = app.user_with_role("nora", "admin").await;
-    update_user(
-        &app,
-        json!({"user_id": user_id, "need_change_password_next_login": true}),
-    )
-    .await;
+    app.by_admin()
+        .update_user(&user_id, UserChange::new().must_change_password())
+        .await;
     let token = app.login("nora", USER_PASSWORD).await;
     let kd_read = format!("/users/{user_id}");
 
@@ -425,13 +411,9 @@ async fn wrong_old_passwords_in_change_password_count_against_the_lockout() {
 async fn failed_logins_count_per_user_across_its_identities() {
     let app = spawn_app().await;
     let (user_id, _) = app.user_with_role("ivy", "user").await;
-    let (status, body) = app
-        .admin(
-            "/v2/account/link",
-            json!({"type": "email", "identity": "ivy@example.com", "user_id": user_id}),
-        )
+    app.by_admin()
+        .link_account(&user_id, "email", "ivy@example.com")
         .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
     let login = |username: &'static str, password: &'static str| {
         let app = &app;
         async move {
@@ -458,37 +440,16 @@ async fn failed_logins_count_per_user_across_its_identities() {
 async fn a_deleted_domains_token_does_not_work_for_a_domain_created_again_under_its_id() {
     let app = spawn_app().await;
     let create = || async {
-        let (status, body) = app
-            .admin(
-                "/v2/domain/create",
-                json!({"domain_id": "phoenix", "domain_name": "Phoenix",
-                       "admin_user_id": "boss", "admin_password": USER_PASSWORD}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let phoenix = NewDomain::new("phoenix")
+            .admin("boss")
+            .password(USER_PASSWORD);
+        app.by_admin().domain(phoenix).await;
     };
-    let login = || async {
-        let (status, body) = app
-            .token_grant(&[
-                ("grant_type", "password"),
-                ("username", "boss"),
-                ("password", USER_PASSWORD),
-                ("domain_id", "phoenix"),
-            ])
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body["access_token"].as_str().unwrap().to_owned()
-    };
+    let login = || app.login_in("phoenix", "boss", USER_PASSWORD);
     create().await;
     let old = login().await;
     assert!(works(&app, &old).await);
-    let (status, body) = app
-        .admin(
-            "/v2/domain/delete",
-            json!({"domain_id": "phoenix", "force": true}),
-        )
-        .await;
-    assert!(status.is_success(), "{status}: {body}");
+    app.by_admin().delete_domain("phoenix").await;
     create().await;
     assert!(
         !works(&app, &old).await,
