@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{assert_error, read, spawn_app};
+use crate::helpers::{assert_error, read, spawn_app, NewDrive, Quotas};
 
 const GET: &str = "/v2/domain/get";
 const UPDATE: &str = "/v2/domain/update";
@@ -155,15 +155,10 @@ async fn quota_usage_counts_limited_drives_and_users() {
     let app = spawn_app().await;
     app.user_with_role("lee", "user").await;
     app.user_with_role("max", "user").await;
-    for (name, size) in [("a", json!(100)), ("b", json!(250)), ("c", json!(-1))] {
-        let (status, body) = app
-            .admin(
-                "/v2/drive/create",
-                json!({"drive_name": name, "owner": "admin", "owner_type": "user",
-                       "total_size": size}),
-            )
+    for (name, size) in [("a", 100), ("b", 250), ("c", -1)] {
+        app.by_admin()
+            .drive(NewDrive::of_user("admin", name).size(size))
             .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
     }
     let (status, quota) = app.admin(GET_QUOTA, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{quota}");
@@ -179,13 +174,11 @@ async fn quota_usage_counts_limited_drives_and_users() {
     let (_, domain) = app.admin(GET, json!({"domain_id": "default"})).await;
     assert_eq!(domain["size_quota_used"], 0);
 
-    let (status, _) = app
-        .admin(
-            UPDATE,
-            json!({"domain_id": "default", "size_quota": 5000, "user_count_quota": 10}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let quotas = Quotas {
+        size: Some(5000),
+        users: Some(10),
+    };
+    app.by_admin().set_quotas(Some("default"), quotas).await;
     let (_, quota) = app.admin(GET_QUOTA, json!({})).await;
     assert_eq!(quota["size_quota"], 5000);
     assert_eq!(quota["user_count_quota"], 10);

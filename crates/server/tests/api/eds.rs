@@ -12,25 +12,15 @@ use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::helpers::{read, spawn_app, TestApp, USER_PASSWORD};
+use crate::helpers::{read, spawn_app, AccessKey as Key, TestApp, USER_PASSWORD};
 
 pub const VERSION: &str = "2021-03-08";
 pub const ROOT: &str = "org-aliyun-wy-org-id";
 pub const STRONG: &str = "Str0ng!Passw0rd";
 
 /// An access key pair of the admin.
-pub struct Key {
-    pub id: String,
-    pub secret: String,
-}
-
 pub async fn admin_key(app: &TestApp) -> Key {
-    let (status, key) = app.admin("/v2/access_key/create", json!({})).await;
-    assert_eq!(status, StatusCode::CREATED, "{key}");
-    Key {
-        id: key["access_key_id"].as_str().unwrap().to_owned(),
-        secret: key["access_key_secret"].as_str().unwrap().to_owned(),
-    }
+    app.by_admin().access_key(None).await
 }
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {

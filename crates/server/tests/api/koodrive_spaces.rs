@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app, AccessKey as AppKey, TestApp};
 use crate::koodrive::{assert_kd_error, create_department, create_user, kd, ok, V1};
 
 const BAD: StatusCode = StatusCode::BAD_REQUEST;
@@ -339,21 +339,9 @@ fn sign(
     )
 }
 
-struct AppKey {
-    id: String,
-    secret: String,
-}
-
 /// An app id/secret pair: an access key of `user_id`, issued by the admin.
 async fn app_key(app: &TestApp, user_id: &str) -> AppKey {
-    let (status, key) = app
-        .admin("/v2/access_key/create", json!({"user_id": user_id}))
-        .await;
-    assert!(status.is_success(), "{key}");
-    AppKey {
-        id: key["access_key_id"].as_str().unwrap().to_owned(),
-        secret: key["access_key_secret"].as_str().unwrap().to_owned(),
-    }
+    app.by_admin().access_key(Some(user_id)).await
 }
 
 /// A signed POST of `body` to `path` acting as `user`; `tamper` changes the body sent.

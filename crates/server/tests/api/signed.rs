@@ -9,20 +9,10 @@ use serde_json::json;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-use crate::helpers::{assert_error, read, spawn_app, TestApp};
-
-pub(crate) struct Key {
-    pub(crate) id: String,
-    pub(crate) secret: String,
-}
+use crate::helpers::{assert_error, read, spawn_app, AccessKey as Key, TestApp};
 
 async fn key(app: &TestApp) -> Key {
-    let (status, key) = app.admin("/v2/access_key/create", json!({})).await;
-    assert_eq!(status, StatusCode::CREATED, "{key}");
-    Key {
-        id: key["access_key_id"].as_str().unwrap().to_owned(),
-        secret: key["access_key_secret"].as_str().unwrap().to_owned(),
-    }
+    app.by_admin().access_key(None).await
 }
 
 pub(crate) fn http_date(at: OffsetDateTime) -> String {

@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 
 use crate::eds;
 use crate::helpers::{
-    assert_error, read, spawn_app, spawn_with, spawn_with_base_domain, NewUser, TestApp, TestStore,
-    ADMIN_PASSWORD, USER_PASSWORD,
+    assert_error, read, spawn_app, spawn_with, spawn_with_base_domain, Member, NewUser, Role,
+    TestApp, TestStore, UserChange, ADMIN_PASSWORD, USER_PASSWORD,
 };
-use crate::signed::{http_date, signed_get, Key};
+use crate::signed::{http_date, signed_get};
 
 const BASE: &str = "roster.test";
 const PASSWORD: &str = "tenant-password-1";
@@ -276,13 +276,7 @@ async fn a_deleted_domains_history_does_not_pass_to_the_next_owner_of_its_id() {
     let first = access(&tenant(&app, "gone").await);
     app.by(&first).user(NewUser::new("first-owners-user")).await;
     assert!(!audit_targets(&app, &first).await.is_empty());
-    let (status, body) = app
-        .admin(
-            "/v2/domain/delete",
-            json!({"domain_id": "gone", "force": true}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    app.by_admin().delete_domain("gone").await;
 
     let second = access(&tenant(&app, "gone").await);
     let seen = audit_targets(&app, &second).await;
@@ -308,22 +302,13 @@ async fn audit_targets(app: &TestApp, token: &str) -> Vec<String> {
 #[tokio::test]
 async fn group_admin_assignments_go_with_their_user_or_group() {
     let app = spawn_app().await;
-    let (status, group) = app
-        .admin("/v2/group/create", json!({"group_name": "Finance"}))
+    let admin = app.by_admin();
+    let group_id = admin.group("Finance", None).await;
+    admin.user(NewUser::new("gina")).await;
+    admin
+        .make_group_admin(&group_id, Member::User("gina"))
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{group}");
-    let group_id = group["group_id"].as_str().unwrap().to_owned();
-    app.by_admin().user(NewUser::new("gina")).await;
-    let assignment = json!({"identity": {"identity_type": "IT_User", "identity_id": "gina"},
-                            "role_id": "SystemGroupAdmin", "manage_resource_type": "RT_Group",
-                            "manage_resource_id": group_id});
-    let (status, body) = app.admin("/v2/role/assign", assignment).await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-
-    let (status, _) = app
-        .admin("/v2/user/delete", json!({"user_id": "gina"}))
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    admin.delete_user("gina").await;
     // A new user of the same id administers nothing.
     app.by_admin()
         .user(NewUser::new("gina").password(USER_PASSWORD))
@@ -338,19 +323,11 @@ async fn group_admin_assignments_go_with_their_user_or_group() {
     assert_eq!(list["assignment_list"], json!([]), "{list}");
 
     // What a group administers as an identity goes with the group.
-    let (_, auditors) = app
-        .admin("/v2/group/create", json!({"group_name": "Auditors"}))
+    let auditors = admin.group("Auditors", None).await;
+    admin
+        .make_group_admin(&group_id, Member::Group(&auditors))
         .await;
-    let auditors = auditors["group_id"].as_str().unwrap().to_owned();
-    let assignment = json!({"identity": {"identity_type": "IT_Group", "identity_id": auditors},
-                            "role_id": "SystemGroupAdmin", "manage_resource_type": "RT_Group",
-                            "manage_resource_id": group_id});
-    let (status, body) = app.admin("/v2/role/assign", assignment).await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    let (status, _) = app
-        .admin("/v2/group/delete", json!({"group_id": auditors}))
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    admin.delete_group(&auditors, false).await;
     let (_, list) = app
         .admin(
             "/v2/role/list_assignment",
@@ -385,9 +362,11 @@ async fn reset_with(app: &TestApp, token: &str) -> (StatusCode, Value) {
     read(app.post("/v2/account/reset_password", None, &body).await).await
 }
 
-async fn update_user(app: &TestApp, body: Value) {
-    let (status, answer) = app.admin("/v2/user/update", body).await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
+/// Sets `user_id`'s mail address as the operator.
+async fn set_email(app: &TestApp, user_id: &str, email: &str) {
+    app.by_admin()
+        .update_user(user_id, UserChange::new().email(email))
+        .await;
 }
 
 #[tokio::test]
@@ -395,16 +374,12 @@ async fn a_reset_mailed_to_a_superadmin_stays_hidden_after_its_address_changes()
     let app = spawn_app().await;
     let (_, admin) = app.user_with_role("adele", "admin").await;
     let (sue, _) = app.user_with_role("sue", "superadmin").await;
-    update_user(&app, json!({"user_id": sue, "email": "sue@example.com"})).await;
+    set_email(&app, &sue, "sue@example.com").await;
     let as_superadmin = reset_and_read_outbox(&app, &sue, &app.admin_token).await;
     let token = reset_token_in(&as_superadmin);
 
     // The address changes: the mail stays hidden from admins, and the token is void.
-    update_user(
-        &app,
-        json!({"user_id": sue, "email": "sue@elsewhere.example"}),
-    )
-    .await;
+    set_email(&app, &sue, "sue@elsewhere.example").await;
     let (_, outbox) = app.call("/v2/outbox/list", &admin, json!({})).await;
     let mail = &outbox["items"][0];
     assert_eq!(mail["recipient"], "sue@example.com");
@@ -421,12 +396,12 @@ async fn a_reset_issued_before_a_promotion_does_not_take_the_promoted_account() 
     let app = spawn_app().await;
     let (_, admin) = app.user_with_role("adele", "admin").await;
     let (ivy, _) = app.user_with_role("ivy", "user").await;
-    update_user(&app, json!({"user_id": ivy, "email": "ivy@example.com"})).await;
+    set_email(&app, &ivy, "ivy@example.com").await;
     // Mail to a plain user: an admin may read it (and pass the token on).
     let message = reset_and_read_outbox(&app, &ivy, &admin).await;
     let token = reset_token_in(&message);
 
-    update_user(&app, json!({"user_id": ivy, "role": "superadmin"})).await;
+    app.by_admin().set_role(&ivy, Role::Superadmin).await;
     let answer = reset_with(&app, &token).await;
     assert_error(&answer, StatusCode::NOT_FOUND, "NotFound.ResetToken");
     app.login("ivy", USER_PASSWORD).await;
@@ -473,12 +448,7 @@ async fn signature_nonces_are_kept_per_access_key() {
     let alpha = access(&tenant(&app, "alpha").await);
     let mut keys = Vec::new();
     for token in [&app.admin_token, &alpha] {
-        let (status, key) = app.call("/v2/access_key/create", token, json!({})).await;
-        assert_eq!(status, StatusCode::CREATED, "{key}");
-        keys.push(Key {
-            id: key["access_key_id"].as_str().unwrap().to_owned(),
-            secret: key["access_key_secret"].as_str().unwrap().to_owned(),
-        });
+        keys.push(app.by(token).access_key(None).await);
     }
     let now = http_date(time::OffsetDateTime::now_utc());
     // One tenant's signed call does not use up the nonce another tenant's key sends.
