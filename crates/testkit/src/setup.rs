@@ -389,6 +389,15 @@ impl SetUp<'_> {
         self.expect("/v2/user/update", body, StatusCode::OK).await;
     }
 
+    /// Imports `user` with a custom account `identity` (`/v2/user/import`); answers its id.
+    pub async fn imported(&self, user: NewUser, identity: &str) -> String {
+        let mut body = user.body();
+        body["authentication_type"] = json!("custom");
+        body["identity"] = json!(identity);
+        let imported = self.expect("/v2/user/import", body, StatusCode::OK).await;
+        Self::id(&imported, "user_id")
+    }
+
     /// Gives `user_id` `role`.
     pub async fn set_role(&self, user_id: &str, role: Role) {
         self.update_user(user_id, UserChange::new().role(role))

@@ -8,19 +8,17 @@ use sha2::{Digest, Sha256};
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-use crate::helpers::{spawn_app, AccessKey as AppKey, TestApp};
+use crate::helpers::{spawn_app, AccessKey as AppKey, Quotas, TestApp};
 use crate::koodrive::{assert_kd_error, create_department, create_user, kd, ok, V1};
 
 const BAD: StatusCode = StatusCode::BAD_REQUEST;
 
 async fn set_size_quota(app: &TestApp, bytes: i64) {
-    let (status, body) = app
-        .admin(
-            "/v2/domain/update",
-            json!({"domain_id": "default", "size_quota": bytes}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let quotas = Quotas {
+        size: Some(bytes),
+        users: None,
+    };
+    app.by_admin().set_quotas(Some("default"), quotas).await;
 }
 
 #[tokio::test]

@@ -15,7 +15,9 @@ use futures_util::stream::{self, StreamExt};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp, USER_PASSWORD};
+use crate::helpers::{
+    spawn_app, Member, NewDomain, NewDrive, NewUser, Role, SetUp, TestApp, USER_PASSWORD,
+};
 
 /// The tables this test checks, read at build time.
 const DOC: &str = include_str!("../../../../docs/permissions.md");
@@ -325,14 +327,8 @@ impl World {
     async fn new() -> World {
         let app = spawn_app().await;
         for (id, admin) in [(MARK, "qzhome_su"), (OTHER, "qzother_su")] {
-            let (status, body) = app
-                .admin(
-                    "/v2/domain/create",
-                    json!({"domain_id": id, "domain_name": format!("{id} tenant"),
-                           "admin_user_id": admin, "admin_password": PASSWORD}),
-                )
-                .await;
-            assert_eq!(status, StatusCode::CREATED, "{body}");
+            let tenant = NewDomain::new(id).admin(admin).password(PASSWORD);
+            app.by_admin().domain(tenant).await;
         }
         let superadmin = login(&app, MARK, "qzhome_su", PASSWORD).await;
         let other = login(&app, OTHER, "qzother_su", PASSWORD).await;
@@ -361,17 +357,10 @@ impl World {
             (Who::GroupAdmin, "qzhome_ga"),
             (Who::Admin, "qzhome_ad"),
         ] {
-            world
-                .su(
-                    "/v2/user/import",
-                    json!({"user_id": id, "authentication_type": "custom", "identity": id,
-                           "nick_name": id, "plain_password": USER_PASSWORD}),
-                )
-                .await;
+            let caller = NewUser::new(id).nick(id).password(USER_PASSWORD);
+            world.by_su().imported(caller, id).await;
             if who == Who::Admin {
-                world
-                    .su("/v2/user/update", json!({"user_id": id, "role": "admin"}))
-                    .await;
+                world.by_su().set_role(id, Role::Admin).await;
             } else {
                 // Its own default drive (also its KooDrive personal space).
                 world.default_drive(id).await;
@@ -411,6 +400,11 @@ impl World {
             .unwrap_or_else(|| &self.users[&Who::User])
     }
 
+    /// Set-up as the home superadmin.
+    fn by_su(&self) -> SetUp<'_> {
+        self.app.by(&self.tokens[&Who::Superadmin])
+    }
+
     /// `POST path` as the home superadmin, which must succeed.
     async fn su(&self, path: &str, body: Value) -> Value {
         let (status, answer) = self
@@ -443,25 +437,17 @@ impl World {
     /// A fresh plain user with a custom account (identity = its id) and an email address.
     async fn user(&self) -> String {
         let id = format!("{MARK}_u{}", self.next());
-        self.su(
-            "/v2/user/import",
-            json!({"user_id": id, "authentication_type": "custom", "identity": id,
-                   "nick_name": format!("{MARK} user"), "email": format!("{id}@example.com")}),
-        )
-        .await;
+        let user = NewUser::new(&id)
+            .nick(&format!("{MARK} user"))
+            .email(&format!("{id}@example.com"));
+        self.by_su().imported(user, &id).await;
         id
     }
 
     /// A fresh group (an organization) under `parent`, or at the top.
     async fn group(&self, parent: Option<&str>) -> String {
-        let mut body = json!({"group_name": format!("{MARK} group {}", self.next())});
-        if let Some(parent) = parent {
-            body["parent_group_id"] = json!(parent);
-        }
-        self.su("/v2/group/create", body).await["group_id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        let name = format!("{MARK} group {}", self.next());
+        self.by_su().group(&name, parent).await
     }
 
     /// A fresh group where the group admin may (`Inside`) or may not act.
@@ -473,38 +459,23 @@ impl World {
     }
 
     async fn member(&self, group: &str, user: &str) {
-        self.su(
-            "/v2/group/add_member",
-            json!({"group_id": group, "member_type": "user", "member_id": user}),
-        )
-        .await;
+        self.by_su().add_member(group, Member::User(user)).await;
     }
 
     async fn assign(&self, group: &str, user: &str) {
-        self.su("/v2/role/assign", role_body(group, user)).await;
+        self.by_su()
+            .make_group_admin(group, Member::User(user))
+            .await;
     }
 
     async fn drive(&self, owner: &str) -> String {
-        self.su(
-            "/v2/drive/create",
-            json!({"drive_name": format!("{MARK} drive"), "owner": owner, "owner_type": "user"}),
-        )
-        .await["drive_id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        let drive = NewDrive::of_user(owner, &format!("{MARK} drive"));
+        self.by_su().drive(drive).await
     }
 
     async fn default_drive(&self, owner: &str) -> String {
-        self.su(
-            "/v2/drive/create",
-            json!({"drive_name": format!("{MARK} drive"), "owner": owner,
-                   "owner_type": "user", "default": true}),
-        )
-        .await["drive_id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        let drive = NewDrive::of_user(owner, &format!("{MARK} drive")).default_drive();
+        self.by_su().drive(drive).await
     }
 
     /// The caller's own default drive, or a fresh one of someone else.
@@ -533,23 +504,12 @@ impl World {
     }
 
     async fn key(&self, user: &str) -> String {
-        self.su("/v2/access_key/create", json!({"user_id": user}))
-            .await["access_key_id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.by_su().access_key(Some(user)).await.id
     }
 
     async fn app(&self) -> String {
-        self.su(
-            "/v2/app/create",
-            json!({"app_name": format!("{MARK} app"), "public_key": RSA_PUBLIC,
-                   "algorithm": "RS256"}),
-        )
-        .await["client_id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        let name = format!("{MARK} app");
+        self.by_su().app(&name, RSA_PUBLIC, "RS256").await
     }
 
     /// A fresh subdomain of the home domain.
@@ -580,24 +540,15 @@ impl World {
 
     async fn subdomain(&self) -> String {
         let id = format!("{MARK}-s{}", self.next());
-        self.su(
-            "/v2/domain/create",
-            json!({"domain_id": id, "domain_name": format!("{MARK} subdomain"),
-                   "parent_domain_id": MARK, "admin_password": PASSWORD}),
-        )
-        .await;
-        id
+        let subdomain = NewDomain::new(&id).under(MARK).password(PASSWORD);
+        self.by_su().domain(subdomain).await
     }
 
     /// A refresh token of a fresh user, from its own login (a token an admin takes for a
     /// user has none).
     async fn refresh_token(&self) -> String {
         let user = self.user().await;
-        self.su(
-            "/v2/user/update",
-            json!({"user_id": user, "plain_password": USER_PASSWORD}),
-        )
-        .await;
+        self.by_su().set_password(&user, USER_PASSWORD).await;
         let (status, body) = self
             .app
             .token_grant(&[
