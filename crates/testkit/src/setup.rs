@@ -128,6 +128,10 @@ impl UserChange {
         self.with("status", json!("enabled"))
     }
 
+    pub fn nick(self, nick_name: &str) -> UserChange {
+        self.with("nick_name", json!(nick_name))
+    }
+
     pub fn email(self, email: &str) -> UserChange {
         self.with("email", json!(email))
     }

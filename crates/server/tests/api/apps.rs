@@ -5,7 +5,7 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, TestApp};
+use crate::helpers::{assert_error, spawn_app, NewUser, TestApp};
 
 const RSA_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDoxqtlSSdfrAwn\nYFYDi2dU4n2snxW2fKBljJQhYH66VwJ0kKgEygZTUCFlzHqEiy6voLXmksZE2F+u\n0arlCxr9l+FzLlzQxb7Kjb1OoXXYUHfMMwif8S0tp3Ft7ahFEmwcGMxXCibALNL0\njrsvGFmBaErooS6nI57UjQhFMiHqMH5/hYFTuei+X80TFdbKZVuHEWh5a1xZPQa3\noC9BJMXqwae7be2blR3KUhuWQQ2ChxToJ1zlFpzvPVwHneRkDCJcCjkOkIWnNNH/\nVMXo8ySjJnXgVRVEcuNJ0bh44jW0gyCzviMM1oCEdAWO+URgB3NwmMl+svSeOSeD\nUcOHmhDrAgMBAAECggEAaDMu3Fs/5eLlWecU+ec4bVYp/dEE7jihsHOah8pjUFTM\nw5NRszsgU8EmAiTjn1uSnYnqg3mmiYD2bBJtVrR+85A+msnhQI+UlaWXXZCHaTq0\nNdOOg9J5b9tpulTNo4XYoUc0ia4ApLwr/s+52R4kSvp9td8ZPDaEzg8H6bnEVsld\nzb3Wb6phO59uhiTcwfyoGZeQZsZm/jBhS3yq2x+3ee6CSdJFzJ/wCrC1I1Izs18k\nG75xLHa7tIGRIWYkO6eFsIpxSQWKafKOucgzSqxPVsLwZP9DXRMsQ+l9I4/gAYzu\nxuZR27bPt/g+bD6SCVnSEOW2dJS4oEmCaAVXT1f+eQKBgQD9+2Oc9lADTgsBO1Ae\n88aSL82nRdQ+12mxQUMdlUY1i8NTYACMuU0s4tk+OAPAzu9R9Qvt/kcYzQaRawkE\nWntsM/hmRYavKYN7P3WsN8L7cLLyPeWlPRhdhc+Om9x22Q72YqlQfjbLva2p+svZ\nm9ks8+Ipeq8uIHchpzSC9AndbwKBgQDqoCWFRXQCwjz0fj0DvXENQ2gklvu0OHhQ\nxw4M6tvT0ZysQwYiMidwXK80Q2CWjhAZoLft5QFOZ4qKL8FEuMoFqQPoGWzv8yFD\ng5d3a9GGfy2ZQjBBxK5O8DVt7VlYm93anP1TMr1zLwSkTG5I+HOryHwYcXLAzTwa\n13clgHe+RQKBgQCAuKsIvzFYK3KaYjQ+K7DFIGMrVtG2M7jGdFwOnzwhIT+SfwJo\nT/XUPPh7dyo3yukx8W7lZM0lvauJgeTlBvKsqT5Inw4esnyHt2btLKmug7S93y8H\nawpxQ8Mo9MdsmJ/jsac8O2uMIQrmLkyocjtEdCp4eUxVpXCbZsHPaN2jEwKBgDAb\n0lW3XghKx7DiSaSArbOohKwsAUR85764chsX9SdDrbpsq89LNWcGui4fOqjkTEzU\n9aHj+RaYiIG5NQngUhxDAbgPrpSs578uNlqYUwge/7yTI834hD1PZ8U4i79thloT\nIqZymwIJPAxsV5jCyQUKQNfKO1tpOc/PKnEYHHV5AoGAYztzCBCoSEg59Ri0XmtS\naR2g/VHY0kMg/9ewEyv1l3eu04BQwjKFudWTCNEZmM+n+VEKKw/7U7YqEoZbq2Bs\nikKApLEkrprcNvD+ItCAN63fnCav40WaMS4stGpGZBdkLMvnTh/ErosofuCHNun3\nBWb0spEeP54d3ysN1b7OzXI=\n-----END PRIVATE KEY-----";
 const RSA_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA6MarZUknX6wMJ2BWA4tn\nVOJ9rJ8VtnygZYyUIWB+ulcCdJCoBMoGU1AhZcx6hIsur6C15pLGRNhfrtGq5Qsa\n/Zfhcy5c0MW+yo29TqF12FB3zDMIn/EtLadxbe2oRRJsHBjMVwomwCzS9I67LxhZ\ngWhK6KEupyOe1I0IRTIh6jB+f4WBU7novl/NExXWymVbhxFoeWtcWT0Gt6AvQSTF\n6sGnu23tm5UdylIblkENgocU6Cdc5Rac7z1cB53kZAwiXAo5DpCFpzTR/1TF6PMk\noyZ14FUVRHLjSdG4eOI1tIMgs74jDNaAhHQFjvlEYAdzcJjJfrL0njkng1HDh5oQ\n6wIDAQAB\n-----END PUBLIC KEY-----";
@@ -125,8 +125,7 @@ async fn user_assertions_are_exchanged_once_for_the_users_token() {
     // `default.roster.test` names the default domain under the operator's base domain.
     let app = crate::helpers::spawn_with_base_domain("roster.test").await;
     let client_id = register(&app, RSA_PUBLIC, "RS256").await;
-    app.admin("/v2/user/create", json!({"user_id": "jwt-user"}))
-        .await;
+    app.by_admin().user(NewUser::new("jwt-user")).await;
     let good = assertion(
         &client_id,
         json!({"sub": "jwt-user", "sub_type": "user"}),

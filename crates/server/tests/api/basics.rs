@@ -3,7 +3,9 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{assert_error, read, spawn_app, spawn_with, TestStore, ADMIN_PASSWORD};
+use crate::helpers::{
+    assert_error, read, spawn_app, spawn_with, NewUser, TestStore, ADMIN_PASSWORD,
+};
 
 #[tokio::test]
 async fn healthz_answers_ok() {
@@ -89,13 +91,7 @@ async fn bodies_over_one_mebibyte_are_refused_with_413() {
 #[tokio::test]
 async fn a_restart_keeps_everything_and_does_not_bootstrap_again() {
     let app = spawn_app().await;
-    let (status, _) = app
-        .admin(
-            "/v2/user/create",
-            json!({"user_id": "kept", "nick_name": "Kept"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    app.by_admin().user(NewUser::new("kept").nick("Kept")).await;
     let old_token = app.admin_token.clone();
     let store = app.stop().await;
 

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use crate::apps::{assertion, exchange, EC_PRIVATE, EC_PUBLIC};
 use crate::eds;
 use crate::helpers::{
-    assert_error, read, spawn_with_manual_clock, TestApp, ADMIN_PASSWORD, USER_PASSWORD,
+    assert_error, read, spawn_with_manual_clock, NewUser, TestApp, ADMIN_PASSWORD, USER_PASSWORD,
 };
 
 const MS: Duration = Duration::from_millis(1);
@@ -140,11 +140,9 @@ async fn audit_retention_removes_exactly_the_records_past_the_limit() {
     .await;
     let start = clock.now_ms();
     // At the start: the admin's login (by the harness) and this user.
-    app.admin("/v2/user/create", json!({"user_id": "old"}))
-        .await;
+    app.by_admin().user(NewUser::new("old")).await;
     clock.advance(MS);
-    app.admin("/v2/user/create", json!({"user_id": "new"}))
-        .await;
+    app.by_admin().user(NewUser::new("new")).await;
 
     // A day and a millisecond on, the sweep (every hour of the clock) deletes what was done
     // at the start and keeps what is exactly a day old.
@@ -218,16 +216,8 @@ async fn eds_auto_lock_time_locks_the_user_at_that_time() {
 #[tokio::test]
 async fn a_jwt_app_assertion_expires_a_minute_after_its_exp() {
     let (app, clock) = spawn_with_manual_clock(|_| {}).await;
-    let (status, created) = app
-        .admin(
-            "/v2/app/create",
-            json!({"app_name": "sync", "public_key": EC_PUBLIC, "algorithm": "ES256"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let client_id = created["client_id"].as_str().unwrap().to_owned();
-    app.admin("/v2/user/create", json!({"user_id": "jwt-user"}))
-        .await;
+    let client_id = app.by_admin().app("sync", EC_PUBLIC, "ES256").await;
+    app.by_admin().user(NewUser::new("jwt-user")).await;
     let now_s = clock.now_ms() / 1000;
     let signed = || {
         assertion(

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, TestApp};
+use crate::helpers::{assert_error, spawn_app, NewUser, TestApp};
 
 async fn set_domain(app: &TestApp, settings: Value) {
     let mut body = settings;
@@ -93,8 +93,7 @@ async fn init_drive_enable_gives_every_new_user_a_default_drive() {
 #[tokio::test]
 async fn user_count_quota_refuses_create_and_import_and_writes_nothing() {
     let app = spawn_app().await;
-    app.admin("/v2/user/create", json!({"user_id": "one"}))
-        .await;
+    app.by_admin().user(NewUser::new("one")).await;
     set_domain(&app, json!({"user_count_quota": 2})).await;
     let answer = app
         .admin("/v2/user/create", json!({"user_id": "two"}))
@@ -145,8 +144,7 @@ async fn size_quota_refuses_a_users_drive_and_the_user_with_it() {
 #[tokio::test]
 async fn drives_go_with_their_user_or_group() {
     let app = spawn_app().await;
-    app.admin("/v2/user/create", json!({"user_id": "leaver"}))
-        .await;
+    app.by_admin().user(NewUser::new("leaver")).await;
     let (_, group) = app
         .admin("/v2/group/create", json!({"group_name": "gone"}))
         .await;

@@ -5,16 +5,13 @@ use futures_util::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app, NewUser, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adding_members_while_the_group_is_deleted_leaves_no_orphan_membership() {
     let app = spawn_app().await;
     for i in 0..10 {
-        let (status, _) = app
-            .admin("/v2/user/create", json!({"user_id": format!("m{i}")}))
-            .await;
-        assert_eq!(status, StatusCode::CREATED);
+        app.by_admin().user(NewUser::new(&format!("m{i}"))).await;
     }
     for round in 0..5 {
         let group_id = app.create_group(&format!("doomed {round}"), None).await;
@@ -49,10 +46,7 @@ async fn adding_members_while_the_group_is_deleted_leaves_no_orphan_membership()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_updates_of_different_fields_both_stay() {
     let app = spawn_app().await;
-    let (status, _) = app
-        .admin("/v2/user/create", json!({"user_id": "pat"}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    app.by_admin().user(NewUser::new("pat")).await;
     for round in 0..10 {
         let nick = format!("Pat {round}");
         let email = format!("pat{round}@example.com");

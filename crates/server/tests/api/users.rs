@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
 use crate::helpers::{
-    assert_error, read, spawn_app, spawn_on, NewUser, Role, TestApp, USER_PASSWORD,
+    assert_error, read, spawn_app, spawn_on, NewUser, Role, TestApp, UserChange, USER_PASSWORD,
 };
 
 const CREATE: &str = "/v2/user/create";
@@ -976,13 +976,8 @@ async fn fuzzy_search_takes_needles_literally_and_follows_changes() {
     assert_eq!(found(&app, json!({"nick_name": "éc"})).await, set(&["w4"]));
 
     // Searches see renames at once, by prefix and by substring of any length...
-    let (status, _) = app
-        .admin(
-            UPDATE,
-            json!({"user_id": "w5", "nick_name": "Renamed", "email": "W5@Example.com"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let renamed = UserChange::new().nick("Renamed").email("W5@Example.com");
+    app.by_admin().update_user("w5", renamed).await;
     for (query, expected) in [
         (json!({"nick_name_for_fuzzy": "ame"}), set(&["w5"])),
         (json!({"nick_name_for_fuzzy": "me"}), set(&["w5"])),
@@ -1304,10 +1299,7 @@ async fn general_search_pages_users_with_their_accounts() {
     let items = page["items"].as_array().unwrap();
     assert_eq!(items.len(), 6);
     assert!(items.iter().all(|i| i.get("account").is_none()), "{page}");
-    let (status, _) = app
-        .admin(UPDATE, json!({"user_id": "gs-bare", "status": "disabled"}))
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    app.by_admin().lock("gs-bare").await;
     for (query, expected) in [
         (json!({"nick_name_for_fuzzy": "bare"}), vec!["gs-bare"]),
         (
