@@ -24,6 +24,8 @@ pub mod passwords;
 pub mod properties;
 pub mod provisioning;
 pub mod resource_groups;
+#[cfg(test)]
+mod rules_tests;
 pub mod sessions;
 pub mod tenancy;
 #[cfg(test)]
