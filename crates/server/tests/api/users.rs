@@ -640,7 +640,7 @@ async fn list_is_for_admins_and_ordered_by_user_id() {
     let (plain_id, plain) = app.user_with_role("plain", "user").await;
     let (ops_id, ops) = app.user_with_role("ops", "admin").await;
     for id in ["m", "b", "zz", "a1", "B2"] {
-        app.by_admin().user(NewUser::new(&id)).await;
+        app.by_admin().user(NewUser::new(id)).await;
     }
     let answer = app.call(LIST, &plain, json!({})).await;
     assert_error(&answer, StatusCode::FORBIDDEN, "ForbiddenNoPermission");
@@ -957,7 +957,7 @@ async fn fuzzy_search_takes_needles_literally_and_follows_changes() {
         ("w4", "Éclair"),
         ("w5", "plain"),
     ] {
-        app.by_admin().user(NewUser::new(&id).nick(&nick)).await;
+        app.by_admin().user(NewUser::new(id).nick(nick)).await;
     }
     for (needle, expected) in [
         // LIKE wildcards are characters like any other.
