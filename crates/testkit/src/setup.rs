@@ -15,26 +15,8 @@ use serde_json::{json, Value};
 
 use crate::TestApp;
 
-/// A user's role, as the PDS dialect spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    User,
-    Admin,
-    Superadmin,
-    /// An admin of a subdomain (acts only inside it).
-    SubdomainAdmin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Admin => "admin",
-            Role::Superadmin => "superadmin",
-            Role::SubdomainAdmin => "subdomain_admin",
-        }
-    }
-}
+/// A user's role; its stored text is how the PDS dialect spells it.
+pub use roster_server::model::Role;
 
 /// A user to create with `/v2/user/create`; only the fields set are sent.
 #[derive(Debug, Clone, Default)]
