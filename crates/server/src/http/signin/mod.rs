@@ -9,6 +9,7 @@
 //! language, the browser's session) is the extractor later pages (the console) reuse.
 
 mod authorize;
+mod selfservice;
 mod texts;
 
 use askama::Template;
@@ -43,6 +44,19 @@ pub fn router() -> Router<AppState> {
         )
         .route("/signin", get(signin_page).post(authorize::sign_in))
         .route("/account", get(account_page))
+        .route("/account/profile", post(selfservice::update_profile))
+        .route(
+            "/password",
+            get(selfservice::password_page).post(selfservice::change_password),
+        )
+        .route(
+            "/forgot",
+            get(selfservice::forgot_page).post(selfservice::forgot),
+        )
+        .route(
+            "/reset",
+            get(selfservice::reset_page).post(selfservice::reset),
+        )
         .route("/signout", post(sign_out))
         .route("/assets/signin.css", get(stylesheet))
 }
@@ -50,6 +64,7 @@ pub fn router() -> Router<AppState> {
 /// Who and where a page request is: its domain (by `Host`, else the operator's), the
 /// language it is answered in, the issuer (public base URL), and the browser's live sign-in
 /// session of that domain, if any.
+#[derive(Clone)]
 pub struct PageContext {
     pub domain_id: String,
     pub domain_name: String,
@@ -141,7 +156,7 @@ impl PageContext {
     }
 
     /// The pre-sign-in form token: the browser's, or a new one to set.
-    fn form_token(&self) -> (String, Option<HeaderValue>) {
+    pub(super) fn form_token(&self) -> (String, Option<HeaderValue>) {
         if let Some(token) = self.form_cookie.as_ref().filter(|t| t.len() == 32) {
             return (token.clone(), None);
         }
@@ -302,52 +317,88 @@ struct AccountPage<'a> {
     t: &'static Texts,
     domain_name: &'a str,
     user_name: &'a str,
+    nick_name: &'a str,
+    avatar: &'a str,
+    notice: &'a str,
+    message: &'a str,
     csrf: &'a str,
-    /// When each session began (UTC), and whether it is this browser's.
-    sessions: Vec<(String, bool)>,
+    /// `(type, identity)` of each logon account.
+    accounts: Vec<(String, String)>,
+    /// When each session began and was last used (readable), and whether it is this
+    /// browser's.
+    sessions: Vec<(String, String, bool)>,
 }
 
-/// `GET /account`: who is signed in, the sessions, sign out.
+/// `GET /account`: who is signed in, the profile form, the accounts and sessions, sign out.
+/// A user who must change its password is sent to do that first.
 async fn account_page(State(app): State<AppState>, page: PageContext) -> Response {
     let Some(session) = &page.session else {
         return Redirect::to("/signin").into_response();
     };
-    let failed = |e: Error| {
-        message_page(
-            page.t,
-            &page.domain_name,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            page.t.error_title,
-            &e,
-        )
+    match app.services.must_change_password(session).await {
+        Ok(true) => return Redirect::to("/password").into_response(),
+        Ok(false) => {}
+        Err(e) => return internal_error(&page, &e),
+    }
+    account_view(&app, &page, StatusCode::OK, "", "").await
+}
+
+fn internal_error(page: &PageContext, e: &Error) -> Response {
+    message_page(
+        page.t,
+        &page.domain_name,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        page.t.error_title,
+        e,
+    )
+}
+
+/// The account page with a `notice` (something done) or a `message` (something refused).
+async fn account_view(
+    app: &AppState,
+    page: &PageContext,
+    status: StatusCode,
+    notice: &str,
+    message: &str,
+) -> Response {
+    let Some(session) = &page.session else {
+        return Redirect::to("/signin").into_response();
     };
     let shown = async {
         let actor = app.services.session_actor(session).await?;
         let user = app.services.get_user(&actor, None).await?;
+        let accounts = app.services.linked_accounts(session).await?;
         let sessions = app.services.signin_sessions(session).await?;
-        Ok::<_, Error>((user, sessions))
+        Ok::<_, Error>((user, accounts, sessions))
     };
-    let (user, sessions) = match shown.await {
+    let (user, accounts, sessions) = match shown.await {
         Ok(shown) => shown,
-        Err(e) => return failed(e),
+        Err(e) => return internal_error(page, &e),
     };
     let name = if user.nick_name.is_empty() {
         user.user_id.clone()
     } else {
         user.nick_name.clone()
     };
+    let t = page.t;
     html(
-        StatusCode::OK,
+        status,
         AccountPage {
-            t: page.t,
+            t,
             domain_name: &page.domain_name,
             user_name: &name,
+            nick_name: &user.nick_name,
+            avatar: &user.avatar,
+            notice,
+            message,
             csrf: &session.form_token,
+            accounts,
             sessions: sessions
                 .into_iter()
                 .map(|s| {
                     (
-                        crate::time_format::rfc3339_s(s.created_at / 1000),
+                        t.date_time(s.created_at),
+                        t.date_time(s.last_seen_at),
                         s.current,
                     )
                 })
