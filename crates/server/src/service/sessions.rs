@@ -13,6 +13,9 @@ use crate::store::signin::SigninSessionRow;
 use crate::store::UserRow;
 use roster_api::accounts::ChangePasswordRequest;
 
+/// What the pages call the operator domain when it has no name of its own.
+const OPERATOR_DOMAIN_NAME: &str = "Roster";
+
 /// A session's last use is written at most this often (ms).
 const TOUCH_EVERY_MS: i64 = 60_000;
 
@@ -255,15 +258,21 @@ impl Services {
         Some(self.routing.public_base(url, domain_id))
     }
 
-    /// The name a domain's pages show: its `domain_name`, else its id.
+    /// The name a domain's pages show: its `domain_name` (one that is just its id is no
+    /// name); without one, "Roster" for the operator domain (whose id, `default`, means
+    /// nothing to a person), else the id.
     pub async fn domain_display_name(&self, domain_id: &str) -> Result<String> {
-        Ok(self
+        let named = self
             .store
             .domain(domain_id)
             .await?
             .map(|d| d.domain_name)
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| domain_id.to_owned()))
+            .filter(|n| !n.trim().is_empty() && n != domain_id);
+        Ok(match named {
+            Some(name) => name,
+            None if domain_id == self.routing.default_domain() => OPERATOR_DOMAIN_NAME.to_owned(),
+            None => domain_id.to_owned(),
+        })
     }
 
     /// The user's sign-in sessions, newest first.

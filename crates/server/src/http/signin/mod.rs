@@ -61,6 +61,146 @@ pub fn router() -> Router<AppState> {
         .route("/assets/signin.css", get(stylesheet))
 }
 
+/// `/v2/oauth/authorize` in `/openapi.json`: PDS's `Authorize` (GET, which answers with a
+/// page or a redirect) and the consent form's post. Written by hand like the operational
+/// paths: the handlers read the raw query (a parameter given twice is refused), which
+/// utoipa's derive cannot describe.
+pub fn openapi_paths() -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::json;
+    let text = |description: &str| {
+        json!({ "description": description,
+                "content": { "text/html": { "schema": { "type": "string" } } } })
+    };
+    let redirect = |description: &str| {
+        json!({ "description": description,
+                "headers": { "Location": { "required": true,
+                                           "schema": { "type": "string", "format": "uri" } } } })
+    };
+    let query = |name: &str, required: bool, schema: serde_json::Value, about: &str| {
+        json!({ "name": name, "in": "query", "required": required, "schema": schema,
+                "description": about })
+    };
+    let string = json!({ "type": "string" });
+    let parameters = json!([
+        query(
+            "client_id",
+            true,
+            string.clone(),
+            "The app's client id (a code-flow app)."
+        ),
+        query(
+            "redirect_uri",
+            true,
+            string.clone(),
+            "One of the app's redirect URIs, exactly (a NativeApp: a loopback one on any port)."
+        ),
+        query(
+            "response_type",
+            true,
+            json!({ "type": "string", "enum": ["code"] }),
+            "`code`."
+        ),
+        query(
+            "login_type",
+            false,
+            json!({ "type": "string", "enum": ["default"] }),
+            "PDS's; `default`."
+        ),
+        query(
+            "scope",
+            false,
+            string.clone(),
+            "Space-separated: openid, profile, email, groups, quota, offline_access."
+        ),
+        query(
+            "state",
+            false,
+            json!({ "type": "string", "maxLength": 1024 }),
+            "Returned with the code or the error."
+        ),
+        query(
+            "hide_consent",
+            false,
+            json!({ "type": "boolean" }),
+            "A trusted app skips the consent page."
+        ),
+        query(
+            "code_challenge",
+            false,
+            json!({ "type": "string", "minLength": 43, "maxLength": 128 }),
+            "PKCE (RFC 7636); required for SinglePageApp and NativeApp."
+        ),
+        query(
+            "code_challenge_method",
+            false,
+            json!({ "type": "string", "enum": ["S256"] }),
+            "Only `S256`."
+        ),
+        query(
+            "nonce",
+            false,
+            json!({ "type": "string", "maxLength": 1024 }),
+            "Copied into the ID token."
+        ),
+        query(
+            "prompt",
+            false,
+            json!({ "type": "string", "enum": ["none", "login", "consent", "login consent"] }),
+            "OpenID Connect's `prompt`."
+        ),
+        query(
+            "max_age",
+            false,
+            json!({ "type": "integer", "minimum": 0 }),
+            "Seconds since sign-in after which the person signs in again."
+        ),
+    ]);
+    let mut paths = serde_json::Map::new();
+    paths.insert(
+        "/v2/oauth/authorize".into(),
+        json!({
+            "get": {
+                "tags": ["oauth"],
+                "summary": "Authorize (authorization code with PKCE, OpenID Connect): the sign-in \
+                            and consent pages, then a redirect to the app.",
+                "description": "Answers the sign-in page (or, with the browser's sign-in session, \
+                    the consent page) for a person, then `302` to `redirect_uri` with `code`, \
+                    `state` and `iss` (RFC 9207). An unknown app or an unregistered redirect URI \
+                    gets an error page (400), never a redirect; every other refusal goes back to \
+                    the app as `error=` with `state`. See docs/signin.md.",
+                "security": [],
+                "parameters": parameters,
+                "responses": {
+                    "200": text("The sign-in, consent or change-password page"),
+                    "302": redirect("To the app's redirect URI: `code`, `state`, `iss`; or `error`, `state`, `iss`"),
+                    "400": text("Unknown app or unregistered redirect URI: an error page"),
+                }
+            },
+            "post": {
+                "tags": ["oauth"],
+                "summary": "The consent page's answer (a browser form with its CSRF token).",
+                "security": [],
+                "requestBody": { "required": true, "content": {
+                    "application/x-www-form-urlencoded": { "schema": {
+                        "type": "object",
+                        "properties": {
+                            "csrf": { "type": "string" },
+                            "q": { "type": "string", "description": "The authorization request's query string" },
+                            "decision": { "type": "string", "enum": ["allow", "deny"] }
+                        }
+                    } } } },
+                "responses": {
+                    "200": text("The sign-in page (no session)"),
+                    "302": redirect("To the app's redirect URI: `code`, or `error=access_denied`"),
+                    "400": text("Unknown app, unregistered redirect URI, or no decision"),
+                    "403": text("A cross-site form or a missing form token"),
+                }
+            }
+        }),
+    );
+    paths
+}
+
 /// Who and where a page request is: its domain (by `Host`, else the operator's), the
 /// language it is answered in, the issuer (public base URL), and the browser's live sign-in
 /// session of that domain, if any.
