@@ -581,3 +581,37 @@ async fn each_routed_domain_has_its_own_issuer_under_the_public_url() {
         );
     }
 }
+
+/// The kids of the RS256 keys of the JWKS, in order.
+async fn rsa_kids(app: &TestApp) -> Vec<String> {
+    let (status, jwks) = app.get("/.well-known/jwks.json").await;
+    assert_eq!(status, StatusCode::OK, "{jwks}");
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["kty"] == "RSA")
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_id_token_key_rotates_and_the_old_one_stays_while_its_tokens_live() {
+    const PERIOD_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+    let (app, clock) = spawn_with_manual_clock(|_| {}).await;
+    let first = rsa_kids(&app).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(rsa_kids(&app).await, first, "stable within a period");
+
+    // Just past the next switch: the new key signs, the old one is still published.
+    let to_switch = PERIOD_MS - clock.now_ms().rem_euclid(PERIOD_MS) + 1_000;
+    clock.advance(std::time::Duration::from_millis(to_switch as u64));
+    let both = rsa_kids(&app).await;
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert_ne!(both[0], first[0], "a new key");
+    assert_eq!(both[1], first[0], "the old key stays");
+
+    // Once the old key's last ID token (1 h) has expired, it goes.
+    clock.advance(std::time::Duration::from_secs(3600));
+    assert_eq!(rsa_kids(&app).await, vec![both[0].clone()]);
+}
