@@ -128,6 +128,41 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Sends `request` and answers its status, headers and body whatever the status (the
+    /// sign-in scenarios read redirects and cookies).
+    pub async fn send_full(
+        &mut self,
+        request: Request<Full<Bytes>>,
+    ) -> Result<(hyper::StatusCode, hyper::HeaderMap, Bytes), String> {
+        if self.live.is_none() {
+            let live = handshake(self.address)
+                .await
+                .map_err(|e| format!("transport: {e}"))?;
+            self.live = Some(live);
+        }
+        let Some(Live { sender, driver }) = &mut self.live else {
+            unreachable!("the connection was just opened");
+        };
+        let answer = async {
+            sender.ready().await?;
+            let response = sender.send_request(request).await?;
+            let (parts, body) = response.into_parts();
+            let body = body.collect().await?.to_bytes();
+            Ok::<_, hyper::Error>((parts.status, parts.headers, body))
+        };
+        let result = tokio::select! {
+            biased;
+            answer = answer => answer.map_err(|e| format!("transport: {e}")),
+            ended = driver.as_mut() => Err(format!("transport: the connection closed ({ended:?})")),
+        };
+        if result.is_err() {
+            self.live = None;
+        }
+        result
+    }
+}
+
 async fn handshake(address: SocketAddr) -> Result<Live, String> {
     let stream = TcpStream::connect(address)
         .await

@@ -82,7 +82,7 @@ impl Services {
     /// hour per address (silently: a refusal there would tell that the account exists).
     pub async fn request_own_password_reset(&self, domain_id: &str, identity: &str) -> Result<()> {
         let identity = identity.trim();
-        validate::required("identity", identity, validate::MAX_USER_ID)?;
+        validate::required("identity", identity, validate::MAX_IDENTITY)?;
         crate::audit::record(crate::audit::Event {
             domain_id,
             actor_id: "",
