@@ -275,14 +275,22 @@ impl Services {
         })
     }
 
-    /// The user's sign-in sessions, newest first.
+    /// The user's live sign-in sessions, newest first (rows of an earlier token generation,
+    /// ended by a password change and not yet swept, are not shown).
     pub async fn signin_sessions(&self, session: &SigninSession) -> Result<Vec<SessionSummary>> {
         let rows = self
             .store
             .signin_sessions_of(&session.domain_id, &session.user_id)
             .await?;
+        let stamp = self
+            .store
+            .user(&session.domain_id, &session.user_id)
+            .await?
+            .map(|u| u.token_stamp)
+            .unwrap_or_default();
         Ok(rows
             .into_iter()
+            .filter(|r| r.token_stamp == stamp)
             .map(|r| SessionSummary {
                 current: r.session_hash == session.session_hash,
                 created_at: r.created_at,

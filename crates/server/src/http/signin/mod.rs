@@ -424,19 +424,30 @@ pub(super) fn signin_form(
     username: &str,
     message: &str,
 ) -> Response {
+    with_form_token(page, |csrf| {
+        html(
+            status,
+            SigninPage {
+                t: page.t,
+                domain_name: &page.domain_name,
+                app_name,
+                message,
+                csrf,
+                q,
+                username,
+            },
+        )
+    })
+}
+
+/// A page whose form is posted before sign-in, made by `render` with the browser's form
+/// token (a new one, set as its double-submit cookie, when the browser has none).
+pub(super) fn with_form_token(
+    page: &PageContext,
+    render: impl FnOnce(&str) -> Response,
+) -> Response {
     let (csrf, set_cookie) = page.form_token();
-    let mut response = html(
-        status,
-        SigninPage {
-            t: page.t,
-            domain_name: &page.domain_name,
-            app_name,
-            message,
-            csrf: &csrf,
-            q,
-            username,
-        },
-    );
+    let mut response = render(&csrf);
     if let Some(cookie) = set_cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }

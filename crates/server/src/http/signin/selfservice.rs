@@ -204,21 +204,18 @@ struct ForgotPage<'a> {
 }
 
 fn forgot_form(page: &PageContext, status: StatusCode, username: &str, message: &str) -> Response {
-    let (csrf, set_cookie) = page.form_token();
-    let mut response = html(
-        status,
-        ForgotPage {
-            t: page.t,
-            domain_name: &page.domain_name,
-            message,
-            csrf: &csrf,
-            username,
-        },
-    );
-    if let Some(cookie) = set_cookie {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    response
+    super::with_form_token(page, |csrf| {
+        html(
+            status,
+            ForgotPage {
+                t: page.t,
+                domain_name: &page.domain_name,
+                message,
+                csrf,
+                username,
+            },
+        )
+    })
 }
 
 /// `GET /forgot`.
@@ -287,21 +284,18 @@ struct ResetPage<'a> {
 }
 
 fn reset_form(page: &PageContext, status: StatusCode, token: &str, message: &str) -> Response {
-    let (csrf, set_cookie) = page.form_token();
-    let mut response = html(
-        status,
-        ResetPage {
-            t: page.t,
-            domain_name: &page.domain_name,
-            message,
-            csrf: &csrf,
-            token,
-        },
-    );
-    if let Some(cookie) = set_cookie {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    response
+    super::with_form_token(page, |csrf| {
+        html(
+            status,
+            ResetPage {
+                t: page.t,
+                domain_name: &page.domain_name,
+                message,
+                csrf,
+                token,
+            },
+        )
+    })
 }
 
 #[derive(Deserialize)]
