@@ -57,9 +57,17 @@ PASSWORD = "Wonder-land-42"
 
 TEXTS = {
     "en": {"account": "Account", "password": "Password", "sign_in": "Sign in",
-           "allow": "Allow", "sign_out": "Sign out", "consent": "Allow access?"},
+           "allow": "Allow", "sign_out": "Sign out", "consent": "Allow access?",
+           "forgot": "Forgot password?", "send_link": "Send the link",
+           "current": "Current password", "new": "New password", "again": "New password again",
+           "reset": "Set a new password", "change": "Change password",
+           "nick": "Display name", "save": "Save"},
     "zh-CN": {"account": "账号", "password": "密码", "sign_in": "登录",
-              "allow": "允许", "sign_out": "退出登录", "consent": "允许访问？"},
+              "allow": "允许", "sign_out": "退出登录", "consent": "允许访问？",
+              "forgot": "忘记密码？", "send_link": "发送链接",
+              "current": "当前密码", "new": "新密码", "again": "再次输入新密码",
+              "reset": "设置新密码", "change": "修改密码",
+              "nick": "显示名称", "save": "保存"},
 }
 
 passed, failed = [], []
@@ -649,6 +657,121 @@ def wrong_password_and_disabled():
 
 
 wrong_password_and_disabled()
+
+# --- 7. forgot -> the mailed link -> reset -> sign in ------------------------------------------
+
+def newest_mail():
+    items = api("/v2/outbox/list", admin, {"limit": 1}).get("items", [])
+    check(items, "the outbox has a mail")
+    return items[0]
+
+
+@section("7. forgot password -> the mailed link (from --public-url) -> reset -> sign in, both languages")
+def forgot_and_reset():
+    api("/v2/user/create", admin, {"user_id": "bob", "nick_name": "Bob Builder",
+                                   "email": "bob@example.com", "plain_password": PASSWORD})
+    api("/v2/account/link", admin, {"type": "email", "identity": "bob@example.com",
+                                    "user_id": "bob"})
+    for n, lang in enumerate(("en", "zh-CN")):
+        t = TEXTS[lang]
+        context, page = new_page(lang)
+        page.goto(f"{BASE}/signin")
+        page.get_by_role("link", name=t["forgot"]).click()
+        page.get_by_label(t["account"], exact=True).fill("bob@example.com")
+        page.screenshot(path=os.path.join(SHOTS, f"forgot-{lang}.png"), full_page=True)
+        page.get_by_role("button", name=t["send_link"]).click()
+        sent = page.locator("p.notice").inner_text()
+        page.screenshot(path=os.path.join(SHOTS, f"forgot-sent-{lang}.png"), full_page=True)
+        mail = newest_mail()
+        check(mail["recipient"] == "bob@example.com", "the link goes to the user's address",
+              str(mail))
+        link = next((w for w in mail["body"].split() if "/reset?token=" in w), "")
+        check(link.startswith(f"{BASE}/reset?token="), "the mail carries the reset link",
+              mail["body"])
+        # An unknown account reads the same.
+        page.goto(f"{BASE}/forgot")
+        page.get_by_label(t["account"], exact=True).fill("nobody@example.com")
+        page.get_by_role("button", name=t["send_link"]).click()
+        check(page.locator("p.notice").inner_text() == sent,
+              "an unknown account gets the same sentence")
+        page.goto(link)
+        new_password = f"Rebuilt-{n}-password"
+        page.get_by_label(t["new"], exact=True).fill(new_password)
+        page.get_by_label(t["again"], exact=True).fill(new_password)
+        page.screenshot(path=os.path.join(SHOTS, f"reset-{lang}.png"), full_page=True)
+        page.get_by_role("button", name=t["reset"]).click()
+        check(page.locator("p.notice").count() == 1, "the reset is done", page.content()[:400])
+        page.goto(link)
+        page.get_by_label(t["new"], exact=True).fill("Another-password-9")
+        page.get_by_label(t["again"], exact=True).fill("Another-password-9")
+        with page.expect_navigation() as nav:
+            page.get_by_role("button", name=t["reset"]).click()
+        check(nav.value.status == 400, "the link works once", str(nav.value.status))
+        page.goto(f"{BASE}/signin")
+        page.get_by_label(t["account"], exact=True).fill("bob@example.com")
+        page.get_by_label(t["password"], exact=True).fill(new_password)
+        page.get_by_role("button", name=t["sign_in"]).click()
+        check(page.url == f"{BASE}/account", "the new password signs in", page.url)
+        context.close()
+
+
+forgot_and_reset()
+
+
+# --- 8. the forced password change, the change-password page and the profile ------------------
+
+@section("8. need_change_password_next_login: the change-password page before any code; profile")
+def forced_change():
+    api("/v2/user/create", admin, {"user_id": "carol", "nick_name": "Carol",
+                                   "email": "carol@example.com", "plain_password": PASSWORD})
+    api("/v2/account/link", admin, {"type": "email", "identity": "carol@example.com",
+                                    "user_id": "carol"})
+    for n, lang in enumerate(("en", "zh-CN")):
+        t = TEXTS[lang]
+        api("/v2/user/update", admin, {"user_id": "carol", "need_change_password_next_login": True,
+                                       "plain_password": PASSWORD})
+        context, page = new_page(lang)
+        verifier, challenge = pkce()
+        url, state = authorize_url(SPA_ID, code_challenge=challenge, code_challenge_method="S256")
+        Receiver.hits.clear()
+        page.goto(url)
+        page.get_by_label(t["account"], exact=True).fill("carol@example.com")
+        page.get_by_label(t["password"], exact=True).fill(PASSWORD)
+        page.get_by_role("button", name=t["sign_in"]).click()
+        check(page.get_by_role("heading", name=t["change"]).count() == 1,
+              "the forced-change page comes before consent", page.content()[:400])
+        check(page.locator("#new_password").get_attribute("autocomplete") == "new-password",
+              "the new password input has autocomplete=new-password")
+        new_password = f"Carols-own-{n}-pass"
+        page.get_by_label(t["current"], exact=True).fill(PASSWORD)
+        page.get_by_label(t["new"], exact=True).fill(new_password)
+        page.get_by_label(t["again"], exact=True).fill(new_password)
+        page.screenshot(path=os.path.join(SHOTS, f"password-forced-{lang}.png"), full_page=True)
+        page.get_by_role("button", name=t["change"]).click()
+        allow = page.get_by_role("button", name=t["allow"])
+        check(allow.count() == 1, "then the consent page", page.content()[:400])
+        allow.click()
+        page.wait_for_url(f"{REDIRECT}**", timeout=10_000)
+        back = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(page.url).query))
+        check(back.get("code") and back.get("state") == state, "then the code", page.url)
+        r = post_token({"grant_type": "authorization_code", "client_id": SPA_ID,
+                        "code": back["code"], "redirect_uri": REDIRECT,
+                        "code_verifier": verifier})
+        check(r.ok and r.json().get("user_id") == "carol", "the code is exchanged", r.text[:300])
+        # The profile form on the account page.
+        page.goto(f"{BASE}/account")
+        page.get_by_label(t["nick"], exact=True).fill(f"Carol {lang}")
+        page.get_by_role("button", name=t["save"]).click()
+        check(page.locator("p.notice").count() == 1, "the profile is saved", page.content()[:400])
+        page.screenshot(path=os.path.join(SHOTS, f"account-{lang}.png"), full_page=True)
+        me = api("/v2/user/get", admin, {"user_id": "carol"})
+        check(me.get("nick_name") == f"Carol {lang}", "the nick name changed", str(me))
+        page.goto(f"{BASE}/password")
+        page.screenshot(path=os.path.join(SHOTS, f"password-{lang}.png"), full_page=True)
+        context.close()
+
+
+forced_change()
 
 browser.close()
 pw.stop()

@@ -2,7 +2,8 @@
 # The sign-in suite (issue 19): a real browser (Playwright for Python driving Debian's
 # Chromium, never `playwright install`) through the code flow started by the official PDS
 # SDK's Authorize, an independent OpenID Connect client (authlib), the refusals, sign-out,
-# and screenshots of the pages (English, zh-CN) into docs/signin/.
+# forgot -> mailed link -> reset, the forced password change, the profile form, and
+# screenshots of the pages (English, zh-CN) into docs/signin/.
 # Usage: bash tests/signin/run.sh [path/to/roster]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -42,6 +43,8 @@ unset ROSTER_DATABASE_URL ROSTER_LOG_FORMAT ROSTER_PUBLIC_URL
 export no_proxy="127.0.0.1,localhost" NO_PROXY="127.0.0.1,localhost"
 
 port="$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+# The mailed reset links are built from the public URL (never from a request's Host).
+export ROSTER_PUBLIC_URL="http://127.0.0.1:$port"
 "$roster" serve --listen "127.0.0.1:$port" >"$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$data"' EXIT

@@ -99,15 +99,7 @@ impl Connection {
     /// Sends `request` and reads the whole answer; `Err` for a transport error or a non-2xx
     /// status (with the start of its body, to say why).
     pub async fn send(&mut self, request: Request<Full<Bytes>>) -> Result<Bytes, String> {
-        if self.live.is_none() {
-            let live = handshake(self.address)
-                .await
-                .map_err(|e| format!("transport: {e}"))?;
-            self.live = Some(live);
-        }
-        let Some(Live { sender, driver }) = &mut self.live else {
-            unreachable!("the connection was just opened");
-        };
+        let Live { sender, driver } = self.live().await?;
         let exchange = exchange(sender, request);
         let result = tokio::select! {
             // The exchange first: the driver ends only when the connection does.
@@ -125,6 +117,46 @@ impl Connection {
             Err(Failure::Status(e)) => Err(e),
             Ok(body) => Ok(body),
         }
+    }
+}
+
+impl Connection {
+    /// The open connection, opened first if there is none.
+    async fn live(&mut self) -> Result<&mut Live, String> {
+        if self.live.is_none() {
+            let live = handshake(self.address)
+                .await
+                .map_err(|e| format!("transport: {e}"))?;
+            self.live = Some(live);
+        }
+        self.live
+            .as_mut()
+            .ok_or_else(|| "transport: no connection".to_owned())
+    }
+
+    /// Sends `request` and answers its status, headers and body whatever the status (the
+    /// sign-in scenarios read redirects and cookies).
+    pub async fn send_full(
+        &mut self,
+        request: Request<Full<Bytes>>,
+    ) -> Result<(hyper::StatusCode, hyper::HeaderMap, Bytes), String> {
+        let Live { sender, driver } = self.live().await?;
+        let answer = async {
+            sender.ready().await?;
+            let response = sender.send_request(request).await?;
+            let (parts, body) = response.into_parts();
+            let body = body.collect().await?.to_bytes();
+            Ok::<_, hyper::Error>((parts.status, parts.headers, body))
+        };
+        let result = tokio::select! {
+            biased;
+            answer = answer => answer.map_err(|e| format!("transport: {e}")),
+            ended = driver.as_mut() => Err(format!("transport: the connection closed ({ended:?})")),
+        };
+        if result.is_err() {
+            self.live = None;
+        }
+        result
     }
 }
 

@@ -367,6 +367,7 @@ async fn connect(base_url: &str, shape: Shape) -> anyhow::Result<Target> {
         deep_page,
         deep_marker: scenarios::marker_after_row((deep_page - 1) * scenarios::PAGE_LIMIT - 1),
         created: AtomicU64::new(0),
+        signin: None,
     };
     let mut connection = target.connect().await.map_err(anyhow::Error::msg)?;
     let token = target
@@ -376,6 +377,11 @@ async fn connect(base_url: &str, shape: Shape) -> anyhow::Result<Target> {
         .context("logging in as admin")?;
     let access = token["access_token"].as_str().unwrap_or_default();
     target.admin_authorization = format!("Bearer {access}").parse()?;
+    target
+        .set_up_signin(ADMIN_PASSWORD)
+        .await
+        .map_err(anyhow::Error::msg)
+        .context("signing in on the sign-in page")?;
     Ok(target)
 }
 

@@ -40,6 +40,16 @@ pub enum Scenario {
     PasswordGrant,
     /// `oauth/token` refresh grant; each worker follows its own chain of refresh tokens.
     RefreshGrant,
+    /// `GET /v2/oauth/authorize` without a session: the sign-in page, rendered.
+    SigninPage,
+    /// `GET /v2/oauth/authorize` with a sign-in session, for a trusted app: the redirect
+    /// with a new code (the first half of `code-exchange`, timed alone).
+    AuthorizeRedirect,
+    /// The redirect with a code, then `oauth/token` `authorization_code` with the client
+    /// secret: two requests a call (subtract `authorize-redirect` for the exchange alone).
+    CodeExchange,
+    /// OpenID Connect `userinfo` (GET, bearer), as the admin.
+    Userinfo,
     /// `user/create` of a new user without a password.
     UserCreate,
 }
@@ -47,7 +57,7 @@ pub enum Scenario {
 impl Scenario {
     /// In the order they run: `user/create` last, since the users it adds sort before the
     /// seeded ones and would shift the list pages.
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 14] = [
         Scenario::Healthz,
         Scenario::UserGet,
         Scenario::SearchPrefix,
@@ -57,6 +67,10 @@ impl Scenario {
         Scenario::GeneralSearch,
         Scenario::PasswordGrant,
         Scenario::RefreshGrant,
+        Scenario::SigninPage,
+        Scenario::AuthorizeRedirect,
+        Scenario::CodeExchange,
+        Scenario::Userinfo,
         Scenario::UserCreate,
     ];
 
@@ -71,6 +85,10 @@ impl Scenario {
             Scenario::GeneralSearch => "general_search subtree",
             Scenario::PasswordGrant => "oauth/token password",
             Scenario::RefreshGrant => "oauth/token refresh",
+            Scenario::SigninPage => "sign-in page",
+            Scenario::AuthorizeRedirect => "authorize redirect",
+            Scenario::CodeExchange => "authorize + code exchange",
+            Scenario::Userinfo => "oidc/userinfo",
             Scenario::UserCreate => "user/create",
         }
     }
@@ -85,6 +103,7 @@ pub struct Paths {
     user_list: Uri,
     general_search: Uri,
     user_create: Uri,
+    userinfo: Uri,
 }
 
 impl Default for Paths {
@@ -97,6 +116,7 @@ impl Default for Paths {
             user_list: Uri::from_static("/v2/user/list"),
             general_search: Uri::from_static("/v2/user/general_search"),
             user_create: Uri::from_static("/v2/user/create"),
+            userinfo: Uri::from_static("/oidc/userinfo"),
         }
     }
 }
@@ -113,6 +133,41 @@ pub struct Target {
     pub deep_marker: String,
     /// Numbers the users `user/create` adds, across every run.
     pub created: AtomicU64,
+    /// The sign-in scenarios' trusted `WebServer` app and a sign-in session of the admin.
+    pub signin: Option<SigninSetup>,
+}
+
+/// What the sign-in scenarios need, made once by [`Target::set_up_signin`].
+pub struct SigninSetup {
+    pub client_id: String,
+    pub client_secret: String,
+    /// `/v2/oauth/authorize?...` of the app (trusted, `hide_consent`).
+    pub authorize: Uri,
+    /// `Cookie: roster_session=...`.
+    pub cookie: HeaderValue,
+}
+
+/// The redirect URI of the sign-in scenarios' app (never called).
+const BENCH_REDIRECT: &str = "http://127.0.0.1:9/cb";
+
+/// The value of cookie `name` among the `Set-Cookie` headers.
+fn set_cookie(headers: &hyper::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(hyper::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next()?.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The value of the hidden field `name` of a page.
+fn field(page: &[u8], name: &str) -> Option<String> {
+    let page = std::str::from_utf8(page).ok()?;
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker)? + marker.len();
+    let end = start + page[start..].find('"')?;
+    Some(page[start..end].to_owned())
 }
 
 impl Target {
@@ -143,6 +198,94 @@ impl Target {
     ) -> Result<Bytes, String> {
         let request = self.endpoint.post_form(&self.paths.token, form);
         connection.send(request).await
+    }
+
+    /// Registers the sign-in scenarios' app and signs the admin in on the sign-in page.
+    pub async fn set_up_signin(&mut self, password: &str) -> Result<(), String> {
+        let mut connection = self.connect().await?;
+        let app = self
+            .post_admin(
+                &mut connection,
+                &Uri::from_static("/v2/app/create"),
+                &json!({"app_name": "bench", "app_type": "WebServer", "trusted": true,
+                        "redirect_uris": [BENCH_REDIRECT], "scopes": ["openid", "profile"]}),
+            )
+            .await?;
+        let app: Value = serde_json::from_slice(&app).map_err(|e| e.to_string())?;
+        let client_id = app["client_id"].as_str().ok_or("no client_id")?.to_owned();
+        let client_secret = app["client_secret"]
+            .as_str()
+            .ok_or("no client_secret")?
+            .to_owned();
+        let query = serde_urlencoded::to_string([
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", BENCH_REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid profile"),
+            ("state", "bench"),
+            ("hide_consent", "true"),
+        ])
+        .map_err(|e| e.to_string())?;
+        let authorize: Uri = format!("/v2/oauth/authorize?{query}")
+            .parse()
+            .map_err(|e| format!("{e}"))?;
+        let signin = Uri::from_static("/signin");
+        let (_, headers, page) = connection.send_full(self.endpoint.get(&signin)).await?;
+        let form_cookie = set_cookie(&headers, "roster_form").ok_or("no form cookie")?;
+        let csrf = field(&page, "csrf").ok_or("no form token")?;
+        let mut post = self.endpoint.post_form(
+            &signin,
+            &[
+                ("csrf", csrf.as_str()),
+                ("q", ""),
+                ("username", "admin"),
+                ("password", password),
+            ],
+        );
+        post.headers_mut().insert(
+            hyper::header::COOKIE,
+            HeaderValue::from_str(&format!("roster_form={form_cookie}"))
+                .map_err(|e| e.to_string())?,
+        );
+        let (status, headers, _) = connection.send_full(post).await?;
+        let session = set_cookie(&headers, "roster_session")
+            .ok_or_else(|| format!("signing in on the page answered {status}"))?;
+        self.signin = Some(SigninSetup {
+            client_id,
+            client_secret,
+            authorize,
+            cookie: HeaderValue::from_str(&format!("roster_session={session}"))
+                .map_err(|e| e.to_string())?,
+        });
+        Ok(())
+    }
+
+    /// The sign-in setup, made before the sign-in scenarios run.
+    fn signin(&self) -> Result<&SigninSetup, String> {
+        self.signin
+            .as_ref()
+            .ok_or_else(|| "no sign-in setup".to_owned())
+    }
+
+    /// `GET /v2/oauth/authorize` with the session: the code of the redirect.
+    async fn new_code(&self, connection: &mut Connection) -> Result<String, String> {
+        let setup = self.signin()?;
+        let mut request = self.endpoint.get(&setup.authorize);
+        request
+            .headers_mut()
+            .insert(hyper::header::COOKIE, setup.cookie.clone());
+        let (status, headers, _) = connection.send_full(request).await?;
+        let location = headers
+            .get(hyper::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| format!("authorize answered {status} without a redirect"))?;
+        let query = location.split_once('?').map_or("", |(_, q)| q);
+        serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v)
+            .ok_or_else(|| format!("no code in {location}"))
     }
 
     /// A password login; answers the token JSON.
@@ -266,6 +409,33 @@ impl Worker for ApiWorker {
                 return self.connection.send(request).await.map(drop);
             }
             Scenario::RefreshGrant => return self.refresh().await,
+            Scenario::SigninPage => {
+                let request = target.endpoint.get(&target.signin()?.authorize);
+                return self.connection.send(request).await.map(drop);
+            }
+            Scenario::AuthorizeRedirect => {
+                return target.new_code(&mut self.connection).await.map(drop);
+            }
+            Scenario::CodeExchange => {
+                let code = target.new_code(&mut self.connection).await?;
+                let setup = target.signin()?;
+                let form = [
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", BENCH_REDIRECT),
+                    ("client_id", setup.client_id.as_str()),
+                    ("client_secret", setup.client_secret.as_str()),
+                ];
+                return target.token(&mut self.connection, &form).await.map(drop);
+            }
+            Scenario::Userinfo => {
+                let mut request = target.endpoint.get(&paths.userinfo);
+                request.headers_mut().insert(
+                    hyper::header::AUTHORIZATION,
+                    target.admin_authorization.clone(),
+                );
+                return self.connection.send(request).await.map(drop);
+            }
             Scenario::PasswordGrant => {
                 let username = seed::user_name(self.random_user());
                 let form = [

@@ -102,11 +102,22 @@ impl AppState {
 }
 
 impl AppState {
-    /// The public base URL of this server for a request: `--public-url`, else `http://<Host>`.
+    /// The public base URL of this server for a request: the request's domain's, from
+    /// `--public-url` (with `Host` routing, each domain has its own), else `http://<Host>`.
     /// The OpenID Connect issuer and the origin of the pages.
     pub fn public_base(&self, headers: &HeaderMap) -> String {
-        if let Some(url) = &self.services.public_url {
-            return url.clone();
+        if self.services.public_url.is_some() {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or_default();
+            let routing = &self.services.routing;
+            let domain = routing
+                .domain_of_host(host)
+                .unwrap_or_else(|| routing.default_domain().to_owned());
+            if let Some(base) = self.services.public_base_of(&domain) {
+                return base;
+            }
         }
         let host = headers
             .get(header::HOST)

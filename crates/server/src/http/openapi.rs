@@ -46,6 +46,7 @@ pub fn document() -> &'static Value {
         add_signature_schemes(&mut doc);
         add_paths(&mut doc, super::koodrive::openapi::paths());
         add_paths(&mut doc, operational_paths());
+        add_paths(&mut doc, super::signin::openapi_paths());
         add_tags(&mut doc, super::koodrive::openapi::tags());
         doc
     })

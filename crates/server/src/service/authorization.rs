@@ -87,6 +87,8 @@ pub enum PageProblem {
 pub enum AuthorizeStep {
     /// The sign-in page.
     SignIn,
+    /// The change-password page: the user must set a new password first.
+    ChangePassword,
     /// The consent page.
     Consent,
     /// A redirect to the app: with a code, or an error.
@@ -304,6 +306,14 @@ impl Services {
                 AuthorizeStep::SignIn
             });
         };
+        // An admin's "change the password at next login" comes before any code.
+        if self.must_change_password(session).await? {
+            return Ok(if auth.prompt_none {
+                AuthorizeStep::Redirect(auth.error_redirect("interaction_required", issuer))
+            } else {
+                AuthorizeStep::ChangePassword
+            });
+        }
         let skip_consent = auth.trusted && auth.hide_consent && !auth.prompt_consent;
         if !skip_consent && !consented {
             return Ok(if auth.prompt_none {

@@ -128,7 +128,7 @@ pub struct Services {
     /// Which domain a request's `Host` names, and where logins go without one.
     pub routing: tenancy::Routing,
     /// The RS256 key of ID tokens, made or loaded on first use.
-    pub id_token_key: Arc<tokio::sync::OnceCell<oidc::IdTokenKey>>,
+    pub id_token_key: Arc<oidc::IdTokenKeys>,
     /// The public base URL (`--public-url`): the OpenID issuer, the origin of mailed links.
     pub public_url: Option<String>,
     /// The time every rule reads: the system clock, or a manual one in tests.

@@ -2,8 +2,11 @@
 //! access tokens, both in `/.well-known/jwks.json`), ID tokens, the claims of a user, and
 //! `userinfo`.
 //!
-//! The RS256 key is made on first use (2048-bit RSA takes a moment) and kept in the store's
-//! `signing_keys` table (slot `oidc-rs256`), so every replica signs with the same key.
+//! RS256 keys rotate: each [`ID_TOKEN_KEY_PERIOD_MS`] (30 days, counted from the epoch) has
+//! its own key, made on first use in that period (2048-bit RSA takes a moment) and kept in
+//! the store's `signing_keys` table (slot `oidc-rs256@<period>`), so every replica signs
+//! with the same key and all switch at the same instant. The previous period's key stays in
+//! the JWKS (and verifies `id_token_hint`s) until the last ID token it signed has expired.
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -11,6 +14,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::traits::PublicKeyParts;
 use serde_json::{json, Map, Value};
+use std::sync::Arc;
 
 use super::tokens::CallKind;
 use super::{random_hex, Services};
@@ -21,6 +25,36 @@ use crate::store::{SigningKeyRow, UserRow, ID_TOKEN_KEY_SLOT};
 const ID_TOKEN_TTL_S: i64 = 3600;
 /// The authentication context of a password sign-in.
 pub const ACR_PASSWORD: &str = "urn:roster:acr:password";
+
+/// How long one RS256 key signs ID tokens before the next one takes over.
+pub const ID_TOKEN_KEY_PERIOD_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+
+/// The ID-token keys this process has loaded, by period.
+#[derive(Default)]
+pub struct IdTokenKeys {
+    loaded: std::sync::Mutex<std::collections::BTreeMap<i64, Arc<IdTokenKey>>>,
+    /// One key made at a time in this process (another replica may race: the store keeps
+    /// the first).
+    making: tokio::sync::Mutex<()>,
+}
+
+impl IdTokenKeys {
+    fn cached(&self, period: i64) -> Option<Arc<IdTokenKey>> {
+        self.loaded.lock().ok()?.get(&period).cloned()
+    }
+
+    fn keep(&self, period: i64, key: Arc<IdTokenKey>) {
+        if let Ok(mut loaded) = self.loaded.lock() {
+            // Only the current and the previous period are ever needed.
+            loaded.retain(|p, _| *p >= period - 1);
+            loaded.insert(period, key);
+        }
+    }
+}
+
+fn key_slot(period: i64) -> String {
+    format!("{ID_TOKEN_KEY_SLOT}@{period}")
+}
 
 /// The key that signs ID tokens.
 pub struct IdTokenKey {
@@ -84,30 +118,63 @@ pub struct IdTokenFacts<'a> {
 }
 
 impl Services {
-    /// The ID-token key, loaded or made on first use.
-    pub(crate) async fn id_token_key(&self) -> Result<&IdTokenKey> {
-        self.id_token_key
-            .get_or_try_init(|| async {
+    /// The key that signs ID tokens now: this period's, loaded or made on first use.
+    pub(crate) async fn id_token_key(&self) -> Result<Arc<IdTokenKey>> {
+        let period = self.clock.now_ms().div_euclid(ID_TOKEN_KEY_PERIOD_MS);
+        if let Some(key) = self.id_token_key.cached(period) {
+            return Ok(key);
+        }
+        let _turn = self.id_token_key.making.lock().await;
+        if let Some(key) = self.id_token_key.cached(period) {
+            return Ok(key);
+        }
+        let slot = key_slot(period);
+        let row = match self.store.signing_key(&slot).await? {
+            Some(row) => row,
+            None => {
                 let now = self.clock.now_ms();
                 let candidate = tokio::task::spawn_blocking(move || IdTokenKey::generate(now))
                     .await
                     .map_err(|e| Error::internal(anyhow::anyhow!("key generation: {e}")))??;
-                let row = self
-                    .store
-                    .signing_key_in_slot(ID_TOKEN_KEY_SLOT, candidate)
-                    .await?;
-                IdTokenKey::from_row(&row)
-            })
-            .await
+                self.store.signing_key_in_slot(&slot, candidate).await?
+            }
+        };
+        let key = Arc::new(IdTokenKey::from_row(&row)?);
+        self.id_token_key.keep(period, key.clone());
+        Ok(key)
+    }
+
+    /// The previous period's key while ID tokens it signed may still be unexpired.
+    async fn previous_id_token_key(&self) -> Result<Option<Arc<IdTokenKey>>> {
+        let now = self.clock.now_ms();
+        let period = now.div_euclid(ID_TOKEN_KEY_PERIOD_MS);
+        let since_switch = now - period * ID_TOKEN_KEY_PERIOD_MS;
+        if since_switch > ID_TOKEN_TTL_S * 1000 {
+            return Ok(None);
+        }
+        if let Some(key) = self.id_token_key.cached(period - 1) {
+            return Ok(Some(key));
+        }
+        let Some(row) = self.store.signing_key(&key_slot(period - 1)).await? else {
+            return Ok(None);
+        };
+        let key = Arc::new(IdTokenKey::from_row(&row)?);
+        if let Ok(mut loaded) = self.id_token_key.loaded.lock() {
+            loaded.insert(period - 1, key.clone());
+        }
+        Ok(Some(key))
     }
 
     /// Every public key of this server: the access tokens' EdDSA key and the ID tokens'
-    /// RS256 key.
+    /// RS256 keys (this period's, and the previous one's while its tokens live).
     pub async fn jwks(&self) -> Result<Value> {
         let mut set = self.tokens.jwks();
-        let rsa = self.id_token_key().await?.jwk.clone();
+        let mut rsa = vec![self.id_token_key().await?.jwk.clone()];
+        if let Some(previous) = self.previous_id_token_key().await? {
+            rsa.push(previous.jwk.clone());
+        }
         if let Some(keys) = set.get_mut("keys").and_then(Value::as_array_mut) {
-            keys.push(rsa);
+            keys.extend(rsa);
         }
         Ok(set)
     }
@@ -192,7 +259,16 @@ impl Services {
     /// The subject and audience of an ID token this server signed (expired or not): an
     /// `id_token_hint`.
     pub async fn id_token_hint(&self, token: &str) -> Option<(String, String)> {
-        let key = self.id_token_key().await.ok()?;
+        // Signed with this period's key, or the previous one's (a hint may be old).
+        let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
+        let current = self.id_token_key().await.ok()?;
+        let key = if current.kid == kid {
+            current
+        } else {
+            let period = self.clock.now_ms().div_euclid(ID_TOKEN_KEY_PERIOD_MS);
+            let row = self.store.signing_key(&key_slot(period - 1)).await.ok()??;
+            Arc::new(IdTokenKey::from_row(&row).ok()?)
+        };
         let mut validation = Validation::new(Algorithm::RS256);
         validation.validate_exp = false;
         validation.validate_aud = false;

@@ -8,11 +8,48 @@ use super::pagination::{encode_marker, finish_page, Page};
 use super::{random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
 use crate::store::mail::{OutboxRow, ResetTokenRow};
-use crate::store::UserChanges;
+use crate::store::{UserChanges, UserRow};
 
 pub const RESET_TOKEN_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+/// Self-service reset requests taken per identity, and mails sent per address, an hour.
+pub const SELF_RESETS_PER_HOUR: i64 = 5;
+const HOUR_MS: i64 = 60 * 60 * 1000;
+/// Reset requests are counted in the failed-login table under keys no identity can have
+/// (identities hold no control character).
+const RATE_KEY_PREFIX: &str = "\u{1}reset-";
 /// The body of mail to a superadmin, as an admin who is not one reads the outbox.
 pub const WITHHELD: &str = "(withheld: mail to a superadmin is shown to superadmins only)";
+
+/// Who asked for a reset: what its mail says.
+#[derive(Clone, Copy)]
+enum MailedBy {
+    Admin,
+    Owner,
+}
+
+/// The reset mail: the link when the server knows its public URL (`--public-url`; never
+/// the request's `Host`, which whoever sends the request chooses), else the token and the
+/// API call.
+fn reset_mail_body(user_id: &str, token: &str, link: Option<&str>, by: MailedBy) -> String {
+    let why = match by {
+        MailedBy::Admin => "an administrator has reset your password.",
+        MailedBy::Owner => {
+            "someone (we hope you) asked to reset your password. If it was not \
+                            you, ignore this mail: your password stays as it is."
+        }
+    };
+    match link {
+        Some(link) => format!(
+            "Hello {user_id},\n\n{why} Set a new one within 24 hours on this page:\n\n    \
+             {link}\n\nThe link works once.\n"
+        ),
+        None => format!(
+            "Hello {user_id},\n\n{why} Set a new one within 24 hours with this token:\n\n    \
+             {token}\n\nfor example with\n\n    POST /v2/account/reset_password \
+             {{\"token\": \"{token}\", \"new_password\": \"...\"}}\n"
+        ),
+    }
+}
 
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -35,12 +72,71 @@ impl Services {
         if user.email.is_empty() {
             return Err(Error::missing("Email"));
         }
+        self.mail_reset_token(&user, MailedBy::Admin).await
+    }
+
+    /// A person asks for a reset link by an account identity, from the forgot-password page.
+    /// The answer is the same whether the identity exists or not; only asking too often for
+    /// one identity is refused (429 with the wait, which tells nothing of the account). A
+    /// link is mailed only to a user with an address, at most [`SELF_RESETS_PER_HOUR`] a
+    /// hour per address (silently: a refusal there would tell that the account exists).
+    pub async fn request_own_password_reset(&self, domain_id: &str, identity: &str) -> Result<()> {
+        let identity = identity.trim();
+        validate::required("identity", identity, validate::MAX_IDENTITY)?;
+        crate::audit::record(crate::audit::Event {
+            domain_id,
+            actor_id: "",
+            action: "password.reset_request",
+            target_type: "account",
+            target_id: identity,
+            detail: serde_json::json!({ "self_service": true }),
+        });
+        let per_identity = format!("{RATE_KEY_PREFIX}identity:{}", identity.to_lowercase());
+        self.count_reset_request(domain_id, &per_identity).await?;
+        let candidates = self.store.login_candidates(domain_id, identity).await?;
+        let [only] = candidates.as_slice() else {
+            // None, or an identity shared by several users: nobody gets mail.
+            return Ok(());
+        };
+        let Some(user) = self.store.user(domain_id, &only.user_id).await? else {
+            return Ok(());
+        };
+        if user.email.is_empty() || user.status != "enabled" || user.deny_change_password_by_self {
+            return Ok(());
+        }
+        let per_address = format!("{RATE_KEY_PREFIX}address:{}", user.email.to_lowercase());
+        if self
+            .count_reset_request(domain_id, &per_address)
+            .await
+            .is_err()
+        {
+            return Ok(());
+        }
+        self.mail_reset_token(&user, MailedBy::Owner).await
+    }
+
+    /// Counts one reset request under `key` in the failed-login table (so every replica
+    /// counts alike): past [`SELF_RESETS_PER_HOUR`] an hour, 429 until the hour is over.
+    async fn count_reset_request(&self, domain_id: &str, key: &str) -> Result<()> {
+        let now = self.clock.now_ms();
+        let (_, locked_until) = self.store.login_failures(domain_id, key).await?;
+        if locked_until > now {
+            return Err(super::tokens::too_many(locked_until, now));
+        }
+        self.store
+            .record_login_failure(domain_id, key, now, SELF_RESETS_PER_HOUR, HOUR_MS)
+            .await?;
+        Ok(())
+    }
+
+    /// Makes a reset token for `user` (which has an address) and mails the link.
+    async fn mail_reset_token(&self, user: &UserRow, by: MailedBy) -> Result<()> {
         let token = random_hex(24);
         let now = self.clock.now_ms();
         self.store
             .insert_reset_token(ResetTokenRow {
                 token_hash: token_hash(&token),
-                domain_id: actor.domain_id.clone(),
+                domain_id: user.domain_id.clone(),
                 user_id: user.user_id.clone(),
                 expires_at: now + RESET_TOKEN_TTL_MS,
                 created_at: now,
@@ -48,16 +144,17 @@ impl Services {
                 email: user.email.clone(),
             })
             .await?;
-        let body = format!(
-            "Hello {},\n\nan administrator has reset your password. Set a new one within 24 \
-             hours with this token:\n\n    {token}\n\nfor example with\n\n    POST \
-             /v2/account/reset_password {{\"token\": \"{token}\", \"new_password\": \"...\"}}\n",
-            user.user_id
-        );
+        let link = self.public_base_of(&user.domain_id).map(|base| {
+            let query: String = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("token", &token)
+                .finish();
+            format!("{base}/reset?{query}")
+        });
+        let body = reset_mail_body(&user.user_id, &token, link.as_deref(), by);
         self.mailer
             .send(
                 self.store.as_ref(),
-                &actor.domain_id,
+                &user.domain_id,
                 &user.email,
                 "Reset your Roster password",
                 &body,

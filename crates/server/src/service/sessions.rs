@@ -7,8 +7,14 @@ use sha2::{Digest, Sha256};
 
 use super::tokens::{admit, require_good_standing, CallKind};
 use super::{random_hex, Actor, Services};
-use crate::error::{AuthProblem, Error, Result};
+use crate::error::{AuthProblem, Error, Resource, Result};
+use crate::model::UserChanges;
 use crate::store::signin::SigninSessionRow;
+use crate::store::UserRow;
+use roster_api::accounts::ChangePasswordRequest;
+
+/// What the pages call the operator domain when it has no name of its own.
+const OPERATOR_DOMAIN_NAME: &str = "Roster";
 
 /// A session's last use is written at most this often (ms).
 const TOUCH_EVERY_MS: i64 = 60_000;
@@ -82,6 +88,11 @@ impl Services {
         let (user, _) = self
             .check_password_login(domain_id, username, password, "signin.login")
             .await?;
+        self.start_session(user).await
+    }
+
+    /// A new session for `user` (who just proved who it is).
+    async fn start_session(&self, user: UserRow) -> Result<SignedIn> {
         let now = self.clock.now_ms();
         let cookie = random_hex(32);
         let row = SigninSessionRow {
@@ -157,6 +168,68 @@ impl Services {
             .await
     }
 
+    /// Whether the session's user must set a new password before going on (its admin's
+    /// `need_change_password_next_login`).
+    pub async fn must_change_password(&self, session: &SigninSession) -> Result<bool> {
+        Ok(self
+            .store
+            .user(&session.domain_id, &session.user_id)
+            .await?
+            .is_some_and(|u| u.need_change_password_next_login))
+    }
+
+    /// The change-password page: the same rules and audit as `/v2/account/change_password`.
+    /// The change ends every session and token of the user (its token generation changes),
+    /// this browser's too, so the browser gets a new session.
+    pub async fn change_password_in_session(
+        &self,
+        session: &SigninSession,
+        old_password: &str,
+        new_password: &str,
+    ) -> Result<SignedIn> {
+        let actor = self.session_actor(session).await?;
+        let req = ChangePasswordRequest {
+            old_password: Some(old_password.to_owned()),
+            new_password: new_password.to_owned(),
+        };
+        self.change_password(&actor, req).await?;
+        let user = self
+            .store
+            .user(&session.domain_id, &session.user_id)
+            .await?
+            .ok_or(Error::NotFound(Resource::User))?;
+        self.start_session(user).await
+    }
+
+    /// The profile page: what a user may change of itself there (nick name and avatar), by
+    /// the users service's rules and audit (`user.update`).
+    pub async fn update_profile_in_session(
+        &self,
+        session: &SigninSession,
+        nick_name: &str,
+        avatar: &str,
+    ) -> Result<()> {
+        let actor = self.session_caller(session, CallKind::Ordinary).await?;
+        let changes = UserChanges {
+            nick_name: Some(nick_name.trim().to_owned()),
+            avatar: Some(avatar.trim().to_owned()),
+            ..UserChanges::default()
+        };
+        self.update_user(&actor, &session.user_id, changes)
+            .await
+            .map(|_| ())
+    }
+
+    /// The logon accounts of the session's user, for its profile page: `(type, identity)`.
+    pub async fn linked_accounts(&self, session: &SigninSession) -> Result<Vec<(String, String)>> {
+        let actor = self.session_actor(session).await?;
+        let accounts = self.link_info_of_user(&actor, &session.user_id).await?;
+        Ok(accounts
+            .into_iter()
+            .map(|a| (a.authentication_type.to_string(), a.identity))
+            .collect())
+    }
+
     /// Who a session acts as, for what its pages show and change (one's own profile and
     /// password: open even when the password must be changed first).
     pub async fn session_actor(&self, session: &SigninSession) -> Result<Actor> {
@@ -178,25 +251,46 @@ impl Services {
         admit(user, kind, invalid(), self.clock.now_ms())
     }
 
-    /// The name a domain's pages show: its `domain_name`, else its id.
+    /// A domain's public base URL from `--public-url` (none without it); see
+    /// [`super::tenancy::Routing::public_base`].
+    pub fn public_base_of(&self, domain_id: &str) -> Option<String> {
+        let url = self.public_url.as_deref()?;
+        Some(self.routing.public_base(url, domain_id))
+    }
+
+    /// The name a domain's pages show: its `domain_name` (one that is just its id is no
+    /// name); without one, "Roster" for the operator domain (whose id, `default`, means
+    /// nothing to a person), else the id.
     pub async fn domain_display_name(&self, domain_id: &str) -> Result<String> {
-        Ok(self
+        let named = self
             .store
             .domain(domain_id)
             .await?
             .map(|d| d.domain_name)
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| domain_id.to_owned()))
+            .filter(|n| !n.trim().is_empty() && n != domain_id);
+        Ok(match named {
+            Some(name) => name,
+            None if domain_id == self.routing.default_domain() => OPERATOR_DOMAIN_NAME.to_owned(),
+            None => domain_id.to_owned(),
+        })
     }
 
-    /// The user's sign-in sessions, newest first.
+    /// The user's live sign-in sessions, newest first (rows of an earlier token generation,
+    /// ended by a password change and not yet swept, are not shown).
     pub async fn signin_sessions(&self, session: &SigninSession) -> Result<Vec<SessionSummary>> {
         let rows = self
             .store
             .signin_sessions_of(&session.domain_id, &session.user_id)
             .await?;
+        let stamp = self
+            .store
+            .user(&session.domain_id, &session.user_id)
+            .await?
+            .map(|u| u.token_stamp)
+            .unwrap_or_default();
         Ok(rows
             .into_iter()
+            .filter(|r| r.token_stamp == stamp)
             .map(|r| SessionSummary {
                 current: r.session_hash == session.session_hash,
                 created_at: r.created_at,

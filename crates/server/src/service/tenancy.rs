@@ -41,6 +41,11 @@ impl Routing {
         }
     }
 
+    /// The operator domain.
+    pub fn default_domain(&self) -> &str {
+        &self.default_domain
+    }
+
     /// The domain a `Host` header names: the one label before the base domain, unless it is
     /// reserved. Known or not: no store is asked.
     pub fn domain_of_host(&self, host: &str) -> Option<String> {
@@ -49,6 +54,27 @@ impl Routing {
         let label = name.strip_suffix(base)?.strip_suffix('.')?;
         let routable = !label.is_empty() && !label.contains('.') && !self.is_reserved(label);
         routable.then(|| label.to_owned())
+    }
+
+    /// A domain's public base URL (its OpenID Connect issuer, the origin of its pages and
+    /// mailed links), from the operator's `public_url`: the operator domain's is
+    /// `public_url` itself; with `Host` routing, another domain's is `public_url` with the
+    /// host `<domain>.<base domain>` (same scheme and port). Never from a request's `Host`.
+    pub fn public_base(&self, public_url: &str, domain_id: &str) -> String {
+        let routed = self
+            .base_domain
+            .as_deref()
+            .filter(|_| domain_id != self.default_domain && !self.is_reserved(domain_id));
+        let Some(base) = routed else {
+            return public_url.to_owned();
+        };
+        let Ok(mut url) = url::Url::parse(public_url) else {
+            return public_url.to_owned();
+        };
+        match url.set_host(Some(&format!("{domain_id}.{base}"))) {
+            Ok(()) => url.as_str().trim_end_matches('/').to_owned(),
+            Err(_) => public_url.to_owned(),
+        }
     }
 
     /// Whether `label` is kept from every domain: a reserved label, or one of the base
@@ -113,6 +139,19 @@ fn host_name(host: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_routed_domain_has_its_own_public_base() {
+        let routing = super::Routing::new(Some("roster.example.com"), "ops");
+        let url = "https://roster.example.com:8443";
+        assert_eq!(routing.public_base(url, "ops"), url);
+        assert_eq!(
+            routing.public_base(url, "acme"),
+            "https://acme.roster.example.com:8443"
+        );
+        let unrouted = super::Routing::new(None, "ops");
+        assert_eq!(unrouted.public_base(url, "acme"), url);
+    }
+
     use super::*;
 
     fn routed(base: Option<&str>, host: &str) -> Option<String> {

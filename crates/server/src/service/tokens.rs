@@ -285,7 +285,7 @@ fn hash_refresh_token(token: &str) -> String {
 }
 
 /// 429 for an identity locked until `locked_until`, with the whole seconds left.
-fn too_many(locked_until: i64, now: i64) -> Error {
+pub(crate) fn too_many(locked_until: i64, now: i64) -> Error {
     let seconds = (locked_until - now + 999) / 1000;
     Error::TooManyRequests(seconds.max(1) as u64)
 }

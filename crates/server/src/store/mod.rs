@@ -367,6 +367,9 @@ pub trait TokenStore: Send + Sync + 'static {
         self.signing_key_in_slot(ACCESS_TOKEN_KEY_SLOT, candidate)
             .await
     }
+    /// The key in `slot`, if any.
+    async fn signing_key(&self, slot: &str) -> Result<Option<SigningKeyRow>>;
+
     /// The key in `slot`, inserting `candidate` there first if the slot is empty.
     async fn signing_key_in_slot(
         &self,

@@ -222,9 +222,10 @@ async fn a_nul_character_in_a_body_is_a_bad_parameter_on_every_backend() {
 }
 
 /// Operations any caller may use without a token: logins, token refresh and revocation, and
-/// consuming a password-reset token.
-const PUBLIC_OPERATIONS: [&str; 4] = [
+/// consuming a password-reset token; and the sign-in page (`/v2/oauth/authorize`).
+const PUBLIC_OPERATIONS: [&str; 5] = [
     "/v2/oauth/token",
+    "/v2/oauth/authorize",
     "/v2/account/token",
     "/v2/account/revoke",
     "/v2/account/reset_password",

@@ -41,6 +41,7 @@ mod races;
 mod scim;
 mod signed;
 mod signin;
+mod signin_pages;
 mod tenancy;
 mod tenancy_routing;
 mod token_lifetime;

@@ -758,6 +758,30 @@ async fn pds_request(w: &World, op: &str, who: Who, on: On) -> Option<Req> {
             reading: Reading::Plain,
             ids: Vec::new(),
         },
+        "/v2/oauth/authorize" => {
+            // A page for a person: a code-flow app of the domain the request names (no
+            // `Host` routing here: the operator's), its sign-in page for any caller.
+            let (status, app) = w
+                .app
+                .admin(
+                    "/v2/app/create",
+                    json!({"app_name": format!("page app {n}"), "app_type": "WebServer",
+                           "redirect_uris": ["https://app.example/cb"]}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{app}");
+            let client_id = app["client_id"].as_str().unwrap();
+            Req {
+                call: Call::PdsGet {
+                    path: format!(
+                        "{op}?client_id={client_id}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb\
+                         &response_type=code&state=s"
+                    ),
+                },
+                reading: Reading::Plain,
+                ids: Vec::new(),
+            }
+        }
         "/v2/account/token" => {
             let token = w.refresh_token().await;
             Req::pds(

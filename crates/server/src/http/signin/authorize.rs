@@ -139,6 +139,14 @@ async fn next_step(
         Ok(AuthorizeStep::SignIn) => {
             signin_form(page, StatusCode::OK, &auth.app_name, query, "", "")
         }
+        Ok(AuthorizeStep::ChangePassword) => {
+            // The page's form token is the session's: the browser's may be the one just made.
+            let page = PageContext {
+                session: session.cloned(),
+                ..page.clone()
+            };
+            super::selfservice::password_form(app, &page, StatusCode::OK, query, "").await
+        }
         Ok(AuthorizeStep::Consent) => {
             let Some(session) = session else {
                 return signin_form(page, StatusCode::OK, &auth.app_name, query, "", "");
@@ -158,6 +166,20 @@ async fn next_step(
         }
         Ok(AuthorizeStep::Redirect(to)) => found(&to),
         Err(e) => failed(page, &e),
+    }
+}
+
+/// Goes on with the authorization request `query` for a session just (re)started (the
+/// forced password change): its next step, or the refusal.
+pub(super) async fn go_on(
+    app: &AppState,
+    page: &PageContext,
+    query: &str,
+    session: &SigninSession,
+) -> Response {
+    match checked(app, page, query).await {
+        Ok(auth) => next_step(app, page, &auth, query, Some(session), true, false).await,
+        Err(answer) => answer,
     }
 }
 
@@ -258,6 +280,7 @@ pub(super) async fn sign_in(
             )
             .await
         }
+        None if signed_in.must_change_password => Redirect::to("/password").into_response(),
         None => Redirect::to("/account").into_response(),
     };
     response.headers_mut().append(header::SET_COOKIE, cookie);

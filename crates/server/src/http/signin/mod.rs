@@ -9,6 +9,7 @@
 //! language, the browser's session) is the extractor later pages (the console) reuse.
 
 mod authorize;
+mod selfservice;
 mod texts;
 
 use askama::Template;
@@ -43,13 +44,167 @@ pub fn router() -> Router<AppState> {
         )
         .route("/signin", get(signin_page).post(authorize::sign_in))
         .route("/account", get(account_page))
+        .route("/account/profile", post(selfservice::update_profile))
+        .route(
+            "/password",
+            get(selfservice::password_page).post(selfservice::change_password),
+        )
+        .route(
+            "/forgot",
+            get(selfservice::forgot_page).post(selfservice::forgot),
+        )
+        .route(
+            "/reset",
+            get(selfservice::reset_page).post(selfservice::reset),
+        )
         .route("/signout", post(sign_out))
         .route("/assets/signin.css", get(stylesheet))
+}
+
+/// `/v2/oauth/authorize` in `/openapi.json`: PDS's `Authorize` (GET, which answers with a
+/// page or a redirect) and the consent form's post. Written by hand like the operational
+/// paths: the handlers read the raw query (a parameter given twice is refused), which
+/// utoipa's derive cannot describe.
+pub fn openapi_paths() -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::json;
+    let text = |description: &str| {
+        json!({ "description": description,
+                "content": { "text/html": { "schema": { "type": "string" } } } })
+    };
+    let redirect = |description: &str| {
+        json!({ "description": description,
+                "headers": { "Location": { "required": true,
+                                           "schema": { "type": "string", "format": "uri" } } } })
+    };
+    let query = |name: &str, required: bool, schema: serde_json::Value, about: &str| {
+        json!({ "name": name, "in": "query", "required": required, "schema": schema,
+                "description": about })
+    };
+    let string = json!({ "type": "string" });
+    let parameters = json!([
+        query(
+            "client_id",
+            true,
+            string.clone(),
+            "The app's client id (a code-flow app)."
+        ),
+        query(
+            "redirect_uri",
+            true,
+            string.clone(),
+            "One of the app's redirect URIs, exactly (a NativeApp: a loopback one on any port)."
+        ),
+        query(
+            "response_type",
+            true,
+            json!({ "type": "string", "enum": ["code"] }),
+            "`code`."
+        ),
+        query(
+            "login_type",
+            false,
+            json!({ "type": "string", "enum": ["default"] }),
+            "PDS's; `default`."
+        ),
+        query(
+            "scope",
+            false,
+            string.clone(),
+            "Space-separated: openid, profile, email, groups, quota, offline_access."
+        ),
+        query(
+            "state",
+            false,
+            json!({ "type": "string", "maxLength": 1024 }),
+            "Returned with the code or the error."
+        ),
+        query(
+            "hide_consent",
+            false,
+            json!({ "type": "boolean" }),
+            "A trusted app skips the consent page."
+        ),
+        query(
+            "code_challenge",
+            false,
+            json!({ "type": "string", "minLength": 43, "maxLength": 128 }),
+            "PKCE (RFC 7636); required for SinglePageApp and NativeApp."
+        ),
+        query(
+            "code_challenge_method",
+            false,
+            json!({ "type": "string", "enum": ["S256"] }),
+            "Only `S256`."
+        ),
+        query(
+            "nonce",
+            false,
+            json!({ "type": "string", "maxLength": 1024 }),
+            "Copied into the ID token."
+        ),
+        query(
+            "prompt",
+            false,
+            json!({ "type": "string", "enum": ["none", "login", "consent", "login consent"] }),
+            "OpenID Connect's `prompt`."
+        ),
+        query(
+            "max_age",
+            false,
+            json!({ "type": "integer", "minimum": 0 }),
+            "Seconds since sign-in after which the person signs in again."
+        ),
+    ]);
+    let mut paths = serde_json::Map::new();
+    paths.insert(
+        "/v2/oauth/authorize".into(),
+        json!({
+            "get": {
+                "tags": ["oauth"],
+                "summary": "Authorize (authorization code with PKCE, OpenID Connect): the sign-in \
+                            and consent pages, then a redirect to the app.",
+                "description": "Answers the sign-in page (or, with the browser's sign-in session, \
+                    the consent page) for a person, then `302` to `redirect_uri` with `code`, \
+                    `state` and `iss` (RFC 9207). An unknown app or an unregistered redirect URI \
+                    gets an error page (400), never a redirect; every other refusal goes back to \
+                    the app as `error=` with `state`. See docs/signin.md.",
+                "security": [],
+                "parameters": parameters,
+                "responses": {
+                    "200": text("The sign-in, consent or change-password page"),
+                    "302": redirect("To the app's redirect URI: `code`, `state`, `iss`; or `error`, `state`, `iss`"),
+                    "400": text("Unknown app or unregistered redirect URI: an error page"),
+                }
+            },
+            "post": {
+                "tags": ["oauth"],
+                "summary": "The consent page's answer (a browser form with its CSRF token).",
+                "security": [],
+                "requestBody": { "required": true, "content": {
+                    "application/x-www-form-urlencoded": { "schema": {
+                        "type": "object",
+                        "properties": {
+                            "csrf": { "type": "string" },
+                            "q": { "type": "string", "description": "The authorization request's query string" },
+                            "decision": { "type": "string", "enum": ["allow", "deny"] }
+                        }
+                    } } } },
+                "responses": {
+                    "200": text("The sign-in page (no session)"),
+                    "302": redirect("To the app's redirect URI: `code`, or `error=access_denied`"),
+                    "400": text("Unknown app, unregistered redirect URI, or no decision"),
+                    "403": text("A cross-site form or a missing form token"),
+                }
+            }
+        }),
+    );
+    paths
 }
 
 /// Who and where a page request is: its domain (by `Host`, else the operator's), the
 /// language it is answered in, the issuer (public base URL), and the browser's live sign-in
 /// session of that domain, if any.
+#[derive(Clone)]
 pub struct PageContext {
     pub domain_id: String,
     pub domain_name: String,
@@ -141,7 +296,7 @@ impl PageContext {
     }
 
     /// The pre-sign-in form token: the browser's, or a new one to set.
-    fn form_token(&self) -> (String, Option<HeaderValue>) {
+    pub(super) fn form_token(&self) -> (String, Option<HeaderValue>) {
         if let Some(token) = self.form_cookie.as_ref().filter(|t| t.len() == 32) {
             return (token.clone(), None);
         }
@@ -269,19 +424,30 @@ pub(super) fn signin_form(
     username: &str,
     message: &str,
 ) -> Response {
+    with_form_token(page, |csrf| {
+        html(
+            status,
+            SigninPage {
+                t: page.t,
+                domain_name: &page.domain_name,
+                app_name,
+                message,
+                csrf,
+                q,
+                username,
+            },
+        )
+    })
+}
+
+/// A page whose form is posted before sign-in, made by `render` with the browser's form
+/// token (a new one, set as its double-submit cookie, when the browser has none).
+pub(super) fn with_form_token(
+    page: &PageContext,
+    render: impl FnOnce(&str) -> Response,
+) -> Response {
     let (csrf, set_cookie) = page.form_token();
-    let mut response = html(
-        status,
-        SigninPage {
-            t: page.t,
-            domain_name: &page.domain_name,
-            app_name,
-            message,
-            csrf: &csrf,
-            q,
-            username,
-        },
-    );
+    let mut response = render(&csrf);
     if let Some(cookie) = set_cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
@@ -302,52 +468,88 @@ struct AccountPage<'a> {
     t: &'static Texts,
     domain_name: &'a str,
     user_name: &'a str,
+    nick_name: &'a str,
+    avatar: &'a str,
+    notice: &'a str,
+    message: &'a str,
     csrf: &'a str,
-    /// When each session began (UTC), and whether it is this browser's.
-    sessions: Vec<(String, bool)>,
+    /// `(type, identity)` of each logon account.
+    accounts: Vec<(String, String)>,
+    /// When each session began and was last used (readable), and whether it is this
+    /// browser's.
+    sessions: Vec<(String, String, bool)>,
 }
 
-/// `GET /account`: who is signed in, the sessions, sign out.
+/// `GET /account`: who is signed in, the profile form, the accounts and sessions, sign out.
+/// A user who must change its password is sent to do that first.
 async fn account_page(State(app): State<AppState>, page: PageContext) -> Response {
     let Some(session) = &page.session else {
         return Redirect::to("/signin").into_response();
     };
-    let failed = |e: Error| {
-        message_page(
-            page.t,
-            &page.domain_name,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            page.t.error_title,
-            &e,
-        )
+    match app.services.must_change_password(session).await {
+        Ok(true) => return Redirect::to("/password").into_response(),
+        Ok(false) => {}
+        Err(e) => return internal_error(&page, &e),
+    }
+    account_view(&app, &page, StatusCode::OK, "", "").await
+}
+
+fn internal_error(page: &PageContext, e: &Error) -> Response {
+    message_page(
+        page.t,
+        &page.domain_name,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        page.t.error_title,
+        e,
+    )
+}
+
+/// The account page with a `notice` (something done) or a `message` (something refused).
+async fn account_view(
+    app: &AppState,
+    page: &PageContext,
+    status: StatusCode,
+    notice: &str,
+    message: &str,
+) -> Response {
+    let Some(session) = &page.session else {
+        return Redirect::to("/signin").into_response();
     };
     let shown = async {
         let actor = app.services.session_actor(session).await?;
         let user = app.services.get_user(&actor, None).await?;
+        let accounts = app.services.linked_accounts(session).await?;
         let sessions = app.services.signin_sessions(session).await?;
-        Ok::<_, Error>((user, sessions))
+        Ok::<_, Error>((user, accounts, sessions))
     };
-    let (user, sessions) = match shown.await {
+    let (user, accounts, sessions) = match shown.await {
         Ok(shown) => shown,
-        Err(e) => return failed(e),
+        Err(e) => return internal_error(page, &e),
     };
     let name = if user.nick_name.is_empty() {
         user.user_id.clone()
     } else {
         user.nick_name.clone()
     };
+    let t = page.t;
     html(
-        StatusCode::OK,
+        status,
         AccountPage {
-            t: page.t,
+            t,
             domain_name: &page.domain_name,
             user_name: &name,
+            nick_name: &user.nick_name,
+            avatar: &user.avatar,
+            notice,
+            message,
             csrf: &session.form_token,
+            accounts,
             sessions: sessions
                 .into_iter()
                 .map(|s| {
                     (
-                        crate::time_format::rfc3339_s(s.created_at / 1000),
+                        t.date_time(s.created_at),
+                        t.date_time(s.last_seen_at),
                         s.current,
                     )
                 })

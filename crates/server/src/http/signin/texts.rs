@@ -3,6 +3,7 @@
 use axum::http::{header, HeaderMap};
 
 use crate::error::{AuthProblem, Error};
+use crate::service::apps::KNOWN_SCOPES;
 
 /// Every sentence of the pages in one language.
 pub struct Texts {
@@ -25,6 +26,38 @@ pub struct Texts {
     pub sign_out: &'static str,
     pub sign_out_everywhere: &'static str,
     pub error_title: &'static str,
+    pub forgot_link: &'static str,
+    pub forgot_title: &'static str,
+    pub forgot_intro: &'static str,
+    pub send_link: &'static str,
+    pub forgot_sent: &'static str,
+    pub back_to_sign_in: &'static str,
+    pub reset_title: &'static str,
+    pub reset_done: &'static str,
+    pub reset_unusable: &'static str,
+    pub change_password: &'static str,
+    pub must_change: &'static str,
+    pub current_password: &'static str,
+    pub new_password: &'static str,
+    pub confirm_password: &'static str,
+    pub password_rule: &'static str,
+    pub passwords_differ: &'static str,
+    pub wrong_current_password: &'static str,
+    pub change_denied: &'static str,
+    pub password_changed: &'static str,
+    pub profile: &'static str,
+    pub nick_name: &'static str,
+    pub avatar: &'static str,
+    pub avatar_rule: &'static str,
+    pub save: &'static str,
+    pub profile_saved: &'static str,
+    pub linked_accounts: &'static str,
+    pub last_seen: &'static str,
+    /// What each scope lets an app do, in [`KNOWN_SCOPES`](crate::service::apps::KNOWN_SCOPES) order.
+    scopes: [&'static str; 6],
+    /// A date and time: `{d}` day, `{m}` month (a number; `months` names it), `{y}`, `{t}`.
+    date_time: &'static str,
+    months: [&'static str; 12],
     unknown_client: &'static str,
     bad_redirect_uri: &'static str,
     bad_credentials: &'static str,
@@ -54,6 +87,48 @@ pub static EN: Texts = Texts {
     sign_out: "Sign out",
     sign_out_everywhere: "Sign out everywhere",
     error_title: "Something went wrong",
+    forgot_link: "Forgot password?",
+    forgot_title: "Forgot your password?",
+    forgot_intro: "Enter your account. If it exists and has an e-mail address, we mail it a link \
+                   to set a new password.",
+    send_link: "Send the link",
+    forgot_sent: "If the account exists and has an e-mail address, a link to set a new password \
+                  is on its way. It works once, within 24 hours.",
+    back_to_sign_in: "Back to sign in",
+    reset_title: "Set a new password",
+    reset_done: "Your new password is set. Sign in with it.",
+    reset_unusable: "This link has expired or has been used. Ask for a new one.",
+    change_password: "Change password",
+    must_change: "Your administrator asks you to set a new password before you go on.",
+    current_password: "Current password",
+    new_password: "New password",
+    confirm_password: "New password again",
+    password_rule: "8 to 256 characters.",
+    passwords_differ: "The two new passwords are not the same.",
+    wrong_current_password: "The current password is incorrect.",
+    change_denied: "Your administrator does not let you change your password.",
+    password_changed:
+        "Your password has been changed. Your other browsers and apps are signed out.",
+    profile: "Profile",
+    nick_name: "Display name",
+    avatar: "Picture (URL)",
+    avatar_rule: "An https:// address of an image, or empty.",
+    save: "Save",
+    profile_saved: "Your profile has been saved.",
+    linked_accounts: "Accounts you sign in with",
+    last_seen: "last used",
+    scopes: [
+        "confirm who you are (your user ID)",
+        "see your name, username and picture",
+        "see your e-mail address",
+        "see the groups you are in",
+        "see your storage quota",
+        "stay signed in when you are away",
+    ],
+    date_time: "{d} {m} {y}, {t} UTC",
+    months: [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ],
     unknown_client: "This application is not known here, or it is disabled.",
     bad_redirect_uri: "The application asked to return to an address it has not registered.",
     bad_credentials: "The account or password is incorrect.",
@@ -83,6 +158,46 @@ pub static ZH: Texts = Texts {
     sign_out: "退出登录",
     sign_out_everywhere: "在所有设备上退出",
     error_title: "出错了",
+    forgot_link: "忘记密码？",
+    forgot_title: "忘记密码了？",
+    forgot_intro: "请输入您的账号。如果该账号存在并有电子邮箱，我们会发送一个设置新密码的链接。",
+    send_link: "发送链接",
+    forgot_sent:
+        "如果该账号存在并有电子邮箱，设置新密码的链接已经发出。链接只能使用一次，24 小时内有效。",
+    back_to_sign_in: "返回登录",
+    reset_title: "设置新密码",
+    reset_done: "新密码已设置，请用它登录。",
+    reset_unusable: "此链接已过期或已被使用，请重新申请。",
+    change_password: "修改密码",
+    must_change: "管理员要求您先设置新密码才能继续。",
+    current_password: "当前密码",
+    new_password: "新密码",
+    confirm_password: "再次输入新密码",
+    password_rule: "8 到 256 个字符。",
+    passwords_differ: "两次输入的新密码不一致。",
+    wrong_current_password: "当前密码不正确。",
+    change_denied: "管理员不允许您自行修改密码。",
+    password_changed: "密码已修改，您在其他浏览器和应用中的登录已退出。",
+    profile: "个人资料",
+    nick_name: "显示名称",
+    avatar: "头像（网址）",
+    avatar_rule: "图片的 https:// 地址，或留空。",
+    save: "保存",
+    profile_saved: "个人资料已保存。",
+    linked_accounts: "用于登录的账号",
+    last_seen: "最近使用",
+    scopes: [
+        "确认您的身份（用户 ID）",
+        "查看您的姓名、用户名和头像",
+        "查看您的电子邮箱",
+        "查看您所在的群组",
+        "查看您的存储配额",
+        "在您离开时保持登录",
+    ],
+    date_time: "{y}年{m}{d}日 {t}（UTC）",
+    months: [
+        "1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月",
+    ],
     unknown_client: "此应用未注册或已停用。",
     bad_redirect_uri: "应用要求返回到一个未登记的地址。",
     bad_credentials: "账号或密码错误。",
@@ -103,6 +218,28 @@ impl Texts {
             Error::InvalidParameter { .. } => self.bad_input.into(),
             _ => self.failed.into(),
         }
+    }
+
+    /// What a scope lets an app do, said to a person (the name itself if it is unknown).
+    pub fn scope<'a>(&self, scope: &'a str) -> &'a str {
+        KNOWN_SCOPES
+            .iter()
+            .position(|known| *known == scope)
+            .map_or(scope, |i| self.scopes[i])
+    }
+
+    /// A time (milliseconds since the epoch) as people of this language write it, in UTC
+    /// (the server does not know the reader's zone): `6 Dec 2026, 07:04 UTC`.
+    pub fn date_time(&self, ms: i64) -> String {
+        let Ok(at) = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)) else {
+            return String::new();
+        };
+        let month = self.months[usize::from(u8::from(at.month())) - 1];
+        self.date_time
+            .replace("{y}", &at.year().to_string())
+            .replace("{m}", month)
+            .replace("{d}", &at.day().to_string())
+            .replace("{t}", &format!("{:02}:{:02}", at.hour(), at.minute()))
     }
 
     pub fn unknown_client(&self) -> &'static str {
@@ -168,5 +305,15 @@ mod tests {
         assert_eq!(lang("fr, zh;q=0.5"), "zh-CN");
         assert_eq!(lang("fr"), "en");
         assert_eq!(lang(""), "en");
+    }
+
+    #[test]
+    fn times_and_scopes_read_as_people_write_them() {
+        let ms = 1_796_540_640_000; // 2026-12-06T07:04:00Z
+        assert_eq!(EN.date_time(ms), "6 Dec 2026, 07:04 UTC");
+        assert_eq!(ZH.date_time(ms), "2026年12月6日 07:04（UTC）");
+        assert_eq!(EN.scope("email"), "see your e-mail address");
+        assert_eq!(ZH.scope("groups"), "查看您所在的群组");
+        assert_eq!(EN.scope("unheard-of"), "unheard-of");
     }
 }

@@ -9,6 +9,17 @@ use crate::store::{RefreshTokenRow, SigningKeyRow, TokenStore};
 #[async_trait]
 impl TokenStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn signing_key(&self, slot: &str) -> Result<Option<SigningKeyRow>> {
+        self.upkeep_returning::<SigningKeyRow>(Stmt::new(
+            "SELECT kid, algorithm, private_key, public_key, created_at \
+             FROM signing_keys WHERE slot = $1",
+            vec![Arg::Text(slot.to_owned())],
+        ))
+        .await
+        .map_err(Into::into)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn signing_key_in_slot(
         &self,
         slot: &str,
