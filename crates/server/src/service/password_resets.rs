@@ -2,6 +2,7 @@
 //! single-use token by mail, valid for [`RESET_TOKEN_TTL_MS`], and sets a new password with
 //! it (`/v2/account/reset_password`). Only the token's hash is stored.
 
+use crate::audit::Trail;
 use sha2::{Digest, Sha256};
 
 use super::pagination::{encode_marker, finish_page, Page};
@@ -38,15 +39,18 @@ impl Services {
         let token = random_hex(24);
         let now = self.clock.now_ms();
         self.store
-            .insert_reset_token(ResetTokenRow {
-                token_hash: token_hash(&token),
-                domain_id: actor.domain_id.clone(),
-                user_id: user.user_id.clone(),
-                expires_at: now + RESET_TOKEN_TTL_MS,
-                created_at: now,
-                role: user.role.clone(),
-                email: user.email.clone(),
-            })
+            .insert_reset_token(
+                &actor.trail,
+                ResetTokenRow {
+                    token_hash: token_hash(&token),
+                    domain_id: actor.domain_id.clone(),
+                    user_id: user.user_id.clone(),
+                    expires_at: now + RESET_TOKEN_TTL_MS,
+                    created_at: now,
+                    role: user.role.clone(),
+                    email: user.email.clone(),
+                },
+            )
             .await?;
         let body = format!(
             "Hello {},\n\nan administrator has reset your password. Set a new one within 24 \
@@ -72,6 +76,7 @@ impl Services {
     /// the domain the request named, if any (a token of another domain is refused there).
     pub async fn reset_password_with_token(
         &self,
+        trail: &Trail,
         domain_id: Option<&str>,
         token: &str,
         new_password: &str,
@@ -81,7 +86,7 @@ impl Services {
         let unusable = || Error::NotFound(Resource::ResetToken);
         let row = self
             .store
-            .take_reset_token(&token_hash(token))
+            .take_reset_token(trail, &token_hash(token))
             .await?
             .filter(|t| {
                 t.expires_at > self.clock.now_ms()
@@ -99,7 +104,7 @@ impl Services {
             return Err(unusable());
         }
         // The token's holder acts on itself; the record lands with the new password.
-        crate::audit::record(crate::audit::Event {
+        trail.record(crate::audit::Event {
             domain_id: &row.domain_id,
             actor_id: &row.user_id,
             action: "password.reset",
@@ -114,7 +119,7 @@ impl Services {
             ..UserChanges::default()
         };
         self.store
-            .update_user(&row.domain_id, &row.user_id, changes)
+            .update_user(trail, &row.domain_id, &row.user_id, changes)
             .await?
             .map(|_| ())
             .ok_or(Error::NotFound(Resource::User))

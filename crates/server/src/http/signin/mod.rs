@@ -11,6 +11,7 @@
 mod authorize;
 mod texts;
 
+use crate::audit::Trail;
 use askama::Template;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -62,6 +63,8 @@ pub struct PageContext {
     /// The pre-sign-in form token the browser holds, if any.
     form_cookie: Option<String>,
     same_origin: bool,
+    /// The request's audit trail, for the flows a page starts (sign-in, consent, sign-out).
+    pub trail: Trail,
 }
 
 impl FromRequestParts<AppState> for PageContext {
@@ -100,6 +103,7 @@ impl FromRequestParts<AppState> for PageContext {
             t,
             issuer,
             session,
+            trail: crate::http::request_trail(&parts.extensions),
         })
     }
 }
@@ -322,7 +326,11 @@ async fn account_page(State(app): State<AppState>, page: PageContext) -> Respons
         )
     };
     let shown = async {
-        let actor = app.services.session_actor(session).await?;
+        let actor = app
+            .services
+            .session_actor(session)
+            .await?
+            .in_request(page.trail.clone());
         let user = app.services.get_user(&actor, None).await?;
         let sessions = app.services.signin_sessions(session).await?;
         Ok::<_, Error>((user, sessions))
@@ -378,9 +386,9 @@ async fn sign_out(
         return refused;
     }
     let ended = if form.everywhere.as_deref() == Some("true") {
-        app.services.sign_out_everywhere(session).await
+        app.services.sign_out_everywhere(&page.trail, session).await
     } else {
-        app.services.sign_out(session).await
+        app.services.sign_out(&page.trail, session).await
     };
     if let Err(e) = ended {
         return message_page(
