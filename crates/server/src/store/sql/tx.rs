@@ -539,3 +539,84 @@ fn into_sqlx(e: Error) -> sqlx::Error {
         other => sqlx::Error::Protocol(other.to_string()),
     }
 }
+
+#[cfg(test)]
+mod journal_tests {
+    use super::*;
+    use crate::audit::Event;
+    use crate::store::{DomainRow, DomainStore};
+
+    fn note(trail: &Trail, target_id: &str) {
+        trail.record(Event {
+            domain_id: "d",
+            actor_id: "u",
+            action: "test.noted",
+            target_type: "test",
+            target_id,
+            detail: serde_json::Value::Null,
+        });
+    }
+
+    fn request(request_id: &str) -> Trail {
+        Trail::new(request_id.into(), "127.0.0.1".into(), Default::default())
+    }
+
+    fn describe_domain(domain_id: &str) -> Stmt {
+        Stmt::new(
+            "UPDATE domains SET description = 'changed' WHERE domain_id = $1",
+            vec![Arg::Text(domain_id.into())],
+        )
+    }
+
+    async fn records_of(store: &SqlStore, request_id: &str) -> i64 {
+        let stmt = Stmt::new(
+            "SELECT COUNT(*) FROM audit_log WHERE request_id = $1",
+            vec![Arg::Text(request_id.into())],
+        );
+        let counted = store.reader().fetch_optional::<(i64,)>(stmt).await;
+        counted.unwrap().map_or(0, |(n,)| n)
+    }
+
+    async fn store_with_domain() -> (tempfile::TempDir, SqlStore) {
+        let (dir, store) = super::super::tests::scratch_store().await;
+        store
+            .restore_domain(DomainRow::new("d", "d", "", 0))
+            .await
+            .unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn a_write_commits_the_records_of_the_trail_it_is_handed_and_no_other() {
+        let (_dir, store) = store_with_domain().await;
+        let (ours, other) = (request("ours"), request("other"));
+        note(&ours, "a");
+        note(&other, "b");
+        let changed = store.write_statement(&ours, describe_domain("d")).await;
+        assert_eq!(changed.unwrap(), 1);
+        assert!(!ours.has_pending());
+        assert!(other.has_pending());
+        assert_eq!(records_of(&store, "ours").await, 1);
+        assert_eq!(records_of(&store, "other").await, 0);
+    }
+
+    #[tokio::test]
+    async fn a_write_that_changes_nothing_or_fails_leaves_its_records_pending() {
+        let (_dir, store) = store_with_domain().await;
+        let trail = request("r");
+        note(&trail, "a");
+        let changed = store.write_statement(&trail, describe_domain("nope")).await;
+        assert_eq!(changed.unwrap(), 0);
+        let failed = store
+            .write(&trail, |tx| {
+                Box::pin(async move {
+                    tx.execute(describe_domain("d")).await?;
+                    Err::<(), _>(Error::Conflict("refused".into()))
+                })
+            })
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(trail.take_pending().len(), 1);
+        assert_eq!(records_of(&store, "r").await, 0);
+    }
+}
