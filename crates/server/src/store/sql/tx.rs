@@ -544,7 +544,6 @@ fn into_sqlx(e: Error) -> sqlx::Error {
 mod journal_tests {
     use super::*;
     use crate::audit::Event;
-    use crate::store::{DomainRow, DomainStore};
 
     fn note(trail: &Trail, target_id: &str) {
         trail.record(Event {
@@ -577,18 +576,9 @@ mod journal_tests {
         counted.unwrap().map_or(0, |(n,)| n)
     }
 
-    async fn store_with_domain() -> (tempfile::TempDir, SqlStore) {
-        let (dir, store) = super::super::tests::scratch_store().await;
-        store
-            .restore_domain(DomainRow::new("d", "d", "", 0))
-            .await
-            .unwrap();
-        (dir, store)
-    }
-
     #[tokio::test]
     async fn a_write_commits_the_records_of_the_trail_it_is_handed_and_no_other() {
-        let (_dir, store) = store_with_domain().await;
+        let (_dir, store) = super::super::tests::store_with_domain().await;
         let (ours, other) = (request("ours"), request("other"));
         note(&ours, "a");
         note(&other, "b");
@@ -602,7 +592,7 @@ mod journal_tests {
 
     #[tokio::test]
     async fn a_write_that_changes_nothing_or_fails_leaves_its_records_pending() {
-        let (_dir, store) = store_with_domain().await;
+        let (_dir, store) = super::super::tests::store_with_domain().await;
         let trail = request("r");
         note(&trail, "a");
         let changed = store.write_statement(&trail, describe_domain("nope")).await;

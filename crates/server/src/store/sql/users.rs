@@ -844,15 +844,6 @@ mod tests {
         }
     }
 
-    async fn store_with_domain() -> (tempfile::TempDir, SqlStore) {
-        let (dir, store) = super::super::tests::scratch_store().await;
-        store
-            .restore_domain(DomainRow::new("d", "d", "", 0))
-            .await
-            .unwrap();
-        (dir, store)
-    }
-
     async fn insert(store: &SqlStore, new: &NewUser) -> Result<()> {
         store
             .write(&Trail::none(), |tx| Box::pin(insert_new_user(tx, new)))
@@ -861,7 +852,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_new_user_is_written_with_its_accounts_memberships_and_password() {
-        let (_dir, store) = store_with_domain().await;
+        let (_dir, store) = super::super::tests::store_with_domain().await;
         store
             .create_group(&Trail::none(), group("g", ""))
             .await
@@ -890,7 +881,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_user_whose_identity_or_group_fails_writes_nothing() {
-        let (_dir, store) = store_with_domain().await;
+        let (_dir, store) = super::super::tests::store_with_domain().await;
         insert(&store, &new_user("alice")).await.unwrap();
         let mut bob = new_user("bob");
         bob.accounts = vec![account("bob", "alice@example.com")];
@@ -912,7 +903,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_batch_item_that_breaks_a_rule_fails_alone() {
-        let (_dir, store) = store_with_domain().await;
+        let (_dir, store) = super::super::tests::store_with_domain().await;
         insert(&store, &new_user("taken")).await.unwrap();
         let batch = vec![new_user("a"), new_user("taken"), new_user("b")];
         let outcomes = store
