@@ -148,7 +148,7 @@ pub async fn seed_groups(store: &SqlStore, shape: &Shape) -> anyhow::Result<()> 
                 kind: "org".into(),
             };
             store
-                .create_group(group)
+                .create_group(&roster_server::audit::Trail::none(), group)
                 .await
                 .with_context(|| format!("creating group {}", group_id(division, k)))?;
         }

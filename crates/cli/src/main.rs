@@ -488,6 +488,8 @@ async fn domain_command(config: Config, command: DomainCommand) -> anyhow::Resul
         domain_id: config.domain_id.clone(),
         user_id: "roster-cli".into(),
         role: Role::Superadmin,
+        // Outside any request: the CLI's changes are not in the audit log.
+        trail: roster_server::audit::Trail::none(),
     };
     let acting = |parent: &Option<String>| Actor {
         domain_id: parent.clone().unwrap_or_else(|| operator.domain_id.clone()),
@@ -608,6 +610,8 @@ async fn access_key_command(config: Config, command: AccessKeyCommand) -> anyhow
         domain_id: config.domain_id.clone(),
         user_id: "roster-cli".into(),
         role: Role::Superadmin,
+        // Outside any request: the CLI's changes are not in the audit log.
+        trail: roster_server::audit::Trail::none(),
     };
     let status = |access_key_id: String, status: AccessKeyStatus| UpdateAccessKeyRequest {
         access_key_id,
@@ -671,6 +675,8 @@ async fn outbox_command(config: Config, limit: i64) -> anyhow::Result<()> {
         domain_id: config.domain_id.clone(),
         user_id: "roster-cli".into(),
         role: Role::Superadmin,
+        // Outside any request: the CLI's changes are not in the audit log.
+        trail: roster_server::audit::Trail::none(),
     };
     let mut remaining = limit.max(0);
     let mut marker = String::new();

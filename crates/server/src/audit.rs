@@ -1,14 +1,17 @@
 //! The audit trail of the request being served.
 //!
-//! Services note each change they are about to make with [`record`]; the store writes the
-//! noted records inside the transaction that makes the change, just before it commits (so a
-//! change and its record land together or not at all). Whatever is still pending when the
-//! request ends — an attempt that was refused or failed before anything was written — is
-//! written on its own by the HTTP layer, marked as a failure.
+//! Each request (an HTTP request, an LDAP operation) gets a [`Trail`]: a handle, cheap to
+//! clone, that the face creates and hands on explicitly — inside the caller's `Actor` for
+//! authenticated calls, as an argument to the anonymous flows (logins, password resets). The
+//! services note each change they are about to make on it; the store's write methods take it
+//! and write its records inside the transaction that makes the change, just before it commits
+//! (so a change and its record land together or not at all). Whatever is still pending when
+//! the request ends — an attempt that was refused or failed before anything was written — is
+//! written by [`write_leftovers`], the one place both faces call, marked as a failure.
 //!
-//! Outside a request (bootstrap, the store's import path) nothing is recorded.
+//! Outside a request (bootstrap, the CLI, the store's import path) the trail is
+//! [`Trail::none`], and nothing is recorded.
 
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use crate::clock::Clock;
@@ -20,50 +23,195 @@ pub const FAILURE: &str = "failure";
 
 /// Where a request came from, and the records it has noted but not yet written.
 #[derive(Debug, Default)]
-struct Trail {
+struct Pending {
     request_id: String,
     client_ip: String,
     /// The services' clock, which dates the records.
     clock: Clock,
-    pending: Vec<AuditRow>,
+    records: Vec<AuditRow>,
 }
 
-tokio::task_local! {
-    static TRAIL: Arc<Mutex<Trail>>;
+/// The audit records of one request, noted and not yet written. Clones share the records.
+#[derive(Clone, Default)]
+pub struct Trail(Option<Arc<Mutex<Pending>>>);
+
+impl std::fmt::Debug for Trail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let request_id = self.with(|pending| pending.request_id.clone());
+        f.debug_tuple("Trail").field(&request_id).finish()
+    }
 }
 
-fn with_trail<T>(f: impl FnOnce(&mut Trail) -> T) -> Option<T> {
-    TRAIL
-        .try_with(|trail| {
-            let mut trail = trail
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(&mut trail)
+impl Trail {
+    /// The trail of a request from `client_ip`, its records dated by `clock`.
+    pub fn new(request_id: String, client_ip: String, clock: Clock) -> Trail {
+        Trail(Some(Arc::new(Mutex::new(Pending {
+            request_id,
+            client_ip,
+            clock,
+            records: Vec::new(),
+        }))))
+    }
+
+    /// The trail of work outside any request: it records nothing.
+    pub fn none() -> Trail {
+        Trail(None)
+    }
+
+    /// A new, empty trail of the same request (one item of a batch, whose records fail or
+    /// succeed on their own until they join the request's with [`Trail::absorb`]).
+    pub fn fork(&self) -> Trail {
+        let Some(pending) = &self.0 else {
+            return Trail::none();
+        };
+        let pending = lock(pending);
+        Trail::new(
+            pending.request_id.clone(),
+            pending.client_ip.clone(),
+            pending.clock.clone(),
+        )
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Pending) -> T) -> Option<T> {
+        self.0.as_ref().map(|pending| f(&mut lock(pending)))
+    }
+
+    /// Notes an event of this request, as a success until something says otherwise.
+    pub fn record(&self, event: Event<'_>) {
+        self.with(|pending| {
+            let row = AuditRow {
+                log_id: next_log_id(),
+                domain_id: event.domain_id.to_owned(),
+                acted_at: pending.clock.now_ms(),
+                actor_id: clipped(event.actor_id),
+                actor_type: if event.actor_id.is_empty() {
+                    "anonymous"
+                } else {
+                    "user"
+                }
+                .to_owned(),
+                action: event.action.to_owned(),
+                target_type: event.target_type.to_owned(),
+                target_id: clipped(event.target_id),
+                request_id: pending.request_id.clone(),
+                client_ip: pending.client_ip.clone(),
+                outcome: SUCCESS.to_owned(),
+                error_code: String::new(),
+                detail: detail_text(event.detail),
+            };
+            pending.records.push(row);
+        });
+    }
+
+    /// Names the target of the records noted with an empty one, once a create has made its id.
+    pub fn name_target(&self, target_id: &str) {
+        self.with(|pending| {
+            for row in pending
+                .records
+                .iter_mut()
+                .filter(|r| r.target_id.is_empty())
+            {
+                row.target_id = clipped(target_id);
+            }
+        });
+    }
+
+    /// Whether records wait for a transaction.
+    pub fn has_pending(&self) -> bool {
+        self.with(|pending| !pending.records.is_empty())
+            .unwrap_or(false)
+    }
+
+    /// Copies of the pending records that `keep` selects (the deletions a transaction about to
+    /// begin must read objects of before it changes them).
+    pub fn pending_where(&self, keep: impl Fn(&AuditRow) -> bool) -> Vec<AuditRow> {
+        self.with(|pending| {
+            pending
+                .records
+                .iter()
+                .filter(|r| keep(r))
+                .cloned()
+                .collect()
         })
-        .ok()
+        .unwrap_or_default()
+    }
+
+    /// Takes the pending records, for the transaction about to commit (or, at the end of the
+    /// request, to be written on their own).
+    pub fn take_pending(&self) -> Vec<AuditRow> {
+        self.with(|pending| std::mem::take(&mut pending.records))
+            .unwrap_or_default()
+    }
+
+    /// Puts back, before any noted since, records whose transaction did not commit.
+    pub fn restore(&self, mut records: Vec<AuditRow>) {
+        if records.is_empty() {
+            return;
+        }
+        self.with(|pending| {
+            records.append(&mut pending.records);
+            pending.records = records;
+        });
+    }
+
+    /// Moves the records of `other` (a fork of this trail) to the end of this one.
+    pub fn absorb(&self, other: &Trail) {
+        let records = other.take_pending();
+        if !records.is_empty() {
+            self.with(|pending| pending.records.extend(records));
+        }
+    }
+
+    /// Forgets the record noted last: the change it announced was found, in its transaction,
+    /// not to happen (a refresh token consumed by a concurrent request).
+    pub fn forget_last(&self) {
+        self.with(|pending| {
+            pending.records.pop();
+        });
+    }
+
+    /// Marks every pending record as failed with `error`: the operation they belong to
+    /// (a request, a batch item) is answering it.
+    pub fn fail_pending(&self, error: &Error) {
+        self.fail_with(&error.audit_code());
+    }
+
+    /// Marks every pending record as failed with the audit code `code`.
+    fn fail_with(&self, code: &str) {
+        self.with(|pending| {
+            for row in pending.records.iter_mut() {
+                mark_failed(row, code.to_owned());
+            }
+        });
+    }
 }
 
-/// Runs a request with a trail; answers its output and the records still pending at its end.
-pub async fn scope<F: Future>(
-    request_id: String,
-    client_ip: String,
-    clock: Clock,
-    request: F,
-) -> (F::Output, Vec<AuditRow>) {
-    let trail = Arc::new(Mutex::new(Trail {
-        request_id,
-        client_ip,
-        clock,
-        pending: Vec::new(),
-    }));
-    let output = TRAIL.scope(trail.clone(), request).await;
-    let leftover = std::mem::take(
-        &mut trail
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .pending,
-    );
-    (output, leftover)
+fn lock(pending: &Mutex<Pending>) -> std::sync::MutexGuard<'_, Pending> {
+    pending
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Writes the records a request leaves pending when it ends — changes refused or failed
+/// before they reached a transaction — marked as failed with `failure` (the audit code of
+/// what the request answered) when it failed. The one place a failed request's records are
+/// written, for every face.
+pub async fn write_leftovers(
+    store: &dyn crate::store::Store,
+    trail: &Trail,
+    failure: Option<&str>,
+) {
+    if let Some(code) = failure {
+        trail.fail_with(code);
+    }
+    let leftover = trail.take_pending();
+    if leftover.is_empty() {
+        return;
+    }
+    if let Err(e) = store.append_audit(leftover).await {
+        let request_id = trail.with(|pending| pending.request_id.clone());
+        tracing::error!(error = %e, request_id, "could not write audit records");
+    }
 }
 
 /// What a service is about to do, to whom.
@@ -88,7 +236,7 @@ pub(crate) fn next_log_id() -> String {
 }
 
 /// Most characters a record keeps of one string a client chose (a target id, a value in the
-/// detail): every face's records pass through [`record`], so none can fill the log.
+/// detail): every face's records pass through [`Trail::record`], so none can fill the log.
 pub const MAX_KEPT_CHARS: usize = 256;
 /// Most items a record keeps of one list in its detail.
 const MAX_KEPT_ITEMS: usize = 64;
@@ -137,131 +285,10 @@ fn detail_text(detail: serde_json::Value) -> String {
     text
 }
 
-/// Notes an event of the current request, as a success until something says otherwise.
-pub fn record(event: Event<'_>) {
-    with_trail(|trail| {
-        let detail = detail_text(event.detail);
-        let row = AuditRow {
-            log_id: next_log_id(),
-            domain_id: event.domain_id.to_owned(),
-            acted_at: trail.clock.now_ms(),
-            actor_id: clipped(event.actor_id),
-            actor_type: if event.actor_id.is_empty() {
-                "anonymous"
-            } else {
-                "user"
-            }
-            .to_owned(),
-            action: event.action.to_owned(),
-            target_type: event.target_type.to_owned(),
-            target_id: clipped(event.target_id),
-            request_id: trail.request_id.clone(),
-            client_ip: trail.client_ip.clone(),
-            outcome: SUCCESS.to_owned(),
-            error_code: String::new(),
-            detail,
-        };
-        trail.pending.push(row);
-    });
-}
-
-/// Names the target of the records noted with an empty one, once a create has made its id.
-pub fn name_target(target_id: &str) {
-    with_trail(|trail| {
-        for row in trail.pending.iter_mut().filter(|r| r.target_id.is_empty()) {
-            row.target_id = clipped(target_id);
-        }
-    });
-}
-
-/// Whether the current request has records waiting for a transaction.
-pub fn has_pending() -> bool {
-    with_trail(|trail| !trail.pending.is_empty()).unwrap_or(false)
-}
-
-/// Copies of the pending records that `keep` selects (the deletions a transaction about to
-/// begin must read objects of before it changes them).
-pub fn pending_where(keep: impl Fn(&AuditRow) -> bool) -> Vec<AuditRow> {
-    with_trail(|trail| trail.pending.iter().filter(|r| keep(r)).cloned().collect())
-        .unwrap_or_default()
-}
-
-/// Takes the pending records, for the transaction about to commit.
-pub fn take_pending() -> Vec<AuditRow> {
-    with_trail(|trail| std::mem::take(&mut trail.pending)).unwrap_or_default()
-}
-
-/// Puts back records whose transaction did not commit.
-pub fn restore(mut records: Vec<AuditRow>) {
-    if records.is_empty() {
-        return;
-    }
-    with_trail(|trail| {
-        records.append(&mut trail.pending);
-        trail.pending = records;
-    });
-}
-
-/// Marks the pending records about `target_id` as failed with `error` (an item of a batch
-/// whose own change was undone while the others commit).
-pub fn fail_target(target_id: &str, error: &Error) {
-    with_trail(|trail| {
-        for row in trail
-            .pending
-            .iter_mut()
-            .filter(|r| r.target_id == clipped(target_id))
-        {
-            mark_failed(row, error.audit_code());
-        }
-    });
-}
-
-/// Marks the record noted last as failed with `error` (a batch item refused before it
-/// reached the store).
-pub fn fail_last(error: &Error) {
-    with_trail(|trail| {
-        if let Some(row) = trail.pending.last_mut() {
-            mark_failed(row, error.audit_code());
-        }
-    });
-}
-
-/// Forgets the record noted last: the change it announced was found, in its transaction,
-/// not to happen (a refresh token consumed by a concurrent request).
-pub fn forget_last() {
-    with_trail(|trail| {
-        trail.pending.pop();
-    });
-}
-
-/// Marks every pending record as failed with `error`: the request (or batch item) they
-/// belong to is answering it.
-pub fn fail_pending(error: &Error) {
-    with_trail(|trail| {
-        for row in trail.pending.iter_mut() {
-            mark_failed(row, error.audit_code());
-        }
-    });
-}
-
 fn mark_failed(row: &mut AuditRow, code: String) {
     if row.outcome == SUCCESS {
         row.outcome = FAILURE.to_owned();
         row.error_code = code;
-    }
-}
-
-/// Marks records that reach the end of a request answering an error with `code`.
-pub fn fail_all(records: &mut [AuditRow], code: &str) {
-    for row in records {
-        mark_failed(row, code.to_owned());
-    }
-}
-
-/// Marks records that reach the end of a failed request without a reason of their own.
-pub fn fail_unexplained(records: &mut [AuditRow], status: u16) {
-    for row in records {
-        mark_failed(row, format!("HTTP{status}"));
     }
 }
 

@@ -21,7 +21,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
-use crate::service::{random_hex, Services};
+use crate::audit::Trail;
+use crate::service::{random_hex, Actor, Services};
 
 /// Largest request body accepted; larger ones are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -48,6 +49,29 @@ pub fn current_request_id() -> String {
 /// dialect calls it where it has authenticated the caller.
 pub(crate) fn note_caller(actor: &crate::service::Actor) {
     let _ = CALLER.try_with(|caller| caller.set(format!("{}@{}", actor.user_id, actor.domain_id)));
+}
+
+/// The audit trail of a request, which [`request_context`] puts in its extensions.
+pub(crate) fn request_trail(extensions: &axum::http::Extensions) -> Trail {
+    extensions.get::<Trail>().cloned().unwrap_or_default()
+}
+
+/// `actor` making the request whose extensions these are: every dialect calls this where it
+/// has authenticated the caller, so the services note its changes on the request's trail.
+pub(crate) fn in_request(actor: Actor, extensions: &axum::http::Extensions) -> Actor {
+    actor.in_request(request_trail(extensions))
+}
+
+/// The request's audit trail, for handlers of anonymous flows (logins, password resets).
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Trail {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(request_trail(&parts.extensions))
+    }
 }
 
 /// The error a response answers, carried on it to the request middleware; never sent.
@@ -170,6 +194,24 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// What a failed request's unwritten audit records fail with: the error the response
+/// answers, or, for a failure no service error explains, its HTTP status. `None` for a
+/// request that did not fail.
+fn audit_failure(response: &Response) -> Option<String> {
+    let status = response.status();
+    let answered = response
+        .extensions()
+        .get::<AnsweredError>()
+        .and_then(|answered| answered.audit_code.clone());
+    match answered {
+        Some(code) => Some(code),
+        None if status.is_client_error() || status.is_server_error() => {
+            Some(format!("HTTP{}", status.as_u16()))
+        }
+        None => None,
+    }
+}
+
 /// Unknown paths: in KooDrive's envelope under `/koodrive/`, else PDS's JSON 404.
 async fn fallback(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/koodrive/") {
@@ -184,7 +226,11 @@ async fn fallback(uri: axum::http::Uri) -> Response {
 /// Gives each request an id (header `x-ca-request-id`, error bodies, logs) and an audit
 /// trail, writes the audit records its changes did not write, and writes one access-log line
 /// when it is answered.
-async fn request_context(State(app): State<AppState>, request: Request, next: Next) -> Response {
+async fn request_context(
+    State(app): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let request_id = random_hex(16).to_uppercase();
     let method = request.method().clone();
@@ -195,6 +241,8 @@ async fn request_context(State(app): State<AppState>, request: Request, next: Ne
         .get::<axum::extract::MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let client_ip = client_address(&request, app.trusted_proxy_hops);
+    let trail = Trail::new(request_id.clone(), client_ip, app.services.clock.clone());
+    request.extensions_mut().insert(trail.clone());
     let serve = CALLER.scope(
         std::sync::OnceLock::new(),
         REQUEST_ID.scope(request_id.clone(), async move {
@@ -203,30 +251,9 @@ async fn request_context(State(app): State<AppState>, request: Request, next: Ne
             (response, caller)
         }),
     );
-    let ((mut response, caller), mut unwritten) = crate::audit::scope(
-        request_id.clone(),
-        client_ip,
-        app.services.clock.clone(),
-        serve,
-    )
-    .await;
-    if !unwritten.is_empty() {
-        // The one place a failed request's records are marked: with the error the response
-        // answers, or, for a failure no service error explains, its HTTP status.
-        let status = response.status();
-        let audit_code = response
-            .extensions()
-            .get::<AnsweredError>()
-            .and_then(|answered| answered.audit_code.as_deref());
-        if let Some(code) = audit_code {
-            crate::audit::fail_all(&mut unwritten, code);
-        } else if status.is_client_error() || status.is_server_error() {
-            crate::audit::fail_unexplained(&mut unwritten, status.as_u16());
-        }
-        if let Err(e) = app.services.store.append_audit(unwritten).await {
-            tracing::error!(error = %e, request_id, "could not write audit records");
-        }
-    }
+    let (mut response, caller) = serve.await;
+    let failure = audit_failure(&response);
+    crate::audit::write_leftovers(app.services.store.as_ref(), &trail, failure.as_deref()).await;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }

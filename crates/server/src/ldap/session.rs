@@ -1,6 +1,7 @@
 //! One connection: read messages, answer each, keep who is bound. Malformed input ends the
 //! connection with a notice of disconnection (protocol error), never a panic.
 
+use crate::audit::Trail;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -294,24 +295,18 @@ impl Session {
         Ok(true)
     }
 
-    /// Runs a service call with an audit trail, as the HTTP layer runs a request: records
+    /// Runs a service call with a new audit trail, as the HTTP layer runs a request: records
     /// it leaves pending (a refused attempt) are written, marked with its error.
-    pub async fn traced<T>(
-        &self,
-        call: impl Future<Output = crate::error::Result<T>>,
-    ) -> crate::error::Result<T> {
+    pub async fn traced<T, F>(&self, call: impl FnOnce(Trail) -> F) -> crate::error::Result<T>
+    where
+        F: Future<Output = crate::error::Result<T>>,
+    {
         let services = &self.shared.services;
         let request_id = crate::ids::random_hex(16).to_uppercase();
-        let (output, mut unwritten) =
-            crate::audit::scope(request_id, self.peer.clone(), services.clock.clone(), call).await;
-        if !unwritten.is_empty() {
-            if let Err(e) = &output {
-                crate::audit::fail_all(&mut unwritten, &e.audit_code());
-            }
-            if let Err(e) = services.store.append_audit(unwritten).await {
-                tracing::error!(error = %e, "could not write LDAP audit records");
-            }
-        }
+        let trail = Trail::new(request_id, self.peer.clone(), services.clock.clone());
+        let output = call(trail.clone()).await;
+        let failure = output.as_ref().err().map(crate::error::Error::audit_code);
+        crate::audit::write_leftovers(services.store.as_ref(), &trail, failure.as_deref()).await;
         output
     }
 
@@ -335,8 +330,16 @@ impl Session {
         let kind = CallKind::Ordinary;
         let (domain_id, outcome) = match tree.parse(dn) {
             Some(Node::User(domain, user)) => {
-                let call = services.authenticate_user_with_password(&domain, &user, password, kind);
-                let outcome = self.traced(call).await;
+                let (domain_id, user_id) = (&domain, &user);
+                let outcome = self
+                    .traced(|trail| async move {
+                        services
+                            .authenticate_user_with_password(
+                                &trail, domain_id, user_id, password, kind,
+                            )
+                            .await
+                    })
+                    .await;
                 (domain, outcome)
             }
             Some(_) => {
@@ -347,8 +350,14 @@ impl Session {
             }
             None => {
                 let domain = tree.default_domain().to_owned();
-                let call = services.authenticate_with_password(&domain, dn, password, kind);
-                let outcome = self.traced(call).await;
+                let domain_id = &domain;
+                let outcome = self
+                    .traced(|trail| async move {
+                        services
+                            .authenticate_with_password(&trail, domain_id, dn, password, kind)
+                            .await
+                    })
+                    .await;
                 (domain, outcome)
             }
         };
@@ -425,7 +434,13 @@ impl Session {
             new_password,
         };
         let services = self.shared.services.clone();
-        match self.traced(services.change_password(&actor, req)).await {
+        let changed = self
+            .traced(|trail| async move {
+                let actor = actor.in_request(trail);
+                services.change_password(&actor, req).await
+            })
+            .await;
+        match changed {
             Ok(()) => (LdapResultCode::Success, String::new()),
             Err(Error::InvalidParameter { .. }) => (
                 LdapResultCode::ConstraintViolation,

@@ -61,6 +61,7 @@ impl Services {
             domain_id: actor.domain_id.clone(),
             user_id: user_id.clone(),
             role,
+            trail: actor.trail.clone(),
         };
         if owner.is_superadmin() && !actor.is_superadmin() {
             return Err(Error::forbidden(
@@ -78,8 +79,10 @@ impl Services {
             creator: actor.user_id.clone(),
             created_at: self.clock.now_ms(),
         };
-        crate::audit::name_target(&row.access_key_id);
-        self.store.create_access_key(row.clone()).await?;
+        actor.trail.name_target(&row.access_key_id);
+        self.store
+            .create_access_key(&actor.trail, row.clone())
+            .await?;
         let access_key_secret = row.secret.clone();
         Ok(CreateAccessKeyResponse {
             key: to_api(row),
@@ -157,7 +160,12 @@ impl Services {
         key_id_param(&req.access_key_id)?;
         self.require_reach_key(actor, &req.access_key_id).await?;
         self.store
-            .set_access_key_status(&actor.domain_id, &req.access_key_id, req.status.as_str())
+            .set_access_key_status(
+                &actor.trail,
+                &actor.domain_id,
+                &req.access_key_id,
+                req.status.as_str(),
+            )
             .await?
             .map(to_api)
             .ok_or(Error::NotFound(Resource::AccessKey))
@@ -168,7 +176,11 @@ impl Services {
         actor.require_admin()?;
         key_id_param(id)?;
         self.require_reach_key(actor, id).await?;
-        if self.store.delete_access_key(&actor.domain_id, id).await? {
+        if self
+            .store
+            .delete_access_key(&actor.trail, &actor.domain_id, id)
+            .await?
+        {
             Ok(())
         } else {
             Err(Error::NotFound(Resource::AccessKey))

@@ -73,7 +73,7 @@ impl Services {
             created_at: self.clock.now_ms(),
             last_login_time: 0,
         };
-        self.store.link_account(account).await?;
+        self.store.link_account(&actor.trail, account).await?;
         self.issue_delegated_token(actor, &req.user_id).await
     }
 
@@ -98,7 +98,7 @@ impl Services {
             created_at: 0,
             last_login_time: 0,
         };
-        if self.store.unlink_account(&account).await? {
+        if self.store.unlink_account(&actor.trail, &account).await? {
             Ok(())
         } else {
             Err(Error::NotFound(Resource::Account))
@@ -191,7 +191,13 @@ impl Services {
                 .as_deref()
                 .ok_or_else(|| Error::missing("old_password"))?;
             if !self
-                .check_user_password(&actor.domain_id, &actor.user_id, old, Some(&hash))
+                .check_user_password(
+                    &actor.trail,
+                    &actor.domain_id,
+                    &actor.user_id,
+                    old,
+                    Some(&hash),
+                )
                 .await?
             {
                 return Err(Error::param(ParamProblem::NotMatch, "old_password"));
@@ -204,7 +210,7 @@ impl Services {
             ..UserChanges::default()
         };
         self.store
-            .update_user(&actor.domain_id, &actor.user_id, changes)
+            .update_user(&actor.trail, &actor.domain_id, &actor.user_id, changes)
             .await?
             .map(|_| ())
             .ok_or(Error::NotFound(Resource::User))

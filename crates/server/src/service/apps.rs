@@ -4,6 +4,7 @@
 //! rights. Apps of the authorization-code flow (`WebServer`, `SinglePageApp`, `NativeApp`)
 //! send people to `/v2/oauth/authorize` (rules in `authorization.rs`).
 
+use crate::audit::Trail;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -314,8 +315,8 @@ impl Services {
                 .map(hash_client_secret)
                 .unwrap_or_default(),
         };
-        crate::audit::name_target(&row.client_id);
-        self.store.create_app(row.clone()).await?;
+        actor.trail.name_target(&row.client_id);
+        self.store.create_app(&actor.trail, row.clone()).await?;
         Ok(to_api(row, client_secret))
     }
 
@@ -402,7 +403,7 @@ impl Services {
             updated_at: self.clock.now_ms(),
         };
         self.store
-            .update_app(&actor.domain_id, &req.client_id, changes)
+            .update_app(&actor.trail, &actor.domain_id, &req.client_id, changes)
             .await?
             .map(|row| to_api(row, client_secret))
             .ok_or(Error::NotFound(Resource::App))
@@ -412,7 +413,11 @@ impl Services {
         actor.audit("app.delete", "app", client_id);
         require_superadmin(actor)?;
         validate::required("client_id", client_id, validate::MAX_ID)?;
-        if self.store.delete_app(&actor.domain_id, client_id).await? {
+        if self
+            .store
+            .delete_app(&actor.trail, &actor.domain_id, client_id)
+            .await?
+        {
             Ok(())
         } else {
             Err(Error::NotFound(Resource::App))
@@ -424,6 +429,7 @@ impl Services {
     /// names, else the assertion's `aud`, which its signature then vouches for.
     pub async fn login_with_assertion(
         &self,
+        trail: &Trail,
         host_domain: Option<&str>,
         client_id: &str,
         assertion: &str,
@@ -481,9 +487,9 @@ impl Services {
         let token = match claims.sub_type.as_str() {
             "service" if claims.sub == domain => self.issue_service_token(&app)?,
             "user" => {
-                self.ensure_assertion_user(&domain, client_id, &claims)
+                self.ensure_assertion_user(trail, &domain, client_id, &claims)
                     .await?;
-                self.issue_tokens(&domain, &claims.sub).await?
+                self.issue_tokens(trail, &domain, &claims.sub).await?
             }
             _ => return Err(fail(AuthProblem::AssertionInvalid)),
         };
@@ -494,6 +500,7 @@ impl Services {
     /// The assertion's user: it must exist, unless the app asked to create it (`auto_create`).
     async fn ensure_assertion_user(
         &self,
+        trail: &Trail,
         domain: &str,
         client_id: &str,
         claims: &AssertionClaims,
@@ -512,13 +519,16 @@ impl Services {
         );
         let created = self
             .store
-            .create_user(NewUser {
-                user,
-                accounts: Vec::new(),
-                password_hash: None,
-                group_ids: Vec::new(),
-                drive: None,
-            })
+            .create_user(
+                trail,
+                NewUser {
+                    user,
+                    accounts: Vec::new(),
+                    password_hash: None,
+                    group_ids: Vec::new(),
+                    drive: None,
+                },
+            )
             .await;
         match created {
             // Another assertion created it in between: as good.

@@ -7,6 +7,7 @@
 //! (no open redirect); every other refusal goes back to the app's redirect URI as `error=`
 //! with its `state`.
 
+use crate::audit::Trail;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use roster_api::Token;
@@ -285,6 +286,7 @@ impl Services {
     /// (`fresh`), and whether it has just consented. Issues the code when nothing is left.
     pub async fn authorization_step(
         &self,
+        trail: &Trail,
         auth: &Authorization,
         session: Option<&SigninSession>,
         fresh: bool,
@@ -323,7 +325,7 @@ impl Services {
             });
         }
         let code = random_hex(32);
-        crate::audit::record(crate::audit::Event {
+        trail.record(crate::audit::Event {
             domain_id: &auth.domain_id,
             actor_id: &session.user_id,
             action: "oauth.authorize",
@@ -332,20 +334,23 @@ impl Services {
             detail: serde_json::json!({ "scope": auth.scopes.join(" "), "consented": consented }),
         });
         self.store
-            .insert_authorization_code(AuthorizationCodeRow {
-                code_hash: hash_code(&code),
-                domain_id: auth.domain_id.clone(),
-                client_id: auth.client_id.clone(),
-                user_id: session.user_id.clone(),
-                redirect_uri: auth.redirect_uri.clone(),
-                scope: auth.scopes.join(" "),
-                code_challenge: auth.code_challenge.clone(),
-                nonce: auth.nonce.clone(),
-                auth_time: session.created_at,
-                family_id: random_hex(16),
-                expires_at: now + CODE_TTL_MS,
-                consumed_at: 0,
-            })
+            .insert_authorization_code(
+                trail,
+                AuthorizationCodeRow {
+                    code_hash: hash_code(&code),
+                    domain_id: auth.domain_id.clone(),
+                    client_id: auth.client_id.clone(),
+                    user_id: session.user_id.clone(),
+                    redirect_uri: auth.redirect_uri.clone(),
+                    scope: auth.scopes.join(" "),
+                    code_challenge: auth.code_challenge.clone(),
+                    nonce: auth.nonce.clone(),
+                    auth_time: session.created_at,
+                    family_id: random_hex(16),
+                    expires_at: now + CODE_TTL_MS,
+                    consumed_at: 0,
+                },
+            )
             .await?;
         Ok(AuthorizeStep::Redirect(with_query(
             &auth.redirect_uri,
@@ -370,8 +375,13 @@ impl Services {
     }
 
     /// Notes that the person refused the app (the consent page's "deny").
-    pub fn authorization_denied(&self, auth: &Authorization, session: &SigninSession) {
-        crate::audit::record(crate::audit::Event {
+    pub fn authorization_denied(
+        &self,
+        trail: &Trail,
+        auth: &Authorization,
+        session: &SigninSession,
+    ) {
+        trail.record(crate::audit::Event {
             domain_id: &auth.domain_id,
             actor_id: &session.user_id,
             action: "oauth.deny",
@@ -384,7 +394,12 @@ impl Services {
     /// The code grant: authenticates the app (`WebServer`: its client secret), then takes the
     /// code once. A code used before is refused, and the tokens its first use issued are
     /// revoked (RFC 6749 §4.1.2).
-    pub async fn exchange_code(&self, domain_id: &str, x: CodeExchange<'_>) -> Result<Token> {
+    pub async fn exchange_code(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        x: CodeExchange<'_>,
+    ) -> Result<Token> {
         let client = || Error::Unauthorized(AuthProblem::ClientInvalid);
         let grant = || Error::Unauthorized(AuthProblem::GrantInvalid);
         super::validate::required("client_id", x.client_id, super::validate::MAX_ID)?;
@@ -417,7 +432,7 @@ impl Services {
         }
         let now = self.clock.now_ms();
         if row.consumed_at > 0 {
-            self.revoke_code_family(&row).await?;
+            self.revoke_code_family(trail, &row).await?;
             return Err(grant());
         }
         let verifier_ok = match (row.code_challenge.is_empty(), x.code_verifier) {
@@ -433,8 +448,12 @@ impl Services {
         {
             return Err(grant());
         }
-        if !self.store.consume_authorization_code(&hash, now).await? {
-            self.revoke_code_family(&row).await?;
+        if !self
+            .store
+            .consume_authorization_code(trail, &hash, now)
+            .await?
+        {
+            self.revoke_code_family(trail, &row).await?;
             return Err(grant());
         }
         let user = self
@@ -456,7 +475,7 @@ impl Services {
             None
         };
         let mut token = self
-            .issue_session(user, Some(row.family_id.clone()))
+            .issue_session(trail, user, Some(row.family_id.clone()))
             .await
             .map_err(|e| match e {
                 Error::Unauthorized(_) => grant(),
@@ -468,8 +487,8 @@ impl Services {
     }
 
     /// A used code came back: whoever holds it may have the tokens of its first use; they go.
-    async fn revoke_code_family(&self, code: &AuthorizationCodeRow) -> Result<()> {
-        crate::audit::record(crate::audit::Event {
+    async fn revoke_code_family(&self, trail: &Trail, code: &AuthorizationCodeRow) -> Result<()> {
+        trail.record(crate::audit::Event {
             domain_id: &code.domain_id,
             actor_id: &code.user_id,
             action: "token.revoke",
@@ -478,7 +497,7 @@ impl Services {
             detail: serde_json::json!({ "reason": "authorization code reused" }),
         });
         self.store
-            .revoke_refresh_family(&code.domain_id, &code.family_id)
+            .revoke_refresh_family(trail, &code.domain_id, &code.family_id)
             .await
     }
 }

@@ -119,6 +119,7 @@ impl Services {
             domain_id: domain_id.to_owned(),
             user_id: "roster-cli".into(),
             role: Role::Superadmin,
+            trail: crate::audit::Trail::none(),
         };
         let password_set = new_password.is_some();
         if let Some(password) = new_password {
@@ -135,12 +136,12 @@ impl Services {
             .accounts_of(domain_id, &[user_id.to_owned()])
             .await?;
         self.store
-            .clear_user_login_failures(domain_id, user_id)
+            .clear_user_login_failures(&operator.trail, domain_id, user_id)
             .await?;
         let mut identities = Vec::with_capacity(accounts.len());
         for account in accounts {
             self.store
-                .clear_login_failures(domain_id, &account.identity)
+                .clear_login_failures(&operator.trail, domain_id, &account.identity)
                 .await?;
             identities.push(account.identity);
         }

@@ -34,6 +34,7 @@ impl Services {
             role: user.role()?,
             domain_id: user.domain_id,
             user_id: user.user_id,
+            trail: signer.trail.clone(),
         };
         // Acting as someone must never raise the signer's own permissions.
         if actor.is_superadmin() && !signer.is_superadmin() {

@@ -283,7 +283,7 @@ impl Services {
         let domain_id = req
             .domain_id
             .unwrap_or_else(|| generated_domain_id(&parent));
-        crate::audit::name_target(&domain_id);
+        actor.trail.name_target(&domain_id);
         validate_domain_id(&domain_id)?;
         self.check_domain_id_is_claimable(&domain_id, &parent)?;
         let admin_user_id = req.admin_user_id.unwrap_or_else(|| "admin".into());
@@ -332,7 +332,10 @@ impl Services {
             group_ids: Vec::new(),
             drive: None,
         };
-        let created = self.store.create_domain(domain, first_admin).await?;
+        let created = self
+            .store
+            .create_domain(&actor.trail, domain, first_admin)
+            .await?;
         Ok(CreateDomainResponse {
             domain: to_api(created, DriveUsage::default()),
             admin_user_id,
@@ -444,7 +447,7 @@ impl Services {
         };
         let row = self
             .store
-            .update_domain(&row.domain_id, changes)
+            .update_domain(&actor.trail, &row.domain_id, changes)
             .await?
             .ok_or(Error::NotFound(Resource::Domain))?;
         Ok(to_api(row, DriveUsage::default()))
@@ -460,7 +463,9 @@ impl Services {
                 "deleting a domain deletes everything in it: send force=true".into(),
             ));
         }
-        self.store.delete_domain(&target.domain_id).await
+        self.store
+            .delete_domain(&actor.trail, &target.domain_id)
+            .await
     }
 
     /// The caller's domain's quotas and what is used of them (admin). `size_used` is the sum

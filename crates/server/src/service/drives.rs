@@ -1,6 +1,7 @@
 //! Drives: who may create, read, change and delete them, one default drive per user, and the
 //! domain's size quota, checked by the store in the same transaction as the write.
 
+use crate::audit::Trail;
 use roster_api::drives::{
     CreateDriveRequest, DeleteDriveRequest, Drive, DriveStatus, DriveType, ListDriveRequest,
     ListDriveResponse, ListMyDrivesRequest, OwnerType, SearchDriveRequest, UpdateDriveRequest,
@@ -109,6 +110,7 @@ impl Services {
         }
         // `drive_type` can only be `normal`: serde refused anything else.
         self.insert_drive(
+            &actor.trail,
             &actor.domain_id,
             &actor.user_id,
             NewDrive {
@@ -150,10 +152,16 @@ impl Services {
         ))
     }
 
-    async fn insert_drive(&self, domain_id: &str, creator: &str, new: NewDrive) -> Result<Drive> {
+    async fn insert_drive(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        creator: &str,
+        new: NewDrive,
+    ) -> Result<Drive> {
         let row = new_drive_row(domain_id, creator, new, self.clock.now_ms());
-        crate::audit::name_target(&row.drive_id);
-        Ok(to_api(self.store.create_drive(row).await?))
+        trail.name_target(&row.drive_id);
+        Ok(to_api(self.store.create_drive(trail, row).await?))
     }
 
     /// Reads a drive: admins any, a user its own.
@@ -221,7 +229,7 @@ impl Services {
             updated_at: self.clock.now_ms(),
         };
         self.store
-            .update_drive(&actor.domain_id, &req.drive_id, changes)
+            .update_drive(&actor.trail, &actor.domain_id, &req.drive_id, changes)
             .await?
             .map(to_api)
             .ok_or(Error::NotFound(Resource::Drive))
@@ -234,7 +242,7 @@ impl Services {
         drive_id(&req.drive_id)?;
         if self
             .store
-            .delete_drive(&actor.domain_id, &req.drive_id)
+            .delete_drive(&actor.trail, &actor.domain_id, &req.drive_id)
             .await?
         {
             Ok(())

@@ -147,7 +147,7 @@ impl Services {
             updated_at: now,
             kind: kind.into(),
         };
-        self.store.create_group(row).await
+        self.store.create_group(&actor.trail, row).await
     }
 
     pub async fn get_group(&self, actor: &Actor, group_id: &str) -> Result<Group> {
@@ -181,6 +181,7 @@ impl Services {
         let updated = self
             .store
             .update_group(
+                &actor.trail,
                 &actor.domain_id,
                 group_id,
                 req.name.as_deref(),
@@ -204,7 +205,13 @@ impl Services {
             }
         }
         self.store
-            .move_group(&actor.domain_id, group_id, new_parent, self.clock.now_ms())
+            .move_group(
+                &actor.trail,
+                &actor.domain_id,
+                group_id,
+                new_parent,
+                self.clock.now_ms(),
+            )
             .await
     }
 
@@ -213,7 +220,9 @@ impl Services {
         group_id_param("group_id", group_id)?;
         self.existing_group(actor, group_id).await?;
         self.require_manage(actor, group_id, false).await?;
-        self.store.delete_group(&actor.domain_id, group_id).await
+        self.store
+            .delete_group(&actor.trail, &actor.domain_id, group_id)
+            .await
     }
 
     /// One page of the groups a search finds (any user of the domain).
@@ -281,6 +290,7 @@ impl Services {
                     .ok_or(Error::NotFound(Resource::User))?;
                 self.store
                     .add_member(
+                        &actor.trail,
                         &actor.domain_id,
                         &req.group_id,
                         &req.member_id,
@@ -311,7 +321,12 @@ impl Services {
                 self.require_membership_change(actor, &req.group_id).await?;
                 let removed = self
                     .store
-                    .remove_member(&actor.domain_id, &req.group_id, &req.member_id)
+                    .remove_member(
+                        &actor.trail,
+                        &actor.domain_id,
+                        &req.group_id,
+                        &req.member_id,
+                    )
                     .await?;
                 if removed {
                     Ok(())
@@ -494,7 +509,7 @@ impl Services {
             return Err(Error::forbidden("admin permission required"));
         }
         let assignment = self.assignment_of(actor, &req).await?;
-        self.store.assign(assignment).await
+        self.store.assign(&actor.trail, assignment).await
     }
 
     pub async fn cancel_role(&self, actor: &Actor, req: AssignRoleRequest) -> Result<()> {
@@ -503,7 +518,11 @@ impl Services {
             return Err(Error::forbidden("admin permission required"));
         }
         let assignment = self.assignment_of(actor, &req).await?;
-        if self.store.cancel_assignment(&assignment).await? {
+        if self
+            .store
+            .cancel_assignment(&actor.trail, &assignment)
+            .await?
+        {
             Ok(())
         } else {
             Err(Error::NotFound(Resource::Assignment))
@@ -713,7 +732,9 @@ impl Services {
         }
         for group_id in group_ids {
             actor.audit("group.delete", "group", group_id);
-            self.store.delete_group(&actor.domain_id, group_id).await?;
+            self.store
+                .delete_group(&actor.trail, &actor.domain_id, group_id)
+                .await?;
         }
         Ok(())
     }
@@ -746,11 +767,11 @@ impl Services {
             audit_membership(actor, action, group_id, "user", user_id);
             if join {
                 self.store
-                    .add_member(&actor.domain_id, group_id, user_id, now)
+                    .add_member(&actor.trail, &actor.domain_id, group_id, user_id, now)
                     .await?;
             } else {
                 self.store
-                    .remove_member(&actor.domain_id, group_id, user_id)
+                    .remove_member(&actor.trail, &actor.domain_id, group_id, user_id)
                     .await?;
             }
         }

@@ -40,15 +40,16 @@ pub mod webhooks;
 use std::sync::Arc;
 
 /// Runs one operation — one item of a batch whose other items go on, or a step whose failure
-/// is itself recorded — and, if it fails, marks the audit records it noted and left unwritten
-/// as failed with the error's audit code. The one way a service error marks records before
-/// the request ends; error conversions and answers never touch the records.
+/// is itself recorded — and, if it fails, marks the audit records it noted on `trail` and left
+/// unwritten as failed with the error's audit code. The one way a service error marks records
+/// before the request ends; error conversions and answers never touch the records.
 pub async fn attempt<T>(
+    trail: &crate::audit::Trail,
     operation: impl std::future::Future<Output = crate::error::Result<T>>,
 ) -> crate::error::Result<T> {
     let outcome = operation.await;
     if let Err(e) = &outcome {
-        crate::audit::fail_pending(e);
+        trail.fail_pending(e);
     }
     outcome
 }
@@ -57,19 +58,40 @@ pub use crate::ids::random_hex;
 pub use pagination::Page;
 pub use users::directory;
 
+use crate::audit::Trail;
 use crate::clock::Clock;
 use crate::model::Role;
 use crate::store::Store;
 
-/// Who is calling: the authenticated user, in its domain, with its current role.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Who is calling: the authenticated user, in its domain, with its current role; and the
+/// audit trail of the request it makes, where the services note its changes.
+#[derive(Debug, Clone)]
 pub struct Actor {
     pub domain_id: String,
     pub user_id: String,
     pub role: Role,
+    /// [`Trail::none`] until the face serving the request hands its trail over
+    /// ([`Actor::in_request`]), and for work outside any request.
+    pub trail: Trail,
 }
 
+/// The same caller, whatever request it makes.
+impl PartialEq for Actor {
+    fn eq(&self, other: &Self) -> bool {
+        self.domain_id == other.domain_id
+            && self.user_id == other.user_id
+            && self.role == other.role
+    }
+}
+
+impl Eq for Actor {}
+
 impl Actor {
+    /// This caller making the request whose audit trail is `trail`.
+    pub fn in_request(self, trail: Trail) -> Actor {
+        Actor { trail, ..self }
+    }
+
     /// "Admin permission" in PDS terms: role `admin` or `superadmin`, or their subdomain
     /// forms (held by users of a subdomain, so they act only inside it).
     pub fn is_admin(&self) -> bool {
@@ -81,7 +103,8 @@ impl Actor {
     }
 
     /// Notes for the audit log that this caller is about to do `action` (`<object>.<verb>`)
-    /// to the `target_type` object `target_id`; the store writes it with the change.
+    /// to the `target_type` object `target_id`, on the request's trail; the store writes it
+    /// with the change.
     pub(crate) fn audit(&self, action: &'static str, target_type: &'static str, target_id: &str) {
         self.audit_with(action, target_type, target_id, serde_json::Value::Null);
     }
@@ -94,7 +117,7 @@ impl Actor {
         target_id: &str,
         detail: serde_json::Value,
     ) {
-        crate::audit::record(crate::audit::Event {
+        self.trail.record(crate::audit::Event {
             domain_id: &self.domain_id,
             actor_id: &self.user_id,
             action,
@@ -144,12 +167,12 @@ pub struct Services {
 #[cfg(test)]
 mod attempt_tests {
     use super::attempt;
-    use crate::audit::{self, Event, FAILURE, SUCCESS};
+    use crate::audit::{Event, Trail, FAILURE, SUCCESS};
     use crate::error::{Error, Resource, Result};
 
-    /// Notes a record about `target_id`, then answers `outcome`.
-    async fn item(target_id: &str, outcome: Result<()>) -> Result<()> {
-        audit::record(Event {
+    /// Notes a record about `target_id` on `trail`, then answers `outcome`.
+    async fn item(trail: &Trail, target_id: &str, outcome: Result<()>) -> Result<()> {
+        trail.record(Event {
             domain_id: "d",
             actor_id: "u",
             action: "user.delete",
@@ -160,27 +183,84 @@ mod attempt_tests {
         outcome
     }
 
+    fn request_trail() -> Trail {
+        Trail::new("r".into(), "ip".into(), Default::default())
+    }
+
     #[tokio::test]
     async fn a_failed_operation_marks_its_records_failed_and_a_successful_one_does_not() {
-        let scope = |fail: bool| {
-            audit::scope("r".into(), "ip".into(), Default::default(), async move {
-                assert!(attempt(item("kept", Ok(()))).await.is_ok());
-                if fail {
-                    let refused = Err(Error::NotFound(Resource::User));
-                    assert!(attempt(item("gone", refused)).await.is_err());
-                }
-            })
+        let run = |fail: bool| async move {
+            let trail = request_trail();
+            assert!(attempt(&trail, item(&trail, "kept", Ok(()))).await.is_ok());
+            if fail {
+                let refused = Err(Error::NotFound(Resource::User));
+                assert!(attempt(&trail, item(&trail, "gone", refused))
+                    .await
+                    .is_err());
+            }
+            trail.take_pending()
         };
-        let ((), untouched) = scope(false).await;
+        let untouched = run(false).await;
         assert_eq!(untouched.len(), 1);
         assert_eq!(untouched[0].outcome, SUCCESS);
         assert!(untouched[0].error_code.is_empty());
-        let ((), pending) = scope(true).await;
+        assert_eq!(untouched[0].request_id, "r");
+        assert_eq!(untouched[0].client_ip, "ip");
+        let pending = run(true).await;
         assert_eq!(pending.len(), 2);
         // The error marks every record still unwritten: the one noted before it too.
         for row in &pending {
             assert_eq!(row.outcome, FAILURE);
             assert_eq!(row.error_code, "NotFound.User");
         }
+    }
+
+    #[tokio::test]
+    async fn a_failed_batch_item_marks_only_its_own_fork_of_the_trail() {
+        let trail = request_trail();
+        item(&trail, "before", Ok(())).await.unwrap();
+        let kept = trail.fork();
+        let refused = trail.fork();
+        attempt(&kept, item(&kept, "kept", Ok(()))).await.unwrap();
+        let gone = Err(Error::NotFound(Resource::User));
+        assert!(attempt(&refused, item(&refused, "gone", gone))
+            .await
+            .is_err());
+        trail.absorb(&kept);
+        trail.absorb(&refused);
+        let records = trail.take_pending();
+        let outcomes: Vec<(&str, &str)> = records
+            .iter()
+            .map(|r| (r.target_id.as_str(), r.outcome.as_str()))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [("before", SUCCESS), ("kept", SUCCESS), ("gone", FAILURE)]
+        );
+        assert!(records.iter().all(|r| r.request_id == "r"));
+        assert!(!trail.has_pending());
+    }
+
+    #[tokio::test]
+    async fn outside_a_request_nothing_is_recorded() {
+        let trail = Trail::none();
+        item(&trail, "x", Ok(())).await.unwrap();
+        assert!(!trail.has_pending());
+        assert!(trail.fork().take_pending().is_empty());
+    }
+
+    #[tokio::test]
+    async fn records_of_a_transaction_that_did_not_commit_go_back_before_later_ones() {
+        let trail = request_trail();
+        item(&trail, "first", Ok(())).await.unwrap();
+        let taken = trail.take_pending();
+        item(&trail, "second", Ok(())).await.unwrap();
+        trail.restore(taken);
+        let order: Vec<String> = trail
+            .take_pending()
+            .into_iter()
+            .map(|r| r.target_id)
+            .collect();
+        assert_eq!(order, ["first", "second"]);
     }
 }

@@ -135,7 +135,7 @@ impl Services {
         }
         // Checked again as it is deleted: a user may have joined since.
         self.store
-            .delete_empty_group(&actor.domain_id, org_id)
+            .delete_empty_group(&actor.trail, &actor.domain_id, org_id)
             .await
             .map_err(|e| match e {
                 Error::NotFound(Resource::Group) => Error::NotFound(Resource::Org),
@@ -191,6 +191,7 @@ impl Services {
             super::groups::audit_membership(actor, "membership.move", org_id, "user", user_id);
             self.store
                 .replace_membership_of_kind(
+                    &actor.trail,
                     &actor.domain_id,
                     user_id,
                     KIND_ORG,

@@ -2,6 +2,7 @@
 //! single-use token by mail, valid for [`RESET_TOKEN_TTL_MS`], and sets a new password with
 //! it (`/v2/account/reset_password`). Only the token's hash is stored.
 
+use crate::audit::Trail;
 use sha2::{Digest, Sha256};
 
 use super::pagination::{encode_marker, finish_page, Page};
@@ -72,7 +73,8 @@ impl Services {
         if user.email.is_empty() {
             return Err(Error::missing("Email"));
         }
-        self.mail_reset_token(&user, MailedBy::Admin).await
+        self.mail_reset_token(&actor.trail, &user, MailedBy::Admin)
+            .await
     }
 
     /// A person asks for a reset link by an account identity, from the forgot-password page.
@@ -80,10 +82,15 @@ impl Services {
     /// one identity is refused (429 with the wait, which tells nothing of the account). A
     /// link is mailed only to a user with an address, at most [`SELF_RESETS_PER_HOUR`] a
     /// hour per address (silently: a refusal there would tell that the account exists).
-    pub async fn request_own_password_reset(&self, domain_id: &str, identity: &str) -> Result<()> {
+    pub async fn request_own_password_reset(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        identity: &str,
+    ) -> Result<()> {
         let identity = identity.trim();
         validate::required("identity", identity, validate::MAX_IDENTITY)?;
-        crate::audit::record(crate::audit::Event {
+        trail.record(crate::audit::Event {
             domain_id,
             actor_id: "",
             action: "password.reset_request",
@@ -92,7 +99,8 @@ impl Services {
             detail: serde_json::json!({ "self_service": true }),
         });
         let per_identity = format!("{RATE_KEY_PREFIX}identity:{}", identity.to_lowercase());
-        self.count_reset_request(domain_id, &per_identity).await?;
+        self.count_reset_request(trail, domain_id, &per_identity)
+            .await?;
         let candidates = self.store.login_candidates(domain_id, identity).await?;
         let [only] = candidates.as_slice() else {
             // None, or an identity shared by several users: nobody gets mail.
@@ -106,43 +114,46 @@ impl Services {
         }
         let per_address = format!("{RATE_KEY_PREFIX}address:{}", user.email.to_lowercase());
         if self
-            .count_reset_request(domain_id, &per_address)
+            .count_reset_request(trail, domain_id, &per_address)
             .await
             .is_err()
         {
             return Ok(());
         }
-        self.mail_reset_token(&user, MailedBy::Owner).await
+        self.mail_reset_token(trail, &user, MailedBy::Owner).await
     }
 
     /// Counts one reset request under `key` in the failed-login table (so every replica
     /// counts alike): past [`SELF_RESETS_PER_HOUR`] an hour, 429 until the hour is over.
-    async fn count_reset_request(&self, domain_id: &str, key: &str) -> Result<()> {
+    async fn count_reset_request(&self, trail: &Trail, domain_id: &str, key: &str) -> Result<()> {
         let now = self.clock.now_ms();
         let (_, locked_until) = self.store.login_failures(domain_id, key).await?;
         if locked_until > now {
             return Err(super::tokens::too_many(locked_until, now));
         }
         self.store
-            .record_login_failure(domain_id, key, now, SELF_RESETS_PER_HOUR, HOUR_MS)
+            .record_login_failure(trail, domain_id, key, now, SELF_RESETS_PER_HOUR, HOUR_MS)
             .await?;
         Ok(())
     }
 
     /// Makes a reset token for `user` (which has an address) and mails the link.
-    async fn mail_reset_token(&self, user: &UserRow, by: MailedBy) -> Result<()> {
+    async fn mail_reset_token(&self, trail: &Trail, user: &UserRow, by: MailedBy) -> Result<()> {
         let token = random_hex(24);
         let now = self.clock.now_ms();
         self.store
-            .insert_reset_token(ResetTokenRow {
-                token_hash: token_hash(&token),
-                domain_id: user.domain_id.clone(),
-                user_id: user.user_id.clone(),
-                expires_at: now + RESET_TOKEN_TTL_MS,
-                created_at: now,
-                role: user.role.clone(),
-                email: user.email.clone(),
-            })
+            .insert_reset_token(
+                trail,
+                ResetTokenRow {
+                    token_hash: token_hash(&token),
+                    domain_id: user.domain_id.clone(),
+                    user_id: user.user_id.clone(),
+                    expires_at: now + RESET_TOKEN_TTL_MS,
+                    created_at: now,
+                    role: user.role.clone(),
+                    email: user.email.clone(),
+                },
+            )
             .await?;
         let link = self.public_base_of(&user.domain_id).map(|base| {
             let query: String = url::form_urlencoded::Serializer::new(String::new())
@@ -169,6 +180,7 @@ impl Services {
     /// the domain the request named, if any (a token of another domain is refused there).
     pub async fn reset_password_with_token(
         &self,
+        trail: &Trail,
         domain_id: Option<&str>,
         token: &str,
         new_password: &str,
@@ -178,7 +190,7 @@ impl Services {
         let unusable = || Error::NotFound(Resource::ResetToken);
         let row = self
             .store
-            .take_reset_token(&token_hash(token))
+            .take_reset_token(trail, &token_hash(token))
             .await?
             .filter(|t| {
                 t.expires_at > self.clock.now_ms()
@@ -196,7 +208,7 @@ impl Services {
             return Err(unusable());
         }
         // The token's holder acts on itself; the record lands with the new password.
-        crate::audit::record(crate::audit::Event {
+        trail.record(crate::audit::Event {
             domain_id: &row.domain_id,
             actor_id: &row.user_id,
             action: "password.reset",
@@ -211,7 +223,7 @@ impl Services {
             ..UserChanges::default()
         };
         self.store
-            .update_user(&row.domain_id, &row.user_id, changes)
+            .update_user(trail, &row.domain_id, &row.user_id, changes)
             .await?
             .map(|_| ())
             .ok_or(Error::NotFound(Resource::User))

@@ -73,9 +73,9 @@ impl Services {
             property_key: key.to_owned(),
             created_at: self.clock.now_ms(),
         };
-        crate::audit::name_target(&row.property_id.to_string());
+        actor.trail.name_target(&row.property_id.to_string());
         self.store
-            .create_property(row.clone(), MAX_PROPERTIES)
+            .create_property(&actor.trail, row.clone(), MAX_PROPERTIES)
             .await?;
         let mut saved = SavedValues::default();
         for value in values {
@@ -99,17 +99,17 @@ impl Services {
             value_id: value_id.unwrap_or_else(new_id),
             value: value.to_owned(),
         };
-        let done = super::attempt(async {
+        let done = super::attempt(&actor.trail, async {
             match validate::required("PropertyValue", value, MAX_VALUE) {
                 Err(e) => Err(e),
                 Ok(()) if value_id.is_some() => {
                     self.store
-                        .set_property_value_text(&actor.domain_id, row.clone())
+                        .set_property_value_text(&actor.trail, &actor.domain_id, row.clone())
                         .await
                 }
                 Ok(()) => {
                     self.store
-                        .add_property_value(&actor.domain_id, row.clone(), MAX_VALUES)
+                        .add_property_value(&actor.trail, &actor.domain_id, row.clone(), MAX_VALUES)
                         .await
                 }
             }
@@ -135,7 +135,7 @@ impl Services {
         let mut row = self.existing_property(actor, property_id).await?;
         if row.property_key != key {
             self.store
-                .rename_property(&actor.domain_id, property_id, key)
+                .rename_property(&actor.trail, &actor.domain_id, property_id, key)
                 .await?;
             row.property_key = key.to_owned();
         }
@@ -153,7 +153,7 @@ impl Services {
         actor.require_admin()?;
         if self
             .store
-            .delete_property(&actor.domain_id, property_id)
+            .delete_property(&actor.trail, &actor.domain_id, property_id)
             .await?
         {
             Ok(())
@@ -210,7 +210,13 @@ impl Services {
         let detail = serde_json::json!({ "property_id": property_id, "value_id": value_id });
         actor.audit_with("property.assign", "user", &user.user_id, detail);
         self.store
-            .assign_property_value(&actor.domain_id, &user.user_id, &value, self.clock.now_ms())
+            .assign_property_value(
+                &actor.trail,
+                &actor.domain_id,
+                &user.user_id,
+                &value,
+                self.clock.now_ms(),
+            )
             .await
     }
 
@@ -228,7 +234,7 @@ impl Services {
         let detail = serde_json::json!({ "property_id": property_id, "value_id": value_id });
         actor.audit_with("property.unassign", "user", &user.user_id, detail);
         self.store
-            .unassign_property_value(&actor.domain_id, &user.user_id, value_id)
+            .unassign_property_value(&actor.trail, &actor.domain_id, &user.user_id, value_id)
             .await?;
         Ok(())
     }

@@ -113,14 +113,17 @@ impl Services {
             )));
         }
         self.store
-            .put_provisioned(ProvisionedRow {
-                domain_id: actor.domain_id.clone(),
-                object_kind: kind.as_str().into(),
-                object_id: object_id.to_owned(),
-                object_created_at: created_at,
-                external_id: provisioned.external_id,
-                data,
-            })
+            .put_provisioned(
+                &actor.trail,
+                ProvisionedRow {
+                    domain_id: actor.domain_id.clone(),
+                    object_kind: kind.as_str().into(),
+                    object_id: object_id.to_owned(),
+                    object_created_at: created_at,
+                    external_id: provisioned.external_id,
+                    data,
+                },
+            )
             .await
     }
 }

@@ -32,7 +32,9 @@ impl Services {
             "resource_group",
             &row.resource_group_id,
         );
-        self.store.create_resource_group(row.clone()).await?;
+        self.store
+            .create_resource_group(&actor.trail, row.clone())
+            .await?;
         Ok(row.resource_group_id)
     }
 
@@ -65,7 +67,7 @@ impl Services {
             return Err(Error::NotFound(Resource::ResourceGroup));
         }
         self.store
-            .delete_resource_groups(&actor.domain_id, &distinct)
+            .delete_resource_groups(&actor.trail, &actor.domain_id, &distinct)
             .await?;
         Ok(())
     }

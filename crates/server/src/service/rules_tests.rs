@@ -13,6 +13,7 @@ use roster_api::groups::{GroupMemberRequest, MemberType};
 
 use super::testing::{scratch_services, superadmin, user_with_role, DOMAIN};
 use super::{Actor, Services};
+use crate::audit::Trail;
 use crate::error::{Error, Resource};
 use crate::model::{GroupChanges, NewGroupSpec, NewUserSpec, Role, UserChanges, UserStatus};
 
@@ -76,6 +77,7 @@ async fn other_domain(services: &Services, domain_id: &str) -> Actor {
         domain_id: domain_id.into(),
         user_id: created.admin_user_id,
         role: Role::Superadmin,
+        trail: Trail::none(),
     }
 }
 
@@ -478,12 +480,14 @@ async fn failed_logins_lock_the_identity_until_the_lock_time_is_up() {
     let lockout = services.token_settings.lockout;
     for _ in 0..lockout.max_failures {
         let wrong = services
-            .login_with_password(DOMAIN, "pat", "not-the-password")
+            .login_with_password(&Trail::none(), DOMAIN, "pat", "not-the-password")
             .await;
         assert!(matches!(wrong, Err(Error::Unauthorized(_))), "{wrong:?}");
     }
     // Locked: even the right password waits, and is told how long.
-    let locked = services.login_with_password(DOMAIN, "pat", PASSWORD).await;
+    let locked = services
+        .login_with_password(&Trail::none(), DOMAIN, "pat", PASSWORD)
+        .await;
     let Err(Error::TooManyRequests(wait_s)) = locked else {
         panic!("not locked: {locked:?}");
     };
@@ -495,11 +499,13 @@ async fn failed_logins_lock_the_identity_until_the_lock_time_is_up() {
     services
         .clock
         .advance(lockout.lock_for - Duration::from_secs(1));
-    let still = services.login_with_password(DOMAIN, "pat", PASSWORD).await;
+    let still = services
+        .login_with_password(&Trail::none(), DOMAIN, "pat", PASSWORD)
+        .await;
     assert!(matches!(still, Err(Error::TooManyRequests(_))), "{still:?}");
     services.clock.advance(Duration::from_secs(1));
     let token = services
-        .login_with_password(DOMAIN, "pat", PASSWORD)
+        .login_with_password(&Trail::none(), DOMAIN, "pat", PASSWORD)
         .await
         .unwrap();
     assert_eq!(token.user_id, "pat");
@@ -517,7 +523,9 @@ async fn a_disabled_user_does_not_log_in_until_enabled_again() {
         .update_user(&superadmin(), "lee", set_status(UserStatus::Disabled))
         .await
         .unwrap();
-    let refused = services.login_with_password(DOMAIN, "lee", PASSWORD).await;
+    let refused = services
+        .login_with_password(&Trail::none(), DOMAIN, "lee", PASSWORD)
+        .await;
     assert!(
         matches!(refused, Err(Error::Unauthorized(_))),
         "{refused:?}"
@@ -527,7 +535,7 @@ async fn a_disabled_user_does_not_log_in_until_enabled_again() {
         .await
         .unwrap();
     services
-        .login_with_password(DOMAIN, "lee", PASSWORD)
+        .login_with_password(&Trail::none(), DOMAIN, "lee", PASSWORD)
         .await
         .unwrap();
 }

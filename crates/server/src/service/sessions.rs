@@ -3,6 +3,7 @@
 //! the user's token generation changes (password change or reset, lock, disable, punishment,
 //! role change, "sign out everywhere") or the user is deleted.
 
+use crate::audit::Trail;
 use sha2::{Digest, Sha256};
 
 use super::tokens::{admit, require_good_standing, CallKind};
@@ -65,8 +66,8 @@ fn from_row(row: SigninSessionRow) -> SigninSession {
 }
 
 /// The audit record of a sign-out.
-fn note_logout(session: &SigninSession, detail: serde_json::Value) {
-    crate::audit::record(crate::audit::Event {
+fn note_logout(trail: &Trail, session: &SigninSession, detail: serde_json::Value) {
+    trail.record(crate::audit::Event {
         domain_id: &session.domain_id,
         actor_id: &session.user_id,
         action: "signin.logout",
@@ -81,18 +82,19 @@ impl Services {
     /// and audit as the password grant. Starts a session.
     pub async fn sign_in(
         &self,
+        trail: &Trail,
         domain_id: &str,
         username: &str,
         password: &str,
     ) -> Result<SignedIn> {
         let (user, _) = self
-            .check_password_login(domain_id, username, password, "signin.login")
+            .check_password_login(trail, domain_id, username, password, "signin.login")
             .await?;
-        self.start_session(user).await
+        self.start_session(trail, user).await
     }
 
     /// A new session for `user` (who just proved who it is).
-    async fn start_session(&self, user: UserRow) -> Result<SignedIn> {
+    async fn start_session(&self, trail: &Trail, user: UserRow) -> Result<SignedIn> {
         let now = self.clock.now_ms();
         let cookie = random_hex(32);
         let row = SigninSessionRow {
@@ -106,7 +108,7 @@ impl Services {
         };
         let stale_before = now - self.token_settings.session_idle.as_millis() as i64;
         self.store
-            .insert_signin_session(row.clone(), stale_before)
+            .insert_signin_session(trail, row.clone(), stale_before)
             .await?;
         Ok(SignedIn {
             cookie,
@@ -141,7 +143,9 @@ impl Services {
                     .is_ok()
             });
         if !live {
-            self.store.delete_signin_session(&hash).await?;
+            self.store
+                .delete_signin_session(&Trail::none(), &hash)
+                .await?;
             return Ok(None);
         }
         if now - row.last_seen_at >= TOUCH_EVERY_MS {
@@ -151,20 +155,20 @@ impl Services {
     }
 
     /// Signs out of this browser.
-    pub async fn sign_out(&self, session: &SigninSession) -> Result<()> {
-        note_logout(session, serde_json::Value::Null);
+    pub async fn sign_out(&self, trail: &Trail, session: &SigninSession) -> Result<()> {
+        note_logout(trail, session, serde_json::Value::Null);
         self.store
-            .delete_signin_session(&session.session_hash)
+            .delete_signin_session(trail, &session.session_hash)
             .await
     }
 
     /// Signs out everywhere: every sign-in session of the user and every token ends.
-    pub async fn sign_out_everywhere(&self, session: &SigninSession) -> Result<()> {
-        note_logout(session, serde_json::json!({ "everywhere": true }));
-        self.end_sessions(&session.domain_id, &session.user_id)
+    pub async fn sign_out_everywhere(&self, trail: &Trail, session: &SigninSession) -> Result<()> {
+        note_logout(trail, session, serde_json::json!({ "everywhere": true }));
+        self.end_sessions(trail, &session.domain_id, &session.user_id)
             .await?;
         self.store
-            .delete_signin_sessions_of(&session.domain_id, &session.user_id)
+            .delete_signin_sessions_of(trail, &session.domain_id, &session.user_id)
             .await
     }
 
@@ -183,11 +187,12 @@ impl Services {
     /// this browser's too, so the browser gets a new session.
     pub async fn change_password_in_session(
         &self,
+        trail: &Trail,
         session: &SigninSession,
         old_password: &str,
         new_password: &str,
     ) -> Result<SignedIn> {
-        let actor = self.session_actor(session).await?;
+        let actor = self.session_actor(session).await?.in_request(trail.clone());
         let req = ChangePasswordRequest {
             old_password: Some(old_password.to_owned()),
             new_password: new_password.to_owned(),
@@ -198,18 +203,22 @@ impl Services {
             .user(&session.domain_id, &session.user_id)
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
-        self.start_session(user).await
+        self.start_session(trail, user).await
     }
 
     /// The profile page: what a user may change of itself there (nick name and avatar), by
     /// the users service's rules and audit (`user.update`).
     pub async fn update_profile_in_session(
         &self,
+        trail: &Trail,
         session: &SigninSession,
         nick_name: &str,
         avatar: &str,
     ) -> Result<()> {
-        let actor = self.session_caller(session, CallKind::Ordinary).await?;
+        let actor = self
+            .session_caller(session, CallKind::Ordinary)
+            .await?
+            .in_request(trail.clone());
         let changes = UserChanges {
             nick_name: Some(nick_name.trim().to_owned()),
             avatar: Some(avatar.trim().to_owned()),

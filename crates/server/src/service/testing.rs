@@ -50,6 +50,7 @@ pub fn actor(user_id: &str, role: Role) -> Actor {
         domain_id: DOMAIN.into(),
         user_id: user_id.into(),
         role,
+        trail: crate::audit::Trail::none(),
     }
 }
 

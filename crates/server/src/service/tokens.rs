@@ -14,6 +14,7 @@
 //! and a user whose admin requires a new password reaches only `CallKind::PasswordChange`
 //! calls.
 
+use crate::audit::Trail;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -344,6 +345,7 @@ impl Services {
     /// Every failure (unknown account, wrong password, disabled user) is the same answer.
     pub async fn login_with_password(
         &self,
+        trail: &Trail,
         domain_id: &str,
         username: &str,
         password: &str,
@@ -351,9 +353,9 @@ impl Services {
         use crate::metrics::SignIn;
         let answer = async {
             let (user, is_first_login) = self
-                .check_password_login(domain_id, username, password, "account.login")
+                .check_password_login(trail, domain_id, username, password, "account.login")
                 .await?;
-            let mut token = self.issue_session(user, None).await?;
+            let mut token = self.issue_session(trail, user, None).await?;
             token.is_first_login = is_first_login;
             Ok(token)
         }
@@ -375,13 +377,14 @@ impl Services {
     /// the admission of a token's caller (standing, must-change-password for `kind`).
     pub async fn authenticate_with_password(
         &self,
+        trail: &Trail,
         domain_id: &str,
         identity: &str,
         password: &str,
         kind: CallKind,
     ) -> Result<Actor> {
         let (user, _) = self
-            .check_password_login(domain_id, identity, password, "account.login")
+            .check_password_login(trail, domain_id, identity, password, "account.login")
             .await?;
         let refused = Error::Unauthorized(AuthProblem::InvalidCredentials);
         admit(user, kind, refused, self.clock.now_ms())
@@ -392,6 +395,7 @@ impl Services {
     /// the admission of a token's caller. Every failure is the same `InvalidCredentials`.
     pub async fn authenticate_user_with_password(
         &self,
+        trail: &Trail,
         domain_id: &str,
         user_id: &str,
         password: &str,
@@ -407,7 +411,7 @@ impl Services {
             self.passwords.verify(password, None).await?;
             return Err(refused());
         };
-        crate::audit::record(crate::audit::Event {
+        trail.record(crate::audit::Event {
             domain_id,
             actor_id: "",
             action: "account.login",
@@ -422,7 +426,7 @@ impl Services {
             .pop()
             .map(|(_, hash)| hash);
         let matches = self
-            .check_user_password(domain_id, user_id, password, hash.as_deref())
+            .check_user_password(trail, domain_id, user_id, password, hash.as_deref())
             .await?;
         if !matches || user.status != UserStatus::Enabled.as_str() {
             return Err(refused());
@@ -437,6 +441,7 @@ impl Services {
     /// the attempt in the audit log.
     pub(crate) async fn check_password_login(
         &self,
+        trail: &Trail,
         domain_id: &str,
         username: &str,
         password: &str,
@@ -450,7 +455,7 @@ impl Services {
             self.passwords.verify(password, None).await?;
             return Err(Error::Unauthorized(AuthProblem::InvalidCredentials));
         }
-        crate::audit::record(crate::audit::Event {
+        trail.record(crate::audit::Event {
             domain_id,
             actor_id: "",
             action,
@@ -460,7 +465,7 @@ impl Services {
         });
         if self.token_settings.lockout.max_failures == 0 {
             return self
-                .verify_password_login(domain_id, username, password)
+                .verify_password_login(trail, domain_id, username, password)
                 .await;
         }
         // One attempt at a time per identity, so each sees the failures before it: parallel
@@ -468,16 +473,23 @@ impl Services {
         let _turn = LoginGates::enter(&self.login_gates, domain_id, username).await;
         let prior_failures = self.check_lockout(domain_id, username).await?;
         // A failed attempt's record is marked failed before the failure count writes it.
-        match super::attempt(self.verify_password_login(domain_id, username, password)).await {
+        match super::attempt(
+            trail,
+            self.verify_password_login(trail, domain_id, username, password),
+        )
+        .await
+        {
             Ok(found) => {
                 if prior_failures > 0 {
-                    self.store.clear_login_failures(domain_id, username).await?;
+                    self.store
+                        .clear_login_failures(trail, domain_id, username)
+                        .await?;
                 }
                 Ok(found)
             }
             Err(Error::Unauthorized(problem)) => {
                 // The failure is recorded with the failure count it adds.
-                self.count_login_failure(domain_id, username).await?;
+                self.count_login_failure(trail, domain_id, username).await?;
                 Err(Error::Unauthorized(problem))
             }
             Err(other) => Err(other),
@@ -501,11 +513,17 @@ impl Services {
         Ok(failures)
     }
 
-    async fn count_login_failure(&self, domain_id: &str, identity: &str) -> Result<()> {
+    async fn count_login_failure(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        identity: &str,
+    ) -> Result<()> {
         let lockout = self.token_settings.lockout;
         let (_, locked_until) = self
             .store
             .record_login_failure(
+                trail,
                 domain_id,
                 identity,
                 self.clock.now_ms(),
@@ -526,6 +544,7 @@ impl Services {
     /// The password check itself; every failure is the same `InvalidCredentials`.
     async fn verify_password_login(
         &self,
+        trail: &Trail,
         domain_id: &str,
         username: &str,
         password: &str,
@@ -539,6 +558,7 @@ impl Services {
         for candidate in candidates {
             let matches = self
                 .check_user_password(
+                    trail,
                     domain_id,
                     &candidate.user_id,
                     password,
@@ -552,7 +572,7 @@ impl Services {
                 require_good_standing(&user, self.clock.now_ms(), refused)?;
                 let is_first_login = user.last_login_time == 0;
                 self.store
-                    .record_login(&candidate, domain_id, self.clock.now_ms())
+                    .record_login(trail, &candidate, domain_id, self.clock.now_ms())
                     .await?;
                 return Ok((user, is_first_login));
             }
@@ -566,6 +586,7 @@ impl Services {
     /// guesses. A match clears the count.
     pub(crate) async fn check_user_password(
         &self,
+        trail: &Trail,
         domain_id: &str,
         user_id: &str,
         password: &str,
@@ -589,7 +610,7 @@ impl Services {
         if matches {
             if failures > 0 {
                 self.store
-                    .clear_user_login_failures(domain_id, user_id)
+                    .clear_user_login_failures(trail, domain_id, user_id)
                     .await?;
             }
             return Ok(true);
@@ -597,6 +618,7 @@ impl Services {
         let (_, locked_until) = self
             .store
             .record_user_login_failure(
+                trail,
                 domain_id,
                 user_id,
                 self.clock.now_ms(),
@@ -615,7 +637,12 @@ impl Services {
     /// reuse revokes every refresh token of its login (family). `domain_id` is the domain the
     /// request named, if it named one: a token of another domain is refused there before
     /// anything is consumed ([`tenancy::admits`]).
-    pub async fn refresh(&self, domain_id: Option<&str>, refresh_token: &str) -> Result<Token> {
+    pub async fn refresh(
+        &self,
+        trail: &Trail,
+        domain_id: Option<&str>,
+        refresh_token: &str,
+    ) -> Result<Token> {
         let refused = || Error::Unauthorized(AuthProblem::RefreshTokenInvalid);
         validate::token("refresh_token", refresh_token)?;
         let hash = hash_refresh_token(refresh_token);
@@ -625,7 +652,7 @@ impl Services {
             return Err(refused());
         }
         if row.consumed_at > 0 {
-            self.revoke_family(&row).await?;
+            self.revoke_family(trail, &row).await?;
             return Err(refused());
         }
         let user = self
@@ -636,23 +663,23 @@ impl Services {
             .filter(|u| require_good_standing(u, now, refused()).is_ok());
         let Some(user) = user else {
             // Refused, and used up all the same, as a grant that issued nothing.
-            if !self.store.consume_refresh_token(&hash, now).await? {
-                self.revoke_family(&row).await?;
+            if !self.store.consume_refresh_token(trail, &hash, now).await? {
+                self.revoke_family(trail, &row).await?;
             }
             return Err(refused());
         };
         // A token from before families existed starts one.
         let family_id = Some(row.family_id.clone()).filter(|f| !f.is_empty());
-        let session = self.new_session(&user, family_id)?;
+        let session = self.new_session(trail, &user, family_id)?;
         // Consuming the old token and storing the new one is one write transaction.
         if !self
             .store
-            .rotate_refresh_token(&hash, now, session.refresh_row.clone())
+            .rotate_refresh_token(trail, &hash, now, session.refresh_row.clone())
             .await?
         {
             // A concurrent grant consumed it first: this is a reuse.
-            crate::audit::forget_last();
-            self.revoke_family(&row).await?;
+            trail.forget_last();
+            self.revoke_family(trail, &row).await?;
             return Err(refused());
         }
         let token = self
@@ -668,8 +695,8 @@ impl Services {
 
     /// A used refresh token came back: someone holds a copy. Every refresh token of its
     /// login goes (the thief's and the user's alike; the user logs in again).
-    async fn revoke_family(&self, reused: &RefreshTokenRow) -> Result<()> {
-        crate::audit::record(crate::audit::Event {
+    async fn revoke_family(&self, trail: &Trail, reused: &RefreshTokenRow) -> Result<()> {
+        trail.record(crate::audit::Event {
             domain_id: &reused.domain_id,
             actor_id: &reused.user_id,
             action: "token.revoke",
@@ -681,7 +708,7 @@ impl Services {
             return Ok(());
         }
         self.store
-            .revoke_refresh_family(&reused.domain_id, &reused.family_id)
+            .revoke_refresh_family(trail, &reused.domain_id, &reused.family_id)
             .await
     }
 
@@ -691,6 +718,7 @@ impl Services {
     /// left as they were), so the answer tells nothing about which tokens exist.
     pub async fn revoke_refresh_token(
         &self,
+        trail: &Trail,
         domain_id: Option<&str>,
         refresh_token: &str,
     ) -> Result<()> {
@@ -701,7 +729,7 @@ impl Services {
             .await?
             .filter(|row| tenancy::admits(domain_id, &row.domain_id));
         if let Some(row) = known {
-            crate::audit::record(crate::audit::Event {
+            trail.record(crate::audit::Event {
                 domain_id: &row.domain_id,
                 actor_id: &row.user_id,
                 action: "token.revoke",
@@ -709,20 +737,28 @@ impl Services {
                 target_id: &row.user_id,
                 detail: serde_json::Value::Null,
             });
-            self.end_sessions(&row.domain_id, &row.user_id).await?;
+            self.end_sessions(trail, &row.domain_id, &row.user_id)
+                .await?;
         }
         Ok(())
     }
 
     /// Ends every session of a user: a new token generation (its access tokens stop
     /// working) and no refresh tokens.
-    pub(crate) async fn end_sessions(&self, domain_id: &str, user_id: &str) -> Result<()> {
+    pub(crate) async fn end_sessions(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        user_id: &str,
+    ) -> Result<()> {
         let changes = UserChanges {
             end_sessions: true,
             updated_at: self.clock.now_ms(),
             ..UserChanges::default()
         };
-        self.store.update_user(domain_id, user_id, changes).await?;
+        self.store
+            .update_user(trail, domain_id, user_id, changes)
+            .await?;
         Ok(())
     }
 
@@ -815,32 +851,43 @@ impl Services {
 
     /// A fresh access token and refresh token for an enabled user, starting a session (a new
     /// refresh-token family).
-    pub(crate) async fn issue_tokens(&self, domain_id: &str, user_id: &str) -> Result<Token> {
+    pub(crate) async fn issue_tokens(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        user_id: &str,
+    ) -> Result<Token> {
         let user = self
             .store
             .user(domain_id, user_id)
             .await?
             .ok_or(Error::Unauthorized(AuthProblem::InvalidCredentials))?;
-        self.issue_session(user, None).await
+        self.issue_session(trail, user, None).await
     }
 
     /// Tokens for `user` in the refresh-token family `family_id` (none: a new one), bound to
     /// the user's current token generation.
     pub(crate) async fn issue_session(
         &self,
+        trail: &Trail,
         user: UserRow,
         family_id: Option<String>,
     ) -> Result<Token> {
-        let session = self.new_session(&user, family_id)?;
+        let session = self.new_session(trail, &user, family_id)?;
         self.store
-            .insert_refresh_token(session.refresh_row.clone())
+            .insert_refresh_token(trail, session.refresh_row.clone())
             .await?;
         self.session_answer(user, session).await
     }
 
     /// The tokens of a new session of `user` (refused if it is not in good standing), its
     /// refresh token's row to store, and its audit record noted.
-    fn new_session(&self, user: &UserRow, family_id: Option<String>) -> Result<NewSession> {
+    fn new_session(
+        &self,
+        trail: &Trail,
+        user: &UserRow,
+        family_id: Option<String>,
+    ) -> Result<NewSession> {
         let now = self.clock.now_ms();
         require_good_standing(
             user,
@@ -850,7 +897,7 @@ impl Services {
         let access_ttl = self.token_settings.access_ttl;
         let (access_token, claims) = self.sign_for(user, access_ttl, None)?;
         let refresh_token = random_hex(32);
-        crate::audit::record(crate::audit::Event {
+        trail.record(crate::audit::Event {
             domain_id: &user.domain_id,
             actor_id: &user.user_id,
             action: "token.issue",
@@ -898,7 +945,9 @@ impl Services {
         user_id: &str,
     ) -> Result<Token> {
         if issuer.user_id == user_id {
-            return self.issue_tokens(&issuer.domain_id, user_id).await;
+            return self
+                .issue_tokens(&issuer.trail, &issuer.domain_id, user_id)
+                .await;
         }
         let refused = || Error::Unauthorized(AuthProblem::InvalidCredentials);
         let user = self
@@ -910,7 +959,7 @@ impl Services {
         let issuer_claim = self.issuer_claim(issuer).await?;
         let ttl = self.token_settings.access_ttl.min(MAX_DELEGATED_TTL);
         let (access_token, claims) = self.sign_for(&user, ttl, Some(issuer_claim))?;
-        crate::audit::record(crate::audit::Event {
+        issuer.trail.record(crate::audit::Event {
             domain_id: &user.domain_id,
             actor_id: &issuer.user_id,
             action: "token.issue",
@@ -1058,6 +1107,7 @@ fn service_actor(app: &AppRow) -> Actor {
         domain_id: app.domain_id.clone(),
         user_id: format!("app:{}", app.client_id),
         role: Role::Superadmin,
+        trail: Trail::none(),
     }
 }
 
@@ -1094,6 +1144,7 @@ pub(crate) fn admit(user: UserRow, kind: CallKind, refused: Error, now: i64) -> 
         role: user.role()?,
         domain_id: user.domain_id,
         user_id: user.user_id,
+        trail: Trail::none(),
     })
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::audit::Trail;
 use crate::error::{Error, Resource, Result};
 use crate::store::drives::{DriveFilter, DrivePage};
 use crate::store::groups::GroupPage;
@@ -106,7 +107,7 @@ async fn copy_drives(from: &dyn Store, to: &dyn Store, domain_id: &str) -> Resul
         };
         after = Some(last.drive_id.clone());
         for drive in drives {
-            to.create_drive(drive).await?;
+            to.create_drive(&Trail::none(), drive).await?;
             copied += 1;
         }
     }
@@ -135,7 +136,7 @@ async fn copy_groups(from: &dyn Store, to: &dyn Store, domain_id: &str) -> Resul
                 after = Some((String::new(), last.group_id.clone()));
                 for group in groups {
                     next.push(group.group_id.clone());
-                    to.create_group(group).await?;
+                    to.create_group(&Trail::none(), group).await?;
                     copied += 1;
                 }
             }

@@ -152,7 +152,7 @@ pub enum UserCreation {
 impl Services {
     pub async fn create_user(&self, actor: &Actor, req: NewUserSpec) -> Result<User> {
         let new = self.user_to_create(actor, req, "").await?;
-        self.store.create_user(new).await
+        self.store.create_user(&actor.trail, new).await
     }
 
     /// Creates a user of a directory dialect (eds-user, KooDrive), noting how it was
@@ -166,7 +166,7 @@ impl Services {
     ) -> Result<User> {
         let mut new = self.user_to_create(actor, req, owner_type).await?;
         new.accounts = logons::implied_accounts(&new.user);
-        self.store.create_user(new).await
+        self.store.create_user(&actor.trail, new).await
     }
 
     /// Creates many users, each as `create_user` or `import_user` would, in one store
@@ -177,26 +177,39 @@ impl Services {
         items: Vec<UserCreation>,
     ) -> Result<Vec<Result<User>>> {
         actor.require_admin()?;
-        // Each item's refusal, if any; the records of those not refused go to the store.
+        // Each item's refusal, if any; the users not refused go to the store, each with the
+        // trail of its own records (which fail with the item, whether the service refuses it
+        // here or the store does).
         let mut refusals = Vec::with_capacity(items.len());
         let mut valid = Vec::with_capacity(items.len());
+        let mut valid_trails = Vec::with_capacity(items.len());
         for item in items {
-            let prepared = match item {
-                UserCreation::Create(req) => self.user_to_create(actor, req, "").await,
-                UserCreation::Import(req) => self.user_to_import(actor, req).await,
-            };
+            let item_trail = actor.trail.fork();
+            let item_actor = actor.clone().in_request(item_trail.clone());
+            let prepared = super::attempt(&item_trail, async {
+                match item {
+                    UserCreation::Create(req) => self.user_to_create(&item_actor, req, "").await,
+                    UserCreation::Import(req) => self.user_to_import(&item_actor, req).await,
+                }
+            })
+            .await;
             match prepared {
                 Ok(new) => {
                     valid.push(new);
+                    valid_trails.push(item_trail);
                     refusals.push(None);
                 }
                 Err(e) => {
-                    crate::audit::fail_last(&e);
+                    actor.trail.absorb(&item_trail);
                     refusals.push(Some(e));
                 }
             }
         }
-        let mut written = self.store.create_users(valid).await?.into_iter();
+        let mut written = self
+            .store
+            .create_users(&actor.trail, valid, valid_trails)
+            .await?
+            .into_iter();
         Ok(refusals
             .into_iter()
             .map(|refusal| match refusal {
@@ -388,7 +401,7 @@ impl Services {
             updated_at: self.clock.now_ms(),
         };
         self.store
-            .update_user(&actor.domain_id, user_id, changes)
+            .update_user(&actor.trail, &actor.domain_id, user_id, changes)
             .await?
             .ok_or(Error::NotFound(Resource::User))
     }
@@ -430,7 +443,11 @@ impl Services {
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         require_reach(actor, &target)?;
-        if self.store.delete_user(&actor.domain_id, user_id).await? {
+        if self
+            .store
+            .delete_user(&actor.trail, &actor.domain_id, user_id)
+            .await?
+        {
             Ok(())
         } else {
             Err(Error::NotFound(Resource::User))
@@ -495,7 +512,7 @@ impl Services {
     /// Creates a user and its logon account in one transaction.
     pub async fn import_user(&self, actor: &Actor, req: ImportUserRequest) -> Result<User> {
         let new = self.user_to_import(actor, req).await?;
-        self.store.create_user(new).await
+        self.store.create_user(&actor.trail, new).await
     }
 
     /// Checks a `/v2/user/import` request and makes the records it asks for.

@@ -171,7 +171,7 @@ impl Services {
             );
         }
         let webhook_id = format!("wh_{}", crate::ids::random_hex(12));
-        crate::audit::name_target(&webhook_id);
+        actor.trail.name_target(&webhook_id);
         let (secret, key) = new_secret();
         let now = self.clock.now_ms();
         let row = WebhookRow {
@@ -187,7 +187,7 @@ impl Services {
             created_at: now,
             updated_at: now,
         };
-        self.store.create_webhook(&row).await?;
+        self.store.create_webhook(&actor.trail, &row).await?;
         let created = self.own_webhook(actor, &webhook_id).await?;
         Ok((created.into(), secret))
     }
@@ -226,7 +226,7 @@ impl Services {
             row.disabled_reason = String::new();
         }
         row.updated_at = self.clock.now_ms();
-        if !self.store.update_webhook(&row).await? {
+        if !self.store.update_webhook(&actor.trail, &row).await? {
             return Err(not_found());
         }
         Ok(row.into())
@@ -237,7 +237,7 @@ impl Services {
         self.own_webhook(actor, webhook_id).await?;
         if !self
             .store
-            .delete_webhook(&actor.domain_id, webhook_id)
+            .delete_webhook(&actor.trail, &actor.domain_id, webhook_id)
             .await?
         {
             return Err(not_found());

@@ -1,5 +1,6 @@
 //! Access keys and signature nonces: rows and the storage port for them.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use crate::error::Result;
@@ -21,7 +22,7 @@ pub struct AccessKeyRow {
 #[async_trait]
 pub trait KeyStore: Send + Sync + 'static {
     /// `NotFound(User)` if the key's user does not exist.
-    async fn create_access_key(&self, key: AccessKeyRow) -> Result<()>;
+    async fn create_access_key(&self, trail: &Trail, key: AccessKeyRow) -> Result<()>;
 
     /// A key by its id, whatever its domain (the id is all a signed request names).
     async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRow>>;
@@ -38,13 +39,19 @@ pub trait KeyStore: Send + Sync + 'static {
     /// `None` if the domain has no such key.
     async fn set_access_key_status(
         &self,
+        trail: &Trail,
         domain_id: &str,
         access_key_id: &str,
         status: &str,
     ) -> Result<Option<AccessKeyRow>>;
 
     /// `false` if the domain has no such key.
-    async fn delete_access_key(&self, domain_id: &str, access_key_id: &str) -> Result<bool>;
+    async fn delete_access_key(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        access_key_id: &str,
+    ) -> Result<bool>;
 
     /// Records a signature nonce until `expires_at`; `false` if it was already used. Also
     /// forgets nonces that expired before `now`.

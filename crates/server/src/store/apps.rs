@@ -1,5 +1,6 @@
 //! JWT apps: rows and the storage port for them.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use crate::error::Result;
@@ -49,14 +50,15 @@ pub struct AppChanges {
 #[async_trait]
 pub trait AppStore: Send + Sync + 'static {
     /// `AlreadyExists(App)` if the client id is taken in the domain.
-    async fn create_app(&self, app: AppRow) -> Result<()>;
+    async fn create_app(&self, trail: &Trail, app: AppRow) -> Result<()>;
     async fn app(&self, domain_id: &str, client_id: &str) -> Result<Option<AppRow>>;
     async fn apps(&self, domain_id: &str, after: Option<&str>, limit: u32) -> Result<Vec<AppRow>>;
     async fn update_app(
         &self,
+        trail: &Trail,
         domain_id: &str,
         client_id: &str,
         changes: AppChanges,
     ) -> Result<Option<AppRow>>;
-    async fn delete_app(&self, domain_id: &str, client_id: &str) -> Result<bool>;
+    async fn delete_app(&self, trail: &Trail, domain_id: &str, client_id: &str) -> Result<bool>;
 }

@@ -1,6 +1,7 @@
 //! What the directory dialects (eds-user, later KooDrive) ask of users and the organization
 //! tree beyond the PDS needs: user numbers, name paths, member counts, moving users.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use super::groups::GroupRow;
@@ -59,7 +60,12 @@ pub trait DirectoryStore: Send + Sync + 'static {
 
     /// Deletes a group that has neither subgroups nor members (`Conflict` otherwise),
     /// checked in the deleting transaction; `NotFound(Group)` if there is none.
-    async fn delete_empty_group(&self, domain_id: &str, group_id: &str) -> Result<()>;
+    async fn delete_empty_group(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        group_id: &str,
+    ) -> Result<()>;
 
     /// `(group_id, direct user members)` of the given groups.
     async fn member_counts(
@@ -72,6 +78,7 @@ pub trait DirectoryStore: Send + Sync + 'static {
     /// member of; `NotFound(User)` if the user is gone, `NotFound(Group)` if the group is.
     async fn replace_membership_of_kind(
         &self,
+        trail: &Trail,
         domain_id: &str,
         user_id: &str,
         kind: &str,

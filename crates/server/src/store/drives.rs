@@ -1,6 +1,7 @@
 //! Drives: rows and the storage port for them, and the domain settings that bound them
 //! (initial drives, size and user-count quotas).
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use crate::error::Result;
@@ -72,7 +73,7 @@ pub trait DriveStore: Send + Sync + 'static {
     ///
     /// Nothing is written when a check fails.
     /// A user's new default drive also becomes its `default_drive_id`.
-    async fn create_drive(&self, drive: DriveRow) -> Result<DriveRow>;
+    async fn create_drive(&self, trail: &Trail, drive: DriveRow) -> Result<DriveRow>;
 
     async fn drive(&self, domain_id: &str, drive_id: &str) -> Result<Option<DriveRow>>;
 
@@ -80,6 +81,7 @@ pub trait DriveStore: Send + Sync + 'static {
     /// the same transaction, as in `create_drive`); `None` if there is no such drive.
     async fn update_drive(
         &self,
+        trail: &Trail,
         domain_id: &str,
         drive_id: &str,
         changes: DriveChanges,
@@ -87,7 +89,7 @@ pub trait DriveStore: Send + Sync + 'static {
 
     /// Deletes a drive (clearing its owner's `default_drive_id` if it was the default);
     /// `false` if there was none.
-    async fn delete_drive(&self, domain_id: &str, drive_id: &str) -> Result<bool>;
+    async fn delete_drive(&self, trail: &Trail, domain_id: &str, drive_id: &str) -> Result<bool>;
 
     /// One page of drives matching `page.filter`, by `drive_id`.
     async fn find_drives(&self, domain_id: &str, page: &DrivePage) -> Result<Vec<DriveRow>>;
@@ -114,6 +116,7 @@ pub trait DriveStore: Send + Sync + 'static {
     /// Deletes every drive of one owner; returns how many. For user and group deletion.
     async fn delete_drives_of_owner(
         &self,
+        trail: &Trail,
         domain_id: &str,
         owner_type: &str,
         owner: &str,

@@ -1,5 +1,6 @@
 //! Groups in a tree, memberships and group admins: rows and the storage port for them.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use super::UserRow;
@@ -59,13 +60,14 @@ pub struct GroupPage {
 pub trait GroupStore: Send + Sync + 'static {
     /// Inserts a group under its parent (checked in the same transaction: `NotFound(Group)`
     /// if the parent is gone, `InvalidParameter` if the group is a root and has a parent).
-    async fn create_group(&self, group: GroupRow) -> Result<GroupRow>;
+    async fn create_group(&self, trail: &Trail, group: GroupRow) -> Result<GroupRow>;
 
     async fn group(&self, domain_id: &str, group_id: &str) -> Result<Option<GroupRow>>;
 
     /// Renames or describes a group; `None` if there is none.
     async fn update_group(
         &self,
+        trail: &Trail,
         domain_id: &str,
         group_id: &str,
         name: Option<&str>,
@@ -77,6 +79,7 @@ pub trait GroupStore: Send + Sync + 'static {
     /// move into its own subtree or of a root group under another, changing nothing.
     async fn move_group(
         &self,
+        trail: &Trail,
         domain_id: &str,
         group_id: &str,
         new_parent: &str,
@@ -85,13 +88,14 @@ pub trait GroupStore: Send + Sync + 'static {
 
     /// Deletes a group with its memberships and assignments; `Conflict` if it still has
     /// subgroups, `NotFound(Group)` if there is none.
-    async fn delete_group(&self, domain_id: &str, group_id: &str) -> Result<()>;
+    async fn delete_group(&self, trail: &Trail, domain_id: &str, group_id: &str) -> Result<()>;
 
     async fn find_groups(&self, domain_id: &str, page: &GroupPage) -> Result<Vec<GroupRow>>;
 
     /// Adds a user to a group; adding an existing member changes nothing.
     async fn add_member(
         &self,
+        trail: &Trail,
         domain_id: &str,
         group_id: &str,
         user_id: &str,
@@ -99,7 +103,13 @@ pub trait GroupStore: Send + Sync + 'static {
     ) -> Result<()>;
 
     /// `false` if the user was not a direct member.
-    async fn remove_member(&self, domain_id: &str, group_id: &str, user_id: &str) -> Result<bool>;
+    async fn remove_member(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        group_id: &str,
+        user_id: &str,
+    ) -> Result<bool>;
 
     /// Direct user members of a group (or, for `""`, users in no group), by `user_id`.
     async fn member_users(
@@ -128,10 +138,10 @@ pub trait GroupStore: Send + Sync + 'static {
     ) -> Result<bool>;
 
     /// Records an assignment; assigning twice changes nothing.
-    async fn assign(&self, assignment: AssignmentRow) -> Result<()>;
+    async fn assign(&self, trail: &Trail, assignment: AssignmentRow) -> Result<()>;
 
     /// `false` if there was no such assignment.
-    async fn cancel_assignment(&self, assignment: &AssignmentRow) -> Result<bool>;
+    async fn cancel_assignment(&self, trail: &Trail, assignment: &AssignmentRow) -> Result<bool>;
 
     /// Assignments on a group, by `(identity_type, identity_id)` after the given key.
     async fn assignments_on(

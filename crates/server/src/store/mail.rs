@@ -1,5 +1,6 @@
 //! Password reset tokens and the outbox of mail that no SMTP server took.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use crate::error::Result;
@@ -33,10 +34,14 @@ pub struct OutboxRow {
 #[async_trait]
 pub trait MailStore: Send + Sync + 'static {
     /// Stores a reset token, replacing the user's earlier ones (only the newest works).
-    async fn insert_reset_token(&self, token: ResetTokenRow) -> Result<()>;
+    async fn insert_reset_token(&self, trail: &Trail, token: ResetTokenRow) -> Result<()>;
 
     /// Deletes and returns the token with this hash: it works once.
-    async fn take_reset_token(&self, token_hash: &str) -> Result<Option<ResetTokenRow>>;
+    async fn take_reset_token(
+        &self,
+        trail: &Trail,
+        token_hash: &str,
+    ) -> Result<Option<ResetTokenRow>>;
 
     async fn push_outbox(&self, message: OutboxRow) -> Result<()>;
 

@@ -20,6 +20,7 @@ mod sql;
 pub(crate) mod user_query;
 pub mod webhooks;
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -332,7 +333,12 @@ pub trait DomainStore: Send + Sync + 'static {
 
     /// Creates a domain and its first superadmin in one transaction; `AlreadyExists(Domain)`
     /// if the id is taken, `NotFound(Domain)` if the parent is gone.
-    async fn create_domain(&self, domain: DomainRow, admin: NewUser) -> Result<DomainRow>;
+    async fn create_domain(
+        &self,
+        trail: &Trail,
+        domain: DomainRow,
+        admin: NewUser,
+    ) -> Result<DomainRow>;
 
     /// Writes a domain copied from another store; `AlreadyExists(Domain)` if it is there.
     async fn restore_domain(&self, domain: DomainRow) -> Result<()>;
@@ -340,6 +346,7 @@ pub trait DomainStore: Send + Sync + 'static {
     /// Changes a domain's settings; `None` if there is none.
     async fn update_domain(
         &self,
+        trail: &Trail,
         domain_id: &str,
         changes: DomainChanges,
     ) -> Result<Option<DomainRow>>;
@@ -356,7 +363,7 @@ pub trait DomainStore: Send + Sync + 'static {
 
     /// Deletes a domain and everything in it, in one transaction; `Conflict` while it has
     /// subdomains, `NotFound(Domain)` if there is none.
-    async fn delete_domain(&self, domain_id: &str) -> Result<()>;
+    async fn delete_domain(&self, trail: &Trail, domain_id: &str) -> Result<()>;
 }
 
 /// Signing keys and refresh tokens.
@@ -379,13 +386,14 @@ pub trait TokenStore: Send + Sync + 'static {
 
     /// Stores a new refresh token and notes the time on its user (`last_refresh_token_time`);
     /// forgets the user's expired ones.
-    async fn insert_refresh_token(&self, token: RefreshTokenRow) -> Result<()>;
+    async fn insert_refresh_token(&self, trail: &Trail, token: RefreshTokenRow) -> Result<()>;
 
     /// Consumes the refresh token `used_hash` and stores `next` in its place (as
     /// `insert_refresh_token`), in one transaction: `false`, and nothing written, if
     /// `used_hash` was consumed already or is gone.
     async fn rotate_refresh_token(
         &self,
+        trail: &Trail,
         used_hash: &str,
         now: i64,
         next: RefreshTokenRow,
@@ -396,10 +404,20 @@ pub trait TokenStore: Send + Sync + 'static {
 
     /// Marks the refresh token with this hash used at `now`, if it is not yet: `true` for the
     /// one caller that did, so each token works once even when two requests race with it.
-    async fn consume_refresh_token(&self, token_hash: &str, now: i64) -> Result<bool>;
+    async fn consume_refresh_token(
+        &self,
+        trail: &Trail,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<bool>;
 
     /// Deletes every refresh token of a family (after one of them was reused).
-    async fn revoke_refresh_family(&self, domain_id: &str, family_id: &str) -> Result<()>;
+    async fn revoke_refresh_family(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        family_id: &str,
+    ) -> Result<()>;
 
     /// `(failures, locked_until)` of recent failed logins with an identity.
     async fn login_failures(&self, domain_id: &str, identity: &str) -> Result<(i64, i64)>;
@@ -409,6 +427,7 @@ pub trait TokenStore: Send + Sync + 'static {
     /// Answers the new `(failures, locked_until)`.
     async fn record_login_failure(
         &self,
+        trail: &Trail,
         domain_id: &str,
         identity: &str,
         now: i64,
@@ -417,7 +436,12 @@ pub trait TokenStore: Send + Sync + 'static {
     ) -> Result<(i64, i64)>;
 
     /// Forgets the failed logins of an identity (after a successful one).
-    async fn clear_login_failures(&self, domain_id: &str, identity: &str) -> Result<()>;
+    async fn clear_login_failures(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        identity: &str,
+    ) -> Result<()>;
 
     /// `(failures, locked_until)` of recent failed password checks of a user, whichever
     /// identity or path they came through.
@@ -426,6 +450,7 @@ pub trait TokenStore: Send + Sync + 'static {
     /// `record_login_failure` for a user (of an existing user only; none for a missing one).
     async fn record_user_login_failure(
         &self,
+        trail: &Trail,
         domain_id: &str,
         user_id: &str,
         now: i64,
@@ -434,7 +459,12 @@ pub trait TokenStore: Send + Sync + 'static {
     ) -> Result<(i64, i64)>;
 
     /// Forgets the failed password checks of a user (after a successful one).
-    async fn clear_user_login_failures(&self, domain_id: &str, user_id: &str) -> Result<()>;
+    async fn clear_user_login_failures(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        user_id: &str,
+    ) -> Result<()>;
 
     /// Deletes the failed-login rows that no longer count or lock anything: last failure
     /// before `stale_before` and no lock after `now`. Answers how many went.
@@ -446,12 +476,19 @@ pub trait TokenStore: Send + Sync + 'static {
 pub trait UserStore: Send + Sync + 'static {
     /// Inserts the user (and accounts and password). `AlreadyExists(User)` if the `user_id`
     /// is taken, `AlreadyExists(Account)` if an account identity is.
-    async fn create_user(&self, new: NewUser) -> Result<UserRow>;
+    async fn create_user(&self, trail: &Trail, new: NewUser) -> Result<UserRow>;
 
     /// Creates many users in one transaction, each as if by `create_user`: an item that breaks
     /// a rule (taken id or identity, unknown group, quota) fails alone and writes nothing,
     /// the others are written. A database failure fails the whole batch.
-    async fn create_users(&self, batch: Vec<NewUser>) -> Result<Vec<Result<UserRow>>>;
+    /// `item_trails[i]` holds the audit records of `batch[i]`: they join `trail` and are
+    /// written with the batch, marked failed for an item that fails.
+    async fn create_users(
+        &self,
+        trail: &Trail,
+        batch: Vec<NewUser>,
+        item_trails: Vec<Trail>,
+    ) -> Result<Vec<Result<UserRow>>>;
 
     async fn user(&self, domain_id: &str, user_id: &str) -> Result<Option<UserRow>>;
 
@@ -466,13 +503,14 @@ pub trait UserStore: Send + Sync + 'static {
     /// `enabled` also deletes the user's refresh tokens, in the same transaction.
     async fn update_user(
         &self,
+        trail: &Trail,
         domain_id: &str,
         user_id: &str,
         changes: UserChanges,
     ) -> Result<Option<UserRow>>;
 
     /// Deletes the user with its accounts, password and tokens; `false` if there was none.
-    async fn delete_user(&self, domain_id: &str, user_id: &str) -> Result<bool>;
+    async fn delete_user(&self, trail: &Trail, domain_id: &str, user_id: &str) -> Result<bool>;
 
     /// One page of users matching `page.filter`, in `page.order`, after the given cursor.
     async fn find_users(&self, domain_id: &str, page: &UserPage) -> Result<Vec<UserRow>>;
@@ -489,7 +527,13 @@ pub trait UserStore: Send + Sync + 'static {
     ) -> Result<Vec<LoginCandidate>>;
 
     /// Records a successful logon on the user and the account used.
-    async fn record_login(&self, account: &LoginCandidate, domain_id: &str, at: i64) -> Result<()>;
+    async fn record_login(
+        &self,
+        trail: &Trail,
+        account: &LoginCandidate,
+        domain_id: &str,
+        at: i64,
+    ) -> Result<()>;
 
     /// `(user_id, password_hash)` of those of the given users that have a password.
     async fn password_hashes_of(
@@ -503,10 +547,10 @@ pub trait UserStore: Send + Sync + 'static {
 
     /// Links an account to its user: `AlreadyExists(Account)` if the identity of that type is
     /// taken in the domain, `NotFound(User)` if the user is gone.
-    async fn link_account(&self, account: AccountRow) -> Result<()>;
+    async fn link_account(&self, trail: &Trail, account: AccountRow) -> Result<()>;
 
     /// Unlinks an account from a user; `false` if that user has no such account.
-    async fn unlink_account(&self, account: &AccountRow) -> Result<bool>;
+    async fn unlink_account(&self, trail: &Trail, account: &AccountRow) -> Result<bool>;
 
     /// The account of this type and identity in the domain.
     async fn account(

@@ -1,5 +1,6 @@
 //! Custom user properties: a key, the values it allows, and which users hold which values.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use crate::error::Result;
@@ -33,7 +34,12 @@ pub struct UserPropertyValue {
 pub trait PropertyStore: Send + Sync + 'static {
     /// Inserts a property unless the domain has `max_properties` already (`QuotaExhausted`);
     /// `AlreadyExists(Property)` if the key is taken.
-    async fn create_property(&self, property: PropertyRow, max_properties: i64) -> Result<()>;
+    async fn create_property(
+        &self,
+        trail: &Trail,
+        property: PropertyRow,
+        max_properties: i64,
+    ) -> Result<()>;
 
     async fn property(&self, domain_id: &str, property_id: i64) -> Result<Option<PropertyRow>>;
 
@@ -41,15 +47,27 @@ pub trait PropertyStore: Send + Sync + 'static {
     async fn properties(&self, domain_id: &str) -> Result<Vec<PropertyRow>>;
 
     /// `AlreadyExists(Property)` if another property has the key.
-    async fn rename_property(&self, domain_id: &str, property_id: i64, key: &str) -> Result<()>;
+    async fn rename_property(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        property_id: i64,
+        key: &str,
+    ) -> Result<()>;
 
     /// Deletes a property with its values and their assignments; `false` if there was none.
-    async fn delete_property(&self, domain_id: &str, property_id: i64) -> Result<bool>;
+    async fn delete_property(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        property_id: i64,
+    ) -> Result<bool>;
 
     /// Adds a value unless the property has `max_values` (`QuotaExhausted`);
     /// `AlreadyExists(PropertyValue)` if the property has it already.
     async fn add_property_value(
         &self,
+        trail: &Trail,
         domain_id: &str,
         value: PropertyValueRow,
         max_values: i64,
@@ -57,8 +75,12 @@ pub trait PropertyStore: Send + Sync + 'static {
 
     /// Changes a value's text; `NotFound(PropertyValue)` if the property has no such value,
     /// `AlreadyExists(PropertyValue)` if it has the new text already.
-    async fn set_property_value_text(&self, domain_id: &str, value: PropertyValueRow)
-        -> Result<()>;
+    async fn set_property_value_text(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        value: PropertyValueRow,
+    ) -> Result<()>;
 
     /// Values of the given properties, by value id.
     async fn property_values(
@@ -70,6 +92,7 @@ pub trait PropertyStore: Send + Sync + 'static {
     /// Gives a user a value; giving it twice changes nothing.
     async fn assign_property_value(
         &self,
+        trail: &Trail,
         domain_id: &str,
         user_id: &str,
         value: &PropertyValueRow,
@@ -79,6 +102,7 @@ pub trait PropertyStore: Send + Sync + 'static {
     /// `false` if the user did not hold the value.
     async fn unassign_property_value(
         &self,
+        trail: &Trail,
         domain_id: &str,
         user_id: &str,
         value_id: i64,

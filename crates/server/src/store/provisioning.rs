@@ -1,6 +1,7 @@
 //! What identity providers keep on users and groups (SCIM's `externalId` and attributes
 //! Roster has no column for), by object.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use crate::error::Result;
@@ -38,5 +39,5 @@ pub trait ProvisioningStore: Send + Sync + 'static {
     ) -> Result<Vec<ProvisionedRow>>;
 
     /// Stores an object's row, replacing the one it had.
-    async fn put_provisioned(&self, row: ProvisionedRow) -> Result<()>;
+    async fn put_provisioned(&self, trail: &Trail, row: ProvisionedRow) -> Result<()>;
 }

@@ -1,6 +1,7 @@
 //! Resource groups (eds-user): named sets of desktops Roster does not run; it keeps the
 //! groups and the users authorized on them.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use crate::error::Result;
@@ -29,10 +30,15 @@ pub struct ResourceGroupQuery {
 
 #[async_trait]
 pub trait ResourceGroupStore: Send + Sync + 'static {
-    async fn create_resource_group(&self, group: ResourceGroupRow) -> Result<()>;
+    async fn create_resource_group(&self, trail: &Trail, group: ResourceGroupRow) -> Result<()>;
 
     /// Deletes the given groups; answers how many there were.
-    async fn delete_resource_groups(&self, domain_id: &str, ids: &[String]) -> Result<u64>;
+    async fn delete_resource_groups(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        ids: &[String],
+    ) -> Result<u64>;
 
     /// `(total, page)`: the count of matching groups and the page at `offset` (resource
     /// groups are few per tenant; their API pages by number).

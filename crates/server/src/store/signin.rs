@@ -1,5 +1,6 @@
 //! Sign-in for people: authorization codes and browser sign-in sessions.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use crate::error::Result;
@@ -43,22 +44,37 @@ pub struct SigninSessionRow {
 #[async_trait]
 pub trait SigninStore: Send + Sync + 'static {
     /// Stores a new code; expired codes go at the same time.
-    async fn insert_authorization_code(&self, code: AuthorizationCodeRow) -> Result<()>;
+    async fn insert_authorization_code(
+        &self,
+        trail: &Trail,
+        code: AuthorizationCodeRow,
+    ) -> Result<()>;
     async fn authorization_code(&self, code_hash: &str) -> Result<Option<AuthorizationCodeRow>>;
     /// Marks the code used; false if it was used already (by a concurrent exchange too).
-    async fn consume_authorization_code(&self, code_hash: &str, now: i64) -> Result<bool>;
+    async fn consume_authorization_code(
+        &self,
+        trail: &Trail,
+        code_hash: &str,
+        now: i64,
+    ) -> Result<bool>;
 
     /// Stores a new session; the sessions that were idle or old past `stale_before` go.
     async fn insert_signin_session(
         &self,
+        trail: &Trail,
         session: SigninSessionRow,
         stale_before: i64,
     ) -> Result<()>;
     async fn signin_session(&self, session_hash: &str) -> Result<Option<SigninSessionRow>>;
     async fn touch_signin_session(&self, session_hash: &str, now: i64) -> Result<()>;
-    async fn delete_signin_session(&self, session_hash: &str) -> Result<()>;
+    async fn delete_signin_session(&self, trail: &Trail, session_hash: &str) -> Result<()>;
     /// Ends every sign-in session of a user ("sign out everywhere").
-    async fn delete_signin_sessions_of(&self, domain_id: &str, user_id: &str) -> Result<()>;
+    async fn delete_signin_sessions_of(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        user_id: &str,
+    ) -> Result<()>;
     /// The user's sessions, newest first.
     async fn signin_sessions_of(
         &self,

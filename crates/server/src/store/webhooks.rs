@@ -1,5 +1,6 @@
 //! Webhooks: a domain's endpoints, the queue of deliveries of its events, the attempt log.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use crate::error::Result;
@@ -76,13 +77,18 @@ pub struct QueueState {
 pub trait WebhookStore: Send + Sync + 'static {
     /// Creates a webhook whose cursor starts at the domain's latest event (it receives the
     /// events after its creation).
-    async fn create_webhook(&self, row: &WebhookRow) -> Result<()>;
+    async fn create_webhook(&self, trail: &Trail, row: &WebhookRow) -> Result<()>;
     async fn webhook(&self, domain_id: &str, webhook_id: &str) -> Result<Option<WebhookRow>>;
     async fn webhooks(&self, domain_id: &str) -> Result<Vec<WebhookRow>>;
     /// Writes url, description, event types, enabled and disabled_reason; false if gone.
-    async fn update_webhook(&self, row: &WebhookRow) -> Result<bool>;
+    async fn update_webhook(&self, trail: &Trail, row: &WebhookRow) -> Result<bool>;
     /// Deletes a webhook with its queue and log; false if there was none.
-    async fn delete_webhook(&self, domain_id: &str, webhook_id: &str) -> Result<bool>;
+    async fn delete_webhook(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        webhook_id: &str,
+    ) -> Result<bool>;
 
     /// Every enabled webhook, across domains (the delivery worker's round).
     async fn enabled_webhooks(&self) -> Result<Vec<WebhookRow>>;

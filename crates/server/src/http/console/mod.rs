@@ -66,7 +66,7 @@ impl FromRequestParts<AppState> for Operator {
             return Err(Redirect::to("/signin").into_response());
         };
         let actor = match app.services.session_operator(session).await {
-            Ok(actor) => actor,
+            Ok(actor) => crate::http::in_request(actor, &parts.extensions),
             Err(_) => return Err(Redirect::to("/signin").into_response()),
         };
         if !actor.is_admin() {

@@ -186,10 +186,11 @@ pub(crate) async fn rpc(State(app): State<AppState>, request: Request) -> Respon
 }
 
 async fn serve(app: &AppState, request: Request) -> Result<Map<String, Value>, EdsError> {
+    let trail = crate::http::request_trail(request.extensions());
     let call = Call::read(request).await?;
     let action = call.action()?;
     call.check_version()?;
-    let actor = auth::authenticate(app, &call).await?;
+    let actor = auth::authenticate(app, &call).await?.in_request(trail);
     crate::http::note_caller(&actor);
     let ctx = Ctx {
         services: &app.services,

@@ -115,6 +115,7 @@ pub async fn create_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
             auto_lock_at,
         };
         let done = attempt(
+            &ctx.actor.trail,
             ctx.services
                 .create_directory_user(&ctx.actor, wanted.clone()),
         )
@@ -153,7 +154,11 @@ pub async fn create_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
 pub async fn remove_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
     let mut batch = Batch::default();
     for user_id in batch_users(ctx, p)? {
-        let outcome = attempt(ctx.services.delete_user(&ctx.actor, &user_id)).await;
+        let outcome = attempt(
+            &ctx.actor.trail,
+            ctx.services.delete_user(&ctx.actor, &user_id),
+        )
+        .await;
         batch.record(&user_id, outcome)?;
     }
     batch.answer("RemoveUsersResult", "RemovedUsers")
@@ -176,7 +181,11 @@ pub async fn reset_user_password(ctx: &Ctx<'_>, p: &Params) -> Answer {
     }
     let mut batch = Batch::default();
     for user_id in users {
-        let outcome = attempt(ctx.services.request_password_reset(&ctx.actor, &user_id)).await;
+        let outcome = attempt(
+            &ctx.actor.trail,
+            ctx.services.request_password_reset(&ctx.actor, &user_id),
+        )
+        .await;
         batch.record(&user_id, outcome)?;
     }
     batch.answer("ResetUsersResult", "ResetUsers")
@@ -188,7 +197,11 @@ pub async fn lock_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
     p.bool("LogoutSession")?;
     let mut batch = Batch::default();
     for user_id in users {
-        let outcome = attempt(ctx.services.lock_user(&ctx.actor, &user_id)).await;
+        let outcome = attempt(
+            &ctx.actor.trail,
+            ctx.services.lock_user(&ctx.actor, &user_id),
+        )
+        .await;
         batch.record(&user_id, outcome)?;
     }
     batch.answer("LockUsersResult", "LockedUsers")
@@ -199,7 +212,11 @@ pub async fn unlock_users(ctx: &Ctx<'_>, p: &Params) -> Answer {
     let auto_lock_at = parse_time(p, "AutoLockTime")?;
     let mut batch = Batch::default();
     for user_id in users {
-        let outcome = attempt(ctx.services.unlock_user(&ctx.actor, &user_id, auto_lock_at)).await;
+        let outcome = attempt(
+            &ctx.actor.trail,
+            ctx.services.unlock_user(&ctx.actor, &user_id, auto_lock_at),
+        )
+        .await;
         batch.record(&user_id, outcome)?;
     }
     batch.answer("UnlockUsersResult", "UnlockedUsers")

@@ -167,6 +167,7 @@ impl Call {
             None => Vec::new(),
         };
         let actor = auth::authenticate(app, &parts, &query, &body).await?;
+        let actor = crate::http::in_request(actor, &parts.extensions);
         crate::http::note_caller(&actor);
         Ok(Call { actor, query, body })
     }

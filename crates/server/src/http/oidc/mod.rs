@@ -135,7 +135,7 @@ async fn end_session(
     };
     let mut response = None;
     if let Some(session) = page.session.as_ref().filter(|s| s.user_id == sub) {
-        if let Err(e) = app.services.sign_out(session).await {
+        if let Err(e) = app.services.sign_out(&page.trail, session).await {
             return bearer_error(&e);
         }
     }

@@ -1,5 +1,6 @@
 //! `/v2/account/*`.
 
+use crate::audit::Trail;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
@@ -171,12 +172,13 @@ async fn change_password(
     ))]
 async fn reset_password(
     State(app): State<AppState>,
+    trail: Trail,
     headers: HeaderMap,
     PdsJson(req): PdsJson<ResetPasswordRequest>,
 ) -> Result<StatusCode, PdsError> {
     let domain = app.host_domain(&headers).await?;
     app.services
-        .reset_password_with_token(domain.as_deref(), &req.token, &req.new_password)
+        .reset_password_with_token(&trail, domain.as_deref(), &req.token, &req.new_password)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

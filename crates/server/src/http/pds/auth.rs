@@ -80,6 +80,7 @@ async fn verified(
     app.services
         .accept_signature_freshness(signed.access_key_id(), signed_at_ms, nonce)
         .await?;
+    let actor = crate::http::in_request(actor, &parts.extensions);
     crate::http::note_caller(&actor);
     parts.extensions.insert(SignedActor(actor));
     Ok(Request::from_parts(parts, Body::from(body)))

@@ -138,7 +138,7 @@ async fn create_users(
         })
         .collect();
     let (ids, creations): (Vec<String>, Vec<UserCreation>) = run.into_iter().unzip();
-    let outcomes = match attempt(app.services.create_users(actor, creations)).await {
+    let outcomes = match attempt(&actor.trail, app.services.create_users(actor, creations)).await {
         Ok(outcomes) => outcomes,
         Err(e @ Error::Internal(_)) => return Err(e),
         Err(e) => return Ok(ids.into_iter().map(|id| failed(id, &e)).collect()),
@@ -163,23 +163,24 @@ async fn run_alone(
     match call {
         SingleCall::UpdateUser(req) => {
             let (user_id, changes) = translate::user_changes(req);
-            let updated = attempt(services.update_user(actor, &user_id, changes)).await;
+            let updated =
+                attempt(&actor.trail, services.update_user(actor, &user_id, changes)).await;
             answer(id, StatusCode::OK, updated.and_then(translate::user))
         }
         SingleCall::DeleteUser(req) => answer(
             id,
             StatusCode::NO_CONTENT,
-            done(attempt(services.delete_user(actor, &req.user_id)).await),
+            done(attempt(&actor.trail, services.delete_user(actor, &req.user_id)).await),
         ),
         SingleCall::AddMember(req) => answer(
             id,
             StatusCode::NO_CONTENT,
-            done(attempt(services.add_member(actor, req)).await),
+            done(attempt(&actor.trail, services.add_member(actor, req)).await),
         ),
         SingleCall::RemoveMember(req) => answer(
             id,
             StatusCode::NO_CONTENT,
-            done(attempt(services.remove_member(actor, req)).await),
+            done(attempt(&actor.trail, services.remove_member(actor, req)).await),
         ),
     }
 }

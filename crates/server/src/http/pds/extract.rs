@@ -169,6 +169,7 @@ impl FromRequestParts<AppState> for Caller {
             .services
             .authenticate(domain.as_deref(), &token, call_kind(parts.uri.path()))
             .await?;
+        let actor = crate::http::in_request(actor, &parts.extensions);
         crate::http::note_caller(&actor);
         Ok(Caller(actor))
     }

@@ -1,5 +1,6 @@
 //! `/v2/oauth/token`: the OAuth2 password and refresh-token grants, form-urlencoded as PDS.
 
+use crate::audit::Trail;
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::http::StatusCode;
@@ -49,7 +50,11 @@ pub fn router() -> Router<AppState> {
         (status = 429, description = "Too many failed logins of this account; `Retry-After` says when to try again", body = ErrorBody),
     )
 )]
-async fn token(State(app): State<AppState>, request: Request) -> Result<Json<Token>, PdsError> {
+async fn token(
+    State(app): State<AppState>,
+    trail: Trail,
+    request: Request,
+) -> Result<Json<Token>, PdsError> {
     let host_domain = app.host_domain(request.headers()).await?;
     let basic = basic_credentials(request.headers());
     let issuer = app.public_base(request.headers());
@@ -66,20 +71,20 @@ async fn token(State(app): State<AppState>, request: Request) -> Result<Json<Tok
                 .routing
                 .login_domain(host_domain.as_deref(), form.domain_id.as_deref())?;
             app.services
-                .login_with_password(&domain, username, password)
+                .login_with_password(&trail, &domain, username, password)
                 .await?
         }
         JWT_BEARER => {
             let client_id = required(form.client_id.as_deref(), "client_id")?;
             let assertion = required(form.assertion.as_deref(), "assertion")?;
             app.services
-                .login_with_assertion(host_domain.as_deref(), client_id, assertion)
+                .login_with_assertion(&trail, host_domain.as_deref(), client_id, assertion)
                 .await?
         }
         "refresh_token" => {
             let refresh = required(form.refresh_token.as_deref(), "refresh_token")?;
             app.services
-                .refresh(host_domain.as_deref(), refresh)
+                .refresh(&trail, host_domain.as_deref(), refresh)
                 .await?
         }
         "authorization_code" => {
@@ -103,7 +108,9 @@ async fn token(State(app): State<AppState>, request: Request) -> Result<Json<Tok
                 code_verifier: form.code_verifier.as_deref(),
                 issuer: &issuer,
             };
-            app.services.exchange_code(&domain, exchange).await?
+            app.services
+                .exchange_code(&trail, &domain, exchange)
+                .await?
         }
         _ => return Err(Error::not_supported("grant_type").into()),
     };
@@ -123,6 +130,7 @@ async fn token(State(app): State<AppState>, request: Request) -> Result<Json<Tok
 )]
 async fn account_token(
     State(app): State<AppState>,
+    trail: Trail,
     request: Request,
 ) -> Result<Json<Token>, PdsError> {
     let host_domain = app.host_domain(request.headers()).await?;
@@ -134,7 +142,7 @@ async fn account_token(
     let refresh = required(Some(req.refresh_token.as_str()), "refresh_token")?;
     Ok(Json(
         app.services
-            .refresh(host_domain.as_deref(), refresh)
+            .refresh(&trail, host_domain.as_deref(), refresh)
             .await?,
     ))
 }
@@ -150,13 +158,17 @@ async fn account_token(
         (status = "4XX", description = "Refused", body = ErrorBody),
     )
 )]
-async fn revoke(State(app): State<AppState>, request: Request) -> Result<StatusCode, PdsError> {
+async fn revoke(
+    State(app): State<AppState>,
+    trail: Trail,
+    request: Request,
+) -> Result<StatusCode, PdsError> {
     let host_domain = app.host_domain(request.headers()).await?;
     let bytes = body_bytes(request, &app).await?;
     let req: RevokeRequest = parse_json(&bytes)?;
     let refresh = required(Some(req.refresh_token.as_str()), "refresh_token")?;
     app.services
-        .revoke_refresh_token(host_domain.as_deref(), refresh)
+        .revoke_refresh_token(&trail, host_domain.as_deref(), refresh)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

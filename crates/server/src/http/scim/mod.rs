@@ -9,6 +9,7 @@ mod error;
 pub mod filter;
 mod translate;
 
+use crate::audit::Trail;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
@@ -126,7 +127,7 @@ async fn bulk() -> Response {
 }
 
 /// The admin a request is from: `Authorization: Bearer <access token>`.
-async fn caller(app: &AppState, headers: &HeaderMap) -> Result<Actor, ScimError> {
+async fn caller(app: &AppState, headers: &HeaderMap, trail: Trail) -> Result<Actor, ScimError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -144,7 +145,8 @@ async fn caller(app: &AppState, headers: &HeaderMap) -> Result<Actor, ScimError>
     let actor = app
         .services
         .authenticate(domain.as_deref(), token, CallKind::Ordinary)
-        .await?;
+        .await?
+        .in_request(trail);
     super::note_caller(&actor);
     actor.require_admin()?;
     Ok(actor)
@@ -447,12 +449,14 @@ fn search_params(body: Result<Bytes, BytesRejection>) -> Result<ListParams, Scim
 }
 
 /// What every list starts from: the caller, the base URL, the projection and the paging.
+/// (A listing notes no audit records: its caller needs no request's trail.)
 async fn listing_context(
     app: &AppState,
     headers: &HeaderMap,
+    trail: Trail,
     params: &ListParams,
 ) -> Result<(Actor, String, Projection, (Paging, i64)), ScimError> {
-    let actor = caller(app, headers).await?;
+    let actor = caller(app, headers, trail).await?;
     let projection = Projection::read(
         params.attributes.as_deref(),
         params.excluded_attributes.as_deref(),
@@ -467,7 +471,7 @@ async fn users_listing(
 ) -> Result<Response, ScimError> {
     let (app, headers) = (app.clone(), headers.clone());
     let (actor, base, projection, (paging, count)) =
-        listing_context(&app, &headers, &params).await?;
+        listing_context(&app, &headers, Trail::none(), &params).await?;
     let query = match params.filter.as_deref().filter(|f| !f.trim().is_empty()) {
         None => DirectoryQuery::default(),
         Some(text) => {
@@ -574,11 +578,12 @@ async fn count_equal(
 
 async fn get_user(
     State(app): State<AppState>,
+    trail: Trail,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(params): Query<ListParams>,
 ) -> Result<Response, ScimError> {
-    let actor = caller(&app, &headers).await?;
+    let actor = caller(&app, &headers, trail).await?;
     let projection = Projection::read(
         params.attributes.as_deref(),
         params.excluded_attributes.as_deref(),
@@ -596,10 +601,11 @@ async fn get_user(
 
 async fn create_user(
     State(app): State<AppState>,
+    trail: Trail,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ScimError> {
-    let actor = caller(&app, &headers).await?;
+    let actor = caller(&app, &headers, trail).await?;
     let body = json_body(body)?;
     let user = translate::user_from_json(&body)?;
     let kept = user.provisioned();
@@ -651,11 +657,12 @@ async fn update_to(
 
 async fn replace_user(
     State(app): State<AppState>,
+    trail: Trail,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ScimError> {
-    let actor = caller(&app, &headers).await?;
+    let actor = caller(&app, &headers, trail).await?;
     let body = json_body(body)?;
     let (current, _, kept) = one_user(&app, &actor, &id).await?;
     check_if_match(&headers, &translate::version(current.updated_at))?;
@@ -671,11 +678,12 @@ async fn replace_user(
 
 async fn patch_user(
     State(app): State<AppState>,
+    trail: Trail,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ScimError> {
-    let actor = caller(&app, &headers).await?;
+    let actor = caller(&app, &headers, trail).await?;
     let body = json_body(body)?;
     let operations = translate::patch_operations(&body)?;
     let (current, _, kept) = one_user(&app, &actor, &id).await?;
@@ -699,10 +707,11 @@ fn touches_active(op: &translate::PatchOperation) -> bool {
 
 async fn delete_user(
     State(app): State<AppState>,
+    trail: Trail,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ScimError> {
-    let actor = caller(&app, &headers).await?;
+    let actor = caller(&app, &headers, trail).await?;
     if headers.contains_key(header::IF_MATCH) {
         let (current, _, _) = one_user(&app, &actor, &id).await?;
         check_if_match(&headers, &translate::version(current.updated_at))?;
@@ -814,7 +823,7 @@ async fn groups_listing(
 ) -> Result<Response, ScimError> {
     let (app, headers) = (app.clone(), headers.clone());
     let (actor, base, projection, (paging, count)) =
-        listing_context(&app, &headers, &params).await?;
+        listing_context(&app, &headers, Trail::none(), &params).await?;
     let name = match params.filter.as_deref().filter(|f| !f.trim().is_empty()) {
         None => None,
         Some(text) => {
@@ -892,11 +901,12 @@ async fn groups_listing(
 
 async fn get_group(
     State(app): State<AppState>,
+    trail: Trail,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(params): Query<ListParams>,
 ) -> Result<Response, ScimError> {
-    let actor = caller(&app, &headers).await?;
+    let actor = caller(&app, &headers, trail).await?;
     let projection = Projection::read(
         params.attributes.as_deref(),
         params.excluded_attributes.as_deref(),
@@ -962,10 +972,11 @@ fn member_diff(current: &[(String, String)], wanted: &[String]) -> (Vec<String>,
 
 async fn create_group(
     State(app): State<AppState>,
+    trail: Trail,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ScimError> {
-    let actor = caller(&app, &headers).await?;
+    let actor = caller(&app, &headers, trail).await?;
     let body = json_body(body)?;
     let group = translate::group_from_json(&body, None)?;
     let group_id = app
@@ -990,11 +1001,12 @@ async fn create_group(
 
 async fn replace_group(
     State(app): State<AppState>,
+    trail: Trail,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ScimError> {
-    let actor = caller(&app, &headers).await?;
+    let actor = caller(&app, &headers, trail).await?;
     let body = json_body(body)?;
     let current = group_matching_if_match(&app, &actor, &headers, &id).await?;
     let group = translate::group_from_json(&body, Some(&id))?;
@@ -1015,11 +1027,12 @@ async fn replace_group(
 
 async fn patch_group(
     State(app): State<AppState>,
+    trail: Trail,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ScimError> {
-    let actor = caller(&app, &headers).await?;
+    let actor = caller(&app, &headers, trail).await?;
     let body = json_body(body)?;
     let operations = translate::patch_operations(&body)?;
     let changes = translate::group_changes(&operations)?;
@@ -1065,10 +1078,11 @@ async fn patch_group(
 
 async fn delete_group(
     State(app): State<AppState>,
+    trail: Trail,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ScimError> {
-    let actor = caller(&app, &headers).await?;
+    let actor = caller(&app, &headers, trail).await?;
     group_matching_if_match(&app, &actor, &headers, &id).await?;
     app.services
         .remove_user_groups(&actor, std::slice::from_ref(&id))

@@ -133,7 +133,7 @@ async fn next_step(
 ) -> Response {
     let step = app
         .services
-        .authorization_step(auth, session, fresh, consented, &page.issuer)
+        .authorization_step(&page.trail, auth, session, fresh, consented, &page.issuer)
         .await;
     match step {
         Ok(AuthorizeStep::SignIn) => {
@@ -249,7 +249,7 @@ pub(super) async fn sign_in(
     let app_name = auth.as_ref().map_or("", |a| a.app_name.as_str());
     let signed_in = match app
         .services
-        .sign_in(&page.domain_id, &form.username, &form.password)
+        .sign_in(&page.trail, &page.domain_id, &form.username, &form.password)
         .await
     {
         Ok(signed_in) => signed_in,
@@ -316,7 +316,8 @@ pub(super) async fn consent(
     match form.decision.as_str() {
         "allow" => next_step(&app, &page, &auth, &form.q, Some(session), false, true).await,
         "deny" => {
-            app.services.authorization_denied(&auth, session);
+            app.services
+                .authorization_denied(&page.trail, &auth, session);
             found(&auth.error_redirect("access_denied", &page.issuer))
         }
         _ => message_page(

@@ -12,6 +12,7 @@ mod authorize;
 mod selfservice;
 mod texts;
 
+use crate::audit::Trail;
 use askama::Template;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -217,6 +218,8 @@ pub struct PageContext {
     /// The pre-sign-in form token the browser holds, if any.
     form_cookie: Option<String>,
     same_origin: bool,
+    /// The request's audit trail, for the flows a page starts (sign-in, consent, sign-out).
+    pub trail: Trail,
 }
 
 impl FromRequestParts<AppState> for PageContext {
@@ -255,6 +258,7 @@ impl FromRequestParts<AppState> for PageContext {
             t,
             issuer,
             session,
+            trail: crate::http::request_trail(&parts.extensions),
         })
     }
 }
@@ -516,7 +520,11 @@ async fn account_view(
         return Redirect::to("/signin").into_response();
     };
     let shown = async {
-        let actor = app.services.session_actor(session).await?;
+        let actor = app
+            .services
+            .session_actor(session)
+            .await?
+            .in_request(page.trail.clone());
         let user = app.services.get_user(&actor, None).await?;
         let accounts = app.services.linked_accounts(session).await?;
         let sessions = app.services.signin_sessions(session).await?;
@@ -580,9 +588,9 @@ async fn sign_out(
         return refused;
     }
     let ended = if form.everywhere.as_deref() == Some("true") {
-        app.services.sign_out_everywhere(session).await
+        app.services.sign_out_everywhere(&page.trail, session).await
     } else {
-        app.services.sign_out(session).await
+        app.services.sign_out(&page.trail, session).await
     };
     if let Err(e) = ended {
         return message_page(

@@ -160,7 +160,12 @@ pub(super) async fn change_password(
     }
     let changed = app
         .services
-        .change_password_in_session(&session, &form.old_password, &form.new_password)
+        .change_password_in_session(
+            &page.trail,
+            &session,
+            &form.old_password,
+            &form.new_password,
+        )
         .await;
     let signed_in = match changed {
         Ok(signed_in) => signed_in,
@@ -245,7 +250,7 @@ pub(super) async fn forgot(
     }
     let asked = app
         .services
-        .request_own_password_reset(&page.domain_id, &form.username)
+        .request_own_password_reset(&page.trail, &page.domain_id, &form.username)
         .await;
     let t = page.t;
     match asked {
@@ -354,7 +359,12 @@ pub(super) async fn reset(
     }
     let done = app
         .services
-        .reset_password_with_token(Some(&page.domain_id), &form.token, &form.new_password)
+        .reset_password_with_token(
+            &page.trail,
+            Some(&page.domain_id),
+            &form.token,
+            &form.new_password,
+        )
         .await;
     match done {
         Ok(()) => notice(&page, t.reset_title, t.reset_done, "/signin", t.sign_in),
@@ -412,7 +422,7 @@ pub(super) async fn update_profile(
     }
     let saved = app
         .services
-        .update_profile_in_session(session, &form.nick_name, &form.avatar)
+        .update_profile_in_session(&page.trail, session, &form.nick_name, &form.avatar)
         .await;
     let t = page.t;
     match saved {

@@ -1,5 +1,6 @@
 //! `KeyStore` on SQL.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use super::{missing_as, text, Arg, SqlStore, Stmt};
@@ -12,7 +13,7 @@ const KEY_COLUMNS: &str =
 #[async_trait]
 impl KeyStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn create_access_key(&self, k: AccessKeyRow) -> Result<()> {
+    async fn create_access_key(&self, trail: &Trail, k: AccessKeyRow) -> Result<()> {
         let stmt = Stmt::new(
             format!(
                 "INSERT INTO access_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
@@ -28,7 +29,7 @@ impl KeyStore for SqlStore {
                 Arg::Int(k.created_at),
             ],
         );
-        self.write_statement(stmt)
+        self.write_statement(trail, stmt)
             .await
             .map_err(missing_as(Resource::User))?;
         Ok(())
@@ -70,6 +71,7 @@ impl KeyStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn set_access_key_status(
         &self,
+        trail: &Trail,
         domain_id: &str,
         access_key_id: &str,
         status: &str,
@@ -81,21 +83,27 @@ impl KeyStore for SqlStore {
             ),
             vec![text(status), text(domain_id), text(access_key_id)],
         );
-        Ok(self.write_returning::<AccessKeyRow>(stmt).await?)
+        Ok(self.write_returning::<AccessKeyRow>(trail, stmt).await?)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete_access_key(&self, domain_id: &str, access_key_id: &str) -> Result<bool> {
+    async fn delete_access_key(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        access_key_id: &str,
+    ) -> Result<bool> {
         let stmt = Stmt::new(
             "DELETE FROM access_keys WHERE domain_id = $1 AND access_key_id = $2",
             vec![text(domain_id), text(access_key_id)],
         );
-        Ok(self.write_statement(stmt).await? > 0)
+        Ok(self.write_statement(trail, stmt).await? > 0)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn use_nonce(&self, nonce: &str, expires_at: i64, now: i64) -> Result<bool> {
-        self.write(|tx| {
+        // A replay guard of the store's own, never a request's change: no records with it.
+        self.write(&Trail::none(), |tx| {
             Box::pin(async move {
                 tx.execute(Stmt::new(
                     "DELETE FROM used_nonces WHERE expires_at < $1",

@@ -1,5 +1,6 @@
 //! `AppStore` on SQL.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use super::{text, unique_as, update_stmt, Arg, SqlStore, Stmt};
@@ -13,7 +14,7 @@ const APP_COLUMNS: &str = "domain_id, client_id, app_name, algorithm, public_key
 #[async_trait]
 impl AppStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn create_app(&self, a: AppRow) -> Result<()> {
+    async fn create_app(&self, trail: &Trail, a: AppRow) -> Result<()> {
         let stmt = Stmt::new(
             format!(
                 "INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
@@ -37,7 +38,7 @@ impl AppStore for SqlStore {
                 text(&a.client_secret_hash),
             ],
         );
-        self.write_statement(stmt)
+        self.write_statement(trail, stmt)
             .await
             .map_err(unique_as(Resource::App))?;
         Ok(())
@@ -69,6 +70,7 @@ impl AppStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn update_app(
         &self,
+        trail: &Trail,
         domain_id: &str,
         client_id: &str,
         c: AppChanges,
@@ -91,15 +93,15 @@ impl AppStore for SqlStore {
             sets.push(("trusted", Arg::Bool(trusted)));
         }
         let update = update_stmt("apps", sets, "client_id", domain_id, client_id, APP_COLUMNS);
-        Ok(self.write_returning::<AppRow>(update).await?)
+        Ok(self.write_returning::<AppRow>(trail, update).await?)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete_app(&self, domain_id: &str, client_id: &str) -> Result<bool> {
+    async fn delete_app(&self, trail: &Trail, domain_id: &str, client_id: &str) -> Result<bool> {
         let stmt = Stmt::new(
             "DELETE FROM apps WHERE domain_id = $1 AND client_id = $2",
             vec![text(domain_id), text(client_id)],
         );
-        Ok(self.write_statement(stmt).await? > 0)
+        Ok(self.write_statement(trail, stmt).await? > 0)
     }
 }

@@ -1,6 +1,7 @@
 //! `AuditStore` on SQL. Records of changes are written by `SqlStore::write`, inside the change's own
 //! transaction; this module holds that statement and the queries over the log.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use super::{text, Arg, SqlStore, Stmt};
@@ -88,10 +89,9 @@ impl AuditStore for SqlStore {
         if records.is_empty() {
             return Ok(());
         }
-        // Outside any request (the HTTP layer writes a request's leftovers after it), so the
-        // write's journal is empty and these are the only records it commits.
+        // The records given are the only ones this write commits: no request's trail.
         let records = &records;
-        self.write(|tx| {
+        self.write(&Trail::none(), |tx| {
             Box::pin(async move {
                 for record in records {
                     tx.execute(insert_stmt(record)).await?;

@@ -1,5 +1,6 @@
 //! `DirectoryStore` on SQL.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use super::groups::GROUP_COLUMNS;
@@ -143,8 +144,14 @@ impl DirectoryStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete_empty_group(&self, domain_id: &str, group_id: &str) -> Result<()> {
-        self.delete_group_checked(domain_id, group_id, true).await
+    async fn delete_empty_group(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        group_id: &str,
+    ) -> Result<()> {
+        self.delete_group_checked(trail, domain_id, group_id, true)
+            .await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -170,13 +177,14 @@ impl DirectoryStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn replace_membership_of_kind(
         &self,
+        trail: &Trail,
         domain_id: &str,
         user_id: &str,
         kind: &str,
         group_id: &str,
         at: i64,
     ) -> Result<()> {
-        self.write(|tx| {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 let user = tx
                     .fetch_optional::<(String,)>(Stmt::new(

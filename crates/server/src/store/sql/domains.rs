@@ -1,5 +1,6 @@
 //! `DomainStore` on SQL.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use super::unique_as;
@@ -74,7 +75,7 @@ impl DomainStore for SqlStore {
     async fn bootstrap_domain(&self, domain: DomainRow, admin: NewUser) -> Result<bool> {
         let domain = &domain;
         let admin = &admin;
-        self.write(|tx| {
+        self.write(&Trail::none(), |tx| {
             Box::pin(async move {
                 let inserted = tx.execute(insert_domain_stmt(domain, true)).await?;
                 if inserted == 0 {
@@ -89,10 +90,15 @@ impl DomainStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn create_domain(&self, domain: DomainRow, admin: NewUser) -> Result<DomainRow> {
+    async fn create_domain(
+        &self,
+        trail: &Trail,
+        domain: DomainRow,
+        admin: NewUser,
+    ) -> Result<DomainRow> {
         let domain = &domain;
         let admin = &admin;
-        self.write(|tx| {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 // Rows left under this id (attempts against it before it existed) are not the
                 // new domain's history.
@@ -119,14 +125,19 @@ impl DomainStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn restore_domain(&self, domain: DomainRow) -> Result<()> {
         let stmt = insert_domain_stmt(&domain, false);
-        self.write_statement(stmt)
+        self.write_statement(&Trail::none(), stmt)
             .await
             .map_err(unique_as(Resource::Domain))?;
         Ok(())
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn update_domain(&self, domain_id: &str, c: DomainChanges) -> Result<Option<DomainRow>> {
+    async fn update_domain(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        c: DomainChanges,
+    ) -> Result<Option<DomainRow>> {
         let mut sets: Vec<(&str, Arg)> = Vec::new();
         if let Some(v) = &c.domain_name {
             sets.push(("domain_name", text(v)));
@@ -148,7 +159,7 @@ impl DomainStore for SqlStore {
         }
         sets.push(("updated_at", Arg::Int(c.updated_at)));
         let update = update_stmt("domains", sets, "", domain_id, "", DOMAIN_COLUMNS);
-        Ok(self.write_returning::<DomainRow>(update).await?)
+        Ok(self.write_returning::<DomainRow>(trail, update).await?)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -188,8 +199,8 @@ impl DomainStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete_domain(&self, domain_id: &str) -> Result<()> {
-        self.write(|tx| {
+    async fn delete_domain(&self, trail: &Trail, domain_id: &str) -> Result<()> {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 let child = tx
                     .fetch_optional::<(String,)>(Stmt::new(

@@ -1,5 +1,6 @@
 //! `DriveStore` on SQL.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use super::quotas::{check_quotas, Addition};
@@ -127,9 +128,9 @@ fn owner_stmt(select: &str, domain_id: &str, owner_type: &str, owner: &str) -> S
 #[async_trait]
 impl DriveStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn create_drive(&self, drive: DriveRow) -> Result<DriveRow> {
+    async fn create_drive(&self, trail: &Trail, drive: DriveRow) -> Result<DriveRow> {
         let drive = &drive;
-        self.write(|tx| {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 let addition = Addition {
                     new_users: 0,
@@ -179,12 +180,13 @@ impl DriveStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn update_drive(
         &self,
+        trail: &Trail,
         domain_id: &str,
         drive_id: &str,
         changes: DriveChanges,
     ) -> Result<Option<DriveRow>> {
         let changes = &changes;
-        self.write(|tx| {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 if let Some(total_size) = changes.total_size {
                     let addition = Addition {
@@ -207,8 +209,8 @@ impl DriveStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete_drive(&self, domain_id: &str, drive_id: &str) -> Result<bool> {
-        self.write(|tx| {
+    async fn delete_drive(&self, trail: &Trail, domain_id: &str, drive_id: &str) -> Result<bool> {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 let deleted = tx
                     .fetch_optional::<DriveRow>(Stmt::new(
@@ -290,12 +292,13 @@ impl DriveStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_drives_of_owner(
         &self,
+        trail: &Trail,
         domain_id: &str,
         owner_type: &str,
         owner: &str,
     ) -> Result<u64> {
         let stmt = owner_stmt("DELETE FROM drives", domain_id, owner_type, owner);
-        Ok(self.write_statement(stmt).await?)
+        Ok(self.write_statement(trail, stmt).await?)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

@@ -1,6 +1,7 @@
 //! `GroupStore` on SQL. The tree is kept as a closure table maintained on every write, so
 //! subtree questions are single indexed joins.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use super::quotas::lock_domain_stmt;
@@ -90,11 +91,12 @@ impl SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     pub(super) async fn delete_group_checked(
         &self,
+        trail: &Trail,
         domain_id: &str,
         group_id: &str,
         without_members: bool,
     ) -> Result<()> {
-        self.write(|tx| {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 let member = if without_members {
                     tx.fetch_optional::<(String,)>(Stmt::new(
@@ -174,9 +176,9 @@ pub(super) const IDENTITY_GROUP: &str = "IT_Group";
 #[async_trait]
 impl GroupStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn create_group(&self, group: GroupRow) -> Result<GroupRow> {
+    async fn create_group(&self, trail: &Trail, group: GroupRow) -> Result<GroupRow> {
         let group = &group;
-        self.write(|tx| {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 let parent = &group.parent_group_id;
                 if !parent.is_empty() {
@@ -226,6 +228,7 @@ impl GroupStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn update_group(
         &self,
+        trail: &Trail,
         domain_id: &str,
         group_id: &str,
         name: Option<&str>,
@@ -248,18 +251,19 @@ impl GroupStore for SqlStore {
             group_id,
             GROUP_COLUMNS,
         );
-        Ok(self.write_returning::<GroupRow>(update).await?)
+        Ok(self.write_returning::<GroupRow>(trail, update).await?)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn move_group(
         &self,
+        trail: &Trail,
         domain_id: &str,
         group_id: &str,
         new_parent: &str,
         at: i64,
     ) -> Result<()> {
-        self.write(|tx| {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 // Moves in one domain queue on its row: two moves each checked alone (A under
                 // B, B under A) would together close a cycle.
@@ -307,8 +311,9 @@ impl GroupStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete_group(&self, domain_id: &str, group_id: &str) -> Result<()> {
-        self.delete_group_checked(domain_id, group_id, false).await
+    async fn delete_group(&self, trail: &Trail, domain_id: &str, group_id: &str) -> Result<()> {
+        self.delete_group_checked(trail, domain_id, group_id, false)
+            .await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -361,6 +366,7 @@ impl GroupStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn add_member(
         &self,
+        trail: &Trail,
         domain_id: &str,
         group_id: &str,
         user_id: &str,
@@ -371,23 +377,31 @@ impl GroupStore for SqlStore {
              VALUES ($1, $2, $3, $4) ON CONFLICT (domain_id, group_id, user_id) DO NOTHING",
             vec![text(domain_id), text(group_id), text(user_id), Arg::Int(at)],
         );
-        self.write_statement(stmt).await.map_err(|e| match &e {
-            // The service checked both; one vanished in between.
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                Error::NotFound(Resource::Group)
-            }
-            _ => Error::from(e),
-        })?;
+        self.write_statement(trail, stmt)
+            .await
+            .map_err(|e| match &e {
+                // The service checked both; one vanished in between.
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                    Error::NotFound(Resource::Group)
+                }
+                _ => Error::from(e),
+            })?;
         Ok(())
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn remove_member(&self, domain_id: &str, group_id: &str, user_id: &str) -> Result<bool> {
+    async fn remove_member(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        group_id: &str,
+        user_id: &str,
+    ) -> Result<bool> {
         let stmt = Stmt::new(
             "DELETE FROM group_members WHERE domain_id = $1 AND group_id = $2 AND user_id = $3",
             vec![text(domain_id), text(group_id), text(user_id)],
         );
-        Ok(self.write_statement(stmt).await? > 0)
+        Ok(self.write_statement(trail, stmt).await? > 0)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -475,7 +489,7 @@ impl GroupStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn assign(&self, a: AssignmentRow) -> Result<()> {
+    async fn assign(&self, trail: &Trail, a: AssignmentRow) -> Result<()> {
         let stmt = Stmt::new(
             format!(
                 "INSERT INTO group_admins ({ASSIGNMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -490,17 +504,19 @@ impl GroupStore for SqlStore {
                 Arg::Int(a.created_at),
             ],
         );
-        self.write_statement(stmt).await.map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                Error::NotFound(Resource::Group)
-            }
-            _ => Error::from(e),
-        })?;
+        self.write_statement(trail, stmt)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                    Error::NotFound(Resource::Group)
+                }
+                _ => Error::from(e),
+            })?;
         Ok(())
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn cancel_assignment(&self, a: &AssignmentRow) -> Result<bool> {
+    async fn cancel_assignment(&self, trail: &Trail, a: &AssignmentRow) -> Result<bool> {
         let stmt = Stmt::new(
             "DELETE FROM group_admins WHERE domain_id = $1 AND group_id = $2 \
              AND identity_type = $3 AND identity_id = $4",
@@ -511,7 +527,7 @@ impl GroupStore for SqlStore {
                 text(&a.identity_id),
             ],
         );
-        Ok(self.write_statement(stmt).await? > 0)
+        Ok(self.write_statement(trail, stmt).await? > 0)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

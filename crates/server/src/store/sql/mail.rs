@@ -1,5 +1,6 @@
 //! `MailStore` on SQL.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use super::{missing_as, text, Arg, SqlStore, Stmt};
@@ -13,9 +14,9 @@ const OUTBOX_COLUMNS: &str =
 #[async_trait]
 impl MailStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn insert_reset_token(&self, t: ResetTokenRow) -> Result<()> {
+    async fn insert_reset_token(&self, trail: &Trail, t: ResetTokenRow) -> Result<()> {
         let t = &t;
-        self.write(|tx| {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 tx.execute(Stmt::new(
                     "DELETE FROM password_reset_tokens WHERE domain_id = $1 AND user_id = $2",
@@ -46,7 +47,11 @@ impl MailStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn take_reset_token(&self, token_hash: &str) -> Result<Option<ResetTokenRow>> {
+    async fn take_reset_token(
+        &self,
+        trail: &Trail,
+        token_hash: &str,
+    ) -> Result<Option<ResetTokenRow>> {
         let stmt = Stmt::new(
             format!(
                 "DELETE FROM password_reset_tokens WHERE token_hash = $1 \
@@ -54,7 +59,7 @@ impl MailStore for SqlStore {
             ),
             vec![text(token_hash)],
         );
-        Ok(self.write_returning::<ResetTokenRow>(stmt).await?)
+        Ok(self.write_returning::<ResetTokenRow>(trail, stmt).await?)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -71,7 +76,7 @@ impl MailStore for SqlStore {
                 Arg::Bool(m.superadmins_only),
             ],
         );
-        self.write_statement(stmt)
+        self.upkeep(stmt)
             .await
             .map_err(missing_as(Resource::Domain))?;
         Ok(())

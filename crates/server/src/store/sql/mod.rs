@@ -368,4 +368,15 @@ pub(crate) mod tests {
             .expect("a SQLite store");
         (dir, store)
     }
+
+    /// A scratch store holding the domain `d`.
+    pub(crate) async fn store_with_domain() -> (tempfile::TempDir, SqlStore) {
+        use crate::store::{DomainRow, DomainStore};
+        let (dir, store) = scratch_store().await;
+        store
+            .restore_domain(DomainRow::new("d", "d", "", 0))
+            .await
+            .expect("the domain d");
+        (dir, store)
+    }
 }

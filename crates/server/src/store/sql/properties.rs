@@ -1,5 +1,6 @@
 //! `PropertyStore` on SQL.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use super::users::user_id_list;
@@ -29,9 +30,14 @@ fn count_stmt(sql: &str, domain_id: &str, id: i64) -> Stmt {
 #[async_trait]
 impl PropertyStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn create_property(&self, p: PropertyRow, max_properties: i64) -> Result<()> {
+    async fn create_property(
+        &self,
+        trail: &Trail,
+        p: PropertyRow,
+        max_properties: i64,
+    ) -> Result<()> {
         let p = &p;
-        self.write(|tx| {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 let (count,) = tx
                     .fetch_optional::<(i64,)>(Stmt::new(
@@ -89,14 +95,20 @@ impl PropertyStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn rename_property(&self, domain_id: &str, property_id: i64, key: &str) -> Result<()> {
+    async fn rename_property(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        property_id: i64,
+        key: &str,
+    ) -> Result<()> {
         let stmt = Stmt::new(
             "UPDATE user_properties SET property_key = $1 \
              WHERE domain_id = $2 AND property_id = $3",
             vec![text(key), text(domain_id), Arg::Int(property_id)],
         );
         let changed = self
-            .write_statement(stmt)
+            .write_statement(trail, stmt)
             .await
             .map_err(unique_as(Resource::Property))?;
         if changed == 0 {
@@ -106,23 +118,29 @@ impl PropertyStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete_property(&self, domain_id: &str, property_id: i64) -> Result<bool> {
+    async fn delete_property(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        property_id: i64,
+    ) -> Result<bool> {
         let stmt = Stmt::new(
             "DELETE FROM user_properties WHERE domain_id = $1 AND property_id = $2",
             vec![text(domain_id), Arg::Int(property_id)],
         );
-        Ok(self.write_statement(stmt).await? > 0)
+        Ok(self.write_statement(trail, stmt).await? > 0)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn add_property_value(
         &self,
+        trail: &Trail,
         domain_id: &str,
         v: PropertyValueRow,
         max_values: i64,
     ) -> Result<()> {
         let v = &v;
-        self.write(|tx| {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 let (count,) = tx
                     .fetch_optional::<(i64,)>(count_stmt(
@@ -162,7 +180,12 @@ impl PropertyStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn set_property_value_text(&self, domain_id: &str, v: PropertyValueRow) -> Result<()> {
+    async fn set_property_value_text(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        v: PropertyValueRow,
+    ) -> Result<()> {
         let stmt = Stmt::new(
             "UPDATE user_property_values SET value = $1 \
              WHERE domain_id = $2 AND property_id = $3 AND value_id = $4",
@@ -174,7 +197,7 @@ impl PropertyStore for SqlStore {
             ],
         );
         let changed = self
-            .write_statement(stmt)
+            .write_statement(trail, stmt)
             .await
             .map_err(unique_as(Resource::PropertyValue))?;
         if changed == 0 {
@@ -206,6 +229,7 @@ impl PropertyStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn assign_property_value(
         &self,
+        trail: &Trail,
         domain_id: &str,
         user_id: &str,
         v: &PropertyValueRow,
@@ -223,7 +247,7 @@ impl PropertyStore for SqlStore {
                 Arg::Int(at),
             ],
         );
-        self.write_statement(stmt)
+        self.write_statement(trail, stmt)
             .await
             .map_err(missing_as(Resource::User))?;
         Ok(())
@@ -232,6 +256,7 @@ impl PropertyStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn unassign_property_value(
         &self,
+        trail: &Trail,
         domain_id: &str,
         user_id: &str,
         value_id: i64,
@@ -241,7 +266,7 @@ impl PropertyStore for SqlStore {
              WHERE domain_id = $1 AND user_id = $2 AND value_id = $3",
             vec![text(domain_id), text(user_id), Arg::Int(value_id)],
         );
-        Ok(self.write_statement(stmt).await? > 0)
+        Ok(self.write_statement(trail, stmt).await? > 0)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

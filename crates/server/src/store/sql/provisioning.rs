@@ -1,5 +1,6 @@
 //! `ProvisioningStore` on SQL.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use super::{text, Arg, SqlStore, Stmt};
@@ -50,9 +51,9 @@ impl ProvisioningStore for SqlStore {
         Ok(self.reader().fetch_all(Stmt::new(sql, args)).await?)
     }
 
-    async fn put_provisioned(&self, row: ProvisionedRow) -> Result<()> {
+    async fn put_provisioned(&self, trail: &Trail, row: ProvisionedRow) -> Result<()> {
         let row = &row;
-        self.write(|tx| {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 tx.execute(Stmt::new(
                     "DELETE FROM provisioned_attributes \

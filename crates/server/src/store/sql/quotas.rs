@@ -129,6 +129,7 @@ pub(super) fn family_allocated_stmt(domain_id: &str, except_drive_id: &str) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::Trail;
     use crate::service::users::new_user_row;
     use crate::store::drives::DriveRow;
     use crate::store::sql::tests::scratch_store;
@@ -176,7 +177,9 @@ mod tests {
 
     async fn check(store: &SqlStore, domain_id: &str, add: Addition<'_>) -> Result<()> {
         store
-            .write(|tx| Box::pin(check_quotas(tx, domain_id, add)))
+            .write(&Trail::none(), |tx| {
+                Box::pin(check_quotas(tx, domain_id, add))
+            })
             .await
     }
 
@@ -200,8 +203,14 @@ mod tests {
     async fn a_parents_user_quota_counts_its_subdomains_users() {
         let (_dir, store) = scratch_store().await;
         family(&store, 3, 0).await;
-        store.create_user(user("parent", "p1")).await.unwrap();
-        store.create_user(user("child", "c1")).await.unwrap();
+        store
+            .create_user(&Trail::none(), user("parent", "p1"))
+            .await
+            .unwrap();
+        store
+            .create_user(&Trail::none(), user("child", "c1"))
+            .await
+            .unwrap();
         check(&store, "child", users(1)).await.unwrap();
         let refused = check(&store, "child", users(2)).await;
         assert!(matches!(refused, Err(Error::QuotaExhausted(what)) if what == "users"));
@@ -213,10 +222,13 @@ mod tests {
     async fn a_size_quota_counts_limited_drives_but_the_one_being_resized() {
         let (_dir, store) = scratch_store().await;
         family(&store, 0, 100).await;
-        store.create_user(user("child", "u")).await.unwrap();
+        store
+            .create_user(&Trail::none(), user("child", "u"))
+            .await
+            .unwrap();
         let mut with_drive = user("parent", "v");
         with_drive.drive = Some(drive("parent", "d1", 60));
-        store.create_user(with_drive).await.unwrap();
+        store.create_user(&Trail::none(), with_drive).await.unwrap();
         check(&store, "child", sized("", 40)).await.unwrap();
         assert!(check(&store, "child", sized("", 41)).await.is_err());
         // Resizing d1 itself: its 60 bytes are replaced, not added to.

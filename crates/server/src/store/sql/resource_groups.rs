@@ -1,5 +1,6 @@
 //! `ResourceGroupStore` on SQL.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use super::users::user_id_list;
@@ -32,7 +33,7 @@ fn conditions(domain_id: &str, q: &ResourceGroupQuery) -> (String, Vec<Arg>) {
 #[async_trait]
 impl ResourceGroupStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn create_resource_group(&self, g: ResourceGroupRow) -> Result<()> {
+    async fn create_resource_group(&self, trail: &Trail, g: ResourceGroupRow) -> Result<()> {
         let stmt = Stmt::new(
             "INSERT INTO resource_groups (domain_id, resource_group_id, resource_group_name, \
              name_norm, platform, creator, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -46,14 +47,19 @@ impl ResourceGroupStore for SqlStore {
                 Arg::Int(g.created_at),
             ],
         );
-        self.write_statement(stmt)
+        self.write_statement(trail, stmt)
             .await
             .map_err(unique_as(Resource::ResourceGroup))?;
         Ok(())
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete_resource_groups(&self, domain_id: &str, ids: &[String]) -> Result<u64> {
+    async fn delete_resource_groups(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        ids: &[String],
+    ) -> Result<u64> {
         if ids.is_empty() {
             return Ok(0);
         }
@@ -65,7 +71,7 @@ impl ResourceGroupStore for SqlStore {
             ),
             args,
         );
-        Ok(self.write_statement(stmt).await?)
+        Ok(self.write_statement(trail, stmt).await?)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

@@ -1,5 +1,6 @@
 //! `SigninStore` on SQL.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use super::{text, Arg, SqlStore, Stmt};
@@ -15,9 +16,13 @@ const SESSION_COLUMNS: &str =
 #[async_trait]
 impl SigninStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn insert_authorization_code(&self, c: AuthorizationCodeRow) -> Result<()> {
+    async fn insert_authorization_code(
+        &self,
+        trail: &Trail,
+        c: AuthorizationCodeRow,
+    ) -> Result<()> {
         let c = &c;
-        self.write(|tx| {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 // A used code stays until it expires, so that its reuse is recognised.
                 tx.execute(Stmt::new(
@@ -61,19 +66,29 @@ impl SigninStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn consume_authorization_code(&self, code_hash: &str, now: i64) -> Result<bool> {
+    async fn consume_authorization_code(
+        &self,
+        trail: &Trail,
+        code_hash: &str,
+        now: i64,
+    ) -> Result<bool> {
         let stmt = Stmt::new(
             "UPDATE authorization_codes SET consumed_at = $2 \
              WHERE code_hash = $1 AND consumed_at = 0",
             vec![text(code_hash), Arg::Int(now)],
         );
-        Ok(self.write_statement(stmt).await? == 1)
+        Ok(self.write_statement(trail, stmt).await? == 1)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn insert_signin_session(&self, s: SigninSessionRow, stale_before: i64) -> Result<()> {
+    async fn insert_signin_session(
+        &self,
+        trail: &Trail,
+        s: SigninSessionRow,
+        stale_before: i64,
+    ) -> Result<()> {
         let s = &s;
-        self.write(|tx| {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 tx.execute(Stmt::new(
                     "DELETE FROM signin_sessions WHERE domain_id = $1 AND user_id = $2 \
@@ -123,22 +138,27 @@ impl SigninStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete_signin_session(&self, session_hash: &str) -> Result<()> {
+    async fn delete_signin_session(&self, trail: &Trail, session_hash: &str) -> Result<()> {
         let stmt = Stmt::new(
             "DELETE FROM signin_sessions WHERE session_hash = $1",
             vec![text(session_hash)],
         );
-        self.write_statement(stmt).await?;
+        self.write_statement(trail, stmt).await?;
         Ok(())
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete_signin_sessions_of(&self, domain_id: &str, user_id: &str) -> Result<()> {
+    async fn delete_signin_sessions_of(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        user_id: &str,
+    ) -> Result<()> {
         let stmt = Stmt::new(
             "DELETE FROM signin_sessions WHERE domain_id = $1 AND user_id = $2",
             vec![text(domain_id), text(user_id)],
         );
-        self.write_statement(stmt).await?;
+        self.write_statement(trail, stmt).await?;
         Ok(())
     }
 

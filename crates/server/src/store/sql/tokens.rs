@@ -1,5 +1,6 @@
 //! `TokenStore` on SQL.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use super::{Arg, SqlStore, Stmt, Tx};
@@ -52,21 +53,22 @@ impl TokenStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn insert_refresh_token(&self, token: RefreshTokenRow) -> Result<()> {
+    async fn insert_refresh_token(&self, trail: &Trail, token: RefreshTokenRow) -> Result<()> {
         let token = &token;
-        self.write(|tx| Box::pin(insert_refresh_token(tx, token)))
+        self.write(trail, |tx| Box::pin(insert_refresh_token(tx, token)))
             .await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn rotate_refresh_token(
         &self,
+        trail: &Trail,
         used_hash: &str,
         now: i64,
         next: RefreshTokenRow,
     ) -> Result<bool> {
         let next = &next;
-        self.write(|tx| {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 if tx.execute(consume_stmt(used_hash, now)).await? != 1 {
                     tx.discard();
@@ -90,12 +92,25 @@ impl TokenStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn consume_refresh_token(&self, token_hash: &str, now: i64) -> Result<bool> {
-        Ok(self.write_statement(consume_stmt(token_hash, now)).await? == 1)
+    async fn consume_refresh_token(
+        &self,
+        trail: &Trail,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<bool> {
+        Ok(self
+            .write_statement(trail, consume_stmt(token_hash, now))
+            .await?
+            == 1)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn revoke_refresh_family(&self, domain_id: &str, family_id: &str) -> Result<()> {
+    async fn revoke_refresh_family(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        family_id: &str,
+    ) -> Result<()> {
         let stmt = Stmt::new(
             "DELETE FROM refresh_tokens WHERE domain_id = $1 AND family_id = $2",
             vec![
@@ -103,7 +118,7 @@ impl TokenStore for SqlStore {
                 Arg::Text(family_id.to_owned()),
             ],
         );
-        self.write_statement(stmt).await?;
+        self.write_statement(trail, stmt).await?;
         Ok(())
     }
 
@@ -116,6 +131,7 @@ impl TokenStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn record_login_failure(
         &self,
+        trail: &Trail,
         domain_id: &str,
         identity: &str,
         now: i64,
@@ -127,13 +143,18 @@ impl TokenStore for SqlStore {
             max_failures,
             lock_ms,
         };
-        self.count_failure(&IDENTITY_FAILURES, domain_id, identity, count)
+        self.count_failure(trail, &IDENTITY_FAILURES, domain_id, identity, count)
             .await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn clear_login_failures(&self, domain_id: &str, identity: &str) -> Result<()> {
-        self.clear_failures(&IDENTITY_FAILURES, domain_id, identity)
+    async fn clear_login_failures(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        identity: &str,
+    ) -> Result<()> {
+        self.clear_failures(trail, &IDENTITY_FAILURES, domain_id, identity)
             .await
     }
 
@@ -145,6 +166,7 @@ impl TokenStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn record_user_login_failure(
         &self,
+        trail: &Trail,
         domain_id: &str,
         user_id: &str,
         now: i64,
@@ -157,7 +179,7 @@ impl TokenStore for SqlStore {
             lock_ms,
         };
         match self
-            .count_failure(&USER_FAILURES, domain_id, user_id, count)
+            .count_failure(trail, &USER_FAILURES, domain_id, user_id, count)
             .await
         {
             // The user was deleted meanwhile: nothing left to lock.
@@ -167,8 +189,13 @@ impl TokenStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn clear_user_login_failures(&self, domain_id: &str, user_id: &str) -> Result<()> {
-        self.clear_failures(&USER_FAILURES, domain_id, user_id)
+    async fn clear_user_login_failures(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        user_id: &str,
+    ) -> Result<()> {
+        self.clear_failures(trail, &USER_FAILURES, domain_id, user_id)
             .await
     }
 
@@ -243,6 +270,7 @@ impl SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn count_failure(
         &self,
+        trail: &Trail,
         t: &FailureTable,
         domain_id: &str,
         key: &str,
@@ -276,7 +304,7 @@ impl SqlStore {
             ],
         );
         let row = if t.writes_audit_records {
-            self.write_returning::<(i64, i64)>(stmt).await?
+            self.write_returning::<(i64, i64)>(trail, stmt).await?
         } else {
             self.upkeep_returning::<(i64, i64)>(stmt).await?
         };
@@ -284,7 +312,13 @@ impl SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn clear_failures(&self, t: &FailureTable, domain_id: &str, key: &str) -> Result<()> {
+    async fn clear_failures(
+        &self,
+        trail: &Trail,
+        t: &FailureTable,
+        domain_id: &str,
+        key: &str,
+    ) -> Result<()> {
         let stmt = Stmt::new(
             format!(
                 "DELETE FROM {} WHERE domain_id = $1 AND {} = $2",
@@ -293,7 +327,7 @@ impl SqlStore {
             vec![Arg::Text(domain_id.to_owned()), Arg::Text(key.to_owned())],
         );
         if t.writes_audit_records {
-            self.write_statement(stmt).await?;
+            self.write_statement(trail, stmt).await?;
         } else {
             self.upkeep(stmt).await?;
         }

@@ -14,6 +14,7 @@ use sqlx::sqlite::{Sqlite, SqlitePool, SqliteRow};
 use sqlx::AssertSqlSafe;
 
 use super::{Arg, Dialect, Stmt};
+use crate::audit::Trail;
 use crate::error::{Error, Result};
 use crate::store::audit_log::AuditRow;
 
@@ -301,7 +302,8 @@ impl<'a> Tx<'a> {
     }
 
     /// Ends the work without committing: it found nothing to change (the row was gone), so
-    /// its journal stays pending, and the request that noted it answers it as a failure.
+    /// its records stay pending on the request's trail, and the request answers them as a
+    /// failure.
     pub(crate) fn discard(&mut self) {
         self.discarded = true;
     }
@@ -315,7 +317,8 @@ impl<'a> Tx<'a> {
 }
 
 /// What a change writes besides its own rows, in its own transaction: the audit records the
-/// request noted, and the events they stand for (`events.rs`).
+/// request noted on the trail handed to [`SqlStore::write`], and the events they stand for
+/// (`events.rs`).
 pub(crate) struct Journal {
     audit: Vec<AuditRow>,
     /// The objects the change deletes, as they were when the transaction began (by the log id
@@ -325,24 +328,23 @@ pub(crate) struct Journal {
 
 impl Journal {
     /// Reads, at the start of a transaction, the objects the noted deletions will remove.
-    async fn before(tx: &mut Tx<'_>) -> sqlx::Result<HashMap<String, serde_json::Value>> {
-        let deletions = crate::audit::pending_where(super::events::is_deletion);
+    async fn before(
+        trail: &Trail,
+        tx: &mut Tx<'_>,
+    ) -> sqlx::Result<HashMap<String, serde_json::Value>> {
+        let deletions = trail.pending_where(super::events::is_deletion);
         if deletions.is_empty() {
             return Ok(HashMap::new());
         }
         super::events::snapshot_deletions(tx, &deletions).await
     }
 
-    /// The records the current request has noted and not yet written.
-    fn pending(deleted: HashMap<String, serde_json::Value>) -> Self {
+    /// The records the trail holds, taken from it to be written.
+    fn pending(trail: &Trail, deleted: HashMap<String, serde_json::Value>) -> Self {
         Journal {
-            audit: crate::audit::take_pending(),
+            audit: trail.take_pending(),
             deleted,
         }
-    }
-
-    fn has_pending() -> bool {
-        crate::audit::has_pending()
     }
 
     async fn write(&self, tx: &mut Tx<'_>) -> sqlx::Result<()> {
@@ -353,10 +355,10 @@ impl Journal {
         super::events::write_events(tx, &self.audit, &self.deleted).await
     }
 
-    /// Puts back the records of a transaction that did not commit (for a retry, or to be
-    /// written as failures).
-    fn restore(self) {
-        crate::audit::restore(self.audit);
+    /// Puts back on `trail` the records of a transaction that did not commit (for a retry, or
+    /// to be written as failures).
+    fn restore(self, trail: &Trail) {
+        trail.restore(self.audit);
     }
 }
 
@@ -384,15 +386,20 @@ impl SqlStore {
         self.pools.reader()
     }
 
-    /// Runs `work` in a write transaction and commits it with the request's [`Journal`], so
-    /// a change and its records land together or not at all. `work` is run again from the
+    /// Runs `work` in a write transaction and commits it with the [`Journal`] of the records
+    /// pending on `trail` (the request's), so a change and its records land together or not
+    /// at all; [`Trail::none`] for a change no request makes. `work` is run again from the
     /// start when the database reports a serialization failure, as CockroachDB and
     /// YugabyteDB do under contention (free on plain PostgreSQL and SQLite). An `Err` from
     /// `work` rolls everything back.
-    pub(super) async fn write<'a, T: Send>(&'a self, mut work: impl Work<'a, T>) -> Result<T> {
+    pub(super) async fn write<'a, T: Send>(
+        &'a self,
+        trail: &Trail,
+        mut work: impl Work<'a, T>,
+    ) -> Result<T> {
         let mut delay = FIRST_RETRY_DELAY;
         for _ in 1..ATTEMPTS {
-            match self.write_once(&mut work).await {
+            match self.write_once(trail, &mut work).await {
                 Err(e) if is_retryable(&e) => {
                     tokio::time::sleep(delay).await;
                     delay *= 2;
@@ -400,38 +407,42 @@ impl SqlStore {
                 done => return done,
             }
         }
-        self.write_once(&mut work).await
+        self.write_once(trail, &mut work).await
     }
 
-    async fn write_once<'a, T: Send>(&'a self, work: &mut impl Work<'a, T>) -> Result<T> {
+    async fn write_once<'a, T: Send>(
+        &'a self,
+        trail: &Trail,
+        work: &mut impl Work<'a, T>,
+    ) -> Result<T> {
         let mut tx = self.pools.begin().await?;
-        let deleted = Journal::before(&mut tx).await?;
+        let deleted = Journal::before(trail, &mut tx).await?;
         let done = work(&mut tx).await?;
         if tx.discarded {
             return Ok(done);
         }
-        let journal = Journal::pending(deleted);
+        let journal = Journal::pending(trail, deleted);
         let committed = match journal.write(&mut tx).await {
             Ok(()) => tx.commit().await,
             Err(e) => Err(e),
         };
         if let Err(e) = committed {
-            journal.restore();
+            journal.restore(trail);
             return Err(e.into());
         }
         Ok(done)
     }
 
-    /// Runs one writing statement with the request's journal; answers the rows it affected.
-    /// A statement that changed nothing (no row matched) commits no journal: the records stay
-    /// pending, for the request to answer (as a failure, if it fails). With no records
-    /// pending it runs alone, without an explicit transaction (which would cost two more
-    /// round trips).
-    pub(super) async fn write_statement(&self, stmt: Stmt) -> sqlx::Result<u64> {
-        if !Journal::has_pending() {
+    /// Runs one writing statement with the records pending on `trail`; answers the rows it
+    /// affected. A statement that changed nothing (no row matched) commits no journal: the
+    /// records stay pending, for the request to answer (as a failure, if it fails). With no
+    /// records pending it runs alone, without an explicit transaction (which would cost two
+    /// more round trips).
+    pub(super) async fn write_statement(&self, trail: &Trail, stmt: Stmt) -> sqlx::Result<u64> {
+        if !trail.has_pending() {
             return self.upkeep(stmt).await;
         }
-        self.write_sqlx(|tx| {
+        self.write_sqlx(trail, |tx| {
             let stmt = stmt.clone();
             Box::pin(async move {
                 let changed = tx.execute(stmt).await?;
@@ -445,11 +456,15 @@ impl SqlStore {
     }
 
     /// [`SqlStore::write_statement`] of an `... RETURNING` statement.
-    pub(super) async fn write_returning<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Option<R>> {
-        if !Journal::has_pending() {
+    pub(super) async fn write_returning<R: Row>(
+        &self,
+        trail: &Trail,
+        stmt: Stmt,
+    ) -> sqlx::Result<Option<R>> {
+        if !trail.has_pending() {
             return self.upkeep_returning(stmt).await;
         }
-        self.write_sqlx(|tx| {
+        self.write_sqlx(trail, |tx| {
             let stmt = stmt.clone();
             Box::pin(async move {
                 let row = tx.fetch_optional(stmt).await?;
@@ -466,9 +481,10 @@ impl SqlStore {
     /// caller to map (a unique violation to `AlreadyExists`, ...).
     async fn write_sqlx<'a, T: Send + 'a>(
         &'a self,
+        trail: &Trail,
         mut work: impl for<'t> FnMut(&'t mut Tx<'a>) -> BoxFuture<'t, sqlx::Result<T>> + Send,
     ) -> sqlx::Result<T> {
-        self.write(|tx| {
+        self.write(trail, |tx| {
             let done = work(tx);
             Box::pin(async move { Ok(done.await?) })
         })
@@ -477,7 +493,7 @@ impl SqlStore {
     }
 
     /// Runs one statement of the store's own upkeep (purges, counters that are not the
-    /// request's change): alone, never with the request's journal, retried on conflicts.
+    /// request's change): alone, never with the request's records, retried on conflicts.
     pub(super) async fn upkeep(&self, stmt: Stmt) -> sqlx::Result<u64> {
         retrying(|| self.pools.execute_alone(stmt.clone())).await
     }
@@ -521,5 +537,76 @@ fn into_sqlx(e: Error) -> sqlx::Error {
             Err(other) => sqlx::Error::Protocol(other.to_string()),
         },
         other => sqlx::Error::Protocol(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod journal_tests {
+    use super::*;
+    use crate::audit::Event;
+
+    fn note(trail: &Trail, target_id: &str) {
+        trail.record(Event {
+            domain_id: "d",
+            actor_id: "u",
+            action: "test.noted",
+            target_type: "test",
+            target_id,
+            detail: serde_json::Value::Null,
+        });
+    }
+
+    fn request(request_id: &str) -> Trail {
+        Trail::new(request_id.into(), "127.0.0.1".into(), Default::default())
+    }
+
+    fn describe_domain(domain_id: &str) -> Stmt {
+        Stmt::new(
+            "UPDATE domains SET description = 'changed' WHERE domain_id = $1",
+            vec![Arg::Text(domain_id.into())],
+        )
+    }
+
+    async fn records_of(store: &SqlStore, request_id: &str) -> i64 {
+        let stmt = Stmt::new(
+            "SELECT COUNT(*) FROM audit_log WHERE request_id = $1",
+            vec![Arg::Text(request_id.into())],
+        );
+        let counted = store.reader().fetch_optional::<(i64,)>(stmt).await;
+        counted.unwrap().map_or(0, |(n,)| n)
+    }
+
+    #[tokio::test]
+    async fn a_write_commits_the_records_of_the_trail_it_is_handed_and_no_other() {
+        let (_dir, store) = super::super::tests::store_with_domain().await;
+        let (ours, other) = (request("ours"), request("other"));
+        note(&ours, "a");
+        note(&other, "b");
+        let changed = store.write_statement(&ours, describe_domain("d")).await;
+        assert_eq!(changed.unwrap(), 1);
+        assert!(!ours.has_pending());
+        assert!(other.has_pending());
+        assert_eq!(records_of(&store, "ours").await, 1);
+        assert_eq!(records_of(&store, "other").await, 0);
+    }
+
+    #[tokio::test]
+    async fn a_write_that_changes_nothing_or_fails_leaves_its_records_pending() {
+        let (_dir, store) = super::super::tests::store_with_domain().await;
+        let trail = request("r");
+        note(&trail, "a");
+        let changed = store.write_statement(&trail, describe_domain("nope")).await;
+        assert_eq!(changed.unwrap(), 0);
+        let failed = store
+            .write(&trail, |tx| {
+                Box::pin(async move {
+                    tx.execute(describe_domain("d")).await?;
+                    Err::<(), _>(Error::Conflict("refused".into()))
+                })
+            })
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(trail.take_pending().len(), 1);
+        assert_eq!(records_of(&store, "r").await, 0);
     }
 }

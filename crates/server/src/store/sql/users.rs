@@ -1,5 +1,6 @@
 //! `UserStore` on SQL.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use super::bulk::fold;
@@ -358,9 +359,9 @@ const RESTORE_CACHE_PRAGMA: &str = "PRAGMA cache_size = -131072";
 #[async_trait]
 impl UserStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn create_user(&self, new: NewUser) -> Result<UserRow> {
+    async fn create_user(&self, trail: &Trail, new: NewUser) -> Result<UserRow> {
         let new = &new;
-        self.write(|tx| {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 create_new_user(tx, new).await?;
                 Ok(new.user.clone())
@@ -370,9 +371,15 @@ impl UserStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn create_users(&self, batch: Vec<NewUser>) -> Result<Vec<Result<UserRow>>> {
+    async fn create_users(
+        &self,
+        trail: &Trail,
+        batch: Vec<NewUser>,
+        item_trails: Vec<Trail>,
+    ) -> Result<Vec<Result<UserRow>>> {
         let batch = &batch;
-        self.write(|tx| {
+        let item_trails = &item_trails;
+        self.write(trail, |tx| {
             Box::pin(async move {
                 // First all at once, with a few multi-row statements; if any row breaks a rule,
                 // that is undone and each row is written on its own to see which.
@@ -383,18 +390,23 @@ impl UserStore for SqlStore {
                         })
                         .await?;
                     if at_once.is_ok() {
+                        item_trails.iter().for_each(|records| trail.absorb(records));
                         return Ok(batch.iter().map(|new| Ok(new.user.clone())).collect());
                     }
                 }
                 let mut outcomes = Vec::with_capacity(batch.len());
-                for new in batch {
-                    // A broken rule fails its item alone; anything else fails the batch.
+                let none = Trail::none();
+                for (i, new) in batch.iter().enumerate() {
+                    let records = item_trails.get(i).unwrap_or(&none);
+                    // A broken rule fails its item alone (and its records, which this
+                    // transaction writes as failures); anything else fails the batch.
                     let created = tx
                         .attempt("batch_item", |tx| Box::pin(create_new_user(tx, new)))
                         .await?;
                     if let Err(e) = &created {
-                        crate::audit::fail_target(&new.user.user_id, e);
+                        records.fail_pending(e);
                     }
+                    trail.absorb(records);
                     outcomes.push(created.map(|()| new.user.clone()));
                 }
                 Ok(outcomes)
@@ -428,12 +440,13 @@ impl UserStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn update_user(
         &self,
+        trail: &Trail,
         domain_id: &str,
         user_id: &str,
         changes: UserChanges,
     ) -> Result<Option<UserRow>> {
         let changes = &changes;
-        self.write(|tx| {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 let ends_sessions = if changes.may_end_sessions() {
                     let current = tx
@@ -509,8 +522,8 @@ impl UserStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete_user(&self, domain_id: &str, user_id: &str) -> Result<bool> {
-        self.write(|tx| {
+    async fn delete_user(&self, trail: &Trail, domain_id: &str, user_id: &str) -> Result<bool> {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 let key = || {
                     vec![
@@ -598,8 +611,14 @@ impl UserStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn record_login(&self, account: &LoginCandidate, domain_id: &str, at: i64) -> Result<()> {
-        self.write(|tx| {
+    async fn record_login(
+        &self,
+        trail: &Trail,
+        account: &LoginCandidate,
+        domain_id: &str,
+        at: i64,
+    ) -> Result<()> {
+        self.write(trail, |tx| {
             Box::pin(async move {
                 tx.execute(Stmt::new(
                     "UPDATE users SET last_login_time = $1 WHERE domain_id = $2 AND user_id = $3",
@@ -653,7 +672,7 @@ impl UserStore for SqlStore {
     async fn restore_users(&self, users: Vec<NewUser>) -> Result<()> {
         let batch = UserBatch::new(&users, self.dialect());
         let batch = &batch;
-        self.write(|tx| {
+        self.write(&Trail::none(), |tx| {
             Box::pin(async move {
                 if self.dialect() == Dialect::Sqlite {
                     // Random keys (nick names, trigrams) touch pages all over the indexes;
@@ -686,21 +705,23 @@ impl UserStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn link_account(&self, account: AccountRow) -> Result<()> {
+    async fn link_account(&self, trail: &Trail, account: AccountRow) -> Result<()> {
         let stmt = insert_account_stmt(&account);
-        self.write_statement(stmt).await.map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                Error::NotFound(Resource::User)
-            }
-            _ => unique_as(Resource::Account)(e),
-        })?;
+        self.write_statement(trail, stmt)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                    Error::NotFound(Resource::User)
+                }
+                _ => unique_as(Resource::Account)(e),
+            })?;
         Ok(())
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn unlink_account(&self, a: &AccountRow) -> Result<bool> {
+    async fn unlink_account(&self, trail: &Trail, a: &AccountRow) -> Result<bool> {
         let stmt = delete_account_stmt(a);
-        Ok(self.write_statement(stmt).await? > 0)
+        Ok(self.write_statement(trail, stmt).await? > 0)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -759,7 +780,10 @@ mod tests {
             .await
             .unwrap();
         for (id, parent) in [("g0", ""), ("g1", "g0"), ("g2", "g1"), ("g3", "")] {
-            store.create_group(group(id, parent)).await.unwrap();
+            store
+                .create_group(&Trail::none(), group(id, parent))
+                .await
+                .unwrap();
         }
         let users = (0..30)
             .map(|i| NewUser {
@@ -820,23 +844,19 @@ mod tests {
         }
     }
 
-    async fn store_with_domain() -> (tempfile::TempDir, SqlStore) {
-        let (dir, store) = super::super::tests::scratch_store().await;
-        store
-            .restore_domain(DomainRow::new("d", "d", "", 0))
-            .await
-            .unwrap();
-        (dir, store)
-    }
-
     async fn insert(store: &SqlStore, new: &NewUser) -> Result<()> {
-        store.write(|tx| Box::pin(insert_new_user(tx, new))).await
+        store
+            .write(&Trail::none(), |tx| Box::pin(insert_new_user(tx, new)))
+            .await
     }
 
     #[tokio::test]
     async fn a_new_user_is_written_with_its_accounts_memberships_and_password() {
-        let (_dir, store) = store_with_domain().await;
-        store.create_group(group("g", "")).await.unwrap();
+        let (_dir, store) = super::super::tests::store_with_domain().await;
+        store
+            .create_group(&Trail::none(), group("g", ""))
+            .await
+            .unwrap();
         let mut alice = new_user("alice");
         alice.group_ids = vec!["g".into()];
         insert(&store, &alice).await.unwrap();
@@ -861,7 +881,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_user_whose_identity_or_group_fails_writes_nothing() {
-        let (_dir, store) = store_with_domain().await;
+        let (_dir, store) = super::super::tests::store_with_domain().await;
         insert(&store, &new_user("alice")).await.unwrap();
         let mut bob = new_user("bob");
         bob.accounts = vec![account("bob", "alice@example.com")];
@@ -883,10 +903,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_batch_item_that_breaks_a_rule_fails_alone() {
-        let (_dir, store) = store_with_domain().await;
+        let (_dir, store) = super::super::tests::store_with_domain().await;
         insert(&store, &new_user("taken")).await.unwrap();
         let batch = vec![new_user("a"), new_user("taken"), new_user("b")];
-        let outcomes = store.create_users(batch).await.unwrap();
+        let outcomes = store
+            .create_users(&Trail::none(), batch, Vec::new())
+            .await
+            .unwrap();
         assert!(outcomes[0].is_ok() && outcomes[2].is_ok());
         assert!(matches!(
             outcomes[1],

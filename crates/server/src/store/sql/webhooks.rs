@@ -2,6 +2,7 @@
 //! `FOR UPDATE SKIP LOCKED` on PostgreSQL so that replicas never hold the same delivery, and
 //! run under SQLite's single writer there.
 
+use crate::audit::Trail;
 use async_trait::async_trait;
 
 use super::{text, Arg, Dialect, SqlStore, Stmt};
@@ -25,7 +26,7 @@ fn int(v: i64) -> Arg {
 
 #[async_trait]
 impl WebhookStore for SqlStore {
-    async fn create_webhook(&self, r: &WebhookRow) -> Result<()> {
+    async fn create_webhook(&self, trail: &Trail, r: &WebhookRow) -> Result<()> {
         let stmt = Stmt::new(
             format!(
                 "INSERT INTO webhooks ({HOOK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
@@ -45,7 +46,7 @@ impl WebhookStore for SqlStore {
                 int(r.updated_at),
             ],
         );
-        self.write_statement(stmt).await?;
+        self.write_statement(trail, stmt).await?;
         Ok(())
     }
 
@@ -65,7 +66,7 @@ impl WebhookStore for SqlStore {
         Ok(self.reader().fetch_all(stmt).await?)
     }
 
-    async fn update_webhook(&self, r: &WebhookRow) -> Result<bool> {
+    async fn update_webhook(&self, trail: &Trail, r: &WebhookRow) -> Result<bool> {
         let stmt = Stmt::new(
             "UPDATE webhooks SET url = $1, description = $2, event_types = $3, enabled = $4, \
              disabled_reason = $5, updated_at = $6 WHERE domain_id = $7 AND webhook_id = $8",
@@ -80,10 +81,15 @@ impl WebhookStore for SqlStore {
                 text(&r.webhook_id),
             ],
         );
-        Ok(self.write_statement(stmt).await? > 0)
+        Ok(self.write_statement(trail, stmt).await? > 0)
     }
 
-    async fn delete_webhook(&self, domain_id: &str, webhook_id: &str) -> Result<bool> {
+    async fn delete_webhook(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        webhook_id: &str,
+    ) -> Result<bool> {
         for table in ["webhook_deliveries", "webhook_attempts"] {
             self.upkeep(Stmt::new(
                 format!("DELETE FROM {table} WHERE domain_id = $1 AND webhook_id = $2"),
@@ -95,7 +101,7 @@ impl WebhookStore for SqlStore {
             "DELETE FROM webhooks WHERE domain_id = $1 AND webhook_id = $2",
             vec![text(domain_id), text(webhook_id)],
         );
-        Ok(self.write_statement(stmt).await? > 0)
+        Ok(self.write_statement(trail, stmt).await? > 0)
     }
 
     async fn enabled_webhooks(&self) -> Result<Vec<WebhookRow>> {
