@@ -45,6 +45,7 @@ mod events;
 mod groups;
 mod oauth;
 mod users;
+mod webhooks;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -79,6 +80,11 @@ use api::drives::{
     UpdateDriveRequest,
 };
 use api::events::{ListEventsRequest, ListEventsResponse};
+use api::webhooks::{
+    CreateWebhookRequest, CreateWebhookResponse, ListDeadLettersResponse, ListDeliveriesRequest,
+    ListDeliveriesResponse, ListWebhooksRequest, ListWebhooksResponse, RedeliverRequest,
+    RedeliverResponse, TestWebhookResponse, UpdateWebhookRequest, Webhook, WebhookIdRequest,
+};
 use api::{
     AccountLinkInfo, AccountTokenRequest, AssignRoleRequest, Assignment, CreateGroupRequest,
     CreateUserRequest, DeleteUserRequest, ErrorBody, GeneralGetUserRequest,

@@ -63,6 +63,7 @@ pub fn start_logging_to(store: &TestStore, log: Option<PathBuf>) -> ServerProces
             keep(&line);
         }
     });
+    crate::helpers::install_tls_provider();
     ServerProcess {
         child,
         address: format!("http://{address}"),

@@ -756,3 +756,78 @@ async fn webhook_secrets_are_sealed_at_rest_and_still_sign() {
     assert_eq!(answer["delivered"], true, "{answer}");
     verified(&secret, &receiver.received()[2]);
 }
+
+/// Every event of the default domain's feed, in order.
+async fn feed(app: &TestApp) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut marker = String::new();
+    loop {
+        let (status, page) = app
+            .admin("/v2/event/list", json!({"marker": marker, "limit": 100}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let items = page["items"].as_array().unwrap().clone();
+        if items.is_empty() {
+            return all;
+        }
+        marker = page["next_marker"].as_str().unwrap().to_owned();
+        all.extend(items);
+    }
+}
+
+#[tokio::test]
+async fn two_replicas_on_one_store_deliver_each_event_once() {
+    // Two servers on one database (PostgreSQL in `.ci/run`: claims with SKIP LOCKED), both
+    // running the delivery worker, while both write.
+    let store = TestStore::fresh().await;
+    let config = |store: &TestStore| {
+        let mut config = store.config();
+        allowing_private(&mut config);
+        config.webhooks.timeout = Duration::from_secs(5);
+        config
+    };
+    let a = spawn_with(store.clone(), config(&store), ADMIN_PASSWORD).await;
+    let b = spawn_with(store.clone(), config(&store), ADMIN_PASSWORD).await;
+    let (receiver, url) = Receiver::start().await;
+    let (_, secret) = create_hook(&a, &url, None).await;
+    const PER_REPLICA: usize = 20;
+    async fn writes(app: &TestApp, prefix: &str) {
+        for i in 0..PER_REPLICA {
+            create_user(app, &format!("{prefix}-{i}")).await;
+        }
+    }
+    tokio::join!(writes(&a, "a"), writes(&b, "b"));
+
+    let events = feed(&a).await;
+    let users: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "user.created")
+        .collect();
+    assert_eq!(users.len(), 2 * PER_REPLICA);
+    let got = receiver
+        .wait_for("every event delivered", |r| r.len() >= events.len())
+        .await;
+    // Let a second delivery of anything show up, if there were one.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = if receiver.received().len() > got.len() {
+        receiver.received()
+    } else {
+        got
+    };
+    let mut delivered: Vec<String> = got
+        .iter()
+        .map(|r| {
+            verified(&secret, r)["event_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    delivered.sort();
+    let mut expected: Vec<String> = events
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap().to_owned())
+        .collect();
+    expected.sort();
+    assert_eq!(delivered, expected, "each event once, none invented");
+}
