@@ -44,16 +44,16 @@ fn aad_of(domain_id: &str, webhook_id: &str) -> String {
 }
 
 impl SecretSeal {
-    pub fn from_key(bytes: &[u8; KEY_LEN]) -> SecretSeal {
-        // CHACHA20_POLY1305 takes any 32-byte key.
-        let unbound = UnboundKey::new(&CHACHA20_POLY1305, bytes).expect("a 32-byte key");
-        SecretSeal {
+    pub fn from_key(bytes: &[u8; KEY_LEN]) -> anyhow::Result<SecretSeal> {
+        let unbound = UnboundKey::new(&CHACHA20_POLY1305, bytes)
+            .map_err(|_| anyhow::anyhow!("ChaCha20-Poly1305 refused a 32-byte key"))?;
+        Ok(SecretSeal {
             key: Arc::new(LessSafeKey::new(unbound)),
-        }
+        })
     }
 
     /// A seal with a fresh random key (tests and scratch services).
-    pub fn random() -> SecretSeal {
+    pub fn random() -> anyhow::Result<SecretSeal> {
         let mut key = [0u8; KEY_LEN];
         rand::rngs::OsRng.fill_bytes(&mut key);
         SecretSeal::from_key(&key)
@@ -71,7 +71,7 @@ impl SecretSeal {
                     .with_context(|| {
                         format!("{} does not hold a base64 32-byte key", path.display())
                     })?;
-                Ok(SecretSeal::from_key(&bytes))
+                SecretSeal::from_key(&bytes)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => SecretSeal::create(path),
             Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
@@ -91,7 +91,7 @@ impl SecretSeal {
             Ok(mut file) => {
                 writeln!(file, "{}", b64().encode(key))
                     .with_context(|| format!("writing {}", path.display()))?;
-                Ok(SecretSeal::from_key(&key))
+                SecretSeal::from_key(&key)
             }
             // Another process made it first: use its key.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -157,14 +157,17 @@ mod tests {
 
     #[test]
     fn a_sealed_secret_opens_only_with_its_key_and_for_its_webhook() {
-        let seal = SecretSeal::random();
+        let seal = SecretSeal::random().unwrap();
         let sealed = seal.seal("d", "wh_1", "c2VjcmV0");
         assert!(SecretSeal::is_sealed(&sealed));
         assert!(!sealed.contains("c2VjcmV0"));
         assert_eq!(seal.open("d", "wh_1", &sealed).as_deref(), Some("c2VjcmV0"));
         assert_eq!(seal.open("d", "wh_2", &sealed), None);
         assert_eq!(seal.open("e", "wh_1", &sealed), None);
-        assert_eq!(SecretSeal::random().open("d", "wh_1", &sealed), None);
+        assert_eq!(
+            SecretSeal::random().unwrap().open("d", "wh_1", &sealed),
+            None
+        );
         // Sealing twice gives different texts (fresh nonces).
         assert_ne!(sealed, seal.seal("d", "wh_1", "c2VjcmV0"));
         // A key stored before sealing is read as it is.
