@@ -8,6 +8,7 @@ mod groups;
 mod import;
 mod remote;
 mod users;
+mod webhooks;
 
 use std::path::PathBuf;
 
@@ -150,6 +151,15 @@ enum Command {
     Drive {
         #[command(subcommand)]
         command: drives::DriveCommand,
+    },
+    /// Webhooks of your domain (admin): endpoints that receive its change events, signed
+    /// (Standard Webhooks); their test call, dead letters, redelivery and delivery log.
+    #[command(
+        after_help = "Examples:\n  roster webhook create --url https://drive.example.com/roster-events\n  roster webhook list\n  roster webhook redeliver <webhook_id>"
+    )]
+    Webhook {
+        #[command(subcommand)]
+        command: webhooks::WebhookCommand,
     },
     /// Import users with their logon accounts from a CSV file (UTF-8, a header row, quoted
     /// fields allowed). Columns, in any order: user_id, nick_name, authentication_type
@@ -378,6 +388,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Group { command } => groups::group(command, json).await,
         Command::Member { command } => groups::member(command, json).await,
         Command::Drive { command } => drives::drive(command, json).await,
+        Command::Webhook { command } => webhooks::webhook(command, json).await,
         Command::Audit(args) => audit::audit(args, json).await,
         Command::Import {
             file,

@@ -45,6 +45,7 @@ mod events;
 mod groups;
 mod oauth;
 mod users;
+mod webhooks;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -79,6 +80,11 @@ use api::drives::{
     UpdateDriveRequest,
 };
 use api::events::{ListEventsRequest, ListEventsResponse};
+use api::webhooks::{
+    CreateWebhookRequest, CreateWebhookResponse, ListDeadLettersResponse, ListDeliveriesRequest,
+    ListDeliveriesResponse, ListWebhooksRequest, ListWebhooksResponse, RedeliverRequest,
+    RedeliverResponse, TestWebhookResponse, UpdateWebhookRequest, Webhook, WebhookIdRequest,
+};
 use api::{
     AccountLinkInfo, AccountTokenRequest, AssignRoleRequest, Assignment, CreateGroupRequest,
     CreateUserRequest, DeleteUserRequest, ErrorBody, GeneralGetUserRequest,
@@ -177,9 +183,20 @@ pub struct Client {
     refreshing: Arc<tokio::sync::Mutex<()>>,
 }
 
+/// Makes rustls on ring (no aws-lc, no native TLS) the process's TLS provider, which every
+/// `reqwest::Client` built without a TLS configuration of its own needs (the server's webhook
+/// sender brings its own). Idempotent; [`Client::new`] calls it, and so must a program that
+/// builds a `reqwest::Client` itself before it makes a `Client`.
+pub fn install_tls_provider() {
+    // An error means a provider is already installed: keep it.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Client {
-    /// A client for the server at `base_url` (`http://host:port`), not logged in.
+    /// A client for the server at `base_url` (`http://host:port` or `https://...`), not
+    /// logged in.
     pub fn new(base_url: impl Into<String>) -> Client {
+        install_tls_provider();
         Client {
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             http: reqwest::Client::new(),

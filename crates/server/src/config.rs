@@ -189,6 +189,15 @@ pub struct ServeSettings {
     /// receiver inside your own network). Off: such URLs are refused.
     #[arg(long, env = "ROSTER_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: bool,
+    /// A PEM file of root certificates that https webhook deliveries trust besides the
+    /// built-in Mozilla roots (a private CA of your receivers).
+    #[arg(long, env = "ROSTER_WEBHOOK_CA_FILE")]
+    pub webhook_ca_file: Option<PathBuf>,
+    /// The key that seals webhook secrets in the database (base64 of 32 bytes; made, mode
+    /// 0600, when missing). Default: `<data-dir>/webhook-secrets.key`. Replicas sharing a
+    /// database must share this file.
+    #[arg(long, env = "ROSTER_WEBHOOK_KEY_FILE")]
+    pub webhook_key_file: Option<PathBuf>,
     /// Serve LDAP on this address (e.g. `127.0.0.1:3890`); off without it.
     #[arg(long, env = "ROSTER_LDAP_LISTEN")]
     pub ldap_listen: Option<String>,
@@ -241,6 +250,8 @@ impl Default for ServeSettings {
             metrics_listen: None,
             drain_seconds: DEFAULT_DRAIN_SECONDS,
             webhook_allow_private: false,
+            webhook_ca_file: None,
+            webhook_key_file: None,
             ldap_listen: None,
             ldaps_listen: None,
             ldap_base_dn: None,
@@ -305,6 +316,8 @@ impl ServeSettings {
             drain_grace: std::time::Duration::from_secs(self.drain_seconds),
             webhooks: crate::service::webhooks::WebhookSettings {
                 allow_private: self.webhook_allow_private,
+                extra_roots: self.webhook_ca_file,
+                key_file: self.webhook_key_file,
                 ..Default::default()
             },
         }

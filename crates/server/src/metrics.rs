@@ -4,7 +4,7 @@
 //! Every label takes values from a closed set (a dialect, a route template of the router, a
 //! status code, an outcome, a grant): no user ids, paths or other unbounded values.
 
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::sync::Arc;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -109,6 +109,10 @@ pub struct Metrics {
     tokens_issued: Family<GrantLabels, Counter>,
     pool_connections: Family<PoolLabels, Gauge<i64, AtomicI64>>,
     pool_in_use: Family<PoolLabels, Gauge<i64, AtomicI64>>,
+    pool_waits: Family<PoolLabels, Counter>,
+    pool_wait_seconds: Family<PoolLabels, Counter<f64, AtomicU64>>,
+    event_rows: Gauge<i64, AtomicI64>,
+    audit_rows: Gauge<i64, AtomicI64>,
     webhook_deliveries: Family<OutcomeLabels, Counter>,
     webhook_backlog: Gauge<i64, AtomicI64>,
     webhook_oldest_age: Gauge<i64, AtomicI64>,
@@ -122,11 +126,22 @@ impl std::fmt::Debug for Metrics {
 }
 
 /// A snapshot of a connection pool, read when metrics are scraped.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct PoolState {
     pub pool: &'static str,
     pub connections: u32,
     pub idle: u32,
+    /// Write transactions that found no free connection and waited, since the start.
+    pub waits: u64,
+    /// Their waits added up.
+    pub wait_seconds: f64,
+}
+
+/// Rows the store keeps, read when metrics are scraped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RowCounts {
+    pub events: i64,
+    pub audit_records: i64,
 }
 
 /// The webhook queue, read when metrics are scraped.
@@ -193,6 +208,30 @@ impl Metrics {
             "Connections of a store pool currently lent out",
             pool_in_use.clone(),
         );
+        let pool_waits = Family::<PoolLabels, Counter>::default();
+        registry.register(
+            "store_pool_waits",
+            "Write transactions that found no free connection of a store pool and waited",
+            pool_waits.clone(),
+        );
+        let pool_wait_seconds = Family::<PoolLabels, Counter<f64, AtomicU64>>::default();
+        registry.register(
+            "store_pool_wait_seconds",
+            "Time write transactions waited for a connection of a store pool",
+            pool_wait_seconds.clone(),
+        );
+        let event_rows = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "event_rows",
+            "Change events kept (the feed, within its retention)",
+            event_rows.clone(),
+        );
+        let audit_rows = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "audit_rows",
+            "Audit records kept (within their retention)",
+            audit_rows.clone(),
+        );
         let webhook_deliveries = Family::<OutcomeLabels, Counter>::default();
         registry.register(
             "webhook_deliveries",
@@ -226,6 +265,10 @@ impl Metrics {
             tokens_issued,
             pool_connections,
             pool_in_use,
+            pool_waits,
+            pool_wait_seconds,
+            event_rows,
+            audit_rows,
             webhook_deliveries,
             webhook_backlog,
             webhook_oldest_age,
@@ -279,7 +322,7 @@ impl Metrics {
 
     /// The text exposition of every metric, with the pools and the webhook queue as they
     /// are now.
-    pub fn encode(&self, pools: &[PoolState], queue: WebhookQueueState) -> String {
+    pub fn encode(&self, pools: &[PoolState], rows: RowCounts, queue: WebhookQueueState) -> String {
         for pool in pools {
             let labels = PoolLabels { pool: pool.pool };
             self.pool_connections
@@ -288,7 +331,18 @@ impl Metrics {
             self.pool_in_use
                 .get_or_create(&labels)
                 .set(i64::from(pool.connections.saturating_sub(pool.idle)));
+            // The store keeps totals; the counters move by what they grew since the last
+            // scrape.
+            let waits = self.pool_waits.get_or_create(&labels);
+            waits.inc_by(pool.waits.saturating_sub(waits.get()));
+            let waited = self.pool_wait_seconds.get_or_create(&labels);
+            let grown = pool.wait_seconds - waited.get();
+            if grown > 0.0 {
+                waited.inc_by(grown);
+            }
         }
+        self.event_rows.set(rows.events);
+        self.audit_rows.set(rows.audit_records);
         self.webhook_backlog.set(queue.backlog);
         self.webhook_oldest_age.set(queue.oldest_age_s);
         self.webhook_dead_letters.set(queue.dead_letters);
@@ -333,9 +387,18 @@ mod tests {
                 pool: "main",
                 connections: 3,
                 idle: 1,
+                waits: 4,
+                wait_seconds: 0.5,
             }],
+            RowCounts {
+                events: 7,
+                audit_records: 9,
+            },
             WebhookQueueState::default(),
         );
+        assert!(text.contains("roster_store_pool_waits_total{pool=\"main\"} 4"));
+        assert!(text.contains("roster_event_rows 7"));
+        assert!(text.contains("roster_audit_rows 9"));
         assert!(text.contains(
             "roster_http_requests_total{dialect=\"pds\",route=\"/v2/user/get\",status=\"200\"} 1"
         ));

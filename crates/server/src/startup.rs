@@ -79,9 +79,22 @@ pub async fn open_services(config: &Config) -> anyhow::Result<(Services, Arc<Sql
         clock: config.clock.clone(),
         metrics: Arc::default(),
         draining: Arc::default(),
-        webhooks: config.webhooks,
+        webhooks: config.webhooks.clone(),
+        webhook_seal: webhook_seal(config)?,
     };
     Ok((services, store))
+}
+
+/// The key that seals webhook secrets: `--webhook-key-file`, or the one in the data
+/// directory (made on first start).
+fn webhook_seal(config: &Config) -> anyhow::Result<crate::service::webhooks::seal::SecretSeal> {
+    use crate::service::webhooks::seal::{SecretSeal, KEY_FILE};
+    let path = config
+        .webhooks
+        .key_file
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join(KEY_FILE));
+    SecretSeal::load_or_create(&path)
 }
 
 /// Creates the data directory if it is missing; a path that names something else is an

@@ -138,7 +138,10 @@ pub async fn spawn_with(store: TestStore, config: Config, admin_password: &str) 
     let mut test_app = TestApp {
         address,
         metrics_address,
-        http: reqwest::Client::new(),
+        http: {
+            install_tls_provider();
+            reqwest::Client::new()
+        },
         store,
         admin_token: String::new(),
         ldap_url,
@@ -326,4 +329,13 @@ pub fn assert_error(answer: &(StatusCode, Value), status: StatusCode, code: &str
         body["request_id"].as_str().is_some_and(|r| !r.is_empty()),
         "{body}"
     );
+}
+
+/// Makes rustls on ring the process's TLS provider, which a `reqwest::Client` built without
+/// a TLS configuration of its own needs (the workspace's reqwest has rustls without a default
+/// provider). Idempotent; every spawn calls it, and so must a test that builds a
+/// `reqwest::Client` before it spawns a server.
+pub fn install_tls_provider() {
+    // An error means a provider is already installed: keep it.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::helpers::{assert_error, roster_command, spawn_app, ADMIN_PASSWORD};
 
 /// Runs `roster <args>` with a private config dir; answers (success, stdout, stderr).
-fn roster(config: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+pub(crate) fn roster(config: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_roster"))
         .env("ROSTER_CONFIG_DIR", config)
         .env("ROSTER_PASSWORD", ADMIN_PASSWORD)

@@ -15,3 +15,4 @@ mod cli;
 mod first_hour;
 mod replicas;
 mod resilience;
+mod webhooks;

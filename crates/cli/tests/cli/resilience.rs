@@ -159,13 +159,16 @@ async fn audit_records(server: &ServerProcess, token: &str, query: &str) -> Vec<
 async fn sigterm_under_load_finishes_every_request_in_flight() {
     let store = TestStore::fresh().await;
     let mut server = start_process(&store);
+    // One client, made before the clock starts: making one loads the platform's root
+    // certificates (reqwest on rustls), which on a loaded machine could delay the requests
+    // past the SIGTERM below.
+    let http = server.http.clone();
     // Password logins take tens of milliseconds each (argon2id): many are in flight at once.
     let logins: Vec<_> = (0..24)
         .map(|_| {
-            let address = server.address.clone();
+            let (address, http) = (server.address.clone(), http.clone());
             tokio::spawn(async move {
-                reqwest::Client::new()
-                    .post(format!("{address}/v2/oauth/token"))
+                http.post(format!("{address}/v2/oauth/token"))
                     .form(&[
                         ("grant_type", "password"),
                         ("username", "admin"),

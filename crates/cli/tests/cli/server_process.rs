@@ -30,8 +30,18 @@ pub fn start_process(store: &TestStore) -> ServerProcess {
 
 /// Starts `roster serve` and copies its log lines to `log` (when given) as they come.
 pub fn start_logging_to(store: &TestStore, log: Option<PathBuf>) -> ServerProcess {
+    start_with_env(store, log, &[])
+}
+
+/// Starts `roster serve` with more environment (`ROSTER_*` settings).
+pub fn start_with_env(
+    store: &TestStore,
+    log: Option<PathBuf>,
+    env: &[(&str, &str)],
+) -> ServerProcess {
     let mut child = roster_command(store)
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .envs(env.iter().copied())
         .env("ROSTER_LOG", if log.is_some() { "debug" } else { "info" })
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -63,6 +73,7 @@ pub fn start_logging_to(store: &TestStore, log: Option<PathBuf>) -> ServerProces
             keep(&line);
         }
     });
+    crate::helpers::install_tls_provider();
     ServerProcess {
         child,
         address: format!("http://{address}"),

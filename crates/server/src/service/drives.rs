@@ -90,7 +90,12 @@ fn new_drive_row(domain_id: &str, creator: &str, new: NewDrive, now: i64) -> Dri
 impl Services {
     /// Creates a drive (admin). A user owner must exist; a group owner is not checked yet.
     pub async fn create_drive(&self, actor: &Actor, req: CreateDriveRequest) -> Result<Drive> {
-        actor.audit("drive.create", "drive", "");
+        actor.audit_with(
+            "drive.create",
+            "drive",
+            "",
+            super::subdomain_detail(req.subdomain_id.as_deref()),
+        );
         actor.require_admin()?;
         let scoped = self
             .in_subdomain(actor, req.subdomain_id.as_deref())

@@ -63,6 +63,16 @@ use crate::clock::Clock;
 use crate::model::Role;
 use crate::store::Store;
 
+/// The audit detail of a change a parent domain's admin makes in `subdomain_id`: the record
+/// stays in the caller's domain, and the change's event is filed under the subdomain
+/// (`store/sql/events.rs`). `Null` for a change in the caller's own domain.
+pub(crate) fn subdomain_detail(subdomain_id: Option<&str>) -> serde_json::Value {
+    match subdomain_id.filter(|s| !s.is_empty()) {
+        Some(id) => serde_json::json!({ "subdomain_id": id }),
+        None => serde_json::Value::Null,
+    }
+}
+
 /// Who is calling: the authenticated user, in its domain, with its current role; and the
 /// audit trail of the request it makes, where the services note its changes.
 #[derive(Debug, Clone)]
@@ -162,6 +172,8 @@ pub struct Services {
     pub draining: Arc<std::sync::atomic::AtomicBool>,
     /// Webhook delivery settings (the SSRF guard's exception, timeouts, retry window).
     pub webhooks: webhooks::WebhookSettings,
+    /// Seals webhook secrets at rest (its key lives outside the database).
+    pub webhook_seal: webhooks::seal::SecretSeal,
 }
 
 #[cfg(test)]

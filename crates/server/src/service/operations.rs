@@ -50,7 +50,8 @@ impl Services {
     /// The metrics in Prometheus's text format, with the pools and queues as they are now.
     pub async fn metrics_text(&self) -> String {
         let pools = self.store.pool_states();
+        let rows = self.store.row_counts().await;
         let queue = self.webhook_queue_state().await;
-        self.metrics.encode(&pools, queue)
+        self.metrics.encode(&pools, rows, queue)
     }
 }

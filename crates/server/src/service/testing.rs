@@ -36,6 +36,7 @@ pub async fn scratch_services() -> (tempfile::TempDir, Services) {
         metrics: Arc::default(),
         draining: Arc::default(),
         webhooks: Default::default(),
+        webhook_seal: crate::service::webhooks::seal::SecretSeal::random().expect("a webhook seal"),
     };
     services
         .bootstrap(DOMAIN, Some("Admin-Password-1"), dir.path())

@@ -10,7 +10,7 @@ use roster_api::{AuthenticationType, ImportUserRequest};
 use std::collections::HashMap;
 
 use super::pagination::{encode_marker, finish_page, Page};
-use super::{random_hex, validate, Actor, Services};
+use super::{random_hex, subdomain_detail, validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
 use crate::model::{
     Account, Drive, Group, Listed, NewUserSpec, Punishment, Role, User, UserChanges, UserExtras,
@@ -228,7 +228,12 @@ impl Services {
         req: NewUserSpec,
         owner_type: &str,
     ) -> Result<NewUser> {
-        actor.audit("user.create", "user", &req.user_id);
+        actor.audit_with(
+            "user.create",
+            "user",
+            &req.user_id,
+            subdomain_detail(req.subdomain_id.as_deref()),
+        );
         actor.require_admin()?;
         let scoped = self
             .in_subdomain(actor, req.subdomain_id.as_deref())

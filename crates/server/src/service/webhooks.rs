@@ -7,7 +7,9 @@
 
 pub mod delivery;
 pub mod guard;
+pub mod seal;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use base64::Engine;
@@ -19,7 +21,7 @@ use crate::store::events::EVENT_TYPES;
 use crate::store::webhooks::{AttemptRow, DeliveryRow, WebhookRow};
 
 /// What the operator decides about webhooks (`roster serve` flags; tests shorten the times).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookSettings {
     /// Allow URLs that resolve to loopback, private, link-local or metadata addresses.
     pub allow_private: bool,
@@ -30,6 +32,12 @@ pub struct WebhookSettings {
     pub retry_window: Duration,
     /// How often the worker looks for new events when it found nothing to do.
     pub poll: Duration,
+    /// A PEM file of root certificates https deliveries trust besides the Mozilla roots
+    /// (`--webhook-ca-file`: a private CA of the operator's receivers; tests).
+    pub extra_roots: Option<PathBuf>,
+    /// The key that seals webhook secrets at rest (`--webhook-key-file`); `None`:
+    /// `<data-dir>/webhook-secrets.key` ([`seal`]).
+    pub key_file: Option<PathBuf>,
 }
 
 pub const DEFAULT_WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,6 +50,8 @@ impl Default for WebhookSettings {
             timeout: DEFAULT_WEBHOOK_TIMEOUT,
             retry_window: DEFAULT_RETRY_WINDOW,
             poll: Duration::from_millis(250),
+            extra_roots: None,
+            key_file: None,
         }
     }
 }
@@ -180,7 +190,7 @@ impl Services {
             url,
             description,
             event_types: serde_json::to_string(&event_types).unwrap_or_else(|_| "[]".into()),
-            secret: key,
+            secret: self.webhook_seal.seal(&actor.domain_id, &webhook_id, &key),
             enabled: true,
             disabled_reason: String::new(),
             cursor_seq: 0,
@@ -225,6 +235,12 @@ impl Services {
             row.enabled = enabled;
             row.disabled_reason = String::new();
         }
+        if !seal::SecretSeal::is_sealed(&row.secret) {
+            // A key stored before sealing existed is sealed now.
+            row.secret = self
+                .webhook_seal
+                .seal(&row.domain_id, &row.webhook_id, &row.secret);
+        }
         row.updated_at = self.clock.now_ms();
         if !self.store.update_webhook(&actor.trail, &row).await? {
             return Err(not_found());
@@ -264,7 +280,7 @@ impl Services {
             "data": {"webhook_id": webhook_id},
             "changed_fields": [],
         });
-        let client = delivery::Sender::new(self.webhooks)?;
+        let client = delivery::Sender::new(&self.webhooks, self.webhook_seal.clone())?;
         Ok(client
             .send(&row, &event_id, now / 1000, &payload.to_string())
             .await)

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-pub use crate::metrics::PoolState;
+pub use crate::metrics::{PoolState, RowCounts};
 
 /// The store's answer to a readiness probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +22,9 @@ pub trait HealthStore: Send + Sync {
 
     /// The connection pools, as they are now.
     fn pool_states(&self) -> Vec<PoolState>;
+
+    /// How many change events and audit records are kept (-1 when the count failed).
+    async fn row_counts(&self) -> RowCounts;
 }
 
 /// How long a readiness probe waits for the database before calling it unreachable.

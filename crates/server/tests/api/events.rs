@@ -511,3 +511,114 @@ async fn the_client_follows_the_feed() {
     assert!(next.items.is_empty());
     assert_eq!(next.next_marker, first.next_marker);
 }
+
+#[tokio::test]
+async fn a_new_users_first_memberships_and_drive_are_events_of_their_own() {
+    let app = spawn_app().await;
+    let (status, domain) = app
+        .admin(
+            "/v2/domain/update",
+            json!({"domain_id": "default", "init_drive_enable": true, "init_drive_size": -1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{domain}");
+    let (_, group) = app
+        .admin("/v2/group/create", json!({"group_name": "Team"}))
+        .await;
+    let group_id = group["group_id"].as_str().unwrap().to_owned();
+    let (status, user) = app
+        .admin(
+            "/v2/user/create",
+            json!({"user_id": "newbie", "group_info_list": [{"group_id": &group_id}]}),
+        )
+        .await;
+    assert!(status.is_success(), "{user}");
+    let (status, drive) = app
+        .admin("/v2/drive/get_default_drive", json!({"user_id": "newbie"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{drive}");
+    let drive_id = drive["drive_id"].as_str().unwrap().to_owned();
+
+    let events = all_events(&app).await;
+    let created = events
+        .iter()
+        .position(|e| e["type"] == "user.created" && e["data"]["user_id"] == "newbie")
+        .expect("user.created");
+    // Right after the user: its membership, then its drive, each with its own object.
+    let next: Vec<&Value> = events[created + 1..].iter().take(2).collect();
+    assert_eq!(
+        types_of(&events[created..(created + 3).min(events.len())]),
+        ["user.created", "membership.added", "drive.created"]
+    );
+    assert_eq!(
+        next[0]["data"],
+        json!({"group_id": &group_id, "member_type": "user", "member_id": "newbie"})
+    );
+    assert_eq!(next[1]["data"]["drive_id"], drive_id.as_str());
+    assert_eq!(next[1]["data"]["owner"], "newbie");
+    // One transaction, one event each: nothing repeated.
+    let memberships = events
+        .iter()
+        .filter(|e| e["type"] == "membership.added" && e["data"]["member_id"] == "newbie")
+        .count();
+    assert_eq!(memberships, 1);
+    let drives = events
+        .iter()
+        .filter(|e| e["type"] == "drive.created" && e["data"]["drive_id"] == drive_id.as_str())
+        .count();
+    assert_eq!(drives, 1);
+}
+
+#[tokio::test]
+async fn a_parent_admins_change_in_a_subdomain_is_filed_under_the_subdomain() {
+    let app = spawn_app().await;
+    let alpha = crate::tenancy::domain(&app, &app.admin_token, "alpha", None).await;
+    let sub = crate::tenancy::domain(&app, &alpha, "alpha-sub", Some("alpha")).await;
+    let (status, body) = app
+        .call(
+            "/v2/user/create",
+            &alpha,
+            json!({"user_id": "sub-user", "subdomain_id": "alpha-sub"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, drive) = app
+        .call(
+            "/v2/drive/create",
+            &alpha,
+            json!({"drive_name": "extra", "owner": "sub-user", "owner_type": "user",
+                   "subdomain_id": "alpha-sub"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{drive}");
+
+    let feed = |token: String| {
+        let app = &app;
+        async move {
+            let (status, page) = page(app, &token, json!({"limit": 100})).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            page["items"].as_array().unwrap().clone()
+        }
+    };
+    let in_sub = feed(sub).await;
+    let user = in_sub
+        .iter()
+        .find(|e| e["type"] == "user.created" && e["data"]["user_id"] == "sub-user")
+        .expect("the subdomain's feed has the user");
+    assert_eq!(user["domain_id"], "alpha-sub");
+    assert_eq!(
+        user["data"]["domain_id"], "alpha-sub",
+        "the object as stored"
+    );
+    assert_eq!(user["actor"]["id"], "admin");
+    assert!(in_sub
+        .iter()
+        .any(|e| e["type"] == "drive.created" && e["data"]["drive_id"] == drive["drive_id"]));
+    let in_alpha = feed(alpha).await;
+    assert!(
+        !in_alpha
+            .iter()
+            .any(|e| e["data"]["user_id"] == "sub-user" || e["data"]["owner"] == "sub-user"),
+        "{in_alpha:?}"
+    );
+}

@@ -15,7 +15,7 @@ use crate::helpers::{
 use crate::koodrive::{create_department, create_user, kd, ok};
 
 /// Runs one statement on the test's own database: a count, or (`write`) a change.
-async fn on_database(store: &TestStore, sql: &str) -> i64 {
+pub(crate) async fn on_database(store: &TestStore, sql: &str) -> i64 {
     let sql = AssertSqlSafe(sql.to_owned());
     if let Some(url) = &store.database_url {
         let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");

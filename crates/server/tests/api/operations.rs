@@ -327,3 +327,32 @@ async fn readiness_answers_503_while_the_store_is_unreachable() {
     }
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn event_and_audit_rows_and_write_waits_are_measured() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::new();
+    let before = scrape(&http, &app.address).await;
+    let (events, audits) = (
+        value(&before, "roster_event_rows", &[]),
+        value(&before, "roster_audit_rows", &[]),
+    );
+    app.create_user("rows-1", "Rows").await;
+    let after = scrape(&http, &app.address).await;
+    // One user: one event and at least one audit record more.
+    assert_eq!(value(&after, "roster_event_rows", &[]) - events, 1.0);
+    assert!(value(&after, "roster_audit_rows", &[]) - audits >= 1.0);
+
+    // Many writers at once: on SQLite they queue for the one writer connection, and the
+    // waits are counted (on PostgreSQL only once its pool is exhausted, so only the
+    // counter's presence is checked there).
+    let ids: Vec<String> = (0..24).map(|i| format!("wait-{i}")).collect();
+    futures_util::future::join_all(ids.iter().map(|id| app.create_user(id, "Waiter"))).await;
+    let later = scrape(&http, &app.address).await;
+    let waits = "roster_store_pool_waits_total";
+    assert!(later.iter().any(|s| s.metric == waits), "{later:?}");
+    if app.store.database_url.is_none() {
+        assert!(value(&later, waits, &[("pool", "writer")]) >= 1.0);
+        assert!(value(&later, "roster_store_pool_wait_seconds_total", &[]) > 0.0);
+    }
+}

@@ -11,7 +11,7 @@ use crate::helpers::{
 const PASSWORD: &str = "tenant-password-1";
 
 /// Creates a domain as `token`'s holder; returns its first superadmin's token.
-async fn domain(app: &TestApp, token: &str, id: &str, parent: Option<&str>) -> String {
+pub(crate) async fn domain(app: &TestApp, token: &str, id: &str, parent: Option<&str>) -> String {
     let mut body = json!({"domain_id": id, "domain_name": format!("Domain {id}"),
                           "admin_password": PASSWORD});
     if let Some(parent) = parent {

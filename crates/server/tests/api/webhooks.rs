@@ -38,6 +38,35 @@ struct Receiver {
 impl Receiver {
     /// Starts the receiver; answers it and its URL.
     async fn start() -> (Receiver, String) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let (receiver, app) = Receiver::router();
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        (receiver, url)
+    }
+
+    /// Starts the receiver behind TLS, with the test certificate of `localhost` that
+    /// `fixtures/webhook-ca.pem` issued; answers it and its `https://localhost:<port>` URL.
+    async fn start_tls() -> (Receiver, String) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "https://localhost:{}/hook",
+            listener.local_addr().unwrap().port()
+        );
+        let tls = TlsListener {
+            tcp: listener,
+            acceptor: tls_acceptor(),
+        };
+        let (receiver, app) = Receiver::router();
+        tokio::spawn(async move {
+            axum::serve(tls, app).await.unwrap();
+        });
+        (receiver, url)
+    }
+
+    fn router() -> (Receiver, axum::Router) {
         let receiver = Receiver::default();
         let state = receiver.clone();
         let app = axum::Router::new().route(
@@ -60,12 +89,7 @@ impl Receiver {
                 }
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
-        (receiver, url)
+        (receiver, app)
     }
 
     fn received(&self) -> Vec<Received> {
@@ -82,6 +106,57 @@ impl Receiver {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("timed out waiting for {what}: {:?}", self.received());
+    }
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/api/fixtures/{name}"))
+}
+
+/// The receiver's TLS side: its certificate (issued by the test CA) and key.
+fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls::{self, ServerConfig};
+    let chain = CertificateDer::pem_file_iter(fixture("webhook-receiver.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(fixture("webhook-receiver.key")).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+/// A TCP listener whose connections are TLS, for `axum::serve`; failed handshakes (a
+/// client refusing the certificate) are dropped.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, peer)) = self.tcp.accept().await else {
+                continue;
+            };
+            if let Ok(tls) = self.acceptor.accept(tcp).await {
+                return (tls, peer);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
     }
 }
 
@@ -590,4 +665,169 @@ async fn the_metrics_count_deliveries() {
         "{text}"
     );
     assert!(text.contains("roster_webhook_backlog 0"), "{text}");
+}
+
+#[tokio::test]
+async fn https_receivers_get_deliveries_when_their_certificate_is_trusted() {
+    let store = TestStore::fresh().await;
+    let mut config = store.config();
+    allowing_private(&mut config);
+    config.webhooks.extra_roots = Some(fixture("webhook-ca.pem"));
+    let app = spawn_with(store, config, ADMIN_PASSWORD).await;
+    let (receiver, url) = Receiver::start_tls().await;
+    assert!(url.starts_with("https://localhost:"));
+    let (_id, secret) = create_hook(&app, &url, Some(json!(["user.created"]))).await;
+    create_user(&app, "tls-alice").await;
+    let got = receiver
+        .wait_for("the https delivery", |r| !r.is_empty())
+        .await;
+    let event = verified(&secret, &got[0]);
+    assert_eq!(event["type"], "user.created");
+    assert_eq!(event["data"]["user_id"], "tls-alice");
+
+    // A server that does not trust the receiver's CA refuses the connection: nothing is
+    // delivered, and the test call says so.
+    let untrusting = spawn_allowing_private().await;
+    let (other, other_url) = Receiver::start_tls().await;
+    let (other_id, _) = create_hook(&untrusting, &other_url, None).await;
+    let (status, answer) = untrusting
+        .admin("/v2/webhook/test", json!({"webhook_id": other_id}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["delivered"], false, "{answer}");
+    assert_eq!(answer["status_code"], 0, "{answer}");
+    assert!(other.received().is_empty());
+}
+
+#[tokio::test]
+async fn webhook_secrets_are_sealed_at_rest_and_still_sign() {
+    let app = spawn_allowing_private().await;
+    let (receiver, url) = Receiver::start().await;
+    let (id, secret) = create_hook(&app, &url, None).await;
+    let key = secret.trim_start_matches("whsec_");
+    let count = |sql: String| {
+        let store = app.store.clone();
+        async move { crate::input_bounds::on_database(&store, &sql).await }
+    };
+    let stored = format!("SELECT COUNT(*) FROM webhooks WHERE webhook_id = '{id}'");
+    assert_eq!(count(stored.clone()).await, 1);
+    let plain = format!("{stored} AND secret LIKE '%{key}%'");
+    assert_eq!(
+        count(plain.clone()).await,
+        0,
+        "the key is stored in the clear"
+    );
+    let sealed = format!("{stored} AND secret LIKE 'sealed1:%'");
+    assert_eq!(count(sealed.clone()).await, 1);
+    // The key file sits in the data directory, readable by its owner only.
+    let key_file = app.store.data_path().join("webhook-secrets.key");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    // Deliveries are signed with the opened key.
+    let (status, answer) = app
+        .admin("/v2/webhook/test", json!({"webhook_id": &id}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    verified(&secret, &receiver.received()[0]);
+
+    // A key stored before sealing existed still signs, and is sealed by the next update.
+    let legacy = format!("UPDATE webhooks SET secret = '{key}' WHERE webhook_id = '{id}'");
+    count(legacy).await;
+    let (status, answer) = app
+        .admin("/v2/webhook/test", json!({"webhook_id": &id}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    verified(&secret, &receiver.received()[1]);
+    assert_eq!(count(plain.clone()).await, 1);
+    let (status, _) = app
+        .admin(
+            "/v2/webhook/update",
+            json!({"webhook_id": &id, "description": "sealed now"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(count(plain).await, 0);
+    assert_eq!(count(sealed).await, 1);
+    let (_, answer) = app
+        .admin("/v2/webhook/test", json!({"webhook_id": &id}))
+        .await;
+    assert_eq!(answer["delivered"], true, "{answer}");
+    verified(&secret, &receiver.received()[2]);
+}
+
+/// Every event of the default domain's feed, in order.
+async fn feed(app: &TestApp) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut marker = String::new();
+    loop {
+        let (status, page) = app
+            .admin("/v2/event/list", json!({"marker": marker, "limit": 100}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let items = page["items"].as_array().unwrap().clone();
+        if items.is_empty() {
+            return all;
+        }
+        marker = page["next_marker"].as_str().unwrap().to_owned();
+        all.extend(items);
+    }
+}
+
+#[tokio::test]
+async fn two_replicas_on_one_store_deliver_each_event_once() {
+    // Two servers on one database (PostgreSQL in `.ci/run`: claims with SKIP LOCKED), both
+    // running the delivery worker, while both write.
+    let store = TestStore::fresh().await;
+    let config = |store: &TestStore| {
+        let mut config = store.config();
+        allowing_private(&mut config);
+        config.webhooks.timeout = Duration::from_secs(5);
+        config
+    };
+    let a = spawn_with(store.clone(), config(&store), ADMIN_PASSWORD).await;
+    let b = spawn_with(store.clone(), config(&store), ADMIN_PASSWORD).await;
+    let (receiver, url) = Receiver::start().await;
+    let (_, secret) = create_hook(&a, &url, None).await;
+    const PER_REPLICA: usize = 20;
+    async fn writes(app: &TestApp, prefix: &str) {
+        for i in 0..PER_REPLICA {
+            create_user(app, &format!("{prefix}-{i}")).await;
+        }
+    }
+    tokio::join!(writes(&a, "a"), writes(&b, "b"));
+
+    let events = feed(&a).await;
+    let users: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "user.created")
+        .collect();
+    assert_eq!(users.len(), 2 * PER_REPLICA);
+    let got = receiver
+        .wait_for("every event delivered", |r| r.len() >= events.len())
+        .await;
+    // Let a second delivery of anything show up, if there were one.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = if receiver.received().len() > got.len() {
+        receiver.received()
+    } else {
+        got
+    };
+    let mut delivered: Vec<String> = got
+        .iter()
+        .map(|r| {
+            verified(&secret, r)["event_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    delivered.sort();
+    let mut expected: Vec<String> = events
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap().to_owned())
+        .collect();
+    expected.sort();
+    assert_eq!(delivered, expected, "each event once, none invented");
 }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::guard::{check_url, GuardedResolver};
+use super::seal::SecretSeal;
 use super::{sign, WebhookSettings};
 use crate::error::{Error, Result};
 use crate::metrics::Delivery;
@@ -43,15 +44,55 @@ pub struct AttemptOutcome {
     pub refused: bool,
 }
 
-/// The HTTP client of deliveries: no redirects, the guarded resolver, a timeout.
+/// The HTTP client of deliveries: no redirects, the guarded resolver, a timeout, https
+/// through rustls on ring.
 pub struct Sender {
     client: reqwest::Client,
     allow_private: bool,
+    seal: SecretSeal,
+}
+
+/// The TLS configuration of https deliveries: rustls with the ring provider, trusting the
+/// Mozilla roots (`webpki-roots`, the same on every machine) and the operator's extra roots.
+fn tls_config(extra_roots: Option<&std::path::Path>) -> Result<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let internal = |e: String| Error::Internal(anyhow::anyhow!(e));
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(path) = extra_roots {
+        let pem = std::fs::read(path)
+            .map_err(|e| internal(format!("reading {}: {e}", path.display())))?;
+        let certs = CertificateDer::pem_slice_iter(&pem)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| internal(format!("{}: {e}", path.display())))?;
+        if certs.is_empty() {
+            return Err(internal(format!(
+                "no PEM certificate in {}",
+                path.display()
+            )));
+        }
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| internal(format!("{}: {e}", path.display())))?;
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| internal(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(config)
 }
 
 impl Sender {
-    pub fn new(settings: WebhookSettings) -> Result<Sender> {
+    pub fn new(settings: &WebhookSettings, seal: SecretSeal) -> Result<Sender> {
+        let tls = tls_config(settings.extra_roots.as_deref())?;
         let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(settings.timeout)
             .dns_resolver(std::sync::Arc::new(GuardedResolver {
@@ -64,6 +105,7 @@ impl Sender {
         Ok(Sender {
             client,
             allow_private: settings.allow_private,
+            seal,
         })
     }
 
@@ -77,6 +119,18 @@ impl Sender {
     ) -> AttemptOutcome {
         let started = Instant::now();
         let elapsed = |started: Instant| i64::try_from(started.elapsed().as_millis()).unwrap_or(0);
+        let Some(key) = self
+            .seal
+            .open(&hook.domain_id, &hook.webhook_id, &hook.secret)
+        else {
+            return AttemptOutcome {
+                delivered: false,
+                status_code: 0,
+                latency_ms: 0,
+                error: "the webhook's secret was sealed under another key".into(),
+                refused: false,
+            };
+        };
         if let Err(problem) = check_url(&hook.url, self.allow_private).await {
             return AttemptOutcome {
                 delivered: false,
@@ -92,7 +146,7 @@ impl Sender {
             .header("content-type", "application/json")
             .header("webhook-id", id)
             .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", sign(&hook.secret, id, timestamp, body))
+            .header("webhook-signature", sign(&key, id, timestamp, body))
             .body(body.to_owned())
             .send()
             .await;
@@ -144,7 +198,7 @@ pub fn backoff(failures: i64) -> Duration {
 impl Services {
     /// Runs the delivery worker until `stop` turns true; finishes the batch in hand first.
     pub async fn run_webhook_worker(self, mut stop: watch::Receiver<bool>) {
-        let sender = match Sender::new(self.webhooks) {
+        let sender = match Sender::new(&self.webhooks, self.webhook_seal.clone()) {
             Ok(sender) => sender,
             Err(e) => {
                 tracing::error!(error = %e, "webhook delivery cannot start");

@@ -370,6 +370,80 @@ fn specs_of(record: &AuditRow) -> Vec<Spec> {
     }
 }
 
+/// The domain an event is filed under: the changed object's. A top-level domain's admin
+/// creating a user or a drive in a subdomain notes the record in its own domain with the
+/// subdomain in the detail (`subdomain_id`); the event belongs to the subdomain, whose
+/// admins and webhooks follow it.
+fn event_domain(record: &AuditRow) -> String {
+    match detail_of(record)["subdomain_id"].as_str() {
+        Some(subdomain) if !subdomain.is_empty() => subdomain.to_owned(),
+        _ => record.domain_id.clone(),
+    }
+}
+
+/// A user's creation also makes its first memberships and its drive in the same
+/// transaction; each is an event of its own (`membership.added`, `drive.created`), after
+/// `user.created`, as if made one by one.
+fn creates_user(record: &AuditRow) -> bool {
+    record.outcome == SUCCESS && matches!(record.action.as_str(), "user.create" | "user.import")
+}
+
+/// The ids `select` (a query of one `id` column) finds, as one JSON array read in the
+/// transaction.
+async fn ids_in_tx(tx: &mut Tx<'_>, select: &str, args: Vec<Arg>) -> sqlx::Result<Vec<String>> {
+    let aggregate = match tx.dialect() {
+        Dialect::Sqlite => "json_group_array(id)",
+        Dialect::Postgres => "COALESCE(json_agg(id), '[]'::json)::text",
+    };
+    let stmt = Stmt::new(
+        format!("SELECT {aggregate} AS data FROM ({select}) AS found"),
+        args,
+    );
+    let Some(row) = tx.fetch_optional::<ObjectText>(stmt).await? else {
+        return Ok(Vec::new());
+    };
+    Ok(serde_json::from_str(&row.data).unwrap_or_default())
+}
+
+/// The events of a new user's first memberships and drives, read in its creating
+/// transaction (every such row is new).
+async fn initial_parts(tx: &mut Tx<'_>, domain_id: &str, user_id: &str) -> sqlx::Result<Vec<Spec>> {
+    let args = || vec![text(domain_id), text(user_id)];
+    let groups = ids_in_tx(
+        tx,
+        "SELECT group_id AS id FROM group_members WHERE domain_id = $1 AND user_id = $2 \
+         ORDER BY group_id",
+        args(),
+    )
+    .await?;
+    let drives = ids_in_tx(
+        tx,
+        "SELECT drive_id AS id FROM drives \
+         WHERE domain_id = $1 AND owner = $2 AND owner_type = 'user' ORDER BY drive_id",
+        args(),
+    )
+    .await?;
+    let memberships = groups.into_iter().map(|group_id| Spec {
+        event_type: "membership.added",
+        object: Object::Inline(json!({
+            "group_id": &group_id,
+            "member_type": "user",
+            "member_id": user_id,
+        })),
+        object_id: group_id,
+        changed_fields: Vec::new(),
+        deletion: false,
+    });
+    let drives = drives.into_iter().map(|drive_id| Spec {
+        event_type: "drive.created",
+        object: Object::Row(&DRIVES),
+        object_id: drive_id,
+        changed_fields: Vec::new(),
+        deletion: false,
+    });
+    Ok(memberships.chain(drives).collect())
+}
+
 /// `SELECT` of one row of `table` as a JSON object text.
 fn object_stmt(dialect: Dialect, table: &Table, domain_id: &str, key: &str) -> Stmt {
     let pairs: Vec<String> = table
@@ -439,8 +513,8 @@ pub(super) async fn snapshot_deletions(
     for record in records {
         for spec in specs_of(record) {
             if let (true, Object::Row(table)) = (spec.deletion, &spec.object) {
-                let domain_id = record.domain_id.as_str();
-                if let Some(object) = read_object(tx, table, domain_id, &spec.object_id).await? {
+                let domain_id = event_domain(record);
+                if let Some(object) = read_object(tx, table, &domain_id, &spec.object_id).await? {
                     before.insert(record.log_id.clone(), object);
                 }
             }
@@ -461,17 +535,19 @@ pub(super) async fn write_events(
     records: &[AuditRow],
     before: &HashMap<String, Value>,
 ) -> sqlx::Result<()> {
-    let mut by_domain: BTreeMap<&str, Vec<(&AuditRow, Spec)>> = BTreeMap::new();
+    let mut by_domain: BTreeMap<String, Vec<(&AuditRow, Spec)>> = BTreeMap::new();
     for record in records {
-        for spec in specs_of(record) {
-            by_domain
-                .entry(record.domain_id.as_str())
-                .or_default()
-                .push((record, spec));
+        let domain_id = event_domain(record);
+        let mut specs = specs_of(record);
+        if creates_user(record) {
+            specs.extend(initial_parts(tx, &domain_id, &record.target_id).await?);
         }
+        let events = by_domain.entry(domain_id).or_default();
+        events.extend(specs.into_iter().map(|spec| (record, spec)));
     }
     // Domains in a fixed order, so two writers never wait on each other's sequence rows.
     for (domain_id, events) in by_domain {
+        let domain_id = domain_id.as_str();
         let mut rows = Vec::with_capacity(events.len());
         for (record, spec) in events {
             let data = match &spec.object {

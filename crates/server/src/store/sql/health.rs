@@ -1,9 +1,32 @@
 //! The store's health: a ping, the applied migrations against those this binary carries.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use async_trait::async_trait;
 
 use super::{Dialect, SqlStore, Stmt};
-use crate::store::health::{HealthStore, PoolState, StoreHealth, HEALTH_TIMEOUT};
+use crate::store::health::{HealthStore, PoolState, RowCounts, StoreHealth, HEALTH_TIMEOUT};
+
+/// Write transactions that waited for a connection, and how long in all; kept by the store,
+/// read by the metrics.
+#[derive(Debug, Default)]
+pub struct WriteWaits {
+    count: AtomicU64,
+    micros: AtomicU64,
+}
+
+impl WriteWaits {
+    pub(super) fn note(&self, waited: std::time::Duration) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(waited.as_micros()).unwrap_or(u64::MAX);
+        self.micros.fetch_add(micros, Ordering::Relaxed);
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Count {
+    n: i64,
+}
 
 #[derive(sqlx::FromRow)]
 struct Version {
@@ -64,6 +87,26 @@ impl HealthStore for SqlStore {
     }
 
     fn pool_states(&self) -> Vec<PoolState> {
-        self.pool_states()
+        let mut states = self.pool_states();
+        // Write transactions take the writer (SQLite) or the one pool (PostgreSQL).
+        if let Some(state) = states.iter_mut().find(|s| s.pool != "reader") {
+            state.waits = self.write_waits.count.load(Ordering::Relaxed);
+            state.wait_seconds = self.write_waits.micros.load(Ordering::Relaxed) as f64 / 1e6;
+        }
+        states
+    }
+
+    async fn row_counts(&self) -> RowCounts {
+        let count = |table: &str| {
+            let stmt = Stmt::new(format!("SELECT COUNT(*) AS n FROM {table}"), vec![]);
+            async move {
+                let row: sqlx::Result<Option<Count>> = self.reader().fetch_optional(stmt).await;
+                row.ok().flatten().map_or(-1, |c| c.n)
+            }
+        };
+        RowCounts {
+            events: count("events").await,
+            audit_records: count("audit_log").await,
+        }
     }
 }

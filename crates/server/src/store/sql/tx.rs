@@ -124,6 +124,17 @@ impl Pools {
         })
     }
 
+    /// Whether a write transaction starting now must wait for a connection: none is idle and
+    /// the pool may open no more (SQLite's one writer is in use).
+    fn writer_busy(&self) -> bool {
+        match self {
+            Pools::Sqlite { writer, .. } => writer.num_idle() == 0,
+            Pools::Postgres(pool) => {
+                pool.num_idle() == 0 && pool.size() >= pool.options().get_max_connections()
+            }
+        }
+    }
+
     /// Runs one statement on the writer outside any explicit transaction.
     async fn execute_alone(&self, stmt: Stmt) -> sqlx::Result<u64> {
         match self {
@@ -156,6 +167,7 @@ impl Pools {
                 pool,
                 connections: of.size(),
                 idle: u32::try_from(of.num_idle()).unwrap_or(u32::MAX),
+                ..Default::default()
             }
         }
         match self {
@@ -184,11 +196,17 @@ pub struct SqlStore {
     pools: Pools,
     /// The callers' rows (SQLite only; `callers.rs`).
     pub(super) callers: Option<super::callers::CallerCache>,
+    /// Write transactions that had to wait for a connection, for the metrics (`health.rs`).
+    pub(super) write_waits: super::health::WriteWaits,
 }
 
 impl SqlStore {
     pub(super) fn from_pools(pools: Pools, callers: Option<super::callers::CallerCache>) -> Self {
-        SqlStore { pools, callers }
+        SqlStore {
+            pools,
+            callers,
+            write_waits: Default::default(),
+        }
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -415,7 +433,12 @@ impl SqlStore {
         trail: &Trail,
         work: &mut impl Work<'a, T>,
     ) -> Result<T> {
+        let busy = self.pools.writer_busy();
+        let started = std::time::Instant::now();
         let mut tx = self.pools.begin().await?;
+        if busy {
+            self.write_waits.note(started.elapsed());
+        }
         let deleted = Journal::before(trail, &mut tx).await?;
         let done = work(&mut tx).await?;
         if tx.discarded {

@@ -69,7 +69,8 @@ impl WebhookStore for SqlStore {
     async fn update_webhook(&self, trail: &Trail, r: &WebhookRow) -> Result<bool> {
         let stmt = Stmt::new(
             "UPDATE webhooks SET url = $1, description = $2, event_types = $3, enabled = $4, \
-             disabled_reason = $5, updated_at = $6 WHERE domain_id = $7 AND webhook_id = $8",
+             disabled_reason = $5, updated_at = $6, secret = $9 \
+             WHERE domain_id = $7 AND webhook_id = $8",
             vec![
                 text(&r.url),
                 text(&r.description),
@@ -79,6 +80,8 @@ impl WebhookStore for SqlStore {
                 int(r.updated_at),
                 text(&r.domain_id),
                 text(&r.webhook_id),
+                // The sealed key (sealed now if it was stored before sealing existed).
+                text(&r.secret),
             ],
         );
         Ok(self.write_statement(trail, stmt).await? > 0)
