@@ -148,6 +148,9 @@ pub fn record(event: Event<'_>) {
             actor_id: clipped(event.actor_id),
             actor_type: if event.actor_id.is_empty() {
                 "anonymous"
+            } else if event.actor_id.starts_with("scim:") {
+                // A SCIM provisioning token (`scim:<token_id>`).
+                "scim_token"
             } else {
                 "user"
             }

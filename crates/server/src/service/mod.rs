@@ -24,6 +24,7 @@ pub mod passwords;
 pub mod properties;
 pub mod provisioning;
 pub mod resource_groups;
+pub mod scim_tokens;
 pub mod sessions;
 pub mod tenancy;
 #[cfg(test)]

@@ -524,3 +524,174 @@ async fn lists_page_by_index_and_by_cursor() {
     let bad = admin(&app, "GET", "/Users?cursor=garbage", None).await;
     assert_scim_error(&bad, StatusCode::BAD_REQUEST, None);
 }
+
+/// A provisioning token created by the superadmin: `(token_id, token)`.
+async fn provisioning_token(app: &TestApp) -> (String, String) {
+    let (status, created) = app
+        .admin("/v2/scim_token/create", json!({"description": "Entra ID"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    (
+        created["token_id"].as_str().unwrap().to_owned(),
+        created["token"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn provisioning_tokens_are_the_superadmins_shown_once_and_revocable() {
+    let app = spawn_with_base_domain("roster.test").await;
+    // Only a superadmin manages them: not anonymous, a user, an admin.
+    let (_, user) = app.user_with_role("plain", "user").await;
+    let (_, admin_token) = app.user_with_role("an-admin", "admin").await;
+    for token in [user.as_str(), admin_token.as_str()] {
+        for path in ["/v2/scim_token/create", "/v2/scim_token/list"] {
+            let answer = app.call(path, token, json!({})).await;
+            crate::helpers::assert_error(&answer, StatusCode::FORBIDDEN, "ForbiddenNoPermission");
+        }
+    }
+    let anonymous = app
+        .send("post", "/v2/scim_token/list", None, &json!({}))
+        .await;
+    crate::helpers::assert_error(&anonymous, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
+    let long = "d".repeat(1025);
+    let answer = app
+        .admin("/v2/scim_token/create", json!({"description": long}))
+        .await;
+    crate::helpers::assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterOutOfRange",
+    );
+
+    let (token_id, token) = provisioning_token(&app).await;
+    assert!(token.starts_with("rscim_"), "{token}");
+    // The list shows the token's facts, never the token.
+    let (status, list) = app.admin("/v2/scim_token/list", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["items"][0]["token_id"], token_id.as_str());
+    assert_eq!(list["items"][0]["description"], "Entra ID");
+    assert_eq!(list["items"][0]["creator"], "admin");
+    assert!(!list.to_string().contains(&token));
+
+    // It provisions; the audit log names it as the actor.
+    let (status, created) = scim(
+        &app,
+        "POST",
+        "/Users",
+        Some(&token),
+        Some(entra_user("via-token")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let query = json!({"query": "object_id = 'via-token' and action_type = 'user.create'"});
+    let (status, log) = app.admin("/v2/audit_log/list", query).await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    assert_eq!(log["items"][0]["actor_id"], format!("scim:{token_id}"));
+    assert_eq!(log["items"][0]["actor_type"], "scim_token");
+    // It is a SCIM credential only: PDS refuses it.
+    let answer = app.call("/v2/user/list", &token, json!({})).await;
+    assert_eq!(answer.0, StatusCode::UNAUTHORIZED, "{}", answer.1);
+
+    // A tampered token, and the token in another domain's host, are refused.
+    let tampered = format!("{}x", &token[..token.len() - 1]);
+    assert_scim_error(
+        &scim(&app, "GET", "/Users", Some(&tampered), None).await,
+        StatusCode::UNAUTHORIZED,
+        None,
+    );
+    let port = app.address.rsplit(':').next().unwrap();
+    let response = app
+        .http
+        .get(app.url("/scim/v2/Users"))
+        .header("host", format!("beta.roster.test:{port}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_scim_error(&read(response).await, StatusCode::UNAUTHORIZED, None);
+
+    // Deleted, it stops at once; deleting again is NotFound.
+    let (status, _) = app
+        .admin("/v2/scim_token/delete", json!({"token_id": token_id}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_scim_error(
+        &scim(&app, "GET", "/Users", Some(&token), None).await,
+        StatusCode::UNAUTHORIZED,
+        None,
+    );
+    let answer = app
+        .admin("/v2/scim_token/delete", json!({"token_id": token_id}))
+        .await;
+    crate::helpers::assert_error(&answer, StatusCode::NOT_FOUND, "NotFound.ScimToken");
+}
+
+#[tokio::test]
+async fn several_emails_and_phones_round_trip_with_the_primary_as_the_users() {
+    let app = spawn_app().await;
+    let body = json!({
+        "schemas": [USER],
+        "userName": "multi",
+        "emails": [
+            {"value": "home@example.com", "type": "home"},
+            {"value": "work@example.com", "type": "work", "primary": true}
+        ],
+        "phoneNumbers": [
+            {"value": "+1 555 0100", "type": "work", "primary": true},
+            {"value": "+1 555 0101", "type": "mobile"}
+        ]
+    });
+    let (status, created) = admin(&app, "POST", "/Users", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["emails"].as_array().unwrap().len(), 2, "{created}");
+    // PDS sees the primary as the user's e-mail and phone.
+    let (_, user) = pds_user(&app, "multi").await;
+    assert_eq!(user["email"], "work@example.com", "{user}");
+    assert_eq!(user["phone"], "+1 555 0100", "{user}");
+    // A PATCH on a non-primary element keeps the primary.
+    let patch = json!({"schemas": [PATCH], "Operations": [
+        {"op": "replace", "path": "emails[type eq \"home\"].value", "value": "new-home@example.com"}
+    ]});
+    let (status, patched) = admin(&app, "PATCH", "/Users/multi", Some(patch)).await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    let values: Vec<&str> = patched["emails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, ["new-home@example.com", "work@example.com"]);
+    // An e-mail changed through PDS is the primary SCIM shows.
+    let (status, body) = app
+        .admin(
+            "/v2/user/update",
+            json!({"user_id": "multi", "email": "moved@example.com"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, read_back) = admin(&app, "GET", "/Users/multi", None).await;
+    let primary: Vec<&Value> = read_back["emails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["primary"] == true)
+        .collect();
+    assert_eq!(primary.len(), 1, "{read_back}");
+    assert_eq!(primary[0]["value"], "moved@example.com");
+    assert_eq!(read_back["phoneNumbers"].as_array().unwrap().len(), 2);
+    // Two primaries are refused, and nothing is written.
+    let two = json!({"schemas": [USER], "userName": "two-primaries", "emails": [
+        {"value": "a@example.com", "primary": true},
+        {"value": "b@example.com", "primary": true}
+    ]});
+    assert_scim_error(
+        &admin(&app, "POST", "/Users", Some(two)).await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+    );
+    assert_eq!(
+        pds_user(&app, "two-primaries").await.0,
+        StatusCode::NOT_FOUND
+    );
+}

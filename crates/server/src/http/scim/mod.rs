@@ -30,6 +30,7 @@ use crate::error::{Error, Resource};
 use crate::model::{User, UserChanges, UserStatus};
 use crate::service::directory::DirectoryQuery;
 use crate::service::provisioning::{Provisioned, ProvisionedKind};
+use crate::service::scim_tokens::is_scim_token;
 use crate::service::tokens::CallKind;
 use crate::service::{Actor, Page};
 
@@ -125,7 +126,8 @@ async fn bulk() -> Response {
     .into_response()
 }
 
-/// The admin a request is from: `Authorization: Bearer <access token>`.
+/// The admin a request is from: `Authorization: Bearer <access token>`, or a provisioning
+/// token of the domain (`/v2/scim_token/create`).
 async fn caller(app: &AppState, headers: &HeaderMap) -> Result<Actor, ScimError> {
     let token = headers
         .get(header::AUTHORIZATION)
@@ -141,10 +143,15 @@ async fn caller(app: &AppState, headers: &HeaderMap) -> Result<Actor, ScimError>
             "a bearer token is required".into(),
         ))?;
     let domain = app.host_domain(headers).await?;
-    let actor = app
-        .services
-        .authenticate(domain.as_deref(), token, CallKind::Ordinary)
-        .await?;
+    let actor = if is_scim_token(token) {
+        app.services
+            .authenticate_scim_token(domain.as_deref(), token)
+            .await?
+    } else {
+        app.services
+            .authenticate(domain.as_deref(), token, CallKind::Ordinary)
+            .await?
+    };
     super::note_caller(&actor);
     actor.require_admin()?;
     Ok(actor)
@@ -605,16 +612,16 @@ async fn create_user(
     let kept = user.provisioned();
     translate::check_provisioned(&kept)?;
     let spec = translate::new_user(user);
-    let created = app
-        .services
-        .create_user_with_logons(&actor, spec, "")
-        .await?;
-    if kept != Provisioned::default() {
-        let object = (created.user_id.as_str(), created.created_at);
+    // The user and what is kept on it in one transaction: never one without the other.
+    let created = if kept == Provisioned::default() {
         app.services
-            .set_provisioned(&actor, ProvisionedKind::User, object, kept.clone())
-            .await?;
-    }
+            .create_user_with_logons(&actor, spec, "")
+            .await?
+    } else {
+        app.services
+            .create_provisioned_user(&actor, spec, kept.clone())
+            .await?
+    };
     let now = app.services.clock.now_ms();
     let body = translate::user_json(&created, &[], Some(&kept), &base_url(&headers), now);
     Ok(with_version(StatusCode::CREATED, body, true))
@@ -631,16 +638,14 @@ async fn update_to(
     let wanted_kept = wanted.provisioned();
     translate::check_provisioned(&wanted_kept)?;
     let update = translate::user_update(current, wanted)?;
-    // A change that sets nothing changes nothing: no update is asked for.
-    if update != UserChanges::default() {
-        app.services
-            .update_directory_user(actor, &current.user_id, update)
-            .await?;
-    }
-    if Some(&wanted_kept) != kept && !(kept.is_none() && wanted_kept == Provisioned::default()) {
+    let kept_changes =
+        Some(&wanted_kept) != kept && !(kept.is_none() && wanted_kept == Provisioned::default());
+    // A change that sets nothing changes nothing: no update is asked for. Otherwise the user
+    // and what is kept on it change in one transaction.
+    if update != UserChanges::default() || kept_changes {
         let object = (current.user_id.as_str(), current.created_at);
         app.services
-            .set_provisioned(actor, ProvisionedKind::User, object, wanted_kept)
+            .update_provisioned_user(actor, object, update, kept_changes.then_some(wanted_kept))
             .await?;
     }
     let (user, groups, kept) = one_user(app, actor, &current.user_id).await?;

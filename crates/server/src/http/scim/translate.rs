@@ -167,6 +167,15 @@ fn primary_of(value: Option<&Value>, name: &str) -> Result<(String, String), Sci
         Some(Value::Array(items)) => items,
         Some(_) => return Err(ScimError::invalid_value(format!("{name} must be a list"))),
     };
+    let primaries = items
+        .iter()
+        .filter(|item| item.get("primary") == Some(&Value::Bool(true)))
+        .count();
+    if primaries > 1 {
+        return Err(ScimError::invalid_value(format!(
+            "at most one of {name} is primary"
+        )));
+    }
     let chosen = items
         .iter()
         .find(|item| item.get("primary") == Some(&Value::Bool(true)))
@@ -182,6 +191,77 @@ fn primary_of(value: Option<&Value>, name: &str) -> Result<(String, String), Sci
     let value = text_of(item.get("value").unwrap_or(&Value::Null), name)?;
     let kind = text_of(item.get("type").unwrap_or(&Value::Null), name)?;
     Ok((value, kind))
+}
+
+/// How many e-mails, or phone numbers, one user may have.
+const MAX_CONTACTS: usize = 10;
+
+/// Keeps every element of a multi-valued `emails` or `phoneNumbers` that has more than one:
+/// Roster's user has one e-mail and one phone (the primary), so the others live with the
+/// provisioned attributes, and [`contacts_json`] shows them all again. Each element keeps
+/// `value`, `type`, `primary` and `display`.
+fn keep_all_contacts(
+    extras: &mut Map<String, Value>,
+    key: &str,
+    value: &Value,
+) -> Result<(), ScimError> {
+    let Some(items) = value.as_array().filter(|items| items.len() > 1) else {
+        return Ok(());
+    };
+    if items.len() > MAX_CONTACTS {
+        return Err(ScimError::invalid_value(format!(
+            "a user has at most {MAX_CONTACTS} {key}"
+        )));
+    }
+    let mut kept = Vec::with_capacity(items.len());
+    for item in items {
+        let mut element = Map::new();
+        for sub in ["value", "type", "display"] {
+            let text = text_of(item.get(sub).unwrap_or(&Value::Null), key)?;
+            if !text.is_empty() {
+                element.insert(sub.into(), Value::String(text));
+            }
+        }
+        if !element.contains_key("value") {
+            return Err(ScimError::invalid_value(format!(
+                "each of {key} needs a value"
+            )));
+        }
+        let primary = item.get("primary").map_or(Ok(false), |v| match v {
+            Value::Null => Ok(false),
+            v => bool_of(v, "primary"),
+        })?;
+        element.insert("primary".into(), Value::Bool(primary));
+        kept.push(Value::Object(element));
+    }
+    extras.insert(key.into(), Value::Array(kept));
+    Ok(())
+}
+
+/// A user's `emails` or `phoneNumbers` from the ones kept by [`keep_all_contacts`]: the
+/// primary's value is the user's field as it is now (another face may have changed it;
+/// cleared, the primary goes). `None` when none were kept.
+fn contacts_json(kept: Option<&Value>, current: &str) -> Option<Value> {
+    let items = kept?.as_array()?;
+    let primary_at = items
+        .iter()
+        .position(|item| item.get("primary") == Some(&Value::Bool(true)))
+        .unwrap_or(0);
+    let mut shown = Vec::with_capacity(items.len());
+    for (at, item) in items.iter().enumerate() {
+        let mut item = item.clone();
+        if at == primary_at {
+            if current.is_empty() {
+                continue;
+            }
+            item["value"] = json!(current);
+        }
+        if item.get("type").is_none() {
+            item["type"] = json!("work");
+        }
+        shown.push(item);
+    }
+    Some(Value::Array(shown))
 }
 
 /// Reads a user resource (keys lower-cased by [`lower_keys`]): checks every attribute is one
@@ -211,9 +291,11 @@ pub fn user_from_json(body: &Value) -> Result<ScimUser, ScimError> {
             }
             "emails" => {
                 (user.email, user.email_type) = primary_of(Some(value), "emails")?;
+                keep_all_contacts(&mut user.extras, "emails", value)?;
             }
             "phonenumbers" => {
                 (user.phone, user.phone_type) = primary_of(Some(value), "phoneNumbers")?;
+                keep_all_contacts(&mut user.extras, "phonenumbers", value)?;
             }
             "externalid" if !value.is_string() && !value.is_null() => {
                 return Err(ScimError::invalid_value("externalId must be a string"))
@@ -361,14 +443,18 @@ pub fn user_json(
             .unwrap_or("work")
             .to_owned()
     };
-    if !user.email.is_empty() {
+    if let Some(emails) = contacts_json(extras.get("emails"), &user.email) {
+        out.insert("emails".into(), emails);
+    } else if !user.email.is_empty() {
         out.insert(
             "emails".into(),
             json!([{"value": user.email, "type": kind_of("emailtype"),
                     "primary": !extras.contains_key("emailnotprimary")}]),
         );
     }
-    if !user.phone.is_empty() {
+    if let Some(phones) = contacts_json(extras.get("phonenumbers"), &user.phone) {
+        out.insert("phoneNumbers".into(), phones);
+    } else if !user.phone.is_empty() {
         out.insert(
             "phoneNumbers".into(),
             json!([{"value": user.phone, "type": kind_of("phonetype"),
