@@ -340,7 +340,7 @@ async fn bad_input_answers_scim_errors_and_writes_nothing() {
         "userName%20eq",
         "userName%20zz%20%22a%22",
         "(userName%20eq%20%22a%22",
-        "userName%20eq%20%22a%22%20or%20userName%20eq%20%22b%22",
+        "userName%20eq%20%22a%22%20or%20displayName%20eq%20%22b%22",
         "meta.lastModified%20gt%20%222020-01-01T00:00:00Z%22",
         "shoeSize%20eq%20%229%22",
     ] {
@@ -694,4 +694,129 @@ async fn several_emails_and_phones_round_trip_with_the_primary_as_the_users() {
         pds_user(&app, "two-primaries").await.0,
         StatusCode::NOT_FOUND
     );
+}
+
+/// `GET /Groups?filter=...` as the admin.
+async fn filtered_groups(app: &TestApp, filter: &str) -> (StatusCode, Value) {
+    let mut url = reqwest::Url::parse(&app.url("/scim/v2/Groups")).unwrap();
+    url.query_pairs_mut().append_pair("filter", filter);
+    let request = app.http.get(url).bearer_auth(&app.admin_token);
+    read(request.send().await.unwrap()).await
+}
+
+fn ids_of(list: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = list["Resources"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{list}"))
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn or_not_ne_pr_and_group_filters_are_served_from_indexes() {
+    let app = spawn_app().await;
+    for (name, external) in [("ann", "ext-a"), ("bob", "ext-b"), ("cid", "ext-c")] {
+        let body = json!({"schemas": [USER], "userName": name, "externalId": external});
+        assert_eq!(
+            admin(&app, "POST", "/Users", Some(body)).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let lock = json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "active", "value": false}]});
+    assert_eq!(
+        admin(&app, "PATCH", "/Users/cid", Some(lock)).await.0,
+        StatusCode::OK
+    );
+
+    let list = filtered(
+        &app,
+        r#"userName eq "ann" or userName eq "cid" or id eq "nobody""#,
+    )
+    .await;
+    assert_eq!(ids_of(&list), ["ann", "cid"]);
+    assert_eq!(list["totalResults"], 2);
+    let list = filtered(&app, r#"externalId eq "ext-b" or externalId eq "ext-c""#).await;
+    assert_eq!(ids_of(&list), ["bob", "cid"]);
+    let list = filtered(
+        &app,
+        r#"(userName eq "ann" or userName eq "cid") and active eq true"#,
+    )
+    .await;
+    assert_eq!(ids_of(&list), ["ann"]);
+    let list = filtered(&app, "not (active eq true)").await;
+    assert_eq!(ids_of(&list), ["cid"]);
+    let list = filtered(&app, "active ne true").await;
+    assert_eq!(ids_of(&list), ["cid"]);
+    let list = filtered(&app, r#"userName pr and active eq false"#).await;
+    assert_eq!(ids_of(&list), ["cid"]);
+    // What no index serves is refused, not scanned.
+    for bad in [
+        r#"userName eq "ann" or displayName eq "x""#,
+        r#"userName ew "n""#,
+        r#"not (userName eq "ann")"#,
+        r#"userName ne "ann""#,
+        r#"title pr"#,
+    ] {
+        let mut url = reqwest::Url::parse(&app.url("/scim/v2/Users")).unwrap();
+        url.query_pairs_mut().append_pair("filter", bad);
+        let answer = read(
+            app.http
+                .get(url)
+                .bearer_auth(&app.admin_token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_scim_error(&answer, StatusCode::BAD_REQUEST, Some("invalidFilter"));
+    }
+    let many = (0..101)
+        .map(|i| format!("userName eq \"u{i}\""))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let mut url = reqwest::Url::parse(&app.url("/scim/v2/Users")).unwrap();
+    url.query_pairs_mut().append_pair("filter", &many);
+    let answer = read(
+        app.http
+            .get(url)
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_scim_error(&answer, StatusCode::BAD_REQUEST, Some("tooMany"));
+
+    // Groups by externalId and by member.
+    let body = json!({"schemas": [GROUP], "displayName": "Sales", "externalId": "g-ext-1",
+                      "members": [{"value": "ann"}, {"value": "bob"}]});
+    let (status, sales) = admin(&app, "POST", "/Groups", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{sales}");
+    let body = json!({"schemas": [GROUP], "displayName": "Ops", "members": [{"value": "bob"}]});
+    let (status, ops) = admin(&app, "POST", "/Groups", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{ops}");
+    let (sales_id, ops_id) = (sales["id"].as_str().unwrap(), ops["id"].as_str().unwrap());
+
+    let (status, list) = filtered_groups(&app, r#"externalId eq "g-ext-1""#).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(ids_of(&list), [sales_id]);
+    let (_, list) = filtered_groups(&app, r#"members.value eq "bob""#).await;
+    let mut both = vec![sales_id.to_owned(), ops_id.to_owned()];
+    both.sort();
+    assert_eq!(ids_of(&list), both);
+    assert_eq!(list["totalResults"], 2);
+    let (_, list) = filtered_groups(&app, r#"members[value eq "ann"]"#).await;
+    assert_eq!(ids_of(&list), [sales_id]);
+    let (_, list) =
+        filtered_groups(&app, r#"members.value eq "bob" and displayName eq "ops""#).await;
+    assert_eq!(ids_of(&list), [ops_id]);
+    let (_, list) = filtered_groups(&app, r#"members.value eq "nobody""#).await;
+    assert_eq!(list["totalResults"], 0);
+    let (_, list) = filtered_groups(&app, &format!("id eq \"{ops_id}\"")).await;
+    assert_eq!(ids_of(&list), [ops_id]);
+    let answer = filtered_groups(&app, r#"displayName co "a""#).await;
+    assert_scim_error(&answer, StatusCode::BAD_REQUEST, Some("invalidFilter"));
 }

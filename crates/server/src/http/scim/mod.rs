@@ -27,7 +27,7 @@ use translate::{lower_keys, LIST_URN};
 
 use super::AppState;
 use crate::error::{Error, Resource};
-use crate::model::{User, UserChanges, UserStatus};
+use crate::model::{Group, User, UserChanges, UserStatus};
 use crate::service::directory::DirectoryQuery;
 use crate::service::provisioning::{Provisioned, ProvisionedKind};
 use crate::service::scim_tokens::is_scim_token;
@@ -481,11 +481,15 @@ async fn users_listing(
             let filter = parse_filter(text).map_err(ScimError::invalid_filter)?;
             let listing = translate::user_listing(&filter)?;
             let mut query = listing.query;
-            if let Some(external_id) = listing.external_id {
-                let ids = app
-                    .services
-                    .provisioned_ids(&actor, ProvisionedKind::User, &external_id)
-                    .await?;
+            if !listing.external_ids.is_empty() {
+                let mut ids = Vec::new();
+                for external_id in &listing.external_ids {
+                    ids.extend(
+                        app.services
+                            .provisioned_ids(&actor, ProvisionedKind::User, external_id)
+                            .await?,
+                    );
+                }
                 if !query.user_ids.is_empty() {
                     query.user_ids.retain(|id| ids.contains(id));
                 } else {
@@ -820,46 +824,35 @@ async fn groups_listing(
     let (app, headers) = (app.clone(), headers.clone());
     let (actor, base, projection, (paging, count)) =
         listing_context(&app, &headers, &params).await?;
-    let name = match params.filter.as_deref().filter(|f| !f.trim().is_empty()) {
-        None => None,
+    let listing = match params.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+        None => translate::GroupListing::default(),
         Some(text) => {
             let filter = parse_filter(text).map_err(ScimError::invalid_filter)?;
-            Some(translate::group_name_filter(&filter)?)
+            translate::group_listing(&filter)?
         }
     };
     let (offset, start) = match &paging {
         Paging::Cursor(cursor) => (group_offset(cursor)?, None),
         Paging::Index(start) => (start - 1, Some(*start)),
     };
-    // Pages of 100 by number; the rows from `offset` on.
-    let mut groups = Vec::new();
-    let mut total;
-    let mut number = offset / MAX_COUNT + 1;
-    let mut skip = (offset % MAX_COUNT) as usize;
-    loop {
-        let (all, page) = app
-            .services
-            .user_groups(&actor, None, name.as_deref(), number, MAX_COUNT)
-            .await?;
-        total = all;
-        let read = page.len();
-        groups.extend(page.into_iter().skip(skip));
-        skip = 0;
-        if groups.len() as i64 >= count || read < MAX_COUNT as usize {
-            break;
-        }
-        number += 1;
-    }
-    groups.truncate(count as usize);
-    if let Some(name) = &name {
-        // `contains` served the read; the filter asks for equality (any case).
-        groups.retain(|g| g.group.group_name.to_lowercase() == name.to_lowercase());
-        total = groups.len() as i64;
-    }
+    let by_id = listing.id.is_some() || listing.external_id.is_some() || listing.member.is_some();
+    let (groups, total) = if by_id {
+        // A few groups, found by id: paged here.
+        let found = groups_by_id(&app, &actor, &listing).await?;
+        let total = found.len() as i64;
+        let page = found
+            .into_iter()
+            .skip(offset as usize)
+            .take(count as usize)
+            .collect();
+        (page, total)
+    } else {
+        groups_by_name(&app, &actor, listing.name.as_deref(), offset, count).await?
+    };
     let with_members = projection.shows("members");
     let objects: Vec<(String, i64)> = groups
         .iter()
-        .map(|g| (g.group.group_id.clone(), g.group.created_at))
+        .map(|g| (g.group_id.clone(), g.created_at))
         .collect();
     let kept = app
         .services
@@ -868,31 +861,127 @@ async fn groups_listing(
     let mut resources = Vec::with_capacity(groups.len());
     for g in &groups {
         let members = if with_members {
-            Some(members_of(&app, &actor, &g.group.group_id).await?)
+            Some(members_of(&app, &actor, &g.group_id).await?)
         } else {
             None
         };
         let view = translate::ScimGroupView {
-            id: &g.group.group_id,
-            name: &g.group.group_name,
-            created_at: g.group.created_at,
-            updated_at: g.group.updated_at,
+            id: &g.group_id,
+            name: &g.group_name,
+            created_at: g.created_at,
+            updated_at: g.updated_at,
             members,
-            external_id: kept
-                .get(&g.group.group_id)
-                .map_or("", |k| k.external_id.as_str()),
+            external_id: kept.get(&g.group_id).map_or("", |k| k.external_id.as_str()),
         };
         resources.push(projection.apply(translate::group_json(&view, &base)));
     }
     let next_offset = offset + resources.len() as i64;
-    let next_cursor =
-        (name.is_none() && count > 0 && next_offset < total).then(|| group_cursor(next_offset));
+    let next_cursor = (listing.name.is_none() && !by_id && count > 0 && next_offset < total)
+        .then(|| group_cursor(next_offset));
     Ok(list_response(
         total,
         start.or(Some(1)),
         resources,
         next_cursor,
     ))
+}
+
+/// The groups from `offset` on (at most `count`), all or those named `name` (any case), and
+/// how many there are.
+async fn groups_by_name(
+    app: &AppState,
+    actor: &Actor,
+    name: Option<&str>,
+    offset: i64,
+    count: i64,
+) -> Result<(Vec<Group>, i64), ScimError> {
+    // Pages of 100 by number; the rows from `offset` on.
+    let mut groups = Vec::new();
+    let mut total;
+    let mut number = offset / MAX_COUNT + 1;
+    let mut skip = (offset % MAX_COUNT) as usize;
+    loop {
+        let (all, page) = app
+            .services
+            .user_groups(actor, None, name, number, MAX_COUNT)
+            .await?;
+        total = all;
+        let read = page.len();
+        groups.extend(page.into_iter().skip(skip).map(|g| g.group));
+        skip = 0;
+        if groups.len() as i64 >= count || read < MAX_COUNT as usize {
+            break;
+        }
+        number += 1;
+    }
+    groups.truncate(count as usize);
+    if let Some(name) = name {
+        // `contains` served the read; the filter asks for equality (any case).
+        groups.retain(|g| g.group_name.to_lowercase() == name.to_lowercase());
+        total = groups.len() as i64;
+    }
+    Ok((groups, total))
+}
+
+/// The groups a filter names by id, external id or member (each condition narrows the
+/// others), checked against the name when it names one too.
+async fn groups_by_id(
+    app: &AppState,
+    actor: &Actor,
+    listing: &translate::GroupListing,
+) -> Result<Vec<Group>, ScimError> {
+    let mut candidates: Option<Vec<String>> = listing.id.clone().map(|id| vec![id]);
+    let mut narrow = |ids: Vec<String>| {
+        candidates = Some(match candidates.take() {
+            None => ids,
+            Some(had) => had.into_iter().filter(|id| ids.contains(id)).collect(),
+        });
+    };
+    if let Some(external_id) = &listing.external_id {
+        narrow(
+            app.services
+                .provisioned_ids(actor, ProvisionedKind::Group, external_id)
+                .await?,
+        );
+    }
+    if let Some(member) = &listing.member {
+        let groups = match one_user(app, actor, member).await {
+            Ok((_, groups, _)) => groups.into_iter().map(|(id, _)| id).collect(),
+            Err(ScimError::Scim(StatusCode::NOT_FOUND, ..)) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        narrow(groups);
+    }
+    let mut found = Vec::new();
+    for id in candidates.unwrap_or_default() {
+        let group = match app.services.existing_user_group(actor, &id).await {
+            Err(Error::NotFound(_) | Error::InvalidParameter { .. }) => continue,
+            other => other?,
+        };
+        let named = listing
+            .name
+            .as_ref()
+            .is_none_or(|name| group.group_name.to_lowercase() == name.to_lowercase());
+        if named {
+            found.push(group);
+        }
+    }
+    if let Some(external_id) = &listing.external_id {
+        // A row left by an earlier group of the same id is not this one's.
+        let objects: Vec<(String, i64)> = found
+            .iter()
+            .map(|g| (g.group_id.clone(), g.created_at))
+            .collect();
+        let kept = app
+            .services
+            .provisioned(actor, ProvisionedKind::Group, &objects)
+            .await?;
+        found.retain(|g| {
+            kept.get(&g.group_id)
+                .is_some_and(|k| &k.external_id == external_id)
+        });
+    }
+    Ok(found)
 }
 
 async fn get_group(

@@ -672,9 +672,22 @@ pub fn group_from_json(body: &Value, path_id: Option<&str>) -> Result<ScimGroup,
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserListing {
     pub query: DirectoryQuery,
-    /// `externalId eq`: the face narrows `query.user_ids` to the users holding it.
-    pub external_id: Option<String>,
+    /// `externalId eq` (one, or several joined by `or`): the face narrows `query.user_ids`
+    /// to the users holding any of them.
+    pub external_ids: Vec<String>,
 }
+
+/// The most conditions one `or` may join (each is an index lookup).
+const MAX_OR_BRANCHES: usize = 100;
+
+/// Attributes every user has: `pr` on them holds for all, and needs no index.
+const ALWAYS_PRESENT: [&str; 5] = [
+    "username",
+    "id",
+    "active",
+    "meta.created",
+    "meta.lastmodified",
+];
 
 fn unindexed(what: &str) -> ScimError {
     ScimError::invalid_filter(format!(
@@ -705,8 +718,21 @@ fn add_condition(listing: &mut UserListing, filter: &Filter) -> Result<(), ScimE
             add_condition(listing, a)?;
             add_condition(listing, b)
         }
-        Filter::Or(..) => Err(unindexed("or")),
-        Filter::Not(..) => Err(unindexed("not")),
+        Filter::Or(..) => add_or_of_exact_ids(listing, filter),
+        // `not (active eq x)`: the other value, from the same index.
+        Filter::Not(inner) => match inner.as_ref() {
+            Filter::Compare(path, CompareOp::Eq, Value::Bool(active))
+                if path.dotted() == "active" && !path.enterprise =>
+            {
+                set_locked(&mut listing.query, *active)
+            }
+            _ => Err(unindexed("not, but on active eq,")),
+        },
+        Filter::Present(path)
+            if !path.enterprise && ALWAYS_PRESENT.contains(&path.dotted().as_str()) =>
+        {
+            Ok(())
+        }
         Filter::ValuePath(path, inner) if path.dotted() == "emails" => match inner.as_ref() {
             Filter::Compare(sub, op, value) if sub.dotted() == "value" => {
                 let rewritten = AttrPath {
@@ -772,20 +798,86 @@ fn add_condition(listing: &mut UserListing, filter: &Filter) -> Result<(), ScimE
                     }
                 }
                 ("externalid", CompareOp::Eq) => {
-                    set_once(&mut listing.external_id, string_value(value, path)?)?;
+                    if !listing.external_ids.is_empty() {
+                        return Err(taken());
+                    }
+                    listing.external_ids.push(string_value(value, path)?);
                 }
-                ("active", CompareOp::Eq) => {
+                ("active", CompareOp::Eq | CompareOp::Ne) => {
                     let active = value
                         .as_bool()
                         .ok_or_else(|| ScimError::invalid_filter("active needs true or false"))?;
-                    if q.locked.replace(!active).is_some() {
-                        return Err(taken());
-                    }
+                    // `active ne x` is `active eq !x`: a boolean has two values.
+                    set_locked(
+                        q,
+                        if *op == CompareOp::Eq {
+                            !active
+                        } else {
+                            active
+                        },
+                    )?;
                 }
                 (attr, _) => return Err(unindexed(attr)),
             }
             Ok(())
         }
+    }
+}
+
+fn set_locked(q: &mut DirectoryQuery, locked: bool) -> Result<(), ScimError> {
+    if q.locked.replace(locked).is_some() {
+        return Err(ScimError::invalid_filter("one condition per attribute"));
+    }
+    Ok(())
+}
+
+/// An `or` Roster serves: of exact ids (`userName eq`, `id eq`) only, or of `externalId eq`
+/// only, each an index lookup, at most [`MAX_OR_BRANCHES`]. Anything else would need a
+/// scan.
+fn add_or_of_exact_ids(listing: &mut UserListing, filter: &Filter) -> Result<(), ScimError> {
+    let mut branches = Vec::new();
+    or_branches(filter, &mut branches);
+    if branches.len() > MAX_OR_BRANCHES {
+        return Err(ScimError::bad(
+            "tooMany",
+            format!("an or joins at most {MAX_OR_BRANCHES} conditions"),
+        ));
+    }
+    let mut ids = Vec::new();
+    let mut external_ids = Vec::new();
+    for branch in branches {
+        match branch {
+            Filter::Compare(path, CompareOp::Eq, value) if !path.enterprise => {
+                match path.dotted().as_str() {
+                    "username" | "id" => ids.push(string_value(value, path)?),
+                    "externalid" => external_ids.push(string_value(value, path)?),
+                    _ => return Err(unindexed("or, but of userName, id or externalId eq,")),
+                }
+            }
+            _ => return Err(unindexed("or, but of userName, id or externalId eq,")),
+        }
+    }
+    if !ids.is_empty() && !external_ids.is_empty() {
+        return Err(unindexed("or mixing ids and externalId"));
+    }
+    if !listing.query.user_ids.is_empty() || !listing.external_ids.is_empty() {
+        return Err(ScimError::invalid_filter("one condition per attribute"));
+    }
+    ids.sort();
+    ids.dedup();
+    listing.query.user_ids = ids;
+    listing.external_ids = external_ids;
+    Ok(())
+}
+
+/// The conditions an `or` tree joins.
+fn or_branches<'a>(filter: &'a Filter, into: &mut Vec<&'a Filter>) {
+    match filter {
+        Filter::Or(a, b) => {
+            or_branches(a, into);
+            or_branches(b, into);
+        }
+        other => into.push(other),
     }
 }
 
@@ -807,27 +899,79 @@ fn set_exact(q: &mut DirectoryQuery, on: EqualField, value: String) -> Result<()
     Ok(())
 }
 
-/// The group name a group filter asks for: `displayName eq "..."` (exact) only.
-pub fn group_name_filter(filter: &Filter) -> Result<String, ScimError> {
+/// What a group filter asks for: `eq` on `displayName` (exact, any case), `id`,
+/// `externalId` or `members.value` (also `members[value eq "..."]`), one each, joined by
+/// `and`. Each is served by an index: the name's, the id's, the external id's, the member's
+/// memberships.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupListing {
+    pub name: Option<String>,
+    pub id: Option<String>,
+    pub external_id: Option<String>,
+    pub member: Option<String>,
+}
+
+pub fn group_listing(filter: &Filter) -> Result<GroupListing, ScimError> {
+    let mut listing = GroupListing::default();
+    add_group_condition(&mut listing, filter)?;
+    Ok(listing)
+}
+
+fn add_group_condition(listing: &mut GroupListing, filter: &Filter) -> Result<(), ScimError> {
     match filter {
-        Filter::Compare(path, CompareOp::Eq, Value::String(name))
-            if path.dotted() == "displayname" =>
-        {
-            Ok(name.clone())
+        Filter::And(a, b) => {
+            add_group_condition(listing, a)?;
+            add_group_condition(listing, b)
+        }
+        Filter::ValuePath(path, inner) if path.dotted() == "members" => match inner.as_ref() {
+            Filter::Compare(sub, CompareOp::Eq, value) if sub.dotted() == "value" => {
+                let path = AttrPath {
+                    enterprise: false,
+                    name: "members".into(),
+                    sub: Some("value".into()),
+                };
+                set_once(&mut listing.member, string_value(value, &path)?)
+            }
+            _ => Err(unindexed_group()),
+        },
+        Filter::Compare(path, CompareOp::Eq, value) if !path.enterprise => {
+            let slot = match path.dotted().as_str() {
+                "displayname" => &mut listing.name,
+                "id" => &mut listing.id,
+                "externalid" => &mut listing.external_id,
+                "members.value" | "members" => &mut listing.member,
+                other => {
+                    return Err(ScimError::invalid_filter(format!(
+                        "unknown attribute {other}"
+                    )))
+                }
+            };
+            set_once(slot, string_value(value, path)?)
         }
         Filter::Compare(path, ..)
-            if !["displayname", "members.value", "externalid", "id"]
-                .contains(&path.dotted().as_str()) =>
+            if ![
+                "displayname",
+                "members.value",
+                "members",
+                "externalid",
+                "id",
+            ]
+            .contains(&path.dotted().as_str()) =>
         {
             Err(ScimError::invalid_filter(format!(
                 "unknown attribute {}",
                 path.dotted()
             )))
         }
-        _ => Err(ScimError::invalid_filter(
-            "Roster serves group filters of the form displayName eq \"...\"",
-        )),
+        _ => Err(unindexed_group()),
     }
+}
+
+fn unindexed_group() -> ScimError {
+    ScimError::invalid_filter(
+        "Roster serves group filters of eq on displayName, id, externalId and members.value, \
+         and their and",
+    )
 }
 
 /// One PATCH operation, read.
@@ -1381,12 +1525,29 @@ mod tests {
         assert_eq!(l.query.locked, Some(true));
         let l = listing(r#"emails[value eq "a@b.c"]"#).unwrap();
         assert_eq!(l.query.equals, Some((EqualField::Email, "a@b.c".into())));
+        let l = listing(r#"userName eq "b" or (id eq "a" or userName eq "b")"#).unwrap();
+        assert_eq!(l.query.user_ids, vec!["a".to_owned(), "b".to_owned()]);
+        let l = listing(r#"externalId eq "x" or externalId eq "y""#).unwrap();
+        assert_eq!(l.external_ids, vec!["x".to_owned(), "y".to_owned()]);
+        assert_eq!(
+            listing("not (active eq true)").unwrap().query.locked,
+            Some(true)
+        );
+        assert_eq!(
+            listing("active ne false").unwrap().query.locked,
+            Some(false)
+        );
+        assert_eq!(
+            listing("userName pr").unwrap().query,
+            DirectoryQuery::default()
+        );
     }
 
     #[test]
     fn filters_no_index_serves_are_refused() {
         for text in [
-            r#"userName eq "a" or userName eq "b""#,
+            r#"userName eq "a" or displayName eq "b""#,
+            r#"userName eq "a" or externalId eq "b""#,
             r#"not (userName eq "a")"#,
             r#"userName ne "a""#,
             r#"displayName ew "x""#,
