@@ -755,6 +755,8 @@ fn order_for(filter: &UserFilter) -> UserOrder {
         UserOrder::Email
     } else if filter.phone_prefix.is_some() {
         UserOrder::Phone
+    } else if let Some(range) = &filter.time_range {
+        range.column.order()
     } else {
         UserOrder::UserId
     }
@@ -767,6 +769,8 @@ fn sort_value(order: UserOrder, row: &UserRow) -> String {
         UserOrder::NickName => normalize(&row.nick_name),
         UserOrder::Email => normalize(&row.email),
         UserOrder::Phone => normalize(&row.phone),
+        UserOrder::CreatedAt => row.created_at.to_string(),
+        UserOrder::UpdatedAt => row.updated_at.to_string(),
     }
 }
 

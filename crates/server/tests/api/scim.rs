@@ -341,7 +341,7 @@ async fn bad_input_answers_scim_errors_and_writes_nothing() {
         "userName%20zz%20%22a%22",
         "(userName%20eq%20%22a%22",
         "userName%20eq%20%22a%22%20or%20displayName%20eq%20%22b%22",
-        "meta.lastModified%20gt%20%222020-01-01T00:00:00Z%22",
+        "meta.lastModified%20gt%20%22not-a-date%22",
         "shoeSize%20eq%20%229%22",
     ] {
         let answer = admin(&app, "GET", &format!("/Users?filter={filter}"), None).await;
@@ -819,4 +819,80 @@ async fn or_not_ne_pr_and_group_filters_are_served_from_indexes() {
     assert_eq!(ids_of(&list), [ops_id]);
     let answer = filtered_groups(&app, r#"displayName co "a""#).await;
     assert_scim_error(&answer, StatusCode::BAD_REQUEST, Some("invalidFilter"));
+}
+
+#[tokio::test]
+async fn date_ranges_on_meta_are_served_and_paged_by_cursor() {
+    let (app, clock) = crate::helpers::spawn_with_manual_clock(|_| {}).await;
+    let step = std::time::Duration::from_secs(60);
+    for name in ["early-1", "early-2"] {
+        let body = json!({"schemas": [USER], "userName": name});
+        assert_eq!(
+            admin(&app, "POST", "/Users", Some(body)).await.0,
+            StatusCode::CREATED
+        );
+    }
+    clock.advance(step);
+    let (_, early) = admin(&app, "GET", "/Users/early-1", None).await;
+    let created = early["meta"]["created"].as_str().unwrap().to_owned();
+    clock.advance(step);
+    let (_, later) = admin(
+        &app,
+        "POST",
+        "/Users",
+        Some(json!({"schemas": [USER], "userName": "later"})),
+    )
+    .await;
+    clock.advance(step);
+    let patch = json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "displayName", "value": "Changed"}]});
+    assert_eq!(
+        admin(&app, "PATCH", "/Users/early-2", Some(patch)).await.0,
+        StatusCode::OK
+    );
+    let since = format!("meta.lastModified gt \"{created}\"");
+    let list = filtered(&app, &since).await;
+    assert_eq!(ids_of(&list), ["early-2", "later"], "{list}");
+    assert_eq!(list["totalResults"], 2);
+    let list = filtered(&app, &format!("meta.created gt \"{created}\"")).await;
+    assert_eq!(ids_of(&list), ["later"]);
+    let list = filtered(
+        &app,
+        &format!("meta.created le \"{created}\" and userName sw \"early\""),
+    )
+    .await;
+    assert_eq!(ids_of(&list), ["early-1", "early-2"]);
+    let until = later["meta"]["created"].as_str().unwrap();
+    let list = filtered(
+        &app,
+        &format!("meta.created gt \"{created}\" and meta.created lt \"{until}\""),
+    )
+    .await;
+    assert_eq!(list["totalResults"], 0, "{list}");
+    // A cursor walk of the range, one per page, in the order of the time.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let mut url = reqwest::Url::parse(&app.url("/scim/v2/Users")).unwrap();
+        url.query_pairs_mut()
+            .append_pair("filter", &since)
+            .append_pair("count", "1")
+            .append_pair("cursor", &cursor);
+        let (status, page) = read(
+            app.http
+                .get(url)
+                .bearer_auth(&app.admin_token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        seen.extend(ids_of(&page));
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+        assert!(seen.len() <= 2, "{seen:?}");
+    }
+    assert_eq!(seen, ["later", "early-2"]);
 }

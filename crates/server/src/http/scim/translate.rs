@@ -18,7 +18,7 @@ use super::filter::{
     ENTERPRISE_URN,
 };
 use crate::model::{NewUserSpec, User, UserChanges, UserStatus};
-use crate::service::directory::{DirectoryQuery, EqualField};
+use crate::service::directory::{DirectoryQuery, EqualField, TimeColumn, TimeRange};
 use crate::service::provisioning::{Provisioned, MAX_DATA, MAX_EXTERNAL_ID};
 use crate::time_format::iso8601_ms;
 
@@ -692,7 +692,8 @@ const ALWAYS_PRESENT: [&str; 5] = [
 fn unindexed(what: &str) -> ScimError {
     ScimError::invalid_filter(format!(
         "{what}: Roster serves filters from its indexes only (userName eq/sw, displayName \
-         eq/sw/co, emails.value eq/sw, active eq, and their and)"
+         eq/sw/co, emails.value eq/sw, externalId eq, active eq/ne, meta.created or \
+         meta.lastModified gt/ge/lt/le, an or of userName, id or externalId eq, and their and)"
     ))
 }
 
@@ -817,11 +818,67 @@ fn add_condition(listing: &mut UserListing, filter: &Filter) -> Result<(), ScimE
                         },
                     )?;
                 }
+                (
+                    "meta.created" | "meta.lastmodified",
+                    CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le | CompareOp::Eq,
+                ) => {
+                    let column = if dotted == "meta.created" {
+                        TimeColumn::CreatedAt
+                    } else {
+                        TimeColumn::UpdatedAt
+                    };
+                    narrow_time(q, column, *op, time_value(value, path)?)?;
+                }
                 (attr, _) => return Err(unindexed(attr)),
             }
             Ok(())
         }
     }
+}
+
+/// A `dateTime` value (RFC 3339) as milliseconds.
+fn time_value(value: &Value, path: &AttrPath) -> Result<i64, ScimError> {
+    value
+        .as_str()
+        .and_then(crate::time_format::parse_rfc3339_ms)
+        .ok_or_else(|| {
+            ScimError::invalid_filter(format!("{} needs an RFC 3339 date", path.dotted()))
+        })
+}
+
+/// Narrows the query's time range (one time attribute per filter; its bounds may come from
+/// several conditions, as `ge` and `lt`). Times are whole milliseconds, so `gt t` is
+/// `>= t + 1`.
+fn narrow_time(
+    q: &mut DirectoryQuery,
+    column: TimeColumn,
+    op: CompareOp,
+    at: i64,
+) -> Result<(), ScimError> {
+    let range = q.time_range.get_or_insert(TimeRange {
+        column,
+        from: None,
+        until: None,
+    });
+    if range.column != column {
+        return Err(ScimError::invalid_filter(
+            "one of meta.created and meta.lastModified per filter",
+        ));
+    }
+    let (from, until) = match op {
+        CompareOp::Gt => (Some(at.saturating_add(1)), None),
+        CompareOp::Ge => (Some(at), None),
+        CompareOp::Lt => (None, Some(at.saturating_sub(1))),
+        CompareOp::Le => (None, Some(at)),
+        _ => (Some(at), Some(at)),
+    };
+    if let Some(from) = from {
+        range.from = Some(range.from.map_or(from, |had| had.max(from)));
+    }
+    if let Some(until) = until {
+        range.until = Some(range.until.map_or(until, |had| had.min(until)));
+    }
+    Ok(())
 }
 
 fn set_locked(q: &mut DirectoryQuery, locked: bool) -> Result<(), ScimError> {
@@ -1541,6 +1598,18 @@ mod tests {
             listing("userName pr").unwrap().query,
             DirectoryQuery::default()
         );
+        let l = listing(
+            r#"meta.lastModified gt "2020-01-01T00:00:00Z" and meta.lastModified le "2020-01-01T00:00:01Z""#,
+        )
+        .unwrap();
+        assert_eq!(
+            l.query.time_range,
+            Some(TimeRange {
+                column: TimeColumn::UpdatedAt,
+                from: Some(1_577_836_800_001),
+                until: Some(1_577_836_801_000),
+            })
+        );
     }
 
     #[test]
@@ -1551,7 +1620,9 @@ mod tests {
             r#"not (userName eq "a")"#,
             r#"userName ne "a""#,
             r#"displayName ew "x""#,
-            r#"meta.lastModified gt "2020-01-01T00:00:00Z""#,
+            r#"meta.lastModified co "2020""#,
+            r#"meta.lastModified gt "yesterday""#,
+            r#"meta.lastModified gt "2020-01-01T00:00:00Z" and meta.created lt "2021-01-01T00:00:00Z""#,
             r#"title pr"#,
             r#"userName eq "a" and userName eq "b""#,
         ] {
