@@ -696,12 +696,17 @@ async fn several_emails_and_phones_round_trip_with_the_primary_as_the_users() {
     );
 }
 
-/// `GET /Groups?filter=...` as the admin.
-async fn filtered_groups(app: &TestApp, filter: &str) -> (StatusCode, Value) {
-    let mut url = reqwest::Url::parse(&app.url("/scim/v2/Groups")).unwrap();
-    url.query_pairs_mut().append_pair("filter", filter);
+/// `GET /scim/v2<path>?<pairs>` as the admin.
+async fn get_with(app: &TestApp, path: &str, pairs: &[(&str, &str)]) -> (StatusCode, Value) {
+    let mut url = reqwest::Url::parse(&app.url(&format!("/scim/v2{path}"))).unwrap();
+    url.query_pairs_mut().extend_pairs(pairs);
     let request = app.http.get(url).bearer_auth(&app.admin_token);
     read(request.send().await.unwrap()).await
+}
+
+/// `GET /Groups?filter=...` as the admin.
+async fn filtered_groups(app: &TestApp, filter: &str) -> (StatusCode, Value) {
+    get_with(app, "/Groups", &[("filter", filter)]).await
 }
 
 fn ids_of(list: &Value) -> Vec<String> {
@@ -760,34 +765,14 @@ async fn or_not_ne_pr_and_group_filters_are_served_from_indexes() {
         r#"userName ne "ann""#,
         r#"title pr"#,
     ] {
-        let mut url = reqwest::Url::parse(&app.url("/scim/v2/Users")).unwrap();
-        url.query_pairs_mut().append_pair("filter", bad);
-        let answer = read(
-            app.http
-                .get(url)
-                .bearer_auth(&app.admin_token)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let answer = get_with(&app, "/Users", &[("filter", bad)]).await;
         assert_scim_error(&answer, StatusCode::BAD_REQUEST, Some("invalidFilter"));
     }
     let many = (0..101)
         .map(|i| format!("userName eq \"u{i}\""))
         .collect::<Vec<_>>()
         .join(" or ");
-    let mut url = reqwest::Url::parse(&app.url("/scim/v2/Users")).unwrap();
-    url.query_pairs_mut().append_pair("filter", &many);
-    let answer = read(
-        app.http
-            .get(url)
-            .bearer_auth(&app.admin_token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let answer = get_with(&app, "/Users", &[("filter", &many)]).await;
     assert_scim_error(&answer, StatusCode::BAD_REQUEST, Some("tooMany"));
 
     // Groups by externalId and by member.
@@ -872,20 +857,12 @@ async fn date_ranges_on_meta_are_served_and_paged_by_cursor() {
     let mut seen = Vec::new();
     let mut cursor = String::new();
     loop {
-        let mut url = reqwest::Url::parse(&app.url("/scim/v2/Users")).unwrap();
-        url.query_pairs_mut()
-            .append_pair("filter", &since)
-            .append_pair("count", "1")
-            .append_pair("cursor", &cursor);
-        let (status, page) = read(
-            app.http
-                .get(url)
-                .bearer_auth(&app.admin_token)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let pairs = [
+            ("filter", since.as_str()),
+            ("count", "1"),
+            ("cursor", &cursor),
+        ];
+        let (status, page) = get_with(&app, "/Users", &pairs).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         seen.extend(ids_of(&page));
         match page["nextCursor"].as_str() {
