@@ -19,7 +19,8 @@ pub struct AuditLog {
     pub action_type: String,
     /// The user who acted; `""` when nobody was signed in (a failed login).
     pub actor_id: String,
-    /// `user`, or `anonymous`.
+    /// `user`, `anonymous`, or `scim_token` (a SCIM provisioning token, `actor_id`
+    /// `scim:<token_id>`).
     pub actor_type: String,
     pub client_ip: String,
     /// The object acted on.

@@ -17,6 +17,7 @@ pub mod events;
 pub mod groups;
 pub mod koodrive;
 pub mod schema;
+pub mod scim_tokens;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;

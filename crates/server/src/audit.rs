@@ -86,6 +86,9 @@ impl Trail {
                 actor_id: clipped(event.actor_id),
                 actor_type: if event.actor_id.is_empty() {
                     "anonymous"
+                } else if event.actor_id.starts_with("scim:") {
+                    // A SCIM provisioning token (`scim:<token_id>`).
+                    "scim_token"
                 } else {
                     "user"
                 }

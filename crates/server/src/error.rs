@@ -21,6 +21,8 @@ pub enum Resource {
     PropertyValue,
     ResourceGroup,
     Webhook,
+    /// A SCIM provisioning token.
+    ScimToken,
     /// A password reset token.
     ResetToken,
     /// An asynchronous task (an audit log export).
@@ -46,6 +48,7 @@ impl Resource {
             Resource::PropertyValue => "PropertyValue",
             Resource::ResourceGroup => "ResourceGroup",
             Resource::Webhook => "Webhook",
+            Resource::ScimToken => "ScimToken",
             Resource::ResetToken => "ResetToken",
             Resource::AsyncTask => "AsyncTask",
             Resource::Route => "Route",

@@ -26,6 +26,7 @@ pub mod provisioning;
 pub mod resource_groups;
 #[cfg(test)]
 mod rules_tests;
+pub mod scim_tokens;
 pub mod sessions;
 pub mod tenancy;
 #[cfg(test)]

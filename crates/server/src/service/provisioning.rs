@@ -6,8 +6,10 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
+use super::users::logons::ContactLogons;
 use super::{Actor, Services};
-use crate::error::{Error, Result};
+use crate::error::{Error, Resource, Result};
+use crate::model::{NewUserSpec, User, UserChanges};
 use crate::store::provisioning::ProvisionedRow;
 
 /// The longest external id, and the largest attribute object (JSON text).
@@ -102,28 +104,78 @@ impl Services {
         };
         actor.audit(action, kind.as_str(), object_id);
         actor.require_admin()?;
-        if provisioned.external_id.len() > MAX_EXTERNAL_ID {
-            return Err(Error::out_of_range("externalId")
-                .with_rule(format!("externalId is at most {MAX_EXTERNAL_ID} bytes")));
-        }
-        let data = Value::Object(provisioned.data).to_string();
-        if data.len() > MAX_DATA {
-            return Err(Error::out_of_range("attributes").with_rule(format!(
-                "the attributes take at most {MAX_DATA} bytes of JSON"
-            )));
-        }
+        let row = provisioned_row(actor, kind, (object_id, created_at), provisioned)?;
+        self.store.put_provisioned(&actor.trail, row).await
+    }
+
+    /// Creates a user as `create_user_with_logons` does, with what its provider keeps on it,
+    /// in one transaction: either both are written or neither.
+    pub async fn create_provisioned_user(
+        &self,
+        actor: &Actor,
+        spec: NewUserSpec,
+        provisioned: Provisioned,
+    ) -> Result<User> {
+        let new = self.user_with_logons_to_create(actor, spec, "").await?;
+        actor.audit("user.provisioning", "user", &new.user.user_id);
+        let object = (new.user.user_id.as_str(), new.user.created_at);
+        let row = provisioned_row(actor, ProvisionedKind::User, object, provisioned)?;
         self.store
-            .put_provisioned(
-                &actor.trail,
-                ProvisionedRow {
-                    domain_id: actor.domain_id.clone(),
-                    object_kind: kind.as_str().into(),
-                    object_id: object_id.to_owned(),
-                    object_created_at: created_at,
-                    external_id: provisioned.external_id,
-                    data,
-                },
-            )
+            .create_provisioned_user(&actor.trail, new, row)
             .await
     }
+
+    /// Updates a user as `update_directory_user` does and, when given, replaces what its
+    /// provider keeps on it, in one transaction. `created_at` is the user's. An update that
+    /// changes only the kept attributes still moves the user's `updated_at` (its version).
+    pub async fn update_provisioned_user(
+        &self,
+        actor: &Actor,
+        (user_id, created_at): (&str, i64),
+        changes: UserChanges,
+        provisioned: Option<Provisioned>,
+    ) -> Result<User> {
+        let changes = self
+            .stored_user_changes(actor, user_id, changes, ContactLogons::Imply)
+            .await?;
+        let row = match provisioned {
+            Some(kept) => {
+                actor.audit("user.provisioning", "user", user_id);
+                let object = (user_id, created_at);
+                Some(provisioned_row(actor, ProvisionedKind::User, object, kept)?)
+            }
+            None => None,
+        };
+        self.store
+            .update_provisioned_user(&actor.trail, &actor.domain_id, user_id, changes, row)
+            .await?
+            .ok_or(Error::NotFound(Resource::User))
+    }
+}
+
+/// The store's row for what a provider keeps on an object, within its bounds.
+fn provisioned_row(
+    actor: &Actor,
+    kind: ProvisionedKind,
+    (object_id, created_at): (&str, i64),
+    provisioned: Provisioned,
+) -> Result<ProvisionedRow> {
+    if provisioned.external_id.len() > MAX_EXTERNAL_ID {
+        return Err(Error::out_of_range("externalId")
+            .with_rule(format!("externalId is at most {MAX_EXTERNAL_ID} bytes")));
+    }
+    let data = Value::Object(provisioned.data).to_string();
+    if data.len() > MAX_DATA {
+        return Err(Error::out_of_range("attributes").with_rule(format!(
+            "the attributes take at most {MAX_DATA} bytes of JSON"
+        )));
+    }
+    Ok(ProvisionedRow {
+        domain_id: actor.domain_id.clone(),
+        object_kind: kind.as_str().into(),
+        object_id: object_id.to_owned(),
+        object_created_at: created_at,
+        external_id: provisioned.external_id,
+        data,
+    })
 }

@@ -164,9 +164,22 @@ impl Services {
         req: NewUserSpec,
         owner_type: &str,
     ) -> Result<User> {
+        let new = self
+            .user_with_logons_to_create(actor, req, owner_type)
+            .await?;
+        self.store.create_user(&actor.trail, new).await
+    }
+
+    /// A user to create, checked, with the logons its e-mail and phone imply.
+    pub(crate) async fn user_with_logons_to_create(
+        &self,
+        actor: &Actor,
+        req: NewUserSpec,
+        owner_type: &str,
+    ) -> Result<NewUser> {
         let mut new = self.user_to_create(actor, req, owner_type).await?;
         new.accounts = logons::implied_accounts(&new.user);
-        self.store.create_user(&actor.trail, new).await
+        Ok(new)
     }
 
     /// Creates many users, each as `create_user` or `import_user` would, in one store
@@ -336,6 +349,24 @@ impl Services {
         req: UserChanges,
         logons: ContactLogons,
     ) -> Result<User> {
+        let changes = self
+            .stored_user_changes(actor, user_id, req, logons)
+            .await?;
+        self.store
+            .update_user(&actor.trail, &actor.domain_id, user_id, changes)
+            .await?
+            .ok_or(Error::NotFound(Resource::User))
+    }
+
+    /// Checks an update (the caller's rights, the fields) and makes the store's changes for
+    /// it, with the logon changes its e-mail and phone imply.
+    pub(crate) async fn stored_user_changes(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        req: UserChanges,
+        logons: ContactLogons,
+    ) -> Result<StoredUserChanges> {
         audit_update(actor, user_id, &req);
         validate::required("user_id", user_id, validate::MAX_USER_ID)?;
         let is_self = user_id == actor.user_id;
@@ -405,10 +436,7 @@ impl Services {
             end_sessions: false,
             updated_at: self.clock.now_ms(),
         };
-        self.store
-            .update_user(&actor.trail, &actor.domain_id, user_id, changes)
-            .await?
-            .ok_or(Error::NotFound(Resource::User))
+        Ok(changes)
     }
 
     /// The account changes an update's e-mail and phone imply (none without either).
@@ -749,6 +777,8 @@ fn order_for(filter: &UserFilter) -> UserOrder {
         UserOrder::Email
     } else if filter.phone_prefix.is_some() {
         UserOrder::Phone
+    } else if let Some(range) = &filter.time_range {
+        range.column.order()
     } else {
         UserOrder::UserId
     }
@@ -761,6 +791,8 @@ fn sort_value(order: UserOrder, row: &UserRow) -> String {
         UserOrder::NickName => normalize(&row.nick_name),
         UserOrder::Email => normalize(&row.email),
         UserOrder::Phone => normalize(&row.phone),
+        UserOrder::CreatedAt => row.created_at.to_string(),
+        UserOrder::UpdatedAt => row.updated_at.to_string(),
     }
 }
 

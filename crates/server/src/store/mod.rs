@@ -15,6 +15,7 @@ pub mod mail;
 pub mod properties;
 pub mod provisioning;
 pub mod resource_groups;
+pub mod scim_tokens;
 pub mod signin;
 mod sql;
 pub(crate) mod user_query;
@@ -297,6 +298,7 @@ pub trait Store:
     + WebhookStore
     + signin::SigninStore
     + provisioning::ProvisioningStore
+    + scim_tokens::ScimTokenStore
 {
 }
 
@@ -318,6 +320,7 @@ impl<T> Store for T where
         + WebhookStore
         + signin::SigninStore
         + provisioning::ProvisioningStore
+        + scim_tokens::ScimTokenStore
 {
 }
 

@@ -5,6 +5,7 @@ use crate::audit::Trail;
 use async_trait::async_trait;
 
 use crate::error::Result;
+use crate::store::{NewUser, UserChanges, UserRow};
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ProvisionedRow {
@@ -40,4 +41,24 @@ pub trait ProvisioningStore: Send + Sync + 'static {
 
     /// Stores an object's row, replacing the one it had.
     async fn put_provisioned(&self, trail: &Trail, row: ProvisionedRow) -> Result<()>;
+
+    /// Creates a user (as `UserStore::create_user`) and its row in one transaction: no user
+    /// without what its provider sent.
+    async fn create_provisioned_user(
+        &self,
+        trail: &Trail,
+        new: NewUser,
+        row: ProvisionedRow,
+    ) -> Result<UserRow>;
+
+    /// Updates a user (as `UserStore::update_user`) and, when given, replaces its row, in one
+    /// transaction; `None` (nothing written) when the user does not exist.
+    async fn update_provisioned_user(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        user_id: &str,
+        changes: UserChanges,
+        row: Option<ProvisionedRow>,
+    ) -> Result<Option<UserRow>>;
 }

@@ -13,6 +13,10 @@ pub enum UserOrder {
     NickName,
     Email,
     Phone,
+    /// By creation time, then user id (SCIM's `meta.created` ranges).
+    CreatedAt,
+    /// By last change, then user id (SCIM's `meta.lastModified` ranges).
+    UpdatedAt,
 }
 
 impl UserOrder {
@@ -24,6 +28,8 @@ impl UserOrder {
             UserOrder::NickName => Some("nick_name_norm"),
             UserOrder::Email => Some("email_norm"),
             UserOrder::Phone => Some("phone_norm"),
+            UserOrder::CreatedAt => Some("created_at"),
+            UserOrder::UpdatedAt => Some("updated_at"),
         }
     }
 
@@ -35,6 +41,8 @@ impl UserOrder {
             UserOrder::NickName => "nn",
             UserOrder::Email => "em",
             UserOrder::Phone => "ph",
+            UserOrder::CreatedAt => "ca",
+            UserOrder::UpdatedAt => "ua",
         }
     }
 
@@ -45,6 +53,8 @@ impl UserOrder {
             UserOrder::NickName,
             UserOrder::Email,
             UserOrder::Phone,
+            UserOrder::CreatedAt,
+            UserOrder::UpdatedAt,
         ]
         .into_iter()
         .find(|o| o.tag() == tag)
@@ -84,6 +94,41 @@ pub struct UserFilter {
     /// `(locked, now)`: only users locked at `now` (disabled, or past `expired_at`), or only
     /// users not locked then.
     pub locked_at: Option<(bool, i64)>,
+    /// Created, or last changed, within these bounds (milliseconds, inclusive).
+    pub time_range: Option<TimeRange>,
+}
+
+/// Which time a [`TimeRange`] bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeColumn {
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// Inclusive bounds on a user's creation or last-change time, in milliseconds; served by
+/// the `(domain_id, <time>, user_id)` indexes, which also order the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    pub column: TimeColumn,
+    pub from: Option<i64>,
+    pub until: Option<i64>,
+}
+
+impl TimeColumn {
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeColumn::CreatedAt => "created_at",
+            TimeColumn::UpdatedAt => "updated_at",
+        }
+    }
+
+    /// The page order its index serves.
+    pub fn order(self) -> UserOrder {
+        match self {
+            TimeColumn::CreatedAt => UserOrder::CreatedAt,
+            TimeColumn::UpdatedAt => UserOrder::UpdatedAt,
+        }
+    }
 }
 
 /// A page request: filter, order, the sort key of the last row already seen, and how many.
@@ -212,7 +257,14 @@ pub fn page_sql(
     let order = match page.order.column() {
         Some(column) => {
             if let Some((value, user_id)) = &page.after {
-                let v = c.bind(Arg::Text(value.clone()));
+                // Time columns are integers; their markers carry the number as text.
+                let value = match page.order {
+                    UserOrder::CreatedAt | UserOrder::UpdatedAt => {
+                        Arg::Int(value.parse().unwrap_or(i64::MIN))
+                    }
+                    _ => Arg::Text(value.clone()),
+                };
+                let v = c.bind(value);
                 let u = c.bind(Arg::Text(user_id.clone()));
                 c.push(&format!("({column}, user_id) > ({v}, {u})"));
             }
@@ -287,6 +339,17 @@ fn filter_conditions(
     ] {
         if let Some(v) = value {
             c.prefix(column, v);
+        }
+    }
+    if let Some(range) = &f.time_range {
+        let column = range.column.name();
+        if let Some(from) = range.from {
+            let p = c.bind(Arg::Int(from));
+            c.push(&format!("{column} >= {p}"));
+        }
+        if let Some(until) = range.until {
+            let p = c.bind(Arg::Int(until));
+            c.push(&format!("{column} <= {p}"));
         }
     }
     if let Some(role) = &f.role {

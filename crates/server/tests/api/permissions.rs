@@ -507,6 +507,14 @@ impl World {
         self.by_su().access_key(Some(user)).await.id
     }
 
+    /// A fresh SCIM provisioning token's id.
+    async fn scim_token(&self) -> String {
+        self.su("/v2/scim_token/create", json!({})).await["token_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     async fn app(&self) -> String {
         let name = format!("{MARK} app");
         self.by_su().app(&name, RSA_PUBLIC, "RS256").await
@@ -979,6 +987,12 @@ async fn pds_request(w: &World, op: &str, who: Who, on: On) -> Option<Req> {
             Req::pds(op, json!({"access_key_id": key, "status": "disabled"})).naming(&[&key])
         }
         "/v2/access_key/list" => Req::pds(op, json!({})),
+        "/v2/scim_token/create" => Req::pds(op, json!({"description": "provider"})),
+        "/v2/scim_token/list" => Req::pds(op, json!({})),
+        "/v2/scim_token/delete" => {
+            let token = w.scim_token().await;
+            Req::pds(op, json!({"token_id": token})).naming(&[&token])
+        }
         "/v2/app/create" => Req::pds(
             op,
             json!({"app_name": "new", "public_key": RSA_PUBLIC, "algorithm": "RS256"}),

@@ -340,8 +340,8 @@ async fn bad_input_answers_scim_errors_and_writes_nothing() {
         "userName%20eq",
         "userName%20zz%20%22a%22",
         "(userName%20eq%20%22a%22",
-        "userName%20eq%20%22a%22%20or%20userName%20eq%20%22b%22",
-        "meta.lastModified%20gt%20%222020-01-01T00:00:00Z%22",
+        "userName%20eq%20%22a%22%20or%20displayName%20eq%20%22b%22",
+        "meta.lastModified%20gt%20%22not-a-date%22",
         "shoeSize%20eq%20%229%22",
     ] {
         let answer = admin(&app, "GET", &format!("/Users?filter={filter}"), None).await;
@@ -523,4 +523,353 @@ async fn lists_page_by_index_and_by_cursor() {
     assert_eq!(exact["Resources"][0]["userName"], "pager1");
     let bad = admin(&app, "GET", "/Users?cursor=garbage", None).await;
     assert_scim_error(&bad, StatusCode::BAD_REQUEST, None);
+}
+
+/// A provisioning token created by the superadmin: `(token_id, token)`.
+async fn provisioning_token(app: &TestApp) -> (String, String) {
+    let (status, created) = app
+        .admin("/v2/scim_token/create", json!({"description": "Entra ID"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    (
+        created["token_id"].as_str().unwrap().to_owned(),
+        created["token"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn provisioning_tokens_are_the_superadmins_shown_once_and_revocable() {
+    let app = spawn_with_base_domain("roster.test").await;
+    // Only a superadmin manages them: not anonymous, a user, an admin.
+    let (_, user) = app.user_with_role("plain", "user").await;
+    let (_, admin_token) = app.user_with_role("an-admin", "admin").await;
+    for token in [user.as_str(), admin_token.as_str()] {
+        for path in ["/v2/scim_token/create", "/v2/scim_token/list"] {
+            let answer = app.call(path, token, json!({})).await;
+            crate::helpers::assert_error(&answer, StatusCode::FORBIDDEN, "ForbiddenNoPermission");
+        }
+    }
+    let anonymous = app
+        .send("post", "/v2/scim_token/list", None, &json!({}))
+        .await;
+    crate::helpers::assert_error(&anonymous, StatusCode::UNAUTHORIZED, "AccessTokenInvalid");
+    let long = "d".repeat(1025);
+    let answer = app
+        .admin("/v2/scim_token/create", json!({"description": long}))
+        .await;
+    crate::helpers::assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterOutOfRange",
+    );
+
+    let (token_id, token) = provisioning_token(&app).await;
+    assert!(token.starts_with("rscim_"), "{token}");
+    // The list shows the token's facts, never the token.
+    let (status, list) = app.admin("/v2/scim_token/list", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["items"][0]["token_id"], token_id.as_str());
+    assert_eq!(list["items"][0]["description"], "Entra ID");
+    assert_eq!(list["items"][0]["creator"], "admin");
+    assert!(!list.to_string().contains(&token));
+
+    // It provisions; the audit log names it as the actor.
+    let (status, created) = scim(
+        &app,
+        "POST",
+        "/Users",
+        Some(&token),
+        Some(entra_user("via-token")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let query = json!({"query": "object_id = 'via-token' and action_type = 'user.create'"});
+    let (status, log) = app.admin("/v2/audit_log/list", query).await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    assert_eq!(log["items"][0]["actor_id"], format!("scim:{token_id}"));
+    assert_eq!(log["items"][0]["actor_type"], "scim_token");
+    // It is a SCIM credential only: PDS refuses it.
+    let answer = app.call("/v2/user/list", &token, json!({})).await;
+    assert_eq!(answer.0, StatusCode::UNAUTHORIZED, "{}", answer.1);
+
+    // A tampered token, and the token in another domain's host, are refused.
+    let tampered = format!("{}x", &token[..token.len() - 1]);
+    assert_scim_error(
+        &scim(&app, "GET", "/Users", Some(&tampered), None).await,
+        StatusCode::UNAUTHORIZED,
+        None,
+    );
+    let port = app.address.rsplit(':').next().unwrap();
+    let response = app
+        .http
+        .get(app.url("/scim/v2/Users"))
+        .header("host", format!("beta.roster.test:{port}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_scim_error(&read(response).await, StatusCode::UNAUTHORIZED, None);
+
+    // Deleted, it stops at once; deleting again is NotFound.
+    let (status, _) = app
+        .admin("/v2/scim_token/delete", json!({"token_id": token_id}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_scim_error(
+        &scim(&app, "GET", "/Users", Some(&token), None).await,
+        StatusCode::UNAUTHORIZED,
+        None,
+    );
+    let answer = app
+        .admin("/v2/scim_token/delete", json!({"token_id": token_id}))
+        .await;
+    crate::helpers::assert_error(&answer, StatusCode::NOT_FOUND, "NotFound.ScimToken");
+}
+
+#[tokio::test]
+async fn several_emails_and_phones_round_trip_with_the_primary_as_the_users() {
+    let app = spawn_app().await;
+    let body = json!({
+        "schemas": [USER],
+        "userName": "multi",
+        "emails": [
+            {"value": "home@example.com", "type": "home"},
+            {"value": "work@example.com", "type": "work", "primary": true}
+        ],
+        "phoneNumbers": [
+            {"value": "+1 555 0100", "type": "work", "primary": true},
+            {"value": "+1 555 0101", "type": "mobile"}
+        ]
+    });
+    let (status, created) = admin(&app, "POST", "/Users", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["emails"].as_array().unwrap().len(), 2, "{created}");
+    // PDS sees the primary as the user's e-mail and phone.
+    let (_, user) = pds_user(&app, "multi").await;
+    assert_eq!(user["email"], "work@example.com", "{user}");
+    assert_eq!(user["phone"], "+1 555 0100", "{user}");
+    // A PATCH on a non-primary element keeps the primary.
+    let patch = json!({"schemas": [PATCH], "Operations": [
+        {"op": "replace", "path": "emails[type eq \"home\"].value", "value": "new-home@example.com"}
+    ]});
+    let (status, patched) = admin(&app, "PATCH", "/Users/multi", Some(patch)).await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    let values: Vec<&str> = patched["emails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, ["new-home@example.com", "work@example.com"]);
+    // An e-mail changed through PDS is the primary SCIM shows.
+    let (status, body) = app
+        .admin(
+            "/v2/user/update",
+            json!({"user_id": "multi", "email": "moved@example.com"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, read_back) = admin(&app, "GET", "/Users/multi", None).await;
+    let primary: Vec<&Value> = read_back["emails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["primary"] == true)
+        .collect();
+    assert_eq!(primary.len(), 1, "{read_back}");
+    assert_eq!(primary[0]["value"], "moved@example.com");
+    assert_eq!(read_back["phoneNumbers"].as_array().unwrap().len(), 2);
+    // Two primaries are refused, and nothing is written.
+    let two = json!({"schemas": [USER], "userName": "two-primaries", "emails": [
+        {"value": "a@example.com", "primary": true},
+        {"value": "b@example.com", "primary": true}
+    ]});
+    assert_scim_error(
+        &admin(&app, "POST", "/Users", Some(two)).await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+    );
+    assert_eq!(
+        pds_user(&app, "two-primaries").await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// `GET /scim/v2<path>?<pairs>` as the admin.
+async fn get_with(app: &TestApp, path: &str, pairs: &[(&str, &str)]) -> (StatusCode, Value) {
+    let mut url = reqwest::Url::parse(&app.url(&format!("/scim/v2{path}"))).unwrap();
+    url.query_pairs_mut().extend_pairs(pairs);
+    let request = app.http.get(url).bearer_auth(&app.admin_token);
+    read(request.send().await.unwrap()).await
+}
+
+/// `GET /Groups?filter=...` as the admin.
+async fn filtered_groups(app: &TestApp, filter: &str) -> (StatusCode, Value) {
+    get_with(app, "/Groups", &[("filter", filter)]).await
+}
+
+fn ids_of(list: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = list["Resources"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{list}"))
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn or_not_ne_pr_and_group_filters_are_served_from_indexes() {
+    let app = spawn_app().await;
+    for (name, external) in [("ann", "ext-a"), ("bob", "ext-b"), ("cid", "ext-c")] {
+        let body = json!({"schemas": [USER], "userName": name, "externalId": external});
+        assert_eq!(
+            admin(&app, "POST", "/Users", Some(body)).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let lock = json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "active", "value": false}]});
+    assert_eq!(
+        admin(&app, "PATCH", "/Users/cid", Some(lock)).await.0,
+        StatusCode::OK
+    );
+
+    let list = filtered(
+        &app,
+        r#"userName eq "ann" or userName eq "cid" or id eq "nobody""#,
+    )
+    .await;
+    assert_eq!(ids_of(&list), ["ann", "cid"]);
+    assert_eq!(list["totalResults"], 2);
+    let list = filtered(&app, r#"externalId eq "ext-b" or externalId eq "ext-c""#).await;
+    assert_eq!(ids_of(&list), ["bob", "cid"]);
+    let list = filtered(
+        &app,
+        r#"(userName eq "ann" or userName eq "cid") and active eq true"#,
+    )
+    .await;
+    assert_eq!(ids_of(&list), ["ann"]);
+    let list = filtered(&app, "not (active eq true)").await;
+    assert_eq!(ids_of(&list), ["cid"]);
+    let list = filtered(&app, "active ne true").await;
+    assert_eq!(ids_of(&list), ["cid"]);
+    let list = filtered(&app, r#"userName pr and active eq false"#).await;
+    assert_eq!(ids_of(&list), ["cid"]);
+    // What no index serves is refused, not scanned.
+    for bad in [
+        r#"userName eq "ann" or displayName eq "x""#,
+        r#"userName ew "n""#,
+        r#"not (userName eq "ann")"#,
+        r#"userName ne "ann""#,
+        r#"title pr"#,
+    ] {
+        let answer = get_with(&app, "/Users", &[("filter", bad)]).await;
+        assert_scim_error(&answer, StatusCode::BAD_REQUEST, Some("invalidFilter"));
+    }
+    let many = (0..101)
+        .map(|i| format!("userName eq \"u{i}\""))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let answer = get_with(&app, "/Users", &[("filter", &many)]).await;
+    assert_scim_error(&answer, StatusCode::BAD_REQUEST, Some("tooMany"));
+
+    // Groups by externalId and by member.
+    let body = json!({"schemas": [GROUP], "displayName": "Sales", "externalId": "g-ext-1",
+                      "members": [{"value": "ann"}, {"value": "bob"}]});
+    let (status, sales) = admin(&app, "POST", "/Groups", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{sales}");
+    let body = json!({"schemas": [GROUP], "displayName": "Ops", "members": [{"value": "bob"}]});
+    let (status, ops) = admin(&app, "POST", "/Groups", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{ops}");
+    let (sales_id, ops_id) = (sales["id"].as_str().unwrap(), ops["id"].as_str().unwrap());
+
+    let (status, list) = filtered_groups(&app, r#"externalId eq "g-ext-1""#).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(ids_of(&list), [sales_id]);
+    let (_, list) = filtered_groups(&app, r#"members.value eq "bob""#).await;
+    let mut both = vec![sales_id.to_owned(), ops_id.to_owned()];
+    both.sort();
+    assert_eq!(ids_of(&list), both);
+    assert_eq!(list["totalResults"], 2);
+    let (_, list) = filtered_groups(&app, r#"members[value eq "ann"]"#).await;
+    assert_eq!(ids_of(&list), [sales_id]);
+    let (_, list) =
+        filtered_groups(&app, r#"members.value eq "bob" and displayName eq "ops""#).await;
+    assert_eq!(ids_of(&list), [ops_id]);
+    let (_, list) = filtered_groups(&app, r#"members.value eq "nobody""#).await;
+    assert_eq!(list["totalResults"], 0);
+    let (_, list) = filtered_groups(&app, &format!("id eq \"{ops_id}\"")).await;
+    assert_eq!(ids_of(&list), [ops_id]);
+    let answer = filtered_groups(&app, r#"displayName co "a""#).await;
+    assert_scim_error(&answer, StatusCode::BAD_REQUEST, Some("invalidFilter"));
+}
+
+#[tokio::test]
+async fn date_ranges_on_meta_are_served_and_paged_by_cursor() {
+    let (app, clock) = crate::helpers::spawn_with_manual_clock(|_| {}).await;
+    let step = std::time::Duration::from_secs(60);
+    for name in ["early-1", "early-2"] {
+        let body = json!({"schemas": [USER], "userName": name});
+        assert_eq!(
+            admin(&app, "POST", "/Users", Some(body)).await.0,
+            StatusCode::CREATED
+        );
+    }
+    clock.advance(step);
+    let (_, early) = admin(&app, "GET", "/Users/early-1", None).await;
+    let created = early["meta"]["created"].as_str().unwrap().to_owned();
+    clock.advance(step);
+    let (_, later) = admin(
+        &app,
+        "POST",
+        "/Users",
+        Some(json!({"schemas": [USER], "userName": "later"})),
+    )
+    .await;
+    clock.advance(step);
+    let patch = json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "displayName", "value": "Changed"}]});
+    assert_eq!(
+        admin(&app, "PATCH", "/Users/early-2", Some(patch)).await.0,
+        StatusCode::OK
+    );
+    let since = format!("meta.lastModified gt \"{created}\"");
+    let list = filtered(&app, &since).await;
+    assert_eq!(ids_of(&list), ["early-2", "later"], "{list}");
+    assert_eq!(list["totalResults"], 2);
+    let list = filtered(&app, &format!("meta.created gt \"{created}\"")).await;
+    assert_eq!(ids_of(&list), ["later"]);
+    let list = filtered(
+        &app,
+        &format!("meta.created le \"{created}\" and userName sw \"early\""),
+    )
+    .await;
+    assert_eq!(ids_of(&list), ["early-1", "early-2"]);
+    let until = later["meta"]["created"].as_str().unwrap();
+    let list = filtered(
+        &app,
+        &format!("meta.created gt \"{created}\" and meta.created lt \"{until}\""),
+    )
+    .await;
+    assert_eq!(list["totalResults"], 0, "{list}");
+    // A cursor walk of the range, one per page, in the order of the time.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let pairs = [
+            ("filter", since.as_str()),
+            ("count", "1"),
+            ("cursor", &cursor),
+        ];
+        let (status, page) = get_with(&app, "/Users", &pairs).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        seen.extend(ids_of(&page));
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+        assert!(seen.len() <= 2, "{seen:?}");
+    }
+    assert_eq!(seen, ["later", "early-2"]);
 }

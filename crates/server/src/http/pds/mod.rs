@@ -13,6 +13,7 @@ mod events;
 pub(crate) mod extract;
 mod groups;
 mod oauth;
+mod scim_tokens;
 pub mod signature;
 mod translate;
 mod users;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(events::router())
         .merge(webhooks::router())
         .merge(batch::router())
+        .merge(scim_tokens::router())
 }
 
 /// Unknown paths and wrong methods: a JSON 404, as the PDS gateway answers them.
@@ -87,5 +89,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api.merge(events::Api::openapi());
     api.merge(webhooks::Api::openapi());
     api.merge(batch::Api::openapi());
+    api.merge(scim_tokens::Api::openapi());
     api
 }

@@ -28,9 +28,10 @@ use translate::{lower_keys, LIST_URN};
 
 use super::AppState;
 use crate::error::{Error, Resource};
-use crate::model::{User, UserChanges, UserStatus};
+use crate::model::{Group, User, UserChanges, UserStatus};
 use crate::service::directory::DirectoryQuery;
 use crate::service::provisioning::{Provisioned, ProvisionedKind};
+use crate::service::scim_tokens::is_scim_token;
 use crate::service::tokens::CallKind;
 use crate::service::{Actor, Page};
 
@@ -126,7 +127,8 @@ async fn bulk() -> Response {
     .into_response()
 }
 
-/// The admin a request is from: `Authorization: Bearer <access token>`.
+/// The admin a request is from: `Authorization: Bearer <access token>`, or a provisioning
+/// token of the domain (`/v2/scim_token/create`).
 async fn caller(app: &AppState, headers: &HeaderMap, trail: Trail) -> Result<Actor, ScimError> {
     let token = headers
         .get(header::AUTHORIZATION)
@@ -142,11 +144,16 @@ async fn caller(app: &AppState, headers: &HeaderMap, trail: Trail) -> Result<Act
             "a bearer token is required".into(),
         ))?;
     let domain = app.host_domain(headers).await?;
-    let actor = app
-        .services
-        .authenticate(domain.as_deref(), token, CallKind::Ordinary)
-        .await?
-        .in_request(trail);
+    let actor = if is_scim_token(token) {
+        app.services
+            .authenticate_scim_token(domain.as_deref(), token)
+            .await?
+    } else {
+        app.services
+            .authenticate(domain.as_deref(), token, CallKind::Ordinary)
+            .await?
+    }
+    .in_request(trail);
     super::note_caller(&actor);
     actor.require_admin()?;
     Ok(actor)
@@ -478,11 +485,15 @@ async fn users_listing(
             let filter = parse_filter(text).map_err(ScimError::invalid_filter)?;
             let listing = translate::user_listing(&filter)?;
             let mut query = listing.query;
-            if let Some(external_id) = listing.external_id {
-                let ids = app
-                    .services
-                    .provisioned_ids(&actor, ProvisionedKind::User, &external_id)
-                    .await?;
+            if !listing.external_ids.is_empty() {
+                let mut ids = Vec::new();
+                for external_id in &listing.external_ids {
+                    ids.extend(
+                        app.services
+                            .provisioned_ids(&actor, ProvisionedKind::User, external_id)
+                            .await?,
+                    );
+                }
                 if !query.user_ids.is_empty() {
                     query.user_ids.retain(|id| ids.contains(id));
                 } else {
@@ -611,16 +622,16 @@ async fn create_user(
     let kept = user.provisioned();
     translate::check_provisioned(&kept)?;
     let spec = translate::new_user(user);
-    let created = app
-        .services
-        .create_user_with_logons(&actor, spec, "")
-        .await?;
-    if kept != Provisioned::default() {
-        let object = (created.user_id.as_str(), created.created_at);
+    // The user and what is kept on it in one transaction: never one without the other.
+    let created = if kept == Provisioned::default() {
         app.services
-            .set_provisioned(&actor, ProvisionedKind::User, object, kept.clone())
-            .await?;
-    }
+            .create_user_with_logons(&actor, spec, "")
+            .await?
+    } else {
+        app.services
+            .create_provisioned_user(&actor, spec, kept.clone())
+            .await?
+    };
     let now = app.services.clock.now_ms();
     let body = translate::user_json(&created, &[], Some(&kept), &base_url(&headers), now);
     Ok(with_version(StatusCode::CREATED, body, true))
@@ -637,16 +648,14 @@ async fn update_to(
     let wanted_kept = wanted.provisioned();
     translate::check_provisioned(&wanted_kept)?;
     let update = translate::user_update(current, wanted)?;
-    // A change that sets nothing changes nothing: no update is asked for.
-    if update != UserChanges::default() {
-        app.services
-            .update_directory_user(actor, &current.user_id, update)
-            .await?;
-    }
-    if Some(&wanted_kept) != kept && !(kept.is_none() && wanted_kept == Provisioned::default()) {
+    let kept_changes =
+        Some(&wanted_kept) != kept && !(kept.is_none() && wanted_kept == Provisioned::default());
+    // A change that sets nothing changes nothing: no update is asked for. Otherwise the user
+    // and what is kept on it change in one transaction.
+    if update != UserChanges::default() || kept_changes {
         let object = (current.user_id.as_str(), current.created_at);
         app.services
-            .set_provisioned(actor, ProvisionedKind::User, object, wanted_kept)
+            .update_provisioned_user(actor, object, update, kept_changes.then_some(wanted_kept))
             .await?;
     }
     let (user, groups, kept) = one_user(app, actor, &current.user_id).await?;
@@ -824,46 +833,35 @@ async fn groups_listing(
     let (app, headers) = (app.clone(), headers.clone());
     let (actor, base, projection, (paging, count)) =
         listing_context(&app, &headers, Trail::none(), &params).await?;
-    let name = match params.filter.as_deref().filter(|f| !f.trim().is_empty()) {
-        None => None,
+    let listing = match params.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+        None => translate::GroupListing::default(),
         Some(text) => {
             let filter = parse_filter(text).map_err(ScimError::invalid_filter)?;
-            Some(translate::group_name_filter(&filter)?)
+            translate::group_listing(&filter)?
         }
     };
     let (offset, start) = match &paging {
         Paging::Cursor(cursor) => (group_offset(cursor)?, None),
         Paging::Index(start) => (start - 1, Some(*start)),
     };
-    // Pages of 100 by number; the rows from `offset` on.
-    let mut groups = Vec::new();
-    let mut total;
-    let mut number = offset / MAX_COUNT + 1;
-    let mut skip = (offset % MAX_COUNT) as usize;
-    loop {
-        let (all, page) = app
-            .services
-            .user_groups(&actor, None, name.as_deref(), number, MAX_COUNT)
-            .await?;
-        total = all;
-        let read = page.len();
-        groups.extend(page.into_iter().skip(skip));
-        skip = 0;
-        if groups.len() as i64 >= count || read < MAX_COUNT as usize {
-            break;
-        }
-        number += 1;
-    }
-    groups.truncate(count as usize);
-    if let Some(name) = &name {
-        // `contains` served the read; the filter asks for equality (any case).
-        groups.retain(|g| g.group.group_name.to_lowercase() == name.to_lowercase());
-        total = groups.len() as i64;
-    }
+    let by_id = listing.id.is_some() || listing.external_id.is_some() || listing.member.is_some();
+    let (groups, total) = if by_id {
+        // A few groups, found by id: paged here.
+        let found = groups_by_id(&app, &actor, &listing).await?;
+        let total = found.len() as i64;
+        let page = found
+            .into_iter()
+            .skip(offset as usize)
+            .take(count as usize)
+            .collect();
+        (page, total)
+    } else {
+        groups_by_name(&app, &actor, listing.name.as_deref(), offset, count).await?
+    };
     let with_members = projection.shows("members");
     let objects: Vec<(String, i64)> = groups
         .iter()
-        .map(|g| (g.group.group_id.clone(), g.group.created_at))
+        .map(|g| (g.group_id.clone(), g.created_at))
         .collect();
     let kept = app
         .services
@@ -872,31 +870,127 @@ async fn groups_listing(
     let mut resources = Vec::with_capacity(groups.len());
     for g in &groups {
         let members = if with_members {
-            Some(members_of(&app, &actor, &g.group.group_id).await?)
+            Some(members_of(&app, &actor, &g.group_id).await?)
         } else {
             None
         };
         let view = translate::ScimGroupView {
-            id: &g.group.group_id,
-            name: &g.group.group_name,
-            created_at: g.group.created_at,
-            updated_at: g.group.updated_at,
+            id: &g.group_id,
+            name: &g.group_name,
+            created_at: g.created_at,
+            updated_at: g.updated_at,
             members,
-            external_id: kept
-                .get(&g.group.group_id)
-                .map_or("", |k| k.external_id.as_str()),
+            external_id: kept.get(&g.group_id).map_or("", |k| k.external_id.as_str()),
         };
         resources.push(projection.apply(translate::group_json(&view, &base)));
     }
     let next_offset = offset + resources.len() as i64;
-    let next_cursor =
-        (name.is_none() && count > 0 && next_offset < total).then(|| group_cursor(next_offset));
+    let next_cursor = (listing.name.is_none() && !by_id && count > 0 && next_offset < total)
+        .then(|| group_cursor(next_offset));
     Ok(list_response(
         total,
         start.or(Some(1)),
         resources,
         next_cursor,
     ))
+}
+
+/// The groups from `offset` on (at most `count`), all or those named `name` (any case), and
+/// how many there are.
+async fn groups_by_name(
+    app: &AppState,
+    actor: &Actor,
+    name: Option<&str>,
+    offset: i64,
+    count: i64,
+) -> Result<(Vec<Group>, i64), ScimError> {
+    // Pages of 100 by number; the rows from `offset` on.
+    let mut groups = Vec::new();
+    let mut total;
+    let mut number = offset / MAX_COUNT + 1;
+    let mut skip = (offset % MAX_COUNT) as usize;
+    loop {
+        let (all, page) = app
+            .services
+            .user_groups(actor, None, name, number, MAX_COUNT)
+            .await?;
+        total = all;
+        let read = page.len();
+        groups.extend(page.into_iter().skip(skip).map(|g| g.group));
+        skip = 0;
+        if groups.len() as i64 >= count || read < MAX_COUNT as usize {
+            break;
+        }
+        number += 1;
+    }
+    groups.truncate(count as usize);
+    if let Some(name) = name {
+        // `contains` served the read; the filter asks for equality (any case).
+        groups.retain(|g| g.group_name.to_lowercase() == name.to_lowercase());
+        total = groups.len() as i64;
+    }
+    Ok((groups, total))
+}
+
+/// The groups a filter names by id, external id or member (each condition narrows the
+/// others), checked against the name when it names one too.
+async fn groups_by_id(
+    app: &AppState,
+    actor: &Actor,
+    listing: &translate::GroupListing,
+) -> Result<Vec<Group>, ScimError> {
+    let mut candidates: Option<Vec<String>> = listing.id.clone().map(|id| vec![id]);
+    let mut narrow = |ids: Vec<String>| {
+        candidates = Some(match candidates.take() {
+            None => ids,
+            Some(had) => had.into_iter().filter(|id| ids.contains(id)).collect(),
+        });
+    };
+    if let Some(external_id) = &listing.external_id {
+        narrow(
+            app.services
+                .provisioned_ids(actor, ProvisionedKind::Group, external_id)
+                .await?,
+        );
+    }
+    if let Some(member) = &listing.member {
+        let groups = match one_user(app, actor, member).await {
+            Ok((_, groups, _)) => groups.into_iter().map(|(id, _)| id).collect(),
+            Err(ScimError::Scim(StatusCode::NOT_FOUND, ..)) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        narrow(groups);
+    }
+    let mut found = Vec::new();
+    for id in candidates.unwrap_or_default() {
+        let group = match app.services.existing_user_group(actor, &id).await {
+            Err(Error::NotFound(_) | Error::InvalidParameter { .. }) => continue,
+            other => other?,
+        };
+        let named = listing
+            .name
+            .as_ref()
+            .is_none_or(|name| group.group_name.to_lowercase() == name.to_lowercase());
+        if named {
+            found.push(group);
+        }
+    }
+    if let Some(external_id) = &listing.external_id {
+        // A row left by an earlier group of the same id is not this one's.
+        let objects: Vec<(String, i64)> = found
+            .iter()
+            .map(|g| (g.group_id.clone(), g.created_at))
+            .collect();
+        let kept = app
+            .services
+            .provisioned(actor, ProvisionedKind::Group, &objects)
+            .await?;
+        found.retain(|g| {
+            kept.get(&g.group_id)
+                .is_some_and(|k| &k.external_id == external_id)
+        });
+    }
+    Ok(found)
 }
 
 async fn get_group(

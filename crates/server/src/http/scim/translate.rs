@@ -18,7 +18,7 @@ use super::filter::{
     ENTERPRISE_URN,
 };
 use crate::model::{NewUserSpec, User, UserChanges, UserStatus};
-use crate::service::directory::{DirectoryQuery, EqualField};
+use crate::service::directory::{DirectoryQuery, EqualField, TimeColumn, TimeRange};
 use crate::service::provisioning::{Provisioned, MAX_DATA, MAX_EXTERNAL_ID};
 use crate::time_format::iso8601_ms;
 
@@ -167,6 +167,15 @@ fn primary_of(value: Option<&Value>, name: &str) -> Result<(String, String), Sci
         Some(Value::Array(items)) => items,
         Some(_) => return Err(ScimError::invalid_value(format!("{name} must be a list"))),
     };
+    let primaries = items
+        .iter()
+        .filter(|item| item.get("primary") == Some(&Value::Bool(true)))
+        .count();
+    if primaries > 1 {
+        return Err(ScimError::invalid_value(format!(
+            "at most one of {name} is primary"
+        )));
+    }
     let chosen = items
         .iter()
         .find(|item| item.get("primary") == Some(&Value::Bool(true)))
@@ -182,6 +191,77 @@ fn primary_of(value: Option<&Value>, name: &str) -> Result<(String, String), Sci
     let value = text_of(item.get("value").unwrap_or(&Value::Null), name)?;
     let kind = text_of(item.get("type").unwrap_or(&Value::Null), name)?;
     Ok((value, kind))
+}
+
+/// How many e-mails, or phone numbers, one user may have.
+const MAX_CONTACTS: usize = 10;
+
+/// Keeps every element of a multi-valued `emails` or `phoneNumbers` that has more than one:
+/// Roster's user has one e-mail and one phone (the primary), so the others live with the
+/// provisioned attributes, and [`contacts_json`] shows them all again. Each element keeps
+/// `value`, `type`, `primary` and `display`.
+fn keep_all_contacts(
+    extras: &mut Map<String, Value>,
+    key: &str,
+    value: &Value,
+) -> Result<(), ScimError> {
+    let Some(items) = value.as_array().filter(|items| items.len() > 1) else {
+        return Ok(());
+    };
+    if items.len() > MAX_CONTACTS {
+        return Err(ScimError::invalid_value(format!(
+            "a user has at most {MAX_CONTACTS} {key}"
+        )));
+    }
+    let mut kept = Vec::with_capacity(items.len());
+    for item in items {
+        let mut element = Map::new();
+        for sub in ["value", "type", "display"] {
+            let text = text_of(item.get(sub).unwrap_or(&Value::Null), key)?;
+            if !text.is_empty() {
+                element.insert(sub.into(), Value::String(text));
+            }
+        }
+        if !element.contains_key("value") {
+            return Err(ScimError::invalid_value(format!(
+                "each of {key} needs a value"
+            )));
+        }
+        let primary = item.get("primary").map_or(Ok(false), |v| match v {
+            Value::Null => Ok(false),
+            v => bool_of(v, "primary"),
+        })?;
+        element.insert("primary".into(), Value::Bool(primary));
+        kept.push(Value::Object(element));
+    }
+    extras.insert(key.into(), Value::Array(kept));
+    Ok(())
+}
+
+/// A user's `emails` or `phoneNumbers` from the ones kept by [`keep_all_contacts`]: the
+/// primary's value is the user's field as it is now (another face may have changed it;
+/// cleared, the primary goes). `None` when none were kept.
+fn contacts_json(kept: Option<&Value>, current: &str) -> Option<Value> {
+    let items = kept?.as_array()?;
+    let primary_at = items
+        .iter()
+        .position(|item| item.get("primary") == Some(&Value::Bool(true)))
+        .unwrap_or(0);
+    let mut shown = Vec::with_capacity(items.len());
+    for (at, item) in items.iter().enumerate() {
+        let mut item = item.clone();
+        if at == primary_at {
+            if current.is_empty() {
+                continue;
+            }
+            item["value"] = json!(current);
+        }
+        if item.get("type").is_none() {
+            item["type"] = json!("work");
+        }
+        shown.push(item);
+    }
+    Some(Value::Array(shown))
 }
 
 /// Reads a user resource (keys lower-cased by [`lower_keys`]): checks every attribute is one
@@ -211,9 +291,11 @@ pub fn user_from_json(body: &Value) -> Result<ScimUser, ScimError> {
             }
             "emails" => {
                 (user.email, user.email_type) = primary_of(Some(value), "emails")?;
+                keep_all_contacts(&mut user.extras, "emails", value)?;
             }
             "phonenumbers" => {
                 (user.phone, user.phone_type) = primary_of(Some(value), "phoneNumbers")?;
+                keep_all_contacts(&mut user.extras, "phonenumbers", value)?;
             }
             "externalid" if !value.is_string() && !value.is_null() => {
                 return Err(ScimError::invalid_value("externalId must be a string"))
@@ -361,14 +443,18 @@ pub fn user_json(
             .unwrap_or("work")
             .to_owned()
     };
-    if !user.email.is_empty() {
+    if let Some(emails) = contacts_json(extras.get("emails"), &user.email) {
+        out.insert("emails".into(), emails);
+    } else if !user.email.is_empty() {
         out.insert(
             "emails".into(),
             json!([{"value": user.email, "type": kind_of("emailtype"),
                     "primary": !extras.contains_key("emailnotprimary")}]),
         );
     }
-    if !user.phone.is_empty() {
+    if let Some(phones) = contacts_json(extras.get("phonenumbers"), &user.phone) {
+        out.insert("phoneNumbers".into(), phones);
+    } else if !user.phone.is_empty() {
         out.insert(
             "phoneNumbers".into(),
             json!([{"value": user.phone, "type": kind_of("phonetype"),
@@ -586,14 +672,28 @@ pub fn group_from_json(body: &Value, path_id: Option<&str>) -> Result<ScimGroup,
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserListing {
     pub query: DirectoryQuery,
-    /// `externalId eq`: the face narrows `query.user_ids` to the users holding it.
-    pub external_id: Option<String>,
+    /// `externalId eq` (one, or several joined by `or`): the face narrows `query.user_ids`
+    /// to the users holding any of them.
+    pub external_ids: Vec<String>,
 }
+
+/// The most conditions one `or` may join (each is an index lookup).
+const MAX_OR_BRANCHES: usize = 100;
+
+/// Attributes every user has: `pr` on them holds for all, and needs no index.
+const ALWAYS_PRESENT: [&str; 5] = [
+    "username",
+    "id",
+    "active",
+    "meta.created",
+    "meta.lastmodified",
+];
 
 fn unindexed(what: &str) -> ScimError {
     ScimError::invalid_filter(format!(
         "{what}: Roster serves filters from its indexes only (userName eq/sw, displayName \
-         eq/sw/co, emails.value eq/sw, active eq, and their and)"
+         eq/sw/co, emails.value eq/sw, externalId eq, active eq/ne, meta.created or \
+         meta.lastModified gt/ge/lt/le, an or of userName, id or externalId eq, and their and)"
     ))
 }
 
@@ -619,8 +719,21 @@ fn add_condition(listing: &mut UserListing, filter: &Filter) -> Result<(), ScimE
             add_condition(listing, a)?;
             add_condition(listing, b)
         }
-        Filter::Or(..) => Err(unindexed("or")),
-        Filter::Not(..) => Err(unindexed("not")),
+        Filter::Or(..) => add_or_of_exact_ids(listing, filter),
+        // `not (active eq x)`: the other value, from the same index.
+        Filter::Not(inner) => match inner.as_ref() {
+            Filter::Compare(path, CompareOp::Eq, Value::Bool(active))
+                if path.dotted() == "active" && !path.enterprise =>
+            {
+                set_locked(&mut listing.query, *active)
+            }
+            _ => Err(unindexed("not, but on active eq,")),
+        },
+        Filter::Present(path)
+            if !path.enterprise && ALWAYS_PRESENT.contains(&path.dotted().as_str()) =>
+        {
+            Ok(())
+        }
         Filter::ValuePath(path, inner) if path.dotted() == "emails" => match inner.as_ref() {
             Filter::Compare(sub, op, value) if sub.dotted() == "value" => {
                 let rewritten = AttrPath {
@@ -686,20 +799,142 @@ fn add_condition(listing: &mut UserListing, filter: &Filter) -> Result<(), ScimE
                     }
                 }
                 ("externalid", CompareOp::Eq) => {
-                    set_once(&mut listing.external_id, string_value(value, path)?)?;
+                    if !listing.external_ids.is_empty() {
+                        return Err(taken());
+                    }
+                    listing.external_ids.push(string_value(value, path)?);
                 }
-                ("active", CompareOp::Eq) => {
+                ("active", CompareOp::Eq | CompareOp::Ne) => {
                     let active = value
                         .as_bool()
                         .ok_or_else(|| ScimError::invalid_filter("active needs true or false"))?;
-                    if q.locked.replace(!active).is_some() {
-                        return Err(taken());
-                    }
+                    // `active ne x` is `active eq !x`: a boolean has two values.
+                    set_locked(
+                        q,
+                        if *op == CompareOp::Eq {
+                            !active
+                        } else {
+                            active
+                        },
+                    )?;
+                }
+                (
+                    "meta.created" | "meta.lastmodified",
+                    CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le | CompareOp::Eq,
+                ) => {
+                    let column = if dotted == "meta.created" {
+                        TimeColumn::CreatedAt
+                    } else {
+                        TimeColumn::UpdatedAt
+                    };
+                    narrow_time(q, column, *op, time_value(value, path)?)?;
                 }
                 (attr, _) => return Err(unindexed(attr)),
             }
             Ok(())
         }
+    }
+}
+
+/// A `dateTime` value (RFC 3339) as milliseconds.
+fn time_value(value: &Value, path: &AttrPath) -> Result<i64, ScimError> {
+    value
+        .as_str()
+        .and_then(crate::time_format::parse_rfc3339_ms)
+        .ok_or_else(|| {
+            ScimError::invalid_filter(format!("{} needs an RFC 3339 date", path.dotted()))
+        })
+}
+
+/// Narrows the query's time range (one time attribute per filter; its bounds may come from
+/// several conditions, as `ge` and `lt`). Times are whole milliseconds, so `gt t` is
+/// `>= t + 1`.
+fn narrow_time(
+    q: &mut DirectoryQuery,
+    column: TimeColumn,
+    op: CompareOp,
+    at: i64,
+) -> Result<(), ScimError> {
+    let range = q.time_range.get_or_insert(TimeRange {
+        column,
+        from: None,
+        until: None,
+    });
+    if range.column != column {
+        return Err(ScimError::invalid_filter(
+            "one of meta.created and meta.lastModified per filter",
+        ));
+    }
+    let (from, until) = match op {
+        CompareOp::Gt => (Some(at.saturating_add(1)), None),
+        CompareOp::Ge => (Some(at), None),
+        CompareOp::Lt => (None, Some(at.saturating_sub(1))),
+        CompareOp::Le => (None, Some(at)),
+        _ => (Some(at), Some(at)),
+    };
+    if let Some(from) = from {
+        range.from = Some(range.from.map_or(from, |had| had.max(from)));
+    }
+    if let Some(until) = until {
+        range.until = Some(range.until.map_or(until, |had| had.min(until)));
+    }
+    Ok(())
+}
+
+fn set_locked(q: &mut DirectoryQuery, locked: bool) -> Result<(), ScimError> {
+    if q.locked.replace(locked).is_some() {
+        return Err(ScimError::invalid_filter("one condition per attribute"));
+    }
+    Ok(())
+}
+
+/// An `or` Roster serves: of exact ids (`userName eq`, `id eq`) only, or of `externalId eq`
+/// only, each an index lookup, at most [`MAX_OR_BRANCHES`]. Anything else would need a
+/// scan.
+fn add_or_of_exact_ids(listing: &mut UserListing, filter: &Filter) -> Result<(), ScimError> {
+    let mut branches = Vec::new();
+    or_branches(filter, &mut branches);
+    if branches.len() > MAX_OR_BRANCHES {
+        return Err(ScimError::bad(
+            "tooMany",
+            format!("an or joins at most {MAX_OR_BRANCHES} conditions"),
+        ));
+    }
+    let mut ids = Vec::new();
+    let mut external_ids = Vec::new();
+    for branch in branches {
+        match branch {
+            Filter::Compare(path, CompareOp::Eq, value) if !path.enterprise => {
+                match path.dotted().as_str() {
+                    "username" | "id" => ids.push(string_value(value, path)?),
+                    "externalid" => external_ids.push(string_value(value, path)?),
+                    _ => return Err(unindexed("or, but of userName, id or externalId eq,")),
+                }
+            }
+            _ => return Err(unindexed("or, but of userName, id or externalId eq,")),
+        }
+    }
+    if !ids.is_empty() && !external_ids.is_empty() {
+        return Err(unindexed("or mixing ids and externalId"));
+    }
+    if !listing.query.user_ids.is_empty() || !listing.external_ids.is_empty() {
+        return Err(ScimError::invalid_filter("one condition per attribute"));
+    }
+    ids.sort();
+    ids.dedup();
+    listing.query.user_ids = ids;
+    listing.external_ids = external_ids;
+    Ok(())
+}
+
+/// The conditions an `or` tree joins.
+fn or_branches<'a>(filter: &'a Filter, into: &mut Vec<&'a Filter>) {
+    match filter {
+        Filter::Or(a, b) => {
+            or_branches(a, into);
+            or_branches(b, into);
+        }
+        other => into.push(other),
     }
 }
 
@@ -721,27 +956,79 @@ fn set_exact(q: &mut DirectoryQuery, on: EqualField, value: String) -> Result<()
     Ok(())
 }
 
-/// The group name a group filter asks for: `displayName eq "..."` (exact) only.
-pub fn group_name_filter(filter: &Filter) -> Result<String, ScimError> {
+/// What a group filter asks for: `eq` on `displayName` (exact, any case), `id`,
+/// `externalId` or `members.value` (also `members[value eq "..."]`), one each, joined by
+/// `and`. Each is served by an index: the name's, the id's, the external id's, the member's
+/// memberships.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupListing {
+    pub name: Option<String>,
+    pub id: Option<String>,
+    pub external_id: Option<String>,
+    pub member: Option<String>,
+}
+
+pub fn group_listing(filter: &Filter) -> Result<GroupListing, ScimError> {
+    let mut listing = GroupListing::default();
+    add_group_condition(&mut listing, filter)?;
+    Ok(listing)
+}
+
+fn add_group_condition(listing: &mut GroupListing, filter: &Filter) -> Result<(), ScimError> {
     match filter {
-        Filter::Compare(path, CompareOp::Eq, Value::String(name))
-            if path.dotted() == "displayname" =>
-        {
-            Ok(name.clone())
+        Filter::And(a, b) => {
+            add_group_condition(listing, a)?;
+            add_group_condition(listing, b)
+        }
+        Filter::ValuePath(path, inner) if path.dotted() == "members" => match inner.as_ref() {
+            Filter::Compare(sub, CompareOp::Eq, value) if sub.dotted() == "value" => {
+                let path = AttrPath {
+                    enterprise: false,
+                    name: "members".into(),
+                    sub: Some("value".into()),
+                };
+                set_once(&mut listing.member, string_value(value, &path)?)
+            }
+            _ => Err(unindexed_group()),
+        },
+        Filter::Compare(path, CompareOp::Eq, value) if !path.enterprise => {
+            let slot = match path.dotted().as_str() {
+                "displayname" => &mut listing.name,
+                "id" => &mut listing.id,
+                "externalid" => &mut listing.external_id,
+                "members.value" | "members" => &mut listing.member,
+                other => {
+                    return Err(ScimError::invalid_filter(format!(
+                        "unknown attribute {other}"
+                    )))
+                }
+            };
+            set_once(slot, string_value(value, path)?)
         }
         Filter::Compare(path, ..)
-            if !["displayname", "members.value", "externalid", "id"]
-                .contains(&path.dotted().as_str()) =>
+            if ![
+                "displayname",
+                "members.value",
+                "members",
+                "externalid",
+                "id",
+            ]
+            .contains(&path.dotted().as_str()) =>
         {
             Err(ScimError::invalid_filter(format!(
                 "unknown attribute {}",
                 path.dotted()
             )))
         }
-        _ => Err(ScimError::invalid_filter(
-            "Roster serves group filters of the form displayName eq \"...\"",
-        )),
+        _ => Err(unindexed_group()),
     }
+}
+
+fn unindexed_group() -> ScimError {
+    ScimError::invalid_filter(
+        "Roster serves group filters of eq on displayName, id, externalId and members.value, \
+         and their and",
+    )
 }
 
 /// One PATCH operation, read.
@@ -1295,16 +1582,47 @@ mod tests {
         assert_eq!(l.query.locked, Some(true));
         let l = listing(r#"emails[value eq "a@b.c"]"#).unwrap();
         assert_eq!(l.query.equals, Some((EqualField::Email, "a@b.c".into())));
+        let l = listing(r#"userName eq "b" or (id eq "a" or userName eq "b")"#).unwrap();
+        assert_eq!(l.query.user_ids, vec!["a".to_owned(), "b".to_owned()]);
+        let l = listing(r#"externalId eq "x" or externalId eq "y""#).unwrap();
+        assert_eq!(l.external_ids, vec!["x".to_owned(), "y".to_owned()]);
+        assert_eq!(
+            listing("not (active eq true)").unwrap().query.locked,
+            Some(true)
+        );
+        assert_eq!(
+            listing("active ne false").unwrap().query.locked,
+            Some(false)
+        );
+        assert_eq!(
+            listing("userName pr").unwrap().query,
+            DirectoryQuery::default()
+        );
+        let l = listing(
+            r#"meta.lastModified gt "2020-01-01T00:00:00Z" and meta.lastModified le "2020-01-01T00:00:01Z""#,
+        )
+        .unwrap();
+        assert_eq!(
+            l.query.time_range,
+            Some(TimeRange {
+                column: TimeColumn::UpdatedAt,
+                from: Some(1_577_836_800_001),
+                until: Some(1_577_836_801_000),
+            })
+        );
     }
 
     #[test]
     fn filters_no_index_serves_are_refused() {
         for text in [
-            r#"userName eq "a" or userName eq "b""#,
+            r#"userName eq "a" or displayName eq "b""#,
+            r#"userName eq "a" or externalId eq "b""#,
             r#"not (userName eq "a")"#,
             r#"userName ne "a""#,
             r#"displayName ew "x""#,
-            r#"meta.lastModified gt "2020-01-01T00:00:00Z""#,
+            r#"meta.lastModified co "2020""#,
+            r#"meta.lastModified gt "yesterday""#,
+            r#"meta.lastModified gt "2020-01-01T00:00:00Z" and meta.created lt "2021-01-01T00:00:00Z""#,
             r#"title pr"#,
             r#"userName eq "a" and userName eq "b""#,
         ] {

@@ -14,6 +14,7 @@ use crate::error::{Error, ParamProblem, Resource, Result};
 use crate::model::{GroupKind, NewUserSpec, User, UserChanges, UserStatus};
 use crate::store::groups::{GroupRow, KIND_ORG, KIND_USER_GROUP};
 use crate::store::properties::UserPropertyValue;
+pub use crate::store::user_query::{TimeColumn, TimeRange};
 use crate::store::{normalize, UserFilter, UserOrder, UserPage, UserRow};
 
 /// How a directory user is activated (eds-user `OwnerType`).
@@ -132,6 +133,9 @@ pub struct DirectoryQuery {
     /// of the same column, whose leading rows are the equal ones. At most one of the two,
     /// and no other prefix with it.
     pub equals: Option<(EqualField, String)>,
+    /// Created, or last changed, within these bounds; the time's index orders the page
+    /// when no prefix does.
+    pub time_range: Option<TimeRange>,
 }
 
 /// A column [`DirectoryQuery::equals`] can match exactly.
@@ -162,6 +166,7 @@ impl DirectoryQuery {
             user_name_prefix: self.user_name_prefix.as_deref().map(normalize),
             nick_name_prefix: self.nick_name_prefix.as_deref().map(normalize),
             email_prefix: self.email_prefix.as_deref().map(normalize),
+            time_range: self.time_range,
             ..UserFilter::default()
         }
     }

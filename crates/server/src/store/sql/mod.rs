@@ -346,6 +346,7 @@ mod properties;
 mod provisioning;
 mod quotas;
 mod resource_groups;
+mod scim_tokens;
 mod signin;
 mod tokens;
 mod tx;

@@ -252,6 +252,83 @@ pub(super) async fn insert_new_user(tx: &mut Tx<'_>, new: &NewUser) -> Result<()
 
 /// Writes a new user: quotas checked first, then the user with its accounts, password,
 /// memberships and default drive.
+/// Applies `changes` to a user inside `tx`; `None` (and nothing written) when the user does
+/// not exist. Shared by `update_user` and the provisioning store, which writes the
+/// provider's attributes in the same transaction.
+pub(super) async fn update_user_in(
+    tx: &mut Tx<'_>,
+    domain_id: &str,
+    user_id: &str,
+    changes: &UserChanges,
+) -> Result<Option<UserRow>> {
+    let ends_sessions = if changes.may_end_sessions() {
+        let current = tx
+            .fetch_optional::<UserRow>(user_stmt(domain_id, user_id))
+            .await?;
+        let Some(current) = current else {
+            tx.discard();
+            return Ok(None);
+        };
+        changes.ends_sessions_of(&current)
+    } else {
+        false
+    };
+    let new_stamp = ends_sessions.then(new_token_stamp);
+    let updated = tx
+        .fetch_optional::<UserRow>(update_user_stmt(domain_id, user_id, changes, new_stamp))
+        .await?;
+    let Some(updated) = updated else {
+        tx.discard();
+        return Ok(None);
+    };
+    if let Some(hash) = &changes.password_hash {
+        tx.execute(upsert_password_stmt(
+            domain_id,
+            user_id,
+            hash,
+            changes.updated_at,
+        ))
+        .await?;
+    }
+    if let Some(group_ids) = &changes.group_ids {
+        tx.execute(Stmt::new(
+            "DELETE FROM group_members WHERE domain_id = $1 AND user_id = $2",
+            vec![
+                Arg::Text(domain_id.to_owned()),
+                Arg::Text(user_id.to_owned()),
+            ],
+        ))
+        .await?;
+        for group_id in group_ids {
+            tx.execute(insert_membership_stmt(
+                domain_id,
+                group_id,
+                user_id,
+                changes.updated_at,
+            ))
+            .await
+            .map_err(missing_as(Resource::Group))?;
+        }
+    }
+    for account in &changes.accounts_removed {
+        tx.execute(delete_account_stmt(account)).await?;
+    }
+    for account in &changes.accounts_added {
+        tx.execute(insert_account_stmt(account))
+            .await
+            .map_err(unique_as(Resource::Account))?;
+    }
+    if ends_sessions {
+        tx.execute(delete_refresh_tokens_stmt(domain_id, user_id))
+            .await?;
+    }
+    if changes.role.is_some() || changes.email.is_some() {
+        tx.execute(delete_outdated_reset_tokens_stmt(&updated))
+            .await?;
+    }
+    Ok(Some(updated))
+}
+
 pub(super) async fn create_new_user(tx: &mut Tx<'_>, new: &NewUser) -> Result<()> {
     let addition = Addition {
         new_users: 1,
@@ -447,76 +524,7 @@ impl UserStore for SqlStore {
     ) -> Result<Option<UserRow>> {
         let changes = &changes;
         self.write(trail, |tx| {
-            Box::pin(async move {
-                let ends_sessions = if changes.may_end_sessions() {
-                    let current = tx
-                        .fetch_optional::<UserRow>(user_stmt(domain_id, user_id))
-                        .await?;
-                    let Some(current) = current else {
-                        tx.discard();
-                        return Ok(None);
-                    };
-                    changes.ends_sessions_of(&current)
-                } else {
-                    false
-                };
-                let new_stamp = ends_sessions.then(new_token_stamp);
-                let updated = tx
-                    .fetch_optional::<UserRow>(update_user_stmt(
-                        domain_id, user_id, changes, new_stamp,
-                    ))
-                    .await?;
-                let Some(updated) = updated else {
-                    tx.discard();
-                    return Ok(None);
-                };
-                if let Some(hash) = &changes.password_hash {
-                    tx.execute(upsert_password_stmt(
-                        domain_id,
-                        user_id,
-                        hash,
-                        changes.updated_at,
-                    ))
-                    .await?;
-                }
-                if let Some(group_ids) = &changes.group_ids {
-                    tx.execute(Stmt::new(
-                        "DELETE FROM group_members WHERE domain_id = $1 AND user_id = $2",
-                        vec![
-                            Arg::Text(domain_id.to_owned()),
-                            Arg::Text(user_id.to_owned()),
-                        ],
-                    ))
-                    .await?;
-                    for group_id in group_ids {
-                        tx.execute(insert_membership_stmt(
-                            domain_id,
-                            group_id,
-                            user_id,
-                            changes.updated_at,
-                        ))
-                        .await
-                        .map_err(missing_as(Resource::Group))?;
-                    }
-                }
-                for account in &changes.accounts_removed {
-                    tx.execute(delete_account_stmt(account)).await?;
-                }
-                for account in &changes.accounts_added {
-                    tx.execute(insert_account_stmt(account))
-                        .await
-                        .map_err(unique_as(Resource::Account))?;
-                }
-                if ends_sessions {
-                    tx.execute(delete_refresh_tokens_stmt(domain_id, user_id))
-                        .await?;
-                }
-                if changes.role.is_some() || changes.email.is_some() {
-                    tx.execute(delete_outdated_reset_tokens_stmt(&updated))
-                        .await?;
-                }
-                Ok(Some(updated))
-            })
+            Box::pin(update_user_in(tx, domain_id, user_id, changes))
         })
         .await
     }
