@@ -6,10 +6,18 @@
 //! here; the enums are stored as text and decoded strictly: a stored value Roster does not
 //! know is an internal error, never a silent default.
 
+mod app;
+mod domain;
+mod drive;
 mod group;
 mod kinds;
 mod user;
 
+pub use app::{AppChanges, AppInfo, AppType, NewAppSpec};
+pub use domain::{
+    CreatedDomain, DomainChanges, DomainSearch, DomainWithUsage, NewDomainSpec, QuotaUse,
+};
+pub use drive::{DriveChanges, DriveOwnerType, DriveSearch, DriveStatus, NewDriveSpec};
 pub use group::{GroupChanges, GroupSearch, NewGroupSpec};
 pub use kinds::{GroupKind, Role, UserStatus};
 pub use user::{
@@ -25,6 +33,15 @@ pub use crate::store::AccountRow as Account;
 
 /// A drive: storage owned by a user or a group.
 pub use crate::store::drives::DriveRow as Drive;
+
+/// What the drives of a domain add up to.
+pub use crate::store::drives::DriveUsage;
+
+/// A registered app (a JWT app or one of the authorization-code flow).
+pub use crate::store::apps::AppRow as App;
+
+/// A domain (tenant) with its drive and quota settings.
+pub use crate::store::DomainRow as Domain;
 
 /// A group: a department of the tree ([`GroupKind::Org`]) or a flat user group.
 pub use crate::store::groups::GroupRow as Group;
