@@ -420,12 +420,10 @@ impl Session {
                 "a new password is required (none is generated)".into(),
             );
         };
-        let req = roster_api::accounts::ChangePasswordRequest {
-            old_password: modify.old_password,
-            new_password,
-        };
         let services = self.shared.services.clone();
-        match self.traced(services.change_password(&actor, req)).await {
+        let old_password = modify.old_password.as_deref();
+        let change = services.change_password(&actor, old_password, &new_password);
+        match self.traced(change).await {
             Ok(()) => (LdapResultCode::Success, String::new()),
             Err(Error::InvalidParameter { .. }) => (
                 LdapResultCode::ConstraintViolation,

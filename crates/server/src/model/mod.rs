@@ -6,6 +6,8 @@
 //! here; the enums are stored as text and decoded strictly: a stored value Roster does not
 //! know is an internal error, never a silent default.
 
+mod access_key;
+mod account;
 mod app;
 mod domain;
 mod drive;
@@ -13,6 +15,8 @@ mod group;
 mod kinds;
 mod user;
 
+pub use access_key::{AccessKey, AccessKeyStatus, IssuedAccessKey};
+pub use account::{AccountLink, LogonIdentity, LogonKind};
 pub use app::{AppChanges, AppInfo, AppType, NewAppSpec};
 pub use domain::{
     CreatedDomain, DomainChanges, DomainSearch, DomainWithUsage, NewDomainSpec, QuotaUse,
@@ -21,8 +25,8 @@ pub use drive::{DriveChanges, DriveOwnerType, DriveSearch, DriveStatus, NewDrive
 pub use group::{GroupChanges, GroupSearch, NewGroupSpec};
 pub use kinds::{GroupKind, Role, UserStatus};
 pub use user::{
-    stored_role, stored_status, GroupMembers, Listed, NewUserSpec, Punishment, UserChanges,
-    UserExtras, UserSearch, UserWithExtras,
+    stored_role, stored_status, GroupMembers, ImportedUserSpec, Listed, NewUserSpec, Punishment,
+    UserChanges, UserExtras, UserSearch, UserWithExtras,
 };
 
 /// A user as Roster keeps it.

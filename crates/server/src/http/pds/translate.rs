@@ -10,13 +10,12 @@ use roster_api::{
 
 use crate::error::Result;
 use crate::model::{
-    AppChanges, AppInfo, CreatedDomain, Domain, DomainChanges, DomainSearch, Drive, DriveChanges,
-    DriveOwnerType, DriveSearch, DriveStatus, DriveUsage, Group, GroupChanges, GroupMembers,
-    GroupSearch, Listed, NewAppSpec, NewDomainSpec, NewDriveSpec, NewGroupSpec, NewUserSpec,
-    Punishment, QuotaUse, Role, User, UserChanges, UserExtras, UserSearch, UserStatus,
-    UserWithExtras,
+    Account, AccountLink, AppChanges, AppInfo, CreatedDomain, Domain, DomainChanges, DomainSearch,
+    Drive, DriveChanges, DriveOwnerType, DriveSearch, DriveStatus, DriveUsage, Group, GroupChanges,
+    GroupMembers, GroupSearch, ImportedUserSpec, Listed, LogonIdentity, LogonKind, NewAppSpec,
+    NewDomainSpec, NewDriveSpec, NewGroupSpec, NewUserSpec, Punishment, QuotaUse, Role, User,
+    UserChanges, UserExtras, UserSearch, UserStatus, UserWithExtras,
 };
-use crate::service::accounts::account_to_api;
 use crate::time_format::iso8601_ms;
 
 pub(crate) fn role(wire: roster_api::Role) -> Role {
@@ -570,4 +569,82 @@ pub(crate) fn app_changes(req: roster_api::apps::UpdateAppRequest) -> (String, A
         rotate_secret: req.rotate_secret,
     };
     (req.client_id, changes)
+}
+
+/// A key as PDS answers it (never with its secret).
+pub(crate) fn access_key(key: crate::model::AccessKey) -> roster_api::access_keys::AccessKey {
+    roster_api::access_keys::AccessKey {
+        access_key_id: key.access_key_id,
+        domain_id: key.domain_id,
+        user_id: key.user_id,
+        status: key.status,
+        description: key.description,
+        creator: key.creator,
+        created_at: key.created_at,
+    }
+}
+
+/// A logon kind as Roster knows it.
+pub(crate) fn logon_kind(wire: roster_api::AuthenticationType) -> LogonKind {
+    match wire {
+        roster_api::AuthenticationType::Mobile => LogonKind::Mobile,
+        roster_api::AuthenticationType::Email => LogonKind::Email,
+        roster_api::AuthenticationType::Ldap => LogonKind::Ldap,
+        roster_api::AuthenticationType::Custom => LogonKind::Custom,
+    }
+}
+
+/// A logon account as PDS answers it.
+pub(crate) fn account_to_api(row: Account) -> roster_api::AccountLinkInfo {
+    roster_api::AccountLinkInfo {
+        authentication_type: row.authentication_type,
+        identity: row.identity,
+        user_id: row.user_id,
+        domain_id: row.domain_id,
+        display_name: row.display_name,
+        extra: row.extra,
+        created_at: row.created_at,
+        last_login_time: row.last_login_time,
+        status: row.status,
+    }
+}
+
+/// `/v2/account/link` and `/v2/account/unlink`.
+pub(crate) fn account_link(req: roster_api::accounts::LinkAccountRequest) -> AccountLink {
+    AccountLink {
+        user_id: req.user_id,
+        kind: logon_kind(req.kind),
+        identity: req.identity,
+        extra: req.extra,
+    }
+}
+
+/// The account `/v2/account/get_link_info*` name (`extra` plays no part in a lookup).
+pub(crate) fn logon_identity(req: roster_api::accounts::LinkInfoRequest) -> LogonIdentity {
+    LogonIdentity {
+        kind: logon_kind(req.kind),
+        identity: req.identity,
+    }
+}
+
+/// `/v2/user/import`.
+pub(crate) fn imported_user(req: roster_api::ImportUserRequest) -> ImportedUserSpec {
+    ImportedUserSpec {
+        user_id: req.user_id,
+        kind: logon_kind(req.authentication_type),
+        identity: req.identity,
+        nick_name: req.nick_name,
+        display_name: req.authentication_display_name,
+        extra: req.extra,
+        auto_create_drive: req.auto_create_drive,
+        drive_total_size: req.drive_total_size,
+        parent_group_id: req.parent_group_id,
+        plain_password: req.plain_password,
+        email: req.email,
+        phone: req.phone,
+        deny_change_password_by_self: req.deny_change_password_by_self,
+        need_change_password_next_login: req.need_change_password_next_login,
+        expired_at: req.expired_at,
+        phone_region: req.phone_region,
+    }
 }
