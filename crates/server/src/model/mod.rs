@@ -13,6 +13,7 @@ mod domain;
 mod drive;
 mod group;
 mod kinds;
+mod token;
 mod user;
 
 pub use access_key::{AccessKey, AccessKeyStatus, IssuedAccessKey};
@@ -24,6 +25,7 @@ pub use domain::{
 pub use drive::{DriveChanges, DriveOwnerType, DriveSearch, DriveStatus, NewDriveSpec};
 pub use group::{GroupChanges, GroupSearch, NewGroupSpec};
 pub use kinds::{GroupKind, Role, UserStatus};
+pub use token::{IssuedToken, TokenHolder};
 pub use user::{
     stored_role, stored_status, GroupMembers, ImportedUserSpec, Listed, NewUserSpec, Punishment,
     UserChanges, UserExtras, UserSearch, UserWithExtras,

@@ -1,11 +1,9 @@
 //! Logon accounts and passwords: admins link and unlink accounts and look them up; a user
 //! changes its own password with its current one.
 
-use roster_api::Token;
-
 use super::{validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
-use crate::model::{Account, AccountLink, LogonIdentity, LogonKind};
+use crate::model::{Account, AccountLink, IssuedToken, LogonIdentity, LogonKind};
 use crate::store::{AccountRow, UserChanges};
 
 /// Checks an identity for its account type; answers the identity as stored (see
@@ -54,7 +52,7 @@ impl Services {
     }
 
     /// Links an account to a user and answers a token for that user, as PDS does.
-    pub async fn link_account(&self, actor: &Actor, req: AccountLink) -> Result<Token> {
+    pub async fn link_account(&self, actor: &Actor, req: AccountLink) -> Result<IssuedToken> {
         audit_account(actor, "account.link", &req);
         actor.require_admin()?;
         validate::required("user_id", &req.user_id, validate::MAX_USER_ID)?;
@@ -136,7 +134,7 @@ impl Services {
         &self,
         actor: &Actor,
         req: &LogonIdentity,
-    ) -> Result<Token> {
+    ) -> Result<IssuedToken> {
         let account = self.link_info(actor, req).await?;
         // An admin taking a token of another user: recorded as the admin's act (the issue
         // itself is recorded as the user's).

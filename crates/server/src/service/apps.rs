@@ -7,7 +7,6 @@
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use roster_api::Token;
 use serde::Deserialize;
 
 use super::pagination::{encode_marker, finish_page, Page};
@@ -15,7 +14,7 @@ use super::users::new_user_row;
 use super::{random_hex, validate, Actor, Services};
 use crate::error::{AuthProblem, Error, ParamProblem, Resource, Result};
 pub use crate::model::AppType;
-use crate::model::{AppChanges, AppInfo, Listed, NewAppSpec};
+use crate::model::{AppChanges, AppInfo, IssuedToken, Listed, NewAppSpec};
 use crate::store::apps::{AppChanges as StoredAppChanges, AppRow};
 use crate::store::NewUser;
 
@@ -391,7 +390,7 @@ impl Services {
         host_domain: Option<&str>,
         client_id: &str,
         assertion: &str,
-    ) -> Result<Token> {
+    ) -> Result<IssuedToken> {
         let fail = |p: AuthProblem| Error::Unauthorized(p);
         validate::required("client_id", client_id, validate::MAX_ID)?;
         validate::required("assertion", assertion, MAX_ASSERTION)?;

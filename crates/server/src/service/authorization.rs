@@ -7,9 +7,9 @@
 //! (no open redirect); every other refusal goes back to the app's redirect URI as `error=`
 //! with its `state`.
 
+use crate::model::IssuedToken;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use roster_api::Token;
 use sha2::{Digest, Sha256};
 
 use super::apps::{app_type, hash_client_secret, is_loopback, string_list, AppType, KNOWN_SCOPES};
@@ -374,7 +374,7 @@ impl Services {
     /// The code grant: authenticates the app (`WebServer`: its client secret), then takes the
     /// code once. A code used before is refused, and the tokens its first use issued are
     /// revoked (RFC 6749 §4.1.2).
-    pub async fn exchange_code(&self, domain_id: &str, x: CodeExchange<'_>) -> Result<Token> {
+    pub async fn exchange_code(&self, domain_id: &str, x: CodeExchange<'_>) -> Result<IssuedToken> {
         let client = || Error::Unauthorized(AuthProblem::ClientInvalid);
         let grant = || Error::Unauthorized(AuthProblem::GrantInvalid);
         super::validate::required("client_id", x.client_id, super::validate::MAX_ID)?;

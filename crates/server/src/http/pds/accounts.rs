@@ -76,7 +76,8 @@ async fn link_account(
     PdsJson(req): PdsJson<LinkAccountRequest>,
 ) -> Answer<Token> {
     let link = translate::account_link(req);
-    Ok(Json(app.services.link_account(&actor, link).await?))
+    let token = app.services.link_account(&actor, link).await?;
+    Ok(Json(translate::token(token)?))
 }
 
 /// Unlink a logon account from its user (admin).
@@ -150,11 +151,11 @@ async fn get_access_token_by_link_info(
     PdsJson(req): PdsJson<LinkInfoRequest>,
 ) -> Answer<Token> {
     let identity = translate::logon_identity(req);
-    Ok(Json(
-        app.services
-            .access_token_by_link_info(&actor, &identity)
-            .await?,
-    ))
+    let token = app
+        .services
+        .access_token_by_link_info(&actor, &identity)
+        .await?;
+    Ok(Json(translate::token(token)?))
 }
 
 /// Change your own password, giving the current one.

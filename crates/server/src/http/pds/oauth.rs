@@ -9,7 +9,7 @@ use roster_api::{AccountTokenRequest, ErrorBody, RevokeRequest, Token, TokenRequ
 use utoipa::OpenApi;
 
 use super::extract::{body_bytes, parse_json};
-use super::PdsError;
+use super::{translate, PdsError};
 use crate::error::{Error, ParamProblem};
 use crate::http::AppState;
 use crate::service::authorization::CodeExchange;
@@ -107,7 +107,7 @@ async fn token(State(app): State<AppState>, request: Request) -> Result<Json<Tok
         }
         _ => return Err(Error::not_supported("grant_type").into()),
     };
-    Ok(Json(token))
+    Ok(Json(translate::token(token)?))
 }
 
 /// Renew tokens with a refresh token (the legacy JSON form of the refresh grant).
@@ -132,11 +132,11 @@ async fn account_token(
         return Err(Error::not_supported("grant_type").into());
     }
     let refresh = required(Some(req.refresh_token.as_str()), "refresh_token")?;
-    Ok(Json(
-        app.services
-            .refresh(host_domain.as_deref(), refresh)
-            .await?,
-    ))
+    let token = app
+        .services
+        .refresh(host_domain.as_deref(), refresh)
+        .await?;
+    Ok(Json(translate::token(token)?))
 }
 
 /// Log out: the refresh token stops working (legacy PDS).

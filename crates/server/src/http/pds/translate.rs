@@ -12,11 +12,11 @@ use crate::error::Result;
 use crate::model::{
     Account, AccountLink, AppChanges, AppInfo, CreatedDomain, Domain, DomainChanges, DomainSearch,
     Drive, DriveChanges, DriveOwnerType, DriveSearch, DriveStatus, DriveUsage, Group, GroupChanges,
-    GroupMembers, GroupSearch, ImportedUserSpec, Listed, LogonIdentity, LogonKind, NewAppSpec,
-    NewDomainSpec, NewDriveSpec, NewGroupSpec, NewUserSpec, Punishment, QuotaUse, Role, User,
-    UserChanges, UserExtras, UserSearch, UserStatus, UserWithExtras,
+    GroupMembers, GroupSearch, ImportedUserSpec, IssuedToken, Listed, LogonIdentity, LogonKind,
+    NewAppSpec, NewDomainSpec, NewDriveSpec, NewGroupSpec, NewUserSpec, Punishment, QuotaUse, Role,
+    TokenHolder, User, UserChanges, UserExtras, UserSearch, UserStatus, UserWithExtras,
 };
-use crate::time_format::iso8601_ms;
+use crate::time_format::{iso8601_ms, rfc3339_s};
 
 pub(crate) fn role(wire: roster_api::Role) -> Role {
     match wire {
@@ -647,4 +647,56 @@ pub(crate) fn imported_user(req: roster_api::ImportUserRequest) -> ImportedUserS
         expired_at: req.expired_at,
         phone_region: req.phone_region,
     }
+}
+
+/// Tokens as PDS answers them: a service token names no user and acts as a superadmin.
+pub(crate) fn token(issued: IssuedToken) -> Result<roster_api::Token> {
+    let mut token = roster_api::Token {
+        access_token: issued.access_token,
+        refresh_token: issued.refresh_token,
+        expires_in: issued.expires_in,
+        expire_time: rfc3339_s(issued.expires_at_s),
+        token_type: "Bearer".into(),
+        user_id: String::new(),
+        user_name: String::new(),
+        nick_name: String::new(),
+        avatar: String::new(),
+        role: Role::Superadmin.as_str().into(),
+        status: UserStatus::Enabled.as_str().into(),
+        domain_id: String::new(),
+        default_drive_id: String::new(),
+        default_sbox_drive_id: String::new(),
+        is_first_login: issued.is_first_login,
+        need_link: false,
+        need_rp_verify: false,
+        pin_setup: false,
+        state: String::new(),
+        exist_link: Vec::new(),
+        user_data: serde_json::Map::new(),
+        id_token: issued.id_token,
+        scope: issued.scope,
+    };
+    match issued.holder {
+        TokenHolder::App { domain_id } => token.domain_id = domain_id,
+        TokenHolder::User { user, logons } => {
+            token.role = user.role()?.as_str().into();
+            token.status = user.status()?.as_str().into();
+            token.user_data = user.user_data_object();
+            token.exist_link = logons
+                .into_iter()
+                .map(|a| roster_api::tokens::ExistLink {
+                    kind: a.authentication_type,
+                    identity: a.identity,
+                    extra: a.extra,
+                })
+                .collect();
+            token.user_id = user.user_id;
+            token.user_name = user.user_name;
+            token.nick_name = user.nick_name;
+            token.avatar = user.avatar;
+            token.domain_id = user.domain_id;
+            token.default_drive_id = user.default_drive_id;
+        }
+    }
+    Ok(token)
 }
