@@ -49,7 +49,7 @@ pub struct DomainChanges {
 impl DomainChanges {
     /// The names of the fields this change sets, sorted, as the audit log lists them.
     pub fn field_names(&self) -> Vec<String> {
-        [
+        super::set_field_names([
             ("description", self.description.is_some()),
             ("domain_name", self.domain_name.is_some()),
             ("init_drive_enable", self.init_drive_enable.is_some()),
@@ -57,11 +57,7 @@ impl DomainChanges {
             ("published_app_access_strategy", self.app_access_strategy),
             ("size_quota", self.size_quota.is_some()),
             ("user_count_quota", self.user_count_quota.is_some()),
-        ]
-        .into_iter()
-        .filter(|(_, set)| *set)
-        .map(|(name, _)| name.to_owned())
-        .collect()
+        ])
     }
 }
 

@@ -66,17 +66,13 @@ pub struct DriveChanges {
 impl DriveChanges {
     /// The names of the fields this change sets, sorted, as the audit log lists them.
     pub fn field_names(&self) -> Vec<String> {
-        [
+        super::set_field_names([
             ("description", self.description.is_some()),
             ("drive_name", self.drive_name.is_some()),
             ("owner", self.owner.is_some()),
             ("status", self.status.is_some()),
             ("total_size", self.total_size.is_some()),
-        ]
-        .into_iter()
-        .filter(|(_, set)| *set)
-        .map(|(name, _)| name.to_owned())
-        .collect()
+        ])
     }
 }
 

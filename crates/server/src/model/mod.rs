@@ -31,6 +31,18 @@ pub use user::{
     UserChanges, UserExtras, UserSearch, UserWithExtras,
 };
 
+/// The names of the fields a change sets, sorted, as the audit log lists them: each name
+/// with whether the change sets it.
+fn set_field_names<const N: usize>(fields: [(&str, bool); N]) -> Vec<String> {
+    let mut names: Vec<String> = fields
+        .into_iter()
+        .filter(|(_, is_set)| *is_set)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// A user as Roster keeps it.
 pub use crate::store::UserRow as User;
 

@@ -97,7 +97,7 @@ impl UserChanges {
     /// password as `password`, the groups as `group_info_list`, the names the log has
     /// always used).
     pub fn field_names(&self) -> Vec<String> {
-        let set = [
+        super::set_field_names([
             ("avatar", self.avatar.is_some()),
             (
                 "deny_change_password_by_self",
@@ -120,14 +120,7 @@ impl UserChanges {
             ("status", self.status.is_some()),
             ("user_data", self.user_data.is_some()),
             ("user_name", self.user_name.is_some()),
-        ];
-        let mut names: Vec<String> = set
-            .into_iter()
-            .filter(|(_, is_set)| *is_set)
-            .map(|(name, _)| name.to_owned())
-            .collect();
-        names.sort();
-        names
+        ])
     }
 
     /// Whether the change touches more than the profile a user keeps itself (nick name,
