@@ -60,11 +60,10 @@ async fn create_key(
         .services
         .create_access_key(&actor, req.user_id, req.description)
         .await?;
-    let created = CreateAccessKeyResponse {
-        key: translate::access_key(issued.key),
-        access_key_secret: issued.secret,
-    };
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok((
+        StatusCode::CREATED,
+        Json(translate::issued_access_key(issued)),
+    ))
 }
 
 /// Read an access key, without its secret (admin).

@@ -14,7 +14,8 @@ pub(crate) mod extract;
 mod groups;
 mod oauth;
 pub mod signature;
-mod translate;
+/// The PDS shapes of Roster's types, which the CLI prints too.
+pub mod translate;
 mod users;
 mod webhooks;
 

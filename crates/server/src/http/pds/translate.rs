@@ -303,23 +303,6 @@ pub(crate) fn group_search(req: SearchGroupRequest) -> GroupSearch {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_role_and_status_crosses_the_wire_both_ways() {
-        for r in Role::ALL {
-            assert_eq!(role(wire_role(r)), r);
-            assert_eq!(wire_role(r).as_str(), r.as_str());
-        }
-        for s in [UserStatus::Enabled, UserStatus::Disabled] {
-            assert_eq!(status(wire_status(s)), s);
-            assert_eq!(wire_status(s).as_str(), s.as_str());
-        }
-    }
-}
-
 fn drive_owner_type(wire: roster_api::drives::OwnerType) -> DriveOwnerType {
     match wire {
         roster_api::drives::OwnerType::User => DriveOwnerType::User,
@@ -440,7 +423,7 @@ pub(crate) fn domain(domain: Domain, usage: DriveUsage) -> roster_api::domains::
 }
 
 /// `/v2/domain/create`.
-pub(crate) fn new_domain(req: roster_api::domains::CreateDomainRequest) -> NewDomainSpec {
+pub fn new_domain(req: roster_api::domains::CreateDomainRequest) -> NewDomainSpec {
     NewDomainSpec {
         domain_id: req.domain_id,
         domain_name: req.domain_name,
@@ -456,7 +439,7 @@ pub(crate) fn new_domain(req: roster_api::domains::CreateDomainRequest) -> NewDo
 }
 
 /// The answer of `/v2/domain/create`.
-pub(crate) fn created_domain(created: CreatedDomain) -> roster_api::domains::CreateDomainResponse {
+pub fn created_domain(created: CreatedDomain) -> roster_api::domains::CreateDomainResponse {
     roster_api::domains::CreateDomainResponse {
         domain: domain(created.domain, DriveUsage::default()),
         admin_user_id: created.admin_user_id,
@@ -572,7 +555,7 @@ pub(crate) fn app_changes(req: roster_api::apps::UpdateAppRequest) -> (String, A
 }
 
 /// A key as PDS answers it (never with its secret).
-pub(crate) fn access_key(key: crate::model::AccessKey) -> roster_api::access_keys::AccessKey {
+pub fn access_key(key: crate::model::AccessKey) -> roster_api::access_keys::AccessKey {
     roster_api::access_keys::AccessKey {
         access_key_id: key.access_key_id,
         domain_id: key.domain_id,
@@ -699,4 +682,31 @@ pub(crate) fn token(issued: IssuedToken) -> Result<roster_api::Token> {
         }
     }
     Ok(token)
+}
+
+/// An access key just issued, with its secret (shown this once).
+pub fn issued_access_key(
+    issued: crate::model::IssuedAccessKey,
+) -> roster_api::access_keys::CreateAccessKeyResponse {
+    roster_api::access_keys::CreateAccessKeyResponse {
+        key: access_key(issued.key),
+        access_key_secret: issued.secret,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_and_status_crosses_the_wire_both_ways() {
+        for r in Role::ALL {
+            assert_eq!(role(wire_role(r)), r);
+            assert_eq!(wire_role(r).as_str(), r.as_str());
+        }
+        for s in [UserStatus::Enabled, UserStatus::Disabled] {
+            assert_eq!(status(wire_status(s)), s);
+            assert_eq!(wire_status(s).as_str(), s.as_str());
+        }
+    }
 }
