@@ -14,12 +14,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use roster_api::access_keys::{
-    AccessKeyStatus, CreateAccessKeyRequest, ListAccessKeyRequest, UpdateAccessKeyRequest,
-};
-use roster_api::domains::{CreateDomainRequest, DeleteDomainRequest, ListDomainRequest};
+use roster_api::domains::CreateDomainRequest;
 use roster_server::config::{ServeSettings, StoreSettings};
-use roster_server::model::Role;
+use roster_server::http::pds::translate;
+use roster_server::model::{AccessKeyStatus, DomainSearch, Role};
 use roster_server::service::transfer::copy_domain;
 use roster_server::service::Actor;
 use roster_server::store::Migrations;
@@ -530,12 +528,15 @@ async fn domain_command(config: Config, command: DomainCommand) -> anyhow::Resul
                 operator.clone()
             };
             services
-                .create_domain(&creator, request)
+                .create_domain(&creator, translate::new_domain(request))
                 .await
-                .map(|created| println!("{}", serde_json::json!(created)))
+                .map(|created| {
+                    let created = translate::created_domain(created);
+                    println!("{}", serde_json::json!(created))
+                })
         }
         DomainCommand::List { parent } => {
-            let mut request = ListDomainRequest::default();
+            let mut request = DomainSearch::default();
             loop {
                 let page = match services
                     .list_domains(&acting(&parent), request.clone(), false)
@@ -563,12 +564,8 @@ async fn domain_command(config: Config, command: DomainCommand) -> anyhow::Resul
                 .await?
                 .map(|d| d.parent_domain_id);
             let parent = parent.filter(|p| !p.is_empty());
-            let request = DeleteDomainRequest {
-                domain_id: id.clone(),
-                force: Some(force),
-            };
             services
-                .delete_domain(&acting(&parent), request)
+                .delete_domain(&acting(&parent), &id, force)
                 .await
                 .map(|()| println!("deleted domain {id}"))
         }
@@ -624,52 +621,42 @@ async fn access_key_command(config: Config, command: AccessKeyCommand) -> anyhow
         // Outside any request: the CLI's changes are not in the audit log.
         trail: roster_server::audit::Trail::none(),
     };
-    let status = |access_key_id: String, status: AccessKeyStatus| UpdateAccessKeyRequest {
-        access_key_id,
-        status,
-    };
     let outcome = match command {
         AccessKeyCommand::Create { user, description } => services
-            .create_access_key(
-                &superadmin,
-                CreateAccessKeyRequest {
-                    user_id: Some(user),
-                    description,
-                },
-            )
+            .create_access_key(&superadmin, Some(user), description)
             .await
-            .map(|key| println!("{}", serde_json::json!(key))),
+            .map(|issued| {
+                let created = translate::issued_access_key(issued);
+                println!("{}", serde_json::json!(created))
+            }),
         AccessKeyCommand::List => {
-            let mut request = ListAccessKeyRequest::default();
+            let mut marker: Option<String> = None;
             loop {
                 match services
-                    .list_access_keys(&superadmin, request.clone())
+                    .list_access_keys(&superadmin, None, None, marker.as_deref())
                     .await
                 {
                     Ok(page) => {
-                        for key in &page.items {
-                            println!("{}", serde_json::json!(key));
+                        for key in page.items {
+                            println!("{}", serde_json::json!(translate::access_key(key)));
                         }
                         if page.next_marker.is_empty() {
                             break Ok(());
                         }
-                        request.marker = Some(page.next_marker);
+                        marker = Some(page.next_marker);
                     }
                     Err(e) => break Err(e),
                 }
             }
         }
         AccessKeyCommand::Disable { access_key_id } => services
-            .update_access_key(
-                &superadmin,
-                status(access_key_id, AccessKeyStatus::Disabled),
-            )
+            .update_access_key(&superadmin, &access_key_id, AccessKeyStatus::Disabled)
             .await
-            .map(|key| println!("{}", serde_json::json!(key))),
+            .map(|key| println!("{}", serde_json::json!(translate::access_key(key)))),
         AccessKeyCommand::Enable { access_key_id } => services
-            .update_access_key(&superadmin, status(access_key_id, AccessKeyStatus::Enabled))
+            .update_access_key(&superadmin, &access_key_id, AccessKeyStatus::Enabled)
             .await
-            .map(|key| println!("{}", serde_json::json!(key))),
+            .map(|key| println!("{}", serde_json::json!(translate::access_key(key)))),
         AccessKeyCommand::Delete { access_key_id } => services
             .delete_access_key(&superadmin, &access_key_id)
             .await

@@ -429,15 +429,14 @@ impl Session {
                 "a new password is required (none is generated)".into(),
             );
         };
-        let req = roster_api::accounts::ChangePasswordRequest {
-            old_password: modify.old_password,
-            new_password,
-        };
         let services = self.shared.services.clone();
         let changed = self
             .traced(|trail| async move {
                 let actor = actor.in_request(trail);
-                services.change_password(&actor, req).await
+                let old_password = modify.old_password.as_deref();
+                services
+                    .change_password(&actor, old_password, &new_password)
+                    .await
             })
             .await;
         match changed {

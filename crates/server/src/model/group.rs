@@ -23,15 +23,11 @@ pub struct GroupChanges {
 impl GroupChanges {
     /// The names of the fields this change sets, sorted, as the audit log lists them.
     pub fn field_names(&self) -> Vec<String> {
-        [
+        super::set_field_names([
             ("description", self.description.is_some()),
             ("group_name", self.name.is_some()),
             ("parent_group_id", self.parent_group_id.is_some()),
-        ]
-        .into_iter()
-        .filter(|(_, set)| *set)
-        .map(|(name, _)| name.to_owned())
-        .collect()
+        ])
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Role, User, UserStatus};
+use super::{LogonKind, Role, User, UserStatus};
 use crate::error::Result;
 
 /// A stored role; a value Roster never writes is an internal error, never a silent default.
@@ -42,6 +42,32 @@ pub struct NewUserSpec {
     pub subdomain_id: Option<String>,
 }
 
+/// A user to create from one logon identity (an import): its account is of `kind`, and an
+/// e-mail or mobile identity is also the user's e-mail or phone unless given apart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedUserSpec {
+    /// None: a generated id.
+    pub user_id: Option<String>,
+    pub kind: LogonKind,
+    pub identity: String,
+    pub nick_name: String,
+    /// The account's display name (default: the identity).
+    pub display_name: Option<String>,
+    /// The account's extra (a mobile number's region; default `86`).
+    pub extra: Option<String>,
+    /// Gives the user a default drive of `drive_total_size` bytes (default unlimited).
+    pub auto_create_drive: Option<bool>,
+    pub drive_total_size: Option<i64>,
+    pub parent_group_id: Option<String>,
+    pub plain_password: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub deny_change_password_by_self: Option<bool>,
+    pub need_change_password_next_login: Option<bool>,
+    pub expired_at: Option<i64>,
+    pub phone_region: Option<String>,
+}
+
 /// A change to a user: each field set is changed, each left out kept. Who may set what is
 /// the users service's rule (a user its own profile; admins more; superadmins roles).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -71,7 +97,7 @@ impl UserChanges {
     /// password as `password`, the groups as `group_info_list`, the names the log has
     /// always used).
     pub fn field_names(&self) -> Vec<String> {
-        let set = [
+        super::set_field_names([
             ("avatar", self.avatar.is_some()),
             (
                 "deny_change_password_by_self",
@@ -94,14 +120,7 @@ impl UserChanges {
             ("status", self.status.is_some()),
             ("user_data", self.user_data.is_some()),
             ("user_name", self.user_name.is_some()),
-        ];
-        let mut names: Vec<String> = set
-            .into_iter()
-            .filter(|(_, is_set)| *is_set)
-            .map(|(name, _)| name.to_owned())
-            .collect();
-        names.sort();
-        names
+        ])
     }
 
     /// Whether the change touches more than the profile a user keeps itself (nick name,

@@ -3,22 +3,20 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use roster_api::access_keys::{
-    AccessKey, CreateAccessKeyRequest, CreateAccessKeyResponse, ListAccessKeyRequest,
-    ListAccessKeyResponse, UpdateAccessKeyRequest,
-};
 
 use super::pagination::{encode_marker, finish_page, Page};
 use super::tokens::{admit, CallKind};
 use super::{random_hex, validate, Actor, Services};
 use crate::error::{AuthProblem, Error, Resource, Result};
+use crate::model::{AccessKey, AccessKeyStatus, IssuedAccessKey, Listed};
 use crate::store::access_keys::AccessKeyRow;
 
 /// How far a signed request's `date` may be from the server's clock, and so how long its
 /// nonce is remembered.
 pub const MAX_CLOCK_SKEW_MS: i64 = 15 * 60 * 1000;
 
-fn to_api(row: AccessKeyRow) -> AccessKey {
+/// A stored key as answered: without its secret.
+fn key_of(row: AccessKeyRow) -> AccessKey {
     AccessKey {
         access_key_id: row.access_key_id,
         domain_id: row.domain_id,
@@ -40,15 +38,16 @@ impl Services {
     pub async fn create_access_key(
         &self,
         actor: &Actor,
-        req: CreateAccessKeyRequest,
-    ) -> Result<CreateAccessKeyResponse> {
+        user_id: Option<String>,
+        description: Option<String>,
+    ) -> Result<IssuedAccessKey> {
         actor.audit("access_key.create", "access_key", "");
         actor.require_admin()?;
-        let user_id = req.user_id.unwrap_or_else(|| actor.user_id.clone());
+        let user_id = user_id.unwrap_or_else(|| actor.user_id.clone());
         validate::required("user_id", &user_id, validate::MAX_USER_ID)?;
         validate::optional(
             "description",
-            req.description.as_deref(),
+            description.as_deref(),
             validate::MAX_DESCRIPTION,
         )?;
         let user = self
@@ -75,7 +74,7 @@ impl Services {
             user_id,
             secret: URL_SAFE_NO_PAD.encode(secret),
             status: "enabled".into(),
-            description: req.description.unwrap_or_default(),
+            description: description.unwrap_or_default(),
             creator: actor.user_id.clone(),
             created_at: self.clock.now_ms(),
         };
@@ -83,10 +82,10 @@ impl Services {
         self.store
             .create_access_key(&actor.trail, row.clone())
             .await?;
-        let access_key_secret = row.secret.clone();
-        Ok(CreateAccessKeyResponse {
-            key: to_api(row),
-            access_key_secret,
+        let secret = row.secret.clone();
+        Ok(IssuedAccessKey {
+            key: key_of(row),
+            secret,
         })
     }
 
@@ -94,19 +93,22 @@ impl Services {
         actor.require_admin()?;
         key_id_param(id)?;
         match self.store.access_key(id).await? {
-            Some(key) if key.domain_id == actor.domain_id => Ok(to_api(key)),
+            Some(key) if key.domain_id == actor.domain_id => Ok(key_of(key)),
             _ => Err(Error::NotFound(Resource::AccessKey)),
         }
     }
 
+    /// The domain's keys, or one user's (`user_id`; `""` reads all), by key id.
     pub async fn list_access_keys(
         &self,
         actor: &Actor,
-        req: ListAccessKeyRequest,
-    ) -> Result<ListAccessKeyResponse> {
+        user_id: Option<String>,
+        limit: Option<i64>,
+        marker: Option<&str>,
+    ) -> Result<Listed<AccessKey>> {
         actor.require_admin()?;
-        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
-        let user = req.user_id.filter(|u| !u.is_empty());
+        let page = Page::parse(&actor.domain_id, limit, marker)?;
+        let user = user_id.filter(|u| !u.is_empty());
         validate::optional("user_id", user.as_deref(), validate::MAX_USER_ID)?;
         let after = page.after_for("ak")?.map(|(_, id)| id);
         let rows = self
@@ -121,8 +123,8 @@ impl Services {
         let (rows, next_marker) = finish_page(rows, page.limit, |k| {
             encode_marker(&actor.domain_id, "ak", "", &k.access_key_id)
         });
-        Ok(ListAccessKeyResponse {
-            items: rows.into_iter().map(to_api).collect(),
+        Ok(Listed {
+            items: rows.into_iter().map(key_of).collect(),
             next_marker,
         })
     }
@@ -144,30 +146,22 @@ impl Services {
         }
     }
 
+    /// Enables or disables a key (admin).
     pub async fn update_access_key(
         &self,
         actor: &Actor,
-        req: UpdateAccessKeyRequest,
+        id: &str,
+        status: AccessKeyStatus,
     ) -> Result<AccessKey> {
-        let detail = serde_json::json!({ "status": req.status.as_str() });
-        actor.audit_with(
-            "access_key.update",
-            "access_key",
-            &req.access_key_id,
-            detail,
-        );
+        let detail = serde_json::json!({ "status": status.as_str() });
+        actor.audit_with("access_key.update", "access_key", id, detail);
         actor.require_admin()?;
-        key_id_param(&req.access_key_id)?;
-        self.require_reach_key(actor, &req.access_key_id).await?;
+        key_id_param(id)?;
+        self.require_reach_key(actor, id).await?;
         self.store
-            .set_access_key_status(
-                &actor.trail,
-                &actor.domain_id,
-                &req.access_key_id,
-                req.status.as_str(),
-            )
+            .set_access_key_status(&actor.trail, &actor.domain_id, id, status.as_str())
             .await?
-            .map(to_api)
+            .map(key_of)
             .ok_or(Error::NotFound(Resource::AccessKey))
     }
 

@@ -1,17 +1,15 @@
 //! Logon accounts and passwords: admins link and unlink accounts and look them up; a user
 //! changes its own password with its current one.
 
-use roster_api::accounts::{ChangePasswordRequest, LinkAccountRequest, LinkInfoRequest};
-use roster_api::{AccountLinkInfo, AuthenticationType, Token};
-
 use super::{validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::model::{Account, AccountLink, IssuedToken, LogonIdentity, LogonKind};
 use crate::store::{AccountRow, UserChanges};
 
 /// Checks an identity for its account type; answers the identity as stored (see
 /// [`validate::identity`]) and the `extra` to store (`86` by default for mobile numbers).
 fn checked_identity(
-    kind: AuthenticationType,
+    kind: LogonKind,
     identity: &str,
     extra: Option<&str>,
 ) -> Result<(String, String)> {
@@ -19,14 +17,14 @@ fn checked_identity(
     validate::optional("extra", extra, validate::MAX_PHONE)?;
     let extra = match (kind, extra) {
         (_, Some(extra)) if !extra.is_empty() => extra.to_owned(),
-        (AuthenticationType::Mobile, _) => "86".into(),
+        (LogonKind::Mobile, _) => "86".into(),
         _ => String::new(),
     };
     Ok((identity, extra))
 }
 
 /// Notes a link or unlink: the account is named `<type>:<identity>`, its user in the detail.
-fn audit_account(actor: &Actor, action: &'static str, req: &LinkAccountRequest) {
+fn audit_account(actor: &Actor, action: &'static str, req: &AccountLink) {
     let account = format!("{}:{}", req.kind.as_str(), req.identity);
     let detail = serde_json::json!({ "user_id": &req.user_id });
     actor.audit_with(action, "account", &account, detail);
@@ -54,7 +52,7 @@ impl Services {
     }
 
     /// Links an account to a user and answers a token for that user, as PDS does.
-    pub async fn link_account(&self, actor: &Actor, req: LinkAccountRequest) -> Result<Token> {
+    pub async fn link_account(&self, actor: &Actor, req: AccountLink) -> Result<IssuedToken> {
         audit_account(actor, "account.link", &req);
         actor.require_admin()?;
         validate::required("user_id", &req.user_id, validate::MAX_USER_ID)?;
@@ -77,7 +75,7 @@ impl Services {
         self.issue_delegated_token(actor, &req.user_id).await
     }
 
-    pub async fn unlink_account(&self, actor: &Actor, req: LinkAccountRequest) -> Result<()> {
+    pub async fn unlink_account(&self, actor: &Actor, req: AccountLink) -> Result<()> {
         audit_account(actor, "account.unlink", &req);
         actor.require_admin()?;
         validate::required("user_id", &req.user_id, validate::MAX_USER_ID)?;
@@ -105,23 +103,19 @@ impl Services {
         }
     }
 
-    pub async fn link_info(&self, actor: &Actor, req: &LinkInfoRequest) -> Result<AccountLinkInfo> {
+    /// The account of an identity (admin).
+    pub async fn link_info(&self, actor: &Actor, req: &LogonIdentity) -> Result<Account> {
         actor.require_admin()?;
         validate::required("identity", &req.identity, validate::MAX_IDENTITY)?;
         let identity = validate::normal_identity(req.kind.as_str(), &req.identity);
         self.store
             .account(&actor.domain_id, req.kind.as_str(), &identity)
             .await?
-            .map(account_to_api)
             .ok_or(Error::NotFound(Resource::Account))
     }
 
     /// A user's accounts: its own to anyone, anybody's to admins.
-    pub async fn link_info_of_user(
-        &self,
-        actor: &Actor,
-        user_id: &str,
-    ) -> Result<Vec<AccountLinkInfo>> {
+    pub async fn link_info_of_user(&self, actor: &Actor, user_id: &str) -> Result<Vec<Account>> {
         validate::required("user_id", user_id, validate::MAX_USER_ID)?;
         if user_id != actor.user_id {
             actor.require_admin()?;
@@ -130,19 +124,17 @@ impl Services {
             .user(&actor.domain_id, user_id)
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
-        let accounts = self
-            .store
+        self.store
             .accounts_of(&actor.domain_id, &[user_id.to_owned()])
-            .await?;
-        Ok(accounts.into_iter().map(account_to_api).collect())
+            .await
     }
 
     /// A token for the user of an account (admin; a superadmin's only to a superadmin).
     pub async fn access_token_by_link_info(
         &self,
         actor: &Actor,
-        req: &LinkInfoRequest,
-    ) -> Result<Token> {
+        req: &LogonIdentity,
+    ) -> Result<IssuedToken> {
         let account = self.link_info(actor, req).await?;
         // An admin taking a token of another user: recorded as the admin's act (the issue
         // itself is recorded as the user's).
@@ -166,9 +158,14 @@ impl Services {
     /// set `deny_change_password_by_self`; clears `need_change_password_next_login`. Wrong
     /// old passwords count against the user's lockout, as failed logins do; the change ends
     /// every session of the user (this one too: it logs in again with the new password).
-    pub async fn change_password(&self, actor: &Actor, req: ChangePasswordRequest) -> Result<()> {
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        old_password: Option<&str>,
+        new_password: &str,
+    ) -> Result<()> {
         actor.audit("password.change", "user", &actor.user_id);
-        validate::password(&req.new_password).map_err(|_| Error::out_of_range("new_password"))?;
+        validate::password(new_password).map_err(|_| Error::out_of_range("new_password"))?;
         let user = self
             .store
             .user(&actor.domain_id, &actor.user_id)
@@ -186,10 +183,7 @@ impl Services {
             .pop()
             .map(|(_, hash)| hash);
         if let Some(hash) = current {
-            let old = req
-                .old_password
-                .as_deref()
-                .ok_or_else(|| Error::missing("old_password"))?;
+            let old = old_password.ok_or_else(|| Error::missing("old_password"))?;
             if !self
                 .check_user_password(
                     &actor.trail,
@@ -204,7 +198,7 @@ impl Services {
             }
         }
         let changes = UserChanges {
-            password_hash: Some(self.passwords.hash(&req.new_password).await?),
+            password_hash: Some(self.passwords.hash(new_password).await?),
             need_change_password_next_login: Some(false),
             updated_at: self.clock.now_ms(),
             ..UserChanges::default()
@@ -214,20 +208,5 @@ impl Services {
             .await?
             .map(|_| ())
             .ok_or(Error::NotFound(Resource::User))
-    }
-}
-
-/// A logon account as PDS answers it.
-pub fn account_to_api(row: AccountRow) -> AccountLinkInfo {
-    AccountLinkInfo {
-        authentication_type: row.authentication_type,
-        identity: row.identity,
-        user_id: row.user_id,
-        domain_id: row.domain_id,
-        display_name: row.display_name,
-        extra: row.extra,
-        created_at: row.created_at,
-        last_login_time: row.last_login_time,
-        status: row.status,
     }
 }

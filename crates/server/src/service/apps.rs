@@ -8,15 +8,15 @@ use crate::audit::Trail;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use roster_api::apps::{App, CreateAppRequest, ListAppRequest, ListAppResponse, UpdateAppRequest};
-use roster_api::Token;
 use serde::Deserialize;
 
 use super::pagination::{encode_marker, finish_page, Page};
 use super::users::new_user_row;
 use super::{random_hex, validate, Actor, Services};
 use crate::error::{AuthProblem, Error, ParamProblem, Resource, Result};
-use crate::store::apps::{AppChanges, AppRow};
+pub use crate::model::AppType;
+use crate::model::{AppChanges, AppInfo, IssuedToken, Listed, NewAppSpec};
+use crate::store::apps::{AppChanges as StoredAppChanges, AppRow};
 use crate::store::NewUser;
 
 /// Longest lifetime an assertion may claim: PDS wants them short.
@@ -30,45 +30,6 @@ const MAX_ASSERTION: usize = 16 * 1024;
 const MAX_REDIRECT_URI: usize = 2048;
 /// Most redirect URIs (and scopes) an app may register.
 const MAX_LIST: usize = 20;
-
-/// What kind of app, and so how it authenticates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AppType {
-    /// A JWT app: signed assertions (jwt-bearer grant).
-    ServerSide,
-    /// Code flow, confidential: authenticates with its client secret.
-    WebServer,
-    /// Code flow, public: PKCE required.
-    SinglePageApp,
-    /// Code flow, public: PKCE required; loopback redirects on any port (RFC 8252).
-    NativeApp,
-}
-
-impl AppType {
-    pub fn parse(s: &str) -> Option<AppType> {
-        Some(match s {
-            "ServerSide" => AppType::ServerSide,
-            "WebServer" => AppType::WebServer,
-            "SinglePageApp" => AppType::SinglePageApp,
-            "NativeApp" => AppType::NativeApp,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AppType::ServerSide => "ServerSide",
-            AppType::WebServer => "WebServer",
-            AppType::SinglePageApp => "SinglePageApp",
-            AppType::NativeApp => "NativeApp",
-        }
-    }
-
-    /// Sends people through `/v2/oauth/authorize`.
-    pub fn is_code_flow(self) -> bool {
-        self != AppType::ServerSide
-    }
-}
 
 /// The kind of a stored app (`ServerSide` for anything unknown: it then takes no code flow).
 pub(crate) fn app_type(row: &AppRow) -> AppType {
@@ -90,22 +51,14 @@ pub(crate) fn string_list(json: &str) -> Vec<String> {
     serde_json::from_str(json).unwrap_or_default()
 }
 
-fn to_api(row: AppRow, client_secret: Option<String>) -> App {
-    App {
-        app_type: app_type(&row).as_str().into(),
+/// An app as the service answers it, its stored lists read.
+fn app_info(row: AppRow, client_secret: Option<String>) -> AppInfo {
+    AppInfo {
+        kind: app_type(&row),
         redirect_uris: string_list(&row.redirect_uris),
         scopes: string_list(&row.scopes),
-        trusted: row.trusted,
         client_secret,
-        domain_id: row.domain_id,
-        client_id: row.client_id,
-        app_name: row.app_name,
-        algorithm: row.algorithm,
-        public_key: row.public_key,
-        status: row.status,
-        creator: row.creator,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
+        app: row,
     }
 }
 
@@ -257,7 +210,7 @@ pub(crate) fn read_assertion(assertion: &str) -> Result<(jsonwebtoken::Header, A
 }
 
 impl Services {
-    pub async fn create_app(&self, actor: &Actor, req: CreateAppRequest) -> Result<App> {
+    pub async fn create_app(&self, actor: &Actor, req: NewAppSpec) -> Result<AppInfo> {
         actor.audit("app.create", "app", "");
         require_superadmin(actor)?;
         validate::required("app_name", &req.app_name, validate::MAX_NAME)?;
@@ -317,22 +270,27 @@ impl Services {
         };
         actor.trail.name_target(&row.client_id);
         self.store.create_app(&actor.trail, row.clone()).await?;
-        Ok(to_api(row, client_secret))
+        Ok(app_info(row, client_secret))
     }
 
-    pub async fn get_app(&self, actor: &Actor, client_id: &str) -> Result<App> {
+    pub async fn get_app(&self, actor: &Actor, client_id: &str) -> Result<AppInfo> {
         require_superadmin(actor)?;
         validate::required("client_id", client_id, validate::MAX_ID)?;
         self.store
             .app(&actor.domain_id, client_id)
             .await?
-            .map(|row| to_api(row, None))
+            .map(|row| app_info(row, None))
             .ok_or(Error::NotFound(Resource::App))
     }
 
-    pub async fn list_apps(&self, actor: &Actor, req: ListAppRequest) -> Result<ListAppResponse> {
+    pub async fn list_apps(
+        &self,
+        actor: &Actor,
+        limit: Option<i64>,
+        marker: Option<&str>,
+    ) -> Result<Listed<AppInfo>> {
         require_superadmin(actor)?;
-        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
+        let page = Page::parse(&actor.domain_id, limit, marker)?;
         let after = page.after_for("app")?.map(|(_, id)| id);
         let rows = self
             .store
@@ -341,16 +299,21 @@ impl Services {
         let (rows, next_marker) = finish_page(rows, page.limit, |a| {
             encode_marker(&actor.domain_id, "app", "", &a.client_id)
         });
-        Ok(ListAppResponse {
-            items: rows.into_iter().map(|row| to_api(row, None)).collect(),
+        Ok(Listed {
+            items: rows.into_iter().map(|row| app_info(row, None)).collect(),
             next_marker,
         })
     }
 
-    pub async fn update_app(&self, actor: &Actor, req: UpdateAppRequest) -> Result<App> {
-        actor.audit("app.update", "app", &req.client_id);
+    pub async fn update_app(
+        &self,
+        actor: &Actor,
+        client_id: &str,
+        req: AppChanges,
+    ) -> Result<AppInfo> {
+        actor.audit("app.update", "app", client_id);
         require_superadmin(actor)?;
-        validate::required("client_id", &req.client_id, validate::MAX_ID)?;
+        validate::required("client_id", client_id, validate::MAX_ID)?;
         if let Some(name) = &req.app_name {
             validate::required("app_name", name, validate::MAX_NAME)?;
         }
@@ -361,7 +324,7 @@ impl Services {
         }
         let current = self
             .store
-            .app(&actor.domain_id, &req.client_id)
+            .app(&actor.domain_id, client_id)
             .await?
             .ok_or(Error::NotFound(Resource::App))?;
         let kind = app_type(&current);
@@ -391,7 +354,7 @@ impl Services {
             }
             (None, None)
         };
-        let changes = AppChanges {
+        let changes = StoredAppChanges {
             app_name: req.app_name,
             algorithm: req.algorithm,
             public_key: req.public_key,
@@ -403,9 +366,9 @@ impl Services {
             updated_at: self.clock.now_ms(),
         };
         self.store
-            .update_app(&actor.trail, &actor.domain_id, &req.client_id, changes)
+            .update_app(&actor.trail, &actor.domain_id, client_id, changes)
             .await?
-            .map(|row| to_api(row, client_secret))
+            .map(|row| app_info(row, client_secret))
             .ok_or(Error::NotFound(Resource::App))
     }
 
@@ -433,7 +396,7 @@ impl Services {
         host_domain: Option<&str>,
         client_id: &str,
         assertion: &str,
-    ) -> Result<Token> {
+    ) -> Result<IssuedToken> {
         let fail = |p: AuthProblem| Error::Unauthorized(p);
         validate::required("client_id", client_id, validate::MAX_ID)?;
         validate::required("assertion", assertion, MAX_ASSERTION)?;

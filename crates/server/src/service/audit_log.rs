@@ -8,7 +8,6 @@ use roster_api::audit_log::{
     AsyncTask, AuditLog, AuditLogExportRequest, AuditLogExportResponse, ListAuditLogRequest,
     ListAuditLogResponse,
 };
-use serde::Serialize;
 
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{validate, Actor, Services};
@@ -24,22 +23,6 @@ const EXPORT_PAGE: u32 = 1000;
 /// The header line of an exported file.
 pub const CSV_HEADER: &str = "log_id,acted_at,domain_id,actor_type,actor_id,action_type,\
                               action_category,object_id,outcome,error_code,client_ip,request_id,detail\n";
-
-/// The names of the fields a request sets (those it serializes), but `except`; a password
-/// shows as `password`, never with its value.
-pub(crate) fn field_names(request: &impl Serialize, except: &[&str]) -> Vec<String> {
-    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(request) else {
-        return Vec::new();
-    };
-    fields
-        .keys()
-        .filter(|name| !except.contains(&name.as_str()))
-        .map(|name| match name.as_str() {
-            "plain_password" => "password".to_owned(),
-            other => other.to_owned(),
-        })
-        .collect()
-}
 
 impl Services {
     pub async fn list_audit_log(

@@ -8,9 +8,9 @@
 //! with its `state`.
 
 use crate::audit::Trail;
+use crate::model::IssuedToken;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use roster_api::Token;
 use sha2::{Digest, Sha256};
 
 use super::apps::{app_type, hash_client_secret, is_loopback, string_list, AppType, KNOWN_SCOPES};
@@ -399,7 +399,7 @@ impl Services {
         trail: &Trail,
         domain_id: &str,
         x: CodeExchange<'_>,
-    ) -> Result<Token> {
+    ) -> Result<IssuedToken> {
         let client = || Error::Unauthorized(AuthProblem::ClientInvalid);
         let grant = || Error::Unauthorized(AuthProblem::GrantInvalid);
         super::validate::required("client_id", x.client_id, super::validate::MAX_ID)?;

@@ -6,44 +6,19 @@
 //! the `subdomain_super_admin` / `subdomain_admin` roles and act only inside them. A domain the
 //! caller does not manage answers `NotFound.Domain`, whether or not it exists.
 
-use crate::model::Role;
-use roster_api::domains::{
-    AppAccessStrategy, CreateDomainRequest, CreateDomainResponse, DeleteDomainRequest, Domain,
-    DomainQuota, GetDomainRequest, ListDomainRequest, ListDomainResponse, UpdateDomainRequest,
+use crate::model::{
+    CreatedDomain, Domain, DomainChanges, DomainSearch, DomainWithUsage, DriveUsage, Listed,
+    NewDomainSpec, QuotaUse, Role,
 };
 
 use super::pagination::{encode_marker, finish_page, Page};
 use super::users::new_user_row;
 use super::{random_hex, validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
-use crate::store::drives::DriveUsage;
-use crate::store::{AccountRow, DomainChanges, DomainRow, NewUser};
-use crate::time_format::iso8601_ms;
+use crate::store::{AccountRow, DomainChanges as StoredDomainChanges, DomainRow, NewUser};
 
-fn to_api(row: DomainRow, usage: DriveUsage) -> Domain {
-    Domain {
-        domain_id: row.domain_id,
-        domain_name: row.domain_name,
-        description: row.description,
-        parent_domain_id: row.parent_domain_id,
-        status: 1,
-        init_drive_enable: row.init_drive_enable,
-        init_drive_size: row.init_drive_size,
-        size_quota: row.size_quota,
-        size_quota_used: usage.allocated,
-        used_size: usage.used,
-        user_count_quota: row.user_count_quota,
-        data_hash_name: "sha1".into(),
-        store_redundancy_type: "LRS".into(),
-        sharable: false,
-        published_app_access_strategy: AppAccessStrategy {
-            effect: "allow".into(),
-            except_app_id_list: Vec::new(),
-        },
-        created_at: iso8601_ms(row.created_at),
-        updated_at: iso8601_ms(row.updated_at),
-    }
-}
+/// PDS lists domains 50 at a time unless asked otherwise (100 at most, as elsewhere).
+const DEFAULT_DOMAIN_LIMIT: u32 = roster_api::domains::DEFAULT_DOMAIN_LIMIT;
 
 /// A domain id is the first label of its host name: `[a-z0-9-]`, 1..63, no `-` at either end.
 fn validate_domain_id(id: &str) -> Result<()> {
@@ -243,11 +218,7 @@ impl Services {
         self.own_domain(actor).await
     }
 
-    pub async fn create_domain(
-        &self,
-        actor: &Actor,
-        req: CreateDomainRequest,
-    ) -> Result<CreateDomainResponse> {
+    pub async fn create_domain(&self, actor: &Actor, req: NewDomainSpec) -> Result<CreatedDomain> {
         actor.audit("domain.create", "domain", "");
         validate_settings(&Settings {
             domain_name: Some(&req.domain_name),
@@ -336,42 +307,39 @@ impl Services {
             .store
             .create_domain(&actor.trail, domain, first_admin)
             .await?;
-        Ok(CreateDomainResponse {
-            domain: to_api(created, DriveUsage::default()),
+        Ok(CreatedDomain {
+            domain: created,
             admin_user_id,
             admin_password: generated,
         })
     }
 
     /// The domains the caller manages below it: top-level ones for the operator, else its
-    /// subdomains. A search keeps those whose name starts with `domain_name` (or `name`, as
-    /// the 2022-03-01 SDK sends it); a list ignores both, but they are checked alike.
+    /// subdomains. A search (`search`) keeps those whose name starts with the prefix asked;
+    /// a list ignores it, but it is checked alike.
     pub async fn list_domains(
         &self,
         actor: &Actor,
-        req: ListDomainRequest,
+        req: DomainSearch,
         search: bool,
-    ) -> Result<ListDomainResponse> {
+    ) -> Result<Listed<Domain>> {
         validate::optional(
             "domain_name",
-            req.domain_name.as_deref(),
+            req.name_prefix.as_deref(),
             validate::MAX_NAME,
         )?;
-        validate::optional("name", req.name.as_deref(), validate::MAX_NAME)?;
+        validate::optional("name", req.alt_name_prefix.as_deref(), validate::MAX_NAME)?;
         let parent = self.managed_parent(actor).await?;
-        // PDS lists domains 50 at a time unless asked otherwise (100 at most, as elsewhere).
         let page = Page::parse_limited(
             &actor.domain_id,
             req.limit,
             req.marker.as_deref(),
-            (
-                "limit",
-                roster_api::MAX_LIMIT,
-                roster_api::domains::DEFAULT_DOMAIN_LIMIT,
-            ),
+            ("limit", roster_api::MAX_LIMIT, DEFAULT_DOMAIN_LIMIT),
         )?;
         let prefix = if search {
-            req.domain_name.or(req.name).filter(|n| !n.is_empty())
+            req.name_prefix
+                .or(req.alt_name_prefix)
+                .filter(|n| !n.is_empty())
         } else {
             None
         };
@@ -390,33 +358,41 @@ impl Services {
             let value = if by_name { d.domain_name.as_str() } else { "" };
             encode_marker(&actor.domain_id, tag, value, &d.domain_id)
         });
-        Ok(ListDomainResponse {
+        Ok(Listed {
             items: rows
                 .into_iter()
                 // The operator's own domain is top-level too, but it is not managed from here.
                 .filter(|d| !d.is_operator)
-                .map(|d| to_api(d, DriveUsage::default()))
                 .collect(),
             next_marker,
         })
     }
 
-    /// Reads a domain; with `get_quota_used`, what its drives use.
-    pub async fn get_domain(&self, actor: &Actor, req: GetDomainRequest) -> Result<Domain> {
-        let row = self.reachable_domain(actor, &req.domain_id, false).await?;
-        let usage = if req.get_quota_used == Some(true) {
+    /// Reads a domain; `with_usage`, what its drives use.
+    pub async fn get_domain(
+        &self,
+        actor: &Actor,
+        domain_id: &str,
+        with_usage: bool,
+    ) -> Result<DomainWithUsage> {
+        let row = self.reachable_domain(actor, domain_id, false).await?;
+        let usage = if with_usage {
             self.store.drive_usage(&row.domain_id).await?
         } else {
             DriveUsage::default()
         };
-        Ok(to_api(row, usage))
+        Ok(DomainWithUsage { domain: row, usage })
     }
 
     /// Changes a domain's name, description, initial drives and quotas (superadmin).
-    pub async fn update_domain(&self, actor: &Actor, req: UpdateDomainRequest) -> Result<Domain> {
-        let fields = super::audit_log::field_names(&req, &["domain_id"]);
-        let detail = serde_json::json!({ "fields": fields });
-        actor.audit_with("domain.update", "domain", &req.domain_id, detail);
+    pub async fn update_domain(
+        &self,
+        actor: &Actor,
+        domain_id: &str,
+        req: DomainChanges,
+    ) -> Result<Domain> {
+        let detail = serde_json::json!({ "fields": req.field_names() });
+        actor.audit_with("domain.update", "domain", domain_id, detail);
         validate_settings(&Settings {
             domain_name: req.domain_name.as_deref(),
             description: req.description.as_deref(),
@@ -424,10 +400,10 @@ impl Services {
             size_quota: req.size_quota,
             user_count_quota: req.user_count_quota,
         })?;
-        if req.published_app_access_strategy.is_some() {
+        if req.app_access_strategy {
             return Err(Error::not_supported("published_app_access_strategy"));
         }
-        let row = self.reachable_domain(actor, &req.domain_id, true).await?;
+        let row = self.reachable_domain(actor, domain_id, true).await?;
         if row.domain_id == actor.domain_id && !row.is_operator {
             own_quota_only_lowered("size_quota", row.size_quota, req.size_quota)?;
             own_quota_only_lowered(
@@ -436,7 +412,7 @@ impl Services {
                 req.user_count_quota,
             )?;
         }
-        let changes = DomainChanges {
+        let changes = StoredDomainChanges {
             domain_name: req.domain_name,
             description: req.description,
             init_drive_enable: req.init_drive_enable,
@@ -445,20 +421,18 @@ impl Services {
             user_count_quota: req.user_count_quota,
             updated_at: self.clock.now_ms(),
         };
-        let row = self
-            .store
+        self.store
             .update_domain(&actor.trail, &row.domain_id, changes)
             .await?
-            .ok_or(Error::NotFound(Resource::Domain))?;
-        Ok(to_api(row, DriveUsage::default()))
+            .ok_or(Error::NotFound(Resource::Domain))
     }
 
-    /// Deletes a domain below the caller with everything in it; needs `force: true`.
-    pub async fn delete_domain(&self, actor: &Actor, req: DeleteDomainRequest) -> Result<()> {
-        actor.audit("domain.delete", "domain", &req.domain_id);
-        validate::required("domain_id", &req.domain_id, validate::MAX_USER_ID)?;
-        let target = self.domain_below(actor, &req.domain_id).await?;
-        if req.force != Some(true) {
+    /// Deletes a domain below the caller with everything in it; needs `force`.
+    pub async fn delete_domain(&self, actor: &Actor, domain_id: &str, force: bool) -> Result<()> {
+        actor.audit("domain.delete", "domain", domain_id);
+        validate::required("domain_id", domain_id, validate::MAX_USER_ID)?;
+        let target = self.domain_below(actor, domain_id).await?;
+        if !force {
             return Err(Error::Conflict(
                 "deleting a domain deletes everything in it: send force=true".into(),
             ));
@@ -470,14 +444,14 @@ impl Services {
 
     /// The caller's domain's quotas and what is used of them (admin). `size_used` is the sum
     /// of the limited drives' `total_size`: what `size_quota` bounds.
-    pub async fn get_domain_quota(&self, actor: &Actor) -> Result<DomainQuota> {
+    pub async fn get_domain_quota(&self, actor: &Actor) -> Result<QuotaUse> {
         if !actor.is_admin() {
             return Err(Error::forbidden("admin permission required"));
         }
         let domain = self.own_domain(actor).await?;
         let usage = self.store.drive_usage(&actor.domain_id).await?;
         let users = self.store.count_users(&actor.domain_id).await?;
-        Ok(DomainQuota {
+        Ok(QuotaUse {
             size_quota: domain.size_quota,
             size_used: usage.allocated,
             user_count_quota: domain.user_count_quota,

@@ -1,18 +1,15 @@
 //! Drives: who may create, read, change and delete them, one default drive per user, and the
 //! domain's size quota, checked by the store in the same transaction as the write.
 
-use crate::audit::Trail;
-use roster_api::drives::{
-    CreateDriveRequest, DeleteDriveRequest, Drive, DriveStatus, DriveType, ListDriveRequest,
-    ListDriveResponse, ListMyDrivesRequest, OwnerType, SearchDriveRequest, UpdateDriveRequest,
-};
-
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{random_hex, validate, Actor, Services};
+use crate::audit::Trail;
 use crate::error::{Error, Resource, Result};
-use crate::store::drives::{DriveChanges, DriveFilter, DrivePage, DriveRow};
+use crate::model::{
+    Drive, DriveChanges, DriveOwnerType, DriveSearch, DriveStatus, Listed, NewDriveSpec,
+};
+use crate::store::drives::{DriveChanges as StoredDriveChanges, DriveFilter, DrivePage, DriveRow};
 use crate::store::normalize;
-use crate::time_format::iso8601_ms;
 
 /// Longest owner id accepted (user ids are ≤64; group ids are at most as long).
 const MAX_OWNER: usize = 64;
@@ -20,26 +17,8 @@ const MAX_OWNER: usize = 64;
 const DRIVE_ID_BYTES: usize = 16;
 /// The order tag of drive markers: pages follow `drive_id`.
 const ORDER_TAG: &str = "drive";
-
-/// The answer of a drive call, from its stored row.
-pub fn to_api(row: DriveRow) -> Drive {
-    Drive {
-        domain_id: row.domain_id,
-        drive_id: row.drive_id,
-        drive_name: row.drive_name,
-        drive_type: row.drive_type,
-        description: row.description,
-        owner: row.owner,
-        owner_type: row.owner_type,
-        status: row.status,
-        total_size: row.total_size,
-        used_size: row.used_size,
-        creator: row.creator,
-        created_at: iso8601_ms(row.created_at),
-        updated_at: iso8601_ms(row.updated_at),
-        default: row.is_default,
-    }
-}
+/// The only kind of drive Roster has.
+const DRIVE_TYPE_NORMAL: &str = "normal";
 
 fn total_size(value: Option<i64>) -> Result<()> {
     validate::size("total_size", value, UNLIMITED_SIZE)
@@ -54,12 +33,12 @@ fn drive_id(value: &str) -> Result<()> {
 
 /// Is this drive its caller's own (a user drive owned by the caller)?
 fn owns(actor: &Actor, row: &DriveRow) -> bool {
-    row.owner_type == OwnerType::User.as_str() && row.owner == actor.user_id
+    row.owner_type == DriveOwnerType::User.as_str() && row.owner == actor.user_id
 }
 
 /// A drive about to be created, with defaults filled in.
 struct NewDrive {
-    owner_type: OwnerType,
+    owner_type: DriveOwnerType,
     owner: String,
     drive_name: String,
     description: String,
@@ -76,7 +55,7 @@ fn new_drive_row(domain_id: &str, creator: &str, new: NewDrive, now: i64) -> Dri
         owner_type: new.owner_type.as_str().into(),
         drive_name: new.drive_name,
         description: new.description,
-        drive_type: DriveType::Normal.as_str().into(),
+        drive_type: DRIVE_TYPE_NORMAL.into(),
         status: new.status.as_str().into(),
         is_default: new.is_default,
         total_size: new.total_size,
@@ -89,7 +68,7 @@ fn new_drive_row(domain_id: &str, creator: &str, new: NewDrive, now: i64) -> Dri
 
 impl Services {
     /// Creates a drive (admin). A user owner must exist; a group owner is not checked yet.
-    pub async fn create_drive(&self, actor: &Actor, req: CreateDriveRequest) -> Result<Drive> {
+    pub async fn create_drive(&self, actor: &Actor, req: NewDriveSpec) -> Result<Drive> {
         actor.audit_with(
             "drive.create",
             "drive",
@@ -109,11 +88,10 @@ impl Services {
             validate::MAX_DESCRIPTION,
         )?;
         total_size(req.total_size)?;
-        let is_default = req.default.unwrap_or(false);
-        if is_default && req.owner_type != OwnerType::User {
+        let is_default = req.is_default.unwrap_or(false);
+        if is_default && req.owner_type != DriveOwnerType::User {
             return Err(Error::invalid("default"));
         }
-        // `drive_type` can only be `normal`: serde refused anything else.
         self.insert_drive(
             &actor.trail,
             &actor.domain_id,
@@ -145,7 +123,7 @@ impl Services {
             domain_id,
             creator,
             NewDrive {
-                owner_type: OwnerType::User,
+                owner_type: DriveOwnerType::User,
                 owner: user_id.to_owned(),
                 drive_name: "Default".into(),
                 description: String::new(),
@@ -166,7 +144,7 @@ impl Services {
     ) -> Result<Drive> {
         let row = new_drive_row(domain_id, creator, new, self.clock.now_ms());
         trail.name_target(&row.drive_id);
-        Ok(to_api(self.store.create_drive(trail, row).await?))
+        self.store.create_drive(trail, row).await
     }
 
     /// Reads a drive: admins any, a user its own.
@@ -180,7 +158,7 @@ impl Services {
         if !actor.is_admin() && !owns(actor, &row) {
             return Err(Error::forbidden("a user may read only its own drives"));
         }
-        Ok(to_api(row))
+        Ok(row)
     }
 
     /// A user's default drive: the caller's (`user_id` omitted or its own), or, for admins,
@@ -197,17 +175,15 @@ impl Services {
         self.store
             .default_drive_of(&actor.domain_id, user_id)
             .await?
-            .map(to_api)
             .ok_or(Error::NotFound(Resource::Drive))
     }
 
     /// Changes a drive's name, description, status or size (admin).
-    pub async fn update_drive(&self, actor: &Actor, req: UpdateDriveRequest) -> Result<Drive> {
-        let fields = super::audit_log::field_names(&req, &["drive_id"]);
-        let detail = serde_json::json!({ "fields": fields });
-        actor.audit_with("drive.update", "drive", &req.drive_id, detail);
+    pub async fn update_drive(&self, actor: &Actor, id: &str, req: DriveChanges) -> Result<Drive> {
+        let detail = serde_json::json!({ "fields": req.field_names() });
+        actor.audit_with("drive.update", "drive", id, detail);
         actor.require_admin()?;
-        drive_id(&req.drive_id)?;
+        drive_id(id)?;
         if let Some(name) = &req.drive_name {
             validate::required("drive_name", name, validate::MAX_NAME)?;
         }
@@ -222,10 +198,10 @@ impl Services {
         }
         let current = self
             .store
-            .drive(&actor.domain_id, &req.drive_id)
+            .drive(&actor.domain_id, id)
             .await?
             .ok_or(Error::NotFound(Resource::Drive))?;
-        let changes = DriveChanges {
+        let changes = StoredDriveChanges {
             drive_name: req.drive_name,
             description: req.description,
             status: req.status.map(|s| s.as_str().to_owned()),
@@ -234,20 +210,19 @@ impl Services {
             updated_at: self.clock.now_ms(),
         };
         self.store
-            .update_drive(&actor.trail, &actor.domain_id, &req.drive_id, changes)
+            .update_drive(&actor.trail, &actor.domain_id, id, changes)
             .await?
-            .map(to_api)
             .ok_or(Error::NotFound(Resource::Drive))
     }
 
-    /// Deletes a drive (admin). `force` is accepted: Roster's drives hold no files.
-    pub async fn delete_drive(&self, actor: &Actor, req: DeleteDriveRequest) -> Result<()> {
-        actor.audit("drive.delete", "drive", &req.drive_id);
+    /// Deletes a drive (admin). Roster's drives hold no files, so nothing else goes.
+    pub async fn delete_drive(&self, actor: &Actor, id: &str) -> Result<()> {
+        actor.audit("drive.delete", "drive", id);
         actor.require_admin()?;
-        drive_id(&req.drive_id)?;
+        drive_id(id)?;
         if self
             .store
-            .delete_drive(&actor.trail, &actor.domain_id, &req.drive_id)
+            .delete_drive(&actor.trail, &actor.domain_id, id)
             .await?
         {
             Ok(())
@@ -256,12 +231,9 @@ impl Services {
         }
     }
 
-    /// Lists the domain's drives, or one owner's, by `drive_id` (admin).
-    pub async fn list_drives(
-        &self,
-        actor: &Actor,
-        req: ListDriveRequest,
-    ) -> Result<ListDriveResponse> {
+    /// Finds drives (admin): the domain's, or a subdomain's, by owner and by name
+    /// (substring, case-insensitive), in `drive_id` order.
+    pub async fn search_drives(&self, actor: &Actor, req: DriveSearch) -> Result<Listed<Drive>> {
         actor.require_admin()?;
         let scoped = self
             .in_subdomain(actor, req.subdomain_id.as_deref())
@@ -271,7 +243,7 @@ impl Services {
         let filter = DriveFilter {
             owner_type: req.owner_type.map(|t| t.as_str().to_owned()),
             owner: non_empty("owner", req.owner)?,
-            name_contains: None,
+            name_contains: non_empty("drive_name", req.name_contains)?.map(|n| normalize(&n)),
         };
         self.drive_page(actor, filter, &page).await
     }
@@ -280,29 +252,14 @@ impl Services {
     pub async fn list_my_drives(
         &self,
         actor: &Actor,
-        req: ListMyDrivesRequest,
-    ) -> Result<ListDriveResponse> {
-        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
+        limit: Option<i64>,
+        marker: Option<&str>,
+    ) -> Result<Listed<Drive>> {
+        let page = Page::parse(&actor.domain_id, limit, marker)?;
         let filter = DriveFilter {
-            owner_type: Some(OwnerType::User.as_str().into()),
+            owner_type: Some(DriveOwnerType::User.as_str().into()),
             owner: Some(actor.user_id.clone()),
             name_contains: None,
-        };
-        self.drive_page(actor, filter, &page).await
-    }
-
-    /// Searches drives by name (substring, case-insensitive) and owner (admin).
-    pub async fn search_drives(
-        &self,
-        actor: &Actor,
-        req: SearchDriveRequest,
-    ) -> Result<ListDriveResponse> {
-        actor.require_admin()?;
-        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
-        let filter = DriveFilter {
-            owner_type: req.owner_type.map(|t| t.as_str().to_owned()),
-            owner: non_empty("owner", req.owner)?,
-            name_contains: non_empty("drive_name", req.drive_name)?.map(|n| normalize(&n)),
         };
         self.drive_page(actor, filter, &page).await
     }
@@ -313,7 +270,7 @@ impl Services {
         actor: &Actor,
         filter: DriveFilter,
         page: &Page,
-    ) -> Result<ListDriveResponse> {
+    ) -> Result<Listed<Drive>> {
         let query = DrivePage {
             filter,
             after_drive_id: page.after_for(ORDER_TAG)?.map(|(_, id)| id),
@@ -324,8 +281,8 @@ impl Services {
         let (rows, next_marker) = finish_page(rows, page.limit, |last| {
             encode_marker(&actor.domain_id, ORDER_TAG, "", &last.drive_id)
         });
-        Ok(ListDriveResponse {
-            items: rows.into_iter().map(to_api).collect(),
+        Ok(Listed {
+            items: rows,
             next_marker,
         })
     }
@@ -347,12 +304,6 @@ fn non_empty(name: &str, value: Option<String>) -> Result<Option<String>> {
 mod tests {
     use super::*;
     use crate::error::ParamProblem;
-
-    #[test]
-    fn times_are_iso8601_with_milliseconds() {
-        assert_eq!(iso8601_ms(1_566_283_887_292), "2019-08-20T06:51:27.292Z");
-        assert_eq!(iso8601_ms(0), "1970-01-01T00:00:00.000Z");
-    }
 
     #[test]
     fn sizes_below_minus_one_are_out_of_range() {

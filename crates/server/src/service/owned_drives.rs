@@ -1,21 +1,18 @@
 //! Drives by what owns them: an organization, a user or a user group (KooDrive calls them
-//! department, personal and group spaces; the face keeps those names). Being drives, they
+//! department, personal and group drives; the face keeps those names). Being drives, they
 //! count against the domain's `size_quota` like any other, whichever face made them.
-
-use roster_api::drives::{
-    CreateDriveRequest, DeleteDriveRequest, Drive, DriveStatus, OwnerType, UpdateDriveRequest,
-};
 
 use std::collections::{HashMap, HashSet};
 
 use super::{validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
+use crate::model::{Drive, DriveChanges, DriveOwnerType, DriveStatus, NewDriveSpec};
 use crate::store::drives::{DriveFilter, DrivePage, DriveRow};
 use crate::store::groups::{GroupRow, KIND_ORG, KIND_USER_GROUP};
 use crate::store::normalize;
 
-/// What owns a drive: an organization (KooDrive's department space), a user (a personal
-/// space) or a user group (a group space).
+/// What owns a drive: an organization (KooDrive's department drive), a user (a personal
+/// drive) or a user group (a group drive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DriveOwnerKind {
     Org,
@@ -24,15 +21,15 @@ pub enum DriveOwnerKind {
 }
 
 impl DriveOwnerKind {
-    fn owner_type(self) -> OwnerType {
+    fn owner_type(self) -> DriveOwnerType {
         match self {
-            DriveOwnerKind::User => OwnerType::User,
-            DriveOwnerKind::Org | DriveOwnerKind::UserGroup => OwnerType::Group,
+            DriveOwnerKind::User => DriveOwnerType::User,
+            DriveOwnerKind::Org | DriveOwnerKind::UserGroup => DriveOwnerType::Group,
         }
     }
 }
 
-/// A change to a space: its capacity (bytes, -1 unlimited) and whether it is enabled.
+/// A change to an owned drive: its capacity (bytes, -1 unlimited) and whether it is enabled.
 #[derive(Debug, Clone, Default)]
 pub struct OwnedDriveChanges {
     pub capacity: Option<i64>,
@@ -40,8 +37,8 @@ pub struct OwnedDriveChanges {
 }
 
 impl Services {
-    /// Checks that the owner exists and is of the kind the space needs; answers its name.
-    async fn space_owner(
+    /// Checks that the owner exists and is of the kind the drive needs; answers its name.
+    async fn owner_name(
         &self,
         actor: &Actor,
         owner_id: &str,
@@ -68,9 +65,9 @@ impl Services {
         }
     }
 
-    /// Creates a space of `capacity` bytes for its owner (admin). A department or group has
-    /// one space at most; a user may have several.
-    pub async fn create_space(
+    /// Creates a drive of `capacity` bytes for its owner (admin). An org unit or a user
+    /// group owns one drive at most; a user may own several.
+    pub async fn create_owned_drive(
         &self,
         actor: &Actor,
         owner_id: &str,
@@ -78,21 +75,24 @@ impl Services {
         capacity: i64,
     ) -> Result<Drive> {
         actor.require_admin()?;
-        let name = self.space_owner(actor, owner_id, kind).await?;
-        if kind != DriveOwnerKind::User && !self.spaces_of(actor, owner_id, kind).await?.is_empty()
+        let name = self.owner_name(actor, owner_id, kind).await?;
+        if kind != DriveOwnerKind::User
+            && !self
+                .drives_owned_by(actor, owner_id, kind)
+                .await?
+                .is_empty()
         {
             return Err(Error::AlreadyExists(Resource::Drive));
         }
         self.create_drive(
             actor,
-            CreateDriveRequest {
+            NewDriveSpec {
                 drive_name: name,
                 owner: owner_id.to_owned(),
                 owner_type: kind.owner_type(),
                 total_size: Some(capacity),
-                default: None,
+                is_default: None,
                 description: None,
-                drive_type: None,
                 status: None,
                 subdomain_id: None,
             },
@@ -100,8 +100,8 @@ impl Services {
         .await
     }
 
-    /// The spaces of one owner: admins read anyone's, a user its own personal ones.
-    pub async fn spaces_of(
+    /// The drives of one owner: admins read anyone's, a user its own.
+    pub async fn drives_owned_by(
         &self,
         actor: &Actor,
         owner_id: &str,
@@ -112,16 +112,12 @@ impl Services {
             actor.require_admin()?;
         }
         validate::required("ownerId", owner_id, validate::MAX_ID)?;
-        let rows = self
+        let mut drives = self
             .store
             .drives_of_owner(&actor.domain_id, kind.owner_type().as_str(), owner_id)
             .await?;
-        let mut spaces = Vec::with_capacity(rows.len());
-        for row in rows {
-            spaces.push(super::drives::to_api(row));
-        }
-        // A group-owned drive is a department or a group space by its owner's kind.
-        if kind != DriveOwnerKind::User && !spaces.is_empty() {
+        // A group-owned drive is an org unit's or a user group's by its owner's kind.
+        if kind != DriveOwnerKind::User && !drives.is_empty() {
             let wanted = if kind == DriveOwnerKind::Org {
                 KIND_ORG
             } else {
@@ -129,46 +125,46 @@ impl Services {
             };
             let group = self.store.group(&actor.domain_id, owner_id).await?;
             if group.is_none_or(|g| g.kind != wanted) {
-                spaces.clear();
+                drives.clear();
             }
         }
-        Ok(spaces)
+        Ok(drives)
     }
 
-    /// Every space of an owner that exists (KooDrive's v2 listing): an owner unknown in the
+    /// Every drive of an owner that exists: an owner unknown in the
     /// caller's domain, another domain's among them, answers `NotFound` rather than an
     /// empty list.
-    pub async fn owner_spaces(
+    pub async fn existing_owner_drives(
         &self,
         actor: &Actor,
         owner_id: &str,
         kind: DriveOwnerKind,
     ) -> Result<Vec<Drive>> {
-        let spaces = self.spaces_of(actor, owner_id, kind).await?;
-        if spaces.is_empty() {
-            self.space_owner(actor, owner_id, kind).await?;
+        let drives = self.drives_owned_by(actor, owner_id, kind).await?;
+        if drives.is_empty() {
+            self.owner_name(actor, owner_id, kind).await?;
         }
-        Ok(spaces)
+        Ok(drives)
     }
 
-    /// One space of an owner: the one `container_id` names, else its first.
+    /// One drive of an owner: the one `container_id` names, else its first.
     /// `NotFound(Drive)` when there is none.
-    pub async fn space(
+    pub async fn owned_drive(
         &self,
         actor: &Actor,
         owner_id: &str,
         kind: DriveOwnerKind,
         container_id: Option<&str>,
     ) -> Result<Drive> {
-        self.spaces_of(actor, owner_id, kind)
+        self.drives_owned_by(actor, owner_id, kind)
             .await?
             .into_iter()
             .find(|d| container_id.is_none_or(|c| c.is_empty() || d.drive_id == c))
             .ok_or(Error::NotFound(Resource::Drive))
     }
 
-    /// Changes a space's capacity or status (admin).
-    pub async fn update_space(
+    /// Changes an owned drive's capacity or status (admin).
+    pub async fn update_owned_drive(
         &self,
         actor: &Actor,
         owner_id: &str,
@@ -177,7 +173,9 @@ impl Services {
         changes: OwnedDriveChanges,
     ) -> Result<Drive> {
         actor.require_admin()?;
-        let space = self.space(actor, owner_id, kind, container_id).await?;
+        let drive = self
+            .owned_drive(actor, owner_id, kind, container_id)
+            .await?;
         let status = changes.enabled.map(|enabled| {
             if enabled {
                 DriveStatus::Enabled
@@ -185,20 +183,16 @@ impl Services {
                 DriveStatus::Disabled
             }
         });
-        self.update_drive(
-            actor,
-            UpdateDriveRequest {
-                drive_id: space.drive_id,
-                total_size: changes.capacity,
-                status,
-                ..UpdateDriveRequest::default()
-            },
-        )
-        .await
+        let changes = DriveChanges {
+            total_size: changes.capacity,
+            status,
+            ..DriveChanges::default()
+        };
+        self.update_drive(actor, &drive.drive_id, changes).await
     }
 
-    /// Deletes a space (admin).
-    pub async fn delete_space(
+    /// Deletes an owned drive (admin).
+    pub async fn delete_owned_drive(
         &self,
         actor: &Actor,
         owner_id: &str,
@@ -206,23 +200,18 @@ impl Services {
         container_id: Option<&str>,
     ) -> Result<()> {
         actor.require_admin()?;
-        let space = self.space(actor, owner_id, kind, container_id).await?;
-        self.delete_drive(
-            actor,
-            DeleteDriveRequest {
-                drive_id: space.drive_id,
-                force: None,
-            },
-        )
-        .await
+        let drive = self
+            .owned_drive(actor, owner_id, kind, container_id)
+            .await?;
+        self.delete_drive(actor, &drive.drive_id).await
     }
 }
 
 impl Services {
-    /// Creates a group space: a user group of these members with a space of `capacity`
-    /// bytes (admin). Nothing is left behind when a member is unknown or the space does not
-    /// fit the quota. Answers the group's id and its space.
-    pub async fn create_group_space(
+    /// Creates a user group of these members with a drive of `capacity` bytes (admin).
+    /// Nothing is left behind when a member is unknown or the drive does not fit the quota.
+    /// Answers the group's id and its drive.
+    pub async fn create_group_with_drive(
         &self,
         actor: &Actor,
         name: &str,
@@ -241,14 +230,14 @@ impl Services {
         let made = async {
             self.set_user_group_membership(actor, &group_id, member_ids, true)
                 .await?;
-            self.create_space(actor, &group_id, DriveOwnerKind::UserGroup, capacity)
+            self.create_owned_drive(actor, &group_id, DriveOwnerKind::UserGroup, capacity)
                 .await
         }
         .await;
         match made {
-            Ok(space) => Ok((group_id, space)),
+            Ok(drive) => Ok((group_id, drive)),
             Err(e) => {
-                // Undo the group (its memberships go with it) rather than leave half a space.
+                // Undo the group (its memberships go with it) rather than leave half of it.
                 self.remove_user_groups(actor, std::slice::from_ref(&group_id))
                     .await?;
                 Err(e)
@@ -257,33 +246,33 @@ impl Services {
     }
 }
 
-/// Which team spaces (department and group spaces) a listing reads.
+/// Which shared drives (those of org units and of user groups) a listing reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SharedDriveFilter {
-    /// Every department space (admins).
-    Departments,
-    /// The group spaces of groups the caller made.
+    /// Every org unit's drive (admins).
+    Orgs,
+    /// The drives of user groups the caller made.
     OwnedByMe,
-    /// The group spaces of groups the caller is a member of.
+    /// The drives of user groups the caller is a member of.
     Joined,
 }
 
-/// A team space with its owning group and the group's number of direct members.
+/// A shared drive with its owning group and the group's number of direct members.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SharedDrive {
-    pub space: Drive,
+    pub drive: Drive,
     pub group: GroupRow,
     pub members: i64,
 }
 
-/// Group-owned drives read per batch when scanning for team spaces.
+/// Group-owned drives read per batch when scanning for shared drives.
 const TEAM_SCAN_BATCH: u32 = 500;
 
 impl Services {
-    /// `(total, page)` of team spaces, `limit` from `offset`, in drive-id order, with a
+    /// `(total, page)` of shared drives, `limit` from `offset`, in drive-id order, with a
     /// substring of the group's name. Reads every group-owned drive of the domain to count them: fine for a
     /// directory's departments and groups, not for millions.
-    pub async fn team_spaces(
+    pub async fn shared_drives(
         &self,
         actor: &Actor,
         filter: SharedDriveFilter,
@@ -291,7 +280,7 @@ impl Services {
         offset: i64,
         limit: u32,
     ) -> Result<(i64, Vec<SharedDrive>)> {
-        if filter == SharedDriveFilter::Departments {
+        if filter == SharedDriveFilter::Orgs {
             actor.require_admin()?;
         }
         if !(0..=super::tree_rules::MAX_OFFSET).contains(&offset) {
@@ -315,7 +304,7 @@ impl Services {
                 continue;
             };
             let wanted = match filter {
-                SharedDriveFilter::Departments => group.kind == KIND_ORG,
+                SharedDriveFilter::Orgs => group.kind == KIND_ORG,
                 SharedDriveFilter::OwnedByMe => {
                     group.kind == KIND_USER_GROUP && group.creator == actor.user_id
                 }
@@ -345,15 +334,15 @@ impl Services {
             .await?
             .into_iter()
             .collect();
-        let spaces = page
+        let drives = page
             .into_iter()
             .map(|(drive, group)| SharedDrive {
                 members: counts.get(&group.group_id).copied().unwrap_or(0),
-                space: super::drives::to_api(drive),
+                drive,
                 group,
             })
             .collect();
-        Ok((total, spaces))
+        Ok((total, drives))
     }
 
     /// Every group-owned drive of a domain, by drive id.
@@ -362,7 +351,7 @@ impl Services {
         loop {
             let page = DrivePage {
                 filter: DriveFilter {
-                    owner_type: Some(OwnerType::Group.as_str().into()),
+                    owner_type: Some(DriveOwnerType::Group.as_str().into()),
                     owner: None,
                     name_contains: None,
                 },

@@ -7,15 +7,16 @@
 
 use std::time::Duration;
 
-use roster_api::domains::{CreateDomainRequest, UpdateDomainRequest};
-use roster_api::drives::{CreateDriveRequest, OwnerType};
 use roster_api::groups::{GroupMemberRequest, MemberType};
 
 use super::testing::{scratch_services, superadmin, user_with_role, DOMAIN};
 use super::{Actor, Services};
 use crate::audit::Trail;
 use crate::error::{Error, Resource};
-use crate::model::{GroupChanges, NewGroupSpec, NewUserSpec, Role, UserChanges, UserStatus};
+use crate::model::{
+    DomainChanges, DriveOwnerType, GroupChanges, NewDomainSpec, NewDriveSpec, NewGroupSpec,
+    NewUserSpec, Role, TokenHolder, UserChanges, UserStatus,
+};
 
 const PASSWORD: &str = "Rules-Password-1";
 
@@ -63,11 +64,11 @@ async fn group_admin_of(services: &Services, user_id: &str, group_id: &str) -> A
 
 /// Creates the top-level domain `domain_id` as the superadmin; answers its superadmin.
 async fn other_domain(services: &Services, domain_id: &str) -> Actor {
-    let req = CreateDomainRequest {
+    let req = NewDomainSpec {
         domain_name: format!("Domain {domain_id}"),
         domain_id: Some(domain_id.into()),
         admin_password: Some(PASSWORD.into()),
-        ..CreateDomainRequest::default()
+        ..NewDomainSpec::default()
     };
     let created = services
         .create_domain(&superadmin(), req)
@@ -83,26 +84,24 @@ async fn other_domain(services: &Services, domain_id: &str) -> Actor {
 
 /// Sets [`DOMAIN`]'s quotas as its superadmin (`None` keeps one as it is).
 async fn set_quotas(services: &Services, size: Option<i64>, users: Option<i64>) {
-    let req = UpdateDomainRequest {
-        domain_id: DOMAIN.into(),
+    let changes = DomainChanges {
         size_quota: size,
         user_count_quota: users,
-        ..UpdateDomainRequest::default()
+        ..DomainChanges::default()
     };
     services
-        .update_domain(&superadmin(), req)
+        .update_domain(&superadmin(), DOMAIN, changes)
         .await
         .expect("quotas set");
 }
 
-fn drive_of(owner: &str, total_size: i64) -> CreateDriveRequest {
-    CreateDriveRequest {
+fn drive_of(owner: &str, total_size: i64) -> NewDriveSpec {
+    NewDriveSpec {
         drive_name: "d".into(),
         owner: owner.into(),
-        owner_type: OwnerType::User,
-        default: None,
+        owner_type: DriveOwnerType::User,
+        is_default: None,
         description: None,
-        drive_type: None,
         status: None,
         total_size: Some(total_size),
         subdomain_id: None,
@@ -359,27 +358,27 @@ async fn a_domain_only_lowers_its_own_quota() {
     let (_dir, services) = scratch_services().await;
     let elsewhere = other_domain(&services, "elsewhere").await;
     // The operator sets the tenant's quota; the tenant may lower it, never raise it.
-    let by_operator = UpdateDomainRequest {
-        domain_id: "elsewhere".into(),
+    let by_operator = DomainChanges {
         user_count_quota: Some(10),
-        ..UpdateDomainRequest::default()
+        ..DomainChanges::default()
     };
     services
-        .update_domain(&superadmin(), by_operator)
+        .update_domain(&superadmin(), "elsewhere", by_operator)
         .await
         .unwrap();
-    let raise = UpdateDomainRequest {
-        domain_id: "elsewhere".into(),
+    let raise = DomainChanges {
         user_count_quota: Some(11),
-        ..UpdateDomainRequest::default()
+        ..DomainChanges::default()
     };
-    forbidden(services.update_domain(&elsewhere, raise).await);
-    let lower = UpdateDomainRequest {
-        domain_id: "elsewhere".into(),
+    forbidden(services.update_domain(&elsewhere, "elsewhere", raise).await);
+    let lower = DomainChanges {
         user_count_quota: Some(5),
-        ..UpdateDomainRequest::default()
+        ..DomainChanges::default()
     };
-    let lowered = services.update_domain(&elsewhere, lower).await.unwrap();
+    let lowered = services
+        .update_domain(&elsewhere, "elsewhere", lower)
+        .await
+        .unwrap();
     assert_eq!(lowered.user_count_quota, 5);
 }
 
@@ -508,7 +507,10 @@ async fn failed_logins_lock_the_identity_until_the_lock_time_is_up() {
         .login_with_password(&Trail::none(), DOMAIN, "pat", PASSWORD)
         .await
         .unwrap();
-    assert_eq!(token.user_id, "pat");
+    let TokenHolder::User { user, .. } = token.holder else {
+        panic!("a user's token");
+    };
+    assert_eq!(user.user_id, "pat");
 }
 
 #[tokio::test]

@@ -12,7 +12,6 @@ use crate::error::{AuthProblem, Error, Resource, Result};
 use crate::model::UserChanges;
 use crate::store::signin::SigninSessionRow;
 use crate::store::UserRow;
-use roster_api::accounts::ChangePasswordRequest;
 
 /// What the pages call the operator domain when it has no name of its own.
 const OPERATOR_DOMAIN_NAME: &str = "Roster";
@@ -193,11 +192,8 @@ impl Services {
         new_password: &str,
     ) -> Result<SignedIn> {
         let actor = self.session_actor(session).await?.in_request(trail.clone());
-        let req = ChangePasswordRequest {
-            old_password: Some(old_password.to_owned()),
-            new_password: new_password.to_owned(),
-        };
-        self.change_password(&actor, req).await?;
+        self.change_password(&actor, Some(old_password), new_password)
+            .await?;
         let user = self
             .store
             .user(&session.domain_id, &session.user_id)

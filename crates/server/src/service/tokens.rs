@@ -22,18 +22,15 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use roster_api::tokens::ExistLink;
-use roster_api::Token;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{random_hex, tenancy, users, validate, Actor, Services};
 use crate::clock::Clock;
 use crate::error::{AuthProblem, Error, Result};
-use crate::model::{Role, UserStatus};
+use crate::model::{IssuedToken, Role, TokenHolder, UserStatus};
 use crate::store::apps::AppRow;
 use crate::store::{RefreshTokenRow, SigningKeyRow, Store, UserChanges, UserRow};
-use crate::time_format::rfc3339_s;
 
 /// How long tokens live.
 #[derive(Debug, Clone, Copy)]
@@ -349,7 +346,7 @@ impl Services {
         domain_id: &str,
         username: &str,
         password: &str,
-    ) -> Result<Token> {
+    ) -> Result<IssuedToken> {
         use crate::metrics::SignIn;
         let answer = async {
             let (user, is_first_login) = self
@@ -642,7 +639,7 @@ impl Services {
         trail: &Trail,
         domain_id: Option<&str>,
         refresh_token: &str,
-    ) -> Result<Token> {
+    ) -> Result<IssuedToken> {
         let refused = || Error::Unauthorized(AuthProblem::RefreshTokenInvalid);
         validate::token("refresh_token", refresh_token)?;
         let hash = hash_refresh_token(refresh_token);
@@ -856,7 +853,7 @@ impl Services {
         trail: &Trail,
         domain_id: &str,
         user_id: &str,
-    ) -> Result<Token> {
+    ) -> Result<IssuedToken> {
         let user = self
             .store
             .user(domain_id, user_id)
@@ -872,7 +869,7 @@ impl Services {
         trail: &Trail,
         user: UserRow,
         family_id: Option<String>,
-    ) -> Result<Token> {
+    ) -> Result<IssuedToken> {
         let session = self.new_session(trail, &user, family_id)?;
         self.store
             .insert_refresh_token(trail, session.refresh_row.clone())
@@ -924,7 +921,7 @@ impl Services {
     }
 
     /// The answer to a session stored.
-    async fn session_answer(&self, user: UserRow, session: NewSession) -> Result<Token> {
+    async fn session_answer(&self, user: UserRow, session: NewSession) -> Result<IssuedToken> {
         self.token_answer(
             user,
             session.access_token,
@@ -943,7 +940,7 @@ impl Services {
         &self,
         issuer: &Actor,
         user_id: &str,
-    ) -> Result<Token> {
+    ) -> Result<IssuedToken> {
         if issuer.user_id == user_id {
             return self
                 .issue_tokens(&issuer.trail, &issuer.domain_id, user_id)
@@ -1014,33 +1011,31 @@ impl Services {
         Ok((self.tokens.sign(&claims)?, claims))
     }
 
-    /// The PDS `Token` answer for `user`, with its linked accounts.
+    /// The answer for tokens just issued to `user`, with its logon accounts.
     async fn token_answer(
         &self,
         user: UserRow,
         access_token: String,
         refresh_token: String,
         claims: &AccessClaims,
-    ) -> Result<Token> {
-        let links = self
+    ) -> Result<IssuedToken> {
+        let logons = self
             .store
             .accounts_of(&user.domain_id, std::slice::from_ref(&user.user_id))
             .await?;
-        token_answer(
-            user,
+        Ok(IssuedToken {
             access_token,
             refresh_token,
-            claims.exp - claims.iat,
-            rfc3339_s(claims.exp),
-            links
-                .into_iter()
-                .map(|a| ExistLink {
-                    kind: a.authentication_type,
-                    identity: a.identity,
-                    extra: a.extra,
-                })
-                .collect(),
-        )
+            expires_in: claims.exp - claims.iat,
+            expires_at_s: claims.exp,
+            holder: TokenHolder::User {
+                user: Box::new(user),
+                logons,
+            },
+            is_first_login: false,
+            id_token: None,
+            scope: None,
+        })
     }
 }
 
@@ -1048,7 +1043,7 @@ impl Services {
     /// A domain service token for a JWT app: superadmin rights in the domain, no user, no
     /// refresh token (the app asserts again). It stops working when the app is disabled or
     /// deleted, and never works for an app re-created under the same `client_id`.
-    pub(crate) fn issue_service_token(&self, app: &AppRow) -> Result<Token> {
+    pub(crate) fn issue_service_token(&self, app: &AppRow) -> Result<IssuedToken> {
         let domain_id = &app.domain_id;
         let iat = self.clock.now_ms() / 1000;
         let access_ttl = self.token_settings.access_ttl.as_secs() as i64;
@@ -1063,28 +1058,15 @@ impl Services {
             gen: app.instance_stamp.clone(),
             act: None,
         };
-        Ok(Token {
+        Ok(IssuedToken {
             access_token: self.tokens.sign(&claims)?,
             refresh_token: String::new(),
             expires_in: access_ttl,
-            expire_time: rfc3339_s(claims.exp),
-            token_type: "Bearer".into(),
-            user_id: String::new(),
-            user_name: String::new(),
-            nick_name: String::new(),
-            avatar: String::new(),
-            role: Role::Superadmin.as_str().into(),
-            status: UserStatus::Enabled.as_str().into(),
-            domain_id: domain_id.to_owned(),
-            default_drive_id: String::new(),
-            default_sbox_drive_id: String::new(),
+            expires_at_s: claims.exp,
+            holder: TokenHolder::App {
+                domain_id: domain_id.to_owned(),
+            },
             is_first_login: false,
-            need_link: false,
-            need_rp_verify: false,
-            pin_setup: false,
-            state: String::new(),
-            exist_link: Vec::new(),
-            user_data: serde_json::Map::new(),
             id_token: None,
             scope: None,
         })
@@ -1145,43 +1127,5 @@ pub(crate) fn admit(user: UserRow, kind: CallKind, refused: Error, now: i64) -> 
         domain_id: user.domain_id,
         user_id: user.user_id,
         trail: Trail::none(),
-    })
-}
-
-fn token_answer(
-    user: UserRow,
-    access_token: String,
-    refresh_token: String,
-    expires_in: i64,
-    expire_time: String,
-    exist_link: Vec<ExistLink>,
-) -> Result<Token> {
-    let role = user.role()?;
-    let status = user.status()?;
-    let user_data = user.user_data_object();
-    Ok(Token {
-        access_token,
-        refresh_token,
-        expires_in,
-        expire_time,
-        token_type: "Bearer".into(),
-        user_id: user.user_id,
-        user_name: user.user_name,
-        nick_name: user.nick_name,
-        avatar: user.avatar,
-        role: role.as_str().into(),
-        status: status.as_str().into(),
-        domain_id: user.domain_id,
-        default_drive_id: user.default_drive_id,
-        default_sbox_drive_id: String::new(),
-        is_first_login: false,
-        need_link: false,
-        need_rp_verify: false,
-        pin_setup: false,
-        state: String::new(),
-        exist_link,
-        user_data,
-        id_token: None,
-        scope: None,
     })
 }

@@ -11,70 +11,64 @@ use crate::store::directory::GroupNumberedQuery;
 use crate::store::groups::GroupRow;
 use crate::store::{normalize, UserOrder, UserPage, UserRow};
 
-/// Deepest level a department may sit at (a top-level department is level 1).
-pub const MAX_DEPARTMENT_DEPTH: usize = 5;
-/// Longest department name, in characters.
-pub const MAX_DEPARTMENT_NAME: usize = 20;
+/// Deepest level an org unit may sit at (a top-level org unit is level 1).
+pub const MAX_ORG_UNIT_DEPTH: usize = 5;
+/// Longest org unit name, in characters.
+pub const MAX_ORG_UNIT_NAME: usize = 20;
 
 /// A name KooDrive accepts: not blank, at most 20 characters.
-fn check_department_name(name: &str) -> Result<()> {
+fn check_org_unit_name(name: &str) -> Result<()> {
     if name.trim().is_empty() {
         return Err(Error::missing("name"));
     }
-    if name.chars().count() > MAX_DEPARTMENT_NAME {
+    if name.chars().count() > MAX_ORG_UNIT_NAME {
         return Err(Error::out_of_range("name"));
     }
     Ok(())
 }
 
 impl Services {
-    /// Creates a department under `parent` (`""`: at the top); answers its id.
-    pub async fn create_department(
-        &self,
-        actor: &Actor,
-        name: &str,
-        parent: &str,
-    ) -> Result<String> {
+    /// Creates an org unit under `parent` (`""`: at the top); answers its id.
+    pub async fn create_org_unit(&self, actor: &Actor, name: &str, parent: &str) -> Result<String> {
         actor.require_admin()?;
-        check_department_name(name)?;
-        self.check_department_place(actor, name, parent, None)
-            .await?;
+        check_org_unit_name(name)?;
+        self.check_org_unit_place(actor, name, parent, None).await?;
         self.create_org(actor, name, parent).await
     }
 
-    /// Renames a department and moves it under `parent` (`""`: to the top), with the
+    /// Renames an org unit and moves it under `parent` (`""`: to the top), with the
     /// same limits as at creation.
-    pub async fn update_department(
+    pub async fn update_org_unit(
         &self,
         actor: &Actor,
-        department_id: &str,
+        org_id: &str,
         name: &str,
         parent: &str,
     ) -> Result<()> {
         actor.require_admin()?;
-        check_department_name(name)?;
-        let current = self.existing_org(actor, department_id).await?;
-        self.check_department_place(actor, name, parent, Some(department_id))
+        check_org_unit_name(name)?;
+        let current = self.existing_org(actor, org_id).await?;
+        self.check_org_unit_place(actor, name, parent, Some(org_id))
             .await?;
         if current.parent_group_id != parent {
-            self.move_org(actor, department_id, parent).await?;
+            self.move_org(actor, org_id, parent).await?;
         }
         if current.group_name != name {
-            self.rename_org(actor, department_id, name).await?;
+            self.rename_org(actor, org_id, name).await?;
         }
         Ok(())
     }
 
-    /// Removes an empty department with its department spaces (group-owned drives).
-    pub async fn remove_department(&self, actor: &Actor, department_id: &str) -> Result<()> {
+    /// Removes an empty org unit with its drives.
+    pub async fn remove_org_unit(&self, actor: &Actor, org_id: &str) -> Result<()> {
         // `remove_org` checks the rest; its group deletion takes the group's drives along.
-        self.remove_org(actor, department_id).await
+        self.remove_org(actor, org_id).await
     }
 
-    /// Refuses a place too deep (for a moved department, with its subtree) or a name a
-    /// sibling already has. `moving` is the department being moved or renamed (not its own
+    /// Refuses a place too deep (for a moved org unit, with its subtree) or a name a
+    /// sibling already has. `moving` is the org unit being moved or renamed (not its own
     /// sibling).
-    async fn check_department_place(
+    async fn check_org_unit_place(
         &self,
         actor: &Actor,
         name: &str,
@@ -90,13 +84,13 @@ impl Services {
                 .await?
                 .len()
         };
-        // A moved department takes its subtree along: its deepest level must fit too.
+        // A moved org unit takes its subtree along: its deepest level must fit too.
         let height = match moving {
             Some(id) => self.store.subtree_height(&actor.domain_id, id).await?,
             None => 0,
         };
         let height = usize::try_from(height).unwrap_or(usize::MAX);
-        if parent_depth.saturating_add(1).saturating_add(height) > MAX_DEPARTMENT_DEPTH {
+        if parent_depth.saturating_add(1).saturating_add(height) > MAX_ORG_UNIT_DEPTH {
             return Err(Error::param(ParamProblem::OutOfRange, "parentId"));
         }
         let wanted = normalize(name);
@@ -149,7 +143,7 @@ impl Services {
 }
 
 impl Services {
-    /// `(total, page)` of every group of a kind (departments, user groups) of the domain
+    /// `(total, page)` of every group of a kind (org units, user groups) of the domain
     /// (admins only), `limit` from `offset`, with a name substring.
     pub async fn groups_at_offset(
         &self,

@@ -5,16 +5,14 @@ pub mod logons;
 
 use logons::{AccountChanges, ContactLogons};
 
-use roster_api::{AuthenticationType, ImportUserRequest};
-
 use std::collections::HashMap;
 
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{random_hex, subdomain_detail, validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
 use crate::model::{
-    Account, Drive, Group, Listed, NewUserSpec, Punishment, Role, User, UserChanges, UserExtras,
-    UserSearch, UserStatus, UserWithExtras,
+    Account, Drive, Group, ImportedUserSpec, Listed, LogonKind, NewUserSpec, Punishment, Role,
+    User, UserChanges, UserExtras, UserSearch, UserStatus, UserWithExtras,
 };
 use crate::store::drives::DriveRow;
 use crate::store::{
@@ -146,7 +144,7 @@ pub fn new_user_row(domain_id: &str, user_id: String, creator: &str, now: i64) -
 #[derive(Debug, Clone)]
 pub enum UserCreation {
     Create(NewUserSpec),
-    Import(ImportUserRequest),
+    Import(ImportedUserSpec),
 }
 
 impl Services {
@@ -543,13 +541,13 @@ impl Services {
     }
 
     /// Creates a user and its logon account in one transaction.
-    pub async fn import_user(&self, actor: &Actor, req: ImportUserRequest) -> Result<User> {
+    pub async fn import_user(&self, actor: &Actor, req: ImportedUserSpec) -> Result<User> {
         let new = self.user_to_import(actor, req).await?;
         self.store.create_user(&actor.trail, new).await
     }
 
     /// Checks a `/v2/user/import` request and makes the records it asks for.
-    async fn user_to_import(&self, actor: &Actor, req: ImportUserRequest) -> Result<NewUser> {
+    async fn user_to_import(&self, actor: &Actor, req: ImportedUserSpec) -> Result<NewUser> {
         let chosen_id = req.user_id.is_some();
         let user_id = req.user_id.unwrap_or_else(|| random_hex(16));
         actor.audit_with(
@@ -557,7 +555,7 @@ impl Services {
             "user",
             &user_id,
             serde_json::json!({
-                "authentication_type": req.authentication_type.as_str(),
+                "authentication_type": req.kind.as_str(),
                 "identity": &req.identity,
             }),
         );
@@ -569,11 +567,11 @@ impl Services {
         if let Some(group_id) = &parent_group {
             validate::max_len("parent_group_id", group_id, validate::MAX_ID)?;
         }
-        let identity = validate::identity(req.authentication_type.as_str(), &req.identity)?;
+        let identity = validate::identity(req.kind.as_str(), &req.identity)?;
         validate::required("nick_name", &req.nick_name, validate::MAX_NAME)?;
         validate::optional(
             "authentication_display_name",
-            req.authentication_display_name.as_deref(),
+            req.display_name.as_deref(),
             validate::MAX_NAME,
         )?;
         validate::optional("extra", req.extra.as_deref(), validate::MAX_PHONE)?;
@@ -584,7 +582,7 @@ impl Services {
             validate::password(pw)?;
         }
         validate::size("drive_total_size", req.drive_total_size, UNLIMITED)?;
-        let kind = req.authentication_type;
+        let kind = req.kind;
         self.require_identity_free(&actor.domain_id, &req.identity, &user_id)
             .await?;
 
@@ -597,12 +595,12 @@ impl Services {
         user.nick_name = req.nick_name;
         user.email = match (kind, req.email) {
             (_, Some(email)) => email,
-            (AuthenticationType::Email, None) => req.identity.clone(),
+            (LogonKind::Email, None) => req.identity.clone(),
             _ => String::new(),
         };
         user.phone = match (kind, req.phone) {
             (_, Some(phone)) => phone,
-            (AuthenticationType::Mobile, None) => req.identity.clone(),
+            (LogonKind::Mobile, None) => req.identity.clone(),
             _ => String::new(),
         };
         user.deny_change_password_by_self = req.deny_change_password_by_self.unwrap_or(false);
@@ -611,15 +609,13 @@ impl Services {
         user.phone_region = req.phone_region.unwrap_or_default();
         let extra = match (kind, req.extra) {
             (_, Some(extra)) if !extra.is_empty() => extra,
-            (AuthenticationType::Mobile, _) => "86".into(),
+            (LogonKind::Mobile, _) => "86".into(),
             _ => String::new(),
         };
         let account = AccountRow {
             domain_id: actor.domain_id.clone(),
             authentication_type: kind.as_str().into(),
-            display_name: req
-                .authentication_display_name
-                .unwrap_or_else(|| req.identity.clone()),
+            display_name: req.display_name.unwrap_or_else(|| req.identity.clone()),
             identity,
             user_id: user.user_id.clone(),
             extra,

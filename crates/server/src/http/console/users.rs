@@ -6,7 +6,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use roster_api::drives::{Drive, ListDriveRequest};
 
 use super::forms::{ActionForm, EditUserForm, NewUserForm, UsersQuery};
 use super::texts::ConsoleTexts;
@@ -14,7 +13,7 @@ use super::Operator;
 use crate::error::Error;
 use crate::http::signin::html;
 use crate::http::AppState;
-use crate::model::{User, UserChanges, UserExtras, UserWithExtras};
+use crate::model::{Drive, DriveSearch, User, UserChanges, UserExtras, UserWithExtras};
 
 #[derive(Template)]
 #[template(path = "console/users.html")]
@@ -201,11 +200,11 @@ async fn user_page(
         Ok(item) => item,
         Err(e) => return op.failed(&e),
     };
-    let drives = ListDriveRequest {
+    let drives = DriveSearch {
         owner: Some(user_id.to_owned()),
-        ..ListDriveRequest::default()
+        ..DriveSearch::default()
     };
-    let drives = match app.services.list_drives(&op.actor, drives).await {
+    let drives = match app.services.search_drives(&op.actor, drives).await {
         Ok(page) => page.items,
         Err(e) => return op.failed(&e),
     };

@@ -55,7 +55,7 @@ pub async fn create(State(app): State<AppState>, call: Call) -> Answer {
     let (name, parent) = name_and_parent(&call.body()?)?;
     let id = app
         .services
-        .create_department(&call.actor, &name, &parent)
+        .create_org_unit(&call.actor, &name, &parent)
         .await?;
     with_data(Created { id })
 }
@@ -74,7 +74,7 @@ pub async fn update(State(app): State<AppState>, Path(id): Path<String>, call: C
     }
     let (name, parent) = name_and_parent(&call.body()?)?;
     app.services
-        .update_department(&call.actor, &id, &name, &parent)
+        .update_org_unit(&call.actor, &id, &name, &parent)
         .await?;
     done()
 }
@@ -83,7 +83,7 @@ pub async fn delete(State(app): State<AppState>, Path(id): Path<String>, call: C
     if id == ROOT_ID {
         return Err(Error::invalid("department_id").into());
     }
-    app.services.remove_department(&call.actor, &id).await?;
+    app.services.remove_org_unit(&call.actor, &id).await?;
     done()
 }
 

@@ -2,8 +2,8 @@
 //! A space is a drive: `containerId` is its drive id, `capacity` its `total_size` and
 //! `spaceUsed` its `used_size`, both in bytes.
 
+use crate::model::Drive;
 use axum::extract::{Path, State};
-use roster_api::drives::Drive;
 use roster_api::koodrive::{
     CreateGroupSpaceBody, DepartmentSpace, DepartmentSpaceList, GroupSpace, GroupSpaceCreated,
     GroupSpaceList, SpaceBody, SpaceInfo, TeamSpace, TeamSpaceList, UserSpaceInfo, UserSpaceList,
@@ -75,7 +75,7 @@ pub async fn create(
     let capacity = capacity(body.capacity)?.ok_or(Error::missing("capacity"))?;
     let drive = app
         .services
-        .create_space(&call.actor, &owner_id, kind, capacity)
+        .create_owned_drive(&call.actor, &owner_id, kind, capacity)
         .await?;
     with_data(info(kind, drive))
 }
@@ -84,7 +84,7 @@ pub async fn get(State(app): State<AppState>, Path(owner_id): Path<String>, call
     let kind = kind(call.int_param("type")?)?;
     let drive = app
         .services
-        .space(&call.actor, &owner_id, kind, call.param("containerId"))
+        .owned_drive(&call.actor, &owner_id, kind, call.param("containerId"))
         .await?;
     with_data(info(kind, drive))
 }
@@ -107,7 +107,7 @@ pub async fn update(
         enabled,
     };
     app.services
-        .update_space(
+        .update_owned_drive(
             &call.actor,
             &owner_id,
             kind,
@@ -125,7 +125,7 @@ pub async fn delete(
 ) -> Answer {
     let kind = kind(call.int_param("type")?)?;
     app.services
-        .delete_space(&call.actor, &owner_id, kind, call.param("containerId"))
+        .delete_owned_drive(&call.actor, &owner_id, kind, call.param("containerId"))
         .await?;
     done()
 }
@@ -139,7 +139,7 @@ pub async fn list_v2(
     let kind = kind(Some(call.int_param("type")?.unwrap_or(TYPE_PERSONAL)))?;
     let drives = app
         .services
-        .owner_spaces(&call.actor, &owner_id, kind)
+        .existing_owner_drives(&call.actor, &owner_id, kind)
         .await?;
     let spaces: Vec<SpaceInfo> = drives.into_iter().map(|d| info(kind, d)).collect();
     with_data(spaces)
@@ -153,7 +153,7 @@ async fn first_space(
     kind: DriveOwnerKind,
 ) -> Result<Option<Drive>, KdError> {
     Ok(services
-        .spaces_of(actor, owner_id, kind)
+        .drives_owned_by(actor, owner_id, kind)
         .await?
         .into_iter()
         .next())
@@ -179,7 +179,7 @@ pub async fn user_list(State(app): State<AppState>, call: Call) -> Answer {
     let mut users = Vec::with_capacity(rows.len());
     for user in super::users::user_infos(services, actor, rows).await? {
         let space = services
-            .spaces_of(actor, &user.user_id, DriveOwnerKind::User)
+            .drives_owned_by(actor, &user.user_id, DriveOwnerKind::User)
             .await?
             .into_iter()
             .next();
@@ -245,7 +245,7 @@ pub async fn create_group(State(app): State<AppState>, call: Call) -> Answer {
         .collect();
     let (group_id, space) = app
         .services
-        .create_group_space(&call.actor, name, capacity, &members)
+        .create_group_with_drive(&call.actor, name, capacity, &members)
         .await?;
     with_data(GroupSpaceCreated {
         id: group_id,
@@ -294,27 +294,27 @@ pub async fn group_list(State(app): State<AppState>, call: Call) -> Answer {
 pub async fn team_list(State(app): State<AppState>, call: Call) -> Answer {
     let (offset, limit) = call.offset_limit()?;
     let filter = match call.int_param("teamType")? {
-        None | Some(0) => SharedDriveFilter::Departments,
+        None | Some(0) => SharedDriveFilter::Orgs,
         Some(1) => SharedDriveFilter::OwnedByMe,
         Some(2) => SharedDriveFilter::Joined,
         Some(_) => return Err(Error::invalid("teamType").into()),
     };
     let (total, spaces) = app
         .services
-        .team_spaces(&call.actor, filter, call.param("keyWord"), offset, limit)
+        .shared_drives(&call.actor, filter, call.param("keyWord"), offset, limit)
         .await?;
     let teams: Vec<_> = spaces
         .into_iter()
         .map(|team| TeamSpace {
-            id: team.space.drive_id.clone(),
-            container_id: team.space.drive_id,
-            status: i64::from(team.space.status != "enabled"),
-            capacity: team.space.total_size,
-            space_used: team.space.used_size,
+            id: team.drive.drive_id.clone(),
+            container_id: team.drive.drive_id,
+            status: i64::from(team.drive.status != "enabled"),
+            capacity: team.drive.total_size,
+            space_used: team.drive.used_size,
             user_num: team.members,
             owner_id: team.group.group_id,
             owner_name: team.group.group_name,
-            tenant_id: team.space.domain_id,
+            tenant_id: team.drive.domain_id,
         })
         .collect();
     flat(TeamSpaceList {

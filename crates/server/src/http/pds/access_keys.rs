@@ -12,8 +12,9 @@ use roster_api::ErrorBody;
 use utoipa::OpenApi;
 
 use super::extract::{Caller, PdsJson};
-use super::PdsError;
+use super::{translate, PdsError};
 use crate::http::AppState;
+use crate::model;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -55,8 +56,14 @@ async fn create_key(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<CreateAccessKeyRequest>,
 ) -> Result<(StatusCode, Json<CreateAccessKeyResponse>), PdsError> {
-    let created = app.services.create_access_key(&actor, req).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    let issued = app
+        .services
+        .create_access_key(&actor, req.user_id, req.description)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(translate::issued_access_key(issued)),
+    ))
 }
 
 /// Read an access key, without its secret (admin).
@@ -71,11 +78,11 @@ async fn get_key(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<AccessKeyIdRequest>,
 ) -> Answer<AccessKey> {
-    Ok(Json(
-        app.services
-            .get_access_key(&actor, &req.access_key_id)
-            .await?,
-    ))
+    let key = app
+        .services
+        .get_access_key(&actor, &req.access_key_id)
+        .await?;
+    Ok(Json(translate::access_key(key)))
 }
 
 /// The domain's access keys, or one user's (admin).
@@ -90,7 +97,18 @@ async fn list_keys(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListAccessKeyRequest>,
 ) -> Answer<ListAccessKeyResponse> {
-    Ok(Json(app.services.list_access_keys(&actor, req).await?))
+    let listed = app
+        .services
+        .list_access_keys(&actor, req.user_id, req.limit, req.marker.as_deref())
+        .await?;
+    Ok(Json(ListAccessKeyResponse {
+        items: listed
+            .items
+            .into_iter()
+            .map(translate::access_key)
+            .collect(),
+        next_marker: listed.next_marker,
+    }))
 }
 
 /// Enable or disable an access key (admin).
@@ -105,7 +123,15 @@ async fn update_key(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<UpdateAccessKeyRequest>,
 ) -> Answer<AccessKey> {
-    Ok(Json(app.services.update_access_key(&actor, req).await?))
+    let status = match req.status {
+        AccessKeyStatus::Enabled => model::AccessKeyStatus::Enabled,
+        AccessKeyStatus::Disabled => model::AccessKeyStatus::Disabled,
+    };
+    let key = app
+        .services
+        .update_access_key(&actor, &req.access_key_id, status)
+        .await?;
+    Ok(Json(translate::access_key(key)))
 }
 
 /// Delete an access key (admin).

@@ -13,7 +13,7 @@ use roster_api::{AccountLinkInfo, ErrorBody, Token};
 use utoipa::OpenApi;
 
 use super::extract::{Caller, PdsJson};
-use super::PdsError;
+use super::{translate, PdsError};
 use crate::http::AppState;
 
 #[derive(OpenApi)]
@@ -76,7 +76,9 @@ async fn link_account(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<LinkAccountRequest>,
 ) -> Answer<Token> {
-    Ok(Json(app.services.link_account(&actor, req).await?))
+    let link = translate::account_link(req);
+    let token = app.services.link_account(&actor, link).await?;
+    Ok(Json(translate::token(token)?))
 }
 
 /// Unlink a logon account from its user (admin).
@@ -91,7 +93,8 @@ async fn unlink_account(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<LinkAccountRequest>,
 ) -> Result<StatusCode, PdsError> {
-    app.services.unlink_account(&actor, req).await?;
+    let link = translate::account_link(req);
+    app.services.unlink_account(&actor, link).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -107,7 +110,11 @@ async fn get_link_info(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<LinkInfoRequest>,
 ) -> Answer<AccountLinkInfo> {
-    Ok(Json(app.services.link_info(&actor, &req).await?))
+    let account = app
+        .services
+        .link_info(&actor, &translate::logon_identity(req))
+        .await?;
+    Ok(Json(translate::account_to_api(account)))
 }
 
 /// A user's accounts (admin, or the user itself).
@@ -123,7 +130,11 @@ async fn get_link_info_by_user_id(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<LinkInfoByUserIdRequest>,
 ) -> Answer<LinkInfoListResponse> {
-    let items = app.services.link_info_of_user(&actor, &req.user_id).await?;
+    let accounts = app.services.link_info_of_user(&actor, &req.user_id).await?;
+    let items = accounts
+        .into_iter()
+        .map(translate::account_to_api)
+        .collect();
     Ok(Json(LinkInfoListResponse { items }))
 }
 
@@ -140,9 +151,12 @@ async fn get_access_token_by_link_info(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<LinkInfoRequest>,
 ) -> Answer<Token> {
-    Ok(Json(
-        app.services.access_token_by_link_info(&actor, &req).await?,
-    ))
+    let identity = translate::logon_identity(req);
+    let token = app
+        .services
+        .access_token_by_link_info(&actor, &identity)
+        .await?;
+    Ok(Json(translate::token(token)?))
 }
 
 /// Change your own password, giving the current one.
@@ -158,7 +172,9 @@ async fn change_password(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ChangePasswordRequest>,
 ) -> Result<StatusCode, PdsError> {
-    app.services.change_password(&actor, req).await?;
+    app.services
+        .change_password(&actor, req.old_password.as_deref(), &req.new_password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -11,7 +11,7 @@ use roster_api::ErrorBody;
 use utoipa::OpenApi;
 
 use super::extract::{Caller, PdsJson};
-use super::PdsError;
+use super::{translate, PdsError};
 use crate::http::AppState;
 
 #[derive(OpenApi)]
@@ -53,8 +53,11 @@ async fn create_app(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<CreateAppRequest>,
 ) -> Result<(StatusCode, Json<App>), PdsError> {
-    let created = app.services.create_app(&actor, req).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    let created = app
+        .services
+        .create_app(&actor, translate::new_app(req))
+        .await?;
+    Ok((StatusCode::CREATED, Json(translate::app(created))))
 }
 
 /// Read a JWT app (superadmin).
@@ -69,7 +72,8 @@ async fn get_app(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<AppIdRequest>,
 ) -> Answer<App> {
-    Ok(Json(app.services.get_app(&actor, &req.client_id).await?))
+    let read = app.services.get_app(&actor, &req.client_id).await?;
+    Ok(Json(translate::app(read)))
 }
 
 /// The domain's JWT apps (superadmin).
@@ -84,7 +88,11 @@ async fn list_apps(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListAppRequest>,
 ) -> Answer<ListAppResponse> {
-    Ok(Json(app.services.list_apps(&actor, req).await?))
+    let listed = app
+        .services
+        .list_apps(&actor, req.limit, req.marker.as_deref())
+        .await?;
+    Ok(Json(translate::app_list(listed)))
 }
 
 /// Rename, re-key, enable or disable a JWT app (superadmin).
@@ -99,7 +107,9 @@ async fn update_app(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<UpdateAppRequest>,
 ) -> Answer<App> {
-    Ok(Json(app.services.update_app(&actor, req).await?))
+    let (client_id, changes) = translate::app_changes(req);
+    let changed = app.services.update_app(&actor, &client_id, changes).await?;
+    Ok(Json(translate::app(changed)))
 }
 
 /// Delete a JWT app: its service tokens stop working (superadmin).

@@ -110,7 +110,9 @@ fn parse_call(resource: &str, sub: BatchSubRequest) -> Result<Call> {
         "/user/create" => Call::Create(UserCreation::Create(translate::new_user_spec(
             from_json_object(body)?,
         ))),
-        "/user/import" => Call::Create(UserCreation::Import(from_json_object(body)?)),
+        "/user/import" => Call::Create(UserCreation::Import(translate::imported_user(
+            from_json_object(body)?,
+        ))),
         "/user/update" => Call::Alone(SingleCall::UpdateUser(from_json_object(body)?)),
         "/user/delete" => Call::Alone(SingleCall::DeleteUser(from_json_object(body)?)),
         "/group/add_member" => Call::Alone(SingleCall::AddMember(from_json_object(body)?)),

@@ -13,7 +13,7 @@ use roster_api::ErrorBody;
 use utoipa::OpenApi;
 
 use super::extract::{Caller, PdsJson};
-use super::PdsError;
+use super::{translate, PdsError};
 use crate::http::AppState;
 
 #[derive(OpenApi)]
@@ -71,8 +71,14 @@ async fn create_domain(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<CreateDomainRequest>,
 ) -> Result<(StatusCode, Json<CreateDomainResponse>), PdsError> {
-    let created = app.services.create_domain(&actor, req).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    let created = app
+        .services
+        .create_domain(&actor, translate::new_domain(req))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(translate::created_domain(created)),
+    ))
 }
 
 /// The domains you manage: top-level ones for the operator, else your subdomains.
@@ -87,7 +93,9 @@ async fn list_domains(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListDomainRequest>,
 ) -> Answer<ListDomainResponse> {
-    Ok(Json(app.services.list_domains(&actor, req, false).await?))
+    let search = translate::domain_search(req);
+    let listed = app.services.list_domains(&actor, search, false).await?;
+    Ok(Json(translate::domain_list(listed)))
 }
 
 /// The domains you manage whose name starts with `domain_name`.
@@ -102,7 +110,9 @@ async fn search_domains(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListDomainRequest>,
 ) -> Answer<ListDomainResponse> {
-    Ok(Json(app.services.list_domains(&actor, req, true).await?))
+    let search = translate::domain_search(req);
+    let listed = app.services.list_domains(&actor, search, true).await?;
+    Ok(Json(translate::domain_list(listed)))
 }
 
 /// Delete a domain you manage, with everything in it (`force: true`; not while it has
@@ -118,7 +128,10 @@ async fn delete_domain(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<DeleteDomainRequest>,
 ) -> Result<StatusCode, PdsError> {
-    app.services.delete_domain(&actor, req).await?;
+    let force = req.force == Some(true);
+    app.services
+        .delete_domain(&actor, &req.domain_id, force)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -134,7 +147,12 @@ async fn get_domain(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<GetDomainRequest>,
 ) -> Answer<Domain> {
-    Ok(Json(app.services.get_domain(&actor, req).await?))
+    let with_usage = req.get_quota_used == Some(true);
+    let read = app
+        .services
+        .get_domain(&actor, &req.domain_id, with_usage)
+        .await?;
+    Ok(Json(translate::domain(read.domain, read.usage)))
 }
 
 /// Change your domain's name, description, initial drives and quotas (superadmin).
@@ -149,7 +167,12 @@ async fn update_domain(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<UpdateDomainRequest>,
 ) -> Answer<Domain> {
-    Ok(Json(app.services.update_domain(&actor, req).await?))
+    let (domain_id, changes) = translate::domain_changes(req);
+    let domain = app
+        .services
+        .update_domain(&actor, &domain_id, changes)
+        .await?;
+    Ok(Json(translate::domain(domain, Default::default())))
 }
 
 /// Your domain's quotas and what is used of them (admin).
@@ -164,5 +187,6 @@ async fn get_domain_quota(
     Caller(actor): Caller,
     PdsJson(_req): PdsJson<GetDomainQuotaRequest>,
 ) -> Answer<DomainQuota> {
-    Ok(Json(app.services.get_domain_quota(&actor).await?))
+    let quota = app.services.get_domain_quota(&actor).await?;
+    Ok(Json(translate::quota(quota)))
 }

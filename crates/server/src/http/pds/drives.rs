@@ -13,7 +13,7 @@ use roster_api::ErrorBody;
 use utoipa::OpenApi;
 
 use super::extract::{Caller, PdsJson};
-use super::PdsError;
+use super::{translate, PdsError};
 use crate::http::AppState;
 
 #[derive(OpenApi)]
@@ -73,8 +73,11 @@ async fn create_drive(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<CreateDriveRequest>,
 ) -> Result<(StatusCode, Json<Drive>), PdsError> {
-    let drive = app.services.create_drive(&actor, req).await?;
-    Ok((StatusCode::CREATED, Json(drive)))
+    let drive = app
+        .services
+        .create_drive(&actor, translate::new_drive(req))
+        .await?;
+    Ok((StatusCode::CREATED, Json(translate::drive(drive))))
 }
 
 /// Read a drive: your own, or any as an admin.
@@ -89,7 +92,8 @@ async fn get_drive(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<GetDriveRequest>,
 ) -> Answer<Drive> {
-    Ok(Json(app.services.get_drive(&actor, &req.drive_id).await?))
+    let drive = app.services.get_drive(&actor, &req.drive_id).await?;
+    Ok(Json(translate::drive(drive)))
 }
 
 /// A user's default drive: yours (omit `user_id`), or anyone's as an admin.
@@ -105,11 +109,11 @@ async fn get_default_drive(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<GetDefaultDriveRequest>,
 ) -> Answer<Drive> {
-    Ok(Json(
-        app.services
-            .get_default_drive(&actor, req.user_id.as_deref())
-            .await?,
-    ))
+    let drive = app
+        .services
+        .get_default_drive(&actor, req.user_id.as_deref())
+        .await?;
+    Ok(Json(translate::drive(drive)))
 }
 
 /// Change a drive's name, description, status or size (admin).
@@ -124,7 +128,12 @@ async fn update_drive(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<UpdateDriveRequest>,
 ) -> Answer<Drive> {
-    Ok(Json(app.services.update_drive(&actor, req).await?))
+    let (drive_id, changes) = translate::drive_changes(req);
+    let drive = app
+        .services
+        .update_drive(&actor, &drive_id, changes)
+        .await?;
+    Ok(Json(translate::drive(drive)))
 }
 
 /// Delete a drive (admin).
@@ -139,7 +148,8 @@ async fn delete_drive(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<DeleteDriveRequest>,
 ) -> Result<StatusCode, PdsError> {
-    app.services.delete_drive(&actor, req).await?;
+    // `force` is accepted: Roster's drives hold no files.
+    app.services.delete_drive(&actor, &req.drive_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -155,7 +165,11 @@ async fn list_drives(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListDriveRequest>,
 ) -> Answer<ListDriveResponse> {
-    Ok(Json(app.services.list_drives(&actor, req).await?))
+    let listed = app
+        .services
+        .search_drives(&actor, translate::drive_listing(req))
+        .await?;
+    Ok(Json(translate::drive_list(listed)))
 }
 
 /// List your own drives, by marker.
@@ -171,7 +185,11 @@ async fn list_my_drives(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListMyDrivesRequest>,
 ) -> Answer<ListDriveResponse> {
-    Ok(Json(app.services.list_my_drives(&actor, req).await?))
+    let listed = app
+        .services
+        .list_my_drives(&actor, req.limit, req.marker.as_deref())
+        .await?;
+    Ok(Json(translate::drive_list(listed)))
 }
 
 /// Search drives by name (substring, case-insensitive) and owner (admin).
@@ -186,5 +204,9 @@ async fn search_drives(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<SearchDriveRequest>,
 ) -> Answer<ListDriveResponse> {
-    Ok(Json(app.services.search_drives(&actor, req).await?))
+    let listed = app
+        .services
+        .search_drives(&actor, translate::drive_search(req))
+        .await?;
+    Ok(Json(translate::drive_list(listed)))
 }

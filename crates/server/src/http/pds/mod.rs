@@ -15,7 +15,8 @@ mod groups;
 mod oauth;
 mod scim_tokens;
 pub mod signature;
-mod translate;
+/// The PDS shapes of Roster's types, which the CLI prints too.
+pub mod translate;
 mod users;
 mod webhooks;
 

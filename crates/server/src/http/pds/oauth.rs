@@ -10,7 +10,7 @@ use roster_api::{AccountTokenRequest, ErrorBody, RevokeRequest, Token, TokenRequ
 use utoipa::OpenApi;
 
 use super::extract::{body_bytes, parse_json};
-use super::PdsError;
+use super::{translate, PdsError};
 use crate::error::{Error, ParamProblem};
 use crate::http::AppState;
 use crate::service::authorization::CodeExchange;
@@ -114,7 +114,7 @@ async fn token(
         }
         _ => return Err(Error::not_supported("grant_type").into()),
     };
-    Ok(Json(token))
+    Ok(Json(translate::token(token)?))
 }
 
 /// Renew tokens with a refresh token (the legacy JSON form of the refresh grant).
@@ -140,11 +140,11 @@ async fn account_token(
         return Err(Error::not_supported("grant_type").into());
     }
     let refresh = required(Some(req.refresh_token.as_str()), "refresh_token")?;
-    Ok(Json(
-        app.services
-            .refresh(&trail, host_domain.as_deref(), refresh)
-            .await?,
-    ))
+    let token = app
+        .services
+        .refresh(&trail, host_domain.as_deref(), refresh)
+        .await?;
+    Ok(Json(translate::token(token)?))
 }
 
 /// Log out: the refresh token stops working (legacy PDS).

@@ -10,11 +10,13 @@ use roster_api::{
 
 use crate::error::Result;
 use crate::model::{
-    Group, GroupChanges, GroupMembers, GroupSearch, Listed, NewGroupSpec, NewUserSpec, Punishment,
-    Role, User, UserChanges, UserExtras, UserSearch, UserStatus, UserWithExtras,
+    Account, AccountLink, AppChanges, AppInfo, CreatedDomain, Domain, DomainChanges, DomainSearch,
+    Drive, DriveChanges, DriveOwnerType, DriveSearch, DriveStatus, DriveUsage, Group, GroupChanges,
+    GroupMembers, GroupSearch, ImportedUserSpec, IssuedToken, Listed, LogonIdentity, LogonKind,
+    NewAppSpec, NewDomainSpec, NewDriveSpec, NewGroupSpec, NewUserSpec, Punishment, QuotaUse, Role,
+    TokenHolder, User, UserChanges, UserExtras, UserSearch, UserStatus, UserWithExtras,
 };
-use crate::service::accounts::account_to_api;
-use crate::service::drives::to_api as drive_to_api;
+use crate::time_format::{iso8601_ms, rfc3339_s};
 
 pub(crate) fn role(wire: roster_api::Role) -> Role {
     match wire {
@@ -243,7 +245,7 @@ pub(crate) fn user_with_extras(item: UserWithExtras) -> Result<UserExtraItem> {
         account: item
             .accounts
             .map(|list| list.into_iter().map(account_to_api).collect()),
-        default_drive: item.default_drive.map(|drive| drive.map(drive_to_api)),
+        default_drive: item.default_drive.map(|d| d.map(drive)),
         parent_group: item
             .groups
             .map(|list| list.into_iter().map(group).collect()),
@@ -298,6 +300,397 @@ pub(crate) fn group_search(req: SearchGroupRequest) -> GroupSearch {
         name_contains: req.group_name_for_fuzzy,
         limit: req.limit,
         marker: req.marker,
+    }
+}
+
+fn drive_owner_type(wire: roster_api::drives::OwnerType) -> DriveOwnerType {
+    match wire {
+        roster_api::drives::OwnerType::User => DriveOwnerType::User,
+        roster_api::drives::OwnerType::Group => DriveOwnerType::Group,
+    }
+}
+
+fn drive_status(wire: roster_api::drives::DriveStatus) -> DriveStatus {
+    match wire {
+        roster_api::drives::DriveStatus::Enabled => DriveStatus::Enabled,
+        roster_api::drives::DriveStatus::Disabled => DriveStatus::Disabled,
+    }
+}
+
+/// A drive as PDS answers it.
+pub(crate) fn drive(drive: Drive) -> roster_api::drives::Drive {
+    roster_api::drives::Drive {
+        domain_id: drive.domain_id,
+        drive_id: drive.drive_id,
+        drive_name: drive.drive_name,
+        drive_type: drive.drive_type,
+        description: drive.description,
+        owner: drive.owner,
+        owner_type: drive.owner_type,
+        status: drive.status,
+        total_size: drive.total_size,
+        used_size: drive.used_size,
+        creator: drive.creator,
+        created_at: iso8601_ms(drive.created_at),
+        updated_at: iso8601_ms(drive.updated_at),
+        default: drive.is_default,
+    }
+}
+
+/// A page of drives as `/v2/drive/list*` and `/v2/drive/search` answer it.
+pub(crate) fn drive_list(listed: Listed<Drive>) -> roster_api::drives::ListDriveResponse {
+    roster_api::drives::ListDriveResponse {
+        items: listed.items.into_iter().map(drive).collect(),
+        next_marker: listed.next_marker,
+    }
+}
+
+/// `/v2/drive/create`. `drive_type` can only be `normal`: serde refused anything else.
+pub(crate) fn new_drive(req: roster_api::drives::CreateDriveRequest) -> NewDriveSpec {
+    NewDriveSpec {
+        drive_name: req.drive_name,
+        owner: req.owner,
+        owner_type: drive_owner_type(req.owner_type),
+        is_default: req.default,
+        description: req.description,
+        status: req.status.map(drive_status),
+        total_size: req.total_size,
+        subdomain_id: req.subdomain_id,
+    }
+}
+
+/// `/v2/drive/update`: the drive's id and the change.
+pub(crate) fn drive_changes(req: roster_api::drives::UpdateDriveRequest) -> (String, DriveChanges) {
+    let changes = DriveChanges {
+        drive_name: req.drive_name,
+        description: req.description,
+        status: req.status.map(drive_status),
+        total_size: req.total_size,
+        owner: req.owner,
+    };
+    (req.drive_id, changes)
+}
+
+/// `/v2/drive/list`: the domain's (or a subdomain's) drives, or one owner's.
+pub(crate) fn drive_listing(req: roster_api::drives::ListDriveRequest) -> DriveSearch {
+    DriveSearch {
+        owner_type: req.owner_type.map(drive_owner_type),
+        owner: req.owner,
+        name_contains: None,
+        subdomain_id: req.subdomain_id,
+        limit: req.limit,
+        marker: req.marker,
+    }
+}
+
+/// `/v2/drive/search`.
+pub(crate) fn drive_search(req: roster_api::drives::SearchDriveRequest) -> DriveSearch {
+    DriveSearch {
+        owner_type: req.owner_type.map(drive_owner_type),
+        owner: req.owner,
+        name_contains: req.drive_name,
+        subdomain_id: None,
+        limit: req.limit,
+        marker: req.marker,
+    }
+}
+
+/// A domain as PDS answers it, with what its drives use (zero unless asked for). The
+/// fields Roster has no use for answer PDS's fixed values.
+pub(crate) fn domain(domain: Domain, usage: DriveUsage) -> roster_api::domains::Domain {
+    roster_api::domains::Domain {
+        domain_id: domain.domain_id,
+        domain_name: domain.domain_name,
+        description: domain.description,
+        parent_domain_id: domain.parent_domain_id,
+        status: 1,
+        init_drive_enable: domain.init_drive_enable,
+        init_drive_size: domain.init_drive_size,
+        size_quota: domain.size_quota,
+        size_quota_used: usage.allocated,
+        used_size: usage.used,
+        user_count_quota: domain.user_count_quota,
+        data_hash_name: "sha1".into(),
+        store_redundancy_type: "LRS".into(),
+        sharable: false,
+        published_app_access_strategy: roster_api::domains::AppAccessStrategy {
+            effect: "allow".into(),
+            except_app_id_list: Vec::new(),
+        },
+        created_at: iso8601_ms(domain.created_at),
+        updated_at: iso8601_ms(domain.updated_at),
+    }
+}
+
+/// `/v2/domain/create`.
+pub fn new_domain(req: roster_api::domains::CreateDomainRequest) -> NewDomainSpec {
+    NewDomainSpec {
+        domain_id: req.domain_id,
+        domain_name: req.domain_name,
+        description: req.description,
+        parent_domain_id: req.parent_domain_id,
+        init_drive_enable: req.init_drive_enable,
+        init_drive_size: req.init_drive_size,
+        size_quota: req.size_quota,
+        user_count_quota: req.user_count_quota,
+        admin_user_id: req.admin_user_id,
+        admin_password: req.admin_password,
+    }
+}
+
+/// The answer of `/v2/domain/create`.
+pub fn created_domain(created: CreatedDomain) -> roster_api::domains::CreateDomainResponse {
+    roster_api::domains::CreateDomainResponse {
+        domain: domain(created.domain, DriveUsage::default()),
+        admin_user_id: created.admin_user_id,
+        admin_password: created.admin_password,
+    }
+}
+
+/// `/v2/domain/list` and `/v2/domain/search` (`name` is how the 2022-03-01 SDK sends the
+/// prefix).
+pub(crate) fn domain_search(req: roster_api::domains::ListDomainRequest) -> DomainSearch {
+    DomainSearch {
+        name_prefix: req.domain_name,
+        alt_name_prefix: req.name,
+        limit: req.limit,
+        marker: req.marker,
+    }
+}
+
+/// A page of domains (their usage is not read in a listing).
+pub(crate) fn domain_list(listed: Listed<Domain>) -> roster_api::domains::ListDomainResponse {
+    roster_api::domains::ListDomainResponse {
+        items: listed
+            .items
+            .into_iter()
+            .map(|d| domain(d, DriveUsage::default()))
+            .collect(),
+        next_marker: listed.next_marker,
+    }
+}
+
+/// `/v2/domain/update`: the domain's id and the change.
+pub(crate) fn domain_changes(
+    req: roster_api::domains::UpdateDomainRequest,
+) -> (String, DomainChanges) {
+    let changes = DomainChanges {
+        domain_name: req.domain_name,
+        description: req.description,
+        init_drive_enable: req.init_drive_enable,
+        init_drive_size: req.init_drive_size,
+        size_quota: req.size_quota,
+        user_count_quota: req.user_count_quota,
+        app_access_strategy: req.published_app_access_strategy.is_some(),
+    };
+    (req.domain_id, changes)
+}
+
+/// `/v2/domain/get_quota`.
+pub(crate) fn quota(quota: QuotaUse) -> roster_api::domains::DomainQuota {
+    roster_api::domains::DomainQuota {
+        size_quota: quota.size_quota,
+        size_used: quota.size_used,
+        user_count_quota: quota.user_count_quota,
+        user_count_used: quota.user_count_used,
+    }
+}
+
+/// An app as `/v2/app/*` answers it.
+pub(crate) fn app(info: AppInfo) -> roster_api::apps::App {
+    let app = info.app;
+    roster_api::apps::App {
+        app_type: info.kind.as_str().into(),
+        redirect_uris: info.redirect_uris,
+        scopes: info.scopes,
+        trusted: app.trusted,
+        client_secret: info.client_secret,
+        domain_id: app.domain_id,
+        client_id: app.client_id,
+        app_name: app.app_name,
+        algorithm: app.algorithm,
+        public_key: app.public_key,
+        status: app.status,
+        creator: app.creator,
+        created_at: app.created_at,
+        updated_at: app.updated_at,
+    }
+}
+
+/// A page of apps.
+pub(crate) fn app_list(listed: Listed<AppInfo>) -> roster_api::apps::ListAppResponse {
+    roster_api::apps::ListAppResponse {
+        items: listed.items.into_iter().map(app).collect(),
+        next_marker: listed.next_marker,
+    }
+}
+
+/// `/v2/app/create`.
+pub(crate) fn new_app(req: roster_api::apps::CreateAppRequest) -> NewAppSpec {
+    NewAppSpec {
+        client_id: req.client_id,
+        app_name: req.app_name,
+        app_type: req.app_type,
+        algorithm: req.algorithm,
+        public_key: req.public_key,
+        redirect_uris: req.redirect_uris,
+        scopes: req.scopes,
+        trusted: req.trusted,
+    }
+}
+
+/// `/v2/app/update`: the app's client id and the change.
+pub(crate) fn app_changes(req: roster_api::apps::UpdateAppRequest) -> (String, AppChanges) {
+    let changes = AppChanges {
+        app_name: req.app_name,
+        public_key: req.public_key,
+        algorithm: req.algorithm,
+        status: req.status,
+        redirect_uris: req.redirect_uris,
+        scopes: req.scopes,
+        trusted: req.trusted,
+        rotate_secret: req.rotate_secret,
+    };
+    (req.client_id, changes)
+}
+
+/// A key as PDS answers it (never with its secret).
+pub fn access_key(key: crate::model::AccessKey) -> roster_api::access_keys::AccessKey {
+    roster_api::access_keys::AccessKey {
+        access_key_id: key.access_key_id,
+        domain_id: key.domain_id,
+        user_id: key.user_id,
+        status: key.status,
+        description: key.description,
+        creator: key.creator,
+        created_at: key.created_at,
+    }
+}
+
+/// A logon kind as Roster knows it.
+pub(crate) fn logon_kind(wire: roster_api::AuthenticationType) -> LogonKind {
+    match wire {
+        roster_api::AuthenticationType::Mobile => LogonKind::Mobile,
+        roster_api::AuthenticationType::Email => LogonKind::Email,
+        roster_api::AuthenticationType::Ldap => LogonKind::Ldap,
+        roster_api::AuthenticationType::Custom => LogonKind::Custom,
+    }
+}
+
+/// A logon account as PDS answers it.
+pub(crate) fn account_to_api(row: Account) -> roster_api::AccountLinkInfo {
+    roster_api::AccountLinkInfo {
+        authentication_type: row.authentication_type,
+        identity: row.identity,
+        user_id: row.user_id,
+        domain_id: row.domain_id,
+        display_name: row.display_name,
+        extra: row.extra,
+        created_at: row.created_at,
+        last_login_time: row.last_login_time,
+        status: row.status,
+    }
+}
+
+/// `/v2/account/link` and `/v2/account/unlink`.
+pub(crate) fn account_link(req: roster_api::accounts::LinkAccountRequest) -> AccountLink {
+    AccountLink {
+        user_id: req.user_id,
+        kind: logon_kind(req.kind),
+        identity: req.identity,
+        extra: req.extra,
+    }
+}
+
+/// The account `/v2/account/get_link_info*` name (`extra` plays no part in a lookup).
+pub(crate) fn logon_identity(req: roster_api::accounts::LinkInfoRequest) -> LogonIdentity {
+    LogonIdentity {
+        kind: logon_kind(req.kind),
+        identity: req.identity,
+    }
+}
+
+/// `/v2/user/import`.
+pub(crate) fn imported_user(req: roster_api::ImportUserRequest) -> ImportedUserSpec {
+    ImportedUserSpec {
+        user_id: req.user_id,
+        kind: logon_kind(req.authentication_type),
+        identity: req.identity,
+        nick_name: req.nick_name,
+        display_name: req.authentication_display_name,
+        extra: req.extra,
+        auto_create_drive: req.auto_create_drive,
+        drive_total_size: req.drive_total_size,
+        parent_group_id: req.parent_group_id,
+        plain_password: req.plain_password,
+        email: req.email,
+        phone: req.phone,
+        deny_change_password_by_self: req.deny_change_password_by_self,
+        need_change_password_next_login: req.need_change_password_next_login,
+        expired_at: req.expired_at,
+        phone_region: req.phone_region,
+    }
+}
+
+/// Tokens as PDS answers them: a service token names no user and acts as a superadmin.
+pub(crate) fn token(issued: IssuedToken) -> Result<roster_api::Token> {
+    let mut token = roster_api::Token {
+        access_token: issued.access_token,
+        refresh_token: issued.refresh_token,
+        expires_in: issued.expires_in,
+        expire_time: rfc3339_s(issued.expires_at_s),
+        token_type: "Bearer".into(),
+        user_id: String::new(),
+        user_name: String::new(),
+        nick_name: String::new(),
+        avatar: String::new(),
+        role: Role::Superadmin.as_str().into(),
+        status: UserStatus::Enabled.as_str().into(),
+        domain_id: String::new(),
+        default_drive_id: String::new(),
+        default_sbox_drive_id: String::new(),
+        is_first_login: issued.is_first_login,
+        need_link: false,
+        need_rp_verify: false,
+        pin_setup: false,
+        state: String::new(),
+        exist_link: Vec::new(),
+        user_data: serde_json::Map::new(),
+        id_token: issued.id_token,
+        scope: issued.scope,
+    };
+    match issued.holder {
+        TokenHolder::App { domain_id } => token.domain_id = domain_id,
+        TokenHolder::User { user, logons } => {
+            token.role = user.role()?.as_str().into();
+            token.status = user.status()?.as_str().into();
+            token.user_data = user.user_data_object();
+            token.exist_link = logons
+                .into_iter()
+                .map(|a| roster_api::tokens::ExistLink {
+                    kind: a.authentication_type,
+                    identity: a.identity,
+                    extra: a.extra,
+                })
+                .collect();
+            token.user_id = user.user_id;
+            token.user_name = user.user_name;
+            token.nick_name = user.nick_name;
+            token.avatar = user.avatar;
+            token.domain_id = user.domain_id;
+            token.default_drive_id = user.default_drive_id;
+        }
+    }
+    Ok(token)
+}
+
+/// An access key just issued, with its secret (shown this once).
+pub fn issued_access_key(
+    issued: crate::model::IssuedAccessKey,
+) -> roster_api::access_keys::CreateAccessKeyResponse {
+    roster_api::access_keys::CreateAccessKeyResponse {
+        key: access_key(issued.key),
+        access_key_secret: issued.secret,
     }
 }
 

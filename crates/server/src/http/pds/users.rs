@@ -184,7 +184,9 @@ async fn import_user(
     PdsJson(req): PdsJson<ImportUserRequest>,
 ) -> Answer<User> {
     Ok(Json(translate::user(
-        app.services.import_user(&actor, req).await?,
+        app.services
+            .import_user(&actor, translate::imported_user(req))
+            .await?,
     )?))
 }
 

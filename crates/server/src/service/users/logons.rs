@@ -7,8 +7,7 @@
 //! these functions, and an e-mail or phone change through any dialect moves the account that
 //! mirrors it, so a stale address never keeps signing in.
 
-use roster_api::AuthenticationType;
-
+use crate::model::LogonKind;
 use crate::store::{AccountRow, UserRow};
 
 /// How a change of e-mail or phone treats the user's accounts.
@@ -39,14 +38,14 @@ fn mobile_region(user: &UserRow) -> String {
     }
 }
 
-fn account(user: &UserRow, kind: AuthenticationType, identity: &str, at: i64) -> AccountRow {
+fn account(user: &UserRow, kind: LogonKind, identity: &str, at: i64) -> AccountRow {
     AccountRow {
         domain_id: user.domain_id.clone(),
         authentication_type: kind.as_str().into(),
         identity: identity.to_owned(),
         user_id: user.user_id.clone(),
         display_name: identity.to_owned(),
-        extra: if kind == AuthenticationType::Mobile {
+        extra: if kind == LogonKind::Mobile {
             mobile_region(user)
         } else {
             String::new()
@@ -61,12 +60,12 @@ fn account(user: &UserRow, kind: AuthenticationType, identity: &str, at: i64) ->
 /// when it has them.
 pub fn implied_accounts(user: &UserRow) -> Vec<AccountRow> {
     let at = user.created_at;
-    let mut accounts = vec![account(user, AuthenticationType::Custom, &user.user_id, at)];
+    let mut accounts = vec![account(user, LogonKind::Custom, &user.user_id, at)];
     if !user.email.is_empty() {
-        accounts.push(account(user, AuthenticationType::Email, &user.email, at));
+        accounts.push(account(user, LogonKind::Email, &user.email, at));
     }
     if !user.phone.is_empty() {
-        accounts.push(account(user, AuthenticationType::Mobile, &user.phone, at));
+        accounts.push(account(user, LogonKind::Mobile, &user.phone, at));
     }
     accounts
 }
@@ -85,8 +84,8 @@ pub fn contact_account_changes(
 ) -> AccountChanges {
     let mut changes = AccountChanges::default();
     let contacts = [
-        (AuthenticationType::Email, user.email.as_str(), email),
-        (AuthenticationType::Mobile, user.phone.as_str(), phone),
+        (LogonKind::Email, user.email.as_str(), email),
+        (LogonKind::Mobile, user.phone.as_str(), phone),
     ];
     for (kind, old, new) in contacts {
         let Some(new) = new else {
