@@ -12,7 +12,7 @@ use ldap3_proto::proto::{
     LdapSearchResultEntry, LdapSearchScope,
 };
 
-use super::entries::{normalize_dn, Entry, GroupFacts, Node, GROUPS, PEOPLE};
+use super::entries::{normalize_dn, Entry, GroupFacts, Members, Node, GROUPS, PEOPLE};
 use super::filter::{self, UserHints};
 use super::session::{done, result_of, Session};
 use crate::error::Error;
@@ -157,6 +157,17 @@ where
             .send(fail(LdapResultCode::NoSuchObject, "no such object"))
             .await;
     }
+    match entry_exists(session, actor, &node).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let matched = parent_dn(tree, &node);
+            return out.send(no_such_object(msgid, matched)).await;
+        }
+        Err(e) => {
+            let (code, text) = result_of(&e);
+            return out.send(fail(code, &text)).await;
+        }
+    }
     let paged = controls.iter().find_map(|c| match c {
         LdapControl::SimplePagedResults { size, cookie } => Some((*size, cookie.clone())),
         _ => None,
@@ -223,6 +234,55 @@ where
     run.out.send(message).await
 }
 
+/// Whether the entry a search starts from exists for this caller: a user or group it may not
+/// read does not (as another domain's tree does not).
+async fn entry_exists(session: &Session, actor: &Actor, node: &Node) -> Result<bool, Error> {
+    let services = &session.shared.services;
+    let found = match node {
+        Node::User(_, user) => {
+            if !actor.reads_directory() && user != &actor.user_id {
+                return Ok(false);
+            }
+            services.get_user(actor, Some(user)).await.map(|_| ())
+        }
+        Node::Group(_, group) => {
+            if !actor.reads_directory() {
+                return Ok(false);
+            }
+            services.get_group(actor, group).await.map(|_| ())
+        }
+        _ => return Ok(true),
+    };
+    match found {
+        Ok(()) => Ok(true),
+        Err(Error::NotFound(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The DN of the container above a user or group entry: the part of a missing DN that exists.
+fn parent_dn(tree: &super::Tree, node: &Node) -> String {
+    match node {
+        Node::User(domain, _) => tree.people(domain),
+        Node::Group(domain, _) => tree.groups(domain),
+        _ => String::new(),
+    }
+}
+
+/// `noSuchObject` (32) naming the closest entry that exists (RFC 4511 §4.1.9).
+fn no_such_object(msgid: i32, matched: String) -> LdapMsg {
+    LdapMsg {
+        msgid,
+        op: LdapOp::SearchResultDone(ldap3_proto::proto::LdapResult {
+            code: LdapResultCode::NoSuchObject,
+            matcheddn: matched,
+            message: "no such object".to_owned(),
+            referral: Vec::new(),
+        }),
+        ctrl: Vec::new(),
+    }
+}
+
 fn paged_done(msgid: i32, cookie: Vec<u8>) -> LdapMsg {
     let mut message = LdapMsg {
         msgid,
@@ -270,11 +330,14 @@ fn entry_message(msgid: i32, entry: &Entry, wanted: &[String], types_only: bool)
 fn wants_members(request: &LdapSearchRequest) -> bool {
     let asked = request.attrs.is_empty()
         || request.attrs.iter().any(|a| {
-            a == "*" || a.eq_ignore_ascii_case("member") || a.eq_ignore_ascii_case("uniqueMember")
+            a == "*"
+                || a.eq_ignore_ascii_case("member")
+                || a.eq_ignore_ascii_case("uniqueMember")
+                || a.eq_ignore_ascii_case("memberUid")
         });
     asked || {
         let text = format!("{:?}", request.filter).to_lowercase();
-        text.contains("member\"") || text.contains("uniquemember")
+        text.contains("member\"") || text.contains("uniquemember") || text.contains("memberuid")
     }
 }
 
@@ -340,7 +403,8 @@ where
                 }
             }
             Phase::AllGroups(only) => {
-                if filter::may_match_class(&self.request.filter, &super::entries::GROUP_CLASSES) {
+                let classes = self.tree().group_classes();
+                if filter::may_match_class(&self.request.filter, &classes) {
                     return self.groups(index, only.as_deref(), marker).await;
                 }
             }
@@ -365,7 +429,7 @@ where
             };
         }
         // An ordinary user reads its own entry only.
-        if !self.actor.is_admin() {
+        if !self.actor.reads_directory() {
             ids = match ids {
                 Some(ids) if !ids.contains(&self.actor.user_id) => return None,
                 _ => Some(vec![self.actor.user_id.clone()]),
@@ -394,7 +458,7 @@ where
             return Ok(());
         };
         let services = self.services().clone();
-        if !self.actor.is_admin() {
+        if !self.actor.reads_directory() {
             // An ordinary user reads its own entry only.
             if only.is_some_and(|user| user != self.actor.user_id) {
                 return Ok(());
@@ -489,7 +553,7 @@ where
 
     async fn groups(&mut self, index: usize, only: Option<&str>, marker: &str) -> Result<(), Stop> {
         // Groups are the directory's structure: admins read them.
-        if !self.actor.is_admin() {
+        if !self.actor.reads_directory() {
             return Ok(());
         }
         let services = self.services().clone();
@@ -501,7 +565,10 @@ where
                 Err(Error::NotFound(_)) => return Ok(()),
                 Err(e) => return Err(Stop::Failed(e)),
             };
-            return self.offer_group(&group, with_members, needs_chain).await;
+            let numbers = self.group_numbers(std::slice::from_ref(&group)).await?;
+            return self
+                .offer_group(&group, with_members, needs_chain, &numbers)
+                .await;
         }
         let mut marker = marker.to_owned();
         loop {
@@ -514,9 +581,11 @@ where
                 .search_groups(self.actor, request)
                 .await
                 .map_err(Stop::Failed)?;
-            for group in answer.items {
-                let group = GroupFacts::from(group);
-                self.offer_group(&group, with_members, needs_chain).await?;
+            let groups: Vec<GroupFacts> = answer.items.into_iter().map(GroupFacts::from).collect();
+            let numbers = self.group_numbers(&groups).await?;
+            for group in groups {
+                self.offer_group(&group, with_members, needs_chain, &numbers)
+                    .await?;
                 if self.page_full() {
                     let resume = group_marker_after(&self.actor.domain_id, &group.group_id);
                     return Err(Stop::PageFull(index, resume));
@@ -529,18 +598,32 @@ where
         }
     }
 
+    /// The POSIX numbers of a page of groups; none read without POSIX attributes.
+    async fn group_numbers(&self, groups: &[GroupFacts]) -> Result<HashMap<String, i64>, Stop> {
+        if !self.tree().posix() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<String> = groups.iter().map(|g| g.group_id.clone()).collect();
+        self.services()
+            .group_numbers(self.actor, &ids)
+            .await
+            .map_err(Stop::Failed)
+    }
+
     async fn offer_group(
         &mut self,
         group: &GroupFacts,
         with_members: bool,
         needs_chain: bool,
+        numbers: &HashMap<String, i64>,
     ) -> Result<(), Stop> {
         let members = if with_members {
             Some(self.members_of(&group.group_id).await?)
         } else {
             None
         };
-        let entry = self.tree().group_entry(group, members);
+        let number = numbers.get(&group.group_id).copied();
+        let entry = self.tree().group_entry(group, members, number);
         let chain = if needs_chain {
             self.chain_of(&entry).await?
         } else {
@@ -549,11 +632,11 @@ where
         self.offer(&entry, &chain).await.map(|_| ())
     }
 
-    /// The DNs of a group's members: subgroups and users.
-    async fn members_of(&mut self, group_id: &str) -> Result<Vec<String>, Stop> {
+    /// A group's members: subgroups and users.
+    async fn members_of(&mut self, group_id: &str) -> Result<Members, Stop> {
         let services = self.services().clone();
         let domain_id = self.actor.domain_id.clone();
-        let mut members = Vec::new();
+        let mut members = Members::default();
         let mut marker = String::new();
         loop {
             if Instant::now() > self.deadline {
@@ -570,10 +653,13 @@ where
                 .await
                 .map_err(Stop::Failed)?;
             for sub in &answer.groups {
-                members.push(self.tree().group_dn(&domain_id, &sub.group_id));
+                let dn = self.tree().group_dn(&domain_id, &sub.group_id);
+                members.dns.push(dn);
             }
             for user in &answer.users {
-                members.push(self.tree().user_dn(&domain_id, &user.user.user_id));
+                let dn = self.tree().user_dn(&domain_id, &user.user.user_id);
+                members.dns.push(dn);
+                members.user_ids.push(user.user.user_id.clone());
             }
             if answer.next_marker.is_empty() {
                 return Ok(members);

@@ -34,6 +34,26 @@ impl DirectoryStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn group_numbers(
+        &self,
+        domain_id: &str,
+        group_ids: &[String],
+    ) -> Result<Vec<(String, i64)>> {
+        if group_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (list, args) = user_id_list(domain_id, group_ids);
+        let stmt = Stmt::new(
+            format!(
+                "SELECT group_id, CAST(number AS BIGINT) FROM org_groups \
+                 WHERE domain_id = $1 AND group_id IN ({list})"
+            ),
+            args,
+        );
+        Ok(self.reader().fetch_all::<(String, i64)>(stmt).await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn count_matching_users(&self, domain_id: &str, filter: &UserFilter) -> Result<i64> {
         let (sql, args) = count_sql(self.dialect(), domain_id, filter);
         let stmt = Stmt::new(sql, args);
