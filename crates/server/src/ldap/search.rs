@@ -30,6 +30,11 @@ const MAX_PAGE: usize = 1000;
 const MAX_SEARCH_TIME: Duration = Duration::from_secs(120);
 /// Deepest group tree the in-chain rule follows.
 const MAX_GROUP_DEPTH: usize = 64;
+/// Most users a search reads when its filter has a substring term no index serves (on
+/// `mobile`, `description`, a display-name piece under 3 characters...) and nothing else
+/// narrows it: past this it ends with adminLimitExceeded rather than test a whole large
+/// directory entry by entry.
+pub const MAX_UNINDEXED_USERS: usize = 10_000;
 
 /// What a search covers, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +91,8 @@ enum Stop {
     PageFull(usize, String),
     SizeLimit,
     TimeLimit,
+    /// An unindexed filter read [`MAX_UNINDEXED_USERS`] users.
+    Unindexed,
     Failed(Error),
     Io(std::io::Error),
 }
@@ -225,6 +232,11 @@ where
         Some(Stop::PageFull(phase, marker)) => paged_done(msgid, encode_cookie(phase, &marker)),
         Some(Stop::SizeLimit) => fail(LdapResultCode::SizeLimitExceeded, "size limit exceeded"),
         Some(Stop::TimeLimit) => fail(LdapResultCode::TimeLimitExceeded, "time limit exceeded"),
+        Some(Stop::Unindexed) => fail(
+            LdapResultCode::AdminLimitExceeded,
+            "no index serves this substring filter: narrow it (uid, mail, cn or displayName \
+             pieces of 3 characters or more, memberOf)",
+        ),
         Some(Stop::Failed(e)) => {
             let (code, text) = result_of(&e);
             fail(code, &text)
@@ -324,6 +336,16 @@ fn entry_message(msgid: i32, entry: &Entry, wanted: &[String], types_only: bool)
         }),
         ctrl: Vec::new(),
     }
+}
+
+/// Whether the store narrows a user query by more than the domain: ids, a pattern on the id
+/// or e-mail, a display-name piece (trigram index), a group.
+fn is_narrowed(query: &DirectoryQuery) -> bool {
+    !query.user_ids.is_empty()
+        || query.id_or_email_like.is_some()
+        || query.nick_name_contains.is_some()
+        || query.direct_member_of.is_some()
+        || !query.in_subtrees_of.is_empty()
 }
 
 /// Whether a search needs group members (asked for, or tested by the filter).
@@ -440,6 +462,9 @@ where
         } else if let Some(pattern) = hints.id_or_email {
             query.id_or_email_like = Some(crate::service::directory::wildcard_pattern(&pattern));
         }
+        if query.user_ids.is_empty() {
+            query.nick_name_contains = hints.display_name_contains;
+        }
         let group_of = |dn: &str| match self.tree().parse(dn) {
             Some(Node::Group(d, g)) if &d == domain_id => Some(g),
             _ => None,
@@ -479,6 +504,8 @@ where
         }
         let reader = self.actor.clone();
         let needs_chain = format!("{:?}", self.request.filter).contains(filter::IN_CHAIN_OID);
+        let bounded = filter::has_substring(&self.request.filter) && !is_narrowed(&query);
+        let mut read = 0;
         let mut marker = marker.to_owned();
         loop {
             let page = Page::parse_limited(
@@ -492,6 +519,10 @@ where
                 .directory_users(&reader, query.clone(), &page, false)
                 .await
                 .map_err(Stop::Failed)?;
+            read += rows.len();
+            if bounded && read > MAX_UNINDEXED_USERS {
+                return Err(Stop::Unindexed);
+            }
             let details = services
                 .user_details(&reader, &rows)
                 .await
