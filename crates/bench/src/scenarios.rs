@@ -255,7 +255,10 @@ impl ApiWorker {
 
     async fn ldap_call(&mut self) -> Result<(), String> {
         let user = seed::user_id(self.random_user());
-        let ldap = self.ldap.as_mut().ok_or("this worker has no LDAP connection")?;
+        let ldap = self
+            .ldap
+            .as_mut()
+            .ok_or("this worker has no LDAP connection")?;
         match self.scenario {
             Scenario::LdapBind => ldap.bind(&crate::ldap::user_dn(&user), USER_PASSWORD).await,
             Scenario::LdapUid => ldap.search_uid(&user).await,

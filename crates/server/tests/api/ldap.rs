@@ -913,3 +913,48 @@ async fn ldap_substring_filters_use_indexes_or_stop_at_a_bound() {
     let (dns, rc) = search(&mut admin, PEOPLE, Scope::OneLevel, "(mobile=*0001*)").await;
     assert_eq!((dns, rc), (BTreeSet::from([user_dn(&alice)]), 0));
 }
+
+#[tokio::test]
+async fn ldap_refuses_connections_over_the_cap_and_closes_idle_ones() {
+    let store = TestStore::fresh().await;
+    let mut config = store.config();
+    config.ldap.listen = Some("127.0.0.1:0".into());
+    config.ldap.max_connections = 2;
+    config.ldap.idle_timeout = std::time::Duration::from_secs(1);
+    let app = spawn_with(store, config, ADMIN_PASSWORD).await;
+    let address = app
+        .ldap_url
+        .as_deref()
+        .unwrap()
+        .trim_start_matches("ldap://")
+        .to_owned();
+    let mut first = bound(&app, "admin", ADMIN_PASSWORD).await;
+    let _second = bound(&app, "admin", ADMIN_PASSWORD).await;
+    // The third is told `busy` in a notice of disconnection, then closed.
+    let mut third = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        third.read_to_end(&mut answer),
+    )
+    .await
+    .expect("closed at once")
+    .unwrap();
+    let notice_oid = b"1.3.6.1.4.1.1466.20036";
+    assert!(
+        answer.windows(notice_oid.len()).any(|w| w == notice_oid),
+        "{answer:?}"
+    );
+    assert!(
+        answer.windows(3).any(|w| w == [0x0a, 0x01, 51]),
+        "busy (51): {answer:?}"
+    );
+    // The served ones still work; once idle past the timeout they are closed, freeing room.
+    let (_, rc) = search(&mut first, PEOPLE, Scope::OneLevel, "(objectClass=*)").await;
+    assert_eq!(rc, 0);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let mut again = bound(&app, "admin", ADMIN_PASSWORD).await;
+    let (_, rc) = search(&mut again, PEOPLE, Scope::OneLevel, "(objectClass=*)").await;
+    assert_eq!(rc, 0);
+    let _ = third.write_all(b"").await;
+}
