@@ -593,9 +593,12 @@ async fn ldap_posix_attributes_only_when_turned_on() {
     }
 }
 
+/// How many users and groups a caller reads of the home tree, or its search's error code.
+type Reads = Result<(usize, usize), u32>;
+
 /// What a caller reads of the home tree: the users and groups a subtree search answers, or
 /// the search's error code.
-async fn what_it_reads(ldap: &mut Ldap) -> Result<(usize, usize), u32> {
+async fn what_it_reads(ldap: &mut Ldap) -> Reads {
     let (users, rc) = search(ldap, BASE, Scope::Subtree, "(objectClass=inetOrgPerson)").await;
     if rc != 0 {
         return Err(rc);
@@ -626,7 +629,7 @@ async fn ldap_permission_rows_for_every_caller() {
     );
     // admin, gadmin, plain, boss, reader; one group.
     let everything = Ok((5, 1));
-    let rows: [(&str, &str, &str, Result<(usize, usize), u32>); 7] = [
+    let rows: [(&str, &str, &str, Reads); 7] = [
         ("anonymous", "", "", Err(50)),
         ("user", "plain", USER_PASSWORD, Ok((1, 0))),
         ("group admin", "gadmin", USER_PASSWORD, Ok((1, 0))),
