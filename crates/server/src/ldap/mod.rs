@@ -134,6 +134,10 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>, ldaps: bool) {
     loop {
         match listener.accept().await {
             Ok((socket, peer)) => {
+                // An answer is several messages (entries, then the result): without this,
+                // Nagle's algorithm holds the last one back until the client's delayed ACK,
+                // some 40 ms per search.
+                let _ = socket.set_nodelay(true);
                 let shared = shared.clone();
                 let Ok(permit) = shared.connections.clone().try_acquire_owned() else {
                     tracing::warn!(peer = %peer.ip(), "LDAP connection refused: too many connections");

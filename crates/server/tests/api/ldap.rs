@@ -79,6 +79,16 @@ async fn group(app: &TestApp, name: &str, parent: Option<&str>) -> String {
     group["group_id"].as_str().unwrap().to_owned()
 }
 
+async fn add_member(app: &TestApp, group_id: &str, user_id: &str) {
+    let (status, body) = app
+        .admin(
+            "/v2/group/add_member",
+            json!({"group_id": group_id, "member_type": "user", "member_id": user_id}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+}
+
 fn user_dn(user_id: &str) -> String {
     format!("uid={user_id},{PEOPLE}")
 }
@@ -208,13 +218,7 @@ async fn ldap_filters_scopes_and_memberships() {
     let bob = user_id_of(&app, "bob").await;
     let top = group(&app, "top", None).await;
     let sub = group(&app, "sub", Some(&top)).await;
-    let (status, body) = app
-        .admin(
-            "/v2/group/add_member",
-            json!({"group_id": sub, "member_type": "user", "member_id": alice}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    add_member(&app, &sub, &alice).await;
     let mut admin = bound(&app, "admin", ADMIN_PASSWORD).await;
     let people = |f: &str| f.to_owned();
     let cases: Vec<(String, BTreeSet<String>)> = vec![
@@ -832,13 +836,7 @@ async fn ldap_posix_groups_carry_gid_numbers_and_member_uids() {
     let dave = user_id_of(&app, "dave").await;
     let first = group(&app, "First", None).await;
     let second = group(&app, "Second", Some(&first)).await;
-    let (status, body) = app
-        .admin(
-            "/v2/group/add_member",
-            json!({"group_id": first, "member_type": "user", "member_id": dave}),
-        )
-        .await;
-    assert!(status.is_success(), "{body}");
+    add_member(&app, &first, &dave).await;
     let mut admin = bound(&app, "admin", ADMIN_PASSWORD).await;
     let result = admin
         .search(BASE, Scope::Subtree, "(objectClass=posixGroup)", vec!["*"])
