@@ -13,6 +13,9 @@ pub enum Role {
     User,
     SubdomainSuperAdmin,
     SubdomainAdmin,
+    /// Reads the whole directory (an application account, e.g. an LDAP bind user) and
+    /// changes nothing; granted by a superadmin.
+    DirectoryReader,
 }
 
 impl Role {
@@ -23,6 +26,7 @@ impl Role {
             Role::User => "user",
             Role::SubdomainSuperAdmin => "subdomain_super_admin",
             Role::SubdomainAdmin => "subdomain_admin",
+            Role::DirectoryReader => "directory_reader",
         }
     }
 
@@ -33,6 +37,7 @@ impl Role {
             Role::User,
             Role::SubdomainSuperAdmin,
             Role::SubdomainAdmin,
+            Role::DirectoryReader,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)

@@ -6,6 +6,7 @@
 //! failed, which is all the smoke run in CI checks (never a timing).
 
 mod http;
+mod ldap;
 mod load;
 mod report;
 mod scenarios;
@@ -152,7 +153,9 @@ impl Side {
         shape: Shape,
     ) -> anyhow::Result<Side> {
         let server = ServerProcess::start(exe, database_url, data_dir, ADMIN_PASSWORD)?;
-        let target = Arc::new(connect(&server.base_url, shape).await?);
+        let mut target = connect(&server.base_url, shape).await?;
+        target.ldap_address = server.ldap_address.clone();
+        let target = Arc::new(target);
         scenarios::check_deep_page(&target).await?;
         Ok(Side { server, target })
     }
@@ -368,6 +371,7 @@ async fn connect(base_url: &str, shape: Shape) -> anyhow::Result<Target> {
         deep_marker: scenarios::marker_after_row((deep_page - 1) * scenarios::PAGE_LIMIT - 1),
         created: AtomicU64::new(0),
         signin: None,
+        ldap_address: None,
     };
     let mut connection = target.connect().await.map_err(anyhow::Error::msg)?;
     let token = target
@@ -442,6 +446,28 @@ async fn measure<const N: usize>(
         .map_err(|_| anyhow::anyhow!("one result per side"))
 }
 
+/// An LDAP connection for a worker: bound as the admin, except for the bind scenario.
+async fn ldap_worker_connection(
+    target: &Target,
+    scenario: Scenario,
+) -> anyhow::Result<ldap::LdapClient> {
+    let address = target
+        .ldap_address
+        .as_deref()
+        .context("this server build serves no LDAP")?;
+    let mut client = ldap::LdapClient::connect(address)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    if scenario != Scenario::LdapBind {
+        client
+            .bind(&ldap::user_dn("admin"), ADMIN_PASSWORD)
+            .await
+            .map_err(anyhow::Error::msg)
+            .context("binding as the admin")?;
+    }
+    Ok(client)
+}
+
 /// `count` workers, each with its own connection; for the refresh grant each starts its own
 /// chain with a password login.
 async fn workers(
@@ -468,6 +494,9 @@ async fn workers(
         }
         let mut worker = ApiWorker::new(target.clone(), scenario, connection, worker_seed);
         worker.refresh_token = refresh_token;
+        if scenario.is_ldap() {
+            worker.ldap = Some(ldap_worker_connection(target, scenario).await?);
+        }
         workers.push(worker);
     }
     Ok(workers)

@@ -52,12 +52,20 @@ pub enum Scenario {
     Userinfo,
     /// `user/create` of a new user without a password.
     UserCreate,
+    /// LDAP simple bind of a random user by DN (one argon2id verification each).
+    LdapBind,
+    /// LDAP `(uid=<random user>)` subtree search of the people container, bound as the admin.
+    LdapUid,
+    /// LDAP walk of every user with Simple Paged Results, 1,000 entries a page, bound as
+    /// the admin: each request is one page, following the cookie to the end and starting
+    /// over.
+    LdapWalk,
 }
 
 impl Scenario {
     /// In the order they run: `user/create` last, since the users it adds sort before the
     /// seeded ones and would shift the list pages.
-    pub const ALL: [Scenario; 14] = [
+    pub const ALL: [Scenario; 17] = [
         Scenario::Healthz,
         Scenario::UserGet,
         Scenario::SearchPrefix,
@@ -71,8 +79,19 @@ impl Scenario {
         Scenario::AuthorizeRedirect,
         Scenario::CodeExchange,
         Scenario::Userinfo,
+        Scenario::LdapBind,
+        Scenario::LdapUid,
+        Scenario::LdapWalk,
         Scenario::UserCreate,
     ];
+
+    /// Served by the LDAP gateway rather than HTTP.
+    pub fn is_ldap(self) -> bool {
+        matches!(
+            self,
+            Scenario::LdapBind | Scenario::LdapUid | Scenario::LdapWalk
+        )
+    }
 
     pub fn label(self) -> &'static str {
         match self {
@@ -90,6 +109,9 @@ impl Scenario {
             Scenario::CodeExchange => "authorize + code exchange",
             Scenario::Userinfo => "oidc/userinfo",
             Scenario::UserCreate => "user/create",
+            Scenario::LdapBind => "LDAP bind",
+            Scenario::LdapUid => "LDAP (uid=x) search",
+            Scenario::LdapWalk => "LDAP paged walk, 1000/page",
         }
     }
 }
@@ -135,6 +157,8 @@ pub struct Target {
     pub created: AtomicU64,
     /// The sign-in scenarios' trusted `WebServer` app and a sign-in session of the admin.
     pub signin: Option<SigninSetup>,
+    /// The LDAP gateway's address (`host:port`).
+    pub ldap_address: Option<String>,
 }
 
 /// What the sign-in scenarios need, made once by [`Target::set_up_signin`].
@@ -356,6 +380,8 @@ pub struct ApiWorker {
     rng: u64,
     /// The worker's refresh-token chain (refresh grant only).
     pub refresh_token: Option<String>,
+    /// The worker's LDAP connection (LDAP scenarios only).
+    pub ldap: Option<crate::ldap::LdapClient>,
 }
 
 impl ApiWorker {
@@ -366,6 +392,20 @@ impl ApiWorker {
             connection,
             rng: seed::mix(seed),
             refresh_token: None,
+            ldap: None,
+        }
+    }
+
+    async fn ldap_call(&mut self) -> Result<(), String> {
+        let user = seed::user_id(self.random_user());
+        let ldap = self
+            .ldap
+            .as_mut()
+            .ok_or("this worker has no LDAP connection")?;
+        match self.scenario {
+            Scenario::LdapBind => ldap.bind(&crate::ldap::user_dn(&user), USER_PASSWORD).await,
+            Scenario::LdapUid => ldap.search_uid(&user).await,
+            _ => ldap.walk_page().await.map(drop),
         }
     }
 
@@ -404,6 +444,9 @@ impl Worker for ApiWorker {
         let target = self.target.clone();
         let paths = &target.paths;
         let (path, body) = match self.scenario {
+            Scenario::LdapBind | Scenario::LdapUid | Scenario::LdapWalk => {
+                return self.ldap_call().await
+            }
             Scenario::Healthz => {
                 let request = target.endpoint.get(&paths.healthz);
                 return self.connection.send(request).await.map(drop);

@@ -20,6 +20,10 @@ pub fn config(database_url: &str, data_dir: &Path, admin_password: &str) -> Conf
         data_dir: data_dir.to_owned(),
         database_url: Some(database_url.to_owned()),
         admin_password: Some(admin_password.to_owned()),
+        ldap: roster_server::config::LdapSettings {
+            listen: Some("127.0.0.1:0".into()),
+            ..Default::default()
+        },
         ..Config::default()
     }
 }
@@ -30,7 +34,10 @@ pub async fn serve_child(database_url: &str, data_dir: &Path) -> anyhow::Result<
     roster_server::init_tracing();
     let password = std::env::var(ADMIN_PASSWORD_VAR).context("the admin password variable")?;
     let app = Application::build(config(database_url, data_dir, &password)).await?;
-    println!("listening {}", app.local_addr());
+    match app.ldap_addr() {
+        Some(ldap) => println!("listening {} ldap {ldap}", app.local_addr()),
+        None => println!("listening {}", app.local_addr()),
+    }
     app.run_until(async {
         let _ = tokio::task::spawn_blocking(|| {
             let mut sink = Vec::new();
@@ -45,6 +52,8 @@ pub async fn serve_child(database_url: &str, data_dir: &Path) -> anyhow::Result<
 pub struct ServerProcess {
     child: Child,
     pub base_url: String,
+    /// The LDAP gateway's `host:port` (a build before it prints none).
+    pub ldap_address: Option<String>,
 }
 
 impl ServerProcess {
@@ -79,9 +88,14 @@ impl ServerProcess {
             .strip_prefix("listening ")
             .with_context(|| format!("the server did not start (it said {line:?})"))?
             .to_owned();
+        let (address, ldap_address) = match address.split_once(" ldap ") {
+            Some((http, ldap)) => (http.to_owned(), Some(ldap.to_owned())),
+            None => (address, None),
+        };
         Ok(ServerProcess {
             child,
             base_url: format!("http://{address}"),
+            ldap_address,
         })
     }
 

@@ -62,7 +62,7 @@ pub struct Config {
 }
 
 /// Where and how the LDAP gateway serves.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LdapSettings {
     /// Plain LDAP (with StartTLS when a certificate is set); `None`: no LDAP.
     pub listen: Option<String>,
@@ -73,8 +73,28 @@ pub struct LdapSettings {
     /// PEM certificate chain and private key for LDAPS and StartTLS.
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
-    /// Users are also `posixAccount`s (uidNumber from the user's number).
+    /// Users are also `posixAccount`s (uidNumber from the user's number), groups
+    /// `posixGroup`s (gidNumber from the group's number).
     pub posix: bool,
+    /// Most connections served at once (LDAP and LDAPS together); more are refused.
+    pub max_connections: usize,
+    /// How long a connection may stay silent before it is closed.
+    pub idle_timeout: std::time::Duration,
+}
+
+impl Default for LdapSettings {
+    fn default() -> Self {
+        LdapSettings {
+            listen: None,
+            ldaps_listen: None,
+            base_dn: None,
+            tls_cert: None,
+            tls_key: None,
+            posix: false,
+            max_connections: DEFAULT_LDAP_MAX_CONNECTIONS as usize,
+            idle_timeout: std::time::Duration::from_secs(DEFAULT_LDAP_IDLE_SECONDS),
+        }
+    }
 }
 
 /// Audit records are kept for a year unless configured otherwise.
@@ -84,6 +104,11 @@ pub const DEFAULT_AUDIT_RETENTION: std::time::Duration =
 // Each default is defined once, here: the flags of `roster serve` name them, and
 // `Config::default()` is what no flags give.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// LDAP connections served at once: enough for every app of a large site with room to
+/// spare, few enough that a flood of idle connections cannot exhaust file descriptors.
+pub const DEFAULT_LDAP_MAX_CONNECTIONS: u32 = 1024;
+/// Seconds an LDAP connection may stay silent (apps reconnect when they need to).
+pub const DEFAULT_LDAP_IDLE_SECONDS: u64 = 900;
 pub const DEFAULT_DATA_DIR: &str = "./data";
 pub const DEFAULT_DOMAIN_ID: &str = "default";
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u64 = 365;
@@ -214,9 +239,19 @@ pub struct ServeSettings {
     #[arg(long, env = "ROSTER_LDAP_TLS_KEY")]
     pub ldap_tls_key: Option<PathBuf>,
     /// LDAP users are also `posixAccount`s: `uidNumber`/`gidNumber` 10000 + the user's
-    /// number, `homeDirectory` `/home/<uid>`, `loginShell` `/bin/sh`.
+    /// number, `homeDirectory` `/home/<uid>`, `loginShell` `/bin/sh`; groups are also
+    /// `posixGroup`s: `gidNumber` 1000000000 + the group's number, `memberUid`.
     #[arg(long, env = "ROSTER_LDAP_POSIX")]
     pub ldap_posix: bool,
+    /// Most LDAP connections served at once (LDAP and LDAPS together); an extra one is told
+    /// `busy` and closed.
+    #[arg(long, env = "ROSTER_LDAP_MAX_CONNECTIONS", default_value_t = DEFAULT_LDAP_MAX_CONNECTIONS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub ldap_max_connections: u32,
+    /// Seconds an LDAP connection may stay silent before it is closed.
+    #[arg(long, env = "ROSTER_LDAP_IDLE_SECONDS", default_value_t = DEFAULT_LDAP_IDLE_SECONDS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub ldap_idle_seconds: u64,
     /// The public base URL people reach Roster at (`https://roster.example.com`): the
     /// OpenID Connect issuer, and the origin of links in mail. Default: each request's `Host`.
     #[arg(long, env = "ROSTER_PUBLIC_URL")]
@@ -258,6 +293,8 @@ impl Default for ServeSettings {
             ldap_tls_cert: None,
             ldap_tls_key: None,
             ldap_posix: false,
+            ldap_max_connections: DEFAULT_LDAP_MAX_CONNECTIONS,
+            ldap_idle_seconds: DEFAULT_LDAP_IDLE_SECONDS,
             public_url: None,
             session_idle_minutes: DEFAULT_SESSION_IDLE_MINUTES,
             session_max_hours: DEFAULT_SESSION_MAX_HOURS,
@@ -306,6 +343,8 @@ impl ServeSettings {
                 tls_cert: self.ldap_tls_cert,
                 tls_key: self.ldap_tls_key,
                 posix: self.ldap_posix,
+                max_connections: self.ldap_max_connections as usize,
+                idle_timeout: std::time::Duration::from_secs(self.ldap_idle_seconds),
             },
             public_url: self
                 .public_url

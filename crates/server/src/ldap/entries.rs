@@ -18,6 +18,20 @@ pub const POSIX_ID_BASE: i64 = 10_000;
 
 /// Object classes of a group entry.
 pub const GROUP_CLASSES: [&str; 3] = ["top", "groupOfUniqueNames", "groupOfNames"];
+/// The object class POSIX attributes add to groups (`--ldap-posix`).
+pub const POSIX_GROUP_CLASS: &str = "posixGroup";
+/// Where POSIX group ids start: `gidNumber` is this plus the group's number, far above the
+/// users' own ids (`POSIX_ID_BASE` plus a user number), so the two never meet.
+pub const POSIX_GROUP_ID_BASE: i64 = 1_000_000_000;
+
+/// A group's members as its entry shows them.
+#[derive(Debug, Clone, Default)]
+pub struct Members {
+    /// DNs of its subgroups and users (`member`, `uniqueMember`).
+    pub dns: Vec<String>,
+    /// Ids of its users (`memberUid`, with POSIX attributes).
+    pub user_ids: Vec<String>,
+}
 
 /// An entry as the gateway answers it: its DN and attributes in answer order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +103,20 @@ impl Tree {
             classes.push(POSIX_CLASS);
         }
         classes
+    }
+
+    /// The object classes of a group entry.
+    pub fn group_classes(&self) -> Vec<&'static str> {
+        let mut classes = GROUP_CLASSES.to_vec();
+        if self.posix {
+            classes.push(POSIX_GROUP_CLASS);
+        }
+        classes
+    }
+
+    /// Whether entries carry POSIX attributes.
+    pub fn posix(&self) -> bool {
+        self.posix
     }
 
     pub fn default_domain(&self) -> &str {
@@ -272,18 +300,32 @@ impl Tree {
         }
     }
 
-    /// A group's entry; `members` are the DNs of its users and subgroups (none when they were
-    /// not read).
-    pub fn group_entry(&self, group: &GroupFacts, members: Option<Vec<String>>) -> Entry {
+    /// A group's entry; `members` are its users and subgroups (none when they were not read),
+    /// `number` its stable number (POSIX attributes only with one).
+    pub fn group_entry(
+        &self,
+        group: &GroupFacts,
+        members: Option<Members>,
+        number: Option<i64>,
+    ) -> Entry {
         let mut attrs = vec![
-            ("objectClass", strings(&GROUP_CLASSES)),
+            ("objectClass", strings(&self.group_classes())),
             ("cn", vec![group.group_id.clone()]),
             ("displayName", non_empty(&group.group_name)),
             ("description", non_empty(&group.description)),
         ];
         if let Some(members) = members {
-            attrs.push(("member", members.clone()));
-            attrs.push(("uniqueMember", members));
+            attrs.push(("member", members.dns.clone()));
+            attrs.push(("uniqueMember", members.dns));
+            if self.posix {
+                attrs.push(("memberUid", members.user_ids));
+            }
+        }
+        if let Some(number) = number.filter(|_| self.posix) {
+            attrs.push((
+                "gidNumber",
+                vec![(POSIX_GROUP_ID_BASE + number).to_string()],
+            ));
         }
         if !group.parent_group_id.is_empty() {
             attrs.push((

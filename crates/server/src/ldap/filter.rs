@@ -174,6 +174,9 @@ pub struct UserHints {
     pub user_ids: Option<Vec<String>>,
     /// A wildcard search (`*` any run) on the user id or e-mail.
     pub id_or_email: Option<String>,
+    /// A piece every matching display name contains (of 3 characters or more, so the
+    /// trigram index serves it).
+    pub display_name_contains: Option<String>,
     /// Direct members of this group DN.
     pub member_of: Option<String>,
     /// Members of this group DN or of groups below it.
@@ -193,6 +196,8 @@ pub fn user_hints(filter: &LdapFilter) -> UserHints {
             hints.user_ids.get_or_insert(ids);
         } else if let Some(pattern) = id_or_email_pattern(term) {
             hints.id_or_email.get_or_insert(pattern);
+        } else if let Some(piece) = display_name_piece(term) {
+            hints.display_name_contains.get_or_insert(piece);
         }
         match term {
             LdapFilter::Equality(attr, dn) if attr.eq_ignore_ascii_case("memberOf") => {
@@ -213,6 +218,8 @@ pub fn user_hints(filter: &LdapFilter) -> UserHints {
                 let inner = user_hints(term);
                 hints.user_ids = hints.user_ids.or(inner.user_ids);
                 hints.id_or_email = hints.id_or_email.or(inner.id_or_email);
+                hints.display_name_contains =
+                    hints.display_name_contains.or(inner.display_name_contains);
                 hints.member_of = hints.member_of.or(inner.member_of);
                 hints.member_of_chain = hints.member_of_chain.or(inner.member_of_chain);
             }
@@ -220,6 +227,45 @@ pub fn user_hints(filter: &LdapFilter) -> UserHints {
         }
     }
     hints
+}
+
+/// The attributes that show the display name (`cn`, `displayName`, `sn`).
+fn is_display_name_attr(attr: &str) -> bool {
+    ["cn", "displayName", "sn"]
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(attr))
+}
+
+/// The longest literal piece of a substring (or equality) term on the display name, when it
+/// is long enough for the trigram index: every matching display name contains it.
+fn display_name_piece(filter: &LdapFilter) -> Option<String> {
+    let pieces: Vec<&str> = match filter {
+        LdapFilter::Substring(attr, sub) if is_display_name_attr(attr) => sub
+            .initial
+            .iter()
+            .chain(sub.any.iter())
+            .chain(sub.final_.iter())
+            .map(String::as_str)
+            .collect(),
+        LdapFilter::Equality(attr, value) if is_display_name_attr(attr) => vec![value.as_str()],
+        _ => return None,
+    };
+    pieces
+        .into_iter()
+        .max_by_key(|p| p.chars().count())
+        .filter(|p| p.chars().count() >= 3)
+        .map(str::to_owned)
+}
+
+/// Whether a filter tests any attribute by substring (`(attr=a*b)`): without an index to
+/// serve it, such a search reads users only up to a bound.
+pub fn has_substring(filter: &LdapFilter) -> bool {
+    match filter {
+        LdapFilter::And(items) | LdapFilter::Or(items) => items.iter().any(has_substring),
+        LdapFilter::Not(inner) => has_substring(inner),
+        LdapFilter::Substring(..) => true,
+        _ => false,
+    }
 }
 
 /// `(uid=a)` or `(|(uid=a)(uid=b))`: the ids named.
@@ -348,6 +394,29 @@ mod tests {
         assert_eq!(hints.user_ids, None);
         let f = LdapFilter::Or(vec![eq("uid", "a"), eq("uid", "b")]);
         assert_eq!(user_hints(&f).user_ids, Some(vec!["a".into(), "b".into()]));
+        let cn = LdapFilter::Substring(
+            "cn".into(),
+            LdapSubstringFilter {
+                initial: Some("jo".into()),
+                any: vec!["smith".into()],
+                final_: None,
+            },
+        );
+        let f = LdapFilter::And(vec![eq("objectClass", "person"), cn.clone()]);
+        assert_eq!(
+            user_hints(&f).display_name_contains.as_deref(),
+            Some("smith")
+        );
+        assert!(has_substring(&f) && !has_substring(&eq("cn", "x")));
+        let short = LdapFilter::Substring(
+            "displayName".into(),
+            LdapSubstringFilter {
+                initial: Some("jo".into()),
+                any: Vec::new(),
+                final_: None,
+            },
+        );
+        assert_eq!(user_hints(&short).display_name_contains, None);
         let deep = (0..40).fold(eq("uid", "a"), |f, _| LdapFilter::Not(Box::new(f)));
         assert!(!within_bounds(&deep));
     }

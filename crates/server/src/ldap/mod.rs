@@ -40,6 +40,10 @@ pub(crate) struct Shared {
     pub services: Services,
     pub tree: Tree,
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// One permit per connection served (`--ldap-max-connections`).
+    pub connections: Arc<tokio::sync::Semaphore>,
+    /// How long a connection may stay silent (`--ldap-idle-seconds`).
+    pub idle_timeout: std::time::Duration,
 }
 
 /// The gateway's listeners, bound at start (so a bad address fails `roster serve` at once).
@@ -86,6 +90,8 @@ impl LdapServer {
                 services,
                 tree: Tree::new(default_domain, settings.base_dn.as_deref(), settings.posix),
                 tls,
+                connections: Arc::new(tokio::sync::Semaphore::new(settings.max_connections)),
+                idle_timeout: settings.idle_timeout,
             }),
         }))
     }
@@ -128,9 +134,19 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>, ldaps: bool) {
     loop {
         match listener.accept().await {
             Ok((socket, peer)) => {
+                // An answer is several messages (entries, then the result): without this,
+                // Nagle's algorithm holds the last one back until the client's delayed ACK,
+                // some 40 ms per search.
+                let _ = socket.set_nodelay(true);
                 let shared = shared.clone();
+                let Ok(permit) = shared.connections.clone().try_acquire_owned() else {
+                    tracing::warn!(peer = %peer.ip(), "LDAP connection refused: too many connections");
+                    tokio::spawn(session::refuse_busy(socket, ldaps));
+                    continue;
+                };
                 tokio::spawn(async move {
                     session::serve_connection(socket, peer, shared, ldaps).await;
+                    drop(permit);
                 });
             }
             Err(e) => {

@@ -12,7 +12,7 @@ use ldap3_proto::proto::{
     LdapSearchResultEntry, LdapSearchScope,
 };
 
-use super::entries::{normalize_dn, Entry, GroupFacts, Node, GROUPS, PEOPLE};
+use super::entries::{normalize_dn, Entry, GroupFacts, Members, Node, GROUPS, PEOPLE};
 use super::filter::{self, UserHints};
 use super::session::{done, result_of, Session};
 use crate::error::Error;
@@ -30,6 +30,11 @@ const MAX_PAGE: usize = 1000;
 const MAX_SEARCH_TIME: Duration = Duration::from_secs(120);
 /// Deepest group tree the in-chain rule follows.
 const MAX_GROUP_DEPTH: usize = 64;
+/// Most users a search reads when its filter has a substring term no index serves (on
+/// `mobile`, `description`, a display-name piece under 3 characters...) and nothing else
+/// narrows it: past this it ends with adminLimitExceeded rather than test a whole large
+/// directory entry by entry.
+pub const MAX_UNINDEXED_USERS: usize = 10_000;
 
 /// What a search covers, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +91,8 @@ enum Stop {
     PageFull(usize, String),
     SizeLimit,
     TimeLimit,
+    /// An unindexed filter read [`MAX_UNINDEXED_USERS`] users.
+    Unindexed,
     Failed(Error),
     Io(std::io::Error),
 }
@@ -157,6 +164,17 @@ where
             .send(fail(LdapResultCode::NoSuchObject, "no such object"))
             .await;
     }
+    match entry_exists(session, actor, &node).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let matched = parent_dn(tree, &node);
+            return out.send(no_such_object(msgid, matched)).await;
+        }
+        Err(e) => {
+            let (code, text) = result_of(&e);
+            return out.send(fail(code, &text)).await;
+        }
+    }
     let paged = controls.iter().find_map(|c| match c {
         LdapControl::SimplePagedResults { size, cookie } => Some((*size, cookie.clone())),
         _ => None,
@@ -214,6 +232,11 @@ where
         Some(Stop::PageFull(phase, marker)) => paged_done(msgid, encode_cookie(phase, &marker)),
         Some(Stop::SizeLimit) => fail(LdapResultCode::SizeLimitExceeded, "size limit exceeded"),
         Some(Stop::TimeLimit) => fail(LdapResultCode::TimeLimitExceeded, "time limit exceeded"),
+        Some(Stop::Unindexed) => fail(
+            LdapResultCode::AdminLimitExceeded,
+            "no index serves this substring filter: narrow it (uid, mail, cn or displayName \
+             pieces of 3 characters or more, memberOf)",
+        ),
         Some(Stop::Failed(e)) => {
             let (code, text) = result_of(&e);
             fail(code, &text)
@@ -221,6 +244,55 @@ where
         Some(Stop::Io(e)) => return Err(e),
     };
     run.out.send(message).await
+}
+
+/// Whether the entry a search starts from exists for this caller: a user or group it may not
+/// read does not (as another domain's tree does not).
+async fn entry_exists(session: &Session, actor: &Actor, node: &Node) -> Result<bool, Error> {
+    let services = &session.shared.services;
+    let found = match node {
+        Node::User(_, user) => {
+            if !actor.reads_directory() && user != &actor.user_id {
+                return Ok(false);
+            }
+            services.get_user(actor, Some(user)).await.map(|_| ())
+        }
+        Node::Group(_, group) => {
+            if !actor.reads_directory() {
+                return Ok(false);
+            }
+            services.get_group(actor, group).await.map(|_| ())
+        }
+        _ => return Ok(true),
+    };
+    match found {
+        Ok(()) => Ok(true),
+        Err(Error::NotFound(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The DN of the container above a user or group entry: the part of a missing DN that exists.
+fn parent_dn(tree: &super::Tree, node: &Node) -> String {
+    match node {
+        Node::User(domain, _) => tree.people(domain),
+        Node::Group(domain, _) => tree.groups(domain),
+        _ => String::new(),
+    }
+}
+
+/// `noSuchObject` (32) naming the closest entry that exists (RFC 4511 §4.1.9).
+fn no_such_object(msgid: i32, matched: String) -> LdapMsg {
+    LdapMsg {
+        msgid,
+        op: LdapOp::SearchResultDone(ldap3_proto::proto::LdapResult {
+            code: LdapResultCode::NoSuchObject,
+            matcheddn: matched,
+            message: "no such object".to_owned(),
+            referral: Vec::new(),
+        }),
+        ctrl: Vec::new(),
+    }
 }
 
 fn paged_done(msgid: i32, cookie: Vec<u8>) -> LdapMsg {
@@ -266,15 +338,28 @@ fn entry_message(msgid: i32, entry: &Entry, wanted: &[String], types_only: bool)
     }
 }
 
+/// Whether the store narrows a user query by more than the domain: ids, a pattern on the id
+/// or e-mail, a display-name piece (trigram index), a group.
+fn is_narrowed(query: &DirectoryQuery) -> bool {
+    !query.user_ids.is_empty()
+        || query.id_or_email_like.is_some()
+        || query.nick_name_contains.is_some()
+        || query.direct_member_of.is_some()
+        || !query.in_subtrees_of.is_empty()
+}
+
 /// Whether a search needs group members (asked for, or tested by the filter).
 fn wants_members(request: &LdapSearchRequest) -> bool {
     let asked = request.attrs.is_empty()
         || request.attrs.iter().any(|a| {
-            a == "*" || a.eq_ignore_ascii_case("member") || a.eq_ignore_ascii_case("uniqueMember")
+            a == "*"
+                || a.eq_ignore_ascii_case("member")
+                || a.eq_ignore_ascii_case("uniqueMember")
+                || a.eq_ignore_ascii_case("memberUid")
         });
     asked || {
         let text = format!("{:?}", request.filter).to_lowercase();
-        text.contains("member\"") || text.contains("uniquemember")
+        text.contains("member\"") || text.contains("uniquemember") || text.contains("memberuid")
     }
 }
 
@@ -340,7 +425,8 @@ where
                 }
             }
             Phase::AllGroups(only) => {
-                if filter::may_match_class(&self.request.filter, &super::entries::GROUP_CLASSES) {
+                let classes = self.tree().group_classes();
+                if filter::may_match_class(&self.request.filter, &classes) {
                     return self.groups(index, only.as_deref(), marker).await;
                 }
             }
@@ -365,7 +451,7 @@ where
             };
         }
         // An ordinary user reads its own entry only.
-        if !self.actor.is_admin() {
+        if !self.actor.reads_directory() {
             ids = match ids {
                 Some(ids) if !ids.contains(&self.actor.user_id) => return None,
                 _ => Some(vec![self.actor.user_id.clone()]),
@@ -375,6 +461,9 @@ where
             query.user_ids = ids;
         } else if let Some(pattern) = hints.id_or_email {
             query.id_or_email_like = Some(crate::service::directory::wildcard_pattern(&pattern));
+        }
+        if query.user_ids.is_empty() {
+            query.nick_name_contains = hints.display_name_contains;
         }
         let group_of = |dn: &str| match self.tree().parse(dn) {
             Some(Node::Group(d, g)) if &d == domain_id => Some(g),
@@ -394,7 +483,7 @@ where
             return Ok(());
         };
         let services = self.services().clone();
-        if !self.actor.is_admin() {
+        if !self.actor.reads_directory() {
             // An ordinary user reads its own entry only.
             if only.is_some_and(|user| user != self.actor.user_id) {
                 return Ok(());
@@ -415,6 +504,8 @@ where
         }
         let reader = self.actor.clone();
         let needs_chain = format!("{:?}", self.request.filter).contains(filter::IN_CHAIN_OID);
+        let bounded = filter::has_substring(&self.request.filter) && !is_narrowed(&query);
+        let mut read = 0;
         let mut marker = marker.to_owned();
         loop {
             let page = Page::parse_limited(
@@ -428,6 +519,10 @@ where
                 .directory_users(&reader, query.clone(), &page, false)
                 .await
                 .map_err(Stop::Failed)?;
+            read += rows.len();
+            if bounded && read > MAX_UNINDEXED_USERS {
+                return Err(Stop::Unindexed);
+            }
             let details = services
                 .user_details(&reader, &rows)
                 .await
@@ -489,7 +584,7 @@ where
 
     async fn groups(&mut self, index: usize, only: Option<&str>, marker: &str) -> Result<(), Stop> {
         // Groups are the directory's structure: admins read them.
-        if !self.actor.is_admin() {
+        if !self.actor.reads_directory() {
             return Ok(());
         }
         let services = self.services().clone();
@@ -501,7 +596,10 @@ where
                 Err(Error::NotFound(_)) => return Ok(()),
                 Err(e) => return Err(Stop::Failed(e)),
             };
-            return self.offer_group(&group, with_members, needs_chain).await;
+            let numbers = self.group_numbers(std::slice::from_ref(&group)).await?;
+            return self
+                .offer_group(&group, with_members, needs_chain, &numbers)
+                .await;
         }
         let mut marker = marker.to_owned();
         loop {
@@ -514,9 +612,11 @@ where
                 .search_groups(self.actor, request)
                 .await
                 .map_err(Stop::Failed)?;
-            for group in answer.items {
-                let group = GroupFacts::from(group);
-                self.offer_group(&group, with_members, needs_chain).await?;
+            let groups: Vec<GroupFacts> = answer.items.into_iter().map(GroupFacts::from).collect();
+            let numbers = self.group_numbers(&groups).await?;
+            for group in groups {
+                self.offer_group(&group, with_members, needs_chain, &numbers)
+                    .await?;
                 if self.page_full() {
                     let resume = group_marker_after(&self.actor.domain_id, &group.group_id);
                     return Err(Stop::PageFull(index, resume));
@@ -529,18 +629,32 @@ where
         }
     }
 
+    /// The POSIX numbers of a page of groups; none read without POSIX attributes.
+    async fn group_numbers(&self, groups: &[GroupFacts]) -> Result<HashMap<String, i64>, Stop> {
+        if !self.tree().posix() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<String> = groups.iter().map(|g| g.group_id.clone()).collect();
+        self.services()
+            .group_numbers(self.actor, &ids)
+            .await
+            .map_err(Stop::Failed)
+    }
+
     async fn offer_group(
         &mut self,
         group: &GroupFacts,
         with_members: bool,
         needs_chain: bool,
+        numbers: &HashMap<String, i64>,
     ) -> Result<(), Stop> {
         let members = if with_members {
             Some(self.members_of(&group.group_id).await?)
         } else {
             None
         };
-        let entry = self.tree().group_entry(group, members);
+        let number = numbers.get(&group.group_id).copied();
+        let entry = self.tree().group_entry(group, members, number);
         let chain = if needs_chain {
             self.chain_of(&entry).await?
         } else {
@@ -549,11 +663,11 @@ where
         self.offer(&entry, &chain).await.map(|_| ())
     }
 
-    /// The DNs of a group's members: subgroups and users.
-    async fn members_of(&mut self, group_id: &str) -> Result<Vec<String>, Stop> {
+    /// A group's members: subgroups and users.
+    async fn members_of(&mut self, group_id: &str) -> Result<Members, Stop> {
         let services = self.services().clone();
         let domain_id = self.actor.domain_id.clone();
-        let mut members = Vec::new();
+        let mut members = Members::default();
         let mut marker = String::new();
         loop {
             if Instant::now() > self.deadline {
@@ -570,10 +684,13 @@ where
                 .await
                 .map_err(Stop::Failed)?;
             for sub in &answer.groups {
-                members.push(self.tree().group_dn(&domain_id, &sub.group_id));
+                let dn = self.tree().group_dn(&domain_id, &sub.group_id);
+                members.dns.push(dn);
             }
             for user in &answer.users {
-                members.push(self.tree().user_dn(&domain_id, &user.user.user_id));
+                let dn = self.tree().user_dn(&domain_id, &user.user.user_id);
+                members.dns.push(dn);
+                members.user_ids.push(user.user.user_id.clone());
             }
             if answer.next_marker.is_empty() {
                 return Ok(members);

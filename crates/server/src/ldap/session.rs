@@ -37,14 +37,23 @@ enum Ending {
     StartTls(i32),
 }
 
-/// How long a connection may stay silent.
-const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn codec() -> LdapCodec {
     LdapCodec::new(Some(super::MAX_MESSAGE_BYTES), Some(super::MAX_BER_DEPTH))
+}
+
+/// Refuses a connection over the cap: on plain LDAP with a notice of disconnection (`busy`,
+/// RFC 4511 §4.4.1) the client can read; LDAPS is closed before its handshake (no secret
+/// material is spent on a connection that will not be served).
+pub(crate) async fn refuse_busy(socket: tokio::net::TcpStream, ldaps: bool) {
+    if ldaps {
+        return;
+    }
+    let mut framed = Framed::new(socket, codec());
+    let notice = DisconnectionNotice::gen_response(LdapResultCode::Busy, "too many connections");
+    let _ = tokio::time::timeout(HANDSHAKE_TIMEOUT, framed.send(notice)).await;
 }
 
 pub(crate) async fn serve_connection(
@@ -100,7 +109,8 @@ where
 {
     loop {
         // An idle connection is closed; a client reconnects when it needs to.
-        let Ok(Some(message)) = tokio::time::timeout(IDLE_TIMEOUT, framed.next()).await else {
+        let idle_timeout = session.shared.idle_timeout;
+        let Ok(Some(message)) = tokio::time::timeout(idle_timeout, framed.next()).await else {
             return Ending::Closed;
         };
         let message = match message {
@@ -310,8 +320,9 @@ impl Session {
         output
     }
 
-    /// A simple bind: an empty DN and password is anonymous; a DN of the tree binds its
-    /// user; anything else is an account identity of the default domain.
+    /// A simple bind: an empty DN and password is anonymous; `uid=<name>,ou=people,<base>`
+    /// binds the user of that domain with that id, or else with that logon identity; anything
+    /// that is not a DN of the tree is a logon identity of the default domain.
     async fn bind(&mut self, dn: &str, password: &str) -> (LdapResultCode, String) {
         self.actor = None;
         if dn.is_empty() && password.is_empty() {
@@ -329,14 +340,12 @@ impl Session {
         // As every API call but the password change: refused while the password must change.
         let kind = CallKind::Ordinary;
         let (domain_id, outcome) = match tree.parse(dn) {
-            Some(Node::User(domain, user)) => {
-                let (domain_id, user_id) = (&domain, &user);
+            Some(Node::User(domain, name)) => {
+                let (domain_id, name) = (&domain, &name);
                 let outcome = self
                     .traced(|trail| async move {
                         services
-                            .authenticate_user_with_password(
-                                &trail, domain_id, user_id, password, kind,
-                            )
+                            .authenticate_user_or_identity(&trail, domain_id, name, password, kind)
                             .await
                     })
                     .await;

@@ -11,15 +11,19 @@ pub enum Role {
     Superadmin,
     SubdomainAdmin,
     SubdomainSuperAdmin,
+    /// An application account (an LDAP bind user of Nextcloud, SSSD, Jellyfin...): reads the
+    /// whole directory as an admin does, and changes nothing, not even itself.
+    DirectoryReader,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::User,
         Role::Admin,
         Role::Superadmin,
         Role::SubdomainAdmin,
         Role::SubdomainSuperAdmin,
+        Role::DirectoryReader,
     ];
 
     /// The stored text.
@@ -30,6 +34,7 @@ impl Role {
             Role::Superadmin => "superadmin",
             Role::SubdomainAdmin => "subdomain_admin",
             Role::SubdomainSuperAdmin => "subdomain_super_admin",
+            Role::DirectoryReader => "directory_reader",
         }
     }
 
@@ -44,7 +49,16 @@ impl Role {
 
     /// Admin permission: any admin or superadmin role.
     pub fn is_admin(self) -> bool {
-        self != Role::User
+        matches!(
+            self,
+            Role::Admin | Role::Superadmin | Role::SubdomainAdmin | Role::SubdomainSuperAdmin
+        )
+    }
+
+    /// Reads the whole directory (users, groups, members): admin permission, or the
+    /// read-only directory role.
+    pub fn reads_directory(self) -> bool {
+        self.is_admin() || self == Role::DirectoryReader
     }
 
     /// A superadmin, of a domain or of a subdomain.
@@ -143,6 +157,8 @@ mod tests {
             Err(Error::Internal(_))
         ));
         assert!(Role::Admin.is_admin() && !Role::User.is_admin());
+        assert!(!Role::DirectoryReader.is_admin() && Role::DirectoryReader.reads_directory());
+        assert!(!Role::User.reads_directory() && Role::SubdomainAdmin.reads_directory());
         assert!(Role::SubdomainSuperAdmin.is_superadmin() && !Role::Admin.is_superadmin());
     }
 

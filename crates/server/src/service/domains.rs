@@ -111,7 +111,8 @@ impl Services {
     pub(crate) async fn check_role_fits_domain(&self, actor: &Actor, role: Role) -> Result<()> {
         let in_subdomain = !self.own_domain(actor).await?.parent_domain_id.is_empty();
         let subdomain_role = matches!(role, Role::SubdomainAdmin | Role::SubdomainSuperAdmin);
-        if subdomain_role == in_subdomain {
+        // The read-only directory role reads its own domain, top-level or subdomain.
+        if subdomain_role == in_subdomain || role == Role::DirectoryReader {
             Ok(())
         } else if in_subdomain {
             Err(Error::Conflict(format!(

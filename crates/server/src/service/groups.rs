@@ -373,7 +373,7 @@ impl Services {
         req: ListGroupUserRequest,
         extra: UserExtras,
     ) -> Result<GroupMembers> {
-        if extra.any() && !actor.is_admin() {
+        if extra.any() && !actor.reads_directory() {
             return Err(Error::forbidden("extra_return_info needs admin permission"));
         }
         // With group information PDS serves at most 30 users a call; that is also the default.
@@ -569,7 +569,7 @@ impl Services {
     ) -> Result<ListIdentityRoleResponse> {
         let is_self =
             identity.identity_type == IDENTITY_USER && identity.identity_id == actor.user_id;
-        if !is_self && !actor.is_admin() {
+        if !is_self && !actor.reads_directory() {
             return Err(Error::forbidden("admin permission required"));
         }
         if ![IDENTITY_USER, IDENTITY_GROUP].contains(&identity.identity_type.as_str()) {
@@ -785,7 +785,7 @@ impl Services {
         group_id: &str,
         user_ids: &[String],
     ) -> Result<std::collections::HashMap<String, i64>> {
-        actor.require_admin()?;
+        actor.require_directory_reader()?;
         Ok(self
             .store
             .joined_at(&actor.domain_id, group_id, user_ids)
@@ -803,7 +803,7 @@ impl Services {
         number: i64,
         size: i64,
     ) -> Result<(i64, Vec<UserGroup>)> {
-        actor.require_admin()?;
+        actor.require_directory_reader()?;
         let offset = super::pagination::numbered_page_offset(number, size)?;
         let query = GroupNumberedQuery {
             kind: KIND_USER_GROUP.into(),

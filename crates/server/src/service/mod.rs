@@ -113,6 +113,11 @@ impl Actor {
         self.role.is_superadmin()
     }
 
+    /// Reads the whole directory: admin permission or the read-only directory role.
+    pub fn reads_directory(&self) -> bool {
+        self.role.reads_directory()
+    }
+
     /// Notes for the audit log that this caller is about to do `action` (`<object>.<verb>`)
     /// to the `target_type` object `target_id`, on the request's trail; the store writes it
     /// with the change.
@@ -141,6 +146,15 @@ impl Actor {
     /// `Forbidden` unless the caller has admin permission.
     pub fn require_admin(&self) -> crate::error::Result<()> {
         if self.is_admin() {
+            Ok(())
+        } else {
+            Err(crate::error::Error::forbidden("admin permission required"))
+        }
+    }
+
+    /// `Forbidden` unless the caller reads the whole directory (see [`Actor::reads_directory`]).
+    pub fn require_directory_reader(&self) -> crate::error::Result<()> {
+        if self.reads_directory() {
             Ok(())
         } else {
             Err(crate::error::Error::forbidden("admin permission required"))

@@ -387,6 +387,29 @@ impl Services {
         admit(user, kind, refused, self.clock.now_ms())
     }
 
+    /// A caller who names itself in a domain by user id or, when no user has that id, by a
+    /// logon identity (an LDAP bind DN `uid=<id or identity>,ou=people,<base>`), and proves its
+    /// password: [`Services::authenticate_user_with_password`] or
+    /// [`Services::authenticate_with_password`].
+    pub async fn authenticate_user_or_identity(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        name: &str,
+        password: &str,
+        kind: CallKind,
+    ) -> Result<Actor> {
+        let is_user_id = validate::max_len("user_id", name, validate::MAX_USER_ID).is_ok()
+            && self.store.user(domain_id, name).await?.is_some();
+        if is_user_id {
+            self.authenticate_user_with_password(trail, domain_id, name, password, kind)
+                .await
+        } else {
+            self.authenticate_with_password(trail, domain_id, name, password, kind)
+                .await
+        }
+    }
+
     /// A caller who names its user by id (an LDAP bind DN) and proves its password: the
     /// user's lockout (as `change_password` counts it), an `account.login` audit record, and
     /// the admission of a token's caller. Every failure is the same `InvalidCredentials`.
@@ -1098,7 +1121,8 @@ fn rank(role: Role) -> u8 {
     match role {
         Role::Superadmin | Role::SubdomainSuperAdmin => 2,
         Role::Admin | Role::SubdomainAdmin => 1,
-        Role::User => 0,
+        // Issues no token (rank 0 issues none); any admin may issue one for it.
+        Role::User | Role::DirectoryReader => 0,
     }
 }
 

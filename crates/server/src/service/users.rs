@@ -306,7 +306,8 @@ impl Services {
         })
     }
 
-    /// Reads a user: anyone reads itself (`user_id` omitted or its own), admins read anyone.
+    /// Reads a user: anyone reads itself (`user_id` omitted or its own), admins and directory
+    /// readers read anyone.
     pub async fn get_user(&self, actor: &Actor, user_id: Option<&str>) -> Result<User> {
         self.readable_user(actor, user_id).await
     }
@@ -317,7 +318,7 @@ impl Services {
             Some(id) => id,
         };
         if user_id != actor.user_id {
-            actor.require_admin()?;
+            actor.require_directory_reader()?;
         }
         validate::max_len("user_id", user_id, validate::MAX_USER_ID)?;
         self.store
@@ -506,7 +507,7 @@ impl Services {
         direct_member_of: Option<&str>,
         extras: UserExtras,
     ) -> Result<Listed<UserWithExtras>> {
-        actor.require_admin()?;
+        actor.require_directory_reader()?;
         let scoped = self
             .in_subdomain(actor, search.subdomain_id.as_deref())
             .await?;

@@ -26,6 +26,13 @@ pub trait DirectoryStore: Send + Sync + 'static {
         user_ids: &[String],
     ) -> Result<Vec<(String, i64)>>;
 
+    /// `(group_id, number)` of the given groups: the stable integer each was given.
+    async fn group_numbers(
+        &self,
+        domain_id: &str,
+        group_ids: &[String],
+    ) -> Result<Vec<(String, i64)>>;
+
     /// How many users of the domain match `filter`.
     async fn count_matching_users(&self, domain_id: &str, filter: &UserFilter) -> Result<i64>;
 

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{spawn_with, TestApp, TestStore, ADMIN_PASSWORD, USER_PASSWORD};
+use crate::helpers::{assert_error, spawn_with, TestApp, TestStore, ADMIN_PASSWORD, USER_PASSWORD};
 
 const BASE: &str = "dc=default";
 const PEOPLE: &str = "ou=people,dc=default";
@@ -79,6 +79,16 @@ async fn group(app: &TestApp, name: &str, parent: Option<&str>) -> String {
     group["group_id"].as_str().unwrap().to_owned()
 }
 
+async fn add_member(app: &TestApp, group_id: &str, user_id: &str) {
+    let (status, body) = app
+        .admin(
+            "/v2/group/add_member",
+            json!({"group_id": group_id, "member_type": "user", "member_id": user_id}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+}
+
 fn user_dn(user_id: &str) -> String {
     format!("uid={user_id},{PEOPLE}")
 }
@@ -132,8 +142,8 @@ async fn ldap_binds_refuse_wrong_passwords_and_anonymous_searches() {
     .await;
     assert_eq!(
         (rc, dns.len()),
-        (0, 0),
-        "another user's entry is not shown: {dns:?}"
+        (32, 0),
+        "another user's entry does not exist for it: {dns:?}"
     );
     let (dns, _) = search(
         &mut by_identity,
@@ -208,13 +218,7 @@ async fn ldap_filters_scopes_and_memberships() {
     let bob = user_id_of(&app, "bob").await;
     let top = group(&app, "top", None).await;
     let sub = group(&app, "sub", Some(&top)).await;
-    let (status, body) = app
-        .admin(
-            "/v2/group/add_member",
-            json!({"group_id": sub, "member_type": "user", "member_id": alice}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    add_member(&app, &sub, &alice).await;
     let mut admin = bound(&app, "admin", ADMIN_PASSWORD).await;
     let people = |f: &str| f.to_owned();
     let cases: Vec<(String, BTreeSet<String>)> = vec![
@@ -591,4 +595,367 @@ async fn ldap_posix_attributes_only_when_turned_on() {
         .await;
         assert_eq!(dns.len(), if posix { 3 } else { 0 });
     }
+}
+
+/// How many users and groups a caller reads of the home tree, or its search's error code.
+type Reads = Result<(usize, usize), u32>;
+
+/// What a caller reads of the home tree: the users and groups a subtree search answers, or
+/// the search's error code.
+async fn what_it_reads(ldap: &mut Ldap) -> Reads {
+    let (users, rc) = search(ldap, BASE, Scope::Subtree, "(objectClass=inetOrgPerson)").await;
+    if rc != 0 {
+        return Err(rc);
+    }
+    let (groups, rc) = search(ldap, BASE, Scope::Subtree, "(objectClass=groupOfNames)").await;
+    assert_eq!(rc, 0);
+    Ok((users.len(), groups.len()))
+}
+
+#[tokio::test]
+async fn ldap_permission_rows_for_every_caller() {
+    let app = spawn_ldap().await;
+    let team = group(&app, "Team", None).await;
+    let (gadmin, _) = app.user_with_role("gadmin", "user").await;
+    let assign = json!({"identity": {"identity_type": "IT_User", "identity_id": gadmin},
+                        "role_id": "SystemGroupAdmin", "manage_resource_type": "RT_Group",
+                        "manage_resource_id": team});
+    let (status, body) = app.admin("/v2/role/assign", assign).await;
+    assert!(status.is_success(), "{body}");
+    app.user_with_role("plain", "user").await;
+    app.user_with_role("boss", "admin").await;
+    app.user_with_role("reader", "directory_reader").await;
+    let body = json!({"domain_id": "elsewhere", "domain_name": "Elsewhere",
+                      "admin_password": ADMIN_PASSWORD});
+    assert_eq!(
+        app.admin("/v2/domain/create", body).await.0,
+        StatusCode::CREATED
+    );
+    // admin, gadmin, plain, boss, reader; one group.
+    let everything = Ok((5, 1));
+    let rows: [(&str, &str, &str, Reads); 7] = [
+        ("anonymous", "", "", Err(50)),
+        ("user", "plain", USER_PASSWORD, Ok((1, 0))),
+        ("group admin", "gadmin", USER_PASSWORD, Ok((1, 0))),
+        ("admin", "boss", USER_PASSWORD, everything),
+        ("superadmin", "admin", ADMIN_PASSWORD, everything),
+        ("directory reader", "reader", USER_PASSWORD, everything),
+        (
+            "other domain",
+            "uid=admin,ou=people,dc=elsewhere",
+            ADMIN_PASSWORD,
+            Err(32),
+        ),
+    ];
+    for (who, dn, password, expected) in rows {
+        let mut ldap = connect(&app).await;
+        let res = ldap.simple_bind(dn, password).await.unwrap();
+        assert_eq!(res.rc, 0, "{who} binds");
+        assert_eq!(what_it_reads(&mut ldap).await, expected, "{who}");
+        // Nobody changes the directory over LDAP, whatever its role.
+        let rc = ldap
+            .modify(
+                &user_dn("admin"),
+                vec![ldap3::Mod::Replace("cn", ["x"].into())],
+            )
+            .await
+            .unwrap()
+            .rc;
+        assert_eq!(rc, 53, "{who} modifies");
+    }
+}
+
+#[tokio::test]
+async fn the_directory_reader_role_reads_and_changes_nothing() {
+    let app = spawn_ldap().await;
+    let alice = user_id_of(&app, "alice").await;
+    let team = group(&app, "Team", None).await;
+    // Only a superadmin grants the role; an admin cannot.
+    let (reader, reader_token) = app.user_with_role("reader", "user").await;
+    let (_, boss) = app.user_with_role("boss", "admin").await;
+    let grant = json!({"user_id": reader, "role": "directory_reader"});
+    let answer = app.call("/v2/user/update", &boss, grant.clone()).await;
+    assert_error(&answer, StatusCode::FORBIDDEN, "ForbiddenNoPermission");
+    let (status, body) = app.admin("/v2/user/update", grant).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, shown) = app.admin("/v2/user/get", json!({"user_id": reader})).await;
+    assert_eq!(shown["role"], "directory_reader");
+    // Its tokens ended with the role change: a new login.
+    let _ = reader_token;
+    let token = app.login("reader", USER_PASSWORD).await;
+    // The API: it reads anyone and any list...
+    for (path, body) in [
+        ("/v2/user/get", json!({"user_id": alice})),
+        ("/v2/user/list", json!({})),
+        ("/v2/user/search", json!({"nick_name": "Nick"})),
+        ("/v2/group/get", json!({"group_id": team})),
+        ("/v2/group/list", json!({})),
+    ] {
+        let (status, body) = app.call(path, &token, body).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    }
+    // ...and changes nothing, not even its own role.
+    for (path, body) in [
+        (
+            "/v2/user/create",
+            json!({"user_id": "newcomer", "nick_name": "x"}),
+        ),
+        (
+            "/v2/user/update",
+            json!({"user_id": alice, "nick_name": "x"}),
+        ),
+        (
+            "/v2/user/update",
+            json!({"user_id": reader, "role": "admin"}),
+        ),
+        ("/v2/user/delete", json!({"user_id": alice})),
+        ("/v2/group/create", json!({"group_name": "Mine"})),
+        (
+            "/v2/group/add_member",
+            json!({"group_id": team, "member_type": "user", "member_id": alice}),
+        ),
+    ] {
+        let answer = app.call(path, &token, body).await;
+        assert_error(&answer, StatusCode::FORBIDDEN, "ForbiddenNoPermission");
+    }
+    // LDAP: it reads the whole tree, groups with their members.
+    let mut ldap = bound(&app, &user_dn(&reader), USER_PASSWORD).await;
+    let (dns, rc) = search(&mut ldap, PEOPLE, Scope::OneLevel, "(objectClass=*)").await;
+    assert_eq!(rc, 0);
+    assert!(dns.contains(&user_dn(&alice)) && dns.len() == 4, "{dns:?}");
+    let (dns, _) = search(
+        &mut ldap,
+        BASE,
+        Scope::Subtree,
+        "(objectClass=groupOfNames)",
+    )
+    .await;
+    assert_eq!(dns.len(), 1);
+    // Back to `user`: the directory closes.
+    let (status, _) = app
+        .admin(
+            "/v2/user/update",
+            json!({"user_id": reader, "role": "user"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let token = app.login("reader", USER_PASSWORD).await;
+    let answer = app.call("/v2/user/list", &token, json!({})).await;
+    assert_error(&answer, StatusCode::FORBIDDEN, "ForbiddenNoPermission");
+}
+
+#[tokio::test]
+async fn ldap_missing_entries_answer_no_such_object_with_the_matched_dn() {
+    let app = spawn_ldap().await;
+    let alice = user_id_of(&app, "alice").await;
+    let team = group(&app, "Team", None).await;
+    let mut admin = bound(&app, "admin", ADMIN_PASSWORD).await;
+    for (base, matched) in [
+        ("uid=nobody,ou=people,dc=default", PEOPLE),
+        ("cn=nogroup,ou=groups,dc=default", "ou=groups,dc=default"),
+    ] {
+        for scope in [Scope::Base, Scope::Subtree] {
+            let result = admin
+                .search(base, scope, "(objectClass=*)", vec!["*"])
+                .await
+                .unwrap();
+            assert_eq!(result.1.rc, 32, "{base}");
+            assert_eq!(result.1.matched, matched, "{base}");
+        }
+    }
+    // Entries that exist but do not match the filter: an empty success.
+    let (dns, rc) = search(&mut admin, &user_dn(&alice), Scope::Base, "(uid=bob)").await;
+    assert_eq!((dns.len(), rc), (0, 0));
+    let group_dn = format!("cn={team},ou=groups,dc=default");
+    let (dns, rc) = search(&mut admin, &group_dn, Scope::Base, "(objectClass=*)").await;
+    assert_eq!((dns.len(), rc), (1, 0));
+    // To an ordinary user, another user's entry does not exist.
+    let mut alice_ldap = bound(&app, &user_dn(&alice), USER_PASSWORD).await;
+    let (_, rc) = search(
+        &mut alice_ldap,
+        &user_dn("admin"),
+        Scope::Base,
+        "(objectClass=*)",
+    )
+    .await;
+    assert_eq!(rc, 32);
+    let (dns, rc) = search(
+        &mut alice_ldap,
+        &user_dn(&alice),
+        Scope::Base,
+        "(objectClass=*)",
+    )
+    .await;
+    assert_eq!((dns.len(), rc), (1, 0));
+}
+
+#[tokio::test]
+async fn ldap_binds_by_logon_identity_in_any_domain() {
+    let app = spawn_ldap().await;
+    let body = json!({"domain_id": "elsewhere", "domain_name": "Elsewhere",
+                      "admin_password": ADMIN_PASSWORD});
+    assert_eq!(
+        app.admin("/v2/domain/create", body).await.0,
+        StatusCode::CREATED
+    );
+    let other_admin = app.login_in("elsewhere", "admin", ADMIN_PASSWORD).await;
+    let (status, carol) = app
+        .call(
+            "/v2/user/import",
+            &other_admin,
+            json!({"authentication_type": "custom", "identity": "carol",
+                   "nick_name": "Carol", "plain_password": USER_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{carol}");
+    let carol_id = carol["user_id"].as_str().unwrap().to_owned();
+    assert_ne!(carol_id, "carol");
+    let carol_dn = format!("uid={carol_id},ou=people,dc=elsewhere");
+    // By user id and by logon identity, in that domain's people DN.
+    for dn in [carol_dn.clone(), "uid=carol,ou=people,dc=elsewhere".into()] {
+        let mut ldap = bound(&app, &dn, USER_PASSWORD).await;
+        let (exop, _) = ldap.extended(WhoAmI).await.unwrap().success().unwrap();
+        let who: WhoAmIResp = exop.parse();
+        assert_eq!(who.authzid, format!("dn:{carol_dn}"), "{dn}");
+    }
+    // Wrong password, the identity in the wrong domain, or bare (the default domain): refused.
+    let mut ldap = connect(&app).await;
+    for (dn, password) in [
+        ("uid=carol,ou=people,dc=elsewhere", "wrong-password"),
+        ("uid=carol,ou=people,dc=default", USER_PASSWORD),
+        ("carol", USER_PASSWORD),
+    ] {
+        let res = ldap.simple_bind(dn, password).await.unwrap();
+        assert_eq!(res.rc, 49, "{dn}");
+    }
+}
+
+#[tokio::test]
+async fn ldap_posix_groups_carry_gid_numbers_and_member_uids() {
+    let app = spawn_ldap_with(true).await;
+    let dave = user_id_of(&app, "dave").await;
+    let first = group(&app, "First", None).await;
+    let second = group(&app, "Second", Some(&first)).await;
+    add_member(&app, &first, &dave).await;
+    let mut admin = bound(&app, "admin", ADMIN_PASSWORD).await;
+    let result = admin
+        .search(BASE, Scope::Subtree, "(objectClass=posixGroup)", vec!["*"])
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+    let entries: Vec<SearchEntry> = result.0.into_iter().map(SearchEntry::construct).collect();
+    assert_eq!(entries.len(), 2);
+    let mut gids = BTreeSet::new();
+    for entry in &entries {
+        let gid: i64 = entry.attrs["gidNumber"][0].parse().unwrap();
+        assert!(gid > 1_000_000_000, "{gid}");
+        gids.insert(gid);
+        if entry.attrs["cn"][0] == first {
+            assert_eq!(entry.attrs["memberUid"], vec![dave.clone()]);
+            let sub = format!("cn={second},ou=groups,dc=default");
+            assert!(entry.attrs["member"].contains(&sub), "{entry:?}");
+        } else {
+            assert!(!entry.attrs.contains_key("memberUid"), "{entry:?}");
+        }
+    }
+    assert_eq!(gids.len(), 2, "distinct gidNumbers");
+    // The filter SSSD sends for a user's groups.
+    let (dns, rc) = search(
+        &mut admin,
+        BASE,
+        Scope::Subtree,
+        &format!("(&(objectClass=posixGroup)(memberUid={dave}))"),
+    )
+    .await;
+    assert_eq!(rc, 0);
+    assert_eq!(
+        dns,
+        BTreeSet::from([format!("cn={first},ou=groups,dc=default")])
+    );
+    // Without the option, groups are no posixGroups.
+    let plain = spawn_ldap_with(false).await;
+    group(&plain, "First", None).await;
+    let mut admin = bound(&plain, "admin", ADMIN_PASSWORD).await;
+    let (dns, _) = search(&mut admin, BASE, Scope::Subtree, "(objectClass=posixGroup)").await;
+    assert!(dns.is_empty());
+}
+
+#[tokio::test]
+async fn ldap_substring_filters_use_indexes_or_stop_at_a_bound() {
+    let app = spawn_ldap().await;
+    let alice = user_id_of(&app, "alice").await;
+    let bob = user_id_of(&app, "bob").await;
+    let mut admin = bound(&app, "admin", ADMIN_PASSWORD).await;
+    // Display-name pieces go through the trigram index; the answer is exact.
+    for (filter, expected) in [
+        ("(cn=*alice*)", vec![alice.clone()]),
+        ("(displayName=Nick b*)", vec![bob.clone()]),
+        (
+            "(&(objectClass=person)(cn=nick*))",
+            vec![alice.clone(), bob.clone()],
+        ),
+        ("(sn=*ick ali*)", vec![alice.clone()]),
+        ("(cn=*zzz*)", vec![]),
+    ] {
+        let (dns, rc) = search(&mut admin, PEOPLE, Scope::OneLevel, filter).await;
+        assert_eq!(rc, 0, "{filter}");
+        let expected: BTreeSet<String> = expected.iter().map(|u| user_dn(u)).collect();
+        assert_eq!(dns, expected, "{filter}");
+    }
+    // Unindexed substrings (a phone number, a description) still answer in a small directory.
+    let (status, body) = app
+        .admin(
+            "/v2/user/update",
+            json!({"user_id": alice, "phone": "13800001234"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (dns, rc) = search(&mut admin, PEOPLE, Scope::OneLevel, "(mobile=*0001*)").await;
+    assert_eq!((dns, rc), (BTreeSet::from([user_dn(&alice)]), 0));
+}
+
+#[tokio::test]
+async fn ldap_refuses_connections_over_the_cap_and_closes_idle_ones() {
+    let store = TestStore::fresh().await;
+    let mut config = store.config();
+    config.ldap.listen = Some("127.0.0.1:0".into());
+    config.ldap.max_connections = 2;
+    config.ldap.idle_timeout = std::time::Duration::from_secs(1);
+    let app = spawn_with(store, config, ADMIN_PASSWORD).await;
+    let address = app
+        .ldap_url
+        .as_deref()
+        .unwrap()
+        .trim_start_matches("ldap://")
+        .to_owned();
+    let mut first = bound(&app, "admin", ADMIN_PASSWORD).await;
+    let _second = bound(&app, "admin", ADMIN_PASSWORD).await;
+    // The third is told `busy` in a notice of disconnection, then closed.
+    let mut third = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        third.read_to_end(&mut answer),
+    )
+    .await
+    .expect("closed at once")
+    .unwrap();
+    let notice_oid = b"1.3.6.1.4.1.1466.20036";
+    assert!(
+        answer.windows(notice_oid.len()).any(|w| w == notice_oid),
+        "{answer:?}"
+    );
+    assert!(
+        answer.windows(3).any(|w| w == [0x0a, 0x01, 51]),
+        "busy (51): {answer:?}"
+    );
+    // The served ones still work; once idle past the timeout they are closed, freeing room.
+    let (_, rc) = search(&mut first, PEOPLE, Scope::OneLevel, "(objectClass=*)").await;
+    assert_eq!(rc, 0);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let mut again = bound(&app, "admin", ADMIN_PASSWORD).await;
+    let (_, rc) = search(&mut again, PEOPLE, Scope::OneLevel, "(objectClass=*)").await;
+    assert_eq!(rc, 0);
+    let _ = third.write_all(b"").await;
 }

@@ -90,6 +90,8 @@ pub async fn user_infos(
         let role = match row.role()? {
             Role::Superadmin | Role::SubdomainSuperAdmin => ROLE_SUPER_ADMIN,
             Role::Admin | Role::SubdomainAdmin => ROLE_DRIVE_ADMIN,
+            // KooDrive has no read-only administrator: an application account is common.
+            Role::DirectoryReader => ROLE_COMMON,
             Role::User => {
                 let administered = services.groups_administered_by(actor, &row.user_id).await?;
                 let administers = department

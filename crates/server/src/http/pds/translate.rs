@@ -25,6 +25,7 @@ pub(crate) fn role(wire: roster_api::Role) -> Role {
         roster_api::Role::Superadmin => Role::Superadmin,
         roster_api::Role::SubdomainAdmin => Role::SubdomainAdmin,
         roster_api::Role::SubdomainSuperAdmin => Role::SubdomainSuperAdmin,
+        roster_api::Role::DirectoryReader => Role::DirectoryReader,
     }
 }
 
@@ -35,6 +36,7 @@ pub(crate) fn wire_role(role: Role) -> roster_api::Role {
         Role::Superadmin => roster_api::Role::Superadmin,
         Role::SubdomainAdmin => roster_api::Role::SubdomainAdmin,
         Role::SubdomainSuperAdmin => roster_api::Role::SubdomainSuperAdmin,
+        Role::DirectoryReader => roster_api::Role::DirectoryReader,
     }
 }
 

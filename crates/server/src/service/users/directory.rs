@@ -327,7 +327,7 @@ impl Services {
         page: &Page,
         descending: bool,
     ) -> Result<(Vec<UserRow>, String)> {
-        actor.require_admin()?;
+        actor.require_directory_reader()?;
         let filter = query.into_filter(self.clock.now_ms());
         let order = order_for(&filter);
         if order != UserOrder::UserId {
@@ -365,7 +365,7 @@ impl Services {
         query: DirectoryQuery,
         page: &Page,
     ) -> Result<(Vec<UserRow>, String)> {
-        actor.require_admin()?;
+        actor.require_directory_reader()?;
         for prefix in [
             &query.user_name_prefix,
             &query.nick_name_prefix,
@@ -441,11 +441,25 @@ impl Services {
 
     /// How many users match a directory filter (admins only).
     pub async fn count_directory_users(&self, actor: &Actor, query: DirectoryQuery) -> Result<i64> {
-        actor.require_admin()?;
+        actor.require_directory_reader()?;
         let filter = query.into_filter(self.clock.now_ms());
         self.store
             .count_matching_users(&actor.domain_id, &filter)
             .await
+    }
+
+    /// The stable numbers of groups (POSIX group ids), for those who read the directory.
+    pub async fn group_numbers(
+        &self,
+        actor: &Actor,
+        group_ids: &[String],
+    ) -> Result<HashMap<String, i64>> {
+        actor.require_directory_reader()?;
+        let numbers = self
+            .store
+            .group_numbers(&actor.domain_id, group_ids)
+            .await?;
+        Ok(numbers.into_iter().collect())
     }
 
     /// Numbers, organizations (with name paths), user groups and property values of users.

@@ -12,6 +12,30 @@ use crate::store::groups::GroupRow;
 use crate::store::user_query::{count_sql, escape_like};
 use crate::store::{DirectoryStore, UserFilter};
 
+impl SqlStore {
+    /// `(id, number)` of the given rows of `table` (users or groups), keyed by `id_column`.
+    async fn numbers_of(
+        &self,
+        table: &'static str,
+        id_column: &'static str,
+        domain_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<(String, i64)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (list, args) = user_id_list(domain_id, ids);
+        let stmt = Stmt::new(
+            format!(
+                "SELECT {id_column}, CAST(number AS BIGINT) FROM {table} \
+                 WHERE domain_id = $1 AND {id_column} IN ({list})"
+            ),
+            args,
+        );
+        Ok(self.reader().fetch_all::<(String, i64)>(stmt).await?)
+    }
+}
+
 #[async_trait]
 impl DirectoryStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
@@ -20,18 +44,18 @@ impl DirectoryStore for SqlStore {
         domain_id: &str,
         user_ids: &[String],
     ) -> Result<Vec<(String, i64)>> {
-        if user_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let (list, args) = user_id_list(domain_id, user_ids);
-        let stmt = Stmt::new(
-            format!(
-                "SELECT user_id, CAST(number AS BIGINT) FROM users \
-                 WHERE domain_id = $1 AND user_id IN ({list})"
-            ),
-            args,
-        );
-        Ok(self.reader().fetch_all::<(String, i64)>(stmt).await?)
+        self.numbers_of("users", "user_id", domain_id, user_ids)
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn group_numbers(
+        &self,
+        domain_id: &str,
+        group_ids: &[String],
+    ) -> Result<Vec<(String, i64)>> {
+        self.numbers_of("org_groups", "group_id", domain_id, group_ids)
+            .await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
