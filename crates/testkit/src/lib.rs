@@ -296,6 +296,7 @@ impl TestApp {
             "user" => {}
             "admin" => admin.set_role(&user_id, Role::Admin).await,
             "superadmin" => admin.set_role(&user_id, Role::Superadmin).await,
+            "directory_reader" => admin.set_role(&user_id, Role::DirectoryReader).await,
             other => panic!("no role {other}"),
         }
         let token = self.login(identity, USER_PASSWORD).await;
