@@ -195,7 +195,10 @@ pub fn openapi_paths() -> serde_json::Map<String, serde_json::Value> {
                     "302": redirect("To the app's redirect URI: `code`, or `error=access_denied`"),
                     "400": text("Unknown app, unregistered redirect URI, or no decision"),
                     "403": text("A cross-site form or a missing form token"),
-                    "415": text("The body is not a form (`application/x-www-form-urlencoded`)"),
+                    "415": {
+                        "description": "The body is not a form (`application/x-www-form-urlencoded`)",
+                        "content": { "text/plain": { "schema": { "type": "string" } } }
+                    },
                 }
             }
         }),
