@@ -381,11 +381,14 @@ async fn connect(base_url: &str, shape: Shape) -> anyhow::Result<Target> {
         .context("logging in as admin")?;
     let access = token["access_token"].as_str().unwrap_or_default();
     target.admin_authorization = format!("Bearer {access}").parse()?;
-    target
-        .set_up_signin(ADMIN_PASSWORD)
-        .await
-        .map_err(anyhow::Error::msg)
-        .context("signing in on the sign-in page")?;
+    // A build older than the hosted sign-in (issue 19) has no sign-in page: it can still be
+    // measured under `--against` on every other scenario, and its sign-in scenarios fail
+    // with "no sign-in setup".
+    if let Err(refused) = target.set_up_signin(ADMIN_PASSWORD).await {
+        note(&format!(
+            "no sign-in setup: signing in on the sign-in page: {refused}"
+        ));
+    }
     Ok(target)
 }
 
