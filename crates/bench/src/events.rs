@@ -185,10 +185,11 @@ impl Hook {
         let user = event
             .as_ref()
             .and_then(|e| e["data"]["user_id"].as_str())
-            .and_then(|u| u.strip_prefix("vhook"))
-            .and_then(|n| n.parse::<u64>().ok());
+            .map(|u| u.strip_prefix("vhook").and_then(|n| n.parse::<u64>().ok()));
         match (id, signed, user) {
-            (Some(id), true, Some(n)) => {
+            // A user this scenario did not make (were the webhook to start from older events).
+            (Some(_), true, Some(None)) => {}
+            (Some(id), true, Some(Some(n))) => {
                 let mut tally = self.tally();
                 if !tally.ids.insert(id) {
                     tally.duplicates += 1;
