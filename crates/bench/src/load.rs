@@ -119,7 +119,7 @@ async fn drive<W: Worker>(mut worker: W, deadline: Instant) -> WorkerTally<W> {
 }
 
 /// The latency below which `q` of the sorted samples lie (nearest rank), in milliseconds.
-fn percentile_ms(sorted_us: &[u32], q: f64) -> f64 {
+pub fn percentile_ms(sorted_us: &[u32], q: f64) -> f64 {
     if sorted_us.is_empty() {
         return 0.0;
     }

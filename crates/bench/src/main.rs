@@ -5,6 +5,7 @@
 //! gives their ratios. Prints a table, or JSON with `--json`. Exits non-zero if any request
 //! failed, which is all the smoke run in CI checks (never a timing).
 
+mod events;
 mod http;
 mod ldap;
 mod load;
@@ -372,6 +373,7 @@ async fn connect(base_url: &str, shape: Shape) -> anyhow::Result<Target> {
         created: AtomicU64::new(0),
         signin: None,
         ldap_address: None,
+        feed_events: AtomicU64::new(0),
     };
     let mut connection = target.connect().await.map_err(anyhow::Error::msg)?;
     let token = target
@@ -401,6 +403,14 @@ async fn measure<const N: usize>(
     scenario: Scenario,
     rounds: usize,
 ) -> anyhow::Result<[ScenarioResult; N]> {
+    if scenario == Scenario::WebhookDelivery {
+        return measure_delivery(args, sides, rounds).await;
+    }
+    if scenario == Scenario::EventList {
+        for side in sides {
+            events::prepare_feed(&side.target, events::feed_users(side.target.shape.users)).await?;
+        }
+    }
     let most = args.concurrency.iter().copied().max().unwrap_or(1);
     let mut pools = Vec::new();
     for side in sides {
@@ -434,6 +444,57 @@ async fn measure<const N: usize>(
             }
         }
     }
+    results(sides, scenario, runs)
+}
+
+/// `webhook-delivery`: a receiver and a webhook per side, then at each concurrency `rounds`
+/// runs on each side in turn (no warm-up: each run waits for its backlog to drain).
+async fn measure_delivery<const N: usize>(
+    args: &Args,
+    sides: &[Side; N],
+    rounds: usize,
+) -> anyhow::Result<[ScenarioResult; N]> {
+    let scenario = Scenario::WebhookDelivery;
+    let mut hooks = Vec::new();
+    for side in sides {
+        hooks.push(events::set_up_hook(&side.target).await?);
+    }
+    // The smoke run checks that deliveries arrive, not how fast: one writer, since each
+    // makes 100 users a request and a debug build delivers a few hundred a second.
+    let concurrencies = if args.smoke {
+        vec![1]
+    } else {
+        args.concurrency.clone()
+    };
+    let mut runs: Vec<Vec<load::Measurement>> = sides.iter().map(|_| Vec::new()).collect();
+    for concurrency in concurrencies {
+        for _ in 0..rounds {
+            for (i, side) in sides.iter().enumerate() {
+                let server_before = side.server.cpu_time();
+                let own_before = server::process_cpu_time("self");
+                let duration = Duration::from_secs_f64(args.duration);
+                let measurement =
+                    events::delivery_run(&side.target, &hooks[i], concurrency, duration).await?;
+                let measurement = measurement.with_cpu(
+                    side.server.cpu_time().saturating_sub(server_before),
+                    server::process_cpu_time("self").saturating_sub(own_before),
+                );
+                if let Some(e) = &measurement.first_error {
+                    eprintln!("{} at {concurrency}: {e}", scenario.label());
+                }
+                runs[i].push(measurement);
+            }
+        }
+    }
+    results(sides, scenario, runs)
+}
+
+/// One result per side, from its runs.
+fn results<const N: usize>(
+    sides: &[Side; N],
+    scenario: Scenario,
+    runs: Vec<Vec<load::Measurement>>,
+) -> anyhow::Result<[ScenarioResult; N]> {
     let results: Vec<ScenarioResult> = sides
         .iter()
         .zip(runs)

@@ -60,12 +60,20 @@ pub enum Scenario {
     /// the admin: each request is one page, following the cookie to the end and starting
     /// over.
     LdapWalk,
+    /// `event/list`: a page of 100 change events after a random event of the feed (filled
+    /// first with the `user.created` of a tenth of the seeded users, 1,000 to 20,000).
+    EventList,
+    /// Webhook delivery of `user.created` to a receiver in this process: the concurrency is
+    /// the writers creating users 100 a request; the figure is deliveries per second from the
+    /// first to the last, the latency from sending a user's batch to receiving its event.
+    WebhookDelivery,
 }
 
 impl Scenario {
-    /// In the order they run: `user/create` last, since the users it adds sort before the
-    /// seeded ones and would shift the list pages.
-    pub const ALL: [Scenario; 17] = [
+    /// In the order they run: `user/create` after the reads, since the users it adds sort
+    /// before the seeded ones and would shift the list pages; the event scenarios (whose
+    /// users sort after them) last.
+    pub const ALL: [Scenario; 19] = [
         Scenario::Healthz,
         Scenario::UserGet,
         Scenario::SearchPrefix,
@@ -83,6 +91,8 @@ impl Scenario {
         Scenario::LdapUid,
         Scenario::LdapWalk,
         Scenario::UserCreate,
+        Scenario::EventList,
+        Scenario::WebhookDelivery,
     ];
 
     /// Served by the LDAP gateway rather than HTTP.
@@ -112,6 +122,8 @@ impl Scenario {
             Scenario::LdapBind => "LDAP bind",
             Scenario::LdapUid => "LDAP (uid=x) search",
             Scenario::LdapWalk => "LDAP paged walk, 1000/page",
+            Scenario::EventList => "event/list page of 100",
+            Scenario::WebhookDelivery => "webhook deliveries",
         }
     }
 }
@@ -126,6 +138,7 @@ pub struct Paths {
     general_search: Uri,
     user_create: Uri,
     userinfo: Uri,
+    event_list: Uri,
 }
 
 impl Default for Paths {
@@ -139,6 +152,7 @@ impl Default for Paths {
             general_search: Uri::from_static("/v2/user/general_search"),
             user_create: Uri::from_static("/v2/user/create"),
             userinfo: Uri::from_static("/oidc/userinfo"),
+            event_list: Uri::from_static("/v2/event/list"),
         }
     }
 }
@@ -159,6 +173,8 @@ pub struct Target {
     pub signin: Option<SigninSetup>,
     /// The LDAP gateway's address (`host:port`).
     pub ldap_address: Option<String>,
+    /// The events in the feed, counted once it is filled (`event-list`).
+    pub feed_events: AtomicU64,
 }
 
 /// What the sign-in scenarios need, made once by [`Target::set_up_signin`].
@@ -446,6 +462,14 @@ impl Worker for ApiWorker {
         let (path, body) = match self.scenario {
             Scenario::LdapBind | Scenario::LdapUid | Scenario::LdapWalk => {
                 return self.ldap_call().await
+            }
+            Scenario::WebhookDelivery => {
+                return Err("webhook delivery runs its own writers".to_owned())
+            }
+            Scenario::EventList => {
+                let events = target.feed_events.load(Ordering::Relaxed);
+                let after = self.random(events.saturating_sub(PAGE_LIMIT) + 1);
+                (&paths.event_list, crate::events::feed_page(after))
             }
             Scenario::Healthz => {
                 let request = target.endpoint.get(&paths.healthz);

@@ -24,6 +24,11 @@ pub fn config(database_url: &str, data_dir: &Path, admin_password: &str) -> Conf
             listen: Some("127.0.0.1:0".into()),
             ..Default::default()
         },
+        // `--webhook-allow-private`: the delivery scenario's receiver is on 127.0.0.1.
+        webhooks: roster_server::service::webhooks::WebhookSettings {
+            allow_private: true,
+            ..Default::default()
+        },
         ..Config::default()
     }
 }

@@ -223,13 +223,13 @@ impl Metrics {
         let event_rows = Gauge::<i64, AtomicI64>::default();
         registry.register(
             "event_rows",
-            "Change events kept (the feed, within its retention)",
+            "Change events kept (the feed, within its retention); an estimate from each domain's sequence span, not a count",
             event_rows.clone(),
         );
         let audit_rows = Gauge::<i64, AtomicI64>::default();
         registry.register(
             "audit_rows",
-            "Audit records kept (within their retention)",
+            "Audit records kept (within their retention); an estimate (SQLite: rowid span; PostgreSQL: table statistics), not a count",
             audit_rows.clone(),
         );
         let webhook_deliveries = Family::<OutcomeLabels, Counter>::default();

@@ -23,7 +23,8 @@ pub trait HealthStore: Send + Sync {
     /// The connection pools, as they are now.
     fn pool_states(&self) -> Vec<PoolState>;
 
-    /// How many change events and audit records are kept (-1 when the count failed).
+    /// About how many change events and audit records are kept: cheap estimates, not
+    /// `COUNT(*)` (see `sql/health.rs`); -1 when the query failed.
     async fn row_counts(&self) -> RowCounts;
 }
 
