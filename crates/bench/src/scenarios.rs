@@ -43,7 +43,7 @@ pub enum Scenario {
     /// `GET /v2/oauth/authorize` without a session: the sign-in page, rendered.
     SigninPage,
     /// `GET /v2/oauth/authorize` with a sign-in session, for a trusted app: the redirect
-    /// with a new code (the first half of `code-exchange`, timed alone).
+    /// with a new code (how `code-exchange` gets its codes before a run).
     AuthorizeRedirect,
     /// `oauth/token` `authorization_code` with the client secret, scope `openid profile`
     /// (an RS256 ID token each): the exchange alone. Each worker gets its codes from the

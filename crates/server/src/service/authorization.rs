@@ -462,11 +462,7 @@ impl Services {
             .await?
             .ok_or_else(grant)?;
         let scopes: Vec<&str> = row.scope.split(' ').filter(|s| !s.is_empty()).collect();
-        // The ID token is signed while the session's tokens are stored.
-        let id_token = async {
-            if !scopes.contains(&"openid") {
-                return Ok(None);
-            }
+        let unsigned = if scopes.contains(&"openid") {
             let facts = IdTokenFacts {
                 issuer: x.issuer,
                 client_id: &row.client_id,
@@ -474,7 +470,16 @@ impl Services {
                 auth_time_ms: row.auth_time,
                 scopes: &scopes,
             };
-            self.id_token(&user, facts).await.map(Some)
+            Some(self.unsigned_id_token(&user, facts).await?)
+        } else {
+            None
+        };
+        // The ID token is signed while the session's tokens are stored.
+        let id_token = async {
+            match unsigned {
+                Some(unsigned) => unsigned.sign().await.map(Some),
+                None => Ok(None),
+            }
         };
         let session = self.issue_session(trail, user.clone(), Some(row.family_id.clone()));
         let (id_token, token) = tokio::join!(id_token, session);

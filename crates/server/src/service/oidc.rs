@@ -132,6 +132,23 @@ impl IdTokenKey {
     }
 }
 
+/// An ID token's claims and the key that is to sign them.
+pub(crate) struct UnsignedIdToken {
+    key: Arc<IdTokenKey>,
+    claims: Map<String, Value>,
+}
+
+impl UnsignedIdToken {
+    /// The signed token (RS256). The RSA signature (about half a millisecond) runs on a
+    /// blocking thread, off the request's, beside whatever store work the caller does
+    /// meanwhile.
+    pub(crate) async fn sign(self) -> Result<String> {
+        tokio::task::spawn_blocking(move || self.key.sign(&self.claims))
+            .await
+            .map_err(|e| Error::internal(anyhow::anyhow!("signing an ID token: {e}")))?
+    }
+}
+
 /// What an ID token says, beyond the user's claims.
 pub struct IdTokenFacts<'a> {
     pub issuer: &'a str,
@@ -271,8 +288,13 @@ impl Services {
         Ok(claims)
     }
 
-    /// An ID token for `user` (RS256), signed on a blocking thread.
-    pub(crate) async fn id_token(&self, user: &UserRow, facts: IdTokenFacts<'_>) -> Result<String> {
+    /// An ID token for `user`, ready to sign: its claims and this period's key (everything
+    /// that reads the store, so that signing, [`UnsignedIdToken::sign`], cannot fail on it).
+    pub(crate) async fn unsigned_id_token(
+        &self,
+        user: &UserRow,
+        facts: IdTokenFacts<'_>,
+    ) -> Result<UnsignedIdToken> {
         let mut claims = self.user_claims(user, facts.scopes).await?;
         let now = self.clock.now_s();
         claims.insert("iss".into(), json!(facts.issuer));
@@ -286,12 +308,10 @@ impl Services {
         if !facts.nonce.is_empty() {
             claims.insert("nonce".into(), json!(facts.nonce));
         }
-        let key = self.id_token_key().await?;
-        // The RSA signature (about half a millisecond) runs off the request's thread, beside
-        // whatever store work the caller does meanwhile.
-        tokio::task::spawn_blocking(move || key.sign(&claims))
-            .await
-            .map_err(|e| Error::internal(anyhow::anyhow!("signing an ID token: {e}")))?
+        Ok(UnsignedIdToken {
+            key: self.id_token_key().await?,
+            claims,
+        })
     }
 
     /// The subject and audience of an ID token this server signed (expired or not): an
