@@ -23,6 +23,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import secrets
 import sys
 import threading
@@ -661,6 +662,30 @@ def wrong_password_and_disabled():
 
 
 wrong_password_and_disabled()
+
+
+@section("6b. the lockout: too many wrong passwords are told on the page with the wait")
+def lockout():
+    context, page = new_page()
+    url, _ = authorize_url(SPA_ID, code_challenge=pkce()[1], code_challenge_method="S256")
+    page.goto(url)
+    # An identity of its own (the lockout counts per identity; none of the other checks use it).
+    statuses = []
+    for _ in range(6):
+        page.get_by_label("Account", exact=True).fill("locked-out-visitor")
+        page.get_by_label("Password", exact=True).fill("not-the-password")
+        with page.expect_navigation() as nav:
+            page.get_by_role("button", name="Sign in").click()
+        statuses.append(nav.value.status)
+    check(statuses[:5] == [401] * 5 and statuses[5] == 429,
+          "five wrong passwords are told, the sixth attempt is locked out: 429", str(statuses))
+    sentence = page.locator("p.error").inner_text()
+    check(re.fullmatch(r"Too many failed attempts\. Try again in \d+ seconds\.", sentence)
+          is not None, "the page says how many seconds to wait", sentence)
+    context.close()
+
+
+lockout()
 
 # --- 7. forgot -> the mailed link -> reset -> sign in ------------------------------------------
 

@@ -9,6 +9,32 @@ use std::time::{Duration, Instant};
 pub trait Worker: Send + 'static {
     /// One request: `Err` describes a failed one (transport error or non-2xx answer).
     fn call(&mut self) -> impl Future<Output = Result<(), String>> + Send;
+
+    /// Untimed work before a run, until `until` (a stock of authorization codes); most
+    /// workers need none.
+    fn prepare(&mut self, until: Instant) -> impl Future<Output = Result<(), String>> + Send {
+        let _ = until;
+        async { Ok(()) }
+    }
+}
+
+/// Lets every worker prepare, all at once, for `budget`; answers them back.
+pub async fn prepare<W: Worker>(workers: Vec<W>, budget: Duration) -> Result<Vec<W>, String> {
+    let until = Instant::now() + budget;
+    let tasks: Vec<_> = workers
+        .into_iter()
+        .map(|mut worker| {
+            tokio::spawn(async move {
+                let prepared = worker.prepare(until).await;
+                prepared.map(|()| worker)
+            })
+        })
+        .collect();
+    let mut back = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        back.push(task.await.map_err(|e| e.to_string())??);
+    }
+    Ok(back)
 }
 
 /// The measured outcome of one scenario at one concurrency.

@@ -416,7 +416,11 @@ async fn measure<const N: usize>(
     for side in sides {
         let mut pool = workers(&side.target, scenario, most).await?;
         if args.warmup > 0.0 {
-            let (_, back) = load::run(pool, Duration::from_secs_f64(args.warmup)).await;
+            let warmup = Duration::from_secs_f64(args.warmup);
+            pool = load::prepare(pool, preparation(warmup))
+                .await
+                .map_err(anyhow::Error::msg)?;
+            let (_, back) = load::run(pool, warmup).await;
             pool = back;
         }
         pools.push(pool);
@@ -427,16 +431,29 @@ async fn measure<const N: usize>(
             for (i, side) in sides.iter().enumerate() {
                 let mut workers = std::mem::take(&mut pools[i]);
                 let rest = workers.split_off(concurrency.min(workers.len()));
+                let duration = Duration::from_secs_f64(args.duration);
+                let workers = load::prepare(workers, preparation(duration))
+                    .await
+                    .map_err(anyhow::Error::msg)?;
+                let got_before: u64 = workers.iter().map(|w| w.codes_got_during_runs).sum();
                 let server_before = side.server.cpu_time();
                 let own_before = server::process_cpu_time("self");
-                let (measurement, back) =
-                    load::run(workers, Duration::from_secs_f64(args.duration)).await;
+                let (measurement, back) = load::run(workers, duration).await;
                 let measurement = measurement.with_cpu(
                     side.server.cpu_time().saturating_sub(server_before),
                     server::process_cpu_time("self").saturating_sub(own_before),
                 );
                 if let Some(e) = &measurement.first_error {
                     eprintln!("{} at {concurrency}: {e}", scenario.label());
+                }
+                let got: u64 = back.iter().map(|w| w.codes_got_during_runs).sum();
+                if got > got_before {
+                    eprintln!(
+                        "{} at {concurrency}: {} codes got during the run (their redirects \
+                         are in its server CPU); prepare longer",
+                        scenario.label(),
+                        got - got_before
+                    );
                 }
                 pools[i] = back;
                 pools[i].extend(rest);
@@ -508,6 +525,13 @@ fn results<const N: usize>(
     results
         .try_into()
         .map_err(|_| anyhow::anyhow!("one result per side"))
+}
+
+/// How long workers prepare before a run of `run` (the code exchange gets its codes, each
+/// about as costly as an exchange, so half as long again leaves enough; codes live 60 s, so
+/// never more than 30 s).
+fn preparation(run: Duration) -> Duration {
+    (run * 3 / 2).min(Duration::from_secs(30))
 }
 
 /// An LDAP connection for a worker: bound as the admin, except for the bind scenario.

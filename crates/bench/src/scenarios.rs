@@ -43,10 +43,11 @@ pub enum Scenario {
     /// `GET /v2/oauth/authorize` without a session: the sign-in page, rendered.
     SigninPage,
     /// `GET /v2/oauth/authorize` with a sign-in session, for a trusted app: the redirect
-    /// with a new code (the first half of `code-exchange`, timed alone).
+    /// with a new code (how `code-exchange` gets its codes before a run).
     AuthorizeRedirect,
-    /// The redirect with a code, then `oauth/token` `authorization_code` with the client
-    /// secret: two requests a call (subtract `authorize-redirect` for the exchange alone).
+    /// `oauth/token` `authorization_code` with the client secret, scope `openid profile`
+    /// (an RS256 ID token each): the exchange alone. Each worker gets its codes from the
+    /// redirect before the run, untimed; the redirect is `authorize-redirect`.
     CodeExchange,
     /// OpenID Connect `userinfo` (GET, bearer), as the admin.
     Userinfo,
@@ -116,7 +117,7 @@ impl Scenario {
             Scenario::RefreshGrant => "oauth/token refresh",
             Scenario::SigninPage => "sign-in page",
             Scenario::AuthorizeRedirect => "authorize redirect",
-            Scenario::CodeExchange => "authorize + code exchange",
+            Scenario::CodeExchange => "oauth/token code exchange",
             Scenario::Userinfo => "oidc/userinfo",
             Scenario::UserCreate => "user/create",
             Scenario::LdapBind => "LDAP bind",
@@ -398,6 +399,11 @@ pub struct ApiWorker {
     pub refresh_token: Option<String>,
     /// The worker's LDAP connection (LDAP scenarios only).
     pub ldap: Option<crate::ldap::LdapClient>,
+    /// Authorization codes got before the run, oldest first (code exchange only).
+    codes: std::collections::VecDeque<String>,
+    /// Codes this worker had to get during a run, its stock used up (their redirects are
+    /// then in the run's server CPU, not in its latencies).
+    pub codes_got_during_runs: u64,
 }
 
 impl ApiWorker {
@@ -409,7 +415,31 @@ impl ApiWorker {
             rng: seed::mix(seed),
             refresh_token: None,
             ldap: None,
+            codes: std::collections::VecDeque::new(),
+            codes_got_during_runs: 0,
         }
+    }
+
+    /// The code exchange: one of the codes got before the run (a new one, untimed by the
+    /// caller's clock only, when they are used up), posted with the client secret.
+    async fn exchange(&mut self) -> Result<(), String> {
+        let target = self.target.clone();
+        let code = match self.codes.pop_front() {
+            Some(code) => code,
+            None => {
+                self.codes_got_during_runs += 1;
+                target.new_code(&mut self.connection).await?
+            }
+        };
+        let setup = target.signin()?;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", BENCH_REDIRECT),
+            ("client_id", setup.client_id.as_str()),
+            ("client_secret", setup.client_secret.as_str()),
+        ];
+        target.token(&mut self.connection, &form).await.map(drop)
     }
 
     async fn ldap_call(&mut self) -> Result<(), String> {
@@ -456,6 +486,20 @@ impl ApiWorker {
 }
 
 impl Worker for ApiWorker {
+    /// The code exchange's codes, got until `until` (older ones dropped: a code lives 60 s).
+    async fn prepare(&mut self, until: std::time::Instant) -> Result<(), String> {
+        self.codes.clear();
+        if self.scenario != Scenario::CodeExchange {
+            return Ok(());
+        }
+        let target = self.target.clone();
+        while std::time::Instant::now() < until {
+            let code = target.new_code(&mut self.connection).await?;
+            self.codes.push_back(code);
+        }
+        Ok(())
+    }
+
     async fn call(&mut self) -> Result<(), String> {
         let target = self.target.clone();
         let paths = &target.paths;
@@ -483,18 +527,7 @@ impl Worker for ApiWorker {
             Scenario::AuthorizeRedirect => {
                 return target.new_code(&mut self.connection).await.map(drop);
             }
-            Scenario::CodeExchange => {
-                let code = target.new_code(&mut self.connection).await?;
-                let setup = target.signin()?;
-                let form = [
-                    ("grant_type", "authorization_code"),
-                    ("code", code.as_str()),
-                    ("redirect_uri", BENCH_REDIRECT),
-                    ("client_id", setup.client_id.as_str()),
-                    ("client_secret", setup.client_secret.as_str()),
-                ];
-                return target.token(&mut self.connection, &form).await.map(drop);
-            }
+            Scenario::CodeExchange => return self.exchange().await,
             Scenario::Userinfo => {
                 let mut request = target.endpoint.get(&paths.userinfo);
                 request.headers_mut().insert(

@@ -119,6 +119,10 @@ pub const DEFAULT_LOGIN_LOCK_SECONDS: u64 = 300;
 pub const DEFAULT_DRAIN_SECONDS: u64 = 0;
 pub const DEFAULT_SESSION_IDLE_MINUTES: u64 = 60;
 pub const DEFAULT_SESSION_MAX_HOURS: u64 = 12;
+/// Days one RS256 key signs ID tokens before the next takes over.
+pub const DEFAULT_ID_TOKEN_KEY_DAYS: u64 = 30;
+/// Self-service reset requests taken per identity, and reset mails sent per address, an hour.
+pub const DEFAULT_SELF_RESETS_PER_HOUR: u32 = 5;
 
 /// Where the store is: the flags of `roster serve` and of every command that opens the
 /// store itself.
@@ -264,6 +268,16 @@ pub struct ServeSettings {
     #[arg(long, env = "ROSTER_SESSION_MAX_HOURS", default_value_t = DEFAULT_SESSION_MAX_HOURS,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub session_max_hours: u64,
+    /// Days one RS256 key signs OpenID Connect ID tokens before the next one takes over
+    /// (periods counted from the epoch, so every replica switches at the same instant).
+    #[arg(long, env = "ROSTER_ID_TOKEN_KEY_DAYS", default_value_t = DEFAULT_ID_TOKEN_KEY_DAYS,
+          value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub id_token_key_days: u64,
+    /// Self-service password reset requests (the forgot-password page) taken per account
+    /// identity an hour, and reset mails sent per address an hour.
+    #[arg(long, env = "ROSTER_SELF_RESETS_PER_HOUR", default_value_t = DEFAULT_SELF_RESETS_PER_HOUR,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub self_resets_per_hour: u32,
 }
 
 impl Default for ServeSettings {
@@ -298,6 +312,8 @@ impl Default for ServeSettings {
             public_url: None,
             session_idle_minutes: DEFAULT_SESSION_IDLE_MINUTES,
             session_max_hours: DEFAULT_SESSION_MAX_HOURS,
+            id_token_key_days: DEFAULT_ID_TOKEN_KEY_DAYS,
+            self_resets_per_hour: DEFAULT_SELF_RESETS_PER_HOUR,
         }
     }
 }
@@ -321,6 +337,10 @@ impl ServeSettings {
                 },
                 session_idle: std::time::Duration::from_secs(self.session_idle_minutes * 60),
                 session_max: std::time::Duration::from_secs(self.session_max_hours * 3600),
+                id_token_key_period: std::time::Duration::from_secs(
+                    self.id_token_key_days * 24 * 3600,
+                ),
+                self_resets_per_hour: self.self_resets_per_hour,
                 ..TokenSettings::default()
             },
             migrations: if self.skip_migrations {
@@ -435,6 +455,42 @@ mod tests {
             ServeSettings::augment_args(clap::Command::new("roster")).mut_args(|arg| arg.env(None));
         let matches = command.try_get_matches_from(["roster"]).unwrap();
         ServeSettings::from_arg_matches(&matches).unwrap()
+    }
+
+    #[test]
+    fn the_id_token_key_period_and_the_reset_limit_are_flags() {
+        let command =
+            ServeSettings::augment_args(clap::Command::new("roster")).mut_args(|arg| arg.env(None));
+        let parse = |args: &[&str]| {
+            let matches = command.clone().try_get_matches_from(args)?;
+            ServeSettings::from_arg_matches(&matches)
+        };
+        let settings = parse(&[
+            "roster",
+            "--id-token-key-days",
+            "7",
+            "--self-resets-per-hour",
+            "2",
+        ])
+        .unwrap();
+        let config = settings.into_config();
+        assert_eq!(
+            config.tokens.id_token_key_period,
+            std::time::Duration::from_secs(7 * 24 * 3600)
+        );
+        assert_eq!(config.tokens.self_resets_per_hour, 2);
+        let defaults = Config::default().tokens;
+        assert_eq!(
+            defaults.id_token_key_period,
+            std::time::Duration::from_secs(30 * 24 * 3600)
+        );
+        assert_eq!(defaults.self_resets_per_hour, 5);
+        for bad in [
+            ["roster", "--id-token-key-days", "0"],
+            ["roster", "--self-resets-per-hour", "0"],
+        ] {
+            assert!(parse(&bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

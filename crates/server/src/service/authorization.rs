@@ -462,7 +462,7 @@ impl Services {
             .await?
             .ok_or_else(grant)?;
         let scopes: Vec<&str> = row.scope.split(' ').filter(|s| !s.is_empty()).collect();
-        let id_token = if scopes.contains(&"openid") {
+        let unsigned = if scopes.contains(&"openid") {
             let facts = IdTokenFacts {
                 issuer: x.issuer,
                 client_id: &row.client_id,
@@ -470,17 +470,24 @@ impl Services {
                 auth_time_ms: row.auth_time,
                 scopes: &scopes,
             };
-            Some(self.id_token(&user, facts).await?)
+            Some(self.unsigned_id_token(&user, facts).await?)
         } else {
             None
         };
-        let mut token = self
-            .issue_session(trail, user, Some(row.family_id.clone()))
-            .await
-            .map_err(|e| match e {
-                Error::Unauthorized(_) => grant(),
-                other => other,
-            })?;
+        // The ID token is signed while the session's tokens are stored.
+        let id_token = async {
+            match unsigned {
+                Some(unsigned) => unsigned.sign().await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let session = self.issue_session(trail, user.clone(), Some(row.family_id.clone()));
+        let (id_token, token) = tokio::join!(id_token, session);
+        let mut token = token.map_err(|e| match e {
+            Error::Unauthorized(_) => grant(),
+            other => other,
+        })?;
+        let id_token = id_token?;
         token.scope = Some(row.scope.clone());
         token.id_token = id_token;
         Ok(token)

@@ -2,15 +2,16 @@
 //! access tokens, both in `/.well-known/jwks.json`), ID tokens, the claims of a user, and
 //! `userinfo`.
 //!
-//! RS256 keys rotate: each [`ID_TOKEN_KEY_PERIOD_MS`] (30 days, counted from the epoch) has
-//! its own key, made on first use in that period (2048-bit RSA takes a moment) and kept in
-//! the store's `signing_keys` table (slot `oidc-rs256@<period>`), so every replica signs
-//! with the same key and all switch at the same instant. The previous period's key stays in
+//! RS256 keys rotate: each period (`--id-token-key-days`, 30 by default, counted from the
+//! epoch) has its own key, made on first use in that period (2048-bit RSA takes a moment)
+//! and kept in the store's `signing_keys` table (slot `oidc-rs256@<period>`), so every
+//! replica (all with the same setting) signs with the same key and all switch at the same
+//! instant. Signing is ring's (the key parsed once per period). The previous period's key stays in
 //! the JWKS (and verifies `id_token_hint`s) until the last ID token it signed has expired.
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::traits::PublicKeyParts;
 use serde_json::{json, Map, Value};
@@ -25,9 +26,6 @@ use crate::store::{SigningKeyRow, UserRow, ID_TOKEN_KEY_SLOT};
 const ID_TOKEN_TTL_S: i64 = 3600;
 /// The authentication context of a password sign-in.
 pub const ACR_PASSWORD: &str = "urn:roster:acr:password";
-
-/// How long one RS256 key signs ID tokens before the next one takes over.
-pub const ID_TOKEN_KEY_PERIOD_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
 /// The ID-token keys this process has loaded, by period.
 #[derive(Default)]
@@ -59,7 +57,11 @@ fn key_slot(period: i64) -> String {
 /// The key that signs ID tokens.
 pub struct IdTokenKey {
     kid: String,
-    encoding: EncodingKey,
+    /// The private key, parsed once (ring signs RS256 several times faster than the `rsa`
+    /// crate, and parsing a key on each signature, as `jsonwebtoken` does, costs as much again).
+    signing: ring::signature::RsaKeyPair,
+    /// `base64url({"alg":"RS256","kid":…,"typ":"JWT"})`, the same for every token.
+    header: String,
     decoding: DecodingKey,
     /// Its public JWK.
     jwk: Value,
@@ -81,13 +83,36 @@ impl IdTokenKey {
             rsa::RsaPrivateKey::from_pkcs1_der(&der).map_err(|_| corrupt("bad private key"))?;
         let n = URL_SAFE_NO_PAD.encode(private.n().to_bytes_be());
         let e = URL_SAFE_NO_PAD.encode(private.e().to_bytes_be());
+        let signing =
+            ring::signature::RsaKeyPair::from_der(&der).map_err(|_| corrupt("bad private key"))?;
+        let header = json!({"alg": "RS256", "kid": row.kid, "typ": "JWT"});
         Ok(IdTokenKey {
             kid: row.kid.clone(),
-            encoding: EncodingKey::from_rsa_der(&der),
+            signing,
+            header: URL_SAFE_NO_PAD.encode(header.to_string()),
             decoding: DecodingKey::from_rsa_components(&n, &e)
                 .map_err(|_| corrupt("bad public key"))?,
             jwk: json!({"kty": "RSA", "alg": "RS256", "use": "sig", "kid": row.kid, "n": n, "e": e}),
         })
+    }
+
+    /// A compact JWS (RS256) of `claims`.
+    fn sign(&self, claims: &Map<String, Value>) -> Result<String> {
+        let failed = |what: &str| Error::internal(anyhow::anyhow!("signing an ID token: {what}"));
+        let payload = serde_json::to_vec(claims).map_err(|_| failed("claims"))?;
+        let mut jws = format!("{}.{}", self.header, URL_SAFE_NO_PAD.encode(payload));
+        let mut signature = vec![0; self.signing.public().modulus_len()];
+        self.signing
+            .sign(
+                &ring::signature::RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                jws.as_bytes(),
+                &mut signature,
+            )
+            .map_err(|_| failed("RSA"))?;
+        jws.push('.');
+        jws.push_str(&URL_SAFE_NO_PAD.encode(signature));
+        Ok(jws)
     }
 
     /// A new candidate key row.
@@ -107,6 +132,23 @@ impl IdTokenKey {
     }
 }
 
+/// An ID token's claims and the key that is to sign them.
+pub(crate) struct UnsignedIdToken {
+    key: Arc<IdTokenKey>,
+    claims: Map<String, Value>,
+}
+
+impl UnsignedIdToken {
+    /// The signed token (RS256). The RSA signature (about half a millisecond) runs on a
+    /// blocking thread, off the request's, beside whatever store work the caller does
+    /// meanwhile.
+    pub(crate) async fn sign(self) -> Result<String> {
+        tokio::task::spawn_blocking(move || self.key.sign(&self.claims))
+            .await
+            .map_err(|e| Error::internal(anyhow::anyhow!("signing an ID token: {e}")))?
+    }
+}
+
 /// What an ID token says, beyond the user's claims.
 pub struct IdTokenFacts<'a> {
     pub issuer: &'a str,
@@ -118,9 +160,21 @@ pub struct IdTokenFacts<'a> {
 }
 
 impl Services {
+    /// How long one RS256 key signs ID tokens (ms), never shorter than an ID token lives (so
+    /// the previous period's key, kept for one token lifetime, verifies every live token).
+    fn id_token_key_period_ms(&self) -> i64 {
+        let period = self.token_settings.id_token_key_period.as_millis();
+        i64::try_from(period)
+            .unwrap_or(i64::MAX)
+            .max(2 * ID_TOKEN_TTL_S * 1000)
+    }
+
     /// The key that signs ID tokens now: this period's, loaded or made on first use.
     pub(crate) async fn id_token_key(&self) -> Result<Arc<IdTokenKey>> {
-        let period = self.clock.now_ms().div_euclid(ID_TOKEN_KEY_PERIOD_MS);
+        let period = self
+            .clock
+            .now_ms()
+            .div_euclid(self.id_token_key_period_ms());
         if let Some(key) = self.id_token_key.cached(period) {
             return Ok(key);
         }
@@ -147,8 +201,8 @@ impl Services {
     /// The previous period's key while ID tokens it signed may still be unexpired.
     async fn previous_id_token_key(&self) -> Result<Option<Arc<IdTokenKey>>> {
         let now = self.clock.now_ms();
-        let period = now.div_euclid(ID_TOKEN_KEY_PERIOD_MS);
-        let since_switch = now - period * ID_TOKEN_KEY_PERIOD_MS;
+        let period = now.div_euclid(self.id_token_key_period_ms());
+        let since_switch = now - period * self.id_token_key_period_ms();
         if since_switch > ID_TOKEN_TTL_S * 1000 {
             return Ok(None);
         }
@@ -234,8 +288,13 @@ impl Services {
         Ok(claims)
     }
 
-    /// An ID token for `user` (RS256).
-    pub(crate) async fn id_token(&self, user: &UserRow, facts: IdTokenFacts<'_>) -> Result<String> {
+    /// An ID token for `user`, ready to sign: its claims and this period's key (everything
+    /// that reads the store, so that signing, [`UnsignedIdToken::sign`], cannot fail on it).
+    pub(crate) async fn unsigned_id_token(
+        &self,
+        user: &UserRow,
+        facts: IdTokenFacts<'_>,
+    ) -> Result<UnsignedIdToken> {
         let mut claims = self.user_claims(user, facts.scopes).await?;
         let now = self.clock.now_s();
         claims.insert("iss".into(), json!(facts.issuer));
@@ -249,11 +308,10 @@ impl Services {
         if !facts.nonce.is_empty() {
             claims.insert("nonce".into(), json!(facts.nonce));
         }
-        let key = self.id_token_key().await?;
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(key.kid.clone());
-        jsonwebtoken::encode(&header, &claims, &key.encoding)
-            .map_err(|e| Error::internal(anyhow::anyhow!("signing an ID token: {e}")))
+        Ok(UnsignedIdToken {
+            key: self.id_token_key().await?,
+            claims,
+        })
     }
 
     /// The subject and audience of an ID token this server signed (expired or not): an
@@ -265,7 +323,10 @@ impl Services {
         let key = if current.kid == kid {
             current
         } else {
-            let period = self.clock.now_ms().div_euclid(ID_TOKEN_KEY_PERIOD_MS);
+            let period = self
+                .clock
+                .now_ms()
+                .div_euclid(self.id_token_key_period_ms());
             let row = self.store.signing_key(&key_slot(period - 1)).await.ok()??;
             Arc::new(IdTokenKey::from_row(&row).ok()?)
         };

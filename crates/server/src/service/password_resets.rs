@@ -12,8 +12,6 @@ use crate::store::mail::{OutboxRow, ResetTokenRow};
 use crate::store::{UserChanges, UserRow};
 
 pub const RESET_TOKEN_TTL_MS: i64 = 24 * 60 * 60 * 1000;
-/// Self-service reset requests taken per identity, and mails sent per address, an hour.
-pub const SELF_RESETS_PER_HOUR: i64 = 5;
 const HOUR_MS: i64 = 60 * 60 * 1000;
 /// Reset requests are counted in the failed-login table under keys no identity can have
 /// (identities hold no control character).
@@ -80,8 +78,8 @@ impl Services {
     /// A person asks for a reset link by an account identity, from the forgot-password page.
     /// The answer is the same whether the identity exists or not; only asking too often for
     /// one identity is refused (429 with the wait, which tells nothing of the account). A
-    /// link is mailed only to a user with an address, at most [`SELF_RESETS_PER_HOUR`] a
-    /// hour per address (silently: a refusal there would tell that the account exists).
+    /// link is mailed only to a user with an address, at most `self_resets_per_hour`
+    /// (`--self-resets-per-hour`) an hour per address (silently: a refusal there would tell that the account exists).
     pub async fn request_own_password_reset(
         &self,
         trail: &Trail,
@@ -124,7 +122,7 @@ impl Services {
     }
 
     /// Counts one reset request under `key` in the failed-login table (so every replica
-    /// counts alike): past [`SELF_RESETS_PER_HOUR`] an hour, 429 until the hour is over.
+    /// counts alike): past `self_resets_per_hour` an hour, 429 until the hour is over.
     async fn count_reset_request(&self, trail: &Trail, domain_id: &str, key: &str) -> Result<()> {
         let now = self.clock.now_ms();
         let (_, locked_until) = self.store.login_failures(domain_id, key).await?;
@@ -132,7 +130,14 @@ impl Services {
             return Err(super::tokens::too_many(locked_until, now));
         }
         self.store
-            .record_login_failure(trail, domain_id, key, now, SELF_RESETS_PER_HOUR, HOUR_MS)
+            .record_login_failure(
+                trail,
+                domain_id,
+                key,
+                now,
+                i64::from(self.token_settings.self_resets_per_hour),
+                HOUR_MS,
+            )
             .await?;
         Ok(())
     }

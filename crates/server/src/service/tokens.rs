@@ -32,7 +32,7 @@ use crate::model::{IssuedToken, Role, TokenHolder, UserStatus};
 use crate::store::apps::AppRow;
 use crate::store::{RefreshTokenRow, SigningKeyRow, Store, UserChanges, UserRow};
 
-/// How long tokens live.
+/// How long tokens, their keys and sign-in sessions live, and how often a reset may be asked.
 #[derive(Debug, Clone, Copy)]
 pub struct TokenSettings {
     pub access_ttl: Duration,
@@ -42,6 +42,10 @@ pub struct TokenSettings {
     pub session_idle: Duration,
     /// ...and this long after it began, used or not.
     pub session_max: Duration,
+    /// How long one RS256 key signs ID tokens (longer than an ID token lives).
+    pub id_token_key_period: Duration,
+    /// Self-service reset requests per identity, and reset mails per address, an hour.
+    pub self_resets_per_hour: u32,
 }
 
 /// When failed password logins lock an account identity out.
@@ -70,6 +74,10 @@ impl Default for TokenSettings {
             lockout: LockoutSettings::default(),
             session_idle: Duration::from_secs(crate::config::DEFAULT_SESSION_IDLE_MINUTES * 60),
             session_max: Duration::from_secs(crate::config::DEFAULT_SESSION_MAX_HOURS * 3600),
+            id_token_key_period: Duration::from_secs(
+                crate::config::DEFAULT_ID_TOKEN_KEY_DAYS * 24 * 3600,
+            ),
+            self_resets_per_hour: crate::config::DEFAULT_SELF_RESETS_PER_HOUR,
         }
     }
 }

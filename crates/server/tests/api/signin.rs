@@ -427,6 +427,19 @@ async fn a_code_expires_after_a_minute() {
     );
 }
 
+/// The answer to a form without its token or from another site: 403 and the page's
+/// documented sentence.
+fn refused_form(answer: &crate::browser::Answer) {
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
+    assert!(
+        answer
+            .body
+            .contains("This form came from another site or has expired"),
+        "{}",
+        answer.body
+    );
+}
+
 #[tokio::test]
 async fn forms_without_their_token_or_from_another_site_are_refused() {
     let app = spawn_app().await;
@@ -443,7 +456,7 @@ async fn forms_without_their_token_or_from_another_site_are_refused() {
         ("password", USER_PASSWORD),
     ];
     let answer = browser.post("/signin", &missing).await;
-    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    refused_form(&answer);
     let mut good: Vec<(&str, &str)> = vec![
         ("csrf", &csrf),
         ("q", &q),
@@ -453,11 +466,11 @@ async fn forms_without_their_token_or_from_another_site_are_refused() {
     let answer = browser
         .post_from("/signin", &good, "https://evil.example", "cross-site")
         .await;
-    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    refused_form(&answer);
     let answer = browser
         .post_from("/signin", &good, "https://evil.example", "same-origin")
         .await;
-    assert_eq!(answer.status, StatusCode::FORBIDDEN, "a foreign Origin");
+    refused_form(&answer);
     assert!(!browser.cookies.contains_key("roster_session"));
 
     // Signed in; the consent form's token is the session's.
@@ -471,11 +484,7 @@ async fn forms_without_their_token_or_from_another_site_are_refused() {
             &[("csrf", csrf.as_str()), ("q", &q), ("decision", "allow")],
         )
         .await;
-    assert_eq!(
-        answer.status,
-        StatusCode::FORBIDDEN,
-        "the pre-sign-in token"
-    );
+    refused_form(&answer);
     let token = consent.field("csrf");
     let answer = browser
         .post_from(
@@ -485,7 +494,7 @@ async fn forms_without_their_token_or_from_another_site_are_refused() {
             "cross-site",
         )
         .await;
-    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    refused_form(&answer);
 }
 
 #[tokio::test]
@@ -572,6 +581,55 @@ async fn a_session_ends_when_its_user_is_disabled_and_on_sign_out() {
         browser.get("/account").await.location(),
         "/signin",
         "signed out"
+    );
+}
+
+#[tokio::test]
+async fn a_locked_users_session_ends_at_once_and_so_at_its_auto_lock_time() {
+    let (app, clock) = spawn_with_manual_clock(|_| {}).await;
+    let (locked_id, _) = app.user_with_role("lena", "user").await;
+    let (timed_id, _) = app.user_with_role("liam", "user").await;
+    let client_id = spa(&app).await;
+    let prompt_none = authorize_path(&client_id, "&prompt=none");
+    let mut lena = Browser::new(&app);
+    code_for(&app, &mut lena, &client_id, "lena").await;
+    // An admin locks (eds-user LockUsers); the other user gets an auto-lock time an hour
+    // ahead, then signs in.
+    crate::eds::ok(&app, "LockUsers", &[("Users.1", locked_id.as_str())]).await;
+    let lock_at = clock.now_ms() + 3_600_000;
+    let (status, body) = app
+        .admin(
+            "/v2/user/update",
+            json!({"user_id": timed_id, "expired_at": lock_at}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut liam = Browser::new(&app);
+    code_for(&app, &mut liam, &client_id, "liam").await;
+
+    let answer = lena.get(&prompt_none).await;
+    assert_eq!(
+        answer.redirect_param("error").as_deref(),
+        Some("login_required")
+    );
+    assert_eq!(lena.get("/account").await.location(), "/signin");
+    // Signing in again is refused like the password grant's.
+    let page = lena.get(&authorize_path(&client_id, "")).await;
+    let refused = lena.sign_in(&page, "lena", USER_PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    assert!(refused.body.contains("incorrect"), "{}", refused.body);
+
+    // Before its auto-lock time the session stands; at it, the session ends.
+    let answer = liam.get(&prompt_none).await;
+    assert_eq!(
+        answer.redirect_param("error").as_deref(),
+        Some("consent_required")
+    );
+    clock.advance(Duration::from_secs(3601));
+    let answer = liam.get(&prompt_none).await;
+    assert_eq!(
+        answer.redirect_param("error").as_deref(),
+        Some("login_required")
     );
 }
 

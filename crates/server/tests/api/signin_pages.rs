@@ -595,6 +595,23 @@ async fn rsa_kids(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
+/// Moves `clock` just past the next switch of `period_ms` periods; answers the RS256 kids
+/// published then (the new key's, then the old one's), checked to be a new key beside `old`.
+async fn past_the_next_switch(
+    app: &TestApp,
+    clock: &roster_server::clock::Clock,
+    period_ms: i64,
+    old: &str,
+) -> Vec<String> {
+    let to_switch = period_ms - clock.now_ms().rem_euclid(period_ms) + 1_000;
+    clock.advance(std::time::Duration::from_millis(to_switch as u64));
+    let both = rsa_kids(app).await;
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert_ne!(both[0], old, "a new key");
+    assert_eq!(both[1], old, "the old key stays");
+    both
+}
+
 #[tokio::test]
 async fn the_id_token_key_rotates_and_the_old_one_stays_while_its_tokens_live() {
     const PERIOD_MS: i64 = 30 * 24 * 60 * 60 * 1000;
@@ -604,14 +621,52 @@ async fn the_id_token_key_rotates_and_the_old_one_stays_while_its_tokens_live() 
     assert_eq!(rsa_kids(&app).await, first, "stable within a period");
 
     // Just past the next switch: the new key signs, the old one is still published.
-    let to_switch = PERIOD_MS - clock.now_ms().rem_euclid(PERIOD_MS) + 1_000;
-    clock.advance(std::time::Duration::from_millis(to_switch as u64));
-    let both = rsa_kids(&app).await;
-    assert_eq!(both.len(), 2, "{both:?}");
-    assert_ne!(both[0], first[0], "a new key");
-    assert_eq!(both[1], first[0], "the old key stays");
+    let both = past_the_next_switch(&app, &clock, PERIOD_MS, &first[0]).await;
 
     // Once the old key's last ID token (1 h) has expired, it goes.
     clock.advance(std::time::Duration::from_secs(3600));
     assert_eq!(rsa_kids(&app).await, vec![both[0].clone()]);
+}
+
+#[tokio::test]
+async fn the_id_token_key_period_is_a_setting() {
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+    let (app, clock) = spawn_with_manual_clock(|c| {
+        c.tokens.id_token_key_period = std::time::Duration::from_secs(2 * 24 * 3600);
+    })
+    .await;
+    let first = rsa_kids(&app).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    // Two switches two days apart (30 days would give at most one).
+    let second = past_the_next_switch(&app, &clock, 2 * DAY_MS, &first[0]).await;
+    let third = past_the_next_switch(&app, &clock, 2 * DAY_MS, &second[0]).await;
+    assert_ne!(third[0], first[0]);
+    clock.advance(std::time::Duration::from_secs(3600));
+    assert_eq!(rsa_kids(&app).await, vec![third[0].clone()]);
+}
+
+#[tokio::test]
+async fn the_reset_request_limit_is_a_setting() {
+    let (app, clock) = spawn_with_manual_clock(|c| {
+        c.public_url = Some(PUBLIC.into());
+        c.tokens.self_resets_per_hour = 2;
+    })
+    .await;
+    user_with_mail(&app, "kim").await;
+    let mut browser = Browser::new(&app);
+    let csrf = browser.get("/forgot").await.field("csrf");
+    let form = [("csrf", csrf.as_str()), ("username", "kim")];
+    for _ in 0..2 {
+        let ok = post_public(&mut browser, "/forgot", &form).await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    }
+    let limited = post_public(&mut browser, "/forgot", &form).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.body.contains("Try again in"), "{}", limited.body);
+    let (status, outbox) = app.admin("/v2/outbox/list", json!({"limit": 10})).await;
+    assert_eq!(status, StatusCode::OK, "{outbox}");
+    assert_eq!(mail_count_of(&outbox), 2, "one mail a request taken");
+    clock.advance(std::time::Duration::from_secs(3601));
+    let later = post_public(&mut browser, "/forgot", &form).await;
+    assert_eq!(later.status, StatusCode::OK, "an hour later");
 }

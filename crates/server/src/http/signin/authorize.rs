@@ -233,9 +233,7 @@ pub(super) async fn sign_in(
     mut page: PageContext,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    // The form was shown before sign-in: its token is the browser's form cookie.
-    page.session = None;
-    if let Some(refused) = page.check_form(&form.csrf) {
+    if let Some(refused) = page.check_signed_out_form(&form.csrf) {
         return refused;
     }
     let auth = if form.q.is_empty() {

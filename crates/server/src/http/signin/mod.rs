@@ -293,6 +293,14 @@ impl PageContext {
         }
     }
 
+    /// [`check_form`](Self::check_form) for a form shown before sign-in (sign in, forgot,
+    /// reset): its token is the browser's form cookie, so any session the browser has now is
+    /// set aside for the rest of the request.
+    pub fn check_signed_out_form(&mut self, token: &str) -> Option<Response> {
+        self.session = None;
+        self.check_form(token)
+    }
+
     /// A `Set-Cookie` value for the session cookie (`None`: clear it).
     pub fn session_cookie(&self, id: Option<&str>) -> HeaderValue {
         let secure = if self.secure { "; Secure" } else { "" };

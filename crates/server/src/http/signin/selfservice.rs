@@ -243,9 +243,7 @@ pub(super) async fn forgot(
     mut page: PageContext,
     Form(form): Form<ForgotForm>,
 ) -> Response {
-    // The form was shown with the pre-sign-in token.
-    page.session = None;
-    if let Some(refused) = page.check_form(&form.csrf) {
+    if let Some(refused) = page.check_signed_out_form(&form.csrf) {
         return refused;
     }
     let asked = app
@@ -344,8 +342,7 @@ pub(super) async fn reset(
     mut page: PageContext,
     Form(form): Form<ResetForm>,
 ) -> Response {
-    page.session = None;
-    if let Some(refused) = page.check_form(&form.csrf) {
+    if let Some(refused) = page.check_signed_out_form(&form.csrf) {
         return refused;
     }
     let t = page.t;
