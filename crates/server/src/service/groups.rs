@@ -778,6 +778,55 @@ impl Services {
         Ok(())
     }
 
+    /// Nests user group `child` under user group `parent` (SCIM's group as a member of a
+    /// group): the tree's move (`update_group` with `parent_group_id`, so its rules hold —
+    /// never into its own subtree — and it is recorded and announced as `group.moved`).
+    /// Nothing changes when it is there already. A group under another group is refused
+    /// (`Conflict`): a group has one parent, and moving it would silently take it out of a
+    /// group the caller did not name.
+    pub async fn nest_user_group(&self, actor: &Actor, parent: &str, child: &str) -> Result<()> {
+        actor.require_admin()?;
+        self.existing_user_group(actor, parent).await?;
+        let group = self.existing_user_group(actor, child).await?;
+        if group.parent_group_id == parent {
+            return Ok(());
+        }
+        if !group.parent_group_id.is_empty() {
+            return Err(Error::Conflict(format!(
+                "group {child} is already a member of group {}: a group has one parent, \
+                 remove it there first",
+                group.parent_group_id
+            )));
+        }
+        let changes = GroupChanges {
+            parent_group_id: Some(parent.to_owned()),
+            ..GroupChanges::default()
+        };
+        self.update_group(actor, child, changes).await.map(|_| ())
+    }
+
+    /// Takes user group `child` out of `parent` to the top level of the tree (the move
+    /// `nest_user_group` undoes); `false`, changing nothing, when it is not under `parent`.
+    pub async fn unnest_user_group(
+        &self,
+        actor: &Actor,
+        parent: &str,
+        child: &str,
+    ) -> Result<bool> {
+        actor.require_admin()?;
+        self.existing_user_group(actor, parent).await?;
+        let group = self.existing_user_group(actor, child).await?;
+        if group.parent_group_id != parent {
+            return Ok(false);
+        }
+        let changes = GroupChanges {
+            parent_group_id: Some(String::new()),
+            ..GroupChanges::default()
+        };
+        self.update_group(actor, child, changes).await?;
+        Ok(true)
+    }
+
     /// When each of the given users joined a user group, by user id.
     pub async fn joined_user_group_at(
         &self,
