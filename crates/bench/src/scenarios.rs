@@ -60,12 +60,21 @@ pub enum Scenario {
     /// the admin: each request is one page, following the cookie to the end and starting
     /// over.
     LdapWalk,
+    /// SCIM `GET /Users?filter=userName eq "<random user>"`, as the admin (bearer token).
+    ScimUsernameEq,
+    /// SCIM `GET /Users?filter=displayName co "<five letters of a family name>"&count=10`
+    /// (the trigram index), as the admin.
+    ScimDisplaynameCo,
+    /// SCIM walk of every user with cursor paging (RFC 9865), `count=1000` (the server
+    /// serves at most its `maxPageSize` a page): each request is one page, following
+    /// `nextCursor` to the end and starting over.
+    ScimWalk,
 }
 
 impl Scenario {
     /// In the order they run: `user/create` last, since the users it adds sort before the
     /// seeded ones and would shift the list pages.
-    pub const ALL: [Scenario; 17] = [
+    pub const ALL: [Scenario; 20] = [
         Scenario::Healthz,
         Scenario::UserGet,
         Scenario::SearchPrefix,
@@ -82,6 +91,9 @@ impl Scenario {
         Scenario::LdapBind,
         Scenario::LdapUid,
         Scenario::LdapWalk,
+        Scenario::ScimUsernameEq,
+        Scenario::ScimDisplaynameCo,
+        Scenario::ScimWalk,
         Scenario::UserCreate,
     ];
 
@@ -112,6 +124,9 @@ impl Scenario {
             Scenario::LdapBind => "LDAP bind",
             Scenario::LdapUid => "LDAP (uid=x) search",
             Scenario::LdapWalk => "LDAP paged walk, 1000/page",
+            Scenario::ScimUsernameEq => "SCIM userName eq",
+            Scenario::ScimDisplaynameCo => "SCIM displayName co",
+            Scenario::ScimWalk => "SCIM cursor walk",
         }
     }
 }
@@ -141,6 +156,15 @@ impl Default for Paths {
             userinfo: Uri::from_static("/oidc/userinfo"),
         }
     }
+}
+
+/// Users a SCIM cursor walk asks per page (Roster answers at most its `maxPageSize`).
+pub const SCIM_WALK_COUNT: u64 = 1000;
+
+/// `/scim/v2/Users` with a query.
+fn scim_users(query: &[(&str, &str)]) -> Result<Uri, String> {
+    let query = serde_urlencoded::to_string(query).map_err(|e| e.to_string())?;
+    Uri::try_from(format!("/scim/v2/Users?{query}")).map_err(|e| e.to_string())
 }
 
 /// The server under test and what every worker needs to address it.
@@ -382,6 +406,8 @@ pub struct ApiWorker {
     pub refresh_token: Option<String>,
     /// The worker's LDAP connection (LDAP scenarios only).
     pub ldap: Option<crate::ldap::LdapClient>,
+    /// Where the worker's SCIM walk stands (`""`: at its start).
+    scim_cursor: String,
 }
 
 impl ApiWorker {
@@ -393,6 +419,7 @@ impl ApiWorker {
             rng: seed::mix(seed),
             refresh_token: None,
             ldap: None,
+            scim_cursor: String::new(),
         }
     }
 
@@ -406,6 +433,57 @@ impl ApiWorker {
             Scenario::LdapBind => ldap.bind(&crate::ldap::user_dn(&user), USER_PASSWORD).await,
             Scenario::LdapUid => ldap.search_uid(&user).await,
             _ => ldap.walk_page().await.map(drop),
+        }
+    }
+
+    /// A SCIM list as the admin: its answer, parsed.
+    async fn scim_list(&mut self, query: &[(&str, &str)]) -> Result<Value, String> {
+        let mut request = self.target.endpoint.get(&scim_users(query)?);
+        request.headers_mut().insert(
+            hyper::header::AUTHORIZATION,
+            self.target.admin_authorization.clone(),
+        );
+        let body = self.connection.send(request).await?;
+        serde_json::from_slice(&body).map_err(|e| format!("SCIM answer: {e}"))
+    }
+
+    async fn scim_call(&mut self) -> Result<(), String> {
+        match self.scenario {
+            Scenario::ScimUsernameEq => {
+                let user = seed::user_id(self.random_user());
+                let filter = format!("userName eq \"{user}\"");
+                let answer = self.scim_list(&[("filter", &filter)]).await?;
+                if answer["totalResults"] != 1 {
+                    return Err(format!("{filter} answered {}", answer["totalResults"]));
+                }
+                Ok(())
+            }
+            Scenario::ScimDisplaynameCo => {
+                let (_, family) = seed::names(self.random_user());
+                let needle: String = family.chars().skip(1).take(5).collect();
+                let filter = format!("displayName co \"{needle}\"");
+                let count = SEARCH_LIMIT.to_string();
+                let answer = self
+                    .scim_list(&[("filter", &filter), ("count", &count)])
+                    .await?;
+                if answer["Resources"].as_array().is_none_or(Vec::is_empty) {
+                    return Err(format!("{filter} found nobody"));
+                }
+                Ok(())
+            }
+            _ => {
+                let cursor = std::mem::take(&mut self.scim_cursor);
+                let count = SCIM_WALK_COUNT.to_string();
+                let answer = self
+                    .scim_list(&[("cursor", &cursor), ("count", &count)])
+                    .await?;
+                if answer["Resources"].as_array().is_none_or(Vec::is_empty) {
+                    return Err("a page of the SCIM walk is empty".into());
+                }
+                // No `nextCursor` after the last page: the next call starts over.
+                self.scim_cursor = answer["nextCursor"].as_str().unwrap_or("").to_owned();
+                Ok(())
+            }
         }
     }
 
@@ -446,6 +524,9 @@ impl Worker for ApiWorker {
         let (path, body) = match self.scenario {
             Scenario::LdapBind | Scenario::LdapUid | Scenario::LdapWalk => {
                 return self.ldap_call().await
+            }
+            Scenario::ScimUsernameEq | Scenario::ScimDisplaynameCo | Scenario::ScimWalk => {
+                return self.scim_call().await
             }
             Scenario::Healthz => {
                 let request = target.endpoint.get(&paths.healthz);
