@@ -959,3 +959,36 @@ async fn ldap_refuses_connections_over_the_cap_and_closes_idle_ones() {
     assert_eq!(rc, 0);
     let _ = third.write_all(b"").await;
 }
+
+/// A substring filter no index serves reads at most 10,000 users (`MAX_UNINDEXED_USERS`):
+/// under that it is answered in full, past it with `adminLimitExceeded` (11); an indexed term
+/// beside it narrows the read, so the same filter is served past the bound.
+#[tokio::test]
+async fn an_unindexed_substring_filter_is_bounded_at_ten_thousand_users() {
+    let app = spawn_ldap().await;
+    let nobody = "(mobile=*0000000*)";
+    let phone = "(telephoneNumber=*1*)";
+    app.store.seed_users("default", "big", 9_000).await;
+    let mut admin = bound(&app, "admin", ADMIN_PASSWORD).await;
+    // 9,001 users with the admin: read whole, nobody matches.
+    let (found, rc) = search(&mut admin, PEOPLE, Scope::Subtree, nobody).await;
+    assert_eq!((found.len(), rc), (0, 0));
+    app.store.seed_users("default", "more", 1_500).await;
+    // 10,501 users: past the bound.
+    for filter in [nobody, phone] {
+        let result = admin
+            .search(PEOPLE, Scope::Subtree, filter, vec!["uid"])
+            .await
+            .unwrap();
+        assert_eq!(result.1.rc, 11, "{filter}: {:?}", result.1);
+        assert!(result.1.text.contains("narrow"), "{:?}", result.1);
+    }
+    let (found, rc) = search(&mut admin, BASE, Scope::Subtree, nobody).await;
+    assert_eq!((found.len(), rc), (0, 11));
+    // Narrowed by an indexed term (uid pattern, display name piece): served.
+    let narrowed = format!("(&(uid=more0*){nobody})");
+    let (found, rc) = search(&mut admin, PEOPLE, Scope::Subtree, &narrowed).await;
+    assert_eq!((found.len(), rc), (0, 0));
+    let (found, rc) = search(&mut admin, PEOPLE, Scope::Subtree, "(uid=more014*)").await;
+    assert_eq!((found.len(), rc), (100, 0));
+}
