@@ -43,6 +43,15 @@ fn assignment_to_api(row: AssignmentRow) -> Assignment {
     }
 }
 
+/// What part of the directory a caller reads user entries of ([`Services::directory_scope`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirectoryScope {
+    Whole,
+    /// The users in these groups or in any group below them.
+    Subtrees(Vec<String>),
+    Own,
+}
+
 fn group_id_param(name: &str, value: &str) -> Result<()> {
     validate::required(name, value, validate::MAX_ID)
 }
@@ -57,6 +66,31 @@ impl Services {
         self.store
             .administers(&actor.domain_id, &actor.user_id, group_id, inclusive)
             .await
+    }
+
+    /// Whether the caller manages `group_id` (an admin, or the admin of it or of a group
+    /// above it): a directory face shows a group admin the groups it manages.
+    pub async fn manages_group(&self, actor: &Actor, group_id: &str) -> Result<bool> {
+        self.may_manage(actor, group_id, true).await
+    }
+
+    /// The part of the directory whose user entries the caller reads: the whole domain
+    /// (admin permission or the directory-reader role), the subtrees of the groups it
+    /// administers (a group admin: the users of the groups it manages, as it manages their
+    /// memberships), or only its own entry.
+    pub async fn directory_scope(&self, actor: &Actor) -> Result<DirectoryScope> {
+        if actor.reads_directory() {
+            return Ok(DirectoryScope::Whole);
+        }
+        let roots = self
+            .store
+            .administered_groups(&actor.domain_id, &actor.user_id)
+            .await?;
+        Ok(if roots.is_empty() {
+            DirectoryScope::Own
+        } else {
+            DirectoryScope::Subtrees(roots)
+        })
     }
 
     async fn require_manage(&self, actor: &Actor, group_id: &str, inclusive: bool) -> Result<()> {
