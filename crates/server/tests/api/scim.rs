@@ -912,6 +912,18 @@ fn members_shown(group: &Value) -> Vec<(String, String)> {
     members
 }
 
+/// `PATCH /Groups/<group>` with one members operation, as the admin.
+async fn patch_group_members(
+    app: &TestApp,
+    group: &str,
+    op: &str,
+    path: &str,
+    value: Value,
+) -> (StatusCode, Value) {
+    let body = patch_members(op, path, value);
+    admin(app, "PATCH", &format!("/Groups/{group}"), Some(body)).await
+}
+
 fn patch_members(op: &str, path: &str, value: Value) -> Value {
     let mut operation = json!({"op": op, "path": path});
     if !value.is_null() {
@@ -946,13 +958,8 @@ async fn groups_as_members_nest_in_the_group_tree() {
     assert_eq!(pds_parent(&app, &a).await, b);
 
     // A member without a type is a group when no user has its id.
-    let (status, patched) = admin(
-        &app,
-        "PATCH",
-        &format!("/Groups/{b}"),
-        Some(patch_members("add", "members", json!([{"value": &c}]))),
-    )
-    .await;
+    let (status, patched) =
+        patch_group_members(&app, &b, "add", "members", json!([{"value": &c}])).await;
     assert_eq!(status, StatusCode::OK, "{patched}");
     assert_eq!(pds_parent(&app, &c).await, b);
     let (status, shown) = admin(&app, "GET", &format!("/Groups/{b}"), None).await;
@@ -973,15 +980,12 @@ async fn groups_as_members_nest_in_the_group_tree() {
 
     // Never into its own subtree: B under A (its child), B under itself.
     for (target, member) in [(&a, &b), (&b, &b)] {
-        let refused = admin(
+        let refused = patch_group_members(
             &app,
-            "PATCH",
-            &format!("/Groups/{target}"),
-            Some(patch_members(
-                "add",
-                "members",
-                json!([{"value": member, "type": "Group"}]),
-            )),
+            &target,
+            "add",
+            "members",
+            json!([{"value": member, "type": "Group"}]),
         )
         .await;
         assert_scim_error(&refused, StatusCode::BAD_REQUEST, Some("invalidValue"));
@@ -989,40 +993,31 @@ async fn groups_as_members_nest_in_the_group_tree() {
     assert_eq!(pds_parent(&app, &b).await, "");
     // A group under another group is not moved silently: its provider removes it there first.
     let d = scim_group(&app, json!({"schemas": [GROUP], "displayName": "D"})).await;
-    let refused = admin(
+    let refused = patch_group_members(
         &app,
-        "PATCH",
-        &format!("/Groups/{d}"),
-        Some(patch_members(
-            "add",
-            "members",
-            json!([{"value": &a, "type": "Group"}]),
-        )),
+        &d,
+        "add",
+        "members",
+        json!([{"value": &a, "type": "Group"}]),
     )
     .await;
     assert_scim_error(&refused, StatusCode::CONFLICT, None);
     assert_eq!(pds_parent(&app, &a).await, b);
-    let missing = admin(
+    let missing = patch_group_members(
         &app,
-        "PATCH",
-        &format!("/Groups/{d}"),
-        Some(patch_members(
-            "add",
-            "members",
-            json!([{"value": "0123456789abcdef0123456789abcdef", "type": "Group"}]),
-        )),
+        &d,
+        "add",
+        "members",
+        json!([{"value": "0123456789abcdef0123456789abcdef", "type": "Group"}]),
     )
     .await;
     assert_scim_error(&missing, StatusCode::BAD_REQUEST, Some("invalidValue"));
-    let bad_type = admin(
+    let bad_type = patch_group_members(
         &app,
-        "PATCH",
-        &format!("/Groups/{d}"),
-        Some(patch_members(
-            "add",
-            "members",
-            json!([{"value": &a, "type": "Robot"}]),
-        )),
+        &d,
+        "add",
+        "members",
+        json!([{"value": &a, "type": "Robot"}]),
     )
     .await;
     assert_scim_error(&bad_type, StatusCode::BAD_REQUEST, Some("invalidValue"));
@@ -1033,28 +1028,22 @@ async fn groups_as_members_nest_in_the_group_tree() {
 
     // Removed from B's members, A goes to the top of the tree; a removal of a group that is
     // not nested there changes nothing (Entra ID removes members already gone).
-    let (status, _) = admin(
+    let (status, _) = patch_group_members(
         &app,
-        "PATCH",
-        &format!("/Groups/{b}"),
-        Some(patch_members(
-            "remove",
-            &format!("members[value eq \"{a}\"]"),
-            Value::Null,
-        )),
+        &b,
+        "remove",
+        &format!("members[value eq \"{a}\"]"),
+        Value::Null,
     )
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(pds_parent(&app, &a).await, "");
-    let (status, _) = admin(
+    let (status, _) = patch_group_members(
         &app,
-        "PATCH",
-        &format!("/Groups/{b}"),
-        Some(patch_members(
-            "remove",
-            &format!("members[value eq \"{d}\"]"),
-            Value::Null,
-        )),
+        &b,
+        "remove",
+        &format!("members[value eq \"{d}\"]"),
+        Value::Null,
     )
     .await;
     assert_eq!(status, StatusCode::OK);
