@@ -982,7 +982,7 @@ async fn groups_as_members_nest_in_the_group_tree() {
     for (target, member) in [(&a, &b), (&b, &b)] {
         let refused = patch_group_members(
             &app,
-            &target,
+            target,
             "add",
             "members",
             json!([{"value": member, "type": "Group"}]),
