@@ -68,13 +68,22 @@ pub enum Scenario {
     /// the writers creating users 100 a request; the figure is deliveries per second from the
     /// first to the last, the latency from sending a user's batch to receiving its event.
     WebhookDelivery,
+    /// SCIM `GET /Users?filter=userName eq "<random user>"`, as the admin (bearer token).
+    ScimUsernameEq,
+    /// SCIM `GET /Users?filter=displayName co "<five letters of a family name>"&count=10`
+    /// (the trigram index), as the admin.
+    ScimDisplaynameCo,
+    /// SCIM walk of every user with cursor paging (RFC 9865), `count=1000` (the server
+    /// serves at most its `maxPageSize` a page): each request is one page, following
+    /// `nextCursor` to the end and starting over.
+    ScimWalk,
 }
 
 impl Scenario {
     /// In the order they run: `user/create` after the reads, since the users it adds sort
     /// before the seeded ones and would shift the list pages; the event scenarios (whose
     /// users sort after them) last.
-    pub const ALL: [Scenario; 19] = [
+    pub const ALL: [Scenario; 22] = [
         Scenario::Healthz,
         Scenario::UserGet,
         Scenario::SearchPrefix,
@@ -91,6 +100,9 @@ impl Scenario {
         Scenario::LdapBind,
         Scenario::LdapUid,
         Scenario::LdapWalk,
+        Scenario::ScimUsernameEq,
+        Scenario::ScimDisplaynameCo,
+        Scenario::ScimWalk,
         Scenario::UserCreate,
         Scenario::EventList,
         Scenario::WebhookDelivery,
@@ -125,6 +137,9 @@ impl Scenario {
             Scenario::LdapWalk => "LDAP paged walk, 1000/page",
             Scenario::EventList => "event/list page of 100",
             Scenario::WebhookDelivery => "webhook deliveries",
+            Scenario::ScimUsernameEq => "SCIM userName eq",
+            Scenario::ScimDisplaynameCo => "SCIM displayName co",
+            Scenario::ScimWalk => "SCIM cursor walk",
         }
     }
 }
@@ -156,6 +171,15 @@ impl Default for Paths {
             event_list: Uri::from_static("/v2/event/list"),
         }
     }
+}
+
+/// Users a SCIM cursor walk asks per page (Roster answers at most its `maxPageSize`).
+pub const SCIM_WALK_COUNT: u64 = 1000;
+
+/// `/scim/v2/Users` with a query.
+fn scim_users(query: &[(&str, &str)]) -> Result<Uri, String> {
+    let query = serde_urlencoded::to_string(query).map_err(|e| e.to_string())?;
+    Uri::try_from(format!("/scim/v2/Users?{query}")).map_err(|e| e.to_string())
 }
 
 /// The server under test and what every worker needs to address it.
@@ -404,6 +428,8 @@ pub struct ApiWorker {
     /// Codes this worker had to get during a run, its stock used up (their redirects are
     /// then in the run's server CPU, not in its latencies).
     pub codes_got_during_runs: u64,
+    /// Where the worker's SCIM walk stands (`""`: at its start).
+    scim_cursor: String,
 }
 
 impl ApiWorker {
@@ -417,6 +443,7 @@ impl ApiWorker {
             ldap: None,
             codes: std::collections::VecDeque::new(),
             codes_got_during_runs: 0,
+            scim_cursor: String::new(),
         }
     }
 
@@ -452,6 +479,57 @@ impl ApiWorker {
             Scenario::LdapBind => ldap.bind(&crate::ldap::user_dn(&user), USER_PASSWORD).await,
             Scenario::LdapUid => ldap.search_uid(&user).await,
             _ => ldap.walk_page().await.map(drop),
+        }
+    }
+
+    /// A SCIM list as the admin: its answer, parsed.
+    async fn scim_list(&mut self, query: &[(&str, &str)]) -> Result<Value, String> {
+        let mut request = self.target.endpoint.get(&scim_users(query)?);
+        request.headers_mut().insert(
+            hyper::header::AUTHORIZATION,
+            self.target.admin_authorization.clone(),
+        );
+        let body = self.connection.send(request).await?;
+        serde_json::from_slice(&body).map_err(|e| format!("SCIM answer: {e}"))
+    }
+
+    async fn scim_call(&mut self) -> Result<(), String> {
+        match self.scenario {
+            Scenario::ScimUsernameEq => {
+                let user = seed::user_id(self.random_user());
+                let filter = format!("userName eq \"{user}\"");
+                let answer = self.scim_list(&[("filter", &filter)]).await?;
+                if answer["totalResults"] != 1 {
+                    return Err(format!("{filter} answered {}", answer["totalResults"]));
+                }
+                Ok(())
+            }
+            Scenario::ScimDisplaynameCo => {
+                let (_, family) = seed::names(self.random_user());
+                let needle: String = family.chars().skip(1).take(5).collect();
+                let filter = format!("displayName co \"{needle}\"");
+                let count = SEARCH_LIMIT.to_string();
+                let answer = self
+                    .scim_list(&[("filter", &filter), ("count", &count)])
+                    .await?;
+                if answer["Resources"].as_array().is_none_or(Vec::is_empty) {
+                    return Err(format!("{filter} found nobody"));
+                }
+                Ok(())
+            }
+            _ => {
+                let cursor = std::mem::take(&mut self.scim_cursor);
+                let count = SCIM_WALK_COUNT.to_string();
+                let answer = self
+                    .scim_list(&[("cursor", &cursor), ("count", &count)])
+                    .await?;
+                if answer["Resources"].as_array().is_none_or(Vec::is_empty) {
+                    return Err("a page of the SCIM walk is empty".into());
+                }
+                // No `nextCursor` after the last page: the next call starts over.
+                self.scim_cursor = answer["nextCursor"].as_str().unwrap_or("").to_owned();
+                Ok(())
+            }
         }
     }
 
@@ -514,6 +592,8 @@ impl Worker for ApiWorker {
                 let events = target.feed_events.load(Ordering::Relaxed);
                 let after = self.random(events.saturating_sub(PAGE_LIMIT) + 1);
                 (&paths.event_list, crate::events::feed_page(after))
+            Scenario::ScimUsernameEq | Scenario::ScimDisplaynameCo | Scenario::ScimWalk => {
+                return self.scim_call().await
             }
             Scenario::Healthz => {
                 let request = target.endpoint.get(&paths.healthz);

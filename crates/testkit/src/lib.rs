@@ -60,6 +60,36 @@ impl TestStore {
     pub fn data_path(&self) -> PathBuf {
         self.data_dir.path().to_path_buf()
     }
+
+    /// Writes `count` plain users of `domain_id` (`<prefix>00000`, `<prefix>00001`...: no
+    /// password, no logon, no group) straight into the store through Roster's bulk path for
+    /// copies between stores (`UserStore::restore_users`, many rows a statement), so a test
+    /// about a large directory seeds thousands in a second. The server may be running on the
+    /// store: it reads them like any other commit.
+    pub async fn seed_users(&self, domain_id: &str, prefix: &str, count: usize) {
+        use roster_server::store::{NewUser, UserStore};
+        let (services, store) = roster_server::startup::open_services(&self.config())
+            .await
+            .expect("the store opens");
+        let now = services.clock.now_ms();
+        let users: Vec<NewUser> = (0..count)
+            .map(|i| NewUser {
+                user: roster_server::service::users::new_user_row(
+                    domain_id,
+                    format!("{prefix}{i:05}"),
+                    "seed",
+                    now,
+                ),
+                accounts: Vec::new(),
+                password_hash: None,
+                group_ids: Vec::new(),
+                drive: None,
+            })
+            .collect();
+        store.restore_users(users).await.expect("users seeded");
+        drop(services);
+        store.close().await;
+    }
 }
 
 /// Creates `roster_t_<random>` next to the database the URL names; returns its URL.

@@ -17,7 +17,7 @@ use super::filter::{self, UserHints};
 use super::session::{done, result_of, Session};
 use crate::error::Error;
 use crate::service::directory::{directory_marker_after, DirectoryQuery};
-use crate::service::groups::group_marker_after;
+use crate::service::groups::{group_marker_after, DirectoryScope};
 use crate::service::{Actor, Page};
 
 /// Users read per store page.
@@ -100,6 +100,8 @@ enum Stop {
 struct Run<'a, W> {
     session: &'a Session,
     actor: &'a Actor,
+    /// What part of the directory the caller reads (the services' rule).
+    scope: DirectoryScope,
     msgid: i32,
     request: &'a LdapSearchRequest,
     out: &'a mut W,
@@ -164,7 +166,14 @@ where
             .send(fail(LdapResultCode::NoSuchObject, "no such object"))
             .await;
     }
-    match entry_exists(session, actor, &node).await {
+    let scope = match session.shared.services.directory_scope(actor).await {
+        Ok(scope) => scope,
+        Err(e) => {
+            let (code, text) = result_of(&e);
+            return out.send(fail(code, &text)).await;
+        }
+    };
+    match entry_exists(session, actor, &scope, &node).await {
         Ok(true) => {}
         Ok(false) => {
             let matched = parent_dn(tree, &node);
@@ -205,6 +214,7 @@ where
     let mut run = Run {
         session,
         actor,
+        scope,
         msgid,
         request,
         out,
@@ -248,21 +258,36 @@ where
 
 /// Whether the entry a search starts from exists for this caller: a user or group it may not
 /// read does not (as another domain's tree does not).
-async fn entry_exists(session: &Session, actor: &Actor, node: &Node) -> Result<bool, Error> {
+async fn entry_exists(
+    session: &Session,
+    actor: &Actor,
+    scope: &DirectoryScope,
+    node: &Node,
+) -> Result<bool, Error> {
     let services = &session.shared.services;
-    let found = match node {
-        Node::User(_, user) => {
-            if !actor.reads_directory() && user != &actor.user_id {
-                return Ok(false);
-            }
+    let found = match (node, scope) {
+        (Node::User(_, user), _) if user == &actor.user_id => {
             services.get_user(actor, Some(user)).await.map(|_| ())
         }
-        Node::Group(_, group) => {
-            if !actor.reads_directory() {
-                return Ok(false);
-            }
+        (Node::User(_, user), DirectoryScope::Whole) => {
+            services.get_user(actor, Some(user)).await.map(|_| ())
+        }
+        (Node::User(_, user), DirectoryScope::Subtrees(_)) => {
+            let query = DirectoryQuery {
+                user_ids: vec![user.clone()],
+                ..DirectoryQuery::default()
+            };
+            let page = Page::parse(&actor.domain_id, Some(1), None)?;
+            let (rows, _) = services.scoped_directory_users(actor, query, &page).await?;
+            return Ok(!rows.is_empty());
+        }
+        (Node::Group(_, group), DirectoryScope::Whole) => {
             services.get_group(actor, group).await.map(|_| ())
         }
+        (Node::Group(_, group), DirectoryScope::Subtrees(_)) => {
+            return services.manages_group(actor, group).await;
+        }
+        (Node::User(..) | Node::Group(..), DirectoryScope::Own) => return Ok(false),
         _ => return Ok(true),
     };
     match found {
@@ -451,7 +476,7 @@ where
             };
         }
         // An ordinary user reads its own entry only.
-        if !self.actor.reads_directory() {
+        if self.scope == DirectoryScope::Own {
             ids = match ids {
                 Some(ids) if !ids.contains(&self.actor.user_id) => return None,
                 _ => Some(vec![self.actor.user_id.clone()]),
@@ -483,8 +508,9 @@ where
             return Ok(());
         };
         let services = self.services().clone();
-        if !self.actor.reads_directory() {
-            // An ordinary user reads its own entry only.
+        let own = only == Some(self.actor.user_id.as_str());
+        if self.scope == DirectoryScope::Own || own {
+            // An ordinary user reads its own entry only; anyone reads its own entry.
             if only.is_some_and(|user| user != self.actor.user_id) {
                 return Ok(());
             }
@@ -516,7 +542,7 @@ where
             )
             .map_err(Stop::Failed)?;
             let (rows, next) = services
-                .directory_users(&reader, query.clone(), &page, false)
+                .scoped_directory_users(&reader, query.clone(), &page)
                 .await
                 .map_err(Stop::Failed)?;
             read += rows.len();
@@ -583,10 +609,13 @@ where
     }
 
     async fn groups(&mut self, index: usize, only: Option<&str>, marker: &str) -> Result<(), Stop> {
-        // Groups are the directory's structure: admins read them.
-        if !self.actor.reads_directory() {
-            return Ok(());
-        }
+        // Groups are the directory's structure: admins read them all, a group admin the
+        // groups it manages.
+        let subtree_only = match &self.scope {
+            DirectoryScope::Whole => false,
+            DirectoryScope::Subtrees(_) => true,
+            DirectoryScope::Own => return Ok(()),
+        };
         let services = self.services().clone();
         let with_members = wants_members(self.request);
         let needs_chain = format!("{:?}", self.request.filter).contains(filter::IN_CHAIN_OID);
@@ -612,7 +641,21 @@ where
                 .search_groups(self.actor, request)
                 .await
                 .map_err(Stop::Failed)?;
-            let groups: Vec<GroupFacts> = answer.items.into_iter().map(GroupFacts::from).collect();
+            let mut groups: Vec<GroupFacts> =
+                answer.items.into_iter().map(GroupFacts::from).collect();
+            if subtree_only {
+                let mut managed = Vec::with_capacity(groups.len());
+                for group in groups {
+                    if services
+                        .manages_group(self.actor, &group.group_id)
+                        .await
+                        .map_err(Stop::Failed)?
+                    {
+                        managed.push(group);
+                    }
+                }
+                groups = managed;
+            }
             let numbers = self.group_numbers(&groups).await?;
             for group in groups {
                 self.offer_group(&group, with_members, needs_chain, &numbers)

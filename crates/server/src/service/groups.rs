@@ -43,6 +43,15 @@ fn assignment_to_api(row: AssignmentRow) -> Assignment {
     }
 }
 
+/// What part of the directory a caller reads user entries of ([`Services::directory_scope`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirectoryScope {
+    Whole,
+    /// The users in these groups or in any group below them.
+    Subtrees(Vec<String>),
+    Own,
+}
+
 fn group_id_param(name: &str, value: &str) -> Result<()> {
     validate::required(name, value, validate::MAX_ID)
 }
@@ -57,6 +66,31 @@ impl Services {
         self.store
             .administers(&actor.domain_id, &actor.user_id, group_id, inclusive)
             .await
+    }
+
+    /// Whether the caller manages `group_id` (an admin, or the admin of it or of a group
+    /// above it): a directory face shows a group admin the groups it manages.
+    pub async fn manages_group(&self, actor: &Actor, group_id: &str) -> Result<bool> {
+        self.may_manage(actor, group_id, true).await
+    }
+
+    /// The part of the directory whose user entries the caller reads: the whole domain
+    /// (admin permission or the directory-reader role), the subtrees of the groups it
+    /// administers (a group admin: the users of the groups it manages, as it manages their
+    /// memberships), or only its own entry.
+    pub async fn directory_scope(&self, actor: &Actor) -> Result<DirectoryScope> {
+        if actor.reads_directory() {
+            return Ok(DirectoryScope::Whole);
+        }
+        let roots = self
+            .store
+            .administered_groups(&actor.domain_id, &actor.user_id)
+            .await?;
+        Ok(if roots.is_empty() {
+            DirectoryScope::Own
+        } else {
+            DirectoryScope::Subtrees(roots)
+        })
     }
 
     async fn require_manage(&self, actor: &Actor, group_id: &str, inclusive: bool) -> Result<()> {
@@ -776,6 +810,55 @@ impl Services {
             }
         }
         Ok(())
+    }
+
+    /// Nests user group `child` under user group `parent` (SCIM's group as a member of a
+    /// group): the tree's move (`update_group` with `parent_group_id`, so its rules hold —
+    /// never into its own subtree — and it is recorded and announced as `group.moved`).
+    /// Nothing changes when it is there already. A group under another group is refused
+    /// (`Conflict`): a group has one parent, and moving it would silently take it out of a
+    /// group the caller did not name.
+    pub async fn nest_user_group(&self, actor: &Actor, parent: &str, child: &str) -> Result<()> {
+        actor.require_admin()?;
+        self.existing_user_group(actor, parent).await?;
+        let group = self.existing_user_group(actor, child).await?;
+        if group.parent_group_id == parent {
+            return Ok(());
+        }
+        if !group.parent_group_id.is_empty() {
+            return Err(Error::Conflict(format!(
+                "group {child} is already a member of group {}: a group has one parent, \
+                 remove it there first",
+                group.parent_group_id
+            )));
+        }
+        let changes = GroupChanges {
+            parent_group_id: Some(parent.to_owned()),
+            ..GroupChanges::default()
+        };
+        self.update_group(actor, child, changes).await.map(|_| ())
+    }
+
+    /// Takes user group `child` out of `parent` to the top level of the tree (the move
+    /// `nest_user_group` undoes); `false`, changing nothing, when it is not under `parent`.
+    pub async fn unnest_user_group(
+        &self,
+        actor: &Actor,
+        parent: &str,
+        child: &str,
+    ) -> Result<bool> {
+        actor.require_admin()?;
+        self.existing_user_group(actor, parent).await?;
+        let group = self.existing_user_group(actor, child).await?;
+        if group.parent_group_id != parent {
+            return Ok(false);
+        }
+        let changes = GroupChanges {
+            parent_group_id: Some(String::new()),
+            ..GroupChanges::default()
+        };
+        self.update_group(actor, child, changes).await?;
+        Ok(true)
     }
 
     /// When each of the given users joined a user group, by user id.

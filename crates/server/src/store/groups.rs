@@ -137,6 +137,11 @@ pub trait GroupStore: Send + Sync + 'static {
         inclusive: bool,
     ) -> Result<bool>;
 
+    /// The groups `user_id` administers through an assignment on them, directly or through
+    /// a group it is in: the tops of the subtrees [`GroupStore::administers`] answers `true`
+    /// for, sorted.
+    async fn administered_groups(&self, domain_id: &str, user_id: &str) -> Result<Vec<String>>;
+
     /// Records an assignment; assigning twice changes nothing.
     async fn assign(&self, trail: &Trail, assignment: AssignmentRow) -> Result<()>;
 

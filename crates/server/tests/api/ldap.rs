@@ -636,7 +636,8 @@ async fn ldap_permission_rows_for_every_caller() {
     let rows: [(&str, &str, &str, Reads); 7] = [
         ("anonymous", "", "", Err(50)),
         ("user", "plain", USER_PASSWORD, Ok((1, 0))),
-        ("group admin", "gadmin", USER_PASSWORD, Ok((1, 0))),
+        // Its subtree: Team, no member.
+        ("group admin", "gadmin", USER_PASSWORD, Ok((0, 1))),
         ("admin", "boss", USER_PASSWORD, everything),
         ("superadmin", "admin", ADMIN_PASSWORD, everything),
         ("directory reader", "reader", USER_PASSWORD, everything),
@@ -958,4 +959,127 @@ async fn ldap_refuses_connections_over_the_cap_and_closes_idle_ones() {
     let (_, rc) = search(&mut again, PEOPLE, Scope::OneLevel, "(objectClass=*)").await;
     assert_eq!(rc, 0);
     let _ = third.write_all(b"").await;
+}
+
+/// A substring filter no index serves reads at most 10,000 users (`MAX_UNINDEXED_USERS`):
+/// under that it is answered in full, past it with `adminLimitExceeded` (11); an indexed term
+/// beside it narrows the read, so the same filter is served past the bound.
+#[tokio::test]
+async fn an_unindexed_substring_filter_is_bounded_at_ten_thousand_users() {
+    let app = spawn_ldap().await;
+    let nobody = "(mobile=*0000000*)";
+    let phone = "(telephoneNumber=*1*)";
+    app.store.seed_users("default", "big", 9_000).await;
+    let mut admin = bound(&app, "admin", ADMIN_PASSWORD).await;
+    // 9,001 users with the admin: read whole, nobody matches.
+    let (found, rc) = search(&mut admin, PEOPLE, Scope::Subtree, nobody).await;
+    assert_eq!((found.len(), rc), (0, 0));
+    app.store.seed_users("default", "more", 1_500).await;
+    // 10,501 users: past the bound.
+    for filter in [nobody, phone] {
+        let result = admin
+            .search(PEOPLE, Scope::Subtree, filter, vec!["uid"])
+            .await
+            .unwrap();
+        assert_eq!(result.1.rc, 11, "{filter}: {:?}", result.1);
+        assert!(result.1.text.contains("narrow"), "{:?}", result.1);
+    }
+    let (found, rc) = search(&mut admin, BASE, Scope::Subtree, nobody).await;
+    assert_eq!((found.len(), rc), (0, 11));
+    // Narrowed by an indexed term (uid pattern, display name piece): served.
+    let narrowed = format!("(&(uid=more0*){nobody})");
+    let (found, rc) = search(&mut admin, PEOPLE, Scope::Subtree, &narrowed).await;
+    assert_eq!((found.len(), rc), (0, 0));
+    let (found, rc) = search(&mut admin, PEOPLE, Scope::Subtree, "(uid=more014*)").await;
+    assert_eq!((found.len(), rc), (100, 0));
+}
+
+/// A group admin reads over LDAP what it manages through the API: the users and groups of the
+/// subtree it administers (the services' `directory_scope`), and its own entry; nothing
+/// outside, nothing of another domain.
+#[tokio::test]
+async fn a_group_admin_reads_its_subtree_over_ldap() {
+    let app = spawn_ldap().await;
+    let top = group(&app, "Top", None).await;
+    let team = group(&app, "Team", Some(&top)).await;
+    let sub = group(&app, "Sub", Some(&team)).await;
+    let other = group(&app, "Other", None).await;
+    let alice = user_id_of(&app, "alice").await;
+    let bob = user_id_of(&app, "bob").await;
+    let carol = user_id_of(&app, "carol").await;
+    let dave = user_id_of(&app, "dave").await;
+    add_member(&app, &team, &alice).await;
+    add_member(&app, &sub, &bob).await;
+    add_member(&app, &other, &carol).await;
+    add_member(&app, &top, &dave).await;
+    let (gadmin, _) = app.user_with_role("gadmin", "user").await;
+    let assign = json!({"identity": {"identity_type": "IT_User", "identity_id": gadmin},
+                        "role_id": "SystemGroupAdmin", "manage_resource_type": "RT_Group",
+                        "manage_resource_id": team});
+    let (status, body) = app.admin("/v2/role/assign", assign).await;
+    assert!(status.is_success(), "{body}");
+    let group_dn = |g: &str| format!("cn={g},ou=groups,{BASE}");
+
+    let mut ldap = bound(&app, "gadmin", USER_PASSWORD).await;
+    let (users, rc) = search(
+        &mut ldap,
+        BASE,
+        Scope::Subtree,
+        "(objectClass=inetOrgPerson)",
+    )
+    .await;
+    assert_eq!(rc, 0);
+    assert_eq!(users, BTreeSet::from([user_dn(&alice), user_dn(&bob)]));
+    let (groups, rc) = search(
+        &mut ldap,
+        BASE,
+        Scope::Subtree,
+        "(objectClass=groupOfNames)",
+    )
+    .await;
+    assert_eq!(rc, 0);
+    assert_eq!(groups, BTreeSet::from([group_dn(&team), group_dn(&sub)]));
+    // Filters inside the subtree work; outside it they find nobody.
+    let in_chain = |g: &str| format!("(memberOf:1.2.840.113556.1.4.1941:={})", group_dn(g));
+    let (found, _) = search(&mut ldap, PEOPLE, Scope::OneLevel, &in_chain(&team)).await;
+    assert_eq!(found, BTreeSet::from([user_dn(&alice), user_dn(&bob)]));
+    for outside in [&top, &other] {
+        let (found, rc) = search(&mut ldap, PEOPLE, Scope::OneLevel, &in_chain(outside)).await;
+        assert_eq!((found.len(), rc), (0, 0), "{outside}");
+    }
+    let (found, _) = search(&mut ldap, PEOPLE, Scope::OneLevel, "(uid=carol*)").await;
+    assert!(found.is_empty(), "{found:?}");
+    // By DN: its subtree and itself; anything else does not exist for it.
+    for dn in [user_dn(&bob), user_dn(&gadmin), group_dn(&sub)] {
+        let (found, rc) = search(&mut ldap, &dn, Scope::Base, "(objectClass=*)").await;
+        assert_eq!((found.len(), rc), (1, 0), "{dn}");
+    }
+    for dn in [
+        user_dn(&carol),
+        user_dn(&dave),
+        group_dn(&top),
+        group_dn(&other),
+    ] {
+        let (found, rc) = search(&mut ldap, &dn, Scope::Base, "(objectClass=*)").await;
+        assert_eq!((found.len(), rc), (0, 32), "{dn}");
+    }
+    // Another domain's tree does not exist for it.
+    let body = json!({"domain_id": "elsewhere", "domain_name": "Elsewhere",
+                      "admin_password": ADMIN_PASSWORD});
+    assert_eq!(
+        app.admin("/v2/domain/create", body).await.0,
+        StatusCode::CREATED
+    );
+    let (found, rc) = search(&mut ldap, "dc=elsewhere", Scope::Subtree, "(objectClass=*)").await;
+    assert_eq!((found.len(), rc), (0, 32));
+    // The same rule as the API: a plain user of the subtree reads only itself.
+    let mut plain = bound(&app, &user_dn(&alice), USER_PASSWORD).await;
+    let (users, _) = search(
+        &mut plain,
+        BASE,
+        Scope::Subtree,
+        "(objectClass=inetOrgPerson)",
+    )
+    .await;
+    assert_eq!(users, BTreeSet::from([user_dn(&alice)]));
 }

@@ -2,8 +2,9 @@
 //! against fresh objects of a home domain, each answer checked against the tables of
 //! `docs/permissions.md`, which this test reads (so the doc and the test cannot drift).
 //!
-//! The callers: nobody (no credentials), a plain user, a group admin, an admin and the
-//! superadmin of the home domain, and the superadmin of another top-level domain. Home
+//! The callers: nobody (no credentials), a plain user, a group admin, an admin, the
+//! superadmin and a directory reader (the read-only role) of the home domain, and the
+//! superadmin of another top-level domain. Home
 //! objects carry the marker `qzhome` in their ids and names; no answer to the other domain's
 //! caller may contain it, nor any id of a home object its request named.
 
@@ -44,15 +45,18 @@ enum Who {
     GroupAdmin,
     Admin,
     Superadmin,
+    /// A user of the home domain with the read-only role `directory_reader`.
+    DirectoryReader,
     OtherDomain,
 }
 
-const CALLERS: [(Who, &str); 6] = [
+const CALLERS: [(Who, &str); 7] = [
     (Who::Anonymous, "anonymous"),
     (Who::User, "user"),
     (Who::GroupAdmin, "group admin"),
     (Who::Admin, "admin"),
     (Who::Superadmin, "superadmin"),
+    (Who::DirectoryReader, "directory reader"),
     (Who::OtherDomain, "other domain"),
 ];
 
@@ -345,6 +349,7 @@ impl World {
                 (Who::User, USER_PASSWORD),
                 (Who::GroupAdmin, USER_PASSWORD),
                 (Who::Admin, USER_PASSWORD),
+                (Who::DirectoryReader, USER_PASSWORD),
             ]),
             managed: String::new(),
             property: (String::new(), String::new()),
@@ -356,11 +361,15 @@ impl World {
             (Who::User, "qzhome_pu"),
             (Who::GroupAdmin, "qzhome_ga"),
             (Who::Admin, "qzhome_ad"),
+            (Who::DirectoryReader, "qzhome_dr"),
         ] {
             let caller = NewUser::new(id).nick(id).password(USER_PASSWORD);
             world.by_su().imported(caller, id).await;
             if who == Who::Admin {
                 world.by_su().set_role(id, Role::Admin).await;
+            } else if who == Who::DirectoryReader {
+                world.by_su().set_role(id, Role::DirectoryReader).await;
+                world.default_drive(id).await;
             } else {
                 // Its own default drive (also its KooDrive personal space).
                 world.default_drive(id).await;
@@ -1065,7 +1074,7 @@ async fn pds_request(w: &World, op: &str, who: Who, on: On) -> Option<Req> {
 }
 
 /// The request of an eds-user action.
-async fn eds_request(w: &World, action: &str, _who: Who, on: On) -> Option<Req> {
+async fn eds_request(w: &World, action: &str, who: Who, on: On) -> Option<Req> {
     let has_inside = matches!(action, "CreateOrg" | "ModifyOrg");
     if on == On::Own || (on == On::Inside && !has_inside) {
         return None;
@@ -1115,8 +1124,14 @@ async fn eds_request(w: &World, action: &str, _who: Who, on: On) -> Option<Req> 
         }
         "CreateProperty" => Req::eds(action, &[("PropertyKey", &format!("new_{n}"))]),
         "RemoveProperty" => {
-            let (fresh, _) = w.new_property().await;
-            Req::eds(action, &[("PropertyId", &fresh)])
+            // A fresh property for the callers who remove it; the others name a standing one,
+            // so that the domain's few properties (at most 10) last for every caller.
+            let property = if matches!(who, Who::Admin | Who::Superadmin) {
+                w.new_property().await.0
+            } else {
+                w.property.0.clone()
+            };
+            Req::eds(action, &[("PropertyId", &property)])
         }
         "UpdateProperty" => Req::eds(
             action,

@@ -873,3 +873,222 @@ async fn date_ranges_on_meta_are_served_and_paged_by_cursor() {
     }
     assert_eq!(seen, ["later", "early-2"]);
 }
+
+/// The parent of a group as the PDS API answers it.
+async fn pds_parent(app: &TestApp, group_id: &str) -> String {
+    let (status, group) = app
+        .admin("/v2/group/get", json!({"group_id": group_id}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{group}");
+    group["parent_group_id"].as_str().unwrap().to_owned()
+}
+
+async fn scim_group(app: &TestApp, body: Value) -> String {
+    let (status, created) = admin(app, "POST", "/Groups", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    created["id"].as_str().unwrap().to_owned()
+}
+
+/// `(value, type)` of a group's members, sorted.
+fn members_shown(group: &Value) -> Vec<(String, String)> {
+    let mut members: Vec<(String, String)> = group["members"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{group}"))
+        .iter()
+        .map(|m| {
+            let (id, kind) = (m["value"].as_str().unwrap(), m["type"].as_str().unwrap());
+            let endpoint = if kind == "Group" { "Groups" } else { "Users" };
+            assert!(
+                m["$ref"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("/{endpoint}/{id}")),
+                "{m}"
+            );
+            (id.to_owned(), kind.to_owned())
+        })
+        .collect();
+    members.sort();
+    members
+}
+
+/// `PATCH /Groups/<group>` with one members operation, as the admin.
+async fn patch_group_members(
+    app: &TestApp,
+    group: &str,
+    op: &str,
+    path: &str,
+    value: Value,
+) -> (StatusCode, Value) {
+    let body = patch_members(op, path, value);
+    admin(app, "PATCH", &format!("/Groups/{group}"), Some(body)).await
+}
+
+fn patch_members(op: &str, path: &str, value: Value) -> Value {
+    let mut operation = json!({"op": op, "path": path});
+    if !value.is_null() {
+        operation["value"] = value;
+    }
+    json!({"schemas": [PATCH], "Operations": [operation]})
+}
+
+#[tokio::test]
+async fn groups_as_members_nest_in_the_group_tree() {
+    let app = spawn_app().await;
+    let (status, _) = admin(
+        &app,
+        "POST",
+        "/Users",
+        Some(json!({"schemas": [USER], "userName": "ann"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let a = scim_group(&app, json!({"schemas": [GROUP], "displayName": "A"})).await;
+    let c = scim_group(&app, json!({"schemas": [GROUP], "displayName": "C"})).await;
+    let (status, b) = admin(
+        &app,
+        "POST",
+        "/Groups",
+        Some(json!({"schemas": [GROUP], "displayName": "B", "members": [
+            {"value": "ann"}, {"value": &a, "type": "Group"}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{b}");
+    let b = b["id"].as_str().unwrap().to_owned();
+    assert_eq!(pds_parent(&app, &a).await, b);
+
+    // A member without a type is a group when no user has its id.
+    let (status, patched) =
+        patch_group_members(&app, &b, "add", "members", json!([{"value": &c}])).await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(pds_parent(&app, &c).await, b);
+    let (status, shown) = admin(&app, "GET", &format!("/Groups/{b}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    let mut expected = vec![
+        (a.clone(), "Group".to_owned()),
+        (c.clone(), "Group".to_owned()),
+        ("ann".to_owned(), "User".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(members_shown(&shown), expected);
+    // `members.value eq` finds the parent of a nested group, as it finds a user's groups.
+    let (status, found) = filtered_groups(&app, &format!("members.value eq \"{a}\"")).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(ids_of(&found), vec![b.clone()]);
+    let (_, found) = filtered_groups(&app, "members.value eq \"ann\"").await;
+    assert_eq!(ids_of(&found), vec![b.clone()]);
+
+    // Never into its own subtree: B under A (its child), B under itself.
+    for (target, member) in [(&a, &b), (&b, &b)] {
+        let refused = patch_group_members(
+            &app,
+            target,
+            "add",
+            "members",
+            json!([{"value": member, "type": "Group"}]),
+        )
+        .await;
+        assert_scim_error(&refused, StatusCode::BAD_REQUEST, Some("invalidValue"));
+    }
+    assert_eq!(pds_parent(&app, &b).await, "");
+    // A group under another group is not moved silently: its provider removes it there first.
+    let d = scim_group(&app, json!({"schemas": [GROUP], "displayName": "D"})).await;
+    let refused = patch_group_members(
+        &app,
+        &d,
+        "add",
+        "members",
+        json!([{"value": &a, "type": "Group"}]),
+    )
+    .await;
+    assert_scim_error(&refused, StatusCode::CONFLICT, None);
+    assert_eq!(pds_parent(&app, &a).await, b);
+    let missing = patch_group_members(
+        &app,
+        &d,
+        "add",
+        "members",
+        json!([{"value": "0123456789abcdef0123456789abcdef", "type": "Group"}]),
+    )
+    .await;
+    assert_scim_error(&missing, StatusCode::BAD_REQUEST, Some("invalidValue"));
+    let bad_type = patch_group_members(
+        &app,
+        &d,
+        "add",
+        "members",
+        json!([{"value": &a, "type": "Robot"}]),
+    )
+    .await;
+    assert_scim_error(&bad_type, StatusCode::BAD_REQUEST, Some("invalidValue"));
+
+    // A group with nested groups is not deleted under them.
+    let refused = admin(&app, "DELETE", &format!("/Groups/{b}"), None).await;
+    assert_scim_error(&refused, StatusCode::CONFLICT, None);
+
+    // Removed from B's members, A goes to the top of the tree; a removal of a group that is
+    // not nested there changes nothing (Entra ID removes members already gone).
+    let (status, _) = patch_group_members(
+        &app,
+        &b,
+        "remove",
+        &format!("members[value eq \"{a}\"]"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(pds_parent(&app, &a).await, "");
+    let (status, _) = patch_group_members(
+        &app,
+        &b,
+        "remove",
+        &format!("members[value eq \"{d}\"]"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(pds_parent(&app, &d).await, "");
+    assert_eq!(pds_parent(&app, &c).await, b);
+
+    // PUT replaces the members: C leaves, then comes back with A.
+    let put = |members: Value| json!({"schemas": [GROUP], "displayName": "B", "members": members});
+    let (status, replaced) = admin(
+        &app,
+        "PUT",
+        &format!("/Groups/{b}"),
+        Some(put(json!([{"value": "ann"}]))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{replaced}");
+    assert_eq!(
+        members_shown(&replaced),
+        vec![("ann".to_owned(), "User".to_owned())]
+    );
+    assert_eq!(pds_parent(&app, &c).await, "");
+    let (status, replaced) = admin(
+        &app,
+        "PUT",
+        &format!("/Groups/{b}"),
+        Some(put(json!([{"value": &c, "type": "Group"}, {"value": &a}]))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{replaced}");
+    assert_eq!(members_shown(&replaced).len(), 2, "{replaced}");
+    assert_eq!(pds_parent(&app, &a).await, b);
+    assert_eq!(pds_parent(&app, &c).await, b);
+
+    // Each move is the API's group move: a `group.moved` event about the group.
+    let (status, feed) = app.admin("/v2/event/list", json!({"limit": 100})).await;
+    assert_eq!(status, StatusCode::OK, "{feed}");
+    let moves = |group: &str| {
+        feed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "group.moved" && e["data"]["group_id"] == group)
+            .count()
+    };
+    // A: into B, out, back in; C: into B, out, back in.
+    assert_eq!(moves(&a), 3, "{feed}");
+    assert_eq!(moves(&c), 3, "{feed}");
+}

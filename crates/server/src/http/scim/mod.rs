@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 
 use error::ScimError;
 use filter::{attr_path, parse_filter, AttrPath};
-use translate::{lower_keys, LIST_URN};
+use translate::{lower_keys, MemberRef, MemberType, ShownMember, LIST_URN};
 
 use super::AppState;
 use crate::error::{Error, Resource};
@@ -729,12 +729,13 @@ async fn delete_user(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// The members of a group, `(user id, display name)`, up to [`MAX_MEMBERS_SHOWN`].
+/// The members of a group: the groups nested under it, then its users, up to
+/// [`MAX_MEMBERS_SHOWN`].
 async fn members_of(
     app: &AppState,
     actor: &Actor,
     group_id: &str,
-) -> Result<Vec<(String, String)>, ScimError> {
+) -> Result<Vec<ShownMember>, ScimError> {
     let mut members = Vec::new();
     let mut marker = String::new();
     loop {
@@ -744,22 +745,66 @@ async fn members_of(
                 actor,
                 roster_api::ListGroupMemberRequest {
                     group_id: group_id.to_owned(),
-                    member_type: Some(roster_api::MemberType::User),
+                    member_type: None,
                     limit: Some(MAX_COUNT),
                     marker: Some(marker),
                 },
             )
             .await?;
-        members.extend(
-            page.users
-                .into_iter()
-                .map(|item| (item.user.user_id, item.user.nick_name)),
-        );
+        members.extend(page.groups.into_iter().map(|group| ShownMember {
+            id: group.group_id,
+            display: group.group_name,
+            kind: MemberType::Group,
+        }));
+        members.extend(page.users.into_iter().map(|item| ShownMember {
+            id: item.user.user_id,
+            display: item.user.nick_name,
+            kind: MemberType::User,
+        }));
         if page.next_marker.is_empty() || members.len() >= MAX_MEMBERS_SHOWN {
             return Ok(members);
         }
         marker = page.next_marker;
     }
+}
+
+/// Whether a member a request names is a user or a group: its `type` when it says, else a
+/// user when a user has that id, else a group when a user group has it, else a user (whose
+/// absence the membership change then answers).
+async fn member_kind(
+    app: &AppState,
+    actor: &Actor,
+    member: &MemberRef,
+) -> Result<MemberType, ScimError> {
+    if let Some(kind) = member.kind {
+        return Ok(kind);
+    }
+    match app.services.get_user(actor, Some(&member.id)).await {
+        Ok(_) => return Ok(MemberType::User),
+        Err(Error::NotFound(_) | Error::InvalidParameter { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    match app.services.existing_user_group(actor, &member.id).await {
+        Ok(_) => Ok(MemberType::Group),
+        Err(Error::NotFound(_) | Error::InvalidParameter { .. }) => Ok(MemberType::User),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The members a request names, split into user ids and group ids.
+async fn split_members(
+    app: &AppState,
+    actor: &Actor,
+    members: &[MemberRef],
+) -> Result<(Vec<String>, Vec<String>), ScimError> {
+    let (mut users, mut groups) = (Vec::new(), Vec::new());
+    for member in members {
+        match member_kind(app, actor, member).await? {
+            MemberType::User => users.push(member.id.clone()),
+            MemberType::Group => groups.push(member.id.clone()),
+        }
+    }
+    Ok((users, groups))
 }
 
 /// One group as SCIM shows it (with its members when `with_members`), or SCIM's 404.
@@ -956,7 +1001,14 @@ async fn groups_by_id(
     if let Some(member) = &listing.member {
         let groups = match one_user(app, actor, member).await {
             Ok((_, groups, _)) => groups.into_iter().map(|(id, _)| id).collect(),
-            Err(ScimError::Scim(StatusCode::NOT_FOUND, ..)) => Vec::new(),
+            // Not a user: a nested group is a member of its parent.
+            Err(ScimError::Scim(StatusCode::NOT_FOUND, ..)) => {
+                match app.services.existing_user_group(actor, member).await {
+                    Ok(group) => vec![group.parent_group_id].into_iter().collect(),
+                    Err(Error::NotFound(_) | Error::InvalidParameter { .. }) => Vec::new(),
+                    Err(e) => return Err(e.into()),
+                }
+            }
             Err(e) => return Err(e),
         };
         narrow(groups);
@@ -1028,38 +1080,63 @@ async fn keep_group_external_id(
     Ok(())
 }
 
-/// Adds and removes members (each list checked whole before it changes anything).
+/// Adds and removes members (each list of users checked whole before it changes anything):
+/// users join and leave; a group added is nested under this one, a group removed goes back
+/// to the top level of the tree (see docs/scim.md).
 async fn change_members(
     app: &AppState,
     actor: &Actor,
     group_id: &str,
-    added: &[String],
-    removed: &[String],
+    added: &[MemberRef],
+    removed: &[MemberRef],
 ) -> Result<(), ScimError> {
-    if !added.is_empty() {
+    let (added_users, added_groups) = split_members(app, actor, added).await?;
+    let (removed_users, removed_groups) = split_members(app, actor, removed).await?;
+    if !added_users.is_empty() {
         app.services
-            .set_user_group_membership(actor, group_id, added, true)
+            .set_user_group_membership(actor, group_id, &added_users, true)
             .await?;
     }
-    if !removed.is_empty() {
+    if !removed_users.is_empty() {
         app.services
-            .set_user_group_membership(actor, group_id, removed, false)
+            .set_user_group_membership(actor, group_id, &removed_users, false)
             .await?;
+    }
+    for child in &removed_groups {
+        app.services
+            .unnest_user_group(actor, group_id, child)
+            .await?;
+    }
+    for child in &added_groups {
+        match app.services.nest_user_group(actor, group_id, child).await {
+            Err(Error::InvalidParameter { .. }) => {
+                return Err(ScimError::invalid_value(format!(
+                    "group {child} cannot be a member of itself or of a group nested under it"
+                )))
+            }
+            Err(Error::NotFound(_)) => {
+                return Err(ScimError::invalid_value(format!("no group {child:?}")))
+            }
+            other => other?,
+        }
     }
     Ok(())
 }
 
 /// The members to add and remove to go from `current` to `wanted`.
-fn member_diff(current: &[(String, String)], wanted: &[String]) -> (Vec<String>, Vec<String>) {
+fn member_diff(current: &[ShownMember], wanted: &[MemberRef]) -> (Vec<MemberRef>, Vec<MemberRef>) {
     let added = wanted
         .iter()
-        .filter(|id| !current.iter().any(|(c, _)| c == *id))
+        .filter(|w| !current.iter().any(|c| c.id == w.id))
         .cloned()
         .collect();
     let removed = current
         .iter()
-        .filter(|(c, _)| !wanted.contains(c))
-        .map(|(c, _)| c.clone())
+        .filter(|c| !wanted.iter().any(|w| w.id == c.id))
+        .map(|c| MemberRef {
+            id: c.id.clone(),
+            kind: Some(c.kind),
+        })
         .collect();
     (added, removed)
 }
@@ -1138,20 +1215,29 @@ async fn patch_group(
         wanted.retain(|w| !changes.removed.contains(w));
         member_diff(&members, &wanted)
     } else {
-        // Entra ID removes members that are already gone: only current members go.
+        // Entra ID removes members that are already gone: only current members go (a
+        // group that is not nested here is left alone by `unnest_user_group`).
         let removed = if changes.removed.is_empty() {
             Vec::new()
         } else {
-            let joined = app
-                .services
-                .joined_user_group_at(&actor, &id, &changes.removed)
-                .await?;
-            changes
-                .removed
-                .iter()
-                .filter(|r| joined.contains_key(*r))
-                .cloned()
-                .collect()
+            let ids: Vec<String> = changes.removed.iter().map(|r| r.id.clone()).collect();
+            let joined = app.services.joined_user_group_at(&actor, &id, &ids).await?;
+            let mut current = Vec::new();
+            for member in &changes.removed {
+                let is_member = joined.contains_key(&member.id);
+                let kind = if is_member && member.kind.is_none() {
+                    MemberType::User
+                } else {
+                    member_kind(&app, &actor, member).await?
+                };
+                if kind == MemberType::Group || is_member {
+                    current.push(MemberRef {
+                        id: member.id.clone(),
+                        kind: Some(kind),
+                    });
+                }
+            }
+            current
         };
         (changes.added.clone(), removed)
     };

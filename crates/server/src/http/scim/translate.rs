@@ -7,8 +7,8 @@
 //! `phone` (each also a logon identity, as in the directory dialects); `active` = not locked;
 //! everything else SCIM keeps (`externalId`, `name`, `nickName`, `title`, the Enterprise
 //! extension...) is what the provisioning service keeps on the user ([`Provisioned`]).
-//! Groups are Roster user groups (flat, members are users), with their `externalId` kept
-//! the same way.
+//! Groups are Roster user groups, with their `externalId` kept the same way; their members
+//! are users and the user groups nested under them (a group member = a child in the tree).
 
 use serde_json::{json, Map, Value};
 
@@ -21,6 +21,7 @@ use crate::model::{NewUserSpec, User, UserChanges, UserStatus};
 use crate::service::directory::{DirectoryQuery, EqualField, TimeColumn, TimeRange};
 use crate::service::provisioning::{Provisioned, MAX_DATA, MAX_EXTERNAL_ID};
 use crate::time_format::iso8601_ms;
+pub use roster_api::MemberType;
 
 pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -559,8 +560,8 @@ pub struct ScimGroupView<'a> {
     pub name: &'a str,
     pub created_at: i64,
     pub updated_at: i64,
-    /// `(user id, display name)` of its members, when asked for.
-    pub members: Option<Vec<(String, String)>>,
+    /// Its members (child groups, then users), when asked for.
+    pub members: Option<Vec<ShownMember>>,
     pub external_id: &'a str,
 }
 
@@ -582,11 +583,15 @@ pub fn group_json(group: &ScimGroupView<'_>, base: &str) -> Value {
     if let Some(members) = &group.members {
         out["members"] = members
             .iter()
-            .map(|(id, name)| {
-                let mut member = json!({"value": id, "type": "User",
-                                        "$ref": format!("{base}/Users/{id}")});
-                if !name.is_empty() {
-                    member["display"] = json!(name);
+            .map(|shown| {
+                let (kind, endpoint) = match shown.kind {
+                    MemberType::User => ("User", "Users"),
+                    MemberType::Group => ("Group", "Groups"),
+                };
+                let mut member = json!({"value": shown.id, "type": kind,
+                                        "$ref": format!("{base}/{endpoint}/{}", shown.id)});
+                if !shown.display.is_empty() {
+                    member["display"] = json!(shown.display);
                 }
                 member
             })
@@ -595,39 +600,68 @@ pub fn group_json(group: &ScimGroupView<'_>, base: &str) -> Value {
     out
 }
 
-/// What a group resource says: its name and its member user ids.
+/// A member of a group as shown: a user (display: its nick name) or a nested group (its name).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShownMember {
+    pub id: String,
+    pub display: String,
+    pub kind: MemberType,
+}
+
+/// A member a request names: its `value`, and its `type` when the request says (`None`: the
+/// face looks the id up, a user first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberRef {
+    pub id: String,
+    pub kind: Option<MemberType>,
+}
+
+impl MemberRef {
+    pub fn untyped(id: impl Into<String>) -> Self {
+        MemberRef {
+            id: id.into(),
+            kind: None,
+        }
+    }
+}
+
+/// What a group resource says: its name and its members.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScimGroup {
     pub display_name: String,
-    pub members: Option<Vec<String>>,
+    pub members: Option<Vec<MemberRef>>,
     pub external_id: String,
 }
 
-fn member_ids(value: &Value) -> Result<Vec<String>, ScimError> {
+fn member_ids(value: &Value) -> Result<Vec<MemberRef>, ScimError> {
     let items: Vec<&Value> = match value {
         Value::Null => Vec::new(),
         Value::Array(items) => items.iter().collect(),
         single @ Value::Object(_) => vec![single],
         _ => return Err(ScimError::invalid_value("members must be a list")),
     };
-    let mut ids = Vec::new();
+    let mut ids: Vec<MemberRef> = Vec::new();
     for item in items {
-        if item
-            .get("type")
-            .and_then(Value::as_str)
-            .is_some_and(|t| !t.eq_ignore_ascii_case("user"))
-        {
-            return Err(ScimError::invalid_value(
-                "a Roster group's members are users",
-            ));
-        }
+        let kind = match item.get("type") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(t)) if t.eq_ignore_ascii_case("user") => Some(MemberType::User),
+            Some(Value::String(t)) if t.eq_ignore_ascii_case("group") => Some(MemberType::Group),
+            Some(_) => {
+                return Err(ScimError::invalid_value(
+                    "a member's type is \"User\" or \"Group\"",
+                ))
+            }
+        };
         let id = item
             .get("value")
             .and_then(Value::as_str)
             .filter(|v| !v.is_empty())
             .ok_or_else(|| ScimError::invalid_value("each member needs a value"))?;
-        if !ids.iter().any(|known| known == id) {
-            ids.push(id.to_owned());
+        if !ids.iter().any(|known| known.id == id) {
+            ids.push(MemberRef {
+                id: id.to_owned(),
+                kind,
+            });
         }
     }
     Ok(ids)
@@ -1389,23 +1423,23 @@ pub fn patched_user(current: Value, operations: &[PatchOperation]) -> Result<Sci
 pub struct GroupChanges {
     pub display_name: Option<String>,
     /// Members to add; members to remove.
-    pub added: Vec<String>,
-    pub removed: Vec<String>,
+    pub added: Vec<MemberRef>,
+    pub removed: Vec<MemberRef>,
     /// `replace members`: the full new list (the face reads the old one to diff).
-    pub replaced: Option<Vec<String>>,
+    pub replaced: Option<Vec<MemberRef>>,
     /// `remove members` without a filter or a value: every member goes.
     pub remove_all: bool,
     /// A new external id (`""`: removed).
     pub external_id: Option<String>,
 }
 
-fn member_value_eq(filter: &Filter) -> Result<String, ScimError> {
+fn member_value_eq(filter: &Filter) -> Result<MemberRef, ScimError> {
     match filter {
         Filter::Compare(path, CompareOp::Eq, Value::String(id)) if path.dotted() == "value" => {
-            Ok(id.clone())
+            Ok(MemberRef::untyped(id.clone()))
         }
         _ => Err(ScimError::invalid_filter(
-            "members are selected by value eq \"<user id>\"",
+            "members are selected by value eq \"<user or group id>\"",
         )),
     }
 }
@@ -1667,9 +1701,28 @@ mod tests {
             {"op": "Replace", "path": "displayName", "value": "Team"}
         ]}));
         let changes = group_changes(&patch_operations(&body).unwrap()).unwrap();
-        assert_eq!(changes.added, vec!["u1".to_owned(), "u2".to_owned()]);
-        assert_eq!(changes.removed, vec!["u3".to_owned()]);
+        assert_eq!(
+            changes.added,
+            vec![MemberRef::untyped("u1"), MemberRef::untyped("u2")]
+        );
+        assert_eq!(changes.removed, vec![MemberRef::untyped("u3")]);
         assert_eq!(changes.display_name.as_deref(), Some("Team"));
+    }
+
+    #[test]
+    fn group_members_keep_their_type() {
+        let body = lower_keys(json!({"displayName": "B", "members": [
+            {"value": "g1", "type": "Group"}, {"value": "u1", "type": "user"}, {"value": "x"}]}));
+        let members = group_from_json(&body, None).unwrap().members.unwrap();
+        let kinds: Vec<_> = members.iter().map(|m| m.kind).collect();
+        assert_eq!(
+            kinds,
+            [Some(MemberType::Group), Some(MemberType::User), None]
+        );
+        let robot = lower_keys(json!({"displayName": "B", "members": [
+            {"value": "r", "type": "Robot"}]}));
+        let err = group_from_json(&robot, None).unwrap_err();
+        assert!(format!("{err:?}").contains("invalidValue"));
     }
 
     #[test]

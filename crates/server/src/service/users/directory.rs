@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::super::groups::DirectoryScope;
 use super::super::org_tree::Org;
 use super::super::pagination::{encode_marker, finish_page, Page};
 use super::super::{validate, Actor, Services};
@@ -318,8 +319,8 @@ impl Services {
             .ok_or(Error::NotFound(Resource::User))
     }
 
-    /// One page of users for a directory (admins only), by user id, and the marker of the
-    /// next page (`""` if this is the last).
+    /// One page of users for a directory (admins and directory readers), by user id, and
+    /// the marker of the next page (`""` if this is the last).
     pub async fn directory_users(
         &self,
         actor: &Actor,
@@ -328,6 +329,49 @@ impl Services {
         descending: bool,
     ) -> Result<(Vec<UserRow>, String)> {
         actor.require_directory_reader()?;
+        self.directory_page(actor, query, page, descending).await
+    }
+
+    /// `directory_users` for whoever may read part of the directory (the LDAP gateway): the
+    /// whole domain for admins and directory readers; for a group admin the users of the
+    /// subtrees it administers ([`Services::directory_scope`]; a subtree condition of the
+    /// query outside them finds nobody); refused to anyone else.
+    pub async fn scoped_directory_users(
+        &self,
+        actor: &Actor,
+        mut query: DirectoryQuery,
+        page: &Page,
+    ) -> Result<(Vec<UserRow>, String)> {
+        match self.directory_scope(actor).await? {
+            DirectoryScope::Whole => {}
+            DirectoryScope::Own => return Err(Error::forbidden("admin permission required")),
+            DirectoryScope::Subtrees(roots) => {
+                if query.in_subtrees_of.is_empty() {
+                    query.in_subtrees_of = roots;
+                } else {
+                    let mut managed = Vec::new();
+                    for group in std::mem::take(&mut query.in_subtrees_of) {
+                        if self.manages_group(actor, &group).await? {
+                            managed.push(group);
+                        }
+                    }
+                    if managed.is_empty() {
+                        return Ok((Vec::new(), String::new()));
+                    }
+                    query.in_subtrees_of = managed;
+                }
+            }
+        }
+        self.directory_page(actor, query, page, false).await
+    }
+
+    async fn directory_page(
+        &self,
+        actor: &Actor,
+        query: DirectoryQuery,
+        page: &Page,
+        descending: bool,
+    ) -> Result<(Vec<UserRow>, String)> {
         let filter = query.into_filter(self.clock.now_ms());
         let order = order_for(&filter);
         if order != UserOrder::UserId {

@@ -489,6 +489,21 @@ impl GroupStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn administered_groups(&self, domain_id: &str, user_id: &str) -> Result<Vec<String>> {
+        let stmt = Stmt::new(
+            "SELECT DISTINCT a.group_id FROM group_admins a \
+             WHERE a.domain_id = $1 \
+             AND ((a.identity_type = 'IT_User' AND a.identity_id = $2) \
+               OR (a.identity_type = 'IT_Group' AND a.identity_id IN \
+                   (SELECT group_id FROM group_members WHERE domain_id = $1 AND user_id = $2))) \
+             ORDER BY a.group_id",
+            vec![text(domain_id), text(user_id)],
+        );
+        let rows = self.reader().fetch_all::<(String,)>(stmt).await?;
+        Ok(rows.into_iter().map(|(group_id,)| group_id).collect())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn assign(&self, trail: &Trail, a: AssignmentRow) -> Result<()> {
         let stmt = Stmt::new(
             format!(
