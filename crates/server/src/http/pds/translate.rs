@@ -10,11 +10,13 @@ use roster_api::{
 
 use crate::error::Result;
 use crate::model::{
-    Account, AccountLink, AppChanges, AppInfo, CreatedDomain, Domain, DomainChanges, DomainSearch,
-    Drive, DriveChanges, DriveOwnerType, DriveSearch, DriveStatus, DriveUsage, Group, GroupChanges,
-    GroupMembers, GroupSearch, ImportedUserSpec, IssuedToken, Listed, LogonIdentity, LogonKind,
-    NewAppSpec, NewDomainSpec, NewDriveSpec, NewGroupSpec, NewUserSpec, Punishment, QuotaUse, Role,
-    TokenHolder, User, UserChanges, UserExtras, UserSearch, UserStatus, UserWithExtras,
+    Account, AccountLink, AppChanges, AppInfo, AuditEntry, AuditExportSpec, AuditSearch,
+    CreatedDomain, Domain, DomainChanges, DomainSearch, Drive, DriveChanges, DriveOwnerType,
+    DriveSearch, DriveStatus, DriveUsage, Group, GroupChanges, GroupMembers, GroupSearch,
+    ImportedUserSpec, IssuedScimToken, IssuedToken, Listed, LogonIdentity, LogonKind, NewAppSpec,
+    NewDomainSpec, NewDriveSpec, NewGroupSpec, NewUserSpec, Punishment, QuotaUse, Role,
+    ScimTokenInfo, TokenHolder, User, UserChanges, UserExtras, UserSearch, UserStatus,
+    UserWithExtras,
 };
 use crate::time_format::{iso8601_ms, rfc3339_s};
 
@@ -693,6 +695,87 @@ pub fn issued_access_key(
     roster_api::access_keys::CreateAccessKeyResponse {
         key: access_key(issued.key),
         access_key_secret: issued.secret,
+    }
+}
+
+/// An audit log page as asked for.
+pub(crate) fn audit_search(req: roster_api::audit_log::ListAuditLogRequest) -> AuditSearch {
+    AuditSearch {
+        query: req.query.unwrap_or_default(),
+        order_by: req.order_by,
+        limit: req.limit,
+        marker: req.marker,
+    }
+}
+
+pub(crate) fn audit_export_spec(
+    req: roster_api::audit_log::AuditLogExportRequest,
+) -> AuditExportSpec {
+    AuditExportSpec {
+        query: req.query,
+        order_by: req.order_by,
+        file_name: req.file_name,
+    }
+}
+
+/// An audit record; its detail (stored as a JSON object) as an object, `{}` if unreadable.
+pub(crate) fn audit_log(entry: AuditEntry) -> roster_api::audit_log::AuditLog {
+    let detail = match serde_json::from_str(&entry.detail) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    roster_api::audit_log::AuditLog {
+        log_id: entry.log_id,
+        acted_at: iso8601_ms(entry.acted_at),
+        action_category: entry.target_type,
+        action_type: entry.action,
+        actor_id: entry.actor_id,
+        actor_type: entry.actor_type,
+        client_ip: entry.client_ip,
+        object_id: entry.target_id,
+        outcome: entry.outcome,
+        error_code: entry.error_code,
+        request_id: entry.request_id,
+        domain_id: entry.domain_id,
+        detail,
+    }
+}
+
+pub(crate) fn audit_log_list(
+    listed: Listed<AuditEntry>,
+) -> roster_api::audit_log::ListAuditLogResponse {
+    roster_api::audit_log::ListAuditLogResponse {
+        items: listed.items.into_iter().map(audit_log).collect(),
+        next_marker: listed.next_marker,
+    }
+}
+
+/// A SCIM provisioning token, without the token itself.
+pub(crate) fn scim_token(info: ScimTokenInfo) -> roster_api::scim_tokens::ScimToken {
+    roster_api::scim_tokens::ScimToken {
+        token_id: info.token_id,
+        domain_id: info.domain_id,
+        description: info.description,
+        creator: info.creator,
+        created_at: info.created_at,
+    }
+}
+
+pub(crate) fn issued_scim_token(
+    issued: IssuedScimToken,
+) -> roster_api::scim_tokens::CreateScimTokenResponse {
+    roster_api::scim_tokens::CreateScimTokenResponse {
+        info: scim_token(issued.info),
+        token: issued.token,
+    }
+}
+
+pub(crate) fn scim_token_list(
+    listed: Listed<ScimTokenInfo>,
+) -> roster_api::scim_tokens::ListScimTokenResponse {
+    roster_api::scim_tokens::ListScimTokenResponse {
+        items: listed.items.into_iter().map(scim_token).collect(),
+        next_marker: listed.next_marker,
     }
 }
 
