@@ -16,6 +16,7 @@ use super::entries::{normalize_dn, Entry, GroupFacts, Members, Node, GROUPS, PEO
 use super::filter::{self, UserHints};
 use super::session::{done, result_of, Session};
 use crate::error::Error;
+use crate::model::MemberListing;
 use crate::service::directory::{directory_marker_after, DirectoryQuery};
 use crate::service::groups::group_marker_after;
 use crate::service::{Actor, Page};
@@ -673,9 +674,9 @@ where
             if Instant::now() > self.deadline {
                 return Err(Stop::TimeLimit);
             }
-            let request = roster_api::ListGroupMemberRequest {
+            let request = MemberListing {
                 group_id: group_id.to_owned(),
-                member_type: None,
+                kind: None,
                 limit: Some(GROUP_CHUNK),
                 marker: Some(marker.clone()),
             };

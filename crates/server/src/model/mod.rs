@@ -26,8 +26,11 @@ pub use domain::{
     CreatedDomain, DomainChanges, DomainSearch, DomainWithUsage, NewDomainSpec, QuotaUse,
 };
 pub use drive::{DriveChanges, DriveOwnerType, DriveSearch, DriveStatus, NewDriveSpec};
-pub use group::{GroupChanges, GroupSearch, NewGroupSpec};
-pub use kinds::{GroupKind, Role, UserStatus};
+pub use group::{
+    GroupAdminGrant, GroupAdminRole, GroupChanges, GroupSearch, HolderRoles, Member, MemberKind,
+    MemberListing, NewGroupSpec,
+};
+pub use kinds::{GroupKind, HolderKind, Role, UserStatus, GROUP_ADMIN_ROLE_NAME};
 pub use scim_token::{IssuedScimToken, ScimTokenInfo};
 pub use token::{IssuedToken, TokenHolder};
 pub use user::{
