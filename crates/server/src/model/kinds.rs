@@ -145,7 +145,7 @@ pub enum HolderKind {
 impl HolderKind {
     /// The stored text (the table was first filled through PDS's role API, and keeps its
     /// names; the events feed shows them too).
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             HolderKind::User => "IT_User",
             HolderKind::Group => "IT_Group",

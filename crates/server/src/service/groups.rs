@@ -263,18 +263,25 @@ impl Services {
         })
     }
 
-    /// Adds a user to a group, or moves a group under it.
-    pub async fn add_member(&self, actor: &Actor, group_id: &str, member: Member) -> Result<()> {
-        audit_membership(
-            actor,
-            "membership.add",
-            group_id,
-            member.kind().as_str(),
-            member.id(),
-        );
+    /// What adding and removing a member start with: the audit note, the ids, the group.
+    async fn begin_member_change(
+        &self,
+        actor: &Actor,
+        action: &'static str,
+        group_id: &str,
+        member: &Member,
+    ) -> Result<()> {
+        audit_membership(actor, action, group_id, member.kind().as_str(), member.id());
         group_id_param("group_id", group_id)?;
         validate::required("member_id", member.id(), validate::MAX_ID)?;
         self.existing_group(actor, group_id).await?;
+        Ok(())
+    }
+
+    /// Adds a user to a group, or moves a group under it.
+    pub async fn add_member(&self, actor: &Actor, group_id: &str, member: Member) -> Result<()> {
+        self.begin_member_change(actor, "membership.add", group_id, &member)
+            .await?;
         match &member {
             Member::User(user_id) => {
                 self.require_membership_change(actor, group_id).await?;
@@ -301,16 +308,8 @@ impl Services {
 
     /// Takes a user out of a group, or a subgroup out of it (to the top level).
     pub async fn remove_member(&self, actor: &Actor, group_id: &str, member: Member) -> Result<()> {
-        audit_membership(
-            actor,
-            "membership.remove",
-            group_id,
-            member.kind().as_str(),
-            member.id(),
-        );
-        group_id_param("group_id", group_id)?;
-        validate::required("member_id", member.id(), validate::MAX_ID)?;
-        self.existing_group(actor, group_id).await?;
+        self.begin_member_change(actor, "membership.remove", group_id, &member)
+            .await?;
         match &member {
             Member::User(user_id) => {
                 self.require_membership_change(actor, group_id).await?;
