@@ -16,6 +16,7 @@ use super::entries::{normalize_dn, Entry, GroupFacts, Members, Node, GROUPS, PEO
 use super::filter::{self, UserHints};
 use super::session::{done, result_of, Session};
 use crate::error::Error;
+use crate::model::MemberListing;
 use crate::service::directory::{directory_marker_after, DirectoryQuery};
 use crate::service::groups::{group_marker_after, DirectoryScope};
 use crate::service::{Actor, Page};
@@ -418,7 +419,10 @@ where
             &self.request.attrs,
             self.request.typesonly,
         );
-        self.out.send(message).await.map_err(Stop::Io)?;
+        // Buffered, not flushed: the codec writes out whenever its buffer fills, and the
+        // search's final answer (always sent with `send`) flushes the rest. A flush per entry
+        // was one write system call per entry.
+        self.out.feed(message).await.map_err(Stop::Io)?;
         self.sent += 1;
         Ok(true)
     }
@@ -716,9 +720,9 @@ where
             if Instant::now() > self.deadline {
                 return Err(Stop::TimeLimit);
             }
-            let request = roster_api::ListGroupMemberRequest {
+            let request = MemberListing {
                 group_id: group_id.to_owned(),
-                member_type: None,
+                kind: None,
                 limit: Some(GROUP_CHUNK),
                 marker: Some(marker.clone()),
             };

@@ -131,6 +131,39 @@ impl GroupKind {
     }
 }
 
+/// The name of the group-admin role in audit records and events (PDS's, which the first
+/// records used; the role is the only one Roster has).
+pub const GROUP_ADMIN_ROLE_NAME: &str = "SystemGroupAdmin";
+
+/// Who holds a group-admin role: a user, or a group (whose members then hold it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HolderKind {
+    User,
+    Group,
+}
+
+impl HolderKind {
+    /// The stored text (the table was first filled through PDS's role API, and keeps its
+    /// names; the events feed shows them too).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            HolderKind::User => "IT_User",
+            HolderKind::Group => "IT_Group",
+        }
+    }
+
+    /// The kind of a stored value; an unknown one is an internal error.
+    pub fn from_stored(stored: &str) -> Result<HolderKind> {
+        match stored {
+            "IT_User" => Ok(HolderKind::User),
+            "IT_Group" => Ok(HolderKind::Group),
+            other => Err(Error::internal(anyhow::anyhow!(
+                "unknown role holder kind {other:?}"
+            ))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,22 +9,29 @@
 mod access_key;
 mod account;
 mod app;
+mod audit;
 mod domain;
 mod drive;
 mod group;
 mod kinds;
+mod scim_token;
 mod token;
 mod user;
 
 pub use access_key::{AccessKey, AccessKeyStatus, IssuedAccessKey};
 pub use account::{AccountLink, LogonIdentity, LogonKind};
 pub use app::{AppChanges, AppInfo, AppType, NewAppSpec};
+pub use audit::{AuditExportSpec, AuditSearch};
 pub use domain::{
     CreatedDomain, DomainChanges, DomainSearch, DomainWithUsage, NewDomainSpec, QuotaUse,
 };
 pub use drive::{DriveChanges, DriveOwnerType, DriveSearch, DriveStatus, NewDriveSpec};
-pub use group::{GroupChanges, GroupSearch, NewGroupSpec};
-pub use kinds::{GroupKind, Role, UserStatus};
+pub use group::{
+    GroupAdminGrant, GroupAdminRole, GroupChanges, GroupSearch, HolderRoles, Member, MemberKind,
+    MemberListing, NewGroupSpec,
+};
+pub use kinds::{GroupKind, HolderKind, Role, UserStatus, GROUP_ADMIN_ROLE_NAME};
+pub use scim_token::{IssuedScimToken, ScimTokenInfo};
 pub use token::{IssuedToken, TokenHolder};
 pub use user::{
     stored_role, stored_status, GroupMembers, ImportedUserSpec, Listed, NewUserSpec, Punishment,
@@ -57,6 +64,9 @@ pub use crate::store::drives::DriveUsage;
 
 /// A registered app (a JWT app or one of the authorization-code flow).
 pub use crate::store::apps::AppRow as App;
+
+/// A record of the audit log: who did what to which object, when, and how it ended.
+pub use crate::store::audit_log::AuditRow as AuditEntry;
 
 /// A domain (tenant) with its drive and quota settings.
 pub use crate::store::DomainRow as Domain;

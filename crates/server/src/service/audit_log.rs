@@ -1,17 +1,15 @@
-//! Reading the audit log: pages with filters (`/v2/audit_log/list`), and the CSV export of
-//! PDS's `/v2/audit_log/export` with its `/v2/async_task/get`. Records are written by the
-//! changes themselves (`crate::audit`); only admins read them, each its own domain's.
+//! Reading the audit log: pages with filters, and CSV exports (an export is a task whose id
+//! carries the request; the file is read a page at a time as it is downloaded). Records are
+//! written by the changes themselves (`crate::audit`); only admins read them, each its own
+//! domain's.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use roster_api::audit_log::{
-    AsyncTask, AuditLog, AuditLogExportRequest, AuditLogExportResponse, ListAuditLogRequest,
-    ListAuditLogResponse,
-};
 
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::model::{AuditEntry, AuditExportSpec, AuditSearch, Listed};
 use crate::store::audit_log::{AuditQuery, AuditRow};
 use crate::time_format::{iso8601_ms, parse_utc_ms};
 
@@ -28,10 +26,10 @@ impl Services {
     pub async fn list_audit_log(
         &self,
         actor: &Actor,
-        req: ListAuditLogRequest,
-    ) -> Result<ListAuditLogResponse> {
+        req: AuditSearch,
+    ) -> Result<Listed<AuditEntry>> {
         actor.require_admin()?;
-        let mut query = filter_of(req.query.as_deref().unwrap_or(""), req.order_by.as_deref())?;
+        let mut query = filter_of(&req.query, req.order_by.as_deref())?;
         let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
         if let Some((at, id)) = page.after_for(order_tag(query.ascending))? {
             query.after = Some((at.parse().map_err(|_| bad_marker())?, id));
@@ -49,19 +47,15 @@ impl Services {
                 &last.log_id,
             )
         });
-        Ok(ListAuditLogResponse {
-            items: rows.into_iter().map(to_api).collect(),
+        Ok(Listed {
+            items: rows,
             next_marker,
         })
     }
 
     /// Checks an export request and answers the id of its task. The id carries the request
     /// (it is not a secret: downloading still needs an admin of the domain).
-    pub async fn export_audit_log(
-        &self,
-        actor: &Actor,
-        req: AuditLogExportRequest,
-    ) -> Result<AuditLogExportResponse> {
+    pub async fn export_audit_log(&self, actor: &Actor, req: AuditExportSpec) -> Result<String> {
         actor.require_admin()?;
         let task = ExportTask {
             domain_id: actor.domain_id.clone(),
@@ -70,22 +64,15 @@ impl Services {
             file_name: req.file_name.unwrap_or_else(|| "audit_log.csv".into()),
         };
         task.filter()?;
-        Ok(AuditLogExportResponse {
-            async_task_id: task.encode(),
-        })
+        Ok(task.encode())
     }
 
-    /// An export task: always finished; its `url` is the download path.
-    pub async fn async_task(&self, actor: &Actor, async_task_id: &str) -> Result<AsyncTask> {
+    /// Checks that an export task is the caller's domain's; such a task is always finished
+    /// (its file is made as it is downloaded).
+    pub async fn check_audit_export(&self, actor: &Actor, async_task_id: &str) -> Result<()> {
         actor.require_admin()?;
         ExportTask::decode(&actor.domain_id, async_task_id)?;
-        Ok(AsyncTask {
-            async_task_id: async_task_id.to_owned(),
-            state: "Succeed".into(),
-            status: "Succeed".into(),
-            task_type: "audit_log_export".into(),
-            url: format!("/v2/audit_log/download?async_task_id={async_task_id}"),
-        })
+        Ok(())
     }
 
     /// Opens an export for download: its file name, and the reader of its CSV.
@@ -363,28 +350,6 @@ fn apply_condition(query: &mut AuditQuery, field: &str, op: &str, value: String)
     };
     *slot = Some(value);
     Some(())
-}
-
-fn to_api(row: AuditRow) -> AuditLog {
-    let detail = match serde_json::from_str(&row.detail) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => serde_json::Map::new(),
-    };
-    AuditLog {
-        log_id: row.log_id,
-        acted_at: iso8601_ms(row.acted_at),
-        action_category: row.target_type,
-        action_type: row.action,
-        actor_id: row.actor_id,
-        actor_type: row.actor_type,
-        client_ip: row.client_ip,
-        object_id: row.target_id,
-        outcome: row.outcome,
-        error_code: row.error_code,
-        request_id: row.request_id,
-        domain_id: row.domain_id,
-        detail,
-    }
 }
 
 #[cfg(test)]

@@ -1,46 +1,39 @@
 //! Groups in a tree, memberships and group admins.
 //!
 //! Who may do what: any user of the domain reads groups and their members; admins change
-//! anything; a group admin (PDS role `SystemGroupAdmin` on `RT_Group`) manages the members of
+//! anything; a group admin (a user holding the group-admin role on a group, itself or
+//! through a group it is a member of) manages the members of
 //! the groups it administers and of every group below them, and the subgroups below them,
 //! nothing else: not the administered group's own place in the tree, not other groups.
-
-use roster_api::{
-    AssignRoleRequest, Assignment, GroupMemberRequest, Identity, ListAssignmentRequest,
-    ListAssignmentResponse, ListGroupMemberRequest, ListGroupUserRequest, ListIdentityRoleResponse,
-    MemberType,
-};
 
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
 use crate::model::{
-    Group, GroupChanges, GroupMembers, GroupSearch, Listed, NewGroupSpec, UserExtras,
+    Group, GroupAdminGrant, GroupAdminRole, GroupChanges, GroupMembers, GroupSearch, HolderKind,
+    HolderRoles, Listed, Member, MemberKind, MemberListing, NewGroupSpec, UserExtras,
+    GROUP_ADMIN_ROLE_NAME,
 };
 use crate::store::directory::GroupNumberedQuery;
 use crate::store::groups::{AssignmentRow, GroupPage, GroupRow, KIND_ORG, KIND_USER_GROUP};
 use crate::store::normalize;
 
-pub const GROUP_ADMIN_ROLE: &str = "SystemGroupAdmin";
-pub const GROUP_RESOURCE: &str = "RT_Group";
-pub const IDENTITY_USER: &str = "IT_User";
-pub const IDENTITY_GROUP: &str = "IT_Group";
 /// PDS allows at most 30 records per call when group information is asked for.
 const MAX_LIMIT_WITH_GROUPS: u32 = 30;
 
-fn assignment_to_api(row: AssignmentRow) -> Assignment {
-    Assignment {
+fn role_of(row: AssignmentRow) -> Result<GroupAdminRole> {
+    Ok(GroupAdminRole {
+        holder_kind: HolderKind::from_stored(&row.identity_type)?,
         domain_id: row.domain_id,
-        identity: Identity {
-            identity_type: row.identity_type,
-            identity_id: row.identity_id,
-        },
-        role_id: GROUP_ADMIN_ROLE.into(),
-        manage_resource_type: GROUP_RESOURCE.into(),
-        manage_resource_id: row.group_id,
+        group_id: row.group_id,
+        holder_id: row.identity_id,
         creator: row.creator,
         created_at: row.created_at,
-    }
+    })
+}
+
+fn roles_of(rows: Vec<AssignmentRow>) -> Result<Vec<GroupAdminRole>> {
+    rows.into_iter().map(role_of).collect()
 }
 
 /// What part of the directory a caller reads user entries of ([`Services::directory_scope`]).
@@ -102,7 +95,7 @@ impl Services {
     }
 
     /// Whether the actor may change who is in `group_id`: it manages the group and, unless an
-    /// admin, everything the group administers (`IT_Group` assignments), since a member of the
+    /// admin, everything the group administers (roles held by the group), since a member of the
     /// group administers those too. A group admin cannot reach outside its subtree by joining
     /// a group in it that administers another part of the tree.
     async fn require_membership_change(&self, actor: &Actor, group_id: &str) -> Result<()> {
@@ -112,7 +105,7 @@ impl Services {
         }
         let grants = self
             .store
-            .assignments_of(&actor.domain_id, IDENTITY_GROUP, group_id)
+            .assignments_of(&actor.domain_id, HolderKind::Group.as_str(), group_id)
             .await?;
         for grant in grants {
             if !self.may_manage(actor, &grant.group_id, true).await? {
@@ -304,63 +297,59 @@ impl Services {
         })
     }
 
-    pub async fn add_member(&self, actor: &Actor, req: GroupMemberRequest) -> Result<()> {
-        audit_membership(
-            actor,
-            "membership.add",
-            &req.group_id,
-            req.member_type.as_str(),
-            &req.member_id,
-        );
-        group_id_param("group_id", &req.group_id)?;
-        validate::required("member_id", &req.member_id, validate::MAX_ID)?;
-        self.existing_group(actor, &req.group_id).await?;
-        match req.member_type {
-            MemberType::User => {
-                self.require_membership_change(actor, &req.group_id).await?;
+    /// What adding and removing a member start with: the audit note, the ids, the group.
+    async fn begin_member_change(
+        &self,
+        actor: &Actor,
+        action: &'static str,
+        group_id: &str,
+        member: &Member,
+    ) -> Result<()> {
+        audit_membership(actor, action, group_id, member.kind().as_str(), member.id());
+        group_id_param("group_id", group_id)?;
+        validate::required("member_id", member.id(), validate::MAX_ID)?;
+        self.existing_group(actor, group_id).await?;
+        Ok(())
+    }
+
+    /// Adds a user to a group, or moves a group under it.
+    pub async fn add_member(&self, actor: &Actor, group_id: &str, member: Member) -> Result<()> {
+        self.begin_member_change(actor, "membership.add", group_id, &member)
+            .await?;
+        match &member {
+            Member::User(user_id) => {
+                self.require_membership_change(actor, group_id).await?;
                 self.store
-                    .user(&actor.domain_id, &req.member_id)
+                    .user(&actor.domain_id, user_id)
                     .await?
                     .ok_or(Error::NotFound(Resource::User))?;
                 self.store
                     .add_member(
                         &actor.trail,
                         &actor.domain_id,
-                        &req.group_id,
-                        &req.member_id,
+                        group_id,
+                        user_id,
                         self.clock.now_ms(),
                     )
                     .await
             }
-            MemberType::Group => {
-                self.existing_group(actor, &req.member_id).await?;
-                self.move_group(actor, &req.member_id, &req.group_id).await
+            Member::Group(subgroup_id) => {
+                self.existing_group(actor, subgroup_id).await?;
+                self.move_group(actor, subgroup_id, group_id).await
             }
         }
     }
 
-    pub async fn remove_member(&self, actor: &Actor, req: GroupMemberRequest) -> Result<()> {
-        audit_membership(
-            actor,
-            "membership.remove",
-            &req.group_id,
-            req.member_type.as_str(),
-            &req.member_id,
-        );
-        group_id_param("group_id", &req.group_id)?;
-        validate::required("member_id", &req.member_id, validate::MAX_ID)?;
-        self.existing_group(actor, &req.group_id).await?;
-        match req.member_type {
-            MemberType::User => {
-                self.require_membership_change(actor, &req.group_id).await?;
+    /// Takes a user out of a group, or a subgroup out of it (to the top level).
+    pub async fn remove_member(&self, actor: &Actor, group_id: &str, member: Member) -> Result<()> {
+        self.begin_member_change(actor, "membership.remove", group_id, &member)
+            .await?;
+        match &member {
+            Member::User(user_id) => {
+                self.require_membership_change(actor, group_id).await?;
                 let removed = self
                     .store
-                    .remove_member(
-                        &actor.trail,
-                        &actor.domain_id,
-                        &req.group_id,
-                        &req.member_id,
-                    )
+                    .remove_member(&actor.trail, &actor.domain_id, group_id, user_id)
                     .await?;
                 if removed {
                     Ok(())
@@ -368,43 +357,32 @@ impl Services {
                     Err(Error::NotFound(Resource::Membership))
                 }
             }
-            MemberType::Group => {
-                self.require_manage(actor, &req.group_id, true).await?;
-                let member = self.existing_group(actor, &req.member_id).await?;
-                if member.parent_group_id != req.group_id {
+            Member::Group(subgroup_id) => {
+                self.require_manage(actor, group_id, true).await?;
+                let subgroup = self.existing_group(actor, subgroup_id).await?;
+                if subgroup.parent_group_id != group_id {
                     return Err(Error::NotFound(Resource::Membership));
                 }
                 // Taken out of its parent, a group becomes top-level.
-                self.move_group(actor, &req.member_id, "").await
+                self.move_group(actor, subgroup_id, "").await
             }
         }
     }
 
-    pub async fn list_members(
-        &self,
-        actor: &Actor,
-        req: ListGroupMemberRequest,
-    ) -> Result<GroupMembers> {
+    pub async fn list_members(&self, actor: &Actor, req: MemberListing) -> Result<GroupMembers> {
         group_id_param("group_id", &req.group_id)?;
         self.existing_group(actor, &req.group_id).await?;
         let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
-        self.member_page(
-            actor,
-            &req.group_id,
-            req.member_type,
-            &page,
-            Default::default(),
-        )
-        .await
+        self.member_page(actor, &req.group_id, req.kind, &page, Default::default())
+            .await
     }
 
-    /// `/v2/user/list_group_user`: members of a group, or with no group the top of the tree
-    /// (top-level groups and users in no group), the users with the `extra` asked for
-    /// (admins only; `req.extra_return_info` is the dialect's to translate).
+    /// Members of a group, or with no group (`""`) the top of the tree (top-level groups and
+    /// users in no group), the users with the `extra` asked for (admins only).
     pub async fn list_group_users(
         &self,
         actor: &Actor,
-        req: ListGroupUserRequest,
+        req: MemberListing,
         extra: UserExtras,
     ) -> Result<GroupMembers> {
         if extra.any() && !actor.reads_directory() {
@@ -420,12 +398,12 @@ impl Services {
         if extra.groups && page.limit > MAX_LIMIT_WITH_GROUPS {
             return Err(Error::out_of_range("limit"));
         }
-        let group_id = req.group_id.unwrap_or_default();
+        let group_id = req.group_id;
         if !group_id.is_empty() {
             group_id_param("group_id", &group_id)?;
             self.existing_group(actor, &group_id).await?;
         }
-        self.member_page(actor, &group_id, req.member_type, &page, extra)
+        self.member_page(actor, &group_id, req.kind, &page, extra)
             .await
     }
 
@@ -434,7 +412,7 @@ impl Services {
         &self,
         actor: &Actor,
         group_id: &str,
-        member_type: Option<MemberType>,
+        member_type: Option<MemberKind>,
         page: &Page,
         extra: UserExtras,
     ) -> Result<GroupMembers> {
@@ -444,8 +422,8 @@ impl Services {
             return Err(Error::invalid("marker"));
         }
         let after_id = page.after.as_ref().map(|(_, _, id)| id.clone());
-        let want_groups = member_type != Some(MemberType::User) && after_tag != Some("mu");
-        let want_users = member_type != Some(MemberType::Group);
+        let want_groups = member_type != Some(MemberKind::User) && after_tag != Some("mu");
+        let want_users = member_type != Some(MemberKind::Group);
 
         let mut groups = Vec::new();
         if want_groups {
@@ -499,59 +477,52 @@ impl Services {
         })
     }
 
-    /// The assignment a role request names, checked against the only role PDS defines.
-    async fn assignment_of(&self, actor: &Actor, req: &AssignRoleRequest) -> Result<AssignmentRow> {
-        if req.role_id != GROUP_ADMIN_ROLE {
-            return Err(Error::invalid("role_id"));
+    /// The assignment a grant names, checked in the rules' order: the role, the ids, the
+    /// group, then the holder.
+    async fn assignment_of(&self, actor: &Actor, grant: &GroupAdminGrant) -> Result<AssignmentRow> {
+        if let Some(field) = grant.other_role_field {
+            return Err(Error::invalid(field));
         }
-        if req.manage_resource_type != GROUP_RESOURCE {
-            return Err(Error::invalid("manage_resource_type"));
-        }
-        group_id_param("manage_resource_id", &req.manage_resource_id)?;
-        validate::required(
-            "identity.identity_id",
-            &req.identity.identity_id,
-            validate::MAX_ID,
-        )?;
-        self.existing_group(actor, &req.manage_resource_id).await?;
-        match req.identity.identity_type.as_str() {
-            IDENTITY_USER => {
+        group_id_param("manage_resource_id", &grant.group_id)?;
+        validate::required("identity.identity_id", &grant.holder_id, validate::MAX_ID)?;
+        self.existing_group(actor, &grant.group_id).await?;
+        let kind = match grant.holder_kind {
+            Ok(HolderKind::User) => {
                 self.store
-                    .user(&actor.domain_id, &req.identity.identity_id)
+                    .user(&actor.domain_id, &grant.holder_id)
                     .await?
                     .ok_or(Error::NotFound(Resource::User))?;
+                HolderKind::User
             }
-            IDENTITY_GROUP => {
-                self.existing_group(actor, &req.identity.identity_id)
-                    .await?;
+            Ok(HolderKind::Group) => {
+                self.existing_group(actor, &grant.holder_id).await?;
+                HolderKind::Group
             }
-            _ => return Err(Error::invalid("identity.identity_type")),
-        }
+            Err(_) => return Err(Error::invalid("identity.identity_type")),
+        };
         Ok(AssignmentRow {
             domain_id: actor.domain_id.clone(),
-            group_id: req.manage_resource_id.clone(),
-            identity_type: req.identity.identity_type.clone(),
-            identity_id: req.identity.identity_id.clone(),
+            group_id: grant.group_id.clone(),
+            identity_type: kind.as_str().into(),
+            identity_id: grant.holder_id.clone(),
             creator: actor.user_id.clone(),
             created_at: self.clock.now_ms(),
         })
     }
 
-    pub async fn assign_role(&self, actor: &Actor, req: AssignRoleRequest) -> Result<()> {
-        audit_assignment(actor, "role.assign", &req);
-        if !actor.is_admin() {
-            return Err(Error::forbidden("admin permission required"));
-        }
-        let assignment = self.assignment_of(actor, &req).await?;
+    /// Gives the group-admin role on a group (admins only).
+    pub async fn assign_group_admin(&self, actor: &Actor, grant: GroupAdminGrant) -> Result<()> {
+        audit_assignment(actor, "role.assign", &grant);
+        actor.require_admin()?;
+        let assignment = self.assignment_of(actor, &grant).await?;
         self.store.assign(&actor.trail, assignment).await
     }
 
-    pub async fn cancel_role(&self, actor: &Actor, req: AssignRoleRequest) -> Result<()> {
-        audit_assignment(actor, "role.cancel", &req);
-        if !actor.is_admin() {
-            return Err(Error::forbidden("admin permission required"));
-        }
-        let assignment = self.assignment_of(actor, &req).await?;
+    /// Takes a group-admin role back (admins only); `NotFound(Assignment)` if it was not held.
+    pub async fn cancel_group_admin(&self, actor: &Actor, grant: GroupAdminGrant) -> Result<()> {
+        audit_assignment(actor, "role.cancel", &grant);
+        actor.require_admin()?;
+        let assignment = self.assignment_of(actor, &grant).await?;
         if self
             .store
             .cancel_assignment(&actor.trail, &assignment)
@@ -563,97 +534,83 @@ impl Services {
         }
     }
 
-    pub async fn list_assignments(
+    /// One page of the group-admin roles held on a group (its admins and group admins).
+    pub async fn group_admins(
         &self,
         actor: &Actor,
-        req: ListAssignmentRequest,
-    ) -> Result<ListAssignmentResponse> {
-        if req.manage_resource_type != GROUP_RESOURCE {
-            return Err(Error::invalid("manage_resource_type"));
-        }
-        group_id_param("manage_resource_id", &req.manage_resource_id)?;
-        self.existing_group(actor, &req.manage_resource_id).await?;
-        self.require_manage(actor, &req.manage_resource_id, true)
-            .await?;
-        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
+        group_id: &str,
+        limit: Option<i64>,
+        marker: Option<&str>,
+    ) -> Result<Listed<GroupAdminRole>> {
+        group_id_param("manage_resource_id", group_id)?;
+        self.existing_group(actor, group_id).await?;
+        self.require_manage(actor, group_id, true).await?;
+        let page = Page::parse(&actor.domain_id, limit, marker)?;
         let after = page.after_for("as")?;
         let rows = self
             .store
-            .assignments_on(
-                &actor.domain_id,
-                &req.manage_resource_id,
-                after,
-                page.limit + 1,
-            )
+            .assignments_on(&actor.domain_id, group_id, after, page.limit + 1)
             .await?;
         let (rows, next_marker) = finish_page(rows, page.limit, |a| {
             encode_marker(&actor.domain_id, "as", &a.identity_type, &a.identity_id)
         });
-        Ok(ListAssignmentResponse {
-            assignment_list: rows.into_iter().map(assignment_to_api).collect(),
+        Ok(Listed {
+            items: roles_of(rows)?,
             next_marker,
         })
     }
 
-    /// The group-admin roles an identity holds: its own to anyone, anybody's to admins.
-    pub async fn identity_roles(
+    /// The group-admin roles a holder has: its own to anyone, anybody's to directory readers.
+    /// `holder_kind` is as in [`GroupAdminGrant`]: a kind the face did not know is refused
+    /// after the permission check.
+    pub async fn holder_roles(
         &self,
         actor: &Actor,
-        identity: Identity,
-    ) -> Result<ListIdentityRoleResponse> {
-        let is_self =
-            identity.identity_type == IDENTITY_USER && identity.identity_id == actor.user_id;
+        holder_id: &str,
+        holder_kind: Result<HolderKind, String>,
+    ) -> Result<HolderRoles> {
+        let is_self = holder_kind == Ok(HolderKind::User) && holder_id == actor.user_id;
         if !is_self && !actor.reads_directory() {
             return Err(Error::forbidden("admin permission required"));
         }
-        if ![IDENTITY_USER, IDENTITY_GROUP].contains(&identity.identity_type.as_str()) {
-            return Err(Error::invalid("identity.identity_type"));
-        }
-        validate::required(
-            "identity.identity_id",
-            &identity.identity_id,
-            validate::MAX_ID,
-        )?;
-        // The identity must be of this domain, as every object a call names: another
+        let kind = holder_kind.map_err(|_| Error::invalid("identity.identity_type"))?;
+        validate::required("identity.identity_id", holder_id, validate::MAX_ID)?;
+        // The holder must be of this domain, as every object a call names: another
         // domain's user or group answers as one that does not exist.
-        let is_admin = if identity.identity_type == IDENTITY_USER {
-            let user = self
-                .store
-                .user(&actor.domain_id, &identity.identity_id)
-                .await?
-                .ok_or(Error::NotFound(Resource::User))?;
-            user.is_admin()?
-        } else {
-            self.existing_group(actor, &identity.identity_id).await?;
-            false
+        let is_admin = match kind {
+            HolderKind::User => {
+                let user = self
+                    .store
+                    .user(&actor.domain_id, holder_id)
+                    .await?
+                    .ok_or(Error::NotFound(Resource::User))?;
+                user.is_admin()?
+            }
+            HolderKind::Group => {
+                self.existing_group(actor, holder_id).await?;
+                false
+            }
         };
         let rows = self
             .store
-            .assignments_of(
-                &actor.domain_id,
-                &identity.identity_type,
-                &identity.identity_id,
-            )
+            .assignments_of(&actor.domain_id, kind.as_str(), holder_id)
             .await?;
-        Ok(ListIdentityRoleResponse {
-            domain_id: actor.domain_id.clone(),
-            identity,
+        Ok(HolderRoles {
             is_admin,
-            assignment_list: rows.into_iter().map(assignment_to_api).collect(),
+            roles: roles_of(rows)?,
         })
     }
 }
 
-/// Group admins in Roster's terms: a user administering a group, for the faces that do not
-/// speak PDS's role assignments.
+/// Group admins in Roster's terms: a user administering a group.
 impl Services {
-    /// The assignment making `user_id` an admin of `group_id`, as PDS would send it.
-    fn group_admin_assignment(user_id: &str, group_id: &str) -> AssignRoleRequest {
-        AssignRoleRequest {
-            identity: user_identity(user_id),
-            role_id: GROUP_ADMIN_ROLE.into(),
-            manage_resource_type: GROUP_RESOURCE.into(),
-            manage_resource_id: group_id.to_owned(),
+    /// The role making `user_id` an admin of `group_id`.
+    fn user_group_admin(user_id: &str, group_id: &str) -> GroupAdminGrant {
+        GroupAdminGrant {
+            group_id: group_id.to_owned(),
+            holder_id: user_id.to_owned(),
+            holder_kind: Ok(HolderKind::User),
+            other_role_field: None,
         }
     }
 
@@ -664,7 +621,7 @@ impl Services {
         user_id: &str,
         group_id: &str,
     ) -> Result<()> {
-        self.assign_role(actor, Self::group_admin_assignment(user_id, group_id))
+        self.assign_group_admin(actor, Self::user_group_admin(user_id, group_id))
             .await
     }
 
@@ -675,7 +632,7 @@ impl Services {
         user_id: &str,
         group_id: &str,
     ) -> Result<()> {
-        self.cancel_role(actor, Self::group_admin_assignment(user_id, group_id))
+        self.cancel_group_admin(actor, Self::user_group_admin(user_id, group_id))
             .await
     }
 
@@ -685,19 +642,10 @@ impl Services {
         actor: &Actor,
         user_id: &str,
     ) -> Result<Vec<String>> {
-        let roles = self.identity_roles(actor, user_identity(user_id)).await?;
-        Ok(roles
-            .assignment_list
-            .into_iter()
-            .map(|a| a.manage_resource_id)
-            .collect())
-    }
-}
-
-fn user_identity(user_id: &str) -> Identity {
-    Identity {
-        identity_type: IDENTITY_USER.into(),
-        identity_id: user_id.to_owned(),
+        let roles = self
+            .holder_roles(actor, user_id, Ok(HolderKind::User))
+            .await?;
+        Ok(roles.roles.into_iter().map(|r| r.group_id).collect())
     }
 }
 
@@ -934,13 +882,17 @@ pub(super) fn audit_membership(
 }
 
 /// Notes a role given or taken on a group: who, which role.
-fn audit_assignment(actor: &Actor, action: &'static str, req: &AssignRoleRequest) {
+fn audit_assignment(actor: &Actor, action: &'static str, grant: &GroupAdminGrant) {
+    let identity_type = match &grant.holder_kind {
+        Ok(kind) => kind.as_str(),
+        Err(unknown) => unknown.as_str(),
+    };
     let detail = serde_json::json!({
-        "identity_type": &req.identity.identity_type,
-        "identity_id": &req.identity.identity_id,
-        "role_id": &req.role_id,
+        "identity_type": identity_type,
+        "identity_id": &grant.holder_id,
+        "role_id": GROUP_ADMIN_ROLE_NAME,
     });
-    actor.audit_with(action, "group", &req.manage_resource_id, detail);
+    actor.audit_with(action, "group", &grant.group_id, detail);
 }
 
 #[cfg(test)]

@@ -7,15 +7,14 @@
 
 use std::time::Duration;
 
-use roster_api::groups::{GroupMemberRequest, MemberType};
-
 use super::testing::{scratch_services, superadmin, user_with_role, DOMAIN};
 use super::{Actor, Services};
 use crate::audit::Trail;
 use crate::error::{Error, Resource};
 use crate::model::{
-    DomainChanges, DriveOwnerType, GroupChanges, NewDomainSpec, NewDriveSpec, NewGroupSpec,
-    NewUserSpec, Role, TokenHolder, UserChanges, UserStatus,
+    DomainChanges, DriveOwnerType, GroupAdminGrant, GroupChanges, HolderKind, Member,
+    NewDomainSpec, NewDriveSpec, NewGroupSpec, NewUserSpec, Role, TokenHolder, UserChanges,
+    UserStatus,
 };
 
 const PASSWORD: &str = "Rules-Password-1";
@@ -37,12 +36,8 @@ async fn group(services: &Services, name: &str, parent: Option<&str>) -> String 
         .group_id
 }
 
-fn user_member(group_id: &str, user_id: &str) -> GroupMemberRequest {
-    GroupMemberRequest {
-        group_id: group_id.into(),
-        member_type: MemberType::User,
-        member_id: user_id.into(),
-    }
+fn user_member(user_id: &str) -> Member {
+    Member::User(user_id.into())
 }
 
 fn move_to(parent: &str) -> GroupChanges {
@@ -147,14 +142,14 @@ async fn a_group_admin_changes_members_only_inside_its_subtree() {
 
     for inside in [&b, &c] {
         services
-            .add_member(&gadmin, user_member(inside, "someone"))
+            .add_member(&gadmin, inside, user_member("someone"))
             .await
             .unwrap();
     }
     for outside in [&a, &other] {
         forbidden(
             services
-                .add_member(&gadmin, user_member(outside, "someone"))
+                .add_member(&gadmin, outside, user_member("someone"))
                 .await,
         );
     }
@@ -186,9 +181,78 @@ async fn a_group_admin_changes_members_only_inside_its_subtree() {
         .unwrap();
     forbidden(
         services
-            .add_member(&gadmin, user_member(&c, "someone"))
+            .add_member(&gadmin, &c, user_member("someone"))
             .await,
     );
+}
+
+fn bad_param<T: std::fmt::Debug>(outcome: crate::error::Result<T>, field: &str) {
+    assert!(
+        matches!(&outcome, Err(Error::InvalidParameter { name, .. }) if name == field),
+        "{outcome:?}"
+    );
+}
+
+/// The problems a face leaves in a grant are refused where the rules look at them: the role
+/// after the permission, the holder's kind after the group is found.
+#[tokio::test]
+async fn a_group_admin_grant_is_checked_in_the_rules_order() {
+    let (_dir, services) = scratch_services().await;
+    let plain = user_with_role(&services, "plain", Role::User).await;
+    let g = group(&services, "g", None).await;
+    let grant = |group_id: &str, kind: Result<HolderKind, String>, other: Option<&'static str>| {
+        GroupAdminGrant {
+            group_id: group_id.into(),
+            holder_id: "plain".into(),
+            holder_kind: kind,
+            other_role_field: other,
+        }
+    };
+    let unknown = || Err("IT_Robot".to_owned());
+
+    forbidden(
+        services
+            .assign_group_admin(&plain, grant(&g, unknown(), Some("role_id")))
+            .await,
+    );
+    bad_param(
+        services
+            .assign_group_admin(&superadmin(), grant(&g, unknown(), Some("role_id")))
+            .await,
+        "role_id",
+    );
+    not_found(
+        services
+            .assign_group_admin(&superadmin(), grant("nowhere", unknown(), None))
+            .await,
+        Resource::Group,
+    );
+    bad_param(
+        services
+            .cancel_group_admin(&superadmin(), grant(&g, unknown(), None))
+            .await,
+        "identity.identity_type",
+    );
+    // A holder's roles: the permission first, then the kind.
+    forbidden(services.holder_roles(&plain, "someone", unknown()).await);
+    bad_param(
+        services
+            .holder_roles(&superadmin(), "plain", unknown())
+            .await,
+        "identity.identity_type",
+    );
+
+    services
+        .assign_group_admin(&superadmin(), grant(&g, Ok(HolderKind::User), None))
+        .await
+        .unwrap();
+    let own = services
+        .holder_roles(&plain, "plain", Ok(HolderKind::User))
+        .await
+        .unwrap();
+    assert!(!own.is_admin);
+    let held: Vec<_> = own.roles.iter().map(|r| r.group_id.as_str()).collect();
+    assert_eq!(held, [g.as_str()]);
 }
 
 #[tokio::test]
@@ -201,7 +265,7 @@ async fn a_plain_user_changes_no_group_and_no_membership() {
         ..NewGroupSpec::default()
     };
     forbidden(services.create_group(&plain, spec).await);
-    forbidden(services.add_member(&plain, user_member(&g, "plain")).await);
+    forbidden(services.add_member(&plain, &g, user_member("plain")).await);
     forbidden(services.delete_group(&plain, &g).await);
     // Reading is for every user of the domain.
     assert_eq!(services.get_group(&plain, &g).await.unwrap().group_id, g);
@@ -395,7 +459,7 @@ async fn a_move_carries_the_subtree_and_what_its_admins_reach() {
     let x_admin = group_admin_of(&services, "xadmin", &x).await;
     forbidden(
         services
-            .add_member(&x_admin, user_member(&c, "someone"))
+            .add_member(&x_admin, &c, user_member("someone"))
             .await,
     );
 
@@ -408,7 +472,7 @@ async fn a_move_carries_the_subtree_and_what_its_admins_reach() {
     assert_eq!(child.parent_group_id, b, "the subtree moves whole");
     // c is now under x: x's admin reaches it.
     services
-        .add_member(&x_admin, user_member(&c, "someone"))
+        .add_member(&x_admin, &c, user_member("someone"))
         .await
         .unwrap();
 }

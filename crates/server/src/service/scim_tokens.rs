@@ -6,10 +6,6 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use roster_api::scim_tokens::{
-    CreateScimTokenRequest, CreateScimTokenResponse, ListScimTokenRequest, ListScimTokenResponse,
-    ScimToken,
-};
 use sha2::{Digest, Sha256};
 
 use super::authorization::same_bytes;
@@ -17,7 +13,7 @@ use super::pagination::{encode_marker, finish_page, Page};
 use super::{random_hex, tenancy, validate, Actor, Services};
 use crate::audit::Trail;
 use crate::error::{AuthProblem, Error, Resource, Result};
-use crate::model::Role;
+use crate::model::{IssuedScimToken, Listed, Role, ScimTokenInfo};
 use crate::store::scim_tokens::ScimTokenRow;
 
 /// What every provisioning token starts with: tells it from an access token (a JWT).
@@ -25,8 +21,8 @@ pub const TOKEN_PREFIX: &str = "rscim_";
 /// The actor id of a token's requests: `scim:<token_id>`.
 const ACTOR_PREFIX: &str = "scim:";
 
-fn to_api(row: ScimTokenRow) -> ScimToken {
-    ScimToken {
+fn info_of(row: ScimTokenRow) -> ScimTokenInfo {
+    ScimTokenInfo {
         token_id: row.token_id,
         domain_id: row.domain_id,
         description: row.description,
@@ -65,13 +61,13 @@ impl Services {
     pub async fn create_scim_token(
         &self,
         actor: &Actor,
-        req: CreateScimTokenRequest,
-    ) -> Result<CreateScimTokenResponse> {
+        description: Option<String>,
+    ) -> Result<IssuedScimToken> {
         actor.audit("scim_token.create", "scim_token", "");
         require_domain_superadmin(actor)?;
         validate::optional(
             "description",
-            req.description.as_deref(),
+            description.as_deref(),
             validate::MAX_DESCRIPTION,
         )?;
         let token_id = random_hex(8);
@@ -84,7 +80,7 @@ impl Services {
             token_id,
             domain_id: actor.domain_id.clone(),
             secret_hash: hash_of(&token),
-            description: req.description.unwrap_or_default(),
+            description: description.unwrap_or_default(),
             creator: actor.user_id.clone(),
             created_at: self.clock.now_ms(),
         };
@@ -92,8 +88,8 @@ impl Services {
         self.store
             .create_scim_token(&actor.trail, row.clone())
             .await?;
-        Ok(CreateScimTokenResponse {
-            info: to_api(row),
+        Ok(IssuedScimToken {
+            info: info_of(row),
             token,
         })
     }
@@ -101,10 +97,11 @@ impl Services {
     pub async fn list_scim_tokens(
         &self,
         actor: &Actor,
-        req: ListScimTokenRequest,
-    ) -> Result<ListScimTokenResponse> {
+        limit: Option<i64>,
+        marker: Option<&str>,
+    ) -> Result<Listed<ScimTokenInfo>> {
         require_domain_superadmin(actor)?;
-        let page = Page::parse(&actor.domain_id, req.limit, req.marker.as_deref())?;
+        let page = Page::parse(&actor.domain_id, limit, marker)?;
         let after = page.after_for("st")?.map(|(_, id)| id);
         let rows = self
             .store
@@ -113,8 +110,8 @@ impl Services {
         let (rows, next_marker) = finish_page(rows, page.limit, |t| {
             encode_marker(&actor.domain_id, "st", "", &t.token_id)
         });
-        Ok(ListScimTokenResponse {
-            items: rows.into_iter().map(to_api).collect(),
+        Ok(Listed {
+            items: rows.into_iter().map(info_of).collect(),
             next_marker,
         })
     }

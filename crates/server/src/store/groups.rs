@@ -27,7 +27,7 @@ pub const KIND_ORG: &str = "org";
 /// A flat group of users outside the tree: an eds-user (or KooDrive) user group.
 pub const KIND_USER_GROUP: &str = "user_group";
 
-/// A group-admin assignment: `identity_type` `IT_User` or `IT_Group`.
+/// A group-admin assignment: `identity_type` is a stored [`crate::model::HolderKind`].
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AssignmentRow {
     pub domain_id: String,

@@ -1,12 +1,11 @@
 //! The console's wire ↔ service translation: form and query fields to the services' requests,
 //! and the paging links of a marker-paged list. Nothing here decides a rule.
 
-use roster_api::groups::{GroupMemberRequest, MemberType};
 use serde::Deserialize;
 
 use crate::error::{Error, ParamProblem};
 use crate::model::{
-    GroupChanges, NewGroupSpec, NewUserSpec, Role, UserChanges, UserSearch, UserStatus,
+    GroupChanges, Member, NewGroupSpec, NewUserSpec, Role, UserChanges, UserSearch, UserStatus,
 };
 
 /// Users shown on one page of the list.
@@ -304,12 +303,9 @@ impl GroupAction {
         Ok(req)
     }
 
-    pub fn member(&self) -> GroupMemberRequest {
-        GroupMemberRequest {
-            group_id: self.group_id.clone(),
-            member_type: MemberType::User,
-            member_id: self.user_id.trim().to_owned(),
-        }
+    /// The user the form adds to (or removes from) its group.
+    pub fn member(&self) -> Member {
+        Member::User(self.user_id.trim().to_owned())
     }
 }
 

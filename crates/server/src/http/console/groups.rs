@@ -8,7 +8,6 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use roster_api::groups::ListGroupUserRequest;
 
 use super::forms::{GroupAction, GroupsQuery, PAGE_SIZE};
 use super::texts::ConsoleTexts;
@@ -16,7 +15,7 @@ use super::Operator;
 use crate::error::{Error, Result};
 use crate::http::signin::html;
 use crate::http::AppState;
-use crate::model::{Group, UserExtras, UserWithExtras};
+use crate::model::{Group, MemberListing, UserExtras, UserWithExtras};
 
 #[derive(Template)]
 #[template(path = "console/groups.html")]
@@ -52,11 +51,11 @@ async fn show(
             Some(id) => Some(app.services.get_group(&op.actor, id).await?),
             None => None,
         };
-        let req = ListGroupUserRequest {
-            group_id: query.group().map(str::to_owned),
+        let req = MemberListing {
+            group_id: query.group().unwrap_or_default().to_owned(),
             limit: Some(PAGE_SIZE),
             marker: query.marker(),
-            ..ListGroupUserRequest::default()
+            ..MemberListing::default()
         };
         let members = app
             .services
@@ -110,11 +109,13 @@ pub async fn action(
                 Some(parent)
             }
             "add_user" => {
-                s.add_member(&op.actor, form.member()).await?;
+                s.add_member(&op.actor, &form.group_id, form.member())
+                    .await?;
                 Some(form.group_id.clone())
             }
             "remove_user" => {
-                s.remove_member(&op.actor, form.member()).await?;
+                s.remove_member(&op.actor, &form.group_id, form.member())
+                    .await?;
                 Some(form.group_id.clone())
             }
             _ => return Err(Error::param(crate::error::ParamProblem::Invalid, "action")),

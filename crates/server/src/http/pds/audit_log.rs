@@ -15,6 +15,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
 
 use super::extract::{Caller, PdsJson};
+use super::translate;
 use super::PdsError;
 use crate::error::Error;
 use crate::http::AppState;
@@ -57,7 +58,9 @@ async fn list_audit_log(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListAuditLogRequest>,
 ) -> Answer<ListAuditLogResponse> {
-    Ok(Json(app.services.list_audit_log(&actor, req).await?))
+    let search = translate::audit_search(req);
+    let listed = app.services.list_audit_log(&actor, search).await?;
+    Ok(Json(translate::audit_log_list(listed)))
 }
 
 /// Export the matching audit log as CSV: answers a task, whose `url` (from
@@ -73,7 +76,9 @@ async fn export_audit_log(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<AuditLogExportRequest>,
 ) -> Answer<AuditLogExportResponse> {
-    Ok(Json(app.services.export_audit_log(&actor, req).await?))
+    let spec = translate::audit_export_spec(req);
+    let async_task_id = app.services.export_audit_log(&actor, spec).await?;
+    Ok(Json(AuditLogExportResponse { async_task_id }))
 }
 
 /// The state of an asynchronous task: an audit log export, ready at once (admin).
@@ -89,9 +94,22 @@ async fn get_async_task(
     headers: HeaderMap,
     PdsJson(req): PdsJson<GetAsyncTaskRequest>,
 ) -> Answer<AsyncTask> {
-    let mut task = app.services.async_task(&actor, &req.async_task_id).await?;
-    task.url = format!("{}{}", origin(&headers), task.url);
-    Ok(Json(task))
+    let async_task_id = req.async_task_id;
+    app.services
+        .check_audit_export(&actor, &async_task_id)
+        .await?;
+    // An export is ready at once: its file is made as it is downloaded.
+    let url = format!(
+        "{}/v2/audit_log/download?async_task_id={async_task_id}",
+        origin(&headers)
+    );
+    Ok(Json(AsyncTask {
+        async_task_id,
+        state: "Succeed".into(),
+        status: "Succeed".into(),
+        task_type: "audit_log_export".into(),
+        url,
+    }))
 }
 
 /// The query of a download (documentation only: it is read by `task_id_of`, so that a bad

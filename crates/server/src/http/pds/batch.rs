@@ -174,16 +174,24 @@ async fn run_alone(
             StatusCode::NO_CONTENT,
             done(attempt(&actor.trail, services.delete_user(actor, &req.user_id)).await),
         ),
-        SingleCall::AddMember(req) => answer(
-            id,
-            StatusCode::NO_CONTENT,
-            done(attempt(&actor.trail, services.add_member(actor, req)).await),
-        ),
-        SingleCall::RemoveMember(req) => answer(
-            id,
-            StatusCode::NO_CONTENT,
-            done(attempt(&actor.trail, services.remove_member(actor, req)).await),
-        ),
+        SingleCall::AddMember(req) => {
+            let (group_id, member) = translate::member(req);
+            let added = services.add_member(actor, &group_id, member);
+            answer(
+                id,
+                StatusCode::NO_CONTENT,
+                done(attempt(&actor.trail, added).await),
+            )
+        }
+        SingleCall::RemoveMember(req) => {
+            let (group_id, member) = translate::member(req);
+            let removed = services.remove_member(actor, &group_id, member);
+            answer(
+                id,
+                StatusCode::NO_CONTENT,
+                done(attempt(&actor.trail, removed).await),
+            )
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use utoipa::OpenApi;
 
 use super::extract::{Caller, PdsJson};
 use super::{translate, PdsError};
+use crate::error::Error;
 use crate::http::AppState;
 use crate::model::{GroupChanges, GroupSearch};
 
@@ -229,7 +230,8 @@ async fn add_member(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<GroupMemberRequest>,
 ) -> Result<StatusCode, PdsError> {
-    app.services.add_member(&actor, req).await?;
+    let (group_id, member) = translate::member(req);
+    app.services.add_member(&actor, &group_id, member).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -245,7 +247,10 @@ async fn remove_member(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<GroupMemberRequest>,
 ) -> Result<StatusCode, PdsError> {
-    app.services.remove_member(&actor, req).await?;
+    let (group_id, member) = translate::member(req);
+    app.services
+        .remove_member(&actor, &group_id, member)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -261,7 +266,8 @@ async fn list_members(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListGroupMemberRequest>,
 ) -> Answer<ListGroupMemberResponse> {
-    let members = app.services.list_members(&actor, req).await?;
+    let listing = translate::member_listing(req);
+    let members = app.services.list_members(&actor, listing).await?;
     Ok(Json(translate::group_members(members)?))
 }
 
@@ -278,7 +284,11 @@ async fn list_group_users(
     PdsJson(req): PdsJson<ListGroupUserRequest>,
 ) -> Answer<ListGroupMemberResponse> {
     let extras = translate::extras(req.extra_return_info.as_deref());
-    let members = app.services.list_group_users(&actor, req, extras).await?;
+    let listing = translate::group_user_listing(req);
+    let members = app
+        .services
+        .list_group_users(&actor, listing, extras)
+        .await?;
     Ok(Json(translate::group_members(members)?))
 }
 
@@ -294,7 +304,8 @@ async fn assign_role(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<AssignRoleRequest>,
 ) -> Result<StatusCode, PdsError> {
-    app.services.assign_role(&actor, req).await?;
+    let grant = translate::group_admin_grant(req);
+    app.services.assign_group_admin(&actor, grant).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -310,7 +321,8 @@ async fn cancel_role(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<AssignRoleRequest>,
 ) -> Result<StatusCode, PdsError> {
-    app.services.cancel_role(&actor, req).await?;
+    let grant = translate::group_admin_grant(req);
+    app.services.cancel_group_admin(&actor, grant).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -326,7 +338,27 @@ async fn list_assignments(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListAssignmentRequest>,
 ) -> Answer<ListAssignmentResponse> {
-    Ok(Json(app.services.list_assignments(&actor, req).await?))
+    // PDS's only resource type with roles is the group.
+    if req.manage_resource_type != translate::GROUP_RESOURCE {
+        return Err(Error::invalid("manage_resource_type").into());
+    }
+    let listed = app
+        .services
+        .group_admins(
+            &actor,
+            &req.manage_resource_id,
+            req.limit,
+            req.marker.as_deref(),
+        )
+        .await?;
+    Ok(Json(ListAssignmentResponse {
+        assignment_list: listed
+            .items
+            .into_iter()
+            .map(translate::assignment)
+            .collect(),
+        next_marker: listed.next_marker,
+    }))
 }
 
 /// The group-admin roles of a user or group.
@@ -341,7 +373,16 @@ async fn list_identity_roles(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListIdentityRoleRequest>,
 ) -> Answer<ListIdentityRoleResponse> {
-    Ok(Json(
-        app.services.identity_roles(&actor, req.identity).await?,
-    ))
+    let identity = req.identity;
+    let kind = translate::holder_kind(&identity.identity_type);
+    let roles = app
+        .services
+        .holder_roles(&actor, &identity.identity_id, kind)
+        .await?;
+    Ok(Json(ListIdentityRoleResponse {
+        domain_id: actor.domain_id.clone(),
+        identity,
+        is_admin: roles.is_admin,
+        assignment_list: roles.roles.into_iter().map(translate::assignment).collect(),
+    }))
 }

@@ -12,6 +12,7 @@ use roster_api::ErrorBody;
 use utoipa::OpenApi;
 
 use super::extract::{Caller, PdsJson};
+use super::translate;
 use super::PdsError;
 use crate::http::AppState;
 
@@ -50,8 +51,14 @@ async fn create_token(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<CreateScimTokenRequest>,
 ) -> Result<(StatusCode, Json<CreateScimTokenResponse>), PdsError> {
-    let created = app.services.create_scim_token(&actor, req).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    let created = app
+        .services
+        .create_scim_token(&actor, req.description)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(translate::issued_scim_token(created)),
+    ))
 }
 
 /// The domain's SCIM provisioning tokens, without the tokens (superadmin).
@@ -66,7 +73,11 @@ async fn list_tokens(
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListScimTokenRequest>,
 ) -> Result<Json<ListScimTokenResponse>, PdsError> {
-    Ok(Json(app.services.list_scim_tokens(&actor, req).await?))
+    let listed = app
+        .services
+        .list_scim_tokens(&actor, req.limit, req.marker.as_deref())
+        .await?;
+    Ok(Json(translate::scim_token_list(listed)))
 }
 
 /// Revoke a SCIM provisioning token: it stops at once (superadmin).

@@ -10,10 +10,12 @@ use roster_api::{
 
 use crate::error::Result;
 use crate::model::{
-    Account, AccountLink, AppChanges, AppInfo, CreatedDomain, Domain, DomainChanges, DomainSearch,
-    Drive, DriveChanges, DriveOwnerType, DriveSearch, DriveStatus, DriveUsage, Group, GroupChanges,
-    GroupMembers, GroupSearch, ImportedUserSpec, IssuedToken, Listed, LogonIdentity, LogonKind,
-    NewAppSpec, NewDomainSpec, NewDriveSpec, NewGroupSpec, NewUserSpec, Punishment, QuotaUse, Role,
+    Account, AccountLink, AppChanges, AppInfo, AuditEntry, AuditExportSpec, AuditSearch,
+    CreatedDomain, Domain, DomainChanges, DomainSearch, Drive, DriveChanges, DriveOwnerType,
+    DriveSearch, DriveStatus, DriveUsage, Group, GroupAdminGrant, GroupAdminRole, GroupChanges,
+    GroupMembers, GroupSearch, HolderKind, ImportedUserSpec, IssuedScimToken, IssuedToken, Listed,
+    LogonIdentity, LogonKind, Member, MemberKind, MemberListing, NewAppSpec, NewDomainSpec,
+    NewDriveSpec, NewGroupSpec, NewUserSpec, Punishment, QuotaUse, Role, ScimTokenInfo,
     TokenHolder, User, UserChanges, UserExtras, UserSearch, UserStatus, UserWithExtras,
 };
 use crate::time_format::{iso8601_ms, rfc3339_s};
@@ -693,6 +695,181 @@ pub fn issued_access_key(
     roster_api::access_keys::CreateAccessKeyResponse {
         key: access_key(issued.key),
         access_key_secret: issued.secret,
+    }
+}
+
+/// PDS's only role: a group admin, on a group and below (`role_id`).
+pub(crate) const GROUP_ADMIN_ROLE: &str = "SystemGroupAdmin";
+/// The only resource type PDS's roles are held on (`manage_resource_type`).
+pub(crate) const GROUP_RESOURCE: &str = "RT_Group";
+/// `identity_type` of a user.
+pub(crate) const IDENTITY_USER: &str = "IT_User";
+/// `identity_type` of a group (whose members hold its roles).
+pub(crate) const IDENTITY_GROUP: &str = "IT_Group";
+
+/// A member named by `/v2/group/add_member` or `remove_member`, with its group.
+pub(crate) fn member(req: roster_api::GroupMemberRequest) -> (String, Member) {
+    let member = match req.member_type {
+        roster_api::MemberType::User => Member::User(req.member_id),
+        roster_api::MemberType::Group => Member::Group(req.member_id),
+    };
+    (req.group_id, member)
+}
+
+fn member_kind(wire: roster_api::MemberType) -> MemberKind {
+    match wire {
+        roster_api::MemberType::User => MemberKind::User,
+        roster_api::MemberType::Group => MemberKind::Group,
+    }
+}
+
+pub(crate) fn member_listing(req: roster_api::ListGroupMemberRequest) -> MemberListing {
+    MemberListing {
+        group_id: req.group_id,
+        kind: req.member_type.map(member_kind),
+        limit: req.limit,
+        marker: req.marker,
+    }
+}
+
+/// `/v2/user/list_group_user`: no group is the top of the tree (its extras are read apart,
+/// by [`extras`]).
+pub(crate) fn group_user_listing(req: roster_api::ListGroupUserRequest) -> MemberListing {
+    MemberListing {
+        group_id: req.group_id.unwrap_or_default(),
+        kind: req.member_type.map(member_kind),
+        limit: req.limit,
+        marker: req.marker,
+    }
+}
+
+/// The kind of an `identity_type`, or the text of one PDS does not have.
+pub(crate) fn holder_kind(identity_type: &str) -> std::result::Result<HolderKind, String> {
+    match identity_type {
+        IDENTITY_USER => Ok(HolderKind::User),
+        IDENTITY_GROUP => Ok(HolderKind::Group),
+        other => Err(other.to_owned()),
+    }
+}
+
+fn identity_type(kind: HolderKind) -> &'static str {
+    match kind {
+        HolderKind::User => IDENTITY_USER,
+        HolderKind::Group => IDENTITY_GROUP,
+    }
+}
+
+/// A `/v2/role/assign` (or `cancel_assign`): a role other than the group admin's, or on
+/// another resource type, is left for the service to refuse after the caller's permission.
+pub(crate) fn group_admin_grant(req: roster_api::AssignRoleRequest) -> GroupAdminGrant {
+    let other_role_field = if req.role_id != GROUP_ADMIN_ROLE {
+        Some("role_id")
+    } else if req.manage_resource_type != GROUP_RESOURCE {
+        Some("manage_resource_type")
+    } else {
+        None
+    };
+    GroupAdminGrant {
+        group_id: req.manage_resource_id,
+        holder_kind: holder_kind(&req.identity.identity_type),
+        holder_id: req.identity.identity_id,
+        other_role_field,
+    }
+}
+
+pub(crate) fn assignment(role: GroupAdminRole) -> roster_api::Assignment {
+    roster_api::Assignment {
+        domain_id: role.domain_id,
+        identity: roster_api::Identity {
+            identity_type: identity_type(role.holder_kind).into(),
+            identity_id: role.holder_id,
+        },
+        role_id: GROUP_ADMIN_ROLE.into(),
+        manage_resource_type: GROUP_RESOURCE.into(),
+        manage_resource_id: role.group_id,
+        creator: role.creator,
+        created_at: role.created_at,
+    }
+}
+
+/// An audit log page as asked for.
+pub(crate) fn audit_search(req: roster_api::audit_log::ListAuditLogRequest) -> AuditSearch {
+    AuditSearch {
+        query: req.query.unwrap_or_default(),
+        order_by: req.order_by,
+        limit: req.limit,
+        marker: req.marker,
+    }
+}
+
+pub(crate) fn audit_export_spec(
+    req: roster_api::audit_log::AuditLogExportRequest,
+) -> AuditExportSpec {
+    AuditExportSpec {
+        query: req.query,
+        order_by: req.order_by,
+        file_name: req.file_name,
+    }
+}
+
+/// An audit record; its detail (stored as a JSON object) as an object, `{}` if unreadable.
+pub(crate) fn audit_log(entry: AuditEntry) -> roster_api::audit_log::AuditLog {
+    let detail = match serde_json::from_str(&entry.detail) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    roster_api::audit_log::AuditLog {
+        log_id: entry.log_id,
+        acted_at: iso8601_ms(entry.acted_at),
+        action_category: entry.target_type,
+        action_type: entry.action,
+        actor_id: entry.actor_id,
+        actor_type: entry.actor_type,
+        client_ip: entry.client_ip,
+        object_id: entry.target_id,
+        outcome: entry.outcome,
+        error_code: entry.error_code,
+        request_id: entry.request_id,
+        domain_id: entry.domain_id,
+        detail,
+    }
+}
+
+pub(crate) fn audit_log_list(
+    listed: Listed<AuditEntry>,
+) -> roster_api::audit_log::ListAuditLogResponse {
+    roster_api::audit_log::ListAuditLogResponse {
+        items: listed.items.into_iter().map(audit_log).collect(),
+        next_marker: listed.next_marker,
+    }
+}
+
+/// A SCIM provisioning token, without the token itself.
+pub(crate) fn scim_token(info: ScimTokenInfo) -> roster_api::scim_tokens::ScimToken {
+    roster_api::scim_tokens::ScimToken {
+        token_id: info.token_id,
+        domain_id: info.domain_id,
+        description: info.description,
+        creator: info.creator,
+        created_at: info.created_at,
+    }
+}
+
+pub(crate) fn issued_scim_token(
+    issued: IssuedScimToken,
+) -> roster_api::scim_tokens::CreateScimTokenResponse {
+    roster_api::scim_tokens::CreateScimTokenResponse {
+        info: scim_token(issued.info),
+        token: issued.token,
+    }
+}
+
+pub(crate) fn scim_token_list(
+    listed: Listed<ScimTokenInfo>,
+) -> roster_api::scim_tokens::ListScimTokenResponse {
+    roster_api::scim_tokens::ListScimTokenResponse {
+        items: listed.items.into_iter().map(scim_token).collect(),
+        next_marker: listed.next_marker,
     }
 }
 

@@ -28,7 +28,7 @@ use translate::{lower_keys, MemberRef, MemberType, ShownMember, LIST_URN};
 
 use super::AppState;
 use crate::error::{Error, Resource};
-use crate::model::{Group, User, UserChanges, UserStatus};
+use crate::model::{Group, MemberKind, MemberListing, User, UserChanges, UserStatus};
 use crate::service::directory::DirectoryQuery;
 use crate::service::provisioning::{Provisioned, ProvisionedKind};
 use crate::service::scim_tokens::is_scim_token;
@@ -743,9 +743,9 @@ async fn members_of(
             .services
             .list_members(
                 actor,
-                roster_api::ListGroupMemberRequest {
+                MemberListing {
                     group_id: group_id.to_owned(),
-                    member_type: None,
+                    kind: None,
                     limit: Some(MAX_COUNT),
                     marker: Some(marker),
                 },

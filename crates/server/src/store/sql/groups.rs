@@ -8,6 +8,7 @@ use super::quotas::lock_domain_stmt;
 use super::{text, unique_as, update_stmt};
 use super::{Arg, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
+use crate::model::HolderKind;
 use crate::store::groups::{AssignmentRow, GroupPage, GroupRow};
 use crate::store::user_query::{escape_like, USER_COLUMNS};
 use crate::store::{normalize, GroupStore, UserRow};
@@ -170,8 +171,8 @@ pub(super) fn delete_assignments_of_stmt(
     )
 }
 
-pub(super) const IDENTITY_USER: &str = "IT_User";
-pub(super) const IDENTITY_GROUP: &str = "IT_Group";
+pub(super) const IDENTITY_USER: &str = HolderKind::User.as_str();
+pub(super) const IDENTITY_GROUP: &str = HolderKind::Group.as_str();
 
 #[async_trait]
 impl GroupStore for SqlStore {
