@@ -5,6 +5,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::browser::{Answer, Browser};
+use crate::helpers::Member;
 use crate::helpers::{spawn_app, TestApp, ADMIN_PASSWORD, USER_PASSWORD};
 
 /// A browser signed in as `username` through `/signin`.
@@ -569,4 +570,128 @@ async fn groups_open_level_by_level_and_change_through_the_services() {
         plain.get("/console/groups").await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+#[tokio::test]
+async fn a_group_admin_sees_and_changes_only_its_subtree() {
+    let app = spawn_app().await;
+    let setup = app.by_admin();
+    let [a, b, c] = setup.group_path(["a", "b", "c"]).await;
+    let other = app.create_group("other", None).await;
+    app.create_user("insider", "In").await;
+    app.create_user("outsider", "Out").await;
+    app.create_user("loose", "Loose").await;
+    setup.add_member(&c, Member::User("insider")).await;
+    setup.add_member(&other, Member::User("outsider")).await;
+    let (gadmin_id, _) = app.user_with_role("gadmin", "user").await;
+    setup.make_group_admin(&b, Member::User(&gadmin_id)).await;
+    let mut browser = signed_in(&app, "gadmin", USER_PASSWORD).await;
+
+    // Users: only those of its subtree, in the list, in a search and by address.
+    let page = browser.get("/console/users").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(rows(&page), ["insider"]);
+    assert!(!page.body.contains("/console/users/new"));
+    let page = browser.get("/console/users?q=out").await;
+    assert!(rows(&page).is_empty(), "{}", page.body);
+    let page = browser.get("/console/users?q=ou&field=nick").await;
+    assert!(rows(&page).is_empty(), "{}", page.body);
+    for outside in ["outsider", "loose", "admin"] {
+        let page = browser.get(&format!("/console/users/{outside}")).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{outside}");
+        assert!(!page.body.contains(outside), "{}", page.body);
+    }
+    let page = browser.get("/console/users/insider").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("value=\"lock\""), "{}", page.body);
+
+    // Users stay the admins' to change: the service refuses, nothing changes.
+    let csrf = page.field("csrf");
+    for user in ["insider", "outsider"] {
+        let refused = browser
+            .post(
+                &format!("/console/users/{user}/action"),
+                &[("csrf", &csrf), ("action", "lock"), ("confirm", "yes")],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{user}");
+        let (_, got) = app.admin("/v2/user/get", json!({"user_id": user})).await;
+        assert_eq!(got["status"], "enabled", "{user}");
+    }
+
+    // Groups: its top level is the group it administers; nothing above or beside it opens.
+    let top = browser.get("/console/groups").await;
+    assert_eq!(top.status, StatusCode::OK, "{}", top.body);
+    assert_eq!(subgroups(&top), [b.as_str()]);
+    assert!(!top.body.contains("value=\"create\""));
+    for outside in [&a, &other] {
+        let page = browser
+            .get(&format!("/console/groups?group_id={outside}"))
+            .await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{}", page.body);
+        assert!(!page.body.contains("data-user-id"), "{}", page.body);
+    }
+    let level = browser.get(&format!("/console/groups?group_id={c}")).await;
+    assert_eq!(level.status, StatusCode::OK);
+    assert!(level.body.contains("data-user-id=\"insider\""));
+
+    // Changes inside its subtree go through; outside it the service refuses.
+    let added = browser
+        .post(
+            "/console/groups/action",
+            &[
+                ("csrf", &csrf),
+                ("action", "add_user"),
+                ("group_id", &c),
+                ("user_id", "loose"),
+            ],
+        )
+        .await;
+    assert!(added.status.is_redirection(), "{}", added.body);
+    for (action, group, extra) in [
+        ("add_user", &other, ("user_id", "insider")),
+        ("add_user", &a, ("user_id", "insider")),
+        ("rename", &other, ("group_name", "mine")),
+        ("delete", &b, ("confirm", "yes")),
+        ("create", &other, ("group_name", "sneaky")),
+        ("move", &c, ("parent_group_id", other.as_str())),
+    ] {
+        let refused = browser
+            .post(
+                "/console/groups/action",
+                &[
+                    ("csrf", &csrf),
+                    ("action", action),
+                    ("group_id", group),
+                    extra,
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{action} {group}");
+    }
+    let (_, found) = app
+        .admin(
+            "/v2/user/general_search",
+            json!({"parent_group_id_list": [other]}),
+        )
+        .await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
+    let (_, got) = app.admin("/v2/group/get", json!({"group_id": other})).await;
+    assert_eq!(got["group_name"], "other");
+    let (_, got) = app.admin("/v2/group/get", json!({"group_id": c})).await;
+    assert_eq!(got["parent_group_id"], json!(b));
+
+    // The user it just added is now one of its users.
+    let page = browser.get("/console/users").await;
+    assert_eq!(rows(&page), ["insider", "loose"]);
+
+    // Once its assignment ends, it is a plain user again.
+    let body = json!({"identity": {"identity_type": "IT_User", "identity_id": gadmin_id},
+                      "role_id": "SystemGroupAdmin", "manage_resource_type": "RT_Group",
+                      "manage_resource_id": b});
+    let (status, _) = app.admin("/v2/role/cancel_assign", body).await;
+    assert!(status.is_success(), "{status}");
+    let page = browser.get("/console/users").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("for administrators"));
 }

@@ -36,16 +36,16 @@ pub async fn list(
     Query(query): Query<UsersQuery>,
 ) -> Response {
     let found = match query.search() {
-        Ok(req) => app.services.search_users(&op.actor, req).await,
+        Ok(req) => app.services.console_users(&op.actor, &op.scope, req).await,
         Err(e) => Err(e),
     };
     let (users, next, error, status) = match found {
         Ok(page) => (
             page.items
                 .into_iter()
-                .map(|u| {
-                    let href = user_url(&u.user_id);
-                    (u, href)
+                .map(|item| {
+                    let href = user_url(&item.user.user_id);
+                    (item.user, href)
                 })
                 .collect(),
             query.next_link(&page.next_marker),
@@ -188,13 +188,15 @@ async fn user_page(
     error: Option<&Error>,
     notice: &str,
 ) -> Response {
+    // A group admin sees the user, not the groups and drives outside its subtrees.
+    let whole = op.scope.is_domain();
     let extras = UserExtras {
-        groups: true,
+        groups: whole,
         ..UserExtras::default()
     };
     let item = match app
         .services
-        .get_user_with(&op.actor, Some(user_id), extras)
+        .console_user(&op.actor, &op.scope, user_id, extras)
         .await
     {
         Ok(item) => item,
@@ -204,9 +206,13 @@ async fn user_page(
         owner: Some(user_id.to_owned()),
         ..DriveSearch::default()
     };
-    let drives = match app.services.search_drives(&op.actor, drives).await {
-        Ok(page) => page.items,
-        Err(e) => return op.failed(&e),
+    let drives = if whole {
+        match app.services.search_drives(&op.actor, drives).await {
+            Ok(page) => page.items,
+            Err(e) => return op.failed(&e),
+        }
+    } else {
+        Vec::new()
     };
     html(
         status,
