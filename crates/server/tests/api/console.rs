@@ -695,3 +695,137 @@ async fn a_group_admin_sees_and_changes_only_its_subtree() {
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(page.body.contains("for administrators"));
 }
+
+/// The log ids of an audit page's rows.
+fn records(page: &Answer) -> Vec<String> {
+    page.body
+        .split("data-log-id=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_audit_log_filters_pages_and_exports_what_the_api_lists() {
+    let app = spawn_app().await;
+    for i in 0..55 {
+        app.create_user(&format!("a{i:02}"), "A").await;
+    }
+    let mut browser = signed_in(&app, "admin", ADMIN_PASSWORD).await;
+    let first = browser.get("/console/audit?action=user.create").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let first_rows = records(&first);
+    assert_eq!(first_rows.len(), 50);
+    assert!(link(&first, "prev").is_none());
+    let second = browser.get(&link(&first, "next").unwrap()).await;
+    let second_rows = records(&second);
+    assert!(second_rows.len() >= 5, "{}", second.body);
+    assert!(second_rows.iter().all(|id| !first_rows.contains(id)));
+    let back = browser.get(&link(&second, "prev").unwrap()).await;
+    assert_eq!(records(&back), first_rows);
+
+    // The same filters through the API give the same records.
+    let (_, listed) = app
+        .admin(
+            "/v2/audit_log/list",
+            json!({"query": "action_type = 'user.create'", "limit": 50}),
+        )
+        .await;
+    let api_ids: Vec<String> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["log_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(api_ids, first_rows);
+
+    // Filters combine: an actor and outcome that match nothing.
+    let none = browser
+        .get("/console/audit?action=user.create&outcome=failure")
+        .await;
+    assert!(records(&none).is_empty());
+    let mine = browser
+        .get("/console/audit?actor=nobody-at-all&action=user.create")
+        .await;
+    assert!(records(&mine).is_empty());
+    let after = browser
+        .get("/console/audit?action=user.create&from=2999-01-01T00:00")
+        .await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert!(records(&after).is_empty());
+
+    // CSV export of the same filters: a header and one line a record.
+    let export = browser
+        .get("/console/audit/export?action=user.create")
+        .await;
+    assert_eq!(export.status, StatusCode::OK);
+    let lines: Vec<&str> = export.body.lines().collect();
+    assert!(lines[0].starts_with("log_id,acted_at"), "{}", lines[0]);
+    assert_eq!(lines.len(), 1 + first_rows.len() + second_rows.len());
+    assert!(lines[1..].iter().all(|l| l.contains(",user.create,")));
+
+    // Bad inputs: a sentence next to the field, never JSON.
+    let bad = browser.get("/console/audit?to=yesterday").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("id=\"to-error\""), "{}", bad.body);
+    assert!(bad.body.contains("to is not valid"));
+    let bad = browser.get("/console/audit?marker=junk").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(!bad.body.contains("\"code\""));
+    let bad = browser.get("/console/audit/export?from=soon").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_outbox_shows_mail_not_sent() {
+    let app = spawn_app().await;
+    let body = json!({"user_id": "mia", "user_name": "mia", "email": "mia@example.com"});
+    let (status, _) = app.admin("/v2/user/create", body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut browser = signed_in(&app, "admin", ADMIN_PASSWORD).await;
+    let empty = browser.get("/console/outbox").await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.body);
+    assert!(!empty.body.contains("mia@example.com"));
+    let user = browser.get("/console/users/mia").await;
+    let csrf = user.field("csrf");
+    let sent = browser
+        .post(
+            "/console/users/mia/action",
+            &[("csrf", &csrf), ("action", "reset")],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    let (_, listed) = app.admin("/v2/outbox/list", json!({})).await;
+    assert_eq!(listed["items"][0]["recipient"], "mia@example.com");
+    let page = browser.get("/console/outbox").await;
+    assert!(page.body.contains("mia@example.com"), "{}", page.body);
+    let bad = browser.get("/console/outbox?marker=junk").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_audit_log_and_outbox_are_for_admins_only() {
+    let app = spawn_app().await;
+    let mut anonymous = Browser::new(&app);
+    for path in ["/console/audit", "/console/audit/export", "/console/outbox"] {
+        let page = anonymous.get(path).await;
+        assert_eq!(page.location(), "/signin", "{path}");
+    }
+    app.user_with_role("pat", "user").await;
+    let mut plain = signed_in(&app, "pat", USER_PASSWORD).await;
+    let g = app.create_group("g", None).await;
+    let (gadmin_id, _) = app.user_with_role("gadmin", "user").await;
+    app.by_admin()
+        .make_group_admin(&g, Member::User(&gadmin_id))
+        .await;
+    let mut gadmin = signed_in(&app, "gadmin", USER_PASSWORD).await;
+    for path in ["/console/audit", "/console/audit/export", "/console/outbox"] {
+        let page = plain.get(path).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(page.body.contains("for administrators"));
+        let page = gadmin.get(path).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(!page.body.contains("log_id"), "{path}");
+        assert!(!page.body.contains("data-log-id"), "{path}");
+    }
+}

@@ -8,6 +8,7 @@
 //!
 //! Wire ↔ service translation (form fields to service requests) lives in [`forms`].
 
+mod audit;
 mod forms;
 mod groups;
 mod texts;
@@ -43,6 +44,9 @@ pub fn router() -> Router<AppState> {
         .route("/console/users/{user_id}/action", post(users::action))
         .route("/console/groups", get(groups::level))
         .route("/console/groups/action", post(groups::action))
+        .route("/console/audit", get(audit::list))
+        .route("/console/audit/export", get(audit::export))
+        .route("/console/outbox", get(audit::outbox))
         .route("/console/assets/console.css", get(stylesheet))
 }
 

@@ -59,6 +59,21 @@ pub struct ConsoleTexts {
     pub remove: &'static str,
     pub subgroups: &'static str,
     pub members: &'static str,
+    pub audit_log: &'static str,
+    pub export_csv: &'static str,
+    pub actor: &'static str,
+    pub action: &'static str,
+    pub object: &'static str,
+    pub outcome: &'static str,
+    pub any_outcome: &'static str,
+    pub success: &'static str,
+    pub failure: &'static str,
+    pub from_utc: &'static str,
+    pub to_utc: &'static str,
+    pub time: &'static str,
+    pub client_ip: &'static str,
+    pub outbox: &'static str,
+    pub outbox_lead: &'static str,
 }
 
 pub static EN: ConsoleTexts = ConsoleTexts {
@@ -116,6 +131,21 @@ pub static EN: ConsoleTexts = ConsoleTexts {
     remove: "Remove",
     subgroups: "Subgroups",
     members: "Members",
+    audit_log: "Audit log",
+    export_csv: "Export CSV",
+    actor: "Actor",
+    action: "Action",
+    object: "Object",
+    outcome: "Outcome",
+    any_outcome: "Any outcome",
+    success: "Success",
+    failure: "Failure",
+    from_utc: "From (UTC)",
+    to_utc: "To (UTC)",
+    time: "Time (UTC)",
+    client_ip: "Client address",
+    outbox: "Outbox",
+    outbox_lead: "Mail kept because it was not sent (no SMTP server, or the server refused it). Password reset mail carries a token: treat it as a secret.",
 };
 
 pub static ZH: ConsoleTexts = ConsoleTexts {
@@ -173,6 +203,22 @@ pub static ZH: ConsoleTexts = ConsoleTexts {
     remove: "移除",
     subgroups: "子用户组",
     members: "成员",
+    audit_log: "审计日志",
+    export_csv: "导出 CSV",
+    actor: "操作者",
+    action: "操作",
+    object: "对象",
+    outcome: "结果",
+    any_outcome: "任意结果",
+    success: "成功",
+    failure: "失败",
+    from_utc: "起始时间（UTC）",
+    to_utc: "结束时间（UTC）",
+    time: "时间（UTC）",
+    client_ip: "客户端地址",
+    outbox: "发件箱",
+    outbox_lead:
+        "未发出的邮件（未配置 SMTP 服务器，或服务器拒收）。密码重置邮件含有令牌，请按机密对待。",
 };
 
 impl ConsoleTexts {
