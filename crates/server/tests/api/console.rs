@@ -5,8 +5,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::browser::{Answer, Browser};
-use crate::helpers::Member;
 use crate::helpers::{spawn_app, TestApp, ADMIN_PASSWORD, USER_PASSWORD};
+use crate::helpers::{Member, NewDrive};
 
 /// A browser signed in as `username` through `/signin`.
 async fn signed_in(app: &TestApp, username: &str, password: &str) -> Browser {
@@ -828,4 +828,161 @@ async fn the_audit_log_and_outbox_are_for_admins_only() {
         assert!(!page.body.contains("log_id"), "{path}");
         assert!(!page.body.contains("data-log-id"), "{path}");
     }
+}
+
+/// The drive ids of a drives page's rows.
+fn drive_rows(page: &Answer) -> Vec<String> {
+    page.body
+        .split("data-drive-id=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn drives_are_found_requoted_and_deleted_through_the_services() {
+    let app = spawn_app().await;
+    app.create_user("dora", "Dora").await;
+    app.create_user("ed", "Ed").await;
+    let setup = app.by_admin();
+    let photos = setup.drive(NewDrive::of_user("dora", "Photos")).await;
+    let music = setup.drive(NewDrive::of_user("dora", "Music")).await;
+    let eds = setup.drive(NewDrive::of_user("ed", "Photos of Ed")).await;
+    let mut browser = signed_in(&app, "admin", ADMIN_PASSWORD).await;
+
+    let user = browser.get("/console/users/dora").await;
+    assert!(user.body.contains("href=\"/console/drives?owner=dora\""));
+    let page = browser.get("/console/drives?owner=dora").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let mut found = drive_rows(&page);
+    found.sort();
+    let mut want = vec![photos.clone(), music.clone()];
+    want.sort();
+    assert_eq!(found, want);
+    let page = browser.get("/console/drives?name=photo").await;
+    let mut found = drive_rows(&page);
+    found.sort();
+    let mut want = vec![photos.clone(), eds.clone()];
+    want.sort();
+    assert_eq!(found, want);
+    let csrf = page.field("csrf");
+
+    // A new quota, in MiB; then the API reads it in bytes.
+    let set = browser
+        .post(
+            "/console/drives/action",
+            &[
+                ("csrf", &csrf),
+                ("action", "quota"),
+                ("drive_id", &photos),
+                ("total_mib", "5"),
+                ("owner", "dora"),
+            ],
+        )
+        .await;
+    assert!(set.status.is_redirection(), "{}", set.body);
+    assert_eq!(set.location(), "/console/drives?owner=dora");
+    let (_, drive) = app
+        .admin("/v2/drive/get", json!({"drive_id": photos}))
+        .await;
+    assert_eq!(drive["total_size"], 5 << 20);
+    // Bad quotas: a sentence next to the drive's field, nothing changed.
+    for bad in ["lots", "-7", ""] {
+        let refused = browser
+            .post(
+                "/console/drives/action",
+                &[
+                    ("csrf", &csrf),
+                    ("action", "quota"),
+                    ("drive_id", &photos),
+                    ("total_mib", bad),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(
+            refused.body.contains("id=\"drive-error\""),
+            "{}",
+            refused.body
+        );
+    }
+    let (_, drive) = app
+        .admin("/v2/drive/get", json!({"drive_id": photos}))
+        .await;
+    assert_eq!(drive["total_size"], 5 << 20);
+
+    // Delete asks to confirm.
+    let unconfirmed = browser
+        .post(
+            "/console/drives/action",
+            &[("csrf", &csrf), ("action", "delete"), ("drive_id", &music)],
+        )
+        .await;
+    assert_eq!(unconfirmed.status, StatusCode::BAD_REQUEST);
+    assert!(unconfirmed.body.contains("confirm is required"));
+    let (status, _) = app.admin("/v2/drive/get", json!({"drive_id": music})).await;
+    assert_eq!(status, StatusCode::OK);
+    let deleted = browser
+        .post(
+            "/console/drives/action",
+            &[
+                ("csrf", &csrf),
+                ("action", "delete"),
+                ("drive_id", &music),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert!(deleted.status.is_redirection());
+    let (status, _) = app.admin("/v2/drive/get", json!({"drive_id": music})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // CSRF: a post from another site changes nothing.
+    let refused = browser
+        .post_from(
+            "/console/drives/action",
+            &[
+                ("csrf", &csrf),
+                ("action", "delete"),
+                ("drive_id", &eds),
+                ("confirm", "yes"),
+            ],
+            "http://evil.example",
+            "cross-site",
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let (status, _) = app.admin("/v2/drive/get", json!({"drive_id": eds})).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Plain users and group admins: refused, nothing listed or deleted.
+    app.user_with_role("pat", "user").await;
+    let g = app.create_group("g", None).await;
+    let (gadmin_id, _) = app.user_with_role("gadmin", "user").await;
+    setup.make_group_admin(&g, Member::User(&gadmin_id)).await;
+    for who in ["pat", "gadmin"] {
+        let mut other = signed_in(&app, who, USER_PASSWORD).await;
+        let page = other.get("/console/drives").await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{who}");
+        assert!(drive_rows(&page).is_empty());
+        let token = if who == "gadmin" {
+            other.get("/console/users").await.field("csrf")
+        } else {
+            "x".to_owned()
+        };
+        let refused = other
+            .post(
+                "/console/drives/action",
+                &[
+                    ("csrf", &token),
+                    ("action", "delete"),
+                    ("drive_id", &eds),
+                    ("confirm", "yes"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{who}");
+    }
+    let (status, _) = app.admin("/v2/drive/get", json!({"drive_id": eds})).await;
+    assert_eq!(status, StatusCode::OK);
 }

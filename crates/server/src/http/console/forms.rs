@@ -6,7 +6,8 @@ use serde::Deserialize;
 
 use crate::error::{Error, ParamProblem};
 use crate::model::{
-    GroupChanges, NewGroupSpec, NewUserSpec, Role, UserChanges, UserSearch, UserStatus,
+    DriveChanges, DriveSearch, GroupChanges, NewGroupSpec, NewUserSpec, Role, UserChanges,
+    UserSearch, UserStatus,
 };
 
 /// Users shown on one page of the list.
@@ -445,6 +446,98 @@ impl PageQuery {
     pub fn previous_link(&self) -> Option<String> {
         let (marker, back) = page_before(&self.back)?;
         Some(Self::at(&marker, &back))
+    }
+}
+
+/// The drives page's search: owner and a substring of the name.
+#[derive(Debug, Default, Deserialize)]
+pub struct DrivesQuery {
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub marker: String,
+    #[serde(default)]
+    pub back: String,
+}
+
+impl DrivesQuery {
+    pub fn search(&self) -> DriveSearch {
+        DriveSearch {
+            owner: non_empty(&self.owner),
+            name_contains: non_empty(&self.name),
+            limit: Some(PAGE_SIZE),
+            marker: non_empty(&self.marker),
+            ..DriveSearch::default()
+        }
+    }
+
+    fn at(&self, marker: &str, back: &str) -> String {
+        query_string(&[
+            ("owner", self.owner.as_str()),
+            ("name", self.name.as_str()),
+            ("marker", marker),
+            ("back", back),
+        ])
+    }
+
+    pub fn next_link(&self, next_marker: &str) -> Option<String> {
+        let (marker, back) = page_after(&self.marker, &self.back, next_marker)?;
+        Some(self.at(&marker, &back))
+    }
+
+    pub fn previous_link(&self) -> Option<String> {
+        let (marker, back) = page_before(&self.back)?;
+        Some(self.at(&marker, &back))
+    }
+}
+
+/// One of the drives page's forms: a new quota, or a delete.
+#[derive(Debug, Default, Deserialize)]
+pub struct DriveAction {
+    #[serde(default)]
+    pub csrf: String,
+    /// `quota` or `delete`.
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub drive_id: String,
+    /// For `quota`: MiB, `-1` for unlimited.
+    #[serde(default)]
+    pub total_mib: String,
+    #[serde(default)]
+    pub confirm: String,
+    /// The search the form was on, to return to.
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+impl DriveAction {
+    /// The `drive/update` a new quota is (in bytes, as the API takes it).
+    pub fn quota(&self) -> Result<DriveChanges, Error> {
+        let bad = || Error::param(ParamProblem::Invalid, "total_mib");
+        let mib: i64 = self.total_mib.trim().parse().map_err(|_| bad())?;
+        let total_size = match mib {
+            -1 => -1,
+            n if n >= 0 => n.checked_mul(1 << 20).ok_or_else(bad)?,
+            _ => return Err(bad()),
+        };
+        Ok(DriveChanges {
+            total_size: Some(total_size),
+            ..DriveChanges::default()
+        })
+    }
+
+    /// The search to show after the change.
+    pub fn query(&self) -> DrivesQuery {
+        DrivesQuery {
+            owner: self.owner.clone(),
+            name: self.name.clone(),
+            ..DrivesQuery::default()
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 //! Wire ↔ service translation (form fields to service requests) lives in [`forms`].
 
 mod audit;
+mod drives;
 mod forms;
 mod groups;
 mod texts;
@@ -44,6 +45,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/users/{user_id}/action", post(users::action))
         .route("/console/groups", get(groups::level))
         .route("/console/groups/action", post(groups::action))
+        .route("/console/drives", get(drives::list))
+        .route("/console/drives/action", post(drives::action))
         .route("/console/audit", get(audit::list))
         .route("/console/audit/export", get(audit::export))
         .route("/console/outbox", get(audit::outbox))

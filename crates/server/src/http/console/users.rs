@@ -174,6 +174,8 @@ struct UserPage<'a> {
     u: &'a User,
     fields: Vec<Field<'a>>,
     drives: Vec<Drive>,
+    /// The drives page, searching this user's drives.
+    drives_url: String,
     url: String,
     error: String,
     error_field: String,
@@ -233,6 +235,10 @@ async fn user_page(
                 ),
             ],
             drives,
+            drives_url: format!(
+                "/console/drives?{}",
+                super::forms::query_string(&[("owner", user_id)])
+            ),
             url: user_url(user_id),
             error: error.map(|e| op.ct.sentence(e)).unwrap_or_default(),
             error_field: error
