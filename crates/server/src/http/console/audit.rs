@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use roster_api::audit_log::{AuditLog, AuditLogExportRequest, ListAuditLogRequest};
 
-use super::forms::{AuditQuery, PageQuery, PAGE_SIZE};
+use super::forms::{AuditQuery, PageQuery, Paged, PAGE_SIZE};
 use super::texts::ConsoleTexts;
 use super::Operator;
 use crate::error::Error;

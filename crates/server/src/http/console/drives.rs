@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 
-use super::forms::{DriveAction, DrivesQuery};
+use super::forms::{DriveAction, DrivesQuery, Paged};
 use super::texts::ConsoleTexts;
 use super::Operator;
 use crate::error::Error;

@@ -104,19 +104,43 @@ impl UsersQuery {
         ];
         query_string(&pairs)
     }
+}
 
-    /// The link to the next page, given the marker the search answered (`""`: none).
-    pub fn next_link(&self, next_marker: &str) -> Option<String> {
-        let (marker, back) = page_after(&self.marker, &self.back, next_marker)?;
-        Some(self.at(&marker, &back))
+/// A list paged by marker both ways: the marker of the page shown and those of the pages
+/// before it (`back`), and the query string of the same list at another page.
+pub trait Paged {
+    fn marker_and_back(&self) -> (&str, &str);
+    fn link_at(&self, marker: &str, back: &str) -> String;
+
+    /// The link to the next page, given the marker the list answered (`""`: none).
+    fn next_link(&self, next_marker: &str) -> Option<String> {
+        let (here, back) = self.marker_and_back();
+        let (marker, back) = page_after(here, back, next_marker)?;
+        Some(self.link_at(&marker, &back))
     }
 
     /// The link to the previous page (none on the first).
-    pub fn previous_link(&self) -> Option<String> {
-        let (marker, back) = page_before(&self.back)?;
-        Some(self.at(&marker, &back))
+    fn previous_link(&self) -> Option<String> {
+        let (marker, back) = page_before(self.marker_and_back().1)?;
+        Some(self.link_at(&marker, &back))
     }
 }
+
+macro_rules! paged {
+    ($($t:ty),*) => {$(
+        impl Paged for $t {
+            fn marker_and_back(&self) -> (&str, &str) {
+                (&self.marker, &self.back)
+            }
+
+            fn link_at(&self, marker: &str, back: &str) -> String {
+                self.at(marker, back)
+            }
+        }
+    )*};
+}
+
+paged!(UsersQuery, AuditQuery, PageQuery, DrivesQuery);
 
 /// Marker paging both ways without a count or an offset: the `(marker, back)` of the page
 /// after the one at `marker` (whose earlier pages' markers are `back`), given the marker its
@@ -412,16 +436,6 @@ impl AuditQuery {
     pub fn filters_only(&self) -> String {
         query_string(&self.filters())
     }
-
-    pub fn next_link(&self, next_marker: &str) -> Option<String> {
-        let (marker, back) = page_after(&self.marker, &self.back, next_marker)?;
-        Some(self.at(&marker, &back))
-    }
-
-    pub fn previous_link(&self) -> Option<String> {
-        let (marker, back) = page_before(&self.back)?;
-        Some(self.at(&marker, &back))
-    }
 }
 
 /// A marker-paged list with nothing to filter (the outbox).
@@ -434,18 +448,8 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    fn at(marker: &str, back: &str) -> String {
+    fn at(&self, marker: &str, back: &str) -> String {
         query_string(&[("marker", marker), ("back", back)])
-    }
-
-    pub fn next_link(&self, next_marker: &str) -> Option<String> {
-        let (marker, back) = page_after(&self.marker, &self.back, next_marker)?;
-        Some(Self::at(&marker, &back))
-    }
-
-    pub fn previous_link(&self) -> Option<String> {
-        let (marker, back) = page_before(&self.back)?;
-        Some(Self::at(&marker, &back))
     }
 }
 
@@ -480,16 +484,6 @@ impl DrivesQuery {
             ("marker", marker),
             ("back", back),
         ])
-    }
-
-    pub fn next_link(&self, next_marker: &str) -> Option<String> {
-        let (marker, back) = page_after(&self.marker, &self.back, next_marker)?;
-        Some(self.at(&marker, &back))
-    }
-
-    pub fn previous_link(&self) -> Option<String> {
-        let (marker, back) = page_before(&self.back)?;
-        Some(self.at(&marker, &back))
     }
 }
 

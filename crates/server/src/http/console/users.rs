@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 
-use super::forms::{ActionForm, EditUserForm, NewUserForm, UsersQuery};
+use super::forms::{ActionForm, EditUserForm, NewUserForm, Paged, UsersQuery};
 use super::texts::ConsoleTexts;
 use super::Operator;
 use crate::error::Error;
