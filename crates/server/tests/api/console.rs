@@ -852,6 +852,16 @@ async fn drives_are_found_requoted_and_deleted_through_the_services() {
 
     let user = browser.get("/console/users/dora").await;
     assert!(user.body.contains("href=\"/console/drives?owner=dora\""));
+    // Its audit history: what was done to it, newest first, linked to the audit page.
+    let history: Vec<String> = user
+        .body
+        .split("<li data-log-id=\"")
+        .skip(1)
+        .map(|s| s.to_owned())
+        .collect();
+    assert_eq!(history.len(), 1, "{}", user.body);
+    assert!(history[0].contains("user.create"));
+    assert!(user.body.contains("href=\"/console/audit?object=dora\""));
     let page = browser.get("/console/drives?owner=dora").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let mut found = drive_rows(&page);

@@ -13,6 +13,11 @@ use super::Operator;
 use crate::error::Error;
 use crate::http::signin::html;
 use crate::http::AppState;
+use roster_api::audit_log::{AuditLog, ListAuditLogRequest};
+
+/// Audit records shown on a user's page.
+const HISTORY: i64 = 10;
+
 use crate::model::{Drive, DriveSearch, User, UserChanges, UserExtras, UserWithExtras};
 
 #[derive(Template)]
@@ -174,6 +179,9 @@ struct UserPage<'a> {
     u: &'a User,
     fields: Vec<Field<'a>>,
     drives: Vec<Drive>,
+    /// Its latest audit records, and the audit page of all of them.
+    history: Vec<AuditLog>,
+    history_url: String,
     /// The drives page, searching this user's drives.
     drives_url: String,
     url: String,
@@ -216,6 +224,30 @@ async fn user_page(
     } else {
         Vec::new()
     };
+    // Its latest audit records (what was done to it), as `audit_log/list` answers them.
+    let history = if whole {
+        let filters = super::forms::AuditQuery {
+            object: user_id.to_owned(),
+            ..super::forms::AuditQuery::default()
+        };
+        let listed = match filters.query() {
+            Ok(query) => {
+                let req = ListAuditLogRequest {
+                    query: Some(query),
+                    limit: Some(HISTORY),
+                    ..ListAuditLogRequest::default()
+                };
+                app.services.list_audit_log(&op.actor, req).await
+            }
+            Err(e) => Err(e),
+        };
+        match listed {
+            Ok(page) => page.items,
+            Err(e) => return op.failed(&e),
+        }
+    } else {
+        Vec::new()
+    };
     html(
         status,
         UserPage {
@@ -235,6 +267,11 @@ async fn user_page(
                 ),
             ],
             drives,
+            history,
+            history_url: format!(
+                "/console/audit?{}",
+                super::forms::query_string(&[("object", user_id)])
+            ),
             drives_url: format!(
                 "/console/drives?{}",
                 super::forms::query_string(&[("owner", user_id)])
