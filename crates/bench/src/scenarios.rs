@@ -592,6 +592,7 @@ impl Worker for ApiWorker {
                 let events = target.feed_events.load(Ordering::Relaxed);
                 let after = self.random(events.saturating_sub(PAGE_LIMIT) + 1);
                 (&paths.event_list, crate::events::feed_page(after))
+            }
             Scenario::ScimUsernameEq | Scenario::ScimDisplaynameCo | Scenario::ScimWalk => {
                 return self.scim_call().await
             }

@@ -52,7 +52,12 @@ fn group_id_param(name: &str, value: &str) -> Result<()> {
 impl Services {
     /// Whether the actor may manage `group_id`: as an admin, or as the admin of a group at
     /// or above it (`inclusive`), or strictly above it (not `inclusive`).
-    async fn may_manage(&self, actor: &Actor, group_id: &str, inclusive: bool) -> Result<bool> {
+    pub(super) async fn may_manage(
+        &self,
+        actor: &Actor,
+        group_id: &str,
+        inclusive: bool,
+    ) -> Result<bool> {
         if actor.is_admin() {
             return Ok(true);
         }

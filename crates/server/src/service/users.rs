@@ -508,6 +508,20 @@ impl Services {
         extras: UserExtras,
     ) -> Result<Listed<UserWithExtras>> {
         actor.require_directory_reader()?;
+        self.find_users_in(actor, search, in_subtrees_of, direct_member_of, extras)
+            .await
+    }
+
+    /// `search_users_with` for a caller whose right to read these users the caller of this
+    /// function has checked (the console's group admins read the users of their subtrees).
+    pub(super) async fn find_users_in(
+        &self,
+        actor: &Actor,
+        search: UserSearch,
+        in_subtrees_of: &[String],
+        direct_member_of: Option<&str>,
+        extras: UserExtras,
+    ) -> Result<Listed<UserWithExtras>> {
         let scoped = self
             .in_subdomain(actor, search.subdomain_id.as_deref())
             .await?;
@@ -525,6 +539,30 @@ impl Services {
         let (rows, next_marker) = self.user_page(actor, filter, &page).await?;
         let items = self.with_extras(&actor.domain_id, rows, extras).await?;
         Ok(Listed { items, next_marker })
+    }
+
+    /// Whether `user_id` is a member of one of the groups `roots` or of a group below them.
+    pub(super) async fn user_in_subtrees(
+        &self,
+        domain_id: &str,
+        user_id: &str,
+        roots: &[String],
+    ) -> Result<bool> {
+        if roots.is_empty() {
+            return Ok(false);
+        }
+        let query = UserPage {
+            after: None,
+            filter: UserFilter {
+                user_ids: vec![user_id.to_owned()],
+                in_subtrees_of: roots.to_vec(),
+                ..UserFilter::default()
+            },
+            order: UserOrder::UserId,
+            limit: 1,
+            descending: false,
+        };
+        Ok(!self.store.find_users(domain_id, &query).await?.is_empty())
     }
 
     /// Reads a user (as `get_user`) with the `extras` asked for.

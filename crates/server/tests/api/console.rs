@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::browser::{Answer, Browser};
 use crate::helpers::{spawn_app, TestApp, ADMIN_PASSWORD, USER_PASSWORD};
+use crate::helpers::{Member, NewDrive};
 
 /// A browser signed in as `username` through `/signin`.
 async fn signed_in(app: &TestApp, username: &str, password: &str) -> Browser {
@@ -569,4 +570,429 @@ async fn groups_open_level_by_level_and_change_through_the_services() {
         plain.get("/console/groups").await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+#[tokio::test]
+async fn a_group_admin_sees_and_changes_only_its_subtree() {
+    let app = spawn_app().await;
+    let setup = app.by_admin();
+    let [a, b, c] = setup.group_path(["a", "b", "c"]).await;
+    let other = app.create_group("other", None).await;
+    app.create_user("insider", "In").await;
+    app.create_user("outsider", "Out").await;
+    app.create_user("loose", "Loose").await;
+    setup.add_member(&c, Member::User("insider")).await;
+    setup.add_member(&other, Member::User("outsider")).await;
+    let (gadmin_id, _) = app.user_with_role("gadmin", "user").await;
+    setup.make_group_admin(&b, Member::User(&gadmin_id)).await;
+    let mut browser = signed_in(&app, "gadmin", USER_PASSWORD).await;
+
+    // Users: only those of its subtree, in the list, in a search and by address.
+    let page = browser.get("/console/users").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(rows(&page), ["insider"]);
+    assert!(!page.body.contains("/console/users/new"));
+    let page = browser.get("/console/users?q=out").await;
+    assert!(rows(&page).is_empty(), "{}", page.body);
+    let page = browser.get("/console/users?q=ou&field=nick").await;
+    assert!(rows(&page).is_empty(), "{}", page.body);
+    for outside in ["outsider", "loose", "admin"] {
+        let page = browser.get(&format!("/console/users/{outside}")).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{outside}");
+        assert!(!page.body.contains(outside), "{}", page.body);
+    }
+    let page = browser.get("/console/users/insider").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("value=\"lock\""), "{}", page.body);
+
+    // Users stay the admins' to change: the service refuses, nothing changes.
+    let csrf = page.field("csrf");
+    for user in ["insider", "outsider"] {
+        let refused = browser
+            .post(
+                &format!("/console/users/{user}/action"),
+                &[("csrf", &csrf), ("action", "lock"), ("confirm", "yes")],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{user}");
+        let (_, got) = app.admin("/v2/user/get", json!({"user_id": user})).await;
+        assert_eq!(got["status"], "enabled", "{user}");
+    }
+
+    // Groups: its top level is the group it administers; nothing above or beside it opens.
+    let top = browser.get("/console/groups").await;
+    assert_eq!(top.status, StatusCode::OK, "{}", top.body);
+    assert_eq!(subgroups(&top), [b.as_str()]);
+    assert!(!top.body.contains("value=\"create\""));
+    for outside in [&a, &other] {
+        let page = browser
+            .get(&format!("/console/groups?group_id={outside}"))
+            .await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{}", page.body);
+        assert!(!page.body.contains("data-user-id"), "{}", page.body);
+    }
+    let level = browser.get(&format!("/console/groups?group_id={c}")).await;
+    assert_eq!(level.status, StatusCode::OK);
+    assert!(level.body.contains("data-user-id=\"insider\""));
+
+    // Changes inside its subtree go through; outside it the service refuses.
+    let added = browser
+        .post(
+            "/console/groups/action",
+            &[
+                ("csrf", &csrf),
+                ("action", "add_user"),
+                ("group_id", &c),
+                ("user_id", "loose"),
+            ],
+        )
+        .await;
+    assert!(added.status.is_redirection(), "{}", added.body);
+    for (action, group, extra) in [
+        ("add_user", &other, ("user_id", "insider")),
+        ("add_user", &a, ("user_id", "insider")),
+        ("rename", &other, ("group_name", "mine")),
+        ("delete", &b, ("confirm", "yes")),
+        ("create", &other, ("group_name", "sneaky")),
+        ("move", &c, ("parent_group_id", other.as_str())),
+    ] {
+        let refused = browser
+            .post(
+                "/console/groups/action",
+                &[
+                    ("csrf", &csrf),
+                    ("action", action),
+                    ("group_id", group),
+                    extra,
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{action} {group}");
+    }
+    let (_, found) = app
+        .admin(
+            "/v2/user/general_search",
+            json!({"parent_group_id_list": [other]}),
+        )
+        .await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
+    let (_, got) = app.admin("/v2/group/get", json!({"group_id": other})).await;
+    assert_eq!(got["group_name"], "other");
+    let (_, got) = app.admin("/v2/group/get", json!({"group_id": c})).await;
+    assert_eq!(got["parent_group_id"], json!(b));
+
+    // The user it just added is now one of its users.
+    let page = browser.get("/console/users").await;
+    assert_eq!(rows(&page), ["insider", "loose"]);
+
+    // Once its assignment ends, it is a plain user again.
+    let body = json!({"identity": {"identity_type": "IT_User", "identity_id": gadmin_id},
+                      "role_id": "SystemGroupAdmin", "manage_resource_type": "RT_Group",
+                      "manage_resource_id": b});
+    let (status, _) = app.admin("/v2/role/cancel_assign", body).await;
+    assert!(status.is_success(), "{status}");
+    let page = browser.get("/console/users").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("for administrators"));
+}
+
+/// The log ids of an audit page's rows.
+fn records(page: &Answer) -> Vec<String> {
+    page.body
+        .split("data-log-id=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_audit_log_filters_pages_and_exports_what_the_api_lists() {
+    let app = spawn_app().await;
+    for i in 0..55 {
+        app.create_user(&format!("a{i:02}"), "A").await;
+    }
+    let mut browser = signed_in(&app, "admin", ADMIN_PASSWORD).await;
+    let first = browser.get("/console/audit?action=user.create").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let first_rows = records(&first);
+    assert_eq!(first_rows.len(), 50);
+    assert!(link(&first, "prev").is_none());
+    let second = browser.get(&link(&first, "next").unwrap()).await;
+    let second_rows = records(&second);
+    assert!(second_rows.len() >= 5, "{}", second.body);
+    assert!(second_rows.iter().all(|id| !first_rows.contains(id)));
+    let back = browser.get(&link(&second, "prev").unwrap()).await;
+    assert_eq!(records(&back), first_rows);
+
+    // The same filters through the API give the same records.
+    let (_, listed) = app
+        .admin(
+            "/v2/audit_log/list",
+            json!({"query": "action_type = 'user.create'", "limit": 50}),
+        )
+        .await;
+    let api_ids: Vec<String> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["log_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(api_ids, first_rows);
+
+    // Filters combine: an actor and outcome that match nothing.
+    let none = browser
+        .get("/console/audit?action=user.create&outcome=failure")
+        .await;
+    assert!(records(&none).is_empty());
+    let mine = browser
+        .get("/console/audit?actor=nobody-at-all&action=user.create")
+        .await;
+    assert!(records(&mine).is_empty());
+    let after = browser
+        .get("/console/audit?action=user.create&from=2999-01-01T00:00")
+        .await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert!(records(&after).is_empty());
+
+    // CSV export of the same filters: a header and one line a record.
+    let export = browser
+        .get("/console/audit/export?action=user.create")
+        .await;
+    assert_eq!(export.status, StatusCode::OK);
+    let lines: Vec<&str> = export.body.lines().collect();
+    assert!(lines[0].starts_with("log_id,acted_at"), "{}", lines[0]);
+    assert_eq!(lines.len(), 1 + first_rows.len() + second_rows.len());
+    assert!(lines[1..].iter().all(|l| l.contains(",user.create,")));
+
+    // Bad inputs: a sentence next to the field, never JSON.
+    let bad = browser.get("/console/audit?to=yesterday").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("id=\"to-error\""), "{}", bad.body);
+    assert!(bad.body.contains("to is not valid"));
+    let bad = browser.get("/console/audit?marker=junk").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(!bad.body.contains("\"code\""));
+    let bad = browser.get("/console/audit/export?from=soon").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_outbox_shows_mail_not_sent() {
+    let app = spawn_app().await;
+    let body = json!({"user_id": "mia", "user_name": "mia", "email": "mia@example.com"});
+    let (status, _) = app.admin("/v2/user/create", body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut browser = signed_in(&app, "admin", ADMIN_PASSWORD).await;
+    let empty = browser.get("/console/outbox").await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.body);
+    assert!(!empty.body.contains("mia@example.com"));
+    let user = browser.get("/console/users/mia").await;
+    let csrf = user.field("csrf");
+    let sent = browser
+        .post(
+            "/console/users/mia/action",
+            &[("csrf", &csrf), ("action", "reset")],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    let (_, listed) = app.admin("/v2/outbox/list", json!({})).await;
+    assert_eq!(listed["items"][0]["recipient"], "mia@example.com");
+    let page = browser.get("/console/outbox").await;
+    assert!(page.body.contains("mia@example.com"), "{}", page.body);
+    let bad = browser.get("/console/outbox?marker=junk").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_audit_log_and_outbox_are_for_admins_only() {
+    let app = spawn_app().await;
+    let mut anonymous = Browser::new(&app);
+    for path in ["/console/audit", "/console/audit/export", "/console/outbox"] {
+        let page = anonymous.get(path).await;
+        assert_eq!(page.location(), "/signin", "{path}");
+    }
+    app.user_with_role("pat", "user").await;
+    let mut plain = signed_in(&app, "pat", USER_PASSWORD).await;
+    let g = app.create_group("g", None).await;
+    let (gadmin_id, _) = app.user_with_role("gadmin", "user").await;
+    app.by_admin()
+        .make_group_admin(&g, Member::User(&gadmin_id))
+        .await;
+    let mut gadmin = signed_in(&app, "gadmin", USER_PASSWORD).await;
+    for path in ["/console/audit", "/console/audit/export", "/console/outbox"] {
+        let page = plain.get(path).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(page.body.contains("for administrators"));
+        let page = gadmin.get(path).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(!page.body.contains("log_id"), "{path}");
+        assert!(!page.body.contains("data-log-id"), "{path}");
+    }
+}
+
+/// The drive ids of a drives page's rows.
+fn drive_rows(page: &Answer) -> Vec<String> {
+    page.body
+        .split("data-drive-id=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn drives_are_found_requoted_and_deleted_through_the_services() {
+    let app = spawn_app().await;
+    app.create_user("dora", "Dora").await;
+    app.create_user("ed", "Ed").await;
+    let setup = app.by_admin();
+    let photos = setup.drive(NewDrive::of_user("dora", "Photos")).await;
+    let music = setup.drive(NewDrive::of_user("dora", "Music")).await;
+    let eds = setup.drive(NewDrive::of_user("ed", "Photos of Ed")).await;
+    let mut browser = signed_in(&app, "admin", ADMIN_PASSWORD).await;
+
+    let user = browser.get("/console/users/dora").await;
+    assert!(user.body.contains("href=\"/console/drives?owner=dora\""));
+    // Its audit history: what was done to it, newest first, linked to the audit page.
+    let history: Vec<String> = user
+        .body
+        .split("<li data-log-id=\"")
+        .skip(1)
+        .map(|s| s.to_owned())
+        .collect();
+    assert_eq!(history.len(), 1, "{}", user.body);
+    assert!(history[0].contains("user.create"));
+    assert!(user.body.contains("href=\"/console/audit?object=dora\""));
+    let page = browser.get("/console/drives?owner=dora").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let mut found = drive_rows(&page);
+    found.sort();
+    let mut want = vec![photos.clone(), music.clone()];
+    want.sort();
+    assert_eq!(found, want);
+    let page = browser.get("/console/drives?name=photo").await;
+    let mut found = drive_rows(&page);
+    found.sort();
+    let mut want = vec![photos.clone(), eds.clone()];
+    want.sort();
+    assert_eq!(found, want);
+    let csrf = page.field("csrf");
+
+    // A new quota, in MiB; then the API reads it in bytes.
+    let set = browser
+        .post(
+            "/console/drives/action",
+            &[
+                ("csrf", &csrf),
+                ("action", "quota"),
+                ("drive_id", &photos),
+                ("total_mib", "5"),
+                ("owner", "dora"),
+            ],
+        )
+        .await;
+    assert!(set.status.is_redirection(), "{}", set.body);
+    assert_eq!(set.location(), "/console/drives?owner=dora");
+    let (_, drive) = app
+        .admin("/v2/drive/get", json!({"drive_id": photos}))
+        .await;
+    assert_eq!(drive["total_size"], 5 << 20);
+    // Bad quotas: a sentence next to the drive's field, nothing changed.
+    for bad in ["lots", "-7", ""] {
+        let refused = browser
+            .post(
+                "/console/drives/action",
+                &[
+                    ("csrf", &csrf),
+                    ("action", "quota"),
+                    ("drive_id", &photos),
+                    ("total_mib", bad),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(
+            refused.body.contains("id=\"drive-error\""),
+            "{}",
+            refused.body
+        );
+    }
+    let (_, drive) = app
+        .admin("/v2/drive/get", json!({"drive_id": photos}))
+        .await;
+    assert_eq!(drive["total_size"], 5 << 20);
+
+    // Delete asks to confirm.
+    let unconfirmed = browser
+        .post(
+            "/console/drives/action",
+            &[("csrf", &csrf), ("action", "delete"), ("drive_id", &music)],
+        )
+        .await;
+    assert_eq!(unconfirmed.status, StatusCode::BAD_REQUEST);
+    assert!(unconfirmed.body.contains("confirm is required"));
+    let (status, _) = app.admin("/v2/drive/get", json!({"drive_id": music})).await;
+    assert_eq!(status, StatusCode::OK);
+    let deleted = browser
+        .post(
+            "/console/drives/action",
+            &[
+                ("csrf", &csrf),
+                ("action", "delete"),
+                ("drive_id", &music),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert!(deleted.status.is_redirection());
+    let (status, _) = app.admin("/v2/drive/get", json!({"drive_id": music})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // CSRF: a post from another site changes nothing.
+    let refused = browser
+        .post_from(
+            "/console/drives/action",
+            &[
+                ("csrf", &csrf),
+                ("action", "delete"),
+                ("drive_id", &eds),
+                ("confirm", "yes"),
+            ],
+            "http://evil.example",
+            "cross-site",
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let (status, _) = app.admin("/v2/drive/get", json!({"drive_id": eds})).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Plain users and group admins: refused, nothing listed or deleted.
+    app.user_with_role("pat", "user").await;
+    let g = app.create_group("g", None).await;
+    let (gadmin_id, _) = app.user_with_role("gadmin", "user").await;
+    setup.make_group_admin(&g, Member::User(&gadmin_id)).await;
+    for who in ["pat", "gadmin"] {
+        let mut other = signed_in(&app, who, USER_PASSWORD).await;
+        let page = other.get("/console/drives").await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{who}");
+        assert!(drive_rows(&page).is_empty());
+        let token = if who == "gadmin" {
+            other.get("/console/users").await.field("csrf")
+        } else {
+            "x".to_owned()
+        };
+        let refused = other
+            .post(
+                "/console/drives/action",
+                &[
+                    ("csrf", &token),
+                    ("action", "delete"),
+                    ("drive_id", &eds),
+                    ("confirm", "yes"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{who}");
+    }
+    let (status, _) = app.admin("/v2/drive/get", json!({"drive_id": eds})).await;
+    assert_eq!(status, StatusCode::OK);
 }

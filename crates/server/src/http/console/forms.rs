@@ -5,7 +5,8 @@ use serde::Deserialize;
 
 use crate::error::{Error, ParamProblem};
 use crate::model::{
-    GroupChanges, Member, NewGroupSpec, NewUserSpec, Role, UserChanges, UserSearch, UserStatus,
+    DriveChanges, DriveSearch, GroupChanges, Member, NewGroupSpec, NewUserSpec, Role, UserChanges,
+    UserSearch, UserStatus,
 };
 
 /// Users shown on one page of the list.
@@ -44,7 +45,7 @@ pub fn guessed_field(q: &str) -> &'static str {
 }
 
 /// A query string of the pairs with a value.
-fn query_string(pairs: &[(&str, &str)]) -> String {
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
     let kept: Vec<_> = pairs.iter().filter(|(_, v)| !v.is_empty()).collect();
     serde_urlencoded::to_string(kept).unwrap_or_default()
 }
@@ -102,38 +103,72 @@ impl UsersQuery {
         ];
         query_string(&pairs)
     }
+}
 
-    /// The link to the next page, given the marker the search answered (`""`: none).
-    pub fn next_link(&self, next_marker: &str) -> Option<String> {
-        if next_marker.is_empty() {
-            return None;
-        }
-        let here = if self.marker.is_empty() {
-            "-"
-        } else {
-            &self.marker
-        };
-        let back = if self.back.is_empty() {
-            here.to_owned()
-        } else {
-            format!("{} {here}", self.back)
-        };
-        Some(self.at(next_marker, &back))
+/// A list paged by marker both ways: the marker of the page shown and those of the pages
+/// before it (`back`), and the query string of the same list at another page.
+pub trait Paged {
+    fn marker_and_back(&self) -> (&str, &str);
+    fn link_at(&self, marker: &str, back: &str) -> String;
+
+    /// The link to the next page, given the marker the list answered (`""`: none).
+    fn next_link(&self, next_marker: &str) -> Option<String> {
+        let (here, back) = self.marker_and_back();
+        let (marker, back) = page_after(here, back, next_marker)?;
+        Some(self.link_at(&marker, &back))
     }
 
     /// The link to the previous page (none on the first).
-    pub fn previous_link(&self) -> Option<String> {
-        let back = self.back.trim();
-        if back.is_empty() {
-            return None;
-        }
-        let (rest, last) = match back.rsplit_once(' ') {
-            Some((rest, last)) => (rest, last),
-            None => ("", back),
-        };
-        let marker = if last == "-" { "" } else { last };
-        Some(self.at(marker, rest))
+    fn previous_link(&self) -> Option<String> {
+        let (marker, back) = page_before(self.marker_and_back().1)?;
+        Some(self.link_at(&marker, &back))
     }
+}
+
+macro_rules! paged {
+    ($($t:ty),*) => {$(
+        impl Paged for $t {
+            fn marker_and_back(&self) -> (&str, &str) {
+                (&self.marker, &self.back)
+            }
+
+            fn link_at(&self, marker: &str, back: &str) -> String {
+                self.at(marker, back)
+            }
+        }
+    )*};
+}
+
+paged!(UsersQuery, AuditQuery, PageQuery, DrivesQuery);
+
+/// Marker paging both ways without a count or an offset: the `(marker, back)` of the page
+/// after the one at `marker` (whose earlier pages' markers are `back`), given the marker its
+/// list answered (`""`: it was the last page).
+pub fn page_after(marker: &str, back: &str, next_marker: &str) -> Option<(String, String)> {
+    if next_marker.is_empty() {
+        return None;
+    }
+    let here = if marker.is_empty() { "-" } else { marker };
+    let back = if back.is_empty() {
+        here.to_owned()
+    } else {
+        format!("{back} {here}")
+    };
+    Some((next_marker.to_owned(), back))
+}
+
+/// The `(marker, back)` of the page before, from this page's `back` (none on the first).
+pub fn page_before(back: &str) -> Option<(String, String)> {
+    let back = back.trim();
+    if back.is_empty() {
+        return None;
+    }
+    let (rest, last) = match back.rsplit_once(' ') {
+        Some((rest, last)) => (rest, last),
+        None => ("", back),
+    };
+    let marker = if last == "-" { "" } else { last };
+    Some((marker.to_owned(), rest.to_owned()))
 }
 
 /// The new-user form.
@@ -309,6 +344,193 @@ impl GroupAction {
     }
 }
 
+/// The audit log's filters and page.
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    pub actor: String,
+    /// `<object>.<verb>`, e.g. `user.update`.
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub object: String,
+    /// `success` or `failure`.
+    #[serde(default)]
+    pub outcome: String,
+    /// From and to (UTC, `yyyy-mm-ddThh:mm`, as a `datetime-local` input sends it).
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub marker: String,
+    #[serde(default)]
+    pub back: String,
+}
+
+/// A value inside the query language's single quotes.
+fn quoted(value: &str) -> String {
+    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// A `datetime-local` value (no seconds) as the time the query language reads.
+fn utc_time(value: &str) -> String {
+    let value = value.trim();
+    if value.len() == 16 {
+        format!("{value}:00Z")
+    } else {
+        value.to_owned()
+    }
+}
+
+impl AuditQuery {
+    /// The `audit_log/list` query (PDS's query language) these filters are; a time that is
+    /// not one is refused as its own field.
+    pub fn query(&self) -> Result<String, Error> {
+        let mut conditions = Vec::new();
+        for (field, value) in [
+            ("actor_id", &self.actor),
+            ("action_type", &self.action),
+            ("object_id", &self.object),
+            ("outcome", &self.outcome),
+        ] {
+            if !value.trim().is_empty() {
+                conditions.push(format!("{field} = {}", quoted(value.trim())));
+            }
+        }
+        for (name, op, value) in [("from", ">=", &self.from), ("to", "<=", &self.to)] {
+            if value.trim().is_empty() {
+                continue;
+            }
+            let at = utc_time(value);
+            if crate::time_format::parse_utc_ms(&at).is_none() {
+                return Err(Error::param(ParamProblem::Invalid, name));
+            }
+            conditions.push(format!("acted_at {op} {}", quoted(&at)));
+        }
+        Ok(conditions.join(" and "))
+    }
+
+    fn filters(&self) -> [(&'static str, &str); 6] {
+        [
+            ("actor", self.actor.as_str()),
+            ("action", self.action.as_str()),
+            ("object", self.object.as_str()),
+            ("outcome", self.outcome.as_str()),
+            ("from", self.from.as_str()),
+            ("to", self.to.as_str()),
+        ]
+    }
+
+    fn at(&self, marker: &str, back: &str) -> String {
+        let mut pairs = self.filters().to_vec();
+        pairs.extend([("marker", marker), ("back", back)]);
+        query_string(&pairs)
+    }
+
+    /// The query string of these filters without a page (for the CSV export).
+    pub fn filters_only(&self) -> String {
+        query_string(&self.filters())
+    }
+}
+
+/// A marker-paged list with nothing to filter (the outbox).
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    pub marker: String,
+    #[serde(default)]
+    pub back: String,
+}
+
+impl PageQuery {
+    fn at(&self, marker: &str, back: &str) -> String {
+        query_string(&[("marker", marker), ("back", back)])
+    }
+}
+
+/// The drives page's search: owner and a substring of the name.
+#[derive(Debug, Default, Deserialize)]
+pub struct DrivesQuery {
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub marker: String,
+    #[serde(default)]
+    pub back: String,
+}
+
+impl DrivesQuery {
+    pub fn search(&self) -> DriveSearch {
+        DriveSearch {
+            owner: non_empty(&self.owner),
+            name_contains: non_empty(&self.name),
+            limit: Some(PAGE_SIZE),
+            marker: non_empty(&self.marker),
+            ..DriveSearch::default()
+        }
+    }
+
+    fn at(&self, marker: &str, back: &str) -> String {
+        query_string(&[
+            ("owner", self.owner.as_str()),
+            ("name", self.name.as_str()),
+            ("marker", marker),
+            ("back", back),
+        ])
+    }
+}
+
+/// One of the drives page's forms: a new quota, or a delete.
+#[derive(Debug, Default, Deserialize)]
+pub struct DriveAction {
+    #[serde(default)]
+    pub csrf: String,
+    /// `quota` or `delete`.
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub drive_id: String,
+    /// For `quota`: MiB, `-1` for unlimited.
+    #[serde(default)]
+    pub total_mib: String,
+    #[serde(default)]
+    pub confirm: String,
+    /// The search the form was on, to return to.
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+impl DriveAction {
+    /// The `drive/update` a new quota is (in bytes, as the API takes it).
+    pub fn quota(&self) -> Result<DriveChanges, Error> {
+        let bad = || Error::param(ParamProblem::Invalid, "total_mib");
+        let mib: i64 = self.total_mib.trim().parse().map_err(|_| bad())?;
+        let total_size = match mib {
+            -1 => -1,
+            n if n >= 0 => n.checked_mul(1 << 20).ok_or_else(bad)?,
+            _ => return Err(bad()),
+        };
+        Ok(DriveChanges {
+            total_size: Some(total_size),
+            ..DriveChanges::default()
+        })
+    }
+
+    /// The search to show after the change.
+    pub fn query(&self) -> DrivesQuery {
+        DrivesQuery {
+            owner: self.owner.clone(),
+            name: self.name.clone(),
+            ..DrivesQuery::default()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,5 +582,26 @@ mod tests {
         assert_eq!((back.marker.as_str(), back.back.as_str()), ("M2", "-"));
         assert_eq!(back.previous_link().unwrap(), "q=u");
         assert_eq!(first.next_link(""), None);
+    }
+
+    #[test]
+    fn audit_filters_become_the_query_language_with_quotes_doubled() {
+        let q = AuditQuery {
+            actor: "o'neil".into(),
+            outcome: "failure".into(),
+            from: "2026-12-06T10:00".into(),
+            ..AuditQuery::default()
+        };
+        assert_eq!(
+            q.query().unwrap(),
+            "actor_id = 'o''neil' and outcome = 'failure' and acted_at >= '2026-12-06T10:00:00Z'"
+        );
+        assert!(crate::service::audit_log::parse_query(&q.query().unwrap()).is_ok());
+        assert_eq!(AuditQuery::default().query().unwrap(), "");
+        let bad = AuditQuery {
+            to: "yesterday".into(),
+            ..AuditQuery::default()
+        };
+        assert!(matches!(bad.query(), Err(Error::InvalidParameter { name, .. }) if name == "to"));
     }
 }

@@ -15,7 +15,8 @@ use super::Operator;
 use crate::error::{Error, Result};
 use crate::http::signin::html;
 use crate::http::AppState;
-use crate::model::{Group, MemberListing, UserExtras, UserWithExtras};
+use crate::model::{Group, GroupMembers, MemberListing, UserExtras, UserWithExtras};
+use crate::service::console::ConsoleScope;
 
 #[derive(Template)]
 #[template(path = "console/groups.html")]
@@ -48,9 +49,22 @@ async fn show(
 ) -> Response {
     let opened = async {
         let group = match query.group() {
-            Some(id) => Some(app.services.get_group(&op.actor, id).await?),
+            Some(id) => Some(app.services.console_group(&op.actor, &op.scope, id).await?),
             None => None,
         };
+        // A group admin's top level is the groups it administers.
+        if let (None, ConsoleScope::Subtrees(roots)) = (&group, &op.scope) {
+            let mut groups = Vec::with_capacity(roots.len());
+            for id in roots {
+                groups.push(app.services.get_group(&op.actor, id).await?);
+            }
+            let members = GroupMembers {
+                groups,
+                users: Vec::new(),
+                next_marker: String::new(),
+            };
+            return Ok((group, members));
+        }
         let req = MemberListing {
             group_id: query.group().unwrap_or_default().to_owned(),
             limit: Some(PAGE_SIZE),

@@ -8,6 +8,8 @@
 //!
 //! Wire ↔ service translation (form fields to service requests) lives in [`forms`].
 
+mod audit;
+mod drives;
 mod forms;
 mod groups;
 mod texts;
@@ -24,6 +26,7 @@ use axum::Router;
 use super::signin::{html, message_page, PageContext};
 use super::AppState;
 use crate::error::Error;
+use crate::service::console::ConsoleScope;
 use crate::service::Actor;
 use texts::ConsoleTexts;
 
@@ -42,6 +45,11 @@ pub fn router() -> Router<AppState> {
         .route("/console/users/{user_id}/action", post(users::action))
         .route("/console/groups", get(groups::level))
         .route("/console/groups/action", post(groups::action))
+        .route("/console/drives", get(drives::list))
+        .route("/console/drives/action", post(drives::action))
+        .route("/console/audit", get(audit::list))
+        .route("/console/audit/export", get(audit::export))
+        .route("/console/outbox", get(audit::outbox))
         .route("/console/assets/console.css", get(stylesheet))
 }
 
@@ -51,6 +59,8 @@ pub fn router() -> Router<AppState> {
 pub struct Operator {
     pub page: PageContext,
     pub actor: Actor,
+    /// What the operator sees: the whole domain (admins) or its groups' subtrees.
+    pub scope: ConsoleScope,
     pub ct: &'static ConsoleTexts,
     /// The session's form token, for every form.
     pub csrf: String,
@@ -69,29 +79,44 @@ impl FromRequestParts<AppState> for Operator {
             Ok(actor) => crate::http::in_request(actor, &parts.extensions),
             Err(_) => return Err(Redirect::to("/signin").into_response()),
         };
-        if !actor.is_admin() {
-            let e = Error::forbidden("the console is for administrators");
-            let mut refused = html(
-                StatusCode::FORBIDDEN,
-                MessagePage {
-                    ct,
-                    lang: page.t.lang,
-                    domain_name: &page.domain_name,
-                    title: ct.admins_only_title,
-                    message: ct.admins_only,
-                },
-            );
-            super::note_error(&mut refused, e.audit_code(), Some(&e));
-            return Err(refused);
-        }
+        let scope = match app.services.console_scope(&actor).await {
+            Ok(scope) => scope,
+            Err(e @ Error::Forbidden(_)) => return Err(admins_only(&page, ct, &e)),
+            Err(e) => {
+                return Err(message_page(
+                    page.t,
+                    &page.domain_name,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    page.t.error_title,
+                    &e,
+                ))
+            }
+        };
         let csrf = session.form_token.clone();
         Ok(Operator {
             page,
             actor,
+            scope,
             ct,
             csrf,
         })
     }
+}
+
+/// The page a signed-in user without admin permission (and administering no group) gets.
+fn admins_only(page: &PageContext, ct: &'static ConsoleTexts, e: &Error) -> Response {
+    let mut refused = html(
+        StatusCode::FORBIDDEN,
+        MessagePage {
+            ct,
+            lang: page.t.lang,
+            domain_name: &page.domain_name,
+            title: ct.admins_only_title,
+            message: ct.admins_only,
+        },
+    );
+    super::note_error(&mut refused, e.audit_code(), Some(e));
+    refused
 }
 
 impl Operator {

@@ -7,12 +7,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 
-use super::forms::{ActionForm, EditUserForm, NewUserForm, UsersQuery};
+use super::forms::{ActionForm, EditUserForm, NewUserForm, Paged, UsersQuery};
 use super::texts::ConsoleTexts;
 use super::Operator;
 use crate::error::Error;
 use crate::http::signin::html;
 use crate::http::AppState;
+
+/// Audit records shown on a user's page.
+const HISTORY: i64 = 10;
+
 use crate::model::{Drive, DriveSearch, User, UserChanges, UserExtras, UserWithExtras};
 
 #[derive(Template)]
@@ -36,16 +40,16 @@ pub async fn list(
     Query(query): Query<UsersQuery>,
 ) -> Response {
     let found = match query.search() {
-        Ok(req) => app.services.search_users(&op.actor, req).await,
+        Ok(req) => app.services.console_users(&op.actor, &op.scope, req).await,
         Err(e) => Err(e),
     };
     let (users, next, error, status) = match found {
         Ok(page) => (
             page.items
                 .into_iter()
-                .map(|u| {
-                    let href = user_url(&u.user_id);
-                    (u, href)
+                .map(|item| {
+                    let href = user_url(&item.user.user_id);
+                    (item.user, href)
                 })
                 .collect(),
             query.next_link(&page.next_marker),
@@ -174,6 +178,11 @@ struct UserPage<'a> {
     u: &'a User,
     fields: Vec<Field<'a>>,
     drives: Vec<Drive>,
+    /// Its latest audit records, and the audit page of all of them.
+    history: Vec<super::audit::ShownRecord>,
+    history_url: String,
+    /// The drives page, searching this user's drives.
+    drives_url: String,
     url: String,
     error: String,
     error_field: String,
@@ -188,13 +197,15 @@ async fn user_page(
     error: Option<&Error>,
     notice: &str,
 ) -> Response {
+    // A group admin sees the user, not the groups and drives outside its subtrees.
+    let whole = op.scope.is_domain();
     let extras = UserExtras {
-        groups: true,
+        groups: whole,
         ..UserExtras::default()
     };
     let item = match app
         .services
-        .get_user_with(&op.actor, Some(user_id), extras)
+        .console_user(&op.actor, &op.scope, user_id, extras)
         .await
     {
         Ok(item) => item,
@@ -204,9 +215,37 @@ async fn user_page(
         owner: Some(user_id.to_owned()),
         ..DriveSearch::default()
     };
-    let drives = match app.services.search_drives(&op.actor, drives).await {
-        Ok(page) => page.items,
-        Err(e) => return op.failed(&e),
+    let drives = if whole {
+        match app.services.search_drives(&op.actor, drives).await {
+            Ok(page) => page.items.into_iter().map(Into::into).collect(),
+            Err(e) => return op.failed(&e),
+        }
+    } else {
+        Vec::new()
+    };
+    // Its latest audit records (what was done to it), as `audit_log/list` answers them.
+    let history = if whole {
+        let filters = super::forms::AuditQuery {
+            object: user_id.to_owned(),
+            ..super::forms::AuditQuery::default()
+        };
+        let listed = match filters.query() {
+            Ok(query) => {
+                let req = crate::model::AuditSearch {
+                    query,
+                    limit: Some(HISTORY),
+                    ..crate::model::AuditSearch::default()
+                };
+                app.services.list_audit_log(&op.actor, req).await
+            }
+            Err(e) => Err(e),
+        };
+        match listed {
+            Ok(page) => page.items.into_iter().map(Into::into).collect(),
+            Err(e) => return op.failed(&e),
+        }
+    } else {
+        Vec::new()
     };
     html(
         status,
@@ -227,6 +266,15 @@ async fn user_page(
                 ),
             ],
             drives,
+            history,
+            history_url: format!(
+                "/console/audit?{}",
+                super::forms::query_string(&[("object", user_id)])
+            ),
+            drives_url: format!(
+                "/console/drives?{}",
+                super::forms::query_string(&[("owner", user_id)])
+            ),
             url: user_url(user_id),
             error: error.map(|e| op.ct.sentence(e)).unwrap_or_default(),
             error_field: error

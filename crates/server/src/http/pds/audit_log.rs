@@ -1,9 +1,8 @@
 //! `/v2/audit_log/*` and `/v2/async_task/get`: reading and exporting the audit log (admin).
 
-use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use roster_api::audit_log::{
@@ -147,28 +146,7 @@ async fn download_audit_log(
 ) -> Result<Response, PdsError> {
     let task_id = task_id_of(query.as_deref())?;
     let (file_name, export) = app.services.open_audit_export(&actor, &task_id).await?;
-    // Pages are read as the client takes them, so an export of any size holds one page.
-    let chunks = futures_util::stream::try_unfold(export, |mut export| async move {
-        match export.next_chunk().await {
-            Ok(Some(chunk)) => Ok(Some((chunk, export))),
-            Ok(None) => Ok(None),
-            Err(e) => {
-                tracing::error!(error = %e, "audit export failed while streaming");
-                Err(std::io::Error::other("audit export failed"))
-            }
-        }
-    });
-    let disposition = format!("attachment; filename=\"{file_name}\"");
-    let mut response = Body::from_stream(chunks).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    Ok(response)
+    Ok(crate::http::csv_download(&file_name, export))
 }
 
 /// `scheme://host` the client called, for absolute URLs in answers (`X-Forwarded-Proto`

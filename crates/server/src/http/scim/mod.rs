@@ -28,7 +28,7 @@ use translate::{lower_keys, MemberRef, MemberType, ShownMember, LIST_URN};
 
 use super::AppState;
 use crate::error::{Error, Resource};
-use crate::model::{Group, MemberKind, MemberListing, User, UserChanges, UserStatus};
+use crate::model::{Group, MemberListing, User, UserChanges, UserStatus};
 use crate::service::directory::DirectoryQuery;
 use crate::service::provisioning::{Provisioned, ProvisionedKind};
 use crate::service::scim_tokens::is_scim_token;
