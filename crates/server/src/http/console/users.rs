@@ -217,7 +217,7 @@ async fn user_page(
     };
     let drives = if whole {
         match app.services.search_drives(&op.actor, drives).await {
-            Ok(page) => page.items.into_iter().map(Into::into).collect(),
+            Ok(page) => page.items,
             Err(e) => return op.failed(&e),
         }
     } else {
