@@ -932,6 +932,50 @@ fn patch_members(op: &str, path: &str, value: Value) -> Value {
     json!({"schemas": [PATCH], "Operations": [operation]})
 }
 
+/// A group created with several nested groups, one of them refused, leaves nothing behind:
+/// neither the new group nor the nestings made before the refusal.
+#[tokio::test]
+async fn a_group_whose_nested_member_is_refused_is_not_half_made() {
+    let app = spawn_app().await;
+    let free = scim_group(&app, json!({"schemas": [GROUP], "displayName": "Free"})).await;
+    let parent = scim_group(&app, json!({"schemas": [GROUP], "displayName": "Parent"})).await;
+    let (status, taken) = admin(
+        &app,
+        "POST",
+        "/Groups",
+        Some(json!({"schemas": [GROUP], "displayName": "Taken", "members": []})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{taken}");
+    let taken = taken["id"].as_str().unwrap().to_owned();
+    let (status, _) = patch_group_members(
+        &app,
+        &parent,
+        "add",
+        "members",
+        json!([{"value": &taken, "type": "Group"}]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let refused = admin(
+        &app,
+        "POST",
+        "/Groups",
+        Some(
+            json!({"schemas": [GROUP], "displayName": "New", "members": [
+            {"value": &free, "type": "Group"}, {"value": &taken, "type": "Group"}]}),
+        ),
+    )
+    .await;
+    assert_scim_error(&refused, StatusCode::CONFLICT, None);
+    assert_eq!(pds_parent(&app, &free).await, "");
+    assert_eq!(pds_parent(&app, &taken).await, parent);
+    let (status, found) = filtered_groups(&app, "displayName eq \"New\"").await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert!(ids_of(&found).is_empty(), "{found}");
+}
+
 #[tokio::test]
 async fn groups_as_members_nest_in_the_group_tree() {
     let app = spawn_app().await;

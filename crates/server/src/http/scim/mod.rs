@@ -1160,7 +1160,18 @@ async fn create_group(
         made = keep_group_external_id(&app, &actor, &group_id, group.external_id).await;
     }
     if let Err(e) = made {
-        // Nothing half-made: a group whose members were refused goes again.
+        // Nothing half-made: a group whose members were refused goes again, after the groups
+        // already nested under it go back to the top level, where they were (a group under
+        // another parent is refused, never moved here).
+        let (_, nested) = split_members(&app, &actor, &members)
+            .await
+            .unwrap_or_default();
+        for child in &nested {
+            let _ = app
+                .services
+                .unnest_user_group(&actor, &group_id, child)
+                .await;
+        }
         app.services
             .remove_user_groups(&actor, std::slice::from_ref(&group_id))
             .await?;
