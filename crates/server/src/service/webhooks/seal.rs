@@ -78,21 +78,30 @@ impl SecretSeal {
         }
     }
 
+    /// Makes the key file. The key is written whole under a name of this process's own, then
+    /// linked to `path` (a link never replaces a file): another process starting at the same
+    /// moment either links first, and this one reads its key, or finds the whole file, never
+    /// one made but not yet written.
     fn create(path: &Path) -> anyhow::Result<SecretSeal> {
         use std::os::unix::fs::OpenOptionsExt;
         let mut key = [0u8; KEY_LEN];
         rand::rngs::OsRng.fill_bytes(&mut key);
-        let created = std::fs::OpenOptions::new()
+        let mut own_name = path.as_os_str().to_owned();
+        own_name.push(format!(".{}", crate::ids::random_hex(8)));
+        let own = std::path::PathBuf::from(own_name);
+        let written = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(path);
-        match created {
-            Ok(mut file) => {
-                writeln!(file, "{}", b64().encode(key))
-                    .with_context(|| format!("writing {}", path.display()))?;
-                SecretSeal::from_key(&key)
-            }
+            .open(&own)
+            .and_then(|mut file| {
+                writeln!(file, "{}", b64().encode(key))?;
+                file.sync_all()
+            });
+        let linked = written.and_then(|()| std::fs::hard_link(&own, path));
+        let _ = std::fs::remove_file(&own);
+        match linked {
+            Ok(()) => SecretSeal::from_key(&key),
             // Another process made it first: use its key.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 SecretSeal::load_or_create(path)
@@ -172,6 +181,36 @@ mod tests {
         assert_ne!(sealed, seal.seal("d", "wh_1", "c2VjcmV0"));
         // A key stored before sealing is read as it is.
         assert_eq!(seal.open("d", "wh_1", "plain").as_deref(), Some("plain"));
+    }
+
+    /// Replicas sharing a data directory start at the same moment: every one of them gets
+    /// the one key, none reads a file another has made but not yet written (which made a
+    /// replica exit at start under load).
+    #[test]
+    fn processes_starting_at_once_all_read_the_one_key() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(KEY_FILE);
+            let start = std::sync::Barrier::new(8);
+            let sealed: Vec<anyhow::Result<String>> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        s.spawn(|| {
+                            start.wait();
+                            SecretSeal::load_or_create(&path).map(|seal| seal.seal("d", "w", "x"))
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let reader = SecretSeal::load_or_create(&path).unwrap();
+            for made in sealed {
+                let made = made.unwrap();
+                assert_eq!(reader.open("d", "w", &made).as_deref(), Some("x"));
+            }
+            let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+            assert_eq!(names.len(), 1, "only the key file is left");
+        }
     }
 
     #[test]
