@@ -13,7 +13,9 @@ mod drives;
 mod forms;
 mod groups;
 mod texts;
+mod user_tasks;
 mod users;
+mod users_csv;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, State};
@@ -51,6 +53,16 @@ pub fn router() -> Router<AppState> {
         .route("/console/audit/export", get(audit::export))
         .route("/console/outbox", get(audit::outbox))
         .route("/console/assets/console.css", get(stylesheet))
+        // User tasks, CSV, console sign-in
+        .route("/console/users/{user_id}/task", post(user_tasks::task))
+        .route(
+            "/console/users/import",
+            get(users_csv::import_form)
+                .post(users_csv::import)
+                .layer(axum::extract::DefaultBodyLimit::max(users_csv::MAX_UPLOAD)),
+        )
+        .route("/console/users/import/rejects", post(users_csv::rejects))
+        .route("/console/users/export", get(users_csv::export))
 }
 
 /// A signed-in administrator on a console page: the page's context, the caller the services
