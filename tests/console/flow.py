@@ -4,6 +4,7 @@ A real browser (Playwright driving Debian's /usr/bin/chromium, headless) does ea
 task; every outcome is checked through the API:
 1. seed N users (default 10,000) through /v2/batch, and the people of the scenario;
 2. an admin signs in through the hosted sign-in (/console sends it there);
+   (a deep link comes back to the page asked for after sign-in);
 3. one user among N found by name prefix and by nick-name substring;
 4. locking it asks to confirm, and its token is then refused by the API;
 5. the list paged forward three pages and back by marker, the same rows again;
@@ -129,6 +130,7 @@ def signed_in(username, password, lang="en", width=1280):
     page.get_by_label(t["password"], exact=True).fill(password)
     page.get_by_role("button", name=t["sign_in"]).click()
     page.wait_for_load_state()
+    check("/console" in page.url, "signing in goes back to the console", page.url)
     return context, page
 
 
@@ -172,10 +174,19 @@ admin_context, page = signed_in("admin", ADMIN_PASSWORD)
 
 # --- 2..5. the users page --------------------------------------------------------------------
 
-@section("2. an admin signs in and lands on the users page")
+@section("2. an admin signs in and lands on the users page; a deep link survives sign-in")
 def sign_in():
-    page.goto(f"{BASE}/console")
     check(page.url.endswith("/console/users"), "/console opens the users page", page.url)
+    context = browser.new_context()
+    deep = context.new_page()
+    deep.goto(f"{BASE}/console/users/pete")
+    check("/signin" in deep.url, "sent to sign in", deep.url)
+    deep.get_by_label(TEXTS["en"]["account"], exact=True).fill("admin")
+    deep.get_by_label(TEXTS["en"]["password"], exact=True).fill(ADMIN_PASSWORD)
+    deep.get_by_role("button", name=TEXTS["en"]["sign_in"]).click()
+    deep.wait_for_load_state()
+    check(deep.url == f"{BASE}/console/users/pete", "back on the page asked for", deep.url)
+    context.close()
     check(len(rows(page)) == 50, "50 users a page", str(len(rows(page))))
 
 

@@ -85,11 +85,11 @@ impl FromRequestParts<AppState> for Operator {
         let page = PageContext::from_request_parts(parts, app).await?;
         let ct = ConsoleTexts::for_lang(page.t.lang);
         let Some(session) = &page.session else {
-            return Err(Redirect::to("/signin").into_response());
+            return Err(to_sign_in(&page, parts));
         };
         let actor = match app.services.session_operator(session).await {
             Ok(actor) => crate::http::in_request(actor, &parts.extensions),
-            Err(_) => return Err(Redirect::to("/signin").into_response()),
+            Err(_) => return Err(to_sign_in(&page, parts)),
         };
         let scope = match app.services.console_scope(&actor).await {
             Ok(scope) => scope,
@@ -113,6 +113,23 @@ impl FromRequestParts<AppState> for Operator {
             csrf,
         })
     }
+}
+
+/// To the sign-in page, which comes back to the console page asked for (a `GET`'s own path
+/// and query; a form post comes back to the console's first page).
+fn to_sign_in(page: &PageContext, parts: &Parts) -> Response {
+    let back = if parts.method == axum::http::Method::GET {
+        parts
+            .uri
+            .path_and_query()
+            .map_or("/console", |p| p.as_str())
+    } else {
+        "/console"
+    };
+    let mut response = Redirect::to("/signin").into_response();
+    let remember = page.return_to_cookie(Some(back));
+    response.headers_mut().append(header::SET_COOKIE, remember);
+    response
 }
 
 /// The page a signed-in user without admin permission (and administering no group) gets.
