@@ -478,6 +478,7 @@ async fn a_csv_import_counts_rows_and_its_rejects_download_with_reasons() {
         )
         .await;
     assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.headers["cache-control"], "no-store");
     assert!(download.headers["content-disposition"]
         .to_str()
         .unwrap()

@@ -502,6 +502,8 @@ fn csv_attachment(name: &str, body: impl Into<axum::body::Body>) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
+    // Directory data (and a reject file's rows as the operator wrote them): never cached.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
