@@ -34,6 +34,7 @@ pub(crate) mod testing;
 pub mod tokens;
 pub mod transfer;
 pub mod tree_rules;
+pub mod user_sessions;
 pub mod users;
 mod validate;
 pub mod webhooks;

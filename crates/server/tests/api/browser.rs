@@ -158,6 +158,48 @@ impl Browser {
         self.keep(response).await
     }
 
+    /// A `multipart/form-data` post (a file upload) from `origin` with `Sec-Fetch-Site: site`:
+    /// each field a `(name, file name if a file, content)`.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, Option<&str>, &[u8])],
+        origin: &str,
+        site: &str,
+    ) -> Answer {
+        let boundary = "roster-test-boundary-7d1f";
+        let mut body = Vec::new();
+        for (name, file, content) in fields {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            let disposition = match file {
+                Some(file) => format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: text/csv\r\n\r\n"
+                ),
+                None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n"),
+            };
+            body.extend_from_slice(disposition.as_bytes());
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("accept-language", self.language)
+            .header("origin", origin)
+            .header("sec-fetch-site", site)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.keep(response).await
+    }
+
     /// Fills in and sends the sign-in form of `page`.
     pub async fn sign_in(&mut self, page: &Answer, username: &str, password: &str) -> Answer {
         let (csrf, q) = (page.field("csrf"), page.field("q"));

@@ -13,7 +13,9 @@ mod drives;
 mod forms;
 mod groups;
 mod texts;
+mod user_tasks;
 mod users;
+mod users_csv;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, State};
@@ -51,6 +53,16 @@ pub fn router() -> Router<AppState> {
         .route("/console/audit/export", get(audit::export))
         .route("/console/outbox", get(audit::outbox))
         .route("/console/assets/console.css", get(stylesheet))
+        // User tasks, CSV, console sign-in
+        .route("/console/users/{user_id}/task", post(user_tasks::task))
+        .route(
+            "/console/users/import",
+            get(users_csv::import_form)
+                .post(users_csv::import)
+                .layer(axum::extract::DefaultBodyLimit::max(users_csv::MAX_UPLOAD)),
+        )
+        .route("/console/users/import/rejects", post(users_csv::rejects))
+        .route("/console/users/export", get(users_csv::export))
 }
 
 /// A signed-in administrator on a console page: the page's context, the caller the services
@@ -73,11 +85,11 @@ impl FromRequestParts<AppState> for Operator {
         let page = PageContext::from_request_parts(parts, app).await?;
         let ct = ConsoleTexts::for_lang(page.t.lang);
         let Some(session) = &page.session else {
-            return Err(Redirect::to("/signin").into_response());
+            return Err(to_sign_in(&page, parts));
         };
         let actor = match app.services.session_operator(session).await {
             Ok(actor) => crate::http::in_request(actor, &parts.extensions),
-            Err(_) => return Err(Redirect::to("/signin").into_response()),
+            Err(_) => return Err(to_sign_in(&page, parts)),
         };
         let scope = match app.services.console_scope(&actor).await {
             Ok(scope) => scope,
@@ -101,6 +113,23 @@ impl FromRequestParts<AppState> for Operator {
             csrf,
         })
     }
+}
+
+/// To the sign-in page, which comes back to the console page asked for (a `GET`'s own path
+/// and query; a form post comes back to the console's first page).
+fn to_sign_in(page: &PageContext, parts: &Parts) -> Response {
+    let back = if parts.method == axum::http::Method::GET {
+        parts
+            .uri
+            .path_and_query()
+            .map_or("/console", |p| p.as_str())
+    } else {
+        "/console"
+    };
+    let mut response = Redirect::to("/signin").into_response();
+    let remember = page.return_to_cookie(Some(back));
+    response.headers_mut().append(header::SET_COOKIE, remember);
+    response
 }
 
 /// The page a signed-in user without admin permission (and administering no group) gets.

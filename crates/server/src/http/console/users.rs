@@ -17,7 +17,22 @@ use crate::http::AppState;
 /// Audit records shown on a user's page.
 const HISTORY: i64 = 10;
 
-use crate::model::{Drive, DriveSearch, User, UserChanges, UserExtras, UserWithExtras};
+use crate::model::{
+    AccessKey, Account, Drive, DriveSearch, IssuedAccessKey, User, UserChanges, UserExtras,
+    UserWithExtras,
+};
+
+/// What a user's page shows once, after a task: a new access key with its secret.
+#[derive(Default)]
+pub struct Shown {
+    pub issued: Option<IssuedAccessKey>,
+}
+
+/// A sign-in session as the user's page lists it.
+pub struct ShownSession {
+    pub created_at: String,
+    pub last_seen_at: String,
+}
 
 #[derive(Template)]
 #[template(path = "console/users.html")]
@@ -31,6 +46,8 @@ struct UsersPage<'a> {
     next: Option<String>,
     previous: Option<String>,
     error: String,
+    /// This search as a CSV download.
+    export_url: String,
 }
 
 /// `GET /console/users`: one page of the search.
@@ -80,6 +97,15 @@ pub async fn list(
             previous: query.previous_link(),
             next,
             error,
+            export_url: format!(
+                "/console/users/export?{}",
+                super::forms::query_string(&[
+                    ("q", query.q.as_str()),
+                    ("field", query.field.as_str()),
+                    ("role", query.role.as_str()),
+                    ("status", query.status.as_str()),
+                ])
+            ),
         },
     )
 }
@@ -187,15 +213,37 @@ struct UserPage<'a> {
     error: String,
     error_field: String,
     notice: &'a str,
+    /// Its logon accounts, access keys and live sign-in sessions (admins' console only).
+    accounts: Vec<Account>,
+    keys: Vec<AccessKey>,
+    sessions: Vec<ShownSession>,
+    /// Its auto-lock time (UTC, `datetime-local`), empty when none.
+    auto_lock_at: String,
+    /// A key just created, its secret shown this once.
+    issued: Option<IssuedAccessKey>,
 }
 
-async fn user_page(
+/// The user's page with what a task shows once.
+pub(super) async fn user_page(
     app: &AppState,
     op: &Operator,
     user_id: &str,
     status: StatusCode,
     error: Option<&Error>,
     notice: &str,
+) -> Response {
+    user_page_with(app, op, user_id, status, error, notice, Shown::default()).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn user_page_with(
+    app: &AppState,
+    op: &Operator,
+    user_id: &str,
+    status: StatusCode,
+    error: Option<&Error>,
+    notice: &str,
+    shown: Shown,
 ) -> Response {
     // A group admin sees the user, not the groups and drives outside its subtrees.
     let whole = op.scope.is_domain();
@@ -247,6 +295,40 @@ async fn user_page(
     } else {
         Vec::new()
     };
+    // Its accounts, keys and sessions: the API's reads (admins only).
+    let (accounts, keys, sessions) = if whole {
+        let s = &app.services;
+        let accounts = match s.link_info_of_user(&op.actor, user_id).await {
+            Ok(accounts) => accounts,
+            Err(e) => return op.failed(&e),
+        };
+        let keys = match s
+            .list_access_keys(&op.actor, Some(user_id.to_owned()), None, None)
+            .await
+        {
+            Ok(page) => page.items,
+            Err(e) => return op.failed(&e),
+        };
+        let sessions = match s.user_signin_sessions(&op.actor, user_id).await {
+            Ok(sessions) => sessions
+                .into_iter()
+                .map(|s| ShownSession {
+                    created_at: crate::time_format::iso8601_ms(s.created_at),
+                    last_seen_at: crate::time_format::iso8601_ms(s.last_seen_at),
+                })
+                .collect(),
+            Err(e) => return op.failed(&e),
+        };
+        (accounts, keys, sessions)
+    } else {
+        (Vec::new(), Vec::new(), Vec::new())
+    };
+    let auto_lock_at = if item.user.expired_at > 0 {
+        let iso = crate::time_format::iso8601_ms(item.user.expired_at);
+        iso.get(..16).unwrap_or(&iso).to_owned()
+    } else {
+        String::new()
+    };
     html(
         status,
         UserPage {
@@ -282,6 +364,11 @@ async fn user_page(
                 .unwrap_or("")
                 .to_owned(),
             notice,
+            accounts,
+            keys,
+            sessions,
+            auto_lock_at,
+            issued: shown.issued,
         },
     )
 }
@@ -366,4 +453,33 @@ pub async fn action(
         _ => Err(Error::param(crate::error::ParamProblem::Invalid, "action")),
     };
     after(&app, &op, &user_id, done).await
+}
+
+/// The page after one of the user page's tasks (`user_tasks`): as [`after`], with what the
+/// task shows once.
+pub(super) async fn after_task(
+    app: &AppState,
+    op: &Operator,
+    user_id: &str,
+    done: crate::error::Result<()>,
+    shown: Shown,
+) -> Response {
+    match done {
+        Ok(()) => user_page_with(app, op, user_id, StatusCode::OK, None, op.ct.done, shown).await,
+        Err(
+            e @ (Error::InvalidParameter { .. } | Error::AlreadyExists(_) | Error::Conflict(_)),
+        ) => {
+            user_page_with(
+                app,
+                op,
+                user_id,
+                StatusCode::BAD_REQUEST,
+                Some(&e),
+                "",
+                shown,
+            )
+            .await
+        }
+        Err(e) => op.failed(&e),
+    }
 }

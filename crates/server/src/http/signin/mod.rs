@@ -32,6 +32,22 @@ use crate::service::sessions::SigninSession;
 pub const SESSION_COOKIE: &str = "roster_session";
 /// Before sign-in, the form token's double-submit cookie.
 const FORM_COOKIE: &str = "roster_form";
+/// The page a browser asked for before it was sent to sign in (the console's), where the
+/// sign-in goes on to: a path of this site only.
+const RETURN_COOKIE: &str = "roster_return_to";
+/// How long that page is remembered (s).
+const RETURN_MAX_AGE_S: u32 = 900;
+
+/// A path of this site to go on to after sign-in: `/` then no second `/` or `\` (which a
+/// browser reads as another host), printable ASCII, bounded; anything else is none (no
+/// open redirect).
+pub fn local_return_path(value: &str) -> Option<String> {
+    let ok = value.len() <= 1024
+        && value.starts_with('/')
+        && !value[1..].starts_with(['/', '\\'])
+        && value.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    ok.then(|| value.to_owned())
+}
 
 /// What the pages load: this server's stylesheet and images, no script, no framing.
 const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
@@ -222,6 +238,8 @@ pub struct PageContext {
     /// The pre-sign-in form token the browser holds, if any.
     form_cookie: Option<String>,
     same_origin: bool,
+    /// The page to go on to after sign-in (the return cookie, checked), if any.
+    pub return_to: Option<String>,
     /// The request's audit trail, for the flows a page starts (sign-in, consent, sign-out).
     pub trail: Trail,
 }
@@ -257,6 +275,12 @@ impl FromRequestParts<AppState> for PageContext {
             same_origin: same_origin(&parts.headers, &issuer),
             secure: issuer.starts_with("https://"),
             form_cookie: cookie(&parts.headers, FORM_COOKIE),
+            return_to: cookie(&parts.headers, RETURN_COOKIE).and_then(|v| {
+                let decoded: String = url::form_urlencoded::parse(format!("p={v}").as_bytes())
+                    .next()
+                    .map(|(_, p)| p.into_owned())?;
+                local_return_path(&decoded)
+            }),
             domain_id,
             domain_name,
             t,
@@ -307,6 +331,23 @@ impl PageContext {
         let value = match id {
             Some(id) => format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax{secure}"),
             None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+        };
+        HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+
+    /// The cookie remembering the page to go on to after sign-in (`None`: forget it). A path
+    /// that is not one of this site's is not remembered.
+    pub fn return_to_cookie(&self, path: Option<&str>) -> HeaderValue {
+        let secure = if self.secure { "; Secure" } else { "" };
+        let value = match path.and_then(local_return_path) {
+            Some(path) => {
+                let encoded: String =
+                    url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+                format!(
+                    "{RETURN_COOKIE}={encoded}; Path=/; HttpOnly; SameSite=Lax; Max-Age={RETURN_MAX_AGE_S}{secure}"
+                )
+            }
+            None => format!("{RETURN_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
         };
         HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
     }
@@ -618,4 +659,30 @@ async fn sign_out(
         .headers_mut()
         .append(header::SET_COOKIE, page.session_cookie(None));
     response
+}
+
+#[cfg(test)]
+mod return_path_tests {
+    use super::local_return_path;
+
+    #[test]
+    fn only_this_sites_paths_are_gone_on_to() {
+        for ok in ["/console", "/console/users?q=a%20b&role=admin", "/account"] {
+            assert_eq!(local_return_path(ok).as_deref(), Some(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "console",
+            "//evil.example/console",
+            "/\\evil.example",
+            "https://evil.example/",
+            "/console/\\x",
+            "/console users",
+            "/console\r\nSet-Cookie: x=y",
+            "/caf\u{e9}",
+        ] {
+            assert_eq!(local_return_path(bad), None, "{bad:?}");
+        }
+        assert_eq!(local_return_path(&format!("/{}", "a".repeat(1100))), None);
+    }
 }
