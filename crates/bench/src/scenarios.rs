@@ -49,6 +49,9 @@ pub enum Scenario {
     /// (an RS256 ID token each): the exchange alone. Each worker gets its codes from the
     /// redirect before the run, untimed; the redirect is `authorize-redirect`.
     CodeExchange,
+    /// The same exchange for scope `profile` alone: no ID token, so no RS256 signature (an
+    /// OAuth app's exchange, the like of a refresh grant).
+    CodeExchangeOauth,
     /// OpenID Connect `userinfo` (GET, bearer), as the admin.
     Userinfo,
     /// `user/create` of a new user without a password.
@@ -83,7 +86,7 @@ impl Scenario {
     /// In the order they run: `user/create` after the reads, since the users it adds sort
     /// before the seeded ones and would shift the list pages; the event scenarios (whose
     /// users sort after them) last.
-    pub const ALL: [Scenario; 22] = [
+    pub const ALL: [Scenario; 23] = [
         Scenario::Healthz,
         Scenario::UserGet,
         Scenario::SearchPrefix,
@@ -96,6 +99,7 @@ impl Scenario {
         Scenario::SigninPage,
         Scenario::AuthorizeRedirect,
         Scenario::CodeExchange,
+        Scenario::CodeExchangeOauth,
         Scenario::Userinfo,
         Scenario::LdapBind,
         Scenario::LdapUid,
@@ -130,6 +134,7 @@ impl Scenario {
             Scenario::SigninPage => "sign-in page",
             Scenario::AuthorizeRedirect => "authorize redirect",
             Scenario::CodeExchange => "oauth/token code exchange",
+            Scenario::CodeExchangeOauth => "oauth/token code exchange, no openid",
             Scenario::Userinfo => "oidc/userinfo",
             Scenario::UserCreate => "user/create",
             Scenario::LdapBind => "LDAP bind",
@@ -206,8 +211,10 @@ pub struct Target {
 pub struct SigninSetup {
     pub client_id: String,
     pub client_secret: String,
-    /// `/v2/oauth/authorize?...` of the app (trusted, `hide_consent`).
+    /// `/v2/oauth/authorize?...` of the app (trusted, `hide_consent`), scope `openid profile`.
     pub authorize: Uri,
+    /// The same for scope `profile` alone.
+    pub authorize_oauth: Uri,
     /// `Cookie: roster_session=...`.
     pub cookie: HeaderValue,
 }
@@ -282,18 +289,22 @@ impl Target {
             .as_str()
             .ok_or("no client_secret")?
             .to_owned();
-        let query = serde_urlencoded::to_string([
-            ("client_id", client_id.as_str()),
-            ("redirect_uri", BENCH_REDIRECT),
-            ("response_type", "code"),
-            ("scope", "openid profile"),
-            ("state", "bench"),
-            ("hide_consent", "true"),
-        ])
-        .map_err(|e| e.to_string())?;
-        let authorize: Uri = format!("/v2/oauth/authorize?{query}")
-            .parse()
-            .map_err(|e| format!("{e}"))?;
+        let authorize_for = |scope: &str| -> Result<Uri, String> {
+            let query = serde_urlencoded::to_string([
+                ("client_id", client_id.as_str()),
+                ("redirect_uri", BENCH_REDIRECT),
+                ("response_type", "code"),
+                ("scope", scope),
+                ("state", "bench"),
+                ("hide_consent", "true"),
+            ])
+            .map_err(|e| e.to_string())?;
+            format!("/v2/oauth/authorize?{query}")
+                .parse()
+                .map_err(|e| format!("{e}"))
+        };
+        let authorize = authorize_for("openid profile")?;
+        let authorize_oauth = authorize_for("profile")?;
         let signin = Uri::from_static("/signin");
         let (_, headers, page) = connection.send_full(self.endpoint.get(&signin)).await?;
         let form_cookie = set_cookie(&headers, "roster_form").ok_or("no form cookie")?;
@@ -319,6 +330,7 @@ impl Target {
             client_id,
             client_secret,
             authorize,
+            authorize_oauth,
             cookie: HeaderValue::from_str(&format!("roster_session={session}"))
                 .map_err(|e| e.to_string())?,
         });
@@ -332,10 +344,16 @@ impl Target {
             .ok_or_else(|| "no sign-in setup".to_owned())
     }
 
-    /// `GET /v2/oauth/authorize` with the session: the code of the redirect.
-    async fn new_code(&self, connection: &mut Connection) -> Result<String, String> {
+    /// `GET /v2/oauth/authorize` with the session: the code of the redirect (scope `openid
+    /// profile`, or `profile` alone).
+    async fn new_code(&self, connection: &mut Connection, openid: bool) -> Result<String, String> {
         let setup = self.signin()?;
-        let mut request = self.endpoint.get(&setup.authorize);
+        let authorize = if openid {
+            &setup.authorize
+        } else {
+            &setup.authorize_oauth
+        };
+        let mut request = self.endpoint.get(authorize);
         request
             .headers_mut()
             .insert(hyper::header::COOKIE, setup.cookie.clone());
@@ -455,7 +473,12 @@ impl ApiWorker {
             Some(code) => code,
             None => {
                 self.codes_got_during_runs += 1;
-                target.new_code(&mut self.connection).await?
+                target
+                    .new_code(
+                        &mut self.connection,
+                        self.scenario == Scenario::CodeExchange,
+                    )
+                    .await?
             }
         };
         let setup = target.signin()?;
@@ -567,12 +590,14 @@ impl Worker for ApiWorker {
     /// The code exchange's codes, got until `until` (older ones dropped: a code lives 60 s).
     async fn prepare(&mut self, until: std::time::Instant) -> Result<(), String> {
         self.codes.clear();
-        if self.scenario != Scenario::CodeExchange {
-            return Ok(());
-        }
+        let openid = match self.scenario {
+            Scenario::CodeExchange => true,
+            Scenario::CodeExchangeOauth => false,
+            _ => return Ok(()),
+        };
         let target = self.target.clone();
         while std::time::Instant::now() < until {
-            let code = target.new_code(&mut self.connection).await?;
+            let code = target.new_code(&mut self.connection, openid).await?;
             self.codes.push_back(code);
         }
         Ok(())
@@ -606,9 +631,9 @@ impl Worker for ApiWorker {
                 return self.connection.send(request).await.map(drop);
             }
             Scenario::AuthorizeRedirect => {
-                return target.new_code(&mut self.connection).await.map(drop);
+                return target.new_code(&mut self.connection, true).await.map(drop);
             }
-            Scenario::CodeExchange => return self.exchange().await,
+            Scenario::CodeExchange | Scenario::CodeExchangeOauth => return self.exchange().await,
             Scenario::Userinfo => {
                 let mut request = target.endpoint.get(&paths.userinfo);
                 request.headers_mut().insert(

@@ -108,6 +108,10 @@ pub struct GroupAdminGrant {
     /// The first of the face's fields that names a role other than the group admin's
     /// (refused as invalid right after the permission check).
     pub other_role_field: Option<&'static str>,
+    /// The role the request named, as given: the group admin's stored name
+    /// ([`super::GROUP_ADMIN_ROLE_NAME`]) unless the face's request named another. The audit
+    /// record says it, so that a refused assignment's record shows what was asked.
+    pub role_named: String,
 }
 
 /// A group-admin role held: on `group_id` and below.

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use super::apps::{app_type, hash_client_secret, is_loopback, string_list, AppType, KNOWN_SCOPES};
 use super::oidc::IdTokenFacts;
 use super::sessions::SigninSession;
+use super::tokens::require_good_standing;
 use super::{random_hex, Services};
 use crate::error::{AuthProblem, Error, Result};
 use crate::store::apps::AppRow;
@@ -448,19 +449,22 @@ impl Services {
         {
             return Err(grant());
         }
-        if !self
-            .store
-            .consume_authorization_code(trail, &hash, now)
-            .await?
-        {
-            self.revoke_code_family(trail, &row).await?;
-            return Err(grant());
-        }
         let user = self
             .store
             .user(domain_id, &row.user_id)
             .await?
-            .ok_or_else(grant)?;
+            .filter(|u| require_good_standing(u, now, grant()).is_ok());
+        let Some(user) = user else {
+            // Refused, and used up all the same, as an exchange that issued nothing.
+            if !self
+                .store
+                .consume_authorization_code(trail, &hash, now)
+                .await?
+            {
+                self.revoke_code_family(trail, &row).await?;
+            }
+            return Err(grant());
+        };
         let scopes: Vec<&str> = row.scope.split(' ').filter(|s| !s.is_empty()).collect();
         let unsigned = if scopes.contains(&"openid") {
             let facts = IdTokenFacts {
@@ -474,22 +478,34 @@ impl Services {
         } else {
             None
         };
-        // The ID token is signed while the session's tokens are stored.
+        let session = self.new_session(trail, &user, Some(row.family_id.clone()))?;
+        // The ID token is signed while the code is taken and the session's refresh token
+        // stored, in one write transaction (as a refresh grant's rotation).
         let id_token = async {
             match unsigned {
                 Some(unsigned) => unsigned.sign().await.map(Some),
                 None => Ok(None),
             }
         };
-        let session = self.issue_session(trail, user.clone(), Some(row.family_id.clone()));
-        let (id_token, token) = tokio::join!(id_token, session);
-        let mut token = token.map_err(|e| match e {
-            Error::Unauthorized(_) => grant(),
-            other => other,
-        })?;
-        let id_token = id_token?;
+        let redeem =
+            self.store
+                .redeem_authorization_code(trail, &hash, now, session.refresh_row.clone());
+        let (id_token, redeemed) = tokio::join!(id_token, redeem);
+        if !redeemed? {
+            // A concurrent exchange took it first: this is a reuse.
+            trail.forget_last();
+            self.revoke_code_family(trail, &row).await?;
+            return Err(grant());
+        }
+        let mut token = self
+            .session_answer(user, session)
+            .await
+            .map_err(|e| match e {
+                Error::NotFound(_) | Error::Unauthorized(_) => grant(),
+                other => other,
+            })?;
         token.scope = Some(row.scope.clone());
-        token.id_token = id_token;
+        token.id_token = id_token?;
         Ok(token)
     }
 

@@ -616,6 +616,7 @@ impl Services {
             holder_id: user_id.to_owned(),
             holder_kind: Ok(HolderKind::User),
             other_role_field: None,
+            role_named: GROUP_ADMIN_ROLE_NAME.to_owned(),
         }
     }
 
@@ -895,7 +896,7 @@ fn audit_assignment(actor: &Actor, action: &'static str, grant: &GroupAdminGrant
     let detail = serde_json::json!({
         "identity_type": identity_type,
         "identity_id": &grant.holder_id,
-        "role_id": GROUP_ADMIN_ROLE_NAME,
+        "role_id": &grant.role_named,
     });
     actor.audit_with(action, "group", &grant.group_id, detail);
 }

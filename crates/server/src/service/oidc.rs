@@ -17,7 +17,7 @@ use rsa::traits::PublicKeyParts;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
-use super::tokens::CallKind;
+use super::tokens::{require_good_standing, VerifiedCaller};
 use super::{random_hex, Services};
 use crate::error::{Error, Result};
 use crate::store::{SigningKeyRow, UserRow, ID_TOKEN_KEY_SLOT};
@@ -265,25 +265,22 @@ impl Services {
             // Roster does not verify addresses: an administrator sets them.
             claims.insert("email_verified".into(), json!(false));
         }
-        if has("groups") {
-            let groups = self
+        if has("groups") || has("quota") {
+            let facts = self
                 .store
-                .groups_of_users(&user.domain_id, std::slice::from_ref(&user.user_id))
+                .claim_facts(&user.domain_id, &user.user_id)
                 .await?;
-            let ids: Vec<String> = groups.into_iter().map(|(_, g)| g.group_id).collect();
-            claims.insert("groups".into(), json!(ids));
-        }
-        if has("quota") {
-            let drive = self
-                .store
-                .default_drive_of(&user.domain_id, &user.user_id)
-                .await?;
-            // Bytes, as Nextcloud's user_oidc maps it; "none" for unlimited or no drive.
-            let quota = match drive {
-                Some(d) if d.total_size >= 0 => d.total_size.to_string(),
-                _ => "none".to_owned(),
-            };
-            claims.insert("quota".into(), json!(quota));
+            if has("groups") {
+                claims.insert("groups".into(), json!(facts.group_ids));
+            }
+            if has("quota") {
+                // Bytes, as Nextcloud's user_oidc maps it; "none" for unlimited or no drive.
+                let quota = match facts.default_drive_size {
+                    Some(size) if size >= 0 => size.to_string(),
+                    _ => "none".to_owned(),
+                };
+                claims.insert("quota".into(), json!(quota));
+            }
         }
         Ok(claims)
     }
@@ -344,22 +341,22 @@ impl Services {
     }
 
     /// OpenID Connect `userinfo`: the claims of the access token's user (every scope's:
-    /// access tokens carry no scope).
+    /// access tokens carry no scope). The caller's row read to admit the token is the one the
+    /// claims are made of: a user is read once.
     pub async fn userinfo(
         &self,
         domain_id: Option<&str>,
         access_token: &str,
     ) -> Result<Map<String, Value>> {
-        let actor = self
-            .authenticate(domain_id, access_token, CallKind::PasswordChange)
-            .await?;
-        let user = self
-            .store
-            .user(&actor.domain_id, &actor.user_id)
-            .await?
-            .ok_or(Error::Unauthorized(
-                crate::error::AuthProblem::AccessTokenInvalid,
-            ))?;
+        let invalid = || Error::Unauthorized(crate::error::AuthProblem::AccessTokenInvalid);
+        let VerifiedCaller::User(user) = self.verified_caller(domain_id, access_token).await?
+        else {
+            // An app's service token speaks for no user.
+            return Err(invalid());
+        };
+        // As `authenticate` admits a password change's caller: in good standing, a pending
+        // password change allowed.
+        require_good_standing(&user, self.clock.now_ms(), invalid())?;
         self.user_claims(&user, &["profile", "email", "groups", "quota"])
             .await
     }

@@ -206,6 +206,7 @@ async fn a_group_admin_grant_is_checked_in_the_rules_order() {
             holder_id: "plain".into(),
             holder_kind: kind,
             other_role_field: other,
+            role_named: crate::model::GROUP_ADMIN_ROLE_NAME.to_owned(),
         }
     };
     let unknown = || Err("IT_Robot".to_owned());

@@ -128,11 +128,11 @@ pub enum CallKind {
 }
 
 /// A session's tokens before its refresh token is stored.
-struct NewSession {
+pub(super) struct NewSession {
     access_token: String,
     refresh_token: String,
     claims: AccessClaims,
-    refresh_row: RefreshTokenRow,
+    pub(super) refresh_row: RefreshTokenRow,
 }
 
 /// How long a token issued to someone other than its user lives at most.
@@ -808,6 +808,25 @@ impl Services {
         access_token: &str,
         kind: CallKind,
     ) -> Result<Actor> {
+        match self.verified_caller(domain_id, access_token).await? {
+            VerifiedCaller::App(actor) => Ok(actor),
+            VerifiedCaller::User(user) => admit(
+                *user,
+                kind,
+                Error::Unauthorized(AuthProblem::AccessTokenInvalid),
+                self.clock.now_ms(),
+            ),
+        }
+    }
+
+    /// The caller an access token names, its signature, domain, generation and issuer
+    /// checked, but not yet admitted ([`admit`]): a user's row as read for this request, or
+    /// an app's service actor.
+    pub(crate) async fn verified_caller(
+        &self,
+        domain_id: Option<&str>,
+        access_token: &str,
+    ) -> Result<VerifiedCaller> {
         let invalid = || Error::Unauthorized(AuthProblem::AccessTokenInvalid);
         let claims = self.tokens.verify(access_token, self.clock.now_s())?;
         if !tenancy::admits(domain_id, &claims.aud) {
@@ -817,7 +836,7 @@ impl Services {
             let app = self
                 .current_app(&claims.aud, client_id, &claims.gen)
                 .await?;
-            return Ok(service_actor(&app));
+            return Ok(VerifiedCaller::App(service_actor(&app)));
         }
         let user = self
             .store
@@ -828,7 +847,7 @@ impl Services {
         if let Some(issuer) = &claims.act {
             self.require_issuer_outranks(&user, issuer).await?;
         }
-        admit(user, kind, invalid(), self.clock.now_ms())
+        Ok(VerifiedCaller::User(Box::new(user)))
     }
 
     /// A delegated token works while its issuer's sessions last and its user does not
@@ -910,7 +929,7 @@ impl Services {
 
     /// The tokens of a new session of `user` (refused if it is not in good standing), its
     /// refresh token's row to store, and its audit record noted.
-    fn new_session(
+    pub(super) fn new_session(
         &self,
         trail: &Trail,
         user: &UserRow,
@@ -952,7 +971,11 @@ impl Services {
     }
 
     /// The answer to a session stored.
-    async fn session_answer(&self, user: UserRow, session: NewSession) -> Result<IssuedToken> {
+    pub(super) async fn session_answer(
+        &self,
+        user: UserRow,
+        session: NewSession,
+    ) -> Result<IssuedToken> {
         self.token_answer(
             user,
             session.access_token,
@@ -1147,6 +1170,14 @@ pub(crate) fn require_good_standing(user: &UserRow, now: i64, refused: Error) ->
 /// for a user not in good standing, `403` for an `Ordinary` call of a user who must change
 /// its password first. Every credential goes through here: bearer tokens of every dialect
 /// and signed requests alike.
+/// Who an access token speaks for, before admission.
+pub(crate) enum VerifiedCaller {
+    /// An app's service token: its actor (no user).
+    App(Actor),
+    /// A user: its row as read for this request.
+    User(Box<UserRow>),
+}
+
 pub(crate) fn admit(user: UserRow, kind: CallKind, refused: Error, now: i64) -> Result<Actor> {
     require_good_standing(&user, now, refused)?;
     if user.need_change_password_next_login && kind == CallKind::Ordinary {

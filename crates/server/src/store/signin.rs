@@ -4,6 +4,7 @@ use crate::audit::Trail;
 use async_trait::async_trait;
 
 use crate::error::Result;
+use crate::store::RefreshTokenRow;
 
 /// An authorization code, by the SHA-256 of its value.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -41,8 +42,19 @@ pub struct SigninSessionRow {
     pub last_seen_at: i64,
 }
 
+/// What a user's `groups` and `quota` claims say, read together in one statement.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClaimFacts {
+    /// The groups the user is a direct member of, by id.
+    pub group_ids: Vec<String>,
+    /// The total size of the user's default drive (bytes, -1 unlimited); `None`: no drive.
+    pub default_drive_size: Option<i64>,
+}
+
 #[async_trait]
 pub trait SigninStore: Send + Sync + 'static {
+    /// The user's groups and default drive, for its claims.
+    async fn claim_facts(&self, domain_id: &str, user_id: &str) -> Result<ClaimFacts>;
     /// Stores a new code; expired codes go at the same time.
     async fn insert_authorization_code(
         &self,
@@ -56,6 +68,16 @@ pub trait SigninStore: Send + Sync + 'static {
         trail: &Trail,
         code_hash: &str,
         now: i64,
+    ) -> Result<bool>;
+    /// Marks the code used and stores the refresh token its use issues, in one write
+    /// transaction (as a refresh grant's rotation is); false, and nothing stored, if the code
+    /// was used already (by a concurrent exchange too).
+    async fn redeem_authorization_code(
+        &self,
+        trail: &Trail,
+        code_hash: &str,
+        now: i64,
+        issued: RefreshTokenRow,
     ) -> Result<bool>;
 
     /// Stores a new session; the sessions that were idle or old past `stale_before` go.

@@ -269,6 +269,32 @@ async fn memberships_roles_groups_and_drives_are_recorded() {
     assert_eq!(about_group[1]["detail"]["identity_id"], user_id.as_str());
     let about_drive = records(&app, &format!("drive_id = '{drive_id}'")).await;
     assert_eq!(actions(&about_drive), [pair("drive.create", "success")]);
+
+    // A refused assignment's record names the role the request asked for.
+    let other_group = admin.group("Other", None).await;
+    let (status, body) = app
+        .admin(
+            "/v2/role/assign",
+            json!({"role_id": "SystemOwner", "manage_resource_type": "RT_Group",
+                   "manage_resource_id": other_group,
+                   "identity": {"identity_type": "IT_User", "identity_id": user_id}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let refused = records(&app, &format!("object_id = '{other_group}'")).await;
+    assert_eq!(
+        actions(&refused),
+        [
+            pair("group.create", "success"),
+            pair("role.assign", "failure")
+        ]
+    );
+    let assign = refused
+        .iter()
+        .find(|r| r["action_type"] == "role.assign")
+        .unwrap();
+    assert_eq!(assign["detail"]["role_id"], "SystemOwner", "{assign}");
+    assert_eq!(assign["detail"]["identity_id"], user_id.as_str());
 }
 
 #[tokio::test]

@@ -818,3 +818,120 @@ async fn an_openid_provider_discovers_signs_id_tokens_and_answers_userinfo() {
         .await;
     assert_eq!(logout.location(), "/signin");
 }
+
+/// Through sign-in and consent, for scope `openid groups quota`; answers the code.
+async fn claims_code(browser: &mut Browser, client_id: &str, user: &str) -> String {
+    let path = format!(
+        "/v2/oauth/authorize?client_id={client_id}&redirect_uri={}&response_type=code\
+         &scope=openid%20groups%20quota&state=s&code_challenge={}\
+         &code_challenge_method=S256",
+        urlencode(REDIRECT),
+        challenge(VERIFIER)
+    );
+    let page = browser.get(&path).await;
+    let consent = browser.sign_in(&page, user, USER_PASSWORD).await;
+    let done = browser.consent(&consent, "allow").await;
+    done.redirect_param("code").expect("a code")
+}
+
+async fn exchange_with_verifier(app: &TestApp, client_id: &str, code: &str) -> (StatusCode, Value) {
+    exchange(
+        app,
+        &[
+            ("client_id", client_id),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await
+}
+
+async fn userinfo(app: &TestApp, access: &str) -> (StatusCode, Value) {
+    crate::helpers::read(
+        app.http
+            .get(app.url("/oidc/userinfo"))
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// The `groups` and `quota` claims are the user's direct groups and its default drive's size
+/// ("none" without a drive), from `userinfo`; a user locked between the authorization and
+/// the exchange gets no tokens, and its code is used up by the refusal.
+#[tokio::test]
+async fn claims_name_the_groups_and_the_default_drive_and_a_locked_users_code_is_spent() {
+    let app = spawn_app().await;
+    let (user_id, _) = app.user_with_role("gwen", "user").await;
+    let (locked_id, _) = app.user_with_role("lars", "user").await;
+    let mut group_ids = Vec::new();
+    for name in ["b-team", "a-team"] {
+        let (status, group) = app
+            .admin("/v2/group/create", json!({"group_name": name}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{group}");
+        let group_id = group["group_id"].as_str().unwrap().to_owned();
+        let (status, body) = app
+            .admin(
+                "/v2/group/add_member",
+                json!({"group_id": group_id, "member_id": user_id, "member_type": "user"}),
+            )
+            .await;
+        assert!(status.is_success(), "{body}");
+        group_ids.push(group_id);
+    }
+    group_ids.sort();
+    let (client_id, _) = register(
+        &app,
+        json!({"app_name": "Drive", "app_type": "SinglePageApp", "redirect_uris": [REDIRECT],
+               "scopes": ["openid", "groups", "quota"]}),
+    )
+    .await;
+
+    // No drive yet: quota "none"; both groups, by id.
+    let code = claims_code(&mut Browser::new(&app), &client_id, "gwen").await;
+    let (status, token) = exchange_with_verifier(&app, &client_id, &code).await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    let access = token["access_token"].as_str().unwrap();
+    let (status, info) = userinfo(&app, access).await;
+    assert_eq!(status, StatusCode::OK, "{info}");
+    assert_eq!(info["sub"], user_id.as_str());
+    assert_eq!(info["groups"], json!(group_ids));
+    assert_eq!(info["quota"], "none");
+
+    // A default drive of 5 GiB: its size, in bytes.
+    let (status, drive) = app
+        .admin(
+            "/v2/drive/create",
+            json!({"drive_name": "gwen", "owner": user_id, "owner_type": "user",
+                   "default": true, "total_size": 5_368_709_120_i64}),
+        )
+        .await;
+    assert!(status.is_success(), "{drive}");
+    let (status, info) = userinfo(&app, access).await;
+    assert_eq!(status, StatusCode::OK, "{info}");
+    assert_eq!(info["quota"], "5368709120");
+    assert_eq!(info["groups"], json!(group_ids));
+
+    // A user locked after its code was issued: refused, and the code is spent.
+    let code = claims_code(&mut Browser::new(&app), &client_id, "lars").await;
+    crate::eds::ok(&app, "LockUsers", &[("Users.1", locked_id.as_str())]).await;
+    assert_error(
+        &exchange_with_verifier(&app, &client_id, &code).await,
+        StatusCode::UNAUTHORIZED,
+        "InvalidGrant",
+    );
+    crate::eds::ok(&app, "UnlockUsers", &[("Users.1", locked_id.as_str())]).await;
+    assert_error(
+        &exchange_with_verifier(&app, &client_id, &code).await,
+        StatusCode::UNAUTHORIZED,
+        "InvalidGrant",
+    );
+    // And a locked user's access token gets no userinfo.
+    crate::eds::ok(&app, "LockUsers", &[("Users.1", user_id.as_str())]).await;
+    let (status, _) = userinfo(&app, access).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

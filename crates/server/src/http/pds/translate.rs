@@ -774,6 +774,7 @@ pub(crate) fn group_admin_grant(req: roster_api::AssignRoleRequest) -> GroupAdmi
         holder_kind: holder_kind(&req.identity.identity_type),
         holder_id: req.identity.identity_id,
         other_role_field,
+        role_named: req.role_id,
     }
 }
 

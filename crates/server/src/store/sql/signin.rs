@@ -5,7 +5,8 @@ use async_trait::async_trait;
 
 use super::{text, Arg, SqlStore, Stmt};
 use crate::error::Result;
-use crate::store::signin::{AuthorizationCodeRow, SigninSessionRow, SigninStore};
+use crate::store::signin::{AuthorizationCodeRow, ClaimFacts, SigninSessionRow, SigninStore};
+use crate::store::RefreshTokenRow;
 
 const CODE_COLUMNS: &str = "code_hash, domain_id, client_id, user_id, redirect_uri, scope, \
      code_challenge, nonce, auth_time, family_id, expires_at, consumed_at";
@@ -13,8 +14,44 @@ const CODE_COLUMNS: &str = "code_hash, domain_id, client_id, user_id, redirect_u
 const SESSION_COLUMNS: &str =
     "session_hash, domain_id, user_id, token_stamp, form_token, created_at, last_seen_at";
 
+/// Marks an unused code used.
+fn consume_code_stmt(code_hash: &str, now: i64) -> Stmt {
+    Stmt::new(
+        "UPDATE authorization_codes SET consumed_at = $2 \
+         WHERE code_hash = $1 AND consumed_at = 0",
+        vec![text(code_hash), Arg::Int(now)],
+    )
+}
+
+/// One row per group of the user (one row with no group if it has none), each with the
+/// default drive's size: the claims' two reads in one statement.
+#[derive(sqlx::FromRow)]
+struct ClaimFactRow {
+    group_id: Option<String>,
+    default_drive_size: Option<i64>,
+}
+
 #[async_trait]
 impl SigninStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn claim_facts(&self, domain_id: &str, user_id: &str) -> Result<ClaimFacts> {
+        let stmt = Stmt::new(
+            "SELECT (SELECT d.total_size FROM drives d WHERE d.domain_id = $1 \
+             AND d.owner_type = 'user' AND d.owner = $2 AND d.is_default) AS default_drive_size, \
+             mg.group_id FROM (SELECT 1 AS one) AS x LEFT JOIN \
+             (SELECT m.group_id FROM group_members m JOIN org_groups g \
+             ON g.domain_id = m.domain_id AND g.group_id = m.group_id \
+             WHERE m.domain_id = $1 AND m.user_id = $2) AS mg ON 1 = 1 \
+             ORDER BY mg.group_id",
+            vec![text(domain_id), text(user_id)],
+        );
+        let rows = self.reader().fetch_all::<ClaimFactRow>(stmt).await?;
+        Ok(ClaimFacts {
+            default_drive_size: rows.first().and_then(|r| r.default_drive_size),
+            group_ids: rows.into_iter().filter_map(|r| r.group_id).collect(),
+        })
+    }
+
     #[tracing::instrument(level = "debug", skip_all)]
     async fn insert_authorization_code(
         &self,
@@ -72,12 +109,32 @@ impl SigninStore for SqlStore {
         code_hash: &str,
         now: i64,
     ) -> Result<bool> {
-        let stmt = Stmt::new(
-            "UPDATE authorization_codes SET consumed_at = $2 \
-             WHERE code_hash = $1 AND consumed_at = 0",
-            vec![text(code_hash), Arg::Int(now)],
-        );
-        Ok(self.write_statement(trail, stmt).await? == 1)
+        Ok(self
+            .write_statement(trail, consume_code_stmt(code_hash, now))
+            .await?
+            == 1)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn redeem_authorization_code(
+        &self,
+        trail: &Trail,
+        code_hash: &str,
+        now: i64,
+        issued: RefreshTokenRow,
+    ) -> Result<bool> {
+        let issued = &issued;
+        self.write(trail, |tx| {
+            Box::pin(async move {
+                if tx.execute(consume_code_stmt(code_hash, now)).await? != 1 {
+                    tx.discard();
+                    return Ok(false);
+                }
+                super::tokens::insert_refresh_token(tx, issued).await?;
+                Ok(true)
+            })
+        })
+        .await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

@@ -351,7 +351,7 @@ fn consume_stmt(token_hash: &str, now: i64) -> Stmt {
 
 /// Stores a new refresh token, drops its user's expired ones and stamps the user's
 /// `last_refresh_token_time`.
-async fn insert_refresh_token(tx: &mut Tx<'_>, token: &RefreshTokenRow) -> Result<()> {
+pub(super) async fn insert_refresh_token(tx: &mut Tx<'_>, token: &RefreshTokenRow) -> Result<()> {
     tx.execute(Stmt::new(
         "INSERT INTO refresh_tokens (token_hash, domain_id, user_id, expires_at, \
          created_at, family_id, token_stamp, consumed_at) \
