@@ -8,10 +8,13 @@
 //!
 //! Wire ↔ service translation (form fields to service requests) lives in [`forms`].
 
+mod apps;
 mod audit;
+mod domain;
 mod drives;
 mod forms;
 mod groups;
+mod overview;
 mod texts;
 mod users;
 
@@ -31,8 +34,7 @@ use crate::service::Actor;
 use texts::ConsoleTexts;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/console", get(home))
+    let router = Router::new()
         .route("/console/users", get(users::list))
         .route(
             "/console/users/new",
@@ -50,7 +52,13 @@ pub fn router() -> Router<AppState> {
         .route("/console/audit", get(audit::list))
         .route("/console/audit/export", get(audit::export))
         .route("/console/outbox", get(audit::outbox))
-        .route("/console/assets/console.css", get(stylesheet))
+        .route("/console/assets/console.css", get(stylesheet));
+    // Overview, domain, apps
+    router
+        .route("/console", get(overview::show))
+        .route("/console/domain", get(domain::show).post(domain::action))
+        .route("/console/apps", get(apps::show))
+        .route("/console/apps/action", post(apps::action))
 }
 
 /// A signed-in administrator on a console page: the page's context, the caller the services
@@ -146,11 +154,6 @@ struct MessagePage<'a> {
     domain_name: &'a str,
     title: &'a str,
     message: &'a str,
-}
-
-/// `GET /console`: the users page (the overview is still to come).
-async fn home(_op: Operator) -> Response {
-    Redirect::to("/console/users").into_response()
 }
 
 async fn stylesheet(State(_): State<AppState>) -> Response {
