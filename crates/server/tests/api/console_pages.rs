@@ -99,11 +99,29 @@ async fn the_overview_shows_quotas_signins_and_the_latest_records() {
     let now: i64 = text_of(&page, "failed-signins").parse().unwrap();
     assert_eq!(now, failed + 2);
 
-    // Users deleted leave the kept count at once.
+    // The kept count follows imports, batches (one item refused) and deletes at once.
+    let (status, body) = app
+        .admin(
+            "/v2/user/import",
+            json!({"user_id": "imp", "authentication_type": "email",
+                   "identity": "imp@example.com", "nick_name": "Imp"}),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let call = |id: &str, user_id: &str| {
+        json!({"id": id, "method": "POST", "url": "/user/create",
+               "body": {"user_id": user_id}})
+    };
+    let batch = json!({"resource": "user",
+                       "requests": [call("1", "bat1"), call("2", "bat2"), call("3", "o01")]});
+    let (status, body) = app.admin("/v2/batch", batch).await;
+    assert!(status.is_success(), "{body}");
     app.admin("/v2/user/delete", json!({"user_id": "o00"}))
         .await;
     let (_, quota) = app.admin("/v2/domain/get_quota", json!({})).await;
-    assert_eq!(quota["user_count_used"], 12);
+    assert_eq!(quota["user_count_used"], 13 + 1 + 2 - 1, "{quota}");
+    let (_, listed) = app.admin("/v2/user/list", json!({"limit": 100})).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 15);
 
     // Simplified Chinese.
     browser.language = "zh-CN";
