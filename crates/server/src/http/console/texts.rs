@@ -146,6 +146,7 @@ pub struct ConsoleTexts {
     pub test_failed: &'static str,
     pub confirm_delete_webhook: &'static str,
     pub more: &'static str,
+    pub show_storage: &'static str,
     pub first_page: &'static str,
 }
 
@@ -239,7 +240,7 @@ pub static EN: ConsoleTexts = ConsoleTexts {
     at_least: "at least",
     latest_audit: "Latest audit records",
     all_records: "All audit records",
-    count_note: "The user count is kept with every create and delete; storage is read from the drives when the page is shown.",
+    count_note: "The user count is kept with every create and delete; storage is summed over the drives only when you ask for it.",
     domain: "Domain",
     domain_id: "Domain id",
     domain_name: "Domain name",
@@ -291,6 +292,7 @@ pub static EN: ConsoleTexts = ConsoleTexts {
     test_failed: "The test event was not delivered.",
     confirm_delete_webhook: "Yes, delete this webhook",
     more: "More",
+    show_storage: "Show (sums every drive; slow in a large domain)",
     first_page: "First page",
 };
 
@@ -385,7 +387,7 @@ pub static ZH: ConsoleTexts = ConsoleTexts {
     at_least: "至少",
     latest_audit: "最新审计记录",
     all_records: "全部审计记录",
-    count_note: "用户数随每次创建和删除同步维护；存储用量在打开页面时从网盘读取。",
+    count_note: "用户数随每次创建和删除同步维护；存储用量仅在你请求时汇总所有网盘得出。",
     domain: "域",
     domain_id: "域 ID",
     domain_name: "域名称",
@@ -437,6 +439,7 @@ pub static ZH: ConsoleTexts = ConsoleTexts {
     test_failed: "测试事件未送达。",
     confirm_delete_webhook: "确认删除该 Webhook",
     more: "更多",
+    show_storage: "显示（需汇总所有网盘，大型域中较慢）",
     first_page: "第一页",
 };
 
