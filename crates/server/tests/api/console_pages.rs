@@ -257,6 +257,9 @@ async fn the_domain_page_shows_settings_and_superadmins_change_them() {
     let password = text_of(&made, "admin-password");
     assert_eq!(attrs(&made, "data-domain-id"), ["acme"]);
     app.login_in("acme", "admin", &password).await;
+    let bad = browser.get("/console/domain?marker=not-a-marker").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(!bad.body.contains("\"code\""), "{}", bad.body);
     let again = browser.get("/console/domain").await;
     assert!(!again.body.contains(&password), "shown once");
     for (id, name, field) in [("Bad_Id", "B", "new_domain_id"), ("acme", "Acme", "")] {
@@ -301,6 +304,12 @@ async fn the_domain_page_shows_settings_and_superadmins_change_them() {
     )
     .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"settings-error\""),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("You are not allowed to do this."));
     let (_, domain) = app
         .admin("/v2/domain/get", json!({"domain_id": "default"}))
         .await;
@@ -593,6 +602,16 @@ async fn apps_keys_and_webhooks_are_made_and_removed_through_the_services() {
         .admin("/v2/webhook/get", json!({"webhook_id": hook_id}))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A marker that is not one: a sentence, never JSON.
+    for path in [
+        "/console/apps?keys=not-a-marker",
+        "/console/apps?apps=not-a-marker",
+    ] {
+        let bad = browser.get(path).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(!bad.body.contains("\"code\""), "{}", bad.body);
+    }
 
     // CSRF.
     let forged = browser

@@ -203,6 +203,8 @@ struct AppsPage<'a> {
     apps_next: Option<String>,
     keys: Vec<KeyRowShown>,
     keys_next: Option<String>,
+    /// Not the first page of a list: a link back to the first.
+    paged: bool,
     webhooks: Vec<Webhook>,
     shown: Option<ShownSecret>,
     /// A webhook test's outcome: the webhook, whether it was delivered, what to say.
@@ -325,6 +327,7 @@ async fn render(
             apps,
             apps_next,
             keys_next: next_link(query, "keys", &keys.next_marker),
+            paged: !query.apps.is_empty() || !query.keys.is_empty(),
             keys: keys
                 .items
                 .into_iter()

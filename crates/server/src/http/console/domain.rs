@@ -152,6 +152,8 @@ struct DomainPage<'a> {
     /// The domains below this one, for a superadmin.
     subdomains: Option<Vec<Domain>>,
     next: Option<String>,
+    /// Set on a later page of subdomains: a link back to the first.
+    first: Option<()>,
     created: Option<CreatedDomain>,
     error: String,
     error_field: String,
@@ -194,6 +196,7 @@ async fn render(
         Ok(found) => found.domain,
         Err(e) => return op.failed(&e),
     };
+    let first = (!marker.is_empty()).then_some(());
     let (subdomains, next) = if op.actor.role == Role::Superadmin {
         let search = DomainSearch {
             limit: Some(SUBDOMAIN_PAGE),
@@ -214,10 +217,10 @@ async fn render(
     } else {
         (None, None)
     };
-    let status = if failed.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
+    let status = match failed {
+        Some((_, Error::Forbidden(_))) => StatusCode::FORBIDDEN,
+        Some(_) => StatusCode::BAD_REQUEST,
+        None => StatusCode::OK,
     };
     let (error_form, error_field, error) = match failed {
         Some((action, e)) => (
@@ -251,6 +254,7 @@ async fn render(
             domain,
             subdomains,
             next,
+            first,
             created,
             error,
             error_field,
@@ -284,9 +288,11 @@ pub async fn action(
             };
             match done {
                 Ok(()) => Redirect::to("/console/domain").into_response(),
-                Err(e @ (Error::InvalidParameter { .. } | Error::Conflict(_))) => {
-                    render(&app, &op, "", Some(form), Some(("settings", &e)), None).await
-                }
+                // A refusal (an admin, or a domain raising its own quota) is said on the
+                // form too: the page stays readable for whoever may read it.
+                Err(
+                    e @ (Error::InvalidParameter { .. } | Error::Conflict(_) | Error::Forbidden(_)),
+                ) => render(&app, &op, "", Some(form), Some(("settings", &e)), None).await,
                 Err(e) => op.failed(&e),
             }
         }

@@ -145,7 +145,6 @@ pub struct ConsoleTexts {
     pub test_delivered: &'static str,
     pub test_failed: &'static str,
     pub confirm_delete_webhook: &'static str,
-    pub more: &'static str,
     pub show_storage: &'static str,
     pub first_page: &'static str,
 }
@@ -291,7 +290,6 @@ pub static EN: ConsoleTexts = ConsoleTexts {
     test_delivered: "The test event was delivered.",
     test_failed: "The test event was not delivered.",
     confirm_delete_webhook: "Yes, delete this webhook",
-    more: "More",
     show_storage: "Show (sums every drive; slow in a large domain)",
     first_page: "First page",
 };
@@ -438,7 +436,6 @@ pub static ZH: ConsoleTexts = ConsoleTexts {
     test_delivered: "测试事件已送达。",
     test_failed: "测试事件未送达。",
     confirm_delete_webhook: "确认删除该 Webhook",
-    more: "更多",
     show_storage: "显示（需汇总所有网盘，大型域中较慢）",
     first_page: "第一页",
 };
