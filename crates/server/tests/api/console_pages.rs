@@ -161,6 +161,9 @@ async fn the_domain_page_shows_settings_and_superadmins_change_them() {
     let page = browser.get("/console/domain").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert_eq!(text_of(&page, "domain-id"), "default");
+    assert!(page
+        .body
+        .contains("Failed sign-ins in a row that lock an identity"));
     let csrf = page.field("csrf");
     let settings = |name: &'static str, users: &'static str, size: &'static str| {
         vec![

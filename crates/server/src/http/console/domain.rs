@@ -138,9 +138,37 @@ fn field_on_page(action: &str, param: &str) -> String {
     field.to_owned()
 }
 
+/// A duration as people read it: the largest whole unit (days, hours, minutes, seconds).
+fn duration(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0 => "0 s".into(),
+        s if s % 86_400 == 0 => format!("{} d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{} h", s / 3_600),
+        s if s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
+/// The server's sign-in and session settings (flags of `roster serve`, the same for every
+/// domain), shown read only: label and value.
+fn server_settings(app: &AppState, ct: &'static ConsoleTexts) -> Vec<(&'static str, String)> {
+    let t = &app.services.token_settings;
+    vec![
+        (ct.lockout_failures, t.lockout.max_failures.to_string()),
+        (ct.lockout_for, duration(t.lockout.lock_for)),
+        (ct.access_ttl, duration(t.access_ttl)),
+        (ct.refresh_ttl, duration(t.refresh_ttl)),
+        (ct.session_idle, duration(t.session_idle)),
+        (ct.session_max, duration(t.session_max)),
+    ]
+}
+
 #[derive(Template)]
 #[template(path = "console/domain.html")]
 struct DomainPage<'a> {
+    /// Lockout and session lifetimes: server settings, read only.
+    server: Vec<(&'static str, String)>,
     op: &'a Operator,
     ct: &'static ConsoleTexts,
     domain: Domain,
@@ -246,6 +274,7 @@ async fn render(
     html(
         status,
         DomainPage {
+            server: server_settings(app, op.ct),
             op,
             ct: op.ct,
             editable: op.actor.is_superadmin(),
@@ -314,5 +343,19 @@ pub async fn action(
             }
         }
         _ => op.failed(&Error::param(ParamProblem::Invalid, "action")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_read_in_their_largest_whole_unit() {
+        assert_eq!(duration(Duration::from_secs(300)), "5 min");
+        assert_eq!(duration(Duration::from_secs(7_200)), "2 h");
+        assert_eq!(duration(Duration::from_secs(30 * 86_400)), "30 d");
+        assert_eq!(duration(Duration::from_secs(90)), "90 s");
     }
 }

@@ -146,6 +146,13 @@ pub struct ConsoleTexts {
     pub test_failed: &'static str,
     pub confirm_delete_webhook: &'static str,
     pub show_storage: &'static str,
+    pub server_settings: &'static str,
+    pub lockout_failures: &'static str,
+    pub lockout_for: &'static str,
+    pub access_ttl: &'static str,
+    pub refresh_ttl: &'static str,
+    pub session_idle: &'static str,
+    pub session_max: &'static str,
     pub first_page: &'static str,
 }
 
@@ -291,6 +298,13 @@ pub static EN: ConsoleTexts = ConsoleTexts {
     test_failed: "The test event was not delivered.",
     confirm_delete_webhook: "Yes, delete this webhook",
     show_storage: "Show (sums every drive; slow in a large domain)",
+    server_settings: "Lockout and sessions",
+    lockout_failures: "Failed sign-ins in a row that lock an identity (0: never)",
+    lockout_for: "A lock lasts",
+    access_ttl: "Access tokens last",
+    refresh_ttl: "Refresh tokens last",
+    session_idle: "A sign-in session ends after being unused for",
+    session_max: "A sign-in session ends at the latest after",
     first_page: "First page",
 };
 
@@ -437,6 +451,13 @@ pub static ZH: ConsoleTexts = ConsoleTexts {
     test_failed: "测试事件未送达。",
     confirm_delete_webhook: "确认删除该 Webhook",
     show_storage: "显示（需汇总所有网盘，大型域中较慢）",
+    server_settings: "登录锁定与会话",
+    lockout_failures: "连续登录失败多少次后锁定账号标识（0 为从不）",
+    lockout_for: "锁定时长",
+    access_ttl: "访问令牌有效期",
+    refresh_ttl: "刷新令牌有效期",
+    session_idle: "登录会话闲置多久后结束",
+    session_max: "登录会话最长持续",
     first_page: "第一页",
 };
 
