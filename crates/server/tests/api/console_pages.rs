@@ -149,9 +149,30 @@ async fn the_overview_shows_quotas_signins_and_the_latest_records() {
         !page.body.contains("href=\"/console/apps\""),
         "no links it may not follow"
     );
-    // Anonymous: to the sign-in page.
-    let page = Browser::new(&app).get("/console").await;
-    assert_eq!(page.location(), "/signin");
+    // Anonymous: to the sign-in page, and nothing done.
+    let mut anonymous = Browser::new(&app);
+    for path in ["/console", "/console/domain", "/console/apps"] {
+        let page = anonymous.get(path).await;
+        assert_eq!(page.location(), "/signin", "{path}");
+    }
+    for (path, action) in [
+        ("/console/domain", "subdomain"),
+        ("/console/apps/action", "key_create"),
+    ] {
+        let posted = anonymous
+            .post(
+                path,
+                &[("csrf", "x"), ("action", action), ("new_domain_id", "anon")],
+            )
+            .await;
+        assert_eq!(posted.location(), "/signin", "{path}");
+    }
+    let (status, _) = app
+        .admin("/v2/domain/get", json!({"domain_id": "anon"}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, keys) = app.admin("/v2/access_key/list", json!({})).await;
+    assert_eq!(keys["items"].as_array().map(Vec::len), Some(0), "{keys}");
 }
 
 #[tokio::test]
