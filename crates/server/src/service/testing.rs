@@ -17,6 +17,47 @@ pub async fn scratch_services() -> (tempfile::TempDir, Services) {
     let store = SqlStore::open_sqlite(&dir.path().join("t.db"))
         .await
         .expect("a SQLite store");
+    let services = services_over(store, &dir).await;
+    (dir, services)
+}
+
+/// Services as [`scratch_services`], over a new PostgreSQL database made next to the one
+/// `ROSTER_TEST_DATABASE_URL` names; `None` when it is not set (the run tests SQLite only).
+pub async fn scratch_postgres_services() -> Option<(tempfile::TempDir, Services)> {
+    use sqlx::{Connection, Executor};
+    let admin_url = std::env::var("ROSTER_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let name = format!("roster_s_{}", super::random_hex(8));
+    let mut conn = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .expect("ROSTER_TEST_DATABASE_URL must reach PostgreSQL");
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .expect("a test database");
+    conn.close().await.ok();
+    let base = admin_url
+        .split_once('?')
+        .map_or(admin_url.as_str(), |(b, _)| b);
+    let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+    let store =
+        SqlStore::open_postgres(&format!("{prefix}/{name}"), crate::store::Migrations::Apply)
+            .await
+            .expect("a PostgreSQL store");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let services = services_over(store, &dir).await;
+    Some((dir, services))
+}
+
+/// The scratch services of every backend this run tests: SQLite, and PostgreSQL when
+/// `ROSTER_TEST_DATABASE_URL` is set.
+pub async fn scratch_services_on_each_backend() -> Vec<(tempfile::TempDir, Services)> {
+    let mut all = vec![scratch_services().await];
+    all.extend(scratch_postgres_services().await);
+    all
+}
+
+async fn services_over(store: SqlStore, dir: &tempfile::TempDir) -> Services {
     let clock = Clock::manual(1_800_000_000_000);
     let store: Arc<dyn Store> = Arc::new(store);
     let keys = tokens::TokenKeys::load_or_create(store.as_ref(), &clock)
@@ -42,7 +83,7 @@ pub async fn scratch_services() -> (tempfile::TempDir, Services) {
         .bootstrap(DOMAIN, Some("Admin-Password-1"), dir.path())
         .await
         .expect("a bootstrapped domain");
-    (dir, services)
+    services
 }
 
 /// The caller `user_id` of [`DOMAIN`] with `role`.

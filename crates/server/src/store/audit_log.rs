@@ -61,6 +61,17 @@ pub trait AuditStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<AuditRow>>;
 
+    /// How many of a domain's records of `action` with `outcome` are dated at or after
+    /// `since` (ms), counting no further than `cap` (an index range, never the whole log).
+    async fn count_audit(
+        &self,
+        domain_id: &str,
+        action: &str,
+        outcome: &str,
+        since: i64,
+        cap: i64,
+    ) -> Result<i64>;
+
     /// Deletes the records older than `before` (ms), across domains; answers how many.
     async fn purge_audit(&self, before: i64) -> Result<u64>;
 }

@@ -23,6 +23,7 @@ mod client;
 mod clock;
 mod console;
 mod console_users;
+mod console_pages;
 mod directory_logons;
 mod domains;
 mod drives;

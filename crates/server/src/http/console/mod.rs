@@ -8,10 +8,13 @@
 //!
 //! Wire ↔ service translation (form fields to service requests) lives in [`forms`].
 
+mod apps;
 mod audit;
+mod domain;
 mod drives;
 mod forms;
 mod groups;
+mod overview;
 mod texts;
 mod user_tasks;
 mod users;
@@ -33,8 +36,7 @@ use crate::service::Actor;
 use texts::ConsoleTexts;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/console", get(home))
+    let router = Router::new()
         .route("/console/users", get(users::list))
         .route(
             "/console/users/new",
@@ -62,7 +64,13 @@ pub fn router() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(users_csv::MAX_UPLOAD)),
         )
         .route("/console/users/import/rejects", post(users_csv::rejects))
-        .route("/console/users/export", get(users_csv::export))
+        .route("/console/users/export", get(users_csv::export));
+    // Overview, domain, apps
+    router
+        .route("/console", get(overview::show))
+        .route("/console/domain", get(domain::show).post(domain::action))
+        .route("/console/apps", get(apps::show))
+        .route("/console/apps/action", post(apps::action))
 }
 
 /// A signed-in administrator on a console page: the page's context, the caller the services
@@ -175,11 +183,6 @@ struct MessagePage<'a> {
     domain_name: &'a str,
     title: &'a str,
     message: &'a str,
-}
-
-/// `GET /console`: the users page (the overview is still to come).
-async fn home(_op: Operator) -> Response {
-    Redirect::to("/console/users").into_response()
 }
 
 async fn stylesheet(State(_): State<AppState>) -> Response {

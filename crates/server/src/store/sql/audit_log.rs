@@ -114,6 +114,31 @@ impl AuditStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn count_audit(
+        &self,
+        domain_id: &str,
+        action: &str,
+        outcome: &str,
+        since: i64,
+        cap: i64,
+    ) -> Result<i64> {
+        // A range of `audit_log_by_action` (migration 0065), read no further than the cap.
+        let stmt = Stmt::new(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM audit_log WHERE domain_id = $1 AND action = $2 \
+             AND outcome = $3 AND acted_at >= $4 LIMIT $5) AS counted",
+            vec![
+                text(domain_id),
+                text(action),
+                text(outcome),
+                Arg::Int(since),
+                Arg::Int(cap),
+            ],
+        );
+        let count = self.reader().fetch_optional::<(i64,)>(stmt).await?;
+        Ok(count.map_or(0, |(n,)| n))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn purge_audit(&self, before: i64) -> Result<u64> {
         // In slices, so that a large backlog never holds the (SQLite) writer for long.
         const SLICE: i64 = 5_000;

@@ -14,13 +14,6 @@ use crate::store::{normalize, DriveStore};
 const DRIVE_COLUMNS: &str = "domain_id, drive_id, owner, owner_type, drive_name, description, \
      drive_type, status, is_default, total_size, used_size, creator, created_at, updated_at";
 
-pub(super) fn count_users_stmt(domain_id: &str) -> Stmt {
-    Stmt::new(
-        "SELECT COUNT(*) FROM users WHERE domain_id = $1",
-        vec![text(domain_id)],
-    )
-}
-
 /// Points the owner of a default drive at `drive_id` (`""`: at none).
 fn set_default_drive_stmt(drive: &DriveRow, drive_id: &str) -> Stmt {
     Stmt::new(
@@ -327,7 +320,11 @@ impl DriveStore for SqlStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn count_users(&self, domain_id: &str) -> Result<i64> {
-        let stmt = count_users_stmt(domain_id);
+        // The count kept with every user create and delete (migration 0064), not a scan.
+        let stmt = Stmt::new(
+            "SELECT CAST(COALESCE(SUM(users), 0) AS BIGINT) FROM user_counts WHERE domain_id = $1",
+            vec![text(domain_id)],
+        );
         let count = self.reader().fetch_optional::<(i64,)>(stmt).await?;
         Ok(count.map_or(0, |(n,)| n))
     }

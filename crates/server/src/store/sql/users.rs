@@ -18,6 +18,39 @@ use crate::store::{
     UserRow, UserStore,
 };
 
+/// Rows a domain's user count is spread over (`user_counts`, migration 0064).
+const USER_COUNT_SHARDS: i64 = 8;
+
+/// Adds `delta` users to `domain_id`'s count, on the shard `user_id` picks, so concurrent
+/// creates in one domain seldom wait on one row. Runs in the transaction that creates or
+/// deletes the users: the count is exact whenever a reader sees it.
+pub(super) fn user_count_stmt(domain_id: &str, user_id: &str, delta: i64) -> Stmt {
+    let shard = user_id
+        .bytes()
+        .fold(0i64, |h, b| (h * 31 + i64::from(b)) % USER_COUNT_SHARDS);
+    Stmt::new(
+        "INSERT INTO user_counts (domain_id, shard, users) VALUES ($1, $2, $3) \
+         ON CONFLICT (domain_id, shard) DO UPDATE SET users = user_counts.users + excluded.users",
+        vec![text(domain_id), Arg::Int(shard), Arg::Int(delta)],
+    )
+}
+
+/// Counts new users of one batch, domain by domain.
+pub(super) fn user_count_stmts(users: &[NewUser]) -> Vec<Stmt> {
+    let mut per_domain: Vec<(&str, &str, i64)> = Vec::new();
+    for new in users {
+        let u = &new.user;
+        match per_domain.iter_mut().find(|(d, _, _)| *d == u.domain_id) {
+            Some((_, _, n)) => *n += 1,
+            None => per_domain.push((&u.domain_id, &u.user_id, 1)),
+        }
+    }
+    per_domain
+        .into_iter()
+        .map(|(domain_id, user_id, n)| user_count_stmt(domain_id, user_id, n))
+        .collect()
+}
+
 pub(super) fn insert_user_stmt(u: &UserRow) -> Stmt {
     Insert::into("users")
         .value("domain_id", text(&u.domain_id))
@@ -231,6 +264,8 @@ pub(super) async fn insert_new_user(tx: &mut Tx<'_>, new: &NewUser) -> Result<()
     tx.execute(insert_user_stmt(user))
         .await
         .map_err(unique_as(Resource::User))?;
+    tx.execute(user_count_stmt(&user.domain_id, &user.user_id, 1))
+        .await?;
     for account in &new.accounts {
         tx.execute(insert_account_stmt(account))
             .await
@@ -376,6 +411,9 @@ async fn create_new_users_at_once(tx: &mut Tx<'_>, batch: &[NewUser]) -> Result<
     let rows = UserBatch::new(batch, dialect);
     for stmt in rows.users {
         tx.execute(stmt).await.map_err(unique_as(Resource::User))?;
+    }
+    for stmt in user_count_stmts(batch) {
+        tx.execute(stmt).await?;
     }
     for stmt in rows.accounts {
         tx.execute(stmt)
@@ -552,6 +590,7 @@ impl UserStore for SqlStore {
                     tx.discard();
                     return Ok(false);
                 }
+                tx.execute(user_count_stmt(domain_id, user_id, -1)).await?;
                 tx.execute(Stmt::new(
                     "DELETE FROM drives WHERE domain_id = $1 AND owner_type = 'user' \
                          AND owner = $2",
@@ -666,6 +705,7 @@ impl UserStore for SqlStore {
     async fn restore_users(&self, users: Vec<NewUser>) -> Result<()> {
         let batch = UserBatch::new(&users, self.dialect());
         let batch = &batch;
+        let users = &users;
         self.write(&Trail::none(), |tx| {
             Box::pin(async move {
                 if self.dialect() == Dialect::Sqlite {
@@ -678,6 +718,9 @@ impl UserStore for SqlStore {
                 }
                 for stmt in batch.users.iter().cloned() {
                     tx.execute(stmt).await.map_err(unique_as(Resource::User))?;
+                }
+                for stmt in user_count_stmts(users) {
+                    tx.execute(stmt).await?;
                 }
                 for stmt in batch.accounts.iter().cloned() {
                     tx.execute(stmt)
