@@ -3,8 +3,8 @@
 
 use sha1::{Digest, Sha1};
 
-use crate::service::directory::UserDetails;
-use crate::store::UserRow;
+use crate::model::GroupKind;
+use crate::service::directory::DirectoryEntry;
 
 pub const PEOPLE: &str = "people";
 pub const GROUPS: &str = "groups";
@@ -240,27 +240,20 @@ impl Tree {
     }
 
     /// A user's entry; `details` holds its groups (organizations and user groups).
-    pub fn user_entry(&self, user: &UserRow, details: &UserDetails) -> Entry {
+    pub fn user_entry(&self, entry: &DirectoryEntry) -> Entry {
+        let user = &entry.user;
         let display = if user.nick_name.is_empty() {
             user.user_id.clone()
         } else {
             user.nick_name.clone()
         };
-        let mut member_of: Vec<String> = Vec::new();
-        if let Some(orgs) = details.orgs.get(&user.user_id) {
-            member_of.extend(
-                orgs.iter()
-                    .map(|o| self.group_dn(&user.domain_id, &o.group.group_id)),
-            );
-        }
-        if let Some(groups) = details.user_groups.get(&user.user_id) {
-            member_of.extend(
-                groups
-                    .iter()
-                    .map(|g| self.group_dn(&user.domain_id, &g.group_id)),
-            );
-        }
-        let locked = details.locked.contains(&user.user_id);
+        // Organizations first, then user groups, each by id.
+        let member_of: Vec<String> = [GroupKind::Org, GroupKind::UserGroup]
+            .into_iter()
+            .flat_map(|kind| entry.groups.iter().filter(move |g| g.kind == kind))
+            .map(|g| self.group_dn(&user.domain_id, &g.group_id))
+            .collect();
+        let locked = entry.locked;
         let mut attrs = vec![
             ("objectClass", strings(&self.user_classes())),
             ("uid", vec![user.user_id.clone()]),
@@ -285,8 +278,8 @@ impl Tree {
             ("createTimestamp", vec![generalized_time(user.created_at)]),
             ("modifyTimestamp", vec![generalized_time(user.updated_at)]),
         ];
-        if let Some(number) = details.numbers.get(&user.user_id).filter(|_| self.posix) {
-            let id = (POSIX_ID_BASE + number).to_string();
+        if self.posix {
+            let id = (POSIX_ID_BASE + entry.number).to_string();
             attrs.push(("uidNumber", vec![id.clone()]));
             attrs.push(("gidNumber", vec![id]));
             attrs.push(("homeDirectory", vec![format!("/home/{}", user.user_id)]));

@@ -21,8 +21,9 @@ use crate::service::directory::{directory_marker_after, DirectoryQuery};
 use crate::service::groups::{group_marker_after, DirectoryScope};
 use crate::service::{Actor, Page};
 
-/// Users read per store page.
-const USER_CHUNK: i64 = 500;
+/// Users read per store page (one statement: the users with their numbers and groups): a
+/// whole page of the largest paged search.
+const USER_CHUNK: i64 = 1000;
 /// Groups (and members) read per page (the API's largest).
 const GROUP_CHUNK: i64 = 100;
 /// Largest page a paged search answers.
@@ -145,7 +146,7 @@ where
         if filter::matches(&request.filter, &entry, &HashSet::new()) {
             out.send(entry_message(
                 msgid,
-                &entry,
+                entry,
                 &request.attrs,
                 request.typesonly,
             ))
@@ -279,7 +280,9 @@ async fn entry_exists(
                 ..DirectoryQuery::default()
             };
             let page = Page::parse(&actor.domain_id, Some(1), None)?;
-            let (rows, _) = services.scoped_directory_users(actor, query, &page).await?;
+            let (rows, _) = services
+                .scoped_directory_entries(actor, query, &page)
+                .await?;
             return Ok(!rows.is_empty());
         }
         (Node::Group(_, group), DirectoryScope::Whole) => {
@@ -339,25 +342,26 @@ fn paged_done(msgid: i32, cookie: Vec<u8>) -> LdapMsg {
 }
 
 /// The answer's attributes: all user attributes for none or `*` (and `+`), none for `1.1`.
-fn entry_message(msgid: i32, entry: &Entry, wanted: &[String], types_only: bool) -> LdapMsg {
+/// The entry's strings move into the message (no copy of its values).
+fn entry_message(msgid: i32, entry: Entry, wanted: &[String], types_only: bool) -> LdapMsg {
     let all = wanted.is_empty() || wanted.iter().any(|a| a == "*" || a == "+");
     let attributes = entry
         .attrs
-        .iter()
+        .into_iter()
         .filter(|(name, _)| all || wanted.iter().any(|w| w.eq_ignore_ascii_case(name)))
         .map(|(name, values)| LdapPartialAttribute {
-            atype: (*name).to_owned(),
+            atype: name.to_owned(),
             vals: if types_only {
                 Vec::new()
             } else {
-                values.iter().map(|v| v.as_bytes().to_vec()).collect()
+                values.into_iter().map(String::into_bytes).collect()
             },
         })
         .collect();
     LdapMsg {
         msgid,
         op: LdapOp::SearchResultEntry(LdapSearchResultEntry {
-            dn: entry.dn.clone(),
+            dn: entry.dn,
             attributes,
         }),
         ctrl: Vec::new(),
@@ -402,11 +406,11 @@ where
     }
 
     /// Sends `entry` if it matches; stops at the size and time limits.
-    async fn offer(&mut self, entry: &Entry, chain: &HashSet<String>) -> Result<bool, Stop> {
+    async fn offer(&mut self, entry: Entry, chain: &HashSet<String>) -> Result<bool, Stop> {
         if Instant::now() > self.deadline {
             return Err(Stop::TimeLimit);
         }
-        if !filter::matches(&self.request.filter, entry, chain) {
+        if !filter::matches(&self.request.filter, &entry, chain) {
             return Ok(false);
         }
         let size_limit = usize::try_from(self.request.sizelimit).unwrap_or(0);
@@ -437,15 +441,15 @@ where
         match phase {
             Phase::Base => {
                 let entry = self.tree().base_entry(&domain_id);
-                self.offer(&entry, &none).await?;
+                self.offer(entry, &none).await?;
             }
             Phase::People => {
                 let entry = self.tree().container(&domain_id, PEOPLE);
-                self.offer(&entry, &none).await?;
+                self.offer(entry, &none).await?;
             }
             Phase::Groups => {
                 let entry = self.tree().container(&domain_id, GROUPS);
-                self.offer(&entry, &none).await?;
+                self.offer(entry, &none).await?;
             }
             Phase::Users(only) => {
                 let classes = self.tree().user_classes();
@@ -518,18 +522,13 @@ where
             if only.is_some_and(|user| user != self.actor.user_id) {
                 return Ok(());
             }
-            let row = services
+            let own = services
                 .own_directory_entry(self.actor)
                 .await
                 .map_err(Stop::Failed)?;
-            let rows = vec![row];
-            let details = services
-                .user_details(self.actor, &rows)
-                .await
-                .map_err(Stop::Failed)?;
-            let entry = self.tree().user_entry(&rows[0], &details);
+            let entry = self.tree().user_entry(&own);
             let chain = self.chain_of(&entry).await?;
-            self.offer(&entry, &chain).await?;
+            self.offer(entry, &chain).await?;
             return Ok(());
         }
         let reader = self.actor.clone();
@@ -546,27 +545,23 @@ where
             )
             .map_err(Stop::Failed)?;
             let (rows, next) = services
-                .scoped_directory_users(&reader, query.clone(), &page)
+                .scoped_directory_entries(&reader, query.clone(), &page)
                 .await
                 .map_err(Stop::Failed)?;
             read += rows.len();
             if bounded && read > MAX_UNINDEXED_USERS {
                 return Err(Stop::Unindexed);
             }
-            let details = services
-                .user_details(&reader, &rows)
-                .await
-                .map_err(Stop::Failed)?;
             for row in &rows {
-                let entry = self.tree().user_entry(row, &details);
+                let entry = self.tree().user_entry(row);
                 let chain = if needs_chain {
                     self.chain_of(&entry).await?
                 } else {
                     HashSet::new()
                 };
-                self.offer(&entry, &chain).await?;
+                self.offer(entry, &chain).await?;
                 if self.page_full() {
-                    let resume = directory_marker_after(&self.actor.domain_id, &row.user_id);
+                    let resume = directory_marker_after(&self.actor.domain_id, &row.user.user_id);
                     return Err(Stop::PageFull(index, resume));
                 }
             }
@@ -648,17 +643,13 @@ where
             let mut groups: Vec<GroupFacts> =
                 answer.items.into_iter().map(GroupFacts::from).collect();
             if subtree_only {
-                let mut managed = Vec::with_capacity(groups.len());
-                for group in groups {
-                    if services
-                        .manages_group(self.actor, &group.group_id)
-                        .await
-                        .map_err(Stop::Failed)?
-                    {
-                        managed.push(group);
-                    }
-                }
-                groups = managed;
+                // One statement for the page, not one check a group.
+                let ids: Vec<String> = groups.iter().map(|g| g.group_id.clone()).collect();
+                let managed = services
+                    .managed_among(self.actor, &ids)
+                    .await
+                    .map_err(Stop::Failed)?;
+                groups.retain(|g| managed.contains(&g.group_id));
             }
             let numbers = self.group_numbers(&groups).await?;
             for group in groups {
@@ -707,7 +698,7 @@ where
         } else {
             HashSet::new()
         };
-        self.offer(&entry, &chain).await.map(|_| ())
+        self.offer(entry, &chain).await.map(|_| ())
     }
 
     /// A group's members: subgroups and users.

@@ -737,6 +737,40 @@ impl Services {
         }))
     }
 
+    /// [`Services::user_page`] read as directory entries (numbers and memberships with the
+    /// users, one statement).
+    pub(super) async fn entries_page(
+        &self,
+        actor: &Actor,
+        filter: UserFilter,
+        page: &Page,
+    ) -> Result<(Vec<directory::DirectoryEntry>, String)> {
+        let order = order_for(&filter);
+        let query = UserPage {
+            after: page.after_for(order.tag())?,
+            filter,
+            order,
+            limit: page.limit + 1,
+            descending: false,
+        };
+        let now = self.clock.now_ms();
+        let rows = self
+            .store
+            .find_directory_entries(&actor.domain_id, &query)
+            .await?
+            .into_iter()
+            .map(|row| directory::DirectoryEntry::from_row(row, now))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(finish_page(rows, page.limit, |last| {
+            encode_marker(
+                &actor.domain_id,
+                order.tag(),
+                &sort_value(order, &last.user),
+                &last.user.user_id,
+            )
+        }))
+    }
+
     /// Users with the extras asked for: their accounts, default drives and groups.
     pub(crate) async fn with_extras(
         &self,

@@ -137,6 +137,15 @@ pub trait GroupStore: Send + Sync + 'static {
         inclusive: bool,
     ) -> Result<bool>;
 
+    /// Those of `group_ids` that `user_id` administers (inclusively, as
+    /// [`GroupStore::administers`] answers), in one statement.
+    async fn administered_among(
+        &self,
+        domain_id: &str,
+        user_id: &str,
+        group_ids: &[String],
+    ) -> Result<Vec<String>>;
+
     /// The groups `user_id` administers through an assignment on them, directly or through
     /// a group it is in: the tops of the subtrees [`GroupStore::administers`] answers `true`
     /// for, sorted.

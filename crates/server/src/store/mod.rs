@@ -86,6 +86,16 @@ pub struct UserRow {
     pub token_stamp: String,
 }
 
+/// A user with what directory faces show of it, read in one row: its stable number and its
+/// direct memberships (`memberships`: a JSON array of `[kind, group_id, group_name]`).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DirectoryEntryRow {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub number: i64,
+    pub memberships: String,
+}
+
 /// A logon account as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct AccountRow {
@@ -517,6 +527,14 @@ pub trait UserStore: Send + Sync + 'static {
 
     /// One page of users matching `page.filter`, in `page.order`, after the given cursor.
     async fn find_users(&self, domain_id: &str, page: &UserPage) -> Result<Vec<UserRow>>;
+
+    /// The same page as [`UserStore::find_users`], each user with its number and direct
+    /// memberships, one row a user (one statement for the page).
+    async fn find_directory_entries(
+        &self,
+        domain_id: &str,
+        page: &UserPage,
+    ) -> Result<Vec<DirectoryEntryRow>>;
 
     /// The accounts of the given users.
     async fn accounts_of(&self, domain_id: &str, user_ids: &[String]) -> Result<Vec<AccountRow>>;

@@ -253,6 +253,64 @@ pub fn page_sql(
     page: &UserPage,
     plan: SubtreePlan,
 ) -> (String, Vec<Arg>) {
+    let (mut c, order) = page_conditions(dialect, domain_id, page, plan);
+    let limit = c.bind(Arg::Int(i64::from(page.limit)));
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE {} ORDER BY {order} LIMIT {limit}",
+        c.sql
+    );
+    (sql, c.args)
+}
+
+/// The same page as [`page_sql`], each user in one row with its stable number (`number`)
+/// and its direct memberships (`memberships`: a JSON array of `[kind, group_id,
+/// group_name]`, aggregated in SQL): one statement and one row a user, where reading the
+/// memberships apart would hand every membership row across on its own.
+///
+/// The page is read first (a materialized CTE, so the memberships are aggregated for the
+/// page's rows only, never for rows a sort reads before its `LIMIT`), then ordered again.
+pub fn entries_page_sql(
+    dialect: Dialect,
+    domain_id: &str,
+    page: &UserPage,
+    plan: SubtreePlan,
+) -> (String, Vec<Arg>) {
+    let (mut c, order) = page_conditions(dialect, domain_id, page, plan);
+    let limit = c.bind(Arg::Int(i64::from(page.limit)));
+    let (sort_key, outer_order) = match page.order.column() {
+        Some(column) => (
+            format!(", {column} AS sort_key"),
+            "sort_key, user_id".to_owned(),
+        ),
+        None if page.descending => (String::new(), "user_id DESC".to_owned()),
+        None => (String::new(), "user_id".to_owned()),
+    };
+    let memberships = match dialect {
+        Dialect::Sqlite => "json_group_array(json_array(g.kind, g.group_id, g.group_name))",
+        Dialect::Postgres => {
+            "COALESCE(CAST(json_agg(json_build_array(g.kind, g.group_id, g.group_name)) \
+             AS TEXT), '[]')"
+        }
+    };
+    let sql = format!(
+        "WITH p AS MATERIALIZED (SELECT {USER_COLUMNS}, CAST(number AS BIGINT) AS number\
+         {sort_key} FROM users WHERE {} ORDER BY {order} LIMIT {limit}) \
+         SELECT {USER_COLUMNS}, number, (SELECT {memberships} FROM group_members m \
+         JOIN org_groups g ON g.domain_id = m.domain_id AND g.group_id = m.group_id \
+         WHERE m.domain_id = p.domain_id AND m.user_id = p.user_id) AS memberships \
+         FROM p ORDER BY {outer_order}",
+        c.sql
+    );
+    (sql, c.args)
+}
+
+/// The conditions of one page (the filter's and the marker's) and its `ORDER BY`.
+fn page_conditions(
+    dialect: Dialect,
+    domain_id: &str,
+    page: &UserPage,
+    plan: SubtreePlan,
+) -> (Conditions, String) {
     let mut c = filter_conditions(dialect, domain_id, &page.filter, plan);
     let order = match page.order.column() {
         Some(column) => {
@@ -283,12 +341,7 @@ pub fn page_sql(
             format!("user_id{direction}")
         }
     };
-    let limit = c.bind(Arg::Int(i64::from(page.limit)));
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE {} ORDER BY {order} LIMIT {limit}",
-        c.sql
-    );
-    (sql, c.args)
+    (c, order)
 }
 
 /// `SELECT COUNT(*) FROM users WHERE ...`: how many users match a filter.

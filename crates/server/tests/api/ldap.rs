@@ -392,6 +392,70 @@ async fn ldap_paged_search_answers_every_user_once() {
     assert_eq!(result.1.rc, 53);
 }
 
+/// A paged walk in pages of 1,000 (the gateway's largest, one store read a page) answers
+/// every one of 2,500 users exactly once, each with its groups in `memberOf`.
+#[tokio::test]
+async fn ldap_paged_walk_in_pages_of_a_thousand_answers_every_user_once() {
+    let app = spawn_ldap().await;
+    let team = group(&app, "Team", None).await;
+    let alice = user_id_of(&app, "alice").await;
+    add_member(&app, &team, &alice).await;
+    app.store.seed_users("default", "walker", 2_500).await;
+    let mut admin = bound(&app, "admin", ADMIN_PASSWORD).await;
+    let mut seen = BTreeSet::new();
+    let mut cookie = Vec::new();
+    let mut pages = 0;
+    let mut alice_groups = Vec::new();
+    loop {
+        let control: RawControl = PagedResults {
+            size: 1000,
+            cookie: cookie.clone(),
+        }
+        .into();
+        let result = admin
+            .with_controls(vec![control])
+            .search(
+                PEOPLE,
+                Scope::OneLevel,
+                "(objectClass=*)",
+                vec!["uid", "memberOf"],
+            )
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
+        pages += 1;
+        assert!(result.0.len() <= 1000);
+        for entry in result.0 {
+            let entry = SearchEntry::construct(entry);
+            if entry.dn == user_dn(&alice) {
+                alice_groups = entry.attrs.get("memberOf").cloned().unwrap_or_default();
+            }
+            assert!(seen.insert(entry.dn.clone()), "{} twice", entry.dn);
+        }
+        let paged = result
+            .1
+            .ctrls
+            .iter()
+            .find_map(|Control(_, raw)| {
+                (raw.ctype == "1.2.840.113556.1.4.319").then(|| raw.parse::<PagedResults>())
+            })
+            .expect("a paged results control in the answer");
+        if paged.cookie.is_empty() {
+            break;
+        }
+        cookie = paged.cookie;
+        assert!(pages < 10);
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen.len(), 2_502);
+    assert!(seen.contains(&user_dn("walker02499")));
+    assert_eq!(
+        alice_groups,
+        vec![format!("cn={team},ou=groups,dc=default")]
+    );
+}
+
 /// The result code of a password modify.
 async fn passwd(ldap: &mut Ldap, user: Option<&str>, old: &str, new: &str) -> u32 {
     let request = PasswordModify {

@@ -525,6 +525,74 @@ async fn lists_page_by_index_and_by_cursor() {
     assert_scim_error(&bad, StatusCode::BAD_REQUEST, None);
 }
 
+/// A cursor walk in pages of up to 1,000 users (the users' `maxPageSize`; a larger `count` is
+/// served at it) answers every user exactly once; every page's `totalResults` is the count
+/// made on the first page, carried by the cursor (a user created mid-walk changes a new
+/// count, not the walk's); cursors Roster did not make are `invalidCursor`.
+#[tokio::test]
+async fn a_cursor_walk_in_pages_of_a_thousand_sees_every_user_once() {
+    let app = spawn_app().await;
+    app.store.seed_users("default", "walker", 2_345).await;
+    let (_, config) = admin(&app, "GET", "/ServiceProviderConfig", None).await;
+    assert_eq!(config["pagination"]["maxPageSize"], 1000, "{config}");
+    assert_eq!(config["pagination"]["defaultPageSize"], 100, "{config}");
+    let total = count_users(&app).await.as_i64().unwrap();
+    assert!(total > 2_345, "{total}");
+    let mut seen = std::collections::BTreeSet::new();
+    let mut cursor = String::new();
+    let mut pages = 0;
+    loop {
+        let (status, page) = admin(
+            &app,
+            "GET",
+            &format!("/Users?count=5000&cursor={cursor}&attributes=userName"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        pages += 1;
+        assert_eq!(page["totalResults"], total, "page {pages}");
+        let resources = page["Resources"].as_array().unwrap();
+        assert_eq!(page["itemsPerPage"], resources.len());
+        assert!(resources.len() <= 1000);
+        for r in resources {
+            let id = r["id"].as_str().unwrap().to_owned();
+            assert!(seen.insert(id.clone()), "{id} twice");
+        }
+        if pages == 1 {
+            assert_eq!(resources.len(), 1000);
+            let body = json!({"schemas": [USER], "userName": "late-comer"});
+            let (status, created) = admin(&app, "POST", "/Users", Some(body)).await;
+            assert_eq!(status, StatusCode::CREATED, "{created}");
+        }
+        match page["nextCursor"].as_str() {
+            Some(next) => {
+                // RFC 9865: unreserved characters only.
+                assert!(
+                    next.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)),
+                    "{next}"
+                );
+                cursor = next.to_owned();
+            }
+            None => break,
+        }
+        assert!(pages < 10);
+    }
+    assert_eq!(pages, 3);
+    assert!(seen.len() as i64 >= total, "{} of {total}", seen.len());
+    for i in [0, 1_000, 2_344] {
+        assert!(seen.contains(&format!("walker{i:05}")), "walker{i:05}");
+    }
+    assert_eq!(count_users(&app).await, total + 1);
+    for bad in ["garbage", "12.", "-1.abc", ".abc", "x.abc"] {
+        let answer = admin(&app, "GET", &format!("/Users?cursor={bad}"), None).await;
+        assert_scim_error(&answer, StatusCode::BAD_REQUEST, Some("invalidCursor"));
+    }
+    let forged = admin(&app, "GET", "/Users?cursor=12.garbage", None).await;
+    assert_scim_error(&forged, StatusCode::BAD_REQUEST, None);
+}
+
 /// A provisioning token created by the superadmin: `(token_id, token)`.
 async fn provisioning_token(app: &TestApp) -> (String, String) {
     let (status, created) = app

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::error::ScimError;
 use super::filter::ENTERPRISE_URN;
 use super::translate::{GROUP_URN, LIST_URN, USER_URN};
-use super::{base_url, scim_json, MAX_COUNT};
+use super::{base_url, scim_json, MAX_COUNT, MAX_USER_COUNT};
 
 const SPC_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 const RESOURCE_TYPE_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
@@ -26,7 +26,7 @@ pub async fn service_provider_config(headers: HeaderMap) -> Response {
         "documentationUri": "https://github.com/roster/roster/blob/main/docs/scim.md",
         "patch": {"supported": true},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-        "filter": {"supported": true, "maxResults": MAX_COUNT},
+        "filter": {"supported": true, "maxResults": MAX_USER_COUNT},
         "changePassword": {"supported": true},
         "sort": {"supported": false},
         "etag": {"supported": true},
@@ -35,7 +35,9 @@ pub async fn service_provider_config(headers: HeaderMap) -> Response {
             "index": true,
             "defaultPaginationMethod": "index",
             "defaultPageSize": MAX_COUNT,
-            "maxPageSize": MAX_COUNT,
+            // Users' pages reach it; groups' (each with its members) stop at 100, which
+            // RFC 9865 allows ("may be further restricted by other criteria").
+            "maxPageSize": MAX_USER_COUNT,
         },
         "authenticationSchemes": [{
             "type": "oauthbearertoken",

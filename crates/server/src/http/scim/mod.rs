@@ -28,7 +28,7 @@ use translate::{lower_keys, MemberRef, MemberType, ShownMember, LIST_URN};
 
 use super::AppState;
 use crate::error::{Error, Resource};
-use crate::model::{Group, MemberListing, User, UserChanges, UserStatus};
+use crate::model::{Group, GroupKind, MemberListing, User, UserChanges, UserStatus};
 use crate::service::directory::DirectoryQuery;
 use crate::service::provisioning::{Provisioned, ProvisionedKind};
 use crate::service::scim_tokens::is_scim_token;
@@ -38,8 +38,13 @@ use crate::service::{Actor, Page};
 pub const SCIM_PREFIX: &str = "/scim/v2";
 /// Operations one PATCH may carry.
 pub const MAX_OPERATIONS: usize = 100;
-/// The largest page (`count`) and the furthest `startIndex` reaches; beyond it, cursors.
+/// The page (`count`) a list answers when none is asked, the largest page of groups (each
+/// answered with its members) and of the reads behind a page; and the furthest `startIndex`
+/// reaches (beyond it, cursors).
 const MAX_COUNT: i64 = 100;
+/// The largest page of users (`maxPageSize`): a page is read in one statement and built in
+/// memory, a few hundred KiB of JSON at most.
+const MAX_USER_COUNT: i64 = 1000;
 const MAX_START_INDEX: i64 = 10_000;
 /// How many members a group answer lists at most (more: read them through PDS).
 const MAX_MEMBERS_SHOWN: usize = 10_000;
@@ -306,11 +311,12 @@ fn number(value: Option<&str>, name: &str) -> Result<Option<i64>, ScimError> {
         .transpose()
 }
 
-fn paging(params: &ListParams) -> Result<(Paging, i64), ScimError> {
+/// The paging asked for, and the page size: `count` (default [`MAX_COUNT`]) up to `max`.
+fn paging(params: &ListParams, max: i64) -> Result<(Paging, i64), ScimError> {
     // RFC 7644 §3.4.2.4: a count below 0 is 0; above the maximum, the maximum.
     let count = number(params.count.as_deref(), "count")?
         .unwrap_or(MAX_COUNT)
-        .clamp(0, MAX_COUNT);
+        .clamp(0, max);
     let start = number(params.start_index.as_deref(), "startIndex")?;
     match (&params.cursor, start) {
         (Some(_), Some(_)) => Err(ScimError::invalid_value(
@@ -355,7 +361,20 @@ fn list_response(
 /// A user with its user groups `(id, name)` and what the provisioning service keeps on it.
 type ShownUser = (User, Vec<(String, String)>, Option<Provisioned>);
 
-/// A page of users answered, each with what SCIM shows of it.
+/// A page of users at `marker` (a Roster marker), as many as `limit`.
+fn users_page(actor: &Actor, marker: &str, limit: i64) -> Result<Page, ScimError> {
+    let max = MAX_USER_COUNT as u32;
+    Ok(Page::parse_limited(
+        &actor.domain_id,
+        Some(limit.max(1)),
+        Some(marker),
+        ("count", max, max),
+    )?)
+}
+
+/// A page of users answered, each with what SCIM shows of it: the users with their groups
+/// (one statement, the directory entries the LDAP gateway reads too), then what providers
+/// keep on them (one more).
 async fn user_page(
     app: &AppState,
     actor: &Actor,
@@ -363,28 +382,56 @@ async fn user_page(
     marker: &str,
     limit: i64,
 ) -> Result<(Vec<ShownUser>, String), ScimError> {
-    let page = Page::parse(&actor.domain_id, Some(limit.max(1)), Some(marker))?;
-    let (rows, next) = app
+    let page = users_page(actor, marker, limit)?;
+    let (entries, next) = app
         .services
-        .search_directory_users(actor, query, &page)
+        .search_directory_entries(actor, query, &page)
         .await?;
-    let users = app.services.users_with_groups(actor, rows, true).await?;
-    let objects: Vec<(String, i64)> = users
+    let objects: Vec<(String, i64)> = entries
         .iter()
-        .map(|(u, _)| (u.user_id.clone(), u.created_at))
+        .map(|e| (e.user.user_id.clone(), e.user.created_at))
         .collect();
     let mut kept = app
         .services
         .provisioned(actor, ProvisionedKind::User, &objects)
         .await?;
-    let users = users
+    let users = entries
         .into_iter()
-        .map(|(user, groups)| {
-            let extras = kept.remove(&user.user_id);
-            (user, groups, extras)
+        .map(|entry| {
+            let extras = kept.remove(&entry.user.user_id);
+            let groups = entry
+                .groups
+                .into_iter()
+                .filter(|g| g.kind == GroupKind::UserGroup)
+                .map(|g| (g.group_id, g.group_name))
+                .collect();
+            (entry.user, groups, extras)
         })
         .collect();
     Ok((users, next))
+}
+
+/// A cursor (RFC 9865): the number of matching users counted when the walk began, then the
+/// Roster marker to continue at, `<total>.<marker>` (unreserved characters only). Counting
+/// once a walk, not once a page, keeps a walk's pages at the cost of their own rows: a
+/// count is a read of every matching user (a million rows a page, before).
+fn user_cursor(total: i64, marker: &str) -> String {
+    format!("{total}.{marker}")
+}
+
+/// `(total, marker)` of a cursor Roster made; `None` for the first page (empty).
+fn read_user_cursor(cursor: &str) -> Result<Option<(i64, String)>, ScimError> {
+    if cursor.is_empty() {
+        return Ok(None);
+    }
+    cursor
+        .split_once('.')
+        .and_then(|(total, marker)| {
+            let total = total.parse::<i64>().ok().filter(|t| *t >= 0)?;
+            (!marker.is_empty()).then(|| (total, marker.to_owned()))
+        })
+        .map(Some)
+        .ok_or_else(|| ScimError::bad("invalidCursor", "the cursor is not one Roster made"))
 }
 
 /// The current state of one user, or SCIM's 404.
@@ -462,13 +509,19 @@ async fn listing_context(
     headers: &HeaderMap,
     trail: Trail,
     params: &ListParams,
+    max_count: i64,
 ) -> Result<(Actor, String, Projection, (Paging, i64)), ScimError> {
     let actor = caller(app, headers, trail).await?;
     let projection = Projection::read(
         params.attributes.as_deref(),
         params.excluded_attributes.as_deref(),
     )?;
-    Ok((actor, base_url(headers), projection, paging(params)?))
+    Ok((
+        actor,
+        base_url(headers),
+        projection,
+        paging(params, max_count)?,
+    ))
 }
 
 async fn users_listing(
@@ -478,7 +531,7 @@ async fn users_listing(
 ) -> Result<Response, ScimError> {
     let (app, headers) = (app.clone(), headers.clone());
     let (actor, base, projection, (paging, count)) =
-        listing_context(&app, &headers, Trail::none(), &params).await?;
+        listing_context(&app, &headers, Trail::none(), &params, MAX_USER_COUNT).await?;
     let query = match params.filter.as_deref().filter(|f| !f.trim().is_empty()) {
         None => DirectoryQuery::default(),
         Some(text) => {
@@ -508,9 +561,12 @@ async fn users_listing(
         }
     };
     let now = app.services.clock.now_ms();
-    let (mut marker, start) = match &paging {
-        Paging::Cursor(cursor) => (cursor.clone(), None),
-        Paging::Index(start) => (String::new(), Some(*start)),
+    let (mut marker, start, counted) = match &paging {
+        Paging::Cursor(cursor) => match read_user_cursor(cursor)? {
+            Some((total, marker)) => (marker, None, Some(total)),
+            None => (String::new(), None, None),
+        },
+        Paging::Index(start) => (String::new(), Some(*start), None),
     };
     // An index past the first: walk the markers to it (bounded by MAX_START_INDEX).
     let mut skip = start.map_or(0, |s| s - 1);
@@ -530,7 +586,10 @@ async fn users_listing(
     } else {
         user_page(&app, &actor, query.clone(), &marker, count).await?
     };
-    let total = if query.equals.is_some() {
+    let total = if let Some(total) = counted {
+        // A cursor's later pages answer the count made when the walk began.
+        total
+    } else if query.equals.is_some() {
         // Served by a prefix scan: count by reading the equal rows (few by nature).
         count_equal(&app, &actor, &query).await?
     } else {
@@ -550,7 +609,10 @@ async fn users_listing(
             ))
         })
         .collect();
-    let next_cursor = (!next.is_empty() && count > 0).then_some(next);
+    let next_cursor = (!next.is_empty() && count > 0).then(|| match &paging {
+        Paging::Cursor(_) => user_cursor(total, &next),
+        Paging::Index(_) => next,
+    });
     Ok(list_response(
         total,
         start.or(Some(1)),
@@ -568,10 +630,10 @@ async fn count_equal(
     let mut total = 0;
     let mut marker = String::new();
     loop {
-        let page = Page::parse(&actor.domain_id, Some(MAX_COUNT), Some(&marker))?;
+        let page = users_page(actor, &marker, MAX_COUNT)?;
         let (rows, next) = app
             .services
-            .search_directory_users(actor, query.clone(), &page)
+            .search_directory_entries(actor, query.clone(), &page)
             .await?;
         total += rows.len() as i64;
         if next.is_empty() {
@@ -877,7 +939,7 @@ async fn groups_listing(
 ) -> Result<Response, ScimError> {
     let (app, headers) = (app.clone(), headers.clone());
     let (actor, base, projection, (paging, count)) =
-        listing_context(&app, &headers, Trail::none(), &params).await?;
+        listing_context(&app, &headers, Trail::none(), &params, MAX_COUNT).await?;
     let listing = match params.filter.as_deref().filter(|f| !f.trim().is_empty()) {
         None => translate::GroupListing::default(),
         Some(text) => {

@@ -16,7 +16,7 @@ use crate::model::{GroupKind, NewUserSpec, User, UserChanges, UserStatus};
 use crate::store::groups::{GroupRow, KIND_ORG, KIND_USER_GROUP};
 use crate::store::properties::UserPropertyValue;
 pub use crate::store::user_query::{TimeColumn, TimeRange};
-use crate::store::{normalize, UserFilter, UserOrder, UserPage, UserRow};
+use crate::store::{normalize, DirectoryEntryRow, UserFilter, UserOrder, UserPage, UserRow};
 
 /// How a directory user is activated (eds-user `OwnerType`).
 pub const OWNER_TYPES: [&str; 2] = ["Normal", "CreateFromManager"];
@@ -50,6 +50,57 @@ pub struct UserDetails {
     pub properties: HashMap<String, Vec<UserPropertyValue>>,
     /// The users locked out now: disabled, or past their auto-lock time.
     pub locked: HashSet<String>,
+}
+
+/// A group a directory entry is directly in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryGroup {
+    pub group_id: String,
+    pub group_name: String,
+    pub kind: GroupKind,
+}
+
+/// A user as the directory faces (the LDAP gateway, SCIM) answer it, read with its page in
+/// one statement: the row, its stable number, its direct memberships (by group id) and
+/// whether it is locked out at the time of reading.
+#[derive(Debug, Clone)]
+pub struct DirectoryEntry {
+    pub user: UserRow,
+    pub number: i64,
+    pub groups: Vec<EntryGroup>,
+    pub locked: bool,
+}
+
+impl DirectoryEntry {
+    pub(crate) fn from_row(row: DirectoryEntryRow, now: i64) -> Result<DirectoryEntry> {
+        let listed: Vec<(String, String, String)> = serde_json::from_str(&row.memberships)
+            .map_err(|e| Error::internal(anyhow::anyhow!("memberships of a user: {e}")))?;
+        let mut groups = listed
+            .into_iter()
+            .map(|(kind, group_id, group_name)| {
+                Ok(EntryGroup {
+                    kind: GroupKind::from_stored(&kind)?,
+                    group_id,
+                    group_name,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        groups.sort_by(|a, b| a.group_id.cmp(&b.group_id));
+        let locked = row.user.locked_at(now);
+        Ok(DirectoryEntry {
+            user: row.user,
+            number: row.number,
+            groups,
+            locked,
+        })
+    }
+
+    /// The user groups among its memberships, `(id, name)`.
+    pub fn user_groups(&self) -> impl Iterator<Item = &EntryGroup> {
+        self.groups
+            .iter()
+            .filter(|g| g.kind == GroupKind::UserGroup)
+    }
 }
 
 /// The directory's user-id rule: 3..24 characters of `a-z`, `0-9`, `_`.
@@ -332,16 +383,17 @@ impl Services {
         self.directory_page(actor, query, page, descending).await
     }
 
-    /// `directory_users` for whoever may read part of the directory (the LDAP gateway): the
-    /// whole domain for admins and directory readers; for a group admin the users of the
-    /// subtrees it administers ([`Services::directory_scope`]; a subtree condition of the
-    /// query outside them finds nobody); refused to anyone else.
-    pub async fn scoped_directory_users(
+    /// A page of directory entries for whoever may read part of the directory (the LDAP
+    /// gateway), by user id: the whole domain for admins and directory readers; for a group
+    /// admin the users of the subtrees it administers ([`Services::directory_scope`]; a
+    /// subtree condition of the query outside them finds nobody); refused to anyone else.
+    /// Each user comes with its number and memberships, the page read in one statement.
+    pub async fn scoped_directory_entries(
         &self,
         actor: &Actor,
         mut query: DirectoryQuery,
         page: &Page,
-    ) -> Result<(Vec<UserRow>, String)> {
+    ) -> Result<(Vec<DirectoryEntry>, String)> {
         match self.directory_scope(actor).await? {
             DirectoryScope::Whole => {}
             DirectoryScope::Own => return Err(Error::forbidden("admin permission required")),
@@ -362,7 +414,18 @@ impl Services {
                 }
             }
         }
-        self.directory_page(actor, query, page, false).await
+        let (query, tag) = self.directory_user_page(query, page, false)?;
+        let now = self.clock.now_ms();
+        let rows = self
+            .store
+            .find_directory_entries(&actor.domain_id, &query)
+            .await?
+            .into_iter()
+            .map(|row| DirectoryEntry::from_row(row, now))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(finish_page(rows, page.limit, |last| {
+            encode_marker(&actor.domain_id, tag, "", &last.user.user_id)
+        }))
     }
 
     async fn directory_page(
@@ -372,6 +435,20 @@ impl Services {
         page: &Page,
         descending: bool,
     ) -> Result<(Vec<UserRow>, String)> {
+        let (query, tag) = self.directory_user_page(query, page, descending)?;
+        let rows = self.store.find_users(&actor.domain_id, &query).await?;
+        Ok(finish_page(rows, page.limit, |last| {
+            encode_marker(&actor.domain_id, tag, "", &last.user_id)
+        }))
+    }
+
+    /// The store's page of a directory listing by user id, and its markers' tag.
+    fn directory_user_page(
+        &self,
+        query: DirectoryQuery,
+        page: &Page,
+        descending: bool,
+    ) -> Result<(UserPage, &'static str)> {
         let filter = query.into_filter(self.clock.now_ms());
         let order = order_for(&filter);
         if order != UserOrder::UserId {
@@ -386,29 +463,41 @@ impl Services {
             limit: page.limit + 1,
             descending,
         };
-        let rows = self.store.find_users(&actor.domain_id, &query).await?;
-        Ok(finish_page(rows, page.limit, |last| {
-            encode_marker(&actor.domain_id, tag, "", &last.user_id)
-        }))
+        Ok((query, tag))
     }
 
-    /// The caller's own user, as a directory shows it (any signed-in user).
-    pub async fn own_directory_entry(&self, actor: &Actor) -> Result<UserRow> {
-        self.store
-            .user(&actor.domain_id, &actor.user_id)
+    /// The caller's own entry, as a directory shows it (any signed-in user).
+    pub async fn own_directory_entry(&self, actor: &Actor) -> Result<DirectoryEntry> {
+        let query = UserPage {
+            after: None,
+            filter: UserFilter {
+                user_ids: vec![actor.user_id.clone()],
+                ..UserFilter::default()
+            },
+            order: UserOrder::UserId,
+            limit: 1,
+            descending: false,
+        };
+        let now = self.clock.now_ms();
+        let row = self
+            .store
+            .find_directory_entries(&actor.domain_id, &query)
             .await?
-            .ok_or(Error::NotFound(Resource::User))
+            .pop()
+            .ok_or(Error::NotFound(Resource::User))?;
+        DirectoryEntry::from_row(row, now)
     }
 
-    /// One page of users for a directory search (admins only): in the order of the prefix
-    /// searched (display name, user name, e-mail, so the index serves order and limit), else
-    /// by user id; and the marker of the next page (`""` if this is the last).
-    pub async fn search_directory_users(
+    /// One page of directory entries for a directory search (admins only): in the order of
+    /// the prefix searched (display name, user name, e-mail, so the index serves order and
+    /// limit), else by user id; and the marker of the next page (`""` if this is the last).
+    /// Each user comes with its number and memberships, the page read in one statement.
+    pub async fn search_directory_entries(
         &self,
         actor: &Actor,
         query: DirectoryQuery,
         page: &Page,
-    ) -> Result<(Vec<UserRow>, String)> {
+    ) -> Result<(Vec<DirectoryEntry>, String)> {
         actor.require_directory_reader()?;
         for prefix in [
             &query.user_name_prefix,
@@ -442,12 +531,12 @@ impl Services {
             }
         }
         let filter = query.into_filter(self.clock.now_ms());
-        let (mut rows, mut next) = self.user_page(actor, filter, page).await?;
+        let (mut rows, mut next) = self.entries_page(actor, filter, page).await?;
         if let Some((field, value)) = equals {
             let value = normalize(&value);
             let equal = rows
                 .iter()
-                .take_while(|row| value_of(field, row) == value)
+                .take_while(|row| value_of(field, &row.user) == value)
                 .count();
             if equal < rows.len() {
                 rows.truncate(equal);
@@ -455,32 +544,6 @@ impl Services {
             }
         }
         Ok((rows, next))
-    }
-
-    /// Users, each with its user groups `(id, name)` when asked.
-    pub async fn users_with_groups(
-        &self,
-        actor: &Actor,
-        rows: Vec<UserRow>,
-        with_groups: bool,
-    ) -> Result<Vec<(User, Vec<(String, String)>)>> {
-        let mut groups = if with_groups {
-            self.user_details(actor, &rows).await?.user_groups
-        } else {
-            HashMap::new()
-        };
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                let of_user = groups
-                    .remove(&row.user_id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|g| (g.group_id, g.group_name))
-                    .collect();
-                (row, of_user)
-            })
-            .collect())
     }
 
     /// How many users match a directory filter (admins only).

@@ -490,6 +490,40 @@ impl GroupStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn administered_among(
+        &self,
+        domain_id: &str,
+        user_id: &str,
+        group_ids: &[String],
+    ) -> Result<Vec<String>> {
+        if group_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut args = vec![text(domain_id), text(user_id)];
+        let placeholders: Vec<String> = group_ids
+            .iter()
+            .map(|id| {
+                args.push(text(id));
+                format!("${}", args.len())
+            })
+            .collect();
+        let stmt = Stmt::new(
+            format!(
+                "SELECT DISTINCT c.descendant_id FROM group_closure c JOIN group_admins a \
+                 ON a.domain_id = c.domain_id AND a.group_id = c.ancestor_id \
+                 WHERE c.domain_id = $1 AND c.descendant_id IN ({}) \
+                 AND ((a.identity_type = 'IT_User' AND a.identity_id = $2) \
+                   OR (a.identity_type = 'IT_Group' AND a.identity_id IN \
+                       (SELECT group_id FROM group_members WHERE domain_id = $1 AND user_id = $2)))",
+                placeholders.join(", ")
+            ),
+            args,
+        );
+        let rows = self.reader().fetch_all::<(String,)>(stmt).await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn administered_groups(&self, domain_id: &str, user_id: &str) -> Result<Vec<String>> {
         let stmt = Stmt::new(
             "SELECT DISTINCT a.group_id FROM group_admins a \

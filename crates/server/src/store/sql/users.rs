@@ -11,11 +11,12 @@ use super::{missing_as, text, unique_as, update_stmt, Insert, Tx};
 use super::{Arg, Dialect, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::store::user_query::{
-    page_sql, subtree_count_sql, SubtreePlan, SUBTREE_WALK_THRESHOLD, USER_COLUMNS,
+    entries_page_sql, page_sql, subtree_count_sql, SubtreePlan, SUBTREE_WALK_THRESHOLD,
+    USER_COLUMNS,
 };
 use crate::store::{
-    new_token_stamp, normalize, AccountRow, LoginCandidate, NewUser, UserChanges, UserPage,
-    UserRow, UserStore,
+    new_token_stamp, normalize, AccountRow, DirectoryEntryRow, LoginCandidate, NewUser,
+    UserChanges, UserPage, UserRow, UserStore,
 };
 
 /// Rows a domain's user count is spread over (`user_counts`, migration 0064).
@@ -616,6 +617,18 @@ impl UserStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn find_directory_entries(
+        &self,
+        domain_id: &str,
+        page: &UserPage,
+    ) -> Result<Vec<DirectoryEntryRow>> {
+        let plan = self.subtree_plan(domain_id, page).await?;
+        let (sql, args) = entries_page_sql(self.dialect(), domain_id, page, plan);
+        let stmt = Stmt::new(sql, args);
+        Ok(self.reader().fetch_all::<DirectoryEntryRow>(stmt).await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn accounts_of(&self, domain_id: &str, user_ids: &[String]) -> Result<Vec<AccountRow>> {
         if user_ids.is_empty() {
             return Ok(Vec::new());
@@ -878,6 +891,98 @@ mod tests {
                 .unwrap();
             assert!(!collected.is_empty(), "{root}");
             assert_eq!(ids(collected), ids(walked), "{root} after {after:?}");
+        }
+    }
+
+    /// A page of directory entries is the same page as `find_users` (by id, descending, by
+    /// a prefix's order, within a subtree), each user with its number and every direct
+    /// membership (several, of both kinds, or none), as `user_numbers` and `groups_of_users`
+    /// answer them apart.
+    #[tokio::test]
+    async fn directory_entries_are_the_users_page_with_numbers_and_memberships() {
+        use crate::store::DirectoryStore;
+        let (_dir, store) = super::super::tests::store_with_domain().await;
+        let mut team = group("team", "");
+        team.kind = "user_group".into();
+        team.group_name = "Team \"quoted\" ,|name".into();
+        for g in [group("g0", ""), group("g1", "g0"), team] {
+            store.create_group(&Trail::none(), g).await.unwrap();
+        }
+        let users = (0..12)
+            .map(|i| {
+                let mut user = new_user_row("d", format!("u{i:02}"), "t", 0);
+                user.nick_name = format!("Nick {}", 11 - i);
+                let group_ids = match i % 3 {
+                    0 => vec![],
+                    1 => vec!["g1".to_owned(), "team".to_owned()],
+                    _ => vec!["team".to_owned(), "g0".to_owned()],
+                };
+                NewUser {
+                    user,
+                    accounts: Vec::new(),
+                    password_hash: None,
+                    group_ids,
+                    drive: None,
+                }
+            })
+            .collect();
+        store.restore_users(users).await.unwrap();
+        let pages = [
+            (UserFilter::default(), UserOrder::UserId, None, false),
+            (UserFilter::default(), UserOrder::UserId, Some("u07"), true),
+            (
+                UserFilter {
+                    nick_name_prefix: Some("nick".into()),
+                    ..UserFilter::default()
+                },
+                UserOrder::NickName,
+                None,
+                false,
+            ),
+            (
+                UserFilter {
+                    in_subtrees_of: vec!["g0".into()],
+                    ..UserFilter::default()
+                },
+                UserOrder::UserId,
+                Some("u01"),
+                false,
+            ),
+        ];
+        for (filter, order, after, descending) in pages {
+            let page = UserPage {
+                filter,
+                order,
+                after: after.map(|a| (String::new(), a.to_owned())),
+                limit: 5,
+                descending,
+            };
+            let users = store.find_users("d", &page).await.unwrap();
+            let entries = store.find_directory_entries("d", &page).await.unwrap();
+            assert!(!users.is_empty());
+            let entry_users: Vec<UserRow> = entries.iter().map(|e| e.user.clone()).collect();
+            assert_eq!(entry_users, users, "{page:?}");
+            let ids: Vec<String> = users.iter().map(|u| u.user_id.clone()).collect();
+            let numbers: std::collections::HashMap<String, i64> = store
+                .user_numbers("d", &ids)
+                .await
+                .unwrap()
+                .into_iter()
+                .collect();
+            let memberships = store.groups_of_users("d", &ids).await.unwrap();
+            for entry in &entries {
+                assert_eq!(Some(&entry.number), numbers.get(&entry.user.user_id));
+                let mut listed: Vec<(String, String, String)> =
+                    serde_json::from_str(&entry.memberships).unwrap();
+                listed.sort();
+                let mut expected: Vec<(String, String, String)> = memberships
+                    .iter()
+                    .filter(|(user_id, _)| *user_id == entry.user.user_id)
+                    .map(|(_, g)| (g.kind.clone(), g.group_id.clone(), g.group_name.clone()))
+                    .collect();
+                expected.sort();
+                assert_eq!(listed, expected, "{}", entry.user.user_id);
+            }
         }
     }
 
