@@ -285,6 +285,13 @@ impl<'a> Tx<'a> {
         }
     }
 
+    pub(crate) async fn fetch_all<R: Row>(&mut self, stmt: Stmt) -> sqlx::Result<Vec<R>> {
+        match &mut self.conn {
+            TxConn::Sqlite(tx) => run_on!(fetch_all, &mut **tx, stmt),
+            TxConn::Postgres(tx) => run_on!(fetch_all, &mut **tx, stmt),
+        }
+    }
+
     pub(crate) async fn fetch_optional<R: Row>(&mut self, stmt: Stmt) -> sqlx::Result<Option<R>> {
         match &mut self.conn {
             TxConn::Sqlite(tx) => run_on!(fetch_optional, &mut **tx, stmt),
@@ -366,8 +373,10 @@ impl Journal {
     }
 
     async fn write(&self, tx: &mut Tx<'_>) -> sqlx::Result<()> {
-        for record in &self.audit {
-            tx.execute(super::audit_log::insert_stmt(record)).await?;
+        // One multi-row statement per table (more only past the bound-parameter limits):
+        // each statement is a round trip to the database (on SQLite, two thread hand-offs).
+        for stmt in super::audit_log::insert_stmts(tx.dialect(), &self.audit) {
+            tx.execute(stmt).await?;
         }
         // `bench-no-events` (never in a release): measures what writing events costs.
         if cfg!(feature = "bench-no-events") {
