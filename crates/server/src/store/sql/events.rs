@@ -6,7 +6,7 @@
 //! ([`snapshot_deletions`], run when the transaction begins). What a change costs is its
 //! statements (each a round trip; on SQLite two thread hand-offs): its audit records are one
 //! statement, its events a sequence update and one statement per domain (more only past the
-//! bound-parameter limits), plus one read of a new user's first memberships and drives.
+//! bound-parameter limits), plus one read of the first memberships and drives of the users it creates.
 //!
 //! Order: a domain's events are numbered from its row of `event_sequences`, updated inside
 //! the writing transaction just before COMMIT. The update holds the row until COMMIT, so two
@@ -392,30 +392,46 @@ fn creates_user(record: &AuditRow) -> bool {
     record.outcome == SUCCESS && matches!(record.action.as_str(), "user.create" | "user.import")
 }
 
-/// The events of a new user's first memberships and drives, read in its creating
-/// transaction (every such row is new) with one statement: memberships first, then drives,
-/// each in id order.
-async fn initial_parts(tx: &mut Tx<'_>, domain_id: &str, user_id: &str) -> sqlx::Result<Vec<Spec>> {
-    let stmt = Stmt::new(
-        "SELECT CAST(0 AS BIGINT) AS part, group_id AS id FROM group_members \
-         WHERE domain_id = $1 AND user_id = $2 \
-         UNION ALL \
-         SELECT CAST(1 AS BIGINT) AS part, drive_id AS id FROM drives \
-         WHERE domain_id = $1 AND owner = $2 AND owner_type = 'user' \
-         ORDER BY part, id",
-        vec![text(domain_id), text(user_id)],
-    );
-    let parts: Vec<(i64, String)> = tx.fetch_all(stmt).await?;
-    Ok(parts
-        .into_iter()
-        .map(|(part, id)| {
-            if part == 0 {
+/// The events of new users' first memberships and drives, read in their creating
+/// transaction (every such row is new) with one statement for all the users of a domain (a
+/// batch creates many): by user, memberships first, then drives, each in id order.
+async fn initial_parts(
+    tx: &mut Tx<'_>,
+    domain_id: &str,
+    user_ids: &[&str],
+) -> sqlx::Result<HashMap<String, Vec<Spec>>> {
+    let mut parts_of: HashMap<String, Vec<Spec>> = HashMap::new();
+    let per_statement = tx.dialect().rows_per_statement(1) - 1;
+    for chunk in user_ids.chunks(per_statement) {
+        let mut args = vec![text(domain_id)];
+        let places: Vec<String> = chunk
+            .iter()
+            .map(|user_id| {
+                args.push(text(user_id));
+                format!("${}", args.len())
+            })
+            .collect();
+        let places = places.join(", ");
+        let stmt = Stmt::new(
+            format!(
+                "SELECT user_id AS owner, CAST(0 AS BIGINT) AS part, group_id AS id \
+                 FROM group_members WHERE domain_id = $1 AND user_id IN ({places}) \
+                 UNION ALL \
+                 SELECT owner, CAST(1 AS BIGINT) AS part, drive_id AS id FROM drives \
+                 WHERE domain_id = $1 AND owner IN ({places}) AND owner_type = 'user' \
+                 ORDER BY part, id"
+            ),
+            args,
+        );
+        let found: Vec<(String, i64, String)> = tx.fetch_all(stmt).await?;
+        for (user_id, part, id) in found {
+            let spec = if part == 0 {
                 Spec {
                     event_type: "membership.added",
                     object: Object::Inline(json!({
                         "group_id": &id,
                         "member_type": "user",
-                        "member_id": user_id,
+                        "member_id": &user_id,
                     })),
                     object_id: id,
                     changed_fields: Vec::new(),
@@ -429,9 +445,11 @@ async fn initial_parts(tx: &mut Tx<'_>, domain_id: &str, user_id: &str) -> sqlx:
                     changed_fields: Vec::new(),
                     deletion: false,
                 }
-            }
-        })
-        .collect())
+            };
+            parts_of.entry(user_id).or_default().push(spec);
+        }
+    }
+    Ok(parts_of)
 }
 
 /// The SQL expression of one row of `table` as a JSON object text, booleans as JSON
@@ -556,12 +574,27 @@ pub(super) async fn write_events(
     records: &[AuditRow],
     before: &HashMap<String, Value>,
 ) -> sqlx::Result<()> {
+    // New users' first memberships and drives: one read per domain.
+    let mut created: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for record in records.iter().filter(|r| creates_user(r)) {
+        created
+            .entry(event_domain(record))
+            .or_default()
+            .push(record.target_id.as_str());
+    }
+    let mut parts: HashMap<(String, String), Vec<Spec>> = HashMap::new();
+    for (domain_id, user_ids) in &created {
+        for (user_id, specs) in initial_parts(tx, domain_id, user_ids).await? {
+            parts.insert((domain_id.clone(), user_id), specs);
+        }
+    }
     let mut by_domain: BTreeMap<String, Vec<(&AuditRow, Spec)>> = BTreeMap::new();
     for record in records {
         let domain_id = event_domain(record);
         let mut specs = specs_of(record);
         if creates_user(record) {
-            specs.extend(initial_parts(tx, &domain_id, &record.target_id).await?);
+            let key = (domain_id.clone(), record.target_id.clone());
+            specs.extend(parts.remove(&key).unwrap_or_default());
         }
         if specs.is_empty() {
             continue;
