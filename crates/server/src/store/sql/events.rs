@@ -583,6 +583,10 @@ pub(super) async fn write_events(
             .push(record.target_id.as_str());
     }
     let mut parts: HashMap<(String, String), Vec<Spec>> = HashMap::new();
+    if !tx.wrote_memberships_or_drives() {
+        // A user created alone, with no group and no drive: nothing to look for.
+        created.clear();
+    }
     for (domain_id, user_ids) in &created {
         for (user_id, specs) in initial_parts(tx, domain_id, user_ids).await? {
             parts.insert((domain_id.clone(), user_id), specs);

@@ -120,6 +120,7 @@ impl Pools {
         Ok(Tx {
             conn,
             discarded: false,
+            wrote_memberships_or_drives: false,
             borrows: PhantomData,
         })
     }
@@ -265,6 +266,10 @@ pub(crate) struct Tx<'a> {
     conn: TxConn,
     /// Set by [`Tx::discard`]: the work found nothing to change.
     discarded: bool,
+    /// Whether a statement inserted into `group_members` or `drives` (even one a savepoint
+    /// undid): if none did, a user this transaction creates has no first memberships or
+    /// drives, and its events need not look for them (`events.rs`).
+    wrote_memberships_or_drives: bool,
     /// The lifetime of what the work borrows (see [`Work`]).
     borrows: PhantomData<&'a ()>,
 }
@@ -279,13 +284,24 @@ impl<'a> Tx<'a> {
 
     /// Runs a statement; answers the number of rows it affected.
     pub(crate) async fn execute(&mut self, stmt: Stmt) -> sqlx::Result<u64> {
+        self.note(&stmt);
         match &mut self.conn {
             TxConn::Sqlite(tx) => run_on!(execute, &mut **tx, stmt),
             TxConn::Postgres(tx) => run_on!(execute, &mut **tx, stmt),
         }
     }
 
+    /// Notes a statement that inserts a membership or a drive.
+    fn note(&mut self, stmt: &Stmt) {
+        if !self.wrote_memberships_or_drives
+            && (stmt.sql.contains("INTO group_members") || stmt.sql.contains("INTO drives"))
+        {
+            self.wrote_memberships_or_drives = true;
+        }
+    }
+
     pub(crate) async fn fetch_all<R: Row>(&mut self, stmt: Stmt) -> sqlx::Result<Vec<R>> {
+        self.note(&stmt);
         match &mut self.conn {
             TxConn::Sqlite(tx) => run_on!(fetch_all, &mut **tx, stmt),
             TxConn::Postgres(tx) => run_on!(fetch_all, &mut **tx, stmt),
@@ -293,6 +309,7 @@ impl<'a> Tx<'a> {
     }
 
     pub(crate) async fn fetch_optional<R: Row>(&mut self, stmt: Stmt) -> sqlx::Result<Option<R>> {
+        self.note(&stmt);
         match &mut self.conn {
             TxConn::Sqlite(tx) => run_on!(fetch_optional, &mut **tx, stmt),
             TxConn::Postgres(tx) => run_on!(fetch_optional, &mut **tx, stmt),
@@ -331,6 +348,11 @@ impl<'a> Tx<'a> {
     /// failure.
     pub(crate) fn discard(&mut self) {
         self.discarded = true;
+    }
+
+    /// Whether any statement of this transaction so far inserted a membership or a drive.
+    pub(crate) fn wrote_memberships_or_drives(&self) -> bool {
+        self.wrote_memberships_or_drives
     }
 
     async fn commit(self) -> sqlx::Result<()> {
