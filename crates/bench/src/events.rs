@@ -1,6 +1,8 @@
 //! The change-event scenarios (issue 21): the pull feed (`event/list`, pages of 100 from
 //! random places in a feed the benchmark fills first) and webhook delivery to a receiver
-//! this process serves (`user.created` of users made 100 a request, counted as they arrive).
+//! this process serves: a backlog of `user.created` events is written while the webhook is
+//! disabled, then the webhook is enabled and the time the worker takes to drain the backlog
+//! to the receiver is measured (delivery alone, not writing).
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
@@ -26,8 +28,12 @@ use crate::seed::DOMAIN;
 
 /// Users one `/v2/batch` request creates (the most a batch takes).
 const USERS_PER_BATCH: u64 = 100;
-/// How long the delivery scenario waits for the backlog to drain after the writers stop.
+/// How long the delivery scenario waits for the backlog to drain.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(120);
+/// The events of a delivery run's backlog (the smoke run: a tenth).
+pub const BACKLOG: u64 = 10_000;
+/// Writers filling the backlog.
+const BACKLOG_WRITERS: usize = 8;
 
 /// The marker that continues after event number `seq` of the benchmark's domain, built as
 /// Roster builds feed markers; `prepare_feed` checks one against the server.
@@ -150,6 +156,8 @@ struct Tally {
 
 /// A webhook receiver and the writers that feed it.
 pub struct Hook {
+    /// Set once the webhook is created (the receiver's URL is needed first).
+    webhook_id: std::sync::OnceLock<String>,
     tally: Mutex<Tally>,
     next_batch: AtomicU64,
     created: AtomicU64,
@@ -197,7 +205,7 @@ impl Hook {
                     tally.delivered += 1;
                     tally.first.get_or_insert(arrived);
                     tally.last = Some(arrived);
-                    if let Some(sent) = tally.sent.get(&(n / USERS_PER_BATCH)).copied() {
+                    if let Some(sent) = tally.sent.get(&u64::MAX).copied() {
                         let lag = arrived.saturating_duration_since(sent).as_micros();
                         tally.lags_us.push(u32::try_from(lag).unwrap_or(u32::MAX));
                     }
@@ -235,6 +243,7 @@ async fn serve_receiver(hook: Arc<Hook>) -> anyhow::Result<String> {
 /// Starts a receiver and registers it as a webhook of `user.created` on the server.
 pub async fn set_up_hook(target: &Target) -> anyhow::Result<Arc<Hook>> {
     let hook = Arc::new(Hook {
+        webhook_id: std::sync::OnceLock::new(),
         tally: Mutex::default(),
         next_batch: AtomicU64::new(0),
         created: AtomicU64::new(0),
@@ -242,7 +251,7 @@ pub async fn set_up_hook(target: &Target) -> anyhow::Result<Arc<Hook>> {
     let url = serve_receiver(hook.clone()).await?;
     let mut connection = target.connect().await.map_err(anyhow::Error::msg)?;
     let body = json!({"url": url, "event_types": ["user.created"], "description": "roster-bench"});
-    target
+    let answer = target
         .post_admin(
             &mut connection,
             &Uri::from_static("/v2/webhook/create"),
@@ -251,20 +260,48 @@ pub async fn set_up_hook(target: &Target) -> anyhow::Result<Arc<Hook>> {
         .await
         .map_err(anyhow::Error::msg)
         .context("creating the benchmark's webhook (does the server allow private URLs?)")?;
+    let answer: Value = serde_json::from_slice(&answer)?;
+    let webhook_id = answer["webhook_id"]
+        .as_str()
+        .context("the created webhook's id")?;
+    let _ = hook.webhook_id.set(webhook_id.to_owned());
     Ok(hook)
 }
 
-/// A writer of the delivery scenario: each call creates 100 users in one `/v2/batch`.
+/// Enables or disables the benchmark's webhook.
+async fn set_enabled(target: &Target, hook: &Hook, enabled: bool) -> anyhow::Result<()> {
+    let mut connection = target.connect().await.map_err(anyhow::Error::msg)?;
+    let webhook_id = hook.webhook_id.get().context("the webhook's id")?;
+    let body = json!({"webhook_id": webhook_id, "enabled": enabled});
+    target
+        .post_admin(
+            &mut connection,
+            &Uri::from_static("/v2/webhook/update"),
+            &body,
+        )
+        .await
+        .map_err(anyhow::Error::msg)
+        .context("updating the benchmark's webhook")?;
+    Ok(())
+}
+
+/// A writer of the backlog: each call creates 100 users in one `/v2/batch`, until the
+/// backlog is written.
 struct HookWriter {
     target: Arc<Target>,
     connection: Connection,
     hook: Arc<Hook>,
+    batches: u64,
 }
 
 impl Worker for HookWriter {
     async fn call(&mut self) -> Result<(), String> {
         let batch = self.hook.next_batch.fetch_add(1, Ordering::Relaxed);
-        self.hook.tally().sent.insert(batch, Instant::now());
+        if batch >= self.batches {
+            // The backlog is written: idle until the run ends.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            return Ok(());
+        }
         let first = batch * USERS_PER_BATCH;
         let created = create_users(
             &self.target,
@@ -279,21 +316,19 @@ impl Worker for HookWriter {
     }
 }
 
-/// One run of the delivery scenario: `concurrency` writers make users for `duration`, then
-/// the run waits until every `user.created` has arrived. Its "requests" are deliveries, over
-/// the time from the first to the last; latencies run from sending a user's batch to
-/// receiving its event; errors are failed writes, malformed deliveries and events that did
-/// not arrive within [`DRAIN_TIMEOUT`]. The server CPU it reports (by the caller) covers
-/// writing and delivering.
-pub async fn delivery_run(
+/// Writes a run's backlog with the webhook disabled: `events` users (one `user.created`
+/// each) in batches of 100. Answers the number the run is to deliver.
+pub async fn write_backlog(
     target: &Arc<Target>,
     hook: &Arc<Hook>,
-    concurrency: usize,
-    duration: Duration,
-) -> anyhow::Result<Measurement> {
+    events: u64,
+) -> anyhow::Result<u64> {
+    set_enabled(target, hook, false).await?;
+    let run_from = hook.next_batch.load(Ordering::Relaxed);
+    let batches = run_from + events.div_ceil(USERS_PER_BATCH);
     {
         let mut tally = hook.tally();
-        tally.run_from = hook.next_batch.load(Ordering::Relaxed);
+        tally.run_from = run_from;
         tally.delivered = 0;
         tally.duplicates = 0;
         tally.malformed = 0;
@@ -304,20 +339,52 @@ pub async fn delivery_run(
         tally.sent.clear();
     }
     hook.created.store(0, Ordering::Relaxed);
-    let mut writers = Vec::with_capacity(concurrency);
-    for _ in 0..concurrency {
+    let mut writers = Vec::with_capacity(BACKLOG_WRITERS);
+    for _ in 0..BACKLOG_WRITERS {
         writers.push(HookWriter {
             target: target.clone(),
             connection: target.connect().await.map_err(anyhow::Error::msg)?,
             hook: hook.clone(),
+            batches,
         });
     }
-    let (writes, _) = load::run(writers, duration).await;
-    let expected = hook.created.load(Ordering::Relaxed);
+    // Run until every batch is taken (the writers then return at once).
+    let started = Instant::now();
+    while hook.next_batch.load(Ordering::Relaxed) < batches {
+        let (writes, back) = load::run(writers, Duration::from_millis(500)).await;
+        anyhow::ensure!(
+            writes.errors == 0,
+            "writing the backlog: {:?}",
+            writes.first_error
+        );
+        anyhow::ensure!(
+            started.elapsed() < DRAIN_TIMEOUT,
+            "writing the backlog took too long"
+        );
+        writers = back;
+    }
+    hook.next_batch.store(batches, Ordering::Relaxed);
+    Ok(hook.created.load(Ordering::Relaxed))
+}
+
+/// One run of the delivery scenario, after [`write_backlog`]: enables the webhook and waits
+/// until the `expected` events have arrived. Its "requests" are deliveries, over the time
+/// from the first to the last; latencies run from enabling the webhook to receiving each
+/// event; errors are malformed deliveries and events that did not arrive within
+/// [`DRAIN_TIMEOUT`]. The server CPU the caller measures around it is the delivery's.
+pub async fn drain_run(
+    target: &Arc<Target>,
+    hook: &Arc<Hook>,
+    expected: u64,
+) -> anyhow::Result<Measurement> {
+    hook.tally().sent.insert(u64::MAX, Instant::now());
+    set_enabled(target, hook, true).await?;
     let deadline = Instant::now() + DRAIN_TIMEOUT;
     while hook.tally().delivered < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    // A moment for duplicates or strays to show.
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let mut tally = hook.tally();
     tally.lags_us.sort_unstable();
     let seconds = match (tally.first, tally.last) {
@@ -325,15 +392,14 @@ pub async fn delivery_run(
         _ => 0.0,
     };
     let missing = expected.saturating_sub(tally.delivered);
-    let first_error = writes
-        .first_error
+    let first_error = tally
+        .first_problem
         .clone()
-        .or_else(|| tally.first_problem.clone())
         .or_else(|| (missing > 0).then(|| format!("{missing} of {expected} events not delivered")));
     Ok(Measurement {
-        concurrency,
+        concurrency: 1,
         requests: tally.delivered,
-        errors: writes.errors + tally.malformed + missing,
+        errors: tally.malformed + missing,
         seconds,
         requests_per_second: tally.delivered as f64 / seconds.max(f64::EPSILON),
         p50_ms: load::percentile_ms(&tally.lags_us, 0.50),

@@ -464,8 +464,10 @@ async fn measure<const N: usize>(
     results(sides, scenario, runs)
 }
 
-/// `webhook-delivery`: a receiver and a webhook per side, then at each concurrency `rounds`
-/// runs on each side in turn (no warm-up: each run waits for its backlog to drain).
+/// `webhook-delivery`: a receiver and a webhook per side, then `rounds` runs on each side in
+/// turn (no warm-up, one worker per server whatever `--concurrency` says): each writes a
+/// backlog of [`events::BACKLOG`] events with the webhook disabled (a tenth in the smoke
+/// run), then enables it and times the drain; the server CPU is the drain's.
 async fn measure_delivery<const N: usize>(
     args: &Args,
     sides: &[Side; N],
@@ -476,31 +478,26 @@ async fn measure_delivery<const N: usize>(
     for side in sides {
         hooks.push(events::set_up_hook(&side.target).await?);
     }
-    // The smoke run checks that deliveries arrive, not how fast: one writer, since each
-    // makes 100 users a request and a debug build delivers a few hundred a second.
-    let concurrencies = if args.smoke {
-        vec![1]
+    let backlog = if args.smoke {
+        events::BACKLOG / 10
     } else {
-        args.concurrency.clone()
+        events::BACKLOG
     };
     let mut runs: Vec<Vec<load::Measurement>> = sides.iter().map(|_| Vec::new()).collect();
-    for concurrency in concurrencies {
-        for _ in 0..rounds {
-            for (i, side) in sides.iter().enumerate() {
-                let server_before = side.server.cpu_time();
-                let own_before = server::process_cpu_time("self");
-                let duration = Duration::from_secs_f64(args.duration);
-                let measurement =
-                    events::delivery_run(&side.target, &hooks[i], concurrency, duration).await?;
-                let measurement = measurement.with_cpu(
-                    side.server.cpu_time().saturating_sub(server_before),
-                    server::process_cpu_time("self").saturating_sub(own_before),
-                );
-                if let Some(e) = &measurement.first_error {
-                    eprintln!("{} at {concurrency}: {e}", scenario.label());
-                }
-                runs[i].push(measurement);
+    for _ in 0..rounds {
+        for (i, side) in sides.iter().enumerate() {
+            let expected = events::write_backlog(&side.target, &hooks[i], backlog).await?;
+            let server_before = side.server.cpu_time();
+            let own_before = server::process_cpu_time("self");
+            let measurement = events::drain_run(&side.target, &hooks[i], expected).await?;
+            let measurement = measurement.with_cpu(
+                side.server.cpu_time().saturating_sub(server_before),
+                server::process_cpu_time("self").saturating_sub(own_before),
+            );
+            if let Some(e) = &measurement.first_error {
+                eprintln!("{}: {e}", scenario.label());
             }
+            runs[i].push(measurement);
         }
     }
     results(sides, scenario, runs)

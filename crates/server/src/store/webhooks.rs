@@ -64,6 +64,14 @@ pub enum AttemptEnd {
     Dead,
 }
 
+/// One attempt's end, as [`WebhookStore::finish_attempts`] records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinishedAttempt {
+    pub delivery: DeliveryRow,
+    pub attempt: AttemptRow,
+    pub end: AttemptEnd,
+}
+
 /// The queue as a whole, for the metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, sqlx::FromRow)]
 pub struct QueueState {
@@ -105,13 +113,9 @@ pub trait WebhookStore: Send + Sync + 'static {
         claim_until: i64,
         limit: u32,
     ) -> Result<Vec<DeliveryRow>>;
-    /// Records an attempt's end and its log line.
-    async fn finish_attempt(
-        &self,
-        delivery: &DeliveryRow,
-        attempt: &AttemptRow,
-        end: AttemptEnd,
-    ) -> Result<()>;
+    /// Records the ends of attempts and their log lines, all in one transaction (a round's
+    /// batch at once: a few statements, not two per delivery).
+    async fn finish_attempts(&self, finished: &[FinishedAttempt]) -> Result<()>;
     /// Disables a webhook the worker gave up on; false if it was already disabled.
     async fn disable_webhook(
         &self,
@@ -143,10 +147,10 @@ pub trait WebhookStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<AttemptRow>>;
     async fn queue_state(&self) -> Result<QueueState>;
-    /// The event a delivery carries (`None` once past the events' retention).
-    async fn event_by_seq(
+    /// The events of a domain with these numbers (those still kept), in `seq` order.
+    async fn events_by_seq(
         &self,
         domain_id: &str,
-        seq: i64,
-    ) -> Result<Option<crate::store::events::EventRow>>;
+        seqs: &[i64],
+    ) -> Result<Vec<crate::store::events::EventRow>>;
 }

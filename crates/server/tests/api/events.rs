@@ -569,6 +569,72 @@ async fn a_new_users_first_memberships_and_drive_are_events_of_their_own() {
     assert_eq!(drives, 1);
 }
 
+/// A batch creates its users in one transaction; each user's events still come as if it
+/// were made alone: `user.created`, then its memberships (by group id), then its drive.
+#[tokio::test]
+async fn a_batch_of_new_users_makes_each_users_events_in_order() {
+    let app = spawn_app().await;
+    let (status, domain) = app
+        .admin(
+            "/v2/domain/update",
+            json!({"domain_id": "default", "init_drive_enable": true, "init_drive_size": -1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{domain}");
+    let mut groups = Vec::new();
+    for name in ["One", "Two"] {
+        let (_, group) = app
+            .admin("/v2/group/create", json!({"group_name": name}))
+            .await;
+        groups.push(group["group_id"].as_str().unwrap().to_owned());
+    }
+    let users = ["bat1", "bat2", "bat3"];
+    let requests: Vec<Value> = users
+        .iter()
+        .map(|u| {
+            json!({"id": u, "method": "POST", "url": "/user/create",
+                   "body": {"user_id": u, "group_info_list": [
+                       {"group_id": &groups[1]}, {"group_id": &groups[0]}]}})
+        })
+        .collect();
+    let (status, answer) = app
+        .admin(
+            "/v2/batch",
+            json!({"resource": "user", "requests": requests}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let mut sorted = groups.clone();
+    sorted.sort();
+    let events = all_events(&app).await;
+    let first = events
+        .iter()
+        .position(|e| e["type"] == "user.created" && e["data"]["user_id"] == "bat1")
+        .expect("user.created");
+    let ours = &events[first..];
+    assert_eq!(ours.len(), users.len() * 4, "{ours:?}");
+    for (i, user) in users.iter().enumerate() {
+        let four = &ours[i * 4..i * 4 + 4];
+        assert_eq!(
+            types_of(four),
+            [
+                "user.created",
+                "membership.added",
+                "membership.added",
+                "drive.created"
+            ]
+        );
+        assert_eq!(four[0]["data"]["user_id"], *user);
+        for (event, group_id) in four[1..3].iter().zip(&sorted) {
+            assert_eq!(
+                event["data"],
+                json!({"group_id": group_id, "member_type": "user", "member_id": user})
+            );
+        }
+        assert_eq!(four[3]["data"]["owner"], *user);
+    }
+}
+
 #[tokio::test]
 async fn a_parent_admins_change_in_a_subdomain_is_filed_under_the_subdomain() {
     let app = spawn_app().await;

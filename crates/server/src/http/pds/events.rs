@@ -36,27 +36,64 @@ async fn list_events(
     State(app): State<AppState>,
     Caller(actor): Caller,
     PdsJson(req): PdsJson<ListEventsRequest>,
-) -> Result<Json<ListEventsResponse>, PdsError> {
+) -> Result<Json<EventPage>, PdsError> {
     let query = EventQuery {
         marker: req.marker,
         limit: req.limit,
         event_types: req.event_types,
     };
     let page = app.services.list_events(&actor, query).await?;
-    Ok(Json(ListEventsResponse {
-        items: page.items.into_iter().map(to_api).collect(),
+    Ok(Json(EventPage {
+        items: page.items,
         next_marker: page.next_marker,
     }))
 }
 
-fn to_api(e: ChangeEvent) -> Event {
-    Event {
-        event_id: e.event_id,
-        event_type: e.event_type,
-        time: e.time,
-        domain_id: e.domain_id,
-        actor: e.actor,
-        data: e.data,
-        changed_fields: e.changed_fields,
+/// [`ListEventsResponse`] as it goes out: the same fields, with the service's events
+/// ([`ChangeEvent`] serializes exactly as [`Event`], its stored JSON written as it is rather
+/// than parsed into [`Event`]'s trees and written out again). `the_feed_answers_the_api_types`
+/// checks that the two agree.
+#[derive(serde::Serialize)]
+struct EventPage {
+    items: Vec<ChangeEvent>,
+    next_marker: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_feed_answers_the_api_types() {
+        let row = crate::store::events::EventRow {
+            domain_id: "d".into(),
+            seq: 3,
+            event_id: "evt_1".into(),
+            event_type: "user.updated".into(),
+            object_id: "u1".into(),
+            created_at: 1_700_000_000_123,
+            actor: r#"{"type":"user","id":"admin"}"#.into(),
+            data: r#"{"user_id" : "u1", "n": 2, "ok": true, "none": null}"#.into(),
+            changed_fields: r#"["nick_name"]"#.into(),
+        };
+        let page = EventPage {
+            items: vec![ChangeEvent::from(row)],
+            next_marker: "m".into(),
+        };
+        let text = serde_json::to_string(&page).unwrap();
+        let parsed: ListEventsResponse = serde_json::from_str(&text).unwrap();
+        let expected = ListEventsResponse {
+            items: vec![Event {
+                event_id: "evt_1".into(),
+                event_type: "user.updated".into(),
+                time: "2023-11-14T22:13:20.123Z".into(),
+                domain_id: "d".into(),
+                actor: serde_json::json!({"type": "user", "id": "admin"}),
+                data: serde_json::json!({"user_id": "u1", "n": 2, "ok": true, "none": null}),
+                changed_fields: vec!["nick_name".into()],
+            }],
+            next_marker: "m".into(),
+        };
+        assert_eq!(parsed, expected);
     }
 }

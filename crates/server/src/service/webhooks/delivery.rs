@@ -8,6 +8,7 @@
 //! window (over a day by default); then the delivery goes to the dead-letter list and the
 //! webhook is disabled, with an audit record saying so. Memory is bounded by the batch size.
 
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
@@ -20,11 +21,14 @@ use crate::metrics::Delivery;
 use crate::service::events::ChangeEvent;
 use crate::service::Services;
 use crate::store::audit_log::AuditRow;
-use crate::store::webhooks::{AttemptEnd, AttemptRow, DeliveryRow, WebhookRow};
+use crate::store::events::EventRow;
+use crate::store::webhooks::{AttemptEnd, AttemptRow, FinishedAttempt, WebhookRow};
 
-/// Deliveries claimed (and sent concurrently) at once.
-const BATCH: u32 = 16;
-/// Events queued per webhook per round.
+/// Deliveries claimed (and sent concurrently) at once: a round costs a few statements
+/// whatever its size (claim, one read of the events per domain, one transaction recording
+/// every attempt), so a larger batch is fewer statements per delivery.
+const BATCH: u32 = 100;
+/// Events queued per webhook per round (more than a batch, so the queue keeps ahead).
 const ENQUEUE_BATCH: u32 = 200;
 /// How long a claim holds a delivery against other workers.
 const CLAIM_FOR: Duration = Duration::from_secs(60);
@@ -117,37 +121,55 @@ impl Sender {
         timestamp: i64,
         body: &str,
     ) -> AttemptOutcome {
+        match self.prepare(hook).await {
+            Ok(ready) => self.post(&ready, id, timestamp, body.to_owned()).await,
+            Err(refused) => refused,
+        }
+    }
+
+    /// Opens the webhook's key and checks its URL (after DNS resolution): once for all the
+    /// deliveries of a round to that webhook. `Err` is every one's outcome.
+    pub async fn prepare(&self, hook: &WebhookRow) -> std::result::Result<Ready, AttemptOutcome> {
         let started = Instant::now();
-        let elapsed = |started: Instant| i64::try_from(started.elapsed().as_millis()).unwrap_or(0);
         let Some(key) = self
             .seal
             .open(&hook.domain_id, &hook.webhook_id, &hook.secret)
         else {
-            return AttemptOutcome {
+            return Err(AttemptOutcome {
                 delivered: false,
                 status_code: 0,
                 latency_ms: 0,
                 error: "the webhook's secret was sealed under another key".into(),
                 refused: false,
-            };
+            });
         };
         if let Err(problem) = check_url(&hook.url, self.allow_private).await {
-            return AttemptOutcome {
+            return Err(AttemptOutcome {
                 delivered: false,
                 status_code: 0,
-                latency_ms: elapsed(started),
+                latency_ms: elapsed_ms(started),
                 error: problem,
                 refused: true,
-            };
+            });
         }
+        Ok(Ready {
+            url: hook.url.clone(),
+            key,
+        })
+    }
+
+    /// Posts one signed delivery to a prepared webhook (over the client's pool of kept-alive
+    /// connections).
+    pub async fn post(&self, to: &Ready, id: &str, timestamp: i64, body: String) -> AttemptOutcome {
+        let started = Instant::now();
         let answer = self
             .client
-            .post(&hook.url)
+            .post(&to.url)
             .header("content-type", "application/json")
             .header("webhook-id", id)
             .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", sign(&key, id, timestamp, body))
-            .body(body.to_owned())
+            .header("webhook-signature", sign(&to.key, id, timestamp, &body))
+            .body(body)
             .send()
             .await;
         match answer {
@@ -156,7 +178,7 @@ impl Sender {
                 AttemptOutcome {
                     delivered: status.is_success(),
                     status_code: i64::from(status.as_u16()),
-                    latency_ms: elapsed(started),
+                    latency_ms: elapsed_ms(started),
                     error: if status.is_success() {
                         String::new()
                     } else {
@@ -168,7 +190,7 @@ impl Sender {
             Err(e) => AttemptOutcome {
                 delivered: false,
                 status_code: 0,
-                latency_ms: elapsed(started),
+                latency_ms: elapsed_ms(started),
                 // Words only: the error's text could carry the URL.
                 error: if e.is_timeout() {
                     "timed out".into()
@@ -181,6 +203,16 @@ impl Sender {
             },
         }
     }
+}
+
+/// A webhook ready for deliveries: its URL checked, its key opened.
+pub struct Ready {
+    url: String,
+    key: String,
+}
+
+fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(0)
 }
 
 /// The delay before retry number `failures` (1 after the first failure): doubling from
@@ -224,13 +256,18 @@ impl Services {
     }
 
     /// Queues new events and sends one batch of due deliveries; true if it did anything.
+    /// The batch is sent concurrently (events of one object are never in one batch together:
+    /// the claim holds back an event while an earlier one of its object pends), and its
+    /// store work is a few statements whatever its size: the claim, one read of the events
+    /// per domain, one transaction recording every attempt.
     async fn webhook_round(&self, sender: &Sender) -> Result<bool> {
         let now = self.clock.now_ms();
         let mut queued = 0;
-        for hook in self.store.enabled_webhooks().await? {
+        let hooks = self.store.enabled_webhooks().await?;
+        for hook in &hooks {
             queued += self
                 .store
-                .enqueue_deliveries(&hook, ENQUEUE_BATCH, now)
+                .enqueue_deliveries(hook, ENQUEUE_BATCH, now)
                 .await?;
         }
         let claim_ms = i64::try_from(CLAIM_FOR.as_millis()).unwrap_or(60_000);
@@ -238,78 +275,125 @@ impl Services {
             .store
             .claim_deliveries(now, now + claim_ms, BATCH)
             .await?;
-        let sent = claimed.len();
-        let attempts = claimed.into_iter().map(|d| self.deliver(sender, d));
-        for result in futures_util::future::join_all(attempts).await {
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "a webhook delivery could not be recorded");
+        if claimed.is_empty() {
+            return Ok(queued > 0);
+        }
+        let mut seqs: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+        for d in &claimed {
+            seqs.entry(d.domain_id.as_str())
+                .or_default()
+                .push(d.event_seq);
+        }
+        let mut events: HashMap<(String, i64), EventRow> = HashMap::new();
+        for (domain_id, seqs) in seqs {
+            for event in self.store.events_by_seq(domain_id, &seqs).await? {
+                events.insert((event.domain_id.clone(), event.seq), event);
             }
         }
-        Ok(queued > 0 || sent > 0)
-    }
-
-    async fn deliver(&self, sender: &Sender, delivery: DeliveryRow) -> Result<()> {
-        let Some(hook) = self
-            .store
-            .webhook(&delivery.domain_id, &delivery.webhook_id)
-            .await?
-        else {
-            return Ok(());
-        };
-        let event = self
-            .store
-            .event_by_seq(&delivery.domain_id, delivery.event_seq)
-            .await?;
+        type HookKey = (String, String);
+        let mut ready: HashMap<HookKey, (WebhookRow, std::result::Result<Ready, AttemptOutcome>)> =
+            HashMap::new();
+        for d in &claimed {
+            let key = (d.domain_id.clone(), d.webhook_id.clone());
+            if ready.contains_key(&key) {
+                continue;
+            }
+            let known = hooks
+                .iter()
+                .find(|h| h.domain_id == d.domain_id && h.webhook_id == d.webhook_id)
+                .cloned();
+            let hook = match known {
+                Some(hook) => Some(hook),
+                None => self.store.webhook(&d.domain_id, &d.webhook_id).await?,
+            };
+            // A webhook deleted meanwhile: its deliveries are left to their claims' end.
+            if let Some(hook) = hook {
+                let prepared = sender.prepare(&hook).await;
+                ready.insert(key, (hook, prepared));
+            }
+        }
+        let attempts = claimed.into_iter().filter_map(|delivery| {
+            let key = (delivery.domain_id.clone(), delivery.webhook_id.clone());
+            let (hook, prepared) = ready.get(&key)?;
+            let event = events.remove(&(delivery.domain_id.clone(), delivery.event_seq));
+            Some(async move {
+                let outcome = match (prepared, event) {
+                    (Err(refused), _) => refused.clone(),
+                    (Ok(to), Some(event)) => {
+                        match serde_json::to_string(&ChangeEvent::from(event)) {
+                            Ok(body) => {
+                                let now = self.clock.now_ms();
+                                sender.post(to, &delivery.event_id, now / 1000, body).await
+                            }
+                            Err(e) => AttemptOutcome {
+                                delivered: false,
+                                status_code: 0,
+                                latency_ms: 0,
+                                error: format!("the event could not be written: {e}"),
+                                refused: false,
+                            },
+                        }
+                    }
+                    // Past the events' retention: nothing left to send.
+                    (Ok(_), None) => AttemptOutcome {
+                        delivered: false,
+                        status_code: 0,
+                        latency_ms: 0,
+                        error: "the event is no longer kept".into(),
+                        refused: false,
+                    },
+                };
+                (delivery, hook, outcome)
+            })
+        });
+        let done = futures_util::future::join_all(attempts).await;
         let now = self.clock.now_ms();
-        let outcome = match event {
-            Some(event) => {
-                let body = serde_json::to_string(&ChangeEvent::from(event))
-                    .map_err(|e| Error::Internal(anyhow::Error::new(e)))?;
-                sender
-                    .send(&hook, &delivery.event_id, now / 1000, &body)
-                    .await
-            }
-            // Past the events' retention: nothing left to send.
-            None => AttemptOutcome {
-                delivered: false,
-                status_code: 0,
-                latency_ms: 0,
-                error: "the event is no longer kept".into(),
-                refused: false,
-            },
-        };
         let window_ms = i64::try_from(self.webhooks.retry_window.as_millis()).unwrap_or(i64::MAX);
-        let end = if outcome.delivered {
-            AttemptEnd::Delivered
-        } else if now.saturating_sub(delivery.queued_at) >= window_ms {
-            AttemptEnd::Dead
-        } else {
-            let delay = i64::try_from(backoff(delivery.attempts).as_millis()).unwrap_or(0);
-            AttemptEnd::RetryAt(now + delay)
-        };
-        let attempt = AttemptRow {
-            domain_id: delivery.domain_id.clone(),
-            webhook_id: delivery.webhook_id.clone(),
-            event_id: delivery.event_id.clone(),
-            attempt: delivery.attempts,
-            status_code: outcome.status_code,
-            latency_ms: outcome.latency_ms,
-            error: outcome.error.clone(),
-            at: now,
-        };
-        let dead = end == AttemptEnd::Dead;
-        let counted = match (&end, outcome.refused) {
-            (AttemptEnd::Delivered, _) => Delivery::Delivered,
-            (AttemptEnd::Dead, _) => Delivery::DeadLettered,
-            (_, true) => Delivery::Refused,
-            _ => Delivery::Failed,
-        };
-        self.store.finish_attempt(&delivery, &attempt, end).await?;
-        self.metrics.webhook_delivery(counted);
-        if dead {
-            self.disable_failing_webhook(&hook, now).await?;
+        let mut finished = Vec::with_capacity(done.len());
+        let mut counted = Vec::with_capacity(done.len());
+        let mut gave_up: Vec<&WebhookRow> = Vec::new();
+        for (delivery, hook, outcome) in done {
+            let end = if outcome.delivered {
+                AttemptEnd::Delivered
+            } else if now.saturating_sub(delivery.queued_at) >= window_ms {
+                AttemptEnd::Dead
+            } else {
+                let delay = i64::try_from(backoff(delivery.attempts).as_millis()).unwrap_or(0);
+                AttemptEnd::RetryAt(now + delay)
+            };
+            counted.push(match (&end, outcome.refused) {
+                (AttemptEnd::Delivered, _) => Delivery::Delivered,
+                (AttemptEnd::Dead, _) => Delivery::DeadLettered,
+                (_, true) => Delivery::Refused,
+                _ => Delivery::Failed,
+            });
+            if end == AttemptEnd::Dead && !gave_up.iter().any(|h| std::ptr::eq(*h, hook)) {
+                gave_up.push(hook);
+            }
+            let attempt = AttemptRow {
+                domain_id: delivery.domain_id.clone(),
+                webhook_id: delivery.webhook_id.clone(),
+                event_id: delivery.event_id.clone(),
+                attempt: delivery.attempts,
+                status_code: outcome.status_code,
+                latency_ms: outcome.latency_ms,
+                error: outcome.error,
+                at: now,
+            };
+            finished.push(FinishedAttempt {
+                delivery,
+                attempt,
+                end,
+            });
         }
-        Ok(())
+        self.store.finish_attempts(&finished).await?;
+        for outcome in counted {
+            self.metrics.webhook_delivery(outcome);
+        }
+        for hook in gave_up {
+            self.disable_failing_webhook(hook, now).await?;
+        }
+        Ok(true)
     }
 
     /// Disables a webhook whose delivery failed for the whole retry window, and says so in

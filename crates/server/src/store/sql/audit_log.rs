@@ -11,28 +11,49 @@ use crate::store::audit_log::{AuditQuery, AuditRow, AuditStore};
 const COLUMNS: &str = "log_id, domain_id, acted_at, actor_id, actor_type, action, target_type, \
                        target_id, request_id, client_ip, outcome, error_code, detail";
 
-pub(crate) fn insert_stmt(r: &AuditRow) -> Stmt {
-    Stmt::new(
-        format!(
-            "INSERT INTO audit_log ({COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-        ),
-        vec![
-            text(&r.log_id),
-            text(&r.domain_id),
-            Arg::Int(r.acted_at),
-            text(&r.actor_id),
-            text(&r.actor_type),
-            text(&r.action),
-            text(&r.target_type),
-            text(&r.target_id),
-            text(&r.request_id),
-            text(&r.client_ip),
-            text(&r.outcome),
-            text(&r.error_code),
-            text(&r.detail),
-        ],
-    )
+/// Parameters of one audit row.
+const PARAMS_PER_ROW: usize = 13;
+
+/// `INSERT`s of `records` as multi-row statements, in their order: one statement unless
+/// there are more rows than one statement's parameters can carry (`rows_per_statement`).
+pub(crate) fn insert_stmts(dialect: super::Dialect, records: &[AuditRow]) -> Vec<Stmt> {
+    insert_stmts_of(records, dialect.rows_per_statement(PARAMS_PER_ROW))
+}
+
+fn insert_stmts_of(records: &[AuditRow], rows_per_statement: usize) -> Vec<Stmt> {
+    records
+        .chunks(rows_per_statement.max(1))
+        .map(|chunk| {
+            let mut sql = format!("INSERT INTO audit_log ({COLUMNS}) VALUES ");
+            let mut args = Vec::with_capacity(chunk.len() * PARAMS_PER_ROW);
+            for (i, r) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                let first = args.len() + 1;
+                let places: Vec<String> = (first..first + PARAMS_PER_ROW)
+                    .map(|n| format!("${n}"))
+                    .collect();
+                sql.push_str(&format!("({})", places.join(", ")));
+                args.extend([
+                    text(&r.log_id),
+                    text(&r.domain_id),
+                    Arg::Int(r.acted_at),
+                    text(&r.actor_id),
+                    text(&r.actor_type),
+                    text(&r.action),
+                    text(&r.target_type),
+                    text(&r.target_id),
+                    text(&r.request_id),
+                    text(&r.client_ip),
+                    text(&r.outcome),
+                    text(&r.error_code),
+                    text(&r.detail),
+                ]);
+            }
+            Stmt::new(sql, args)
+        })
+        .collect()
 }
 
 /// `SELECT ... WHERE ... ORDER BY ... LIMIT` for one page of a domain's log.
@@ -93,8 +114,8 @@ impl AuditStore for SqlStore {
         let records = &records;
         self.write(&Trail::none(), |tx| {
             Box::pin(async move {
-                for record in records {
-                    tx.execute(insert_stmt(record)).await?;
+                for stmt in insert_stmts(tx.dialect(), records) {
+                    tx.execute(stmt).await?;
                 }
                 Ok(())
             })

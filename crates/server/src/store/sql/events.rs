@@ -1,8 +1,12 @@
 //! Change events on SQL. A change's events are derived from its audit records, in the
 //! change's own transaction, by [`write_events`] (called by the write machinery of `tx.rs`
 //! just before COMMIT): one place turns every face's changes into the same events. The object
-//! an event carries is read in that transaction: after the change, or, for a deletion, before
-//! it ([`snapshot_deletions`], run when the transaction begins).
+//! an event carries is read in that transaction: after the change, by the subqueries of the
+//! events' own multi-row `INSERT` (no statement of its own), or, for a deletion, before it
+//! ([`snapshot_deletions`], run when the transaction begins). What a change costs is its
+//! statements (each a round trip; on SQLite two thread hand-offs): its audit records are one
+//! statement, its events a sequence update and one statement per domain (more only past the
+//! bound-parameter limits), plus one read of the first memberships and drives of the users it creates.
 //!
 //! Order: a domain's events are numbered from its row of `event_sequences`, updated inside
 //! the writing transaction just before COMMIT. The update holds the row until COMMIT, so two
@@ -388,85 +392,105 @@ fn creates_user(record: &AuditRow) -> bool {
     record.outcome == SUCCESS && matches!(record.action.as_str(), "user.create" | "user.import")
 }
 
-/// The ids `select` (a query of one `id` column) finds, as one JSON array read in the
-/// transaction.
-async fn ids_in_tx(tx: &mut Tx<'_>, select: &str, args: Vec<Arg>) -> sqlx::Result<Vec<String>> {
-    let aggregate = match tx.dialect() {
-        Dialect::Sqlite => "json_group_array(id)",
-        Dialect::Postgres => "COALESCE(json_agg(id), '[]'::json)::text",
-    };
-    let stmt = Stmt::new(
-        format!("SELECT {aggregate} AS data FROM ({select}) AS found"),
-        args,
-    );
-    let Some(row) = tx.fetch_optional::<ObjectText>(stmt).await? else {
-        return Ok(Vec::new());
-    };
-    Ok(serde_json::from_str(&row.data).unwrap_or_default())
+/// The events of new users' first memberships and drives, read in their creating
+/// transaction (every such row is new) with one statement for all the users of a domain (a
+/// batch creates many): by user, memberships first, then drives, each in id order.
+async fn initial_parts(
+    tx: &mut Tx<'_>,
+    domain_id: &str,
+    user_ids: &[&str],
+) -> sqlx::Result<HashMap<String, Vec<Spec>>> {
+    let mut parts_of: HashMap<String, Vec<Spec>> = HashMap::new();
+    let per_statement = tx.dialect().rows_per_statement(1) - 1;
+    for chunk in user_ids.chunks(per_statement) {
+        let mut args = vec![text(domain_id)];
+        let places: Vec<String> = chunk
+            .iter()
+            .map(|user_id| {
+                args.push(text(user_id));
+                format!("${}", args.len())
+            })
+            .collect();
+        let places = places.join(", ");
+        let stmt = Stmt::new(
+            format!(
+                "SELECT user_id AS owner, CAST(0 AS BIGINT) AS part, group_id AS id \
+                 FROM group_members WHERE domain_id = $1 AND user_id IN ({places}) \
+                 UNION ALL \
+                 SELECT owner, CAST(1 AS BIGINT) AS part, drive_id AS id FROM drives \
+                 WHERE domain_id = $1 AND owner IN ({places}) AND owner_type = 'user' \
+                 ORDER BY part, id"
+            ),
+            args,
+        );
+        let found: Vec<(String, i64, String)> = tx.fetch_all(stmt).await?;
+        for (user_id, part, id) in found {
+            let spec = if part == 0 {
+                Spec {
+                    event_type: "membership.added",
+                    object: Object::Inline(json!({
+                        "group_id": &id,
+                        "member_type": "user",
+                        "member_id": &user_id,
+                    })),
+                    object_id: id,
+                    changed_fields: Vec::new(),
+                    deletion: false,
+                }
+            } else {
+                Spec {
+                    event_type: "drive.created",
+                    object: Object::Row(&DRIVES),
+                    object_id: id,
+                    changed_fields: Vec::new(),
+                    deletion: false,
+                }
+            };
+            parts_of.entry(user_id).or_default().push(spec);
+        }
+    }
+    Ok(parts_of)
 }
 
-/// The events of a new user's first memberships and drives, read in its creating
-/// transaction (every such row is new).
-async fn initial_parts(tx: &mut Tx<'_>, domain_id: &str, user_id: &str) -> sqlx::Result<Vec<Spec>> {
-    let args = || vec![text(domain_id), text(user_id)];
-    let groups = ids_in_tx(
-        tx,
-        "SELECT group_id AS id FROM group_members WHERE domain_id = $1 AND user_id = $2 \
-         ORDER BY group_id",
-        args(),
-    )
-    .await?;
-    let drives = ids_in_tx(
-        tx,
-        "SELECT drive_id AS id FROM drives \
-         WHERE domain_id = $1 AND owner = $2 AND owner_type = 'user' ORDER BY drive_id",
-        args(),
-    )
-    .await?;
-    let memberships = groups.into_iter().map(|group_id| Spec {
-        event_type: "membership.added",
-        object: Object::Inline(json!({
-            "group_id": &group_id,
-            "member_type": "user",
-            "member_id": user_id,
-        })),
-        object_id: group_id,
-        changed_fields: Vec::new(),
-        deletion: false,
-    });
-    let drives = drives.into_iter().map(|drive_id| Spec {
-        event_type: "drive.created",
-        object: Object::Row(&DRIVES),
-        object_id: drive_id,
-        changed_fields: Vec::new(),
-        deletion: false,
-    });
-    Ok(memberships.chain(drives).collect())
+/// The SQL expression of one row of `table` as a JSON object text, booleans as JSON
+/// booleans (SQLite keeps them as 0/1).
+fn object_expr(dialect: Dialect, table: &Table) -> String {
+    let pairs: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| match dialect {
+            Dialect::Sqlite if table.booleans.contains(c) => format!(
+                "'{c}', json(CASE WHEN {c} IS NULL THEN 'null' WHEN {c} THEN 'true' \
+                 ELSE 'false' END)"
+            ),
+            _ => format!("'{c}', {c}"),
+        })
+        .collect();
+    match dialect {
+        Dialect::Sqlite => format!("json_object({})", pairs.join(", ")),
+        Dialect::Postgres => format!("json_build_object({})::text", pairs.join(", ")),
+    }
+}
+
+/// The argument of a table's key.
+fn key_arg(table: &Table, key: &str) -> Arg {
+    if table.numeric_key {
+        Arg::Int(key.parse().unwrap_or(-1))
+    } else {
+        text(key)
+    }
 }
 
 /// `SELECT` of one row of `table` as a JSON object text.
 fn object_stmt(dialect: Dialect, table: &Table, domain_id: &str, key: &str) -> Stmt {
-    let pairs: Vec<String> = table
-        .columns
-        .iter()
-        .map(|c| format!("'{c}', {c}"))
-        .collect();
-    let object = match dialect {
-        Dialect::Sqlite => format!("json_object({})", pairs.join(", ")),
-        Dialect::Postgres => format!("json_build_object({})::text", pairs.join(", ")),
-    };
-    let key_arg = if table.numeric_key {
-        Arg::Int(key.parse().unwrap_or(-1))
-    } else {
-        text(key)
-    };
+    let object = object_expr(dialect, table);
     let (condition, args) = if table.in_domain {
         (
             format!("domain_id = $1 AND {} = $2", table.key),
-            vec![text(domain_id), key_arg],
+            vec![text(domain_id), key_arg(table, key)],
         )
     } else {
-        (format!("{} = $1", table.key), vec![key_arg])
+        (format!("{} = $1", table.key), vec![key_arg(table, key)])
     };
     Stmt::new(
         format!(
@@ -528,19 +552,56 @@ pub(crate) fn is_deletion(record: &AuditRow) -> bool {
     record.outcome == SUCCESS && record.action.ends_with(".delete")
 }
 
+/// An event to write: its row, and the table its object is read from inside the `INSERT`
+/// (`None`: the row's `data` is the object).
+struct NewEvent {
+    row: EventRow,
+    read_from: Option<&'static Table>,
+}
+
+/// The object of an event whose row is not there (it should be): its key alone.
+fn missing_object(table: &Table, key: &str) -> Value {
+    json!({ table.key: key })
+}
+
 /// Writes the events of `records` (the change's audit records) in the change's transaction,
-/// numbering them from each domain's sequence.
+/// numbering them from each domain's sequence (taken once per domain). The events are one
+/// multi-row `INSERT` per domain ([`insert_stmts`]), which reads each object that is still
+/// there (created or updated) in the statement itself, so no object costs a statement of
+/// its own.
 pub(super) async fn write_events(
     tx: &mut Tx<'_>,
     records: &[AuditRow],
     before: &HashMap<String, Value>,
 ) -> sqlx::Result<()> {
+    // New users' first memberships and drives: one read per domain.
+    let mut created: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for record in records.iter().filter(|r| creates_user(r)) {
+        created
+            .entry(event_domain(record))
+            .or_default()
+            .push(record.target_id.as_str());
+    }
+    let mut parts: HashMap<(String, String), Vec<Spec>> = HashMap::new();
+    if !tx.wrote_memberships_or_drives() {
+        // A user created alone, with no group and no drive: nothing to look for.
+        created.clear();
+    }
+    for (domain_id, user_ids) in &created {
+        for (user_id, specs) in initial_parts(tx, domain_id, user_ids).await? {
+            parts.insert((domain_id.clone(), user_id), specs);
+        }
+    }
     let mut by_domain: BTreeMap<String, Vec<(&AuditRow, Spec)>> = BTreeMap::new();
     for record in records {
         let domain_id = event_domain(record);
         let mut specs = specs_of(record);
         if creates_user(record) {
-            specs.extend(initial_parts(tx, &domain_id, &record.target_id).await?);
+            let key = (domain_id.clone(), record.target_id.clone());
+            specs.extend(parts.remove(&key).unwrap_or_default());
+        }
+        if specs.is_empty() {
+            continue;
         }
         let events = by_domain.entry(domain_id).or_default();
         events.extend(specs.into_iter().map(|spec| (record, spec)));
@@ -550,32 +611,39 @@ pub(super) async fn write_events(
         let domain_id = domain_id.as_str();
         let mut rows = Vec::with_capacity(events.len());
         for (record, spec) in events {
-            let data = match &spec.object {
-                Object::Inline(data) => data.clone(),
-                Object::Row(table) => {
-                    let read = if spec.deletion {
-                        before.get(&record.log_id).cloned()
-                    } else {
-                        read_object(tx, table, domain_id, &spec.object_id).await?
-                    };
-                    read.unwrap_or_else(|| json!({ table.key: &spec.object_id }))
+            let (data, read_from) = match &spec.object {
+                Object::Inline(data) => (data.to_string(), None),
+                Object::Row(table) if spec.deletion => {
+                    let object = before
+                        .get(&record.log_id)
+                        .cloned()
+                        .unwrap_or_else(|| missing_object(table, &spec.object_id));
+                    (object.to_string(), None)
                 }
+                // Read by the INSERT; this is what it writes if the row is not there.
+                Object::Row(table) => (
+                    missing_object(table, &spec.object_id).to_string(),
+                    Some(*table),
+                ),
             };
             let actor = if record.actor_id.is_empty() {
                 json!({ "type": &record.actor_type, "id": null })
             } else {
                 json!({ "type": &record.actor_type, "id": &record.actor_id })
             };
-            rows.push(EventRow {
-                domain_id: domain_id.to_owned(),
-                seq: 0,
-                event_id: format!("evt_{}", crate::ids::random_hex(12)),
-                event_type: spec.event_type.to_owned(),
-                object_id: spec.object_id,
-                created_at: record.acted_at,
-                actor: actor.to_string(),
-                data: data.to_string(),
-                changed_fields: json!(spec.changed_fields).to_string(),
+            rows.push(NewEvent {
+                row: EventRow {
+                    domain_id: domain_id.to_owned(),
+                    seq: 0,
+                    event_id: format!("evt_{}", crate::ids::random_hex(12)),
+                    event_type: spec.event_type.to_owned(),
+                    object_id: spec.object_id,
+                    created_at: record.acted_at,
+                    actor: actor.to_string(),
+                    data,
+                    changed_fields: json!(spec.changed_fields).to_string(),
+                },
+                read_from,
             });
         }
         let count = rows.len() as i64;
@@ -589,29 +657,84 @@ pub(super) async fn write_events(
             ))
             .await?;
         let last = last.map(|(seq,)| seq).unwrap_or(count);
-        for (i, mut row) in rows.into_iter().enumerate() {
-            row.seq = last - count + 1 + i as i64;
-            tx.execute(insert_stmt(&row)).await?;
+        for (i, event) in rows.iter_mut().enumerate() {
+            event.row.seq = last - count + 1 + i as i64;
+        }
+        let per_statement = tx.dialect().rows_per_statement(MAX_PARAMS_PER_EVENT);
+        for stmt in insert_stmts(tx.dialect(), &rows, per_statement) {
+            tx.execute(stmt).await?;
         }
     }
     Ok(())
 }
 
-fn insert_stmt(r: &EventRow) -> Stmt {
-    Stmt::new(
-        format!("INSERT INTO events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
-        vec![
-            text(&r.domain_id),
-            Arg::Int(r.seq),
-            text(&r.event_id),
-            text(&r.event_type),
-            text(&r.object_id),
-            Arg::Int(r.created_at),
-            text(&r.actor),
-            text(&r.data),
-            text(&r.changed_fields),
-        ],
-    )
+/// The most parameters one event takes in [`insert_stmts`]: its nine columns, and the key of
+/// an object read by number.
+const MAX_PARAMS_PER_EVENT: usize = 10;
+
+/// Multi-row `INSERT`s of `events`, in their order, at most `per_statement` rows each. An
+/// event whose object is read from a table takes it from a subquery of the statement, or
+/// the row's `data` when that finds nothing.
+fn insert_stmts(dialect: Dialect, events: &[NewEvent], per_statement: usize) -> Vec<Stmt> {
+    events
+        .chunks(per_statement.max(1))
+        .map(|chunk| {
+            let mut sql = format!("INSERT INTO events ({COLUMNS}) VALUES ");
+            let mut args = Vec::with_capacity(chunk.len() * MAX_PARAMS_PER_EVENT);
+            for (i, NewEvent { row: r, read_from }) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                let n = args.len();
+                let place = |k: usize| format!("${}", n + k);
+                args.extend([
+                    text(&r.domain_id),
+                    Arg::Int(r.seq),
+                    text(&r.event_id),
+                    text(&r.event_type),
+                    text(&r.object_id),
+                    Arg::Int(r.created_at),
+                    text(&r.actor),
+                    text(&r.data),
+                    text(&r.changed_fields),
+                ]);
+                let data = match read_from {
+                    None => place(8),
+                    Some(table) => {
+                        let key = if table.numeric_key {
+                            args.push(key_arg(table, &r.object_id));
+                            place(10)
+                        } else {
+                            place(5)
+                        };
+                        let condition = if table.in_domain {
+                            format!("domain_id = {} AND {} = {key}", place(1), table.key)
+                        } else {
+                            format!("{} = {key}", table.key)
+                        };
+                        format!(
+                            "COALESCE((SELECT {} FROM {} WHERE {condition}), {})",
+                            object_expr(dialect, table),
+                            table.name,
+                            place(8)
+                        )
+                    }
+                };
+                sql.push_str(&format!(
+                    "({}, {}, {}, {}, {}, {}, {}, {data}, {})",
+                    place(1),
+                    place(2),
+                    place(3),
+                    place(4),
+                    place(5),
+                    place(6),
+                    place(7),
+                    place(9)
+                ));
+            }
+            Stmt::new(sql, args)
+        })
+        .collect()
 }
 
 #[async_trait]
@@ -665,6 +788,7 @@ impl EventStore for SqlStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
 
     fn blank_record() -> AuditRow {
         AuditRow {
@@ -790,6 +914,111 @@ mod tests {
             }
             assert!(!types(&record(action, "x", json!({ "fields": ["a"] }))).is_empty());
         }
+    }
+
+    /// A change with more events (and audit records) than one statement's parameters can
+    /// carry writes them in several statements, numbered and ordered as they were noted, each
+    /// with its contents; an object read in the `INSERT` is the row after the change.
+    #[tokio::test]
+    async fn a_change_with_more_events_than_one_statement_carries_keeps_order_and_contents() {
+        use crate::audit::{Event, Trail};
+        let (_dir, store) = super::super::tests::store_with_domain().await;
+        let trail = Trail::new("r".into(), "127.0.0.1".into(), Default::default());
+        let per_statement = Dialect::Sqlite.rows_per_statement(MAX_PARAMS_PER_EVENT);
+        let members: Vec<String> = (0..per_statement + 7).map(|i| format!("u{i:05}")).collect();
+        for member in &members {
+            trail.record(Event {
+                domain_id: "d",
+                actor_id: "admin",
+                action: "membership.add",
+                target_type: "group",
+                target_id: "g",
+                detail: json!({ "member_type": "user", "member_id": member }),
+            });
+        }
+        trail.record(Event {
+            domain_id: "d",
+            actor_id: "admin",
+            action: "domain.update",
+            target_type: "domain",
+            target_id: "d",
+            detail: json!({ "fields": ["description"] }),
+        });
+        let changed = store
+            .write_statement(
+                &trail,
+                Stmt::new(
+                    "UPDATE domains SET description = 'changed' WHERE domain_id = $1",
+                    vec![text("d")],
+                ),
+            )
+            .await
+            .unwrap();
+        assert_eq!(changed, 1);
+        let events = store.events("d", 0, &[], 1_000_000).await.unwrap();
+        assert_eq!(events.len(), members.len() + 1);
+        for (i, event) in events.iter().enumerate() {
+            assert_eq!(event.seq, i as i64 + 1);
+        }
+        for (event, member) in events.iter().zip(&members) {
+            assert_eq!(event.event_type, "membership.added");
+            let data: Value = serde_json::from_str(&event.data).unwrap();
+            assert_eq!(
+                data,
+                json!({ "group_id": "g", "member_type": "user", "member_id": member })
+            );
+            let actor: Value = serde_json::from_str(&event.actor).unwrap();
+            assert_eq!(actor, json!({ "type": "user", "id": "admin" }));
+        }
+        let last = events.last().unwrap();
+        assert_eq!(last.event_type, "domain.updated");
+        assert_eq!(last.changed_fields, r#"["description"]"#);
+        let data: Value = serde_json::from_str(&last.data).unwrap();
+        assert_eq!(data["domain_id"], "d");
+        assert_eq!(data["description"], "changed");
+        assert_eq!(data["init_drive_enable"], json!(false));
+        let ids: HashSet<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(ids.len(), events.len());
+        let audited: Option<(i64,)> = store
+            .reader()
+            .fetch_optional(Stmt::new(
+                "SELECT COUNT(*) FROM audit_log WHERE request_id = 'r'",
+                vec![],
+            ))
+            .await
+            .unwrap();
+        assert_eq!(audited, Some((members.len() as i64 + 1,)));
+    }
+
+    #[test]
+    fn events_are_split_into_statements_of_at_most_the_rows_asked() {
+        let event = |key: &str, read_from| NewEvent {
+            row: EventRow {
+                domain_id: "d".into(),
+                seq: 1,
+                event_id: "e".into(),
+                event_type: "t".into(),
+                object_id: key.into(),
+                created_at: 0,
+                actor: "{}".into(),
+                data: "{}".into(),
+                changed_fields: "[]".into(),
+            },
+            read_from,
+        };
+        let events = vec![
+            event("u", Some(&USERS)),
+            event("7", Some(&PROPERTIES)),
+            event("x", None),
+        ];
+        let stmts = insert_stmts(Dialect::Postgres, &events, 2);
+        assert_eq!(stmts.len(), 2);
+        // Nine parameters an event, and the numeric key of a property.
+        assert_eq!(stmts[0].args.len(), 19);
+        assert!(stmts[0].sql.contains("property_id = $19"));
+        assert!(stmts[0].sql.contains("user_id = $5"));
+        assert_eq!(stmts[1].args.len(), 9);
+        assert!(!stmts[1].sql.contains("SELECT"));
     }
 
     #[test]

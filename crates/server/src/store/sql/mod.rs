@@ -48,6 +48,22 @@ fn text(s: &str) -> Arg {
     Arg::Text(s.to_owned())
 }
 
+/// The most bound parameters one statement may carry: SQLite's `SQLITE_MAX_VARIABLE_NUMBER`
+/// (32766 since 3.32) and PostgreSQL's wire limit (65535).
+const MAX_PARAMS_SQLITE: usize = 32_766;
+const MAX_PARAMS_POSTGRES: usize = 65_535;
+
+impl Dialect {
+    /// How many rows of `params_per_row` parameters one multi-row statement may carry.
+    pub(crate) fn rows_per_statement(self, params_per_row: usize) -> usize {
+        let limit = match self {
+            Dialect::Sqlite => MAX_PARAMS_SQLITE,
+            Dialect::Postgres => MAX_PARAMS_POSTGRES,
+        };
+        (limit / params_per_row.max(1)).max(1)
+    }
+}
+
 /// A statement and its arguments.
 #[derive(Clone)]
 pub struct Stmt {

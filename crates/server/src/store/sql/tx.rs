@@ -120,6 +120,7 @@ impl Pools {
         Ok(Tx {
             conn,
             discarded: false,
+            wrote_memberships_or_drives: false,
             borrows: PhantomData,
         })
     }
@@ -265,6 +266,10 @@ pub(crate) struct Tx<'a> {
     conn: TxConn,
     /// Set by [`Tx::discard`]: the work found nothing to change.
     discarded: bool,
+    /// Whether a statement inserted into `group_members` or `drives` (even one a savepoint
+    /// undid): if none did, a user this transaction creates has no first memberships or
+    /// drives, and its events need not look for them (`events.rs`).
+    wrote_memberships_or_drives: bool,
     /// The lifetime of what the work borrows (see [`Work`]).
     borrows: PhantomData<&'a ()>,
 }
@@ -279,13 +284,32 @@ impl<'a> Tx<'a> {
 
     /// Runs a statement; answers the number of rows it affected.
     pub(crate) async fn execute(&mut self, stmt: Stmt) -> sqlx::Result<u64> {
+        self.note(&stmt);
         match &mut self.conn {
             TxConn::Sqlite(tx) => run_on!(execute, &mut **tx, stmt),
             TxConn::Postgres(tx) => run_on!(execute, &mut **tx, stmt),
         }
     }
 
+    /// Notes a statement that inserts a membership or a drive.
+    fn note(&mut self, stmt: &Stmt) {
+        if !self.wrote_memberships_or_drives
+            && (stmt.sql.contains("INTO group_members") || stmt.sql.contains("INTO drives"))
+        {
+            self.wrote_memberships_or_drives = true;
+        }
+    }
+
+    pub(crate) async fn fetch_all<R: Row>(&mut self, stmt: Stmt) -> sqlx::Result<Vec<R>> {
+        self.note(&stmt);
+        match &mut self.conn {
+            TxConn::Sqlite(tx) => run_on!(fetch_all, &mut **tx, stmt),
+            TxConn::Postgres(tx) => run_on!(fetch_all, &mut **tx, stmt),
+        }
+    }
+
     pub(crate) async fn fetch_optional<R: Row>(&mut self, stmt: Stmt) -> sqlx::Result<Option<R>> {
+        self.note(&stmt);
         match &mut self.conn {
             TxConn::Sqlite(tx) => run_on!(fetch_optional, &mut **tx, stmt),
             TxConn::Postgres(tx) => run_on!(fetch_optional, &mut **tx, stmt),
@@ -324,6 +348,11 @@ impl<'a> Tx<'a> {
     /// failure.
     pub(crate) fn discard(&mut self) {
         self.discarded = true;
+    }
+
+    /// Whether any statement of this transaction so far inserted a membership or a drive.
+    pub(crate) fn wrote_memberships_or_drives(&self) -> bool {
+        self.wrote_memberships_or_drives
     }
 
     async fn commit(self) -> sqlx::Result<()> {
@@ -366,8 +395,10 @@ impl Journal {
     }
 
     async fn write(&self, tx: &mut Tx<'_>) -> sqlx::Result<()> {
-        for record in &self.audit {
-            tx.execute(super::audit_log::insert_stmt(record)).await?;
+        // One multi-row statement per table (more only past the bound-parameter limits):
+        // each statement is a round trip to the database (on SQLite, two thread hand-offs).
+        for stmt in super::audit_log::insert_stmts(tx.dialect(), &self.audit) {
+            tx.execute(stmt).await?;
         }
         // `bench-no-events` (never in a release): measures what writing events costs.
         if cfg!(feature = "bench-no-events") {

@@ -9,7 +9,7 @@ use super::{text, Arg, Dialect, SqlStore, Stmt};
 use crate::error::Result;
 use crate::store::events::EventRow;
 use crate::store::webhooks::{
-    AttemptEnd, AttemptRow, DeliveryRow, QueueState, WebhookRow, WebhookStore,
+    AttemptEnd, AttemptRow, DeliveryRow, FinishedAttempt, QueueState, WebhookRow, WebhookStore,
 };
 
 const HOOK_COLUMNS: &str = "domain_id, webhook_id, url, description, event_types, secret, \
@@ -19,6 +19,22 @@ const DELIVERY_COLUMNS: &str = "domain_id, webhook_id, event_seq, event_id, obje
                                 queued_at";
 const ATTEMPT_COLUMNS: &str =
     "domain_id, webhook_id, event_id, attempt, status_code, latency_ms, error, at";
+
+impl SqlStore {
+    /// Runs the worker's statements in one transaction of their own (no request's records).
+    async fn run_upkeep(&self, stmts: Vec<Stmt>) -> Result<()> {
+        let stmts = &stmts;
+        self.write(&Trail::none(), |tx| {
+            Box::pin(async move {
+                for stmt in stmts {
+                    tx.execute(stmt.clone()).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+}
 
 fn int(v: i64) -> Arg {
     Arg::Int(v)
@@ -133,17 +149,35 @@ impl WebhookStore for SqlStore {
             return Ok(0);
         };
         let types: Vec<String> = serde_json::from_str(&hook.event_types).unwrap_or_default();
-        for event in events
+        let wanted: Vec<&EventRow> = events
             .iter()
             .filter(|e| types.is_empty() || types.contains(&e.event_type))
-        {
-            self.upkeep(Stmt::new(
-                format!(
-                    "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS}, claimed_until) \
-                     VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, 0, '', $6, $7, 0) \
-                     ON CONFLICT DO NOTHING"
-                ),
-                vec![
+            .collect();
+        // The queue rows as multi-row INSERTs and the cursor's move, in one transaction.
+        let mut stmts = Vec::new();
+        let per_statement = self.dialect().rows_per_statement(7);
+        for chunk in wanted.chunks(per_statement) {
+            let mut sql = format!(
+                "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS}, claimed_until) VALUES "
+            );
+            let mut args = Vec::with_capacity(chunk.len() * 7);
+            for (i, event) in chunk.iter().enumerate() {
+                let n = args.len();
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, 0, '', ${}, ${}, 0)",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6,
+                    n + 6,
+                    n + 7
+                ));
+                args.extend([
                     text(&hook.domain_id),
                     text(&hook.webhook_id),
                     int(event.seq),
@@ -151,16 +185,17 @@ impl WebhookStore for SqlStore {
                     text(&event.object_id),
                     int(event.created_at),
                     int(now),
-                ],
-            ))
-            .await?;
+                ]);
+            }
+            sql.push_str(" ON CONFLICT DO NOTHING");
+            stmts.push(Stmt::new(sql, args));
         }
-        self.upkeep(Stmt::new(
+        stmts.push(Stmt::new(
             "UPDATE webhooks SET cursor_seq = $1 \
              WHERE domain_id = $2 AND webhook_id = $3 AND cursor_seq < $1",
             vec![int(last), text(&hook.domain_id), text(&hook.webhook_id)],
-        ))
-        .await?;
+        ));
+        self.run_upkeep(stmts).await?;
         Ok(events.len())
     }
 
@@ -194,45 +229,83 @@ impl WebhookStore for SqlStore {
         Ok(self.upkeep_returning_all(stmt).await?)
     }
 
-    async fn finish_attempt(&self, d: &DeliveryRow, a: &AttemptRow, end: AttemptEnd) -> Result<()> {
-        let (state, next) = match end {
-            AttemptEnd::Delivered => ("delivered", d.next_attempt_at),
-            AttemptEnd::RetryAt(at) => ("pending", at),
-            AttemptEnd::Dead => ("dead", d.next_attempt_at),
-        };
-        self.upkeep(Stmt::new(
-            "UPDATE webhook_deliveries SET state = $1, next_attempt_at = $2, claimed_until = 0, \
-             last_status = $3, last_error = $4 \
-             WHERE domain_id = $5 AND webhook_id = $6 AND event_seq = $7",
-            vec![
-                text(state),
-                int(next),
-                int(a.status_code),
-                text(&a.error),
-                text(&d.domain_id),
-                text(&d.webhook_id),
-                int(d.event_seq),
-            ],
-        ))
-        .await?;
-        self.upkeep(Stmt::new(
-            format!(
-                "INSERT INTO webhook_attempts ({ATTEMPT_COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-            ),
-            vec![
-                text(&a.domain_id),
-                text(&a.webhook_id),
-                text(&a.event_id),
-                int(a.attempt),
-                int(a.status_code),
-                int(a.latency_ms),
-                text(&a.error),
-                int(a.at),
-            ],
-        ))
-        .await?;
-        Ok(())
+    async fn finish_attempts(&self, finished: &[FinishedAttempt]) -> Result<()> {
+        if finished.is_empty() {
+            return Ok(());
+        }
+        let mut stmts = Vec::new();
+        // The deliveries' new states: one UPDATE from a VALUES list (SQLite names its
+        // columns column1, column2, ... as PostgreSQL does).
+        const UPDATE_PARAMS: usize = 7;
+        for chunk in finished.chunks(self.dialect().rows_per_statement(UPDATE_PARAMS)) {
+            let mut rows = Vec::with_capacity(chunk.len());
+            let mut args = Vec::with_capacity(chunk.len() * UPDATE_PARAMS);
+            for f in chunk {
+                let (d, a) = (&f.delivery, &f.attempt);
+                let (state, next) = match f.end {
+                    AttemptEnd::Delivered => ("delivered", d.next_attempt_at),
+                    AttemptEnd::RetryAt(at) => ("pending", at),
+                    AttemptEnd::Dead => ("dead", d.next_attempt_at),
+                };
+                let n = args.len();
+                let places: Vec<String> = (n + 1..=n + UPDATE_PARAMS)
+                    .map(|k| format!("${k}"))
+                    .collect();
+                rows.push(format!("({})", places.join(", ")));
+                args.extend([
+                    text(state),
+                    int(next),
+                    int(a.status_code),
+                    text(&a.error),
+                    text(&d.domain_id),
+                    text(&d.webhook_id),
+                    int(d.event_seq),
+                ]);
+            }
+            stmts.push(Stmt::new(
+                format!(
+                    "UPDATE webhook_deliveries SET state = v.column1, \
+                     next_attempt_at = v.column2, claimed_until = 0, last_status = v.column3, \
+                     last_error = v.column4 FROM (VALUES {}) AS v \
+                     WHERE webhook_deliveries.domain_id = v.column5 \
+                       AND webhook_deliveries.webhook_id = v.column6 \
+                       AND webhook_deliveries.event_seq = v.column7",
+                    rows.join(", ")
+                ),
+                args,
+            ));
+        }
+        const ATTEMPT_PARAMS: usize = 8;
+        for chunk in finished.chunks(self.dialect().rows_per_statement(ATTEMPT_PARAMS)) {
+            let mut rows = Vec::with_capacity(chunk.len());
+            let mut args = Vec::with_capacity(chunk.len() * ATTEMPT_PARAMS);
+            for f in chunk {
+                let a = &f.attempt;
+                let n = args.len();
+                let places: Vec<String> = (n + 1..=n + ATTEMPT_PARAMS)
+                    .map(|k| format!("${k}"))
+                    .collect();
+                rows.push(format!("({})", places.join(", ")));
+                args.extend([
+                    text(&a.domain_id),
+                    text(&a.webhook_id),
+                    text(&a.event_id),
+                    int(a.attempt),
+                    int(a.status_code),
+                    int(a.latency_ms),
+                    text(&a.error),
+                    int(a.at),
+                ]);
+            }
+            stmts.push(Stmt::new(
+                format!(
+                    "INSERT INTO webhook_attempts ({ATTEMPT_COLUMNS}) VALUES {}",
+                    rows.join(", ")
+                ),
+                args,
+            ));
+        }
+        self.run_upkeep(stmts).await
     }
 
     async fn disable_webhook(
@@ -309,13 +382,29 @@ impl WebhookStore for SqlStore {
         Ok(self.reader().fetch_all(stmt).await?)
     }
 
-    async fn event_by_seq(&self, domain_id: &str, seq: i64) -> Result<Option<EventRow>> {
-        let stmt = Stmt::new(
-            "SELECT domain_id, seq, event_id, event_type, object_id, created_at, actor, data, \
-             changed_fields FROM events WHERE domain_id = $1 AND seq = $2",
-            vec![text(domain_id), int(seq)],
-        );
-        Ok(self.reader().fetch_optional(stmt).await?)
+    async fn events_by_seq(&self, domain_id: &str, seqs: &[i64]) -> Result<Vec<EventRow>> {
+        let mut found = Vec::with_capacity(seqs.len());
+        for chunk in seqs.chunks(self.dialect().rows_per_statement(1) - 1) {
+            let mut args = vec![text(domain_id)];
+            let places: Vec<String> = chunk
+                .iter()
+                .map(|seq| {
+                    args.push(int(*seq));
+                    format!("${}", args.len())
+                })
+                .collect();
+            let stmt = Stmt::new(
+                format!(
+                    "SELECT domain_id, seq, event_id, event_type, object_id, created_at, actor, \
+                     data, changed_fields FROM events WHERE domain_id = $1 AND seq IN ({}) \
+                     ORDER BY seq",
+                    places.join(", ")
+                ),
+                args,
+            );
+            found.extend(self.reader().fetch_all::<EventRow>(stmt).await?);
+        }
+        Ok(found)
     }
 
     async fn queue_state(&self) -> Result<QueueState> {
