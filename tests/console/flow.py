@@ -125,7 +125,8 @@ def signed_in(username, password, lang="en", width=1280):
                                   viewport={"width": width, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.goto(f"{BASE}/console")
-    check("/signin" in page.url, "/console without a session goes to the sign-in page", page.url)
+    check("/v2/oauth/authorize?client_id=roster-console" in page.url,
+          "/console without a session goes to the hosted sign-in (code flow + PKCE)", page.url)
     page.get_by_label(t["account"], exact=True).fill(username)
     page.get_by_label(t["password"], exact=True).fill(password)
     page.get_by_role("button", name=t["sign_in"]).click()
@@ -180,7 +181,7 @@ def sign_in():
     context = browser.new_context()
     deep = context.new_page()
     deep.goto(f"{BASE}/console/users/pete")
-    check("/signin" in deep.url, "sent to sign in", deep.url)
+    check("/v2/oauth/authorize?client_id=roster-console" in deep.url, "sent to sign in", deep.url)
     deep.get_by_label(TEXTS["en"]["account"], exact=True).fill("admin")
     deep.get_by_label(TEXTS["en"]["password"], exact=True).fill(ADMIN_PASSWORD)
     deep.get_by_role("button", name=TEXTS["en"]["sign_in"]).click()

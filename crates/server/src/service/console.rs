@@ -1,12 +1,13 @@
-//! What the admin console needs beyond the API's operations: who a browser's sign-in session
-//! acts as on the console (an ordinary call, so a user that must change its password first,
-//! or is locked, is refused like any API caller), and what part of the directory an operator
-//! sees there: the whole domain for admins, the subtrees of the groups it administers for a
+//! What the admin console needs beyond the API's operations: its built-in first-party app
+//! (`roster-console`, the code flow with PKCE), who a console session acts as (its access
+//! token admitted as the API admits a bearer token, an ordinary call, so a user that must
+//! change its password first, or is locked, is refused like any API caller; renewed by the
+//! refresh grant; ended by revoking its refresh-token family), and what part of the
+//! directory an operator sees there: the whole domain for admins, the subtrees of the groups it administers for a
 //! group admin. Changes go through the API's own service calls, which enforce the same rules.
 
 use sha2::{Digest, Sha256};
 
-use super::sessions::SigninSession;
 use super::tokens::CallKind;
 use super::{random_hex, Actor, Services};
 use crate::audit::Trail;
@@ -205,11 +206,6 @@ impl Services {
             .await
     }
 
-    /// The caller a console page acts as: the session's user, admitted as any API call is.
-    pub async fn session_operator(&self, session: &SigninSession) -> Result<Actor> {
-        self.session_caller(session, CallKind::Ordinary).await
-    }
-
     /// What `actor` sees on the console; `Forbidden` for a user that neither has admin
     /// permission nor administers a group.
     pub async fn console_scope(&self, actor: &Actor) -> Result<ConsoleScope> {
@@ -291,5 +287,165 @@ impl Services {
             return Err(outside(Resource::Group));
         }
         Ok(group)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::authorization::{AuthorizeParams, AuthorizeRefusal, PageProblem};
+    use crate::service::testing::{scratch_services, DOMAIN};
+
+    const ISSUER: &str = "https://roster.example.test";
+
+    fn console_request(redirect_uri: &str, challenge: Option<&str>) -> AuthorizeParams {
+        AuthorizeParams {
+            client_id: Some(CONSOLE_CLIENT_ID.into()),
+            redirect_uri: Some(redirect_uri.into()),
+            response_type: Some("code".into()),
+            state: Some("s".into()),
+            hide_consent: Some("true".into()),
+            code_challenge: challenge.map(str::to_owned),
+            code_challenge_method: challenge.map(|_| "S256".to_owned()),
+            ..AuthorizeParams::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn the_console_app_takes_only_its_callback_under_the_issuer_and_pkce() {
+        let (_dir, services) = scratch_services().await;
+        let begun = begin_console_sign_in(ISSUER);
+        assert_eq!(begun.state.len(), 32);
+        assert_eq!(begun.verifier.len(), 64);
+        let challenge = crate::service::authorization::s256(&begun.verifier);
+        assert!(begun.authorize_path.contains(&challenge));
+        let ok = services
+            .check_authorization(
+                DOMAIN,
+                &console_request(&console_callback(ISSUER), Some(&challenge)),
+                ISSUER,
+            )
+            .await
+            .unwrap();
+        assert!(ok.is_ok(), "{ok:?}");
+        for other in [
+            "http://evil.example/console/callback",
+            "https://roster.example.test/console/callback/",
+            "https://roster.example.test/elsewhere",
+        ] {
+            let refused = services
+                .check_authorization(DOMAIN, &console_request(other, Some(&challenge)), ISSUER)
+                .await
+                .unwrap();
+            assert_eq!(
+                refused.unwrap_err(),
+                AuthorizeRefusal::Page(PageProblem::BadRedirectUri),
+                "{other}"
+            );
+        }
+        // A public client: no code without PKCE.
+        let refused = services
+            .check_authorization(
+                DOMAIN,
+                &console_request(&console_callback(ISSUER), None),
+                ISSUER,
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(refused, Err(AuthorizeRefusal::Redirect(ref to)) if to.contains("error=invalid_request")),
+            "{refused:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_console_session_is_admitted_renewed_and_ended() {
+        let (_dir, services) = scratch_services().await;
+        let trail = Trail::none();
+        let issued = services
+            .issue_tokens(&trail, DOMAIN, "admin")
+            .await
+            .unwrap();
+        let first = services
+            .console_session(
+                &trail,
+                DOMAIN,
+                Some(&issued.access_token),
+                &issued.refresh_token,
+            )
+            .await
+            .unwrap();
+        assert_eq!(first.actor.user_id, "admin");
+        assert!(first.renewed.is_none());
+        // Another domain's request, or a refresh token of another session: refused.
+        let other = services
+            .issue_tokens(&trail, DOMAIN, "admin")
+            .await
+            .unwrap();
+        let mixed = services
+            .console_session(
+                &trail,
+                DOMAIN,
+                Some(&issued.access_token),
+                &other.refresh_token,
+            )
+            .await
+            .unwrap();
+        assert_ne!(
+            mixed.form_token, first.form_token,
+            "each session its own token"
+        );
+        assert!(services
+            .console_session(
+                &trail,
+                "elsewhere",
+                Some(&issued.access_token),
+                &issued.refresh_token
+            )
+            .await
+            .is_err());
+
+        services
+            .clock
+            .advance(std::time::Duration::from_secs(3 * 3600));
+        let renewed = services
+            .console_session(
+                &trail,
+                DOMAIN,
+                Some(&issued.access_token),
+                &issued.refresh_token,
+            )
+            .await
+            .unwrap();
+        let tokens = renewed
+            .renewed
+            .clone()
+            .expect("renewed by the refresh grant");
+        assert_eq!(renewed.form_token, first.form_token, "the same session");
+        assert_ne!(tokens.refresh_token, issued.refresh_token);
+
+        services
+            .end_console_session(&trail, DOMAIN, &tokens.refresh_token)
+            .await
+            .unwrap();
+        let ended = services
+            .console_session(
+                &trail,
+                DOMAIN,
+                Some(&tokens.access_token),
+                &tokens.refresh_token,
+            )
+            .await;
+        assert!(matches!(ended, Err(Error::Unauthorized(_))), "{ended:?}");
+        // The other session lives on.
+        assert!(services
+            .console_session(
+                &trail,
+                DOMAIN,
+                Some(&other.access_token),
+                &other.refresh_token
+            )
+            .await
+            .is_ok());
     }
 }
