@@ -437,6 +437,29 @@ def screenshots():
     context.close()
 
 
+@section("11. sign out of the console: the session's cookies open nothing, and /console signs in again")
+def sign_out():
+    context, opage = signed_in("admin", ADMIN_PASSWORD)
+    kept = [c for c in context.cookies() if c["name"].startswith("roster_console")]
+    check(len(kept) >= 2 and all(c["httpOnly"] for c in kept),
+          "the console keeps its tokens in HttpOnly cookies", str([c["name"] for c in kept]))
+    opage.get_by_role("button", name="Sign out").click()
+    opage.wait_for_load_state()
+    check("/signin" in opage.url, "signed out to the sign-in page", opage.url)
+    opage.goto(f"{BASE}/console/users")
+    check("/v2/oauth/authorize?client_id=roster-console" in opage.url,
+          "the console asks to sign in again", opage.url)
+    check(opage.locator("tr[data-user-id]").count() == 0, "no users shown")
+    context.close()
+    # The cookies from before the sign-out, replayed in another browser: refused.
+    replay = browser.new_context()
+    replay.add_cookies([{k: c[k] for k in ("name", "value", "domain", "path")} for c in kept])
+    rpage = replay.new_page()
+    rpage.goto(f"{BASE}/console/users")
+    check("/v2/oauth/authorize" in rpage.url, "replayed cookies are refused", rpage.url)
+    replay.close()
+
+
 admin_context.close()
 browser.close()
 pw.stop()
