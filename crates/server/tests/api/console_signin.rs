@@ -198,6 +198,18 @@ async fn a_callback_with_another_state_or_without_its_cookie_is_refused() {
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(!browser.cookies.contains_key("roster_console"));
 
+    // Sign-ins begun and never finished do not pile up cookies.
+    let mut idle = Browser::new(&app);
+    for _ in 0..12 {
+        idle.get("/console").await;
+    }
+    let flows = idle
+        .cookies
+        .keys()
+        .filter(|k| k.starts_with("roster_console_flow_"))
+        .count();
+    assert!((1..=5).contains(&flows), "{flows}");
+
     // An error from the authorization server, and an answer from another issuer.
     let mut browser = Browser::new(&app);
     let first = browser.get("/console").await;

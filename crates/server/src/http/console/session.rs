@@ -35,6 +35,9 @@ pub(super) const REFRESH_COOKIE: &str = "roster_console_refresh";
 const FLOW_COOKIE_PREFIX: &str = "roster_console_flow_";
 /// How long a sign-in may take (s).
 const FLOW_MAX_AGE_S: u32 = 600;
+/// Sign-ins under way a browser keeps at most (older ones are forgotten past this, so
+/// navigations to the console cannot pile cookies up).
+const MAX_FLOWS: usize = 4;
 /// Where the console's cookies are sent.
 const COOKIE_PATH: &str = "/console";
 
@@ -101,19 +104,38 @@ pub(super) fn to_sign_in(page: &PageContext, parts: &Parts) -> Response {
     let begun = begin_console_sign_in(&page.issuer);
     let encoded: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
     let flow = format!("{}.{encoded}", begun.verifier);
-    with_cookies(
-        Redirect::to(&begun.authorize_path).into_response(),
-        vec![
-            console_cookie(
-                page,
-                &format!("{FLOW_COOKIE_PREFIX}{}", begun.state),
-                Some(&flow),
-                Some(FLOW_MAX_AGE_S),
-            ),
-            console_cookie(page, ACCESS_COOKIE, None, None),
-            console_cookie(page, REFRESH_COOKIE, None, None),
-        ],
-    )
+    let mut cookies = vec![
+        console_cookie(
+            page,
+            &format!("{FLOW_COOKIE_PREFIX}{}", begun.state),
+            Some(&flow),
+            Some(FLOW_MAX_AGE_S),
+        ),
+        console_cookie(page, ACCESS_COOKIE, None, None),
+        console_cookie(page, REFRESH_COOKIE, None, None),
+    ];
+    let pending = flow_cookie_names(&parts.headers);
+    if pending.len() >= MAX_FLOWS {
+        cookies.extend(
+            pending
+                .iter()
+                .map(|name| console_cookie(page, name, None, None)),
+        );
+    }
+    with_cookies(Redirect::to(&begun.authorize_path).into_response(), cookies)
+}
+
+/// The names of the sign-in cookies a request carries.
+fn flow_cookie_names(headers: &axum::http::HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('=').map(|(k, _)| k))
+        .filter(|name| name.starts_with(FLOW_COOKIE_PREFIX) && name.len() <= 64)
+        .map(str::to_owned)
+        .collect()
 }
 
 /// What the callback may say, in the page's language.
