@@ -284,7 +284,9 @@ impl FromRequestParts<AppState> for PageContext {
 
 impl PageContext {
     /// The refusal of a form post that is not from this site, or whose form token is not
-    /// the session's (or, before sign-in, the browser's form cookie); `None`: accepted.
+    /// the page's own session's (the console's, [`with_own_form_token`](Self::with_own_form_token)),
+    /// else the sign-in session's (or, before sign-in, the browser's form cookie); `None`:
+    /// accepted.
     pub fn check_form(&self, token: &str) -> Option<Response> {
         let expected = match (&self.own_form_token, &self.session) {
             (Some(own), _) => Some(own.as_str()),
