@@ -125,7 +125,8 @@ def signed_in(username, password, lang="en", width=1280):
                                   viewport={"width": width, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.goto(f"{BASE}/console")
-    check("/signin" in page.url, "/console without a session goes to the sign-in page", page.url)
+    check("/v2/oauth/authorize?client_id=roster-console" in page.url,
+          "/console without a session goes to the hosted sign-in (code flow + PKCE)", page.url)
     page.get_by_label(t["account"], exact=True).fill(username)
     page.get_by_label(t["password"], exact=True).fill(password)
     page.get_by_role("button", name=t["sign_in"]).click()
@@ -180,7 +181,7 @@ def sign_in():
     context = browser.new_context()
     deep = context.new_page()
     deep.goto(f"{BASE}/console/users/pete")
-    check("/signin" in deep.url, "sent to sign in", deep.url)
+    check("/v2/oauth/authorize?client_id=roster-console" in deep.url, "sent to sign in", deep.url)
     deep.get_by_label(TEXTS["en"]["account"], exact=True).fill("admin")
     deep.get_by_label(TEXTS["en"]["password"], exact=True).fill(ADMIN_PASSWORD)
     deep.get_by_role("button", name=TEXTS["en"]["sign_in"]).click()
@@ -434,6 +435,29 @@ def screenshots():
     width = phone.evaluate("document.documentElement.scrollWidth")
     check(width <= 400, "no sideways scrolling at 390 px", str(width))
     context.close()
+
+
+@section("11. sign out of the console: the session's cookies open nothing, and /console signs in again")
+def sign_out():
+    context, opage = signed_in("admin", ADMIN_PASSWORD)
+    kept = [c for c in context.cookies() if c["name"].startswith("roster_console")]
+    check(len(kept) >= 2 and all(c["httpOnly"] for c in kept),
+          "the console keeps its tokens in HttpOnly cookies", str([c["name"] for c in kept]))
+    opage.get_by_role("button", name="Sign out").click()
+    opage.wait_for_load_state()
+    check("/signin" in opage.url, "signed out to the sign-in page", opage.url)
+    opage.goto(f"{BASE}/console/users")
+    check("/v2/oauth/authorize?client_id=roster-console" in opage.url,
+          "the console asks to sign in again", opage.url)
+    check(opage.locator("tr[data-user-id]").count() == 0, "no users shown")
+    context.close()
+    # The cookies from before the sign-out, replayed in another browser: refused.
+    replay = browser.new_context()
+    replay.add_cookies([{k: c[k] for k in ("name", "value", "domain", "path")} for c in kept])
+    rpage = replay.new_page()
+    rpage.goto(f"{BASE}/console/users")
+    check("/v2/oauth/authorize" in rpage.url, "replayed cookies are refused", rpage.url)
+    replay.close()
 
 
 admin_context.close()

@@ -247,6 +247,10 @@ impl Services {
         };
         let client_id = req.client_id.unwrap_or_else(|| random_hex(16));
         validate::required("client_id", &client_id, validate::MAX_ID)?;
+        // The console's built-in app has this id in every domain.
+        if client_id == super::console::CONSOLE_CLIENT_ID {
+            return Err(Error::AlreadyExists(crate::error::Resource::App));
+        }
         let now = self.clock.now_ms();
         let row = AppRow {
             domain_id: actor.domain_id.clone(),

@@ -116,7 +116,7 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The S256 challenge of a PKCE verifier.
-fn s256(verifier: &str) -> String {
+pub(crate) fn s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
@@ -181,6 +181,25 @@ impl Authorization {
 }
 
 impl Services {
+    /// The enabled code-flow app `client_id` of `domain_id`, as the request to `issuer`
+    /// sees it: the console's built-in app ([`super::console::console_app`], never stored,
+    /// its one redirect URI under `issuer`), else a stored app.
+    async fn code_flow_app(
+        &self,
+        domain_id: &str,
+        client_id: &str,
+        issuer: &str,
+    ) -> Result<Option<AppRow>> {
+        if client_id == super::console::CONSOLE_CLIENT_ID {
+            return Ok(Some(super::console::console_app(domain_id, issuer)));
+        }
+        Ok(self
+            .store
+            .app(domain_id, client_id)
+            .await?
+            .filter(|a| a.status == "enabled" && app_type(a).is_code_flow()))
+    }
+
     /// Checks an authorization request of `domain_id`'s app.
     pub async fn check_authorization(
         &self,
@@ -193,12 +212,7 @@ impl Services {
         if client_id.is_empty() || client_id.len() > super::validate::MAX_ID {
             return Ok(Err(Page(PageProblem::UnknownClient)));
         }
-        let Some(app) = self
-            .store
-            .app(domain_id, client_id)
-            .await?
-            .filter(|a| a.status == "enabled" && app_type(a).is_code_flow())
-        else {
+        let Some(app) = self.code_flow_app(domain_id, client_id, issuer).await? else {
             return Ok(Err(Page(PageProblem::UnknownClient)));
         };
         let redirect_uri = p.redirect_uri.clone().unwrap_or_default();
@@ -406,10 +420,8 @@ impl Services {
         super::validate::required("client_id", x.client_id, super::validate::MAX_ID)?;
         super::validate::required("code", x.code, MAX_CODE)?;
         let app = self
-            .store
-            .app(domain_id, x.client_id)
+            .code_flow_app(domain_id, x.client_id, x.issuer)
             .await?
-            .filter(|a| a.status == "enabled" && app_type(a).is_code_flow())
             .ok_or_else(client)?;
         if app_type(&app) == AppType::WebServer {
             let secret = x

@@ -1,16 +1,22 @@
-//! What the admin console needs beyond the API's operations: who a browser's sign-in session
-//! acts as on the console (an ordinary call, so a user that must change its password first,
-//! or is locked, is refused like any API caller), and what part of the directory an operator
-//! sees there: the whole domain for admins, the subtrees of the groups it administers for a
+//! What the admin console needs beyond the API's operations: its built-in first-party app
+//! (`roster-console`, the code flow with PKCE), who a console session acts as (its access
+//! token admitted as the API admits a bearer token, an ordinary call, so a user that must
+//! change its password first, or is locked, is refused like any API caller; renewed by the
+//! refresh grant; ended by revoking its refresh-token family), and what part of the
+//! directory an operator sees there: the whole domain for admins, the subtrees of the groups it administers for a
 //! group admin. Changes go through the API's own service calls, which enforce the same rules.
 
-use super::sessions::SigninSession;
+use sha2::{Digest, Sha256};
+
 use super::tokens::CallKind;
-use super::{Actor, Services};
-use crate::error::{Error, Resource, Result};
+use super::{random_hex, Actor, Services};
+use crate::audit::Trail;
+use crate::error::{AuthProblem, Error, Resource, Result};
 use crate::model::{
-    AuditEntry, AuditSearch, Group, Listed, QuotaUse, UserExtras, UserSearch, UserWithExtras,
+    AuditEntry, AuditSearch, Group, IssuedToken, Listed, QuotaUse, UserExtras, UserSearch,
+    UserWithExtras,
 };
+use crate::store::apps::AppRow;
 
 /// The audit actions that are a person signing in: the password grant (and eds's and
 /// KooDrive's logins, which are it) and the hosted sign-in page.
@@ -42,6 +48,97 @@ pub struct Overview {
     pub latest: Vec<AuditEntry>,
 }
 
+/// The `client_id` of the console's built-in app, in every domain. The app is not stored:
+/// no tenant lists, changes or deletes it, and `app/create` refuses the id.
+pub const CONSOLE_CLIENT_ID: &str = "roster-console";
+/// Where the code flow brings an operator back to the console.
+pub const CONSOLE_CALLBACK_PATH: &str = "/console/callback";
+
+/// The console's callback URI under `issuer`: the public base URL the request's domain
+/// answers at (`--public-url`, per domain with `Host` routing; without it, the origin the
+/// browser reached), computed as the OpenID Connect issuer is.
+pub fn console_callback(issuer: &str) -> String {
+    format!("{issuer}{CONSOLE_CALLBACK_PATH}")
+}
+
+/// The console's built-in app of `domain_id` as the code flow sees it for a request to
+/// `issuer`: a first-party public client (PKCE required, no secret), trusted (with
+/// `hide_consent` it skips the consent page), whose one redirect URI is the console's
+/// callback under `issuer`. No third party can use it: a code for it only ever goes to the
+/// console's callback, which takes it only with the PKCE verifier and state its own
+/// redirect set in that browser.
+pub(crate) fn console_app(domain_id: &str, issuer: &str) -> AppRow {
+    AppRow {
+        domain_id: domain_id.to_owned(),
+        client_id: CONSOLE_CLIENT_ID.to_owned(),
+        app_name: "Roster console".to_owned(),
+        algorithm: String::new(),
+        public_key: String::new(),
+        status: "enabled".to_owned(),
+        creator: String::new(),
+        created_at: 0,
+        updated_at: 0,
+        instance_stamp: String::new(),
+        app_type: crate::model::AppType::SinglePageApp.as_str().to_owned(),
+        redirect_uris: serde_json::json!([console_callback(issuer)]).to_string(),
+        scopes: r#"["openid"]"#.to_owned(),
+        trusted: true,
+        client_secret_hash: String::new(),
+    }
+}
+
+/// A console sign-in begun: what the browser keeps (state and PKCE verifier) and where it
+/// is sent (`/v2/oauth/authorize` with the console's app).
+#[derive(Debug, Clone)]
+pub struct ConsoleSignIn {
+    /// 32 hex digits.
+    pub state: String,
+    /// 64 hex digits (a PKCE verifier, RFC 7636).
+    pub verifier: String,
+    /// `/v2/oauth/authorize?...`: a path of this site.
+    pub authorize_path: String,
+}
+
+/// A new console sign-in for a request to `issuer`.
+pub fn begin_console_sign_in(issuer: &str) -> ConsoleSignIn {
+    let state = random_hex(16);
+    let verifier = random_hex(32);
+    let challenge = super::authorization::s256(&verifier);
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", CONSOLE_CLIENT_ID)
+        .append_pair("redirect_uri", &console_callback(issuer))
+        .append_pair("response_type", "code")
+        .append_pair("state", &state)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("hide_consent", "true")
+        .finish();
+    ConsoleSignIn {
+        state,
+        verifier,
+        authorize_path: format!("/v2/oauth/authorize?{query}"),
+    }
+}
+
+/// A browser's console session, admitted.
+#[derive(Debug, Clone)]
+pub struct ConsoleSession {
+    /// The operator, admitted as an API call with its access token is.
+    pub actor: Actor,
+    /// The token the session's forms carry (CSRF): derived from the session's refresh-token
+    /// family, which only the store knows, so it stays the same when the tokens are renewed.
+    pub form_token: String,
+    /// New tokens, when the access token had expired and the refresh grant renewed it: the
+    /// browser must keep them.
+    pub renewed: Option<IssuedToken>,
+}
+
+/// The form token of a console session of refresh-token family `family_id`.
+fn console_form_token(family_id: &str) -> String {
+    let digest = Sha256::digest(format!("roster-console-form\0{family_id}").as_bytes());
+    hex::encode(&digest[..16])
+}
+
 /// The part of the directory a console operator sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsoleScope {
@@ -64,9 +161,82 @@ fn outside(resource: Resource) -> Error {
 }
 
 impl Services {
-    /// The caller a console page acts as: the session's user, admitted as any API call is.
-    pub async fn session_operator(&self, session: &SigninSession) -> Result<Actor> {
-        self.session_caller(session, CallKind::Ordinary).await
+    /// The console session a browser's cookies hold (an access token, and the refresh token
+    /// of the same session) for a request to `domain_id`: the access token admitted through
+    /// [`Services::authenticate`], the API's one admission path, for an ordinary call (a
+    /// locked, disabled or punished user, or one whose sessions ended, is refused at once;
+    /// one that must change its password first is `Forbidden`). An expired access token is
+    /// renewed through the refresh grant ([`Services::refresh`]). The refresh token's
+    /// family must still be stored: a console sign-out deletes it, which ends the session
+    /// although its access token has not expired.
+    pub async fn console_session(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        access_token: Option<&str>,
+        refresh_token: &str,
+    ) -> Result<ConsoleSession> {
+        let invalid = || Error::Unauthorized(AuthProblem::AccessTokenInvalid);
+        let row = self
+            .refresh_token_row(refresh_token)
+            .await?
+            .filter(|r| r.domain_id == domain_id && r.expires_at > self.clock.now_ms())
+            .ok_or_else(invalid)?;
+        let form_token = console_form_token(&row.family_id);
+        if let Some(access) = access_token.filter(|a| !a.is_empty()) {
+            match self
+                .authenticate(Some(domain_id), access, CallKind::Ordinary)
+                .await
+            {
+                Ok(actor) if actor.user_id == row.user_id => {
+                    return Ok(ConsoleSession {
+                        actor,
+                        form_token,
+                        renewed: None,
+                    })
+                }
+                Ok(_) => return Err(invalid()),
+                Err(Error::Unauthorized(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let renewed = self.refresh(trail, Some(domain_id), refresh_token).await?;
+        let actor = self
+            .authenticate(Some(domain_id), &renewed.access_token, CallKind::Ordinary)
+            .await?;
+        Ok(ConsoleSession {
+            actor,
+            form_token,
+            renewed: Some(renewed),
+        })
+    }
+
+    /// Ends a console session (its sign-out): every refresh token of its family goes, so
+    /// neither they nor its access token open the console again. Unknown tokens end nothing.
+    pub async fn end_console_session(
+        &self,
+        trail: &Trail,
+        domain_id: &str,
+        refresh_token: &str,
+    ) -> Result<()> {
+        let Some(row) = self
+            .refresh_token_row(refresh_token)
+            .await?
+            .filter(|r| r.domain_id == domain_id)
+        else {
+            return Ok(());
+        };
+        trail.record(crate::audit::Event {
+            domain_id: &row.domain_id,
+            actor_id: &row.user_id,
+            action: "token.revoke",
+            target_type: "user",
+            target_id: &row.user_id,
+            detail: serde_json::json!({ "reason": "console sign-out" }),
+        });
+        self.store
+            .revoke_refresh_family(trail, &row.domain_id, &row.family_id)
+            .await
     }
 
     /// What `actor` sees on the console; `Forbidden` for a user that neither has admin
@@ -359,5 +529,161 @@ mod tests {
         );
         let overview = services.console_overview(&admin, true).await.unwrap();
         assert_eq!(overview.size_used, Some(0));
+    }
+
+    use super::*;
+    use crate::service::authorization::{AuthorizeParams, AuthorizeRefusal, PageProblem};
+
+    const ISSUER: &str = "https://roster.example.test";
+
+    fn console_request(redirect_uri: &str, challenge: Option<&str>) -> AuthorizeParams {
+        AuthorizeParams {
+            client_id: Some(CONSOLE_CLIENT_ID.into()),
+            redirect_uri: Some(redirect_uri.into()),
+            response_type: Some("code".into()),
+            state: Some("s".into()),
+            hide_consent: Some("true".into()),
+            code_challenge: challenge.map(str::to_owned),
+            code_challenge_method: challenge.map(|_| "S256".to_owned()),
+            ..AuthorizeParams::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn the_console_app_takes_only_its_callback_under_the_issuer_and_pkce() {
+        let (_dir, services) = scratch_services().await;
+        let begun = begin_console_sign_in(ISSUER);
+        assert_eq!(begun.state.len(), 32);
+        assert_eq!(begun.verifier.len(), 64);
+        let challenge = crate::service::authorization::s256(&begun.verifier);
+        assert!(begun.authorize_path.contains(&challenge));
+        let ok = services
+            .check_authorization(
+                DOMAIN,
+                &console_request(&console_callback(ISSUER), Some(&challenge)),
+                ISSUER,
+            )
+            .await
+            .unwrap();
+        assert!(ok.is_ok(), "{ok:?}");
+        for other in [
+            "http://evil.example/console/callback",
+            "https://roster.example.test/console/callback/",
+            "https://roster.example.test/elsewhere",
+        ] {
+            let refused = services
+                .check_authorization(DOMAIN, &console_request(other, Some(&challenge)), ISSUER)
+                .await
+                .unwrap();
+            assert_eq!(
+                refused.unwrap_err(),
+                AuthorizeRefusal::Page(PageProblem::BadRedirectUri),
+                "{other}"
+            );
+        }
+        // A public client: no code without PKCE.
+        let refused = services
+            .check_authorization(
+                DOMAIN,
+                &console_request(&console_callback(ISSUER), None),
+                ISSUER,
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(refused, Err(AuthorizeRefusal::Redirect(ref to)) if to.contains("error=invalid_request")),
+            "{refused:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_console_session_is_admitted_renewed_and_ended() {
+        let (_dir, services) = scratch_services().await;
+        let trail = Trail::none();
+        let issued = services
+            .issue_tokens(&trail, DOMAIN, "admin")
+            .await
+            .unwrap();
+        let first = services
+            .console_session(
+                &trail,
+                DOMAIN,
+                Some(&issued.access_token),
+                &issued.refresh_token,
+            )
+            .await
+            .unwrap();
+        assert_eq!(first.actor.user_id, "admin");
+        assert!(first.renewed.is_none());
+        // Another domain's request, or a refresh token of another session: refused.
+        let other = services
+            .issue_tokens(&trail, DOMAIN, "admin")
+            .await
+            .unwrap();
+        let mixed = services
+            .console_session(
+                &trail,
+                DOMAIN,
+                Some(&issued.access_token),
+                &other.refresh_token,
+            )
+            .await
+            .unwrap();
+        assert_ne!(
+            mixed.form_token, first.form_token,
+            "each session its own token"
+        );
+        assert!(services
+            .console_session(
+                &trail,
+                "elsewhere",
+                Some(&issued.access_token),
+                &issued.refresh_token
+            )
+            .await
+            .is_err());
+
+        services
+            .clock
+            .advance(std::time::Duration::from_secs(3 * 3600));
+        let renewed = services
+            .console_session(
+                &trail,
+                DOMAIN,
+                Some(&issued.access_token),
+                &issued.refresh_token,
+            )
+            .await
+            .unwrap();
+        let tokens = renewed
+            .renewed
+            .clone()
+            .expect("renewed by the refresh grant");
+        assert_eq!(renewed.form_token, first.form_token, "the same session");
+        assert_ne!(tokens.refresh_token, issued.refresh_token);
+
+        services
+            .end_console_session(&trail, DOMAIN, &tokens.refresh_token)
+            .await
+            .unwrap();
+        let ended = services
+            .console_session(
+                &trail,
+                DOMAIN,
+                Some(&tokens.access_token),
+                &tokens.refresh_token,
+            )
+            .await;
+        assert!(matches!(ended, Err(Error::Unauthorized(_))), "{ended:?}");
+        // The other session lives on.
+        assert!(services
+            .console_session(
+                &trail,
+                DOMAIN,
+                Some(&other.access_token),
+                &other.refresh_token
+            )
+            .await
+            .is_ok());
     }
 }

@@ -721,6 +721,19 @@ impl Services {
         Ok(token)
     }
 
+    /// The stored row of a refresh token, if there is one (a malformed token has none).
+    pub(crate) async fn refresh_token_row(
+        &self,
+        refresh_token: &str,
+    ) -> Result<Option<RefreshTokenRow>> {
+        if validate::token("refresh_token", refresh_token).is_err() {
+            return Ok(None);
+        }
+        self.store
+            .refresh_token(&hash_refresh_token(refresh_token))
+            .await
+    }
+
     /// A used refresh token came back: someone holds a copy. Every refresh token of its
     /// login goes (the thief's and the user's alike; the user logs in again).
     async fn revoke_family(&self, trail: &Trail, reused: &RefreshTokenRow) -> Result<()> {

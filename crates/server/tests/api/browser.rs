@@ -200,6 +200,30 @@ impl Browser {
         self.keep(response).await
     }
 
+    /// Follows `answer`'s redirects within this site (a path, or an address under the
+    /// server's), at most 10.
+    pub async fn follow(&mut self, mut answer: Answer) -> Answer {
+        for _ in 0..10 {
+            if !answer.status.is_redirection() {
+                break;
+            }
+            let to = answer.location();
+            let path = to.strip_prefix(&self.base).unwrap_or(&to).to_owned();
+            if !path.starts_with('/') {
+                break;
+            }
+            answer = self.get(&path).await;
+        }
+        answer
+    }
+
+    /// Opens the console in a browser signed in already: `/console` goes through the code
+    /// flow (`/v2/oauth/authorize`, the callback) to its first page, which is answered.
+    pub async fn enter_console(&mut self) -> Answer {
+        let first = self.get("/console").await;
+        self.follow(first).await
+    }
+
     /// Fills in and sends the sign-in form of `page`.
     pub async fn sign_in(&mut self, page: &Answer, username: &str, password: &str) -> Answer {
         let (csrf, q) = (page.field("csrf"), page.field("q"));

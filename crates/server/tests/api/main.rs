@@ -22,6 +22,7 @@ mod browser;
 mod client;
 mod clock;
 mod console;
+mod console_signin;
 mod console_users;
 mod console_pages;
 mod directory_logons;

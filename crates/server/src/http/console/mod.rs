@@ -1,10 +1,11 @@
 //! The admin console at `/console` (issue 20): server-rendered pages (askama templates in
 //! `templates/console/`, extending the sign-in pages' look), one embedded stylesheet, no
-//! script. Operators sign in through the hosted sign-in (`/signin`); the console reads the
-//! browser's sign-in session through the sign-in pages' [`PageContext`], and every action
-//! calls the same service function as the API, with the same caller, so permission rules and
-//! audit records are the API's. Forms are checked against cross-site posts by
-//! [`PageContext::check_form`] (`Sec-Fetch-Site`/`Origin` and the session's form token).
+//! script. Operators sign in through the hosted sign-in as a first-party app (authorization
+//! code + PKCE, [`session`]); the console keeps the tokens in HttpOnly cookies and admits
+//! them on every request as the API admits a bearer token, and every action calls the same
+//! service function as the API, with the same caller, so permission rules and audit records
+//! are the API's. Forms are checked against cross-site posts by [`PageContext::check_form`]
+//! (`Sec-Fetch-Site`/`Origin` and the console session's form token).
 //!
 //! Wire ↔ service translation (form fields to service requests) lives in [`forms`].
 
@@ -15,6 +16,7 @@ mod drives;
 mod forms;
 mod groups;
 mod overview;
+mod session;
 mod texts;
 mod user_tasks;
 mod users;
@@ -64,7 +66,10 @@ pub fn router() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(users_csv::MAX_UPLOAD)),
         )
         .route("/console/users/import/rejects", post(users_csv::rejects))
-        .route("/console/users/export", get(users_csv::export));
+        .route("/console/users/export", get(users_csv::export))
+        // Console sign-in
+        .route("/console/callback", get(session::callback))
+        .route("/console/signout", post(session::sign_out));
     // Overview, domain, apps
     router
         .route("/console", get(overview::show))
@@ -74,15 +79,16 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A signed-in administrator on a console page: the page's context, the caller the services
-/// see, and the console's texts. Anonymous browsers are sent to the sign-in page; signed-in
-/// users without admin permission get a page saying the console is for administrators.
+/// see, and the console's texts. A browser without a console session is sent to sign in
+/// (`/v2/oauth/authorize` with the console's app); users without admin permission get a page
+/// saying the console is for administrators.
 pub struct Operator {
     pub page: PageContext,
     pub actor: Actor,
     /// What the operator sees: the whole domain (admins) or its groups' subtrees.
     pub scope: ConsoleScope,
     pub ct: &'static ConsoleTexts,
-    /// The session's form token, for every form.
+    /// The console session's form token, for every form.
     pub csrf: String,
 }
 
@@ -92,29 +98,53 @@ impl FromRequestParts<AppState> for Operator {
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Response> {
         let page = PageContext::from_request_parts(parts, app).await?;
         let ct = ConsoleTexts::for_lang(page.t.lang);
-        let Some(session) = &page.session else {
-            return Err(to_sign_in(&page, parts));
+        let (access, refresh) = session::session_tokens(parts);
+        let Some(refresh) = refresh else {
+            return Err(session::to_sign_in(&page, parts));
         };
-        let actor = match app.services.session_operator(session).await {
-            Ok(actor) => crate::http::in_request(actor, &parts.extensions),
-            Err(_) => return Err(to_sign_in(&page, parts)),
+        let admitted = app
+            .services
+            .console_session(&page.trail, &page.domain_id, access.as_deref(), &refresh)
+            .await;
+        let console = match admitted {
+            Ok(console) => console,
+            // Expired, ended, locked, or a new password to set first: sign in again (the
+            // hosted sign-in asks for the password change).
+            Err(Error::Unauthorized(_) | Error::Forbidden(_)) => {
+                return Err(session::to_sign_in(&page, parts))
+            }
+            Err(e) => return Err(failed_page(&page, &e)),
         };
+        if let Some(renewed) = &console.renewed {
+            // The access token was renewed: the browser keeps the new tokens and asks again
+            // (307 repeats a form post with its body).
+            let again = parts
+                .uri
+                .path_and_query()
+                .map_or("/console", |p| p.as_str());
+            let mut response = if parts.method == axum::http::Method::GET {
+                Redirect::to(again).into_response()
+            } else {
+                Redirect::temporary(again).into_response()
+            };
+            for cookie in session::session_cookies(&page, renewed)
+                .into_iter()
+                .flatten()
+            {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            return Err(response);
+        }
+        let actor = crate::http::in_request(console.actor, &parts.extensions);
+        crate::http::note_caller(&actor);
         let scope = match app.services.console_scope(&actor).await {
             Ok(scope) => scope,
             Err(e @ Error::Forbidden(_)) => return Err(admins_only(&page, ct, &e)),
-            Err(e) => {
-                return Err(message_page(
-                    page.t,
-                    &page.domain_name,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    page.t.error_title,
-                    &e,
-                ))
-            }
+            Err(e) => return Err(failed_page(&page, &e)),
         };
-        let csrf = session.form_token.clone();
+        let csrf = console.form_token;
         Ok(Operator {
-            page,
+            page: page.with_own_form_token(csrf.clone()),
             actor,
             scope,
             ct,
@@ -123,21 +153,14 @@ impl FromRequestParts<AppState> for Operator {
     }
 }
 
-/// To the sign-in page, which comes back to the console page asked for (a `GET`'s own path
-/// and query; a form post comes back to the console's first page).
-fn to_sign_in(page: &PageContext, parts: &Parts) -> Response {
-    let back = if parts.method == axum::http::Method::GET {
-        parts
-            .uri
-            .path_and_query()
-            .map_or("/console", |p| p.as_str())
-    } else {
-        "/console"
-    };
-    let mut response = Redirect::to("/signin").into_response();
-    let remember = page.return_to_cookie(Some(back));
-    response.headers_mut().append(header::SET_COOKIE, remember);
-    response
+fn failed_page(page: &PageContext, e: &Error) -> Response {
+    message_page(
+        page.t,
+        &page.domain_name,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        page.t.error_title,
+        e,
+    )
 }
 
 /// The page a signed-in user without admin permission (and administering no group) gets.

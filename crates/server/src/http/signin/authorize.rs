@@ -279,16 +279,7 @@ pub(super) async fn sign_in(
             .await
         }
         None if signed_in.must_change_password => Redirect::to("/password").into_response(),
-        // Back to the page that sent the browser here (the console's), once.
-        None => match &page.return_to {
-            Some(path) => {
-                let mut back = Redirect::to(path).into_response();
-                let forget = page.return_to_cookie(None);
-                back.headers_mut().append(header::SET_COOKIE, forget);
-                back
-            }
-            None => Redirect::to("/account").into_response(),
-        },
+        None => Redirect::to("/account").into_response(),
     };
     response.headers_mut().append(header::SET_COOKIE, cookie);
     response

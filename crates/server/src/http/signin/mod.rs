@@ -32,15 +32,10 @@ use crate::service::sessions::SigninSession;
 pub const SESSION_COOKIE: &str = "roster_session";
 /// Before sign-in, the form token's double-submit cookie.
 const FORM_COOKIE: &str = "roster_form";
-/// The page a browser asked for before it was sent to sign in (the console's), where the
-/// sign-in goes on to: a path of this site only.
-const RETURN_COOKIE: &str = "roster_return_to";
-/// How long that page is remembered (s).
-const RETURN_MAX_AGE_S: u32 = 900;
 
-/// A path of this site to go on to after sign-in: `/` then no second `/` or `\` (which a
-/// browser reads as another host), printable ASCII, bounded; anything else is none (no
-/// open redirect).
+/// A path of this site to go on to after sign-in (the console page a browser asked for):
+/// `/` then no second `/` or `\` (which a browser reads as another host), printable ASCII,
+/// bounded; anything else is none (no open redirect).
 pub fn local_return_path(value: &str) -> Option<String> {
     let ok = value.len() <= 1024
         && value.starts_with('/')
@@ -238,8 +233,9 @@ pub struct PageContext {
     /// The pre-sign-in form token the browser holds, if any.
     form_cookie: Option<String>,
     same_origin: bool,
-    /// The page to go on to after sign-in (the return cookie, checked), if any.
-    pub return_to: Option<String>,
+    /// The form token this page's forms carry when a face keeps a session of its own (the
+    /// console's), instead of the sign-in session's.
+    own_form_token: Option<String>,
     /// The request's audit trail, for the flows a page starts (sign-in, consent, sign-out).
     pub trail: Trail,
 }
@@ -275,12 +271,7 @@ impl FromRequestParts<AppState> for PageContext {
             same_origin: same_origin(&parts.headers, &issuer),
             secure: issuer.starts_with("https://"),
             form_cookie: cookie(&parts.headers, FORM_COOKIE),
-            return_to: cookie(&parts.headers, RETURN_COOKIE).and_then(|v| {
-                let decoded: String = url::form_urlencoded::parse(format!("p={v}").as_bytes())
-                    .next()
-                    .map(|(_, p)| p.into_owned())?;
-                local_return_path(&decoded)
-            }),
+            own_form_token: None,
             domain_id,
             domain_name,
             t,
@@ -293,11 +284,14 @@ impl FromRequestParts<AppState> for PageContext {
 
 impl PageContext {
     /// The refusal of a form post that is not from this site, or whose form token is not
-    /// the session's (or, before sign-in, the browser's form cookie); `None`: accepted.
+    /// the page's own session's (the console's, [`with_own_form_token`](Self::with_own_form_token)),
+    /// else the sign-in session's (or, before sign-in, the browser's form cookie); `None`:
+    /// accepted.
     pub fn check_form(&self, token: &str) -> Option<Response> {
-        let expected = match &self.session {
-            Some(s) => Some(s.form_token.as_str()),
-            None => self.form_cookie.as_deref(),
+        let expected = match (&self.own_form_token, &self.session) {
+            (Some(own), _) => Some(own.as_str()),
+            (None, Some(s)) => Some(s.form_token.as_str()),
+            (None, None) => self.form_cookie.as_deref(),
         };
         let token_ok = expected.is_some_and(|e| {
             !token.is_empty()
@@ -317,6 +311,20 @@ impl PageContext {
         }
     }
 
+    /// This page with forms that carry `token`, a session's of the face's own (the
+    /// console's): [`check_form`](Self::check_form) then takes only it.
+    pub fn with_own_form_token(self, token: String) -> PageContext {
+        PageContext {
+            own_form_token: Some(token),
+            ..self
+        }
+    }
+
+    /// Whether cookies get `Secure` (the public URL is https).
+    pub fn secure_cookies(&self) -> bool {
+        self.secure
+    }
+
     /// [`check_form`](Self::check_form) for a form shown before sign-in (sign in, forgot,
     /// reset): its token is the browser's form cookie, so any session the browser has now is
     /// set aside for the rest of the request.
@@ -331,23 +339,6 @@ impl PageContext {
         let value = match id {
             Some(id) => format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax{secure}"),
             None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
-        };
-        HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
-    }
-
-    /// The cookie remembering the page to go on to after sign-in (`None`: forget it). A path
-    /// that is not one of this site's is not remembered.
-    pub fn return_to_cookie(&self, path: Option<&str>) -> HeaderValue {
-        let secure = if self.secure { "; Secure" } else { "" };
-        let value = match path.and_then(local_return_path) {
-            Some(path) => {
-                let encoded: String =
-                    url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
-                format!(
-                    "{RETURN_COOKIE}={encoded}; Path=/; HttpOnly; SameSite=Lax; Max-Age={RETURN_MAX_AGE_S}{secure}"
-                )
-            }
-            None => format!("{RETURN_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
         };
         HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
     }
