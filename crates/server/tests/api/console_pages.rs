@@ -14,6 +14,8 @@ async fn signed_in(app: &TestApp, username: &str, password: &str) -> Browser {
     let page = browser.get("/signin").await;
     let done = browser.sign_in(&page, username, password).await;
     assert!(done.status.is_redirection(), "{}", done.body);
+    // Into the console through its code flow (its own session, as an operator's browser).
+    browser.enter_console().await;
     browser
 }
 
@@ -149,11 +151,16 @@ async fn the_overview_shows_quotas_signins_and_the_latest_records() {
         !page.body.contains("href=\"/console/apps\""),
         "no links it may not follow"
     );
-    // Anonymous: to the sign-in page, and nothing done.
+    // Anonymous: to the console's sign-in (the code flow), and nothing done.
     let mut anonymous = Browser::new(&app);
     for path in ["/console", "/console/domain", "/console/apps"] {
         let page = anonymous.get(path).await;
-        assert_eq!(page.location(), "/signin", "{path}");
+        assert!(
+            page.location()
+                .starts_with("/v2/oauth/authorize?client_id=roster-console"),
+            "{path}: {}",
+            page.location()
+        );
     }
     for (path, action) in [
         ("/console/domain", "subdomain"),
@@ -165,7 +172,13 @@ async fn the_overview_shows_quotas_signins_and_the_latest_records() {
                 &[("csrf", "x"), ("action", action), ("new_domain_id", "anon")],
             )
             .await;
-        assert_eq!(posted.location(), "/signin", "{path}");
+        assert!(
+            posted
+                .location()
+                .starts_with("/v2/oauth/authorize?client_id=roster-console"),
+            "{path}: {}",
+            posted.location()
+        );
     }
     let (status, _) = app
         .admin("/v2/domain/get", json!({"domain_id": "anon"}))

@@ -145,7 +145,12 @@ async fn an_operator_signs_in_through_the_code_flow_and_lands_on_the_page_asked_
     other.sign_in(&page, "admin", ADMIN_PASSWORD).await;
     let landed = other.enter_console().await;
     assert_eq!(landed.status, StatusCode::OK, "{}", landed.body);
-    assert!(landed.body.contains("data-user-id"), "{}", landed.body);
+    // The console's first page: the overview.
+    assert!(
+        landed.body.contains("id=\"users-quota\""),
+        "{}",
+        landed.body
+    );
 
     // A form post without a session comes back to the console's first page.
     let mut poster = Browser::new(&app);
