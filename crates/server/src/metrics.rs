@@ -22,14 +22,14 @@ pub struct RequestLabels {
     /// `pds`, `eds`, `koodrive`, `browse` or `roster` (health, metrics, OpenAPI).
     pub dialect: &'static str,
     /// The route template that matched (`/v2/user/create`), or `unmatched`.
-    pub route: String,
+    pub route: &'static str,
     pub status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
     pub dialect: &'static str,
-    pub route: String,
+    pub route: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -101,6 +101,9 @@ impl Delivery {
 
 /// The server's metrics and the registry that serves them.
 pub struct Metrics {
+    /// The route templates seen, each kept once for the life of the process: a label
+    /// without a new string per request (the set is bounded by the router's routes).
+    route_names: std::sync::RwLock<std::collections::HashSet<&'static str>>,
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     request_seconds: Family<RouteLabels, Histogram, fn() -> Histogram>,
@@ -257,6 +260,7 @@ impl Metrics {
             webhook_dead_letters.clone(),
         );
         Metrics {
+            route_names: Default::default(),
             registry,
             requests,
             request_seconds,
@@ -276,20 +280,42 @@ impl Metrics {
         }
     }
 
+    /// The label of a route template: the same `&'static str` for every request to it.
+    pub fn route_label(&self, route: &str) -> &'static str {
+        if let Ok(names) = self.route_names.read() {
+            if let Some(name) = names.get(route) {
+                return name;
+            }
+        }
+        let Ok(mut names) = self.route_names.write() else {
+            return "unmatched";
+        };
+        if let Some(name) = names.get(route) {
+            return name;
+        }
+        // Leaked on purpose, once per route template of the router (a bounded set).
+        let name: &'static str = Box::leak(route.to_owned().into_boxed_str());
+        names.insert(name);
+        name
+    }
+
     /// Counts one answered request.
-    pub fn observe_request(&self, dialect: &'static str, route: &str, status: u16, seconds: f64) {
+    pub fn observe_request(
+        &self,
+        dialect: &'static str,
+        route: &'static str,
+        status: u16,
+        seconds: f64,
+    ) {
         self.requests
             .get_or_create(&RequestLabels {
                 dialect,
-                route: route.to_owned(),
+                route,
                 status,
             })
             .inc();
         self.request_seconds
-            .get_or_create(&RouteLabels {
-                dialect,
-                route: route.to_owned(),
-            })
+            .get_or_create(&RouteLabels { dialect, route })
             .observe(seconds);
     }
 
@@ -375,6 +401,21 @@ pub type SharedMetrics = Arc<Metrics>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_route_template_is_one_label_string_for_every_request() {
+        let metrics = Metrics::new();
+        let first = metrics.route_label("/v2/user/get");
+        let again = metrics.route_label(&String::from("/v2/user/get"));
+        assert_eq!(first, "/v2/user/get");
+        assert!(
+            std::ptr::eq(first, again),
+            "kept once, not made per request"
+        );
+        let other = metrics.route_label("/v2/user/list");
+        assert_eq!(other, "/v2/user/list");
+        assert!(!std::ptr::eq(first, other));
+    }
 
     #[test]
     fn the_text_format_names_every_family_and_moves() {

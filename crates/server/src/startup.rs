@@ -153,9 +153,9 @@ impl Application {
         let ldap = crate::ldap::LdapServer::bind(&config.ldap, services.clone(), &config.domain_id)
             .await?;
         let mut router = http::router(AppState {
-            services: services.clone(),
+            services: std::sync::Arc::new(services.clone()),
             metrics_here: metrics.is_none(),
-            default_domain: config.domain_id.clone(),
+            default_domain: config.domain_id.as_str().into(),
             trusted_proxy_hops: if config.trust_forwarded_for {
                 config.trusted_proxy_hops
             } else {
