@@ -941,3 +941,25 @@ impl Worker for ApiWorker {
             .map(drop)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{console_users_page, marker_after_row, ConsoleDeepPage};
+
+    #[test]
+    fn console_pages_carry_the_markers_of_the_pages_before() {
+        assert_eq!(console_users_page(1), "");
+        let m2 = marker_after_row(49);
+        let m3 = marker_after_row(99);
+        assert_eq!(console_users_page(2), format!("marker={m2}&back=-"));
+        assert_eq!(console_users_page(3), format!("marker={m3}&back=-+{m2}"));
+    }
+
+    #[test]
+    fn the_deep_console_page_is_page_1000_or_the_last_full_one() {
+        let deep = ConsoleDeepPage::for_users(1_000_000).unwrap();
+        assert_eq!((deep.page, deep.first_user.as_str()), (1_000, "u0049949"));
+        let small = ConsoleDeepPage::for_users(10_000).unwrap();
+        assert_eq!((small.page, small.first_user.as_str()), (200, "u0009949"));
+    }
+}
