@@ -374,6 +374,8 @@ async fn connect(base_url: &str, shape: Shape) -> anyhow::Result<Target> {
         signin: None,
         ldap_address: None,
         feed_events: AtomicU64::new(0),
+        console_deep: scenarios::ConsoleDeepPage::for_users(shape.users)
+            .map_err(anyhow::Error::msg)?,
     };
     let mut connection = target.connect().await.map_err(anyhow::Error::msg)?;
     let token = target
@@ -405,6 +407,11 @@ async fn measure<const N: usize>(
 ) -> anyhow::Result<[ScenarioResult; N]> {
     if scenario == Scenario::WebhookDelivery {
         return measure_delivery(args, sides, rounds).await;
+    }
+    if scenario == Scenario::ConsoleUsersDeep {
+        for side in sides {
+            scenarios::check_console_deep_page(&side.target).await?;
+        }
     }
     if scenario == Scenario::EventList {
         for side in sides {

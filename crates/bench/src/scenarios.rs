@@ -80,13 +80,33 @@ pub enum Scenario {
     /// serves at most its `maxPageSize` a page): each request is one page, following
     /// `nextCursor` to the end and starting over.
     ScimWalk,
+    /// The console's users page (`GET /console/users`), first page, no search, with the
+    /// admin's sign-in session cookie.
+    ConsoleUsers,
+    /// The console's users page searching a user-name prefix (the box's guess for a plain
+    /// word): the first 10 digits of a random user's name, ~10 matches.
+    ConsoleSearchPrefix,
+    /// The console's users page searching a nick-name substring (`field=nick`): five letters
+    /// from inside a random user's family name, as `search-fuzzy`.
+    ConsoleSearchSubstring,
+    /// The console's users list at page 1,000 (or the last full page of a smaller set), by
+    /// the URL its "next" links lead to: the marker and the markers of the pages before.
+    ConsoleUsersDeep,
+    /// The console's page of a random user.
+    ConsoleUser,
+    /// The console's groups page: the top level of the seeded tree.
+    ConsoleGroups,
+    /// The console's audit page: the latest records.
+    ConsoleAudit,
+    /// The console's drives page: the first page, no search.
+    ConsoleDrives,
 }
 
 impl Scenario {
     /// In the order they run: `user/create` after the reads, since the users it adds sort
     /// before the seeded ones and would shift the list pages; the event scenarios (whose
     /// users sort after them) last.
-    pub const ALL: [Scenario; 23] = [
+    pub const ALL: [Scenario; 31] = [
         Scenario::Healthz,
         Scenario::UserGet,
         Scenario::SearchPrefix,
@@ -107,6 +127,14 @@ impl Scenario {
         Scenario::ScimUsernameEq,
         Scenario::ScimDisplaynameCo,
         Scenario::ScimWalk,
+        Scenario::ConsoleUsers,
+        Scenario::ConsoleSearchPrefix,
+        Scenario::ConsoleSearchSubstring,
+        Scenario::ConsoleUsersDeep,
+        Scenario::ConsoleUser,
+        Scenario::ConsoleGroups,
+        Scenario::ConsoleAudit,
+        Scenario::ConsoleDrives,
         Scenario::UserCreate,
         Scenario::EventList,
         Scenario::WebhookDelivery,
@@ -145,6 +173,14 @@ impl Scenario {
             Scenario::ScimUsernameEq => "SCIM userName eq",
             Scenario::ScimDisplaynameCo => "SCIM displayName co",
             Scenario::ScimWalk => "SCIM cursor walk",
+            Scenario::ConsoleUsers => "console users page",
+            Scenario::ConsoleSearchPrefix => "console users, name prefix",
+            Scenario::ConsoleSearchSubstring => "console users, nick substring",
+            Scenario::ConsoleUsersDeep => "console users page 1,000",
+            Scenario::ConsoleUser => "console user page",
+            Scenario::ConsoleGroups => "console groups, top level",
+            Scenario::ConsoleAudit => "console audit page",
+            Scenario::ConsoleDrives => "console drives page",
         }
     }
 }
@@ -187,6 +223,12 @@ fn scim_users(query: &[(&str, &str)]) -> Result<Uri, String> {
     Uri::try_from(format!("/scim/v2/Users?{query}")).map_err(|e| e.to_string())
 }
 
+/// `/console/users` with a query.
+fn console_uri(query: &[(&str, &str)]) -> Result<Uri, String> {
+    let query = serde_urlencoded::to_string(query).map_err(|e| e.to_string())?;
+    Uri::try_from(format!("/console/users?{query}")).map_err(|e| e.to_string())
+}
+
 /// The server under test and what every worker needs to address it.
 pub struct Target {
     pub endpoint: Endpoint,
@@ -205,6 +247,55 @@ pub struct Target {
     pub ldap_address: Option<String>,
     /// The events in the feed, counted once it is filled (`event-list`).
     pub feed_events: AtomicU64,
+    /// The console's deep users page (`console-users-deep`).
+    pub console_deep: ConsoleDeepPage,
+}
+
+/// Users per page of the console's users list (`PAGE_SIZE` of its forms).
+pub const CONSOLE_PAGE: u64 = 50;
+
+/// The console's users list at a deep page, addressed as its own "next" links address it.
+pub struct ConsoleDeepPage {
+    /// The 1-based page number.
+    pub page: u64,
+    pub uri: Uri,
+    /// The user the page starts with.
+    pub first_user: String,
+}
+
+/// The query string of the console's users page `page` (1-based), as following its "next"
+/// links builds it: the page's marker, and the markers of the pages before it (`-` for the
+/// first page), so that "previous" needs no count.
+pub fn console_users_page(page: u64) -> String {
+    if page <= 1 {
+        return String::new();
+    }
+    let marker_of = |p: u64| marker_after_row((p - 1) * CONSOLE_PAGE - 1);
+    let mut back = String::from("-");
+    for p in 2..page {
+        back.push(' ');
+        back.push_str(&marker_of(p));
+    }
+    let marker = marker_of(page);
+    serde_urlencoded::to_string([("marker", marker.as_str()), ("back", back.as_str())])
+        .unwrap_or_default()
+}
+
+impl ConsoleDeepPage {
+    /// Page 1,000, or the last full page of a smaller set.
+    pub fn for_users(users: u64) -> Result<ConsoleDeepPage, String> {
+        let page = ((users + 1) / CONSOLE_PAGE).clamp(2, 1_000);
+        let uri = format!("/console/users?{}", console_users_page(page))
+            .parse()
+            .map_err(|e| format!("{e}"))?;
+        // Row 0 is the admin; row r > 0 is seeded user r - 1.
+        let first_user = seed::user_id((page - 1) * CONSOLE_PAGE - 1);
+        Ok(ConsoleDeepPage {
+            page,
+            uri,
+            first_user,
+        })
+    }
 }
 
 /// What the sign-in scenarios need, made once by [`Target::set_up_signin`].
@@ -337,6 +428,28 @@ impl Target {
         Ok(())
     }
 
+    /// `GET` a console page with the admin's sign-in session: its body when the answer is
+    /// `200` (a redirect to the sign-in page or any other status is an error).
+    pub async fn console_get(
+        &self,
+        connection: &mut Connection,
+        path: &Uri,
+    ) -> Result<Bytes, String> {
+        let mut request = self.endpoint.get(path);
+        request
+            .headers_mut()
+            .insert(hyper::header::COOKIE, self.signin()?.cookie.clone());
+        let (status, _, body) = connection.send_full(request).await?;
+        if status != hyper::StatusCode::OK {
+            let text = String::from_utf8_lossy(&body);
+            return Err(format!(
+                "{path} answered {status}: {}",
+                text.chars().take(200).collect::<String>()
+            ));
+        }
+        Ok(body)
+    }
+
     /// The sign-in setup, made before the sign-in scenarios run.
     fn signin(&self) -> Result<&SigninSetup, String> {
         self.signin
@@ -428,6 +541,59 @@ pub async fn check_deep_page(target: &Target) -> anyhow::Result<()> {
         target.deep_page
     );
     Ok(())
+}
+
+/// Fails unless the console's users pages are addressed as the bench addresses them: the
+/// first page's own "next" link is the bench's page 2 (followed once, untimed), and the deep
+/// page starts with the user expected there.
+pub async fn check_console_deep_page(target: &Target) -> anyhow::Result<()> {
+    let mut connection = target.connect().await.map_err(anyhow::Error::msg)?;
+    let first = target
+        .console_get(&mut connection, &Uri::from_static("/console/users"))
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let next = html_attribute_after(&first, "rel=\"next\" href=\"")
+        .ok_or_else(|| anyhow::anyhow!("the console's first users page has no next link"))?;
+    let expected = format!("/console/users?{}", console_users_page(2));
+    anyhow::ensure!(
+        next == expected,
+        "the console's next link is {next:?}, the bench would ask {expected:?}"
+    );
+    let deep = &target.console_deep;
+    let page = target
+        .console_get(&mut connection, &deep.uri)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let first_row = html_attribute_after(&page, "<tr data-user-id=\"").unwrap_or_default();
+    anyhow::ensure!(
+        first_row == deep.first_user,
+        "console users page {} starts at {first_row:?}, expected {:?}",
+        deep.page,
+        deep.first_user
+    );
+    Ok(())
+}
+
+/// The text after `start` up to the next `"`, HTML-unescaped (`&` alone, which askama writes
+/// `&#38;`: the console's links hold no other escaped character).
+fn html_attribute_after(page: &[u8], start: &str) -> Option<String> {
+    let page = std::str::from_utf8(page).ok()?;
+    let from = page.find(start)? + start.len();
+    let end = from + page[from..].find('"')?;
+    Some(page[from..end].replace("&#38;", "&").replace("&amp;", "&"))
+}
+
+/// Whether a console page holds `marker`; else the error that makes its request count as
+/// failed.
+fn console_holds(page: &[u8], marker: &str, what: &str) -> Result<(), String> {
+    let holds = page
+        .windows(marker.len())
+        .any(|window| window == marker.as_bytes());
+    if holds {
+        Ok(())
+    } else {
+        Err(format!("{what}: the page has no {marker:?}"))
+    }
 }
 
 /// One worker of a scenario, with its own connection.
@@ -556,6 +722,70 @@ impl ApiWorker {
         }
     }
 
+    /// A console page as the admin, checked for what it must show.
+    async fn console_call(&mut self) -> Result<(), String> {
+        let target = self.target.clone();
+        let (path, marker): (Uri, String) = match self.scenario {
+            Scenario::ConsoleUsers => (
+                Uri::from_static("/console/users"),
+                // Row 0 is the admin, then the seeded users by id.
+                format!("<tr data-user-id=\"{}\"", seed::user_id(0)),
+            ),
+            Scenario::ConsoleSearchPrefix => {
+                let i = self.random_user();
+                let name = seed::user_name(i);
+                let prefix = &name[..name.len() - 1];
+                (
+                    console_uri(&[("q", prefix)])?,
+                    format!("<tr data-user-id=\"{}\"", seed::user_id(i)),
+                )
+            }
+            Scenario::ConsoleSearchSubstring => {
+                let i = self.random_user();
+                let (_, family) = seed::names(i);
+                let needle: String = family.chars().skip(1).take(5).collect();
+                let path = console_uri(&[("q", &needle), ("field", "nick")])?;
+                let page = target.console_get(&mut self.connection, &path).await?;
+                // The user searched for is on the first page unless the matches fill more
+                // than one (then some match is).
+                let marker = if page.windows(10).any(|w| w == b"rel=\"next\"") {
+                    "<tr data-user-id=\"".to_owned()
+                } else {
+                    format!("<tr data-user-id=\"{}\"", seed::user_id(i))
+                };
+                return console_holds(&page, &marker, "nick substring search");
+            }
+            Scenario::ConsoleUsersDeep => (
+                target.console_deep.uri.clone(),
+                format!("<tr data-user-id=\"{}\"", target.console_deep.first_user),
+            ),
+            Scenario::ConsoleUser => {
+                let user_id = seed::user_id(self.random_user());
+                let path = format!("/console/users/{user_id}")
+                    .parse()
+                    .map_err(|e| format!("{e}"))?;
+                (path, format!("<h1>{user_id}"))
+            }
+            Scenario::ConsoleGroups => {
+                let division = self.random(target.shape.divisions);
+                (
+                    Uri::from_static("/console/groups"),
+                    format!("data-group-id=\"{}\"", seed::group_id(division, 0)),
+                )
+            }
+            Scenario::ConsoleAudit => (
+                Uri::from_static("/console/audit"),
+                "<tr data-log-id=\"".to_owned(),
+            ),
+            _ => (
+                Uri::from_static("/console/drives"),
+                "<form method=\"get\" action=\"/console/drives\"".to_owned(),
+            ),
+        };
+        let page = target.console_get(&mut self.connection, &path).await?;
+        console_holds(&page, &marker, self.scenario.label())
+    }
+
     fn random(&mut self, below: u64) -> u64 {
         self.rng = self.rng.wrapping_add(1);
         seed::mix(self.rng) % below.max(1)
@@ -621,6 +851,14 @@ impl Worker for ApiWorker {
             Scenario::ScimUsernameEq | Scenario::ScimDisplaynameCo | Scenario::ScimWalk => {
                 return self.scim_call().await
             }
+            Scenario::ConsoleUsers
+            | Scenario::ConsoleSearchPrefix
+            | Scenario::ConsoleSearchSubstring
+            | Scenario::ConsoleUsersDeep
+            | Scenario::ConsoleUser
+            | Scenario::ConsoleGroups
+            | Scenario::ConsoleAudit
+            | Scenario::ConsoleDrives => return self.console_call().await,
             Scenario::Healthz => {
                 let request = target.endpoint.get(&paths.healthz);
                 return self.connection.send(request).await.map(drop);
@@ -701,5 +939,27 @@ impl Worker for ApiWorker {
             .post_admin(&mut self.connection, path, &body)
             .await
             .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{console_users_page, marker_after_row, ConsoleDeepPage};
+
+    #[test]
+    fn console_pages_carry_the_markers_of_the_pages_before() {
+        assert_eq!(console_users_page(1), "");
+        let m2 = marker_after_row(49);
+        let m3 = marker_after_row(99);
+        assert_eq!(console_users_page(2), format!("marker={m2}&back=-"));
+        assert_eq!(console_users_page(3), format!("marker={m3}&back=-+{m2}"));
+    }
+
+    #[test]
+    fn the_deep_console_page_is_page_1000_or_the_last_full_one() {
+        let deep = ConsoleDeepPage::for_users(1_000_000).unwrap();
+        assert_eq!((deep.page, deep.first_user.as_str()), (1_000, "u0049949"));
+        let small = ConsoleDeepPage::for_users(10_000).unwrap();
+        assert_eq!((small.page, small.first_user.as_str()), (200, "u0009949"));
     }
 }

@@ -15,7 +15,7 @@ use super::Operator;
 use crate::error::{Error, Result};
 use crate::http::signin::html;
 use crate::http::AppState;
-use crate::model::{Group, GroupMembers, MemberListing, UserExtras, UserWithExtras};
+use crate::model::{Group, GroupMembers, MemberKind, MemberListing, UserExtras, UserWithExtras};
 use crate::service::console::ConsoleScope;
 
 #[derive(Template)]
@@ -65,11 +65,13 @@ async fn show(
             };
             return Ok((group, members));
         }
+        // The top of the tree shows its groups only: the users in no group are not listed
+        // there, and finding them reads every user (a million rows at a million users).
         let req = MemberListing {
             group_id: query.group().unwrap_or_default().to_owned(),
+            kind: query.group().is_none().then_some(MemberKind::Group),
             limit: Some(PAGE_SIZE),
             marker: query.marker(),
-            ..MemberListing::default()
         };
         let members = app
             .services
