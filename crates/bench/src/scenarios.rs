@@ -100,13 +100,20 @@ pub enum Scenario {
     ConsoleAudit,
     /// The console's drives page: the first page, no search.
     ConsoleDrives,
+    /// The console's overview: the kept user count against the quota, the last day's
+    /// sign-ins, the latest audit records.
+    ConsoleOverview,
+    /// The console's domain page: settings and quotas, subdomains.
+    ConsoleDomain,
+    /// The console's apps and keys page: apps, access keys, webhooks.
+    ConsoleApps,
 }
 
 impl Scenario {
     /// In the order they run: `user/create` after the reads, since the users it adds sort
     /// before the seeded ones and would shift the list pages; the event scenarios (whose
     /// users sort after them) last.
-    pub const ALL: [Scenario; 31] = [
+    pub const ALL: [Scenario; 34] = [
         Scenario::Healthz,
         Scenario::UserGet,
         Scenario::SearchPrefix,
@@ -135,6 +142,9 @@ impl Scenario {
         Scenario::ConsoleGroups,
         Scenario::ConsoleAudit,
         Scenario::ConsoleDrives,
+        Scenario::ConsoleOverview,
+        Scenario::ConsoleDomain,
+        Scenario::ConsoleApps,
         Scenario::UserCreate,
         Scenario::EventList,
         Scenario::WebhookDelivery,
@@ -181,6 +191,9 @@ impl Scenario {
             Scenario::ConsoleGroups => "console groups, top level",
             Scenario::ConsoleAudit => "console audit page",
             Scenario::ConsoleDrives => "console drives page",
+            Scenario::ConsoleOverview => "console overview",
+            Scenario::ConsoleDomain => "console domain page",
+            Scenario::ConsoleApps => "console apps and keys page",
         }
     }
 }
@@ -308,10 +321,66 @@ pub struct SigninSetup {
     pub authorize_oauth: Uri,
     /// `Cookie: roster_session=...`.
     pub cookie: HeaderValue,
+    /// `Cookie:` the sign-in session and the console's session (entered through its code
+    /// flow before any run).
+    pub console_cookie: HeaderValue,
 }
 
 /// The redirect URI of the sign-in scenarios' app (never called).
 const BENCH_REDIRECT: &str = "http://127.0.0.1:9/cb";
+
+/// Enters the console as the signed-in browser does: `/console` sends it to the console's
+/// code flow, the authorization (a sign-in session, a trusted first-party app) redirects to
+/// the callback, which sets the console's session cookies. Answers the `Cookie:` value with
+/// the sign-in session and the console's session.
+async fn enter_console(
+    connection: &mut Connection,
+    endpoint: &Endpoint,
+    session_cookie: &str,
+) -> Result<String, String> {
+    let mut cookies = vec![session_cookie.to_owned()];
+    let mut path = "/console".to_owned();
+    for _ in 0..4 {
+        let uri: Uri = path.parse().map_err(|e| format!("{path}: {e}"))?;
+        let mut request = endpoint.get(&uri);
+        request.headers_mut().insert(
+            hyper::header::COOKIE,
+            HeaderValue::from_str(&cookies.join("; ")).map_err(|e| e.to_string())?,
+        );
+        let (status, headers, _) = connection.send_full(request).await?;
+        for (name, value) in headers
+            .get_all(hyper::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next()?.split_once('='))
+            .filter(|(_, value)| !value.is_empty())
+        {
+            cookies.retain(|c| !c.starts_with(&format!("{name}=")));
+            cookies.push(format!("{name}={value}"));
+        }
+        if status == hyper::StatusCode::OK {
+            return if cookies.iter().any(|c| c.starts_with("roster_console=")) {
+                Ok(cookies.join("; "))
+            } else {
+                Err("no console session cookie".to_owned())
+            };
+        }
+        let location = headers
+            .get(hyper::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| format!("{path} answered {status} without a redirect"))?;
+        // The callback's address is absolute (the issuer's): keep its path and query.
+        path = match location.find("://") {
+            Some(scheme_end) => {
+                let rest = &location[scheme_end + 3..];
+                rest.find('/')
+                    .map_or("/".to_owned(), |i| rest[i..].to_owned())
+            }
+            None => location.to_owned(),
+        };
+    }
+    Err("the console's sign-in did not end on a page".to_owned())
+}
 
 /// The value of cookie `name` among the `Set-Cookie` headers.
 fn set_cookie(headers: &hyper::HeaderMap, name: &str) -> Option<String> {
@@ -417,13 +486,22 @@ impl Target {
         let (status, headers, _) = connection.send_full(post).await?;
         let session = set_cookie(&headers, "roster_session")
             .ok_or_else(|| format!("signing in on the page answered {status}"))?;
+        let session_cookie = format!("roster_session={session}");
+        let console_cookie = enter_console(&mut connection, &self.endpoint, &session_cookie)
+            .await
+            .unwrap_or_else(|refused| {
+                // A build without the console's code flow (under --against) serves its
+                // pages on the sign-in session alone.
+                eprintln!("the console's sign-in: {refused}; its pages get the session only");
+                session_cookie.clone()
+            });
         self.signin = Some(SigninSetup {
             client_id,
             client_secret,
             authorize,
             authorize_oauth,
-            cookie: HeaderValue::from_str(&format!("roster_session={session}"))
-                .map_err(|e| e.to_string())?,
+            cookie: HeaderValue::from_str(&session_cookie).map_err(|e| e.to_string())?,
+            console_cookie: HeaderValue::from_str(&console_cookie).map_err(|e| e.to_string())?,
         });
         Ok(())
     }
@@ -438,7 +516,7 @@ impl Target {
         let mut request = self.endpoint.get(path);
         request
             .headers_mut()
-            .insert(hyper::header::COOKIE, self.signin()?.cookie.clone());
+            .insert(hyper::header::COOKIE, self.signin()?.console_cookie.clone());
         let (status, _, body) = connection.send_full(request).await?;
         if status != hyper::StatusCode::OK {
             let text = String::from_utf8_lossy(&body);
@@ -777,6 +855,18 @@ impl ApiWorker {
                 Uri::from_static("/console/audit"),
                 "<tr data-log-id=\"".to_owned(),
             ),
+            Scenario::ConsoleOverview => (
+                Uri::from_static("/console"),
+                "id=\"users-quota\"".to_owned(),
+            ),
+            Scenario::ConsoleDomain => (
+                Uri::from_static("/console/domain"),
+                "id=\"domain-id\"".to_owned(),
+            ),
+            Scenario::ConsoleApps => (
+                Uri::from_static("/console/apps"),
+                "<h2 id=\"keys\">".to_owned(),
+            ),
             _ => (
                 Uri::from_static("/console/drives"),
                 "<form method=\"get\" action=\"/console/drives\"".to_owned(),
@@ -858,7 +948,10 @@ impl Worker for ApiWorker {
             | Scenario::ConsoleUser
             | Scenario::ConsoleGroups
             | Scenario::ConsoleAudit
-            | Scenario::ConsoleDrives => return self.console_call().await,
+            | Scenario::ConsoleDrives
+            | Scenario::ConsoleOverview
+            | Scenario::ConsoleDomain
+            | Scenario::ConsoleApps => return self.console_call().await,
             Scenario::Healthz => {
                 let request = target.endpoint.get(&paths.healthz);
                 return self.connection.send(request).await.map(drop);
