@@ -245,7 +245,12 @@ impl Services {
         if actor.is_admin() {
             return Ok(ConsoleScope::Domain);
         }
-        let roots = self.groups_administered_by(actor, &actor.user_id).await?;
+        // The groups it administers itself or through a group it is a member of, as the
+        // API's group-admin rules count them.
+        let roots = self
+            .store
+            .administered_groups(&actor.domain_id, &actor.user_id)
+            .await?;
         if roots.is_empty() {
             return Err(Error::forbidden("the console is for administrators"));
         }

@@ -1008,3 +1008,35 @@ async fn drives_are_found_requoted_and_deleted_through_the_services() {
     let (status, _) = app.admin("/v2/drive/get", json!({"drive_id": eds})).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// A user who administers a group through a group it is a member of (a role held by the
+/// group, as `/v2/role/assign` with `IT_Group` gives it) is a group admin in the console
+/// too, with the same subtree the API lets it manage.
+#[tokio::test]
+async fn a_group_admin_through_its_group_sees_that_subtree() {
+    let app = spawn_app().await;
+    let setup = app.by_admin();
+    let [_, b, c] = setup.group_path(["a", "b", "c"]).await;
+    let holders = app.create_group("b-admins", None).await;
+    app.create_user("insider", "In").await;
+    app.create_user("outsider", "Out").await;
+    setup.add_member(&c, Member::User("insider")).await;
+    let (member_id, _) = app.user_with_role("gm", "user").await;
+    setup.add_member(&holders, Member::User(&member_id)).await;
+
+    // Not yet a group admin: the admins-only page.
+    let mut browser = signed_in(&app, "gm", USER_PASSWORD).await;
+    assert_eq!(
+        browser.get("/console/users").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    setup.make_group_admin(&b, Member::Group(&holders)).await;
+    let page = browser.get("/console/users").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(rows(&page), ["insider"]);
+    let top = browser.get("/console/groups").await;
+    assert_eq!(subgroups(&top), [b.as_str()]);
+    let page = browser.get("/console/users/outsider").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+}
