@@ -175,9 +175,10 @@ admin_context, page = signed_in("admin", ADMIN_PASSWORD)
 
 # --- 2..5. the users page --------------------------------------------------------------------
 
-@section("2. an admin signs in and lands on the users page; a deep link survives sign-in")
+@section("2. an admin signs in and lands on the overview; a deep link survives sign-in")
 def sign_in():
-    check(page.url.endswith("/console/users"), "/console opens the users page", page.url)
+    check(page.url.endswith("/console"), "/console opens the overview", page.url)
+    check(page.locator("#users-quota").count() == 1, "the overview shows the users' quota")
     context = browser.new_context()
     deep = context.new_page()
     deep.goto(f"{BASE}/console/users/pete")
@@ -188,6 +189,7 @@ def sign_in():
     deep.wait_for_load_state()
     check(deep.url == f"{BASE}/console/users/pete", "back on the page asked for", deep.url)
     context.close()
+    page.goto(f"{BASE}/console/users")
     check(len(rows(page)) == 50, "50 users a page", str(len(rows(page))))
 
 
@@ -407,6 +409,9 @@ def plain_user():
 def screenshots():
     research = gwen_group
     pages = [
+        ("overview", "/console"),
+        ("domain", "/console/domain"),
+        ("apps", "/console/apps"),
         ("users", "/console/users"),
         ("users-search", "/console/users?q=uartermai&field=nick"),
         ("user", "/console/users/zoe"),
