@@ -717,15 +717,7 @@ impl Services {
         filter: UserFilter,
         page: &Page,
     ) -> Result<(Vec<UserRow>, String)> {
-        let order = order_for(&filter);
-        let query = UserPage {
-            after: page.after_for(order.tag())?,
-            filter,
-            order,
-            // One more than asked tells whether another page follows.
-            limit: page.limit + 1,
-            descending: false,
-        };
+        let (order, query) = page_query(filter, page)?;
         let rows = self.store.find_users(&actor.domain_id, &query).await?;
         Ok(finish_page(rows, page.limit, |last| {
             encode_marker(
@@ -745,14 +737,7 @@ impl Services {
         filter: UserFilter,
         page: &Page,
     ) -> Result<(Vec<directory::DirectoryEntry>, String)> {
-        let order = order_for(&filter);
-        let query = UserPage {
-            after: page.after_for(order.tag())?,
-            filter,
-            order,
-            limit: page.limit + 1,
-            descending: false,
-        };
+        let (order, query) = page_query(filter, page)?;
         let now = self.clock.now_ms();
         let rows = self
             .store
@@ -863,6 +848,20 @@ fn sort_value(order: UserOrder, row: &UserRow) -> String {
         UserOrder::CreatedAt => row.created_at.to_string(),
         UserOrder::UpdatedAt => row.updated_at.to_string(),
     }
+}
+
+/// The store's query for one page of `filter`'s users after `page`'s marker, in the order the
+/// filter reads best, with one row more than asked (which tells whether another page follows).
+fn page_query(filter: UserFilter, page: &Page) -> Result<(UserOrder, UserPage)> {
+    let order = order_for(&filter);
+    let query = UserPage {
+        after: page.after_for(order.tag())?,
+        filter,
+        order,
+        limit: page.limit + 1,
+        descending: false,
+    };
+    Ok((order, query))
 }
 
 #[cfg(test)]
