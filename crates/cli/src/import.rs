@@ -12,33 +12,14 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{anyhow, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use roster_client::api::batch::{BatchRequest, BatchSubRequest, MAX_BATCH_REQUESTS};
 use roster_client::api::{AuthenticationType, ImportUserRequest};
 use roster_client::Client;
 use tokio::task::JoinSet;
 
-use crate::remote::parse_size;
-
-/// The columns a file may have, in any order; only `identity` is required.
-pub const COLUMNS: [&str; 9] = [
-    "user_id",
-    "nick_name",
-    "authentication_type",
-    "identity",
-    "email",
-    "phone",
-    "password",
-    "group_id",
-    "drive_size",
-];
-
-/// The code a reject file gives rows that could not be read.
-const MALFORMED: &str = "MalformedRow";
-/// The code a reject file gives a row that names a user or identity an earlier row of the same
-/// file named already (not "skipped as existing": the file contradicts itself).
-const DUPLICATE: &str = "DuplicateRow";
+use roster_server::users_csv::{self, read_row, Columns, CsvReject as Reject, CsvRow, FirstRows};
 
 pub struct Options {
     pub file: PathBuf,
@@ -63,12 +44,53 @@ struct Row {
     request: ImportUserRequest,
 }
 
-/// A row that failed, for the reject file.
-struct Reject {
-    line: u64,
-    fields: Vec<String>,
-    code: String,
-    message: String,
+impl From<CsvRow> for Row {
+    /// The row's user as the `/user/import` call it makes.
+    fn from(row: CsvRow) -> Row {
+        let user = row.user;
+        let request = ImportUserRequest {
+            user_id: user.user_id,
+            nick_name: user.nick_name,
+            authentication_type: authentication_type(user.kind),
+            identity: user.identity,
+            email: user.email,
+            phone: user.phone,
+            plain_password: user.password,
+            parent_group_id: user.group_id,
+            auto_create_drive: user.drive_size.map(|_| true),
+            drive_total_size: user.drive_size,
+            authentication_display_name: None,
+            extra: None,
+            deny_change_password_by_self: None,
+            need_change_password_next_login: None,
+            expired_at: None,
+            phone_region: None,
+        };
+        Row {
+            line: row.line,
+            fields: row.fields,
+            request,
+        }
+    }
+}
+
+fn authentication_type(kind: roster_server::model::LogonKind) -> AuthenticationType {
+    use roster_server::model::LogonKind;
+    match kind {
+        LogonKind::Email => AuthenticationType::Email,
+        LogonKind::Mobile => AuthenticationType::Mobile,
+        LogonKind::Ldap => AuthenticationType::Ldap,
+        LogonKind::Custom => AuthenticationType::Custom,
+    }
+}
+
+fn reject(row: Row, code: &str, message: &str) -> Reject {
+    Reject {
+        line: row.line,
+        fields: row.fields,
+        code: code.to_owned(),
+        message: message.to_owned(),
+    }
 }
 
 /// The fate of one row.
@@ -90,7 +112,7 @@ pub async fn import(client: &Client, options: &Options) -> anyhow::Result<Summar
         .byte_headers()
         .context("reading the header row")?
         .clone();
-    let columns = column_positions(&header)?;
+    let columns = Columns::of_header(&header).map_err(|problem| anyhow!("{problem}"))?;
     let progress = Progress::new(total);
 
     let mut rejects = Vec::new();
@@ -105,7 +127,7 @@ pub async fn import(client: &Client, options: &Options) -> anyhow::Result<Summar
             Ok(more) => more,
             Err(e) => {
                 // The reader resynchronises on the next line.
-                rejects.push(malformed(line, Vec::new(), &e.to_string()));
+                rejects.push(Reject::malformed(line, Vec::new(), &e.to_string()));
                 progress.advance(1);
                 continue;
             }
@@ -114,9 +136,8 @@ pub async fn import(client: &Client, options: &Options) -> anyhow::Result<Summar
             break;
         }
         let line = record.position().map_or(line, |p| p.line());
-        match read_row(line, &record, header.len(), &columns).and_then(|row| first_rows.check(row))
-        {
-            Ok(row) => batch.push(row),
+        match read_row(line, &record, &columns).and_then(|row| first_rows.check(row)) {
+            Ok(row) => batch.push(Row::from(row)),
             Err(reject) => {
                 rejects.push(reject);
                 progress.advance(1);
@@ -233,168 +254,6 @@ fn is_existing(row: &Row, code: &str) -> bool {
     }
 }
 
-fn reject(row: Row, code: &str, message: &str) -> Reject {
-    Reject {
-        line: row.line,
-        fields: row.fields,
-        code: code.to_owned(),
-        message: message.to_owned(),
-    }
-}
-
-fn malformed(line: u64, fields: Vec<String>, why: &str) -> Reject {
-    Reject {
-        line,
-        fields,
-        code: MALFORMED.into(),
-        message: why.to_owned(),
-    }
-}
-
-/// The first line of the file that named each user id and each logon identity, so that a
-/// later row naming one again is refused with the line it repeats. Keys are 64-bit hashes:
-/// a million rows cost 32 MiB, not the strings.
-#[derive(Default)]
-struct FirstRows {
-    lines: HashMap<u64, u64>,
-}
-
-impl FirstRows {
-    fn check(&mut self, row: Row) -> Result<Row, Reject> {
-        let identity = format!(
-            "{:?}:{}",
-            row.request.authentication_type,
-            row.request.identity.to_lowercase()
-        );
-        let user_id = row.request.user_id.clone();
-        if let Some(user_id) = &user_id {
-            if let Some(first) = self.first_line(&("user_id", user_id), row.line) {
-                let why = format!("user_id {user_id} is on line {first} of this file already");
-                return Err(duplicate(row, &why));
-            }
-        }
-        if let Some(first) = self.first_line(&("identity", &identity), row.line) {
-            let why = format!(
-                "identity {} is on line {first} of this file already",
-                row.request.identity
-            );
-            return Err(duplicate(row, &why));
-        }
-        Ok(row)
-    }
-
-    /// The line that named `key` before `line`, or none (and `line` becomes its first).
-    fn first_line(&mut self, key: &impl std::hash::Hash, line: u64) -> Option<u64> {
-        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
-        match self.lines.entry(hash) {
-            std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(line);
-                None
-            }
-        }
-    }
-}
-
-fn duplicate(row: Row, why: &str) -> Reject {
-    reject(row, DUPLICATE, why)
-}
-
-/// Where each known column is; an unknown column is an error (a typo would lose data).
-/// Columns named `error_*` (those a reject file adds) are ignored, so a fixed reject file
-/// can be imported as it is.
-fn column_positions(header: &csv::ByteRecord) -> anyhow::Result<HashMap<&'static str, usize>> {
-    let mut positions = HashMap::new();
-    for (index, name) in header.iter().enumerate() {
-        let name = String::from_utf8_lossy(name).trim().to_ascii_lowercase();
-        if name.starts_with("error_") {
-            continue;
-        }
-        let Some(known) = COLUMNS.iter().find(|c| **c == name) else {
-            bail!(
-                "unknown column {name:?} in the header row; the columns are: {}",
-                COLUMNS.join(", ")
-            );
-        };
-        positions.insert(*known, index);
-    }
-    if !positions.contains_key("identity") {
-        bail!("the header row has no `identity` column");
-    }
-    Ok(positions)
-}
-
-/// Reads one data row into its import call, or says why it cannot be one.
-fn read_row(
-    line: u64,
-    record: &csv::ByteRecord,
-    width: usize,
-    columns: &HashMap<&'static str, usize>,
-) -> Result<Row, Reject> {
-    let fields: Vec<String> = record
-        .iter()
-        .map(|f| String::from_utf8_lossy(f).into_owned())
-        .collect();
-    if record.iter().any(|f| std::str::from_utf8(f).is_err()) {
-        return Err(malformed(line, fields, "not valid UTF-8"));
-    }
-    if fields.len() != width {
-        let why = format!("{} fields, the header has {width}", fields.len());
-        return Err(malformed(line, fields, &why));
-    }
-    let field = |name: &str| {
-        columns
-            .get(name)
-            .map(|&i| fields[i].trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let identity = match field("identity") {
-        Some(identity) => identity,
-        None => return Err(malformed(line, fields, "identity is empty")),
-    };
-    let authentication_type = match field("authentication_type") {
-        None => AuthenticationType::Email,
-        Some(kind) => match serde_json::from_value(serde_json::Value::String(kind.clone())) {
-            Ok(kind) => kind,
-            Err(_) => {
-                let why = format!(
-                    "authentication_type {kind:?} is not one of email, mobile, ldap, custom"
-                );
-                return Err(malformed(line, fields, &why));
-            }
-        },
-    };
-    let drive_total_size = match field("drive_size").map(|s| parse_size(&s)) {
-        None => None,
-        Some(Ok(size)) => Some(size),
-        Some(Err(why)) => return Err(malformed(line, fields, &why)),
-    };
-    let request = ImportUserRequest {
-        user_id: field("user_id"),
-        nick_name: field("nick_name").unwrap_or_else(|| identity.clone()),
-        authentication_type,
-        identity,
-        email: field("email"),
-        phone: field("phone"),
-        plain_password: field("password"),
-        parent_group_id: field("group_id"),
-        auto_create_drive: drive_total_size.map(|_| true),
-        drive_total_size,
-        authentication_display_name: None,
-        extra: None,
-        deny_change_password_by_self: None,
-        need_change_password_next_login: None,
-        expired_at: None,
-        phone_region: None,
-    };
-    Ok(Row {
-        line,
-        fields,
-        request,
-    })
-}
-
 /// Data rows in the file (for the progress bar's length and ETA).
 fn count_records(path: &Path) -> anyhow::Result<u64> {
     let mut reader = csv::ReaderBuilder::new()
@@ -426,25 +285,7 @@ fn write_rejects(path: &Path, header: &csv::ByteRecord, rejects: &[Reject]) -> a
         .flexible(true)
         .from_path(path)
         .with_context(|| format!("writing {}", path.display()))?;
-    let mut columns: Vec<String> = header
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).into_owned())
-        .filter(|h| !h.trim().to_ascii_lowercase().starts_with("error_"))
-        .collect();
-    let width = columns.len();
-    columns.extend(["error_line", "error_code", "error_message"].map(String::from));
-    writer.write_record(&columns)?;
-    for reject in rejects {
-        let mut record: Vec<String> = reject.fields.iter().take(width).cloned().collect();
-        record.resize(width, String::new());
-        record.extend([
-            reject.line.to_string(),
-            reject.code.clone(),
-            reject.message.clone(),
-        ]);
-        writer.write_record(&record)?;
-    }
-    writer.flush()?;
+    users_csv::write_rejects(&mut writer, header, rejects)?;
     Ok(())
 }
 

@@ -11,6 +11,9 @@ use roster_client::api;
 use roster_client::Client;
 use serde::{Deserialize, Serialize};
 
+/// A drive size (`10G`, `-1`): read as the import file reads it.
+pub use roster_server::users_csv::parse_size;
+
 /// What `roster login` stores.
 #[derive(Serialize, Deserialize)]
 pub struct Session {
@@ -175,44 +178,4 @@ pub fn print_table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) {
 pub fn wire_enum<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> anyhow::Result<T> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
         .map_err(|_| anyhow!("{text:?} is not a valid {what}"))
-}
-
-/// A drive size: bytes, or a number with `K`, `M`, `G` or `T` (powers of 1024, an optional
-/// `B` or `iB` after), or `-1` for unlimited.
-pub fn parse_size(text: &str) -> Result<i64, String> {
-    let upper = text.trim().to_ascii_uppercase();
-    let digits = upper.trim_end_matches(['B', 'I']);
-    let (number, shift) = match digits.chars().last() {
-        Some('K') => (&digits[..digits.len() - 1], 10),
-        Some('M') => (&digits[..digits.len() - 1], 20),
-        Some('G') => (&digits[..digits.len() - 1], 30),
-        Some('T') => (&digits[..digits.len() - 1], 40),
-        _ => (digits, 0),
-    };
-    let bad = || format!("drive_size {text:?} is not a size such as 1073741824, 10G or -1");
-    let number: i64 = number.trim().parse().map_err(|_| bad())?;
-    if number == -1 && shift == 0 {
-        return Ok(-1);
-    }
-    if number < 0 {
-        return Err(bad());
-    }
-    number.checked_mul(1i64 << shift).ok_or_else(bad)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_size;
-
-    #[test]
-    fn sizes_read_with_binary_units() {
-        assert_eq!(parse_size("1024"), Ok(1024));
-        assert_eq!(parse_size("10G"), Ok(10 << 30));
-        assert_eq!(parse_size("10GiB"), Ok(10 << 30));
-        assert_eq!(parse_size("5 MB"), Ok(5 << 20));
-        assert_eq!(parse_size("-1"), Ok(-1));
-        assert!(parse_size("-2").is_err());
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("9999999999T").is_err());
-    }
 }

@@ -17,6 +17,7 @@ pub mod signing;
 pub mod startup;
 pub mod store;
 pub mod time_format;
+pub mod users_csv;
 
 pub use config::Config;
 pub use startup::Application;

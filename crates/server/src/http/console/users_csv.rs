@@ -20,8 +20,11 @@ use super::Operator;
 use crate::error::{Error, ParamProblem, Resource};
 use crate::http::signin::html;
 use crate::http::AppState;
-use crate::model::{ImportedUserSpec, LogonKind, UserSearch};
+use crate::model::{ImportedUserSpec, UserSearch};
 use crate::service::users::UserCreation;
+use crate::users_csv::{
+    read_row, write_rejects, Columns, CsvReject, CsvRow, CsvUser, FirstRows, HeaderProblem,
+};
 
 /// The largest file the import form takes (bigger files: `roster import`, which resumes).
 pub const MAX_UPLOAD: usize = 16 << 20;
@@ -31,19 +34,6 @@ const BATCH: usize = 100;
 const SHOWN_REJECTS: usize = 100;
 /// Users read per page while exporting.
 const EXPORT_PAGE: i64 = 100;
-
-/// The columns a file may have, in any order; only `identity` is required (as the CLI's).
-const COLUMNS: [&str; 9] = [
-    "user_id",
-    "nick_name",
-    "authentication_type",
-    "identity",
-    "email",
-    "phone",
-    "password",
-    "group_id",
-    "drive_size",
-];
 
 #[derive(Template)]
 #[template(path = "console/import.html")]
@@ -62,18 +52,10 @@ struct ImportResult {
     rows: usize,
     created: usize,
     existing: usize,
-    rejects: Vec<Reject>,
+    rejects: Vec<CsvReject>,
     /// The reject file (the file's columns plus `error_line`, `error_code`,
     /// `error_message`), carried by the download form.
     rejects_csv: String,
-}
-
-/// A rejected row.
-struct Reject {
-    line: u64,
-    fields: Vec<String>,
-    code: String,
-    message: String,
 }
 
 /// `GET /console/users/import`: the upload form (admins).
@@ -142,13 +124,6 @@ pub async fn import(
     }
 }
 
-/// A row read into its import call.
-struct Row {
-    line: u64,
-    fields: Vec<String>,
-    spec: ImportedUserSpec,
-}
-
 async fn import_file(
     app: &AppState,
     op: &Operator,
@@ -159,10 +134,16 @@ async fn import_file(
         .byte_headers()
         .map_err(|_| Error::param(ParamProblem::Invalid, "file"))?
         .clone();
-    let columns = column_positions(&header)?;
+    let columns = Columns::of_header(&header).map_err(|problem| {
+        let kind = match problem {
+            HeaderProblem::NoIdentity => ParamProblem::Missing,
+            HeaderProblem::UnknownColumn(_) => ParamProblem::Invalid,
+        };
+        Error::param(kind, "file").with_rule(problem.to_string())
+    })?;
     let mut result = ImportResult::default();
-    let mut first_rows: HashMap<String, u64> = HashMap::new();
-    let mut batch: Vec<Row> = Vec::with_capacity(BATCH);
+    let mut first_rows = FirstRows::default();
+    let mut batch: Vec<CsvRow> = Vec::with_capacity(BATCH);
     let mut record = csv::ByteRecord::new();
     loop {
         let line = reader.position().line() + 1;
@@ -173,15 +154,13 @@ async fn import_file(
                 result.rows += 1;
                 result
                     .rejects
-                    .push(malformed(line, Vec::new(), &e.to_string()));
+                    .push(CsvReject::malformed(line, Vec::new(), &e.to_string()));
                 continue;
             }
         }
         result.rows += 1;
         let line = record.position().map_or(line, |p| p.line());
-        match read_row(line, &record, header.len(), &columns)
-            .and_then(|row| first_of_file(&mut first_rows, row))
-        {
+        match read_row(line, &record, &columns).and_then(|row| first_rows.check(row)) {
             Ok(row) => batch.push(row),
             Err(reject) => result.rejects.push(reject),
         }
@@ -201,14 +180,15 @@ async fn import_file(
 async fn send(
     app: &AppState,
     op: &Operator,
-    rows: Vec<Row>,
+    rows: Vec<CsvRow>,
     result: &mut ImportResult,
 ) -> crate::error::Result<()> {
     let (specs, rows): (Vec<_>, Vec<_>) = rows
         .into_iter()
         .map(|row| {
-            let spec = UserCreation::Import(row.spec.clone());
-            (spec, (row.line, row.fields, row.spec.user_id.is_some()))
+            let named = row.user.user_id.is_some();
+            let spec = UserCreation::Import(import_spec(row.user));
+            (spec, (row.line, row.fields, named))
         })
         .unzip();
     let outcomes = app.services.create_users(&op.actor, specs).await?;
@@ -218,7 +198,7 @@ async fn send(
             // Imported already: its user id exists, or (a row naming none) its identity.
             Err(Error::AlreadyExists(Resource::User)) if named => result.existing += 1,
             Err(Error::AlreadyExists(Resource::Account)) if !named => result.existing += 1,
-            Err(e) => result.rejects.push(Reject {
+            Err(e) => result.rejects.push(CsvReject {
                 line,
                 fields,
                 code: e.audit_code(),
@@ -229,195 +209,37 @@ async fn send(
     Ok(())
 }
 
-fn malformed(line: u64, fields: Vec<String>, why: &str) -> Reject {
-    Reject {
-        line,
-        fields,
-        code: "MalformedRow".into(),
-        message: why.to_owned(),
-    }
-}
-
-/// Where each known column is; an unknown column refuses the file (a typo would lose data).
-/// `error_*` columns (a reject file's) are ignored, so a fixed reject file imports as it is.
-fn column_positions(
-    header: &csv::ByteRecord,
-) -> crate::error::Result<HashMap<&'static str, usize>> {
-    let mut positions = HashMap::new();
-    for (index, name) in header.iter().enumerate() {
-        let name = String::from_utf8_lossy(name).trim().to_ascii_lowercase();
-        let name = name.trim_start_matches('\u{feff}');
-        if name.starts_with("error_") {
-            continue;
-        }
-        let known = COLUMNS.iter().find(|c| **c == name).ok_or_else(|| {
-            Error::param(ParamProblem::Invalid, "file").with_rule(format!(
-                "unknown column {name:?}; the columns are {}",
-                COLUMNS.join(", ")
-            ))
-        })?;
-        positions.insert(*known, index);
-    }
-    if !positions.contains_key("identity") {
-        return Err(Error::param(ParamProblem::Missing, "file")
-            .with_rule("the header row has no identity column"));
-    }
-    Ok(positions)
-}
-
-/// A size such as `1073741824`, `10G`, `5 MiB` or `-1` (unlimited), as the CLI reads it.
-fn parse_size(text: &str) -> Result<i64, String> {
-    let upper = text.trim().to_ascii_uppercase();
-    let digits = upper.trim_end_matches(['B', 'I']);
-    let (number, shift) = match digits.chars().last() {
-        Some('K') => (&digits[..digits.len() - 1], 10),
-        Some('M') => (&digits[..digits.len() - 1], 20),
-        Some('G') => (&digits[..digits.len() - 1], 30),
-        Some('T') => (&digits[..digits.len() - 1], 40),
-        _ => (digits, 0),
-    };
-    let bad = || format!("drive_size {text:?} is not a size such as 1073741824, 10G or -1");
-    let number: i64 = number.trim().parse().map_err(|_| bad())?;
-    if number == -1 && shift == 0 {
-        return Ok(-1);
-    }
-    if number < 0 {
-        return Err(bad());
-    }
-    number.checked_mul(1i64 << shift).ok_or_else(bad)
-}
-
-fn read_row(
-    line: u64,
-    record: &csv::ByteRecord,
-    width: usize,
-    columns: &HashMap<&'static str, usize>,
-) -> Result<Row, Reject> {
-    let fields: Vec<String> = record
-        .iter()
-        .map(|f| String::from_utf8_lossy(f).into_owned())
-        .collect();
-    if record.iter().any(|f| std::str::from_utf8(f).is_err()) {
-        return Err(malformed(line, fields, "not valid UTF-8"));
-    }
-    if fields.len() != width {
-        let why = format!("{} fields, the header has {width}", fields.len());
-        return Err(malformed(line, fields, &why));
-    }
-    let field = |name: &str| {
-        columns
-            .get(name)
-            .map(|&i| fields[i].trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let Some(identity) = field("identity") else {
-        return Err(malformed(line, fields, "identity is empty"));
-    };
-    let kind = match field("authentication_type").as_deref() {
-        None | Some("email") => LogonKind::Email,
-        Some("mobile") => LogonKind::Mobile,
-        Some("ldap") => LogonKind::Ldap,
-        Some("custom") => LogonKind::Custom,
-        Some(other) => {
-            let why =
-                format!("authentication_type {other:?} is not one of email, mobile, ldap, custom");
-            return Err(malformed(line, fields, &why));
-        }
-    };
-    let drive_total_size = match field("drive_size").map(|s| parse_size(&s)) {
-        None => None,
-        Some(Ok(size)) => Some(size),
-        Some(Err(why)) => return Err(malformed(line, fields, &why)),
-    };
-    let spec = ImportedUserSpec {
-        user_id: field("user_id"),
-        kind,
-        nick_name: field("nick_name").unwrap_or_else(|| identity.clone()),
-        identity,
-        email: field("email"),
-        phone: field("phone"),
-        plain_password: field("password"),
-        parent_group_id: field("group_id"),
-        auto_create_drive: drive_total_size.map(|_| true),
-        drive_total_size,
+/// The user a row names, as the import call the service takes.
+fn import_spec(user: CsvUser) -> ImportedUserSpec {
+    ImportedUserSpec {
+        user_id: user.user_id,
+        kind: user.kind,
+        nick_name: user.nick_name,
+        identity: user.identity,
+        email: user.email,
+        phone: user.phone,
+        plain_password: user.password,
+        parent_group_id: user.group_id,
+        auto_create_drive: user.drive_size.map(|_| true),
+        drive_total_size: user.drive_size,
         display_name: None,
         extra: None,
         deny_change_password_by_self: None,
         need_change_password_next_login: None,
         expired_at: None,
         phone_region: None,
-    };
-    Ok(Row { line, fields, spec })
+    }
 }
 
-/// Refuses a row naming a user id or identity an earlier row of the file named.
-fn first_of_file(first_rows: &mut HashMap<String, u64>, row: Row) -> Result<Row, Reject> {
-    let mut keys = vec![(
-        format!(
-            "identity:{}:{}",
-            row.spec.kind.as_str(),
-            row.spec.identity.to_lowercase()
-        ),
-        format!("identity {}", row.spec.identity),
-    )];
-    if let Some(user_id) = &row.spec.user_id {
-        keys.insert(
-            0,
-            (format!("user_id:{user_id}"), format!("user_id {user_id}")),
-        );
-    }
-    for (key, what) in keys {
-        if let Some(first) = first_rows.get(&key) {
-            let why = format!("{what} is on line {first} of this file already");
-            return Err(Reject {
-                line: row.line,
-                fields: row.fields,
-                code: "DuplicateRow".into(),
-                message: why,
-            });
-        }
-    }
-    if let Some(user_id) = &row.spec.user_id {
-        first_rows.insert(format!("user_id:{user_id}"), row.line);
-    }
-    first_rows.insert(
-        format!(
-            "identity:{}:{}",
-            row.spec.kind.as_str(),
-            row.spec.identity.to_lowercase()
-        ),
-        row.line,
-    );
-    Ok(row)
-}
-
-/// The reject file: the file's own columns, then `error_line`, `error_code`, `error_message`
-/// (as `roster import` writes it).
-fn rejects_file(header: &csv::ByteRecord, rejects: &[Reject]) -> String {
+/// The reject file (`roster import`'s format), carried by the download form.
+fn rejects_file(header: &csv::ByteRecord, rejects: &[CsvReject]) -> String {
     if rejects.is_empty() {
         return String::new();
     }
     let mut writer = csv::WriterBuilder::new()
         .flexible(true)
         .from_writer(Vec::new());
-    let mut columns: Vec<String> = header
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).into_owned())
-        .filter(|h| !h.trim().to_ascii_lowercase().starts_with("error_"))
-        .collect();
-    let width = columns.len();
-    columns.extend(["error_line", "error_code", "error_message"].map(String::from));
-    let _ = writer.write_record(&columns);
-    for reject in rejects {
-        let mut record: Vec<String> = reject.fields.iter().take(width).cloned().collect();
-        record.resize(width, String::new());
-        record.extend([
-            reject.line.to_string(),
-            reject.code.clone(),
-            reject.message.clone(),
-        ]);
-        let _ = writer.write_record(&record);
-    }
+    let _ = write_rejects(&mut writer, header, rejects);
     writer
         .into_inner()
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
@@ -635,12 +457,5 @@ mod tests {
         );
         assert!(multipart_fields(&plain, b"a=b").is_none());
         assert!(multipart_fields(&headers, b"--XyZ\r\nbroken").is_none());
-    }
-
-    #[test]
-    fn sizes_read_as_the_cli_reads_them() {
-        assert_eq!(parse_size("10G"), Ok(10 << 30));
-        assert_eq!(parse_size("-1"), Ok(-1));
-        assert!(parse_size("ten").is_err());
     }
 }
