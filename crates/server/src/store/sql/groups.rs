@@ -373,11 +373,7 @@ impl GroupStore for SqlStore {
         user_id: &str,
         at: i64,
     ) -> Result<()> {
-        let stmt = Stmt::new(
-            "INSERT INTO group_members (domain_id, group_id, user_id, created_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (domain_id, group_id, user_id) DO NOTHING",
-            vec![text(domain_id), text(group_id), text(user_id), Arg::Int(at)],
-        );
+        let stmt = super::users::insert_membership_stmt(domain_id, group_id, user_id, at);
         self.write_statement(trail, stmt)
             .await
             .map_err(|e| match &e {
