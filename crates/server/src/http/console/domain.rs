@@ -418,9 +418,7 @@ pub async fn action(
         }
         "subdomain_delete" => {
             let id = form.domain_id.trim();
-            let done = s
-                .delete_domain(&op.actor, id, form.confirm == "yes")
-                .await;
+            let done = s.delete_domain(&op.actor, id, form.confirm == "yes").await;
             after_subdomain_change(&app, &op, done, form, "row").await
         }
         _ => op.failed(&Error::param(ParamProblem::Invalid, "action")),
@@ -454,11 +452,17 @@ async fn after_subdomain_change(
     match done {
         Ok(()) => Redirect::to("/console/domain").into_response(),
         Err(e @ Error::NotFound(_)) => {
-            render(app, op, View::default(), Some(form), Some(("page", &e)), None).await
+            render(
+                app,
+                op,
+                View::default(),
+                Some(form),
+                Some(("page", &e)),
+                None,
+            )
+            .await
         }
-        Err(
-            e @ (Error::InvalidParameter { .. } | Error::Conflict(_) | Error::Forbidden(_)),
-        ) => {
+        Err(e @ (Error::InvalidParameter { .. } | Error::Conflict(_) | Error::Forbidden(_))) => {
             let id = form.domain_id.trim().to_owned();
             let view = View {
                 marker: "",
