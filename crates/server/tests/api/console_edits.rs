@@ -319,6 +319,25 @@ async fn apps_are_edited_through_app_update() {
     assert!(page.body.contains("编辑应用"), "{}", page.body);
 }
 
+/// The webhook edit form of `id`: its URL, its delivery box `(ticked, as shown)`, and more
+/// fields (ticked event types, description).
+fn webhook_form<'a>(
+    id: &'a str,
+    url: &'a str,
+    (enabled, was_enabled): (&'a str, &'a str),
+    more: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![
+        ("action", "webhook_update"),
+        ("webhook_id", id),
+        ("was_enabled", was_enabled),
+        ("enabled", enabled),
+        ("url", url),
+    ];
+    form.extend_from_slice(more);
+    form
+}
+
 async fn webhook_get(app: &TestApp, id: &str) -> Value {
     let (status, hook) = app
         .admin("/v2/webhook/get", json!({"webhook_id": id}))
@@ -364,16 +383,16 @@ async fn webhooks_are_edited_through_webhook_update() {
         &mut ada,
         path,
         &csrf,
-        &[
-            ("action", "webhook_update"),
-            ("webhook_id", &id),
-            ("was_enabled", "yes"),
-            ("enabled", "yes"),
-            ("url", &other_url),
-            ("type_user.deleted", "yes"),
-            ("type_group.created", "yes"),
-            ("description", "nightly sync"),
-        ],
+        &webhook_form(
+            &id,
+            &other_url,
+            ("yes", "yes"),
+            &[
+                ("type_user.deleted", "yes"),
+                ("type_group.created", "yes"),
+                ("description", "nightly sync"),
+            ],
+        ),
     )
     .await;
     assert_eq!(done.location(), "/console/apps", "{}", done.body);
@@ -393,14 +412,12 @@ async fn webhooks_are_edited_through_webhook_update() {
             &mut ada,
             path,
             &csrf,
-            &[
-                ("action", "webhook_update"),
-                ("webhook_id", &id),
-                ("was_enabled", was),
-                ("enabled", enabled),
-                ("url", &other_url),
-                ("description", "nightly sync"),
-            ],
+            &webhook_form(
+                &id,
+                &other_url,
+                (enabled, was),
+                &[("description", "nightly sync")],
+            ),
         )
         .await;
         assert_eq!(done.location(), "/console/apps", "{}", done.body);
@@ -430,14 +447,7 @@ async fn webhooks_are_edited_through_webhook_update() {
             &mut ada,
             path,
             &csrf,
-            &[
-                ("action", "webhook_update"),
-                ("webhook_id", &id),
-                ("was_enabled", "yes"),
-                ("enabled", "yes"),
-                ("url", url),
-                (&type_field, "yes"),
-            ],
+            &webhook_form(&id, url, ("yes", "yes"), &[(&type_field, "yes")]),
         )
         .await;
         refused_at(&bad, StatusCode::BAD_REQUEST, field);
@@ -514,13 +524,7 @@ async fn webhook_edits_refuse_private_urls_as_the_api_does() {
             &mut browser,
             "/console/apps/action",
             &csrf,
-            &[
-                ("action", "webhook_update"),
-                ("webhook_id", &id),
-                ("was_enabled", "yes"),
-                ("enabled", "yes"),
-                ("url", url),
-            ],
+            &webhook_form(&id, url, ("yes", "yes"), &[]),
         )
         .await;
         refused_at(&bad, StatusCode::BAD_REQUEST, "edit-webhook-url");
@@ -550,6 +554,17 @@ fn quotas<'a>(
         ("size_quota_mib", size),
         ("user_count_quota", users),
     ]
+}
+
+/// A domain's row's **Delete**, its box ticked or not.
+async fn delete_below(b: &mut Browser, csrf: &str, id: &str, confirmed: bool) -> Answer {
+    let confirm = if confirmed { "yes" } else { "" };
+    let form = [
+        ("action", "subdomain_delete"),
+        ("domain_id", id),
+        ("confirm", confirm),
+    ];
+    post(b, "/console/domain", csrf, &form).await
 }
 
 #[tokio::test]
@@ -640,17 +655,7 @@ async fn superadmins_edit_and_delete_the_domains_below_them() {
     refused_at(&refused, StatusCode::NOT_FOUND, "page");
     assert!(refused.body.contains("Not found."), "{}", refused.body);
     for id in ["acme-labs", "default"] {
-        let gone = post(
-            &mut browser,
-            path,
-            &csrf,
-            &[
-                ("action", "subdomain_delete"),
-                ("domain_id", id),
-                ("confirm", "yes"),
-            ],
-        )
-        .await;
+        let gone = delete_below(&mut browser, &csrf, id, true).await;
         refused_at(&gone, StatusCode::NOT_FOUND, "page");
     }
     let (_, labs) = app
@@ -678,17 +683,7 @@ async fn superadmins_edit_and_delete_the_domains_below_them() {
     )
     .await;
     refused_at(&refused, StatusCode::NOT_FOUND, "page");
-    let refused = post(
-        &mut ada,
-        path,
-        &ada_csrf,
-        &[
-            ("action", "subdomain_delete"),
-            ("domain_id", "acme"),
-            ("confirm", "yes"),
-        ],
-    )
-    .await;
+    let refused = delete_below(&mut ada, &ada_csrf, "acme", true).await;
     refused_at(&refused, StatusCode::NOT_FOUND, "page");
     let (status, domain) = domain_get(&app, "acme").await;
     assert_eq!(status, StatusCode::OK);
@@ -701,13 +696,7 @@ async fn superadmins_edit_and_delete_the_domains_below_them() {
 
     // Deleting: unconfirmed, the API's rule (force) as a sentence on its row; confirmed, gone
     // with everything in it.
-    let unconfirmed = post(
-        &mut browser,
-        path,
-        &csrf,
-        &[("action", "subdomain_delete"), ("domain_id", "acme")],
-    )
-    .await;
+    let unconfirmed = delete_below(&mut browser, &csrf, "acme", false).await;
     refused_at(&unconfirmed, StatusCode::BAD_REQUEST, "row");
     assert!(
         unconfirmed
@@ -718,17 +707,7 @@ async fn superadmins_edit_and_delete_the_domains_below_them() {
     );
     assert_eq!(domain_get(&app, "acme").await.0, StatusCode::OK);
     // A domain with subdomains of its own: the store's rule, said on its row.
-    let nested = post(
-        &mut browser,
-        path,
-        &csrf,
-        &[
-            ("action", "subdomain_delete"),
-            ("domain_id", "acme"),
-            ("confirm", "yes"),
-        ],
-    )
-    .await;
+    let nested = delete_below(&mut browser, &csrf, "acme", true).await;
     refused_at(&nested, StatusCode::BAD_REQUEST, "row");
     assert!(
         nested
@@ -745,17 +724,7 @@ async fn superadmins_edit_and_delete_the_domains_below_them() {
         )
         .await;
     assert!(status.is_success(), "{body}");
-    let gone = post(
-        &mut browser,
-        path,
-        &csrf,
-        &[
-            ("action", "subdomain_delete"),
-            ("domain_id", "acme"),
-            ("confirm", "yes"),
-        ],
-    )
-    .await;
+    let gone = delete_below(&mut browser, &csrf, "acme", true).await;
     assert_eq!(gone.location(), "/console/domain", "{}", gone.body);
     assert_eq!(domain_get(&app, "acme").await.0, StatusCode::NOT_FOUND);
     let page = browser.get("/console/domain").await;
