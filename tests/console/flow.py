@@ -14,6 +14,7 @@ task; every outcome is checked through the API:
 8. a user's logon account linked, an access key created (its secret shown once), its
    sessions ended (its token refused);
 9. a group admin sees only its subtree; a plain user is told the console is for admins;
+9c. an app's redirect URI edited on the apps page, seen through /v2/app/get;
 10. screenshots of every console page in English and zh-CN into docs/console/.
 
 Prints one line per check and closes with 'N passed, N failed'; exits 1 on any failure.
@@ -403,6 +404,52 @@ def plain_user():
         context.close()
 
 
+# --- 9c. editing an app -----------------------------------------------------------------------
+
+edited_app = None
+URIS_LABEL = "Redirect URIs (one a line; code-flow apps)"
+
+
+@section("9c. an app's redirect URI edited in the console, seen through the API")
+def edit_app():
+    global edited_app
+    made = api("/v2/app/create", admin, {"app_name": "Photos", "app_type": "WebServer",
+                                         "redirect_uris": ["https://photos.example.com/cb"],
+                                         "scopes": ["openid", "profile"]}).json()
+    edited_app = made["client_id"]
+    page.goto(f"{BASE}/console/apps")
+    row = page.locator(f"tr[data-client-id='{edited_app}']")
+    row.get_by_role("link", name="Edit").click()
+    page.wait_for_load_state()
+    check(f"edit_app={edited_app}" in page.url, "the row's Edit link opens its form", page.url)
+    uris = page.locator("#edit-app-form").get_by_label(URIS_LABEL)
+    check(uris.input_value() == "https://photos.example.com/cb", "the form shows the app's URIs",
+          uris.input_value())
+    check(made["client_secret"] not in page.content(), "the client secret is not shown again")
+    uris.fill("https://photos.example.com/cb\nhttps://photos.example.com/cb2")
+    page.locator("#edit-app-form").get_by_role("button", name="Save").click()
+    page.wait_for_load_state()
+    check(page.url == f"{BASE}/console/apps", "saved, back on the list", page.url)
+    got = api("/v2/app/get", admin, {"client_id": edited_app}).json()
+    check(got["redirect_uris"] == ["https://photos.example.com/cb",
+                                   "https://photos.example.com/cb2"],
+          "the new redirect URI is the app's", str(got))
+    check(got["scopes"] == ["openid", "profile"], "the scopes are kept", str(got))
+    # A bad URI: a sentence next to the field, nothing changed.
+    page.goto(f"{BASE}/console/apps?edit_app={edited_app}")
+    page.locator("#edit-app-form").get_by_label(URIS_LABEL).fill("ftp://photos.example.com")
+    page.locator("#edit-app-form").get_by_role("button", name="Save").click()
+    page.wait_for_load_state()
+    error = page.locator("#edit-app-redirect_uris-error")
+    check(error.count() == 1 and "redirect_uris is not valid" in error.inner_text(),
+          "the refusal is a sentence next to the field", page.content()[:300])
+    got = api("/v2/app/get", admin, {"client_id": edited_app}).json()
+    check(len(got["redirect_uris"]) == 2, "nothing changed", str(got))
+    # A domain below, for the domain page's screenshots.
+    api("/v2/domain/create", admin, {"domain_id": "acme", "domain_name": "Acme",
+                                     "user_count_quota": 100})
+
+
 # --- 10. screenshots ---------------------------------------------------------------------------
 
 @section("10. every console page in English and zh-CN: screenshots to docs/console/")
@@ -412,6 +459,8 @@ def screenshots():
         ("overview", "/console"),
         ("domain", "/console/domain"),
         ("apps", "/console/apps"),
+        ("app-edit", f"/console/apps?edit_app={edited_app}#edit-app"),
+        ("domain-edit", "/console/domain?edit=acme#edit-domain"),
         ("users", "/console/users"),
         ("users-search", "/console/users?q=uartermai&field=nick"),
         ("user", "/console/users/zoe"),

@@ -5,7 +5,7 @@
 # token refused; page forward three pages and back; create, move and fill a group and see it
 # through the API; import a CSV with bad rows and download the rejects; a user's logon
 # account, access key and sessions; a group admin kept to its subtree; a plain user refused;
-# screenshots of every console page (English, zh-CN) into docs/console/.
+# an app's redirect URIs edited and seen through the API; screenshots of every console page (English, zh-CN) into docs/console/.
 # Usage: bash tests/console/run.sh [path/to/roster] [users to seed, default 10000]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"

@@ -17,7 +17,7 @@ use roster_api::webhooks::{MAX_DESCRIPTION, MAX_URL, MAX_WEBHOOKS_PER_DOMAIN};
 
 use super::{validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
-use crate::store::events::EVENT_TYPES;
+pub use crate::store::events::EVENT_TYPES;
 use crate::store::webhooks::{AttemptRow, DeliveryRow, WebhookRow};
 
 /// What the operator decides about webhooks (`roster serve` flags; tests shorten the times).

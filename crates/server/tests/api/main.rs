@@ -22,6 +22,7 @@ mod browser;
 mod client;
 mod clock;
 mod console;
+mod console_edits;
 mod console_pages;
 mod console_signin;
 mod console_users;

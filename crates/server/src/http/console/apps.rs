@@ -1,9 +1,12 @@
 //! The apps and keys page: JWT and OAuth apps (superadmins, as `app/*` allows: create with
-//! its kind, redirect URIs, scopes and trust; a client secret shown once after create or
-//! rotate; enable, disable, delete), access keys (admins: create with the secret shown once,
-//! enable, disable, delete) and webhooks (admins: create with the signing secret shown once,
-//! delete, send a test event). Each action is the API's service call with the operator as
-//! caller; secrets are only ever in the answer to the form that made them, never in a URL.
+//! its kind, redirect URIs, scopes and trust; edit its name, trust and its kind's settings; a
+//! client secret shown once after create or rotate; enable, disable, delete), access keys
+//! (admins: create with the secret shown once, enable, disable, delete) and webhooks (admins:
+//! create with the signing secret shown once, edit, delete, send a test event). Each action
+//! is the API's service call with the operator as caller; secrets are only ever in the answer
+//! to the form that made them, never in a URL.
+
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -19,7 +22,7 @@ use crate::http::signin::html;
 use crate::http::AppState;
 use crate::model::{AccessKey, AccessKeyStatus, AppChanges, AppInfo, NewAppSpec};
 use crate::service::apps::KNOWN_SCOPES;
-use crate::service::webhooks::{Webhook, WebhookSpec};
+use crate::service::webhooks::{Webhook, WebhookSpec, EVENT_TYPES};
 use crate::time_format::iso8601_ms;
 
 /// Apps and keys shown on one page.
@@ -28,24 +31,28 @@ const PAGE: i64 = 50;
 /// The kinds of app, as the API names them.
 const APP_TYPES: [&str; 4] = ["ServerSide", "WebServer", "SinglePageApp", "NativeApp"];
 
-/// The page's query: where each list starts.
+/// The page's query: where each list starts, and the app or webhook whose edit form is shown.
 #[derive(Debug, Default, Deserialize)]
 pub struct AppsQuery {
     #[serde(default)]
     pub apps: String,
     #[serde(default)]
     pub keys: String,
+    #[serde(default)]
+    pub edit_app: String,
+    #[serde(default)]
+    pub edit_webhook: String,
 }
 
-/// One of the page's forms. Scopes are one checkbox each (a form sends a list as repeated
-/// names, which this decoding does not take).
+/// One of the page's forms. Scopes and event types are one checkbox each (a form sends a list
+/// as repeated names, which this decoding does not take).
 #[derive(Debug, Default, Deserialize)]
 pub struct AppsForm {
     #[serde(default)]
     pub csrf: String,
-    /// `app_create`, `app_rotate`, `app_enable`, `app_disable`, `app_delete`, `key_create`,
-    /// `key_enable`, `key_disable`, `key_delete`, `webhook_create`, `webhook_delete`,
-    /// `webhook_test`.
+    /// `app_create`, `app_update`, `app_rotate`, `app_enable`, `app_disable`, `app_delete`,
+    /// `key_create`, `key_enable`, `key_disable`, `key_delete`, `webhook_create`,
+    /// `webhook_update`, `webhook_delete`, `webhook_test`.
     #[serde(default)]
     pub action: String,
     #[serde(default)]
@@ -85,11 +92,18 @@ pub struct AppsForm {
     pub webhook_id: String,
     #[serde(default)]
     pub url: String,
-    /// Space-separated.
+    /// `yes`: the edited webhook delivers.
     #[serde(default)]
-    pub event_types: String,
+    pub enabled: String,
+    /// `yes` if the edited webhook delivered when its form was shown: only a change of the
+    /// box is sent, so saving other fields keeps why a webhook was disabled.
+    #[serde(default)]
+    pub was_enabled: String,
     #[serde(default)]
     pub confirm: String,
+    /// Every other field: the event types' checkboxes (`type_<event type>=yes`).
+    #[serde(flatten)]
+    pub ticked: HashMap<String, String>,
 }
 
 fn non_empty(v: &str) -> Option<String> {
@@ -111,22 +125,44 @@ impl AppsForm {
         value == "yes"
     }
 
-    /// The `app/create` this form is. Code-flow settings go only with a code-flow kind, the
-    /// key only with a JWT app (the service refuses any other mix, by field).
-    pub fn new_app(&self) -> NewAppSpec {
-        let code_flow = self.app_type != "ServerSide";
-        let uris: Vec<String> = self
-            .redirect_uris
+    /// The redirect URIs, one a line.
+    fn redirect_uri_lines(&self) -> Vec<String> {
+        self.redirect_uris
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
-            .collect();
-        let scopes: Vec<String> = KNOWN_SCOPES
+            .collect()
+    }
+
+    fn ticked_scopes(&self) -> Vec<String> {
+        KNOWN_SCOPES
             .iter()
             .filter(|s| self.scope_ticked(s))
             .map(|s| (*s).to_owned())
+            .collect()
+    }
+
+    /// The event types ticked; none is every type. A name the page never offers is kept, for
+    /// the service to refuse.
+    fn event_types(&self) -> Vec<String> {
+        let mut types: Vec<String> = self
+            .ticked
+            .iter()
+            .filter(|(_, value)| value.as_str() == "yes")
+            .filter_map(|(name, _)| name.strip_prefix("type_"))
+            .map(str::to_owned)
             .collect();
+        types.sort();
+        types
+    }
+
+    /// The `app/create` this form is. Code-flow settings go only with a code-flow kind, the
+    /// key only with a JWT app (the service refuses any other mix, by field).
+    pub fn new_app(&self) -> NewAppSpec {
+        let code_flow = self.app_type != "ServerSide";
+        let uris = self.redirect_uri_lines();
+        let scopes = self.ticked_scopes();
         NewAppSpec {
             client_id: None,
             app_name: self.app_name.trim().to_owned(),
@@ -139,18 +175,39 @@ impl AppsForm {
         }
     }
 
-    /// The event types asked for.
+    /// The `app/update` the edit form is: name, trust, and the settings of the app's kind
+    /// (`app_type`, which the form carries as the page showed it): redirect URIs and scopes
+    /// (none ticked: the app may ask for any) for a code-flow app, key and algorithm for a
+    /// JWT app.
+    pub fn app_changes(&self) -> AppChanges {
+        let code_flow = self.app_type != "ServerSide";
+        AppChanges {
+            app_name: Some(self.app_name.trim().to_owned()),
+            trusted: Some(self.trusted == "yes"),
+            redirect_uris: code_flow.then(|| self.redirect_uri_lines()),
+            scopes: code_flow.then(|| self.ticked_scopes()),
+            public_key: (!code_flow).then(|| self.public_key.trim().to_owned()),
+            algorithm: non_empty(&self.algorithm).filter(|_| !code_flow),
+            ..AppChanges::default()
+        }
+    }
+
+    /// The webhook the create form is.
     pub fn webhook(&self) -> WebhookSpec {
-        let types: Vec<String> = self
-            .event_types
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect();
         WebhookSpec {
             url: Some(self.url.trim().to_owned()),
-            event_types: Some(types),
+            event_types: Some(self.event_types()),
             description: Some(self.description.trim().to_owned()),
             enabled: None,
+        }
+    }
+
+    /// The `webhook/update` the edit form is: delivery is switched only when its box changed.
+    pub fn webhook_changes(&self) -> WebhookSpec {
+        let enabled = self.enabled == "yes";
+        WebhookSpec {
+            enabled: (enabled != (self.was_enabled == "yes")).then_some(enabled),
+            ..self.webhook()
         }
     }
 
@@ -159,8 +216,10 @@ impl AppsForm {
     fn form_name(&self) -> &'static str {
         match self.action.as_str() {
             "app_create" => "app",
+            "app_update" => "edit-app",
             "key_create" => "key",
             "webhook_create" => "webhook",
+            "webhook_update" => "edit-webhook",
             _ => "row",
         }
     }
@@ -193,6 +252,89 @@ pub struct KeyRowShown {
     pub created: String,
 }
 
+/// Each of `known` with whether it is ticked, for a list of checkboxes.
+fn checks(known: &[&'static str], ticked: impl Fn(&str) -> bool) -> Vec<(&'static str, bool)> {
+    known.iter().map(|k| (*k, ticked(k))).collect()
+}
+
+/// The edit form of an app: as it is, or as sent after a refusal.
+pub struct AppEdit {
+    pub client_id: String,
+    /// The app's kind: which settings the form has.
+    pub kind: &'static str,
+    pub app_name: String,
+    /// One a line.
+    pub redirect_uris: String,
+    pub scopes: Vec<(&'static str, bool)>,
+    pub trusted: bool,
+    pub public_key: String,
+    pub algorithm: String,
+}
+
+impl AppEdit {
+    fn of(info: &AppInfo) -> Self {
+        AppEdit {
+            client_id: info.app.client_id.clone(),
+            kind: info.kind.as_str(),
+            app_name: info.app.app_name.clone(),
+            redirect_uris: info.redirect_uris.join("\n"),
+            scopes: checks(&KNOWN_SCOPES, |s| info.scopes.iter().any(|t| t == s)),
+            trusted: info.app.trusted,
+            public_key: info.app.public_key.clone(),
+            algorithm: info.app.algorithm.clone(),
+        }
+    }
+
+    fn sent(info: &AppInfo, form: &AppsForm) -> Self {
+        AppEdit {
+            client_id: info.app.client_id.clone(),
+            kind: info.kind.as_str(),
+            app_name: form.app_name.clone(),
+            redirect_uris: form.redirect_uris.clone(),
+            scopes: checks(&KNOWN_SCOPES, |s| form.scope_ticked(s)),
+            trusted: form.trusted == "yes",
+            public_key: form.public_key.clone(),
+            algorithm: form.algorithm.clone(),
+        }
+    }
+}
+
+/// The edit form of a webhook: as it is, or as sent after a refusal.
+pub struct WebhookEdit {
+    pub webhook_id: String,
+    pub url: String,
+    pub description: String,
+    pub types: Vec<(&'static str, bool)>,
+    pub enabled: bool,
+    /// Whether it delivers now.
+    pub was_enabled: bool,
+}
+
+impl WebhookEdit {
+    fn of(hook: &Webhook) -> Self {
+        WebhookEdit {
+            webhook_id: hook.webhook_id.clone(),
+            url: hook.url.clone(),
+            description: hook.description.clone(),
+            types: checks(EVENT_TYPES, |t| hook.event_types.iter().any(|h| h == t)),
+            enabled: hook.enabled,
+            was_enabled: hook.enabled,
+        }
+    }
+
+    fn sent(hook: &Webhook, form: &AppsForm) -> Self {
+        let ticked = form.event_types();
+        WebhookEdit {
+            webhook_id: hook.webhook_id.clone(),
+            url: form.url.clone(),
+            description: form.description.clone(),
+            types: checks(EVENT_TYPES, |t| ticked.iter().any(|h| h == t)),
+            enabled: form.enabled == "yes",
+            was_enabled: hook.enabled,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "console/apps.html")]
 struct AppsPage<'a> {
@@ -212,11 +354,24 @@ struct AppsPage<'a> {
     /// What was sent, after a refusal (never a secret).
     form: AppsForm,
     scopes: Vec<(&'static str, bool)>,
+    /// The new webhook form's event types.
+    webhook_types: Vec<(&'static str, bool)>,
     app_types: [&'static str; 4],
+    edit_app: Option<AppEdit>,
+    edit_webhook: Option<WebhookEdit>,
     error: String,
     error_field: String,
     error_form: String,
     error_target: String,
+}
+
+impl AppsPage<'_> {
+    /// The link that shows the page with `id`'s edit form (`key`: `edit_app`, `edit_webhook`).
+    fn edit_link(&self, key: &str, id: &str) -> String {
+        let query = serde_urlencoded::to_string([(key, id)]).unwrap_or_default();
+        let anchor = key.replace('_', "-");
+        format!("/console/apps?{query}#{anchor}")
+    }
 }
 
 /// What happened to a form, for the page shown after it.
@@ -308,17 +463,26 @@ async fn render(
             // An item that is not there (gone, or another domain's) has no row to
             // show the sentence next to: the page says it.
             match (form.form_name(), e) {
-                ("row", Error::NotFound(_)) => "page".to_owned(),
+                ("row" | "edit-app" | "edit-webhook", Error::NotFound(_)) => "page".to_owned(),
                 (name, _) => name.to_owned(),
             },
             form.target().to_owned(),
         ),
         None => Default::default(),
     };
-    let scopes = KNOWN_SCOPES
-        .iter()
-        .map(|s| (*s, form.scope_ticked(s)))
-        .collect();
+    let (edit_app, edit_webhook) = match edit_forms(app, op, query, &form).await {
+        Ok(edits) => edits,
+        Err(e) => return op.failed(&e),
+    };
+    // An edit form's values are shown in it, not in the create forms.
+    let form = if edit_app.is_some() || edit_webhook.is_some() {
+        AppsForm::default()
+    } else {
+        form
+    };
+    let scopes = checks(&KNOWN_SCOPES, |s| form.scope_ticked(s));
+    let ticked = form.event_types();
+    let webhook_types = checks(EVENT_TYPES, |t| ticked.iter().any(|h| h == t));
     html(
         status,
         AppsPage {
@@ -341,13 +505,51 @@ async fn render(
             tested: outcome.tested,
             form,
             scopes,
+            webhook_types,
             app_types: APP_TYPES,
+            edit_app,
+            edit_webhook,
             error,
             error_field,
             error_form,
             error_target,
         },
     )
+}
+
+/// The edit forms the query asks for (through the API's reads, so an admin is refused an
+/// app's, and another domain's app or webhook is not found); after a refused edit, with the
+/// values sent.
+async fn edit_forms(
+    app: &AppState,
+    op: &Operator,
+    query: &AppsQuery,
+    form: &AppsForm,
+) -> Result<(Option<AppEdit>, Option<WebhookEdit>), Error> {
+    let s = &app.services;
+    let edit_app = match non_empty(&query.edit_app) {
+        Some(id) => {
+            let info = s.get_app(&op.actor, &id).await?;
+            Some(if form.action == "app_update" {
+                AppEdit::sent(&info, form)
+            } else {
+                AppEdit::of(&info)
+            })
+        }
+        None => None,
+    };
+    let edit_webhook = match non_empty(&query.edit_webhook) {
+        Some(id) => {
+            let hook = s.get_webhook(&op.actor, &id).await?;
+            Some(if form.action == "webhook_update" {
+                WebhookEdit::sent(&hook, form)
+            } else {
+                WebhookEdit::of(&hook)
+            })
+        }
+        None => None,
+    };
+    Ok((edit_app, edit_webhook))
 }
 
 /// `POST /console/apps/action`.
@@ -384,6 +586,9 @@ pub async fn action(
                 }),
                 ..Outcome::default()
             }),
+        "app_update" => app_change(form.app_changes())
+            .await
+            .map(|_| Outcome::default()),
         "app_rotate" => app_change(AppChanges {
             rotate_secret: Some(true),
             ..AppChanges::default()
@@ -460,6 +665,10 @@ pub async fn action(
                 }),
                 ..Outcome::default()
             }),
+        "webhook_update" => s
+            .update_webhook(actor, form.webhook_id.trim(), form.webhook_changes())
+            .await
+            .map(|_| Outcome::default()),
         "webhook_delete" => match confirmed() {
             Ok(()) => s
                 .delete_webhook(actor, form.webhook_id.trim())
@@ -503,12 +712,31 @@ pub async fn action(
             | Error::AlreadyExists(_)
             | Error::NotFound(_)),
         ) => {
+            let query = refused_edit(&form, &e);
             let outcome = Outcome {
                 failed: Some(e),
                 ..Outcome::default()
             };
-            render(&app, &op, &AppsQuery::default(), form, outcome).await
+            render(&app, &op, &query, form, outcome).await
         }
         Err(e) => op.failed(&e),
+    }
+}
+
+/// The page after a refused form: a refused edit shows its form again, unless what it edits
+/// is not there (the page then says so).
+fn refused_edit(form: &AppsForm, e: &Error) -> AppsQuery {
+    let id = |field: &str| field.trim().to_owned();
+    match (form.action.as_str(), e) {
+        (_, Error::NotFound(_)) => AppsQuery::default(),
+        ("app_update", _) => AppsQuery {
+            edit_app: id(&form.client_id),
+            ..AppsQuery::default()
+        },
+        ("webhook_update", _) => AppsQuery {
+            edit_webhook: id(&form.webhook_id),
+            ..AppsQuery::default()
+        },
+        _ => AppsQuery::default(),
     }
 }

@@ -1,7 +1,8 @@
 //! The domain page: the operator's domain's settings and quotas (read by admins, changed by
 //! superadmins, as `domain/get` and `domain/update` allow), and the domains below it for a
 //! superadmin (`domain/list`, `domain/create`; the first admin's generated password is shown
-//! once). A group admin is refused, as the API refuses it.
+//! once; `domain/update` of one's settings and quotas, `domain/delete` with everything in it,
+//! confirmed). A group admin is refused, as the API refuses it.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -20,14 +21,17 @@ use crate::model::{CreatedDomain, Domain, DomainChanges, DomainSearch, NewDomain
 /// Subdomains shown on one page.
 const SUBDOMAIN_PAGE: i64 = 50;
 
-/// The page's query: the page of subdomains.
+/// The page's query: the page of subdomains, and the one whose edit form is shown.
 #[derive(Debug, Default, Deserialize)]
 pub struct DomainQuery {
     #[serde(default)]
     pub marker: String,
+    #[serde(default)]
+    pub edit: String,
 }
 
-/// One of the page's forms: the settings (`settings`) or a new subdomain (`subdomain`).
+/// One of the page's forms: the settings (`settings`), a new subdomain (`subdomain`), a
+/// subdomain's settings (`subdomain_update`) or its deletion (`subdomain_delete`).
 #[derive(Debug, Default, Deserialize)]
 pub struct DomainForm {
     #[serde(default)]
@@ -55,6 +59,12 @@ pub struct DomainForm {
     pub admin_user_id: String,
     #[serde(default)]
     pub admin_password: String,
+    /// The subdomain a `subdomain_update` or `subdomain_delete` is on.
+    #[serde(default)]
+    pub domain_id: String,
+    /// A ticked deletion: `domain/delete`'s `force`.
+    #[serde(default)]
+    pub confirm: String,
 }
 
 /// Bytes as whole MiB for a form (negative: `-1`, unlimited).
@@ -127,8 +137,8 @@ impl DomainForm {
 /// The form field a service's parameter is on this page.
 fn field_on_page(action: &str, param: &str) -> String {
     let field = match (action, param) {
-        ("settings", "init_drive_size") => "init_drive_mib",
-        ("settings", "size_quota") => "size_quota_mib",
+        ("settings" | "edit", "init_drive_size") => "init_drive_mib",
+        ("settings" | "edit", "size_quota") => "size_quota_mib",
         ("subdomain", "domain_id") => "new_domain_id",
         ("subdomain", "domain_name") => "new_domain_name",
         ("subdomain", "user_id" | "admin_user_id") => "admin_user_id",
@@ -183,10 +193,22 @@ struct DomainPage<'a> {
     /// Set on a later page of subdomains: a link back to the first.
     first: Option<()>,
     created: Option<CreatedDomain>,
+    /// A subdomain's edit form: the subdomain and the form's values.
+    editing: Option<(Domain, DomainForm)>,
     error: String,
     error_field: String,
-    /// The form the error concerns (`settings`, `subdomain`).
+    /// The form the error concerns (`settings`, `subdomain`, `edit`; `row`: a subdomain's
+    /// row, `error_target`; `page`: none).
     error_form: String,
+    error_target: String,
+}
+
+impl DomainPage<'_> {
+    /// The link that shows the page with a subdomain's edit form.
+    fn edit_link(&self, domain_id: &str) -> String {
+        let query = serde_urlencoded::to_string([("edit", domain_id)]).unwrap_or_default();
+        format!("/console/domain?{query}#edit-domain")
+    }
 }
 
 /// The settings form as the domain is now.
@@ -208,13 +230,36 @@ pub async fn show(
     op: Operator,
     Query(query): Query<DomainQuery>,
 ) -> Response {
-    render(&app, &op, &query.marker, None, None, None).await
+    let view = View {
+        marker: &query.marker,
+        edit: &query.edit,
+    };
+    render(&app, &op, view, None, None, None).await
+}
+
+/// Which page of subdomains, and which subdomain's edit form.
+#[derive(Clone, Copy, Default)]
+struct View<'a> {
+    marker: &'a str,
+    edit: &'a str,
+}
+
+/// The subdomain whose edit form is shown (read as `domain/get` reads it: a domain the
+/// operator does not manage is not found); the operator's own domain is the settings form.
+async fn editing(app: &AppState, op: &Operator, edit: &str) -> Result<Option<Domain>, Error> {
+    match non_empty(edit) {
+        Some(id) if id != op.actor.domain_id => {
+            let found = app.services.get_domain(&op.actor, &id, false).await?;
+            Ok(Some(found.domain))
+        }
+        _ => Ok(None),
+    }
 }
 
 async fn render(
     app: &AppState,
     op: &Operator,
-    marker: &str,
+    view: View<'_>,
     form: Option<DomainForm>,
     failed: Option<(&str, &Error)>,
     created: Option<CreatedDomain>,
@@ -222,6 +267,11 @@ async fn render(
     let s = &app.services;
     let domain = match s.get_domain(&op.actor, &op.actor.domain_id, false).await {
         Ok(found) => found.domain,
+        Err(e) => return op.failed(&e),
+    };
+    let marker = view.marker;
+    let edited = match editing(app, op, view.edit).await {
+        Ok(edited) => edited,
         Err(e) => return op.failed(&e),
     };
     let first = (!marker.is_empty()).then_some(());
@@ -247,6 +297,7 @@ async fn render(
     };
     let status = match failed {
         Some((_, Error::Forbidden(_))) => StatusCode::FORBIDDEN,
+        Some((_, Error::NotFound(_))) => StatusCode::NOT_FOUND,
         Some(_) => StatusCode::BAD_REQUEST,
         None => StatusCode::OK,
     };
@@ -260,17 +311,27 @@ async fn render(
         ),
         None => Default::default(),
     };
-    let (form, sub) = match (form, error_form.as_str()) {
-        (Some(sent), "settings") => (sent, DomainForm::default()),
+    let error_target = match (&form, error_form.as_str()) {
+        (Some(sent), "row") => sent.domain_id.trim().to_owned(),
+        _ => String::new(),
+    };
+    let (form, sub, edit_form) = match (form, error_form.as_str()) {
+        (Some(sent), "settings") => (sent, DomainForm::default(), None),
         (Some(sent), "subdomain") => (
             form_of(&domain),
             DomainForm {
                 admin_password: String::new(),
                 ..sent
             },
+            None,
         ),
-        _ => (form_of(&domain), DomainForm::default()),
+        (Some(sent), "edit") => (form_of(&domain), DomainForm::default(), Some(sent)),
+        _ => (form_of(&domain), DomainForm::default(), None),
     };
+    let editing = edited.map(|d| {
+        let values = edit_form.unwrap_or_else(|| form_of(&d));
+        (d, values)
+    });
     html(
         status,
         DomainPage {
@@ -285,9 +346,11 @@ async fn render(
             next,
             first,
             created,
+            editing,
             error,
             error_field,
             error_form,
+            error_target,
         },
     )
 }
@@ -321,7 +384,10 @@ pub async fn action(
                 // form too: the page stays readable for whoever may read it.
                 Err(
                     e @ (Error::InvalidParameter { .. } | Error::Conflict(_) | Error::Forbidden(_)),
-                ) => render(&app, &op, "", Some(form), Some(("settings", &e)), None).await,
+                ) => {
+                    let view = View::default();
+                    render(&app, &op, view, Some(form), Some(("settings", &e)), None).await
+                }
                 Err(e) => op.failed(&e),
             }
         }
@@ -333,16 +399,78 @@ pub async fn action(
             // The operator's domain creates top-level domains; any other, its subdomains.
             let parent = (!own.is_operator).then(|| own.domain_id.clone());
             match s.create_domain(&op.actor, form.subdomain(parent)).await {
-                Ok(created) => render(&app, &op, "", None, None, Some(created)).await,
+                Ok(created) => render(&app, &op, View::default(), None, None, Some(created)).await,
                 Err(
                     e @ (Error::InvalidParameter { .. }
                     | Error::Conflict(_)
                     | Error::AlreadyExists(_)),
-                ) => render(&app, &op, "", Some(form), Some(("subdomain", &e)), None).await,
+                ) => {
+                    let view = View::default();
+                    render(&app, &op, view, Some(form), Some(("subdomain", &e)), None).await
+                }
                 Err(e) => op.failed(&e),
             }
         }
+        "subdomain_update" => {
+            let id = form.domain_id.trim().to_owned();
+            let done = update_subdomain(&app, &op, &id, &form).await;
+            after_subdomain_change(&app, &op, done, form, "edit").await
+        }
+        "subdomain_delete" => {
+            let id = form.domain_id.trim();
+            let done = s.delete_domain(&op.actor, id, form.confirm == "yes").await;
+            after_subdomain_change(&app, &op, done, form, "row").await
+        }
         _ => op.failed(&Error::param(ParamProblem::Invalid, "action")),
+    }
+}
+
+/// A subdomain's settings form as `domain/update`, against its settings now (as the own
+/// domain's form is).
+async fn update_subdomain(
+    app: &AppState,
+    op: &Operator,
+    id: &str,
+    form: &DomainForm,
+) -> Result<(), Error> {
+    let s = &app.services;
+    let current = s.get_domain(&op.actor, id, false).await?.domain;
+    let changes = form.changes(&current)?;
+    s.update_domain(&op.actor, id, changes).await.map(|_| ())
+}
+
+/// The page after a subdomain's change: the list again, or the refusal as a sentence on the
+/// form it concerns (`form_name`), or on the page when the subdomain is not found (another
+/// domain's, or not the operator's to manage).
+async fn after_subdomain_change(
+    app: &AppState,
+    op: &Operator,
+    done: Result<(), Error>,
+    form: DomainForm,
+    form_name: &str,
+) -> Response {
+    match done {
+        Ok(()) => Redirect::to("/console/domain").into_response(),
+        Err(e @ Error::NotFound(_)) => {
+            render(
+                app,
+                op,
+                View::default(),
+                Some(form),
+                Some(("page", &e)),
+                None,
+            )
+            .await
+        }
+        Err(e @ (Error::InvalidParameter { .. } | Error::Conflict(_) | Error::Forbidden(_))) => {
+            let id = form.domain_id.trim().to_owned();
+            let view = View {
+                marker: "",
+                edit: if form_name == "edit" { &id } else { "" },
+            };
+            render(app, op, view, Some(form), Some((form_name, &e)), None).await
+        }
+        Err(e) => op.failed(&e),
     }
 }
 

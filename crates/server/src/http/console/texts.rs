@@ -189,6 +189,18 @@ pub struct ConsoleTexts {
     pub session_idle: &'static str,
     pub session_max: &'static str,
     pub first_page: &'static str,
+    // Editing apps, webhooks, subdomains
+    pub edit: &'static str,
+    pub cancel: &'static str,
+    pub edit_app: &'static str,
+    pub edit_scopes: &'static str,
+    pub secret_kept: &'static str,
+    pub edit_webhook: &'static str,
+    pub event_types_pick: &'static str,
+    pub all_types: &'static str,
+    pub webhook_enabled: &'static str,
+    pub edit_subdomain: &'static str,
+    pub confirm_delete_subdomain: &'static str,
 }
 
 pub static EN: ConsoleTexts = ConsoleTexts {
@@ -361,7 +373,7 @@ pub static EN: ConsoleTexts = ConsoleTexts {
     webhooks: "Webhooks",
     new_webhook: "New webhook",
     url: "URL",
-    event_types: "Event types (space-separated; empty: all)",
+    event_types: "Event types",
     webhook_secret: "Signing secret",
     send_test: "Send a test event",
     test_delivered: "The test event was delivered.",
@@ -376,6 +388,17 @@ pub static EN: ConsoleTexts = ConsoleTexts {
     session_idle: "A sign-in session ends after being unused for",
     session_max: "A sign-in session ends at the latest after",
     first_page: "First page",
+    edit: "Edit",
+    cancel: "Cancel",
+    edit_app: "Edit app",
+    edit_scopes: "Scopes (none ticked: the app may ask for any)",
+    secret_kept: "Saving keeps the app's client secret; New client secret replaces it.",
+    edit_webhook: "Edit webhook",
+    event_types_pick: "Event types (none ticked: every type)",
+    all_types: "all",
+    webhook_enabled: "Enabled (delivers events)",
+    edit_subdomain: "Edit domain",
+    confirm_delete_subdomain: "Yes, delete this domain and everything in it",
 };
 
 pub static ZH: ConsoleTexts = ConsoleTexts {
@@ -549,7 +572,7 @@ pub static ZH: ConsoleTexts = ConsoleTexts {
     webhooks: "Webhook",
     new_webhook: "新建 Webhook",
     url: "URL",
-    event_types: "事件类型（空格分隔，留空为全部）",
+    event_types: "事件类型",
     webhook_secret: "签名密钥",
     send_test: "发送测试事件",
     test_delivered: "测试事件已送达。",
@@ -564,6 +587,17 @@ pub static ZH: ConsoleTexts = ConsoleTexts {
     session_idle: "登录会话闲置多久后结束",
     session_max: "登录会话最长持续",
     first_page: "第一页",
+    edit: "编辑",
+    cancel: "取消",
+    edit_app: "编辑应用",
+    edit_scopes: "权限范围（均不勾选：应用可申请任意范围）",
+    secret_kept: "保存不会改变应用的客户端密钥；如需更换，请使用“重新生成客户端密钥”。",
+    edit_webhook: "编辑 Webhook",
+    event_types_pick: "事件类型（均不勾选：全部类型）",
+    all_types: "全部",
+    webhook_enabled: "启用（投递事件）",
+    edit_subdomain: "编辑域",
+    confirm_delete_subdomain: "确认删除该域及其中的全部内容",
 };
 
 impl ConsoleTexts {
