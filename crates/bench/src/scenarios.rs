@@ -90,7 +90,7 @@ pub enum Scenario {
     /// from inside a random user's family name, as `search-fuzzy`.
     ConsoleSearchSubstring,
     /// The console's users list at page 1,000 (or the last full page of a smaller set), by
-    /// the URL its "next" links lead to: the marker and the markers of the pages before.
+    /// the URL its "next" links lead to: one marker, as short as page 2's.
     ConsoleUsersDeep,
     /// The console's page of a random user.
     ConsoleUser,
