@@ -750,6 +750,8 @@ impl Services {
         if let Some(listed) = finish_backward_page(rows, page.limit, marker_of) {
             return Ok(listed);
         }
+        // Fewer than a page lie before the marker (rows went since it was made): what is
+        // before it is the start of the list, so show the first page, full, not a short one.
         let first = Page {
             limit: page.limit,
             after: None,
