@@ -7,7 +7,8 @@ task; every outcome is checked through the API:
    (a deep link comes back to the page asked for after sign-in);
 3. one user among N found by name prefix and by nick-name substring;
 4. locking it asks to confirm, and its token is then refused by the API;
-5. the list paged forward three pages and back by marker, the same rows again;
+5. the list paged forward three pages and back by marker, the same rows again (one marker
+   in each URL, never the pages before);
 6. a group created under another, moved under a third, a member added: seen through
    /v2/user/general_search narrowed to the new parent;
 7. a CSV import with bad rows: the counts, and the rejects downloaded with their reasons;
@@ -244,6 +245,8 @@ def paging():
         page.locator("a[rel=prev]").click()
         page.wait_for_load_state()
         check(rows(page) == expected, "the previous page shows the same rows")
+        check(page.url.count("marker=") == 1 and "back=" not in page.url,
+              "one marker in the URL, not the pages before", page.url)
     check(page.locator("a[rel=prev]").count() == 0, "no previous link on the first page")
 
 

@@ -34,8 +34,8 @@ pub use kinds::{GroupKind, HolderKind, Role, UserStatus, GROUP_ADMIN_ROLE_NAME};
 pub use scim_token::{IssuedScimToken, ScimTokenInfo};
 pub use token::{IssuedToken, TokenHolder};
 pub use user::{
-    stored_role, stored_status, GroupMembers, ImportedUserSpec, Listed, NewUserSpec, Punishment,
-    UserChanges, UserExtras, UserSearch, UserWithExtras,
+    stored_role, stored_status, GroupMembers, ImportedUserSpec, Listed, ListedBothWays,
+    NewUserSpec, PageDirection, Punishment, UserChanges, UserExtras, UserSearch, UserWithExtras,
 };
 
 /// The names of the fields a change sets, sorted, as the audit log lists them: each name

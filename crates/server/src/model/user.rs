@@ -168,8 +168,24 @@ pub struct UserSearch {
     pub subdomain_id: Option<String>,
     /// Page size (none: the default).
     pub limit: Option<i64>,
-    /// Where the page starts: the `next_marker` of the page before.
+    /// Where the page starts: the `next_marker` of the page before (or, read
+    /// [`PageDirection::Backward`], the `previous_marker` of the page after).
     pub marker: Option<String>,
+    /// Which side of `marker` the page lies on.
+    pub direction: PageDirection,
+}
+
+/// Which side of its marker a page of a keyset-paged list lies on. Either way the page's
+/// rows come in the list's order; without a marker it is the first page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PageDirection {
+    /// The rows after the marker (a `next_marker`).
+    #[default]
+    Forward,
+    /// The rows just before the marker (a `previous_marker`): read backwards from it, so
+    /// the page before page 1,000 costs what page 2 does. When fewer than a page's rows lie
+    /// before it, the answer is the first page.
+    Backward,
 }
 
 /// What to read along with each user of an answer.
@@ -211,6 +227,27 @@ pub struct GroupMembers {
 pub struct Listed<T> {
     pub items: Vec<T>,
     pub next_marker: String,
+}
+
+/// One page of a listing paged both ways: the marker of the next page (`""` when this is
+/// the last) and of the previous one (`""` when this is the first), each a single sort key
+/// whatever the depth, so neither needs a count, an offset or the pages in between.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedBothWays<T> {
+    pub items: Vec<T>,
+    pub next_marker: String,
+    /// Read with [`PageDirection::Backward`].
+    pub previous_marker: String,
+}
+
+impl<T> ListedBothWays<T> {
+    /// The page as a one-way listing (for faces that only page forward).
+    pub fn forward_only(self) -> Listed<T> {
+        Listed {
+            items: self.items,
+            next_marker: self.next_marker,
+        }
+    }
 }
 
 impl User {

@@ -13,7 +13,7 @@ use super::{random_hex, Actor, Services};
 use crate::audit::Trail;
 use crate::error::{AuthProblem, Error, Resource, Result};
 use crate::model::{
-    AuditEntry, AuditSearch, Group, IssuedToken, Listed, QuotaUse, UserExtras, UserSearch,
+    AuditEntry, AuditSearch, Group, IssuedToken, ListedBothWays, QuotaUse, UserExtras, UserSearch,
     UserWithExtras,
 };
 use crate::store::apps::AppRow;
@@ -311,13 +311,13 @@ impl Services {
     }
 
     /// The users page: `user/search` for admins; for a group admin the same search, narrowed
-    /// to the users of its subtrees.
+    /// to the users of its subtrees. Paged both ways by one marker (`search.direction`).
     pub async fn console_users(
         &self,
         actor: &Actor,
         scope: &ConsoleScope,
         search: UserSearch,
-    ) -> Result<Listed<UserWithExtras>> {
+    ) -> Result<ListedBothWays<UserWithExtras>> {
         match scope {
             ConsoleScope::Domain => {
                 self.search_users_with(actor, search, &[], None, UserExtras::default())

@@ -36,6 +36,8 @@ pub mod transfer;
 pub mod tree_rules;
 pub mod user_sessions;
 pub mod users;
+#[cfg(test)]
+mod users_paging_tests;
 mod validate;
 pub mod webhooks;
 

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
 use crate::error::{Error, ParamProblem, Result};
+use crate::model::ListedBothWays;
 
 /// A validated page request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +95,56 @@ pub fn finish_page<T>(
     (rows, marker)
 }
 
+/// Finishes a forward page of a list paged both ways, read as `limit + 1` rows after
+/// `page`'s marker (or from the start): as [`finish_page`], and the marker that reads the
+/// page before it backwards from its first row (`""` on the first page, which no marker
+/// reaches).
+pub fn finish_forward_page<T>(
+    rows: Vec<T>,
+    page: &Page,
+    marker_of: impl Fn(&T) -> String,
+) -> ListedBothWays<T> {
+    let (items, next_marker) = finish_page(rows, page.limit, &marker_of);
+    let previous_marker = match items.first() {
+        Some(first) if page.after.is_some() => marker_of(first),
+        _ => String::new(),
+    };
+    ListedBothWays {
+        items,
+        next_marker,
+        previous_marker,
+    }
+}
+
+/// Finishes a backward page, read as `limit + 1` rows before a marker, last first: the rows
+/// in the list's order, the marker of the next page (from its last row, which the marker's
+/// page follows) and of the previous one (`""` when no row lies before it). `None` when fewer
+/// than `limit` rows lie before the marker (rows went since it was made): then the page
+/// before it is the first page, read forwards.
+pub fn finish_backward_page<T>(
+    mut rows: Vec<T>,
+    limit: u32,
+    marker_of: impl Fn(&T) -> String,
+) -> Option<ListedBothWays<T>> {
+    let limit = limit as usize;
+    if rows.len() < limit {
+        return None;
+    }
+    let more_before = rows.len() > limit;
+    rows.truncate(limit);
+    rows.reverse();
+    let previous_marker = match rows.first() {
+        Some(first) if more_before => marker_of(first),
+        _ => String::new(),
+    };
+    let next_marker = rows.last().map_or_else(String::new, &marker_of);
+    Some(ListedBothWays {
+        items: rows,
+        next_marker,
+        previous_marker,
+    })
+}
+
 /// The marker that continues after a row with this sort key, in this domain.
 pub fn encode_marker(domain_id: &str, order_tag: &str, value: &str, id: &str) -> String {
     let key = serde_json::json!([domain_id, order_tag, value, id]);
@@ -152,6 +203,36 @@ mod tests {
         assert_eq!(numbered_page_offset(3, 10).unwrap(), 20);
         assert!(numbered_page_offset(0, 10).is_err());
         assert!(numbered_page_offset(1, 101).is_err());
+    }
+
+    #[test]
+    fn pages_finish_both_ways_with_one_marker_each() {
+        let key = |n: &u32| format!("k{n}");
+        let first = Page::parse("d", Some(3), None).unwrap();
+        let page = finish_forward_page(vec![1, 2, 3, 4], &first, key);
+        assert_eq!(page.items, [1, 2, 3]);
+        assert_eq!(
+            (page.next_marker.as_str(), page.previous_marker.as_str()),
+            ("k3", "")
+        );
+        let m = encode_marker("d", "id", "", "3");
+        let later = Page::parse("d", Some(3), Some(&m)).unwrap();
+        let last = finish_forward_page(vec![4, 5], &later, key);
+        assert_eq!(
+            (last.next_marker.as_str(), last.previous_marker.as_str()),
+            ("", "k4")
+        );
+        // Read back from 7: 6, 5, 4 and one more, so a page lies before 4.
+        let back = finish_backward_page(vec![6, 5, 4, 3], 3, key).unwrap();
+        assert_eq!(back.items, [4, 5, 6]);
+        assert_eq!(
+            (back.next_marker.as_str(), back.previous_marker.as_str()),
+            ("k6", "k4")
+        );
+        let start = finish_backward_page(vec![3, 2, 1], 3, key).unwrap();
+        assert_eq!(start.items, [1, 2, 3]);
+        assert_eq!(start.previous_marker, "", "the first page");
+        assert!(finish_backward_page(vec![2, 1], 3, key).is_none());
     }
 
     #[test]

@@ -7,12 +7,15 @@ use logons::{AccountChanges, ContactLogons};
 
 use std::collections::HashMap;
 
-use super::pagination::{encode_marker, finish_page, Page};
+use super::pagination::{
+    encode_marker, finish_backward_page, finish_forward_page, finish_page, Page,
+};
 use super::{random_hex, subdomain_detail, validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
 use crate::model::{
-    Account, Drive, Group, ImportedUserSpec, Listed, LogonKind, NewUserSpec, Punishment, Role,
-    User, UserChanges, UserExtras, UserSearch, UserStatus, UserWithExtras,
+    Account, Drive, Group, ImportedUserSpec, Listed, ListedBothWays, LogonKind, NewUserSpec,
+    PageDirection, Punishment, Role, User, UserChanges, UserExtras, UserSearch, UserStatus,
+    UserWithExtras,
 };
 use crate::store::drives::DriveRow;
 use crate::store::{
@@ -498,7 +501,8 @@ impl Services {
     }
 
     /// `search_users`, narrowed to the users in the subtrees of `in_subtrees_of` and to the
-    /// direct members of `direct_member_of`, each with the `extras` asked for.
+    /// direct members of `direct_member_of`, each with the `extras` asked for; paged either
+    /// way from the marker (`search.direction`).
     pub async fn search_users_with(
         &self,
         actor: &Actor,
@@ -506,7 +510,7 @@ impl Services {
         in_subtrees_of: &[String],
         direct_member_of: Option<&str>,
         extras: UserExtras,
-    ) -> Result<Listed<UserWithExtras>> {
+    ) -> Result<ListedBothWays<UserWithExtras>> {
         actor.require_directory_reader()?;
         self.find_users_in(actor, search, in_subtrees_of, direct_member_of, extras)
             .await
@@ -521,7 +525,7 @@ impl Services {
         in_subtrees_of: &[String],
         direct_member_of: Option<&str>,
         extras: UserExtras,
-    ) -> Result<Listed<UserWithExtras>> {
+    ) -> Result<ListedBothWays<UserWithExtras>> {
         let scoped = self
             .in_subdomain(actor, search.subdomain_id.as_deref())
             .await?;
@@ -536,9 +540,17 @@ impl Services {
             validate::max_len("direct_parent_group_id", group_id, validate::MAX_ID)?;
             filter.direct_member_of = Some(group_id.to_owned());
         }
-        let (rows, next_marker) = self.user_page(actor, filter, &page).await?;
-        let items = self.with_extras(&actor.domain_id, rows, extras).await?;
-        Ok(Listed { items, next_marker })
+        let listed = self
+            .user_page(actor, filter, &page, search.direction)
+            .await?;
+        let items = self
+            .with_extras(&actor.domain_id, listed.items, extras)
+            .await?;
+        Ok(ListedBothWays {
+            items,
+            next_marker: listed.next_marker,
+            previous_marker: listed.previous_marker,
+        })
     }
 
     /// Whether `user_id` is a member of one of the groups `roots` or of a group below them.
@@ -710,23 +722,43 @@ impl Services {
         Ok(Some(drive))
     }
 
-    /// One page of users, and the marker of the next page (`""` if this is the last).
+    /// One page of users on `direction`'s side of `page`'s marker, and the markers of the
+    /// next and the previous page (`""`: none). Backwards is one keyset read the other way
+    /// from the marker, never the pages in between: page 999 from page 1,000 costs what
+    /// page 1 from page 2 does.
     async fn user_page(
         &self,
         actor: &Actor,
         filter: UserFilter,
         page: &Page,
-    ) -> Result<(Vec<UserRow>, String)> {
-        let (order, query) = page_query(filter, page)?;
+        direction: PageDirection,
+    ) -> Result<ListedBothWays<UserRow>> {
+        let backward = direction == PageDirection::Backward && page.after.is_some();
+        let (order, query) = page_query(filter, page, backward)?;
         let rows = self.store.find_users(&actor.domain_id, &query).await?;
-        Ok(finish_page(rows, page.limit, |last| {
+        let marker_of = |row: &UserRow| {
             encode_marker(
                 &actor.domain_id,
                 order.tag(),
-                &sort_value(order, last),
-                &last.user_id,
+                &sort_value(order, row),
+                &row.user_id,
             )
-        }))
+        };
+        if !backward {
+            return Ok(finish_forward_page(rows, page, marker_of));
+        }
+        if let Some(listed) = finish_backward_page(rows, page.limit, marker_of) {
+            return Ok(listed);
+        }
+        // Fewer than a page lie before the marker (rows went since it was made): what is
+        // before it is the start of the list, so show the first page, full, not a short one.
+        let first = Page {
+            limit: page.limit,
+            after: None,
+        };
+        let (_, query) = page_query(query.filter, &first, false)?;
+        let rows = self.store.find_users(&actor.domain_id, &query).await?;
+        Ok(finish_forward_page(rows, &first, marker_of))
     }
 
     /// [`Services::user_page`] read as directory entries (numbers and memberships with the
@@ -737,7 +769,7 @@ impl Services {
         filter: UserFilter,
         page: &Page,
     ) -> Result<(Vec<directory::DirectoryEntry>, String)> {
-        let (order, query) = page_query(filter, page)?;
+        let (order, query) = page_query(filter, page, false)?;
         let now = self.clock.now_ms();
         let rows = self
             .store
@@ -850,16 +882,17 @@ fn sort_value(order: UserOrder, row: &UserRow) -> String {
     }
 }
 
-/// The store's query for one page of `filter`'s users after `page`'s marker, in the order the
-/// filter reads best, with one row more than asked (which tells whether another page follows).
-fn page_query(filter: UserFilter, page: &Page) -> Result<(UserOrder, UserPage)> {
+/// The store's query for one page of `filter`'s users after `page`'s marker (`descending`:
+/// before it, read backwards), in the order the filter reads best, with one row more than
+/// asked (which tells whether another page follows, or precedes).
+fn page_query(filter: UserFilter, page: &Page, descending: bool) -> Result<(UserOrder, UserPage)> {
     let order = order_for(&filter);
     let query = UserPage {
         after: page.after_for(order.tag())?,
         filter,
         order,
         limit: page.limit + 1,
-        descending: false,
+        descending,
     };
     Ok((order, query))
 }

@@ -136,11 +136,13 @@ impl TimeColumn {
 pub struct UserPage {
     pub filter: UserFilter,
     pub order: UserOrder,
-    /// `(sort column value, user_id)` of the last row of the previous page. For
-    /// `UserOrder::UserId` the first element is ignored.
+    /// `(sort column value, user_id)` the page starts past: the last row of the previous
+    /// page, or read `descending`, the first row of the next one. For `UserOrder::UserId`
+    /// the first element is ignored.
     pub after: Option<(String, String)>,
     pub limit: u32,
-    /// Read backwards (only with `UserOrder::UserId`).
+    /// Read backwards: the rows before `after`, last first, in exactly the reverse of the
+    /// ascending order (the same index, scanned the other way).
     pub descending: bool,
 }
 
@@ -277,13 +279,13 @@ pub fn entries_page_sql(
 ) -> (String, Vec<Arg>) {
     let (mut c, order) = page_conditions(dialect, domain_id, page, plan);
     let limit = c.bind(Arg::Int(i64::from(page.limit)));
+    let direction = if page.descending { " DESC" } else { "" };
     let (sort_key, outer_order) = match page.order.column() {
         Some(column) => (
             format!(", {column} AS sort_key"),
-            "sort_key, user_id".to_owned(),
+            format!("sort_key{direction}, user_id{direction}"),
         ),
-        None if page.descending => (String::new(), "user_id DESC".to_owned()),
-        None => (String::new(), "user_id".to_owned()),
+        None => (String::new(), format!("user_id{direction}")),
     };
     let memberships = match dialect {
         Dialect::Sqlite => "json_group_array(json_array(g.kind, g.group_id, g.group_name))",
@@ -312,6 +314,13 @@ fn page_conditions(
     plan: SubtreePlan,
 ) -> (Conditions, String) {
     let mut c = filter_conditions(dialect, domain_id, &page.filter, plan);
+    // Backwards is the same key compared and sorted the other way on every column, so a
+    // page read back is exactly the rows a forward read would have shown before the key.
+    let (compare, direction) = if page.descending {
+        ("<", " DESC")
+    } else {
+        (">", "")
+    };
     let order = match page.order.column() {
         Some(column) => {
             if let Some((value, user_id)) = &page.after {
@@ -324,16 +333,11 @@ fn page_conditions(
                 };
                 let v = c.bind(value);
                 let u = c.bind(Arg::Text(user_id.clone()));
-                c.push(&format!("({column}, user_id) > ({v}, {u})"));
+                c.push(&format!("({column}, user_id) {compare} ({v}, {u})"));
             }
-            format!("{column}, user_id")
+            format!("{column}{direction}, user_id{direction}")
         }
         None => {
-            let (compare, direction) = if page.descending {
-                ("<", " DESC")
-            } else {
-                (">", "")
-            };
             if let Some((_, user_id)) = &page.after {
                 let u = c.bind(Arg::Text(user_id.clone()));
                 c.push(&format!("user_id {compare} {u}"));
@@ -577,6 +581,26 @@ mod tests {
         );
         assert!(
             sql.ends_with("ORDER BY nick_name_norm, user_id LIMIT $7"),
+            "{sql}"
+        );
+    }
+
+    #[test]
+    fn a_page_read_backwards_compares_and_sorts_every_column_the_other_way() {
+        let page = UserPage {
+            filter: UserFilter {
+                email_prefix: Some("a".into()),
+                ..Default::default()
+            },
+            order: UserOrder::Email,
+            after: Some(("ann@x".into(), "u1".into())),
+            limit: 51,
+            descending: true,
+        };
+        let (sql, _) = page_sql(Dialect::Sqlite, "d", &page, SubtreePlan::default());
+        assert!(sql.contains("(email_norm, user_id) < ($4, $5)"), "{sql}");
+        assert!(
+            sql.ends_with("ORDER BY email_norm DESC, user_id DESC LIMIT $6"),
             "{sql}"
         );
     }

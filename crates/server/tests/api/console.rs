@@ -172,6 +172,98 @@ async fn pages_go_forward_and_back_by_marker() {
     assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
 }
 
+/// Creates `count` users `pg000`... through `/v2/batch`: names that sort unlike their ids,
+/// nick names that repeat, every fourth disabled; the first `in_group` members of `group`.
+async fn paging_users(app: &TestApp, count: usize, group: &str, in_group: usize) {
+    let users: Vec<_> = (0..count)
+        .map(|i| {
+            let groups = if i < in_group {
+                json!([{"group_id": group}])
+            } else {
+                json!([])
+            };
+            let status = if i % 4 == 0 { "disabled" } else { "enabled" };
+            json!({"id": format!("{i}"), "method": "POST", "url": "/user/create",
+                   "body": {"user_id": format!("pg{i:03}"),
+                            "user_name": format!("pn{:03}", (i * 37) % count),
+                            "nick_name": format!("Paged {}", i % 3), "status": status,
+                            "group_info_list": groups}})
+        })
+        .collect();
+    for chunk in users.chunks(100) {
+        let (status, answer) = app
+            .admin("/v2/batch", json!({"resource": "user", "requests": chunk}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+}
+
+/// Pages 1, 2, 3 of `search` forward, then "previous" from page 3 and again from what it
+/// shows: page 2's rows, then page 1's with no previous link. Each link carries the search
+/// and one marker, never the pages before it. Answers the three pages' rows.
+async fn three_pages_and_back(browser: &mut Browser, search: &str) -> Vec<Vec<String>> {
+    let first = browser.get(&format!("/console/users?{search}")).await;
+    assert_eq!(first.status, StatusCode::OK, "{search}: {}", first.body);
+    assert!(link(&first, "prev").is_none(), "{search}: page 1");
+    let second = browser.get(&link(&first, "next").unwrap()).await;
+    let to_third = link(&second, "next").unwrap();
+    let third = browser.get(&to_third).await;
+    let pages = [&first, &second, &third].map(rows);
+    assert_eq!(pages[0].len(), 50, "{search}");
+    assert_eq!(pages[1].len(), 50, "{search}");
+    assert!(!pages[2].is_empty(), "{search}");
+    let to_second = link(&third, "prev").unwrap();
+    for to in [&to_third, &to_second] {
+        assert!(
+            to.starts_with(&format!("/console/users?{search}&marker=")),
+            "{to}"
+        );
+        assert_eq!(to.matches("marker=").count(), 1, "{to}");
+        assert!(!to.contains("back="), "{to}");
+    }
+    assert!(to_second.ends_with("&dir=before"), "{to_second}");
+    let back = browser.get(&to_second).await;
+    assert_eq!(back.status, StatusCode::OK, "{search}: {}", back.body);
+    assert_eq!(rows(&back), pages[1], "{search}: previous from page 3");
+    assert_eq!(link(&back, "next"), Some(to_third.clone()), "{search}");
+    let back = browser.get(&link(&back, "prev").unwrap()).await;
+    assert_eq!(rows(&back), pages[0], "{search}: previous from page 2");
+    assert!(link(&back, "prev").is_none(), "{search}: page 1 read back");
+    pages.into()
+}
+
+#[tokio::test]
+async fn previous_reads_back_from_one_marker_for_each_search_and_a_group_admin() {
+    let app = spawn_app().await;
+    let setup = app.by_admin();
+    let [top, team] = setup.group_path(["top", "team"]).await;
+    paging_users(&app, 160, &team, 130).await;
+    let mut browser = signed_in(&app, "admin", ADMIN_PASSWORD).await;
+    // A name prefix (read in name order), a nick-name substring (in id order), filters.
+    for search in ["q=pn", "q=aged&field=nick", "role=user&status=enabled"] {
+        let pages = three_pages_and_back(&mut browser, search).await;
+        let flat = pages.concat();
+        let mut distinct = flat.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), flat.len(), "{search}: no row twice");
+    }
+    // A bad direction is a sentence on the page.
+    let page = browser.get("/console/users?q=pn&dir=sideways").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains("dir is not valid."), "{}", page.body);
+    assert!(!page.body.contains("\"code\""));
+    assert!(rows(&page).is_empty());
+
+    // A group admin pages its subtree's 130 users both ways, and no one else.
+    let (gadmin_id, _) = app.user_with_role("gadmin", "user").await;
+    setup.make_group_admin(&top, Member::User(&gadmin_id)).await;
+    let mut gadmin = signed_in(&app, "gadmin", USER_PASSWORD).await;
+    let pages = three_pages_and_back(&mut gadmin, "role=user").await;
+    let expected: Vec<String> = (0..130).map(|i| format!("pg{i:03}")).collect();
+    assert_eq!(pages.concat(), expected);
+}
+
 #[tokio::test]
 async fn an_admin_creates_a_user_and_refusals_sit_next_to_their_field() {
     let app = spawn_app().await;

@@ -5,8 +5,8 @@ use serde::Deserialize;
 
 use crate::error::{Error, ParamProblem};
 use crate::model::{
-    DriveChanges, DriveSearch, GroupChanges, Member, NewGroupSpec, NewUserSpec, Role, UserChanges,
-    UserSearch, UserStatus,
+    DriveChanges, DriveSearch, GroupChanges, Member, NewGroupSpec, NewUserSpec, PageDirection,
+    Role, UserChanges, UserSearch, UserStatus,
 };
 
 /// Users shown on one page of the list.
@@ -24,13 +24,17 @@ pub struct UsersQuery {
     pub role: String,
     #[serde(default)]
     pub status: String,
+    /// One sort key, whatever the depth: the page starts after it, or with `dir=before` ends
+    /// before it.
     #[serde(default)]
     pub marker: String,
-    /// The markers of the pages before this one, oldest first, space-separated (`-`: the
-    /// first page), so "previous" needs no count and no offset.
+    /// `before`: the page before `marker` (a "previous" link); empty: the page after it.
     #[serde(default)]
-    pub back: String,
+    pub dir: String,
 }
+
+/// `dir`'s value in a "previous" link.
+const BEFORE: &str = "before";
 
 /// What the box matches when the operator does not say: an e-mail prefix for a value with
 /// `@`, a phone prefix for digits, else a name prefix.
@@ -68,6 +72,11 @@ impl UsersQuery {
         let mut req = UserSearch {
             limit: Some(PAGE_SIZE),
             marker: non_empty(&self.marker),
+            direction: match self.dir.as_str() {
+                "" => PageDirection::Forward,
+                BEFORE => PageDirection::Backward,
+                _ => return Err(Error::param(ParamProblem::Invalid, "dir")),
+            },
             role: match self.role.as_str() {
                 "" => None,
                 r => Some(parse_role(r)?),
@@ -91,22 +100,43 @@ impl UsersQuery {
         Ok(req)
     }
 
-    /// The query string of this search at another page.
-    fn at(&self, marker: &str, back: &str) -> String {
-        let pairs = [
+    fn filters(&self) -> [(&'static str, &str); 4] {
+        [
             ("q", self.q.as_str()),
             ("field", self.field.as_str()),
             ("role", self.role.as_str()),
             ("status", self.status.as_str()),
-            ("marker", marker),
-            ("back", back),
-        ];
+        ]
+    }
+
+    /// The query string of this search at another page: one marker and its direction.
+    fn at(&self, marker: &str, dir: &str) -> String {
+        let mut pairs = self.filters().to_vec();
+        pairs.extend([("marker", marker), ("dir", dir)]);
         query_string(&pairs)
+    }
+
+    /// The query string of this search without a page (for the CSV export).
+    pub fn filters_only(&self) -> String {
+        query_string(&self.filters())
+    }
+
+    /// The link to the next page, given the marker the search answered (`""`: the last).
+    pub fn next_link(&self, next_marker: &str) -> Option<String> {
+        (!next_marker.is_empty()).then(|| self.at(next_marker, ""))
+    }
+
+    /// The link to the previous page, given the marker the search answered (`""`: the
+    /// first).
+    pub fn previous_link(&self, previous_marker: &str) -> Option<String> {
+        (!previous_marker.is_empty()).then(|| self.at(previous_marker, BEFORE))
     }
 }
 
 /// A list paged by marker both ways: the marker of the page shown and those of the pages
-/// before it (`back`), and the query string of the same list at another page.
+/// before it (`back`), and the query string of the same list at another page. The lists
+/// whose service reads only forwards (the audit log, the outbox, drives) page so; the users
+/// list reads backwards from one marker instead ([`UsersQuery::previous_link`]).
 pub trait Paged {
     fn marker_and_back(&self) -> (&str, &str);
     fn link_at(&self, marker: &str, back: &str) -> String;
@@ -139,7 +169,7 @@ macro_rules! paged {
     )*};
 }
 
-paged!(UsersQuery, AuditQuery, PageQuery, DrivesQuery);
+paged!(AuditQuery, PageQuery, DrivesQuery);
 
 /// Marker paging both ways without a count or an offset: the `(marker, back)` of the page
 /// after the one at `marker` (whose earlier pages' markers are `back`), given the marker its
@@ -567,21 +597,50 @@ mod tests {
 
     #[test]
     fn pages_go_forward_and_back_without_offsets() {
-        let first = UsersQuery {
-            q: "u".into(),
-            ..UsersQuery::default()
+        let drives = DrivesQuery {
+            owner: "u".into(),
+            ..DrivesQuery::default()
         };
-        assert_eq!(first.previous_link(), None);
-        let second = first.next_link("M2").unwrap();
-        assert_eq!(second, "q=u&marker=M2&back=-");
-        let second: UsersQuery = serde_urlencoded::from_str(&second).unwrap();
-        let third: UsersQuery =
+        assert_eq!(drives.previous_link(), None);
+        let second = drives.next_link("M2").unwrap();
+        assert_eq!(second, "owner=u&marker=M2&back=-");
+        let second: DrivesQuery = serde_urlencoded::from_str(&second).unwrap();
+        let third: DrivesQuery =
             serde_urlencoded::from_str(&second.next_link("M3").unwrap()).unwrap();
         assert_eq!(third.back, "- M2");
-        let back: UsersQuery = serde_urlencoded::from_str(&third.previous_link().unwrap()).unwrap();
+        let back: DrivesQuery =
+            serde_urlencoded::from_str(&third.previous_link().unwrap()).unwrap();
         assert_eq!((back.marker.as_str(), back.back.as_str()), ("M2", "-"));
-        assert_eq!(back.previous_link().unwrap(), "q=u");
-        assert_eq!(first.next_link(""), None);
+        assert_eq!(back.previous_link().unwrap(), "owner=u");
+        assert_eq!(drives.next_link(""), None);
+    }
+
+    #[test]
+    fn users_pages_carry_one_marker_and_its_direction() {
+        let search = UsersQuery {
+            q: "u".into(),
+            marker: "M9".into(),
+            ..UsersQuery::default()
+        };
+        assert_eq!(search.next_link("M10").unwrap(), "q=u&marker=M10");
+        let previous = search.previous_link("M8").unwrap();
+        assert_eq!(previous, "q=u&marker=M8&dir=before");
+        let previous: UsersQuery = serde_urlencoded::from_str(&previous).unwrap();
+        let read = previous.search().unwrap();
+        assert_eq!(read.direction, PageDirection::Backward);
+        assert_eq!(read.marker.as_deref(), Some("M8"));
+        assert_eq!(search.search().unwrap().direction, PageDirection::Forward);
+        assert_eq!(
+            (search.next_link(""), search.previous_link("")),
+            (None, None)
+        );
+        let sideways = UsersQuery {
+            dir: "sideways".into(),
+            ..UsersQuery::default()
+        };
+        assert!(
+            matches!(sideways.search(), Err(Error::InvalidParameter { name, .. }) if name == "dir")
+        );
     }
 
     #[test]

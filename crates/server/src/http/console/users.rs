@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 
-use super::forms::{ActionForm, EditUserForm, NewUserForm, Paged, UsersQuery};
+use super::forms::{ActionForm, EditUserForm, NewUserForm, UsersQuery};
 use super::texts::ConsoleTexts;
 use super::Operator;
 use crate::error::Error;
@@ -60,7 +60,7 @@ pub async fn list(
         Ok(req) => app.services.console_users(&op.actor, &op.scope, req).await,
         Err(e) => Err(e),
     };
-    let (users, next, error, status) = match found {
+    let (users, (previous, next), error, status) = match found {
         Ok(page) => (
             page.items
                 .into_iter()
@@ -69,13 +69,16 @@ pub async fn list(
                     (item.user, href)
                 })
                 .collect(),
-            query.next_link(&page.next_marker),
+            (
+                query.previous_link(&page.previous_marker),
+                query.next_link(&page.next_marker),
+            ),
             String::new(),
             StatusCode::OK,
         ),
         Err(e @ Error::InvalidParameter { .. }) => (
             Vec::new(),
-            None,
+            (None, None),
             op.ct.sentence(&e),
             StatusCode::BAD_REQUEST,
         ),
@@ -94,18 +97,10 @@ pub async fn list(
             query: &query,
             field,
             users,
-            previous: query.previous_link(),
+            previous,
             next,
             error,
-            export_url: format!(
-                "/console/users/export?{}",
-                super::forms::query_string(&[
-                    ("q", query.q.as_str()),
-                    ("field", query.field.as_str()),
-                    ("role", query.role.as_str()),
-                    ("status", query.status.as_str()),
-                ])
-            ),
+            export_url: format!("/console/users/export?{}", query.filters_only()),
         },
     )
 }

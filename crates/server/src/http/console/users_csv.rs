@@ -20,7 +20,7 @@ use super::Operator;
 use crate::error::{Error, ParamProblem, Resource};
 use crate::http::signin::html;
 use crate::http::AppState;
-use crate::model::{ImportedUserSpec, UserSearch};
+use crate::model::{ImportedUserSpec, PageDirection, UserSearch};
 use crate::service::users::UserCreation;
 use crate::users_csv::{
     read_row, write_rejects, Columns, CsvReject, CsvRow, CsvUser, FirstRows, HeaderProblem,
@@ -344,6 +344,7 @@ pub async fn export(
         Ok(search) => UserSearch {
             limit: Some(EXPORT_PAGE),
             marker: None,
+            direction: PageDirection::Forward,
             ..search
         },
         Err(e) => return op.failed(&e),
@@ -388,7 +389,7 @@ struct Export {
     op_actor: crate::service::Actor,
     scope: crate::service::console::ConsoleScope,
     search: UserSearch,
-    pending: Option<crate::model::Listed<crate::model::UserWithExtras>>,
+    pending: Option<crate::model::ListedBothWays<crate::model::UserWithExtras>>,
     done: bool,
 }
 

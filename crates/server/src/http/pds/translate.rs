@@ -199,6 +199,7 @@ pub(crate) fn user_search(req: SearchUserRequest) -> UserSearch {
         subdomain_id: req.subdomain_id,
         limit: req.limit,
         marker: req.marker,
+        ..UserSearch::default()
     }
 }
 
