@@ -8,6 +8,7 @@
 
 use sha2::{Digest, Sha256};
 
+use super::sessions::TOUCH_EVERY_MS;
 use super::tokens::CallKind;
 use super::{random_hex, Actor, Services};
 use crate::audit::Trail;
@@ -17,6 +18,8 @@ use crate::model::{
     UserWithExtras,
 };
 use crate::store::apps::AppRow;
+use crate::store::signin::{AuthorizationCodeRow, ConsoleSessionRow};
+use crate::store::RefreshTokenRow;
 
 /// The audit actions that are a person signing in: the password grant (and eds's and
 /// KooDrive's logins, which are it) and the hosted sign-in page.
@@ -47,6 +50,11 @@ pub struct Overview {
     pub failed_capped: bool,
     pub latest: Vec<AuditEntry>,
 }
+
+/// How long after a console refresh token was used it still renews its session (ms): two
+/// tabs renewing at once send the same token, and the later one must not count as a stolen
+/// token's reuse, which would end the session.
+pub const CONSOLE_RENEW_GRACE_MS: i64 = 10_000;
 
 /// The `client_id` of the console's built-in app, in every domain. The app is not stored:
 /// no tenant lists, changes or deletes it, and `app/create` refuses the id.
@@ -182,6 +190,7 @@ impl Services {
             .await?
             .filter(|r| r.domain_id == domain_id && r.expires_at > self.clock.now_ms())
             .ok_or_else(invalid)?;
+        self.keep_console_session(trail, &row).await?;
         let form_token = console_form_token(&row.family_id);
         if let Some(access) = access_token.filter(|a| !a.is_empty()) {
             match self
@@ -200,7 +209,11 @@ impl Services {
                 Err(e) => return Err(e),
             }
         }
-        let renewed = self.refresh(trail, Some(domain_id), refresh_token).await?;
+        // Two tabs of one browser may renew at once with the same token: the second, within
+        // the grace, gets tokens of the same session rather than revoking it as a reuse.
+        let renewed = self
+            .refresh_with_grace(trail, Some(domain_id), refresh_token, CONSOLE_RENEW_GRACE_MS)
+            .await?;
         let actor = self
             .authenticate(Some(domain_id), &renewed.access_token, CallKind::Ordinary)
             .await?;
@@ -226,17 +239,81 @@ impl Services {
         else {
             return Ok(());
         };
+        self.end_console_family(trail, &row, "console sign-out")
+            .await
+    }
+
+    /// Ends the console session of refresh token `row` (audited as `token.revoke` for
+    /// `reason`): its refresh-token family and its kept row go.
+    async fn end_console_family(
+        &self,
+        trail: &Trail,
+        row: &RefreshTokenRow,
+        reason: &str,
+    ) -> Result<()> {
         trail.record(crate::audit::Event {
             domain_id: &row.domain_id,
             actor_id: &row.user_id,
             action: "token.revoke",
             target_type: "user",
             target_id: &row.user_id,
-            detail: serde_json::json!({ "reason": "console sign-out" }),
+            detail: serde_json::json!({ "reason": reason }),
         });
         self.store
             .revoke_refresh_family(trail, &row.domain_id, &row.family_id)
+            .await?;
+        self.store.delete_console_session(&row.family_id).await
+    }
+
+    /// Starts the console session a code of the console's app issues (the code's
+    /// refresh-token family), its sign-in time the code's `auth_time`: it lasts as the
+    /// sign-in session it was won through would. The user's timed-out ones go.
+    pub(crate) async fn begin_console_session(&self, code: &AuthorizationCodeRow) -> Result<()> {
+        let now = self.clock.now_ms();
+        let t = &self.token_settings;
+        let session = ConsoleSessionRow {
+            family_id: code.family_id.clone(),
+            domain_id: code.domain_id.clone(),
+            user_id: code.user_id.clone(),
+            signed_in_at: code.auth_time,
+            last_seen_at: now,
+        };
+        let stale_before = now - t.session_idle.as_millis() as i64;
+        let born_before = now - t.session_max.as_millis() as i64;
+        self.store
+            .insert_console_session(session, stale_before, born_before)
             .await
+    }
+
+    /// The rule of a console session's lifetime, kept by the store, not by the browser's
+    /// cookies: past the sign-in sessions' idle timeout since its last request, or their
+    /// absolute lifetime since its sign-in, it ends (refused, its refresh tokens revoked);
+    /// otherwise this request is its latest use (written at most once a minute, as a
+    /// sign-in session's). A refresh token no console sign-in issued is refused.
+    async fn keep_console_session(&self, trail: &Trail, row: &RefreshTokenRow) -> Result<()> {
+        let now = self.clock.now_ms();
+        let kept = self
+            .store
+            .console_session(&row.family_id)
+            .await?
+            .filter(|c| c.domain_id == row.domain_id && c.user_id == row.user_id);
+        let Some(kept) = kept else {
+            return Err(Error::Unauthorized(AuthProblem::AccessTokenInvalid));
+        };
+        if !self
+            .token_settings
+            .session_live(kept.signed_in_at, kept.last_seen_at, now)
+        {
+            self.end_console_family(trail, row, "console session timed out")
+                .await?;
+            return Err(Error::Unauthorized(AuthProblem::AccessTokenInvalid));
+        }
+        if now - kept.last_seen_at >= TOUCH_EVERY_MS {
+            self.store
+                .touch_console_session(&row.family_id, now)
+                .await?;
+        }
+        Ok(())
     }
 
     /// What `actor` sees on the console; `Forbidden` for a user that neither has admin
