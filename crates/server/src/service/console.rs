@@ -36,11 +36,9 @@ pub const OVERVIEW_AUDIT_RECORDS: i64 = 10;
 /// the latest audit records.
 #[derive(Debug, Clone)]
 pub struct Overview {
-    /// Users (a kept count, not a scan) and drive space against the quotas. The space is
-    /// a sum over every drive of the domain (about 0.3 s at a million drives), so it is
-    /// read only when asked for: `size_used` is `None` otherwise.
+    /// Users and the space given to drives against the quotas: both kept figures
+    /// (`user_counts`, `drive_totals`), not scans.
     pub quota: QuotaUse,
-    pub size_used: Option<i64>,
     /// Sign-ins and failed sign-ins of the last 24 hours, each at most
     /// `SIGNIN_COUNT_CAP * SIGNIN_ACTIONS.len()`.
     pub signins: i64,
@@ -334,19 +332,13 @@ impl Services {
         Ok(ConsoleScope::Subtrees(roots))
     }
 
-    /// The overview (admins, as the quota and the audit log are theirs to read); with
-    /// `with_storage`, also the space the drives are given (a sum over all of them).
-    pub async fn console_overview(&self, actor: &Actor, with_storage: bool) -> Result<Overview> {
+    /// The overview (admins, as the quota and the audit log are theirs to read).
+    pub async fn console_overview(&self, actor: &Actor) -> Result<Overview> {
         actor.require_admin()?;
         let domain = self.own_domain(actor).await?;
-        let size_used = if with_storage {
-            Some(self.store.drive_usage(&actor.domain_id).await?.allocated)
-        } else {
-            None
-        };
         let quota = QuotaUse {
             size_quota: domain.size_quota,
-            size_used: size_used.unwrap_or(0),
+            size_used: self.store.drive_usage(&actor.domain_id).await?.allocated,
             user_count_quota: domain.user_count_quota,
             user_count_used: self.store.count_users(&actor.domain_id).await?,
         };
@@ -378,7 +370,6 @@ impl Services {
         let [(signins, signins_capped), (failed_signins, failed_capped)] = counts;
         Ok(Overview {
             quota,
-            size_used,
             signins,
             failed_signins,
             signins_capped,
@@ -563,7 +554,7 @@ mod tests {
         assert!(services.delete_user(&admin, "b7").await.is_err());
         assert_eq!(kept_count(services, DOMAIN).await, 22);
         assert_eq!(counted(services).await, 22);
-        let overview = services.console_overview(&admin, true).await.unwrap();
+        let overview = services.console_overview(&admin).await.unwrap();
         assert_eq!(overview.quota.user_count_used, 22);
         assert_eq!(overview.signins, 0);
     }
@@ -599,18 +590,159 @@ mod tests {
         let (_dir, services) = scratch_services().await;
         let plain = user_with_role(&services, "plain", Role::User).await;
         assert!(matches!(
-            services.console_overview(&plain, false).await,
+            services.console_overview(&plain).await,
             Err(crate::error::Error::Forbidden(_))
         ));
         let admin = user_with_role(&services, "adm", Role::Admin).await;
-        let overview = services.console_overview(&admin, false).await.unwrap();
+        let overview = services.console_overview(&admin).await.unwrap();
         assert_eq!(overview.quota.user_count_used, 3);
-        assert_eq!(
-            overview.size_used, None,
-            "the drives are read only when asked"
-        );
-        let overview = services.console_overview(&admin, true).await.unwrap();
-        assert_eq!(overview.size_used, Some(0));
+        assert_eq!(overview.quota.size_used, 0);
+    }
+
+    /// What the kept drive totals must equal: the sum over every drive of the domain.
+    async fn summed_drives(services: &Services) -> (i64, i64) {
+        let (mut allocated, mut used) = (0, 0);
+        let mut marker = None;
+        loop {
+            let search = crate::model::DriveSearch {
+                limit: Some(100),
+                marker,
+                ..Default::default()
+            };
+            let page = services.search_drives(&superadmin(), search).await.unwrap();
+            for d in &page.items {
+                allocated += d.total_size.max(0);
+                used += d.used_size;
+            }
+            if page.next_marker.is_empty() {
+                return (allocated, used);
+            }
+            marker = Some(page.next_marker);
+        }
+    }
+
+    async fn kept_drives(services: &Services, domain_id: &str) -> (i64, i64) {
+        let usage = services.store.drive_usage(domain_id).await.unwrap();
+        (usage.allocated, usage.used)
+    }
+
+    #[tokio::test]
+    async fn the_kept_drive_totals_stay_exact_through_every_drive_write() {
+        for (_dir, services) in scratch_services_on_each_backend().await {
+            the_kept_drive_totals_stay_exact_on(&services).await;
+        }
+    }
+
+    async fn the_kept_drive_totals_stay_exact_on(services: &Services) {
+        use crate::model::{DomainChanges, DriveChanges, DriveOwnerType, NewDriveSpec, NewGroupSpec};
+        const GIB: i64 = 1 << 30;
+        let admin = superadmin();
+        let drive = |owner: &str, owner_type, total_size| NewDriveSpec {
+            drive_name: format!("{owner}'s"),
+            owner: owner.into(),
+            owner_type,
+            total_size: Some(total_size),
+            is_default: None,
+            description: None,
+            status: None,
+            subdomain_id: None,
+        };
+        let check = |step: &'static str| async move {
+            let kept = kept_drives(services, DOMAIN).await;
+            assert_eq!(kept, summed_drives(services).await, "{step}");
+            kept
+        };
+        // New users' drives, one by one and in a batch.
+        let changes = DomainChanges {
+            init_drive_enable: Some(true),
+            init_drive_size: Some(3 * GIB),
+            ..DomainChanges::default()
+        };
+        services.update_domain(&admin, DOMAIN, changes).await.unwrap();
+        services.create_user(&admin, spec("u1")).await.unwrap();
+        services
+            .create_users(
+                &admin,
+                (2..6)
+                    .map(|i| UserCreation::Create(spec(&format!("u{i}"))))
+                    .collect(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(check("new users' drives").await.0, 5 * 3 * GIB);
+        // Drives of their own, with a limit, without, and of a group.
+        let big = services
+            .create_drive(
+                &admin,
+                drive("u1", DriveOwnerType::User, super::super::validate::MAX_SIZE),
+            )
+            .await
+            .unwrap();
+        let open = services
+            .create_drive(&admin, drive("u2", DriveOwnerType::User, -1))
+            .await
+            .unwrap();
+        let group = services
+            .create_group(
+                &admin,
+                NewGroupSpec {
+                    name: "g".into(),
+                    ..NewGroupSpec::default()
+                },
+            )
+            .await
+            .unwrap();
+        services
+            .create_drive(&admin, drive(&group.group_id, DriveOwnerType::Group, GIB))
+            .await
+            .unwrap();
+        check("created").await;
+        // Size changes: limited to unlimited and back, and a change of name only.
+        let resize = |total_size| DriveChanges {
+            total_size: Some(total_size),
+            ..DriveChanges::default()
+        };
+        services
+            .update_drive(&admin, &big.drive_id, resize(-1))
+            .await
+            .unwrap();
+        services
+            .update_drive(&admin, &open.drive_id, resize(7 * GIB))
+            .await
+            .unwrap();
+        let renamed = DriveChanges {
+            drive_name: Some("renamed".into()),
+            ..DriveChanges::default()
+        };
+        services
+            .update_drive(&admin, &open.drive_id, renamed)
+            .await
+            .unwrap();
+        assert!(services
+            .update_drive(&admin, "no-such-drive", resize(GIB))
+            .await
+            .is_err());
+        check("resized").await;
+        // Deletions: a drive, a user with its drives, a group with its drive.
+        services.delete_drive(&admin, &open.drive_id).await.unwrap();
+        services.delete_user(&admin, "u1").await.unwrap();
+        services.delete_group(&admin, &group.group_id).await.unwrap();
+        assert_eq!(check("deleted").await.0, 4 * 3 * GIB);
+        // Another domain's drives count in its own totals, which go with it.
+        services
+            .create_domain(
+                &admin,
+                NewDomainSpec {
+                    domain_id: Some("other".into()),
+                    domain_name: "Other".into(),
+                    ..NewDomainSpec::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(kept_drives(services, "other").await, (0, 0));
+        services.delete_domain(&admin, "other", true).await.unwrap();
+        assert_eq!(check("another domain").await.0, 4 * 3 * GIB);
     }
 
     use super::*;
@@ -678,14 +810,51 @@ mod tests {
         );
     }
 
+    /// Tokens of a console session of `admin`, as the console's code exchange starts one.
+    async fn console_tokens(services: &Services) -> IssuedToken {
+        let issued = services
+            .issue_tokens(&Trail::none(), DOMAIN, "admin")
+            .await
+            .unwrap();
+        let row = services
+            .refresh_token_row(&issued.refresh_token)
+            .await
+            .unwrap()
+            .unwrap();
+        let code = AuthorizationCodeRow {
+            code_hash: String::new(),
+            domain_id: DOMAIN.into(),
+            client_id: CONSOLE_CLIENT_ID.into(),
+            user_id: "admin".into(),
+            redirect_uri: String::new(),
+            scope: String::new(),
+            code_challenge: String::new(),
+            nonce: String::new(),
+            auth_time: services.clock.now_ms(),
+            family_id: row.family_id,
+            expires_at: 0,
+            consumed_at: 0,
+        };
+        services.begin_console_session(&code).await.unwrap();
+        issued
+    }
+
     #[tokio::test]
     async fn a_console_session_is_admitted_renewed_and_ended() {
-        let (_dir, services) = scratch_services().await;
+        let (_dir, mut services) = scratch_services().await;
+        // Sessions long enough for the access token to expire while unused.
+        services.token_settings.session_idle = std::time::Duration::from_secs(24 * 3600);
         let trail = Trail::none();
-        let issued = services
+        // Tokens no console sign-in issued open no console session.
+        let plain = services
             .issue_tokens(&trail, DOMAIN, "admin")
             .await
             .unwrap();
+        assert!(services
+            .console_session(&trail, DOMAIN, Some(&plain.access_token), &plain.refresh_token)
+            .await
+            .is_err());
+        let issued = console_tokens(&services).await;
         let first = services
             .console_session(
                 &trail,
@@ -698,10 +867,7 @@ mod tests {
         assert_eq!(first.actor.user_id, "admin");
         assert!(first.renewed.is_none());
         // Another domain's request, or a refresh token of another session: refused.
-        let other = services
-            .issue_tokens(&trail, DOMAIN, "admin")
-            .await
-            .unwrap();
+        let other = console_tokens(&services).await;
         let mixed = services
             .console_session(
                 &trail,
