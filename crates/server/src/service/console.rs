@@ -210,7 +210,12 @@ impl Services {
         // Two tabs of one browser may renew at once with the same token: the second, within
         // the grace, gets tokens of the same session rather than revoking it as a reuse.
         let renewed = self
-            .refresh_with_grace(trail, Some(domain_id), refresh_token, CONSOLE_RENEW_GRACE_MS)
+            .refresh_with_grace(
+                trail,
+                Some(domain_id),
+                refresh_token,
+                CONSOLE_RENEW_GRACE_MS,
+            )
             .await?;
         let actor = self
             .authenticate(Some(domain_id), &renewed.access_token, CallKind::Ordinary)
@@ -566,19 +571,19 @@ mod tests {
         }
     }
 
+    /// A second domain, `other`.
+    async fn create_other_domain(services: &Services) {
+        let spec = NewDomainSpec {
+            domain_id: Some("other".into()),
+            domain_name: "Other".into(),
+            ..NewDomainSpec::default()
+        };
+        services.create_domain(&superadmin(), spec).await.unwrap();
+    }
+
     async fn a_new_domain_counts_its_first_admin_on(services: &Services) {
         let admin = superadmin();
-        services
-            .create_domain(
-                &admin,
-                NewDomainSpec {
-                    domain_id: Some("other".into()),
-                    domain_name: "Other".into(),
-                    ..NewDomainSpec::default()
-                },
-            )
-            .await
-            .unwrap();
+        create_other_domain(services).await;
         assert_eq!(kept_count(services, "other").await, 1);
         assert_eq!(kept_count(services, DOMAIN).await, 1);
         services.delete_domain(&admin, "other", true).await.unwrap();
@@ -634,7 +639,9 @@ mod tests {
     }
 
     async fn the_kept_drive_totals_stay_exact_on(services: &Services) {
-        use crate::model::{DomainChanges, DriveChanges, DriveOwnerType, NewDriveSpec, NewGroupSpec};
+        use crate::model::{
+            DomainChanges, DriveChanges, DriveOwnerType, NewDriveSpec, NewGroupSpec,
+        };
         const GIB: i64 = 1 << 30;
         let admin = superadmin();
         let drive = |owner: &str, owner_type, total_size| NewDriveSpec {
@@ -658,7 +665,10 @@ mod tests {
             init_drive_size: Some(3 * GIB),
             ..DomainChanges::default()
         };
-        services.update_domain(&admin, DOMAIN, changes).await.unwrap();
+        services
+            .update_domain(&admin, DOMAIN, changes)
+            .await
+            .unwrap();
         services.create_user(&admin, spec("u1")).await.unwrap();
         services
             .create_users(
@@ -726,20 +736,13 @@ mod tests {
         // Deletions: a drive, a user with its drives, a group with its drive.
         services.delete_drive(&admin, &open.drive_id).await.unwrap();
         services.delete_user(&admin, "u1").await.unwrap();
-        services.delete_group(&admin, &group.group_id).await.unwrap();
-        assert_eq!(check("deleted").await.0, 4 * 3 * GIB);
-        // Another domain's drives count in its own totals, which go with it.
         services
-            .create_domain(
-                &admin,
-                NewDomainSpec {
-                    domain_id: Some("other".into()),
-                    domain_name: "Other".into(),
-                    ..NewDomainSpec::default()
-                },
-            )
+            .delete_group(&admin, &group.group_id)
             .await
             .unwrap();
+        assert_eq!(check("deleted").await.0, 4 * 3 * GIB);
+        // Another domain's drives count in its own totals, which go with it.
+        create_other_domain(services).await;
         assert_eq!(kept_drives(services, "other").await, (0, 0));
         services.delete_domain(&admin, "other", true).await.unwrap();
         assert_eq!(check("another domain").await.0, 4 * 3 * GIB);
@@ -851,7 +854,12 @@ mod tests {
             .await
             .unwrap();
         assert!(services
-            .console_session(&trail, DOMAIN, Some(&plain.access_token), &plain.refresh_token)
+            .console_session(
+                &trail,
+                DOMAIN,
+                Some(&plain.access_token),
+                &plain.refresh_token
+            )
             .await
             .is_err());
         let issued = console_tokens(&services).await;

@@ -92,6 +92,17 @@ impl Default for TokenSettings {
     }
 }
 
+/// A refresh grant whose user went (or whose tokens stopped) while it ran is refused as an
+/// invalid refresh token; other errors stay as they are.
+fn refused_if_gone(e: Error) -> Error {
+    match e {
+        Error::NotFound(_) | Error::Unauthorized(_) => {
+            Error::Unauthorized(AuthProblem::RefreshTokenInvalid)
+        }
+        other => other,
+    }
+}
+
 /// The claims of a Roster access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessClaims {
@@ -710,13 +721,7 @@ impl Services {
             self.revoke_family(trail, &row).await?;
             return Err(refused());
         }
-        let user = self
-            .store
-            .user(&row.domain_id, &row.user_id)
-            .await?
-            .filter(|u| u.token_stamp == row.token_stamp)
-            .filter(|u| require_good_standing(u, now, refused()).is_ok());
-        let Some(user) = user else {
+        let Some(user) = self.refresh_holder(&row, now).await? else {
             // Refused, and used up all the same, as a grant that issued nothing.
             if !self.store.consume_refresh_token(trail, &hash, now).await? {
                 self.revoke_family(trail, &row).await?;
@@ -743,33 +748,35 @@ impl Services {
         let token = self
             .session_answer(user, session)
             .await
-            .map_err(|e| match e {
-                Error::NotFound(_) | Error::Unauthorized(_) => refused(),
-                other => other,
-            })?;
+            .map_err(refused_if_gone)?;
         self.metrics.token_issued("refresh_token");
         Ok(token)
+    }
+
+    /// The user of refresh token `row` if the token still speaks for it: the same token
+    /// generation, in good standing.
+    async fn refresh_holder(&self, row: &RefreshTokenRow, now: i64) -> Result<Option<UserRow>> {
+        let refused = || Error::Unauthorized(AuthProblem::RefreshTokenInvalid);
+        Ok(self
+            .store
+            .user(&row.domain_id, &row.user_id)
+            .await?
+            .filter(|u| u.token_stamp == row.token_stamp)
+            .filter(|u| require_good_standing(u, now, refused()).is_ok()))
     }
 
     /// New tokens in the family of `used`, a refresh token just used (within a grace):
     /// refused if its user's generation changed or it is not in good standing.
     async fn renew_family(&self, trail: &Trail, used: &RefreshTokenRow) -> Result<IssuedToken> {
-        let refused = || Error::Unauthorized(AuthProblem::RefreshTokenInvalid);
         let now = self.clock.now_ms();
         let user = self
-            .store
-            .user(&used.domain_id, &used.user_id)
+            .refresh_holder(used, now)
             .await?
-            .filter(|u| u.token_stamp == used.token_stamp)
-            .filter(|u| require_good_standing(u, now, refused()).is_ok())
-            .ok_or_else(refused)?;
+            .ok_or(Error::Unauthorized(AuthProblem::RefreshTokenInvalid))?;
         let token = self
             .issue_session(trail, user, Some(used.family_id.clone()))
             .await
-            .map_err(|e| match e {
-                Error::NotFound(_) | Error::Unauthorized(_) => refused(),
-                other => other,
-            })?;
+            .map_err(refused_if_gone)?;
         self.metrics.token_issued("refresh_token");
         Ok(token)
     }

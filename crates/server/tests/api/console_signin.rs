@@ -490,10 +490,7 @@ async fn assert_signed_out(app: &TestApp, browser: &mut Browser, answer: Answer,
     assert!(landed.body.contains("name=\"password\""), "{}", landed.body);
     // The session's refresh token was revoked, not just forgotten by the browser.
     let (status, _) = app
-        .token_grant(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh),
-        ])
+        .token_grant(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
@@ -505,7 +502,10 @@ async fn a_console_session_ends_past_the_idle_timeout_and_its_cookies_open_nothi
     let mut browser = in_console(&app, "admin", ADMIN_PASSWORD).await;
     let kept = browser.cookies.clone();
     clock.advance(Duration::from_secs(59 * 60));
-    assert_eq!(visit(&mut browser, "/console/users").await.status, StatusCode::OK);
+    assert_eq!(
+        visit(&mut browser, "/console/users").await.status,
+        StatusCode::OK
+    );
 
     clock.advance(Duration::from_secs(61 * 60));
     let refresh = browser.cookies["roster_console_refresh"].clone();

@@ -58,18 +58,11 @@ fn count(ct: &ConsoleTexts, n: i64, capped: bool) -> String {
 }
 
 /// `GET /console`.
-pub async fn show(
-    State(app): State<AppState>,
-    op: Operator,
-) -> Response {
+pub async fn show(State(app): State<AppState>, op: Operator) -> Response {
     if !op.scope.is_domain() {
         return Redirect::to("/console/users").into_response();
     }
-    let overview = match app
-        .services
-        .console_overview(&op.actor)
-        .await
-    {
+    let overview = match app.services.console_overview(&op.actor).await {
         Ok(overview) => overview,
         Err(e) => return op.failed(&e),
     };

@@ -86,15 +86,9 @@ pub(super) fn add_space_stmt(domain_id: &str, key: &str, space: Space) -> Stmt {
 /// Takes away from `domain_id`'s totals what its drives matching `filter` hold, run just
 /// before those drives are deleted or resized (SQL; `$1` is the domain, `filter`'s own
 /// parameters `args` follow from `$2`). `key` picks the shard as in [`add_space_stmt`].
-fn take_away_drives_stmt(
-    domain_id: &str,
-    key: &str,
-    filter: &str,
-    args: Vec<Arg>,
-) -> Stmt {
-    let half = |column: &str, op: char| {
-        format!("-CAST(COALESCE(SUM({column} {op} {HALF}), 0) AS BIGINT)")
-    };
+fn take_away_drives_stmt(domain_id: &str, key: &str, filter: &str, args: Vec<Arg>) -> Stmt {
+    let half =
+        |column: &str, op: char| format!("-CAST(COALESCE(SUM({column} {op} {HALF}), 0) AS BIGINT)");
     // `WHERE true`: SQLite reads `ON CONFLICT` after a bare `FROM` as a join's `ON`.
     let sql = format!(
         "INSERT INTO drive_totals (domain_id, shard, allocated_hi, allocated_lo, used_hi, \

@@ -236,7 +236,8 @@ impl DriveStore for SqlStore {
                     return Ok(false);
                 };
                 let gone = Space::of(&deleted).negated();
-                tx.execute(add_space_stmt(domain_id, drive_id, gone)).await?;
+                tx.execute(add_space_stmt(domain_id, drive_id, gone))
+                    .await?;
                 if deleted.is_default && deleted.owner_type == "user" {
                     tx.execute(set_default_drive_stmt(&deleted, "")).await?;
                 }

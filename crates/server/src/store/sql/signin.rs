@@ -16,8 +16,7 @@ const CODE_COLUMNS: &str = "code_hash, domain_id, client_id, user_id, redirect_u
 const SESSION_COLUMNS: &str =
     "session_hash, domain_id, user_id, token_stamp, form_token, created_at, last_seen_at";
 
-const CONSOLE_SESSION_COLUMNS: &str =
-    "family_id, domain_id, user_id, signed_in_at, last_seen_at";
+const CONSOLE_SESSION_COLUMNS: &str = "family_id, domain_id, user_id, signed_in_at, last_seen_at";
 
 /// Marks an unused code used.
 fn consume_code_stmt(code_hash: &str, now: i64) -> Stmt {
@@ -284,9 +283,7 @@ impl SigninStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn console_session(&self, family_id: &str) -> Result<Option<ConsoleSessionRow>> {
         let stmt = Stmt::new(
-            format!(
-                "SELECT {CONSOLE_SESSION_COLUMNS} FROM console_sessions WHERE family_id = $1"
-            ),
+            format!("SELECT {CONSOLE_SESSION_COLUMNS} FROM console_sessions WHERE family_id = $1"),
             vec![text(family_id)],
         );
         Ok(self.reader().fetch_optional(stmt).await?)
