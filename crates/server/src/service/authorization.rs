@@ -509,6 +509,9 @@ impl Services {
             self.revoke_code_family(trail, &row).await?;
             return Err(grant());
         }
+        if row.client_id == super::console::CONSOLE_CLIENT_ID {
+            self.begin_console_session(&row).await?;
+        }
         let mut token = self
             .session_answer(user, session)
             .await

@@ -8,6 +8,7 @@
 
 use sha2::{Digest, Sha256};
 
+use super::sessions::TOUCH_EVERY_MS;
 use super::tokens::CallKind;
 use super::{random_hex, Actor, Services};
 use crate::audit::Trail;
@@ -17,6 +18,8 @@ use crate::model::{
     UserWithExtras,
 };
 use crate::store::apps::AppRow;
+use crate::store::signin::{AuthorizationCodeRow, ConsoleSessionRow};
+use crate::store::RefreshTokenRow;
 
 /// The audit actions that are a person signing in: the password grant (and eds's and
 /// KooDrive's logins, which are it) and the hosted sign-in page.
@@ -33,11 +36,9 @@ pub const OVERVIEW_AUDIT_RECORDS: i64 = 10;
 /// the latest audit records.
 #[derive(Debug, Clone)]
 pub struct Overview {
-    /// Users (a kept count, not a scan) and drive space against the quotas. The space is
-    /// a sum over every drive of the domain (about 0.3 s at a million drives), so it is
-    /// read only when asked for: `size_used` is `None` otherwise.
+    /// Users and the space given to drives against the quotas: both kept figures
+    /// (`user_counts`, `drive_totals`), not scans.
     pub quota: QuotaUse,
-    pub size_used: Option<i64>,
     /// Sign-ins and failed sign-ins of the last 24 hours, each at most
     /// `SIGNIN_COUNT_CAP * SIGNIN_ACTIONS.len()`.
     pub signins: i64,
@@ -47,6 +48,11 @@ pub struct Overview {
     pub failed_capped: bool,
     pub latest: Vec<AuditEntry>,
 }
+
+/// How long after a console refresh token was used it still renews its session (ms): two
+/// tabs renewing at once send the same token, and the later one must not count as a stolen
+/// token's reuse, which would end the session.
+pub const CONSOLE_RENEW_GRACE_MS: i64 = 10_000;
 
 /// The `client_id` of the console's built-in app, in every domain. The app is not stored:
 /// no tenant lists, changes or deletes it, and `app/create` refuses the id.
@@ -182,6 +188,7 @@ impl Services {
             .await?
             .filter(|r| r.domain_id == domain_id && r.expires_at > self.clock.now_ms())
             .ok_or_else(invalid)?;
+        self.keep_console_session(trail, &row).await?;
         let form_token = console_form_token(&row.family_id);
         if let Some(access) = access_token.filter(|a| !a.is_empty()) {
             match self
@@ -200,7 +207,16 @@ impl Services {
                 Err(e) => return Err(e),
             }
         }
-        let renewed = self.refresh(trail, Some(domain_id), refresh_token).await?;
+        // Two tabs of one browser may renew at once with the same token: the second, within
+        // the grace, gets tokens of the same session rather than revoking it as a reuse.
+        let renewed = self
+            .refresh_with_grace(
+                trail,
+                Some(domain_id),
+                refresh_token,
+                CONSOLE_RENEW_GRACE_MS,
+            )
+            .await?;
         let actor = self
             .authenticate(Some(domain_id), &renewed.access_token, CallKind::Ordinary)
             .await?;
@@ -226,17 +242,81 @@ impl Services {
         else {
             return Ok(());
         };
+        self.end_console_family(trail, &row, "console sign-out")
+            .await
+    }
+
+    /// Ends the console session of refresh token `row` (audited as `token.revoke` for
+    /// `reason`): its refresh-token family and its kept row go.
+    async fn end_console_family(
+        &self,
+        trail: &Trail,
+        row: &RefreshTokenRow,
+        reason: &str,
+    ) -> Result<()> {
         trail.record(crate::audit::Event {
             domain_id: &row.domain_id,
             actor_id: &row.user_id,
             action: "token.revoke",
             target_type: "user",
             target_id: &row.user_id,
-            detail: serde_json::json!({ "reason": "console sign-out" }),
+            detail: serde_json::json!({ "reason": reason }),
         });
         self.store
             .revoke_refresh_family(trail, &row.domain_id, &row.family_id)
+            .await?;
+        self.store.delete_console_session(&row.family_id).await
+    }
+
+    /// Starts the console session a code of the console's app issues (the code's
+    /// refresh-token family), its sign-in time the code's `auth_time`: it lasts as the
+    /// sign-in session it was won through would. The user's timed-out ones go.
+    pub(crate) async fn begin_console_session(&self, code: &AuthorizationCodeRow) -> Result<()> {
+        let now = self.clock.now_ms();
+        let t = &self.token_settings;
+        let session = ConsoleSessionRow {
+            family_id: code.family_id.clone(),
+            domain_id: code.domain_id.clone(),
+            user_id: code.user_id.clone(),
+            signed_in_at: code.auth_time,
+            last_seen_at: now,
+        };
+        let stale_before = now - t.session_idle.as_millis() as i64;
+        let born_before = now - t.session_max.as_millis() as i64;
+        self.store
+            .insert_console_session(session, stale_before, born_before)
             .await
+    }
+
+    /// The rule of a console session's lifetime, kept by the store, not by the browser's
+    /// cookies: past the sign-in sessions' idle timeout since its last request, or their
+    /// absolute lifetime since its sign-in, it ends (refused, its refresh tokens revoked);
+    /// otherwise this request is its latest use (written at most once a minute, as a
+    /// sign-in session's). A refresh token no console sign-in issued is refused.
+    async fn keep_console_session(&self, trail: &Trail, row: &RefreshTokenRow) -> Result<()> {
+        let now = self.clock.now_ms();
+        let kept = self
+            .store
+            .console_session(&row.family_id)
+            .await?
+            .filter(|c| c.domain_id == row.domain_id && c.user_id == row.user_id);
+        let Some(kept) = kept else {
+            return Err(Error::Unauthorized(AuthProblem::AccessTokenInvalid));
+        };
+        if !self
+            .token_settings
+            .session_live(kept.signed_in_at, kept.last_seen_at, now)
+        {
+            self.end_console_family(trail, row, "console session timed out")
+                .await?;
+            return Err(Error::Unauthorized(AuthProblem::AccessTokenInvalid));
+        }
+        if now - kept.last_seen_at >= TOUCH_EVERY_MS {
+            self.store
+                .touch_console_session(&row.family_id, now)
+                .await?;
+        }
+        Ok(())
     }
 
     /// What `actor` sees on the console; `Forbidden` for a user that neither has admin
@@ -257,19 +337,13 @@ impl Services {
         Ok(ConsoleScope::Subtrees(roots))
     }
 
-    /// The overview (admins, as the quota and the audit log are theirs to read); with
-    /// `with_storage`, also the space the drives are given (a sum over all of them).
-    pub async fn console_overview(&self, actor: &Actor, with_storage: bool) -> Result<Overview> {
+    /// The overview (admins, as the quota and the audit log are theirs to read).
+    pub async fn console_overview(&self, actor: &Actor) -> Result<Overview> {
         actor.require_admin()?;
         let domain = self.own_domain(actor).await?;
-        let size_used = if with_storage {
-            Some(self.store.drive_usage(&actor.domain_id).await?.allocated)
-        } else {
-            None
-        };
         let quota = QuotaUse {
             size_quota: domain.size_quota,
-            size_used: size_used.unwrap_or(0),
+            size_used: self.store.drive_usage(&actor.domain_id).await?.allocated,
             user_count_quota: domain.user_count_quota,
             user_count_used: self.store.count_users(&actor.domain_id).await?,
         };
@@ -301,7 +375,6 @@ impl Services {
         let [(signins, signins_capped), (failed_signins, failed_capped)] = counts;
         Ok(Overview {
             quota,
-            size_used,
             signins,
             failed_signins,
             signins_capped,
@@ -486,7 +559,7 @@ mod tests {
         assert!(services.delete_user(&admin, "b7").await.is_err());
         assert_eq!(kept_count(services, DOMAIN).await, 22);
         assert_eq!(counted(services).await, 22);
-        let overview = services.console_overview(&admin, true).await.unwrap();
+        let overview = services.console_overview(&admin).await.unwrap();
         assert_eq!(overview.quota.user_count_used, 22);
         assert_eq!(overview.signins, 0);
     }
@@ -498,19 +571,19 @@ mod tests {
         }
     }
 
+    /// A second domain, `other`.
+    async fn create_other_domain(services: &Services) {
+        let spec = NewDomainSpec {
+            domain_id: Some("other".into()),
+            domain_name: "Other".into(),
+            ..NewDomainSpec::default()
+        };
+        services.create_domain(&superadmin(), spec).await.unwrap();
+    }
+
     async fn a_new_domain_counts_its_first_admin_on(services: &Services) {
         let admin = superadmin();
-        services
-            .create_domain(
-                &admin,
-                NewDomainSpec {
-                    domain_id: Some("other".into()),
-                    domain_name: "Other".into(),
-                    ..NewDomainSpec::default()
-                },
-            )
-            .await
-            .unwrap();
+        create_other_domain(services).await;
         assert_eq!(kept_count(services, "other").await, 1);
         assert_eq!(kept_count(services, DOMAIN).await, 1);
         services.delete_domain(&admin, "other", true).await.unwrap();
@@ -522,18 +595,157 @@ mod tests {
         let (_dir, services) = scratch_services().await;
         let plain = user_with_role(&services, "plain", Role::User).await;
         assert!(matches!(
-            services.console_overview(&plain, false).await,
+            services.console_overview(&plain).await,
             Err(crate::error::Error::Forbidden(_))
         ));
         let admin = user_with_role(&services, "adm", Role::Admin).await;
-        let overview = services.console_overview(&admin, false).await.unwrap();
+        let overview = services.console_overview(&admin).await.unwrap();
         assert_eq!(overview.quota.user_count_used, 3);
-        assert_eq!(
-            overview.size_used, None,
-            "the drives are read only when asked"
-        );
-        let overview = services.console_overview(&admin, true).await.unwrap();
-        assert_eq!(overview.size_used, Some(0));
+        assert_eq!(overview.quota.size_used, 0);
+    }
+
+    /// What the kept drive totals must equal: the sum over every drive of the domain.
+    async fn summed_drives(services: &Services) -> (i64, i64) {
+        let (mut allocated, mut used) = (0, 0);
+        let mut marker = None;
+        loop {
+            let search = crate::model::DriveSearch {
+                limit: Some(100),
+                marker,
+                ..Default::default()
+            };
+            let page = services.search_drives(&superadmin(), search).await.unwrap();
+            for d in &page.items {
+                allocated += d.total_size.max(0);
+                used += d.used_size;
+            }
+            if page.next_marker.is_empty() {
+                return (allocated, used);
+            }
+            marker = Some(page.next_marker);
+        }
+    }
+
+    async fn kept_drives(services: &Services, domain_id: &str) -> (i64, i64) {
+        let usage = services.store.drive_usage(domain_id).await.unwrap();
+        (usage.allocated, usage.used)
+    }
+
+    #[tokio::test]
+    async fn the_kept_drive_totals_stay_exact_through_every_drive_write() {
+        for (_dir, services) in scratch_services_on_each_backend().await {
+            the_kept_drive_totals_stay_exact_on(&services).await;
+        }
+    }
+
+    async fn the_kept_drive_totals_stay_exact_on(services: &Services) {
+        use crate::model::{
+            DomainChanges, DriveChanges, DriveOwnerType, NewDriveSpec, NewGroupSpec,
+        };
+        const GIB: i64 = 1 << 30;
+        let admin = superadmin();
+        let drive = |owner: &str, owner_type, total_size| NewDriveSpec {
+            drive_name: format!("{owner}'s"),
+            owner: owner.into(),
+            owner_type,
+            total_size: Some(total_size),
+            is_default: None,
+            description: None,
+            status: None,
+            subdomain_id: None,
+        };
+        let check = |step: &'static str| async move {
+            let kept = kept_drives(services, DOMAIN).await;
+            assert_eq!(kept, summed_drives(services).await, "{step}");
+            kept
+        };
+        // New users' drives, one by one and in a batch.
+        let changes = DomainChanges {
+            init_drive_enable: Some(true),
+            init_drive_size: Some(3 * GIB),
+            ..DomainChanges::default()
+        };
+        services
+            .update_domain(&admin, DOMAIN, changes)
+            .await
+            .unwrap();
+        services.create_user(&admin, spec("u1")).await.unwrap();
+        services
+            .create_users(
+                &admin,
+                (2..6)
+                    .map(|i| UserCreation::Create(spec(&format!("u{i}"))))
+                    .collect(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(check("new users' drives").await.0, 5 * 3 * GIB);
+        // Drives of their own, with a limit, without, and of a group.
+        let big = services
+            .create_drive(
+                &admin,
+                drive("u1", DriveOwnerType::User, super::super::validate::MAX_SIZE),
+            )
+            .await
+            .unwrap();
+        let open = services
+            .create_drive(&admin, drive("u2", DriveOwnerType::User, -1))
+            .await
+            .unwrap();
+        let group = services
+            .create_group(
+                &admin,
+                NewGroupSpec {
+                    name: "g".into(),
+                    ..NewGroupSpec::default()
+                },
+            )
+            .await
+            .unwrap();
+        services
+            .create_drive(&admin, drive(&group.group_id, DriveOwnerType::Group, GIB))
+            .await
+            .unwrap();
+        check("created").await;
+        // Size changes: limited to unlimited and back, and a change of name only.
+        let resize = |total_size| DriveChanges {
+            total_size: Some(total_size),
+            ..DriveChanges::default()
+        };
+        services
+            .update_drive(&admin, &big.drive_id, resize(-1))
+            .await
+            .unwrap();
+        services
+            .update_drive(&admin, &open.drive_id, resize(7 * GIB))
+            .await
+            .unwrap();
+        let renamed = DriveChanges {
+            drive_name: Some("renamed".into()),
+            ..DriveChanges::default()
+        };
+        services
+            .update_drive(&admin, &open.drive_id, renamed)
+            .await
+            .unwrap();
+        assert!(services
+            .update_drive(&admin, "no-such-drive", resize(GIB))
+            .await
+            .is_err());
+        check("resized").await;
+        // Deletions: a drive, a user with its drives, a group with its drive.
+        services.delete_drive(&admin, &open.drive_id).await.unwrap();
+        services.delete_user(&admin, "u1").await.unwrap();
+        services
+            .delete_group(&admin, &group.group_id)
+            .await
+            .unwrap();
+        assert_eq!(check("deleted").await.0, 4 * 3 * GIB);
+        // Another domain's drives count in its own totals, which go with it.
+        create_other_domain(services).await;
+        assert_eq!(kept_drives(services, "other").await, (0, 0));
+        services.delete_domain(&admin, "other", true).await.unwrap();
+        assert_eq!(check("another domain").await.0, 4 * 3 * GIB);
     }
 
     use super::*;
@@ -601,14 +813,56 @@ mod tests {
         );
     }
 
+    /// Tokens of a console session of `admin`, as the console's code exchange starts one.
+    async fn console_tokens(services: &Services) -> IssuedToken {
+        let issued = services
+            .issue_tokens(&Trail::none(), DOMAIN, "admin")
+            .await
+            .unwrap();
+        let row = services
+            .refresh_token_row(&issued.refresh_token)
+            .await
+            .unwrap()
+            .unwrap();
+        let code = AuthorizationCodeRow {
+            code_hash: String::new(),
+            domain_id: DOMAIN.into(),
+            client_id: CONSOLE_CLIENT_ID.into(),
+            user_id: "admin".into(),
+            redirect_uri: String::new(),
+            scope: String::new(),
+            code_challenge: String::new(),
+            nonce: String::new(),
+            auth_time: services.clock.now_ms(),
+            family_id: row.family_id,
+            expires_at: 0,
+            consumed_at: 0,
+        };
+        services.begin_console_session(&code).await.unwrap();
+        issued
+    }
+
     #[tokio::test]
     async fn a_console_session_is_admitted_renewed_and_ended() {
-        let (_dir, services) = scratch_services().await;
+        let (_dir, mut services) = scratch_services().await;
+        // Sessions long enough for the access token to expire while unused.
+        services.token_settings.session_idle = std::time::Duration::from_secs(24 * 3600);
         let trail = Trail::none();
-        let issued = services
+        // Tokens no console sign-in issued open no console session.
+        let plain = services
             .issue_tokens(&trail, DOMAIN, "admin")
             .await
             .unwrap();
+        assert!(services
+            .console_session(
+                &trail,
+                DOMAIN,
+                Some(&plain.access_token),
+                &plain.refresh_token
+            )
+            .await
+            .is_err());
+        let issued = console_tokens(&services).await;
         let first = services
             .console_session(
                 &trail,
@@ -621,10 +875,7 @@ mod tests {
         assert_eq!(first.actor.user_id, "admin");
         assert!(first.renewed.is_none());
         // Another domain's request, or a refresh token of another session: refused.
-        let other = services
-            .issue_tokens(&trail, DOMAIN, "admin")
-            .await
-            .unwrap();
+        let other = console_tokens(&services).await;
         let mixed = services
             .console_session(
                 &trail,

@@ -16,8 +16,8 @@ use crate::store::UserRow;
 /// What the pages call the operator domain when it has no name of its own.
 const OPERATOR_DOMAIN_NAME: &str = "Roster";
 
-/// A session's last use is written at most this often (ms).
-const TOUCH_EVERY_MS: i64 = 60_000;
+/// A session's last use is written at most this often (ms); the console's too.
+pub(super) const TOUCH_EVERY_MS: i64 = 60_000;
 
 /// A live sign-in session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,9 +127,9 @@ impl Services {
             return Ok(None);
         };
         let now = self.clock.now_ms();
-        let settings = &self.token_settings;
-        let fresh = now - row.last_seen_at < settings.session_idle.as_millis() as i64
-            && now - row.created_at < settings.session_max.as_millis() as i64;
+        let fresh = self
+            .token_settings
+            .session_live(row.created_at, row.last_seen_at, now);
         let user = self.store.user(&row.domain_id, &row.user_id).await?;
         let live = fresh
             && user.is_some_and(|u| {

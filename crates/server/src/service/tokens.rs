@@ -48,6 +48,16 @@ pub struct TokenSettings {
     pub self_resets_per_hour: u32,
 }
 
+impl TokenSettings {
+    /// Whether a session whose person signed in at `signed_in_at` and was last seen at
+    /// `last_seen_at` is still within the sign-in sessions' idle and absolute timeouts at
+    /// `now` (ms): the one rule of the sign-in pages' sessions and the console's.
+    pub fn session_live(&self, signed_in_at: i64, last_seen_at: i64, now: i64) -> bool {
+        now - last_seen_at < self.session_idle.as_millis() as i64
+            && now - signed_in_at < self.session_max.as_millis() as i64
+    }
+}
+
 /// When failed password logins lock an account identity out.
 #[derive(Debug, Clone, Copy)]
 pub struct LockoutSettings {
@@ -79,6 +89,17 @@ impl Default for TokenSettings {
             ),
             self_resets_per_hour: crate::config::DEFAULT_SELF_RESETS_PER_HOUR,
         }
+    }
+}
+
+/// A refresh grant whose user went (or whose tokens stopped) while it ran is refused as an
+/// invalid refresh token; other errors stay as they are.
+fn refused_if_gone(e: Error) -> Error {
+    match e {
+        Error::NotFound(_) | Error::Unauthorized(_) => {
+            Error::Unauthorized(AuthProblem::RefreshTokenInvalid)
+        }
+        other => other,
     }
 }
 
@@ -671,6 +692,20 @@ impl Services {
         domain_id: Option<&str>,
         refresh_token: &str,
     ) -> Result<IssuedToken> {
+        self.refresh_with_grace(trail, domain_id, refresh_token, 0)
+            .await
+    }
+
+    /// [`Services::refresh`], except that a token used less than `grace_ms` ago (by a
+    /// concurrent grant too) renews its session once more, in the same family, instead of
+    /// counting as a reuse. Only the console asks for a grace (its tabs share one cookie).
+    pub(crate) async fn refresh_with_grace(
+        &self,
+        trail: &Trail,
+        domain_id: Option<&str>,
+        refresh_token: &str,
+        grace_ms: i64,
+    ) -> Result<IssuedToken> {
         let refused = || Error::Unauthorized(AuthProblem::RefreshTokenInvalid);
         validate::token("refresh_token", refresh_token)?;
         let hash = hash_refresh_token(refresh_token);
@@ -680,16 +715,13 @@ impl Services {
             return Err(refused());
         }
         if row.consumed_at > 0 {
+            if now - row.consumed_at < grace_ms {
+                return self.renew_family(trail, &row).await;
+            }
             self.revoke_family(trail, &row).await?;
             return Err(refused());
         }
-        let user = self
-            .store
-            .user(&row.domain_id, &row.user_id)
-            .await?
-            .filter(|u| u.token_stamp == row.token_stamp)
-            .filter(|u| require_good_standing(u, now, refused()).is_ok());
-        let Some(user) = user else {
+        let Some(user) = self.refresh_holder(&row, now).await? else {
             // Refused, and used up all the same, as a grant that issued nothing.
             if !self.store.consume_refresh_token(trail, &hash, now).await? {
                 self.revoke_family(trail, &row).await?;
@@ -705,18 +737,46 @@ impl Services {
             .rotate_refresh_token(trail, &hash, now, session.refresh_row.clone())
             .await?
         {
-            // A concurrent grant consumed it first: this is a reuse.
+            // A concurrent grant consumed it first: this is a reuse, unless within a grace.
             trail.forget_last();
+            if grace_ms > 0 {
+                return self.renew_family(trail, &row).await;
+            }
             self.revoke_family(trail, &row).await?;
             return Err(refused());
         }
         let token = self
             .session_answer(user, session)
             .await
-            .map_err(|e| match e {
-                Error::NotFound(_) | Error::Unauthorized(_) => refused(),
-                other => other,
-            })?;
+            .map_err(refused_if_gone)?;
+        self.metrics.token_issued("refresh_token");
+        Ok(token)
+    }
+
+    /// The user of refresh token `row` if the token still speaks for it: the same token
+    /// generation, in good standing.
+    async fn refresh_holder(&self, row: &RefreshTokenRow, now: i64) -> Result<Option<UserRow>> {
+        let refused = || Error::Unauthorized(AuthProblem::RefreshTokenInvalid);
+        Ok(self
+            .store
+            .user(&row.domain_id, &row.user_id)
+            .await?
+            .filter(|u| u.token_stamp == row.token_stamp)
+            .filter(|u| require_good_standing(u, now, refused()).is_ok()))
+    }
+
+    /// New tokens in the family of `used`, a refresh token just used (within a grace):
+    /// refused if its user's generation changed or it is not in good standing.
+    async fn renew_family(&self, trail: &Trail, used: &RefreshTokenRow) -> Result<IssuedToken> {
+        let now = self.clock.now_ms();
+        let user = self
+            .refresh_holder(used, now)
+            .await?
+            .ok_or(Error::Unauthorized(AuthProblem::RefreshTokenInvalid))?;
+        let token = self
+            .issue_session(trail, user, Some(used.family_id.clone()))
+            .await
+            .map_err(refused_if_gone)?;
         self.metrics.token_issued("refresh_token");
         Ok(token)
     }

@@ -42,6 +42,17 @@ pub struct SigninSessionRow {
     pub last_seen_at: i64,
 }
 
+/// A console session (service/console.rs): the refresh-token family of the console's
+/// built-in app that holds it, when its operator signed in and when it was last used.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ConsoleSessionRow {
+    pub family_id: String,
+    pub domain_id: String,
+    pub user_id: String,
+    pub signed_in_at: i64,
+    pub last_seen_at: i64,
+}
+
 /// What a user's `groups` and `quota` claims say, read together in one statement.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClaimFacts {
@@ -103,4 +114,16 @@ pub trait SigninStore: Send + Sync + 'static {
         domain_id: &str,
         user_id: &str,
     ) -> Result<Vec<SigninSessionRow>>;
+
+    /// Stores a new console session; the user's console sessions last used before
+    /// `stale_before`, or signed in before `born_before`, go.
+    async fn insert_console_session(
+        &self,
+        session: ConsoleSessionRow,
+        stale_before: i64,
+        born_before: i64,
+    ) -> Result<()>;
+    async fn console_session(&self, family_id: &str) -> Result<Option<ConsoleSessionRow>>;
+    async fn touch_console_session(&self, family_id: &str, now: i64) -> Result<()>;
+    async fn delete_console_session(&self, family_id: &str) -> Result<()>;
 }

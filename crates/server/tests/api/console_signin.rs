@@ -421,7 +421,12 @@ async fn a_plain_user_signs_in_and_gets_the_admins_only_page() {
 
 #[tokio::test]
 async fn an_expired_access_token_is_renewed_through_the_refresh_grant() {
-    let (app, clock) = spawn_with_manual_clock(|_| {}).await;
+    // Sign-in sessions long enough for the access token to expire while unused.
+    let (app, clock) = spawn_with_manual_clock(|c| {
+        c.tokens.session_idle = Duration::from_secs(24 * 3600);
+        c.tokens.session_max = Duration::from_secs(48 * 3600);
+    })
+    .await;
     let mut browser = in_console(&app, "admin", ADMIN_PASSWORD).await;
     let page = browser.get("/console/users").await;
     let csrf = page.field("csrf");
@@ -458,4 +463,136 @@ async fn an_expired_access_token_is_renewed_through_the_refresh_grant() {
         .call("/v2/user/get", &access, json!({"user_id": "carol"}))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// `path` on the console: the page, after a renewal's redirect to itself if there was one;
+/// or the redirect to sign in.
+async fn visit(browser: &mut Browser, path: &str) -> Answer {
+    let answer = browser.get(path).await;
+    if answer.status == StatusCode::SEE_OTHER && answer.location() == path {
+        return browser.get(path).await;
+    }
+    answer
+}
+
+/// Asserts that the console sent `browser` to sign in again, its console cookies cleared,
+/// and that the sign-in page asks for a password (no sign-in session signs it back in).
+async fn assert_signed_out(app: &TestApp, browser: &mut Browser, answer: Answer, refresh: &str) {
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert!(
+        answer.location().starts_with("/v2/oauth/authorize?"),
+        "{}",
+        answer.location()
+    );
+    assert!(!browser.cookies.contains_key("roster_console"));
+    assert!(!browser.cookies.contains_key("roster_console_refresh"));
+    let landed = browser.follow(answer).await;
+    assert!(landed.body.contains("name=\"password\""), "{}", landed.body);
+    // The session's refresh token was revoked, not just forgotten by the browser.
+    let (status, _) = app
+        .token_grant(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_console_session_ends_past_the_idle_timeout_and_its_cookies_open_nothing() {
+    // Defaults: 60 minutes idle, 12 hours at most; the access token lives 2 hours.
+    let (app, clock) = spawn_with_manual_clock(|_| {}).await;
+    let mut browser = in_console(&app, "admin", ADMIN_PASSWORD).await;
+    let kept = browser.cookies.clone();
+    clock.advance(Duration::from_secs(59 * 60));
+    assert_eq!(
+        visit(&mut browser, "/console/users").await.status,
+        StatusCode::OK
+    );
+
+    clock.advance(Duration::from_secs(61 * 60));
+    let refresh = browser.cookies["roster_console_refresh"].clone();
+    let answer = browser.get("/console/users").await;
+    assert_signed_out(&app, &mut browser, answer, &refresh).await;
+
+    // Cookies kept from before (a copy, or a browser that ignores the clearing): refused.
+    let mut replay = Browser::new(&app);
+    replay.cookies = kept;
+    let refused = replay.get("/console/users").await;
+    assert!(refused.location().starts_with("/v2/oauth/authorize?"));
+    let (status, body) = app
+        .admin("/v2/audit_log/list", json!({"action": "token.revoke"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.to_string().contains("console session timed out"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_inside_the_idle_window_extends_the_console_session() {
+    let (app, clock) = spawn_with_manual_clock(|_| {}).await;
+    let mut browser = in_console(&app, "admin", ADMIN_PASSWORD).await;
+    // Every 50 minutes, well past one idle timeout in all (and past the access token's
+    // 2 hours, renewed on the way): each request keeps the session.
+    for _ in 0..4 {
+        clock.advance(Duration::from_secs(50 * 60));
+        let page = visit(&mut browser, "/console/users").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    }
+    clock.advance(Duration::from_secs(61 * 60));
+    let refresh = browser.cookies["roster_console_refresh"].clone();
+    let answer = browser.get("/console/users").await;
+    assert_signed_out(&app, &mut browser, answer, &refresh).await;
+}
+
+#[tokio::test]
+async fn a_console_session_ends_at_the_absolute_lifetime_however_used() {
+    let (app, clock) = spawn_with_manual_clock(|c| {
+        c.tokens.session_max = Duration::from_secs(3 * 3600);
+    })
+    .await;
+    let mut browser = in_console(&app, "admin", ADMIN_PASSWORD).await;
+    // Used every 50 minutes: alive at 2 h 30 min...
+    for _ in 0..3 {
+        clock.advance(Duration::from_secs(50 * 60));
+        let page = visit(&mut browser, "/console/users").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    }
+    // ...and over at 3 h 20 min, used or not.
+    clock.advance(Duration::from_secs(50 * 60));
+    let refresh = browser.cookies["roster_console_refresh"].clone();
+    let answer = browser.get("/console/users").await;
+    assert_signed_out(&app, &mut browser, answer, &refresh).await;
+}
+
+#[tokio::test]
+async fn two_tabs_renewing_at_once_keep_the_console_session() {
+    let (app, clock) = spawn_with_manual_clock(|c| {
+        c.tokens.session_idle = Duration::from_secs(24 * 3600);
+    })
+    .await;
+    let mut first = in_console(&app, "admin", ADMIN_PASSWORD).await;
+    clock.advance(Duration::from_secs(3 * 3600));
+    // Both tabs send the expired access token and the same refresh token.
+    let mut second = Browser::new(&app);
+    second.cookies = first.cookies.clone();
+    let mut late = Browser::new(&app);
+    late.cookies = first.cookies.clone();
+    for tab in [&mut first, &mut second] {
+        let renewed = tab.get("/console/users").await;
+        assert_eq!(renewed.status, StatusCode::SEE_OTHER, "{}", renewed.body);
+        assert_eq!(renewed.location(), "/console/users");
+        let page = tab.get("/console/users").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    }
+    assert_ne!(
+        first.cookies["roster_console_refresh"],
+        second.cookies["roster_console_refresh"]
+    );
+
+    // Past the grace, the same token again is a reuse: the whole session ends.
+    clock.advance(Duration::from_secs(11));
+    let refused = late.get("/console/users").await;
+    assert!(refused.location().starts_with("/v2/oauth/authorize?"));
+    let refused = first.get("/console/users").await;
+    assert!(refused.location().starts_with("/v2/oauth/authorize?"));
 }

@@ -5,10 +5,9 @@
 //! goes on to its users page.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 
 use super::audit::ShownRecord;
 use super::texts::ConsoleTexts;
@@ -23,8 +22,7 @@ struct OverviewPage<'a> {
     ct: &'static ConsoleTexts,
     users_used: i64,
     users_quota: String,
-    /// `None` until asked for (`?storage=1`): it sums every drive of the domain.
-    storage_used: Option<String>,
+    storage_used: String,
     storage_quota: String,
     /// `<meter>` values: what is used and the maximum (0 when unlimited: no meter).
     users_meter: (i64, i64),
@@ -59,28 +57,12 @@ fn count(ct: &ConsoleTexts, n: i64, capped: bool) -> String {
     }
 }
 
-/// The overview's query.
-#[derive(Debug, Default, Deserialize)]
-pub struct OverviewQuery {
-    /// `1`: also read what the drives are given (a sum over every drive of the domain).
-    #[serde(default)]
-    pub storage: String,
-}
-
 /// `GET /console`.
-pub async fn show(
-    State(app): State<AppState>,
-    op: Operator,
-    Query(query): Query<OverviewQuery>,
-) -> Response {
+pub async fn show(State(app): State<AppState>, op: Operator) -> Response {
     if !op.scope.is_domain() {
         return Redirect::to("/console/users").into_response();
     }
-    let overview = match app
-        .services
-        .console_overview(&op.actor, query.storage == "1")
-        .await
-    {
+    let overview = match app.services.console_overview(&op.actor).await {
         Ok(overview) => overview,
         Err(e) => return op.failed(&e),
     };
@@ -100,17 +82,10 @@ pub async fn show(
             ct,
             users_used: q.user_count_used,
             users_quota: limit(q.user_count_quota, q.user_count_quota.to_string()),
-            storage_used: overview.size_used.map(size),
+            storage_used: size(q.size_used),
             storage_quota: limit(q.size_quota, size(q.size_quota)),
             users_meter: (q.user_count_used, q.user_count_quota.max(0)),
-            storage_meter: (
-                overview.size_used.unwrap_or(0),
-                if overview.size_used.is_some() {
-                    q.size_quota.max(0)
-                } else {
-                    0
-                },
-            ),
+            storage_meter: (q.size_used, q.size_quota.max(0)),
             signins: count(ct, overview.signins, overview.signins_capped),
             failed_signins: count(ct, overview.failed_signins, overview.failed_capped),
             records: overview.latest.into_iter().map(ShownRecord::from).collect(),

@@ -3,9 +3,12 @@
 use crate::audit::Trail;
 use async_trait::async_trait;
 
+use super::drive_totals::{
+    add_space_stmt, take_away_drive_stmt, take_away_owned_stmt, usage_of, usage_stmt, Space,
+};
 use super::quotas::{check_quotas, Addition};
 use super::unique_as;
-use super::{combine_split_sum, split_sum, text, update_stmt, Arg, SqlStore, Stmt};
+use super::{text, update_stmt, Arg, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::store::drives::{DriveChanges, DrivePage, DriveRow, DriveUsage};
 use crate::store::user_query::escape_like;
@@ -154,6 +157,12 @@ impl DriveStore for SqlStore {
                 tx.execute(insert_drive_stmt(drive))
                     .await
                     .map_err(unique_as(Resource::Drive))?;
+                tx.execute(add_space_stmt(
+                    &drive.domain_id,
+                    &drive.drive_id,
+                    Space::of(drive),
+                ))
+                .await?;
                 if drive.is_default && drive.owner_type == "user" {
                     tx.execute(set_default_drive_stmt(drive, &drive.drive_id))
                         .await?;
@@ -188,12 +197,20 @@ impl DriveStore for SqlStore {
                         total_size: Some(total_size),
                     };
                     check_quotas(tx, domain_id, addition).await?;
+                    // The drive's old size leaves the domain's totals, its new one joins.
+                    tx.execute(take_away_drive_stmt(domain_id, drive_id))
+                        .await?;
                 }
                 let updated = tx
                     .fetch_optional::<DriveRow>(update_drive_stmt(domain_id, drive_id, changes))
                     .await?;
-                if updated.is_none() {
-                    tx.discard();
+                match &updated {
+                    None => tx.discard(),
+                    Some(drive) if changes.total_size.is_some() => {
+                        tx.execute(add_space_stmt(domain_id, drive_id, Space::of(drive)))
+                            .await?;
+                    }
+                    Some(_) => {}
                 }
                 Ok(updated)
             })
@@ -218,6 +235,9 @@ impl DriveStore for SqlStore {
                     tx.discard();
                     return Ok(false);
                 };
+                let gone = Space::of(&deleted).negated();
+                tx.execute(add_space_stmt(domain_id, drive_id, gone))
+                    .await?;
                 if deleted.is_default && deleted.owner_type == "user" {
                     tx.execute(set_default_drive_stmt(&deleted, "")).await?;
                 }
@@ -290,32 +310,29 @@ impl DriveStore for SqlStore {
         owner_type: &str,
         owner: &str,
     ) -> Result<u64> {
-        let stmt = owner_stmt("DELETE FROM drives", domain_id, owner_type, owner);
-        Ok(self.write_statement(trail, stmt).await?)
+        self.write(trail, |tx| {
+            Box::pin(async move {
+                tx.execute(take_away_owned_stmt(domain_id, owner_type, owner))
+                    .await?;
+                let stmt = owner_stmt("DELETE FROM drives", domain_id, owner_type, owner);
+                let deleted = tx.execute(stmt).await?;
+                if deleted == 0 {
+                    tx.discard();
+                }
+                Ok(deleted)
+            })
+        })
+        .await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn drive_usage(&self, domain_id: &str) -> Result<DriveUsage> {
-        // Sums that cannot overflow, however large the drives (see `split_sum`).
-        let stmt = Stmt::new(
-            format!(
-                "SELECT {}, {} FROM (SELECT CASE WHEN total_size >= 0 THEN total_size ELSE 0 END \
-                 AS total_size, used_size FROM drives WHERE domain_id = $1) AS d",
-                split_sum("total_size"),
-                split_sum("used_size")
-            ),
-            vec![text(domain_id)],
-        );
+        // The totals kept with every drive write (migration 0071), not a sum over drives.
         let halves = self
             .reader()
-            .fetch_optional::<(i64, i64, i64, i64)>(stmt)
+            .fetch_optional::<(i64, i64, i64, i64)>(usage_stmt(domain_id))
             .await?;
-        Ok(
-            halves.map_or_else(DriveUsage::default, |(ah, al, uh, ul)| DriveUsage {
-                allocated: combine_split_sum(ah, al),
-                used: combine_split_sum(uh, ul),
-            }),
-        )
+        Ok(usage_of(halves))
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

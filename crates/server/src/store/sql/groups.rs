@@ -129,6 +129,10 @@ impl SqlStore {
                 // Closure rows, memberships and assignments of the group go through ON
                 // DELETE CASCADE; the group's drives, and what it administers as an
                 // identity (`IT_Group`), name it without a foreign key and go here.
+                tx.execute(super::drive_totals::take_away_owned_stmt(
+                    domain_id, "group", group_id,
+                ))
+                .await?;
                 tx.execute(Stmt::new(
                     "DELETE FROM drives WHERE domain_id = $1 AND owner_type = 'group' \
                          AND owner = $2",

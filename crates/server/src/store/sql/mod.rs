@@ -353,6 +353,7 @@ mod bulk;
 mod callers;
 mod directory;
 mod domains;
+mod drive_totals;
 mod drives;
 mod events;
 mod groups;

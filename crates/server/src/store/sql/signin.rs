@@ -5,7 +5,9 @@ use async_trait::async_trait;
 
 use super::{text, Arg, SqlStore, Stmt};
 use crate::error::Result;
-use crate::store::signin::{AuthorizationCodeRow, ClaimFacts, SigninSessionRow, SigninStore};
+use crate::store::signin::{
+    AuthorizationCodeRow, ClaimFacts, ConsoleSessionRow, SigninSessionRow, SigninStore,
+};
 use crate::store::RefreshTokenRow;
 
 const CODE_COLUMNS: &str = "code_hash, domain_id, client_id, user_id, redirect_uri, scope, \
@@ -13,6 +15,8 @@ const CODE_COLUMNS: &str = "code_hash, domain_id, client_id, user_id, redirect_u
 
 const SESSION_COLUMNS: &str =
     "session_hash, domain_id, user_id, token_stamp, form_token, created_at, last_seen_at";
+
+const CONSOLE_SESSION_COLUMNS: &str = "family_id, domain_id, user_id, signed_in_at, last_seen_at";
 
 /// Marks an unused code used.
 fn consume_code_stmt(code_hash: &str, now: i64) -> Stmt {
@@ -233,5 +237,75 @@ impl SigninStore for SqlStore {
             vec![text(domain_id), text(user_id)],
         );
         Ok(self.reader().fetch_all(stmt).await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn insert_console_session(
+        &self,
+        c: ConsoleSessionRow,
+        stale_before: i64,
+        born_before: i64,
+    ) -> Result<()> {
+        let c = &c;
+        self.write(&Trail::none(), |tx| {
+            Box::pin(async move {
+                tx.execute(Stmt::new(
+                    "DELETE FROM console_sessions WHERE domain_id = $1 AND user_id = $2 \
+                     AND (last_seen_at < $3 OR signed_in_at < $4)",
+                    vec![
+                        text(&c.domain_id),
+                        text(&c.user_id),
+                        Arg::Int(stale_before),
+                        Arg::Int(born_before),
+                    ],
+                ))
+                .await?;
+                tx.execute(Stmt::new(
+                    format!(
+                        "INSERT INTO console_sessions ({CONSOLE_SESSION_COLUMNS}) \
+                         VALUES ($1, $2, $3, $4, $5)"
+                    ),
+                    vec![
+                        text(&c.family_id),
+                        text(&c.domain_id),
+                        text(&c.user_id),
+                        Arg::Int(c.signed_in_at),
+                        Arg::Int(c.last_seen_at),
+                    ],
+                ))
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn console_session(&self, family_id: &str) -> Result<Option<ConsoleSessionRow>> {
+        let stmt = Stmt::new(
+            format!("SELECT {CONSOLE_SESSION_COLUMNS} FROM console_sessions WHERE family_id = $1"),
+            vec![text(family_id)],
+        );
+        Ok(self.reader().fetch_optional(stmt).await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn touch_console_session(&self, family_id: &str, now: i64) -> Result<()> {
+        let stmt = Stmt::new(
+            "UPDATE console_sessions SET last_seen_at = $2 WHERE family_id = $1",
+            vec![text(family_id), Arg::Int(now)],
+        );
+        self.upkeep(stmt).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn delete_console_session(&self, family_id: &str) -> Result<()> {
+        let stmt = Stmt::new(
+            "DELETE FROM console_sessions WHERE family_id = $1",
+            vec![text(family_id)],
+        );
+        self.upkeep(stmt).await?;
+        Ok(())
     }
 }

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 
 use super::bulk::fold;
 use super::bulk::UserBatch;
+use super::drive_totals::{add_space_stmt, take_away_owned_stmt, Space};
 use super::drives::insert_drive_stmt;
 use super::quotas::{check_quotas, Addition};
 use super::{missing_as, text, unique_as, update_stmt, Insert, Tx};
@@ -19,16 +20,22 @@ use crate::store::{
     UserChanges, UserPage, UserRow, UserStore,
 };
 
-/// Rows a domain's user count is spread over (`user_counts`, migration 0064).
-const USER_COUNT_SHARDS: i64 = 8;
+/// Rows a domain's kept count (`user_counts`, migration 0064) and drive totals
+/// (`drive_totals`, 0071) are each spread over.
+const COUNT_SHARDS: i64 = 8;
 
-/// Adds `delta` users to `domain_id`'s count, on the shard `user_id` picks, so concurrent
-/// creates in one domain seldom wait on one row. Runs in the transaction that creates or
-/// deletes the users: the count is exact whenever a reader sees it.
+/// The row of a domain's kept figure that `key` (a user, drive or owner id) adds to, so
+/// concurrent writes in one domain seldom wait on one row.
+pub(super) fn count_shard(key: &str) -> i64 {
+    key.bytes()
+        .fold(0i64, |h, b| (h * 31 + i64::from(b)) % COUNT_SHARDS)
+}
+
+/// Adds `delta` users to `domain_id`'s count, on the shard `user_id` picks. Runs in the
+/// transaction that creates or deletes the users: the count is exact whenever a reader
+/// sees it.
 pub(super) fn user_count_stmt(domain_id: &str, user_id: &str, delta: i64) -> Stmt {
-    let shard = user_id
-        .bytes()
-        .fold(0i64, |h, b| (h * 31 + i64::from(b)) % USER_COUNT_SHARDS);
+    let shard = count_shard(user_id);
     Stmt::new(
         "INSERT INTO user_counts (domain_id, shard, users) VALUES ($1, $2, $3) \
          ON CONFLICT (domain_id, shard) DO UPDATE SET users = user_counts.users + excluded.users",
@@ -377,6 +384,12 @@ pub(super) async fn create_new_user(tx: &mut Tx<'_>, new: &NewUser) -> Result<()
         tx.execute(insert_drive_stmt(drive))
             .await
             .map_err(unique_as(Resource::Drive))?;
+        tx.execute(add_space_stmt(
+            &drive.domain_id,
+            &drive.drive_id,
+            Space::of(drive),
+        ))
+        .await?;
     }
     Ok(())
 }
@@ -428,6 +441,11 @@ async fn create_new_users_at_once(tx: &mut Tx<'_>, batch: &[NewUser]) -> Result<
     }
     for stmt in rows.passwords {
         tx.execute(stmt).await?;
+    }
+    let space = Space::of_all(drives.iter().copied());
+    if let Some(first) = drives.first() {
+        tx.execute(add_space_stmt(domain_id, &first.drive_id, space))
+            .await?;
     }
     for stmt in fold(drives.into_iter().map(insert_drive_stmt), dialect) {
         tx.execute(stmt).await.map_err(unique_as(Resource::Drive))?;
@@ -592,6 +610,8 @@ impl UserStore for SqlStore {
                     return Ok(false);
                 }
                 tx.execute(user_count_stmt(domain_id, user_id, -1)).await?;
+                tx.execute(take_away_owned_stmt(domain_id, "user", user_id))
+                    .await?;
                 tx.execute(Stmt::new(
                     "DELETE FROM drives WHERE domain_id = $1 AND owner_type = 'user' \
                          AND owner = $2",
