@@ -43,7 +43,7 @@ impl Services {
     ) -> Result<IssuedAccessKey> {
         actor.audit("access_key.create", "access_key", "");
         actor.require_admin()?;
-        let user_id = user_id.unwrap_or_else(|| actor.user_id.clone());
+        let user_id = user_id.unwrap_or_else(|| actor.user_id.to_string());
         validate::required("user_id", &user_id, validate::MAX_USER_ID)?;
         validate::optional(
             "description",
@@ -58,7 +58,7 @@ impl Services {
         let role = user.role()?;
         let owner = Actor {
             domain_id: actor.domain_id.clone(),
-            user_id: user_id.clone(),
+            user_id: user_id.clone().into(),
             role,
             trail: actor.trail.clone(),
         };
@@ -70,12 +70,12 @@ impl Services {
         let secret: [u8; 24] = rand::random();
         let row = AccessKeyRow {
             access_key_id: format!("RK{}", random_hex(11).to_uppercase()),
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             user_id,
             secret: URL_SAFE_NO_PAD.encode(secret),
             status: "enabled".into(),
             description: description.unwrap_or_default(),
-            creator: actor.user_id.clone(),
+            creator: actor.user_id.to_string(),
             created_at: self.clock.now_ms(),
         };
         actor.trail.name_target(&row.access_key_id);

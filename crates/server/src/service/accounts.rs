@@ -61,7 +61,7 @@ impl Services {
         self.require_identity_free(&actor.domain_id, &req.identity, &req.user_id)
             .await?;
         let account = AccountRow {
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             authentication_type: req.kind.as_str().into(),
             identity,
             user_id: req.user_id.clone(),
@@ -86,7 +86,7 @@ impl Services {
             super::users::require_reach(actor, &user)?;
         }
         let account = AccountRow {
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             authentication_type: req.kind.as_str().into(),
             identity: validate::normal_identity(req.kind.as_str(), &req.identity),
             user_id: req.user_id,
@@ -178,7 +178,7 @@ impl Services {
         }
         let current = self
             .store
-            .password_hashes_of(&actor.domain_id, std::slice::from_ref(&actor.user_id))
+            .password_hashes_of(&actor.domain_id, &[actor.user_id.to_string()])
             .await?
             .pop()
             .map(|(_, hash)| hash);

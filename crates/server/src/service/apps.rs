@@ -253,13 +253,13 @@ impl Services {
         }
         let now = self.clock.now_ms();
         let row = AppRow {
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             client_id,
             app_name: req.app_name,
             algorithm: algorithm_name,
             public_key: req.public_key,
             status: "enabled".into(),
-            creator: actor.user_id.clone(),
+            creator: actor.user_id.to_string(),
             created_at: now,
             updated_at: now,
             instance_stamp: random_hex(8),

@@ -116,7 +116,7 @@ impl Services {
         new_password: Option<String>,
     ) -> crate::error::Result<Recovery> {
         let operator = super::Actor {
-            domain_id: domain_id.to_owned(),
+            domain_id: domain_id.into(),
             user_id: "roster-cli".into(),
             role: Role::Superadmin,
             trail: crate::audit::Trail::none(),

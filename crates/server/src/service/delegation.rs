@@ -32,8 +32,8 @@ impl Services {
         )?;
         let actor = Actor {
             role: user.role()?,
-            domain_id: user.domain_id,
-            user_id: user.user_id,
+            domain_id: user.domain_id.into(),
+            user_id: user.user_id.into(),
             trail: signer.trail.clone(),
         };
         // Acting as someone must never raise the signer's own permissions.

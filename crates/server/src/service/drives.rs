@@ -258,7 +258,7 @@ impl Services {
         let page = Page::parse(&actor.domain_id, limit, marker)?;
         let filter = DriveFilter {
             owner_type: Some(DriveOwnerType::User.as_str().into()),
-            owner: Some(actor.user_id.clone()),
+            owner: Some(actor.user_id.to_string()),
             name_contains: None,
         };
         self.drive_page(actor, filter, &page).await

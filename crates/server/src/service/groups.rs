@@ -186,13 +186,13 @@ impl Services {
         }
         let now = self.clock.now_ms();
         let row = GroupRow {
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             group_id,
             group_name: req.name,
             description: req.description.unwrap_or_default(),
             is_root,
             parent_group_id: parent,
-            creator: actor.user_id.clone(),
+            creator: actor.user_id.to_string(),
             created_at: now,
             updated_at: now,
             kind: kind.into(),
@@ -524,11 +524,11 @@ impl Services {
             Err(_) => return Err(Error::invalid("identity.identity_type")),
         };
         Ok(AssignmentRow {
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             group_id: grant.group_id.clone(),
             identity_type: kind.as_str().into(),
             identity_id: grant.holder_id.clone(),
-            creator: actor.user_id.clone(),
+            creator: actor.user_id.to_string(),
             created_at: self.clock.now_ms(),
         })
     }

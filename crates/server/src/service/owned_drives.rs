@@ -290,7 +290,7 @@ impl Services {
         let needle = name_contains.map(normalize);
         let joined: HashSet<String> = if filter == SharedDriveFilter::Joined {
             self.store
-                .groups_of_users(&actor.domain_id, std::slice::from_ref(&actor.user_id))
+                .groups_of_users(&actor.domain_id, &[actor.user_id.to_string()])
                 .await?
                 .into_iter()
                 .map(|(_, g)| g.group_id)

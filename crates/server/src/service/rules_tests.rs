@@ -71,7 +71,7 @@ async fn other_domain(services: &Services, domain_id: &str) -> Actor {
         .expect("a new domain");
     Actor {
         domain_id: domain_id.into(),
-        user_id: created.admin_user_id,
+        user_id: created.admin_user_id.into(),
         role: Role::Superadmin,
         trail: Trail::none(),
     }

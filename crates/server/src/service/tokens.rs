@@ -1051,7 +1051,7 @@ impl Services {
                 .map(|u| u.token_stamp),
         };
         Ok(IssuerClaim {
-            sub: issuer.user_id.clone(),
+            sub: issuer.user_id.to_string(),
             gen: gen.ok_or(Error::Unauthorized(AuthProblem::AccessTokenInvalid))?,
         })
     }
@@ -1153,8 +1153,8 @@ impl Services {
 /// The actor of an app's service token: superadmin rights in its domain.
 fn service_actor(app: &AppRow) -> Actor {
     Actor {
-        domain_id: app.domain_id.clone(),
-        user_id: format!("app:{}", app.client_id),
+        domain_id: app.domain_id.clone().into(),
+        user_id: format!("app:{}", app.client_id).into(),
         role: Role::Superadmin,
         trail: Trail::none(),
     }
@@ -1200,8 +1200,8 @@ pub(crate) fn admit(user: UserRow, kind: CallKind, refused: Error, now: i64) -> 
     }
     Ok(Actor {
         role: user.role()?,
-        domain_id: user.domain_id,
-        user_id: user.user_id,
+        domain_id: user.domain_id.into(),
+        user_id: user.user_id.into(),
         trail: Trail::none(),
     })
 }

@@ -652,7 +652,7 @@ impl Services {
             _ => String::new(),
         };
         let account = AccountRow {
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             authentication_type: kind.as_str().into(),
             display_name: req.display_name.unwrap_or_else(|| req.identity.clone()),
             identity,

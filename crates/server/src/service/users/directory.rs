@@ -471,7 +471,7 @@ impl Services {
         let query = UserPage {
             after: None,
             filter: UserFilter {
-                user_ids: vec![actor.user_id.clone()],
+                user_ids: vec![actor.user_id.to_string()],
                 ..UserFilter::default()
             },
             order: UserOrder::UserId,
