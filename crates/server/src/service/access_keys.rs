@@ -9,6 +9,7 @@ use super::tokens::{admit, CallKind};
 use super::{random_hex, validate, Actor, Services};
 use crate::error::{AuthProblem, Error, Resource, Result};
 use crate::model::{AccessKey, AccessKeyStatus, IssuedAccessKey, Listed};
+use crate::model::{DomainId, UserId};
 use crate::store::access_keys::AccessKeyRow;
 
 /// How far a signed request's `date` may be from the server's clock, and so how long its
@@ -52,7 +53,7 @@ impl Services {
         )?;
         let user = self
             .store
-            .user(&actor.domain_id, &user_id)
+            .user(&actor.domain_id, &UserId::from(&user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         let role = user.role()?;
@@ -140,7 +141,11 @@ impl Services {
         else {
             return Ok(());
         };
-        match self.store.user(&actor.domain_id, &key.user_id).await? {
+        match self
+            .store
+            .user(&actor.domain_id, &UserId::from(&key.user_id))
+            .await?
+        {
             Some(owner) => super::users::require_reach(actor, &owner),
             None => Ok(()),
         }
@@ -203,7 +208,7 @@ impl Services {
         }
         let user = self
             .store
-            .user(&key.domain_id, &key.user_id)
+            .user(&DomainId::from(&key.domain_id), &UserId::from(&key.user_id))
             .await?
             .ok_or_else(unknown)?;
         let actor = admit(user, kind, unknown(), self.clock.now_ms())?;

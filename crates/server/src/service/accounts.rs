@@ -3,6 +3,7 @@
 
 use super::{validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::model::UserId;
 use crate::model::{Account, AccountLink, IssuedToken, LogonIdentity, LogonKind};
 use crate::store::{AccountRow, UserChanges};
 
@@ -82,7 +83,11 @@ impl Services {
         validate::required("identity", &req.identity, validate::MAX_IDENTITY)?;
         // Taking a superadmin's logon away is a superadmin's call; an unknown user has no
         // such account, answered below.
-        if let Some(user) = self.store.user(&actor.domain_id, &req.user_id).await? {
+        if let Some(user) = self
+            .store
+            .user(&actor.domain_id, &UserId::from(&req.user_id))
+            .await?
+        {
             super::users::require_reach(actor, &user)?;
         }
         let account = AccountRow {
@@ -121,7 +126,7 @@ impl Services {
             actor.require_admin()?;
         }
         self.store
-            .user(&actor.domain_id, user_id)
+            .user(&actor.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         self.store
@@ -148,7 +153,7 @@ impl Services {
     async fn require_reach_user(&self, actor: &Actor, user_id: &str) -> Result<()> {
         let user = self
             .store
-            .user(&actor.domain_id, user_id)
+            .user(&actor.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         super::users::require_reach(actor, &user)

@@ -5,6 +5,7 @@
 //! send people to `/v2/oauth/authorize` (rules in `authorization.rs`).
 
 use crate::audit::Trail;
+use crate::model::{DomainId, UserId};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -472,7 +473,12 @@ impl Services {
         client_id: &str,
         claims: &AssertionClaims,
     ) -> Result<()> {
-        if self.store.user(domain, &claims.sub).await?.is_some() {
+        if self
+            .store
+            .user(&DomainId::from(domain), &UserId::from(&claims.sub))
+            .await?
+            .is_some()
+        {
             return Ok(());
         }
         if !claims.auto_create || validate::user_id(&claims.sub).is_err() {

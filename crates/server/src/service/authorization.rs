@@ -9,6 +9,7 @@
 
 use crate::audit::Trail;
 use crate::model::IssuedToken;
+use crate::model::{DomainId, UserId};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -463,7 +464,7 @@ impl Services {
         }
         let user = self
             .store
-            .user(domain_id, &row.user_id)
+            .user(&DomainId::from(domain_id), &UserId::from(&row.user_id))
             .await?
             .filter(|u| require_good_standing(u, now, grant()).is_ok());
         let Some(user) = user else {

@@ -12,6 +12,7 @@ use super::tokens::CallKind;
 use super::{random_hex, Actor, Services};
 use crate::audit::Trail;
 use crate::error::{AuthProblem, Error, Resource, Result};
+use crate::model::UserId;
 use crate::model::{
     AuditEntry, AuditSearch, Group, IssuedToken, Listed, QuotaUse, UserExtras, UserSearch,
     UserWithExtras,
@@ -354,7 +355,7 @@ impl Services {
             }
             let row = self
                 .store
-                .user(&actor.domain_id, user_id)
+                .user(&actor.domain_id, &UserId::from(user_id))
                 .await?
                 .ok_or(Error::NotFound(Resource::User))?;
             let mut items = self

@@ -9,6 +9,7 @@
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
+use crate::model::UserId;
 use crate::model::{
     Group, GroupAdminGrant, GroupAdminRole, GroupChanges, GroupMembers, GroupSearch, HolderKind,
     HolderRoles, Listed, Member, MemberKind, MemberListing, NewGroupSpec, UserExtras,
@@ -343,7 +344,7 @@ impl Services {
             Member::User(user_id) => {
                 self.require_membership_change(actor, group_id).await?;
                 self.store
-                    .user(&actor.domain_id, user_id)
+                    .user(&actor.domain_id, &UserId::from(user_id))
                     .await?
                     .ok_or(Error::NotFound(Resource::User))?;
                 self.store
@@ -512,7 +513,7 @@ impl Services {
         let kind = match grant.holder_kind {
             Ok(HolderKind::User) => {
                 self.store
-                    .user(&actor.domain_id, &grant.holder_id)
+                    .user(&actor.domain_id, &UserId::from(&grant.holder_id))
                     .await?
                     .ok_or(Error::NotFound(Resource::User))?;
                 HolderKind::User
@@ -604,7 +605,7 @@ impl Services {
             HolderKind::User => {
                 let user = self
                     .store
-                    .user(&actor.domain_id, holder_id)
+                    .user(&actor.domain_id, &UserId::from(holder_id))
                     .await?
                     .ok_or(Error::NotFound(Resource::User))?;
                 user.is_admin()?
@@ -759,7 +760,7 @@ impl Services {
         for user_id in user_ids {
             validate::required("EndUserIds", user_id, validate::MAX_USER_ID)?;
             self.store
-                .user(&actor.domain_id, user_id)
+                .user(&actor.domain_id, &UserId::from(user_id))
                 .await?
                 .ok_or(Error::NotFound(Resource::User))?;
         }

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
+use crate::model::UserId;
 use crate::model::{GroupChanges, NewGroupSpec, UserChanges};
 use crate::store::groups::{GroupPage, GroupRow, KIND_ORG};
 use crate::store::normalize;
@@ -183,7 +184,7 @@ impl Services {
         for user_id in user_ids {
             validate::required("EndUserIds", user_id, validate::MAX_USER_ID)?;
             self.store
-                .user(&actor.domain_id, user_id)
+                .user(&actor.domain_id, &UserId::from(user_id))
                 .await?
                 .ok_or(Error::NotFound(Resource::User))?;
         }

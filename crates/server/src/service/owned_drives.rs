@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
+use crate::model::UserId;
 use crate::model::{Drive, DriveChanges, DriveOwnerType, DriveStatus, NewDriveSpec};
 use crate::store::drives::{DriveFilter, DrivePage, DriveRow};
 use crate::store::groups::{GroupRow, KIND_ORG, KIND_USER_GROUP};
@@ -49,7 +50,7 @@ impl Services {
             DriveOwnerKind::User => {
                 let user = self
                     .store
-                    .user(&actor.domain_id, owner_id)
+                    .user(&actor.domain_id, &UserId::from(owner_id))
                     .await?
                     .ok_or(Error::NotFound(Resource::User))?;
                 Ok(user.user_id)
@@ -222,7 +223,7 @@ impl Services {
         for user_id in member_ids {
             validate::required("userId", user_id, validate::MAX_USER_ID)?;
             self.store
-                .user(&actor.domain_id, user_id)
+                .user(&actor.domain_id, &UserId::from(user_id))
                 .await?
                 .ok_or(Error::NotFound(Resource::User))?;
         }

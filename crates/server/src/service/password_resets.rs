@@ -3,6 +3,7 @@
 //! it (`/v2/account/reset_password`). Only the token's hash is stored.
 
 use crate::audit::Trail;
+use crate::model::{DomainId, UserId};
 use sha2::{Digest, Sha256};
 
 use super::pagination::{encode_marker, finish_page, Page};
@@ -62,7 +63,7 @@ impl Services {
         validate::required("EndUserId", user_id, validate::MAX_USER_ID)?;
         let user = self
             .store
-            .user(&actor.domain_id, user_id)
+            .user(&actor.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         // The token lands in an outbox admins read: an admin must not reset its way into a
@@ -104,7 +105,11 @@ impl Services {
             // None, or an identity shared by several users: nobody gets mail.
             return Ok(());
         };
-        let Some(user) = self.store.user(domain_id, &only.user_id).await? else {
+        let Some(user) = self
+            .store
+            .user(&DomainId::from(domain_id), &UserId::from(&only.user_id))
+            .await?
+        else {
             return Ok(());
         };
         if user.email.is_empty() || user.status != "enabled" || user.deny_change_password_by_self {
@@ -206,7 +211,7 @@ impl Services {
         // (the store deletes such tokens when either changes; this holds even if one slips by).
         let user = self
             .store
-            .user(&row.domain_id, &row.user_id)
+            .user(&DomainId::from(&row.domain_id), &UserId::from(&row.user_id))
             .await?
             .ok_or_else(unusable)?;
         if user.role != row.role || user.email != row.email {
@@ -228,7 +233,12 @@ impl Services {
             ..UserChanges::default()
         };
         self.store
-            .update_user(trail, &row.domain_id, &row.user_id, changes)
+            .update_user(
+                trail,
+                &DomainId::from(&row.domain_id),
+                &UserId::from(&row.user_id),
+                changes,
+            )
             .await?
             .map(|_| ())
             .ok_or(Error::NotFound(Resource::User))

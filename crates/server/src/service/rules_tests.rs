@@ -16,6 +16,7 @@ use crate::model::{
     NewDomainSpec, NewDriveSpec, NewGroupSpec, NewUserSpec, Role, TokenHolder, UserChanges,
     UserStatus,
 };
+use crate::model::{DomainId, UserId};
 
 const PASSWORD: &str = "Rules-Password-1";
 
@@ -292,7 +293,7 @@ async fn an_admin_manages_users_but_no_superadmin_and_a_superadmin_anyone_else()
     forbidden(services.delete_user(&admin, "root2").await);
     assert!(services
         .store
-        .user(DOMAIN, "root2")
+        .user(&DomainId::from(DOMAIN), &UserId::from("root2"))
         .await
         .unwrap()
         .is_some());
@@ -301,7 +302,7 @@ async fn an_admin_manages_users_but_no_superadmin_and_a_superadmin_anyone_else()
     services.delete_user(&superadmin(), "root2").await.unwrap();
     assert!(services
         .store
-        .user(DOMAIN, "root2")
+        .user(&DomainId::from(DOMAIN), &UserId::from("root2"))
         .await
         .unwrap()
         .is_none());
@@ -335,7 +336,12 @@ async fn another_domains_superadmin_reaches_nothing_of_this_domain() {
     );
     not_found(services.get_group(&stranger, &g).await, Resource::Group);
     not_found(services.delete_group(&stranger, &g).await, Resource::Group);
-    let alice = services.store.user(DOMAIN, "alice").await.unwrap().unwrap();
+    let alice = services
+        .store
+        .user(&DomainId::from(DOMAIN), &UserId::from("alice"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(alice.nick_name, "");
 
     // The same user id is free in the other domain, and stays apart.
@@ -373,7 +379,12 @@ async fn the_user_count_quota_refuses_the_user_past_it_and_writes_nothing() {
         matches!(refused, Err(Error::QuotaExhausted(_))),
         "{refused:?}"
     );
-    assert!(services.store.user(DOMAIN, "u3").await.unwrap().is_none());
+    assert!(services
+        .store
+        .user(&DomainId::from(DOMAIN), &UserId::from("u3"))
+        .await
+        .unwrap()
+        .is_none());
 
     // Deleting one makes room; 0 lifts the quota.
     services.delete_user(&superadmin(), "u2").await.unwrap();

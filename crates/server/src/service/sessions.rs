@@ -4,6 +4,7 @@
 //! role change, "sign out everywhere") or the user is deleted.
 
 use crate::audit::Trail;
+use crate::model::{DomainId, UserId};
 use sha2::{Digest, Sha256};
 
 use super::tokens::{admit, require_good_standing, CallKind};
@@ -130,7 +131,10 @@ impl Services {
         let settings = &self.token_settings;
         let fresh = now - row.last_seen_at < settings.session_idle.as_millis() as i64
             && now - row.created_at < settings.session_max.as_millis() as i64;
-        let user = self.store.user(&row.domain_id, &row.user_id).await?;
+        let user = self
+            .store
+            .user(&DomainId::from(&row.domain_id), &UserId::from(&row.user_id))
+            .await?;
         let live = fresh
             && user.is_some_and(|u| {
                 u.token_stamp == row.token_stamp
@@ -176,7 +180,10 @@ impl Services {
     pub async fn must_change_password(&self, session: &SigninSession) -> Result<bool> {
         Ok(self
             .store
-            .user(&session.domain_id, &session.user_id)
+            .user(
+                &DomainId::from(&session.domain_id),
+                &UserId::from(&session.user_id),
+            )
             .await?
             .is_some_and(|u| u.need_change_password_next_login))
     }
@@ -196,7 +203,10 @@ impl Services {
             .await?;
         let user = self
             .store
-            .user(&session.domain_id, &session.user_id)
+            .user(
+                &DomainId::from(&session.domain_id),
+                &UserId::from(&session.user_id),
+            )
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         self.start_session(trail, user).await
@@ -250,7 +260,10 @@ impl Services {
         let invalid = || Error::Unauthorized(AuthProblem::AccessTokenInvalid);
         let user = self
             .store
-            .user(&session.domain_id, &session.user_id)
+            .user(
+                &DomainId::from(&session.domain_id),
+                &UserId::from(&session.user_id),
+            )
             .await?
             .ok_or_else(invalid)?;
         admit(user, kind, invalid(), self.clock.now_ms())
@@ -289,7 +302,10 @@ impl Services {
             .await?;
         let stamp = self
             .store
-            .user(&session.domain_id, &session.user_id)
+            .user(
+                &DomainId::from(&session.domain_id),
+                &UserId::from(&session.user_id),
+            )
             .await?
             .map(|u| u.token_stamp)
             .unwrap_or_default();

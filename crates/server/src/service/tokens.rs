@@ -15,6 +15,7 @@
 //! calls.
 
 use crate::audit::Trail;
+use crate::model::{DomainId, UserId};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -408,7 +409,11 @@ impl Services {
         kind: CallKind,
     ) -> Result<Actor> {
         let is_user_id = validate::max_len("user_id", name, validate::MAX_USER_ID).is_ok()
-            && self.store.user(domain_id, name).await?.is_some();
+            && self
+                .store
+                .user(&DomainId::from(domain_id), &UserId::from(name))
+                .await?
+                .is_some();
         if is_user_id {
             self.authenticate_user_with_password(trail, domain_id, name, password, kind)
                 .await
@@ -432,7 +437,11 @@ impl Services {
         let refused = || Error::Unauthorized(AuthProblem::InvalidCredentials);
         validate::login(user_id, password)?;
         let user = match self.store.domain(domain_id).await? {
-            Some(_) => self.store.user(domain_id, user_id).await?,
+            Some(_) => {
+                self.store
+                    .user(&DomainId::from(domain_id), &UserId::from(user_id))
+                    .await?
+            }
             None => None,
         };
         let Some(user) = user else {
@@ -594,7 +603,14 @@ impl Services {
                 )
                 .await?;
             if matches && candidate.user_status == UserStatus::Enabled.as_str() {
-                let Some(user) = self.store.user(domain_id, &candidate.user_id).await? else {
+                let Some(user) = self
+                    .store
+                    .user(
+                        &DomainId::from(domain_id),
+                        &UserId::from(&candidate.user_id),
+                    )
+                    .await?
+                else {
                     return Err(refused);
                 };
                 require_good_standing(&user, self.clock.now_ms(), refused)?;
@@ -629,7 +645,10 @@ impl Services {
         // same would only share the turns, nothing else).
         let gate = format!("\0user\0{user_id}");
         let _turn = LoginGates::enter(&self.login_gates, domain_id, &gate).await;
-        let (failures, locked_until) = self.store.user_login_failures(domain_id, user_id).await?;
+        let (failures, locked_until) = self
+            .store
+            .user_login_failures(&DomainId::from(domain_id), &UserId::from(user_id))
+            .await?;
         let now = self.clock.now_ms();
         if locked_until > now {
             return Err(too_many(locked_until, now));
@@ -638,7 +657,11 @@ impl Services {
         if matches {
             if failures > 0 {
                 self.store
-                    .clear_user_login_failures(trail, domain_id, user_id)
+                    .clear_user_login_failures(
+                        trail,
+                        &DomainId::from(domain_id),
+                        &UserId::from(user_id),
+                    )
                     .await?;
             }
             return Ok(true);
@@ -647,8 +670,8 @@ impl Services {
             .store
             .record_user_login_failure(
                 trail,
-                domain_id,
-                user_id,
+                &DomainId::from(domain_id),
+                &UserId::from(user_id),
                 self.clock.now_ms(),
                 i64::from(lockout.max_failures),
                 lockout.lock_for.as_millis() as i64,
@@ -685,7 +708,7 @@ impl Services {
         }
         let user = self
             .store
-            .user(&row.domain_id, &row.user_id)
+            .user(&DomainId::from(&row.domain_id), &UserId::from(&row.user_id))
             .await?
             .filter(|u| u.token_stamp == row.token_stamp)
             .filter(|u| require_good_standing(u, now, refused()).is_ok());
@@ -798,7 +821,12 @@ impl Services {
             ..UserChanges::default()
         };
         self.store
-            .update_user(trail, domain_id, user_id, changes)
+            .update_user(
+                trail,
+                &DomainId::from(domain_id),
+                &UserId::from(user_id),
+                changes,
+            )
             .await?;
         Ok(())
     }
@@ -853,7 +881,7 @@ impl Services {
         }
         let user = self
             .store
-            .caller(&claims.aud, &claims.sub)
+            .caller(&DomainId::from(&claims.aud), &UserId::from(&claims.sub))
             .await?
             .filter(|u| u.token_stamp == claims.gen)
             .ok_or_else(invalid)?;
@@ -878,7 +906,10 @@ impl Services {
             None => {
                 let row = self
                     .store
-                    .caller(&subject.domain_id, &issuer.sub)
+                    .caller(
+                        &DomainId::from(&subject.domain_id),
+                        &UserId::from(&issuer.sub),
+                    )
                     .await?
                     .filter(|u| u.token_stamp == issuer.gen)
                     .ok_or_else(invalid)?;
@@ -919,7 +950,7 @@ impl Services {
     ) -> Result<IssuedToken> {
         let user = self
             .store
-            .user(domain_id, user_id)
+            .user(&DomainId::from(domain_id), &UserId::from(user_id))
             .await?
             .ok_or(Error::Unauthorized(AuthProblem::InvalidCredentials))?;
         self.issue_session(trail, user, None).await
@@ -1016,7 +1047,7 @@ impl Services {
         let refused = || Error::Unauthorized(AuthProblem::InvalidCredentials);
         let user = self
             .store
-            .user(&issuer.domain_id, user_id)
+            .user(&issuer.domain_id, &UserId::from(user_id))
             .await?
             .ok_or_else(refused)?;
         require_good_standing(&user, self.clock.now_ms(), refused())?;

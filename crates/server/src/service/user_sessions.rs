@@ -7,6 +7,7 @@ use super::sessions::SessionSummary;
 use super::users::require_reach;
 use super::{validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
+use crate::model::UserId;
 
 impl Services {
     /// The live sign-in sessions of `user_id`, newest first (admins).
@@ -19,7 +20,7 @@ impl Services {
         validate::required("user_id", user_id, validate::MAX_USER_ID)?;
         let user = self
             .store
-            .user(&actor.domain_id, user_id)
+            .user(&actor.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         let rows = self
@@ -50,7 +51,7 @@ impl Services {
         validate::required("user_id", user_id, validate::MAX_USER_ID)?;
         let user = self
             .store
-            .user(&actor.domain_id, user_id)
+            .user(&actor.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         require_reach(actor, &user)?;

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{random_hex, subdomain_detail, validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::model::UserId;
 use crate::model::{
     Account, Drive, Group, ImportedUserSpec, Listed, LogonKind, NewUserSpec, Punishment, Role,
     User, UserChanges, UserExtras, UserSearch, UserStatus, UserWithExtras,
@@ -322,7 +323,7 @@ impl Services {
         }
         validate::max_len("user_id", user_id, validate::MAX_USER_ID)?;
         self.store
-            .user(&actor.domain_id, user_id)
+            .user(&actor.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))
     }
@@ -352,7 +353,12 @@ impl Services {
             .stored_user_changes(actor, user_id, req, logons)
             .await?;
         self.store
-            .update_user(&actor.trail, &actor.domain_id, user_id, changes)
+            .update_user(
+                &actor.trail,
+                &actor.domain_id,
+                &UserId::from(user_id),
+                changes,
+            )
             .await?
             .ok_or(Error::NotFound(Resource::User))
     }
@@ -403,7 +409,7 @@ impl Services {
 
         let target = self
             .store
-            .user(&actor.domain_id, user_id)
+            .user(&actor.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         require_reach(actor, &target)?;
@@ -471,13 +477,13 @@ impl Services {
         }
         let target = self
             .store
-            .user(&actor.domain_id, user_id)
+            .user(&actor.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         require_reach(actor, &target)?;
         if self
             .store
-            .delete_user(&actor.trail, &actor.domain_id, user_id)
+            .delete_user(&actor.trail, &actor.domain_id, &UserId::from(user_id))
             .await?
         {
             Ok(())
@@ -867,6 +873,7 @@ fn page_query(filter: UserFilter, page: &Page) -> Result<(UserOrder, UserPage)> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::DomainId;
     use crate::service::testing::{scratch_services, superadmin, user_with_role, DOMAIN};
 
     fn spec(user_id: &str) -> NewUserSpec {
@@ -886,7 +893,7 @@ mod tests {
         assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
         assert!(services
             .store
-            .user(DOMAIN, "by_plain")
+            .user(&DomainId::from(DOMAIN), &UserId::from("by_plain"))
             .await
             .unwrap()
             .is_none());
@@ -919,7 +926,12 @@ mod tests {
 
         let refused = services.update_user(&admin, "alice", promote.clone()).await;
         assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
-        let alice = services.store.user(DOMAIN, "alice").await.unwrap().unwrap();
+        let alice = services
+            .store
+            .user(&DomainId::from(DOMAIN), &UserId::from("alice"))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(alice.role().unwrap(), Role::User);
 
         let own = services

@@ -10,6 +10,7 @@ use super::quotas::{check_quotas, Addition};
 use super::{missing_as, text, unique_as, update_stmt, Insert, Tx};
 use super::{Arg, Dialect, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
+use crate::model::{DomainId, UserId};
 use crate::store::user_query::{
     entries_page_sql, page_sql, subtree_count_sql, SubtreePlan, SUBTREE_WALK_THRESHOLD,
     USER_COLUMNS,
@@ -532,13 +533,13 @@ impl UserStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn user(&self, domain_id: &str, user_id: &str) -> Result<Option<UserRow>> {
+    async fn user(&self, domain_id: &DomainId, user_id: &UserId) -> Result<Option<UserRow>> {
         let stmt = user_stmt(domain_id, user_id);
         Ok(self.reader().fetch_optional::<UserRow>(stmt).await?)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn caller(&self, domain_id: &str, user_id: &str) -> Result<Option<UserRow>> {
+    async fn caller(&self, domain_id: &DomainId, user_id: &UserId) -> Result<Option<UserRow>> {
         let Some(cache) = &self.callers else {
             return self.user(domain_id, user_id).await;
         };
@@ -557,8 +558,8 @@ impl UserStore for SqlStore {
     async fn update_user(
         &self,
         trail: &Trail,
-        domain_id: &str,
-        user_id: &str,
+        domain_id: &DomainId,
+        user_id: &UserId,
         changes: UserChanges,
     ) -> Result<Option<UserRow>> {
         let changes = &changes;
@@ -569,13 +570,18 @@ impl UserStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete_user(&self, trail: &Trail, domain_id: &str, user_id: &str) -> Result<bool> {
+    async fn delete_user(
+        &self,
+        trail: &Trail,
+        domain_id: &DomainId,
+        user_id: &UserId,
+    ) -> Result<bool> {
         self.write(trail, |tx| {
             Box::pin(async move {
                 let key = || {
                     vec![
-                        Arg::Text(domain_id.to_owned()),
-                        Arg::Text(user_id.to_owned()),
+                        Arg::Text(domain_id.to_string()),
+                        Arg::Text(user_id.to_string()),
                     ]
                 };
                 // Accounts, password, memberships and refresh tokens go through ON DELETE
@@ -1089,7 +1095,13 @@ mod tests {
         let missing = insert(&store, &carol).await;
         assert!(matches!(missing, Err(Error::NotFound(Resource::Group))));
         for user_id in ["bob", "carol"] {
-            assert_eq!(store.user("d", user_id).await.unwrap(), None);
+            assert_eq!(
+                store
+                    .user(&DomainId::from("d"), &UserId::from(user_id))
+                    .await
+                    .unwrap(),
+                None
+            );
         }
         let again = insert(&store, &new_user("alice")).await;
         assert!(matches!(again, Err(Error::AlreadyExists(Resource::User))));
@@ -1110,7 +1122,11 @@ mod tests {
             Err(Error::AlreadyExists(Resource::User))
         ));
         for user_id in ["a", "b"] {
-            assert!(store.user("d", user_id).await.unwrap().is_some());
+            assert!(store
+                .user(&DomainId::from("d"), &UserId::from(user_id))
+                .await
+                .unwrap()
+                .is_some());
         }
     }
 }
