@@ -9,6 +9,7 @@
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
+use crate::model::GroupId;
 use crate::model::UserId;
 use crate::model::{
     Group, GroupAdminGrant, GroupAdminRole, GroupChanges, GroupMembers, GroupSearch, HolderKind,
@@ -63,7 +64,12 @@ impl Services {
             return Ok(true);
         }
         self.store
-            .administers(&actor.domain_id, &actor.user_id, group_id, inclusive)
+            .administers(
+                &actor.domain_id,
+                &actor.user_id,
+                &GroupId::from(group_id),
+                inclusive,
+            )
             .await
     }
 
@@ -143,7 +149,7 @@ impl Services {
 
     async fn existing_group(&self, actor: &Actor, group_id: &str) -> Result<GroupRow> {
         self.store
-            .group(&actor.domain_id, group_id)
+            .group(&actor.domain_id, &GroupId::from(group_id))
             .await?
             .ok_or(Error::NotFound(Resource::Group))
     }
@@ -234,7 +240,7 @@ impl Services {
             .update_group(
                 &actor.trail,
                 &actor.domain_id,
-                group_id,
+                &GroupId::from(group_id),
                 req.name.as_deref(),
                 req.description.as_deref(),
                 self.clock.now_ms(),
@@ -259,7 +265,7 @@ impl Services {
             .move_group(
                 &actor.trail,
                 &actor.domain_id,
-                group_id,
+                &GroupId::from(group_id),
                 new_parent,
                 self.clock.now_ms(),
             )
@@ -272,7 +278,7 @@ impl Services {
         self.existing_group(actor, group_id).await?;
         self.require_manage(actor, group_id, false).await?;
         self.store
-            .delete_group(&actor.trail, &actor.domain_id, group_id)
+            .delete_group(&actor.trail, &actor.domain_id, &GroupId::from(group_id))
             .await
     }
 
@@ -351,8 +357,8 @@ impl Services {
                     .add_member(
                         &actor.trail,
                         &actor.domain_id,
-                        group_id,
-                        user_id,
+                        &GroupId::from(group_id),
+                        &UserId::from(user_id),
                         self.clock.now_ms(),
                     )
                     .await
@@ -373,7 +379,12 @@ impl Services {
                 self.require_membership_change(actor, group_id).await?;
                 let removed = self
                     .store
-                    .remove_member(&actor.trail, &actor.domain_id, group_id, user_id)
+                    .remove_member(
+                        &actor.trail,
+                        &actor.domain_id,
+                        &GroupId::from(group_id),
+                        &UserId::from(user_id),
+                    )
                     .await?;
                 if removed {
                     Ok(())
@@ -477,7 +488,7 @@ impl Services {
                 .store
                 .member_users(
                     &actor.domain_id,
-                    group_id,
+                    &GroupId::from(group_id),
                     after_user.as_deref(),
                     room as u32 + 1,
                 )
@@ -573,7 +584,12 @@ impl Services {
         let after = page.after_for("as")?;
         let rows = self
             .store
-            .assignments_on(&actor.domain_id, group_id, after, page.limit + 1)
+            .assignments_on(
+                &actor.domain_id,
+                &GroupId::from(group_id),
+                after,
+                page.limit + 1,
+            )
             .await?;
         let (rows, next_marker) = finish_page(rows, page.limit, |a| {
             encode_marker(&actor.domain_id, "as", &a.identity_type, &a.identity_id)
@@ -690,7 +706,7 @@ impl Services {
     pub async fn existing_user_group(&self, actor: &Actor, group_id: &str) -> Result<GroupRow> {
         group_id_param("GroupId", group_id)?;
         self.store
-            .group(&actor.domain_id, group_id)
+            .group(&actor.domain_id, &GroupId::from(group_id))
             .await?
             .filter(|g| g.kind == KIND_USER_GROUP)
             .ok_or(Error::NotFound(Resource::Group))
@@ -740,7 +756,7 @@ impl Services {
         for group_id in group_ids {
             actor.audit("group.delete", "group", group_id);
             self.store
-                .delete_group(&actor.trail, &actor.domain_id, group_id)
+                .delete_group(&actor.trail, &actor.domain_id, &GroupId::from(group_id))
                 .await?;
         }
         Ok(())
@@ -774,11 +790,22 @@ impl Services {
             audit_membership(actor, action, group_id, "user", user_id);
             if join {
                 self.store
-                    .add_member(&actor.trail, &actor.domain_id, group_id, user_id, now)
+                    .add_member(
+                        &actor.trail,
+                        &actor.domain_id,
+                        &GroupId::from(group_id),
+                        &UserId::from(user_id),
+                        now,
+                    )
                     .await?;
             } else {
                 self.store
-                    .remove_member(&actor.trail, &actor.domain_id, group_id, user_id)
+                    .remove_member(
+                        &actor.trail,
+                        &actor.domain_id,
+                        &GroupId::from(group_id),
+                        &UserId::from(user_id),
+                    )
                     .await?;
             }
         }
@@ -923,6 +950,7 @@ fn audit_assignment(actor: &Actor, action: &'static str, grant: &GroupAdminGrant
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::DomainId;
     use crate::model::Role;
     use crate::service::testing::{scratch_services, superadmin, user_with_role, DOMAIN};
 
@@ -962,7 +990,12 @@ mod tests {
                 "{refused:?}"
             );
         }
-        let stored = services.store.group(DOMAIN, &top).await.unwrap().unwrap();
+        let stored = services
+            .store
+            .group(&DomainId::from(DOMAIN), &GroupId::from(&top))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.parent_group_id, "");
 
         // Out of the subtree is a move like any other.
@@ -981,7 +1014,12 @@ mod tests {
         let b = group(&services, "b", "").await;
         let refused = services.update_group(&plain, &b, move_to(&a)).await;
         assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
-        let stored = services.store.group(DOMAIN, &b).await.unwrap().unwrap();
+        let stored = services
+            .store
+            .group(&DomainId::from(DOMAIN), &GroupId::from(&b))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.parent_group_id, "");
     }
 }

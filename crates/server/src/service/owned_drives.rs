@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
+use crate::model::GroupId;
 use crate::model::UserId;
 use crate::model::{Drive, DriveChanges, DriveOwnerType, DriveStatus, NewDriveSpec};
 use crate::store::drives::{DriveFilter, DrivePage, DriveRow};
@@ -57,7 +58,10 @@ impl Services {
             }
             DriveOwnerKind::Org => Ok(self.existing_org(actor, owner_id).await?.group_name),
             DriveOwnerKind::UserGroup => {
-                let group = self.store.group(&actor.domain_id, owner_id).await?;
+                let group = self
+                    .store
+                    .group(&actor.domain_id, &GroupId::from(owner_id))
+                    .await?;
                 group
                     .filter(|g| g.kind == KIND_USER_GROUP)
                     .map(|g| g.group_name)
@@ -124,7 +128,10 @@ impl Services {
             } else {
                 KIND_USER_GROUP
             };
-            let group = self.store.group(&actor.domain_id, owner_id).await?;
+            let group = self
+                .store
+                .group(&actor.domain_id, &GroupId::from(owner_id))
+                .await?;
             if group.is_none_or(|g| g.kind != wanted) {
                 drives.clear();
             }
@@ -301,7 +308,11 @@ impl Services {
         };
         let mut matching = Vec::new();
         for drive in drives {
-            let Some(group) = self.store.group(&actor.domain_id, &drive.owner).await? else {
+            let Some(group) = self
+                .store
+                .group(&actor.domain_id, &GroupId::from(&drive.owner))
+                .await?
+            else {
                 continue;
             };
             let wanted = match filter {

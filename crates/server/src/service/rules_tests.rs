@@ -11,6 +11,7 @@ use super::testing::{scratch_services, superadmin, user_with_role, DOMAIN};
 use super::{Actor, Services};
 use crate::audit::Trail;
 use crate::error::{Error, Resource};
+use crate::model::GroupId;
 use crate::model::{
     DomainChanges, DriveOwnerType, GroupAdminGrant, GroupChanges, HolderKind, Member,
     NewDomainSpec, NewDriveSpec, NewGroupSpec, NewUserSpec, Role, TokenHolder, UserChanges,
@@ -480,7 +481,12 @@ async fn a_move_carries_the_subtree_and_what_its_admins_reach() {
         .await
         .unwrap();
     assert_eq!(moved.parent_group_id, x);
-    let child = services.store.group(DOMAIN, &c).await.unwrap().unwrap();
+    let child = services
+        .store
+        .group(&DomainId::from(DOMAIN), &GroupId::from(&c))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(child.parent_group_id, b, "the subtree moves whole");
     // c is now under x: x's admin reaches it.
     services
@@ -508,9 +514,19 @@ async fn a_group_admin_moves_groups_only_within_its_subtree() {
     forbidden(services.update_group(&gadmin, &c, move_to(&other)).await);
     forbidden(services.update_group(&gadmin, &other, move_to(&a)).await);
     forbidden(services.update_group(&gadmin, &c, move_to("")).await);
-    let c_now = services.store.group(DOMAIN, &c).await.unwrap().unwrap();
+    let c_now = services
+        .store
+        .group(&DomainId::from(DOMAIN), &GroupId::from(&c))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(c_now.parent_group_id, a);
-    let other_now = services.store.group(DOMAIN, &other).await.unwrap().unwrap();
+    let other_now = services
+        .store
+        .group(&DomainId::from(DOMAIN), &GroupId::from(&other))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(other_now.parent_group_id, "");
 }
 
@@ -541,7 +557,12 @@ async fn a_root_group_stays_on_top_and_unknown_parents_are_refused() {
             .await,
         Resource::Group,
     );
-    let stored = services.store.group(DOMAIN, &root).await.unwrap().unwrap();
+    let stored = services
+        .store
+        .group(&DomainId::from(DOMAIN), &GroupId::from(&root))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.parent_group_id, "");
 }
 
