@@ -171,7 +171,11 @@ impl Services {
         self.end_sessions(trail, &session.domain_id, &session.user_id)
             .await?;
         self.store
-            .delete_signin_sessions_of(trail, &session.domain_id, &session.user_id)
+            .delete_signin_sessions_of(
+                trail,
+                &DomainId::from(&session.domain_id),
+                &UserId::from(&session.user_id),
+            )
             .await
     }
 
@@ -298,7 +302,10 @@ impl Services {
     pub async fn signin_sessions(&self, session: &SigninSession) -> Result<Vec<SessionSummary>> {
         let rows = self
             .store
-            .signin_sessions_of(&session.domain_id, &session.user_id)
+            .signin_sessions_of(
+                &DomainId::from(&session.domain_id),
+                &UserId::from(&session.user_id),
+            )
             .await?;
         let stamp = self
             .store

@@ -25,7 +25,7 @@ impl Services {
             .ok_or(Error::NotFound(Resource::User))?;
         let rows = self
             .store
-            .signin_sessions_of(&actor.domain_id, user_id)
+            .signin_sessions_of(&actor.domain_id, &UserId::from(user_id))
             .await?;
         Ok(rows
             .into_iter()
@@ -58,7 +58,7 @@ impl Services {
         self.end_sessions(&actor.trail, &actor.domain_id, user_id)
             .await?;
         self.store
-            .delete_signin_sessions_of(&actor.trail, &actor.domain_id, user_id)
+            .delete_signin_sessions_of(&actor.trail, &actor.domain_id, &UserId::from(user_id))
             .await
     }
 }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{random_hex, subdomain_detail, validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::model::DomainId;
 use crate::model::UserId;
 use crate::model::{
     Account, Drive, Group, ImportedUserSpec, Listed, LogonKind, NewUserSpec, Punishment, Role,
@@ -778,7 +779,11 @@ impl Services {
         }
         let mut drives: HashMap<String, Drive> = HashMap::new();
         if extras.default_drive {
-            for d in self.store.default_drives_of(domain_id, &ids).await? {
+            for d in self
+                .store
+                .default_drives_of(&DomainId::from(domain_id), &ids)
+                .await?
+            {
                 drives.insert(d.owner.clone(), d);
             }
         }
