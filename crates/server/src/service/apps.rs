@@ -413,7 +413,7 @@ impl Services {
         }
         let app = self
             .store
-            .app(&domain, client_id)
+            .app(&DomainId::from(&domain), client_id)
             .await?
             .filter(|a| a.status == "enabled" && app_type(a) == AppType::ServerSide)
             .ok_or(fail(AuthProblem::AppUnknown))?;

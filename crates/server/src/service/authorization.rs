@@ -196,7 +196,7 @@ impl Services {
         }
         Ok(self
             .store
-            .app(domain_id, client_id)
+            .app(&DomainId::from(domain_id), client_id)
             .await?
             .filter(|a| a.status == "enabled" && app_type(a).is_code_flow()))
     }
@@ -384,7 +384,7 @@ impl Services {
     ) -> Result<bool> {
         Ok(self
             .store
-            .app(domain_id, client_id)
+            .app(&DomainId::from(domain_id), client_id)
             .await?
             .filter(|a| a.status == "enabled" && app_type(a).is_code_flow())
             .is_some_and(|a| redirect_registered(&a, uri)))

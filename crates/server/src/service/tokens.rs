@@ -1174,7 +1174,7 @@ impl Services {
     /// (`instance_stamp` = `gen`).
     async fn current_app(&self, domain_id: &str, client_id: &str, gen: &str) -> Result<AppRow> {
         self.store
-            .app(domain_id, client_id)
+            .app(&DomainId::from(domain_id), client_id)
             .await?
             .filter(|a| a.status == "enabled" && a.instance_stamp == gen)
             .ok_or(Error::Unauthorized(AuthProblem::AccessTokenInvalid))
