@@ -3,6 +3,7 @@
 
 use super::{validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::model::DomainId;
 use crate::model::UserId;
 use crate::model::{Account, AccountLink, IssuedToken, LogonIdentity, LogonKind};
 use crate::store::{AccountRow, UserChanges};
@@ -44,7 +45,10 @@ impl Services {
     ) -> Result<()> {
         let folded = identity.to_ascii_lowercase();
         for spelling in [identity, folded.as_str()] {
-            let holders = self.store.login_candidates(domain_id, spelling).await?;
+            let holders = self
+                .store
+                .login_candidates(&DomainId::from(domain_id), spelling)
+                .await?;
             if holders.iter().any(|h| h.user_id != user_id) {
                 return Err(Error::AlreadyExists(Resource::Account));
             }

@@ -533,7 +533,7 @@ impl Services {
             detail: serde_json::json!({ "reason": "authorization code reused" }),
         });
         self.store
-            .revoke_refresh_family(trail, &code.domain_id, &code.family_id)
+            .revoke_refresh_family(trail, &DomainId::from(&code.domain_id), &code.family_id)
             .await
     }
 }

@@ -139,7 +139,7 @@ impl Services {
         }
         let accounts = self
             .store
-            .accounts_of(domain_id, &[user_id.to_owned()])
+            .accounts_of(&DomainId::from(domain_id), &[user_id.to_owned()])
             .await?;
         self.store
             .clear_user_login_failures(
@@ -151,7 +151,11 @@ impl Services {
         let mut identities = Vec::with_capacity(accounts.len());
         for account in accounts {
             self.store
-                .clear_login_failures(&operator.trail, domain_id, &account.identity)
+                .clear_login_failures(
+                    &operator.trail,
+                    &DomainId::from(domain_id),
+                    &account.identity,
+                )
                 .await?;
             identities.push(account.identity);
         }

@@ -12,6 +12,7 @@ use super::tokens::CallKind;
 use super::{random_hex, Actor, Services};
 use crate::audit::Trail;
 use crate::error::{AuthProblem, Error, Resource, Result};
+use crate::model::DomainId;
 use crate::model::UserId;
 use crate::model::{
     AuditEntry, AuditSearch, Group, IssuedToken, Listed, QuotaUse, UserExtras, UserSearch,
@@ -236,7 +237,7 @@ impl Services {
             detail: serde_json::json!({ "reason": "console sign-out" }),
         });
         self.store
-            .revoke_refresh_family(trail, &row.domain_id, &row.family_id)
+            .revoke_refresh_family(trail, &DomainId::from(&row.domain_id), &row.family_id)
             .await
     }
 

@@ -100,7 +100,10 @@ impl Services {
         let per_identity = format!("{RATE_KEY_PREFIX}identity:{}", identity.to_lowercase());
         self.count_reset_request(trail, domain_id, &per_identity)
             .await?;
-        let candidates = self.store.login_candidates(domain_id, identity).await?;
+        let candidates = self
+            .store
+            .login_candidates(&DomainId::from(domain_id), identity)
+            .await?;
         let [only] = candidates.as_slice() else {
             // None, or an identity shared by several users: nobody gets mail.
             return Ok(());
@@ -130,14 +133,17 @@ impl Services {
     /// counts alike): past `self_resets_per_hour` an hour, 429 until the hour is over.
     async fn count_reset_request(&self, trail: &Trail, domain_id: &str, key: &str) -> Result<()> {
         let now = self.clock.now_ms();
-        let (_, locked_until) = self.store.login_failures(domain_id, key).await?;
+        let (_, locked_until) = self
+            .store
+            .login_failures(&DomainId::from(domain_id), key)
+            .await?;
         if locked_until > now {
             return Err(super::tokens::too_many(locked_until, now));
         }
         self.store
             .record_login_failure(
                 trail,
-                domain_id,
+                &DomainId::from(domain_id),
                 key,
                 now,
                 i64::from(self.token_settings.self_resets_per_hour),

@@ -458,7 +458,10 @@ impl Services {
         });
         let hash = self
             .store
-            .password_hashes_of(domain_id, std::slice::from_ref(&user.user_id))
+            .password_hashes_of(
+                &DomainId::from(domain_id),
+                std::slice::from_ref(&user.user_id),
+            )
             .await?
             .pop()
             .map(|(_, hash)| hash);
@@ -519,7 +522,7 @@ impl Services {
             Ok(found) => {
                 if prior_failures > 0 {
                     self.store
-                        .clear_login_failures(trail, domain_id, username)
+                        .clear_login_failures(trail, &DomainId::from(domain_id), username)
                         .await?;
                 }
                 Ok(found)
@@ -536,7 +539,10 @@ impl Services {
     /// Refuses a locked identity (429 with the seconds left), and slows down attempts after
     /// failures. Answers the failures counted so far.
     async fn check_lockout(&self, domain_id: &str, identity: &str) -> Result<i64> {
-        let (failures, locked_until) = self.store.login_failures(domain_id, identity).await?;
+        let (failures, locked_until) = self
+            .store
+            .login_failures(&DomainId::from(domain_id), identity)
+            .await?;
         let now = self.clock.now_ms();
         if locked_until > now {
             return Err(too_many(locked_until, now));
@@ -561,7 +567,7 @@ impl Services {
             .store
             .record_login_failure(
                 trail,
-                domain_id,
+                &DomainId::from(domain_id),
                 identity,
                 self.clock.now_ms(),
                 i64::from(lockout.max_failures),
@@ -587,7 +593,10 @@ impl Services {
         password: &str,
     ) -> Result<(UserRow, bool)> {
         let refused = Error::Unauthorized(AuthProblem::InvalidCredentials);
-        let candidates = self.store.login_candidates(domain_id, username).await?;
+        let candidates = self
+            .store
+            .login_candidates(&DomainId::from(domain_id), username)
+            .await?;
         if candidates.is_empty() {
             self.passwords.verify(password, None).await?;
             return Err(refused);
@@ -772,7 +781,7 @@ impl Services {
             return Ok(());
         }
         self.store
-            .revoke_refresh_family(trail, &reused.domain_id, &reused.family_id)
+            .revoke_refresh_family(trail, &DomainId::from(&reused.domain_id), &reused.family_id)
             .await
     }
 
@@ -1119,7 +1128,10 @@ impl Services {
     ) -> Result<IssuedToken> {
         let logons = self
             .store
-            .accounts_of(&user.domain_id, std::slice::from_ref(&user.user_id))
+            .accounts_of(
+                &DomainId::from(&user.domain_id),
+                std::slice::from_ref(&user.user_id),
+            )
             .await?;
         Ok(IssuedToken {
             access_token,

@@ -457,7 +457,10 @@ impl Services {
         }
         let held = self
             .store
-            .accounts_of(&target.domain_id, std::slice::from_ref(&target.user_id))
+            .accounts_of(
+                &DomainId::from(&target.domain_id),
+                std::slice::from_ref(&target.user_id),
+            )
             .await?;
         Ok(logons::contact_account_changes(
             target,
@@ -773,7 +776,11 @@ impl Services {
         let ids: Vec<String> = rows.iter().map(|r| r.user_id.clone()).collect();
         let mut accounts: HashMap<String, Vec<Account>> = HashMap::new();
         if extras.accounts {
-            for a in self.store.accounts_of(domain_id, &ids).await? {
+            for a in self
+                .store
+                .accounts_of(&DomainId::from(domain_id), &ids)
+                .await?
+            {
                 accounts.entry(a.user_id.clone()).or_default().push(a);
             }
         }

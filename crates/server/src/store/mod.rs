@@ -429,12 +429,12 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn revoke_refresh_family(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         family_id: &str,
     ) -> Result<()>;
 
     /// `(failures, locked_until)` of recent failed logins with an identity.
-    async fn login_failures(&self, domain_id: &str, identity: &str) -> Result<(i64, i64)>;
+    async fn login_failures(&self, domain_id: &DomainId, identity: &str) -> Result<(i64, i64)>;
 
     /// Counts one more failed login (failures older than `lock_ms` no longer count); at
     /// `max_failures` the identity is locked until `now + lock_ms` and the count restarts.
@@ -442,7 +442,7 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn record_login_failure(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         identity: &str,
         now: i64,
         max_failures: i64,
@@ -453,7 +453,7 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn clear_login_failures(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         identity: &str,
     ) -> Result<()>;
 
@@ -547,13 +547,17 @@ pub trait UserStore: Send + Sync + 'static {
     ) -> Result<Vec<DirectoryEntryRow>>;
 
     /// The accounts of the given users.
-    async fn accounts_of(&self, domain_id: &str, user_ids: &[String]) -> Result<Vec<AccountRow>>;
+    async fn accounts_of(
+        &self,
+        domain_id: &DomainId,
+        user_ids: &[String],
+    ) -> Result<Vec<AccountRow>>;
 
     /// Accounts whose identity is `identity`, whatever their type (e-mail ones in any ASCII
     /// case: they are stored in lower case), with their users.
     async fn login_candidates(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         identity: &str,
     ) -> Result<Vec<LoginCandidate>>;
 
@@ -569,7 +573,7 @@ pub trait UserStore: Send + Sync + 'static {
     /// `(user_id, password_hash)` of those of the given users that have a password.
     async fn password_hashes_of(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         user_ids: &[String],
     ) -> Result<Vec<(String, String)>>;
 
@@ -586,7 +590,7 @@ pub trait UserStore: Send + Sync + 'static {
     /// The account of this type and identity in the domain.
     async fn account(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         authentication_type: &str,
         identity: &str,
     ) -> Result<Option<AccountRow>>;

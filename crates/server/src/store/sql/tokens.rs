@@ -109,13 +109,13 @@ impl TokenStore for SqlStore {
     async fn revoke_refresh_family(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         family_id: &str,
     ) -> Result<()> {
         let stmt = Stmt::new(
             "DELETE FROM refresh_tokens WHERE domain_id = $1 AND family_id = $2",
             vec![
-                Arg::Text(domain_id.to_owned()),
+                Arg::Text(domain_id.to_string()),
                 Arg::Text(family_id.to_owned()),
             ],
         );
@@ -124,7 +124,7 @@ impl TokenStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn login_failures(&self, domain_id: &str, identity: &str) -> Result<(i64, i64)> {
+    async fn login_failures(&self, domain_id: &DomainId, identity: &str) -> Result<(i64, i64)> {
         self.failures_of(&IDENTITY_FAILURES, domain_id, identity)
             .await
     }
@@ -133,7 +133,7 @@ impl TokenStore for SqlStore {
     async fn record_login_failure(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         identity: &str,
         now: i64,
         max_failures: i64,
@@ -152,7 +152,7 @@ impl TokenStore for SqlStore {
     async fn clear_login_failures(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         identity: &str,
     ) -> Result<()> {
         self.clear_failures(trail, &IDENTITY_FAILURES, domain_id, identity)

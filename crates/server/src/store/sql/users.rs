@@ -635,7 +635,11 @@ impl UserStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn accounts_of(&self, domain_id: &str, user_ids: &[String]) -> Result<Vec<AccountRow>> {
+    async fn accounts_of(
+        &self,
+        domain_id: &DomainId,
+        user_ids: &[String],
+    ) -> Result<Vec<AccountRow>> {
         if user_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -655,7 +659,7 @@ impl UserStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn login_candidates(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         identity: &str,
     ) -> Result<Vec<LoginCandidate>> {
         let stmt = login_candidates_stmt(domain_id, identity);
@@ -701,7 +705,7 @@ impl UserStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn password_hashes_of(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         user_ids: &[String],
     ) -> Result<Vec<(String, String)>> {
         if user_ids.is_empty() {
@@ -783,7 +787,7 @@ impl UserStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn account(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         authentication_type: &str,
         identity: &str,
     ) -> Result<Option<AccountRow>> {
@@ -792,7 +796,7 @@ impl UserStore for SqlStore {
              status, created_at, last_login_time FROM accounts \
              WHERE domain_id = $1 AND authentication_type = $2 AND identity = $3",
             vec![
-                Arg::Text(domain_id.to_owned()),
+                Arg::Text(domain_id.to_string()),
                 Arg::Text(authentication_type.to_owned()),
                 Arg::Text(identity.to_owned()),
             ],
@@ -1061,9 +1065,12 @@ mod tests {
         alice.group_ids = vec!["g".into()];
         insert(&store, &alice).await.unwrap();
         let ids = ["alice".to_owned()];
-        let accounts = store.accounts_of("d", &ids).await.unwrap();
+        let accounts = store.accounts_of(&DomainId::from("d"), &ids).await.unwrap();
         assert_eq!(accounts, alice.accounts);
-        let hashes = store.password_hashes_of("d", &ids).await.unwrap();
+        let hashes = store
+            .password_hashes_of(&DomainId::from("d"), &ids)
+            .await
+            .unwrap();
         assert_eq!(hashes, vec![("alice".into(), "hash-of-alice".into())]);
         let page = UserPage {
             filter: UserFilter {
