@@ -494,14 +494,16 @@ async fn bootstrapped_services(
 async fn domain_command(config: Config, command: DomainCommand) -> anyhow::Result<()> {
     let (services, store) = bootstrapped_services(&config).await?;
     let operator = Actor {
-        domain_id: config.domain_id.clone(),
+        domain_id: config.domain_id.clone().into(),
         user_id: "roster-cli".into(),
         role: Role::Superadmin,
         // Outside any request: the CLI's changes are not in the audit log.
         trail: roster_server::audit::Trail::none(),
     };
     let acting = |parent: &Option<String>| Actor {
-        domain_id: parent.clone().unwrap_or_else(|| operator.domain_id.clone()),
+        domain_id: parent
+            .as_deref()
+            .map_or_else(|| operator.domain_id.clone(), Into::into),
         ..operator.clone()
     };
     let outcome = match command {
@@ -615,7 +617,7 @@ async fn admin_command(config: Config, command: AdminCommand) -> anyhow::Result<
 async fn access_key_command(config: Config, command: AccessKeyCommand) -> anyhow::Result<()> {
     let (services, store) = bootstrapped_services(&config).await?;
     let superadmin = Actor {
-        domain_id: config.domain_id.clone(),
+        domain_id: config.domain_id.clone().into(),
         user_id: "roster-cli".into(),
         role: Role::Superadmin,
         // Outside any request: the CLI's changes are not in the audit log.
@@ -670,7 +672,7 @@ async fn access_key_command(config: Config, command: AccessKeyCommand) -> anyhow
 async fn outbox_command(config: Config, limit: i64) -> anyhow::Result<()> {
     let (services, store) = bootstrapped_services(&config).await?;
     let superadmin = Actor {
-        domain_id: config.domain_id.clone(),
+        domain_id: config.domain_id.clone().into(),
         user_id: "roster-cli".into(),
         role: Role::Superadmin,
         // Outside any request: the CLI's changes are not in the audit log.

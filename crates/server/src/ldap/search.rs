@@ -486,8 +486,8 @@ where
         // An ordinary user reads its own entry only.
         if self.scope == DirectoryScope::Own {
             ids = match ids {
-                Some(ids) if !ids.contains(&self.actor.user_id) => return None,
-                _ => Some(vec![self.actor.user_id.clone()]),
+                Some(ids) if !ids.iter().any(|i| *i == self.actor.user_id) => return None,
+                _ => Some(vec![self.actor.user_id.to_string()]),
             };
         }
         if let Some(ids) = ids {

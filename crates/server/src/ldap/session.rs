@@ -372,7 +372,7 @@ impl Session {
         };
         match outcome {
             Ok(actor) => {
-                tracing::info!(target: "roster::access", domain_id, user_id = actor.user_id, "LDAP bind");
+                tracing::info!(target: "roster::access", domain_id, user_id = actor.user_id.as_str(), "LDAP bind");
                 self.actor = Some(actor);
                 (LdapResultCode::Success, String::new())
             }

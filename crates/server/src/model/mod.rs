@@ -13,6 +13,7 @@ mod audit;
 mod domain;
 mod drive;
 mod group;
+mod ids;
 mod kinds;
 mod scim_token;
 mod token;
@@ -30,6 +31,7 @@ pub use group::{
     GroupAdminGrant, GroupAdminRole, GroupChanges, GroupSearch, HolderRoles, Member, MemberKind,
     MemberListing, NewGroupSpec,
 };
+pub use ids::{DomainId, GroupId, UserId};
 pub use kinds::{GroupKind, HolderKind, Role, UserStatus, GROUP_ADMIN_ROLE_NAME};
 pub use scim_token::{IssuedScimToken, ScimTokenInfo};
 pub use token::{IssuedToken, TokenHolder};

@@ -9,6 +9,7 @@ use super::tokens::{admit, CallKind};
 use super::{random_hex, validate, Actor, Services};
 use crate::error::{AuthProblem, Error, Resource, Result};
 use crate::model::{AccessKey, AccessKeyStatus, IssuedAccessKey, Listed};
+use crate::model::{DomainId, UserId};
 use crate::store::access_keys::AccessKeyRow;
 
 /// How far a signed request's `date` may be from the server's clock, and so how long its
@@ -43,7 +44,7 @@ impl Services {
     ) -> Result<IssuedAccessKey> {
         actor.audit("access_key.create", "access_key", "");
         actor.require_admin()?;
-        let user_id = user_id.unwrap_or_else(|| actor.user_id.clone());
+        let user_id = user_id.unwrap_or_else(|| actor.user_id.to_string());
         validate::required("user_id", &user_id, validate::MAX_USER_ID)?;
         validate::optional(
             "description",
@@ -52,13 +53,13 @@ impl Services {
         )?;
         let user = self
             .store
-            .user(&actor.domain_id, &user_id)
+            .user(&actor.domain_id, &UserId::from(&user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         let role = user.role()?;
         let owner = Actor {
             domain_id: actor.domain_id.clone(),
-            user_id: user_id.clone(),
+            user_id: user_id.clone().into(),
             role,
             trail: actor.trail.clone(),
         };
@@ -70,12 +71,12 @@ impl Services {
         let secret: [u8; 24] = rand::random();
         let row = AccessKeyRow {
             access_key_id: format!("RK{}", random_hex(11).to_uppercase()),
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             user_id,
             secret: URL_SAFE_NO_PAD.encode(secret),
             status: "enabled".into(),
             description: description.unwrap_or_default(),
-            creator: actor.user_id.clone(),
+            creator: actor.user_id.to_string(),
             created_at: self.clock.now_ms(),
         };
         actor.trail.name_target(&row.access_key_id);
@@ -140,7 +141,11 @@ impl Services {
         else {
             return Ok(());
         };
-        match self.store.user(&actor.domain_id, &key.user_id).await? {
+        match self
+            .store
+            .user(&actor.domain_id, &UserId::from(&key.user_id))
+            .await?
+        {
             Some(owner) => super::users::require_reach(actor, &owner),
             None => Ok(()),
         }
@@ -203,7 +208,7 @@ impl Services {
         }
         let user = self
             .store
-            .user(&key.domain_id, &key.user_id)
+            .user(&DomainId::from(&key.domain_id), &UserId::from(&key.user_id))
             .await?
             .ok_or_else(unknown)?;
         let actor = admit(user, kind, unknown(), self.clock.now_ms())?;

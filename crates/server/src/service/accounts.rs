@@ -3,6 +3,8 @@
 
 use super::{validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::model::DomainId;
+use crate::model::UserId;
 use crate::model::{Account, AccountLink, IssuedToken, LogonIdentity, LogonKind};
 use crate::store::{AccountRow, UserChanges};
 
@@ -43,7 +45,10 @@ impl Services {
     ) -> Result<()> {
         let folded = identity.to_ascii_lowercase();
         for spelling in [identity, folded.as_str()] {
-            let holders = self.store.login_candidates(domain_id, spelling).await?;
+            let holders = self
+                .store
+                .login_candidates(&DomainId::from(domain_id), spelling)
+                .await?;
             if holders.iter().any(|h| h.user_id != user_id) {
                 return Err(Error::AlreadyExists(Resource::Account));
             }
@@ -61,7 +66,7 @@ impl Services {
         self.require_identity_free(&actor.domain_id, &req.identity, &req.user_id)
             .await?;
         let account = AccountRow {
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             authentication_type: req.kind.as_str().into(),
             identity,
             user_id: req.user_id.clone(),
@@ -82,11 +87,15 @@ impl Services {
         validate::required("identity", &req.identity, validate::MAX_IDENTITY)?;
         // Taking a superadmin's logon away is a superadmin's call; an unknown user has no
         // such account, answered below.
-        if let Some(user) = self.store.user(&actor.domain_id, &req.user_id).await? {
+        if let Some(user) = self
+            .store
+            .user(&actor.domain_id, &UserId::from(&req.user_id))
+            .await?
+        {
             super::users::require_reach(actor, &user)?;
         }
         let account = AccountRow {
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             authentication_type: req.kind.as_str().into(),
             identity: validate::normal_identity(req.kind.as_str(), &req.identity),
             user_id: req.user_id,
@@ -121,7 +130,7 @@ impl Services {
             actor.require_admin()?;
         }
         self.store
-            .user(&actor.domain_id, user_id)
+            .user(&actor.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         self.store
@@ -148,7 +157,7 @@ impl Services {
     async fn require_reach_user(&self, actor: &Actor, user_id: &str) -> Result<()> {
         let user = self
             .store
-            .user(&actor.domain_id, user_id)
+            .user(&actor.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         super::users::require_reach(actor, &user)
@@ -178,7 +187,7 @@ impl Services {
         }
         let current = self
             .store
-            .password_hashes_of(&actor.domain_id, std::slice::from_ref(&actor.user_id))
+            .password_hashes_of(&actor.domain_id, &[actor.user_id.to_string()])
             .await?
             .pop()
             .map(|(_, hash)| hash);

@@ -5,6 +5,7 @@
 //! send people to `/v2/oauth/authorize` (rules in `authorization.rs`).
 
 use crate::audit::Trail;
+use crate::model::{DomainId, UserId};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -253,13 +254,13 @@ impl Services {
         }
         let now = self.clock.now_ms();
         let row = AppRow {
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             client_id,
             app_name: req.app_name,
             algorithm: algorithm_name,
             public_key: req.public_key,
             status: "enabled".into(),
-            creator: actor.user_id.clone(),
+            creator: actor.user_id.to_string(),
             created_at: now,
             updated_at: now,
             instance_stamp: random_hex(8),
@@ -412,7 +413,7 @@ impl Services {
         }
         let app = self
             .store
-            .app(&domain, client_id)
+            .app(&DomainId::from(&domain), client_id)
             .await?
             .filter(|a| a.status == "enabled" && app_type(a) == AppType::ServerSide)
             .ok_or(fail(AuthProblem::AppUnknown))?;
@@ -472,7 +473,12 @@ impl Services {
         client_id: &str,
         claims: &AssertionClaims,
     ) -> Result<()> {
-        if self.store.user(domain, &claims.sub).await?.is_some() {
+        if self
+            .store
+            .user(&DomainId::from(domain), &UserId::from(&claims.sub))
+            .await?
+            .is_some()
+        {
             return Ok(());
         }
         if !claims.auto_create || validate::user_id(&claims.sub).is_err() {

@@ -58,7 +58,7 @@ impl Services {
     pub async fn export_audit_log(&self, actor: &Actor, req: AuditExportSpec) -> Result<String> {
         actor.require_admin()?;
         let task = ExportTask {
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             query: req.query.unwrap_or_default(),
             order_by: req.order_by.unwrap_or_default(),
             file_name: req.file_name.unwrap_or_else(|| "audit_log.csv".into()),
@@ -85,7 +85,7 @@ impl Services {
         let (task, query) = ExportTask::decode(&actor.domain_id, async_task_id)?;
         let export = AuditExport {
             services: self.clone(),
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             query,
             header_sent: false,
             done: false,

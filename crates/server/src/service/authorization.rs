@@ -9,6 +9,7 @@
 
 use crate::audit::Trail;
 use crate::model::IssuedToken;
+use crate::model::{DomainId, UserId};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -195,7 +196,7 @@ impl Services {
         }
         Ok(self
             .store
-            .app(domain_id, client_id)
+            .app(&DomainId::from(domain_id), client_id)
             .await?
             .filter(|a| a.status == "enabled" && app_type(a).is_code_flow()))
     }
@@ -383,7 +384,7 @@ impl Services {
     ) -> Result<bool> {
         Ok(self
             .store
-            .app(domain_id, client_id)
+            .app(&DomainId::from(domain_id), client_id)
             .await?
             .filter(|a| a.status == "enabled" && app_type(a).is_code_flow())
             .is_some_and(|a| redirect_registered(&a, uri)))
@@ -463,7 +464,7 @@ impl Services {
         }
         let user = self
             .store
-            .user(domain_id, &row.user_id)
+            .user(&DomainId::from(domain_id), &UserId::from(&row.user_id))
             .await?
             .filter(|u| require_good_standing(u, now, grant()).is_ok());
         let Some(user) = user else {
@@ -535,7 +536,7 @@ impl Services {
             detail: serde_json::json!({ "reason": "authorization code reused" }),
         });
         self.store
-            .revoke_refresh_family(trail, &code.domain_id, &code.family_id)
+            .revoke_refresh_family(trail, &DomainId::from(&code.domain_id), &code.family_id)
             .await
     }
 }

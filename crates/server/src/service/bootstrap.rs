@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::model::Role;
+use crate::model::{DomainId, UserId};
 use anyhow::Context;
 
 use super::users::new_user_row;
@@ -116,7 +117,7 @@ impl Services {
         new_password: Option<String>,
     ) -> crate::error::Result<Recovery> {
         let operator = super::Actor {
-            domain_id: domain_id.to_owned(),
+            domain_id: domain_id.into(),
             user_id: "roster-cli".into(),
             role: Role::Superadmin,
             trail: crate::audit::Trail::none(),
@@ -128,20 +129,33 @@ impl Services {
                 ..Default::default()
             };
             self.update_user(&operator, user_id, request).await?;
-        } else if self.store.user(domain_id, user_id).await?.is_none() {
+        } else if self
+            .store
+            .user(&DomainId::from(domain_id), &UserId::from(user_id))
+            .await?
+            .is_none()
+        {
             return Err(crate::error::Error::NotFound(crate::error::Resource::User));
         }
         let accounts = self
             .store
-            .accounts_of(domain_id, &[user_id.to_owned()])
+            .accounts_of(&DomainId::from(domain_id), &[user_id.to_owned()])
             .await?;
         self.store
-            .clear_user_login_failures(&operator.trail, domain_id, user_id)
+            .clear_user_login_failures(
+                &operator.trail,
+                &DomainId::from(domain_id),
+                &UserId::from(user_id),
+            )
             .await?;
         let mut identities = Vec::with_capacity(accounts.len());
         for account in accounts {
             self.store
-                .clear_login_failures(&operator.trail, domain_id, &account.identity)
+                .clear_login_failures(
+                    &operator.trail,
+                    &DomainId::from(domain_id),
+                    &account.identity,
+                )
                 .await?;
             identities.push(account.identity);
         }

@@ -13,6 +13,8 @@ use super::tokens::CallKind;
 use super::{random_hex, Actor, Services};
 use crate::audit::Trail;
 use crate::error::{AuthProblem, Error, Resource, Result};
+use crate::model::DomainId;
+use crate::model::UserId;
 use crate::model::{
     AuditEntry, AuditSearch, Group, IssuedToken, ListedBothWays, QuotaUse, UserExtras, UserSearch,
     UserWithExtras,
@@ -263,7 +265,7 @@ impl Services {
             detail: serde_json::json!({ "reason": reason }),
         });
         self.store
-            .revoke_refresh_family(trail, &row.domain_id, &row.family_id)
+            .revoke_refresh_family(trail, &DomainId::from(&row.domain_id), &row.family_id)
             .await?;
         self.store.delete_console_session(&row.family_id).await
     }
@@ -427,7 +429,7 @@ impl Services {
             }
             let row = self
                 .store
-                .user(&actor.domain_id, user_id)
+                .user(&actor.domain_id, &UserId::from(user_id))
                 .await?
                 .ok_or(Error::NotFound(Resource::User))?;
             let mut items = self

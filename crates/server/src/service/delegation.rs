@@ -5,6 +5,7 @@
 use super::tokens::require_good_standing;
 use super::{validate, Actor, Services};
 use crate::error::{AuthProblem, Error, Result};
+use crate::model::UserId;
 
 impl Services {
     /// The actor a signed call acts as: `signer` (the key's user) itself, or, when the signer
@@ -21,7 +22,7 @@ impl Services {
         }
         let user = self
             .store
-            .user(&signer.domain_id, user_id)
+            .user(&signer.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::Unauthorized(AuthProblem::AccessTokenInvalid))?;
         // The user acted for must be in good standing, as for any credential of its own.
@@ -32,8 +33,8 @@ impl Services {
         )?;
         let actor = Actor {
             role: user.role()?,
-            domain_id: user.domain_id,
-            user_id: user.user_id,
+            domain_id: user.domain_id.into(),
+            user_id: user.user_id.into(),
             trail: signer.trail.clone(),
         };
         // Acting as someone must never raise the signer's own permissions.

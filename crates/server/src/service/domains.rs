@@ -98,7 +98,7 @@ impl Services {
         validate::max_len("subdomain_id", id, validate::MAX_USER_ID)?;
         match self.store.domain(id).await? {
             Some(sub) if sub.parent_domain_id == actor.domain_id => Ok(Actor {
-                domain_id: sub.domain_id,
+                domain_id: sub.domain_id.into(),
                 ..actor.clone()
             }),
             _ => Err(Error::NotFound(Resource::Domain)),

@@ -5,6 +5,7 @@ use super::pagination::{encode_marker, finish_page, Page};
 use super::{random_hex, validate, Actor, Services};
 use crate::audit::Trail;
 use crate::error::{Error, Resource, Result};
+use crate::model::UserId;
 use crate::model::{
     Drive, DriveChanges, DriveOwnerType, DriveSearch, DriveStatus, Listed, NewDriveSpec,
 };
@@ -173,7 +174,7 @@ impl Services {
         }
         validate::max_len("user_id", user_id, validate::MAX_USER_ID)?;
         self.store
-            .default_drive_of(&actor.domain_id, user_id)
+            .default_drive_of(&actor.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::NotFound(Resource::Drive))
     }
@@ -258,7 +259,7 @@ impl Services {
         let page = Page::parse(&actor.domain_id, limit, marker)?;
         let filter = DriveFilter {
             owner_type: Some(DriveOwnerType::User.as_str().into()),
-            owner: Some(actor.user_id.clone()),
+            owner: Some(actor.user_id.to_string()),
             name_contains: None,
         };
         self.drive_page(actor, filter, &page).await

@@ -9,6 +9,8 @@
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{random_hex, validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
+use crate::model::GroupId;
+use crate::model::UserId;
 use crate::model::{
     Group, GroupAdminGrant, GroupAdminRole, GroupChanges, GroupMembers, GroupSearch, HolderKind,
     HolderRoles, Listed, Member, MemberKind, MemberListing, NewGroupSpec, UserExtras,
@@ -62,7 +64,12 @@ impl Services {
             return Ok(true);
         }
         self.store
-            .administers(&actor.domain_id, &actor.user_id, group_id, inclusive)
+            .administers(
+                &actor.domain_id,
+                &actor.user_id,
+                &GroupId::from(group_id),
+                inclusive,
+            )
             .await
     }
 
@@ -142,7 +149,7 @@ impl Services {
 
     async fn existing_group(&self, actor: &Actor, group_id: &str) -> Result<GroupRow> {
         self.store
-            .group(&actor.domain_id, group_id)
+            .group(&actor.domain_id, &GroupId::from(group_id))
             .await?
             .ok_or(Error::NotFound(Resource::Group))
     }
@@ -186,13 +193,13 @@ impl Services {
         }
         let now = self.clock.now_ms();
         let row = GroupRow {
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             group_id,
             group_name: req.name,
             description: req.description.unwrap_or_default(),
             is_root,
             parent_group_id: parent,
-            creator: actor.user_id.clone(),
+            creator: actor.user_id.to_string(),
             created_at: now,
             updated_at: now,
             kind: kind.into(),
@@ -233,7 +240,7 @@ impl Services {
             .update_group(
                 &actor.trail,
                 &actor.domain_id,
-                group_id,
+                &GroupId::from(group_id),
                 req.name.as_deref(),
                 req.description.as_deref(),
                 self.clock.now_ms(),
@@ -258,7 +265,7 @@ impl Services {
             .move_group(
                 &actor.trail,
                 &actor.domain_id,
-                group_id,
+                &GroupId::from(group_id),
                 new_parent,
                 self.clock.now_ms(),
             )
@@ -271,7 +278,7 @@ impl Services {
         self.existing_group(actor, group_id).await?;
         self.require_manage(actor, group_id, false).await?;
         self.store
-            .delete_group(&actor.trail, &actor.domain_id, group_id)
+            .delete_group(&actor.trail, &actor.domain_id, &GroupId::from(group_id))
             .await
     }
 
@@ -343,15 +350,15 @@ impl Services {
             Member::User(user_id) => {
                 self.require_membership_change(actor, group_id).await?;
                 self.store
-                    .user(&actor.domain_id, user_id)
+                    .user(&actor.domain_id, &UserId::from(user_id))
                     .await?
                     .ok_or(Error::NotFound(Resource::User))?;
                 self.store
                     .add_member(
                         &actor.trail,
                         &actor.domain_id,
-                        group_id,
-                        user_id,
+                        &GroupId::from(group_id),
+                        &UserId::from(user_id),
                         self.clock.now_ms(),
                     )
                     .await
@@ -372,7 +379,12 @@ impl Services {
                 self.require_membership_change(actor, group_id).await?;
                 let removed = self
                     .store
-                    .remove_member(&actor.trail, &actor.domain_id, group_id, user_id)
+                    .remove_member(
+                        &actor.trail,
+                        &actor.domain_id,
+                        &GroupId::from(group_id),
+                        &UserId::from(user_id),
+                    )
                     .await?;
                 if removed {
                     Ok(())
@@ -476,7 +488,7 @@ impl Services {
                 .store
                 .member_users(
                     &actor.domain_id,
-                    group_id,
+                    &GroupId::from(group_id),
                     after_user.as_deref(),
                     room as u32 + 1,
                 )
@@ -512,7 +524,7 @@ impl Services {
         let kind = match grant.holder_kind {
             Ok(HolderKind::User) => {
                 self.store
-                    .user(&actor.domain_id, &grant.holder_id)
+                    .user(&actor.domain_id, &UserId::from(&grant.holder_id))
                     .await?
                     .ok_or(Error::NotFound(Resource::User))?;
                 HolderKind::User
@@ -524,11 +536,11 @@ impl Services {
             Err(_) => return Err(Error::invalid("identity.identity_type")),
         };
         Ok(AssignmentRow {
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             group_id: grant.group_id.clone(),
             identity_type: kind.as_str().into(),
             identity_id: grant.holder_id.clone(),
-            creator: actor.user_id.clone(),
+            creator: actor.user_id.to_string(),
             created_at: self.clock.now_ms(),
         })
     }
@@ -572,7 +584,12 @@ impl Services {
         let after = page.after_for("as")?;
         let rows = self
             .store
-            .assignments_on(&actor.domain_id, group_id, after, page.limit + 1)
+            .assignments_on(
+                &actor.domain_id,
+                &GroupId::from(group_id),
+                after,
+                page.limit + 1,
+            )
             .await?;
         let (rows, next_marker) = finish_page(rows, page.limit, |a| {
             encode_marker(&actor.domain_id, "as", &a.identity_type, &a.identity_id)
@@ -604,7 +621,7 @@ impl Services {
             HolderKind::User => {
                 let user = self
                     .store
-                    .user(&actor.domain_id, holder_id)
+                    .user(&actor.domain_id, &UserId::from(holder_id))
                     .await?
                     .ok_or(Error::NotFound(Resource::User))?;
                 user.is_admin()?
@@ -689,7 +706,7 @@ impl Services {
     pub async fn existing_user_group(&self, actor: &Actor, group_id: &str) -> Result<GroupRow> {
         group_id_param("GroupId", group_id)?;
         self.store
-            .group(&actor.domain_id, group_id)
+            .group(&actor.domain_id, &GroupId::from(group_id))
             .await?
             .filter(|g| g.kind == KIND_USER_GROUP)
             .ok_or(Error::NotFound(Resource::Group))
@@ -739,7 +756,7 @@ impl Services {
         for group_id in group_ids {
             actor.audit("group.delete", "group", group_id);
             self.store
-                .delete_group(&actor.trail, &actor.domain_id, group_id)
+                .delete_group(&actor.trail, &actor.domain_id, &GroupId::from(group_id))
                 .await?;
         }
         Ok(())
@@ -759,7 +776,7 @@ impl Services {
         for user_id in user_ids {
             validate::required("EndUserIds", user_id, validate::MAX_USER_ID)?;
             self.store
-                .user(&actor.domain_id, user_id)
+                .user(&actor.domain_id, &UserId::from(user_id))
                 .await?
                 .ok_or(Error::NotFound(Resource::User))?;
         }
@@ -773,11 +790,22 @@ impl Services {
             audit_membership(actor, action, group_id, "user", user_id);
             if join {
                 self.store
-                    .add_member(&actor.trail, &actor.domain_id, group_id, user_id, now)
+                    .add_member(
+                        &actor.trail,
+                        &actor.domain_id,
+                        &GroupId::from(group_id),
+                        &UserId::from(user_id),
+                        now,
+                    )
                     .await?;
             } else {
                 self.store
-                    .remove_member(&actor.trail, &actor.domain_id, group_id, user_id)
+                    .remove_member(
+                        &actor.trail,
+                        &actor.domain_id,
+                        &GroupId::from(group_id),
+                        &UserId::from(user_id),
+                    )
                     .await?;
             }
         }
@@ -922,6 +950,7 @@ fn audit_assignment(actor: &Actor, action: &'static str, grant: &GroupAdminGrant
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::DomainId;
     use crate::model::Role;
     use crate::service::testing::{scratch_services, superadmin, user_with_role, DOMAIN};
 
@@ -961,7 +990,12 @@ mod tests {
                 "{refused:?}"
             );
         }
-        let stored = services.store.group(DOMAIN, &top).await.unwrap().unwrap();
+        let stored = services
+            .store
+            .group(&DomainId::from(DOMAIN), &GroupId::from(&top))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.parent_group_id, "");
 
         // Out of the subtree is a move like any other.
@@ -980,7 +1014,12 @@ mod tests {
         let b = group(&services, "b", "").await;
         let refused = services.update_group(&plain, &b, move_to(&a)).await;
         assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
-        let stored = services.store.group(DOMAIN, &b).await.unwrap().unwrap();
+        let stored = services
+            .store
+            .group(&DomainId::from(DOMAIN), &GroupId::from(&b))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.parent_group_id, "");
     }
 }

@@ -64,7 +64,7 @@ pub use users::directory;
 
 use crate::audit::Trail;
 use crate::clock::Clock;
-use crate::model::Role;
+use crate::model::{DomainId, Role, UserId};
 use crate::store::Store;
 
 /// The audit detail of a change a parent domain's admin makes in `subdomain_id`: the record
@@ -81,8 +81,8 @@ pub(crate) fn subdomain_detail(subdomain_id: Option<&str>) -> serde_json::Value 
 /// audit trail of the request it makes, where the services note its changes.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub domain_id: String,
-    pub user_id: String,
+    pub domain_id: DomainId,
+    pub user_id: UserId,
     pub role: Role,
     /// [`Trail::none`] until the face serving the request hands its trail over
     /// ([`Actor::in_request`]), and for work outside any request.

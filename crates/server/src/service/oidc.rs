@@ -20,6 +20,7 @@ use std::sync::Arc;
 use super::tokens::{require_good_standing, VerifiedCaller};
 use super::{random_hex, Services};
 use crate::error::{Error, Result};
+use crate::model::{DomainId, UserId};
 use crate::store::{SigningKeyRow, UserRow, ID_TOKEN_KEY_SLOT};
 
 /// How long an ID token lives (seconds).
@@ -268,7 +269,10 @@ impl Services {
         if has("groups") || has("quota") {
             let facts = self
                 .store
-                .claim_facts(&user.domain_id, &user.user_id)
+                .claim_facts(
+                    &DomainId::from(&user.domain_id),
+                    &UserId::from(&user.user_id),
+                )
                 .await?;
             if has("groups") {
                 claims.insert("groups".into(), json!(facts.group_ids));

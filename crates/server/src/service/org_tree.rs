@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use super::pagination::{encode_marker, finish_page, Page};
 use super::{validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
+use crate::model::GroupId;
+use crate::model::UserId;
 use crate::model::{GroupChanges, NewGroupSpec, UserChanges};
 use crate::store::groups::{GroupPage, GroupRow, KIND_ORG};
 use crate::store::normalize;
@@ -39,7 +41,7 @@ impl Services {
     pub async fn existing_org(&self, actor: &Actor, org_id: &str) -> Result<GroupRow> {
         validate::required("OrgId", org_id, validate::MAX_ID)?;
         self.store
-            .group(&actor.domain_id, org_id)
+            .group(&actor.domain_id, &GroupId::from(org_id))
             .await?
             .filter(|g| g.kind == KIND_ORG)
             .ok_or(Error::NotFound(Resource::Org))
@@ -183,7 +185,7 @@ impl Services {
         for user_id in user_ids {
             validate::required("EndUserIds", user_id, validate::MAX_USER_ID)?;
             self.store
-                .user(&actor.domain_id, user_id)
+                .user(&actor.domain_id, &UserId::from(user_id))
                 .await?
                 .ok_or(Error::NotFound(Resource::User))?;
         }

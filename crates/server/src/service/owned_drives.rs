@@ -6,6 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::{validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
+use crate::model::GroupId;
+use crate::model::UserId;
 use crate::model::{Drive, DriveChanges, DriveOwnerType, DriveStatus, NewDriveSpec};
 use crate::store::drives::{DriveFilter, DrivePage, DriveRow};
 use crate::store::groups::{GroupRow, KIND_ORG, KIND_USER_GROUP};
@@ -49,14 +51,17 @@ impl Services {
             DriveOwnerKind::User => {
                 let user = self
                     .store
-                    .user(&actor.domain_id, owner_id)
+                    .user(&actor.domain_id, &UserId::from(owner_id))
                     .await?
                     .ok_or(Error::NotFound(Resource::User))?;
                 Ok(user.user_id)
             }
             DriveOwnerKind::Org => Ok(self.existing_org(actor, owner_id).await?.group_name),
             DriveOwnerKind::UserGroup => {
-                let group = self.store.group(&actor.domain_id, owner_id).await?;
+                let group = self
+                    .store
+                    .group(&actor.domain_id, &GroupId::from(owner_id))
+                    .await?;
                 group
                     .filter(|g| g.kind == KIND_USER_GROUP)
                     .map(|g| g.group_name)
@@ -123,7 +128,10 @@ impl Services {
             } else {
                 KIND_USER_GROUP
             };
-            let group = self.store.group(&actor.domain_id, owner_id).await?;
+            let group = self
+                .store
+                .group(&actor.domain_id, &GroupId::from(owner_id))
+                .await?;
             if group.is_none_or(|g| g.kind != wanted) {
                 drives.clear();
             }
@@ -222,7 +230,7 @@ impl Services {
         for user_id in member_ids {
             validate::required("userId", user_id, validate::MAX_USER_ID)?;
             self.store
-                .user(&actor.domain_id, user_id)
+                .user(&actor.domain_id, &UserId::from(user_id))
                 .await?
                 .ok_or(Error::NotFound(Resource::User))?;
         }
@@ -290,7 +298,7 @@ impl Services {
         let needle = name_contains.map(normalize);
         let joined: HashSet<String> = if filter == SharedDriveFilter::Joined {
             self.store
-                .groups_of_users(&actor.domain_id, std::slice::from_ref(&actor.user_id))
+                .groups_of_users(&actor.domain_id, &[actor.user_id.to_string()])
                 .await?
                 .into_iter()
                 .map(|(_, g)| g.group_id)
@@ -300,7 +308,11 @@ impl Services {
         };
         let mut matching = Vec::new();
         for drive in drives {
-            let Some(group) = self.store.group(&actor.domain_id, &drive.owner).await? else {
+            let Some(group) = self
+                .store
+                .group(&actor.domain_id, &GroupId::from(&drive.owner))
+                .await?
+            else {
                 continue;
             };
             let wanted = match filter {

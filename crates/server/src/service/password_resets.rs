@@ -3,6 +3,7 @@
 //! it (`/v2/account/reset_password`). Only the token's hash is stored.
 
 use crate::audit::Trail;
+use crate::model::{DomainId, UserId};
 use sha2::{Digest, Sha256};
 
 use super::pagination::{encode_marker, finish_page, Page};
@@ -62,7 +63,7 @@ impl Services {
         validate::required("EndUserId", user_id, validate::MAX_USER_ID)?;
         let user = self
             .store
-            .user(&actor.domain_id, user_id)
+            .user(&actor.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         // The token lands in an outbox admins read: an admin must not reset its way into a
@@ -99,12 +100,19 @@ impl Services {
         let per_identity = format!("{RATE_KEY_PREFIX}identity:{}", identity.to_lowercase());
         self.count_reset_request(trail, domain_id, &per_identity)
             .await?;
-        let candidates = self.store.login_candidates(domain_id, identity).await?;
+        let candidates = self
+            .store
+            .login_candidates(&DomainId::from(domain_id), identity)
+            .await?;
         let [only] = candidates.as_slice() else {
             // None, or an identity shared by several users: nobody gets mail.
             return Ok(());
         };
-        let Some(user) = self.store.user(domain_id, &only.user_id).await? else {
+        let Some(user) = self
+            .store
+            .user(&DomainId::from(domain_id), &UserId::from(&only.user_id))
+            .await?
+        else {
             return Ok(());
         };
         if user.email.is_empty() || user.status != "enabled" || user.deny_change_password_by_self {
@@ -125,14 +133,17 @@ impl Services {
     /// counts alike): past `self_resets_per_hour` an hour, 429 until the hour is over.
     async fn count_reset_request(&self, trail: &Trail, domain_id: &str, key: &str) -> Result<()> {
         let now = self.clock.now_ms();
-        let (_, locked_until) = self.store.login_failures(domain_id, key).await?;
+        let (_, locked_until) = self
+            .store
+            .login_failures(&DomainId::from(domain_id), key)
+            .await?;
         if locked_until > now {
             return Err(super::tokens::too_many(locked_until, now));
         }
         self.store
             .record_login_failure(
                 trail,
-                domain_id,
+                &DomainId::from(domain_id),
                 key,
                 now,
                 i64::from(self.token_settings.self_resets_per_hour),
@@ -206,7 +217,7 @@ impl Services {
         // (the store deletes such tokens when either changes; this holds even if one slips by).
         let user = self
             .store
-            .user(&row.domain_id, &row.user_id)
+            .user(&DomainId::from(&row.domain_id), &UserId::from(&row.user_id))
             .await?
             .ok_or_else(unusable)?;
         if user.role != row.role || user.email != row.email {
@@ -228,7 +239,12 @@ impl Services {
             ..UserChanges::default()
         };
         self.store
-            .update_user(trail, &row.domain_id, &row.user_id, changes)
+            .update_user(
+                trail,
+                &DomainId::from(&row.domain_id),
+                &UserId::from(&row.user_id),
+                changes,
+            )
             .await?
             .map(|_| ())
             .ok_or(Error::NotFound(Resource::User))

@@ -68,7 +68,7 @@ impl Services {
         actor.require_admin()?;
         validate::required("PropertyKey", key, MAX_KEY)?;
         let row = PropertyRow {
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             property_id: new_id(),
             property_key: key.to_owned(),
             created_at: self.clock.now_ms(),

@@ -171,7 +171,7 @@ fn provisioned_row(
         )));
     }
     Ok(ProvisionedRow {
-        domain_id: actor.domain_id.clone(),
+        domain_id: actor.domain_id.to_string(),
         object_kind: kind.as_str().into(),
         object_id: object_id.to_owned(),
         object_created_at: created_at,

@@ -19,11 +19,11 @@ impl Services {
         validate::required("ResourceGroupName", name, validate::MAX_NAME)?;
         validate::optional("Platform", platform, validate::MAX_NAME)?;
         let row = ResourceGroupRow {
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             resource_group_id: format!("rg-{}", random_hex(8)),
             resource_group_name: name.to_owned(),
             platform: platform.unwrap_or_default().to_owned(),
-            creator: actor.user_id.clone(),
+            creator: actor.user_id.to_string(),
             created_at: self.clock.now_ms(),
             auth_count: 0,
         };

@@ -11,11 +11,13 @@ use super::testing::{scratch_services, superadmin, user_with_role, DOMAIN};
 use super::{Actor, Services};
 use crate::audit::Trail;
 use crate::error::{Error, Resource};
+use crate::model::GroupId;
 use crate::model::{
     DomainChanges, DriveOwnerType, GroupAdminGrant, GroupChanges, HolderKind, Member,
     NewDomainSpec, NewDriveSpec, NewGroupSpec, NewUserSpec, Role, TokenHolder, UserChanges,
     UserStatus,
 };
+use crate::model::{DomainId, UserId};
 
 const PASSWORD: &str = "Rules-Password-1";
 
@@ -71,7 +73,7 @@ async fn other_domain(services: &Services, domain_id: &str) -> Actor {
         .expect("a new domain");
     Actor {
         domain_id: domain_id.into(),
-        user_id: created.admin_user_id,
+        user_id: created.admin_user_id.into(),
         role: Role::Superadmin,
         trail: Trail::none(),
     }
@@ -292,7 +294,7 @@ async fn an_admin_manages_users_but_no_superadmin_and_a_superadmin_anyone_else()
     forbidden(services.delete_user(&admin, "root2").await);
     assert!(services
         .store
-        .user(DOMAIN, "root2")
+        .user(&DomainId::from(DOMAIN), &UserId::from("root2"))
         .await
         .unwrap()
         .is_some());
@@ -301,7 +303,7 @@ async fn an_admin_manages_users_but_no_superadmin_and_a_superadmin_anyone_else()
     services.delete_user(&superadmin(), "root2").await.unwrap();
     assert!(services
         .store
-        .user(DOMAIN, "root2")
+        .user(&DomainId::from(DOMAIN), &UserId::from("root2"))
         .await
         .unwrap()
         .is_none());
@@ -335,7 +337,12 @@ async fn another_domains_superadmin_reaches_nothing_of_this_domain() {
     );
     not_found(services.get_group(&stranger, &g).await, Resource::Group);
     not_found(services.delete_group(&stranger, &g).await, Resource::Group);
-    let alice = services.store.user(DOMAIN, "alice").await.unwrap().unwrap();
+    let alice = services
+        .store
+        .user(&DomainId::from(DOMAIN), &UserId::from("alice"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(alice.nick_name, "");
 
     // The same user id is free in the other domain, and stays apart.
@@ -373,7 +380,12 @@ async fn the_user_count_quota_refuses_the_user_past_it_and_writes_nothing() {
         matches!(refused, Err(Error::QuotaExhausted(_))),
         "{refused:?}"
     );
-    assert!(services.store.user(DOMAIN, "u3").await.unwrap().is_none());
+    assert!(services
+        .store
+        .user(&DomainId::from(DOMAIN), &UserId::from("u3"))
+        .await
+        .unwrap()
+        .is_none());
 
     // Deleting one makes room; 0 lifts the quota.
     services.delete_user(&superadmin(), "u2").await.unwrap();
@@ -469,7 +481,12 @@ async fn a_move_carries_the_subtree_and_what_its_admins_reach() {
         .await
         .unwrap();
     assert_eq!(moved.parent_group_id, x);
-    let child = services.store.group(DOMAIN, &c).await.unwrap().unwrap();
+    let child = services
+        .store
+        .group(&DomainId::from(DOMAIN), &GroupId::from(&c))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(child.parent_group_id, b, "the subtree moves whole");
     // c is now under x: x's admin reaches it.
     services
@@ -497,9 +514,19 @@ async fn a_group_admin_moves_groups_only_within_its_subtree() {
     forbidden(services.update_group(&gadmin, &c, move_to(&other)).await);
     forbidden(services.update_group(&gadmin, &other, move_to(&a)).await);
     forbidden(services.update_group(&gadmin, &c, move_to("")).await);
-    let c_now = services.store.group(DOMAIN, &c).await.unwrap().unwrap();
+    let c_now = services
+        .store
+        .group(&DomainId::from(DOMAIN), &GroupId::from(&c))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(c_now.parent_group_id, a);
-    let other_now = services.store.group(DOMAIN, &other).await.unwrap().unwrap();
+    let other_now = services
+        .store
+        .group(&DomainId::from(DOMAIN), &GroupId::from(&other))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(other_now.parent_group_id, "");
 }
 
@@ -530,7 +557,12 @@ async fn a_root_group_stays_on_top_and_unknown_parents_are_refused() {
             .await,
         Resource::Group,
     );
-    let stored = services.store.group(DOMAIN, &root).await.unwrap().unwrap();
+    let stored = services
+        .store
+        .group(&DomainId::from(DOMAIN), &GroupId::from(&root))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.parent_group_id, "");
 }
 

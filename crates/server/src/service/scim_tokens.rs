@@ -78,10 +78,10 @@ impl Services {
         );
         let row = ScimTokenRow {
             token_id,
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             secret_hash: hash_of(&token),
             description: description.unwrap_or_default(),
-            creator: actor.user_id.clone(),
+            creator: actor.user_id.to_string(),
             created_at: self.clock.now_ms(),
         };
         actor.trail.name_target(&row.token_id);
@@ -146,8 +146,8 @@ impl Services {
             return Err(invalid());
         }
         Ok(Actor {
-            domain_id: row.domain_id,
-            user_id: format!("{ACTOR_PREFIX}{}", row.token_id),
+            domain_id: row.domain_id.into(),
+            user_id: format!("{ACTOR_PREFIX}{}", row.token_id).into(),
             role: Role::Admin,
             trail: Trail::none(),
         })

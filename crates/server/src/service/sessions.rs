@@ -4,6 +4,7 @@
 //! role change, "sign out everywhere") or the user is deleted.
 
 use crate::audit::Trail;
+use crate::model::{DomainId, UserId};
 use sha2::{Digest, Sha256};
 
 use super::tokens::{admit, require_good_standing, CallKind};
@@ -130,7 +131,10 @@ impl Services {
         let fresh = self
             .token_settings
             .session_live(row.created_at, row.last_seen_at, now);
-        let user = self.store.user(&row.domain_id, &row.user_id).await?;
+        let user = self
+            .store
+            .user(&DomainId::from(&row.domain_id), &UserId::from(&row.user_id))
+            .await?;
         let live = fresh
             && user.is_some_and(|u| {
                 u.token_stamp == row.token_stamp
@@ -167,7 +171,11 @@ impl Services {
         self.end_sessions(trail, &session.domain_id, &session.user_id)
             .await?;
         self.store
-            .delete_signin_sessions_of(trail, &session.domain_id, &session.user_id)
+            .delete_signin_sessions_of(
+                trail,
+                &DomainId::from(&session.domain_id),
+                &UserId::from(&session.user_id),
+            )
             .await
     }
 
@@ -176,7 +184,10 @@ impl Services {
     pub async fn must_change_password(&self, session: &SigninSession) -> Result<bool> {
         Ok(self
             .store
-            .user(&session.domain_id, &session.user_id)
+            .user(
+                &DomainId::from(&session.domain_id),
+                &UserId::from(&session.user_id),
+            )
             .await?
             .is_some_and(|u| u.need_change_password_next_login))
     }
@@ -196,7 +207,10 @@ impl Services {
             .await?;
         let user = self
             .store
-            .user(&session.domain_id, &session.user_id)
+            .user(
+                &DomainId::from(&session.domain_id),
+                &UserId::from(&session.user_id),
+            )
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         self.start_session(trail, user).await
@@ -250,7 +264,10 @@ impl Services {
         let invalid = || Error::Unauthorized(AuthProblem::AccessTokenInvalid);
         let user = self
             .store
-            .user(&session.domain_id, &session.user_id)
+            .user(
+                &DomainId::from(&session.domain_id),
+                &UserId::from(&session.user_id),
+            )
             .await?
             .ok_or_else(invalid)?;
         admit(user, kind, invalid(), self.clock.now_ms())
@@ -285,11 +302,17 @@ impl Services {
     pub async fn signin_sessions(&self, session: &SigninSession) -> Result<Vec<SessionSummary>> {
         let rows = self
             .store
-            .signin_sessions_of(&session.domain_id, &session.user_id)
+            .signin_sessions_of(
+                &DomainId::from(&session.domain_id),
+                &UserId::from(&session.user_id),
+            )
             .await?;
         let stamp = self
             .store
-            .user(&session.domain_id, &session.user_id)
+            .user(
+                &DomainId::from(&session.domain_id),
+                &UserId::from(&session.user_id),
+            )
             .await?
             .map(|u| u.token_stamp)
             .unwrap_or_default();

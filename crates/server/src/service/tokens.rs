@@ -15,6 +15,7 @@
 //! calls.
 
 use crate::audit::Trail;
+use crate::model::{DomainId, UserId};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -429,7 +430,11 @@ impl Services {
         kind: CallKind,
     ) -> Result<Actor> {
         let is_user_id = validate::max_len("user_id", name, validate::MAX_USER_ID).is_ok()
-            && self.store.user(domain_id, name).await?.is_some();
+            && self
+                .store
+                .user(&DomainId::from(domain_id), &UserId::from(name))
+                .await?
+                .is_some();
         if is_user_id {
             self.authenticate_user_with_password(trail, domain_id, name, password, kind)
                 .await
@@ -453,7 +458,11 @@ impl Services {
         let refused = || Error::Unauthorized(AuthProblem::InvalidCredentials);
         validate::login(user_id, password)?;
         let user = match self.store.domain(domain_id).await? {
-            Some(_) => self.store.user(domain_id, user_id).await?,
+            Some(_) => {
+                self.store
+                    .user(&DomainId::from(domain_id), &UserId::from(user_id))
+                    .await?
+            }
             None => None,
         };
         let Some(user) = user else {
@@ -470,7 +479,10 @@ impl Services {
         });
         let hash = self
             .store
-            .password_hashes_of(domain_id, std::slice::from_ref(&user.user_id))
+            .password_hashes_of(
+                &DomainId::from(domain_id),
+                std::slice::from_ref(&user.user_id),
+            )
             .await?
             .pop()
             .map(|(_, hash)| hash);
@@ -531,7 +543,7 @@ impl Services {
             Ok(found) => {
                 if prior_failures > 0 {
                     self.store
-                        .clear_login_failures(trail, domain_id, username)
+                        .clear_login_failures(trail, &DomainId::from(domain_id), username)
                         .await?;
                 }
                 Ok(found)
@@ -548,7 +560,10 @@ impl Services {
     /// Refuses a locked identity (429 with the seconds left), and slows down attempts after
     /// failures. Answers the failures counted so far.
     async fn check_lockout(&self, domain_id: &str, identity: &str) -> Result<i64> {
-        let (failures, locked_until) = self.store.login_failures(domain_id, identity).await?;
+        let (failures, locked_until) = self
+            .store
+            .login_failures(&DomainId::from(domain_id), identity)
+            .await?;
         let now = self.clock.now_ms();
         if locked_until > now {
             return Err(too_many(locked_until, now));
@@ -573,7 +588,7 @@ impl Services {
             .store
             .record_login_failure(
                 trail,
-                domain_id,
+                &DomainId::from(domain_id),
                 identity,
                 self.clock.now_ms(),
                 i64::from(lockout.max_failures),
@@ -599,7 +614,10 @@ impl Services {
         password: &str,
     ) -> Result<(UserRow, bool)> {
         let refused = Error::Unauthorized(AuthProblem::InvalidCredentials);
-        let candidates = self.store.login_candidates(domain_id, username).await?;
+        let candidates = self
+            .store
+            .login_candidates(&DomainId::from(domain_id), username)
+            .await?;
         if candidates.is_empty() {
             self.passwords.verify(password, None).await?;
             return Err(refused);
@@ -615,7 +633,14 @@ impl Services {
                 )
                 .await?;
             if matches && candidate.user_status == UserStatus::Enabled.as_str() {
-                let Some(user) = self.store.user(domain_id, &candidate.user_id).await? else {
+                let Some(user) = self
+                    .store
+                    .user(
+                        &DomainId::from(domain_id),
+                        &UserId::from(&candidate.user_id),
+                    )
+                    .await?
+                else {
                     return Err(refused);
                 };
                 require_good_standing(&user, self.clock.now_ms(), refused)?;
@@ -650,7 +675,10 @@ impl Services {
         // same would only share the turns, nothing else).
         let gate = format!("\0user\0{user_id}");
         let _turn = LoginGates::enter(&self.login_gates, domain_id, &gate).await;
-        let (failures, locked_until) = self.store.user_login_failures(domain_id, user_id).await?;
+        let (failures, locked_until) = self
+            .store
+            .user_login_failures(&DomainId::from(domain_id), &UserId::from(user_id))
+            .await?;
         let now = self.clock.now_ms();
         if locked_until > now {
             return Err(too_many(locked_until, now));
@@ -659,7 +687,11 @@ impl Services {
         if matches {
             if failures > 0 {
                 self.store
-                    .clear_user_login_failures(trail, domain_id, user_id)
+                    .clear_user_login_failures(
+                        trail,
+                        &DomainId::from(domain_id),
+                        &UserId::from(user_id),
+                    )
                     .await?;
             }
             return Ok(true);
@@ -668,8 +700,8 @@ impl Services {
             .store
             .record_user_login_failure(
                 trail,
-                domain_id,
-                user_id,
+                &DomainId::from(domain_id),
+                &UserId::from(user_id),
                 self.clock.now_ms(),
                 i64::from(lockout.max_failures),
                 lockout.lock_for.as_millis() as i64,
@@ -759,7 +791,7 @@ impl Services {
         let refused = || Error::Unauthorized(AuthProblem::RefreshTokenInvalid);
         Ok(self
             .store
-            .user(&row.domain_id, &row.user_id)
+            .user(&DomainId::from(&row.domain_id), &UserId::from(&row.user_id))
             .await?
             .filter(|u| u.token_stamp == row.token_stamp)
             .filter(|u| require_good_standing(u, now, refused()).is_ok()))
@@ -809,7 +841,7 @@ impl Services {
             return Ok(());
         }
         self.store
-            .revoke_refresh_family(trail, &reused.domain_id, &reused.family_id)
+            .revoke_refresh_family(trail, &DomainId::from(&reused.domain_id), &reused.family_id)
             .await
     }
 
@@ -858,7 +890,12 @@ impl Services {
             ..UserChanges::default()
         };
         self.store
-            .update_user(trail, domain_id, user_id, changes)
+            .update_user(
+                trail,
+                &DomainId::from(domain_id),
+                &UserId::from(user_id),
+                changes,
+            )
             .await?;
         Ok(())
     }
@@ -913,7 +950,7 @@ impl Services {
         }
         let user = self
             .store
-            .caller(&claims.aud, &claims.sub)
+            .caller(&DomainId::from(&claims.aud), &UserId::from(&claims.sub))
             .await?
             .filter(|u| u.token_stamp == claims.gen)
             .ok_or_else(invalid)?;
@@ -938,7 +975,10 @@ impl Services {
             None => {
                 let row = self
                     .store
-                    .caller(&subject.domain_id, &issuer.sub)
+                    .caller(
+                        &DomainId::from(&subject.domain_id),
+                        &UserId::from(&issuer.sub),
+                    )
                     .await?
                     .filter(|u| u.token_stamp == issuer.gen)
                     .ok_or_else(invalid)?;
@@ -979,7 +1019,7 @@ impl Services {
     ) -> Result<IssuedToken> {
         let user = self
             .store
-            .user(domain_id, user_id)
+            .user(&DomainId::from(domain_id), &UserId::from(user_id))
             .await?
             .ok_or(Error::Unauthorized(AuthProblem::InvalidCredentials))?;
         self.issue_session(trail, user, None).await
@@ -1076,7 +1116,7 @@ impl Services {
         let refused = || Error::Unauthorized(AuthProblem::InvalidCredentials);
         let user = self
             .store
-            .user(&issuer.domain_id, user_id)
+            .user(&issuer.domain_id, &UserId::from(user_id))
             .await?
             .ok_or_else(refused)?;
         require_good_standing(&user, self.clock.now_ms(), refused())?;
@@ -1111,7 +1151,7 @@ impl Services {
                 .map(|u| u.token_stamp),
         };
         Ok(IssuerClaim {
-            sub: issuer.user_id.clone(),
+            sub: issuer.user_id.to_string(),
             gen: gen.ok_or(Error::Unauthorized(AuthProblem::AccessTokenInvalid))?,
         })
     }
@@ -1148,7 +1188,10 @@ impl Services {
     ) -> Result<IssuedToken> {
         let logons = self
             .store
-            .accounts_of(&user.domain_id, std::slice::from_ref(&user.user_id))
+            .accounts_of(
+                &DomainId::from(&user.domain_id),
+                std::slice::from_ref(&user.user_id),
+            )
             .await?;
         Ok(IssuedToken {
             access_token,
@@ -1203,7 +1246,7 @@ impl Services {
     /// (`instance_stamp` = `gen`).
     async fn current_app(&self, domain_id: &str, client_id: &str, gen: &str) -> Result<AppRow> {
         self.store
-            .app(domain_id, client_id)
+            .app(&DomainId::from(domain_id), client_id)
             .await?
             .filter(|a| a.status == "enabled" && a.instance_stamp == gen)
             .ok_or(Error::Unauthorized(AuthProblem::AccessTokenInvalid))
@@ -1213,8 +1256,8 @@ impl Services {
 /// The actor of an app's service token: superadmin rights in its domain.
 fn service_actor(app: &AppRow) -> Actor {
     Actor {
-        domain_id: app.domain_id.clone(),
-        user_id: format!("app:{}", app.client_id),
+        domain_id: app.domain_id.clone().into(),
+        user_id: format!("app:{}", app.client_id).into(),
         role: Role::Superadmin,
         trail: Trail::none(),
     }
@@ -1260,8 +1303,8 @@ pub(crate) fn admit(user: UserRow, kind: CallKind, refused: Error, now: i64) -> 
     }
     Ok(Actor {
         role: user.role()?,
-        domain_id: user.domain_id,
-        user_id: user.user_id,
+        domain_id: user.domain_id.into(),
+        user_id: user.user_id.into(),
         trail: Trail::none(),
     })
 }

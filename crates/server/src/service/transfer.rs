@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use crate::audit::Trail;
 use crate::error::{Error, Resource, Result};
+use crate::model::DomainId;
 use crate::store::drives::{DriveFilter, DrivePage};
 use crate::store::groups::GroupPage;
 use crate::store::{NewUser, Store, UserFilter, UserOrder, UserPage};
@@ -56,7 +57,7 @@ pub async fn copy_domain(
         after = Some((String::new(), last.user_id.clone()));
         let ids: Vec<String> = users.iter().map(|u| u.user_id.clone()).collect();
         let mut accounts: HashMap<String, Vec<_>> = HashMap::new();
-        for account in from.accounts_of(domain_id, &ids).await? {
+        for account in from.accounts_of(&DomainId::from(domain_id), &ids).await? {
             accounts
                 .entry(account.user_id.clone())
                 .or_default()
@@ -67,7 +68,7 @@ pub async fn copy_domain(
             memberships.entry(user_id).or_default().push(group.group_id);
         }
         let mut passwords: HashMap<String, String> = from
-            .password_hashes_of(domain_id, &ids)
+            .password_hashes_of(&DomainId::from(domain_id), &ids)
             .await?
             .into_iter()
             .collect();

@@ -6,6 +6,7 @@
 use super::directory::DirectoryQuery;
 use super::{validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::model::GroupId;
 use crate::model::GroupKind;
 use crate::store::directory::GroupNumberedQuery;
 use crate::store::groups::GroupRow;
@@ -86,7 +87,11 @@ impl Services {
         };
         // A moved org unit takes its subtree along: its deepest level must fit too.
         let height = match moving {
-            Some(id) => self.store.subtree_height(&actor.domain_id, id).await?,
+            Some(id) => {
+                self.store
+                    .subtree_height(&actor.domain_id, &GroupId::from(id))
+                    .await?
+            }
             None => 0,
         };
         let height = usize::try_from(height).unwrap_or(usize::MAX);

@@ -7,6 +7,7 @@ use super::sessions::SessionSummary;
 use super::users::require_reach;
 use super::{validate, Actor, Services};
 use crate::error::{Error, Resource, Result};
+use crate::model::UserId;
 
 impl Services {
     /// The live sign-in sessions of `user_id`, newest first (admins).
@@ -19,12 +20,12 @@ impl Services {
         validate::required("user_id", user_id, validate::MAX_USER_ID)?;
         let user = self
             .store
-            .user(&actor.domain_id, user_id)
+            .user(&actor.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         let rows = self
             .store
-            .signin_sessions_of(&actor.domain_id, user_id)
+            .signin_sessions_of(&actor.domain_id, &UserId::from(user_id))
             .await?;
         Ok(rows
             .into_iter()
@@ -50,14 +51,14 @@ impl Services {
         validate::required("user_id", user_id, validate::MAX_USER_ID)?;
         let user = self
             .store
-            .user(&actor.domain_id, user_id)
+            .user(&actor.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         require_reach(actor, &user)?;
         self.end_sessions(&actor.trail, &actor.domain_id, user_id)
             .await?;
         self.store
-            .delete_signin_sessions_of(&actor.trail, &actor.domain_id, user_id)
+            .delete_signin_sessions_of(&actor.trail, &actor.domain_id, &UserId::from(user_id))
             .await
     }
 }

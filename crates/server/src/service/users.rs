@@ -12,6 +12,8 @@ use super::pagination::{
 };
 use super::{random_hex, subdomain_detail, validate, Actor, Services};
 use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::model::DomainId;
+use crate::model::UserId;
 use crate::model::{
     Account, Drive, Group, ImportedUserSpec, Listed, ListedBothWays, LogonKind, NewUserSpec,
     PageDirection, Punishment, Role, User, UserChanges, UserExtras, UserSearch, UserStatus,
@@ -325,7 +327,7 @@ impl Services {
         }
         validate::max_len("user_id", user_id, validate::MAX_USER_ID)?;
         self.store
-            .user(&actor.domain_id, user_id)
+            .user(&actor.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))
     }
@@ -355,7 +357,12 @@ impl Services {
             .stored_user_changes(actor, user_id, req, logons)
             .await?;
         self.store
-            .update_user(&actor.trail, &actor.domain_id, user_id, changes)
+            .update_user(
+                &actor.trail,
+                &actor.domain_id,
+                &UserId::from(user_id),
+                changes,
+            )
             .await?
             .ok_or(Error::NotFound(Resource::User))
     }
@@ -406,7 +413,7 @@ impl Services {
 
         let target = self
             .store
-            .user(&actor.domain_id, user_id)
+            .user(&actor.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         require_reach(actor, &target)?;
@@ -453,7 +460,10 @@ impl Services {
         }
         let held = self
             .store
-            .accounts_of(&target.domain_id, std::slice::from_ref(&target.user_id))
+            .accounts_of(
+                &DomainId::from(&target.domain_id),
+                std::slice::from_ref(&target.user_id),
+            )
             .await?;
         Ok(logons::contact_account_changes(
             target,
@@ -474,13 +484,13 @@ impl Services {
         }
         let target = self
             .store
-            .user(&actor.domain_id, user_id)
+            .user(&actor.domain_id, &UserId::from(user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         require_reach(actor, &target)?;
         if self
             .store
-            .delete_user(&actor.trail, &actor.domain_id, user_id)
+            .delete_user(&actor.trail, &actor.domain_id, &UserId::from(user_id))
             .await?
         {
             Ok(())
@@ -664,7 +674,7 @@ impl Services {
             _ => String::new(),
         };
         let account = AccountRow {
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             authentication_type: kind.as_str().into(),
             display_name: req.display_name.unwrap_or_else(|| req.identity.clone()),
             identity,
@@ -798,13 +808,21 @@ impl Services {
         let ids: Vec<String> = rows.iter().map(|r| r.user_id.clone()).collect();
         let mut accounts: HashMap<String, Vec<Account>> = HashMap::new();
         if extras.accounts {
-            for a in self.store.accounts_of(domain_id, &ids).await? {
+            for a in self
+                .store
+                .accounts_of(&DomainId::from(domain_id), &ids)
+                .await?
+            {
                 accounts.entry(a.user_id.clone()).or_default().push(a);
             }
         }
         let mut drives: HashMap<String, Drive> = HashMap::new();
         if extras.default_drive {
-            for d in self.store.default_drives_of(domain_id, &ids).await? {
+            for d in self
+                .store
+                .default_drives_of(&DomainId::from(domain_id), &ids)
+                .await?
+            {
                 drives.insert(d.owner.clone(), d);
             }
         }
@@ -900,6 +918,7 @@ fn page_query(filter: UserFilter, page: &Page, descending: bool) -> Result<(User
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::DomainId;
     use crate::service::testing::{scratch_services, superadmin, user_with_role, DOMAIN};
 
     fn spec(user_id: &str) -> NewUserSpec {
@@ -919,7 +938,7 @@ mod tests {
         assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
         assert!(services
             .store
-            .user(DOMAIN, "by_plain")
+            .user(&DomainId::from(DOMAIN), &UserId::from("by_plain"))
             .await
             .unwrap()
             .is_none());
@@ -952,7 +971,12 @@ mod tests {
 
         let refused = services.update_user(&admin, "alice", promote.clone()).await;
         assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
-        let alice = services.store.user(DOMAIN, "alice").await.unwrap().unwrap();
+        let alice = services
+            .store
+            .user(&DomainId::from(DOMAIN), &UserId::from("alice"))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(alice.role().unwrap(), Role::User);
 
         let own = services

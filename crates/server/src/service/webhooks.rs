@@ -185,7 +185,7 @@ impl Services {
         let (secret, key) = new_secret();
         let now = self.clock.now_ms();
         let row = WebhookRow {
-            domain_id: actor.domain_id.clone(),
+            domain_id: actor.domain_id.to_string(),
             webhook_id: webhook_id.clone(),
             url,
             description,

@@ -4,6 +4,7 @@ use crate::audit::Trail;
 use async_trait::async_trait;
 
 use crate::error::Result;
+use crate::model::DomainId;
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AppRow {
@@ -51,14 +52,19 @@ pub struct AppChanges {
 pub trait AppStore: Send + Sync + 'static {
     /// `AlreadyExists(App)` if the client id is taken in the domain.
     async fn create_app(&self, trail: &Trail, app: AppRow) -> Result<()>;
-    async fn app(&self, domain_id: &str, client_id: &str) -> Result<Option<AppRow>>;
+    async fn app(&self, domain_id: &DomainId, client_id: &str) -> Result<Option<AppRow>>;
     async fn apps(&self, domain_id: &str, after: Option<&str>, limit: u32) -> Result<Vec<AppRow>>;
     async fn update_app(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         client_id: &str,
         changes: AppChanges,
     ) -> Result<Option<AppRow>>;
-    async fn delete_app(&self, trail: &Trail, domain_id: &str, client_id: &str) -> Result<bool>;
+    async fn delete_app(
+        &self,
+        trail: &Trail,
+        domain_id: &DomainId,
+        client_id: &str,
+    ) -> Result<bool>;
 }

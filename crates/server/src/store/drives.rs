@@ -5,6 +5,7 @@ use crate::audit::Trail;
 use async_trait::async_trait;
 
 use crate::error::Result;
+use crate::model::{DomainId, UserId};
 
 /// A drive as stored. Times are UNIX milliseconds; `total_size` -1 means unlimited.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -75,40 +76,49 @@ pub trait DriveStore: Send + Sync + 'static {
     /// A user's new default drive also becomes its `default_drive_id`.
     async fn create_drive(&self, trail: &Trail, drive: DriveRow) -> Result<DriveRow>;
 
-    async fn drive(&self, domain_id: &str, drive_id: &str) -> Result<Option<DriveRow>>;
+    async fn drive(&self, domain_id: &DomainId, drive_id: &str) -> Result<Option<DriveRow>>;
 
     /// Applies `changes` (a new `total_size` checked against the domain's `size_quota` in
     /// the same transaction, as in `create_drive`); `None` if there is no such drive.
     async fn update_drive(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         drive_id: &str,
         changes: DriveChanges,
     ) -> Result<Option<DriveRow>>;
 
     /// Deletes a drive (clearing its owner's `default_drive_id` if it was the default);
     /// `false` if there was none.
-    async fn delete_drive(&self, trail: &Trail, domain_id: &str, drive_id: &str) -> Result<bool>;
+    async fn delete_drive(
+        &self,
+        trail: &Trail,
+        domain_id: &DomainId,
+        drive_id: &str,
+    ) -> Result<bool>;
 
     /// One page of drives matching `page.filter`, by `drive_id`.
     async fn find_drives(&self, domain_id: &str, page: &DrivePage) -> Result<Vec<DriveRow>>;
 
     /// The default drive of a user, if it has one. For the users service
     /// (`default_drive_id`, `extra_return_info: drive`).
-    async fn default_drive_of(&self, domain_id: &str, user_id: &str) -> Result<Option<DriveRow>>;
+    async fn default_drive_of(
+        &self,
+        domain_id: &DomainId,
+        user_id: &UserId,
+    ) -> Result<Option<DriveRow>>;
 
     /// The default drives of the given users.
     async fn default_drives_of(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         user_ids: &[String],
     ) -> Result<Vec<DriveRow>>;
 
     /// Every drive of one owner (`owner_type` `user` or `group`), by `drive_id`.
     async fn drives_of_owner(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         owner_type: &str,
         owner: &str,
     ) -> Result<Vec<DriveRow>>;
@@ -117,7 +127,7 @@ pub trait DriveStore: Send + Sync + 'static {
     async fn delete_drives_of_owner(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         owner_type: &str,
         owner: &str,
     ) -> Result<u64>;

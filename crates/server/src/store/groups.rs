@@ -5,6 +5,7 @@ use async_trait::async_trait;
 
 use super::UserRow;
 use crate::error::Result;
+use crate::model::{DomainId, GroupId, UserId};
 
 /// A group as stored. `parent_group_id` is `""` for a top-level group.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -62,14 +63,14 @@ pub trait GroupStore: Send + Sync + 'static {
     /// if the parent is gone, `InvalidParameter` if the group is a root and has a parent).
     async fn create_group(&self, trail: &Trail, group: GroupRow) -> Result<GroupRow>;
 
-    async fn group(&self, domain_id: &str, group_id: &str) -> Result<Option<GroupRow>>;
+    async fn group(&self, domain_id: &DomainId, group_id: &GroupId) -> Result<Option<GroupRow>>;
 
     /// Renames or describes a group; `None` if there is none.
     async fn update_group(
         &self,
         trail: &Trail,
-        domain_id: &str,
-        group_id: &str,
+        domain_id: &DomainId,
+        group_id: &GroupId,
         name: Option<&str>,
         description: Option<&str>,
         at: i64,
@@ -80,15 +81,20 @@ pub trait GroupStore: Send + Sync + 'static {
     async fn move_group(
         &self,
         trail: &Trail,
-        domain_id: &str,
-        group_id: &str,
+        domain_id: &DomainId,
+        group_id: &GroupId,
         new_parent: &str,
         at: i64,
     ) -> Result<()>;
 
     /// Deletes a group with its memberships and assignments; `Conflict` if it still has
     /// subgroups, `NotFound(Group)` if there is none.
-    async fn delete_group(&self, trail: &Trail, domain_id: &str, group_id: &str) -> Result<()>;
+    async fn delete_group(
+        &self,
+        trail: &Trail,
+        domain_id: &DomainId,
+        group_id: &GroupId,
+    ) -> Result<()>;
 
     async fn find_groups(&self, domain_id: &str, page: &GroupPage) -> Result<Vec<GroupRow>>;
 
@@ -96,9 +102,9 @@ pub trait GroupStore: Send + Sync + 'static {
     async fn add_member(
         &self,
         trail: &Trail,
-        domain_id: &str,
-        group_id: &str,
-        user_id: &str,
+        domain_id: &DomainId,
+        group_id: &GroupId,
+        user_id: &UserId,
         at: i64,
     ) -> Result<()>;
 
@@ -106,16 +112,16 @@ pub trait GroupStore: Send + Sync + 'static {
     async fn remove_member(
         &self,
         trail: &Trail,
-        domain_id: &str,
-        group_id: &str,
-        user_id: &str,
+        domain_id: &DomainId,
+        group_id: &GroupId,
+        user_id: &UserId,
     ) -> Result<bool>;
 
     /// Direct user members of a group (or, for `""`, users in no group), by `user_id`.
     async fn member_users(
         &self,
-        domain_id: &str,
-        group_id: &str,
+        domain_id: &DomainId,
+        group_id: &GroupId,
         after_user_id: Option<&str>,
         limit: u32,
     ) -> Result<Vec<UserRow>>;
@@ -131,9 +137,9 @@ pub trait GroupStore: Send + Sync + 'static {
     /// (when `inclusive`) or on any group above it, directly or through a group it is in.
     async fn administers(
         &self,
-        domain_id: &str,
-        user_id: &str,
-        group_id: &str,
+        domain_id: &DomainId,
+        user_id: &UserId,
+        group_id: &GroupId,
         inclusive: bool,
     ) -> Result<bool>;
 
@@ -141,15 +147,19 @@ pub trait GroupStore: Send + Sync + 'static {
     /// [`GroupStore::administers`] answers), in one statement.
     async fn administered_among(
         &self,
-        domain_id: &str,
-        user_id: &str,
+        domain_id: &DomainId,
+        user_id: &UserId,
         group_ids: &[String],
     ) -> Result<Vec<String>>;
 
     /// The groups `user_id` administers through an assignment on them, directly or through
     /// a group it is in: the tops of the subtrees [`GroupStore::administers`] answers `true`
     /// for, sorted.
-    async fn administered_groups(&self, domain_id: &str, user_id: &str) -> Result<Vec<String>>;
+    async fn administered_groups(
+        &self,
+        domain_id: &DomainId,
+        user_id: &UserId,
+    ) -> Result<Vec<String>>;
 
     /// Records an assignment; assigning twice changes nothing.
     async fn assign(&self, trail: &Trail, assignment: AssignmentRow) -> Result<()>;
@@ -160,19 +170,19 @@ pub trait GroupStore: Send + Sync + 'static {
     /// Assignments on a group, by `(identity_type, identity_id)` after the given key.
     async fn assignments_on(
         &self,
-        domain_id: &str,
-        group_id: &str,
+        domain_id: &DomainId,
+        group_id: &GroupId,
         after: Option<(String, String)>,
         limit: u32,
     ) -> Result<Vec<AssignmentRow>>;
 
     async fn assignments_of(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         identity_type: &str,
         identity_id: &str,
     ) -> Result<Vec<AssignmentRow>>;
 
     /// How many levels hang below a group: 0 for a leaf (or an unknown group).
-    async fn subtree_height(&self, domain_id: &str, group_id: &str) -> Result<i64>;
+    async fn subtree_height(&self, domain_id: &DomainId, group_id: &GroupId) -> Result<i64>;
 }

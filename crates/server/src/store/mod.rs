@@ -41,6 +41,7 @@ pub use user_query::{UserFilter, UserOrder, UserPage};
 pub use webhooks::WebhookStore;
 
 use crate::error::Result;
+use crate::model::{DomainId, UserId};
 
 /// The form in which names, emails and phones are compared by prefix and substring search:
 /// lower case, computed once here so that stored columns and search input always agree.
@@ -428,12 +429,12 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn revoke_refresh_family(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         family_id: &str,
     ) -> Result<()>;
 
     /// `(failures, locked_until)` of recent failed logins with an identity.
-    async fn login_failures(&self, domain_id: &str, identity: &str) -> Result<(i64, i64)>;
+    async fn login_failures(&self, domain_id: &DomainId, identity: &str) -> Result<(i64, i64)>;
 
     /// Counts one more failed login (failures older than `lock_ms` no longer count); at
     /// `max_failures` the identity is locked until `now + lock_ms` and the count restarts.
@@ -441,7 +442,7 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn record_login_failure(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         identity: &str,
         now: i64,
         max_failures: i64,
@@ -452,20 +453,24 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn clear_login_failures(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         identity: &str,
     ) -> Result<()>;
 
     /// `(failures, locked_until)` of recent failed password checks of a user, whichever
     /// identity or path they came through.
-    async fn user_login_failures(&self, domain_id: &str, user_id: &str) -> Result<(i64, i64)>;
+    async fn user_login_failures(
+        &self,
+        domain_id: &DomainId,
+        user_id: &UserId,
+    ) -> Result<(i64, i64)>;
 
     /// `record_login_failure` for a user (of an existing user only; none for a missing one).
     async fn record_user_login_failure(
         &self,
         trail: &Trail,
-        domain_id: &str,
-        user_id: &str,
+        domain_id: &DomainId,
+        user_id: &UserId,
         now: i64,
         max_failures: i64,
         lock_ms: i64,
@@ -475,8 +480,8 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn clear_user_login_failures(
         &self,
         trail: &Trail,
-        domain_id: &str,
-        user_id: &str,
+        domain_id: &DomainId,
+        user_id: &UserId,
     ) -> Result<()>;
 
     /// Deletes the failed-login rows that no longer count or lock anything: last failure
@@ -503,12 +508,12 @@ pub trait UserStore: Send + Sync + 'static {
         item_trails: Vec<Trail>,
     ) -> Result<Vec<Result<UserRow>>>;
 
-    async fn user(&self, domain_id: &str, user_id: &str) -> Result<Option<UserRow>>;
+    async fn user(&self, domain_id: &DomainId, user_id: &UserId) -> Result<Option<UserRow>>;
 
     /// The user as of now, for authenticating its request: what [`UserStore::user`] would
     /// answer, possibly from a cache that every change to the store, by any process,
     /// invalidates before the next call (SQLite; `store/sql/callers.rs`).
-    async fn caller(&self, domain_id: &str, user_id: &str) -> Result<Option<UserRow>> {
+    async fn caller(&self, domain_id: &DomainId, user_id: &UserId) -> Result<Option<UserRow>> {
         self.user(domain_id, user_id).await
     }
 
@@ -517,13 +522,18 @@ pub trait UserStore: Send + Sync + 'static {
     async fn update_user(
         &self,
         trail: &Trail,
-        domain_id: &str,
-        user_id: &str,
+        domain_id: &DomainId,
+        user_id: &UserId,
         changes: UserChanges,
     ) -> Result<Option<UserRow>>;
 
     /// Deletes the user with its accounts, password and tokens; `false` if there was none.
-    async fn delete_user(&self, trail: &Trail, domain_id: &str, user_id: &str) -> Result<bool>;
+    async fn delete_user(
+        &self,
+        trail: &Trail,
+        domain_id: &DomainId,
+        user_id: &UserId,
+    ) -> Result<bool>;
 
     /// One page of users matching `page.filter`, in `page.order`, after the given cursor.
     async fn find_users(&self, domain_id: &str, page: &UserPage) -> Result<Vec<UserRow>>;
@@ -537,13 +547,17 @@ pub trait UserStore: Send + Sync + 'static {
     ) -> Result<Vec<DirectoryEntryRow>>;
 
     /// The accounts of the given users.
-    async fn accounts_of(&self, domain_id: &str, user_ids: &[String]) -> Result<Vec<AccountRow>>;
+    async fn accounts_of(
+        &self,
+        domain_id: &DomainId,
+        user_ids: &[String],
+    ) -> Result<Vec<AccountRow>>;
 
     /// Accounts whose identity is `identity`, whatever their type (e-mail ones in any ASCII
     /// case: they are stored in lower case), with their users.
     async fn login_candidates(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         identity: &str,
     ) -> Result<Vec<LoginCandidate>>;
 
@@ -559,7 +573,7 @@ pub trait UserStore: Send + Sync + 'static {
     /// `(user_id, password_hash)` of those of the given users that have a password.
     async fn password_hashes_of(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         user_ids: &[String],
     ) -> Result<Vec<(String, String)>>;
 
@@ -576,7 +590,7 @@ pub trait UserStore: Send + Sync + 'static {
     /// The account of this type and identity in the domain.
     async fn account(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         authentication_type: &str,
         identity: &str,
     ) -> Result<Option<AccountRow>>;

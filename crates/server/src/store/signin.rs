@@ -4,6 +4,7 @@ use crate::audit::Trail;
 use async_trait::async_trait;
 
 use crate::error::Result;
+use crate::model::{DomainId, UserId};
 use crate::store::RefreshTokenRow;
 
 /// An authorization code, by the SHA-256 of its value.
@@ -65,7 +66,7 @@ pub struct ClaimFacts {
 #[async_trait]
 pub trait SigninStore: Send + Sync + 'static {
     /// The user's groups and default drive, for its claims.
-    async fn claim_facts(&self, domain_id: &str, user_id: &str) -> Result<ClaimFacts>;
+    async fn claim_facts(&self, domain_id: &DomainId, user_id: &UserId) -> Result<ClaimFacts>;
     /// Stores a new code; expired codes go at the same time.
     async fn insert_authorization_code(
         &self,
@@ -105,14 +106,14 @@ pub trait SigninStore: Send + Sync + 'static {
     async fn delete_signin_sessions_of(
         &self,
         trail: &Trail,
-        domain_id: &str,
-        user_id: &str,
+        domain_id: &DomainId,
+        user_id: &UserId,
     ) -> Result<()>;
     /// The user's sessions, newest first.
     async fn signin_sessions_of(
         &self,
-        domain_id: &str,
-        user_id: &str,
+        domain_id: &DomainId,
+        user_id: &UserId,
     ) -> Result<Vec<SigninSessionRow>>;
 
     /// Stores a new console session; the user's console sessions last used before

@@ -4,6 +4,7 @@ use crate::audit::Trail;
 use async_trait::async_trait;
 
 use crate::error::Result;
+use crate::model::DomainId;
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct WebhookRow {
@@ -86,7 +87,7 @@ pub trait WebhookStore: Send + Sync + 'static {
     /// Creates a webhook whose cursor starts at the domain's latest event (it receives the
     /// events after its creation).
     async fn create_webhook(&self, trail: &Trail, row: &WebhookRow) -> Result<()>;
-    async fn webhook(&self, domain_id: &str, webhook_id: &str) -> Result<Option<WebhookRow>>;
+    async fn webhook(&self, domain_id: &DomainId, webhook_id: &str) -> Result<Option<WebhookRow>>;
     async fn webhooks(&self, domain_id: &str) -> Result<Vec<WebhookRow>>;
     /// Writes url, description, event types, enabled and disabled_reason; false if gone.
     async fn update_webhook(&self, trail: &Trail, row: &WebhookRow) -> Result<bool>;
@@ -94,7 +95,7 @@ pub trait WebhookStore: Send + Sync + 'static {
     async fn delete_webhook(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         webhook_id: &str,
     ) -> Result<bool>;
 
@@ -119,14 +120,14 @@ pub trait WebhookStore: Send + Sync + 'static {
     /// Disables a webhook the worker gave up on; false if it was already disabled.
     async fn disable_webhook(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         webhook_id: &str,
         reason: &str,
         now: i64,
     ) -> Result<bool>;
     async fn dead_letters(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         webhook_id: &str,
         limit: u32,
     ) -> Result<Vec<DeliveryRow>>;
@@ -134,7 +135,7 @@ pub trait WebhookStore: Send + Sync + 'static {
     /// at `now`; answers how many.
     async fn redeliver(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         webhook_id: &str,
         event_ids: &[String],
         now: i64,
@@ -142,7 +143,7 @@ pub trait WebhookStore: Send + Sync + 'static {
     /// The latest `limit` attempts, newest first.
     async fn delivery_log(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         webhook_id: &str,
         limit: u32,
     ) -> Result<Vec<AttemptRow>>;

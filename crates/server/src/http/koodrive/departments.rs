@@ -17,11 +17,11 @@ pub const ROOT_ID: &str = "0";
 fn root(actor: &Actor) -> DepartmentInfo {
     DepartmentInfo {
         id: ROOT_ID.into(),
-        org_id: actor.domain_id.clone(),
+        org_id: actor.domain_id.to_string(),
         dept_id: ROOT_ID.into(),
         parent_id: String::new(),
-        name: actor.domain_id.clone(),
-        tenant_id: actor.domain_id.clone(),
+        name: actor.domain_id.to_string(),
+        tenant_id: actor.domain_id.to_string(),
     }
 }
 
@@ -34,10 +34,10 @@ pub fn info(actor: &Actor, group: Group) -> DepartmentInfo {
     DepartmentInfo {
         dept_id: group.group_id.clone(),
         id: group.group_id,
-        org_id: actor.domain_id.clone(),
+        org_id: actor.domain_id.to_string(),
         parent_id,
         name: group.group_name,
-        tenant_id: actor.domain_id.clone(),
+        tenant_id: actor.domain_id.to_string(),
     }
 }
 

@@ -191,7 +191,7 @@ pub async fn user_list(State(app): State<AppState>, call: Call) -> Answer {
             capacity: space.as_ref().map_or(0, |s| s.total_size),
             space_used: space.as_ref().map_or(0, |s| s.used_size),
             space_status: space.map_or(1, |s| i64::from(s.status != "enabled")),
-            tenant_id: actor.domain_id.clone(),
+            tenant_id: actor.domain_id.to_string(),
             user,
         });
     }
@@ -276,7 +276,7 @@ pub async fn group_list(State(app): State<AppState>, call: Call) -> Answer {
             id: group.group_id,
             name: group.group_name,
             owner_id: group.creator,
-            tenant_id: actor.domain_id.clone(),
+            tenant_id: actor.domain_id.to_string(),
             container_id,
             capacity,
             space_used,

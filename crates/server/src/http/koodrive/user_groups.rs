@@ -47,7 +47,7 @@ fn info(actor: &Actor, group: Group) -> UserGroupInfo {
         id: group.group_id,
         group_name: group.group_name,
         owner_id: group.creator,
-        tenant_id: actor.domain_id.clone(),
+        tenant_id: actor.domain_id.to_string(),
         source_type: SOURCE_USER_GROUP,
         icon_url: String::new(),
         created_time: group.created_at,

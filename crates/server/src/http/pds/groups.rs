@@ -380,7 +380,7 @@ async fn list_identity_roles(
         .holder_roles(&actor, &identity.identity_id, kind)
         .await?;
     Ok(Json(ListIdentityRoleResponse {
-        domain_id: actor.domain_id.clone(),
+        domain_id: actor.domain_id.to_string(),
         identity,
         is_admin: roles.is_admin,
         assignment_list: roles.roles.into_iter().map(translate::assignment).collect(),

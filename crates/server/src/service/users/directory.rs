@@ -12,6 +12,7 @@ use super::super::{validate, Actor, Services};
 use super::logons::ContactLogons;
 use super::order_for;
 use crate::error::{Error, ParamProblem, Resource, Result};
+use crate::model::UserId;
 use crate::model::{GroupKind, NewUserSpec, User, UserChanges, UserStatus};
 use crate::store::groups::{GroupRow, KIND_ORG, KIND_USER_GROUP};
 use crate::store::properties::UserPropertyValue;
@@ -365,7 +366,7 @@ impl Services {
             .await?
             .ok_or(Error::NotFound(Resource::User))?;
         self.store
-            .user(&actor.domain_id, &user_id)
+            .user(&actor.domain_id, &UserId::from(&user_id))
             .await?
             .ok_or(Error::NotFound(Resource::User))
     }
@@ -471,7 +472,7 @@ impl Services {
         let query = UserPage {
             after: None,
             filter: UserFilter {
-                user_ids: vec![actor.user_id.clone()],
+                user_ids: vec![actor.user_id.to_string()],
                 ..UserFilter::default()
             },
             order: UserOrder::UserId,

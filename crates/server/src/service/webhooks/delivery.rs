@@ -18,6 +18,7 @@ use super::seal::SecretSeal;
 use super::{sign, WebhookSettings};
 use crate::error::{Error, Result};
 use crate::metrics::Delivery;
+use crate::model::DomainId;
 use crate::service::events::ChangeEvent;
 use crate::service::Services;
 use crate::store::audit_log::AuditRow;
@@ -304,7 +305,11 @@ impl Services {
                 .cloned();
             let hook = match known {
                 Some(hook) => Some(hook),
-                None => self.store.webhook(&d.domain_id, &d.webhook_id).await?,
+                None => {
+                    self.store
+                        .webhook(&DomainId::from(&d.domain_id), &d.webhook_id)
+                        .await?
+                }
             };
             // A webhook deleted meanwhile: its deliveries are left to their claims' end.
             if let Some(hook) = hook {
@@ -402,7 +407,12 @@ impl Services {
         let reason = "deliveries failed for the whole retry window";
         if !self
             .store
-            .disable_webhook(&hook.domain_id, &hook.webhook_id, reason, now)
+            .disable_webhook(
+                &DomainId::from(&hook.domain_id),
+                &hook.webhook_id,
+                reason,
+                now,
+            )
             .await?
         {
             return Ok(());

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 
 use super::{text, unique_as, update_stmt, Arg, SqlStore, Stmt};
 use crate::error::{Resource, Result};
+use crate::model::DomainId;
 use crate::store::apps::{AppChanges, AppRow, AppStore};
 
 const APP_COLUMNS: &str = "domain_id, client_id, app_name, algorithm, public_key, status, \
@@ -45,7 +46,7 @@ impl AppStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn app(&self, domain_id: &str, client_id: &str) -> Result<Option<AppRow>> {
+    async fn app(&self, domain_id: &DomainId, client_id: &str) -> Result<Option<AppRow>> {
         let stmt = Stmt::new(
             format!("SELECT {APP_COLUMNS} FROM apps WHERE domain_id = $1 AND client_id = $2"),
             vec![text(domain_id), text(client_id)],
@@ -71,7 +72,7 @@ impl AppStore for SqlStore {
     async fn update_app(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         client_id: &str,
         c: AppChanges,
     ) -> Result<Option<AppRow>> {
@@ -97,7 +98,12 @@ impl AppStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete_app(&self, trail: &Trail, domain_id: &str, client_id: &str) -> Result<bool> {
+    async fn delete_app(
+        &self,
+        trail: &Trail,
+        domain_id: &DomainId,
+        client_id: &str,
+    ) -> Result<bool> {
         let stmt = Stmt::new(
             "DELETE FROM apps WHERE domain_id = $1 AND client_id = $2",
             vec![text(domain_id), text(client_id)],

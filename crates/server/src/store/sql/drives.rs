@@ -10,6 +10,7 @@ use super::quotas::{check_quotas, Addition};
 use super::unique_as;
 use super::{text, update_stmt, Arg, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
+use crate::model::{DomainId, UserId};
 use crate::store::drives::{DriveChanges, DrivePage, DriveRow, DriveUsage};
 use crate::store::user_query::escape_like;
 use crate::store::{normalize, DriveStore};
@@ -174,7 +175,7 @@ impl DriveStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn drive(&self, domain_id: &str, drive_id: &str) -> Result<Option<DriveRow>> {
+    async fn drive(&self, domain_id: &DomainId, drive_id: &str) -> Result<Option<DriveRow>> {
         let stmt = drive_stmt(domain_id, drive_id);
         Ok(self.reader().fetch_optional::<DriveRow>(stmt).await?)
     }
@@ -183,7 +184,7 @@ impl DriveStore for SqlStore {
     async fn update_drive(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         drive_id: &str,
         changes: DriveChanges,
     ) -> Result<Option<DriveRow>> {
@@ -219,7 +220,12 @@ impl DriveStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete_drive(&self, trail: &Trail, domain_id: &str, drive_id: &str) -> Result<bool> {
+    async fn delete_drive(
+        &self,
+        trail: &Trail,
+        domain_id: &DomainId,
+        drive_id: &str,
+    ) -> Result<bool> {
         self.write(trail, |tx| {
             Box::pin(async move {
                 let deleted = tx
@@ -250,7 +256,7 @@ impl DriveStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn default_drives_of(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         user_ids: &[String],
     ) -> Result<Vec<DriveRow>> {
         if user_ids.is_empty() {
@@ -274,7 +280,11 @@ impl DriveStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn default_drive_of(&self, domain_id: &str, user_id: &str) -> Result<Option<DriveRow>> {
+    async fn default_drive_of(
+        &self,
+        domain_id: &DomainId,
+        user_id: &UserId,
+    ) -> Result<Option<DriveRow>> {
         let stmt = owner_stmt(
             &format!("SELECT {DRIVE_COLUMNS} FROM drives"),
             domain_id,
@@ -288,7 +298,7 @@ impl DriveStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn drives_of_owner(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         owner_type: &str,
         owner: &str,
     ) -> Result<Vec<DriveRow>> {
@@ -306,7 +316,7 @@ impl DriveStore for SqlStore {
     async fn delete_drives_of_owner(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         owner_type: &str,
         owner: &str,
     ) -> Result<u64> {

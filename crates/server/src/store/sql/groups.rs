@@ -8,7 +8,7 @@ use super::quotas::lock_domain_stmt;
 use super::{text, unique_as, update_stmt};
 use super::{Arg, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
-use crate::model::HolderKind;
+use crate::model::{DomainId, GroupId, HolderKind, UserId};
 use crate::store::groups::{AssignmentRow, GroupPage, GroupRow};
 use crate::store::user_query::{escape_like, USER_COLUMNS};
 use crate::store::{normalize, GroupStore, UserRow};
@@ -225,7 +225,7 @@ impl GroupStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn group(&self, domain_id: &str, group_id: &str) -> Result<Option<GroupRow>> {
+    async fn group(&self, domain_id: &DomainId, group_id: &GroupId) -> Result<Option<GroupRow>> {
         let stmt = group_stmt(domain_id, group_id);
         Ok(self.reader().fetch_optional::<GroupRow>(stmt).await?)
     }
@@ -234,8 +234,8 @@ impl GroupStore for SqlStore {
     async fn update_group(
         &self,
         trail: &Trail,
-        domain_id: &str,
-        group_id: &str,
+        domain_id: &DomainId,
+        group_id: &GroupId,
         name: Option<&str>,
         description: Option<&str>,
         at: i64,
@@ -263,8 +263,8 @@ impl GroupStore for SqlStore {
     async fn move_group(
         &self,
         trail: &Trail,
-        domain_id: &str,
-        group_id: &str,
+        domain_id: &DomainId,
+        group_id: &GroupId,
         new_parent: &str,
         at: i64,
     ) -> Result<()> {
@@ -316,7 +316,12 @@ impl GroupStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete_group(&self, trail: &Trail, domain_id: &str, group_id: &str) -> Result<()> {
+    async fn delete_group(
+        &self,
+        trail: &Trail,
+        domain_id: &DomainId,
+        group_id: &GroupId,
+    ) -> Result<()> {
         self.delete_group_checked(trail, domain_id, group_id, false)
             .await
     }
@@ -372,9 +377,9 @@ impl GroupStore for SqlStore {
     async fn add_member(
         &self,
         trail: &Trail,
-        domain_id: &str,
-        group_id: &str,
-        user_id: &str,
+        domain_id: &DomainId,
+        group_id: &GroupId,
+        user_id: &UserId,
         at: i64,
     ) -> Result<()> {
         let stmt = super::users::insert_membership_stmt(domain_id, group_id, user_id, at);
@@ -394,9 +399,9 @@ impl GroupStore for SqlStore {
     async fn remove_member(
         &self,
         trail: &Trail,
-        domain_id: &str,
-        group_id: &str,
-        user_id: &str,
+        domain_id: &DomainId,
+        group_id: &GroupId,
+        user_id: &UserId,
     ) -> Result<bool> {
         let stmt = Stmt::new(
             "DELETE FROM group_members WHERE domain_id = $1 AND group_id = $2 AND user_id = $3",
@@ -408,8 +413,8 @@ impl GroupStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn member_users(
         &self,
-        domain_id: &str,
-        group_id: &str,
+        domain_id: &DomainId,
+        group_id: &GroupId,
         after_user_id: Option<&str>,
         limit: u32,
     ) -> Result<Vec<UserRow>> {
@@ -465,9 +470,9 @@ impl GroupStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn administers(
         &self,
-        domain_id: &str,
-        user_id: &str,
-        group_id: &str,
+        domain_id: &DomainId,
+        user_id: &UserId,
+        group_id: &GroupId,
         inclusive: bool,
     ) -> Result<bool> {
         let stmt = Stmt::new(
@@ -492,8 +497,8 @@ impl GroupStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn administered_among(
         &self,
-        domain_id: &str,
-        user_id: &str,
+        domain_id: &DomainId,
+        user_id: &UserId,
         group_ids: &[String],
     ) -> Result<Vec<String>> {
         if group_ids.is_empty() {
@@ -524,7 +529,11 @@ impl GroupStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn administered_groups(&self, domain_id: &str, user_id: &str) -> Result<Vec<String>> {
+    async fn administered_groups(
+        &self,
+        domain_id: &DomainId,
+        user_id: &UserId,
+    ) -> Result<Vec<String>> {
         let stmt = Stmt::new(
             "SELECT DISTINCT a.group_id FROM group_admins a \
              WHERE a.domain_id = $1 \
@@ -583,8 +592,8 @@ impl GroupStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn assignments_on(
         &self,
-        domain_id: &str,
-        group_id: &str,
+        domain_id: &DomainId,
+        group_id: &GroupId,
         after: Option<(String, String)>,
         limit: u32,
     ) -> Result<Vec<AssignmentRow>> {
@@ -609,7 +618,7 @@ impl GroupStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn assignments_of(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         identity_type: &str,
         identity_id: &str,
     ) -> Result<Vec<AssignmentRow>> {
@@ -624,7 +633,7 @@ impl GroupStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn subtree_height(&self, domain_id: &str, group_id: &str) -> Result<i64> {
+    async fn subtree_height(&self, domain_id: &DomainId, group_id: &GroupId) -> Result<i64> {
         let stmt = Stmt::new(
             "SELECT COALESCE(MAX(depth), 0) FROM group_closure \
              WHERE domain_id = $1 AND ancestor_id = $2",

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 
 use super::{text, Arg, SqlStore, Stmt};
 use crate::error::Result;
+use crate::model::{DomainId, UserId};
 use crate::store::signin::{
     AuthorizationCodeRow, ClaimFacts, ConsoleSessionRow, SigninSessionRow, SigninStore,
 };
@@ -38,7 +39,7 @@ struct ClaimFactRow {
 #[async_trait]
 impl SigninStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn claim_facts(&self, domain_id: &str, user_id: &str) -> Result<ClaimFacts> {
+    async fn claim_facts(&self, domain_id: &DomainId, user_id: &UserId) -> Result<ClaimFacts> {
         let stmt = Stmt::new(
             "SELECT (SELECT d.total_size FROM drives d WHERE d.domain_id = $1 \
              AND d.owner_type = 'user' AND d.owner = $2 AND d.is_default) AS default_drive_size, \
@@ -212,8 +213,8 @@ impl SigninStore for SqlStore {
     async fn delete_signin_sessions_of(
         &self,
         trail: &Trail,
-        domain_id: &str,
-        user_id: &str,
+        domain_id: &DomainId,
+        user_id: &UserId,
     ) -> Result<()> {
         let stmt = Stmt::new(
             "DELETE FROM signin_sessions WHERE domain_id = $1 AND user_id = $2",
@@ -226,8 +227,8 @@ impl SigninStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn signin_sessions_of(
         &self,
-        domain_id: &str,
-        user_id: &str,
+        domain_id: &DomainId,
+        user_id: &UserId,
     ) -> Result<Vec<SigninSessionRow>> {
         let stmt = Stmt::new(
             format!(

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 
 use super::{Arg, SqlStore, Stmt, Tx};
 use crate::error::{Error, Result};
+use crate::model::{DomainId, UserId};
 use crate::store::{RefreshTokenRow, SigningKeyRow, TokenStore};
 
 #[async_trait]
@@ -108,13 +109,13 @@ impl TokenStore for SqlStore {
     async fn revoke_refresh_family(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         family_id: &str,
     ) -> Result<()> {
         let stmt = Stmt::new(
             "DELETE FROM refresh_tokens WHERE domain_id = $1 AND family_id = $2",
             vec![
-                Arg::Text(domain_id.to_owned()),
+                Arg::Text(domain_id.to_string()),
                 Arg::Text(family_id.to_owned()),
             ],
         );
@@ -123,7 +124,7 @@ impl TokenStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn login_failures(&self, domain_id: &str, identity: &str) -> Result<(i64, i64)> {
+    async fn login_failures(&self, domain_id: &DomainId, identity: &str) -> Result<(i64, i64)> {
         self.failures_of(&IDENTITY_FAILURES, domain_id, identity)
             .await
     }
@@ -132,7 +133,7 @@ impl TokenStore for SqlStore {
     async fn record_login_failure(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         identity: &str,
         now: i64,
         max_failures: i64,
@@ -151,7 +152,7 @@ impl TokenStore for SqlStore {
     async fn clear_login_failures(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         identity: &str,
     ) -> Result<()> {
         self.clear_failures(trail, &IDENTITY_FAILURES, domain_id, identity)
@@ -159,7 +160,11 @@ impl TokenStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn user_login_failures(&self, domain_id: &str, user_id: &str) -> Result<(i64, i64)> {
+    async fn user_login_failures(
+        &self,
+        domain_id: &DomainId,
+        user_id: &UserId,
+    ) -> Result<(i64, i64)> {
         self.failures_of(&USER_FAILURES, domain_id, user_id).await
     }
 
@@ -167,8 +172,8 @@ impl TokenStore for SqlStore {
     async fn record_user_login_failure(
         &self,
         trail: &Trail,
-        domain_id: &str,
-        user_id: &str,
+        domain_id: &DomainId,
+        user_id: &UserId,
         now: i64,
         max_failures: i64,
         lock_ms: i64,
@@ -192,8 +197,8 @@ impl TokenStore for SqlStore {
     async fn clear_user_login_failures(
         &self,
         trail: &Trail,
-        domain_id: &str,
-        user_id: &str,
+        domain_id: &DomainId,
+        user_id: &UserId,
     ) -> Result<()> {
         self.clear_failures(trail, &USER_FAILURES, domain_id, user_id)
             .await
@@ -337,7 +342,11 @@ impl SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn user_is_gone(&self, domain_id: &str, user_id: &str) -> bool {
         use crate::store::UserStore;
-        matches!(self.user(domain_id, user_id).await, Ok(None))
+        matches!(
+            self.user(&DomainId::from(domain_id), &UserId::from(user_id))
+                .await,
+            Ok(None)
+        )
     }
 }
 

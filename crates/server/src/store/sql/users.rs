@@ -11,6 +11,7 @@ use super::quotas::{check_quotas, Addition};
 use super::{missing_as, text, unique_as, update_stmt, Insert, Tx};
 use super::{Arg, Dialect, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
+use crate::model::{DomainId, UserId};
 use crate::store::user_query::{
     entries_page_sql, page_sql, subtree_count_sql, SubtreePlan, SUBTREE_WALK_THRESHOLD,
     USER_COLUMNS,
@@ -550,13 +551,13 @@ impl UserStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn user(&self, domain_id: &str, user_id: &str) -> Result<Option<UserRow>> {
+    async fn user(&self, domain_id: &DomainId, user_id: &UserId) -> Result<Option<UserRow>> {
         let stmt = user_stmt(domain_id, user_id);
         Ok(self.reader().fetch_optional::<UserRow>(stmt).await?)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn caller(&self, domain_id: &str, user_id: &str) -> Result<Option<UserRow>> {
+    async fn caller(&self, domain_id: &DomainId, user_id: &UserId) -> Result<Option<UserRow>> {
         let Some(cache) = &self.callers else {
             return self.user(domain_id, user_id).await;
         };
@@ -575,8 +576,8 @@ impl UserStore for SqlStore {
     async fn update_user(
         &self,
         trail: &Trail,
-        domain_id: &str,
-        user_id: &str,
+        domain_id: &DomainId,
+        user_id: &UserId,
         changes: UserChanges,
     ) -> Result<Option<UserRow>> {
         let changes = &changes;
@@ -587,13 +588,18 @@ impl UserStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete_user(&self, trail: &Trail, domain_id: &str, user_id: &str) -> Result<bool> {
+    async fn delete_user(
+        &self,
+        trail: &Trail,
+        domain_id: &DomainId,
+        user_id: &UserId,
+    ) -> Result<bool> {
         self.write(trail, |tx| {
             Box::pin(async move {
                 let key = || {
                     vec![
-                        Arg::Text(domain_id.to_owned()),
-                        Arg::Text(user_id.to_owned()),
+                        Arg::Text(domain_id.to_string()),
+                        Arg::Text(user_id.to_string()),
                     ]
                 };
                 // Accounts, password, memberships and refresh tokens go through ON DELETE
@@ -649,7 +655,11 @@ impl UserStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn accounts_of(&self, domain_id: &str, user_ids: &[String]) -> Result<Vec<AccountRow>> {
+    async fn accounts_of(
+        &self,
+        domain_id: &DomainId,
+        user_ids: &[String],
+    ) -> Result<Vec<AccountRow>> {
         if user_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -669,7 +679,7 @@ impl UserStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn login_candidates(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         identity: &str,
     ) -> Result<Vec<LoginCandidate>> {
         let stmt = login_candidates_stmt(domain_id, identity);
@@ -715,7 +725,7 @@ impl UserStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn password_hashes_of(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         user_ids: &[String],
     ) -> Result<Vec<(String, String)>> {
         if user_ids.is_empty() {
@@ -797,7 +807,7 @@ impl UserStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn account(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         authentication_type: &str,
         identity: &str,
     ) -> Result<Option<AccountRow>> {
@@ -806,7 +816,7 @@ impl UserStore for SqlStore {
              status, created_at, last_login_time FROM accounts \
              WHERE domain_id = $1 AND authentication_type = $2 AND identity = $3",
             vec![
-                Arg::Text(domain_id.to_owned()),
+                Arg::Text(domain_id.to_string()),
                 Arg::Text(authentication_type.to_owned()),
                 Arg::Text(identity.to_owned()),
             ],
@@ -1075,9 +1085,12 @@ mod tests {
         alice.group_ids = vec!["g".into()];
         insert(&store, &alice).await.unwrap();
         let ids = ["alice".to_owned()];
-        let accounts = store.accounts_of("d", &ids).await.unwrap();
+        let accounts = store.accounts_of(&DomainId::from("d"), &ids).await.unwrap();
         assert_eq!(accounts, alice.accounts);
-        let hashes = store.password_hashes_of("d", &ids).await.unwrap();
+        let hashes = store
+            .password_hashes_of(&DomainId::from("d"), &ids)
+            .await
+            .unwrap();
         assert_eq!(hashes, vec![("alice".into(), "hash-of-alice".into())]);
         let page = UserPage {
             filter: UserFilter {
@@ -1109,7 +1122,13 @@ mod tests {
         let missing = insert(&store, &carol).await;
         assert!(matches!(missing, Err(Error::NotFound(Resource::Group))));
         for user_id in ["bob", "carol"] {
-            assert_eq!(store.user("d", user_id).await.unwrap(), None);
+            assert_eq!(
+                store
+                    .user(&DomainId::from("d"), &UserId::from(user_id))
+                    .await
+                    .unwrap(),
+                None
+            );
         }
         let again = insert(&store, &new_user("alice")).await;
         assert!(matches!(again, Err(Error::AlreadyExists(Resource::User))));
@@ -1130,7 +1149,11 @@ mod tests {
             Err(Error::AlreadyExists(Resource::User))
         ));
         for user_id in ["a", "b"] {
-            assert!(store.user("d", user_id).await.unwrap().is_some());
+            assert!(store
+                .user(&DomainId::from("d"), &UserId::from(user_id))
+                .await
+                .unwrap()
+                .is_some());
         }
     }
 }

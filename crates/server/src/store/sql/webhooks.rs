@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use super::{text, Arg, Dialect, SqlStore, Stmt};
 use crate::error::Result;
+use crate::model::DomainId;
 use crate::store::events::EventRow;
 use crate::store::webhooks::{
     AttemptEnd, AttemptRow, DeliveryRow, FinishedAttempt, QueueState, WebhookRow, WebhookStore,
@@ -66,7 +67,7 @@ impl WebhookStore for SqlStore {
         Ok(())
     }
 
-    async fn webhook(&self, domain_id: &str, webhook_id: &str) -> Result<Option<WebhookRow>> {
+    async fn webhook(&self, domain_id: &DomainId, webhook_id: &str) -> Result<Option<WebhookRow>> {
         let stmt = Stmt::new(
             format!("SELECT {HOOK_COLUMNS} FROM webhooks WHERE domain_id = $1 AND webhook_id = $2"),
             vec![text(domain_id), text(webhook_id)],
@@ -106,7 +107,7 @@ impl WebhookStore for SqlStore {
     async fn delete_webhook(
         &self,
         trail: &Trail,
-        domain_id: &str,
+        domain_id: &DomainId,
         webhook_id: &str,
     ) -> Result<bool> {
         for table in ["webhook_deliveries", "webhook_attempts"] {
@@ -310,7 +311,7 @@ impl WebhookStore for SqlStore {
 
     async fn disable_webhook(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         webhook_id: &str,
         reason: &str,
         now: i64,
@@ -327,7 +328,7 @@ impl WebhookStore for SqlStore {
 
     async fn dead_letters(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         webhook_id: &str,
         limit: u32,
     ) -> Result<Vec<DeliveryRow>> {
@@ -343,7 +344,7 @@ impl WebhookStore for SqlStore {
 
     async fn redeliver(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         webhook_id: &str,
         event_ids: &[String],
         now: i64,
@@ -368,7 +369,7 @@ impl WebhookStore for SqlStore {
 
     async fn delivery_log(
         &self,
-        domain_id: &str,
+        domain_id: &DomainId,
         webhook_id: &str,
         limit: u32,
     ) -> Result<Vec<AttemptRow>> {
