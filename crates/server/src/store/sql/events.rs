@@ -1,15 +1,17 @@
 //! Change events on SQL. A change's events are derived from its audit records, in the
-//! change's own transaction, by [`write_events`] (called by the write machinery of `tx.rs`
-//! just before COMMIT): one place turns every face's changes into the same events. The object
-//! an event carries is read in that transaction: after the change, by the subqueries of the
-//! events' own multi-row `INSERT` (no statement of its own), or, for a deletion, before it
-//! ([`snapshot_deletions`], run when the transaction begins). What a change costs is its
-//! statements (each a round trip; on SQLite two thread hand-offs): its audit records are one
-//! statement, its events a sequence update and one statement per domain (more only past the
-//! bound-parameter limits), plus one read of the first memberships and drives of the users it creates.
+//! change's own transaction, by [`event_rows`] and written by [`journal_stmts`] (both called
+//! by the write machinery of `tx.rs` just before COMMIT): one place turns every face's changes
+//! into the same events. The object an event carries is read in that transaction: after the
+//! change, by the subqueries of the events' own multi-row `INSERT` (no statement of its own),
+//! or, for a deletion, before it ([`snapshot_deletions`], run when the transaction begins).
+//! What a change costs is its statements (each a round trip; on SQLite two thread
+//! hand-offs): its audit records, its domain's sequence take and its events are one
+//! statement ([`journal_stmts`]; more only past the bound-parameter limits or for events of
+//! several domains), plus one read of the first memberships and drives of the users it
+//! creates, when it inserted any.
 //!
 //! Order: a domain's events are numbered from its row of `event_sequences`, updated inside
-//! the writing transaction just before COMMIT. The update holds the row until COMMIT, so two
+//! the writing transaction just before COMMIT, by the statement that writes them. The update holds the row until COMMIT, so two
 //! writers of one domain commit in the order of their numbers, and a reader that follows
 //! `seq` never passes a number whose event could still appear.
 

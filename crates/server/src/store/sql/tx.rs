@@ -266,8 +266,8 @@ pub(crate) struct Tx<'a> {
     conn: TxConn,
     /// Set by [`Tx::discard`]: the work found nothing to change.
     discarded: bool,
-    /// Whether a statement inserted into `group_members` or `drives` (even one a savepoint
-    /// undid): if none did, a user this transaction creates has no first memberships or
+    /// Whether a statement marked as inserting into `group_members` or `drives`
+    /// ([`Stmt::adding_membership_or_drive`]) ran (even one a savepoint undid): if none did, a user this transaction creates has no first memberships or
     /// drives, and its events need not look for them (`events.rs`).
     wrote_memberships_or_drives: bool,
     /// The lifetime of what the work borrows (see [`Work`]).
