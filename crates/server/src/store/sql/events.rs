@@ -982,6 +982,18 @@ mod tests {
         }
     }
 
+    /// Notes on `trail` an update of the domain `d`'s description.
+    fn note_domain_update(trail: &crate::audit::Trail) {
+        trail.record(crate::audit::Event {
+            domain_id: "d",
+            actor_id: "admin",
+            action: "domain.update",
+            target_type: "domain",
+            target_id: "d",
+            detail: json!({ "fields": ["description"] }),
+        });
+    }
+
     async fn more_events_than_one_statement_carries(store: &SqlStore) {
         use crate::audit::{Event, Trail};
         let trail = Trail::new("r".into(), "127.0.0.1".into(), Default::default());
@@ -997,14 +1009,7 @@ mod tests {
                 detail: json!({ "member_type": "user", "member_id": member }),
             });
         }
-        trail.record(Event {
-            domain_id: "d",
-            actor_id: "admin",
-            action: "domain.update",
-            target_type: "domain",
-            target_id: "d",
-            detail: json!({ "fields": ["description"] }),
-        });
+        note_domain_update(&trail);
         let changed = store
             .write_statement(
                 &trail,
@@ -1051,14 +1056,7 @@ mod tests {
         assert_eq!(audited, Some((members.len() as i64 + 1,)));
 
         // The next change's event takes the next number.
-        trail.record(Event {
-            domain_id: "d",
-            actor_id: "admin",
-            action: "domain.update",
-            target_type: "domain",
-            target_id: "d",
-            detail: json!({ "fields": ["description"] }),
-        });
+        note_domain_update(&trail);
         let again = Stmt::new(
             "UPDATE domains SET description = 'again' WHERE domain_id = $1",
             vec![text("d")],
