@@ -64,7 +64,10 @@ impl UserBatch {
 pub(super) fn fold(rows: impl Iterator<Item = Stmt>, dialect: Dialect) -> Vec<Stmt> {
     let mut out: Vec<Stmt> = Vec::new();
     let mut current: Option<(String, String, usize, Vec<Arg>)> = None;
+    // Every row has the same text, so the same mark; the folded statements keep it.
+    let mut adds_membership_or_drive = false;
     for row in rows {
+        adds_membership_or_drive |= row.adds_membership_or_drive;
         let (head, tail) = split_values(&row.sql);
         let width = row.args.len().max(1);
         let per_statement = (MAX_ARGS / width).clamp(1, MAX_ROWS);
@@ -86,6 +89,12 @@ pub(super) fn fold(rows: impl Iterator<Item = Stmt>, dialect: Dialect) -> Vec<St
         args.extend(row.args);
     }
     out.extend(current.map(|run| finish(run, dialect)));
+    if adds_membership_or_drive {
+        out = out
+            .into_iter()
+            .map(Stmt::adding_membership_or_drive)
+            .collect();
+    }
     out
 }
 

@@ -50,6 +50,7 @@ pub(super) fn insert_drive_stmt(d: &DriveRow) -> Stmt {
             Arg::Text(normalize(&d.drive_name)),
         ],
     )
+    .adding_membership_or_drive()
 }
 
 fn drive_stmt(domain_id: &str, drive_id: &str) -> Stmt {

@@ -1,15 +1,17 @@
 //! Change events on SQL. A change's events are derived from its audit records, in the
-//! change's own transaction, by [`write_events`] (called by the write machinery of `tx.rs`
-//! just before COMMIT): one place turns every face's changes into the same events. The object
-//! an event carries is read in that transaction: after the change, by the subqueries of the
-//! events' own multi-row `INSERT` (no statement of its own), or, for a deletion, before it
-//! ([`snapshot_deletions`], run when the transaction begins). What a change costs is its
-//! statements (each a round trip; on SQLite two thread hand-offs): its audit records are one
-//! statement, its events a sequence update and one statement per domain (more only past the
-//! bound-parameter limits), plus one read of the first memberships and drives of the users it creates.
+//! change's own transaction, by [`event_rows`] and written by [`journal_stmts`] (both called
+//! by the write machinery of `tx.rs` just before COMMIT): one place turns every face's changes
+//! into the same events. The object an event carries is read in that transaction: after the
+//! change, by the subqueries of the events' own multi-row `INSERT` (no statement of its own),
+//! or, for a deletion, before it ([`snapshot_deletions`], run when the transaction begins).
+//! What a change costs is its statements (each a round trip; on SQLite two thread
+//! hand-offs): its audit records, its domain's sequence take and its events are one
+//! statement ([`journal_stmts`]; more only past the bound-parameter limits or for events of
+//! several domains), plus one read of the first memberships and drives of the users it
+//! creates, when it inserted any.
 //!
 //! Order: a domain's events are numbered from its row of `event_sequences`, updated inside
-//! the writing transaction just before COMMIT. The update holds the row until COMMIT, so two
+//! the writing transaction just before COMMIT, by the statement that writes them. The update holds the row until COMMIT, so two
 //! writers of one domain commit in the order of their numbers, and a reader that follows
 //! `seq` never passes a number whose event could still appear.
 
@@ -554,7 +556,7 @@ pub(crate) fn is_deletion(record: &AuditRow) -> bool {
 
 /// An event to write: its row, and the table its object is read from inside the `INSERT`
 /// (`None`: the row's `data` is the object).
-struct NewEvent {
+pub(super) struct NewEvent {
     row: EventRow,
     read_from: Option<&'static Table>,
 }
@@ -564,16 +566,15 @@ fn missing_object(table: &Table, key: &str) -> Value {
     json!({ table.key: key })
 }
 
-/// Writes the events of `records` (the change's audit records) in the change's transaction,
-/// numbering them from each domain's sequence (taken once per domain). The events are one
-/// multi-row `INSERT` per domain ([`insert_stmts`]), which reads each object that is still
-/// there (created or updated) in the statement itself, so no object costs a statement of
-/// its own.
-pub(super) async fn write_events(
+/// The events of `records` (the change's audit records), by domain, each domain's in the
+/// order they are numbered. An event whose object is still there (created or updated) is
+/// read by its own `INSERT` ([`insert_stmts`]), so no object costs a statement of its own;
+/// the first memberships and drives of new users cost one read per domain.
+pub(super) async fn event_rows(
     tx: &mut Tx<'_>,
     records: &[AuditRow],
     before: &HashMap<String, Value>,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<BTreeMap<String, Vec<NewEvent>>> {
     // New users' first memberships and drives: one read per domain.
     let mut created: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for record in records.iter().filter(|r| creates_user(r)) {
@@ -592,7 +593,7 @@ pub(super) async fn write_events(
             parts.insert((domain_id.clone(), user_id), specs);
         }
     }
-    let mut by_domain: BTreeMap<String, Vec<(&AuditRow, Spec)>> = BTreeMap::new();
+    let mut by_domain: BTreeMap<String, Vec<NewEvent>> = BTreeMap::new();
     for record in records {
         let domain_id = event_domain(record);
         let mut specs = specs_of(record);
@@ -603,82 +604,136 @@ pub(super) async fn write_events(
         if specs.is_empty() {
             continue;
         }
-        let events = by_domain.entry(domain_id).or_default();
-        events.extend(specs.into_iter().map(|spec| (record, spec)));
+        let rows: Vec<NewEvent> = specs
+            .into_iter()
+            .map(|spec| new_event(&domain_id, record, spec, before))
+            .collect();
+        by_domain.entry(domain_id).or_default().extend(rows);
     }
-    // Domains in a fixed order, so two writers never wait on each other's sequence rows.
-    for (domain_id, events) in by_domain {
-        let domain_id = domain_id.as_str();
-        let mut rows = Vec::with_capacity(events.len());
-        for (record, spec) in events {
-            let (data, read_from) = match &spec.object {
-                Object::Inline(data) => (data.to_string(), None),
-                Object::Row(table) if spec.deletion => {
-                    let object = before
-                        .get(&record.log_id)
-                        .cloned()
-                        .unwrap_or_else(|| missing_object(table, &spec.object_id));
-                    (object.to_string(), None)
-                }
-                // Read by the INSERT; this is what it writes if the row is not there.
-                Object::Row(table) => (
-                    missing_object(table, &spec.object_id).to_string(),
-                    Some(*table),
-                ),
-            };
-            let actor = if record.actor_id.is_empty() {
-                json!({ "type": &record.actor_type, "id": null })
-            } else {
-                json!({ "type": &record.actor_type, "id": &record.actor_id })
-            };
-            rows.push(NewEvent {
-                row: EventRow {
-                    domain_id: domain_id.to_owned(),
-                    seq: 0,
-                    event_id: format!("evt_{}", crate::ids::random_hex(12)),
-                    event_type: spec.event_type.to_owned(),
-                    object_id: spec.object_id,
-                    created_at: record.acted_at,
-                    actor: actor.to_string(),
-                    data,
-                    changed_fields: json!(spec.changed_fields).to_string(),
-                },
-                read_from,
-            });
-        }
-        let count = rows.len() as i64;
-        let last: Option<(i64,)> = tx
-            .fetch_optional(Stmt::new(
-                "INSERT INTO event_sequences (domain_id, last_seq) VALUES ($1, $2) \
-                 ON CONFLICT (domain_id) \
-                 DO UPDATE SET last_seq = event_sequences.last_seq + excluded.last_seq \
-                 RETURNING last_seq",
-                vec![text(domain_id), Arg::Int(count)],
-            ))
-            .await?;
-        let last = last.map(|(seq,)| seq).unwrap_or(count);
-        for (i, event) in rows.iter_mut().enumerate() {
-            event.row.seq = last - count + 1 + i as i64;
-        }
-        let per_statement = tx.dialect().rows_per_statement(MAX_PARAMS_PER_EVENT);
-        for stmt in insert_stmts(tx.dialect(), &rows, per_statement) {
-            tx.execute(stmt).await?;
-        }
-    }
-    Ok(())
+    Ok(by_domain)
 }
 
-/// The most parameters one event takes in [`insert_stmts`]: its nine columns, and the key of
-/// an object read by number.
-const MAX_PARAMS_PER_EVENT: usize = 10;
+/// The row of one event of `record` (its `seq` is given by the statement that writes it).
+fn new_event(
+    domain_id: &str,
+    record: &AuditRow,
+    spec: Spec,
+    before: &HashMap<String, Value>,
+) -> NewEvent {
+    let (data, read_from) = match &spec.object {
+        Object::Inline(data) => (data.to_string(), None),
+        Object::Row(table) if spec.deletion => {
+            let object = before
+                .get(&record.log_id)
+                .cloned()
+                .unwrap_or_else(|| missing_object(table, &spec.object_id));
+            (object.to_string(), None)
+        }
+        // Read by the INSERT; this is what it writes if the row is not there.
+        Object::Row(table) => (
+            missing_object(table, &spec.object_id).to_string(),
+            Some(*table),
+        ),
+    };
+    let actor = if record.actor_id.is_empty() {
+        json!({ "type": &record.actor_type, "id": null })
+    } else {
+        json!({ "type": &record.actor_type, "id": &record.actor_id })
+    };
+    NewEvent {
+        row: EventRow {
+            domain_id: domain_id.to_owned(),
+            seq: 0,
+            event_id: format!("evt_{}", crate::ids::random_hex(12)),
+            event_type: spec.event_type.to_owned(),
+            object_id: spec.object_id,
+            created_at: record.acted_at,
+            actor: actor.to_string(),
+            data,
+            changed_fields: json!(spec.changed_fields).to_string(),
+        },
+        read_from,
+    }
+}
 
-/// Multi-row `INSERT`s of `events`, in their order, at most `per_statement` rows each. An
-/// event whose object is read from a table takes it from a subquery of the statement, or
-/// the row's `data` when that finds nothing.
+/// The name, in the statement that takes a domain's sequence, of what the take returns.
+const TAKEN: &str = "taken";
+
+/// The parameters of [`take_sequence_stmt`].
+const TAKE_PARAMS: usize = 2;
+
+/// Moves a domain's sequence past `count` new events (creating its row at the first);
+/// returns the last number taken. It holds the row until COMMIT.
+fn take_sequence_stmt(domain_id: &str, count: usize) -> Stmt {
+    Stmt::new(
+        "INSERT INTO event_sequences (domain_id, last_seq) VALUES ($1, $2) \
+         ON CONFLICT (domain_id) \
+         DO UPDATE SET last_seq = event_sequences.last_seq + excluded.last_seq \
+         RETURNING last_seq",
+        vec![text(domain_id), Arg::Int(count as i64)],
+    )
+}
+
+/// The statements that write a change's journal, in order: `audit` (its audit records'
+/// statements), then each domain's `events`. Each domain's events are numbered from its
+/// sequence, taken by the statement that writes its first events ([`Stmt::chain`]), so the
+/// sequence row is still taken last before COMMIT and events add no round trip of their
+/// own; the last audit statement rides in that statement too when they fit in one. A
+/// change's journal is then one statement (more only past the bound-parameter limits or
+/// for events of several domains).
+pub(super) fn journal_stmts(
+    dialect: Dialect,
+    mut audit: Vec<Stmt>,
+    events: BTreeMap<String, Vec<NewEvent>>,
+) -> Vec<Stmt> {
+    let mut ahead = audit.pop();
+    let mut out = audit;
+    // The first statement of a domain also carries the sequence take.
+    let per_statement = (dialect.max_params() - TAKE_PARAMS) / MAX_PARAMS_PER_EVENT;
+    for (domain_id, rows) in events {
+        let mut inserts = insert_stmts(dialect, &rows, per_statement).into_iter();
+        let Some(first) = inserts.next() else {
+            continue;
+        };
+        let mut before = Vec::with_capacity(2);
+        if let Some(audit) = ahead.take() {
+            if audit.args.len() + TAKE_PARAMS + first.args.len() <= dialect.max_params() {
+                before.push(("journal_audit", audit));
+            } else {
+                out.push(audit);
+            }
+        }
+        before.push((TAKEN, take_sequence_stmt(&domain_id, rows.len())));
+        out.push(Stmt::chain(dialect, before, first));
+        out.extend(inserts);
+    }
+    out.extend(ahead);
+    out
+}
+
+/// The most parameters one event takes in [`insert_stmts`]: its eight columns other than
+/// `seq`, and the key of an object read by number.
+const MAX_PARAMS_PER_EVENT: usize = 9;
+
+/// Multi-row `INSERT`s of one domain's `events`, in their order, at most `per_statement`
+/// rows each. An event whose object is read from a table takes it from a subquery of the
+/// statement, or the row's `data` when that finds nothing.
+///
+/// The events are numbered back from the last number of the domain's sequence, which the
+/// first statement takes ([`journal_stmts`]): on PostgreSQL that statement reads it from
+/// what the take returned (a CTE sees the table as it was before the statement), every
+/// other one from the sequence's row, which this transaction has updated.
 fn insert_stmts(dialect: Dialect, events: &[NewEvent], per_statement: usize) -> Vec<Stmt> {
+    let count = events.len();
     events
         .chunks(per_statement.max(1))
-        .map(|chunk| {
+        .enumerate()
+        .map(|(chunk_index, chunk)| {
+            let first_row = chunk_index * per_statement.max(1);
+            let last_taken = |domain: &str| match (dialect, chunk_index) {
+                (Dialect::Postgres, 0) => format!("(SELECT last_seq FROM {TAKEN})"),
+                _ => format!("(SELECT last_seq FROM event_sequences WHERE domain_id = {domain})"),
+            };
             let mut sql = format!("INSERT INTO events ({COLUMNS}) VALUES ");
             let mut args = Vec::with_capacity(chunk.len() * MAX_PARAMS_PER_EVENT);
             for (i, NewEvent { row: r, read_from }) in chunk.iter().enumerate() {
@@ -689,7 +744,6 @@ fn insert_stmts(dialect: Dialect, events: &[NewEvent], per_statement: usize) -> 
                 let place = |k: usize| format!("${}", n + k);
                 args.extend([
                     text(&r.domain_id),
-                    Arg::Int(r.seq),
                     text(&r.event_id),
                     text(&r.event_type),
                     text(&r.object_id),
@@ -699,13 +753,13 @@ fn insert_stmts(dialect: Dialect, events: &[NewEvent], per_statement: usize) -> 
                     text(&r.changed_fields),
                 ]);
                 let data = match read_from {
-                    None => place(8),
+                    None => place(7),
                     Some(table) => {
                         let key = if table.numeric_key {
                             args.push(key_arg(table, &r.object_id));
-                            place(10)
+                            place(9)
                         } else {
-                            place(5)
+                            place(4)
                         };
                         let condition = if table.in_domain {
                             format!("domain_id = {} AND {} = {key}", place(1), table.key)
@@ -716,20 +770,22 @@ fn insert_stmts(dialect: Dialect, events: &[NewEvent], per_statement: usize) -> 
                             "COALESCE((SELECT {} FROM {} WHERE {condition}), {})",
                             object_expr(dialect, table),
                             table.name,
-                            place(8)
+                            place(7)
                         )
                     }
                 };
+                // The last event takes the last number.
+                let back = count - 1 - (first_row + i);
                 sql.push_str(&format!(
-                    "({}, {}, {}, {}, {}, {}, {}, {data}, {})",
+                    "({}, {} - {back}, {}, {}, {}, {}, {}, {data}, {})",
                     place(1),
+                    last_taken(&place(1)),
                     place(2),
                     place(3),
                     place(4),
                     place(5),
                     place(6),
-                    place(7),
-                    place(9)
+                    place(8)
                 ));
             }
             Stmt::new(sql, args)
@@ -921,10 +977,27 @@ mod tests {
     /// with its contents; an object read in the `INSERT` is the row after the change.
     #[tokio::test]
     async fn a_change_with_more_events_than_one_statement_carries_keeps_order_and_contents() {
+        for (_dir, store) in super::super::tests::stores_with_domain_on_each_backend().await {
+            more_events_than_one_statement_carries(&store).await;
+        }
+    }
+
+    /// Notes on `trail` an update of the domain `d`'s description.
+    fn note_domain_update(trail: &crate::audit::Trail) {
+        trail.record(crate::audit::Event {
+            domain_id: "d",
+            actor_id: "admin",
+            action: "domain.update",
+            target_type: "domain",
+            target_id: "d",
+            detail: json!({ "fields": ["description"] }),
+        });
+    }
+
+    async fn more_events_than_one_statement_carries(store: &SqlStore) {
         use crate::audit::{Event, Trail};
-        let (_dir, store) = super::super::tests::store_with_domain().await;
         let trail = Trail::new("r".into(), "127.0.0.1".into(), Default::default());
-        let per_statement = Dialect::Sqlite.rows_per_statement(MAX_PARAMS_PER_EVENT);
+        let per_statement = store.dialect().rows_per_statement(MAX_PARAMS_PER_EVENT);
         let members: Vec<String> = (0..per_statement + 7).map(|i| format!("u{i:05}")).collect();
         for member in &members {
             trail.record(Event {
@@ -936,14 +1009,7 @@ mod tests {
                 detail: json!({ "member_type": "user", "member_id": member }),
             });
         }
-        trail.record(Event {
-            domain_id: "d",
-            actor_id: "admin",
-            action: "domain.update",
-            target_type: "domain",
-            target_id: "d",
-            detail: json!({ "fields": ["description"] }),
-        });
+        note_domain_update(&trail);
         let changed = store
             .write_statement(
                 &trail,
@@ -988,6 +1054,19 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(audited, Some((members.len() as i64 + 1,)));
+
+        // The next change's event takes the next number.
+        note_domain_update(&trail);
+        let again = Stmt::new(
+            "UPDATE domains SET description = 'again' WHERE domain_id = $1",
+            vec![text("d")],
+        );
+        assert_eq!(store.write_statement(&trail, again).await.unwrap(), 1);
+        let next = store.events("d", last.seq, &[], 10).await.unwrap();
+        assert_eq!(next.len(), 1);
+        assert_eq!(next[0].seq, last.seq + 1);
+        let data: Value = serde_json::from_str(&next[0].data).unwrap();
+        assert_eq!(data["description"], "again");
     }
 
     #[test]
@@ -1013,12 +1092,97 @@ mod tests {
         ];
         let stmts = insert_stmts(Dialect::Postgres, &events, 2);
         assert_eq!(stmts.len(), 2);
-        // Nine parameters an event, and the numeric key of a property.
-        assert_eq!(stmts[0].args.len(), 19);
-        assert!(stmts[0].sql.contains("property_id = $19"));
-        assert!(stmts[0].sql.contains("user_id = $5"));
-        assert_eq!(stmts[1].args.len(), 9);
-        assert!(!stmts[1].sql.contains("SELECT"));
+        // Eight parameters an event, and the numeric key of a property.
+        assert_eq!(stmts[0].args.len(), 17);
+        assert!(stmts[0].sql.contains("property_id = $17"));
+        assert!(stmts[0].sql.contains("user_id = $4"));
+        assert_eq!(stmts[1].args.len(), 8);
+        assert!(!stmts[1].sql.contains("COALESCE"));
+        // Numbered back from the last number taken: from what the take returned in the
+        // first statement, from the sequence's row after it.
+        assert!(stmts[0].sql.contains("(SELECT last_seq FROM taken) - 2"));
+        assert!(stmts[0].sql.contains("(SELECT last_seq FROM taken) - 1"));
+        let after = "(SELECT last_seq FROM event_sequences WHERE domain_id = $1) - 0";
+        assert!(stmts[1].sql.contains(after));
+        let on_sqlite = insert_stmts(Dialect::Sqlite, &events, 2);
+        assert!(!on_sqlite[0].sql.contains("taken"));
+    }
+
+    fn one_event(domain_id: &str) -> NewEvent {
+        NewEvent {
+            row: EventRow {
+                domain_id: domain_id.into(),
+                seq: 0,
+                event_id: "e".into(),
+                event_type: "user.created".into(),
+                object_id: "u".into(),
+                created_at: 0,
+                actor: "{}".into(),
+                data: "{}".into(),
+                changed_fields: "[]".into(),
+            },
+            read_from: Some(&USERS),
+        }
+    }
+
+    /// A change's audit record, its domain's sequence and its event are one statement (one
+    /// round trip), in that order, on both backends.
+    #[test]
+    fn a_changes_journal_is_one_statement() {
+        let audit = super::super::audit_log::insert_stmts(
+            Dialect::Sqlite,
+            &[record("user.create", "u", Value::Null)],
+        );
+        let events = BTreeMap::from([("d".to_owned(), vec![one_event("d")])]);
+        let stmts = journal_stmts(Dialect::Sqlite, audit.clone(), events);
+        assert_eq!(stmts.len(), 1);
+        let sql = &stmts[0].sql;
+        let audit_at = sql.find("INSERT INTO audit_log").unwrap();
+        let take_at = sql.find("INSERT INTO event_sequences").unwrap();
+        let events_at = sql.find("INSERT INTO events").unwrap();
+        assert!(audit_at < take_at && take_at < events_at);
+        // Thirteen parameters of the record, two of the take, eight of the event.
+        assert_eq!(stmts[0].args.len(), 23);
+        assert!(sql.contains("VALUES ($14, $15)"));
+        assert!(sql.contains("(SELECT last_seq FROM event_sequences WHERE domain_id = $16) - 0"));
+
+        let events = BTreeMap::from([("d".to_owned(), vec![one_event("d")])]);
+        let stmts = journal_stmts(Dialect::Postgres, audit, events);
+        assert_eq!(stmts.len(), 1);
+        assert!(stmts[0]
+            .sql
+            .starts_with("WITH journal_audit AS (INSERT INTO audit_log"));
+        assert!(stmts[0]
+            .sql
+            .contains("), taken AS (INSERT INTO event_sequences"));
+        assert!(stmts[0].sql.contains("(SELECT last_seq FROM taken) - 0"));
+    }
+
+    /// Records with no event are written alone; events of two domains take each its own
+    /// sequence, the audit records riding with the first.
+    #[test]
+    fn a_journal_without_events_or_with_two_domains() {
+        let audit = || {
+            super::super::audit_log::insert_stmts(
+                Dialect::Sqlite,
+                &[record("account.login", "u", Value::Null)],
+            )
+        };
+        let alone = journal_stmts(Dialect::Sqlite, audit(), BTreeMap::new());
+        assert_eq!(alone.len(), 1);
+        assert!(!alone[0].sql.contains("events"));
+        let two = BTreeMap::from([
+            ("a".to_owned(), vec![one_event("a")]),
+            ("b".to_owned(), vec![one_event("b"), one_event("b")]),
+        ]);
+        let stmts = journal_stmts(Dialect::Postgres, audit(), two);
+        assert_eq!(stmts.len(), 2);
+        assert!(stmts[0].sql.contains("INSERT INTO audit_log"));
+        assert!(!stmts[1].sql.contains("INSERT INTO audit_log"));
+        assert!(stmts[1]
+            .sql
+            .starts_with("WITH taken AS (INSERT INTO event_sequences"));
+        assert_eq!(stmts[1].args[..2], [text("b"), Arg::Int(2)]);
     }
 
     #[test]

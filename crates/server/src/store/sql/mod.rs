@@ -56,11 +56,15 @@ const MAX_PARAMS_POSTGRES: usize = 65_535;
 impl Dialect {
     /// How many rows of `params_per_row` parameters one multi-row statement may carry.
     pub(crate) fn rows_per_statement(self, params_per_row: usize) -> usize {
-        let limit = match self {
+        (self.max_params() / params_per_row.max(1)).max(1)
+    }
+
+    /// The most bound parameters one statement (or one [`Stmt::chain`]) may carry.
+    pub(crate) fn max_params(self) -> usize {
+        match self {
             Dialect::Sqlite => MAX_PARAMS_SQLITE,
             Dialect::Postgres => MAX_PARAMS_POSTGRES,
-        };
-        (limit / params_per_row.max(1)).max(1)
+        }
     }
 }
 
@@ -69,6 +73,10 @@ impl Dialect {
 pub struct Stmt {
     sql: String,
     args: Vec<Arg>,
+    /// It inserts into `group_members` or `drives` (set by the builders of those inserts,
+    /// [`Stmt::adding_membership_or_drive`]): the transaction notes it for the events of the
+    /// users it creates (`Tx::wrote_memberships_or_drives`).
+    adds_membership_or_drive: bool,
 }
 
 impl Stmt {
@@ -76,8 +84,87 @@ impl Stmt {
         Stmt {
             sql: sql.into(),
             args,
+            adds_membership_or_drive: false,
         }
     }
+
+    /// Marks a statement that inserts a membership or a drive.
+    fn adding_membership_or_drive(mut self) -> Self {
+        self.adds_membership_or_drive = true;
+        self
+    }
+
+    /// One statement, one round trip, that runs `before` in order and then `last` (each
+    /// statement is otherwise a round trip of its own: on SQLite two thread hand-offs, on
+    /// PostgreSQL a socket round trip). Every statement keeps its own `$n` placeholders
+    /// (numbered from `$1`, never anonymous `?`); they are shifted past the ones before it.
+    ///
+    /// On SQLite the statements are `;`-separated in one execution (sqlx binds `$n` by its
+    /// number across them), each seeing what the ones before wrote. On PostgreSQL each of
+    /// `before` is a data-modifying CTE of `last`, named by its name: all of them run on the
+    /// statement's snapshot, so `last` sees what they wrote only through what they return
+    /// (`SELECT ... FROM name`).
+    fn chain(dialect: Dialect, before: Vec<(&str, Stmt)>, last: Stmt) -> Stmt {
+        let mut sql = String::new();
+        let mut args = Vec::new();
+        let mut adds_membership_or_drive = last.adds_membership_or_drive;
+        for (i, (name, stmt)) in before.into_iter().enumerate() {
+            let shifted = shift_placeholders(&stmt.sql, args.len());
+            match dialect {
+                Dialect::Sqlite => {
+                    sql.push_str(&shifted);
+                    sql.push_str(";\n");
+                }
+                Dialect::Postgres => {
+                    sql.push_str(if i == 0 { "WITH " } else { ", " });
+                    sql.push_str(&format!("{name} AS ({shifted})"));
+                }
+            }
+            adds_membership_or_drive |= stmt.adds_membership_or_drive;
+            args.extend(stmt.args);
+        }
+        if dialect == Dialect::Postgres && !sql.is_empty() {
+            sql.push(' ');
+        }
+        sql.push_str(&shift_placeholders(&last.sql, args.len()));
+        args.extend(last.args);
+        Stmt {
+            sql,
+            args,
+            adds_membership_or_drive,
+        }
+    }
+}
+
+/// `sql` with each placeholder `$n` outside quoted text made `$(n + by)`.
+fn shift_placeholders(sql: &str, by: usize) -> String {
+    if by == 0 {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + sql.len() / 8);
+    let mut quoted = false;
+    let mut chars = sql.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        out.push(c);
+        match c {
+            '\'' => quoted = !quoted,
+            '$' if !quoted => {
+                let mut n = 0usize;
+                let mut digits = 0;
+                while let Some(&(_, d)) = chars.peek() {
+                    let Some(v) = d.to_digit(10) else { break };
+                    n = n * 10 + v as usize;
+                    digits += 1;
+                    chars.next();
+                }
+                if digits > 0 {
+                    out.push_str(&(n + by).to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// A sum that cannot overflow on either backend (SQLite fails with "integer overflow",
@@ -389,12 +476,67 @@ pub(crate) mod tests {
 
     /// A scratch store holding the domain `d`.
     pub(crate) async fn store_with_domain() -> (tempfile::TempDir, SqlStore) {
-        use crate::store::{DomainRow, DomainStore};
         let (dir, store) = scratch_store().await;
+        (dir, with_domain(store).await)
+    }
+
+    /// [`store_with_domain`] on SQLite, and on PostgreSQL when `ROSTER_TEST_DATABASE_URL`
+    /// is set (for statements whose text differs by backend).
+    pub(crate) async fn stores_with_domain_on_each_backend() -> Vec<(tempfile::TempDir, SqlStore)> {
+        let mut all = vec![store_with_domain().await];
+        if let Some(store) = crate::service::testing::scratch_postgres_store().await {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            all.push((dir, with_domain(store).await));
+        }
+        all
+    }
+
+    async fn with_domain(store: SqlStore) -> SqlStore {
+        use crate::store::{DomainRow, DomainStore};
         store
             .restore_domain(DomainRow::new("d", "d", "", 0))
             .await
             .expect("the domain d");
-        (dir, store)
+        store
+    }
+
+    #[test]
+    fn placeholders_shift_outside_quoted_text() {
+        let shifted =
+            super::shift_placeholders("SELECT $1, '$2', $10 || '$' FROM t WHERE a = $2", 5);
+        assert_eq!(shifted, "SELECT $6, '$2', $15 || '$' FROM t WHERE a = $7");
+        assert_eq!(super::shift_placeholders("$1", 0), "$1");
+    }
+
+    #[test]
+    fn chained_statements_run_as_one_on_each_backend() {
+        use super::{Arg, Dialect, Stmt};
+        let first = Stmt::new("INSERT INTO a VALUES ($1)", vec![Arg::Int(1)]);
+        let take = Stmt::new("INSERT INTO b VALUES ($1) RETURNING n", vec![Arg::Int(2)]);
+        let last = Stmt::new(
+            "INSERT INTO c VALUES ((SELECT n FROM t), $1)",
+            vec![Arg::Int(3)],
+        )
+        .adding_membership_or_drive();
+        let chain = |dialect| {
+            Stmt::chain(
+                dialect,
+                vec![("f", first.clone()), ("t", take.clone())],
+                last.clone(),
+            )
+        };
+        let on_sqlite = chain(Dialect::Sqlite);
+        assert_eq!(
+            on_sqlite.sql,
+            "INSERT INTO a VALUES ($1);\nINSERT INTO b VALUES ($2) RETURNING n;\n\
+             INSERT INTO c VALUES ((SELECT n FROM t), $3)"
+        );
+        assert_eq!(on_sqlite.args, [Arg::Int(1), Arg::Int(2), Arg::Int(3)]);
+        assert!(on_sqlite.adds_membership_or_drive);
+        assert_eq!(
+            chain(Dialect::Postgres).sql,
+            "WITH f AS (INSERT INTO a VALUES ($1)), t AS (INSERT INTO b VALUES ($2) RETURNING n) \
+             INSERT INTO c VALUES ((SELECT n FROM t), $3)"
+        );
     }
 }

@@ -266,8 +266,8 @@ pub(crate) struct Tx<'a> {
     conn: TxConn,
     /// Set by [`Tx::discard`]: the work found nothing to change.
     discarded: bool,
-    /// Whether a statement inserted into `group_members` or `drives` (even one a savepoint
-    /// undid): if none did, a user this transaction creates has no first memberships or
+    /// Whether a statement marked as inserting into `group_members` or `drives`
+    /// ([`Stmt::adding_membership_or_drive`]) ran (even one a savepoint undid): if none did, a user this transaction creates has no first memberships or
     /// drives, and its events need not look for them (`events.rs`).
     wrote_memberships_or_drives: bool,
     /// The lifetime of what the work borrows (see [`Work`]).
@@ -291,13 +291,9 @@ impl<'a> Tx<'a> {
         }
     }
 
-    /// Notes a statement that inserts a membership or a drive.
+    /// Notes a statement that inserts a membership or a drive (as its builder marked it).
     fn note(&mut self, stmt: &Stmt) {
-        if !self.wrote_memberships_or_drives
-            && (stmt.sql.contains("INTO group_members") || stmt.sql.contains("INTO drives"))
-        {
-            self.wrote_memberships_or_drives = true;
-        }
+        self.wrote_memberships_or_drives |= stmt.adds_membership_or_drive;
     }
 
     pub(crate) async fn fetch_all<R: Row>(&mut self, stmt: Stmt) -> sqlx::Result<Vec<R>> {
@@ -395,17 +391,20 @@ impl Journal {
     }
 
     async fn write(&self, tx: &mut Tx<'_>) -> sqlx::Result<()> {
-        // One multi-row statement per table (more only past the bound-parameter limits):
-        // each statement is a round trip to the database (on SQLite, two thread hand-offs).
-        for stmt in super::audit_log::insert_stmts(tx.dialect(), &self.audit) {
+        let audit = super::audit_log::insert_stmts(tx.dialect(), &self.audit);
+        // `bench-no-events` (never in a release): measures what writing events costs.
+        let events = if cfg!(feature = "bench-no-events") {
+            Default::default()
+        } else {
+            super::events::event_rows(tx, &self.audit, &self.deleted).await?
+        };
+        // As few statements as the bound-parameter limits allow (usually one): each is a
+        // round trip to the database (on SQLite, two thread hand-offs). Last before COMMIT:
+        // the events take their domain's sequence row, held till then.
+        for stmt in super::events::journal_stmts(tx.dialect(), audit, events) {
             tx.execute(stmt).await?;
         }
-        // `bench-no-events` (never in a release): measures what writing events costs.
-        if cfg!(feature = "bench-no-events") {
-            return Ok(());
-        }
-        // Last before COMMIT: the events take their domain's sequence row, held till then.
-        super::events::write_events(tx, &self.audit, &self.deleted).await
+        Ok(())
     }
 
     /// Puts back on `trail` the records of a transaction that did not commit (for a retry, or

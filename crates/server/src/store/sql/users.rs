@@ -238,6 +238,7 @@ pub(super) fn insert_membership_stmt(
             Arg::Int(at),
         ],
     )
+    .adding_membership_or_drive()
 }
 
 pub(super) fn delete_refresh_tokens_stmt(domain_id: &str, user_id: &str) -> Stmt {
