@@ -24,36 +24,10 @@ pub async fn scratch_services() -> (tempfile::TempDir, Services) {
 /// Services as [`scratch_services`], over a new PostgreSQL database made next to the one
 /// `ROSTER_TEST_DATABASE_URL` names; `None` when it is not set (the run tests SQLite only).
 pub async fn scratch_postgres_services() -> Option<(tempfile::TempDir, Services)> {
-    let store = scratch_postgres_store().await?;
+    let store = crate::store::scratch_postgres_store().await?;
     let dir = tempfile::tempdir().expect("a temporary directory");
     let services = services_over(store, &dir).await;
     Some((dir, services))
-}
-
-/// A store over a new PostgreSQL database made next to the one `ROSTER_TEST_DATABASE_URL`
-/// names; `None` when it is not set.
-pub(crate) async fn scratch_postgres_store() -> Option<SqlStore> {
-    use sqlx::{Connection, Executor};
-    let admin_url = std::env::var("ROSTER_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())?;
-    let name = format!("roster_s_{}", super::random_hex(8));
-    let mut conn = sqlx::PgConnection::connect(&admin_url)
-        .await
-        .expect("ROSTER_TEST_DATABASE_URL must reach PostgreSQL");
-    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .expect("a test database");
-    conn.close().await.ok();
-    let base = admin_url
-        .split_once('?')
-        .map_or(admin_url.as_str(), |(b, _)| b);
-    let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
-    let store =
-        SqlStore::open_postgres(&format!("{prefix}/{name}"), crate::store::Migrations::Apply)
-            .await
-            .expect("a PostgreSQL store");
-    Some(store)
 }
 
 /// The scratch services of every backend this run tests: SQLite, and PostgreSQL when

@@ -18,6 +18,8 @@ pub mod resource_groups;
 pub mod scim_tokens;
 pub mod signin;
 mod sql;
+#[cfg(test)]
+pub(crate) use sql::tests::scratch_postgres_store;
 pub(crate) mod user_query;
 pub mod webhooks;
 

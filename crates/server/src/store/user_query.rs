@@ -1,7 +1,7 @@
 //! One page of a user list or search, as SQL. Built once for both backends: the statements use
 //! `$n` placeholders, which SQLite and PostgreSQL both accept; only the substring match differs.
 
-use super::sql::{Arg, Dialect};
+use super::sql::{json_object_sql, Arg, Dialect};
 
 /// The order a page is read in: by one normalised column then `user_id`, or by `user_id` alone.
 /// Prefix searches read in the order of the searched column, so that an index range scan
@@ -152,6 +152,12 @@ pub const USER_COLUMNS: &str = "domain_id, user_id, user_name, nick_name, avatar
      deny_change_password_by_self, need_change_password_next_login, expired_at, phone_region, \
      last_login_time, last_refresh_token_time, created_at, updated_at, punishments, owner_type, token_stamp";
 
+/// The boolean columns of `UserRow` (SQLite answers them as 0/1).
+pub const USER_BOOLEANS: &[&str] = &[
+    "deny_change_password_by_self",
+    "need_change_password_next_login",
+];
+
 /// Accumulates a `WHERE` clause and its arguments, numbering placeholders as it goes.
 struct Conditions {
     sql: String,
@@ -247,21 +253,77 @@ fn subtree_groups(domain: &str, roots: &str) -> String {
     )
 }
 
+/// The page size (rows asked of the store) from which a page is read as one JSON array
+/// ([`page_json_sql`]) rather than a row a user. Measured (docs/performance.md, "A page in
+/// one hand-off"): 100-row list pages cost 0.49–0.66× the server CPU read as one array,
+/// but 10-row prefix searches 1.18–1.29× (building and ordering the array outweighs the
+/// ten hand-offs saved). The switch between the two measured sizes is not itself measured.
+pub const JSON_PAGE_FROM: u32 = 32;
+
 /// `SELECT ... FROM users WHERE ... ORDER BY ... LIMIT ...` for one page, finding subtree
-/// members as `plan` says.
+/// members as `plan` says: a row a user. The store reads short pages this way and long ones
+/// through [`page_json_sql`] (see [`JSON_PAGE_FROM`]); the tests compare the two.
 pub fn page_sql(
     dialect: Dialect,
     domain_id: &str,
     page: &UserPage,
     plan: SubtreePlan,
 ) -> (String, Vec<Arg>) {
+    select_page(dialect, domain_id, page, plan, "")
+}
+
+/// The page's `SELECT` of the user's columns and `extra` ones.
+fn select_page(
+    dialect: Dialect,
+    domain_id: &str,
+    page: &UserPage,
+    plan: SubtreePlan,
+    extra: &str,
+) -> (String, Vec<Arg>) {
     let (mut c, order) = page_conditions(dialect, domain_id, page, plan);
     let limit = c.bind(Arg::Int(i64::from(page.limit)));
     let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE {} ORDER BY {order} LIMIT {limit}",
+        "SELECT {USER_COLUMNS}{extra} FROM users WHERE {} ORDER BY {order} LIMIT {limit}",
         c.sql
     );
     (sql, c.args)
+}
+
+/// The same page as [`page_sql`] in one row: one JSON array text (`data`) of the users as
+/// objects of `UserRow`'s fields, in the page's order. sqlx hands every row of a result from
+/// its SQLite worker thread across on its own (a wake-up and a task switch each, ~30% of a
+/// page's CPU when profiled); one row is one hand-off.
+pub fn page_json_sql(
+    dialect: Dialect,
+    domain_id: &str,
+    page: &UserPage,
+    plan: SubtreePlan,
+) -> (String, Vec<Arg>) {
+    let (sort_key, outer_order) = reorder(page);
+    let (select, args) = select_page(dialect, domain_id, page, plan, &sort_key);
+    let columns: Vec<&str> = USER_COLUMNS.split(',').map(str::trim).collect();
+    let object = json_object_sql(dialect, &columns, USER_BOOLEANS);
+    let array = match dialect {
+        Dialect::Sqlite => format!("json_group_array({object} ORDER BY {outer_order})"),
+        Dialect::Postgres => {
+            format!("COALESCE(CAST(json_agg({object} ORDER BY {outer_order}) AS TEXT), '[]')")
+        }
+    };
+    (format!("SELECT {array} AS data FROM ({select}) p"), args)
+}
+
+/// How a page read in a subquery is ordered again outside it: the sort column it must carry
+/// out (as `sort_key`, since normalised columns are not among the user's columns) and the
+/// `ORDER BY` on the subquery's columns.
+fn reorder(page: &UserPage) -> (String, String) {
+    let direction = if page.descending { " DESC" } else { "" };
+    match page.order.column() {
+        Some(column) => (
+            format!(", {column} AS sort_key"),
+            format!("sort_key{direction}, user_id{direction}"),
+        ),
+        None => (String::new(), format!("user_id{direction}")),
+    }
 }
 
 /// The same page as [`page_sql`], each user in one row with its stable number (`number`)
@@ -279,14 +341,7 @@ pub fn entries_page_sql(
 ) -> (String, Vec<Arg>) {
     let (mut c, order) = page_conditions(dialect, domain_id, page, plan);
     let limit = c.bind(Arg::Int(i64::from(page.limit)));
-    let direction = if page.descending { " DESC" } else { "" };
-    let (sort_key, outer_order) = match page.order.column() {
-        Some(column) => (
-            format!(", {column} AS sort_key"),
-            format!("sort_key{direction}, user_id{direction}"),
-        ),
-        None => (String::new(), format!("user_id{direction}")),
-    };
+    let (sort_key, outer_order) = reorder(page);
     let memberships = match dialect {
         Dialect::Sqlite => "json_group_array(json_array(g.kind, g.group_id, g.group_name))",
         Dialect::Postgres => {

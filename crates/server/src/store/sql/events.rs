@@ -25,6 +25,7 @@ use crate::audit::SUCCESS;
 use crate::error::Result;
 use crate::store::audit_log::AuditRow;
 use crate::store::events::{EventRow, EventStore};
+use crate::store::user_query::USER_BOOLEANS;
 
 const COLUMNS: &str =
     "domain_id, seq, event_id, event_type, object_id, created_at, actor, data, changed_fields";
@@ -70,10 +71,7 @@ const USERS: Table = Table {
         "created_at",
         "updated_at",
     ],
-    booleans: &[
-        "deny_change_password_by_self",
-        "need_change_password_next_login",
-    ],
+    booleans: USER_BOOLEANS,
 };
 
 const GROUPS: Table = Table {
@@ -457,20 +455,10 @@ async fn initial_parts(
 /// The SQL expression of one row of `table` as a JSON object text, booleans as JSON
 /// booleans (SQLite keeps them as 0/1).
 fn object_expr(dialect: Dialect, table: &Table) -> String {
-    let pairs: Vec<String> = table
-        .columns
-        .iter()
-        .map(|c| match dialect {
-            Dialect::Sqlite if table.booleans.contains(c) => format!(
-                "'{c}', json(CASE WHEN {c} IS NULL THEN 'null' WHEN {c} THEN 'true' \
-                 ELSE 'false' END)"
-            ),
-            _ => format!("'{c}', {c}"),
-        })
-        .collect();
+    let object = super::json_object_sql(dialect, table.columns, table.booleans);
     match dialect {
-        Dialect::Sqlite => format!("json_object({})", pairs.join(", ")),
-        Dialect::Postgres => format!("json_build_object({})::text", pairs.join(", ")),
+        Dialect::Sqlite => object,
+        Dialect::Postgres => format!("{object}::text"),
     }
 }
 

@@ -48,6 +48,26 @@ fn text(s: &str) -> Arg {
     Arg::Text(s.to_owned())
 }
 
+/// The SQL expression of one row as a JSON object (of its `columns`, each under its own
+/// name), `booleans` as JSON booleans: SQLite keeps them as 0/1. PostgreSQL's is `json`, to
+/// cast to text or to aggregate. One place for both the events' objects and the user pages.
+pub(crate) fn json_object_sql(dialect: Dialect, columns: &[&str], booleans: &[&str]) -> String {
+    let pairs: Vec<String> = columns
+        .iter()
+        .map(|c| match dialect {
+            Dialect::Sqlite if booleans.contains(c) => format!(
+                "'{c}', json(CASE WHEN {c} IS NULL THEN 'null' WHEN {c} THEN 'true' \
+                 ELSE 'false' END)"
+            ),
+            _ => format!("'{c}', {c}"),
+        })
+        .collect();
+    match dialect {
+        Dialect::Sqlite => format!("json_object({})", pairs.join(", ")),
+        Dialect::Postgres => format!("json_build_object({})", pairs.join(", ")),
+    }
+}
+
 /// The most bound parameters one statement may carry: SQLite's `SQLITE_MAX_VARIABLE_NUMBER`
 /// (32766 since 3.32) and PostgreSQL's wire limit (65535).
 const MAX_PARAMS_SQLITE: usize = 32_766;
@@ -474,6 +494,32 @@ pub(crate) mod tests {
         (dir, store)
     }
 
+    /// A store over a new PostgreSQL database made next to the one
+    /// `ROSTER_TEST_DATABASE_URL` names; `None` when it is not set (the run tests SQLite
+    /// only).
+    pub(crate) async fn scratch_postgres_store() -> Option<SqlStore> {
+        use sqlx::{Connection, Executor};
+        let admin_url = std::env::var("ROSTER_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())?;
+        let name = format!("roster_s_{}", crate::ids::random_hex(8));
+        let mut conn = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .expect("ROSTER_TEST_DATABASE_URL must reach PostgreSQL");
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .expect("a test database");
+        conn.close().await.ok();
+        let base = admin_url
+            .split_once('?')
+            .map_or(admin_url.as_str(), |(b, _)| b);
+        let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+        let store = SqlStore::open_postgres(&format!("{prefix}/{name}"), super::Migrations::Apply)
+            .await
+            .expect("a PostgreSQL store");
+        Some(store)
+    }
+
     /// A scratch store holding the domain `d`.
     pub(crate) async fn store_with_domain() -> (tempfile::TempDir, SqlStore) {
         let (dir, store) = scratch_store().await;
@@ -484,7 +530,7 @@ pub(crate) mod tests {
     /// is set (for statements whose text differs by backend).
     pub(crate) async fn stores_with_domain_on_each_backend() -> Vec<(tempfile::TempDir, SqlStore)> {
         let mut all = vec![store_with_domain().await];
-        if let Some(store) = crate::service::testing::scratch_postgres_store().await {
+        if let Some(store) = scratch_postgres_store().await {
             let dir = tempfile::tempdir().expect("a temporary directory");
             all.push((dir, with_domain(store).await));
         }

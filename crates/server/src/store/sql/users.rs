@@ -13,8 +13,8 @@ use super::{Arg, Dialect, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::model::{DomainId, UserId};
 use crate::store::user_query::{
-    entries_page_sql, page_sql, subtree_count_sql, SubtreePlan, SUBTREE_WALK_THRESHOLD,
-    USER_COLUMNS,
+    entries_page_sql, page_json_sql, page_sql, subtree_count_sql, SubtreePlan, JSON_PAGE_FROM,
+    SUBTREE_WALK_THRESHOLD, USER_COLUMNS,
 };
 use crate::store::{
     new_token_stamp, normalize, AccountRow, DirectoryEntryRow, LoginCandidate, NewUser,
@@ -463,9 +463,37 @@ impl SqlStore {
         page: &UserPage,
         plan: SubtreePlan,
     ) -> Result<Vec<UserRow>> {
-        let (sql, args) = page_sql(self.dialect(), domain_id, page, plan);
+        if page.limit < JSON_PAGE_FROM {
+            let (sql, args) = page_sql(self.dialect(), domain_id, page, plan);
+            return Ok(self
+                .reader()
+                .fetch_all::<UserRow>(Stmt::new(sql, args))
+                .await?);
+        }
+        self.users_page_as_json(domain_id, page, plan).await
+    }
+
+    /// The page read as one row: the database aggregates it to a JSON array, so it crosses
+    /// from SQLite's worker thread (or PostgreSQL's socket) once, not once a user.
+    async fn users_page_as_json(
+        &self,
+        domain_id: &str,
+        page: &UserPage,
+        plan: SubtreePlan,
+    ) -> Result<Vec<UserRow>> {
+        let (sql, args) = page_json_sql(self.dialect(), domain_id, page, plan);
         let stmt = Stmt::new(sql, args);
-        Ok(self.reader().fetch_all::<UserRow>(stmt).await?)
+        // An aggregate answers one row, even for no users.
+        let (data,) = self
+            .reader()
+            .fetch_optional::<(String,)>(stmt)
+            .await?
+            .unwrap_or_default();
+        if data.is_empty() {
+            return Ok(Vec::new());
+        }
+        serde_json::from_str(&data)
+            .map_err(|e| Error::Internal(anyhow::anyhow!("a page of users as JSON: {e}")))
     }
 
     /// How a page restricted to subtrees finds their members (see `SubtreePlan`): from a
@@ -1013,6 +1041,110 @@ mod tests {
                     .collect();
                 expected.sort();
                 assert_eq!(listed, expected, "{}", entry.user.user_id);
+            }
+        }
+    }
+
+    /// Users whose strings hold what JSON must escape (quotes, backslashes, control
+    /// characters, non-ASCII) or nothing at all, booleans both ways and large numbers.
+    fn awkward_users() -> Vec<NewUser> {
+        (0..9)
+            .map(|i| {
+                let mut user = new_user_row("d", format!("u{i}\"'\\é"), "t", i);
+                user.user_name = ["", "Zoë \"Q\"", "a\\b", "名字", "\n\t"][i as usize % 5].into();
+                user.nick_name = format!("{}\u{1F600}", 9 - i);
+                user.email = if i % 2 == 0 {
+                    String::new()
+                } else {
+                    format!("E{i}@x.cn")
+                };
+                user.phone = format!("+86 1{}", i % 3);
+                user.description = "line\u{1}\u{1f}\\\"end".into();
+                user.user_data = r#"{"k":"v \"q\""}"#.into();
+                user.deny_change_password_by_self = i % 2 == 0;
+                user.need_change_password_next_login = i % 3 == 0;
+                user.expired_at = if i == 4 { i64::MAX } else { -i };
+                user.created_at = 1_700_000_000_000 + i % 4;
+                user.updated_at = 1_800_000_000_000 - i % 3;
+                NewUser {
+                    user,
+                    accounts: Vec::new(),
+                    password_hash: None,
+                    group_ids: Vec::new(),
+                    drive: None,
+                }
+            })
+            .collect()
+    }
+
+    /// A page read as one JSON array is the page read a row a user: same users, same
+    /// fields, same order, for every order, forwards and backwards, first page and after a
+    /// marker, on each backend.
+    #[tokio::test]
+    async fn a_page_read_as_one_json_array_equals_the_rows_read_one_by_one() {
+        let (_dir, sqlite) = super::super::tests::store_with_domain().await;
+        let mut stores = vec![sqlite];
+        if let Some(pg) = super::super::tests::scratch_postgres_store().await {
+            pg.restore_domain(DomainRow::new("d", "d", "", 0))
+                .await
+                .unwrap();
+            stores.push(pg);
+        }
+        let orders = [
+            UserOrder::UserId,
+            UserOrder::UserName,
+            UserOrder::NickName,
+            UserOrder::Email,
+            UserOrder::Phone,
+            UserOrder::CreatedAt,
+            UserOrder::UpdatedAt,
+        ];
+        for store in stores {
+            store.restore_users(awkward_users()).await.unwrap();
+            for order in orders {
+                for descending in [false, true] {
+                    let mut after = None;
+                    let mut seen = 0;
+                    loop {
+                        let page = UserPage {
+                            filter: UserFilter::default(),
+                            order,
+                            after: after.clone(),
+                            limit: 4,
+                            descending,
+                        };
+                        let plan = SubtreePlan::CollectMembers;
+                        let (sql, args) = page_sql(store.dialect(), "d", &page, plan);
+                        let rows: Vec<UserRow> = store
+                            .reader()
+                            .fetch_all(Stmt::new(sql, args))
+                            .await
+                            .unwrap();
+                        let decoded = store.users_page_as_json("d", &page, plan).await.unwrap();
+                        assert_eq!(
+                            decoded,
+                            rows,
+                            "{:?} {order:?} {descending}",
+                            store.dialect()
+                        );
+                        let Some(last) = rows.last() else {
+                            break;
+                        };
+                        seen += rows.len();
+                        let key = match order {
+                            UserOrder::UserId => String::new(),
+                            UserOrder::CreatedAt => last.created_at.to_string(),
+                            UserOrder::UpdatedAt => last.updated_at.to_string(),
+                            UserOrder::UserName => normalize(&last.user_name),
+                            UserOrder::NickName => normalize(&last.nick_name),
+                            UserOrder::Email => normalize(&last.email),
+                            UserOrder::Phone => normalize(&last.phone),
+                        };
+                        after = Some((key, last.user_id.clone()));
+                    }
+                    // The pages walked the whole domain.
+                    assert_eq!(seen, 9, "{order:?} {descending}");
+                }
             }
         }
     }
