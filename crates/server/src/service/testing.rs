@@ -24,6 +24,15 @@ pub async fn scratch_services() -> (tempfile::TempDir, Services) {
 /// Services as [`scratch_services`], over a new PostgreSQL database made next to the one
 /// `ROSTER_TEST_DATABASE_URL` names; `None` when it is not set (the run tests SQLite only).
 pub async fn scratch_postgres_services() -> Option<(tempfile::TempDir, Services)> {
+    let store = scratch_postgres_store().await?;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let services = services_over(store, &dir).await;
+    Some((dir, services))
+}
+
+/// A store over a new PostgreSQL database made next to the one `ROSTER_TEST_DATABASE_URL`
+/// names, with every migration applied; `None` when it is not set.
+pub async fn scratch_postgres_store() -> Option<SqlStore> {
     use sqlx::{Connection, Executor};
     let admin_url = std::env::var("ROSTER_TEST_DATABASE_URL")
         .ok()
@@ -44,9 +53,7 @@ pub async fn scratch_postgres_services() -> Option<(tempfile::TempDir, Services)
         SqlStore::open_postgres(&format!("{prefix}/{name}"), crate::store::Migrations::Apply)
             .await
             .expect("a PostgreSQL store");
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let services = services_over(store, &dir).await;
-    Some((dir, services))
+    Some(store)
 }
 
 /// The scratch services of every backend this run tests: SQLite, and PostgreSQL when
