@@ -10,6 +10,6 @@
 CREATE INDEX webhook_deliveries_pending
     ON webhook_deliveries (next_attempt_at, event_seq) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_pending_by_object
-    ON webhook_deliveries (domain_id, webhook_id, object_id, event_seq) WHERE state = 'pending';
+    ON webhook_deliveries (object_id, domain_id, webhook_id, event_seq) WHERE state = 'pending';
 DROP INDEX webhook_deliveries_due;
 DROP INDEX webhook_deliveries_by_object;

@@ -64,20 +64,21 @@ impl SqlStore {
 
 /// The claim of up to `limit` due deliveries until `claim_until`: the first in the order
 /// they are due whose object has no earlier pending delivery to the same webhook.
-/// The hold-back check (an earlier pending delivery of the same object) compares
-/// `e.event_seq + 0`, so that no index can serve the comparison and the primary key
-/// `(domain_id, webhook_id, event_seq)` is no better a path than the pending deliveries by
-/// object: PostgreSQL took the key during a drain (statistics of the filling queue) and read
-/// every earlier delivery of the webhook for each candidate, ~6,000 rows each, 150 ms a
-/// claim of 100 (`auto_explain`, issue 21).
+/// The hold-back check (an earlier pending delivery of the same object) can only be served
+/// by the pending deliveries by object, `(object_id, ...)`: its other columns are compared
+/// as expressions (`|| ''`, `+ 0`) no index serves, so the primary key `(domain_id,
+/// webhook_id, event_seq)` offers no path. PostgreSQL took the key during a drain (the
+/// statistics of the queue before it filled) and read every earlier delivery of the
+/// webhook for each candidate, 6,000–10,000 rows each, 150–250 ms a claim of 100
+/// (`auto_explain`, issue 21).
 fn claim_stmt(dialect: Dialect, now: i64, claim_until: i64, limit: u32) -> Stmt {
     let due = "FROM webhook_deliveries d \
                JOIN webhooks w ON w.domain_id = d.domain_id AND w.webhook_id = d.webhook_id \
                WHERE d.state = 'pending' AND d.next_attempt_at <= $2 \
                  AND d.claimed_until <= $2 AND w.enabled = TRUE \
                  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e \
-                   WHERE e.domain_id = d.domain_id AND e.webhook_id = d.webhook_id \
-                     AND e.object_id = d.object_id AND e.state = 'pending' \
+                   WHERE e.object_id = d.object_id AND e.domain_id || '' = d.domain_id \
+                     AND e.webhook_id || '' = d.webhook_id AND e.state = 'pending' \
                      AND e.event_seq + 0 < d.event_seq) \
                ORDER BY d.next_attempt_at, d.event_seq LIMIT $3";
     let args = vec![int(claim_until), int(now), int(i64::from(limit))];
