@@ -65,19 +65,18 @@ mod tests {
 
     #[test]
     fn the_feed_answers_the_api_types() {
-        let row = crate::store::events::EventRow {
-            domain_id: "d".into(),
-            seq: 3,
+        let raw = |text: &str| serde_json::value::RawValue::from_string(text.into()).unwrap();
+        let event = ChangeEvent {
             event_id: "evt_1".into(),
             event_type: "user.updated".into(),
-            object_id: "u1".into(),
-            created_at: 1_700_000_000_123,
-            actor: r#"{"type":"user","id":"admin"}"#.into(),
-            data: r#"{"user_id" : "u1", "n": 2, "ok": true, "none": null}"#.into(),
-            changed_fields: r#"["nick_name"]"#.into(),
+            time: "2023-11-14T22:13:20.123Z".into(),
+            domain_id: "d".into(),
+            actor: raw(r#"{"type":"user","id":"admin"}"#),
+            data: raw(r#"{"user_id" : "u1", "n": 2, "ok": true, "none": null}"#),
+            changed_fields: vec!["nick_name".into()],
         };
         let page = EventPage {
-            items: vec![ChangeEvent::from(row)],
+            items: vec![event],
             next_marker: "m".into(),
         };
         let text = serde_json::to_string(&page).unwrap();
