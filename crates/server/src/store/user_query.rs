@@ -46,18 +46,19 @@ impl UserOrder {
         }
     }
 
+    /// Every order a page of users can take.
+    pub const ALL: [UserOrder; 7] = [
+        UserOrder::UserId,
+        UserOrder::UserName,
+        UserOrder::NickName,
+        UserOrder::Email,
+        UserOrder::Phone,
+        UserOrder::CreatedAt,
+        UserOrder::UpdatedAt,
+    ];
+
     pub fn from_tag(tag: &str) -> Option<UserOrder> {
-        [
-            UserOrder::UserId,
-            UserOrder::UserName,
-            UserOrder::NickName,
-            UserOrder::Email,
-            UserOrder::Phone,
-            UserOrder::CreatedAt,
-            UserOrder::UpdatedAt,
-        ]
-        .into_iter()
-        .find(|o| o.tag() == tag)
+        UserOrder::ALL.into_iter().find(|o| o.tag() == tag)
     }
 }
 

@@ -1090,15 +1090,7 @@ mod tests {
                 .unwrap();
             stores.push(pg);
         }
-        let orders = [
-            UserOrder::UserId,
-            UserOrder::UserName,
-            UserOrder::NickName,
-            UserOrder::Email,
-            UserOrder::Phone,
-            UserOrder::CreatedAt,
-            UserOrder::UpdatedAt,
-        ];
+        let orders = UserOrder::ALL;
         for store in stores {
             store.restore_users(awkward_users()).await.unwrap();
             for order in orders {
