@@ -254,16 +254,25 @@ fn subtree_groups(domain: &str, roots: &str) -> String {
     )
 }
 
-/// The page size (rows asked of the store) from which a page is read as one JSON array
-/// ([`page_json_sql`]) rather than a row a user. Measured (docs/performance.md, "A page in
-/// one hand-off"): 100-row list pages cost 0.49–0.66× the server CPU read as one array,
-/// but 10-row prefix searches 1.18–1.29× (building and ordering the array outweighs the
-/// ten hand-offs saved). The switch between the two measured sizes is not itself measured.
-pub const JSON_PAGE_FROM: u32 = 32;
+/// Whether a page of `limit` rows is read as one JSON array ([`page_json_sql`]) rather than
+/// a row a user. On PostgreSQL from 32 rows: measured through sqlx's per-row hand-offs
+/// (docs/performance.md, "A page in one hand-off"), 100-row list pages cost 0.49–0.66× the
+/// server CPU read as one array, but 10-row prefix searches 1.18–1.29× (building and
+/// ordering the array outweighs the ten hand-offs saved); the switch between the two
+/// measured sizes is not itself measured. On SQLite never: pages are read on the calling
+/// thread (`store/sql/direct.rs`), where a row costs no hand-off, and decoding the rows
+/// straight is cheaper than building and parsing the array (docs/performance.md, "Reads on
+/// the calling thread").
+pub fn reads_page_as_json(dialect: Dialect, limit: u32) -> bool {
+    match dialect {
+        Dialect::Sqlite => false,
+        Dialect::Postgres => limit >= 32,
+    }
+}
 
 /// `SELECT ... FROM users WHERE ... ORDER BY ... LIMIT ...` for one page, finding subtree
 /// members as `plan` says: a row a user. The store reads short pages this way and long ones
-/// through [`page_json_sql`] (see [`JSON_PAGE_FROM`]); the tests compare the two.
+/// through [`page_json_sql`] (see [`reads_page_as_json`]); the tests compare the two.
 pub fn page_sql(
     dialect: Dialect,
     domain_id: &str,

@@ -302,7 +302,11 @@ impl SqlStore {
             .context("opening SQLite readers")?;
         let callers = callers::CallerCache::open(path);
         Ok(SqlStore::from_pools(
-            Pools::Sqlite { reader, writer },
+            Pools::Sqlite {
+                reader,
+                writer,
+                direct: direct::DirectReads::new(path),
+            },
             callers,
         ))
     }
@@ -458,6 +462,7 @@ mod apps;
 mod audit_log;
 mod bulk;
 mod callers;
+mod direct;
 mod directory;
 mod domains;
 mod drive_totals;

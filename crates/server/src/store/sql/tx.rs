@@ -13,6 +13,9 @@ use sqlx::postgres::{PgPool, PgRow, Postgres};
 use sqlx::sqlite::{Sqlite, SqlitePool, SqliteRow};
 use sqlx::AssertSqlSafe;
 
+use serde::de::DeserializeOwned;
+
+use super::direct::DirectReads;
 use super::{Arg, Dialect, Stmt};
 use crate::audit::Trail;
 use crate::error::{Error, Result};
@@ -88,6 +91,8 @@ pub(super) enum Pools {
     Sqlite {
         reader: SqlitePool,
         writer: SqlitePool,
+        /// The hot reads' connections, used on the calling thread (`direct.rs`).
+        direct: DirectReads,
     },
     Postgres(PgPool),
 }
@@ -102,7 +107,10 @@ impl Pools {
 
     pub(super) fn reader(&self) -> Reader<'_> {
         match self {
-            Pools::Sqlite { reader, .. } => Reader::Sqlite(reader),
+            Pools::Sqlite { reader, direct, .. } => Reader::Sqlite {
+                pool: reader,
+                direct,
+            },
             Pools::Postgres(pool) => Reader::Postgres(pool),
         }
     }
@@ -172,7 +180,7 @@ impl Pools {
             }
         }
         match self {
-            Pools::Sqlite { reader, writer } => {
+            Pools::Sqlite { reader, writer, .. } => {
                 vec![state("reader", reader), state("writer", writer)]
             }
             Pools::Postgres(pool) => vec![state("main", pool)],
@@ -181,7 +189,12 @@ impl Pools {
 
     pub(super) async fn close(&self) {
         match self {
-            Pools::Sqlite { reader, writer } => {
+            Pools::Sqlite {
+                reader,
+                writer,
+                direct,
+            } => {
+                direct.close();
                 reader.close().await;
                 writer.close().await;
             }
@@ -214,6 +227,15 @@ impl SqlStore {
         self.pools.dialect()
     }
 
+    /// The calling-thread readers of a SQLite store.
+    #[cfg(test)]
+    pub(super) fn direct_reads(&self) -> Option<&DirectReads> {
+        match &self.pools {
+            Pools::Sqlite { direct, .. } => Some(direct),
+            Pools::Postgres(_) => None,
+        }
+    }
+
     /// Each pool's open and idle connections.
     pub(super) fn pool_states(&self) -> Vec<crate::metrics::PoolState> {
         self.pools.states()
@@ -225,9 +247,12 @@ impl SqlStore {
     }
 }
 
-/// Reads through the read pool.
+/// Reads through the read pool (or, for the hot reads, on the calling thread: `direct.rs`).
 pub(super) enum Reader<'a> {
-    Sqlite(&'a SqlitePool),
+    Sqlite {
+        pool: &'a SqlitePool,
+        direct: &'a DirectReads,
+    },
     Postgres(&'a PgPool),
 }
 
@@ -235,23 +260,53 @@ impl Reader<'_> {
     /// Runs a statement that changes no rows (`VACUUM INTO`, `VACUUM ANALYZE`).
     pub(super) async fn execute(&self, stmt: Stmt) -> sqlx::Result<u64> {
         match self {
-            Reader::Sqlite(pool) => run_on!(execute, *pool, stmt),
+            Reader::Sqlite { pool, .. } => run_on!(execute, *pool, stmt),
             Reader::Postgres(pool) => run_on!(execute, *pool, stmt),
         }
     }
 
     pub(super) async fn fetch_all<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Vec<R>> {
         match self {
-            Reader::Sqlite(pool) => run_on!(fetch_all, *pool, stmt),
+            Reader::Sqlite { pool, .. } => run_on!(fetch_all, *pool, stmt),
             Reader::Postgres(pool) => run_on!(fetch_all, *pool, stmt),
         }
     }
 
     pub(super) async fn fetch_optional<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Option<R>> {
         match self {
-            Reader::Sqlite(pool) => run_on!(fetch_optional, *pool, stmt),
+            Reader::Sqlite { pool, .. } => run_on!(fetch_optional, *pool, stmt),
             Reader::Postgres(pool) => run_on!(fetch_optional, *pool, stmt),
         }
+    }
+
+    /// [`Reader::fetch_all`] for the hot reads: on SQLite it runs on the calling thread
+    /// (`direct.rs`), the rows decoded through serde, so `R`'s serde names must be its
+    /// columns' as its `FromRow` names are.
+    pub(super) async fn fetch_all_inline<R: Row + DeserializeOwned>(
+        &self,
+        stmt: Stmt,
+    ) -> sqlx::Result<Vec<R>> {
+        if let Reader::Sqlite { direct, .. } = self {
+            match direct.fetch_all(&stmt) {
+                Ok(rows) => return Ok(rows),
+                Err(why) => why.log(),
+            }
+        }
+        self.fetch_all(stmt).await
+    }
+
+    /// [`Reader::fetch_optional`] for the hot reads (see [`Reader::fetch_all_inline`]).
+    pub(super) async fn fetch_optional_inline<R: Row + DeserializeOwned>(
+        &self,
+        stmt: Stmt,
+    ) -> sqlx::Result<Option<R>> {
+        if let Reader::Sqlite { direct, .. } = self {
+            match direct.fetch_optional(&stmt) {
+                Ok(row) => return Ok(row),
+                Err(why) => why.log(),
+            }
+        }
+        self.fetch_optional(stmt).await
     }
 }
 

@@ -13,7 +13,7 @@ use super::{Arg, Dialect, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::model::{DomainId, UserId};
 use crate::store::user_query::{
-    entries_page_sql, page_json_sql, page_sql, subtree_count_sql, SubtreePlan, JSON_PAGE_FROM,
+    entries_page_sql, page_json_sql, page_sql, reads_page_as_json, subtree_count_sql, SubtreePlan,
     SUBTREE_WALK_THRESHOLD, USER_COLUMNS,
 };
 use crate::store::{
@@ -463,11 +463,11 @@ impl SqlStore {
         page: &UserPage,
         plan: SubtreePlan,
     ) -> Result<Vec<UserRow>> {
-        if page.limit < JSON_PAGE_FROM {
+        if !reads_page_as_json(self.dialect(), page.limit) {
             let (sql, args) = page_sql(self.dialect(), domain_id, page, plan);
             return Ok(self
                 .reader()
-                .fetch_all::<UserRow>(Stmt::new(sql, args))
+                .fetch_all_inline::<UserRow>(Stmt::new(sql, args))
                 .await?);
         }
         self.users_page_as_json(domain_id, page, plan).await
@@ -486,7 +486,7 @@ impl SqlStore {
         // An aggregate answers one row, even for no users.
         let (data,) = self
             .reader()
-            .fetch_optional::<(String,)>(stmt)
+            .fetch_optional_inline::<(String,)>(stmt)
             .await?
             .unwrap_or_default();
         if data.is_empty() {
@@ -506,7 +506,7 @@ impl SqlStore {
         let stmt = Stmt::new(sql, args);
         let (count,) = self
             .reader()
-            .fetch_optional::<(i64,)>(stmt)
+            .fetch_optional_inline::<(i64,)>(stmt)
             .await?
             .unwrap_or((0,));
         Ok(if count >= SUBTREE_WALK_THRESHOLD {
@@ -582,7 +582,7 @@ impl UserStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn user(&self, domain_id: &DomainId, user_id: &UserId) -> Result<Option<UserRow>> {
         let stmt = user_stmt(domain_id, user_id);
-        Ok(self.reader().fetch_optional::<UserRow>(stmt).await?)
+        Ok(self.reader().fetch_optional_inline::<UserRow>(stmt).await?)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -1139,6 +1139,75 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Pages and users read on the calling thread (SQLite's direct reads) are the ones the
+    /// pool reads, field for field, for every order both ways; and the direct reads happen
+    /// (they would otherwise fall back to the pool unseen).
+    #[tokio::test]
+    async fn rows_read_on_the_calling_thread_are_the_rows_the_pool_reads() {
+        let (_dir, store) = super::super::tests::store_with_domain().await;
+        let direct = store.direct_reads().expect("a SQLite store reads directly");
+        store.restore_users(awkward_users()).await.unwrap();
+        for order in UserOrder::ALL {
+            for descending in [false, true] {
+                let page = UserPage {
+                    filter: UserFilter::default(),
+                    order,
+                    after: None,
+                    limit: 100,
+                    descending,
+                };
+                let (sql, args) = page_sql(store.dialect(), "d", &page, SubtreePlan::WalkUsers);
+                let stmt = Stmt::new(sql, args);
+                let pooled: Vec<UserRow> = store.reader().fetch_all(stmt.clone()).await.unwrap();
+                let here: Vec<UserRow> = direct.fetch_all(&stmt).expect("read directly");
+                assert_eq!(here, pooled, "{order:?} {descending}");
+                assert_eq!(here.len(), 9);
+            }
+        }
+        for user in awkward_users() {
+            let stmt = user_stmt("d", &user.user.user_id);
+            let pooled: Option<UserRow> =
+                store.reader().fetch_optional(stmt.clone()).await.unwrap();
+            let here: Option<UserRow> = direct.fetch_optional(&stmt).expect("read directly");
+            assert_eq!(here, pooled);
+            assert!(here.is_some());
+        }
+        let missing: Option<UserRow> = direct.fetch_optional(&user_stmt("d", "nobody")).unwrap();
+        assert_eq!(missing, None);
+    }
+
+    /// A direct read sees every commit made before it: through this store's writer, and
+    /// through another process's (another store on the same file), with no delay.
+    #[tokio::test]
+    async fn a_direct_read_sees_what_any_writer_committed_before_it() {
+        let (dir, store) = super::super::tests::store_with_domain().await;
+        let other = SqlStore::open_sqlite(&dir.path().join("t.db"))
+            .await
+            .unwrap();
+        let users = awkward_users();
+        let read = |user_id: &str| {
+            store
+                .direct_reads()
+                .unwrap()
+                .fetch_optional::<UserRow>(&user_stmt("d", user_id))
+                .expect("read directly")
+        };
+        assert!(read(&users[0].user.user_id).is_none());
+        store.restore_users(vec![users[0].clone()]).await.unwrap();
+        assert!(read(&users[0].user.user_id).is_some());
+        other.restore_users(vec![users[1].clone()]).await.unwrap();
+        assert!(read(&users[1].user.user_id).is_some());
+        other.close().await;
+        store.close().await;
+        assert!(matches!(
+            store
+                .direct_reads()
+                .unwrap()
+                .fetch_optional::<UserRow>(&user_stmt("d", "u")),
+            Err(super::super::direct::NotRead::Closed)
+        ));
     }
 
     #[derive(sqlx::FromRow)]
