@@ -20,13 +20,11 @@
 //! arrives asynchronously, after the commit it reports): there the row is read per request.
 
 use std::collections::HashMap;
-use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::ptr;
 use std::sync::Mutex;
+use std::time::Duration;
 
-use libsqlite3_sys as ffi;
+use rusqlite::{Connection, OpenFlags};
 
 use crate::store::UserRow;
 
@@ -35,7 +33,7 @@ const MAX_CALLERS: usize = 4096;
 
 /// How long a probe waits on a locked WAL index (a WAL reset by a checkpoint) before the
 /// request reads its caller from the pool instead.
-const PROBE_BUSY_TIMEOUT_MS: i32 = 20;
+const PROBE_BUSY_TIMEOUT: Duration = Duration::from_millis(20);
 
 /// What a look-up found.
 pub(super) enum Lookup {
@@ -113,65 +111,24 @@ impl CallerCache {
 
 /// A read-only SQLite connection of its own, holding `PRAGMA data_version` prepared.
 struct DataVersion {
-    db: *mut ffi::sqlite3,
-    stmt: *mut ffi::sqlite3_stmt,
+    conn: Connection,
 }
-
-// SAFETY: the connection is opened with SQLITE_OPEN_FULLMUTEX and used only under the
-// cache's mutex; SQLite connections may move between threads.
-unsafe impl Send for DataVersion {}
 
 impl DataVersion {
     fn open(path: &Path) -> Option<DataVersion> {
-        let name = CString::new(path.as_os_str().as_bytes()).ok()?;
-        let mut db = ptr::null_mut();
-        let flags = ffi::SQLITE_OPEN_READONLY | ffi::SQLITE_OPEN_FULLMUTEX;
-        // SAFETY: `name` is a NUL-terminated string that outlives the call; `db` is written
-        // by SQLite (a handle to close even when the open fails).
-        let opened = unsafe { ffi::sqlite3_open_v2(name.as_ptr(), &mut db, flags, ptr::null()) };
-        let mut probe = DataVersion {
-            db,
-            stmt: ptr::null_mut(),
-        };
-        if opened != ffi::SQLITE_OK || db.is_null() {
-            return None;
-        }
-        let sql = c"PRAGMA data_version";
-        // SAFETY: `db` is open; `sql` is NUL-terminated (length -1); `stmt` is written by
-        // SQLite and finalized in `drop`.
-        let prepared = unsafe {
-            ffi::sqlite3_busy_timeout(db, PROBE_BUSY_TIMEOUT_MS);
-            ffi::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut probe.stmt, ptr::null_mut())
-        };
-        if prepared != ffi::SQLITE_OK || probe.stmt.is_null() {
-            return None;
-        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).ok()?;
+        conn.busy_timeout(PROBE_BUSY_TIMEOUT).ok()?;
+        let probe = DataVersion { conn };
         probe.read()?;
         Some(probe)
     }
 
-    /// The file's data version now; `None` if SQLite could not say (busy, I/O error).
-    fn read(&mut self) -> Option<i64> {
-        // SAFETY: `stmt` is a prepared statement of the open `db`; it is reset after each
-        // step, so no read transaction stays open between calls.
-        unsafe {
-            let stepped = ffi::sqlite3_step(self.stmt);
-            let version =
-                (stepped == ffi::SQLITE_ROW).then(|| ffi::sqlite3_column_int64(self.stmt, 0));
-            ffi::sqlite3_reset(self.stmt);
-            version
-        }
-    }
-}
-
-impl Drop for DataVersion {
-    fn drop(&mut self) {
-        // SAFETY: finalizing a null statement is a no-op; `db` is closed once, after its
-        // only statement.
-        unsafe {
-            ffi::sqlite3_finalize(self.stmt);
-            ffi::sqlite3_close(self.db);
-        }
+    /// The file's data version now; `None` if SQLite could not say (busy, I/O error). The
+    /// statement is reset after each read, so no read transaction stays open between calls.
+    fn read(&self) -> Option<i64> {
+        let mut stmt = self.conn.prepare_cached("PRAGMA data_version").ok()?;
+        stmt.query_row([], |row| row.get(0)).ok()
     }
 }
 
