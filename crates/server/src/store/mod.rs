@@ -191,7 +191,7 @@ pub struct SigningKeyRow {
 }
 
 /// A refresh token as stored: only its hash.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, Deserialize, sqlx::FromRow)]
 pub struct RefreshTokenRow {
     pub token_hash: String,
     pub domain_id: String,

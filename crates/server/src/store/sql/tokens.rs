@@ -89,7 +89,12 @@ impl TokenStore for SqlStore {
              token_stamp, consumed_at FROM refresh_tokens WHERE token_hash = $1",
             vec![Arg::Text(token_hash.to_owned())],
         );
-        Ok(self.upkeep_returning::<RefreshTokenRow>(stmt).await?)
+        // The read pool sees every commit (SQLite's WAL readers; PostgreSQL's one pool), so a
+        // grant need not queue behind the writer's transactions to read its token.
+        Ok(self
+            .reader()
+            .fetch_optional_inline::<RefreshTokenRow>(stmt)
+            .await?)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

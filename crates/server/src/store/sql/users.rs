@@ -702,7 +702,7 @@ impl UserStore for SqlStore {
             ),
             args,
         );
-        Ok(self.reader().fetch_all::<AccountRow>(stmt).await?)
+        Ok(self.reader().fetch_all_inline::<AccountRow>(stmt).await?)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
