@@ -26,18 +26,15 @@ use crate::store::audit_log::AuditRow;
 use crate::store::events::EventRow;
 use crate::store::webhooks::{AttemptEnd, AttemptRow, FinishedAttempt, WebhookRow};
 
-/// Deliveries claimed at once: a round costs a few statements whatever its size (the queue's
-/// fill, the claim, one read of the events per domain, one transaction recording every
-/// attempt), three of them commits, so a larger batch is fewer statements and commits per
-/// delivery. On PostgreSQL a commit waits for its WAL flush (about 4 ms on the benchmark's
-/// machine): at 100 a round the commits alone held a drain near 2,000 a second (issue 21).
-/// Memory stays bounded by the batch (its events' objects, a few hundred KB).
-const BATCH: u32 = 500;
+// Deliveries claimed at once: the store's `delivery_batch` (500 on PostgreSQL, 100 on
+// SQLite). A round costs a few statements whatever its size (the queue's fill, the claim,
+// one read of the events per domain, one transaction recording every attempt), three of them
+// commits, so a larger batch is fewer statements and commits per delivery where a commit is
+// dear. Memory stays bounded by the batch (its events' objects, a few hundred KB).
+
 /// At most this many of a batch's deliveries in flight at once (so at most as many
 /// connections to one receiver).
 const IN_FLIGHT: usize = 100;
-/// Events queued per webhook per round (more than a batch, so the queue keeps ahead).
-const ENQUEUE_BATCH: u32 = 2 * BATCH;
 /// How long a claim holds a delivery against other workers.
 const CLAIM_FOR: Duration = Duration::from_secs(60);
 /// The first retry's delay; each failure doubles it, up to [`MAX_BACKOFF`].
@@ -270,18 +267,17 @@ impl Services {
     /// claim, one read of the events per domain, one transaction recording every attempt.
     async fn webhook_round(&self, sender: &Sender) -> Result<bool> {
         let now = self.clock.now_ms();
+        let batch = self.store.delivery_batch();
         let mut queued = 0;
         let hooks = self.store.enabled_webhooks().await?;
         for hook in &hooks {
-            queued += self
-                .store
-                .enqueue_deliveries(hook, ENQUEUE_BATCH, now)
-                .await?;
+            // More than a batch, so the queue keeps ahead.
+            queued += self.store.enqueue_deliveries(hook, 2 * batch, now).await?;
         }
         let claim_ms = i64::try_from(CLAIM_FOR.as_millis()).unwrap_or(60_000);
         let claimed = self
             .store
-            .claim_deliveries(now, now + claim_ms, BATCH)
+            .claim_deliveries(now, now + claim_ms, batch)
             .await?;
         if claimed.is_empty() {
             return Ok(queued > 0);
