@@ -105,6 +105,9 @@ pub trait WebhookStore: Send + Sync + 'static {
     /// types) and moves the cursor past them; answers how many events it read. Safe to run
     /// on several servers at once.
     async fn enqueue_deliveries(&self, hook: &WebhookRow, limit: u32, now: i64) -> Result<usize>;
+    /// How many deliveries the worker claims a round: enough that the round's few
+    /// statements and commits are spread thin, where a commit is dear.
+    fn delivery_batch(&self) -> u32;
     /// Claims up to `limit` due deliveries of enabled webhooks until `claim_until`: none of an
     /// object while an earlier event of it for the same webhook still pends, none another
     /// server holds. Counts the attempt.

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use tokio::sync::watch;
 
 use super::guard::{check_url, GuardedResolver};
@@ -25,12 +26,15 @@ use crate::store::audit_log::AuditRow;
 use crate::store::events::EventRow;
 use crate::store::webhooks::{AttemptEnd, AttemptRow, FinishedAttempt, WebhookRow};
 
-/// Deliveries claimed (and sent concurrently) at once: a round costs a few statements
-/// whatever its size (claim, one read of the events per domain, one transaction recording
-/// every attempt), so a larger batch is fewer statements per delivery.
-const BATCH: u32 = 100;
-/// Events queued per webhook per round (more than a batch, so the queue keeps ahead).
-const ENQUEUE_BATCH: u32 = 200;
+// Deliveries claimed at once: the store's `delivery_batch` (500 on PostgreSQL, 100 on
+// SQLite). A round costs a few statements whatever its size (the queue's fill, the claim,
+// one read of the events per domain, one transaction recording every attempt), three of them
+// commits, so a larger batch is fewer statements and commits per delivery where a commit is
+// dear. Memory stays bounded by the batch (its events' objects, a few hundred KB).
+
+/// At most this many of a batch's deliveries in flight at once (so at most as many
+/// connections to one receiver).
+const IN_FLIGHT: usize = 100;
 /// How long a claim holds a delivery against other workers.
 const CLAIM_FOR: Duration = Duration::from_secs(60);
 /// The first retry's delay; each failure doubles it, up to [`MAX_BACKOFF`].
@@ -257,24 +261,23 @@ impl Services {
     }
 
     /// Queues new events and sends one batch of due deliveries; true if it did anything.
-    /// The batch is sent concurrently (events of one object are never in one batch together:
-    /// the claim holds back an event while an earlier one of its object pends), and its
-    /// store work is a few statements whatever its size: the claim, one read of the events
-    /// per domain, one transaction recording every attempt.
+    /// The batch is sent concurrently, [`IN_FLIGHT`] at a time (events of one object are
+    /// never in one batch together: the claim holds back an event while an earlier one of
+    /// its object pends), and its store work is a few statements whatever its size: the
+    /// claim, one read of the events per domain, one transaction recording every attempt.
     async fn webhook_round(&self, sender: &Sender) -> Result<bool> {
         let now = self.clock.now_ms();
+        let batch = self.store.delivery_batch();
         let mut queued = 0;
         let hooks = self.store.enabled_webhooks().await?;
         for hook in &hooks {
-            queued += self
-                .store
-                .enqueue_deliveries(hook, ENQUEUE_BATCH, now)
-                .await?;
+            // More than a batch, so the queue keeps ahead.
+            queued += self.store.enqueue_deliveries(hook, 2 * batch, now).await?;
         }
         let claim_ms = i64::try_from(CLAIM_FOR.as_millis()).unwrap_or(60_000);
         let claimed = self
             .store
-            .claim_deliveries(now, now + claim_ms, BATCH)
+            .claim_deliveries(now, now + claim_ms, batch)
             .await?;
         if claimed.is_empty() {
             return Ok(queued > 0);
@@ -351,7 +354,10 @@ impl Services {
                 (delivery, hook, outcome)
             })
         });
-        let done = futures_util::future::join_all(attempts).await;
+        let done: Vec<_> = futures_util::stream::iter(attempts)
+            .buffer_unordered(IN_FLIGHT)
+            .collect()
+            .await;
         let now = self.clock.now_ms();
         let window_ms = i64::try_from(self.webhooks.retry_window.as_millis()).unwrap_or(i64::MAX);
         let mut finished = Vec::with_capacity(done.len());

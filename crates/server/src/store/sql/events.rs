@@ -650,14 +650,22 @@ const TAKEN: &str = "taken";
 /// The parameters of [`take_sequence_stmt`].
 const TAKE_PARAMS: usize = 2;
 
-/// Moves a domain's sequence past `count` new events (creating its row at the first);
-/// returns the last number taken. It holds the row until COMMIT.
-fn take_sequence_stmt(domain_id: &str, count: usize) -> Stmt {
+/// Moves a domain's sequence past `count` new events (creating its row at the first). It
+/// holds the row until COMMIT. On PostgreSQL it returns the last number taken, for the
+/// events' `INSERT` that runs on the statement's snapshot; on SQLite that `INSERT` reads
+/// the row itself, and a returned row would only be one more message from sqlx's worker
+/// thread, built and thrown away.
+fn take_sequence_stmt(dialect: Dialect, domain_id: &str, count: usize) -> Stmt {
+    let returning = match dialect {
+        Dialect::Postgres => " RETURNING last_seq",
+        Dialect::Sqlite => "",
+    };
     Stmt::new(
-        "INSERT INTO event_sequences (domain_id, last_seq) VALUES ($1, $2) \
-         ON CONFLICT (domain_id) \
-         DO UPDATE SET last_seq = event_sequences.last_seq + excluded.last_seq \
-         RETURNING last_seq",
+        format!(
+            "INSERT INTO event_sequences (domain_id, last_seq) VALUES ($1, $2) \
+             ON CONFLICT (domain_id) \
+             DO UPDATE SET last_seq = event_sequences.last_seq + excluded.last_seq{returning}"
+        ),
         vec![text(domain_id), Arg::Int(count as i64)],
     )
 }
@@ -691,7 +699,7 @@ pub(super) fn journal_stmts(
                 out.push(audit);
             }
         }
-        before.push((TAKEN, take_sequence_stmt(&domain_id, rows.len())));
+        before.push((TAKEN, take_sequence_stmt(dialect, &domain_id, rows.len())));
         out.push(Stmt::chain(dialect, before, first));
         out.extend(inserts);
     }
@@ -781,6 +789,25 @@ fn insert_stmts(dialect: Dialect, events: &[NewEvent], per_statement: usize) -> 
         .collect()
 }
 
+/// Events the retention sweep deletes per statement, so that a large backlog never holds the
+/// (SQLite) writer for long.
+const PURGE_SLICE: i64 = 5_000;
+
+/// Deletes, of a domain's [`PURGE_SLICE`] oldest events by number, those older than
+/// `before`, through the events' key (their only index). Numbers follow commit order and
+/// times the requests', so the old events are the first numbers, but for a few at the edge
+/// that commit after a younger one: a slice that deletes fewer than it read has reached
+/// the young ones, and the sweep stops there (one slice read per domain and sweep, whatever
+/// the domain keeps); what it leaves at the edge goes at the next sweep. It never deletes
+/// an event younger than `before`.
+fn purge_slice_stmt(domain_id: &str, before: i64) -> Stmt {
+    Stmt::new(
+        "DELETE FROM events WHERE domain_id = $1 AND created_at < $2 AND seq IN \
+         (SELECT seq FROM events WHERE domain_id = $1 ORDER BY seq LIMIT $3)",
+        vec![text(domain_id), Arg::Int(before), Arg::Int(PURGE_SLICE)],
+    )
+}
+
 #[async_trait]
 impl EventStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
@@ -811,21 +838,21 @@ impl EventStore for SqlStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn purge_events(&self, before: i64) -> Result<u64> {
-        // In slices, so that a large backlog never holds the (SQLite) writer for long.
-        const SLICE: i64 = 5_000;
+        let domains: Vec<(String,)> = self
+            .reader()
+            .fetch_all(Stmt::new("SELECT domain_id FROM event_sequences", vec![]))
+            .await?;
         let mut purged = 0;
-        loop {
-            let stmt = Stmt::new(
-                "DELETE FROM events WHERE event_id IN \
-                 (SELECT event_id FROM events WHERE created_at < $1 LIMIT $2)",
-                vec![Arg::Int(before), Arg::Int(SLICE)],
-            );
-            let deleted = self.upkeep(stmt).await?;
-            purged += deleted;
-            if deleted < SLICE as u64 {
-                return Ok(purged);
+        for (domain_id,) in domains {
+            loop {
+                let deleted = self.upkeep(purge_slice_stmt(&domain_id, before)).await?;
+                purged += deleted;
+                if deleted < PURGE_SLICE as u64 {
+                    break;
+                }
             }
         }
+        Ok(purged)
     }
 }
 
@@ -1133,6 +1160,8 @@ mod tests {
         assert_eq!(stmts[0].args.len(), 23);
         assert!(sql.contains("VALUES ($14, $15)"));
         assert!(sql.contains("(SELECT last_seq FROM event_sequences WHERE domain_id = $16) - 0"));
+        // SQLite's events read the sequence's row: the take returns nothing.
+        assert!(!sql.contains("RETURNING"), "{sql}");
 
         let events = BTreeMap::from([("d".to_owned(), vec![one_event("d")])]);
         let stmts = journal_stmts(Dialect::Postgres, audit, events);
@@ -1144,6 +1173,7 @@ mod tests {
             .sql
             .contains("), taken AS (INSERT INTO event_sequences"));
         assert!(stmts[0].sql.contains("(SELECT last_seq FROM taken) - 0"));
+        assert!(stmts[0].sql.contains("RETURNING last_seq"));
     }
 
     /// Records with no event are written alone; events of two domains take each its own
@@ -1171,6 +1201,92 @@ mod tests {
             .sql
             .starts_with("WITH taken AS (INSERT INTO event_sequences"));
         assert_eq!(stmts[1].args[..2], [text("b"), Arg::Int(2)]);
+    }
+
+    /// The events table has one index, its key, and the retention sweep reads through it:
+    /// every other index was a page more in every change's write (issue 21).
+    #[tokio::test]
+    async fn events_keep_only_their_key_and_the_sweep_reads_it() {
+        for (_dir, store) in super::super::tests::stores_with_domain_on_each_backend().await {
+            let indexes: Vec<(String,)> = store
+                .reader()
+                .fetch_all(Stmt::new(
+                    match store.dialect() {
+                        Dialect::Sqlite => {
+                            "SELECT name FROM sqlite_master \
+                             WHERE type = 'index' AND tbl_name = 'events'"
+                        }
+                        Dialect::Postgres => {
+                            "SELECT CAST(indexname AS TEXT) FROM pg_indexes \
+                             WHERE tablename = 'events'"
+                        }
+                    },
+                    vec![],
+                ))
+                .await
+                .unwrap();
+            assert_eq!(indexes.len(), 1, "{:?}: {indexes:?}", store.dialect());
+        }
+        let (_dir, store) = super::super::tests::store_with_domain().await;
+        let mut stmt = purge_slice_stmt("d", 0);
+        stmt.sql = format!("EXPLAIN QUERY PLAN {}", stmt.sql);
+        let plan: Vec<(i64, i64, i64, String)> = store.reader().fetch_all(stmt).await.unwrap();
+        for (.., step) in &plan {
+            assert!(
+                !step.starts_with("SCAN") && !step.contains("TEMP B-TREE"),
+                "{plan:?}"
+            );
+        }
+    }
+
+    /// The sweep deletes each domain's events older than its bound and no younger one, the
+    /// oldest first, in slices.
+    #[tokio::test]
+    async fn the_sweep_deletes_each_domains_old_events_only() {
+        for (_dir, store) in super::super::tests::stores_with_domain_on_each_backend().await {
+            // Domain d: PURGE_SLICE + 3 old events (two slices) then 2 young; domain e: an
+            // old one, a young one, and an old one numbered after it (committed later).
+            let old = PURGE_SLICE + 3;
+            let fill = format!(
+                "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < {}) \
+                 INSERT INTO events ({COLUMNS}) SELECT 'd', k, 'e' || CAST(k AS TEXT), \
+                 'user.created', 'u', CASE WHEN k <= {old} THEN 100 ELSE 200 END, '{{}}', \
+                 '{{}}', '[]' FROM n",
+                old + 2
+            );
+            store.upkeep(Stmt::new(fill, vec![])).await.unwrap();
+            let others = format!(
+                "INSERT INTO events ({COLUMNS}) VALUES \
+                 ('e', 1, 'x1', 't', 'o', 100, '{{}}', '{{}}', '[]'), \
+                 ('e', 2, 'x2', 't', 'o', 200, '{{}}', '{{}}', '[]'), \
+                 ('e', 3, 'x3', 't', 'o', 100, '{{}}', '{{}}', '[]')"
+            );
+            store.upkeep(Stmt::new(others, vec![])).await.unwrap();
+            store
+                .upkeep(Stmt::new(
+                    "INSERT INTO event_sequences (domain_id, last_seq) \
+                     VALUES ('d', $1), ('e', 3)",
+                    vec![Arg::Int(old + 2)],
+                ))
+                .await
+                .unwrap();
+            let purged = store.purge_events(150).await.unwrap();
+            assert_eq!(purged, old as u64 + 2, "{:?}", store.dialect());
+            let left = |domain: &'static str| {
+                let store = &store;
+                async move {
+                    store
+                        .events(domain, 0, &[], 100)
+                        .await
+                        .unwrap()
+                        .iter()
+                        .map(|e| e.seq)
+                        .collect::<Vec<i64>>()
+                }
+            };
+            assert_eq!(left("d").await, [old + 1, old + 2]);
+            assert_eq!(left("e").await, [2]);
+        }
     }
 
     #[test]

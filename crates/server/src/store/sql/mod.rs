@@ -97,6 +97,11 @@ pub struct Stmt {
     /// [`Stmt::adding_membership_or_drive`]): the transaction notes it for the events of the
     /// users it creates (`Tx::wrote_memberships_or_drives`).
     adds_membership_or_drive: bool,
+    /// Kept prepared on its connection (sqlx's statement cache): parsed once per connection,
+    /// and on PostgreSQL planned with generic parameters once it has run five times, if
+    /// that plan looks no dearer. `false` for a statement whose plan must follow its values
+    /// and the table's state ([`Stmt::planned_each_time`]).
+    prepared: bool,
 }
 
 impl Stmt {
@@ -105,7 +110,15 @@ impl Stmt {
             sql: sql.into(),
             args,
             adds_membership_or_drive: false,
+            prepared: true,
         }
+    }
+
+    /// Sends the statement unprepared (PostgreSQL's unnamed statement): planned at each run
+    /// for its arguments, never with a generic plan cached on the connection.
+    fn planned_each_time(mut self) -> Self {
+        self.prepared = false;
+        self
     }
 
     /// Marks a statement that inserts a membership or a drive.
@@ -152,6 +165,7 @@ impl Stmt {
             sql,
             args,
             adds_membership_or_drive,
+            prepared: true,
         }
     }
 }

@@ -68,17 +68,20 @@ macro_rules! bind_all {
 macro_rules! run_on {
     (execute, $conn:expr, $stmt:expr) => {
         bind_all!(sqlx::query(AssertSqlSafe($stmt.sql)), $stmt.args)
+            .persistent($stmt.prepared)
             .execute($conn)
             .await
             .map(|done| done.rows_affected())
     };
     (fetch_all, $conn:expr, $stmt:expr) => {
         bind_all!(sqlx::query_as(AssertSqlSafe($stmt.sql)), $stmt.args)
+            .persistent($stmt.prepared)
             .fetch_all($conn)
             .await
     };
     (fetch_optional, $conn:expr, $stmt:expr) => {
         bind_all!(sqlx::query_as(AssertSqlSafe($stmt.sql)), $stmt.args)
+            .persistent($stmt.prepared)
             .fetch_optional($conn)
             .await
     };

@@ -52,9 +52,7 @@ impl SqlStore {
         let stmt = &stmt;
         self.write(&Trail::none(), |tx| {
             Box::pin(async move {
-                for setting in CLAIM_PLANNER {
-                    tx.execute(Stmt::new(setting, vec![])).await?;
-                }
+                tx.execute(Stmt::new(CLAIM_PLANNER, vec![])).await?;
                 Ok(tx.fetch_all(stmt.clone()).await?)
             })
         })
@@ -87,6 +85,10 @@ fn claim_stmt(dialect: Dialect, now: i64, claim_until: i64, limit: u32) -> Stmt 
         // again for each row it updates (a nested loop), each run skipping the rows the
         // last locked, so a round claimed more than its batch and read the queue once per
         // row (72 s for one claim of 2,400 queued).
+        //
+        // Planned at each run (unprepared): prepared, the statement got PostgreSQL's generic
+        // plan from its sixth run on, made once per connection with the statistics of the
+        // queue as it was then and kept while the queue grew (issue 21).
         Dialect::Postgres => Stmt::new(
             format!(
                 "WITH c AS MATERIALIZED (SELECT d.domain_id AS c_domain, \
@@ -98,7 +100,8 @@ fn claim_stmt(dialect: Dialect, now: i64, claim_until: i64, limit: u32) -> Stmt 
                  RETURNING {DELIVERY_COLUMNS}"
             ),
             args,
-        ),
+        )
+        .planned_each_time(),
         // SQLite runs the subquery once, under its single writer.
         Dialect::Sqlite => Stmt::new(
             format!(
@@ -112,18 +115,32 @@ fn claim_stmt(dialect: Dialect, now: i64, claim_until: i64, limit: u32) -> Stmt 
     }
 }
 
-/// The planner settings of the claim's transaction on PostgreSQL (see `claim_in_order`).
-const CLAIM_PLANNER: [&str; 2] = [
-    "SET LOCAL enable_sort = off",
-    "SET LOCAL enable_hashjoin = off",
-];
+/// The planner settings of the claim's transaction on PostgreSQL (see `claim_in_order`):
+/// `SET LOCAL` both, in one round trip.
+const CLAIM_PLANNER: &str =
+    "SELECT set_config('enable_sort', 'off', true), set_config('enable_hashjoin', 'off', true)";
 
 fn int(v: i64) -> Arg {
     Arg::Int(v)
 }
 
+/// Deliveries a round claims on PostgreSQL, where each of a round's three commits waits for
+/// its WAL flush (about 4 ms on the benchmark's machine: at 100 a round the commits alone
+/// held a drain near 2,000 a second, issue 21).
+const POSTGRES_DELIVERY_BATCH: u32 = 500;
+/// On SQLite a commit flushes nothing (WAL, `synchronous = NORMAL`) and 100 a round drained
+/// faster than 500 (9,000 a second against 4,000, the server's CPU per delivery doubled).
+const SQLITE_DELIVERY_BATCH: u32 = 100;
+
 #[async_trait]
 impl WebhookStore for SqlStore {
+    fn delivery_batch(&self) -> u32 {
+        match self.dialect() {
+            Dialect::Postgres => POSTGRES_DELIVERY_BATCH,
+            Dialect::Sqlite => SQLITE_DELIVERY_BATCH,
+        }
+    }
+
     async fn create_webhook(&self, trail: &Trail, r: &WebhookRow) -> Result<()> {
         let stmt = Stmt::new(
             format!(
@@ -217,9 +234,12 @@ impl WebhookStore for SqlStore {
     }
 
     async fn enqueue_deliveries(&self, hook: &WebhookRow, limit: u32, now: i64) -> Result<usize> {
+        // What the queue needs of each event (not its object: a round's events are read
+        // again, by number, when they are sent).
         let stmt = Stmt::new(
-            "SELECT domain_id, seq, event_id, event_type, object_id, created_at, actor, data, \
-             changed_fields FROM events WHERE domain_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            "SELECT domain_id, seq, event_id, event_type, object_id, created_at, '' AS actor, \
+             '' AS data, '' AS changed_fields FROM events \
+             WHERE domain_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
             vec![
                 text(&hook.domain_id),
                 int(hook.cursor_seq),
@@ -558,6 +578,49 @@ mod tests {
             ] {
                 assert!(!plan.contains(slow), "analyzed {analyzed}:\n{plan}");
             }
+        }
+    }
+
+    /// PostgreSQL plans the claim at each run, never from a generic plan kept on the
+    /// connection: one made when the queue was empty (from its sixth run on) seq-scanned the
+    /// queue for every candidate, 400 ms a claim once 10,000 were queued (issue 21). Runs
+    /// when `ROSTER_TEST_DATABASE_URL` is set.
+    #[tokio::test]
+    async fn the_claim_is_never_kept_prepared_on_postgres() {
+        let Some(store) = crate::store::scratch_postgres_store().await else {
+            return;
+        };
+        fill_queue(&store).await;
+        for round in 0..8 {
+            let claimed = store
+                .claim_deliveries(1_100_000 + round, 2_000_000, 5)
+                .await
+                .unwrap();
+            assert!(!claimed.is_empty());
+        }
+        for _ in 0..4 {
+            let kept: Option<(i64,)> = store
+                .reader()
+                .fetch_optional(Stmt::new(
+                    "SELECT COUNT(*) FROM pg_prepared_statements \
+                     WHERE statement LIKE '%SKIP LOCKED%' \
+                       AND statement NOT LIKE '%pg_prepared_statements%'",
+                    vec![],
+                ))
+                .await
+                .unwrap();
+            assert_eq!(kept, Some((0,)));
+        }
+        assert!(!claim_stmt(Dialect::Postgres, 0, 0, 1).prepared);
+    }
+
+    /// PostgreSQL's rounds are larger (their commits are dear), SQLite's stay at 100.
+    #[tokio::test]
+    async fn a_round_claims_more_where_commits_are_dear() {
+        let (_dir, sqlite) = super::super::tests::store_with_domain().await;
+        assert_eq!(sqlite.delivery_batch(), 100);
+        if let Some(postgres) = crate::store::scratch_postgres_store().await {
+            assert_eq!(postgres.delivery_batch(), 500);
         }
     }
 
