@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use crate::error::Result;
 
 /// An access key pair bound to a user.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Deserialize)]
 pub struct AccessKeyRow {
     pub access_key_id: String,
     pub domain_id: String,

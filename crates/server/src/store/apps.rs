@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use crate::error::Result;
 use crate::model::DomainId;
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Deserialize)]
 pub struct AppRow {
     pub domain_id: String,
     pub client_id: String,

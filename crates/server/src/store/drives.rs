@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::model::{DomainId, UserId};
 
 /// A drive as stored. Times are UNIX milliseconds; `total_size` -1 means unlimited.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
 pub struct DriveRow {
     pub domain_id: String,
     pub drive_id: String,

@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::model::{DomainId, GroupId, UserId};
 
 /// A group as stored. `parent_group_id` is `""` for a top-level group.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Deserialize)]
 pub struct GroupRow {
     pub domain_id: String,
     pub group_id: String,

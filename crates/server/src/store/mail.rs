@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use crate::error::Result;
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Deserialize)]
 pub struct ResetTokenRow {
     pub token_hash: String,
     pub domain_id: String,

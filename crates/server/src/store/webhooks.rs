@@ -24,7 +24,7 @@ pub struct WebhookRow {
 }
 
 /// One event on its way to one webhook.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Deserialize)]
 pub struct DeliveryRow {
     pub domain_id: String,
     pub webhook_id: String,

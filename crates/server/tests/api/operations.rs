@@ -355,11 +355,30 @@ async fn event_and_audit_rows_and_write_waits_are_measured() {
     }
     assert!(value(&after, "roster_audit_rows", &[]) - audits >= 1.0);
 
-    // Many writers at once: on SQLite they queue for the one writer connection, and the
-    // waits are counted (on PostgreSQL only once its pool is exhausted, so only the
-    // counter's presence is checked there).
+    // Many writers at once: on SQLite they take turns, and the waits for a turn are counted
+    // (on PostgreSQL only once its pool is exhausted, so only the counter's presence is
+    // checked there). A turn is short, so for the writers to wait for sure another process
+    // (this test) holds the file's write lock a while: the writer whose turn it is waits for
+    // the lock, the others for their turns.
     let ids: Vec<String> = (0..24).map(|i| format!("wait-{i}")).collect();
-    futures_util::future::join_all(ids.iter().map(|id| app.create_user(id, "Waiter"))).await;
+    let creates =
+        futures_util::future::join_all(ids.iter().map(|id| app.create_user(id, "Waiter")));
+    if app.store.database_url.is_none() {
+        use sqlx::{Connection, Executor};
+        let url = format!(
+            "sqlite://{}",
+            app.store.data_path().join("roster.db").display()
+        );
+        let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        other.execute("BEGIN IMMEDIATE").await.unwrap();
+        let release = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            other.execute("COMMIT").await.unwrap();
+        };
+        tokio::join!(creates, release);
+    } else {
+        creates.await;
+    }
     let later = scrape(&http, &app.address).await;
     let waits = "roster_store_pool_waits_total";
     assert!(later.iter().any(|s| s.metric == waits), "{later:?}");

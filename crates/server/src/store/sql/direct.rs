@@ -66,9 +66,41 @@ impl NotRead {
     }
 }
 
+impl From<Failure> for NotRead {
+    fn from(e: Failure) -> Self {
+        NotRead::Failed(e.to_string())
+    }
+}
+
 impl From<rusqlite::Error> for NotRead {
     fn from(e: rusqlite::Error) -> Self {
-        NotRead::Failed(e.to_string())
+        Failure::Sqlite(e).into()
+    }
+}
+
+/// What went wrong running a statement on the calling thread.
+#[derive(Debug)]
+pub(super) enum Failure {
+    /// SQLite's own error (its extended result code tells the kind).
+    Sqlite(rusqlite::Error),
+    /// A row that does not fit its type.
+    Decode(String),
+    /// A statement whose `$n` has no argument.
+    Bind(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Sqlite(e) => e.fmt(f),
+            Failure::Decode(why) | Failure::Bind(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(e: rusqlite::Error) -> Self {
+        Failure::Sqlite(e)
     }
 }
 
@@ -83,13 +115,7 @@ impl DirectReads {
 
     /// Every row `stmt` answers, decoded as `R`.
     pub(super) fn fetch_all<R: DeserializeOwned>(&self, stmt: &Stmt) -> Result<Vec<R>, NotRead> {
-        self.with_statement(stmt, |rows, names| {
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                out.push(decode(row, names)?);
-            }
-            Ok(out)
-        })
+        self.with_connection(|conn| fetch_all(conn, stmt))
     }
 
     /// The first row `stmt` answers, decoded as `R`.
@@ -97,10 +123,7 @@ impl DirectReads {
         &self,
         stmt: &Stmt,
     ) -> Result<Option<R>, NotRead> {
-        self.with_statement(stmt, |rows, names| match rows.next()? {
-            Some(row) => Ok(Some(decode(row, names)?)),
-            None => Ok(None),
-        })
+        self.with_connection(|conn| fetch_optional(conn, stmt))
     }
 
     /// Closes the kept connections; later reads go to the pool (which is closed too).
@@ -115,16 +138,15 @@ impl DirectReads {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs `stmt` on a connection and hands its rows to `read`.
-    fn with_statement<T>(
+    /// Runs `read` on a kept (or new) connection.
+    fn with_connection<T>(
         &self,
-        stmt: &Stmt,
-        read: impl FnOnce(&mut rusqlite::Rows<'_>, &[String]) -> Result<T, NotRead>,
+        read: impl FnOnce(&Connection) -> Result<T, Failure>,
     ) -> Result<T, NotRead> {
         let conn = self.take()?;
-        let answer = run(&conn, stmt, read);
+        let answer = read(&conn);
         self.give_back(conn);
-        answer
+        Ok(answer?)
     }
 
     fn take(&self) -> Result<Connection, NotRead> {
@@ -152,37 +174,125 @@ impl DirectReads {
     }
 }
 
-/// Prepares (or takes from the cache), binds and runs `stmt`, handing its rows and its
-/// columns' names (taken once, not per row) to `read`.
+/// Every row `stmt` answers on `conn`, decoded as `R`.
+pub(super) fn fetch_all<R: DeserializeOwned>(
+    conn: &Connection,
+    stmt: &Stmt,
+) -> Result<Vec<R>, Failure> {
+    run(conn, stmt, |rows, names| {
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(decode(row, names)?);
+        }
+        Ok(out)
+    })
+}
+
+/// The first row `stmt` answers on `conn`, decoded as `R`.
+pub(super) fn fetch_optional<R: DeserializeOwned>(
+    conn: &Connection,
+    stmt: &Stmt,
+) -> Result<Option<R>, Failure> {
+    run(conn, stmt, |rows, names| match rows.next()? {
+        Some(row) => Ok(Some(decode(row, names)?)),
+        None => Ok(None),
+    })
+}
+
+/// Runs `stmt` on `conn` to its end; answers the rows its statements inserted, updated or
+/// deleted (as sqlx counts them: SQLite's `changes()` after each).
+pub(super) fn execute(conn: &Connection, stmt: &Stmt) -> Result<u64, Failure> {
+    let mut changed = 0;
+    for sql in stmt.statements() {
+        let mut prepared = prepare(conn, sql, stmt.prepared)?;
+        bind(&mut prepared, &stmt.args)?;
+        let read_only = prepared.readonly();
+        let mut rows = prepared.raw_query();
+        while rows.next()?.is_some() {}
+        if !read_only {
+            changed += conn.changes();
+        }
+    }
+    Ok(changed)
+}
+
+/// Runs `stmt` on `conn`: each statement of a chain but the last to its end, then the last,
+/// whose rows and columns' names (taken once, not per row) go to `read`.
 fn run<T>(
     conn: &Connection,
     stmt: &Stmt,
-    read: impl FnOnce(&mut rusqlite::Rows<'_>, &[String]) -> Result<T, NotRead>,
-) -> Result<T, NotRead> {
-    let mut prepared = conn.prepare_cached(&stmt.sql)?;
-    bind(&mut prepared, &stmt.args)?;
-    let names: Vec<String> = prepared
-        .column_names()
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    let mut rows = prepared.raw_query();
-    read(&mut rows, &names)
+    read: impl FnOnce(&mut rusqlite::Rows<'_>, &[String]) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let mut statements = stmt.statements().peekable();
+    while let Some(sql) = statements.next() {
+        let mut prepared = prepare(conn, sql, stmt.prepared)?;
+        bind(&mut prepared, &stmt.args)?;
+        if statements.peek().is_some() {
+            let mut rows = prepared.raw_query();
+            while rows.next()?.is_some() {}
+            continue;
+        }
+        let names: Vec<String> = prepared
+            .column_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let mut rows = prepared.raw_query();
+        return read(&mut rows, &names);
+    }
+    Err(Failure::Bind("an empty statement".into()))
 }
 
-/// Binds each `$n` of the statement to the n-th argument. (SQLite numbers parameters by
-/// their first appearance, not by the digits after `$`, so they are bound by name.)
-fn bind(prepared: &mut rusqlite::CachedStatement<'_>, args: &[Arg]) -> Result<(), NotRead> {
+/// A statement prepared on a connection: kept in its cache, or (for a statement to be
+/// planned each time) prepared for this run only.
+enum Prepared<'c> {
+    Cached(rusqlite::CachedStatement<'c>),
+    Once(rusqlite::Statement<'c>),
+}
+
+impl<'c> std::ops::Deref for Prepared<'c> {
+    type Target = rusqlite::Statement<'c>;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Prepared::Cached(s) => s,
+            Prepared::Once(s) => s,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Prepared<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            Prepared::Cached(s) => s,
+            Prepared::Once(s) => s,
+        }
+    }
+}
+
+fn prepare<'c>(conn: &'c Connection, sql: &str, cached: bool) -> rusqlite::Result<Prepared<'c>> {
+    Ok(if cached {
+        Prepared::Cached(conn.prepare_cached(sql)?)
+    } else {
+        Prepared::Once(conn.prepare(sql)?)
+    })
+}
+
+/// Binds each `$n` (or `?n`) of the statement to the n-th argument, and anonymous `?`s to
+/// the arguments in order, as sqlx does. (SQLite numbers parameters by their first
+/// appearance, not by the digits after `$`, so numbered ones are bound by name.)
+fn bind(prepared: &mut rusqlite::Statement<'_>, args: &[Arg]) -> Result<(), Failure> {
     for index in 1..=prepared.parameter_count() {
-        let name = prepared
-            .parameter_name(index)
-            .ok_or_else(|| NotRead::Failed(format!("parameter {index} has no name")))?;
-        let arg = name
-            .strip_prefix('$')
-            .and_then(|n| n.parse::<usize>().ok())
+        let position = match prepared.parameter_name(index) {
+            None => Some(index),
+            Some(name) => name
+                .strip_prefix(['$', '?'])
+                .and_then(|n| n.parse::<usize>().ok()),
+        };
+        let arg = position
             .and_then(|n| n.checked_sub(1))
             .and_then(|n| args.get(n))
-            .ok_or_else(|| NotRead::Failed(format!("no argument for parameter {name}")))?;
+            .ok_or_else(|| Failure::Bind(format!("no argument for parameter {index}")))?;
         match arg {
             Arg::Text(v) => prepared.raw_bind_parameter(index, v.as_str())?,
             Arg::Int(v) => prepared.raw_bind_parameter(index, v)?,
@@ -192,9 +302,9 @@ fn bind(prepared: &mut rusqlite::CachedStatement<'_>, args: &[Arg]) -> Result<()
     Ok(())
 }
 
-fn decode<R: DeserializeOwned>(row: &rusqlite::Row<'_>, names: &[String]) -> Result<R, NotRead> {
+fn decode<R: DeserializeOwned>(row: &rusqlite::Row<'_>, names: &[String]) -> Result<R, Failure> {
     R::deserialize(RowDeserializer { row, names })
-        .map_err(|e| NotRead::Failed(format!("decoding a row: {e}")))
+        .map_err(|e| Failure::Decode(format!("decoding a row: {e}")))
 }
 
 /// A decoding failure.
@@ -409,6 +519,13 @@ mod tests {
             ))
             .unwrap();
         assert_eq!(count, Some((1, "b".into())));
+        let anonymous: Vec<(String,)> = reads
+            .fetch_all(&Stmt::new(
+                "SELECT name FROM things WHERE size = ? OR name = ? ORDER BY name",
+                vec![Arg::Int(-1), Arg::Text("a".into())],
+            ))
+            .unwrap();
+        assert_eq!(anonymous, [("a".to_owned(),), ("b".to_owned(),)]);
     }
 
     /// A statement that cannot run, a row that does not fit the type, or a missing argument

@@ -491,7 +491,7 @@ fn object_stmt(dialect: Dialect, table: &Table, domain_id: &str, key: &str) -> S
     )
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct ObjectText {
     data: String,
 }

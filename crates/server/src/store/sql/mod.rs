@@ -88,6 +88,9 @@ impl Dialect {
     }
 }
 
+/// What separates the statements of a SQLite [`Stmt::chain`].
+const CHAINED: &str = ";\n";
+
 /// A statement and its arguments.
 #[derive(Clone)]
 pub struct Stmt {
@@ -102,6 +105,9 @@ pub struct Stmt {
     /// that plan looks no dearer. `false` for a statement whose plan must follow its values
     /// and the table's state ([`Stmt::planned_each_time`]).
     prepared: bool,
+    /// Where each statement of a SQLite [`Stmt::chain`] but the last ends in `sql` (empty for
+    /// one statement): SQLite's C API prepares one statement at a time (`direct.rs`).
+    ends: Vec<usize>,
 }
 
 impl Stmt {
@@ -111,7 +117,19 @@ impl Stmt {
             args,
             adds_membership_or_drive: false,
             prepared: true,
+            ends: Vec::new(),
         }
+    }
+
+    /// The statements `sql` holds, in order: one, or each of a SQLite chain.
+    fn statements(&self) -> impl Iterator<Item = &str> {
+        let starts = std::iter::once(0).chain(self.ends.iter().map(|end| end + CHAINED.len()));
+        let ends = self
+            .ends
+            .iter()
+            .copied()
+            .chain(std::iter::once(self.sql.len()));
+        starts.zip(ends).map(|(start, end)| &self.sql[start..end])
     }
 
     /// Sends the statement unprepared (PostgreSQL's unnamed statement): planned at each run
@@ -141,12 +159,14 @@ impl Stmt {
         let mut sql = String::new();
         let mut args = Vec::new();
         let mut adds_membership_or_drive = last.adds_membership_or_drive;
+        let mut ends = Vec::new();
         for (i, (name, stmt)) in before.into_iter().enumerate() {
             let shifted = shift_placeholders(&stmt.sql, args.len());
             match dialect {
                 Dialect::Sqlite => {
                     sql.push_str(&shifted);
-                    sql.push_str(";\n");
+                    ends.push(sql.len());
+                    sql.push_str(CHAINED);
                 }
                 Dialect::Postgres => {
                     sql.push_str(if i == 0 { "WITH " } else { ", " });
@@ -166,6 +186,7 @@ impl Stmt {
             args,
             adds_membership_or_drive,
             prepared: true,
+            ends,
         }
     }
 }
@@ -214,11 +235,13 @@ pub(crate) fn split_sum(column: &str) -> String {
 }
 
 /// The halves of a [`split_sum`] of one column, in the order it selects them.
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 pub(crate) struct SplitSum {
     #[sqlx(rename = "total_size_hi")]
+    #[serde(rename = "total_size_hi")]
     hi: i64,
     #[sqlx(rename = "total_size_lo")]
+    #[serde(rename = "total_size_lo")]
     lo: i64,
 }
 
@@ -320,6 +343,7 @@ impl SqlStore {
                 reader,
                 writer,
                 direct: direct::DirectReads::new(path),
+                turns: direct_writes::WriteTurns::open(path),
             },
             callers,
         ))
@@ -477,6 +501,7 @@ mod audit_log;
 mod bulk;
 mod callers;
 mod direct;
+mod direct_writes;
 mod directory;
 mod domains;
 mod drive_totals;
@@ -597,11 +622,20 @@ pub(crate) mod tests {
              INSERT INTO c VALUES ((SELECT n FROM t), $3)"
         );
         assert_eq!(on_sqlite.args, [Arg::Int(1), Arg::Int(2), Arg::Int(3)]);
+        assert_eq!(
+            on_sqlite.statements().collect::<Vec<_>>(),
+            [
+                "INSERT INTO a VALUES ($1)",
+                "INSERT INTO b VALUES ($2) RETURNING n",
+                "INSERT INTO c VALUES ((SELECT n FROM t), $3)"
+            ]
+        );
         assert!(on_sqlite.adds_membership_or_drive);
         assert_eq!(
             chain(Dialect::Postgres).sql,
             "WITH f AS (INSERT INTO a VALUES ($1)), t AS (INSERT INTO b VALUES ($2) RETURNING n) \
              INSERT INTO c VALUES ((SELECT n FROM t), $3)"
         );
+        assert_eq!(first.statements().collect::<Vec<_>>(), [first.sql.as_str()]);
     }
 }

@@ -78,7 +78,7 @@ async fn check_size(
 }
 
 /// A domain's quotas and where they roll up to.
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 pub(super) struct QuotaRow {
     pub(super) user_count_quota: i64,
     pub(super) size_quota: i64,

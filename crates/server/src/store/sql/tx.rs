@@ -16,6 +16,7 @@ use sqlx::AssertSqlSafe;
 use serde::de::DeserializeOwned;
 
 use super::direct::DirectReads;
+use super::direct_writes::{DirectTx, Turn, WriteTurns};
 use super::{Arg, Dialect, Stmt};
 use crate::audit::Trail;
 use crate::error::{Error, Result};
@@ -87,15 +88,18 @@ macro_rules! run_on {
     };
 }
 
-/// The pools of a store. SQLite allows one writer at a time: writes go through a
-/// single-connection pool, so they queue in the process instead of failing with
-/// SQLITE_BUSY; reads run in parallel.
+/// The pools of a store. SQLite allows one writer at a time: the process's writes take
+/// turns (`direct_writes.rs`), so they queue in the process instead of failing with
+/// SQLITE_BUSY, and run on the calling thread (or, while another process holds the file's
+/// write lock, on a single-connection pool); reads run in parallel.
 pub(super) enum Pools {
     Sqlite {
         reader: SqlitePool,
         writer: SqlitePool,
         /// The hot reads' connections, used on the calling thread (`direct.rs`).
         direct: DirectReads,
+        /// The turns to write, and the connection writes run on in the calling thread.
+        turns: WriteTurns,
     },
     Postgres(PgPool),
 }
@@ -123,9 +127,13 @@ impl Pools {
     /// deferred transaction tries to upgrade.
     async fn begin<'a>(&self) -> sqlx::Result<Tx<'a>> {
         let conn = match self {
-            Pools::Sqlite { writer, .. } => {
-                TxConn::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
-            }
+            Pools::Sqlite { writer, turns, .. } => match turns.take().await.begin() {
+                Ok(direct) => TxConn::SqliteDirect(direct),
+                Err(turn) => TxConn::Sqlite {
+                    tx: writer.begin_with("BEGIN IMMEDIATE").await?,
+                    _turn: turn,
+                },
+            },
             Pools::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
         };
         Ok(Tx {
@@ -136,35 +144,46 @@ impl Pools {
         })
     }
 
-    /// Whether a write transaction starting now must wait for a connection: none is idle and
-    /// the pool may open no more (SQLite's one writer is in use).
+    /// Whether a write transaction starting now must wait: for its turn on SQLite, for a
+    /// connection on PostgreSQL (none is idle and the pool may open no more).
     fn writer_busy(&self) -> bool {
         match self {
-            Pools::Sqlite { writer, .. } => writer.num_idle() == 0,
+            Pools::Sqlite { turns, .. } => turns.taken(),
             Pools::Postgres(pool) => {
                 pool.num_idle() == 0 && pool.size() >= pool.options().get_max_connections()
             }
         }
     }
 
-    /// Runs one statement on the writer outside any explicit transaction.
+    /// Runs one statement on the writer outside any explicit transaction (on SQLite in its
+    /// turn, on sqlx's writer: an upkeep statement may be a long purge, which should not hold
+    /// an async worker thread).
     async fn execute_alone(&self, stmt: Stmt) -> sqlx::Result<u64> {
         match self {
-            Pools::Sqlite { writer, .. } => run_on!(execute, writer, stmt),
+            Pools::Sqlite { writer, turns, .. } => {
+                let _turn = turns.take().await;
+                run_on!(execute, writer, stmt)
+            }
             Pools::Postgres(pool) => run_on!(execute, pool, stmt),
         }
     }
 
     async fn fetch_alone<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Option<R>> {
         match self {
-            Pools::Sqlite { writer, .. } => run_on!(fetch_optional, writer, stmt),
+            Pools::Sqlite { writer, turns, .. } => {
+                let _turn = turns.take().await;
+                run_on!(fetch_optional, writer, stmt)
+            }
             Pools::Postgres(pool) => run_on!(fetch_optional, pool, stmt),
         }
     }
 
     async fn fetch_all_alone<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Vec<R>> {
         match self {
-            Pools::Sqlite { writer, .. } => run_on!(fetch_all, writer, stmt),
+            Pools::Sqlite { writer, turns, .. } => {
+                let _turn = turns.take().await;
+                run_on!(fetch_all, writer, stmt)
+            }
             Pools::Postgres(pool) => run_on!(fetch_all, pool, stmt),
         }
     }
@@ -196,8 +215,10 @@ impl Pools {
                 reader,
                 writer,
                 direct,
+                turns,
             } => {
                 direct.close();
+                turns.close().await;
                 reader.close().await;
                 writer.close().await;
             }
@@ -314,7 +335,13 @@ impl Reader<'_> {
 }
 
 enum TxConn {
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    /// On the calling thread, in the process's turn.
+    SqliteDirect(DirectTx),
+    /// On sqlx's writer (another process held the write lock), in the process's turn.
+    Sqlite {
+        tx: sqlx::Transaction<'static, Sqlite>,
+        _turn: Turn,
+    },
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
@@ -335,7 +362,7 @@ pub(crate) struct Tx<'a> {
 impl<'a> Tx<'a> {
     pub(crate) fn dialect(&self) -> Dialect {
         match self.conn {
-            TxConn::Sqlite(_) => Dialect::Sqlite,
+            TxConn::SqliteDirect(_) | TxConn::Sqlite { .. } => Dialect::Sqlite,
             TxConn::Postgres(_) => Dialect::Postgres,
         }
     }
@@ -344,7 +371,8 @@ impl<'a> Tx<'a> {
     pub(crate) async fn execute(&mut self, stmt: Stmt) -> sqlx::Result<u64> {
         self.note(&stmt);
         match &mut self.conn {
-            TxConn::Sqlite(tx) => run_on!(execute, &mut **tx, stmt),
+            TxConn::SqliteDirect(tx) => tx.execute(&stmt),
+            TxConn::Sqlite { tx, .. } => run_on!(execute, &mut **tx, stmt),
             TxConn::Postgres(tx) => run_on!(execute, &mut **tx, stmt),
         }
     }
@@ -354,18 +382,29 @@ impl<'a> Tx<'a> {
         self.wrote_memberships_or_drives |= stmt.adds_membership_or_drive;
     }
 
-    pub(crate) async fn fetch_all<R: Row>(&mut self, stmt: Stmt) -> sqlx::Result<Vec<R>> {
+    /// The rows `stmt` answers (`R`'s serde names must be its columns', as its `FromRow`
+    /// names are: on SQLite they are decoded through serde, `direct.rs`).
+    pub(crate) async fn fetch_all<R: Row + DeserializeOwned>(
+        &mut self,
+        stmt: Stmt,
+    ) -> sqlx::Result<Vec<R>> {
         self.note(&stmt);
         match &mut self.conn {
-            TxConn::Sqlite(tx) => run_on!(fetch_all, &mut **tx, stmt),
+            TxConn::SqliteDirect(tx) => tx.fetch_all(&stmt),
+            TxConn::Sqlite { tx, .. } => run_on!(fetch_all, &mut **tx, stmt),
             TxConn::Postgres(tx) => run_on!(fetch_all, &mut **tx, stmt),
         }
     }
 
-    pub(crate) async fn fetch_optional<R: Row>(&mut self, stmt: Stmt) -> sqlx::Result<Option<R>> {
+    /// The first row `stmt` answers (see [`Tx::fetch_all`]).
+    pub(crate) async fn fetch_optional<R: Row + DeserializeOwned>(
+        &mut self,
+        stmt: Stmt,
+    ) -> sqlx::Result<Option<R>> {
         self.note(&stmt);
         match &mut self.conn {
-            TxConn::Sqlite(tx) => run_on!(fetch_optional, &mut **tx, stmt),
+            TxConn::SqliteDirect(tx) => tx.fetch_optional(&stmt),
+            TxConn::Sqlite { tx, .. } => run_on!(fetch_optional, &mut **tx, stmt),
             TxConn::Postgres(tx) => run_on!(fetch_optional, &mut **tx, stmt),
         }
     }
@@ -404,6 +443,12 @@ impl<'a> Tx<'a> {
         self.discarded = true;
     }
 
+    /// Whether this transaction runs on the calling thread (`direct_writes.rs`).
+    #[cfg(test)]
+    pub(crate) fn on_calling_thread(&self) -> bool {
+        matches!(self.conn, TxConn::SqliteDirect(_))
+    }
+
     /// Whether any statement of this transaction so far inserted a membership or a drive.
     pub(crate) fn wrote_memberships_or_drives(&self) -> bool {
         self.wrote_memberships_or_drives
@@ -411,7 +456,8 @@ impl<'a> Tx<'a> {
 
     async fn commit(self) -> sqlx::Result<()> {
         match self.conn {
-            TxConn::Sqlite(tx) => tx.commit().await,
+            TxConn::SqliteDirect(tx) => tx.commit(),
+            TxConn::Sqlite { tx, .. } => tx.commit().await,
             TxConn::Postgres(tx) => tx.commit().await,
         }
     }
@@ -571,7 +617,7 @@ impl SqlStore {
     }
 
     /// [`SqlStore::write_statement`] of an `... RETURNING` statement.
-    pub(super) async fn write_returning<R: Row>(
+    pub(super) async fn write_returning<R: Row + DeserializeOwned>(
         &self,
         trail: &Trail,
         stmt: Stmt,

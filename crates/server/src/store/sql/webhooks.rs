@@ -45,7 +45,10 @@ impl SqlStore {
     /// 100 ms a round with 10,000 queued (issue 21). Without sorts and hash joins it walks
     /// `webhook_deliveries_pending` in the claim's order and stops at the batch, whatever the
     /// statistics say. SQLite walks that index as it is.
-    async fn claim_in_order<R: Row>(&self, stmt: Stmt) -> Result<Vec<R>> {
+    async fn claim_in_order<R: Row + serde::de::DeserializeOwned>(
+        &self,
+        stmt: Stmt,
+    ) -> Result<Vec<R>> {
         if self.dialect() == Dialect::Sqlite {
             return Ok(self.upkeep_returning_all(stmt).await?);
         }
@@ -534,9 +537,10 @@ mod tests {
         }
     }
 
-    #[derive(sqlx::FromRow)]
+    #[derive(sqlx::FromRow, serde::Deserialize)]
     struct PgPlanLine {
         #[sqlx(rename = "QUERY PLAN")]
+        #[serde(rename = "QUERY PLAN")]
         line: String,
     }
 
