@@ -1,7 +1,7 @@
 //! One page of a user list or search, as SQL. Built once for both backends: the statements use
 //! `$n` placeholders, which SQLite and PostgreSQL both accept; only the substring match differs.
 
-use super::sql::{json_object_sql, Arg, Dialect};
+use super::sql::{Arg, Dialect};
 
 /// The order a page is read in: by one normalised column then `user_id`, or by `user_id` alone.
 /// Prefix searches read in the order of the searched column, so that an index range scan
@@ -254,25 +254,8 @@ fn subtree_groups(domain: &str, roots: &str) -> String {
     )
 }
 
-/// Whether a page of `limit` rows is read as one JSON array ([`page_json_sql`]) rather than
-/// a row a user. On PostgreSQL from 32 rows: measured through sqlx's per-row hand-offs
-/// (docs/performance.md, "A page in one hand-off"), 100-row list pages cost 0.49–0.66× the
-/// server CPU read as one array, but 10-row prefix searches 1.18–1.29× (building and
-/// ordering the array outweighs the ten hand-offs saved); the switch between the two
-/// measured sizes is not itself measured. On SQLite never: pages are read on the calling
-/// thread (`store/sql/direct.rs`), where a row costs no hand-off, and decoding the rows
-/// straight is cheaper than building and parsing the array (docs/performance.md, "Reads on
-/// the calling thread").
-pub fn reads_page_as_json(dialect: Dialect, limit: u32) -> bool {
-    match dialect {
-        Dialect::Sqlite => false,
-        Dialect::Postgres => limit >= 32,
-    }
-}
-
 /// `SELECT ... FROM users WHERE ... ORDER BY ... LIMIT ...` for one page, finding subtree
-/// members as `plan` says: a row a user. The store reads short pages this way and long ones
-/// through [`page_json_sql`] (see [`reads_page_as_json`]); the tests compare the two.
+/// members as `plan` says: a row a user.
 pub fn page_sql(
     dialect: Dialect,
     domain_id: &str,
@@ -297,29 +280,6 @@ fn select_page(
         c.sql
     );
     (sql, c.args)
-}
-
-/// The same page as [`page_sql`] in one row: one JSON array text (`data`) of the users as
-/// objects of `UserRow`'s fields, in the page's order. sqlx hands every row of a result from
-/// its SQLite worker thread across on its own (a wake-up and a task switch each, ~30% of a
-/// page's CPU when profiled); one row is one hand-off.
-pub fn page_json_sql(
-    dialect: Dialect,
-    domain_id: &str,
-    page: &UserPage,
-    plan: SubtreePlan,
-) -> (String, Vec<Arg>) {
-    let (sort_key, outer_order) = reorder(page);
-    let (select, args) = select_page(dialect, domain_id, page, plan, &sort_key);
-    let columns: Vec<&str> = USER_COLUMNS.split(',').map(str::trim).collect();
-    let object = json_object_sql(dialect, &columns, USER_BOOLEANS);
-    let array = match dialect {
-        Dialect::Sqlite => format!("json_group_array({object} ORDER BY {outer_order})"),
-        Dialect::Postgres => {
-            format!("COALESCE(CAST(json_agg({object} ORDER BY {outer_order}) AS TEXT), '[]')")
-        }
-    };
-    (format!("SELECT {array} AS data FROM ({select}) p"), args)
 }
 
 /// How a page read in a subquery is ordered again outside it: the sort column it must carry

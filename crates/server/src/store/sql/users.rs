@@ -13,8 +13,8 @@ use super::{Arg, Dialect, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::model::{DomainId, UserId};
 use crate::store::user_query::{
-    entries_page_sql, page_json_sql, page_sql, reads_page_as_json, subtree_count_sql, SubtreePlan,
-    SUBTREE_WALK_THRESHOLD, USER_COLUMNS,
+    entries_page_sql, page_sql, subtree_count_sql, SubtreePlan, SUBTREE_WALK_THRESHOLD,
+    USER_COLUMNS,
 };
 use crate::store::{
     new_token_stamp, normalize, AccountRow, DirectoryEntryRow, LoginCandidate, NewUser,
@@ -463,37 +463,14 @@ impl SqlStore {
         page: &UserPage,
         plan: SubtreePlan,
     ) -> Result<Vec<UserRow>> {
-        if !reads_page_as_json(self.dialect(), page.limit) {
-            let (sql, args) = page_sql(self.dialect(), domain_id, page, plan);
-            return Ok(self
-                .reader()
-                .fetch_all_inline::<UserRow>(Stmt::new(sql, args))
-                .await?);
-        }
-        self.users_page_as_json(domain_id, page, plan).await
-    }
-
-    /// The page read as one row: the database aggregates it to a JSON array, so it crosses
-    /// from SQLite's worker thread (or PostgreSQL's socket) once, not once a user.
-    async fn users_page_as_json(
-        &self,
-        domain_id: &str,
-        page: &UserPage,
-        plan: SubtreePlan,
-    ) -> Result<Vec<UserRow>> {
-        let (sql, args) = page_json_sql(self.dialect(), domain_id, page, plan);
-        let stmt = Stmt::new(sql, args);
-        // An aggregate answers one row, even for no users.
-        let (data,) = self
+        // A row a user on both backends. (Read as one JSON array the database builds, a
+        // 100-row page cost PostgreSQL twice the CPU: docs/performance.md, "Pages as rows
+        // on PostgreSQL too".)
+        let (sql, args) = page_sql(self.dialect(), domain_id, page, plan);
+        Ok(self
             .reader()
-            .fetch_optional_inline::<(String,)>(stmt)
-            .await?
-            .unwrap_or_default();
-        if data.is_empty() {
-            return Ok(Vec::new());
-        }
-        serde_json::from_str(&data)
-            .map_err(|e| Error::Internal(anyhow::anyhow!("a page of users as JSON: {e}")))
+            .fetch_all_inline::<UserRow>(Stmt::new(sql, args))
+            .await?)
     }
 
     /// How a page restricted to subtrees finds their members (see `SubtreePlan`): from a
@@ -1075,70 +1052,6 @@ mod tests {
                 }
             })
             .collect()
-    }
-
-    /// A page read as one JSON array is the page read a row a user: same users, same
-    /// fields, same order, for every order, forwards and backwards, first page and after a
-    /// marker, on each backend.
-    #[tokio::test]
-    async fn a_page_read_as_one_json_array_equals_the_rows_read_one_by_one() {
-        let (_dir, sqlite) = super::super::tests::store_with_domain().await;
-        let mut stores = vec![sqlite];
-        if let Some(pg) = super::super::tests::scratch_postgres_store().await {
-            pg.restore_domain(DomainRow::new("d", "d", "", 0))
-                .await
-                .unwrap();
-            stores.push(pg);
-        }
-        let orders = UserOrder::ALL;
-        for store in stores {
-            store.restore_users(awkward_users()).await.unwrap();
-            for order in orders {
-                for descending in [false, true] {
-                    let mut after = None;
-                    let mut seen = 0;
-                    loop {
-                        let page = UserPage {
-                            filter: UserFilter::default(),
-                            order,
-                            after: after.clone(),
-                            limit: 4,
-                            descending,
-                        };
-                        let plan = SubtreePlan::CollectMembers;
-                        let (sql, args) = page_sql(store.dialect(), "d", &page, plan);
-                        let rows: Vec<UserRow> = store
-                            .reader()
-                            .fetch_all(Stmt::new(sql, args))
-                            .await
-                            .unwrap();
-                        let decoded = store.users_page_as_json("d", &page, plan).await.unwrap();
-                        assert_eq!(
-                            decoded,
-                            rows,
-                            "{:?} {order:?} {descending}",
-                            store.dialect()
-                        );
-                        let Some(last) = rows.last() else {
-                            break;
-                        };
-                        seen += rows.len();
-                        let key = match order {
-                            UserOrder::UserId => String::new(),
-                            UserOrder::CreatedAt => last.created_at.to_string(),
-                            UserOrder::UpdatedAt => last.updated_at.to_string(),
-                            UserOrder::UserName => normalize(&last.user_name),
-                            UserOrder::NickName => normalize(&last.nick_name),
-                            UserOrder::Email => normalize(&last.email),
-                            UserOrder::Phone => normalize(&last.phone),
-                        };
-                        after = Some((key, last.user_id.clone()));
-                    }
-                    // The pages walked the whole domain.
-                    assert_eq!(seen, 9, "{order:?} {descending}");
-                }
-            }
-        }
     }
 
     /// Pages and users read on the calling thread (SQLite's direct reads) are the ones the
