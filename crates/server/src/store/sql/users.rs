@@ -464,8 +464,8 @@ impl SqlStore {
         plan: SubtreePlan,
     ) -> Result<Vec<UserRow>> {
         // A row a user on both backends. (Read as one JSON array the database builds, a
-        // 100-row page cost PostgreSQL twice the CPU: docs/performance.md, "Pages as rows
-        // on PostgreSQL too".)
+        // 100-row page cost PostgreSQL about twice the CPU: docs/performance.md, "Writes on
+        // the calling thread", item 3.)
         let (sql, args) = page_sql(self.dialect(), domain_id, page, plan);
         Ok(self
             .reader()
