@@ -160,6 +160,7 @@ impl DirectReads {
         let conn = Connection::open_with_flags(&self.path, flags)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.set_prepared_statement_cache_capacity(PREPARED_STATEMENTS);
+        keep_plans(&conn)?;
         Ok(conn)
     }
 
@@ -172,6 +173,20 @@ impl DirectReads {
             idle.push(conn);
         }
     }
+}
+
+/// Keeps each cached statement's plan whatever its arguments (SQLite's query planner
+/// stability guarantee). Without it, a statement whose `$n` bounds a range on an index
+/// (`nick_name_norm >= $2 AND nick_name_norm < $3`) was parsed and planned again at every
+/// run for its new values, as the statistics `ANALYZE` keeps (STAT4) might plan them
+/// otherwise: 4–5% of a prefix search's CPU (docs/performance.md, "Writes on the calling
+/// thread"). The plans these statements need do not depend on the values.
+pub(super) fn keep_plans(conn: &Connection) -> rusqlite::Result<()> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
+    Ok(())
 }
 
 /// Every row `stmt` answers on `conn`, decoded as `R`.

@@ -126,6 +126,7 @@ fn open_writer(path: &Path, checkpointed_apart: bool) -> rusqlite::Result<Connec
     }
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(PREPARED_STATEMENTS);
+    direct::keep_plans(&conn)?;
     Ok(conn)
 }
 
