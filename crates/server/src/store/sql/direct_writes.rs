@@ -367,7 +367,7 @@ impl DatabaseError for SqliteError {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::store_with_domain;
+    use super::super::tests::{count, store_with_domain};
     use super::super::{Arg, SqlStore};
     use super::*;
     use crate::audit::Trail;
@@ -382,12 +382,12 @@ mod tests {
     }
 
     async fn users_named(store: &SqlStore, user_id: &str) -> i64 {
-        let stmt = Stmt::new(
+        count(
+            store,
             "SELECT COUNT(*) FROM users WHERE user_id = $1",
-            vec![Arg::Text(user_id.into())],
-        );
-        let counted = store.reader().fetch_optional::<(i64,)>(stmt).await;
-        counted.unwrap().map_or(0, |(n,)| n)
+            user_id,
+        )
+        .await
     }
 
     /// Runs `stmt` in a write transaction; answers whether it ran on the calling thread and

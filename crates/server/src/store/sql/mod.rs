@@ -564,6 +564,13 @@ pub(crate) mod tests {
         Some(store)
     }
 
+    /// The one number `sql` counts, with `$1` bound to `arg` (0 when it answers no row).
+    pub(crate) async fn count(store: &SqlStore, sql: &str, arg: &str) -> i64 {
+        let stmt = super::Stmt::new(sql, vec![super::Arg::Text(arg.into())]);
+        let counted = store.reader().fetch_optional::<(i64,)>(stmt).await;
+        counted.unwrap().map_or(0, |(n,)| n)
+    }
+
     /// A scratch store holding the domain `d`.
     pub(crate) async fn store_with_domain() -> (tempfile::TempDir, SqlStore) {
         let (dir, store) = scratch_store().await;

@@ -729,12 +729,8 @@ mod journal_tests {
     }
 
     async fn records_of(store: &SqlStore, request_id: &str) -> i64 {
-        let stmt = Stmt::new(
-            "SELECT COUNT(*) FROM audit_log WHERE request_id = $1",
-            vec![Arg::Text(request_id.into())],
-        );
-        let counted = store.reader().fetch_optional::<(i64,)>(stmt).await;
-        counted.unwrap().map_or(0, |(n,)| n)
+        let sql = "SELECT COUNT(*) FROM audit_log WHERE request_id = $1";
+        super::super::tests::count(store, sql, request_id).await
     }
 
     #[tokio::test]
