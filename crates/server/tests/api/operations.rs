@@ -328,6 +328,74 @@ async fn readiness_answers_503_while_the_store_is_unreachable() {
     assert_eq!(status, StatusCode::OK);
 }
 
+/// PostgreSQL dropping every connection of the server (a restart, `pg_terminate_backend`):
+/// the pool does not check a connection it used a moment ago before each statement (a round
+/// trip per statement), so a read or a write that meets a dropped one must start again on a
+/// checked one and answer as if nothing had happened. Read first here, written first below.
+#[tokio::test]
+async fn a_read_answers_after_postgres_dropped_the_servers_connections() {
+    let Some(app) = app_whose_connections_postgres_dropped().await else {
+        return;
+    };
+    let (status, body) = app.admin("/v2/user/get", json!({"user_id": "kept"})).await;
+    assert_eq!(status, StatusCode::OK, "a read after the drop: {body}");
+    assert_eq!(body["nick_name"], "Kept");
+    create_user_after_the_drop(&app).await;
+}
+
+#[tokio::test]
+async fn a_write_answers_after_postgres_dropped_the_servers_connections() {
+    let Some(app) = app_whose_connections_postgres_dropped().await else {
+        return;
+    };
+    create_user_after_the_drop(&app).await;
+    let reads = (0..8).map(|_| app.admin("/v2/user/get", json!({"user_id": "new"})));
+    for (status, body) in futures_util::future::join_all(reads).await {
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+}
+
+async fn create_user_after_the_drop(app: &TestApp) {
+    let user = json!({"user_id": "new", "nick_name": "New"});
+    let (status, body) = app.admin("/v2/user/create", user).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "a write after the drop: {body}"
+    );
+}
+
+/// A server on PostgreSQL (none without `ROSTER_TEST_DATABASE_URL`) with a user `kept` and
+/// several pooled connections, all used a moment ago and then terminated by PostgreSQL.
+async fn app_whose_connections_postgres_dropped() -> Option<TestApp> {
+    use sqlx::{Connection, Executor};
+    let admin_url = std::env::var("ROSTER_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())?;
+    let app = spawn_app().await;
+    app.create_user("kept", "Kept").await;
+    let reads = (0..8).map(|_| app.admin("/v2/user/get", json!({"user_id": "kept"})));
+    for (status, body) in futures_util::future::join_all(reads).await {
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let url = app.store.database_url.clone().unwrap();
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    let dropped = admin
+        .fetch_all(sqlx::AssertSqlSafe(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        )))
+        .await
+        .unwrap();
+    assert!(
+        dropped.len() > 1,
+        "the server had {} connections",
+        dropped.len()
+    );
+    admin.close().await.unwrap();
+    Some(app)
+}
+
 #[tokio::test]
 async fn event_and_audit_rows_and_write_waits_are_measured() {
     let app = spawn_app().await;

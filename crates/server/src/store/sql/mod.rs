@@ -12,10 +12,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::error::{Error, Resource};
+use pg_connections::PgConnections;
 
 /// What to do with the PostgreSQL migrations when connecting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -322,7 +323,11 @@ impl SqlStore {
         let lock = std::fs::File::create(&lock_path)
             .with_context(|| format!("creating {}", lock_path.display()))?;
         lock.lock().context("locking the migration lock file")?;
+        // A pooled SQLite connection is a file handle on a worker thread: it cannot be
+        // dropped by a server, so sqlx's check before each use (a hand-off to the worker and
+        // back) buys nothing.
         let writer = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .connect_with(options.clone())
             .await
@@ -333,6 +338,7 @@ impl SqlStore {
             .context("applying SQLite migrations")?;
         drop(lock);
         let reader = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(8)
             .connect_with(options.read_only(true))
             .await
@@ -354,7 +360,8 @@ impl SqlStore {
     pub async fn open_postgres(url: &str, migrations: Migrations) -> anyhow::Result<Self> {
         let options = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
         probe_postgres(&options).await?;
-        let pool = PgPoolOptions::new()
+        let suspicion = pg_connections::Suspicion::new();
+        let pool = PgConnections::options(&suspicion)
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
@@ -372,7 +379,8 @@ impl SqlStore {
                 .await
                 .context("applying PostgreSQL migrations")?;
         }
-        Ok(SqlStore::from_pools(Pools::Postgres(pool), None))
+        let connections = PgConnections::new(pool, suspicion);
+        Ok(SqlStore::from_pools(Pools::Postgres(connections), None))
     }
 
     /// Refreshes the planner's statistics after a bulk load. PostgreSQL plans from them: until
@@ -510,6 +518,7 @@ mod events;
 mod groups;
 mod health;
 mod mail;
+mod pg_connections;
 mod properties;
 mod provisioning;
 mod quotas;

@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use sqlx::postgres::{PgPool, PgRow, Postgres};
+use sqlx::postgres::{PgRow, Postgres};
 use sqlx::sqlite::{Sqlite, SqlitePool, SqliteRow};
 use sqlx::AssertSqlSafe;
 
@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 
 use super::direct::DirectReads;
 use super::direct_writes::{DirectTx, Turn, WriteTurns};
+use super::pg_connections::PgConnections;
 use super::{Arg, Dialect, Stmt};
 use crate::audit::Trail;
 use crate::error::{Error, Result};
@@ -88,6 +89,18 @@ macro_rules! run_on {
     };
 }
 
+/// Runs a read on PostgreSQL; once more if its connection turned out lost (a read changes
+/// nothing, so the second run is the first that can answer; `pg_connections.rs`).
+macro_rules! read_on_postgres {
+    ($how:ident, $pg:expr, $stmt:expr) => {{
+        let again = $stmt.clone();
+        match run_on!($how, $pg.pool(), $stmt) {
+            Err(error) if $pg.lost(&error) => run_on!($how, $pg.pool(), again),
+            done => done,
+        }
+    }};
+}
+
 /// The pools of a store. SQLite allows one writer at a time: the process's writes take
 /// turns (`direct_writes.rs`), so they queue in the process instead of failing with
 /// SQLITE_BUSY, and run on the calling thread (or, while another process holds the file's
@@ -101,7 +114,7 @@ pub(super) enum Pools {
         /// The turns to write, and the connection writes run on in the calling thread.
         turns: WriteTurns,
     },
-    Postgres(PgPool),
+    Postgres(PgConnections),
 }
 
 impl Pools {
@@ -118,7 +131,7 @@ impl Pools {
                 pool: reader,
                 direct,
             },
-            Pools::Postgres(pool) => Reader::Postgres(pool),
+            Pools::Postgres(pg) => Reader::Postgres(pg),
         }
     }
 
@@ -134,7 +147,7 @@ impl Pools {
                     _turn: turn,
                 },
             },
-            Pools::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
+            Pools::Postgres(pg) => TxConn::Postgres(pg.pool().begin().await?),
         };
         Ok(Tx {
             conn,
@@ -149,10 +162,25 @@ impl Pools {
     fn writer_busy(&self) -> bool {
         match self {
             Pools::Sqlite { turns, .. } => turns.taken(),
-            Pools::Postgres(pool) => {
+            Pools::Postgres(pg) => {
+                let pool = pg.pool();
                 pool.num_idle() == 0 && pool.size() >= pool.options().get_max_connections()
             }
         }
+    }
+
+    /// Whether `e` says a write's connection was lost (on PostgreSQL; a SQLite file is not
+    /// lost), so that a write which had not sent its commit yet may run again.
+    fn lost(&self, e: &Error) -> bool {
+        let Pools::Postgres(pg) = self else {
+            return false;
+        };
+        let Error::Internal(cause) = e else {
+            return false;
+        };
+        cause
+            .downcast_ref::<sqlx::Error>()
+            .is_some_and(|e| pg.lost(e))
     }
 
     /// Runs one statement on the writer outside any explicit transaction (on SQLite in its
@@ -164,7 +192,7 @@ impl Pools {
                 let _turn = turns.take().await;
                 run_on!(execute, writer, stmt)
             }
-            Pools::Postgres(pool) => run_on!(execute, pool, stmt),
+            Pools::Postgres(pg) => run_on!(execute, &mut *pg.checked().await?, stmt),
         }
     }
 
@@ -174,7 +202,7 @@ impl Pools {
                 let _turn = turns.take().await;
                 run_on!(fetch_optional, writer, stmt)
             }
-            Pools::Postgres(pool) => run_on!(fetch_optional, pool, stmt),
+            Pools::Postgres(pg) => run_on!(fetch_optional, &mut *pg.checked().await?, stmt),
         }
     }
 
@@ -184,7 +212,7 @@ impl Pools {
                 let _turn = turns.take().await;
                 run_on!(fetch_all, writer, stmt)
             }
-            Pools::Postgres(pool) => run_on!(fetch_all, pool, stmt),
+            Pools::Postgres(pg) => run_on!(fetch_all, &mut *pg.checked().await?, stmt),
         }
     }
 
@@ -205,7 +233,7 @@ impl Pools {
             Pools::Sqlite { reader, writer, .. } => {
                 vec![state("reader", reader), state("writer", writer)]
             }
-            Pools::Postgres(pool) => vec![state("main", pool)],
+            Pools::Postgres(pg) => vec![state("main", pg.pool())],
         }
     }
 
@@ -222,7 +250,7 @@ impl Pools {
                 reader.close().await;
                 writer.close().await;
             }
-            Pools::Postgres(pool) => pool.close().await,
+            Pools::Postgres(pg) => pg.pool().close().await,
         }
     }
 }
@@ -277,7 +305,7 @@ pub(super) enum Reader<'a> {
         pool: &'a SqlitePool,
         direct: &'a DirectReads,
     },
-    Postgres(&'a PgPool),
+    Postgres(&'a PgConnections),
 }
 
 impl Reader<'_> {
@@ -285,21 +313,21 @@ impl Reader<'_> {
     pub(super) async fn execute(&self, stmt: Stmt) -> sqlx::Result<u64> {
         match self {
             Reader::Sqlite { pool, .. } => run_on!(execute, *pool, stmt),
-            Reader::Postgres(pool) => run_on!(execute, *pool, stmt),
+            Reader::Postgres(pg) => read_on_postgres!(execute, pg, stmt),
         }
     }
 
     pub(super) async fn fetch_all<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Vec<R>> {
         match self {
             Reader::Sqlite { pool, .. } => run_on!(fetch_all, *pool, stmt),
-            Reader::Postgres(pool) => run_on!(fetch_all, *pool, stmt),
+            Reader::Postgres(pg) => read_on_postgres!(fetch_all, pg, stmt),
         }
     }
 
     pub(super) async fn fetch_optional<R: Row>(&self, stmt: Stmt) -> sqlx::Result<Option<R>> {
         match self {
             Reader::Sqlite { pool, .. } => run_on!(fetch_optional, *pool, stmt),
-            Reader::Postgres(pool) => run_on!(fetch_optional, *pool, stmt),
+            Reader::Postgres(pg) => read_on_postgres!(fetch_optional, pg, stmt),
         }
     }
 
@@ -528,6 +556,21 @@ fn is_retryable_sqlx(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("40001"))
 }
 
+/// How far a write transaction's attempt got before it failed: a commit that fails may have
+/// been kept (its answer lost with the connection), what fails before it was not.
+enum Failed {
+    BeforeCommit(Error),
+    AtCommit(Error),
+}
+
+impl Failed {
+    fn into_error(self) -> Error {
+        match self {
+            Failed::BeforeCommit(e) | Failed::AtCommit(e) => e,
+        }
+    }
+}
+
 fn is_retryable(e: &Error) -> bool {
     let Error::Internal(cause) = e else {
         return false;
@@ -546,8 +589,9 @@ impl SqlStore {
     /// pending on `trail` (the request's), so a change and its records land together or not
     /// at all; [`Trail::none`] for a change no request makes. `work` is run again from the
     /// start when the database reports a serialization failure, as CockroachDB and
-    /// YugabyteDB do under contention (free on plain PostgreSQL and SQLite). An `Err` from
-    /// `work` rolls everything back.
+    /// YugabyteDB do under contention (free on plain PostgreSQL and SQLite), and when its
+    /// PostgreSQL connection turns out lost before the commit was sent (nothing of it was
+    /// kept; `pg_connections.rs`). An `Err` from `work` rolls everything back.
     pub(super) async fn write<'a, T: Send>(
         &'a self,
         trail: &Trail,
@@ -556,40 +600,56 @@ impl SqlStore {
         let mut delay = FIRST_RETRY_DELAY;
         for _ in 1..ATTEMPTS {
             match self.write_once(trail, &mut work).await {
-                Err(e) if is_retryable(&e) => {
+                Ok(done) => return Ok(done),
+                Err(failed) if self.worth_another_attempt(&failed) => {
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                 }
-                done => return done,
+                Err(failed) => return Err(failed.into_error()),
             }
         }
-        self.write_once(trail, &mut work).await
+        self.write_once(trail, &mut work)
+            .await
+            .map_err(Failed::into_error)
+    }
+
+    fn worth_another_attempt(&self, failed: &Failed) -> bool {
+        match failed {
+            Failed::BeforeCommit(e) => is_retryable(e) || self.pools.lost(e),
+            Failed::AtCommit(e) => is_retryable(e),
+        }
     }
 
     async fn write_once<'a, T: Send>(
         &'a self,
         trail: &Trail,
         work: &mut impl Work<'a, T>,
-    ) -> Result<T> {
+    ) -> std::result::Result<T, Failed> {
         let busy = self.pools.writer_busy();
         let started = std::time::Instant::now();
-        let mut tx = self.pools.begin().await?;
+        let mut tx = self
+            .pools
+            .begin()
+            .await
+            .map_err(|e| Failed::BeforeCommit(e.into()))?;
         if busy {
             self.write_waits.note(started.elapsed());
         }
-        let deleted = Journal::before(trail, &mut tx).await?;
-        let done = work(&mut tx).await?;
+        let deleted = Journal::before(trail, &mut tx)
+            .await
+            .map_err(|e| Failed::BeforeCommit(e.into()))?;
+        let done = work(&mut tx).await.map_err(Failed::BeforeCommit)?;
         if tx.discarded {
             return Ok(done);
         }
         let journal = Journal::pending(trail, deleted);
         let committed = match journal.write(&mut tx).await {
-            Ok(()) => tx.commit().await,
-            Err(e) => Err(e),
+            Ok(()) => tx.commit().await.map_err(|e| Failed::AtCommit(e.into())),
+            Err(e) => Err(Failed::BeforeCommit(e.into())),
         };
-        if let Err(e) = committed {
+        if let Err(failed) = committed {
             journal.restore(trail);
-            return Err(e.into());
+            return Err(failed);
         }
         Ok(done)
     }
