@@ -107,12 +107,34 @@ impl WriteTurns {
 
     /// Closes the writing connection once the turn is free; later writes use sqlx's writer
     /// (closed too, so they fail as a closed store's do).
+    /// Before closing it folds the WAL into the file: a WAL left behind is read back at the
+    /// next start (seconds, after a bulk import), and checkpointed then while it serves.
     pub(super) async fn close(&self) {
         let mut writer = self.writer.lock().await;
-        writer.conn = None;
+        if let Some(conn) = writer.conn.take() {
+            fold_wal_into_file(&conn);
+        }
         if let Some(checkpoints) = writer.checkpoints.take() {
             checkpoints.close();
         }
+    }
+}
+
+/// How long closing waits for readers to let the WAL start over.
+const CLOSING_CHECKPOINT_WAIT: Duration = Duration::from_millis(500);
+
+/// Copies every WAL frame into the file and empties the WAL (`TRUNCATE`); best effort: a
+/// reader of another process may keep it, and the WAL is then checkpointed as it would be.
+fn fold_wal_into_file(conn: &Connection) {
+    let folded = conn.busy_timeout(CLOSING_CHECKPOINT_WAIT).and_then(|()| {
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+            row.get::<_, i64>(0)
+        })
+    });
+    match folded {
+        Ok(0) => {}
+        Ok(_) => tracing::debug!("the WAL was in use at closing; it stays"),
+        Err(e) => tracing::debug!(error = %e, "no checkpoint at closing"),
     }
 }
 
@@ -487,6 +509,29 @@ mod tests {
             .unwrap()
             .len();
         assert!(wal < 8 << 20, "the WAL grew to {wal} bytes");
+    }
+
+    /// A store closed after writes leaves no WAL behind for the next start to read back.
+    #[tokio::test]
+    async fn closing_folds_the_wal_into_the_file() {
+        let (dir, store) = store_with_domain().await;
+        let create = Stmt::new("CREATE TABLE t (x TEXT NOT NULL)", vec![]);
+        store.upkeep(create).await.unwrap();
+        for i in 0..50 {
+            let insert = Stmt::new("INSERT INTO t VALUES ($1)", vec![Arg::Text(i.to_string())]);
+            let (_, error) = write_one(&store, insert).await;
+            assert!(error.is_none(), "{error:?}");
+        }
+        let wal = dir.path().join("t.db-wal");
+        let size = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |m| m.len());
+        assert!(size(&wal) > 0, "the writes are in the WAL");
+        store.close().await;
+        assert_eq!(size(&wal), 0, "the WAL was folded into the file");
+        let reopened = SqlStore::open_sqlite(&dir.path().join("t.db"))
+            .await
+            .unwrap();
+        let rows = "SELECT COUNT(*) FROM t WHERE x <> $1";
+        assert_eq!(count(&reopened, rows, "").await, 50);
     }
 
     /// While another process holds the file's write lock, a transaction does not wait on the
