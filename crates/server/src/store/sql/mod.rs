@@ -360,11 +360,7 @@ impl SqlStore {
     pub async fn open_postgres(url: &str, migrations: Migrations) -> anyhow::Result<Self> {
         let options = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
         probe_postgres(&options).await?;
-        let suspicion = pg_connections::Suspicion::new();
-        let pool = PgConnections::options(&suspicion)
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+        let connections = PgConnections::connect(options, 16, Duration::from_secs(10))
             .await
             .context("connecting to PostgreSQL")?;
         if migrations != Migrations::Skip {
@@ -375,11 +371,10 @@ impl SqlStore {
             // `--skip-migrations`.
             migrator.set_locking(migrations == Migrations::Apply);
             migrator
-                .run(&pool)
+                .run(connections.pool())
                 .await
                 .context("applying PostgreSQL migrations")?;
         }
-        let connections = PgConnections::new(pool, suspicion);
         Ok(SqlStore::from_pools(Pools::Postgres(connections), None))
     }
 

@@ -9,13 +9,12 @@
 //! `pg_terminate_backend`). So:
 //!
 //! - a connection idle for more than [`CHECK_WHEN_IDLE_FOR`] is checked, as before;
-//! - a read or the start of a transaction that fails because its connection was lost marks
-//!   the pool *suspect* for [`SUSPECT_FOR`], during which every connection handed out is
-//!   checked (sqlx closes those that fail and opens new ones), and is run once more. Nothing
-//!   had run yet for a transaction's start, and a read changes nothing, so the second run is
-//!   the first that can answer. A write transaction that loses its connection before its
-//!   commit was sent is run again from its start (`SqlStore::write`): nothing of it was kept.
-//!   One lost at its commit is not: whether it was kept cannot be known.
+//! - a statement that fails because its connection was lost marks the pool *suspect* for
+//!   [`SUSPECT_FOR`], during which every connection handed out is checked (sqlx closes those
+//!   that fail and opens new ones). A read is then run once more: it changes nothing, so the
+//!   second run is the first that can answer. A write transaction that lost its connection
+//!   before its commit was sent is run again from its start (`SqlStore::write`): nothing of
+//!   it was kept. One lost at its commit is not: whether it was kept cannot be known.
 //! - a write without an explicit transaction (the store's upkeep) could not be run again
 //!   either, so its connection is checked first, always ([`PgConnections::checked`]).
 //!
@@ -27,7 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 use sqlx::Connection;
 
 /// A connection idle this long is checked before use.
@@ -43,14 +42,21 @@ pub(super) struct PgConnections {
 }
 
 impl PgConnections {
-    /// Pool options that check a connection only when it may have been dropped; build the
-    /// pool from them and hand it to [`PgConnections::new`] with the same `suspicion`.
-    pub(super) fn options(suspicion: &Suspicion) -> PgPoolOptions {
-        let suspicion = suspicion.clone();
-        PgPoolOptions::new()
+    /// Connects a pool of at most `max_connections` that checks a connection only when it
+    /// may have been dropped.
+    pub(super) async fn connect(
+        options: PgConnectOptions,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> sqlx::Result<Self> {
+        let suspicion = Suspicion::new();
+        let checks = suspicion.clone();
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(acquire_timeout)
             .test_before_acquire(false)
             .before_acquire(move |conn, meta| {
-                let check = suspicion.active() || meta.idle_for > CHECK_WHEN_IDLE_FOR;
+                let check = checks.active() || meta.idle_for > CHECK_WHEN_IDLE_FOR;
                 Box::pin(async move {
                     if check {
                         conn.ping().await?;
@@ -58,10 +64,9 @@ impl PgConnections {
                     Ok(true)
                 })
             })
-    }
-
-    pub(super) fn new(pool: PgPool, suspicion: Suspicion) -> Self {
-        PgConnections { pool, suspicion }
+            .connect_with(options)
+            .await?;
+        Ok(PgConnections { pool, suspicion })
     }
 
     pub(super) fn pool(&self) -> &PgPool {
@@ -84,9 +89,9 @@ impl PgConnections {
         }
     }
 
-    /// Whether `error` says the statement's connection was lost (so that a read or a
-    /// transaction's start may run again); if so, the pool's connections are checked for a
-    /// while.
+    /// Whether `error` says the statement's connection was lost (so that a read, or a write
+    /// transaction that had not sent its commit, may run again); if so, the pool's connections
+    /// are checked for a while.
     pub(super) fn lost(&self, error: &sqlx::Error) -> bool {
         let lost = connection_lost(error);
         if lost {
@@ -100,14 +105,14 @@ impl PgConnections {
 /// Until when the pool's connections are all checked before use; shared by the pool's
 /// `before_acquire` hook and the store.
 #[derive(Clone)]
-pub(super) struct Suspicion {
+struct Suspicion {
     since: Instant,
     /// Milliseconds after `since` until which connections are checked (0: never raised).
     until_ms: Arc<AtomicU64>,
 }
 
 impl Suspicion {
-    pub(super) fn new() -> Self {
+    fn new() -> Self {
         Suspicion {
             since: Instant::now(),
             until_ms: Arc::new(AtomicU64::new(0)),

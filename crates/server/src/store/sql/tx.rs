@@ -172,15 +172,10 @@ impl Pools {
     /// Whether `e` says a write's connection was lost (on PostgreSQL; a SQLite file is not
     /// lost), so that a write which had not sent its commit yet may run again.
     fn lost(&self, e: &Error) -> bool {
-        let Pools::Postgres(pg) = self else {
-            return false;
-        };
-        let Error::Internal(cause) = e else {
-            return false;
-        };
-        cause
-            .downcast_ref::<sqlx::Error>()
-            .is_some_and(|e| pg.lost(e))
+        match self {
+            Pools::Postgres(pg) => sqlx_cause(e).is_some_and(|e| pg.lost(e)),
+            Pools::Sqlite { .. } => false,
+        }
     }
 
     /// Runs one statement on the writer outside any explicit transaction (on SQLite in its
@@ -572,12 +567,15 @@ impl Failed {
 }
 
 fn is_retryable(e: &Error) -> bool {
-    let Error::Internal(cause) = e else {
-        return false;
-    };
-    cause
-        .downcast_ref::<sqlx::Error>()
-        .is_some_and(is_retryable_sqlx)
+    sqlx_cause(e).is_some_and(is_retryable_sqlx)
+}
+
+/// The database error behind an internal error, if one is.
+fn sqlx_cause(e: &Error) -> Option<&sqlx::Error> {
+    match e {
+        Error::Internal(cause) => cause.downcast_ref::<sqlx::Error>(),
+        _ => None,
+    }
 }
 
 impl SqlStore {
