@@ -1,32 +1,38 @@
-//! The PostgreSQL pool, its connections checked only when they may have been dropped.
+//! The PostgreSQL pool: connections checked only when they may have been dropped, and kept
+//! by the store between statements instead of going back to sqlx's pool after each.
 //!
-//! sqlx checks a pooled connection before it hands it out (`test_before_acquire`): a `Sync`
-//! message and PostgreSQL's answer, one more round trip and backend wake-up for every
-//! statement, on the request's path (a `user/get` is two statements: with the checks, four
-//! round trips where two do the work). A connection in use a moment ago is as alive as the
+//! sqlx checks a pooled connection before it hands it out (`test_before_acquire`) and again
+//! when it comes back: a `Sync` message and PostgreSQL's answer each time, one more round trip
+//! and backend wake-up per check (a `user/get` is two statements: with both checks, six
+//! messages where two do the work). A connection in use a moment ago is as alive as the
 //! socket says; the ones that may be dead are those left idle a long while (an idle timeout,
 //! a firewall forgetting the flow) and all of them once PostgreSQL has dropped any (a restart,
 //! `pg_terminate_backend`). So:
 //!
 //! - a connection idle for more than [`CHECK_WHEN_IDLE_FOR`] is checked, as before;
 //! - a statement that fails because its connection was lost marks the pool *suspect* for
-//!   [`SUSPECT_FOR`], during which every connection handed out is checked (sqlx closes those
-//!   that fail and opens new ones). A read is then run once more: it changes nothing, so the
+//!   [`SUSPECT_FOR`], during which every connection handed out is checked (those that fail
+//!   are closed and new ones opened). A read is then run once more: it changes nothing, so the
 //!   second run is the first that can answer. A write transaction that lost its connection
 //!   before its commit was sent is run again from its start (`SqlStore::write`): nothing of
 //!   it was kept. One lost at its commit is not: whether it was kept cannot be known.
 //! - a write without an explicit transaction (the store's upkeep) could not be run again
 //!   either, so its connection is checked first, always ([`PgConnections::checked`]).
 //!
-//! (sqlx also checks each connection when it comes back to the pool, unconditionally; that
-//! check runs in a task of its own, off the request's path.)
+//! The check on the way back (sqlx's, unconditional) is there for a connection left in the
+//! middle of a statement (its future dropped) or of a transaction. A statement that ran to
+//! its end leaves neither: such a connection goes back to the store's own stack of connections
+//! ([`Lent`]), unchecked, and the next statement takes it from there (the most recently used
+//! first); any other goes back to sqlx, which checks it. Write transactions run on sqlx's
+//! transaction type, which rolls back what was not committed: their connections go back to
+//! sqlx.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, Postgres};
 use sqlx::Connection;
 
 /// A connection idle this long is checked before use.
@@ -35,9 +41,16 @@ const CHECK_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 /// How long, after a connection was found lost, every connection is checked before use.
 const SUSPECT_FOR: Duration = Duration::from_secs(10);
 
-/// The pool and when its connections were last found dropped.
+/// A kept connection unused this long goes back to sqlx's pool, which closes the connections
+/// it holds idle for long (so a burst's connections do not stay open for good).
+const KEEP_IDLE_FOR: Duration = Duration::from_secs(60);
+
+/// The pool, the connections the store keeps between statements, and when connections were
+/// last found dropped.
 pub(super) struct PgConnections {
     pool: PgPool,
+    /// Taken from `pool` and not given back: idle, each since when (the last used on top).
+    kept: Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
     suspicion: Suspicion,
 }
 
@@ -66,27 +79,101 @@ impl PgConnections {
             })
             .connect_with(options)
             .await?;
-        Ok(PgConnections { pool, suspicion })
+        Ok(PgConnections {
+            pool,
+            kept: Mutex::new(Vec::new()),
+            suspicion,
+        })
     }
 
     pub(super) fn pool(&self) -> &PgPool {
         &self.pool
     }
 
+    /// A connection for a statement: the last one kept, checked if it may have been dropped
+    /// (as sqlx's pool checks those it hands out), or else one from sqlx's pool.
+    pub(super) async fn lend(&self) -> sqlx::Result<Lent<'_>> {
+        while let Some((mut conn, idle_since)) = self.take_kept() {
+            let check = self.suspicion.active() || idle_since.elapsed() > CHECK_WHEN_IDLE_FOR;
+            if !check {
+                return Ok(Lent::new(conn, self));
+            }
+            match conn.ping().await {
+                Ok(()) => return Ok(Lent::new(conn, self)),
+                Err(error) => {
+                    self.lost(&error);
+                    conn.close_on_drop();
+                }
+            }
+        }
+        Ok(Lent::new(self.pool.acquire().await?, self))
+    }
+
     /// A connection checked now, for a statement that cannot run again (a write without an
     /// explicit transaction: whether one that lost its connection committed cannot be known).
-    pub(super) async fn checked(&self) -> sqlx::Result<PoolConnection<Postgres>> {
-        let mut conn = self.pool.acquire().await?;
-        match conn.ping().await {
-            Ok(()) => Ok(conn),
+    pub(super) async fn checked(&self) -> sqlx::Result<Lent<'_>> {
+        let mut lent = self.lend().await?;
+        match lent.conn().ping().await {
+            Ok(()) => Ok(lent),
             Err(error) if self.lost(&error) => {
-                // The next one is checked on its way out of the pool, the pool now suspect.
-                conn.close_on_drop();
-                drop(conn);
-                self.pool.acquire().await
+                // The next one is checked on its way out, the pool now suspect.
+                drop(lent);
+                self.lend().await
             }
             Err(error) => Err(error),
         }
+    }
+
+    /// Whether no connection is idle and the pool may open no more.
+    pub(super) fn exhausted(&self) -> bool {
+        self.kept_count() == 0
+            && self.pool.num_idle() == 0
+            && self.pool.size() >= self.pool.options().get_max_connections()
+    }
+
+    /// The connections idle now, kept or in sqlx's pool.
+    pub(super) fn idle(&self) -> usize {
+        self.kept_count() + self.pool.num_idle()
+    }
+
+    /// Closes every connection (the kept ones go back to sqlx's pool first, which closes
+    /// them: a closing pool waits for every connection it lent).
+    pub(super) async fn close(&self) {
+        let kept = std::mem::take(&mut *self.lock_kept());
+        drop(kept);
+        self.pool.close().await;
+    }
+
+    fn take_kept(&self) -> Option<(PoolConnection<Postgres>, Instant)> {
+        self.lock_kept().pop()
+    }
+
+    fn kept_count(&self) -> usize {
+        self.lock_kept().len()
+    }
+
+    /// Keeps a connection whose statement ran to its end. The oldest kept one goes back to
+    /// sqlx's pool when it has been idle for [`KEEP_IDLE_FOR`]; while the pool is closing,
+    /// every connection does.
+    fn keep(&self, conn: PoolConnection<Postgres>) {
+        if self.pool.is_closed() {
+            return;
+        }
+        let mut kept = self.lock_kept();
+        let stale = kept
+            .first()
+            .is_some_and(|(_, since)| since.elapsed() > KEEP_IDLE_FOR);
+        let returned = stale.then(|| kept.remove(0));
+        kept.push((conn, Instant::now()));
+        drop(kept);
+        drop(returned);
+    }
+
+    fn lock_kept(&self) -> std::sync::MutexGuard<'_, Vec<(PoolConnection<Postgres>, Instant)>> {
+        // A panic while the lock was held left a plain vector: still sound to use.
+        self.kept
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Whether `error` says the statement's connection was lost (so that a read, or a write
@@ -99,6 +186,37 @@ impl PgConnections {
             self.suspicion.raise();
         }
         lost
+    }
+}
+
+/// A connection lent for one statement (or a few, in order). Given back with
+/// [`Lent::keep`] once they ran to their end, the store keeps it; merely dropped (its
+/// statement failed, or was itself dropped halfway, leaving PostgreSQL's answer unread), it
+/// goes back to sqlx's pool, which checks it.
+pub(super) struct Lent<'p> {
+    conn: PoolConnection<Postgres>,
+    home: &'p PgConnections,
+}
+
+impl<'p> Lent<'p> {
+    fn new(conn: PoolConnection<Postgres>, home: &'p PgConnections) -> Self {
+        Lent { conn, home }
+    }
+
+    pub(super) fn conn(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
+
+    /// Gives the connection back for the store to keep: its statements ran to their end,
+    /// without error.
+    pub(super) fn keep(self) {
+        self.home.keep(self.conn);
+    }
+
+    /// The connection itself, no longer the store's to keep (for a write transaction, which
+    /// owns it).
+    pub(super) fn into_pooled(self) -> PoolConnection<Postgres> {
+        self.conn
     }
 }
 
@@ -200,6 +318,103 @@ mod tests {
             .await
             .expect("a write after the drop");
         assert!(store.domain("e").await.unwrap().is_some());
+    }
+
+    /// The backend serving a read on `store`.
+    async fn backend_of_a_read(store: &SqlStore) -> i32 {
+        let pid = Stmt::new("SELECT pg_backend_pid()", vec![]);
+        let (pid,) = store
+            .reader()
+            .fetch_optional::<(i32,)>(pid)
+            .await
+            .unwrap()
+            .unwrap();
+        pid
+    }
+
+    /// A read that ran to its end leaves its connection with the store, and the next read
+    /// takes it (sqlx's pool would check it on its way back, then hand out its oldest idle
+    /// connection first).
+    #[tokio::test]
+    async fn the_next_read_runs_on_the_connection_the_last_one_ran_on() {
+        let Some(store) = tests::scratch_postgres_store().await else {
+            return;
+        };
+        let reader = store.reader();
+        let several = (0..4).map(|_| reader.fetch_optional::<(i32,)>(sleep(0.05)));
+        futures_util::future::join_all(several).await;
+        let first = backend_of_a_read(&store).await;
+        for _ in 0..5 {
+            assert_eq!(backend_of_a_read(&store).await, first);
+        }
+    }
+
+    /// A read dropped halfway (its answer unread) or failed leaves no connection that
+    /// answers the next read with the old statement's rows or an error.
+    #[tokio::test]
+    async fn reads_after_one_dropped_halfway_or_failed_answer_their_own_rows() {
+        let Some(store) = tests::scratch_postgres_store().await else {
+            return;
+        };
+        let reader = store.reader();
+        for _ in 0..3 {
+            let slow = reader.fetch_optional::<(i32,)>(sleep(0.3));
+            let dropped = tokio::time::timeout(Duration::from_millis(30), slow).await;
+            assert!(dropped.is_err(), "the slow read should still run");
+            let failing = Stmt::new("SELECT 1 / (SELECT 0)", vec![]);
+            let failed = reader.fetch_optional::<(i32,)>(failing).await;
+            assert!(failed.is_err());
+            let seven = Stmt::new("SELECT 7", vec![]);
+            let answer = reader.fetch_optional::<(i32,)>(seven).await;
+            assert_eq!(answer.unwrap(), Some((7,)));
+        }
+    }
+
+    /// A write transaction that failed leaves nothing open on its connection: the next one
+    /// commits, and what the failed one wrote is gone.
+    #[tokio::test]
+    async fn a_failed_write_transaction_leaves_its_connection_clean() {
+        let Some(store) = tests::scratch_postgres_store().await else {
+            return;
+        };
+        store
+            .restore_domain(DomainRow::new("d", "d", "", 0))
+            .await
+            .unwrap();
+        let describe = || {
+            Stmt::new(
+                "UPDATE domains SET description = description || '+' WHERE domain_id = $1",
+                vec![Arg::Text("d".into())],
+            )
+        };
+        for _ in 0..3 {
+            let failed = store
+                .write(&Trail::none(), |tx| {
+                    Box::pin(async move {
+                        tx.execute(describe()).await?;
+                        let failing = Stmt::new("SELECT 1 / (SELECT 0)", vec![]);
+                        tx.execute(failing).await?;
+                        Ok(())
+                    })
+                })
+                .await;
+            assert!(failed.is_err());
+        }
+        store
+            .write(&Trail::none(), |tx| {
+                Box::pin(async move {
+                    tx.execute(describe()).await?;
+                    Ok(())
+                })
+            })
+            .await
+            .unwrap();
+        let changed = "SELECT COUNT(*) FROM domains WHERE domain_id = $1 AND description = '+'";
+        assert_eq!(tests::count(&store, changed, "d").await, 1);
+    }
+
+    fn sleep(seconds: f64) -> Stmt {
+        Stmt::new(format!("SELECT 1 FROM pg_sleep({seconds})"), vec![])
     }
 
     /// A PostgreSQL store (none without `ROSTER_TEST_DATABASE_URL`) with a domain `d` and

@@ -89,13 +89,26 @@ macro_rules! run_on {
     };
 }
 
+/// Runs a statement on a connection `$lending` lends (`pg_connections.rs`), which the store
+/// keeps if the statement ran to its end (dropped, it goes back to sqlx's pool).
+macro_rules! run_lent {
+    ($how:ident, $lending:expr, $stmt:expr) => {{
+        let mut lent = $lending.await?;
+        let done = run_on!($how, lent.conn(), $stmt);
+        if done.is_ok() {
+            lent.keep();
+        }
+        done
+    }};
+}
+
 /// Runs a read on PostgreSQL; once more if its connection turned out lost (a read changes
 /// nothing, so the second run is the first that can answer; `pg_connections.rs`).
 macro_rules! read_on_postgres {
     ($how:ident, $pg:expr, $stmt:expr) => {{
         let again = $stmt.clone();
-        match run_on!($how, $pg.pool(), $stmt) {
-            Err(error) if $pg.lost(&error) => run_on!($how, $pg.pool(), again),
+        match run_lent!($how, $pg.lend(), $stmt) {
+            Err(error) if $pg.lost(&error) => run_lent!($how, $pg.lend(), again),
             done => done,
         }
     }};
@@ -147,7 +160,10 @@ impl Pools {
                     _turn: turn,
                 },
             },
-            Pools::Postgres(pg) => TxConn::Postgres(pg.pool().begin().await?),
+            // What `PgPool::begin` does, on a connection the store may have kept.
+            Pools::Postgres(pg) => TxConn::Postgres(
+                sqlx::Transaction::begin(pg.lend().await?.into_pooled(), None).await?,
+            ),
         };
         Ok(Tx {
             conn,
@@ -162,10 +178,7 @@ impl Pools {
     fn writer_busy(&self) -> bool {
         match self {
             Pools::Sqlite { turns, .. } => turns.taken(),
-            Pools::Postgres(pg) => {
-                let pool = pg.pool();
-                pool.num_idle() == 0 && pool.size() >= pool.options().get_max_connections()
-            }
+            Pools::Postgres(pg) => pg.exhausted(),
         }
     }
 
@@ -187,7 +200,7 @@ impl Pools {
                 let _turn = turns.take().await;
                 run_on!(execute, writer, stmt)
             }
-            Pools::Postgres(pg) => run_on!(execute, &mut *pg.checked().await?, stmt),
+            Pools::Postgres(pg) => run_lent!(execute, pg.checked(), stmt),
         }
     }
 
@@ -197,7 +210,7 @@ impl Pools {
                 let _turn = turns.take().await;
                 run_on!(fetch_optional, writer, stmt)
             }
-            Pools::Postgres(pg) => run_on!(fetch_optional, &mut *pg.checked().await?, stmt),
+            Pools::Postgres(pg) => run_lent!(fetch_optional, pg.checked(), stmt),
         }
     }
 
@@ -207,7 +220,7 @@ impl Pools {
                 let _turn = turns.take().await;
                 run_on!(fetch_all, writer, stmt)
             }
-            Pools::Postgres(pg) => run_on!(fetch_all, &mut *pg.checked().await?, stmt),
+            Pools::Postgres(pg) => run_lent!(fetch_all, pg.checked(), stmt),
         }
     }
 
@@ -228,7 +241,10 @@ impl Pools {
             Pools::Sqlite { reader, writer, .. } => {
                 vec![state("reader", reader), state("writer", writer)]
             }
-            Pools::Postgres(pg) => vec![state("main", pg.pool())],
+            Pools::Postgres(pg) => vec![crate::metrics::PoolState {
+                idle: u32::try_from(pg.idle()).unwrap_or(u32::MAX),
+                ..state("main", pg.pool())
+            }],
         }
     }
 
@@ -245,7 +261,7 @@ impl Pools {
                 reader.close().await;
                 writer.close().await;
             }
-            Pools::Postgres(pg) => pg.pool().close().await,
+            Pools::Postgres(pg) => pg.close().await,
         }
     }
 }
