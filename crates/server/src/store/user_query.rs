@@ -457,12 +457,24 @@ fn filter_conditions(
             )),
             // Per user: its memberships, then for each a closure lookup under the roots.
             // Nested `EXISTS`, not a join, so that both are point lookups in this order.
-            SubtreePlan::WalkUsers => c.push(&format!(
-                "EXISTS (SELECT 1 FROM group_members m \
-                 WHERE m.domain_id = users.domain_id AND m.user_id = users.user_id \
-                 AND EXISTS (SELECT 1 FROM group_closure gc WHERE gc.domain_id = m.domain_id \
-                 AND gc.descendant_id = m.group_id AND gc.ancestor_id IN ({roots})))"
-            )),
+            // PostgreSQL turns an `EXISTS` into a semi-join unless it has an `OFFSET`; the
+            // generic plan of the join (a prepared statement's, from the sixth run on)
+            // collects all the subtree's members and sorts them: 220–300 ms a page for a
+            // 10,000-member subtree of 100,000 users under load, 3.6 ms walked
+            // (`EXPLAIN ANALYZE` with `plan_cache_mode = force_generic_plan`).
+            SubtreePlan::WalkUsers => {
+                let apart = match dialect {
+                    Dialect::Sqlite => "",
+                    Dialect::Postgres => " OFFSET 0",
+                };
+                c.push(&format!(
+                    "EXISTS (SELECT 1 FROM group_members m \
+                     WHERE m.domain_id = users.domain_id AND m.user_id = users.user_id \
+                     AND EXISTS (SELECT 1 FROM group_closure gc \
+                     WHERE gc.domain_id = m.domain_id AND gc.descendant_id = m.group_id \
+                     AND gc.ancestor_id IN ({roots}){apart}){apart})"
+                ))
+            }
         }
     }
     if let Some(group) = &f.direct_member_of {

@@ -569,6 +569,14 @@ pub(crate) mod tests {
     }
 
     /// The one number `sql` counts, with `$1` bound to `arg` (0 when it answers no row).
+    /// A line of PostgreSQL's `EXPLAIN`.
+    #[derive(sqlx::FromRow, serde::Deserialize)]
+    pub(crate) struct PgPlanLine {
+        #[sqlx(rename = "QUERY PLAN")]
+        #[serde(rename = "QUERY PLAN")]
+        pub(crate) line: String,
+    }
+
     pub(crate) async fn count(store: &SqlStore, sql: &str, arg: &str) -> i64 {
         let stmt = super::Stmt::new(sql, vec![super::Arg::Text(arg.into())]);
         let counted = store.reader().fetch_optional::<(i64,)>(stmt).await;

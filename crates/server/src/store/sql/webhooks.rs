@@ -537,13 +537,6 @@ mod tests {
         }
     }
 
-    #[derive(sqlx::FromRow, serde::Deserialize)]
-    struct PgPlanLine {
-        #[sqlx(rename = "QUERY PLAN")]
-        #[serde(rename = "QUERY PLAN")]
-        line: String,
-    }
-
     /// PostgreSQL claims a batch by walking the pending deliveries in the claim's order, on
     /// a queue just filled (no statistics: it then sorted every due delivery, issue 21) and
     /// after `ANALYZE` alike. Runs when `ROSTER_TEST_DATABASE_URL` is set.
@@ -559,7 +552,8 @@ mod tests {
             }
             let mut stmt = claim_stmt(Dialect::Postgres, 2_000, 5_000, 100);
             stmt.sql = format!("EXPLAIN {}", stmt.sql);
-            let plan: Vec<PgPlanLine> = store.claim_in_order(stmt).await.unwrap();
+            let plan: Vec<crate::store::sql::tests::PgPlanLine> =
+                store.claim_in_order(stmt).await.unwrap();
             let plan: Vec<String> = plan.into_iter().map(|p| p.line).collect();
             let plan = plan.join("\n");
             assert!(
