@@ -25,7 +25,8 @@
 //! ([`Lent`]), unchecked, and the next statement takes it from there (the most recently used
 //! first); any other goes back to sqlx, which checks it. Write transactions run on sqlx's
 //! transaction type, which rolls back what was not committed: their connections go back to
-//! sqlx.
+//! sqlx. A kept connection also goes back when idle for a minute (sqlx closes idle ones in
+//! time) and after five minutes kept (sqlx closes old ones).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -45,12 +46,25 @@ const SUSPECT_FOR: Duration = Duration::from_secs(10);
 /// it holds idle for long (so a burst's connections do not stay open for good).
 const KEEP_IDLE_FOR: Duration = Duration::from_secs(60);
 
+/// A connection kept this long, however busy, goes back to sqlx's pool once, so that sqlx's
+/// limit on a connection's age (30 minutes) still closes it in time.
+const KEEP_AT_MOST_FOR: Duration = Duration::from_secs(5 * 60);
+
+/// A connection the store keeps between statements.
+struct Kept {
+    conn: PoolConnection<Postgres>,
+    /// When it was last given back.
+    idle_since: Instant,
+    /// When the store took it from sqlx's pool.
+    taken_at: Instant,
+}
+
 /// The pool, the connections the store keeps between statements, and when connections were
 /// last found dropped.
 pub(super) struct PgConnections {
     pool: PgPool,
-    /// Taken from `pool` and not given back: idle, each since when (the last used on top).
-    kept: Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
+    /// Taken from `pool` and not given back, idle (the last used on top).
+    kept: Mutex<Vec<Kept>>,
     suspicion: Suspicion,
 }
 
@@ -93,20 +107,22 @@ impl PgConnections {
     /// A connection for a statement: the last one kept, checked if it may have been dropped
     /// (as sqlx's pool checks those it hands out), or else one from sqlx's pool.
     pub(super) async fn lend(&self) -> sqlx::Result<Lent<'_>> {
-        while let Some((mut conn, idle_since)) = self.take_kept() {
-            let check = self.suspicion.active() || idle_since.elapsed() > CHECK_WHEN_IDLE_FOR;
+        while let Some(mut kept) = self.take_kept() {
+            let idle_for = kept.idle_since.elapsed();
+            let check = self.suspicion.active() || idle_for > CHECK_WHEN_IDLE_FOR;
             if !check {
-                return Ok(Lent::new(conn, self));
+                return Ok(Lent::new(kept.conn, kept.taken_at, self));
             }
-            match conn.ping().await {
-                Ok(()) => return Ok(Lent::new(conn, self)),
+            match kept.conn.ping().await {
+                Ok(()) => return Ok(Lent::new(kept.conn, kept.taken_at, self)),
                 Err(error) => {
                     self.lost(&error);
-                    conn.close_on_drop();
+                    kept.conn.close_on_drop();
                 }
             }
         }
-        Ok(Lent::new(self.pool.acquire().await?, self))
+        let conn = self.pool.acquire().await?;
+        Ok(Lent::new(conn, Instant::now(), self))
     }
 
     /// A connection checked now, for a statement that cannot run again (a write without an
@@ -144,7 +160,7 @@ impl PgConnections {
         self.pool.close().await;
     }
 
-    fn take_kept(&self) -> Option<(PoolConnection<Postgres>, Instant)> {
+    fn take_kept(&self) -> Option<Kept> {
         self.lock_kept().pop()
     }
 
@@ -152,24 +168,28 @@ impl PgConnections {
         self.lock_kept().len()
     }
 
-    /// Keeps a connection whose statement ran to its end. The oldest kept one goes back to
-    /// sqlx's pool when it has been idle for [`KEEP_IDLE_FOR`]; while the pool is closing,
-    /// every connection does.
-    fn keep(&self, conn: PoolConnection<Postgres>) {
-        if self.pool.is_closed() {
+    /// Keeps a connection whose statement ran to its end, unless it was kept for
+    /// [`KEEP_AT_MOST_FOR`] already or the pool is closing (then it goes back to sqlx's pool).
+    /// The oldest kept one goes back when it has been idle for [`KEEP_IDLE_FOR`].
+    fn keep(&self, conn: PoolConnection<Postgres>, taken_at: Instant) {
+        if self.pool.is_closed() || taken_at.elapsed() > KEEP_AT_MOST_FOR {
             return;
         }
         let mut kept = self.lock_kept();
         let stale = kept
             .first()
-            .is_some_and(|(_, since)| since.elapsed() > KEEP_IDLE_FOR);
+            .is_some_and(|oldest| oldest.idle_since.elapsed() > KEEP_IDLE_FOR);
         let returned = stale.then(|| kept.remove(0));
-        kept.push((conn, Instant::now()));
+        kept.push(Kept {
+            conn,
+            idle_since: Instant::now(),
+            taken_at,
+        });
         drop(kept);
         drop(returned);
     }
 
-    fn lock_kept(&self) -> std::sync::MutexGuard<'_, Vec<(PoolConnection<Postgres>, Instant)>> {
+    fn lock_kept(&self) -> std::sync::MutexGuard<'_, Vec<Kept>> {
         // A panic while the lock was held left a plain vector: still sound to use.
         self.kept
             .lock()
@@ -195,12 +215,18 @@ impl PgConnections {
 /// goes back to sqlx's pool, which checks it.
 pub(super) struct Lent<'p> {
     conn: PoolConnection<Postgres>,
+    /// When the store took it from sqlx's pool.
+    taken_at: Instant,
     home: &'p PgConnections,
 }
 
 impl<'p> Lent<'p> {
-    fn new(conn: PoolConnection<Postgres>, home: &'p PgConnections) -> Self {
-        Lent { conn, home }
+    fn new(conn: PoolConnection<Postgres>, taken_at: Instant, home: &'p PgConnections) -> Self {
+        Lent {
+            conn,
+            taken_at,
+            home,
+        }
     }
 
     pub(super) fn conn(&mut self) -> &mut PgConnection {
@@ -210,7 +236,7 @@ impl<'p> Lent<'p> {
     /// Gives the connection back for the store to keep: its statements ran to their end,
     /// without error.
     pub(super) fn keep(self) {
-        self.home.keep(self.conn);
+        self.home.keep(self.conn, self.taken_at);
     }
 
     /// The connection itself, no longer the store's to keep (for a write transaction, which
@@ -318,6 +344,30 @@ mod tests {
             .await
             .expect("a write after the drop");
         assert!(store.domain("e").await.unwrap().is_some());
+    }
+
+    /// A connection kept for [`KEEP_AT_MOST_FOR`] goes back to sqlx's pool once, so that
+    /// sqlx's limit on a connection's age still applies to it.
+    #[tokio::test]
+    async fn a_connection_kept_for_long_goes_back_to_sqlx() {
+        let Some(url) = std::env::var("ROSTER_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            return;
+        };
+        let options: PgConnectOptions = url.parse().unwrap();
+        let connections = PgConnections::connect(options, 2, Duration::from_secs(10))
+            .await
+            .unwrap();
+        connections.lend().await.unwrap().keep();
+        assert_eq!(connections.kept_count(), 1);
+        let mut lent = connections.lend().await.unwrap();
+        assert_eq!(connections.kept_count(), 0);
+        lent.taken_at = Instant::now() - KEEP_AT_MOST_FOR - Duration::from_secs(1);
+        lent.keep();
+        assert_eq!(connections.kept_count(), 0, "given back");
+        connections.close().await;
     }
 
     /// The backend serving a read on `store`.
