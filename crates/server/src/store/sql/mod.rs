@@ -568,7 +568,6 @@ pub(crate) mod tests {
         Some(store)
     }
 
-    /// The one number `sql` counts, with `$1` bound to `arg` (0 when it answers no row).
     /// A line of PostgreSQL's `EXPLAIN`.
     #[derive(sqlx::FromRow, serde::Deserialize)]
     pub(crate) struct PgPlanLine {
@@ -577,6 +576,7 @@ pub(crate) mod tests {
         pub(crate) line: String,
     }
 
+    /// The one number `sql` counts, with `$1` bound to `arg` (0 when it answers no row).
     pub(crate) async fn count(store: &SqlStore, sql: &str, arg: &str) -> i64 {
         let stmt = super::Stmt::new(sql, vec![super::Arg::Text(arg.into())]);
         let counted = store.reader().fetch_optional::<(i64,)>(stmt).await;
