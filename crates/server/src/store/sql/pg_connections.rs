@@ -26,7 +26,9 @@
 //! first); any other goes back to sqlx, which checks it. Write transactions run on sqlx's
 //! transaction type, which rolls back what was not committed: their connections go back to
 //! sqlx. A kept connection also goes back when idle for a minute (sqlx closes idle ones in
-//! time) and after five minutes kept (sqlx closes old ones).
+//! time) and after five minutes kept (sqlx closes old ones). While a statement waits for a
+//! connection from sqlx's pool (all of them lent), none is kept: each goes back to sqlx, which
+//! hands it to the first waiting (kept, it would wait in vain until its acquire timeout).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -59,12 +61,21 @@ struct Kept {
     taken_at: Instant,
 }
 
+/// The connections the store keeps, and how many statements wait for one from sqlx's pool
+/// (one lock for both: a connection is kept only while nobody waits).
+#[derive(Default)]
+struct Shelf {
+    /// Taken from sqlx's pool and not given back, idle (the last used on top).
+    stack: Vec<Kept>,
+    /// Statements waiting in `PgPool::acquire`.
+    waiting: usize,
+}
+
 /// The pool, the connections the store keeps between statements, and when connections were
 /// last found dropped.
 pub(super) struct PgConnections {
     pool: PgPool,
-    /// Taken from `pool` and not given back, idle (the last used on top).
-    kept: Mutex<Vec<Kept>>,
+    shelf: Mutex<Shelf>,
     suspicion: Suspicion,
 }
 
@@ -95,7 +106,7 @@ impl PgConnections {
             .await?;
         Ok(PgConnections {
             pool,
-            kept: Mutex::new(Vec::new()),
+            shelf: Mutex::new(Shelf::default()),
             suspicion,
         })
     }
@@ -107,7 +118,11 @@ impl PgConnections {
     /// A connection for a statement: the last one kept, checked if it may have been dropped
     /// (as sqlx's pool checks those it hands out), or else one from sqlx's pool.
     pub(super) async fn lend(&self) -> sqlx::Result<Lent<'_>> {
-        while let Some(mut kept) = self.take_kept() {
+        let waiting = loop {
+            let mut kept = match self.take_kept_or_wait() {
+                Ok(kept) => kept,
+                Err(waiting) => break waiting,
+            };
             let idle_for = kept.idle_since.elapsed();
             let check = self.suspicion.active() || idle_for > CHECK_WHEN_IDLE_FOR;
             if !check {
@@ -120,9 +135,10 @@ impl PgConnections {
                     kept.conn.close_on_drop();
                 }
             }
-        }
-        let conn = self.pool.acquire().await?;
-        Ok(Lent::new(conn, Instant::now(), self))
+        };
+        let conn = self.pool.acquire().await;
+        drop(waiting);
+        Ok(Lent::new(conn?, Instant::now(), self))
     }
 
     /// A connection checked now, for a statement that cannot run again (a write without an
@@ -155,43 +171,60 @@ impl PgConnections {
     /// Closes every connection (the kept ones go back to sqlx's pool first, which closes
     /// them: a closing pool waits for every connection it lent).
     pub(super) async fn close(&self) {
-        let kept = std::mem::take(&mut *self.lock_kept());
+        let kept = std::mem::take(&mut self.lock_shelf().stack);
         drop(kept);
         self.pool.close().await;
     }
 
-    fn take_kept(&self) -> Option<Kept> {
-        self.lock_kept().pop()
+    /// The last kept connection or, when none is kept, a place in the queue for sqlx's pool
+    /// (taken under the same lock, so that no connection is kept from then on until the
+    /// waiter has one: sqlx hands the connections that come back to those waiting).
+    fn take_kept_or_wait(&self) -> Result<Kept, Waiting<'_>> {
+        let mut shelf = self.lock_shelf();
+        match shelf.stack.pop() {
+            Some(kept) => Ok(kept),
+            None => {
+                shelf.waiting += 1;
+                Err(Waiting { home: self })
+            }
+        }
     }
 
     fn kept_count(&self) -> usize {
-        self.lock_kept().len()
+        self.lock_shelf().stack.len()
     }
 
-    /// Keeps a connection whose statement ran to its end, unless it was kept for
-    /// [`KEEP_AT_MOST_FOR`] already or the pool is closing (then it goes back to sqlx's pool).
-    /// The oldest kept one goes back when it has been idle for [`KEEP_IDLE_FOR`].
+    /// Keeps a connection whose statement ran to its end, unless a statement waits for one
+    /// from sqlx's pool, it was kept for [`KEEP_AT_MOST_FOR`] already or the pool is closing:
+    /// then it goes back to sqlx's pool (which hands it to the first waiting). The oldest
+    /// kept one goes back when it has been idle for [`KEEP_IDLE_FOR`].
     fn keep(&self, conn: PoolConnection<Postgres>, taken_at: Instant) {
         if self.pool.is_closed() || taken_at.elapsed() > KEEP_AT_MOST_FOR {
             return;
         }
-        let mut kept = self.lock_kept();
-        let stale = kept
+        let mut shelf = self.lock_shelf();
+        if shelf.waiting > 0 {
+            drop(shelf);
+            drop(conn);
+            return;
+        }
+        let stale = shelf
+            .stack
             .first()
             .is_some_and(|oldest| oldest.idle_since.elapsed() > KEEP_IDLE_FOR);
-        let returned = stale.then(|| kept.remove(0));
-        kept.push(Kept {
+        let returned = stale.then(|| shelf.stack.remove(0));
+        shelf.stack.push(Kept {
             conn,
             idle_since: Instant::now(),
             taken_at,
         });
-        drop(kept);
+        drop(shelf);
         drop(returned);
     }
 
-    fn lock_kept(&self) -> std::sync::MutexGuard<'_, Vec<Kept>> {
-        // A panic while the lock was held left a plain vector: still sound to use.
-        self.kept
+    fn lock_shelf(&self) -> std::sync::MutexGuard<'_, Shelf> {
+        // A panic while the lock was held left plain data: still sound to use.
+        self.shelf
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -206,6 +239,18 @@ impl PgConnections {
             self.suspicion.raise();
         }
         lost
+    }
+}
+
+/// A statement's place in the queue for sqlx's pool, left when dropped (whether it got a
+/// connection, failed, or was itself dropped while waiting).
+struct Waiting<'p> {
+    home: &'p PgConnections,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.home.lock_shelf().waiting -= 1;
     }
 }
 
@@ -350,16 +395,9 @@ mod tests {
     /// sqlx's limit on a connection's age still applies to it.
     #[tokio::test]
     async fn a_connection_kept_for_long_goes_back_to_sqlx() {
-        let Some(url) = std::env::var("ROSTER_TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        else {
+        let Some(connections) = test_connections(2, Duration::from_secs(10)).await else {
             return;
         };
-        let options: PgConnectOptions = url.parse().unwrap();
-        let connections = PgConnections::connect(options, 2, Duration::from_secs(10))
-            .await
-            .unwrap();
         connections.lend().await.unwrap().keep();
         assert_eq!(connections.kept_count(), 1);
         let mut lent = connections.lend().await.unwrap();
@@ -368,6 +406,35 @@ mod tests {
         lent.keep();
         assert_eq!(connections.kept_count(), 0, "given back");
         connections.close().await;
+    }
+
+    /// A statement that waits for sqlx's pool (every connection lent) gets the next
+    /// connection given back, not after its acquire timeout; once nobody waits, connections
+    /// are kept again.
+    #[tokio::test]
+    async fn a_statement_waiting_for_the_pool_gets_the_next_connection_given_back() {
+        let Some(connections) = test_connections(1, Duration::from_secs(3)).await else {
+            return;
+        };
+        let only = connections.lend().await.unwrap();
+        let give_back = async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            only.keep();
+        };
+        let (waited, ()) = tokio::join!(connections.lend(), give_back);
+        let waited = waited.expect("the connection given back, before the acquire timeout");
+        assert_eq!(connections.kept_count(), 0, "handed over, not kept");
+        waited.keep();
+        assert_eq!(connections.kept_count(), 1, "kept again once nobody waits");
+        connections.close().await;
+    }
+
+    /// Connections to the test database (none without `ROSTER_TEST_DATABASE_URL`).
+    async fn test_connections(max: u32, acquire_timeout: Duration) -> Option<PgConnections> {
+        let url = std::env::var("ROSTER_TEST_DATABASE_URL").ok()?;
+        let options: PgConnectOptions = url.parse().ok()?;
+        let connections = PgConnections::connect(options, max, acquire_timeout).await;
+        Some(connections.unwrap())
     }
 
     /// The backend serving a read on `store`.
