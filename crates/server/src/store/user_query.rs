@@ -202,7 +202,7 @@ impl Conditions {
 /// costs a few lookups per user until the page is full: cheap when the subtree holds many of
 /// the users (a 10% division fills a page after ~1,000 users), a walk of the whole domain when
 /// it holds a few. The store counts the subtree's memberships up to
-/// [`SUBTREE_WALK_THRESHOLD`] and picks.
+/// [`subtree_walk_threshold`] (from the domain's size and the page's) and picks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SubtreePlan {
     #[default]
@@ -210,40 +210,54 @@ pub enum SubtreePlan {
     WalkUsers,
 }
 
-/// Memberships from which walking the users in order beats collecting the members. The two
-/// costs meet near √(users × page × 2): about 14,000 at a million users; a fixed figure in
-/// that range keeps each plan within a few tens of milliseconds at that size.
-pub const SUBTREE_WALK_THRESHOLD: i64 = 10_000;
+/// Memberships from which walking the users in order beats collecting the members, for a
+/// domain of `domain_users` and pages of `limit` rows. Walking reads about
+/// `limit × users ÷ members` users, each at about twice a membership's cost; collecting reads
+/// every member: the two meet at √(users × limit × 2), 4,500 for a 100-row page of 100,000
+/// users (a fixed 10,000 had such domains collect and sort 9,000-member divisions, 30 ms a
+/// page on PostgreSQL, where a walk reads 1,100 users). At most [`SUBTREE_COUNT_CAP`]: the
+/// store counts memberships up to the threshold on every such page, and that count is paid
+/// by the subtrees that walk too (at a million users, counting to 14,000 instead of 10,000
+/// made a division's page 20% slower on SQLite).
+pub fn subtree_walk_threshold(domain_users: i64, limit: u32) -> i64 {
+    let meeting = (domain_users.max(0) as f64) * f64::from(limit.max(1)) * 2.0;
+    (meeting.sqrt().ceil() as i64).clamp(1, SUBTREE_COUNT_CAP)
+}
 
-/// `SELECT COUNT(*)` of the memberships in the given subtrees, counting at most
-/// [`SUBTREE_WALK_THRESHOLD`]; `None` if the page is not restricted to subtrees or is not
-/// read in `user_id` order (then only collecting the members is right).
-pub fn subtree_count_sql(domain_id: &str, page: &UserPage) -> Option<(String, Vec<Arg>)> {
+/// The most memberships the store counts to choose a subtree page's plan.
+pub const SUBTREE_COUNT_CAP: i64 = 10_000;
+
+/// Whether the page could walk the users: it is restricted to subtrees (and at most to a
+/// role and a status) and read in `user_id` order; otherwise only collecting the members is
+/// right.
+pub fn may_walk_users(page: &UserPage) -> bool {
     let only_subtrees = UserFilter {
         in_subtrees_of: page.filter.in_subtrees_of.clone(),
         role: page.filter.role.clone(),
         status: page.filter.status.clone(),
         ..UserFilter::default()
     };
-    if page.filter.in_subtrees_of.is_empty()
-        || page.order != UserOrder::UserId
-        || page.filter != only_subtrees
-    {
-        return None;
-    }
+    !page.filter.in_subtrees_of.is_empty()
+        && page.order == UserOrder::UserId
+        && page.filter == only_subtrees
+}
+
+/// `SELECT COUNT(*)` of the memberships in the page's subtrees, counting at most `cap` (the
+/// walk's threshold), for a page that [`may_walk_users`].
+pub fn subtree_count_sql(domain_id: &str, page: &UserPage, cap: i64) -> (String, Vec<Arg>) {
     let mut c = Conditions {
         sql: String::new(),
         args: Vec::new(),
     };
     let domain = c.bind(Arg::Text(domain_id.to_owned()));
     let roots = c.bind_list(&page.filter.in_subtrees_of);
-    let cap = c.bind(Arg::Int(SUBTREE_WALK_THRESHOLD));
+    let cap = c.bind(Arg::Int(cap));
     let sql = format!(
         "SELECT COUNT(*) FROM (SELECT 1 FROM group_members m WHERE m.domain_id = {domain} \
          AND m.group_id IN ({}) LIMIT {cap}) capped",
         subtree_groups(&domain, &roots)
     );
-    Some((sql, c.args))
+    (sql, c.args)
 }
 
 /// The groups in the subtrees of `roots` (a placeholder list), as a subquery.
@@ -587,6 +601,23 @@ pub(crate) fn escape_like(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_walk_pays_from_the_root_of_users_times_the_page_times_two() {
+        assert_eq!(subtree_walk_threshold(100_000, 101), 4_495);
+        assert_eq!(subtree_walk_threshold(400_000, 101), 8_989);
+        assert_eq!(
+            subtree_walk_threshold(1_000_000, 101),
+            SUBTREE_COUNT_CAP,
+            "14,213 but for the cost of counting"
+        );
+        assert_eq!(subtree_walk_threshold(30, 5), 18);
+        assert_eq!(
+            subtree_walk_threshold(0, 100),
+            1,
+            "an empty domain walks nothing"
+        );
+    }
 
     #[test]
     fn like_wildcards_are_escaped() {

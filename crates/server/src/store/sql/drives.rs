@@ -348,14 +348,21 @@ impl DriveStore for SqlStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn count_users(&self, domain_id: &str) -> Result<i64> {
-        // The count kept with every user create and delete (migration 0064), not a scan.
-        let stmt = Stmt::new(
-            "SELECT CAST(COALESCE(SUM(users), 0) AS BIGINT) FROM user_counts WHERE domain_id = $1",
-            vec![text(domain_id)],
-        );
-        let count = self.reader().fetch_optional::<(i64,)>(stmt).await?;
+        let count = self
+            .reader()
+            .fetch_optional::<(i64,)>(user_count_stmt(domain_id))
+            .await?;
         Ok(count.map_or(0, |(n,)| n))
     }
+}
+
+/// How many users a domain holds: the count kept with every user create and delete
+/// (migration 0064), not a scan.
+pub(super) fn user_count_stmt(domain_id: &str) -> Stmt {
+    Stmt::new(
+        "SELECT CAST(COALESCE(SUM(users), 0) AS BIGINT) FROM user_counts WHERE domain_id = $1",
+        vec![text(domain_id)],
+    )
 }
 
 #[cfg(test)]

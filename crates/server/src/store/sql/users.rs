@@ -13,8 +13,8 @@ use super::{Arg, Dialect, SqlStore, Stmt};
 use crate::error::{Error, Resource, Result};
 use crate::model::{DomainId, UserId};
 use crate::store::user_query::{
-    entries_page_sql, page_sql, subtree_count_sql, SubtreePlan, SUBTREE_WALK_THRESHOLD,
-    USER_COLUMNS,
+    entries_page_sql, may_walk_users, page_sql, subtree_count_sql, subtree_walk_threshold,
+    SubtreePlan, USER_COLUMNS,
 };
 use crate::store::{
     new_token_stamp, normalize, AccountRow, DirectoryEntryRow, LoginCandidate, NewUser,
@@ -474,19 +474,24 @@ impl SqlStore {
     }
 
     /// How a page restricted to subtrees finds their members (see `SubtreePlan`): from a
-    /// count of their memberships that stops at the threshold.
+    /// count of their memberships that stops at the walk's threshold for this domain's size.
     #[tracing::instrument(level = "debug", skip_all)]
     async fn subtree_plan(&self, domain_id: &str, page: &UserPage) -> Result<SubtreePlan> {
-        let Some((sql, args)) = subtree_count_sql(domain_id, page) else {
+        if !may_walk_users(page) {
             return Ok(SubtreePlan::CollectMembers);
-        };
-        let stmt = Stmt::new(sql, args);
-        let (count,) = self
-            .reader()
-            .fetch_optional_inline::<(i64,)>(stmt)
+        }
+        let reader = self.reader();
+        let (domain_users,) = reader
+            .fetch_optional_inline::<(i64,)>(super::drives::user_count_stmt(domain_id))
             .await?
             .unwrap_or((0,));
-        Ok(if count >= SUBTREE_WALK_THRESHOLD {
+        let threshold = subtree_walk_threshold(domain_users, page.limit);
+        let (sql, args) = subtree_count_sql(domain_id, page, threshold);
+        let (count,) = reader
+            .fetch_optional_inline::<(i64,)>(Stmt::new(sql, args))
+            .await?
+            .unwrap_or((0,));
+        Ok(if count >= threshold {
             SubtreePlan::WalkUsers
         } else {
             SubtreePlan::CollectMembers
@@ -927,6 +932,28 @@ mod tests {
                 .unwrap();
             assert!(!collected.is_empty(), "{root}");
             assert_eq!(ids(collected), ids(walked), "{root} after {after:?}");
+        }
+        // 30 users and 5-row pages: the walk pays from ceil(√(30 × 5 × 2)) = 18 members on.
+        // g0's subtree holds 23 of the 30, g3 7.
+        for (root, plan) in [
+            ("g0", SubtreePlan::WalkUsers),
+            ("g3", SubtreePlan::CollectMembers),
+        ] {
+            let page = UserPage {
+                filter: UserFilter {
+                    in_subtrees_of: vec![root.into()],
+                    ..UserFilter::default()
+                },
+                order: UserOrder::UserId,
+                after: None,
+                limit: 5,
+                descending: false,
+            };
+            assert_eq!(
+                store.subtree_plan("d", &page).await.unwrap(),
+                plan,
+                "{root}"
+            );
         }
     }
 
