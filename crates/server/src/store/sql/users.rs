@@ -867,6 +867,20 @@ mod tests {
     use crate::store::groups::GroupRow;
     use crate::store::{DomainRow, DomainStore, GroupStore, UserFilter, UserOrder};
 
+    /// A page of the members of `root`'s subtree in `user_id` order, after `after`.
+    fn subtree_page(root: &str, after: Option<&str>, limit: u32) -> UserPage {
+        UserPage {
+            filter: UserFilter {
+                in_subtrees_of: vec![root.into()],
+                ..UserFilter::default()
+            },
+            order: UserOrder::UserId,
+            after: after.map(|a| (String::new(), a.to_owned())),
+            limit,
+            descending: false,
+        }
+    }
+
     fn group(id: &str, parent: &str) -> GroupRow {
         GroupRow {
             domain_id: "d".into(),
@@ -911,16 +925,7 @@ mod tests {
             .collect();
         store.restore_users(users).await.unwrap();
         for (root, after) in [("g1", None), ("g0", Some("u05")), ("g3", None)] {
-            let page = UserPage {
-                filter: UserFilter {
-                    in_subtrees_of: vec![root.into()],
-                    ..UserFilter::default()
-                },
-                order: UserOrder::UserId,
-                after: after.map(|a| (String::new(), a.to_owned())),
-                limit: 5,
-                descending: false,
-            };
+            let page = subtree_page(root, after, 5);
             let ids = |rows: Vec<UserRow>| rows.into_iter().map(|u| u.user_id).collect::<Vec<_>>();
             let collected = store
                 .find_users_with("d", &page, SubtreePlan::CollectMembers)
@@ -939,16 +944,7 @@ mod tests {
             ("g0", SubtreePlan::WalkUsers),
             ("g3", SubtreePlan::CollectMembers),
         ] {
-            let page = UserPage {
-                filter: UserFilter {
-                    in_subtrees_of: vec![root.into()],
-                    ..UserFilter::default()
-                },
-                order: UserOrder::UserId,
-                after: None,
-                limit: 5,
-                descending: false,
-            };
+            let page = subtree_page(root, None, 5);
             assert_eq!(
                 store.subtree_plan("d", &page).await.unwrap(),
                 plan,
@@ -971,16 +967,7 @@ mod tests {
             .restore_domain(DomainRow::new("d", "d", "", 0))
             .await
             .unwrap();
-        let page = UserPage {
-            filter: UserFilter {
-                in_subtrees_of: vec!["g0".into()],
-                ..UserFilter::default()
-            },
-            order: UserOrder::UserId,
-            after: None,
-            limit: 5,
-            descending: false,
-        };
+        let page = subtree_page("g0", None, 5);
         let (sql, args) = page_sql(Dialect::Postgres, "d", &page, SubtreePlan::WalkUsers);
         let literals: Vec<String> = args
             .iter()
@@ -1286,16 +1273,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(hashes, vec![("alice".into(), "hash-of-alice".into())]);
-        let page = UserPage {
-            filter: UserFilter {
-                in_subtrees_of: vec!["g".into()],
-                ..UserFilter::default()
-            },
-            order: UserOrder::UserId,
-            after: None,
-            limit: 10,
-            descending: false,
-        };
+        let page = subtree_page("g", None, 10);
         let members = store.find_users("d", &page).await.unwrap();
         assert_eq!(members, vec![alice.user]);
     }
